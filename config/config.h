@@ -1,0 +1,120 @@
+/*
+ * config/config.h - xraybridge configuration: YAML in the OpenTelemetry Collector's
+ * shape (receivers / exporters / service.pipelines), defaults, validation.
+ *
+ * Reference: docs/configuration.md. Sizes are bytes, durations milliseconds unless the
+ * field name says otherwise. Every string and array is owned by the struct and freed by
+ * xb_config_free().
+ */
+#ifndef XB_CONFIG_CONFIG_H
+#define XB_CONFIG_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "translator/translate.h"
+
+/* receivers.otlp.protocols.grpc */
+struct xb_config_grpc {
+    int enabled;                     /* section present (or embedded default) */
+    char *endpoint;                  /* "host:port"; default "localhost:4317" */
+    size_t max_recv_msg_bytes;       /* after decompression; default 4 MiB
+                                        (YAML: max_recv_msg_size_mib, in MiB) */
+    uint32_t max_concurrent_streams; /* per connection; default 100 */
+    uint32_t max_connections;        /* default 1024 */
+};
+
+/* receivers.otlp.protocols.http */
+struct xb_config_http {
+    int enabled;
+    char *endpoint;                /* default "localhost:4318" */
+    size_t max_request_body_bytes; /* after decompression; default 4 MiB
+                                      (YAML: max_request_body_size, bytes) */
+    uint32_t max_connections;      /* default 1024 */
+};
+
+/* Translation options: YAML keys of exporters.awsxray (also accepted under file). */
+struct xb_config_translate {
+    char **indexed_attributes;
+    size_t n_indexed_attributes;
+    int index_all_attributes;         /* default 0 */
+    int allow_dot_in_annotation_keys; /* default 1 */
+    int skip_timestamp_validation;    /* default 1 */
+    char **aws_log_groups;
+    size_t n_aws_log_groups;
+    size_t max_document_bytes;        /* default XB_XRAY_MAX_DOC_BYTES */
+};
+
+/* Per-exporter queue and batching (YAML: sending_queue.*, batch.*). */
+struct xb_config_queue {
+    size_t max_bytes;           /* sending_queue.max_bytes; default 128 MiB */
+    size_t max_documents;       /* sending_queue.max_documents; default 1,000,000 */
+    uint32_t batch_max_documents; /* batch.max_documents; default 50, range 1..50 for awsxray */
+    uint32_t batch_timeout_ms;  /* batch.timeout; default 200 ms */
+};
+
+/* exporters.awsxray */
+struct xb_config_awsxray {
+    int enabled;                  /* listed in service.pipelines.traces.exporters */
+    char *region;                 /* NULL = AWS_REGION / AWS_DEFAULT_REGION */
+    char *endpoint;               /* NULL = https://xray.<region>.amazonaws.com */
+    char *role_arn;               /* accepted; STS AssumeRole not implemented yet */
+    char *proxy_address;
+    int no_verify_ssl;            /* default 0 */
+    char *ca_file;                /* certificate_file_path */
+    uint32_t request_timeout_seconds; /* default 30 */
+    uint32_t max_retries;         /* default 2 */
+    uint32_t num_workers;         /* concurrent PutTraceSegments calls; default 8 */
+    int local_mode;               /* accepted for compatibility */
+    char *resource_arn;           /* accepted for compatibility */
+    struct xb_config_queue queue;
+};
+
+/* exporters.file */
+struct xb_config_file {
+    int enabled;
+    char *path;                   /* one document per line; "-" = stdout */
+    struct xb_config_queue queue;
+};
+
+struct xb_config {
+    char *source;                 /* file path, or "<embedded default>" */
+    struct xb_config_grpc grpc;
+    struct xb_config_http http;
+    struct xb_config_translate translate;
+    struct xb_config_awsxray awsxray;
+    struct xb_config_file file;
+    char *log_level;              /* service.telemetry.logs.level; default "info" */
+    uint32_t shutdown_timeout_ms; /* service.shutdown_timeout; default 10 s */
+};
+
+/* The embedded default configuration (YAML text, NUL-terminated, static). */
+const char *xb_config_default_yaml(void);
+
+/*
+ * Parses YAML |text| (|len| bytes) that came from |source_name| (for messages) into a
+ * new config with defaults applied and everything validated. Unknown keys, wrong types,
+ * out-of-range values, unknown receivers/exporters in the pipeline and an empty
+ * pipeline are errors.
+ * Returns 0 and sets |*out| (free with xb_config_free()); XB_ERR_CONFIG with |errbuf|
+ * (|errlen| bytes) holding "FILE:LINE: KEY: reason"; XB_ERR_NOMEM.
+ */
+int xb_config_parse(const char *text, size_t len, const char *source_name,
+                    struct xb_config **out, char *errbuf, size_t errlen);
+
+/* Reads |path| and calls xb_config_parse(). XB_ERR_IO when the file cannot be read. */
+int xb_config_load_file(const char *path, struct xb_config **out, char *errbuf, size_t errlen);
+
+/* Parses the embedded default. */
+int xb_config_load_default(struct xb_config **out, char *errbuf, size_t errlen);
+
+/* Frees |cfg| and everything it owns. NULL is a no-op. */
+void xb_config_free(struct xb_config *cfg);
+
+/*
+ * Fills |tc| from |cfg| for the translator. |tc| borrows |cfg|'s strings: it is valid
+ * while |cfg| lives.
+ */
+void xb_config_translator(const struct xb_config *cfg, struct xb_translator_config *tc);
+
+#endif

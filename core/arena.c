@@ -1,0 +1,175 @@
+#include "core/arena.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ALIGN 16u
+
+struct chunk {
+    struct chunk *next;
+    size_t size; /* usable bytes after the header */
+    size_t used;
+    /* data follows, aligned */
+};
+
+struct xb_arena {
+    struct chunk *head; /* current chunk; older chunks follow via next */
+    size_t block_bytes;
+    size_t max_bytes;
+    size_t total; /* bytes of chunk payload currently allocated from the heap */
+    size_t used;
+    size_t fail_countdown; /* 0 = off */
+};
+
+#define HDR (((sizeof(struct chunk) + ALIGN - 1) / ALIGN) * ALIGN)
+
+static unsigned char *chunk_data(struct chunk *c)
+{
+    return (unsigned char *)c + HDR;
+}
+
+static struct chunk *chunk_new(struct xb_arena *a, size_t size)
+{
+    struct chunk *c;
+
+    if (a->max_bytes && (size > a->max_bytes || a->total > a->max_bytes - size))
+        return NULL;
+    if (size > SIZE_MAX - HDR)
+        return NULL;
+    c = malloc(HDR + size);
+    if (!c)
+        return NULL;
+    c->size = size;
+    c->used = 0;
+    a->total += size;
+    return c;
+}
+
+struct xb_arena *xb_arena_new(size_t block_bytes, size_t max_bytes)
+{
+    struct xb_arena *a = calloc(1, sizeof(*a));
+    if (!a)
+        return NULL;
+    a->block_bytes = block_bytes < 256 ? 256 : block_bytes;
+    a->max_bytes = max_bytes;
+    return a;
+}
+
+static void free_chunks(struct chunk *c)
+{
+    while (c) {
+        struct chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+}
+
+void xb_arena_free(struct xb_arena *a)
+{
+    if (!a)
+        return;
+    free_chunks(a->head);
+    free(a);
+}
+
+void xb_arena_reset(struct xb_arena *a)
+{
+    struct chunk *keep = NULL;
+    struct chunk *c = a->head;
+
+    /* Keep one standard-size block (the oldest one is always standard-size or larger). */
+    while (c) {
+        struct chunk *next = c->next;
+        if (!keep && c->size == a->block_bytes) {
+            keep = c;
+            keep->next = NULL;
+        } else {
+            free(c);
+        }
+        c = next;
+    }
+    a->head = keep;
+    a->total = keep ? keep->size : 0;
+    if (keep)
+        keep->used = 0;
+    a->used = 0;
+    a->fail_countdown = 0;
+}
+
+void *xb_arena_alloc(struct xb_arena *a, size_t n)
+{
+    struct chunk *c = a->head;
+    size_t need;
+    void *p;
+
+    if (a->fail_countdown) {
+        if (a->fail_countdown == 1)
+            return NULL;
+        a->fail_countdown--;
+    }
+    if (n > SIZE_MAX - ALIGN)
+        return NULL;
+    need = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+    if (need == 0)
+        need = ALIGN;
+    if (!c || c->size - c->used < need) {
+        if (need > a->block_bytes / 4) {
+            /* Large allocation: its own chunk, linked behind the current one so the
+             * current chunk's free tail stays usable. */
+            struct chunk *big = chunk_new(a, need);
+            if (!big)
+                return NULL;
+            big->used = need;
+            if (c) {
+                big->next = c->next;
+                c->next = big;
+            } else {
+                big->next = NULL;
+                a->head = big;
+            }
+            a->used += need;
+            return chunk_data(big);
+        }
+        c = chunk_new(a, a->block_bytes);
+        if (!c)
+            return NULL;
+        c->next = a->head;
+        a->head = c;
+    }
+    p = chunk_data(c) + c->used;
+    c->used += need;
+    a->used += need;
+    return p;
+}
+
+void *xb_arena_calloc(struct xb_arena *a, size_t n)
+{
+    void *p = xb_arena_alloc(a, n);
+    if (p)
+        memset(p, 0, n);
+    return p;
+}
+
+char *xb_arena_strndup(struct xb_arena *a, const char *s, size_t len)
+{
+    char *p;
+    if (len == SIZE_MAX)
+        return NULL;
+    p = xb_arena_alloc(a, len + 1);
+    if (!p)
+        return NULL;
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+size_t xb_arena_used(const struct xb_arena *a)
+{
+    return a->used;
+}
+
+void xb_arena_fail_after(struct xb_arena *a, size_t n)
+{
+    a->fail_countdown = n;
+}

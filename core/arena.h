@@ -1,0 +1,51 @@
+/*
+ * core/arena.h - per-request bump allocator.
+ *
+ * Everything decoded and translated for one request (protobuf-c messages, strings,
+ * translated documents before they are queued) is allocated here and released at
+ * once with xb_arena_free()/xb_arena_reset(). Allocations are 16-byte aligned and
+ * never freed individually. The arena has a hard byte cap so a hostile request
+ * cannot grow memory without bound.
+ */
+#ifndef XB_CORE_ARENA_H
+#define XB_CORE_ARENA_H
+
+#include <stddef.h>
+
+struct xb_arena;
+
+/*
+ * Creates an arena that allocates |block_bytes| chunks from the heap (requests larger
+ * than a block get their own chunk) and refuses to hold more than |max_bytes| in
+ * total (0 = no cap). Returns NULL on allocation failure. Free with xb_arena_free().
+ */
+struct xb_arena *xb_arena_new(size_t block_bytes, size_t max_bytes);
+
+/* Frees the arena and everything allocated from it. NULL is a no-op. */
+void xb_arena_free(struct xb_arena *a);
+
+/* Releases every allocation but keeps the first block for reuse. */
+void xb_arena_reset(struct xb_arena *a);
+
+/*
+ * Returns |n| bytes (16-byte aligned, uninitialised) owned by the arena, or NULL when
+ * the heap is exhausted or the cap would be exceeded. n == 0 returns a valid pointer.
+ */
+void *xb_arena_alloc(struct xb_arena *a, size_t n);
+
+/* Like xb_arena_alloc() but zero-filled. */
+void *xb_arena_calloc(struct xb_arena *a, size_t n);
+
+/* Copies |len| bytes of |s| into the arena and NUL-terminates. NULL on failure. */
+char *xb_arena_strndup(struct xb_arena *a, const char *s, size_t len);
+
+/* Bytes handed out plus bytes wasted to alignment/block tails since the last reset. */
+size_t xb_arena_used(const struct xb_arena *a);
+
+/*
+ * Test hook: the |n|-th allocation from now on (1 = the next one) and every later one
+ * fails, as if the cap were hit. n == 0 disables the hook.
+ */
+void xb_arena_fail_after(struct xb_arena *a, size_t n);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * exporter/sigv4.h - AWS Signature Version 4 request signing (pure: no I/O, no clock).
+ *
+ * Implements "Create a signed AWS API request" (AWS General Reference, Signature
+ * Version 4): canonical request, string to sign, HMAC-SHA256 key derivation and the
+ * Authorization header. Hashing uses OpenSSL.
+ */
+#ifndef XB_EXPORTER_SIGV4_H
+#define XB_EXPORTER_SIGV4_H
+
+#include <stddef.h>
+#include <time.h>
+
+/* AWS credentials. All strings borrowed; session_token may be NULL or "". */
+struct xb_aws_creds {
+    const char *access_key_id;
+    const char *secret_access_key;
+    const char *session_token;
+};
+
+/* One request header as sent. Names are matched case-insensitively. */
+struct xb_sigv4_header {
+    const char *name;
+    const char *value;
+};
+
+/* The request to sign. All pointers borrowed. */
+struct xb_sigv4_request {
+    const char *method;   /* "POST" */
+    const char *path;     /* URI path as sent, e.g. "/TraceSegments" ("" means "/") */
+    const char *query;    /* raw query string without '?', or NULL */
+    const struct xb_sigv4_header *headers; /* must include "host"; x-amz-date is added */
+    size_t n_headers;
+    const void *payload;
+    size_t payload_len;
+};
+
+/* Signing output: the headers to add to the request, NUL-terminated. */
+struct xb_sigv4_result {
+    char amz_date[17];        /* X-Amz-Date: yyyymmddThhmmssZ */
+    char payload_hash[65];    /* hex SHA-256 of the payload (x-amz-content-sha256) */
+    char signature[65];       /* hex signature (also inside authorization) */
+    char authorization[1024]; /* full Authorization header value */
+};
+
+/*
+ * Signs |req| for |region| and |service| (e.g. "xray") at UNIX time |now| (seconds).
+ * Every header in |req| is signed, plus x-amz-date, plus x-amz-security-token when
+ * |creds| has a session token (the caller must send that header too).
+ * Returns 0; XB_ERR_INVALID (missing host header or credentials); XB_ERR_TOO_LARGE
+ * (signed header list does not fit in |out|); XB_ERR_NOMEM.
+ * Secrets are never logged or copied into |out|.
+ */
+int xb_sigv4_sign(const struct xb_sigv4_request *req, const char *region, const char *service,
+                  const struct xb_aws_creds *creds, time_t now, struct xb_sigv4_result *out);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * proto/otlp.h - short names for the protobuf-c types generated from the OTLP and
+ * google.rpc protos (build dir: generated/<path>.pb-c.h).
+ *
+ * The generated names are long (Opentelemetry__Proto__Trace__V1__Span); these
+ * typedefs are the one deliberate exception to "no typedefs for structs", so that
+ * receiver/translator code stays readable. They alias, they do not wrap.
+ */
+#ifndef XB_PROTO_OTLP_H
+#define XB_PROTO_OTLP_H
+
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+#include "opentelemetry/proto/common/v1/common.pb-c.h"
+#include "opentelemetry/proto/resource/v1/resource.pb-c.h"
+#include "opentelemetry/proto/trace/v1/trace.pb-c.h"
+#include "google/rpc/status.pb-c.h"
+#include "google/rpc/error_details.pb-c.h"
+
+typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest xb_pb_export_req;
+typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse xb_pb_export_resp;
+typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTracePartialSuccess xb_pb_partial;
+typedef Opentelemetry__Proto__Trace__V1__ResourceSpans xb_pb_resource_spans;
+typedef Opentelemetry__Proto__Trace__V1__ScopeSpans xb_pb_scope_spans;
+typedef Opentelemetry__Proto__Trace__V1__Span xb_pb_span;
+typedef Opentelemetry__Proto__Trace__V1__Span__Event xb_pb_event;
+typedef Opentelemetry__Proto__Trace__V1__Span__Link xb_pb_link;
+typedef Opentelemetry__Proto__Trace__V1__Status xb_pb_status;
+typedef Opentelemetry__Proto__Resource__V1__Resource xb_pb_resource;
+typedef Opentelemetry__Proto__Common__V1__InstrumentationScope xb_pb_scope;
+typedef Opentelemetry__Proto__Common__V1__KeyValue xb_pb_kv;
+typedef Opentelemetry__Proto__Common__V1__AnyValue xb_pb_any;
+typedef Opentelemetry__Proto__Common__V1__ArrayValue xb_pb_array;
+typedef Opentelemetry__Proto__Common__V1__KeyValueList xb_pb_kvlist;
+typedef Google__Rpc__Status xb_pb_rpc_status;
+
+/* Span kinds (Span.kind). */
+#define XB_KIND_UNSPECIFIED OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_UNSPECIFIED
+#define XB_KIND_INTERNAL OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_INTERNAL
+#define XB_KIND_SERVER OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_SERVER
+#define XB_KIND_CLIENT OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_CLIENT
+#define XB_KIND_PRODUCER OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_PRODUCER
+#define XB_KIND_CONSUMER OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_CONSUMER
+
+/* Status codes (Status.code). */
+#define XB_STATUS_UNSET OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_UNSET
+#define XB_STATUS_OK OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_OK
+#define XB_STATUS_ERROR OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR
+
+/* AnyValue cases. */
+#define XB_ANY_NONE OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE__NOT_SET
+#define XB_ANY_STRING OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE
+#define XB_ANY_BOOL OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE
+#define XB_ANY_INT OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE
+#define XB_ANY_DOUBLE OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE
+#define XB_ANY_ARRAY OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE
+#define XB_ANY_KVLIST OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_KVLIST_VALUE
+#define XB_ANY_BYTES OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BYTES_VALUE
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * receiver/otlp_decode.h - request bodies -> ExportTraceServiceRequest.
+ *
+ * Both decoders build the same protobuf-c structures, entirely inside the caller's
+ * per-request arena (nothing to free individually; the arena owns it all), so the
+ * translator sees one input type whatever the wire encoding was.
+ */
+#ifndef XB_RECEIVER_OTLP_DECODE_H
+#define XB_RECEIVER_OTLP_DECODE_H
+
+#include <stddef.h>
+
+#include "core/arena.h"
+#include "proto/otlp.h"
+
+/*
+ * Decodes binary protobuf |data| (|len| bytes) with protobuf-c, allocating from
+ * |arena|. Returns 0 and sets |*out|; XB_ERR_INVALID (malformed; |*err_desc| set);
+ * XB_ERR_NOMEM (arena cap or heap exhausted).
+ */
+int xb_otlp_decode_protobuf(const void *data, size_t len, struct xb_arena *arena,
+                            xb_pb_export_req **out, const char **err_desc);
+
+/*
+ * Decodes an OTLP/JSON ExportTraceServiceRequest (OTLP spec "JSON Protobuf Encoding"):
+ * lowerCamelCase keys, hex trace/span ids (case-insensitive), integer enums, 64-bit
+ * integers as decimal strings or JSON numbers without precision loss, bytesValue as
+ * base64, unknown keys ignored. |data| need not be NUL-terminated.
+ * Returns 0 and sets |*out|; XB_ERR_INVALID with |*err_desc| set to a static string
+ * naming the problem (e.g. "invalid JSON", "spanId: not hex", "kind: must be an
+ * integer"); XB_ERR_NOMEM.
+ */
+int xb_otlp_decode_json(const void *data, size_t len, struct xb_arena *arena,
+                        xb_pb_export_req **out, const char **err_desc);
+
+/* Number of spans in |req| (sum over resource and scope spans). */
+size_t xb_otlp_count_spans(const xb_pb_export_req *req);
+
+#endif

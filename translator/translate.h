@@ -1,0 +1,85 @@
+/*
+ * translator/translate.h - OTLP spans -> AWS X-Ray segment documents.
+ *
+ * Pure code: no I/O, no clocks (the caller passes "now"), no global state. The
+ * behaviour follows the OpenTelemetry Collector's awsxrayexporter translator as
+ * written down in docs/translation.md (segment vs subsegment, naming, http/aws/sql
+ * blocks, cause, annotations/metadata), plus xraybridge's own guarantees: every
+ * document is valid UTF-8 JSON, never larger than max_document_bytes (metadata and
+ * then the longest strings are trimmed, and the document says so), and a span that
+ * cannot be translated is counted, never silently lost.
+ *
+ * X-Ray segment document format:
+ * https://docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html
+ */
+#ifndef XB_TRANSLATOR_TRANSLATE_H
+#define XB_TRANSLATOR_TRANSLATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "proto/otlp.h"
+
+/* X-Ray's per-document limit ("64 kB"); we count it as 64,000 bytes to stay clear. */
+#define XB_XRAY_MAX_DOC_BYTES 64000u
+
+/*
+ * Translation options. Names match the awsxrayexporter YAML keys. The caller owns
+ * every pointer; they must stay valid while the config is in use.
+ */
+struct xb_translator_config {
+    const char *const *indexed_attributes; /* attribute keys that become annotations */
+    size_t n_indexed_attributes;
+    int index_all_attributes;          /* every eligible attribute becomes an annotation */
+    int allow_dot_in_annotation_keys;  /* default 1; 0 rewrites '.' to '_' in keys */
+    int skip_timestamp_validation;     /* default 1; 0 enforces the 28-day/5-min rule */
+    const char *const *aws_log_groups; /* cloudwatch_logs fallback (aws block) */
+    size_t n_aws_log_groups;
+    size_t max_document_bytes;         /* default XB_XRAY_MAX_DOC_BYTES */
+};
+
+/* Fills |cfg| with the defaults above (no indexed attributes, no log groups). */
+void xb_translator_config_defaults(struct xb_translator_config *cfg);
+
+/*
+ * Receives one finished document: |json| (|len| bytes, not NUL-terminated necessarily)
+ * is borrowed and only valid during the call; the callee copies what it keeps.
+ * |trace_id| is the X-Ray trace id ("1-xxxxxxxx-..."), NUL-terminated, borrowed.
+ * Return 0 to continue, or a negative xb_err to abort the translation.
+ */
+typedef int (*xb_translate_emit_cb)(void *ud, const char *json, size_t len, const char *trace_id);
+
+/* What one xb_translate_request() call did. */
+struct xb_translate_result {
+    size_t spans;          /* spans seen */
+    size_t documents;      /* documents emitted (a local-root CLIENT span emits two) */
+    size_t rejected_spans; /* spans that could not be translated (invalid ids, ...) */
+    size_t trimmed;        /* documents trimmed to fit max_document_bytes */
+    const char *first_error; /* static description of the first rejection, or NULL */
+};
+
+/*
+ * Translates one span of |resource| (may be NULL) and emits its document(s).
+ * |now_unix_s| is used only when timestamp validation is on. |arena| is scratch memory
+ * for this call and the caller's request (reset by the caller); |out| is a reusable
+ * buffer the document is built in (cleared by the callee).
+ * Returns 0; XB_ERR_INVALID when the span is rejected (|err_desc| says why, nothing was
+ * emitted); XB_ERR_NOMEM; or the emit callback's error.
+ */
+int xb_translate_span(const struct xb_translator_config *cfg, const xb_pb_resource *resource,
+                      const xb_pb_span *span, int64_t now_unix_s, struct xb_arena *arena,
+                      struct xb_buf *out, xb_translate_emit_cb emit, void *ud,
+                      const char **err_desc);
+
+/*
+ * Translates every span of |req|. Rejected spans are counted in |res| and skipped;
+ * the rest are emitted in request order. Returns 0, XB_ERR_NOMEM, or the emit
+ * callback's error (translation stops there). |res| is always filled.
+ */
+int xb_translate_request(const struct xb_translator_config *cfg, const xb_pb_export_req *req,
+                         int64_t now_unix_s, struct xb_arena *arena, struct xb_buf *out,
+                         xb_translate_emit_cb emit, void *ud, struct xb_translate_result *res);
+
+#endif
