@@ -1,14 +1,1112 @@
-/* Placeholder: replaced by the config implementation. */
+/*
+ * config/config.c - YAML (libyaml document API) -> struct xb_config.
+ *
+ * The YAML tree is walked against the option table in config/options.c: a key whose
+ * dotted path is a row is a leaf and parsed by type; a key that is a prefix of some
+ * row's path is a section and walked recursively; anything else is an error. Every
+ * error names the source, the 1-based line and column (libyaml marks), the dotted key
+ * path and a reason, and parsing stops at the first one.
+ */
 #include "config/config.h"
-#include "core/err.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
-const char *xb_config_default_yaml(void) { return ""; }
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <yaml.h>
+
+#include "config/options.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/log.h"
+
+#define EMBEDDED_SOURCE "<embedded default>"
+#define MAX_PATH_LEN 256
+#define MAX_FILE_BYTES (4u * 1024 * 1024)
+#define XRAY_DOC_LIMIT 64000u
+#define MAX_SHARED 16
+
+/* Generated at build time from config/default.yaml by config/embed.cmake. */
+static const char default_yaml[] = {
+#include "config/default_yaml.inc"
+    0x00};
+
+/* A user-set translation key (shared by the awsxray and file sections). */
+struct shared_set {
+    size_t offset;
+    const char *path;  /* static, from the option table */
+    yaml_mark_t mark;
+};
+
+/* A parsed value before it is stored into the config. */
+struct value {
+    char *s;           /* string types */
+    uint64_t u;        /* numeric and bool types */
+    char **list;       /* XB_OPT_STRLIST */
+    size_t n;
+};
+
+struct parse_state {
+    const char *source;
+    yaml_document_t *doc;
+    struct xb_config *cfg;
+    char *errbuf;
+    size_t errlen;
+    yaml_mark_t root_mark;
+    /* sections seen, with the mark of their key */
+    int seen_otlp, seen_grpc, seen_http, seen_traces;
+    yaml_mark_t otlp_mark, grpc_mark, http_mark, traces_mark;
+    /* pipeline lists */
+    int receivers_set, exporters_set;
+    size_t n_receivers, n_exporters;
+    yaml_mark_t receivers_mark, exporters_mark;
+    int otlp_listed;
+    struct shared_set shared[MAX_SHARED];
+    size_t n_shared;
+    /* mark of the user value of translate.max_document_bytes (for cross-checks) */
+    int max_doc_set;
+    yaml_mark_t max_doc_mark;
+    const char *max_doc_path;
+};
+
+const char *xb_config_default_yaml(void)
+{
+    return default_yaml;
+}
+
+/* ---------------------------------------------------------------- errors --- */
+
+static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (errbuf == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(errbuf, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Writes "SOURCE:LINE:COL: PATH: reason" and returns XB_ERR_CONFIG. */
+static int fail_at(struct parse_state *st, yaml_mark_t mark, const char *path, const char *fmt,
+                   ...) __attribute__((format(printf, 4, 5)));
+
+static int fail_at(struct parse_state *st, yaml_mark_t mark, const char *path, const char *fmt,
+                   ...)
+{
+    char reason[384];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof(reason), fmt, ap);
+    va_end(ap);
+    set_err(st->errbuf, st->errlen, "%s:%zu:%zu: %s: %s", st->source, mark.line + 1,
+            mark.column + 1, path, reason);
+    return XB_ERR_CONFIG;
+}
+
+/* ------------------------------------------------------- scalar helpers --- */
+
+static int is_null_scalar(const yaml_node_t *node)
+{
+    const char *v;
+
+    if (node->type != YAML_SCALAR_NODE || node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return 0;
+    v = (const char *)node->data.scalar.value;
+    return v[0] == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
+           strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
+}
+
+static int is_env_name_char(char c, int first)
+{
+    return c == '_' || isalpha((unsigned char)c) || (!first && isdigit((unsigned char)c));
+}
+
+/*
+ * Expands ${env:NAME}, ${NAME} and ${env:NAME:-fallback} (collector syntax) in |in|;
+ * "$$" is a literal '$'. An unset variable expands to "" (or to the fallback).
+ * Anything else that starts with '$' is copied as is. Caller frees |*out|.
+ */
+static int expand_env(const char *in, char **out)
+{
+    struct xb_buf b;
+    const char *p = in;
+    int rc = XB_OK;
+
+    xb_buf_init(&b, 0);
+    while (*p != '\0' && rc == XB_OK) {
+        const char *name, *end, *fallback = NULL;
+        size_t name_len, fb_len = 0;
+        char namebuf[256];
+        const char *val;
+
+        if (p[0] == '$' && p[1] == '$') {
+            rc = xb_buf_putc(&b, '$');
+            p += 2;
+            continue;
+        }
+        if (p[0] != '$' || p[1] != '{') {
+            rc = xb_buf_putc(&b, *p++);
+            continue;
+        }
+        name = p + 2;
+        if (strncmp(name, "env:", 4) == 0)
+            name += 4;
+        end = name;
+        while (is_env_name_char(*end, end == name))
+            end++;
+        name_len = (size_t)(end - name);
+        if (end[0] == ':' && end[1] == '-') {
+            fallback = end + 2;
+            end = strchr(fallback, '}');
+            if (end != NULL)
+                fb_len = (size_t)(end - fallback);
+        }
+        if (name_len == 0 || name_len >= sizeof(namebuf) || end == NULL || *end != '}') {
+            rc = xb_buf_putc(&b, *p++); /* not a reference: keep the '$' literally */
+            continue;
+        }
+        memcpy(namebuf, name, name_len);
+        namebuf[name_len] = '\0';
+        val = getenv(namebuf);
+        if (val != NULL && val[0] != '\0')
+            rc = xb_buf_puts(&b, val);
+        else if (fallback != NULL)
+            rc = xb_buf_append(&b, fallback, fb_len);
+        p = end + 1;
+    }
+    if (rc != XB_OK)
+        goto out;
+    *out = xb_buf_steal(&b, NULL);
+    if (*out == NULL)
+        *out = strdup("");
+    if (*out == NULL)
+        rc = XB_ERR_NOMEM;
+out:
+    xb_buf_cleanup(&b); /* no-op after a steal */
+    return rc;
+}
+
+/* Parses a run of decimal digits at |*p| into |*v|, advancing |*p|. 0 if none/overflow. */
+static int take_digits(const char **p, uint64_t *v)
+{
+    const char *s = *p;
+    uint64_t acc = 0;
+
+    if (!isdigit((unsigned char)*s))
+        return 0;
+    while (isdigit((unsigned char)*s)) {
+        unsigned d = (unsigned)(*s - '0');
+        if (acc > (UINT64_MAX - d) / 10)
+            return 0;
+        acc = acc * 10 + d;
+        s++;
+    }
+    *p = s;
+    *v = acc;
+    return 1;
+}
+
+static int mul_ok(uint64_t a, uint64_t b, uint64_t *out)
+{
+    if (b != 0 && a > UINT64_MAX / b)
+        return 0;
+    *out = a * b;
+    return 1;
+}
+
+static int parse_plain_uint(const char *s, uint64_t *v)
+{
+    const char *p = s;
+
+    return take_digits(&p, v) && *p == '\0';
+}
+
+/* Integer bytes with an optional unit: B, KB, MB, GB (powers of 1000), KiB, MiB, GiB. */
+static int parse_bytes(const char *s, uint64_t *v)
+{
+    static const struct { const char *unit; uint64_t mult; } units[] = {
+        {"", 1}, {"b", 1}, {"kb", 1000}, {"mb", 1000000}, {"gb", 1000000000},
+        {"kib", 1024}, {"mib", 1024 * 1024}, {"gib", 1024 * 1024 * 1024},
+    };
+    const char *p = s;
+    uint64_t n;
+
+    if (!take_digits(&p, &n))
+        return 0;
+    while (*p == ' ')
+        p++;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcasecmp(p, units[i].unit) == 0)
+            return mul_ok(n, units[i].mult, v);
+    }
+    return 0;
+}
+
+/* Go-style duration of integer parts ("1m30s", "250ms", "2h"); plain integer = ms. */
+static int parse_duration_ms(const char *s, uint64_t *v)
+{
+    static const struct { const char *unit; uint64_t ms; } units[] = {
+        {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+    };
+    const char *p = s;
+    uint64_t total = 0, n, part;
+
+    if (parse_plain_uint(s, v))
+        return 1;
+    if (*p == '\0')
+        return 0;
+    while (*p != '\0') {
+        size_t best = SIZE_MAX, best_len = 0;
+        if (!take_digits(&p, &n))
+            return 0;
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+            size_t ul = strlen(units[i].unit);
+            /* longest unit that matches and is not followed by a letter */
+            if (strncmp(p, units[i].unit, ul) == 0 && !isalpha((unsigned char)p[ul]) &&
+                ul > best_len) {
+                best = i;
+                best_len = ul;
+            }
+        }
+        if (best == SIZE_MAX || !mul_ok(n, units[best].ms, &part) || total > UINT64_MAX - part)
+            return 0;
+        total += part;
+        p += best_len;
+    }
+    *v = total;
+    return 1;
+}
+
+static int parse_bool(const char *s, uint64_t *v)
+{
+    static const char *const yes[] = {"true", "yes", "on"};
+    static const char *const no[] = {"false", "no", "off"};
+
+    for (size_t i = 0; i < 3; i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *v = 1;
+            return 1;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *v = 0;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Returns NULL when |s| is "host:port" / "[v6]:port" with port 0..65535, else a reason. */
+static const char *check_endpoint(const char *s)
+{
+    const char *colon, *host_end;
+    uint64_t port;
+
+    if (s[0] == '[') {
+        host_end = strchr(s, ']');
+        if (host_end == NULL || host_end == s + 1)
+            return "IPv6 host must be written as [address]:port";
+        for (const char *q = s + 1; q < host_end; q++) {
+            if (!isxdigit((unsigned char)*q) && *q != ':' && *q != '.' && *q != '%' &&
+                !isalnum((unsigned char)*q))
+                return "invalid character in IPv6 address";
+        }
+        colon = host_end + 1;
+        if (*colon != ':')
+            return "expected host:port";
+    } else {
+        colon = strrchr(s, ':');
+        if (colon == NULL)
+            return "expected host:port (e.g. localhost:4317)";
+        if (colon == s)
+            return "host is empty (use 0.0.0.0:PORT to listen on every interface)";
+        if (memchr(s, ':', (size_t)(colon - s)) != NULL)
+            return "IPv6 addresses must be in brackets, e.g. [::1]:4317";
+        for (const char *q = s; q < colon; q++) {
+            if (isspace((unsigned char)*q) || *q == '/' || *q == '[' || *q == ']')
+                return "invalid character in host";
+        }
+    }
+    if (!parse_plain_uint(colon + 1, &port) || strlen(colon + 1) > 5 || port > 65535)
+        return "port must be an integer from 0 to 65535";
+    return NULL;
+}
+
+static const char *check_url(const char *s)
+{
+    const char *rest;
+
+    if (strncasecmp(s, "https://", 8) == 0)
+        rest = s + 8;
+    else if (strncasecmp(s, "http://", 7) == 0)
+        rest = s + 7;
+    else
+        return "must start with https:// or http://";
+    if (*rest == '\0' || *rest == '/')
+        return "URL has no host";
+    for (const char *q = s; *q != '\0'; q++) {
+        if (isspace((unsigned char)*q) || iscntrl((unsigned char)*q))
+            return "URL contains whitespace";
+    }
+    return NULL;
+}
+
+static const char *check_region(const char *s)
+{
+    for (const char *q = s; *q != '\0'; q++) {
+        if (!islower((unsigned char)*q) && !isdigit((unsigned char)*q) && *q != '-')
+            return "must look like us-west-2 (lower-case letters, digits, '-')";
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------- typed values --- */
+
+static void value_cleanup(struct value *v)
+{
+    free(v->s);
+    for (size_t i = 0; i < v->n; i++)
+        free(v->list[i]);
+    free(v->list);
+    memset(v, 0, sizeof(*v));
+}
+
+static int is_string_type(enum xb_config_opt_type t)
+{
+    return t == XB_OPT_STRING || t == XB_OPT_ENDPOINT || t == XB_OPT_URL ||
+           t == XB_OPT_REGION || t == XB_OPT_LOG_LEVEL;
+}
+
+/*
+ * Parses scalar |text| (already env-expanded; ownership taken) for |opt| into |v|.
+ * On failure returns XB_ERR_CONFIG with |reason| filled; |text| is freed either way.
+ */
+static int parse_scalar(const struct xb_config_option *opt, char *text, struct value *v,
+                        char *reason, size_t rlen)
+{
+    const char *bad = NULL;
+    int ok = 1;
+
+    memset(v, 0, sizeof(*v));
+    if (is_string_type(opt->type)) {
+        if (text[0] == '\0') {
+            if (!(opt->flags & XB_OPT_F_EMPTY_NULL))
+                bad = "must not be empty";
+        } else if (opt->type == XB_OPT_ENDPOINT) {
+            bad = check_endpoint(text);
+        } else if (opt->type == XB_OPT_URL) {
+            bad = check_url(text);
+        } else if (opt->type == XB_OPT_REGION) {
+            bad = check_region(text);
+        } else if (opt->type == XB_OPT_LOG_LEVEL) {
+            enum xb_log_level lvl;
+            for (char *q = text; *q != '\0'; q++)
+                *q = (char)tolower((unsigned char)*q);
+            if (xb_log_parse_level(text, &lvl) != XB_OK)
+                bad = "must be one of debug, info, warn, error";
+        }
+        if (bad != NULL) {
+            snprintf(reason, rlen, "\"%s\": %s", text, bad);
+            goto fail;
+        }
+        if (text[0] == '\0' && (opt->flags & XB_OPT_F_EMPTY_NULL)) {
+            free(text);
+            text = NULL;
+        }
+        v->s = text;
+        return XB_OK;
+    }
+
+    switch (opt->type) {
+    case XB_OPT_BOOL:
+        ok = parse_bool(text, &v->u);
+        bad = "expected a boolean (true/false, yes/no, on/off)";
+        break;
+    case XB_OPT_U32:
+    case XB_OPT_SIZE:
+        ok = parse_plain_uint(text, &v->u);
+        bad = "expected a non-negative integer";
+        break;
+    case XB_OPT_BYTES:
+        ok = parse_bytes(text, &v->u);
+        bad = "expected a size: an integer number of bytes, optionally with KiB, MiB, GiB, "
+              "KB, MB or GB";
+        break;
+    case XB_OPT_MIB:
+        ok = parse_plain_uint(text, &v->u) && mul_ok(v->u, 1024 * 1024, &v->u);
+        bad = "expected an integer number of MiB";
+        break;
+    case XB_OPT_DURATION_MS:
+        ok = parse_duration_ms(text, &v->u);
+        bad = "expected a duration such as 200ms, 5s, 1m or 1m30s (plain integer = ms)";
+        break;
+    default:
+        ok = 0;
+        bad = "internal error: not a scalar option";
+        break;
+    }
+    if (!ok) {
+        snprintf(reason, rlen, "\"%s\": %s", text, bad);
+        goto fail;
+    }
+    if (opt->type != XB_OPT_BOOL && (v->u < opt->min || v->u > opt->max)) {
+        if (opt->type == XB_OPT_MIB)
+            snprintf(reason, rlen, "\"%s\": must be between %llu and %llu", text,
+                     (unsigned long long)(opt->min >> 20), (unsigned long long)(opt->max >> 20));
+        else
+            snprintf(reason, rlen, "\"%s\": must be between %llu and %llu", text,
+                     (unsigned long long)opt->min, (unsigned long long)opt->max);
+        goto fail;
+    }
+    if ((opt->type == XB_OPT_U32 || opt->type == XB_OPT_DURATION_MS) && v->u > UINT32_MAX) {
+        snprintf(reason, rlen, "\"%s\": too large", text);
+        goto fail;
+    }
+    if (v->u > SIZE_MAX) {
+        snprintf(reason, rlen, "\"%s\": too large for this platform", text);
+        goto fail;
+    }
+    free(text);
+    return XB_OK;
+fail:
+    free(text);
+    return XB_ERR_CONFIG;
+}
+
+static void *field(struct xb_config *cfg, size_t offset)
+{
+    return (char *)cfg + offset;
+}
+
+/* Frees what the field of |opt| holds and sets it to NULL / empty. */
+static void field_release(struct xb_config *cfg, const struct xb_config_option *opt)
+{
+    if (is_string_type(opt->type)) {
+        char **sp = field(cfg, opt->offset);
+        free(*sp);
+        *sp = NULL;
+    } else if (opt->type == XB_OPT_STRLIST) {
+        char ***lp = field(cfg, opt->offset);
+        size_t *np = field(cfg, opt->count_offset);
+        if (*lp != NULL) {
+            for (size_t i = 0; i < *np; i++)
+                free((*lp)[i]);
+            free(*lp);
+        }
+        *lp = NULL;
+        *np = 0;
+    }
+}
+
+/* Moves |v| into the field of |opt| (ownership passes to |cfg|). */
+static void field_store(struct xb_config *cfg, const struct xb_config_option *opt,
+                        struct value *v)
+{
+    field_release(cfg, opt);
+    switch (opt->type) {
+    case XB_OPT_BOOL:
+        *(int *)field(cfg, opt->offset) = (int)v->u;
+        break;
+    case XB_OPT_U32:
+    case XB_OPT_DURATION_MS:
+        *(uint32_t *)field(cfg, opt->offset) = (uint32_t)v->u;
+        break;
+    case XB_OPT_SIZE:
+    case XB_OPT_BYTES:
+    case XB_OPT_MIB:
+        *(size_t *)field(cfg, opt->offset) = (size_t)v->u;
+        break;
+    case XB_OPT_STRLIST:
+        *(char ***)field(cfg, opt->offset) = v->list;
+        *(size_t *)field(cfg, opt->count_offset) = v->n;
+        v->list = NULL;
+        v->n = 0;
+        break;
+    default:
+        if (is_string_type(opt->type)) {
+            *(char **)field(cfg, opt->offset) = v->s;
+            v->s = NULL;
+        }
+        break;
+    }
+}
+
+static int str_eq(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+/* Non-zero when |v| equals what the field of |opt| holds now. */
+static int field_equals(struct xb_config *cfg, const struct xb_config_option *opt,
+                        const struct value *v)
+{
+    switch (opt->type) {
+    case XB_OPT_BOOL:
+        return *(int *)field(cfg, opt->offset) == (int)v->u;
+    case XB_OPT_U32:
+    case XB_OPT_DURATION_MS:
+        return *(uint32_t *)field(cfg, opt->offset) == v->u;
+    case XB_OPT_SIZE:
+    case XB_OPT_BYTES:
+    case XB_OPT_MIB:
+        return *(size_t *)field(cfg, opt->offset) == v->u;
+    case XB_OPT_STRLIST: {
+        char **l = *(char ***)field(cfg, opt->offset);
+        size_t n = *(size_t *)field(cfg, opt->count_offset);
+        if (n != v->n)
+            return 0;
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(l[i], v->list[i]) != 0)
+                return 0;
+        }
+        return 1;
+    }
+    default:
+        return str_eq(*(char **)field(cfg, opt->offset), v->s);
+    }
+}
+
+/* ------------------------------------------------------- defaults --- */
+
+static int apply_defaults(struct xb_config *cfg, char *errbuf, size_t errlen)
+{
+    size_t n;
+    const struct xb_config_option *opts = xb_config_options(&n);
+    char reason[256];
+    int rc = XB_OK;
+
+    for (size_t i = 0; i < n && rc == XB_OK; i++) {
+        struct value v;
+        char *text;
+
+        if (opts[i].def == NULL)
+            continue;
+        text = strdup(opts[i].def);
+        if (text == NULL) {
+            rc = XB_ERR_NOMEM;
+            break;
+        }
+        rc = parse_scalar(&opts[i], text, &v, reason, sizeof(reason));
+        if (rc != XB_OK) {
+            set_err(errbuf, errlen, "internal: bad default for %s: %s", opts[i].path, reason);
+            break;
+        }
+        field_store(cfg, &opts[i], &v);
+        value_cleanup(&v);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------- leaves --- */
+
+static yaml_node_t *node_at(struct parse_state *st, int id)
+{
+    return yaml_document_get_node(st->doc, id);
+}
+
+/* Env-expanded copy of scalar |node|; "" for a null scalar. Caller frees |*out|. */
+static int scalar_text(const yaml_node_t *node, char **out)
+{
+    if (is_null_scalar(node)) {
+        *out = strdup("");
+        return *out != NULL ? XB_OK : XB_ERR_NOMEM;
+    }
+    return expand_env((const char *)node->data.scalar.value, out);
+}
+
+/*
+ * Reads sequence |node| of scalars into |v->list| (env-expanded). A null scalar is an
+ * empty list.
+ */
+static int read_string_list(struct parse_state *st, const char *path, yaml_node_t *node,
+                            struct value *v)
+{
+    yaml_node_item_t *it;
+    size_t cap;
+    int rc = XB_OK;
+
+    memset(v, 0, sizeof(*v));
+    if (is_null_scalar(node))
+        return XB_OK;
+    if (node->type != YAML_SEQUENCE_NODE)
+        return fail_at(st, node->start_mark, path, "expected a list (e.g. [a, b])");
+    cap = (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
+    if (cap == 0)
+        return XB_OK;
+    v->list = calloc(cap, sizeof(char *));
+    if (v->list == NULL)
+        return XB_ERR_NOMEM;
+    for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+        yaml_node_t *item = node_at(st, *it);
+        if (item == NULL || item->type != YAML_SCALAR_NODE) {
+            rc = fail_at(st, item != NULL ? item->start_mark : node->start_mark, path,
+                         "list items must be strings");
+            goto fail;
+        }
+        rc = scalar_text(item, &v->list[v->n]);
+        if (rc != XB_OK)
+            goto fail;
+        v->n++;
+        if (v->list[v->n - 1][0] == '\0') {
+            rc = fail_at(st, item->start_mark, path, "list items must not be empty");
+            goto fail;
+        }
+    }
+    return XB_OK;
+fail:
+    value_cleanup(v);
+    return rc;
+}
+
+/* service.pipelines.traces.receivers / .exporters */
+static int set_pipeline_list(struct parse_state *st, const struct xb_config_option *opt,
+                             const char *path, yaml_node_t *node)
+{
+    struct value v;
+    int rc;
+    int is_recv = opt->type == XB_OPT_RECEIVERS;
+
+    rc = read_string_list(st, path, node, &v);
+    if (rc != XB_OK)
+        return rc;
+    for (size_t i = 0; i < v.n && rc == XB_OK; i++) {
+        const char *id = v.list[i];
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(v.list[j], id) == 0) {
+                rc = fail_at(st, node->start_mark, path, "\"%s\" is listed twice", id);
+                break;
+            }
+        }
+        if (rc != XB_OK)
+            break;
+        if (is_recv && strcmp(id, "otlp") == 0)
+            st->otlp_listed = 1;
+        else if (!is_recv && strcmp(id, "awsxray") == 0)
+            st->cfg->awsxray.enabled = 1;
+        else if (!is_recv && strcmp(id, "file") == 0)
+            st->cfg->file.enabled = 1;
+        else if (is_recv)
+            rc = fail_at(st, node->start_mark, path,
+                         "unknown receiver \"%s\" (supported: otlp)", id);
+        else
+            rc = fail_at(st, node->start_mark, path,
+                         "unknown exporter \"%s\" (supported: awsxray, file)", id);
+    }
+    if (rc == XB_OK) {
+        if (is_recv) {
+            st->receivers_set = 1;
+            st->n_receivers = v.n;
+            st->receivers_mark = node->start_mark;
+        } else {
+            st->exporters_set = 1;
+            st->n_exporters = v.n;
+            st->exporters_mark = node->start_mark;
+        }
+    }
+    value_cleanup(&v);
+    return rc;
+}
+
+/* Stores |v| for a shared translation key, refusing a different earlier value. */
+static int store_shared(struct parse_state *st, const struct xb_config_option *opt,
+                        const char *path, yaml_mark_t mark, struct value *v)
+{
+    for (size_t i = 0; i < st->n_shared; i++) {
+        const struct shared_set *prev = &st->shared[i];
+        if (prev->offset != opt->offset)
+            continue;
+        if (!field_equals(st->cfg, opt, v))
+            return fail_at(st, mark, path,
+                           "conflicts with %s (line %zu): translation keys set in both "
+                           "awsxray and file must be equal",
+                           prev->path, prev->mark.line + 1);
+        return XB_OK;
+    }
+    if (st->n_shared < MAX_SHARED) {
+        st->shared[st->n_shared].offset = opt->offset;
+        st->shared[st->n_shared].path = opt->path;
+        st->shared[st->n_shared].mark = mark;
+        st->n_shared++;
+    }
+    field_store(st->cfg, opt, v);
+    return XB_OK;
+}
+
+static int set_option(struct parse_state *st, const struct xb_config_option *opt,
+                      const char *path, yaml_node_t *node)
+{
+    struct value v;
+    char reason[384];
+    char *text = NULL;
+    int rc = XB_OK;
+
+    memset(&v, 0, sizeof(v));
+    switch (opt->type) {
+    case XB_OPT_IGNORED:
+        XB_WARN("config", "%s:%zu:%zu: %s: accepted for compatibility and ignored", st->source,
+                node->start_mark.line + 1, node->start_mark.column + 1, path);
+        goto out;
+    case XB_OPT_RECEIVERS:
+    case XB_OPT_EXPORTERS:
+        rc = set_pipeline_list(st, opt, path, node);
+        goto out;
+    case XB_OPT_STRLIST:
+        rc = read_string_list(st, path, node, &v);
+        break;
+    default:
+        if (node->type != YAML_SCALAR_NODE) {
+            rc = fail_at(st, node->start_mark, path, "expected a single value (%s), got a %s",
+                         xb_config_opt_type_name(opt->type),
+                         node->type == YAML_SEQUENCE_NODE ? "list" : "mapping");
+            goto out;
+        }
+        rc = scalar_text(node, &text);
+        if (rc != XB_OK)
+            goto out;
+        rc = parse_scalar(opt, text, &v, reason, sizeof(reason));
+        if (rc != XB_OK)
+            rc = fail_at(st, node->start_mark, path, "%s", reason);
+        break;
+    }
+    if (rc != XB_OK)
+        goto out;
+    if (opt->offset == offsetof(struct xb_config, translate.max_document_bytes)) {
+        st->max_doc_set = 1;
+        st->max_doc_mark = node->start_mark;
+        st->max_doc_path = opt->path;
+    }
+    if (opt->flags & XB_OPT_F_SHARED)
+        rc = store_shared(st, opt, path, node->start_mark, &v);
+    else
+        field_store(st->cfg, opt, &v);
+out:
+    value_cleanup(&v);
+    return rc;
+}
+
+/* ------------------------------------------------------- walking --- */
+
+/* Non-zero when |path| is a proper prefix (at a '.' boundary) of some option's path. */
+static int is_section(const char *path)
+{
+    size_t n, len = strlen(path);
+    const struct xb_config_option *opts = xb_config_options(&n);
+
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(opts[i].path, path, len) == 0 && opts[i].path[len] == '.')
+            return 1;
+    }
+    return 0;
+}
+
+static void note_section(struct parse_state *st, const char *path, yaml_mark_t mark)
+{
+    if (strcmp(path, "receivers.otlp") == 0) {
+        st->seen_otlp = 1;
+        st->otlp_mark = mark;
+    } else if (strcmp(path, "receivers.otlp.protocols.grpc") == 0) {
+        st->seen_grpc = 1;
+        st->grpc_mark = mark;
+    } else if (strcmp(path, "receivers.otlp.protocols.http") == 0) {
+        st->seen_http = 1;
+        st->http_mark = mark;
+    } else if (strcmp(path, "service.pipelines.traces") == 0) {
+        st->seen_traces = 1;
+        st->traces_mark = mark;
+    }
+}
+
+static int unknown_key(struct parse_state *st, const char *parent, const char *key,
+                       const char *path, yaml_mark_t mark)
+{
+    if (strcmp(parent, "receivers") == 0)
+        return fail_at(st, mark, path, "unknown receiver \"%s\" (supported: otlp)", key);
+    if (strcmp(parent, "exporters") == 0)
+        return fail_at(st, mark, path, "unknown exporter \"%s\" (supported: awsxray, file)",
+                       key);
+    return fail_at(st, mark, path, "unknown key \"%s\"", key);
+}
+
+static int walk_mapping(struct parse_state *st, yaml_node_t *map, const char *parent)
+{
+    yaml_node_pair_t *pair, *prev;
+    char path[MAX_PATH_LEN];
+    int rc = XB_OK;
+
+    for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+        yaml_node_t *k = node_at(st, pair->key);
+        yaml_node_t *v = node_at(st, pair->value);
+        const struct xb_config_option *opt;
+        const char *key;
+
+        if (k == NULL || v == NULL) {
+            rc = fail_at(st, map->start_mark, parent[0] ? parent : "(top level)",
+                         "malformed mapping");
+            goto out;
+        }
+        if (k->type != YAML_SCALAR_NODE) {
+            rc = fail_at(st, k->start_mark, parent[0] ? parent : "(top level)",
+                         "mapping keys must be plain strings");
+            goto out;
+        }
+        key = (const char *)k->data.scalar.value;
+        if (snprintf(path, sizeof(path), "%s%s%s", parent, parent[0] ? "." : "", key) >=
+            (int)sizeof(path)) {
+            rc = fail_at(st, k->start_mark, parent, "key too long");
+            goto out;
+        }
+        for (prev = map->data.mapping.pairs.start; prev < pair; prev++) {
+            yaml_node_t *pk = node_at(st, prev->key);
+            if (pk != NULL && pk->type == YAML_SCALAR_NODE &&
+                strcmp((const char *)pk->data.scalar.value, key) == 0) {
+                rc = fail_at(st, k->start_mark, path, "duplicate key (first at line %zu)",
+                             pk->start_mark.line + 1);
+                goto out;
+            }
+        }
+        opt = (key[0] != '\0' && strchr(key, '.') == NULL) ? xb_config_option_find(path) : NULL;
+        if (opt != NULL) {
+            rc = set_option(st, opt, path, v);
+        } else if (key[0] != '\0' && strchr(key, '.') == NULL && is_section(path)) {
+            note_section(st, path, k->start_mark);
+            if (v->type == YAML_MAPPING_NODE)
+                rc = walk_mapping(st, v, path);
+            else if (!is_null_scalar(v))
+                rc = fail_at(st, v->start_mark, path, "expected a mapping of keys");
+        } else {
+            rc = unknown_key(st, parent, key, path, k->start_mark);
+        }
+        if (rc != XB_OK)
+            goto out;
+    }
+out:
+    return rc;
+}
+
+/* Pipeline rules and cross-field checks, after the whole tree was read. */
+static int validate(struct parse_state *st)
+{
+    struct xb_config *cfg = st->cfg;
+    const char *pipe = "service.pipelines.traces";
+
+    if (!st->seen_traces)
+        return fail_at(st, st->root_mark, pipe,
+                       "missing: a traces pipeline listing receivers and exporters is required");
+    if (!st->receivers_set || st->n_receivers == 0)
+        return fail_at(st, st->receivers_set ? st->receivers_mark : st->traces_mark,
+                       "service.pipelines.traces.receivers", "at least one receiver is required");
+    if (!st->exporters_set || st->n_exporters == 0)
+        return fail_at(st, st->exporters_set ? st->exporters_mark : st->traces_mark,
+                       "service.pipelines.traces.exporters", "at least one exporter is required");
+    if (st->otlp_listed) {
+        if (!st->seen_otlp)
+            return fail_at(st, st->receivers_mark, "receivers.otlp",
+                           "receiver otlp is in the pipeline but not configured under "
+                           "receivers (add receivers.otlp.protocols.grpc and/or http)");
+        if (!st->seen_grpc && !st->seen_http)
+            return fail_at(st, st->otlp_mark, "receivers.otlp.protocols",
+                           "enable at least one protocol: grpc or http");
+        cfg->grpc.enabled = st->seen_grpc;
+        cfg->http.enabled = st->seen_http;
+    }
+    if (cfg->grpc.enabled && cfg->http.enabled && strcmp(cfg->grpc.endpoint, cfg->http.endpoint) == 0 &&
+        strcmp(strrchr(cfg->grpc.endpoint, ':'), ":0") != 0)
+        return fail_at(st, st->http_mark, "receivers.otlp.protocols.http.endpoint",
+                       "same address as the grpc endpoint (%s)", cfg->grpc.endpoint);
+    if (cfg->awsxray.enabled && cfg->translate.max_document_bytes > XRAY_DOC_LIMIT)
+        return fail_at(st, st->max_doc_set ? st->max_doc_mark : st->root_mark,
+                       st->max_doc_set ? st->max_doc_path : "exporters.awsxray.max_document_bytes",
+                       "%zu is above X-Ray's document limit of %u bytes",
+                       cfg->translate.max_document_bytes, XRAY_DOC_LIMIT);
+    return XB_OK;
+}
+
+/* ------------------------------------------------------- public --- */
+
+void xb_config_free(struct xb_config *cfg)
+{
+    size_t n;
+    const struct xb_config_option *opts;
+
+    if (cfg == NULL)
+        return;
+    /* Shared rows point at the same field; field_release() NULLs it, so no double free. */
+    opts = xb_config_options(&n);
+    for (size_t i = 0; i < n; i++)
+        field_release(cfg, &opts[i]);
+    free(cfg->source);
+    free(cfg);
+}
+
 int xb_config_parse(const char *text, size_t len, const char *source_name,
                     struct xb_config **out, char *errbuf, size_t errlen)
-{ snprintf(errbuf, errlen, "config not built"); return XB_ERR_CONFIG; }
+{
+    yaml_parser_t parser;
+    yaml_document_t doc, extra;
+    int have_parser = 0, have_doc = 0;
+    struct parse_state st;
+    struct xb_config *cfg = NULL;
+    yaml_node_t *root;
+    int rc = XB_OK;
+
+    *out = NULL;
+    memset(&st, 0, sizeof(st));
+    st.source = source_name != NULL ? source_name : "<config>";
+    st.errbuf = errbuf;
+    st.errlen = errlen;
+    set_err(errbuf, errlen, "%s", "");
+
+    cfg = calloc(1, sizeof(*cfg));
+    if (cfg == NULL || (cfg->source = strdup(st.source)) == NULL) {
+        rc = XB_ERR_NOMEM;
+        goto out;
+    }
+    rc = apply_defaults(cfg, errbuf, errlen);
+    if (rc != XB_OK)
+        goto out;
+    st.cfg = cfg;
+
+    if (!yaml_parser_initialize(&parser)) {
+        rc = XB_ERR_NOMEM;
+        goto out;
+    }
+    have_parser = 1;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        set_err(errbuf, errlen, "%s:%zu:%zu: YAML syntax error: %s%s%s", st.source,
+                parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+                parser.problem != NULL ? parser.problem : "invalid document",
+                parser.context != NULL ? " " : "", parser.context != NULL ? parser.context : "");
+        rc = parser.error == YAML_MEMORY_ERROR ? XB_ERR_NOMEM : XB_ERR_CONFIG;
+        goto out;
+    }
+    have_doc = 1;
+    st.doc = &doc;
+    root = yaml_document_get_root_node(&doc);
+    if (root == NULL) {
+        st.root_mark = doc.start_mark;
+        rc = fail_at(&st, st.root_mark, "service.pipelines.traces",
+                     "configuration is empty; a traces pipeline is required");
+        goto out;
+    }
+    st.root_mark = root->start_mark;
+    if (!is_null_scalar(root)) {
+        if (root->type != YAML_MAPPING_NODE) {
+            rc = fail_at(&st, root->start_mark, "(top level)", "expected a mapping of keys");
+            goto out;
+        }
+        rc = walk_mapping(&st, root, "");
+        if (rc != XB_OK)
+            goto out;
+    }
+    if (!yaml_parser_load(&parser, &extra)) {
+        set_err(errbuf, errlen, "%s:%zu:%zu: YAML syntax error: %s", st.source,
+                parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+                parser.problem != NULL ? parser.problem : "invalid document");
+        rc = XB_ERR_CONFIG;
+        goto out;
+    }
+    if (yaml_document_get_root_node(&extra) != NULL) {
+        yaml_mark_t m = extra.start_mark;
+        yaml_document_delete(&extra);
+        rc = fail_at(&st, m, "(document)", "only one YAML document is allowed");
+        goto out;
+    }
+    yaml_document_delete(&extra);
+    rc = validate(&st);
+    if (rc != XB_OK)
+        goto out;
+    *out = cfg;
+    cfg = NULL;
+out:
+    if (have_doc)
+        yaml_document_delete(&doc);
+    if (have_parser)
+        yaml_parser_delete(&parser);
+    if (rc == XB_ERR_NOMEM)
+        set_err(errbuf, errlen, "%s: out of memory", st.source);
+    xb_config_free(cfg); /* NULL on success */
+    return rc;
+}
+
 int xb_config_load_file(const char *path, struct xb_config **out, char *errbuf, size_t errlen)
-{ snprintf(errbuf, errlen, "config not built"); return XB_ERR_CONFIG; }
+{
+    FILE *f;
+    char *data = NULL;
+    size_t len = 0, cap = 0;
+    int rc = XB_OK;
+
+    *out = NULL;
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        set_err(errbuf, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return XB_ERR_IO;
+    }
+    for (;;) {
+        size_t got;
+        if (len == cap) {
+            char *nd;
+            cap = cap ? cap * 2 : 8192;
+            if (cap > MAX_FILE_BYTES + 1)
+                cap = MAX_FILE_BYTES + 1;
+            nd = realloc(data, cap);
+            if (nd == NULL) {
+                rc = XB_ERR_NOMEM;
+                set_err(errbuf, errlen, "%s: out of memory", path);
+                goto out;
+            }
+            data = nd;
+        }
+        got = fread(data + len, 1, cap - len, f);
+        len += got;
+        if (len > MAX_FILE_BYTES) {
+            rc = XB_ERR_CONFIG;
+            set_err(errbuf, errlen, "%s: larger than %u bytes", path, MAX_FILE_BYTES);
+            goto out;
+        }
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        rc = XB_ERR_IO;
+        set_err(errbuf, errlen, "%s: read error: %s", path, strerror(errno));
+        goto out;
+    }
+    rc = xb_config_parse(data != NULL ? data : "", len, path, out, errbuf, errlen);
+out:
+    free(data);
+    fclose(f);
+    return rc;
+}
+
 int xb_config_load_default(struct xb_config **out, char *errbuf, size_t errlen)
-{ snprintf(errbuf, errlen, "config not built"); return XB_ERR_CONFIG; }
-void xb_config_free(struct xb_config *cfg) { (void)cfg; }
-void xb_config_translator(const struct xb_config *cfg, struct xb_translator_config *tc) {}
+{
+    return xb_config_parse(default_yaml, sizeof(default_yaml) - 1, EMBEDDED_SOURCE, out, errbuf,
+                           errlen);
+}
+
+void xb_config_translator(const struct xb_config *cfg, struct xb_translator_config *tc)
+{
+    const struct xb_config_translate *t = &cfg->translate;
+
+    memset(tc, 0, sizeof(*tc));
+    tc->indexed_attributes = (const char *const *)t->indexed_attributes;
+    tc->n_indexed_attributes = t->n_indexed_attributes;
+    tc->index_all_attributes = t->index_all_attributes;
+    tc->allow_dot_in_annotation_keys = t->allow_dot_in_annotation_keys;
+    tc->skip_timestamp_validation = t->skip_timestamp_validation;
+    tc->aws_log_groups = (const char *const *)t->aws_log_groups;
+    tc->n_aws_log_groups = t->n_aws_log_groups;
+    tc->max_document_bytes = t->max_document_bytes;
+}

@@ -84,7 +84,7 @@ struct xb_config {
     struct xb_config_translate translate;
     struct xb_config_awsxray awsxray;
     struct xb_config_file file;
-    char *log_level;              /* service.telemetry.logs.level; default "info" */
+    char *log_level;              /* service.telemetry.logs.level, lower-case; default "info" */
     uint32_t shutdown_timeout_ms; /* service.shutdown_timeout; default 10 s */
 };
 
@@ -92,20 +92,32 @@ struct xb_config {
 const char *xb_config_default_yaml(void);
 
 /*
- * Parses YAML |text| (|len| bytes) that came from |source_name| (for messages) into a
- * new config with defaults applied and everything validated. Unknown keys, wrong types,
- * out-of-range values, unknown receivers/exporters in the pipeline and an empty
- * pipeline are errors.
- * Returns 0 and sets |*out| (free with xb_config_free()); XB_ERR_CONFIG with |errbuf|
- * (|errlen| bytes) holding "FILE:LINE: KEY: reason"; XB_ERR_NOMEM.
+ * Parses YAML |text| (|len| bytes, borrowed) that came from |source_name| (for messages)
+ * into a new config with defaults applied and everything validated. ${env:NAME}, ${NAME}
+ * and ${env:NAME:-fallback} in scalar values are expanded first (unset = ""; "$$" = "$").
+ * Unknown keys, duplicate keys, wrong types, out-of-range values, unknown
+ * receivers/exporters and a missing or empty traces pipeline are errors. The option
+ * table is config/options.c; the user reference is docs/configuration.md.
+ * Returns 0 and sets |*out| (caller frees with xb_config_free()); otherwise |*out| is
+ * NULL and the result is XB_ERR_CONFIG with |errbuf| (|errlen| bytes, may be NULL/0)
+ * holding "FILE:LINE:COL: dotted.key: reason" (1-based line and column), or
+ * XB_ERR_NOMEM. Logs a warning for keys accepted only for compatibility (telemetry).
  */
 int xb_config_parse(const char *text, size_t len, const char *source_name,
                     struct xb_config **out, char *errbuf, size_t errlen);
 
-/* Reads |path| and calls xb_config_parse(). XB_ERR_IO when the file cannot be read. */
+/*
+ * Reads |path| and calls xb_config_parse() (messages start with |path|). Returns what
+ * that returns, XB_ERR_IO when the file cannot be opened or read, XB_ERR_CONFIG when it
+ * is larger than 4 MiB.
+ */
 int xb_config_load_file(const char *path, struct xb_config **out, char *errbuf, size_t errlen);
 
-/* Parses the embedded default. */
+/*
+ * Parses the embedded default (config/default.yaml, compiled in): OTLP gRPC on
+ * localhost:4317 and HTTP on localhost:4318, file exporter to ./xraybridge-segments.jsonl,
+ * no AWS. Same returns as xb_config_parse(); source name "<embedded default>".
+ */
 int xb_config_load_default(struct xb_config **out, char *errbuf, size_t errlen);
 
 /* Frees |cfg| and everything it owns. NULL is a no-op. */

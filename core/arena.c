@@ -20,6 +20,7 @@ struct xb_arena {
     size_t total; /* bytes of chunk payload currently allocated from the heap */
     size_t used;
     size_t fail_countdown; /* 0 = off */
+    int exhausted;         /* an allocation was refused since the last reset */
 };
 
 #define HDR (((sizeof(struct chunk) + ALIGN - 1) / ALIGN) * ALIGN)
@@ -95,9 +96,25 @@ void xb_arena_reset(struct xb_arena *a)
         keep->used = 0;
     a->used = 0;
     a->fail_countdown = 0;
+    a->exhausted = 0;
 }
 
+static void *alloc(struct xb_arena *a, size_t n);
+
 void *xb_arena_alloc(struct xb_arena *a, size_t n)
+{
+    void *p = alloc(a, n);
+    if (!p)
+        a->exhausted = 1;
+    return p;
+}
+
+int xb_arena_exhausted(const struct xb_arena *a)
+{
+    return a->exhausted;
+}
+
+static void *alloc(struct xb_arena *a, size_t n)
 {
     struct chunk *c = a->head;
     size_t need;

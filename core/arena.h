@@ -39,6 +39,13 @@ void *xb_arena_calloc(struct xb_arena *a, size_t n);
 /* Copies |len| bytes of |s| into the arena and NUL-terminates. NULL on failure. */
 char *xb_arena_strndup(struct xb_arena *a, const char *s, size_t len);
 
+/*
+ * Returns non-zero when an allocation was refused (cap, heap or test hook) since the
+ * arena was created or last reset: lets callers tell "out of memory" from "bad input"
+ * when a library (protobuf-c) reports both as one failure.
+ */
+int xb_arena_exhausted(const struct xb_arena *a);
+
 /* Bytes handed out plus bytes wasted to alignment/block tails since the last reset. */
 size_t xb_arena_used(const struct xb_arena *a);
 

@@ -46,9 +46,18 @@ struct xb_sigv4_result {
 /*
  * Signs |req| for |region| and |service| (e.g. "xray") at UNIX time |now| (seconds).
  * Every header in |req| is signed, plus x-amz-date, plus x-amz-security-token when
- * |creds| has a session token (the caller must send that header too).
- * Returns 0; XB_ERR_INVALID (missing host header or credentials); XB_ERR_TOO_LARGE
- * (signed header list does not fit in |out|); XB_ERR_NOMEM.
+ * |creds| has a session token (the caller must send that header too). Caller headers
+ * named authorization or x-amz-date (and x-amz-security-token when a token is given)
+ * are ignored: the signer's values replace them. Repeated names are signed as one
+ * header whose values are joined by ',' in request order.
+ * Canonical URI: dot segments and empty segments removed, then percent-encoded once
+ * more (the SigV4 rule for every service but S3: "%20" is signed as "%2520").
+ * Canonical query: parameters decoded and re-encoded (RFC 3986 unreserved set), '+'
+ * taken literally (send spaces as %20), empty parameters ("&&") skipped.
+ * Returns 0; XB_ERR_INVALID (missing host header or credentials, malformed header
+ * name, path not starting with '/', bad %-escape in the query, region/service/key id
+ * outside [A-Za-z0-9._-], |now| outside years 0-9999); XB_ERR_TOO_LARGE (signed header
+ * list does not fit in |out|); XB_ERR_NOMEM. On error |out| is zeroed.
  * Secrets are never logged or copied into |out|.
  */
 int xb_sigv4_sign(const struct xb_sigv4_request *req, const char *region, const char *service,

@@ -19,15 +19,16 @@ int xb_otlp_decode_protobuf(const void *data, size_t len, struct xb_arena *arena
                             xb_pb_export_req **out, const char **err_desc)
 {
     ProtobufCAllocator alloc = {arena_alloc, arena_nofree, arena};
-    size_t before = xb_arena_used(arena);
     xb_pb_export_req *req;
 
     req = opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
         &alloc, len, data);
     if (!req) {
-        /* protobuf-c does not say why; an allocation failure shows as no growth past
-         * the cap, which we cannot observe directly, so report the common case. */
-        (void)before;
+        /* protobuf-c reports allocation failure and bad input alike; the arena knows. */
+        if (xb_arena_exhausted(arena)) {
+            *err_desc = "request decodes to more memory than the receiver allows";
+            return XB_ERR_NOMEM;
+        }
         *err_desc = "malformed protobuf: not a valid ExportTraceServiceRequest";
         return XB_ERR_INVALID;
     }

@@ -16,7 +16,7 @@
 /*
  * Decodes binary protobuf |data| (|len| bytes) with protobuf-c, allocating from
  * |arena|. Returns 0 and sets |*out|; XB_ERR_INVALID (malformed; |*err_desc| set);
- * XB_ERR_NOMEM (arena cap or heap exhausted).
+ * XB_ERR_NOMEM (arena cap or heap exhausted; |*err_desc| set).
  */
 int xb_otlp_decode_protobuf(const void *data, size_t len, struct xb_arena *arena,
                             xb_pb_export_req **out, const char **err_desc);
@@ -27,8 +27,8 @@ int xb_otlp_decode_protobuf(const void *data, size_t len, struct xb_arena *arena
  * integers as decimal strings or JSON numbers without precision loss, bytesValue as
  * base64, unknown keys ignored. |data| need not be NUL-terminated.
  * Returns 0 and sets |*out|; XB_ERR_INVALID with |*err_desc| set to a static string
- * naming the problem (e.g. "invalid JSON", "spanId: not hex", "kind: must be an
- * integer"); XB_ERR_NOMEM.
+ * naming the problem (e.g. "invalid JSON", "spanId: invalid hex", "kind: enum must be
+ * an integer"); XB_ERR_NOMEM.
  */
 int xb_otlp_decode_json(const void *data, size_t len, struct xb_arena *arena,
                         xb_pb_export_req **out, const char **err_desc);

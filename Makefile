@@ -1,0 +1,42 @@
+# xraybridge: the two set-up commands.
+#   make run   installs missing Debian packages, builds, runs on the embedded default config
+#   make test  installs, builds (plain and ASan+UBSan), runs every test
+BUILD_DIR ?= build
+SAN_DIR ?= build-sanitize
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CONFIG ?=
+
+.PHONY: all deps build run test test-plain test-sanitize bench clean
+
+all: build
+
+deps:
+	@sh scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+run: build
+	./$(BUILD_DIR)/app/xraybridge $(if $(CONFIG),--config $(CONFIG))
+
+test: deps
+	$(MAKE) test-plain
+	$(MAKE) test-sanitize
+
+test-plain:
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
+
+test-sanitize:
+	cmake -S . -B $(SAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DXB_SANITIZE=address,undefined
+	cmake --build $(SAN_DIR) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --test-dir $(SAN_DIR) --output-on-failure -j$(JOBS) -LE valgrind
+
+bench: build
+	sh bench/run.sh $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR) $(SAN_DIR)

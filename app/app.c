@@ -1,0 +1,239 @@
+#include "app/app.h"
+
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/queue.h"
+#include "exporter/file_exporter.h"
+#include "exporter/xray_exporter.h"
+#include "exporter/credentials.h"
+#include "receiver/ingest.h"
+#include "receiver/otlp_grpc.h"
+#include "receiver/otlp_http.h"
+
+#define DRAIN_CHECK_MS 50
+
+struct app {
+    const struct xb_config *cfg;
+    struct event_base *base;
+    struct xb_translator_config tc;
+    struct xb_queue *queues[2];
+    size_t n_queues;
+    struct xb_queue *xray_q, *file_q;
+    struct xb_xray_exporter *xray;
+    struct xb_file_exporter *file;
+    struct xb_ingest *ing;
+    struct xb_grpc_server *grpc;
+    struct xb_http_server *http;
+    struct event *sig_term, *sig_int, *drain_check, *deadline;
+    int stopping;
+    int timed_out;
+};
+
+static size_t charged_docs(const struct app *a)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->n_queues; i++)
+        n += xb_queue_charged_docs(a->queues[i]);
+    return n;
+}
+
+static void on_drain_check(evutil_socket_t fd, short what, void *ud)
+{
+    struct app *a = ud;
+    if (charged_docs(a) == 0 && xb_grpc_server_connections(a->grpc) == 0)
+        event_base_loopbreak(a->base);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *ud)
+{
+    struct app *a = ud;
+    a->timed_out = 1;
+    event_base_loopbreak(a->base);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *ud)
+{
+    struct app *a = ud;
+    struct timeval check = {0, DRAIN_CHECK_MS * 1000};
+    struct timeval dl = {a->cfg->shutdown_timeout_ms / 1000,
+                         (a->cfg->shutdown_timeout_ms % 1000) * 1000};
+
+    if (a->stopping) {
+        XB_WARN("app", "second signal: exiting without waiting for the queue");
+        a->timed_out = 1;
+        event_base_loopbreak(a->base);
+        return;
+    }
+    a->stopping = 1;
+    XB_INFO("app", "received %s: draining (deadline %u ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+            a->cfg->shutdown_timeout_ms);
+    xb_grpc_server_drain(a->grpc);
+    xb_http_server_drain(a->http);
+    xb_xray_exporter_drain(a->xray);
+    xb_file_exporter_drain(a->file);
+    a->drain_check = event_new(a->base, -1, EV_PERSIST, on_drain_check, a);
+    a->deadline = evtimer_new(a->base, on_deadline, a);
+    if (!a->drain_check || !a->deadline) {
+        event_base_loopbreak(a->base);
+        return;
+    }
+    event_add(a->drain_check, &check);
+    evtimer_add(a->deadline, &dl);
+}
+
+static int start(struct app *a)
+{
+    const struct xb_config *cfg = a->cfg;
+    char err[512] = "";
+    size_t max_body = 0;
+    int rc;
+
+    xb_config_translator(cfg, &a->tc);
+    if (cfg->awsxray.enabled) {
+        struct xb_xray_opts xo = {0};
+        const char *region = xb_region_resolve(cfg->awsxray.region);
+        if (!region) {
+            XB_ERROR("app", "awsxray exporter: no region: set exporters.awsxray.region, "
+                            "AWS_REGION or AWS_DEFAULT_REGION (instance metadata lookup is "
+                            "not supported yet)");
+            return XB_ERR_CONFIG;
+        }
+        a->xray_q = xb_queue_new(cfg->awsxray.queue.max_bytes, cfg->awsxray.queue.max_documents);
+        if (!a->xray_q)
+            return XB_ERR_NOMEM;
+        a->queues[a->n_queues++] = a->xray_q;
+        xo.region = region;
+        xo.endpoint = cfg->awsxray.endpoint;
+        xo.num_workers = cfg->awsxray.num_workers;
+        xo.request_timeout_s = cfg->awsxray.request_timeout_seconds;
+        xo.max_retries = cfg->awsxray.max_retries;
+        xo.batch_max_docs = cfg->awsxray.queue.batch_max_documents;
+        xo.batch_timeout_ms = cfg->awsxray.queue.batch_timeout_ms;
+        xo.no_verify_ssl = cfg->awsxray.no_verify_ssl;
+        xo.ca_file = cfg->awsxray.ca_file;
+        xo.proxy = cfg->awsxray.proxy_address;
+        rc = xb_xray_exporter_start(a->base, a->xray_q, &xo, &a->xray, err, sizeof(err));
+        if (rc)
+            goto fail;
+    }
+    if (cfg->file.enabled) {
+        a->file_q = xb_queue_new(cfg->file.queue.max_bytes, cfg->file.queue.max_documents);
+        if (!a->file_q)
+            return XB_ERR_NOMEM;
+        a->queues[a->n_queues++] = a->file_q;
+        rc = xb_file_exporter_start(a->base, a->file_q, cfg->file.path,
+                                    cfg->file.queue.batch_max_documents,
+                                    cfg->file.queue.batch_timeout_ms, &a->file, err, sizeof(err));
+        if (rc)
+            goto fail;
+    }
+    if (cfg->grpc.enabled && cfg->grpc.max_recv_msg_bytes > max_body)
+        max_body = cfg->grpc.max_recv_msg_bytes;
+    if (cfg->http.enabled && cfg->http.max_request_body_bytes > max_body)
+        max_body = cfg->http.max_request_body_bytes;
+    a->ing = xb_ingest_new(&a->tc, a->queues, a->n_queues, max_body);
+    if (!a->ing)
+        return XB_ERR_NOMEM;
+    if (cfg->grpc.enabled) {
+        struct xb_grpc_server_opts go = {
+            .endpoint = cfg->grpc.endpoint,
+            .max_msg_bytes = cfg->grpc.max_recv_msg_bytes,
+            .max_concurrent_streams = cfg->grpc.max_concurrent_streams,
+            .max_connections = cfg->grpc.max_connections,
+            .max_inflight_bytes = 4 * cfg->grpc.max_recv_msg_bytes + 64 * 1024 * 1024,
+        };
+        rc = xb_grpc_server_start(a->base, a->ing, &go, &a->grpc, err, sizeof(err));
+        if (rc)
+            goto fail;
+    }
+    if (cfg->http.enabled) {
+        struct xb_http_server_opts ho = {
+            .endpoint = cfg->http.endpoint,
+            .max_body_bytes = cfg->http.max_request_body_bytes,
+            .idle_timeout_s = 60,
+        };
+        rc = xb_http_server_start(a->base, a->ing, &ho, &a->http, err, sizeof(err));
+        if (rc)
+            goto fail;
+    }
+    return XB_OK;
+fail:
+    XB_ERROR("app", "%s", err[0] ? err : xb_strerror(rc));
+    return rc;
+}
+
+static void stop(struct app *a)
+{
+    size_t left = charged_docs(a);
+
+    if (left)
+        XB_WARN("app", "%zu documents could not be delivered before the shutdown deadline", left);
+    xb_grpc_server_free(a->grpc);
+    xb_http_server_free(a->http);
+    xb_ingest_free(a->ing);
+    xb_xray_exporter_free(a->xray);
+    xb_file_exporter_free(a->file);
+    for (size_t i = 0; i < a->n_queues; i++)
+        xb_queue_free(a->queues[i]);
+    if (a->sig_term)
+        event_free(a->sig_term);
+    if (a->sig_int)
+        event_free(a->sig_int);
+    if (a->drain_check)
+        event_free(a->drain_check);
+    if (a->deadline)
+        event_free(a->deadline);
+    if (a->base)
+        event_base_free(a->base);
+}
+
+int xb_app_run(const struct xb_config *cfg)
+{
+    struct app a;
+    const struct xb_metrics *m = &xb_metrics;
+    enum xb_log_level level;
+    int rc;
+
+    memset(&a, 0, sizeof(a));
+    a.cfg = cfg;
+    if (cfg->log_level && xb_log_parse_level(cfg->log_level, &level) == XB_OK)
+        xb_log_set_level(level);
+    signal(SIGPIPE, SIG_IGN);
+    a.base = event_base_new();
+    if (!a.base) {
+        XB_ERROR("app", "cannot create the event loop");
+        return 1;
+    }
+    rc = start(&a);
+    if (rc == XB_OK) {
+        a.sig_term = evsignal_new(a.base, SIGTERM, on_signal, &a);
+        a.sig_int = evsignal_new(a.base, SIGINT, on_signal, &a);
+        if (!a.sig_term || !a.sig_int || event_add(a.sig_term, NULL) || event_add(a.sig_int, NULL))
+            rc = XB_ERR_NOMEM;
+    }
+    if (rc) {
+        stop(&a);
+        return 1;
+    }
+    XB_INFO("app", "xraybridge ready (config: %s)", cfg->source ? cfg->source : "?");
+    event_base_dispatch(a.base);
+    stop(&a);
+    XB_INFO("app",
+            "xraybridge stopped: spans accepted grpc=%llu http=%llu, rejected=%llu, refused=%llu; "
+            "documents built=%llu sent=%llu failed=%llu unprocessed=%llu",
+            (unsigned long long)m->accepted_spans[XB_TRANSPORT_GRPC],
+            (unsigned long long)m->accepted_spans[XB_TRANSPORT_HTTP],
+            (unsigned long long)(m->rejected_spans[0] + m->rejected_spans[1]),
+            (unsigned long long)(m->refused_spans[0] + m->refused_spans[1]),
+            (unsigned long long)m->documents_built, (unsigned long long)m->sent_documents,
+            (unsigned long long)m->send_failed_documents,
+            (unsigned long long)m->unprocessed_documents);
+    return 0;
+}

@@ -1,0 +1,186 @@
+#include "receiver/ingest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/gzip.h"
+#include "core/log.h"
+#include "receiver/otlp_decode.h"
+
+#define MAX_QUEUES 4
+
+struct xb_ingest {
+    const struct xb_translator_config *tc;
+    struct xb_queue *queues[MAX_QUEUES];
+    size_t n_queues;
+    struct xb_arena *arena; /* per request, reset after each */
+    struct xb_buf inflated; /* reused gunzip output */
+    struct xb_buf doc;      /* reused translator output buffer */
+};
+
+/* Emit callback: the one copy from the translator's buffer into a queue document. */
+static int collect_doc(void *ud, const char *json, size_t len, const char *trace_id)
+{
+    struct xb_qdoc_list *list = ud;
+    struct xb_qdoc *d = xb_qdoc_new(json, len);
+    (void)trace_id;
+    if (!d)
+        return XB_ERR_NOMEM;
+    xb_qdoc_list_add(list, d);
+    return XB_OK;
+}
+
+struct xb_ingest *xb_ingest_new(const struct xb_translator_config *tc,
+                                struct xb_queue *const *queues, size_t n_queues,
+                                size_t max_body_bytes)
+{
+    struct xb_ingest *ing;
+
+    if (n_queues == 0 || n_queues > MAX_QUEUES)
+        return NULL;
+    ing = calloc(1, sizeof(*ing));
+    if (!ing)
+        return NULL;
+    ing->tc = tc;
+    memcpy(ing->queues, queues, n_queues * sizeof(*queues));
+    ing->n_queues = n_queues;
+    /* Decoded protobuf-c structures take several times the wire size (a 6-byte
+     * attribute becomes ~100 bytes of structs); 16x plus slack bounds a hostile
+     * request while leaving room for legitimate ones. Only one request is decoded at
+     * a time, so this is also the peak. */
+    ing->arena = xb_arena_new(64 * 1024, max_body_bytes * 16 + 16 * 1024 * 1024);
+    if (!ing->arena) {
+        free(ing);
+        return NULL;
+    }
+    xb_buf_init(&ing->inflated, 0);
+    xb_buf_init(&ing->doc, 0);
+    return ing;
+}
+
+void xb_ingest_free(struct xb_ingest *ing)
+{
+    if (!ing)
+        return;
+    xb_arena_free(ing->arena);
+    xb_buf_cleanup(&ing->inflated);
+    xb_buf_cleanup(&ing->doc);
+    free(ing);
+}
+
+/* Pushes |list| into every queue, all-or-nothing. Consumes |list| on success. */
+static int enqueue_all(struct xb_ingest *ing, struct xb_qdoc_list *list)
+{
+    struct xb_qdoc_list copies[MAX_QUEUES];
+    int rc = XB_OK;
+
+    memset(copies, 0, sizeof(copies));
+    for (size_t i = 0; i < ing->n_queues; i++) {
+        if (!xb_queue_has_room(ing->queues[i], list->n, list->bytes))
+            return XB_ERR_FULL;
+    }
+    /* Extra exporters get their own copies, made before anything is pushed. */
+    for (size_t i = 1; i < ing->n_queues; i++) {
+        for (struct xb_qdoc *d = list->head; d; d = d->next) {
+            struct xb_qdoc *c = xb_qdoc_new(d->json, d->len);
+            if (!c) {
+                rc = XB_ERR_NOMEM;
+                goto fail;
+            }
+            xb_qdoc_list_add(&copies[i], c);
+        }
+    }
+    for (size_t i = 1; i < ing->n_queues; i++)
+        xb_queue_push_list(ing->queues[i], &copies[i]); /* room was checked above */
+    xb_queue_push_list(ing->queues[0], list);
+    return XB_OK;
+fail:
+    for (size_t i = 1; i < ing->n_queues; i++)
+        xb_qdoc_list_clear(&copies[i]);
+    return rc;
+}
+
+void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
+                      enum xb_body_format format, int gzip, const void *body, size_t len,
+                      size_t max_body_bytes, struct xb_ingest_outcome *out)
+{
+    struct xb_qdoc_list list = {0};
+    struct xb_translate_result tr;
+    xb_pb_export_req *req = NULL;
+    const char *desc = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    xb_metrics.requests[transport]++;
+    if (len > max_body_bytes) {
+        rc = XB_ERR_TOO_LARGE;
+        desc = "request body exceeds the size limit";
+        goto out;
+    }
+    if (gzip) {
+        xb_buf_clear(&ing->inflated);
+        ing->inflated.max = max_body_bytes;
+        rc = xb_gunzip(body, len, &ing->inflated, &desc);
+        if (rc)
+            goto out;
+        body = ing->inflated.data;
+        len = ing->inflated.len;
+    }
+    if (format == XB_BODY_JSON)
+        rc = xb_otlp_decode_json(body, len, ing->arena, &req, &desc);
+    else
+        rc = xb_otlp_decode_protobuf(body, len, ing->arena, &req, &desc);
+    if (rc == XB_ERR_NOMEM && xb_arena_exhausted(ing->arena)) {
+        /* The same request would exhaust the arena again: not worth a retry. */
+        rc = XB_ERR_TOO_LARGE;
+        goto out;
+    }
+    if (rc)
+        goto out;
+    out->spans = xb_otlp_count_spans(req);
+    if (out->spans == 0)
+        goto out; /* empty envelope: success, nothing to do */
+
+    rc = xb_translate_request(ing->tc, req, (int64_t)time(NULL), ing->arena, &ing->doc,
+                              collect_doc, &list, &tr);
+    if (rc) {
+        desc = "could not translate the request";
+        goto out;
+    }
+    xb_metrics.documents_built += tr.documents;
+    xb_metrics.documents_trimmed += tr.trimmed;
+    out->rejected_spans = tr.rejected_spans;
+    if (tr.rejected_spans) {
+        snprintf(out->reject_msg, sizeof(out->reject_msg), "%zu of %zu spans rejected: %s",
+                 tr.rejected_spans, tr.spans, tr.first_error ? tr.first_error : "invalid span");
+        XB_DEBUG("ingest", "%s", out->reject_msg);
+    }
+    rc = enqueue_all(ing, &list);
+    if (rc == XB_ERR_FULL)
+        desc = "export queue is full, retry later";
+    else if (rc)
+        desc = "out of memory while queueing documents";
+
+out:
+    xb_qdoc_list_clear(&list);
+    xb_arena_reset(ing->arena);
+    out->rc = rc;
+    out->err_desc = desc;
+    if (rc == XB_OK) {
+        xb_metrics.accepted_spans[transport] += out->spans - out->rejected_spans;
+        xb_metrics.rejected_spans[transport] += out->rejected_spans;
+    } else if (rc == XB_ERR_FULL || rc == XB_ERR_NOMEM) {
+        xb_metrics.refused_spans[transport] += out->spans;
+        if (rc == XB_ERR_FULL)
+            xb_metrics.queue_full_requests[transport]++;
+    } else if (rc == XB_ERR_TOO_LARGE) {
+        xb_metrics.oversize_requests[transport]++;
+    } else {
+        xb_metrics.bad_requests[transport]++;
+    }
+}

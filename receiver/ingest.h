@@ -1,0 +1,53 @@
+/*
+ * receiver/ingest.h - the hot path shared by both OTLP receivers:
+ * body -> (gunzip) -> decode -> translate -> enqueue, all-or-nothing per request.
+ *
+ * One per process, used on the event-loop thread only. Per-request memory comes
+ * from one arena that is reset after every request; the only copy of a document is
+ * the one into the queue (xb_qdoc_new). When any queue lacks room for the whole
+ * request, nothing is enqueued and the client is told to retry (backpressure).
+ */
+#ifndef XB_RECEIVER_INGEST_H
+#define XB_RECEIVER_INGEST_H
+
+#include <stddef.h>
+
+#include "core/metrics.h"
+#include "core/queue.h"
+#include "translator/translate.h"
+
+enum xb_body_format { XB_BODY_PROTOBUF = 0, XB_BODY_JSON = 1 };
+
+/* What happened to one export request. */
+struct xb_ingest_outcome {
+    int rc;                /* XB_OK, or XB_ERR_INVALID / _TOO_LARGE / _FULL / _NOMEM */
+    const char *err_desc;  /* static description when rc != XB_OK */
+    size_t spans;          /* spans in the request (0 if it did not decode) */
+    size_t rejected_spans; /* spans dropped for good; reported as partial_success */
+    char reject_msg[256];  /* English message for partial_success, "" when none */
+};
+
+struct xb_ingest;
+
+/*
+ * Creates the ingest path feeding every queue in |queues| (|n_queues| >= 1, borrowed,
+ * must outlive the ingest). |tc| is borrowed too. |max_body_bytes| bounds decompressed
+ * bodies; the request arena is capped at a multiple of it. NULL on allocation failure.
+ */
+struct xb_ingest *xb_ingest_new(const struct xb_translator_config *tc,
+                                struct xb_queue *const *queues, size_t n_queues,
+                                size_t max_body_bytes);
+
+/* Frees the ingest path. NULL is a no-op. */
+void xb_ingest_free(struct xb_ingest *ing);
+
+/*
+ * Processes one export request body received over |transport|. |gzip| says the body
+ * is gzip-compressed; the decompressed size may not exceed |max_body_bytes| (the
+ * receiver's own limit). Updates xb_metrics and fills |out| (always).
+ */
+void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
+                      enum xb_body_format format, int gzip, const void *body, size_t len,
+                      size_t max_body_bytes, struct xb_ingest_outcome *out);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * receiver/otlp_grpc.h - OTLP/gRPC receiver: h2c (HTTP/2 with prior knowledge) on the
+ * event loop, one nghttp2 server session per connection, many concurrent unary
+ * Export calls per connection.
+ *
+ * Implements OTLP/gRPC (opentelemetry-proto docs/specification.md) over gRPC's
+ * HTTP/2 mapping (grpc/doc/PROTOCOL-HTTP2.md): path
+ * /opentelemetry.proto.collector.trace.v1.TraceService/Export (plus the plural alias
+ * some SDKs use), grpc-encoding gzip, trailers with grpc-status / grpc-message and,
+ * for throttling, grpc-status-details-bin carrying google.rpc.RetryInfo.
+ */
+#ifndef XB_RECEIVER_OTLP_GRPC_H
+#define XB_RECEIVER_OTLP_GRPC_H
+
+#include <event2/event.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "receiver/ingest.h"
+
+struct xb_grpc_server;
+
+/* Settings of one gRPC receiver. */
+struct xb_grpc_server_opts {
+    const char *endpoint;            /* "host:port" (borrowed) */
+    size_t max_msg_bytes;            /* request message limit after decompression */
+    uint32_t max_concurrent_streams; /* per connection (SETTINGS_MAX_CONCURRENT_STREAMS) */
+    uint32_t max_connections;        /* further connections are closed on accept */
+    size_t max_inflight_bytes;       /* request bytes buffered across all streams */
+};
+
+/*
+ * Starts listening. |base| and |ing| are borrowed and must outlive the server.
+ * Returns 0 and sets |*out|; XB_ERR_IO (cannot bind: reason in |err|); XB_ERR_NOMEM.
+ * The bound address is logged as "otlp grpc receiver listening on IP:PORT".
+ */
+int xb_grpc_server_start(struct event_base *base, struct xb_ingest *ing,
+                         const struct xb_grpc_server_opts *opts, struct xb_grpc_server **out,
+                         char *err, size_t err_len);
+
+/*
+ * Graceful stop, first half: closes the listening socket and sends GOAWAY on every
+ * connection, so no new calls start; calls in progress complete.
+ */
+void xb_grpc_server_drain(struct xb_grpc_server *s);
+
+/* Number of open connections (0 once draining has finished). */
+size_t xb_grpc_server_connections(const struct xb_grpc_server *s);
+
+/* Closes every connection and frees the server. NULL is a no-op. */
+void xb_grpc_server_free(struct xb_grpc_server *s);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * receiver/otlp_http.h - OTLP/HTTP receiver (POST /v1/traces) on libevent's evhttp
+ * (HTTP/1.1, keep-alive).
+ *
+ * Implements OTLP/HTTP (opentelemetry-proto docs/specification.md): binary protobuf
+ * (application/x-protobuf) and OTLP/JSON (application/json) bodies, Content-Encoding
+ * gzip, the response in the request's content type: 200 + ExportTraceServiceResponse,
+ * 400 + google.rpc.Status for bad data, 413 too large (also after decompression),
+ * 503 + Retry-After when the queue is full, 404 unknown path, 405 wrong method,
+ * 415 unsupported content type.
+ */
+#ifndef XB_RECEIVER_OTLP_HTTP_H
+#define XB_RECEIVER_OTLP_HTTP_H
+
+#include <event2/event.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "receiver/ingest.h"
+
+struct xb_http_server;
+
+/* Settings of one OTLP/HTTP receiver. */
+struct xb_http_server_opts {
+    const char *endpoint;         /* "host:port" (borrowed) */
+    size_t max_body_bytes;        /* limit on the body as received and after gunzip */
+    uint32_t idle_timeout_s;      /* keep-alive connections idle longer are closed */
+};
+
+/*
+ * Starts listening. |base| and |ing| are borrowed and must outlive the server.
+ * Returns 0 and sets |*out|; XB_ERR_IO (reason in |err|); XB_ERR_NOMEM.
+ * Logs "otlp http receiver listening on IP:PORT".
+ */
+int xb_http_server_start(struct event_base *base, struct xb_ingest *ing,
+                         const struct xb_http_server_opts *opts, struct xb_http_server **out,
+                         char *err, size_t err_len);
+
+/*
+ * Graceful stop, first half: closes the listening socket; requests that still arrive
+ * on open keep-alive connections are answered 503 with Connection: close.
+ */
+void xb_http_server_drain(struct xb_http_server *s);
+
+/* Closes every connection and frees the server. NULL is a no-op. */
+void xb_http_server_free(struct xb_http_server *s);
+
+#endif

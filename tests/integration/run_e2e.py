@@ -1,0 +1,869 @@
+#!/usr/bin/python3
+"""run_e2e.py: end-to-end tests of the xraybridge binary (CTest driver).
+
+Run with Debian's interpreter (/usr/bin/python3; fake_xray.py needs its botocore):
+
+    /usr/bin/python3 run_e2e.py --binary build/app/xraybridge --mode e2e \
+        --protocol grpc|http/protobuf|http/json [--gzip] [--no-session-token]
+        [--inject-failures]
+    /usr/bin/python3 run_e2e.py --binary ... --mode bad_input
+    /usr/bin/python3 run_e2e.py --binary ... --mode sigterm_flush
+    /usr/bin/python3 run_e2e.py --mode fake_selftest        (no binary needed)
+
+Every mode starts its own fake X-Ray (fake_xray.py) and, except fake_selftest,
+its own xraybridge with a generated config whose listeners use port 0; the
+real ports are read from the binary's stderr. Everything binds 127.0.0.1,
+lives in a temporary directory (kept with --keep), and every child process is
+killed on the way out. Waiting is done by polling a condition against a
+deadline, never by fixed sleeps. The last stdout line is
+"N passed, N failed"; the exit status is 0 only when nothing failed.
+"""
+
+import argparse
+import gzip
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unicodedata
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PY = "/usr/bin/python3"
+AKID = "AKIDINTEGRATIONTEST"
+SECRET = "integration/test+secret/key0123456789abcd"
+TOKEN = "FwoGZXIvYXdzEXAMPLE//session+token="
+REGION = "us-west-2"
+TRACE_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+GRPC_OK, GRPC_INVALID_ARGUMENT, GRPC_RESOURCE_EXHAUSTED, GRPC_UNIMPLEMENTED = 0, 3, 8, 12
+
+STARTUP_TIMEOUT_S = 20.0
+DELIVERY_TIMEOUT_S = 20.0
+EXIT_TIMEOUT_S = 30.0
+
+
+class Failures:
+    """Collects check results; a check failing does not stop the others."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = []
+
+    def check(self, cond, what):
+        if cond:
+            self.passed += 1
+        else:
+            self.failed.append(what)
+            print(f"FAIL: {what}", flush=True)
+        return cond
+
+    def equal(self, got, want, what):
+        return self.check(got == want, f"{what}: got {got!r}, want {want!r}")
+
+
+class Fatal(Exception):
+    """A step the rest of the test depends on went wrong."""
+
+
+def wait_until(pred, timeout, what, interval=0.05):
+    """Poll pred() until it returns a truthy value; raise Fatal at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise Fatal(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+
+
+def read_jsonl(path):
+    docs = []
+    if not os.path.exists(path):
+        return docs
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                docs.append(json.loads(line))
+    return docs
+
+
+def count_lines(path):
+    if not os.path.exists(path):
+        return 0
+    with open(path, "rb") as f:
+        return sum(1 for line in f if line.strip())
+
+
+# ---------------------------------------------------------------- processes
+
+class FakeXray:
+    """fake_xray.py as a child process."""
+
+    def __init__(self, tmp, extra=()):
+        self.docs_path = os.path.join(tmp, "xray_docs.jsonl")
+        self.log_path = os.path.join(tmp, "fake_xray.stderr")
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [PY, os.path.join(HERE, "fake_xray.py"), "--docs-out", self.docs_path,
+             "--region", REGION, "--access-key", AKID, "--secret-key", SECRET, *extra],
+            stdout=subprocess.PIPE, stderr=self._log, text=True)
+        line = [None]
+        reader = threading.Thread(target=lambda: line.__setitem__(0, self.proc.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(STARTUP_TIMEOUT_S)
+        if not line[0] or not line[0].strip().isdigit():
+            raise Fatal(f"fake_xray did not print its port (got {line[0]!r}); see {self.log_path}")
+        self.port = int(line[0])
+
+    def stats(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            conn.request("GET", "/_stats")
+            return json.loads(conn.getresponse().read())
+        finally:
+            conn.close()
+
+    def docs(self):
+        return read_jsonl(self.docs_path)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self._log.close()
+
+
+class Bridge:
+    """The xraybridge binary under test, with its stderr captured line by line."""
+
+    def __init__(self, binary, tmp, fake_port, session_token=True, http_limit=4194304,
+                 shutdown_timeout="10s", max_documents=50):
+        self.file_out = os.path.join(tmp, "file_exporter.jsonl")
+        self.config_path = os.path.join(tmp, "xraybridge.yaml")
+        self.log_path = os.path.join(tmp, "xraybridge.stderr")
+        with open(self.config_path, "w") as f:
+            f.write(f"""receivers:
+  otlp:
+    protocols:
+      grpc: {{endpoint: "127.0.0.1:0"}}
+      http: {{endpoint: "127.0.0.1:0", max_request_body_size: {http_limit}}}
+exporters:
+  awsxray:
+    region: {REGION}
+    endpoint: "http://127.0.0.1:{fake_port}"
+    batch: {{max_documents: {max_documents}, timeout: 100ms}}
+  file:
+    path: {self.file_out}
+service:
+  pipelines:
+    traces: {{receivers: [otlp], exporters: [awsxray, file]}}
+  telemetry: {{logs: {{level: info}}}}
+  shutdown_timeout: {shutdown_timeout}
+""")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OTEL_"))}
+        env["AWS_ACCESS_KEY_ID"] = AKID
+        env["AWS_SECRET_ACCESS_KEY"] = SECRET
+        if session_token:
+            env["AWS_SESSION_TOKEN"] = TOKEN
+        self.lines = []
+        self.cond = threading.Condition()
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([binary, "--config", self.config_path], env=env,
+                                     stdin=subprocess.DEVNULL, stdout=self._log,
+                                     stderr=subprocess.PIPE, text=True, errors="replace")
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.grpc_port = int(self.wait_log(r"otlp grpc receiver listening on 127\.0\.0\.1:(\d+)").group(1))
+        self.http_port = int(self.wait_log(r"otlp http receiver listening on 127\.0\.0\.1:(\d+)").group(1))
+        self.wait_log(r"xraybridge ready")
+
+    def _read(self):
+        for line in self.proc.stderr:
+            self._log.write(line)
+            self._log.flush()
+            with self.cond:
+                self.lines.append(line.rstrip("\n"))
+                self.cond.notify_all()
+        with self.cond:
+            self.lines.append(None)  # end of stream
+            self.cond.notify_all()
+
+    def wait_log(self, pattern, timeout=STARTUP_TIMEOUT_S):
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            seen = 0
+            while True:
+                while seen < len(self.lines):
+                    line = self.lines[seen]
+                    seen += 1
+                    if line is None:
+                        raise Fatal(f"xraybridge stderr closed (exit {self.proc.poll()}) before /{pattern}/")
+                    m = rx.search(line)
+                    if m:
+                        return m
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise Fatal(f"timed out waiting for /{pattern}/ on xraybridge stderr")
+                self.cond.wait(left)
+
+    def terminate(self, timeout=EXIT_TIMEOUT_S):
+        """SIGTERM, then wait for the exit; returns the exit code (None on timeout)."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stderr_tail(self, n=40):
+        with self.cond:
+            lines = [x for x in self.lines if x is not None]
+        return "\n".join(lines[-n:])
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self._reader.join(5)
+        self._log.close()
+
+
+def node_bin():
+    node = shutil.which("node")
+    if not node:
+        raise Fatal("node is not on PATH")
+    if not os.path.isdir(os.path.join(HERE, "node_modules", "@opentelemetry")):
+        raise Fatal(f"{HERE}/node_modules is missing: run `npm ci` there (CTest fixture npm_ci does it)")
+    return node
+
+
+def node_env():
+    return {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+
+
+def grpc_call(port, method, payload, tmp, gzip_it=False):
+    """One raw unary call through grpc-js; returns {"code": int, "details": str}."""
+    path = os.path.join(tmp, f"grpc_req_{random.getrandbits(32):08x}.bin")
+    with open(path, "wb") as f:
+        f.write(payload)
+    cmd = [node_bin(), os.path.join(HERE, "grpc_call.mjs"), "--target", f"127.0.0.1:{port}",
+           "--method", method, "--file", path]
+    if gzip_it:
+        cmd.append("--gzip")
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=node_env(), cwd=HERE)
+    if r.returncode != 0 or not r.stdout.strip():
+        raise Fatal(f"grpc_call.mjs failed ({r.returncode}): {r.stderr.strip()}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- OTLP encoding (hand-rolled protobuf)
+
+def _varint(n):
+    n &= (1 << 64) - 1
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _tag(field, wire):
+    return _varint(field << 3 | wire)
+
+
+def _ld(field, data):
+    return _tag(field, 2) + _varint(len(data)) + data
+
+
+def _any_value(v):
+    if isinstance(v, bool):
+        return _tag(2, 0) + _varint(int(v))
+    if isinstance(v, int):
+        return _tag(3, 0) + _varint(v)
+    if isinstance(v, float):
+        return _tag(4, 1) + struct.pack("<d", v)
+    if isinstance(v, (list, tuple)):
+        return _ld(5, b"".join(_ld(1, _any_value(x)) for x in v))
+    return _ld(1, str(v).encode())
+
+
+def _key_value(k, v):
+    return _ld(1, k.encode()) + _ld(2, _any_value(v))
+
+
+KIND_NUM = {"INTERNAL": 1, "SERVER": 2, "CLIENT": 3, "PRODUCER": 4, "CONSUMER": 5}
+
+
+def make_span(name, kind="SERVER", parent=b"", trace_id=None, attrs=None, dur_ns=1_500_000):
+    start = time.time_ns() - 2_000_000
+    return {"trace_id": trace_id or os.urandom(16), "span_id": os.urandom(8), "parent": parent,
+            "name": name, "kind": kind, "start": start, "end": start + dur_ns, "attrs": attrs or {}}
+
+
+def encode_span(s):
+    out = _ld(1, s["trace_id"]) + _ld(2, s["span_id"])
+    if s["parent"]:
+        out += _ld(4, s["parent"])
+    out += _ld(5, s["name"].encode()) + _tag(6, 0) + _varint(KIND_NUM[s["kind"]])
+    out += _tag(7, 1) + struct.pack("<Q", s["start"]) + _tag(8, 1) + struct.pack("<Q", s["end"])
+    for k, v in s["attrs"].items():
+        out += _ld(9, _key_value(k, v))
+    return out
+
+
+def encode_request(spans, service="raw-client"):
+    """ExportTraceServiceRequest with one resource and one scope holding spans."""
+    resource = _ld(1, _key_value("service.name", service))
+    scope = _ld(1, _ld(1, b"run_e2e"))
+    scope_spans = scope + b"".join(_ld(2, encode_span(s)) for s in spans)
+    return _ld(1, _ld(1, resource) + _ld(2, scope_spans))
+
+
+def encode_request_json(spans, service="raw-client"):
+    def attr(k, v):
+        if isinstance(v, bool):
+            val = {"boolValue": v}
+        elif isinstance(v, int):
+            val = {"intValue": str(v)}
+        elif isinstance(v, float):
+            val = {"doubleValue": v}
+        else:
+            val = {"stringValue": str(v)}
+        return {"key": k, "value": val}
+
+    out = []
+    for s in spans:
+        j = {"traceId": s["trace_id"].hex(), "spanId": s["span_id"].hex(), "name": s["name"],
+             "kind": KIND_NUM[s["kind"]], "startTimeUnixNano": str(s["start"]),
+             "endTimeUnixNano": str(s["end"]), "attributes": [attr(k, v) for k, v in s["attrs"].items()]}
+        if s["parent"]:
+            j["parentSpanId"] = s["parent"].hex()
+        out.append(j)
+    body = {"resourceSpans": [{"resource": {"attributes": [attr("service.name", service)]},
+                               "scopeSpans": [{"scope": {"name": "run_e2e"}, "spans": out}]}]}
+    return json.dumps(body).encode()
+
+
+def http_post(port, path, body, ctype, encoding=None, method="POST", timeout=15):
+    """One HTTP/1.1 request to the OTLP/HTTP receiver; returns (status, content-type, body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        headers = {"Content-Type": ctype} if ctype else {}
+        if encoding:
+            headers["Content-Encoding"] = encoding
+        conn.request(method, path, body=body, headers=headers)
+        r = conn.getresponse()
+        return r.status, (r.getheader("Content-Type") or ""), r.read()
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------- expected translation
+
+def xray_trace_id(otlp_hex):
+    return f"1-{otlp_hex[:8]}-{otlp_hex[8:]}"
+
+
+def sanitize_name(name):
+    keep = []
+    for ch in name:
+        if ch == " " or "0" <= ch <= "9" or unicodedata.category(ch).startswith("L") or ch in "_.:/%&#=+-@":
+            keep.append(ch)
+    raw = "".join(keep).encode("utf-8")[:200].decode("utf-8", "ignore")
+    return raw or "span"
+
+
+def expected_name(span, resource):
+    """Segment name per xray-translation.md section 5 (the rules our trace exercises)."""
+    a, kind = span["attributes"], span["kind"]
+    if kind == "SERVER" and a.get("aws.local.service"):
+        return a["aws.local.service"]
+    if kind in ("CLIENT", "PRODUCER", "CONSUMER") and a.get("aws.remote.service"):
+        return a["aws.remote.service"]
+    for key in ("peer.service", "aws.service"):
+        if a.get(key):
+            return a[key]
+    if a.get("db.name"):
+        return a["db.name"]
+    if kind == "SERVER" and resource.get("service.name"):
+        return resource["service.name"]
+    for key in ("rpc.service", "http.host", "net.peer.name"):
+        if a.get(key):
+            return a[key]
+    return sanitize_name(span["name"])
+
+
+def expected_flags(span):
+    """(error, fault, throttle) per xray-translation.md section 7."""
+    a = span["attributes"]
+    code = a.get("http.status_code", a.get("http.response.status_code"))
+    if not isinstance(code, int) or isinstance(code, bool):
+        code = 0
+    if 400 <= code <= 499:
+        return True, False, code == 429
+    if 500 <= code <= 599:
+        return False, True, False
+    return False, span["status"]["code"] == "ERROR", False
+
+
+def strip_cause_ids(doc):
+    """Copy of doc without the random exception ids, for comparing two sinks."""
+    d = json.loads(json.dumps(doc))
+    for e in (d.get("cause") or {}).get("exceptions", []) if isinstance(d.get("cause"), dict) else []:
+        e.pop("id", None)
+        e.pop("cause", None)
+    return d
+
+
+# Span attributes our trace uses that the http (section 10) and sql (section 12)
+# blocks consume; every other span attribute must land in metadata.default.
+CONSUMED_ATTRS = {"http.request.method", "url.path", "url.scheme", "url.full", "server.address",
+                  "server.port", "http.response.status_code", "user_agent.original",
+                  "db.system", "db.name", "db.statement"}
+
+
+def check_span_doc(fx, span, doc, resource, sink):
+    sid = span["spanId"]
+    p = f"[{sink}] span {span['name']!r} ({sid})"
+    fx.equal(doc.get("trace_id"), xray_trace_id(span["traceId"]), f"{p} trace_id")
+    fx.equal(doc.get("id"), sid, f"{p} id")
+    is_sub = span["kind"] != "SERVER" and bool(span["parentSpanId"])
+    fx.equal(doc.get("type"), "subsegment" if is_sub else None, f"{p} type")
+    fx.equal(doc.get("parent_id"), span["parentSpanId"] or None, f"{p} parent_id")
+    fx.equal(doc.get("name"), expected_name(span, resource), f"{p} name")
+    for key, ns_key in (("start_time", "startNs"), ("end_time", "endNs")):
+        want = int(span[ns_key]) / 1e9
+        got = doc.get(key)
+        fx.check(isinstance(got, (int, float)) and abs(got - want) <= 1e-6,
+                 f"{p} {key}: got {got!r}, want {want:.9f} (+-1e-6)")
+    err, fault, throttle = expected_flags(span)
+    fx.equal(doc.get("error"), err, f"{p} error")
+    fx.equal(doc.get("fault"), fault, f"{p} fault")
+    fx.equal(doc.get("throttle"), throttle, f"{p} throttle")
+    fx.equal(doc.get("namespace"), "remote" if span["kind"] == "CLIENT" else None, f"{p} namespace")
+    fx.equal(doc.get("service"), {"version": resource.get("service.version")}, f"{p} service")
+    xray = (doc.get("aws") or {}).get("xray") or {}
+    fx.equal(xray.get("sdk"), f"{resource['telemetry.sdk.name']} for {resource['telemetry.sdk.language']}",
+             f"{p} aws.xray.sdk")
+    fx.equal(xray.get("sdk_version"), resource.get("telemetry.sdk.version"), f"{p} aws.xray.sdk_version")
+    fx.equal(xray.get("auto_instrumentation"), False, f"{p} aws.xray.auto_instrumentation")
+
+    exc_events = [e for e in span["events"] if e["name"] == "exception"]
+    cause = doc.get("cause")
+    if exc_events:
+        ex = ((cause or {}).get("exceptions") or [{}])[0]
+        fx.equal(ex.get("message"), exc_events[0]["attributes"].get("exception.message"), f"{p} cause message")
+        fx.equal(ex.get("type"), exc_events[0]["attributes"].get("exception.type"), f"{p} cause type")
+        fx.equal(ex.get("remote"), span["kind"] in ("CLIENT", "PRODUCER"), f"{p} cause remote")
+        fx.check(isinstance(ex.get("id"), str) and re.fullmatch(r"[0-9a-f]{16}", ex.get("id") or "") is not None,
+                 f"{p} cause exception id {ex.get('id')!r} is not 16 hex digits")
+    elif span["status"]["code"] == "ERROR" and span["status"]["message"]:
+        ex = ((cause or {}).get("exceptions") or [{}])[0]
+        fx.equal(ex.get("message"), span["status"]["message"], f"{p} cause message (status)")
+    else:
+        fx.equal(cause, None, f"{p} cause")
+
+    a = span["attributes"]
+    meta = ((doc.get("metadata") or {}).get("default")) or {}
+    res_keys = sorted(k for k in meta if k.startswith("otel.resource."))
+    if is_sub:
+        fx.equal(res_keys, [], f"{p} resource attributes in a subsegment's metadata")
+    else:
+        fx.equal(meta.get("otel.resource.service.name"), resource["service.name"],
+                 f"{p} metadata otel.resource.service.name")
+        fx.equal(meta.get("otel.resource.deployment.environment.name"),
+                 resource["deployment.environment.name"], f"{p} metadata otel.resource.deployment.environment.name")
+    for k, v in a.items():
+        if k in CONSUMED_ATTRS:
+            fx.check(k not in meta, f"{p} {k} is consumed by the http/sql block, yet in metadata")
+        else:
+            got = meta.get(k)
+            fx.check(got == v and type(got) is type(v), f"{p} metadata {k}: got {got!r}, want {v!r}")
+
+    http_block = doc.get("http")
+    if span["kind"] == "SERVER" and "http.request.method" in a:
+        req = (http_block or {}).get("request") or {}
+        resp = (http_block or {}).get("response") or {}
+        fx.equal(req.get("method"), a["http.request.method"], f"{p} http.request.method")
+        fx.equal(req.get("user_agent"), a.get("user_agent.original"), f"{p} http.request.user_agent")
+        fx.equal(req.get("url"), f"{a['url.scheme']}://{a['server.address']}:{a['server.port']}{a['url.path']}",
+                 f"{p} http.request.url")
+        fx.equal(resp.get("status"), a["http.response.status_code"], f"{p} http.response.status")
+    elif "url.full" in a:
+        req = (http_block or {}).get("request") or {}
+        resp = (http_block or {}).get("response") or {}
+        fx.equal(req.get("url"), a["url.full"], f"{p} http.request.url")
+        fx.equal(req.get("method"), a.get("http.request.method"), f"{p} http.request.method")
+        fx.equal(resp.get("status"), a["http.response.status_code"], f"{p} http.response.status")
+    else:
+        fx.equal(http_block, None, f"{p} http block")
+
+    if "db.system" in a:
+        sql = doc.get("sql") or {}
+        fx.equal(sql.get("url"), span["name"], f"{p} sql.url")
+        fx.equal(sql.get("database_type"), a["db.system"], f"{p} sql.database_type")
+        fx.equal(sql.get("sanitized_query"), a["db.statement"], f"{p} sql.sanitized_query")
+        fx.equal(sql.get("connection_string"), f"localhost/{a['db.name']}", f"{p} sql.connection_string")
+        fx.check("db.statement" not in meta, f"{p} db.statement must be consumed, not left in metadata")
+    else:
+        fx.equal(doc.get("sql"), None, f"{p} sql block")
+
+
+def check_delivery(fx, spans, docs, sink):
+    """Every span exactly once, nothing else; returns {span id: doc}."""
+    by_id = {}
+    for d in docs:
+        by_id.setdefault(d.get("id"), []).append(d)
+    want_ids = {s["spanId"] for s in spans}
+    for s in spans:
+        fx.equal(len(by_id.get(s["spanId"], [])), 1, f"[{sink}] copies of span {s['name']!r} ({s['spanId']})")
+    extra = sorted(set(by_id) - want_ids)
+    fx.equal(extra, [], f"[{sink}] documents for unknown span ids")
+    return {k: v[0] for k, v in by_id.items() if k in want_ids}
+
+
+# ---------------------------------------------------------------- modes
+
+def mode_e2e(args, tmp, fx, procs):
+    fake_args = ["--session-token", TOKEN] if args.session_token else []
+    if args.inject_failures:
+        fake_args += ["--fail-first", "1", "--throttle-first", "1"]
+    fake = FakeXray(tmp, fake_args)
+    procs.append(fake)
+    bridge = Bridge(args.binary, tmp, fake.port, session_token=args.session_token)
+    procs.append(bridge)
+    print(f"xraybridge up: grpc={bridge.grpc_port} http={bridge.http_port}; fake X-Ray on {fake.port}", flush=True)
+
+    ids_path = os.path.join(tmp, "ids.json")
+    endpoint = (f"http://127.0.0.1:{bridge.grpc_port}" if args.protocol == "grpc"
+                else f"http://127.0.0.1:{bridge.http_port}/v1/traces")
+    cmd = [node_bin(), os.path.join(HERE, "send_trace.mjs"), "--protocol", args.protocol,
+           "--endpoint", endpoint, "--out", ids_path]
+    if args.gzip:
+        cmd.append("--gzip")
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=node_env(), cwd=HERE)
+    sys.stdout.write(r.stdout)
+    sys.stderr.write(r.stderr)
+    if not fx.equal(r.returncode, 0, f"send_trace.mjs exit status ({args.protocol}, gzip={args.gzip})"):
+        raise Fatal("the OpenTelemetry SDK could not export to xraybridge")
+    with open(ids_path) as f:
+        truth = json.load(f)
+    spans, resource = truth["spans"], truth["resource"]
+    fx.equal(len(spans), 4, "spans reported by send_trace.mjs")
+
+    wait_until(lambda: count_lines(fake.docs_path) >= len(spans), DELIVERY_TIMEOUT_S,
+               f"{len(spans)} documents at the fake X-Ray")
+    wait_until(lambda: count_lines(bridge.file_out) >= len(spans), DELIVERY_TIMEOUT_S,
+               f"{len(spans)} documents in the file exporter output")
+    rc = bridge.terminate()
+    fx.equal(rc, 0, "xraybridge exit status after SIGTERM")
+
+    xdocs = check_delivery(fx, spans, fake.docs(), "xray")
+    fdocs = check_delivery(fx, spans, read_jsonl(bridge.file_out), "file")
+    for s in spans:
+        if s["spanId"] in xdocs:
+            check_span_doc(fx, s, xdocs[s["spanId"]], resource, "xray")
+        if s["spanId"] in xdocs and s["spanId"] in fdocs:
+            fx.equal(strip_cause_ids(fdocs[s["spanId"]]), strip_cause_ids(xdocs[s["spanId"]]),
+                     f"file and X-Ray documents of span {s['name']!r} agree")
+    st = fake.stats()
+    fx.equal(st["sig_failures"], 0, "SigV4 failures at the fake X-Ray")
+    fx.equal(st["protocol_violations"], 0, f"API violations at the fake X-Ray {st['errors']}")
+    fx.check(st["accepted_requests"] >= 1, "at least one PutTraceSegments call")
+    if args.inject_failures:
+        fx.equal(st["injected_failures"], 2, "calls answered 500 then 429 by the fake (retried by xraybridge)")
+
+
+def mode_bad_input(args, tmp, fx, procs):
+    limit = 65536
+    fake = FakeXray(tmp, ["--session-token", TOKEN])
+    procs.append(fake)
+    bridge = Bridge(args.binary, tmp, fake.port, http_limit=limit)
+    procs.append(bridge)
+    hp, gp = bridge.http_port, bridge.grpc_port
+    print(f"xraybridge up: grpc={gp} http={hp}; fake X-Ray on {fake.port}", flush=True)
+    sent_ok = []  # spans acknowledged by the receiver
+
+    def still_serving(after):
+        """One valid HTTP and one valid gRPC export must succeed; Fatal if the server hangs."""
+        s = make_span(f"probe after {after}")
+        try:
+            status, _, _ = http_post(hp, "/v1/traces", encode_request([s]), "application/x-protobuf", timeout=10)
+        except (OSError, http.client.HTTPException) as e:
+            status = f"connection error {e!r}"
+        if fx.equal(status, 200, f"valid OTLP/HTTP request after {after}"):
+            sent_ok.append(s)
+        g = make_span(f"grpc probe after {after}")
+        res = grpc_call(gp, TRACE_METHOD, encode_request([g]), tmp)
+        if fx.equal(res["code"], GRPC_OK, f"valid gRPC request after {after} ({res.get('details')})"):
+            sent_ok.append(g)
+        if status != 200 and res["code"] != GRPC_OK:
+            raise Fatal(f"xraybridge stopped serving after {after}")
+
+    good = encode_request([make_span("bad-input baseline")])
+    truncated = good[:len(good) - 7]
+
+    # --- OTLP/HTTP
+    s = make_span("http protobuf ok")
+    status, ctype, _ = http_post(hp, "/v1/traces", encode_request([s]), "application/x-protobuf")
+    if fx.equal(status, 200, "valid application/x-protobuf request"):
+        sent_ok.append(s)
+    fx.equal(ctype.split(";")[0], "application/x-protobuf", "response content type for protobuf")
+    s = make_span("http json ok")
+    status, ctype, body = http_post(hp, "/v1/traces", encode_request_json([s]), "application/json")
+    if fx.equal(status, 200, "valid application/json request"):
+        sent_ok.append(s)
+    fx.equal(ctype.split(";")[0], "application/json", "response content type for JSON")
+    try:
+        fx.check(isinstance(json.loads(body or b"null"), dict), f"JSON response body is an object: {body[:100]!r}")
+    except ValueError:
+        fx.check(False, f"JSON response body parses: {body[:100]!r}")
+    s = make_span("http gzip ok")
+    status, _, _ = http_post(hp, "/v1/traces", gzip.compress(encode_request([s])), "application/x-protobuf", "gzip")
+    if fx.equal(status, 200, "valid gzip protobuf request"):
+        sent_ok.append(s)
+
+    cases = [
+        ("truncated protobuf", "POST", "/v1/traces", truncated, "application/x-protobuf", None, 400),
+        ("invalid JSON", "POST", "/v1/traces", b'{"resourceSpans": [', "application/json", None, 400),
+        ("wrong content type", "POST", "/v1/traces", good, "text/plain", None, 415),
+        ("GET /v1/traces", "GET", "/v1/traces", None, None, None, 405),
+        ("unknown path", "POST", "/v1/unknown", good, "application/x-protobuf", None, 404),
+        ("body over the limit", "POST", "/v1/traces", b"\x0a" + b"\x00" * (limit * 2),
+         "application/x-protobuf", None, 413),
+        ("corrupt gzip", "POST", "/v1/traces", b"\x1f\x8b\x08\x00garbage-not-deflate",
+         "application/x-protobuf", "gzip", 400),
+    ]
+    for what, method, path, body, ctype, enc, want in cases:
+        try:
+            status, _, rbody = http_post(hp, path, body, ctype, enc, method)
+        except (OSError, http.client.HTTPException) as e:
+            status, rbody = f"connection error {e!r}", b""
+        fx.equal(status, want, f"OTLP/HTTP {what}")
+        if want == 400 and status == 400:
+            fx.check(len(rbody) > 0, f"OTLP/HTTP {what}: 400 carries a google.rpc.Status body")
+        still_serving(what)
+
+    # --- gRPC
+    res = grpc_call(gp, TRACE_METHOD, truncated, tmp)
+    fx.equal(res["code"], GRPC_INVALID_ARGUMENT, f"gRPC truncated protobuf ({res.get('details')})")
+    still_serving("gRPC truncated protobuf")
+    res = grpc_call(gp, TRACE_METHOD, b"\x0a" + b"\x00" * (5 * 1024 * 1024), tmp)
+    fx.equal(res["code"], GRPC_RESOURCE_EXHAUSTED, f"gRPC 5 MiB message ({res.get('details')})")
+    still_serving("gRPC oversize message")
+    res = grpc_call(gp, "/opentelemetry.proto.collector.trace.v1.TraceService/Frobnicate", good, tmp)
+    fx.equal(res["code"], GRPC_UNIMPLEMENTED, f"gRPC unknown method ({res.get('details')})")
+    res = grpc_call(gp, "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export", good, tmp)
+    fx.equal(res["code"], GRPC_UNIMPLEMENTED, f"gRPC unknown service ({res.get('details')})")
+    still_serving("gRPC unknown method")
+    g = make_span("grpc gzip ok")
+    res = grpc_call(gp, TRACE_METHOD, encode_request([g]), tmp, gzip_it=True)
+    if fx.equal(res["code"], GRPC_OK, f"gRPC gzip request ({res.get('details')})"):
+        sent_ok.append(g)
+
+    # --- decompression bombs last: a hang here must not hide the results above
+    bomb = gzip.compress(b"\x00" * (4 * 1024 * 1024), 9)
+    try:
+        status, _, _ = http_post(hp, "/v1/traces", bomb, "application/x-protobuf", "gzip", timeout=10)
+    except (OSError, http.client.HTTPException) as e:
+        status = f"connection error {e!r}"
+    fx.equal(status, 413, "OTLP/HTTP gzip bomb (4 KiB expanding to 4 MiB)")
+    still_serving("OTLP/HTTP gzip bomb")
+    res = grpc_call(gp, TRACE_METHOD, b"\x0a" + b"\x00" * (8 * 1024 * 1024), tmp, gzip_it=True)
+    fx.equal(res["code"], GRPC_RESOURCE_EXHAUSTED, f"gRPC gzip message expanding to 8 MiB ({res.get('details')})")
+    still_serving("gRPC gzip bomb")
+
+    fx.check(bridge.proc.poll() is None, "xraybridge still running after all bad input")
+    want = {s["span_id"].hex() for s in sent_ok}
+    wait_until(lambda: {d.get("id") for d in fake.docs()} >= want, DELIVERY_TIMEOUT_S,
+               f"{len(want)} acknowledged spans at the fake X-Ray")
+    rc = bridge.terminate()
+    fx.equal(rc, 0, "xraybridge exit status after SIGTERM")
+    ids = [d.get("id") for d in fake.docs()]
+    fx.equal(len(ids), len(set(ids)), "no duplicate documents")
+    fx.equal(set(ids), want, "exactly the acknowledged spans were delivered")
+    st = fake.stats()
+    fx.equal(st["sig_failures"], 0, "SigV4 failures at the fake X-Ray")
+    fx.equal(st["protocol_violations"], 0, f"API violations at the fake X-Ray {st['errors']}")
+
+
+def mode_sigterm_flush(args, tmp, fx, procs):
+    workers, per_worker, spans_per_req, trigger = 20, 5, 100, 10
+    fake = FakeXray(tmp, ["--session-token", TOKEN, "--delay-ms", "10"])
+    procs.append(fake)
+    bridge = Bridge(args.binary, tmp, fake.port, shutdown_timeout="25s")
+    procs.append(bridge)
+    print(f"xraybridge up: http={bridge.http_port}; fake X-Ray on {fake.port}", flush=True)
+
+    bodies = []  # per worker: list of (span ids, encoded body)
+    for w in range(workers):
+        reqs = []
+        for i in range(per_worker):
+            tid = os.urandom(16)
+            spans = [make_span(f"load-{w}-{i}-{k}", trace_id=tid) for k in range(spans_per_req)]
+            reqs.append(([s["span_id"].hex() for s in spans], encode_request(spans, f"load-{w}")))
+        bodies.append(reqs)
+    sent = {sid for reqs in bodies for ids, _ in reqs for sid in ids}
+    lock = threading.Lock()
+    acked, outcomes = set(), {}
+    enough = threading.Event()
+
+    def worker(reqs):
+        for ids, body in reqs:
+            try:
+                status, _, _ = http_post(bridge.http_port, "/v1/traces", body, "application/x-protobuf", timeout=30)
+            except (OSError, http.client.HTTPException) as e:
+                status = type(e).__name__
+            with lock:
+                outcomes[status] = outcomes.get(status, 0) + 1
+                if status == 200:
+                    acked.update(ids)
+                    if len(acked) >= trigger * spans_per_req:
+                        enough.set()
+            if status != 200:
+                return
+
+    threads = [threading.Thread(target=worker, args=(b,), daemon=True) for b in bodies]
+    for t in threads:
+        t.start()
+    if not enough.wait(60):
+        raise Fatal(f"fewer than {trigger} requests acknowledged within 60s: {outcomes}")
+    bridge.proc.send_signal(signal.SIGTERM)
+    try:
+        rc = bridge.proc.wait(EXIT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        rc = None
+    for t in threads:
+        t.join(30)
+    fx.equal(rc, 0, "xraybridge exit status after SIGTERM under load")
+    with lock:
+        acked_now = set(acked)
+        print(f"request outcomes: {outcomes}; acknowledged spans: {len(acked_now)} of {len(sent)}", flush=True)
+    fx.check(len(acked_now) < len(sent), "SIGTERM arrived while requests were still in flight")
+
+    for sink, docs in (("xray", fake.docs()), ("file", read_jsonl(bridge.file_out))):
+        ids = [d.get("id") for d in docs]
+        got = set(ids)
+        fx.equal(len(ids) - len(got), 0, f"[{sink}] duplicate documents")
+        missing = acked_now - got
+        fx.check(not missing, f"[{sink}] {len(missing)} acknowledged spans lost, e.g. {sorted(missing)[:3]}")
+        fx.equal(sorted(got - sent)[:3], [], f"[{sink}] documents for spans never sent")
+    st = fake.stats()
+    fx.equal(st["sig_failures"], 0, "SigV4 failures at the fake X-Ray")
+    fx.equal(st["protocol_violations"], 0, f"API violations at the fake X-Ray {st['errors']}")
+    print(f"shutdown log: {bridge.stderr_tail(3)}", flush=True)
+
+
+def mode_fake_selftest(args, tmp, fx, procs):
+    """Proves the fake X-Ray accepts correct SigV4 and rejects wrong ones."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    fake = FakeXray(tmp, ["--session-token", TOKEN])
+    procs.append(fake)
+    doc = {"name": "selftest", "id": "0123456789abcdef", "trace_id": "1-5759e988-bd862e3fe1be46a994272793",
+           "start_time": 1.5, "end_time": 2.5}
+
+    def put(docs, secret=SECRET, token=TOKEN, tamper=False, sign=True):
+        body = json.dumps({"TraceSegmentDocuments": [json.dumps(d) for d in docs]}).encode()
+        req = AWSRequest(method="POST", url=f"http://127.0.0.1:{fake.port}/TraceSegments", data=body,
+                         headers={"Content-Type": "application/json"})
+        if sign:
+            SigV4Auth(Credentials(AKID, secret, token), "xray", REGION).add_auth(req)
+        if tamper:
+            body = body.replace(b"selftest", b"selfTEST")
+        conn = http.client.HTTPConnection("127.0.0.1", fake.port, timeout=10)
+        try:
+            conn.request("POST", "/TraceSegments", body=body, headers=dict(req.headers.items()))
+            r = conn.getresponse()
+            return r.status, json.loads(r.read() or b"{}")
+        finally:
+            conn.close()
+
+    status, body = put([doc])
+    fx.equal((status, body), (200, {"UnprocessedTraceSegments": []}), "correctly signed request accepted")
+    fx.equal(put([doc], tamper=True)[0], 403, "body changed after signing rejected")
+    fx.equal(put([doc], secret=SECRET + "x")[0], 403, "wrong secret key rejected")
+    fx.equal(put([doc], token=None)[0], 403, "missing session token rejected")
+    fx.equal(put([doc], sign=False)[0], 403, "unsigned request rejected")
+    fx.equal(put([doc] * 51)[0], 400, "51 documents in one call rejected")
+    big = dict(doc, metadata={"default": {"pad": "x" * 70000}})
+    status, body = put([big])
+    fx.equal((status, len(body.get("UnprocessedTraceSegments", []))), (200, 1), "document over 64000 bytes unprocessed")
+    st = fake.stats()
+    fx.equal(st["sig_failures"], 4, "signature failures counted")
+    fx.equal(st["accepted_docs"], 1, "documents recorded")
+    fx.equal([d["id"] for d in fake.docs()], [doc["id"]], "recorded document ids")
+
+
+MODES = {"e2e": mode_e2e, "bad_input": mode_bad_input, "sigterm_flush": mode_sigterm_flush,
+         "fake_selftest": mode_fake_selftest}
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--binary", help="path to the xraybridge executable")
+    p.add_argument("--mode", required=True, choices=sorted(MODES))
+    p.add_argument("--protocol", default="grpc", choices=["grpc", "http/protobuf", "http/json"])
+    p.add_argument("--gzip", action="store_true", help="compress the export requests")
+    p.add_argument("--no-session-token", dest="session_token", action="store_false",
+                   help="run without AWS_SESSION_TOKEN (no X-Amz-Security-Token header expected)")
+    p.add_argument("--inject-failures", action="store_true",
+                   help="e2e: the fake X-Ray answers the first call 500 and the second 429")
+    p.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = p.parse_args(argv)
+    if args.mode != "fake_selftest":
+        if not args.binary or not os.access(args.binary, os.X_OK):
+            p.error(f"--binary must name an executable (got {args.binary!r})")
+        args.binary = os.path.abspath(args.binary)
+
+    tmp = tempfile.mkdtemp(prefix="xb-e2e-")
+    fx, procs = Failures(), []
+    try:
+        MODES[args.mode](args, tmp, fx, procs)
+    except Fatal as e:
+        fx.check(False, f"fatal: {e}")
+    except Exception as e:  # report, never hang: the finally below cleans up
+        fx.check(False, f"unexpected {type(e).__name__}: {e}")
+        import traceback
+        traceback.print_exc()
+    finally:
+        for proc in reversed(procs):
+            try:
+                proc.stop()
+            except Exception as e:  # keep cleaning the others
+                print(f"cleanup: {e}", file=sys.stderr)
+        if fx.failed:
+            for proc in procs:
+                if isinstance(proc, Bridge):
+                    print(f"--- xraybridge stderr (last lines; full log {proc.log_path}):\n{proc.stderr_tail()}")
+            if os.path.exists(os.path.join(tmp, "fake_xray.stderr")):
+                with open(os.path.join(tmp, "fake_xray.stderr")) as f:
+                    tail = f.read()[-3000:]
+                if tail:
+                    print(f"--- fake_xray stderr:\n{tail}")
+        if args.keep or fx.failed:
+            print(f"artifacts kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{fx.passed} passed, {len(fx.failed)} failed")
+    return 0 if not fx.failed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

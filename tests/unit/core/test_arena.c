@@ -1,0 +1,103 @@
+/* Unit tests for core/arena.c: alignment, growth, caps, reset, failure injection. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/arena.h"
+
+static void test_arena_alignment_and_contents(void **state)
+{
+    struct xb_arena *a = xb_arena_new(1024, 0);
+    char *p[50];
+    assert_non_null(a);
+    for (int i = 0; i < 50; i++) {
+        p[i] = xb_arena_alloc(a, (size_t)i * 7 + 1);
+        assert_non_null(p[i]);
+        assert_int_equal((uintptr_t)p[i] % 16, 0);
+        memset(p[i], i, (size_t)i * 7 + 1);
+    }
+    /* Earlier allocations are untouched by later ones (including new blocks). */
+    for (int i = 0; i < 50; i++)
+        for (int j = 0; j < i * 7 + 1; j++)
+            assert_int_equal((unsigned char)p[i][j], i);
+    xb_arena_free(a);
+}
+
+static void test_arena_large_allocation_gets_own_chunk(void **state)
+{
+    struct xb_arena *a = xb_arena_new(1024, 0);
+    char *small1 = xb_arena_alloc(a, 16);
+    char *big = xb_arena_alloc(a, 100000);
+    char *small2 = xb_arena_alloc(a, 16);
+    assert_non_null(small1);
+    assert_non_null(big);
+    assert_non_null(small2);
+    /* The small allocations still share the first block. */
+    assert_ptr_equal(small2, small1 + 16);
+    memset(big, 1, 100000);
+    xb_arena_free(a);
+}
+
+static void test_arena_cap_refuses(void **state)
+{
+    struct xb_arena *a = xb_arena_new(1024, 4096);
+    int got = 0;
+    while (xb_arena_alloc(a, 200) && got < 1000)
+        got++;
+    assert_true(got > 0);
+    assert_true(got < 1000);
+    assert_true(xb_arena_used(a) <= 4096);
+    assert_null(xb_arena_alloc(a, 100000));
+    xb_arena_free(a);
+}
+
+static void test_arena_reset_reuses(void **state)
+{
+    struct xb_arena *a = xb_arena_new(1024, 8192);
+    for (int round = 0; round < 100; round++) {
+        for (int i = 0; i < 20; i++)
+            assert_non_null(xb_arena_alloc(a, 300));
+        xb_arena_reset(a);
+        assert_int_equal(xb_arena_used(a), 0);
+    }
+    xb_arena_free(a);
+}
+
+static void test_arena_fail_after(void **state)
+{
+    struct xb_arena *a = xb_arena_new(1024, 0);
+    xb_arena_fail_after(a, 3);
+    assert_non_null(xb_arena_alloc(a, 8));
+    assert_non_null(xb_arena_alloc(a, 8));
+    assert_null(xb_arena_alloc(a, 8));
+    assert_null(xb_arena_alloc(a, 8));
+    xb_arena_reset(a); /* reset clears the hook */
+    assert_non_null(xb_arena_alloc(a, 8));
+    xb_arena_free(a);
+}
+
+static void test_arena_strndup(void **state)
+{
+    struct xb_arena *a = xb_arena_new(256, 0);
+    char *s = xb_arena_strndup(a, "hello world", 5);
+    assert_string_equal(s, "hello");
+    assert_non_null(xb_arena_calloc(a, 0));
+    xb_arena_free(a);
+    xb_arena_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_arena_alignment_and_contents),
+        cmocka_unit_test(test_arena_large_allocation_gets_own_chunk),
+        cmocka_unit_test(test_arena_cap_refuses),
+        cmocka_unit_test(test_arena_reset_reuses),
+        cmocka_unit_test(test_arena_fail_after),
+        cmocka_unit_test(test_arena_strndup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,143 @@
+/* tests/unit/translator/test_jsonw.c - JSON writer, number formatting, UTF-8 repair. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/buf.h"
+#include "translator/jsonp.h"
+#include "translator/jsonw.h"
+
+static void check_double(double v, const char *want)
+{
+    char out[400];
+
+    xb_fmt_double(out, v, 1);
+    assert_string_equal(out, want);
+}
+
+static void test_jsonw_doubles_go_layout(void **state)
+{
+    (void)state;
+    check_double((double)1700000000250000000ULL / 1e9, "1700000000.2499998");
+    check_double(1700000000.5, "1700000000.5");
+    check_double(1700000000.0, "1700000000");
+    check_double(5.0, "5");
+    check_double(0.1, "0.1");
+    check_double(-2.5, "-2.5");
+    check_double(1e21, "1e+21");
+    check_double(1e20, "100000000000000000000");
+    check_double(1e-7, "1e-7");
+    check_double(1.5e-10, "1.5e-10");
+    check_double(0.000001, "0.000001");
+    check_double(0, "0");
+}
+
+static void test_jsonw_nonfinite_is_null(void **state)
+{
+    struct xb_buf b;
+    struct xb_jsonw w;
+
+    (void)state;
+    xb_buf_init(&b, 0);
+    xb_jsonw_init(&w, &b);
+    xb_jsonw_arr_begin(&w);
+    xb_jsonw_double(&w, 0.0 / 0.0);
+    xb_jsonw_double(&w, 1.0 / 0.0);
+    xb_jsonw_int(&w, INT64_MIN);
+    xb_jsonw_uint(&w, UINT64_MAX);
+    xb_jsonw_arr_end(&w);
+    assert_int_equal(w.err, 0);
+    assert_string_equal(b.data, "[null,null,-9223372036854775808,18446744073709551615]");
+    xb_buf_cleanup(&b);
+}
+
+static void test_jsonw_escapes_controls_and_invalid_utf8(void **state)
+{
+    struct xb_buf b;
+    struct xb_jsonw w;
+    const char in[] = "a\"b\\c\n\x01\x1f\xff\xc3\xa9\xe2\x80\xa8\xed\xa0\x80z";
+
+    (void)state;
+    xb_buf_init(&b, 0);
+    xb_jsonw_init(&w, &b);
+    xb_jsonw_obj_begin(&w);
+    xb_jsonw_key(&w, "k\t", 2);
+    xb_jsonw_str(&w, in, sizeof(in) - 1);
+    xb_jsonw_obj_end(&w);
+    assert_int_equal(w.err, 0);
+    /* 0xFF -> U+FFFD; é kept; U+2028 escaped; encoded surrogate (3 bytes) -> 3 x U+FFFD */
+    assert_string_equal(b.data, "{\"k\\t\":\"a\\\"b\\\\c\\n\\u0001\\u001f\xef\xbf\xbd\xc3\xa9"
+                                "\\u2028\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz\"}");
+    xb_buf_cleanup(&b);
+}
+
+static void test_jsonw_max_str_cuts_on_char_boundary(void **state)
+{
+    struct xb_buf b;
+    struct xb_jsonw w;
+
+    (void)state;
+    xb_buf_init(&b, 0);
+    xb_jsonw_init(&w, &b);
+    w.max_str = 4;
+    xb_jsonw_str(&w, "ab\xc3\xa9\xc3\xa9", 6); /* "abéé": cut at 4 keeps "abé" */
+    assert_string_equal(b.data, "\"ab\xc3\xa9\"");
+    xb_buf_clear(&b);
+    xb_jsonw_init(&w, &b);
+    w.max_str = 3;
+    xb_jsonw_str(&w, "ab\xc3\xa9", 4); /* would split é: keep "ab" */
+    assert_string_equal(b.data, "\"ab\"");
+    xb_buf_cleanup(&b);
+}
+
+static void test_jsonw_limit_sets_too_large_and_keeps_counting(void **state)
+{
+    struct xb_buf b;
+    struct xb_jsonw w;
+
+    (void)state;
+    xb_buf_init(&b, 0);
+    xb_jsonw_init(&w, &b);
+    w.limit = 5;
+    xb_jsonw_str(&w, "0123456789", 10);
+    assert_int_equal(w.err, -3 /* XB_ERR_TOO_LARGE */);
+    assert_int_equal(w.written, 12);
+    xb_buf_cleanup(&b);
+}
+
+static void test_jsonp_roundtrip_sorted(void **state)
+{
+    struct xb_arena *a = xb_arena_new(4096, 0);
+    struct xb_jnode *j = NULL;
+    struct xb_buf b;
+    struct xb_jsonw w;
+    const char *in = "{\"b\":[1,2.50,true,null],\"a\":{\"y\":\"\\u00e9\\ud83d\\ude00\",\"x\":1e2},\"b\":3}";
+
+    (void)state;
+    assert_int_equal(xb_jsonp_parse(in, strlen(in), a, &j), 0);
+    xb_buf_init(&b, 0);
+    xb_jsonw_init(&w, &b);
+    xb_jsonp_write(&w, j, 0);
+    assert_string_equal(b.data, "{\"a\":{\"x\":100,\"y\":\"\xc3\xa9\xf0\x9f\x98\x80\"},\"b\":3}");
+    assert_int_not_equal(xb_jsonp_parse("{\"a\":1", 6, a, &j), 0);
+    assert_int_not_equal(xb_jsonp_parse("{} x", 4, a, &j), 0);
+    xb_buf_cleanup(&b);
+    xb_arena_free(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_jsonw_doubles_go_layout),
+        cmocka_unit_test(test_jsonw_nonfinite_is_null),
+        cmocka_unit_test(test_jsonw_escapes_controls_and_invalid_utf8),
+        cmocka_unit_test(test_jsonw_max_str_cuts_on_char_boundary),
+        cmocka_unit_test(test_jsonw_limit_sets_too_large_and_keeps_counting),
+        cmocka_unit_test(test_jsonp_roundtrip_sorted),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,446 @@
+/* tests/unit/translator/test_translate.c - whole-span translation, size cap, rejections. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "translator/translate.h"
+
+#define MAX_DOCS 4
+
+struct sink {
+    size_t n;
+    char *doc[MAX_DOCS];
+    char tid[MAX_DOCS][40];
+};
+
+static int sink_emit(void *ud, const char *json, size_t len, const char *trace_id)
+{
+    struct sink *s = ud;
+
+    if (s->n >= MAX_DOCS)
+        return XB_ERR_FULL;
+    s->doc[s->n] = strndup(json, len);
+    strncpy(s->tid[s->n], trace_id, sizeof(s->tid[0]) - 1);
+    s->n++;
+    return 0;
+}
+
+static void sink_free(struct sink *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->n; i++)
+        free(s->doc[i]);
+    memset(s, 0, sizeof(*s));
+}
+
+static uint8_t TID[16] = {0x4e, 0xfa, 0xaf, 0x4d, 0x1e, 0x87, 0x20, 0xb3,
+                          0x95, 0x41, 0x90, 0x19, 0x50, 0x01, 0x9e, 0xe5};
+static uint8_t SID[8] = {0x53, 0x99, 0x5c, 0x3f, 0x42, 0xcd, 0x8a, 0xd8};
+static uint8_t PID[8] = {0x7f, 0x2c, 0x1a, 0x4b, 0x9e, 0x8d, 0x6c, 0x5a};
+
+struct kvs {
+    xb_pb_kv kv[8];
+    xb_pb_any v[8];
+    xb_pb_kv *p[8];
+    size_t n;
+};
+
+static void kv_str(struct kvs *k, const char *key, const char *val)
+{
+    size_t i = k->n++;
+
+    opentelemetry__proto__common__v1__key_value__init(&k->kv[i]);
+    opentelemetry__proto__common__v1__any_value__init(&k->v[i]);
+    k->kv[i].key = (char *)key;
+    k->v[i].value_case = XB_ANY_STRING;
+    k->v[i].string_value = (char *)val;
+    k->kv[i].value = &k->v[i];
+    k->p[i] = &k->kv[i];
+}
+
+static void kv_int(struct kvs *k, const char *key, int64_t val)
+{
+    size_t i = k->n++;
+
+    opentelemetry__proto__common__v1__key_value__init(&k->kv[i]);
+    opentelemetry__proto__common__v1__any_value__init(&k->v[i]);
+    k->kv[i].key = (char *)key;
+    k->v[i].value_case = XB_ANY_INT;
+    k->v[i].int_value = val;
+    k->kv[i].value = &k->v[i];
+    k->p[i] = &k->kv[i];
+}
+
+static void span_init(xb_pb_span *s, struct kvs *attrs, int kind, int with_parent)
+{
+    opentelemetry__proto__trace__v1__span__init(s);
+    s->trace_id.data = TID;
+    s->trace_id.len = 16;
+    s->span_id.data = SID;
+    s->span_id.len = 8;
+    if (with_parent) {
+        s->parent_span_id.data = PID;
+        s->parent_span_id.len = 8;
+    }
+    s->name = "GET /users";
+    s->kind = kind;
+    s->start_time_unix_nano = 1700000000250000000ULL;
+    s->end_time_unix_nano = 1700000001500000000ULL;
+    if (attrs) {
+        s->attributes = attrs->p;
+        s->n_attributes = attrs->n;
+    }
+}
+
+struct fixture {
+    struct xb_translator_config cfg;
+    struct xb_arena *arena;
+    struct xb_buf out;
+    struct sink sink;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    xb_translator_config_defaults(&f->cfg);
+    f->arena = xb_arena_new(16384, 0);
+    xb_buf_init(&f->out, 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    sink_free(&f->sink);
+    xb_buf_cleanup(&f->out);
+    xb_arena_free(f->arena);
+    free(f);
+    return 0;
+}
+
+static int run(struct fixture *f, const xb_pb_resource *res, const xb_pb_span *span,
+               const char **desc)
+{
+    return xb_translate_span(&f->cfg, res, span, 1700000000, f->arena, &f->out, sink_emit,
+                             &f->sink, desc);
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+static void test_translate_server_segment_core_fields(void **state)
+{
+    struct fixture *f = *state;
+    struct kvs a = {0};
+    xb_pb_span s;
+    xb_pb_status st = OPENTELEMETRY__PROTO__TRACE__V1__STATUS__INIT;
+    const char *desc = NULL;
+    cJSON *d;
+
+    kv_str(&a, "http.method", "GET");
+    kv_int(&a, "http.status_code", 503);
+    kv_str(&a, "http.url", "https://api.example.com/users");
+    kv_int(&a, "big", INT64_C(9007199254740993));
+    span_init(&s, &a, XB_KIND_SERVER, 1);
+    st.code = XB_STATUS_ERROR;
+    st.message = "upstream down";
+    s.status = &st;
+    assert_int_equal(run(f, NULL, &s, &desc), 0);
+    assert_int_equal(f->sink.n, 1);
+    assert_string_equal(f->sink.tid[0], "1-4efaaf4d-1e8720b39541901950019ee5");
+    /* exact text of the leading keys and the exact int64 */
+    assert_non_null(strstr(f->sink.doc[0], "{\"name\":\"GET /users\",\"id\":\"53995c3f42cd8ad8\","
+                                           "\"start_time\":1700000000.2499998,"));
+    assert_non_null(strstr(f->sink.doc[0], "\"big\":9007199254740993"));
+    d = cJSON_Parse(f->sink.doc[0]);
+    assert_non_null(d);
+    assert_string_equal(jstr(d, "parent_id"), "7f2c1a4b9e8d6c5a");
+    assert_null(cJSON_GetObjectItem(d, "type"));
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(d, "fault")));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(d, "error")));
+    assert_string_equal(
+        jstr(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "http"), "request"), "url"),
+        "https://api.example.com/users");
+    assert_non_null(cJSON_GetObjectItem(d, "cause"));
+    cJSON_Delete(d);
+}
+
+static void test_translate_client_subsegment_remote_namespace(void **state)
+{
+    struct fixture *f = *state;
+    struct kvs a = {0};
+    xb_pb_span s;
+    cJSON *d;
+
+    kv_str(&a, "peer.service", "billing");
+    kv_str(&a, "enduser.id", "alice");
+    span_init(&s, &a, XB_KIND_CLIENT, 1);
+    assert_int_equal(run(f, NULL, &s, NULL), 0);
+    d = cJSON_Parse(f->sink.doc[0]);
+    assert_string_equal(jstr(d, "name"), "billing");
+    assert_string_equal(jstr(d, "type"), "subsegment");
+    assert_string_equal(jstr(d, "namespace"), "remote");
+    assert_string_equal(jstr(d, "user"), "alice");
+    assert_string_equal(jstr(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "metadata"), "default"),
+                             "peer.service"),
+                        "billing");
+    cJSON_Delete(d);
+}
+
+static void test_translate_indexed_annotations(void **state)
+{
+    struct fixture *f = *state;
+    struct kvs a = {0};
+    xb_pb_span s;
+    const char *idx[] = {"http.method", "tenant.id"};
+    cJSON *d, *ann;
+
+    kv_str(&a, "http.method", "POST");
+    kv_str(&a, "tenant.id", "t-1");
+    kv_str(&a, "other", "x");
+    span_init(&s, &a, XB_KIND_SERVER, 0);
+    f->cfg.indexed_attributes = idx;
+    f->cfg.n_indexed_attributes = 2;
+    assert_int_equal(run(f, NULL, &s, NULL), 0);
+    d = cJSON_Parse(f->sink.doc[0]);
+    ann = cJSON_GetObjectItem(d, "annotations");
+    assert_string_equal(jstr(ann, "http.method"), "POST");
+    assert_string_equal(jstr(ann, "tenant.id"), "t-1");
+    assert_null(cJSON_GetObjectItem(ann, "other"));
+    cJSON_Delete(d);
+}
+
+static void test_translate_rejects_bad_ids(void **state)
+{
+    struct fixture *f = *state;
+    xb_pb_span s;
+    uint8_t zero[16] = {0};
+    const char *desc = NULL;
+
+    span_init(&s, NULL, XB_KIND_SERVER, 0);
+    s.trace_id.len = 15;
+    assert_int_equal(run(f, NULL, &s, &desc), XB_ERR_INVALID);
+    assert_non_null(desc);
+    s.trace_id.len = 16;
+    s.span_id.data = zero;
+    assert_int_equal(run(f, NULL, &s, &desc), XB_ERR_INVALID);
+    s.span_id.data = SID;
+    s.parent_span_id.data = PID;
+    s.parent_span_id.len = 4;
+    assert_int_equal(run(f, NULL, &s, &desc), XB_ERR_INVALID);
+    assert_int_equal(f->sink.n, 0);
+}
+
+static void test_translate_timestamp_validation(void **state)
+{
+    struct fixture *f = *state;
+    xb_pb_span s;
+    const char *desc = NULL;
+
+    span_init(&s, NULL, XB_KIND_SERVER, 0); /* trace id epoch 0x4efaaf4d = 2011 */
+    assert_int_equal(run(f, NULL, &s, &desc), 0);
+    f->cfg.skip_timestamp_validation = 0;
+    assert_int_equal(run(f, NULL, &s, &desc), XB_ERR_INVALID);
+    assert_int_equal(f->sink.n, 1);
+}
+
+static void test_translate_200kb_metadata_trimmed(void **state)
+{
+    struct fixture *f = *state;
+    struct kvs a = {0};
+    xb_pb_span s;
+    char *big = malloc(200 * 1024 + 1);
+    cJSON *d, *x;
+
+    memset(big, 'x', 200 * 1024);
+    big[200 * 1024] = '\0';
+    kv_str(&a, "payload", big);
+    kv_str(&a, "payload2", big);
+    span_init(&s, &a, XB_KIND_SERVER, 0);
+    assert_int_equal(run(f, NULL, &s, NULL), 0);
+    assert_int_equal(f->sink.n, 1);
+    assert_true(strlen(f->sink.doc[0]) <= XB_XRAY_MAX_DOC_BYTES);
+    d = cJSON_Parse(f->sink.doc[0]);
+    assert_non_null(d);
+    x = cJSON_GetObjectItem(cJSON_GetObjectItem(d, "metadata"), "xraybridge");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(x, "trimmed")));
+    assert_true(cJSON_GetObjectItem(x, "original_bytes")->valuedouble > 400000);
+    assert_string_equal(jstr(d, "name"), "GET /users");
+    cJSON_Delete(d);
+    free(big);
+}
+
+static void test_translate_huge_annotation_cut_and_absurd_cap_rejected(void **state)
+{
+    struct fixture *f = *state;
+    struct kvs a = {0};
+    xb_pb_span s;
+    const char *idx[] = {"blob"};
+    char *big = malloc(100000 + 1);
+    const char *desc = NULL;
+    cJSON *d;
+
+    memset(big, 'y', 100000);
+    big[100000] = '\0';
+    kv_str(&a, "blob", big);
+    span_init(&s, &a, XB_KIND_SERVER, 0);
+    f->cfg.indexed_attributes = idx;
+    f->cfg.n_indexed_attributes = 1;
+    assert_int_equal(run(f, NULL, &s, NULL), 0);
+    assert_true(strlen(f->sink.doc[0]) <= XB_XRAY_MAX_DOC_BYTES);
+    d = cJSON_Parse(f->sink.doc[0]);
+    assert_non_null(d);
+    assert_true(strlen(jstr(cJSON_GetObjectItem(d, "annotations"), "blob")) < 100000);
+    cJSON_Delete(d);
+    f->cfg.max_document_bytes = 100;
+    assert_int_equal(run(f, NULL, &s, &desc), XB_ERR_INVALID);
+    assert_non_null(desc);
+    assert_int_equal(f->sink.n, 1);
+    free(big);
+}
+
+static void test_translate_trim_never_duplicates_cut_keys(void **state)
+{
+    struct fixture *f = *state;
+    struct kvs a = {0};
+    xb_pb_span s;
+    const char *idx[] = {"k234567890123456A", "k234567890123456B"};
+    char *big = malloc(1001);
+    const char *p;
+    int count = 0;
+
+    memset(big, 'v', 1000);
+    big[1000] = '\0';
+    kv_str(&a, idx[0], big);
+    kv_str(&a, idx[1], big);
+    span_init(&s, &a, XB_KIND_SERVER, 0);
+    f->cfg.indexed_attributes = idx;
+    f->cfg.n_indexed_attributes = 2;
+    f->cfg.max_document_bytes = 450;
+    assert_int_equal(run(f, NULL, &s, NULL), 0);
+    assert_true(strlen(f->sink.doc[0]) <= 450);
+    for (p = f->sink.doc[0]; (p = strstr(p, "\"k234567890123456")); p++)
+        count++;
+    assert_int_equal(count, 1);
+    free(big);
+}
+
+static void test_translate_local_root_client_two_documents(void **state)
+{
+    struct fixture *f = *state;
+    struct kvs a = {0};
+    xb_pb_span s;
+    cJSON *d1, *d2;
+
+    kv_str(&a, "aws.span.kind", "LOCAL_ROOT");
+    kv_str(&a, "aws.local.service", "checkout");
+    kv_str(&a, "aws.remote.service", "payments");
+    span_init(&s, &a, XB_KIND_CLIENT, 1);
+    assert_int_equal(run(f, NULL, &s, NULL), 0);
+    assert_int_equal(f->sink.n, 2);
+    d1 = cJSON_Parse(f->sink.doc[0]);
+    d2 = cJSON_Parse(f->sink.doc[1]);
+    assert_string_equal(jstr(d1, "name"), "payments");
+    assert_string_equal(jstr(d1, "type"), "subsegment");
+    assert_string_equal(jstr(d1, "id"), "53995c3f42cd8ad8");
+    assert_string_equal(jstr(d2, "name"), "checkout");
+    assert_null(cJSON_GetObjectItem(d2, "type"));
+    assert_string_equal(jstr(d1, "parent_id"), jstr(d2, "id"));
+    assert_string_equal(jstr(d2, "parent_id"), "7f2c1a4b9e8d6c5a");
+    assert_int_equal(strlen(jstr(d2, "id")), 16);
+    assert_string_not_equal(jstr(d2, "id"), "0000000000000000");
+    cJSON_Delete(d1);
+    cJSON_Delete(d2);
+}
+
+static void test_translate_request_counts(void **state)
+{
+    struct fixture *f = *state;
+    xb_pb_span good, bad;
+    xb_pb_span *spans[2] = {&good, &bad};
+    xb_pb_scope_spans ss = OPENTELEMETRY__PROTO__TRACE__V1__SCOPE_SPANS__INIT;
+    xb_pb_scope_spans *ssp = &ss;
+    xb_pb_resource_spans rs = OPENTELEMETRY__PROTO__TRACE__V1__RESOURCE_SPANS__INIT;
+    xb_pb_resource_spans *rsp = &rs;
+    xb_pb_export_req req = OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_SERVICE_REQUEST__INIT;
+    struct xb_translate_result res;
+
+    span_init(&good, NULL, XB_KIND_SERVER, 0);
+    span_init(&bad, NULL, XB_KIND_SERVER, 0);
+    bad.span_id.len = 3;
+    ss.spans = spans;
+    ss.n_spans = 2;
+    rs.scope_spans = &ssp;
+    rs.n_scope_spans = 1;
+    req.resource_spans = &rsp;
+    req.n_resource_spans = 1;
+    assert_int_equal(xb_translate_request(&f->cfg, &req, 1700000000, f->arena, &f->out,
+                                          sink_emit, &f->sink, &res),
+                     0);
+    assert_int_equal(res.spans, 2);
+    assert_int_equal(res.documents, 1);
+    assert_int_equal(res.rejected_spans, 1);
+    assert_non_null(res.first_error);
+}
+
+static void test_translate_arena_failure_never_crashes(void **state)
+{
+    struct fixture *f = *state;
+    struct kvs a = {0};
+    xb_pb_span s;
+    size_t n;
+    int rc;
+
+    kv_str(&a, "http.method", "GET");
+    kv_str(&a, "aws.xray.metadata.ns", "{\"a\":[1,2,{\"b\":null}]}");
+    kv_str(&a, "db.system", "mysql");
+    span_init(&s, &a, XB_KIND_CLIENT, 1);
+    for (n = 1; n < 200; n++) {
+        xb_arena_reset(f->arena);
+        xb_arena_fail_after(f->arena, n);
+        rc = run(f, NULL, &s, NULL);
+        assert_true(rc == 0 || rc == XB_ERR_NOMEM);
+        if (rc == 0)
+            break;
+    }
+    xb_arena_fail_after(f->arena, 0);
+    assert_true(n < 200);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_translate_server_segment_core_fields, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_translate_client_subsegment_remote_namespace, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_translate_indexed_annotations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_translate_rejects_bad_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_translate_timestamp_validation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_translate_200kb_metadata_trimmed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_translate_huge_annotation_cut_and_absurd_cap_rejected,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_translate_trim_never_duplicates_cut_keys, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_translate_local_root_client_two_documents, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_translate_request_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_translate_arena_failure_never_crashes, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

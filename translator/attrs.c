@@ -1,0 +1,314 @@
+/* translator/attrs.c - see attrs.h. */
+#include "translator/attrs.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+
+#define MAX_RAW_DEPTH 32
+
+static int attr_cmp(const void *pa, const void *pb)
+{
+    const struct xb_attr *a = pa, *b = pb;
+    int c = strcmp(a->key, b->key);
+
+    if (c)
+        return c;
+    return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+int xb_attrs_index(struct xb_attrs *a, struct xb_arena *arena, xb_pb_kv *const *kv, size_t n)
+{
+    size_t i, m = 0;
+
+    a->v = NULL;
+    a->n = 0;
+    if (n == 0 || !kv)
+        return XB_OK;
+    a->v = xb_arena_alloc(arena, n * sizeof(*a->v));
+    if (!a->v)
+        return XB_ERR_NOMEM;
+    for (i = 0; i < n; i++) {
+        if (!kv[i])
+            continue;
+        a->v[m].key = kv[i]->key ? kv[i]->key : "";
+        a->v[m].val = kv[i]->value;
+        a->v[m].pos = (uint32_t)i;
+        a->v[m].consumed = 0;
+        a->v[m].hidden = 0;
+        m++;
+    }
+    qsort(a->v, m, sizeof(*a->v), attr_cmp);
+    for (i = 1; i < m; i++)
+        if (strcmp(a->v[i].key, a->v[i - 1].key) == 0)
+            a->v[i].hidden = 1;
+    a->n = m;
+    return XB_OK;
+}
+
+struct xb_attr *xb_attrs_get(const struct xb_attrs *a, const char *key)
+{
+    size_t lo = 0, hi = a->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(a->v[mid].key, key);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < a->n && strcmp(a->v[lo].key, key) == 0 && !a->v[lo].hidden)
+        return &a->v[lo];
+    return NULL;
+}
+
+struct xb_attr *xb_attrs_live(const struct xb_attrs *a, const char *key)
+{
+    struct xb_attr *e = xb_attrs_get(a, key);
+
+    return e && !e->consumed ? e : NULL;
+}
+
+void xb_attrs_consume(struct xb_attrs *a, const char *key)
+{
+    struct xb_attr *e = xb_attrs_get(a, key);
+
+    if (e)
+        e->consumed = 1;
+}
+
+void xb_attrs_hide(struct xb_attrs *a, const char *key)
+{
+    struct xb_attr *e = xb_attrs_get(a, key);
+
+    if (e)
+        e->hidden = 1;
+}
+
+const xb_pb_any *xb_attrs_val(const struct xb_attrs *a, const char *key)
+{
+    struct xb_attr *e = xb_attrs_get(a, key);
+    static const xb_pb_any none = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__INIT;
+
+    if (!e)
+        return NULL;
+    return e->val ? e->val : &none;
+}
+
+int xb_any_type(const xb_pb_any *v)
+{
+    return v ? (int)v->value_case : XB_ANY_NONE;
+}
+
+const char *xb_any_str(const xb_pb_any *v)
+{
+    if (v && v->value_case == XB_ANY_STRING && v->string_value)
+        return v->string_value;
+    return "";
+}
+
+int64_t xb_any_int(const xb_pb_any *v)
+{
+    return v && v->value_case == XB_ANY_INT ? v->int_value : 0;
+}
+
+const char *xb_any_as_string(const xb_pb_any *v, struct xb_arena *arena)
+{
+    char tmp[400];
+
+    switch (xb_any_type(v)) {
+    case XB_ANY_STRING:
+        return xb_any_str(v);
+    case XB_ANY_INT:
+        snprintf(tmp, sizeof(tmp), "%" PRId64, v->int_value);
+        break;
+    case XB_ANY_DOUBLE:
+        xb_fmt_double(tmp, v->double_value, 0);
+        break;
+    case XB_ANY_BOOL:
+        return v->bool_value ? "true" : "false";
+    default:
+        return "";
+    }
+    return xb_arena_strndup(arena, tmp, strlen(tmp));
+}
+
+int xb_any_annotatable(const xb_pb_any *v)
+{
+    switch (xb_any_type(v)) {
+    case XB_ANY_STRING:
+    case XB_ANY_INT:
+    case XB_ANY_DOUBLE:
+    case XB_ANY_BOOL:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void xb_any_write_scalar(struct xb_jsonw *w, const xb_pb_any *v)
+{
+    switch (xb_any_type(v)) {
+    case XB_ANY_STRING: {
+        const char *s = xb_any_str(v);
+        xb_jsonw_str(w, s, strlen(s));
+        break;
+    }
+    case XB_ANY_INT:
+        xb_jsonw_int(w, v->int_value);
+        break;
+    case XB_ANY_DOUBLE:
+        xb_jsonw_double(w, v->double_value);
+        break;
+    case XB_ANY_BOOL:
+        xb_jsonw_bool(w, v->bool_value);
+        break;
+    default:
+        xb_jsonw_null(w);
+    }
+}
+
+static void write_base64(struct xb_jsonw *w, const uint8_t *p, size_t n, struct xb_arena *arena)
+{
+    static const char tbl[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t olen = (n + 2) / 3 * 4, i, o = 0;
+    char *out = xb_arena_alloc(arena, olen + 1);
+
+    if (!out) {
+        if (!w->err)
+            w->err = XB_ERR_NOMEM;
+        return;
+    }
+    for (i = 0; i + 2 < n; i += 3) {
+        uint32_t x = ((uint32_t)p[i] << 16) | ((uint32_t)p[i + 1] << 8) | p[i + 2];
+        out[o++] = tbl[x >> 18];
+        out[o++] = tbl[(x >> 12) & 63];
+        out[o++] = tbl[(x >> 6) & 63];
+        out[o++] = tbl[x & 63];
+    }
+    if (i < n) {
+        uint32_t x = (uint32_t)p[i] << 16;
+        if (i + 1 < n)
+            x |= (uint32_t)p[i + 1] << 8;
+        out[o++] = tbl[x >> 18];
+        out[o++] = tbl[(x >> 12) & 63];
+        out[o++] = i + 1 < n ? tbl[(x >> 6) & 63] : '=';
+        out[o++] = '=';
+    }
+    xb_jsonw_str(w, out, o);
+}
+
+struct kvref {
+    const char *key;
+    const xb_pb_any *val;
+    size_t pos;
+};
+
+static int kvref_cmp(const void *pa, const void *pb)
+{
+    const struct kvref *a = pa, *b = pb;
+    int c = strcmp(a->key, b->key);
+
+    if (c)
+        return c;
+    return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+static void write_raw(struct xb_jsonw *w, const xb_pb_any *v, struct xb_arena *arena,
+                      size_t max_items, unsigned depth)
+{
+    size_t i, n, m;
+
+    if (depth > MAX_RAW_DEPTH) {
+        xb_jsonw_null(w);
+        return;
+    }
+    switch (xb_any_type(v)) {
+    case XB_ANY_BYTES:
+        write_base64(w, v->bytes_value.data, v->bytes_value.len, arena);
+        break;
+    case XB_ANY_ARRAY:
+        xb_jsonw_arr_begin(w);
+        n = v->array_value ? v->array_value->n_values : 0;
+        if (max_items && n > max_items)
+            n = max_items;
+        for (i = 0; i < n; i++)
+            write_raw(w, v->array_value->values[i], arena, max_items, depth + 1);
+        xb_jsonw_arr_end(w);
+        break;
+    case XB_ANY_KVLIST: {
+        struct kvref *tmp = NULL;
+        const char *last = NULL;
+        n = v->kvlist_value ? v->kvlist_value->n_values : 0;
+        m = 0;
+        if (n) {
+            tmp = xb_arena_alloc(arena, n * sizeof(*tmp));
+            if (!tmp) {
+                if (!w->err)
+                    w->err = XB_ERR_NOMEM;
+                xb_jsonw_null(w);
+                break;
+            }
+            for (i = 0; i < n; i++) {
+                xb_pb_kv *kv = v->kvlist_value->values[i];
+                if (!kv)
+                    continue;
+                tmp[m].key = kv->key ? kv->key : "";
+                tmp[m].val = kv->value;
+                tmp[m].pos = i;
+                m++;
+            }
+            qsort(tmp, m, sizeof(*tmp), kvref_cmp);
+        }
+        xb_jsonw_obj_begin(w);
+        n = 0;
+        for (i = 0; i < m; i++) {
+            if (i + 1 < m && strcmp(tmp[i].key, tmp[i + 1].key) == 0)
+                continue; /* last duplicate wins (Go map assignment) */
+            if (last && xb_jsonw_keys_collide(w, last, strlen(last), tmp[i].key,
+                                              strlen(tmp[i].key)))
+                continue; /* equal once cut by the size cap */
+            if (max_items && n++ >= max_items)
+                break;
+            last = tmp[i].key;
+            xb_jsonw_key(w, tmp[i].key, strlen(tmp[i].key));
+            write_raw(w, tmp[i].val, arena, max_items, depth + 1);
+        }
+        xb_jsonw_obj_end(w);
+        break;
+    }
+    default:
+        xb_any_write_scalar(w, v);
+    }
+}
+
+void xb_any_write(struct xb_jsonw *w, const xb_pb_any *v, struct xb_arena *arena,
+                  size_t max_items)
+{
+    write_raw(w, v, arena, max_items, 0);
+}
+
+void *xb_vec_push(struct xb_arena *arena, void **vec, size_t *n, size_t *cap, size_t elem)
+{
+    char *slot;
+
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 4;
+        void *nv = xb_arena_alloc(arena, ncap * elem);
+        if (!nv)
+            return NULL;
+        if (*n)
+            memcpy(nv, *vec, *n * elem);
+        *vec = nv;
+        *cap = ncap;
+    }
+    slot = (char *)*vec + *n * elem;
+    memset(slot, 0, elem);
+    (*n)++;
+    return slot;
+}

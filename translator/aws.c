@@ -1,0 +1,285 @@
+/* translator/aws.c - see aws.h. */
+#include "translator/aws.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+
+static struct xb_str rstr(const struct xb_attrs *res, const char *key)
+{
+    const char *s = xb_any_str(xb_attrs_val(res, key));
+    struct xb_str r = {s, strlen(s)};
+    return r;
+}
+
+static struct xb_str cs(const char *s)
+{
+    struct xb_str r = {s, strlen(s)};
+    return r;
+}
+
+/* First live key of two alternatives, consuming both. Absent: p == NULL. */
+static struct xb_str take2(struct xb_attrs *a, const char *k1, const char *k2)
+{
+    struct xb_attr *e = xb_attrs_live(a, k1);
+    struct xb_str r = {NULL, 0};
+
+    if (!e && k2)
+        e = xb_attrs_live(a, k2);
+    if (e)
+        r = cs(xb_any_str(e->val));
+    xb_attrs_consume(a, k1);
+    if (k2)
+        xb_attrs_consume(a, k2);
+    return r;
+}
+
+static int push_group(struct xb_xaws *aws, struct xb_arena *arena, struct xb_str name,
+                      struct xb_str arn)
+{
+    void *vec = aws->log_groups;
+    struct xb_xlog_group *g =
+        xb_vec_push(arena, &vec, &aws->n_log_groups, &aws->cap_log_groups, sizeof(*g));
+
+    aws->log_groups = vec;
+    if (!g)
+        return XB_ERR_NOMEM;
+    g->log_group = name;
+    g->arn = arn;
+    return XB_OK;
+}
+
+/* One log group entry from a name or an ARN (name = 7th ':' field of the ARN). */
+static int add_group(struct xb_xaws *aws, struct xb_arena *arena, struct xb_str v, int is_arn)
+{
+    struct xb_str name = v, none = {NULL, 0};
+    size_t i, field = 0, start = 0;
+
+    if (!is_arn)
+        return push_group(aws, arena, v, none);
+    for (i = 0; i <= v.n; i++) {
+        if (i == v.n || v.p[i] == ':') {
+            if (field == 6) {
+                name.p = v.p + start;
+                name.n = i - start;
+                break;
+            }
+            field++;
+            start = i + 1;
+        }
+    }
+    return push_group(aws, arena, name, v);
+}
+
+/* Log groups from a resource value: array of strings, or a '&'-separated string. */
+static int log_groups(struct xb_xaws *aws, struct xb_arena *arena, const xb_pb_any *v, int is_arn)
+{
+    size_t i, start;
+    int rc = XB_OK;
+
+    if (xb_any_type(v) == XB_ANY_ARRAY && v->array_value) {
+        for (i = 0; i < v->array_value->n_values && rc == XB_OK; i++)
+            rc = add_group(aws, arena, cs(xb_any_str(v->array_value->values[i])), is_arn);
+    } else if (xb_any_type(v) == XB_ANY_STRING) {
+        const char *s = xb_any_str(v);
+        size_t n = strlen(s);
+        for (i = 0, start = 0; i <= n && rc == XB_OK; i++) {
+            if (i == n || s[i] == '&') {
+                if (i > start) {
+                    struct xb_str piece = {s + start, i - start};
+                    rc = add_group(aws, arena, piece, is_arn);
+                }
+                start = i + 1;
+            }
+        }
+    }
+    return rc;
+}
+
+int xb_aws_build(struct xb_attrs *a, const struct xb_attrs *res,
+                 const struct xb_translator_config *cfg, struct xb_arena *arena,
+                 struct xb_xaws **out)
+{
+    const char *cloud = xb_any_str(xb_attrs_val(res, "cloud.provider"));
+    const char *platform = xb_any_str(xb_attrs_val(res, "cloud.platform"));
+    struct xb_str op, account, region, request_id, queue_url, table_name, host_id, deploy;
+    const xb_pb_any *v;
+    struct xb_xaws *aws;
+    const char *sdk_name, *sdk_lang;
+    int rc = XB_OK;
+
+    *out = NULL;
+    op = take2(a, "aws.operation", NULL);
+    if (!op.p) {
+        op = take2(a, "rpc.method", NULL);
+    } else {
+        xb_attrs_consume(a, "rpc.method");
+    }
+    account = take2(a, "aws.account_id", NULL);
+    region = take2(a, "aws.region", NULL);
+    request_id = take2(a, "aws.request_id", "aws.requestId");
+    queue_url = take2(a, "aws.queue_url", "aws.queue.url");
+    table_name = take2(a, "aws.table_name", "aws.table.name");
+    if (*cloud && strcmp(cloud, "aws") != 0)
+        goto out;
+
+    aws = xb_arena_calloc(arena, sizeof(*aws));
+    if (!aws) {
+        rc = XB_ERR_NOMEM;
+        goto out;
+    }
+    aws->operation = op;
+    aws->account_id = rstr(res, "cloud.account.id");
+    if (account.p)
+        aws->account_id = account;
+    aws->region = region;
+    aws->request_id = request_id;
+    aws->queue_url = queue_url;
+    v = xb_attrs_val(a, "messaging.url");
+    if (v && xb_attrs_live(a, "messaging.url"))
+        aws->queue_url = cs(xb_any_str(v));
+    aws->table_name = table_name;
+    if (xb_attrs_live(a, "aws.dynamodb.table_names")) {
+        v = xb_attrs_val(a, "aws.dynamodb.table_names");
+        if (xb_any_type(v) == XB_ANY_ARRAY) {
+            size_t n = v->array_value ? v->array_value->n_values : 0;
+            if (n == 1) {
+                aws->table_name = cs(xb_any_str(v->array_value->values[0]));
+            } else if (n > 1) {
+                aws->table_name.p = NULL;
+                aws->table_name.n = 0;
+                aws->table_names = v;
+            }
+        } else {
+            aws->table_name = cs(xb_any_str(v));
+        }
+    }
+
+    host_id = rstr(res, "host.id");
+    if (strcmp(platform, "aws_ec2") == 0 || host_id.n) {
+        aws->has_ec2 = 1;
+        aws->ec2_instance_id = host_id;
+        aws->ec2_az = rstr(res, "cloud.availability_zone");
+        aws->ec2_instance_size = rstr(res, "host.type");
+        aws->ec2_ami_id = rstr(res, "host.image.id");
+    }
+    if (strcmp(platform, "aws_ecs") == 0) {
+        aws->has_ecs = 1;
+        aws->ecs_container = rstr(res, "container.name");
+        aws->ecs_container_id = rstr(res, "container.id");
+        aws->ecs_task_arn = rstr(res, "aws.ecs.task.arn");
+        aws->ecs_task_family = rstr(res, "aws.ecs.task.family");
+        aws->ecs_cluster_arn = rstr(res, "aws.ecs.cluster.arn");
+        aws->ecs_container_arn = rstr(res, "aws.ecs.container.arn");
+        aws->ecs_az = rstr(res, "cloud.availability_zone");
+        aws->ecs_launch_type = rstr(res, "aws.ecs.launchtype");
+    }
+    deploy = rstr(res, "service.instance.id");
+    if (strcmp(platform, "aws_elastic_beanstalk") == 0 && deploy.n) {
+        char *end;
+        long long id;
+        aws->has_beanstalk = 1;
+        aws->eb_environment = rstr(res, "service.namespace");
+        aws->eb_version_label = rstr(res, "service.version");
+        errno = 0;
+        id = strtoll(deploy.p, &end, 10);
+        /* ParseInt: optional sign + digits only, in range; anything else gives 0 */
+        if (errno || *end || end == deploy.p || deploy.p[0] == ' ' || deploy.p[0] == '\t' ||
+            deploy.p[0] == '\n')
+            id = 0;
+        aws->eb_deployment_id = id;
+    }
+    if (strcmp(platform, "aws_eks") == 0 || rstr(res, "k8s.cluster.name").n) {
+        aws->has_eks = 1;
+        aws->eks_cluster = rstr(res, "k8s.cluster.name");
+        aws->eks_pod = rstr(res, "k8s.pod.name");
+        aws->eks_container_id = rstr(res, "container.id");
+    }
+
+    v = xb_attrs_val(res, "aws.log.group.arns");
+    if (v)
+        rc = log_groups(aws, arena, v, 1);
+    if (rc == XB_OK && aws->n_log_groups == 0) {
+        v = xb_attrs_val(res, "aws.log.group.names");
+        if (v)
+            rc = log_groups(aws, arena, v, 0);
+    }
+    if (rc == XB_OK && aws->n_log_groups == 0 && cfg) {
+        size_t i;
+        for (i = 0; i < cfg->n_aws_log_groups && rc == XB_OK; i++) {
+            struct xb_str none = {NULL, 0};
+            if (cfg->aws_log_groups[i])
+                rc = push_group(aws, arena, cs(cfg->aws_log_groups[i]), none);
+        }
+    }
+    if (rc)
+        goto out;
+
+    sdk_name = xb_any_str(xb_attrs_val(res, "telemetry.sdk.name"));
+    sdk_lang = xb_any_str(xb_attrs_val(res, "telemetry.sdk.language"));
+    if (*sdk_name && *sdk_lang) {
+        size_t n = strlen(sdk_name) + strlen(sdk_lang) + 5;
+        char *s = xb_arena_alloc(arena, n + 1);
+        if (!s) {
+            rc = XB_ERR_NOMEM;
+            goto out;
+        }
+        strcpy(s, sdk_name);
+        strcat(s, " for ");
+        strcat(s, sdk_lang);
+        aws->xray_sdk = cs(s);
+    } else {
+        aws->xray_sdk = cs(sdk_name);
+    }
+    aws->xray_sdk_version = rstr(res, "telemetry.sdk.version");
+    aws->xray_auto = rstr(res, "telemetry.auto.version").n || rstr(res, "telemetry.distro.version").n;
+    *out = aws;
+out:
+    return rc;
+}
+
+const char *xb_aws_origin(const struct xb_attrs *res)
+{
+    const xb_pb_any *provider, *platform;
+    const char *p, *lt;
+
+    if (res->n == 0)
+        return NULL;
+    provider = xb_attrs_val(res, "cloud.provider");
+    if (provider && strcmp(xb_any_str(provider), "aws") != 0)
+        return NULL;
+    platform = xb_attrs_val(res, "cloud.platform");
+    if (!platform)
+        return NULL;
+    p = xb_any_str(platform);
+    if (strcmp(p, "aws_app_runner") == 0)
+        return "AWS::AppRunner::Service";
+    if (strcmp(p, "aws_eks") == 0)
+        return "AWS::EKS::Container";
+    if (strcmp(p, "aws_elastic_beanstalk") == 0)
+        return "AWS::ElasticBeanstalk::Environment";
+    if (strcmp(p, "aws_ec2") == 0)
+        return "AWS::EC2::Instance";
+    if (strcmp(p, "aws_ecs") == 0) {
+        lt = xb_any_str(xb_attrs_val(res, "aws.ecs.launchtype"));
+        if (strcmp(lt, "ec2") == 0)
+            return "AWS::ECS::EC2";
+        if (strcmp(lt, "fargate") == 0)
+            return "AWS::ECS::Fargate";
+        return "AWS::ECS::Container";
+    }
+    return NULL;
+}
+
+void xb_aws_service(const struct xb_attrs *res, struct xb_xdoc *d)
+{
+    const xb_pb_any *v = xb_attrs_val(res, "service.version");
+
+    if (!v)
+        v = xb_attrs_val(res, "container.image.tag");
+    d->has_service = v != NULL;
+    if (v)
+        d->service_version = cs(xb_any_str(v));
+}

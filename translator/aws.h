@@ -1,0 +1,30 @@
+/*
+ * translator/aws.h - the X-Ray "aws" block (span AWS attributes + resource ec2/ecs/eks/
+ * elastic_beanstalk/xray/cloudwatch_logs), "origin" and "service", following
+ * awsxrayexporter (docs/translation.md, "aws", "origin", "service").
+ */
+#ifndef XB_TRANSLATOR_AWS_H
+#define XB_TRANSLATOR_AWS_H
+
+#include "core/arena.h"
+#include "translator/attrs.h"
+#include "translator/doc.h"
+#include "translator/translate.h"
+
+/*
+ * Builds the aws block into *|out| (arena; NULL when the resource's cloud.provider is
+ * set and is not "aws"). Consumes aws.operation, rpc.method, aws.account_id, aws.region,
+ * aws.request_id/aws.requestId, aws.queue_url/aws.queue.url, aws.table_name/
+ * aws.table.name from |attrs| in every case. Returns XB_OK or XB_ERR_NOMEM.
+ */
+int xb_aws_build(struct xb_attrs *attrs, const struct xb_attrs *res,
+                 const struct xb_translator_config *cfg, struct xb_arena *arena,
+                 struct xb_xaws **out);
+
+/* X-Ray origin for the resource ("AWS::EC2::Instance", ...) or NULL. Static string. */
+const char *xb_aws_origin(const struct xb_attrs *res);
+
+/* Fills d->has_service / d->service_version from service.version or container.image.tag. */
+void xb_aws_service(const struct xb_attrs *res, struct xb_xdoc *d);
+
+#endif

@@ -1,0 +1,427 @@
+/* translator/doc.c - see doc.h. */
+#include "translator/doc.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "core/err.h"
+#include "translator/attrs.h"
+
+#define RES_PREFIX "otel.resource."
+
+static int has_str(struct xb_str s)
+{
+    return s.p && s.n;
+}
+
+/* "key": "value" when the value is a non-empty string (the exporter's String() helper). */
+static void kv_str(struct xb_jsonw *w, const char *key, struct xb_str s)
+{
+    if (!has_str(s))
+        return;
+    xb_jsonw_ckey(w, key);
+    xb_jsonw_str(w, s.p, s.n);
+}
+
+/* "key": "value" or "key": null (struct fields without omitempty). */
+static void kv_str_or_null(struct xb_jsonw *w, const char *key, struct xb_str s)
+{
+    xb_jsonw_ckey(w, key);
+    if (has_str(s))
+        xb_jsonw_str(w, s.p, s.n);
+    else
+        xb_jsonw_null(w);
+}
+
+static size_t cap_items(size_t n, const struct xb_doc_wopts *o)
+{
+    return o->max_items && n > o->max_items ? o->max_items : n;
+}
+
+static void write_links(struct xb_jsonw *w, const struct xb_xdoc *d, const struct xb_doc_wopts *o,
+                        struct xb_arena *arena)
+{
+    size_t i, n = cap_items(d->n_links, o);
+
+    xb_jsonw_ckey(w, "links");
+    xb_jsonw_arr_begin(w);
+    for (i = 0; i < n; i++) {
+        const xb_pb_link *l = d->links[i];
+        char tid[XB_XRAY_TRACE_ID_LEN + 1], sid[17];
+        xb_jsonw_obj_begin(w);
+        xb_jsonw_ckey(w, "trace_id");
+        if (l->trace_id.len == 16) {
+            xb_ids_xray_trace_id(l->trace_id.data, tid);
+            xb_jsonw_cstr(w, tid);
+        } else {
+            xb_jsonw_null(w);
+        }
+        xb_jsonw_ckey(w, "id");
+        if (l->span_id.len == 8) {
+            xb_ids_hex(l->span_id.data, 8, sid);
+            xb_jsonw_cstr(w, sid);
+        } else {
+            xb_jsonw_null(w);
+        }
+        if (l->n_attributes) {
+            /* Map of raw values, sorted: reuse the kvlist writer through a shim value. */
+            xb_pb_kvlist list = OPENTELEMETRY__PROTO__COMMON__V1__KEY_VALUE_LIST__INIT;
+            xb_pb_any v = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__INIT;
+            list.n_values = l->n_attributes;
+            list.values = l->attributes;
+            v.value_case = XB_ANY_KVLIST;
+            v.kvlist_value = &list;
+            xb_jsonw_ckey(w, "attributes");
+            xb_any_write(w, &v, arena, o->max_items);
+        }
+        xb_jsonw_obj_end(w);
+    }
+    xb_jsonw_arr_end(w);
+}
+
+static void write_http(struct xb_jsonw *w, const struct xb_xhttp *h)
+{
+    xb_jsonw_ckey(w, "http");
+    xb_jsonw_obj_begin(w);
+    xb_jsonw_ckey(w, "request");
+    xb_jsonw_obj_begin(w);
+    kv_str(w, "method", h->method);
+    kv_str(w, "url", h->url);
+    kv_str(w, "client_ip", h->client_ip);
+    kv_str(w, "user_agent", h->user_agent);
+    if (h->x_forwarded_for) {
+        xb_jsonw_ckey(w, "x_forwarded_for");
+        xb_jsonw_bool(w, 1);
+    }
+    xb_jsonw_obj_end(w);
+    xb_jsonw_ckey(w, "response");
+    xb_jsonw_obj_begin(w);
+    if (h->has_status) {
+        xb_jsonw_ckey(w, "status");
+        xb_jsonw_int(w, h->status);
+    }
+    xb_jsonw_ckey(w, "content_length");
+    xb_jsonw_int(w, h->content_length);
+    xb_jsonw_obj_end(w);
+    xb_jsonw_obj_end(w);
+}
+
+static void write_cause(struct xb_jsonw *w, const struct xb_xcause *c, const struct xb_doc_wopts *o)
+{
+    size_t i, k, n = cap_items(c->n, o);
+
+    xb_jsonw_ckey(w, "cause");
+    xb_jsonw_obj_begin(w);
+    xb_jsonw_ckey(w, "exceptions");
+    xb_jsonw_arr_begin(w);
+    for (i = 0; i < n; i++) {
+        const struct xb_xexc *e = &c->exc[i];
+        size_t nf = cap_items(e->n_frames, o);
+        xb_jsonw_obj_begin(w);
+        xb_jsonw_ckey(w, "id");
+        xb_jsonw_cstr(w, e->id);
+        xb_jsonw_ckey(w, "message");
+        xb_jsonw_str(w, e->message.p, e->message.n);
+        xb_jsonw_ckey(w, "type");
+        xb_jsonw_str(w, e->type.p, e->type.n);
+        if (e->remote >= 0) {
+            xb_jsonw_ckey(w, "remote");
+            xb_jsonw_bool(w, e->remote);
+        }
+        if (e->cause >= 0 && (size_t)e->cause < c->n) {
+            xb_jsonw_ckey(w, "cause");
+            xb_jsonw_cstr(w, c->exc[e->cause].id);
+        }
+        if (nf) {
+            xb_jsonw_ckey(w, "stack");
+            xb_jsonw_arr_begin(w);
+            for (k = 0; k < nf; k++) {
+                const struct xb_xframe *f = &e->frames[k];
+                xb_jsonw_obj_begin(w);
+                xb_jsonw_ckey(w, "path");
+                xb_jsonw_str(w, f->path.p, f->path.n);
+                xb_jsonw_ckey(w, "line");
+                xb_jsonw_int(w, f->line);
+                xb_jsonw_ckey(w, "label");
+                xb_jsonw_str(w, f->label.p, f->label.n);
+                xb_jsonw_obj_end(w);
+            }
+            xb_jsonw_arr_end(w);
+        }
+        xb_jsonw_obj_end(w);
+    }
+    xb_jsonw_arr_end(w);
+    xb_jsonw_obj_end(w);
+}
+
+static void write_aws(struct xb_jsonw *w, const struct xb_xaws *a, const struct xb_doc_wopts *o,
+                      struct xb_arena *arena)
+{
+    size_t i, n;
+
+    xb_jsonw_ckey(w, "aws");
+    xb_jsonw_obj_begin(w);
+    if (a->has_beanstalk) {
+        xb_jsonw_ckey(w, "elastic_beanstalk");
+        xb_jsonw_obj_begin(w);
+        kv_str_or_null(w, "environment_name", a->eb_environment);
+        kv_str_or_null(w, "version_label", a->eb_version_label);
+        xb_jsonw_ckey(w, "deployment_id");
+        xb_jsonw_int(w, a->eb_deployment_id);
+        xb_jsonw_obj_end(w);
+    }
+    n = cap_items(a->n_log_groups, o);
+    if (n) {
+        xb_jsonw_ckey(w, "cloudwatch_logs");
+        xb_jsonw_arr_begin(w);
+        for (i = 0; i < n; i++) {
+            xb_jsonw_obj_begin(w);
+            kv_str_or_null(w, "log_group", a->log_groups[i].log_group);
+            kv_str(w, "arn", a->log_groups[i].arn);
+            xb_jsonw_obj_end(w);
+        }
+        xb_jsonw_arr_end(w);
+    }
+    if (a->has_ecs) {
+        xb_jsonw_ckey(w, "ecs");
+        xb_jsonw_obj_begin(w);
+        kv_str(w, "container", a->ecs_container);
+        kv_str(w, "container_id", a->ecs_container_id);
+        kv_str(w, "task_arn", a->ecs_task_arn);
+        kv_str(w, "task_family", a->ecs_task_family);
+        kv_str(w, "cluster_arn", a->ecs_cluster_arn);
+        kv_str(w, "container_arn", a->ecs_container_arn);
+        kv_str(w, "availability_zone", a->ecs_az);
+        kv_str(w, "launch_type", a->ecs_launch_type);
+        xb_jsonw_obj_end(w);
+    }
+    if (a->has_ec2) {
+        xb_jsonw_ckey(w, "ec2");
+        xb_jsonw_obj_begin(w);
+        kv_str_or_null(w, "instance_id", a->ec2_instance_id);
+        kv_str_or_null(w, "availability_zone", a->ec2_az);
+        kv_str_or_null(w, "instance_size", a->ec2_instance_size);
+        kv_str_or_null(w, "ami_id", a->ec2_ami_id);
+        xb_jsonw_obj_end(w);
+    }
+    if (a->has_eks) {
+        xb_jsonw_ckey(w, "eks");
+        xb_jsonw_obj_begin(w);
+        kv_str_or_null(w, "cluster_name", a->eks_cluster);
+        kv_str_or_null(w, "pod", a->eks_pod);
+        kv_str_or_null(w, "container_id", a->eks_container_id);
+        xb_jsonw_obj_end(w);
+    }
+    xb_jsonw_ckey(w, "xray");
+    xb_jsonw_obj_begin(w);
+    kv_str(w, "sdk", a->xray_sdk);
+    kv_str(w, "sdk_version", a->xray_sdk_version);
+    xb_jsonw_ckey(w, "auto_instrumentation");
+    xb_jsonw_bool(w, a->xray_auto);
+    xb_jsonw_obj_end(w);
+    kv_str(w, "account_id", a->account_id);
+    kv_str(w, "operation", a->operation);
+    kv_str(w, "region", a->region);
+    kv_str(w, "request_id", a->request_id);
+    kv_str(w, "queue_url", a->queue_url);
+    kv_str(w, "table_name", a->table_name);
+    if (a->table_names && a->table_names->array_value) {
+        const xb_pb_array *arr = a->table_names->array_value;
+        n = cap_items(arr->n_values, o);
+        xb_jsonw_ckey(w, "table_names");
+        xb_jsonw_arr_begin(w);
+        for (i = 0; i < n; i++) {
+            const char *s = xb_any_str(arr->values[i]);
+            xb_jsonw_str(w, s, strlen(s));
+        }
+        xb_jsonw_arr_end(w);
+    }
+    (void)arena;
+    xb_jsonw_obj_end(w);
+}
+
+static int keep_meta_key(const struct xb_xdoc *d, struct xb_str k)
+{
+    return !d->meta_only_resource ||
+           (k.n >= sizeof(RES_PREFIX) - 1 && memcmp(k.p, RES_PREFIX, sizeof(RES_PREFIX) - 1) == 0);
+}
+
+static void write_meta_default(struct xb_jsonw *w, const struct xb_xdoc *d,
+                               const struct xb_doc_wopts *o, struct xb_arena *arena)
+{
+    size_t i, written = 0;
+
+    xb_jsonw_ckey(w, "default");
+    xb_jsonw_obj_begin(w);
+    for (i = 0; i < d->n_meta; i++) {
+        const struct xb_xmeta *m = &d->meta[i];
+        if (!keep_meta_key(d, m->key))
+            continue;
+        if (o->max_items && written++ >= o->max_items)
+            break;
+        xb_jsonw_key(w, m->key.p, m->key.n);
+        if (m->val)
+            xb_any_write(w, m->val, arena, o->max_items);
+        else
+            xb_jsonp_write(w, m->j, o->max_items);
+    }
+    xb_jsonw_obj_end(w);
+}
+
+static void write_ns(struct xb_jsonw *w, const struct xb_xdoc *d, const struct xb_xns *ns,
+                     const struct xb_doc_wopts *o)
+{
+    size_t i;
+
+    xb_jsonw_key(w, ns->name.p, ns->name.n);
+    if (!ns->obj || ns->obj->t != XB_J_OBJ || !d->meta_only_resource) {
+        xb_jsonp_write(w, ns->obj, o->max_items);
+        return;
+    }
+    xb_jsonw_obj_begin(w);
+    for (i = 0; i < ns->obj->n_kids; i++) {
+        const struct xb_jnode *k = &ns->obj->kids[i];
+        if (!keep_meta_key(d, k->key))
+            continue;
+        xb_jsonw_key(w, k->key.p, k->key.n);
+        xb_jsonp_write(w, k, o->max_items);
+    }
+    xb_jsonw_obj_end(w);
+}
+
+static int str_lt(struct xb_str a, const char *b)
+{
+    size_t bn = strlen(b), n = a.n < bn ? a.n : bn;
+    int c = memcmp(a.p, b, n);
+
+    return c < 0 || (c == 0 && a.n < bn);
+}
+
+static void write_metadata(struct xb_jsonw *w, const struct xb_xdoc *d, const struct xb_doc_wopts *o,
+                           struct xb_arena *arena)
+{
+    size_t i;
+    int has_default = d->n_meta > 0 || d->meta_default_present;
+    int default_done = !has_default;
+
+    if (o->drop_metadata) {
+        xb_jsonw_ckey(w, "metadata");
+        xb_jsonw_obj_begin(w);
+        xb_jsonw_ckey(w, "xraybridge");
+        xb_jsonw_obj_begin(w);
+        xb_jsonw_ckey(w, "trimmed");
+        xb_jsonw_bool(w, 1);
+        xb_jsonw_ckey(w, "original_bytes");
+        xb_jsonw_uint(w, o->original_bytes);
+        xb_jsonw_obj_end(w);
+        xb_jsonw_obj_end(w);
+        return;
+    }
+    if (!has_default && d->n_ns == 0)
+        return;
+    xb_jsonw_ckey(w, "metadata");
+    xb_jsonw_obj_begin(w);
+    /* Namespaces in byte order, "default" merged into its sorted place. */
+    for (i = 0; i < d->n_ns; i++) {
+        if (!default_done && !str_lt(d->ns[i].name, "default")) {
+            write_meta_default(w, d, o, arena);
+            default_done = 1;
+        }
+        write_ns(w, d, &d->ns[i], o);
+    }
+    if (!default_done)
+        write_meta_default(w, d, o, arena);
+    xb_jsonw_obj_end(w);
+}
+
+static void write_sql(struct xb_jsonw *w, const struct xb_xsql *s)
+{
+    xb_jsonw_ckey(w, "sql");
+    xb_jsonw_obj_begin(w);
+    kv_str(w, "connection_string", s->connection_string);
+    kv_str(w, "url", s->url);
+    kv_str(w, "sanitized_query", s->sanitized_query);
+    kv_str(w, "database_type", s->database_type);
+    kv_str(w, "user", s->user);
+    xb_jsonw_obj_end(w);
+}
+
+int xb_doc_write(const struct xb_xdoc *d, const struct xb_doc_wopts *o, struct xb_buf *out,
+                 struct xb_arena *arena, size_t *written)
+{
+    struct xb_jsonw w;
+    size_t i, n;
+
+    xb_jsonw_init(&w, out);
+    w.limit = o->limit;
+    w.max_str = o->max_str;
+
+    xb_jsonw_obj_begin(&w);
+    xb_jsonw_ckey(&w, "name");
+    xb_jsonw_str(&w, d->name.p, d->name.n);
+    xb_jsonw_ckey(&w, "id");
+    xb_jsonw_cstr(&w, d->id);
+    xb_jsonw_ckey(&w, "start_time");
+    xb_jsonw_double(&w, d->start_time);
+    if (d->has_service) {
+        xb_jsonw_ckey(&w, "service");
+        xb_jsonw_obj_begin(&w);
+        kv_str(&w, "version", d->service_version);
+        xb_jsonw_obj_end(&w);
+    }
+    if (d->origin && *d->origin) {
+        xb_jsonw_ckey(&w, "origin");
+        xb_jsonw_cstr(&w, d->origin);
+    }
+    kv_str(&w, "user", d->user);
+    if (d->n_links)
+        write_links(&w, d, o, arena);
+    xb_jsonw_ckey(&w, "trace_id");
+    xb_jsonw_cstr(&w, d->trace_id);
+    xb_jsonw_ckey(&w, "end_time");
+    xb_jsonw_double(&w, d->end_time);
+    if (d->http)
+        write_http(&w, d->http);
+    xb_jsonw_ckey(&w, "fault");
+    xb_jsonw_bool(&w, d->fault);
+    xb_jsonw_ckey(&w, "error");
+    xb_jsonw_bool(&w, d->error);
+    xb_jsonw_ckey(&w, "throttle");
+    xb_jsonw_bool(&w, d->throttle);
+    if (d->cause && d->cause->n)
+        write_cause(&w, d->cause, o);
+    if (d->aws)
+        write_aws(&w, d->aws, o, arena);
+    n = cap_items(d->n_annots, o);
+    if (n) {
+        xb_jsonw_ckey(&w, "annotations");
+        xb_jsonw_obj_begin(&w);
+        for (i = 0; i < n; i++) {
+            if (i > 0 && xb_jsonw_keys_collide(&w, d->annots[i - 1].key.p, d->annots[i - 1].key.n,
+                                               d->annots[i].key.p, d->annots[i].key.n))
+                continue;
+            xb_jsonw_key(&w, d->annots[i].key.p, d->annots[i].key.n);
+            xb_any_write_scalar(&w, d->annots[i].val);
+        }
+        xb_jsonw_obj_end(&w);
+    }
+    write_metadata(&w, d, o, arena);
+    if (d->namespace_ && *d->namespace_) {
+        xb_jsonw_ckey(&w, "namespace");
+        xb_jsonw_cstr(&w, d->namespace_);
+    }
+    if (d->parent_id[0]) {
+        xb_jsonw_ckey(&w, "parent_id");
+        xb_jsonw_cstr(&w, d->parent_id);
+    }
+    if (d->subsegment) {
+        xb_jsonw_ckey(&w, "type");
+        xb_jsonw_cstr(&w, "subsegment");
+    }
+    if (d->sql)
+        write_sql(&w, d->sql);
+    xb_jsonw_obj_end(&w);
+    if (written)
+        *written = w.written;
+    return w.err;
+}

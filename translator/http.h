@@ -1,0 +1,21 @@
+/*
+ * translator/http.h - the X-Ray "http" block from span attributes (old and new HTTP
+ * semantic conventions), as awsxrayexporter builds it (docs/translation.md, "http").
+ */
+#ifndef XB_TRANSLATOR_HTTP_H
+#define XB_TRANSLATOR_HTTP_H
+
+#include "core/arena.h"
+#include "proto/otlp.h"
+#include "translator/attrs.h"
+#include "translator/doc.h"
+
+/*
+ * Reads the HTTP attributes of |span| from |attrs| (consuming every HTTP/URL key it
+ * knows, whether used or not) and sets *|out| to an arena block, or NULL when the span
+ * has no attribute that creates one. Returns XB_OK or XB_ERR_NOMEM.
+ */
+int xb_http_build(struct xb_attrs *attrs, const xb_pb_span *span, struct xb_arena *arena,
+                  struct xb_xhttp **out);
+
+#endif

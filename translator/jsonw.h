@@ -1,0 +1,96 @@
+/*
+ * translator/jsonw.h - streaming JSON writer into a struct xb_buf, plus the UTF-8 and
+ * number-formatting helpers the translator needs.
+ *
+ * Guarantees (RFC 8259): output is valid UTF-8 (invalid input sequences become U+FFFD,
+ * one replacement per offending byte), '"', '\\' and control characters are escaped,
+ * non-finite doubles are written as null, and doubles use the shortest decimal form
+ * that round-trips, laid out like Go's encoding/json (fixed notation for
+ * 1e-6 <= |x| < 1e21, otherwise exponent notation such as 1e+21 or 1e-7).
+ *
+ * Errors are sticky: the first failure is kept in w->err and later calls only count
+ * bytes, so callers check once at the end.
+ */
+#ifndef XB_TRANSLATOR_JSONW_H
+#define XB_TRANSLATOR_JSONW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+/* A borrowed byte string view. p == NULL means "absent"; p != NULL with n == 0 is "". */
+struct xb_str {
+    const char *p;
+    size_t n;
+};
+
+/* Deepest container nesting the writer accepts (deeper input is the caller's problem). */
+#define XB_JSONW_MAX_DEPTH 64
+
+/* Writer state. Initialise with xb_jsonw_init(); all fields may be read afterwards. */
+struct xb_jsonw {
+    struct xb_buf *b;     /* borrowed output buffer; bytes are appended */
+    int err;              /* first error: 0, XB_ERR_NOMEM, XB_ERR_TOO_LARGE, XB_ERR_INVALID */
+    size_t written;       /* bytes produced so far, still counted after an error */
+    size_t limit;         /* 0 = none; appending past |limit| bytes sets XB_ERR_TOO_LARGE */
+    size_t max_str;       /* 0 = none; trimmable strings are cut to this many bytes */
+    unsigned depth;
+    unsigned char need_comma[XB_JSONW_MAX_DEPTH + 1];
+    unsigned char after_key;
+};
+
+/* Starts writing into |b| (borrowed, not cleared). No limits. */
+void xb_jsonw_init(struct xb_jsonw *w, struct xb_buf *b);
+
+/* Container delimiters. Opening beyond XB_JSONW_MAX_DEPTH sets XB_ERR_INVALID. */
+void xb_jsonw_obj_begin(struct xb_jsonw *w);
+void xb_jsonw_obj_end(struct xb_jsonw *w);
+void xb_jsonw_arr_begin(struct xb_jsonw *w);
+void xb_jsonw_arr_end(struct xb_jsonw *w);
+
+/* Writes an object key (|n| bytes of |k|, escaped, subject to max_str). */
+void xb_jsonw_key(struct xb_jsonw *w, const char *k, size_t n);
+/*
+ * 1 when keys |a| (|an| bytes) and |b| (|bn| bytes) would be written identically under
+ * the writer's max_str cut. Sorted-key writers use it to skip keys that collide once cut,
+ * so trimmed objects never contain duplicate keys.
+ */
+int xb_jsonw_keys_collide(const struct xb_jsonw *w, const char *a, size_t an, const char *b,
+                          size_t bn);
+
+/* Writes a NUL-terminated key that is never trimmed (field names). */
+void xb_jsonw_ckey(struct xb_jsonw *w, const char *k);
+
+/* String value of |n| bytes; cut to max_str bytes (at a character boundary) when set. */
+void xb_jsonw_str(struct xb_jsonw *w, const char *s, size_t n);
+/* String value that is never trimmed (ids, enumerations). */
+void xb_jsonw_str_full(struct xb_jsonw *w, const char *s, size_t n);
+/* NUL-terminated convenience form of xb_jsonw_str_full(). */
+void xb_jsonw_cstr(struct xb_jsonw *w, const char *s);
+
+void xb_jsonw_int(struct xb_jsonw *w, int64_t v);   /* exact decimal */
+void xb_jsonw_uint(struct xb_jsonw *w, uint64_t v); /* exact decimal */
+void xb_jsonw_double(struct xb_jsonw *w, double v); /* Go layout; NaN/Inf -> null */
+void xb_jsonw_bool(struct xb_jsonw *w, int v);
+void xb_jsonw_null(struct xb_jsonw *w);
+
+/*
+ * Formats |v| as the shortest decimal that parses back to |v|, into |out| (>= 400 bytes),
+ * NUL-terminated. |go_json| = 1: Go encoding/json layout (exponent form outside
+ * [1e-6, 1e21)); 0: always fixed notation (Go strconv 'f', -1, used for AsString).
+ * Returns the length, or 0 for NaN/Inf (out = "").
+ */
+size_t xb_fmt_double(char *out, double v, int go_json);
+
+/*
+ * Length in bytes of the well-formed UTF-8 character at |s| (|n| bytes available), or
+ * 0 if the bytes there are not a valid sequence (overlong, surrogate, > U+10FFFF,
+ * truncated). Stores the code point in |*cp| when non-NULL and valid.
+ */
+size_t xb_utf8_char(const char *s, size_t n, uint32_t *cp);
+
+/* Largest prefix length <= |max| of |s| (|n| bytes) that does not split a character. */
+size_t xb_utf8_cut(const char *s, size_t n, size_t max);
+
+#endif

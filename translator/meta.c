@@ -1,0 +1,312 @@
+/* translator/meta.c - see meta.h. */
+#include "translator/meta.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/err.h"
+#include "translator/jsonp.h"
+
+#define RES_PREFIX "otel.resource."
+#define META_PREFIX "aws.xray.metadata."
+
+size_t xb_meta_fix_key(const char *k, size_t n, int allow_dot, char *out)
+{
+    size_t i = 0, o = 0;
+
+    while (i < n) {
+        unsigned char c = (unsigned char)k[i];
+        size_t l;
+        if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            (c == '.' && allow_dot)) {
+            out[o++] = (char)c;
+            i++;
+            continue;
+        }
+        l = xb_utf8_char(k + i, n - i, NULL);
+        out[o++] = '_';
+        i += l ? l : 1;
+    }
+    out[o] = '\0';
+    return o;
+}
+
+struct builder {
+    struct xb_arena *arena;
+    const struct xb_translator_config *cfg;
+    struct xb_xannot *annots;
+    size_t n_annots, cap_annots;
+    struct xb_xmeta *meta;
+    size_t n_meta, cap_meta;
+    struct xb_xns *ns;
+    size_t n_ns, cap_ns;
+    const xb_pb_any *ann_list; /* aws.xray.annotations array, or NULL */
+};
+
+static int in_list(const struct builder *b, const char *key)
+{
+    size_t i;
+
+    if (!b->cfg->index_all_attributes)
+        for (i = 0; i < b->cfg->n_indexed_attributes; i++)
+            if (b->cfg->indexed_attributes[i] && strcmp(b->cfg->indexed_attributes[i], key) == 0)
+                return 1;
+    if (b->ann_list && b->ann_list->array_value) {
+        const xb_pb_array *arr = b->ann_list->array_value;
+        for (i = 0; i < arr->n_values; i++)
+            if (xb_any_type(arr->values[i]) == XB_ANY_STRING &&
+                strcmp(xb_any_str(arr->values[i]), key) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+static int add_annot(struct builder *b, const char *key, size_t n, const xb_pb_any *v)
+{
+    void *vec = b->annots;
+    struct xb_xannot *a;
+    char *k = xb_arena_alloc(b->arena, n + 1);
+
+    if (!k)
+        return XB_ERR_NOMEM;
+    a = xb_vec_push(b->arena, &vec, &b->n_annots, &b->cap_annots, sizeof(*a));
+    b->annots = vec;
+    if (!a)
+        return XB_ERR_NOMEM;
+    a->key.n = xb_meta_fix_key(key, n, b->cfg->allow_dot_in_annotation_keys, k);
+    a->key.p = k;
+    a->val = v;
+    return XB_OK;
+}
+
+static int add_meta(struct builder *b, const char *key, size_t n, const xb_pb_any *v,
+                    const struct xb_jnode *j)
+{
+    void *vec = b->meta;
+    struct xb_xmeta *m = xb_vec_push(b->arena, &vec, &b->n_meta, &b->cap_meta, sizeof(*m));
+
+    b->meta = vec;
+    if (!m)
+        return XB_ERR_NOMEM;
+    m->key.p = key;
+    m->key.n = n;
+    m->val = v;
+    m->j = j;
+    return XB_OK;
+}
+
+static int add_ns(struct builder *b, const char *name, size_t n, const struct xb_jnode *obj)
+{
+    void *vec = b->ns;
+    struct xb_xns *x = xb_vec_push(b->arena, &vec, &b->n_ns, &b->cap_ns, sizeof(*x));
+
+    b->ns = vec;
+    if (!x)
+        return XB_ERR_NOMEM;
+    x->name.p = name;
+    x->name.n = n;
+    x->obj = obj;
+    return XB_OK;
+}
+
+static int str_cmp(struct xb_str a, struct xb_str b)
+{
+    size_t n = a.n < b.n ? a.n : b.n;
+    int c = memcmp(a.p, b.p, n);
+
+    if (c)
+        return c;
+    return a.n < b.n ? -1 : a.n > b.n;
+}
+
+/* Sorting helpers: stable by insertion order so that the last duplicate can win. */
+struct sortent {
+    struct xb_str key;
+    size_t pos;
+};
+
+static int sortent_cmp(const void *pa, const void *pb)
+{
+    const struct sortent *a = pa, *b = pb;
+    int c = str_cmp(a->key, b->key);
+
+    if (c)
+        return c;
+    return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/* Sorts |n| elements of |elem| bytes at |base| whose first member is a struct xb_str key,
+ * keeping only the last of equal keys. Returns the new count or (size_t)-1 on NOMEM. */
+static size_t sort_unique(struct xb_arena *arena, void *base, size_t n, size_t elem)
+{
+    struct sortent *se;
+    char *tmp, *b = base;
+    size_t i, m = 0;
+
+    if (n < 2)
+        return n;
+    se = xb_arena_alloc(arena, n * sizeof(*se));
+    tmp = xb_arena_alloc(arena, n * elem);
+    if (!se || !tmp)
+        return (size_t)-1;
+    for (i = 0; i < n; i++) {
+        memcpy(&se[i].key, b + i * elem, sizeof(struct xb_str));
+        se[i].pos = i;
+    }
+    qsort(se, n, sizeof(*se), sortent_cmp);
+    memcpy(tmp, b, n * elem);
+    for (i = 0; i < n; i++) {
+        if (i + 1 < n && str_cmp(se[i].key, se[i + 1].key) == 0)
+            continue;
+        memcpy(b + m * elem, tmp + se[i].pos * elem, elem);
+        m++;
+    }
+    return m;
+}
+
+static int pos_cmp(const void *pa, const void *pb)
+{
+    const struct xb_attr *a = *(const struct xb_attr *const *)pa;
+    const struct xb_attr *b = *(const struct xb_attr *const *)pb;
+
+    return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+static int span_attr(struct builder *b, const struct xb_attr *e)
+{
+    size_t klen = strlen(e->key);
+    const char *ns;
+    size_t nslen;
+    struct xb_jnode *j;
+    int rc;
+
+    if (b->cfg->index_all_attributes) {
+        if (xb_any_annotatable(e->val))
+            return add_annot(b, e->key, klen, e->val);
+        return XB_OK;
+    }
+    if (in_list(b, e->key)) {
+        if (xb_any_annotatable(e->val))
+            return add_annot(b, e->key, klen, e->val);
+        return XB_OK; /* indexed but not annotatable: dropped */
+    }
+    if (klen > sizeof(META_PREFIX) - 1 && strncmp(e->key, META_PREFIX, sizeof(META_PREFIX) - 1) == 0 &&
+        xb_any_type(e->val) == XB_ANY_STRING) {
+        const char *s = xb_any_str(e->val);
+        ns = e->key + sizeof(META_PREFIX) - 1;
+        nslen = klen - (sizeof(META_PREFIX) - 1);
+        rc = xb_jsonp_parse(s, strlen(s), b->arena, &j);
+        if (rc == XB_ERR_NOMEM)
+            return rc;
+        if (rc || (j->t != XB_J_OBJ && j->t != XB_J_NULL))
+            return add_meta(b, e->key, klen, e->val, NULL); /* not a JSON object: keep text */
+        if (nslen == 7 && strncasecmp(ns, "default", 7) == 0) {
+            size_t i;
+            if (j->t == XB_J_OBJ)
+                for (i = 0; i < j->n_kids; i++) {
+                    rc = add_meta(b, j->kids[i].key.p, j->kids[i].key.n, NULL, &j->kids[i]);
+                    if (rc)
+                        return rc;
+                }
+            return XB_OK;
+        }
+        return add_ns(b, ns, nslen, j);
+    }
+    if (xb_any_type(e->val) == XB_ANY_NONE)
+        return XB_OK;
+    return add_meta(b, e->key, klen, e->val, NULL);
+}
+
+int xb_meta_build(struct xb_attrs *attrs, const xb_pb_resource *resource, int store_resource,
+                  const struct xb_translator_config *cfg, struct xb_arena *arena,
+                  struct xb_xdoc *d)
+{
+    struct builder b;
+    struct xb_attr *e;
+    size_t i, live = 0, n_res = resource ? resource->n_attributes : 0, m;
+    int rc = XB_OK;
+
+    memset(&b, 0, sizeof(b));
+    b.arena = arena;
+    b.cfg = cfg;
+    e = xb_attrs_live(attrs, "enduser.id");
+    if (e) {
+        const char *u = xb_any_str(e->val);
+        d->user.p = u;
+        d->user.n = strlen(u);
+        e->consumed = 1;
+    }
+    for (i = 0; i < attrs->n; i++)
+        live += !attrs->v[i].consumed && !attrs->v[i].hidden;
+    if (live == 0 && (!store_resource || n_res == 0))
+        goto out;
+
+    e = xb_attrs_live(attrs, "aws.xray.annotations");
+    if (e && xb_any_type(e->val) == XB_ANY_ARRAY) {
+        b.ann_list = e->val;
+        e->consumed = 1;
+    }
+
+    if (store_resource) {
+        for (i = 0; i < n_res && rc == XB_OK; i++) {
+            const xb_pb_kv *kv = resource->attributes[i];
+            const char *k;
+            size_t kl;
+            char *full;
+            if (!kv)
+                continue;
+            k = kv->key ? kv->key : "";
+            kl = strlen(k);
+            full = xb_arena_alloc(arena, sizeof(RES_PREFIX) + kl);
+            if (!full) {
+                rc = XB_ERR_NOMEM;
+                goto out;
+            }
+            memcpy(full, RES_PREFIX, sizeof(RES_PREFIX) - 1);
+            memcpy(full + sizeof(RES_PREFIX) - 1, k, kl + 1);
+            if (xb_any_annotatable(kv->value) && (cfg->index_all_attributes || in_list(&b, full)))
+                rc = add_annot(&b, full, sizeof(RES_PREFIX) - 1 + kl, kv->value);
+            else if (xb_any_type(kv->value) != XB_ANY_NONE)
+                rc = add_meta(&b, full, sizeof(RES_PREFIX) - 1 + kl, kv->value, NULL);
+        }
+    }
+    /* Span attributes in their original order, so "last duplicate wins" is well defined. */
+    if (attrs->n) {
+        const struct xb_attr **ord = xb_arena_alloc(arena, attrs->n * sizeof(*ord));
+        size_t n_ord = 0;
+        if (!ord) {
+            rc = XB_ERR_NOMEM;
+            goto out;
+        }
+        for (i = 0; i < attrs->n; i++)
+            if (!attrs->v[i].consumed && !attrs->v[i].hidden)
+                ord[n_ord++] = &attrs->v[i];
+        qsort(ord, n_ord, sizeof(*ord), pos_cmp);
+        for (i = 0; i < n_ord && rc == XB_OK; i++)
+            rc = span_attr(&b, ord[i]);
+    }
+    if (rc)
+        goto out;
+
+    m = sort_unique(arena, b.annots, b.n_annots, sizeof(*b.annots));
+    if (m == (size_t)-1)
+        goto nomem;
+    d->annots = b.annots;
+    d->n_annots = m;
+    m = sort_unique(arena, b.meta, b.n_meta, sizeof(*b.meta));
+    if (m == (size_t)-1)
+        goto nomem;
+    d->meta = b.meta;
+    d->n_meta = m;
+    m = sort_unique(arena, b.ns, b.n_ns, sizeof(*b.ns));
+    if (m == (size_t)-1)
+        goto nomem;
+    d->ns = b.ns;
+    d->n_ns = m;
+    goto out;
+nomem:
+    rc = XB_ERR_NOMEM;
+out:
+    return rc;
+}

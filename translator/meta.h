@@ -1,0 +1,33 @@
+/*
+ * translator/meta.h - X-Ray "user", "annotations" and "metadata" from the attributes no
+ * earlier block consumed, plus resource attributes on segments (awsxrayexporter,
+ * docs/translation.md "annotations and metadata").
+ */
+#ifndef XB_TRANSLATOR_META_H
+#define XB_TRANSLATOR_META_H
+
+#include <stddef.h>
+
+#include "core/arena.h"
+#include "translator/attrs.h"
+#include "translator/doc.h"
+#include "translator/translate.h"
+
+/*
+ * Rewrites annotation key |k| (|n| bytes) into |out| (>= |n| + 1 bytes): each character
+ * that is not an ASCII letter or digit becomes '_' (one '_' per character, invalid
+ * UTF-8 bytes count as one character each), except '.' when |allow_dot|. Returns the
+ * output length.
+ */
+size_t xb_meta_fix_key(const char *k, size_t n, int allow_dot, char *out);
+
+/*
+ * Fills d->user, d->annots, d->meta, d->ns from the live attributes of |attrs| (consuming
+ * enduser.id and an array-valued aws.xray.annotations) and, when |store_resource|, from
+ * |resource| (borrowed). Returns XB_OK or XB_ERR_NOMEM.
+ */
+int xb_meta_build(struct xb_attrs *attrs, const xb_pb_resource *resource, int store_resource,
+                  const struct xb_translator_config *cfg, struct xb_arena *arena,
+                  struct xb_xdoc *d);
+
+#endif

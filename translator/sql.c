@@ -1,0 +1,67 @@
+/* translator/sql.c - see sql.h. */
+#include "translator/sql.h"
+
+#include <string.h>
+
+#include "core/err.h"
+
+static const char *const sql_systems[] = {"db2",   "derby",    "hive",       "mariadb",
+                                          "mssql", "mysql",    "oracle",     "postgresql",
+                                          "sqlite", "teradata", "other_sql"};
+
+static const char *live_str(struct xb_attrs *a, const char *key)
+{
+    struct xb_attr *e = xb_attrs_live(a, key);
+
+    return e ? xb_any_str(e->val) : "";
+}
+
+static struct xb_str cs(const char *s)
+{
+    struct xb_str r = {s, strlen(s)};
+    return r;
+}
+
+int xb_sql_build(struct xb_attrs *a, const xb_pb_span *span, struct xb_arena *arena,
+                 struct xb_xsql **out)
+{
+    const char *sys = live_str(a, "db.system"), *conn, *db;
+    struct xb_xsql *q;
+    size_t i, n;
+    int rc = XB_OK, is_sql = 0;
+    char *cs_buf;
+
+    *out = NULL;
+    for (i = 0; i < sizeof(sql_systems) / sizeof(sql_systems[0]); i++)
+        if (strcmp(sys, sql_systems[i]) == 0)
+            is_sql = 1;
+    if (!is_sql)
+        goto out;
+    q = xb_arena_calloc(arena, sizeof(*q));
+    conn = live_str(a, "db.connection_string");
+    db = live_str(a, "db.name");
+    if (!*conn)
+        conn = "localhost";
+    n = strlen(conn) + 1 + strlen(db);
+    cs_buf = q ? xb_arena_alloc(arena, n + 1) : NULL;
+    if (!cs_buf) {
+        rc = XB_ERR_NOMEM;
+        goto out;
+    }
+    strcpy(cs_buf, conn);
+    strcat(cs_buf, "/");
+    strcat(cs_buf, db);
+    q->connection_string = cs(cs_buf);
+    q->url = cs(span->name ? span->name : "");
+    q->sanitized_query = cs(live_str(a, "db.statement"));
+    q->database_type = cs(sys);
+    q->user = cs(live_str(a, "db.user"));
+    xb_attrs_consume(a, "db.connection_string");
+    xb_attrs_consume(a, "db.system");
+    xb_attrs_consume(a, "db.name");
+    xb_attrs_consume(a, "db.statement");
+    xb_attrs_consume(a, "db.user");
+    *out = q;
+out:
+    return rc;
+}

@@ -1,0 +1,23 @@
+/*
+ * translator/sql.h - the X-Ray "sql" block for SQL database spans (awsxrayexporter,
+ * docs/translation.md "sql").
+ */
+#ifndef XB_TRANSLATOR_SQL_H
+#define XB_TRANSLATOR_SQL_H
+
+#include "core/arena.h"
+#include "proto/otlp.h"
+#include "translator/attrs.h"
+#include "translator/doc.h"
+
+/*
+ * When db.system names an SQL database (db2, derby, hive, mariadb, mssql, mysql, oracle,
+ * postgresql, sqlite, teradata, other_sql), builds *|out| (arena) and consumes
+ * db.connection_string, db.system, db.name, db.statement, db.user; otherwise *|out| is
+ * NULL and nothing is consumed. url = |span| name; connection_string =
+ * (db.connection_string or "localhost") + "/" + db.name. Returns XB_OK or XB_ERR_NOMEM.
+ */
+int xb_sql_build(struct xb_attrs *attrs, const xb_pb_span *span, struct xb_arena *arena,
+                 struct xb_xsql **out);
+
+#endif
