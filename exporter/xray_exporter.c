@@ -13,6 +13,7 @@
 #include "core/metrics.h"
 #include "exporter/batcher.h"
 #include "exporter/credentials.h"
+#include "exporter/curl_loop.h"
 #include "exporter/sigv4.h"
 #include "xb_version.h"
 
@@ -33,16 +34,11 @@ struct request {
     struct request *next;
 };
 
-struct sockinfo {
-    struct event *ev;
-};
-
 struct xb_xray_exporter {
     struct event_base *base;
     struct xb_queue *q;
     struct xb_batcher batcher;
-    CURLM *multi;
-    struct event *curl_timer;
+    struct xb_curl_loop *curl;
     struct xb_creds_owned creds;
     char *region;
     char *url;
@@ -126,12 +122,14 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-static void request_free(struct request *r)
+/* Frees |r|; an unfinished transfer is removed from the loop first. */
+static void request_free(struct request *r, int in_loop)
 {
     if (!r)
         return;
     if (r->easy) {
-        curl_multi_remove_handle(r->x->multi, r->easy);
+        if (in_loop)
+            xb_curl_loop_remove(r->x->curl, r->easy);
         curl_easy_cleanup(r->easy);
     }
     curl_slist_free_all(r->headers);
@@ -271,8 +269,13 @@ static void finish(struct request *r, CURLcode res)
             xb_queue_done(x->q, r->docs[i]);
     }
 out:
-    request_free(r);
+    request_free(r, 0);
     xb_batcher_kick(&x->batcher);
+}
+
+static void on_done(void *ud, CURL *easy, CURLcode result)
+{
+    finish(ud, result);
 }
 
 static int start_request(struct xb_xray_exporter *x)
@@ -348,7 +351,6 @@ static int start_request(struct xb_xray_exporter *x)
     curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);
     curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
     curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
     curl_easy_setopt(r->easy, CURLOPT_TIMEOUT, (long)x->opts.request_timeout_s);
     curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT, 10L);
@@ -363,7 +365,7 @@ static int start_request(struct xb_xray_exporter *x)
         curl_easy_setopt(r->easy, CURLOPT_CAINFO, x->opts.ca_file);
     if (x->opts.proxy && *x->opts.proxy)
         curl_easy_setopt(r->easy, CURLOPT_PROXY, x->opts.proxy);
-    if (curl_multi_add_handle(x->multi, r->easy) != CURLM_OK)
+    if (xb_curl_loop_add(x->curl, r->easy, on_done, r) != XB_OK)
         goto fail;
     r->next = x->inflight;
     x->inflight = r;
@@ -377,7 +379,7 @@ fail:
         curl_easy_cleanup(r->easy);
         r->easy = NULL;
     }
-    request_free(r);
+    request_free(r, 0);
     XB_ERROR("xray", "cannot build a PutTraceSegments request: %s", xb_strerror(rc));
     return rc;
 }
@@ -399,82 +401,6 @@ static void flush(void *ud)
             return;
         }
     }
-}
-
-/* ---- libcurl <-> libevent ------------------------------------------------ */
-
-static void check_done(struct xb_xray_exporter *x)
-{
-    CURLMsg *m;
-    int left;
-    while ((m = curl_multi_info_read(x->multi, &left)) != NULL) {
-        struct request *r = NULL;
-        if (m->msg != CURLMSG_DONE)
-            continue;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-        if (r)
-            finish(r, m->data.result);
-    }
-}
-
-static void on_sock_event(evutil_socket_t fd, short what, void *ud)
-{
-    struct xb_xray_exporter *x = ud;
-    int running;
-    int action = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
-    curl_multi_socket_action(x->multi, fd, action, &running);
-    check_done(x);
-}
-
-static void on_curl_timer(evutil_socket_t fd, short what, void *ud)
-{
-    struct xb_xray_exporter *x = ud;
-    int running;
-    curl_multi_socket_action(x->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_done(x);
-}
-
-static int curl_sock_cb(CURL *e, curl_socket_t s, int what, void *ud, void *sockp)
-{
-    struct xb_xray_exporter *x = ud;
-    struct sockinfo *si = sockp;
-    short kind;
-
-    if (what == CURL_POLL_REMOVE) {
-        if (si) {
-            event_free(si->ev);
-            free(si);
-            curl_multi_assign(x->multi, s, NULL);
-        }
-        return 0;
-    }
-    if (!si) {
-        si = calloc(1, sizeof(*si));
-        if (!si)
-            return -1;
-        curl_multi_assign(x->multi, s, si);
-    } else {
-        event_free(si->ev);
-    }
-    kind = (short)((what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0) |
-                   EV_PERSIST);
-    si->ev = event_new(x->base, s, kind, on_sock_event, x);
-    if (!si->ev)
-        return -1;
-    event_add(si->ev, NULL);
-    return 0;
-}
-
-static int curl_timer_cb(CURLM *m, long timeout_ms, void *ud)
-{
-    struct xb_xray_exporter *x = ud;
-    if (timeout_ms < 0) {
-        evtimer_del(x->curl_timer);
-    } else {
-        struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-        evtimer_add(x->curl_timer, &tv);
-    }
-    return 0;
 }
 
 /* ---- public -------------------------------------------------------------- */
@@ -534,8 +460,6 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
     char akid[16];
     int rc;
 
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return XB_ERR_NOMEM;
     x = calloc(1, sizeof(*x));
     if (!x)
         return XB_ERR_NOMEM;
@@ -572,16 +496,9 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
     if (rc)
         goto fail;
     rc = XB_ERR_NOMEM;
-    x->multi = curl_multi_init();
-    x->curl_timer = evtimer_new(base, on_curl_timer, x);
-    if (!x->multi || !x->curl_timer)
+    x->curl = xb_curl_loop_new(base, (long)x->opts.num_workers);
+    if (!x->curl)
         goto fail;
-    curl_multi_setopt(x->multi, CURLMOPT_SOCKETFUNCTION, curl_sock_cb);
-    curl_multi_setopt(x->multi, CURLMOPT_SOCKETDATA, x);
-    curl_multi_setopt(x->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
-    curl_multi_setopt(x->multi, CURLMOPT_TIMERDATA, x);
-    curl_multi_setopt(x->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)x->opts.num_workers);
-    curl_multi_setopt(x->multi, CURLMOPT_MAXCONNECTS, (long)x->opts.num_workers);
     rc = xb_batcher_init(&x->batcher, base, q, x->opts.batch_max_docs, x->opts.batch_timeout_ms,
                          flush, x);
     if (rc)
@@ -619,13 +536,10 @@ void xb_xray_exporter_free(struct xb_xray_exporter *x)
         xb_metrics.send_failed_documents += r->n;
         for (size_t i = 0; i < r->n; i++)
             xb_queue_done(x->q, r->docs[i]);
-        request_free(r);
+        request_free(r, 1);
     }
     xb_batcher_cleanup(&x->batcher);
-    if (x->multi)
-        curl_multi_cleanup(x->multi);
-    if (x->curl_timer)
-        event_free(x->curl_timer);
+    xb_curl_loop_free(x->curl);
     xb_creds_cleanup(&x->creds);
     free(x->region);
     free(x->url);
@@ -633,5 +547,4 @@ void xb_xray_exporter_free(struct xb_xray_exporter *x)
     free((char *)x->opts.ca_file);
     free((char *)x->opts.proxy);
     free(x);
-    curl_global_cleanup();
 }
