@@ -16,6 +16,7 @@
 #include "receiver/ingest.h"
 #include "receiver/otlp_grpc.h"
 #include "receiver/otlp_http.h"
+#include "app/telemetry.h"
 
 #define DRAIN_CHECK_MS 50
 
@@ -31,6 +32,8 @@ struct app {
     struct xb_ingest *ing;
     struct xb_grpc_server *grpc;
     struct xb_http_server *http;
+    struct xb_telemetry *telemetry;
+    struct xb_export_health health;
     struct event *sig_term, *sig_int, *drain_check, *deadline;
     int stopping;
     int timed_out;
@@ -72,6 +75,7 @@ static void on_signal(evutil_socket_t sig, short what, void *ud)
         return;
     }
     a->stopping = 1;
+    xb_telemetry_set_ready(a->telemetry, 0);
     XB_INFO("app", "received %s: draining (deadline %u ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
             a->cfg->shutdown_timeout_ms);
     xb_grpc_server_drain(a->grpc);
@@ -88,6 +92,25 @@ static void on_signal(evutil_socket_t sig, short what, void *ud)
     evtimer_add(a->deadline, &dl);
 }
 
+/* Queue gauges for /metrics: documents and bytes held, against the caps. */
+static size_t queue_gauges(void *ud, struct xb_metrics_queue *out, size_t max)
+{
+    struct app *a = ud;
+    size_t n = 0;
+
+    if (a->xray_q && n < max)
+        out[n++] = (struct xb_metrics_queue){"awsxray", xb_queue_charged_docs(a->xray_q),
+                                             xb_queue_charged_bytes(a->xray_q),
+                                             a->cfg->awsxray.queue.max_documents,
+                                             a->cfg->awsxray.queue.max_bytes};
+    if (a->file_q && n < max)
+        out[n++] = (struct xb_metrics_queue){"file", xb_queue_charged_docs(a->file_q),
+                                             xb_queue_charged_bytes(a->file_q),
+                                             a->cfg->file.queue.max_documents,
+                                             a->cfg->file.queue.max_bytes};
+    return n;
+}
+
 static int start(struct app *a)
 {
     const struct xb_config *cfg = a->cfg;
@@ -96,13 +119,29 @@ static int start(struct app *a)
     int rc;
 
     xb_config_translator(cfg, &a->tc);
+    if (cfg->metrics.enabled || cfg->health_check.enabled) {
+        struct xb_telemetry_opts to = {
+            .metrics_endpoint = cfg->metrics.enabled ? cfg->metrics.address : NULL,
+            .health_endpoint = cfg->health_check.enabled ? cfg->health_check.endpoint : NULL,
+            .queues = queue_gauges,
+            .queues_ud = a,
+            .healthy = xb_export_health_cb,
+            .healthy_ud = &a->health,
+        };
+        xb_export_health_init(&a->health,
+                              (uint64_t)cfg->health_check.exporter_failure_threshold_ms * 1000000u);
+        rc = xb_telemetry_start(a->base, &to, &a->telemetry, err, sizeof(err));
+        if (rc)
+            goto fail;
+        /* Not ready until every receiver listens (set at the end of xb_app_run). */
+        xb_telemetry_set_ready(a->telemetry, 0);
+    }
     if (cfg->awsxray.enabled) {
         struct xb_xray_opts xo = {0};
-        const char *region = xb_region_resolve(cfg->awsxray.region);
-        if (!region) {
-            XB_ERROR("app", "awsxray exporter: no region: set exporters.awsxray.region, "
-                            "AWS_REGION or AWS_DEFAULT_REGION (instance metadata lookup is "
-                            "not supported yet)");
+        char region[64], rerr[512];
+        if (xb_region_resolve_full(cfg->awsxray.region, region, sizeof(region), rerr,
+                                   sizeof(rerr)) != XB_OK) {
+            XB_ERROR("app", "awsxray exporter: no region: %s", rerr);
             return XB_ERR_CONFIG;
         }
         a->xray_q = xb_queue_new(cfg->awsxray.queue.max_bytes, cfg->awsxray.queue.max_documents);
@@ -113,7 +152,12 @@ static int start(struct app *a)
         xo.endpoint = cfg->awsxray.endpoint;
         xo.num_workers = cfg->awsxray.num_workers;
         xo.request_timeout_s = cfg->awsxray.request_timeout_seconds;
-        xo.max_retries = cfg->awsxray.max_retries;
+        xo.retry_enabled = cfg->awsxray.retry.enabled;
+        xo.retry_initial_ms = cfg->awsxray.retry.initial_interval_ms;
+        xo.retry_max_ms = cfg->awsxray.retry.max_interval_ms;
+        xo.retry_max_elapsed_ms = cfg->awsxray.retry.max_elapsed_ms;
+        xo.role_arn = cfg->awsxray.role_arn;
+        xo.profile = cfg->awsxray.profile;
         xo.batch_max_docs = cfg->awsxray.queue.batch_max_documents;
         xo.batch_timeout_ms = cfg->awsxray.queue.batch_timeout_ms;
         xo.no_verify_ssl = cfg->awsxray.no_verify_ssl;
@@ -177,6 +221,7 @@ static void stop(struct app *a)
         XB_WARN("app", "%zu documents could not be delivered before the shutdown deadline", left);
     xb_grpc_server_free(a->grpc);
     xb_http_server_free(a->http);
+    xb_telemetry_free(a->telemetry);
     xb_ingest_free(a->ing);
     xb_xray_exporter_free(a->xray);
     xb_file_exporter_free(a->file);
@@ -222,18 +267,23 @@ int xb_app_run(const struct xb_config *cfg)
         stop(&a);
         return 1;
     }
+    xb_telemetry_set_ready(a.telemetry, 1);
     XB_INFO("app", "xraybridge ready (config: %s)", cfg->source ? cfg->source : "?");
     event_base_dispatch(a.base);
     stop(&a);
     XB_INFO("app",
             "xraybridge stopped: spans accepted grpc=%llu http=%llu, rejected=%llu, refused=%llu; "
-            "documents built=%llu sent=%llu failed=%llu unprocessed=%llu",
+            "documents built=%llu; awsxray sent=%llu failed=%llu unprocessed=%llu; "
+            "file written=%llu failed=%llu",
             (unsigned long long)m->accepted_spans[XB_TRANSPORT_GRPC],
             (unsigned long long)m->accepted_spans[XB_TRANSPORT_HTTP],
             (unsigned long long)(m->rejected_spans[0] + m->rejected_spans[1]),
             (unsigned long long)(m->refused_spans[0] + m->refused_spans[1]),
-            (unsigned long long)m->documents_built, (unsigned long long)m->sent_documents,
-            (unsigned long long)m->send_failed_documents,
-            (unsigned long long)m->unprocessed_documents);
+            (unsigned long long)m->documents_built,
+            (unsigned long long)m->sent_documents[XB_EXPORTER_AWSXRAY],
+            (unsigned long long)m->send_failed_documents[XB_EXPORTER_AWSXRAY],
+            (unsigned long long)m->unprocessed_documents,
+            (unsigned long long)m->sent_documents[XB_EXPORTER_FILE],
+            (unsigned long long)m->send_failed_documents[XB_EXPORTER_FILE]);
     return 0;
 }

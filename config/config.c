@@ -72,6 +72,8 @@ struct parse_state {
     int max_doc_set;
     yaml_mark_t max_doc_mark;
     const char *max_doc_path;
+    /* marks of user-set telemetry addresses (for clash messages); root mark if unset */
+    yaml_mark_t metrics_addr_mark, health_ep_mark;
 };
 
 const char *xb_config_default_yaml(void)
@@ -383,7 +385,7 @@ static void value_cleanup(struct value *v)
 static int is_string_type(enum xb_config_opt_type t)
 {
     return t == XB_OPT_STRING || t == XB_OPT_ENDPOINT || t == XB_OPT_URL ||
-           t == XB_OPT_REGION || t == XB_OPT_LOG_LEVEL;
+           t == XB_OPT_REGION || t == XB_OPT_LOG_LEVEL || t == XB_OPT_METRICS_LEVEL;
 }
 
 /*
@@ -413,6 +415,12 @@ static int parse_scalar(const struct xb_config_option *opt, char *text, struct v
                 *q = (char)tolower((unsigned char)*q);
             if (xb_log_parse_level(text, &lvl) != XB_OK)
                 bad = "must be one of debug, info, warn, error";
+        } else if (opt->type == XB_OPT_METRICS_LEVEL) {
+            for (char *q = text; *q != '\0'; q++)
+                *q = (char)tolower((unsigned char)*q);
+            if (strcmp(text, "none") != 0 && strcmp(text, "basic") != 0 &&
+                strcmp(text, "normal") != 0 && strcmp(text, "detailed") != 0)
+                bad = "must be one of none, basic, normal, detailed";
         }
         if (bad != NULL) {
             snprintf(reason, rlen, "\"%s\": %s", text, bad);
@@ -718,6 +726,32 @@ static int set_pipeline_list(struct parse_state *st, const struct xb_config_opti
     return rc;
 }
 
+/* service.extensions: ids of extensions to run; only health_check exists. */
+static int set_extensions_list(struct parse_state *st, const char *path, yaml_node_t *node)
+{
+    struct value v;
+    int rc;
+
+    rc = read_string_list(st, path, node, &v);
+    if (rc != XB_OK)
+        return rc;
+    for (size_t i = 0; i < v.n && rc == XB_OK; i++) {
+        for (size_t j = 0; j < i && rc == XB_OK; j++) {
+            if (strcmp(v.list[j], v.list[i]) == 0)
+                rc = fail_at(st, node->start_mark, path, "\"%s\" is listed twice", v.list[i]);
+        }
+        if (rc != XB_OK)
+            break;
+        if (strcmp(v.list[i], "health_check") == 0)
+            st->cfg->health_check.enabled = 1;
+        else
+            rc = fail_at(st, node->start_mark, path,
+                         "unknown extension \"%s\" (supported: health_check)", v.list[i]);
+    }
+    value_cleanup(&v);
+    return rc;
+}
+
 /* Stores |v| for a shared translation key, refusing a different earlier value. */
 static int store_shared(struct parse_state *st, const struct xb_config_option *opt,
                         const char *path, yaml_mark_t mark, struct value *v)
@@ -761,6 +795,9 @@ static int set_option(struct parse_state *st, const struct xb_config_option *opt
     case XB_OPT_EXPORTERS:
         rc = set_pipeline_list(st, opt, path, node);
         goto out;
+    case XB_OPT_EXTENSIONS:
+        rc = set_extensions_list(st, path, node);
+        goto out;
     case XB_OPT_STRLIST:
         rc = read_string_list(st, path, node, &v);
         break;
@@ -786,6 +823,10 @@ static int set_option(struct parse_state *st, const struct xb_config_option *opt
         st->max_doc_mark = node->start_mark;
         st->max_doc_path = opt->path;
     }
+    if (opt->offset == offsetof(struct xb_config, metrics.address))
+        st->metrics_addr_mark = node->start_mark;
+    if (opt->offset == offsetof(struct xb_config, health_check.endpoint))
+        st->health_ep_mark = node->start_mark;
     if (opt->flags & XB_OPT_F_SHARED)
         rc = store_shared(st, opt, path, node->start_mark, &v);
     else
@@ -834,6 +875,9 @@ static int unknown_key(struct parse_state *st, const char *parent, const char *k
         return fail_at(st, mark, path, "unknown receiver \"%s\" (supported: otlp)", key);
     if (strcmp(parent, "exporters") == 0)
         return fail_at(st, mark, path, "unknown exporter \"%s\" (supported: awsxray, file)",
+                       key);
+    if (strcmp(parent, "extensions") == 0)
+        return fail_at(st, mark, path, "unknown extension \"%s\" (supported: health_check)",
                        key);
     return fail_at(st, mark, path, "unknown key \"%s\"", key);
 }
@@ -894,6 +938,46 @@ out:
     return rc;
 }
 
+/* Non-zero when enabled listeners |a| and |b| would bind the same address (port 0 is a
+ * fresh port each time, so never a clash). */
+static int same_listen_address(const char *a, const char *b)
+{
+    return a != NULL && b != NULL && strcmp(a, b) == 0 && strcmp(strrchr(a, ':'), ":0") != 0;
+}
+
+/* Telemetry endpoints must not take an address a receiver or each other uses. */
+static int validate_telemetry(struct parse_state *st)
+{
+    struct xb_config *cfg = st->cfg;
+    const char *metrics = cfg->metrics.enabled ? cfg->metrics.address : NULL;
+    const char *health = cfg->health_check.enabled ? cfg->health_check.endpoint : NULL;
+    const char *grpc = cfg->grpc.enabled ? cfg->grpc.endpoint : NULL;
+    const char *http = cfg->http.enabled ? cfg->http.endpoint : NULL;
+    const char *clash = NULL, *with = NULL, *value;
+    yaml_mark_t mark;
+
+    if (same_listen_address(metrics, grpc) || same_listen_address(metrics, http)) {
+        clash = "service.telemetry.metrics.address";
+        with = "an OTLP receiver endpoint";
+    } else if (same_listen_address(health, grpc) || same_listen_address(health, http)) {
+        clash = "extensions.health_check.endpoint";
+        with = "an OTLP receiver endpoint";
+    } else if (same_listen_address(health, metrics)) {
+        clash = "extensions.health_check.endpoint";
+        with = "service.telemetry.metrics.address";
+    }
+    if (clash == NULL)
+        return XB_OK;
+    if (strcmp(clash, "extensions.health_check.endpoint") == 0) {
+        mark = st->health_ep_mark;
+        value = health;
+    } else {
+        mark = st->metrics_addr_mark;
+        value = metrics;
+    }
+    return fail_at(st, mark, clash, "same address as %s (%s)", with, value);
+}
+
 /* Pipeline rules and cross-field checks, after the whole tree was read. */
 static int validate(struct parse_state *st)
 {
@@ -929,7 +1013,8 @@ static int validate(struct parse_state *st)
                        st->max_doc_set ? st->max_doc_path : "exporters.awsxray.max_document_bytes",
                        "%zu is above X-Ray's document limit of %u bytes",
                        cfg->translate.max_document_bytes, XRAY_DOC_LIMIT);
-    return XB_OK;
+    cfg->metrics.enabled = cfg->metrics.address != NULL && strcmp(cfg->metrics.level, "none") != 0;
+    return validate_telemetry(st);
 }
 
 /* ------------------------------------------------------- public --- */
@@ -1001,6 +1086,8 @@ int xb_config_parse(const char *text, size_t len, const char *source_name,
         goto out;
     }
     st.root_mark = root->start_mark;
+    st.metrics_addr_mark = root->start_mark;
+    st.health_ep_mark = root->start_mark;
     if (!is_null_scalar(root)) {
         if (root->type != YAML_MAPPING_NODE) {
             rc = fail_at(&st, root->start_mark, "(top level)", "expected a mapping of keys");

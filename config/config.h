@@ -58,16 +58,24 @@ struct xb_config_awsxray {
     int enabled;                  /* listed in service.pipelines.traces.exporters */
     char *region;                 /* NULL = AWS_REGION / AWS_DEFAULT_REGION */
     char *endpoint;               /* NULL = https://xray.<region>.amazonaws.com */
-    char *role_arn;               /* accepted; STS AssumeRole not implemented yet */
+    char *role_arn;               /* STS AssumeRole on top of the credential chain */
+    char *profile;                /* shared-config profile; NULL = AWS_PROFILE/"default" */
     char *proxy_address;
     int no_verify_ssl;            /* default 0 */
     char *ca_file;                /* certificate_file_path */
     uint32_t request_timeout_seconds; /* default 30 */
-    uint32_t max_retries;         /* default 2 */
+    uint32_t max_retries;         /* accepted for compatibility; see retry */
     uint32_t num_workers;         /* concurrent PutTraceSegments calls; default 8 */
     int local_mode;               /* accepted for compatibility */
     char *resource_arn;           /* accepted for compatibility */
     struct xb_config_queue queue;
+    /* retry_on_failure: back-off between attempts of retryable failures */
+    struct {
+        int enabled;                  /* default 1; 0 = give up after the first failure */
+        uint32_t initial_interval_ms; /* default 1 s */
+        uint32_t max_interval_ms;     /* default 30 s */
+        uint32_t max_elapsed_ms;      /* default 0 = keep retrying until delivered */
+    } retry;
 };
 
 /* exporters.file */
@@ -75,6 +83,30 @@ struct xb_config_file {
     int enabled;
     char *path;                   /* one document per line; "-" = stdout */
     struct xb_config_queue queue;
+};
+
+/*
+ * service.telemetry.metrics: the Prometheus endpoint serving GET /metrics
+ * (app/telemetry.h, docs/observability.md).
+ */
+struct xb_config_metrics {
+    int enabled;                  /* derived: address set and level is not "none" */
+    char *address;                /* "host:port"; default "localhost:8888"; NULL when the
+                                     YAML value is "" (disabled) */
+    char *level;                  /* none|basic|normal|detailed, lower-case; default
+                                     "normal"; only "none" changes anything (disables) */
+};
+
+/*
+ * extensions.health_check: the collector-style health endpoint (GET / and /health,
+ * app/telemetry.h, docs/observability.md).
+ */
+struct xb_config_health_check {
+    int enabled;                  /* "health_check" listed in service.extensions */
+    char *endpoint;               /* "host:port"; default "localhost:13133" */
+    uint32_t exporter_failure_threshold_ms; /* unhealthy after the exporter has failed
+                                     with no delivery for longer than this; default 5 min;
+                                     0 = exporter failures never make it unhealthy */
 };
 
 struct xb_config {
@@ -86,6 +118,8 @@ struct xb_config {
     struct xb_config_file file;
     char *log_level;              /* service.telemetry.logs.level, lower-case; default "info" */
     uint32_t shutdown_timeout_ms; /* service.shutdown_timeout; default 10 s */
+    struct xb_config_metrics metrics;           /* service.telemetry.metrics */
+    struct xb_config_health_check health_check; /* extensions.health_check */
 };
 
 /* The embedded default configuration (YAML text, NUL-terminated, static). */
@@ -116,7 +150,8 @@ int xb_config_load_file(const char *path, struct xb_config **out, char *errbuf, 
 /*
  * Parses the embedded default (config/default.yaml, compiled in): OTLP gRPC on
  * localhost:4317 and HTTP on localhost:4318, file exporter to ./xraybridge-segments.jsonl,
- * no AWS. Same returns as xb_config_parse(); source name "<embedded default>".
+ * no AWS, Prometheus metrics on localhost:8888 and health_check on localhost:13133.
+ * Same returns as xb_config_parse(); source name "<embedded default>".
  */
 int xb_config_load_default(struct xb_config **out, char *errbuf, size_t errlen);
 

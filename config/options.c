@@ -86,9 +86,12 @@ static const struct xb_config_option options[] = {
     {.path = "exporters.awsxray.endpoint", .type = XB_OPT_URL, .offset = OFF(awsxray.endpoint),
      .flags = XB_OPT_F_EMPTY_NULL, .doc = "X-Ray API URL; empty = https://xray.<region>.amazonaws.com"},
     {.path = "exporters.awsxray.role_arn", .type = XB_OPT_STRING, .offset = OFF(awsxray.role_arn),
-     .flags = XB_OPT_F_EMPTY_NULL | XB_OPT_F_COMPAT, .doc = "IAM role to assume (STS)"},
+     .flags = XB_OPT_F_EMPTY_NULL, .doc = "IAM role to assume (STS AssumeRole)"},
+    {.path = "exporters.awsxray.profile", .type = XB_OPT_STRING, .offset = OFF(awsxray.profile),
+     .flags = XB_OPT_F_EMPTY_NULL,
+     .doc = "profile of the shared config/credentials files; empty = AWS_PROFILE"},
     {.path = "exporters.awsxray.proxy_address", .type = XB_OPT_STRING,
-     .offset = OFF(awsxray.proxy_address), .flags = XB_OPT_F_EMPTY_NULL | XB_OPT_F_COMPAT,
+     .offset = OFF(awsxray.proxy_address), .flags = XB_OPT_F_EMPTY_NULL,
      .doc = "HTTP(S) proxy URL for X-Ray calls"},
     {.path = "exporters.awsxray.no_verify_ssl", .type = XB_OPT_BOOL, .def = "false", .max = 1,
      .offset = OFF(awsxray.no_verify_ssl), .doc = "skip TLS certificate verification"},
@@ -99,7 +102,20 @@ static const struct xb_config_option options[] = {
      .min = 1, .max = 3600, .offset = OFF(awsxray.request_timeout_seconds),
      .doc = "timeout of one PutTraceSegments call, seconds"},
     {.path = "exporters.awsxray.max_retries", .type = XB_OPT_U32, .def = "2", .min = 0,
-     .max = 100, .offset = OFF(awsxray.max_retries), .doc = "retries of a failed batch"},
+     .max = 100, .offset = OFF(awsxray.max_retries), .flags = XB_OPT_F_COMPAT,
+     .doc = "accepted for compatibility; retries follow retry_on_failure"},
+    {.path = "exporters.awsxray.retry_on_failure.enabled", .type = XB_OPT_BOOL, .def = "true",
+     .max = 1, .offset = OFF(awsxray.retry.enabled),
+     .doc = "retry throttling, 5xx, timeouts and connection errors"},
+    {.path = "exporters.awsxray.retry_on_failure.initial_interval", .type = XB_OPT_DURATION_MS,
+     .def = "1s", .min = 1, .max = 60000, .offset = OFF(awsxray.retry.initial_interval_ms),
+     .doc = "first back-off delay (doubles per consecutive failure, +/-50% jitter)"},
+    {.path = "exporters.awsxray.retry_on_failure.max_interval", .type = XB_OPT_DURATION_MS,
+     .def = "30s", .min = 1, .max = 600000, .offset = OFF(awsxray.retry.max_interval_ms),
+     .doc = "longest back-off delay"},
+    {.path = "exporters.awsxray.retry_on_failure.max_elapsed_time", .type = XB_OPT_DURATION_MS,
+     .def = "0", .min = 0, .max = 604800000, .offset = OFF(awsxray.retry.max_elapsed_ms),
+     .doc = "give a document up after failing this long; 0 = retry until delivered"},
     {.path = "exporters.awsxray.num_workers", .type = XB_OPT_U32, .def = "8", .min = 1,
      .max = 256, .offset = OFF(awsxray.num_workers),
      .doc = "concurrent PutTraceSegments calls"},
@@ -127,6 +143,25 @@ static const struct xb_config_option options[] = {
      .doc = "exporters of the traces pipeline (awsxray, file)"},
     {.path = "service.telemetry.logs.level", .type = XB_OPT_LOG_LEVEL, .def = "info",
      .offset = OFF(log_level), .doc = "minimum log level: debug, info, warn, error"},
+    {.path = "service.extensions", .type = XB_OPT_EXTENSIONS,
+     .doc = "extensions to run (only health_check)"},
+    {.path = "service.telemetry.metrics.address", .type = XB_OPT_ENDPOINT,
+     .def = "localhost:8888", .offset = OFF(metrics.address), .flags = XB_OPT_F_EMPTY_NULL,
+     .doc = "listen address of the Prometheus /metrics endpoint; empty = off"},
+    {.path = "service.telemetry.metrics.level", .type = XB_OPT_METRICS_LEVEL, .def = "normal",
+     .offset = OFF(metrics.level), .doc = "none turns the metrics endpoint off"},
+
+    /* extensions */
+    {.path = "extensions.health_check.endpoint", .type = XB_OPT_ENDPOINT,
+     .def = "localhost:13133", .offset = OFF(health_check.endpoint),
+     .doc = "listen address of the health endpoint (GET / and /health)"},
+    {.path = "extensions.health_check.exporter_failure_threshold", .type = XB_OPT_DURATION_MS,
+     .def = "5m", .min = 0, .max = 86400000,
+     .offset = OFF(health_check.exporter_failure_threshold_ms),
+     .doc = "unhealthy after the exporters failed this long with no delivery, ms; 0 = never"},
+    {.path = "extensions.health_check.check_collector_pipeline", .type = XB_OPT_IGNORED,
+     .flags = XB_OPT_F_COMPAT, .doc = "the collector's pipeline check (ignored with a warning)"},
+
     {.path = "service.shutdown_timeout", .type = XB_OPT_DURATION_MS, .def = "10s", .min = 0,
      .max = 3600000, .offset = OFF(shutdown_timeout_ms),
      .doc = "time allowed to drain queues on SIGTERM/SIGINT, ms"},
@@ -159,6 +194,7 @@ const char *xb_config_opt_type_name(enum xb_config_opt_type type)
     case XB_OPT_URL: return "URL";
     case XB_OPT_REGION: return "region";
     case XB_OPT_LOG_LEVEL: return "level";
+    case XB_OPT_METRICS_LEVEL: return "metrics level";
     case XB_OPT_BOOL: return "bool";
     case XB_OPT_U32: return "integer";
     case XB_OPT_SIZE: return "integer";
@@ -168,6 +204,7 @@ const char *xb_config_opt_type_name(enum xb_config_opt_type type)
     case XB_OPT_STRLIST: return "list of strings";
     case XB_OPT_RECEIVERS: return "list of receiver ids";
     case XB_OPT_EXPORTERS: return "list of exporter ids";
+    case XB_OPT_EXTENSIONS: return "list of extension ids";
     case XB_OPT_IGNORED: return "any";
     }
     return "?";

@@ -23,6 +23,7 @@ enum xb_config_opt_type {
     XB_OPT_URL,         /* char *; "http://..." or "https://..." */
     XB_OPT_REGION,      /* char *; lower-case letters, digits and '-' */
     XB_OPT_LOG_LEVEL,   /* char *; debug|info|warn|error (stored lower-case) */
+    XB_OPT_METRICS_LEVEL, /* char *; none|basic|normal|detailed (stored lower-case) */
     XB_OPT_BOOL,        /* int 0/1; true/false/yes/no/on/off, any case */
     XB_OPT_U32,         /* uint32_t; plain decimal integer */
     XB_OPT_SIZE,        /* size_t; plain decimal integer (a count) */
@@ -32,6 +33,7 @@ enum xb_config_opt_type {
     XB_OPT_STRLIST,     /* char ** + size_t count (count_offset); YAML sequence */
     XB_OPT_RECEIVERS,   /* pipeline receiver ids (sequence); stored by the parser */
     XB_OPT_EXPORTERS,   /* pipeline exporter ids (sequence); stored by the parser */
+    XB_OPT_EXTENSIONS,  /* service.extensions ids (sequence); stored by the parser */
     XB_OPT_IGNORED,     /* any node; accepted for compatibility, warned about */
 };
 

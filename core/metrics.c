@@ -1,74 +1,235 @@
 #include "core/metrics.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 #include "core/err.h"
 
 struct xb_metrics xb_metrics;
 
-static int counter(struct xb_buf *out, const char *name, const char *help, uint64_t v)
+#define XRAY_LABEL "exporter=\"awsxray\""
+
+static const char *const unprocessed_labels[XB_UNPROCESSED_COUNT] = {
+    [XB_UNPROCESSED_INVALID_TRACE_ID] = "InvalidTraceId",
+    [XB_UNPROCESSED_INVALID_SEGMENT] = "InvalidSegment",
+    [XB_UNPROCESSED_THROTTLED] = "ThrottledException",
+    [XB_UNPROCESSED_OTHER] = "other",
+};
+
+static const char *const reject_labels[XB_REJECT_COUNT] = {
+    [XB_REJECT_HTTP_4XX] = "http_4xx",
+    [XB_REJECT_UNPROCESSED_NON_RETRYABLE] = "unprocessed_non_retryable",
+    [XB_REJECT_TOO_OLD] = "too_old",
+    [XB_REJECT_GIVEN_UP_MAX_ELAPSED] = "given_up_max_elapsed",
+};
+
+void xb_metrics_reset(void)
 {
-    return xb_buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIu64 "\n", name, help,
-                         name, name, v);
+    memset(&xb_metrics, 0, sizeof(xb_metrics));
+}
+
+enum xb_unprocessed_code xb_metrics_unprocessed_code(const char *error_code)
+{
+    enum xb_unprocessed_code code = XB_UNPROCESSED_OTHER;
+
+    if (error_code == NULL)
+        return code;
+    for (int i = 0; i < XB_UNPROCESSED_OTHER; i++) {
+        if (strcmp(error_code, unprocessed_labels[i]) == 0) {
+            code = (enum xb_unprocessed_code)i;
+            break;
+        }
+    }
+    return code;
+}
+
+void xb_metrics_count_unprocessed(const char *error_code, uint64_t n)
+{
+    xb_metrics.unprocessed_documents += n;
+    xb_metrics.unprocessed_by_code[xb_metrics_unprocessed_code(error_code)] += n;
+}
+
+const char *xb_metrics_unprocessed_label(enum xb_unprocessed_code code)
+{
+    if ((unsigned)code >= XB_UNPROCESSED_COUNT)
+        return "other";
+    return unprocessed_labels[code];
+}
+
+const char *xb_metrics_reject_label(enum xb_reject_reason reason)
+{
+    if ((unsigned)reason >= XB_REJECT_COUNT)
+        return "other";
+    return reject_labels[reason];
+}
+
+/* ------------------------------------------------------------ writers --- */
+
+/* "# HELP" and "# TYPE" lines of one family. */
+static int family(struct xb_buf *out, const char *name, const char *type, const char *help)
+{
+    return xb_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One sample; |labels| is the text inside the braces, or NULL for none. */
+static int sample(struct xb_buf *out, const char *name, const char *labels, uint64_t v)
+{
+    if (labels == NULL)
+        return xb_buf_printf(out, "%s %" PRIu64 "\n", name, v);
+    return xb_buf_printf(out, "%s{%s} %" PRIu64 "\n", name, labels, v);
+}
+
+static int counter(struct xb_buf *out, const char *name, const char *labels, const char *help,
+                   uint64_t v)
+{
+    int rc = family(out, name, "counter", help);
+
+    rc |= sample(out, name, labels, v);
+    return rc;
 }
 
 static int by_transport(struct xb_buf *out, const char *name, const char *help,
                         const uint64_t *v)
 {
-    int rc = xb_buf_printf(out,
-                           "# HELP %s %s\n# TYPE %s counter\n"
-                           "%s{receiver=\"otlp\",transport=\"grpc\"} %" PRIu64 "\n"
-                           "%s{receiver=\"otlp\",transport=\"http\"} %" PRIu64 "\n",
-                           name, help, name, name, v[XB_TRANSPORT_GRPC], name,
-                           v[XB_TRANSPORT_HTTP]);
+    int rc = family(out, name, "counter", help);
+
+    rc |= sample(out, name, "receiver=\"otlp\",transport=\"grpc\"", v[XB_TRANSPORT_GRPC]);
+    rc |= sample(out, name, "receiver=\"otlp\",transport=\"http\"", v[XB_TRANSPORT_HTTP]);
     return rc;
 }
 
-int xb_metrics_render(struct xb_buf *out, uint64_t queue_docs, uint64_t queue_bytes,
-                      uint64_t queue_capacity_bytes)
+static int by_exporter(struct xb_buf *out, const char *name, const char *help,
+                       const uint64_t *v)
+{
+    int rc = family(out, name, "counter", help);
+
+    rc |= sample(out, name, "exporter=\"awsxray\"", v[XB_EXPORTER_AWSXRAY]);
+    rc |= sample(out, name, "exporter=\"file\"", v[XB_EXPORTER_FILE]);
+    return rc;
+}
+
+static int unprocessed(struct xb_buf *out, const struct xb_metrics *m)
+{
+    static const char name[] = "xraybridge_exporter_unprocessed_documents_total";
+    uint64_t sum = 0;
+    int rc = family(out, name, "counter",
+                    "Documents returned in UnprocessedTraceSegments, by X-Ray error code.");
+
+    for (int i = 0; i < XB_UNPROCESSED_COUNT; i++)
+        sum += m->unprocessed_by_code[i];
+    for (int i = 0; i < XB_UNPROCESSED_COUNT; i++) {
+        uint64_t v = m->unprocessed_by_code[i];
+        /* Counted only in the total (no error code known): report it as "other". */
+        if (i == XB_UNPROCESSED_OTHER && m->unprocessed_documents > sum)
+            v += m->unprocessed_documents - sum;
+        rc |= xb_buf_printf(out, "%s{" XRAY_LABEL ",error_code=\"%s\"} %" PRIu64 "\n", name,
+                            unprocessed_labels[i], v);
+    }
+    return rc;
+}
+
+static int rejected(struct xb_buf *out, const struct xb_metrics *m)
+{
+    static const char name[] = "xraybridge_exporter_rejected_documents_total";
+    int rc = family(out, name, "counter",
+                    "Documents dropped for good without a further attempt, by reason.");
+
+    for (int i = 0; i < XB_REJECT_COUNT; i++)
+        rc |= xb_buf_printf(out, "%s{" XRAY_LABEL ",reason=\"%s\"} %" PRIu64 "\n", name,
+                            reject_labels[i], m->rejected_documents[i]);
+    return rc;
+}
+
+/* One gauge family with one sample per exporter queue; |field| picks the value. */
+enum queue_field { Q_DOCS, Q_BYTES, Q_CAP_DOCS, Q_CAP_BYTES };
+
+static int queue_gauge(struct xb_buf *out, const char *name, const char *help,
+                       const struct xb_metrics_queue *q, size_t n, enum queue_field f)
+{
+    int rc = family(out, name, "gauge", help);
+
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = f == Q_DOCS        ? q[i].docs
+                     : f == Q_BYTES     ? q[i].bytes
+                     : f == Q_CAP_DOCS  ? q[i].capacity_docs
+                                        : q[i].capacity_bytes;
+        rc |= xb_buf_printf(out, "%s{exporter=\"%s\"} %" PRIu64 "\n", name,
+                            q[i].exporter ? q[i].exporter : "unknown", v);
+    }
+    return rc;
+}
+
+int xb_metrics_render(struct xb_buf *out, const struct xb_metrics_queue *queues,
+                      size_t n_queues)
 {
     const struct xb_metrics *m = &xb_metrics;
     int rc = 0;
 
-    rc |= by_transport(out, "otelcol_receiver_accepted_spans",
+    if (queues == NULL)
+        n_queues = 0;
+    /* receivers */
+    rc |= by_transport(out, "otelcol_receiver_accepted_spans_total",
                        "Spans accepted and queued for export.", m->accepted_spans);
-    rc |= by_transport(out, "otelcol_receiver_refused_spans",
-                       "Spans refused with a retryable error (queue full).", m->refused_spans);
-    rc |= by_transport(out, "xraybridge_receiver_rejected_spans",
+    rc |= by_transport(out, "otelcol_receiver_refused_spans_total",
+                       "Spans refused with a retryable error (queue full, out of memory).",
+                       m->refused_spans);
+    rc |= by_transport(out, "xraybridge_receiver_rejected_spans_total",
                        "Spans dropped for good and reported in partial_success.",
                        m->rejected_spans);
-    rc |= by_transport(out, "xraybridge_receiver_requests", "Export requests received.",
+    rc |= by_transport(out, "xraybridge_receiver_requests_total", "Export requests received.",
                        m->requests);
-    rc |= by_transport(out, "xraybridge_receiver_bad_requests",
+    rc |= by_transport(out, "xraybridge_receiver_bad_requests_total",
                        "Export requests rejected as malformed.", m->bad_requests);
-    rc |= by_transport(out, "xraybridge_receiver_oversize_requests",
+    rc |= by_transport(out, "xraybridge_receiver_oversize_requests_total",
                        "Export requests rejected as too large.", m->oversize_requests);
-    rc |= by_transport(out, "xraybridge_receiver_queue_full_requests",
+    rc |= by_transport(out, "xraybridge_receiver_queue_full_requests_total",
                        "Export requests refused because the queue was full.",
                        m->queue_full_requests);
-    rc |= counter(out, "xraybridge_translator_documents", "Segment documents built.",
-                  m->documents_built);
-    rc |= counter(out, "xraybridge_translator_trimmed_documents",
-                  "Documents trimmed to fit the 64 KB limit.", m->documents_trimmed);
-    rc |= counter(out, "otelcol_exporter_sent_spans", "Segment documents delivered.",
-                  m->sent_documents);
-    rc |= counter(out, "otelcol_exporter_send_failed_spans",
-                  "Segment documents given up on.", m->send_failed_documents);
-    rc |= counter(out, "xraybridge_exporter_unprocessed_documents",
-                  "Documents returned in UnprocessedTraceSegments.", m->unprocessed_documents);
-    rc |= counter(out, "xraybridge_exporter_requests", "PutTraceSegments calls made.",
-                  m->export_requests);
-    rc |= counter(out, "xraybridge_exporter_request_errors", "PutTraceSegments calls that failed.",
+    /* translator */
+    rc |= counter(out, "xraybridge_translator_documents_total", NULL,
+                  "Segment documents built.", m->documents_built);
+    rc |= counter(out, "xraybridge_translator_trimmed_documents_total", NULL,
+                  "Documents trimmed to fit the document size limit.", m->documents_trimmed);
+    /* exporters */
+    rc |= by_exporter(out, "otelcol_exporter_sent_spans_total",
+                      "Segment documents delivered (accepted by X-Ray, or written).",
+                      m->sent_documents);
+    rc |= by_exporter(out, "otelcol_exporter_send_failed_spans_total",
+                      "Segment documents given up on, for any reason.",
+                      m->send_failed_documents);
+    rc |= counter(out, "xraybridge_exporter_requests_total", XRAY_LABEL,
+                  "PutTraceSegments calls made, retries included.", m->export_requests);
+    rc |= counter(out, "xraybridge_exporter_request_errors_total", XRAY_LABEL,
+                  "PutTraceSegments calls that failed (HTTP status >= 400 or transport).",
                   m->export_request_errors);
-    rc |= xb_buf_printf(out,
-                        "# HELP otelcol_exporter_queue_size Documents held by the queue.\n"
-                        "# TYPE otelcol_exporter_queue_size gauge\n"
-                        "otelcol_exporter_queue_size %" PRIu64 "\n"
-                        "# HELP xraybridge_queue_bytes Bytes held by the queue.\n"
-                        "# TYPE xraybridge_queue_bytes gauge\nxraybridge_queue_bytes %" PRIu64 "\n"
-                        "# HELP otelcol_exporter_queue_capacity Queue capacity in bytes.\n"
-                        "# TYPE otelcol_exporter_queue_capacity gauge\n"
-                        "otelcol_exporter_queue_capacity %" PRIu64 "\n",
-                        queue_docs, queue_bytes, queue_capacity_bytes);
+    rc |= counter(out, "xraybridge_exporter_retries_total", XRAY_LABEL,
+                  "PutTraceSegments calls that retried an earlier failed call.",
+                  m->export_retries);
+    rc |= counter(out, "xraybridge_exporter_throttled_total", XRAY_LABEL,
+                  "Responses that were throttling (HTTP 429 or ThrottledException).",
+                  m->export_throttled);
+    rc |= unprocessed(out, m);
+    rc |= rejected(out, m);
+    /* credentials */
+    rc |= counter(out, "xraybridge_credentials_refreshes_total", NULL,
+                  "AWS credentials fetched or refreshed successfully.", m->credential_refreshes);
+    rc |= counter(out, "xraybridge_credentials_refresh_failures_total", NULL,
+                  "Failed attempts to fetch or refresh AWS credentials.",
+                  m->credential_refresh_failures);
+    rc |= family(out, "xraybridge_credentials_expiry_timestamp_seconds", "gauge",
+                 "Expiry of the AWS credentials in use, UNIX seconds; 0 = none or no expiry.");
+    rc |= sample(out, "xraybridge_credentials_expiry_timestamp_seconds", NULL,
+                 m->credential_expiry_unix_s);
+    /* queues */
+    rc |= queue_gauge(out, "otelcol_exporter_queue_size", "Documents held by the queue.",
+                      queues, n_queues, Q_DOCS);
+    rc |= queue_gauge(out, "otelcol_exporter_queue_capacity",
+                      "Queue capacity in documents (sending_queue.max_documents).", queues,
+                      n_queues, Q_CAP_DOCS);
+    rc |= queue_gauge(out, "xraybridge_exporter_queue_bytes", "Bytes held by the queue.",
+                      queues, n_queues, Q_BYTES);
+    rc |= queue_gauge(out, "xraybridge_exporter_queue_capacity_bytes",
+                      "Queue capacity in bytes (sending_queue.max_bytes).", queues, n_queues,
+                      Q_CAP_BYTES);
     return rc ? XB_ERR_NOMEM : XB_OK;
 }

@@ -1,16 +1,53 @@
 /*
  * core/metrics.h - xraybridge's self-metrics: plain counters and gauges updated on the
- * event-loop thread. Names follow the OpenTelemetry Collector's own metrics where one
- * exists (otelcol_receiver_accepted_spans, ...); the Prometheus endpoint renders them.
+ * event-loop thread (no atomics: every writer runs on the one loop thread).
+ *
+ * Names follow the OpenTelemetry Collector's own metrics where one exists, in the form
+ * newer collectors expose over Prometheus (otelcol_receiver_accepted_spans_total, ...);
+ * everything else is xraybridge_*. xb_metrics_render() writes the Prometheus text
+ * exposition format 0.0.4; docs/observability.md lists every metric and its labels.
+ * One X-Ray segment document is one span, so "spans" and "documents" count alike.
  */
 #ifndef XB_CORE_METRICS_H
 #define XB_CORE_METRICS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/buf.h"
 
 enum xb_transport { XB_TRANSPORT_GRPC = 0, XB_TRANSPORT_HTTP = 1, XB_TRANSPORT_COUNT };
+
+/*
+ * ErrorCode of an entry in PutTraceSegments' UnprocessedTraceSegments, folded into a
+ * fixed set so the label has bounded cardinality. Label values: "InvalidTraceId",
+ * "InvalidSegment", "ThrottledException", "other".
+ */
+enum xb_unprocessed_code {
+    XB_UNPROCESSED_INVALID_TRACE_ID = 0,
+    XB_UNPROCESSED_INVALID_SEGMENT = 1,
+    XB_UNPROCESSED_THROTTLED = 2,
+    XB_UNPROCESSED_OTHER = 3,
+    XB_UNPROCESSED_COUNT
+};
+
+/*
+ * Why the awsxray exporter dropped a document for good (never sent again).
+ * Label values: "http_4xx" (the whole batch was answered with a non-retryable 4xx),
+ * "unprocessed_non_retryable" (listed in UnprocessedTraceSegments with an error that
+ * retrying cannot fix), "too_old" (older than X-Ray accepts), "given_up_max_elapsed"
+ * (retries exhausted: attempt count or elapsed-time budget).
+ */
+enum xb_reject_reason {
+    XB_REJECT_HTTP_4XX = 0,
+    XB_REJECT_UNPROCESSED_NON_RETRYABLE = 1,
+    XB_REJECT_TOO_OLD = 2,
+    XB_REJECT_GIVEN_UP_MAX_ELAPSED = 3,
+    XB_REJECT_COUNT
+};
+
+/* Exporter instances, for the exporter="..." label. */
+enum xb_exporter_kind { XB_EXPORTER_AWSXRAY = 0, XB_EXPORTER_FILE = 1, XB_EXPORTER_COUNT };
 
 struct xb_metrics {
     /* receivers, by transport */
@@ -23,23 +60,70 @@ struct xb_metrics {
     uint64_t queue_full_requests[XB_TRANSPORT_COUNT]; /* answered 503 / UNAVAILABLE */
     /* translator */
     uint64_t documents_built;
-    uint64_t documents_trimmed; /* documents cut down to fit 64 KB */
-    /* exporters */
-    uint64_t sent_documents;        /* accepted by X-Ray or written to file */
-    uint64_t send_failed_documents; /* given up on */
-    uint64_t unprocessed_documents; /* listed in UnprocessedTraceSegments */
-    uint64_t export_requests;       /* PutTraceSegments calls made */
+    uint64_t documents_trimmed; /* documents cut down to fit the document size limit */
+    /* exporters (awsxray and file together) */
+    uint64_t sent_documents[XB_EXPORTER_COUNT];        /* accepted by X-Ray / written */
+    uint64_t send_failed_documents[XB_EXPORTER_COUNT]; /* given up on (all reasons) */
+    /* awsxray exporter */
+    uint64_t unprocessed_documents; /* listed in UnprocessedTraceSegments (total) */
+    uint64_t unprocessed_by_code[XB_UNPROCESSED_COUNT]; /* same, by ErrorCode; may lag the
+                                       total: the remainder is rendered as "other" */
+    uint64_t rejected_documents[XB_REJECT_COUNT]; /* dropped for good, by reason */
+    uint64_t export_requests;       /* PutTraceSegments calls made (first tries and retries) */
     uint64_t export_request_errors; /* calls that failed (HTTP >= 400 or transport) */
+    uint64_t export_retries;        /* calls that were retries of an earlier failed call */
+    uint64_t export_throttled;      /* responses HTTP 429 or ThrottledException */
+    /* AWS credentials (filled by the credential provider or the app) */
+    uint64_t credential_refreshes;        /* successful fetches/refreshes */
+    uint64_t credential_refresh_failures; /* failed attempts */
+    uint64_t credential_expiry_unix_s;    /* gauge: expiry of the credentials in use, UNIX
+                                             seconds; 0 = none or no expiry (static keys) */
 };
 
 /* The process-wide metrics; zero at start. */
 extern struct xb_metrics xb_metrics;
 
 /*
- * Appends the metrics in Prometheus text exposition format (version 0.0.4) to |out|,
- * with the queue gauges given by the caller. Returns 0 or an xb_err code.
+ * Queue gauges of one exporter, gathered by the caller of xb_metrics_render().
+ * |exporter| is the exporter id used as label value ("awsxray", "file"; borrowed,
+ * must be a Prometheus-safe string: no '"', '\\' or newline).
  */
-int xb_metrics_render(struct xb_buf *out, uint64_t queue_docs, uint64_t queue_bytes,
-                      uint64_t queue_capacity_bytes);
+struct xb_metrics_queue {
+    const char *exporter;
+    uint64_t docs;            /* documents held now */
+    uint64_t bytes;           /* bytes held now */
+    uint64_t capacity_docs;   /* sending_queue.max_documents */
+    uint64_t capacity_bytes;  /* sending_queue.max_bytes */
+};
+
+/* Zeroes every field of xb_metrics (for tests; the process never resets). */
+void xb_metrics_reset(void);
+
+/*
+ * Maps the ErrorCode text of an UnprocessedTraceSegments entry (borrowed, may be NULL)
+ * to its bucket: exact, case-sensitive matches of "InvalidTraceId", "InvalidSegment",
+ * "ThrottledException"; anything else (including NULL) is XB_UNPROCESSED_OTHER.
+ */
+enum xb_unprocessed_code xb_metrics_unprocessed_code(const char *error_code);
+
+/*
+ * Counts |n| documents returned in UnprocessedTraceSegments with |error_code| (borrowed,
+ * may be NULL): adds to both unprocessed_documents and unprocessed_by_code[bucket].
+ */
+void xb_metrics_count_unprocessed(const char *error_code, uint64_t n);
+
+/* Label value of |code| / |reason| ("InvalidTraceId", "http_4xx", ...); "other" when out
+ * of range. Static strings. */
+const char *xb_metrics_unprocessed_label(enum xb_unprocessed_code code);
+const char *xb_metrics_reject_label(enum xb_reject_reason reason);
+
+/*
+ * Appends xb_metrics in Prometheus text exposition format (version 0.0.4: "# HELP" and
+ * "# TYPE" before each family, counters named *_total) to |out|, followed by the queue
+ * gauges of the |n_queues| exporters in |queues| (borrowed; NULL when |n_queues| is 0).
+ * Returns XB_OK, or XB_ERR_NOMEM when |out| cannot grow (|out| then holds a prefix).
+ */
+int xb_metrics_render(struct xb_buf *out, const struct xb_metrics_queue *queues,
+                      size_t n_queues);
 
 #endif

@@ -20,6 +20,8 @@ struct xb_qdoc *xb_qdoc_new(const char *json, size_t len)
         return NULL;
     d->next = NULL;
     d->attempts = 0;
+    d->solo = 0;
+    d->failing_since_ms = 0;
     d->len = len;
     memcpy(d->json, json, len);
     d->json[len] = '\0';

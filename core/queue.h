@@ -16,7 +16,10 @@
 /* One queued document. json is NUL-terminated; len excludes the NUL. */
 struct xb_qdoc {
     struct xb_qdoc *next;
-    uint32_t attempts; /* send attempts so far (exporter bookkeeping) */
+    /* exporter bookkeeping, zero when queued by a receiver */
+    uint32_t attempts;         /* failed send attempts so far */
+    uint32_t solo;             /* send alone: isolates a document X-Ray refused in a batch */
+    uint64_t failing_since_ms; /* monotonic ms of the first failure; 0 = none */
     size_t len;
     char json[];
 };

@@ -1,16 +1,32 @@
 /*
  * exporter/credentials.h - AWS credentials and region for the awsxray exporter.
  *
- * This slice implements the first link of the AWS default credential chain: the
- * environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, optional AWS_SESSION_TOKEN).
- * Shared files, web identity, container and instance credentials come later.
+ * Implements the AWS SDKs' default credential chain (AWS SDKs and Tools Reference
+ * Guide, "Standardized credential providers"), in this order, the first source that
+ * is configured deciding:
+ *   1. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN;
+ *   2. shared files (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE): static keys, or
+ *      role_arn + source_profile (STS AssumeRole, chains of profiles allowed);
+ *   3. web identity (IRSA): AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE -> STS
+ *      AssumeRoleWithWebIdentity;
+ *   4. container endpoint (ECS, EKS Pod Identity): AWS_CONTAINER_CREDENTIALS_
+ *      RELATIVE_URI / _FULL_URI;
+ *   5. EC2 instance metadata (IMDSv2).
+ * then, optionally, STS AssumeRole of a configured role on top. All network calls
+ * after start-up run asynchronously on the libevent loop through exporter/curl_loop.h.
+ * docs/credentials.md lists every environment variable and rule.
  */
 #ifndef XB_EXPORTER_CREDENTIALS_H
 #define XB_EXPORTER_CREDENTIALS_H
 
+#include <event2/event.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "exporter/curl_loop.h"
 #include "exporter/sigv4.h"
+
+/* ---- static environment credentials (kept for existing callers) ------------ */
 
 /* Owned copies of a credential set. */
 struct xb_creds_owned {
@@ -32,11 +48,111 @@ void xb_creds_cleanup(struct xb_creds_owned *c);
 /* Borrowed view of |c| for xb_sigv4_sign(). */
 struct xb_aws_creds xb_creds_view(const struct xb_creds_owned *c);
 
+/* ---- region ------------------------------------------------------------------ */
+
 /*
- * Resolves the region: |configured| when non-empty, else AWS_REGION, else
- * AWS_DEFAULT_REGION. Returns a pointer to a static or borrowed string, or NULL
- * when none is set (the caller reports what was tried).
+ * Resolves the region without I/O: |configured| when non-empty, else AWS_REGION,
+ * else AWS_DEFAULT_REGION. Returns a borrowed string (from |configured| or the
+ * environment), or NULL when none is set (the caller reports what was tried).
  */
 const char *xb_region_resolve(const char *configured);
+
+/*
+ * Full region resolution for start-up, in order: |configured|, AWS_REGION,
+ * AWS_DEFAULT_REGION, the "region" of the active profile in the shared config file
+ * (AWS_PROFILE or "default"; AWS_CONFIG_FILE or ~/.aws/config), then EC2 instance
+ * metadata (IMDSv2 token, then GET /latest/meta-data/placement/region) unless
+ * AWS_EC2_METADATA_DISABLED=true. The IMDS step BLOCKS: call it only at start-up,
+ * before listeners open; it is bounded by 1 s per request (about 2 s in total).
+ * A value must be a plausible region name ([a-z0-9-], 1..63 bytes).
+ * Copies the region into |out| (|out_len| bytes). Returns 0; XB_ERR_NOT_FOUND with
+ * |err| naming every source tried and why it failed; XB_ERR_INVALID (a source gave a
+ * malformed region, named in |err|); XB_ERR_TOO_LARGE (|out| too small).
+ */
+int xb_region_resolve_full(const char *configured, char *out, size_t out_len, char *err,
+                           size_t err_len);
+
+/* ---- the asynchronous provider ------------------------------------------------- */
+
+struct xb_creds_provider;
+
+/* Provider settings. Strings are borrowed for the duration of xb_creds_provider_new. */
+struct xb_creds_provider_opts {
+    const char *region;   /* resolved region: regional STS endpoint and SigV4 scope;
+                             NULL/"" = global https://sts.amazonaws.com, signed as us-east-1 */
+    const char *role_arn; /* exporters.awsxray.role_arn: AssumeRole on top of the chain, or NULL */
+    const char *role_session_name; /* for role_arn; NULL = "xraybridge" */
+    const char *profile;  /* NULL = AWS_PROFILE or "default" */
+    int no_verify_ssl;    /* STS over https only: skip certificate checks */
+    const char *ca_file;  /* STS: CA bundle, NULL = system store */
+    const char *proxy;    /* STS: proxy URL; NULL = libcurl env (HTTPS_PROXY, NO_PROXY).
+                             Metadata endpoints (IMDS, container) never use a proxy. */
+};
+
+/*
+ * Answer of xb_creds_provider_get. |rc| is 0 and |creds| a borrowed view valid until
+ * the next refresh completes (copy what you keep), or |rc| is a negative xb_err,
+ * |creds| NULL, and |why| an explanation free of secrets (borrowed for the call).
+ */
+typedef void (*xb_creds_cb)(void *ud, int rc, const struct xb_aws_creds *creds,
+                            const char *why);
+
+/*
+ * Builds the chain; fetches nothing and does not read files yet (sources are
+ * evaluated at the first refresh). |base| and |curl| are borrowed and must outlive
+ * the provider. Returns 0 and |*out| (free with xb_creds_provider_free);
+ * XB_ERR_CONFIG (bad option: |err| says which); XB_ERR_NOMEM.
+ */
+int xb_creds_provider_new(struct event_base *base, struct xb_curl_loop *curl,
+                          const struct xb_creds_provider_opts *o,
+                          struct xb_creds_provider **out, char *err, size_t err_len);
+
+/*
+ * Aborts a refresh in flight and frees |p| (secrets wiped). Callbacks still queued
+ * are dropped without being called. May be called from inside an xb_creds_cb of
+ * this provider: the free then happens when that callback returns. NULL is a no-op.
+ */
+void xb_creds_provider_free(struct xb_creds_provider *p);
+
+/*
+ * Returns the cached credentials when they are static or stay valid for more than
+ * 5 more minutes, else NULL. Never blocks, never starts I/O. Borrowed; valid until
+ * the next refresh completes.
+ */
+const struct xb_aws_creds *xb_creds_provider_current(struct xb_creds_provider *p);
+
+/*
+ * Ensures fresh credentials asynchronously. |cb| runs from the event loop, never
+ * inside this call. When current() would return credentials, cb gets them at once
+ * (next loop turn). Otherwise a refresh starts; callers arriving while it runs are
+ * queued and all answered by that single refresh. A failed refresh answers rc 0
+ * with the previous credentials while they have not expired yet (and schedules a
+ * background retry with exponential back-off, 1 s doubling up to 60 s); during
+ * the back-off window no new fetch starts: callers get the old credentials or the
+ * last error. |ud| is borrowed and passed to |cb|.
+ * Returns 0 (cb will be called exactly once, unless the provider is freed first) or
+ * XB_ERR_NOMEM (cb will not be called).
+ */
+int xb_creds_provider_get(struct xb_creds_provider *p, xb_creds_cb cb, void *ud);
+
+/*
+ * Name of the source of the current credentials, for logs: "environment",
+ * "shared-credentials-file", "web-identity", "container", "imds", "assume-role"
+ * (any STS AssumeRole hop on top: profile role_arn or opts->role_arn), or "none"
+ * before the first success. Static string.
+ */
+const char *xb_creds_provider_source(const struct xb_creds_provider *p);
+
+/* Successful refreshes (each produced a credential set). */
+uint64_t xb_creds_provider_refreshes(const struct xb_creds_provider *p);
+
+/* Failed refreshes. */
+uint64_t xb_creds_provider_refresh_failures(const struct xb_creds_provider *p);
+
+/*
+ * Expiration of the current credentials in UNIX seconds; 0 when static (never
+ * expire) or when there are none.
+ */
+int64_t xb_creds_provider_expiration(const struct xb_creds_provider *p);
 
 #endif

@@ -29,9 +29,9 @@ static void flush(void *ud)
         if (!failed && (fwrite(d->json, 1, d->len, fe->f) != d->len || fputc('\n', fe->f) == EOF))
             failed = errno ? errno : EIO;
         if (failed)
-            xb_metrics.send_failed_documents++;
+            xb_metrics.send_failed_documents[XB_EXPORTER_FILE]++;
         else
-            xb_metrics.sent_documents++;
+            xb_metrics.sent_documents[XB_EXPORTER_FILE]++;
         xb_queue_done(fe->q, d);
         n++;
     }

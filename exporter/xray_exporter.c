@@ -18,9 +18,8 @@
 #include "xb_version.h"
 
 #define MAX_DOCS_PER_CALL 50 /* PutTraceSegments limit */
-#define BACKOFF_BASE_MS 200u
-#define BACKOFF_MAX_MS 10000u
 #define MAX_RESPONSE_BYTES (1u << 20)
+#define DRAIN_MAX_BACKOFF_MS 1000u /* while shutting down, retry at least this often */
 
 struct request {
     struct xb_xray_exporter *x;
@@ -39,7 +38,8 @@ struct xb_xray_exporter {
     struct xb_queue *q;
     struct xb_batcher batcher;
     struct xb_curl_loop *curl;
-    struct xb_creds_owned creds;
+    struct xb_creds_provider *creds;
+    int creds_pending;       /* a credential fetch is under way; sending waits for it */
     char *region;
     char *url;
     char *host; /* Host header value, signed */
@@ -180,13 +180,89 @@ static struct xb_qdoc *find_doc(struct request *r, const char *id)
     return NULL;
 }
 
-/* Counts and logs UnprocessedTraceSegments; returns how many matched our docs. */
-static size_t handle_unprocessed(struct request *r)
+/* ---- outcomes ------------------------------------------------------------- */
+
+/* X-Ray refused |d| for good: count it by |reason| and log it with its trace id. */
+static void give_up(struct xb_xray_exporter *x, struct xb_qdoc *d, enum xb_reject_reason reason,
+                    const char *why)
 {
+    char trace[40], id[24];
+
+    doc_field(d, "trace_id", trace, sizeof(trace));
+    doc_field(d, "id", id, sizeof(id));
+    XB_WARN("xray", "dropping segment %s of trace %s (%s): %s", id[0] ? id : "?",
+            trace[0] ? trace : "?", xb_metrics_reject_label(reason), why);
+    xb_metrics.rejected_documents[reason]++;
+    xb_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY]++;
+    xb_queue_done(x->q, d);
+}
+
+/*
+ * A retryable failure of |d|: back to the head of the queue, unless retrying is off or
+ * it has been failing for longer than retry_max_elapsed_ms.
+ */
+static void retry_later(struct xb_xray_exporter *x, struct xb_qdoc *d, uint64_t now)
+{
+    d->attempts++;
+    if (!d->failing_since_ms)
+        d->failing_since_ms = now;
+    if (!x->opts.retry_enabled) {
+        give_up(x, d, XB_REJECT_GIVEN_UP_MAX_ELAPSED, "retry_on_failure is disabled");
+        return;
+    }
+    if (x->opts.retry_max_elapsed_ms && now - d->failing_since_ms > x->opts.retry_max_elapsed_ms) {
+        give_up(x, d, XB_REJECT_GIVEN_UP_MAX_ELAPSED, "retry_on_failure.max_elapsed_time passed");
+        return;
+    }
+    xb_queue_requeue(x->q, d);
+}
+
+/* Pauses sending for an exponential, jittered delay after a failure. */
+static void back_off(struct xb_xray_exporter *x, uint64_t now)
+{
+    uint64_t delay = x->opts.retry_initial_ms;
+    uint32_t shift = x->consecutive_failures < 20 ? x->consecutive_failures : 20;
+
+    x->consecutive_failures++;
+    delay <<= shift;
+    if (delay > x->opts.retry_max_ms)
+        delay = x->opts.retry_max_ms;
+    if (x->batcher.draining && delay > DRAIN_MAX_BACKOFF_MS)
+        delay = DRAIN_MAX_BACKOFF_MS;
+    /* +/-50% jitter spreads the retries of many nodes throttled at once. */
+    delay = delay / 2 + (uint64_t)rand() % (delay + 1);
+    if (delay == 0)
+        delay = 1;
+    x->backoff_until_ms = now + delay;
+    xb_batcher_kick_after(&x->batcher, (uint32_t)delay);
+}
+
+/* UnprocessedTraceSegments error codes worth another attempt. */
+static int unprocessed_retryable(const char *code)
+{
+    static const char *const retryable[] = {"Throttl", "Internal", "Unavailable", "Timeout",
+                                            "TooMany", "SlowDown"};
+    if (!code)
+        return 0;
+    for (size_t i = 0; i < sizeof(retryable) / sizeof(retryable[0]); i++)
+        if (strstr(code, retryable[i]))
+            return 1;
+    /* Numeric codes: 429 and 5xx are transient. */
+    return strcmp(code, "429") == 0 || (code[0] == '5' && strlen(code) == 3);
+}
+
+/*
+ * Successful call: documents listed in UnprocessedTraceSegments are retried or
+ * dropped by error code, the rest are delivered. Returns non-zero when X-Ray asked us
+ * to slow down (a throttling code), so the caller backs off.
+ */
+static int handle_success(struct request *r, uint64_t now)
+{
+    struct xb_xray_exporter *x = r->x;
     cJSON *root = cJSON_ParseWithLength(r->resp.data ? r->resp.data : "", r->resp.len);
     cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "UnprocessedTraceSegments");
     cJSON *item;
-    size_t n = 0;
+    int throttled = 0;
 
     cJSON_ArrayForEach(item, list)
     {
@@ -194,79 +270,84 @@ static size_t handle_unprocessed(struct request *r)
         const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, "ErrorCode"));
         const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, "Message"));
         struct xb_qdoc *d = id ? find_doc(r, id) : NULL;
-        char trace[40] = "";
-        if (d)
-            doc_field(d, "trace_id", trace, sizeof(trace));
-        XB_WARN("xray", "segment %s (trace %s) unprocessed: %s %s", id ? id : "?",
-                trace[0] ? trace : "?", code ? code : "?", msg ? msg : "");
-        n++;
+        char why[256];
+
+        xb_metrics.unprocessed_documents++;
+        xb_metrics_count_unprocessed(code ? code : "", 1);
+        if (!d)
+            continue; /* an id we did not send: nothing to account for */
+        for (size_t i = 0; i < r->n; i++)
+            if (r->docs[i] == d)
+                r->docs[i] = NULL; /* handled here, not delivered */
+        if (unprocessed_retryable(code)) {
+            if (code && strstr(code, "Throttl")) {
+                xb_metrics.export_throttled++;
+                throttled = 1;
+            }
+            retry_later(x, d, now);
+        } else {
+            snprintf(why, sizeof(why), "UnprocessedTraceSegments %s: %s", code ? code : "?",
+                     msg ? msg : "");
+            give_up(x, d, XB_REJECT_UNPROCESSED_NON_RETRYABLE, why);
+        }
     }
     cJSON_Delete(root);
-    return n;
+    for (size_t i = 0; i < r->n; i++) {
+        if (!r->docs[i])
+            continue;
+        xb_metrics.sent_documents[XB_EXPORTER_AWSXRAY]++;
+        xb_queue_done(x->q, r->docs[i]);
+    }
+    return throttled;
 }
 
-static void flush(void *ud);
+/* HTTP statuses that retrying can fix: throttling, server errors, and 401/403, which
+ * are usually expired or not-yet-valid credentials or clock skew. */
+static int status_retryable(long status)
+{
+    return status == 429 || status >= 500 || status == 401 || status == 403 || status == 408;
+}
 
 static void finish(struct request *r, CURLcode res)
 {
     struct xb_xray_exporter *x = r->x;
+    uint64_t now = now_ms();
     long status = 0;
-    int retryable;
 
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
     unlink_request(x, r);
-    xb_metrics.export_requests++;
     if (res == CURLE_OK && status == 200) {
-        size_t unprocessed = handle_unprocessed(r);
-        if (unprocessed > r->n)
-            unprocessed = r->n;
-        xb_metrics.unprocessed_documents += unprocessed;
-        xb_metrics.sent_documents += r->n - unprocessed;
-        xb_metrics.send_failed_documents += unprocessed;
-        for (size_t i = 0; i < r->n; i++)
-            xb_queue_done(x->q, r->docs[i]);
-        x->consecutive_failures = 0;
+        if (handle_success(r, now))
+            back_off(x, now);
+        else
+            x->consecutive_failures = 0;
         goto out;
     }
     xb_metrics.export_request_errors++;
-    retryable = res != CURLE_OK || status == 429 || status >= 500;
     if (res != CURLE_OK)
-        XB_WARN("xray", "PutTraceSegments failed: %s", r->errbuf[0] ? r->errbuf : curl_easy_strerror(res));
+        XB_WARN("xray", "PutTraceSegments failed: %s",
+                r->errbuf[0] ? r->errbuf : curl_easy_strerror(res));
     else
         XB_WARN("xray", "PutTraceSegments answered HTTP %ld: %.300s", status,
                 r->resp.data ? r->resp.data : "");
-    if (retryable) {
-        uint32_t delay;
-        /* Put the batch back at the head, in its original order. */
+    if (res != CURLE_OK || status_retryable(status)) {
+        if (status == 429)
+            xb_metrics.export_throttled++;
+        /* Back at the head of the queue, in their original order. */
+        for (size_t i = r->n; i-- > 0;)
+            retry_later(x, r->docs[i], now);
+        back_off(x, now);
+    } else if (r->n > 1) {
+        /* 400/413 for a batch: one document is probably at fault. Resend each alone
+         * so only the one X-Ray refuses is dropped. */
         for (size_t i = r->n; i-- > 0;) {
-            struct xb_qdoc *d = r->docs[i];
-            if (++d->attempts > x->opts.max_retries) {
-                char trace[40];
-                doc_field(d, "trace_id", trace, sizeof(trace));
-                XB_ERROR("xray", "giving up on a segment of trace %s after %u attempts", trace,
-                         d->attempts);
-                xb_metrics.send_failed_documents++;
-                xb_queue_done(x->q, d);
-            } else {
-                xb_queue_requeue(x->q, d);
-            }
+            r->docs[i]->solo = 1;
+            xb_queue_requeue(x->q, r->docs[i]);
         }
-        x->consecutive_failures++;
-        delay = BACKOFF_BASE_MS << (x->consecutive_failures < 6 ? x->consecutive_failures - 1 : 5);
-        if (delay > BACKOFF_MAX_MS)
-            delay = BACKOFF_MAX_MS;
-        delay = delay / 2 + (uint32_t)(rand() % (int)(delay / 2 + 1)); /* jitter */
-        if (!x->batcher.draining)
-            x->backoff_until_ms = now_ms() + delay;
-        xb_batcher_kick_after(&x->batcher, x->batcher.draining ? 0 : delay);
     } else {
-        char trace[40];
-        doc_field(r->docs[0], "trace_id", trace, sizeof(trace));
-        XB_ERROR("xray", "dropping %zu documents rejected with HTTP %ld (first trace %s)", r->n,
-                 status, trace);
-        xb_metrics.send_failed_documents += r->n;
-        for (size_t i = 0; i < r->n; i++)
-            xb_queue_done(x->q, r->docs[i]);
+        char why[400];
+        snprintf(why, sizeof(why), "HTTP %ld: %.300s", status, r->resp.data ? r->resp.data : "");
+        give_up(x, r->docs[0], XB_REJECT_HTTP_4XX, why);
     }
 out:
     request_free(r, 0);
@@ -278,14 +359,49 @@ static void on_done(void *ud, CURL *easy, CURLcode result)
     finish(ud, result);
 }
 
-static int start_request(struct xb_xray_exporter *x)
+/* ---- sending -------------------------------------------------------------- */
+
+static void on_creds(void *ud, int rc, const struct xb_aws_creds *creds, const char *why)
+{
+    struct xb_xray_exporter *x = ud;
+
+    x->creds_pending = 0;
+    xb_metrics.credential_refreshes = xb_creds_provider_refreshes(x->creds);
+    xb_metrics.credential_refresh_failures = xb_creds_provider_refresh_failures(x->creds);
+    xb_metrics.credential_expiry_unix_s = (uint64_t)xb_creds_provider_expiration(x->creds);
+    if (rc != XB_OK) {
+        XB_ERROR("xray", "no AWS credentials: %s", why ? why : xb_strerror(rc));
+        xb_metrics.export_request_errors++;
+        back_off(x, now_ms());
+        return;
+    }
+    XB_DEBUG("xray", "credentials from %s", xb_creds_provider_source(x->creds));
+    xb_batcher_kick(&x->batcher);
+}
+
+/* First fetch at start-up: also says where the credentials came from. */
+static void on_start_creds(void *ud, int rc, const struct xb_aws_creds *creds, const char *why)
+{
+    struct xb_xray_exporter *x = ud;
+    char akid[16];
+
+    if (rc == XB_OK)
+        XB_INFO("xray", "AWS credentials from %s (access key %s)",
+                xb_creds_provider_source(x->creds),
+                xb_log_redact(creds->access_key_id, akid, sizeof(akid)));
+    on_creds(ud, rc, creds, why);
+}
+
+/* Signs and starts one PutTraceSegments call with |creds|. Returns 0, or an error with
+ * the documents back in the queue. */
+static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *creds)
 {
     struct request *r = calloc(1, sizeof(*r));
     struct xb_sigv4_header sh[3];
     struct xb_sigv4_request sreq;
     struct xb_sigv4_result sig;
-    struct xb_aws_creds creds = xb_creds_view(&x->creds);
     size_t nsh = 0;
+    int retry = 0;
     char line[1200];
     int rc = XB_ERR_NOMEM;
 
@@ -298,18 +414,27 @@ static int start_request(struct xb_xray_exporter *x)
         struct xb_qdoc *d = xb_queue_pop(x->q);
         if (!d)
             break;
+        if (d->solo && r->n > 0) {
+            xb_queue_requeue(x->q, d); /* goes alone, in the next call */
+            break;
+        }
         r->docs[r->n++] = d;
+        retry |= d->attempts > 0;
+        if (d->solo)
+            break;
     }
+    if (retry)
+        xb_metrics.export_retries++;
     if (build_body(r))
         goto fail;
 
     sh[nsh++] = (struct xb_sigv4_header){"host", x->host};
     sh[nsh++] = (struct xb_sigv4_header){"content-type", "application/json"};
-    if (creds.session_token)
-        sh[nsh++] = (struct xb_sigv4_header){"x-amz-security-token", creds.session_token};
+    if (creds->session_token && *creds->session_token)
+        sh[nsh++] = (struct xb_sigv4_header){"x-amz-security-token", creds->session_token};
     sreq = (struct xb_sigv4_request){"POST", "/TraceSegments", NULL, sh, nsh, r->body.data,
                                      r->body.len};
-    rc = xb_sigv4_sign(&sreq, x->region, "xray", &creds, time(NULL), &sig);
+    rc = xb_sigv4_sign(&sreq, x->region, "xray", creds, time(NULL), &sig);
     if (rc)
         goto fail;
     rc = XB_ERR_NOMEM;
@@ -325,13 +450,13 @@ static int start_request(struct xb_xray_exporter *x)
     ADD_HEADER("Host: %s", x->host);
     ADD_HEADER("Content-Type: application/json");
     ADD_HEADER("X-Amz-Date: %s", sig.amz_date);
-    if (creds.session_token) {
+    if (creds->session_token && *creds->session_token) {
         struct curl_slist *t;
-        size_t tl = strlen(creds.session_token) + 32;
+        size_t tl = strlen(creds->session_token) + 32;
         char *tok = malloc(tl);
         if (!tok)
             goto fail;
-        snprintf(tok, tl, "X-Amz-Security-Token: %s", creds.session_token);
+        snprintf(tok, tl, "X-Amz-Security-Token: %s", creds->session_token);
         t = curl_slist_append(r->headers, tok);
         free(tok);
         if (!t)
@@ -370,15 +495,12 @@ static int start_request(struct xb_xray_exporter *x)
     r->next = x->inflight;
     x->inflight = r;
     x->n_inflight++;
+    xb_metrics.export_requests++;
     return XB_OK;
 fail:
     /* Nothing was sent: return the documents to the head of the queue. */
     for (size_t i = r->n; i-- > 0;)
         xb_queue_requeue(x->q, r->docs[i]);
-    if (r->easy) {
-        curl_easy_cleanup(r->easy);
-        r->easy = NULL;
-    }
     request_free(r, 0);
     XB_ERROR("xray", "cannot build a PutTraceSegments request: %s", xb_strerror(rc));
     return rc;
@@ -387,17 +509,28 @@ fail:
 static void flush(void *ud)
 {
     struct xb_xray_exporter *x = ud;
+    const struct xb_aws_creds *creds;
     uint64_t now = now_ms();
 
-    if (!x->batcher.draining && now < x->backoff_until_ms) {
+    if (now < x->backoff_until_ms) {
         xb_batcher_kick_after(&x->batcher, (uint32_t)(x->backoff_until_ms - now));
         return;
     }
+    if (xb_queue_waiting(x->q) == 0 || x->creds_pending)
+        return;
+    creds = xb_creds_provider_current(x->creds);
+    if (!creds) {
+        /* Fetch or refresh without blocking; on_creds kicks the batcher again. */
+        x->creds_pending = 1;
+        if (xb_creds_provider_get(x->creds, on_creds, x) != XB_OK) {
+            x->creds_pending = 0;
+            back_off(x, now);
+        }
+        return;
+    }
     while (x->n_inflight < x->opts.num_workers && xb_queue_waiting(x->q) > 0) {
-        /* Partial batches go only when the timer fired or we are draining; flush is
-         * called for exactly those cases or for a full batch. */
-        if (start_request(x) != XB_OK) {
-            xb_batcher_kick_after(&x->batcher, BACKOFF_BASE_MS);
+        if (start_request(x, creds) != XB_OK) {
+            back_off(x, now);
             return;
         }
     }
@@ -457,7 +590,6 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
                            char *err, size_t err_len)
 {
     struct xb_xray_exporter *x;
-    char akid[16];
     int rc;
 
     x = calloc(1, sizeof(*x));
@@ -473,17 +605,6 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
         x->opts.num_workers = 1;
     if (x->opts.batch_max_docs == 0 || x->opts.batch_max_docs > MAX_DOCS_PER_CALL)
         x->opts.batch_max_docs = MAX_DOCS_PER_CALL;
-    rc = xb_creds_from_env(&x->creds);
-    if (rc == XB_ERR_NOT_FOUND) {
-        snprintf(err, err_len,
-                 "awsxray exporter: no AWS credentials: set AWS_ACCESS_KEY_ID and "
-                 "AWS_SECRET_ACCESS_KEY (shared files, IRSA, container and instance "
-                 "credentials are not supported yet)");
-        rc = XB_ERR_CONFIG;
-        goto fail;
-    }
-    if (rc)
-        goto fail;
     rc = XB_ERR_NOMEM;
     x->region = strdup(opts->region);
     if (opts->ca_file && *opts->ca_file && !(x->opts.ca_file = strdup(opts->ca_file)))
@@ -499,12 +620,29 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
     x->curl = xb_curl_loop_new(base, (long)x->opts.num_workers);
     if (!x->curl)
         goto fail;
+    {
+        struct xb_creds_provider_opts co = {
+            .region = x->region,
+            .role_arn = opts->role_arn,
+            .profile = opts->profile,
+            .no_verify_ssl = opts->no_verify_ssl,
+            .ca_file = opts->ca_file,
+            .proxy = opts->proxy,
+        };
+        rc = xb_creds_provider_new(base, x->curl, &co, &x->creds, err, err_len);
+        if (rc)
+            goto fail;
+    }
     rc = xb_batcher_init(&x->batcher, base, q, x->opts.batch_max_docs, x->opts.batch_timeout_ms,
                          flush, x);
     if (rc)
         goto fail;
-    XB_INFO("xray", "awsxray exporter sending to %s (region %s, access key %s, %u workers)",
-            x->url, x->region, xb_log_redact(x->creds.access_key_id, akid, sizeof(akid)),
+    /* Fetch credentials now, so a broken chain shows in the log at start-up; sending
+     * waits for this fetch (creds_pending). */
+    x->creds_pending = 1;
+    if (xb_creds_provider_get(x->creds, on_start_creds, x) != XB_OK)
+        x->creds_pending = 0;
+    XB_INFO("xray", "awsxray exporter sending to %s (region %s, %u workers)", x->url, x->region,
             x->opts.num_workers);
     *out = x;
     return XB_OK;
@@ -533,14 +671,14 @@ void xb_xray_exporter_free(struct xb_xray_exporter *x)
     while (x->inflight) {
         struct request *r = x->inflight;
         x->inflight = r->next;
-        xb_metrics.send_failed_documents += r->n;
+        xb_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY] += r->n;
         for (size_t i = 0; i < r->n; i++)
             xb_queue_done(x->q, r->docs[i]);
         request_free(r, 1);
     }
     xb_batcher_cleanup(&x->batcher);
+    xb_creds_provider_free(x->creds);
     xb_curl_loop_free(x->curl);
-    xb_creds_cleanup(&x->creds);
     free(x->region);
     free(x->url);
     free(x->host);

@@ -6,9 +6,13 @@
  * libevent loop; nothing blocks the receivers).
  *
  * API: https://docs.aws.amazon.com/xray/latest/api/API_PutTraceSegments.html
- * Failure handling in this version: 429, 5xx and transport errors are retried with
- * exponential back-off up to max_retries more times; other 4xx answers and
- * UnprocessedTraceSegments are counted and logged with the trace id.
+ * Delivery without loss: throttling (429), 5xx, 401/403, timeouts and connection
+ * errors put the batch back at the head of the queue and pause sending for an
+ * exponential, jittered back-off; documents listed in UnprocessedTraceSegments with a
+ * retryable error code are retried the same way. A batch answered 400/413 is split so
+ * that only the document X-Ray refuses is dropped. Documents are given up only when
+ * X-Ray refuses them for good, or after retry_max_elapsed_ms (if set); each is counted
+ * by reason in xb_metrics and logged with its trace id.
  */
 #ifndef XB_EXPORTER_XRAY_EXPORTER_H
 #define XB_EXPORTER_XRAY_EXPORTER_H
@@ -27,7 +31,12 @@ struct xb_xray_opts {
     const char *endpoint;        /* NULL/"" = https://xray.<region>.amazonaws.com */
     uint32_t num_workers;        /* concurrent requests, >= 1 */
     uint32_t request_timeout_s;  /* per request */
-    uint32_t max_retries;        /* extra attempts for retryable failures */
+    int retry_enabled;           /* retry retryable failures (else give up at once) */
+    uint32_t retry_initial_ms;   /* first back-off delay */
+    uint32_t retry_max_ms;       /* longest back-off delay */
+    uint32_t retry_max_elapsed_ms; /* give a document up after failing this long; 0 = never */
+    const char *role_arn;        /* STS AssumeRole on top of the chain, or NULL */
+    const char *profile;         /* shared-config profile, or NULL */
     uint32_t batch_max_docs;     /* 1..50 */
     uint32_t batch_timeout_ms;
     int no_verify_ssl;
@@ -36,9 +45,10 @@ struct xb_xray_opts {
 };
 
 /*
- * Starts the exporter consuming |q| (borrowed). Credentials are read from the
- * environment now. Returns 0 and sets |*out|; XB_ERR_CONFIG (no credentials, bad
- * endpoint: reason in |err|, never containing secrets); XB_ERR_NOMEM.
+ * Starts the exporter consuming |q| (borrowed). Credentials come from the AWS default
+ * credential chain (exporter/credentials.h), fetched asynchronously on first use and
+ * refreshed before expiry. Returns 0 and sets |*out|; XB_ERR_CONFIG (bad endpoint or
+ * options: reason in |err|, never containing secrets); XB_ERR_NOMEM.
  */
 int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
                            const struct xb_xray_opts *opts, struct xb_xray_exporter **out,

@@ -167,7 +167,7 @@ exporters:
 service:
   pipelines:
     traces: {{receivers: [otlp], exporters: [awsxray, file]}}
-  telemetry: {{logs: {{level: info}}}}
+  telemetry: {{logs: {{level: info}}, metrics: {{address: "127.0.0.1:0"}}}}
   shutdown_timeout: {shutdown_timeout}
 """)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OTEL_"))}

@@ -664,6 +664,136 @@ static void test_telemetry_and_anchors_accepted(void **state)
     xb_config_free(cfg);
 }
 
+/* ------------------------------------------------------------ telemetry --- */
+
+static void test_telemetry_embedded_default_enables_both(void **state)
+{
+    struct xb_config *cfg = NULL;
+
+    assert_int_equal(xb_config_load_default(&cfg, errbuf, sizeof(errbuf)), XB_OK);
+    assert_true(cfg->metrics.enabled);
+    assert_string_equal(cfg->metrics.address, "localhost:8888");
+    assert_string_equal(cfg->metrics.level, "normal");
+    assert_true(cfg->health_check.enabled);
+    assert_string_equal(cfg->health_check.endpoint, "localhost:13133");
+    assert_int_equal(cfg->health_check.exporter_failure_threshold_ms, 5 * 60 * 1000);
+    xb_config_free(cfg);
+}
+
+static void test_telemetry_defaults_when_keys_absent(void **state)
+{
+    struct xb_config *cfg = parse_ok(RECV PIPE_FILE);
+
+    /* metrics are on by default (collector behaviour); health_check needs listing */
+    assert_true(cfg->metrics.enabled);
+    assert_string_equal(cfg->metrics.address, "localhost:8888");
+    assert_false(cfg->health_check.enabled);
+    assert_string_equal(cfg->health_check.endpoint, "localhost:13133");
+    xb_config_free(cfg);
+
+    /* a section that is not listed in service.extensions stays off */
+    cfg = parse_ok(RECV "extensions:\n  health_check:\n    endpoint: 127.0.0.1:1\n" PIPE_FILE);
+    assert_false(cfg->health_check.enabled);
+    assert_string_equal(cfg->health_check.endpoint, "127.0.0.1:1");
+    xb_config_free(cfg);
+}
+
+static void test_metrics_address_and_level(void **state)
+{
+    struct xb_config *cfg;
+
+    cfg = parse_ok(RECV PIPE_FILE "  telemetry:\n    metrics:\n      address: \"\"\n");
+    assert_false(cfg->metrics.enabled);
+    assert_null(cfg->metrics.address);
+    xb_config_free(cfg);
+
+    cfg = parse_ok(RECV PIPE_FILE "  telemetry:\n    metrics:\n      level: None\n");
+    assert_false(cfg->metrics.enabled);
+    assert_string_equal(cfg->metrics.level, "none");
+    assert_string_equal(cfg->metrics.address, "localhost:8888");
+    xb_config_free(cfg);
+
+    cfg = parse_ok(RECV PIPE_FILE
+                   "  telemetry:\n    metrics:\n      level: DETAILED\n"
+                   "      address: 127.0.0.1:0\n");
+    assert_true(cfg->metrics.enabled);
+    assert_string_equal(cfg->metrics.level, "detailed");
+    assert_string_equal(cfg->metrics.address, "127.0.0.1:0");
+    xb_config_free(cfg);
+
+    expect_err(RECV PIPE_FILE "  telemetry:\n    metrics:\n      level: verbose\n",
+               "t.yaml:12:14: service.telemetry.metrics.level:",
+               "must be one of none, basic, normal, detailed");
+    expect_err(RECV PIPE_FILE "  telemetry:\n    metrics:\n      address: 8888\n",
+               "t.yaml:12:16: service.telemetry.metrics.address:", "expected host:port");
+    expect_err(RECV PIPE_FILE "  telemetry:\n    metrics:\n      readers: []\n",
+               "t.yaml:12:7: service.telemetry.metrics.readers:", "unknown key");
+}
+
+static void test_health_check_extension(void **state)
+{
+    struct xb_config *cfg;
+
+    cfg = parse_ok(RECV
+                   "extensions:\n  health_check:\n    endpoint: 0.0.0.0:13134\n"
+                   "    exporter_failure_threshold: 1m30s\n"
+                   "    check_collector_pipeline: {enabled: true, interval: 5m}\n"
+                   PIPE_FILE "  extensions: [health_check]\n");
+    assert_true(cfg->health_check.enabled);
+    assert_string_equal(cfg->health_check.endpoint, "0.0.0.0:13134");
+    assert_int_equal(cfg->health_check.exporter_failure_threshold_ms, 90000);
+    xb_config_free(cfg);
+
+    /* listed without a section: defaults; threshold 0 allowed */
+    cfg = parse_ok(RECV PIPE_FILE "  extensions: [health_check]\n");
+    assert_true(cfg->health_check.enabled);
+    assert_string_equal(cfg->health_check.endpoint, "localhost:13133");
+    xb_config_free(cfg);
+    cfg = parse_ok(RECV "extensions:\n  health_check:\n    exporter_failure_threshold: 0\n"
+                   PIPE_FILE "  extensions: [health_check]\n");
+    assert_int_equal(cfg->health_check.exporter_failure_threshold_ms, 0);
+    xb_config_free(cfg);
+
+    expect_err(RECV PIPE_FILE "  extensions: [health_check, zpages]\n",
+               "t.yaml:10:15: service.extensions:", "unknown extension \"zpages\"");
+    expect_err(RECV PIPE_FILE "  extensions: [health_check, health_check]\n",
+               "t.yaml:10:15: service.extensions:", "listed twice");
+    expect_err(RECV "extensions:\n  pprof:\n" PIPE_FILE, "t.yaml:6:3: extensions.pprof:",
+               "unknown extension \"pprof\" (supported: health_check)");
+    expect_err(RECV "extensions:\n  health_check:\n    exporter_failure_threshold: 25h\n"
+               PIPE_FILE,
+               "t.yaml:7:33: extensions.health_check.exporter_failure_threshold:",
+               "must be between 0 and 86400000");
+    expect_err(RECV "extensions:\n  health_check:\n    path: /health/status\n" PIPE_FILE,
+               "t.yaml:7:5: extensions.health_check.path:", "unknown key");
+}
+
+static void test_telemetry_address_clashes(void **state)
+{
+    struct xb_config *cfg;
+
+    /* metrics on the gRPC receiver's address (RECV's grpc uses localhost:4317) */
+    expect_err(RECV PIPE_FILE "  telemetry:\n    metrics:\n      address: localhost:4317\n",
+               "t.yaml:12:16: service.telemetry.metrics.address:",
+               "same address as an OTLP receiver endpoint (localhost:4317)");
+    /* health on the metrics address */
+    expect_err(RECV "extensions:\n  health_check:\n    endpoint: localhost:8888\n" PIPE_FILE
+               "  extensions: [health_check]\n",
+               "t.yaml:7:15: extensions.health_check.endpoint:",
+               "same address as service.telemetry.metrics.address (localhost:8888)");
+    /* not a clash: the metrics endpoint is off, or port 0 */
+    cfg = parse_ok(RECV "extensions:\n  health_check:\n    endpoint: localhost:8888\n"
+                   PIPE_FILE "  extensions: [health_check]\n"
+                   "  telemetry:\n    metrics:\n      level: none\n");
+    assert_true(cfg->health_check.enabled);
+    xb_config_free(cfg);
+    cfg = parse_ok(RECV "extensions:\n  health_check:\n    endpoint: 127.0.0.1:0\n"
+                   PIPE_FILE "  extensions: [health_check]\n"
+                   "  telemetry:\n    metrics:\n      address: 127.0.0.1:0\n");
+    assert_true(cfg->metrics.enabled);
+    xb_config_free(cfg);
+}
+
 /* ------------------------------------------------------------ files --- */
 
 static void test_load_file(void **state)
@@ -700,6 +830,10 @@ static void test_shipped_yaml_files_parse(void **state)
     assert_string_equal(cfg->awsxray.region, "us-east-2");
     assert_string_equal(cfg->grpc.endpoint, "0.0.0.0:4317");
     assert_true(cfg->translate.n_indexed_attributes > 0);
+    assert_true(cfg->health_check.enabled);
+    assert_string_equal(cfg->health_check.endpoint, "0.0.0.0:13133");
+    assert_true(cfg->metrics.enabled);
+    assert_string_equal(cfg->metrics.address, "0.0.0.0:8888");
     xb_config_free(cfg);
 
     assert_int_equal(xb_config_load_file(SRC_ROOT "/config/default.yaml", &cfg, errbuf,
@@ -775,6 +909,11 @@ int main(void)
         cmocka_unit_test(test_duplicate_key),
         cmocka_unit_test(test_document_shape_errors),
         cmocka_unit_test(test_telemetry_and_anchors_accepted),
+        cmocka_unit_test(test_telemetry_embedded_default_enables_both),
+        cmocka_unit_test(test_telemetry_defaults_when_keys_absent),
+        cmocka_unit_test(test_metrics_address_and_level),
+        cmocka_unit_test(test_health_check_extension),
+        cmocka_unit_test(test_telemetry_address_clashes),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_shipped_yaml_files_parse),
         cmocka_unit_test(test_option_table_consistent),

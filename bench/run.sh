@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# End-to-end throughput benchmark: h2load (OTLP/gRPC) and wrk (OTLP/HTTP protobuf)
+# post a prebuilt 100-span request to xraybridge, which translates, signs and sends
+# to a loopback X-Ray sink. Prints spans/s, CPU seconds per million spans and peak
+# RSS of the xraybridge process for each protocol.
+#
+# usage: bench/run.sh [BUILD_DIR] [SECONDS]     (defaults: build 10)
+set -euo pipefail
+BUILD=${1:-build}
+SECS=${2:-10}
+SPANS=100
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$ROOT/$BUILD/app/xraybridge
+for t in "$BIN" "$ROOT/$BUILD/bench/gen_request" "$ROOT/$BUILD/bench/xray_sink"; do
+    [ -x "$t" ] || { echo "missing $t: build first (make build)" >&2; exit 1; }
+done
+command -v h2load >/dev/null || { echo "h2load missing: apt-get install nghttp2-client" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "wrk missing: apt-get install wrk" >&2; exit 1; }
+
+TMP=$(mktemp -d)
+SINK_PID=""; XB_PID=""
+cleanup() {
+    [ -n "$XB_PID" ] && kill "$XB_PID" 2>/dev/null || true
+    [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+"$ROOT/$BUILD/bench/gen_request" -n $SPANS -o "$TMP/req" >/dev/null
+"$ROOT/$BUILD/bench/xray_sink" "$TMP/sink.port" > "$TMP/sink.out" &
+SINK_PID=$!
+for _ in $(seq 100); do [ -s "$TMP/sink.port" ] && break; sleep 0.05; done
+SINK_PORT=$(cat "$TMP/sink.port")
+
+cat > "$TMP/xb.yaml" <<YAML
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: "127.0.0.1:0", max_concurrent_streams: 128}
+      http: {endpoint: "127.0.0.1:0"}
+exporters:
+  awsxray:
+    region: us-west-2
+    endpoint: "http://127.0.0.1:$SINK_PORT"
+    num_workers: 8
+    batch: {max_documents: 50, timeout: 50ms}
+service:
+  pipelines:
+    traces: {receivers: [otlp], exporters: [awsxray]}
+  telemetry: {logs: {level: info}, metrics: {address: "127.0.0.1:0"}}
+YAML
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+peak_rss_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+
+run_one() { # $1 = label, $2 = command that prints requests/s-derivable output
+    local label=$1; shift
+    local t0 c0 t1 c1 out reqs
+    c0=$(cpu_ticks "$XB_PID"); t0=$(date +%s.%N)
+    out=$("$@" 2>&1)
+    t1=$(date +%s.%N); c1=$(cpu_ticks "$XB_PID")
+    reqs=$(printf '%s\n' "$out" | awk '/^requests:/ {print $6} /^[ ]*[0-9]+ requests in/ {print $1}' | head -1)
+    python3 - "$label" "$reqs" "$t0" "$t1" "$c0" "$c1" "$(getconf CLK_TCK)" "$SPANS" "$(peak_rss_kib "$XB_PID")" <<'PY'
+import sys
+label, reqs, t0, t1, c0, c1, hz, spans, rss = sys.argv[1:]
+reqs = int(reqs); wall = float(t1) - float(t0); cpu = (int(c1) - int(c0)) / int(hz)
+n = reqs * int(spans)
+print(f"{label}: {n} spans in {wall:.1f} s = {n / wall:,.0f} spans/s; "
+      f"xraybridge CPU {cpu:.2f} s = {cpu / n * 1e6 if n else 0:.2f} CPU-s per million spans; "
+      f"peak RSS {int(rss) / 1024:.1f} MiB")
+PY
+}
+
+XB_ENV="AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench"
+env $XB_ENV "$BIN" --config "$TMP/xb.yaml" 2> "$TMP/xb.err" &
+XB_PID=$!
+for _ in $(seq 100); do grep -q "xraybridge ready" "$TMP/xb.err" 2>/dev/null && break; sleep 0.05; done
+GRPC=$(sed -n 's/.*otlp grpc receiver listening on \(.*\)/\1/p' "$TMP/xb.err")
+HTTP=$(sed -n 's/.*otlp http receiver listening on \(.*\)/\1/p' "$TMP/xb.err")
+
+echo "xraybridge bench: ${SPANS}-span requests ($(stat -c %s "$TMP/req.pb") bytes), ${SECS}s per protocol, $(nproc) cores"
+run_one "OTLP/gRPC (h2load -c4 -m16)" h2load -D "$SECS" -c 4 -m 16 -t 1 \
+    -H 'content-type: application/grpc' -H 'te: trailers' -d "$TMP/req.grpc" \
+    "http://$GRPC/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+
+cat > "$TMP/post.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-protobuf"
+local f = io.open("$TMP/req.pb", "rb"); wrk.body = f:read("*a"); f:close()
+LUA
+run_one "OTLP/HTTP protobuf (wrk -c8)" wrk -t 1 -c 8 -d "${SECS}s" -s "$TMP/post.lua" "http://$HTTP/v1/traces"
+
+kill -TERM "$XB_PID"; wait "$XB_PID" || true; XB_PID=""
+grep -E "stopped" "$TMP/xb.err" | sed 's/^.*app: /xraybridge: /'
+kill -TERM "$SINK_PID"; wait "$SINK_PID" || true; SINK_PID=""
+echo "sink: $(cat "$TMP/sink.out")"

@@ -1,0 +1,316 @@
+/*
+ * tests/unit/app/test_metrics.c - core/metrics.c: the Prometheus text rendering.
+ *
+ * Lives with the telemetry tests because /metrics is its only consumer. The format
+ * checker below validates every line against the text exposition format 0.0.4 rules we
+ * rely on (HELP/TYPE before samples, valid names, counters ending in _total).
+ */
+#include <ctype.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/metrics.h"
+
+static const struct xb_metrics_queue two_queues[] = {
+    {.exporter = "awsxray", .docs = 7, .bytes = 7000, .capacity_docs = 1000000,
+     .capacity_bytes = 134217728},
+    {.exporter = "file", .docs = 0, .bytes = 0, .capacity_docs = 10, .capacity_bytes = 2048},
+};
+
+static char *render(const struct xb_metrics_queue *q, size_t n)
+{
+    struct xb_buf b;
+    char *s;
+
+    xb_buf_init(&b, 0);
+    assert_int_equal(xb_metrics_render(&b, q, n), XB_OK);
+    s = xb_buf_steal(&b, NULL);
+    assert_non_null(s);
+    return s;
+}
+
+/* Asserts that |text| contains the line |line| (without its newline). */
+static void has_line(const char *text, const char *line)
+{
+    size_t n = strlen(line);
+    const char *p = text;
+
+    while ((p = strstr(p, line)) != NULL) {
+        if ((p == text || p[-1] == '\n') && p[n] == '\n')
+            return;
+        p += n;
+    }
+    print_error("missing line: %s\n", line);
+    fail();
+}
+
+static int is_name_char(char c, int first)
+{
+    return isalpha((unsigned char)c) || c == '_' || c == ':' ||
+           (!first && isdigit((unsigned char)c));
+}
+
+/*
+ * Checks every line of |text|: "# HELP name text", "# TYPE name counter|gauge" (HELP
+ * first, once per family), then samples "name[{k="v",...}] <number>" of the family just
+ * declared; counter names end in _total. Returns the number of samples.
+ */
+static int check_format(const char *text)
+{
+    char family[128] = "", type[16] = "";
+    int samples = 0, lineno = 0;
+    const char *p = text;
+
+    assert_true(strlen(text) > 0 && text[strlen(text) - 1] == '\n');
+    while (*p != '\0') {
+        const char *eol = strchr(p, '\n');
+        char line[512], name[128];
+        size_t len, i = 0;
+
+        assert_non_null(eol);
+        len = (size_t)(eol - p);
+        assert_true(len < sizeof(line));
+        memcpy(line, p, len);
+        line[len] = '\0';
+        p = eol + 1;
+        lineno++;
+        if (strncmp(line, "# HELP ", 7) == 0) {
+            assert_true(sscanf(line + 7, "%127s", name) == 1);
+            assert_string_not_equal(name, family); /* one HELP per family */
+            snprintf(family, sizeof(family), "%s", name);
+            type[0] = '\0';
+            assert_true(strlen(line) > 8 + strlen(name)); /* has help text */
+            continue;
+        }
+        if (strncmp(line, "# TYPE ", 7) == 0) {
+            assert_true(sscanf(line + 7, "%127s %15s", name, type) == 2);
+            assert_string_equal(name, family);
+            assert_true(strcmp(type, "counter") == 0 || strcmp(type, "gauge") == 0);
+            if (strcmp(type, "counter") == 0) {
+                size_t nl = strlen(name);
+                if (nl < 6 || strcmp(name + nl - 6, "_total") != 0)
+                    print_error("line %d: counter %s does not end in _total\n", lineno, name);
+                assert_true(nl >= 6 && strcmp(name + nl - 6, "_total") == 0);
+            }
+            continue;
+        }
+        assert_true(line[0] != '#');
+        assert_true(type[0] != '\0'); /* sample after its TYPE line */
+        while (is_name_char(line[i], i == 0))
+            i++;
+        assert_true(i > 0);
+        assert_int_equal(strncmp(line, family, i), 0);
+        assert_int_equal(family[i], '\0');
+        if (line[i] == '{') {
+            /* k="v" pairs separated by ',' */
+            i++;
+            for (;;) {
+                size_t k = i;
+                while (is_name_char(line[i], i == k) && line[i] != ':')
+                    i++;
+                assert_true(i > k);
+                assert_int_equal(line[i++], '=');
+                assert_int_equal(line[i++], '"');
+                while (line[i] != '"') {
+                    assert_true(line[i] != '\0' && line[i] != '\\');
+                    i++;
+                }
+                i++;
+                if (line[i] == ',') {
+                    i++;
+                    continue;
+                }
+                assert_int_equal(line[i++], '}');
+                break;
+            }
+        }
+        assert_int_equal(line[i++], ' ');
+        assert_true(isdigit((unsigned char)line[i]));
+        while (isdigit((unsigned char)line[i]) || line[i] == '.')
+            i++;
+        assert_int_equal(line[i], '\0');
+        samples++;
+    }
+    return samples;
+}
+
+static int setup(void **state)
+{
+    xb_metrics_reset();
+    return 0;
+}
+
+static void test_render_format_is_valid(void **state)
+{
+    char *s = render(two_queues, 2);
+    int n = check_format(s);
+
+    /* 7 receiver families x 2 transports, 2 translator counters, sent and failed x 2
+     * exporters, 4 awsxray counters, 4 error codes, 4 reasons, 3 credential samples,
+     * 4 queue families x 2 exporters */
+    assert_int_equal(n, 14 + 2 + 4 + 4 + 4 + 4 + 3 + 8);
+    free(s);
+}
+
+static void test_render_values_and_labels(void **state)
+{
+    char *s;
+
+    xb_metrics.accepted_spans[XB_TRANSPORT_GRPC] = 11;
+    xb_metrics.accepted_spans[XB_TRANSPORT_HTTP] = 12;
+    xb_metrics.refused_spans[XB_TRANSPORT_HTTP] = 3;
+    xb_metrics.documents_trimmed = 5;
+    xb_metrics.sent_documents[XB_EXPORTER_AWSXRAY] = 100;
+    xb_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY] = 2;
+    xb_metrics.sent_documents[XB_EXPORTER_FILE] = 7;
+    xb_metrics.export_requests = 9;
+    xb_metrics.export_request_errors = 4;
+    xb_metrics.export_retries = 3;
+    xb_metrics.export_throttled = 2;
+    xb_metrics.rejected_documents[XB_REJECT_HTTP_4XX] = 21;
+    xb_metrics.rejected_documents[XB_REJECT_UNPROCESSED_NON_RETRYABLE] = 22;
+    xb_metrics.rejected_documents[XB_REJECT_TOO_OLD] = 23;
+    xb_metrics.rejected_documents[XB_REJECT_GIVEN_UP_MAX_ELAPSED] = 24;
+    xb_metrics.credential_refreshes = 6;
+    xb_metrics.credential_refresh_failures = 1;
+    xb_metrics.credential_expiry_unix_s = 1700000000;
+    xb_metrics_count_unprocessed("InvalidTraceId", 2);
+    xb_metrics_count_unprocessed("InvalidSegment", 3);
+    xb_metrics_count_unprocessed("ThrottledException", 4);
+    xb_metrics_count_unprocessed("SomethingNew", 1);
+    s = render(two_queues, 2);
+
+    has_line(s, "# TYPE otelcol_receiver_accepted_spans_total counter");
+    has_line(s, "otelcol_receiver_accepted_spans_total{receiver=\"otlp\",transport=\"grpc\"} 11");
+    has_line(s, "otelcol_receiver_accepted_spans_total{receiver=\"otlp\",transport=\"http\"} 12");
+    has_line(s, "otelcol_receiver_refused_spans_total{receiver=\"otlp\",transport=\"http\"} 3");
+    has_line(s, "xraybridge_translator_trimmed_documents_total 5");
+    has_line(s, "otelcol_exporter_sent_spans_total{exporter=\"awsxray\"} 100");
+    has_line(s, "otelcol_exporter_sent_spans_total{exporter=\"file\"} 7");
+    has_line(s, "otelcol_exporter_send_failed_spans_total{exporter=\"awsxray\"} 2");
+    has_line(s, "xraybridge_exporter_requests_total{exporter=\"awsxray\"} 9");
+    has_line(s, "xraybridge_exporter_request_errors_total{exporter=\"awsxray\"} 4");
+    has_line(s, "xraybridge_exporter_retries_total{exporter=\"awsxray\"} 3");
+    has_line(s, "xraybridge_exporter_throttled_total{exporter=\"awsxray\"} 2");
+    has_line(s, "xraybridge_exporter_unprocessed_documents_total{exporter=\"awsxray\","
+                "error_code=\"InvalidTraceId\"} 2");
+    has_line(s, "xraybridge_exporter_unprocessed_documents_total{exporter=\"awsxray\","
+                "error_code=\"InvalidSegment\"} 3");
+    has_line(s, "xraybridge_exporter_unprocessed_documents_total{exporter=\"awsxray\","
+                "error_code=\"ThrottledException\"} 4");
+    has_line(s, "xraybridge_exporter_unprocessed_documents_total{exporter=\"awsxray\","
+                "error_code=\"other\"} 1");
+    has_line(s, "xraybridge_exporter_rejected_documents_total{exporter=\"awsxray\","
+                "reason=\"http_4xx\"} 21");
+    has_line(s, "xraybridge_exporter_rejected_documents_total{exporter=\"awsxray\","
+                "reason=\"unprocessed_non_retryable\"} 22");
+    has_line(s, "xraybridge_exporter_rejected_documents_total{exporter=\"awsxray\","
+                "reason=\"too_old\"} 23");
+    has_line(s, "xraybridge_exporter_rejected_documents_total{exporter=\"awsxray\","
+                "reason=\"given_up_max_elapsed\"} 24");
+    has_line(s, "xraybridge_credentials_refreshes_total 6");
+    has_line(s, "xraybridge_credentials_refresh_failures_total 1");
+    has_line(s, "# TYPE xraybridge_credentials_expiry_timestamp_seconds gauge");
+    has_line(s, "xraybridge_credentials_expiry_timestamp_seconds 1700000000");
+    has_line(s, "# TYPE otelcol_exporter_queue_size gauge");
+    has_line(s, "otelcol_exporter_queue_size{exporter=\"awsxray\"} 7");
+    has_line(s, "otelcol_exporter_queue_size{exporter=\"file\"} 0");
+    has_line(s, "otelcol_exporter_queue_capacity{exporter=\"awsxray\"} 1000000");
+    has_line(s, "otelcol_exporter_queue_capacity{exporter=\"file\"} 10");
+    has_line(s, "xraybridge_exporter_queue_bytes{exporter=\"awsxray\"} 7000");
+    has_line(s, "xraybridge_exporter_queue_capacity_bytes{exporter=\"awsxray\"} 134217728");
+    has_line(s, "xraybridge_exporter_queue_capacity_bytes{exporter=\"file\"} 2048");
+    check_format(s);
+    free(s);
+}
+
+static void test_unprocessed_total_without_code_is_other(void **state)
+{
+    char *s;
+
+    /* an exporter that only bumps the total still shows up, as error_code="other" */
+    xb_metrics.unprocessed_documents = 10;
+    xb_metrics_count_unprocessed("InvalidSegment", 4); /* total now 14 */
+    assert_int_equal(xb_metrics.unprocessed_documents, 14);
+    s = render(NULL, 0);
+    has_line(s, "xraybridge_exporter_unprocessed_documents_total{exporter=\"awsxray\","
+                "error_code=\"InvalidSegment\"} 4");
+    has_line(s, "xraybridge_exporter_unprocessed_documents_total{exporter=\"awsxray\","
+                "error_code=\"other\"} 10");
+    free(s);
+}
+
+static void test_unprocessed_code_mapping(void **state)
+{
+    assert_int_equal(xb_metrics_unprocessed_code("InvalidTraceId"),
+                     XB_UNPROCESSED_INVALID_TRACE_ID);
+    assert_int_equal(xb_metrics_unprocessed_code("InvalidSegment"),
+                     XB_UNPROCESSED_INVALID_SEGMENT);
+    assert_int_equal(xb_metrics_unprocessed_code("ThrottledException"),
+                     XB_UNPROCESSED_THROTTLED);
+    assert_int_equal(xb_metrics_unprocessed_code("invalidtraceid"), XB_UNPROCESSED_OTHER);
+    assert_int_equal(xb_metrics_unprocessed_code(""), XB_UNPROCESSED_OTHER);
+    assert_int_equal(xb_metrics_unprocessed_code(NULL), XB_UNPROCESSED_OTHER);
+    assert_string_equal(xb_metrics_unprocessed_label(XB_UNPROCESSED_THROTTLED),
+                        "ThrottledException");
+    assert_string_equal(xb_metrics_unprocessed_label((enum xb_unprocessed_code)99), "other");
+    assert_string_equal(xb_metrics_reject_label(XB_REJECT_GIVEN_UP_MAX_ELAPSED),
+                        "given_up_max_elapsed");
+    assert_string_equal(xb_metrics_reject_label((enum xb_reject_reason)-1), "other");
+}
+
+static void test_render_without_queues(void **state)
+{
+    char *s = render(NULL, 3); /* NULL array: n ignored */
+
+    has_line(s, "# TYPE otelcol_exporter_queue_size gauge");
+    assert_null(strstr(s, "otelcol_exporter_queue_size{"));
+    check_format(s);
+    free(s);
+}
+
+static void test_reset_zeroes_everything(void **state)
+{
+    const unsigned char *p = (const unsigned char *)&xb_metrics;
+
+    xb_metrics.export_retries = 5;
+    xb_metrics.rejected_documents[XB_REJECT_TOO_OLD] = 5;
+    xb_metrics.credential_expiry_unix_s = 5;
+    xb_metrics_reset();
+    for (size_t i = 0; i < sizeof(xb_metrics); i++)
+        assert_int_equal(p[i], 0);
+}
+
+static void test_render_reports_nomem_on_capped_buffer(void **state)
+{
+    struct xb_buf b;
+
+    xb_buf_init(&b, 256); /* far too small for the whole exposition */
+    assert_int_equal(xb_metrics_render(&b, two_queues, 2), XB_ERR_NOMEM);
+    assert_true(b.len <= 256);
+    xb_buf_cleanup(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_render_format_is_valid, setup),
+        cmocka_unit_test_setup(test_render_values_and_labels, setup),
+        cmocka_unit_test_setup(test_unprocessed_total_without_code_is_other, setup),
+        cmocka_unit_test_setup(test_unprocessed_code_mapping, setup),
+        cmocka_unit_test_setup(test_render_without_queues, setup),
+        cmocka_unit_test_setup(test_reset_zeroes_everything, setup),
+        cmocka_unit_test_setup(test_render_reports_nomem_on_capped_buffer, setup),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
