@@ -1,0 +1,37 @@
+#!/bin/sh
+# Every shipped configuration must pass --validate-config: examples/*.yaml, the
+# embedded default, and the config.yaml inside deploy/kubernetes/configmap.yaml.
+# usage: check_examples.sh XRAYBRIDGE_BINARY SOURCE_DIR
+set -eu
+bin=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+check() {
+    if AWS_REGION=us-west-2 "$bin" --validate-config "$@" >"$tmp/out" 2>&1; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL: $*"
+        cat "$tmp/out"
+    fi
+}
+for f in "$src"/examples/*.yaml; do
+    check --config "$f"
+done
+check
+sed -n '/config.yaml: |/,$p' "$src/deploy/kubernetes/configmap.yaml" | tail -n +2 |
+    sed 's/^    //' >"$tmp/configmap.yaml"
+check --config "$tmp/configmap.yaml"
+# A broken file must be refused (the check itself can fail).
+printf 'receivers: {otlp: {protocols: {grpc: {endpoint: "x"}}}}\n' >"$tmp/bad.yaml"
+if "$bin" --validate-config --config "$tmp/bad.yaml" >/dev/null 2>&1; then
+    fail=$((fail + 1))
+    echo "FAIL: an invalid config was accepted"
+else
+    pass=$((pass + 1))
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
