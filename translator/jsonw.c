@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,13 @@ static void emit(struct xb_jsonw *w, const char *p, size_t n)
         return;
     if (w->limit && w->written > w->limit) {
         w->err = XB_ERR_TOO_LARGE;
+        return;
+    }
+    if (w->b->cap - w->b->len > n && !w->b->max) {
+        /* Room already reserved: copy without the bookkeeping of xb_buf_append. */
+        memcpy(w->b->data + w->b->len, p, n);
+        w->b->len += n;
+        w->b->data[w->b->len] = '\0';
         return;
     }
     rc = xb_buf_append(w->b, p, n);
@@ -234,9 +242,21 @@ int xb_jsonw_keys_collide(const struct xb_jsonw *w, const char *a, size_t an, co
 
 void xb_jsonw_ckey(struct xb_jsonw *w, const char *k)
 {
+    char tmp[64];
+    size_t n = strlen(k);
+
     pre_value(w);
-    put_escaped(w, k, strlen(k));
-    emit(w, ":", 1);
+    if (n + 3 > sizeof(tmp)) {
+        put_escaped(w, k, n);
+        emit(w, ":", 1);
+    } else {
+        /* Constant keys are plain ASCII: no escaping, one append. */
+        tmp[0] = '"';
+        memcpy(tmp + 1, k, n);
+        tmp[n + 1] = '"';
+        tmp[n + 2] = ':';
+        emit(w, tmp, n + 3);
+    }
     w->after_key = 1;
 }
 
@@ -281,6 +301,77 @@ void xb_jsonw_uint(struct xb_jsonw *w, uint64_t v)
     emit(w, tmp, (size_t)n);
 }
 
+/*
+ * Shortest round-trip digits of |v| > 0 by exact integer arithmetic, for normal
+ * doubles v = m * 2^e with -30 <= e < 0 (timestamps in seconds, durations, most
+ * decimals): in units of 10^-s (s = 1 - e) v is 2m*5^s and every value in
+ * [(2m-1)*5^s, (2m+1)*5^s] reads back as v (ends included when m is even: round half
+ * to even). The fewest digits come from the largest power of ten with a multiple in
+ * that interval; of those multiples the one nearest v is taken (ties to even), which
+ * is what correctly rounded printing to that many digits gives.
+ * Writes the digits (no trailing zeros) to |digits| and the decimal exponent of the
+ * first digit to |*exp10|. Returns 0 when the fast path does not apply.
+ */
+static int shortest_exact(double v, char *digits, int *exp10)
+{
+    typedef unsigned __int128 u128;
+    uint64_t bits, m;
+    int e, s, t, nd;
+    u128 p5 = 1, lo, hi, val, pow10 = 1, c = 0;
+    char rev[40];
+    int inclusive;
+
+    memcpy(&bits, &v, sizeof(bits));
+    if (((bits >> 52) & 0x7FF) == 0 || ((bits >> 52) & 0x7FF) == 0x7FF)
+        return 0;
+    m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
+    e = (int)((bits >> 52) & 0x7FF) - 1075;
+    if (e >= 0 || e < -30 || m == (1ull << 52))
+        return 0; /* integers, tiny values, or the asymmetric power-of-two boundary */
+    s = 1 - e;
+    for (int i = 0; i < s; i++)
+        p5 *= 5;
+    lo = (u128)(2 * m - 1) * p5;
+    hi = (u128)(2 * m + 1) * p5;
+    val = (u128)(2 * m) * p5;
+    inclusive = (m & 1) == 0;
+    /* Largest t with 10^t <= hi, then downwards to the first t that has a multiple. */
+    for (t = 0; pow10 <= hi / 10; t++)
+        pow10 *= 10;
+    for (; t >= 0; t--, pow10 /= 10) {
+        u128 clo = lo / pow10, chi = hi / pow10, q = val / pow10, r = val % pow10;
+        if (clo * pow10 < lo || (!inclusive && clo * pow10 == lo))
+            clo++;
+        if (!inclusive && chi * pow10 == hi)
+            chi--;
+        if (clo > chi)
+            continue;
+        /* nearest multiple of 10^t to val, ties to even */
+        c = q;
+        if (r * 2 > pow10 || (r * 2 == pow10 && (q & 1)))
+            c = q + 1;
+        if (c < clo)
+            c = clo;
+        if (c > chi)
+            c = chi;
+        break;
+    }
+    if (t < 0 || c == 0)
+        return 0;
+    for (nd = 0; c > 0; c /= 10)
+        rev[nd++] = (char)('0' + (int)(c % 10));
+    *exp10 = nd - 1 + t - s;
+    {
+        int o = 0, k = nd;
+        while (k > 1 && rev[nd - k] == '0')
+            k--; /* rev holds least significant digit first: skip trailing zeros */
+        for (int i = nd - 1; i >= nd - k; i--)
+            digits[o++] = rev[i];
+        digits[o] = '\0';
+        return o;
+    }
+}
+
 size_t xb_fmt_double(char *out, double v, int go_json)
 {
     char tmp[40], digits[24];
@@ -299,22 +390,34 @@ size_t xb_fmt_double(char *out, double v, int go_json)
         out[o] = '\0';
         return o;
     }
-    /* Fewest significant digits that read back as the same double. */
-    for (prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
-        if (strtod(tmp, NULL) == v)
-            break;
+    /* Integral values below 2^53 (status codes, counts, whole seconds) are exact as
+     * integers: print them directly, no search needed. */
+    if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v)
+        return (size_t)snprintf(out, 32, "%" PRId64, (int64_t)v);
+    /* Fewest significant digits that read back as the same double. A normal double
+     * whose shortest form has k <= 15 digits is printed by "%.14e" as those k digits
+     * plus zeros (it lies within half an ulp of them, well below half a unit in the
+     * 15th digit), and the zeros are stripped below; so for normal numbers the search
+     * starts at 15 and takes at most three tries instead of seventeen. Subnormals have
+     * relatively wider ulps and get the full search. */
+    neg = signbit(v) != 0;
+    nd = shortest_exact(fabs(v), digits, &exp10);
+    if (nd == 0) {
+        for (prec = fpclassify(v) == FP_NORMAL ? 15 : 1; prec <= 17; prec++) {
+            snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
+            if (strtod(tmp, NULL) == v)
+                break;
+        }
+        e = strchr(tmp, 'e');
+        if (!e)
+            return 0;
+        exp10 = atoi(e + 1);
+        for (p = tmp + neg; p < e; p++)
+            if (*p >= '0' && *p <= '9')
+                digits[nd++] = *p;
+        while (nd > 1 && digits[nd - 1] == '0')
+            nd--;
     }
-    neg = tmp[0] == '-';
-    e = strchr(tmp, 'e');
-    if (!e)
-        return 0;
-    exp10 = atoi(e + 1);
-    for (p = tmp + neg; p < e; p++)
-        if (*p >= '0' && *p <= '9')
-            digits[nd++] = *p;
-    while (nd > 1 && digits[nd - 1] == '0')
-        nd--;
     if (neg)
         out[o++] = '-';
     av = fabs(v);

@@ -341,6 +341,7 @@ out:
 /* ------------------------------------------------------------------ spans */
 
 static int translate_one(const struct xb_translator_config *cfg, const xb_pb_resource *resource,
+                         const struct xb_attrs *res_index,
                          const xb_pb_span *span, int64_t now_unix_s, struct xb_arena *arena,
                          struct xb_buf *out, xb_translate_emit_cb emit, void *ud,
                          const char **err_desc, size_t *docs, size_t *trimmed)
@@ -388,10 +389,14 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
     c.now = now_unix_s;
     c.arena = arena;
     c.err_desc = err_desc;
-    rc = xb_attrs_index(&c.res, arena, resource ? resource->attributes : NULL,
-                        resource ? resource->n_attributes : 0);
-    if (rc)
-        goto out;
+    if (res_index) {
+        c.res = *res_index; /* built once per ResourceSpans by xb_translate_request */
+    } else {
+        rc = xb_attrs_index(&c.res, arena, resource ? resource->attributes : NULL,
+                            resource ? resource->n_attributes : 0);
+        if (rc)
+            goto out;
+    }
 
     v1.span = span;
     v1.span_id = span->span_id.data;
@@ -513,8 +518,8 @@ int xb_translate_span(const struct xb_translator_config *cfg, const xb_pb_resour
 {
     size_t docs = 0, trimmed = 0;
 
-    return translate_one(cfg, resource, span, now_unix_s, arena, out, emit, ud, err_desc, &docs,
-                         &trimmed);
+    return translate_one(cfg, resource, NULL, span, now_unix_s, arena, out, emit, ud, err_desc,
+                         &docs, &trimmed);
 }
 
 int xb_translate_request(const struct xb_translator_config *cfg, const xb_pb_export_req *req,
@@ -529,8 +534,14 @@ int xb_translate_request(const struct xb_translator_config *cfg, const xb_pb_exp
         goto out;
     for (r = 0; r < req->n_resource_spans; r++) {
         const xb_pb_resource_spans *rs = req->resource_spans[r];
+        struct xb_attrs res_index;
         if (!rs)
             continue;
+        /* The resource's attribute index is shared by all of its spans (read-only). */
+        rc = xb_attrs_index(&res_index, arena, rs->resource ? rs->resource->attributes : NULL,
+                            rs->resource ? rs->resource->n_attributes : 0);
+        if (rc)
+            goto out;
         for (s = 0; s < rs->n_scope_spans; s++) {
             const xb_pb_scope_spans *ss = rs->scope_spans[s];
             if (!ss)
@@ -540,8 +551,8 @@ int xb_translate_request(const struct xb_translator_config *cfg, const xb_pb_exp
                 if (!ss->spans[k])
                     continue;
                 res->spans++;
-                rc = translate_one(cfg, rs->resource, ss->spans[k], now_unix_s, arena, out, emit,
-                                   ud, &desc, &res->documents, &res->trimmed);
+                rc = translate_one(cfg, rs->resource, &res_index, ss->spans[k], now_unix_s,
+                                   arena, out, emit, ud, &desc, &res->documents, &res->trimmed);
                 if (rc == XB_ERR_INVALID) {
                     res->rejected_spans++;
                     if (!res->first_error)

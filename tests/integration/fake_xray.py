@@ -293,7 +293,214 @@ def check_document(raw):
     return doc, None
 
 
-@@HANDLER@@def parse_args(argv):
+class Server(ThreadingHTTPServer):
+    """ThreadingHTTPServer that can drop a connection with a TCP RST (mode "reset")."""
+
+    daemon_threads = True
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.reset_socks = set()
+        self.reset_lock = threading.Lock()
+
+    def shutdown_request(self, request):
+        with self.reset_lock:
+            reset = request in self.reset_socks
+            self.reset_socks.discard(request)
+        if reset:
+            self.close_request(request)  # no FIN first: SO_LINGER 0 turns the close into a RST
+        else:
+            super().shutdown_request(request)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-xray/1"
+
+    def log_message(self, fmt, *args):  # keep stderr for real problems
+        pass
+
+    def _reply(self, code, obj, extra_headers=()):
+        body = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in extra_headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _reset(self):
+        """Close the connection without an answer, with a TCP RST."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        with self.server.reset_lock:
+            self.server.reset_socks.add(self.connection)
+
+    def _read_body(self):
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            return b"".join(chunks)
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def do_GET(self):
+        st = self.server.state
+        if self.path == "/_stats":
+            self._reply(200, st.stats())
+        else:
+            self._reply(404, {"message": "not found"})
+
+    def do_POST(self):
+        st = self.server.state
+        body = self._read_body()
+        if self.path == "/_control":
+            try:
+                req = json.loads(body or b"{}")
+            except ValueError as e:
+                self._reply(400, {"message": f"not JSON: {e}"})
+                return
+            view, why = st.set_control(req)
+            if why is not None:
+                self._reply(400, {"message": why})
+            else:
+                print(f"fake_xray: control {json.dumps(req)}", file=sys.stderr, flush=True)
+                self._reply(200, view)
+            return
+        if self.path != "/TraceSegments":
+            with st.lock:
+                st.protocol_violations += 1
+                st.note_error("protocol", f"POST to unexpected path {self.path}")
+            self._reply(404, {"message": "unknown operation"})
+            return
+        with st.lock:
+            st.requests += 1
+            nreq = st.requests
+            st.in_flight += 1
+            st.max_in_flight = max(st.max_in_flight, st.in_flight)
+        try:
+            self._put_trace_segments(st, nreq, body)
+        finally:
+            with st.lock:
+                st.in_flight -= 1
+
+    def _put_trace_segments(self, st, nreq, body):
+        args = st.args
+        with st.lock:
+            latency_ms = args.delay_ms + st.control["latency_ms"]
+        if latency_ms > 0:
+            time.sleep(latency_ms / 1000.0)
+
+        headers = list(self.headers.items())
+        creds = Credentials(args.access_key, args.secret_key, args.session_token or None)
+        host = self.headers.get("Host") or ""
+        want, why = expected_authorization("POST", host, self.path, headers, body, creds, args.region)
+        got = self.headers.get("Authorization")
+        if why is None and want != got:
+            why = f"signature mismatch: got {got!r}, want {want!r}"
+        if why is None and args.session_token and self.headers.get("X-Amz-Security-Token") != args.session_token:
+            why = "X-Amz-Security-Token differs from the configured session token"
+        if why is None:
+            try:
+                signed_at = datetime.strptime(self.headers["X-Amz-Date"], SIGV4_TIME_FORMAT).replace(tzinfo=timezone.utc)
+                skew = abs((datetime.now(timezone.utc) - signed_at).total_seconds())
+                if skew > MAX_CLOCK_SKEW_S:
+                    why = f"X-Amz-Date {self.headers['X-Amz-Date']} is {skew:.0f}s away from now"
+            except ValueError:
+                why = f"bad X-Amz-Date {self.headers['X-Amz-Date']!r}"
+        if why is None:
+            sha = self.headers.get("X-Amz-Content-Sha256")
+            if sha is not None and sha != hashlib.sha256(body).hexdigest():
+                why = "X-Amz-Content-Sha256 does not match the body"
+        if why is not None:
+            with st.lock:
+                st.sig_failures += 1
+                st.note_error("sigv4", why)
+            self._reply(403, {"__type": "InvalidSignatureException", "message": why})
+            return
+
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            with st.lock:
+                st.protocol_violations += 1
+                st.note_error("protocol", f"Content-Type {ctype!r}, want application/json")
+            self._reply(400, {"__type": "InvalidRequestException", "message": "bad content type"})
+            return
+
+        with st.lock:
+            action = st.next_action(nreq)
+            if action != "ok":
+                st.injected_failures += 1
+                st.note_injected("reset" if action == "reset" else
+                                 "http_429" if action == "throttle" else f"http_{action}")
+        if action == "reset":
+            self._reset()
+            return
+        if action == "throttle":
+            self._reply(429, {"__type": "ThrottlingException", "message": "Rate exceeded"})
+            return
+        if action != "ok":
+            code = int(action)
+            kind = ("ServiceUnavailableException" if code == 503 else
+                    "InternalFailure" if code >= 500 else "InvalidRequestException")
+            self._reply(code, {"__type": kind, "message": f"injected HTTP {code}"})
+            return
+
+        try:
+            payload = json.loads(body)
+            docs = payload["TraceSegmentDocuments"]
+            if not isinstance(docs, list) or not 1 <= len(docs) <= MAX_DOCS_PER_REQUEST:
+                raise ValueError(f"TraceSegmentDocuments must hold 1..{MAX_DOCS_PER_REQUEST} documents")
+        except (ValueError, KeyError, TypeError) as e:
+            with st.lock:
+                st.protocol_violations += 1
+                st.note_error("protocol", f"bad request body: {e}")
+            self._reply(400, {"__type": "InvalidRequestException", "message": str(e)})
+            return
+
+        unprocessed = []
+        accepted = []  # (id, line)
+        with st.lock:
+            unp = st.control["unprocessed"]
+            bounce_left = unp["k"] if unp else 0
+            for raw in docs:
+                doc, why = check_document(raw)
+                if why is not None:
+                    unprocessed.append({"Id": "", "ErrorCode": "InvalidDocument", "Message": why})
+                    st.protocol_violations += 1
+                    st.note_error("document", why)
+                    continue
+                did = str(doc.get("id"))
+                if bounce_left > 0 and not (unp["once_per_doc"] and did in st.bounced):
+                    bounce_left -= 1
+                    st.bounced.add(did)
+                    unprocessed.append({"Id": did, "ErrorCode": unp["code"], "Message": "injected"})
+                    st.unprocessed_ids.setdefault(unp["code"], []).append(did)
+                    st.note_injected(f"unprocessed_{unp['code']}")
+                    continue
+                accepted.append((did, json.dumps(doc, sort_keys=True)))
+            st.accepted_requests += 1
+            st.accepted_docs += len(accepted)
+            st.unprocessed_docs += len(unprocessed)
+            for did, _ in accepted:
+                n = st.doc_counts.get(did, 0)
+                if n:
+                    st.duplicate_docs += 1
+                st.doc_counts[did] = n + 1
+            if accepted:
+                st.docs_file.write("\n".join(line for _, line in accepted) + "\n")
+                st.docs_file.flush()
+        self._reply(200, {"UnprocessedTraceSegments": unprocessed})
+
+
+def parse_args(argv):
     p = argparse.ArgumentParser(description="Fake AWS X-Ray PutTraceSegments endpoint with SigV4 checking")
     p.add_argument("--docs-out", required=True, help="JSONL file receiving every accepted document")
     p.add_argument("--region", default="us-west-2")
@@ -308,8 +515,7 @@ def check_document(raw):
 
 def main(argv):
     args = parse_args(argv)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", 0), Handler)
     server.state = State(args)
     print(server.server_address[1], flush=True)
     try:

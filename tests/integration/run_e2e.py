@@ -133,6 +133,19 @@ class FakeXray:
         finally:
             conn.close()
 
+    def control(self, **kw):
+        """POST /_control (see fake_xray.py); returns the resulting control state."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            conn.request("POST", "/_control", body=json.dumps(kw), headers={"Content-Type": "application/json"})
+            r = conn.getresponse()
+            body = json.loads(r.read())
+            if r.status != 200:
+                raise Fatal(f"fake_xray /_control {kw}: {r.status} {body}")
+            return body
+        finally:
+            conn.close()
+
     def docs(self):
         return read_jsonl(self.docs_path)
 
@@ -147,10 +160,19 @@ class Bridge:
     """The xraybridge binary under test, with its stderr captured line by line."""
 
     def __init__(self, binary, tmp, fake_port, session_token=True, http_limit=4194304,
-                 shutdown_timeout="10s", max_documents=50):
+                 shutdown_timeout="10s", max_documents=50, awsxray_extra=(), health_threshold=None):
+        """awsxray_extra: YAML lines ("key: value") added under exporters.awsxray;
+        health_threshold: a duration turns the health_check extension on with that
+        exporter_failure_threshold (its port is in .health_port)."""
         self.file_out = os.path.join(tmp, "file_exporter.jsonl")
         self.config_path = os.path.join(tmp, "xraybridge.yaml")
         self.log_path = os.path.join(tmp, "xraybridge.stderr")
+        xray_extra = "".join(f"    {line}\n" for line in awsxray_extra)
+        health_yaml = health_ext = ""
+        if health_threshold is not None:
+            health_yaml = ("extensions:\n  health_check: {endpoint: \"127.0.0.1:0\", "
+                           f"exporter_failure_threshold: {health_threshold}}}\n")
+            health_ext = "  extensions: [health_check]\n"
         with open(self.config_path, "w") as f:
             f.write(f"""receivers:
   otlp:
@@ -162,10 +184,10 @@ exporters:
     region: {REGION}
     endpoint: "http://127.0.0.1:{fake_port}"
     batch: {{max_documents: {max_documents}, timeout: 100ms}}
-  file:
+{xray_extra}  file:
     path: {self.file_out}
-service:
-  pipelines:
+{health_yaml}service:
+{health_ext}  pipelines:
     traces: {{receivers: [otlp], exporters: [awsxray, file]}}
   telemetry: {{logs: {{level: info}}, metrics: {{address: "127.0.0.1:0"}}}}
   shutdown_timeout: {shutdown_timeout}
@@ -185,6 +207,10 @@ service:
         self._reader.start()
         self.grpc_port = int(self.wait_log(r"otlp grpc receiver listening on 127\.0\.0\.1:(\d+)").group(1))
         self.http_port = int(self.wait_log(r"otlp http receiver listening on 127\.0\.0\.1:(\d+)").group(1))
+        self.metrics_port = int(self.wait_log(r"metrics endpoint listening on 127\.0\.0\.1:(\d+)").group(1))
+        self.health_port = None
+        if health_threshold is not None:
+            self.health_port = int(self.wait_log(r"health endpoint listening on 127\.0\.0\.1:(\d+)").group(1))
         self.wait_log(r"xraybridge ready")
 
     def _read(self):
@@ -811,8 +837,522 @@ def mode_fake_selftest(args, tmp, fx, procs):
     fx.equal([d["id"] for d in fake.docs()], [doc["id"]], "recorded document ids")
 
 
+# ---------------------------------------------------------------- fault injection (AWS-grade export)
+
+FAST_RETRY = "retry_on_failure: {initial_interval: 50ms, max_interval: 500ms}"
+_METRIC_RX = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)')
+_LABEL_RX = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def scrape(port):
+    """GET /metrics -> list of (name, {label: value}, float)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", "/metrics")
+        r = conn.getresponse()
+        text = r.read().decode()
+        if r.status != 200:
+            raise Fatal(f"GET /metrics answered {r.status}")
+    finally:
+        conn.close()
+    out = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _METRIC_RX.match(line)
+        if m:
+            out.append((m.group(1), dict(_LABEL_RX.findall(m.group(2) or "")), float(m.group(3))))
+    return out
+
+
+def mval(samples, name, **labels):
+    """Sum of the samples of metric name whose labels include labels (0 when absent)."""
+    return sum(v for n, lab, v in samples
+               if n == name and all(lab.get(k) == want for k, want in labels.items()))
+
+
+def check_invariant(fx, samples, where):
+    """Per exporter: documents built == sent + send_failed + queue_size; accepted spans == built."""
+    built = mval(samples, "xraybridge_translator_documents_total")
+    for exp in ("awsxray", "file"):
+        sent = mval(samples, "otelcol_exporter_sent_spans_total", exporter=exp)
+        failed = mval(samples, "otelcol_exporter_send_failed_spans_total", exporter=exp)
+        queued = mval(samples, "otelcol_exporter_queue_size", exporter=exp)
+        fx.check(built == sent + failed + queued,
+                 f"{where}: [{exp}] documents built {built:.0f} == sent {sent:.0f} + send_failed "
+                 f"{failed:.0f} + queue_size {queued:.0f}")
+    accepted = mval(samples, "otelcol_receiver_accepted_spans_total")
+    refused = mval(samples, "otelcol_receiver_refused_spans_total")
+    fx.equal(accepted, built, f"{where}: accepted spans == documents built (no local-root spans sent; "
+             f"refused spans {refused:.0f})")
+
+
+def make_requests(n_req, spans_per_req, tag):
+    """n_req OTLP/HTTP protobuf bodies, one trace each: [(span id hexes, body)]."""
+    reqs = []
+    for i in range(n_req):
+        tid = os.urandom(16)
+        spans = [make_span(f"{tag}-{i}-{k}", trace_id=tid) for k in range(spans_per_req)]
+        reqs.append(([s["span_id"].hex() for s in spans], encode_request(spans, f"{tag}-svc")))
+    return reqs
+
+
+def post_all(fx, port, reqs, what):
+    """Sends every request once; each must be acknowledged with 200. Returns the acked ids."""
+    acked = set()
+    for ids, body in reqs:
+        status, _, rbody = http_post(port, "/v1/traces", body, "application/x-protobuf")
+        if fx.equal(status, 200, f"{what}: OTLP/HTTP export acknowledged"):
+            acked.update(ids)
+        else:
+            print(f"  response body: {rbody[:200]!r}", flush=True)
+    return acked
+
+
+def fault_setup(args, tmp, procs, awsxray_extra=(), **kw):
+    fake = FakeXray(tmp, ["--session-token", TOKEN])
+    procs.append(fake)
+    bridge = Bridge(args.binary, tmp, fake.port, awsxray_extra=(FAST_RETRY, *awsxray_extra), **kw)
+    procs.append(bridge)
+    print(f"xraybridge up: grpc={bridge.grpc_port} http={bridge.http_port} metrics={bridge.metrics_port}"
+          f" health={bridge.health_port}; fake X-Ray on {fake.port}", flush=True)
+    return fake, bridge
+
+
+def wait_drained(fake, bridge, want_ids, timeout=DELIVERY_TIMEOUT_S, absent=frozenset()):
+    """Waits until want_ids are at the fake and both exporter queues are empty; returns the metrics."""
+    def done():
+        got = {d.get("id") for d in fake.docs()}
+        if not got >= want_ids:
+            return None
+        m = scrape(bridge.metrics_port)
+        return m if mval(m, "otelcol_exporter_queue_size") == 0 else None
+    try:
+        return wait_until(done, timeout, f"{len(want_ids)} documents at the fake X-Ray and empty queues")
+    except Fatal:
+        got = {d.get("id") for d in fake.docs()}
+        m = scrape(bridge.metrics_port)
+        print(f"drain timed out: {len(want_ids - got)} of {len(want_ids)} documents missing at the fake; "
+              + ", ".join(f"{n}{lab}={v:.0f}" for n, lab, v in m if n.startswith(
+                  ("otelcol_exporter", "xraybridge_exporter_queue", "xraybridge_translator_documents"))),
+              flush=True)
+        raise
+
+
+def final_checks(fx, fake, bridge, sent_ids, m, absent=frozenset()):
+    """Exactly-once delivery of sent_ids - absent, invariant, clean SigV4, exit 0."""
+    check_invariant(fx, m, "after the drain")
+    ids = [d.get("id") for d in fake.docs()]
+    got = set(ids)
+    st = fake.stats()
+    fx.equal(len(ids) - len(got), 0, "duplicate documents at the fake X-Ray (JSONL)")
+    fx.equal(st["duplicate_docs"], 0, f"duplicates counted by the fake {st['duplicate_ids'][:3]}")
+    missing = (sent_ids - absent) - got
+    fx.check(not missing, f"{len(missing)} spans never delivered, e.g. {sorted(missing)[:3]}")
+    fx.equal(sorted(got - sent_ids)[:3], [], "documents for spans never sent")
+    fx.equal(sorted(got & absent)[:3], [], "documents that should have been dropped were delivered")
+    fx.equal(st["sig_failures"], 0, "SigV4 failures at the fake X-Ray")
+    fx.equal(st["protocol_violations"], 0, f"API violations at the fake X-Ray {st['errors']}")
+    fdocs = [d.get("id") for d in read_jsonl(bridge.file_out)]
+    fx.equal((len(fdocs), set(fdocs)), (len(sent_ids), sent_ids), "file exporter: every span exactly once")
+    rc = bridge.terminate()
+    fx.equal(rc, 0, "xraybridge exit status after SIGTERM")
+    return st
+
+
+def exporter_counters(m):
+    return {k: mval(m, n, exporter="awsxray") for k, n in (
+        ("requests", "xraybridge_exporter_requests_total"),
+        ("request_errors", "xraybridge_exporter_request_errors_total"),
+        ("retries", "xraybridge_exporter_retries_total"),
+        ("throttled", "xraybridge_exporter_throttled_total"))}
+
+
+def mode_fault_throttle(args, tmp, fx, procs):
+    fake, bridge = fault_setup(args, tmp, procs)
+    fake.control(mode="throttle", duration_s=2.0)
+    t0 = time.monotonic()
+    acked = post_all(fx, bridge.http_port, make_requests(4, 50, "throttle"), "throttle")
+    m = wait_drained(fake, bridge, acked, timeout=30)
+    c = exporter_counters(m)
+    st = fake.stats()
+    print(f"throttle: delivered after {time.monotonic() - t0:.2f}s; fake calls {st['requests']}, "
+          f"injected {st['injected']}; exporter {c}", flush=True)
+    n429 = st["injected"].get("http_429", 0)
+    fx.check(n429 > 0, "the fake answered some calls 429")
+    fx.equal(c["throttled"], n429, "xraybridge_exporter_throttled_total == 429 answers")
+    fx.check(c["retries"] > 0, f"xraybridge_exporter_retries_total > 0 ({c['retries']})")
+    fx.check(c["request_errors"] >= n429, "request_errors_total counts the 429 answers")
+    # Back-off: 2 s of throttling with 50ms..500ms jittered back-off is at most a few
+    # dozen calls, not a tight loop.
+    fx.check(n429 <= 60, f"back-off honoured: {n429} throttled calls in 2 s")
+    final_checks(fx, fake, bridge, acked, m)
+
+
+def mode_fault_5xx_and_resets(args, tmp, fx, procs):
+    fake, bridge = fault_setup(args, tmp, procs)
+    script = ["500", "reset", "503", "reset", "502", "reset", "500", "reset"]
+    fake.control(script=script)
+    acked = post_all(fx, bridge.http_port, make_requests(4, 50, "5xx"), "5xx/resets")
+    m = wait_drained(fake, bridge, acked, timeout=30)
+    c = exporter_counters(m)
+    st = fake.stats()
+    print(f"5xx/resets: fake calls {st['requests']}, injected {st['injected']}; exporter {c}", flush=True)
+    fx.equal(st["control"]["script"], [], "every scripted failure was used")
+    fx.equal(st["injected"].get("reset", 0), 4, "connections reset without an answer")
+    fx.equal(sum(v for k, v in st["injected"].items() if k.startswith("http_5")), 4, "5xx answers")
+    # libcurl itself re-sends a request once when a reused connection dies before any
+    # response byte, so a reset may never reach xraybridge as an error.
+    fx.check(c["request_errors"] >= 5, f"request_errors_total counts the 5xx answers and resets "
+             f"({c['request_errors']} of 8 injected)")
+    fx.check(c["retries"] >= c["request_errors"] / 2 and c["retries"] > 0,
+             f"failed calls were retried ({c['retries']} retries)")
+    fx.equal(c["throttled"], 0, "no throttling counted for 5xx/resets")
+    fx.equal(mval(m, "otelcol_exporter_send_failed_spans_total", exporter="awsxray"), 0,
+             "nothing given up")
+    final_checks(fx, fake, bridge, acked, m)
+
+
+def mode_fault_unprocessed(args, tmp, fx, procs):
+    fake, bridge = fault_setup(args, tmp, procs)
+    # Phase 1: retryable codes; every document bounced once must still arrive.
+    fake.control(unprocessed={"k": 5, "code": "ThrottledException", "once_per_doc": True})
+    acked = post_all(fx, bridge.http_port, make_requests(3, 50, "unp-retry"), "unprocessed retryable")
+    wait_drained(fake, bridge, acked, timeout=30)
+    fake.control(unprocessed={"k": 3, "code": "InternalFailure", "once_per_doc": True})
+    acked2 = post_all(fx, bridge.http_port, make_requests(2, 50, "unp-internal"), "unprocessed internal")
+    acked |= acked2
+    wait_drained(fake, bridge, acked, timeout=30)
+    st = fake.stats()
+    thr = st["unprocessed_ids"].get("ThrottledException", [])
+    internal = st["unprocessed_ids"].get("InternalFailure", [])
+    fx.check(len(thr) >= 5 and len(internal) >= 3, f"the fake bounced documents ({len(thr)} + {len(internal)})")
+    got = {d.get("id") for d in fake.docs()}
+    fx.check(set(thr) | set(internal) <= got, "documents bounced with a retryable code arrived later")
+
+    # Phase 2: a non-retryable code; those documents are dropped, counted and logged.
+    fake.control(unprocessed={"k": 4, "code": "InvalidSegment", "once_per_doc": True})
+    reqs = make_requests(2, 50, "unp-invalid")
+    acked3 = post_all(fx, bridge.http_port, reqs, "unprocessed non-retryable")
+    all_sent = acked | acked3
+
+    def dropped_ids():
+        return set(fake.stats()["unprocessed_ids"].get("InvalidSegment", []))
+
+    wait_until(lambda: {d.get("id") for d in fake.docs()} | dropped_ids() >= all_sent, 30,
+               "every document delivered or bounced as InvalidSegment")
+    m = wait_until(lambda: (lambda mm: mm if mval(mm, "otelcol_exporter_queue_size") == 0 else None)(
+        scrape(bridge.metrics_port)), 30, "empty queues")
+    fake.control(unprocessed=None)
+    invalid = dropped_ids()
+    print(f"unprocessed: bounced ThrottledException {len(thr)}, InternalFailure {len(internal)}, "
+          f"InvalidSegment {len(invalid)}; exporter {exporter_counters(m)}", flush=True)
+    fx.check(len(invalid) >= 4, f"the fake answered InvalidSegment for some documents ({len(invalid)})")
+    fx.equal(mval(m, "xraybridge_exporter_rejected_documents_total", reason="unprocessed_non_retryable"),
+             len(invalid), "rejected_documents_total{reason=unprocessed_non_retryable}")
+    fx.equal(mval(m, "otelcol_exporter_send_failed_spans_total", exporter="awsxray"), len(invalid),
+             "send_failed_spans_total{exporter=awsxray} == dropped documents")
+    for code, ids in (("ThrottledException", thr), ("InvalidSegment", invalid)):
+        fx.equal(mval(m, "xraybridge_exporter_unprocessed_documents_total", error_code=code), len(ids),
+                 f"unprocessed_documents_total{{error_code={code}}}")
+    fx.equal(mval(m, "xraybridge_exporter_unprocessed_documents_total", error_code="other"), len(internal),
+             "unprocessed_documents_total{error_code=other} (InternalFailure)")
+    fx.check(mval(m, "xraybridge_exporter_throttled_total") >= len(thr),
+             "ThrottledException entries count as throttling")
+    log = "\n".join(x for x in bridge.lines if x)
+    logged = [i for i in invalid if re.search(rf"dropping segment {i} of trace 1-[0-9a-f]{{8}}-[0-9a-f]{{24}}", log)]
+    fx.equal(len(logged), len(invalid), "every dropped document logged with its segment and trace id")
+    final_checks(fx, fake, bridge, all_sent, m, absent=frozenset(invalid))
+
+
+def mode_fault_latency(args, tmp, fx, procs):
+    fake, bridge = fault_setup(args, tmp, procs, max_documents=10,
+                               awsxray_extra=("num_workers: 4", "request_timeout_seconds: 15"))
+    fake.control(latency_ms=1500)
+    t0 = time.monotonic()
+    acked = post_all(fx, bridge.http_port, make_requests(4, 50, "latency"), "latency")
+    m = wait_drained(fake, bridge, acked, timeout=60)
+    took = time.monotonic() - t0
+    st = fake.stats()
+    c = exporter_counters(m)
+    print(f"latency: 200 documents in 10-document calls at 1.5 s each took {took:.1f}s; "
+          f"max concurrent calls at the fake {st['max_in_flight']}; exporter {c}", flush=True)
+    fx.check(st["max_in_flight"] > 1, f"calls in flight concurrently ({st['max_in_flight']})")
+    fx.check(st["max_in_flight"] <= 4, f"no more than num_workers=4 calls in flight ({st['max_in_flight']})")
+    fx.equal(c["retries"], 0, "no retries: 1.5 s is well inside request_timeout_seconds")
+    fx.check(took < 20 * 1.5, f"calls overlapped: {took:.1f}s < serial {20 * 1.5:.0f}s")
+    final_checks(fx, fake, bridge, acked, m)
+
+
+def _proc_status(pid):
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k in ("VmRSS", "VmHWM"):
+                    out[k] = int(v.split()[0]) * 1024
+    except OSError:
+        pass
+    return out
+
+
+def _rpc_status_code(body):
+    """The code (field 1) of a google.rpc.Status protobuf, or None."""
+    if len(body) >= 2 and body[0] == 0x08:
+        code, shift = 0, 0
+        for b in body[1:6]:
+            code |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return code
+    return None
+
+
+def mode_fault_outage(args, tmp, fx, procs):
+    max_bytes = 256 * 1024
+    fake, bridge = fault_setup(args, tmp, procs, awsxray_extra=(f"sending_queue: {{max_bytes: {max_bytes}}}",),
+                               shutdown_timeout="10s")
+    pid = bridge.proc.pid
+    warm = post_all(fx, bridge.http_port, make_requests(1, 20, "warmup"), "warm-up")
+    wait_drained(fake, bridge, warm)
+    base = _proc_status(pid)
+    m0 = scrape(bridge.metrics_port)
+    fx.equal(mval(m0, "xraybridge_exporter_queue_capacity_bytes", exporter="awsxray"), max_bytes,
+             "queue byte capacity from sending_queue.max_bytes")
+    cap_docs = mval(m0, "otelcol_exporter_queue_capacity", exporter="awsxray")
+
+    # The senders: 4 OTLP/HTTP threads (Python) and 2 gRPC streams (grpc-js), each
+    # with its own list of 50-span requests, retrying refused ones as told.
+    http_workers, grpc_conc, per_worker, spans = 4, 2, 20, 50
+    http_reqs = [make_requests(per_worker, spans, f"out-h{w}") for w in range(http_workers)]
+    grpc_reqs = make_requests(grpc_conc * per_worker, spans, "out-g")
+    sent = {i for reqs in http_reqs for ids, _ in reqs for i in ids} | {i for ids, _ in grpc_reqs for i in ids}
+    lock = threading.Lock()
+    acked, unknown = set(), set()
+    tally = {"http_503": 0, "http_503_retry_after": 0, "http_503_status_body": 0, "http_other": {},
+             "grpc_unavailable": 0, "grpc_retry_info": 0, "grpc_other": {}, "refused_spans": 0,
+             "retry_after_values": set(), "grpc_delays": set()}
+    stop_at = time.monotonic() + 120
+
+    def http_worker(reqs):
+        for ids, body in reqs:
+            while time.monotonic() < stop_at:
+                conn = http.client.HTTPConnection("127.0.0.1", bridge.http_port, timeout=15)
+                try:
+                    conn.request("POST", "/v1/traces", body=body, headers={"Content-Type": "application/x-protobuf"})
+                    r = conn.getresponse()
+                    rbody, status, ra = r.read(), r.status, r.getheader("Retry-After")
+                except (OSError, http.client.HTTPException) as e:
+                    status, rbody, ra = type(e).__name__, b"", None
+                finally:
+                    conn.close()
+                with lock:
+                    if status == 200:
+                        acked.update(ids)
+                        break
+                    if status != 503:
+                        tally["http_other"][str(status)] = tally["http_other"].get(str(status), 0) + 1
+                        unknown.update(ids)
+                        break
+                    tally["http_503"] += 1
+                    tally["refused_spans"] += len(ids)
+                    if ra is not None and ra.strip().isdigit():
+                        tally["http_503_retry_after"] += 1
+                        tally["retry_after_values"].add(ra.strip())
+                    if _rpc_status_code(rbody):
+                        tally["http_503_status_body"] += 1
+                time.sleep(min(int(ra) if ra and ra.strip().isdigit() else 1, 5))
+
+    bin_path = os.path.join(tmp, "grpc_requests.bin")
+    with open(bin_path, "wb") as f:
+        for _, body in grpc_reqs:
+            f.write(struct.pack(">I", len(body)) + body)
+    grpc_proc = subprocess.Popen([node_bin(), os.path.join(HERE, "otlp_load.mjs"), "--target",
+                                  f"127.0.0.1:{bridge.grpc_port}", "--file", bin_path, "--concurrency",
+                                  str(grpc_conc), "--deadline-ms", "110000"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=node_env(), cwd=HERE)
+
+    class _Node:  # so the finally block in main() kills it
+        def stop(self):
+            if grpc_proc.poll() is None:
+                grpc_proc.kill()
+            grpc_proc.wait()
+    procs.append(_Node())
+    grpc_done = threading.Event()
+
+    def grpc_reader():
+        for line in grpc_proc.stdout:
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue
+            with lock:
+                e = ev.get("event")
+                if e == "ok":
+                    acked.update(grpc_reqs[ev["req"]][0])
+                elif e == "unavailable":
+                    tally["grpc_unavailable"] += 1
+                    tally["refused_spans"] += len(grpc_reqs[ev["req"]][0])
+                    if ev.get("retry_info"):
+                        tally["grpc_retry_info"] += 1
+                        tally["grpc_delays"].add(ev.get("retry_delay_ms"))
+                elif e in ("error", "gave_up"):
+                    key = str(ev.get("code", e))
+                    tally["grpc_other"][key] = tally["grpc_other"].get(key, 0) + 1
+                    unknown.update(grpc_reqs[ev["req"]][0])
+                elif e == "done":
+                    grpc_done.set()
+        grpc_done.set()
+
+    samples = {"queue_docs": 0.0, "queue_bytes": 0.0, "rss": 0, "hwm": 0, "n": 0}
+    sampling = threading.Event()
+
+    def sampler():
+        while not sampling.is_set():
+            try:
+                mm = scrape(bridge.metrics_port)
+                samples["queue_docs"] = max(samples["queue_docs"], mval(mm, "otelcol_exporter_queue_size", exporter="awsxray"))
+                samples["queue_bytes"] = max(samples["queue_bytes"], mval(mm, "xraybridge_exporter_queue_bytes", exporter="awsxray"))
+                samples["n"] += 1
+            except (OSError, http.client.HTTPException, Fatal):
+                pass
+            ps = _proc_status(pid)
+            samples["rss"] = max(samples["rss"], ps.get("VmRSS", 0))
+            samples["hwm"] = max(samples["hwm"], ps.get("VmHWM", 0))
+            sampling.wait(0.05)
+
+    # Outage: every call 503 until both transports saw backpressure, then connection
+    # resets for a while, then recovery.
+    fake.control(mode="error", status=503)
+    t_out = time.monotonic()
+    threads = [threading.Thread(target=http_worker, args=(r,), daemon=True) for r in http_reqs]
+    threads += [threading.Thread(target=grpc_reader, daemon=True), threading.Thread(target=sampler, daemon=True)]
+    for t in threads:
+        t.start()
+
+    def refused_both():
+        with lock:
+            return tally["http_503"] >= 4 and tally["grpc_unavailable"] >= 2
+    wait_until(refused_both, 30, "retryable backpressure on both OTLP/HTTP and gRPC during the outage")
+    t_full = time.monotonic()
+    fake.control(mode="reset")
+    wait_until(lambda: fake.stats()["injected"].get("reset", 0) >= 3 and time.monotonic() - t_full >= 2.0,
+               30, "connection resets during the outage")
+    with lock:
+        acked_in_outage = len(acked)
+    outage_s = time.monotonic() - t_out
+    fake.control(mode="healthy")
+    t_rec = time.monotonic()
+    for t in threads[:http_workers]:
+        t.join(max(1.0, stop_at - time.monotonic()))
+    grpc_done.wait(max(1.0, stop_at - time.monotonic()))
+    t_senders = time.monotonic()
+    m = wait_drained(fake, bridge, set(acked), timeout=60)
+    t_drained = time.monotonic()
+    sampling.set()
+    threads[-1].join(5)
+    grpc_proc.wait(10)
+    err_tail = grpc_proc.stderr.read()[-500:] if grpc_proc.stderr else ""
+
+    st = fake.stats()
+    with lock:
+        acked_f = set(acked)
+        t = dict(tally)
+    mib = 1024 * 1024
+    print("outage figures:", flush=True)
+    print(f"  outage length {outage_s:.1f}s (503 until both transports were refused after "
+          f"{t_full - t_out:.1f}s, then resets); spans acknowledged during the outage {acked_in_outage}", flush=True)
+    print(f"  spans sent {len(sent)}, acknowledged {len(acked_f)}, outcome unknown {len(unknown)}", flush=True)
+    print(f"  refused responses: OTLP/HTTP 503 {t['http_503']} (with Retry-After {t['http_503_retry_after']}, "
+          f"values {sorted(t['retry_after_values'])}; google.rpc.Status body {t['http_503_status_body']}), "
+          f"gRPC UNAVAILABLE {t['grpc_unavailable']} (with RetryInfo {t['grpc_retry_info']}, "
+          f"delays ms {sorted(x for x in t['grpc_delays'] if x is not None)}); other HTTP {t['http_other']}, "
+          f"other gRPC {t['grpc_other']}", flush=True)
+    print(f"  peak queue (awsxray): {samples['queue_docs']:.0f} documents (capacity {cap_docs:.0f}), "
+          f"{samples['queue_bytes']:.0f} bytes (cap {max_bytes}); {samples['n']} /metrics samples", flush=True)
+    print(f"  RSS: baseline {base.get('VmRSS', 0) / mib:.1f} MiB, peak sampled {samples['rss'] / mib:.1f} MiB, "
+          f"VmHWM {samples['hwm'] / mib:.1f} MiB", flush=True)
+    print(f"  fake X-Ray: {st['requests']} calls, injected {st['injected']}", flush=True)
+    print(f"  senders finished {t_senders - t_rec:.1f}s after recovery; queue drained "
+          f"{t_drained - t_rec:.1f}s after recovery", flush=True)
+    if err_tail.strip():
+        print(f"  otlp_load.mjs stderr: {err_tail}", flush=True)
+
+    fx.check(t["http_503"] > 0, "OTLP/HTTP clients were refused with 503 during the outage")
+    fx.equal(t["http_503_retry_after"], t["http_503"], "every 503 carried a Retry-After header (seconds)")
+    fx.equal(t["http_503_status_body"], t["http_503"], "every 503 carried a google.rpc.Status body")
+    fx.check(t["grpc_unavailable"] > 0, "gRPC clients were refused with UNAVAILABLE during the outage")
+    fx.equal(t["grpc_retry_info"], t["grpc_unavailable"], "every UNAVAILABLE carried google.rpc.RetryInfo")
+    fx.equal(t["http_other"], {}, "no other OTLP/HTTP outcome than 200/503")
+    fx.equal(t["grpc_other"], {}, "no other gRPC outcome than OK/UNAVAILABLE")
+    fx.check(samples["n"] > 10, f"/metrics was sampled during the run ({samples['n']})")
+    fx.check(samples["queue_bytes"] <= max_bytes, f"queue bytes never exceeded the cap ({samples['queue_bytes']:.0f})")
+    fx.check(samples["queue_docs"] <= cap_docs, "queue documents never exceeded the capacity")
+    fx.check(samples["queue_bytes"] >= max_bytes / 2, "the outage filled the queue (peak >= half the cap)")
+    bound = base.get("VmRSS", 0) + 64 * mib
+    fx.check(0 < samples["hwm"] <= bound, f"VmHWM {samples['hwm'] / mib:.1f} MiB <= baseline + 64 MiB")
+    fx.equal(len(acked_f), len(sent), "every span was eventually acknowledged after recovery")
+    fx.equal(mval(m, "otelcol_receiver_refused_spans_total"), t["refused_spans"],
+             "otelcol_receiver_refused_spans_total == spans in refused requests")
+    fx.equal(mval(m, "xraybridge_receiver_queue_full_requests_total"), t["http_503"] + t["grpc_unavailable"],
+             "xraybridge_receiver_queue_full_requests_total == refused requests")
+    fx.equal(mval(m, "otelcol_receiver_accepted_spans_total"), len(acked_f) + len(warm),
+             "accepted spans == acknowledged spans (nothing partially enqueued)")
+    fx.equal(mval(m, "otelcol_exporter_send_failed_spans_total", exporter="awsxray"), 0, "nothing given up")
+    final_checks(fx, fake, bridge, acked_f | warm, m)
+
+
+def _health(port, path="/health"):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        body = r.read()
+        try:
+            return r.status, json.loads(body)
+        except ValueError:
+            return r.status, {"unparsed": body[:200].decode(errors="replace")}
+    finally:
+        conn.close()
+
+
+def mode_health(args, tmp, fx, procs):
+    fake, bridge = fault_setup(args, tmp, procs, health_threshold="1s")
+    hp = bridge.health_port
+    for path in ("/", "/health"):
+        status, body = _health(hp, path)
+        fx.equal((status, body.get("status")), (200, "Server available"), f"GET {path} at start-up")
+    sent = post_all(fx, bridge.http_port, make_requests(1, 10, "health-ok"), "healthy")
+    wait_drained(fake, bridge, sent)
+    fx.equal(_health(hp)[0], 200, "healthy after a delivery")
+
+    fake.control(mode="error", status=503)
+    t0 = time.monotonic()
+    sent |= post_all(fx, bridge.http_port, make_requests(1, 10, "health-outage"), "during the outage")
+    status, body = wait_until(lambda: (lambda r: r if r[0] == 503 else None)(_health(hp)), 15,
+                              "the health endpoint to answer 503 during the outage")
+    took = time.monotonic() - t0
+    print(f"health: 503 after {took:.2f}s of outage: {body}", flush=True)
+    fx.check(took >= 0.9, f"not unhealthy before the 1s threshold ({took:.2f}s)")
+    fx.equal(body.get("status"), "Server not available", "503 body status")
+    fx.check("exporter" in str(body.get("reason", "")), f"503 reason names the exporter: {body.get('reason')!r}")
+    fx.equal(_health(hp, "/")[0], 503, "GET / agrees with /health")
+
+    fake.control(mode="healthy")
+    t1 = time.monotonic()
+    status, body = wait_until(lambda: (lambda r: r if r[0] == 200 else None)(_health(hp)), 15,
+                              "the health endpoint to answer 200 after recovery")
+    print(f"health: 200 again {time.monotonic() - t1:.2f}s after recovery: {body}", flush=True)
+    fx.equal(body.get("status"), "Server available", "200 body status after recovery")
+    m = wait_drained(fake, bridge, sent)
+    final_checks(fx, fake, bridge, sent, m)
+
+
 MODES = {"e2e": mode_e2e, "bad_input": mode_bad_input, "sigterm_flush": mode_sigterm_flush,
-         "fake_selftest": mode_fake_selftest}
+         "fake_selftest": mode_fake_selftest, "fault_throttle": mode_fault_throttle,
+         "fault_5xx_and_resets": mode_fault_5xx_and_resets, "fault_unprocessed": mode_fault_unprocessed,
+         "fault_latency": mode_fault_latency, "fault_outage": mode_fault_outage, "health": mode_health}
 
 
 def main(argv):

@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <math.h>
+#include <stdlib.h>
+#include <stdio.h>
 #include <cmocka.h>
 
 #include "core/buf.h"
@@ -34,6 +37,72 @@ static void test_jsonw_doubles_go_layout(void **state)
     check_double(1.5e-10, "1.5e-10");
     check_double(0.000001, "0.000001");
     check_double(0, "0");
+}
+
+/* Shortest round-trip digits by exhaustive search (the obviously correct, slow way). */
+static void shortest_digits(double v, char *digits, int *exp10)
+{
+    char tmp[40], *e;
+    int nd = 0;
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    e = strchr(tmp, 'e');
+    *exp10 = atoi(e + 1);
+    for (char *p = tmp; p < e; p++)
+        if (*p >= '0' && *p <= '9')
+            digits[nd++] = *p;
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    digits[nd] = '\0';
+}
+
+/* The fast formatter agrees with the exhaustive search: it reads back as the same
+ * double, and has exactly the shortest digit string. */
+static void test_fmt_double_matches_exhaustive_search(void **state)
+{
+    uint64_t x = 0x9E3779B97F4A7C15u;
+    for (int i = 0; i < 200000; i++) {
+        char out[400], want[24], got[24];
+        int want_exp, got_exp;
+        double v;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        switch (i % 4) {
+        case 0: memcpy(&v, &x, sizeof(v)); break;             /* any bit pattern */
+        case 1: v = (double)(1700000000000000000ull + x % 100000000000000000ull) / 1e9; break;
+        case 2: v = (double)(int64_t)(x % 2000000) / 1000.0; break; /* ms durations */
+        default: v = (double)(x % 1000000) * 1e-7; break;      /* small decimals */
+        }
+        if (!isfinite(v) || v == 0)
+            continue;
+        assert_true(xb_fmt_double(out, v, 0) > 0);
+        assert_true(strtod(out, NULL) == v);
+        shortest_digits(v, want, &want_exp);
+        snprintf(out, sizeof(out), "%.*e", (int)strlen(want) - 1, v);
+        shortest_digits(strtod(out, NULL), got, &got_exp);
+        xb_fmt_double(out, v, 0);
+        /* Compare significant digits of our output with the exhaustive result. */
+        {
+            char sig[40];
+            int n = 0, seen = 0;
+            for (const char *p = out; *p && *p != 'e' && *p != 'E'; p++) {
+                if (*p < '0' || *p > '9')
+                    continue;
+                if (*p == '0' && !seen)
+                    continue;
+                seen = 1;
+                sig[n++] = *p;
+            }
+            while (n > 1 && sig[n - 1] == '0')
+                n--;
+            sig[n] = '\0';
+            assert_string_equal(sig, want);
+        }
+    }
 }
 
 static void test_jsonw_nonfinite_is_null(void **state)
@@ -134,6 +203,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jsonw_doubles_go_layout),
         cmocka_unit_test(test_jsonw_nonfinite_is_null),
+        cmocka_unit_test(test_fmt_double_matches_exhaustive_search),
         cmocka_unit_test(test_jsonw_escapes_controls_and_invalid_utf8),
         cmocka_unit_test(test_jsonw_max_str_cuts_on_char_boundary),
         cmocka_unit_test(test_jsonw_limit_sets_too_large_and_keeps_counting),
