@@ -59,7 +59,8 @@ void xb_jsonw_key(struct xb_jsonw *w, const char *k, size_t n);
 int xb_jsonw_keys_collide(const struct xb_jsonw *w, const char *a, size_t an, const char *b,
                           size_t bn);
 
-/* Writes a NUL-terminated key that is never trimmed (field names). */
+/* Writes a NUL-terminated key that is never trimmed (field names). |k| must be a
+ * constant without characters that need JSON escaping: it is copied as is. */
 void xb_jsonw_ckey(struct xb_jsonw *w, const char *k);
 
 /* String value of |n| bytes; cut to max_str bytes (at a character boundary) when set. */
