@@ -1,12 +1,13 @@
 # xraybridge: the two set-up commands.
 #   make run   installs missing Debian packages, builds, runs on the embedded default config
-#   make test  installs, builds (plain and ASan+UBSan), runs every test
+#   make test  installs, builds (plain and ASan+UBSan), runs every test, fuzzes 30 s
 BUILD_DIR ?= build
 SAN_DIR ?= build-sanitize
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CONFIG ?=
 
-.PHONY: all deps build run test test-plain test-sanitize bench clean
+.PHONY: all deps build run test test-plain test-fuzz test-sanitize bench clean
+FUZZ_SECONDS ?= 30
 
 all: build
 
@@ -22,12 +23,17 @@ run: build
 
 test: deps
 	$(MAKE) test-plain
+	$(MAKE) test-fuzz
 	$(MAKE) test-sanitize
 
 test-plain:
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
+
+# libFuzzer on decode + translate (clang, ASan+UBSan); any finding fails the run.
+test-fuzz:
+	XB_FUZZ_BUILD_DIR=$(CURDIR)/build-fuzz sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 test-sanitize:
 	cmake -S . -B $(SAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DXB_SANITIZE=address,undefined
@@ -39,4 +45,4 @@ bench: build
 	sh bench/run.sh $(BUILD_DIR)
 
 clean:
-	rm -rf $(BUILD_DIR) $(SAN_DIR)
+	rm -rf $(BUILD_DIR) $(SAN_DIR) build-fuzz
