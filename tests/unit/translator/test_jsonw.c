@@ -87,7 +87,7 @@ static void test_fmt_double_matches_exhaustive_search(void **state)
         xb_fmt_double(out, v, 0);
         /* Compare significant digits of our output with the exhaustive result. */
         {
-            char sig[40];
+            char sig[400];
             int n = 0, seen = 0;
             for (const char *p = out; *p && *p != 'e' && *p != 'E'; p++) {
                 if (*p < '0' || *p > '9')
