@@ -59,9 +59,9 @@ struct xb_metrics {
     uint64_t oversize_requests[XB_TRANSPORT_COUNT]; /* answered 413 / RESOURCE_EXHAUSTED */
     uint64_t queue_full_requests[XB_TRANSPORT_COUNT]; /* answered 503 / UNAVAILABLE */
     /* translator */
-    uint64_t documents_built;
-    uint64_t documents_trimmed; /* documents cut down to fit the document size limit */
-    /* exporters (awsxray and file together) */
+    uint64_t documents_built;   /* documents built and queued (refused requests excluded) */
+    uint64_t documents_trimmed; /* of those, documents cut down to fit the size limit */
+    /* exporters, by exporter */
     uint64_t sent_documents[XB_EXPORTER_COUNT];        /* accepted by X-Ray / written */
     uint64_t send_failed_documents[XB_EXPORTER_COUNT]; /* given up on (all reasons) */
     /* awsxray exporter */

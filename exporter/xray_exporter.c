@@ -272,8 +272,7 @@ static int handle_success(struct request *r, uint64_t now)
         struct xb_qdoc *d = id ? find_doc(r, id) : NULL;
         char why[256];
 
-        xb_metrics.unprocessed_documents++;
-        xb_metrics_count_unprocessed(code ? code : "", 1);
+        xb_metrics_count_unprocessed(code ? code : "", 1); /* total and by code */
         if (!d)
             continue; /* an id we did not send: nothing to account for */
         for (size_t i = 0; i < r->n; i++)

@@ -152,8 +152,6 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
         desc = "could not translate the request";
         goto out;
     }
-    xb_metrics.documents_built += tr.documents;
-    xb_metrics.documents_trimmed += tr.trimmed;
     out->rejected_spans = tr.rejected_spans;
     if (tr.rejected_spans) {
         snprintf(out->reject_msg, sizeof(out->reject_msg), "%zu of %zu spans rejected: %s",
@@ -161,6 +159,12 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
         XB_DEBUG("ingest", "%s", out->reject_msg);
     }
     rc = enqueue_all(ing, &list);
+    if (rc == XB_OK) {
+        /* Counted only once queued: documents of a refused request never existed for
+         * the exporters (accounting: built = sent + failed + queued). */
+        xb_metrics.documents_built += tr.documents;
+        xb_metrics.documents_trimmed += tr.trimmed;
+    }
     if (rc == XB_ERR_FULL)
         desc = "export queue is full, retry later";
     else if (rc)

@@ -1055,6 +1055,8 @@ def mode_fault_unprocessed(args, tmp, fx, procs):
     for code, ids in (("ThrottledException", thr), ("InvalidSegment", invalid)):
         fx.equal(mval(m, "xraybridge_exporter_unprocessed_documents_total", error_code=code), len(ids),
                  f"unprocessed_documents_total{{error_code={code}}}")
+    fx.equal(mval(m, "xraybridge_exporter_unprocessed_documents_total"), len(thr) + len(internal) + len(invalid),
+             "unprocessed_documents_total summed over error_code == documents the fake listed")
     fx.equal(mval(m, "xraybridge_exporter_unprocessed_documents_total", error_code="other"), len(internal),
              "unprocessed_documents_total{error_code=other} (InternalFailure)")
     fx.check(mval(m, "xraybridge_exporter_throttled_total") >= len(thr),
@@ -1233,11 +1235,12 @@ def mode_fault_outage(args, tmp, fx, procs):
 
     def refused_both():
         with lock:
-            return tally["http_503"] >= 4 and tally["grpc_unavailable"] >= 2
+            return (tally["http_503"] >= 4 and tally["grpc_unavailable"] >= 2
+                    and time.monotonic() - t_out >= 2.5)
     wait_until(refused_both, 30, "retryable backpressure on both OTLP/HTTP and gRPC during the outage")
     t_full = time.monotonic()
     fake.control(mode="reset")
-    wait_until(lambda: fake.stats()["injected"].get("reset", 0) >= 3 and time.monotonic() - t_full >= 2.0,
+    wait_until(lambda: fake.stats()["injected"].get("reset", 0) >= 3 and time.monotonic() - t_full >= 2.5,
                30, "connection resets during the outage")
     with lock:
         acked_in_outage = len(acked)
@@ -1261,8 +1264,8 @@ def mode_fault_outage(args, tmp, fx, procs):
         t = dict(tally)
     mib = 1024 * 1024
     print("outage figures:", flush=True)
-    print(f"  outage length {outage_s:.1f}s (503 until both transports were refused after "
-          f"{t_full - t_out:.1f}s, then resets); spans acknowledged during the outage {acked_in_outage}", flush=True)
+    print(f"  outage length {outage_s:.1f}s ({t_full - t_out:.1f}s of 503 until both transports had been "
+          f"refused, then resets); spans acknowledged during the outage {acked_in_outage}", flush=True)
     print(f"  spans sent {len(sent)}, acknowledged {len(acked_f)}, outcome unknown {len(unknown)}", flush=True)
     print(f"  refused responses: OTLP/HTTP 503 {t['http_503']} (with Retry-After {t['http_503_retry_after']}, "
           f"values {sorted(t['retry_after_values'])}; google.rpc.Status body {t['http_503_status_body']}), "
