@@ -20,6 +20,8 @@
 #define MAX_DOCS_PER_CALL 50 /* PutTraceSegments limit */
 #define MAX_RESPONSE_BYTES (1u << 20)
 #define DRAIN_MAX_BACKOFF_MS 1000u /* while shutting down, retry at least this often */
+#define CREDS_REUSE_MS 30000u       /* refetch short-lived credentials at most this often */
+#define CREDS_MIN_LEFT_S 60         /* ... and only while they have this long left */
 
 struct request {
     struct xb_xray_exporter *x;
@@ -40,6 +42,11 @@ struct xb_xray_exporter {
     struct xb_curl_loop *curl;
     struct xb_creds_provider *creds;
     int creds_pending;       /* a credential fetch is under way; sending waits for it */
+    /* View from the last successful fetch: valid until our next xb_creds_provider_get()
+     * (only this exporter refreshes its provider). Lets short-lived credentials (less
+     * than the provider's 5-minute margin) be used instead of refetching every flush. */
+    const struct xb_aws_creds *last_creds;
+    uint64_t last_fetch_ms;
     char *region;
     char *url;
     char *host; /* Host header value, signed */
@@ -365,6 +372,10 @@ static void on_creds(void *ud, int rc, const struct xb_aws_creds *creds, const c
     struct xb_xray_exporter *x = ud;
 
     x->creds_pending = 0;
+    if (rc == XB_OK) {
+        x->last_creds = creds;
+        x->last_fetch_ms = now_ms();
+    }
     xb_metrics.credential_refreshes = xb_creds_provider_refreshes(x->creds);
     xb_metrics.credential_refresh_failures = xb_creds_provider_refresh_failures(x->creds);
     xb_metrics.credential_expiry_unix_s = (uint64_t)xb_creds_provider_expiration(x->creds);
@@ -518,8 +529,12 @@ static void flush(void *ud)
     if (xb_queue_waiting(x->q) == 0 || x->creds_pending)
         return;
     creds = xb_creds_provider_current(x->creds);
+    if (!creds && x->last_creds && now - x->last_fetch_ms < CREDS_REUSE_MS &&
+        xb_creds_provider_expiration(x->creds) > (int64_t)time(NULL) + CREDS_MIN_LEFT_S)
+        creds = x->last_creds; /* fetched a moment ago, just short-lived: use it */
     if (!creds) {
         /* Fetch or refresh without blocking; on_creds kicks the batcher again. */
+        x->last_creds = NULL; /* the refresh invalidates the old view */
         x->creds_pending = 1;
         if (xb_creds_provider_get(x->creds, on_creds, x) != XB_OK) {
             x->creds_pending = 0;
