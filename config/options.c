@@ -78,7 +78,7 @@ static const struct xb_config_option options[] = {
      .doc = "largest request body after decompression, bytes"},
     {.path = "receivers.otlp.protocols.http.max_connections", .type = XB_OPT_U32,
      .def = "1024", .min = 1, .max = 1000000, .offset = OFF(http.max_connections),
-     .doc = "simultaneous client connections"},
+     .flags = XB_OPT_F_COMPAT, .doc = "simultaneous client connections (not enforced yet)"},
 
     /* exporters.awsxray */
     {.path = "exporters.awsxray.region", .type = XB_OPT_REGION, .offset = OFF(awsxray.region),
