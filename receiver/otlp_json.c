@@ -459,650 +459,530 @@ static int get_array(struct ctx *c, json_t *v, const struct field *f, size_t ele
     return *mem ? XB_OK : nomem(c);
 }
 
-/* ---- common.proto ----------------------------------------------------------------- */
+/* ---- generic message walk ----------------------------------------------------------- */
 
-static int dec_any(struct ctx *c, json_t *obj, unsigned depth, xb_pb_any **out);
+/*
+ * How one message type is decoded. |attach| runs the protobuf-c initializer on a fresh
+ * |msg| and stores it in *|slot|, which is a pointer of the message's own type (the
+ * adapter is what keeps every store correctly typed). |member| decodes one key of the
+ * JSON object (never called for null values; unknown keys return XB_OK). |depth| is
+ * the AnyValue nesting level; only the value messages look at it.
+ */
+struct msg_type {
+    size_t size;        /* bytes of the protobuf-c struct */
+    unsigned max_depth; /* deepest accepted |depth|; 0 = not limited */
+    void (*attach)(void *msg, void *slot);
+    int (*member)(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg);
+};
 
-/* repeated KeyValue (attributes, kvlistValue.values); |depth| is passed to the values. */
-static int dec_kv_array(struct ctx *c, json_t *v, const struct field *f, unsigned depth,
-                        size_t *n_out, xb_pb_kv ***out);
-
-static int dec_kv(struct ctx *c, json_t *obj, unsigned depth, xb_pb_kv **out)
+/*
+ * Allocates a message of type |t|, stores it in *|slot| and decodes the members of the
+ * JSON object |obj| into it. On failure *|slot| may hold a partly decoded message: the
+ * whole request fails, so nothing reads it.
+ */
+static int dec_message(struct ctx *c, json_t *obj, unsigned depth, const struct msg_type *t,
+                       void *slot)
 {
-    xb_pb_kv *kv = msg_alloc(c, sizeof(*kv));
     const char *key;
     json_t *v;
+    void *msg;
     int rc = XB_OK;
 
-    if (!kv)
+    if (t->max_depth != 0 && depth > t->max_depth)
+        return fail(c, XB_ERR_INVALID, "attribute value nesting too deep");
+    msg = msg_alloc(c, t->size);
+    if (!msg)
         return nomem(c);
-    opentelemetry__proto__common__v1__key_value__init(kv);
+    t->attach(msg, slot);
     json_object_foreach(obj, key, v) {
         if (json_is_null(v))
             continue;
-        if (key_is(key, &F_KEY)) {
-            rc = get_string(c, v, &F_KEY, &kv->key);
-        } else if (key_is(key, &F_VALUE)) {
-            if (!json_is_object(v))
-                rc = fail(c, XB_ERR_INVALID, F_VALUE.bad_type);
-            else
-                rc = dec_any(c, v, depth, &kv->value);
-        }
+        rc = t->member(c, key, v, depth, msg);
         if (rc != XB_OK)
-            goto out;
+            break;
     }
-    *out = kv;
-out:
     return rc;
 }
 
-static int dec_kv_array(struct ctx *c, json_t *v, const struct field *f, unsigned depth,
-                        size_t *n_out, xb_pb_kv ***out)
+/* Singular message field |f|: |v| must be a JSON object. */
+static int dec_sub(struct ctx *c, json_t *v, const struct field *f, unsigned depth,
+                   const struct msg_type *t, void *slot)
 {
-    void *mem;
+    if (!json_is_object(v))
+        return fail(c, XB_ERR_INVALID, f->bad_type);
+    return dec_message(c, v, depth, t, slot);
+}
+
+/*
+ * Repeated field |f|: decodes the JSON array |v| into an arena array of pointers, to
+ * messages of type |t| (elements must be objects) or, when |t| is NULL, to strings
+ * (elements must be strings). The array (NULL when empty) goes to *|arr_out| and its
+ * length to *|n_out|, both only on success.
+ */
+static int dec_repeated(struct ctx *c, json_t *v, const struct field *f, unsigned depth,
+                        const struct msg_type *t, size_t *n_out, void **arr_out)
+{
+    /* All pointers to structs share one representation (C11 6.2.5p28). */
+    size_t elem = t ? sizeof(ProtobufCMessage *) : sizeof(char *);
+    json_type want = t ? JSON_OBJECT : JSON_STRING;
     size_t n, i;
     json_t *e;
-    xb_pb_kv **arr;
-    int rc = get_array(c, v, f, sizeof(*arr), &n, &mem);
+    void *mem;
+    int rc = get_array(c, v, f, elem, &n, &mem);
 
     if (rc != XB_OK)
         goto out;
-    arr = mem;
     json_array_foreach(v, i, e) {
-        if (!json_is_object(e)) {
+        void *slot = (char *)mem + i * elem;
+
+        if (json_typeof(e) != want) {
             rc = fail(c, XB_ERR_INVALID, f->bad_value);
             goto out;
         }
-        rc = dec_kv(c, e, depth, &arr[i]);
+        rc = t ? dec_message(c, e, depth, t, slot) : copy_string(c, e, slot);
         if (rc != XB_OK)
             goto out;
     }
-    *out = arr;
+    *arr_out = mem;
     *n_out = n;
 out:
     return rc;
 }
 
-static int dec_array_value(struct ctx *c, json_t *obj, unsigned depth, xb_pb_array **out)
+/* ---- common.proto ----------------------------------------------------------------- */
+
+/* AnyValue nests through ArrayValue and KeyValueList, which need its type first. */
+static int any_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg);
+
+static void attach_any(void *msg, void *slot)
 {
-    xb_pb_array *a = msg_alloc(c, sizeof(*a));
-    const char *key;
-    json_t *v, *e;
-    void *mem;
-    size_t n, i;
+    opentelemetry__proto__common__v1__any_value__init(msg);
+    *(xb_pb_any **)slot = msg;
+}
+
+/* A top-level attribute value is depth 1; arrayValue/kvlistValue add one each. */
+static const struct msg_type ANY_T = {sizeof(xb_pb_any), MAX_VALUE_DEPTH, attach_any, any_member};
+
+static void attach_kv(void *msg, void *slot)
+{
+    opentelemetry__proto__common__v1__key_value__init(msg);
+    *(xb_pb_kv **)slot = msg;
+}
+
+static int kv_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+{
+    xb_pb_kv *kv = msg;
     int rc = XB_OK;
 
-    if (!a)
-        return nomem(c);
-    opentelemetry__proto__common__v1__array_value__init(a);
-    json_object_foreach(obj, key, v) {
-        if (json_is_null(v) || !key_is(key, &F_ARRAY_VALUES))
-            continue;
-        rc = get_array(c, v, &F_ARRAY_VALUES, sizeof(*a->values), &n, &mem);
-        if (rc != XB_OK)
-            goto out;
-        a->values = mem;
-        json_array_foreach(v, i, e) {
-            if (!json_is_object(e)) {
-                rc = fail(c, XB_ERR_INVALID, F_ARRAY_VALUES.bad_value);
-                goto out;
-            }
-            rc = dec_any(c, e, depth, &a->values[i]);
-            if (rc != XB_OK)
-                goto out;
-        }
-        a->n_values = n;
-    }
-    *out = a;
-out:
+    if (key_is(key, &F_KEY))
+        rc = get_string(c, v, &F_KEY, &kv->key);
+    else if (key_is(key, &F_VALUE))
+        rc = dec_sub(c, v, &F_VALUE, depth, &ANY_T, &kv->value);
     return rc;
 }
 
-static int dec_kvlist_value(struct ctx *c, json_t *obj, unsigned depth, xb_pb_kvlist **out)
+static const struct msg_type KV_T = {sizeof(xb_pb_kv), 0, attach_kv, kv_member};
+
+/* repeated KeyValue (attributes, kvlistValue.values); |depth| is passed to the values. */
+static int dec_kv_array(struct ctx *c, json_t *v, const struct field *f, unsigned depth,
+                        size_t *n_out, xb_pb_kv ***out)
 {
-    xb_pb_kvlist *l = msg_alloc(c, sizeof(*l));
-    const char *key;
-    json_t *v;
+    void *arr;
+    int rc = dec_repeated(c, v, f, depth, &KV_T, n_out, &arr);
+
+    if (rc == XB_OK)
+        *out = arr;
+    return rc;
+}
+
+static void attach_array_value(void *msg, void *slot)
+{
+    opentelemetry__proto__common__v1__array_value__init(msg);
+    *(xb_pb_array **)slot = msg;
+}
+
+static int array_value_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+{
+    xb_pb_array *a = msg;
+    void *arr;
     int rc = XB_OK;
 
-    if (!l)
-        return nomem(c);
-    opentelemetry__proto__common__v1__key_value_list__init(l);
-    json_object_foreach(obj, key, v) {
-        if (json_is_null(v) || !key_is(key, &F_KVLIST_VALUES))
-            continue;
+    if (key_is(key, &F_ARRAY_VALUES)) {
+        rc = dec_repeated(c, v, &F_ARRAY_VALUES, depth, &ANY_T, &a->n_values, &arr);
+        if (rc == XB_OK)
+            a->values = arr;
+    }
+    return rc;
+}
+
+static const struct msg_type ARRAY_VALUE_T = {sizeof(xb_pb_array), 0, attach_array_value,
+                                              array_value_member};
+
+static void attach_kvlist_value(void *msg, void *slot)
+{
+    opentelemetry__proto__common__v1__key_value_list__init(msg);
+    *(xb_pb_kvlist **)slot = msg;
+}
+
+static int kvlist_value_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+{
+    xb_pb_kvlist *l = msg;
+    int rc = XB_OK;
+
+    if (key_is(key, &F_KVLIST_VALUES))
         rc = dec_kv_array(c, v, &F_KVLIST_VALUES, depth, &l->n_values, &l->values);
-        if (rc != XB_OK)
-            goto out;
-    }
-    *out = l;
-out:
     return rc;
 }
+
+static const struct msg_type KVLIST_VALUE_T = {sizeof(xb_pb_kvlist), 0, attach_kvlist_value,
+                                               kvlist_value_member};
 
 /*
  * AnyValue: a oneof. When a sender sets several members the last one in the object
  * wins rather than failing the request; an object with none stays "empty".
  */
-static int dec_any(struct ctx *c, json_t *obj, unsigned depth, xb_pb_any **out)
+static int any_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
 {
-    xb_pb_any *a;
-    const char *key;
-    json_t *v;
+    xb_pb_any *a = msg;
+    Opentelemetry__Proto__Common__V1__AnyValue__ValueCase vc = a->value_case;
     int rc = XB_OK;
 
-    if (depth > MAX_VALUE_DEPTH)
-        return fail(c, XB_ERR_INVALID, "attribute value nesting too deep");
-    a = msg_alloc(c, sizeof(*a));
-    if (!a)
-        return nomem(c);
-    opentelemetry__proto__common__v1__any_value__init(a);
-    json_object_foreach(obj, key, v) {
-        if (json_is_null(v))
-            continue;
-        if (key_is(key, &F_STRING_VALUE)) {
-            char *s;
-            rc = get_string(c, v, &F_STRING_VALUE, &s);
-            if (rc == XB_OK) {
-                a->value_case = XB_ANY_STRING;
-                a->string_value = s;
-            }
-        } else if (key_is(key, &F_BOOL_VALUE)) {
-            if (!json_is_boolean(v)) {
-                rc = fail(c, XB_ERR_INVALID, F_BOOL_VALUE.bad_type);
-            } else {
-                a->value_case = XB_ANY_BOOL;
-                a->bool_value = json_is_true(v);
-            }
-        } else if (key_is(key, &F_INT_VALUE)) {
-            int64_t i;
-            rc = get_i64(c, v, &F_INT_VALUE, &i);
-            if (rc == XB_OK) {
-                a->value_case = XB_ANY_INT;
-                a->int_value = i;
-            }
-        } else if (key_is(key, &F_DOUBLE_VALUE)) {
-            double d;
-            rc = get_double(c, v, &F_DOUBLE_VALUE, &d);
-            if (rc == XB_OK) {
-                a->value_case = XB_ANY_DOUBLE;
-                a->double_value = d;
-            }
-        } else if (key_is(key, &F_BYTES_VALUE)) {
-            ProtobufCBinaryData b;
-            rc = get_base64(c, v, &F_BYTES_VALUE, &b);
-            if (rc == XB_OK) {
-                a->value_case = XB_ANY_BYTES;
-                a->bytes_value = b;
-            }
-        } else if (key_is(key, &F_ARRAY_VALUE)) {
-            xb_pb_array *arr;
-            if (!json_is_object(v)) {
-                rc = fail(c, XB_ERR_INVALID, F_ARRAY_VALUE.bad_type);
-            } else {
-                rc = dec_array_value(c, v, depth + 1, &arr);
-                if (rc == XB_OK) {
-                    a->value_case = XB_ANY_ARRAY;
-                    a->array_value = arr;
-                }
-            }
-        } else if (key_is(key, &F_KVLIST_VALUE)) {
-            xb_pb_kvlist *l;
-            if (!json_is_object(v)) {
-                rc = fail(c, XB_ERR_INVALID, F_KVLIST_VALUE.bad_type);
-            } else {
-                rc = dec_kvlist_value(c, v, depth + 1, &l);
-                if (rc == XB_OK) {
-                    a->value_case = XB_ANY_KVLIST;
-                    a->kvlist_value = l;
-                }
-            }
-        }
-        if (rc != XB_OK)
-            goto out;
+    if (key_is(key, &F_STRING_VALUE)) {
+        vc = XB_ANY_STRING;
+        rc = get_string(c, v, &F_STRING_VALUE, &a->string_value);
+    } else if (key_is(key, &F_BOOL_VALUE)) {
+        vc = XB_ANY_BOOL;
+        if (json_is_boolean(v))
+            a->bool_value = json_is_true(v);
+        else
+            rc = fail(c, XB_ERR_INVALID, F_BOOL_VALUE.bad_type);
+    } else if (key_is(key, &F_INT_VALUE)) {
+        vc = XB_ANY_INT;
+        rc = get_i64(c, v, &F_INT_VALUE, &a->int_value);
+    } else if (key_is(key, &F_DOUBLE_VALUE)) {
+        vc = XB_ANY_DOUBLE;
+        rc = get_double(c, v, &F_DOUBLE_VALUE, &a->double_value);
+    } else if (key_is(key, &F_BYTES_VALUE)) {
+        vc = XB_ANY_BYTES;
+        rc = get_base64(c, v, &F_BYTES_VALUE, &a->bytes_value);
+    } else if (key_is(key, &F_ARRAY_VALUE)) {
+        vc = XB_ANY_ARRAY;
+        rc = dec_sub(c, v, &F_ARRAY_VALUE, depth + 1, &ARRAY_VALUE_T, &a->array_value);
+    } else if (key_is(key, &F_KVLIST_VALUE)) {
+        vc = XB_ANY_KVLIST;
+        rc = dec_sub(c, v, &F_KVLIST_VALUE, depth + 1, &KVLIST_VALUE_T, &a->kvlist_value);
     }
-    *out = a;
-out:
+    /* The getters write only on success, so a failed member leaves the union as it was. */
+    if (rc == XB_OK)
+        a->value_case = vc;
     return rc;
 }
 
-/* repeated string (EntityRef.idKeys / descriptionKeys). */
-static int dec_string_array(struct ctx *c, json_t *v, const struct field *f, size_t *n_out,
-                            char ***out)
+static void attach_entity_ref(void *msg, void *slot)
 {
-    void *mem;
-    size_t n, i;
-    json_t *e;
-    char **arr;
-    int rc = get_array(c, v, f, sizeof(*arr), &n, &mem);
-
-    if (rc != XB_OK)
-        goto out;
-    arr = mem;
-    json_array_foreach(v, i, e) {
-        if (!json_is_string(e)) {
-            rc = fail(c, XB_ERR_INVALID, f->bad_value);
-            goto out;
-        }
-        rc = copy_string(c, e, &arr[i]);
-        if (rc != XB_OK)
-            goto out;
-    }
-    *out = arr;
-    *n_out = n;
-out:
-    return rc;
+    opentelemetry__proto__common__v1__entity_ref__init(msg);
+    *(Opentelemetry__Proto__Common__V1__EntityRef **)slot = msg;
 }
 
-static int dec_entity_ref(struct ctx *c, json_t *obj, Opentelemetry__Proto__Common__V1__EntityRef **out)
+static int entity_ref_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
 {
-    Opentelemetry__Proto__Common__V1__EntityRef *r = msg_alloc(c, sizeof(*r));
-    const char *key;
-    json_t *v;
+    Opentelemetry__Proto__Common__V1__EntityRef *r = msg;
+    void *arr;
     int rc = XB_OK;
 
-    if (!r)
-        return nomem(c);
-    opentelemetry__proto__common__v1__entity_ref__init(r);
-    json_object_foreach(obj, key, v) {
-        if (json_is_null(v))
-            continue;
-        if (key_is(key, &F_SCHEMA_URL))
-            rc = get_string(c, v, &F_SCHEMA_URL, &r->schema_url);
-        else if (key_is(key, &F_TYPE))
-            rc = get_string(c, v, &F_TYPE, &r->type);
-        else if (key_is(key, &F_ID_KEYS))
-            rc = dec_string_array(c, v, &F_ID_KEYS, &r->n_id_keys, &r->id_keys);
-        else if (key_is(key, &F_DESC_KEYS))
-            rc = dec_string_array(c, v, &F_DESC_KEYS, &r->n_description_keys,
-                                  &r->description_keys);
-        if (rc != XB_OK)
-            goto out;
+    (void)depth;
+    if (key_is(key, &F_SCHEMA_URL)) {
+        rc = get_string(c, v, &F_SCHEMA_URL, &r->schema_url);
+    } else if (key_is(key, &F_TYPE)) {
+        rc = get_string(c, v, &F_TYPE, &r->type);
+    } else if (key_is(key, &F_ID_KEYS)) {
+        rc = dec_repeated(c, v, &F_ID_KEYS, 0, NULL, &r->n_id_keys, &arr);
+        if (rc == XB_OK)
+            r->id_keys = arr;
+    } else if (key_is(key, &F_DESC_KEYS)) {
+        rc = dec_repeated(c, v, &F_DESC_KEYS, 0, NULL, &r->n_description_keys, &arr);
+        if (rc == XB_OK)
+            r->description_keys = arr;
     }
-    *out = r;
-out:
     return rc;
 }
 
-static int dec_scope(struct ctx *c, json_t *obj, xb_pb_scope **out)
+static const struct msg_type ENTITY_REF_T = {sizeof(Opentelemetry__Proto__Common__V1__EntityRef), 0,
+                                             attach_entity_ref, entity_ref_member};
+
+static void attach_scope(void *msg, void *slot)
 {
-    xb_pb_scope *s = msg_alloc(c, sizeof(*s));
-    const char *key;
-    json_t *v;
+    opentelemetry__proto__common__v1__instrumentation_scope__init(msg);
+    *(xb_pb_scope **)slot = msg;
+}
+
+static int scope_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+{
+    xb_pb_scope *s = msg;
     int rc = XB_OK;
 
-    if (!s)
-        return nomem(c);
-    opentelemetry__proto__common__v1__instrumentation_scope__init(s);
-    json_object_foreach(obj, key, v) {
-        if (json_is_null(v))
-            continue;
-        if (key_is(key, &F_NAME))
-            rc = get_string(c, v, &F_NAME, &s->name);
-        else if (key_is(key, &F_VERSION))
-            rc = get_string(c, v, &F_VERSION, &s->version);
-        else if (key_is(key, &F_ATTRIBUTES))
-            rc = dec_kv_array(c, v, &F_ATTRIBUTES, 1, &s->n_attributes, &s->attributes);
-        else if (key_is(key, &F_DROPPED_ATTRS))
-            rc = get_u32(c, v, &F_DROPPED_ATTRS, &s->dropped_attributes_count);
-        if (rc != XB_OK)
-            goto out;
-    }
-    *out = s;
-out:
+    (void)depth;
+    if (key_is(key, &F_NAME))
+        rc = get_string(c, v, &F_NAME, &s->name);
+    else if (key_is(key, &F_VERSION))
+        rc = get_string(c, v, &F_VERSION, &s->version);
+    else if (key_is(key, &F_ATTRIBUTES))
+        rc = dec_kv_array(c, v, &F_ATTRIBUTES, 1, &s->n_attributes, &s->attributes);
+    else if (key_is(key, &F_DROPPED_ATTRS))
+        rc = get_u32(c, v, &F_DROPPED_ATTRS, &s->dropped_attributes_count);
     return rc;
 }
+
+static const struct msg_type SCOPE_T = {sizeof(xb_pb_scope), 0, attach_scope, scope_member};
 
 /* ---- resource.proto --------------------------------------------------------------- */
 
-static int dec_resource(struct ctx *c, json_t *obj, xb_pb_resource **out)
+static void attach_resource(void *msg, void *slot)
 {
-    xb_pb_resource *r = msg_alloc(c, sizeof(*r));
-    const char *key;
-    json_t *v, *e;
-    void *mem;
-    size_t n, i;
+    opentelemetry__proto__resource__v1__resource__init(msg);
+    *(xb_pb_resource **)slot = msg;
+}
+
+static int resource_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+{
+    xb_pb_resource *r = msg;
+    void *arr;
     int rc = XB_OK;
 
-    if (!r)
-        return nomem(c);
-    opentelemetry__proto__resource__v1__resource__init(r);
-    json_object_foreach(obj, key, v) {
-        if (json_is_null(v))
-            continue;
-        if (key_is(key, &F_ATTRIBUTES)) {
-            rc = dec_kv_array(c, v, &F_ATTRIBUTES, 1, &r->n_attributes, &r->attributes);
-        } else if (key_is(key, &F_DROPPED_ATTRS)) {
-            rc = get_u32(c, v, &F_DROPPED_ATTRS, &r->dropped_attributes_count);
-        } else if (key_is(key, &F_ENTITY_REFS)) {
-            rc = get_array(c, v, &F_ENTITY_REFS, sizeof(*r->entity_refs), &n, &mem);
-            if (rc != XB_OK)
-                goto out;
-            r->entity_refs = mem;
-            json_array_foreach(v, i, e) {
-                if (!json_is_object(e)) {
-                    rc = fail(c, XB_ERR_INVALID, F_ENTITY_REFS.bad_value);
-                    goto out;
-                }
-                rc = dec_entity_ref(c, e, &r->entity_refs[i]);
-                if (rc != XB_OK)
-                    goto out;
-            }
-            r->n_entity_refs = n;
-        }
-        if (rc != XB_OK)
-            goto out;
+    (void)depth;
+    if (key_is(key, &F_ATTRIBUTES)) {
+        rc = dec_kv_array(c, v, &F_ATTRIBUTES, 1, &r->n_attributes, &r->attributes);
+    } else if (key_is(key, &F_DROPPED_ATTRS)) {
+        rc = get_u32(c, v, &F_DROPPED_ATTRS, &r->dropped_attributes_count);
+    } else if (key_is(key, &F_ENTITY_REFS)) {
+        rc = dec_repeated(c, v, &F_ENTITY_REFS, 0, &ENTITY_REF_T, &r->n_entity_refs, &arr);
+        if (rc == XB_OK)
+            r->entity_refs = arr;
     }
-    *out = r;
-out:
     return rc;
 }
+
+static const struct msg_type RESOURCE_T = {sizeof(xb_pb_resource), 0, attach_resource,
+                                           resource_member};
 
 /* ---- trace.proto ------------------------------------------------------------------ */
 
-static int dec_status(struct ctx *c, json_t *obj, xb_pb_status **out)
+static void attach_status(void *msg, void *slot)
 {
-    xb_pb_status *s = msg_alloc(c, sizeof(*s));
-    const char *key;
-    json_t *v;
+    opentelemetry__proto__trace__v1__status__init(msg);
+    *(xb_pb_status **)slot = msg;
+}
+
+static int status_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+{
+    xb_pb_status *s = msg;
     int code, rc = XB_OK;
 
-    if (!s)
-        return nomem(c);
-    opentelemetry__proto__trace__v1__status__init(s);
-    json_object_foreach(obj, key, v) {
-        if (json_is_null(v))
-            continue;
-        if (key_is(key, &F_MESSAGE)) {
-            rc = get_string(c, v, &F_MESSAGE, &s->message);
-        } else if (key_is(key, &F_CODE)) {
-            rc = get_enum(c, v, &F_CODE, &code);
-            if (rc == XB_OK)
-                s->code = (Opentelemetry__Proto__Trace__V1__Status__StatusCode)code;
-        }
-        if (rc != XB_OK)
-            goto out;
+    (void)depth;
+    if (key_is(key, &F_MESSAGE)) {
+        rc = get_string(c, v, &F_MESSAGE, &s->message);
+    } else if (key_is(key, &F_CODE)) {
+        rc = get_enum(c, v, &F_CODE, &code);
+        if (rc == XB_OK)
+            s->code = (Opentelemetry__Proto__Trace__V1__Status__StatusCode)code;
     }
-    *out = s;
-out:
     return rc;
 }
 
-static int dec_event(struct ctx *c, json_t *obj, xb_pb_event **out)
+static const struct msg_type STATUS_T = {sizeof(xb_pb_status), 0, attach_status, status_member};
+
+static void attach_event(void *msg, void *slot)
 {
-    xb_pb_event *ev = msg_alloc(c, sizeof(*ev));
-    const char *key;
-    json_t *v;
+    opentelemetry__proto__trace__v1__span__event__init(msg);
+    *(xb_pb_event **)slot = msg;
+}
+
+static int event_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+{
+    xb_pb_event *ev = msg;
     int rc = XB_OK;
 
-    if (!ev)
-        return nomem(c);
-    opentelemetry__proto__trace__v1__span__event__init(ev);
-    json_object_foreach(obj, key, v) {
-        if (json_is_null(v))
-            continue;
-        if (key_is(key, &F_TIME))
-            rc = get_uint(c, v, &F_TIME, UINT64_MAX, &ev->time_unix_nano);
-        else if (key_is(key, &F_NAME))
-            rc = get_string(c, v, &F_NAME, &ev->name);
-        else if (key_is(key, &F_ATTRIBUTES))
-            rc = dec_kv_array(c, v, &F_ATTRIBUTES, 1, &ev->n_attributes, &ev->attributes);
-        else if (key_is(key, &F_DROPPED_ATTRS))
-            rc = get_u32(c, v, &F_DROPPED_ATTRS, &ev->dropped_attributes_count);
-        if (rc != XB_OK)
-            goto out;
-    }
-    *out = ev;
-out:
+    (void)depth;
+    if (key_is(key, &F_TIME))
+        rc = get_uint(c, v, &F_TIME, UINT64_MAX, &ev->time_unix_nano);
+    else if (key_is(key, &F_NAME))
+        rc = get_string(c, v, &F_NAME, &ev->name);
+    else if (key_is(key, &F_ATTRIBUTES))
+        rc = dec_kv_array(c, v, &F_ATTRIBUTES, 1, &ev->n_attributes, &ev->attributes);
+    else if (key_is(key, &F_DROPPED_ATTRS))
+        rc = get_u32(c, v, &F_DROPPED_ATTRS, &ev->dropped_attributes_count);
     return rc;
 }
 
-static int dec_link(struct ctx *c, json_t *obj, xb_pb_link **out)
+static const struct msg_type EVENT_T = {sizeof(xb_pb_event), 0, attach_event, event_member};
+
+static void attach_link(void *msg, void *slot)
 {
-    xb_pb_link *l = msg_alloc(c, sizeof(*l));
-    const char *key;
-    json_t *v;
+    opentelemetry__proto__trace__v1__span__link__init(msg);
+    *(xb_pb_link **)slot = msg;
+}
+
+static int link_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+{
+    xb_pb_link *l = msg;
     int rc = XB_OK;
 
-    if (!l)
-        return nomem(c);
-    opentelemetry__proto__trace__v1__span__link__init(l);
-    json_object_foreach(obj, key, v) {
-        if (json_is_null(v))
-            continue;
-        if (key_is(key, &F_TRACE_ID))
-            rc = get_hex(c, v, &F_TRACE_ID, &l->trace_id);
-        else if (key_is(key, &F_SPAN_ID))
-            rc = get_hex(c, v, &F_SPAN_ID, &l->span_id);
-        else if (key_is(key, &F_TRACE_STATE))
-            rc = get_string(c, v, &F_TRACE_STATE, &l->trace_state);
-        else if (key_is(key, &F_ATTRIBUTES))
-            rc = dec_kv_array(c, v, &F_ATTRIBUTES, 1, &l->n_attributes, &l->attributes);
-        else if (key_is(key, &F_DROPPED_ATTRS))
-            rc = get_u32(c, v, &F_DROPPED_ATTRS, &l->dropped_attributes_count);
-        else if (key_is(key, &F_FLAGS))
-            rc = get_u32(c, v, &F_FLAGS, &l->flags);
-        if (rc != XB_OK)
-            goto out;
-    }
-    *out = l;
-out:
+    (void)depth;
+    if (key_is(key, &F_TRACE_ID))
+        rc = get_hex(c, v, &F_TRACE_ID, &l->trace_id);
+    else if (key_is(key, &F_SPAN_ID))
+        rc = get_hex(c, v, &F_SPAN_ID, &l->span_id);
+    else if (key_is(key, &F_TRACE_STATE))
+        rc = get_string(c, v, &F_TRACE_STATE, &l->trace_state);
+    else if (key_is(key, &F_ATTRIBUTES))
+        rc = dec_kv_array(c, v, &F_ATTRIBUTES, 1, &l->n_attributes, &l->attributes);
+    else if (key_is(key, &F_DROPPED_ATTRS))
+        rc = get_u32(c, v, &F_DROPPED_ATTRS, &l->dropped_attributes_count);
+    else if (key_is(key, &F_FLAGS))
+        rc = get_u32(c, v, &F_FLAGS, &l->flags);
     return rc;
 }
 
-static int dec_span(struct ctx *c, json_t *obj, xb_pb_span **out)
+static const struct msg_type LINK_T = {sizeof(xb_pb_link), 0, attach_link, link_member};
+
+static void attach_span(void *msg, void *slot)
 {
-    xb_pb_span *s = msg_alloc(c, sizeof(*s));
-    const char *key;
-    json_t *v, *e;
-    void *mem;
-    size_t n, i;
+    opentelemetry__proto__trace__v1__span__init(msg);
+    *(xb_pb_span **)slot = msg;
+}
+
+static int span_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+{
+    xb_pb_span *s = msg;
+    void *arr;
     int kind, rc = XB_OK;
 
-    if (!s)
-        return nomem(c);
-    opentelemetry__proto__trace__v1__span__init(s);
-    json_object_foreach(obj, key, v) {
-        if (json_is_null(v))
-            continue;
-        if (key_is(key, &F_TRACE_ID)) {
-            rc = get_hex(c, v, &F_TRACE_ID, &s->trace_id);
-        } else if (key_is(key, &F_SPAN_ID)) {
-            rc = get_hex(c, v, &F_SPAN_ID, &s->span_id);
-        } else if (key_is(key, &F_PARENT_SPAN_ID)) {
-            rc = get_hex(c, v, &F_PARENT_SPAN_ID, &s->parent_span_id);
-        } else if (key_is(key, &F_TRACE_STATE)) {
-            rc = get_string(c, v, &F_TRACE_STATE, &s->trace_state);
-        } else if (key_is(key, &F_FLAGS)) {
-            rc = get_u32(c, v, &F_FLAGS, &s->flags);
-        } else if (key_is(key, &F_NAME)) {
-            rc = get_string(c, v, &F_NAME, &s->name);
-        } else if (key_is(key, &F_KIND)) {
-            rc = get_enum(c, v, &F_KIND, &kind);
-            if (rc == XB_OK)
-                s->kind = (Opentelemetry__Proto__Trace__V1__Span__SpanKind)kind;
-        } else if (key_is(key, &F_START)) {
-            rc = get_uint(c, v, &F_START, UINT64_MAX, &s->start_time_unix_nano);
-        } else if (key_is(key, &F_END)) {
-            rc = get_uint(c, v, &F_END, UINT64_MAX, &s->end_time_unix_nano);
-        } else if (key_is(key, &F_ATTRIBUTES)) {
-            rc = dec_kv_array(c, v, &F_ATTRIBUTES, 1, &s->n_attributes, &s->attributes);
-        } else if (key_is(key, &F_DROPPED_ATTRS)) {
-            rc = get_u32(c, v, &F_DROPPED_ATTRS, &s->dropped_attributes_count);
-        } else if (key_is(key, &F_DROPPED_EVENTS)) {
-            rc = get_u32(c, v, &F_DROPPED_EVENTS, &s->dropped_events_count);
-        } else if (key_is(key, &F_DROPPED_LINKS)) {
-            rc = get_u32(c, v, &F_DROPPED_LINKS, &s->dropped_links_count);
-        } else if (key_is(key, &F_STATUS)) {
-            if (!json_is_object(v))
-                rc = fail(c, XB_ERR_INVALID, F_STATUS.bad_type);
-            else
-                rc = dec_status(c, v, &s->status);
-        } else if (key_is(key, &F_EVENTS)) {
-            rc = get_array(c, v, &F_EVENTS, sizeof(*s->events), &n, &mem);
-            if (rc != XB_OK)
-                goto out;
-            s->events = mem;
-            json_array_foreach(v, i, e) {
-                if (!json_is_object(e)) {
-                    rc = fail(c, XB_ERR_INVALID, F_EVENTS.bad_value);
-                    goto out;
-                }
-                rc = dec_event(c, e, &s->events[i]);
-                if (rc != XB_OK)
-                    goto out;
-            }
-            s->n_events = n;
-        } else if (key_is(key, &F_LINKS)) {
-            rc = get_array(c, v, &F_LINKS, sizeof(*s->links), &n, &mem);
-            if (rc != XB_OK)
-                goto out;
-            s->links = mem;
-            json_array_foreach(v, i, e) {
-                if (!json_is_object(e)) {
-                    rc = fail(c, XB_ERR_INVALID, F_LINKS.bad_value);
-                    goto out;
-                }
-                rc = dec_link(c, e, &s->links[i]);
-                if (rc != XB_OK)
-                    goto out;
-            }
-            s->n_links = n;
-        }
-        if (rc != XB_OK)
-            goto out;
+    (void)depth;
+    if (key_is(key, &F_TRACE_ID)) {
+        rc = get_hex(c, v, &F_TRACE_ID, &s->trace_id);
+    } else if (key_is(key, &F_SPAN_ID)) {
+        rc = get_hex(c, v, &F_SPAN_ID, &s->span_id);
+    } else if (key_is(key, &F_PARENT_SPAN_ID)) {
+        rc = get_hex(c, v, &F_PARENT_SPAN_ID, &s->parent_span_id);
+    } else if (key_is(key, &F_TRACE_STATE)) {
+        rc = get_string(c, v, &F_TRACE_STATE, &s->trace_state);
+    } else if (key_is(key, &F_FLAGS)) {
+        rc = get_u32(c, v, &F_FLAGS, &s->flags);
+    } else if (key_is(key, &F_NAME)) {
+        rc = get_string(c, v, &F_NAME, &s->name);
+    } else if (key_is(key, &F_KIND)) {
+        rc = get_enum(c, v, &F_KIND, &kind);
+        if (rc == XB_OK)
+            s->kind = (Opentelemetry__Proto__Trace__V1__Span__SpanKind)kind;
+    } else if (key_is(key, &F_START)) {
+        rc = get_uint(c, v, &F_START, UINT64_MAX, &s->start_time_unix_nano);
+    } else if (key_is(key, &F_END)) {
+        rc = get_uint(c, v, &F_END, UINT64_MAX, &s->end_time_unix_nano);
+    } else if (key_is(key, &F_ATTRIBUTES)) {
+        rc = dec_kv_array(c, v, &F_ATTRIBUTES, 1, &s->n_attributes, &s->attributes);
+    } else if (key_is(key, &F_DROPPED_ATTRS)) {
+        rc = get_u32(c, v, &F_DROPPED_ATTRS, &s->dropped_attributes_count);
+    } else if (key_is(key, &F_DROPPED_EVENTS)) {
+        rc = get_u32(c, v, &F_DROPPED_EVENTS, &s->dropped_events_count);
+    } else if (key_is(key, &F_DROPPED_LINKS)) {
+        rc = get_u32(c, v, &F_DROPPED_LINKS, &s->dropped_links_count);
+    } else if (key_is(key, &F_STATUS)) {
+        rc = dec_sub(c, v, &F_STATUS, 0, &STATUS_T, &s->status);
+    } else if (key_is(key, &F_EVENTS)) {
+        rc = dec_repeated(c, v, &F_EVENTS, 0, &EVENT_T, &s->n_events, &arr);
+        if (rc == XB_OK)
+            s->events = arr;
+    } else if (key_is(key, &F_LINKS)) {
+        rc = dec_repeated(c, v, &F_LINKS, 0, &LINK_T, &s->n_links, &arr);
+        if (rc == XB_OK)
+            s->links = arr;
     }
-    *out = s;
-out:
     return rc;
 }
 
-static int dec_scope_spans(struct ctx *c, json_t *obj, xb_pb_scope_spans **out)
+static const struct msg_type SPAN_T = {sizeof(xb_pb_span), 0, attach_span, span_member};
+
+static void attach_scope_spans(void *msg, void *slot)
 {
-    xb_pb_scope_spans *ss = msg_alloc(c, sizeof(*ss));
-    const char *key;
-    json_t *v, *e;
-    void *mem;
-    size_t n, i;
+    opentelemetry__proto__trace__v1__scope_spans__init(msg);
+    *(xb_pb_scope_spans **)slot = msg;
+}
+
+static int scope_spans_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+{
+    xb_pb_scope_spans *ss = msg;
+    void *arr;
     int rc = XB_OK;
 
-    if (!ss)
-        return nomem(c);
-    opentelemetry__proto__trace__v1__scope_spans__init(ss);
-    json_object_foreach(obj, key, v) {
-        if (json_is_null(v))
-            continue;
-        if (key_is(key, &F_SCOPE)) {
-            if (!json_is_object(v))
-                rc = fail(c, XB_ERR_INVALID, F_SCOPE.bad_type);
-            else
-                rc = dec_scope(c, v, &ss->scope);
-        } else if (key_is(key, &F_SCHEMA_URL)) {
-            rc = get_string(c, v, &F_SCHEMA_URL, &ss->schema_url);
-        } else if (key_is(key, &F_SPANS)) {
-            rc = get_array(c, v, &F_SPANS, sizeof(*ss->spans), &n, &mem);
-            if (rc != XB_OK)
-                goto out;
-            ss->spans = mem;
-            json_array_foreach(v, i, e) {
-                if (!json_is_object(e)) {
-                    rc = fail(c, XB_ERR_INVALID, F_SPANS.bad_value);
-                    goto out;
-                }
-                rc = dec_span(c, e, &ss->spans[i]);
-                if (rc != XB_OK)
-                    goto out;
-            }
-            ss->n_spans = n;
-        }
-        if (rc != XB_OK)
-            goto out;
+    (void)depth;
+    if (key_is(key, &F_SCOPE)) {
+        rc = dec_sub(c, v, &F_SCOPE, 0, &SCOPE_T, &ss->scope);
+    } else if (key_is(key, &F_SCHEMA_URL)) {
+        rc = get_string(c, v, &F_SCHEMA_URL, &ss->schema_url);
+    } else if (key_is(key, &F_SPANS)) {
+        rc = dec_repeated(c, v, &F_SPANS, 0, &SPAN_T, &ss->n_spans, &arr);
+        if (rc == XB_OK)
+            ss->spans = arr;
     }
-    *out = ss;
-out:
     return rc;
 }
 
-static int dec_resource_spans(struct ctx *c, json_t *obj, xb_pb_resource_spans **out)
+static const struct msg_type SCOPE_SPANS_T = {sizeof(xb_pb_scope_spans), 0, attach_scope_spans,
+                                              scope_spans_member};
+
+static void attach_resource_spans(void *msg, void *slot)
 {
-    xb_pb_resource_spans *rs = msg_alloc(c, sizeof(*rs));
-    const char *key;
-    json_t *v, *e;
-    void *mem;
-    size_t n, i;
+    opentelemetry__proto__trace__v1__resource_spans__init(msg);
+    *(xb_pb_resource_spans **)slot = msg;
+}
+
+static int resource_spans_member(struct ctx *c, const char *key, json_t *v, unsigned depth,
+                                 void *msg)
+{
+    xb_pb_resource_spans *rs = msg;
+    void *arr;
     int rc = XB_OK;
 
-    if (!rs)
-        return nomem(c);
-    opentelemetry__proto__trace__v1__resource_spans__init(rs);
-    json_object_foreach(obj, key, v) {
-        if (json_is_null(v))
-            continue;
-        if (key_is(key, &F_RESOURCE)) {
-            if (!json_is_object(v))
-                rc = fail(c, XB_ERR_INVALID, F_RESOURCE.bad_type);
-            else
-                rc = dec_resource(c, v, &rs->resource);
-        } else if (key_is(key, &F_SCHEMA_URL)) {
-            rc = get_string(c, v, &F_SCHEMA_URL, &rs->schema_url);
-        } else if (key_is(key, &F_SCOPE_SPANS)) {
-            rc = get_array(c, v, &F_SCOPE_SPANS, sizeof(*rs->scope_spans), &n, &mem);
-            if (rc != XB_OK)
-                goto out;
-            rs->scope_spans = mem;
-            json_array_foreach(v, i, e) {
-                if (!json_is_object(e)) {
-                    rc = fail(c, XB_ERR_INVALID, F_SCOPE_SPANS.bad_value);
-                    goto out;
-                }
-                rc = dec_scope_spans(c, e, &rs->scope_spans[i]);
-                if (rc != XB_OK)
-                    goto out;
-            }
-            rs->n_scope_spans = n;
-        }
-        if (rc != XB_OK)
-            goto out;
+    (void)depth;
+    if (key_is(key, &F_RESOURCE)) {
+        rc = dec_sub(c, v, &F_RESOURCE, 0, &RESOURCE_T, &rs->resource);
+    } else if (key_is(key, &F_SCHEMA_URL)) {
+        rc = get_string(c, v, &F_SCHEMA_URL, &rs->schema_url);
+    } else if (key_is(key, &F_SCOPE_SPANS)) {
+        rc = dec_repeated(c, v, &F_SCOPE_SPANS, 0, &SCOPE_SPANS_T, &rs->n_scope_spans, &arr);
+        if (rc == XB_OK)
+            rs->scope_spans = arr;
     }
-    *out = rs;
-out:
     return rc;
 }
 
-static int dec_request(struct ctx *c, json_t *obj, xb_pb_export_req **out)
+static const struct msg_type RESOURCE_SPANS_T = {sizeof(xb_pb_resource_spans), 0,
+                                                 attach_resource_spans, resource_spans_member};
+
+static void attach_request(void *msg, void *slot)
 {
-    xb_pb_export_req *r = msg_alloc(c, sizeof(*r));
-    const char *key;
-    json_t *v, *e;
-    void *mem;
-    size_t n, i;
+    opentelemetry__proto__collector__trace__v1__export_trace_service_request__init(msg);
+    *(xb_pb_export_req **)slot = msg;
+}
+
+static int request_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+{
+    xb_pb_export_req *r = msg;
+    void *arr;
     int rc = XB_OK;
 
-    if (!r)
-        return nomem(c);
-    opentelemetry__proto__collector__trace__v1__export_trace_service_request__init(r);
-    json_object_foreach(obj, key, v) {
-        if (json_is_null(v) || !key_is(key, &F_RESOURCE_SPANS))
-            continue;
-        rc = get_array(c, v, &F_RESOURCE_SPANS, sizeof(*r->resource_spans), &n, &mem);
-        if (rc != XB_OK)
-            goto out;
-        r->resource_spans = mem;
-        json_array_foreach(v, i, e) {
-            if (!json_is_object(e)) {
-                rc = fail(c, XB_ERR_INVALID, F_RESOURCE_SPANS.bad_value);
-                goto out;
-            }
-            rc = dec_resource_spans(c, e, &r->resource_spans[i]);
-            if (rc != XB_OK)
-                goto out;
-        }
-        r->n_resource_spans = n;
+    (void)depth;
+    if (key_is(key, &F_RESOURCE_SPANS)) {
+        rc =
+            dec_repeated(c, v, &F_RESOURCE_SPANS, 0, &RESOURCE_SPANS_T, &r->n_resource_spans, &arr);
+        if (rc == XB_OK)
+            r->resource_spans = arr;
     }
-    *out = r;
-out:
     return rc;
 }
+
+static const struct msg_type REQUEST_T = {sizeof(xb_pb_export_req), 0, attach_request,
+                                          request_member};
 
 /* ---- entry point ------------------------------------------------------------------ */
 
@@ -1149,7 +1029,7 @@ int xb_otlp_decode_json(const void *data, size_t len, struct xb_arena *arena,
         rc = fail(&c, XB_ERR_INVALID, "request: top level must be a JSON object");
         goto out;
     }
-    rc = dec_request(&c, root, &req);
+    rc = dec_message(&c, root, 0, &REQUEST_T, &req);
     if (rc == XB_OK)
         *out = req;
 out:
