@@ -18,15 +18,15 @@ import http.client
 import http.server
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 
-DEADLINE_S = 30
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from xbtest import Bridge, Report, clean_env, post_trace, wait_for  # noqa: E402
+
 FAKE_XRAY = os.path.join(HERE, "..", "integration", "fake_xray.py")
 AKID, SECRET, TOKEN, AUTH = "ASIAPODIDENTITY", "pod-secret/abc+def", "pod-session-token", "eks-pod-token"
 
@@ -62,15 +62,6 @@ def get_json(port, path):
     return json.loads(body)
 
 
-def wait_for(cond, what):
-    end = time.monotonic() + DEADLINE_S
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.05)
-    raise RuntimeError(f"timed out waiting for {what}")
-
-
 def scenario(binary, example, tmp, creds_port, lifetime_s, requests):
     Creds.lifetime_s, Creds.fetches, Creds.bad_auth = lifetime_s, 0, 0
     docs = os.path.join(tmp, f"docs-{lifetime_s}.jsonl")
@@ -78,12 +69,9 @@ def scenario(binary, example, tmp, creds_port, lifetime_s, requests):
                              "--access-key", AKID, "--secret-key", SECRET,
                              "--session-token", TOKEN],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    proc = None
     try:
         xport = int(fake.stdout.readline())
-        cfg = os.path.join(tmp, "xb.yaml")
-        with open(cfg, "w") as f:
-            f.write(f"""receivers:
+        config = f"""receivers:
   otlp: {{protocols: {{http: {{endpoint: "127.0.0.1:0"}}}}}}
 exporters:
   awsxray:
@@ -93,40 +81,28 @@ exporters:
 service:
   pipelines: {{traces: {{receivers: [otlp], exporters: [awsxray]}}}}
   telemetry: {{metrics: {{address: ""}}}}
-""")
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("AWS_") and "proxy" not in k.lower()}
-        env.update(HOME=tmp, AWS_EC2_METADATA_DISABLED="true",
-                   AWS_SHARED_CREDENTIALS_FILE=os.path.join(tmp, "none"),
-                   AWS_CONFIG_FILE=os.path.join(tmp, "none"),
-                   AWS_CONTAINER_CREDENTIALS_FULL_URI=f"http://127.0.0.1:{creds_port}/creds",
-                   AWS_CONTAINER_AUTHORIZATION_TOKEN=AUTH)
-        log_path = os.path.join(tmp, "stderr.log")
-        with open(log_path, "w") as log:
-            proc = subprocess.Popen([binary, "--config", cfg], stderr=log, env=env)
-        wait_for(lambda: "xraybridge ready" in open(log_path).read() or proc.poll() is not None,
-                 "start-up")
-        hport = int(open(log_path).read().split("otlp http receiver listening on 127.0.0.1:")[1].split()[0])
+"""
+        env = clean_env(HOME=tmp, AWS_EC2_METADATA_DISABLED="true",
+                        AWS_SHARED_CREDENTIALS_FILE=os.path.join(tmp, "none"),
+                        AWS_CONFIG_FILE=os.path.join(tmp, "none"),
+                        AWS_CONTAINER_CREDENTIALS_FULL_URI=f"http://127.0.0.1:{creds_port}/creds",
+                        AWS_CONTAINER_AUTHORIZATION_TOKEN=AUTH)
         body = open(example, "rb").read()
-        for _ in range(requests):
-            c = http.client.HTTPConnection("127.0.0.1", hport, timeout=10)
-            c.request("POST", "/v1/traces", body, {"Content-Type": "application/json"})
-            if c.getresponse().status != 200:
-                raise RuntimeError("export refused")
-            c.close()
-            wait_for(lambda: get_json(xport, "/_stats")["requests"] >= 1, "a first call")
-        wait_for(lambda: get_json(xport, "/_stats")["accepted_docs"] >= 2 * requests,
-                 f"{2 * requests} documents")
-        stats = get_json(xport, "/_stats")
-        proc.send_signal(signal.SIGTERM)
-        rc = proc.wait(timeout=DEADLINE_S)
-        log = open(log_path).read()
-        return stats, rc, log
+        with Bridge(binary, tmp, config, env) as bridge:
+            hport = bridge.port("otlp http receiver")
+            for _ in range(requests):
+                if post_trace(hport, body) != 200:
+                    raise RuntimeError("export refused")
+                wait_for(lambda: get_json(xport, "/_stats")["requests"] >= 1, "a first call")
+            wait_for(lambda: get_json(xport, "/_stats")["accepted_docs"] >= 2 * requests,
+                     f"{2 * requests} documents")
+            stats = get_json(xport, "/_stats")
+            rc = bridge.stop()
+            return stats, rc, bridge.log()
     finally:
-        for p in (proc, fake):
-            if p and p.poll() is None:
-                p.kill()
-                p.wait()
+        if fake.poll() is None:
+            fake.kill()
+            fake.wait()
 
 
 def main():
@@ -134,13 +110,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="xb-creds-")
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Creds)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-    passed = failed = 0
-
-    def check(ok, what):
-        nonlocal passed, failed
-        print(("PASS" if ok else "FAIL") + ": " + what)
-        passed += bool(ok)
-        failed += not ok
+    report = Report()
+    check = report.check
 
     try:
         stats, rc, log = scenario(binary, example, tmp, srv.server_port, 3600, 3)
@@ -162,8 +133,7 @@ def main():
     except Exception as e:  # noqa: BLE001 - reported as a failure
         check(False, f"scenario error: {e}")
     srv.shutdown()
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return report.finish()
 
 
 if __name__ == "__main__":

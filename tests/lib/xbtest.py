@@ -1,0 +1,151 @@
+"""Helpers shared by the system tests under tests/ (proxy, TLS, credentials, valgrind):
+run the real xraybridge binary on loopback ports, post OTLP to it, and stand in for
+X-Ray with a loopback PutTraceSegments sink. Everything binds 127.0.0.1; callers
+stop what they start (Bridge.stop / Sink.stop, or the context managers).
+"""
+import gzip as gzip_mod
+import http.client
+import http.server
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+
+DEADLINE_S = 30
+
+
+def wait_for(cond, what, deadline_s=DEADLINE_S):
+    """Polls |cond| every 20 ms until it is true; raises after |deadline_s|."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(0.02)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+def post_trace(port, body, content_type="application/json", gzip=False):
+    """POSTs one OTLP/HTTP export request; returns the HTTP status."""
+    headers = {"Content-Type": content_type}
+    if gzip:
+        body = gzip_mod.compress(body)
+        headers["Content-Encoding"] = "gzip"
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        c.request("POST", "/v1/traces", body, headers)
+        r = c.getresponse()
+        r.read()
+        return r.status
+    finally:
+        c.close()
+
+
+def clean_env(**extra):
+    """The test's environment without AWS_*, OTEL_* and proxy variables, plus |extra|."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "OTEL_")) and "proxy" not in k.lower()}
+    env.update(extra)
+    return env
+
+
+class Bridge:
+    """xraybridge started with |config| (YAML text) in |tmp|; stderr goes to a log file.
+    |prefix| runs it under another program (e.g. valgrind)."""
+
+    def __init__(self, binary, tmp, config, env, prefix=()):
+        self.cfg_path = os.path.join(tmp, "xraybridge.yaml")
+        self.log_path = os.path.join(tmp, "xraybridge.stderr")
+        with open(self.cfg_path, "w") as f:
+            f.write(config)
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen([*prefix, binary, "--config", self.cfg_path],
+                                         stderr=log, env=env)
+        wait_for(lambda: "xraybridge ready" in self.log() or self.proc.poll() is not None,
+                 "xraybridge start-up", deadline_s=120 if prefix else DEADLINE_S)
+        if self.proc.poll() is not None:
+            raise RuntimeError("xraybridge exited at start-up:\n" + self.log())
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def port(self, what):
+        """Bound port of "otlp http receiver", "otlp grpc receiver", "metrics endpoint"..."""
+        return int(self.log().split(f"{what} listening on 127.0.0.1:")[1].split()[0])
+
+    def stop(self, deadline_s=DEADLINE_S):
+        """SIGTERM and wait; returns the exit code (kills it if it does not stop)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=deadline_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Sink:
+    """Loopback PutTraceSegments stand-in: answers 200 with no unprocessed segments and
+    counts documents and request paths. |tls| = (certfile, keyfile) serves https."""
+
+    def __init__(self, tls=None):
+        state = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with state.lock:
+                    state.documents += len(json.loads(body)["TraceSegmentDocuments"])
+                    state.paths.append(self.path)
+                out = b'{"UnprocessedTraceSegments":[]}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            def log_message(self, *args):
+                pass
+
+        self.lock = threading.Lock()
+        self.documents = 0
+        self.paths = []
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls:
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_port
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Report:
+    """PASS/FAIL lines and the closing "N passed, N failed" line CI reads."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def check(self, ok, what):
+        print(("PASS" if ok else "FAIL") + ": " + what, flush=True)
+        self.passed += bool(ok)
+        self.failed += not ok
+
+    def finish(self):
+        print(f"{self.passed} passed, {self.failed} failed")
+        return 0 if self.failed == 0 and self.passed > 0 else 1

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""TLS options of the awsxray exporter against an https:// endpoint on loopback that
+serves a self-signed certificate for 127.0.0.1:
+
+- default (system CA store): the handshake fails, nothing is delivered, and the
+  documents are reported as undelivered at shutdown;
+- certificate_file_path = that certificate: delivered;
+- no_verify_ssl: true: delivered.
+
+usage: run_tls.py XRAYBRIDGE_BINARY EXAMPLE_TRACE_JSON
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from xbtest import Bridge, Report, Sink, clean_env, post_trace  # noqa: E402
+
+
+def config(port, tls_yaml):
+    return f"""receivers:
+  otlp: {{protocols: {{http: {{endpoint: "127.0.0.1:0"}}}}}}
+exporters:
+  awsxray:
+    region: us-west-2
+    endpoint: "https://127.0.0.1:{port}"
+    batch: {{timeout: 20ms}}
+    retry_on_failure: {{initial_interval: 50ms, max_interval: 200ms}}
+{tls_yaml}
+service:
+  pipelines: {{traces: {{receivers: [otlp], exporters: [awsxray]}}}}
+  telemetry: {{metrics: {{address: ""}}}}
+  shutdown_timeout: 2s
+"""
+
+
+def main():
+    binary, example = sys.argv[1], sys.argv[2]
+    body = open(example, "rb").read()
+    tmp = tempfile.mkdtemp(prefix="xb-tls-")
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    xray = Sink(tls=(cert, key))
+    report = Report()
+    cases = [
+        ("default CA store refuses the self-signed endpoint", "", 0,
+         "2 documents could not be delivered"),
+        ("certificate_file_path trusts it", f"    certificate_file_path: {cert}", 2, None),
+        ("no_verify_ssl skips verification", "    no_verify_ssl: true", 2, None),
+    ]
+    env = clean_env(AWS_ACCESS_KEY_ID="AKIDTLS", AWS_SECRET_ACCESS_KEY="secret")
+    try:
+        for name, tls_yaml, want, log_needle in cases:
+            before = xray.documents
+            try:
+                with Bridge(binary, tmp, config(xray.port, tls_yaml), env) as bridge:
+                    status = post_trace(bridge.port("otlp http receiver"), body)
+                    rc = bridge.stop()
+                    log = bridge.log()
+                got = xray.documents - before
+                ok = status == 200 and rc == 0 and got == want and \
+                    (log_needle is None or log_needle in log)
+                report.check(ok, f"{name} (delivered={got}, rc={rc})")
+            except Exception as e:  # noqa: BLE001 - reported as a failed case
+                report.check(False, f"{name}: {e}")
+    finally:
+        xray.stop()
+    return report.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
