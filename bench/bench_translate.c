@@ -76,20 +76,6 @@ static void usage(FILE *f)
                "[-i MIN_ITERATIONS]\n");
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    unsigned long long v;
-
-    if (!s || !*s || *s == '-')
-        return -1;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
 
 /* Reads |path| into a malloc()ed buffer. Returns 0, XB_ERR_IO or XB_ERR_NOMEM. */
 static int read_file(const char *path, uint8_t **out, size_t *out_len)
@@ -235,21 +221,21 @@ int main(int argc, char **argv)
             file = optarg;
             break;
         case 'n':
-            if (parse_u64(optarg, &v) || v == 0 || v > XB_BENCH_MAX_SPANS)
+            if (xb_bench_parse_u64(optarg, &v) || v == 0 || v > XB_BENCH_MAX_SPANS)
                 goto bad_usage;
             opts.spans = (size_t)v;
             break;
         case 's':
-            if (parse_u64(optarg, &opts.seed))
+            if (xb_bench_parse_u64(optarg, &opts.seed))
                 goto bad_usage;
             break;
         case 'd':
-            if (parse_u64(optarg, &v) || v > 3600)
+            if (xb_bench_parse_u64(optarg, &v) || v > 3600)
                 goto bad_usage;
             min_ns = v * 1000000000ull;
             break;
         case 'i':
-            if (parse_u64(optarg, &min_iters) || min_iters == 0)
+            if (xb_bench_parse_u64(optarg, &min_iters) || min_iters == 0)
                 goto bad_usage;
             break;
         case 'h':

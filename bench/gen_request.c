@@ -25,21 +25,6 @@ static void usage(FILE *f)
                "  writes PREFIX.pb (raw protobuf) and PREFIX.grpc (gRPC length-prefixed)\n");
 }
 
-/* Parses a non-negative decimal integer; returns 0 or -1. */
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    unsigned long long v;
-
-    if (!s || !*s || *s == '-')
-        return -1;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
 
 static int write_file(const char *path, const uint8_t *data, size_t len)
 {
@@ -73,7 +58,7 @@ int main(int argc, char **argv)
     while ((c = getopt(argc, argv, "n:s:t:o:h")) != -1) {
         switch (c) {
         case 'n':
-            if (parse_u64(optarg, &v) || v == 0 || v > XB_BENCH_MAX_SPANS) {
+            if (xb_bench_parse_u64(optarg, &v) || v == 0 || v > XB_BENCH_MAX_SPANS) {
                 fprintf(stderr, "gen_request: -n must be 1..%u\n", XB_BENCH_MAX_SPANS);
                 status = 2;
                 goto out;
@@ -81,14 +66,14 @@ int main(int argc, char **argv)
             opts.spans = (size_t)v;
             break;
         case 's':
-            if (parse_u64(optarg, &opts.seed)) {
+            if (xb_bench_parse_u64(optarg, &opts.seed)) {
                 usage(stderr);
                 status = 2;
                 goto out;
             }
             break;
         case 't':
-            if (parse_u64(optarg, &opts.start_unix_ns)) {
+            if (xb_bench_parse_u64(optarg, &opts.start_unix_ns)) {
                 usage(stderr);
                 status = 2;
                 goto out;

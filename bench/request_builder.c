@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -564,4 +565,19 @@ int xb_bench_grpc_frame(const uint8_t *msg, size_t len, uint8_t **out, size_t *o
     rc = XB_OK;
 out:
     return rc;
+}
+
+int xb_bench_parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    if (!s || !*s || *s == '-')
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
 }

@@ -53,4 +53,8 @@ int xb_bench_build_request(const struct xb_bench_request_opts *opts, uint8_t **o
  */
 int xb_bench_grpc_frame(const uint8_t *msg, size_t len, uint8_t **out, size_t *out_len);
 
+/* Parses a non-negative decimal integer (command-line options of the bench tools).
+ * Returns 0 and sets |*out|, or -1 when |s| is empty, negative, not a number or too big. */
+int xb_bench_parse_u64(const char *s, uint64_t *out);
+
 #endif
