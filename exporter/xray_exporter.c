@@ -230,6 +230,11 @@ static void back_off(struct xb_xray_exporter *x, uint64_t now)
     uint64_t delay = x->opts.retry_initial_ms;
     uint32_t shift = x->consecutive_failures < 20 ? x->consecutive_failures : 20;
 
+    /* Calls that were in flight together fail together: only the first failure of a
+     * round grows the delay, or one short blip would push it straight to the max. */
+    if (now < x->backoff_until_ms)
+        return;
+
     x->consecutive_failures++;
     delay <<= shift;
     if (delay > x->opts.retry_max_ms)
