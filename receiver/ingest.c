@@ -105,6 +105,42 @@ fail:
     return rc;
 }
 
+void xb_ingest_account(enum xb_transport transport, const struct xb_ingest_outcome *o)
+{
+    xb_metrics.requests[transport]++;
+    switch (o->rc) {
+    case XB_OK:
+        xb_metrics.accepted_spans[transport] += o->spans - o->rejected_spans;
+        xb_metrics.rejected_spans[transport] += o->rejected_spans;
+        break;
+    case XB_ERR_FULL:
+        xb_metrics.queue_full_requests[transport]++;
+        xb_metrics.refused_spans[transport] += o->spans;
+        break;
+    case XB_ERR_NOMEM:
+    case XB_ERR_AGAIN:
+        xb_metrics.refused_spans[transport] += o->spans;
+        break;
+    case XB_ERR_TOO_LARGE:
+        xb_metrics.oversize_requests[transport]++;
+        break;
+    default:
+        xb_metrics.bad_requests[transport]++;
+        break;
+    }
+}
+
+/* Non-zero when some queue cannot take even one more byte: the request would be
+ * refused after translation anyway, so it is refused before (overload is exactly
+ * when translation CPU is scarce). */
+static int some_queue_full(const struct xb_ingest *ing)
+{
+    for (size_t i = 0; i < ing->n_queues; i++)
+        if (!xb_queue_has_room(ing->queues[i], 1, 1))
+            return 1;
+    return 0;
+}
+
 void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
                       enum xb_body_format format, int gzip, const void *body, size_t len,
                       size_t max_body_bytes, struct xb_ingest_outcome *out)
@@ -116,7 +152,6 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
     int rc;
 
     memset(out, 0, sizeof(*out));
-    xb_metrics.requests[transport]++;
     if (len > max_body_bytes) {
         rc = XB_ERR_TOO_LARGE;
         desc = "request body exceeds the size limit";
@@ -145,6 +180,11 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
     out->spans = xb_otlp_count_spans(req);
     if (out->spans == 0)
         goto out; /* empty envelope: success, nothing to do */
+    if (some_queue_full(ing)) {
+        rc = XB_ERR_FULL;
+        desc = "export queue is full, retry later";
+        goto out;
+    }
 
     rc = xb_translate_request(ing->tc, req, (int64_t)time(NULL), ing->arena, &ing->doc,
                               collect_doc, &list, &tr);
@@ -175,16 +215,5 @@ out:
     xb_arena_reset(ing->arena);
     out->rc = rc;
     out->err_desc = desc;
-    if (rc == XB_OK) {
-        xb_metrics.accepted_spans[transport] += out->spans - out->rejected_spans;
-        xb_metrics.rejected_spans[transport] += out->rejected_spans;
-    } else if (rc == XB_ERR_FULL || rc == XB_ERR_NOMEM) {
-        xb_metrics.refused_spans[transport] += out->spans;
-        if (rc == XB_ERR_FULL)
-            xb_metrics.queue_full_requests[transport]++;
-    } else if (rc == XB_ERR_TOO_LARGE) {
-        xb_metrics.oversize_requests[transport]++;
-    } else {
-        xb_metrics.bad_requests[transport]++;
-    }
+    xb_ingest_account(transport, out);
 }

@@ -42,6 +42,15 @@ struct xb_ingest *xb_ingest_new(const struct xb_translator_config *tc,
 void xb_ingest_free(struct xb_ingest *ing);
 
 /*
+ * Counts one export request answered with |o| in xb_metrics: the request, its
+ * accepted / rejected / refused spans, and the bad-request, oversize or queue-full
+ * counters by o->rc. xb_ingest_export() calls it itself; receivers call it for the
+ * requests they answer before reaching the ingest path (framing, encoding, in-flight
+ * caps), so every outcome is counted the same way in one place.
+ */
+void xb_ingest_account(enum xb_transport transport, const struct xb_ingest_outcome *o);
+
+/*
  * Processes one export request body received over |transport|. |gzip| says the body
  * is gzip-compressed; the decompressed size may not exceed |max_body_bytes| (the
  * receiver's own limit). Updates xb_metrics and fills |out| (always).

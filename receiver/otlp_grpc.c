@@ -163,6 +163,20 @@ static void respond_error(struct stream *st, int http_status, enum xb_grpc_code 
     stop_upload(st);
 }
 
+/* Answers an export request refused before or by the ingest path: counted once
+ * (xb_ingest_account) and mapped once (xb_reply_from_outcome). */
+static void respond_refusal(struct stream *st, int rc, const char *desc)
+{
+    struct xb_ingest_outcome o = {.rc = rc, .err_desc = desc};
+    struct xb_reply r;
+
+    if (st->responded)
+        return;
+    xb_ingest_account(XB_TRANSPORT_GRPC, &o);
+    xb_reply_from_outcome(&o, &r);
+    respond_error(st, 200, r.grpc_code, r.message, r.retry_after_s);
+}
+
 static void respond_ok(struct stream *st, const struct xb_ingest_outcome *o)
 {
     uint8_t hdr[XB_GRPC_FRAME_HDR];
@@ -211,35 +225,27 @@ static void process(struct stream *st)
     rc = xb_grpc_frame_parse((const uint8_t *)st->body.data, st->body.len, s->opts.max_msg_bytes,
                              &msg, &used, &desc);
     if (rc == XB_ERR_AGAIN) {
-        xb_metrics.requests[XB_TRANSPORT_GRPC]++;
-        xb_metrics.bad_requests[XB_TRANSPORT_GRPC]++;
-        respond_error(st, 200, XB_GRPC_INVALID_ARGUMENT,
-                      st->body.len ? "truncated gRPC message" : "missing request message", 0);
-        return;
+        rc = XB_ERR_INVALID;
+        desc = st->body.len ? "truncated gRPC message" : "missing request message";
     }
     if (rc == XB_OK && used != st->body.len) {
         rc = XB_ERR_INVALID;
         desc = "unary Export call carries more than one message";
     }
     if (rc == XB_OK && msg.compressed && st->bad_encoding) {
-        respond_error(st, 200, XB_GRPC_UNIMPLEMENTED, "unsupported grpc-encoding", 0);
-        return;
+        rc = XB_ERR_UNSUPPORTED; /* UNIMPLEMENTED + grpc-accept-encoding */
+        desc = "unsupported grpc-encoding";
     }
     if (rc == XB_OK && msg.compressed && !st->gzip) {
         rc = XB_ERR_INVALID;
         desc = "compressed message without a grpc-encoding header";
     }
     if (rc) {
-        o = (struct xb_ingest_outcome){.rc = rc, .err_desc = desc};
-        xb_metrics.requests[XB_TRANSPORT_GRPC]++;
-        if (rc == XB_ERR_TOO_LARGE)
-            xb_metrics.oversize_requests[XB_TRANSPORT_GRPC]++;
-        else
-            xb_metrics.bad_requests[XB_TRANSPORT_GRPC]++;
-    } else {
-        xb_ingest_export(s->ing, XB_TRANSPORT_GRPC, XB_BODY_PROTOBUF, msg.compressed, msg.data,
-                         msg.len, s->opts.max_msg_bytes, &o);
+        respond_refusal(st, rc, desc);
+        return; /* the body is released when the stream closes */
     }
+    xb_ingest_export(s->ing, XB_TRANSPORT_GRPC, XB_BODY_PROTOBUF, msg.compressed, msg.data,
+                     msg.len, s->opts.max_msg_bytes, &o);
     /* The body is no longer needed; release it before answering. */
     s->inflight_bytes -= st->body.len;
     xb_buf_cleanup(&st->body);
@@ -323,10 +329,7 @@ static int on_data_chunk(nghttp2_session *sess, uint8_t flags, int32_t id, const
         return 0; /* answered early: discard the rest of the upload */
     s = st->conn->srv;
     if (s->opts.max_inflight_bytes && s->inflight_bytes + len > s->opts.max_inflight_bytes) {
-        xb_metrics.requests[XB_TRANSPORT_GRPC]++;
-        xb_metrics.queue_full_requests[XB_TRANSPORT_GRPC]++;
-        respond_error(st, 200, XB_GRPC_UNAVAILABLE, "too many requests in progress, retry later",
-                      XB_RETRY_AFTER_S);
+        respond_refusal(st, XB_ERR_FULL, "too many requests in progress, retry later");
         return 0;
     }
     rc = xb_buf_append(&st->body, data, len);
@@ -338,14 +341,10 @@ static int on_data_chunk(nghttp2_session *sess, uint8_t flags, int32_t id, const
         if (rc == XB_ERR_AGAIN || rc == XB_OK || rc == XB_ERR_INVALID)
             return 0; /* decided at END_STREAM */
     }
-    xb_metrics.requests[XB_TRANSPORT_GRPC]++;
-    if (rc == XB_ERR_NOMEM) {
-        respond_error(st, 200, XB_GRPC_UNAVAILABLE, "out of memory", XB_RETRY_AFTER_S);
-    } else {
-        xb_metrics.oversize_requests[XB_TRANSPORT_GRPC]++;
-        respond_error(st, 200, XB_GRPC_RESOURCE_EXHAUSTED,
-                      "request message larger than max_recv_msg_size", 0);
-    }
+    if (rc == XB_ERR_NOMEM)
+        respond_refusal(st, XB_ERR_NOMEM, "out of memory");
+    else
+        respond_refusal(st, XB_ERR_TOO_LARGE, "request message larger than max_recv_msg_size");
     return 0;
 }
 

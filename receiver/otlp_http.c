@@ -21,7 +21,6 @@
 #define CT_JSON "application/json"
 
 struct xb_http_server {
-    struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
     struct xb_ingest *ing;
@@ -132,6 +131,7 @@ static void on_request(struct evhttp_request *req, void *ud)
     if (s->draining) {
         o = (struct xb_ingest_outcome){.rc = XB_ERR_AGAIN,
                                        .err_desc = "shutting down, retry on another connection"};
+        xb_ingest_account(XB_TRANSPORT_HTTP, &o);
         xb_reply_from_outcome(&o, &r);
         send_reply(s, req, json, &o, &r);
         return;
@@ -139,10 +139,9 @@ static void on_request(struct evhttp_request *req, void *ud)
     if (ce && strcasecmp(ce, "gzip") == 0) {
         gzip = 1;
     } else if (ce && *ce && strcasecmp(ce, "identity") != 0) {
-        xb_metrics.requests[XB_TRANSPORT_HTTP]++;
-        xb_metrics.bad_requests[XB_TRANSPORT_HTTP]++;
         o = (struct xb_ingest_outcome){.rc = XB_ERR_INVALID,
                                        .err_desc = "unsupported Content-Encoding (use gzip or none)"};
+        xb_ingest_account(XB_TRANSPORT_HTTP, &o);
         xb_reply_from_outcome(&o, &r);
         send_reply(s, req, json, &o, &r);
         return;
@@ -165,7 +164,6 @@ int xb_http_server_start(struct event_base *base, struct xb_ingest *ing,
 
     if (!s)
         return XB_ERR_NOMEM;
-    s->base = base;
     s->ing = ing;
     s->opts = *opts;
     xb_buf_init(&s->out, 0);

@@ -23,6 +23,7 @@ static void test_status_mapping_table(void **state)
         {XB_ERR_TOO_LARGE, 413, XB_GRPC_RESOURCE_EXHAUSTED, 0},
         {XB_ERR_FULL, 503, XB_GRPC_UNAVAILABLE, 1},
         {XB_ERR_NOMEM, 503, XB_GRPC_UNAVAILABLE, 1},
+        {XB_ERR_AGAIN, 503, XB_GRPC_UNAVAILABLE, 1},
         {XB_ERR_UNSUPPORTED, 415, XB_GRPC_UNIMPLEMENTED, 0},
         {XB_ERR_IO, 500, XB_GRPC_INTERNAL, 0},
     };

@@ -1,0 +1,192 @@
+/* Unit tests for receiver/ingest.c: outcome accounting, all-or-nothing enqueue,
+ * refusal when a queue is full, size limits. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/gzip.h"
+#include "core/metrics.h"
+#include "core/queue.h"
+#include "receiver/ingest.h"
+
+/* Two valid spans (a SERVER segment and its CLIENT subsegment). */
+static const char REQ[] =
+    "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\","
+    "\"value\":{\"stringValue\":\"checkout\"}}]},\"scopeSpans\":[{\"spans\":["
+    "{\"traceId\":\"5b8efff798038103d269b633813fc60c\",\"spanId\":\"eee19b7ec3c1b174\","
+    "\"name\":\"GET /cart\",\"kind\":2,\"startTimeUnixNano\":\"1700000000000000000\","
+    "\"endTimeUnixNano\":\"1700000000250000000\"},"
+    "{\"traceId\":\"5b8efff798038103d269b633813fc60c\",\"spanId\":\"aae19b7ec3c1b175\","
+    "\"parentSpanId\":\"eee19b7ec3c1b174\",\"name\":\"GET\",\"kind\":3,"
+    "\"startTimeUnixNano\":\"1700000000010000000\",\"endTimeUnixNano\":\"1700000000200000000\"}"
+    "]}]}]}";
+
+/* One valid span and one the translator rejects (4-byte span id). */
+static const char REQ_ONE_BAD[] =
+    "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":["
+    "{\"traceId\":\"5b8efff798038103d269b633813fc60c\",\"spanId\":\"eee19b7ec3c1b174\","
+    "\"name\":\"ok\",\"kind\":2,\"startTimeUnixNano\":\"1700000000000000000\","
+    "\"endTimeUnixNano\":\"1700000000250000000\"},"
+    "{\"traceId\":\"5b8efff798038103d269b633813fc60c\",\"spanId\":\"eee19b7e\","
+    "\"name\":\"bad\",\"kind\":2,\"startTimeUnixNano\":\"1700000000000000000\","
+    "\"endTimeUnixNano\":\"1700000000250000000\"}]}]}]}";
+
+struct fixture {
+    struct xb_translator_config tc;
+    struct xb_queue *q1, *q2;
+    struct xb_ingest *ing;
+};
+
+static int setup(void **state)
+{
+    static struct fixture f;
+    struct xb_queue *qs[2];
+
+    xb_metrics_reset();
+    xb_translator_config_defaults(&f.tc);
+    f.q1 = xb_queue_new(0, 0);
+    f.q2 = xb_queue_new(0, 3); /* room for 3 documents: one request of 2 fits, two do not */
+    qs[0] = f.q1;
+    qs[1] = f.q2;
+    f.ing = xb_ingest_new(&f.tc, qs, 2, 64 * 1024);
+    assert_non_null(f.ing);
+    *state = &f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    xb_ingest_free(f->ing);
+    xb_queue_free(f->q1);
+    xb_queue_free(f->q2);
+    return 0;
+}
+
+static void export_json(struct fixture *f, const void *body, size_t len, int gzip,
+                        struct xb_ingest_outcome *o)
+{
+    xb_ingest_export(f->ing, XB_TRANSPORT_HTTP, XB_BODY_JSON, gzip, body, len, 64 * 1024, o);
+}
+
+static void test_ingest_accepts_and_copies_to_every_queue(void **state)
+{
+    struct fixture *f = *state;
+    struct xb_ingest_outcome o;
+
+    export_json(f, REQ, sizeof(REQ) - 1, 0, &o);
+    assert_int_equal(o.rc, XB_OK);
+    assert_int_equal(o.spans, 2);
+    assert_int_equal(xb_queue_waiting(f->q1), 2);
+    assert_int_equal(xb_queue_waiting(f->q2), 2);
+    assert_int_equal(xb_metrics.requests[XB_TRANSPORT_HTTP], 1);
+    assert_int_equal(xb_metrics.accepted_spans[XB_TRANSPORT_HTTP], 2);
+    assert_int_equal(xb_metrics.documents_built, 2);
+}
+
+static void test_ingest_full_queue_refuses_whole_request(void **state)
+{
+    struct fixture *f = *state;
+    struct xb_ingest_outcome o;
+
+    export_json(f, REQ, sizeof(REQ) - 1, 0, &o);
+    assert_int_equal(o.rc, XB_OK);
+    /* 2 of 3 slots used in q2: the next 2 documents do not fit -> nothing is queued
+     * anywhere (all-or-nothing), the client is told to retry. */
+    export_json(f, REQ, sizeof(REQ) - 1, 0, &o);
+    assert_int_equal(o.rc, XB_ERR_FULL);
+    assert_int_equal(xb_queue_waiting(f->q1), 2);
+    assert_int_equal(xb_queue_waiting(f->q2), 2);
+    assert_int_equal(xb_metrics.refused_spans[XB_TRANSPORT_HTTP], 2);
+    assert_int_equal(xb_metrics.queue_full_requests[XB_TRANSPORT_HTTP], 1);
+    assert_int_equal(xb_metrics.documents_built, 2); /* refused documents never existed */
+}
+
+static void test_ingest_refuses_before_translating_when_a_queue_is_full(void **state)
+{
+    struct fixture *f = *state;
+    struct xb_ingest_outcome o;
+    struct xb_qdoc_list l = {0};
+
+    xb_qdoc_list_add(&l, xb_qdoc_new("{}", 2));
+    xb_qdoc_list_add(&l, xb_qdoc_new("{}", 2));
+    xb_qdoc_list_add(&l, xb_qdoc_new("{}", 2));
+    assert_int_equal(xb_queue_push_list(f->q2, &l), XB_OK); /* q2 completely full */
+    export_json(f, REQ_ONE_BAD, sizeof(REQ_ONE_BAD) - 1, 0, &o);
+    assert_int_equal(o.rc, XB_ERR_FULL);
+    assert_int_equal(o.spans, 2); /* decoded, for the refused-spans count ... */
+    assert_int_equal(o.rejected_spans, 0); /* ... but not translated: it would reject one */
+    assert_int_equal(xb_metrics.refused_spans[XB_TRANSPORT_HTTP], 2);
+    assert_int_equal(xb_queue_waiting(f->q1), 0);
+    xb_queue_free(f->q2); /* empty it: now the same request is translated */
+    f->q2 = NULL;
+    {
+        struct xb_queue *qs[1] = {f->q1};
+        xb_ingest_free(f->ing);
+        f->ing = xb_ingest_new(&f->tc, qs, 1, 64 * 1024);
+    }
+    export_json(f, REQ_ONE_BAD, sizeof(REQ_ONE_BAD) - 1, 0, &o);
+    assert_int_equal(o.rc, XB_OK);
+    assert_int_equal(o.rejected_spans, 1);
+    assert_int_equal(xb_queue_waiting(f->q1), 1);
+}
+
+static void test_ingest_counts_bad_and_oversize_requests(void **state)
+{
+    struct fixture *f = *state;
+    struct xb_ingest_outcome o;
+    struct xb_buf z;
+    static char zeros[256 * 1024];
+
+    export_json(f, "{not json", 9, 0, &o);
+    assert_int_equal(o.rc, XB_ERR_INVALID);
+    assert_non_null(o.err_desc);
+    assert_int_equal(xb_metrics.bad_requests[XB_TRANSPORT_HTTP], 1);
+
+    /* 256 KiB of zeros gzip to ~300 bytes but expand past the 64 KiB limit. */
+    xb_buf_init(&z, 0);
+    assert_int_equal(xb_gzip(zeros, sizeof(zeros), &z), XB_OK);
+    export_json(f, z.data, z.len, 1, &o);
+    assert_int_equal(o.rc, XB_ERR_TOO_LARGE);
+    assert_int_equal(xb_metrics.oversize_requests[XB_TRANSPORT_HTTP], 1);
+    assert_int_equal(xb_metrics.requests[XB_TRANSPORT_HTTP], 2);
+    assert_int_equal(xb_queue_waiting(f->q1), 0);
+    xb_buf_cleanup(&z);
+}
+
+static void test_ingest_account_maps_each_outcome(void **state)
+{
+    struct xb_ingest_outcome o = {.rc = XB_ERR_AGAIN, .spans = 5};
+    (void)state;
+    xb_ingest_account(XB_TRANSPORT_GRPC, &o);
+    assert_int_equal(xb_metrics.refused_spans[XB_TRANSPORT_GRPC], 5);
+    o = (struct xb_ingest_outcome){.rc = XB_OK, .spans = 5, .rejected_spans = 2};
+    xb_ingest_account(XB_TRANSPORT_GRPC, &o);
+    assert_int_equal(xb_metrics.accepted_spans[XB_TRANSPORT_GRPC], 3);
+    assert_int_equal(xb_metrics.rejected_spans[XB_TRANSPORT_GRPC], 2);
+    o = (struct xb_ingest_outcome){.rc = XB_ERR_UNSUPPORTED};
+    xb_ingest_account(XB_TRANSPORT_GRPC, &o);
+    assert_int_equal(xb_metrics.bad_requests[XB_TRANSPORT_GRPC], 1);
+    assert_int_equal(xb_metrics.requests[XB_TRANSPORT_GRPC], 3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_ingest_accepts_and_copies_to_every_queue, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_full_queue_refuses_whole_request, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_refuses_before_translating_when_a_queue_is_full,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_counts_bad_and_oversize_requests, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_account_maps_each_outcome, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
