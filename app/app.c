@@ -36,7 +36,6 @@ struct app {
     struct xb_export_health health;
     struct event *sig_term, *sig_int, *drain_check, *deadline;
     int stopping;
-    int timed_out;
 };
 
 static size_t charged_docs(const struct app *a)
@@ -57,8 +56,7 @@ static void on_drain_check(evutil_socket_t fd, short what, void *ud)
 static void on_deadline(evutil_socket_t fd, short what, void *ud)
 {
     struct app *a = ud;
-    a->timed_out = 1;
-    event_base_loopbreak(a->base);
+    event_base_loopbreak(a->base); /* stop() logs what was left undelivered */
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *ud)
@@ -70,7 +68,6 @@ static void on_signal(evutil_socket_t sig, short what, void *ud)
 
     if (a->stopping) {
         XB_WARN("app", "second signal: exiting without waiting for the queue");
-        a->timed_out = 1;
         event_base_loopbreak(a->base);
         return;
     }

@@ -50,10 +50,11 @@ void xb_log(enum xb_log_level level, const char *who, const char *fmt, ...)
     if (n < 0 || (size_t)n >= sizeof(line))
         return;
     va_start(ap, fmt);
-    vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+    vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap); /* room kept for '\n' */
     va_end(ap);
-    /* One fputs per line so concurrent processes sharing stderr do not interleave. */
-    strncat(line, "\n", sizeof(line) - strlen(line) - 1);
+    /* One fputs per line so concurrent processes sharing stderr do not interleave;
+     * a message cut at the buffer size still ends its line. */
+    strcat(line, "\n");
     fputs(line, stderr);
 }
 

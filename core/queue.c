@@ -146,11 +146,6 @@ size_t xb_queue_waiting(const struct xb_queue *q)
     return q->waiting.n;
 }
 
-size_t xb_queue_waiting_bytes(const struct xb_queue *q)
-{
-    return q->waiting.bytes;
-}
-
 size_t xb_queue_charged_docs(const struct xb_queue *q)
 {
     return q->charged_docs;
@@ -159,9 +154,4 @@ size_t xb_queue_charged_docs(const struct xb_queue *q)
 size_t xb_queue_charged_bytes(const struct xb_queue *q)
 {
     return q->charged_bytes;
-}
-
-size_t xb_queue_max_bytes(const struct xb_queue *q)
-{
-    return q->max_bytes;
 }

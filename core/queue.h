@@ -85,16 +85,10 @@ void xb_queue_done(struct xb_queue *q, struct xb_qdoc *d);
 /* Documents waiting (not popped). */
 size_t xb_queue_waiting(const struct xb_queue *q);
 
-/* Bytes of the documents waiting (not popped). */
-size_t xb_queue_waiting_bytes(const struct xb_queue *q);
-
 /* Documents charged (waiting + popped but not done). */
 size_t xb_queue_charged_docs(const struct xb_queue *q);
 
 /* Bytes charged (waiting + popped but not done). */
 size_t xb_queue_charged_bytes(const struct xb_queue *q);
-
-/* Configured byte cap (0 = none). */
-size_t xb_queue_max_bytes(const struct xb_queue *q);
 
 #endif

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -36,7 +37,6 @@ struct request {
 };
 
 struct xb_xray_exporter {
-    struct event_base *base;
     struct xb_queue *q;
     struct xb_batcher batcher;
     struct xb_curl_loop *curl;
@@ -59,9 +59,7 @@ struct xb_xray_exporter {
 
 static uint64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return xb_clock_mono_ns() / 1000000u;
 }
 
 /* ---- request body -------------------------------------------------------- */
@@ -614,7 +612,6 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
     x = calloc(1, sizeof(*x));
     if (!x)
         return XB_ERR_NOMEM;
-    x->base = base;
     x->q = q;
     x->opts = *opts;
     x->opts.ca_file = NULL; /* borrowed strings copied below where kept */
@@ -676,11 +673,6 @@ void xb_xray_exporter_drain(struct xb_xray_exporter *x)
         return;
     x->backoff_until_ms = 0;
     xb_batcher_drain(&x->batcher);
-}
-
-size_t xb_xray_exporter_inflight(const struct xb_xray_exporter *x)
-{
-    return x ? x->n_inflight : 0;
 }
 
 void xb_xray_exporter_free(struct xb_xray_exporter *x)

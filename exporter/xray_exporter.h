@@ -57,9 +57,6 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
 /* Sends everything queued without waiting for batch timers or back-off delays. */
 void xb_xray_exporter_drain(struct xb_xray_exporter *x);
 
-/* Requests in flight. */
-size_t xb_xray_exporter_inflight(const struct xb_xray_exporter *x);
-
 /* Aborts transfers in flight (their documents count as send_failed) and frees. */
 void xb_xray_exporter_free(struct xb_xray_exporter *x);
 
