@@ -42,7 +42,7 @@ test-sanitize:
 		ctest --test-dir $(SAN_DIR) --output-on-failure -j$(JOBS) -LE valgrind
 
 bench: build
-	sh bench/run.sh $(BUILD_DIR)
+	bash bench/run.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) $(SAN_DIR) build-fuzz
