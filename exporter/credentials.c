@@ -24,61 +24,12 @@
 #define BACKOFF_MAX_S 60
 #define IMDS_TOKEN_TTL_S 21600
 #define IMDS_TOKEN_REUSE_S 21595
-
-/* ======================================================================== */
-/* Static environment credentials                                           */
-/* ======================================================================== */
+#define STS_CONTENT_TYPE "application/x-www-form-urlencoded; charset=utf-8"
 
 static const char *env_nonempty(const char *name)
 {
     const char *v = getenv(name);
     return v && *v ? v : NULL;
-}
-
-static char *dup_env(const char *name)
-{
-    const char *v = env_nonempty(name);
-    return v ? strdup(v) : NULL;
-}
-
-int xb_creds_from_env(struct xb_creds_owned *out)
-{
-    memset(out, 0, sizeof(*out));
-    if (!env_nonempty("AWS_ACCESS_KEY_ID") || !env_nonempty("AWS_SECRET_ACCESS_KEY"))
-        return XB_ERR_NOT_FOUND;
-    out->access_key_id = dup_env("AWS_ACCESS_KEY_ID");
-    out->secret_access_key = dup_env("AWS_SECRET_ACCESS_KEY");
-    out->session_token = dup_env("AWS_SESSION_TOKEN");
-    if (!out->access_key_id || !out->secret_access_key ||
-        (env_nonempty("AWS_SESSION_TOKEN") && !out->session_token)) {
-        xb_creds_cleanup(out);
-        return XB_ERR_NOMEM;
-    }
-    return XB_OK;
-}
-
-static void wipe_free(char *s)
-{
-    if (!s)
-        return;
-    /* volatile stops the compiler from dropping the wipe of memory about to be freed. */
-    for (volatile char *p = s; *p; p++)
-        *p = 0;
-    free(s);
-}
-
-void xb_creds_cleanup(struct xb_creds_owned *c)
-{
-    wipe_free(c->access_key_id);
-    wipe_free(c->secret_access_key);
-    wipe_free(c->session_token);
-    memset(c, 0, sizeof(*c));
-}
-
-struct xb_aws_creds xb_creds_view(const struct xb_creds_owned *c)
-{
-    struct xb_aws_creds v = {c->access_key_id, c->secret_access_key, c->session_token};
-    return v;
 }
 
 /* ======================================================================== */
@@ -149,9 +100,7 @@ static int read_file(const char *path, size_t max, int trim, char **out, size_t 
             b.data[--b.len] = 0;
     if (out_len)
         *out_len = b.len;
-    *out = xb_buf_steal(&b, NULL);
-    if (!*out)
-        rc = XB_ERR_NOMEM;
+    *out = xb_buf_steal(&b, NULL); /* allocated by the reserve above: never NULL */
 out:
     fclose(f);
     if (rc != XB_OK) {
@@ -160,6 +109,16 @@ out:
         xb_buf_cleanup(&b);
     }
     return rc;
+}
+
+/* |*out| = copy of |s|, or NULL when |s| is NULL or "". 0 or XB_ERR_NOMEM. */
+static int dup_opt(const char *s, char **out)
+{
+    *out = NULL;
+    if (!s || !*s)
+        return XB_OK;
+    *out = strdup(s);
+    return *out ? XB_OK : XB_ERR_NOMEM;
 }
 
 static int region_ok(const char *r)
@@ -214,24 +173,13 @@ static int load_ini(const char *path, struct xb_ini **ini, char *err, size_t err
         errf(err, err_len, "%s:%d: %s", path, line, desc);
     else if (rc != XB_OK)
         errf(err, err_len, "cannot parse %s: %s", path, xb_strerror(rc));
-    wipe_free(text);
+    xb_creds_wipe_free(text);
     return rc;
 }
 
 /* ======================================================================== */
 /* Region                                                                   */
 /* ======================================================================== */
-
-const char *xb_region_resolve(const char *configured)
-{
-    const char *r;
-    if (configured && *configured)
-        return configured;
-    r = env_nonempty("AWS_REGION");
-    if (r)
-        return r;
-    return env_nonempty("AWS_DEFAULT_REGION");
-}
 
 static const char *active_profile(const char *explicit_profile)
 {
@@ -267,8 +215,22 @@ static const char *imds_endpoint(void)
     return "http://169.254.169.254";
 }
 
+/* How the answer to the IMDSv2 token PUT continues the sequence. */
+enum imds_token_answer { IMDS_TOKEN_FAIL, IMDS_TOKEN_V2, IMDS_TOKEN_V1 };
+
+/* A usable token is a 200 answer of 1..511 bytes on one line; 403, 404 and 405 mean
+ * IMDSv2 is unavailable (or disabled) and the requests go on without a token. */
+static enum imds_token_answer imds_token_classify(long status, const char *body, size_t len)
+{
+    if (status == 200 && len > 0 && len < 512 && !strpbrk(body, "\r\n"))
+        return IMDS_TOKEN_V2;
+    if (status == 403 || status == 404 || status == 405)
+        return IMDS_TOKEN_V1;
+    return IMDS_TOKEN_FAIL;
+}
+
 struct membuf {
-    char data[256];
+    char data[512];
     size_t len;
     int overflow;
 };
@@ -327,37 +289,41 @@ static long imds_blocking(const char *url, const char *method, struct curl_slist
 static int region_from_imds(char *out, size_t out_len, char *why, size_t why_len)
 {
     const char *ep = imds_endpoint();
-    char url[512], cerr[CURL_ERROR_SIZE], hdr[300];
+    char url[512], cerr[CURL_ERROR_SIZE], hdr[600];
     struct curl_slist *h = NULL, *h2 = NULL;
     struct membuf m;
     long st;
     int rc = XB_ERR_NOT_FOUND;
     size_t n;
+    enum imds_token_answer tok;
 
     snprintf(url, sizeof(url), "%s/latest/api/token", ep);
     h = curl_slist_append(NULL, "X-aws-ec2-metadata-token-ttl-seconds: 21600");
     st = imds_blocking(url, "PUT", h, &m, cerr);
     curl_slist_free_all(h);
     h = NULL;
-    if (st == 200 && m.len > 0 && m.len < 256 && !strpbrk(m.data, "\r\n")) {
+    tok = st < 0 ? IMDS_TOKEN_FAIL : imds_token_classify(st, m.data, m.len);
+    if (tok == IMDS_TOKEN_FAIL) {
+        errf(why, why_len, "token request to %s failed (%s)", ep,
+             st < 0 ? cerr : "unexpected HTTP status");
+        goto out;
+    }
+    if (tok == IMDS_TOKEN_V2) {
         snprintf(hdr, sizeof(hdr), "X-aws-ec2-metadata-token: %s", m.data);
         h2 = curl_slist_append(NULL, hdr);
         if (!h2) {
             rc = XB_ERR_NOMEM;
             goto out;
         }
-    } else if (st == 403 || st == 404 || st == 405) {
-        /* IMDSv1 fallback: no token header. */
-    } else {
-        errf(why, why_len, "token request to %s failed (%s)", ep,
-             st < 0 ? cerr : "unexpected HTTP status");
-        goto out;
     }
     snprintf(url, sizeof(url), "%s/latest/meta-data/placement/region", ep);
     st = imds_blocking(url, "GET", h2, &m, cerr);
+    if (st < 0) {
+        errf(why, why_len, "region request to %s failed (%s)", ep, cerr);
+        goto out;
+    }
     if (st != 200) {
-        errf(why, why_len, "region request to %s failed (%s%ld)", ep, st < 0 ? cerr : "HTTP ",
-             st < 0 ? 0L : st);
+        errf(why, why_len, "region request to %s failed (HTTP %ld)", ep, st);
         goto out;
     }
     n = m.len;
@@ -467,9 +433,8 @@ struct plan {
     enum base_kind kind;   /* what the refresh executes */
     enum base_kind origin; /* chain link that produced the plan (pinned after success) */
     struct xb_creds_parsed base_static; /* ENV, FILES */
-    char *url;                          /* CONTAINER: full URL; IMDS: endpoint */
-    char *auth;                         /* CONTAINER: Authorization value, or NULL */
-    char *webid_role, *webid_session, *webid_token;
+    char *url; /* CONTAINER: full URL; IMDS: endpoint; WEBID: token file path */
+    char *webid_role, *webid_session; /* WEBID; session NULL = generated per request */
     struct hop hops[MAX_HOPS];
     size_t n_hops;
 };
@@ -485,7 +450,6 @@ struct waiter {
 };
 
 struct xb_creds_provider {
-    struct event_base *base;
     struct xb_curl_loop *curl;
     char *region, *role_arn, *role_session, *profile, *ca_file, *proxy;
     int profile_explicit, no_verify_ssl;
@@ -504,7 +468,6 @@ struct xb_creds_provider {
     int imds_retried;
     char *imds_token;            /* "" = IMDSv1 fallback */
     uint64_t imds_token_until_ns;
-    char *imds_role;
 
     CURL *easy;
     struct curl_slist *hdrs;
@@ -530,10 +493,8 @@ static void plan_cleanup(struct plan *pl)
 {
     xb_creds_parsed_cleanup(&pl->base_static);
     free(pl->url);
-    wipe_free(pl->auth);
     free(pl->webid_role);
     free(pl->webid_session);
-    wipe_free(pl->webid_token);
     for (size_t i = 0; i < pl->n_hops; i++) {
         free(pl->hops[i].role_arn);
         free(pl->hops[i].session_name);
@@ -580,6 +541,19 @@ static int add_hop(struct plan *pl, const char *arn, const char *session, const 
     pl->n_hops++;
     if (!h->role_arn || (session && *session && !h->session_name) ||
         (ext && *ext && !h->external_id))
+        return XB_ERR_NOMEM;
+    return XB_OK;
+}
+
+/* Plans STS AssumeRoleWithWebIdentity for |arn| with the token in |token_file|
+ * (read at request time: it rotates). |session| NULL or "": generated per request. */
+static int plan_webid(struct plan *pl, const char *arn, const char *token_file,
+                      const char *session)
+{
+    pl->kind = BASE_WEBID;
+    pl->webid_role = strdup(arn);
+    pl->url = strdup(token_file);
+    if (dup_opt(session, &pl->webid_session) != XB_OK || !pl->webid_role || !pl->url)
         return XB_ERR_NOMEM;
     return XB_OK;
 }
@@ -647,17 +621,8 @@ static int resolve_profile(const struct files *f, const char *name, int depth, s
     src = profile_get(f, name, "source_profile");
     if ((!src || !*src) && profile_get(f, name, "web_identity_token_file")) {
         /* role_arn + web_identity_token_file: the profile form of IRSA. */
-        const char *sn = profile_get(f, name, "role_session_name");
-        char gen[64];
-        if (!sn || !*sn) {
-            snprintf(gen, sizeof(gen), "xraybridge-%lld", (long long)time(NULL));
-            sn = gen;
-        }
-        pl->webid_role = strdup(arn);
-        pl->webid_session = strdup(sn);
-        pl->url = strdup(profile_get(f, name, "web_identity_token_file"));
-        pl->kind = BASE_WEBID;
-        return pl->webid_role && pl->webid_session && pl->url ? XB_OK : XB_ERR_NOMEM;
+        return plan_webid(pl, arn, profile_get(f, name, "web_identity_token_file"),
+                          profile_get(f, name, "role_session_name"));
     }
     if (!src || !*src) {
         errf(err, err_len, "profile %s: role_arn needs source_profile or "
@@ -738,19 +703,9 @@ static int try_webid(struct plan *pl)
 {
     const char *arn = env_nonempty("AWS_ROLE_ARN");
     const char *tf = env_nonempty("AWS_WEB_IDENTITY_TOKEN_FILE");
-    const char *sn = env_nonempty("AWS_ROLE_SESSION_NAME");
-    char gen[64];
     if (!arn || !tf)
         return XB_ERR_NOT_FOUND;
-    if (!sn) {
-        snprintf(gen, sizeof(gen), "xraybridge-%lld", (long long)time(NULL));
-        sn = gen;
-    }
-    pl->webid_role = strdup(arn);
-    pl->webid_session = strdup(sn);
-    pl->url = strdup(tf); /* the token file path; read when the request is built */
-    pl->kind = BASE_WEBID;
-    return pl->webid_role && pl->webid_session && pl->url ? XB_OK : XB_ERR_NOMEM;
+    return plan_webid(pl, arn, tf, env_nonempty("AWS_ROLE_SESSION_NAME"));
 }
 
 static int try_container(struct plan *pl, char *err, size_t err_len)
@@ -952,8 +907,6 @@ static void finish(struct xb_creds_provider *p, int rc, const char *why)
         }
     }
     plan_cleanup(&p->plan);
-    free(p->imds_role);
-    p->imds_role = NULL;
     p->refreshing = 0;
     p->step = ST_IDLE;
     w = p->pending;
@@ -980,7 +933,7 @@ static void http_reset(struct xb_creds_provider *p)
     }
     curl_slist_free_all(p->hdrs);
     p->hdrs = NULL;
-    wipe_free(p->post);
+    xb_creds_wipe_free(p->post);
     p->post = NULL;
     if (p->resp.data)
         memset(p->resp.data, 0, p->resp.len);
@@ -1078,7 +1031,7 @@ static int hdr_add(struct curl_slist **l, const char *name, const char *value)
         goto fail;
     snprintf(s, n, "%s: %s", name, value);
     nl = curl_slist_append(*l, s);
-    wipe_free(s);
+    xb_creds_wipe_free(s);
     if (!nl)
         goto fail;
     *l = nl;
@@ -1092,15 +1045,8 @@ fail:
 /* Form parameter "&name=<encoded value>" appended to |b|. */
 static int form_add(struct xb_buf *b, const char *name, const char *value)
 {
-    size_t cap = strlen(value) * 3 + 1;
-    char *enc = malloc(cap);
-    int rc;
-    if (!enc)
-        return XB_ERR_NOMEM;
-    xb_form_encode(value, enc, cap);
-    rc = xb_buf_printf(b, "%s%s=%s", b->len ? "&" : "", name, enc);
-    wipe_free(enc);
-    return rc;
+    int rc = xb_buf_printf(b, "%s%s=", b->len ? "&" : "", name);
+    return rc != XB_OK ? rc : xb_sigv4_uri_encode(b, value, strlen(value));
 }
 
 static void sts_url(const struct xb_creds_provider *p, char *out, size_t out_len)
@@ -1114,11 +1060,49 @@ static void sts_url(const struct xb_creds_provider *p, char *out, size_t out_len
         snprintf(out, out_len, "https://sts.amazonaws.com/");
 }
 
-static char *buf_take(struct xb_buf *b)
+/*
+ * Form body of an STS Query API call: Action, Version, RoleArn, RoleSessionName
+ * (|session|, or "xraybridge-<unix time>" when NULL), then |extra_name|=|extra| when
+ * |extra| is set. Heap string (may hold a token: xb_creds_wipe_free it), or NULL when
+ * out of memory.
+ */
+static char *sts_body(const char *action, const char *role_arn, const char *session,
+                      const char *extra_name, const char *extra)
 {
-    if (xb_buf_reserve(b, 0) != XB_OK)
-        return NULL;
-    return xb_buf_steal(b, NULL);
+    struct xb_buf b;
+    char gen[48];
+    char *body = NULL;
+
+    xb_buf_init(&b, 0);
+    if (!session) {
+        snprintf(gen, sizeof(gen), "xraybridge-%lld", (long long)time(NULL));
+        session = gen;
+    }
+    if (form_add(&b, "Action", action) == XB_OK &&
+        form_add(&b, "Version", "2011-06-15") == XB_OK &&
+        form_add(&b, "RoleArn", role_arn) == XB_OK &&
+        form_add(&b, "RoleSessionName", session) == XB_OK &&
+        (!extra || form_add(&b, extra_name, extra) == XB_OK))
+        body = xb_buf_steal(&b, NULL); /* non-empty, so never NULL */
+    if (b.data)
+        memset(b.data, 0, b.len);
+    xb_buf_cleanup(&b);
+    return body;
+}
+
+/* POSTs |body| to the STS endpoint with the form content type and the headers already
+ * in |h|. Takes |h| and |body| (heap), also on failure. 0 or XB_ERR_NOMEM. */
+static int sts_post(struct xb_creds_provider *p, enum step step, struct curl_slist *h,
+                    char *body)
+{
+    char url[1024];
+    if (hdr_add(&h, "Content-Type", STS_CONTENT_TYPE) != XB_OK ||
+        hdr_add(&h, "Expect", "") != XB_OK) {
+        xb_creds_wipe_free(body);
+        return XB_ERR_NOMEM;
+    }
+    sts_url(p, url, sizeof(url));
+    return http_start(p, step, "POST", url, h, body, HTTP_STS);
 }
 
 /* ======================================================================== */
@@ -1127,12 +1111,9 @@ static char *buf_take(struct xb_buf *b)
 
 static int start_webid(struct xb_creds_provider *p, char *why, size_t why_len)
 {
-    struct xb_buf b;
-    struct curl_slist *h = NULL;
-    char *token = NULL, url[1024], *body;
+    char *token = NULL, *body;
     int rc;
 
-    xb_buf_init(&b, 0);
     /* The token is re-read on every refresh: kubelet rotates it. */
     rc = read_file(p->plan.url, MAX_TOKEN_FILE, 1, &token, NULL);
     if (rc != XB_OK || !*token) {
@@ -1141,32 +1122,13 @@ static int start_webid(struct xb_creds_provider *p, char *why, size_t why_len)
         rc = rc == XB_OK ? XB_ERR_INVALID : rc;
         goto out;
     }
-    if ((rc = form_add(&b, "Action", "AssumeRoleWithWebIdentity")) ||
-        (rc = form_add(&b, "Version", "2011-06-15")) ||
-        (rc = form_add(&b, "RoleArn", p->plan.webid_role)) ||
-        (rc = form_add(&b, "RoleSessionName", p->plan.webid_session)) ||
-        (rc = form_add(&b, "WebIdentityToken", token)))
-        goto nomem;
-    if ((rc = hdr_add(&h, "Content-Type", "application/x-www-form-urlencoded; charset=utf-8")) ||
-        (rc = hdr_add(&h, "Expect", "")))
-        goto nomem;
-    if (!(body = buf_take(&b)))
-        goto nomem;
-    sts_url(p, url, sizeof(url));
-    rc = http_start(p, ST_WEBID, "POST", url, h, body, HTTP_STS);
-    h = NULL;
+    body = sts_body("AssumeRoleWithWebIdentity", p->plan.webid_role, p->plan.webid_session,
+                    "WebIdentityToken", token);
+    rc = body ? sts_post(p, ST_WEBID, NULL, body) : XB_ERR_NOMEM;
     if (rc != XB_OK)
-        goto nomem;
-    goto out;
-nomem:
-    rc = XB_ERR_NOMEM;
-    errf(why, why_len, "web-identity: out of memory");
+        errf(why, why_len, "web-identity: out of memory");
 out:
-    curl_slist_free_all(h);
-    if (b.data)
-        memset(b.data, 0, b.len);
-    xb_buf_cleanup(&b);
-    wipe_free(token);
+    xb_creds_wipe_free(token);
     return rc;
 }
 
@@ -1205,7 +1167,7 @@ out:
     if (rc == XB_ERR_NOMEM)
         errf(why, why_len, "container: out of memory");
     curl_slist_free_all(h);
-    wipe_free(token);
+    xb_creds_wipe_free(token);
     return rc;
 }
 
@@ -1237,7 +1199,7 @@ static int start_imds(struct xb_creds_provider *p, char *why, size_t why_len)
     if (p->imds_token && xb_clock_mono_ns() < p->imds_token_until_ns) {
         rc = imds_get(p, ST_IMDS_ROLE, "/latest/meta-data/iam/security-credentials/");
     } else {
-        free(p->imds_token);
+        xb_creds_wipe_free(p->imds_token);
         p->imds_token = NULL;
         snprintf(url, sizeof(url), "%s/latest/api/token", p->plan.url);
         snprintf(ttl, sizeof(ttl), "%d", IMDS_TOKEN_TTL_S);
@@ -1260,15 +1222,12 @@ static int start_hop(struct xb_creds_provider *p, char *why, size_t why_len)
     struct xb_sigv4_header sh[3];
     struct xb_sigv4_request req;
     struct xb_sigv4_result sig;
-    struct xb_buf b;
     struct curl_slist *h = NULL;
     CURLU *u = NULL;
     char url[1024], hostport[600], *host = NULL, *port = NULL, *path = NULL, *body = NULL;
-    const char *ctype = "application/x-www-form-urlencoded; charset=utf-8";
     size_t nsh = 0;
     int rc;
 
-    xb_buf_init(&b, 0);
     sts_url(p, url, sizeof(url));
     u = curl_url();
     if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
@@ -1282,24 +1241,12 @@ static int start_hop(struct xb_creds_provider *p, char *why, size_t why_len)
         snprintf(hostport, sizeof(hostport), "%s:%s", host, port);
     else
         snprintf(hostport, sizeof(hostport), "%s", host);
-    {
-        char sess[80];
-        const char *sn = hop->session_name;
-        if (!sn) {
-            snprintf(sess, sizeof(sess), "xraybridge-%lld", (long long)time(NULL));
-            sn = sess;
-        }
-        if ((rc = form_add(&b, "Action", "AssumeRole")) ||
-            (rc = form_add(&b, "Version", "2011-06-15")) ||
-            (rc = form_add(&b, "RoleArn", hop->role_arn)) ||
-            (rc = form_add(&b, "RoleSessionName", sn)) ||
-            (hop->external_id && (rc = form_add(&b, "ExternalId", hop->external_id))))
-            goto nomem;
-    }
-    if (!(body = buf_take(&b)))
+    body = sts_body("AssumeRole", hop->role_arn, hop->session_name, "ExternalId",
+                    hop->external_id);
+    if (!body)
         goto nomem;
     sh[nsh++] = (struct xb_sigv4_header){"host", hostport};
-    sh[nsh++] = (struct xb_sigv4_header){"content-type", ctype};
+    sh[nsh++] = (struct xb_sigv4_header){"content-type", STS_CONTENT_TYPE};
     if (c.session_token)
         sh[nsh++] = (struct xb_sigv4_header){"x-amz-security-token", c.session_token};
     memset(&req, 0, sizeof(req));
@@ -1314,12 +1261,11 @@ static int start_hop(struct xb_creds_provider *p, char *why, size_t why_len)
         errf(why, why_len, "assume-role: cannot sign the STS request: %s", xb_strerror(rc));
         goto out;
     }
-    if ((rc = hdr_add(&h, "Content-Type", ctype)) || (rc = hdr_add(&h, "Expect", "")) ||
-        (rc = hdr_add(&h, "X-Amz-Date", sig.amz_date)) ||
+    if ((rc = hdr_add(&h, "X-Amz-Date", sig.amz_date)) ||
         (rc = hdr_add(&h, "Authorization", sig.authorization)) ||
         (c.session_token && (rc = hdr_add(&h, "X-Amz-Security-Token", c.session_token))))
         goto nomem;
-    rc = http_start(p, ST_HOP, "POST", url, h, body, HTTP_STS);
+    rc = sts_post(p, ST_HOP, h, body);
     h = NULL;
     body = NULL;
     if (rc != XB_OK)
@@ -1331,8 +1277,7 @@ nomem:
 out:
     memset(&sig, 0, sizeof(sig));
     curl_slist_free_all(h);
-    wipe_free(body);
-    xb_buf_cleanup(&b);
+    xb_creds_wipe_free(body);
     curl_free(host);
     curl_free(port);
     curl_free(path);
@@ -1468,39 +1413,30 @@ static void step_done(struct xb_creds_provider *p, CURLcode res, long status)
         }
         break;
     }
-    case ST_IMDS_TOKEN:
-        if (res == CURLE_OK && status == 200 && p->resp.len > 0 && p->resp.len < 512 &&
-            !strpbrk(body, "\r\n")) {
-            p->imds_token = strdup(body);
-            if (!p->imds_token) {
-                rc = XB_ERR_NOMEM;
-                errf(why, sizeof(why), "imds: out of memory");
-                goto fail;
-            }
-            p->imds_token_until_ns = xb_clock_mono_ns() + IMDS_TOKEN_REUSE_S * 1000000000ull;
-        } else if (res == CURLE_OK && (status == 403 || status == 404 || status == 405)) {
-            /* IMDSv2 unavailable (or disabled): fall back to IMDSv1 requests. */
-            p->imds_token = strdup("");
-            if (!p->imds_token) {
-                rc = XB_ERR_NOMEM;
-                goto fail;
-            }
-            p->imds_token_until_ns = xb_clock_mono_ns() + IMDS_TOKEN_REUSE_S * 1000000000ull;
-        } else {
+    case ST_IMDS_TOKEN: {
+        enum imds_token_answer tok =
+            res == CURLE_OK ? imds_token_classify(status, body, p->resp.len) : IMDS_TOKEN_FAIL;
+        if (tok == IMDS_TOKEN_FAIL) {
             rc = XB_ERR_IO;
             describe_failure(p, "imds: token request", res, status, why, sizeof(why));
             goto fail;
         }
+        /* "" = IMDSv1 fallback: the following requests carry no token. */
+        p->imds_token = strdup(tok == IMDS_TOKEN_V2 ? body : "");
+        if (!p->imds_token)
+            goto fail_nomem;
+        p->imds_token_until_ns = xb_clock_mono_ns() + IMDS_TOKEN_REUSE_S * 1000000000ull;
         if ((rc = imds_get(p, ST_IMDS_ROLE, "/latest/meta-data/iam/security-credentials/")))
             goto fail_nomem;
         return;
+    }
     case ST_IMDS_ROLE: {
         char path[400];
         size_t n;
         if (res == CURLE_OK && status == 401 && !p->imds_retried) {
             /* Token expired or required: fetch a new one once. */
             p->imds_retried = 1;
-            free(p->imds_token);
+            xb_creds_wipe_free(p->imds_token);
             p->imds_token = NULL;
             if ((rc = start_imds(p, why, sizeof(why))))
                 goto fail;
@@ -1527,12 +1463,8 @@ static void step_done(struct xb_creds_provider *p, CURLcode res, long status)
                 errf(why, sizeof(why), "imds: malformed instance role name");
                 goto fail;
             }
-        free(p->imds_role);
-        p->imds_role = strndup(body, n);
-        if (!p->imds_role)
-            goto fail_nomem;
-        snprintf(path, sizeof(path), "/latest/meta-data/iam/security-credentials/%s",
-                 p->imds_role);
+        snprintf(path, sizeof(path), "/latest/meta-data/iam/security-credentials/%.*s",
+                 (int)n, body);
         if ((rc = imds_get(p, ST_IMDS_CREDS, path)))
             goto fail_nomem;
         return;
@@ -1567,15 +1499,6 @@ static void on_retry(evutil_socket_t fd, short what, void *ud)
 /* Public API                                                               */
 /* ======================================================================== */
 
-static int dup_opt(const char *s, char **out)
-{
-    *out = NULL;
-    if (!s || !*s)
-        return XB_OK;
-    *out = strdup(s);
-    return *out ? XB_OK : XB_ERR_NOMEM;
-}
-
 int xb_creds_provider_new(struct event_base *base, struct xb_curl_loop *curl,
                           const struct xb_creds_provider_opts *o,
                           struct xb_creds_provider **out, char *err, size_t err_len)
@@ -1596,7 +1519,6 @@ int xb_creds_provider_new(struct event_base *base, struct xb_curl_loop *curl,
     p = calloc(1, sizeof(*p));
     if (!p)
         goto fail;
-    p->base = base;
     p->curl = curl;
     p->source = "none";
     p->pending_tail = &p->pending;
@@ -1647,8 +1569,7 @@ static void really_free(struct xb_creds_provider *p)
     plan_cleanup(&p->plan);
     xb_creds_parsed_cleanup(&p->work);
     xb_creds_parsed_cleanup(&p->cur);
-    wipe_free(p->imds_token);
-    free(p->imds_role);
+    xb_creds_wipe_free(p->imds_token);
     free(p->region);
     free(p->role_arn);
     free(p->role_session);

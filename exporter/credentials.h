@@ -26,36 +26,7 @@
 #include "exporter/curl_loop.h"
 #include "exporter/sigv4.h"
 
-/* ---- static environment credentials (kept for existing callers) ------------ */
-
-/* Owned copies of a credential set. */
-struct xb_creds_owned {
-    char *access_key_id;
-    char *secret_access_key;
-    char *session_token; /* NULL when none */
-};
-
-/*
- * Loads credentials from the environment into |out|. Returns 0; XB_ERR_NOT_FOUND when
- * AWS_ACCESS_KEY_ID or AWS_SECRET_ACCESS_KEY is unset or empty; XB_ERR_NOMEM.
- * Free with xb_creds_cleanup().
- */
-int xb_creds_from_env(struct xb_creds_owned *out);
-
-/* Wipes and frees the strings of |c|; safe on a zeroed struct. */
-void xb_creds_cleanup(struct xb_creds_owned *c);
-
-/* Borrowed view of |c| for xb_sigv4_sign(). */
-struct xb_aws_creds xb_creds_view(const struct xb_creds_owned *c);
-
 /* ---- region ------------------------------------------------------------------ */
-
-/*
- * Resolves the region without I/O: |configured| when non-empty, else AWS_REGION,
- * else AWS_DEFAULT_REGION. Returns a borrowed string (from |configured| or the
- * environment), or NULL when none is set (the caller reports what was tried).
- */
-const char *xb_region_resolve(const char *configured);
 
 /*
  * Full region resolution for start-up, in order: |configured|, AWS_REGION,

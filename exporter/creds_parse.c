@@ -31,10 +31,11 @@ struct xb_ini {
     size_t n_sections, cap_sections;
 };
 
-static void wipe_free(char *s)
+void xb_creds_wipe_free(char *s)
 {
     if (!s)
         return;
+    /* volatile stops the compiler from dropping the wipe of memory about to be freed. */
     for (volatile char *p = s; *p; p++)
         *p = 0;
     free(s);
@@ -46,7 +47,7 @@ void xb_ini_free(struct xb_ini *ini)
         return;
     for (size_t i = 0; i < ini->n; i++) {
         free(ini->e[i].key);
-        wipe_free(ini->e[i].value);
+        xb_creds_wipe_free(ini->e[i].value);
     }
     for (size_t i = 0; i < ini->n_sections; i++)
         free(ini->sections[i]);
@@ -55,14 +56,20 @@ void xb_ini_free(struct xb_ini *ini)
     free(ini);
 }
 
+/* Narrows [*b, *e) to exclude leading and trailing blanks. */
+static void trim_span(const char **b, const char **e)
+{
+    while (*b < *e && isspace((unsigned char)**b))
+        (*b)++;
+    while (*e > *b && isspace((unsigned char)(*e)[-1]))
+        (*e)--;
+}
+
 /* Copies [b, e) with blanks trimmed at both ends. */
 static char *dup_trim(const char *b, const char *e)
 {
     char *s;
-    while (b < e && isspace((unsigned char)*b))
-        b++;
-    while (e > b && isspace((unsigned char)e[-1]))
-        e--;
+    trim_span(&b, &e);
     s = malloc((size_t)(e - b) + 1);
     if (!s)
         return NULL;
@@ -243,7 +250,7 @@ int xb_ini_parse(const char *text, size_t len, struct xb_ini **out, int *err_lin
 fail:
     *err_line = line;
     free(key);
-    wipe_free(value);
+    xb_creds_wipe_free(value);
     free(sec);
     xb_ini_free(ini);
     return rc;
@@ -276,9 +283,9 @@ const char *xb_ini_get(const struct xb_ini *ini, const char *section, const char
 
 void xb_creds_parsed_cleanup(struct xb_creds_parsed *c)
 {
-    wipe_free(c->access_key_id);
-    wipe_free(c->secret_access_key);
-    wipe_free(c->session_token);
+    xb_creds_wipe_free(c->access_key_id);
+    xb_creds_wipe_free(c->secret_access_key);
+    xb_creds_wipe_free(c->session_token);
     memset(c, 0, sizeof(*c));
 }
 
@@ -406,10 +413,7 @@ static char *xml_text(const char *b, const char *e, int *bad)
 {
     char *s, *w;
     *bad = 0;
-    while (b < e && isspace((unsigned char)*b))
-        b++;
-    while (e > b && isspace((unsigned char)e[-1]))
-        e--;
+    trim_span(&b, &e);
     s = malloc((size_t)(e - b) + 1);
     if (!s)
         return NULL;
@@ -613,31 +617,6 @@ fail:
 /* ======================================================================== */
 /* Encoding and host rules                                                  */
 /* ======================================================================== */
-
-long xb_form_encode(const char *s, char *out, size_t out_len)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t w = 0;
-    if (!out_len)
-        return -1;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        int keep = isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
-        if (w + (keep ? 1 : 3) >= out_len) {
-            out[0] = 0;
-            return -1;
-        }
-        if (keep) {
-            out[w++] = (char)c;
-        } else {
-            out[w++] = '%';
-            out[w++] = hex[c >> 4];
-            out[w++] = hex[c & 15];
-        }
-    }
-    out[w] = 0;
-    return (long)w;
-}
 
 int xb_container_uri_allowed(const char *url, const char **why)
 {

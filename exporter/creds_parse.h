@@ -2,7 +2,7 @@
  * exporter/creds_parse.h - pure parsers used by the AWS credential chain (no I/O,
  * no clock): the shared config/credentials INI format, STS XML answers, the JSON
  * documents of the container and instance metadata endpoints, ISO 8601 timestamps,
- * form encoding, and the container-endpoint host rule.
+ * and the container-endpoint host rule.
  *
  * Specs: AWS SDKs and Tools Reference Guide, "Shared config and credentials files"
  * (format) and "Container credential provider" (allowed hosts); STS API reference
@@ -59,6 +59,10 @@ struct xb_creds_parsed {
 /* Wipes and frees the strings of |c|; safe on a zeroed struct. */
 void xb_creds_parsed_cleanup(struct xb_creds_parsed *c);
 
+/* Overwrites the NUL-terminated heap string |s| (a secret) with zeros, then frees it.
+ * NULL is a no-op. */
+void xb_creds_wipe_free(char *s);
+
 /*
  * Extracts <Credentials> (AccessKeyId, SecretAccessKey, SessionToken, Expiration)
  * from an STS AssumeRole / AssumeRoleWithWebIdentity XML answer of |len| bytes.
@@ -85,14 +89,6 @@ int xb_creds_parse_json(const char *json, size_t len, int require_expiration,
  * XB_ERR_INVALID.
  */
 int xb_iso8601_parse(const char *s, int64_t *out);
-
-/*
- * Appends |s| to the buffer form-encoded for application/x-www-form-urlencoded
- * bodies as STS expects: RFC 3986 unreserved characters kept, every other byte
- * %XX (upper-case hex). Writes at most |out_len|-1 bytes plus NUL. Returns the
- * length written, or -1 when |out| is too small (then |out| is "").
- */
-long xb_form_encode(const char *s, char *out, size_t out_len);
 
 /*
  * The container-credentials host rule for AWS_CONTAINER_CREDENTIALS_FULL_URI:

@@ -113,11 +113,7 @@ static int hex_value(unsigned char c)
     return -1;
 }
 
-/*
- * Appends |s| (|n| bytes) percent-encoded: unreserved bytes (and '/' when |keep_slash|)
- * verbatim, every other byte as %XX with upper-case hex.
- */
-static int append_encoded(struct xb_buf *b, const char *s, size_t n, int keep_slash)
+int xb_sigv4_uri_encode(struct xb_buf *b, const char *s, size_t n)
 {
     static const char digits[] = "0123456789ABCDEF";
     char esc[3];
@@ -127,7 +123,7 @@ static int append_encoded(struct xb_buf *b, const char *s, size_t n, int keep_sl
     for (i = 0; i < n && rc == XB_OK; i++) {
         unsigned char c = (unsigned char)s[i];
 
-        if (is_unreserved(c) || (keep_slash && c == '/')) {
+        if (is_unreserved(c)) {
             rc = xb_buf_putc(b, (char)c);
         } else {
             esc[0] = '%';
@@ -163,7 +159,7 @@ static int append_reencoded(struct xb_buf *b, const char *s, size_t n)
             c = (char)(hi << 4 | lo);
             i += 2;
         }
-        rc = append_encoded(b, &c, 1, 0);
+        rc = xb_sigv4_uri_encode(b, &c, 1);
     }
     return rc;
 }
@@ -222,7 +218,7 @@ static int append_canonical_path(struct xb_buf *b, const char *path)
         if (i > 0)
             rc = xb_buf_putc(b, '/');
         if (rc == XB_OK)
-            rc = append_encoded(b, path + starts[i], ends[i] - starts[i], 0);
+            rc = xb_sigv4_uri_encode(b, path + starts[i], ends[i] - starts[i]);
     }
     if (rc == XB_OK && trailing)
         rc = xb_buf_putc(b, '/');
@@ -304,16 +300,8 @@ static int append_canonical_query(struct xb_buf *b, const char *query)
     }
     if (n_params > 1)
         qsort(params, n_params, sizeof(*params), cmp_param);
-    for (i = 0; i < n_params && rc == XB_OK; i++) {
-        if (i > 0)
-            rc = xb_buf_putc(b, '&');
-        if (rc == XB_OK)
-            rc = xb_buf_puts(b, params[i].key);
-        if (rc == XB_OK)
-            rc = xb_buf_putc(b, '=');
-        if (rc == XB_OK)
-            rc = xb_buf_puts(b, params[i].val);
-    }
+    for (i = 0; i < n_params && rc == XB_OK; i++)
+        rc = xb_buf_printf(b, "%s%s=%s", i ? "&" : "", params[i].key, params[i].val);
 out:
     free(params);
     xb_buf_cleanup(&scratch);

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <time.h>
 
+struct xb_buf;
+
 /* AWS credentials. All strings borrowed; session_token may be NULL or "". */
 struct xb_aws_creds {
     const char *access_key_id;
@@ -62,5 +64,14 @@ struct xb_sigv4_result {
  */
 int xb_sigv4_sign(const struct xb_sigv4_request *req, const char *region, const char *service,
                   const struct xb_aws_creds *creds, time_t now, struct xb_sigv4_result *out);
+
+/*
+ * Appends the |n| bytes of |s| to |b| percent-encoded as SigV4 canonical URIs and
+ * queries need: RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~) kept, every other
+ * byte written as %XX with upper-case hex ('/' included). The same encoding is what
+ * STS expects for application/x-www-form-urlencoded request bodies. Returns 0,
+ * XB_ERR_NOMEM, or XB_ERR_TOO_LARGE (|b|'s cap reached; |b| then holds a prefix).
+ */
+int xb_sigv4_uri_encode(struct xb_buf *b, const char *s, size_t n);
 
 #endif

@@ -1031,12 +1031,10 @@ static void test_region_resolution(void **state)
     assert_string_equal(out, "eu-central-1");
     assert_int_equal(xb_region_resolve_full(NULL, out, sizeof(out), err, sizeof(err)), XB_OK);
     assert_string_equal(out, "us-east-2");
-    assert_string_equal(xb_region_resolve(""), "us-east-2");
     unsetenv("AWS_REGION");
     assert_int_equal(xb_region_resolve_full("", out, sizeof(out), err, sizeof(err)), XB_OK);
     assert_string_equal(out, "us-west-1");
     unsetenv("AWS_DEFAULT_REGION");
-    assert_null(xb_region_resolve(NULL));
 
     /* Shared config file, active profile. */
     write_file(x, "config", "[default]\nregion = sa-east-1\n[profile p2]\nregion = ca-central-1\n",

@@ -188,15 +188,6 @@ static void test_json_docs(void **state)
                      XB_ERR_INVALID);
 }
 
-static void test_form_encode(void **state)
-{
-    char out[64];
-    assert_int_equal(xb_form_encode("arn:aws:iam::1:role/a b+c~", out, sizeof(out)), 42);
-    assert_string_equal(out, "arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fa%20b%2Bc~");
-    assert_int_equal(xb_form_encode("abcdef", out, 4), -1);
-    assert_string_equal(out, "");
-}
-
 static void test_container_host_rule(void **state)
 {
     const char *why = NULL;
@@ -233,7 +224,6 @@ int main(void)
         cmocka_unit_test(test_sts_xml_ok),
         cmocka_unit_test(test_sts_xml_errors),
         cmocka_unit_test(test_json_docs),
-        cmocka_unit_test(test_form_encode),
         cmocka_unit_test(test_container_host_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,10 +17,13 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "exporter/sigv4.h"
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+/* Signature of AWS's documented ListUsers example (doc_request, doc_creds, doc_time). */
+#define DOC_SIGNATURE "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
 
 static const char *vectors_path = XB_TEST_DATA_DIR "/sigv4/vectors.json";
 
@@ -65,13 +68,12 @@ static void test_sigv4_aws_doc_iam_list_users(void **state)
     assert_int_equal(xb_sigv4_sign(&req, "us-east-1", "iam", &doc_creds, doc_time, &res), XB_OK);
     assert_string_equal(res.amz_date, "20150830T123600Z");
     assert_string_equal(res.payload_hash, EMPTY_SHA256);
-    assert_string_equal(res.signature,
-                        "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
+    assert_string_equal(res.signature, DOC_SIGNATURE);
     assert_string_equal(
         res.authorization,
         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/"
         "aws4_request, SignedHeaders=content-type;host;x-amz-date, "
-        "Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
+        "Signature=" DOC_SIGNATURE);
 }
 
 /* Same request with "" as path, upper-case names, reordered headers, reordered query. */
@@ -89,8 +91,7 @@ static void test_sigv4_doc_example_is_order_and_case_insensitive(void **state)
     req.query = "Version=2010-05-08&Action=ListUsers";
     req.headers = hdrs;
     assert_int_equal(xb_sigv4_sign(&req, "us-east-1", "iam", &doc_creds, doc_time, &res), XB_OK);
-    assert_string_equal(res.signature,
-                        "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
+    assert_string_equal(res.signature, DOC_SIGNATURE);
 }
 
 /* Caller-supplied authorization / x-amz-date headers are not signed (the signer owns them). */
@@ -109,8 +110,7 @@ static void test_sigv4_caller_date_and_authorization_are_replaced(void **state)
     req.headers = hdrs;
     req.n_headers = 4;
     assert_int_equal(xb_sigv4_sign(&req, "us-east-1", "iam", &doc_creds, doc_time, &res), XB_OK);
-    assert_string_equal(res.signature,
-                        "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
+    assert_string_equal(res.signature, DOC_SIGNATURE);
 }
 
 /* An empty session token means "no token": nothing extra is signed. */
@@ -124,15 +124,13 @@ static void test_sigv4_empty_session_token_is_not_signed(void **state)
     creds.session_token = "";
     assert_int_equal(xb_sigv4_sign(&req, "us-east-1", "iam", &creds, doc_time, &res), XB_OK);
     assert_null(strstr(res.authorization, "x-amz-security-token"));
-    assert_string_equal(res.signature,
-                        "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
+    assert_string_equal(res.signature, DOC_SIGNATURE);
 
     creds.session_token = "token";
     assert_int_equal(xb_sigv4_sign(&req, "us-east-1", "iam", &creds, doc_time, &res), XB_OK);
     assert_non_null(strstr(res.authorization,
                            "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token,"));
-    assert_string_not_equal(res.signature,
-                            "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
+    assert_string_not_equal(res.signature, DOC_SIGNATURE);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -386,6 +384,27 @@ static void test_sigv4_oversize_signed_headers_is_too_large(void **state)
     assert_string_equal(res.authorization, "");
 }
 
+/* The shared percent-encoder (canonical URI/query, STS form bodies). */
+static void test_sigv4_uri_encode(void **state)
+{
+    static const char in[] = "arn:aws:iam::1:role/a b+c~\xc3\xa9";
+    struct xb_buf b;
+
+    (void)state;
+    xb_buf_init(&b, 0);
+    assert_int_equal(xb_sigv4_uri_encode(&b, in, strlen(in)), XB_OK);
+    assert_string_equal(b.data, "arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fa%20b%2Bc~%C3%A9");
+    xb_buf_cleanup(&b);
+    /* Unreserved characters pass through unchanged; a capped buffer reports the cap. */
+    xb_buf_init(&b, 4);
+    assert_int_equal(xb_sigv4_uri_encode(&b, "AZaz09-._~", 10), XB_ERR_TOO_LARGE);
+    xb_buf_cleanup(&b);
+    xb_buf_init(&b, 0);
+    assert_int_equal(xb_sigv4_uri_encode(&b, "AZaz09-._~", 10), XB_OK);
+    assert_string_equal(b.data, "AZaz09-._~");
+    xb_buf_cleanup(&b);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +417,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_sigv4_missing_credentials_is_invalid),
         cmocka_unit_test(test_sigv4_bad_arguments_are_invalid),
         cmocka_unit_test(test_sigv4_oversize_signed_headers_is_too_large),
+        cmocka_unit_test(test_sigv4_uri_encode),
     };
 
     if (argc > 1)
