@@ -241,6 +241,7 @@ int xb_app_run(const struct xb_config *cfg)
     struct app a;
     const struct xb_metrics *m = &xb_metrics;
     enum xb_log_level level;
+    uint64_t unprocessed = 0;
     int rc;
 
     memset(&a, 0, sizeof(a));
@@ -268,6 +269,8 @@ int xb_app_run(const struct xb_config *cfg)
     XB_INFO("app", "xraybridge ready (config: %s)", cfg->source ? cfg->source : "?");
     event_base_dispatch(a.base);
     stop(&a);
+    for (int i = 0; i < XB_UNPROCESSED_COUNT; i++)
+        unprocessed += m->unprocessed_by_code[i];
     XB_INFO("app",
             "xraybridge stopped: spans accepted grpc=%llu http=%llu, rejected=%llu, refused=%llu; "
             "documents built=%llu; awsxray sent=%llu failed=%llu unprocessed=%llu; "
@@ -279,7 +282,7 @@ int xb_app_run(const struct xb_config *cfg)
             (unsigned long long)m->documents_built,
             (unsigned long long)m->sent_documents[XB_EXPORTER_AWSXRAY],
             (unsigned long long)m->send_failed_documents[XB_EXPORTER_AWSXRAY],
-            (unsigned long long)m->unprocessed_documents,
+            (unsigned long long)unprocessed,
             (unsigned long long)m->sent_documents[XB_EXPORTER_FILE],
             (unsigned long long)m->send_failed_documents[XB_EXPORTER_FILE]);
     return 0;

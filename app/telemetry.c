@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "receiver/listen.h"
+#include "translator/jsonw.h"
 #include "xb_version.h"
 
 #define NS_PER_S ((uint64_t)1000000000)
@@ -32,7 +33,6 @@
 #define CT_JSON "application/json"
 
 struct endpoint {
-    struct xb_telemetry *t;
     struct evhttp *http;
     char bound[128];     /* "ip:port"; empty when not listening */
 };
@@ -105,48 +105,20 @@ static void format_rfc3339(uint64_t wall_ns, char *out, size_t out_len)
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
-/* Appends |s| as a JSON string literal (quotes included). */
-static int json_string(struct xb_buf *b, const char *s)
-{
-    int rc = xb_buf_putc(b, '"');
-
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0' && rc == XB_OK; p++) {
-        if (*p == '"' || *p == '\\') {
-            rc = xb_buf_putc(b, '\\');
-            if (rc == XB_OK)
-                rc = xb_buf_putc(b, (char)*p);
-        } else if (*p < 0x20) {
-            rc = xb_buf_printf(b, "\\u%04x", *p);
-        } else {
-            rc = xb_buf_putc(b, (char)*p);
-        }
-    }
-    if (rc == XB_OK)
-        rc = xb_buf_putc(b, '"');
-    return rc;
-}
-
 /* ------------------------------------------------------------ responses --- */
 
 static void reply(struct evhttp_request *req, int code, const char *reason, const char *ctype,
                   const char *body, size_t len)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    struct evbuffer *b = evbuffer_new();
 
     evhttp_add_header(h, "Content-Type", ctype);
     evhttp_add_header(h, "Cache-Control", "no-store");
-    if (b == NULL) {
+    if (evbuffer_add(evhttp_request_get_output_buffer(req), body, len) != 0) {
         evhttp_send_error(req, 500, "Internal Server Error");
         return;
     }
-    if (evbuffer_add(b, body, len) != 0) {
-        evbuffer_free(b);
-        evhttp_send_error(req, 500, "Internal Server Error");
-        return;
-    }
-    evhttp_send_reply(req, code, reason, b);
-    evbuffer_free(b);
+    evhttp_send_reply(req, code, reason, NULL);
 }
 
 static void reply_text(struct evhttp_request *req, int code, const char *reason,
@@ -259,7 +231,8 @@ static void on_health(struct evhttp_request *req, void *ud)
     const char *path = req_path(req);
     char why[256] = "";
     char since[64], uptime[64];
-    int ok, rc = XB_OK;
+    struct xb_jsonw w;
+    int ok;
 
     if (strcmp(path, "/") != 0 && strcmp(path, "/health") != 0) {
         reply_text(req, 404, "Not Found", "not found: health is at / and /health\n");
@@ -278,14 +251,20 @@ static void on_health(struct evhttp_request *req, void *ud)
     format_rfc3339(t->start_wall_ns, since, sizeof(since));
     xb_telemetry_format_duration(xb_clock_mono_ns() - t->start_mono_ns, uptime, sizeof(uptime));
     xb_buf_clear(&t->out);
-    rc |= xb_buf_printf(&t->out, "{\"status\":\"%s\",\"upSince\":\"%s\",\"uptime\":\"%s\"",
-                        ok ? "Server available" : "Server not available", since, uptime);
+    xb_jsonw_init(&w, &t->out);
+    xb_jsonw_obj_begin(&w);
+    xb_jsonw_ckey(&w, "status");
+    xb_jsonw_cstr(&w, ok ? "Server available" : "Server not available");
+    xb_jsonw_ckey(&w, "upSince");
+    xb_jsonw_cstr(&w, since);
+    xb_jsonw_ckey(&w, "uptime");
+    xb_jsonw_cstr(&w, uptime);
     if (!ok && why[0] != '\0') {
-        rc |= xb_buf_puts(&t->out, ",\"reason\":");
-        rc |= json_string(&t->out, why);
+        xb_jsonw_ckey(&w, "reason");
+        xb_jsonw_cstr(&w, why);
     }
-    rc |= xb_buf_puts(&t->out, "}\n");
-    if (rc != XB_OK) {
+    xb_jsonw_obj_end(&w);
+    if (w.err != XB_OK || xb_buf_putc(&t->out, '\n') != XB_OK) {
         reply_text(req, 500, "Internal Server Error", "out of memory\n");
         return;
     }
@@ -314,7 +293,6 @@ static int endpoint_start(struct xb_telemetry *t, struct event_base *base, struc
     char bound[128];
     int rc = XB_OK;
 
-    ep->t = t;
     ep->http = evhttp_new(base);
     if (ep->http == NULL) {
         snprintf(err, err_len, "%s endpoint: out of memory", what);

@@ -27,16 +27,16 @@
 
 /*
  * Fills |out| (room for |max| entries) with the current queue gauges of each exporter
- * and returns how many it wrote (values above |max| are clamped). Called once per
- * GET /metrics. Strings put in |out| must stay valid until the callback is called again
- * or the telemetry server is freed.
+ * (|ud| is xb_telemetry_opts.queues_ud) and returns how many it wrote (values above
+ * |max| are clamped). Called once per GET /metrics. Strings put in |out| must stay valid
+ * until the callback is called again or the telemetry server is freed.
  */
 typedef size_t (*xb_telemetry_queues_cb)(void *ud, struct xb_metrics_queue *out, size_t max);
 
 /*
- * Returns 1 when the collector is healthy, 0 when not; on 0 it may write a short reason
- * (plain text, NUL-terminated, at most |why_len| bytes) into |why|. Called once per
- * health request.
+ * Returns 1 when the collector is healthy, 0 when not (|ud| is
+ * xb_telemetry_opts.healthy_ud); on 0 it may write a short reason (plain text,
+ * NUL-terminated, at most |why_len| bytes) into |why|. Called once per health request.
  */
 typedef int (*xb_telemetry_healthy_cb)(void *ud, char *why, size_t why_len);
 
@@ -89,13 +89,13 @@ char *xb_telemetry_format_duration(uint64_t ns, char *out, size_t out_len);
 /* --------------------------------------------------------------------------------
  * Exporter failure tracker: a ready-made health callback for the app.
  *
- * It samples the global exporter counters (core/metrics.h) each time it is evaluated:
- * a rise of sent_documents is a success, a rise of export_request_errors or
- * send_failed_documents (with no success in the same interval) a failure. The exporter
- * is "failing" from the first failure seen after the last success; health turns 0 once
- * it has been failing for longer than the threshold and back to 1 at the next success.
- * Granularity is the evaluation interval (each health request). Successes of one
- * exporter hide failures of another when both are enabled.
+ * It samples the awsxray exporter's global counters (core/metrics.h) each time it is
+ * evaluated: a rise of sent_documents[XB_EXPORTER_AWSXRAY] is a success, a rise of
+ * export_request_errors or send_failed_documents[XB_EXPORTER_AWSXRAY] (with no success
+ * in the same interval) a failure. The exporter is "failing" from the first failure seen
+ * after the last success; health turns 0 once it has been failing for longer than the
+ * threshold and back to 1 at the next success. Granularity is the evaluation interval
+ * (each health request). The file exporter is not watched.
  */
 struct xb_export_health {
     uint64_t threshold_ns;      /* 0 = never unhealthy */
@@ -109,7 +109,8 @@ void xb_export_health_init(struct xb_export_health *h, uint64_t threshold_ns);
 
 /*
  * Samples the counters at monotonic time |now_ns| and returns 1 (healthy) or 0, writing
- * "exporter failing for DURATION" into |why| (|why_len| bytes) when 0.
+ * "exporter failing for DURATION with no document delivered" into |why| (|why_len|
+ * bytes; |why| may be NULL) when 0.
  */
 int xb_export_health_eval(struct xb_export_health *h, uint64_t now_ns, char *why,
                           size_t why_len);

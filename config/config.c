@@ -28,7 +28,6 @@
 #define EMBEDDED_SOURCE "<embedded default>"
 #define MAX_PATH_LEN 256
 #define MAX_FILE_BYTES (4u * 1024 * 1024)
-#define XRAY_DOC_LIMIT 64000u
 #define MAX_SHARED 16
 
 /* Generated at build time from config/default.yaml by config/embed.cmake. */
@@ -677,6 +676,16 @@ fail:
     return rc;
 }
 
+/* Non-zero when item |i| of list |v| equals an earlier item. */
+static int listed_before(const struct value *v, size_t i)
+{
+    for (size_t j = 0; j < i; j++) {
+        if (strcmp(v->list[j], v->list[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* service.pipelines.traces.receivers / .exporters */
 static int set_pipeline_list(struct parse_state *st, const struct xb_config_option *opt,
                              const char *path, yaml_node_t *node)
@@ -690,15 +699,9 @@ static int set_pipeline_list(struct parse_state *st, const struct xb_config_opti
         return rc;
     for (size_t i = 0; i < v.n && rc == XB_OK; i++) {
         const char *id = v.list[i];
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(v.list[j], id) == 0) {
-                rc = fail_at(st, node->start_mark, path, "\"%s\" is listed twice", id);
-                break;
-            }
-        }
-        if (rc != XB_OK)
-            break;
-        if (is_recv && strcmp(id, "otlp") == 0)
+        if (listed_before(&v, i))
+            rc = fail_at(st, node->start_mark, path, "\"%s\" is listed twice", id);
+        else if (is_recv && strcmp(id, "otlp") == 0)
             st->otlp_listed = 1;
         else if (!is_recv && strcmp(id, "awsxray") == 0)
             st->cfg->awsxray.enabled = 1;
@@ -736,13 +739,9 @@ static int set_extensions_list(struct parse_state *st, const char *path, yaml_no
     if (rc != XB_OK)
         return rc;
     for (size_t i = 0; i < v.n && rc == XB_OK; i++) {
-        for (size_t j = 0; j < i && rc == XB_OK; j++) {
-            if (strcmp(v.list[j], v.list[i]) == 0)
-                rc = fail_at(st, node->start_mark, path, "\"%s\" is listed twice", v.list[i]);
-        }
-        if (rc != XB_OK)
-            break;
-        if (strcmp(v.list[i], "health_check") == 0)
+        if (listed_before(&v, i))
+            rc = fail_at(st, node->start_mark, path, "\"%s\" is listed twice", v.list[i]);
+        else if (strcmp(v.list[i], "health_check") == 0)
             st->cfg->health_check.enabled = 1;
         else
             rc = fail_at(st, node->start_mark, path,
@@ -786,10 +785,11 @@ static int set_option(struct parse_state *st, const struct xb_config_option *opt
     int rc = XB_OK;
 
     memset(&v, 0, sizeof(v));
+    if (opt->flags & XB_OPT_F_COMPAT)
+        XB_WARN("config", "%s:%zu:%zu: %s is accepted for compatibility and has no effect",
+                st->source, node->start_mark.line + 1, node->start_mark.column + 1, path);
     switch (opt->type) {
     case XB_OPT_IGNORED:
-        XB_WARN("config", "%s:%zu:%zu: %s: accepted for compatibility and ignored", st->source,
-                node->start_mark.line + 1, node->start_mark.column + 1, path);
         goto out;
     case XB_OPT_RECEIVERS:
     case XB_OPT_EXPORTERS:
@@ -938,8 +938,8 @@ out:
     return rc;
 }
 
-/* Non-zero when enabled listeners |a| and |b| would bind the same address (port 0 is a
- * fresh port each time, so never a clash). */
+/* Non-zero when listeners |a| and |b| (NULL = not enabled) would bind the same address
+ * (port 0 is a fresh port each time, so never a clash). */
 static int same_listen_address(const char *a, const char *b)
 {
     return a != NULL && b != NULL && strcmp(a, b) == 0 && strcmp(strrchr(a, ':'), ":0") != 0;
@@ -1004,15 +1004,15 @@ static int validate(struct parse_state *st)
         cfg->grpc.enabled = st->seen_grpc;
         cfg->http.enabled = st->seen_http;
     }
-    if (cfg->grpc.enabled && cfg->http.enabled && strcmp(cfg->grpc.endpoint, cfg->http.endpoint) == 0 &&
-        strcmp(strrchr(cfg->grpc.endpoint, ':'), ":0") != 0)
+    if (same_listen_address(cfg->grpc.enabled ? cfg->grpc.endpoint : NULL,
+                            cfg->http.enabled ? cfg->http.endpoint : NULL))
         return fail_at(st, st->http_mark, "receivers.otlp.protocols.http.endpoint",
                        "same address as the grpc endpoint (%s)", cfg->grpc.endpoint);
-    if (cfg->awsxray.enabled && cfg->translate.max_document_bytes > XRAY_DOC_LIMIT)
+    if (cfg->awsxray.enabled && cfg->translate.max_document_bytes > XB_XRAY_MAX_DOC_BYTES)
         return fail_at(st, st->max_doc_set ? st->max_doc_mark : st->root_mark,
                        st->max_doc_set ? st->max_doc_path : "exporters.awsxray.max_document_bytes",
                        "%zu is above X-Ray's document limit of %u bytes",
-                       cfg->translate.max_document_bytes, XRAY_DOC_LIMIT);
+                       cfg->translate.max_document_bytes, XB_XRAY_MAX_DOC_BYTES);
     cfg->metrics.enabled = cfg->metrics.address != NULL && strcmp(cfg->metrics.level, "none") != 0;
     return validate_telemetry(st);
 }

@@ -30,7 +30,8 @@ struct xb_config_http {
     char *endpoint;                /* default "localhost:4318" */
     size_t max_request_body_bytes; /* after decompression; default 4 MiB
                                       (YAML: max_request_body_size, bytes) */
-    uint32_t max_connections;      /* default 1024 */
+    uint32_t max_connections;      /* default 1024; accepted for compatibility, not
+                                      enforced (evhttp cannot count connections) */
 };
 
 /* Translation options: YAML keys of exporters.awsxray (also accepted under file). */
@@ -56,7 +57,7 @@ struct xb_config_queue {
 /* exporters.awsxray */
 struct xb_config_awsxray {
     int enabled;                  /* listed in service.pipelines.traces.exporters */
-    char *region;                 /* NULL = AWS_REGION / AWS_DEFAULT_REGION */
+    char *region;                 /* NULL = resolved at start-up (xb_region_resolve_full) */
     char *endpoint;               /* NULL = https://xray.<region>.amazonaws.com */
     char *role_arn;               /* STS AssumeRole on top of the credential chain */
     char *profile;                /* shared-config profile; NULL = AWS_PROFILE/"default" */
@@ -135,7 +136,8 @@ const char *xb_config_default_yaml(void);
  * Returns 0 and sets |*out| (caller frees with xb_config_free()); otherwise |*out| is
  * NULL and the result is XB_ERR_CONFIG with |errbuf| (|errlen| bytes, may be NULL/0)
  * holding "FILE:LINE:COL: dotted.key: reason" (1-based line and column), or
- * XB_ERR_NOMEM. Logs a warning for keys accepted only for compatibility (telemetry).
+ * XB_ERR_NOMEM. Logs a warning for each key set in |text| that is accepted only for
+ * compatibility and has no effect (rows flagged XB_OPT_F_COMPAT in config/options.c).
  */
 int xb_config_parse(const char *text, size_t len, const char *source_name,
                     struct xb_config **out, char *errbuf, size_t errlen);

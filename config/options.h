@@ -34,14 +34,15 @@ enum xb_config_opt_type {
     XB_OPT_RECEIVERS,   /* pipeline receiver ids (sequence); stored by the parser */
     XB_OPT_EXPORTERS,   /* pipeline exporter ids (sequence); stored by the parser */
     XB_OPT_EXTENSIONS,  /* service.extensions ids (sequence); stored by the parser */
-    XB_OPT_IGNORED,     /* any node; accepted for compatibility, warned about */
+    XB_OPT_IGNORED,     /* any node; not stored (rows carry XB_OPT_F_COMPAT) */
 };
 
 /* Row flags. */
 #define XB_OPT_F_EMPTY_NULL 0x1u /* empty string is stored as NULL ("not set") */
 #define XB_OPT_F_SHARED 0x2u     /* translation key: awsxray and file rows share the
                                     field; setting both to different values is an error */
-#define XB_OPT_F_COMPAT 0x4u     /* accepted for compatibility, not yet used */
+#define XB_OPT_F_COMPAT 0x4u     /* accepted for compatibility, has no effect: setting
+                                    it in the file logs a warning */
 
 /* One YAML leaf key. All strings are static. */
 struct xb_config_option {

@@ -19,7 +19,6 @@ static const char *const unprocessed_labels[XB_UNPROCESSED_COUNT] = {
 static const char *const reject_labels[XB_REJECT_COUNT] = {
     [XB_REJECT_HTTP_4XX] = "http_4xx",
     [XB_REJECT_UNPROCESSED_NON_RETRYABLE] = "unprocessed_non_retryable",
-    [XB_REJECT_TOO_OLD] = "too_old",
     [XB_REJECT_GIVEN_UP_MAX_ELAPSED] = "given_up_max_elapsed",
 };
 
@@ -45,7 +44,6 @@ enum xb_unprocessed_code xb_metrics_unprocessed_code(const char *error_code)
 
 void xb_metrics_count_unprocessed(const char *error_code, uint64_t n)
 {
-    xb_metrics.unprocessed_documents += n;
     xb_metrics.unprocessed_by_code[xb_metrics_unprocessed_code(error_code)] += n;
 }
 
@@ -79,52 +77,55 @@ static int sample(struct xb_buf *out, const char *name, const char *labels, uint
     return xb_buf_printf(out, "%s{%s} %" PRIu64 "\n", name, labels, v);
 }
 
-static int counter(struct xb_buf *out, const char *name, const char *labels, const char *help,
-                   uint64_t v)
+/* Sample labels of the per-transport and per-exporter counter arrays, by index. */
+static const char *const transport_labels[XB_TRANSPORT_COUNT] = {
+    [XB_TRANSPORT_GRPC] = "receiver=\"otlp\",transport=\"grpc\"",
+    [XB_TRANSPORT_HTTP] = "receiver=\"otlp\",transport=\"http\"",
+};
+static const char *const exporter_labels[XB_EXPORTER_COUNT] = {
+    [XB_EXPORTER_AWSXRAY] = XRAY_LABEL,
+    [XB_EXPORTER_FILE] = "exporter=\"file\"",
+};
+
+/* A counter family with |n| samples: |v[i]| labelled |labels[i]| (NULL = no labels). */
+static int counters(struct xb_buf *out, const char *name, const char *help,
+                    const char *const *labels, const uint64_t *v, size_t n)
 {
     int rc = family(out, name, "counter", help);
 
-    rc |= sample(out, name, labels, v);
+    for (size_t i = 0; i < n; i++)
+        rc |= sample(out, name, labels[i], v[i]);
     return rc;
+}
+
+/* A counter family with one sample. */
+static int counter(struct xb_buf *out, const char *name, const char *labels, const char *help,
+                   uint64_t v)
+{
+    return counters(out, name, help, &labels, &v, 1);
 }
 
 static int by_transport(struct xb_buf *out, const char *name, const char *help,
                         const uint64_t *v)
 {
-    int rc = family(out, name, "counter", help);
-
-    rc |= sample(out, name, "receiver=\"otlp\",transport=\"grpc\"", v[XB_TRANSPORT_GRPC]);
-    rc |= sample(out, name, "receiver=\"otlp\",transport=\"http\"", v[XB_TRANSPORT_HTTP]);
-    return rc;
+    return counters(out, name, help, transport_labels, v, XB_TRANSPORT_COUNT);
 }
 
 static int by_exporter(struct xb_buf *out, const char *name, const char *help,
                        const uint64_t *v)
 {
-    int rc = family(out, name, "counter", help);
-
-    rc |= sample(out, name, "exporter=\"awsxray\"", v[XB_EXPORTER_AWSXRAY]);
-    rc |= sample(out, name, "exporter=\"file\"", v[XB_EXPORTER_FILE]);
-    return rc;
+    return counters(out, name, help, exporter_labels, v, XB_EXPORTER_COUNT);
 }
 
 static int unprocessed(struct xb_buf *out, const struct xb_metrics *m)
 {
     static const char name[] = "xraybridge_exporter_unprocessed_documents_total";
-    uint64_t sum = 0;
     int rc = family(out, name, "counter",
                     "Documents returned in UnprocessedTraceSegments, by X-Ray error code.");
 
     for (int i = 0; i < XB_UNPROCESSED_COUNT; i++)
-        sum += m->unprocessed_by_code[i];
-    for (int i = 0; i < XB_UNPROCESSED_COUNT; i++) {
-        uint64_t v = m->unprocessed_by_code[i];
-        /* Counted only in the total (no error code known): report it as "other". */
-        if (i == XB_UNPROCESSED_OTHER && m->unprocessed_documents > sum)
-            v += m->unprocessed_documents - sum;
         rc |= xb_buf_printf(out, "%s{" XRAY_LABEL ",error_code=\"%s\"} %" PRIu64 "\n", name,
-                            unprocessed_labels[i], v);
-    }
+                            unprocessed_labels[i], m->unprocessed_by_code[i]);
     return rc;
 }
 

@@ -6,7 +6,8 @@
  * newer collectors expose over Prometheus (otelcol_receiver_accepted_spans_total, ...);
  * everything else is xraybridge_*. xb_metrics_render() writes the Prometheus text
  * exposition format 0.0.4; docs/observability.md lists every metric and its labels.
- * One X-Ray segment document is one span, so "spans" and "documents" count alike.
+ * Exporter "spans" counters count segment documents: one per span, except that a local
+ * root CLIENT/PRODUCER/CONSUMER span gives two (docs/translation.md).
  */
 #ifndef XB_CORE_METRICS_H
 #define XB_CORE_METRICS_H
@@ -35,14 +36,13 @@ enum xb_unprocessed_code {
  * Why the awsxray exporter dropped a document for good (never sent again).
  * Label values: "http_4xx" (the whole batch was answered with a non-retryable 4xx),
  * "unprocessed_non_retryable" (listed in UnprocessedTraceSegments with an error that
- * retrying cannot fix), "too_old" (older than X-Ray accepts), "given_up_max_elapsed"
- * (retries exhausted: attempt count or elapsed-time budget).
+ * retrying cannot fix), "given_up_max_elapsed" (a retryable failure that is not retried:
+ * retry_on_failure.max_elapsed_time passed, or retry_on_failure is disabled).
  */
 enum xb_reject_reason {
     XB_REJECT_HTTP_4XX = 0,
     XB_REJECT_UNPROCESSED_NON_RETRYABLE = 1,
-    XB_REJECT_TOO_OLD = 2,
-    XB_REJECT_GIVEN_UP_MAX_ELAPSED = 3,
+    XB_REJECT_GIVEN_UP_MAX_ELAPSED = 2,
     XB_REJECT_COUNT
 };
 
@@ -65,9 +65,8 @@ struct xb_metrics {
     uint64_t sent_documents[XB_EXPORTER_COUNT];        /* accepted by X-Ray / written */
     uint64_t send_failed_documents[XB_EXPORTER_COUNT]; /* given up on (all reasons) */
     /* awsxray exporter */
-    uint64_t unprocessed_documents; /* listed in UnprocessedTraceSegments (total) */
-    uint64_t unprocessed_by_code[XB_UNPROCESSED_COUNT]; /* same, by ErrorCode; may lag the
-                                       total: the remainder is rendered as "other" */
+    uint64_t unprocessed_by_code[XB_UNPROCESSED_COUNT]; /* listed in UnprocessedTraceSegments,
+                                                          by ErrorCode bucket */
     uint64_t rejected_documents[XB_REJECT_COUNT]; /* dropped for good, by reason */
     uint64_t export_requests;       /* PutTraceSegments calls made (first tries and retries) */
     uint64_t export_request_errors; /* calls that failed (HTTP >= 400 or transport) */
@@ -108,7 +107,7 @@ enum xb_unprocessed_code xb_metrics_unprocessed_code(const char *error_code);
 
 /*
  * Counts |n| documents returned in UnprocessedTraceSegments with |error_code| (borrowed,
- * may be NULL): adds to both unprocessed_documents and unprocessed_by_code[bucket].
+ * may be NULL): adds to unprocessed_by_code[bucket].
  */
 void xb_metrics_count_unprocessed(const char *error_code, uint64_t n);
 

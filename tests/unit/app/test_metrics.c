@@ -155,9 +155,9 @@ static void test_render_format_is_valid(void **state)
     int n = check_format(s);
 
     /* 7 receiver families x 2 transports, 2 translator counters, sent and failed x 2
-     * exporters, 4 awsxray counters, 4 error codes, 4 reasons, 3 credential samples,
+     * exporters, 4 awsxray counters, 4 error codes, 3 reasons, 3 credential samples,
      * 4 queue families x 2 exporters */
-    assert_int_equal(n, 14 + 2 + 4 + 4 + 4 + 4 + 3 + 8);
+    assert_int_equal(n, 14 + 2 + 4 + 4 + 4 + 3 + 3 + 8);
     free(s);
 }
 
@@ -178,7 +178,6 @@ static void test_render_values_and_labels(void **state)
     xb_metrics.export_throttled = 2;
     xb_metrics.rejected_documents[XB_REJECT_HTTP_4XX] = 21;
     xb_metrics.rejected_documents[XB_REJECT_UNPROCESSED_NON_RETRYABLE] = 22;
-    xb_metrics.rejected_documents[XB_REJECT_TOO_OLD] = 23;
     xb_metrics.rejected_documents[XB_REJECT_GIVEN_UP_MAX_ELAPSED] = 24;
     xb_metrics.credential_refreshes = 6;
     xb_metrics.credential_refresh_failures = 1;
@@ -214,8 +213,6 @@ static void test_render_values_and_labels(void **state)
     has_line(s, "xraybridge_exporter_rejected_documents_total{exporter=\"awsxray\","
                 "reason=\"unprocessed_non_retryable\"} 22");
     has_line(s, "xraybridge_exporter_rejected_documents_total{exporter=\"awsxray\","
-                "reason=\"too_old\"} 23");
-    has_line(s, "xraybridge_exporter_rejected_documents_total{exporter=\"awsxray\","
                 "reason=\"given_up_max_elapsed\"} 24");
     has_line(s, "xraybridge_credentials_refreshes_total 6");
     has_line(s, "xraybridge_credentials_refresh_failures_total 1");
@@ -230,22 +227,6 @@ static void test_render_values_and_labels(void **state)
     has_line(s, "xraybridge_exporter_queue_capacity_bytes{exporter=\"awsxray\"} 134217728");
     has_line(s, "xraybridge_exporter_queue_capacity_bytes{exporter=\"file\"} 2048");
     check_format(s);
-    free(s);
-}
-
-static void test_unprocessed_total_without_code_is_other(void **state)
-{
-    char *s;
-
-    /* an exporter that only bumps the total still shows up, as error_code="other" */
-    xb_metrics.unprocessed_documents = 10;
-    xb_metrics_count_unprocessed("InvalidSegment", 4); /* total now 14 */
-    assert_int_equal(xb_metrics.unprocessed_documents, 14);
-    s = render(NULL, 0);
-    has_line(s, "xraybridge_exporter_unprocessed_documents_total{exporter=\"awsxray\","
-                "error_code=\"InvalidSegment\"} 4");
-    has_line(s, "xraybridge_exporter_unprocessed_documents_total{exporter=\"awsxray\","
-                "error_code=\"other\"} 10");
     free(s);
 }
 
@@ -283,11 +264,40 @@ static void test_reset_zeroes_everything(void **state)
     const unsigned char *p = (const unsigned char *)&xb_metrics;
 
     xb_metrics.export_retries = 5;
-    xb_metrics.rejected_documents[XB_REJECT_TOO_OLD] = 5;
+    xb_metrics.rejected_documents[XB_REJECT_HTTP_4XX] = 5;
     xb_metrics.credential_expiry_unix_s = 5;
     xb_metrics_reset();
     for (size_t i = 0; i < sizeof(xb_metrics); i++)
         assert_int_equal(p[i], 0);
+}
+
+/* Every rendered family is listed in docs/observability.md as `name`. */
+static void test_docs_list_every_family(void **state)
+{
+    FILE *f = fopen(XB_TEST_DATA_DIR "/../../docs/observability.md", "rb");
+    struct xb_buf doc;
+    char chunk[4096], *s = render(two_queues, 2), *p = s, needle[160];
+    size_t n, families = 0;
+
+    assert_non_null(f);
+    xb_buf_init(&doc, 0);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        assert_int_equal(xb_buf_append(&doc, chunk, n), XB_OK);
+    fclose(f);
+    assert_int_equal(xb_buf_putc(&doc, '\0'), XB_OK);
+    while ((p = strstr(p, "# TYPE ")) != NULL) {
+        p += 7;
+        n = strcspn(p, " ");
+        assert_true(n + 3 <= sizeof(needle));
+        snprintf(needle, sizeof(needle), "`%.*s`", (int)n, p);
+        if (strstr(doc.data, needle) == NULL)
+            print_error("docs/observability.md does not list %s\n", needle);
+        assert_non_null(strstr(doc.data, needle));
+        families++;
+    }
+    assert_true(families >= 20);
+    xb_buf_cleanup(&doc);
+    free(s);
 }
 
 static void test_render_reports_nomem_on_capped_buffer(void **state)
@@ -305,10 +315,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_render_format_is_valid, setup),
         cmocka_unit_test_setup(test_render_values_and_labels, setup),
-        cmocka_unit_test_setup(test_unprocessed_total_without_code_is_other, setup),
         cmocka_unit_test_setup(test_unprocessed_code_mapping, setup),
         cmocka_unit_test_setup(test_render_without_queues, setup),
         cmocka_unit_test_setup(test_reset_zeroes_everything, setup),
+        cmocka_unit_test_setup(test_docs_list_every_family, setup),
         cmocka_unit_test_setup(test_render_reports_nomem_on_capped_buffer, setup),
     };
 

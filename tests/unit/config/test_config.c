@@ -60,6 +60,29 @@ static void expect_err(const char *yaml, const char *want1, const char *want2)
         assert_non_null(strstr(errbuf, want2));
 }
 
+/* xb_config_parse() of |yaml| with stderr (the log) captured into |log| (|log_len| bytes). */
+static int parse_logged(const char *yaml, struct xb_config **cfg, char *log, size_t log_len)
+{
+    char path[] = "/tmp/xb_test_config_log_XXXXXX";
+    int fd = mkstemp(path), saved, rc;
+    ssize_t n;
+
+    assert_true(fd >= 0);
+    unlink(path);
+    fflush(stderr);
+    saved = dup(STDERR_FILENO);
+    assert_true(saved >= 0);
+    assert_true(dup2(fd, STDERR_FILENO) >= 0);
+    rc = xb_config_parse(yaml, strlen(yaml), "t.yaml", cfg, errbuf, sizeof(errbuf));
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    n = pread(fd, log, log_len - 1, 0);
+    close(fd);
+    log[n > 0 ? n : 0] = '\0';
+    return rc;
+}
+
 static char *read_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -664,6 +687,47 @@ static void test_telemetry_and_anchors_accepted(void **state)
     xb_config_free(cfg);
 }
 
+static void test_compat_keys_warn(void **state)
+{
+    static const char *const warned[] = {
+        "t.yaml:6:26: receivers.otlp.protocols.http.max_connections",
+        "t.yaml:9:18: exporters.awsxray.max_retries",
+        "t.yaml:10:17: exporters.awsxray.local_mode",
+        "t.yaml:11:19: exporters.awsxray.resource_arn",
+        "t.yaml:12:16: exporters.awsxray.telemetry",
+        "t.yaml:15:31: extensions.health_check.check_collector_pipeline",
+    };
+    struct xb_config *cfg = NULL;
+    char log[4096], want[256];
+
+    assert_int_equal(parse_logged(RECV "      http:\n        max_connections: 10\n"
+                                       "exporters:\n  awsxray:\n"
+                                       "    max_retries: 3\n"
+                                       "    local_mode: true\n"
+                                       "    resource_arn: arn:x\n"
+                                       "    telemetry: {enabled: true}\n"
+                                       "extensions:\n  health_check:\n"
+                                       "    check_collector_pipeline: {enabled: true}\n" PIPE_XRAY,
+                                  &cfg, log, sizeof(log)),
+                     XB_OK);
+    for (size_t i = 0; i < sizeof(warned) / sizeof(warned[0]); i++) {
+        snprintf(want, sizeof(want), "%s is accepted for compatibility and has no effect\n",
+                 warned[i]);
+        if (strstr(log, want) == NULL)
+            print_error("missing warning \"%s\" in log:\n%s", want, log);
+        assert_non_null(strstr(log, want));
+    }
+    assert_int_equal(cfg->awsxray.max_retries, 3); /* still parsed and range-checked */
+    xb_config_free(cfg);
+
+    /* keys that have an effect, and compat keys left at their default, are silent */
+    assert_int_equal(parse_logged(RECV "exporters:\n  awsxray:\n    num_workers: 2\n" PIPE_XRAY,
+                                  &cfg, log, sizeof(log)),
+                     XB_OK);
+    assert_string_equal(log, "");
+    xb_config_free(cfg);
+}
+
 /* ------------------------------------------------------------ telemetry --- */
 
 static void test_telemetry_embedded_default_enables_both(void **state)
@@ -855,6 +919,8 @@ static void test_option_table_consistent(void **state)
         assert_ptr_equal(xb_config_option_find(opts[i].path), &opts[i]); /* unique paths */
         assert_non_null(opts[i].doc);
         assert_true(opts[i].min <= opts[i].max || opts[i].max == 0);
+        if (opts[i].type == XB_OPT_IGNORED) /* ignored keys must be warned about */
+            assert_true(opts[i].flags & XB_OPT_F_COMPAT);
     }
     assert_null(xb_config_option_find("exporters.awsxray"));
 }
@@ -909,6 +975,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_key),
         cmocka_unit_test(test_document_shape_errors),
         cmocka_unit_test(test_telemetry_and_anchors_accepted),
+        cmocka_unit_test(test_compat_keys_warn),
         cmocka_unit_test(test_telemetry_embedded_default_enables_both),
         cmocka_unit_test(test_telemetry_defaults_when_keys_absent),
         cmocka_unit_test(test_metrics_address_and_level),
