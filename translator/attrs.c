@@ -10,10 +10,31 @@
 
 #define MAX_RAW_DEPTH 32
 
+/* First 8 bytes of |k| as a big-endian integer, NUL-padded: comparing two prefixes
+ * gives the sign strcmp would give on those bytes. */
+static uint64_t key_prefix(const char *k)
+{
+    uint64_t p = 0;
+    unsigned i;
+
+    for (i = 0; i < 8 && k[i]; i++)
+        p |= (uint64_t)(unsigned char)k[i] << (56 - 8 * i);
+    return p;
+}
+
+/* strcmp(a, b) given their prefixes: past an equal prefix, only keys with 8 or more
+ * bytes (low byte set) can still differ. */
+static int key_cmp(uint64_t pa, const char *a, uint64_t pb, const char *b)
+{
+    if (pa != pb)
+        return pa < pb ? -1 : 1;
+    return (pa & 0xFF) ? strcmp(a + 8, b + 8) : 0;
+}
+
 static int attr_cmp(const void *pa, const void *pb)
 {
     const struct xb_attr *a = pa, *b = pb;
-    int c = strcmp(a->key, b->key);
+    int c = key_cmp(a->pfx, a->key, b->pfx, b->key);
 
     if (c)
         return c;
@@ -35,6 +56,7 @@ int xb_attrs_index(struct xb_attrs *a, struct xb_arena *arena, xb_pb_kv *const *
         if (!kv[i])
             continue;
         a->v[m].key = kv[i]->key ? kv[i]->key : "";
+        a->v[m].pfx = key_prefix(a->v[m].key);
         a->v[m].val = kv[i]->value;
         a->v[m].pos = (uint32_t)i;
         a->v[m].consumed = 0;
@@ -43,7 +65,7 @@ int xb_attrs_index(struct xb_attrs *a, struct xb_arena *arena, xb_pb_kv *const *
     }
     qsort(a->v, m, sizeof(*a->v), attr_cmp);
     for (i = 1; i < m; i++)
-        if (strcmp(a->v[i].key, a->v[i - 1].key) == 0)
+        if (key_cmp(a->v[i].pfx, a->v[i].key, a->v[i - 1].pfx, a->v[i - 1].key) == 0)
             a->v[i].hidden = 1;
     a->n = m;
     return XB_OK;
@@ -52,16 +74,16 @@ int xb_attrs_index(struct xb_attrs *a, struct xb_arena *arena, xb_pb_kv *const *
 struct xb_attr *xb_attrs_get(const struct xb_attrs *a, const char *key)
 {
     size_t lo = 0, hi = a->n;
+    uint64_t kp = key_prefix(key);
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(a->v[mid].key, key);
-        if (c < 0)
+        if (key_cmp(a->v[mid].pfx, a->v[mid].key, kp, key) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo < a->n && strcmp(a->v[lo].key, key) == 0 && !a->v[lo].hidden)
+    if (lo < a->n && key_cmp(a->v[lo].pfx, a->v[lo].key, kp, key) == 0 && !a->v[lo].hidden)
         return &a->v[lo];
     return NULL;
 }

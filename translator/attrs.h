@@ -23,13 +23,17 @@
 /* One indexed attribute. |val| may be NULL (KeyValue without a value = empty). */
 struct xb_attr {
     const char *key;        /* borrowed, NUL-terminated */
+    uint64_t pfx;           /* first 8 key bytes, big-endian, 0-padded: orders like strcmp */
     const xb_pb_any *val;   /* borrowed */
     uint32_t pos;           /* position in the original list */
     uint8_t consumed;       /* taken by a block (http, aws, sql, ...) */
     uint8_t hidden;         /* duplicate or deleted: invisible to every lookup */
 };
 
-/* Sorted (by key bytes, then position) view of a KeyValue list. */
+/*
+ * Sorted (by key bytes, then position) view of a KeyValue list. Lookups compare the
+ * 8-byte prefixes first and call strcmp only on the rare equal prefix.
+ */
 struct xb_attrs {
     struct xb_attr *v; /* arena */
     size_t n;

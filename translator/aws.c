@@ -23,16 +23,16 @@ static struct xb_str cs(const char *s)
 /* First live key of two alternatives, consuming both. Absent: p == NULL. */
 static struct xb_str take2(struct xb_attrs *a, const char *k1, const char *k2)
 {
-    struct xb_attr *e = xb_attrs_live(a, k1);
+    struct xb_attr *e1 = xb_attrs_get(a, k1), *e2 = k2 ? xb_attrs_get(a, k2) : NULL;
+    struct xb_attr *e = e1 && !e1->consumed ? e1 : e2 && !e2->consumed ? e2 : NULL;
     struct xb_str r = {NULL, 0};
 
-    if (!e && k2)
-        e = xb_attrs_live(a, k2);
     if (e)
         r = cs(xb_any_str(e->val));
-    xb_attrs_consume(a, k1);
-    if (k2)
-        xb_attrs_consume(a, k2);
+    if (e1)
+        e1->consumed = 1;
+    if (e2)
+        e2->consumed = 1;
     return r;
 }
 
@@ -106,17 +106,13 @@ int xb_aws_build(struct xb_attrs *a, const struct xb_attrs *res,
     const char *platform = xb_any_str(xb_attrs_val(res, "cloud.platform"));
     struct xb_str op, account, region, request_id, queue_url, table_name, host_id, deploy;
     const xb_pb_any *v;
+    struct xb_attr *e;
     struct xb_xaws *aws;
     const char *sdk_name, *sdk_lang;
     int rc = XB_OK;
 
     *out = NULL;
-    op = take2(a, "aws.operation", NULL);
-    if (!op.p) {
-        op = take2(a, "rpc.method", NULL);
-    } else {
-        xb_attrs_consume(a, "rpc.method");
-    }
+    op = take2(a, "aws.operation", "rpc.method");
     account = take2(a, "aws.account_id", NULL);
     region = take2(a, "aws.region", NULL);
     request_id = take2(a, "aws.request_id", "aws.requestId");
@@ -137,12 +133,11 @@ int xb_aws_build(struct xb_attrs *a, const struct xb_attrs *res,
     aws->region = region;
     aws->request_id = request_id;
     aws->queue_url = queue_url;
-    v = xb_attrs_val(a, "messaging.url");
-    if (v && xb_attrs_live(a, "messaging.url"))
-        aws->queue_url = cs(xb_any_str(v));
+    if ((e = xb_attrs_live(a, "messaging.url")))
+        aws->queue_url = cs(xb_any_str(e->val));
     aws->table_name = table_name;
-    if (xb_attrs_live(a, "aws.dynamodb.table_names")) {
-        v = xb_attrs_val(a, "aws.dynamodb.table_names");
+    if ((e = xb_attrs_live(a, "aws.dynamodb.table_names"))) {
+        v = e->val;
         if (xb_any_type(v) == XB_ANY_ARRAY) {
             size_t n = v->array_value ? v->array_value->n_values : 0;
             if (n == 1) {

@@ -6,14 +6,27 @@
 
 #include "core/err.h"
 
-/* Every key this block consumes, in no particular order. */
-static const char *const http_keys[] = {
-    "http.method", "http.request.method", "http.client_ip", "http.user_agent",
-    "user_agent.original", "http.status_code", "http.response.status_code", "http.url",
-    "url.full", "http.scheme", "url.scheme", "http.host", "http.target", "http.server_name",
-    "net.host.port", "host.name", "net.host.name", "net.peer.name", "net.peer.port",
-    "net.peer.ip", "network.peer.address", "client.address", "url.path", "url.query",
-    "server.address", "server.port",
+/* Every key this block reads and consumes; looked up once per span. */
+enum {
+    K_METHOD, K_REQ_METHOD, K_CLIENT_IP, K_USER_AGENT, K_UA_ORIGINAL, K_STATUS, K_RESP_STATUS,
+    K_URL, K_URL_FULL, K_SCHEME, K_URL_SCHEME, K_HOST, K_TARGET, K_SERVER_NAME, K_HOST_PORT,
+    K_HOST_NAME, K_NET_HOST_NAME, K_PEER_NAME, K_PEER_PORT, K_PEER_IP, K_NET_PEER_ADDR,
+    K_CLIENT_ADDR, K_URL_PATH, K_URL_QUERY, K_SERVER_ADDR, K_SERVER_PORT, N_KEYS
+};
+
+static const char *const http_keys[N_KEYS] = {
+    [K_METHOD] = "http.method", [K_REQ_METHOD] = "http.request.method",
+    [K_CLIENT_IP] = "http.client_ip", [K_USER_AGENT] = "http.user_agent",
+    [K_UA_ORIGINAL] = "user_agent.original", [K_STATUS] = "http.status_code",
+    [K_RESP_STATUS] = "http.response.status_code", [K_URL] = "http.url",
+    [K_URL_FULL] = "url.full", [K_SCHEME] = "http.scheme", [K_URL_SCHEME] = "url.scheme",
+    [K_HOST] = "http.host", [K_TARGET] = "http.target", [K_SERVER_NAME] = "http.server_name",
+    [K_HOST_PORT] = "net.host.port", [K_HOST_NAME] = "host.name",
+    [K_NET_HOST_NAME] = "net.host.name", [K_PEER_NAME] = "net.peer.name",
+    [K_PEER_PORT] = "net.peer.port", [K_PEER_IP] = "net.peer.ip",
+    [K_NET_PEER_ADDR] = "network.peer.address", [K_CLIENT_ADDR] = "client.address",
+    [K_URL_PATH] = "url.path", [K_URL_QUERY] = "url.query", [K_SERVER_ADDR] = "server.address",
+    [K_SERVER_PORT] = "server.port",
 };
 
 static int is_ip(const char *s)
@@ -29,19 +42,24 @@ static struct xb_str cs(const char *s)
     return r;
 }
 
-/* Attribute value as pdata Str() (ports: AsString), or NULL when the key is absent. */
-static const char *part(struct xb_attrs *a, const char *key)
+/* Live attribute |k| as pdata Str(), or NULL when absent. */
+static const char *part(struct xb_attr *const *e, int k)
 {
-    struct xb_attr *e = xb_attrs_live(a, key);
-
-    return e ? xb_any_str(e->val) : NULL;
+    return e[k] ? xb_any_str(e[k]->val) : NULL;
 }
 
-static const char *port_part(struct xb_attrs *a, const char *key, struct xb_arena *arena)
+/* Live port attribute |k| as pdata AsString(), or NULL when absent. */
+static const char *port_part(struct xb_attr *const *e, int k, struct xb_arena *arena)
 {
-    struct xb_attr *e = xb_attrs_live(a, key);
+    return e[k] ? xb_any_as_string(e[k]->val, arena) : NULL;
+}
 
-    return e ? xb_any_as_string(e->val, arena) : NULL;
+/* The payload size when the message type is RECEIVED, else 0. */
+static int64_t received_size(const xb_pb_any *type, const xb_pb_any *size)
+{
+    if (type && strcmp(xb_any_str(type), "RECEIVED") == 0 && size)
+        return xb_any_int(size);
+    return 0;
 }
 
 static int64_t size_from(xb_pb_kv *const *kv, size_t n)
@@ -57,14 +75,14 @@ static int64_t size_from(xb_pb_kv *const *kv, size_t n)
         else if (!size && strcmp(kv[i]->key, "messaging.message_payload_size_bytes") == 0)
             size = kv[i]->value;
     }
-    if (type && strcmp(xb_any_str(type), "RECEIVED") == 0 && size)
-        return xb_any_int(size);
-    return 0;
+    return received_size(type, size);
 }
 
-static int64_t response_size(const xb_pb_span *span)
+/* Span attributes (through the index: first occurrence wins) first, then the events. */
+static int64_t response_size(const struct xb_attrs *a, const xb_pb_span *span)
 {
-    int64_t v = size_from(span->attributes, span->n_attributes);
+    int64_t v = received_size(xb_attrs_val(a, "message.type"),
+                              xb_attrs_val(a, "messaging.message_payload_size_bytes"));
     size_t i;
 
     for (i = 0; v == 0 && i < span->n_events; i++)
@@ -79,50 +97,48 @@ int xb_http_build(struct xb_attrs *a, const xb_pb_span *span, struct xb_arena *a
     struct xb_xhttp *h;
     const char *method, *ua, *url, *scheme, *host = NULL, *port = NULL, *target, *path, *query;
     const char *client_ip = NULL, *peer_ip, *net_peer_addr = NULL, *client_addr;
-    struct xb_attr *st;
+    struct xb_attr *e[N_KEYS], *st;
     int has_http = 0, has_host_attrs = 0, has_peer_addr = 0, server;
     size_t i, len;
     char *u;
     int rc = XB_OK;
 
     *out = NULL;
-    method = part(a, "http.method");
+    for (i = 0; i < N_KEYS; i++)
+        e[i] = xb_attrs_live(a, http_keys[i]);
+    method = part(e, K_METHOD);
     if (!method)
-        method = part(a, "http.request.method");
-    ua = part(a, "http.user_agent");
+        method = part(e, K_REQ_METHOD);
+    ua = part(e, K_USER_AGENT);
     if (!ua)
-        ua = part(a, "user_agent.original");
-    st = xb_attrs_live(a, "http.status_code");
-    if (!st)
-        st = xb_attrs_live(a, "http.response.status_code");
-    url = part(a, "http.url");
+        ua = part(e, K_UA_ORIGINAL);
+    st = e[K_STATUS] ? e[K_STATUS] : e[K_RESP_STATUS];
+    url = part(e, K_URL);
     if (!url)
-        url = part(a, "url.full");
-    scheme = part(a, "http.scheme");
+        url = part(e, K_URL_FULL);
+    scheme = part(e, K_SCHEME);
     if (!scheme)
-        scheme = part(a, "url.scheme");
-    target = part(a, "http.target");
-    path = part(a, "url.path");
-    query = part(a, "url.query");
-    peer_ip = part(a, "net.peer.ip");
-    client_addr = part(a, "client.address");
+        scheme = part(e, K_URL_SCHEME);
+    target = part(e, K_TARGET);
+    path = part(e, K_URL_PATH);
+    query = part(e, K_URL_QUERY);
+    peer_ip = part(e, K_PEER_IP);
+    client_addr = part(e, K_CLIENT_ADDR);
     if (client_addr && !is_ip(client_addr))
         client_addr = NULL;
-    net_peer_addr = part(a, "network.peer.address");
+    net_peer_addr = part(e, K_NET_PEER_ADDR);
     if (net_peer_addr && !is_ip(net_peer_addr))
         net_peer_addr = NULL;
 
-    has_http = method || ua || st || url || scheme || part(a, "http.client_ip") ||
-               part(a, "http.host") || target || part(a, "http.server_name") ||
-               xb_attrs_live(a, "net.host.port") || path || query;
-    has_host_attrs = url || part(a, "http.host") || part(a, "http.server_name") ||
-                     part(a, "host.name") || part(a, "net.host.name") ||
-                     part(a, "net.peer.name") || peer_ip || net_peer_addr ||
-                     part(a, "server.address");
+    has_http = method || ua || st || url || scheme || e[K_CLIENT_IP] || e[K_HOST] || target ||
+               e[K_SERVER_NAME] || e[K_HOST_PORT] || path || query;
+    has_host_attrs = url || e[K_HOST] || e[K_SERVER_NAME] || e[K_HOST_NAME] ||
+                     e[K_NET_HOST_NAME] || e[K_PEER_NAME] || peer_ip || net_peer_addr ||
+                     e[K_SERVER_ADDR];
     has_peer_addr = peer_ip || net_peer_addr;
 
     /* client_ip: http.client_ip, then an IP client.address, then the peer address. */
-    client_ip = part(a, "http.client_ip");
+    client_ip = part(e, K_CLIENT_IP);
     if (!client_ip || !*client_ip)
         client_ip = client_addr;
     if (!client_ip || !*client_ip)
@@ -146,7 +162,7 @@ int xb_http_build(struct xb_attrs *a, const xb_pb_span *span, struct xb_arena *a
         h->has_status = 1;
         h->status = xb_any_int(st->val);
     }
-    h->content_length = response_size(span);
+    h->content_length = response_size(a, span);
 
     if (url) {
         h->url = cs(url);
@@ -154,24 +170,24 @@ int xb_http_build(struct xb_attrs *a, const xb_pb_span *span, struct xb_arena *a
         server = span->kind == XB_KIND_SERVER;
         if (!scheme)
             scheme = "http";
-        host = part(a, "http.host");
+        host = part(e, K_HOST);
         if (!host) {
             if (server) {
-                host = part(a, "http.server_name");
+                host = part(e, K_SERVER_NAME);
                 if (!host)
-                    host = part(a, "net.host.name");
+                    host = part(e, K_NET_HOST_NAME);
                 if (!host)
-                    host = part(a, "host.name");
+                    host = part(e, K_HOST_NAME);
                 if (!host)
-                    host = part(a, "server.address");
-                port = port_part(a, "net.host.port", arena);
+                    host = part(e, K_SERVER_ADDR);
+                port = port_part(e, K_HOST_PORT, arena);
                 if (!port)
-                    port = port_part(a, "server.port", arena);
+                    port = port_part(e, K_SERVER_PORT, arena);
             } else {
-                host = part(a, "net.peer.name");
+                host = part(e, K_PEER_NAME);
                 if (!host)
                     host = peer_ip;
-                port = port_part(a, "net.peer.port", arena);
+                port = port_part(e, K_PEER_PORT, arena);
             }
             if (!host)
                 host = "";
@@ -210,8 +226,9 @@ int xb_http_build(struct xb_attrs *a, const xb_pb_span *span, struct xb_arena *a
     }
     *out = h;
 consume:
-    for (i = 0; i < sizeof(http_keys) / sizeof(http_keys[0]); i++)
-        xb_attrs_consume(a, http_keys[i]);
+    for (i = 0; i < N_KEYS; i++)
+        if (e[i])
+            e[i]->consumed = 1;
 out:
     return rc;
 }

@@ -165,14 +165,6 @@ static size_t sort_unique(struct xb_arena *arena, void *base, size_t n, size_t e
     return m;
 }
 
-static int pos_cmp(const void *pa, const void *pb)
-{
-    const struct xb_attr *a = *(const struct xb_attr *const *)pa;
-    const struct xb_attr *b = *(const struct xb_attr *const *)pb;
-
-    return a->pos < b->pos ? -1 : a->pos > b->pos;
-}
-
 static int span_attr(struct builder *b, const struct xb_attr *e)
 {
     size_t klen = strlen(e->key);
@@ -271,20 +263,25 @@ int xb_meta_build(struct xb_attrs *attrs, const xb_pb_resource *resource, int st
                 rc = add_meta(&b, full, sizeof(RES_PREFIX) - 1 + kl, kv->value, NULL);
         }
     }
-    /* Span attributes in their original order, so "last duplicate wins" is well defined. */
-    if (attrs->n) {
-        const struct xb_attr **ord = xb_arena_alloc(arena, attrs->n * sizeof(*ord));
-        size_t n_ord = 0;
+    /* Span attributes in their original order, so "last duplicate wins" is well defined:
+     * each live entry goes to the slot of its position in the KeyValue list. */
+    if (live) {
+        const struct xb_attr **ord;
+        size_t n_slots = 0;
+        for (i = 0; i < attrs->n; i++)
+            if (attrs->v[i].pos >= n_slots)
+                n_slots = (size_t)attrs->v[i].pos + 1;
+        ord = xb_arena_calloc(arena, n_slots * sizeof(*ord));
         if (!ord) {
             rc = XB_ERR_NOMEM;
             goto out;
         }
         for (i = 0; i < attrs->n; i++)
             if (!attrs->v[i].consumed && !attrs->v[i].hidden)
-                ord[n_ord++] = &attrs->v[i];
-        qsort(ord, n_ord, sizeof(*ord), pos_cmp);
-        for (i = 0; i < n_ord && rc == XB_OK; i++)
-            rc = span_attr(&b, ord[i]);
+                ord[attrs->v[i].pos] = &attrs->v[i];
+        for (i = 0; i < n_slots && rc == XB_OK; i++)
+            if (ord[i])
+                rc = span_attr(&b, ord[i]);
     }
     if (rc)
         goto out;

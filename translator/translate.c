@@ -211,6 +211,8 @@ struct span_view {
 static const char *const remote_keys[] = {"aws.remote.service", "aws.remote.operation",
                                           "remoteTarget", "K8s.RemoteNamespace"};
 
+/* Fills |d| from the span seen through |v|; |attrs| is the span's fresh index (this
+ * document's blocks mark entries consumed). */
 static int build_doc(struct ctx *c, const struct span_view *v, struct xb_attrs *attrs,
                      struct xb_xdoc *d)
 {
@@ -221,9 +223,6 @@ static int build_doc(struct ctx *c, const struct span_view *v, struct xb_attrs *
     size_t i, k;
 
     memset(d, 0, sizeof(*d));
-    rc = xb_attrs_index(attrs, c->arena, span->attributes, span->n_attributes);
-    if (rc)
-        goto out;
     if (v->hide_remote)
         for (i = 0; i < sizeof(remote_keys) / sizeof(remote_keys[0]); i++)
             xb_attrs_hide(attrs, remote_keys[i]);
@@ -355,7 +354,6 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
     uint8_t sbytes[8];
     size_t lv1 = 0, lv2 = 0, orig1 = 0, orig2 = 0, i;
     int rc, local_root, two_docs = 0;
-    const char *sk;
 
     if (!err_desc)
         err_desc = &ignored;
@@ -402,16 +400,11 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
     v1.span_id = span->span_id.data;
     v1.parent_id = parent;
 
+    rc = xb_attrs_index(&attrs1, arena, span->attributes, span->n_attributes);
+    if (rc)
+        goto out;
     /* aws.span.kind = LOCAL_ROOT (string) changes the shape of the output (§3.2). */
-    local_root = 0;
-    for (i = 0; i < span->n_attributes; i++) {
-        const xb_pb_kv *kv = span->attributes[i];
-        if (kv && kv->key && strcmp(kv->key, "aws.span.kind") == 0) {
-            sk = xb_any_str(kv->value);
-            local_root = strcmp(sk, "LOCAL_ROOT") == 0;
-            break;
-        }
-    }
+    local_root = strcmp(xb_any_str(xb_attrs_val(&attrs1, "aws.span.kind")), "LOCAL_ROOT") == 0;
     two_docs = local_root && is_dependency_kind(span->kind);
     if (two_docs) {
         uint64_t s = xb_ids_derive(span->trace_id.data, span->span_id.data, 0x10CA1);
@@ -427,6 +420,16 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
         v2.span_id = sbytes;
         v2.parent_id = parent;
         v2.hide_remote = 1;
+        /* The second document starts from the same untouched index. */
+        attrs2 = attrs1;
+        if (attrs1.n) {
+            attrs2.v = xb_arena_alloc(arena, attrs1.n * sizeof(*attrs1.v));
+            if (!attrs2.v) {
+                rc = XB_ERR_NOMEM;
+                goto out;
+            }
+            memcpy(attrs2.v, attrs1.v, attrs1.n * sizeof(*attrs1.v));
+        }
     }
 
     rc = build_doc(&c, &v1, &attrs1, &d1);

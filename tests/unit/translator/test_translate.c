@@ -12,6 +12,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "translator/attrs.h"
 #include "translator/translate.h"
 
 #define MAX_DOCS 4
@@ -423,6 +424,34 @@ static void test_translate_arena_failure_never_crashes(void **state)
     assert_true(n < 200);
 }
 
+/* The index compares 8-byte key prefixes before strcmp: keys sharing, ending at or
+ * stopping short of 8 bytes must still sort like strcmp and be found exactly. */
+static void test_attrs_index_prefix_lookup(void **state)
+{
+    static const char *const keys[] = {"aws.remote.service", "aws.remote.operation", "aws",
+                                       "aws.remo", "aws.remote", "", "aws.remote.service"};
+    static const char *const absent[] = {"aws.remote.servicex", "aws.rem", "aws.remote.serv",
+                                         "aws.remotf", "aws.remote.", "b"};
+    struct fixture *f = *state;
+    struct kvs k = {0};
+    struct xb_attrs a;
+    size_t i;
+
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        kv_str(&k, keys[i], i == 6 ? "second" : keys[i]);
+    assert_int_equal(xb_attrs_index(&a, f->arena, k.p, k.n), XB_OK);
+    assert_int_equal(a.n, k.n);
+    for (i = 1; i < a.n; i++)
+        assert_true(strcmp(a.v[i - 1].key, a.v[i].key) <= 0);
+    for (i = 0; i < 6; i++)
+        assert_string_equal(xb_any_str(xb_attrs_val(&a, keys[i])), keys[i]); /* first wins */
+    for (i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
+        assert_null(xb_attrs_get(&a, absent[i]));
+    xb_attrs_hide(&a, "aws.remote.service");
+    assert_null(xb_attrs_get(&a, "aws.remote.service"));
+    assert_non_null(xb_attrs_get(&a, "aws.remote.operation"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -441,6 +470,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_translate_request_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_translate_arena_failure_never_crashes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attrs_index_prefix_lookup, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
