@@ -31,6 +31,7 @@ trap cleanup EXIT
 "$ROOT/$BUILD/bench/xray_sink" "$TMP/sink.port" > "$TMP/sink.out" &
 SINK_PID=$!
 for _ in $(seq 100); do [ -s "$TMP/sink.port" ] && break; sleep 0.05; done
+[ -s "$TMP/sink.port" ] || { echo "xray_sink did not start within 5 s" >&2; exit 1; }
 SINK_PORT=$(cat "$TMP/sink.port")
 
 cat > "$TMP/xb.yaml" <<YAML
@@ -58,9 +59,13 @@ run_one() { # $1 = label, $2 = command that prints requests/s-derivable output
     local label=$1; shift
     local t0 c0 t1 c1 out reqs
     c0=$(cpu_ticks "$XB_PID"); t0=$(date +%s.%N)
-    out=$("$@" 2>&1)
+    out=$("$@" 2>&1) || { printf '%s failed:\n%s\n' "$label" "$out" >&2; exit 1; }
     t1=$(date +%s.%N); c1=$(cpu_ticks "$XB_PID")
-    reqs=$(printf '%s\n' "$out" | awk '/^requests:/ {print $6} /^[ ]*[0-9]+ requests in/ {print $1}' | head -1)
+    # Successful requests only: h2load "requests: T total, S started, D done, OK succeeded, ...";
+    # wrk "N requests in ..." minus "Non-2xx or 3xx responses: B".
+    reqs=$(printf '%s\n' "$out" | awk '/^requests:/ {ok = $8} /^[ ]*[0-9]+ requests in/ {ok = $1}
+        /Non-2xx or 3xx responses:/ {bad = $NF} END {if (ok != "") print ok - bad}')
+    [ -n "$reqs" ] || { printf '%s: no request count in:\n%s\n' "$label" "$out" >&2; exit 1; }
     python3 - "$label" "$reqs" "$t0" "$t1" "$c0" "$c1" "$(getconf CLK_TCK)" "$SPANS" "$(peak_rss_kib "$XB_PID")" <<'PY'
 import sys
 label, reqs, t0, t1, c0, c1, hz, spans, rss = sys.argv[1:]
@@ -76,6 +81,7 @@ XB_ENV="AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench"
 env $XB_ENV "$BIN" --config "$TMP/xb.yaml" 2> "$TMP/xb.err" &
 XB_PID=$!
 for _ in $(seq 100); do grep -q "xraybridge ready" "$TMP/xb.err" 2>/dev/null && break; sleep 0.05; done
+grep -q "xraybridge ready" "$TMP/xb.err" || { echo "xraybridge did not start within 5 s:" >&2; cat "$TMP/xb.err" >&2; exit 1; }
 GRPC=$(sed -n 's/.*otlp grpc receiver listening on \(.*\)/\1/p' "$TMP/xb.err")
 HTTP=$(sed -n 's/.*otlp http receiver listening on \(.*\)/\1/p' "$TMP/xb.err")
 

@@ -49,11 +49,13 @@ static int check_doc(void *ud, const char *json, size_t len, const char *trace_i
     return XB_OK;
 }
 
-/* Decodes with |decode| and translates; returns -1 on an invariant violation. */
+/* Decodes with |decode| and translates; adds the documents emitted to |*documents|;
+ * returns -1 on an invariant violation. */
 static int run_one(int (*decode)(const void *, size_t, struct xb_arena *, xb_pb_export_req **,
                                  const char **),
                    const char *what, const uint8_t *data, size_t size,
-                   const struct xb_translator_config *cfg, char *err, size_t errlen)
+                   const struct xb_translator_config *cfg, char *err, size_t errlen,
+                   size_t *documents)
 {
     struct xb_arena *arena = xb_arena_new(64 * 1024, FUZZ_ARENA_CAP);
     struct xb_buf out;
@@ -82,15 +84,18 @@ static int run_one(int (*decode)(const void *, size_t, struct xb_arena *, xb_pb_
         rc = -1;
     }
 out:
+    *documents += x.emitted;
     xb_buf_cleanup(&out);
     xb_arena_free(arena);
     return rc;
 }
 
-int xb_fuzz_translate_one(const uint8_t *data, size_t size, char *err, size_t errlen)
+int xb_fuzz_translate_one(const uint8_t *data, size_t size, char *err, size_t errlen,
+                          size_t *documents)
 {
     struct xb_translator_config cfg;
     unsigned flags = size ? data[size - 1] : 0;
+    size_t emitted = 0;
     int rc;
 
     err[0] = '\0';
@@ -106,9 +111,11 @@ int xb_fuzz_translate_one(const uint8_t *data, size_t size, char *err, size_t er
         cfg.aws_log_groups = fuzz_groups;
         cfg.n_aws_log_groups = 1;
     }
-    rc = run_one(xb_otlp_decode_protobuf, "protobuf", data, size, &cfg, err, errlen);
+    rc = run_one(xb_otlp_decode_protobuf, "protobuf", data, size, &cfg, err, errlen, &emitted);
     if (rc == 0)
-        rc = run_one(xb_otlp_decode_json, "JSON", data, size, &cfg, err, errlen);
+        rc = run_one(xb_otlp_decode_json, "JSON", data, size, &cfg, err, errlen, &emitted);
+    if (documents)
+        *documents += emitted;
     return rc;
 }
 
@@ -116,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[512];
 
-    if (xb_fuzz_translate_one(data, size, err, sizeof err) != 0) {
+    if (xb_fuzz_translate_one(data, size, err, sizeof err, NULL) != 0) {
         fprintf(stderr, "fuzz_translate: invariant violated: %s\n", err);
         abort(); /* test harness only: tells libFuzzer this input is a finding */
     }

@@ -18,8 +18,12 @@
  * bit 2 skip_timestamp_validation, bit 3 max_document_bytes = 1500, bit 4 a fixed
  * indexed_attributes list). Returns 0 when every document is valid (inputs that do not
  * decode are fine); -1 on a violation, with a one-line reason in |err| (|errlen| bytes).
+ * When |documents| is not NULL, the number of documents checked (both decodings) is
+ * added to it, so a caller can tell inputs that exercised the translator from inputs
+ * that did not decode.
  */
-int xb_fuzz_translate_one(const uint8_t *data, size_t size, char *err, size_t errlen);
+int xb_fuzz_translate_one(const uint8_t *data, size_t size, char *err, size_t errlen,
+                          size_t *documents);
 
 /* libFuzzer entry point: calls xb_fuzz_translate_one() and aborts on a violation. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -3,7 +3,9 @@
  * xb_fuzz_translate_one() without libFuzzer, so the seed corpus (and any reproducer
  * added to it) is checked by plain `ctest` with any compiler.
  *
- * Usage: fuzz_translate_replay DIR_OR_FILE...   Exit status 0 when every input passes.
+ * Usage: fuzz_translate_replay DIR_OR_FILE...   Exit status 0 when every input passes
+ * and the inputs together produced at least one document (a corpus that no longer
+ * decodes would otherwise pass without checking anything).
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -13,7 +15,7 @@
 
 #include "tests/fuzz/fuzz_translate.h"
 
-static int replay_file(const char *path, int *passed, int *failed)
+static int replay_file(const char *path, int *passed, int *failed, size_t *documents)
 {
     FILE *f = fopen(path, "rb");
     unsigned char *data = NULL;
@@ -28,7 +30,7 @@ static int replay_file(const char *path, int *passed, int *failed)
     data = malloc((size_t)sz + 1);
     if (!data || fread(data, 1, (size_t)sz, f) != (size_t)sz)
         goto out;
-    if (xb_fuzz_translate_one(data, (size_t)sz, err, sizeof err) == 0) {
+    if (xb_fuzz_translate_one(data, (size_t)sz, err, sizeof err, documents) == 0) {
         (*passed)++;
     } else {
         printf("FAIL %s: %s\n", path, err);
@@ -54,6 +56,7 @@ static int not_hidden(const struct dirent *d)
 int main(int argc, char **argv)
 {
     int passed = 0, failed = 0;
+    size_t documents = 0;
 
     for (int i = 1; i < argc; i++) {
         struct stat st;
@@ -61,7 +64,7 @@ int main(int argc, char **argv)
         int n;
 
         if (stat(argv[i], &st) != 0 || !S_ISDIR(st.st_mode)) {
-            replay_file(argv[i], &passed, &failed);
+            replay_file(argv[i], &passed, &failed, &documents);
             continue;
         }
         n = scandir(argv[i], &names, not_hidden, alphasort);
@@ -69,11 +72,11 @@ int main(int argc, char **argv)
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", argv[i], names[k]->d_name);
             if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-                replay_file(path, &passed, &failed);
+                replay_file(path, &passed, &failed, &documents);
             free(names[k]);
         }
         free(names);
     }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed || passed == 0 ? 1 : 0;
+    printf("%d passed, %d failed (%zu documents checked)\n", passed, failed, documents);
+    return failed || passed == 0 || documents == 0 ? 1 : 0;
 }

@@ -566,7 +566,11 @@ static void run_case_file(const char *path, struct report *r)
         const cJSON *s;
         cJSON_ArrayForEach(s, f) {
             int found = 0;
-            for (size_t i = 0; i < docs.n && cJSON_IsString(s); i++)
+            if (!cJSON_IsString(s)) {
+                failf(r, "bad expect_raw_contains entry (not a string)");
+                goto out;
+            }
+            for (size_t i = 0; i < docs.n; i++)
                 found |= strstr(docs.v[i].json, s->valuestring) != NULL;
             if (!found) {
                 failf(r, "no document contains the text %s\n  document: %.2000s",

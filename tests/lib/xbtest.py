@@ -62,8 +62,12 @@ class Bridge:
         with open(self.log_path, "w") as log:
             self.proc = subprocess.Popen([*prefix, binary, "--config", self.cfg_path],
                                          stderr=log, env=env)
-        wait_for(lambda: "xraybridge ready" in self.log() or self.proc.poll() is not None,
-                 "xraybridge start-up", deadline_s=120 if prefix else DEADLINE_S)
+        try:
+            wait_for(lambda: "xraybridge ready" in self.log() or self.proc.poll() is not None,
+                     "xraybridge start-up", deadline_s=120 if prefix else DEADLINE_S)
+        except BaseException:
+            self.__exit__()  # __init__ failed, so no `with` block will kill it
+            raise
         if self.proc.poll() is not None:
             raise RuntimeError("xraybridge exited at start-up:\n" + self.log())
 
