@@ -16,6 +16,7 @@
 #include "receiver/ingest.h"
 #include "receiver/otlp_grpc.h"
 #include "receiver/otlp_http.h"
+#include "app/budget.h"
 #include "app/telemetry.h"
 
 #define DRAIN_CHECK_MS 50
@@ -108,6 +109,28 @@ static size_t queue_gauges(void *ud, struct xb_metrics_queue *out, size_t max)
     return n;
 }
 
+/* Logs the worst-case memory of the configuration and warns when it exceeds the
+ * container's limit (an OOM kill loses every queued span on the node). */
+static void log_budget(const struct xb_config *cfg)
+{
+    static const char *const cgroup_files[] = {"/sys/fs/cgroup/memory.max",
+                                               "/sys/fs/cgroup/memory/memory.limit_in_bytes"};
+    struct xb_budget b;
+    char line[512];
+    uint64_t limit = 0;
+
+    xb_budget_compute(cfg, &b);
+    XB_INFO("app", "memory budget: %s", xb_budget_format(&b, line, sizeof(line)));
+    for (size_t i = 0; i < sizeof(cgroup_files) / sizeof(cgroup_files[0]) && !limit; i++)
+        limit = xb_budget_cgroup_limit(cgroup_files[i]);
+    if (limit && b.total > limit)
+        XB_WARN("app",
+                "memory budget (%llu MiB) exceeds the container memory limit (%llu MiB): "
+                "lower sending_queue.max_bytes, max_connections or the message size limits "
+                "(docs/security.md)",
+                (unsigned long long)(b.total >> 20), (unsigned long long)(limit >> 20));
+}
+
 static int start(struct app *a)
 {
     const struct xb_config *cfg = a->cfg;
@@ -116,6 +139,7 @@ static int start(struct app *a)
     int rc;
 
     xb_config_translator(cfg, &a->tc);
+    log_budget(cfg);
     if (cfg->metrics.enabled || cfg->health_check.enabled) {
         struct xb_telemetry_opts to = {
             .metrics_endpoint = cfg->metrics.enabled ? cfg->metrics.address : NULL,
@@ -188,7 +212,7 @@ static int start(struct app *a)
             .max_msg_bytes = cfg->grpc.max_recv_msg_bytes,
             .max_concurrent_streams = cfg->grpc.max_concurrent_streams,
             .max_connections = cfg->grpc.max_connections,
-            .max_inflight_bytes = 4 * cfg->grpc.max_recv_msg_bytes + 64 * 1024 * 1024,
+            .max_inflight_bytes = xb_budget_grpc_inflight_bytes(cfg),
         };
         rc = xb_grpc_server_start(a->base, a->ing, &go, &a->grpc, err, sizeof(err));
         if (rc)

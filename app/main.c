@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "app/app.h"
+#include "app/budget.h"
 #include "config/config.h"
 #include "core/err.h"
 #include "xb_version.h"
@@ -65,7 +66,11 @@ int main(int argc, char **argv)
         return 2;
     }
     if (validate) {
+        struct xb_budget b;
+        char line[512];
+        xb_budget_compute(cfg, &b);
         printf("xraybridge: configuration %s is valid\n", cfg->source);
+        printf("xraybridge: memory budget %s\n", xb_budget_format(&b, line, sizeof(line)));
         xb_config_free(cfg);
         return 0;
     }

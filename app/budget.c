@@ -1,0 +1,118 @@
+#include "app/budget.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIB (1024.0 * 1024.0)
+
+static const char *const item_names[XB_BUDGET_COUNT] = {
+    "baseline",      "queues",        "export_bodies", "ingest",
+    "grpc_inflight", "http_inflight", "connections",
+};
+
+uint64_t xb_budget_grpc_inflight_bytes(const struct xb_config *cfg)
+{
+    /* Room for eight maximum-size messages at once; realistic requests are far
+     * smaller, so this admits hundreds of concurrent uploads. */
+    return 8 * (uint64_t)cfg->grpc.max_recv_msg_bytes;
+}
+
+uint64_t xb_budget_arena_bytes(uint64_t max_body)
+{
+    /* Decoded protobuf-c structures take several times the wire size (a 6-byte
+     * attribute becomes ~100 bytes of structs); 8x plus slack admits legitimate
+     * requests and bounds hostile ones. */
+    return max_body * 8 + (8ull << 20);
+}
+
+/* Largest request body any enabled receiver admits, bytes. */
+static uint64_t max_body(const struct xb_config *cfg)
+{
+    uint64_t m = 0;
+    if (cfg->grpc.enabled && cfg->grpc.max_recv_msg_bytes > m)
+        m = cfg->grpc.max_recv_msg_bytes;
+    if (cfg->http.enabled && cfg->http.max_request_body_bytes > m)
+        m = cfg->http.max_request_body_bytes;
+    return m;
+}
+
+void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
+{
+    uint64_t body = max_body(cfg);
+
+    memset(out, 0, sizeof(*out));
+    out->item[XB_BUDGET_BASELINE] = XB_BUDGET_BASELINE_BYTES;
+    if (cfg->awsxray.enabled) {
+        /* Each worker holds one PutTraceSegments body: every document escaped once
+         * more as a JSON string (at most twice its size). */
+        out->item[XB_BUDGET_QUEUES] += cfg->awsxray.queue.max_bytes;
+        out->item[XB_BUDGET_EXPORT_BODIES] += (uint64_t)cfg->awsxray.num_workers *
+                                              cfg->awsxray.queue.batch_max_documents *
+                                              cfg->translate.max_document_bytes * 2;
+    }
+    if (cfg->file.enabled)
+        out->item[XB_BUDGET_QUEUES] += cfg->file.queue.max_bytes;
+    if (body) {
+        /* Arena, the gunzip output (grows by doubling: 2x), one translated document. */
+        out->item[XB_BUDGET_INGEST] =
+            xb_budget_arena_bytes(body) + 2 * body + 2 * cfg->translate.max_document_bytes;
+    }
+    if (cfg->grpc.enabled) {
+        out->item[XB_BUDGET_GRPC_INFLIGHT] = xb_budget_grpc_inflight_bytes(cfg);
+        out->item[XB_BUDGET_CONNECTIONS] +=
+            (uint64_t)cfg->grpc.max_connections * XB_BUDGET_PER_CONNECTION_BYTES;
+    }
+    if (cfg->http.enabled) {
+        out->item[XB_BUDGET_HTTP_INFLIGHT] = 0;
+        out->item[XB_BUDGET_CONNECTIONS] +=
+            (uint64_t)cfg->http.max_connections * XB_BUDGET_PER_CONNECTION_BYTES;
+    }
+    for (int i = 0; i < XB_BUDGET_COUNT; i++)
+        out->total += out->item[i];
+}
+
+const char *xb_budget_item_name(enum xb_budget_item item)
+{
+    if ((unsigned)item >= XB_BUDGET_COUNT)
+        return "?";
+    return item_names[item];
+}
+
+char *xb_budget_format(const struct xb_budget *b, char *out, size_t len)
+{
+    size_t off;
+    int n;
+
+    if (len == 0)
+        return out;
+    n = snprintf(out, len, "total %.1f MiB (", (double)b->total / MIB);
+    off = n > 0 ? (size_t)n : 0;
+    for (int i = 0; i < XB_BUDGET_COUNT && off < len; i++) {
+        n = snprintf(out + off, len - off, "%s%s %.1f MiB", i ? ", " : "", item_names[i],
+                     (double)b->item[i] / MIB);
+        off += n > 0 ? (size_t)n : 0;
+    }
+    if (off < len)
+        snprintf(out + off, len - off, ")");
+    return out;
+}
+
+uint64_t xb_budget_cgroup_limit(const char *path)
+{
+    char line[64];
+    uint64_t v = 0;
+    char *end = NULL;
+    FILE *f = fopen(path, "r");
+
+    if (!f)
+        return 0;
+    if (fgets(line, sizeof(line), f) && line[0] >= '0' && line[0] <= '9') {
+        unsigned long long x = strtoull(line, &end, 10);
+        /* cgroup v1 reports "no limit" as a huge page-aligned number. */
+        if (end != line && x < (1ull << 62))
+            v = x;
+    }
+    fclose(f);
+    return v;
+}

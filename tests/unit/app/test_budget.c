@@ -1,0 +1,148 @@
+/*
+ * tests/unit/app/test_budget.c - app/budget.c: the process-wide memory budget.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "app/budget.h"
+#include "config/config.h"
+#include "core/err.h"
+
+#define MIB (1024ull * 1024)
+
+static struct xb_config *load(const char *yaml)
+{
+    struct xb_config *cfg = NULL;
+    char err[512];
+    int rc = xb_config_parse(yaml, strlen(yaml), "test", &cfg, err, sizeof(err));
+    if (rc)
+        fprintf(stderr, "%s\n", err);
+    assert_int_equal(rc, XB_OK);
+    return cfg;
+}
+
+static const char *const both_receivers_file =
+    "receivers: {otlp: {protocols: {grpc: {endpoint: \"127.0.0.1:0\"},"
+    " http: {endpoint: \"127.0.0.1:0\"}}}}\n"
+    "exporters: {file: {path: out.jsonl}}\n"
+    "service: {pipelines: {traces: {receivers: [otlp], exporters: [file]}}}\n";
+
+/* The total is the sum of the items, and each configured cap appears in it. */
+static void test_items_add_up(void **state)
+{
+    struct xb_config *cfg = load(both_receivers_file);
+    struct xb_budget b;
+    uint64_t sum = 0;
+
+    (void)state;
+    xb_budget_compute(cfg, &b);
+    for (int i = 0; i < XB_BUDGET_COUNT; i++)
+        sum += b.item[i];
+    assert_int_equal(sum, b.total);
+    assert_int_equal(b.item[XB_BUDGET_QUEUES], cfg->file.queue.max_bytes);
+    assert_int_equal(b.item[XB_BUDGET_EXPORT_BODIES], 0); /* no awsxray exporter */
+    assert_int_equal(b.item[XB_BUDGET_GRPC_INFLIGHT], xb_budget_grpc_inflight_bytes(cfg));
+    assert_true(b.item[XB_BUDGET_INGEST] >= xb_budget_arena_bytes(4 * MIB));
+    assert_int_equal(b.item[XB_BUDGET_CONNECTIONS],
+                     (uint64_t)(cfg->grpc.max_connections + cfg->http.max_connections) *
+                         XB_BUDGET_PER_CONNECTION_BYTES);
+    xb_config_free(cfg);
+}
+
+/* Raising a cap raises the budget by at least as much. */
+static void test_caps_move_the_total(void **state)
+{
+    struct xb_config *small = load(both_receivers_file);
+    struct xb_config *big =
+        load("receivers: {otlp: {protocols: {grpc: {endpoint: \"127.0.0.1:0\", "
+             "max_recv_msg_size_mib: 16}, http: {endpoint: \"127.0.0.1:0\"}}}}\n"
+             "exporters: {file: {path: out.jsonl, sending_queue: {max_bytes: 512MiB}}}\n"
+             "service: {pipelines: {traces: {receivers: [otlp], exporters: [file]}}}\n");
+    struct xb_budget a, b;
+
+    (void)state;
+    xb_budget_compute(small, &a);
+    xb_budget_compute(big, &b);
+    assert_true(b.item[XB_BUDGET_QUEUES] - a.item[XB_BUDGET_QUEUES] == 512 * MIB - 128 * MIB);
+    assert_true(b.item[XB_BUDGET_GRPC_INFLIGHT] > a.item[XB_BUDGET_GRPC_INFLIGHT]);
+    assert_true(b.item[XB_BUDGET_INGEST] > a.item[XB_BUDGET_INGEST]);
+    assert_true(b.total > a.total + 384 * MIB);
+    xb_config_free(small);
+    xb_config_free(big);
+}
+
+static void test_awsxray_bodies(void **state)
+{
+    struct xb_config *cfg =
+        load("receivers: {otlp: {protocols: {grpc: {endpoint: \"127.0.0.1:0\"}}}}\n"
+             "exporters: {awsxray: {region: us-west-2, num_workers: 2}}\n"
+             "service: {pipelines: {traces: {receivers: [otlp], exporters: [awsxray]}}}\n");
+    struct xb_budget b;
+
+    (void)state;
+    xb_budget_compute(cfg, &b);
+    assert_int_equal(b.item[XB_BUDGET_EXPORT_BODIES], 2ull *
+                                                          cfg->awsxray.queue.batch_max_documents *
+                                                          cfg->translate.max_document_bytes * 2);
+    assert_int_equal(b.item[XB_BUDGET_HTTP_INFLIGHT], 0); /* no HTTP receiver */
+    xb_config_free(cfg);
+}
+
+static void test_format(void **state)
+{
+    struct xb_budget b = {.item = {[XB_BUDGET_BASELINE] = 32 * MIB, [XB_BUDGET_QUEUES] = MIB / 2},
+                          .total = 32 * MIB + MIB / 2};
+    char out[512], tiny[12];
+
+    (void)state;
+    xb_budget_format(&b, out, sizeof(out));
+    assert_non_null(strstr(out, "total 32.5 MiB ("));
+    assert_non_null(strstr(out, "baseline 32.0 MiB, queues 0.5 MiB"));
+    assert_non_null(strstr(out, "connections 0.0 MiB)"));
+    xb_budget_format(&b, tiny, sizeof(tiny));
+    assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
+    assert_string_equal(xb_budget_item_name(XB_BUDGET_GRPC_INFLIGHT), "grpc_inflight");
+    assert_string_equal(xb_budget_item_name(XB_BUDGET_COUNT), "?");
+}
+
+static uint64_t limit_of(const char *content)
+{
+    char path[] = "/tmp/xb_budget_cgroupXXXXXX";
+    int fd = mkstemp(path);
+    uint64_t v;
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+    close(fd);
+    v = xb_budget_cgroup_limit(path);
+    unlink(path);
+    return v;
+}
+
+static void test_cgroup_limit(void **state)
+{
+    (void)state;
+    assert_int_equal(limit_of("402653184\n"), 384 * MIB);
+    assert_int_equal(limit_of("max\n"), 0);
+    assert_int_equal(limit_of("9223372036854771712\n"), 0); /* v1 "unlimited" */
+    assert_int_equal(limit_of(""), 0);
+    assert_int_equal(xb_budget_cgroup_limit("/nonexistent/memory.max"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_items_add_up),   cmocka_unit_test(test_caps_move_the_total),
+        cmocka_unit_test(test_awsxray_bodies), cmocka_unit_test(test_format),
+        cmocka_unit_test(test_cgroup_limit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
