@@ -452,7 +452,7 @@ struct waiter {
 struct xb_creds_provider {
     struct xb_curl_loop *curl;
     char *region, *role_arn, *role_session, *profile, *ca_file, *proxy;
-    int profile_explicit, no_verify_ssl;
+    int profile_explicit;
 
     struct xb_creds_parsed cur; /* current credentials, when have */
     struct xb_aws_creds view;
@@ -1002,10 +1002,9 @@ static int http_start(struct xb_creds_provider *p, enum step step, const char *m
     case HTTP_STS:
         curl_easy_setopt(p->easy, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
         curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, 10000L);
-        if (p->no_verify_ssl) {
-            curl_easy_setopt(p->easy, CURLOPT_SSL_VERIFYPEER, 0L);
-            curl_easy_setopt(p->easy, CURLOPT_SSL_VERIFYHOST, 0L);
-        }
+        /* Always verified, whatever exporters.awsxray.no_verify_ssl says: the request
+         * carries the web-identity token or signed credentials, and its answer becomes
+         * our credentials. */
         if (p->ca_file)
             curl_easy_setopt(p->easy, CURLOPT_CAINFO, p->ca_file);
         if (p->proxy)
@@ -1523,7 +1522,6 @@ int xb_creds_provider_new(struct event_base *base, struct xb_curl_loop *curl,
     p->source = "none";
     p->pending_tail = &p->pending;
     p->ready_tail = &p->ready;
-    p->no_verify_ssl = o->no_verify_ssl;
     p->profile_explicit = o->profile && *o->profile;
     xb_buf_init(&p->resp, MAX_RESPONSE);
     if (dup_opt(o->region, &p->region) || dup_opt(o->role_arn, &p->role_arn) ||

@@ -641,7 +641,6 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
             .region = x->region,
             .role_arn = opts->role_arn,
             .profile = opts->profile,
-            .no_verify_ssl = opts->no_verify_ssl,
             .ca_file = opts->ca_file,
             .proxy = opts->proxy,
         };
