@@ -14,6 +14,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "exporter/creds_parse.h"
+#include "exporter/export_policy.h"
 
 #define LOG_WHO "creds"
 #define REFRESH_MARGIN_S 300      /* refresh 5 minutes before expiry */
@@ -1233,7 +1234,9 @@ static int start_hop(struct xb_creds_provider *p, char *why, size_t why_len)
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
         rc = XB_ERR_CONFIG;
-        errf(why, why_len, "assume-role: STS endpoint %s is not a valid URL", url);
+        char shown[512];
+        errf(why, why_len, "assume-role: STS endpoint %s is not a valid URL",
+             xb_url_redact(url, shown, sizeof(shown)));
         goto out;
     }
     if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK)
@@ -1529,6 +1532,9 @@ int xb_creds_provider_new(struct event_base *base, struct xb_curl_loop *curl,
         dup_opt(o->profile, &p->profile) || dup_opt(o->ca_file, &p->ca_file) ||
         dup_opt(o->proxy, &p->proxy))
         goto fail;
+    /* Once, at start-up: a clear-text STS endpoint would carry the web-identity token. */
+    xb_warn_if_cleartext(LOG_WHO, "STS endpoint (AWS_ENDPOINT_URL_STS)",
+                         env_nonempty("AWS_ENDPOINT_URL_STS"));
     p->notify = event_new(base, -1, 0, on_notify, p);
     p->retry = evtimer_new(base, on_retry, p);
     if (!p->notify || !p->retry)

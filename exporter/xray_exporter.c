@@ -544,7 +544,9 @@ static int set_endpoint(struct xb_xray_exporter *x, const char *endpoint, char *
     if (curl_url_set(u, CURLUPART_URL, b.data, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
-        snprintf(err, err_len, "awsxray exporter: invalid endpoint \"%s\"", b.data);
+        char shown[512];
+        snprintf(err, err_len, "awsxray exporter: invalid endpoint \"%s\"",
+                 xb_url_redact(b.data, shown, sizeof(shown)));
         goto out;
     }
     if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
@@ -626,8 +628,17 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
     x->creds_pending = 1;
     if (xb_creds_provider_get(x->creds, on_start_creds, x) != XB_OK)
         x->creds_pending = 0;
-    XB_INFO("xray", "awsxray exporter sending to %s (region %s, %u workers)", x->url, x->region,
-            x->opts.num_workers);
+    {
+        char url[512], proxy[512];
+        XB_INFO("xray", "awsxray exporter sending to %s (region %s, %u workers%s%s)",
+                xb_url_redact(x->url, url, sizeof(url)), x->region, x->opts.num_workers,
+                x->opts.proxy ? ", proxy " : "",
+                x->opts.proxy ? xb_url_redact(x->opts.proxy, proxy, sizeof(proxy)) : "");
+        xb_warn_if_cleartext("xray", "X-Ray endpoint", x->url);
+        if (x->opts.no_verify_ssl)
+            XB_WARN("xray", "no_verify_ssl: the X-Ray endpoint's TLS certificate is not "
+                            "verified (STS and credential endpoints still are)");
+    }
     *out = x;
     return XB_OK;
 fail:

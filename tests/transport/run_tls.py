@@ -5,7 +5,7 @@ serves a self-signed certificate for 127.0.0.1:
 - default (system CA store): the handshake fails, nothing is delivered, and the
   documents are reported as undelivered at shutdown;
 - certificate_file_path = that certificate: delivered;
-- no_verify_ssl: true: delivered;
+- no_verify_ssl: true: delivered, with a start-up warning;
 - no_verify_ssl: true does not reach STS: with web-identity credentials and
   AWS_ENDPOINT_URL_STS on the same self-signed endpoint, the STS call fails certificate
   verification (so the IRSA token is never sent to an unverified server) and nothing is
@@ -53,7 +53,8 @@ def main():
         ("default CA store refuses the self-signed endpoint", "", 0,
          "2 documents could not be delivered"),
         ("certificate_file_path trusts it", f"    certificate_file_path: {cert}", 2, None),
-        ("no_verify_ssl skips verification", "    no_verify_ssl: true", 2, None),
+        ("no_verify_ssl skips verification", "    no_verify_ssl: true", 2,
+         "TLS certificate is not verified"),
     ]
     env = clean_env(AWS_ACCESS_KEY_ID="AKIDTLS", AWS_SECRET_ACCESS_KEY="secret")
     try:

@@ -1,10 +1,13 @@
-/* Unit tests for exporter/export_policy.c: seeded jitter, back-off bounds, matching by
- * stored id. */
+/* Unit tests for exporter/export_policy.c: seeded jitter, back-off bounds, URL
+ * redaction, the clear-text endpoint check and its warning, matching by stored id. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h> /* after the headers it needs */
 
@@ -80,6 +83,105 @@ static void test_rng_jitter_spreads(void **state)
     assert_in_range(hi, 1400, 1500);
 }
 
+/* ---- redaction ----------------------------------------------------------- */
+
+static void expect_redact(const char *in, const char *want)
+{
+    char out[256];
+    assert_string_equal(xb_url_redact(in, out, sizeof(out)), want);
+}
+
+static void test_url_redact_removes_userinfo(void **state)
+{
+    char small[12];
+
+    (void)state;
+    expect_redact("https://xray.us-west-2.amazonaws.com/TraceSegments",
+                  "https://xray.us-west-2.amazonaws.com/TraceSegments");
+    expect_redact("https://user:s3cret@xray.example.com:8443/TraceSegments",
+                  "https://***@xray.example.com:8443/TraceSegments");
+    expect_redact("http://onlyuser@127.0.0.1:9/x", "http://***@127.0.0.1:9/x");
+    /* an '@' in the password: the last '@' of the authority ends the userinfo */
+    expect_redact("http://u:p@ss@proxy:3128", "http://***@proxy:3128");
+    /* proxies may be given without a scheme */
+    expect_redact("puser:ppass@proxy.local:3128", "***@proxy.local:3128");
+    expect_redact("proxy.local:3128", "proxy.local:3128");
+    /* an '@' after the authority is not userinfo */
+    expect_redact("https://host/path@x?q=a@b", "https://host/path@x?q=a@b");
+    expect_redact(NULL, "");
+    /* cut output never shows the password */
+    xb_url_redact("https://user:topsecret@h", small, sizeof(small));
+    assert_null(strstr(small, "top"));
+    assert_null(strstr(small, "user"));
+}
+
+/* ---- clear-text endpoints ------------------------------------------------ */
+
+static void test_url_cleartext_remote(void **state)
+{
+    (void)state;
+    assert_true(xb_url_cleartext_remote("http://xray.us-east-1.amazonaws.com"));
+    assert_true(xb_url_cleartext_remote("HTTP://10.0.0.5:2000/TraceSegments"));
+    assert_true(xb_url_cleartext_remote("http://sts.amazonaws.com/"));
+    assert_true(xb_url_cleartext_remote("http://[fd00::1]:80/"));
+    assert_true(xb_url_cleartext_remote("http://128.0.0.1/"));
+    assert_true(xb_url_cleartext_remote("http://localhost.example.com/"));
+    assert_true(xb_url_cleartext_remote("http://127.0.0.1@evil.example/")); /* host is evil */
+    assert_false(xb_url_cleartext_remote("https://xray.us-east-1.amazonaws.com"));
+    assert_false(xb_url_cleartext_remote("http://127.0.0.1:2000"));
+    assert_false(xb_url_cleartext_remote("http://127.45.6.7/x"));
+    assert_false(xb_url_cleartext_remote("http://localhost:2000/"));
+    assert_false(xb_url_cleartext_remote("http://LOCALHOST./"));
+    assert_false(xb_url_cleartext_remote("http://[::1]:2000/"));
+    assert_false(xb_url_cleartext_remote("http://[::ffff:127.0.0.1]:2000/"));
+    assert_false(xb_url_cleartext_remote("http://user:pw@127.0.0.1:2000/"));
+    assert_false(xb_url_cleartext_remote(""));
+    assert_false(xb_url_cleartext_remote(NULL));
+}
+
+/* Runs xb_warn_if_cleartext with stderr captured; returns its result, |log| the text. */
+static int warn_captured(const char *url, char *log, size_t log_len)
+{
+    char path[] = "/tmp/xb-policy-log-XXXXXX";
+    int fd = mkstemp(path), saved = dup(2), rc;
+    FILE *f;
+    size_t n;
+
+    assert_true(fd >= 0 && saved >= 0);
+    fflush(stderr);
+    dup2(fd, 2);
+    rc = xb_warn_if_cleartext("xray", "X-Ray endpoint", url);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    f = fdopen(fd, "r");
+    assert_non_null(f);
+    rewind(f);
+    n = fread(log, 1, log_len - 1, f);
+    log[n] = '\0';
+    fclose(f);
+    unlink(path);
+    return rc;
+}
+
+static void test_warn_if_cleartext_logs_once_redacted(void **state)
+{
+    char log[2048];
+
+    (void)state;
+    assert_int_equal(
+        warn_captured("http://u:hunter2@xray.example.com/TraceSegments", log, sizeof(log)), 1);
+    assert_non_null(strstr(log, "clear text"));
+    assert_non_null(strstr(log, "X-Ray endpoint http://***@xray.example.com/TraceSegments"));
+    assert_null(strstr(log, "hunter2"));
+    assert_int_equal(strlen(strstr(log, "\n") + 1), 0); /* exactly one line */
+    assert_int_equal(warn_captured("http://127.0.0.1:2000/TraceSegments", log, sizeof(log)), 0);
+    assert_string_equal(log, "");
+    assert_int_equal(warn_captured("https://xray.example.com", log, sizeof(log)), 0);
+    assert_string_equal(log, "");
+    assert_int_equal(warn_captured(NULL, log, sizeof(log)), 0);
+}
+
 /* ---- matching by stored id ----------------------------------------------- */
 
 /* A document whose link carries another trace's segment id: UnprocessedTraceSegments
@@ -113,6 +215,9 @@ int main(void)
         cmocka_unit_test(test_rng_fixed_seed_is_reproducible),
         cmocka_unit_test(test_rng_seeded_sources_differ),
         cmocka_unit_test(test_rng_jitter_spreads),
+        cmocka_unit_test(test_url_redact_removes_userinfo),
+        cmocka_unit_test(test_url_cleartext_remote),
+        cmocka_unit_test(test_warn_if_cleartext_logs_once_redacted),
         cmocka_unit_test(test_find_id_matches_stored_id_not_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
