@@ -59,12 +59,14 @@ static uint64_t cpu_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int count_document(void *ud, const char *json, size_t len, const char *trace_id)
+static int count_document(void *ud, const char *json, size_t len, const char *trace_id,
+                          const char *id)
 {
     struct emit_stats *st = ud;
 
     (void)json;
     (void)trace_id;
+    (void)id;
     st->documents++;
     st->bytes += len;
     return XB_OK;

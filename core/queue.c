@@ -13,7 +13,17 @@ struct xb_queue {
     void *ready_ud;
 };
 
-struct xb_qdoc *xb_qdoc_new(const char *json, size_t len)
+/* Copies NUL-terminated |s| into |out| (|size| bytes) when it fits, else stores "". */
+static void copy_ident(char *out, size_t size, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n >= size)
+        n = 0;
+    memcpy(out, s ? s : "", n);
+    out[n] = '\0';
+}
+
+struct xb_qdoc *xb_qdoc_new_ids(const char *json, size_t len, const char *trace_id, const char *id)
 {
     struct xb_qdoc *d = malloc(sizeof(*d) + len + 1);
     if (!d)
@@ -22,10 +32,27 @@ struct xb_qdoc *xb_qdoc_new(const char *json, size_t len)
     d->attempts = 0;
     d->solo = 0;
     d->failing_since_ms = 0;
+    copy_ident(d->trace_id, sizeof(d->trace_id), trace_id);
+    copy_ident(d->id, sizeof(d->id), id);
     d->len = len;
     memcpy(d->json, json, len);
     d->json[len] = '\0';
     return d;
+}
+
+struct xb_qdoc *xb_qdoc_new(const char *json, size_t len)
+{
+    return xb_qdoc_new_ids(json, len, NULL, NULL);
+}
+
+struct xb_qdoc *xb_qdoc_dup(const struct xb_qdoc *d)
+{
+    return xb_qdoc_new_ids(d->json, d->len, d->trace_id, d->id);
+}
+
+size_t xb_qdoc_charge(const struct xb_qdoc *d)
+{
+    return sizeof(*d) + d->len + 1;
 }
 
 void xb_qdoc_free(struct xb_qdoc *d)
@@ -42,7 +69,7 @@ void xb_qdoc_list_add(struct xb_qdoc_list *l, struct xb_qdoc *d)
         l->head = d;
     l->tail = d;
     l->n++;
-    l->bytes += d->len;
+    l->bytes += xb_qdoc_charge(d);
 }
 
 void xb_qdoc_list_clear(struct xb_qdoc_list *l)
@@ -119,7 +146,7 @@ struct xb_qdoc *xb_queue_pop(struct xb_queue *q)
     if (!q->waiting.head)
         q->waiting.tail = NULL;
     q->waiting.n--;
-    q->waiting.bytes -= d->len;
+    q->waiting.bytes -= xb_qdoc_charge(d);
     d->next = NULL;
     return d;
 }
@@ -131,13 +158,13 @@ void xb_queue_requeue(struct xb_queue *q, struct xb_qdoc *d)
     if (!q->waiting.tail)
         q->waiting.tail = d;
     q->waiting.n++;
-    q->waiting.bytes += d->len;
+    q->waiting.bytes += xb_qdoc_charge(d);
 }
 
 void xb_queue_done(struct xb_queue *q, struct xb_qdoc *d)
 {
     q->charged_docs--;
-    q->charged_bytes -= d->len;
+    q->charged_bytes -= xb_qdoc_charge(d);
     xb_qdoc_free(d);
 }
 

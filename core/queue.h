@@ -13,13 +13,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One queued document. json is NUL-terminated; len excludes the NUL. */
+/* Sizes of the identity fields of a queued document, NUL included. */
+#define XB_QDOC_TRACE_ID_SIZE 36 /* "1-xxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx" + NUL */
+#define XB_QDOC_ID_SIZE 17       /* 16 hex digits + NUL */
+
+/*
+ * One queued document. json is NUL-terminated; len excludes the NUL. trace_id and id
+ * are the document's own top-level "trace_id" and "id" as the translator produced
+ * them (empty strings when unknown), so the exporter never has to search the JSON text
+ * (which can hold other trace ids, e.g. in "links").
+ */
 struct xb_qdoc {
     struct xb_qdoc *next;
     /* exporter bookkeeping, zero when queued by a receiver */
     uint32_t attempts;         /* failed send attempts so far */
     uint32_t solo;             /* send alone: isolates a document X-Ray refused in a batch */
     uint64_t failing_since_ms; /* monotonic ms of the first failure; 0 = none */
+    char trace_id[XB_QDOC_TRACE_ID_SIZE];
+    char id[XB_QDOC_ID_SIZE];
     size_t len;
     char json[];
 };
@@ -28,7 +39,7 @@ struct xb_qdoc {
 struct xb_qdoc_list {
     struct xb_qdoc *head, *tail;
     size_t n;
-    size_t bytes; /* sum of len */
+    size_t bytes; /* sum of xb_qdoc_charge() */
 };
 
 struct xb_queue;
@@ -43,6 +54,23 @@ typedef void (*xb_queue_ready_cb)(void *ud);
  */
 struct xb_qdoc *xb_qdoc_new(const char *json, size_t len);
 
+/*
+ * Like xb_qdoc_new(), and also records the document's identity: |trace_id| (X-Ray
+ * trace id) and |id| (segment id), both NUL-terminated and borrowed; NULL or an
+ * over-long value is stored as "". Returns NULL on allocation failure.
+ */
+struct xb_qdoc *xb_qdoc_new_ids(const char *json, size_t len, const char *trace_id, const char *id);
+
+/* A fresh copy of |d| (document and identity; bookkeeping reset). NULL on no memory. */
+struct xb_qdoc *xb_qdoc_dup(const struct xb_qdoc *d);
+
+/*
+ * Bytes one document costs while queued: the whole allocation, header included
+ * (sizeof(struct xb_qdoc) + len + 1), not just the JSON. This is what the queue's
+ * byte cap and charged-bytes figures count.
+ */
+size_t xb_qdoc_charge(const struct xb_qdoc *d);
+
 /* Frees one document. NULL is a no-op. */
 void xb_qdoc_free(struct xb_qdoc *d);
 
@@ -53,8 +81,9 @@ void xb_qdoc_list_add(struct xb_qdoc_list *l, struct xb_qdoc *d);
 void xb_qdoc_list_clear(struct xb_qdoc_list *l);
 
 /*
- * Creates a queue holding at most |max_bytes| of document bytes and |max_docs|
- * documents (0 = no limit for either). Returns NULL on allocation failure.
+ * Creates a queue holding at most |max_bytes| bytes of documents, each counted with its
+ * per-document overhead (xb_qdoc_charge()), and at most |max_docs| documents (0 = no
+ * limit for either). Returns NULL on allocation failure.
  */
 struct xb_queue *xb_queue_new(size_t max_bytes, size_t max_docs);
 
@@ -64,7 +93,8 @@ void xb_queue_free(struct xb_queue *q);
 /* Registers the consumer's wake-up callback (one per queue). */
 void xb_queue_set_ready_cb(struct xb_queue *q, xb_queue_ready_cb cb, void *ud);
 
-/* Returns non-zero when |docs| documents totalling |bytes| would fit right now. */
+/* Returns non-zero when |docs| documents charging |bytes| in total (sum of
+ * xb_qdoc_charge()) would fit right now. */
 int xb_queue_has_room(const struct xb_queue *q, size_t docs, size_t bytes);
 
 /*
@@ -88,7 +118,7 @@ size_t xb_queue_waiting(const struct xb_queue *q);
 /* Documents charged (waiting + popped but not done). */
 size_t xb_queue_charged_docs(const struct xb_queue *q);
 
-/* Bytes charged (waiting + popped but not done). */
+/* Bytes charged (waiting + popped but not done), per-document overhead included. */
 size_t xb_queue_charged_bytes(const struct xb_queue *q);
 
 #endif

@@ -14,6 +14,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "exporter/creds_parse.h"
+#include "exporter/export_policy.h"
 
 #define LOG_WHO "creds"
 #define REFRESH_MARGIN_S 300      /* refresh 5 minutes before expiry */
@@ -452,7 +453,7 @@ struct waiter {
 struct xb_creds_provider {
     struct xb_curl_loop *curl;
     char *region, *role_arn, *role_session, *profile, *ca_file, *proxy;
-    int profile_explicit, no_verify_ssl;
+    int profile_explicit;
 
     struct xb_creds_parsed cur; /* current credentials, when have */
     struct xb_aws_creds view;
@@ -1002,10 +1003,9 @@ static int http_start(struct xb_creds_provider *p, enum step step, const char *m
     case HTTP_STS:
         curl_easy_setopt(p->easy, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
         curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, 10000L);
-        if (p->no_verify_ssl) {
-            curl_easy_setopt(p->easy, CURLOPT_SSL_VERIFYPEER, 0L);
-            curl_easy_setopt(p->easy, CURLOPT_SSL_VERIFYHOST, 0L);
-        }
+        /* Always verified, whatever exporters.awsxray.no_verify_ssl says: the request
+         * carries the web-identity token or signed credentials, and its answer becomes
+         * our credentials. */
         if (p->ca_file)
             curl_easy_setopt(p->easy, CURLOPT_CAINFO, p->ca_file);
         if (p->proxy)
@@ -1234,7 +1234,9 @@ static int start_hop(struct xb_creds_provider *p, char *why, size_t why_len)
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
         rc = XB_ERR_CONFIG;
-        errf(why, why_len, "assume-role: STS endpoint %s is not a valid URL", url);
+        char shown[512];
+        errf(why, why_len, "assume-role: STS endpoint %s is not a valid URL",
+             xb_url_redact(url, shown, sizeof(shown)));
         goto out;
     }
     if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK)
@@ -1523,7 +1525,6 @@ int xb_creds_provider_new(struct event_base *base, struct xb_curl_loop *curl,
     p->source = "none";
     p->pending_tail = &p->pending;
     p->ready_tail = &p->ready;
-    p->no_verify_ssl = o->no_verify_ssl;
     p->profile_explicit = o->profile && *o->profile;
     xb_buf_init(&p->resp, MAX_RESPONSE);
     if (dup_opt(o->region, &p->region) || dup_opt(o->role_arn, &p->role_arn) ||
@@ -1531,6 +1532,9 @@ int xb_creds_provider_new(struct event_base *base, struct xb_curl_loop *curl,
         dup_opt(o->profile, &p->profile) || dup_opt(o->ca_file, &p->ca_file) ||
         dup_opt(o->proxy, &p->proxy))
         goto fail;
+    /* Once, at start-up: a clear-text STS endpoint would carry the web-identity token. */
+    xb_warn_if_cleartext(LOG_WHO, "STS endpoint (AWS_ENDPOINT_URL_STS)",
+                         env_nonempty("AWS_ENDPOINT_URL_STS"));
     p->notify = event_new(base, -1, 0, on_notify, p);
     p->retry = evtimer_new(base, on_retry, p);
     if (!p->notify || !p->retry)

@@ -54,8 +54,8 @@ struct xb_creds_provider_opts {
     const char *role_arn; /* exporters.awsxray.role_arn: AssumeRole on top of the chain, or NULL */
     const char *role_session_name; /* for role_arn; NULL = "xraybridge" */
     const char *profile;  /* NULL = AWS_PROFILE or "default" */
-    int no_verify_ssl;    /* STS over https only: skip certificate checks */
-    const char *ca_file;  /* STS: CA bundle, NULL = system store */
+    const char *ca_file;  /* STS: CA bundle, NULL = system store. STS, container and
+                             metadata requests always verify TLS certificates. */
     const char *proxy;    /* STS: proxy URL; NULL = libcurl env (HTTPS_PROXY, NO_PROXY).
                              Metadata endpoints (IMDS, container) never use a proxy. */
 };

@@ -15,6 +15,7 @@
 #include "exporter/batcher.h"
 #include "exporter/credentials.h"
 #include "exporter/curl_loop.h"
+#include "exporter/export_policy.h"
 #include "exporter/sigv4.h"
 #include "xb_version.h"
 
@@ -55,6 +56,7 @@ struct xb_xray_exporter {
     size_t n_inflight;
     uint64_t backoff_until_ms; /* monotonic; no new sends before it */
     uint32_t consecutive_failures;
+    struct xb_rng rng; /* retry jitter, seeded per process */
 };
 
 static uint64_t now_ms(void)
@@ -154,35 +156,11 @@ static void unlink_request(struct xb_xray_exporter *x, struct request *r)
     }
 }
 
-/* Extracts the value of the top-level "id" or "trace_id" key of a document. */
-static void doc_field(const struct xb_qdoc *d, const char *key, char *out, size_t out_len)
-{
-    char pat[24];
-    const char *p, *e;
-    snprintf(pat, sizeof(pat), "\"%s\":\"", key);
-    out[0] = '\0';
-    p = strstr(d->json, pat);
-    if (!p)
-        return;
-    p += strlen(pat);
-    e = strchr(p, '"');
-    if (e && (size_t)(e - p) < out_len) {
-        memcpy(out, p, (size_t)(e - p));
-        out[e - p] = '\0';
-    }
-}
-
+/* The document of |r| whose own segment id is |id| (never a match in its text). */
 static struct xb_qdoc *find_doc(struct request *r, const char *id)
 {
-    char did[40];
-    for (size_t i = 0; i < r->n; i++) {
-        if (!r->docs[i])
-            continue;
-        doc_field(r->docs[i], "id", did, sizeof(did));
-        if (strcmp(did, id) == 0)
-            return r->docs[i];
-    }
-    return NULL;
+    long i = xb_qdoc_find_id(r->docs, r->n, id);
+    return i < 0 ? NULL : r->docs[i];
 }
 
 /* ---- outcomes ------------------------------------------------------------- */
@@ -191,12 +169,8 @@ static struct xb_qdoc *find_doc(struct request *r, const char *id)
 static void give_up(struct xb_xray_exporter *x, struct xb_qdoc *d, enum xb_reject_reason reason,
                     const char *why)
 {
-    char trace[40], id[24];
-
-    doc_field(d, "trace_id", trace, sizeof(trace));
-    doc_field(d, "id", id, sizeof(id));
-    XB_WARN("xray", "dropping segment %s of trace %s (%s): %s", id[0] ? id : "?",
-            trace[0] ? trace : "?", xb_metrics_reject_label(reason), why);
+    XB_WARN("xray", "dropping segment %s of trace %s (%s): %s", d->id[0] ? d->id : "?",
+            d->trace_id[0] ? d->trace_id : "?", xb_metrics_reject_label(reason), why);
     xb_metrics.rejected_documents[reason]++;
     xb_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY]++;
     xb_queue_done(x->q, d);
@@ -225,24 +199,18 @@ static void retry_later(struct xb_xray_exporter *x, struct xb_qdoc *d, uint64_t 
 /* Pauses sending for an exponential, jittered delay after a failure. */
 static void back_off(struct xb_xray_exporter *x, uint64_t now)
 {
-    uint64_t delay = x->opts.retry_initial_ms;
-    uint32_t shift = x->consecutive_failures < 20 ? x->consecutive_failures : 20;
+    uint64_t delay;
 
     /* Calls that were in flight together fail together: only the first failure of a
      * round grows the delay, or one short blip would push it straight to the max. */
     if (now < x->backoff_until_ms)
         return;
 
+    delay = xb_backoff_ms(x->opts.retry_initial_ms, x->opts.retry_max_ms, x->consecutive_failures,
+                          x->batcher.draining ? DRAIN_MAX_BACKOFF_MS : 0, xb_rng_next(&x->rng));
     x->consecutive_failures++;
-    delay <<= shift;
-    if (delay > x->opts.retry_max_ms)
-        delay = x->opts.retry_max_ms;
-    if (x->batcher.draining && delay > DRAIN_MAX_BACKOFF_MS)
-        delay = DRAIN_MAX_BACKOFF_MS;
-    /* +/-50% jitter spreads the retries of many nodes throttled at once. */
-    delay = delay / 2 + (uint64_t)rand() % (delay + 1);
-    if (delay == 0)
-        delay = 1;
+    if (delay > UINT32_MAX)
+        delay = UINT32_MAX;
     x->backoff_until_ms = now + delay;
     xb_batcher_kick_after(&x->batcher, (uint32_t)delay);
 }
@@ -576,7 +544,9 @@ static int set_endpoint(struct xb_xray_exporter *x, const char *endpoint, char *
     if (curl_url_set(u, CURLUPART_URL, b.data, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
-        snprintf(err, err_len, "awsxray exporter: invalid endpoint \"%s\"", b.data);
+        char shown[512];
+        snprintf(err, err_len, "awsxray exporter: invalid endpoint \"%s\"",
+                 xb_url_redact(b.data, shown, sizeof(shown)));
         goto out;
     }
     if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
@@ -613,6 +583,7 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
     if (!x)
         return XB_ERR_NOMEM;
     x->q = q;
+    xb_rng_seed(&x->rng);
     x->opts = *opts;
     x->opts.ca_file = NULL; /* borrowed strings copied below where kept */
     x->opts.proxy = NULL;
@@ -641,7 +612,6 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
             .region = x->region,
             .role_arn = opts->role_arn,
             .profile = opts->profile,
-            .no_verify_ssl = opts->no_verify_ssl,
             .ca_file = opts->ca_file,
             .proxy = opts->proxy,
         };
@@ -658,8 +628,17 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
     x->creds_pending = 1;
     if (xb_creds_provider_get(x->creds, on_start_creds, x) != XB_OK)
         x->creds_pending = 0;
-    XB_INFO("xray", "awsxray exporter sending to %s (region %s, %u workers)", x->url, x->region,
-            x->opts.num_workers);
+    {
+        char url[512], proxy[512];
+        XB_INFO("xray", "awsxray exporter sending to %s (region %s, %u workers%s%s)",
+                xb_url_redact(x->url, url, sizeof(url)), x->region, x->opts.num_workers,
+                x->opts.proxy ? ", proxy " : "",
+                x->opts.proxy ? xb_url_redact(x->opts.proxy, proxy, sizeof(proxy)) : "");
+        xb_warn_if_cleartext("xray", "X-Ray endpoint", x->url);
+        if (x->opts.no_verify_ssl)
+            XB_WARN("xray", "no_verify_ssl: the X-Ray endpoint's TLS certificate is not "
+                            "verified (STS and credential endpoints still are)");
+    }
     *out = x;
     return XB_OK;
 fail:

@@ -24,11 +24,10 @@ struct xb_ingest {
 };
 
 /* Emit callback: the one copy from the translator's buffer into a queue document. */
-static int collect_doc(void *ud, const char *json, size_t len, const char *trace_id)
+static int collect_doc(void *ud, const char *json, size_t len, const char *trace_id, const char *id)
 {
     struct xb_qdoc_list *list = ud;
-    struct xb_qdoc *d = xb_qdoc_new(json, len);
-    (void)trace_id;
+    struct xb_qdoc *d = xb_qdoc_new_ids(json, len, trace_id, id);
     if (!d)
         return XB_ERR_NOMEM;
     xb_qdoc_list_add(list, d);
@@ -87,7 +86,7 @@ static int enqueue_all(struct xb_ingest *ing, struct xb_qdoc_list *list)
     /* Extra exporters get their own copies, made before anything is pushed. */
     for (size_t i = 1; i < ing->n_queues; i++) {
         for (struct xb_qdoc *d = list->head; d; d = d->next) {
-            struct xb_qdoc *c = xb_qdoc_new(d->json, d->len);
+            struct xb_qdoc *c = xb_qdoc_dup(d);
             if (!c) {
                 rc = XB_ERR_NOMEM;
                 goto fail;

@@ -487,7 +487,7 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
         goto too_large;
     if (rc)
         goto out;
-    rc = emit ? emit(ud, out->data, out->len, d1.trace_id) : XB_OK;
+    rc = emit ? emit(ud, out->data, out->len, d1.trace_id, d1.id) : XB_OK;
     if (rc)
         goto out;
     (*docs)++;
@@ -498,7 +498,7 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
             goto too_large;
         if (rc)
             goto out;
-        rc = emit ? emit(ud, out->data, out->len, d2.trace_id) : XB_OK;
+        rc = emit ? emit(ud, out->data, out->len, d2.trace_id, d2.id) : XB_OK;
         if (rc)
             goto out;
         (*docs)++;

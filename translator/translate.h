@@ -46,10 +46,13 @@ void xb_translator_config_defaults(struct xb_translator_config *cfg);
 /*
  * Receives one finished document: |json| (|len| bytes, not NUL-terminated necessarily)
  * is borrowed and only valid during the call; the callee copies what it keeps.
- * |trace_id| is the X-Ray trace id ("1-xxxxxxxx-..."), NUL-terminated, borrowed.
+ * |trace_id| is the document's own X-Ray trace id ("1-xxxxxxxx-...", 35 characters) and
+ * |id| its segment id (16 hex digits), the document's top-level "trace_id" and "id",
+ * never those of a link; both NUL-terminated and borrowed.
  * Return 0 to continue, or a negative xb_err to abort the translation.
  */
-typedef int (*xb_translate_emit_cb)(void *ud, const char *json, size_t len, const char *trace_id);
+typedef int (*xb_translate_emit_cb)(void *ud, const char *json, size_t len, const char *trace_id,
+                                    const char *id);
 
 /* What one xb_translate_request() call did. */
 struct xb_translate_result {

@@ -29,6 +29,8 @@ from xbtest import Bridge, Report, clean_env, post_trace, wait_for  # noqa: E402
 
 FAKE_XRAY = os.path.join(HERE, "..", "integration", "fake_xray.py")
 AKID, SECRET, TOKEN, AUTH = "ASIAPODIDENTITY", "pod-secret/abc+def", "pod-session-token", "eks-pod-token"
+# userinfo in the configured URLs: must never reach the log
+URL_PW, PROXY_PW = "xray-url-pw", "proxy-url-pw"
 
 
 class Creds(http.server.BaseHTTPRequestHandler):
@@ -76,7 +78,8 @@ def scenario(binary, example, tmp, creds_port, lifetime_s, requests):
 exporters:
   awsxray:
     region: us-west-2
-    endpoint: "http://127.0.0.1:{xport}"
+    endpoint: "http://xbuser:{URL_PW}@127.0.0.1:{xport}"
+    proxy_address: "http://pxuser:{PROXY_PW}@127.0.0.1:9"
     batch: {{max_documents: 2, timeout: 20ms}}
 service:
   pipelines: {{traces: {{receivers: [otlp], exporters: [awsxray]}}}}
@@ -86,7 +89,8 @@ service:
                         AWS_SHARED_CREDENTIALS_FILE=os.path.join(tmp, "none"),
                         AWS_CONFIG_FILE=os.path.join(tmp, "none"),
                         AWS_CONTAINER_CREDENTIALS_FULL_URI=f"http://127.0.0.1:{creds_port}/creds",
-                        AWS_CONTAINER_AUTHORIZATION_TOKEN=AUTH)
+                        AWS_CONTAINER_AUTHORIZATION_TOKEN=AUTH,
+                        NO_PROXY="127.0.0.1")  # the proxy is only there to be logged
         body = open(example, "rb").read()
         with Bridge(binary, tmp, config, env) as bridge:
             hport = bridge.port("otlp http receiver")
@@ -122,6 +126,11 @@ def main():
               f"1h credentials: fetched once with the authorization token (fetches={Creds.fetches})")
         check("AWS credentials from container" in log, "log names the credential source")
         check(SECRET not in log and TOKEN not in log, "no secret or token in the log")
+        check(URL_PW not in log and PROXY_PW not in log and "pxuser" not in log,
+              "no endpoint or proxy_address user:password in the log")
+        check("sending to http://***@127.0.0.1:" in log and "proxy http://***@127.0.0.1:9" in log,
+              "endpoint and proxy logged with userinfo redacted")
+        check("clear text" not in log, "no clear-text warning for a loopback http:// endpoint")
         check(rc == 0, f"clean exit (rc={rc})")
 
         stats, rc, log = scenario(binary, example, tmp, srv.server_port, 240, 5)

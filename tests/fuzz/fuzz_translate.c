@@ -31,7 +31,8 @@ struct fuzz_ctx {
     size_t errlen;
 };
 
-static int check_doc(void *ud, const char *json, size_t len, const char *trace_id)
+static int check_doc(void *ud, const char *json, size_t len, const char *trace_id,
+                     const char *id)
 {
     struct fuzz_ctx *x = ud;
     char why[256];
@@ -45,6 +46,9 @@ static int check_doc(void *ud, const char *json, size_t len, const char *trace_i
     } else if (!trace_id || strlen(trace_id) != 35) {
         x->failed = 1;
         snprintf(x->err, x->errlen, "emit callback got a bad trace_id argument");
+    } else if (!id || strlen(id) != 16) {
+        x->failed = 1;
+        snprintf(x->err, x->errlen, "emit callback got a bad id argument");
     }
     return XB_OK;
 }

@@ -84,12 +84,14 @@ static void failf(struct report *r, const char *fmt, ...)
     va_end(ap);
 }
 
-static int collect(void *ud, const char *json, size_t len, const char *trace_id)
+static int collect(void *ud, const char *json, size_t len, const char *trace_id,
+                   const char *id)
 {
     struct doc_list *l = ud;
     char *copy;
 
     (void)trace_id;
+    (void)id;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 4;
         struct doc *v = realloc(l->v, cap * sizeof *v);

@@ -357,6 +357,8 @@ def encode_span(s):
     out += _tag(7, 1) + struct.pack("<Q", s["start"]) + _tag(8, 1) + struct.pack("<Q", s["end"])
     for k, v in s["attrs"].items():
         out += _ld(9, _key_value(k, v))
+    for link_trace, link_span in s.get("links", ()):
+        out += _ld(13, _ld(1, link_trace) + _ld(2, link_span))  # Span.links: Link{trace_id, span_id}
     return out
 
 
@@ -368,12 +370,19 @@ def encode_request(spans, service="raw-client"):
     return _ld(1, _ld(1, resource) + _ld(2, scope_spans))
 
 
-def make_requests(n_req, spans_per_req, tag):
-    """n_req OTLP/HTTP protobuf bodies, one trace each: [(span id hexes, body)]."""
+def make_requests(n_req, spans_per_req, tag, links=False, traces=None):
+    """n_req OTLP/HTTP protobuf bodies, one trace each: [(span id hexes, body)]. |links|:
+    every span also links to a span of another, random trace. |traces|: a dict filled with
+    span id hex -> the X-Ray trace id of its own trace."""
     reqs = []
     for i in range(n_req):
         tid = os.urandom(16)
         spans = [make_span(f"{tag}-{i}-{k}", trace_id=tid) for k in range(spans_per_req)]
+        for s in spans:
+            if links:
+                s["links"] = [(os.urandom(16), os.urandom(8))]
+            if traces is not None:
+                traces[s["span_id"].hex()] = f"1-{tid[:4].hex()}-{tid[4:].hex()}"
         reqs.append(([s["span_id"].hex() for s in spans], encode_request(spans, f"{tag}-svc")))
     return reqs
 
@@ -1031,9 +1040,12 @@ def mode_fault_unprocessed(args, tmp, fx, procs):
     got = {d.get("id") for d in fake.docs()}
     fx.check(set(thr) | set(internal) <= got, "documents bounced with a retryable code arrived later")
 
-    # Phase 2: a non-retryable code; those documents are dropped, counted and logged.
+    # Phase 2: a non-retryable code; those documents are dropped, counted and logged. Each
+    # span links to another trace, whose id comes first in the document's text: the drop
+    # log must still name the document's own trace.
     fake.control(unprocessed={"k": 4, "code": "InvalidSegment", "once_per_doc": True})
-    reqs = make_requests(2, 50, "unp-invalid")
+    own_trace = {}
+    reqs = make_requests(2, 50, "unp-invalid", links=True, traces=own_trace)
     acked3 = post_all(fx, bridge.http_port, reqs, "unprocessed non-retryable")
     all_sent = acked | acked3
 
@@ -1062,8 +1074,9 @@ def mode_fault_unprocessed(args, tmp, fx, procs):
     fx.check(mval(m, "xraybridge_exporter_throttled_total") >= len(thr),
              "ThrottledException entries count as throttling")
     log = "\n".join(x for x in bridge.lines if x)
-    logged = [i for i in invalid if re.search(rf"dropping segment {i} of trace 1-[0-9a-f]{{8}}-[0-9a-f]{{24}}", log)]
-    fx.equal(len(logged), len(invalid), "every dropped document logged with its segment and trace id")
+    logged = [i for i in invalid if f"dropping segment {i} of trace {own_trace.get(i)} " in log]
+    fx.equal(len(logged), len(invalid), "every dropped document logged with its segment and its own trace id "
+             "(spans with links to other traces)")
     final_checks(fx, fake, bridge, all_sent, m, absent=frozenset(invalid))
 
 

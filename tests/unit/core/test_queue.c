@@ -4,10 +4,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <cmocka.h>
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include "core/err.h"
 #include "core/queue.h"
+
+/* What one document of |len| JSON bytes is charged: its whole allocation. */
+#define CHARGE(len) (sizeof(struct xb_qdoc) + (len) + 1)
 
 static struct xb_qdoc_list make_list(int n, size_t len)
 {
@@ -42,7 +46,7 @@ static void test_queue_fifo_and_charging(void **state)
     assert_int_equal(d->json[0], 'a');
     assert_int_equal(xb_queue_waiting(q), 2);
     assert_int_equal(xb_queue_charged_docs(q), 3); /* popped docs stay charged */
-    assert_int_equal(xb_queue_charged_bytes(q), 30);
+    assert_int_equal(xb_queue_charged_bytes(q), 3 * CHARGE(10));
     xb_queue_requeue(q, d);
     d = xb_queue_pop(q);
     assert_int_equal(d->json[0], 'a'); /* requeue puts it back at the head */
@@ -57,15 +61,15 @@ static void test_queue_fifo_and_charging(void **state)
 
 static void test_queue_byte_cap_is_all_or_nothing(void **state)
 {
-    struct xb_queue *q = xb_queue_new(100, 0);
-    struct xb_qdoc_list a = make_list(5, 15);  /* 75 bytes */
-    struct xb_qdoc_list b = make_list(2, 15);  /* 30 bytes: would exceed 100 */
+    struct xb_queue *q = xb_queue_new(6 * CHARGE(15), 0);
+    struct xb_qdoc_list a = make_list(5, 15); /* 5 of the 6 documents' worth */
+    struct xb_qdoc_list b = make_list(2, 15); /* 2 more would exceed the cap */
     assert_int_equal(xb_queue_push_list(q, &a), XB_OK);
     assert_int_equal(xb_queue_push_list(q, &b), XB_ERR_FULL);
     assert_int_equal(b.n, 2); /* refused list is untouched, still the caller's */
     assert_int_equal(xb_queue_waiting(q), 5);
-    assert_false(xb_queue_has_room(q, 2, 30));
-    assert_true(xb_queue_has_room(q, 1, 25));
+    assert_false(xb_queue_has_room(q, 2, 2 * CHARGE(15)));
+    assert_true(xb_queue_has_room(q, 1, CHARGE(15)));
     xb_qdoc_list_clear(&b);
     xb_queue_free(q);
 }
@@ -85,7 +89,7 @@ static void test_queue_doc_cap(void **state)
 
 static void test_queue_inflight_counts_against_cap(void **state)
 {
-    struct xb_queue *q = xb_queue_new(20, 0);
+    struct xb_queue *q = xb_queue_new(2 * CHARGE(10), 0);
     struct xb_qdoc_list a = make_list(2, 10);
     struct xb_qdoc_list b = make_list(1, 10);
     struct xb_qdoc *d1, *d2;
@@ -101,6 +105,74 @@ static void test_queue_inflight_counts_against_cap(void **state)
     xb_queue_free(q);
 }
 
+/* The byte cap counts each document's header, not only its JSON: many tiny documents
+ * cannot hold more memory than max_bytes says. */
+static void test_queue_charges_per_document_overhead(void **state)
+{
+    struct xb_queue *q = xb_queue_new(1000, 0);
+    struct xb_qdoc_list l = make_list(1, 2);
+    size_t fit = 1000 / CHARGE(2), pushed = 0;
+
+    assert_true(sizeof(struct xb_qdoc) >= 48); /* the overhead is real, not rounding */
+    assert_int_equal(l.bytes, CHARGE(2));
+    assert_int_equal(xb_qdoc_charge(l.head), CHARGE(2));
+    xb_qdoc_list_clear(&l);
+    /* 2-byte documents: counting JSON bytes alone would admit 500 of them. */
+    for (;;) {
+        struct xb_qdoc_list one = make_list(1, 2);
+        if (xb_queue_push_list(q, &one) != XB_OK) {
+            xb_qdoc_list_clear(&one);
+            break;
+        }
+        pushed++;
+    }
+    assert_int_equal(pushed, fit);
+    assert_true(xb_queue_charged_bytes(q) <= 1000);
+    assert_int_equal(xb_queue_charged_bytes(q), fit * CHARGE(2));
+    /* Popping and requeueing keep the charge; done gives the whole charge back. */
+    {
+        struct xb_qdoc *d = xb_queue_pop(q);
+        xb_queue_requeue(q, d);
+        assert_int_equal(xb_queue_charged_bytes(q), fit * CHARGE(2));
+        xb_queue_done(q, xb_queue_pop(q));
+        assert_int_equal(xb_queue_charged_bytes(q), (fit - 1) * CHARGE(2));
+    }
+    xb_queue_free(q);
+}
+
+/* The document's identity travels with it, and copies keep it. */
+static void test_qdoc_identity(void **state)
+{
+    const char *tid = "1-5759e988-bd862e3fe1be46a994272793";
+    struct xb_qdoc *d = xb_qdoc_new_ids("{}", 2, tid, "53995c3f42cd8ad8");
+    struct xb_qdoc *c;
+    char long_id[64];
+
+    assert_non_null(d);
+    assert_string_equal(d->trace_id, tid);
+    assert_string_equal(d->id, "53995c3f42cd8ad8");
+    d->attempts = 3;
+    c = xb_qdoc_dup(d);
+    assert_non_null(c);
+    assert_string_equal(c->trace_id, tid);
+    assert_string_equal(c->id, "53995c3f42cd8ad8");
+    assert_string_equal(c->json, "{}");
+    assert_int_equal(c->attempts, 0);
+    xb_qdoc_free(c);
+    xb_qdoc_free(d);
+
+    /* Unknown or over-long identities are stored empty, never truncated. */
+    memset(long_id, 'f', sizeof(long_id) - 1);
+    long_id[sizeof(long_id) - 1] = '\0';
+    d = xb_qdoc_new_ids("{}", 2, long_id, NULL);
+    assert_string_equal(d->trace_id, "");
+    assert_string_equal(d->id, "");
+    xb_qdoc_free(d);
+    d = xb_qdoc_new("{}", 2);
+    assert_string_equal(d->id, "");
+    xb_qdoc_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -108,6 +180,8 @@ int main(void)
         cmocka_unit_test(test_queue_byte_cap_is_all_or_nothing),
         cmocka_unit_test(test_queue_doc_cap),
         cmocka_unit_test(test_queue_inflight_counts_against_cap),
+        cmocka_unit_test(test_queue_charges_per_document_overhead),
+        cmocka_unit_test(test_qdoc_identity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,6 +36,15 @@ static const char REQ_ONE_BAD[] =
     "\"name\":\"bad\",\"kind\":2,\"startTimeUnixNano\":\"1700000000000000000\","
     "\"endTimeUnixNano\":\"1700000000250000000\"}]}]}]}";
 
+/* A CONSUMER span linked to a span of another trace (the link comes first in the
+ * document text). */
+static const char REQ_LINKS[] =
+    "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":["
+    "{\"traceId\":\"5b8efff798038103d269b633813fc60c\",\"spanId\":\"eee19b7ec3c1b174\","
+    "\"name\":\"consume\",\"kind\":5,\"startTimeUnixNano\":\"1700000000000000000\","
+    "\"endTimeUnixNano\":\"1700000000250000000\",\"links\":[{\"traceId\":"
+    "\"11223344556677889900aabbccddeeff\",\"spanId\":\"0a0b0c0d0e0f0102\"}]}]}]}]}";
+
 struct fixture {
     struct xb_translator_config tc;
     struct xb_queue *q1, *q2;
@@ -87,6 +96,27 @@ static void test_ingest_accepts_and_copies_to_every_queue(void **state)
     assert_int_equal(xb_metrics.requests[XB_TRANSPORT_HTTP], 1);
     assert_int_equal(xb_metrics.accepted_spans[XB_TRANSPORT_HTTP], 2);
     assert_int_equal(xb_metrics.documents_built, 2);
+}
+
+/* Every queued document, and its copy for the second exporter, carries its own trace id
+ * and id, not those of a link. */
+static void test_ingest_queues_document_identity(void **state)
+{
+    struct fixture *f = *state;
+    struct xb_ingest_outcome o;
+    struct xb_qdoc *d;
+
+    export_json(f, REQ_LINKS, sizeof(REQ_LINKS) - 1, 0, &o);
+    assert_int_equal(o.rc, XB_OK);
+    for (int i = 0; i < 2; i++) {
+        struct xb_queue *q = i ? f->q2 : f->q1;
+        d = xb_queue_pop(q);
+        assert_non_null(d);
+        assert_non_null(strstr(d->json, "1-11223344-556677889900aabbccddeeff"));
+        assert_string_equal(d->trace_id, "1-5b8efff7-98038103d269b633813fc60c");
+        assert_string_equal(d->id, "eee19b7ec3c1b174");
+        xb_queue_done(q, d);
+    }
 }
 
 static void test_ingest_full_queue_refuses_whole_request(void **state)
@@ -180,6 +210,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_ingest_accepts_and_copies_to_every_queue, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_queues_document_identity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_full_queue_refuses_whole_request, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ingest_refuses_before_translating_when_a_queue_is_full,

@@ -21,9 +21,11 @@ struct sink {
     size_t n;
     char *doc[MAX_DOCS];
     char tid[MAX_DOCS][40];
+    char id[MAX_DOCS][20];
 };
 
-static int sink_emit(void *ud, const char *json, size_t len, const char *trace_id)
+static int sink_emit(void *ud, const char *json, size_t len, const char *trace_id,
+                     const char *id)
 {
     struct sink *s = ud;
 
@@ -31,6 +33,7 @@ static int sink_emit(void *ud, const char *json, size_t len, const char *trace_i
         return XB_ERR_FULL;
     s->doc[s->n] = strndup(json, len);
     strncpy(s->tid[s->n], trace_id, sizeof(s->tid[0]) - 1);
+    strncpy(s->id[s->n], id, sizeof(s->id[0]) - 1);
     s->n++;
     return 0;
 }
@@ -143,6 +146,45 @@ static const char *jstr(const cJSON *o, const char *k)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k);
     return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+/* The emit callback names the document's own trace id and id, not a link's: the links
+ * come before "trace_id" in the text, so a text search would find the link's. */
+static void test_translate_emit_identity_with_links(void **state)
+{
+    struct fixture *f = *state;
+    static uint8_t ltid[16] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+                               0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00};
+    static uint8_t lsid[8] = {0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x01, 0x02};
+    xb_pb_link link, *links[1] = {&link};
+    xb_pb_span s;
+    const char *desc = NULL;
+    const char *own = "1-4efaaf4d-1e8720b39541901950019ee5";
+    const char *theirs = "1-11223344-5566778899aabbccddeeff00";
+    cJSON *d;
+
+    opentelemetry__proto__trace__v1__span__link__init(&link);
+    link.trace_id.data = ltid;
+    link.trace_id.len = 16;
+    link.span_id.data = lsid;
+    link.span_id.len = 8;
+    span_init(&s, NULL, XB_KIND_CONSUMER, 1);
+    s.links = links;
+    s.n_links = 1;
+    assert_int_equal(run(f, NULL, &s, &desc), 0);
+    assert_true(f->sink.n >= 1);
+    /* the premise: the link's trace id comes first in the text */
+    assert_non_null(strstr(f->sink.doc[0], theirs));
+    assert_true(strstr(f->sink.doc[0], theirs) < strstr(f->sink.doc[0], own));
+    for (size_t i = 0; i < f->sink.n; i++) {
+        d = cJSON_Parse(f->sink.doc[i]);
+        assert_non_null(d);
+        assert_string_equal(f->sink.tid[i], own);
+        assert_string_equal(f->sink.tid[i], jstr(d, "trace_id"));
+        assert_string_equal(f->sink.id[i], jstr(d, "id"));
+        cJSON_Delete(d);
+    }
+    assert_string_equal(f->sink.id[0], "53995c3f42cd8ad8");
 }
 
 static void test_translate_server_segment_core_fields(void **state)
@@ -455,6 +497,7 @@ static void test_attrs_index_prefix_lookup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_translate_emit_identity_with_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_translate_server_segment_core_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_translate_client_subsegment_remote_namespace, setup,
                                         teardown),
