@@ -23,14 +23,32 @@ struct xb_ingest {
     struct xb_buf doc;      /* reused translator output buffer */
 };
 
-/* Emit callback: the one copy from the translator's buffer into a queue document. */
+/* Emit callback state: the documents of one request, built before admission. */
+struct collect {
+    const struct xb_ingest *ing;
+    struct xb_qdoc_list list;
+};
+
+/* Emit callback: the one copy from the translator's buffer into a queue document.
+ * Stops the request with XB_ERR_FULL as soon as its documents would not fit in every
+ * queue, so the documents of a request never take more memory than the queues
+ * already budget (app/budget.h). */
 static int collect_doc(void *ud, const char *json, size_t len, const char *trace_id, const char *id)
 {
-    struct xb_qdoc_list *list = ud;
+    struct collect *c = ud;
     struct xb_qdoc *d = xb_qdoc_new_ids(json, len, trace_id, id);
+    size_t charge;
+
     if (!d)
         return XB_ERR_NOMEM;
-    xb_qdoc_list_add(list, d);
+    charge = xb_qdoc_charge(d);
+    for (size_t i = 0; i < c->ing->n_queues; i++) {
+        if (!xb_queue_has_room(c->ing->queues[i], c->list.n + 1, c->list.bytes + charge)) {
+            xb_qdoc_free(d);
+            return XB_ERR_FULL;
+        }
+    }
+    xb_qdoc_list_add(&c->list, d);
     return XB_OK;
 }
 
@@ -144,7 +162,7 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
                       enum xb_body_format format, int gzip, const void *body, size_t len,
                       size_t max_body_bytes, struct xb_ingest_outcome *out)
 {
-    struct xb_qdoc_list list = {0};
+    struct collect col = {.ing = ing};
     struct xb_translate_result tr;
     xb_pb_export_req *req = NULL;
     const char *desc = NULL;
@@ -186,9 +204,10 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
     }
 
     rc = xb_translate_request(ing->tc, req, (int64_t)time(NULL), ing->arena, &ing->doc,
-                              collect_doc, &list, &tr);
+                              collect_doc, &col, &tr);
     if (rc) {
-        desc = "could not translate the request";
+        desc = rc == XB_ERR_FULL ? "export queue is full, retry later"
+                                 : "could not translate the request";
         goto out;
     }
     out->rejected_spans = tr.rejected_spans;
@@ -197,7 +216,7 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
                  tr.rejected_spans, tr.spans, tr.first_error ? tr.first_error : "invalid span");
         XB_DEBUG("ingest", "%s", out->reject_msg);
     }
-    rc = enqueue_all(ing, &list);
+    rc = enqueue_all(ing, &col.list);
     if (rc == XB_OK) {
         /* Counted only once queued: documents of a refused request never existed for
          * the exporters (accounting: built = sent + failed + queued). */
@@ -210,7 +229,7 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
         desc = "out of memory while queueing documents";
 
 out:
-    xb_qdoc_list_clear(&list);
+    xb_qdoc_list_clear(&col.list);
     xb_arena_reset(ing->arena);
     out->rc = rc;
     out->err_desc = desc;

@@ -166,6 +166,31 @@ static void test_ingest_refuses_before_translating_when_a_queue_is_full(void **s
     assert_int_equal(xb_queue_waiting(f->q1), 1);
 }
 
+/* Documents are built only while they fit: a request whose output exceeds the free room
+ * of a queue stops translating at the first document that does not fit, so a request
+ * never makes the agent hold more than the queues' budget. */
+static void test_ingest_stops_building_when_output_exceeds_room(void **state)
+{
+    struct fixture *f = *state;
+    struct xb_queue *small = xb_queue_new(300, 0); /* room for one document, not two */
+    struct xb_queue *qs[1] = {small};
+    struct xb_ingest *ing = xb_ingest_new(&f->tc, qs, 1, 64 * 1024);
+    struct xb_ingest_outcome o;
+
+    (void)state;
+    assert_non_null(small);
+    assert_non_null(ing);
+    xb_ingest_export(ing, XB_TRANSPORT_HTTP, XB_BODY_JSON, 0, REQ, sizeof(REQ) - 1, 64 * 1024,
+                     &o);
+    assert_int_equal(o.rc, XB_ERR_FULL);
+    assert_string_equal(o.err_desc, "export queue is full, retry later");
+    assert_int_equal(xb_queue_waiting(small), 0);
+    assert_int_equal(xb_queue_charged_bytes(small), 0);
+    assert_int_equal(xb_metrics.refused_spans[XB_TRANSPORT_HTTP], 2);
+    xb_ingest_free(ing);
+    xb_queue_free(small);
+}
+
 static void test_ingest_counts_bad_and_oversize_requests(void **state)
 {
     struct fixture *f = *state;
@@ -214,6 +239,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ingest_full_queue_refuses_whole_request, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ingest_refuses_before_translating_when_a_queue_is_full,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_stops_building_when_output_exceeds_room,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_counts_bad_and_oversize_requests, setup,
                                         teardown),
