@@ -221,7 +221,12 @@ static int start(struct app *a)
         struct xb_http_server_opts ho = {
             .endpoint = cfg->http.endpoint,
             .max_body_bytes = cfg->http.max_request_body_bytes,
-            .idle_timeout_s = 60,
+            .max_connections = cfg->http.max_connections,
+            .timeouts = {.read_header_ms = cfg->http.read_header_timeout_ms,
+                         .read_ms = cfg->http.read_timeout_ms,
+                         .idle_ms = cfg->http.idle_timeout_ms,
+                         .write_ms = cfg->http.write_timeout_ms},
+            .max_inflight_body_bytes = cfg->http.max_inflight_body_bytes,
         };
         rc = xb_http_server_start(a->base, a->ing, &ho, &a->http, err, sizeof(err));
         if (rc)

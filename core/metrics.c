@@ -173,6 +173,11 @@ static int connections(struct xb_buf *out, const struct xb_metrics *m)
             rc |= xb_buf_printf(out, "%s{%s,reason=\"%s\"} %" PRIu64 "\n", refused,
                                 transport_labels[t], conn_refused_labels[r],
                                 m->connections_refused[t][r]);
+    rc |= family(out, "xraybridge_receiver_http_inflight_body_bytes", "gauge",
+                 "OTLP/HTTP request body bytes being received or handled now "
+                 "(charged to max_inflight_body_size).");
+    rc |= sample(out, "xraybridge_receiver_http_inflight_body_bytes", NULL,
+                 m->http_inflight_body_bytes);
     return rc;
 }
 

@@ -99,6 +99,8 @@ struct xb_metrics {
     /* receiver connections (receiver/listen.c), by transport */
     uint64_t receiver_connections[XB_TRANSPORT_COUNT]; /* gauge: connections open now */
     uint64_t connections_refused[XB_TRANSPORT_COUNT][XB_CONN_REFUSED_COUNT]; /* by reason */
+    uint64_t http_inflight_body_bytes; /* gauge: OTLP/HTTP request body bytes charged to
+                                          max_inflight_body_size now (receiver/otlp_http.c) */
 };
 
 /* The process-wide metrics; zero at start. */
