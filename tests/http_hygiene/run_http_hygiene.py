@@ -10,13 +10,17 @@ binary on 127.0.0.1 (short deadlines configured):
   Retry-After once the budget is used, and RSS stays bounded (figure printed, with the
   same attack against an unlimited budget for comparison);
 - max_connections: an attacker holding every slot with idle sockets does not keep a
-  real client out (eviction), the probe is served within 2 s.
+  real client out (eviction), the probe is served within 2 s;
+- file-descriptor exhaustion (RLIMIT_NOFILE 64, 100 idle sockets): the listener pauses
+  instead of spinning (CPU time bounded), and a probe is served within 2 s once
+  read_header_timeout frees descriptors.
 
 usage: run_http_hygiene.py XRAYBRIDGE_BINARY EXAMPLE_TRACE_JSON
 """
 import http.client
 import os
 import select
+import shutil
 import socket
 import sys
 import tempfile
@@ -305,6 +309,46 @@ def max_connections(report, binary, tmp, trace):
         report.check(rc == 0, f"clean exit after the connection flood: {rc}")
 
 
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def fd_flood(report, binary, tmp, trace):
+    cfg = config(tmp, "        read_header_timeout: 1s")
+    with Bridge(binary, tmp, cfg, clean_env(), prefix=("prlimit", "--nofile=64:64")) as bridge:
+        port, pid = bridge.port("otlp http receiver"), bridge.proc.pid
+        cpu0, t0 = cpu_seconds(pid), time.monotonic()
+        flood = []
+        try:
+            for _ in range(100):  # past the limit they wait in the kernel's backlog
+                flood.append(socket.create_connection(("127.0.0.1", port), timeout=2))
+        except OSError:
+            pass
+        # (the metrics endpoint is not polled here: its own listener has no guard)
+        wait_for(lambda: "http: accept failed: Too many open files" in bridge.log(),
+                 "accept failing with EMFILE")
+        t1 = time.monotonic()
+        status = post_trace(port, trace)
+        took = time.monotonic() - t1
+        cpu, window = cpu_seconds(pid) - cpu0, time.monotonic() - t0
+        for s in flood:
+            s.close()
+        alive = bridge.proc.poll() is None
+        lines = sum("accept" in line.lower() for line in bridge.log().splitlines())
+        exhausted = metric(metrics(bridge), "xraybridge_receiver_connections_refused_total",
+                           'transport="http",reason="fd_exhausted"')
+        report.check(alive and status == 200 and took < 2,
+                     f"fd limit 64, {len(flood)} idle sockets: probe served (status {status}) "
+                     f"in {took:.2f} s")
+        report.check(cpu < 0.5 and lines <= 5 and exhausted is not None and exhausted >= 1,
+                     f"no accept spin at EMFILE: {cpu:.2f} CPU s over the {window:.2f} s flood, "
+                     f"{lines} accept log lines, fd_exhausted={exhausted}")
+        rc = bridge.stop()
+        report.check(rc == 0, f"clean exit after the fd flood: {rc}")
+
+
 def main():
     binary, example = sys.argv[1], sys.argv[2]
     trace = open(example, "rb").read()
@@ -312,11 +356,13 @@ def main():
     report = Report()
     for step in (lambda: deadlines(report, binary, tmp, trace),
                  lambda: budget(report, binary, tmp),
-                 lambda: max_connections(report, binary, tmp, trace)):
+                 lambda: max_connections(report, binary, tmp, trace),
+                 lambda: fd_flood(report, binary, tmp, trace)):
         try:
             step()
         except Exception as e:  # a step that breaks is a failure, the others still run
             report.check(False, f"step raised {type(e).__name__}: {e}")
+    shutil.rmtree(tmp, ignore_errors=True)
     return report.finish()
 
 
