@@ -135,18 +135,28 @@ static void schedule_close(struct http_conn *c)
     event_active(c->s->work, EV_TIMEOUT, 1);
 }
 
-/* Learns |c|'s evhttp_connection from its bufferevent. Returns 0, or -1 when evhttp
- * has already freed it (then |c| is forgotten). */
-static int adopt(struct http_conn *c)
+/* The evhttp_connection that |c|'s bufferevent belongs to now: its callback argument,
+ * NULL once evhttp has freed it (bufferevent_free() clears the callbacks; our
+ * reference keeps the bufferevent itself readable). */
+static struct evhttp_connection *evcon_of(struct http_conn *c)
 {
     void *arg = NULL;
 
     bufferevent_getcb(c->bev, NULL, NULL, NULL, &arg);
-    if (!arg) { /* bufferevent_free() cleared the callbacks */
+    return arg;
+}
+
+/* Learns |c|'s evhttp_connection from its bufferevent. Returns 0, or -1 when evhttp
+ * has already freed it (then |c| is forgotten). */
+static int adopt(struct http_conn *c)
+{
+    struct evhttp_connection *evcon = evcon_of(c);
+
+    if (!evcon) {
         forget(c);
         return -1;
     }
-    c->evcon = arg;
+    c->evcon = evcon;
     evhttp_connection_set_closecb(c->evcon, on_close, c);
     return 0;
 }
@@ -162,8 +172,12 @@ static void on_work(evutil_socket_t fd, short what, void *arg)
         next = c->next;
         if (!c->evcon && adopt(c) != 0)
             continue;
-        if (c->doomed)
+        if (!c->doomed)
+            continue;
+        if (evcon_of(c) == c->evcon)
             close_now(c);
+        else /* freed without reporting it: nothing left to close */
+            forget(c);
     }
 }
 
