@@ -124,26 +124,34 @@ def trickle(s, payload, interval, limit_s):
     return None, data
 
 
+_readers = {}
+
+
 def read_response(s):
-    """One HTTP/1.1 response with Content-Length from |s|; returns (status, head, body)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        d = s.recv(65536)
-        if not d:
-            raise RuntimeError(f"connection closed before the response: {data!r}")
-        data += d
-    head, body = data.split(b"\r\n\r\n", 1)
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
+    """One HTTP/1.1 response with Content-Length from |s| (buffered per socket, so a
+    pipelined second response is kept for the next call); returns (status, head, body)."""
+    f = _readers.setdefault(s, s.makefile("rb"))
+    status_line = f.readline()
+    if not status_line:
+        raise RuntimeError("connection closed before the response")
+    head, length = [status_line], 0
+    while True:
+        line = f.readline()
+        if line in (b"\r\n", b"\n", b""):
+            break
+        head.append(line)
         k, _, v = line.partition(b":")
         if k.strip().lower() == b"content-length":
             length = int(v)
-    while len(body) < length:
-        d = s.recv(65536)
-        if not d:
-            break
-        body += d
-    return int(head.split()[1]), head.decode("latin-1"), body
+    body = f.read(length)
+    return int(status_line.split()[1]), b"".join(head).decode("latin-1"), body
+
+
+def close_sock(s):
+    f = _readers.pop(s, None)
+    if f:
+        f.close()
+    s.close()
 
 
 def post_bytes(body, length=None, ctype="application/json"):
@@ -160,7 +168,7 @@ def deadlines(report, binary, tmp, trace):
         s = connect(port)
         t, _ = trickle(s, b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 4096,
                        0.3, 10)
-        s.close()
+        close_sock(s)
         report.check(t is not None and READ_HEADER_S - 0.1 <= t <= READ_HEADER_S + 0.7,
                      f"slowloris headers (1 byte / 0.3 s) closed at read_header_timeout "
                      f"{READ_HEADER_S} s: after {t and round(t, 2)} s")
@@ -168,7 +176,7 @@ def deadlines(report, binary, tmp, trace):
         s = connect(port)
         s.sendall(post_bytes(b"", length=100000))
         t, data = trickle(s, b"{" * 100000, 0.3, 10)
-        s.close()
+        close_sock(s)
         report.check(t is not None and READ_S - 0.1 <= t <= READ_S + 0.7
                      and data.startswith(b"HTTP/1.1 408"),
                      f"slow body (1 byte / 0.3 s) answered 408 and closed at read_timeout "
@@ -178,7 +186,7 @@ def deadlines(report, binary, tmp, trace):
         s.sendall(post_bytes(trace))
         status, _, _ = read_response(s)
         t, _ = recv_until_closed(s, 10)
-        s.close()
+        close_sock(s)
         report.check(status == 200 and t is not None and IDLE_S - 0.1 <= t <= IDLE_S + 0.7,
                      f"idle keep-alive closed at idle_timeout {IDLE_S} s after the response: "
                      f"status {status}, closed after {t and round(t, 2)} s")
@@ -194,6 +202,21 @@ def deadlines(report, binary, tmp, trace):
         c.close()
         report.check(statuses == [200, 200, 200] and len(socks) == 1,
                      f"normal keep-alive client: 3 requests on one connection: {statuses}")
+
+        s = connect(port)  # two requests in one write (pipelined), then a chunked one
+        s.sendall(post_bytes(trace) + post_bytes(trace))
+        got = [read_response(s)[0], read_response(s)[0]]
+        half = len(trace) // 2
+        s.sendall(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n"
+                  + b"%x\r\n" % half + trace[:half] + b"\r\n"
+                  + b"%x\r\n" % (len(trace) - half) + trace[half:] + b"\r\n0\r\n\r\n")
+        got.append(read_response(s)[0])
+        close_sock(s)
+        gauge = metric(metrics(bridge), "xraybridge_receiver_http_inflight_body_bytes")
+        report.check(got == [200, 200, 200] and gauge == 0,
+                     f"pipelined pair and a chunked body on one connection: {got}, "
+                     f"in-flight gauge after: {gauge}")
 
         text = metrics(bridge)
         timeouts = metric(text, "xraybridge_receiver_connections_refused_total",
@@ -247,7 +270,7 @@ def budget_attack(binary, tmp, budget, n):
             statuses.append(st)
             if st == 503 and "Retry-After:" not in head:
                 retry_ok = False
-            s.close()
+            close_sock(s)
             peak = max(peak, rss_kib(pid))
         try:
             wait_for(lambda: metric(metrics(bridge), "xraybridge_receiver_http_inflight_body_bytes")
@@ -301,7 +324,7 @@ def max_connections(report, binary, tmp, trace):
                     closed += s.recv(1) == b""
                 except ConnectionResetError:
                     closed += 1
-            s.close()
+            close_sock(s)
         report.check(evicted is not None and evicted >= 1 and closed >= 1,
                      f"an idle attacker was evicted: evicted_stalled={evicted}, "
                      f"attacker sockets closed by the server={closed}")
@@ -334,7 +357,7 @@ def fd_flood(report, binary, tmp, trace):
         took = time.monotonic() - t1
         cpu, window = cpu_seconds(pid) - cpu0, time.monotonic() - t0
         for s in flood:
-            s.close()
+            close_sock(s)
         alive = bridge.proc.poll() is None
         lines = sum("accept" in line.lower() for line in bridge.log().splitlines())
         exhausted = metric(metrics(bridge), "xraybridge_receiver_connections_refused_total",
