@@ -14,6 +14,7 @@
 #include "exporter/xray_exporter.h"
 #include "exporter/credentials.h"
 #include "receiver/ingest.h"
+#include "receiver/listen.h"
 #include "receiver/otlp_grpc.h"
 #include "receiver/otlp_http.h"
 #include "app/budget.h"
@@ -131,6 +132,27 @@ static void log_budget(const struct xb_config *cfg)
                 (unsigned long long)(b.total >> 20), (unsigned long long)(limit >> 20));
 }
 
+/* File descriptors kept free of client connections: listeners, exporter and STS
+ * connections, the telemetry server, files, libevent's internals. */
+#define FD_RESERVE 64
+
+/* Raises RLIMIT_NOFILE to its hard limit and warns when the receivers' max_connections
+ * do not fit in it (accept then fails with EMFILE, which the accept guard survives). */
+static void check_fd_budget(const struct xb_config *cfg)
+{
+    uint64_t needed = FD_RESERVE, limit = 0;
+
+    if (cfg->grpc.enabled)
+        needed += cfg->grpc.max_connections;
+    if (cfg->http.enabled)
+        needed += cfg->http.max_connections;
+    if (xb_listen_raise_nofile(needed, &limit) == XB_ERR_FULL)
+        XB_WARN("app",
+                "open file limit %llu is below the receivers' max_connections plus %d "
+                "reserved (%llu): connections past the limit are refused until others close",
+                (unsigned long long)limit, FD_RESERVE, (unsigned long long)needed);
+}
+
 static int start(struct app *a)
 {
     const struct xb_config *cfg = a->cfg;
@@ -206,6 +228,7 @@ static int start(struct app *a)
     a->ing = xb_ingest_new(&a->tc, a->queues, a->n_queues, max_body);
     if (!a->ing)
         return XB_ERR_NOMEM;
+    check_fd_budget(cfg);
     if (cfg->grpc.enabled) {
         struct xb_grpc_server_opts go = {
             .endpoint = cfg->grpc.endpoint,
@@ -222,7 +245,12 @@ static int start(struct app *a)
         struct xb_http_server_opts ho = {
             .endpoint = cfg->http.endpoint,
             .max_body_bytes = cfg->http.max_request_body_bytes,
-            .idle_timeout_s = 60,
+            .max_connections = cfg->http.max_connections,
+            .timeouts = {.read_header_ms = cfg->http.read_header_timeout_ms,
+                         .read_ms = cfg->http.read_timeout_ms,
+                         .idle_ms = cfg->http.idle_timeout_ms,
+                         .write_ms = cfg->http.write_timeout_ms},
+            .max_inflight_body_bytes = cfg->http.max_inflight_body_bytes,
         };
         rc = xb_http_server_start(a->base, a->ing, &ho, &a->http, err, sizeof(err));
         if (rc)

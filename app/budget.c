@@ -64,7 +64,7 @@ void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
             (uint64_t)cfg->grpc.max_connections * XB_BUDGET_PER_CONNECTION_BYTES;
     }
     if (cfg->http.enabled) {
-        out->item[XB_BUDGET_HTTP_INFLIGHT] = 0;
+        out->item[XB_BUDGET_HTTP_INFLIGHT] = cfg->http.max_inflight_body_bytes;
         out->item[XB_BUDGET_CONNECTIONS] +=
             (uint64_t)cfg->http.max_connections * XB_BUDGET_PER_CONNECTION_BYTES;
     }

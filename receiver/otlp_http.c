@@ -1,6 +1,8 @@
 #include "receiver/otlp_http.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
@@ -8,11 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "receiver/http_conn.h"
 #include "receiver/listen.h"
 #include "receiver/status.h"
 
@@ -20,14 +25,441 @@
 #define CT_PROTOBUF "application/x-protobuf"
 #define CT_JSON "application/json"
 
+/* Bytes read and discarded before closing a refused connection, so that the close does
+ * not turn into a reset that could destroy the answer before the client reads it. */
+#define REFUSE_DRAIN_MAX (256 * 1024)
+
+struct xb_http_server;
+
+/*
+ * One client connection as the receiver tracks it. evhttp owns the connection
+ * (struct evhttp_connection) and its bufferevent; we create that bufferevent (bevcb),
+ * hold a reference on it so that it stays valid until we let go, watch its input
+ * buffer, and learn the evhttp_connection from the bufferevent's callback argument
+ * once evhttp has set it up ("adoption", deferred to the work event).
+ */
+struct http_conn {
+    struct xb_conn_slot slot; /* accept guard entry */
+    struct xb_http_server *s;
+    struct bufferevent *bev;         /* referenced (bufferevent_incref) */
+    struct evhttp_connection *evcon; /* NULL until adopted */
+    struct evbuffer_cb_entry *in_cb; /* on the bufferevent's input buffer */
+    struct event *timer;             /* the current deadline */
+    struct xb_http_head head;        /* request head scanner (HEAD phase) */
+    enum xb_http_phase phase;
+    uint64_t since_ms; /* start of the phase's clock (http_conn.h) */
+    uint64_t charged;  /* in-flight body budget held */
+    int doomed;        /* to be closed by the work event */
+    struct http_conn *prev, *next;
+};
+
 struct xb_http_server {
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
+    struct xb_listen_guard *guard; /* NULL once draining */
+    struct event *work;            /* adopts new connections, closes doomed ones */
+    struct http_conn *conns;
+    struct http_conn *freeing; /* connection being freed by close_now() */
+    uint64_t inflight;         /* body bytes charged across connections */
     struct xb_ingest *ing;
     struct xb_http_server_opts opts;
     struct xb_buf out; /* reused response body */
     int draining;
 };
+
+static void set_inflight(struct xb_http_server *s, uint64_t v)
+{
+    s->inflight = v;
+    xb_metrics.http_inflight_body_bytes = v;
+}
+
+static void release_budget(struct http_conn *c)
+{
+    if (c->charged) {
+        set_inflight(c->s, c->s->inflight - c->charged);
+        c->charged = 0;
+    }
+}
+
+/* Drops our tracking of |c| (its connection is gone or going): slot, budget, buffer
+ * callback, timer, reference on the bufferevent. */
+static void forget(struct http_conn *c)
+{
+    struct xb_http_server *s = c->s;
+
+    if (s->freeing == c)
+        s->freeing = NULL;
+    xb_listen_guard_release(&c->slot);
+    release_budget(c);
+    if (c->in_cb)
+        evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->in_cb);
+    if (c->timer)
+        event_free(c->timer);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    bufferevent_decref(c->bev);
+    free(c);
+}
+
+/* evhttp is freeing the connection (client gone, error, keep-alive end, ours). */
+static void on_close(struct evhttp_connection *evcon, void *arg)
+{
+    struct http_conn *c = arg;
+    (void)evcon;
+    c->evcon = NULL;
+    forget(c);
+}
+
+/* Frees |c|'s connection now. Only from callbacks of our own events (never from inside
+ * an evhttp or bufferevent callback of the same connection). */
+static void close_now(struct http_conn *c)
+{
+    struct xb_http_server *s = c->s;
+
+    s->freeing = c;
+    evhttp_connection_free(c->evcon); /* runs on_close -> forget */
+    if (s->freeing == c)              /* evhttp did not report the close */
+        forget(c);
+    s->freeing = NULL;
+}
+
+/* Marks |c| to be closed by the work event, and stops reading from it meanwhile. */
+static void schedule_close(struct http_conn *c)
+{
+    c->doomed = 1;
+    bufferevent_disable(c->bev, EV_READ);
+    event_active(c->s->work, EV_TIMEOUT, 1);
+}
+
+/* The evhttp_connection that |c|'s bufferevent belongs to now: its callback argument,
+ * NULL once evhttp has freed it (bufferevent_free() clears the callbacks; our
+ * reference keeps the bufferevent itself readable). */
+static struct evhttp_connection *evcon_of(struct http_conn *c)
+{
+    void *arg = NULL;
+
+    bufferevent_getcb(c->bev, NULL, NULL, NULL, &arg);
+    return arg;
+}
+
+/* Learns |c|'s evhttp_connection from its bufferevent. Returns 0, or -1 when evhttp
+ * has already freed it (then |c| is forgotten). */
+static int adopt(struct http_conn *c)
+{
+    struct evhttp_connection *evcon = evcon_of(c);
+
+    if (!evcon) {
+        forget(c);
+        return -1;
+    }
+    c->evcon = evcon;
+    evhttp_connection_set_closecb(c->evcon, on_close, c);
+    return 0;
+}
+
+static void on_work(evutil_socket_t fd, short what, void *arg)
+{
+    struct xb_http_server *s = arg;
+    struct http_conn *c, *next;
+    (void)fd;
+    (void)what;
+
+    for (c = s->conns; c; c = next) {
+        next = c->next;
+        if (!c->evcon && adopt(c) != 0)
+            continue;
+        if (!c->doomed)
+            continue;
+        if (evcon_of(c) == c->evcon)
+            close_now(c);
+        else /* freed without reporting it: nothing left to close */
+            forget(c);
+    }
+}
+
+/* (Re)arms |c|'s timer for the deadline of its phase. */
+static void arm_deadline(struct http_conn *c, uint64_t now_ms)
+{
+    struct xb_http_deadline d = xb_http_deadline_of(c->phase, c->since_ms, &c->s->opts.timeouts);
+    uint64_t in_ms;
+    struct timeval tv;
+
+    if (d.kind == XB_HTTP_DL_NONE) {
+        evtimer_del(c->timer);
+        return;
+    }
+    in_ms = d.at_ms > now_ms ? d.at_ms - now_ms : 0;
+    tv.tv_sec = (time_t)(in_ms / 1000);
+    tv.tv_usec = (suseconds_t)(in_ms % 1000) * 1000;
+    evtimer_add(c->timer, &tv);
+}
+
+/*
+ * Writes a whole response straight to the socket (bypassing evhttp, which has not
+ * seen this request yet or is reading its body), discards what the client already
+ * sent, and half-closes. The connection must then be closed (schedule_close).
+ */
+static void raw_reply(struct http_conn *c, int code, const char *reason, const char *ctype,
+                      int retry_after_s, const void *body, size_t body_len)
+{
+    char head[384], retry[48] = "", junk[4096];
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    struct iovec iov[2];
+    struct msghdr msg;
+    size_t drained = 0;
+    int n;
+
+    if (fd < 0)
+        return;
+    if (retry_after_s > 0)
+        snprintf(retry, sizeof(retry), "Retry-After: %d\r\n", retry_after_s);
+    n = snprintf(head, sizeof(head),
+                 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
+                 "Connection: close\r\n\r\n",
+                 code, reason, ctype, body_len, retry);
+    if (n <= 0 || (size_t)n >= sizeof(head))
+        return;
+    iov[0] = (struct iovec){head, (size_t)n};
+    iov[1] = (struct iovec){(void *)body, body_len};
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = iov;
+    msg.msg_iovlen = body_len ? 2 : 1;
+    (void)sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (drained < REFUSE_DRAIN_MAX) {
+        ssize_t r = recv(fd, junk, sizeof(junk), MSG_DONTWAIT);
+        if (r <= 0)
+            break;
+        drained += (size_t)r;
+    }
+    shutdown(fd, SHUT_WR);
+}
+
+/* The request's body does not fit in max_inflight_body_size: 503 + Retry-After. */
+static void refuse_busy(struct http_conn *c)
+{
+    struct xb_http_server *s = c->s;
+    struct xb_ingest_outcome o = {
+        .rc = XB_ERR_AGAIN,
+        .err_desc = "receiver busy: request bodies in flight exceed max_inflight_body_size"};
+    struct xb_reply r;
+
+    xb_ingest_account(XB_TRANSPORT_HTTP, &o);
+    xb_reply_from_outcome(&o, &r);
+    xb_buf_clear(&s->out);
+    if (xb_reply_status_body(r.grpc_code, r.message, 0, c->head.json, &s->out) != XB_OK)
+        xb_buf_clear(&s->out);
+    raw_reply(c, r.http_status, "Service Unavailable", c->head.json ? CT_JSON : CT_PROTOBUF,
+              r.retry_after_s, s->out.data, s->out.len);
+    schedule_close(c);
+}
+
+/* The head of the request on |c| is complete: charge its body to the budget. */
+static void head_complete(struct http_conn *c, uint64_t now_ms)
+{
+    struct xb_http_server *s = c->s;
+    uint64_t charge = xb_http_body_charge(&c->head, s->opts.max_body_bytes);
+
+    c->phase = XB_HTTP_PHASE_BODY;
+    arm_deadline(c, now_ms);
+    if (!xb_http_budget_admit(s->inflight, charge, s->opts.max_inflight_body_bytes)) {
+        refuse_busy(c);
+        return;
+    }
+    c->charged = charge;
+    set_inflight(s, s->inflight + charge);
+}
+
+/* Feeds the |n| bytes of |buf| from offset |from| to the head scanner. */
+static void scan_head(struct http_conn *c, struct evbuffer *buf, size_t from, size_t n,
+                      uint64_t now_ms)
+{
+    struct evbuffer_ptr pos;
+    struct evbuffer_iovec v[8];
+
+    if (evbuffer_ptr_set(buf, &pos, from, EVBUFFER_PTR_SET) != 0)
+        return;
+    while (n && !c->head.done) {
+        int nv = evbuffer_peek(buf, (ev_ssize_t)n, &pos, v, 8);
+        size_t took = 0;
+        if (nv <= 0)
+            break;
+        for (int i = 0; i < nv && i < 8 && took < n && !c->head.done; i++) {
+            size_t len = v[i].iov_len < n - took ? v[i].iov_len : n - took;
+            xb_http_head_feed(&c->head, v[i].iov_base, len);
+            took += len;
+        }
+        n -= took;
+        if (took == 0 || evbuffer_ptr_set(buf, &pos, took, EVBUFFER_PTR_ADD) != 0)
+            break;
+    }
+    if (c->head.done)
+        head_complete(c, now_ms);
+}
+
+/* Bytes arrived on |c| (runs inside the bufferevent's read, before evhttp parses). */
+static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    struct http_conn *c = arg;
+    size_t len = evbuffer_get_length(buf);
+    uint64_t now;
+
+    if (info->n_added == 0 || c->doomed)
+        return;
+    now = xb_listen_now_ms();
+    if (c->phase == XB_HTTP_PHASE_IDLE) { /* first byte of the next request */
+        c->phase = XB_HTTP_PHASE_HEAD;
+        c->since_ms = now;
+        xb_http_head_init(&c->head);
+        arm_deadline(c, now);
+    }
+    if (c->phase != XB_HTTP_PHASE_HEAD)
+        return;
+    scan_head(c, buf, info->n_added <= len ? len - info->n_added : 0,
+              info->n_added <= len ? info->n_added : len, now);
+}
+
+/* A deadline of |c| passed: close it (a body deadline is answered 408 first). */
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_conn *c = arg;
+    uint64_t now = xb_listen_now_ms();
+    struct xb_http_deadline d = xb_http_deadline_of(c->phase, c->since_ms, &c->s->opts.timeouts);
+    static const char body[] = "request not received within read_timeout\n";
+    (void)fd;
+    (void)what;
+
+    if (c->doomed || d.kind == XB_HTTP_DL_NONE)
+        return;
+    if (now < d.at_ms) { /* timer fired early (clock granularity) */
+        arm_deadline(c, now);
+        return;
+    }
+    xb_metrics.connections_refused[XB_TRANSPORT_HTTP][XB_CONN_REFUSED_TIMEOUT]++;
+    XB_DEBUG("http", "closing connection: %s passed", xb_http_deadline_name(d.kind));
+    if (c->phase == XB_HTTP_PHASE_BODY)
+        raw_reply(c, 408, "Request Timeout", "text/plain; charset=utf-8", 0, body,
+                  sizeof(body) - 1);
+    schedule_close(c);
+}
+
+/* Guard callback: |slot|'s connection is evicted to make room for a new one. */
+static void on_evict(struct xb_conn_slot *slot, void *ud)
+{
+    struct http_conn *c = ud;
+
+    xb_listen_guard_release(slot);
+    schedule_close(c); /* not from inside evhttp's accept: the work event frees it */
+}
+
+/* evhttp's bufferevent factory: one call per accepted connection. */
+static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
+{
+    struct xb_http_server *s = arg;
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    struct http_conn *c;
+    uint64_t now = xb_listen_now_ms();
+
+    if (!bev)
+        return NULL; /* evhttp makes its own; the connection is not tracked */
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return bev;
+    c->timer = evtimer_new(base, on_deadline, c);
+    c->in_cb = evbuffer_add_cb(bufferevent_get_input(bev), on_input, c);
+    if (!c->timer || !c->in_cb) {
+        if (c->in_cb)
+            evbuffer_remove_cb_entry(bufferevent_get_input(bev), c->in_cb);
+        if (c->timer)
+            event_free(c->timer);
+        free(c);
+        return bev;
+    }
+    bufferevent_incref(bev);
+    c->s = s;
+    c->bev = bev;
+    c->phase = XB_HTTP_PHASE_HEAD;
+    c->since_ms = now;
+    c->slot.evict = on_evict;
+    c->slot.ud = c;
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    arm_deadline(c, now);
+    if (s->guard && xb_listen_guard_admit(s->guard, &c->slot, now) != XB_OK)
+        c->doomed = 1; /* every connection busy: this one is closed */
+    event_active(s->work, EV_TIMEOUT, 1);
+    return bev;
+}
+
+/* The tracked connection |req| arrived on, adopting it if needed; NULL if untracked. */
+static struct http_conn *conn_of(struct xb_http_server *s, struct evhttp_request *req)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+
+    for (struct http_conn *c = s->conns; c; c = c->next) {
+        if (c->bev != bev)
+            continue;
+        if (!c->evcon && adopt(c) != 0)
+            return NULL;
+        return c;
+    }
+    return NULL;
+}
+
+/* The response on |c| has been written: back to keep-alive idle, budget released. */
+static void on_complete(struct evhttp_request *req, void *arg)
+{
+    struct http_conn *c = arg;
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    uint64_t now = xb_listen_now_ms();
+    size_t pending;
+    (void)req;
+
+    release_budget(c);
+    c->slot.busy = 0;
+    xb_listen_guard_progress(&c->slot, now);
+    c->phase = XB_HTTP_PHASE_IDLE;
+    c->since_ms = now;
+    xb_http_head_init(&c->head);
+    pending = evbuffer_get_length(in);
+    if (pending && !c->doomed) { /* a pipelined request already arrived */
+        c->phase = XB_HTTP_PHASE_HEAD;
+        arm_deadline(c, now);
+        scan_head(c, in, 0, pending, now);
+        return;
+    }
+    arm_deadline(c, now);
+}
+
+/* The whole request is in: start the write deadline, hold the connection busy. */
+static int enter_reply(struct xb_http_server *s, struct evhttp_request *req)
+{
+    struct http_conn *c = conn_of(s, req);
+    uint64_t now = xb_listen_now_ms();
+
+    if (!c)
+        return 0;
+    if (c->doomed)
+        return -1; /* refused or timed out: closed without an answer */
+    if (c->phase != XB_HTTP_PHASE_BODY && !c->charged) {
+        /* head not seen by the scanner (pipelined): charge what is buffered */
+        c->charged = evbuffer_get_length(evhttp_request_get_input_buffer(req));
+        set_inflight(s, s->inflight + c->charged);
+    }
+    c->phase = XB_HTTP_PHASE_REPLY;
+    c->since_ms = now;
+    c->slot.busy = 1;
+    xb_listen_guard_progress(&c->slot, now);
+    arm_deadline(c, now);
+    evhttp_request_set_on_complete_cb(req, on_complete, c);
+    return 0;
+}
 
 /* Case-insensitive match of a media type, ignoring parameters ("; charset=utf-8"). */
 static int media_type_is(const char *value, const char *type)
@@ -58,12 +490,18 @@ static void send_text(struct evhttp_request *req, int code, const char *reason, 
 static const char *reason_of(int code)
 {
     switch (code) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 503: return "Service Unavailable";
-    default: return "Internal Server Error";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Internal Server Error";
     }
 }
 
@@ -109,6 +547,8 @@ static void on_request(struct evhttp_request *req, void *ud)
     size_t len;
     void *data;
 
+    if (enter_reply(s, req) != 0)
+        return;
     if (!path || strcmp(path, TRACES_PATH) != 0) {
         send_text(req, 404, "Not Found", "not found: OTLP traces are accepted at POST /v1/traces");
         return;
@@ -139,8 +579,8 @@ static void on_request(struct evhttp_request *req, void *ud)
     if (ce && strcasecmp(ce, "gzip") == 0) {
         gzip = 1;
     } else if (ce && *ce && strcasecmp(ce, "identity") != 0) {
-        o = (struct xb_ingest_outcome){.rc = XB_ERR_INVALID,
-                                       .err_desc = "unsupported Content-Encoding (use gzip or none)"};
+        o = (struct xb_ingest_outcome){
+            .rc = XB_ERR_INVALID, .err_desc = "unsupported Content-Encoding (use gzip or none)"};
         xb_ingest_account(XB_TRANSPORT_HTTP, &o);
         xb_reply_from_outcome(&o, &r);
         send_reply(s, req, json, &o, &r);
@@ -154,6 +594,20 @@ static void on_request(struct evhttp_request *req, void *ud)
     send_reply(s, req, json, &o, &r);
 }
 
+/* Longest configured deadline in whole seconds plus one: evhttp's own inactivity
+ * timeout, a backstop behind ours (it restarts on every byte). 0 = none configured. */
+static int backstop_s(const struct xb_http_timeouts *to)
+{
+    uint32_t m = to->read_header_ms;
+    if (to->read_ms > m)
+        m = to->read_ms;
+    if (to->idle_ms > m)
+        m = to->idle_ms;
+    if (to->write_ms > m)
+        m = to->write_ms;
+    return m ? (int)(m / 1000 + 1) : 0;
+}
+
 int xb_http_server_start(struct event_base *base, struct xb_ingest *ing,
                          const struct xb_http_server_opts *opts, struct xb_http_server **out,
                          char *err, size_t err_len)
@@ -161,6 +615,7 @@ int xb_http_server_start(struct event_base *base, struct xb_ingest *ing,
     struct xb_http_server *s = calloc(1, sizeof(*s));
     struct evconnlistener *l;
     char bound[128];
+    int rc = XB_ERR_NOMEM;
 
     if (!s)
         return XB_ERR_NOMEM;
@@ -168,10 +623,9 @@ int xb_http_server_start(struct event_base *base, struct xb_ingest *ing,
     s->opts = *opts;
     xb_buf_init(&s->out, 0);
     s->http = evhttp_new(base);
-    if (!s->http) {
-        free(s);
-        return XB_ERR_NOMEM;
-    }
+    s->work = event_new(base, -1, 0, on_work, s);
+    if (!s->http || !s->work)
+        goto fail;
     /* Let every method reach on_request so that wrong ones get 405, not 501. */
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
                                             EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
@@ -179,26 +633,33 @@ int xb_http_server_start(struct event_base *base, struct xb_ingest *ing,
     /* libevent answers 413 itself for bodies over the limit, before buffering them. */
     evhttp_set_max_body_size(s->http, (ev_ssize_t)opts->max_body_bytes);
     evhttp_set_max_headers_size(s->http, 64 * 1024);
-    evhttp_set_timeout(s->http, (int)(opts->idle_timeout_s ? opts->idle_timeout_s : 60));
+    if (backstop_s(&opts->timeouts))
+        evhttp_set_timeout(s->http, backstop_s(&opts->timeouts));
+    evhttp_set_bevcb(s->http, on_new_connection, s);
     evhttp_set_gencb(s->http, on_request, s);
+    rc = XB_ERR_IO;
     l = xb_listen(base, opts->endpoint, NULL, NULL, bound, sizeof(bound));
     if (!l) {
         snprintf(err, err_len, "otlp http receiver: %s", bound);
-        evhttp_free(s->http);
-        free(s);
-        return XB_ERR_IO;
+        goto fail;
     }
     s->bound = evhttp_bind_listener(s->http, l);
     if (!s->bound) {
         snprintf(err, err_len, "otlp http receiver: cannot attach listener");
         evconnlistener_free(l);
-        evhttp_free(s->http);
-        free(s);
-        return XB_ERR_IO;
+        goto fail;
+    }
+    s->guard = xb_listen_guard_new(base, l, XB_TRANSPORT_HTTP, "http", opts->max_connections);
+    if (!s->guard) {
+        rc = XB_ERR_NOMEM;
+        goto fail;
     }
     XB_INFO("http", "otlp http receiver listening on %s", bound);
     *out = s;
     return XB_OK;
+fail:
+    xb_http_server_free(s);
+    return rc;
 }
 
 void xb_http_server_drain(struct xb_http_server *s)
@@ -206,6 +667,9 @@ void xb_http_server_drain(struct xb_http_server *s)
     if (!s || s->draining)
         return;
     s->draining = 1;
+    /* The guard borrows the listener that evhttp_del_accept_socket() frees. */
+    xb_listen_guard_free(s->guard);
+    s->guard = NULL;
     if (s->bound) {
         evhttp_del_accept_socket(s->http, s->bound);
         s->bound = NULL;
@@ -216,7 +680,15 @@ void xb_http_server_free(struct xb_http_server *s)
 {
     if (!s)
         return;
-    evhttp_free(s->http);
+    xb_listen_guard_free(s->guard); /* before evhttp_free() frees its listener */
+    s->guard = NULL;
+    if (s->http)
+        evhttp_free(s->http); /* closes every connection: on_close forgets each */
+    while (s->conns)          /* accepted but never adopted */
+        forget(s->conns);
+    set_inflight(s, 0);
+    if (s->work)
+        event_free(s->work);
     xb_buf_cleanup(&s->out);
     free(s);
 }

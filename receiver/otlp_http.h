@@ -8,6 +8,13 @@
  * 400 + google.rpc.Status for bad data, 413 too large (also after decompression),
  * 503 + Retry-After when the queue is full, 404 unknown path, 405 wrong method,
  * 415 unsupported content type.
+ *
+ * Connection hygiene: max_connections through the accept guard (receiver/listen.h),
+ * deadlines that trickling bytes do not extend (receiver/http_conn.h; expiry closes the
+ * connection, 408 first when the body was late, counted in
+ * xraybridge_receiver_connections_refused_total{reason="timeout"}), and a budget on the
+ * request bodies in flight across connections (gauge
+ * xraybridge_receiver_http_inflight_body_bytes).
  */
 #ifndef XB_RECEIVER_OTLP_HTTP_H
 #define XB_RECEIVER_OTLP_HTTP_H
@@ -16,15 +23,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "receiver/http_conn.h"
 #include "receiver/ingest.h"
 
 struct xb_http_server;
 
 /* Settings of one OTLP/HTTP receiver. */
 struct xb_http_server_opts {
-    const char *endpoint;         /* "host:port" (borrowed) */
-    size_t max_body_bytes;        /* limit on the body as received and after gunzip */
-    uint32_t idle_timeout_s;      /* keep-alive connections idle longer are closed */
+    const char *endpoint;             /* "host:port" (borrowed) */
+    size_t max_body_bytes;            /* limit on the body as received and after gunzip */
+    uint32_t max_connections;         /* connections held at once (0 = no cap); at the cap
+                                         the one longest without progress is evicted
+                                         (receiver/listen.h) */
+    struct xb_http_timeouts timeouts; /* read_header / read / idle / write deadlines, ms
+                                         (0 = none); bytes trickling in do not extend them */
+    size_t max_inflight_body_bytes;   /* request bodies being received or handled across
+                                         all connections (0 = no limit); a request whose
+                                         Content-Length (max_body_bytes if chunked) does not
+                                         fit is answered 503 + Retry-After and closed */
 };
 
 /*

@@ -690,7 +690,6 @@ static void test_telemetry_and_anchors_accepted(void **state)
 static void test_compat_keys_warn(void **state)
 {
     static const char *const warned[] = {
-        "t.yaml:6:26: receivers.otlp.protocols.http.max_connections",
         "t.yaml:9:18: exporters.awsxray.max_retries",
         "t.yaml:10:17: exporters.awsxray.local_mode",
         "t.yaml:11:19: exporters.awsxray.resource_arn",
@@ -718,6 +717,9 @@ static void test_compat_keys_warn(void **state)
         assert_non_null(strstr(log, want));
     }
     assert_int_equal(cfg->awsxray.max_retries, 3); /* still parsed and range-checked */
+    /* http.max_connections is enforced now: parsed, and no compatibility warning */
+    assert_int_equal(cfg->http.max_connections, 10);
+    assert_null(strstr(log, "http.max_connections is accepted"));
     xb_config_free(cfg);
 
     /* keys that have an effect, and compat keys left at their default, are silent */
