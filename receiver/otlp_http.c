@@ -181,6 +181,8 @@ int xb_http_server_start(struct event_base *base, struct xb_ingest *ing,
     evhttp_set_max_headers_size(s->http, 64 * 1024);
     evhttp_set_timeout(s->http, (int)(opts->idle_timeout_s ? opts->idle_timeout_s : 60));
     evhttp_set_gencb(s->http, on_request, s);
+    if (opts->tls)
+        evhttp_set_bevcb(s->http, xb_tls_evhttp_bevcb, opts->tls);
     l = xb_listen(base, opts->endpoint, NULL, NULL, bound, sizeof(bound));
     if (!l) {
         snprintf(err, err_len, "otlp http receiver: %s", bound);

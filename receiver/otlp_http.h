@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "receiver/ingest.h"
+#include "receiver/tls.h"
 
 struct xb_http_server;
 
@@ -25,6 +26,7 @@ struct xb_http_server_opts {
     const char *endpoint;         /* "host:port" (borrowed) */
     size_t max_body_bytes;        /* limit on the body as received and after gunzip */
     uint32_t idle_timeout_s;      /* keep-alive connections idle longer are closed */
+    struct xb_tls *tls;           /* borrowed, outlives the server; NULL = plain HTTP */
 };
 
 /*
