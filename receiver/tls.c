@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <stdarg.h>
@@ -186,6 +187,8 @@ static SSL_CTX *build_ctx(struct xb_tls *t, char *err, size_t err_len)
     char why[256];
     SSL_CTX *ctx = NULL;
     STACK_OF(X509_NAME) *cas = NULL;
+    EVP_PKEY *pkey = NULL;
+    BIO *bio;
     const char *p = t->key_prefix;
 
     ERR_clear_error();
@@ -214,14 +217,18 @@ static SSL_CTX *build_ctx(struct xb_tls *t, char *err, size_t err_len)
                 t->files[F_CERT], ssl_reason(why, sizeof(why)));
         goto fail;
     }
-    if (SSL_CTX_use_PrivateKey_file(ctx, t->files[F_KEY], SSL_FILETYPE_PEM) != 1) {
+    /* Read the key apart from installing it, to tell "unreadable" from "wrong key". */
+    bio = BIO_new_file(t->files[F_KEY], "r");
+    pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) : NULL;
+    BIO_free(bio);
+    if (!pkey) {
         set_err(err, err_len,
                 "%s.key_file: %s: cannot load a PEM private key (encrypted keys are not "
                 "supported): %s",
                 p, t->files[F_KEY], ssl_reason(why, sizeof(why)));
         goto fail;
     }
-    if (SSL_CTX_check_private_key(ctx) != 1) {
+    if (SSL_CTX_use_PrivateKey(ctx, pkey) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
         ERR_clear_error();
         set_err(err, err_len, "%s.key_file: %s: does not match the certificate in %s", p,
                 t->files[F_KEY], t->files[F_CERT]);
@@ -248,8 +255,10 @@ static SSL_CTX *build_ctx(struct xb_tls *t, char *err, size_t err_len)
     SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"xraybridge", 10);
     if (t->alpn_len)
         SSL_CTX_set_alpn_select_cb(ctx, alpn_select, t);
+    EVP_PKEY_free(pkey);
     return ctx;
 fail:
+    EVP_PKEY_free(pkey);
     if (cas)
         sk_X509_NAME_pop_free(cas, X509_NAME_free);
     SSL_CTX_free(ctx);
