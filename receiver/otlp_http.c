@@ -190,6 +190,8 @@ int xb_http_server_start(struct event_base *base, struct xb_ingest *ing,
         free(s);
         return XB_ERR_IO;
     }
+    if (opts->tls)
+        xb_tls_listener_nodelay(l);
     s->bound = evhttp_bind_listener(s->http, l);
     if (!s->bound) {
         snprintf(err, err_len, "otlp http receiver: cannot attach listener");

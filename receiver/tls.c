@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <event2/bufferevent_ssl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "core/err.h"
@@ -210,6 +213,8 @@ static SSL_CTX *build_ctx(struct xb_tls *t, char *err, size_t err_len)
     }
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* Idle connections give their 16 KiB+ record buffers back (many idle clients). */
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
     SSL_CTX_set_info_callback(ctx, on_ssl_info);
     if (SSL_CTX_use_certificate_chain_file(ctx, t->files[F_CERT]) != 1) {
@@ -434,6 +439,13 @@ fail:
     return rc;
 }
 
+static void set_nodelay(evutil_socket_t fd)
+{
+    int one = 1;
+
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 struct bufferevent *xb_tls_bufferevent(struct xb_tls *t, struct event_base *base, int fd)
 {
     struct bufferevent *bev;
@@ -449,11 +461,20 @@ struct bufferevent *xb_tls_bufferevent(struct xb_tls *t, struct event_base *base
         return NULL;
     }
     bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-    if (fd >= 0 && bufferevent_setfd(bev, fd) != 0) {
-        bufferevent_free(bev);
-        return NULL;
+    if (fd >= 0) {
+        if (bufferevent_setfd(bev, fd) != 0) {
+            bufferevent_free(bev);
+            return NULL;
+        }
+        set_nodelay(fd);
     }
     return bev;
+}
+
+void xb_tls_listener_nodelay(struct evconnlistener *l)
+{
+    if (l)
+        set_nodelay(evconnlistener_get_fd(l));
 }
 
 struct bufferevent *xb_tls_evhttp_bevcb(struct event_base *base, void *t)

@@ -17,6 +17,7 @@
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/listener.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -83,10 +84,19 @@ uint64_t xb_tls_reloads(const struct xb_tls *t);
 /*
  * A server-side TLS bufferevent on |base| for an accepted socket |fd| (-1: evhttp sets
  * it later with bufferevent_setfd), using the current SSL_CTX; BEV_OPT_CLOSE_ON_FREE,
- * dirty shutdowns from clients allowed. Returns NULL on allocation failure, in which
+ * dirty shutdowns from clients allowed, TCP_NODELAY set on |fd| (see
+ * xb_tls_listener_nodelay). Returns NULL on allocation failure, in which
  * case |fd| has not been closed.
  */
 struct bufferevent *xb_tls_bufferevent(struct xb_tls *t, struct event_base *base, int fd);
+
+/*
+ * Sets TCP_NODELAY on the listening socket of |l| (accepted sockets inherit it on
+ * Linux). A TLS bufferevent sends each TLS record with its own write, so with Nagle's
+ * algorithm the last record of a response (evhttp writes headers and body apart) waits
+ * for the client's delayed ACK, about 40 ms per request. Errors are ignored.
+ */
+void xb_tls_listener_nodelay(struct evconnlistener *l);
 
 /*
  * evhttp_set_bevcb() callback: xb_tls_bufferevent(|t|, |base|, -1). |t| is a

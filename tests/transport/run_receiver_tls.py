@@ -3,7 +3,8 @@
 binary on 127.0.0.1 with certificates made here by /usr/bin/openssl:
 
 - HTTPS POST /v1/traces with curl --cacert: 200 and the documents are exported;
-  plain HTTP to the TLS port gets no HTTP answer;
+  plain HTTP to the TLS port gets no HTTP answer; keep-alive requests are not held back
+  by Nagle's algorithm;
 - gRPC over TLS: an Export from grpc-js with TLS credentials (when node_modules is
   installed) and h2load over TLS (ALPN h2);
 - min_version 1.3 refuses a TLS 1.2-only client and serves a 1.3 one;
@@ -283,6 +284,17 @@ def main():
             report.check(alpn_h2 and ok == 5, f"h2load over TLS: ALPN h2, 5/5 Exports 2xx ({ok})")
             wait_for(lambda: lines(out) >= before + 5, "documents of the h2load exports", 10)
             report.check(lines(out) == before + 5, "h2load exports delivered")
+
+            # Keep-alive over TLS: without TCP_NODELAY each response's last TLS record
+            # waits for the client's delayed ACK (~40 ms): 50 requests would take >= 2 s.
+            c = https_conn(hp, ssl_ctx(pki))
+            t0 = time.monotonic()
+            statuses = [https_post(c, b'{"resourceSpans":[]}') for _ in range(50)]
+            took = time.monotonic() - t0
+            c.close()
+            report.check(statuses == [200] * 50 and took < 1.5,
+                         f"50 keep-alive https requests on one connection in {took * 1000:.0f} ms"
+                         f" (< 1500)")
 
             # Reload: keep-alive connection opened before, new files, SIGHUP.
             old = https_conn(hp, ssl_ctx(pki))
