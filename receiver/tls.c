@@ -121,10 +121,11 @@ int xb_tls_opts_check(const struct xb_tls_opts *o, char *err, size_t err_len)
     return XB_OK;
 }
 
-/* The most recent OpenSSL error as text (reason only, no data), and clears the queue. */
+/* The first queued OpenSSL error as text (the root cause: "no start line" rather
+ * than "PEM lib"), and clears the queue. Error strings carry no key material. */
 static const char *ssl_reason(char *buf, size_t len)
 {
-    unsigned long e = ERR_peek_last_error();
+    unsigned long e = ERR_peek_error();
 
     if (e == 0)
         snprintf(buf, len, "unknown error");
