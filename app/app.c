@@ -18,6 +18,7 @@
 #include "receiver/otlp_grpc.h"
 #include "receiver/otlp_http.h"
 #include "app/budget.h"
+#include "receiver/tls.h"
 #include "app/telemetry.h"
 
 #define DRAIN_CHECK_MS 50
@@ -35,8 +36,9 @@ struct app {
     struct xb_grpc_server *grpc;
     struct xb_http_server *http;
     struct xb_telemetry *telemetry;
+    struct xb_tls *grpc_tls, *http_tls; /* NULL = plaintext */
     struct xb_export_health health;
-    struct event *sig_term, *sig_int, *drain_check, *deadline;
+    struct event *sig_term, *sig_int, *sig_hup, *drain_check, *deadline;
     int stopping;
 };
 
@@ -89,6 +91,40 @@ static void on_signal(evutil_socket_t sig, short what, void *ud)
     }
     event_add(a->drain_check, &check);
     evtimer_add(a->deadline, &dl);
+}
+
+/* SIGHUP: reload the receivers' TLS certificate files (receiver/tls.h). */
+static void on_sighup(evutil_socket_t sig, short what, void *ud)
+{
+    struct app *a = ud;
+
+    (void)sig;
+    (void)what;
+    if (!a->grpc_tls && !a->http_tls) {
+        XB_INFO("app", "received SIGHUP: no TLS receiver, nothing to reload");
+        return;
+    }
+    XB_INFO("app", "received SIGHUP: reloading TLS certificates");
+    xb_tls_reload(a->grpc_tls);
+    xb_tls_reload(a->http_tls);
+}
+
+/* TLS options of one receiver from its config block; |alpn| is the protocol it speaks. */
+static struct xb_tls_opts tls_opts(const struct xb_config_tls *c, const char *prefix,
+                                   const char *alpn, int alpn_required)
+{
+    struct xb_tls_opts o = {
+        .cert_file = c->cert_file,
+        .key_file = c->key_file,
+        .client_ca_file = c->client_ca_file,
+        .min_version = c->min_version,
+        .max_version = c->max_version,
+        .reload_interval_ms = c->reload_interval_ms,
+        .alpn = alpn,
+        .alpn_required = alpn_required,
+        .key_prefix = prefix,
+    };
+    return o;
 }
 
 /* Queue gauges for /metrics: documents and bytes held, against the caps. */
@@ -230,11 +266,31 @@ static int start(struct app *a)
         return XB_ERR_NOMEM;
     check_fd_budget(cfg);
     if (cfg->grpc.enabled) {
+        /* gRPC needs HTTP/2: a client offering ALPN without "h2" is refused. */
+        struct xb_tls_opts to =
+            tls_opts(&cfg->grpc.tls, "receivers.otlp.protocols.grpc.tls", "h2", 1);
+        rc = xb_tls_opts_check(&to, err, sizeof(err));
+        if (rc == XB_OK && xb_tls_opts_enabled(&to))
+            rc = xb_tls_new(a->base, &to, "grpc", &a->grpc_tls, err, sizeof(err));
+        if (rc)
+            goto fail;
+    }
+    if (cfg->http.enabled) {
+        struct xb_tls_opts to =
+            tls_opts(&cfg->http.tls, "receivers.otlp.protocols.http.tls", "http/1.1", 0);
+        rc = xb_tls_opts_check(&to, err, sizeof(err));
+        if (rc == XB_OK && xb_tls_opts_enabled(&to))
+            rc = xb_tls_new(a->base, &to, "http", &a->http_tls, err, sizeof(err));
+        if (rc)
+            goto fail;
+    }
+    if (cfg->grpc.enabled) {
         struct xb_grpc_server_opts go = {
             .endpoint = cfg->grpc.endpoint,
             .max_msg_bytes = cfg->grpc.max_recv_msg_bytes,
             .max_concurrent_streams = cfg->grpc.max_concurrent_streams,
             .max_connections = cfg->grpc.max_connections,
+            .tls = a->grpc_tls,
             .max_inflight_bytes = xb_budget_grpc_inflight_bytes(cfg),
         };
         rc = xb_grpc_server_start(a->base, a->ing, &go, &a->grpc, err, sizeof(err));
@@ -251,6 +307,7 @@ static int start(struct app *a)
                          .idle_ms = cfg->http.idle_timeout_ms,
                          .write_ms = cfg->http.write_timeout_ms},
             .max_inflight_body_bytes = cfg->http.max_inflight_body_bytes,
+            .tls = a->http_tls,
         };
         rc = xb_http_server_start(a->base, a->ing, &ho, &a->http, err, sizeof(err));
         if (rc)
@@ -270,6 +327,8 @@ static void stop(struct app *a)
         XB_WARN("app", "%zu documents could not be delivered before the shutdown deadline", left);
     xb_grpc_server_free(a->grpc);
     xb_http_server_free(a->http);
+    xb_tls_free(a->grpc_tls); /* after the servers: their connections use it */
+    xb_tls_free(a->http_tls);
     xb_telemetry_free(a->telemetry);
     xb_ingest_free(a->ing);
     xb_xray_exporter_free(a->xray);
@@ -280,6 +339,8 @@ static void stop(struct app *a)
         event_free(a->sig_term);
     if (a->sig_int)
         event_free(a->sig_int);
+    if (a->sig_hup)
+        event_free(a->sig_hup);
     if (a->drain_check)
         event_free(a->drain_check);
     if (a->deadline)
@@ -310,7 +371,9 @@ int xb_app_run(const struct xb_config *cfg)
     if (rc == XB_OK) {
         a.sig_term = evsignal_new(a.base, SIGTERM, on_signal, &a);
         a.sig_int = evsignal_new(a.base, SIGINT, on_signal, &a);
-        if (!a.sig_term || !a.sig_int || event_add(a.sig_term, NULL) || event_add(a.sig_int, NULL))
+        a.sig_hup = evsignal_new(a.base, SIGHUP, on_sighup, &a);
+        if (!a.sig_term || !a.sig_int || !a.sig_hup || event_add(a.sig_term, NULL) ||
+            event_add(a.sig_int, NULL) || event_add(a.sig_hup, NULL))
             rc = XB_ERR_NOMEM;
     }
     if (rc) {

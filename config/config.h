@@ -14,6 +14,20 @@
 
 #include "translator/translate.h"
 
+/*
+ * receivers.otlp.protocols.{grpc,http}.tls: the collector's configtls ServerConfig.
+ * TLS is on when cert_file, key_file or client_ca_file is set; the cross-field rules
+ * and the file checks are in receiver/tls.h (xb_tls_opts_check, xb_tls_new).
+ */
+struct xb_config_tls {
+    char *cert_file;             /* PEM certificate (chain); NULL = not set */
+    char *key_file;              /* PEM private key, unencrypted; NULL = not set */
+    char *client_ca_file;        /* PEM CA bundle; set = client certificates required */
+    char *min_version;           /* "1.2" (default) or "1.3" */
+    char *max_version;           /* NULL = highest supported; else "1.2" or "1.3" */
+    uint32_t reload_interval_ms; /* re-read the files when they change; 0 = off */
+};
+
 /* receivers.otlp.protocols.grpc */
 struct xb_config_grpc {
     int enabled;                     /* section present (or embedded default) */
@@ -22,6 +36,7 @@ struct xb_config_grpc {
                                         (YAML: max_recv_msg_size_mib, in MiB) */
     uint32_t max_concurrent_streams; /* per connection; default 100 */
     uint32_t max_connections;        /* default 1024 */
+    struct xb_config_tls tls;        /* tls.* */
 };
 
 /* receivers.otlp.protocols.http */
@@ -38,6 +53,7 @@ struct xb_config_http {
     uint32_t write_timeout_ms;       /* handling + response; default 30 s; 0 = none */
     size_t max_inflight_body_bytes;  /* bodies in flight across connections; default
                                         32 MiB (YAML: max_inflight_body_size, bytes) */
+    struct xb_config_tls tls;        /* tls.* */
 };
 
 /* Translation options: YAML keys of exporters.awsxray (also accepted under file). */

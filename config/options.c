@@ -54,6 +54,28 @@
      .min = 1, .max = 60000, .offset = OFF(field.queue.batch_timeout_ms),                  \
      .doc = "longest time a document waits for its batch to fill, ms"}
 
+/* Rows for one receiver's tls block (the collector's configtls ServerConfig keys). */
+#define TLS_ROWS(sec, field)                                                                  \
+    {.path = "receivers.otlp.protocols." sec ".tls.cert_file", .type = XB_OPT_STRING,    \
+     .offset = OFF(field.tls.cert_file), .flags = XB_OPT_F_EMPTY_NULL,                     \
+     .doc = "PEM server certificate (chain); setting it turns TLS on"},                    \
+    {.path = "receivers.otlp.protocols." sec ".tls.key_file", .type = XB_OPT_STRING,     \
+     .offset = OFF(field.tls.key_file), .flags = XB_OPT_F_EMPTY_NULL,                      \
+     .doc = "PEM private key of cert_file (unencrypted)"},                                 \
+    {.path = "receivers.otlp.protocols." sec ".tls.client_ca_file", .type = XB_OPT_STRING, \
+     .offset = OFF(field.tls.client_ca_file), .flags = XB_OPT_F_EMPTY_NULL,                \
+     .doc = "PEM CA bundle; when set, clients must present a certificate it signed (mTLS)"}, \
+    {.path = "receivers.otlp.protocols." sec ".tls.min_version", .type = XB_OPT_STRING,  \
+     .def = "1.2", .min = 1, .offset = OFF(field.tls.min_version),                         \
+     .doc = "lowest TLS version accepted: 1.2 or 1.3"},                                    \
+    {.path = "receivers.otlp.protocols." sec ".tls.max_version", .type = XB_OPT_STRING,  \
+     .offset = OFF(field.tls.max_version), .flags = XB_OPT_F_EMPTY_NULL,                   \
+     .doc = "highest TLS version accepted: 1.2 or 1.3; empty = highest supported"},       \
+    {.path = "receivers.otlp.protocols." sec ".tls.reload_interval",                     \
+     .type = XB_OPT_DURATION_MS, .def = "0", .min = 0, .max = 86400000,                    \
+     .offset = OFF(field.tls.reload_interval_ms),                                          \
+     .doc = "how often to check the files and reload them when changed, ms; 0 = off"}
+
 static const struct xb_config_option options[] = {
     /* receivers.otlp.protocols.grpc */
     {.path = "receivers.otlp.protocols.grpc.endpoint", .type = XB_OPT_ENDPOINT,
@@ -68,6 +90,7 @@ static const struct xb_config_option options[] = {
     {.path = "receivers.otlp.protocols.grpc.max_connections", .type = XB_OPT_U32,
      .def = "1024", .min = 1, .max = 1000000, .offset = OFF(grpc.max_connections),
      .doc = "simultaneous client connections"},
+    TLS_ROWS("grpc", grpc),
 
     /* receivers.otlp.protocols.http */
     {.path = "receivers.otlp.protocols.http.endpoint", .type = XB_OPT_ENDPOINT,
@@ -94,6 +117,7 @@ static const struct xb_config_option options[] = {
     {.path = "receivers.otlp.protocols.http.max_inflight_body_size", .type = XB_OPT_BYTES,
      .def = "32MiB", .min = 0, .max = 64 * GIB, .offset = OFF(http.max_inflight_body_bytes),
      .doc = "request body bytes in flight across all connections; 0 = no limit"},
+    TLS_ROWS("http", http),
 
     /* exporters.awsxray */
     {.path = "exporters.awsxray.region", .type = XB_OPT_REGION, .offset = OFF(awsxray.region),

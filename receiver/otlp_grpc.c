@@ -454,7 +454,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         return;
     }
     c->srv = s;
-    c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->bev = s->opts.tls ? xb_tls_bufferevent(s->opts.tls, s->base, fd)
+                         : bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!c->bev || nghttp2_session_callbacks_new(&cbs) != 0) {
         if (c->bev)
             bufferevent_free(c->bev);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "receiver/ingest.h"
+#include "receiver/tls.h"
 
 struct xb_grpc_server;
 
@@ -27,6 +28,7 @@ struct xb_grpc_server_opts {
     uint32_t max_concurrent_streams; /* per connection (SETTINGS_MAX_CONCURRENT_STREAMS) */
     uint32_t max_connections;        /* further connections are closed on accept */
     size_t max_inflight_bytes;       /* request bytes buffered across all streams */
+    struct xb_tls *tls;              /* borrowed, outlives the server; NULL = h2c */
 };
 
 /*

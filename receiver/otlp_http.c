@@ -20,6 +20,7 @@
 #include "receiver/http_conn.h"
 #include "receiver/listen.h"
 #include "receiver/status.h"
+#include "receiver/tls.h"
 
 #define TRACES_PATH "/v1/traces"
 #define CT_PROTOBUF "application/x-protobuf"
@@ -359,7 +360,8 @@ static void on_evict(struct xb_conn_slot *slot, void *ud)
 static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
 {
     struct xb_http_server *s = arg;
-    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    struct bufferevent *bev = s->opts.tls ? xb_tls_bufferevent(s->opts.tls, base, -1)
+                                          : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
     struct http_conn *c;
     uint64_t now = xb_listen_now_ms();
 
@@ -643,6 +645,8 @@ int xb_http_server_start(struct event_base *base, struct xb_ingest *ing,
         snprintf(err, err_len, "otlp http receiver: %s", bound);
         goto fail;
     }
+    if (opts->tls)
+        xb_tls_listener_nodelay(l);
     s->bound = evhttp_bind_listener(s->http, l);
     if (!s->bound) {
         snprintf(err, err_len, "otlp http receiver: cannot attach listener");

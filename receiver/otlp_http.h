@@ -25,6 +25,7 @@
 
 #include "receiver/http_conn.h"
 #include "receiver/ingest.h"
+#include "receiver/tls.h"
 
 struct xb_http_server;
 
@@ -41,6 +42,7 @@ struct xb_http_server_opts {
                                          all connections (0 = no limit); a request whose
                                          Content-Length (max_body_bytes if chunked) does not
                                          fit is answered 503 + Retry-After and closed */
+    struct xb_tls *tls;               /* borrowed, outlives the server; NULL = plain HTTP */
 };
 
 /*

@@ -3,10 +3,12 @@
 //
 //   node grpc_call.mjs --target 127.0.0.1:PORT --method /pkg.Service/Method
 //                      --file request.bin [--gzip] [--timeout-ms 10000]
+//                      [--ca ca.pem [--cert client.pem --key client.key]]
 //
 // The request message is the file's bytes, sent as-is (no protobuf encoding
 // here, so malformed messages can be sent on purpose); --gzip makes the
-// channel compress the message (grpc-encoding: gzip). Output:
+// channel compress the message (grpc-encoding: gzip); --ca makes it a TLS channel
+// trusting that CA, and --cert/--key add a client certificate (mTLS). Output:
 // {"code": <gRPC status code, 0 = OK>, "details": "...", "responseBytes": N}.
 // Exit status is 0 whenever a gRPC status was obtained (even a non-OK one) and
 // 2 on usage errors.
@@ -23,6 +25,9 @@ const { values } = parseArgs({
     file: { type: 'string' },
     gzip: { type: 'boolean', default: false },
     'timeout-ms': { type: 'string', default: '10000' },
+    ca: { type: 'string' },
+    cert: { type: 'string' },
+    key: { type: 'string' },
   },
   strict: true,
 });
@@ -37,7 +42,11 @@ const options = {
 };
 if (values.gzip) options['grpc.default_compression_algorithm'] = 2; // gzip
 
-const client = new grpc.Client(values.target, grpc.credentials.createInsecure(), options);
+const creds = values.ca
+  ? grpc.credentials.createSsl(readFileSync(values.ca),
+    values.key ? readFileSync(values.key) : null, values.cert ? readFileSync(values.cert) : null)
+  : grpc.credentials.createInsecure();
+const client = new grpc.Client(values.target, creds, options);
 const payload = readFileSync(values.file);
 const identity = (b) => b;
 const deadline = new Date(Date.now() + Number(values['timeout-ms']));
