@@ -21,9 +21,7 @@
 #include <jansson.h>
 
 #include "core/err.h"
-
-/* Deepest arrayValue/kvlistValue nesting accepted (a top-level attribute value is 1). */
-#define MAX_VALUE_DEPTH 64
+#include "receiver/otlp_limits.h"
 
 struct ctx {
     struct xb_arena *arena;
@@ -489,7 +487,7 @@ static int dec_message(struct ctx *c, json_t *obj, unsigned depth, const struct 
     int rc = XB_OK;
 
     if (t->max_depth != 0 && depth > t->max_depth)
-        return fail(c, XB_ERR_INVALID, "attribute value nesting too deep");
+        return fail(c, XB_ERR_INVALID, XB_OTLP_DEPTH_ERROR);
     msg = msg_alloc(c, t->size);
     if (!msg)
         return nomem(c);
@@ -561,7 +559,8 @@ static void attach_any(void *msg, void *slot)
 }
 
 /* A top-level attribute value is depth 1; arrayValue/kvlistValue add one each. */
-static const struct msg_type ANY_T = {sizeof(xb_pb_any), MAX_VALUE_DEPTH, attach_any, any_member};
+static const struct msg_type ANY_T = {sizeof(xb_pb_any), XB_OTLP_MAX_ANYVALUE_DEPTH, attach_any,
+                                      any_member};
 
 static void attach_kv(void *msg, void *slot)
 {

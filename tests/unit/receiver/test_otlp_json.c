@@ -17,6 +17,7 @@
 #include "core/err.h"
 #include "proto/otlp.h"
 #include "receiver/otlp_decode.h"
+#include "receiver/otlp_limits.h"
 
 #define FULL_JSON XB_TEST_DATA_DIR "/otlp_json/full.json"
 
@@ -824,13 +825,13 @@ static void test_nesting_depth_bounded(void **state)
     assert_string_equal(a->string_value, "leaf");
 
     v = nested_value(64, 0);
-    expect_invalid(*state, wrap_value(v), "attribute value nesting too deep");
+    expect_invalid(*state, wrap_value(v), XB_OTLP_DEPTH_ERROR);
     free(v);
     v = nested_value(63, 1);
     value0(decode_ok(*state, wrap_value(v)));
     free(v);
     v = nested_value(64, 1);
-    expect_invalid(*state, wrap_value(v), "attribute value nesting too deep");
+    expect_invalid(*state, wrap_value(v), XB_OTLP_DEPTH_ERROR);
     free(v);
 }
 
