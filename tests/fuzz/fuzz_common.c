@@ -99,7 +99,9 @@ static unsigned any_depth(const xb_pb_any *v, unsigned level)
 {
     unsigned best = level;
 
-    if (!v || level > XB_OTLP_MAX_ANYVALUE_DEPTH)
+    if (!v) /* a KeyValue without a value: no AnyValue at this level */
+        return level - 1;
+    if (level > XB_OTLP_MAX_ANYVALUE_DEPTH)
         return level;
     if (v->value_case == XB_ANY_ARRAY && v->array_value) {
         for (size_t i = 0; i < v->array_value->n_values; i++) {
