@@ -15,6 +15,7 @@
  */
 #define XB_OTLP_MAX_ANYVALUE_DEPTH 64
 
+/* Turns a numeric macro into a string literal, for the static message below. */
 #define XB_OTLP_STR_(x) #x
 #define XB_OTLP_STR(x) XB_OTLP_STR_(x)
 

@@ -27,8 +27,12 @@ void xb_pbb_free(struct xb_pbb *b);
 size_t xb_pbb_len(const struct xb_pbb *b);
 const uint8_t *xb_pbb_data(const struct xb_pbb *b);
 
+/* Prepends |n| raw bytes from |p|. */
 void xb_pbb_raw(struct xb_pbb *b, const void *p, size_t n);
+/* Prepends |v| as a base-128 varint. */
 void xb_pbb_varint(struct xb_pbb *b, uint64_t v);
+/* Prepends the tag of field |field| with wire type |wire_type| (0 varint, 1 i64, 2 len,
+ * 5 i32; others on purpose for malformed input). */
 void xb_pbb_tag(struct xb_pbb *b, unsigned field, unsigned wire_type);
 /* Length-delimited field |field| holding |n| bytes at |p|. */
 void xb_pbb_bytes(struct xb_pbb *b, unsigned field, const void *p, size_t n);
