@@ -6,8 +6,10 @@ SAN_DIR ?= build-sanitize
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CONFIG ?=
 
-.PHONY: all deps build run test test-plain test-fuzz test-sanitize bench clean
-FUZZ_SECONDS ?= 30
+.PHONY: all deps build run test test-plain test-fuzz test-sanitize bench clean fuzz-long
+# Seconds per fuzz target (three targets: about 30 s in all for make test).
+FUZZ_SECONDS ?= 10
+FUZZ_LONG_SECONDS ?= 600
 
 all: build
 
@@ -31,9 +33,14 @@ test-plain:
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
 
-# libFuzzer on decode + translate (clang, ASan+UBSan); any finding fails the run.
+# libFuzzer on the decoders (protobuf, OTLP/JSON, differential), clang with ASan+UBSan,
+# inputs up to 64 KB; any finding fails the run. docs/fuzzing.md.
 test-fuzz:
 	XB_FUZZ_BUILD_DIR=$(CURDIR)/build-fuzz sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# The same targets for FUZZ_LONG_SECONDS each (default 10 minutes).
+fuzz-long:
+	XB_FUZZ_BUILD_DIR=$(CURDIR)/build-fuzz sh tests/fuzz/run.sh $(FUZZ_LONG_SECONDS)
 
 test-sanitize:
 	cmake -S . -B $(SAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DXB_SANITIZE=address,undefined

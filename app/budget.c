@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "receiver/ingest.h"
+
 #define MIB (1024.0 * 1024.0)
 
 static const char *const item_names[XB_BUDGET_COUNT] = {
@@ -13,17 +15,9 @@ static const char *const item_names[XB_BUDGET_COUNT] = {
 
 uint64_t xb_budget_grpc_inflight_bytes(const struct xb_config *cfg)
 {
-    /* Room for eight maximum-size messages at once; realistic requests are far
-     * smaller, so this admits hundreds of concurrent uploads. */
-    return 8 * (uint64_t)cfg->grpc.max_recv_msg_bytes;
-}
-
-uint64_t xb_budget_arena_bytes(uint64_t max_body)
-{
-    /* Decoded protobuf-c structures take several times the wire size (a 6-byte
-     * attribute becomes ~100 bytes of structs); 8x plus slack admits legitimate
-     * requests and bounds hostile ones. */
-    return max_body * 8 + (8ull << 20);
+    /* Room for four maximum-size messages at once; realistic requests (~100 KB) are
+     * far smaller, so this admits over a hundred concurrent uploads. */
+    return 4 * (uint64_t)cfg->grpc.max_recv_msg_bytes;
 }
 
 /* Largest request body any enabled receiver admits, bytes. */
@@ -56,7 +50,7 @@ void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
     if (body) {
         /* Arena, the gunzip output (grows by doubling: 2x), one translated document. */
         out->item[XB_BUDGET_INGEST] =
-            xb_budget_arena_bytes(body) + 2 * body + 2 * cfg->translate.max_document_bytes;
+            xb_ingest_arena_bytes(body) + 2 * body + 2 * cfg->translate.max_document_bytes;
     }
     if (cfg->grpc.enabled) {
         out->item[XB_BUDGET_GRPC_INFLIGHT] = xb_budget_grpc_inflight_bytes(cfg);

@@ -43,10 +43,6 @@ struct xb_budget {
  * receiver admits for |cfg| (the receiver's max_inflight_bytes). */
 uint64_t xb_budget_grpc_inflight_bytes(const struct xb_config *cfg);
 
-/* Cap of the per-request arena for requests of at most |max_body| bytes (decoded
- * protobuf-c structures and the OTLP/JSON parse tree). receiver/ingest.c uses it. */
-uint64_t xb_budget_arena_bytes(uint64_t max_body);
-
 /* Fills |out| with the worst case of |cfg| (borrowed). */
 void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out);
 

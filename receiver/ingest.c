@@ -19,6 +19,9 @@ struct xb_ingest {
     struct xb_queue *queues[MAX_QUEUES];
     size_t n_queues;
     struct xb_arena *arena; /* per request, reset after each */
+    size_t arena_cap;       /* its byte cap: the per-request memory budget */
+    size_t arena_peak;      /* highest xb_arena_used() seen at the end of a request */
+    char budget_msg[96];    /* "... budget of N MiB" for requests refused over it */
     struct xb_buf inflated; /* reused gunzip output */
     struct xb_buf doc;      /* reused translator output buffer */
 };
@@ -66,15 +69,15 @@ struct xb_ingest *xb_ingest_new(const struct xb_translator_config *tc,
     ing->tc = tc;
     memcpy(ing->queues, queues, n_queues * sizeof(*queues));
     ing->n_queues = n_queues;
-    /* Decoded protobuf-c structures take several times the wire size (a 6-byte
-     * attribute becomes ~100 bytes of structs); 16x plus slack bounds a hostile
-     * request while leaving room for legitimate ones. Only one request is decoded at
-     * a time, so this is also the peak. */
-    ing->arena = xb_arena_new(64 * 1024, max_body_bytes * 16 + 16 * 1024 * 1024);
+    ing->arena_cap = xb_ingest_arena_bytes(max_body_bytes);
+    ing->arena = xb_arena_new(64 * 1024, ing->arena_cap);
     if (!ing->arena) {
         free(ing);
         return NULL;
     }
+    snprintf(ing->budget_msg, sizeof(ing->budget_msg),
+             "request decodes to more than the per-request memory budget of %zu MiB",
+             ing->arena_cap >> 20);
     xb_buf_init(&ing->inflated, 0);
     xb_buf_init(&ing->doc, 0);
     return ing;
@@ -120,6 +123,25 @@ fail:
     for (size_t i = 1; i < ing->n_queues; i++)
         xb_qdoc_list_clear(&copies[i]);
     return rc;
+}
+
+size_t xb_ingest_arena_peak(const struct xb_ingest *ing)
+{
+    return ing->arena_peak;
+}
+
+size_t xb_ingest_arena_bytes(size_t max_body_bytes)
+{
+    /* Decoded protobuf-c structures take several times the wire size (a 6-byte
+     * attribute becomes ~100 bytes of structs) and an OTLP/JSON parse tree about 12x;
+     * 16x plus slack bounds a hostile request while leaving room for legitimate ones.
+     * Only one request is decoded at a time, so this is also the peak. */
+    return max_body_bytes * 16 + (size_t)16 * 1024 * 1024;
+}
+
+size_t xb_ingest_arena_cap(const struct xb_ingest *ing)
+{
+    return ing->arena_cap;
 }
 
 void xb_ingest_account(enum xb_transport transport, const struct xb_ingest_outcome *o)
@@ -188,8 +210,10 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
     else
         rc = xb_otlp_decode_protobuf(body, len, ing->arena, &req, &desc);
     if (rc == XB_ERR_NOMEM && xb_arena_exhausted(ing->arena)) {
-        /* The same request would exhaust the arena again: not worth a retry. */
+        /* The same request would exhaust the arena again: not worth a retry. This
+         * covers the OTLP/JSON parse tree too (receiver/otlp_json.c). */
         rc = XB_ERR_TOO_LARGE;
+        desc = ing->budget_msg;
         goto out;
     }
     if (rc)
@@ -230,6 +254,8 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
 
 out:
     xb_qdoc_list_clear(&col.list);
+    if (xb_arena_used(ing->arena) > ing->arena_peak)
+        ing->arena_peak = xb_arena_used(ing->arena);
     xb_arena_reset(ing->arena);
     out->rc = rc;
     out->err_desc = desc;

@@ -21,7 +21,7 @@ enum xb_body_format { XB_BODY_PROTOBUF = 0, XB_BODY_JSON = 1 };
 /* What happened to one export request. */
 struct xb_ingest_outcome {
     int rc;                /* XB_OK, or XB_ERR_INVALID / _TOO_LARGE / _FULL / _NOMEM */
-    const char *err_desc;  /* static description when rc != XB_OK */
+    const char *err_desc;  /* when rc != XB_OK: static, or owned by the ingest path */
     size_t spans;          /* spans in the request (0 if it did not decode) */
     size_t rejected_spans; /* spans dropped for good; reported as partial_success */
     char reject_msg[256];  /* English message for partial_success, "" when none */
@@ -40,6 +40,21 @@ struct xb_ingest *xb_ingest_new(const struct xb_translator_config *tc,
 
 /* Frees the ingest path. NULL is a no-op. */
 void xb_ingest_free(struct xb_ingest *ing);
+
+/*
+ * The request arena's cap, bytes, for request bodies of at most |max_body_bytes|
+ * (decompressed): 16x the body plus 16 MiB. app/budget.c counts it.
+ */
+size_t xb_ingest_arena_bytes(size_t max_body_bytes);
+
+/*
+ * The per-request memory budget in bytes (the request arena's cap: decoded messages,
+ * the OTLP/JSON parse tree and translated documents together), and the most any
+ * request has used of it so far (bytes, measured just before each reset). A request
+ * that needs more is refused with XB_ERR_TOO_LARGE and a message naming the budget.
+ */
+size_t xb_ingest_arena_cap(const struct xb_ingest *ing);
+size_t xb_ingest_arena_peak(const struct xb_ingest *ing);
 
 /*
  * Counts one export request answered with |o| in xb_metrics: the request, its

@@ -1,6 +1,7 @@
 #include "receiver/otlp_decode.h"
 
 #include "core/err.h"
+#include "receiver/pb_scan.h"
 
 /* protobuf-c allocator backed by the request arena: frees are no-ops, the arena
  * releases everything when the request is done. */
@@ -20,7 +21,12 @@ int xb_otlp_decode_protobuf(const void *data, size_t len, struct xb_arena *arena
 {
     ProtobufCAllocator alloc = {arena_alloc, arena_nofree, arena};
     xb_pb_export_req *req;
+    int rc;
 
+    /* protobuf-c recurses per nested message: refuse deep or malformed input first. */
+    rc = xb_pb_scan_export_request(data, len, err_desc);
+    if (rc != XB_OK)
+        return rc;
     req = opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
         &alloc, len, data);
     if (!req) {

@@ -15,8 +15,10 @@
 
 /*
  * Decodes binary protobuf |data| (|len| bytes) with protobuf-c, allocating from
- * |arena|. Returns 0 and sets |*out|; XB_ERR_INVALID (malformed; |*err_desc| set);
- * XB_ERR_NOMEM (arena cap or heap exhausted; |*err_desc| set).
+ * |arena|, after xb_pb_scan_export_request() has checked the wire format without
+ * recursion. Returns 0 and sets |*out|; XB_ERR_INVALID (malformed, or an AnyValue
+ * nested deeper than XB_OTLP_MAX_ANYVALUE_DEPTH; |*err_desc| set); XB_ERR_NOMEM
+ * (arena cap or heap exhausted; |*err_desc| set).
  */
 int xb_otlp_decode_protobuf(const void *data, size_t len, struct xb_arena *arena,
                             xb_pb_export_req **out, const char **err_desc);

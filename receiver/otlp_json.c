@@ -21,9 +21,7 @@
 #include <jansson.h>
 
 #include "core/err.h"
-
-/* Deepest arrayValue/kvlistValue nesting accepted (a top-level attribute value is 1). */
-#define MAX_VALUE_DEPTH 64
+#include "receiver/otlp_limits.h"
 
 struct ctx {
     struct xb_arena *arena;
@@ -489,7 +487,7 @@ static int dec_message(struct ctx *c, json_t *obj, unsigned depth, const struct 
     int rc = XB_OK;
 
     if (t->max_depth != 0 && depth > t->max_depth)
-        return fail(c, XB_ERR_INVALID, "attribute value nesting too deep");
+        return fail(c, XB_ERR_INVALID, XB_OTLP_DEPTH_ERROR);
     msg = msg_alloc(c, t->size);
     if (!msg)
         return nomem(c);
@@ -561,7 +559,8 @@ static void attach_any(void *msg, void *slot)
 }
 
 /* A top-level attribute value is depth 1; arrayValue/kvlistValue add one each. */
-static const struct msg_type ANY_T = {sizeof(xb_pb_any), MAX_VALUE_DEPTH, attach_any, any_member};
+static const struct msg_type ANY_T = {sizeof(xb_pb_any), XB_OTLP_MAX_ANYVALUE_DEPTH, attach_any,
+                                      any_member};
 
 static void attach_kv(void *msg, void *slot)
 {
@@ -1006,14 +1005,45 @@ static const char *json_error_desc(const json_error_t *jerr, int *rc)
     }
 }
 
+/*
+ * jansson's allocator hooks take no user pointer, so the arena of the parse in
+ * progress is kept here. Decoding runs on the event-loop thread only, and the hooks
+ * are installed for the duration of one xb_otlp_decode_json() call.
+ */
+static struct xb_arena *parse_arena;
+
+static void *arena_json_malloc(size_t size)
+{
+    return xb_arena_alloc(parse_arena, size);
+}
+
+static void arena_json_free(void *p)
+{
+    (void)p; /* released with the arena when the request is done */
+}
+
 int xb_otlp_decode_json(const void *data, size_t len, struct xb_arena *arena,
                         xb_pb_export_req **out, const char **err_desc)
 {
     struct ctx c = {arena, NULL};
+    json_malloc_t prev_malloc;
+    json_free_t prev_free;
     json_error_t jerr;
     json_t *root;
     xb_pb_export_req *req = NULL;
     int rc;
+
+    /*
+     * The parse tree is allocated from the request arena, so it counts against the
+     * request's memory cap like the decoded messages: a small body that expands to a
+     * huge tree (`{"resourceSpans":[{},{},...]}`) fails with the arena exhausted
+     * instead of growing the heap. jansson frees become no-ops, and the tree is not
+     * json_decref'd: xb_arena_reset() releases it with everything else. Other users
+     * of jansson (receiver/status.c) get the previous allocator back below.
+     */
+    json_get_alloc_funcs(&prev_malloc, &prev_free);
+    parse_arena = arena;
+    json_set_alloc_funcs(arena_json_malloc, arena_json_free);
 
     /*
      * JSON_DECODE_ANY so a scalar top level gets our own message rather than a parse
@@ -1023,6 +1053,11 @@ int xb_otlp_decode_json(const void *data, size_t len, struct xb_arena *arena,
     root = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (!root) {
         c.err = json_error_desc(&jerr, &rc);
+        /* jansson does not report every allocation failure as one: the arena knows. */
+        if (xb_arena_exhausted(arena)) {
+            rc = XB_ERR_NOMEM;
+            c.err = "out of memory while parsing JSON";
+        }
         goto out;
     }
     if (!json_is_object(root)) {
@@ -1033,7 +1068,8 @@ int xb_otlp_decode_json(const void *data, size_t len, struct xb_arena *arena,
     if (rc == XB_OK)
         *out = req;
 out:
-    json_decref(root);
+    json_set_alloc_funcs(prev_malloc, prev_free);
+    parse_arena = NULL;
     if (rc != XB_OK)
         *err_desc = c.err;
     return rc;

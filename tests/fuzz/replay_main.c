@@ -1,9 +1,9 @@
 /*
  * tests/fuzz/replay_main.c - runs every file of a corpus directory through
- * xb_fuzz_translate_one() without libFuzzer, so the seed corpus (and any reproducer
+ * xb_fuzz_check() without libFuzzer, so the seed corpus (and any reproducer
  * added to it) is checked by plain `ctest` with any compiler.
  *
- * Usage: fuzz_translate_replay DIR_OR_FILE...   Exit status 0 when every input passes
+ * Usage: fuzz_<target>_replay DIR_OR_FILE...   Exit status 0 when every input passes
  * and the inputs together produced at least one document (a corpus that no longer
  * decodes would otherwise pass without checking anything).
  */
@@ -13,13 +13,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tests/fuzz/fuzz_translate.h"
+#include "tests/fuzz/fuzz_common.h"
 
 static int replay_file(const char *path, int *passed, int *failed, size_t *documents)
 {
     FILE *f = fopen(path, "rb");
     unsigned char *data = NULL;
-    char err[512];
+    char err[512] = "";
     long sz;
     int rc = -1;
 
@@ -30,7 +30,7 @@ static int replay_file(const char *path, int *passed, int *failed, size_t *docum
     data = malloc((size_t)sz + 1);
     if (!data || fread(data, 1, (size_t)sz, f) != (size_t)sz)
         goto out;
-    if (xb_fuzz_translate_one(data, (size_t)sz, err, sizeof err, documents) == 0) {
+    if (xb_fuzz_check(data, (size_t)sz, err, sizeof err, documents) == 0) {
         (*passed)++;
     } else {
         printf("FAIL %s: %s\n", path, err);

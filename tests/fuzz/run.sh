@@ -1,25 +1,40 @@
 #!/bin/sh
-# Builds the libFuzzer target with clang (ASan + UBSan + coverage on every library) and
-# fuzzes decode + translate for a number of seconds.
+# Builds the decoder fuzz targets with clang (ASan + UBSan + coverage on every library)
+# and runs each for SECONDS with inputs up to 64 KB (docs/fuzzing.md).
 #
-# Usage: tests/fuzz/run.sh [SECONDS] [extra libFuzzer flags...]     (default 60 s)
+# Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]   (default 60 s each; targets:
+#        fuzz_pb fuzz_json fuzz_diff)
 # Env:   XB_FUZZ_BUILD_DIR  build directory (default <repo>/build-fuzz)
-# Findings are written to $XB_FUZZ_BUILD_DIR/fuzz-artifacts/ (crash-*, leak-*, timeout-*);
-# new interesting inputs to $XB_FUZZ_BUILD_DIR/fuzz-corpus/. See docs/fuzzing.md.
+#        XB_FUZZ_FLAGS      extra libFuzzer flags (e.g. -jobs=2 -workers=2)
+# Findings are written to $XB_FUZZ_BUILD_DIR/fuzz-artifacts/<target>/ (crash-*, leak-*,
+# timeout-*, oom-*); new interesting inputs to $XB_FUZZ_BUILD_DIR/fuzz-corpus/<target>/.
+# Exit status is non-zero when any target reports a finding.
 set -eu
 
 secs=${1:-60}
 [ $# -gt 0 ] && shift
+targets=${*:-fuzz_pb fuzz_json fuzz_diff}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${XB_FUZZ_BUILD_DIR:-$root/build-fuzz}
 
 CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DXB_FUZZ=ON \
     -DXB_SANITIZE=address,undefined -DXB_WERROR=OFF -DXB_BUILD_BENCH=OFF \
     -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link" >/dev/null
-cmake --build "$build" --target fuzz_translate fuzz_translate_replay -j2 >/dev/null
+# shellcheck disable=SC2086
+cmake --build "$build" --target $targets -j2 >/dev/null
 
-mkdir -p "$build/fuzz-corpus" "$build/fuzz-artifacts"
-exec "$build/tests/fuzz/fuzz_translate" -max_total_time="$secs" -max_len=65536 \
-    -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-    -artifact_prefix="$build/fuzz-artifacts/" \
-    "$build/fuzz-corpus" "$root/tests/fuzz/corpus" "$@"
+status=0
+for t in $targets; do
+    case $t in
+    fuzz_json) seeds=$root/tests/fuzz/corpus/json ;;
+    *) seeds=$root/tests/fuzz/corpus/pb ;;
+    esac
+    mkdir -p "$build/fuzz-corpus/$t" "$build/fuzz-artifacts/$t"
+    echo "== $t: ${secs}s, -max_len=65536, seeds $seeds"
+    # shellcheck disable=SC2086
+    "$build/tests/fuzz/$t" -max_total_time="$secs" -max_len=65536 -len_control=0 \
+        -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -print_final_stats=1 \
+        -artifact_prefix="$build/fuzz-artifacts/$t/" ${XB_FUZZ_FLAGS:-} \
+        "$build/fuzz-corpus/$t" "$seeds" || status=1
+done
+exit $status

@@ -15,6 +15,7 @@
 #include "app/budget.h"
 #include "config/config.h"
 #include "core/err.h"
+#include "receiver/ingest.h"
 
 #define MIB (1024ull * 1024)
 
@@ -50,7 +51,7 @@ static void test_items_add_up(void **state)
     assert_int_equal(b.item[XB_BUDGET_QUEUES], cfg->file.queue.max_bytes);
     assert_int_equal(b.item[XB_BUDGET_EXPORT_BODIES], 0); /* no awsxray exporter */
     assert_int_equal(b.item[XB_BUDGET_GRPC_INFLIGHT], xb_budget_grpc_inflight_bytes(cfg));
-    assert_true(b.item[XB_BUDGET_INGEST] >= xb_budget_arena_bytes(4 * MIB));
+    assert_true(b.item[XB_BUDGET_INGEST] >= xb_ingest_arena_bytes(4 * MIB));
     assert_int_equal(b.item[XB_BUDGET_CONNECTIONS],
                      (uint64_t)(cfg->grpc.max_connections + cfg->http.max_connections) *
                          XB_BUDGET_PER_CONNECTION_BYTES);

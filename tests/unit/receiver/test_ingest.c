@@ -13,6 +13,13 @@
 #include "core/metrics.h"
 #include "core/queue.h"
 #include "receiver/ingest.h"
+#include "receiver/otlp_limits.h"
+#include "receiver/status.h"
+#include "tests/unit/receiver/pb_build.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 
 /* Two valid spans (a SERVER segment and its CLIENT subsegment). */
 static const char REQ[] =
@@ -230,6 +237,129 @@ static void test_ingest_account_maps_each_outcome(void **state)
     assert_int_equal(xb_metrics.requests[XB_TRANSPORT_GRPC], 3);
 }
 
+static void export_pb(struct fixture *f, const void *body, size_t len, int gzip,
+                      struct xb_ingest_outcome *o)
+{
+    xb_ingest_export(f->ing, XB_TRANSPORT_GRPC, XB_BODY_PROTOBUF, gzip, body, len, 64 * 1024, o);
+}
+
+static void test_ingest_refuses_deep_protobuf_plain_and_gzip(void **state)
+{
+    struct fixture *f = *state;
+    struct xb_ingest_outcome o;
+    struct xb_reply r;
+    struct xb_pbb b;
+    struct xb_buf z;
+
+    /* The reported crash: one attribute value 6,000 array_value levels deep. */
+    xb_pbb_init(&b);
+    xb_pbb_nested_request(&b, 6000, 0, XB_PBB_SPAN_ATTR);
+    assert_true(xb_pbb_len(&b) < 64 * 1024);
+    export_pb(f, xb_pbb_data(&b), xb_pbb_len(&b), 0, &o);
+    assert_int_equal(o.rc, XB_ERR_INVALID);
+    assert_string_equal(o.err_desc, XB_OTLP_DEPTH_ERROR);
+    xb_reply_from_outcome(&o, &r);
+    assert_int_equal(r.http_status, 400);
+    assert_int_equal(r.grpc_code, XB_GRPC_INVALID_ARGUMENT);
+    assert_non_null(strstr(r.message, "64 levels"));
+
+    xb_buf_init(&z, 0);
+    assert_int_equal(xb_gzip(xb_pbb_data(&b), xb_pbb_len(&b), &z), XB_OK);
+    export_pb(f, z.data, z.len, 1, &o);
+    assert_int_equal(o.rc, XB_ERR_INVALID);
+    assert_string_equal(o.err_desc, XB_OTLP_DEPTH_ERROR);
+    assert_int_equal(xb_metrics.bad_requests[XB_TRANSPORT_GRPC], 2);
+    assert_int_equal(xb_queue_waiting(f->q1), 0);
+    xb_buf_cleanup(&z);
+    xb_pbb_free(&b);
+
+    /* 64 levels is still a normal request, gzipped or not. */
+    xb_pbb_init(&b);
+    xb_pbb_nested_request(&b, XB_OTLP_MAX_ANYVALUE_DEPTH, 2, XB_PBB_SPAN_ATTR);
+    export_pb(f, xb_pbb_data(&b), xb_pbb_len(&b), 0, &o);
+    assert_int_equal(o.rc, XB_OK);
+    assert_int_equal(o.spans, 1);
+    xb_buf_init(&z, 0);
+    assert_int_equal(xb_gzip(xb_pbb_data(&b), xb_pbb_len(&b), &z), XB_OK);
+    export_pb(f, z.data, z.len, 1, &o);
+    assert_int_equal(o.rc, XB_OK);
+    assert_int_equal(xb_metrics.accepted_spans[XB_TRANSPORT_GRPC], 2);
+    xb_buf_cleanup(&z);
+    xb_pbb_free(&b);
+}
+
+#define BOMB_BODY_LIMIT (4u << 20) /* the default HTTP max_request_body_size */
+
+/* Builds "<prefix>EL,EL,...,EL<suffix>" of about BOMB_BODY_LIMIT bytes and gzips it. */
+static void json_bomb(const char *prefix, const char *el, const char *suffix, struct xb_buf *gz)
+{
+    size_t room = BOMB_BODY_LIMIT - strlen(prefix) - strlen(suffix) - 16;
+    size_t n = room / (strlen(el) + 1);
+    char *body = malloc(BOMB_BODY_LIMIT), *p = body;
+
+    assert_non_null(body);
+    p = stpcpy(p, prefix);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            *p++ = ',';
+        p = stpcpy(p, el);
+    }
+    p = stpcpy(p, suffix);
+    xb_buf_init(gz, 0);
+    assert_int_equal(xb_gzip(body, (size_t)(p - body), gz), XB_OK);
+    free(body);
+}
+
+static long max_rss_kib(void)
+{
+    struct rusage ru;
+    assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+    return ru.ru_maxrss;
+}
+
+static void test_ingest_refuses_json_bombs_within_budget(void **state)
+{
+    static const char *const bombs[][3] = {
+        {"{\"resourceSpans\":[", "{}", "]}"}, /* ~400 MB of jansson objects unbounded */
+        {"{\"zz\":[", "[]", "]}"},            /* unknown key: was parsed, then answered 200 */
+    };
+    struct fixture *f = *state;
+    struct xb_queue *q = f->q1;
+    struct xb_ingest *ing = xb_ingest_new(&f->tc, &q, 1, BOMB_BODY_LIMIT);
+    struct xb_ingest_outcome o;
+    char limit[32];
+
+    assert_non_null(ing);
+    snprintf(limit, sizeof limit, "%zu MiB", xb_ingest_arena_cap(ing) >> 20);
+    for (size_t i = 0; i < sizeof bombs / sizeof bombs[0]; i++) {
+        struct xb_buf gz;
+        long rss_before = max_rss_kib();
+
+        json_bomb(bombs[i][0], bombs[i][1], bombs[i][2], &gz);
+        assert_true(gz.len < 16 * 1024); /* a few KB on the wire */
+        xb_ingest_export(ing, XB_TRANSPORT_HTTP, XB_BODY_JSON, 1, gz.data, gz.len, BOMB_BODY_LIMIT,
+                         &o);
+        assert_int_equal(o.rc, XB_ERR_TOO_LARGE);
+        assert_non_null(strstr(o.err_desc, limit));
+        assert_int_equal(xb_metrics.oversize_requests[XB_TRANSPORT_HTTP], i + 1);
+        /* The parse tree stayed inside the request budget... */
+        assert_true(xb_ingest_arena_peak(ing) <= xb_ingest_arena_cap(ing));
+        /* ...and so did the process: peak RSS grew by at most the budget plus the
+         * 4 MiB body and its buffers (the tree alone was 200-400 MB before). */
+        assert_true(max_rss_kib() - rss_before <
+                    (long)((xb_ingest_arena_cap(ing) + (32u << 20)) >> 10));
+        xb_buf_cleanup(&gz);
+    }
+    assert_int_equal(xb_queue_waiting(q), 0);
+
+    /* A normal request through the same path afterwards is unaffected. */
+    xb_ingest_export(ing, XB_TRANSPORT_HTTP, XB_BODY_JSON, 0, REQ, strlen(REQ), BOMB_BODY_LIMIT,
+                     &o);
+    assert_int_equal(o.rc, XB_OK);
+    assert_int_equal(o.spans, 2);
+    xb_ingest_free(ing);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +375,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ingest_counts_bad_and_oversize_requests, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ingest_account_maps_each_outcome, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_refuses_deep_protobuf_plain_and_gzip, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_refuses_json_bombs_within_budget, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

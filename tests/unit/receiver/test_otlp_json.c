@@ -13,10 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "core/arena.h"
 #include "core/err.h"
 #include "proto/otlp.h"
 #include "receiver/otlp_decode.h"
+#include "receiver/otlp_limits.h"
 
 #define FULL_JSON XB_TEST_DATA_DIR "/otlp_json/full.json"
 
@@ -824,13 +827,13 @@ static void test_nesting_depth_bounded(void **state)
     assert_string_equal(a->string_value, "leaf");
 
     v = nested_value(64, 0);
-    expect_invalid(*state, wrap_value(v), "attribute value nesting too deep");
+    expect_invalid(*state, wrap_value(v), XB_OTLP_DEPTH_ERROR);
     free(v);
     v = nested_value(63, 1);
     value0(decode_ok(*state, wrap_value(v)));
     free(v);
     v = nested_value(64, 1);
-    expect_invalid(*state, wrap_value(v), "attribute value nesting too deep");
+    expect_invalid(*state, wrap_value(v), XB_OTLP_DEPTH_ERROR);
     free(v);
 }
 
@@ -855,6 +858,50 @@ static void test_jansson_depth_limit_no_crash(void **state)
 }
 
 /* ---- resource limits -------------------------------------------------------------- */
+
+static void test_parse_tree_counts_against_arena_and_allocator_restored(void **state)
+{
+    /* 20,000 empty objects under an unknown key: a 60 KB body whose parse tree needs
+     * megabytes. With a 1 MiB arena the parse stops at the cap (it used to build the
+     * whole tree with malloc and succeed), and jansson's allocator is the caller's
+     * again afterwards, on failure and on success. */
+    const size_t n = 20000;
+    char *buf = malloc(3 * n + 16), *p = buf;
+    struct xb_arena *small = xb_arena_new(4096, 1u << 20);
+    json_malloc_t m0, m1;
+    json_free_t f0, f1;
+    xb_pb_export_req *req = NULL;
+    const char *err = NULL;
+    json_t *probe;
+
+    (void)state;
+    assert_non_null(buf);
+    assert_non_null(small);
+    p = stpcpy(p, "{\"zz\":[");
+    for (size_t i = 0; i < n; i++)
+        p = stpcpy(p, i ? ",{}" : "{}");
+    p = stpcpy(p, "]}");
+    json_get_alloc_funcs(&m0, &f0);
+    assert_int_equal(xb_otlp_decode_json(buf, (size_t)(p - buf), small, &req, &err), XB_ERR_NOMEM);
+    assert_true(xb_arena_exhausted(small));
+    assert_true(xb_arena_used(small) <= 1u << 20);
+    assert_null(req);
+    json_get_alloc_funcs(&m1, &f1);
+    assert_ptr_equal(m0, m1);
+    assert_ptr_equal(f0, f1);
+    /* Other jansson users (receiver/status.c) still allocate from the heap. */
+    probe = json_pack("{s:s}", "k", "v");
+    assert_non_null(probe);
+    json_decref(probe);
+
+    xb_arena_reset(*state);
+    assert_int_equal(xb_otlp_decode_json("{}", 2, *state, &req, &err), XB_OK);
+    json_get_alloc_funcs(&m1, &f1);
+    assert_ptr_equal(m0, m1);
+    assert_ptr_equal(f0, f1);
+    xb_arena_free(small);
+    free(buf);
+}
 
 static void test_allocation_failure_loop(void **state)
 {
@@ -1289,6 +1336,7 @@ int main(void)
         T(test_rejects_bad_doubles),
         T(test_nesting_depth_bounded),
         T(test_jansson_depth_limit_no_crash),
+        T(test_parse_tree_counts_against_arena_and_allocator_restored),
         T(test_allocation_failure_loop),
         T(test_arena_cap_is_nomem),
         T(test_json_and_protobuf_decode_equal),
