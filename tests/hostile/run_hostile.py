@@ -13,8 +13,9 @@ restarted):
   3 slowloris    HTTP sockets trickling header bytes, gRPC sockets sending the preface then
                  nothing, gRPC streams trickling a DATA frame: probes served meanwhile, the
                  attackers' sockets closed by deadlines (how long each was held is printed)
-  4 partial      90 gRPC uploads of 1 MiB left unfinished, then the connections closed: a
-                 realistic Export must then be accepted, not UNAVAILABLE
+  4 partial      90 gRPC uploads of 1 MiB held unfinished at once (past the in-flight
+                 budget: the uploads refused early must get UNAVAILABLE with RetryInfo),
+                 then the connections closed: a realistic Export must then be accepted
   5 fd_flood     the process started with RLIMIT_NOFILE 256 (prlimit): 300 connections on each
                  port; the process must not spin (CPU time), must not flood its log, must
                  serve probes
@@ -945,25 +946,42 @@ class Run:
 
     def step_partial(self, t):
         # 1 MiB per stream including the 5-byte gRPC prefix: exactly the stream window
-        # xraybridge grants, so the uploads need no WINDOW_UPDATE; 90 of them exceed the
-        # 80 MiB gRPC in-flight budget of the default configuration.
+        # xraybridge grants, so the uploads need no WINDOW_UPDATE; 90 of them, all held open
+        # at once, exceed the 80 MiB gRPC in-flight budget of the default configuration, so
+        # the last ones must be refused as retryable (UNAVAILABLE with RetryInfo, carried
+        # in grpc-status-details-bin).
         conns, streams_each, chunk = 30, 3, (1 << 20) - 5
         payload = b"\x0a" * chunk
         deadline = time.monotonic() + 20
         sent = 0
-        for _ in range(conns):
-            c = H2Conn(t.grpc, timeout=5)
-            try:
+        open_conns = []
+        try:
+            for _ in range(conns):
+                c = H2Conn(t.grpc, timeout=5)
+                open_conns.append(c)
                 for _ in range(streams_each):
                     sid = c.open_stream()
                     header = bytes([0]) + struct.pack(">I", chunk + (1 << 18))
                     c.send_data(sid, header + payload, False, deadline)
                     sent += 1
+            for c in open_conns:
                 c.sync(deadline)
-            except (OSError, RuntimeError) as e:
-                self.note(f"upload interrupted: {type(e).__name__}: {e}")
-            finally:
-                c.close()
+        except (OSError, RuntimeError) as e:
+            self.note(f"upload interrupted: {type(e).__name__}: {e}")
+        early = []  # (grpc-status, has grpc-status-details-bin) of streams answered early
+        for c in open_conns:
+            for st in c.streams.values():
+                if st["done"]:
+                    names = {n: v for n, v in st["headers"]}
+                    code = names.get(b"grpc-status")
+                    early.append((int(code) if code else f"reset {st['rst']}",
+                                  b"grpc-status-details-bin" in names))
+            c.close()
+        codes = sorted({str(code) for code, _ in early})
+        self.note(f"{len(early)} of the held uploads answered early (grpc-status {codes})")
+        self.check(all(code == GRPC_UNAVAILABLE and details for code, details in early),
+                   f"uploads over the in-flight budget refused as retryable: {len(early)} "
+                   f"early answers, grpc-status {codes} (want UNAVAILABLE with RetryInfo)")
         self.note(f"{sent} partial uploads of 1 MiB left unfinished")
         body, ids = make_request(200, pad=1000)
         end = time.monotonic() + 3
