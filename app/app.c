@@ -14,6 +14,7 @@
 #include "exporter/xray_exporter.h"
 #include "exporter/credentials.h"
 #include "receiver/ingest.h"
+#include "receiver/listen.h"
 #include "receiver/otlp_grpc.h"
 #include "receiver/otlp_http.h"
 #include "app/telemetry.h"
@@ -108,6 +109,27 @@ static size_t queue_gauges(void *ud, struct xb_metrics_queue *out, size_t max)
     return n;
 }
 
+/* File descriptors kept free of client connections: listeners, exporter and STS
+ * connections, the telemetry server, files, libevent's internals. */
+#define FD_RESERVE 64
+
+/* Raises RLIMIT_NOFILE to its hard limit and warns when the receivers' max_connections
+ * do not fit in it (accept then fails with EMFILE, which the accept guard survives). */
+static void check_fd_budget(const struct xb_config *cfg)
+{
+    uint64_t needed = FD_RESERVE, limit = 0;
+
+    if (cfg->grpc.enabled)
+        needed += cfg->grpc.max_connections;
+    if (cfg->http.enabled)
+        needed += cfg->http.max_connections;
+    if (xb_listen_raise_nofile(needed, &limit) == XB_ERR_FULL)
+        XB_WARN("app",
+                "open file limit %llu is below the receivers' max_connections plus %d "
+                "reserved (%llu): connections past the limit are refused until others close",
+                (unsigned long long)limit, FD_RESERVE, (unsigned long long)needed);
+}
+
 static int start(struct app *a)
 {
     const struct xb_config *cfg = a->cfg;
@@ -182,6 +204,7 @@ static int start(struct app *a)
     a->ing = xb_ingest_new(&a->tc, a->queues, a->n_queues, max_body);
     if (!a->ing)
         return XB_ERR_NOMEM;
+    check_fd_budget(cfg);
     if (cfg->grpc.enabled) {
         struct xb_grpc_server_opts go = {
             .endpoint = cfg->grpc.endpoint,

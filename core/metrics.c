@@ -22,6 +22,15 @@ static const char *const reject_labels[XB_REJECT_COUNT] = {
     [XB_REJECT_GIVEN_UP_MAX_ELAPSED] = "given_up_max_elapsed",
 };
 
+static const char *const conn_refused_labels[XB_CONN_REFUSED_COUNT] = {
+    [XB_CONN_REFUSED_MAX_CONNECTIONS] = "max_connections",
+    [XB_CONN_REFUSED_EVICTED_STALLED] = "evicted_stalled",
+    [XB_CONN_REFUSED_FD_EXHAUSTED] = "fd_exhausted",
+    [XB_CONN_REFUSED_ACCEPT_ERROR] = "accept_error",
+    [XB_CONN_REFUSED_TIMEOUT] = "timeout",
+    [XB_CONN_REFUSED_PROTOCOL_ABUSE] = "protocol_abuse",
+};
+
 void xb_metrics_reset(void)
 {
     memset(&xb_metrics, 0, sizeof(xb_metrics));
@@ -59,6 +68,13 @@ const char *xb_metrics_reject_label(enum xb_reject_reason reason)
     if ((unsigned)reason >= XB_REJECT_COUNT)
         return "other";
     return reject_labels[reason];
+}
+
+const char *xb_metrics_conn_refused_label(enum xb_conn_refused reason)
+{
+    if ((unsigned)reason >= XB_CONN_REFUSED_COUNT)
+        return "other";
+    return conn_refused_labels[reason];
 }
 
 /* ------------------------------------------------------------ writers --- */
@@ -141,6 +157,25 @@ static int rejected(struct xb_buf *out, const struct xb_metrics *m)
     return rc;
 }
 
+/* Connection gauge and refusal counters, by transport (and reason). */
+static int connections(struct xb_buf *out, const struct xb_metrics *m)
+{
+    static const char gauge[] = "xraybridge_receiver_connections";
+    static const char refused[] = "xraybridge_receiver_connections_refused_total";
+    int rc = family(out, gauge, "gauge", "Client connections open now.");
+
+    for (int t = 0; t < XB_TRANSPORT_COUNT; t++)
+        rc |= sample(out, gauge, transport_labels[t], m->receiver_connections[t]);
+    rc |= family(out, refused, "counter",
+                 "Client connections refused at accept or closed by the receiver, by reason.");
+    for (int t = 0; t < XB_TRANSPORT_COUNT; t++)
+        for (int r = 0; r < XB_CONN_REFUSED_COUNT; r++)
+            rc |= xb_buf_printf(out, "%s{%s,reason=\"%s\"} %" PRIu64 "\n", refused,
+                                transport_labels[t], conn_refused_labels[r],
+                                m->connections_refused[t][r]);
+    return rc;
+}
+
 /* One gauge family with one sample per exporter queue; |field| picks the value. */
 enum queue_field { Q_DOCS, Q_BYTES, Q_CAP_DOCS, Q_CAP_BYTES };
 
@@ -186,6 +221,7 @@ int xb_metrics_render(struct xb_buf *out, const struct xb_metrics_queue *queues,
     rc |= by_transport(out, "xraybridge_receiver_queue_full_requests_total",
                        "Export requests refused because the queue was full.",
                        m->queue_full_requests);
+    rc |= connections(out, m);
     /* translator */
     rc |= counter(out, "xraybridge_translator_documents_total", NULL,
                   "Segment documents built.", m->documents_built);

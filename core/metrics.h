@@ -46,6 +46,25 @@ enum xb_reject_reason {
     XB_REJECT_COUNT
 };
 
+/*
+ * Why a receiver closed or refused a connection (receiver/listen.h), for
+ * xraybridge_receiver_connections_refused_total. Label values: "max_connections" (at
+ * the cap with every connection busy), "evicted_stalled" (closed to make room for a new
+ * one: it had gone longest without progress), "fd_exhausted" (accept failed with
+ * EMFILE/ENFILE/ENOBUFS/ENOMEM), "accept_error" (any other accept failure), "timeout"
+ * (a connection, header, upload or idle deadline expired), "protocol_abuse" (closed for
+ * abusing the protocol, e.g. a flood of stream resets).
+ */
+enum xb_conn_refused {
+    XB_CONN_REFUSED_MAX_CONNECTIONS = 0,
+    XB_CONN_REFUSED_EVICTED_STALLED = 1,
+    XB_CONN_REFUSED_FD_EXHAUSTED = 2,
+    XB_CONN_REFUSED_ACCEPT_ERROR = 3,
+    XB_CONN_REFUSED_TIMEOUT = 4,
+    XB_CONN_REFUSED_PROTOCOL_ABUSE = 5,
+    XB_CONN_REFUSED_COUNT
+};
+
 /* Exporter instances, for the exporter="..." label. */
 enum xb_exporter_kind { XB_EXPORTER_AWSXRAY = 0, XB_EXPORTER_FILE = 1, XB_EXPORTER_COUNT };
 
@@ -77,6 +96,9 @@ struct xb_metrics {
     uint64_t credential_refresh_failures; /* failed attempts */
     uint64_t credential_expiry_unix_s;    /* gauge: expiry of the credentials in use, UNIX
                                              seconds; 0 = none or no expiry (static keys) */
+    /* receiver connections (receiver/listen.c), by transport */
+    uint64_t receiver_connections[XB_TRANSPORT_COUNT]; /* gauge: connections open now */
+    uint64_t connections_refused[XB_TRANSPORT_COUNT][XB_CONN_REFUSED_COUNT]; /* by reason */
 };
 
 /* The process-wide metrics; zero at start. */
@@ -115,6 +137,7 @@ void xb_metrics_count_unprocessed(const char *error_code, uint64_t n);
  * of range. Static strings. */
 const char *xb_metrics_unprocessed_label(enum xb_unprocessed_code code);
 const char *xb_metrics_reject_label(enum xb_reject_reason reason);
+const char *xb_metrics_conn_refused_label(enum xb_conn_refused reason);
 
 /*
  * Appends xb_metrics in Prometheus text exposition format (version 0.0.4: "# HELP" and

@@ -4,12 +4,17 @@
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
+
 /* Splits "host:port" / "[v6]:port" into |host| and |port|. Returns 0 or -1. */
-static int split_endpoint(const char *ep, char *host, size_t host_len, char *port,
-                          size_t port_len)
+static int split_endpoint(const char *ep, char *host, size_t host_len, char *port, size_t port_len)
 {
     const char *colon;
     size_t hl;
@@ -94,4 +99,257 @@ struct evconnlistener *xb_listen(struct event_base *base, const char *endpoint,
 out:
     freeaddrinfo(res);
     return l;
+}
+
+/* ---- accept guard ------------------------------------------------------------ */
+
+#define ACCEPT_LOG_INTERVAL_MS 10000
+#define BACKOFF_FIRST_MS 50
+#define BACKOFF_MAX_MS 1000
+
+struct xb_listen_guard {
+    struct event_base *base;
+    struct evconnlistener *listener;
+    enum xb_transport transport;
+    const char *name;
+    uint32_t max_connections;
+    struct xb_conn_slot *head; /* admitted connections */
+    size_t count;
+    struct event *resume; /* back-off timer while paused */
+    int paused;           /* listener disabled after an accept error */
+    uint32_t failures;    /* consecutive accept errors */
+    struct xb_ratelimit accept_log;
+    struct xb_ratelimit evict_log;
+    struct xb_listen_guard *next_guard; /* all guards, to find one from its listener */
+};
+
+/* evconnlistener's error callback gets the listener's user data, which belongs to
+ * whoever set the accept callback (evhttp replaces it); guards are found by listener. */
+static struct xb_listen_guard *all_guards;
+
+uint64_t xb_listen_now_ms(void)
+{
+    return xb_clock_mono_ns() / 1000000u;
+}
+
+struct xb_conn_slot *xb_listen_pick_victim(struct xb_conn_slot *head)
+{
+    struct xb_conn_slot *best = NULL;
+
+    for (struct xb_conn_slot *s = head; s; s = s->next) {
+        if (s->busy)
+            continue;
+        if (!best || s->progress_ms < best->progress_ms)
+            best = s;
+    }
+    return best;
+}
+
+uint32_t xb_listen_backoff_ms(uint32_t failures)
+{
+    uint32_t ms = BACKOFF_FIRST_MS;
+
+    if (failures == 0)
+        return 0;
+    for (uint32_t i = 1; i < failures && ms < BACKOFF_MAX_MS; i++)
+        ms *= 2;
+    return ms < BACKOFF_MAX_MS ? ms : BACKOFF_MAX_MS;
+}
+
+int xb_ratelimit_allow(struct xb_ratelimit *rl, uint64_t now_ms, uint64_t *suppressed)
+{
+    if (rl->started && now_ms - rl->last_ms < rl->interval_ms) {
+        rl->suppressed++;
+        return 0;
+    }
+    *suppressed = rl->suppressed;
+    rl->suppressed = 0;
+    rl->last_ms = now_ms;
+    rl->started = 1;
+    return 1;
+}
+
+static void guard_resume(struct xb_listen_guard *g)
+{
+    if (!g->paused)
+        return;
+    g->paused = 0;
+    evtimer_del(g->resume);
+    evconnlistener_enable(g->listener);
+}
+
+static void on_resume_timer(evutil_socket_t fd, short what, void *ud)
+{
+    guard_resume(ud);
+}
+
+static void on_accept_error(struct evconnlistener *l, void *ud)
+{
+    int err = EVUTIL_SOCKET_ERROR();
+    struct xb_listen_guard *g = all_guards;
+    enum xb_conn_refused reason;
+    uint64_t suppressed = 0;
+    struct timeval tv;
+    uint32_t ms;
+
+    (void)ud;
+    while (g && g->listener != l)
+        g = g->next_guard;
+    if (!g)
+        return;
+    reason = (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
+                 ? XB_CONN_REFUSED_FD_EXHAUSTED
+                 : XB_CONN_REFUSED_ACCEPT_ERROR;
+    xb_metrics.connections_refused[g->transport][reason]++;
+    g->failures++;
+    ms = xb_listen_backoff_ms(g->failures);
+    if (xb_ratelimit_allow(&g->accept_log, xb_listen_now_ms(), &suppressed))
+        XB_WARN(g->name,
+                "accept failed: %s (%zu connections open); pausing new connections for "
+                "%u ms (%llu similar errors not logged)",
+                strerror(err), g->count, ms, (unsigned long long)suppressed);
+    evconnlistener_disable(l);
+    g->paused = 1;
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = (ms % 1000) * 1000;
+    evtimer_add(g->resume, &tv);
+}
+
+struct xb_listen_guard *xb_listen_guard_new(struct event_base *base,
+                                            struct evconnlistener *listener,
+                                            enum xb_transport transport, const char *name,
+                                            uint32_t max_connections)
+{
+    struct xb_listen_guard *g = calloc(1, sizeof(*g));
+
+    if (!g)
+        return NULL;
+    g->base = base;
+    g->listener = listener;
+    g->transport = transport;
+    g->name = name;
+    g->max_connections = max_connections;
+    g->accept_log.interval_ms = ACCEPT_LOG_INTERVAL_MS;
+    g->evict_log.interval_ms = ACCEPT_LOG_INTERVAL_MS;
+    g->resume = evtimer_new(base, on_resume_timer, g);
+    if (!g->resume) {
+        free(g);
+        return NULL;
+    }
+    evconnlistener_set_error_cb(listener, on_accept_error);
+    g->next_guard = all_guards;
+    all_guards = g;
+    return g;
+}
+
+void xb_listen_guard_free(struct xb_listen_guard *g)
+{
+    struct xb_listen_guard **pp;
+
+    if (!g)
+        return;
+    for (pp = &all_guards; *pp; pp = &(*pp)->next_guard) {
+        if (*pp == g) {
+            *pp = g->next_guard;
+            break;
+        }
+    }
+    while (g->head)
+        xb_listen_guard_release(g->head);
+    event_free(g->resume);
+    free(g);
+}
+
+static void unlink_slot(struct xb_listen_guard *g, struct xb_conn_slot *slot)
+{
+    if (slot->prev)
+        slot->prev->next = slot->next;
+    else
+        g->head = slot->next;
+    if (slot->next)
+        slot->next->prev = slot->prev;
+    slot->prev = slot->next = NULL;
+    slot->guard = NULL;
+    g->count--;
+    xb_metrics.receiver_connections[g->transport]--;
+}
+
+int xb_listen_guard_admit(struct xb_listen_guard *g, struct xb_conn_slot *slot, uint64_t now_ms)
+{
+    uint64_t suppressed = 0;
+
+    if (g->max_connections && g->count >= g->max_connections) {
+        struct xb_conn_slot *victim = xb_listen_pick_victim(g->head);
+        if (!victim) {
+            xb_metrics.connections_refused[g->transport][XB_CONN_REFUSED_MAX_CONNECTIONS]++;
+            if (xb_ratelimit_allow(&g->evict_log, now_ms, &suppressed))
+                XB_WARN(g->name,
+                        "refusing connection: max_connections (%u) reached and every "
+                        "connection is busy (%llu similar not logged)",
+                        g->max_connections, (unsigned long long)suppressed);
+            return XB_ERR_FULL;
+        }
+        xb_metrics.connections_refused[g->transport][XB_CONN_REFUSED_EVICTED_STALLED]++;
+        if (xb_ratelimit_allow(&g->evict_log, now_ms, &suppressed))
+            XB_WARN(g->name,
+                    "max_connections (%u) reached: closing the connection idle longest "
+                    "(%llu ms without progress) (%llu similar not logged)",
+                    g->max_connections, (unsigned long long)(now_ms - victim->progress_ms),
+                    (unsigned long long)suppressed);
+        victim->evict(victim, victim->ud);
+        if (victim->guard == g) /* the callback did not release it */
+            unlink_slot(g, victim);
+    }
+    slot->guard = g;
+    slot->prev = NULL;
+    slot->next = g->head;
+    if (g->head)
+        g->head->prev = slot;
+    g->head = slot;
+    slot->progress_ms = now_ms;
+    g->count++;
+    g->failures = 0;
+    xb_metrics.receiver_connections[g->transport]++;
+    return XB_OK;
+}
+
+void xb_listen_guard_release(struct xb_conn_slot *slot)
+{
+    struct xb_listen_guard *g = slot ? slot->guard : NULL;
+
+    if (!g)
+        return;
+    unlink_slot(g, slot);
+    guard_resume(g);
+}
+
+void xb_listen_guard_progress(struct xb_conn_slot *slot, uint64_t now_ms)
+{
+    slot->progress_ms = now_ms;
+}
+
+size_t xb_listen_guard_count(const struct xb_listen_guard *g)
+{
+    return g ? g->count : 0;
+}
+
+void xb_listen_guard_count_refused(const struct xb_listen_guard *g, enum xb_conn_refused reason)
+{
+    if (g && (unsigned)reason < XB_CONN_REFUSED_COUNT)
+        xb_metrics.connections_refused[g->transport][reason]++;
+}
+
+int xb_listen_raise_nofile(uint64_t needed, uint64_t *limit)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return XB_ERR_IO;
+    if (rl.rlim_cur != rl.rlim_max) {
+        struct rlimit want = {.rlim_cur = rl.rlim_max, .rlim_max = rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+            rl.rlim_cur = rl.rlim_max;
+    }
+    *limit = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
+    return needed <= *limit ? XB_OK : XB_ERR_FULL;
 }

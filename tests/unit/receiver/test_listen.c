@@ -1,0 +1,168 @@
+/* Unit tests for receiver/listen.c: the accept guard's decisions (victim choice, back-off,
+ * log rate limit) and its bookkeeping on a real listener bound to 127.0.0.1. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/err.h"
+#include "core/metrics.h"
+#include "receiver/listen.h"
+
+/* Links |n| slots into a list in array order. */
+static struct xb_conn_slot *link_slots(struct xb_conn_slot *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        s[i].prev = i ? &s[i - 1] : NULL;
+        s[i].next = i + 1 < n ? &s[i + 1] : NULL;
+    }
+    return n ? &s[0] : NULL;
+}
+
+static void test_victim_is_oldest_progress(void **state)
+{
+    struct xb_conn_slot s[4];
+
+    memset(s, 0, sizeof(s));
+    s[0].progress_ms = 500;
+    s[1].progress_ms = 100; /* oldest */
+    s[2].progress_ms = 300;
+    s[3].progress_ms = 100; /* tie: the first one wins */
+    assert_ptr_equal(xb_listen_pick_victim(link_slots(s, 4)), &s[1]);
+}
+
+static void test_victim_skips_busy(void **state)
+{
+    struct xb_conn_slot s[3];
+
+    memset(s, 0, sizeof(s));
+    s[0].progress_ms = 10;
+    s[0].busy = 1; /* oldest, but a request is being answered */
+    s[1].progress_ms = 20;
+    s[2].progress_ms = 30;
+    assert_ptr_equal(xb_listen_pick_victim(link_slots(s, 3)), &s[1]);
+    s[1].busy = s[2].busy = 1;
+    assert_null(xb_listen_pick_victim(&s[0]));
+    assert_null(xb_listen_pick_victim(NULL));
+}
+
+static void test_backoff_doubles_and_caps(void **state)
+{
+    assert_int_equal(xb_listen_backoff_ms(0), 0);
+    assert_int_equal(xb_listen_backoff_ms(1), 50);
+    assert_int_equal(xb_listen_backoff_ms(2), 100);
+    assert_int_equal(xb_listen_backoff_ms(3), 200);
+    assert_int_equal(xb_listen_backoff_ms(5), 800);
+    assert_int_equal(xb_listen_backoff_ms(6), 1000);
+    assert_int_equal(xb_listen_backoff_ms(4000000000u), 1000);
+}
+
+static void test_ratelimit_counts_suppressed(void **state)
+{
+    struct xb_ratelimit rl = {.interval_ms = 10000};
+    uint64_t sup = 99;
+
+    assert_int_equal(xb_ratelimit_allow(&rl, 1000, &sup), 1);
+    assert_int_equal(sup, 0);
+    for (int i = 0; i < 1500; i++)
+        assert_int_equal(xb_ratelimit_allow(&rl, 1000 + (uint64_t)i, &sup), 0);
+    assert_int_equal(xb_ratelimit_allow(&rl, 10999, &sup), 0);
+    assert_int_equal(xb_ratelimit_allow(&rl, 11000, &sup), 1);
+    assert_int_equal(sup, 1501);
+    assert_int_equal(xb_ratelimit_allow(&rl, 30000, &sup), 1);
+    assert_int_equal(sup, 0);
+}
+
+/* ---- guard bookkeeping ------------------------------------------------------- */
+
+struct fake_conn {
+    struct xb_conn_slot slot;
+    int evicted;
+};
+
+static void fake_evict(struct xb_conn_slot *slot, void *ud)
+{
+    struct fake_conn *c = ud;
+    c->evicted++;
+    xb_listen_guard_release(slot);
+}
+
+static void test_guard_evicts_stalled_then_refuses_when_busy(void **state)
+{
+    struct event_base *base = event_base_new();
+    char bound[128];
+    struct evconnlistener *l = xb_listen(base, "127.0.0.1:0", NULL, NULL, bound, sizeof(bound));
+    struct xb_listen_guard *g;
+    struct fake_conn c[4];
+
+    assert_non_null(l);
+    xb_metrics_reset();
+    g = xb_listen_guard_new(base, l, XB_TRANSPORT_GRPC, "grpc", 3);
+    assert_non_null(g);
+    memset(c, 0, sizeof(c));
+    for (int i = 0; i < 4; i++) {
+        c[i].slot.evict = fake_evict;
+        c[i].slot.ud = &c[i];
+    }
+    assert_int_equal(xb_listen_guard_admit(g, &c[0].slot, 100), XB_OK);
+    assert_int_equal(xb_listen_guard_admit(g, &c[1].slot, 200), XB_OK);
+    assert_int_equal(xb_listen_guard_admit(g, &c[2].slot, 300), XB_OK);
+    assert_int_equal(xb_listen_guard_count(g), 3);
+    assert_int_equal(xb_metrics.receiver_connections[XB_TRANSPORT_GRPC], 3);
+    /* c[0] made progress after the others: c[1] is now the stalled one. */
+    xb_listen_guard_progress(&c[0].slot, 400);
+    assert_int_equal(xb_listen_guard_admit(g, &c[3].slot, 500), XB_OK);
+    assert_int_equal(c[1].evicted, 1);
+    assert_int_equal(c[0].evicted + c[2].evicted, 0);
+    assert_int_equal(xb_listen_guard_count(g), 3);
+    assert_int_equal(
+        xb_metrics.connections_refused[XB_TRANSPORT_GRPC][XB_CONN_REFUSED_EVICTED_STALLED], 1);
+    /* Every connection busy: the newcomer is refused, nobody is evicted. */
+    c[0].slot.busy = c[2].slot.busy = c[3].slot.busy = 1;
+    memset(&c[1], 0, sizeof(c[1]));
+    c[1].slot.evict = fake_evict;
+    c[1].slot.ud = &c[1];
+    assert_int_equal(xb_listen_guard_admit(g, &c[1].slot, 600), XB_ERR_FULL);
+    assert_null(c[1].slot.guard);
+    assert_int_equal(
+        xb_metrics.connections_refused[XB_TRANSPORT_GRPC][XB_CONN_REFUSED_MAX_CONNECTIONS], 1);
+    /* Release is idempotent and lowers the gauge. */
+    xb_listen_guard_release(&c[2].slot);
+    xb_listen_guard_release(&c[2].slot);
+    xb_listen_guard_release(&c[1].slot); /* never admitted */
+    assert_int_equal(xb_listen_guard_count(g), 2);
+    assert_int_equal(xb_metrics.receiver_connections[XB_TRANSPORT_GRPC], 2);
+    xb_listen_guard_count_refused(g, XB_CONN_REFUSED_TIMEOUT);
+    assert_int_equal(xb_metrics.connections_refused[XB_TRANSPORT_GRPC][XB_CONN_REFUSED_TIMEOUT], 1);
+    xb_listen_guard_free(g);
+    assert_int_equal(xb_metrics.receiver_connections[XB_TRANSPORT_GRPC], 0);
+    assert_null(c[0].slot.guard);
+    evconnlistener_free(l);
+    event_base_free(base);
+}
+
+static void test_raise_nofile_reports_limit(void **state)
+{
+    uint64_t limit = 0;
+
+    assert_int_equal(xb_listen_raise_nofile(16, &limit), XB_OK);
+    assert_true(limit >= 16);
+    assert_int_equal(xb_listen_raise_nofile(UINT64_MAX, &limit) == XB_ERR_FULL,
+                     limit != UINT64_MAX);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_victim_is_oldest_progress),
+        cmocka_unit_test(test_victim_skips_busy),
+        cmocka_unit_test(test_backoff_doubles_and_caps),
+        cmocka_unit_test(test_ratelimit_counts_suppressed),
+        cmocka_unit_test(test_guard_evicts_stalled_then_refuses_when_busy),
+        cmocka_unit_test(test_raise_nofile_reports_limit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
