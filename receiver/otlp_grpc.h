@@ -16,17 +16,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "receiver/grpc_deadline.h"
 #include "receiver/ingest.h"
+
+/* SETTINGS_MAX_HEADER_LIST_SIZE when the options leave it 0. */
+#define XB_GRPC_DEFAULT_MAX_HEADER_LIST (16 * 1024)
 
 struct xb_grpc_server;
 
 /* Settings of one gRPC receiver. */
 struct xb_grpc_server_opts {
-    const char *endpoint;            /* "host:port" (borrowed) */
-    size_t max_msg_bytes;            /* request message limit after decompression */
-    uint32_t max_concurrent_streams; /* per connection (SETTINGS_MAX_CONCURRENT_STREAMS) */
-    uint32_t max_connections;        /* further connections are closed on accept */
-    size_t max_inflight_bytes;       /* request bytes buffered across all streams */
+    const char *endpoint;             /* "host:port" (borrowed) */
+    size_t max_msg_bytes;             /* request message limit after decompression */
+    uint32_t max_concurrent_streams;  /* per connection (SETTINGS_MAX_CONCURRENT_STREAMS) */
+    uint32_t max_connections;         /* at the cap a new connection evicts the one idle
+                                         longest, or is closed when all are busy
+                                         (receiver/listen.h) */
+    size_t max_inflight_bytes;        /* request bytes buffered across all streams */
+    size_t max_header_list_size;      /* SETTINGS_MAX_HEADER_LIST_SIZE, enforced per
+                                         request (RESOURCE_EXHAUSTED); 0 = 16 KiB */
+    struct xb_grpc_timeouts timeouts; /* connection, upload, idle, age deadlines */
 };
 
 /*
