@@ -19,9 +19,6 @@
 #include "receiver/grpc_deadline.h"
 #include "receiver/ingest.h"
 
-/* SETTINGS_MAX_HEADER_LIST_SIZE when the options leave it 0. */
-#define XB_GRPC_DEFAULT_MAX_HEADER_LIST (16 * 1024)
-
 struct xb_grpc_server;
 
 /* Settings of one gRPC receiver. */
