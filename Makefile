@@ -34,6 +34,7 @@ test-plain:
 # libFuzzer on decode + translate (clang, ASan+UBSan); any finding fails the run.
 test-fuzz:
 	XB_FUZZ_BUILD_DIR=$(CURDIR)/build-fuzz sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+	XB_FUZZ_BUILD_DIR=$(CURDIR)/build-fuzz sh tests/fuzz/run_grpc.sh 10
 
 test-sanitize:
 	cmake -S . -B $(SAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DXB_SANITIZE=address,undefined

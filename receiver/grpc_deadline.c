@@ -20,7 +20,7 @@ enum xb_grpc_deadline xb_grpc_conn_deadline(const struct xb_grpc_conn_times *t,
     *next_ms = UINT64_MAX;
     if (t->close_by_ms && due(t->close_by_ms, now_ms, next_ms))
         return XB_GRPC_DL_CLOSE;
-    if (t->close_by_ms && !t->aged)
+    if (t->closing)
         return XB_GRPC_DL_NONE; /* closing already: only close_by_ms matters */
     if (!t->had_request && to->connection_ms &&
         due(t->accepted_ms + to->connection_ms, now_ms, next_ms) && !dl)

@@ -35,6 +35,8 @@ struct xb_grpc_conn_times {
     size_t open_streams;    /* streams open now */
     uint64_t idle_since_ms; /* when open_streams last became 0 (accepted_ms at first) */
     int aged;               /* GOAWAY for max_connection_age has been sent */
+    int closing;            /* GOAWAY for a connection or idle deadline has been sent:
+                               only close_by_ms counts from then on */
     uint64_t close_by_ms;   /* close at this time whatever happens; 0 = not set */
 };
 
@@ -49,8 +51,8 @@ enum xb_grpc_deadline {
 
 /*
  * The first expired deadline of a connection described by |t| at |now_ms| under |to|,
- * in the order of enum xb_grpc_deadline; once close_by_ms is set for a GOAWAY other than
- * the age one, only XB_GRPC_DL_CLOSE remains. Sets |*next_ms| to the earliest deadline still
+ * in the order of enum xb_grpc_deadline; once |t->closing| is set only XB_GRPC_DL_CLOSE
+ * remains. Sets |*next_ms| to the earliest deadline still
  * ahead (UINT64_MAX when none), for the timer. Stream deadlines are separate
  * (xb_grpc_stream_deadline).
  */

@@ -434,12 +434,16 @@ static int on_stream_close(nghttp2_session *sess, int32_t id, uint32_t error_cod
 /* GOAWAY and close once it has left, or after XB_GRPC_CLOSE_FLUSH_MS at the latest. */
 static void terminate(struct xb_grpc_session *ss, enum xb_conn_refused reason)
 {
-    if (ss->times.close_by_ms)
+    uint64_t by = ss->now_ms + XB_GRPC_CLOSE_FLUSH_MS;
+
+    if (ss->times.closing)
         return;
+    ss->times.closing = 1;
     if (ss->reason == XB_CONN_REFUSED_COUNT)
         ss->reason = reason;
     nghttp2_session_terminate_session(ss->h2, NGHTTP2_NO_ERROR);
-    ss->times.close_by_ms = ss->now_ms + XB_GRPC_CLOSE_FLUSH_MS;
+    if (!ss->times.close_by_ms || by < ss->times.close_by_ms)
+        ss->times.close_by_ms = by; /* an age grace may have set a later one */
 }
 
 /* Acts on expired deadlines; returns -1 when the connection must close now. Sets

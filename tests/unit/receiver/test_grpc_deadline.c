@@ -24,11 +24,13 @@ static void test_connection_deadline_until_first_request(void **state)
     assert_int_equal(next, 11000);
     assert_int_equal(xb_grpc_conn_deadline(&t, &TO, 11000, &next), XB_GRPC_DL_CONNECTION);
     /* once the connection is being closed, only close_by counts */
+    t.closing = 1;
     t.close_by_ms = 12000;
     assert_int_equal(xb_grpc_conn_deadline(&t, &TO, 11000, &next), XB_GRPC_DL_NONE);
     assert_int_equal(next, 12000);
     assert_int_equal(xb_grpc_conn_deadline(&t, &TO, 12000, &next), XB_GRPC_DL_CLOSE);
     t.close_by_ms = 0;
+    t.closing = 0;
     /* A request (stream opened) lifts the connection deadline; idle waits for 0 streams. */
     t.had_request = 1;
     t.open_streams = 1;
@@ -60,6 +62,17 @@ static void test_age_then_close_by(void **state)
     t.close_by_ms = 35000;
     assert_int_equal(xb_grpc_conn_deadline(&t, &to, 6000, &next), XB_GRPC_DL_NONE);
     assert_int_equal(next, 35000);
+    /* aged with a grace pending: an idle deadline still fires (it is not closing) */
+    t.open_streams = 0;
+    t.idle_since_ms = 6000;
+    assert_int_equal(xb_grpc_conn_deadline(&t, &to, 6000 + 60000, &next), XB_GRPC_DL_CLOSE);
+    t.close_by_ms = 200000;
+    assert_int_equal(xb_grpc_conn_deadline(&t, &to, 6000 + 60000, &next), XB_GRPC_DL_IDLE);
+    t.closing = 1;
+    assert_int_equal(xb_grpc_conn_deadline(&t, &to, 6000 + 60000, &next), XB_GRPC_DL_NONE);
+    assert_int_equal(next, 200000);
+    t.close_by_ms = 35000;
+    t.closing = 0;
     /* close_by wins over anything else expired at the same time */
     t.open_streams = 0;
     t.had_request = 0;
