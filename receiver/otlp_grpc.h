@@ -1,7 +1,9 @@
 /*
  * receiver/otlp_grpc.h - OTLP/gRPC receiver: h2c (HTTP/2 with prior knowledge) on the
- * event loop, one nghttp2 server session per connection, many concurrent unary
- * Export calls per connection.
+ * event loop, one server session per connection (receiver/grpc_session.h: the protocol
+ * side, without I/O), many concurrent unary Export calls per connection. This file
+ * owns the sockets, the per-connection deadline timer and the accept guard
+ * (receiver/listen.h).
  *
  * Implements OTLP/gRPC (opentelemetry-proto docs/specification.md) over gRPC's
  * HTTP/2 mapping (grpc/doc/PROTOCOL-HTTP2.md): path
