@@ -11,6 +11,8 @@ fresh connection is answered OK within 2 s:
               by upload_timeout (2 s)
   idle        a connection with no open call gets GOAWAY and is closed after
               max_connection_idle (2 s)
+  age         max_connection_age (1 s): GOAWAY, then close once calls end or after
+              max_connection_age_grace (1 s)
   headers     a header list over max_header_list_size is refused, the connection lives
   rapid_reset 5000 HEADERS+RST_STREAM pairs: GOAWAY, the process stays responsive
   continuation endless CONTINUATION frames: the connection is closed
@@ -194,6 +196,35 @@ def step_idle(report, bridge, port):
     c.close()
 
 
+def step_age(report, bridge, port):
+    idle = H2Conn(port)
+    sid = idle.new_stream()
+    idle.headers(sid, grpc_headers())
+    idle.data(sid, grpc_message(export_request(1, "age")), end_stream=True)
+    busy = H2Conn(port)
+    bsid = busy.new_stream()
+    busy.headers(bsid, grpc_headers())
+    busy.data(bsid, grpc_message(b"", declared_len=100)[:5])  # upload left open
+    t0 = time.monotonic()
+    idle_closed = idle.wait_closed(4)
+    t_idle = time.monotonic() - t0
+    busy.wait(lambda x: x.goaway() is not None, 3)
+    t_goaway = time.monotonic() - t0
+    busy_closed = busy.wait_closed(4)
+    t_busy = time.monotonic() - t0
+    report.check(idle.call_ok(sid) and idle_closed and idle.goaway() is not None and
+                 t_idle < 2.0,
+                 f"age: a connection past max_connection_age (1 s) got GOAWAY and closed "
+                 f"after {t_idle:.1f} s")
+    report.check(busy.goaway() is not None and h2raw.goaway_error(busy.goaway()) == 0 and
+                 busy_closed and t_goaway < 2.0 and 1.8 < t_busy < 3.5,
+                 f"age: with a call open, GOAWAY at {t_goaway:.1f} s, closed at {t_busy:.1f} s "
+                 "(max_connection_age_grace 1 s)")
+    idle.close()
+    busy.close()
+    probe(report, bridge, port, "age")
+
+
 def step_headers(report, bridge, port):
     c = H2Conn(port)
     sid = c.new_stream()
@@ -317,6 +348,11 @@ STEPS = {
     "preface": (SHORT, step_preface),
     "upload": (SHORT, step_upload),
     "idle": (SHORT, step_idle),
+    "age": ("""        keepalive:
+          server_parameters:
+            max_connection_age: 1s
+            max_connection_age_grace: 1s
+""", step_age),
     "headers": ("", step_headers),
     "rapid_reset": ("", step_rapid_reset),
     "continuation": ("", step_continuation),
