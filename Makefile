@@ -37,10 +37,12 @@ test-plain:
 # inputs up to 64 KB; any finding fails the run. docs/fuzzing.md.
 test-fuzz:
 	XB_FUZZ_BUILD_DIR=$(CURDIR)/build-fuzz sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+	XB_FUZZ_BUILD_DIR=$(CURDIR)/build-fuzz sh tests/fuzz/run_grpc.sh 10
 
 # The same targets for FUZZ_LONG_SECONDS each (default 10 minutes).
 fuzz-long:
 	XB_FUZZ_BUILD_DIR=$(CURDIR)/build-fuzz sh tests/fuzz/run.sh $(FUZZ_LONG_SECONDS)
+	XB_FUZZ_BUILD_DIR=$(CURDIR)/build-fuzz sh tests/fuzz/run_grpc.sh $(FUZZ_LONG_SECONDS)
 
 test-sanitize:
 	cmake -S . -B $(SAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DXB_SANITIZE=address,undefined

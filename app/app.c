@@ -292,6 +292,12 @@ static int start(struct app *a)
             .max_connections = cfg->grpc.max_connections,
             .tls = a->grpc_tls,
             .max_inflight_bytes = xb_budget_grpc_inflight_bytes(cfg),
+            .max_header_list_size = cfg->grpc.max_header_list_size,
+            .timeouts = {.connection_ms = cfg->grpc.connection_timeout_ms,
+                         .upload_ms = cfg->grpc.upload_timeout_ms,
+                         .idle_ms = cfg->grpc.max_connection_idle_ms,
+                         .age_ms = cfg->grpc.max_connection_age_ms,
+                         .age_grace_ms = cfg->grpc.max_connection_age_grace_ms},
         };
         rc = xb_grpc_server_start(a->base, a->ing, &go, &a->grpc, err, sizeof(err));
         if (rc)

@@ -37,6 +37,12 @@ struct xb_config_grpc {
     uint32_t max_concurrent_streams; /* per connection; default 100 */
     uint32_t max_connections;        /* default 1024 */
     struct xb_config_tls tls;        /* tls.* */
+    size_t max_header_list_size;     /* bytes; default 16 KiB */
+    uint32_t connection_timeout_ms;  /* accept -> first request; default 10 s */
+    uint32_t upload_timeout_ms;      /* whole request upload per call; default 30 s */
+    uint32_t max_connection_idle_ms; /* keepalive.server_parameters.*; default 60 s */
+    uint32_t max_connection_age_ms;  /* default 0 = no limit */
+    uint32_t max_connection_age_grace_ms; /* default 30 s */
 };
 
 /* receivers.otlp.protocols.http */

@@ -166,6 +166,11 @@ static int connections(struct xb_buf *out, const struct xb_metrics *m)
 
     for (int t = 0; t < XB_TRANSPORT_COUNT; t++)
         rc |= sample(out, gauge, transport_labels[t], m->receiver_connections[t]);
+    rc |= family(out, "xraybridge_receiver_inflight_bytes", "gauge",
+                 "Request bytes received and held while their upload completes.");
+    for (int t = 0; t < XB_TRANSPORT_COUNT; t++)
+        rc |= sample(out, "xraybridge_receiver_inflight_bytes", transport_labels[t],
+                     m->receiver_inflight_bytes[t]);
     rc |= family(out, refused, "counter",
                  "Client connections refused at accept or closed by the receiver, by reason.");
     for (int t = 0; t < XB_TRANSPORT_COUNT; t++)
@@ -173,11 +178,6 @@ static int connections(struct xb_buf *out, const struct xb_metrics *m)
             rc |= xb_buf_printf(out, "%s{%s,reason=\"%s\"} %" PRIu64 "\n", refused,
                                 transport_labels[t], conn_refused_labels[r],
                                 m->connections_refused[t][r]);
-    rc |= family(out, "xraybridge_receiver_http_inflight_body_bytes", "gauge",
-                 "OTLP/HTTP request body bytes being received or handled now "
-                 "(charged to max_inflight_body_size).");
-    rc |= sample(out, "xraybridge_receiver_http_inflight_body_bytes", NULL,
-                 m->http_inflight_body_bytes);
     return rc;
 }
 
@@ -226,6 +226,9 @@ int xb_metrics_render(struct xb_buf *out, const struct xb_metrics_queue *queues,
     rc |= by_transport(out, "xraybridge_receiver_queue_full_requests_total",
                        "Export requests refused because the queue was full.",
                        m->queue_full_requests);
+    rc |= by_transport(out, "xraybridge_receiver_timed_out_requests_total",
+                       "Export requests whose upload did not finish within its deadline.",
+                       m->timed_out_requests);
     rc |= connections(out, m);
     /* translator */
     rc |= counter(out, "xraybridge_translator_documents_total", NULL,

@@ -77,6 +77,7 @@ struct xb_metrics {
     uint64_t bad_requests[XB_TRANSPORT_COUNT];    /* answered 400 / INVALID_ARGUMENT etc. */
     uint64_t oversize_requests[XB_TRANSPORT_COUNT]; /* answered 413 / RESOURCE_EXHAUSTED */
     uint64_t queue_full_requests[XB_TRANSPORT_COUNT]; /* answered 503 / UNAVAILABLE */
+    uint64_t timed_out_requests[XB_TRANSPORT_COUNT]; /* upload not finished in time */
     /* translator */
     uint64_t documents_built;   /* documents built and queued (refused requests excluded) */
     uint64_t documents_trimmed; /* of those, documents cut down to fit the size limit */
@@ -98,9 +99,8 @@ struct xb_metrics {
                                              seconds; 0 = none or no expiry (static keys) */
     /* receiver connections (receiver/listen.c), by transport */
     uint64_t receiver_connections[XB_TRANSPORT_COUNT]; /* gauge: connections open now */
+    uint64_t receiver_inflight_bytes[XB_TRANSPORT_COUNT]; /* gauge: request bytes held */
     uint64_t connections_refused[XB_TRANSPORT_COUNT][XB_CONN_REFUSED_COUNT]; /* by reason */
-    uint64_t http_inflight_body_bytes; /* gauge: OTLP/HTTP request body bytes charged to
-                                          max_inflight_body_size now (receiver/otlp_http.c) */
 };
 
 /* The process-wide metrics; zero at start. */

@@ -276,6 +276,7 @@ static void unlink_slot(struct xb_listen_guard *g, struct xb_conn_slot *slot)
 
 int xb_listen_guard_admit(struct xb_listen_guard *g, struct xb_conn_slot *slot, uint64_t now_ms)
 {
+    size_t before;
     uint64_t suppressed = 0;
 
     if (g->max_connections && g->count >= g->max_connections) {
@@ -296,9 +297,12 @@ int xb_listen_guard_admit(struct xb_listen_guard *g, struct xb_conn_slot *slot, 
                     "(%llu ms without progress) (%llu similar not logged)",
                     g->max_connections, (unsigned long long)(now_ms - victim->progress_ms),
                     (unsigned long long)suppressed);
+        before = g->count;
+        /* The callback usually frees the memory holding |victim|: only the count tells
+         * whether it released the slot. */
         victim->evict(victim, victim->ud);
-        if (victim->guard == g) /* the callback did not release it */
-            unlink_slot(g, victim);
+        if (g->count == before)
+            unlink_slot(g, victim); /* not released, so not freed either */
     }
     slot->guard = g;
     slot->prev = NULL;

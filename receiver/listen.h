@@ -43,8 +43,9 @@ struct xb_conn_slot;
 
 /*
  * Called by the guard to close an evicted connection. The callee must close the
- * connection and call xb_listen_guard_release(slot) before returning (the guard
- * unlinks the slot itself if it did not, but the connection would then be unaccounted).
+ * connection and call xb_listen_guard_release(slot) before returning; it may then free
+ * the memory holding |slot|. (A callee that does not release must not free: the guard
+ * then unlinks the slot itself, and the connection is no longer counted.)
  */
 typedef void (*xb_conn_evict_cb)(struct xb_conn_slot *slot, void *ud);
 

@@ -3,55 +3,27 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
-#include <nghttp2/nghttp2.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
-#include "core/buf.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/metrics.h"
-#include "receiver/grpc_frame.h"
+#include "receiver/grpc_session.h"
 #include "receiver/listen.h"
-#include "receiver/status.h"
 
-#define EXPORT_PATH "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
-/* Non-standard plural spelling some clients use (accepted by Fluent Bit too). */
-#define EXPORT_PATH_ALIAS "/opentelemetry.proto.collector.traces.v1.TracesService/Export"
-#define STREAM_WINDOW (1 << 20)
-#define CONN_WINDOW (16 << 20)
+/* Output bytes buffered per connection before the session waits for the socket. */
 #define MAX_OUTPUT_BUFFERED (1 << 20)
-
-struct conn;
-
-struct stream {
-    int32_t id;
-    struct conn *conn;
-    int path_ok;      /* :path is the Export method */
-    int ct_ok;        /* content-type is application/grpc[+proto] */
-    int gzip;         /* grpc-encoding: gzip */
-    int bad_encoding; /* grpc-encoding we do not support */
-    int responded;    /* an answer has been submitted */
-    int remote_done;  /* the client sent END_STREAM */
-    int rst_pending;  /* reset the upload once our trailers-only answer is sent */
-    struct xb_buf body;
-    /* response */
-    struct xb_buf resp; /* gRPC-framed response message */
-    size_t resp_off;
-    char status_str[8];
-    char message[512];
-    char details[128]; /* base64 google.rpc.Status for grpc-status-details-bin */
-};
 
 struct conn {
     struct xb_grpc_server *srv;
     struct bufferevent *bev;
-    nghttp2_session *sess;
+    struct xb_grpc_session *sess;
     struct conn *prev, *next;
+    struct xb_conn_slot slot; /* accept guard entry */
+    struct event *timer;      /* next deadline */
 };
 
 struct xb_grpc_server {
@@ -59,6 +31,8 @@ struct xb_grpc_server {
     struct evconnlistener *listener;
     struct xb_ingest *ing;
     struct xb_grpc_server_opts opts;
+    struct xb_grpc_session_limits lim;
+    struct xb_listen_guard *guard;
     struct conn *conns;
     size_t n_conns;
     size_t inflight_bytes;
@@ -70,9 +44,14 @@ struct xb_grpc_server {
 static void conn_free(struct conn *c)
 {
     struct xb_grpc_server *s = c->srv;
-    /* Deleting the session runs on_stream_close for every open stream. */
-    nghttp2_session_del(c->sess);
+    enum xb_conn_refused reason = xb_grpc_session_close_reason(c->sess);
+
+    if (reason != XB_CONN_REFUSED_COUNT)
+        xb_listen_guard_count_refused(s->guard, reason);
+    xb_grpc_session_free(c->sess);
     bufferevent_free(c->bev);
+    event_free(c->timer);
+    xb_listen_guard_release(&c->slot);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -83,327 +62,63 @@ static void conn_free(struct conn *c)
     free(c);
 }
 
-static void stream_free(struct stream *st)
-{
-    if (!st)
-        return;
-    st->conn->srv->inflight_bytes -= st->body.len;
-    xb_buf_cleanup(&st->body);
-    xb_buf_cleanup(&st->resp);
-    free(st);
-}
+/* ---- session environment --------------------------------------------------- */
 
-/* ---- responses ----------------------------------------------------------- */
-
-#define NV(n, v)                                                                                   \
-    {                                                                                              \
-        (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NO_COPY_NAME    \
-    }
-
-static ssize_t resp_read(nghttp2_session *sess, int32_t id, uint8_t *buf, size_t length,
-                         uint32_t *flags, nghttp2_data_source *src, void *ud)
-{
-    struct stream *st = src->ptr;
-    size_t left = st->resp.len - st->resp_off;
-    size_t n = left < length ? left : length;
-
-    memcpy(buf, st->resp.data + st->resp_off, n);
-    st->resp_off += n;
-    if (st->resp_off == st->resp.len) {
-        nghttp2_nv trailers[] = {NV("grpc-status", st->status_str)};
-        *flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
-        if (nghttp2_submit_trailer(sess, id, trailers, 1) != 0)
-            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    }
-    return (ssize_t)n;
-}
-
-/* Answered before the client finished uploading: once the answer has left (see
- * on_frame_send), RST_STREAM(NO_ERROR) tells the client to stop sending. Resetting
- * earlier would overtake the HEADERS frame and the client would see no status. */
-static void stop_upload(struct stream *st)
-{
-    if (!st->remote_done)
-        st->rst_pending = 1;
-}
-
-/* Trailers-only answer: one HEADERS frame with END_STREAM. */
-static void respond_error(struct stream *st, int http_status, enum xb_grpc_code code,
-                          const char *message, int retry_after_s)
-{
-    char http_str[8];
-    nghttp2_nv nva[6];
-    size_t n = 0;
-
-    if (st->responded)
-        return;
-    st->responded = 1;
-    snprintf(http_str, sizeof(http_str), "%d", http_status);
-    snprintf(st->status_str, sizeof(st->status_str), "%d", (int)code);
-    xb_grpc_percent_encode(message, st->message, sizeof(st->message));
-    nva[n++] = (nghttp2_nv)NV(":status", http_str);
-    nva[n++] = (nghttp2_nv)NV("content-type", "application/grpc");
-    nva[n++] = (nghttp2_nv)NV("grpc-status", st->status_str);
-    nva[n++] = (nghttp2_nv)NV("grpc-message", st->message);
-    if (code == XB_GRPC_UNIMPLEMENTED && st->bad_encoding)
-        nva[n++] = (nghttp2_nv)NV("grpc-accept-encoding", "identity,gzip");
-    if (retry_after_s > 0) {
-        struct xb_buf sb;
-        xb_buf_init(&sb, 96);
-        if (xb_reply_status_body(code, message, retry_after_s, 0, &sb) == XB_OK) {
-            int len = EVP_EncodeBlock((unsigned char *)st->details,
-                                      (const unsigned char *)sb.data, (int)sb.len);
-            while (len > 0 && st->details[len - 1] == '=') /* gRPC emits unpadded */
-                st->details[--len] = '\0';
-            nva[n++] = (nghttp2_nv)NV("grpc-status-details-bin", st->details);
-        }
-        xb_buf_cleanup(&sb);
-    }
-    nghttp2_submit_response(st->conn->sess, st->id, nva, n, NULL);
-    stop_upload(st);
-}
-
-/* Answers an export request refused before or by the ingest path: counted once
- * (xb_ingest_account) and mapped once (xb_reply_from_outcome). */
-static void respond_refusal(struct stream *st, int rc, const char *desc)
-{
-    struct xb_ingest_outcome o = {.rc = rc, .err_desc = desc};
-    struct xb_reply r;
-
-    if (st->responded)
-        return;
-    xb_ingest_account(XB_TRANSPORT_GRPC, &o);
-    xb_reply_from_outcome(&o, &r);
-    respond_error(st, 200, r.grpc_code, r.message, r.retry_after_s);
-}
-
-static void respond_ok(struct stream *st, const struct xb_ingest_outcome *o)
-{
-    uint8_t hdr[XB_GRPC_FRAME_HDR];
-    nghttp2_nv nva[] = {NV(":status", "200"), NV("content-type", "application/grpc")};
-    nghttp2_data_provider dp;
-
-    st->responded = 1;
-    snprintf(st->status_str, sizeof(st->status_str), "0");
-    xb_buf_init(&st->resp, 0);
-    if (xb_buf_append(&st->resp, "\0\0\0\0\0", XB_GRPC_FRAME_HDR) ||
-        xb_reply_success_body(o, 0, &st->resp)) {
-        st->responded = 0;
-        respond_error(st, 200, XB_GRPC_UNAVAILABLE, "out of memory", XB_RETRY_AFTER_S);
-        return;
-    }
-    xb_grpc_frame_header(hdr, 0, (uint32_t)(st->resp.len - XB_GRPC_FRAME_HDR));
-    memcpy(st->resp.data, hdr, sizeof(hdr));
-    dp.source.ptr = st;
-    dp.read_callback = resp_read;
-    nghttp2_submit_response(st->conn->sess, st->id, nva, 2, &dp);
-}
-
-/* ---- request processing ------------------------------------------------- */
-
-static void process(struct stream *st)
-{
-    struct xb_grpc_server *s = st->conn->srv;
-    struct xb_ingest_outcome o;
-    struct xb_grpc_msg msg;
-    struct xb_reply r;
-    const char *desc = "malformed gRPC message";
-    size_t used = 0;
-    int rc;
-
-    if (st->responded)
-        return;
-    if (!st->path_ok) {
-        respond_error(st, 200, XB_GRPC_UNIMPLEMENTED, "unknown service or method", 0);
-        return;
-    }
-    if (!st->ct_ok) {
-        respond_error(st, 415, XB_GRPC_INVALID_ARGUMENT,
-                      "content-type must be application/grpc", 0);
-        return;
-    }
-    rc = xb_grpc_frame_parse((const uint8_t *)st->body.data, st->body.len, s->opts.max_msg_bytes,
-                             &msg, &used, &desc);
-    if (rc == XB_ERR_AGAIN) {
-        rc = XB_ERR_INVALID;
-        desc = st->body.len ? "truncated gRPC message" : "missing request message";
-    }
-    if (rc == XB_OK && used != st->body.len) {
-        rc = XB_ERR_INVALID;
-        desc = "unary Export call carries more than one message";
-    }
-    if (rc == XB_OK && msg.compressed && st->bad_encoding) {
-        rc = XB_ERR_UNSUPPORTED; /* UNIMPLEMENTED + grpc-accept-encoding */
-        desc = "unsupported grpc-encoding";
-    }
-    if (rc == XB_OK && msg.compressed && !st->gzip) {
-        rc = XB_ERR_INVALID;
-        desc = "compressed message without a grpc-encoding header";
-    }
-    if (rc) {
-        respond_refusal(st, rc, desc);
-        return; /* the body is released when the stream closes */
-    }
-    xb_ingest_export(s->ing, XB_TRANSPORT_GRPC, XB_BODY_PROTOBUF, msg.compressed, msg.data,
-                     msg.len, s->opts.max_msg_bytes, &o);
-    /* The body is no longer needed; release it before answering. */
-    s->inflight_bytes -= st->body.len;
-    xb_buf_cleanup(&st->body);
-    xb_reply_from_outcome(&o, &r);
-    if (o.rc == XB_OK)
-        respond_ok(st, &o);
-    else
-        respond_error(st, 200, r.grpc_code, r.message, r.retry_after_s);
-}
-
-/* ---- nghttp2 callbacks --------------------------------------------------- */
-
-static ssize_t on_send(nghttp2_session *sess, const uint8_t *data, size_t len, int flags,
-                       void *ud)
+static ssize_t env_write(void *ud, const uint8_t *data, size_t len)
 {
     struct conn *c = ud;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    if (evbuffer_get_length(out) >= MAX_OUTPUT_BUFFERED)
-        return NGHTTP2_ERR_WOULDBLOCK;
+
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) >= MAX_OUTPUT_BUFFERED)
+        return 0;
     if (bufferevent_write(c->bev, data, len) != 0)
-        return NGHTTP2_ERR_CALLBACK_FAILURE;
+        return -1;
     return (ssize_t)len;
 }
 
-static int on_begin_headers(nghttp2_session *sess, const nghttp2_frame *frame, void *ud)
+static void env_export(void *ud, int gzip, const uint8_t *msg, size_t len,
+                       struct xb_ingest_outcome *o)
 {
     struct conn *c = ud;
-    struct stream *st;
 
-    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
-        return 0;
-    st = calloc(1, sizeof(*st));
-    if (!st)
-        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
-    st->id = frame->hd.stream_id;
-    st->conn = c;
-    xb_buf_init(&st->body, c->srv->opts.max_msg_bytes + XB_GRPC_FRAME_HDR);
-    nghttp2_session_set_stream_user_data(sess, st->id, st);
-    return 0;
+    xb_ingest_export(c->srv->ing, XB_TRANSPORT_GRPC, XB_BODY_PROTOBUF, gzip, msg, len,
+                     c->srv->opts.max_msg_bytes, o);
 }
 
-static int on_header(nghttp2_session *sess, const nghttp2_frame *frame, const uint8_t *name,
-                     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
-                     void *ud)
+static void env_progress(void *ud, uint64_t now_ms)
 {
-    struct stream *st;
+    struct conn *c = ud;
 
-    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
-        return 0;
-    st = nghttp2_session_get_stream_user_data(sess, frame->hd.stream_id);
-    if (!st)
-        return 0;
-    if (namelen == 5 && memcmp(name, ":path", 5) == 0) {
-        st->path_ok = (valuelen == sizeof(EXPORT_PATH) - 1 &&
-                       memcmp(value, EXPORT_PATH, valuelen) == 0) ||
-                      (valuelen == sizeof(EXPORT_PATH_ALIAS) - 1 &&
-                       memcmp(value, EXPORT_PATH_ALIAS, valuelen) == 0);
-    } else if (namelen == 12 && memcmp(name, "content-type", 12) == 0) {
-        st->ct_ok = valuelen >= 16 && strncasecmp((const char *)value, "application/grpc", 16) == 0 &&
-                    (valuelen == 16 || value[16] == '+' || value[16] == ';');
-    } else if (namelen == 13 && memcmp(name, "grpc-encoding", 13) == 0) {
-        if (valuelen == 4 && memcmp(value, "gzip", 4) == 0)
-            st->gzip = 1;
-        else if (!(valuelen == 8 && memcmp(value, "identity", 8) == 0))
-            st->bad_encoding = 1;
-    }
-    return 0;
+    xb_listen_guard_progress(&c->slot, now_ms);
 }
 
-static int on_data_chunk(nghttp2_session *sess, uint8_t flags, int32_t id, const uint8_t *data,
-                         size_t len, void *ud)
+/* Lets the session act on deadlines and write, re-arms the timer, and closes the
+ * connection when the session says so (a finished one once its output has left: on_write
+ * runs when the output buffer drains). Returns -1 when |c| was freed. */
+static int conn_service(struct conn *c)
 {
-    struct stream *st = nghttp2_session_get_stream_user_data(sess, id);
-    struct xb_grpc_server *s;
-    struct xb_grpc_msg msg;
-    const char *desc = NULL;
-    size_t used;
-    int rc;
+    uint64_t now = xb_listen_now_ms(), next = UINT64_MAX;
+    enum xb_grpc_session_status st = xb_grpc_session_service(c->sess, now, &next);
 
-    if (!st || st->responded)
-        return 0; /* answered early: discard the rest of the upload */
-    s = st->conn->srv;
-    if (s->opts.max_inflight_bytes && s->inflight_bytes + len > s->opts.max_inflight_bytes) {
-        respond_refusal(st, XB_ERR_FULL, "too many requests in progress, retry later");
-        return 0;
+    if (st == XB_GRPC_SESSION_CLOSE || (st == XB_GRPC_SESSION_FINISHED &&
+                                        evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)) {
+        conn_free(c);
+        return -1;
     }
-    rc = xb_buf_append(&st->body, data, len);
-    if (rc == XB_OK) {
-        s->inflight_bytes += len;
-        /* Refuse an oversize message as soon as its header says so. */
-        rc = xb_grpc_frame_parse((const uint8_t *)st->body.data, st->body.len,
-                                 s->opts.max_msg_bytes, &msg, &used, &desc);
-        if (rc == XB_ERR_AGAIN || rc == XB_OK || rc == XB_ERR_INVALID)
-            return 0; /* decided at END_STREAM */
-    }
-    if (rc == XB_ERR_NOMEM)
-        respond_refusal(st, XB_ERR_NOMEM, "out of memory");
-    else
-        respond_refusal(st, XB_ERR_TOO_LARGE, "request message larger than max_recv_msg_size");
-    return 0;
-}
-
-static int on_frame_recv(nghttp2_session *sess, const nghttp2_frame *frame, void *ud)
-{
-    struct stream *st;
-
-    if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
-        return 0;
-    if (frame->hd.type != NGHTTP2_DATA && frame->hd.type != NGHTTP2_HEADERS)
-        return 0;
-    st = nghttp2_session_get_stream_user_data(sess, frame->hd.stream_id);
-    if (st) {
-        st->remote_done = 1;
-        process(st);
-    }
-    return 0;
-}
-
-static int on_frame_send(nghttp2_session *sess, const nghttp2_frame *frame, void *ud)
-{
-    struct stream *st;
-
-    if (frame->hd.type != NGHTTP2_HEADERS || !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
-        return 0;
-    st = nghttp2_session_get_stream_user_data(sess, frame->hd.stream_id);
-    if (st && st->rst_pending && !st->remote_done) {
-        st->rst_pending = 0;
-        nghttp2_submit_rst_stream(sess, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
-    }
-    return 0;
-}
-
-static int on_stream_close(nghttp2_session *sess, int32_t id, uint32_t error_code, void *ud)
-{
-    struct stream *st = nghttp2_session_get_stream_user_data(sess, id);
-    if (st) {
-        nghttp2_session_set_stream_user_data(sess, id, NULL);
-        stream_free(st);
+    c->slot.busy = xb_grpc_session_busy(c->sess);
+    if (next != UINT64_MAX) {
+        uint64_t ms = next > now ? next - now : 0;
+        struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
+                             .tv_usec = (suseconds_t)((ms % 1000) * 1000)};
+        evtimer_add(c->timer, &tv);
     }
     return 0;
 }
 
 /* ---- socket I/O ---------------------------------------------------------- */
 
-/* Flushes nghttp2 output; closes the connection when the session is finished.
- * Returns -1 when |c| was freed. */
-static int conn_pump(struct conn *c)
+static void on_timer(evutil_socket_t fd, short what, void *ud)
 {
-    if (nghttp2_session_send(c->sess) != 0) {
-        conn_free(c);
-        return -1;
-    }
-    if (!nghttp2_session_want_read(c->sess) && !nghttp2_session_want_write(c->sess) &&
-        evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
-        conn_free(c);
-        return -1;
-    }
-    return 0;
+    conn_service(ud);
 }
 
 static void on_read(struct bufferevent *bev, void *ud)
@@ -412,20 +127,20 @@ static void on_read(struct bufferevent *bev, void *ud)
     struct evbuffer *in = bufferevent_get_input(bev);
     size_t len = evbuffer_get_length(in);
     unsigned char *data = evbuffer_pullup(in, -1);
-    ssize_t n = nghttp2_session_mem_recv(c->sess, data, len);
 
-    if (n < 0) {
-        XB_DEBUG("grpc", "closing connection: %s", nghttp2_strerror((int)n));
+    if (xb_grpc_session_recv(c->sess, data, len, xb_listen_now_ms()) != XB_OK) {
+        if (xb_grpc_session_close_reason(c->sess) == XB_CONN_REFUSED_COUNT)
+            xb_listen_guard_count_refused(c->srv->guard, XB_CONN_REFUSED_PROTOCOL_ABUSE);
         conn_free(c);
         return;
     }
-    evbuffer_drain(in, (size_t)n);
-    conn_pump(c);
+    evbuffer_drain(in, len);
+    conn_service(c);
 }
 
 static void on_write(struct bufferevent *bev, void *ud)
 {
-    conn_pump(ud);
+    conn_service(ud);
 }
 
 static void on_event(struct bufferevent *bev, short events, void *ud)
@@ -434,17 +149,21 @@ static void on_event(struct bufferevent *bev, short events, void *ud)
         conn_free(ud);
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-                      int salen, void *ud)
+/* Accept guard: make room for a newer connection. */
+static void on_evict(struct xb_conn_slot *slot, void *ud)
+{
+    conn_free(ud);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                      void *ud)
 {
     struct xb_grpc_server *s = ud;
-    nghttp2_session_callbacks *cbs = NULL;
-    nghttp2_settings_entry iv[2];
+    uint64_t now = xb_listen_now_ms();
+    struct xb_grpc_session_env env;
     struct conn *c;
 
-    if (s->draining || s->n_conns >= s->opts.max_connections) {
-        XB_WARN("grpc", "refusing connection: %s", s->draining ? "shutting down"
-                                                              : "max_connections reached");
+    if (s->draining) {
         close(fd);
         return;
     }
@@ -454,45 +173,40 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         return;
     }
     c->srv = s;
+    c->slot.evict = on_evict;
+    c->slot.ud = c;
+    if (xb_listen_guard_admit(s->guard, &c->slot, now) != XB_OK) {
+        free(c);
+        close(fd);
+        return;
+    }
+    env = (struct xb_grpc_session_env){.write = env_write,
+                                       .export_msg = env_export,
+                                       .progress = env_progress,
+                                       .ud = c,
+                                       .inflight = &s->inflight_bytes};
     c->bev = s->opts.tls ? xb_tls_bufferevent(s->opts.tls, s->base, fd)
                          : bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!c->bev || nghttp2_session_callbacks_new(&cbs) != 0) {
+    c->timer = evtimer_new(s->base, on_timer, c);
+    if (!c->bev || !c->timer || xb_grpc_session_new(&s->lim, &env, now, &c->sess) != XB_OK) {
         if (c->bev)
             bufferevent_free(c->bev);
         else
             close(fd);
+        if (c->timer)
+            event_free(c->timer);
+        xb_listen_guard_release(&c->slot);
         free(c);
         return;
     }
-    nghttp2_session_callbacks_set_send_callback(cbs, on_send);
-    nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
-    nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
-    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
-    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
-    nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
-    if (nghttp2_session_server_new(&c->sess, cbs, c) != 0) {
-        nghttp2_session_callbacks_del(cbs);
-        bufferevent_free(c->bev);
-        free(c);
-        return;
-    }
-    nghttp2_session_callbacks_del(cbs);
     c->next = s->conns;
     if (s->conns)
         s->conns->prev = c;
     s->conns = c;
     s->n_conns++;
-
-    iv[0].settings_id = NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS;
-    iv[0].value = s->opts.max_concurrent_streams;
-    iv[1].settings_id = NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE;
-    iv[1].value = STREAM_WINDOW;
-    nghttp2_submit_settings(c->sess, NGHTTP2_FLAG_NONE, iv, 2);
-    nghttp2_session_set_local_window_size(c->sess, NGHTTP2_FLAG_NONE, 0, CONN_WINDOW);
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-    conn_pump(c);
+    conn_service(c);
 }
 
 /* ---- public -------------------------------------------------------------- */
@@ -509,11 +223,23 @@ int xb_grpc_server_start(struct event_base *base, struct xb_ingest *ing,
     s->base = base;
     s->ing = ing;
     s->opts = *opts;
+    s->lim = (struct xb_grpc_session_limits){.max_msg_bytes = opts->max_msg_bytes,
+                                             .max_concurrent_streams = opts->max_concurrent_streams,
+                                             .max_header_list_size = opts->max_header_list_size,
+                                             .max_inflight_bytes = opts->max_inflight_bytes,
+                                             .timeouts = opts->timeouts};
     s->listener = xb_listen(base, opts->endpoint, on_accept, s, bound, sizeof(bound));
     if (!s->listener) {
         snprintf(err, err_len, "otlp grpc receiver: %s", bound);
         free(s);
         return XB_ERR_IO;
+    }
+    s->guard =
+        xb_listen_guard_new(base, s->listener, XB_TRANSPORT_GRPC, "grpc", opts->max_connections);
+    if (!s->guard) {
+        evconnlistener_free(s->listener);
+        free(s);
+        return XB_ERR_NOMEM;
     }
     XB_INFO("grpc", "otlp grpc receiver listening on %s", bound);
     *out = s;
@@ -528,15 +254,15 @@ void xb_grpc_server_drain(struct xb_grpc_server *s)
         return;
     s->draining = 1;
     if (s->listener) {
+        xb_listen_guard_free(s->guard);
+        s->guard = NULL;
         evconnlistener_free(s->listener);
         s->listener = NULL;
     }
     for (c = s->conns; c; c = next) {
         next = c->next;
-        nghttp2_submit_goaway(c->sess, NGHTTP2_FLAG_NONE,
-                              nghttp2_session_get_last_proc_stream_id(c->sess), NGHTTP2_NO_ERROR,
-                              NULL, 0);
-        conn_pump(c);
+        xb_grpc_session_goaway(c->sess);
+        conn_service(c);
     }
 }
 
@@ -549,9 +275,10 @@ void xb_grpc_server_free(struct xb_grpc_server *s)
 {
     if (!s)
         return;
-    if (s->listener)
-        evconnlistener_free(s->listener);
     while (s->conns)
         conn_free(s->conns);
+    xb_listen_guard_free(s->guard);
+    if (s->listener)
+        evconnlistener_free(s->listener);
     free(s);
 }

@@ -1,7 +1,9 @@
 /*
  * receiver/otlp_grpc.h - OTLP/gRPC receiver: h2c (HTTP/2 with prior knowledge) on the
- * event loop, one nghttp2 server session per connection, many concurrent unary
- * Export calls per connection.
+ * event loop, one server session per connection (receiver/grpc_session.h: the protocol
+ * side, without I/O), many concurrent unary Export calls per connection. This file
+ * owns the sockets, the per-connection deadline timer and the accept guard
+ * (receiver/listen.h).
  *
  * Implements OTLP/gRPC (opentelemetry-proto docs/specification.md) over gRPC's
  * HTTP/2 mapping (grpc/doc/PROTOCOL-HTTP2.md): path
@@ -16,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "receiver/grpc_deadline.h"
 #include "receiver/ingest.h"
 #include "receiver/tls.h"
 
@@ -23,12 +26,17 @@ struct xb_grpc_server;
 
 /* Settings of one gRPC receiver. */
 struct xb_grpc_server_opts {
-    const char *endpoint;            /* "host:port" (borrowed) */
-    size_t max_msg_bytes;            /* request message limit after decompression */
-    uint32_t max_concurrent_streams; /* per connection (SETTINGS_MAX_CONCURRENT_STREAMS) */
-    uint32_t max_connections;        /* further connections are closed on accept */
-    size_t max_inflight_bytes;       /* request bytes buffered across all streams */
-    struct xb_tls *tls;              /* borrowed, outlives the server; NULL = h2c */
+    const char *endpoint;             /* "host:port" (borrowed) */
+    size_t max_msg_bytes;             /* request message limit after decompression */
+    uint32_t max_concurrent_streams;  /* per connection (SETTINGS_MAX_CONCURRENT_STREAMS) */
+    uint32_t max_connections;         /* at the cap a new connection evicts the one idle
+                                         longest, or is closed when all are busy
+                                         (receiver/listen.h) */
+    size_t max_inflight_bytes;        /* request bytes buffered across all streams */
+    size_t max_header_list_size;      /* SETTINGS_MAX_HEADER_LIST_SIZE, enforced per
+                                         request (RESOURCE_EXHAUSTED); 0 = 16 KiB */
+    struct xb_grpc_timeouts timeouts; /* connection, upload, idle, age deadlines */
+    struct xb_tls *tls;               /* borrowed, outlives the server; NULL = h2c */
 };
 
 /*

@@ -71,7 +71,7 @@ struct xb_http_server {
 static void set_inflight(struct xb_http_server *s, uint64_t v)
 {
     s->inflight = v;
-    xb_metrics.http_inflight_body_bytes = v;
+    xb_metrics.receiver_inflight_bytes[XB_TRANSPORT_HTTP] = v;
 }
 
 static void release_budget(struct http_conn *c)

@@ -14,7 +14,7 @@
  * connection, 408 first when the body was late, counted in
  * xraybridge_receiver_connections_refused_total{reason="timeout"}), and a budget on the
  * request bodies in flight across connections (gauge
- * xraybridge_receiver_http_inflight_body_bytes).
+ * xraybridge_receiver_inflight_bytes{transport="http"}).
  */
 #ifndef XB_RECEIVER_OTLP_HTTP_H
 #define XB_RECEIVER_OTLP_HTTP_H

@@ -213,7 +213,7 @@ def deadlines(report, binary, tmp, trace):
                   + b"%x\r\n" % (len(trace) - half) + trace[half:] + b"\r\n0\r\n\r\n")
         got.append(read_response(s)[0])
         close_sock(s)
-        gauge = metric(metrics(bridge), "xraybridge_receiver_http_inflight_body_bytes")
+        gauge = metric(metrics(bridge), "xraybridge_receiver_inflight_bytes", "transport=\"http\"")
         report.check(got == [200, 200, 200] and gauge == 0,
                      f"pipelined pair and a chunked body on one connection: {got}, "
                      f"in-flight gauge after: {gauge}")
@@ -273,11 +273,11 @@ def budget_attack(binary, tmp, budget, n):
             close_sock(s)
             peak = max(peak, rss_kib(pid))
         try:
-            wait_for(lambda: metric(metrics(bridge), "xraybridge_receiver_http_inflight_body_bytes")
+            wait_for(lambda: metric(metrics(bridge), "xraybridge_receiver_inflight_bytes", "transport=\"http\"")
                      == 0, "in-flight gauge back to 0", deadline_s=10)
             gauge = 0
         except RuntimeError:
-            gauge = metric(metrics(bridge), "xraybridge_receiver_http_inflight_body_bytes")
+            gauge = metric(metrics(bridge), "xraybridge_receiver_inflight_bytes", "transport=\"http\"")
         alive = bridge.proc.poll() is None
         bridge.stop()
     return statuses, retry_ok, base, peak, gauge, alive

@@ -4,20 +4,50 @@ error or definite/indirect leak.
 
 Traffic: OTLP/JSON, gzip'd OTLP/JSON and one invalid body over HTTP, exported both to
 the file exporter and to a loopback PutTraceSegments sink, with metrics and health
-endpoints on. Everything binds 127.0.0.1 and is stopped here.
+endpoints on; and a gRPC client that disconnects with two streams mid-upload (their
+memory must be freed with the connection). Everything binds 127.0.0.1 and is stopped here.
 
 usage: run_valgrind.py XRAYBRIDGE_BINARY EXAMPLE_TRACE_JSON
 """
 import os
 import sys
 import tempfile
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "receiver"))
 from xbtest import Bridge, Report, Sink, clean_env, post_trace, wait_for  # noqa: E402
+import h2raw  # noqa: E402
 
 VALGRIND = ("valgrind", "--error-exitcode=99", "--leak-check=full",
             "--errors-for-leak-kinds=definite,indirect",
             "--show-leak-kinds=definite,indirect")
+
+
+def grpc_metric(bridge, name):
+    """Value of |name|{...transport="grpc"} from the metrics endpoint."""
+    port = bridge.port("metrics endpoint")
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read()
+    for line in text.decode().splitlines():
+        if line.startswith(name + "{") and 'transport="grpc"' in line:
+            return int(line.rsplit(" ", 1)[1])
+    return -1
+
+
+def grpc_disconnect_mid_upload(bridge, report):
+    """Opens two Export streams, uploads part of each, and closes the socket."""
+    c = h2raw.H2Conn(bridge.port("otlp grpc receiver"), timeout=30)
+    for _ in range(2):
+        sid = c.new_stream()
+        c.headers(sid, h2raw.grpc_headers())
+        c.data(sid, h2raw.grpc_message(b"\x0a" * 70000, declared_len=200000))
+    wait_for(lambda: grpc_metric(bridge, "xraybridge_receiver_inflight_bytes") >= 140000,
+             "both partial uploads held", deadline_s=60)
+    c.close()
+    wait_for(lambda: grpc_metric(bridge, "xraybridge_receiver_connections") == 0 and
+             grpc_metric(bridge, "xraybridge_receiver_inflight_bytes") == 0,
+             "the gRPC connection and its streams freed", deadline_s=60)
+    report.check(True, "gRPC client disconnected with 2 streams open; in-flight bytes back to 0")
 
 
 def main():
@@ -59,6 +89,7 @@ extensions:
             wait_for(lambda: os.path.exists(out_file) and
                      sum(1 for _ in open(out_file)) == 4 and sink.documents == 4,
                      "4 documents in the file and at the sink", deadline_s=120)
+            grpc_disconnect_mid_upload(bridge, report)
             rc = bridge.stop(deadline_s=120)
             log = bridge.log()
         summary = [l for l in log.splitlines()

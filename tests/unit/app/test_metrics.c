@@ -157,8 +157,9 @@ static void test_render_format_is_valid(void **state)
     /* 7 receiver families x 2 transports, 2 translator counters, sent and failed x 2
      * exporters, 4 awsxray counters, 4 error codes, 3 reasons, 3 credential samples,
      * 4 queue families x 2 exporters, connection gauge x 2 transports, 6 connection
-     * refusal reasons x 2 transports, the HTTP in-flight body gauge */
-    assert_int_equal(n, 14 + 2 + 4 + 4 + 4 + 3 + 3 + 8 + 2 + 12 + 1);
+     * refusal reasons x 2 transports, timed-out requests and in-flight bytes x 2
+     * transports */
+    assert_int_equal(n, 14 + 2 + 4 + 4 + 4 + 3 + 3 + 8 + 2 + 12 + 2 + 2);
     free(s);
 }
 

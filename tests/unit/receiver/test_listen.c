@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -144,6 +145,41 @@ static void test_guard_evicts_stalled_then_refuses_when_busy(void **state)
     event_base_free(base);
 }
 
+/* Like receiver/otlp_grpc.c: the evict callback frees the memory holding the slot. */
+static void freeing_evict(struct xb_conn_slot *slot, void *ud)
+{
+    xb_listen_guard_release(slot);
+    free(ud);
+}
+
+static void test_guard_evict_callback_may_free_the_slot(void **state)
+{
+    struct event_base *base = event_base_new();
+    char bound[128];
+    struct evconnlistener *l = xb_listen(base, "127.0.0.1:0", NULL, NULL, bound, sizeof(bound));
+    struct xb_listen_guard *g = xb_listen_guard_new(base, l, XB_TRANSPORT_HTTP, "http", 2);
+    struct fake_conn *c[5];
+
+    for (int i = 0; i < 5; i++) {
+        c[i] = calloc(1, sizeof(*c[i]));
+        c[i]->slot.evict = freeing_evict;
+        c[i]->slot.ud = c[i];
+        /* each admission past the second evicts (and frees) the oldest */
+        assert_int_equal(xb_listen_guard_admit(g, &c[i]->slot, 100 + (uint64_t)i), XB_OK);
+        assert_true(xb_listen_guard_count(g) <= 2);
+    }
+    assert_int_equal(xb_listen_guard_count(g), 2);
+    assert_ptr_equal(c[4]->slot.guard, g);
+    assert_ptr_equal(c[3]->slot.guard, g);
+    xb_listen_guard_release(&c[3]->slot);
+    xb_listen_guard_release(&c[4]->slot);
+    free(c[3]);
+    free(c[4]);
+    xb_listen_guard_free(g);
+    evconnlistener_free(l);
+    event_base_free(base);
+}
+
 static void test_raise_nofile_reports_limit(void **state)
 {
     uint64_t limit = 0;
@@ -162,6 +198,7 @@ int main(void)
         cmocka_unit_test(test_backoff_doubles_and_caps),
         cmocka_unit_test(test_ratelimit_counts_suppressed),
         cmocka_unit_test(test_guard_evicts_stalled_then_refuses_when_busy),
+        cmocka_unit_test(test_guard_evict_callback_may_free_the_slot),
         cmocka_unit_test(test_raise_nofile_reports_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
