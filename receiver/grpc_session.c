@@ -26,6 +26,10 @@
 #define RST_RATE 33
 /* Per-entry overhead added to name + value when sizing a header list (RFC 9113 6.5.2). */
 #define HEADER_ENTRY_OVERHEAD 32
+/* Largest google.rpc.Status sent in grpc-status-details-bin, and its base64 text with
+ * the NUL that EVP_EncodeBlock writes (4 characters per 3 bytes, rounded up). */
+#define DETAILS_MAX 96
+#define DETAILS_B64_LEN (4 * ((DETAILS_MAX + 2) / 3) + 1)
 
 struct stream {
     int32_t id;
@@ -48,7 +52,7 @@ struct stream {
     size_t resp_off;
     char status_str[8];
     char message[512];
-    char details[128]; /* base64 google.rpc.Status for grpc-status-details-bin */
+    char details[DETAILS_B64_LEN]; /* base64 google.rpc.Status, grpc-status-details-bin */
 };
 
 struct xb_grpc_session {
@@ -156,7 +160,7 @@ static void respond_error(struct stream *st, int http_status, enum xb_grpc_code 
         nva[n++] = (nghttp2_nv)NV("grpc-accept-encoding", "identity,gzip");
     if (retry_after_s > 0) {
         struct xb_buf sb;
-        xb_buf_init(&sb, 96);
+        xb_buf_init(&sb, DETAILS_MAX);
         if (xb_reply_status_body(code, message, retry_after_s, 0, &sb) == XB_OK) {
             int len = EVP_EncodeBlock((unsigned char *)st->details, (const unsigned char *)sb.data,
                                       (int)sb.len);
