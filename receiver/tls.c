@@ -478,11 +478,6 @@ void xb_tls_listener_nodelay(struct evconnlistener *l)
         set_nodelay(evconnlistener_get_fd(l));
 }
 
-struct bufferevent *xb_tls_evhttp_bevcb(struct event_base *base, void *t)
-{
-    return xb_tls_bufferevent(t, base, -1);
-}
-
 void xb_tls_free(struct xb_tls *t)
 {
     if (!t)

@@ -98,12 +98,6 @@ struct bufferevent *xb_tls_bufferevent(struct xb_tls *t, struct event_base *base
  */
 void xb_tls_listener_nodelay(struct evconnlistener *l);
 
-/*
- * evhttp_set_bevcb() callback: xb_tls_bufferevent(|t|, |base|, -1). |t| is a
- * struct xb_tls * that must outlive the evhttp server.
- */
-struct bufferevent *xb_tls_evhttp_bevcb(struct event_base *base, void *t);
-
 /* Stops the reload timer and releases the current SSL_CTX. NULL is a no-op. */
 void xb_tls_free(struct xb_tls *t);
 
