@@ -35,7 +35,7 @@ struct xb_config_grpc {
     size_t max_recv_msg_bytes;       /* after decompression; default 4 MiB
                                         (YAML: max_recv_msg_size_mib, in MiB) */
     uint32_t max_concurrent_streams; /* per connection; default 100 */
-    uint32_t max_connections;        /* default 1024 */
+    uint32_t max_connections;        /* default 256 */
     struct xb_config_tls tls;        /* tls.* */
     size_t max_header_list_size;     /* bytes; default 16 KiB */
     uint32_t connection_timeout_ms;  /* accept -> first request; default 10 s */
@@ -51,14 +51,14 @@ struct xb_config_http {
     char *endpoint;                /* default "localhost:4318" */
     size_t max_request_body_bytes; /* after decompression; default 4 MiB
                                       (YAML: max_request_body_size, bytes) */
-    uint32_t max_connections;      /* default 1024; at the cap the connection longest
+    uint32_t max_connections;      /* default 256; at the cap the connection longest
                                       without progress is evicted */
     uint32_t read_header_timeout_ms; /* default 10 s; 0 = none */
     uint32_t read_timeout_ms;        /* whole request; default 30 s; 0 = none */
     uint32_t idle_timeout_ms;        /* keep-alive wait; default 60 s; 0 = none */
     uint32_t write_timeout_ms;       /* handling + response; default 30 s; 0 = none */
     size_t max_inflight_body_bytes;  /* bodies in flight across connections; default
-                                        32 MiB (YAML: max_inflight_body_size, bytes) */
+                                        16 MiB (YAML: max_inflight_body_size, bytes) */
     struct xb_config_tls tls;        /* tls.* */
 };
 

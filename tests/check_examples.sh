@@ -25,6 +25,17 @@ check
 sed -n '/config.yaml: |/,$p' "$src/deploy/kubernetes/configmap.yaml" | tail -n +2 |
     sed 's/^    //' >"$tmp/configmap.yaml"
 check --config "$tmp/configmap.yaml"
+# The shipped DaemonSet config's worst-case memory (app/budget.h) must fit the
+# container memory limit the same manifests set (docs/security.md, memory budget).
+limit_mi=$(sed -n 's/.*limits:.*memory: *\([0-9]*\)Mi.*/\1/p' "$src/deploy/kubernetes/daemonset.yaml")
+budget_mi=$(AWS_REGION=us-west-2 "$bin" --validate-config --config "$tmp/configmap.yaml" |
+    sed -n 's/.*memory budget total \([0-9]*\)\..*/\1/p')
+if [ -n "$limit_mi" ] && [ -n "$budget_mi" ] && [ "$budget_mi" -lt "$limit_mi" ]; then
+    pass=$((pass + 1))
+else
+    fail=$((fail + 1))
+    echo "FAIL: DaemonSet config memory budget ${budget_mi:-?} MiB is not below the manifest limit ${limit_mi:-?}Mi"
+fi
 # A broken file must be refused (the check itself can fail).
 printf 'receivers: {otlp: {protocols: {grpc: {endpoint: "x"}}}}\n' >"$tmp/bad.yaml"
 if "$bin" --validate-config --config "$tmp/bad.yaml" >/dev/null 2>&1; then

@@ -122,11 +122,11 @@ static void test_default_values(void **state)
     assert_string_equal(cfg->grpc.endpoint, "localhost:4317");
     assert_int_equal(cfg->grpc.max_recv_msg_bytes, 4u << 20);
     assert_int_equal(cfg->grpc.max_concurrent_streams, 100);
-    assert_int_equal(cfg->grpc.max_connections, 1024);
+    assert_int_equal(cfg->grpc.max_connections, 256);
     assert_true(cfg->http.enabled);
     assert_string_equal(cfg->http.endpoint, "localhost:4318");
     assert_int_equal(cfg->http.max_request_body_bytes, 4194304);
-    assert_int_equal(cfg->http.max_connections, 1024);
+    assert_int_equal(cfg->http.max_connections, 256);
     assert_false(cfg->awsxray.enabled);
     assert_null(cfg->awsxray.region);
     assert_null(cfg->awsxray.endpoint);
