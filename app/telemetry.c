@@ -34,6 +34,7 @@
 
 struct endpoint {
     struct evhttp *http;
+    struct xb_listen_guard *guard; /* pauses accepting on EMFILE instead of spinning */
     char bound[128];     /* "ip:port"; empty when not listening */
 };
 
@@ -278,6 +279,8 @@ static void on_health(struct evhttp_request *req, void *ud)
 
 static void endpoint_cleanup(struct endpoint *ep)
 {
+    xb_listen_guard_free(ep->guard);
+    ep->guard = NULL;
     if (ep->http != NULL)
         evhttp_free(ep->http); /* closes bound sockets and open connections */
     ep->http = NULL;
@@ -317,6 +320,12 @@ static int endpoint_start(struct xb_telemetry *t, struct event_base *base, struc
         evconnlistener_free(l);
         snprintf(err, err_len, "%s endpoint: cannot attach listener", what);
         rc = XB_ERR_IO;
+        goto fail;
+    }
+    ep->guard = xb_listen_guard_new(base, l, XB_TRANSPORT_COUNT, what, 0);
+    if (ep->guard == NULL) {
+        snprintf(err, err_len, "%s endpoint: out of memory", what);
+        rc = XB_ERR_NOMEM;
         goto fail;
     }
     snprintf(ep->bound, sizeof(ep->bound), "%s", bound);

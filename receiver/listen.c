@@ -200,7 +200,8 @@ static void on_accept_error(struct evconnlistener *l, void *ud)
     reason = (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
                  ? XB_CONN_REFUSED_FD_EXHAUSTED
                  : XB_CONN_REFUSED_ACCEPT_ERROR;
-    xb_metrics.connections_refused[g->transport][reason]++;
+    if (g->transport < XB_TRANSPORT_COUNT)
+        xb_metrics.connections_refused[g->transport][reason]++;
     g->failures++;
     ms = xb_listen_backoff_ms(g->failures);
     if (xb_ratelimit_allow(&g->accept_log, xb_listen_now_ms(), &suppressed))

@@ -69,6 +69,8 @@ struct xb_conn_slot {
  * Creates a guard for |listener| (borrowed; must outlive the guard or be freed after
  * xb_listen_guard_free) that admits up to |max_connections| connections (0 = no cap).
  * |transport| labels the metrics, |name| (static string, e.g. "grpc") the log lines.
+ * A listener that is not a receiver (the telemetry endpoints) passes XB_TRANSPORT_COUNT
+ * and max_connections 0: it gets the pause on accept errors and no metrics.
  * Installs the listener's error callback (accept errors). Returns NULL on allocation
  * failure.
  */

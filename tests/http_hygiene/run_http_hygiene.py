@@ -349,9 +349,17 @@ def fd_flood(report, binary, tmp, trace):
                 flood.append(socket.create_connection(("127.0.0.1", port), timeout=2))
         except OSError:
             pass
-        # (the metrics endpoint is not polled here: its own listener has no guard)
+        # The telemetry endpoints' listeners pause at EMFILE too (no spin, one line).
+        mport = bridge.port("metrics endpoint")
+        for _ in range(10):
+            try:
+                flood.append(socket.create_connection(("127.0.0.1", mport), timeout=2))
+            except OSError:
+                break
         wait_for(lambda: "http: accept failed: Too many open files" in bridge.log(),
                  "accept failing with EMFILE")
+        wait_for(lambda: "metrics: accept failed: Too many open files" in bridge.log(),
+                 "metrics endpoint accept failing with EMFILE")
         t1 = time.monotonic()
         status = post_trace(port, trace)
         took = time.monotonic() - t1
@@ -365,7 +373,7 @@ def fd_flood(report, binary, tmp, trace):
         report.check(alive and status == 200 and took < 2,
                      f"fd limit 64, {len(flood)} idle sockets: probe served (status {status}) "
                      f"in {took:.2f} s")
-        report.check(cpu < 0.5 and lines <= 5 and exhausted is not None and exhausted >= 1,
+        report.check(cpu < 0.5 and lines <= 6 and exhausted is not None and exhausted >= 1,
                      f"no accept spin at EMFILE: {cpu:.2f} CPU s over the {window:.2f} s flood, "
                      f"{lines} accept log lines, fd_exhausted={exhausted}")
         rc = bridge.stop()
