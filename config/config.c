@@ -1196,4 +1196,5 @@ void xb_config_translator(const struct xb_config *cfg, struct xb_translator_conf
     tc->aws_log_groups = (const char *const *)t->aws_log_groups;
     tc->n_aws_log_groups = t->n_aws_log_groups;
     tc->max_document_bytes = t->max_document_bytes;
+    tc->read_new_semantic_conventions = t->read_new_semantic_conventions;
 }

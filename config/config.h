@@ -72,6 +72,7 @@ struct xb_config_translate {
     char **aws_log_groups;
     size_t n_aws_log_groups;
     size_t max_document_bytes;        /* default XB_XRAY_MAX_DOC_BYTES */
+    int read_new_semantic_conventions; /* default 0 (docs/translation.md) */
 };
 
 /* Per-exporter queue and batching (YAML: sending_queue.*, batch.*). */

@@ -36,7 +36,11 @@
      .flags = XB_OPT_F_SHARED, .doc = "CloudWatch log group names for the aws block"},     \
     {.path = "exporters." sec ".max_document_bytes", .type = XB_OPT_BYTES, .def = "64000",   \
      .min = 1024, .max = 1 * MIB, .offset = OFF(translate.max_document_bytes),            \
-     .flags = XB_OPT_F_SHARED, .doc = "upper bound of one segment document, bytes"}
+     .flags = XB_OPT_F_SHARED, .doc = "upper bound of one segment document, bytes"},         \
+    {.path = "exporters." sec ".read_new_semantic_conventions", .type = XB_OPT_BOOL,       \
+     .def = "false", .max = 1, .offset = OFF(translate.read_new_semantic_conventions),      \
+     .flags = XB_OPT_F_SHARED,                                                              \
+     .doc = "also read db.query.text, db.namespace, ... where the older keys are read"}
 
 /* Rows for one exporter's sending_queue and batch blocks. */
 #define QUEUE_ROWS(sec, field, batch_max)                                                  \

@@ -118,6 +118,14 @@ int xb_aws_build(struct xb_attrs *a, const struct xb_attrs *res,
     request_id = take2(a, "aws.request_id", "aws.requestId");
     queue_url = take2(a, "aws.queue_url", "aws.queue.url");
     table_name = take2(a, "aws.table_name", "aws.table.name");
+    /* Opt-in: the newer DynamoDB convention names the table in db.collection.name. */
+    if (cfg->read_new_semantic_conventions && !table_name.p &&
+        (e = xb_attrs_live(a, "db.collection.name")) &&
+        (strcmp(xb_any_str(xb_attrs_val(a, "db.system")), "aws.dynamodb") == 0 ||
+         strcmp(xb_any_str(xb_attrs_val(a, "db.system.name")), "aws.dynamodb") == 0)) {
+        table_name = cs(xb_any_str(e->val));
+        e->consumed = 1;
+    }
     if (*cloud && strcmp(cloud, "aws") != 0)
         goto out;
 
@@ -229,7 +237,8 @@ int xb_aws_build(struct xb_attrs *a, const struct xb_attrs *res,
         aws->xray_sdk = cs(sdk_name);
     }
     aws->xray_sdk_version = rstr(res, "telemetry.sdk.version");
-    aws->xray_auto = rstr(res, "telemetry.auto.version").n || rstr(res, "telemetry.distro.version").n;
+    aws->xray_auto =
+        rstr(res, "telemetry.auto.version").n || rstr(res, "telemetry.distro.version").n;
     *out = aws;
 out:
     return rc;
@@ -271,7 +280,16 @@ const char *xb_aws_origin(const struct xb_attrs *res)
 void xb_aws_service(const struct xb_attrs *res, struct xb_xdoc *d)
 {
     const xb_pb_any *v = xb_attrs_val(res, "service.version");
+    const xb_pb_any *tags;
 
+    /* v0.155: first element of a non-empty container.image.tags array, then
+     * container.image.tag. A non-string element gives an empty (absent) version. */
+    if (!v && (tags = xb_attrs_val(res, "container.image.tags")) &&
+        xb_any_type(tags) == XB_ANY_ARRAY && tags->array_value && tags->array_value->n_values > 0) {
+        d->has_service = 1;
+        d->service_version = cs(xb_any_str(tags->array_value->values[0]));
+        return;
+    }
     if (!v)
         v = xb_attrs_val(res, "container.image.tag");
     d->has_service = v != NULL;

@@ -24,7 +24,11 @@ int xb_aws_build(struct xb_attrs *attrs, const struct xb_attrs *res,
 /* X-Ray origin for the resource ("AWS::EC2::Instance", ...) or NULL. Static string. */
 const char *xb_aws_origin(const struct xb_attrs *res);
 
-/* Fills d->has_service / d->service_version from service.version or container.image.tag. */
+/*
+ * Fills d->has_service / d->service_version from the resource's service.version, else the
+ * first element of a non-empty container.image.tags array, else container.image.tag
+ * (awsxrayexporter v0.155 makeService).
+ */
 void xb_aws_service(const struct xb_attrs *res, struct xb_xdoc *d);
 
 #endif

@@ -495,7 +495,10 @@ int xb_cause_parse_stack(struct xb_xcause *c, size_t first, const char *lang, co
         return parse_java(c, first, stack, n, arena, ids);
     if (strcmp(lang, "python") == 0)
         return parse_python(c, first, stack, n, arena, ids);
-    if (strcmp(lang, "javascript") == 0)
+    /* Upstream checks only "javascript"; the OpenTelemetry JS SDK reports "nodejs" or
+     * "webjs" (deliberate difference, docs/translation.md). */
+    if (strcmp(lang, "javascript") == 0 || strcmp(lang, "nodejs") == 0 ||
+        strcmp(lang, "webjs") == 0)
         return parse_js(c, first, stack, n, arena);
     if (strcmp(lang, "dotnet") == 0)
         return parse_dotnet(c, first, stack, n, arena);
@@ -512,8 +515,7 @@ static const xb_pb_any *event_attr(const xb_pb_event *ev, const char *key)
     static const xb_pb_any none = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__INIT;
 
     for (i = 0; i < ev->n_attributes; i++)
-        if (ev->attributes[i] && ev->attributes[i]->key &&
-            strcmp(ev->attributes[i]->key, key) == 0)
+        if (ev->attributes[i] && ev->attributes[i]->key && strcmp(ev->attributes[i]->key, key) == 0)
             return ev->attributes[i]->value ? ev->attributes[i]->value : &none;
     return NULL;
 }
@@ -577,8 +579,9 @@ int xb_cause_build(struct xb_attrs *attrs, const xb_pb_span *span, const struct 
 
     for (i = 0; i < span->n_events; i++) {
         const xb_pb_event *ev = span->events[i];
-        if (ev && ev->name && (strcmp(ev->name, "exception") == 0 ||
-                               (aws_sdk && strcmp(ev->name, "HTTP request failure") == 0)))
+        if (ev && ev->name &&
+            (strcmp(ev->name, "exception") == 0 ||
+             (aws_sdk && strcmp(ev->name, "HTTP request failure") == 0)))
             any_event = 1;
     }
     if (any_event || status_err) {
@@ -596,10 +599,9 @@ int xb_cause_build(struct xb_attrs *attrs, const xb_pb_span *span, const struct 
                 continue;
             if (strcmp(ev->name, "exception") == 0) {
                 const char *stack = xb_any_str(event_attr(ev, "exception.stacktrace"));
-                int ei = xb_cause_add(c, arena, ids,
-                                      cstr(xb_any_str(event_attr(ev, "exception.type"))),
-                                      cstr(xb_any_str(event_attr(ev, "exception.message"))),
-                                      remote);
+                int ei =
+                    xb_cause_add(c, arena, ids, cstr(xb_any_str(event_attr(ev, "exception.type"))),
+                                 cstr(xb_any_str(event_attr(ev, "exception.message"))), remote);
                 if (ei < 0) {
                     rc = XB_ERR_NOMEM;
                     goto out;

@@ -34,9 +34,9 @@ int xb_cause_add(struct xb_xcause *c, struct xb_arena *arena, struct xb_idgen *i
 
 /*
  * Parses |stack| (|n| bytes, borrowed: frames point into it) for resource language
- * |lang| ("java", "php", "python", "javascript", "dotnet", "go"; anything else is a
- * no-op) and fills exception |first| of |c| with frames, appending chained exceptions.
- * Returns XB_OK or XB_ERR_NOMEM.
+ * |lang| ("java", "php", "python", "javascript" or "nodejs" or "webjs", "dotnet", "go";
+ * anything else is a no-op) and fills exception |first| of |c| with frames, appending chained
+ * exceptions. Returns XB_OK or XB_ERR_NOMEM.
  */
 int xb_cause_parse_stack(struct xb_xcause *c, size_t first, const char *lang, const char *stack,
                          size_t n, struct xb_arena *arena, struct xb_idgen *ids);

@@ -297,8 +297,8 @@ static int str_lt(struct xb_str a, const char *b)
     return c < 0 || (c == 0 && a.n < bn);
 }
 
-static void write_metadata(struct xb_jsonw *w, const struct xb_xdoc *d, const struct xb_doc_wopts *o,
-                           struct xb_arena *arena)
+static void write_metadata(struct xb_jsonw *w, const struct xb_xdoc *d,
+                           const struct xb_doc_wopts *o, struct xb_arena *arena)
 {
     size_t i;
     int has_default = d->n_meta > 0 || d->meta_default_present;
@@ -378,8 +378,13 @@ int xb_doc_write(const struct xb_xdoc *d, const struct xb_doc_wopts *o, struct x
         write_links(&w, d, o, arena);
     xb_jsonw_ckey(&w, "trace_id");
     xb_jsonw_cstr(&w, d->trace_id);
-    xb_jsonw_ckey(&w, "end_time");
-    xb_jsonw_double(&w, d->end_time);
+    if (d->in_progress) {
+        xb_jsonw_ckey(&w, "in_progress");
+        xb_jsonw_bool(&w, 1);
+    } else {
+        xb_jsonw_ckey(&w, "end_time");
+        xb_jsonw_double(&w, d->end_time);
+    }
     if (d->http)
         write_http(&w, d->http);
     xb_jsonw_ckey(&w, "fault");

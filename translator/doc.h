@@ -7,9 +7,10 @@
  * dropped and strings cut, without translating again.
  *
  * Field order follows awsxrayexporter's encoder: name, id, start_time, service, origin,
- * user, links, trace_id, end_time, http, fault, error, throttle, cause, aws,
+ * user, links, trace_id, end_time (or in_progress), http, fault, error, throttle, cause, aws,
  * annotations, metadata, namespace, parent_id, type, sql.
- * X-Ray segment documents: https://docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html
+ * X-Ray segment documents:
+ * https://docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html
  */
 #ifndef XB_TRANSLATOR_DOC_H
 #define XB_TRANSLATOR_DOC_H
@@ -34,9 +35,9 @@ struct xb_xframe {
 struct xb_xexc {
     char id[17];
     struct xb_str type, message;
-    int remote;                /* -1 absent, else 0/1 */
-    int cause;                 /* index of the exception this one was caused by, or -1 */
-    struct xb_xframe *frames;  /* arena; n_frames == 0 -> "stack" absent */
+    int remote;               /* -1 absent, else 0/1 */
+    int cause;                /* index of the exception this one was caused by, or -1 */
+    struct xb_xframe *frames; /* arena; n_frames == 0 -> "stack" absent */
     size_t n_frames, cap_frames;
 };
 
@@ -66,8 +67,8 @@ struct xb_xaws {
     struct xb_xlog_group *log_groups;
     size_t n_log_groups, cap_log_groups;
     int has_ecs;
-    struct xb_str ecs_container, ecs_container_id, ecs_task_arn, ecs_task_family,
-        ecs_cluster_arn, ecs_container_arn, ecs_az, ecs_launch_type;
+    struct xb_str ecs_container, ecs_container_id, ecs_task_arn, ecs_task_family, ecs_cluster_arn,
+        ecs_container_arn, ecs_az, ecs_launch_type;
     int has_ec2;
     struct xb_str ec2_instance_id, ec2_az, ec2_instance_size, ec2_ami_id; /* null if empty */
     int has_eks;
@@ -106,6 +107,7 @@ struct xb_xdoc {
     struct xb_str name;
     char id[17];
     double start_time, end_time;
+    int in_progress; /* 1: write "in_progress": true and no end_time */
     int has_service;
     struct xb_str service_version;
     const char *origin;
@@ -133,11 +135,11 @@ struct xb_xdoc {
 
 /* How to serialise: the size cap's trimming levels. */
 struct xb_doc_wopts {
-    int drop_metadata;      /* replace metadata by the "xraybridge" trim marker */
-    size_t max_str;         /* 0 = no cut; else trimmable strings cut to this many bytes */
-    size_t max_items;       /* 0 = all; else arrays/maps/annotations/frames capped */
-    size_t original_bytes;  /* reported in the trim marker */
-    size_t limit;           /* stop (XB_ERR_TOO_LARGE) once the output passes this */
+    int drop_metadata;     /* replace metadata by the "xraybridge" trim marker */
+    size_t max_str;        /* 0 = no cut; else trimmable strings cut to this many bytes */
+    size_t max_items;      /* 0 = all; else arrays/maps/annotations/frames capped */
+    size_t original_bytes; /* reported in the trim marker */
+    size_t limit;          /* stop (XB_ERR_TOO_LARGE) once the output passes this */
 };
 
 /*

@@ -8,25 +8,66 @@
 
 /* Every key this block reads and consumes; looked up once per span. */
 enum {
-    K_METHOD, K_REQ_METHOD, K_CLIENT_IP, K_USER_AGENT, K_UA_ORIGINAL, K_STATUS, K_RESP_STATUS,
-    K_URL, K_URL_FULL, K_SCHEME, K_URL_SCHEME, K_HOST, K_TARGET, K_SERVER_NAME, K_HOST_PORT,
-    K_HOST_NAME, K_NET_HOST_NAME, K_PEER_NAME, K_PEER_PORT, K_PEER_IP, K_NET_PEER_ADDR,
-    K_CLIENT_ADDR, K_URL_PATH, K_URL_QUERY, K_SERVER_ADDR, K_SERVER_PORT, N_KEYS
+    K_METHOD,
+    K_REQ_METHOD,
+    K_CLIENT_IP,
+    K_USER_AGENT,
+    K_UA_ORIGINAL,
+    K_STATUS,
+    K_RESP_STATUS,
+    K_URL,
+    K_URL_FULL,
+    K_SCHEME,
+    K_URL_SCHEME,
+    K_HOST,
+    K_TARGET,
+    K_SERVER_NAME,
+    K_HOST_PORT,
+    K_HOST_NAME,
+    K_NET_HOST_NAME,
+    K_PEER_NAME,
+    K_PEER_PORT,
+    K_PEER_IP,
+    K_NET_PEER_ADDR,
+    K_CLIENT_ADDR,
+    K_URL_PATH,
+    K_URL_QUERY,
+    K_SERVER_ADDR,
+    K_SERVER_PORT,
+    N_KEYS,
+    /* read only with read_new_semantic_conventions */
+    K_NET_PEER_PORT = N_KEYS,
+    N_ALL_KEYS
 };
 
-static const char *const http_keys[N_KEYS] = {
-    [K_METHOD] = "http.method", [K_REQ_METHOD] = "http.request.method",
-    [K_CLIENT_IP] = "http.client_ip", [K_USER_AGENT] = "http.user_agent",
-    [K_UA_ORIGINAL] = "user_agent.original", [K_STATUS] = "http.status_code",
-    [K_RESP_STATUS] = "http.response.status_code", [K_URL] = "http.url",
-    [K_URL_FULL] = "url.full", [K_SCHEME] = "http.scheme", [K_URL_SCHEME] = "url.scheme",
-    [K_HOST] = "http.host", [K_TARGET] = "http.target", [K_SERVER_NAME] = "http.server_name",
-    [K_HOST_PORT] = "net.host.port", [K_HOST_NAME] = "host.name",
-    [K_NET_HOST_NAME] = "net.host.name", [K_PEER_NAME] = "net.peer.name",
-    [K_PEER_PORT] = "net.peer.port", [K_PEER_IP] = "net.peer.ip",
-    [K_NET_PEER_ADDR] = "network.peer.address", [K_CLIENT_ADDR] = "client.address",
-    [K_URL_PATH] = "url.path", [K_URL_QUERY] = "url.query", [K_SERVER_ADDR] = "server.address",
+static const char *const http_keys[N_ALL_KEYS] = {
+    [K_METHOD] = "http.method",
+    [K_REQ_METHOD] = "http.request.method",
+    [K_CLIENT_IP] = "http.client_ip",
+    [K_USER_AGENT] = "http.user_agent",
+    [K_UA_ORIGINAL] = "user_agent.original",
+    [K_STATUS] = "http.status_code",
+    [K_RESP_STATUS] = "http.response.status_code",
+    [K_URL] = "http.url",
+    [K_URL_FULL] = "url.full",
+    [K_SCHEME] = "http.scheme",
+    [K_URL_SCHEME] = "url.scheme",
+    [K_HOST] = "http.host",
+    [K_TARGET] = "http.target",
+    [K_SERVER_NAME] = "http.server_name",
+    [K_HOST_PORT] = "net.host.port",
+    [K_HOST_NAME] = "host.name",
+    [K_NET_HOST_NAME] = "net.host.name",
+    [K_PEER_NAME] = "net.peer.name",
+    [K_PEER_PORT] = "net.peer.port",
+    [K_PEER_IP] = "net.peer.ip",
+    [K_NET_PEER_ADDR] = "network.peer.address",
+    [K_CLIENT_ADDR] = "client.address",
+    [K_URL_PATH] = "url.path",
+    [K_URL_QUERY] = "url.query",
+    [K_SERVER_ADDR] = "server.address",
     [K_SERVER_PORT] = "server.port",
+    [K_NET_PEER_PORT] = "network.peer.port",
 };
 
 static int is_ip(const char *s)
@@ -62,9 +103,11 @@ static int64_t received_size(const xb_pb_any *type, const xb_pb_any *size)
     return 0;
 }
 
-static int64_t size_from(xb_pb_kv *const *kv, size_t n)
+/* |new_semconv|: messaging.message.body.size stands in for a missing
+ * messaging.message_payload_size_bytes. */
+static int64_t size_from(xb_pb_kv *const *kv, size_t n, int new_semconv)
 {
-    const xb_pb_any *type = NULL, *size = NULL;
+    const xb_pb_any *type = NULL, *size = NULL, *body = NULL;
     size_t i;
 
     for (i = 0; i < n; i++) {
@@ -74,30 +117,35 @@ static int64_t size_from(xb_pb_kv *const *kv, size_t n)
             type = kv[i]->value;
         else if (!size && strcmp(kv[i]->key, "messaging.message_payload_size_bytes") == 0)
             size = kv[i]->value;
+        else if (new_semconv && !body && strcmp(kv[i]->key, "messaging.message.body.size") == 0)
+            body = kv[i]->value;
     }
-    return received_size(type, size);
+    return received_size(type, size ? size : body);
 }
 
 /* Span attributes (through the index: first occurrence wins) first, then the events. */
-static int64_t response_size(const struct xb_attrs *a, const xb_pb_span *span)
+static int64_t response_size(const struct xb_attrs *a, const xb_pb_span *span, int new_semconv)
 {
-    int64_t v = received_size(xb_attrs_val(a, "message.type"),
-                              xb_attrs_val(a, "messaging.message_payload_size_bytes"));
+    const xb_pb_any *size = xb_attrs_val(a, "messaging.message_payload_size_bytes");
+    int64_t v;
     size_t i;
 
+    if (!size && new_semconv)
+        size = xb_attrs_val(a, "messaging.message.body.size");
+    v = received_size(xb_attrs_val(a, "message.type"), size);
     for (i = 0; v == 0 && i < span->n_events; i++)
         if (span->events[i])
-            v = size_from(span->events[i]->attributes, span->events[i]->n_attributes);
+            v = size_from(span->events[i]->attributes, span->events[i]->n_attributes, new_semconv);
     return v;
 }
 
-int xb_http_build(struct xb_attrs *a, const xb_pb_span *span, struct xb_arena *arena,
-                  struct xb_xhttp **out)
+int xb_http_build(struct xb_attrs *a, const xb_pb_span *span, int new_semconv,
+                  struct xb_arena *arena, struct xb_xhttp **out)
 {
     struct xb_xhttp *h;
     const char *method, *ua, *url, *scheme, *host = NULL, *port = NULL, *target, *path, *query;
     const char *client_ip = NULL, *peer_ip, *net_peer_addr = NULL, *client_addr;
-    struct xb_attr *e[N_KEYS], *st;
+    struct xb_attr *e[N_ALL_KEYS], *st;
     int has_http = 0, has_host_attrs = 0, has_peer_addr = 0, server;
     size_t i, len;
     char *u;
@@ -106,6 +154,7 @@ int xb_http_build(struct xb_attrs *a, const xb_pb_span *span, struct xb_arena *a
     *out = NULL;
     for (i = 0; i < N_KEYS; i++)
         e[i] = xb_attrs_live(a, http_keys[i]);
+    e[K_NET_PEER_PORT] = new_semconv ? xb_attrs_live(a, http_keys[K_NET_PEER_PORT]) : NULL;
     method = part(e, K_METHOD);
     if (!method)
         method = part(e, K_REQ_METHOD);
@@ -132,9 +181,8 @@ int xb_http_build(struct xb_attrs *a, const xb_pb_span *span, struct xb_arena *a
 
     has_http = method || ua || st || url || scheme || e[K_CLIENT_IP] || e[K_HOST] || target ||
                e[K_SERVER_NAME] || e[K_HOST_PORT] || path || query;
-    has_host_attrs = url || e[K_HOST] || e[K_SERVER_NAME] || e[K_HOST_NAME] ||
-                     e[K_NET_HOST_NAME] || e[K_PEER_NAME] || peer_ip || net_peer_addr ||
-                     e[K_SERVER_ADDR];
+    has_host_attrs = url || e[K_HOST] || e[K_SERVER_NAME] || e[K_HOST_NAME] || e[K_NET_HOST_NAME] ||
+                     e[K_PEER_NAME] || peer_ip || net_peer_addr || e[K_SERVER_ADDR];
     has_peer_addr = peer_ip || net_peer_addr;
 
     /* client_ip: http.client_ip, then an IP client.address, then the peer address. */
@@ -162,7 +210,7 @@ int xb_http_build(struct xb_attrs *a, const xb_pb_span *span, struct xb_arena *a
         h->has_status = 1;
         h->status = xb_any_int(st->val);
     }
-    h->content_length = response_size(a, span);
+    h->content_length = response_size(a, span, new_semconv);
 
     if (url) {
         h->url = cs(url);
@@ -184,10 +232,16 @@ int xb_http_build(struct xb_attrs *a, const xb_pb_span *span, struct xb_arena *a
                 if (!port)
                     port = port_part(e, K_SERVER_PORT, arena);
             } else {
+                /* server.address is a deliberate addition (upstream consumes it but
+                 * leaves the host empty: "https:///users"). */
                 host = part(e, K_PEER_NAME);
                 if (!host)
                     host = peer_ip;
                 port = port_part(e, K_PEER_PORT, arena);
+                if (!port)
+                    port = port_part(e, K_NET_PEER_PORT, arena);
+                if (!host && (host = part(e, K_SERVER_ADDR)) && e[K_SERVER_PORT])
+                    port = port_part(e, K_SERVER_PORT, arena);
             }
             if (!host)
                 host = "";
@@ -226,7 +280,7 @@ int xb_http_build(struct xb_attrs *a, const xb_pb_span *span, struct xb_arena *a
     }
     *out = h;
 consume:
-    for (i = 0; i < N_KEYS; i++)
+    for (i = 0; i < N_ALL_KEYS; i++)
         if (e[i])
             e[i]->consumed = 1;
 out:

@@ -5,9 +5,12 @@
 
 #include "core/err.h"
 
-static const char *const sql_systems[] = {"db2",   "derby",    "hive",       "mariadb",
-                                          "mssql", "mysql",    "oracle",     "postgresql",
+static const char *const sql_systems[] = {"db2",    "derby",    "hive",     "mariadb",
+                                          "mssql",  "mysql",    "oracle",   "postgresql",
                                           "sqlite", "teradata", "other_sql"};
+
+/* db.system.name values of SQL databases renamed by the newer conventions (opt-in). */
+static const char *const sql_systems_new[] = {"ibm_db2", "microsoft.sql_server", "oracle.db"};
 
 static const char *live_str(struct xb_attrs *a, const char *key)
 {
@@ -16,16 +19,25 @@ static const char *live_str(struct xb_attrs *a, const char *key)
     return e ? xb_any_str(e->val) : "";
 }
 
+/* |old_key|'s string when present, else (|new_semconv|) |new_key|'s, else "". */
+static const char *live_str2(struct xb_attrs *a, const char *old_key, const char *new_key,
+                             int new_semconv)
+{
+    if (!new_semconv || xb_attrs_live(a, old_key))
+        return live_str(a, old_key);
+    return live_str(a, new_key);
+}
+
 static struct xb_str cs(const char *s)
 {
     struct xb_str r = {s, strlen(s)};
     return r;
 }
 
-int xb_sql_build(struct xb_attrs *a, const xb_pb_span *span, struct xb_arena *arena,
-                 struct xb_xsql **out)
+int xb_sql_build(struct xb_attrs *a, const xb_pb_span *span, int new_semconv,
+                 struct xb_arena *arena, struct xb_xsql **out)
 {
-    const char *sys = live_str(a, "db.system"), *conn, *db;
+    const char *sys = live_str2(a, "db.system", "db.system.name", new_semconv), *conn, *db;
     struct xb_xsql *q;
     size_t i, n;
     int rc = XB_OK, is_sql = 0;
@@ -35,11 +47,14 @@ int xb_sql_build(struct xb_attrs *a, const xb_pb_span *span, struct xb_arena *ar
     for (i = 0; i < sizeof(sql_systems) / sizeof(sql_systems[0]); i++)
         if (strcmp(sys, sql_systems[i]) == 0)
             is_sql = 1;
+    for (i = 0; new_semconv && i < sizeof(sql_systems_new) / sizeof(sql_systems_new[0]); i++)
+        if (strcmp(sys, sql_systems_new[i]) == 0)
+            is_sql = 1;
     if (!is_sql)
         goto out;
     q = xb_arena_calloc(arena, sizeof(*q));
     conn = live_str(a, "db.connection_string");
-    db = live_str(a, "db.name");
+    db = live_str2(a, "db.name", "db.namespace", new_semconv);
     if (!*conn)
         conn = "localhost";
     n = strlen(conn) + 1 + strlen(db);
@@ -53,7 +68,7 @@ int xb_sql_build(struct xb_attrs *a, const xb_pb_span *span, struct xb_arena *ar
     strcat(cs_buf, db);
     q->connection_string = cs(cs_buf);
     q->url = cs(span->name ? span->name : "");
-    q->sanitized_query = cs(live_str(a, "db.statement"));
+    q->sanitized_query = cs(live_str2(a, "db.statement", "db.query.text", new_semconv));
     q->database_type = cs(sys);
     q->user = cs(live_str(a, "db.user"));
     xb_attrs_consume(a, "db.connection_string");
@@ -61,6 +76,11 @@ int xb_sql_build(struct xb_attrs *a, const xb_pb_span *span, struct xb_arena *ar
     xb_attrs_consume(a, "db.name");
     xb_attrs_consume(a, "db.statement");
     xb_attrs_consume(a, "db.user");
+    if (new_semconv) {
+        xb_attrs_consume(a, "db.system.name");
+        xb_attrs_consume(a, "db.namespace");
+        xb_attrs_consume(a, "db.query.text");
+    }
     *out = q;
 out:
     return rc;

@@ -15,9 +15,13 @@
  * postgresql, sqlite, teradata, other_sql), builds *|out| (arena) and consumes
  * db.connection_string, db.system, db.name, db.statement, db.user; otherwise *|out| is
  * NULL and nothing is consumed. url = |span| name; connection_string =
- * (db.connection_string or "localhost") + "/" + db.name. Returns XB_OK or XB_ERR_NOMEM.
+ * (db.connection_string or "localhost") + "/" + db.name. |new_semconv|
+ * (read_new_semantic_conventions): db.system.name, db.namespace and db.query.text stand in
+ * for a missing db.system, db.name and db.statement (and are consumed with them), and
+ * ibm_db2, microsoft.sql_server, oracle.db also count as SQL.
+ * Returns XB_OK or XB_ERR_NOMEM.
  */
-int xb_sql_build(struct xb_attrs *attrs, const xb_pb_span *span, struct xb_arena *arena,
-                 struct xb_xsql **out);
+int xb_sql_build(struct xb_attrs *attrs, const xb_pb_span *span, int new_semconv,
+                 struct xb_arena *arena, struct xb_xsql **out);
 
 #endif

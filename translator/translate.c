@@ -123,8 +123,8 @@ static const char *trim_sdk_prefix(const char *name, int aws_sdk)
 
 /* Segment name (§5) and namespace (§6). Returns XB_OK or XB_ERR_NOMEM. */
 static int name_and_namespace(const struct xb_attrs *a, const struct xb_attrs *res,
-                              const xb_pb_span *span, int aws_sdk, struct xb_arena *arena,
-                              struct xb_xdoc *d)
+                              const xb_pb_span *span, int aws_sdk, int new_semconv,
+                              struct xb_arena *arena, struct xb_xdoc *d)
 {
     int kind = span->kind, from_aws_service = 0;
     const char *name = "", *v;
@@ -143,7 +143,7 @@ static int name_and_namespace(const struct xb_attrs *a, const struct xb_attrs *r
         name = v;
         from_aws_service = 1;
     }
-    if (!*name && (v = orig(a, "db.name"))) {
+    if (!*name && ((v = orig(a, "db.name")) || (new_semconv && (v = orig(a, "db.namespace"))))) {
         const char *conn = orig(a, "db.connection_string");
         struct xb_str host;
         name = v;
@@ -171,6 +171,9 @@ static int name_and_namespace(const struct xb_attrs *a, const struct xb_attrs *r
         name = v;
     if (!*name && (v = orig(a, "net.peer.name")))
         name = v;
+    if (!*name && new_semconv && (kind == XB_KIND_PRODUCER || kind == XB_KIND_CONSUMER) &&
+        (v = orig(a, "messaging.destination.name")))
+        name = v;
     if (*name) {
         d->name = cs(name);
     } else {
@@ -184,8 +187,8 @@ static int name_and_namespace(const struct xb_attrs *a, const struct xb_attrs *r
     }
     if (aws_sdk || from_aws_service)
         d->namespace_ = "aws";
-    else if (kind == XB_KIND_CLIENT)
-        d->namespace_ = "remote";
+    else if (kind == XB_KIND_CLIENT || kind == XB_KIND_PRODUCER)
+        d->namespace_ = "remote"; /* PRODUCER since v0.141 */
     return XB_OK;
 }
 
@@ -219,6 +222,7 @@ static int build_doc(struct ctx *c, const struct span_view *v, struct xb_attrs *
     const xb_pb_span *span = v->span;
     struct xb_idgen ids = {span->trace_id.data, span->span_id.data, 0};
     const struct xb_translator_config *cfg = c->cfg;
+    struct xb_attr *in_progress;
     int aws_sdk, rc;
     size_t i, k;
 
@@ -228,8 +232,8 @@ static int build_doc(struct ctx *c, const struct span_view *v, struct xb_attrs *
             xb_attrs_hide(attrs, remote_keys[i]);
     aws_sdk = strcmp(xb_any_str(xb_attrs_val(attrs, "rpc.system")), "aws-api") == 0;
 
-    /* 1-3: kind of document, ids, times */
-    d->subsegment = span->kind != XB_KIND_SERVER && v->parent_id;
+    /* 1-3: kind of document, ids, times. CONSUMER spans are segments since v0.141. */
+    d->subsegment = span->kind != XB_KIND_SERVER && span->kind != XB_KIND_CONSUMER && v->parent_id;
     xb_ids_hex(v->span_id, 8, d->id);
     if (v->parent_id)
         xb_ids_hex(v->parent_id, 8, d->parent_id);
@@ -241,9 +245,17 @@ static int build_doc(struct ctx *c, const struct span_view *v, struct xb_attrs *
     }
     d->start_time = (double)span->start_time_unix_nano / 1e9;
     d->end_time = (double)span->end_time_unix_nano / 1e9;
+    /* A bool aws.xray.inprogress is removed before any block sees it (v0.141); true means
+     * "in_progress": true and no end_time. Hidden in this document's index only: the
+     * request itself is never modified. */
+    in_progress = xb_attrs_get(attrs, "aws.xray.inprogress");
+    if (in_progress && xb_any_type(in_progress->val) == XB_ANY_BOOL) {
+        d->in_progress = in_progress->val->bool_value != 0;
+        xb_attrs_hide(attrs, "aws.xray.inprogress");
+    }
 
     /* 4-9: blocks, each consuming what it understands */
-    rc = xb_http_build(attrs, span, c->arena, &d->http);
+    rc = xb_http_build(attrs, span, cfg->read_new_semantic_conventions, c->arena, &d->http);
     if (rc == XB_OK)
         rc = xb_cause_build(attrs, span, &c->res, c->arena, &ids, d);
     if (rc)
@@ -253,7 +265,7 @@ static int build_doc(struct ctx *c, const struct span_view *v, struct xb_attrs *
     if (rc)
         goto out;
     xb_aws_service(&c->res, d);
-    rc = xb_sql_build(attrs, span, c->arena, &d->sql);
+    rc = xb_sql_build(attrs, span, cfg->read_new_semantic_conventions, c->arena, &d->sql);
     if (rc)
         goto out;
 
@@ -287,7 +299,8 @@ static int build_doc(struct ctx *c, const struct span_view *v, struct xb_attrs *
     d->n_links = span->n_links;
 
     /* 13: name and namespace from the original attributes */
-    rc = name_and_namespace(attrs, &c->res, span, aws_sdk, c->arena, d);
+    rc = name_and_namespace(attrs, &c->res, span, aws_sdk, cfg->read_new_semantic_conventions,
+                            c->arena, d);
 out:
     return rc;
 }
@@ -340,10 +353,10 @@ out:
 /* ------------------------------------------------------------------ spans */
 
 static int translate_one(const struct xb_translator_config *cfg, const xb_pb_resource *resource,
-                         const struct xb_attrs *res_index,
-                         const xb_pb_span *span, int64_t now_unix_s, struct xb_arena *arena,
-                         struct xb_buf *out, xb_translate_emit_cb emit, void *ud,
-                         const char **err_desc, size_t *docs, size_t *trimmed)
+                         const struct xb_attrs *res_index, const xb_pb_span *span,
+                         int64_t now_unix_s, struct xb_arena *arena, struct xb_buf *out,
+                         xb_translate_emit_cb emit, void *ud, const char **err_desc, size_t *docs,
+                         size_t *trimmed)
 {
     static const char *ignored;
     struct ctx c;
@@ -454,7 +467,12 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
         rc = build_doc(&c, &v2, &attrs2, &d2);
         if (rc)
             goto out;
+        /* v0.156: aws.local.service, else the resource's service.name, else the name
+         * computed above. An empty service.name counts as missing (upstream writes
+         * "name": null, which X-Ray rejects). */
         v = orig(&attrs2, "aws.local.service");
+        if (!v || !*v)
+            v = xb_any_str(xb_attrs_val(&c.res, "service.name"));
         if (v && *v)
             d2.name = cs(v);
         d2.http = NULL;
@@ -554,8 +572,8 @@ int xb_translate_request(const struct xb_translator_config *cfg, const xb_pb_exp
                 if (!ss->spans[k])
                     continue;
                 res->spans++;
-                rc = translate_one(cfg, rs->resource, &res_index, ss->spans[k], now_unix_s,
-                                   arena, out, emit, ud, &desc, &res->documents, &res->trimmed);
+                rc = translate_one(cfg, rs->resource, &res_index, ss->spans[k], now_unix_s, arena,
+                                   out, emit, ud, &desc, &res->documents, &res->trimmed);
                 if (rc == XB_ERR_INVALID) {
                     res->rejected_spans++;
                     if (!res->first_error)

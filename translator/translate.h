@@ -37,7 +37,14 @@ struct xb_translator_config {
     int skip_timestamp_validation;     /* default 1; 0 enforces the 28-day/5-min rule */
     const char *const *aws_log_groups; /* cloudwatch_logs fallback (aws block) */
     size_t n_aws_log_groups;
-    size_t max_document_bytes;         /* default XB_XRAY_MAX_DOC_BYTES */
+    size_t max_document_bytes; /* default XB_XRAY_MAX_DOC_BYTES */
+    /*
+     * Default 0 (byte-for-byte awsxrayexporter v0.156). 1 also reads the newer semantic
+     * conventions where the older keys are read: db.system.name, db.namespace,
+     * db.query.text, db.collection.name, messaging.destination.name,
+     * messaging.message.body.size, network.peer.port (docs/translation.md).
+     */
+    int read_new_semantic_conventions;
 };
 
 /* Fills |cfg| with the defaults above (no indexed attributes, no log groups). */
@@ -56,10 +63,10 @@ typedef int (*xb_translate_emit_cb)(void *ud, const char *json, size_t len, cons
 
 /* What one xb_translate_request() call did. */
 struct xb_translate_result {
-    size_t spans;          /* spans seen */
-    size_t documents;      /* documents emitted (a local-root CLIENT span emits two) */
-    size_t rejected_spans; /* spans that could not be translated (invalid ids, ...) */
-    size_t trimmed;        /* documents trimmed to fit max_document_bytes */
+    size_t spans;            /* spans seen */
+    size_t documents;        /* documents emitted (a local-root CLIENT span emits two) */
+    size_t rejected_spans;   /* spans that could not be translated (invalid ids, ...) */
+    size_t trimmed;          /* documents trimmed to fit max_document_bytes */
     const char *first_error; /* static description of the first rejection, or NULL */
 };
 

@@ -86,8 +86,7 @@ static const char *duplicate_key(const cJSON *n)
     return NULL;
 }
 
-int xb_doccheck_document(const char *json, size_t len, size_t max_bytes, char *err,
-                         size_t errlen)
+int xb_doccheck_document(const char *json, size_t len, size_t max_bytes, char *err, size_t errlen)
 {
     cJSON *doc = NULL;
     const cJSON *f, *type;
@@ -107,8 +106,8 @@ int xb_doccheck_document(const char *json, size_t len, size_t max_bytes, char *e
     }
     for (size_t i = 0; i < len; i++) {
         if ((unsigned char)json[i] < 0x20 && !(json[i] == '\n' && i + 1 == len)) {
-            snprintf(err, errlen, "raw control byte 0x%02x at offset %zu",
-                     (unsigned char)json[i], i);
+            snprintf(err, errlen, "raw control byte 0x%02x at offset %zu", (unsigned char)json[i],
+                     i);
             goto out;
         }
     }
@@ -131,6 +130,15 @@ int xb_doccheck_document(const char *json, size_t len, size_t max_bytes, char *e
     }
     for (size_t i = 0; i < sizeof required_num / sizeof required_num[0]; i++) {
         f = cJSON_GetObjectItemCaseSensitive(doc, required_num[i]);
+        /* An in-progress document has "in_progress": true instead of end_time. */
+        if (strcmp(required_num[i], "end_time") == 0 &&
+            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "in_progress"))) {
+            if (f) {
+                snprintf(err, errlen, "in_progress document has an end_time");
+                goto out;
+            }
+            continue;
+        }
         if (!cJSON_IsNumber(f)) {
             snprintf(err, errlen, "required number field \"%s\" missing", required_num[i]);
             goto out;

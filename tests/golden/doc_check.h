@@ -8,7 +8,8 @@
  * format (https://docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html):
  * the text is strict UTF-8, contains no raw control bytes, parses as one JSON object
  * with no duplicate keys, is at most |max_bytes| long, and carries the required
- * fields name, id (16 hex), trace_id, start_time, end_time; a document whose type is
+ * fields name, id (16 hex), trace_id, start_time, end_time (absent when "in_progress" is
+ * true); a document whose type is
  * "subsegment" also has parent_id.
  */
 #ifndef XB_TESTS_GOLDEN_DOC_CHECK_H
@@ -26,7 +27,6 @@ int xb_doccheck_utf8_valid(const char *s, size_t len);
  * invariant holds; otherwise -1 and writes a one-line reason (NUL-terminated, at most
  * |errlen| bytes) into |err|.
  */
-int xb_doccheck_document(const char *json, size_t len, size_t max_bytes, char *err,
-                         size_t errlen);
+int xb_doccheck_document(const char *json, size_t len, size_t max_bytes, char *err, size_t errlen);
 
 #endif

@@ -2,8 +2,9 @@
 """Writes tests/golden/cases/*.json: the golden cases for the translator.
 
 Each case's expected documents are written out by hand below, from the behaviour
-described in /work/shared/reference/xray-translation.md (section numbers in the
-"section" field). This script only removes repetition: the OTLP/JSON boilerplate of
+described in /work/shared/reference/xray-translation.md (v0.117; section numbers "§N" in
+the "section" field) as updated by xray-translation-2026.md (v0.156; sections "v0.156 §N"),
+plus xraybridge's deliberate differences (section "xraybridge", docs/translation.md). This script only removes repetition: the OTLP/JSON boilerplate of
 the input and the fields every document carries. It contains no translation logic.
 
 Run:  /usr/bin/python3 tests/golden/gen_cases.py   (rewrites the cases directory)
@@ -246,11 +247,12 @@ case("end-time-zero", "§2",
      req(span("open", end=0)), [doc("open", end_time=0)])
 
 case("never-emitted-keys", "§2",
-     "aws.xray.inprogress/traced/resource_arn span attributes are not read by the "
-     "exporter: they land in metadata and no in_progress/traced/resource_arn key appears.",
-     req(span("x", attrs={"aws.xray.inprogress": True, "aws.xray.traced": True,
+     "aws.xray.traced/resource_arn span attributes are not read by the exporter: they land "
+     "in metadata and no traced/resource_arn key appears (aws.xray.inprogress: the "
+     "inprogress-* cases).",
+     req(span("x", attrs={"aws.xray.traced": True,
                           "aws.xray.resource_arn": "arn:aws:ec2:r:1:i/x"})),
-     [doc("x", metadata=md(**{"aws.xray.inprogress": True, "aws.xray.traced": True,
+     [doc("x", metadata=md(**{"aws.xray.traced": True,
                                "aws.xray.resource_arn": "arn:aws:ec2:r:1:i/x"}))])
 
 case("html-chars-preserved", "§2",
@@ -299,6 +301,8 @@ case("all-keys-ordered", "§2",
 # §3 segment vs subsegment, local roots
 # =====================================================================================
 
+RES_A_EARLY = {"service.name": "svc-a", "deployment.environment": "prod"}
+
 case("client-with-parent-subsegment", "§3",
      "CLIENT with a parent -> subsegment: type=subsegment, parent_id, namespace remote.",
      req(span("call", kind=CLIENT, parent=PID)), [sub("call", namespace="remote")])
@@ -307,13 +311,15 @@ case("internal-with-parent-subsegment", "§3",
      "INTERNAL with a parent -> subsegment, no namespace.",
      req(span("step", kind=INTERNAL, parent=PID)), [sub("step")])
 
-case("producer-with-parent-subsegment", "§3",
-     "PRODUCER with a parent -> subsegment; namespace only for CLIENT (or remote service).",
-     req(span("send", kind=PRODUCER, parent=PID)), [sub("send")])
+case("producer-with-parent-subsegment-namespace-remote", "v0.156 §2.2",
+     "PRODUCER with a parent -> subsegment with namespace remote (since v0.141, as CLIENT).",
+     req(span("send", kind=PRODUCER, parent=PID)), [sub("send", namespace="remote")])
 
-case("consumer-with-parent-subsegment", "§3",
-     "CONSUMER with a parent -> subsegment.",
-     req(span("recv", kind=CONSUMER, parent=PID)), [sub("recv")])
+case("consumer-with-parent-is-segment", "v0.156 §2.1",
+     "CONSUMER with a parent -> segment (since v0.141): no type, parent_id kept, resource "
+     "stored like a SERVER segment, but not named after resource service.name.",
+     req(span("recv", kind=CONSUMER, parent=PID), resource=RES_A_EARLY),
+     [doc("recv", parent_id=PID, metadata=mdd(res_md(RES_A_EARLY)))])
 
 case("server-with-parent-segment", "§3",
      "A SERVER span is always a segment, even with a remote parent: type absent but "
@@ -348,10 +354,11 @@ case("producer-remote-service-namespace", "§3,§6",
      req(span("publish", kind=PRODUCER, parent=PID, attrs={"aws.remote.service": "orders-q"})),
      [sub("orders-q", namespace="remote", metadata=md(**{"aws.remote.service": "orders-q"}))])
 
-case("consumer-remote-service-namespace", "§3,§6",
-     "CONSUMER subsegment with aws.remote.service: namespace remote.",
+case("consumer-remote-service-no-namespace", "v0.156 §2.1",
+     "CONSUMER with a parent and aws.remote.service: a segment named after it, and no "
+     "namespace any more (the remote rule only acts on subsegments).",
      req(span("poll", kind=CONSUMER, parent=PID, attrs={"aws.remote.service": "jobs"})),
-     [sub("jobs", namespace="remote", metadata=md(**{"aws.remote.service": "jobs"}))])
+     [doc("jobs", parent_id=PID, metadata=md(**{"aws.remote.service": "jobs"}))])
 
 case("internal-remote-service-ignored", "§3,§5",
      "INTERNAL subsegment: aws.remote.service neither names it nor sets a namespace.",
@@ -497,7 +504,7 @@ case("span-kind-not-local-root", "§3,§18",
      "aws.span.kind other than LOCAL_ROOT (\"Consumer\") is a normal span; the attribute "
      "stays in metadata.",
      req(span("recv", kind=CONSUMER, parent=PID, attrs={"aws.span.kind": "Consumer"})),
-     [sub("recv", metadata=md(**{"aws.span.kind": "Consumer"}))])
+     [doc("recv", parent_id=PID, metadata=md(**{"aws.span.kind": "Consumer"}))])
 
 case("two-spans-request-order", "§3",
      "Documents are emitted in request order, one per span.",
@@ -904,18 +911,18 @@ case("exception-event-client-remote", "§8",
           cause={"exceptions": [{"id": "x", "type": "E", "message": "m", "remote": True}]})],
      ignore=["cause.exceptions.0.id"])
 
-case("exception-event-producer-remote", "§8",
-     "Exception on a PRODUCER span: remote=true.",
+case("exception-event-producer-remote", "§8,v0.156 §2.2",
+     "Exception on a PRODUCER span: remote=true (namespace remote since v0.141).",
      req(span("x", kind=PRODUCER, parent=PID, events=[exc_event("E", "m")])),
-     [sub("x", cause={"exceptions": [{"id": "x", "type": "E", "message": "m",
-                                       "remote": True}]})],
+     [sub("x", namespace="remote",
+          cause={"exceptions": [{"id": "x", "type": "E", "message": "m", "remote": True}]})],
      ignore=["cause.exceptions.0.id"])
 
-case("exception-event-consumer-not-remote", "§8",
-     "Exception on a CONSUMER span: remote=false.",
+case("exception-event-consumer-not-remote", "§8,v0.156 §2.1",
+     "Exception on a CONSUMER span: remote=false (a segment since v0.141).",
      req(span("x", kind=CONSUMER, parent=PID, events=[exc_event("E", "m")])),
-     [sub("x", cause={"exceptions": [{"id": "x", "type": "E", "message": "m",
-                                       "remote": False}]})],
+     [doc("x", parent_id=PID,
+          cause={"exceptions": [{"id": "x", "type": "E", "message": "m", "remote": False}]})],
      ignore=["cause.exceptions.0.id"])
 
 case("exception-event-ignores-status-message", "§8",
@@ -2014,6 +2021,436 @@ case("scope-not-used", "§1",
 
 
 # ---- write ----------------------------------------------------------------------------
+
+# =====================================================================================
+# awsxrayexporter v0.141 - v0.156 (xray-translation-2026.md), and xraybridge's deliberate
+# differences from v0.156 (docs/translation.md). Names say which rule each case pins.
+# =====================================================================================
+
+RES_Q = {"service.name": "billing", "deployment.environment": "prod"}
+
+# ---- 1. CONSUMER with a parent is a segment (v0.141) ----------------------------------
+
+case("consumer-with-parent-segment-aws-sdk-namespace-aws", "v0.156 §2.1,§2.2",
+     "CONSUMER segment with a parent on an AWS SDK span: no type, namespace aws still wins "
+     "(rpc.system aws-api), named after rpc.service.",
+     req(span("SQS.ReceiveMessage", kind=CONSUMER, parent=PID,
+              attrs={"rpc.system": "aws-api", "rpc.service": "SQS"})),
+     [doc("SQS", parent_id=PID, namespace="aws",
+          metadata=md(**{"rpc.system": "aws-api", "rpc.service": "SQS"}))])
+
+case("consumer-root-segment-no-namespace", "v0.156 §2.1",
+     "A parentless CONSUMER is a segment as before: stores the resource, no namespace.",
+     req(span("recv", kind=CONSUMER), resource=RES_Q),
+     [doc("recv", metadata=mdd(res_md(RES_Q)))])
+
+case("consumer-local-root-both-docs-store-resource", "v0.156 §2.1",
+     "LOCAL_ROOT CONSUMER with a parent: both documents carry the resource attributes; the "
+     "dependency document is still forced to type subsegment with namespace remote and "
+     "loses its links, the service document keeps only otel.resource.* metadata.",
+     req(span("recv", kind=CONSUMER, parent=PID,
+              attrs={"aws.span.kind": "LOCAL_ROOT", "aws.local.service": "worker",
+                     "aws.remote.service": "sqs"},
+              links=[link(TID, SID2)]), resource=RES_Q),
+     [sub("sqs", parent="S", namespace="remote",
+          metadata=mdd(dict(res_md(RES_Q), **{"aws.span.kind": "LOCAL_ROOT",
+                                              "aws.local.service": "worker",
+                                              "aws.remote.service": "sqs"}))),
+      doc("worker", id="S", parent_id=PID, links=[{"trace_id": XTID, "id": SID2}],
+          metadata=mdd(res_md(RES_Q)))],
+     ignore=["0:parent_id", "1:id"], same_values=[["0:parent_id", "1:id"]])
+
+case("client-with-parent-still-subsegment-no-resource", "v0.156 §2.1",
+     "CLIENT, PRODUCER and INTERNAL spans with a parent are still subsegments without the "
+     "resource (only CONSUMER changed).",
+     req(span("call", kind=CLIENT, parent=PID),
+         span("send", kind=PRODUCER, parent=PID, sid=SID2), resource=RES_Q),
+     [sub("call", namespace="remote"), sub("send", id=SID2, namespace="remote")])
+
+# ---- 2. PRODUCER namespace remote (v0.141) ---------------------------------------------
+
+case("producer-root-segment-namespace-remote", "v0.156 §2.2",
+     "A parentless PRODUCER segment gets namespace remote (as a parentless CLIENT always did).",
+     req(span("send", kind=PRODUCER), resource=RES_Q),
+     [doc("send", namespace="remote", metadata=mdd(res_md(RES_Q)))])
+
+case("producer-aws-sdk-namespace-aws", "v0.156 §2.2",
+     "aws still wins for AWS SDK PRODUCER spans.",
+     req(span("SNS.Publish", kind=PRODUCER, parent=PID,
+              attrs={"rpc.system": "aws-api", "rpc.service": "SNS"})),
+     [sub("SNS", namespace="aws", metadata=md(**{"rpc.system": "aws-api",
+                                                  "rpc.service": "SNS"}))])
+
+case("producer-aws-service-namespace-aws", "v0.156 §2.2",
+     "A PRODUCER named from aws.service gets namespace aws, not remote.",
+     req(span("put", kind=PRODUCER, parent=PID, attrs={"aws.service": "Kinesis"})),
+     [sub("Kinesis", namespace="aws", metadata=md(**{"aws.service": "Kinesis"}))])
+
+# ---- 3. in_progress (v0.141) -------------------------------------------------------------
+
+case("inprogress-true-no-end-time", "v0.156 §2.3",
+     "bool aws.xray.inprogress = true: \"in_progress\": true, no end_time (even with a real "
+     "end time), and the attribute is not in metadata.",
+     req(span("x", attrs={"aws.xray.inprogress": True, "k": "v"})),
+     [doc("x", end_time=None, in_progress=True, metadata=md(k="v"))])
+
+case("inprogress-true-end-time-zero", "v0.156 §2.3",
+     "in_progress with end time 0: still no end_time.",
+     req(span("x", end=0, attrs={"aws.xray.inprogress": True})),
+     [doc("x", end_time=None, in_progress=True)])
+
+case("inprogress-false-normal-end-time", "v0.156 §2.3",
+     "bool false: the normal end_time, no in_progress, attribute removed.",
+     req(span("x", attrs={"aws.xray.inprogress": False})), [doc("x")])
+
+case("inprogress-string-is-ordinary-attribute", "v0.156 §2.3",
+     "A string \"true\" is not the flag: end_time written, attribute kept in metadata.",
+     req(span("x", attrs={"aws.xray.inprogress": "true"})),
+     [doc("x", metadata=md(**{"aws.xray.inprogress": "true"}))])
+
+case("inprogress-removed-with-index-all-attributes", "v0.156 §2.3",
+     "The bool attribute is removed before annotations are built: not annotated with "
+     "index_all_attributes nor when listed in indexed_attributes.",
+     req(span("x", attrs={"aws.xray.inprogress": True, "team": "core"})),
+     [doc("x", end_time=None, in_progress=True, annotations={"team": "core"})],
+     config={"index_all_attributes": True, "indexed_attributes": ["aws.xray.inprogress"]})
+
+case("inprogress-local-root-both-docs", "v0.156 §2.3",
+     "LOCAL_ROOT CLIENT in progress: both split documents are in progress.",
+     req(span("call", kind=CLIENT, parent=PID,
+              attrs={"aws.span.kind": "LOCAL_ROOT", "aws.local.service": "web",
+                     "aws.remote.service": "auth", "aws.xray.inprogress": True})),
+     [sub("auth", parent="S", namespace="remote", end_time=None, in_progress=True,
+          metadata=md(**{"aws.span.kind": "LOCAL_ROOT", "aws.local.service": "web",
+                         "aws.remote.service": "auth"})),
+      doc("web", id="S", parent_id=PID, end_time=None, in_progress=True,
+          metadata={"default": {}})],
+     ignore=["0:parent_id", "1:id"], same_values=[["0:parent_id", "1:id"]])
+
+case("inprogress-request-translated-twice-identical", "xraybridge",
+     "Deliberate difference: upstream removes the attribute from the shared pdata and "
+     "panics when two exporters see it; here the request is not modified, so the same span "
+     "twice in one request (as a second exporter would see it) gives two in-progress "
+     "documents.",
+     req(span("x", attrs={"aws.xray.inprogress": True}),
+         span("x", attrs={"aws.xray.inprogress": True})),
+     [doc("x", end_time=None, in_progress=True), doc("x", end_time=None, in_progress=True)])
+
+# ---- 4. service.version fallback (v0.155) ----------------------------------------------
+
+case("service-version-from-image-tags-first", "v0.156 §2.4",
+     "No service.version: first element of container.image.tags, before container.image.tag.",
+     isub({"container.image.tags": ["v3", "v2"], "container.image.tag": "t"}),
+     [sub("x", service={"version": "v3"})])
+
+case("service-version-beats-image-tags", "v0.156 §2.4",
+     "service.version still wins over container.image.tags.",
+     isub({"service.version": "1", "container.image.tags": ["v3"]}),
+     [sub("x", service={"version": "1"})])
+
+case("service-version-image-tags-non-string-empty-service", "v0.156 §2.4",
+     "A non-string first element gives \"service\": {} (block present, no version).",
+     isub({"container.image.tags": [5, "v2"], "container.image.tag": "t"}),
+     [sub("x", service={})])
+
+case("service-version-image-tags-empty-falls-back", "v0.156 §2.4",
+     "An empty container.image.tags array falls through to container.image.tag.",
+     isub({"container.image.tags": [], "container.image.tag": "t"}),
+     [sub("x", service={"version": "t"})])
+
+case("service-version-image-tags-string-falls-back", "v0.156 §2.4",
+     "A string-typed container.image.tags is not an array: container.image.tag, and "
+     "without it no service block.",
+     req(span("x", kind=INTERNAL, parent=PID),
+         span("y", kind=INTERNAL, parent=PID, sid=SID2),
+         resource={"container.image.tags": "v3", "container.image.tag": "t"}),
+     [sub("x", service={"version": "t"}), sub("y", id=SID2, service={"version": "t"})])
+
+case("service-version-image-tags-string-only-no-service", "v0.156 §2.4",
+     "Only a string-typed container.image.tags: no service block.",
+     isub({"container.image.tags": "v3"}), [sub("x")])
+
+# ---- 5. local-root service segment name (v0.156) ----------------------------------------
+
+case("local-root-service-name-from-resource-service-name", "v0.156 §2.5",
+     "LOCAL_ROOT CLIENT without aws.local.service: the service document is named after the "
+     "resource's service.name (before v0.156: the span name).",
+     req(span("GET /pay", kind=CLIENT, parent=PID,
+              attrs={"aws.span.kind": "LOCAL_ROOT", "aws.remote.service": "payments"}),
+         resource={"service.name": "checkout"}),
+     [sub("payments", parent="S", namespace="remote",
+          metadata=md(**{"aws.span.kind": "LOCAL_ROOT", "aws.remote.service": "payments"})),
+      doc("checkout", id="S", parent_id=PID, metadata={"default": {}})],
+     ignore=["0:parent_id", "1:id"], same_values=[["0:parent_id", "1:id"]])
+
+case("local-root-service-name-local-service-beats-resource", "v0.156 §2.5",
+     "aws.local.service wins over the resource's service.name (PRODUCER local root).",
+     req(span("send", kind=PRODUCER, parent=PID,
+              attrs={"aws.span.kind": "LOCAL_ROOT", "aws.local.service": "api",
+                     "aws.remote.service": "queue"}),
+         resource={"service.name": "checkout"}),
+     [sub("queue", parent="S", namespace="remote",
+          metadata=md(**{"aws.span.kind": "LOCAL_ROOT", "aws.local.service": "api",
+                         "aws.remote.service": "queue"})),
+      doc("api", id="S", parent_id=PID, metadata={"default": {}})],
+     ignore=["0:parent_id", "1:id"], same_values=[["0:parent_id", "1:id"]])
+
+case("local-root-service-name-falls-back-to-span-name", "v0.156 §2.5",
+     "Neither aws.local.service nor service.name: the service document keeps the name "
+     "computed for it (the sanitised span name).",
+     req(span("GET /pay", kind=CLIENT, parent=PID,
+              attrs={"aws.span.kind": "LOCAL_ROOT", "aws.remote.service": "payments"})),
+     [sub("payments", parent="S", namespace="remote",
+          metadata=md(**{"aws.span.kind": "LOCAL_ROOT", "aws.remote.service": "payments"})),
+      doc("GET /pay", id="S", parent_id=PID, metadata={"default": {}})],
+     ignore=["0:parent_id", "1:id"], same_values=[["0:parent_id", "1:id"]])
+
+case("local-root-server-not-renamed-by-service-name", "v0.156 §2.5",
+     "Not affected: an INTERNAL local root without aws.local.service is still named after "
+     "the span (single document).",
+     req(span("tick", kind=INTERNAL, attrs={"aws.span.kind": "LOCAL_ROOT"}),
+         resource={"service.name": "cron"}),
+     [doc("tick", metadata=mdd(dict(res_md({"service.name": "cron"}),
+                                    **{"aws.span.kind": "LOCAL_ROOT"})))])
+
+case("local-root-service-name-empty-service-name-ignored", "xraybridge",
+     "Deliberate difference: an empty resource service.name gives \"name\": null upstream "
+     "(X-Ray rejects the document); here it counts as missing and the span name is used.",
+     req(span("GET /pay", kind=CLIENT, parent=PID,
+              attrs={"aws.span.kind": "LOCAL_ROOT", "aws.remote.service": "payments"}),
+         resource={"service.name": ""}),
+     [sub("payments", parent="S", namespace="remote",
+          metadata=md(**{"aws.span.kind": "LOCAL_ROOT", "aws.remote.service": "payments"})),
+      doc("GET /pay", id="S", parent_id=PID, metadata={"default": {}})],
+     ignore=["0:parent_id", "1:id"], same_values=[["0:parent_id", "1:id"]])
+
+case("local-root-non-aws-provider-no-crash", "xraybridge",
+     "Deliberate difference: upstream dereferences the missing aws block of a CLIENT local "
+     "root when cloud.provider is not aws and panics; here both documents are written, "
+     "without aws block.",
+     req(span("call", kind=CLIENT, parent=PID,
+              attrs={"aws.span.kind": "LOCAL_ROOT", "aws.local.service": "web",
+                     "aws.remote.service": "auth", "aws.region": "x"}),
+         resource={"cloud.provider": "gcp"}),
+     [sub("auth", parent="S", namespace="remote", aws=None,
+          metadata=md(**{"aws.span.kind": "LOCAL_ROOT", "aws.local.service": "web",
+                         "aws.remote.service": "auth"})),
+      doc("web", id="S", parent_id=PID, aws=None, metadata={"default": {}})],
+     ignore=["0:parent_id", "1:id"], same_values=[["0:parent_id", "1:id"]])
+
+case("local-root-consumer-non-aws-provider-no-crash", "xraybridge",
+     "Same for a CONSUMER local root (cloud.provider azure): no panic, no aws block, the "
+     "resource is stored on both documents.",
+     req(span("recv", kind=CONSUMER, parent=PID,
+              attrs={"aws.span.kind": "LOCAL_ROOT", "aws.local.service": "worker",
+                     "aws.remote.service": "bus"}),
+         resource={"cloud.provider": "azure"}),
+     [sub("bus", parent="S", namespace="remote", aws=None,
+          metadata=mdd({"otel.resource.cloud.provider": "azure", "aws.span.kind": "LOCAL_ROOT",
+                        "aws.local.service": "worker", "aws.remote.service": "bus"})),
+      doc("worker", id="S", parent_id=PID, aws=None,
+          metadata=mdd({"otel.resource.cloud.provider": "azure"}))],
+     ignore=["0:parent_id", "1:id"], same_values=[["0:parent_id", "1:id"]])
+
+# ---- 6. URLs (v0.130) -----------------------------------------------------------------
+
+case("url-query-appended-after-path-client", "v0.156 §3 (v0.130)",
+     "CLIENT span: url.query is appended with '?' after url.path (not stored as the target), "
+     "host from net.peer.name, port from net.peer.port.",
+     req(span("GET", kind=CLIENT, parent=PID, attrs={
+         "http.request.method": "GET", "url.scheme": "https", "net.peer.name": "api.example",
+         "net.peer.port": 8443, "url.path": "/users", "url.query": "page=2"})),
+     [sub("api.example", namespace="remote", http={
+         "request": {"method": "GET", "url": "https://api.example:8443/users?page=2"},
+         "response": {"content_length": 0}})])
+
+case("url-query-without-path-uses-slash-client", "v0.156 §3 (v0.130)",
+     "CLIENT span without url.path: '/' then '?' + url.query.",
+     req(span("GET", kind=CLIENT, parent=PID, attrs={
+         "http.request.method": "GET", "net.peer.name": "h.example", "url.query": "a=1"})),
+     [sub("h.example", namespace="remote", http={
+         "request": {"method": "GET", "url": "http://h.example/?a=1"},
+         "response": {"content_length": 0}})])
+
+# ---- deliberate: client URL host from server.address -------------------------------------
+
+case("client-url-host-from-server-address", "xraybridge",
+     "Deliberate difference: a CLIENT URL without the older host keys takes its host from "
+     "server.address and its port from server.port (upstream: \"https:///users\").",
+     req(span("GET", kind=CLIENT, parent=PID, attrs={
+         "http.request.method": "GET", "url.scheme": "https",
+         "server.address": "api.example.com", "server.port": 8443, "url.path": "/users"})),
+     [sub("GET", namespace="remote", http={
+         "request": {"method": "GET", "url": "https://api.example.com:8443/users"},
+         "response": {"content_length": 0}})])
+
+case("client-url-server-address-default-port-omitted", "xraybridge",
+     "server.address host with https:443: the port is left out.",
+     req(span("GET", kind=CLIENT, parent=PID, attrs={
+         "http.request.method": "GET", "url.scheme": "https",
+         "server.address": "api.example.com", "server.port": 443, "url.path": "/users"})),
+     [sub("GET", namespace="remote", http={
+         "request": {"method": "GET", "url": "https://api.example.com/users"},
+         "response": {"content_length": 0}})])
+
+case("client-url-older-host-keys-beat-server-address", "xraybridge",
+     "net.peer.name (and http.host, net.peer.ip) still win over server.address; server.port "
+     "is not used with them.",
+     req(span("GET", kind=CLIENT, parent=PID, attrs={
+         "http.request.method": "GET", "net.peer.name": "peer.example",
+         "server.address": "api.example.com", "server.port": 8443, "url.path": "/u"})),
+     [sub("peer.example", namespace="remote", http={
+         "request": {"method": "GET", "url": "http://peer.example/u"},
+         "response": {"content_length": 0}})])
+
+# ---- deliberate: JavaScript stacks for nodejs / webjs ------------------------------------
+
+JS_NODE = ("Error: boom\n"
+           "    at handler (/app/server.js:12:9)\n"
+           "    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)")
+JS_NODE_FRAMES = [fr("/app/server.js", 12, "handler "),
+                  fr("node", 0, "process.processTicksAndRejections ")]
+lang_case("js-stack-nodejs-parsed", "nodejs", "Error", "boom", JS_NODE,
+          [{"id": "x", "type": "Error", "message": "boom", "remote": False,
+            "stack": JS_NODE_FRAMES}],
+          "Deliberate difference: telemetry.sdk.language nodejs (what the OpenTelemetry JS "
+          "SDK reports) parses the JavaScript stack; upstream only does so for javascript. "
+          "Frames are split as the javascript parser splits them (a node: location keeps "
+          "the text before its first colon, line 0).")
+cases[-1]["section"] = "xraybridge"
+
+lang_case("js-stack-webjs-parsed", "webjs", "Error", "boom", JS_NODE,
+          [{"id": "x", "type": "Error", "message": "boom", "remote": False,
+            "stack": JS_NODE_FRAMES}],
+          "Deliberate difference: webjs (the browser SDK) parses JavaScript stacks too.")
+cases[-1]["section"] = "xraybridge"
+
+lang_case("js-stack-unknown-language-no-stack", "ruby", "Error", "boom", JS_NODE,
+          [{"id": "x", "type": "Error", "message": "boom", "remote": False}],
+          "A language without a parser (ruby) still gives no stack.")
+
+# ---- deliberate, opt-in: read_new_semantic_conventions -----------------------------------
+
+NEW_DB = {"db.system.name": "postgresql", "db.namespace": "orders",
+          "db.query.text": "SELECT * FROM o WHERE id = $1", "db.collection.name": "o",
+          "server.address": "db.example", "network.peer.port": 5432}
+
+case("new-semconv-off-db-keys-in-metadata", "v0.156 §3",
+     "Default (upstream v0.156): the newer db.* keys are not read; no sql block, the span "
+     "name is used, the keys stay in metadata (server.address consumed by the http step).",
+     req(span("SELECT orders", kind=CLIENT, parent=PID, attrs=NEW_DB)),
+     [sub("SELECT orders", namespace="remote",
+          metadata=md(**{"db.system.name": "postgresql", "db.namespace": "orders",
+                         "db.query.text": "SELECT * FROM o WHERE id = $1",
+                         "db.collection.name": "o", "network.peer.port": 5432}))])
+
+case("new-semconv-on-sql-block-and-name", "xraybridge",
+     "read_new_semantic_conventions: db.system.name, db.namespace, db.query.text fill the "
+     "sql block and db.namespace names the span, exactly where db.system, db.name, "
+     "db.statement are read; db.collection.name (not DynamoDB) stays in metadata.",
+     req(span("SELECT orders", kind=CLIENT, parent=PID, attrs=NEW_DB)),
+     [sub("orders", namespace="remote",
+          metadata=md(**{"db.collection.name": "o"}),
+          sql={"url": "SELECT orders", "connection_string": "localhost/orders",
+               "database_type": "postgresql",
+               "sanitized_query": "SELECT * FROM o WHERE id = $1"})],
+     config={"read_new_semantic_conventions": True})
+
+case("new-semconv-on-old-keys-win", "xraybridge",
+     "read_new_semantic_conventions: when both are present the older key is used and both "
+     "are consumed.",
+     req(span("q", kind=CLIENT, parent=PID, attrs={
+         "db.system": "mysql", "db.system.name": "postgresql", "db.name": "old",
+         "db.namespace": "new", "db.statement": "SELECT 1", "db.query.text": "SELECT 2"})),
+     [sub("old", namespace="remote",
+          sql={"url": "q", "connection_string": "localhost/old", "database_type": "mysql",
+               "sanitized_query": "SELECT 1"})],
+     config={"read_new_semantic_conventions": True})
+
+case("new-semconv-on-renamed-sql-system", "xraybridge",
+     "read_new_semantic_conventions: microsoft.sql_server (the newer name of mssql) is an "
+     "SQL system; db.namespace with db.connection_string names the span name@host.",
+     req(span("q", kind=CLIENT, parent=PID, attrs={
+         "db.system.name": "microsoft.sql_server", "db.namespace": "sales",
+         "db.connection_string": "sqlserver://sql.example:1433"})),
+     [sub("sales@sql.example", namespace="remote",
+          sql={"url": "q", "connection_string": "sqlserver://sql.example:1433/sales",
+               "database_type": "microsoft.sql_server"})],
+     config={"read_new_semantic_conventions": True})
+
+case("new-semconv-off-renamed-sql-system-not-sql", "v0.156 §3",
+     "Default: db.system = microsoft.sql_server is not an SQL system upstream; no sql block.",
+     req(span("q", kind=CLIENT, parent=PID, attrs={"db.system": "microsoft.sql_server"})),
+     [sub("q", namespace="remote", metadata=md(**{"db.system": "microsoft.sql_server"}))])
+
+case("new-semconv-on-network-peer-port", "xraybridge",
+     "read_new_semantic_conventions: network.peer.port is the URL port where net.peer.port "
+     "would be, and is consumed.",
+     req(span("GET", kind=CLIENT, parent=PID, attrs={
+         "http.request.method": "GET", "net.peer.name": "h.example",
+         "network.peer.port": 8080, "url.path": "/x"})),
+     [sub("h.example", namespace="remote", http={
+         "request": {"method": "GET", "url": "http://h.example:8080/x"},
+         "response": {"content_length": 0}})],
+     config={"read_new_semantic_conventions": True})
+
+case("new-semconv-off-network-peer-port-in-metadata", "v0.156 §3",
+     "Default: network.peer.port is not read (no port in the URL) and stays in metadata.",
+     req(span("GET", kind=CLIENT, parent=PID, attrs={
+         "http.request.method": "GET", "net.peer.name": "h.example",
+         "network.peer.port": 8080, "url.path": "/x"})),
+     [sub("h.example", namespace="remote", http={
+         "request": {"method": "GET", "url": "http://h.example/x"},
+         "response": {"content_length": 0}},
+          metadata=md(**{"network.peer.port": 8080}))])
+
+case("new-semconv-on-message-body-size", "xraybridge",
+     "read_new_semantic_conventions: messaging.message.body.size is the response "
+     "content_length where messaging.message_payload_size_bytes would be (message.type "
+     "RECEIVED); messaging.destination.name names a CONSUMER with no other name source.",
+     req(span("orders receive", kind=CONSUMER, parent=PID, attrs={
+         "http.method": "GET", "message.type": "RECEIVED",
+         "messaging.message.body.size": 42, "messaging.destination.name": "orders"})),
+     [doc("orders", parent_id=PID, http={
+         "request": {"method": "GET"}, "response": {"content_length": 42}},
+          metadata=md(**{"message.type": "RECEIVED", "messaging.message.body.size": 42,
+                         "messaging.destination.name": "orders"}))],
+     config={"read_new_semantic_conventions": True})
+
+case("new-semconv-off-message-body-size", "v0.156 §3",
+     "Default: messaging.message.body.size gives content_length 0, destination name unused.",
+     req(span("orders receive", kind=CONSUMER, parent=PID, attrs={
+         "http.method": "GET", "message.type": "RECEIVED",
+         "messaging.message.body.size": 42, "messaging.destination.name": "orders"})),
+     [doc("orders receive", parent_id=PID, http={
+         "request": {"method": "GET"}, "response": {"content_length": 0}},
+          metadata=md(**{"message.type": "RECEIVED", "messaging.message.body.size": 42,
+                         "messaging.destination.name": "orders"}))])
+
+case("new-semconv-on-destination-name-producer", "xraybridge",
+     "read_new_semantic_conventions: a PRODUCER with no other name source is named after "
+     "messaging.destination.name (namespace remote); aws.remote.service still wins.",
+     req(span("publish", kind=PRODUCER, parent=PID,
+              attrs={"messaging.destination.name": "events"}),
+         span("publish", kind=PRODUCER, parent=PID, sid=SID2,
+              attrs={"messaging.destination.name": "events", "aws.remote.service": "bus"})),
+     [sub("events", namespace="remote", metadata=md(**{"messaging.destination.name": "events"})),
+      sub("bus", id=SID2, namespace="remote",
+          metadata=md(**{"messaging.destination.name": "events",
+                         "aws.remote.service": "bus"}))],
+     config={"read_new_semantic_conventions": True})
+
+case("new-semconv-on-dynamodb-collection-table-name", "xraybridge",
+     "read_new_semantic_conventions: for db.system.name aws.dynamodb, db.collection.name "
+     "is the aws table_name (where aws.table_name would be) and is consumed.",
+     req(span("GetItem", kind=CLIENT, parent=PID, attrs={
+         "db.system.name": "aws.dynamodb", "db.collection.name": "users"})),
+     [sub("GetItem", namespace="remote",
+          aws={"table_name": "users", "xray": {"auto_instrumentation": False}},
+          metadata=md(**{"db.system.name": "aws.dynamodb"}))],
+     config={"read_new_semantic_conventions": True})
+
+
 
 def main():
     os.makedirs(OUT, exist_ok=True)

@@ -26,8 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <cmocka.h>
 
 #include "core/arena.h"
 #include "core/buf.h"
@@ -45,11 +45,11 @@
 
 /* Top-level key order written by the reference encoder (reference section 2). */
 static const char *const key_order[] = {
-    "name",     "id",        "start_time", "service",   "origin",      "user",
-    "resource_arn", "links", "trace_id",   "end_time",  "in_progress", "http",
-    "fault",    "error",     "throttle",   "cause",     "aws",         "annotations",
-    "metadata", "subsegments", "namespace", "parent_id", "type",       "precursor_ids",
-    "traced",   "sql",
+    "name",         "id",          "start_time", "service",   "origin",      "user",
+    "resource_arn", "links",       "trace_id",   "end_time",  "in_progress", "http",
+    "fault",        "error",       "throttle",   "cause",     "aws",         "annotations",
+    "metadata",     "subsegments", "namespace",  "parent_id", "type",        "precursor_ids",
+    "traced",       "sql",
 };
 
 /* One emitted document (heap copy). */
@@ -84,8 +84,7 @@ static void failf(struct report *r, const char *fmt, ...)
     va_end(ap);
 }
 
-static int collect(void *ud, const char *json, size_t len, const char *trace_id,
-                   const char *id)
+static int collect(void *ud, const char *json, size_t len, const char *trace_id, const char *id)
 {
     struct doc_list *l = ud;
     char *copy;
@@ -160,7 +159,8 @@ static int path_ignored(const struct cmp_ctx *x, const char *path)
     char pre[32];
     size_t pl = (size_t)snprintf(pre, sizeof pre, "%zu:", x->doc);
 
-    cJSON_ArrayForEach(it, x->ignore) {
+    cJSON_ArrayForEach(it, x->ignore)
+    {
         if (!cJSON_IsString(it))
             continue;
         if (strcmp(it->valuestring, path) == 0)
@@ -261,18 +261,20 @@ static void compare(const cJSON *exp, const cJSON *act, const char *path, const 
         return;
     }
     if (cJSON_IsObject(exp)) {
-        cJSON_ArrayForEach(c, exp) {
+        cJSON_ArrayForEach(c, exp)
+        {
             char sub[1024];
             snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", c->string);
             compare(c, cJSON_GetObjectItemCaseSensitive(act, c->string), sub, c->string, x, r);
         }
         if (x->partial || r->failed)
             return;
-        cJSON_ArrayForEach(c, act) {
+        cJSON_ArrayForEach(c, act)
+        {
             if (!cJSON_GetObjectItemCaseSensitive(exp, c->string)) {
                 value_text(c, at, sizeof at);
-                failf(r, "at %s%s%s: unexpected key, value %s", path, *path ? "." : "",
-                      c->string, at);
+                failf(r, "at %s%s%s: unexpected key, value %s", path, *path ? "." : "", c->string,
+                      at);
                 return;
             }
         }
@@ -292,7 +294,8 @@ static void check_key_order(const cJSON *doc, size_t idx, struct report *r)
     int last = -1;
     const char *last_key = NULL;
 
-    cJSON_ArrayForEach(c, doc) {
+    cJSON_ArrayForEach(c, doc)
+    {
         int pos = -1;
         for (size_t i = 0; i < sizeof key_order / sizeof key_order[0]; i++) {
             if (strcmp(c->string, key_order[i]) == 0) {
@@ -366,7 +369,8 @@ static const char **string_array(const cJSON *arr, size_t *n)
     v = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof *v);
     if (!v)
         return NULL;
-    cJSON_ArrayForEach(it, arr) {
+    cJSON_ArrayForEach(it, arr)
+    {
         if (cJSON_IsString(it))
             v[k++] = it->valuestring;
     }
@@ -423,6 +427,8 @@ static void run_case_file(const char *path, struct report *r)
             cfg.allow_dot_in_annotation_keys = cJSON_IsTrue(f);
         if ((f = cJSON_GetObjectItemCaseSensitive(cfg_j, "skip_timestamp_validation")))
             cfg.skip_timestamp_validation = cJSON_IsTrue(f);
+        if ((f = cJSON_GetObjectItemCaseSensitive(cfg_j, "read_new_semantic_conventions")))
+            cfg.read_new_semantic_conventions = cJSON_IsTrue(f);
         if (cJSON_IsNumber(f = cJSON_GetObjectItemCaseSensitive(cfg_j, "now_unix")))
             now = (int64_t)f->valuedouble;
         if (cJSON_IsNumber(f = cJSON_GetObjectItemCaseSensitive(cfg_j, "max_document_bytes")))
@@ -466,8 +472,7 @@ static void run_case_file(const char *path, struct report *r)
         goto out;
     }
     if (rc != XB_OK) {
-        failf(r, "decoding the input failed: %s (%s)", xb_strerror(rc),
-              err_desc ? err_desc : "?");
+        failf(r, "decoding the input failed: %s (%s)", xb_strerror(rc), err_desc ? err_desc : "?");
         goto out;
     }
 
@@ -524,8 +529,8 @@ static void run_case_file(const char *path, struct report *r)
             compare(cJSON_GetArrayItem(expected, (int)i), parsed[i], "", NULL, &x, r);
             if (r->failed) {
                 char tmp[MSG_MAX];
-                snprintf(tmp, sizeof tmp, "document %zu: %.4000s\n  document: %.3000s", i,
-                         r->msg, docs.v[i].json);
+                snprintf(tmp, sizeof tmp, "document %zu: %.4000s\n  document: %.3000s", i, r->msg,
+                         docs.v[i].json);
                 memcpy(r->msg, tmp, sizeof tmp);
                 goto out;
             }
@@ -542,7 +547,8 @@ static void run_case_file(const char *path, struct report *r)
     f = cJSON_GetObjectItemCaseSensitive(c, "same_values");
     if (cJSON_IsArray(f)) {
         const cJSON *pair;
-        cJSON_ArrayForEach(pair, f) {
+        cJSON_ArrayForEach(pair, f)
+        {
             const cJSON *a = cJSON_GetArrayItem(pair, 0), *b = cJSON_GetArrayItem(pair, 1);
             const cJSON *va, *vb;
             if (!cJSON_IsString(a) || !cJSON_IsString(b)) {
@@ -555,8 +561,7 @@ static void run_case_file(const char *path, struct report *r)
                 char ta[256], tb[256];
                 value_text(va, ta, sizeof ta);
                 value_text(vb, tb, sizeof tb);
-                failf(r, "%s (%s) differs from %s (%s)", a->valuestring, ta, b->valuestring,
-                      tb);
+                failf(r, "%s (%s) differs from %s (%s)", a->valuestring, ta, b->valuestring, tb);
                 goto out;
             }
         }
@@ -566,7 +571,8 @@ static void run_case_file(const char *path, struct report *r)
     f = cJSON_GetObjectItemCaseSensitive(c, "expect_raw_contains");
     if (cJSON_IsArray(f)) {
         const cJSON *s;
-        cJSON_ArrayForEach(s, f) {
+        cJSON_ArrayForEach(s, f)
+        {
             int found = 0;
             if (!cJSON_IsString(s)) {
                 failf(r, "bad expect_raw_contains entry (not a string)");
@@ -575,8 +581,8 @@ static void run_case_file(const char *path, struct report *r)
             for (size_t i = 0; i < docs.n; i++)
                 found |= strstr(docs.v[i].json, s->valuestring) != NULL;
             if (!found) {
-                failf(r, "no document contains the text %s\n  document: %.2000s",
-                      s->valuestring, docs.n ? docs.v[0].json : "(none)");
+                failf(r, "no document contains the text %s\n  document: %.2000s", s->valuestring,
+                      docs.n ? docs.v[0].json : "(none)");
                 goto out;
             }
         }
@@ -593,8 +599,7 @@ static void run_case_file(const char *path, struct report *r)
     }
     f = cJSON_GetObjectItemCaseSensitive(c, "expect_trimmed");
     if (cJSON_IsBool(f) && cJSON_IsTrue(f) != (res.trimmed > 0)) {
-        failf(r, "result.trimmed = %zu, expected %s", res.trimmed,
-              cJSON_IsTrue(f) ? "> 0" : "0");
+        failf(r, "result.trimmed = %zu, expected %s", res.trimmed, cJSON_IsTrue(f) ? "> 0" : "0");
         goto out;
     }
 out:

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <cmocka.h>
 
 #include "core/arena.h"
 #include "core/buf.h"
@@ -24,8 +24,7 @@ struct sink {
     char id[MAX_DOCS][20];
 };
 
-static int sink_emit(void *ud, const char *json, size_t len, const char *trace_id,
-                     const char *id)
+static int sink_emit(void *ud, const char *json, size_t len, const char *trace_id, const char *id)
 {
     struct sink *s = ud;
 
@@ -85,6 +84,19 @@ static void kv_int(struct kvs *k, const char *key, int64_t val)
     k->p[i] = &k->kv[i];
 }
 
+static void kv_bool(struct kvs *k, const char *key, int val)
+{
+    size_t i = k->n++;
+
+    opentelemetry__proto__common__v1__key_value__init(&k->kv[i]);
+    opentelemetry__proto__common__v1__any_value__init(&k->v[i]);
+    k->kv[i].key = (char *)key;
+    k->v[i].value_case = XB_ANY_BOOL;
+    k->v[i].bool_value = val;
+    k->kv[i].value = &k->v[i];
+    k->p[i] = &k->kv[i];
+}
+
 static void span_init(xb_pb_span *s, struct kvs *attrs, int kind, int with_parent)
 {
     opentelemetry__proto__trace__v1__span__init(s);
@@ -138,8 +150,8 @@ static int teardown(void **state)
 static int run(struct fixture *f, const xb_pb_resource *res, const xb_pb_span *span,
                const char **desc)
 {
-    return xb_translate_span(&f->cfg, res, span, 1700000000, f->arena, &f->out, sink_emit,
-                             &f->sink, desc);
+    return xb_translate_span(&f->cfg, res, span, 1700000000, f->arena, &f->out, sink_emit, &f->sink,
+                             desc);
 }
 
 static const char *jstr(const cJSON *o, const char *k)
@@ -217,9 +229,8 @@ static void test_translate_server_segment_core_fields(void **state)
     assert_null(cJSON_GetObjectItem(d, "type"));
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(d, "fault")));
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(d, "error")));
-    assert_string_equal(
-        jstr(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "http"), "request"), "url"),
-        "https://api.example.com/users");
+    assert_string_equal(jstr(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "http"), "request"), "url"),
+                        "https://api.example.com/users");
     assert_non_null(cJSON_GetObjectItem(d, "cause"));
     cJSON_Delete(d);
 }
@@ -240,9 +251,9 @@ static void test_translate_client_subsegment_remote_namespace(void **state)
     assert_string_equal(jstr(d, "type"), "subsegment");
     assert_string_equal(jstr(d, "namespace"), "remote");
     assert_string_equal(jstr(d, "user"), "alice");
-    assert_string_equal(jstr(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "metadata"), "default"),
-                             "peer.service"),
-                        "billing");
+    assert_string_equal(
+        jstr(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "metadata"), "default"), "peer.service"),
+        "billing");
     cJSON_Delete(d);
 }
 
@@ -412,6 +423,82 @@ static void test_translate_local_root_client_two_documents(void **state)
     cJSON_Delete(d2);
 }
 
+/*
+ * awsxrayexporter v0.141+ removes a bool aws.xray.inprogress from the shared span and
+ * panics when a second exporter reads the same (read-only) data. Here the span is never
+ * written to: the attribute list is unchanged afterwards, and translating the same span
+ * again (as a second exporter would) gives the same in-progress documents.
+ */
+static void test_translate_inprogress_leaves_span_untouched(void **state)
+{
+    struct fixture *f = *state;
+    struct kvs a = {0};
+    xb_pb_span s;
+    cJSON *d;
+    int round;
+
+    kv_bool(&a, "aws.xray.inprogress", 1);
+    kv_str(&a, "aws.span.kind", "LOCAL_ROOT");
+    kv_str(&a, "aws.remote.service", "payments");
+    span_init(&s, &a, XB_KIND_CLIENT, 1);
+    for (round = 0; round < 2; round++) {
+        assert_int_equal(run(f, NULL, &s, NULL), 0);
+        assert_int_equal(f->sink.n, 2 * (size_t)(round + 1));
+    }
+    assert_int_equal(s.n_attributes, 3);
+    assert_string_equal(s.attributes[0]->key, "aws.xray.inprogress");
+    assert_int_equal(s.attributes[0]->value->value_case, XB_ANY_BOOL);
+    assert_true(s.attributes[0]->value->bool_value);
+    assert_string_equal(f->sink.doc[0], f->sink.doc[2]);
+    assert_string_equal(f->sink.doc[1], f->sink.doc[3]);
+    for (round = 0; round < 4; round++) {
+        d = cJSON_Parse(f->sink.doc[round]);
+        assert_non_null(d);
+        assert_true(cJSON_IsTrue(cJSON_GetObjectItem(d, "in_progress")));
+        assert_null(cJSON_GetObjectItem(d, "end_time"));
+        assert_null(strstr(f->sink.doc[round], "aws.xray.inprogress"));
+        cJSON_Delete(d);
+    }
+}
+
+/*
+ * awsxrayexporter dereferences the missing aws block of a CLIENT/PRODUCER/CONSUMER local
+ * root when cloud.provider is not aws (nil-pointer panic). Each kind translates here.
+ */
+static void test_translate_local_root_non_aws_provider(void **state)
+{
+    struct fixture *f = *state;
+    static const int kinds[] = {XB_KIND_CLIENT, XB_KIND_PRODUCER, XB_KIND_CONSUMER};
+    struct kvs r = {0};
+    xb_pb_resource res;
+    size_t k, i;
+
+    kv_str(&r, "cloud.provider", "gcp");
+    opentelemetry__proto__resource__v1__resource__init(&res);
+    res.attributes = r.p;
+    res.n_attributes = r.n;
+    for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        struct kvs a = {0};
+        xb_pb_span s;
+
+        kv_str(&a, "aws.span.kind", "LOCAL_ROOT");
+        kv_str(&a, "aws.local.service", "web");
+        kv_str(&a, "aws.remote.service", "auth");
+        kv_str(&a, "aws.operation", "Op");
+        span_init(&s, &a, kinds[k], 1);
+        sink_free(&f->sink);
+        assert_int_equal(run(f, &res, &s, NULL), 0);
+        assert_int_equal(f->sink.n, 2);
+        for (i = 0; i < 2; i++) {
+            cJSON *d = cJSON_Parse(f->sink.doc[i]);
+            assert_non_null(d);
+            assert_null(cJSON_GetObjectItem(d, "aws"));
+            assert_string_equal(jstr(d, "name"), i == 0 ? "auth" : "web");
+            cJSON_Delete(d);
+        }
+    }
+}
+
 static void test_translate_request_counts(void **state)
 {
     struct fixture *f = *state;
@@ -421,7 +508,8 @@ static void test_translate_request_counts(void **state)
     xb_pb_scope_spans *ssp = &ss;
     xb_pb_resource_spans rs = OPENTELEMETRY__PROTO__TRACE__V1__RESOURCE_SPANS__INIT;
     xb_pb_resource_spans *rsp = &rs;
-    xb_pb_export_req req = OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_SERVICE_REQUEST__INIT;
+    xb_pb_export_req req =
+        OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_SERVICE_REQUEST__INIT;
     struct xb_translate_result res;
 
     span_init(&good, NULL, XB_KIND_SERVER, 0);
@@ -433,8 +521,8 @@ static void test_translate_request_counts(void **state)
     rs.n_scope_spans = 1;
     req.resource_spans = &rsp;
     req.n_resource_spans = 1;
-    assert_int_equal(xb_translate_request(&f->cfg, &req, 1700000000, f->arena, &f->out,
-                                          sink_emit, &f->sink, &res),
+    assert_int_equal(xb_translate_request(&f->cfg, &req, 1700000000, f->arena, &f->out, sink_emit,
+                                          &f->sink, &res),
                      0);
     assert_int_equal(res.spans, 2);
     assert_int_equal(res.documents, 1);
@@ -471,9 +559,10 @@ static void test_translate_arena_failure_never_crashes(void **state)
 static void test_attrs_index_prefix_lookup(void **state)
 {
     static const char *const keys[] = {"aws.remote.service", "aws.remote.operation", "aws",
-                                       "aws.remo", "aws.remote", "", "aws.remote.service"};
-    static const char *const absent[] = {"aws.remote.servicex", "aws.rem", "aws.remote.serv",
-                                         "aws.remotf", "aws.remote.", "b"};
+                                       "aws.remo",           "aws.remote",           "",
+                                       "aws.remote.service"};
+    static const char *const absent[] = {"aws.remote.servicex", "aws.rem",     "aws.remote.serv",
+                                         "aws.remotf",          "aws.remote.", "b"};
     struct fixture *f = *state;
     struct kvs k = {0};
     struct xb_attrs a;
@@ -512,8 +601,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_translate_local_root_client_two_documents, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_translate_request_counts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_translate_arena_failure_never_crashes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_translate_arena_failure_never_crashes, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_attrs_index_prefix_lookup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_translate_inprogress_leaves_span_untouched, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_translate_local_root_non_aws_provider, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
