@@ -4,7 +4,7 @@
  *
  * Options follow the OpenTelemetry Collector's configtls ServerConfig (cert_file,
  * key_file, client_ca_file, min_version, max_version, reload_interval; see
- * docs/configuration.md and docs/security-tls.md). One struct xb_tls per receiver owns
+ * docs/configuration.md and docs/security.md). One struct xb_tls per receiver owns
  * the current SSL_CTX. A reload builds a complete new SSL_CTX from the files and swaps
  * it in: connections accepted afterwards use the new one, connections already open keep
  * the SSL_CTX they started with (each SSL holds a reference, OpenSSL frees the context
