@@ -12,7 +12,7 @@
 #include "core/queue.h"
 #include "exporter/file_exporter.h"
 #include "exporter/xray_exporter.h"
-#include "exporter/credentials.h"
+#include "aws/credentials.h"
 #include "receiver/ingest.h"
 #include "receiver/listen.h"
 #include "receiver/otlp_grpc.h"

@@ -13,10 +13,10 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "exporter/batcher.h"
-#include "exporter/credentials.h"
-#include "exporter/curl_loop.h"
+#include "aws/credentials.h"
+#include "aws/curl_loop.h"
 #include "exporter/export_policy.h"
-#include "exporter/sigv4.h"
+#include "aws/sigv4.h"
 #include "xb_version.h"
 
 #define MAX_DOCS_PER_CALL 50 /* PutTraceSegments limit */

@@ -1,4 +1,4 @@
-#include "exporter/creds_parse.h"
+#include "aws/creds_parse.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

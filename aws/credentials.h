@@ -1,5 +1,5 @@
 /*
- * exporter/credentials.h - AWS credentials and region for the awsxray exporter.
+ * aws/credentials.h - AWS credentials and region (the SDKs' default chain).
  *
  * Implements the AWS SDKs' default credential chain (AWS SDKs and Tools Reference
  * Guide, "Standardized credential providers"), in this order, the first source that
@@ -13,18 +13,18 @@
  *      RELATIVE_URI / _FULL_URI;
  *   5. EC2 instance metadata (IMDSv2).
  * then, optionally, STS AssumeRole of a configured role on top. All network calls
- * after start-up run asynchronously on the libevent loop through exporter/curl_loop.h.
+ * after start-up run asynchronously on the libevent loop through aws/curl_loop.h.
  * docs/credentials.md lists every environment variable and rule.
  */
-#ifndef XB_EXPORTER_CREDENTIALS_H
-#define XB_EXPORTER_CREDENTIALS_H
+#ifndef XB_AWS_CREDENTIALS_H
+#define XB_AWS_CREDENTIALS_H
 
 #include <event2/event.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "exporter/curl_loop.h"
-#include "exporter/sigv4.h"
+#include "aws/curl_loop.h"
+#include "aws/sigv4.h"
 
 /* ---- region ------------------------------------------------------------------ */
 

@@ -1,5 +1,5 @@
 /*
- * tests/unit/exporter/test_credentials_parse.c - exporter/creds_parse.c: the shared
+ * tests/unit/aws/test_credentials_parse.c - aws/creds_parse.c: the shared
  * file INI parser, STS XML and metadata JSON credential documents, ISO 8601
  * instants, form encoding and the container-endpoint host rule.
  */
@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "core/err.h"
-#include "exporter/creds_parse.h"
+#include "aws/creds_parse.h"
 
 static struct xb_ini *parse_ok(const char *text)
 {

@@ -1,4 +1,4 @@
-#include "exporter/credentials.h"
+#include "aws/credentials.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -13,8 +13,8 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
-#include "exporter/creds_parse.h"
-#include "exporter/export_policy.h"
+#include "aws/creds_parse.h"
+#include "aws/url.h"
 
 #define LOG_WHO "creds"
 #define REFRESH_MARGIN_S 300      /* refresh 5 minutes before expiry */

@@ -1,5 +1,5 @@
 /*
- * exporter/creds_parse.h - pure parsers used by the AWS credential chain (no I/O,
+ * aws/creds_parse.h - pure parsers used by the AWS credential chain (no I/O,
  * no clock): the shared config/credentials INI format, STS XML answers, the JSON
  * documents of the container and instance metadata endpoints, ISO 8601 timestamps,
  * and the container-endpoint host rule.
@@ -9,8 +9,8 @@
  * AssumeRole / AssumeRoleWithWebIdentity (response elements); EC2 User Guide,
  * "Retrieve security credentials from instance metadata" (JSON fields).
  */
-#ifndef XB_EXPORTER_CREDS_PARSE_H
-#define XB_EXPORTER_CREDS_PARSE_H
+#ifndef XB_AWS_CREDS_PARSE_H
+#define XB_AWS_CREDS_PARSE_H
 
 #include <stddef.h>
 #include <stdint.h>
