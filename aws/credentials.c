@@ -14,6 +14,8 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "aws/creds_parse.h"
+#include "aws/imds.h"
+#include "aws/request.h"
 #include "aws/url.h"
 
 #define LOG_WHO "creds"
@@ -23,9 +25,8 @@
 #define MAX_RESPONSE 65536        /* bytes accepted from any credential endpoint */
 #define MAX_TOKEN_FILE 16384      /* web identity / container token files */
 #define BACKOFF_MAX_S 60
-#define IMDS_TOKEN_TTL_S 21600
-#define IMDS_TOKEN_REUSE_S 21595
 #define STS_CONTENT_TYPE "application/x-www-form-urlencoded; charset=utf-8"
+#define USER_AGENT "xraybridge-credentials"
 
 static const char *env_nonempty(const char *name)
 {
@@ -205,146 +206,26 @@ static const char *config_get(const struct xb_ini *cfg, const char *name, const 
     return v ? v : xb_ini_get(cfg, sec, key);
 }
 
-static const char *imds_endpoint(void)
-{
-    const char *ep = env_nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-    const char *mode = env_nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
-    if (ep)
-        return ep;
-    if (mode && strcasecmp(mode, "IPv6") == 0)
-        return "http://[fd00:ec2::254]";
-    return "http://169.254.169.254";
-}
-
-/* How the answer to the IMDSv2 token PUT continues the sequence. */
-enum imds_token_answer { IMDS_TOKEN_FAIL, IMDS_TOKEN_V2, IMDS_TOKEN_V1 };
-
-/* A usable token is a 200 answer of 1..511 bytes on one line; 403, 404 and 405 mean
- * IMDSv2 is unavailable (or disabled) and the requests go on without a token. */
-static enum imds_token_answer imds_token_classify(long status, const char *body, size_t len)
-{
-    if (status == 200 && len > 0 && len < 512 && !strpbrk(body, "\r\n"))
-        return IMDS_TOKEN_V2;
-    if (status == 403 || status == 404 || status == 405)
-        return IMDS_TOKEN_V1;
-    return IMDS_TOKEN_FAIL;
-}
-
-struct membuf {
-    char data[512];
-    size_t len;
-    int overflow;
-};
-
-static size_t membuf_write(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    struct membuf *m = ud;
-    size_t n = size * nmemb;
-    if (m->len + n >= sizeof(m->data)) {
-        m->overflow = 1;
-        return 0;
-    }
-    memcpy(m->data + m->len, ptr, n);
-    m->len += n;
-    m->data[m->len] = 0;
-    return n;
-}
-
-/* One blocking metadata request (start-up only). Returns the HTTP status, or -1 on
- * a transport failure (|curl_err| filled). */
-static long imds_blocking(const char *url, const char *method, struct curl_slist *hdrs,
-                          struct membuf *m, char *curl_err)
-{
-    CURL *e = curl_easy_init();
-    long status = -1;
-    memset(m, 0, sizeof(*m));
-    curl_err[0] = 0;
-    if (!e) {
-        snprintf(curl_err, CURL_ERROR_SIZE, "out of memory");
-        return -1;
-    }
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
-    if (strcmp(method, "PUT") == 0) {
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PUT");
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, 0L);
-    }
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, membuf_write);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, m);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, curl_err);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 1000L);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROXY, "");
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (curl_easy_perform(e) == CURLE_OK)
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    else if (!curl_err[0])
-        snprintf(curl_err, CURL_ERROR_SIZE, "transfer failed");
-    curl_easy_cleanup(e);
-    return status;
-}
-
 /* IMDS region lookup (blocking, start-up only). */
 static int region_from_imds(char *out, size_t out_len, char *why, size_t why_len)
 {
-    const char *ep = imds_endpoint();
-    char url[512], cerr[CURL_ERROR_SIZE], hdr[600];
-    struct curl_slist *h = NULL, *h2 = NULL;
-    struct membuf m;
-    long st;
-    int rc = XB_ERR_NOT_FOUND;
+    char got[512];
     size_t n;
-    enum imds_token_answer tok;
-
-    snprintf(url, sizeof(url), "%s/latest/api/token", ep);
-    h = curl_slist_append(NULL, "X-aws-ec2-metadata-token-ttl-seconds: 21600");
-    st = imds_blocking(url, "PUT", h, &m, cerr);
-    curl_slist_free_all(h);
-    h = NULL;
-    tok = st < 0 ? IMDS_TOKEN_FAIL : imds_token_classify(st, m.data, m.len);
-    if (tok == IMDS_TOKEN_FAIL) {
-        errf(why, why_len, "token request to %s failed (%s)", ep,
-             st < 0 ? cerr : "unexpected HTTP status");
-        goto out;
-    }
-    if (tok == IMDS_TOKEN_V2) {
-        snprintf(hdr, sizeof(hdr), "X-aws-ec2-metadata-token: %s", m.data);
-        h2 = curl_slist_append(NULL, hdr);
-        if (!h2) {
-            rc = XB_ERR_NOMEM;
-            goto out;
-        }
-    }
-    snprintf(url, sizeof(url), "%s/latest/meta-data/placement/region", ep);
-    st = imds_blocking(url, "GET", h2, &m, cerr);
-    if (st < 0) {
-        errf(why, why_len, "region request to %s failed (%s)", ep, cerr);
-        goto out;
-    }
-    if (st != 200) {
-        errf(why, why_len, "region request to %s failed (HTTP %ld)", ep, st);
-        goto out;
-    }
-    n = m.len;
-    while (n && isspace((unsigned char)m.data[n - 1]))
-        m.data[--n] = 0;
-    if (!region_ok(m.data)) {
-        rc = XB_ERR_INVALID;
+    int rc = xb_imds_get_blocking("region", "/latest/meta-data/placement/region", got,
+                                  sizeof(got), why, why_len);
+    if (rc != XB_OK)
+        return rc;
+    if (!region_ok(got)) {
         errf(why, why_len, "instance metadata returned a malformed region");
-        goto out;
+        return XB_ERR_INVALID;
     }
+    n = strlen(got);
     if (n + 1 > out_len) {
-        rc = XB_ERR_TOO_LARGE;
         errf(why, why_len, "region buffer too small");
-        goto out;
+        return XB_ERR_TOO_LARGE;
     }
-    memcpy(out, m.data, n + 1);
-    rc = XB_OK;
-out:
-    curl_slist_free_all(h2);
-    return rc;
+    memcpy(out, got, n + 1);
+    return XB_OK;
 }
 
 static int region_take(const char *v, const char *src, char *out, size_t out_len, char *err,
@@ -777,7 +658,7 @@ static int build_plan(struct xb_creds_provider *p, struct plan *pl, char *err, s
         }
     }
     if ((only == BASE_NONE || only == BASE_IMDS) && !env_true("AWS_EC2_METADATA_DISABLED")) {
-        pl->url = strdup(imds_endpoint());
+        pl->url = strdup(xb_imds_endpoint());
         pl->kind = BASE_IMDS;
         rc = pl->url ? XB_OK : XB_ERR_NOMEM;
         goto found;
@@ -958,60 +839,24 @@ static void on_http_done(void *ud, CURL *easy, CURLcode res)
     step_done(p, res, status);
 }
 
-enum http_kind { HTTP_METADATA, HTTP_CONTAINER, HTTP_STS };
-
-/* Starts one request. Takes ownership of |hdrs| and |post| (heap, may be NULL),
- * also on failure. */
-static int http_start(struct xb_creds_provider *p, enum step step, const char *method,
-                      const char *url, struct curl_slist *hdrs, char *post, enum http_kind kind)
+/*
+ * Starts the request |r| for |step| (answer to on_body, errors to p->curl_err).
+ * Takes ownership of |post| (heap, may be NULL: |r->body| points into it), also on
+ * failure. Returns 0, XB_ERR_NOMEM, or the build error (|why| says it).
+ */
+static int http_start(struct xb_creds_provider *p, enum step step, struct xb_aws_request *r,
+                      char *post, char *why, size_t why_len)
 {
     int rc;
     http_reset(p);
-    p->hdrs = hdrs;
     p->post = post;
     xb_buf_init(&p->resp, MAX_RESPONSE);
-    p->curl_err[0] = 0;
-    p->easy = curl_easy_init();
-    if (!p->easy)
-        return XB_ERR_NOMEM;
-    curl_easy_setopt(p->easy, CURLOPT_URL, url);
-    curl_easy_setopt(p->easy, CURLOPT_HTTPHEADER, p->hdrs);
-    if (strcmp(method, "GET") != 0) {
-        curl_easy_setopt(p->easy, CURLOPT_POSTFIELDS, p->post ? p->post : "");
-        curl_easy_setopt(p->easy, CURLOPT_POSTFIELDSIZE, (long)(p->post ? strlen(p->post) : 0));
-        if (strcmp(method, "POST") != 0)
-            curl_easy_setopt(p->easy, CURLOPT_CUSTOMREQUEST, method);
-    }
-    curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(p->easy, CURLOPT_WRITEDATA, p);
-    curl_easy_setopt(p->easy, CURLOPT_ERRORBUFFER, p->curl_err);
-    curl_easy_setopt(p->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(p->easy, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(p->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(p->easy, CURLOPT_USERAGENT, "xraybridge-credentials");
-    switch (kind) {
-    case HTTP_METADATA:
-        curl_easy_setopt(p->easy, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
-        curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, 2000L);
-        curl_easy_setopt(p->easy, CURLOPT_PROXY, "");
-        break;
-    case HTTP_CONTAINER:
-        curl_easy_setopt(p->easy, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-        curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, 5000L);
-        curl_easy_setopt(p->easy, CURLOPT_PROXY, "");
-        break;
-    case HTTP_STS:
-        curl_easy_setopt(p->easy, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-        curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, 10000L);
-        /* Always verified, whatever exporters.awsxray.no_verify_ssl says: the request
-         * carries the web-identity token or signed credentials, and its answer becomes
-         * our credentials. */
-        if (p->ca_file)
-            curl_easy_setopt(p->easy, CURLOPT_CAINFO, p->ca_file);
-        if (p->proxy)
-            curl_easy_setopt(p->easy, CURLOPT_PROXY, p->proxy);
-        break;
-    }
+    r->on_body = on_body;
+    r->on_body_ud = p;
+    r->errbuf = p->curl_err;
+    rc = xb_aws_request_build(r, &p->easy, &p->hdrs, why, why_len);
+    if (rc != XB_OK)
+        return rc;
     p->step = step;
     rc = xb_curl_loop_add(p->curl, p->easy, on_http_done, p);
     if (rc != XB_OK) {
@@ -1019,27 +864,6 @@ static int http_start(struct xb_creds_provider *p, enum step step, const char *m
         p->easy = NULL;
     }
     return rc;
-}
-
-/* Appends "Name: value" to a header list; 0 or XB_ERR_NOMEM (list freed). */
-static int hdr_add(struct curl_slist **l, const char *name, const char *value)
-{
-    size_t n = strlen(name) + strlen(value) + 3;
-    char *s = malloc(n);
-    struct curl_slist *nl;
-    if (!s)
-        goto fail;
-    snprintf(s, n, "%s: %s", name, value);
-    nl = curl_slist_append(*l, s);
-    xb_creds_wipe_free(s);
-    if (!nl)
-        goto fail;
-    *l = nl;
-    return XB_OK;
-fail:
-    curl_slist_free_all(*l);
-    *l = NULL;
-    return XB_ERR_NOMEM;
 }
 
 /* Form parameter "&name=<encoded value>" appended to |b|. */
@@ -1090,19 +914,36 @@ static char *sts_body(const char *action, const char *role_arn, const char *sess
     return body;
 }
 
-/* POSTs |body| to the STS endpoint with the form content type and the headers already
- * in |h|. Takes |h| and |body| (heap), also on failure. 0 or XB_ERR_NOMEM. */
-static int sts_post(struct xb_creds_provider *p, enum step step, struct curl_slist *h,
-                    char *body)
+/*
+ * POSTs the form |body| (heap, taken also on failure) to the STS endpoint, signed
+ * with |sign| when its service is set. STS requests always verify TLS certificates,
+ * whatever exporters.awsxray.no_verify_ssl says: they carry the web-identity token or
+ * signed credentials, and their answer becomes our credentials.
+ */
+static int sts_post(struct xb_creds_provider *p, enum step step,
+                    const struct xb_aws_request_sign *sign, char *body, char *why,
+                    size_t why_len)
 {
+    static const struct xb_sigv4_header ct = {"Content-Type", STS_CONTENT_TYPE};
+    struct xb_aws_request r;
     char url[1024];
-    if (hdr_add(&h, "Content-Type", STS_CONTENT_TYPE) != XB_OK ||
-        hdr_add(&h, "Expect", "") != XB_OK) {
-        xb_creds_wipe_free(body);
-        return XB_ERR_NOMEM;
-    }
+
     sts_url(p, url, sizeof(url));
-    return http_start(p, step, "POST", url, h, body, HTTP_STS);
+    memset(&r, 0, sizeof(r));
+    r.method = "POST";
+    r.url = url;
+    r.headers = &ct;
+    r.n_headers = 1;
+    r.body = body;
+    r.body_len = strlen(body);
+    if (sign)
+        r.sign = *sign;
+    r.connect_timeout_ms = 5000;
+    r.timeout_ms = 10000;
+    r.user_agent = USER_AGENT;
+    r.ca_file = p->ca_file;
+    r.proxy = p->proxy;
+    return http_start(p, step, &r, body, why, why_len);
 }
 
 /* ======================================================================== */
@@ -1124,7 +965,7 @@ static int start_webid(struct xb_creds_provider *p, char *why, size_t why_len)
     }
     body = sts_body("AssumeRoleWithWebIdentity", p->plan.webid_role, p->plan.webid_session,
                     "WebIdentityToken", token);
-    rc = body ? sts_post(p, ST_WEBID, NULL, body) : XB_ERR_NOMEM;
+    rc = body ? sts_post(p, ST_WEBID, NULL, body, why, why_len) : XB_ERR_NOMEM;
     if (rc != XB_OK)
         errf(why, why_len, "web-identity: out of memory");
 out:
@@ -1134,10 +975,12 @@ out:
 
 static int start_container(struct xb_creds_provider *p, char *why, size_t why_len)
 {
-    struct curl_slist *h = NULL;
     const char *tf = env_nonempty("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
     const char *tv = env_nonempty("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+    struct xb_sigv4_header h[2];
+    struct xb_aws_request r;
     char *token = NULL;
+    size_t nh = 0;
     int rc = XB_OK;
 
     if (tf) {
@@ -1157,43 +1000,40 @@ static int start_container(struct xb_creds_provider *p, char *why, size_t why_le
         errf(why, why_len, "container: authorization token contains a line break");
         goto out;
     }
-    if (token && (rc = hdr_add(&h, "Authorization", token)) != XB_OK)
-        goto out;
-    if ((rc = hdr_add(&h, "Accept", "application/json")) != XB_OK)
-        goto out;
-    rc = http_start(p, ST_CONTAINER, "GET", p->plan.url, h, NULL, HTTP_CONTAINER);
-    h = NULL;
+    if (token)
+        h[nh++] = (struct xb_sigv4_header){"Authorization", token};
+    h[nh++] = (struct xb_sigv4_header){"Accept", "application/json"};
+    memset(&r, 0, sizeof(r));
+    r.method = "GET";
+    r.url = p->plan.url;
+    r.headers = h;
+    r.n_headers = nh;
+    r.connect_timeout_ms = 2000;
+    r.timeout_ms = 5000;
+    r.user_agent = USER_AGENT;
+    r.proxy = ""; /* a local or link-local endpoint: never through a proxy */
+    rc = http_start(p, ST_CONTAINER, &r, NULL, why, why_len);
 out:
     if (rc == XB_ERR_NOMEM)
         errf(why, why_len, "container: out of memory");
-    curl_slist_free_all(h);
     xb_creds_wipe_free(token);
     return rc;
 }
 
+/* Token-authenticated metadata GET of |path| (no token header in IMDSv1 fallback). */
 static int imds_get(struct xb_creds_provider *p, enum step step, const char *path)
 {
-    struct curl_slist *h = NULL;
-    size_t n = strlen(p->plan.url) + strlen(path) + 1;
-    char *url = malloc(n);
-    int rc;
-    if (!url)
-        return XB_ERR_NOMEM;
-    snprintf(url, n, "%s%s", p->plan.url, path);
-    if (p->imds_token && *p->imds_token &&
-        hdr_add(&h, "X-aws-ec2-metadata-token", p->imds_token) != XB_OK) {
-        free(url);
-        return XB_ERR_NOMEM;
-    }
-    rc = http_start(p, step, "GET", url, h, NULL, HTTP_METADATA);
-    free(url);
-    return rc;
+    struct xb_imds_call c;
+    int rc = xb_imds_get_call(&c, p->plan.url, path, p->imds_token);
+    if (rc != XB_OK)
+        return rc;
+    c.req.user_agent = USER_AGENT;
+    return http_start(p, step, &c.req, NULL, NULL, 0);
 }
 
 static int start_imds(struct xb_creds_provider *p, char *why, size_t why_len)
 {
-    struct curl_slist *h = NULL;
-    char url[600], ttl[16];
+    struct xb_imds_call c;
     int rc;
 
     if (p->imds_token && xb_clock_mono_ns() < p->imds_token_until_ns) {
@@ -1201,14 +1041,15 @@ static int start_imds(struct xb_creds_provider *p, char *why, size_t why_len)
     } else {
         xb_creds_wipe_free(p->imds_token);
         p->imds_token = NULL;
-        snprintf(url, sizeof(url), "%s/latest/api/token", p->plan.url);
-        snprintf(ttl, sizeof(ttl), "%d", IMDS_TOKEN_TTL_S);
-        if ((rc = hdr_add(&h, "X-aws-ec2-metadata-token-ttl-seconds", ttl)) != XB_OK)
-            goto out;
-        rc = http_start(p, ST_IMDS_TOKEN, "PUT", url, h, NULL, HTTP_METADATA);
+        rc = xb_imds_token_call(&c, p->plan.url);
+        if (rc == XB_OK) {
+            c.req.user_agent = USER_AGENT;
+            rc = http_start(p, ST_IMDS_TOKEN, &c.req, NULL, NULL, 0);
+        }
     }
-out:
-    if (rc != XB_OK)
+    if (rc == XB_ERR_TOO_LARGE)
+        errf(why, why_len, "imds: endpoint URL too long");
+    else if (rc != XB_OK)
         errf(why, why_len, "imds: out of memory");
     return rc;
 }
@@ -1219,71 +1060,25 @@ static int start_hop(struct xb_creds_provider *p, char *why, size_t why_len)
     const struct hop *hop = &p->plan.hops[p->hop_idx];
     struct xb_aws_creds c = {p->work.access_key_id, p->work.secret_access_key,
                              p->work.session_token};
-    struct xb_sigv4_header sh[3];
-    struct xb_sigv4_request req;
-    struct xb_sigv4_result sig;
-    struct curl_slist *h = NULL;
-    CURLU *u = NULL;
-    char url[1024], hostport[600], *host = NULL, *port = NULL, *path = NULL, *body = NULL;
-    size_t nsh = 0;
+    struct xb_aws_request_sign sign = {"sts", p->region ? p->region : "us-east-1", &c,
+                                       time(NULL)};
+    char *body, bwhy[384];
     int rc;
 
-    sts_url(p, url, sizeof(url));
-    u = curl_url();
-    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
-        rc = XB_ERR_CONFIG;
-        char shown[512];
-        errf(why, why_len, "assume-role: STS endpoint %s is not a valid URL",
-             xb_url_redact(url, shown, sizeof(shown)));
-        goto out;
-    }
-    if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK)
-        snprintf(hostport, sizeof(hostport), "%s:%s", host, port);
-    else
-        snprintf(hostport, sizeof(hostport), "%s", host);
     body = sts_body("AssumeRole", hop->role_arn, hop->session_name, "ExternalId",
                     hop->external_id);
-    if (!body)
-        goto nomem;
-    sh[nsh++] = (struct xb_sigv4_header){"host", hostport};
-    sh[nsh++] = (struct xb_sigv4_header){"content-type", STS_CONTENT_TYPE};
-    if (c.session_token)
-        sh[nsh++] = (struct xb_sigv4_header){"x-amz-security-token", c.session_token};
-    memset(&req, 0, sizeof(req));
-    req.method = "POST";
-    req.path = path;
-    req.headers = sh;
-    req.n_headers = nsh;
-    req.payload = body;
-    req.payload_len = strlen(body);
-    rc = xb_sigv4_sign(&req, p->region ? p->region : "us-east-1", "sts", &c, time(NULL), &sig);
-    if (rc != XB_OK) {
-        errf(why, why_len, "assume-role: cannot sign the STS request: %s", xb_strerror(rc));
-        goto out;
+    if (!body) {
+        errf(why, why_len, "assume-role: out of memory");
+        return XB_ERR_NOMEM;
     }
-    if ((rc = hdr_add(&h, "X-Amz-Date", sig.amz_date)) ||
-        (rc = hdr_add(&h, "Authorization", sig.authorization)) ||
-        (c.session_token && (rc = hdr_add(&h, "X-Amz-Security-Token", c.session_token))))
-        goto nomem;
-    rc = sts_post(p, ST_HOP, h, body);
-    h = NULL;
-    body = NULL;
-    if (rc != XB_OK)
-        goto nomem;
-    goto out;
-nomem:
-    rc = XB_ERR_NOMEM;
-    errf(why, why_len, "assume-role: out of memory");
-out:
-    memset(&sig, 0, sizeof(sig));
-    curl_slist_free_all(h);
-    xb_creds_wipe_free(body);
-    curl_free(host);
-    curl_free(port);
-    curl_free(path);
-    curl_url_cleanup(u);
+    bwhy[0] = 0;
+    rc = sts_post(p, ST_HOP, &sign, body, bwhy, sizeof(bwhy));
+    if (rc == XB_ERR_NOMEM)
+        errf(why, why_len, "assume-role: out of memory");
+    else if (rc == XB_ERR_CONFIG)
+        errf(why, why_len, "assume-role: STS endpoint %s", bwhy);
+    else if (rc != XB_OK)
+        errf(why, why_len, "assume-role: cannot sign the STS request: %s", xb_strerror(rc));
     return rc;
 }
 
@@ -1416,18 +1211,19 @@ static void step_done(struct xb_creds_provider *p, CURLcode res, long status)
         break;
     }
     case ST_IMDS_TOKEN: {
-        enum imds_token_answer tok =
-            res == CURLE_OK ? imds_token_classify(status, body, p->resp.len) : IMDS_TOKEN_FAIL;
-        if (tok == IMDS_TOKEN_FAIL) {
+        enum xb_imds_token_answer tok = res == CURLE_OK
+                                            ? xb_imds_token_classify(status, body, p->resp.len)
+                                            : XB_IMDS_TOKEN_FAIL;
+        if (tok == XB_IMDS_TOKEN_FAIL) {
             rc = XB_ERR_IO;
             describe_failure(p, "imds: token request", res, status, why, sizeof(why));
             goto fail;
         }
         /* "" = IMDSv1 fallback: the following requests carry no token. */
-        p->imds_token = strdup(tok == IMDS_TOKEN_V2 ? body : "");
+        p->imds_token = strdup(tok == XB_IMDS_TOKEN_V2 ? body : "");
         if (!p->imds_token)
             goto fail_nomem;
-        p->imds_token_until_ns = xb_clock_mono_ns() + IMDS_TOKEN_REUSE_S * 1000000000ull;
+        p->imds_token_until_ns = xb_clock_mono_ns() + XB_IMDS_TOKEN_REUSE_S * 1000000000ull;
         if ((rc = imds_get(p, ST_IMDS_ROLE, "/latest/meta-data/iam/security-credentials/")))
             goto fail_nomem;
         return;
