@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include <cjson/cJSON.h>
+#include <expat.h>
 #include <curl/curl.h>
 
 #include "core/err.h"
@@ -355,186 +357,194 @@ static void set_why(char *why, size_t why_len, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Finds the first "<name>" element (no attributes expected) in [b, e); returns the
- * start of its content and sets |*cend| to the start of "</name>". */
-static const char *xml_find(const char *b, const char *e, const char *name, const char **cend)
-{
-    size_t nl = strlen(name);
-    for (const char *p = b; p + nl + 2 <= e; p++) {
-        const char *c, *q;
-        if (*p != '<' || memcmp(p + 1, name, nl) != 0)
-            continue;
-        q = p + 1 + nl;
-        if (*q == '/' && q + 1 < e && q[1] == '>') {
-            *cend = q; /* <Name/>: empty content */
-            return q;
-        }
-        if (*q != '>' && *q != ' ')
-            continue;
-        while (q < e && *q != '>')
-            q++;
-        if (q >= e)
-            return NULL;
-        c = q + 1;
-        for (const char *r = c; r + nl + 3 <= e; r++)
-            if (r[0] == '<' && r[1] == '/' && memcmp(r + 2, name, nl) == 0 && r[2 + nl] == '>') {
-                *cend = r;
-                return c;
-            }
-        return NULL;
-    }
-    return NULL;
-}
+/*
+ * STS answers (AssumeRole, AssumeRoleWithWebIdentity, ErrorResponse) read with expat.
+ * Kept: the first <Credentials> element and its direct children AccessKeyId,
+ * SecretAccessKey, SessionToken and Expiration; in an <ErrorResponse>, the first
+ * <Code> and <Message>. Element names are matched without namespace processing (STS
+ * uses a default namespace, no prefixes). A document type declaration stops the
+ * parse: STS never sends one, and it is where entity expansion attacks live.
+ */
+#define STS_MAX_TEXT 16384 /* bytes of one kept element's text (tokens are ~1-2 KiB) */
 
-static void put_utf8(char **w, unsigned long cp)
+enum sts_field { STS_AKID, STS_SECRET, STS_TOKEN, STS_EXPIRATION, STS_CODE, STS_MESSAGE, STS_N };
+
+static const char *const sts_field_names[STS_N] = {"AccessKeyId", "SecretAccessKey",
+                                                   "SessionToken", "Expiration",
+                                                   "Code",        "Message"};
+
+struct sts_parse {
+    XML_Parser parser;
+    unsigned depth;
+    unsigned creds_depth; /* depth of the <Credentials> being read; 0 = outside */
+    int creds_seen, error_seen, has_doctype, nomem, too_long;
+    int capturing; /* field being read + 1; 0 = none */
+    unsigned capture_depth; /* depth of the element being read */
+    char *text;    /* text of the field being read */
+    size_t text_len;
+    char *field[STS_N]; /* kept values, trimmed */
+};
+
+static void sts_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 {
-    char *o = *w;
-    if (cp < 0x80) {
-        *o++ = (char)cp;
-    } else if (cp < 0x800) {
-        *o++ = (char)(0xC0 | (cp >> 6));
-        *o++ = (char)(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        *o++ = (char)(0xE0 | (cp >> 12));
-        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-        *o++ = (char)(0x80 | (cp & 0x3F));
+    struct sts_parse *sp = ud;
+    (void)attrs;
+    sp->depth++;
+    if (sp->capturing)
+        return; /* markup inside a kept value: its text still counts */
+    if (strcmp(name, "ErrorResponse") == 0) {
+        sp->error_seen = 1;
+    } else if (strcmp(name, "Credentials") == 0 && !sp->creds_seen) {
+        sp->creds_seen = 1;
+        sp->creds_depth = sp->depth;
     } else {
-        *o++ = (char)(0xF0 | (cp >> 18));
-        *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
-        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-        *o++ = (char)(0x80 | (cp & 0x3F));
-    }
-    *w = o;
-}
-
-/* Copies XML text [b, e) trimmed, decoding entities. NULL on bad entity / NOMEM
- * (|*bad| tells which). Decoded text is never longer than the source. */
-static char *xml_text(const char *b, const char *e, int *bad)
-{
-    char *s, *w;
-    *bad = 0;
-    trim_span(&b, &e);
-    s = malloc((size_t)(e - b) + 1);
-    if (!s)
-        return NULL;
-    w = s;
-    while (b < e) {
-        const char *semi;
-        size_t n;
-        if (*b != '&') {
-            if (*b == '<' || *b == 0)
-                goto bad_entity;
-            *w++ = *b++;
-            continue;
-        }
-        semi = memchr(b, ';', (size_t)(e - b));
-        if (!semi)
-            goto bad_entity;
-        n = (size_t)(semi - b - 1);
-        if (n == 3 && !memcmp(b + 1, "amp", 3))
-            *w++ = '&';
-        else if (n == 2 && !memcmp(b + 1, "lt", 2))
-            *w++ = '<';
-        else if (n == 2 && !memcmp(b + 1, "gt", 2))
-            *w++ = '>';
-        else if (n == 4 && !memcmp(b + 1, "quot", 4))
-            *w++ = '"';
-        else if (n == 4 && !memcmp(b + 1, "apos", 4))
-            *w++ = '\'';
-        else if (n >= 2 && n <= 8 && b[1] == '#') {
-            int hex = b[2] == 'x' || b[2] == 'X';
-            unsigned long cp = 0;
-            const char *d = b + 2 + hex;
-            if (d == semi)
-                goto bad_entity;
-            for (; d < semi; d++) {
-                int v;
-                if (isdigit((unsigned char)*d))
-                    v = *d - '0';
-                else if (hex && isxdigit((unsigned char)*d))
-                    v = (tolower((unsigned char)*d) - 'a') + 10;
-                else
-                    goto bad_entity;
-                cp = cp * (hex ? 16 : 10) + (unsigned long)v;
+        for (int f = 0; f < STS_N; f++) {
+            int in_creds = f <= STS_EXPIRATION && sp->creds_depth &&
+                           sp->depth == sp->creds_depth + 1;
+            int in_error = f >= STS_CODE && sp->error_seen;
+            if ((in_creds || in_error) && !sp->field[f] &&
+                strcmp(name, sts_field_names[f]) == 0) {
+                sp->capturing = f + 1;
+                sp->capture_depth = sp->depth;
+                sp->text_len = 0;
+                break;
             }
-            if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-                goto bad_entity;
-            /* "&#N;" is at least 4 bytes, its UTF-8 at most 4: never longer. */
-            put_utf8(&w, cp);
-        } else {
-            goto bad_entity;
         }
-        b = semi + 1;
     }
-    *w = 0;
-    return s;
-bad_entity:
-    free(s);
-    *bad = 1;
-    return NULL;
 }
 
-/* Extracts child |name| of [b, e) into |*out| (heap). 0, NOT_FOUND, INVALID, NOMEM. */
-static int xml_child(const char *b, const char *e, const char *name, char **out)
+static void sts_end(void *ud, const XML_Char *name)
 {
-    const char *ce, *c = xml_find(b, e, name, &ce);
-    int bad;
-    *out = NULL;
-    if (!c)
-        return XB_ERR_NOT_FOUND;
-    *out = xml_text(c, ce, &bad);
-    if (!*out)
-        return bad ? XB_ERR_INVALID : XB_ERR_NOMEM;
-    return XB_OK;
+    struct sts_parse *sp = ud;
+    int f = sp->capturing - 1;
+    (void)name;
+    if (sp->capturing && sp->depth == sp->capture_depth) {
+        const char *b = sp->text ? sp->text : "", *e = b + sp->text_len;
+        char *v;
+        trim_span(&b, &e);
+        v = malloc((size_t)(e - b) + 1);
+        if (!v) {
+            sp->nomem = 1;
+            XML_StopParser(sp->parser, XML_FALSE);
+        } else {
+            memcpy(v, b, (size_t)(e - b));
+            v[e - b] = 0;
+            sp->field[f] = v;
+        }
+        if (sp->text)
+            memset(sp->text, 0, sp->text_len);
+        sp->text_len = 0;
+        sp->capturing = 0;
+    }
+    if (sp->creds_depth == sp->depth)
+        sp->creds_depth = 0;
+    sp->depth--;
+}
+
+static void sts_chars(void *ud, const XML_Char *s, int len)
+{
+    struct sts_parse *sp = ud;
+    if (!sp->capturing || len <= 0)
+        return;
+    if (sp->text_len + (size_t)len > STS_MAX_TEXT) {
+        sp->too_long = 1;
+        XML_StopParser(sp->parser, XML_FALSE);
+        return;
+    }
+    if (!sp->text && !(sp->text = malloc(STS_MAX_TEXT + 1))) {
+        sp->nomem = 1;
+        XML_StopParser(sp->parser, XML_FALSE);
+        return;
+    }
+    memcpy(sp->text + sp->text_len, s, (size_t)len);
+    sp->text_len += (size_t)len;
+}
+
+static void sts_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
+                        const XML_Char *pubid, int has_internal_subset)
+{
+    struct sts_parse *sp = ud;
+    (void)name;
+    (void)sysid;
+    (void)pubid;
+    (void)has_internal_subset;
+    sp->has_doctype = 1;
+    XML_StopParser(sp->parser, XML_FALSE);
+}
+
+static void sts_parse_cleanup(struct sts_parse *sp)
+{
+    for (int f = 0; f < STS_N; f++)
+        xb_creds_wipe_free(sp->field[f]);
+    if (sp->text) {
+        memset(sp->text, 0, STS_MAX_TEXT + 1);
+        free(sp->text);
+    }
+    if (sp->parser)
+        XML_ParserFree(sp->parser);
 }
 
 int xb_sts_parse_credentials(const char *xml, size_t len, struct xb_creds_parsed *out,
                              char *why, size_t why_len)
 {
-    const char *end = xml + len, *cb, *ce;
-    char *exp = NULL;
-    int rc;
+    struct sts_parse sp;
+    int rc = XB_ERR_INVALID;
 
     memset(out, 0, sizeof(*out));
-    if (xml_find(xml, end, "ErrorResponse", &ce)) {
-        char *code = NULL, *msg = NULL;
-        xml_child(xml, end, "Code", &code);
-        xml_child(xml, end, "Message", &msg);
-        if (why && why_len)
-            snprintf(why, why_len, "%s: %s", code ? code : "unknown error",
-                     msg ? msg : "(no message)");
-        free(code);
-        free(msg);
-        return XB_ERR_NOT_FOUND;
-    }
-    cb = xml_find(xml, end, "Credentials", &ce);
-    if (!cb) {
-        set_why(why, why_len, "STS answer has no <Credentials> element");
+    memset(&sp, 0, sizeof(sp));
+    if (len > INT_MAX) {
+        set_why(why, why_len, "STS answer too large");
         return XB_ERR_INVALID;
     }
-    static const char *const names[] = {"AccessKeyId", "SecretAccessKey", "SessionToken",
-                                        "Expiration"};
-    char **dst[] = {&out->access_key_id, &out->secret_access_key, &out->session_token, &exp};
-    for (size_t i = 0; i < 4; i++) {
-        rc = xml_child(cb, ce, names[i], dst[i]);
-        if (rc == XB_ERR_NOMEM)
-            goto fail;
-        if (rc != XB_OK || !**dst[i]) {
-            rc = XB_ERR_INVALID;
-            set_why(why, why_len, "STS answer lacks a valid <%s>", names[i]);
-            goto fail;
+    sp.parser = XML_ParserCreate("UTF-8");
+    if (!sp.parser)
+        return XB_ERR_NOMEM;
+    XML_SetUserData(sp.parser, &sp);
+    XML_SetElementHandler(sp.parser, sts_start, sts_end);
+    XML_SetCharacterDataHandler(sp.parser, sts_chars);
+    XML_SetStartDoctypeDeclHandler(sp.parser, sts_doctype);
+    if (XML_Parse(sp.parser, xml, (int)len, XML_TRUE) != XML_STATUS_OK) {
+        if (sp.nomem) {
+            rc = XB_ERR_NOMEM;
+        } else if (sp.has_doctype) {
+            set_why(why, why_len, "STS answer carries a document type declaration");
+        } else if (sp.too_long) {
+            set_why(why, why_len, "STS answer has an element longer than %d bytes",
+                    STS_MAX_TEXT);
+        } else {
+            set_why(why, why_len, "STS answer is not well-formed XML (line %lu: %s)",
+                    (unsigned long)XML_GetCurrentLineNumber(sp.parser),
+                    XML_ErrorString(XML_GetErrorCode(sp.parser)));
         }
+        goto out;
     }
-    if (xb_iso8601_parse(exp, &out->expiration) != XB_OK) {
-        rc = XB_ERR_INVALID;
+    if (sp.error_seen) {
+        set_why(why, why_len, "%s: %s",
+                sp.field[STS_CODE] ? sp.field[STS_CODE] : "unknown error",
+                sp.field[STS_MESSAGE] ? sp.field[STS_MESSAGE] : "(no message)");
+        rc = XB_ERR_NOT_FOUND;
+        goto out;
+    }
+    if (!sp.creds_seen) {
+        set_why(why, why_len, "STS answer has no <Credentials> element");
+        goto out;
+    }
+    for (int f = STS_AKID; f <= STS_EXPIRATION; f++)
+        if (!sp.field[f] || !*sp.field[f]) {
+            set_why(why, why_len, "STS answer lacks a valid <%s>", sts_field_names[f]);
+            goto out;
+        }
+    if (xb_iso8601_parse(sp.field[STS_EXPIRATION], &out->expiration) != XB_OK) {
         set_why(why, why_len, "STS answer has an unparseable <Expiration>");
-        goto fail;
+        goto out;
     }
-    free(exp);
-    return XB_OK;
-fail:
-    free(exp);
-    xb_creds_parsed_cleanup(out);
+    out->access_key_id = sp.field[STS_AKID];
+    out->secret_access_key = sp.field[STS_SECRET];
+    out->session_token = sp.field[STS_TOKEN];
+    sp.field[STS_AKID] = sp.field[STS_SECRET] = sp.field[STS_TOKEN] = NULL;
+    rc = XB_OK;
+out:
+    sts_parse_cleanup(&sp);
     return rc;
 }
 

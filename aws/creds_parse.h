@@ -64,12 +64,14 @@ void xb_creds_parsed_cleanup(struct xb_creds_parsed *c);
 void xb_creds_wipe_free(char *s);
 
 /*
- * Extracts <Credentials> (AccessKeyId, SecretAccessKey, SessionToken, Expiration)
- * from an STS AssumeRole / AssumeRoleWithWebIdentity XML answer of |len| bytes.
- * XML entities (&amp; &lt; &gt; &quot; &apos; &#N; &#xN;) are decoded. Returns 0;
- * XB_ERR_NOT_FOUND when the document is an STS <ErrorResponse> (then |why| gets
- * "Code: Message", at most |why_len| bytes; STS error text carries no secrets);
- * XB_ERR_INVALID (|why| says what is missing); XB_ERR_NOMEM.
+ * Extracts the first <Credentials> element's direct children (AccessKeyId,
+ * SecretAccessKey, SessionToken, Expiration; text trimmed) from an STS AssumeRole /
+ * AssumeRoleWithWebIdentity XML answer of |len| bytes, parsed with expat (entities,
+ * character references and CDATA decoded by the parser). Returns 0; XB_ERR_NOT_FOUND
+ * when the document is an STS <ErrorResponse> (then |why| gets "Code: Message", at most
+ * |why_len| bytes; STS error text carries no secrets); XB_ERR_INVALID (not well-formed
+ * XML, a document type declaration, an element text over 16 KiB, or a missing or
+ * empty field: |why| says which); XB_ERR_NOMEM.
  */
 int xb_sts_parse_credentials(const char *xml, size_t len, struct xb_creds_parsed *out,
                              char *why, size_t why_len);

@@ -159,6 +159,75 @@ static void test_sts_xml_errors(void **state)
                      XB_ERR_INVALID);
 }
 
+/* AssumeRoleWithWebIdentity as STS sends it: the credentials sit after other elements
+ * that also have text, and a <Credentials> outside the result must not be taken. */
+static void test_sts_xml_web_identity(void **state)
+{
+    struct xb_creds_parsed c;
+    char why[256] = "";
+    const char *doc =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+        "<AssumeRoleWithWebIdentityResult>"
+        "<SubjectFromWebIdentityToken>system:serviceaccount:ns:sa</SubjectFromWebIdentityToken>"
+        "<Audience>sts.amazonaws.com</Audience>"
+        "<AssumedRoleUser><Arn>arn:aws:sts::1:assumed-role/r/s</Arn>"
+        "<AssumedRoleId>AROA:s</AssumedRoleId></AssumedRoleUser>"
+        "<Credentials><SessionToken><![CDATA[tok&en]]></SessionToken>"
+        "<SecretAccessKey>sec</SecretAccessKey>"
+        "<Expiration>2030-05-06T07:08:09Z</Expiration>"
+        "<AccessKeyId>ASIAWEB</AccessKeyId></Credentials>"
+        "<Provider>arn:aws:iam::1:oidc-provider/x</Provider>"
+        "</AssumeRoleWithWebIdentityResult>"
+        "<ResponseMetadata><RequestId>c6104cbe</RequestId></ResponseMetadata>"
+        "</AssumeRoleWithWebIdentityResponse>";
+    (void)state;
+    assert_int_equal(xb_sts_parse_credentials(doc, strlen(doc), &c, why, sizeof(why)), XB_OK);
+    assert_string_equal(c.access_key_id, "ASIAWEB");
+    assert_string_equal(c.secret_access_key, "sec");
+    assert_string_equal(c.session_token, "tok&en");
+    assert_int_equal(c.expiration, 1904281689);
+    xb_creds_parsed_cleanup(&c);
+}
+
+/* What a real parser refuses that a substring search accepted or misread. */
+static void test_sts_xml_refusals(void **state)
+{
+    struct xb_creds_parsed c;
+    char why[256] = "";
+    const char *doctype =
+        "<!DOCTYPE r [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;\">]>"
+        "<R><Credentials><AccessKeyId>&b;</AccessKeyId><SecretAccessKey>S</SecretAccessKey>"
+        "<SessionToken>T</SessionToken><Expiration>2030-05-06T07:08:09Z</Expiration>"
+        "</Credentials></R>";
+    const char *mismatched = "<R><Credentials><AccessKeyId>A</SecretAccessKey>"
+                             "</Credentials></R>";
+    const char *nested = "<R><Credentials><X><AccessKeyId>A</AccessKeyId></X>"
+                         "<SecretAccessKey>S</SecretAccessKey><SessionToken>T</SessionToken>"
+                         "<Expiration>2030-05-06T07:08:09Z</Expiration></Credentials></R>";
+    const char *error_no_message =
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>"
+        "<Type>Sender</Type><Code>ExpiredTokenException</Code></Error>"
+        "<RequestId>1</RequestId></ErrorResponse>";
+    (void)state;
+    assert_int_equal(xb_sts_parse_credentials(doctype, strlen(doctype), &c, why, sizeof(why)),
+                     XB_ERR_INVALID);
+    assert_string_equal(why, "STS answer carries a document type declaration");
+    assert_int_equal(
+        xb_sts_parse_credentials(mismatched, strlen(mismatched), &c, why, sizeof(why)),
+        XB_ERR_INVALID);
+    assert_non_null(strstr(why, "not well-formed XML"));
+    /* Only direct children of <Credentials> count. */
+    assert_int_equal(xb_sts_parse_credentials(nested, strlen(nested), &c, why, sizeof(why)),
+                     XB_ERR_INVALID);
+    assert_string_equal(why, "STS answer lacks a valid <AccessKeyId>");
+    assert_int_equal(xb_sts_parse_credentials(error_no_message, strlen(error_no_message), &c,
+                                              why, sizeof(why)),
+                     XB_ERR_NOT_FOUND);
+    assert_string_equal(why, "ExpiredTokenException: (no message)");
+    assert_null(c.access_key_id);
+}
+
 static void test_json_docs(void **state)
 {
     struct xb_creds_parsed c;
@@ -223,6 +292,8 @@ int main(void)
         cmocka_unit_test(test_iso8601),
         cmocka_unit_test(test_sts_xml_ok),
         cmocka_unit_test(test_sts_xml_errors),
+        cmocka_unit_test(test_sts_xml_web_identity),
+        cmocka_unit_test(test_sts_xml_refusals),
         cmocka_unit_test(test_json_docs),
         cmocka_unit_test(test_container_host_rule),
     };
