@@ -13,6 +13,7 @@
 #include "exporter/file_exporter.h"
 #include "exporter/xray_exporter.h"
 #include "aws/credentials.h"
+#include "aws/region.h"
 #include "receiver/ingest.h"
 #include "receiver/listen.h"
 #include "receiver/otlp_grpc.h"

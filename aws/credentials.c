@@ -13,313 +13,25 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "aws/chain.h"
 #include "aws/creds_parse.h"
 #include "aws/imds.h"
+#include "aws/region.h"
 #include "aws/request.h"
 #include "aws/url.h"
+#include "aws/util.h"
 
 #define LOG_WHO "creds"
 #define REFRESH_MARGIN_S 300      /* refresh 5 minutes before expiry */
-#define MAX_HOPS 6                /* AssumeRole hops: profile chain + opts->role_arn */
-#define MAX_PROFILE_DEPTH 5
 #define MAX_RESPONSE 65536        /* bytes accepted from any credential endpoint */
 #define MAX_TOKEN_FILE 16384      /* web identity / container token files */
 #define BACKOFF_MAX_S 60
 #define STS_CONTENT_TYPE "application/x-www-form-urlencoded; charset=utf-8"
 #define USER_AGENT "xraybridge-credentials"
 
-static const char *env_nonempty(const char *name)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
-
-/* ======================================================================== */
-/* Small helpers                                                            */
-/* ======================================================================== */
-
-static void errf(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-    if (!err || !err_len)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
-
-/* Appends to an error text already in |err|. */
-static void erradd(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void erradd(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-    size_t n;
-    if (!err || !err_len)
-        return;
-    n = strnlen(err, err_len);
-    if (n + 1 >= err_len)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err + n, err_len - n, fmt, ap);
-    va_end(ap);
-}
-
-static int env_true(const char *name)
-{
-    const char *v = getenv(name);
-    return v && strcasecmp(v, "true") == 0;
-}
-
-/* Reads a whole small file into a NUL-terminated heap string (trailing blanks
- * trimmed when |trim|). 0, XB_ERR_NOT_FOUND (missing), XB_ERR_IO, XB_ERR_TOO_LARGE,
- * XB_ERR_NOMEM. */
-static int read_file(const char *path, size_t max, int trim, char **out, size_t *out_len)
-{
-    FILE *f = fopen(path, "rb");
-    struct xb_buf b;
-    char chunk[4096];
-    size_t n;
-    int rc = XB_OK;
-
-    *out = NULL;
-    xb_buf_init(&b, max);
-    if (!f)
-        return errno == ENOENT ? XB_ERR_NOT_FOUND : XB_ERR_IO;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if ((rc = xb_buf_append(&b, chunk, n)) != XB_OK)
-            goto out;
-    if (ferror(f)) {
-        rc = XB_ERR_IO;
-        goto out;
-    }
-    if ((rc = xb_buf_reserve(&b, 0)) != XB_OK)
-        goto out;
-    if (trim)
-        while (b.len && isspace((unsigned char)b.data[b.len - 1]))
-            b.data[--b.len] = 0;
-    if (out_len)
-        *out_len = b.len;
-    *out = xb_buf_steal(&b, NULL); /* allocated by the reserve above: never NULL */
-out:
-    fclose(f);
-    if (rc != XB_OK) {
-        if (b.data)
-            memset(b.data, 0, b.len);
-        xb_buf_cleanup(&b);
-    }
-    return rc;
-}
-
-/* |*out| = copy of |s|, or NULL when |s| is NULL or "". 0 or XB_ERR_NOMEM. */
-static int dup_opt(const char *s, char **out)
-{
-    *out = NULL;
-    if (!s || !*s)
-        return XB_OK;
-    *out = strdup(s);
-    return *out ? XB_OK : XB_ERR_NOMEM;
-}
-
-static int region_ok(const char *r)
-{
-    size_t n = strlen(r);
-    if (n == 0 || n > 63)
-        return 0;
-    for (; *r; r++)
-        if (!(islower((unsigned char)*r) || isdigit((unsigned char)*r) || *r == '-'))
-            return 0;
-    return 1;
-}
-
-/* Path of a shared file: |env| when set, else $HOME/|rel|. NULL when neither. */
-static char *shared_path(const char *env, const char *rel)
-{
-    const char *v = env_nonempty(env), *home;
-    char *p;
-    size_t n;
-    if (v)
-        return strdup(v);
-    home = env_nonempty("HOME");
-    if (!home)
-        return NULL;
-    n = strlen(home) + strlen(rel) + 2;
-    p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", home, rel);
-    return p;
-}
-
-/* Loads and parses a shared file; a missing file gives |*ini| NULL and 0. */
-static int load_ini(const char *path, struct xb_ini **ini, char *err, size_t err_len)
-{
-    char *text = NULL;
-    size_t len = 0;
-    int line, rc;
-    const char *desc;
-
-    *ini = NULL;
-    if (!path)
-        return XB_OK;
-    rc = read_file(path, 1 << 20, 0, &text, &len);
-    if (rc == XB_ERR_NOT_FOUND)
-        return XB_OK;
-    if (rc != XB_OK) {
-        errf(err, err_len, "cannot read %s: %s", path, xb_strerror(rc));
-        return rc;
-    }
-    rc = xb_ini_parse(text, len, ini, &line, &desc);
-    if (rc == XB_ERR_INVALID)
-        errf(err, err_len, "%s:%d: %s", path, line, desc);
-    else if (rc != XB_OK)
-        errf(err, err_len, "cannot parse %s: %s", path, xb_strerror(rc));
-    xb_creds_wipe_free(text);
-    return rc;
-}
-
-/* ======================================================================== */
-/* Region                                                                   */
-/* ======================================================================== */
-
-static const char *active_profile(const char *explicit_profile)
-{
-    if (explicit_profile && *explicit_profile)
-        return explicit_profile;
-    if (env_nonempty("AWS_PROFILE"))
-        return env_nonempty("AWS_PROFILE");
-    return "default";
-}
-
-/* Value of |key| for profile |name| in a parsed config file ("[profile name]", or
- * "[default]" / "[profile default]" for the default profile). */
-static const char *config_get(const struct xb_ini *cfg, const char *name, const char *key)
-{
-    char sec[256];
-    const char *v = NULL;
-    if (!cfg)
-        return NULL;
-    if (strcmp(name, "default") == 0)
-        v = xb_ini_get(cfg, "default", key);
-    snprintf(sec, sizeof(sec), "profile %s", name);
-    return v ? v : xb_ini_get(cfg, sec, key);
-}
-
-/* IMDS region lookup (blocking, start-up only). */
-static int region_from_imds(char *out, size_t out_len, char *why, size_t why_len)
-{
-    char got[512];
-    size_t n;
-    int rc = xb_imds_get_blocking("region", "/latest/meta-data/placement/region", got,
-                                  sizeof(got), why, why_len);
-    if (rc != XB_OK)
-        return rc;
-    if (!region_ok(got)) {
-        errf(why, why_len, "instance metadata returned a malformed region");
-        return XB_ERR_INVALID;
-    }
-    n = strlen(got);
-    if (n + 1 > out_len) {
-        errf(why, why_len, "region buffer too small");
-        return XB_ERR_TOO_LARGE;
-    }
-    memcpy(out, got, n + 1);
-    return XB_OK;
-}
-
-static int region_take(const char *v, const char *src, char *out, size_t out_len, char *err,
-                       size_t err_len)
-{
-    size_t n = strlen(v);
-    if (!region_ok(v)) {
-        errf(err, err_len, "region from %s is malformed (expected [a-z0-9-])", src);
-        return XB_ERR_INVALID;
-    }
-    if (n + 1 > out_len) {
-        errf(err, err_len, "region buffer too small");
-        return XB_ERR_TOO_LARGE;
-    }
-    memcpy(out, v, n + 1);
-    return XB_OK;
-}
-
-int xb_region_resolve_full(const char *configured, char *out, size_t out_len, char *err,
-                           size_t err_len)
-{
-    struct xb_ini *cfg = NULL;
-    char *path = NULL, why[512];
-    const char *v, *profile = active_profile(NULL);
-    int rc;
-
-    if (out_len)
-        out[0] = 0;
-    if (configured && *configured)
-        return region_take(configured, "configuration", out, out_len, err, err_len);
-    if ((v = env_nonempty("AWS_REGION")))
-        return region_take(v, "AWS_REGION", out, out_len, err, err_len);
-    if ((v = env_nonempty("AWS_DEFAULT_REGION")))
-        return region_take(v, "AWS_DEFAULT_REGION", out, out_len, err, err_len);
-    errf(err, err_len, "no region: tried configuration, AWS_REGION, AWS_DEFAULT_REGION");
-    path = shared_path("AWS_CONFIG_FILE", ".aws/config");
-    why[0] = 0;
-    if (load_ini(path, &cfg, why, sizeof(why)) != XB_OK) {
-        erradd(err, err_len, ", shared config (%s)", why);
-    } else if ((v = config_get(cfg, profile, "region")) && *v) {
-        char src[300];
-        snprintf(src, sizeof(src), "profile %s in %s", profile, path);
-        rc = region_take(v, src, out, out_len, err, err_len);
-        goto out;
-    } else {
-        erradd(err, err_len, ", shared config (no region for profile %s in %s)", profile,
-               path ? path : "(no HOME)");
-    }
-    if (env_true("AWS_EC2_METADATA_DISABLED")) {
-        erradd(err, err_len, ", instance metadata (disabled by AWS_EC2_METADATA_DISABLED)");
-        rc = XB_ERR_NOT_FOUND;
-        goto out;
-    }
-    why[0] = 0;
-    rc = region_from_imds(out, out_len, why, sizeof(why));
-    if (rc != XB_OK) {
-        erradd(err, err_len, ", instance metadata (%s)", why);
-        if (rc != XB_ERR_INVALID && rc != XB_ERR_TOO_LARGE)
-            rc = XB_ERR_NOT_FOUND;
-    }
-out:
-    if (rc == XB_OK && err && err_len)
-        err[0] = 0;
-    xb_ini_free(cfg);
-    free(path);
-    return rc;
-}
-
 /* ======================================================================== */
 /* Provider state                                                           */
 /* ======================================================================== */
-
-enum base_kind { BASE_NONE, BASE_ENV, BASE_FILES, BASE_WEBID, BASE_CONTAINER, BASE_IMDS };
-
-static const char *const base_names[] = {"none",        "environment",
-                                         "shared-credentials-file", "web-identity",
-                                         "container",   "imds"};
-
-struct hop {
-    char *role_arn;
-    char *session_name;
-    char *external_id;
-};
-
-/* What one refresh does: a base source, then AssumeRole hops in order. */
-struct plan {
-    enum base_kind kind;   /* what the refresh executes */
-    enum base_kind origin; /* chain link that produced the plan (pinned after success) */
-    struct xb_creds_parsed base_static; /* ENV, FILES */
-    char *url; /* CONTAINER: full URL; IMDS: endpoint; WEBID: token file path */
-    char *webid_role, *webid_session; /* WEBID; session NULL = generated per request */
-    struct hop hops[MAX_HOPS];
-    size_t n_hops;
-};
 
 enum step { ST_IDLE, ST_WEBID, ST_CONTAINER, ST_IMDS_TOKEN, ST_IMDS_ROLE, ST_IMDS_CREDS, ST_HOP };
 
@@ -334,16 +46,15 @@ struct waiter {
 struct xb_creds_provider {
     struct xb_curl_loop *curl;
     char *region, *role_arn, *role_session, *profile, *ca_file, *proxy;
-    int profile_explicit;
 
     struct xb_creds_parsed cur; /* current credentials, when have */
     struct xb_aws_creds view;
     int have;
     const char *source;
-    enum base_kind pinned; /* source that worked first; later refreshes use it only */
+    enum xb_creds_source pinned; /* source that worked first; later refreshes use it only */
 
     int refreshing;
-    struct plan plan;
+    struct xb_creds_plan plan;
     struct xb_creds_parsed work; /* credentials being built by the refresh */
     size_t hop_idx;
     enum step step;
@@ -370,330 +81,6 @@ struct xb_creds_provider {
 
     uint64_t refreshes, failures;
 };
-
-static void plan_cleanup(struct plan *pl)
-{
-    xb_creds_parsed_cleanup(&pl->base_static);
-    free(pl->url);
-    free(pl->webid_role);
-    free(pl->webid_session);
-    for (size_t i = 0; i < pl->n_hops; i++) {
-        free(pl->hops[i].role_arn);
-        free(pl->hops[i].session_name);
-        free(pl->hops[i].external_id);
-    }
-    memset(pl, 0, sizeof(*pl));
-}
-
-static int copy_parsed(struct xb_creds_parsed *dst, const struct xb_creds_parsed *src)
-{
-    memset(dst, 0, sizeof(*dst));
-    dst->access_key_id = strdup(src->access_key_id);
-    dst->secret_access_key = strdup(src->secret_access_key);
-    dst->session_token = src->session_token ? strdup(src->session_token) : NULL;
-    dst->expiration = src->expiration;
-    if (!dst->access_key_id || !dst->secret_access_key ||
-        (src->session_token && !dst->session_token)) {
-        xb_creds_parsed_cleanup(dst);
-        return XB_ERR_NOMEM;
-    }
-    return XB_OK;
-}
-
-static int set_static(struct xb_creds_parsed *dst, const char *akid, const char *secret,
-                      const char *token)
-{
-    struct xb_creds_parsed src = {(char *)akid, (char *)secret,
-                                  token && *token ? (char *)token : NULL, 0};
-    return copy_parsed(dst, &src);
-}
-
-static int add_hop(struct plan *pl, const char *arn, const char *session, const char *ext,
-                   char *err, size_t err_len)
-{
-    struct hop *h;
-    if (pl->n_hops >= MAX_HOPS) {
-        errf(err, err_len, "too many chained roles (max %d)", MAX_HOPS);
-        return XB_ERR_CONFIG;
-    }
-    h = &pl->hops[pl->n_hops];
-    h->role_arn = strdup(arn);
-    h->session_name = session && *session ? strdup(session) : NULL;
-    h->external_id = ext && *ext ? strdup(ext) : NULL;
-    pl->n_hops++;
-    if (!h->role_arn || (session && *session && !h->session_name) ||
-        (ext && *ext && !h->external_id))
-        return XB_ERR_NOMEM;
-    return XB_OK;
-}
-
-/* Plans STS AssumeRoleWithWebIdentity for |arn| with the token in |token_file|
- * (read at request time: it rotates). |session| NULL or "": generated per request. */
-static int plan_webid(struct plan *pl, const char *arn, const char *token_file,
-                      const char *session)
-{
-    pl->kind = BASE_WEBID;
-    pl->webid_role = strdup(arn);
-    pl->url = strdup(token_file);
-    if (dup_opt(session, &pl->webid_session) != XB_OK || !pl->webid_role || !pl->url)
-        return XB_ERR_NOMEM;
-    return XB_OK;
-}
-
-/* ======================================================================== */
-/* Chain resolution (synchronous part: environment and files)               */
-/* ======================================================================== */
-
-struct files {
-    struct xb_ini *creds, *cfg;
-};
-
-static const char *profile_get(const struct files *f, const char *name, const char *key)
-{
-    const char *v = xb_ini_get(f->creds, name, key);
-    return v ? v : config_get(f->cfg, name, key);
-}
-
-static int profile_exists(const struct files *f, const char *name)
-{
-    char sec[256];
-    snprintf(sec, sizeof(sec), "profile %s", name);
-    return xb_ini_has_section(f->creds, name) || xb_ini_has_section(f->cfg, sec) ||
-           (strcmp(name, "default") == 0 && xb_ini_has_section(f->cfg, "default"));
-}
-
-/* Fills the static base and hops for profile |name|. XB_ERR_NOT_FOUND when the
- * profile holds no credential settings at all. */
-static int resolve_profile(const struct files *f, const char *name, int depth, struct plan *pl,
-                           char *err, size_t err_len)
-{
-    const char *arn = profile_get(f, name, "role_arn");
-    const char *akid = profile_get(f, name, "aws_access_key_id");
-    const char *sk = profile_get(f, name, "aws_secret_access_key");
-    const char *src;
-    int rc;
-
-    if (depth > MAX_PROFILE_DEPTH) {
-        errf(err, err_len, "profile %s: source_profile chain deeper than %d (a cycle?)", name,
-             MAX_PROFILE_DEPTH);
-        return XB_ERR_CONFIG;
-    }
-    if (!arn || !*arn) {
-        static const char *const unsupported[] = {"credential_process", "sso_session",
-                                                  "sso_start_url", "credential_source"};
-        if (akid && *akid && sk && *sk)
-            return set_static(&pl->base_static, akid, sk,
-                              profile_get(f, name, "aws_session_token"));
-        if ((akid && *akid) || (sk && *sk)) {
-            errf(err, err_len, "profile %s: aws_access_key_id and aws_secret_access_key must "
-                               "both be set", name);
-            return XB_ERR_CONFIG;
-        }
-        for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
-            if (profile_get(f, name, unsupported[i])) {
-                errf(err, err_len, "profile %s: %s is not supported", name, unsupported[i]);
-                return XB_ERR_UNSUPPORTED;
-            }
-        if (depth > 0) {
-            errf(err, err_len, "source profile %s has no credentials", name);
-            return XB_ERR_CONFIG;
-        }
-        return XB_ERR_NOT_FOUND;
-    }
-    src = profile_get(f, name, "source_profile");
-    if ((!src || !*src) && profile_get(f, name, "web_identity_token_file")) {
-        /* role_arn + web_identity_token_file: the profile form of IRSA. */
-        return plan_webid(pl, arn, profile_get(f, name, "web_identity_token_file"),
-                          profile_get(f, name, "role_session_name"));
-    }
-    if (!src || !*src) {
-        errf(err, err_len, "profile %s: role_arn needs source_profile or "
-                           "web_identity_token_file (credential_source is not supported)", name);
-        return XB_ERR_UNSUPPORTED;
-    }
-    if (!profile_exists(f, src)) {
-        errf(err, err_len, "profile %s: source_profile %s not found", name, src);
-        return XB_ERR_CONFIG;
-    }
-    if (strcmp(src, name) == 0) {
-        /* A profile may name itself: its own static keys are the base. */
-        if (!(akid && *akid && sk && *sk)) {
-            errf(err, err_len, "profile %s: source_profile is itself but it has no keys", name);
-            return XB_ERR_CONFIG;
-        }
-        rc = set_static(&pl->base_static, akid, sk, profile_get(f, name, "aws_session_token"));
-    } else {
-        rc = resolve_profile(f, src, depth + 1, pl, err, err_len);
-    }
-    if (rc != XB_OK)
-        return rc;
-    return add_hop(pl, arn, profile_get(f, name, "role_session_name"),
-                   profile_get(f, name, "external_id"), err, err_len);
-}
-
-/* Tries the shared files. 0 (plan filled), XB_ERR_NOT_FOUND (nothing configured:
- * |err| says why, for the summary), or a hard error (|err| filled). */
-static int try_files(struct xb_creds_provider *p, struct plan *pl, char *err, size_t err_len)
-{
-    struct files f = {NULL, NULL};
-    char *cpath = shared_path("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials");
-    char *fpath = shared_path("AWS_CONFIG_FILE", ".aws/config");
-    const char *name = active_profile(p->profile);
-    int explicit_profile = p->profile_explicit || env_nonempty("AWS_PROFILE");
-    int rc;
-
-    if ((rc = load_ini(cpath, &f.creds, err, err_len)) != XB_OK ||
-        (rc = load_ini(fpath, &f.cfg, err, err_len)) != XB_OK) {
-        rc = XB_ERR_CONFIG;
-        goto out;
-    }
-    if (!profile_exists(&f, name)) {
-        errf(err, err_len, "profile %s not found", name);
-        rc = explicit_profile ? XB_ERR_CONFIG : XB_ERR_NOT_FOUND;
-        goto out;
-    }
-    rc = resolve_profile(&f, name, 0, pl, err, err_len);
-    if (rc == XB_ERR_NOT_FOUND)
-        errf(err, err_len, "profile %s has no credentials", name);
-    else if (rc == XB_ERR_NOMEM)
-        errf(err, err_len, "out of memory");
-    if (rc == XB_OK && pl->kind == BASE_NONE)
-        pl->kind = BASE_FILES;
-    pl->origin = BASE_FILES;
-out:
-    xb_ini_free(f.creds);
-    xb_ini_free(f.cfg);
-    free(cpath);
-    free(fpath);
-    return rc;
-}
-
-static int try_env(struct plan *pl)
-{
-    const char *akid = env_nonempty("AWS_ACCESS_KEY_ID");
-    const char *sk = env_nonempty("AWS_SECRET_ACCESS_KEY");
-    int rc;
-    if (!akid || !sk)
-        return XB_ERR_NOT_FOUND;
-    rc = set_static(&pl->base_static, akid, sk, env_nonempty("AWS_SESSION_TOKEN"));
-    if (rc == XB_OK)
-        pl->kind = BASE_ENV;
-    return rc;
-}
-
-static int try_webid(struct plan *pl)
-{
-    const char *arn = env_nonempty("AWS_ROLE_ARN");
-    const char *tf = env_nonempty("AWS_WEB_IDENTITY_TOKEN_FILE");
-    if (!arn || !tf)
-        return XB_ERR_NOT_FOUND;
-    return plan_webid(pl, arn, tf, env_nonempty("AWS_ROLE_SESSION_NAME"));
-}
-
-static int try_container(struct plan *pl, char *err, size_t err_len)
-{
-    const char *rel = env_nonempty("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-    const char *full = env_nonempty("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-    const char *why;
-    int rc;
-
-    if (rel) {
-        size_t n = strlen(rel) + 32;
-        if (rel[0] != '/') {
-            errf(err, err_len, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must start with '/'");
-            return XB_ERR_CONFIG;
-        }
-        pl->url = malloc(n);
-        if (!pl->url)
-            return XB_ERR_NOMEM;
-        snprintf(pl->url, n, "http://169.254.170.2%s", rel);
-    } else if (full) {
-        rc = xb_container_uri_allowed(full, &why);
-        if (rc == XB_ERR_NOMEM)
-            return rc;
-        if (rc != XB_OK) {
-            errf(err, err_len, "AWS_CONTAINER_CREDENTIALS_FULL_URI refused: %s", why);
-            return XB_ERR_CONFIG;
-        }
-        if (!(pl->url = strdup(full)))
-            return XB_ERR_NOMEM;
-    } else {
-        return XB_ERR_NOT_FOUND;
-    }
-    pl->kind = BASE_CONTAINER;
-    return XB_OK;
-}
-
-/* Builds the plan of a refresh. 0, or an error with |err| filled. */
-static int build_plan(struct xb_creds_provider *p, struct plan *pl, char *err, size_t err_len)
-{
-    char why[300];
-    int rc = XB_ERR_NOT_FOUND;
-    enum base_kind only = p->pinned;
-
-    memset(pl, 0, sizeof(*pl));
-    why[0] = 0;
-    if (only == BASE_NONE || only == BASE_ENV) {
-        if ((rc = try_env(pl)) != XB_ERR_NOT_FOUND)
-            goto found;
-    }
-    if (only == BASE_NONE || only == BASE_FILES) {
-        if ((rc = try_files(p, pl, why, sizeof(why))) != XB_ERR_NOT_FOUND) {
-            if (rc != XB_OK)
-                errf(err, err_len, "shared-credentials-file: %s", why);
-            goto found;
-        }
-        plan_cleanup(pl);
-    }
-    if (only == BASE_NONE || only == BASE_WEBID) {
-        if ((rc = try_webid(pl)) != XB_ERR_NOT_FOUND)
-            goto found;
-    }
-    if (only == BASE_NONE || only == BASE_CONTAINER) {
-        char cwhy[300];
-        if ((rc = try_container(pl, cwhy, sizeof(cwhy))) != XB_ERR_NOT_FOUND) {
-            if (rc != XB_OK && rc != XB_ERR_NOMEM)
-                errf(err, err_len, "container: %s", cwhy);
-            goto found;
-        }
-    }
-    if ((only == BASE_NONE || only == BASE_IMDS) && !env_true("AWS_EC2_METADATA_DISABLED")) {
-        pl->url = strdup(xb_imds_endpoint());
-        pl->kind = BASE_IMDS;
-        rc = pl->url ? XB_OK : XB_ERR_NOMEM;
-        goto found;
-    }
-    if (only != BASE_NONE)
-        errf(err, err_len, "%s: no longer configured", base_names[only]);
-    else
-        errf(err, err_len,
-             "no AWS credentials found: tried environment (AWS_ACCESS_KEY_ID/"
-             "AWS_SECRET_ACCESS_KEY unset), shared files (%s), web identity (AWS_ROLE_ARN/"
-             "AWS_WEB_IDENTITY_TOKEN_FILE unset), container (AWS_CONTAINER_CREDENTIALS_*_URI "
-             "unset), instance metadata (%s)",
-             why[0] ? why : "nothing found",
-             env_true("AWS_EC2_METADATA_DISABLED") ? "disabled by AWS_EC2_METADATA_DISABLED"
-                                                   : "not tried");
-    rc = XB_ERR_NOT_FOUND;
-    goto fail;
-found:
-    if (rc == XB_ERR_NOMEM)
-        errf(err, err_len, "out of memory");
-    if (rc != XB_OK)
-        goto fail;
-    if (pl->origin == BASE_NONE)
-        pl->origin = pl->kind;
-    if (p->role_arn &&
-        (rc = add_hop(pl, p->role_arn, p->role_session, NULL, err, err_len)) != XB_OK) {
-        if (rc == XB_ERR_NOMEM)
-            errf(err, err_len, "out of memory");
-        goto fail;
-    }
-    return XB_OK;
-fail:
-    plan_cleanup(pl);
-    return rc;
-}
 
 /* ======================================================================== */
 /* Delivery                                                                 */
@@ -758,7 +145,7 @@ static void finish(struct xb_creds_provider *p, int rc, const char *why)
         p->view.session_token = p->cur.session_token;
         p->have = 1;
         p->pinned = p->plan.origin;
-        p->source = p->plan.n_hops ? "assume-role" : base_names[p->plan.kind];
+        p->source = p->plan.n_hops ? "assume-role" : xb_creds_source_name(p->plan.kind);
         p->refreshes++;
         p->backoff_s = 0;
         p->backoff_until_ns = 0;
@@ -766,7 +153,7 @@ static void finish(struct xb_creds_provider *p, int rc, const char *why)
         p->last_err[0] = 0;
         evtimer_del(p->retry);
         XB_INFO(LOG_WHO, "AWS credentials from %s (chain link %s, access key %s, %s)",
-                p->source, base_names[p->plan.origin],
+                p->source, xb_creds_source_name(p->plan.origin),
                 xb_log_redact(p->cur.access_key_id, akid, sizeof(akid)),
                 p->cur.expiration ? "expiring" : "static");
     } else {
@@ -788,7 +175,7 @@ static void finish(struct xb_creds_provider *p, int rc, const char *why)
             evtimer_add(p->retry, &tv);
         }
     }
-    plan_cleanup(&p->plan);
+    xb_creds_plan_cleanup(&p->plan);
     p->refreshing = 0;
     p->step = ST_IDLE;
     w = p->pending;
@@ -875,7 +262,7 @@ static int form_add(struct xb_buf *b, const char *name, const char *value)
 
 static void sts_url(const struct xb_creds_provider *p, char *out, size_t out_len)
 {
-    const char *ov = env_nonempty("AWS_ENDPOINT_URL_STS");
+    const char *ov = xb_aws_getenv("AWS_ENDPOINT_URL_STS");
     if (ov)
         snprintf(out, out_len, "%s", ov);
     else if (p->region)
@@ -956,9 +343,9 @@ static int start_webid(struct xb_creds_provider *p, char *why, size_t why_len)
     int rc;
 
     /* The token is re-read on every refresh: kubelet rotates it. */
-    rc = read_file(p->plan.url, MAX_TOKEN_FILE, 1, &token, NULL);
+    rc = xb_aws_read_file(p->plan.url, MAX_TOKEN_FILE, 1, &token, NULL);
     if (rc != XB_OK || !*token) {
-        errf(why, why_len, "web-identity: cannot read token file %s: %s", p->plan.url,
+        xb_aws_errf(why, why_len, "web-identity: cannot read token file %s: %s", p->plan.url,
              rc == XB_OK ? "empty" : xb_strerror(rc));
         rc = rc == XB_OK ? XB_ERR_INVALID : rc;
         goto out;
@@ -967,7 +354,7 @@ static int start_webid(struct xb_creds_provider *p, char *why, size_t why_len)
                     "WebIdentityToken", token);
     rc = body ? sts_post(p, ST_WEBID, NULL, body, why, why_len) : XB_ERR_NOMEM;
     if (rc != XB_OK)
-        errf(why, why_len, "web-identity: out of memory");
+        xb_aws_errf(why, why_len, "web-identity: out of memory");
 out:
     xb_creds_wipe_free(token);
     return rc;
@@ -975,8 +362,8 @@ out:
 
 static int start_container(struct xb_creds_provider *p, char *why, size_t why_len)
 {
-    const char *tf = env_nonempty("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
-    const char *tv = env_nonempty("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+    const char *tf = xb_aws_getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+    const char *tv = xb_aws_getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
     struct xb_sigv4_header h[2];
     struct xb_aws_request r;
     char *token = NULL;
@@ -985,9 +372,9 @@ static int start_container(struct xb_creds_provider *p, char *why, size_t why_le
 
     if (tf) {
         /* Read per request: EKS Pod Identity rotates it. */
-        rc = read_file(tf, MAX_TOKEN_FILE, 1, &token, NULL);
+        rc = xb_aws_read_file(tf, MAX_TOKEN_FILE, 1, &token, NULL);
         if (rc != XB_OK) {
-            errf(why, why_len, "container: cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE "
+            xb_aws_errf(why, why_len, "container: cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE "
                                "%s: %s", tf, xb_strerror(rc));
             goto out;
         }
@@ -997,7 +384,7 @@ static int start_container(struct xb_creds_provider *p, char *why, size_t why_le
     }
     if (token && strpbrk(token, "\r\n")) {
         rc = XB_ERR_INVALID;
-        errf(why, why_len, "container: authorization token contains a line break");
+        xb_aws_errf(why, why_len, "container: authorization token contains a line break");
         goto out;
     }
     if (token)
@@ -1015,7 +402,7 @@ static int start_container(struct xb_creds_provider *p, char *why, size_t why_le
     rc = http_start(p, ST_CONTAINER, &r, NULL, why, why_len);
 out:
     if (rc == XB_ERR_NOMEM)
-        errf(why, why_len, "container: out of memory");
+        xb_aws_errf(why, why_len, "container: out of memory");
     xb_creds_wipe_free(token);
     return rc;
 }
@@ -1048,16 +435,16 @@ static int start_imds(struct xb_creds_provider *p, char *why, size_t why_len)
         }
     }
     if (rc == XB_ERR_TOO_LARGE)
-        errf(why, why_len, "imds: endpoint URL too long");
+        xb_aws_errf(why, why_len, "imds: endpoint URL too long");
     else if (rc != XB_OK)
-        errf(why, why_len, "imds: out of memory");
+        xb_aws_errf(why, why_len, "imds: out of memory");
     return rc;
 }
 
 /* AssumeRole hop |p->hop_idx|, signed with |p->work|. */
 static int start_hop(struct xb_creds_provider *p, char *why, size_t why_len)
 {
-    const struct hop *hop = &p->plan.hops[p->hop_idx];
+    const struct xb_creds_hop *hop = &p->plan.hops[p->hop_idx];
     struct xb_aws_creds c = {p->work.access_key_id, p->work.secret_access_key,
                              p->work.session_token};
     struct xb_aws_request_sign sign = {"sts", p->region ? p->region : "us-east-1", &c,
@@ -1068,17 +455,17 @@ static int start_hop(struct xb_creds_provider *p, char *why, size_t why_len)
     body = sts_body("AssumeRole", hop->role_arn, hop->session_name, "ExternalId",
                     hop->external_id);
     if (!body) {
-        errf(why, why_len, "assume-role: out of memory");
+        xb_aws_errf(why, why_len, "assume-role: out of memory");
         return XB_ERR_NOMEM;
     }
     bwhy[0] = 0;
     rc = sts_post(p, ST_HOP, &sign, body, bwhy, sizeof(bwhy));
     if (rc == XB_ERR_NOMEM)
-        errf(why, why_len, "assume-role: out of memory");
+        xb_aws_errf(why, why_len, "assume-role: out of memory");
     else if (rc == XB_ERR_CONFIG)
-        errf(why, why_len, "assume-role: STS endpoint %s", bwhy);
+        xb_aws_errf(why, why_len, "assume-role: STS endpoint %s", bwhy);
     else if (rc != XB_OK)
-        errf(why, why_len, "assume-role: cannot sign the STS request: %s", xb_strerror(rc));
+        xb_aws_errf(why, why_len, "assume-role: cannot sign the STS request: %s", xb_strerror(rc));
     return rc;
 }
 
@@ -1097,6 +484,13 @@ static void advance(struct xb_creds_provider *p)
     finish(p, XB_OK, NULL);
 }
 
+/* Plans this refresh: the whole chain, or only the link pinned after a success. */
+static int build_plan(struct xb_creds_provider *p, char *why, size_t why_len)
+{
+    struct xb_creds_plan_opts o = {p->profile, p->role_arn, p->role_session, p->pinned};
+    return xb_creds_plan_build(&o, &p->plan, why, why_len);
+}
+
 static void start_refresh(struct xb_creds_provider *p)
 {
     char why[384];
@@ -1107,33 +501,33 @@ static void start_refresh(struct xb_creds_provider *p)
     p->hop_idx = 0;
     p->imds_retried = 0;
     memset(&p->work, 0, sizeof(p->work));
-    rc = build_plan(p, &p->plan, why, sizeof(why));
+    rc = build_plan(p, why, sizeof(why));
     if (rc != XB_OK) {
         finish(p, rc, why);
         return;
     }
     switch (p->plan.kind) {
-    case BASE_ENV:
-    case BASE_FILES:
-        rc = copy_parsed(&p->work, &p->plan.base_static);
+    case XB_CREDS_SRC_ENV:
+    case XB_CREDS_SRC_FILES:
+        rc = xb_creds_parsed_copy(&p->work, &p->plan.base_static);
         if (rc != XB_OK) {
             finish(p, rc, "out of memory");
             return;
         }
         advance(p);
         return;
-    case BASE_WEBID:
+    case XB_CREDS_SRC_WEBID:
         rc = start_webid(p, why, sizeof(why));
         break;
-    case BASE_CONTAINER:
+    case XB_CREDS_SRC_CONTAINER:
         rc = start_container(p, why, sizeof(why));
         break;
-    case BASE_IMDS:
+    case XB_CREDS_SRC_IMDS:
         rc = start_imds(p, why, sizeof(why));
         break;
     default:
         rc = XB_ERR_INVALID;
-        errf(why, sizeof(why), "internal error: no source");
+        xb_aws_errf(why, sizeof(why), "internal error: no source");
         break;
     }
     if (rc != XB_OK)
@@ -1145,10 +539,10 @@ static void describe_failure(struct xb_creds_provider *p, const char *what, CURL
                              long status, char *why, size_t why_len)
 {
     if (res != CURLE_OK)
-        errf(why, why_len, "%s: request failed: %s", what,
+        xb_aws_errf(why, why_len, "%s: request failed: %s", what,
              p->curl_err[0] ? p->curl_err : curl_easy_strerror(res));
     else
-        errf(why, why_len, "%s: HTTP %ld", what, status);
+        xb_aws_errf(why, why_len, "%s: HTTP %ld", what, status);
 }
 
 static void step_done(struct xb_creds_provider *p, CURLcode res, long status)
@@ -1163,7 +557,7 @@ static void step_done(struct xb_creds_provider *p, CURLcode res, long status)
     memset(&got, 0, sizeof(got));
     if (xb_buf_reserve(&p->resp, 0) != XB_OK) {
         rc = XB_ERR_NOMEM;
-        errf(why, sizeof(why), "out of memory");
+        xb_aws_errf(why, sizeof(why), "out of memory");
         goto fail;
     }
     body = p->resp.data ? p->resp.data : "";
@@ -1183,7 +577,7 @@ static void step_done(struct xb_creds_provider *p, CURLcode res, long status)
         if (rc != XB_OK || status != 200) {
             if (rc == XB_OK)
                 xb_creds_parsed_cleanup(&got);
-            errf(why, sizeof(why), "%s: HTTP %ld%s%s%s", what, status, xwhy[0] ? " (" : "",
+            xb_aws_errf(why, sizeof(why), "%s: HTTP %ld%s%s%s", what, status, xwhy[0] ? " (" : "",
                  xwhy, xwhy[0] ? ")" : "");
             rc = rc == XB_ERR_NOMEM ? rc : XB_ERR_IO;
             goto fail;
@@ -1205,7 +599,7 @@ static void step_done(struct xb_creds_provider *p, CURLcode res, long status)
         rc = xb_creds_parse_json(body, p->resp.len, st == ST_CONTAINER, &got, jwhy,
                                  sizeof(jwhy));
         if (rc != XB_OK) {
-            errf(why, sizeof(why), "%s: %s", what, jwhy);
+            xb_aws_errf(why, sizeof(why), "%s: %s", what, jwhy);
             goto fail;
         }
         break;
@@ -1252,13 +646,13 @@ static void step_done(struct xb_creds_provider *p, CURLcode res, long status)
             n--;
         if (n == 0 || n > 128) {
             rc = XB_ERR_INVALID;
-            errf(why, sizeof(why), "imds: no instance role name in the answer");
+            xb_aws_errf(why, sizeof(why), "imds: no instance role name in the answer");
             goto fail;
         }
         for (size_t i = 0; i < n; i++)
             if (!(isalnum((unsigned char)body[i]) || strchr("+=,.@_-", body[i]))) {
                 rc = XB_ERR_INVALID;
-                errf(why, sizeof(why), "imds: malformed instance role name");
+                xb_aws_errf(why, sizeof(why), "imds: malformed instance role name");
                 goto fail;
             }
         snprintf(path, sizeof(path), "/latest/meta-data/iam/security-credentials/%.*s",
@@ -1269,7 +663,7 @@ static void step_done(struct xb_creds_provider *p, CURLcode res, long status)
     }
     default:
         rc = XB_ERR_INVALID;
-        errf(why, sizeof(why), "internal error: unexpected answer");
+        xb_aws_errf(why, sizeof(why), "internal error: unexpected answer");
         goto fail;
     }
     http_reset(p);
@@ -1279,7 +673,7 @@ static void step_done(struct xb_creds_provider *p, CURLcode res, long status)
     return;
 fail_nomem:
     rc = XB_ERR_NOMEM;
-    errf(why, sizeof(why), "out of memory");
+    xb_aws_errf(why, sizeof(why), "out of memory");
 fail:
     http_reset(p);
     xb_creds_parsed_cleanup(&got);
@@ -1305,12 +699,12 @@ int xb_creds_provider_new(struct event_base *base, struct xb_curl_loop *curl,
     int rc = XB_ERR_NOMEM;
 
     *out = NULL;
-    if (o->region && *o->region && !region_ok(o->region)) {
-        errf(err, err_len, "credentials: region \"%s\" is malformed", o->region);
+    if (o->region && *o->region && !xb_region_valid(o->region)) {
+        xb_aws_errf(err, err_len, "credentials: region \"%s\" is malformed", o->region);
         return XB_ERR_CONFIG;
     }
     if (o->role_arn && *o->role_arn && strncmp(o->role_arn, "arn:", 4) != 0) {
-        errf(err, err_len,
+        xb_aws_errf(err, err_len,
              "credentials: role_arn must be an ARN (arn:aws:iam::<account>:role/<name>)");
         return XB_ERR_CONFIG;
     }
@@ -1321,16 +715,15 @@ int xb_creds_provider_new(struct event_base *base, struct xb_curl_loop *curl,
     p->source = "none";
     p->pending_tail = &p->pending;
     p->ready_tail = &p->ready;
-    p->profile_explicit = o->profile && *o->profile;
     xb_buf_init(&p->resp, MAX_RESPONSE);
-    if (dup_opt(o->region, &p->region) || dup_opt(o->role_arn, &p->role_arn) ||
-        dup_opt(o->role_session_name ? o->role_session_name : "xraybridge", &p->role_session) ||
-        dup_opt(o->profile, &p->profile) || dup_opt(o->ca_file, &p->ca_file) ||
-        dup_opt(o->proxy, &p->proxy))
+    if (xb_aws_dup_opt(o->region, &p->region) || xb_aws_dup_opt(o->role_arn, &p->role_arn) ||
+        xb_aws_dup_opt(o->role_session_name ? o->role_session_name : "xraybridge", &p->role_session) ||
+        xb_aws_dup_opt(o->profile, &p->profile) || xb_aws_dup_opt(o->ca_file, &p->ca_file) ||
+        xb_aws_dup_opt(o->proxy, &p->proxy))
         goto fail;
     /* Once, at start-up: a clear-text STS endpoint would carry the web-identity token. */
     xb_warn_if_cleartext(LOG_WHO, "STS endpoint (AWS_ENDPOINT_URL_STS)",
-                         env_nonempty("AWS_ENDPOINT_URL_STS"));
+                         xb_aws_getenv("AWS_ENDPOINT_URL_STS"));
     p->notify = event_new(base, -1, 0, on_notify, p);
     p->retry = evtimer_new(base, on_retry, p);
     if (!p->notify || !p->retry)
@@ -1338,7 +731,7 @@ int xb_creds_provider_new(struct event_base *base, struct xb_curl_loop *curl,
     *out = p;
     return XB_OK;
 fail:
-    errf(err, err_len, "credentials: out of memory");
+    xb_aws_errf(err, err_len, "credentials: out of memory");
     really_free(p);
     return rc;
 }
@@ -1366,7 +759,7 @@ static void really_free(struct xb_creds_provider *p)
         event_free(p->notify);
     if (p->retry)
         event_free(p->retry);
-    plan_cleanup(&p->plan);
+    xb_creds_plan_cleanup(&p->plan);
     xb_creds_parsed_cleanup(&p->work);
     xb_creds_parsed_cleanup(&p->cur);
     xb_creds_wipe_free(p->imds_token);

@@ -33,6 +33,21 @@ struct xb_ini {
     size_t n_sections, cap_sections;
 };
 
+int xb_creds_parsed_copy(struct xb_creds_parsed *dst, const struct xb_creds_parsed *src)
+{
+    memset(dst, 0, sizeof(*dst));
+    dst->access_key_id = strdup(src->access_key_id);
+    dst->secret_access_key = strdup(src->secret_access_key);
+    dst->session_token = src->session_token ? strdup(src->session_token) : NULL;
+    dst->expiration = src->expiration;
+    if (!dst->access_key_id || !dst->secret_access_key ||
+        (src->session_token && !dst->session_token)) {
+        xb_creds_parsed_cleanup(dst);
+        return XB_ERR_NOMEM;
+    }
+    return XB_OK;
+}
+
 void xb_creds_wipe_free(char *s)
 {
     if (!s)

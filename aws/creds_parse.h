@@ -59,6 +59,10 @@ struct xb_creds_parsed {
 /* Wipes and frees the strings of |c|; safe on a zeroed struct. */
 void xb_creds_parsed_cleanup(struct xb_creds_parsed *c);
 
+/* Deep copy of |src| into |dst| (expiration too). 0, or XB_ERR_NOMEM with |dst|
+ * zeroed. */
+int xb_creds_parsed_copy(struct xb_creds_parsed *dst, const struct xb_creds_parsed *src);
+
 /* Overwrites the NUL-terminated heap string |s| (a secret) with zeros, then frees it.
  * NULL is a no-op. */
 void xb_creds_wipe_free(char *s);

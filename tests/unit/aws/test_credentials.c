@@ -30,6 +30,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "aws/credentials.h"
+#include "aws/region.h"
 #include "aws/curl_loop.h"
 #include "aws/sigv4.h"
 
