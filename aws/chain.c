@@ -259,8 +259,8 @@ static int try_container(struct xb_creds_plan *pl, char *err, size_t err_len)
     return XB_OK;
 }
 
-int xb_creds_plan_build(const struct xb_creds_plan_opts *o, struct xb_creds_plan *pl, char *err,
-                        size_t err_len)
+int xb_creds_plan_build(const struct xb_creds_plan_opts *o, struct xb_creds_plan *pl,
+                        char *err_desc, size_t err_desc_len)
 {
     char why[300];
     int rc = XB_ERR_NOT_FOUND;
@@ -275,7 +275,7 @@ int xb_creds_plan_build(const struct xb_creds_plan_opts *o, struct xb_creds_plan
     if (only == XB_CREDS_SRC_NONE || only == XB_CREDS_SRC_FILES) {
         if ((rc = try_files(o, pl, why, sizeof(why))) != XB_ERR_NOT_FOUND) {
             if (rc != XB_OK)
-                xb_aws_errf(err, err_len, "shared-credentials-file: %s", why);
+                xb_aws_errf(err_desc, err_desc_len, "shared-credentials-file: %s", why);
             goto found;
         }
         xb_creds_plan_cleanup(pl);
@@ -288,7 +288,7 @@ int xb_creds_plan_build(const struct xb_creds_plan_opts *o, struct xb_creds_plan
         char cwhy[300];
         if ((rc = try_container(pl, cwhy, sizeof(cwhy))) != XB_ERR_NOT_FOUND) {
             if (rc != XB_OK && rc != XB_ERR_NOMEM)
-                xb_aws_errf(err, err_len, "container: %s", cwhy);
+                xb_aws_errf(err_desc, err_desc_len, "container: %s", cwhy);
             goto found;
         }
     }
@@ -300,10 +300,10 @@ int xb_creds_plan_build(const struct xb_creds_plan_opts *o, struct xb_creds_plan
         goto found;
     }
     if (only != XB_CREDS_SRC_NONE)
-        xb_aws_errf(err, err_len, "%s: no longer configured", xb_creds_source_name(only));
+        xb_aws_errf(err_desc, err_desc_len, "%s: no longer configured", xb_creds_source_name(only));
     else
         xb_aws_errf(
-            err, err_len,
+            err_desc, err_desc_len,
             "no AWS credentials found: tried environment (AWS_ACCESS_KEY_ID/"
             "AWS_SECRET_ACCESS_KEY unset), shared files (%s), web identity (AWS_ROLE_ARN/"
             "AWS_WEB_IDENTITY_TOKEN_FILE unset), container (AWS_CONTAINER_CREDENTIALS_*_URI "
@@ -315,15 +315,15 @@ int xb_creds_plan_build(const struct xb_creds_plan_opts *o, struct xb_creds_plan
     goto fail;
 found:
     if (rc == XB_ERR_NOMEM)
-        xb_aws_errf(err, err_len, "out of memory");
+        xb_aws_errf(err_desc, err_desc_len, "out of memory");
     if (rc != XB_OK)
         goto fail;
     if (pl->origin == XB_CREDS_SRC_NONE)
         pl->origin = pl->kind;
     if (o->role_arn && *o->role_arn &&
-        (rc = add_hop(pl, o->role_arn, o->role_session, NULL, err, err_len)) != XB_OK) {
+        (rc = add_hop(pl, o->role_arn, o->role_session, NULL, err_desc, err_desc_len)) != XB_OK) {
         if (rc == XB_ERR_NOMEM)
-            xb_aws_errf(err, err_len, "out of memory");
+            xb_aws_errf(err_desc, err_desc_len, "out of memory");
         goto fail;
     }
     return XB_OK;

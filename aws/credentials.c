@@ -9,10 +9,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include "core/buf.h"
-#include "core/clock.h"
-#include "core/err.h"
-#include "core/log.h"
 #include "aws/chain.h"
 #include "aws/creds_parse.h"
 #include "aws/imds.h"
@@ -20,6 +16,10 @@
 #include "aws/request.h"
 #include "aws/url.h"
 #include "aws/util.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
 
 #define LOG_WHO "creds"
 #define REFRESH_MARGIN_S 300      /* refresh 5 minutes before expiry */
@@ -152,8 +152,8 @@ static void finish(struct xb_creds_provider *p, int rc, const char *why)
         p->last_rc = XB_OK;
         p->last_err[0] = 0;
         evtimer_del(p->retry);
-        XB_INFO(LOG_WHO, "AWS credentials from %s (chain link %s, access key %s, %s)",
-                p->source, xb_creds_source_name(p->plan.origin),
+        XB_INFO(LOG_WHO, "AWS credentials from %s (chain link %s, access key %s, %s)", p->source,
+                xb_creds_source_name(p->plan.origin),
                 xb_log_redact(p->cur.access_key_id, akid, sizeof(akid)),
                 p->cur.expiration ? "expiring" : "static");
     } else {
@@ -346,7 +346,7 @@ static int start_webid(struct xb_creds_provider *p, char *why, size_t why_len)
     rc = xb_aws_read_file(p->plan.url, MAX_TOKEN_FILE, 1, &token, NULL);
     if (rc != XB_OK || !*token) {
         xb_aws_errf(why, why_len, "web-identity: cannot read token file %s: %s", p->plan.url,
-             rc == XB_OK ? "empty" : xb_strerror(rc));
+                    rc == XB_OK ? "empty" : xb_strerror(rc));
         rc = rc == XB_OK ? XB_ERR_INVALID : rc;
         goto out;
     }
@@ -374,8 +374,10 @@ static int start_container(struct xb_creds_provider *p, char *why, size_t why_le
         /* Read per request: EKS Pod Identity rotates it. */
         rc = xb_aws_read_file(tf, MAX_TOKEN_FILE, 1, &token, NULL);
         if (rc != XB_OK) {
-            xb_aws_errf(why, why_len, "container: cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE "
-                               "%s: %s", tf, xb_strerror(rc));
+            xb_aws_errf(why, why_len,
+                        "container: cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE "
+                        "%s: %s",
+                        tf, xb_strerror(rc));
             goto out;
         }
     } else if (tv && !(token = strdup(tv))) {
@@ -540,7 +542,7 @@ static void describe_failure(struct xb_creds_provider *p, const char *what, CURL
 {
     if (res != CURLE_OK)
         xb_aws_errf(why, why_len, "%s: request failed: %s", what,
-             p->curl_err[0] ? p->curl_err : curl_easy_strerror(res));
+                    p->curl_err[0] ? p->curl_err : curl_easy_strerror(res));
     else
         xb_aws_errf(why, why_len, "%s: HTTP %ld", what, status);
 }
@@ -578,7 +580,7 @@ static void step_done(struct xb_creds_provider *p, CURLcode res, long status)
             if (rc == XB_OK)
                 xb_creds_parsed_cleanup(&got);
             xb_aws_errf(why, sizeof(why), "%s: HTTP %ld%s%s%s", what, status, xwhy[0] ? " (" : "",
-                 xwhy, xwhy[0] ? ")" : "");
+                        xwhy, xwhy[0] ? ")" : "");
             rc = rc == XB_ERR_NOMEM ? rc : XB_ERR_IO;
             goto fail;
         }
@@ -692,20 +694,20 @@ static void on_retry(evutil_socket_t fd, short what, void *ud)
 /* ======================================================================== */
 
 int xb_creds_provider_new(struct event_base *base, struct xb_curl_loop *curl,
-                          const struct xb_creds_provider_opts *o,
-                          struct xb_creds_provider **out, char *err, size_t err_len)
+                          const struct xb_creds_provider_opts *o, struct xb_creds_provider **out,
+                          char *err_desc, size_t err_desc_len)
 {
     struct xb_creds_provider *p;
     int rc = XB_ERR_NOMEM;
 
     *out = NULL;
     if (o->region && *o->region && !xb_region_valid(o->region)) {
-        xb_aws_errf(err, err_len, "credentials: region \"%s\" is malformed", o->region);
+        xb_aws_errf(err_desc, err_desc_len, "credentials: region \"%s\" is malformed", o->region);
         return XB_ERR_CONFIG;
     }
     if (o->role_arn && *o->role_arn && strncmp(o->role_arn, "arn:", 4) != 0) {
-        xb_aws_errf(err, err_len,
-             "credentials: role_arn must be an ARN (arn:aws:iam::<account>:role/<name>)");
+        xb_aws_errf(err_desc, err_desc_len,
+                    "credentials: role_arn must be an ARN (arn:aws:iam::<account>:role/<name>)");
         return XB_ERR_CONFIG;
     }
     p = calloc(1, sizeof(*p));
@@ -717,7 +719,8 @@ int xb_creds_provider_new(struct event_base *base, struct xb_curl_loop *curl,
     p->ready_tail = &p->ready;
     xb_buf_init(&p->resp, MAX_RESPONSE);
     if (xb_aws_dup_opt(o->region, &p->region) || xb_aws_dup_opt(o->role_arn, &p->role_arn) ||
-        xb_aws_dup_opt(o->role_session_name ? o->role_session_name : "xraybridge", &p->role_session) ||
+        xb_aws_dup_opt(o->role_session_name ? o->role_session_name : "xraybridge",
+                       &p->role_session) ||
         xb_aws_dup_opt(o->profile, &p->profile) || xb_aws_dup_opt(o->ca_file, &p->ca_file) ||
         xb_aws_dup_opt(o->proxy, &p->proxy))
         goto fail;
@@ -731,7 +734,7 @@ int xb_creds_provider_new(struct event_base *base, struct xb_curl_loop *curl,
     *out = p;
     return XB_OK;
 fail:
-    xb_aws_errf(err, err_len, "credentials: out of memory");
+    xb_aws_errf(err_desc, err_desc_len, "credentials: out of memory");
     really_free(p);
     return rc;
 }

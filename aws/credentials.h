@@ -55,11 +55,11 @@ typedef void (*xb_creds_cb)(void *ud, int rc, const struct xb_aws_creds *creds,
  * Builds the chain; fetches nothing and does not read files yet (sources are
  * evaluated at the first refresh). |base| and |curl| are borrowed and must outlive
  * the provider. Returns 0 and |*out| (free with xb_creds_provider_free);
- * XB_ERR_CONFIG (bad option: |err| says which); XB_ERR_NOMEM.
+ * XB_ERR_CONFIG (bad option: |err_desc| says which); XB_ERR_NOMEM.
  */
 int xb_creds_provider_new(struct event_base *base, struct xb_curl_loop *curl,
-                          const struct xb_creds_provider_opts *o,
-                          struct xb_creds_provider **out, char *err, size_t err_len);
+                          const struct xb_creds_provider_opts *o, struct xb_creds_provider **out,
+                          char *err_desc, size_t err_desc_len);
 
 /*
  * Aborts a refresh in flight and frees |p| (secrets wiped). Callbacks still queued

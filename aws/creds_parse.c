@@ -11,8 +11,8 @@
 #include <time.h>
 
 #include <cjson/cJSON.h>
-#include <expat.h>
 #include <curl/curl.h>
+#include <expat.h>
 
 #include "core/err.h"
 
@@ -384,18 +384,17 @@ static void set_why(char *why, size_t why_len, const char *fmt, ...)
 
 enum sts_field { STS_AKID, STS_SECRET, STS_TOKEN, STS_EXPIRATION, STS_CODE, STS_MESSAGE, STS_N };
 
-static const char *const sts_field_names[STS_N] = {"AccessKeyId", "SecretAccessKey",
-                                                   "SessionToken", "Expiration",
-                                                   "Code",        "Message"};
+static const char *const sts_field_names[STS_N] = {
+    "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration", "Code", "Message"};
 
 struct sts_parse {
     XML_Parser parser;
     unsigned depth;
     unsigned creds_depth; /* depth of the <Credentials> being read; 0 = outside */
     int creds_seen, error_seen, has_doctype, nomem, too_long;
-    int capturing; /* field being read + 1; 0 = none */
+    int capturing;          /* field being read + 1; 0 = none */
     unsigned capture_depth; /* depth of the element being read */
-    char *text;    /* text of the field being read */
+    char *text;             /* text of the field being read */
     size_t text_len;
     char *field[STS_N]; /* kept values, trimmed */
 };
@@ -414,11 +413,10 @@ static void sts_start(void *ud, const XML_Char *name, const XML_Char **attrs)
         sp->creds_depth = sp->depth;
     } else {
         for (int f = 0; f < STS_N; f++) {
-            int in_creds = f <= STS_EXPIRATION && sp->creds_depth &&
-                           sp->depth == sp->creds_depth + 1;
+            int in_creds =
+                f <= STS_EXPIRATION && sp->creds_depth && sp->depth == sp->creds_depth + 1;
             int in_error = f >= STS_CODE && sp->error_seen;
-            if ((in_creds || in_error) && !sp->field[f] &&
-                strcmp(name, sts_field_names[f]) == 0) {
+            if ((in_creds || in_error) && !sp->field[f] && strcmp(name, sts_field_names[f]) == 0) {
                 sp->capturing = f + 1;
                 sp->capture_depth = sp->depth;
                 sp->text_len = 0;
@@ -500,7 +498,7 @@ static void sts_parse_cleanup(struct sts_parse *sp)
 }
 
 int xb_sts_parse_credentials(const char *xml, size_t len, struct xb_creds_parsed *out,
-                             char *why, size_t why_len)
+                             char *err_desc, size_t err_desc_len)
 {
     struct sts_parse sp;
     int rc = XB_ERR_INVALID;
@@ -508,7 +506,7 @@ int xb_sts_parse_credentials(const char *xml, size_t len, struct xb_creds_parsed
     memset(out, 0, sizeof(*out));
     memset(&sp, 0, sizeof(sp));
     if (len > INT_MAX) {
-        set_why(why, why_len, "STS answer too large");
+        set_why(err_desc, err_desc_len, "STS answer too large");
         return XB_ERR_INVALID;
     }
     sp.parser = XML_ParserCreate("UTF-8");
@@ -522,35 +520,35 @@ int xb_sts_parse_credentials(const char *xml, size_t len, struct xb_creds_parsed
         if (sp.nomem) {
             rc = XB_ERR_NOMEM;
         } else if (sp.has_doctype) {
-            set_why(why, why_len, "STS answer carries a document type declaration");
+            set_why(err_desc, err_desc_len, "STS answer carries a document type declaration");
         } else if (sp.too_long) {
-            set_why(why, why_len, "STS answer has an element longer than %d bytes",
+            set_why(err_desc, err_desc_len, "STS answer has an element longer than %d bytes",
                     STS_MAX_TEXT);
         } else {
-            set_why(why, why_len, "STS answer is not well-formed XML (line %lu: %s)",
+            set_why(err_desc, err_desc_len, "STS answer is not well-formed XML (line %lu: %s)",
                     (unsigned long)XML_GetCurrentLineNumber(sp.parser),
                     XML_ErrorString(XML_GetErrorCode(sp.parser)));
         }
         goto out;
     }
     if (sp.error_seen) {
-        set_why(why, why_len, "%s: %s",
+        set_why(err_desc, err_desc_len, "%s: %s",
                 sp.field[STS_CODE] ? sp.field[STS_CODE] : "unknown error",
                 sp.field[STS_MESSAGE] ? sp.field[STS_MESSAGE] : "(no message)");
         rc = XB_ERR_NOT_FOUND;
         goto out;
     }
     if (!sp.creds_seen) {
-        set_why(why, why_len, "STS answer has no <Credentials> element");
+        set_why(err_desc, err_desc_len, "STS answer has no <Credentials> element");
         goto out;
     }
     for (int f = STS_AKID; f <= STS_EXPIRATION; f++)
         if (!sp.field[f] || !*sp.field[f]) {
-            set_why(why, why_len, "STS answer lacks a valid <%s>", sts_field_names[f]);
+            set_why(err_desc, err_desc_len, "STS answer lacks a valid <%s>", sts_field_names[f]);
             goto out;
         }
     if (xb_iso8601_parse(sp.field[STS_EXPIRATION], &out->expiration) != XB_OK) {
-        set_why(why, why_len, "STS answer has an unparseable <Expiration>");
+        set_why(err_desc, err_desc_len, "STS answer has an unparseable <Expiration>");
         goto out;
     }
     out->access_key_id = sp.field[STS_AKID];
@@ -595,7 +593,7 @@ static void delete_wiped(cJSON *root)
 }
 
 int xb_creds_parse_json(const char *json, size_t len, int require_expiration,
-                        struct xb_creds_parsed *out, char *why, size_t why_len)
+                        struct xb_creds_parsed *out, char *err_desc, size_t err_desc_len)
 {
     cJSON *root = cJSON_ParseWithLength(json, len);
     const cJSON *code;
@@ -605,20 +603,21 @@ int xb_creds_parse_json(const char *json, size_t len, int require_expiration,
     memset(out, 0, sizeof(*out));
     if (!root || !cJSON_IsObject(root)) {
         rc = XB_ERR_INVALID;
-        set_why(why, why_len, "credential document is not a JSON object");
+        set_why(err_desc, err_desc_len, "credential document is not a JSON object");
         goto fail;
     }
     code = cJSON_GetObjectItemCaseSensitive(root, "Code");
     if (code && !(cJSON_IsString(code) && strcmp(code->valuestring, "Success") == 0)) {
         rc = XB_ERR_INVALID;
-        set_why(why, why_len, "credential document Code is \"%s\", not Success",
+        set_why(err_desc, err_desc_len, "credential document Code is \"%s\", not Success",
                 cJSON_IsString(code) ? code->valuestring : "?");
         goto fail;
     }
-    if ((rc = json_str(root, "AccessKeyId", 1, &out->access_key_id, why, why_len)) ||
-        (rc = json_str(root, "SecretAccessKey", 1, &out->secret_access_key, why, why_len)) ||
-        (rc = json_str(root, "Token", 0, &out->session_token, why, why_len)) ||
-        (rc = json_str(root, "Expiration", require_expiration, &exp, why, why_len)))
+    if ((rc = json_str(root, "AccessKeyId", 1, &out->access_key_id, err_desc, err_desc_len)) ||
+        (rc = json_str(root, "SecretAccessKey", 1, &out->secret_access_key, err_desc,
+                       err_desc_len)) ||
+        (rc = json_str(root, "Token", 0, &out->session_token, err_desc, err_desc_len)) ||
+        (rc = json_str(root, "Expiration", require_expiration, &exp, err_desc, err_desc_len)))
         goto fail;
     if (out->session_token && !*out->session_token) {
         free(out->session_token);
@@ -626,7 +625,7 @@ int xb_creds_parse_json(const char *json, size_t len, int require_expiration,
     }
     if (exp && xb_iso8601_parse(exp, &out->expiration) != XB_OK) {
         rc = XB_ERR_INVALID;
-        set_why(why, why_len, "credential document has an unparseable \"Expiration\"");
+        set_why(err_desc, err_desc_len, "credential document has an unparseable \"Expiration\"");
         goto fail;
     }
     free(exp);
@@ -643,7 +642,7 @@ fail:
 /* Encoding and host rules                                                  */
 /* ======================================================================== */
 
-int xb_container_uri_allowed(const char *url, const char **why)
+int xb_container_uri_allowed(const char *url, const char **err_desc)
 {
     CURLU *u = curl_url();
     char *scheme = NULL, *host = NULL;
@@ -651,7 +650,7 @@ int xb_container_uri_allowed(const char *url, const char **why)
     size_t hl;
     unsigned char a[16];
 
-    *why = "container credentials URI is not a valid http(s) URL";
+    *err_desc = "container credentials URI is not a valid http(s) URL";
     if (!u)
         return XB_ERR_NOMEM;
     if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
@@ -665,8 +664,8 @@ int xb_container_uri_allowed(const char *url, const char **why)
     if (strcasecmp(scheme, "http") != 0)
         goto out;
     rc = XB_ERR_UNSUPPORTED;
-    *why = "container credentials URI host is not allowed over http (allowed: loopback, "
-           "169.254.170.2, 169.254.170.23, fd00:ec2::23; or use https)";
+    *err_desc = "container credentials URI host is not allowed over http (allowed: loopback, "
+                "169.254.170.2, 169.254.170.23, fd00:ec2::23; or use https)";
     hl = strlen(host);
     if (strcasecmp(host, "localhost") == 0) {
         rc = XB_OK;
@@ -685,7 +684,7 @@ int xb_container_uri_allowed(const char *url, const char **why)
     }
 out:
     if (rc == XB_OK)
-        *why = NULL;
+        *err_desc = NULL;
     curl_free(scheme);
     curl_free(host);
     curl_url_cleanup(u);

@@ -72,22 +72,22 @@ void xb_creds_wipe_free(char *s);
  * SecretAccessKey, SessionToken, Expiration; text trimmed) from an STS AssumeRole /
  * AssumeRoleWithWebIdentity XML answer of |len| bytes, parsed with expat (entities,
  * character references and CDATA decoded by the parser). Returns 0; XB_ERR_NOT_FOUND
- * when the document is an STS <ErrorResponse> (then |why| gets "Code: Message", at most
- * |why_len| bytes; STS error text carries no secrets); XB_ERR_INVALID (not well-formed
+ * when the document is an STS <ErrorResponse> (then |err_desc| gets "Code: Message", at most
+ * |err_desc_len| bytes; STS error text carries no secrets); XB_ERR_INVALID (not well-formed
  * XML, a document type declaration, an element text over 16 KiB, or a missing or
- * empty field: |why| says which); XB_ERR_NOMEM.
+ * empty field: |err_desc| says which); XB_ERR_NOMEM.
  */
 int xb_sts_parse_credentials(const char *xml, size_t len, struct xb_creds_parsed *out,
-                             char *why, size_t why_len);
+                             char *err_desc, size_t err_desc_len);
 
 /*
  * Parses the JSON credential document of the container endpoint or of IMDS
  * (AccessKeyId, SecretAccessKey, Token, Expiration; when a "Code" member is present
  * it must be "Success"). |require_expiration|: Expiration is mandatory. Returns 0;
- * XB_ERR_INVALID (|why| says which field; never a value); XB_ERR_NOMEM.
+ * XB_ERR_INVALID (|err_desc| says which field; never a value); XB_ERR_NOMEM.
  */
 int xb_creds_parse_json(const char *json, size_t len, int require_expiration,
-                        struct xb_creds_parsed *out, char *why, size_t why_len);
+                        struct xb_creds_parsed *out, char *err_desc, size_t err_desc_len);
 
 /*
  * Parses an ISO 8601 / RFC 3339 UTC instant: "YYYY-MM-DDTHH:MM:SS" then optional
@@ -102,8 +102,8 @@ int xb_iso8601_parse(const char *s, int64_t *out);
  * (127.0.0.0/8, ::1, "localhost"), 169.254.170.2, 169.254.170.23 or fd00:ec2::23.
  * Host names other than "localhost" are not resolved (so they are refused over
  * http). Returns 0 when allowed; XB_ERR_INVALID (unparseable URL, other scheme);
- * XB_ERR_UNSUPPORTED (host not allowed). |why| gets a static explanation.
+ * XB_ERR_UNSUPPORTED (host not allowed). |*err_desc| gets a static explanation.
  */
-int xb_container_uri_allowed(const char *url, const char **why);
+int xb_container_uri_allowed(const char *url, const char **err_desc);
 
 #endif

@@ -59,8 +59,8 @@ static int region_take(const char *v, const char *src, char *out, size_t out_len
     return XB_OK;
 }
 
-int xb_region_resolve_full(const char *configured, char *out, size_t out_len, char *err,
-                           size_t err_len)
+int xb_region_resolve_full(const char *configured, char *out, size_t out_len, char *err_desc,
+                           size_t err_desc_len)
 {
     struct xb_ini *cfg = NULL;
     char *path = NULL, why[512];
@@ -70,40 +70,42 @@ int xb_region_resolve_full(const char *configured, char *out, size_t out_len, ch
     if (out_len)
         out[0] = 0;
     if (configured && *configured)
-        return region_take(configured, "configuration", out, out_len, err, err_len);
+        return region_take(configured, "configuration", out, out_len, err_desc, err_desc_len);
     if ((v = xb_aws_getenv("AWS_REGION")))
-        return region_take(v, "AWS_REGION", out, out_len, err, err_len);
+        return region_take(v, "AWS_REGION", out, out_len, err_desc, err_desc_len);
     if ((v = xb_aws_getenv("AWS_DEFAULT_REGION")))
-        return region_take(v, "AWS_DEFAULT_REGION", out, out_len, err, err_len);
-    xb_aws_errf(err, err_len, "no region: tried configuration, AWS_REGION, AWS_DEFAULT_REGION");
+        return region_take(v, "AWS_DEFAULT_REGION", out, out_len, err_desc, err_desc_len);
+    xb_aws_errf(err_desc, err_desc_len,
+                "no region: tried configuration, AWS_REGION, AWS_DEFAULT_REGION");
     path = xb_aws_shared_path("AWS_CONFIG_FILE", ".aws/config");
     why[0] = 0;
     if (xb_aws_load_ini(path, &cfg, why, sizeof(why)) != XB_OK) {
-        xb_aws_erradd(err, err_len, ", shared config (%s)", why);
+        xb_aws_erradd(err_desc, err_desc_len, ", shared config (%s)", why);
     } else if ((v = xb_aws_config_get(cfg, profile, "region")) && *v) {
         char src[300];
         snprintf(src, sizeof(src), "profile %s in %s", profile, path);
-        rc = region_take(v, src, out, out_len, err, err_len);
+        rc = region_take(v, src, out, out_len, err_desc, err_desc_len);
         goto out;
     } else {
-        xb_aws_erradd(err, err_len, ", shared config (no region for profile %s in %s)", profile,
-                      path ? path : "(no HOME)");
+        xb_aws_erradd(err_desc, err_desc_len, ", shared config (no region for profile %s in %s)",
+                      profile, path ? path : "(no HOME)");
     }
     if (xb_aws_env_true("AWS_EC2_METADATA_DISABLED")) {
-        xb_aws_erradd(err, err_len, ", instance metadata (disabled by AWS_EC2_METADATA_DISABLED)");
+        xb_aws_erradd(err_desc, err_desc_len,
+                      ", instance metadata (disabled by AWS_EC2_METADATA_DISABLED)");
         rc = XB_ERR_NOT_FOUND;
         goto out;
     }
     why[0] = 0;
     rc = region_from_imds(out, out_len, why, sizeof(why));
     if (rc != XB_OK) {
-        xb_aws_erradd(err, err_len, ", instance metadata (%s)", why);
+        xb_aws_erradd(err_desc, err_desc_len, ", instance metadata (%s)", why);
         if (rc != XB_ERR_INVALID && rc != XB_ERR_TOO_LARGE)
             rc = XB_ERR_NOT_FOUND;
     }
 out:
-    if (rc == XB_OK && err && err_len)
-        err[0] = 0;
+    if (rc == XB_OK && err_desc && err_desc_len)
+        err_desc[0] = 0;
     xb_ini_free(cfg);
     free(path);
     return rc;

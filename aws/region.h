@@ -20,10 +20,10 @@ int xb_region_valid(const char *r);
  * before listeners open; it is bounded by 1 s per request (about 2 s in total).
  * A value must be a plausible region name ([a-z0-9-], 1..63 bytes).
  * Copies the region into |out| (|out_len| bytes). Returns 0; XB_ERR_NOT_FOUND with
- * |err| naming every source tried and why it failed; XB_ERR_INVALID (a source gave a
- * malformed region, named in |err|); XB_ERR_TOO_LARGE (|out| too small).
+ * |err_desc| naming every source tried and why it failed; XB_ERR_INVALID (a source gave a
+ * malformed region, named in |err_desc|); XB_ERR_TOO_LARGE (|out| too small).
  */
-int xb_region_resolve_full(const char *configured, char *out, size_t out_len, char *err,
-                           size_t err_len);
+int xb_region_resolve_full(const char *configured, char *out, size_t out_len, char *err_desc,
+                           size_t err_desc_len);
 
 #endif

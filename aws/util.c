@@ -18,28 +18,28 @@ const char *xb_aws_getenv(const char *name)
     return v && *v ? v : NULL;
 }
 
-void xb_aws_errf(char *err, size_t err_len, const char *fmt, ...)
+void xb_aws_errf(char *err_desc, size_t err_desc_len, const char *fmt, ...)
 {
     va_list ap;
-    if (!err || !err_len)
+    if (!err_desc || !err_desc_len)
         return;
     va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
+    vsnprintf(err_desc, err_desc_len, fmt, ap);
     va_end(ap);
 }
 
 /* Appends to an error text already in |err|. */
-void xb_aws_erradd(char *err, size_t err_len, const char *fmt, ...)
+void xb_aws_erradd(char *err_desc, size_t err_desc_len, const char *fmt, ...)
 {
     va_list ap;
     size_t n;
-    if (!err || !err_len)
+    if (!err_desc || !err_desc_len)
         return;
-    n = strnlen(err, err_len);
-    if (n + 1 >= err_len)
+    n = strnlen(err_desc, err_desc_len);
+    if (n + 1 >= err_desc_len)
         return;
     va_start(ap, fmt);
-    vsnprintf(err + n, err_len - n, fmt, ap);
+    vsnprintf(err_desc + n, err_desc_len - n, fmt, ap);
     va_end(ap);
 }
 
@@ -118,7 +118,7 @@ char *xb_aws_shared_path(const char *env, const char *rel)
 }
 
 /* Loads and parses a shared file; a missing file gives |*ini| NULL and 0. */
-int xb_aws_load_ini(const char *path, struct xb_ini **ini, char *err, size_t err_len)
+int xb_aws_load_ini(const char *path, struct xb_ini **ini, char *err_desc, size_t err_desc_len)
 {
     char *text = NULL;
     size_t len = 0;
@@ -132,14 +132,14 @@ int xb_aws_load_ini(const char *path, struct xb_ini **ini, char *err, size_t err
     if (rc == XB_ERR_NOT_FOUND)
         return XB_OK;
     if (rc != XB_OK) {
-        xb_aws_errf(err, err_len, "cannot read %s: %s", path, xb_strerror(rc));
+        xb_aws_errf(err_desc, err_desc_len, "cannot read %s: %s", path, xb_strerror(rc));
         return rc;
     }
     rc = xb_ini_parse(text, len, ini, &line, &desc);
     if (rc == XB_ERR_INVALID)
-        xb_aws_errf(err, err_len, "%s:%d: %s", path, line, desc);
+        xb_aws_errf(err_desc, err_desc_len, "%s:%d: %s", path, line, desc);
     else if (rc != XB_OK)
-        xb_aws_errf(err, err_len, "cannot parse %s: %s", path, xb_strerror(rc));
+        xb_aws_errf(err_desc, err_desc_len, "cannot parse %s: %s", path, xb_strerror(rc));
     xb_creds_wipe_free(text);
     return rc;
 }
