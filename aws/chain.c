@@ -74,12 +74,12 @@ static int plan_webid(struct xb_creds_plan *pl, const char *arn, const char *tok
 /* ---- chain resolution ----------------------------------------------------- */
 
 struct files {
-    struct xb_ini *creds, *cfg;
+    struct xb_creds_ini *creds, *cfg;
 };
 
 static const char *profile_get(const struct files *f, const char *name, const char *key)
 {
-    const char *v = xb_ini_get(f->creds, name, key);
+    const char *v = xb_creds_ini_get(f->creds, name, key);
     return v ? v : xb_aws_config_get(f->cfg, name, key);
 }
 
@@ -87,8 +87,8 @@ static int profile_exists(const struct files *f, const char *name)
 {
     char sec[256];
     snprintf(sec, sizeof(sec), "profile %s", name);
-    return xb_ini_has_section(f->creds, name) || xb_ini_has_section(f->cfg, sec) ||
-           (strcmp(name, "default") == 0 && xb_ini_has_section(f->cfg, "default"));
+    return xb_creds_ini_has_section(f->creds, name) || xb_creds_ini_has_section(f->cfg, sec) ||
+           (strcmp(name, "default") == 0 && xb_creds_ini_has_section(f->cfg, "default"));
 }
 
 /* Fills the static base and hops for profile |name|. XB_ERR_NOT_FOUND when the
@@ -196,8 +196,8 @@ static int try_files(const struct xb_creds_plan_opts *o, struct xb_creds_plan *p
         pl->kind = XB_CREDS_SRC_FILES;
     pl->origin = XB_CREDS_SRC_FILES;
 out:
-    xb_ini_free(f.creds);
-    xb_ini_free(f.cfg);
+    xb_creds_ini_free(f.creds);
+    xb_creds_ini_free(f.cfg);
     free(cpath);
     free(fpath);
     return rc;
@@ -243,7 +243,7 @@ static int try_container(struct xb_creds_plan *pl, char *err, size_t err_len)
             return XB_ERR_NOMEM;
         snprintf(pl->url, n, "http://169.254.170.2%s", rel);
     } else if (full) {
-        rc = xb_container_uri_allowed(full, &why);
+        rc = xb_creds_container_uri_allowed(full, &why);
         if (rc == XB_ERR_NOMEM)
             return rc;
         if (rc != XB_OK) {

@@ -575,7 +575,7 @@ static void step_done(struct xb_creds_provider *p, CURLcode res, long status)
             goto fail;
         }
         xwhy[0] = 0;
-        rc = xb_sts_parse_credentials(body, p->resp.len, &got, xwhy, sizeof(xwhy));
+        rc = xb_creds_parse_sts(body, p->resp.len, &got, xwhy, sizeof(xwhy));
         if (rc != XB_OK || status != 200) {
             if (rc == XB_OK)
                 xb_creds_parsed_cleanup(&got);

@@ -26,7 +26,7 @@ struct ini_entry {
     char *value;
 };
 
-struct xb_ini {
+struct xb_creds_ini {
     struct ini_entry *e;
     size_t n, cap;
     char **sections;
@@ -58,7 +58,7 @@ void xb_creds_wipe_free(char *s)
     free(s);
 }
 
-void xb_ini_free(struct xb_ini *ini)
+void xb_creds_ini_free(struct xb_creds_ini *ini)
 {
     if (!ini)
         return;
@@ -116,7 +116,7 @@ static char *dup_section(const char *b, const char *e)
     return s;
 }
 
-static int add_section(struct xb_ini *ini, char *name)
+static int add_section(struct xb_creds_ini *ini, char *name)
 {
     if (ini->n_sections == ini->cap_sections) {
         size_t nc = ini->cap_sections ? ini->cap_sections * 2 : 8;
@@ -130,7 +130,7 @@ static int add_section(struct xb_ini *ini, char *name)
     return XB_OK;
 }
 
-static int add_entry(struct xb_ini *ini, const char *section, char *key, char *value)
+static int add_entry(struct xb_creds_ini *ini, const char *section, char *key, char *value)
 {
     if (ini->n == ini->cap) {
         size_t nc = ini->cap ? ini->cap * 2 : 16;
@@ -156,10 +156,10 @@ static const char *strip_inline_comment(const char *b, const char *e)
     return e;
 }
 
-int xb_ini_parse(const char *text, size_t len, struct xb_ini **out, int *err_line,
-                 const char **err_desc)
+int xb_creds_ini_parse(const char *text, size_t len, struct xb_creds_ini **out, int *err_line,
+                       const char **err_desc)
 {
-    struct xb_ini *ini = calloc(1, sizeof(*ini));
+    struct xb_creds_ini *ini = calloc(1, sizeof(*ini));
     const char *p = text, *end = text + len;
     const char *section = NULL;
     int line = 0, have_key = 0, rc = XB_OK;
@@ -269,11 +269,11 @@ fail:
     free(key);
     xb_creds_wipe_free(value);
     free(sec);
-    xb_ini_free(ini);
+    xb_creds_ini_free(ini);
     return rc;
 }
 
-int xb_ini_has_section(const struct xb_ini *ini, const char *section)
+int xb_creds_ini_has_section(const struct xb_creds_ini *ini, const char *section)
 {
     if (!ini)
         return 0;
@@ -283,7 +283,7 @@ int xb_ini_has_section(const struct xb_ini *ini, const char *section)
     return 0;
 }
 
-const char *xb_ini_get(const struct xb_ini *ini, const char *section, const char *key)
+const char *xb_creds_ini_get(const struct xb_creds_ini *ini, const char *section, const char *key)
 {
     const char *v = NULL;
     if (!ini)
@@ -314,7 +314,7 @@ static int two(const char *s, int *v)
     return 0;
 }
 
-int xb_iso8601_parse(const char *s, int64_t *out)
+int xb_creds_parse_iso8601(const char *s, int64_t *out)
 {
     struct tm tm;
     int y1, y2, mo, d, h, mi, se, oh = 0, om = 0, sign = 0;
@@ -497,8 +497,8 @@ static void sts_parse_cleanup(struct sts_parse *sp)
         XML_ParserFree(sp->parser);
 }
 
-int xb_sts_parse_credentials(const char *xml, size_t len, struct xb_creds_parsed *out,
-                             char *err_desc, size_t err_desc_len)
+int xb_creds_parse_sts(const char *xml, size_t len, struct xb_creds_parsed *out, char *err_desc,
+                       size_t err_desc_len)
 {
     struct sts_parse sp;
     int rc = XB_ERR_INVALID;
@@ -547,7 +547,7 @@ int xb_sts_parse_credentials(const char *xml, size_t len, struct xb_creds_parsed
             set_why(err_desc, err_desc_len, "STS answer lacks a valid <%s>", sts_field_names[f]);
             goto out;
         }
-    if (xb_iso8601_parse(sp.field[STS_EXPIRATION], &out->expiration) != XB_OK) {
+    if (xb_creds_parse_iso8601(sp.field[STS_EXPIRATION], &out->expiration) != XB_OK) {
         set_why(err_desc, err_desc_len, "STS answer has an unparseable <Expiration>");
         goto out;
     }
@@ -623,7 +623,7 @@ int xb_creds_parse_json(const char *json, size_t len, int require_expiration,
         free(out->session_token);
         out->session_token = NULL;
     }
-    if (exp && xb_iso8601_parse(exp, &out->expiration) != XB_OK) {
+    if (exp && xb_creds_parse_iso8601(exp, &out->expiration) != XB_OK) {
         rc = XB_ERR_INVALID;
         set_why(err_desc, err_desc_len, "credential document has an unparseable \"Expiration\"");
         goto fail;
@@ -642,7 +642,7 @@ fail:
 /* Encoding and host rules                                                  */
 /* ======================================================================== */
 
-int xb_container_uri_allowed(const char *url, const char **err_desc)
+int xb_creds_container_uri_allowed(const char *url, const char **err_desc)
 {
     CURLU *u = curl_url();
     char *scheme = NULL, *host = NULL;

@@ -18,7 +18,7 @@
 /* ---- shared config / credentials files ---------------------------------- */
 
 /* A parsed INI file: sections of key = value pairs. Opaque. */
-struct xb_ini;
+struct xb_creds_ini;
 
 /*
  * Parses |len| bytes of |text| (borrowed). Accepted: "[section]" headers (name
@@ -27,23 +27,23 @@ struct xb_ini;
  * with '#' or ';', inline comments introduced by whitespace followed by '#' or ';',
  * blank lines, and indented continuation lines after a key (nested settings such
  * as "s3 =\n  max_concurrent_requests = 10"), which are skipped. Anything else is
- * an error. Returns 0 and sets |*out| (free with xb_ini_free); XB_ERR_INVALID with
+ * an error. Returns 0 and sets |*out| (free with xb_creds_ini_free); XB_ERR_INVALID with
  * |*err_line| (1-based) and |*err_desc| (static text) set; XB_ERR_NOMEM.
  */
-int xb_ini_parse(const char *text, size_t len, struct xb_ini **out, int *err_line,
-                 const char **err_desc);
+int xb_creds_ini_parse(const char *text, size_t len, struct xb_creds_ini **out, int *err_line,
+                       const char **err_desc);
 
 /* Frees |ini|; NULL is a no-op. */
-void xb_ini_free(struct xb_ini *ini);
+void xb_creds_ini_free(struct xb_creds_ini *ini);
 
 /* Non-zero when |section| (exact, after normalisation) exists. NULL |ini| -> 0. */
-int xb_ini_has_section(const struct xb_ini *ini, const char *section);
+int xb_creds_ini_has_section(const struct xb_creds_ini *ini, const char *section);
 
 /*
  * Value of |key| (case-insensitive) in |section|, borrowed from |ini|, or NULL.
  * When a key repeats in a section the last one wins. NULL |ini| -> NULL.
  */
-const char *xb_ini_get(const struct xb_ini *ini, const char *section, const char *key);
+const char *xb_creds_ini_get(const struct xb_creds_ini *ini, const char *section, const char *key);
 
 /* ---- credential documents ------------------------------------------------ */
 
@@ -77,8 +77,8 @@ void xb_creds_wipe_free(char *s);
  * XML, a document type declaration, an element text over 16 KiB, or a missing or
  * empty field: |err_desc| says which); XB_ERR_NOMEM.
  */
-int xb_sts_parse_credentials(const char *xml, size_t len, struct xb_creds_parsed *out,
-                             char *err_desc, size_t err_desc_len);
+int xb_creds_parse_sts(const char *xml, size_t len, struct xb_creds_parsed *out, char *err_desc,
+                       size_t err_desc_len);
 
 /*
  * Parses the JSON credential document of the container endpoint or of IMDS
@@ -94,7 +94,7 @@ int xb_creds_parse_json(const char *json, size_t len, int require_expiration,
  * fraction, then "Z" or "+hh:mm"/"-hh:mm". Returns 0 and |*out| (UNIX seconds) or
  * XB_ERR_INVALID.
  */
-int xb_iso8601_parse(const char *s, int64_t *out);
+int xb_creds_parse_iso8601(const char *s, int64_t *out);
 
 /*
  * The container-credentials host rule for AWS_CONTAINER_CREDENTIALS_FULL_URI:
@@ -104,6 +104,6 @@ int xb_iso8601_parse(const char *s, int64_t *out);
  * http). Returns 0 when allowed; XB_ERR_INVALID (unparseable URL, other scheme);
  * XB_ERR_UNSUPPORTED (host not allowed). |*err_desc| gets a static explanation.
  */
-int xb_container_uri_allowed(const char *url, const char **err_desc);
+int xb_creds_container_uri_allowed(const char *url, const char **err_desc);
 
 #endif

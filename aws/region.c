@@ -62,7 +62,7 @@ static int region_take(const char *v, const char *src, char *out, size_t out_len
 int xb_region_resolve_full(const char *configured, char *out, size_t out_len, char *err_desc,
                            size_t err_desc_len)
 {
-    struct xb_ini *cfg = NULL;
+    struct xb_creds_ini *cfg = NULL;
     char *path = NULL, why[512];
     const char *v, *profile = xb_aws_active_profile(NULL);
     int rc;
@@ -106,7 +106,7 @@ int xb_region_resolve_full(const char *configured, char *out, size_t out_len, ch
 out:
     if (rc == XB_OK && err_desc && err_desc_len)
         err_desc[0] = 0;
-    xb_ini_free(cfg);
+    xb_creds_ini_free(cfg);
     free(path);
     return rc;
 }

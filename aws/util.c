@@ -118,7 +118,8 @@ char *xb_aws_shared_path(const char *env, const char *rel)
 }
 
 /* Loads and parses a shared file; a missing file gives |*ini| NULL and 0. */
-int xb_aws_load_ini(const char *path, struct xb_ini **ini, char *err_desc, size_t err_desc_len)
+int xb_aws_load_ini(const char *path, struct xb_creds_ini **ini, char *err_desc,
+                    size_t err_desc_len)
 {
     char *text = NULL;
     size_t len = 0;
@@ -135,7 +136,7 @@ int xb_aws_load_ini(const char *path, struct xb_ini **ini, char *err_desc, size_
         xb_aws_errf(err_desc, err_desc_len, "cannot read %s: %s", path, xb_strerror(rc));
         return rc;
     }
-    rc = xb_ini_parse(text, len, ini, &line, &desc);
+    rc = xb_creds_ini_parse(text, len, ini, &line, &desc);
     if (rc == XB_ERR_INVALID)
         xb_aws_errf(err_desc, err_desc_len, "%s:%d: %s", path, line, desc);
     else if (rc != XB_OK)
@@ -155,14 +156,14 @@ const char *xb_aws_active_profile(const char *explicit_profile)
 
 /* Value of |key| for profile |name| in a parsed config file ("[profile name]", or
  * "[default]" / "[profile default]" for the default profile). */
-const char *xb_aws_config_get(const struct xb_ini *cfg, const char *name, const char *key)
+const char *xb_aws_config_get(const struct xb_creds_ini *cfg, const char *name, const char *key)
 {
     char sec[256];
     const char *v = NULL;
     if (!cfg)
         return NULL;
     if (strcmp(name, "default") == 0)
-        v = xb_ini_get(cfg, "default", key);
+        v = xb_creds_ini_get(cfg, "default", key);
     snprintf(sec, sizeof(sec), "profile %s", name);
-    return v ? v : xb_ini_get(cfg, sec, key);
+    return v ? v : xb_creds_ini_get(cfg, sec, key);
 }

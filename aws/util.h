@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-struct xb_ini;
+struct xb_creds_ini;
 
 /* Value of environment variable |name|, or NULL when unset or empty. Borrowed. */
 const char *xb_aws_getenv(const char *name);
@@ -46,7 +46,8 @@ char *xb_aws_shared_path(const char *env, const char *rel);
  * gives path:line and why), XB_ERR_IO, XB_ERR_TOO_LARGE, XB_ERR_NOMEM (|err_desc| says
  * which file).
  */
-int xb_aws_load_ini(const char *path, struct xb_ini **ini, char *err_desc, size_t err_desc_len);
+int xb_aws_load_ini(const char *path, struct xb_creds_ini **ini, char *err_desc,
+                    size_t err_desc_len);
 
 /* Active profile: |explicit_profile| when non-empty, else AWS_PROFILE, else
  * "default". Borrowed. */
@@ -54,6 +55,6 @@ const char *xb_aws_active_profile(const char *explicit_profile);
 
 /* Value of |key| for profile |name| in a parsed config file ("[profile name]", or
  * "[default]" / "[profile default]" for the default profile). NULL |cfg| -> NULL. */
-const char *xb_aws_config_get(const struct xb_ini *cfg, const char *name, const char *key);
+const char *xb_aws_config_get(const struct xb_creds_ini *cfg, const char *name, const char *key);
 
 #endif

@@ -14,12 +14,12 @@
 #include "core/err.h"
 #include "aws/creds_parse.h"
 
-static struct xb_ini *parse_ok(const char *text)
+static struct xb_creds_ini *parse_ok(const char *text)
 {
-    struct xb_ini *ini = NULL;
+    struct xb_creds_ini *ini = NULL;
     int line = -1;
     const char *desc = NULL;
-    assert_int_equal(xb_ini_parse(text, strlen(text), &ini, &line, &desc), XB_OK);
+    assert_int_equal(xb_creds_ini_parse(text, strlen(text), &ini, &line, &desc), XB_OK);
     assert_non_null(ini);
     return ini;
 }
@@ -39,30 +39,30 @@ static void test_ini_sections_comments_trim(void **state)
                        "role_arn = arn:aws:iam::1:role/x#not-a-comment\n"
                        "[default]\n"
                        "aws_access_key_id = AKIDLATER\n";
-    struct xb_ini *ini = parse_ok(text);
-    assert_true(xb_ini_has_section(ini, "default"));
-    assert_true(xb_ini_has_section(ini, "profile dev"));
-    assert_false(xb_ini_has_section(ini, "dev"));
+    struct xb_creds_ini *ini = parse_ok(text);
+    assert_true(xb_creds_ini_has_section(ini, "default"));
+    assert_true(xb_creds_ini_has_section(ini, "profile dev"));
+    assert_false(xb_creds_ini_has_section(ini, "dev"));
     /* Last one wins, keys case-insensitive, inline comments need leading blank. */
-    assert_string_equal(xb_ini_get(ini, "default", "aws_access_key_id"), "AKIDLATER");
-    assert_string_equal(xb_ini_get(ini, "default", "aws_secret_access_key"),
+    assert_string_equal(xb_creds_ini_get(ini, "default", "aws_access_key_id"), "AKIDLATER");
+    assert_string_equal(xb_creds_ini_get(ini, "default", "aws_secret_access_key"),
                         "secret/with+chars");
-    assert_string_equal(xb_ini_get(ini, "profile dev", "region"), "eu-west-1");
-    assert_string_equal(xb_ini_get(ini, "profile dev", "s3"), "");
-    assert_null(xb_ini_get(ini, "profile dev", "max_concurrent_requests"));
-    assert_string_equal(xb_ini_get(ini, "profile dev", "role_arn"),
+    assert_string_equal(xb_creds_ini_get(ini, "profile dev", "region"), "eu-west-1");
+    assert_string_equal(xb_creds_ini_get(ini, "profile dev", "s3"), "");
+    assert_null(xb_creds_ini_get(ini, "profile dev", "max_concurrent_requests"));
+    assert_string_equal(xb_creds_ini_get(ini, "profile dev", "role_arn"),
                         "arn:aws:iam::1:role/x#not-a-comment");
-    assert_null(xb_ini_get(ini, "nope", "region"));
-    xb_ini_free(ini);
-    assert_null(xb_ini_get(NULL, "default", "x"));
+    assert_null(xb_creds_ini_get(ini, "nope", "region"));
+    xb_creds_ini_free(ini);
+    assert_null(xb_creds_ini_get(NULL, "default", "x"));
 }
 
 static void expect_ini_error(const char *text, int want_line)
 {
-    struct xb_ini *ini = (struct xb_ini *)1;
+    struct xb_creds_ini *ini = (struct xb_creds_ini *)1;
     int line = 0;
     const char *desc = NULL;
-    assert_int_equal(xb_ini_parse(text, strlen(text), &ini, &line, &desc), XB_ERR_INVALID);
+    assert_int_equal(xb_creds_ini_parse(text, strlen(text), &ini, &line, &desc), XB_ERR_INVALID);
     assert_null(ini);
     assert_int_equal(line, want_line);
     assert_non_null(desc);
@@ -79,10 +79,10 @@ static void test_ini_rejects_malformed(void **state)
     expect_ini_error("   indented = first\n", 1);
     {
         const char nul[] = "[a]\nx=1\0y\n";
-        struct xb_ini *ini = NULL;
+        struct xb_creds_ini *ini = NULL;
         int line = 0;
         const char *desc = NULL;
-        assert_int_equal(xb_ini_parse(nul, sizeof(nul) - 1, &ini, &line, &desc),
+        assert_int_equal(xb_creds_ini_parse(nul, sizeof(nul) - 1, &ini, &line, &desc),
                          XB_ERR_INVALID);
         assert_int_equal(line, 2);
     }
@@ -91,16 +91,16 @@ static void test_ini_rejects_malformed(void **state)
 static void test_iso8601(void **state)
 {
     int64_t t = 0;
-    assert_int_equal(xb_iso8601_parse("2024-01-02T03:04:05Z", &t), XB_OK);
+    assert_int_equal(xb_creds_parse_iso8601("2024-01-02T03:04:05Z", &t), XB_OK);
     assert_int_equal(t, 1704164645);
-    assert_int_equal(xb_iso8601_parse("2024-01-02T03:04:05.123456Z", &t), XB_OK);
+    assert_int_equal(xb_creds_parse_iso8601("2024-01-02T03:04:05.123456Z", &t), XB_OK);
     assert_int_equal(t, 1704164645);
-    assert_int_equal(xb_iso8601_parse("2024-01-02T05:04:05+02:00", &t), XB_OK);
+    assert_int_equal(xb_creds_parse_iso8601("2024-01-02T05:04:05+02:00", &t), XB_OK);
     assert_int_equal(t, 1704164645);
-    assert_int_equal(xb_iso8601_parse("2024-01-02T03:04:05", &t), XB_ERR_INVALID);
-    assert_int_equal(xb_iso8601_parse("2024-13-02T03:04:05Z", &t), XB_ERR_INVALID);
-    assert_int_equal(xb_iso8601_parse("2024-01-02T03:04:05Zjunk", &t), XB_ERR_INVALID);
-    assert_int_equal(xb_iso8601_parse("", &t), XB_ERR_INVALID);
+    assert_int_equal(xb_creds_parse_iso8601("2024-01-02T03:04:05", &t), XB_ERR_INVALID);
+    assert_int_equal(xb_creds_parse_iso8601("2024-13-02T03:04:05Z", &t), XB_ERR_INVALID);
+    assert_int_equal(xb_creds_parse_iso8601("2024-01-02T03:04:05Zjunk", &t), XB_ERR_INVALID);
+    assert_int_equal(xb_creds_parse_iso8601("", &t), XB_ERR_INVALID);
 }
 
 static const char sts_ok[] =
@@ -120,8 +120,7 @@ static void test_sts_xml_ok(void **state)
 {
     struct xb_creds_parsed c;
     char why[128] = "";
-    assert_int_equal(xb_sts_parse_credentials(sts_ok, strlen(sts_ok), &c, why, sizeof(why)),
-                     XB_OK);
+    assert_int_equal(xb_creds_parse_sts(sts_ok, strlen(sts_ok), &c, why, sizeof(why)), XB_OK);
     assert_string_equal(c.access_key_id, "ASIAEXAMPLE");
     assert_string_equal(c.secret_access_key, "se&cr/et+");
     assert_string_equal(c.session_token, "TOKEN<1>");
@@ -144,19 +143,16 @@ static void test_sts_xml_errors(void **state)
                              "<SecretAccessKey>S</SecretAccessKey><SessionToken>T"
                              "</SessionToken><Expiration>2030-05-06T07:08:09Z</Expiration>"
                              "</Credentials></R>";
-    assert_int_equal(xb_sts_parse_credentials(err, strlen(err), &c, why, sizeof(why)),
-                     XB_ERR_NOT_FOUND);
+    assert_int_equal(xb_creds_parse_sts(err, strlen(err), &c, why, sizeof(why)), XB_ERR_NOT_FOUND);
     assert_string_equal(why, "AccessDenied: not authorized to perform sts:AssumeRole");
-    assert_int_equal(xb_sts_parse_credentials(no_token, strlen(no_token), &c, why, sizeof(why)),
+    assert_int_equal(xb_creds_parse_sts(no_token, strlen(no_token), &c, why, sizeof(why)),
                      XB_ERR_INVALID);
     assert_non_null(strstr(why, "SessionToken"));
-    assert_int_equal(
-        xb_sts_parse_credentials(bad_entity, strlen(bad_entity), &c, why, sizeof(why)),
-        XB_ERR_INVALID);
-    assert_int_equal(xb_sts_parse_credentials("<x/>", 4, &c, why, sizeof(why)), XB_ERR_INVALID);
-    /* Truncated: the closing tag is past the given length. */
-    assert_int_equal(xb_sts_parse_credentials(sts_ok, 200, &c, why, sizeof(why)),
+    assert_int_equal(xb_creds_parse_sts(bad_entity, strlen(bad_entity), &c, why, sizeof(why)),
                      XB_ERR_INVALID);
+    assert_int_equal(xb_creds_parse_sts("<x/>", 4, &c, why, sizeof(why)), XB_ERR_INVALID);
+    /* Truncated: the closing tag is past the given length. */
+    assert_int_equal(xb_creds_parse_sts(sts_ok, 200, &c, why, sizeof(why)), XB_ERR_INVALID);
 }
 
 /* AssumeRoleWithWebIdentity as STS sends it: the credentials sit after other elements
@@ -182,7 +178,7 @@ static void test_sts_xml_web_identity(void **state)
         "<ResponseMetadata><RequestId>c6104cbe</RequestId></ResponseMetadata>"
         "</AssumeRoleWithWebIdentityResponse>";
     (void)state;
-    assert_int_equal(xb_sts_parse_credentials(doc, strlen(doc), &c, why, sizeof(why)), XB_OK);
+    assert_int_equal(xb_creds_parse_sts(doc, strlen(doc), &c, why, sizeof(why)), XB_OK);
     assert_string_equal(c.access_key_id, "ASIAWEB");
     assert_string_equal(c.secret_access_key, "sec");
     assert_string_equal(c.session_token, "tok&en");
@@ -210,20 +206,19 @@ static void test_sts_xml_refusals(void **state)
         "<Type>Sender</Type><Code>ExpiredTokenException</Code></Error>"
         "<RequestId>1</RequestId></ErrorResponse>";
     (void)state;
-    assert_int_equal(xb_sts_parse_credentials(doctype, strlen(doctype), &c, why, sizeof(why)),
+    assert_int_equal(xb_creds_parse_sts(doctype, strlen(doctype), &c, why, sizeof(why)),
                      XB_ERR_INVALID);
     assert_string_equal(why, "STS answer carries a document type declaration");
-    assert_int_equal(
-        xb_sts_parse_credentials(mismatched, strlen(mismatched), &c, why, sizeof(why)),
-        XB_ERR_INVALID);
+    assert_int_equal(xb_creds_parse_sts(mismatched, strlen(mismatched), &c, why, sizeof(why)),
+                     XB_ERR_INVALID);
     assert_non_null(strstr(why, "not well-formed XML"));
     /* Only direct children of <Credentials> count. */
-    assert_int_equal(xb_sts_parse_credentials(nested, strlen(nested), &c, why, sizeof(why)),
+    assert_int_equal(xb_creds_parse_sts(nested, strlen(nested), &c, why, sizeof(why)),
                      XB_ERR_INVALID);
     assert_string_equal(why, "STS answer lacks a valid <AccessKeyId>");
-    assert_int_equal(xb_sts_parse_credentials(error_no_message, strlen(error_no_message), &c,
-                                              why, sizeof(why)),
-                     XB_ERR_NOT_FOUND);
+    assert_int_equal(
+        xb_creds_parse_sts(error_no_message, strlen(error_no_message), &c, why, sizeof(why)),
+        XB_ERR_NOT_FOUND);
     assert_string_equal(why, "ExpiredTokenException: (no message)");
     assert_null(c.access_key_id);
 }
@@ -260,28 +255,28 @@ static void test_json_docs(void **state)
 static void test_container_host_rule(void **state)
 {
     const char *why = NULL;
-    assert_int_equal(xb_container_uri_allowed("http://127.0.0.1:8080/creds", &why), XB_OK);
-    assert_int_equal(xb_container_uri_allowed("http://127.1.2.3/creds", &why), XB_OK);
-    assert_int_equal(xb_container_uri_allowed("http://localhost/creds", &why), XB_OK);
-    assert_int_equal(xb_container_uri_allowed("http://[::1]:80/creds", &why), XB_OK);
-    assert_int_equal(xb_container_uri_allowed("http://169.254.170.2/v2/creds", &why), XB_OK);
-    assert_int_equal(xb_container_uri_allowed("http://169.254.170.23/v1/credentials", &why),
+    assert_int_equal(xb_creds_container_uri_allowed("http://127.0.0.1:8080/creds", &why), XB_OK);
+    assert_int_equal(xb_creds_container_uri_allowed("http://127.1.2.3/creds", &why), XB_OK);
+    assert_int_equal(xb_creds_container_uri_allowed("http://localhost/creds", &why), XB_OK);
+    assert_int_equal(xb_creds_container_uri_allowed("http://[::1]:80/creds", &why), XB_OK);
+    assert_int_equal(xb_creds_container_uri_allowed("http://169.254.170.2/v2/creds", &why), XB_OK);
+    assert_int_equal(xb_creds_container_uri_allowed("http://169.254.170.23/v1/credentials", &why),
                      XB_OK);
-    assert_int_equal(xb_container_uri_allowed("http://[fd00:ec2::23]/v1/credentials", &why),
+    assert_int_equal(xb_creds_container_uri_allowed("http://[fd00:ec2::23]/v1/credentials", &why),
                      XB_OK);
-    assert_int_equal(xb_container_uri_allowed("https://creds.example.com/x", &why), XB_OK);
+    assert_int_equal(xb_creds_container_uri_allowed("https://creds.example.com/x", &why), XB_OK);
     assert_null(why);
-    assert_int_equal(xb_container_uri_allowed("http://169.254.170.3/creds", &why),
+    assert_int_equal(xb_creds_container_uri_allowed("http://169.254.170.3/creds", &why),
                      XB_ERR_UNSUPPORTED);
     assert_non_null(why);
-    assert_int_equal(xb_container_uri_allowed("http://192.0.2.1/creds", &why),
+    assert_int_equal(xb_creds_container_uri_allowed("http://192.0.2.1/creds", &why),
                      XB_ERR_UNSUPPORTED);
-    assert_int_equal(xb_container_uri_allowed("http://creds.example.com/x", &why),
+    assert_int_equal(xb_creds_container_uri_allowed("http://creds.example.com/x", &why),
                      XB_ERR_UNSUPPORTED);
-    assert_int_equal(xb_container_uri_allowed("http://[fd00:ec2::24]/x", &why),
+    assert_int_equal(xb_creds_container_uri_allowed("http://[fd00:ec2::24]/x", &why),
                      XB_ERR_UNSUPPORTED);
-    assert_int_equal(xb_container_uri_allowed("ftp://127.0.0.1/x", &why), XB_ERR_INVALID);
-    assert_int_equal(xb_container_uri_allowed("not a url", &why), XB_ERR_INVALID);
+    assert_int_equal(xb_creds_container_uri_allowed("ftp://127.0.0.1/x", &why), XB_ERR_INVALID);
+    assert_int_equal(xb_creds_container_uri_allowed("not a url", &why), XB_ERR_INVALID);
 }
 
 int main(void)
