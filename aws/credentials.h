@@ -1,7 +1,7 @@
 /*
- * aws/credentials.h - AWS credentials and region (the SDKs' default chain).
+ * aws/credentials.h - the asynchronous AWS credential provider.
  *
- * Implements the AWS SDKs' default credential chain (AWS SDKs and Tools Reference
+ * Serves the AWS SDKs' default credential chain (AWS SDKs and Tools Reference
  * Guide, "Standardized credential providers"), in this order, the first source that
  * is configured deciding:
  *   1. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN;
@@ -12,8 +12,10 @@
  *   4. container endpoint (ECS, EKS Pod Identity): AWS_CONTAINER_CREDENTIALS_
  *      RELATIVE_URI / _FULL_URI;
  *   5. EC2 instance metadata (IMDSv2).
- * then, optionally, STS AssumeRole of a configured role on top. All network calls
- * after start-up run asynchronously on the libevent loop through aws/curl_loop.h.
+ * then, optionally, STS AssumeRole of a configured role on top. Which link a refresh
+ * uses is planned by aws/chain.h; this provider executes the plan (STS, container,
+ * IMDS calls built by aws/request.h, run on the libevent loop through
+ * aws/curl_loop.h), caches the answer and refreshes it.
  * docs/credentials.md lists every environment variable and rule.
  */
 #ifndef XB_AWS_CREDENTIALS_H

@@ -1,7 +1,8 @@
 /*
  * tests/unit/aws/test_chain.c - aws/chain.c: which credential source a refresh
- * plans, from the environment and shared files only (no network), and
- * aws/request.c: the headers and signature of a built request.
+ * plans, from the environment and shared files only (no network); aws/request.c:
+ * the headers and signature of a built request; aws/imds.c: the IMDSv2 requests and
+ * how a token answer continues.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "aws/chain.h"
+#include "aws/imds.h"
 #include "aws/request.h"
 #include "aws/sigv4.h"
 #include "core/err.h"
@@ -237,6 +239,48 @@ static void test_request_build_signed(void **state)
     assert_null(strstr(err, "pw"));
 }
 
+static void test_imds_protocol(void **state)
+{
+    struct xb_imds_call c;
+    char big[1100];
+    (void)state;
+    assert_int_equal(xb_imds_token_call(&c, "http://127.0.0.1:9"), XB_OK);
+    assert_string_equal(c.req.method, "PUT");
+    assert_string_equal(c.req.url, "http://127.0.0.1:9/latest/api/token");
+    assert_int_equal(c.req.n_headers, 1);
+    assert_string_equal(c.req.headers[0].name, "X-aws-ec2-metadata-token-ttl-seconds");
+    assert_string_equal(c.req.headers[0].value, "21600");
+    assert_string_equal(c.req.proxy, ""); /* never through a proxy */
+    assert_int_equal(c.req.timeout_ms, XB_IMDS_TIMEOUT_MS);
+
+    assert_int_equal(xb_imds_get_call(&c, "http://e", "/latest/meta-data/x", "TOK"), XB_OK);
+    assert_string_equal(c.req.method, "GET");
+    assert_string_equal(c.req.url, "http://e/latest/meta-data/x");
+    assert_string_equal(c.req.headers[0].name, "X-aws-ec2-metadata-token");
+    assert_string_equal(c.req.headers[0].value, "TOK");
+    assert_int_equal(xb_imds_get_call(&c, "http://e", "/p", ""), XB_OK);
+    assert_int_equal(c.req.n_headers, 0); /* IMDSv1 fallback: no token header */
+
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = 0;
+    assert_int_equal(xb_imds_token_call(&c, big), XB_ERR_TOO_LARGE);
+
+    assert_int_equal(xb_imds_token_classify(200, "tok", 3), XB_IMDS_TOKEN_V2);
+    assert_int_equal(xb_imds_token_classify(200, "", 0), XB_IMDS_TOKEN_FAIL);
+    assert_int_equal(xb_imds_token_classify(200, "a\nb", 3), XB_IMDS_TOKEN_FAIL);
+    assert_int_equal(xb_imds_token_classify(403, "", 0), XB_IMDS_TOKEN_V1);
+    assert_int_equal(xb_imds_token_classify(405, "", 0), XB_IMDS_TOKEN_V1);
+    assert_int_equal(xb_imds_token_classify(500, "", 0), XB_IMDS_TOKEN_FAIL);
+
+    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv6", 1);
+    assert_string_equal(xb_imds_endpoint(), "http://[fd00:ec2::254]");
+    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:1", 1);
+    assert_string_equal(xb_imds_endpoint(), "http://127.0.0.1:1");
+    unsetenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+    unsetenv("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
+    assert_string_equal(xb_imds_endpoint(), "http://169.254.169.254");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +290,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_web_identity_and_pinning, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nothing_configured, setup, teardown),
         cmocka_unit_test(test_request_build_signed),
+        cmocka_unit_test_setup_teardown(test_imds_protocol, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
