@@ -10,7 +10,7 @@
 
 #define MAX_PROFILE_DEPTH 5
 
-const char *xb_creds_source_name(enum xb_creds_source s)
+const char *xb_creds_plan_source_name(enum xb_creds_source s)
 {
     static const char *const names[] = {"none",         "environment", "shared-credentials-file",
                                         "web-identity", "container",   "imds"};
@@ -300,7 +300,8 @@ int xb_creds_plan_build(const struct xb_creds_plan_opts *o, struct xb_creds_plan
         goto found;
     }
     if (only != XB_CREDS_SRC_NONE)
-        xb_aws_errf(err_desc, err_desc_len, "%s: no longer configured", xb_creds_source_name(only));
+        xb_aws_errf(err_desc, err_desc_len, "%s: no longer configured",
+                    xb_creds_plan_source_name(only));
     else
         xb_aws_errf(
             err_desc, err_desc_len,

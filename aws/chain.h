@@ -27,7 +27,7 @@ enum xb_creds_source {
 
 /* Name of |s| for logs and error texts ("environment", "shared-credentials-file",
  * "web-identity", "container", "imds", "none"). Static string. */
-const char *xb_creds_source_name(enum xb_creds_source s);
+const char *xb_creds_plan_source_name(enum xb_creds_source s);
 
 /* One STS AssumeRole hop. Heap strings; session_name and external_id may be NULL. */
 struct xb_creds_hop {

@@ -145,7 +145,7 @@ static void finish(struct xb_creds_provider *p, int rc, const char *why)
         p->view.session_token = p->cur.session_token;
         p->have = 1;
         p->pinned = p->plan.origin;
-        p->source = p->plan.n_hops ? "assume-role" : xb_creds_source_name(p->plan.kind);
+        p->source = p->plan.n_hops ? "assume-role" : xb_creds_plan_source_name(p->plan.kind);
         p->refreshes++;
         p->backoff_s = 0;
         p->backoff_until_ns = 0;
@@ -153,7 +153,7 @@ static void finish(struct xb_creds_provider *p, int rc, const char *why)
         p->last_err[0] = 0;
         evtimer_del(p->retry);
         XB_INFO(LOG_WHO, "AWS credentials from %s (chain link %s, access key %s, %s)", p->source,
-                xb_creds_source_name(p->plan.origin),
+                xb_creds_plan_source_name(p->plan.origin),
                 xb_log_redact(p->cur.access_key_id, akid, sizeof(akid)),
                 p->cur.expiration ? "expiring" : "static");
     } else {

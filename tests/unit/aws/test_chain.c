@@ -164,7 +164,7 @@ static void test_nothing_configured(void **state)
     assert_int_equal(xb_creds_plan_build(&o, &pl, err, sizeof(err)), XB_OK);
     assert_int_equal(pl.kind, XB_CREDS_SRC_IMDS);
     assert_string_equal(pl.url, "http://127.0.0.1:9");
-    assert_string_equal(xb_creds_source_name(pl.kind), "imds");
+    assert_string_equal(xb_creds_plan_source_name(pl.kind), "imds");
     xb_creds_plan_cleanup(&pl);
 }
 
