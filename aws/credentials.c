@@ -304,7 +304,7 @@ static char *sts_body(const char *action, const char *role_arn, const char *sess
 /*
  * POSTs the form |body| (heap, taken also on failure) to the STS endpoint, signed
  * with |sign| when its service is set. STS requests always verify TLS certificates,
- * whatever exporters.awsxray.no_verify_ssl says: they carry the web-identity token or
+ * whatever other endpoints are configured to do: they carry the web-identity token or
  * signed credentials, and their answer becomes our credentials.
  */
 static int sts_post(struct xb_creds_provider *p, enum step step,

@@ -36,7 +36,7 @@ struct xb_creds_provider;
 struct xb_creds_provider_opts {
     const char *region;   /* resolved region: regional STS endpoint and SigV4 scope;
                              NULL/"" = global https://sts.amazonaws.com, signed as us-east-1 */
-    const char *role_arn; /* exporters.awsxray.role_arn: AssumeRole on top of the chain, or NULL */
+    const char *role_arn; /* AssumeRole on top of the chain, or NULL */
     const char *role_session_name; /* for role_arn; NULL = "xraybridge" */
     const char *profile;  /* NULL = AWS_PROFILE or "default" */
     const char *ca_file;  /* STS: CA bundle, NULL = system store. STS, container and
