@@ -1,8 +1,7 @@
 /*
  * exporter/export_policy.h - pure decisions of the awsxray exporter, kept apart from
  * the I/O so that they can be unit tested: retry back-off with jitter from a seeded
- * per-process random source, endpoint URL redaction for logs, the clear-text endpoint
- * check, and finding a sent document by its X-Ray id.
+ * per-process random source, and finding a sent document by its X-Ray id.
  */
 #ifndef XB_EXPORTER_EXPORT_POLICY_H
 #define XB_EXPORTER_EXPORT_POLICY_H
@@ -10,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aws/url.h"
 #include "core/queue.h"
 
 /* A small pseudo-random generator (splitmix64). Not for secrets: only for jitter. */
@@ -40,30 +40,6 @@ uint64_t xb_rng_next(struct xb_rng *r);
  */
 uint64_t xb_backoff_ms(uint64_t initial_ms, uint64_t max_ms, uint32_t failures,
                        uint64_t drain_cap_ms, uint64_t rnd);
-
-/*
- * Writes |url| into |out| (|out_len| bytes, always NUL-terminated when |out_len| > 0)
- * with any userinfo ("user:password@") of its authority replaced by "***@". Works with
- * or without a scheme ("user:pw@proxy:3128" as libcurl accepts for proxies). NULL is
- * written as "". A result that does not fit is cut, never revealing userinfo. Returns
- * |out|.
- */
-char *xb_url_redact(const char *url, char *out, size_t out_len);
-
-/*
- * Returns non-zero when |url| is a plain http:// URL (scheme case-insensitive) whose
- * host is not a loopback address (127.0.0.0/8, ::1, an IPv4-mapped 127.x address, or
- * the name "localhost"): requests to it, signed or carrying tokens, cross the network
- * in clear text. Returns 0 for https://, loopback, NULL or empty.
- */
-int xb_url_cleartext_remote(const char *url);
-
-/*
- * Logs one warning (component |who|) when |url| is a clear-text remote endpoint (see
- * xb_url_cleartext_remote()); |what| names it ("X-Ray endpoint"). The URL is logged
- * redacted. Returns 1 when it warned, else 0.
- */
-int xb_warn_if_cleartext(const char *who, const char *what, const char *url);
 
 /*
  * Index in |docs| (|n| entries, NULL entries skipped) of the document whose own

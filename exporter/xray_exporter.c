@@ -13,10 +13,11 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "exporter/batcher.h"
-#include "exporter/credentials.h"
-#include "exporter/curl_loop.h"
+#include "aws/credentials.h"
+#include "aws/curl_loop.h"
+#include "aws/request.h"
 #include "exporter/export_policy.h"
-#include "exporter/sigv4.h"
+#include "aws/sigv4.h"
 #include "xb_version.h"
 
 #define MAX_DOCS_PER_CALL 50 /* PutTraceSegments limit */
@@ -377,13 +378,10 @@ static void on_start_creds(void *ud, int rc, const struct xb_aws_creds *creds, c
  * the documents back in the queue. */
 static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *creds)
 {
+    static const struct xb_sigv4_header content_type = {"Content-Type", "application/json"};
     struct request *r = calloc(1, sizeof(*r));
-    struct xb_sigv4_header sh[3];
-    struct xb_sigv4_request sreq;
-    struct xb_sigv4_result sig;
-    size_t nsh = 0;
+    struct xb_aws_request req;
     int retry = 0;
-    char line[1200];
     int rc = XB_ERR_NOMEM;
 
     if (!r)
@@ -409,68 +407,28 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
     if (build_body(r))
         goto fail;
 
-    sh[nsh++] = (struct xb_sigv4_header){"host", x->host};
-    sh[nsh++] = (struct xb_sigv4_header){"content-type", "application/json"};
-    if (creds->session_token && *creds->session_token)
-        sh[nsh++] = (struct xb_sigv4_header){"x-amz-security-token", creds->session_token};
-    sreq = (struct xb_sigv4_request){"POST", "/TraceSegments", NULL, sh, nsh, r->body.data,
-                                     r->body.len};
-    rc = xb_sigv4_sign(&sreq, x->region, "xray", creds, time(NULL), &sig);
+    req = (struct xb_aws_request){
+        .method = "POST",
+        .url = x->url,
+        .headers = &content_type,
+        .n_headers = 1,
+        .body = r->body.data,
+        .body_len = r->body.len,
+        .sign = {"xray", x->region, creds, time(NULL)},
+        .connect_timeout_ms = 10000,
+        .timeout_ms = (long)x->opts.request_timeout_s * 1000,
+        .user_agent = "xraybridge/" XB_VERSION,
+        .ca_file = x->opts.ca_file,
+        .tls_no_verify = x->opts.no_verify_ssl,
+        .proxy = x->opts.proxy,
+        .on_body = on_body,
+        .on_body_ud = r,
+        .errbuf = r->errbuf,
+    };
+    rc = xb_aws_request_build(&req, &r->easy, &r->headers, NULL, 0);
     if (rc)
         goto fail;
     rc = XB_ERR_NOMEM;
-#define ADD_HEADER(...)                                                                            \
-    do {                                                                                           \
-        struct curl_slist *t;                                                                      \
-        snprintf(line, sizeof(line), __VA_ARGS__);                                                 \
-        t = curl_slist_append(r->headers, line);                                                   \
-        if (!t)                                                                                    \
-            goto fail;                                                                             \
-        r->headers = t;                                                                            \
-    } while (0)
-    ADD_HEADER("Host: %s", x->host);
-    ADD_HEADER("Content-Type: application/json");
-    ADD_HEADER("X-Amz-Date: %s", sig.amz_date);
-    if (creds->session_token && *creds->session_token) {
-        struct curl_slist *t;
-        size_t tl = strlen(creds->session_token) + 32;
-        char *tok = malloc(tl);
-        if (!tok)
-            goto fail;
-        snprintf(tok, tl, "X-Amz-Security-Token: %s", creds->session_token);
-        t = curl_slist_append(r->headers, tok);
-        free(tok);
-        if (!t)
-            goto fail;
-        r->headers = t;
-    }
-    ADD_HEADER("Authorization: %s", sig.authorization);
-    ADD_HEADER("Expect:"); /* no 100-continue round trip */
-#undef ADD_HEADER
-
-    r->easy = curl_easy_init();
-    if (!r->easy)
-        goto fail;
-    curl_easy_setopt(r->easy, CURLOPT_URL, x->url);
-    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
-    curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body.data);
-    curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);
-    curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
-    curl_easy_setopt(r->easy, CURLOPT_TIMEOUT, (long)x->opts.request_timeout_s);
-    curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(r->easy, CURLOPT_USERAGENT, "xraybridge/" XB_VERSION);
-    curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (x->opts.no_verify_ssl) {
-        curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    if (x->opts.ca_file && *x->opts.ca_file)
-        curl_easy_setopt(r->easy, CURLOPT_CAINFO, x->opts.ca_file);
-    if (x->opts.proxy && *x->opts.proxy)
-        curl_easy_setopt(r->easy, CURLOPT_PROXY, x->opts.proxy);
     if (xb_curl_loop_add(x->curl, r->easy, on_done, r) != XB_OK)
         goto fail;
     r->next = x->inflight;

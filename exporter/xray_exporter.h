@@ -46,7 +46,7 @@ struct xb_xray_opts {
 
 /*
  * Starts the exporter consuming |q| (borrowed). Credentials come from the AWS default
- * credential chain (exporter/credentials.h), fetched asynchronously on first use and
+ * credential chain (aws/credentials.h), fetched asynchronously on first use and
  * refreshed before expiry. Returns 0 and sets |*out|; XB_ERR_CONFIG (bad endpoint or
  * options: reason in |err|, never containing secrets); XB_ERR_NOMEM.
  */

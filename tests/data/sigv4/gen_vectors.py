@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Generate SigV4 test vectors for tests/unit/exporter/test_sigv4.c.
+"""Generate SigV4 test vectors for tests/unit/aws/test_sigv4.c.
 
 The oracle is Debian's python3-botocore (botocore.auth.SigV4Auth). Each case is
 signed at a fixed instant; the expected canonical request, string to sign,

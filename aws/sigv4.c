@@ -1,5 +1,5 @@
 /*
- * exporter/sigv4.c - AWS Signature Version 4 (header form, AWS4-HMAC-SHA256).
+ * aws/sigv4.c - AWS Signature Version 4 (header form, AWS4-HMAC-SHA256).
  *
  * The four steps of the AWS General Reference "Create a signed AWS API request":
  *   1. canonical request  = method, canonical URI, canonical query string,
@@ -13,7 +13,7 @@
  * secret key or a key derived from it is wiped with OPENSSL_cleanse before it is
  * released; the canonical request (which holds the session token) is wiped too.
  */
-#include "exporter/sigv4.h"
+#include "aws/sigv4.h"
 
 #include <limits.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * tests/unit/exporter/test_sigv4.c - exporter/sigv4.c against known signatures.
+ * tests/unit/aws/test_sigv4.c - aws/sigv4.c against known signatures.
  *
  * Oracles: AWS's published IAM ListUsers example (AWS General Reference, "Signature
  * Version 4 signing process" walk-through) and vectors signed by botocore's
@@ -19,7 +19,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
-#include "exporter/sigv4.h"
+#include "aws/sigv4.h"
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 /* Signature of AWS's documented ListUsers example (doc_request, doc_creds, doc_time). */

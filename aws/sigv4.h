@@ -1,12 +1,12 @@
 /*
- * exporter/sigv4.h - AWS Signature Version 4 request signing (pure: no I/O, no clock).
+ * aws/sigv4.h - AWS Signature Version 4 request signing (pure: no I/O, no clock).
  *
  * Implements "Create a signed AWS API request" (AWS General Reference, Signature
  * Version 4): canonical request, string to sign, HMAC-SHA256 key derivation and the
  * Authorization header. Hashing uses OpenSSL.
  */
-#ifndef XB_EXPORTER_SIGV4_H
-#define XB_EXPORTER_SIGV4_H
+#ifndef XB_AWS_SIGV4_H
+#define XB_AWS_SIGV4_H
 
 #include <stddef.h>
 #include <time.h>

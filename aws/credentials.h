@@ -1,7 +1,7 @@
 /*
- * exporter/credentials.h - AWS credentials and region for the awsxray exporter.
+ * aws/credentials.h - the asynchronous AWS credential provider.
  *
- * Implements the AWS SDKs' default credential chain (AWS SDKs and Tools Reference
+ * Serves the AWS SDKs' default credential chain (AWS SDKs and Tools Reference
  * Guide, "Standardized credential providers"), in this order, the first source that
  * is configured deciding:
  *   1. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN;
@@ -12,36 +12,21 @@
  *   4. container endpoint (ECS, EKS Pod Identity): AWS_CONTAINER_CREDENTIALS_
  *      RELATIVE_URI / _FULL_URI;
  *   5. EC2 instance metadata (IMDSv2).
- * then, optionally, STS AssumeRole of a configured role on top. All network calls
- * after start-up run asynchronously on the libevent loop through exporter/curl_loop.h.
+ * then, optionally, STS AssumeRole of a configured role on top. Which link a refresh
+ * uses is planned by aws/chain.h; this provider executes the plan (STS, container,
+ * IMDS calls built by aws/request.h, run on the libevent loop through
+ * aws/curl_loop.h), caches the answer and refreshes it.
  * docs/credentials.md lists every environment variable and rule.
  */
-#ifndef XB_EXPORTER_CREDENTIALS_H
-#define XB_EXPORTER_CREDENTIALS_H
+#ifndef XB_AWS_CREDENTIALS_H
+#define XB_AWS_CREDENTIALS_H
 
 #include <event2/event.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "exporter/curl_loop.h"
-#include "exporter/sigv4.h"
-
-/* ---- region ------------------------------------------------------------------ */
-
-/*
- * Full region resolution for start-up, in order: |configured|, AWS_REGION,
- * AWS_DEFAULT_REGION, the "region" of the active profile in the shared config file
- * (AWS_PROFILE or "default"; AWS_CONFIG_FILE or ~/.aws/config), then EC2 instance
- * metadata (IMDSv2 token, then GET /latest/meta-data/placement/region) unless
- * AWS_EC2_METADATA_DISABLED=true. The IMDS step BLOCKS: call it only at start-up,
- * before listeners open; it is bounded by 1 s per request (about 2 s in total).
- * A value must be a plausible region name ([a-z0-9-], 1..63 bytes).
- * Copies the region into |out| (|out_len| bytes). Returns 0; XB_ERR_NOT_FOUND with
- * |err| naming every source tried and why it failed; XB_ERR_INVALID (a source gave a
- * malformed region, named in |err|); XB_ERR_TOO_LARGE (|out| too small).
- */
-int xb_region_resolve_full(const char *configured, char *out, size_t out_len, char *err,
-                           size_t err_len);
+#include "aws/curl_loop.h"
+#include "aws/sigv4.h"
 
 /* ---- the asynchronous provider ------------------------------------------------- */
 
@@ -51,7 +36,7 @@ struct xb_creds_provider;
 struct xb_creds_provider_opts {
     const char *region;   /* resolved region: regional STS endpoint and SigV4 scope;
                              NULL/"" = global https://sts.amazonaws.com, signed as us-east-1 */
-    const char *role_arn; /* exporters.awsxray.role_arn: AssumeRole on top of the chain, or NULL */
+    const char *role_arn; /* AssumeRole on top of the chain, or NULL */
     const char *role_session_name; /* for role_arn; NULL = "xraybridge" */
     const char *profile;  /* NULL = AWS_PROFILE or "default" */
     const char *ca_file;  /* STS: CA bundle, NULL = system store. STS, container and
@@ -72,11 +57,11 @@ typedef void (*xb_creds_cb)(void *ud, int rc, const struct xb_aws_creds *creds,
  * Builds the chain; fetches nothing and does not read files yet (sources are
  * evaluated at the first refresh). |base| and |curl| are borrowed and must outlive
  * the provider. Returns 0 and |*out| (free with xb_creds_provider_free);
- * XB_ERR_CONFIG (bad option: |err| says which); XB_ERR_NOMEM.
+ * XB_ERR_CONFIG (bad option: |err_desc| says which); XB_ERR_NOMEM.
  */
 int xb_creds_provider_new(struct event_base *base, struct xb_curl_loop *curl,
-                          const struct xb_creds_provider_opts *o,
-                          struct xb_creds_provider **out, char *err, size_t err_len);
+                          const struct xb_creds_provider_opts *o, struct xb_creds_provider **out,
+                          char *err_desc, size_t err_desc_len);
 
 /*
  * Aborts a refresh in flight and frees |p| (secrets wiped). Callbacks still queued

@@ -1,7 +1,8 @@
-#include "exporter/creds_parse.h"
+#include "aws/creds_parse.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <expat.h>
 
 #include "core/err.h"
 
@@ -24,12 +26,27 @@ struct ini_entry {
     char *value;
 };
 
-struct xb_ini {
+struct xb_creds_ini {
     struct ini_entry *e;
     size_t n, cap;
     char **sections;
     size_t n_sections, cap_sections;
 };
+
+int xb_creds_parsed_copy(struct xb_creds_parsed *dst, const struct xb_creds_parsed *src)
+{
+    memset(dst, 0, sizeof(*dst));
+    dst->access_key_id = strdup(src->access_key_id);
+    dst->secret_access_key = strdup(src->secret_access_key);
+    dst->session_token = src->session_token ? strdup(src->session_token) : NULL;
+    dst->expiration = src->expiration;
+    if (!dst->access_key_id || !dst->secret_access_key ||
+        (src->session_token && !dst->session_token)) {
+        xb_creds_parsed_cleanup(dst);
+        return XB_ERR_NOMEM;
+    }
+    return XB_OK;
+}
 
 void xb_creds_wipe_free(char *s)
 {
@@ -41,7 +58,7 @@ void xb_creds_wipe_free(char *s)
     free(s);
 }
 
-void xb_ini_free(struct xb_ini *ini)
+void xb_creds_ini_free(struct xb_creds_ini *ini)
 {
     if (!ini)
         return;
@@ -99,7 +116,7 @@ static char *dup_section(const char *b, const char *e)
     return s;
 }
 
-static int add_section(struct xb_ini *ini, char *name)
+static int add_section(struct xb_creds_ini *ini, char *name)
 {
     if (ini->n_sections == ini->cap_sections) {
         size_t nc = ini->cap_sections ? ini->cap_sections * 2 : 8;
@@ -113,7 +130,7 @@ static int add_section(struct xb_ini *ini, char *name)
     return XB_OK;
 }
 
-static int add_entry(struct xb_ini *ini, const char *section, char *key, char *value)
+static int add_entry(struct xb_creds_ini *ini, const char *section, char *key, char *value)
 {
     if (ini->n == ini->cap) {
         size_t nc = ini->cap ? ini->cap * 2 : 16;
@@ -139,10 +156,10 @@ static const char *strip_inline_comment(const char *b, const char *e)
     return e;
 }
 
-int xb_ini_parse(const char *text, size_t len, struct xb_ini **out, int *err_line,
-                 const char **err_desc)
+int xb_creds_ini_parse(const char *text, size_t len, struct xb_creds_ini **out, int *err_line,
+                       const char **err_desc)
 {
-    struct xb_ini *ini = calloc(1, sizeof(*ini));
+    struct xb_creds_ini *ini = calloc(1, sizeof(*ini));
     const char *p = text, *end = text + len;
     const char *section = NULL;
     int line = 0, have_key = 0, rc = XB_OK;
@@ -252,11 +269,11 @@ fail:
     free(key);
     xb_creds_wipe_free(value);
     free(sec);
-    xb_ini_free(ini);
+    xb_creds_ini_free(ini);
     return rc;
 }
 
-int xb_ini_has_section(const struct xb_ini *ini, const char *section)
+int xb_creds_ini_has_section(const struct xb_creds_ini *ini, const char *section)
 {
     if (!ini)
         return 0;
@@ -266,7 +283,7 @@ int xb_ini_has_section(const struct xb_ini *ini, const char *section)
     return 0;
 }
 
-const char *xb_ini_get(const struct xb_ini *ini, const char *section, const char *key)
+const char *xb_creds_ini_get(const struct xb_creds_ini *ini, const char *section, const char *key)
 {
     const char *v = NULL;
     if (!ini)
@@ -297,7 +314,7 @@ static int two(const char *s, int *v)
     return 0;
 }
 
-int xb_iso8601_parse(const char *s, int64_t *out)
+int xb_creds_parse_iso8601(const char *s, int64_t *out)
 {
     struct tm tm;
     int y1, y2, mo, d, h, mi, se, oh = 0, om = 0, sign = 0;
@@ -355,186 +372,192 @@ static void set_why(char *why, size_t why_len, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Finds the first "<name>" element (no attributes expected) in [b, e); returns the
- * start of its content and sets |*cend| to the start of "</name>". */
-static const char *xml_find(const char *b, const char *e, const char *name, const char **cend)
-{
-    size_t nl = strlen(name);
-    for (const char *p = b; p + nl + 2 <= e; p++) {
-        const char *c, *q;
-        if (*p != '<' || memcmp(p + 1, name, nl) != 0)
-            continue;
-        q = p + 1 + nl;
-        if (*q == '/' && q + 1 < e && q[1] == '>') {
-            *cend = q; /* <Name/>: empty content */
-            return q;
-        }
-        if (*q != '>' && *q != ' ')
-            continue;
-        while (q < e && *q != '>')
-            q++;
-        if (q >= e)
-            return NULL;
-        c = q + 1;
-        for (const char *r = c; r + nl + 3 <= e; r++)
-            if (r[0] == '<' && r[1] == '/' && memcmp(r + 2, name, nl) == 0 && r[2 + nl] == '>') {
-                *cend = r;
-                return c;
-            }
-        return NULL;
-    }
-    return NULL;
-}
+/*
+ * STS answers (AssumeRole, AssumeRoleWithWebIdentity, ErrorResponse) read with expat.
+ * Kept: the first <Credentials> element and its direct children AccessKeyId,
+ * SecretAccessKey, SessionToken and Expiration; in an <ErrorResponse>, the first
+ * <Code> and <Message>. Element names are matched without namespace processing (STS
+ * uses a default namespace, no prefixes). A document type declaration stops the
+ * parse: STS never sends one, and it is where entity expansion attacks live.
+ */
+#define STS_MAX_TEXT 16384 /* bytes of one kept element's text (tokens are ~1-2 KiB) */
 
-static void put_utf8(char **w, unsigned long cp)
+enum sts_field { STS_AKID, STS_SECRET, STS_TOKEN, STS_EXPIRATION, STS_CODE, STS_MESSAGE, STS_N };
+
+static const char *const sts_field_names[STS_N] = {
+    "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration", "Code", "Message"};
+
+struct sts_parse {
+    XML_Parser parser;
+    unsigned depth;
+    unsigned creds_depth; /* depth of the <Credentials> being read; 0 = outside */
+    int creds_seen, error_seen, has_doctype, nomem, too_long;
+    int capturing;          /* field being read + 1; 0 = none */
+    unsigned capture_depth; /* depth of the element being read */
+    char *text;             /* text of the field being read */
+    size_t text_len;
+    char *field[STS_N]; /* kept values, trimmed */
+};
+
+static void sts_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 {
-    char *o = *w;
-    if (cp < 0x80) {
-        *o++ = (char)cp;
-    } else if (cp < 0x800) {
-        *o++ = (char)(0xC0 | (cp >> 6));
-        *o++ = (char)(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        *o++ = (char)(0xE0 | (cp >> 12));
-        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-        *o++ = (char)(0x80 | (cp & 0x3F));
+    struct sts_parse *sp = ud;
+    (void)attrs;
+    sp->depth++;
+    if (sp->capturing)
+        return; /* markup inside a kept value: its text still counts */
+    if (strcmp(name, "ErrorResponse") == 0) {
+        sp->error_seen = 1;
+    } else if (strcmp(name, "Credentials") == 0 && !sp->creds_seen) {
+        sp->creds_seen = 1;
+        sp->creds_depth = sp->depth;
     } else {
-        *o++ = (char)(0xF0 | (cp >> 18));
-        *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
-        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-        *o++ = (char)(0x80 | (cp & 0x3F));
-    }
-    *w = o;
-}
-
-/* Copies XML text [b, e) trimmed, decoding entities. NULL on bad entity / NOMEM
- * (|*bad| tells which). Decoded text is never longer than the source. */
-static char *xml_text(const char *b, const char *e, int *bad)
-{
-    char *s, *w;
-    *bad = 0;
-    trim_span(&b, &e);
-    s = malloc((size_t)(e - b) + 1);
-    if (!s)
-        return NULL;
-    w = s;
-    while (b < e) {
-        const char *semi;
-        size_t n;
-        if (*b != '&') {
-            if (*b == '<' || *b == 0)
-                goto bad_entity;
-            *w++ = *b++;
-            continue;
-        }
-        semi = memchr(b, ';', (size_t)(e - b));
-        if (!semi)
-            goto bad_entity;
-        n = (size_t)(semi - b - 1);
-        if (n == 3 && !memcmp(b + 1, "amp", 3))
-            *w++ = '&';
-        else if (n == 2 && !memcmp(b + 1, "lt", 2))
-            *w++ = '<';
-        else if (n == 2 && !memcmp(b + 1, "gt", 2))
-            *w++ = '>';
-        else if (n == 4 && !memcmp(b + 1, "quot", 4))
-            *w++ = '"';
-        else if (n == 4 && !memcmp(b + 1, "apos", 4))
-            *w++ = '\'';
-        else if (n >= 2 && n <= 8 && b[1] == '#') {
-            int hex = b[2] == 'x' || b[2] == 'X';
-            unsigned long cp = 0;
-            const char *d = b + 2 + hex;
-            if (d == semi)
-                goto bad_entity;
-            for (; d < semi; d++) {
-                int v;
-                if (isdigit((unsigned char)*d))
-                    v = *d - '0';
-                else if (hex && isxdigit((unsigned char)*d))
-                    v = (tolower((unsigned char)*d) - 'a') + 10;
-                else
-                    goto bad_entity;
-                cp = cp * (hex ? 16 : 10) + (unsigned long)v;
+        for (int f = 0; f < STS_N; f++) {
+            int in_creds =
+                f <= STS_EXPIRATION && sp->creds_depth && sp->depth == sp->creds_depth + 1;
+            int in_error = f >= STS_CODE && sp->error_seen;
+            if ((in_creds || in_error) && !sp->field[f] && strcmp(name, sts_field_names[f]) == 0) {
+                sp->capturing = f + 1;
+                sp->capture_depth = sp->depth;
+                sp->text_len = 0;
+                break;
             }
-            if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-                goto bad_entity;
-            /* "&#N;" is at least 4 bytes, its UTF-8 at most 4: never longer. */
-            put_utf8(&w, cp);
-        } else {
-            goto bad_entity;
         }
-        b = semi + 1;
     }
-    *w = 0;
-    return s;
-bad_entity:
-    free(s);
-    *bad = 1;
-    return NULL;
 }
 
-/* Extracts child |name| of [b, e) into |*out| (heap). 0, NOT_FOUND, INVALID, NOMEM. */
-static int xml_child(const char *b, const char *e, const char *name, char **out)
+static void sts_end(void *ud, const XML_Char *name)
 {
-    const char *ce, *c = xml_find(b, e, name, &ce);
-    int bad;
-    *out = NULL;
-    if (!c)
-        return XB_ERR_NOT_FOUND;
-    *out = xml_text(c, ce, &bad);
-    if (!*out)
-        return bad ? XB_ERR_INVALID : XB_ERR_NOMEM;
-    return XB_OK;
+    struct sts_parse *sp = ud;
+    int f = sp->capturing - 1;
+    (void)name;
+    if (sp->capturing && sp->depth == sp->capture_depth) {
+        const char *b = sp->text ? sp->text : "", *e = b + sp->text_len;
+        char *v;
+        trim_span(&b, &e);
+        v = malloc((size_t)(e - b) + 1);
+        if (!v) {
+            sp->nomem = 1;
+            XML_StopParser(sp->parser, XML_FALSE);
+        } else {
+            memcpy(v, b, (size_t)(e - b));
+            v[e - b] = 0;
+            sp->field[f] = v;
+        }
+        if (sp->text)
+            memset(sp->text, 0, sp->text_len);
+        sp->text_len = 0;
+        sp->capturing = 0;
+    }
+    if (sp->creds_depth == sp->depth)
+        sp->creds_depth = 0;
+    sp->depth--;
 }
 
-int xb_sts_parse_credentials(const char *xml, size_t len, struct xb_creds_parsed *out,
-                             char *why, size_t why_len)
+static void sts_chars(void *ud, const XML_Char *s, int len)
 {
-    const char *end = xml + len, *cb, *ce;
-    char *exp = NULL;
-    int rc;
+    struct sts_parse *sp = ud;
+    if (!sp->capturing || len <= 0)
+        return;
+    if (sp->text_len + (size_t)len > STS_MAX_TEXT) {
+        sp->too_long = 1;
+        XML_StopParser(sp->parser, XML_FALSE);
+        return;
+    }
+    if (!sp->text && !(sp->text = malloc(STS_MAX_TEXT + 1))) {
+        sp->nomem = 1;
+        XML_StopParser(sp->parser, XML_FALSE);
+        return;
+    }
+    memcpy(sp->text + sp->text_len, s, (size_t)len);
+    sp->text_len += (size_t)len;
+}
+
+static void sts_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
+                        const XML_Char *pubid, int has_internal_subset)
+{
+    struct sts_parse *sp = ud;
+    (void)name;
+    (void)sysid;
+    (void)pubid;
+    (void)has_internal_subset;
+    sp->has_doctype = 1;
+    XML_StopParser(sp->parser, XML_FALSE);
+}
+
+static void sts_parse_cleanup(struct sts_parse *sp)
+{
+    for (int f = 0; f < STS_N; f++)
+        xb_creds_wipe_free(sp->field[f]);
+    if (sp->text) {
+        memset(sp->text, 0, STS_MAX_TEXT + 1);
+        free(sp->text);
+    }
+    if (sp->parser)
+        XML_ParserFree(sp->parser);
+}
+
+int xb_creds_parse_sts(const char *xml, size_t len, struct xb_creds_parsed *out, char *err_desc,
+                       size_t err_desc_len)
+{
+    struct sts_parse sp;
+    int rc = XB_ERR_INVALID;
 
     memset(out, 0, sizeof(*out));
-    if (xml_find(xml, end, "ErrorResponse", &ce)) {
-        char *code = NULL, *msg = NULL;
-        xml_child(xml, end, "Code", &code);
-        xml_child(xml, end, "Message", &msg);
-        if (why && why_len)
-            snprintf(why, why_len, "%s: %s", code ? code : "unknown error",
-                     msg ? msg : "(no message)");
-        free(code);
-        free(msg);
-        return XB_ERR_NOT_FOUND;
-    }
-    cb = xml_find(xml, end, "Credentials", &ce);
-    if (!cb) {
-        set_why(why, why_len, "STS answer has no <Credentials> element");
+    memset(&sp, 0, sizeof(sp));
+    if (len > INT_MAX) {
+        set_why(err_desc, err_desc_len, "STS answer too large");
         return XB_ERR_INVALID;
     }
-    static const char *const names[] = {"AccessKeyId", "SecretAccessKey", "SessionToken",
-                                        "Expiration"};
-    char **dst[] = {&out->access_key_id, &out->secret_access_key, &out->session_token, &exp};
-    for (size_t i = 0; i < 4; i++) {
-        rc = xml_child(cb, ce, names[i], dst[i]);
-        if (rc == XB_ERR_NOMEM)
-            goto fail;
-        if (rc != XB_OK || !**dst[i]) {
-            rc = XB_ERR_INVALID;
-            set_why(why, why_len, "STS answer lacks a valid <%s>", names[i]);
-            goto fail;
+    sp.parser = XML_ParserCreate("UTF-8");
+    if (!sp.parser)
+        return XB_ERR_NOMEM;
+    XML_SetUserData(sp.parser, &sp);
+    XML_SetElementHandler(sp.parser, sts_start, sts_end);
+    XML_SetCharacterDataHandler(sp.parser, sts_chars);
+    XML_SetStartDoctypeDeclHandler(sp.parser, sts_doctype);
+    if (XML_Parse(sp.parser, xml, (int)len, XML_TRUE) != XML_STATUS_OK) {
+        if (sp.nomem) {
+            rc = XB_ERR_NOMEM;
+        } else if (sp.has_doctype) {
+            set_why(err_desc, err_desc_len, "STS answer carries a document type declaration");
+        } else if (sp.too_long) {
+            set_why(err_desc, err_desc_len, "STS answer has an element longer than %d bytes",
+                    STS_MAX_TEXT);
+        } else {
+            set_why(err_desc, err_desc_len, "STS answer is not well-formed XML (line %lu: %s)",
+                    (unsigned long)XML_GetCurrentLineNumber(sp.parser),
+                    XML_ErrorString(XML_GetErrorCode(sp.parser)));
         }
+        goto out;
     }
-    if (xb_iso8601_parse(exp, &out->expiration) != XB_OK) {
-        rc = XB_ERR_INVALID;
-        set_why(why, why_len, "STS answer has an unparseable <Expiration>");
-        goto fail;
+    if (sp.error_seen) {
+        set_why(err_desc, err_desc_len, "%s: %s",
+                sp.field[STS_CODE] ? sp.field[STS_CODE] : "unknown error",
+                sp.field[STS_MESSAGE] ? sp.field[STS_MESSAGE] : "(no message)");
+        rc = XB_ERR_NOT_FOUND;
+        goto out;
     }
-    free(exp);
-    return XB_OK;
-fail:
-    free(exp);
-    xb_creds_parsed_cleanup(out);
+    if (!sp.creds_seen) {
+        set_why(err_desc, err_desc_len, "STS answer has no <Credentials> element");
+        goto out;
+    }
+    for (int f = STS_AKID; f <= STS_EXPIRATION; f++)
+        if (!sp.field[f] || !*sp.field[f]) {
+            set_why(err_desc, err_desc_len, "STS answer lacks a valid <%s>", sts_field_names[f]);
+            goto out;
+        }
+    if (xb_creds_parse_iso8601(sp.field[STS_EXPIRATION], &out->expiration) != XB_OK) {
+        set_why(err_desc, err_desc_len, "STS answer has an unparseable <Expiration>");
+        goto out;
+    }
+    out->access_key_id = sp.field[STS_AKID];
+    out->secret_access_key = sp.field[STS_SECRET];
+    out->session_token = sp.field[STS_TOKEN];
+    sp.field[STS_AKID] = sp.field[STS_SECRET] = sp.field[STS_TOKEN] = NULL;
+    rc = XB_OK;
+out:
+    sts_parse_cleanup(&sp);
     return rc;
 }
 
@@ -570,7 +593,7 @@ static void delete_wiped(cJSON *root)
 }
 
 int xb_creds_parse_json(const char *json, size_t len, int require_expiration,
-                        struct xb_creds_parsed *out, char *why, size_t why_len)
+                        struct xb_creds_parsed *out, char *err_desc, size_t err_desc_len)
 {
     cJSON *root = cJSON_ParseWithLength(json, len);
     const cJSON *code;
@@ -580,28 +603,29 @@ int xb_creds_parse_json(const char *json, size_t len, int require_expiration,
     memset(out, 0, sizeof(*out));
     if (!root || !cJSON_IsObject(root)) {
         rc = XB_ERR_INVALID;
-        set_why(why, why_len, "credential document is not a JSON object");
+        set_why(err_desc, err_desc_len, "credential document is not a JSON object");
         goto fail;
     }
     code = cJSON_GetObjectItemCaseSensitive(root, "Code");
     if (code && !(cJSON_IsString(code) && strcmp(code->valuestring, "Success") == 0)) {
         rc = XB_ERR_INVALID;
-        set_why(why, why_len, "credential document Code is \"%s\", not Success",
+        set_why(err_desc, err_desc_len, "credential document Code is \"%s\", not Success",
                 cJSON_IsString(code) ? code->valuestring : "?");
         goto fail;
     }
-    if ((rc = json_str(root, "AccessKeyId", 1, &out->access_key_id, why, why_len)) ||
-        (rc = json_str(root, "SecretAccessKey", 1, &out->secret_access_key, why, why_len)) ||
-        (rc = json_str(root, "Token", 0, &out->session_token, why, why_len)) ||
-        (rc = json_str(root, "Expiration", require_expiration, &exp, why, why_len)))
+    if ((rc = json_str(root, "AccessKeyId", 1, &out->access_key_id, err_desc, err_desc_len)) ||
+        (rc = json_str(root, "SecretAccessKey", 1, &out->secret_access_key, err_desc,
+                       err_desc_len)) ||
+        (rc = json_str(root, "Token", 0, &out->session_token, err_desc, err_desc_len)) ||
+        (rc = json_str(root, "Expiration", require_expiration, &exp, err_desc, err_desc_len)))
         goto fail;
     if (out->session_token && !*out->session_token) {
         free(out->session_token);
         out->session_token = NULL;
     }
-    if (exp && xb_iso8601_parse(exp, &out->expiration) != XB_OK) {
+    if (exp && xb_creds_parse_iso8601(exp, &out->expiration) != XB_OK) {
         rc = XB_ERR_INVALID;
-        set_why(why, why_len, "credential document has an unparseable \"Expiration\"");
+        set_why(err_desc, err_desc_len, "credential document has an unparseable \"Expiration\"");
         goto fail;
     }
     free(exp);
@@ -618,7 +642,7 @@ fail:
 /* Encoding and host rules                                                  */
 /* ======================================================================== */
 
-int xb_container_uri_allowed(const char *url, const char **why)
+int xb_creds_container_uri_allowed(const char *url, const char **err_desc)
 {
     CURLU *u = curl_url();
     char *scheme = NULL, *host = NULL;
@@ -626,7 +650,7 @@ int xb_container_uri_allowed(const char *url, const char **why)
     size_t hl;
     unsigned char a[16];
 
-    *why = "container credentials URI is not a valid http(s) URL";
+    *err_desc = "container credentials URI is not a valid http(s) URL";
     if (!u)
         return XB_ERR_NOMEM;
     if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
@@ -640,8 +664,8 @@ int xb_container_uri_allowed(const char *url, const char **why)
     if (strcasecmp(scheme, "http") != 0)
         goto out;
     rc = XB_ERR_UNSUPPORTED;
-    *why = "container credentials URI host is not allowed over http (allowed: loopback, "
-           "169.254.170.2, 169.254.170.23, fd00:ec2::23; or use https)";
+    *err_desc = "container credentials URI host is not allowed over http (allowed: loopback, "
+                "169.254.170.2, 169.254.170.23, fd00:ec2::23; or use https)";
     hl = strlen(host);
     if (strcasecmp(host, "localhost") == 0) {
         rc = XB_OK;
@@ -660,7 +684,7 @@ int xb_container_uri_allowed(const char *url, const char **why)
     }
 out:
     if (rc == XB_OK)
-        *why = NULL;
+        *err_desc = NULL;
     curl_free(scheme);
     curl_free(host);
     curl_url_cleanup(u);

@@ -1,10 +1,10 @@
 /*
- * exporter/curl_loop.h - drives libcurl's multi interface from the libevent loop
+ * aws/curl_loop.h - drives libcurl's multi interface from the libevent loop
  * (curl_multi_socket_action with socket and timer callbacks), so HTTP calls to AWS
  * (PutTraceSegments, STS, IMDS, container credentials) never block the receivers.
  */
-#ifndef XB_EXPORTER_CURL_LOOP_H
-#define XB_EXPORTER_CURL_LOOP_H
+#ifndef XB_AWS_CURL_LOOP_H
+#define XB_AWS_CURL_LOOP_H
 
 #include <curl/curl.h>
 #include <event2/event.h>

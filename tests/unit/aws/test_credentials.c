@@ -1,6 +1,6 @@
 #define _GNU_SOURCE /* strptime */
 /*
- * tests/unit/exporter/test_credentials.c - exporter/credentials.c: the asynchronous
+ * tests/unit/aws/test_credentials.c - aws/credentials.c: the asynchronous
  * AWS credential chain and region resolution against in-process fakes (libevent
  * evhttp on 127.0.0.1, ephemeral port) of STS, the container credentials endpoint
  * and IMDSv2. The provider's fakes share its event loop; the blocking start-up
@@ -29,9 +29,10 @@
 
 #include "core/clock.h"
 #include "core/err.h"
-#include "exporter/credentials.h"
-#include "exporter/curl_loop.h"
-#include "exporter/sigv4.h"
+#include "aws/credentials.h"
+#include "aws/region.h"
+#include "aws/curl_loop.h"
+#include "aws/sigv4.h"
 
 /* ======================================================================== */
 /* Environment save/restore                                                 */

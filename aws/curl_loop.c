@@ -1,4 +1,4 @@
-#include "exporter/curl_loop.h"
+#include "aws/curl_loop.h"
 
 #include <stdlib.h>
 

@@ -1,0 +1,205 @@
+#include "aws/request.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/url.h"
+#include "core/err.h"
+
+#define MAX_SIGNED_HEADERS 16
+
+static void describe(char *err_desc, size_t err_desc_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void describe(char *err_desc, size_t err_desc_len, const char *fmt, ...)
+{
+    va_list ap;
+    if (!err_desc || !err_desc_len)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err_desc, err_desc_len, fmt, ap);
+    va_end(ap);
+}
+
+/* Appends "Name: value" to |*l|. The temporary line is wiped: values may be secrets.
+ * Returns 0 or XB_ERR_NOMEM (|*l| unchanged). */
+static int header_add(struct curl_slist **l, const char *name, const char *value)
+{
+    size_t n = strlen(name) + strlen(value) + 3;
+    char *line = malloc(n);
+    struct curl_slist *nl;
+    if (!line)
+        return XB_ERR_NOMEM;
+    snprintf(line, n, "%s: %s", name, value);
+    nl = curl_slist_append(*l, line);
+    memset(line, 0, n);
+    free(line);
+    if (!nl)
+        return XB_ERR_NOMEM;
+    *l = nl;
+    return XB_OK;
+}
+
+/* Host (with the port when the URL names one), path and query of |url| as signed. */
+struct url_parts {
+    char *host, *port, *path, *query;
+    char hostport[600];
+};
+
+static void url_parts_free(struct url_parts *u)
+{
+    curl_free(u->host);
+    curl_free(u->port);
+    curl_free(u->path);
+    curl_free(u->query);
+}
+
+static int url_split(const char *url, struct url_parts *out, char *err_desc, size_t err_desc_len)
+{
+    CURLU *u = curl_url();
+    int rc = XB_ERR_CONFIG;
+    char shown[512];
+
+    memset(out, 0, sizeof(*out));
+    if (!u)
+        return XB_ERR_NOMEM;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &out->host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PATH, &out->path, 0) != CURLUE_OK) {
+        describe(err_desc, err_desc_len, "%s is not a valid URL",
+                 xb_url_redact(url, shown, sizeof(shown)));
+        goto out;
+    }
+    /* Port and query only when the URL gives them. */
+    curl_url_get(u, CURLUPART_PORT, &out->port, 0);
+    curl_url_get(u, CURLUPART_QUERY, &out->query, 0);
+    if (out->port)
+        snprintf(out->hostport, sizeof(out->hostport), "%s:%s", out->host, out->port);
+    else
+        snprintf(out->hostport, sizeof(out->hostport), "%s", out->host);
+    rc = XB_OK;
+out:
+    curl_url_cleanup(u);
+    if (rc != XB_OK)
+        url_parts_free(out);
+    return rc;
+}
+
+static int has_token(const struct xb_aws_creds *c)
+{
+    return c && c->session_token && *c->session_token;
+}
+
+/* Signs |r| and builds its full header list into |*l|. */
+static int signed_headers(const struct xb_aws_request *r, struct curl_slist **l, char *err_desc,
+                          size_t err_desc_len)
+{
+    struct xb_sigv4_header sh[MAX_SIGNED_HEADERS + 1];
+    struct xb_sigv4_request sreq;
+    struct xb_sigv4_result sig;
+    struct url_parts u;
+    size_t nsh = 0;
+    int rc;
+
+    if (r->n_headers > MAX_SIGNED_HEADERS) {
+        describe(err_desc, err_desc_len, "too many headers to sign");
+        return XB_ERR_TOO_LARGE;
+    }
+    rc = url_split(r->url, &u, err_desc, err_desc_len);
+    if (rc != XB_OK)
+        return rc;
+    sh[nsh++] = (struct xb_sigv4_header){"host", u.hostport};
+    for (size_t i = 0; i < r->n_headers; i++)
+        sh[nsh++] = r->headers[i];
+    sreq = (struct xb_sigv4_request){
+        r->method, u.path, u.query, sh, nsh, r->body ? r->body : "", r->body ? r->body_len : 0};
+    rc = xb_sigv4_sign(&sreq, r->sign.region, r->sign.service, r->sign.creds, r->sign.now, &sig);
+    if (rc != XB_OK) {
+        describe(err_desc, err_desc_len, "cannot sign the request: %s", xb_strerror(rc));
+        goto out;
+    }
+    rc = XB_ERR_NOMEM;
+    if (header_add(l, "Host", u.hostport) != XB_OK)
+        goto out;
+    for (size_t i = 0; i < r->n_headers; i++)
+        if (header_add(l, r->headers[i].name, r->headers[i].value) != XB_OK)
+            goto out;
+    if (header_add(l, "X-Amz-Date", sig.amz_date) != XB_OK ||
+        (has_token(r->sign.creds) &&
+         header_add(l, "X-Amz-Security-Token", r->sign.creds->session_token) != XB_OK) ||
+        header_add(l, "Authorization", sig.authorization) != XB_OK)
+        goto out;
+    rc = XB_OK;
+out:
+    memset(&sig, 0, sizeof(sig));
+    url_parts_free(&u);
+    return rc;
+}
+
+int xb_aws_request_build(const struct xb_aws_request *r, CURL **easy, struct curl_slist **hdrs,
+                         char *err_desc, size_t err_desc_len)
+{
+    struct curl_slist *l = NULL, *t;
+    CURL *e = NULL;
+    int with_body = strcmp(r->method, "GET") != 0;
+    int rc;
+
+    *easy = NULL;
+    *hdrs = NULL;
+    if (r->sign.service) {
+        rc = signed_headers(r, &l, err_desc, err_desc_len);
+        if (rc != XB_OK)
+            goto fail;
+    } else {
+        for (size_t i = 0; i < r->n_headers; i++)
+            if ((rc = header_add(&l, r->headers[i].name, r->headers[i].value)) != XB_OK)
+                goto nomem;
+    }
+    if (with_body) {
+        if (!(t = curl_slist_append(l, "Expect:"))) /* no 100-continue round trip */
+            goto nomem;
+        l = t;
+    }
+    if (!(e = curl_easy_init()))
+        goto nomem;
+    curl_easy_setopt(e, CURLOPT_URL, r->url);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, l);
+    if (with_body) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? r->body : "");
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(r->body ? r->body_len : 0));
+        if (strcmp(r->method, "POST") != 0)
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+    }
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, r->on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, r->on_body_ud);
+    if (r->errbuf) {
+        r->errbuf[0] = 0;
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+    }
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (r->connect_timeout_ms > 0)
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, r->connect_timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r->timeout_ms > 0 ? r->timeout_ms : 0L);
+    if (r->user_agent)
+        curl_easy_setopt(e, CURLOPT_USERAGENT, r->user_agent);
+    if (r->tls_no_verify) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (r->ca_file && *r->ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, r->ca_file);
+    if (r->proxy)
+        curl_easy_setopt(e, CURLOPT_PROXY, r->proxy);
+    *easy = e;
+    *hdrs = l;
+    return XB_OK;
+nomem:
+    rc = XB_ERR_NOMEM;
+    describe(err_desc, err_desc_len, "out of memory");
+fail:
+    curl_slist_free_all(l);
+    return rc;
+}

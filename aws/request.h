@@ -1,0 +1,65 @@
+/*
+ * aws/request.h - the one place that turns an AWS HTTP call (method, URL, headers,
+ * body, optional SigV4 signing, TLS, proxy and timeouts) into a configured libcurl
+ * easy handle. Every AWS call goes through it: IMDS, the container credentials
+ * endpoint, STS, and PutTraceSegments. It only builds the handle; the caller runs it
+ * (aws/curl_loop.h on the event loop, or curl_easy_perform at start-up).
+ */
+#ifndef XB_AWS_REQUEST_H
+#define XB_AWS_REQUEST_H
+
+#include <curl/curl.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "aws/sigv4.h"
+
+/* SigV4 signing of a request (AWS General Reference, "Signature Version 4"). */
+struct xb_aws_request_sign {
+    const char *service;              /* "xray", "sts"; NULL = the request is not signed */
+    const char *region;               /* signing scope region, e.g. "us-east-1" */
+    const struct xb_aws_creds *creds; /* a session token, when set, is sent and signed */
+    time_t now;                       /* UNIX seconds of the signature */
+};
+
+/* One AWS HTTP call. All pointers are borrowed; |body|, |errbuf| and |on_body_ud| must
+ * stay valid until the transfer has finished. */
+struct xb_aws_request {
+    const char *method; /* "GET", "POST" or "PUT" */
+    const char *url;    /* absolute http:// or https:// URL */
+    /* Headers sent in this order (after Host when signed); all of them are signed. */
+    const struct xb_sigv4_header *headers;
+    size_t n_headers;
+    const char *body; /* POST/PUT payload, NULL = empty; ignored for GET */
+    size_t body_len;
+    struct xb_aws_request_sign sign;
+    long connect_timeout_ms;     /* 0 = libcurl's default */
+    long timeout_ms;             /* whole transfer; 0 = no limit */
+    const char *user_agent;      /* NULL = no User-Agent header */
+    const char *ca_file;         /* CA bundle; NULL or "" = the system store */
+    int tls_no_verify;           /* non-zero: do not verify the peer certificate or name */
+    const char *proxy;           /* NULL or unset = libcurl's environment (HTTPS_PROXY,
+                                    NO_PROXY); "" = never use a proxy */
+    curl_write_callback on_body; /* response body sink, with |on_body_ud| */
+    void *on_body_ud;
+    char *errbuf; /* CURL_ERROR_SIZE bytes for libcurl's error text */
+};
+
+/*
+ * Builds the easy handle for |r|. When |r->sign.service| is set, the request is signed
+ * with xb_sigv4_sign: the signed host is the URL's host (with its port when the URL
+ * names one) and is also sent as the Host header, the signed path and query are the
+ * URL's, and X-Amz-Date, X-Amz-Security-Token (with a session token) and Authorization
+ * are added after |r->headers|. Requests with a body are sent with "Expect:" (no
+ * 100-continue round trip). Only http and https are allowed; redirects are not
+ * followed. Session tokens are wiped from temporary buffers.
+ * On success returns 0, |*easy| (curl_easy_cleanup it) and |*hdrs| (the header list
+ * the handle points to: curl_slist_free_all it after the handle). Returns
+ * XB_ERR_CONFIG (the URL does not parse: |err_desc| says so, without userinfo),
+ * XB_ERR_INVALID or XB_ERR_TOO_LARGE (signing refused the request, see xb_sigv4_sign),
+ * XB_ERR_NOMEM; then nothing is allocated and |err_desc| (may be NULL) names the cause.
+ */
+int xb_aws_request_build(const struct xb_aws_request *r, CURL **easy, struct curl_slist **hdrs,
+                         char *err_desc, size_t err_desc_len);
+
+#endif
