@@ -180,15 +180,3 @@ int xb_warn_if_cleartext(const char *who, const char *what, const char *url)
             what, xb_url_redact(url, shown, sizeof(shown)));
     return 1;
 }
-
-/* ---- documents ----------------------------------------------------------- */
-
-long xb_qdoc_find_id(struct xb_qdoc *const *docs, size_t n, const char *id)
-{
-    if (!id || !*id)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (docs[i] && strcmp(docs[i]->id, id) == 0)
-            return (long)i;
-    return -1;
-}

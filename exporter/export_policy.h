@@ -1,16 +1,14 @@
 /*
  * exporter/export_policy.h - pure decisions of the awsxray exporter, kept apart from
  * the I/O so that they can be unit tested: retry back-off with jitter from a seeded
- * per-process random source, endpoint URL redaction for logs, the clear-text endpoint
- * check, and finding a sent document by its X-Ray id.
+ * per-process random source, endpoint URL redaction for logs, and the clear-text
+ * endpoint check. What happens to each document after a call is in exporter/outcome.h.
  */
 #ifndef XB_EXPORTER_EXPORT_POLICY_H
 #define XB_EXPORTER_EXPORT_POLICY_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include "core/queue.h"
 
 /* A small pseudo-random generator (splitmix64). Not for secrets: only for jitter. */
 struct xb_rng {
@@ -64,12 +62,5 @@ int xb_url_cleartext_remote(const char *url);
  * redacted. Returns 1 when it warned, else 0.
  */
 int xb_warn_if_cleartext(const char *who, const char *what, const char *url);
-
-/*
- * Index in |docs| (|n| entries, NULL entries skipped) of the document whose own
- * segment id (struct xb_qdoc.id) equals |id|, or -1. Matches the stored id only, never
- * the JSON text, so an id that appears in a link or elsewhere cannot match.
- */
-long xb_qdoc_find_id(struct xb_qdoc *const *docs, size_t n, const char *id);
 
 #endif

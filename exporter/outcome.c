@@ -1,5 +1,6 @@
 #include "exporter/outcome.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -176,4 +177,115 @@ uint64_t xb_backoff_step(struct xb_backoff *b, uint64_t now_ms, const struct xb_
         delay = UINT32_MAX;
     b->until_ms = now_ms + delay;
     return delay;
+}
+
+/* ---- retry bookkeeping ------------------------------------------------------- */
+
+/* Open addressing with linear probing, at most half full; deletion shifts back the
+ * entries of the probe run, so there are no tombstones. */
+static size_t slot_of(const void *doc, size_t cap)
+{
+    uint64_t h = (uint64_t)(uintptr_t)doc * 0x9e3779b97f4a7c15ull; /* Fibonacci hashing */
+    return (size_t)(h >> 32) & (cap - 1);
+}
+
+static struct xb_retry_entry *find_entry(const struct xb_retry_book *b, const void *doc)
+{
+    if (!b->cap || !doc)
+        return NULL;
+    for (size_t i = slot_of(doc, b->cap);; i = (i + 1) & (b->cap - 1)) {
+        if (!b->slots[i].doc)
+            return NULL;
+        if (b->slots[i].doc == doc)
+            return &b->slots[i];
+    }
+}
+
+static int is_zero(const struct xb_retry_state *st)
+{
+    return !st->attempts && !st->solo && !st->failing_since_ms;
+}
+
+static void insert_new(struct xb_retry_book *b, const void *doc, const struct xb_retry_state *st)
+{
+    size_t i = slot_of(doc, b->cap);
+
+    while (b->slots[i].doc)
+        i = (i + 1) & (b->cap - 1);
+    b->slots[i].doc = doc;
+    b->slots[i].st = *st;
+    b->used++;
+}
+
+static int grow(struct xb_retry_book *b)
+{
+    struct xb_retry_book nb = {0};
+
+    nb.cap = b->cap ? b->cap * 2 : 64;
+    nb.slots = calloc(nb.cap, sizeof(*nb.slots));
+    if (!nb.slots)
+        return XB_ERR_NOMEM;
+    for (size_t i = 0; i < b->cap; i++)
+        if (b->slots[i].doc)
+            insert_new(&nb, b->slots[i].doc, &b->slots[i].st);
+    free(b->slots);
+    *b = nb;
+    return XB_OK;
+}
+
+struct xb_retry_state xb_retry_book_get(const struct xb_retry_book *b, const void *doc)
+{
+    const struct xb_retry_entry *e = find_entry(b, doc);
+    struct xb_retry_state zero = {0};
+
+    return e ? e->st : zero;
+}
+
+int xb_retry_book_put(struct xb_retry_book *b, const void *doc, const struct xb_retry_state *st)
+{
+    struct xb_retry_entry *e = find_entry(b, doc);
+
+    if (is_zero(st)) {
+        xb_retry_book_forget(b, doc);
+        return XB_OK;
+    }
+    if (e) {
+        e->st = *st;
+        return XB_OK;
+    }
+    if (!doc)
+        return XB_ERR_INVALID;
+    if ((b->used + 1) * 2 > b->cap && grow(b) != XB_OK)
+        return XB_ERR_NOMEM;
+    insert_new(b, doc, st);
+    return XB_OK;
+}
+
+void xb_retry_book_forget(struct xb_retry_book *b, const void *doc)
+{
+    struct xb_retry_entry *e = find_entry(b, doc);
+    size_t hole, i;
+
+    if (!e)
+        return;
+    hole = (size_t)(e - b->slots);
+    b->slots[hole].doc = NULL;
+    b->used--;
+    /* Move back every later entry of the run that may not sit past the hole. */
+    for (i = (hole + 1) & (b->cap - 1); b->slots[i].doc; i = (i + 1) & (b->cap - 1)) {
+        size_t home = slot_of(b->slots[i].doc, b->cap);
+        /* The entry stays when its home lies cyclically in (hole, i]. */
+        int stays = hole < i ? (home > hole && home <= i) : (home > hole || home <= i);
+        if (stays)
+            continue;
+        b->slots[hole] = b->slots[i];
+        b->slots[i].doc = NULL;
+        hole = i;
+    }
+}
+
+void xb_retry_book_cleanup(struct xb_retry_book *b)
+{
+    free(b->slots);
+    memset(b, 0, sizeof(*b));
 }

@@ -137,4 +137,35 @@ struct xb_backoff {
 uint64_t xb_backoff_step(struct xb_backoff *b, uint64_t now_ms, const struct xb_retry_opts *opts,
                          uint64_t drain_cap_ms, struct xb_rng *rng);
 
+/*
+ * The exporter's retry bookkeeping: the xb_retry_state of each document that has failed
+ * at least once, keyed by the document's address, so the queue itself carries none.
+ * Documents not in the book are fresh (all-zero state). An entry must be forgotten
+ * before its document is freed (the address can be reused). Zero-initialise; release
+ * with xb_retry_book_cleanup().
+ */
+struct xb_retry_book {
+    struct xb_retry_entry {
+        const void *doc; /* NULL = empty slot */
+        struct xb_retry_state st;
+    } * slots;
+    size_t cap;  /* 0 or a power of two */
+    size_t used; /* occupied slots */
+};
+
+/* The state of |doc|: a copy of the entry, or all zero when it has none. */
+struct xb_retry_state xb_retry_book_get(const struct xb_retry_book *b, const void *doc);
+
+/*
+ * Records |st| for |doc| (an all-zero |st| forgets it). Returns 0, or XB_ERR_NOMEM when
+ * the book cannot grow (the previous entry, if any, is left as it was).
+ */
+int xb_retry_book_put(struct xb_retry_book *b, const void *doc, const struct xb_retry_state *st);
+
+/* Forgets |doc| (delivered or dropped). No entry is a no-op. */
+void xb_retry_book_forget(struct xb_retry_book *b, const void *doc);
+
+/* Frees the book's memory and empties it. */
+void xb_retry_book_cleanup(struct xb_retry_book *b);
+
 #endif

@@ -60,6 +60,7 @@ struct xb_xray_exporter {
     struct xb_retry_opts retry; /* retry_on_failure, from opts */
     struct xb_backoff backoff;  /* shared by every call */
     struct xb_rng rng; /* retry jitter, seeded per process */
+    struct xb_retry_book book; /* retry state of documents that failed, by address */
 };
 
 static uint64_t now_ms(void)
@@ -216,19 +217,20 @@ static void carry_out(struct request *r, const struct xb_outcome *o,
         const struct xb_doc_action *a = &o->actions[k];
         struct xb_qdoc *d = r->docs[a->doc];
 
-        d->attempts = st[a->doc].attempts;
-        d->solo = st[a->doc].solo;
-        d->failing_since_ms = st[a->doc].failing_since_ms;
         switch (a->kind) {
         case XB_DOC_DELIVERED:
+            xb_retry_book_forget(&x->book, d);
             xb_metrics.sent_documents[XB_EXPORTER_AWSXRAY]++;
             xb_queue_done(x->q, d);
             break;
         case XB_DOC_RETRY:
         case XB_DOC_SOLO:
+            /* Without memory for the entry the document goes back as if fresh. */
+            xb_retry_book_put(&x->book, d, &st[a->doc]);
             xb_queue_requeue(x->q, d);
             break;
         case XB_DOC_DROP:
+            xb_retry_book_forget(&x->book, d);
             drop_why(a, res, &r->resp, why, sizeof(why));
             give_up(x, d, a->reason, why);
             break;
@@ -295,8 +297,7 @@ static void finish(struct request *r, CURLcode res)
     }
     for (size_t i = 0; i < r->n; i++) {
         ids[i] = r->docs[i]->id;
-        st[i] = (struct xb_retry_state){r->docs[i]->attempts, r->docs[i]->solo,
-                                        r->docs[i]->failing_since_ms};
+        st[i] = xb_retry_book_get(&x->book, r->docs[i]);
     }
     xb_outcome_decide(&cr, ids, st, r->n, now, &x->retry, &o); /* r->n <= XB_OUTCOME_MAX_DOCS */
     if (o.request_error)
@@ -377,13 +378,13 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
         struct xb_qdoc *d = xb_queue_pop(x->q);
         if (!d)
             break;
-        if (d->solo && r->n > 0) {
+        if (xb_retry_book_get(&x->book, d).solo && r->n > 0) {
             xb_queue_requeue(x->q, d); /* goes alone, in the next call */
             break;
         }
         r->docs[r->n++] = d;
-        retry |= d->attempts > 0;
-        if (d->solo)
+        retry |= xb_retry_book_get(&x->book, d).attempts > 0;
+        if (xb_retry_book_get(&x->book, d).solo)
             break;
     }
     if (retry)
@@ -651,6 +652,7 @@ void xb_xray_exporter_free(struct xb_xray_exporter *x)
         request_free(r, 1);
     }
     xb_batcher_cleanup(&x->batcher);
+    xb_retry_book_cleanup(&x->book);
     xb_creds_provider_free(x->creds);
     xb_curl_loop_free(x->curl);
     free(x->region);

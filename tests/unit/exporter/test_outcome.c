@@ -166,6 +166,8 @@ static void test_unprocessed_invalid_segment_dropped(void **state)
     assert_true(o.reset_failures);
 }
 
+/* The exporter passes each document's stored segment id (struct xb_qdoc.id), never its
+ * JSON text, so an id that only appears in a link cannot match. */
 static void test_unprocessed_matching_by_id_once(void **state)
 {
     /* The same id twice in the batch: each entry decides one document. An entry listed
@@ -397,6 +399,75 @@ static void test_back_off_drain_cap_and_bounds(void **state)
     assert_true(d > 0 && d <= UINT32_MAX);
 }
 
+/* ---- retry bookkeeping ----------------------------------------------------------- */
+
+static void test_retry_book_put_get_forget(void **state)
+{
+    struct xb_retry_book b = {0};
+    int docs[3] = {0};
+    struct xb_retry_state s1 = {1, 0, 100}, s2 = {0, 1, 0}, zero = {0}, got;
+
+    (void)state;
+    got = xb_retry_book_get(&b, &docs[0]); /* empty book: fresh */
+    assert_int_equal(got.attempts, 0);
+    assert_int_equal(xb_retry_book_put(&b, &docs[0], &s1), XB_OK);
+    assert_int_equal(xb_retry_book_put(&b, &docs[1], &s2), XB_OK);
+    got = xb_retry_book_get(&b, &docs[0]);
+    assert_int_equal(got.attempts, 1);
+    assert_int_equal(got.failing_since_ms, 100);
+    assert_int_equal(xb_retry_book_get(&b, &docs[1]).solo, 1);
+    assert_int_equal(xb_retry_book_get(&b, &docs[2]).solo, 0);
+    assert_int_equal(b.used, 2);
+    s1.attempts = 2; /* update in place */
+    assert_int_equal(xb_retry_book_put(&b, &docs[0], &s1), XB_OK);
+    assert_int_equal(xb_retry_book_get(&b, &docs[0]).attempts, 2);
+    assert_int_equal(b.used, 2);
+    assert_int_equal(xb_retry_book_put(&b, &docs[1], &zero), XB_OK); /* zero forgets */
+    assert_int_equal(b.used, 1);
+    xb_retry_book_forget(&b, &docs[0]);
+    xb_retry_book_forget(&b, &docs[0]); /* twice: no-op */
+    xb_retry_book_forget(&b, NULL);
+    assert_int_equal(b.used, 0);
+    assert_int_equal(xb_retry_book_get(&b, &docs[0]).attempts, 0);
+    assert_int_equal(xb_retry_book_put(&b, NULL, &s1), XB_ERR_INVALID);
+    xb_retry_book_cleanup(&b);
+    assert_null(b.slots);
+}
+
+static void test_retry_book_many_entries_grow_and_delete(void **state)
+{
+    enum { N = 1000 };
+    static char docs[N];
+    struct xb_retry_book b = {0};
+
+    (void)state;
+    for (uint32_t i = 0; i < N; i++) {
+        struct xb_retry_state s = {i + 1, i & 1, i};
+        assert_int_equal(xb_retry_book_put(&b, &docs[i], &s), XB_OK);
+    }
+    assert_int_equal(b.used, N);
+    assert_true(b.cap >= 2 * N);
+    /* Forget every third: the probe runs stay intact for the rest. */
+    for (uint32_t i = 0; i < N; i += 3)
+        xb_retry_book_forget(&b, &docs[i]);
+    for (uint32_t i = 0; i < N; i++) {
+        struct xb_retry_state s = xb_retry_book_get(&b, &docs[i]);
+        if (i % 3 == 0) {
+            assert_int_equal(s.attempts, 0);
+        } else {
+            assert_int_equal(s.attempts, i + 1);
+            assert_int_equal(s.solo, i & 1);
+            assert_int_equal(s.failing_since_ms, i);
+        }
+    }
+    for (uint32_t i = 0; i < N; i++)
+        xb_retry_book_forget(&b, &docs[i]);
+    assert_int_equal(b.used, 0);
+    for (size_t i = 0; i < b.cap; i++)
+        assert_null(b.slots[i].doc);
+    xb_retry_book_cleanup(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +488,8 @@ int main(void)
         cmocka_unit_test(test_too_many_documents_refused),
         cmocka_unit_test(test_concurrent_failures_grow_back_off_once),
         cmocka_unit_test(test_back_off_drain_cap_and_bounds),
+        cmocka_unit_test(test_retry_book_put_get_forget),
+        cmocka_unit_test(test_retry_book_many_entries_grow_and_delete),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
