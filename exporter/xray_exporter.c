@@ -245,7 +245,7 @@ static void carry_out(struct request *r, const struct xb_outcome *o,
 static struct xb_unprocessed_entry *parse_unprocessed(const cJSON *root, size_t *n)
 {
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "UnprocessedTraceSegments");
-    int count = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : 0;
+    int count = list ? cJSON_GetArraySize(list) : 0; /* children, as ArrayForEach walks */
     struct xb_unprocessed_entry *e;
     const cJSON *item;
     size_t i = 0;
