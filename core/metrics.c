@@ -36,26 +36,6 @@ void xb_metrics_reset(void)
     memset(&xb_metrics, 0, sizeof(xb_metrics));
 }
 
-enum xb_unprocessed_code xb_metrics_unprocessed_code(const char *error_code)
-{
-    enum xb_unprocessed_code code = XB_UNPROCESSED_OTHER;
-
-    if (error_code == NULL)
-        return code;
-    for (int i = 0; i < XB_UNPROCESSED_OTHER; i++) {
-        if (strcmp(error_code, unprocessed_labels[i]) == 0) {
-            code = (enum xb_unprocessed_code)i;
-            break;
-        }
-    }
-    return code;
-}
-
-void xb_metrics_count_unprocessed(const char *error_code, uint64_t n)
-{
-    xb_metrics.unprocessed_by_code[xb_metrics_unprocessed_code(error_code)] += n;
-}
-
 const char *xb_metrics_unprocessed_label(enum xb_unprocessed_code code)
 {
     if ((unsigned)code >= XB_UNPROCESSED_COUNT)

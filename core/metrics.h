@@ -22,7 +22,8 @@ enum xb_transport { XB_TRANSPORT_GRPC = 0, XB_TRANSPORT_HTTP = 1, XB_TRANSPORT_C
 /*
  * ErrorCode of an entry in PutTraceSegments' UnprocessedTraceSegments, folded into a
  * fixed set so the label has bounded cardinality. Label values: "InvalidTraceId",
- * "InvalidSegment", "ThrottledException", "other".
+ * "InvalidSegment", "ThrottledException", "other". The exporter classifies a code
+ * (xb_xray_error_classify() in exporter/outcome.h).
  */
 enum xb_unprocessed_code {
     XB_UNPROCESSED_INVALID_TRACE_ID = 0,
@@ -121,19 +122,6 @@ struct xb_metrics_queue {
 
 /* Zeroes every field of xb_metrics (for tests; the process never resets). */
 void xb_metrics_reset(void);
-
-/*
- * Maps the ErrorCode text of an UnprocessedTraceSegments entry (borrowed, may be NULL)
- * to its bucket: exact, case-sensitive matches of "InvalidTraceId", "InvalidSegment",
- * "ThrottledException"; anything else (including NULL) is XB_UNPROCESSED_OTHER.
- */
-enum xb_unprocessed_code xb_metrics_unprocessed_code(const char *error_code);
-
-/*
- * Counts |n| documents returned in UnprocessedTraceSegments with |error_code| (borrowed,
- * may be NULL): adds to unprocessed_by_code[bucket].
- */
-void xb_metrics_count_unprocessed(const char *error_code, uint64_t n);
 
 /* Label value of |code| / |reason| ("InvalidTraceId", "http_4xx", ...); "other" when out
  * of range. Static strings. */

@@ -29,9 +29,6 @@ struct xb_qdoc *xb_qdoc_new_ids(const char *json, size_t len, const char *trace_
     if (!d)
         return NULL;
     d->next = NULL;
-    d->attempts = 0;
-    d->solo = 0;
-    d->failing_since_ms = 0;
     copy_ident(d->trace_id, sizeof(d->trace_id), trace_id);
     copy_ident(d->id, sizeof(d->id), id);
     d->len = len;

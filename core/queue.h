@@ -25,10 +25,6 @@
  */
 struct xb_qdoc {
     struct xb_qdoc *next;
-    /* exporter bookkeeping, zero when queued by a receiver */
-    uint32_t attempts;         /* failed send attempts so far */
-    uint32_t solo;             /* send alone: isolates a document X-Ray refused in a batch */
-    uint64_t failing_since_ms; /* monotonic ms of the first failure; 0 = none */
     char trace_id[XB_QDOC_TRACE_ID_SIZE];
     char id[XB_QDOC_ID_SIZE];
     size_t len;
@@ -61,7 +57,7 @@ struct xb_qdoc *xb_qdoc_new(const char *json, size_t len);
  */
 struct xb_qdoc *xb_qdoc_new_ids(const char *json, size_t len, const char *trace_id, const char *id);
 
-/* A fresh copy of |d| (document and identity; bookkeeping reset). NULL on no memory. */
+/* A fresh copy of |d| (document and identity). NULL on no memory. */
 struct xb_qdoc *xb_qdoc_dup(const struct xb_qdoc *d);
 
 /*

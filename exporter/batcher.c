@@ -51,16 +51,27 @@ void xb_batcher_cleanup(struct xb_batcher *b)
     memset(b, 0, sizeof(*b));
 }
 
+enum xb_batch_step xb_batcher_step(size_t waiting, uint32_t max_docs, uint32_t timeout_ms,
+                                   int draining)
+{
+    if (waiting == 0)
+        return XB_BATCH_IDLE;
+    if (waiting >= (max_docs ? max_docs : 1) || draining || timeout_ms == 0)
+        return XB_BATCH_FLUSH_NOW;
+    return XB_BATCH_WAIT;
+}
+
 void xb_batcher_kick(struct xb_batcher *b)
 {
-    size_t waiting = xb_queue_waiting(b->q);
-
-    if (waiting == 0)
+    switch (xb_batcher_step(xb_queue_waiting(b->q), b->max_docs, b->timeout_ms, b->draining)) {
+    case XB_BATCH_IDLE:
         return;
-    if (waiting >= b->max_docs || b->draining || b->timeout_ms == 0) {
+    case XB_BATCH_FLUSH_NOW:
         if (!event_pending(b->now_ev, EV_TIMEOUT, NULL))
             event_active(b->now_ev, EV_TIMEOUT, 0);
         return;
+    case XB_BATCH_WAIT:
+        break;
     }
     if (!evtimer_pending(b->timer_ev, NULL)) {
         struct timeval tv = {b->timeout_ms / 1000, (b->timeout_ms % 1000) * 1000};

@@ -12,6 +12,21 @@
 
 #include "core/queue.h"
 
+/* What the batcher does about the documents waiting in its queue. */
+enum xb_batch_step {
+    XB_BATCH_IDLE = 0,      /* nothing waiting */
+    XB_BATCH_FLUSH_NOW = 1, /* send now: a full batch, draining, or no timeout set */
+    XB_BATCH_WAIT = 2,      /* a partial batch: wait up to timeout_ms for more */
+};
+
+/*
+ * The decision xb_batcher_kick() carries out, for |waiting| documents, a full batch of
+ * |max_docs| (0 counts as 1), a partial-batch timeout of |timeout_ms| (0 = never wait)
+ * and |draining| (non-zero: flush partial batches at once).
+ */
+enum xb_batch_step xb_batcher_step(size_t waiting, uint32_t max_docs, uint32_t timeout_ms,
+                                   int draining);
+
 /* Called from the loop when the exporter should send what it can. */
 typedef void (*xb_batcher_flush_cb)(void *ud);
 

@@ -62,15 +62,3 @@ uint64_t xb_backoff_ms(uint64_t initial_ms, uint64_t max_ms, uint32_t failures,
     delay = delay / 2 + rnd % (delay + 1);
     return delay ? delay : 1;
 }
-
-/* ---- documents ----------------------------------------------------------- */
-
-long xb_qdoc_find_id(struct xb_qdoc *const *docs, size_t n, const char *id)
-{
-    if (!id || !*id)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (docs[i] && strcmp(docs[i]->id, id) == 0)
-            return (long)i;
-    return -1;
-}

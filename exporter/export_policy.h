@@ -1,7 +1,8 @@
 /*
  * exporter/export_policy.h - pure decisions of the awsxray exporter, kept apart from
  * the I/O so that they can be unit tested: retry back-off with jitter from a seeded
- * per-process random source, and finding a sent document by its X-Ray id.
+ * per-process random source. What happens to each document after a call is in
+ * exporter/outcome.h; URL redaction and the clear-text check are in aws/url.h.
  */
 #ifndef XB_EXPORTER_EXPORT_POLICY_H
 #define XB_EXPORTER_EXPORT_POLICY_H
@@ -10,7 +11,6 @@
 #include <stdint.h>
 
 #include "aws/url.h"
-#include "core/queue.h"
 
 /* A small pseudo-random generator (splitmix64). Not for secrets: only for jitter. */
 struct xb_rng {
@@ -40,12 +40,5 @@ uint64_t xb_rng_next(struct xb_rng *r);
  */
 uint64_t xb_backoff_ms(uint64_t initial_ms, uint64_t max_ms, uint32_t failures,
                        uint64_t drain_cap_ms, uint64_t rnd);
-
-/*
- * Index in |docs| (|n| entries, NULL entries skipped) of the document whose own
- * segment id (struct xb_qdoc.id) equals |id|, or -1. Matches the stored id only, never
- * the JSON text, so an id that appears in a link or elsewhere cannot match.
- */
-long xb_qdoc_find_id(struct xb_qdoc *const *docs, size_t n, const char *id);
 
 #endif

@@ -18,6 +18,7 @@
 #include "aws/request.h"
 #include "exporter/export_policy.h"
 #include "aws/sigv4.h"
+#include "exporter/outcome.h"
 #include "xb_version.h"
 
 #define MAX_DOCS_PER_CALL 50 /* PutTraceSegments limit */
@@ -25,6 +26,8 @@
 #define DRAIN_MAX_BACKOFF_MS 1000u /* while shutting down, retry at least this often */
 #define CREDS_REUSE_MS 30000u       /* refetch short-lived credentials at most this often */
 #define CREDS_MIN_LEFT_S 60         /* ... and only while they have this long left */
+
+_Static_assert(MAX_DOCS_PER_CALL <= XB_OUTCOME_MAX_DOCS, "a call's documents fit one outcome");
 
 struct request {
     struct xb_xray_exporter *x;
@@ -55,9 +58,10 @@ struct xb_xray_exporter {
     struct xb_xray_opts opts;
     struct request *inflight;
     size_t n_inflight;
-    uint64_t backoff_until_ms; /* monotonic; no new sends before it */
-    uint32_t consecutive_failures;
+    struct xb_retry_opts retry; /* retry_on_failure, from opts */
+    struct xb_backoff backoff;  /* shared by every call */
     struct xb_rng rng; /* retry jitter, seeded per process */
+    struct xb_retry_book book; /* retry state of documents that failed, by address */
 };
 
 static uint64_t now_ms(void)
@@ -157,13 +161,6 @@ static void unlink_request(struct xb_xray_exporter *x, struct request *r)
     }
 }
 
-/* The document of |r| whose own segment id is |id| (never a match in its text). */
-static struct xb_qdoc *find_doc(struct request *r, const char *id)
-{
-    long i = xb_qdoc_find_id(r->docs, r->n, id);
-    return i < 0 ? NULL : r->docs[i];
-}
-
 /* ---- outcomes ------------------------------------------------------------- */
 
 /* X-Ray refused |d| for good: count it by |reason| and log it with its trace id. */
@@ -177,157 +174,143 @@ static void give_up(struct xb_xray_exporter *x, struct xb_qdoc *d, enum xb_rejec
     xb_queue_done(x->q, d);
 }
 
-/*
- * A retryable failure of |d|: back to the head of the queue, unless retrying is off or
- * it has been failing for longer than retry_max_elapsed_ms.
- */
-static void retry_later(struct xb_xray_exporter *x, struct xb_qdoc *d, uint64_t now)
-{
-    d->attempts++;
-    if (!d->failing_since_ms)
-        d->failing_since_ms = now;
-    if (!x->opts.retry_enabled) {
-        give_up(x, d, XB_REJECT_GIVEN_UP_MAX_ELAPSED, "retry_on_failure is disabled");
-        return;
-    }
-    if (x->opts.retry_max_elapsed_ms && now - d->failing_since_ms > x->opts.retry_max_elapsed_ms) {
-        give_up(x, d, XB_REJECT_GIVEN_UP_MAX_ELAPSED, "retry_on_failure.max_elapsed_time passed");
-        return;
-    }
-    xb_queue_requeue(x->q, d);
-}
-
 /* Pauses sending for an exponential, jittered delay after a failure. */
 static void back_off(struct xb_xray_exporter *x, uint64_t now)
 {
-    uint64_t delay;
-
-    /* Calls that were in flight together fail together: only the first failure of a
-     * round grows the delay, or one short blip would push it straight to the max. */
-    if (now < x->backoff_until_ms)
-        return;
-
-    delay = xb_backoff_ms(x->opts.retry_initial_ms, x->opts.retry_max_ms, x->consecutive_failures,
-                          x->batcher.draining ? DRAIN_MAX_BACKOFF_MS : 0, xb_rng_next(&x->rng));
-    x->consecutive_failures++;
-    if (delay > UINT32_MAX)
-        delay = UINT32_MAX;
-    x->backoff_until_ms = now + delay;
-    xb_batcher_kick_after(&x->batcher, (uint32_t)delay);
+    uint64_t delay = xb_backoff_step(&x->backoff, now, &x->retry,
+                                     x->batcher.draining ? DRAIN_MAX_BACKOFF_MS : 0, &x->rng);
+    if (delay)
+        xb_batcher_kick_after(&x->batcher, (uint32_t)delay);
 }
 
-/* UnprocessedTraceSegments error codes worth another attempt. */
-static int unprocessed_retryable(const char *code)
+/* Log text for a document dropped by |a|. */
+static void drop_why(const struct xb_doc_action *a, const struct xb_call_result *res,
+                     const struct xb_buf *resp, char *why, size_t why_len)
 {
-    static const char *const retryable[] = {"Throttl", "Internal", "Unavailable", "Timeout",
-                                            "TooMany", "SlowDown"};
-    if (!code)
-        return 0;
-    for (size_t i = 0; i < sizeof(retryable) / sizeof(retryable[0]); i++)
-        if (strstr(code, retryable[i]))
-            return 1;
-    /* Numeric codes: 429 and 5xx are transient. */
-    return strcmp(code, "429") == 0 || (code[0] == '5' && strlen(code) == 3);
+    const struct xb_unprocessed_entry *u;
+
+    switch (a->why) {
+    case XB_DROP_RETRY_DISABLED:
+        snprintf(why, why_len, "retry_on_failure is disabled");
+        break;
+    case XB_DROP_MAX_ELAPSED:
+        snprintf(why, why_len, "retry_on_failure.max_elapsed_time passed");
+        break;
+    case XB_DROP_UNPROCESSED:
+        u = &res->unprocessed[a->entry];
+        snprintf(why, why_len < 256 ? why_len : 256, "UnprocessedTraceSegments %s: %s",
+                 u->code ? u->code : "?", u->message ? u->message : "");
+        break;
+    case XB_DROP_HTTP:
+        snprintf(why, why_len, "HTTP %ld: %.300s", res->status, resp->data ? resp->data : "");
+        break;
+    }
 }
 
-/*
- * Successful call: documents listed in UnprocessedTraceSegments are retried or
- * dropped by error code, the rest are delivered. Returns non-zero when X-Ray asked us
- * to slow down (a throttling code), so the caller backs off.
- */
-static int handle_success(struct request *r, uint64_t now)
+/* Carries out the decisions of |o| on the documents of |r|, in order. */
+static void carry_out(struct request *r, const struct xb_outcome *o,
+                      const struct xb_call_result *res, const struct xb_retry_state *st)
 {
     struct xb_xray_exporter *x = r->x;
-    cJSON *root = cJSON_ParseWithLength(r->resp.data ? r->resp.data : "", r->resp.len);
-    cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "UnprocessedTraceSegments");
-    cJSON *item;
-    int throttled = 0;
+    char why[400];
 
-    cJSON_ArrayForEach(item, list)
-    {
-        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, "Id"));
-        const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, "ErrorCode"));
-        const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, "Message"));
-        struct xb_qdoc *d = id ? find_doc(r, id) : NULL;
-        char why[256];
+    for (size_t k = 0; k < o->n_actions; k++) {
+        const struct xb_doc_action *a = &o->actions[k];
+        struct xb_qdoc *d = r->docs[a->doc];
 
-        xb_metrics_count_unprocessed(code ? code : "", 1); /* total and by code */
-        if (!d)
-            continue; /* an id we did not send: nothing to account for */
-        for (size_t i = 0; i < r->n; i++)
-            if (r->docs[i] == d)
-                r->docs[i] = NULL; /* handled here, not delivered */
-        if (unprocessed_retryable(code)) {
-            if (code && strstr(code, "Throttl")) {
-                xb_metrics.export_throttled++;
-                throttled = 1;
-            }
-            retry_later(x, d, now);
-        } else {
-            snprintf(why, sizeof(why), "UnprocessedTraceSegments %s: %s", code ? code : "?",
-                     msg ? msg : "");
-            give_up(x, d, XB_REJECT_UNPROCESSED_NON_RETRYABLE, why);
+        switch (a->kind) {
+        case XB_DOC_DELIVERED:
+            xb_retry_book_forget(&x->book, d);
+            xb_metrics.sent_documents[XB_EXPORTER_AWSXRAY]++;
+            xb_queue_done(x->q, d);
+            break;
+        case XB_DOC_RETRY:
+        case XB_DOC_SOLO:
+            /* Without memory for the entry the document goes back as if fresh. */
+            xb_retry_book_put(&x->book, d, &st[a->doc]);
+            xb_queue_requeue(x->q, d);
+            break;
+        case XB_DOC_DROP:
+            xb_retry_book_forget(&x->book, d);
+            drop_why(a, res, &r->resp, why, sizeof(why));
+            give_up(x, d, a->reason, why);
+            break;
         }
     }
-    cJSON_Delete(root);
-    for (size_t i = 0; i < r->n; i++) {
-        if (!r->docs[i])
-            continue;
-        xb_metrics.sent_documents[XB_EXPORTER_AWSXRAY]++;
-        xb_queue_done(x->q, r->docs[i]);
-    }
-    return throttled;
 }
 
-/* HTTP statuses that retrying can fix: throttling, server errors, and 401/403, which
- * are usually expired or not-yet-valid credentials or clock skew. */
-static int status_retryable(long status)
+/* The UnprocessedTraceSegments entries of a 200 answer |root| (cJSON, owned by the
+ * caller) as an array the caller frees; *n is set to its length. Counts each entry in
+ * the unprocessed metric by its ErrorCode. NULL with *n = 0 when there are none, or
+ * when out of memory (then, as when the body cannot be parsed, all count as accepted). */
+static struct xb_unprocessed_entry *parse_unprocessed(const cJSON *root, size_t *n)
 {
-    return status == 429 || status >= 500 || status == 401 || status == 403 || status == 408;
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "UnprocessedTraceSegments");
+    int count = list ? cJSON_GetArraySize(list) : 0; /* children, as ArrayForEach walks */
+    struct xb_unprocessed_entry *e;
+    const cJSON *item;
+    size_t i = 0;
+
+    *n = 0;
+    if (count <= 0)
+        return NULL;
+    e = calloc((size_t)count, sizeof(*e));
+    cJSON_ArrayForEach(item, list)
+    {
+        const char *code =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, "ErrorCode"));
+        xb_metrics.unprocessed_by_code[xb_xray_error_classify(code).label]++;
+        if (!e || i >= (size_t)count)
+            continue;
+        e[i].id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, "Id"));
+        e[i].code = code;
+        e[i].message = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, "Message"));
+        i++;
+    }
+    *n = e ? i : 0;
+    return e;
 }
 
 static void finish(struct request *r, CURLcode res)
 {
     struct xb_xray_exporter *x = r->x;
     uint64_t now = now_ms();
-    long status = 0;
+    struct xb_call_result cr = {0};
+    struct xb_retry_state st[MAX_DOCS_PER_CALL];
+    const char *ids[MAX_DOCS_PER_CALL];
+    struct xb_unprocessed_entry *entries = NULL;
+    struct xb_outcome o;
+    cJSON *root = NULL;
 
-    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &cr.status);
     unlink_request(x, r);
-    if (res == CURLE_OK && status == 200) {
-        if (handle_success(r, now))
-            back_off(x, now);
-        else
-            x->consecutive_failures = 0;
-        goto out;
-    }
-    xb_metrics.export_request_errors++;
-    if (res != CURLE_OK)
+    cr.transport_failed = res != CURLE_OK;
+    if (!cr.transport_failed && cr.status == 200) {
+        root = cJSON_ParseWithLength(r->resp.data ? r->resp.data : "", r->resp.len);
+        entries = parse_unprocessed(root, &cr.n_unprocessed);
+        cr.unprocessed = entries;
+    } else if (cr.transport_failed) {
         XB_WARN("xray", "PutTraceSegments failed: %s",
                 r->errbuf[0] ? r->errbuf : curl_easy_strerror(res));
-    else
-        XB_WARN("xray", "PutTraceSegments answered HTTP %ld: %.300s", status,
-                r->resp.data ? r->resp.data : "");
-    if (res != CURLE_OK || status_retryable(status)) {
-        if (status == 429)
-            xb_metrics.export_throttled++;
-        /* Back at the head of the queue, in their original order. */
-        for (size_t i = r->n; i-- > 0;)
-            retry_later(x, r->docs[i], now);
-        back_off(x, now);
-    } else if (r->n > 1) {
-        /* 400/413 for a batch: one document is probably at fault. Resend each alone
-         * so only the one X-Ray refuses is dropped. */
-        for (size_t i = r->n; i-- > 0;) {
-            r->docs[i]->solo = 1;
-            xb_queue_requeue(x->q, r->docs[i]);
-        }
     } else {
-        char why[400];
-        snprintf(why, sizeof(why), "HTTP %ld: %.300s", status, r->resp.data ? r->resp.data : "");
-        give_up(x, r->docs[0], XB_REJECT_HTTP_4XX, why);
+        XB_WARN("xray", "PutTraceSegments answered HTTP %ld: %.300s", cr.status,
+                r->resp.data ? r->resp.data : "");
     }
-out:
+    for (size_t i = 0; i < r->n; i++) {
+        ids[i] = r->docs[i]->id;
+        st[i] = xb_retry_book_get(&x->book, r->docs[i]);
+    }
+    xb_outcome_decide(&cr, ids, st, r->n, now, &x->retry, &o); /* r->n <= XB_OUTCOME_MAX_DOCS */
+    if (o.request_error)
+        xb_metrics.export_request_errors++;
+    xb_metrics.export_throttled += o.throttled;
+    carry_out(r, &o, &cr, st);
+    free(entries);
+    cJSON_Delete(root);
+    if (o.back_off)
+        back_off(x, now);
+    else if (o.reset_failures)
+        x->backoff.failures = 0;
     request_free(r, 0);
     xb_batcher_kick(&x->batcher);
 }
@@ -393,13 +376,13 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
         struct xb_qdoc *d = xb_queue_pop(x->q);
         if (!d)
             break;
-        if (d->solo && r->n > 0) {
+        if (xb_retry_book_get(&x->book, d).solo && r->n > 0) {
             xb_queue_requeue(x->q, d); /* goes alone, in the next call */
             break;
         }
         r->docs[r->n++] = d;
-        retry |= d->attempts > 0;
-        if (d->solo)
+        retry |= xb_retry_book_get(&x->book, d).attempts > 0;
+        if (xb_retry_book_get(&x->book, d).solo)
             break;
     }
     if (retry)
@@ -451,8 +434,8 @@ static void flush(void *ud)
     const struct xb_aws_creds *creds;
     uint64_t now = now_ms();
 
-    if (now < x->backoff_until_ms) {
-        xb_batcher_kick_after(&x->batcher, (uint32_t)(x->backoff_until_ms - now));
+    if (now < x->backoff.until_ms) {
+        xb_batcher_kick_after(&x->batcher, (uint32_t)(x->backoff.until_ms - now));
         return;
     }
     if (xb_queue_waiting(x->q) == 0 || x->creds_pending)
@@ -550,6 +533,8 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
         x->opts.num_workers = 1;
     if (x->opts.batch_max_docs == 0 || x->opts.batch_max_docs > MAX_DOCS_PER_CALL)
         x->opts.batch_max_docs = MAX_DOCS_PER_CALL;
+    x->retry = (struct xb_retry_opts){opts->retry_enabled, opts->retry_initial_ms,
+                                      opts->retry_max_ms, opts->retry_max_elapsed_ms};
     rc = XB_ERR_NOMEM;
     x->region = strdup(opts->region);
     if (opts->ca_file && *opts->ca_file && !(x->opts.ca_file = strdup(opts->ca_file)))
@@ -608,7 +593,7 @@ void xb_xray_exporter_drain(struct xb_xray_exporter *x)
 {
     if (!x)
         return;
-    x->backoff_until_ms = 0;
+    x->backoff.until_ms = 0;
     xb_batcher_drain(&x->batcher);
 }
 
@@ -625,6 +610,7 @@ void xb_xray_exporter_free(struct xb_xray_exporter *x)
         request_free(r, 1);
     }
     xb_batcher_cleanup(&x->batcher);
+    xb_retry_book_cleanup(&x->book);
     xb_creds_provider_free(x->creds);
     xb_curl_loop_free(x->curl);
     free(x->region);

@@ -184,10 +184,10 @@ static void test_render_values_and_labels(void **state)
     xb_metrics.credential_refreshes = 6;
     xb_metrics.credential_refresh_failures = 1;
     xb_metrics.credential_expiry_unix_s = 1700000000;
-    xb_metrics_count_unprocessed("InvalidTraceId", 2);
-    xb_metrics_count_unprocessed("InvalidSegment", 3);
-    xb_metrics_count_unprocessed("ThrottledException", 4);
-    xb_metrics_count_unprocessed("SomethingNew", 1);
+    xb_metrics.unprocessed_by_code[XB_UNPROCESSED_INVALID_TRACE_ID] = 2;
+    xb_metrics.unprocessed_by_code[XB_UNPROCESSED_INVALID_SEGMENT] = 3;
+    xb_metrics.unprocessed_by_code[XB_UNPROCESSED_THROTTLED] = 4;
+    xb_metrics.unprocessed_by_code[XB_UNPROCESSED_OTHER] = 1;
     s = render(two_queues, 2);
 
     has_line(s, "# TYPE otelcol_receiver_accepted_spans_total counter");
@@ -234,15 +234,7 @@ static void test_render_values_and_labels(void **state)
 
 static void test_unprocessed_code_mapping(void **state)
 {
-    assert_int_equal(xb_metrics_unprocessed_code("InvalidTraceId"),
-                     XB_UNPROCESSED_INVALID_TRACE_ID);
-    assert_int_equal(xb_metrics_unprocessed_code("InvalidSegment"),
-                     XB_UNPROCESSED_INVALID_SEGMENT);
-    assert_int_equal(xb_metrics_unprocessed_code("ThrottledException"),
-                     XB_UNPROCESSED_THROTTLED);
-    assert_int_equal(xb_metrics_unprocessed_code("invalidtraceid"), XB_UNPROCESSED_OTHER);
-    assert_int_equal(xb_metrics_unprocessed_code(""), XB_UNPROCESSED_OTHER);
-    assert_int_equal(xb_metrics_unprocessed_code(NULL), XB_UNPROCESSED_OTHER);
+    /* ErrorCode to bucket: tests/unit/exporter/test_outcome.c */
     assert_string_equal(xb_metrics_unprocessed_label(XB_UNPROCESSED_THROTTLED),
                         "ThrottledException");
     assert_string_equal(xb_metrics_unprocessed_label((enum xb_unprocessed_code)99), "other");

@@ -1,5 +1,5 @@
 /* Unit tests for exporter/export_policy.c: seeded jitter, back-off bounds, URL
- * redaction, the clear-text endpoint check and its warning, matching by stored id. */
+ * redaction, the clear-text endpoint check and its warning. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,6 @@
 
 #include <cmocka.h> /* after the headers it needs */
 
-#include "core/queue.h"
 #include "exporter/export_policy.h"
 
 /* ---- random source and back-off ----------------------------------------- */
@@ -186,28 +185,6 @@ static void test_warn_if_cleartext_logs_once_redacted(void **state)
 
 /* A document whose link carries another trace's segment id: UnprocessedTraceSegments
  * entries for that other id must not match it. */
-static void test_find_id_matches_stored_id_not_text(void **state)
-{
-    static const char json[] = "{\"name\":\"s\",\"links\":[{\"trace_id\":"
-                               "\"1-11223344-5566778899aabbccddeeff00\",\"id\":"
-                               "\"0a0b0c0d0e0f0102\"}],\"id\":\"53995c3f42cd8ad8\","
-                               "\"trace_id\":\"1-4efaaf4d-1e8720b39541901950019ee5\"}";
-    struct xb_qdoc *docs[3];
-
-    (void)state;
-    docs[0] = xb_qdoc_new_ids(json, sizeof(json) - 1, "1-4efaaf4d-1e8720b39541901950019ee5",
-                              "53995c3f42cd8ad8");
-    docs[1] = NULL; /* already handled */
-    docs[2] = xb_qdoc_new_ids("{}", 2, "1-4efaaf4d-1e8720b39541901950019ee5", "7f2c1a4b9e8d6c5a");
-    assert_int_equal(xb_qdoc_find_id(docs, 3, "53995c3f42cd8ad8"), 0);
-    assert_int_equal(xb_qdoc_find_id(docs, 3, "7f2c1a4b9e8d6c5a"), 2);
-    assert_int_equal(xb_qdoc_find_id(docs, 3, "0a0b0c0d0e0f0102"), -1); /* the link's */
-    assert_int_equal(xb_qdoc_find_id(docs, 3, ""), -1);
-    assert_int_equal(xb_qdoc_find_id(docs, 3, NULL), -1);
-    xb_qdoc_free(docs[0]);
-    xb_qdoc_free(docs[2]);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,7 +195,6 @@ int main(void)
         cmocka_unit_test(test_url_redact_removes_userinfo),
         cmocka_unit_test(test_url_cleartext_remote),
         cmocka_unit_test(test_warn_if_cleartext_logs_once_redacted),
-        cmocka_unit_test(test_find_id_matches_stored_id_not_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
