@@ -23,7 +23,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "receiver/listen.h"
-#include "translator/jsonw.h"
+#include "core/jsonw.h"
 #include "xb_version.h"
 
 #define NS_PER_S ((uint64_t)1000000000)

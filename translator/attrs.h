@@ -18,7 +18,7 @@
 
 #include "core/arena.h"
 #include "proto/otlp.h"
-#include "translator/jsonw.h"
+#include "core/jsonw.h"
 
 /* One indexed attribute. |val| may be NULL (KeyValue without a value = empty). */
 struct xb_attr {

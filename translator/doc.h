@@ -20,10 +20,11 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/jsonw.h"
+#include "core/str.h"
 #include "proto/otlp.h"
 #include "translator/ids.h"
 #include "translator/jsonp.h"
-#include "translator/jsonw.h"
 
 /* cause.exceptions[].stack[] entry. */
 struct xb_xframe {

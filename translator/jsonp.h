@@ -12,7 +12,8 @@
 #include <stddef.h>
 
 #include "core/arena.h"
-#include "translator/jsonw.h"
+#include "core/jsonw.h"
+#include "core/str.h"
 
 enum xb_jtype { XB_J_NULL, XB_J_FALSE, XB_J_TRUE, XB_J_NUM, XB_J_STR, XB_J_ARR, XB_J_OBJ };
 

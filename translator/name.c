@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "translator/jsonw.h"
+#include "core/jsonw.h"
 
 #include "translator/unicode_letters.inc"
 

@@ -1,5 +1,5 @@
-/* translator/jsonw.c - see jsonw.h. */
-#include "translator/jsonw.h"
+/* core/jsonw.c - see jsonw.h. */
+#include "core/jsonw.h"
 
 #include <inttypes.h>
 #include <math.h>

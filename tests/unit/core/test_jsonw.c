@@ -1,4 +1,4 @@
-/* tests/unit/translator/test_jsonw.c - JSON writer, number formatting, UTF-8 repair. */
+/* tests/unit/core/test_jsonw.c - JSON writer, number formatting, UTF-8 repair. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +11,7 @@
 #include <cmocka.h>
 
 #include "core/buf.h"
-#include "translator/jsonp.h"
-#include "translator/jsonw.h"
+#include "core/jsonw.h"
 
 static void check_double(double v, const char *want)
 {
@@ -178,26 +177,6 @@ static void test_jsonw_limit_sets_too_large_and_keeps_counting(void **state)
     xb_buf_cleanup(&b);
 }
 
-static void test_jsonp_roundtrip_sorted(void **state)
-{
-    struct xb_arena *a = xb_arena_new(4096, 0);
-    struct xb_jnode *j = NULL;
-    struct xb_buf b;
-    struct xb_jsonw w;
-    const char *in = "{\"b\":[1,2.50,true,null],\"a\":{\"y\":\"\\u00e9\\ud83d\\ude00\",\"x\":1e2},\"b\":3}";
-
-    (void)state;
-    assert_int_equal(xb_jsonp_parse(in, strlen(in), a, &j), 0);
-    xb_buf_init(&b, 0);
-    xb_jsonw_init(&w, &b);
-    xb_jsonp_write(&w, j, 0);
-    assert_string_equal(b.data, "{\"a\":{\"x\":100,\"y\":\"\xc3\xa9\xf0\x9f\x98\x80\"},\"b\":3}");
-    assert_int_not_equal(xb_jsonp_parse("{\"a\":1", 6, a, &j), 0);
-    assert_int_not_equal(xb_jsonp_parse("{} x", 4, a, &j), 0);
-    xb_buf_cleanup(&b);
-    xb_arena_free(a);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,7 +186,6 @@ int main(void)
         cmocka_unit_test(test_jsonw_escapes_controls_and_invalid_utf8),
         cmocka_unit_test(test_jsonw_max_str_cuts_on_char_boundary),
         cmocka_unit_test(test_jsonw_limit_sets_too_large_and_keeps_counting),
-        cmocka_unit_test(test_jsonp_roundtrip_sorted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /*
- * translator/jsonw.h - streaming JSON writer into a struct xb_buf, plus the UTF-8 and
- * number-formatting helpers the translator needs.
+ * core/jsonw.h - streaming JSON writer into a struct xb_buf, plus the UTF-8 and
+ * number-formatting helpers it is built on.
  *
  * Guarantees (RFC 8259): output is valid UTF-8 (invalid input sequences become U+FFFD,
  * one replacement per offending byte), '"', '\\' and control characters are escaped,
@@ -11,19 +11,13 @@
  * Errors are sticky: the first failure is kept in w->err and later calls only count
  * bytes, so callers check once at the end.
  */
-#ifndef XB_TRANSLATOR_JSONW_H
-#define XB_TRANSLATOR_JSONW_H
+#ifndef XB_CORE_JSONW_H
+#define XB_CORE_JSONW_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/buf.h"
-
-/* A borrowed byte string view. p == NULL means "absent"; p != NULL with n == 0 is "". */
-struct xb_str {
-    const char *p;
-    size_t n;
-};
 
 /* Deepest container nesting the writer accepts (deeper input is the caller's problem). */
 #define XB_JSONW_MAX_DEPTH 64
