@@ -159,12 +159,15 @@ size_t xb_utf8_cut(const char *s, size_t n, size_t max)
     return cut;
 }
 
-static void put_escaped(struct xb_jsonw *w, const char *s, size_t n)
+/*
+ * The one JSON string escaper: writes the contents of a JSON string (no quotes) for |n|
+ * bytes of |s|. Printable ASCII and well-formed UTF-8 pass through unchanged.
+ */
+static void put_escaped_body(struct xb_jsonw *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     size_t i = 0, start = 0;
 
-    emit(w, "\"", 1);
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
         char esc[8];
@@ -215,7 +218,27 @@ static void put_escaped(struct xb_jsonw *w, const char *s, size_t n)
     }
     if (i > start)
         emit(w, s + start, i - start);
+}
+
+static void put_escaped(struct xb_jsonw *w, const char *s, size_t n)
+{
     emit(w, "\"", 1);
+    put_escaped_body(w, s, n);
+    emit(w, "\"", 1);
+}
+
+int xb_jsonw_escape(struct xb_buf *b, const char *s, size_t n)
+{
+    struct xb_jsonw w;
+    int rc;
+
+    /* Room for the text plus typical escaping up front: usually one allocation. */
+    rc = xb_buf_reserve(b, n + n / 8 + 16);
+    if (rc)
+        return rc;
+    xb_jsonw_init(&w, b);
+    put_escaped_body(&w, s, n);
+    return w.err;
 }
 
 void xb_jsonw_key(struct xb_jsonw *w, const char *k, size_t n)

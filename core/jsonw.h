@@ -64,6 +64,14 @@ void xb_jsonw_str_full(struct xb_jsonw *w, const char *s, size_t n);
 /* NUL-terminated convenience form of xb_jsonw_str_full(). */
 void xb_jsonw_cstr(struct xb_jsonw *w, const char *s);
 
+/*
+ * Appends |n| bytes of |s| to |b| as the contents of a JSON string, without the quotes,
+ * escaped exactly as the writer escapes string values (used to embed one JSON document
+ * as a string inside another). Returns XB_OK or the xb_buf_append() error (XB_ERR_NOMEM,
+ * XB_ERR_TOO_LARGE); on error |b| may hold part of the output.
+ */
+int xb_jsonw_escape(struct xb_buf *b, const char *s, size_t n);
+
 void xb_jsonw_int(struct xb_jsonw *w, int64_t v);   /* exact decimal */
 void xb_jsonw_uint(struct xb_jsonw *w, uint64_t v); /* exact decimal */
 void xb_jsonw_double(struct xb_jsonw *w, double v); /* Go layout; NaN/Inf -> null */

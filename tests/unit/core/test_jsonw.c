@@ -177,6 +177,34 @@ static void test_jsonw_limit_sets_too_large_and_keeps_counting(void **state)
     xb_buf_cleanup(&b);
 }
 
+/* A whole document embedded as a string (the PutTraceSegments body): only '"' and '\\'
+ * of writer output need escaping, and anything else is escaped as string values are. */
+static void test_jsonw_escape_embeds_a_document(void **state)
+{
+    struct xb_buf b, v;
+    struct xb_jsonw w;
+    const char in[] = "a\n\x01\xff\xe2\x80\xa8\"";
+
+    (void)state;
+    xb_buf_init(&b, 0);
+    xb_buf_puts(&b, "[");
+    assert_int_equal(xb_jsonw_escape(&b, "{\"k\":\"x\\\"y\\\\z\"}", 15), 0);
+    assert_string_equal(b.data, "[{\\\"k\\\":\\\"x\\\\\\\"y\\\\\\\\z\\\"}");
+    xb_buf_clear(&b);
+    assert_int_equal(xb_jsonw_escape(&b, in, sizeof(in) - 1), 0);
+    xb_buf_init(&v, 0);
+    xb_jsonw_init(&w, &v);
+    xb_jsonw_str_full(&w, in, sizeof(in) - 1);
+    assert_int_equal(w.err, 0);
+    assert_int_equal(b.len + 2, v.len);
+    assert_memory_equal(b.data, v.data + 1, b.len);
+    xb_buf_cleanup(&v);
+    xb_buf_init(&v, 4);
+    assert_int_equal(xb_jsonw_escape(&v, "0123456789", 10), -3 /* XB_ERR_TOO_LARGE */);
+    xb_buf_cleanup(&v);
+    xb_buf_cleanup(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_jsonw_escapes_controls_and_invalid_utf8),
         cmocka_unit_test(test_jsonw_max_str_cuts_on_char_boundary),
         cmocka_unit_test(test_jsonw_limit_sets_too_large_and_keeps_counting),
+        cmocka_unit_test(test_jsonw_escape_embeds_a_document),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

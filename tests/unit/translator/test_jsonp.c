@@ -19,7 +19,8 @@ static void test_jsonp_roundtrip_sorted(void **state)
     struct xb_jnode *j = NULL;
     struct xb_buf b;
     struct xb_jsonw w;
-    const char *in = "{\"b\":[1,2.50,true,null],\"a\":{\"y\":\"\\u00e9\\ud83d\\ude00\",\"x\":1e2},\"b\":3}";
+    const char *in =
+        "{\"b\":[1,2.50,true,null],\"a\":{\"y\":\"\\u00e9\\ud83d\\ude00\",\"x\":1e2},\"b\":3}";
 
     (void)state;
     assert_int_equal(xb_jsonp_parse(in, strlen(in), a, &j), 0);
