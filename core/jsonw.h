@@ -1,6 +1,6 @@
 /*
- * core/jsonw.h - streaming JSON writer into a struct xb_buf, plus the UTF-8 and
- * number-formatting helpers it is built on.
+ * core/jsonw.h - streaming JSON writer into a struct xb_buf, and the number formatting
+ * it is built on (UTF-8 checks are in core/utf8.h).
  *
  * Guarantees (RFC 8259): output is valid UTF-8 (invalid input sequences become U+FFFD,
  * one replacement per offending byte), '"', '\\' and control characters are escaped,
@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/utf8.h"
 
 /* Deepest container nesting the writer accepts (deeper input is the caller's problem). */
 #define XB_JSONW_MAX_DEPTH 64
@@ -84,16 +85,6 @@ void xb_jsonw_null(struct xb_jsonw *w);
  * [1e-6, 1e21)); 0: always fixed notation (Go strconv 'f', -1, used for AsString).
  * Returns the length, or 0 for NaN/Inf (out = "").
  */
-size_t xb_fmt_double(char *out, double v, int go_json);
-
-/*
- * Length in bytes of the well-formed UTF-8 character at |s| (|n| bytes available), or
- * 0 if the bytes there are not a valid sequence (overlong, surrogate, > U+10FFFF,
- * truncated). Stores the code point in |*cp| when non-NULL and valid.
- */
-size_t xb_utf8_char(const char *s, size_t n, uint32_t *cp);
-
-/* Largest prefix length <= |max| of |s| (|n| bytes) that does not split a character. */
-size_t xb_utf8_cut(const char *s, size_t n, size_t max);
+size_t xb_jsonw_fmt_double(char *out, double v, int go_json);
 
 #endif

@@ -12,12 +12,13 @@
 
 #include "core/buf.h"
 #include "core/jsonw.h"
+#include "core/utf8.h"
 
 static void check_double(double v, const char *want)
 {
     char out[400];
 
-    xb_fmt_double(out, v, 1);
+    xb_jsonw_fmt_double(out, v, 1);
     assert_string_equal(out, want);
 }
 
@@ -78,12 +79,12 @@ static void test_fmt_double_matches_exhaustive_search(void **state)
         }
         if (!isfinite(v) || v == 0)
             continue;
-        assert_true(xb_fmt_double(out, v, 0) > 0);
+        assert_true(xb_jsonw_fmt_double(out, v, 0) > 0);
         assert_true(strtod(out, NULL) == v);
         shortest_digits(v, want, &want_exp);
         snprintf(out, sizeof(out), "%.*e", (int)strlen(want) - 1, v);
         shortest_digits(strtod(out, NULL), got, &got_exp);
-        xb_fmt_double(out, v, 0);
+        xb_jsonw_fmt_double(out, v, 0);
         /* Compare significant digits of our output with the exhaustive result. */
         {
             char sig[400];

@@ -16,20 +16,20 @@
 static void test_jsonp_roundtrip_sorted(void **state)
 {
     struct xb_arena *a = xb_arena_new(4096, 0);
-    struct xb_jnode *j = NULL;
+    struct xb_tr_jnode *j = NULL;
     struct xb_buf b;
     struct xb_jsonw w;
     const char *in =
         "{\"b\":[1,2.50,true,null],\"a\":{\"y\":\"\\u00e9\\ud83d\\ude00\",\"x\":1e2},\"b\":3}";
 
     (void)state;
-    assert_int_equal(xb_jsonp_parse(in, strlen(in), a, &j), 0);
+    assert_int_equal(xb_tr_jsonp_parse(in, strlen(in), a, &j), 0);
     xb_buf_init(&b, 0);
     xb_jsonw_init(&w, &b);
-    xb_jsonp_write(&w, j, 0);
+    xb_tr_jsonp_write(&w, j, 0);
     assert_string_equal(b.data, "{\"a\":{\"x\":100,\"y\":\"\xc3\xa9\xf0\x9f\x98\x80\"},\"b\":3}");
-    assert_int_not_equal(xb_jsonp_parse("{\"a\":1", 6, a, &j), 0);
-    assert_int_not_equal(xb_jsonp_parse("{} x", 4, a, &j), 0);
+    assert_int_not_equal(xb_tr_jsonp_parse("{\"a\":1", 6, a, &j), 0);
+    assert_int_not_equal(xb_tr_jsonp_parse("{} x", 4, a, &j), 0);
     xb_buf_cleanup(&b);
     xb_arena_free(a);
 }
