@@ -1,6 +1,6 @@
 /*
- * translator/name.h - X-Ray segment name sanitising (awsxrayexporter rule 11: the span
- * name used as a segment name).
+ * translator/name.h - X-Ray segment name sanitising: the last step of the name order in
+ * docs/translation.md ("Fields", name), where the span name itself becomes the segment name.
  */
 #ifndef XB_TRANSLATOR_NAME_H
 #define XB_TRANSLATOR_NAME_H

@@ -121,7 +121,7 @@ static const char *trim_sdk_prefix(const char *name, int aws_sdk)
     return name;
 }
 
-/* Segment name (§5) and namespace (§6). Returns XB_OK or XB_ERR_NOMEM. */
+/* Segment name and namespace (docs/translation.md, "Fields"). Returns XB_OK or XB_ERR_NOMEM. */
 static int name_and_namespace(const struct xb_tr_attrs *a, const struct xb_tr_attrs *res,
                               const xb_pb_span *span, int aws_sdk, int new_semconv,
                               struct xb_arena *arena, struct xb_tr_xdoc *d)
@@ -416,7 +416,7 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
     rc = xb_tr_attrs_index(&attrs1, arena, span->attributes, span->n_attributes);
     if (rc)
         goto out;
-    /* aws.span.kind = LOCAL_ROOT (string) changes the shape of the output (§3.2). */
+    /* aws.span.kind = LOCAL_ROOT (string) changes the shape of the output (docs/translation.md, "Local roots"). */
     local_root = strcmp(xb_tr_any_str(xb_tr_attrs_val(&attrs1, "aws.span.kind")), "LOCAL_ROOT") == 0;
     two_docs = local_root && is_dependency_kind(span->kind);
     if (two_docs) {
