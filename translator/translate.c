@@ -568,16 +568,16 @@ int xb_translate_request(const struct xb_translator_config *cfg, const xb_pb_exp
             if (!ss)
                 continue;
             for (k = 0; k < ss->n_spans; k++) {
-                const char *desc = NULL;
+                const char *span_err_desc = NULL;
                 if (!ss->spans[k])
                     continue;
                 res->spans++;
                 rc = translate_one(cfg, rs->resource, &res_index, ss->spans[k], now_unix_s, arena,
-                                   out, emit, ud, &desc, &res->documents, &res->trimmed);
+                                   out, emit, ud, &span_err_desc, &res->documents, &res->trimmed);
                 if (rc == XB_ERR_INVALID) {
                     res->rejected_spans++;
                     if (!res->first_error)
-                        res->first_error = desc ? desc : "invalid span";
+                        res->first_error = span_err_desc ? span_err_desc : "invalid span";
                     rc = XB_OK;
                     continue;
                 }
