@@ -68,8 +68,10 @@ void xb_jsonw_cstr(struct xb_jsonw *w, const char *s);
 /*
  * Appends |n| bytes of |s| to |b| as the contents of a JSON string, without the quotes,
  * escaped exactly as the writer escapes string values (used to embed one JSON document
- * as a string inside another). Returns XB_OK or the xb_buf_append() error (XB_ERR_NOMEM,
- * XB_ERR_TOO_LARGE); on error |b| may hold part of the output.
+ * as a string inside another). For writer output (valid UTF-8, no control characters)
+ * only '"' and '\\' are escaped, so at most 2 * |n| bytes are added. Returns XB_OK or the
+ * xb_buf_reserve()/xb_buf_append() error (XB_ERR_NOMEM, XB_ERR_TOO_LARGE); on error |b|
+ * may hold part of the output.
  */
 int xb_jsonw_escape(struct xb_buf *b, const char *s, size_t n);
 
