@@ -1,12 +1,14 @@
-# xraybridge: the two set-up commands.
+# xraybridge: the two set-up commands, and a formatting check.
 #   make run   installs missing Debian packages, builds, runs on the embedded default config
 #   make test  installs, builds (plain and ASan+UBSan), runs every test, fuzzes 30 s
+#   make format-check  lists C files that differ from .clang-format (not yet part of make test)
 BUILD_DIR ?= build
 SAN_DIR ?= build-sanitize
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CONFIG ?=
 
-.PHONY: all deps build run test test-plain test-fuzz test-sanitize bench clean fuzz-long
+.PHONY: all deps build run test test-plain test-fuzz test-sanitize bench clean fuzz-long \
+	format-check
 # Seconds per fuzz target (three targets: about 30 s in all for make test).
 FUZZ_SECONDS ?= 10
 FUZZ_LONG_SECONDS ?= 600
@@ -49,6 +51,11 @@ test-sanitize:
 	cmake --build $(SAN_DIR) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --test-dir $(SAN_DIR) --output-on-failure -j$(JOBS) -LE valgrind
+
+# Fails when a C file tracked by git differs from what clang-format (.clang-format) would
+# write; prints each offending line. Changes nothing.
+format-check:
+	git ls-files -z '*.c' '*.h' | xargs -0 clang-format --dry-run --Werror
 
 bench: build
 	bash bench/run.sh $(BUILD_DIR)

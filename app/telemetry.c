@@ -20,10 +20,10 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/jsonw.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "receiver/listen.h"
-#include "translator/jsonw.h"
 #include "xb_version.h"
 
 #define NS_PER_S ((uint64_t)1000000000)

@@ -10,6 +10,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/jsonw.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "exporter/batcher.h"
@@ -71,48 +72,13 @@ static uint64_t now_ms(void)
 
 /* ---- request body -------------------------------------------------------- */
 
-/* Appends |s| as the contents of a JSON string (without quotes). */
-static int append_json_escaped(struct xb_buf *b, const char *s, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t start = 0;
-    int rc;
-
-    rc = xb_buf_reserve(b, len + len / 8 + 16);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[6];
-        size_t el;
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        if ((rc = xb_buf_append(b, s + start, i - start)))
-            return rc;
-        if (c == '"' || c == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)c;
-            el = 2;
-        } else {
-            memcpy(esc, "\\u00", 4);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            el = 6;
-        }
-        if ((rc = xb_buf_append(b, esc, el)))
-            return rc;
-        start = i + 1;
-    }
-    return xb_buf_append(b, s + start, len - start);
-}
-
 static int build_body(struct request *r)
 {
     int rc = xb_buf_puts(&r->body, "{\"TraceSegmentDocuments\":[");
     for (size_t i = 0; i < r->n && rc == XB_OK; i++) {
         rc = xb_buf_puts(&r->body, i ? ",\"" : "\"");
         if (rc == XB_OK)
-            rc = append_json_escaped(&r->body, r->docs[i]->json, r->docs[i]->len);
+            rc = xb_jsonw_escape(&r->body, r->docs[i]->json, r->docs[i]->len);
         if (rc == XB_OK)
             rc = xb_buf_putc(&r->body, '"');
     }

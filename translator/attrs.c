@@ -33,7 +33,7 @@ static int key_cmp(uint64_t pa, const char *a, uint64_t pb, const char *b)
 
 static int attr_cmp(const void *pa, const void *pb)
 {
-    const struct xb_attr *a = pa, *b = pb;
+    const struct xb_tr_attr *a = pa, *b = pb;
     int c = key_cmp(a->pfx, a->key, b->pfx, b->key);
 
     if (c)
@@ -41,7 +41,7 @@ static int attr_cmp(const void *pa, const void *pb)
     return a->pos < b->pos ? -1 : a->pos > b->pos;
 }
 
-int xb_attrs_index(struct xb_attrs *a, struct xb_arena *arena, xb_pb_kv *const *kv, size_t n)
+int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *const *kv, size_t n)
 {
     size_t i, m = 0;
 
@@ -71,7 +71,7 @@ int xb_attrs_index(struct xb_attrs *a, struct xb_arena *arena, xb_pb_kv *const *
     return XB_OK;
 }
 
-struct xb_attr *xb_attrs_get(const struct xb_attrs *a, const char *key)
+struct xb_tr_attr *xb_tr_attrs_get(const struct xb_tr_attrs *a, const char *key)
 {
     size_t lo = 0, hi = a->n;
     uint64_t kp = key_prefix(key);
@@ -88,32 +88,32 @@ struct xb_attr *xb_attrs_get(const struct xb_attrs *a, const char *key)
     return NULL;
 }
 
-struct xb_attr *xb_attrs_live(const struct xb_attrs *a, const char *key)
+struct xb_tr_attr *xb_tr_attrs_live(const struct xb_tr_attrs *a, const char *key)
 {
-    struct xb_attr *e = xb_attrs_get(a, key);
+    struct xb_tr_attr *e = xb_tr_attrs_get(a, key);
 
     return e && !e->consumed ? e : NULL;
 }
 
-void xb_attrs_consume(struct xb_attrs *a, const char *key)
+void xb_tr_attrs_consume(struct xb_tr_attrs *a, const char *key)
 {
-    struct xb_attr *e = xb_attrs_get(a, key);
+    struct xb_tr_attr *e = xb_tr_attrs_get(a, key);
 
     if (e)
         e->consumed = 1;
 }
 
-void xb_attrs_hide(struct xb_attrs *a, const char *key)
+void xb_tr_attrs_hide(struct xb_tr_attrs *a, const char *key)
 {
-    struct xb_attr *e = xb_attrs_get(a, key);
+    struct xb_tr_attr *e = xb_tr_attrs_get(a, key);
 
     if (e)
         e->hidden = 1;
 }
 
-const xb_pb_any *xb_attrs_val(const struct xb_attrs *a, const char *key)
+const xb_pb_any *xb_tr_attrs_val(const struct xb_tr_attrs *a, const char *key)
 {
-    struct xb_attr *e = xb_attrs_get(a, key);
+    struct xb_tr_attr *e = xb_tr_attrs_get(a, key);
     static const xb_pb_any none = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__INIT;
 
     if (!e)
@@ -121,35 +121,35 @@ const xb_pb_any *xb_attrs_val(const struct xb_attrs *a, const char *key)
     return e->val ? e->val : &none;
 }
 
-int xb_any_type(const xb_pb_any *v)
+int xb_tr_any_type(const xb_pb_any *v)
 {
     return v ? (int)v->value_case : XB_ANY_NONE;
 }
 
-const char *xb_any_str(const xb_pb_any *v)
+const char *xb_tr_any_str(const xb_pb_any *v)
 {
     if (v && v->value_case == XB_ANY_STRING && v->string_value)
         return v->string_value;
     return "";
 }
 
-int64_t xb_any_int(const xb_pb_any *v)
+int64_t xb_tr_any_int(const xb_pb_any *v)
 {
     return v && v->value_case == XB_ANY_INT ? v->int_value : 0;
 }
 
-const char *xb_any_as_string(const xb_pb_any *v, struct xb_arena *arena)
+const char *xb_tr_any_as_string(const xb_pb_any *v, struct xb_arena *arena)
 {
     char tmp[400];
 
-    switch (xb_any_type(v)) {
+    switch (xb_tr_any_type(v)) {
     case XB_ANY_STRING:
-        return xb_any_str(v);
+        return xb_tr_any_str(v);
     case XB_ANY_INT:
         snprintf(tmp, sizeof(tmp), "%" PRId64, v->int_value);
         break;
     case XB_ANY_DOUBLE:
-        xb_fmt_double(tmp, v->double_value, 0);
+        xb_jsonw_fmt_double(tmp, v->double_value, 0);
         break;
     case XB_ANY_BOOL:
         return v->bool_value ? "true" : "false";
@@ -159,9 +159,9 @@ const char *xb_any_as_string(const xb_pb_any *v, struct xb_arena *arena)
     return xb_arena_strndup(arena, tmp, strlen(tmp));
 }
 
-int xb_any_annotatable(const xb_pb_any *v)
+int xb_tr_any_annotatable(const xb_pb_any *v)
 {
-    switch (xb_any_type(v)) {
+    switch (xb_tr_any_type(v)) {
     case XB_ANY_STRING:
     case XB_ANY_INT:
     case XB_ANY_DOUBLE:
@@ -172,11 +172,11 @@ int xb_any_annotatable(const xb_pb_any *v)
     }
 }
 
-void xb_any_write_scalar(struct xb_jsonw *w, const xb_pb_any *v)
+void xb_tr_any_write_scalar(struct xb_jsonw *w, const xb_pb_any *v)
 {
-    switch (xb_any_type(v)) {
+    switch (xb_tr_any_type(v)) {
     case XB_ANY_STRING: {
-        const char *s = xb_any_str(v);
+        const char *s = xb_tr_any_str(v);
         xb_jsonw_str(w, s, strlen(s));
         break;
     }
@@ -250,7 +250,7 @@ static void write_raw(struct xb_jsonw *w, const xb_pb_any *v, struct xb_arena *a
         xb_jsonw_null(w);
         return;
     }
-    switch (xb_any_type(v)) {
+    switch (xb_tr_any_type(v)) {
     case XB_ANY_BYTES:
         write_base64(w, v->bytes_value.data, v->bytes_value.len, arena);
         break;
@@ -305,17 +305,17 @@ static void write_raw(struct xb_jsonw *w, const xb_pb_any *v, struct xb_arena *a
         break;
     }
     default:
-        xb_any_write_scalar(w, v);
+        xb_tr_any_write_scalar(w, v);
     }
 }
 
-void xb_any_write(struct xb_jsonw *w, const xb_pb_any *v, struct xb_arena *arena,
+void xb_tr_any_write(struct xb_jsonw *w, const xb_pb_any *v, struct xb_arena *arena,
                   size_t max_items)
 {
     write_raw(w, v, arena, max_items, 0);
 }
 
-void *xb_vec_push(struct xb_arena *arena, void **vec, size_t *n, size_t *cap, size_t elem)
+void *xb_tr_vec_push(struct xb_arena *arena, void **vec, size_t *n, size_t *cap, size_t elem)
 {
     char *slot;
 

@@ -2,7 +2,7 @@
  * translator/attrs.h - one-pass attribute index and OTLP AnyValue helpers.
  *
  * The translator consults a span's attributes many times (naming, http, aws, sql,
- * annotations). xb_attrs_index() sorts pointers to the KeyValues once (arena memory)
+ * annotations). xb_tr_attrs_index() sorts pointers to the KeyValues once (arena memory)
  * so each lookup is a binary search, and keeps a per-entry "consumed" flag that models
  * the exporter's pipeline: each block consumes the keys it understands and whatever is
  * left becomes annotations/metadata (docs/translation.md).
@@ -18,10 +18,10 @@
 
 #include "core/arena.h"
 #include "proto/otlp.h"
-#include "translator/jsonw.h"
+#include "core/jsonw.h"
 
 /* One indexed attribute. |val| may be NULL (KeyValue without a value = empty). */
-struct xb_attr {
+struct xb_tr_attr {
     const char *key;        /* borrowed, NUL-terminated */
     uint64_t pfx;           /* first 8 key bytes, big-endian, 0-padded: orders like strcmp */
     const xb_pb_any *val;   /* borrowed */
@@ -34,8 +34,8 @@ struct xb_attr {
  * Sorted (by key bytes, then position) view of a KeyValue list. Lookups compare the
  * 8-byte prefixes first and call strcmp only on the rare equal prefix.
  */
-struct xb_attrs {
-    struct xb_attr *v; /* arena */
+struct xb_tr_attrs {
+    struct xb_tr_attr *v; /* arena */
     size_t n;
 };
 
@@ -43,41 +43,41 @@ struct xb_attrs {
  * Indexes |n| KeyValues of |kv| (borrowed; NULL entries are skipped). Returns XB_OK or
  * XB_ERR_NOMEM (arena exhausted).
  */
-int xb_attrs_index(struct xb_attrs *a, struct xb_arena *arena, xb_pb_kv *const *kv, size_t n);
+int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *const *kv, size_t n);
 
 /* The visible entry for |key| whether consumed or not (original attribute), or NULL. */
-struct xb_attr *xb_attrs_get(const struct xb_attrs *a, const char *key);
+struct xb_tr_attr *xb_tr_attrs_get(const struct xb_tr_attrs *a, const char *key);
 
 /* The entry for |key| if present and not consumed, or NULL. */
-struct xb_attr *xb_attrs_live(const struct xb_attrs *a, const char *key);
+struct xb_tr_attr *xb_tr_attrs_live(const struct xb_tr_attrs *a, const char *key);
 
 /* Marks |key| consumed (no-op when absent). */
-void xb_attrs_consume(struct xb_attrs *a, const char *key);
+void xb_tr_attrs_consume(struct xb_tr_attrs *a, const char *key);
 
 /* Makes |key| invisible (attribute deleted before translation). */
-void xb_attrs_hide(struct xb_attrs *a, const char *key);
+void xb_tr_attrs_hide(struct xb_tr_attrs *a, const char *key);
 
 /* Visible attribute's value or NULL. */
-const xb_pb_any *xb_attrs_val(const struct xb_attrs *a, const char *key);
+const xb_pb_any *xb_tr_attrs_val(const struct xb_tr_attrs *a, const char *key);
 
 /* Type of |v| (XB_ANY_NONE for NULL). */
-int xb_any_type(const xb_pb_any *v);
+int xb_tr_any_type(const xb_pb_any *v);
 
 /* pdata Str(): the string value, or "" for NULL/non-string values. Never NULL. */
-const char *xb_any_str(const xb_pb_any *v);
+const char *xb_tr_any_str(const xb_pb_any *v);
 
 /* pdata Int(): the int value, or 0 for NULL/non-int values. */
-int64_t xb_any_int(const xb_pb_any *v);
+int64_t xb_tr_any_int(const xb_pb_any *v);
 
 /*
  * pdata AsString() for scalars: strings as is, ints in decimal, doubles in shortest
  * fixed notation, bools "true"/"false"; other types give "" here. Result is either
  * |v|'s own string or an arena copy; NULL only on XB_ERR_NOMEM.
  */
-const char *xb_any_as_string(const xb_pb_any *v, struct xb_arena *arena);
+const char *xb_tr_any_as_string(const xb_pb_any *v, struct xb_arena *arena);
 
 /* 1 when |v| is a string, int, double or bool (X-Ray annotation value types). */
-int xb_any_annotatable(const xb_pb_any *v);
+int xb_tr_any_annotatable(const xb_pb_any *v);
 
 /*
  * Writes |v| the way pdata's AsRaw() marshals with encoding/json: scalars as JSON
@@ -85,17 +85,17 @@ int xb_any_annotatable(const xb_pb_any *v);
  * duplicate wins), empty as null. At most |max_items| elements per container (0 = all);
  * nesting deeper than 32 levels is written as null. Scratch memory from |arena|.
  */
-void xb_any_write(struct xb_jsonw *w, const xb_pb_any *v, struct xb_arena *arena,
+void xb_tr_any_write(struct xb_jsonw *w, const xb_pb_any *v, struct xb_arena *arena,
                   size_t max_items);
 
 /* Writes an annotation value (string/int/double/bool; caller checked annotatable). */
-void xb_any_write_scalar(struct xb_jsonw *w, const xb_pb_any *v);
+void xb_tr_any_write_scalar(struct xb_jsonw *w, const xb_pb_any *v);
 
 /*
  * Appends one |elem|-byte element slot to the arena vector (*|vec|, *|n|, *|cap|),
  * doubling into a new arena block when full (old blocks are simply abandoned).
  * Returns the new zeroed slot, or NULL on XB_ERR_NOMEM.
  */
-void *xb_vec_push(struct xb_arena *arena, void **vec, size_t *n, size_t *cap, size_t elem);
+void *xb_tr_vec_push(struct xb_arena *arena, void **vec, size_t *n, size_t *cap, size_t elem);
 
 #endif

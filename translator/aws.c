@@ -7,9 +7,9 @@
 
 #include "core/err.h"
 
-static struct xb_str rstr(const struct xb_attrs *res, const char *key)
+static struct xb_str rstr(const struct xb_tr_attrs *res, const char *key)
 {
-    const char *s = xb_any_str(xb_attrs_val(res, key));
+    const char *s = xb_tr_any_str(xb_tr_attrs_val(res, key));
     struct xb_str r = {s, strlen(s)};
     return r;
 }
@@ -21,14 +21,14 @@ static struct xb_str cs(const char *s)
 }
 
 /* First live key of two alternatives, consuming both. Absent: p == NULL. */
-static struct xb_str take2(struct xb_attrs *a, const char *k1, const char *k2)
+static struct xb_str take2(struct xb_tr_attrs *a, const char *k1, const char *k2)
 {
-    struct xb_attr *e1 = xb_attrs_get(a, k1), *e2 = k2 ? xb_attrs_get(a, k2) : NULL;
-    struct xb_attr *e = e1 && !e1->consumed ? e1 : e2 && !e2->consumed ? e2 : NULL;
+    struct xb_tr_attr *e1 = xb_tr_attrs_get(a, k1), *e2 = k2 ? xb_tr_attrs_get(a, k2) : NULL;
+    struct xb_tr_attr *e = e1 && !e1->consumed ? e1 : e2 && !e2->consumed ? e2 : NULL;
     struct xb_str r = {NULL, 0};
 
     if (e)
-        r = cs(xb_any_str(e->val));
+        r = cs(xb_tr_any_str(e->val));
     if (e1)
         e1->consumed = 1;
     if (e2)
@@ -36,12 +36,12 @@ static struct xb_str take2(struct xb_attrs *a, const char *k1, const char *k2)
     return r;
 }
 
-static int push_group(struct xb_xaws *aws, struct xb_arena *arena, struct xb_str name,
+static int push_group(struct xb_tr_xaws *aws, struct xb_arena *arena, struct xb_str name,
                       struct xb_str arn)
 {
     void *vec = aws->log_groups;
-    struct xb_xlog_group *g =
-        xb_vec_push(arena, &vec, &aws->n_log_groups, &aws->cap_log_groups, sizeof(*g));
+    struct xb_tr_xlog_group *g =
+        xb_tr_vec_push(arena, &vec, &aws->n_log_groups, &aws->cap_log_groups, sizeof(*g));
 
     aws->log_groups = vec;
     if (!g)
@@ -52,7 +52,7 @@ static int push_group(struct xb_xaws *aws, struct xb_arena *arena, struct xb_str
 }
 
 /* One log group entry from a name or an ARN (name = 7th ':' field of the ARN). */
-static int add_group(struct xb_xaws *aws, struct xb_arena *arena, struct xb_str v, int is_arn)
+static int add_group(struct xb_tr_xaws *aws, struct xb_arena *arena, struct xb_str v, int is_arn)
 {
     struct xb_str name = v, none = {NULL, 0};
     size_t i, field = 0, start = 0;
@@ -74,16 +74,16 @@ static int add_group(struct xb_xaws *aws, struct xb_arena *arena, struct xb_str 
 }
 
 /* Log groups from a resource value: array of strings, or a '&'-separated string. */
-static int log_groups(struct xb_xaws *aws, struct xb_arena *arena, const xb_pb_any *v, int is_arn)
+static int log_groups(struct xb_tr_xaws *aws, struct xb_arena *arena, const xb_pb_any *v, int is_arn)
 {
     size_t i, start;
     int rc = XB_OK;
 
-    if (xb_any_type(v) == XB_ANY_ARRAY && v->array_value) {
+    if (xb_tr_any_type(v) == XB_ANY_ARRAY && v->array_value) {
         for (i = 0; i < v->array_value->n_values && rc == XB_OK; i++)
-            rc = add_group(aws, arena, cs(xb_any_str(v->array_value->values[i])), is_arn);
-    } else if (xb_any_type(v) == XB_ANY_STRING) {
-        const char *s = xb_any_str(v);
+            rc = add_group(aws, arena, cs(xb_tr_any_str(v->array_value->values[i])), is_arn);
+    } else if (xb_tr_any_type(v) == XB_ANY_STRING) {
+        const char *s = xb_tr_any_str(v);
         size_t n = strlen(s);
         for (i = 0, start = 0; i <= n && rc == XB_OK; i++) {
             if (i == n || s[i] == '&') {
@@ -98,16 +98,16 @@ static int log_groups(struct xb_xaws *aws, struct xb_arena *arena, const xb_pb_a
     return rc;
 }
 
-int xb_aws_build(struct xb_attrs *a, const struct xb_attrs *res,
+int xb_tr_aws_build(struct xb_tr_attrs *a, const struct xb_tr_attrs *res,
                  const struct xb_translator_config *cfg, struct xb_arena *arena,
-                 struct xb_xaws **out)
+                 struct xb_tr_xaws **out)
 {
-    const char *cloud = xb_any_str(xb_attrs_val(res, "cloud.provider"));
-    const char *platform = xb_any_str(xb_attrs_val(res, "cloud.platform"));
+    const char *cloud = xb_tr_any_str(xb_tr_attrs_val(res, "cloud.provider"));
+    const char *platform = xb_tr_any_str(xb_tr_attrs_val(res, "cloud.platform"));
     struct xb_str op, account, region, request_id, queue_url, table_name, host_id, deploy;
     const xb_pb_any *v;
-    struct xb_attr *e;
-    struct xb_xaws *aws;
+    struct xb_tr_attr *e;
+    struct xb_tr_xaws *aws;
     const char *sdk_name, *sdk_lang;
     int rc = XB_OK;
 
@@ -120,10 +120,10 @@ int xb_aws_build(struct xb_attrs *a, const struct xb_attrs *res,
     table_name = take2(a, "aws.table_name", "aws.table.name");
     /* Opt-in: the newer DynamoDB convention names the table in db.collection.name. */
     if (cfg->read_new_semantic_conventions && !table_name.p &&
-        (e = xb_attrs_live(a, "db.collection.name")) &&
-        (strcmp(xb_any_str(xb_attrs_val(a, "db.system")), "aws.dynamodb") == 0 ||
-         strcmp(xb_any_str(xb_attrs_val(a, "db.system.name")), "aws.dynamodb") == 0)) {
-        table_name = cs(xb_any_str(e->val));
+        (e = xb_tr_attrs_live(a, "db.collection.name")) &&
+        (strcmp(xb_tr_any_str(xb_tr_attrs_val(a, "db.system")), "aws.dynamodb") == 0 ||
+         strcmp(xb_tr_any_str(xb_tr_attrs_val(a, "db.system.name")), "aws.dynamodb") == 0)) {
+        table_name = cs(xb_tr_any_str(e->val));
         e->consumed = 1;
     }
     if (*cloud && strcmp(cloud, "aws") != 0)
@@ -141,22 +141,22 @@ int xb_aws_build(struct xb_attrs *a, const struct xb_attrs *res,
     aws->region = region;
     aws->request_id = request_id;
     aws->queue_url = queue_url;
-    if ((e = xb_attrs_live(a, "messaging.url")))
-        aws->queue_url = cs(xb_any_str(e->val));
+    if ((e = xb_tr_attrs_live(a, "messaging.url")))
+        aws->queue_url = cs(xb_tr_any_str(e->val));
     aws->table_name = table_name;
-    if ((e = xb_attrs_live(a, "aws.dynamodb.table_names"))) {
+    if ((e = xb_tr_attrs_live(a, "aws.dynamodb.table_names"))) {
         v = e->val;
-        if (xb_any_type(v) == XB_ANY_ARRAY) {
+        if (xb_tr_any_type(v) == XB_ANY_ARRAY) {
             size_t n = v->array_value ? v->array_value->n_values : 0;
             if (n == 1) {
-                aws->table_name = cs(xb_any_str(v->array_value->values[0]));
+                aws->table_name = cs(xb_tr_any_str(v->array_value->values[0]));
             } else if (n > 1) {
                 aws->table_name.p = NULL;
                 aws->table_name.n = 0;
                 aws->table_names = v;
             }
         } else {
-            aws->table_name = cs(xb_any_str(v));
+            aws->table_name = cs(xb_tr_any_str(v));
         }
     }
 
@@ -201,11 +201,11 @@ int xb_aws_build(struct xb_attrs *a, const struct xb_attrs *res,
         aws->eks_container_id = rstr(res, "container.id");
     }
 
-    v = xb_attrs_val(res, "aws.log.group.arns");
+    v = xb_tr_attrs_val(res, "aws.log.group.arns");
     if (v)
         rc = log_groups(aws, arena, v, 1);
     if (rc == XB_OK && aws->n_log_groups == 0) {
-        v = xb_attrs_val(res, "aws.log.group.names");
+        v = xb_tr_attrs_val(res, "aws.log.group.names");
         if (v)
             rc = log_groups(aws, arena, v, 0);
     }
@@ -220,8 +220,8 @@ int xb_aws_build(struct xb_attrs *a, const struct xb_attrs *res,
     if (rc)
         goto out;
 
-    sdk_name = xb_any_str(xb_attrs_val(res, "telemetry.sdk.name"));
-    sdk_lang = xb_any_str(xb_attrs_val(res, "telemetry.sdk.language"));
+    sdk_name = xb_tr_any_str(xb_tr_attrs_val(res, "telemetry.sdk.name"));
+    sdk_lang = xb_tr_any_str(xb_tr_attrs_val(res, "telemetry.sdk.language"));
     if (*sdk_name && *sdk_lang) {
         size_t n = strlen(sdk_name) + strlen(sdk_lang) + 5;
         char *s = xb_arena_alloc(arena, n + 1);
@@ -244,20 +244,20 @@ out:
     return rc;
 }
 
-const char *xb_aws_origin(const struct xb_attrs *res)
+const char *xb_tr_aws_origin(const struct xb_tr_attrs *res)
 {
     const xb_pb_any *provider, *platform;
     const char *p, *lt;
 
     if (res->n == 0)
         return NULL;
-    provider = xb_attrs_val(res, "cloud.provider");
-    if (provider && strcmp(xb_any_str(provider), "aws") != 0)
+    provider = xb_tr_attrs_val(res, "cloud.provider");
+    if (provider && strcmp(xb_tr_any_str(provider), "aws") != 0)
         return NULL;
-    platform = xb_attrs_val(res, "cloud.platform");
+    platform = xb_tr_attrs_val(res, "cloud.platform");
     if (!platform)
         return NULL;
-    p = xb_any_str(platform);
+    p = xb_tr_any_str(platform);
     if (strcmp(p, "aws_app_runner") == 0)
         return "AWS::AppRunner::Service";
     if (strcmp(p, "aws_eks") == 0)
@@ -267,7 +267,7 @@ const char *xb_aws_origin(const struct xb_attrs *res)
     if (strcmp(p, "aws_ec2") == 0)
         return "AWS::EC2::Instance";
     if (strcmp(p, "aws_ecs") == 0) {
-        lt = xb_any_str(xb_attrs_val(res, "aws.ecs.launchtype"));
+        lt = xb_tr_any_str(xb_tr_attrs_val(res, "aws.ecs.launchtype"));
         if (strcmp(lt, "ec2") == 0)
             return "AWS::ECS::EC2";
         if (strcmp(lt, "fargate") == 0)
@@ -277,22 +277,22 @@ const char *xb_aws_origin(const struct xb_attrs *res)
     return NULL;
 }
 
-void xb_aws_service(const struct xb_attrs *res, struct xb_xdoc *d)
+void xb_tr_aws_service(const struct xb_tr_attrs *res, struct xb_tr_xdoc *d)
 {
-    const xb_pb_any *v = xb_attrs_val(res, "service.version");
+    const xb_pb_any *v = xb_tr_attrs_val(res, "service.version");
     const xb_pb_any *tags;
 
     /* v0.155: first element of a non-empty container.image.tags array, then
      * container.image.tag. A non-string element gives an empty (absent) version. */
-    if (!v && (tags = xb_attrs_val(res, "container.image.tags")) &&
-        xb_any_type(tags) == XB_ANY_ARRAY && tags->array_value && tags->array_value->n_values > 0) {
+    if (!v && (tags = xb_tr_attrs_val(res, "container.image.tags")) &&
+        xb_tr_any_type(tags) == XB_ANY_ARRAY && tags->array_value && tags->array_value->n_values > 0) {
         d->has_service = 1;
-        d->service_version = cs(xb_any_str(tags->array_value->values[0]));
+        d->service_version = cs(xb_tr_any_str(tags->array_value->values[0]));
         return;
     }
     if (!v)
-        v = xb_attrs_val(res, "container.image.tag");
+        v = xb_tr_attrs_val(res, "container.image.tag");
     d->has_service = v != NULL;
     if (v)
-        d->service_version = cs(xb_any_str(v));
+        d->service_version = cs(xb_tr_any_str(v));
 }

@@ -17,18 +17,18 @@
  * aws.request_id/aws.requestId, aws.queue_url/aws.queue.url, aws.table_name/
  * aws.table.name from |attrs| in every case. Returns XB_OK or XB_ERR_NOMEM.
  */
-int xb_aws_build(struct xb_attrs *attrs, const struct xb_attrs *res,
+int xb_tr_aws_build(struct xb_tr_attrs *attrs, const struct xb_tr_attrs *res,
                  const struct xb_translator_config *cfg, struct xb_arena *arena,
-                 struct xb_xaws **out);
+                 struct xb_tr_xaws **out);
 
 /* X-Ray origin for the resource ("AWS::EC2::Instance", ...) or NULL. Static string. */
-const char *xb_aws_origin(const struct xb_attrs *res);
+const char *xb_tr_aws_origin(const struct xb_tr_attrs *res);
 
 /*
  * Fills d->has_service / d->service_version from the resource's service.version, else the
  * first element of a non-empty container.image.tags array, else container.image.tag
  * (awsxrayexporter v0.155 makeService).
  */
-void xb_aws_service(const struct xb_attrs *res, struct xb_xdoc *d);
+void xb_tr_aws_service(const struct xb_tr_attrs *res, struct xb_tr_xdoc *d);
 
 #endif

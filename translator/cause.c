@@ -117,16 +117,16 @@ static int next_line(struct lines *it, struct xb_str *line)
     return 1;
 }
 
-int xb_cause_add(struct xb_xcause *c, struct xb_arena *arena, struct xb_idgen *ids,
+int xb_tr_cause_add(struct xb_tr_xcause *c, struct xb_arena *arena, struct xb_tr_idgen *ids,
                  struct xb_str type, struct xb_str message, int remote)
 {
     void *vec = c->exc;
-    struct xb_xexc *e = xb_vec_push(arena, &vec, &c->n, &c->cap, sizeof(*e));
+    struct xb_tr_xexc *e = xb_tr_vec_push(arena, &vec, &c->n, &c->cap, sizeof(*e));
 
     c->exc = vec;
     if (!e)
         return -1;
-    xb_ids_u64_hex(xb_ids_derive(ids->trace_id, ids->span_id, 0x1000 + ids->counter++), e->id);
+    xb_tr_ids_u64_hex(xb_tr_ids_derive(ids->trace_id, ids->span_id, 0x1000 + ids->counter++), e->id);
     e->type = type;
     e->message = message;
     e->remote = remote;
@@ -134,12 +134,12 @@ int xb_cause_add(struct xb_xcause *c, struct xb_arena *arena, struct xb_idgen *i
     return (int)(c->n - 1);
 }
 
-static int add_frame(struct xb_xcause *c, size_t ei, struct xb_arena *arena, struct xb_str path,
+static int add_frame(struct xb_tr_xcause *c, size_t ei, struct xb_arena *arena, struct xb_str path,
                      struct xb_str label, int64_t line)
 {
-    struct xb_xexc *e = &c->exc[ei];
+    struct xb_tr_xexc *e = &c->exc[ei];
     void *vec = e->frames;
-    struct xb_xframe *f = xb_vec_push(arena, &vec, &e->n_frames, &e->cap_frames, sizeof(*f));
+    struct xb_tr_xframe *f = xb_tr_vec_push(arena, &vec, &e->n_frames, &e->cap_frames, sizeof(*f));
 
     e->frames = vec;
     if (!f)
@@ -151,11 +151,11 @@ static int add_frame(struct xb_xcause *c, size_t ei, struct xb_arena *arena, str
 }
 
 /* Appends a chained exception caused-by-linked from |cur|; returns its index or -1. */
-static int chain(struct xb_xcause *c, size_t cur, struct xb_arena *arena, struct xb_idgen *ids,
+static int chain(struct xb_tr_xcause *c, size_t cur, struct xb_arena *arena, struct xb_tr_idgen *ids,
                  struct xb_str type, struct xb_str msg)
 {
     int remote = c->exc[0].remote;
-    int ni = xb_cause_add(c, arena, ids, type, msg, remote);
+    int ni = xb_tr_cause_add(c, arena, ids, type, msg, remote);
 
     if (ni >= 0)
         c->exc[cur].cause = ni;
@@ -169,7 +169,7 @@ static int java_is_frame(struct xb_str l)
     return starts(l, "\tat ") && find(l, 0, '(') >= 0 && ends(l, ')');
 }
 
-static int java_frame(struct xb_xcause *c, size_t ei, struct xb_arena *arena, struct xb_str l)
+static int java_frame(struct xb_tr_xcause *c, size_t ei, struct xb_arena *arena, struct xb_str l)
 {
     long paren = find(l, 0, '('), slash, colon;
     struct xb_str label = sub(l, 4, (size_t)paren), path = sub(l, (size_t)paren + 1, l.n - 1);
@@ -186,8 +186,8 @@ static int java_frame(struct xb_xcause *c, size_t ei, struct xb_arena *arena, st
     return add_frame(c, ei, arena, path, label, line);
 }
 
-static int parse_java(struct xb_xcause *c, size_t first, const char *s, size_t n,
-                      struct xb_arena *arena, struct xb_idgen *ids)
+static int parse_java(struct xb_tr_xcause *c, size_t first, const char *s, size_t n,
+                      struct xb_arena *arena, struct xb_tr_idgen *ids)
 {
     struct lines it = {s, n, 0};
     struct xb_str l;
@@ -257,8 +257,8 @@ out:
 
 #define PY_DURING "During handling of the above exception, another exception occurred:"
 
-static int parse_python(struct xb_xcause *c, size_t first, const char *s, size_t n,
-                        struct xb_arena *arena, struct xb_idgen *ids)
+static int parse_python(struct xb_tr_xcause *c, size_t first, const char *s, size_t n,
+                        struct xb_arena *arena, struct xb_tr_idgen *ids)
 {
     struct xb_str *lines;
     size_t count = 1, i, k, cur = first;
@@ -322,7 +322,7 @@ static int parse_python(struct xb_xcause *c, size_t first, const char *s, size_t
 
 /* ------------------------------------------------------------------ JavaScript */
 
-static int parse_js(struct xb_xcause *c, size_t first, const char *s, size_t n,
+static int parse_js(struct xb_tr_xcause *c, size_t first, const char *s, size_t n,
                     struct xb_arena *arena)
 {
     struct lines it = {s, n, 0};
@@ -371,7 +371,7 @@ static struct xb_str trim_space(struct xb_str s)
     return s;
 }
 
-static int parse_dotnet(struct xb_xcause *c, size_t first, const char *s, size_t n,
+static int parse_dotnet(struct xb_tr_xcause *c, size_t first, const char *s, size_t n,
                         struct xb_arena *arena)
 {
     struct lines it = {s, n, 0};
@@ -466,7 +466,7 @@ static int go_path_line(struct xb_str l, struct xb_str *path, int64_t *line)
     return 0;
 }
 
-static int parse_go(struct xb_xcause *c, size_t first, const char *s, size_t n,
+static int parse_go(struct xb_tr_xcause *c, size_t first, const char *s, size_t n,
                     struct xb_arena *arena)
 {
     struct lines it = {s, n, 0};
@@ -486,8 +486,8 @@ static int parse_go(struct xb_xcause *c, size_t first, const char *s, size_t n,
     return rc;
 }
 
-int xb_cause_parse_stack(struct xb_xcause *c, size_t first, const char *lang, const char *stack,
-                         size_t n, struct xb_arena *arena, struct xb_idgen *ids)
+int xb_tr_cause_parse_stack(struct xb_tr_xcause *c, size_t first, const char *lang, const char *stack,
+                         size_t n, struct xb_arena *arena, struct xb_tr_idgen *ids)
 {
     if (!stack || n == 0 || !lang)
         return XB_OK;
@@ -525,8 +525,8 @@ static struct xb_str cstr(const char *s)
     return sv(s, strlen(s));
 }
 
-static int add_http_failure(struct xb_xcause *c, const xb_pb_event *ev, struct xb_arena *arena,
-                            struct xb_idgen *ids)
+static int add_http_failure(struct xb_tr_xcause *c, const xb_pb_event *ev, struct xb_arena *arena,
+                            struct xb_tr_idgen *ids)
 {
     const xb_pb_any *code = event_attr(ev, "http.response.status_code");
     const xb_pb_any *msg = event_attr(ev, "aws.http.error_message");
@@ -536,10 +536,10 @@ static int add_http_failure(struct xb_xcause *c, const xb_pb_event *ev, struct x
 
     if (!code || !msg)
         return XB_OK;
-    code_s = xb_any_as_string(code, arena);
+    code_s = xb_tr_any_as_string(code, arena);
     if (!code_s)
         return XB_ERR_NOMEM;
-    msg_s = xb_any_str(msg);
+    msg_s = xb_tr_any_str(msg);
     len = strlen(code_s) + strlen(msg_s) + 48;
     buf = xb_arena_alloc(arena, len);
     if (!buf)
@@ -547,26 +547,26 @@ static int add_http_failure(struct xb_xcause *c, const xb_pb_event *ev, struct x
     len = (size_t)snprintf(buf, len, "%s@%" PRIu64 ".%06" PRIu64 "@%s", code_s,
                            ev->time_unix_nano / 1000000000u,
                            (ev->time_unix_nano % 1000000000u) / 1000u, msg_s);
-    if (xb_cause_add(c, arena, ids, cstr("aws.http.error.event"), sv(buf, len), 1) < 0)
+    if (xb_tr_cause_add(c, arena, ids, cstr("aws.http.error.event"), sv(buf, len), 1) < 0)
         return XB_ERR_NOMEM;
     return XB_OK;
 }
 
-int xb_cause_build(struct xb_attrs *attrs, const xb_pb_span *span, const struct xb_attrs *res,
-                   struct xb_arena *arena, struct xb_idgen *ids, struct xb_xdoc *d)
+int xb_tr_cause_build(struct xb_tr_attrs *attrs, const xb_pb_span *span, const struct xb_tr_attrs *res,
+                   struct xb_arena *arena, struct xb_tr_idgen *ids, struct xb_tr_xdoc *d)
 {
-    struct xb_attr *st = xb_attrs_get(attrs, "http.status_code");
+    struct xb_tr_attr *st = xb_tr_attrs_get(attrs, "http.status_code");
     int status_err = span->status && span->status->code == XB_STATUS_ERROR;
-    int aws_sdk = strcmp(xb_any_str(xb_attrs_val(attrs, "rpc.system")), "aws-api") == 0;
-    const char *lang = xb_any_str(xb_attrs_val(res, "telemetry.sdk.language"));
-    struct xb_xcause *c = NULL;
+    int aws_sdk = strcmp(xb_tr_any_str(xb_tr_attrs_val(attrs, "rpc.system")), "aws-api") == 0;
+    const char *lang = xb_tr_any_str(xb_tr_attrs_val(res, "telemetry.sdk.language"));
+    struct xb_tr_xcause *c = NULL;
     size_t i;
     int64_t code;
     int rc = XB_OK, any_event = 0;
 
     if (!st)
-        st = xb_attrs_get(attrs, "http.response.status_code");
-    code = st ? xb_any_int(st->val) : 0;
+        st = xb_tr_attrs_get(attrs, "http.response.status_code");
+    code = st ? xb_tr_any_int(st->val) : 0;
     d->fault = d->error = d->throttle = 0;
     if (st && code >= 400 && code <= 499) {
         d->error = 1;
@@ -598,26 +598,26 @@ int xb_cause_build(struct xb_attrs *attrs, const xb_pb_span *span, const struct 
             if (!ev || !ev->name)
                 continue;
             if (strcmp(ev->name, "exception") == 0) {
-                const char *stack = xb_any_str(event_attr(ev, "exception.stacktrace"));
+                const char *stack = xb_tr_any_str(event_attr(ev, "exception.stacktrace"));
                 int ei =
-                    xb_cause_add(c, arena, ids, cstr(xb_any_str(event_attr(ev, "exception.type"))),
-                                 cstr(xb_any_str(event_attr(ev, "exception.message"))), remote);
+                    xb_tr_cause_add(c, arena, ids, cstr(xb_tr_any_str(event_attr(ev, "exception.type"))),
+                                 cstr(xb_tr_any_str(event_attr(ev, "exception.message"))), remote);
                 if (ei < 0) {
                     rc = XB_ERR_NOMEM;
                     goto out;
                 }
-                rc = xb_cause_parse_stack(c, (size_t)ei, lang, stack, strlen(stack), arena, ids);
+                rc = xb_tr_cause_parse_stack(c, (size_t)ei, lang, stack, strlen(stack), arena, ids);
             } else if (aws_sdk && strcmp(ev->name, "HTTP request failure") == 0) {
                 rc = add_http_failure(c, ev, arena, ids);
             }
         }
     } else if (status_err) {
         const char *msg = span->status->message ? span->status->message : "";
-        struct xb_attr *text = xb_attrs_live(attrs, "http.status_text");
+        struct xb_tr_attr *text = xb_tr_attrs_live(attrs, "http.status_text");
         if (!*msg && text)
-            msg = xb_any_str(text->val);
-        xb_attrs_consume(attrs, "http.status_text");
-        if (*msg && xb_cause_add(c, arena, ids, cstr(""), cstr(msg), -1) < 0) {
+            msg = xb_tr_any_str(text->val);
+        xb_tr_attrs_consume(attrs, "http.status_text");
+        if (*msg && xb_tr_cause_add(c, arena, ids, cstr(""), cstr(msg), -1) < 0) {
             rc = XB_ERR_NOMEM;
             goto out;
         }

@@ -33,12 +33,12 @@ static void kv_str_or_null(struct xb_jsonw *w, const char *key, struct xb_str s)
         xb_jsonw_null(w);
 }
 
-static size_t cap_items(size_t n, const struct xb_doc_wopts *o)
+static size_t cap_items(size_t n, const struct xb_tr_doc_wopts *o)
 {
     return o->max_items && n > o->max_items ? o->max_items : n;
 }
 
-static void write_links(struct xb_jsonw *w, const struct xb_xdoc *d, const struct xb_doc_wopts *o,
+static void write_links(struct xb_jsonw *w, const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
                         struct xb_arena *arena)
 {
     size_t i, n = cap_items(d->n_links, o);
@@ -51,14 +51,14 @@ static void write_links(struct xb_jsonw *w, const struct xb_xdoc *d, const struc
         xb_jsonw_obj_begin(w);
         xb_jsonw_ckey(w, "trace_id");
         if (l->trace_id.len == 16) {
-            xb_ids_xray_trace_id(l->trace_id.data, tid);
+            xb_tr_ids_xray_trace_id(l->trace_id.data, tid);
             xb_jsonw_cstr(w, tid);
         } else {
             xb_jsonw_null(w);
         }
         xb_jsonw_ckey(w, "id");
         if (l->span_id.len == 8) {
-            xb_ids_hex(l->span_id.data, 8, sid);
+            xb_tr_ids_hex(l->span_id.data, 8, sid);
             xb_jsonw_cstr(w, sid);
         } else {
             xb_jsonw_null(w);
@@ -72,14 +72,14 @@ static void write_links(struct xb_jsonw *w, const struct xb_xdoc *d, const struc
             v.value_case = XB_ANY_KVLIST;
             v.kvlist_value = &list;
             xb_jsonw_ckey(w, "attributes");
-            xb_any_write(w, &v, arena, o->max_items);
+            xb_tr_any_write(w, &v, arena, o->max_items);
         }
         xb_jsonw_obj_end(w);
     }
     xb_jsonw_arr_end(w);
 }
 
-static void write_http(struct xb_jsonw *w, const struct xb_xhttp *h)
+static void write_http(struct xb_jsonw *w, const struct xb_tr_xhttp *h)
 {
     xb_jsonw_ckey(w, "http");
     xb_jsonw_obj_begin(w);
@@ -106,7 +106,7 @@ static void write_http(struct xb_jsonw *w, const struct xb_xhttp *h)
     xb_jsonw_obj_end(w);
 }
 
-static void write_cause(struct xb_jsonw *w, const struct xb_xcause *c, const struct xb_doc_wopts *o)
+static void write_cause(struct xb_jsonw *w, const struct xb_tr_xcause *c, const struct xb_tr_doc_wopts *o)
 {
     size_t i, k, n = cap_items(c->n, o);
 
@@ -115,7 +115,7 @@ static void write_cause(struct xb_jsonw *w, const struct xb_xcause *c, const str
     xb_jsonw_ckey(w, "exceptions");
     xb_jsonw_arr_begin(w);
     for (i = 0; i < n; i++) {
-        const struct xb_xexc *e = &c->exc[i];
+        const struct xb_tr_xexc *e = &c->exc[i];
         size_t nf = cap_items(e->n_frames, o);
         xb_jsonw_obj_begin(w);
         xb_jsonw_ckey(w, "id");
@@ -136,7 +136,7 @@ static void write_cause(struct xb_jsonw *w, const struct xb_xcause *c, const str
             xb_jsonw_ckey(w, "stack");
             xb_jsonw_arr_begin(w);
             for (k = 0; k < nf; k++) {
-                const struct xb_xframe *f = &e->frames[k];
+                const struct xb_tr_xframe *f = &e->frames[k];
                 xb_jsonw_obj_begin(w);
                 xb_jsonw_ckey(w, "path");
                 xb_jsonw_str(w, f->path.p, f->path.n);
@@ -154,7 +154,7 @@ static void write_cause(struct xb_jsonw *w, const struct xb_xcause *c, const str
     xb_jsonw_obj_end(w);
 }
 
-static void write_aws(struct xb_jsonw *w, const struct xb_xaws *a, const struct xb_doc_wopts *o,
+static void write_aws(struct xb_jsonw *w, const struct xb_tr_xaws *a, const struct xb_tr_doc_wopts *o,
                       struct xb_arena *arena)
 {
     size_t i, n;
@@ -231,7 +231,7 @@ static void write_aws(struct xb_jsonw *w, const struct xb_xaws *a, const struct 
         xb_jsonw_ckey(w, "table_names");
         xb_jsonw_arr_begin(w);
         for (i = 0; i < n; i++) {
-            const char *s = xb_any_str(arr->values[i]);
+            const char *s = xb_tr_any_str(arr->values[i]);
             xb_jsonw_str(w, s, strlen(s));
         }
         xb_jsonw_arr_end(w);
@@ -240,51 +240,51 @@ static void write_aws(struct xb_jsonw *w, const struct xb_xaws *a, const struct 
     xb_jsonw_obj_end(w);
 }
 
-static int keep_meta_key(const struct xb_xdoc *d, struct xb_str k)
+static int keep_meta_key(const struct xb_tr_xdoc *d, struct xb_str k)
 {
     return !d->meta_only_resource ||
            (k.n >= sizeof(RES_PREFIX) - 1 && memcmp(k.p, RES_PREFIX, sizeof(RES_PREFIX) - 1) == 0);
 }
 
-static void write_meta_default(struct xb_jsonw *w, const struct xb_xdoc *d,
-                               const struct xb_doc_wopts *o, struct xb_arena *arena)
+static void write_meta_default(struct xb_jsonw *w, const struct xb_tr_xdoc *d,
+                               const struct xb_tr_doc_wopts *o, struct xb_arena *arena)
 {
     size_t i, written = 0;
 
     xb_jsonw_ckey(w, "default");
     xb_jsonw_obj_begin(w);
     for (i = 0; i < d->n_meta; i++) {
-        const struct xb_xmeta *m = &d->meta[i];
+        const struct xb_tr_xmeta *m = &d->meta[i];
         if (!keep_meta_key(d, m->key))
             continue;
         if (o->max_items && written++ >= o->max_items)
             break;
         xb_jsonw_key(w, m->key.p, m->key.n);
         if (m->val)
-            xb_any_write(w, m->val, arena, o->max_items);
+            xb_tr_any_write(w, m->val, arena, o->max_items);
         else
-            xb_jsonp_write(w, m->j, o->max_items);
+            xb_tr_jsonp_write(w, m->j, o->max_items);
     }
     xb_jsonw_obj_end(w);
 }
 
-static void write_ns(struct xb_jsonw *w, const struct xb_xdoc *d, const struct xb_xns *ns,
-                     const struct xb_doc_wopts *o)
+static void write_ns(struct xb_jsonw *w, const struct xb_tr_xdoc *d, const struct xb_tr_xns *ns,
+                     const struct xb_tr_doc_wopts *o)
 {
     size_t i;
 
     xb_jsonw_key(w, ns->name.p, ns->name.n);
-    if (!ns->obj || ns->obj->t != XB_J_OBJ || !d->meta_only_resource) {
-        xb_jsonp_write(w, ns->obj, o->max_items);
+    if (!ns->obj || ns->obj->t != XB_TR_J_OBJ || !d->meta_only_resource) {
+        xb_tr_jsonp_write(w, ns->obj, o->max_items);
         return;
     }
     xb_jsonw_obj_begin(w);
     for (i = 0; i < ns->obj->n_kids; i++) {
-        const struct xb_jnode *k = &ns->obj->kids[i];
+        const struct xb_tr_jnode *k = &ns->obj->kids[i];
         if (!keep_meta_key(d, k->key))
             continue;
         xb_jsonw_key(w, k->key.p, k->key.n);
-        xb_jsonp_write(w, k, o->max_items);
+        xb_tr_jsonp_write(w, k, o->max_items);
     }
     xb_jsonw_obj_end(w);
 }
@@ -297,8 +297,8 @@ static int str_lt(struct xb_str a, const char *b)
     return c < 0 || (c == 0 && a.n < bn);
 }
 
-static void write_metadata(struct xb_jsonw *w, const struct xb_xdoc *d,
-                           const struct xb_doc_wopts *o, struct xb_arena *arena)
+static void write_metadata(struct xb_jsonw *w, const struct xb_tr_xdoc *d,
+                           const struct xb_tr_doc_wopts *o, struct xb_arena *arena)
 {
     size_t i;
     int has_default = d->n_meta > 0 || d->meta_default_present;
@@ -334,7 +334,7 @@ static void write_metadata(struct xb_jsonw *w, const struct xb_xdoc *d,
     xb_jsonw_obj_end(w);
 }
 
-static void write_sql(struct xb_jsonw *w, const struct xb_xsql *s)
+static void write_sql(struct xb_jsonw *w, const struct xb_tr_xsql *s)
 {
     xb_jsonw_ckey(w, "sql");
     xb_jsonw_obj_begin(w);
@@ -346,7 +346,7 @@ static void write_sql(struct xb_jsonw *w, const struct xb_xsql *s)
     xb_jsonw_obj_end(w);
 }
 
-int xb_doc_write(const struct xb_xdoc *d, const struct xb_doc_wopts *o, struct xb_buf *out,
+int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o, struct xb_buf *out,
                  struct xb_arena *arena, size_t *written)
 {
     struct xb_jsonw w;
@@ -406,7 +406,7 @@ int xb_doc_write(const struct xb_xdoc *d, const struct xb_doc_wopts *o, struct x
                                                d->annots[i].key.p, d->annots[i].key.n))
                 continue;
             xb_jsonw_key(&w, d->annots[i].key.p, d->annots[i].key.n);
-            xb_any_write_scalar(&w, d->annots[i].val);
+            xb_tr_any_write_scalar(&w, d->annots[i].val);
         }
         xb_jsonw_obj_end(&w);
     }

@@ -1,8 +1,8 @@
 /*
  * translator/doc.h - in-memory X-Ray segment document and its serialiser.
  *
- * Translation fills a struct xb_xdoc (all strings are borrowed views into the span,
- * the resource or the arena); xb_doc_write() turns it into JSON. Keeping the model
+ * Translation fills a struct xb_tr_xdoc (all strings are borrowed views into the span,
+ * the resource or the arena); xb_tr_doc_write() turns it into JSON. Keeping the model
  * apart from the bytes lets the size cap rebuild the same document with metadata
  * dropped and strings cut, without translating again.
  *
@@ -20,34 +20,35 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/jsonw.h"
+#include "core/str.h"
 #include "proto/otlp.h"
 #include "translator/ids.h"
 #include "translator/jsonp.h"
-#include "translator/jsonw.h"
 
 /* cause.exceptions[].stack[] entry. */
-struct xb_xframe {
+struct xb_tr_xframe {
     struct xb_str path, label;
     int64_t line;
 };
 
 /* cause.exceptions[] entry. type/message are always written ("" allowed). */
-struct xb_xexc {
+struct xb_tr_xexc {
     char id[17];
     struct xb_str type, message;
     int remote;               /* -1 absent, else 0/1 */
     int cause;                /* index of the exception this one was caused by, or -1 */
-    struct xb_xframe *frames; /* arena; n_frames == 0 -> "stack" absent */
+    struct xb_tr_xframe *frames; /* arena; n_frames == 0 -> "stack" absent */
     size_t n_frames, cap_frames;
 };
 
-struct xb_xcause {
-    struct xb_xexc *exc; /* arena */
+struct xb_tr_xcause {
+    struct xb_tr_xexc *exc; /* arena */
     size_t n, cap;
 };
 
 /* http block; request/response objects are always written when the block exists. */
-struct xb_xhttp {
+struct xb_tr_xhttp {
     struct xb_str method, url, client_ip, user_agent; /* p == NULL or n == 0: absent */
     int x_forwarded_for;                              /* 1: write true */
     int has_status;
@@ -55,16 +56,16 @@ struct xb_xhttp {
     int64_t content_length; /* always written */
 };
 
-struct xb_xlog_group {
+struct xb_tr_xlog_group {
     struct xb_str log_group, arn; /* arn absent when p == NULL */
 };
 
 /* aws block. Strings with p == NULL or n == 0 are absent unless noted. */
-struct xb_xaws {
+struct xb_tr_xaws {
     int has_beanstalk;
     struct xb_str eb_environment, eb_version_label; /* written as null when empty */
     int64_t eb_deployment_id;
-    struct xb_xlog_group *log_groups;
+    struct xb_tr_xlog_group *log_groups;
     size_t n_log_groups, cap_log_groups;
     int has_ecs;
     struct xb_str ecs_container, ecs_container_id, ecs_task_arn, ecs_task_family, ecs_cluster_arn,
@@ -80,30 +81,30 @@ struct xb_xaws {
 };
 
 /* sql block. */
-struct xb_xsql {
+struct xb_tr_xsql {
     struct xb_str connection_string, url, sanitized_query, database_type, user;
 };
 
 /* annotations entry; key already sanitised. */
-struct xb_xannot {
+struct xb_tr_xannot {
     struct xb_str key;
     const xb_pb_any *val;
 };
 
 /* metadata entry: either an OTLP value or a parsed JSON value. */
-struct xb_xmeta {
+struct xb_tr_xmeta {
     struct xb_str key;
     const xb_pb_any *val;
-    const struct xb_jnode *j; /* used when val == NULL */
+    const struct xb_tr_jnode *j; /* used when val == NULL */
 };
 
 /* metadata namespace other than "default": a parsed JSON object (or JSON null). */
-struct xb_xns {
+struct xb_tr_xns {
     struct xb_str name;
-    const struct xb_jnode *obj;
+    const struct xb_tr_jnode *obj;
 };
 
-struct xb_xdoc {
+struct xb_tr_xdoc {
     struct xb_str name;
     char id[17];
     double start_time, end_time;
@@ -115,26 +116,26 @@ struct xb_xdoc {
     xb_pb_link *const *links; /* borrowed from the span; n_links == 0: absent */
     size_t n_links;
     char trace_id[XB_XRAY_TRACE_ID_LEN + 1];
-    struct xb_xhttp *http;
+    struct xb_tr_xhttp *http;
     int fault, error, throttle;
-    struct xb_xcause *cause;
-    struct xb_xaws *aws;
-    struct xb_xannot *annots; /* sorted by key, unique */
+    struct xb_tr_xcause *cause;
+    struct xb_tr_xaws *aws;
+    struct xb_tr_xannot *annots; /* sorted by key, unique */
     size_t n_annots;
-    struct xb_xmeta *meta; /* "default" namespace, sorted by key, unique */
+    struct xb_tr_xmeta *meta; /* "default" namespace, sorted by key, unique */
     size_t n_meta;
-    struct xb_xns *ns; /* other namespaces, sorted by name, unique */
+    struct xb_tr_xns *ns; /* other namespaces, sorted by name, unique */
     size_t n_ns;
     int meta_default_present; /* write "default" even when n_meta == 0 (filtered) */
     int meta_only_resource;   /* keep only keys starting with "otel.resource." */
     const char *namespace_;
     char parent_id[17]; /* "" = absent */
     int subsegment;
-    struct xb_xsql *sql;
+    struct xb_tr_xsql *sql;
 };
 
 /* How to serialise: the size cap's trimming levels. */
-struct xb_doc_wopts {
+struct xb_tr_doc_wopts {
     int drop_metadata;     /* replace metadata by the "xraybridge" trim marker */
     size_t max_str;        /* 0 = no cut; else trimmable strings cut to this many bytes */
     size_t max_items;      /* 0 = all; else arrays/maps/annotations/frames capped */
@@ -147,7 +148,7 @@ struct xb_doc_wopts {
  * base64). |*written| (optional) receives the full size even when the limit was hit.
  * Returns XB_OK, XB_ERR_TOO_LARGE (limit or buffer cap), XB_ERR_NOMEM.
  */
-int xb_doc_write(const struct xb_xdoc *d, const struct xb_doc_wopts *o, struct xb_buf *out,
+int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o, struct xb_buf *out,
                  struct xb_arena *arena, size_t *written);
 
 #endif

@@ -84,22 +84,22 @@ static struct xb_str cs(const char *s)
 }
 
 /* Live attribute |k| as pdata Str(), or NULL when absent. */
-static const char *part(struct xb_attr *const *e, int k)
+static const char *part(struct xb_tr_attr *const *e, int k)
 {
-    return e[k] ? xb_any_str(e[k]->val) : NULL;
+    return e[k] ? xb_tr_any_str(e[k]->val) : NULL;
 }
 
 /* Live port attribute |k| as pdata AsString(), or NULL when absent. */
-static const char *port_part(struct xb_attr *const *e, int k, struct xb_arena *arena)
+static const char *port_part(struct xb_tr_attr *const *e, int k, struct xb_arena *arena)
 {
-    return e[k] ? xb_any_as_string(e[k]->val, arena) : NULL;
+    return e[k] ? xb_tr_any_as_string(e[k]->val, arena) : NULL;
 }
 
 /* The payload size when the message type is RECEIVED, else 0. */
 static int64_t received_size(const xb_pb_any *type, const xb_pb_any *size)
 {
-    if (type && strcmp(xb_any_str(type), "RECEIVED") == 0 && size)
-        return xb_any_int(size);
+    if (type && strcmp(xb_tr_any_str(type), "RECEIVED") == 0 && size)
+        return xb_tr_any_int(size);
     return 0;
 }
 
@@ -124,28 +124,28 @@ static int64_t size_from(xb_pb_kv *const *kv, size_t n, int new_semconv)
 }
 
 /* Span attributes (through the index: first occurrence wins) first, then the events. */
-static int64_t response_size(const struct xb_attrs *a, const xb_pb_span *span, int new_semconv)
+static int64_t response_size(const struct xb_tr_attrs *a, const xb_pb_span *span, int new_semconv)
 {
-    const xb_pb_any *size = xb_attrs_val(a, "messaging.message_payload_size_bytes");
+    const xb_pb_any *size = xb_tr_attrs_val(a, "messaging.message_payload_size_bytes");
     int64_t v;
     size_t i;
 
     if (!size && new_semconv)
-        size = xb_attrs_val(a, "messaging.message.body.size");
-    v = received_size(xb_attrs_val(a, "message.type"), size);
+        size = xb_tr_attrs_val(a, "messaging.message.body.size");
+    v = received_size(xb_tr_attrs_val(a, "message.type"), size);
     for (i = 0; v == 0 && i < span->n_events; i++)
         if (span->events[i])
             v = size_from(span->events[i]->attributes, span->events[i]->n_attributes, new_semconv);
     return v;
 }
 
-int xb_http_build(struct xb_attrs *a, const xb_pb_span *span, int new_semconv,
-                  struct xb_arena *arena, struct xb_xhttp **out)
+int xb_tr_http_build(struct xb_tr_attrs *a, const xb_pb_span *span, int new_semconv,
+                  struct xb_arena *arena, struct xb_tr_xhttp **out)
 {
-    struct xb_xhttp *h;
+    struct xb_tr_xhttp *h;
     const char *method, *ua, *url, *scheme, *host = NULL, *port = NULL, *target, *path, *query;
     const char *client_ip = NULL, *peer_ip, *net_peer_addr = NULL, *client_addr;
-    struct xb_attr *e[N_ALL_KEYS], *st;
+    struct xb_tr_attr *e[N_ALL_KEYS], *st;
     int has_http = 0, has_host_attrs = 0, has_peer_addr = 0, server;
     size_t i, len;
     char *u;
@@ -153,8 +153,8 @@ int xb_http_build(struct xb_attrs *a, const xb_pb_span *span, int new_semconv,
 
     *out = NULL;
     for (i = 0; i < N_KEYS; i++)
-        e[i] = xb_attrs_live(a, http_keys[i]);
-    e[K_NET_PEER_PORT] = new_semconv ? xb_attrs_live(a, http_keys[K_NET_PEER_PORT]) : NULL;
+        e[i] = xb_tr_attrs_live(a, http_keys[i]);
+    e[K_NET_PEER_PORT] = new_semconv ? xb_tr_attrs_live(a, http_keys[K_NET_PEER_PORT]) : NULL;
     method = part(e, K_METHOD);
     if (!method)
         method = part(e, K_REQ_METHOD);
@@ -208,7 +208,7 @@ int xb_http_build(struct xb_attrs *a, const xb_pb_span *span, int new_semconv,
         h->x_forwarded_for = 1;
     if (st) {
         h->has_status = 1;
-        h->status = xb_any_int(st->val);
+        h->status = xb_tr_any_int(st->val);
     }
     h->content_length = response_size(a, span, new_semconv);
 

@@ -19,7 +19,7 @@
  * its host from server.address (and port from server.port), unlike upstream.
  * Returns XB_OK or XB_ERR_NOMEM.
  */
-int xb_http_build(struct xb_attrs *attrs, const xb_pb_span *span, int new_semconv,
-                  struct xb_arena *arena, struct xb_xhttp **out);
+int xb_tr_http_build(struct xb_tr_attrs *attrs, const xb_pb_span *span, int new_semconv,
+                  struct xb_arena *arena, struct xb_tr_xhttp **out);
 
 #endif

@@ -3,7 +3,7 @@
 
 static const char hexd[] = "0123456789abcdef";
 
-int xb_ids_valid(const uint8_t *p, size_t n, size_t want)
+int xb_tr_ids_valid(const uint8_t *p, size_t n, size_t want)
 {
     size_t i;
 
@@ -15,7 +15,7 @@ int xb_ids_valid(const uint8_t *p, size_t n, size_t want)
     return 0;
 }
 
-void xb_ids_hex(const uint8_t *p, size_t n, char *out)
+void xb_tr_ids_hex(const uint8_t *p, size_t n, char *out)
 {
     size_t i;
 
@@ -26,16 +26,16 @@ void xb_ids_hex(const uint8_t *p, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-void xb_ids_xray_trace_id(const uint8_t *tid, char out[XB_XRAY_TRACE_ID_LEN + 1])
+void xb_tr_ids_xray_trace_id(const uint8_t *tid, char out[XB_XRAY_TRACE_ID_LEN + 1])
 {
     out[0] = '1';
     out[1] = '-';
-    xb_ids_hex(tid, 4, out + 2);
+    xb_tr_ids_hex(tid, 4, out + 2);
     out[10] = '-';
-    xb_ids_hex(tid + 4, 12, out + 11);
+    xb_tr_ids_hex(tid + 4, 12, out + 11);
 }
 
-void xb_ids_u64_hex(uint64_t v, char out[17])
+void xb_tr_ids_u64_hex(uint64_t v, char out[17])
 {
     int i;
 
@@ -46,7 +46,7 @@ void xb_ids_u64_hex(uint64_t v, char out[17])
     out[16] = '\0';
 }
 
-int xb_ids_time_ok(const uint8_t *tid, int64_t now_unix_s)
+int xb_tr_ids_time_ok(const uint8_t *tid, int64_t now_unix_s)
 {
     int64_t epoch = ((int64_t)tid[0] << 24) | ((int64_t)tid[1] << 16) | ((int64_t)tid[2] << 8) |
                     (int64_t)tid[3];
@@ -63,7 +63,7 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-uint64_t xb_ids_derive(const uint8_t *trace, const uint8_t *span, uint64_t salt)
+uint64_t xb_tr_ids_derive(const uint8_t *trace, const uint8_t *span, uint64_t salt)
 {
     uint64_t a = 0, b = 0, c = 0, h;
     int i;

@@ -177,7 +177,7 @@ static int parse_number(struct parser *p, double *out)
 
 static int member_cmp(const void *pa, const void *pb)
 {
-    const struct xb_jnode *a = pa, *b = pb;
+    const struct xb_tr_jnode *a = pa, *b = pb;
     size_t n = a->key.n < b->key.n ? a->key.n : b->key.n;
     int c = memcmp(a->key.p, b->key.p, n);
 
@@ -189,12 +189,12 @@ static int member_cmp(const void *pa, const void *pb)
     return a->cap_kids < b->cap_kids ? -1 : a->cap_kids > b->cap_kids;
 }
 
-static int parse_value(struct parser *p, struct xb_jnode *j, unsigned depth)
+static int parse_value(struct parser *p, struct xb_tr_jnode *j, unsigned depth)
 {
     int rc;
 
     ws(p);
-    if (p->i >= p->n || depth > XB_JSONP_MAX_DEPTH)
+    if (p->i >= p->n || depth > XB_TR_JSONP_MAX_DEPTH)
         return XB_ERR_INVALID;
     switch (p->s[p->i]) {
     case '{':
@@ -202,7 +202,7 @@ static int parse_value(struct parser *p, struct xb_jnode *j, unsigned depth)
         int obj = p->s[p->i] == '{';
         char close = obj ? '}' : ']';
         void *vec = NULL;
-        j->t = obj ? XB_J_OBJ : XB_J_ARR;
+        j->t = obj ? XB_TR_J_OBJ : XB_TR_J_ARR;
         p->i++;
         ws(p);
         if (p->i < p->n && p->s[p->i] == close) {
@@ -210,7 +210,7 @@ static int parse_value(struct parser *p, struct xb_jnode *j, unsigned depth)
             return XB_OK;
         }
         for (;;) {
-            struct xb_jnode *kid;
+            struct xb_tr_jnode *kid;
             struct xb_str key = {0};
             ws(p);
             if (obj) {
@@ -225,7 +225,7 @@ static int parse_value(struct parser *p, struct xb_jnode *j, unsigned depth)
                 p->i++;
             }
             vec = j->kids;
-            kid = xb_vec_push(p->arena, &vec, &j->n_kids, &j->cap_kids, sizeof(*kid));
+            kid = xb_tr_vec_push(p->arena, &vec, &j->n_kids, &j->cap_kids, sizeof(*kid));
             j->kids = vec;
             if (!kid)
                 return XB_ERR_NOMEM;
@@ -269,39 +269,39 @@ static int parse_value(struct parser *p, struct xb_jnode *j, unsigned depth)
         return XB_OK;
     }
     case '"':
-        j->t = XB_J_STR;
+        j->t = XB_TR_J_STR;
         return parse_string(p, &j->s);
     case 't':
         if (p->n - p->i >= 4 && memcmp(p->s + p->i, "true", 4) == 0) {
-            j->t = XB_J_TRUE;
+            j->t = XB_TR_J_TRUE;
             p->i += 4;
             return XB_OK;
         }
         return XB_ERR_INVALID;
     case 'f':
         if (p->n - p->i >= 5 && memcmp(p->s + p->i, "false", 5) == 0) {
-            j->t = XB_J_FALSE;
+            j->t = XB_TR_J_FALSE;
             p->i += 5;
             return XB_OK;
         }
         return XB_ERR_INVALID;
     case 'n':
         if (p->n - p->i >= 4 && memcmp(p->s + p->i, "null", 4) == 0) {
-            j->t = XB_J_NULL;
+            j->t = XB_TR_J_NULL;
             p->i += 4;
             return XB_OK;
         }
         return XB_ERR_INVALID;
     default:
-        j->t = XB_J_NUM;
+        j->t = XB_TR_J_NUM;
         return parse_number(p, &j->num);
     }
 }
 
-int xb_jsonp_parse(const char *s, size_t n, struct xb_arena *arena, struct xb_jnode **out)
+int xb_tr_jsonp_parse(const char *s, size_t n, struct xb_arena *arena, struct xb_tr_jnode **out)
 {
     struct parser p = {.s = s, .n = n, .arena = arena};
-    struct xb_jnode *j = xb_arena_calloc(arena, sizeof(*j));
+    struct xb_tr_jnode *j = xb_arena_calloc(arena, sizeof(*j));
     int rc;
 
     *out = NULL;
@@ -320,31 +320,31 @@ out:
     return rc;
 }
 
-static void write_node(struct xb_jsonw *w, const struct xb_jnode *j, size_t max_items)
+static void write_node(struct xb_jsonw *w, const struct xb_tr_jnode *j, size_t max_items)
 {
     size_t k, n;
 
     switch (j->t) {
-    case XB_J_NULL: xb_jsonw_null(w); break;
-    case XB_J_TRUE: xb_jsonw_bool(w, 1); break;
-    case XB_J_FALSE: xb_jsonw_bool(w, 0); break;
-    case XB_J_NUM: xb_jsonw_double(w, j->num); break;
-    case XB_J_STR: xb_jsonw_str(w, j->s.p, j->s.n); break;
-    case XB_J_ARR:
-    case XB_J_OBJ:
+    case XB_TR_J_NULL: xb_jsonw_null(w); break;
+    case XB_TR_J_TRUE: xb_jsonw_bool(w, 1); break;
+    case XB_TR_J_FALSE: xb_jsonw_bool(w, 0); break;
+    case XB_TR_J_NUM: xb_jsonw_double(w, j->num); break;
+    case XB_TR_J_STR: xb_jsonw_str(w, j->s.p, j->s.n); break;
+    case XB_TR_J_ARR:
+    case XB_TR_J_OBJ:
         n = j->n_kids;
         if (max_items && n > max_items)
             n = max_items;
-        if (j->t == XB_J_ARR)
+        if (j->t == XB_TR_J_ARR)
             xb_jsonw_arr_begin(w);
         else
             xb_jsonw_obj_begin(w);
         for (k = 0; k < n; k++) {
-            if (j->t == XB_J_OBJ)
+            if (j->t == XB_TR_J_OBJ)
                 xb_jsonw_key(w, j->kids[k].key.p, j->kids[k].key.n);
             write_node(w, &j->kids[k], max_items);
         }
-        if (j->t == XB_J_ARR)
+        if (j->t == XB_TR_J_ARR)
             xb_jsonw_arr_end(w);
         else
             xb_jsonw_obj_end(w);
@@ -352,7 +352,7 @@ static void write_node(struct xb_jsonw *w, const struct xb_jnode *j, size_t max_
     }
 }
 
-void xb_jsonp_write(struct xb_jsonw *w, const struct xb_jnode *j, size_t max_items)
+void xb_tr_jsonp_write(struct xb_jsonw *w, const struct xb_tr_jnode *j, size_t max_items)
 {
     if (!j)
         xb_jsonw_null(w);

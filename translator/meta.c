@@ -6,12 +6,13 @@
 #include <strings.h>
 
 #include "core/err.h"
+#include "core/utf8.h"
 #include "translator/jsonp.h"
 
 #define RES_PREFIX "otel.resource."
 #define META_PREFIX "aws.xray.metadata."
 
-size_t xb_meta_fix_key(const char *k, size_t n, int allow_dot, char *out)
+size_t xb_tr_meta_fix_key(const char *k, size_t n, int allow_dot, char *out)
 {
     size_t i = 0, o = 0;
 
@@ -35,11 +36,11 @@ size_t xb_meta_fix_key(const char *k, size_t n, int allow_dot, char *out)
 struct builder {
     struct xb_arena *arena;
     const struct xb_translator_config *cfg;
-    struct xb_xannot *annots;
+    struct xb_tr_xannot *annots;
     size_t n_annots, cap_annots;
-    struct xb_xmeta *meta;
+    struct xb_tr_xmeta *meta;
     size_t n_meta, cap_meta;
-    struct xb_xns *ns;
+    struct xb_tr_xns *ns;
     size_t n_ns, cap_ns;
     const xb_pb_any *ann_list; /* aws.xray.annotations array, or NULL */
 };
@@ -55,8 +56,8 @@ static int in_list(const struct builder *b, const char *key)
     if (b->ann_list && b->ann_list->array_value) {
         const xb_pb_array *arr = b->ann_list->array_value;
         for (i = 0; i < arr->n_values; i++)
-            if (xb_any_type(arr->values[i]) == XB_ANY_STRING &&
-                strcmp(xb_any_str(arr->values[i]), key) == 0)
+            if (xb_tr_any_type(arr->values[i]) == XB_ANY_STRING &&
+                strcmp(xb_tr_any_str(arr->values[i]), key) == 0)
                 return 1;
     }
     return 0;
@@ -65,26 +66,26 @@ static int in_list(const struct builder *b, const char *key)
 static int add_annot(struct builder *b, const char *key, size_t n, const xb_pb_any *v)
 {
     void *vec = b->annots;
-    struct xb_xannot *a;
+    struct xb_tr_xannot *a;
     char *k = xb_arena_alloc(b->arena, n + 1);
 
     if (!k)
         return XB_ERR_NOMEM;
-    a = xb_vec_push(b->arena, &vec, &b->n_annots, &b->cap_annots, sizeof(*a));
+    a = xb_tr_vec_push(b->arena, &vec, &b->n_annots, &b->cap_annots, sizeof(*a));
     b->annots = vec;
     if (!a)
         return XB_ERR_NOMEM;
-    a->key.n = xb_meta_fix_key(key, n, b->cfg->allow_dot_in_annotation_keys, k);
+    a->key.n = xb_tr_meta_fix_key(key, n, b->cfg->allow_dot_in_annotation_keys, k);
     a->key.p = k;
     a->val = v;
     return XB_OK;
 }
 
 static int add_meta(struct builder *b, const char *key, size_t n, const xb_pb_any *v,
-                    const struct xb_jnode *j)
+                    const struct xb_tr_jnode *j)
 {
     void *vec = b->meta;
-    struct xb_xmeta *m = xb_vec_push(b->arena, &vec, &b->n_meta, &b->cap_meta, sizeof(*m));
+    struct xb_tr_xmeta *m = xb_tr_vec_push(b->arena, &vec, &b->n_meta, &b->cap_meta, sizeof(*m));
 
     b->meta = vec;
     if (!m)
@@ -96,10 +97,10 @@ static int add_meta(struct builder *b, const char *key, size_t n, const xb_pb_an
     return XB_OK;
 }
 
-static int add_ns(struct builder *b, const char *name, size_t n, const struct xb_jnode *obj)
+static int add_ns(struct builder *b, const char *name, size_t n, const struct xb_tr_jnode *obj)
 {
     void *vec = b->ns;
-    struct xb_xns *x = xb_vec_push(b->arena, &vec, &b->n_ns, &b->cap_ns, sizeof(*x));
+    struct xb_tr_xns *x = xb_tr_vec_push(b->arena, &vec, &b->n_ns, &b->cap_ns, sizeof(*x));
 
     b->ns = vec;
     if (!x)
@@ -165,37 +166,37 @@ static size_t sort_unique(struct xb_arena *arena, void *base, size_t n, size_t e
     return m;
 }
 
-static int span_attr(struct builder *b, const struct xb_attr *e)
+static int span_attr(struct builder *b, const struct xb_tr_attr *e)
 {
     size_t klen = strlen(e->key);
     const char *ns;
     size_t nslen;
-    struct xb_jnode *j;
+    struct xb_tr_jnode *j;
     int rc;
 
     if (b->cfg->index_all_attributes) {
-        if (xb_any_annotatable(e->val))
+        if (xb_tr_any_annotatable(e->val))
             return add_annot(b, e->key, klen, e->val);
         return XB_OK;
     }
     if (in_list(b, e->key)) {
-        if (xb_any_annotatable(e->val))
+        if (xb_tr_any_annotatable(e->val))
             return add_annot(b, e->key, klen, e->val);
         return XB_OK; /* indexed but not annotatable: dropped */
     }
     if (klen > sizeof(META_PREFIX) - 1 && strncmp(e->key, META_PREFIX, sizeof(META_PREFIX) - 1) == 0 &&
-        xb_any_type(e->val) == XB_ANY_STRING) {
-        const char *s = xb_any_str(e->val);
+        xb_tr_any_type(e->val) == XB_ANY_STRING) {
+        const char *s = xb_tr_any_str(e->val);
         ns = e->key + sizeof(META_PREFIX) - 1;
         nslen = klen - (sizeof(META_PREFIX) - 1);
-        rc = xb_jsonp_parse(s, strlen(s), b->arena, &j);
+        rc = xb_tr_jsonp_parse(s, strlen(s), b->arena, &j);
         if (rc == XB_ERR_NOMEM)
             return rc;
-        if (rc || (j->t != XB_J_OBJ && j->t != XB_J_NULL))
+        if (rc || (j->t != XB_TR_J_OBJ && j->t != XB_TR_J_NULL))
             return add_meta(b, e->key, klen, e->val, NULL); /* not a JSON object: keep text */
         if (nslen == 7 && strncasecmp(ns, "default", 7) == 0) {
             size_t i;
-            if (j->t == XB_J_OBJ)
+            if (j->t == XB_TR_J_OBJ)
                 for (i = 0; i < j->n_kids; i++) {
                     rc = add_meta(b, j->kids[i].key.p, j->kids[i].key.n, NULL, &j->kids[i]);
                     if (rc)
@@ -205,26 +206,26 @@ static int span_attr(struct builder *b, const struct xb_attr *e)
         }
         return add_ns(b, ns, nslen, j);
     }
-    if (xb_any_type(e->val) == XB_ANY_NONE)
+    if (xb_tr_any_type(e->val) == XB_ANY_NONE)
         return XB_OK;
     return add_meta(b, e->key, klen, e->val, NULL);
 }
 
-int xb_meta_build(struct xb_attrs *attrs, const xb_pb_resource *resource, int store_resource,
+int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, int store_resource,
                   const struct xb_translator_config *cfg, struct xb_arena *arena,
-                  struct xb_xdoc *d)
+                  struct xb_tr_xdoc *d)
 {
     struct builder b;
-    struct xb_attr *e;
+    struct xb_tr_attr *e;
     size_t i, live = 0, n_res = resource ? resource->n_attributes : 0, m;
     int rc = XB_OK;
 
     memset(&b, 0, sizeof(b));
     b.arena = arena;
     b.cfg = cfg;
-    e = xb_attrs_live(attrs, "enduser.id");
+    e = xb_tr_attrs_live(attrs, "enduser.id");
     if (e) {
-        const char *u = xb_any_str(e->val);
+        const char *u = xb_tr_any_str(e->val);
         d->user.p = u;
         d->user.n = strlen(u);
         e->consumed = 1;
@@ -234,8 +235,8 @@ int xb_meta_build(struct xb_attrs *attrs, const xb_pb_resource *resource, int st
     if (live == 0 && (!store_resource || n_res == 0))
         goto out;
 
-    e = xb_attrs_live(attrs, "aws.xray.annotations");
-    if (e && xb_any_type(e->val) == XB_ANY_ARRAY) {
+    e = xb_tr_attrs_live(attrs, "aws.xray.annotations");
+    if (e && xb_tr_any_type(e->val) == XB_ANY_ARRAY) {
         b.ann_list = e->val;
         e->consumed = 1;
     }
@@ -257,16 +258,16 @@ int xb_meta_build(struct xb_attrs *attrs, const xb_pb_resource *resource, int st
             }
             memcpy(full, RES_PREFIX, sizeof(RES_PREFIX) - 1);
             memcpy(full + sizeof(RES_PREFIX) - 1, k, kl + 1);
-            if (xb_any_annotatable(kv->value) && (cfg->index_all_attributes || in_list(&b, full)))
+            if (xb_tr_any_annotatable(kv->value) && (cfg->index_all_attributes || in_list(&b, full)))
                 rc = add_annot(&b, full, sizeof(RES_PREFIX) - 1 + kl, kv->value);
-            else if (xb_any_type(kv->value) != XB_ANY_NONE)
+            else if (xb_tr_any_type(kv->value) != XB_ANY_NONE)
                 rc = add_meta(&b, full, sizeof(RES_PREFIX) - 1 + kl, kv->value, NULL);
         }
     }
     /* Span attributes in their original order, so "last duplicate wins" is well defined:
      * each live entry goes to the slot of its position in the KeyValue list. */
     if (live) {
-        const struct xb_attr **ord;
+        const struct xb_tr_attr **ord;
         size_t n_slots = 0;
         for (i = 0; i < attrs->n; i++)
             if (attrs->v[i].pos >= n_slots)

@@ -19,15 +19,15 @@
  * UTF-8 bytes count as one character each), except '.' when |allow_dot|. Returns the
  * output length.
  */
-size_t xb_meta_fix_key(const char *k, size_t n, int allow_dot, char *out);
+size_t xb_tr_meta_fix_key(const char *k, size_t n, int allow_dot, char *out);
 
 /*
  * Fills d->user, d->annots, d->meta, d->ns from the live attributes of |attrs| (consuming
  * enduser.id and an array-valued aws.xray.annotations) and, when |store_resource|, from
  * |resource| (borrowed). Returns XB_OK or XB_ERR_NOMEM.
  */
-int xb_meta_build(struct xb_attrs *attrs, const xb_pb_resource *resource, int store_resource,
+int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, int store_resource,
                   const struct xb_translator_config *cfg, struct xb_arena *arena,
-                  struct xb_xdoc *d);
+                  struct xb_tr_xdoc *d);
 
 #endif

@@ -3,11 +3,11 @@
 
 #include <string.h>
 
-#include "translator/jsonw.h"
+#include "core/utf8.h"
 
 #include "translator/unicode_letters.inc"
 
-int xb_name_is_letter(uint32_t cp)
+int xb_tr_name_is_letter(uint32_t cp)
 {
     size_t lo = 0, hi = sizeof(letter_ranges) / sizeof(letter_ranges[0]);
 
@@ -32,7 +32,7 @@ static int allowed_ascii(unsigned char c)
     return c != '\0' && strchr(" _.:/%&#=+-@", c) != NULL;
 }
 
-size_t xb_name_sanitize(const char *in, size_t n, char *out)
+size_t xb_tr_name_sanitize(const char *in, size_t n, char *out)
 {
     size_t i = 0, o = 0;
 
@@ -43,7 +43,7 @@ size_t xb_name_sanitize(const char *in, size_t n, char *out)
             i++; /* invalid byte: reads as U+FFFD, not a letter -> dropped */
             continue;
         }
-        if (l == 1 ? allowed_ascii((unsigned char)in[i]) : xb_name_is_letter(cp)) {
+        if (l == 1 ? allowed_ascii((unsigned char)in[i]) : xb_tr_name_is_letter(cp)) {
             if (o + l > XB_XRAY_MAX_NAME_BYTES)
                 break; /* never split a character at the 200-byte cap */
             memcpy(out + o, in + i, l);

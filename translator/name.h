@@ -1,6 +1,6 @@
 /*
- * translator/name.h - X-Ray segment name sanitising (awsxrayexporter rule 11: the span
- * name used as a segment name).
+ * translator/name.h - X-Ray segment name sanitising: the last step of the name order in
+ * docs/translation.md ("Fields", name), where the span name itself becomes the segment name.
  */
 #ifndef XB_TRANSLATOR_NAME_H
 #define XB_TRANSLATOR_NAME_H
@@ -12,7 +12,7 @@
 #define XB_XRAY_MAX_NAME_BYTES 200
 
 /* 1 when code point |cp| is a Unicode letter (general category L*, Unicode 14). */
-int xb_name_is_letter(uint32_t cp);
+int xb_tr_name_is_letter(uint32_t cp);
 
 /*
  * Sanitises |n| bytes of |in| into |out| (at least |n| + 5 bytes): keeps ASCII space,
@@ -21,6 +21,6 @@ int xb_name_is_letter(uint32_t cp);
  * character (xraybridge deviation: the exporter may split one), and returns "span" when
  * nothing is left. Returns the output length; |out| is NUL-terminated.
  */
-size_t xb_name_sanitize(const char *in, size_t n, char *out);
+size_t xb_tr_name_sanitize(const char *in, size_t n, char *out);
 
 #endif

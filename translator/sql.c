@@ -12,18 +12,18 @@ static const char *const sql_systems[] = {"db2",    "derby",    "hive",     "mar
 /* db.system.name values of SQL databases renamed by the newer conventions (opt-in). */
 static const char *const sql_systems_new[] = {"ibm_db2", "microsoft.sql_server", "oracle.db"};
 
-static const char *live_str(struct xb_attrs *a, const char *key)
+static const char *live_str(struct xb_tr_attrs *a, const char *key)
 {
-    struct xb_attr *e = xb_attrs_live(a, key);
+    struct xb_tr_attr *e = xb_tr_attrs_live(a, key);
 
-    return e ? xb_any_str(e->val) : "";
+    return e ? xb_tr_any_str(e->val) : "";
 }
 
 /* |old_key|'s string when present, else (|new_semconv|) |new_key|'s, else "". */
-static const char *live_str2(struct xb_attrs *a, const char *old_key, const char *new_key,
+static const char *live_str2(struct xb_tr_attrs *a, const char *old_key, const char *new_key,
                              int new_semconv)
 {
-    if (!new_semconv || xb_attrs_live(a, old_key))
+    if (!new_semconv || xb_tr_attrs_live(a, old_key))
         return live_str(a, old_key);
     return live_str(a, new_key);
 }
@@ -34,11 +34,11 @@ static struct xb_str cs(const char *s)
     return r;
 }
 
-int xb_sql_build(struct xb_attrs *a, const xb_pb_span *span, int new_semconv,
-                 struct xb_arena *arena, struct xb_xsql **out)
+int xb_tr_sql_build(struct xb_tr_attrs *a, const xb_pb_span *span, int new_semconv,
+                 struct xb_arena *arena, struct xb_tr_xsql **out)
 {
     const char *sys = live_str2(a, "db.system", "db.system.name", new_semconv), *conn, *db;
-    struct xb_xsql *q;
+    struct xb_tr_xsql *q;
     size_t i, n;
     int rc = XB_OK, is_sql = 0;
     char *cs_buf;
@@ -71,15 +71,15 @@ int xb_sql_build(struct xb_attrs *a, const xb_pb_span *span, int new_semconv,
     q->sanitized_query = cs(live_str2(a, "db.statement", "db.query.text", new_semconv));
     q->database_type = cs(sys);
     q->user = cs(live_str(a, "db.user"));
-    xb_attrs_consume(a, "db.connection_string");
-    xb_attrs_consume(a, "db.system");
-    xb_attrs_consume(a, "db.name");
-    xb_attrs_consume(a, "db.statement");
-    xb_attrs_consume(a, "db.user");
+    xb_tr_attrs_consume(a, "db.connection_string");
+    xb_tr_attrs_consume(a, "db.system");
+    xb_tr_attrs_consume(a, "db.name");
+    xb_tr_attrs_consume(a, "db.statement");
+    xb_tr_attrs_consume(a, "db.user");
     if (new_semconv) {
-        xb_attrs_consume(a, "db.system.name");
-        xb_attrs_consume(a, "db.namespace");
-        xb_attrs_consume(a, "db.query.text");
+        xb_tr_attrs_consume(a, "db.system.name");
+        xb_tr_attrs_consume(a, "db.namespace");
+        xb_tr_attrs_consume(a, "db.query.text");
     }
     *out = q;
 out:

@@ -21,7 +21,7 @@
  * ibm_db2, microsoft.sql_server, oracle.db also count as SQL.
  * Returns XB_OK or XB_ERR_NOMEM.
  */
-int xb_sql_build(struct xb_attrs *attrs, const xb_pb_span *span, int new_semconv,
-                 struct xb_arena *arena, struct xb_xsql **out);
+int xb_tr_sql_build(struct xb_tr_attrs *attrs, const xb_pb_span *span, int new_semconv,
+                 struct xb_arena *arena, struct xb_tr_xsql **out);
 
 #endif

@@ -101,10 +101,10 @@ static int url_hostname(const char *s, struct xb_str *host)
 }
 
 /* String of the span attribute |key| (original attributes), or NULL when absent. */
-static const char *orig(const struct xb_attrs *a, const char *key)
+static const char *orig(const struct xb_tr_attrs *a, const char *key)
 {
-    const xb_pb_any *v = xb_attrs_val(a, key);
-    return v ? xb_any_str(v) : NULL;
+    const xb_pb_any *v = xb_tr_attrs_val(a, key);
+    return v ? xb_tr_any_str(v) : NULL;
 }
 
 static int is_dependency_kind(int kind)
@@ -121,10 +121,10 @@ static const char *trim_sdk_prefix(const char *name, int aws_sdk)
     return name;
 }
 
-/* Segment name (§5) and namespace (§6). Returns XB_OK or XB_ERR_NOMEM. */
-static int name_and_namespace(const struct xb_attrs *a, const struct xb_attrs *res,
+/* Segment name and namespace (docs/translation.md, "Fields"). Returns XB_OK or XB_ERR_NOMEM. */
+static int name_and_namespace(const struct xb_tr_attrs *a, const struct xb_tr_attrs *res,
                               const xb_pb_span *span, int aws_sdk, int new_semconv,
-                              struct xb_arena *arena, struct xb_xdoc *d)
+                              struct xb_arena *arena, struct xb_tr_xdoc *d)
 {
     int kind = span->kind, from_aws_service = 0;
     const char *name = "", *v;
@@ -163,7 +163,7 @@ static int name_and_namespace(const struct xb_attrs *a, const struct xb_attrs *r
             }
         }
     }
-    if (!*name && kind == XB_KIND_SERVER && (v = xb_any_str(xb_attrs_val(res, "service.name"))))
+    if (!*name && kind == XB_KIND_SERVER && (v = xb_tr_any_str(xb_tr_attrs_val(res, "service.name"))))
         name = v;
     if (!*name && (v = orig(a, "rpc.service")))
         name = v;
@@ -182,7 +182,7 @@ static int name_and_namespace(const struct xb_attrs *a, const struct xb_attrs *r
         buf = xb_arena_alloc(arena, n + 5);
         if (!buf)
             return XB_ERR_NOMEM;
-        d->name.n = xb_name_sanitize(sn, n, buf);
+        d->name.n = xb_tr_name_sanitize(sn, n, buf);
         d->name.p = buf;
     }
     if (aws_sdk || from_aws_service)
@@ -197,7 +197,7 @@ static int name_and_namespace(const struct xb_attrs *a, const struct xb_attrs *r
 struct ctx {
     const struct xb_translator_config *cfg;
     const xb_pb_resource *resource;
-    struct xb_attrs res;
+    struct xb_tr_attrs res;
     int64_t now;
     struct xb_arena *arena;
     const char **err_desc;
@@ -216,29 +216,29 @@ static const char *const remote_keys[] = {"aws.remote.service", "aws.remote.oper
 
 /* Fills |d| from the span seen through |v|; |attrs| is the span's fresh index (this
  * document's blocks mark entries consumed). */
-static int build_doc(struct ctx *c, const struct span_view *v, struct xb_attrs *attrs,
-                     struct xb_xdoc *d)
+static int build_doc(struct ctx *c, const struct span_view *v, struct xb_tr_attrs *attrs,
+                     struct xb_tr_xdoc *d)
 {
     const xb_pb_span *span = v->span;
-    struct xb_idgen ids = {span->trace_id.data, span->span_id.data, 0};
+    struct xb_tr_idgen ids = {span->trace_id.data, span->span_id.data, 0};
     const struct xb_translator_config *cfg = c->cfg;
-    struct xb_attr *in_progress;
+    struct xb_tr_attr *in_progress;
     int aws_sdk, rc;
     size_t i, k;
 
     memset(d, 0, sizeof(*d));
     if (v->hide_remote)
         for (i = 0; i < sizeof(remote_keys) / sizeof(remote_keys[0]); i++)
-            xb_attrs_hide(attrs, remote_keys[i]);
-    aws_sdk = strcmp(xb_any_str(xb_attrs_val(attrs, "rpc.system")), "aws-api") == 0;
+            xb_tr_attrs_hide(attrs, remote_keys[i]);
+    aws_sdk = strcmp(xb_tr_any_str(xb_tr_attrs_val(attrs, "rpc.system")), "aws-api") == 0;
 
     /* 1-3: kind of document, ids, times. CONSUMER spans are segments since v0.141. */
     d->subsegment = span->kind != XB_KIND_SERVER && span->kind != XB_KIND_CONSUMER && v->parent_id;
-    xb_ids_hex(v->span_id, 8, d->id);
+    xb_tr_ids_hex(v->span_id, 8, d->id);
     if (v->parent_id)
-        xb_ids_hex(v->parent_id, 8, d->parent_id);
-    xb_ids_xray_trace_id(span->trace_id.data, d->trace_id);
-    if (!cfg->skip_timestamp_validation && !xb_ids_time_ok(span->trace_id.data, c->now)) {
+        xb_tr_ids_hex(v->parent_id, 8, d->parent_id);
+    xb_tr_ids_xray_trace_id(span->trace_id.data, d->trace_id);
+    if (!cfg->skip_timestamp_validation && !xb_tr_ids_time_ok(span->trace_id.data, c->now)) {
         *c->err_desc = "invalid xray traceid: timestamp outside the 28-day/5-minute window";
         rc = XB_ERR_INVALID;
         goto out;
@@ -248,36 +248,36 @@ static int build_doc(struct ctx *c, const struct span_view *v, struct xb_attrs *
     /* A bool aws.xray.inprogress is removed before any block sees it (v0.141); true means
      * "in_progress": true and no end_time. Hidden in this document's index only: the
      * request itself is never modified. */
-    in_progress = xb_attrs_get(attrs, "aws.xray.inprogress");
-    if (in_progress && xb_any_type(in_progress->val) == XB_ANY_BOOL) {
+    in_progress = xb_tr_attrs_get(attrs, "aws.xray.inprogress");
+    if (in_progress && xb_tr_any_type(in_progress->val) == XB_ANY_BOOL) {
         d->in_progress = in_progress->val->bool_value != 0;
-        xb_attrs_hide(attrs, "aws.xray.inprogress");
+        xb_tr_attrs_hide(attrs, "aws.xray.inprogress");
     }
 
     /* 4-9: blocks, each consuming what it understands */
-    rc = xb_http_build(attrs, span, cfg->read_new_semantic_conventions, c->arena, &d->http);
+    rc = xb_tr_http_build(attrs, span, cfg->read_new_semantic_conventions, c->arena, &d->http);
     if (rc == XB_OK)
-        rc = xb_cause_build(attrs, span, &c->res, c->arena, &ids, d);
+        rc = xb_tr_cause_build(attrs, span, &c->res, c->arena, &ids, d);
     if (rc)
         goto out;
-    d->origin = xb_aws_origin(&c->res);
-    rc = xb_aws_build(attrs, &c->res, cfg, c->arena, &d->aws);
+    d->origin = xb_tr_aws_origin(&c->res);
+    rc = xb_tr_aws_build(attrs, &c->res, cfg, c->arena, &d->aws);
     if (rc)
         goto out;
-    xb_aws_service(&c->res, d);
-    rc = xb_sql_build(attrs, span, cfg->read_new_semantic_conventions, c->arena, &d->sql);
+    xb_tr_aws_service(&c->res, d);
+    rc = xb_tr_sql_build(attrs, span, cfg->read_new_semantic_conventions, c->arena, &d->sql);
     if (rc)
         goto out;
 
     /* 10: indexed keys consumed above come back so they can still be annotated */
     for (i = 0; i < cfg->n_indexed_attributes; i++) {
-        struct xb_attr *e;
-        if (cfg->indexed_attributes[i] && (e = xb_attrs_get(attrs, cfg->indexed_attributes[i])))
+        struct xb_tr_attr *e;
+        if (cfg->indexed_attributes[i] && (e = xb_tr_attrs_get(attrs, cfg->indexed_attributes[i])))
             e->consumed = 0;
     }
 
     /* 11: user, annotations, metadata */
-    rc = xb_meta_build(attrs, c->resource, !d->subsegment, cfg, c->arena, d);
+    rc = xb_tr_meta_build(attrs, c->resource, !d->subsegment, cfg, c->arena, d);
     if (rc)
         goto out;
 
@@ -289,7 +289,7 @@ static int build_doc(struct ctx *c, const struct span_view *v, struct xb_attrs *
             rc = XB_ERR_INVALID;
             goto out;
         }
-        if (!cfg->skip_timestamp_validation && !xb_ids_time_ok(l->trace_id.data, c->now)) {
+        if (!cfg->skip_timestamp_validation && !xb_tr_ids_time_ok(l->trace_id.data, c->now)) {
             *c->err_desc = "invalid xray traceid in span link";
             rc = XB_ERR_INVALID;
             goto out;
@@ -320,7 +320,7 @@ static const struct {
  * cap; *|level| receives it. Returns XB_OK, XB_ERR_NOMEM or XB_ERR_TOO_LARGE (no level
  * fits).
  */
-static int render(struct ctx *c, const struct xb_xdoc *d, struct xb_buf *out, size_t *level,
+static int render(struct ctx *c, const struct xb_tr_xdoc *d, struct xb_buf *out, size_t *level,
                   size_t *original)
 {
     size_t cap = c->cfg->max_document_bytes ? c->cfg->max_document_bytes : XB_XRAY_MAX_DOC_BYTES;
@@ -328,14 +328,14 @@ static int render(struct ctx *c, const struct xb_xdoc *d, struct xb_buf *out, si
     int rc = XB_ERR_TOO_LARGE;
 
     for (lv = *level; lv < N_LEVELS; lv++) {
-        struct xb_doc_wopts o = {0};
+        struct xb_tr_doc_wopts o = {0};
         o.drop_metadata = trim_levels[lv].drop;
         o.max_str = trim_levels[lv].max_str;
         o.max_items = trim_levels[lv].max_items;
         o.original_bytes = *original;
         o.limit = lv == 0 ? 0 : cap;
         xb_buf_clear(out);
-        rc = xb_doc_write(d, &o, out, c->arena, &written);
+        rc = xb_tr_doc_write(d, &o, out, c->arena, &written);
         if (lv == 0)
             *original = written;
         if (rc == XB_OK && out->len <= cap) {
@@ -353,15 +353,15 @@ out:
 /* ------------------------------------------------------------------ spans */
 
 static int translate_one(const struct xb_translator_config *cfg, const xb_pb_resource *resource,
-                         const struct xb_attrs *res_index, const xb_pb_span *span,
+                         const struct xb_tr_attrs *res_index, const xb_pb_span *span,
                          int64_t now_unix_s, struct xb_arena *arena, struct xb_buf *out,
                          xb_translate_emit_cb emit, void *ud, const char **err_desc, size_t *docs,
                          size_t *trimmed)
 {
     static const char *ignored;
     struct ctx c;
-    struct xb_attrs attrs1, attrs2;
-    struct xb_xdoc d1, d2;
+    struct xb_tr_attrs attrs1, attrs2;
+    struct xb_tr_xdoc d1, d2;
     struct span_view v1 = {0}, v2 = {0};
     const uint8_t *parent = NULL;
     uint8_t sbytes[8];
@@ -376,12 +376,12 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
         rc = XB_ERR_INVALID;
         goto out;
     }
-    if (!xb_ids_valid(span->trace_id.data, span->trace_id.len, 16)) {
+    if (!xb_tr_ids_valid(span->trace_id.data, span->trace_id.len, 16)) {
         *err_desc = "invalid trace id (must be 16 bytes, not all zero)";
         rc = XB_ERR_INVALID;
         goto out;
     }
-    if (!xb_ids_valid(span->span_id.data, span->span_id.len, 8)) {
+    if (!xb_tr_ids_valid(span->span_id.data, span->span_id.len, 8)) {
         *err_desc = "invalid span id (must be 8 bytes, not all zero)";
         rc = XB_ERR_INVALID;
         goto out;
@@ -391,7 +391,7 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
         rc = XB_ERR_INVALID;
         goto out;
     }
-    if (xb_ids_valid(span->parent_span_id.data, span->parent_span_id.len, 8))
+    if (xb_tr_ids_valid(span->parent_span_id.data, span->parent_span_id.len, 8))
         parent = span->parent_span_id.data;
 
     memset(&c, 0, sizeof(c));
@@ -403,7 +403,7 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
     if (res_index) {
         c.res = *res_index; /* built once per ResourceSpans by xb_translate_request */
     } else {
-        rc = xb_attrs_index(&c.res, arena, resource ? resource->attributes : NULL,
+        rc = xb_tr_attrs_index(&c.res, arena, resource ? resource->attributes : NULL,
                             resource ? resource->n_attributes : 0);
         if (rc)
             goto out;
@@ -413,19 +413,19 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
     v1.span_id = span->span_id.data;
     v1.parent_id = parent;
 
-    rc = xb_attrs_index(&attrs1, arena, span->attributes, span->n_attributes);
+    rc = xb_tr_attrs_index(&attrs1, arena, span->attributes, span->n_attributes);
     if (rc)
         goto out;
-    /* aws.span.kind = LOCAL_ROOT (string) changes the shape of the output (§3.2). */
-    local_root = strcmp(xb_any_str(xb_attrs_val(&attrs1, "aws.span.kind")), "LOCAL_ROOT") == 0;
+    /* aws.span.kind = LOCAL_ROOT (string) changes the shape of the output (docs/translation.md, "Local roots"). */
+    local_root = strcmp(xb_tr_any_str(xb_tr_attrs_val(&attrs1, "aws.span.kind")), "LOCAL_ROOT") == 0;
     two_docs = local_root && is_dependency_kind(span->kind);
     if (two_docs) {
-        uint64_t s = xb_ids_derive(span->trace_id.data, span->span_id.data, 0x10CA1);
+        uint64_t s = xb_tr_ids_derive(span->trace_id.data, span->span_id.data, 0x10CA1);
         uint64_t own = 0;
         for (i = 0; i < 8; i++)
             own = (own << 8) | span->span_id.data[i];
         if (s == own)
-            s = xb_ids_derive(span->trace_id.data, span->span_id.data, 0x10CA2);
+            s = xb_tr_ids_derive(span->trace_id.data, span->span_id.data, 0x10CA2);
         for (i = 0; i < 8; i++)
             sbytes[i] = (uint8_t)(s >> (56 - 8 * i));
         v1.parent_id = sbytes;
@@ -450,7 +450,7 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
         goto out;
     if (!local_root) {
         if (is_dependency_kind(span->kind) && d1.subsegment && !d1.namespace_ &&
-            xb_attrs_get(&attrs1, "aws.remote.service"))
+            xb_tr_attrs_get(&attrs1, "aws.remote.service"))
             d1.namespace_ = "remote";
     } else if (!two_docs) {
         d1.subsegment = 0;
@@ -472,7 +472,7 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
          * "name": null, which X-Ray rejects). */
         v = orig(&attrs2, "aws.local.service");
         if (!v || !*v)
-            v = xb_any_str(xb_attrs_val(&c.res, "service.name"));
+            v = xb_tr_any_str(xb_tr_attrs_val(&c.res, "service.name"));
         if (v && *v)
             d2.name = cs(v);
         d2.http = NULL;
@@ -555,11 +555,11 @@ int xb_translate_request(const struct xb_translator_config *cfg, const xb_pb_exp
         goto out;
     for (r = 0; r < req->n_resource_spans; r++) {
         const xb_pb_resource_spans *rs = req->resource_spans[r];
-        struct xb_attrs res_index;
+        struct xb_tr_attrs res_index;
         if (!rs)
             continue;
         /* The resource's attribute index is shared by all of its spans (read-only). */
-        rc = xb_attrs_index(&res_index, arena, rs->resource ? rs->resource->attributes : NULL,
+        rc = xb_tr_attrs_index(&res_index, arena, rs->resource ? rs->resource->attributes : NULL,
                             rs->resource ? rs->resource->n_attributes : 0);
         if (rc)
             goto out;
@@ -568,16 +568,16 @@ int xb_translate_request(const struct xb_translator_config *cfg, const xb_pb_exp
             if (!ss)
                 continue;
             for (k = 0; k < ss->n_spans; k++) {
-                const char *desc = NULL;
+                const char *span_err_desc = NULL;
                 if (!ss->spans[k])
                     continue;
                 res->spans++;
                 rc = translate_one(cfg, rs->resource, &res_index, ss->spans[k], now_unix_s, arena,
-                                   out, emit, ud, &desc, &res->documents, &res->trimmed);
+                                   out, emit, ud, &span_err_desc, &res->documents, &res->trimmed);
                 if (rc == XB_ERR_INVALID) {
                     res->rejected_spans++;
                     if (!res->first_error)
-                        res->first_error = desc ? desc : "invalid span";
+                        res->first_error = span_err_desc ? span_err_desc : "invalid span";
                     rc = XB_OK;
                     continue;
                 }

@@ -4,14 +4,13 @@
  * Every file tests/golden/cases/NNN-name.json is one cmocka test. A case holds an
  * OTLP/JSON ExportTraceServiceRequest ("input") or its protobuf encoding in hex
  * ("input_protobuf_hex"), optional translator options ("config"), and the X-Ray
- * documents the awsxrayexporter reference would produce ("expected", in emit order),
- * written from docs in /work/shared/reference/xray-translation.md. The format is
- * documented in tests/golden/README.md.
+ * documents awsxrayexporter v0.156.0 would produce ("expected", in emit order), as
+ * described in docs/translation.md. The format is documented in tests/golden/README.md.
  *
  * Comparison is structural: both sides are parsed with cJSON, object keys are compared
  * as sets, arrays in order, numbers as doubles (start_time/end_time with a relative
  * tolerance of 1e-15). Separately, the top-level keys of each produced document must
- * appear in the order fixed by reference section 2.
+ * appear in the order the exporter writes them (docs/translation.md, "Fields").
  *
  * Usage: test_golden [CASES_DIR [SUBSTRING]]  (SUBSTRING selects cases by file name).
  * Environment: XB_GOLDEN_DUMP=1 prints every produced document.
@@ -43,7 +42,7 @@
 #define MSG_MAX 8192
 #define DEFAULT_NOW_UNIX 1700000100
 
-/* Top-level key order written by the reference encoder (reference section 2). */
+/* Top-level key order the exporter writes (docs/translation.md, "Fields"). */
 static const char *const key_order[] = {
     "name",         "id",          "start_time", "service",   "origin",      "user",
     "resource_arn", "links",       "trace_id",   "end_time",  "in_progress", "http",
@@ -306,7 +305,7 @@ static void check_key_order(const cJSON *doc, size_t idx, struct report *r)
         if (pos < 0)
             continue;
         if (pos < last) {
-            failf(r, "document %zu: key order: \"%s\" written after \"%s\" (reference §2 order)",
+            failf(r, "document %zu: key order: \"%s\" written after \"%s\" (docs/translation.md key order)",
                   idx, c->string, last_key);
             return;
         }

@@ -12,8 +12,8 @@
 
 struct fx {
     struct xb_arena *arena;
-    struct xb_xcause c;
-    struct xb_idgen ids;
+    struct xb_tr_xcause c;
+    struct xb_tr_idgen ids;
 };
 
 static const uint8_t tid[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
@@ -28,12 +28,12 @@ static void parse(struct fx *f, const char *lang, const char *stack)
     f->ids.trace_id = tid;
     f->ids.span_id = sid;
     f->ids.counter = 0;
-    assert_int_equal(xb_cause_add(&f->c, f->arena, &f->ids, t, m, 1), 0);
-    assert_int_equal(xb_cause_parse_stack(&f->c, 0, lang, stack, strlen(stack), f->arena, &f->ids),
+    assert_int_equal(xb_tr_cause_add(&f->c, f->arena, &f->ids, t, m, 1), 0);
+    assert_int_equal(xb_tr_cause_parse_stack(&f->c, 0, lang, stack, strlen(stack), f->arena, &f->ids),
                      0);
 }
 
-static void frame_eq(const struct xb_xframe *fr, const char *path, int64_t line, const char *label)
+static void frame_eq(const struct xb_tr_xframe *fr, const char *path, int64_t line, const char *label)
 {
     assert_int_equal(fr->path.n, strlen(path));
     assert_memory_equal(fr->path.p, path, fr->path.n);

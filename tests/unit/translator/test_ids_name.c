@@ -18,11 +18,11 @@ static void test_ids_trace_id_example(void **state)
     char out[XB_XRAY_TRACE_ID_LEN + 1];
 
     (void)state;
-    xb_ids_xray_trace_id(tid, out);
+    xb_tr_ids_xray_trace_id(tid, out);
     assert_string_equal(out, "1-4efaaf4d-1e8720b39541901950019ee5");
-    assert_true(xb_ids_valid(tid, 16, 16));
-    assert_false(xb_ids_valid(tid, 15, 16));
-    assert_false(xb_ids_valid((const uint8_t *)"\0\0\0\0\0\0\0\0", 8, 8));
+    assert_true(xb_tr_ids_valid(tid, 16, 16));
+    assert_false(xb_tr_ids_valid(tid, 15, 16));
+    assert_false(xb_tr_ids_valid((const uint8_t *)"\0\0\0\0\0\0\0\0", 8, 8));
 }
 
 static void test_ids_timestamp_window(void **state)
@@ -30,11 +30,11 @@ static void test_ids_timestamp_window(void **state)
     const uint8_t tid[16] = {0x65, 0x53, 0xf1, 0x00}; /* 1700000000 */
 
     (void)state;
-    assert_true(xb_ids_time_ok(tid, 1700000000));
-    assert_true(xb_ids_time_ok(tid, 1700000000 + 2419200));
-    assert_false(xb_ids_time_ok(tid, 1700000000 + 2419201));
-    assert_true(xb_ids_time_ok(tid, 1700000000 - 300));
-    assert_false(xb_ids_time_ok(tid, 1700000000 - 301));
+    assert_true(xb_tr_ids_time_ok(tid, 1700000000));
+    assert_true(xb_tr_ids_time_ok(tid, 1700000000 + 2419200));
+    assert_false(xb_tr_ids_time_ok(tid, 1700000000 + 2419201));
+    assert_true(xb_tr_ids_time_ok(tid, 1700000000 - 300));
+    assert_false(xb_tr_ids_time_ok(tid, 1700000000 - 301));
 }
 
 static void test_ids_derive_deterministic_nonzero(void **state)
@@ -42,14 +42,14 @@ static void test_ids_derive_deterministic_nonzero(void **state)
     const uint8_t t[16] = {1}, s[8] = {2};
 
     (void)state;
-    assert_true(xb_ids_derive(t, s, 1) == xb_ids_derive(t, s, 1));
-    assert_true(xb_ids_derive(t, s, 1) != xb_ids_derive(t, s, 2));
-    assert_true(xb_ids_derive(t, s, 1) != 0);
+    assert_true(xb_tr_ids_derive(t, s, 1) == xb_tr_ids_derive(t, s, 1));
+    assert_true(xb_tr_ids_derive(t, s, 1) != xb_tr_ids_derive(t, s, 2));
+    assert_true(xb_tr_ids_derive(t, s, 1) != 0);
 }
 
 static const char *san(const char *in, char *buf)
 {
-    xb_name_sanitize(in, strlen(in), buf);
+    xb_tr_name_sanitize(in, strlen(in), buf);
     return buf;
 }
 
@@ -74,11 +74,11 @@ static void test_name_200_byte_cap_keeps_characters_whole(void **state)
     (void)state;
     memset(in, 'a', 250);
     in[250] = '\0';
-    assert_int_equal(xb_name_sanitize(in, 250, buf), 200);
+    assert_int_equal(xb_tr_name_sanitize(in, 250, buf), 200);
     /* 199 ASCII + 'é' (2 bytes) would end at 201: the é is dropped, not split */
     memset(in, 'a', 199);
     memcpy(in + 199, "\xc3\xa9xyz", 5);
-    n = xb_name_sanitize(in, 204, buf);
+    n = xb_tr_name_sanitize(in, 204, buf);
     assert_int_equal(n, 199);
     assert_int_equal(buf[198], 'a');
 }
@@ -88,13 +88,13 @@ static void test_meta_fix_key(void **state)
     char out[64];
 
     (void)state;
-    xb_meta_fix_key("Key.1", 5, 1, out);
+    xb_tr_meta_fix_key("Key.1", 5, 1, out);
     assert_string_equal(out, "Key.1");
-    xb_meta_fix_key("Key.1", 5, 0, out);
+    xb_tr_meta_fix_key("Key.1", 5, 0, out);
     assert_string_equal(out, "Key_1");
-    xb_meta_fix_key("Key@1", 5, 1, out);
+    xb_tr_meta_fix_key("Key@1", 5, 1, out);
     assert_string_equal(out, "Key_1");
-    xb_meta_fix_key("k\xc3\xa9y", 4, 1, out); /* one '_' per character */
+    xb_tr_meta_fix_key("k\xc3\xa9y", 4, 1, out); /* one '_' per character */
     assert_string_equal(out, "k_y");
 }
 

@@ -565,22 +565,22 @@ static void test_attrs_index_prefix_lookup(void **state)
                                          "aws.remotf",          "aws.remote.", "b"};
     struct fixture *f = *state;
     struct kvs k = {0};
-    struct xb_attrs a;
+    struct xb_tr_attrs a;
     size_t i;
 
     for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         kv_str(&k, keys[i], i == 6 ? "second" : keys[i]);
-    assert_int_equal(xb_attrs_index(&a, f->arena, k.p, k.n), XB_OK);
+    assert_int_equal(xb_tr_attrs_index(&a, f->arena, k.p, k.n), XB_OK);
     assert_int_equal(a.n, k.n);
     for (i = 1; i < a.n; i++)
         assert_true(strcmp(a.v[i - 1].key, a.v[i].key) <= 0);
     for (i = 0; i < 6; i++)
-        assert_string_equal(xb_any_str(xb_attrs_val(&a, keys[i])), keys[i]); /* first wins */
+        assert_string_equal(xb_tr_any_str(xb_tr_attrs_val(&a, keys[i])), keys[i]); /* first wins */
     for (i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
-        assert_null(xb_attrs_get(&a, absent[i]));
-    xb_attrs_hide(&a, "aws.remote.service");
-    assert_null(xb_attrs_get(&a, "aws.remote.service"));
-    assert_non_null(xb_attrs_get(&a, "aws.remote.operation"));
+        assert_null(xb_tr_attrs_get(&a, absent[i]));
+    xb_tr_attrs_hide(&a, "aws.remote.service");
+    assert_null(xb_tr_attrs_get(&a, "aws.remote.service"));
+    assert_non_null(xb_tr_attrs_get(&a, "aws.remote.operation"));
 }
 
 int main(void)

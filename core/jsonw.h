@@ -1,6 +1,6 @@
 /*
- * translator/jsonw.h - streaming JSON writer into a struct xb_buf, plus the UTF-8 and
- * number-formatting helpers the translator needs.
+ * core/jsonw.h - streaming JSON writer into a struct xb_buf, and the number formatting
+ * it is built on (UTF-8 checks are in core/utf8.h).
  *
  * Guarantees (RFC 8259): output is valid UTF-8 (invalid input sequences become U+FFFD,
  * one replacement per offending byte), '"', '\\' and control characters are escaped,
@@ -11,19 +11,14 @@
  * Errors are sticky: the first failure is kept in w->err and later calls only count
  * bytes, so callers check once at the end.
  */
-#ifndef XB_TRANSLATOR_JSONW_H
-#define XB_TRANSLATOR_JSONW_H
+#ifndef XB_CORE_JSONW_H
+#define XB_CORE_JSONW_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/buf.h"
-
-/* A borrowed byte string view. p == NULL means "absent"; p != NULL with n == 0 is "". */
-struct xb_str {
-    const char *p;
-    size_t n;
-};
+#include "core/utf8.h"
 
 /* Deepest container nesting the writer accepts (deeper input is the caller's problem). */
 #define XB_JSONW_MAX_DEPTH 64
@@ -70,6 +65,16 @@ void xb_jsonw_str_full(struct xb_jsonw *w, const char *s, size_t n);
 /* NUL-terminated convenience form of xb_jsonw_str_full(). */
 void xb_jsonw_cstr(struct xb_jsonw *w, const char *s);
 
+/*
+ * Appends |n| bytes of |s| to |b| as the contents of a JSON string, without the quotes,
+ * escaped exactly as the writer escapes string values (used to embed one JSON document
+ * as a string inside another). For writer output (valid UTF-8, no control characters)
+ * only '"' and '\\' are escaped, so at most 2 * |n| bytes are added. Returns XB_OK or the
+ * xb_buf_reserve()/xb_buf_append() error (XB_ERR_NOMEM, XB_ERR_TOO_LARGE); on error |b|
+ * may hold part of the output.
+ */
+int xb_jsonw_escape(struct xb_buf *b, const char *s, size_t n);
+
 void xb_jsonw_int(struct xb_jsonw *w, int64_t v);   /* exact decimal */
 void xb_jsonw_uint(struct xb_jsonw *w, uint64_t v); /* exact decimal */
 void xb_jsonw_double(struct xb_jsonw *w, double v); /* Go layout; NaN/Inf -> null */
@@ -82,16 +87,6 @@ void xb_jsonw_null(struct xb_jsonw *w);
  * [1e-6, 1e21)); 0: always fixed notation (Go strconv 'f', -1, used for AsString).
  * Returns the length, or 0 for NaN/Inf (out = "").
  */
-size_t xb_fmt_double(char *out, double v, int go_json);
-
-/*
- * Length in bytes of the well-formed UTF-8 character at |s| (|n| bytes available), or
- * 0 if the bytes there are not a valid sequence (overlong, surrogate, > U+10FFFF,
- * truncated). Stores the code point in |*cp| when non-NULL and valid.
- */
-size_t xb_utf8_char(const char *s, size_t n, uint32_t *cp);
-
-/* Largest prefix length <= |max| of |s| (|n| bytes) that does not split a character. */
-size_t xb_utf8_cut(const char *s, size_t n, size_t max);
+size_t xb_jsonw_fmt_double(char *out, double v, int go_json);
 
 #endif

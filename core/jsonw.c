@@ -1,5 +1,5 @@
-/* translator/jsonw.c - see jsonw.h. */
-#include "translator/jsonw.h"
+/* core/jsonw.c - see jsonw.h. */
+#include "core/jsonw.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -95,76 +95,15 @@ void xb_jsonw_arr_end(struct xb_jsonw *w)
     close_c(w, ']');
 }
 
-size_t xb_utf8_char(const char *str, size_t n, uint32_t *cp)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    unsigned char c;
-    uint32_t v;
-    size_t len, i;
-    unsigned char lo = 0x80, hi = 0xBF;
-
-    if (n == 0)
-        return 0;
-    c = s[0];
-    if (c < 0x80) {
-        if (cp)
-            *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        v = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        v = c & 0x0F;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F; /* no UTF-16 surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        v = c & 0x07;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    v = (v << 6) | (s[1] & 0x3F);
-    for (i = 2; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (cp)
-        *cp = v;
-    return len;
-}
-
-size_t xb_utf8_cut(const char *s, size_t n, size_t max)
-{
-    size_t cut;
-
-    if (n <= max)
-        return n;
-    cut = max;
-    /* Back up over continuation bytes so the cut lands on a lead byte. */
-    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80 && max - cut < 3)
-        cut--;
-    return cut;
-}
-
-static void put_escaped(struct xb_jsonw *w, const char *s, size_t n)
+/*
+ * The one JSON string escaper: writes the contents of a JSON string (no quotes) for |n|
+ * bytes of |s|. Printable ASCII and well-formed UTF-8 pass through unchanged.
+ */
+static void put_escaped_body(struct xb_jsonw *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     size_t i = 0, start = 0;
 
-    emit(w, "\"", 1);
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
         char esc[8];
@@ -215,7 +154,27 @@ static void put_escaped(struct xb_jsonw *w, const char *s, size_t n)
     }
     if (i > start)
         emit(w, s + start, i - start);
+}
+
+static void put_escaped(struct xb_jsonw *w, const char *s, size_t n)
+{
     emit(w, "\"", 1);
+    put_escaped_body(w, s, n);
+    emit(w, "\"", 1);
+}
+
+int xb_jsonw_escape(struct xb_buf *b, const char *s, size_t n)
+{
+    struct xb_jsonw w;
+    int rc;
+
+    /* Room for the text plus typical escaping up front: usually one allocation. */
+    rc = xb_buf_reserve(b, n + n / 8 + 16);
+    if (rc)
+        return rc;
+    xb_jsonw_init(&w, b);
+    put_escaped_body(&w, s, n);
+    return w.err;
 }
 
 void xb_jsonw_key(struct xb_jsonw *w, const char *k, size_t n)
@@ -372,7 +331,7 @@ static int shortest_exact(double v, char *digits, int *exp10)
     }
 }
 
-size_t xb_fmt_double(char *out, double v, int go_json)
+size_t xb_jsonw_fmt_double(char *out, double v, int go_json)
 {
     char tmp[40], digits[24];
     int prec, exp10, nd = 0, neg, k;
@@ -457,7 +416,7 @@ size_t xb_fmt_double(char *out, double v, int go_json)
 void xb_jsonw_double(struct xb_jsonw *w, double v)
 {
     char tmp[400];
-    size_t n = xb_fmt_double(tmp, v, 1);
+    size_t n = xb_jsonw_fmt_double(tmp, v, 1);
 
     pre_value(w);
     if (n == 0)

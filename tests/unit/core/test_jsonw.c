@@ -1,4 +1,4 @@
-/* tests/unit/translator/test_jsonw.c - JSON writer, number formatting, UTF-8 repair. */
+/* tests/unit/core/test_jsonw.c - JSON writer, number formatting, UTF-8 repair. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,14 +11,14 @@
 #include <cmocka.h>
 
 #include "core/buf.h"
-#include "translator/jsonp.h"
-#include "translator/jsonw.h"
+#include "core/jsonw.h"
+#include "core/utf8.h"
 
 static void check_double(double v, const char *want)
 {
     char out[400];
 
-    xb_fmt_double(out, v, 1);
+    xb_jsonw_fmt_double(out, v, 1);
     assert_string_equal(out, want);
 }
 
@@ -79,12 +79,12 @@ static void test_fmt_double_matches_exhaustive_search(void **state)
         }
         if (!isfinite(v) || v == 0)
             continue;
-        assert_true(xb_fmt_double(out, v, 0) > 0);
+        assert_true(xb_jsonw_fmt_double(out, v, 0) > 0);
         assert_true(strtod(out, NULL) == v);
         shortest_digits(v, want, &want_exp);
         snprintf(out, sizeof(out), "%.*e", (int)strlen(want) - 1, v);
         shortest_digits(strtod(out, NULL), got, &got_exp);
-        xb_fmt_double(out, v, 0);
+        xb_jsonw_fmt_double(out, v, 0);
         /* Compare significant digits of our output with the exhaustive result. */
         {
             char sig[400];
@@ -178,24 +178,32 @@ static void test_jsonw_limit_sets_too_large_and_keeps_counting(void **state)
     xb_buf_cleanup(&b);
 }
 
-static void test_jsonp_roundtrip_sorted(void **state)
+/* A whole document embedded as a string (the PutTraceSegments body): only '"' and '\\'
+ * of writer output need escaping, and anything else is escaped as string values are. */
+static void test_jsonw_escape_embeds_a_document(void **state)
 {
-    struct xb_arena *a = xb_arena_new(4096, 0);
-    struct xb_jnode *j = NULL;
-    struct xb_buf b;
+    struct xb_buf b, v;
     struct xb_jsonw w;
-    const char *in = "{\"b\":[1,2.50,true,null],\"a\":{\"y\":\"\\u00e9\\ud83d\\ude00\",\"x\":1e2},\"b\":3}";
+    const char in[] = "a\n\x01\xff\xe2\x80\xa8\"";
 
     (void)state;
-    assert_int_equal(xb_jsonp_parse(in, strlen(in), a, &j), 0);
     xb_buf_init(&b, 0);
-    xb_jsonw_init(&w, &b);
-    xb_jsonp_write(&w, j, 0);
-    assert_string_equal(b.data, "{\"a\":{\"x\":100,\"y\":\"\xc3\xa9\xf0\x9f\x98\x80\"},\"b\":3}");
-    assert_int_not_equal(xb_jsonp_parse("{\"a\":1", 6, a, &j), 0);
-    assert_int_not_equal(xb_jsonp_parse("{} x", 4, a, &j), 0);
+    xb_buf_puts(&b, "[");
+    assert_int_equal(xb_jsonw_escape(&b, "{\"k\":\"x\\\"y\\\\z\"}", 15), 0);
+    assert_string_equal(b.data, "[{\\\"k\\\":\\\"x\\\\\\\"y\\\\\\\\z\\\"}");
+    xb_buf_clear(&b);
+    assert_int_equal(xb_jsonw_escape(&b, in, sizeof(in) - 1), 0);
+    xb_buf_init(&v, 0);
+    xb_jsonw_init(&w, &v);
+    xb_jsonw_str_full(&w, in, sizeof(in) - 1);
+    assert_int_equal(w.err, 0);
+    assert_int_equal(b.len + 2, v.len);
+    assert_memory_equal(b.data, v.data + 1, b.len);
+    xb_buf_cleanup(&v);
+    xb_buf_init(&v, 4);
+    assert_int_equal(xb_jsonw_escape(&v, "0123456789", 10), -3 /* XB_ERR_TOO_LARGE */);
+    xb_buf_cleanup(&v);
     xb_buf_cleanup(&b);
-    xb_arena_free(a);
 }
 
 int main(void)
@@ -207,7 +215,7 @@ int main(void)
         cmocka_unit_test(test_jsonw_escapes_controls_and_invalid_utf8),
         cmocka_unit_test(test_jsonw_max_str_cuts_on_char_boundary),
         cmocka_unit_test(test_jsonw_limit_sets_too_large_and_keeps_counting),
-        cmocka_unit_test(test_jsonp_roundtrip_sorted),
+        cmocka_unit_test(test_jsonw_escape_embeds_a_document),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
