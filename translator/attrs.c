@@ -4,7 +4,10 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "core/err.h"
 
@@ -194,35 +197,27 @@ void xb_tr_any_write_scalar(struct xb_jsonw *w, const xb_pb_any *v)
     }
 }
 
+/* bytesValue as standard padded base64, as Go's encoding/json writes []byte. The
+ * encoding is OpenSSL's (EVP_EncodeBlock), not a copy of our own. */
 static void write_base64(struct xb_jsonw *w, const uint8_t *p, size_t n, struct xb_arena *arena)
 {
-    static const char tbl[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t olen = (n + 2) / 3 * 4, i, o = 0;
-    char *out = xb_arena_alloc(arena, olen + 1);
+    size_t olen = (n + 2) / 3 * 4;
+    char *out;
+    int o;
 
+    if (n > (size_t)INT_MAX / 4 * 3) { /* EVP_EncodeBlock takes an int length */
+        if (!w->err)
+            w->err = XB_ERR_TOO_LARGE;
+        return;
+    }
+    out = xb_arena_alloc(arena, olen + 1); /* EVP_EncodeBlock writes a NUL */
     if (!out) {
         if (!w->err)
             w->err = XB_ERR_NOMEM;
         return;
     }
-    for (i = 0; i + 2 < n; i += 3) {
-        uint32_t x = ((uint32_t)p[i] << 16) | ((uint32_t)p[i + 1] << 8) | p[i + 2];
-        out[o++] = tbl[x >> 18];
-        out[o++] = tbl[(x >> 12) & 63];
-        out[o++] = tbl[(x >> 6) & 63];
-        out[o++] = tbl[x & 63];
-    }
-    if (i < n) {
-        uint32_t x = (uint32_t)p[i] << 16;
-        if (i + 1 < n)
-            x |= (uint32_t)p[i + 1] << 8;
-        out[o++] = tbl[x >> 18];
-        out[o++] = tbl[(x >> 12) & 63];
-        out[o++] = i + 1 < n ? tbl[(x >> 6) & 63] : '=';
-        out[o++] = '=';
-    }
-    xb_jsonw_str(w, out, o);
+    o = EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+    xb_jsonw_str(w, out, (size_t)o);
 }
 
 struct kvref {

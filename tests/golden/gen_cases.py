@@ -2454,6 +2454,16 @@ case("new-semconv-on-dynamodb-collection-table-name", "Deliberate differences",
 
 
 
+case("bytes-value-base64", "Fields: annotations / metadata",
+     "bytesValue attributes go to metadata as standard padded base64, as Go's "
+     "encoding/json writes []byte, whatever alphabet and padding the OTLP/JSON input used "
+     "(1, 2 and 3 bytes; URL-safe unpadded input).",
+     req(span("x", attrs={"b1": Raw({"bytesValue": "YQ"}), "b2": Raw({"bytesValue": "aGk="}),
+                          "b3": Raw({"bytesValue": "YWJj"}),
+                          "url": Raw({"bytesValue": "-_8"})})),
+     [doc("x", metadata=md(b1="YQ==", b2="aGk=", b3="YWJj", url="+/8="))])
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
