@@ -725,7 +725,7 @@ int xb_creds_provider_new(struct event_base *base, struct xb_curl_loop *curl,
         xb_aws_dup_opt(o->proxy, &p->proxy))
         goto fail;
     /* Once, at start-up: a clear-text STS endpoint would carry the web-identity token. */
-    xb_warn_if_cleartext(LOG_WHO, "STS endpoint (AWS_ENDPOINT_URL_STS)",
+    xb_url_warn_if_cleartext(LOG_WHO, "STS endpoint (AWS_ENDPOINT_URL_STS)",
                          xb_aws_getenv("AWS_ENDPOINT_URL_STS"));
     p->notify = event_new(base, -1, 0, on_notify, p);
     p->retry = evtimer_new(base, on_retry, p);

@@ -109,7 +109,7 @@ int xb_url_cleartext_remote(const char *url)
     return !host_is_loopback(host);
 }
 
-int xb_warn_if_cleartext(const char *who, const char *what, const char *url)
+int xb_url_warn_if_cleartext(const char *who, const char *what, const char *url)
 {
     char shown[512];
 

@@ -1,7 +1,7 @@
 /*
  * aws/url.h - endpoint URL checks for AWS calls: redaction of userinfo for logs and
  * the clear-text (plain http:// to a remote host) check. Pure, except
- * xb_warn_if_cleartext, which logs.
+ * xb_url_warn_if_cleartext, which logs.
  */
 #ifndef XB_AWS_URL_H
 #define XB_AWS_URL_H
@@ -30,6 +30,6 @@ int xb_url_cleartext_remote(const char *url);
  * xb_url_cleartext_remote()); |what| names it ("X-Ray endpoint"). The URL is logged
  * redacted. Returns 1 when it warned, else 0.
  */
-int xb_warn_if_cleartext(const char *who, const char *what, const char *url);
+int xb_url_warn_if_cleartext(const char *who, const char *what, const char *url);
 
 #endif

@@ -55,7 +55,6 @@ struct xb_xray_exporter {
     uint64_t last_fetch_ms;
     char *region;
     char *url;
-    char *host; /* Host header value, signed */
     struct xb_xray_opts opts;
     struct request *inflight;
     size_t n_inflight;
@@ -434,7 +433,7 @@ static int set_endpoint(struct xb_xray_exporter *x, const char *endpoint, char *
                         size_t err_len)
 {
     CURLU *u = curl_url();
-    char *host = NULL, *port = NULL, *scheme = NULL;
+    char *host = NULL, *scheme = NULL;
     struct xb_buf b;
     int rc = XB_ERR_CONFIG;
 
@@ -460,19 +459,13 @@ static int set_endpoint(struct xb_xray_exporter *x, const char *endpoint, char *
         snprintf(err, err_len, "awsxray exporter: endpoint must be http:// or https://");
         goto out;
     }
-    curl_url_get(u, CURLUPART_PORT, &port, 0); /* only when given explicitly */
     rc = XB_ERR_NOMEM;
-    x->host = malloc(strlen(host) + (port ? strlen(port) + 2 : 1));
-    if (!x->host)
-        goto out;
-    sprintf(x->host, port ? "%s:%s" : "%s", host, port);
     if (xb_buf_puts(&b, "/TraceSegments"))
         goto out;
     x->url = xb_buf_steal(&b, NULL);
     rc = XB_OK;
 out:
     curl_free(host);
-    curl_free(port);
     curl_free(scheme);
     curl_url_cleanup(u);
     xb_buf_cleanup(&b);
@@ -543,7 +536,7 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
                 xb_url_redact(x->url, url, sizeof(url)), x->region, x->opts.num_workers,
                 x->opts.proxy ? ", proxy " : "",
                 x->opts.proxy ? xb_url_redact(x->opts.proxy, proxy, sizeof(proxy)) : "");
-        xb_warn_if_cleartext("xray", "X-Ray endpoint", x->url);
+        xb_url_warn_if_cleartext("xray", "X-Ray endpoint", x->url);
         if (x->opts.no_verify_ssl)
             XB_WARN("xray", "no_verify_ssl: the X-Ray endpoint's TLS certificate is not "
                             "verified (STS and credential endpoints still are)");
@@ -581,7 +574,6 @@ void xb_xray_exporter_free(struct xb_xray_exporter *x)
     xb_curl_loop_free(x->curl);
     free(x->region);
     free(x->url);
-    free(x->host);
     free((char *)x->opts.ca_file);
     free((char *)x->opts.proxy);
     free(x);

@@ -451,7 +451,7 @@ def sanitize_name(name):
 
 
 def expected_name(span, resource):
-    """Segment name per xray-translation.md section 5 (the rules our trace exercises)."""
+    """Segment name per docs/translation.md, Fields: name (the rules our trace exercises)."""
     a, kind = span["attributes"], span["kind"]
     if kind == "SERVER" and a.get("aws.local.service"):
         return a["aws.local.service"]
@@ -471,7 +471,7 @@ def expected_name(span, resource):
 
 
 def expected_flags(span):
-    """(error, fault, throttle) per xray-translation.md section 7."""
+    """(error, fault, throttle) per docs/translation.md, Fields: error / fault / throttle."""
     a = span["attributes"]
     code = a.get("http.status_code", a.get("http.response.status_code"))
     if not isinstance(code, int) or isinstance(code, bool):

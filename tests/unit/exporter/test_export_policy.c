@@ -138,7 +138,7 @@ static void test_url_cleartext_remote(void **state)
     assert_false(xb_url_cleartext_remote(NULL));
 }
 
-/* Runs xb_warn_if_cleartext with stderr captured; returns its result, |log| the text. */
+/* Runs xb_url_warn_if_cleartext with stderr captured; returns its result, |log| the text. */
 static int warn_captured(const char *url, char *log, size_t log_len)
 {
     char path[] = "/tmp/xb-policy-log-XXXXXX";
@@ -149,7 +149,7 @@ static int warn_captured(const char *url, char *log, size_t log_len)
     assert_true(fd >= 0 && saved >= 0);
     fflush(stderr);
     dup2(fd, 2);
-    rc = xb_warn_if_cleartext("xray", "X-Ray endpoint", url);
+    rc = xb_url_warn_if_cleartext("xray", "X-Ray endpoint", url);
     fflush(stderr);
     dup2(saved, 2);
     close(saved);
