@@ -18,6 +18,7 @@
 #include "receiver/otlp_grpc.h"
 #include "receiver/otlp_http.h"
 #include "app/budget.h"
+#include "app/translator_config.h"
 #include "receiver/tls.h"
 #include "app/telemetry.h"
 
@@ -196,7 +197,7 @@ static int start(struct app *a)
     size_t max_body = 0;
     int rc;
 
-    xb_config_translator(cfg, &a->tc);
+    xb_app_translator_config(cfg, &a->tc);
     log_budget(cfg);
     if (cfg->metrics.enabled || cfg->health_check.enabled) {
         struct xb_telemetry_opts to = {
