@@ -7,6 +7,9 @@
 
 struct xb_metrics xb_metrics;
 
+/* Families declared by modules (xb_metrics_register), in registration order. */
+static struct xb_metric_family *registry_head, **registry_tail = &registry_head;
+
 #define XRAY_LABEL "exporter=\"awsxray\""
 
 static const char *const unprocessed_labels[XB_UNPROCESSED_COUNT] = {
@@ -34,6 +37,34 @@ static const char *const conn_refused_labels[XB_CONN_REFUSED_COUNT] = {
 void xb_metrics_reset(void)
 {
     memset(&xb_metrics, 0, sizeof(xb_metrics));
+    for (struct xb_metric_family *f = registry_head; f; f = f->next)
+        memset(f->values, 0, xb_metric_family_size(f) * sizeof(f->values[0]));
+}
+
+size_t xb_metric_family_size(const struct xb_metric_family *f)
+{
+    size_t n = 1;
+
+    for (size_t i = 0; i < f->n_labels; i++)
+        n *= f->labels[i].n_values;
+    return n;
+}
+
+int xb_metrics_register(struct xb_metric_family *f)
+{
+    if (!f || !f->name || !f->help || !f->values || f->n_labels > XB_METRIC_MAX_LABELS ||
+        (f->n_labels && !f->labels))
+        return XB_ERR_INVALID;
+    for (size_t i = 0; i < f->n_labels; i++)
+        if (!f->labels[i].name || !f->labels[i].values || f->labels[i].n_values == 0)
+            return XB_ERR_INVALID;
+    if (f->registered)
+        return XB_OK;
+    f->registered = 1;
+    f->next = NULL;
+    *registry_tail = f;
+    registry_tail = &f->next;
+    return XB_OK;
 }
 
 enum xb_unprocessed_code xb_metrics_unprocessed_code(const char *error_code)
@@ -200,6 +231,39 @@ static int queue_gauge(struct xb_buf *out, const char *name, const char *help,
     return rc;
 }
 
+/* The samples of registered family |f|, one per combination of label values. */
+static int registered(struct xb_buf *out, const struct xb_metric_family *f)
+{
+    size_t idx[XB_METRIC_MAX_LABELS] = {0}, n = xb_metric_family_size(f);
+    int rc = family(out, f->name, f->type == XB_METRIC_GAUGE ? "gauge" : "counter", f->help);
+
+    for (size_t k = 0; k < n; k++) {
+        const char *sep = "";
+
+        rc |= xb_buf_puts(out, f->name);
+        if (f->const_labels || f->n_labels)
+            rc |= xb_buf_putc(out, '{');
+        if (f->const_labels) {
+            rc |= xb_buf_puts(out, f->const_labels);
+            sep = ",";
+        }
+        for (size_t i = 0; i < f->n_labels; i++) {
+            rc |= xb_buf_printf(out, "%s%s=\"%s\"", sep, f->labels[i].name,
+                                f->labels[i].values[idx[i]]);
+            sep = ",";
+        }
+        rc |= xb_buf_printf(out, "%s %" PRIu64 "\n", f->const_labels || f->n_labels ? "}" : "",
+                            f->values[k]);
+        /* next combination: the last label varies fastest */
+        for (size_t i = f->n_labels; i-- > 0;) {
+            if (++idx[i] < f->labels[i].n_values)
+                break;
+            idx[i] = 0;
+        }
+    }
+    return rc;
+}
+
 int xb_metrics_render(struct xb_buf *out, const struct xb_metrics_queue *queues,
                       size_t n_queues)
 {
@@ -276,5 +340,7 @@ int xb_metrics_render(struct xb_buf *out, const struct xb_metrics_queue *queues,
     rc |= queue_gauge(out, "xraybridge_exporter_queue_capacity_bytes",
                       "Queue capacity in bytes (sending_queue.max_bytes).", queues, n_queues,
                       Q_CAP_BYTES);
+    for (const struct xb_metric_family *f = registry_head; f; f = f->next)
+        rc |= registered(out, f);
     return rc ? XB_ERR_NOMEM : XB_OK;
 }

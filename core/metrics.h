@@ -119,7 +119,57 @@ struct xb_metrics_queue {
     uint64_t capacity_bytes;  /* sending_queue.max_bytes */
 };
 
-/* Zeroes every field of xb_metrics (for tests; the process never resets). */
+/*
+ * Metric families a module declares itself (the registry). A module keeps one static
+ * struct xb_metric_family per family, registers it at start-up with
+ * xb_metrics_register(), and then updates its own values array directly; core renders
+ * every registered family after the built-in ones, in registration order. One sample
+ * per combination of label values: the values array is indexed row-major, the first
+ * label outermost (for labels {transport: 2 values, reason: 3 values}, the sample
+ * transport=i, reason=j is values[i * 3 + j]).
+ */
+enum xb_metric_type { XB_METRIC_COUNTER = 0, XB_METRIC_GAUGE = 1 };
+
+/* Most labels one family may have (besides its constant labels). */
+#define XB_METRIC_MAX_LABELS 4
+
+/* One label of a family: its name and its bounded set of values (static strings,
+ * Prometheus-safe: no '"', '\\' or newline). */
+struct xb_metric_label {
+    const char *name;
+    const char *const *values;
+    size_t n_values;
+};
+
+struct xb_metric_family {
+    const char *name;         /* full name; counters end in _total */
+    const char *help;         /* one line, no newline */
+    enum xb_metric_type type; /* TYPE line */
+    /* Label text put first in every sample, e.g. receiver="otlp"; NULL = none. */
+    const char *const_labels;
+    /* The labels, |n_labels| entries (borrowed), 0..XB_METRIC_MAX_LABELS; none = one
+     * sample. */
+    const struct xb_metric_label *labels;
+    size_t n_labels;
+    /* xb_metric_family_size() values, owned by the module; zeroed by xb_metrics_reset(). */
+    uint64_t *values;
+    struct xb_metric_family *next; /* registry link, managed by core */
+    int registered;                /* managed by core */
+};
+
+/* Number of samples (entries of |f|->values) of family |f|. */
+size_t xb_metric_family_size(const struct xb_metric_family *f);
+
+/*
+ * Adds |f| (borrowed; must outlive every render, normally static) to the families
+ * rendered by xb_metrics_render(). Registering a family again is a no-op. Returns
+ * XB_OK, or XB_ERR_INVALID when |f| has no name, help or values, more than
+ * XB_METRIC_MAX_LABELS labels, or a label without values.
+ */
+int xb_metrics_register(struct xb_metric_family *f);
+
+/* Zeroes every field of xb_metrics and the values of every registered family (for
+ * tests; the process never resets). */
 void xb_metrics_reset(void);
 
 /*
@@ -144,7 +194,8 @@ const char *xb_metrics_conn_refused_label(enum xb_conn_refused reason);
 /*
  * Appends xb_metrics in Prometheus text exposition format (version 0.0.4: "# HELP" and
  * "# TYPE" before each family, counters named *_total) to |out|, followed by the queue
- * gauges of the |n_queues| exporters in |queues| (borrowed; NULL when |n_queues| is 0).
+ * gauges of the |n_queues| exporters in |queues| (borrowed; NULL when |n_queues| is 0)
+ * and then every registered family (xb_metrics_register).
  * Returns XB_OK, or XB_ERR_NOMEM when |out| cannot grow (|out| then holds a prefix).
  */
 int xb_metrics_render(struct xb_buf *out, const struct xb_metrics_queue *queues,

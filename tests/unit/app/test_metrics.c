@@ -312,6 +312,63 @@ static void test_render_reports_nomem_on_capped_buffer(void **state)
     xb_buf_cleanup(&b);
 }
 
+/* A module's family: registered once, rendered after the built-in ones with one sample
+ * per label combination (last label fastest), reset with the rest, and invalid
+ * declarations refused. Runs last: registration lasts for the process. */
+static void test_registered_families(void **state)
+{
+    static const char *const color[] = {"red", "blue"};
+    static const char *const size[] = {"s", "m", "l"};
+    static const struct xb_metric_label labels[] = {{"color", color, 2}, {"size", size, 3}};
+    static uint64_t v2[6], v0[1];
+    static struct xb_metric_family two = {.name = "test_things_total",
+                                          .help = "Things.",
+                                          .type = XB_METRIC_COUNTER,
+                                          .const_labels = "module=\"t\"",
+                                          .labels = labels,
+                                          .n_labels = 2,
+                                          .values = v2};
+    static struct xb_metric_family none = {
+        .name = "test_level", .help = "A level.", .type = XB_METRIC_GAUGE, .values = v0};
+    struct xb_metric_family bad = {.name = "x_total", .help = "h", .values = v0, .n_labels = 1};
+    char *s;
+
+    assert_int_equal(xb_metrics_register(&bad), XB_ERR_INVALID); /* labels missing */
+    bad.n_labels = XB_METRIC_MAX_LABELS + 1;
+    bad.labels = labels;
+    assert_int_equal(xb_metrics_register(&bad), XB_ERR_INVALID);
+    bad.n_labels = 0;
+    bad.values = NULL;
+    assert_int_equal(xb_metrics_register(&bad), XB_ERR_INVALID);
+    assert_int_equal(xb_metrics_register(NULL), XB_ERR_INVALID);
+
+    assert_int_equal(xb_metric_family_size(&two), 6);
+    assert_int_equal(xb_metrics_register(&two), XB_OK);
+    assert_int_equal(xb_metrics_register(&two), XB_OK); /* again: no duplicate */
+    assert_int_equal(xb_metrics_register(&none), XB_OK);
+    v2[1 * 3 + 2] = 42; /* color=blue, size=l */
+    v0[0] = 7;
+    s = render(NULL, 0);
+    check_format(s);
+    has_line(s, "# HELP test_things_total Things.");
+    has_line(s, "# TYPE test_things_total counter");
+    has_line(s, "test_things_total{module=\"t\",color=\"red\",size=\"s\"} 0");
+    has_line(s, "test_things_total{module=\"t\",color=\"blue\",size=\"l\"} 42");
+    has_line(s, "# TYPE test_level gauge");
+    has_line(s, "test_level 7");
+    assert_non_null(strstr(s, "test_things_total{module=\"t\",color=\"red\",size=\"l\"} 0\n"
+                              "test_things_total{module=\"t\",color=\"blue\",size=\"s\"} 0\n"));
+    assert_true(strstr(s, "# TYPE test_things_total") < strstr(s, "# TYPE test_level"));
+    assert_true(strstr(s, "# TYPE xraybridge_exporter_queue_capacity_bytes") <
+                strstr(s, "# TYPE test_things_total"));
+    assert_ptr_equal(strstr(strstr(s, "# TYPE test_things_total") + 1, "# TYPE test_things_total"),
+                     NULL);
+    free(s);
+    xb_metrics_reset();
+    assert_int_equal(v2[5], 0);
+    assert_int_equal(v0[0], 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +379,7 @@ int main(void)
         cmocka_unit_test_setup(test_reset_zeroes_everything, setup),
         cmocka_unit_test_setup(test_docs_list_every_family, setup),
         cmocka_unit_test_setup(test_render_reports_nomem_on_capped_buffer, setup),
+        cmocka_unit_test_setup(test_registered_families, setup),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
