@@ -11,6 +11,7 @@
 #include "core/gzip.h"
 #include "core/log.h"
 #include "receiver/otlp_decode.h"
+#include "receiver/status.h"
 
 #define MAX_QUEUES 4
 
@@ -63,6 +64,7 @@ struct xb_ingest *xb_ingest_new(const struct xb_translator_config *tc,
 
     if (n_queues == 0 || n_queues > MAX_QUEUES)
         return NULL;
+    xb_refusal_metrics_register(); /* rendered from start-up, at zero */
     ing = calloc(1, sizeof(*ing));
     if (!ing)
         return NULL;
@@ -167,6 +169,8 @@ void xb_ingest_account(enum xb_transport transport, const struct xb_ingest_outco
         xb_metrics.bad_requests[transport]++;
         break;
     }
+    if (o->rc != XB_OK)
+        xb_refusal_count(transport, xb_refusal_of(o));
 }
 
 /* Non-zero when some queue cannot take even one more byte: the request would be

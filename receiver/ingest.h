@@ -18,6 +18,27 @@
 
 enum xb_body_format { XB_BODY_PROTOBUF = 0, XB_BODY_JSON = 1 };
 
+/*
+ * Why a request was refused (receiver/status.h maps each to its answer). Label values
+ * of xraybridge_receiver_refused_requests_total{reason}: see xb_refusal_label().
+ */
+enum xb_refusal {
+    XB_REFUSAL_NONE = 0,               /* not refused, or: derive the reason from rc */
+    XB_REFUSAL_BAD_REQUEST,            /* "bad_request": malformed body or framing */
+    XB_REFUSAL_TOO_LARGE,              /* "too_large": body, message or headers too big */
+    XB_REFUSAL_QUEUE_FULL,             /* "queue_full": an exporter queue has no room */
+    XB_REFUSAL_OUT_OF_MEMORY,          /* "out_of_memory": an allocation failed */
+    XB_REFUSAL_BUSY,                   /* "busy": request bytes in flight over the cap */
+    XB_REFUSAL_DRAINING,               /* "draining": shutting down */
+    XB_REFUSAL_UNSUPPORTED_ENCODING,   /* "unsupported_encoding": not gzip or identity */
+    XB_REFUSAL_UNSUPPORTED_MEDIA_TYPE, /* "unsupported_media_type": wrong content type */
+    XB_REFUSAL_UNKNOWN_PATH,           /* "unknown_path": not the traces Export path */
+    XB_REFUSAL_METHOD_NOT_ALLOWED,     /* "method_not_allowed": HTTP method not POST */
+    XB_REFUSAL_TIMEOUT,                /* "timeout": upload not received in time */
+    XB_REFUSAL_INTERNAL,               /* "internal": anything else */
+    XB_REFUSAL_COUNT
+};
+
 /* What happened to one export request. */
 struct xb_ingest_outcome {
     int rc;                /* XB_OK, or XB_ERR_INVALID / _TOO_LARGE / _FULL / _NOMEM */
@@ -25,6 +46,8 @@ struct xb_ingest_outcome {
     size_t spans;          /* spans in the request (0 if it did not decode) */
     size_t rejected_spans; /* spans dropped for good; reported as partial_success */
     char reject_msg[256];  /* English message for partial_success, "" when none */
+    enum xb_refusal refusal; /* when rc != XB_OK: the reason if rc alone does not name
+                                it (XB_REFUSAL_NONE = derive it from rc) */
 };
 
 struct xb_ingest;

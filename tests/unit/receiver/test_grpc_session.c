@@ -14,6 +14,7 @@
 #include "core/err.h"
 #include "core/metrics.h"
 #include "receiver/grpc_session.h"
+#include "receiver/status.h"
 
 #define EXPORT_PATH "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 #define MAX_STREAMS 8
@@ -342,6 +343,22 @@ static void test_garbage_is_a_protocol_error(void **state)
     assert_int_equal(xb_grpc_session_recv(f->server, junk, sizeof(junk) - 1, 1000), XB_ERR_INVALID);
 }
 
+/* A compressed message in an encoding the receiver lacks is refused through
+ * receiver/status.c: UNIMPLEMENTED, counted as unsupported_encoding. */
+static void test_unsupported_encoding_is_refused_through_the_mapper(void **state)
+{
+    struct fixture *f = *state;
+    static const uint8_t zmsg[] = {1, 0, 0, 0, 3, 0x0a, 0x01, 0x00}; /* compressed flag */
+    int32_t id = call(f, zmsg, sizeof(zmsg), "grpc-encoding", "br");
+
+    pump(f, 1000);
+    assert_int_equal(f->status[id], 12); /* UNIMPLEMENTED */
+    assert_int_equal(f->exports, 0);
+    assert_int_equal(xb_refusal_counted(XB_TRANSPORT_GRPC, XB_REFUSAL_UNSUPPORTED_ENCODING), 1);
+    assert_int_equal(xb_metrics.requests[XB_TRANSPORT_GRPC], 1);
+    assert_int_equal(xb_metrics.bad_requests[XB_TRANSPORT_GRPC], 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +372,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_request_closes_after_connection_timeout, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_garbage_is_a_protocol_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsupported_encoding_is_refused_through_the_mapper,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
