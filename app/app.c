@@ -360,6 +360,7 @@ int xb_app_run(const struct xb_config *cfg)
 {
     struct app a;
     const struct xb_metrics *m = &xb_metrics;
+    const struct xb_receiver_metrics *rm = &xb_receiver_metrics;
     enum xb_log_level level;
     uint64_t unprocessed = 0;
     int rc;
@@ -397,11 +398,11 @@ int xb_app_run(const struct xb_config *cfg)
             "xraybridge stopped: spans accepted grpc=%llu http=%llu, rejected=%llu, refused=%llu; "
             "documents built=%llu; awsxray sent=%llu failed=%llu unprocessed=%llu; "
             "file written=%llu failed=%llu",
-            (unsigned long long)m->accepted_spans[XB_TRANSPORT_GRPC],
-            (unsigned long long)m->accepted_spans[XB_TRANSPORT_HTTP],
-            (unsigned long long)(m->rejected_spans[0] + m->rejected_spans[1]),
-            (unsigned long long)(m->refused_spans[0] + m->refused_spans[1]),
-            (unsigned long long)m->documents_built,
+            (unsigned long long)rm->accepted_spans[XB_TRANSPORT_GRPC],
+            (unsigned long long)rm->accepted_spans[XB_TRANSPORT_HTTP],
+            (unsigned long long)(rm->rejected_spans[0] + rm->rejected_spans[1]),
+            (unsigned long long)(rm->refused_spans[0] + rm->refused_spans[1]),
+            (unsigned long long)rm->documents_built,
             (unsigned long long)m->sent_documents[XB_EXPORTER_AWSXRAY],
             (unsigned long long)m->send_failed_documents[XB_EXPORTER_AWSXRAY],
             (unsigned long long)unprocessed,

@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "receiver/listen.h"
+#include "receiver/receiver_metrics.h"
 #include "translator/jsonw.h"
 #include "xb_version.h"
 
@@ -360,6 +361,9 @@ int xb_telemetry_start(struct event_base *base, const struct xb_telemetry_opts *
     t->start_mono_ns = xb_clock_mono_ns();
     t->start_wall_ns = xb_clock_wall_ns();
     xb_buf_init(&t->out, 0);
+    /* The modules that declare their own families: registered before the first render,
+     * in /metrics order (the exporters' families are built into core/metrics.c). */
+    xb_receiver_metrics_register();
     if (is_set(opts->metrics_endpoint)) {
         rc = endpoint_start(t, base, &t->metrics, "metrics", opts->metrics_endpoint, on_metrics,
                             err, err_len);

@@ -25,15 +25,6 @@ static const char *const reject_labels[XB_REJECT_COUNT] = {
     [XB_REJECT_GIVEN_UP_MAX_ELAPSED] = "given_up_max_elapsed",
 };
 
-static const char *const conn_refused_labels[XB_CONN_REFUSED_COUNT] = {
-    [XB_CONN_REFUSED_MAX_CONNECTIONS] = "max_connections",
-    [XB_CONN_REFUSED_EVICTED_STALLED] = "evicted_stalled",
-    [XB_CONN_REFUSED_FD_EXHAUSTED] = "fd_exhausted",
-    [XB_CONN_REFUSED_ACCEPT_ERROR] = "accept_error",
-    [XB_CONN_REFUSED_TIMEOUT] = "timeout",
-    [XB_CONN_REFUSED_PROTOCOL_ABUSE] = "protocol_abuse",
-};
-
 void xb_metrics_reset(void)
 {
     memset(&xb_metrics, 0, sizeof(xb_metrics));
@@ -101,13 +92,6 @@ const char *xb_metrics_reject_label(enum xb_reject_reason reason)
     return reject_labels[reason];
 }
 
-const char *xb_metrics_conn_refused_label(enum xb_conn_refused reason)
-{
-    if ((unsigned)reason >= XB_CONN_REFUSED_COUNT)
-        return "other";
-    return conn_refused_labels[reason];
-}
-
 /* ------------------------------------------------------------ writers --- */
 
 /* "# HELP" and "# TYPE" lines of one family. */
@@ -124,11 +108,7 @@ static int sample(struct xb_buf *out, const char *name, const char *labels, uint
     return xb_buf_printf(out, "%s{%s} %" PRIu64 "\n", name, labels, v);
 }
 
-/* Sample labels of the per-transport and per-exporter counter arrays, by index. */
-static const char *const transport_labels[XB_TRANSPORT_COUNT] = {
-    [XB_TRANSPORT_GRPC] = "receiver=\"otlp\",transport=\"grpc\"",
-    [XB_TRANSPORT_HTTP] = "receiver=\"otlp\",transport=\"http\"",
-};
+/* Sample labels of the per-exporter counter arrays, by index. */
 static const char *const exporter_labels[XB_EXPORTER_COUNT] = {
     [XB_EXPORTER_AWSXRAY] = XRAY_LABEL,
     [XB_EXPORTER_FILE] = "exporter=\"file\"",
@@ -150,12 +130,6 @@ static int counter(struct xb_buf *out, const char *name, const char *labels, con
                    uint64_t v)
 {
     return counters(out, name, help, &labels, &v, 1);
-}
-
-static int by_transport(struct xb_buf *out, const char *name, const char *help,
-                        const uint64_t *v)
-{
-    return counters(out, name, help, transport_labels, v, XB_TRANSPORT_COUNT);
 }
 
 static int by_exporter(struct xb_buf *out, const char *name, const char *help,
@@ -185,30 +159,6 @@ static int rejected(struct xb_buf *out, const struct xb_metrics *m)
     for (int i = 0; i < XB_REJECT_COUNT; i++)
         rc |= xb_buf_printf(out, "%s{" XRAY_LABEL ",reason=\"%s\"} %" PRIu64 "\n", name,
                             reject_labels[i], m->rejected_documents[i]);
-    return rc;
-}
-
-/* Connection gauge and refusal counters, by transport (and reason). */
-static int connections(struct xb_buf *out, const struct xb_metrics *m)
-{
-    static const char gauge[] = "xraybridge_receiver_connections";
-    static const char refused[] = "xraybridge_receiver_connections_refused_total";
-    int rc = family(out, gauge, "gauge", "Client connections open now.");
-
-    for (int t = 0; t < XB_TRANSPORT_COUNT; t++)
-        rc |= sample(out, gauge, transport_labels[t], m->receiver_connections[t]);
-    rc |= family(out, "xraybridge_receiver_inflight_bytes", "gauge",
-                 "Request bytes received and held while their upload completes.");
-    for (int t = 0; t < XB_TRANSPORT_COUNT; t++)
-        rc |= sample(out, "xraybridge_receiver_inflight_bytes", transport_labels[t],
-                     m->receiver_inflight_bytes[t]);
-    rc |= family(out, refused, "counter",
-                 "Client connections refused at accept or closed by the receiver, by reason.");
-    for (int t = 0; t < XB_TRANSPORT_COUNT; t++)
-        for (int r = 0; r < XB_CONN_REFUSED_COUNT; r++)
-            rc |= xb_buf_printf(out, "%s{%s,reason=\"%s\"} %" PRIu64 "\n", refused,
-                                transport_labels[t], conn_refused_labels[r],
-                                m->connections_refused[t][r]);
     return rc;
 }
 
@@ -272,33 +222,8 @@ int xb_metrics_render(struct xb_buf *out, const struct xb_metrics_queue *queues,
 
     if (queues == NULL)
         n_queues = 0;
-    /* receivers */
-    rc |= by_transport(out, "otelcol_receiver_accepted_spans_total",
-                       "Spans accepted and queued for export.", m->accepted_spans);
-    rc |= by_transport(out, "otelcol_receiver_refused_spans_total",
-                       "Spans refused with a retryable error (queue full, out of memory).",
-                       m->refused_spans);
-    rc |= by_transport(out, "xraybridge_receiver_rejected_spans_total",
-                       "Spans dropped for good and reported in partial_success.",
-                       m->rejected_spans);
-    rc |= by_transport(out, "xraybridge_receiver_requests_total", "Export requests received.",
-                       m->requests);
-    rc |= by_transport(out, "xraybridge_receiver_bad_requests_total",
-                       "Export requests rejected as malformed.", m->bad_requests);
-    rc |= by_transport(out, "xraybridge_receiver_oversize_requests_total",
-                       "Export requests rejected as too large.", m->oversize_requests);
-    rc |= by_transport(out, "xraybridge_receiver_queue_full_requests_total",
-                       "Export requests refused because the queue was full.",
-                       m->queue_full_requests);
-    rc |= by_transport(out, "xraybridge_receiver_timed_out_requests_total",
-                       "Export requests whose upload did not finish within its deadline.",
-                       m->timed_out_requests);
-    rc |= connections(out, m);
-    /* translator */
-    rc |= counter(out, "xraybridge_translator_documents_total", NULL,
-                  "Segment documents built.", m->documents_built);
-    rc |= counter(out, "xraybridge_translator_trimmed_documents_total", NULL,
-                  "Documents trimmed to fit the document size limit.", m->documents_trimmed);
+    for (const struct xb_metric_family *f = registry_head; f; f = f->next)
+        rc |= registered(out, f);
     /* exporters */
     rc |= by_exporter(out, "otelcol_exporter_sent_spans_total",
                       "Segment documents delivered (accepted by X-Ray, or written).",
@@ -340,7 +265,5 @@ int xb_metrics_render(struct xb_buf *out, const struct xb_metrics_queue *queues,
     rc |= queue_gauge(out, "xraybridge_exporter_queue_capacity_bytes",
                       "Queue capacity in bytes (sending_queue.max_bytes).", queues, n_queues,
                       Q_CAP_BYTES);
-    for (const struct xb_metric_family *f = registry_head; f; f = f->next)
-        rc |= registered(out, f);
     return rc ? XB_ERR_NOMEM : XB_OK;
 }

@@ -17,8 +17,6 @@
 
 #include "core/buf.h"
 
-enum xb_transport { XB_TRANSPORT_GRPC = 0, XB_TRANSPORT_HTTP = 1, XB_TRANSPORT_COUNT };
-
 /*
  * ErrorCode of an entry in PutTraceSegments' UnprocessedTraceSegments, folded into a
  * fixed set so the label has bounded cardinality. Label values: "InvalidTraceId",
@@ -46,41 +44,10 @@ enum xb_reject_reason {
     XB_REJECT_COUNT
 };
 
-/*
- * Why a receiver closed or refused a connection (receiver/listen.h), for
- * xraybridge_receiver_connections_refused_total. Label values: "max_connections" (at
- * the cap with every connection busy), "evicted_stalled" (closed to make room for a new
- * one: it had gone longest without progress), "fd_exhausted" (accept failed with
- * EMFILE/ENFILE/ENOBUFS/ENOMEM), "accept_error" (any other accept failure), "timeout"
- * (a connection, header, upload or idle deadline expired), "protocol_abuse" (closed for
- * abusing the protocol, e.g. a flood of stream resets).
- */
-enum xb_conn_refused {
-    XB_CONN_REFUSED_MAX_CONNECTIONS = 0,
-    XB_CONN_REFUSED_EVICTED_STALLED = 1,
-    XB_CONN_REFUSED_FD_EXHAUSTED = 2,
-    XB_CONN_REFUSED_ACCEPT_ERROR = 3,
-    XB_CONN_REFUSED_TIMEOUT = 4,
-    XB_CONN_REFUSED_PROTOCOL_ABUSE = 5,
-    XB_CONN_REFUSED_COUNT
-};
-
 /* Exporter instances, for the exporter="..." label. */
 enum xb_exporter_kind { XB_EXPORTER_AWSXRAY = 0, XB_EXPORTER_FILE = 1, XB_EXPORTER_COUNT };
 
 struct xb_metrics {
-    /* receivers, by transport */
-    uint64_t accepted_spans[XB_TRANSPORT_COUNT];  /* spans queued for export */
-    uint64_t refused_spans[XB_TRANSPORT_COUNT];   /* spans answered with a retryable error */
-    uint64_t rejected_spans[XB_TRANSPORT_COUNT];  /* spans dropped for good (partial_success) */
-    uint64_t requests[XB_TRANSPORT_COUNT];        /* export requests received */
-    uint64_t bad_requests[XB_TRANSPORT_COUNT];    /* answered 400 / INVALID_ARGUMENT etc. */
-    uint64_t oversize_requests[XB_TRANSPORT_COUNT]; /* answered 413 / RESOURCE_EXHAUSTED */
-    uint64_t queue_full_requests[XB_TRANSPORT_COUNT]; /* answered 503 / UNAVAILABLE */
-    uint64_t timed_out_requests[XB_TRANSPORT_COUNT]; /* upload not finished in time */
-    /* translator */
-    uint64_t documents_built;   /* documents built and queued (refused requests excluded) */
-    uint64_t documents_trimmed; /* of those, documents cut down to fit the size limit */
     /* exporters, by exporter */
     uint64_t sent_documents[XB_EXPORTER_COUNT];        /* accepted by X-Ray / written */
     uint64_t send_failed_documents[XB_EXPORTER_COUNT]; /* given up on (all reasons) */
@@ -97,10 +64,6 @@ struct xb_metrics {
     uint64_t credential_refresh_failures; /* failed attempts */
     uint64_t credential_expiry_unix_s;    /* gauge: expiry of the credentials in use, UNIX
                                              seconds; 0 = none or no expiry (static keys) */
-    /* receiver connections (receiver/listen.c), by transport */
-    uint64_t receiver_connections[XB_TRANSPORT_COUNT]; /* gauge: connections open now */
-    uint64_t receiver_inflight_bytes[XB_TRANSPORT_COUNT]; /* gauge: request bytes held */
-    uint64_t connections_refused[XB_TRANSPORT_COUNT][XB_CONN_REFUSED_COUNT]; /* by reason */
 };
 
 /* The process-wide metrics; zero at start. */
@@ -123,7 +86,7 @@ struct xb_metrics_queue {
  * Metric families a module declares itself (the registry). A module keeps one static
  * struct xb_metric_family per family, registers it at start-up with
  * xb_metrics_register(), and then updates its own values array directly; core renders
- * every registered family after the built-in ones, in registration order. One sample
+ * every registered family before the built-in ones, in registration order. One sample
  * per combination of label values: the values array is indexed row-major, the first
  * label outermost (for labels {transport: 2 values, reason: 3 values}, the sample
  * transport=i, reason=j is values[i * 3 + j]).
@@ -189,13 +152,12 @@ void xb_metrics_count_unprocessed(const char *error_code, uint64_t n);
  * of range. Static strings. */
 const char *xb_metrics_unprocessed_label(enum xb_unprocessed_code code);
 const char *xb_metrics_reject_label(enum xb_reject_reason reason);
-const char *xb_metrics_conn_refused_label(enum xb_conn_refused reason);
 
 /*
- * Appends xb_metrics in Prometheus text exposition format (version 0.0.4: "# HELP" and
- * "# TYPE" before each family, counters named *_total) to |out|, followed by the queue
- * gauges of the |n_queues| exporters in |queues| (borrowed; NULL when |n_queues| is 0)
- * and then every registered family (xb_metrics_register).
+ * Appends the metrics in Prometheus text exposition format (version 0.0.4: "# HELP" and
+ * "# TYPE" before each family, counters named *_total) to |out|: every registered
+ * family (xb_metrics_register) in registration order, then xb_metrics, then the queue
+ * gauges of the |n_queues| exporters in |queues| (borrowed; NULL when |n_queues| is 0).
  * Returns XB_OK, or XB_ERR_NOMEM when |out| cannot grow (|out| then holds a prefix).
  */
 int xb_metrics_render(struct xb_buf *out, const struct xb_metrics_queue *queues,

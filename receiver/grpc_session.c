@@ -73,7 +73,7 @@ struct xb_grpc_session {
 static void inflight_add(struct xb_grpc_session *ss, int64_t delta)
 {
     *ss->env.inflight = (size_t)((int64_t)*ss->env.inflight + delta);
-    xb_metrics.receiver_inflight_bytes[XB_TRANSPORT_GRPC] = *ss->env.inflight;
+    xb_receiver_metrics.receiver_inflight_bytes[XB_TRANSPORT_GRPC] = *ss->env.inflight;
 }
 
 static void progress(struct xb_grpc_session *ss)
@@ -483,7 +483,7 @@ static int deadlines(struct xb_grpc_session *ss, uint64_t *next)
                                         st->expired, to->upload_ms, now, next)) {
         case XB_GRPC_STREAM_EXPIRE:
             st->expired = 1;
-            xb_metrics.timed_out_requests[XB_TRANSPORT_GRPC]++;
+            xb_receiver_metrics.timed_out_requests[XB_TRANSPORT_GRPC]++;
             respond_refused_call(st, XB_REFUSAL_TIMEOUT,
                                  "request not received within upload_timeout");
             break;
@@ -528,6 +528,7 @@ int xb_grpc_session_new(const struct xb_grpc_session_limits *lim,
     nghttp2_settings_entry iv[3];
     int rc = XB_ERR_NOMEM;
 
+    xb_receiver_metrics_register(); /* idempotent */
     if (!ss)
         return XB_ERR_NOMEM;
     ss->lim = *lim;

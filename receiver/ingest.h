@@ -12,32 +12,11 @@
 
 #include <stddef.h>
 
-#include "core/metrics.h"
 #include "core/queue.h"
+#include "receiver/receiver_metrics.h"
 #include "translator/translate.h"
 
 enum xb_body_format { XB_BODY_PROTOBUF = 0, XB_BODY_JSON = 1 };
-
-/*
- * Why a request was refused (receiver/status.h maps each to its answer). Label values
- * of xraybridge_receiver_refused_requests_total{reason}: see xb_refusal_label().
- */
-enum xb_refusal {
-    XB_REFUSAL_NONE = 0,               /* not refused, or: derive the reason from rc */
-    XB_REFUSAL_BAD_REQUEST,            /* "bad_request": malformed body or framing */
-    XB_REFUSAL_TOO_LARGE,              /* "too_large": body, message or headers too big */
-    XB_REFUSAL_QUEUE_FULL,             /* "queue_full": an exporter queue has no room */
-    XB_REFUSAL_OUT_OF_MEMORY,          /* "out_of_memory": an allocation failed */
-    XB_REFUSAL_BUSY,                   /* "busy": request bytes in flight over the cap */
-    XB_REFUSAL_DRAINING,               /* "draining": shutting down */
-    XB_REFUSAL_UNSUPPORTED_ENCODING,   /* "unsupported_encoding": not gzip or identity */
-    XB_REFUSAL_UNSUPPORTED_MEDIA_TYPE, /* "unsupported_media_type": wrong content type */
-    XB_REFUSAL_UNKNOWN_PATH,           /* "unknown_path": not the traces Export path */
-    XB_REFUSAL_METHOD_NOT_ALLOWED,     /* "method_not_allowed": HTTP method not POST */
-    XB_REFUSAL_TIMEOUT,                /* "timeout": upload not received in time */
-    XB_REFUSAL_INTERNAL,               /* "internal": anything else */
-    XB_REFUSAL_COUNT
-};
 
 /* What happened to one export request. */
 struct xb_ingest_outcome {

@@ -71,7 +71,7 @@ struct xb_http_server {
 static void set_inflight(struct xb_http_server *s, uint64_t v)
 {
     s->inflight = v;
-    xb_metrics.receiver_inflight_bytes[XB_TRANSPORT_HTTP] = v;
+    xb_receiver_metrics.receiver_inflight_bytes[XB_TRANSPORT_HTTP] = v;
 }
 
 static void release_budget(struct http_conn *c)
@@ -341,7 +341,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
         arm_deadline(c, now);
         return;
     }
-    xb_metrics.connections_refused[XB_TRANSPORT_HTTP][XB_CONN_REFUSED_TIMEOUT]++;
+    xb_receiver_metrics.connections_refused[XB_TRANSPORT_HTTP][XB_CONN_REFUSED_TIMEOUT]++;
     XB_DEBUG("http", "closing connection: %s passed", xb_http_deadline_name(d.kind));
     if (c->phase == XB_HTTP_PHASE_BODY) { /* a request was under way: refuse it */
         xb_reply_refuse(XB_TRANSPORT_HTTP, XB_REFUSAL_TIMEOUT, body, &r);

@@ -42,50 +42,11 @@ static const struct refusal_row {
                              "internal error"},
 };
 
-/* Label values of the reason label: every reason but XB_REFUSAL_NONE, in enum order. */
-static const char *const reason_labels[XB_REFUSAL_COUNT - 1] = {
-    [XB_REFUSAL_BAD_REQUEST - 1] = "bad_request",
-    [XB_REFUSAL_TOO_LARGE - 1] = "too_large",
-    [XB_REFUSAL_QUEUE_FULL - 1] = "queue_full",
-    [XB_REFUSAL_OUT_OF_MEMORY - 1] = "out_of_memory",
-    [XB_REFUSAL_BUSY - 1] = "busy",
-    [XB_REFUSAL_DRAINING - 1] = "draining",
-    [XB_REFUSAL_UNSUPPORTED_ENCODING - 1] = "unsupported_encoding",
-    [XB_REFUSAL_UNSUPPORTED_MEDIA_TYPE - 1] = "unsupported_media_type",
-    [XB_REFUSAL_UNKNOWN_PATH - 1] = "unknown_path",
-    [XB_REFUSAL_METHOD_NOT_ALLOWED - 1] = "method_not_allowed",
-    [XB_REFUSAL_TIMEOUT - 1] = "timeout",
-    [XB_REFUSAL_INTERNAL - 1] = "internal",
-};
-static const char *const transport_labels[XB_TRANSPORT_COUNT] = {
-    [XB_TRANSPORT_GRPC] = "grpc",
-    [XB_TRANSPORT_HTTP] = "http",
-};
-static const struct xb_metric_label refused_labels[] = {
-    {"transport", transport_labels, XB_TRANSPORT_COUNT},
-    {"reason", reason_labels, XB_REFUSAL_COUNT - 1},
-};
-static uint64_t refused[XB_TRANSPORT_COUNT][XB_REFUSAL_COUNT - 1];
-static struct xb_metric_family refused_family = {
-    .name = "xraybridge_receiver_refused_requests_total",
-    .help = "Requests refused by a receiver, by reason (receiver/status.h).",
-    .type = XB_METRIC_COUNTER,
-    .const_labels = "receiver=\"otlp\"",
-    .labels = refused_labels,
-    .n_labels = 2,
-    .values = &refused[0][0],
-};
-
 static enum xb_refusal valid(enum xb_refusal reason)
 {
     if ((unsigned)reason >= XB_REFUSAL_COUNT || reason == XB_REFUSAL_NONE)
         return XB_REFUSAL_INTERNAL;
     return reason;
-}
-
-const char *xb_refusal_label(enum xb_refusal reason)
-{
-    return reason_labels[valid(reason) - 1];
 }
 
 enum xb_refusal xb_refusal_of_rc(int rc)
@@ -113,23 +74,17 @@ enum xb_refusal xb_refusal_of(const struct xb_ingest_outcome *o)
     return o->refusal != XB_REFUSAL_NONE ? valid(o->refusal) : xb_refusal_of_rc(o->rc);
 }
 
-void xb_refusal_metrics_register(void)
-{
-    (void)xb_metrics_register(&refused_family); /* a valid static family: cannot fail */
-}
-
 void xb_refusal_count(enum xb_transport transport, enum xb_refusal reason)
 {
-    xb_refusal_metrics_register();
     if ((unsigned)transport < XB_TRANSPORT_COUNT)
-        refused[transport][valid(reason) - 1]++;
+        xb_receiver_metrics.refused_requests[transport][valid(reason) - 1]++;
 }
 
 uint64_t xb_refusal_counted(enum xb_transport transport, enum xb_refusal reason)
 {
     if ((unsigned)transport >= XB_TRANSPORT_COUNT)
         return 0;
-    return refused[transport][valid(reason) - 1];
+    return xb_receiver_metrics.refused_requests[transport][valid(reason) - 1];
 }
 
 void xb_reply_refusal(enum xb_refusal reason, const char *message, struct xb_reply *r)

@@ -75,20 +75,13 @@ enum xb_refusal xb_refusal_of_rc(int rc);
 /* The reason of a failed outcome: o->refusal when set, else xb_refusal_of_rc(o->rc). */
 enum xb_refusal xb_refusal_of(const struct xb_ingest_outcome *o);
 
-/* Label value of |reason| ("bad_request", ...); "internal" when out of range. */
-const char *xb_refusal_label(enum xb_refusal reason);
-
 /*
- * Counts one refused request in xraybridge_receiver_refused_requests_total (registering
- * the family on first use). xb_ingest_account() calls it for every failed export
+ * Counts one refused request in xraybridge_receiver_refused_requests_total
+ * (receiver/receiver_metrics.h). xb_ingest_account() calls it for every failed export
  * outcome; receivers call it (through xb_reply_refuse) for the requests they refuse
  * before they are export requests.
  */
 void xb_refusal_count(enum xb_transport transport, enum xb_refusal reason);
-
-/* Registers xraybridge_receiver_refused_requests_total with core/metrics.h so that it
- * is rendered (at zero) from start-up. Idempotent. */
-void xb_refusal_metrics_register(void);
 
 /* The refused-requests counters, [transport][reason] (read-only; for tests). */
 uint64_t xb_refusal_counted(enum xb_transport transport, enum xb_refusal reason);

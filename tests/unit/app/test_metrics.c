@@ -1,5 +1,6 @@
 /*
- * tests/unit/app/test_metrics.c - core/metrics.c: the Prometheus text rendering.
+ * tests/unit/app/test_metrics.c - core/metrics.c: the Prometheus text rendering, of the
+ * built-in families and of those modules register (the receivers' here).
  *
  * Lives with the telemetry tests because /metrics is its only consumer. The format
  * checker below validates every line against the text exposition format 0.0.4 rules we
@@ -19,6 +20,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/metrics.h"
+#include "receiver/receiver_metrics.h"
 
 static const struct xb_metrics_queue two_queues[] = {
     {.exporter = "awsxray", .docs = 7, .bytes = 7000, .capacity_docs = 1000000,
@@ -145,6 +147,7 @@ static int check_format(const char *text)
 
 static int setup(void **state)
 {
+    xb_receiver_metrics_register(); /* as the metrics endpoint does at start-up */
     xb_metrics_reset();
     return 0;
 }
@@ -158,8 +161,8 @@ static void test_render_format_is_valid(void **state)
      * exporters, 4 awsxray counters, 4 error codes, 3 reasons, 3 credential samples,
      * 4 queue families x 2 exporters, connection gauge x 2 transports, 6 connection
      * refusal reasons x 2 transports, timed-out requests and in-flight bytes x 2
-     * transports */
-    assert_int_equal(n, 14 + 2 + 4 + 4 + 4 + 3 + 3 + 8 + 2 + 12 + 2 + 2);
+     * transports, 12 request refusal reasons x 2 transports */
+    assert_int_equal(n, 14 + 2 + 4 + 4 + 4 + 3 + 3 + 8 + 2 + 12 + 2 + 2 + 24);
     free(s);
 }
 
@@ -167,10 +170,10 @@ static void test_render_values_and_labels(void **state)
 {
     char *s;
 
-    xb_metrics.accepted_spans[XB_TRANSPORT_GRPC] = 11;
-    xb_metrics.accepted_spans[XB_TRANSPORT_HTTP] = 12;
-    xb_metrics.refused_spans[XB_TRANSPORT_HTTP] = 3;
-    xb_metrics.documents_trimmed = 5;
+    xb_receiver_metrics.accepted_spans[XB_TRANSPORT_GRPC] = 11;
+    xb_receiver_metrics.accepted_spans[XB_TRANSPORT_HTTP] = 12;
+    xb_receiver_metrics.refused_spans[XB_TRANSPORT_HTTP] = 3;
+    xb_receiver_metrics.documents_trimmed = 5;
     xb_metrics.sent_documents[XB_EXPORTER_AWSXRAY] = 100;
     xb_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY] = 2;
     xb_metrics.sent_documents[XB_EXPORTER_FILE] = 7;
@@ -264,13 +267,19 @@ static void test_render_without_queues(void **state)
 static void test_reset_zeroes_everything(void **state)
 {
     const unsigned char *p = (const unsigned char *)&xb_metrics;
+    const unsigned char *r = (const unsigned char *)&xb_receiver_metrics;
 
+    xb_receiver_metrics.connections_refused[XB_TRANSPORT_HTTP][XB_CONN_REFUSED_TIMEOUT] = 5;
+    xb_receiver_metrics.refused_requests[XB_TRANSPORT_GRPC][XB_REFUSAL_INTERNAL - 1] = 5;
+    xb_receiver_metrics.documents_trimmed = 5;
     xb_metrics.export_retries = 5;
     xb_metrics.rejected_documents[XB_REJECT_HTTP_4XX] = 5;
     xb_metrics.credential_expiry_unix_s = 5;
     xb_metrics_reset();
     for (size_t i = 0; i < sizeof(xb_metrics); i++)
         assert_int_equal(p[i], 0);
+    for (size_t i = 0; i < sizeof(xb_receiver_metrics); i++)
+        assert_int_equal(r[i], 0);
 }
 
 /* Every rendered family is listed in docs/observability.md as `name`. */
@@ -312,7 +321,7 @@ static void test_render_reports_nomem_on_capped_buffer(void **state)
     xb_buf_cleanup(&b);
 }
 
-/* A module's family: registered once, rendered after the built-in ones with one sample
+/* A module's family: registered once, rendered before the built-in ones with one sample
  * per label combination (last label fastest), reset with the rest, and invalid
  * declarations refused. Runs last: registration lasts for the process. */
 static void test_registered_families(void **state)
@@ -359,8 +368,11 @@ static void test_registered_families(void **state)
     assert_non_null(strstr(s, "test_things_total{module=\"t\",color=\"red\",size=\"l\"} 0\n"
                               "test_things_total{module=\"t\",color=\"blue\",size=\"s\"} 0\n"));
     assert_true(strstr(s, "# TYPE test_things_total") < strstr(s, "# TYPE test_level"));
-    assert_true(strstr(s, "# TYPE xraybridge_exporter_queue_capacity_bytes") <
+    /* registered families come before the built-in ones, in registration order */
+    assert_true(strstr(s, "# TYPE xraybridge_translator_trimmed_documents_total") <
                 strstr(s, "# TYPE test_things_total"));
+    assert_true(strstr(s, "# TYPE test_level") <
+                strstr(s, "# TYPE otelcol_exporter_sent_spans_total"));
     assert_ptr_equal(strstr(strstr(s, "# TYPE test_things_total") + 1, "# TYPE test_things_total"),
                      NULL);
     free(s);

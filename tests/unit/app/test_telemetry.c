@@ -21,6 +21,7 @@
 #include "app/telemetry.h"
 #include "core/err.h"
 #include "core/metrics.h"
+#include "receiver/receiver_metrics.h"
 
 #define NS_PER_S ((uint64_t)1000000000)
 
@@ -191,7 +192,7 @@ static void test_metrics_endpoint_serves_prometheus(void **state)
     assert_non_null(addr);
     assert_int_equal(strncmp(addr, "127.0.0.1:", 10), 0);
     assert_string_not_equal(addr, "127.0.0.1:0"); /* the bound port, not the asked one */
-    xb_metrics.accepted_spans[XB_TRANSPORT_GRPC] = 5;
+    xb_receiver_metrics.accepted_spans[XB_TRANSPORT_GRPC] = 5;
     xb_metrics.export_throttled = 3;
     request(f->base, addr, EVHTTP_REQ_GET, "/metrics", &r);
     assert_int_equal(r.code, 200);

@@ -262,12 +262,13 @@ static void test_free_with_open_streams_gives_back_inflight(void **state)
     assert_true(call(f, part, sizeof(part), NULL, NULL) > 0);
     pump(f, 1000);
     assert_int_equal(f->inflight, 2 * sizeof(part));
-    assert_int_equal(xb_metrics.receiver_inflight_bytes[XB_TRANSPORT_GRPC], 2 * sizeof(part));
+    assert_int_equal(xb_receiver_metrics.receiver_inflight_bytes[XB_TRANSPORT_GRPC],
+                     2 * sizeof(part));
     /* the client goes away: the owner frees the session with both uploads open */
     xb_grpc_session_free(f->server);
     f->server = NULL;
     assert_int_equal(f->inflight, 0);
-    assert_int_equal(xb_metrics.receiver_inflight_bytes[XB_TRANSPORT_GRPC], 0);
+    assert_int_equal(xb_receiver_metrics.receiver_inflight_bytes[XB_TRANSPORT_GRPC], 0);
 }
 
 static void test_header_list_too_large(void **state)
@@ -303,7 +304,7 @@ static void test_upload_deadline_answers_deadline_exceeded(void **state)
     pump(f, 1000 + 30000);
     assert_int_equal(f->status[id], 4); /* DEADLINE_EXCEEDED */
     assert_true(f->rst[id]);
-    assert_int_equal(xb_metrics.timed_out_requests[XB_TRANSPORT_GRPC], 1);
+    assert_int_equal(xb_receiver_metrics.timed_out_requests[XB_TRANSPORT_GRPC], 1);
     assert_int_equal(f->inflight, 0);
 }
 
@@ -355,8 +356,8 @@ static void test_unsupported_encoding_is_refused_through_the_mapper(void **state
     assert_int_equal(f->status[id], 12); /* UNIMPLEMENTED */
     assert_int_equal(f->exports, 0);
     assert_int_equal(xb_refusal_counted(XB_TRANSPORT_GRPC, XB_REFUSAL_UNSUPPORTED_ENCODING), 1);
-    assert_int_equal(xb_metrics.requests[XB_TRANSPORT_GRPC], 1);
-    assert_int_equal(xb_metrics.bad_requests[XB_TRANSPORT_GRPC], 1);
+    assert_int_equal(xb_receiver_metrics.requests[XB_TRANSPORT_GRPC], 1);
+    assert_int_equal(xb_receiver_metrics.bad_requests[XB_TRANSPORT_GRPC], 1);
 }
 
 int main(void)

@@ -212,7 +212,7 @@ static void test_refusal_counted_and_rendered(void **state)
     struct xb_reply r;
     struct xb_buf b;
 
-    xb_refusal_metrics_register();
+    xb_receiver_metrics_register();
     xb_metrics_reset();
     xb_reply_refuse(XB_TRANSPORT_HTTP, XB_REFUSAL_UNKNOWN_PATH, "nope", &r);
     xb_reply_refuse(XB_TRANSPORT_HTTP, XB_REFUSAL_UNKNOWN_PATH, "nope", &r);
