@@ -6,21 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/budget.h"
+#include "app/telemetry.h"
+#include "app/translator_config.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/queue.h"
+#include "exporter/credentials.h"
+#include "exporter/exporter_metrics.h"
 #include "exporter/file_exporter.h"
 #include "exporter/xray_exporter.h"
-#include "exporter/credentials.h"
 #include "receiver/ingest.h"
 #include "receiver/listen.h"
 #include "receiver/otlp_grpc.h"
 #include "receiver/otlp_http.h"
-#include "app/budget.h"
-#include "app/translator_config.h"
 #include "receiver/tls.h"
-#include "app/telemetry.h"
 
 #define DRAIN_CHECK_MS 50
 
@@ -361,6 +362,7 @@ int xb_app_run(const struct xb_config *cfg)
     struct app a;
     const struct xb_metrics *m = &xb_metrics;
     const struct xb_receiver_metrics *rm = &xb_receiver_metrics;
+    const struct xb_exporter_metrics *em = &xb_exporter_metrics;
     enum xb_log_level level;
     uint64_t unprocessed = 0;
     int rc;
@@ -403,10 +405,10 @@ int xb_app_run(const struct xb_config *cfg)
             (unsigned long long)(rm->rejected_spans[0] + rm->rejected_spans[1]),
             (unsigned long long)(rm->refused_spans[0] + rm->refused_spans[1]),
             (unsigned long long)rm->documents_built,
-            (unsigned long long)m->sent_documents[XB_EXPORTER_AWSXRAY],
-            (unsigned long long)m->send_failed_documents[XB_EXPORTER_AWSXRAY],
+            (unsigned long long)em->sent_documents[XB_EXPORTER_AWSXRAY],
+            (unsigned long long)em->send_failed_documents[XB_EXPORTER_AWSXRAY],
             (unsigned long long)unprocessed,
-            (unsigned long long)m->sent_documents[XB_EXPORTER_FILE],
-            (unsigned long long)m->send_failed_documents[XB_EXPORTER_FILE]);
+            (unsigned long long)em->sent_documents[XB_EXPORTER_FILE],
+            (unsigned long long)em->send_failed_documents[XB_EXPORTER_FILE]);
     return 0;
 }

@@ -10,19 +10,11 @@ struct xb_metrics xb_metrics;
 /* Families declared by modules (xb_metrics_register), in registration order. */
 static struct xb_metric_family *registry_head, **registry_tail = &registry_head;
 
-#define XRAY_LABEL "exporter=\"awsxray\""
-
 static const char *const unprocessed_labels[XB_UNPROCESSED_COUNT] = {
     [XB_UNPROCESSED_INVALID_TRACE_ID] = "InvalidTraceId",
     [XB_UNPROCESSED_INVALID_SEGMENT] = "InvalidSegment",
     [XB_UNPROCESSED_THROTTLED] = "ThrottledException",
     [XB_UNPROCESSED_OTHER] = "other",
-};
-
-static const char *const reject_labels[XB_REJECT_COUNT] = {
-    [XB_REJECT_HTTP_4XX] = "http_4xx",
-    [XB_REJECT_UNPROCESSED_NON_RETRYABLE] = "unprocessed_non_retryable",
-    [XB_REJECT_GIVEN_UP_MAX_ELAPSED] = "given_up_max_elapsed",
 };
 
 void xb_metrics_reset(void)
@@ -78,18 +70,29 @@ void xb_metrics_count_unprocessed(const char *error_code, uint64_t n)
     xb_metrics.unprocessed_by_code[xb_metrics_unprocessed_code(error_code)] += n;
 }
 
+static const struct xb_metric_label by_unprocessed_code[] = {
+    {"error_code", unprocessed_labels, XB_UNPROCESSED_COUNT},
+};
+static struct xb_metric_family unprocessed_family = {
+    .name = "xraybridge_exporter_unprocessed_documents_total",
+    .help = "Documents returned in UnprocessedTraceSegments, by X-Ray error code.",
+    .type = XB_METRIC_COUNTER,
+    .const_labels = "exporter=\"awsxray\"",
+    .labels = by_unprocessed_code,
+    .n_labels = 1,
+    .values = xb_metrics.unprocessed_by_code,
+};
+
+struct xb_metric_family *xb_metrics_unprocessed_family(void)
+{
+    return &unprocessed_family;
+}
+
 const char *xb_metrics_unprocessed_label(enum xb_unprocessed_code code)
 {
     if ((unsigned)code >= XB_UNPROCESSED_COUNT)
         return "other";
     return unprocessed_labels[code];
-}
-
-const char *xb_metrics_reject_label(enum xb_reject_reason reason)
-{
-    if ((unsigned)reason >= XB_REJECT_COUNT)
-        return "other";
-    return reject_labels[reason];
 }
 
 /* ------------------------------------------------------------ writers --- */
@@ -98,68 +101,6 @@ const char *xb_metrics_reject_label(enum xb_reject_reason reason)
 static int family(struct xb_buf *out, const char *name, const char *type, const char *help)
 {
     return xb_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/* One sample; |labels| is the text inside the braces, or NULL for none. */
-static int sample(struct xb_buf *out, const char *name, const char *labels, uint64_t v)
-{
-    if (labels == NULL)
-        return xb_buf_printf(out, "%s %" PRIu64 "\n", name, v);
-    return xb_buf_printf(out, "%s{%s} %" PRIu64 "\n", name, labels, v);
-}
-
-/* Sample labels of the per-exporter counter arrays, by index. */
-static const char *const exporter_labels[XB_EXPORTER_COUNT] = {
-    [XB_EXPORTER_AWSXRAY] = XRAY_LABEL,
-    [XB_EXPORTER_FILE] = "exporter=\"file\"",
-};
-
-/* A counter family with |n| samples: |v[i]| labelled |labels[i]| (NULL = no labels). */
-static int counters(struct xb_buf *out, const char *name, const char *help,
-                    const char *const *labels, const uint64_t *v, size_t n)
-{
-    int rc = family(out, name, "counter", help);
-
-    for (size_t i = 0; i < n; i++)
-        rc |= sample(out, name, labels[i], v[i]);
-    return rc;
-}
-
-/* A counter family with one sample. */
-static int counter(struct xb_buf *out, const char *name, const char *labels, const char *help,
-                   uint64_t v)
-{
-    return counters(out, name, help, &labels, &v, 1);
-}
-
-static int by_exporter(struct xb_buf *out, const char *name, const char *help,
-                       const uint64_t *v)
-{
-    return counters(out, name, help, exporter_labels, v, XB_EXPORTER_COUNT);
-}
-
-static int unprocessed(struct xb_buf *out, const struct xb_metrics *m)
-{
-    static const char name[] = "xraybridge_exporter_unprocessed_documents_total";
-    int rc = family(out, name, "counter",
-                    "Documents returned in UnprocessedTraceSegments, by X-Ray error code.");
-
-    for (int i = 0; i < XB_UNPROCESSED_COUNT; i++)
-        rc |= xb_buf_printf(out, "%s{" XRAY_LABEL ",error_code=\"%s\"} %" PRIu64 "\n", name,
-                            unprocessed_labels[i], m->unprocessed_by_code[i]);
-    return rc;
-}
-
-static int rejected(struct xb_buf *out, const struct xb_metrics *m)
-{
-    static const char name[] = "xraybridge_exporter_rejected_documents_total";
-    int rc = family(out, name, "counter",
-                    "Documents dropped for good without a further attempt, by reason.");
-
-    for (int i = 0; i < XB_REJECT_COUNT; i++)
-        rc |= xb_buf_printf(out, "%s{" XRAY_LABEL ",reason=\"%s\"} %" PRIu64 "\n", name,
-                            reject_labels[i], m->rejected_documents[i]);
-    return rc;
 }
 
 /* One gauge family with one sample per exporter queue; |field| picks the value. */
@@ -217,43 +158,12 @@ static int registered(struct xb_buf *out, const struct xb_metric_family *f)
 int xb_metrics_render(struct xb_buf *out, const struct xb_metrics_queue *queues,
                       size_t n_queues)
 {
-    const struct xb_metrics *m = &xb_metrics;
     int rc = 0;
 
     if (queues == NULL)
         n_queues = 0;
     for (const struct xb_metric_family *f = registry_head; f; f = f->next)
         rc |= registered(out, f);
-    /* exporters */
-    rc |= by_exporter(out, "otelcol_exporter_sent_spans_total",
-                      "Segment documents delivered (accepted by X-Ray, or written).",
-                      m->sent_documents);
-    rc |= by_exporter(out, "otelcol_exporter_send_failed_spans_total",
-                      "Segment documents given up on, for any reason.",
-                      m->send_failed_documents);
-    rc |= counter(out, "xraybridge_exporter_requests_total", XRAY_LABEL,
-                  "PutTraceSegments calls made, retries included.", m->export_requests);
-    rc |= counter(out, "xraybridge_exporter_request_errors_total", XRAY_LABEL,
-                  "PutTraceSegments calls that failed (HTTP status >= 400 or transport).",
-                  m->export_request_errors);
-    rc |= counter(out, "xraybridge_exporter_retries_total", XRAY_LABEL,
-                  "PutTraceSegments calls that retried an earlier failed call.",
-                  m->export_retries);
-    rc |= counter(out, "xraybridge_exporter_throttled_total", XRAY_LABEL,
-                  "Responses that were throttling (HTTP 429 or ThrottledException).",
-                  m->export_throttled);
-    rc |= unprocessed(out, m);
-    rc |= rejected(out, m);
-    /* credentials */
-    rc |= counter(out, "xraybridge_credentials_refreshes_total", NULL,
-                  "AWS credentials fetched or refreshed successfully.", m->credential_refreshes);
-    rc |= counter(out, "xraybridge_credentials_refresh_failures_total", NULL,
-                  "Failed attempts to fetch or refresh AWS credentials.",
-                  m->credential_refresh_failures);
-    rc |= family(out, "xraybridge_credentials_expiry_timestamp_seconds", "gauge",
-                 "Expiry of the AWS credentials in use, UNIX seconds; 0 = none or no expiry.");
-    rc |= sample(out, "xraybridge_credentials_expiry_timestamp_seconds", NULL,
-                 m->credential_expiry_unix_s);
     /* queues */
     rc |= queue_gauge(out, "otelcol_exporter_queue_size", "Documents held by the queue.",
                       queues, n_queues, Q_DOCS);

@@ -30,40 +30,10 @@ enum xb_unprocessed_code {
     XB_UNPROCESSED_COUNT
 };
 
-/*
- * Why the awsxray exporter dropped a document for good (never sent again).
- * Label values: "http_4xx" (the whole batch was answered with a non-retryable 4xx),
- * "unprocessed_non_retryable" (listed in UnprocessedTraceSegments with an error that
- * retrying cannot fix), "given_up_max_elapsed" (a retryable failure that is not retried:
- * retry_on_failure.max_elapsed_time passed, or retry_on_failure is disabled).
- */
-enum xb_reject_reason {
-    XB_REJECT_HTTP_4XX = 0,
-    XB_REJECT_UNPROCESSED_NON_RETRYABLE = 1,
-    XB_REJECT_GIVEN_UP_MAX_ELAPSED = 2,
-    XB_REJECT_COUNT
-};
-
-/* Exporter instances, for the exporter="..." label. */
-enum xb_exporter_kind { XB_EXPORTER_AWSXRAY = 0, XB_EXPORTER_FILE = 1, XB_EXPORTER_COUNT };
-
 struct xb_metrics {
-    /* exporters, by exporter */
-    uint64_t sent_documents[XB_EXPORTER_COUNT];        /* accepted by X-Ray / written */
-    uint64_t send_failed_documents[XB_EXPORTER_COUNT]; /* given up on (all reasons) */
-    /* awsxray exporter */
-    uint64_t unprocessed_by_code[XB_UNPROCESSED_COUNT]; /* listed in UnprocessedTraceSegments,
-                                                          by ErrorCode bucket */
-    uint64_t rejected_documents[XB_REJECT_COUNT]; /* dropped for good, by reason */
-    uint64_t export_requests;       /* PutTraceSegments calls made (first tries and retries) */
-    uint64_t export_request_errors; /* calls that failed (HTTP >= 400 or transport) */
-    uint64_t export_retries;        /* calls that were retries of an earlier failed call */
-    uint64_t export_throttled;      /* responses HTTP 429 or ThrottledException */
-    /* AWS credentials (filled by the credential provider or the app) */
-    uint64_t credential_refreshes;        /* successful fetches/refreshes */
-    uint64_t credential_refresh_failures; /* failed attempts */
-    uint64_t credential_expiry_unix_s;    /* gauge: expiry of the credentials in use, UNIX
-                                             seconds; 0 = none or no expiry (static keys) */
+    /* awsxray exporter: documents listed in UnprocessedTraceSegments, by ErrorCode
+     * bucket (xb_metrics_count_unprocessed) */
+    uint64_t unprocessed_by_code[XB_UNPROCESSED_COUNT];
 };
 
 /* The process-wide metrics; zero at start. */
@@ -148,16 +118,19 @@ enum xb_unprocessed_code xb_metrics_unprocessed_code(const char *error_code);
  */
 void xb_metrics_count_unprocessed(const char *error_code, uint64_t n);
 
-/* Label value of |code| / |reason| ("InvalidTraceId", "http_4xx", ...); "other" when out
- * of range. Static strings. */
+/* Label value of |code| ("InvalidTraceId", ...); "other" when out of range. Static. */
 const char *xb_metrics_unprocessed_label(enum xb_unprocessed_code code);
-const char *xb_metrics_reject_label(enum xb_reject_reason reason);
+
+/* The xraybridge_exporter_unprocessed_documents_total family over
+ * xb_metrics.unprocessed_by_code, for exporter/exporter_metrics.c to register in its
+ * place among the exporter families. Static; never NULL. */
+struct xb_metric_family *xb_metrics_unprocessed_family(void);
 
 /*
  * Appends the metrics in Prometheus text exposition format (version 0.0.4: "# HELP" and
  * "# TYPE" before each family, counters named *_total) to |out|: every registered
- * family (xb_metrics_register) in registration order, then xb_metrics, then the queue
- * gauges of the |n_queues| exporters in |queues| (borrowed; NULL when |n_queues| is 0).
+ * family (xb_metrics_register) in registration order, then the queue gauges of the
+ * |n_queues| exporters in |queues| (borrowed; NULL when |n_queues| is 0).
  * Returns XB_OK, or XB_ERR_NOMEM when |out| cannot grow (|out| then holds a prefix).
  */
 int xb_metrics_render(struct xb_buf *out, const struct xb_metrics_queue *queues,

@@ -11,11 +11,11 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
-#include "core/metrics.h"
 #include "exporter/batcher.h"
 #include "exporter/credentials.h"
 #include "exporter/curl_loop.h"
 #include "exporter/export_policy.h"
+#include "exporter/exporter_metrics.h"
 #include "exporter/sigv4.h"
 #include "xb_version.h"
 
@@ -170,9 +170,9 @@ static void give_up(struct xb_xray_exporter *x, struct xb_qdoc *d, enum xb_rejec
                     const char *why)
 {
     XB_WARN("xray", "dropping segment %s of trace %s (%s): %s", d->id[0] ? d->id : "?",
-            d->trace_id[0] ? d->trace_id : "?", xb_metrics_reject_label(reason), why);
-    xb_metrics.rejected_documents[reason]++;
-    xb_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY]++;
+            d->trace_id[0] ? d->trace_id : "?", xb_exporter_reject_label(reason), why);
+    xb_exporter_metrics.rejected_documents[reason]++;
+    xb_exporter_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY]++;
     xb_queue_done(x->q, d);
 }
 
@@ -258,7 +258,7 @@ static int handle_success(struct request *r, uint64_t now)
                 r->docs[i] = NULL; /* handled here, not delivered */
         if (unprocessed_retryable(code)) {
             if (code && strstr(code, "Throttl")) {
-                xb_metrics.export_throttled++;
+                xb_exporter_metrics.export_throttled++;
                 throttled = 1;
             }
             retry_later(x, d, now);
@@ -272,7 +272,7 @@ static int handle_success(struct request *r, uint64_t now)
     for (size_t i = 0; i < r->n; i++) {
         if (!r->docs[i])
             continue;
-        xb_metrics.sent_documents[XB_EXPORTER_AWSXRAY]++;
+        xb_exporter_metrics.sent_documents[XB_EXPORTER_AWSXRAY]++;
         xb_queue_done(x->q, r->docs[i]);
     }
     return throttled;
@@ -300,7 +300,7 @@ static void finish(struct request *r, CURLcode res)
             x->consecutive_failures = 0;
         goto out;
     }
-    xb_metrics.export_request_errors++;
+    xb_exporter_metrics.export_request_errors++;
     if (res != CURLE_OK)
         XB_WARN("xray", "PutTraceSegments failed: %s",
                 r->errbuf[0] ? r->errbuf : curl_easy_strerror(res));
@@ -309,7 +309,7 @@ static void finish(struct request *r, CURLcode res)
                 r->resp.data ? r->resp.data : "");
     if (res != CURLE_OK || status_retryable(status)) {
         if (status == 429)
-            xb_metrics.export_throttled++;
+            xb_exporter_metrics.export_throttled++;
         /* Back at the head of the queue, in their original order. */
         for (size_t i = r->n; i-- > 0;)
             retry_later(x, r->docs[i], now);
@@ -347,12 +347,12 @@ static void on_creds(void *ud, int rc, const struct xb_aws_creds *creds, const c
         x->last_creds = creds;
         x->last_fetch_ms = now_ms();
     }
-    xb_metrics.credential_refreshes = xb_creds_provider_refreshes(x->creds);
-    xb_metrics.credential_refresh_failures = xb_creds_provider_refresh_failures(x->creds);
-    xb_metrics.credential_expiry_unix_s = (uint64_t)xb_creds_provider_expiration(x->creds);
+    xb_exporter_metrics.credential_refreshes = xb_creds_provider_refreshes(x->creds);
+    xb_exporter_metrics.credential_refresh_failures = xb_creds_provider_refresh_failures(x->creds);
+    xb_exporter_metrics.credential_expiry_unix_s = (uint64_t)xb_creds_provider_expiration(x->creds);
     if (rc != XB_OK) {
         XB_ERROR("xray", "no AWS credentials: %s", why ? why : xb_strerror(rc));
-        xb_metrics.export_request_errors++;
+        xb_exporter_metrics.export_request_errors++;
         back_off(x, now_ms());
         return;
     }
@@ -405,7 +405,7 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
             break;
     }
     if (retry)
-        xb_metrics.export_retries++;
+        xb_exporter_metrics.export_retries++;
     if (build_body(r))
         goto fail;
 
@@ -476,7 +476,7 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
     r->next = x->inflight;
     x->inflight = r;
     x->n_inflight++;
-    xb_metrics.export_requests++;
+    xb_exporter_metrics.export_requests++;
     return XB_OK;
 fail:
     /* Nothing was sent: return the documents to the head of the queue. */
@@ -661,7 +661,7 @@ void xb_xray_exporter_free(struct xb_xray_exporter *x)
     while (x->inflight) {
         struct request *r = x->inflight;
         x->inflight = r->next;
-        xb_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY] += r->n;
+        xb_exporter_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY] += r->n;
         for (size_t i = 0; i < r->n; i++)
             xb_queue_done(x->q, r->docs[i]);
         request_free(r, 1);

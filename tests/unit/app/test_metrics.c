@@ -1,6 +1,6 @@
 /*
- * tests/unit/app/test_metrics.c - core/metrics.c: the Prometheus text rendering, of the
- * built-in families and of those modules register (the receivers' here).
+ * tests/unit/app/test_metrics.c - core/metrics.c: the Prometheus text rendering of the
+ * families the receivers and exporters register, as the metrics endpoint renders them.
  *
  * Lives with the telemetry tests because /metrics is its only consumer. The format
  * checker below validates every line against the text exposition format 0.0.4 rules we
@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/metrics.h"
+#include "exporter/exporter_metrics.h"
 #include "receiver/receiver_metrics.h"
 
 static const struct xb_metrics_queue two_queues[] = {
@@ -148,6 +149,7 @@ static int check_format(const char *text)
 static int setup(void **state)
 {
     xb_receiver_metrics_register(); /* as the metrics endpoint does at start-up */
+    xb_exporter_metrics_register();
     xb_metrics_reset();
     return 0;
 }
@@ -174,19 +176,19 @@ static void test_render_values_and_labels(void **state)
     xb_receiver_metrics.accepted_spans[XB_TRANSPORT_HTTP] = 12;
     xb_receiver_metrics.refused_spans[XB_TRANSPORT_HTTP] = 3;
     xb_receiver_metrics.documents_trimmed = 5;
-    xb_metrics.sent_documents[XB_EXPORTER_AWSXRAY] = 100;
-    xb_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY] = 2;
-    xb_metrics.sent_documents[XB_EXPORTER_FILE] = 7;
-    xb_metrics.export_requests = 9;
-    xb_metrics.export_request_errors = 4;
-    xb_metrics.export_retries = 3;
-    xb_metrics.export_throttled = 2;
-    xb_metrics.rejected_documents[XB_REJECT_HTTP_4XX] = 21;
-    xb_metrics.rejected_documents[XB_REJECT_UNPROCESSED_NON_RETRYABLE] = 22;
-    xb_metrics.rejected_documents[XB_REJECT_GIVEN_UP_MAX_ELAPSED] = 24;
-    xb_metrics.credential_refreshes = 6;
-    xb_metrics.credential_refresh_failures = 1;
-    xb_metrics.credential_expiry_unix_s = 1700000000;
+    xb_exporter_metrics.sent_documents[XB_EXPORTER_AWSXRAY] = 100;
+    xb_exporter_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY] = 2;
+    xb_exporter_metrics.sent_documents[XB_EXPORTER_FILE] = 7;
+    xb_exporter_metrics.export_requests = 9;
+    xb_exporter_metrics.export_request_errors = 4;
+    xb_exporter_metrics.export_retries = 3;
+    xb_exporter_metrics.export_throttled = 2;
+    xb_exporter_metrics.rejected_documents[XB_REJECT_HTTP_4XX] = 21;
+    xb_exporter_metrics.rejected_documents[XB_REJECT_UNPROCESSED_NON_RETRYABLE] = 22;
+    xb_exporter_metrics.rejected_documents[XB_REJECT_GIVEN_UP_MAX_ELAPSED] = 24;
+    xb_exporter_metrics.credential_refreshes = 6;
+    xb_exporter_metrics.credential_refresh_failures = 1;
+    xb_exporter_metrics.credential_expiry_unix_s = 1700000000;
     xb_metrics_count_unprocessed("InvalidTraceId", 2);
     xb_metrics_count_unprocessed("InvalidSegment", 3);
     xb_metrics_count_unprocessed("ThrottledException", 4);
@@ -249,9 +251,9 @@ static void test_unprocessed_code_mapping(void **state)
     assert_string_equal(xb_metrics_unprocessed_label(XB_UNPROCESSED_THROTTLED),
                         "ThrottledException");
     assert_string_equal(xb_metrics_unprocessed_label((enum xb_unprocessed_code)99), "other");
-    assert_string_equal(xb_metrics_reject_label(XB_REJECT_GIVEN_UP_MAX_ELAPSED),
+    assert_string_equal(xb_exporter_reject_label(XB_REJECT_GIVEN_UP_MAX_ELAPSED),
                         "given_up_max_elapsed");
-    assert_string_equal(xb_metrics_reject_label((enum xb_reject_reason)-1), "other");
+    assert_string_equal(xb_exporter_reject_label((enum xb_reject_reason) - 1), "other");
 }
 
 static void test_render_without_queues(void **state)
@@ -272,9 +274,9 @@ static void test_reset_zeroes_everything(void **state)
     xb_receiver_metrics.connections_refused[XB_TRANSPORT_HTTP][XB_CONN_REFUSED_TIMEOUT] = 5;
     xb_receiver_metrics.refused_requests[XB_TRANSPORT_GRPC][XB_REFUSAL_INTERNAL - 1] = 5;
     xb_receiver_metrics.documents_trimmed = 5;
-    xb_metrics.export_retries = 5;
-    xb_metrics.rejected_documents[XB_REJECT_HTTP_4XX] = 5;
-    xb_metrics.credential_expiry_unix_s = 5;
+    xb_exporter_metrics.export_retries = 5;
+    xb_exporter_metrics.rejected_documents[XB_REJECT_HTTP_4XX] = 5;
+    xb_exporter_metrics.credential_expiry_unix_s = 5;
     xb_metrics_reset();
     for (size_t i = 0; i < sizeof(xb_metrics); i++)
         assert_int_equal(p[i], 0);
@@ -321,7 +323,7 @@ static void test_render_reports_nomem_on_capped_buffer(void **state)
     xb_buf_cleanup(&b);
 }
 
-/* A module's family: registered once, rendered before the built-in ones with one sample
+/* A module's family: registered once, rendered in registration order with one sample
  * per label combination (last label fastest), reset with the rest, and invalid
  * declarations refused. Runs last: registration lasts for the process. */
 static void test_registered_families(void **state)
@@ -368,11 +370,10 @@ static void test_registered_families(void **state)
     assert_non_null(strstr(s, "test_things_total{module=\"t\",color=\"red\",size=\"l\"} 0\n"
                               "test_things_total{module=\"t\",color=\"blue\",size=\"s\"} 0\n"));
     assert_true(strstr(s, "# TYPE test_things_total") < strstr(s, "# TYPE test_level"));
-    /* registered families come before the built-in ones, in registration order */
-    assert_true(strstr(s, "# TYPE xraybridge_translator_trimmed_documents_total") <
+    /* in registration order, before the queue gauges */
+    assert_true(strstr(s, "# TYPE xraybridge_credentials_expiry_timestamp_seconds") <
                 strstr(s, "# TYPE test_things_total"));
-    assert_true(strstr(s, "# TYPE test_level") <
-                strstr(s, "# TYPE otelcol_exporter_sent_spans_total"));
+    assert_true(strstr(s, "# TYPE test_level") < strstr(s, "# TYPE otelcol_exporter_queue_size"));
     assert_ptr_equal(strstr(strstr(s, "# TYPE test_things_total") + 1, "# TYPE test_things_total"),
                      NULL);
     free(s);
