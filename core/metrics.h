@@ -1,13 +1,15 @@
 /*
- * core/metrics.h - xraybridge's self-metrics: plain counters and gauges updated on the
- * event-loop thread (no atomics: every writer runs on the one loop thread).
+ * core/metrics.h - xraybridge's self-metrics: a registry of metric families that the
+ * modules declare themselves (receiver/receiver_metrics.h, exporter/exporter_metrics.h),
+ * and their rendering in the Prometheus text exposition format 0.0.4
+ * (xb_metrics_render). Values are plain counters and gauges updated on the event-loop
+ * thread (no atomics: every writer runs on the one loop thread).
  *
  * Names follow the OpenTelemetry Collector's own metrics where one exists, in the form
  * newer collectors expose over Prometheus (otelcol_receiver_accepted_spans_total, ...);
- * everything else is xraybridge_*. xb_metrics_render() writes the Prometheus text
- * exposition format 0.0.4; docs/observability.md lists every metric and its labels.
- * Exporter "spans" counters count segment documents: one per span, except that a local
- * root CLIENT/PRODUCER/CONSUMER span gives two (docs/translation.md).
+ * everything else is xraybridge_*. docs/observability.md lists every metric and its
+ * labels. Still here: the UnprocessedTraceSegments ErrorCode buckets and their counter,
+ * and the per-exporter queue gauges the caller of xb_metrics_render() gathers.
  */
 #ifndef XB_CORE_METRICS_H
 #define XB_CORE_METRICS_H
@@ -56,7 +58,7 @@ struct xb_metrics_queue {
  * Metric families a module declares itself (the registry). A module keeps one static
  * struct xb_metric_family per family, registers it at start-up with
  * xb_metrics_register(), and then updates its own values array directly; core renders
- * every registered family before the built-in ones, in registration order. One sample
+ * every registered family in registration order, then the queue gauges. One sample
  * per combination of label values: the values array is indexed row-major, the first
  * label outermost (for labels {transport: 2 values, reason: 3 values}, the sample
  * transport=i, reason=j is values[i * 3 + j]).
