@@ -6,21 +6,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/budget.h"
+#include "app/telemetry.h"
+#include "app/translator_config.h"
+#include "aws/credentials.h"
+#include "aws/region.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/queue.h"
+#include "exporter/exporter_metrics.h"
 #include "exporter/file_exporter.h"
 #include "exporter/xray_exporter.h"
-#include "aws/credentials.h"
-#include "aws/region.h"
 #include "receiver/ingest.h"
 #include "receiver/listen.h"
 #include "receiver/otlp_grpc.h"
 #include "receiver/otlp_http.h"
-#include "app/budget.h"
 #include "receiver/tls.h"
-#include "app/telemetry.h"
 
 #define DRAIN_CHECK_MS 50
 
@@ -197,7 +199,7 @@ static int start(struct app *a)
     size_t max_body = 0;
     int rc;
 
-    xb_config_translator(cfg, &a->tc);
+    xb_app_translator_config(cfg, &a->tc);
     log_budget(cfg);
     if (cfg->metrics.enabled || cfg->health_check.enabled) {
         struct xb_telemetry_opts to = {
@@ -359,7 +361,8 @@ static void stop(struct app *a)
 int xb_app_run(const struct xb_config *cfg)
 {
     struct app a;
-    const struct xb_metrics *m = &xb_metrics;
+    const struct xb_receiver_metrics *rm = &xb_receiver_metrics;
+    const struct xb_exporter_metrics *em = &xb_exporter_metrics;
     enum xb_log_level level;
     uint64_t unprocessed = 0;
     int rc;
@@ -392,20 +395,20 @@ int xb_app_run(const struct xb_config *cfg)
     event_base_dispatch(a.base);
     stop(&a);
     for (int i = 0; i < XB_UNPROCESSED_COUNT; i++)
-        unprocessed += m->unprocessed_by_code[i];
+        unprocessed += em->unprocessed_by_code[i];
     XB_INFO("app",
             "xraybridge stopped: spans accepted grpc=%llu http=%llu, rejected=%llu, refused=%llu; "
             "documents built=%llu; awsxray sent=%llu failed=%llu unprocessed=%llu; "
             "file written=%llu failed=%llu",
-            (unsigned long long)m->accepted_spans[XB_TRANSPORT_GRPC],
-            (unsigned long long)m->accepted_spans[XB_TRANSPORT_HTTP],
-            (unsigned long long)(m->rejected_spans[0] + m->rejected_spans[1]),
-            (unsigned long long)(m->refused_spans[0] + m->refused_spans[1]),
-            (unsigned long long)m->documents_built,
-            (unsigned long long)m->sent_documents[XB_EXPORTER_AWSXRAY],
-            (unsigned long long)m->send_failed_documents[XB_EXPORTER_AWSXRAY],
+            (unsigned long long)rm->accepted_spans[XB_TRANSPORT_GRPC],
+            (unsigned long long)rm->accepted_spans[XB_TRANSPORT_HTTP],
+            (unsigned long long)(rm->rejected_spans[0] + rm->rejected_spans[1]),
+            (unsigned long long)(rm->refused_spans[0] + rm->refused_spans[1]),
+            (unsigned long long)rm->documents_built,
+            (unsigned long long)em->sent_documents[XB_EXPORTER_AWSXRAY],
+            (unsigned long long)em->send_failed_documents[XB_EXPORTER_AWSXRAY],
             (unsigned long long)unprocessed,
-            (unsigned long long)m->sent_documents[XB_EXPORTER_FILE],
-            (unsigned long long)m->send_failed_documents[XB_EXPORTER_FILE]);
+            (unsigned long long)em->sent_documents[XB_EXPORTER_FILE],
+            (unsigned long long)em->send_failed_documents[XB_EXPORTER_FILE]);
     return 0;
 }

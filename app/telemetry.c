@@ -23,7 +23,9 @@
 #include "core/jsonw.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "exporter/exporter_metrics.h"
 #include "receiver/listen.h"
+#include "receiver/receiver_metrics.h"
 #include "xb_version.h"
 
 #define NS_PER_S ((uint64_t)1000000000)
@@ -360,6 +362,10 @@ int xb_telemetry_start(struct event_base *base, const struct xb_telemetry_opts *
     t->start_mono_ns = xb_clock_mono_ns();
     t->start_wall_ns = xb_clock_wall_ns();
     xb_buf_init(&t->out, 0);
+    /* The modules that declare their own families: registered before the first render,
+     * in /metrics order. */
+    xb_receiver_metrics_register();
+    xb_exporter_metrics_register();
     if (is_set(opts->metrics_endpoint)) {
         rc = endpoint_start(t, base, &t->metrics, "metrics", opts->metrics_endpoint, on_metrics,
                             err, err_len);
@@ -409,21 +415,23 @@ void xb_telemetry_free(struct xb_telemetry *t)
 
 static uint64_t failed_total(void)
 {
-    return xb_metrics.export_request_errors + xb_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY];
+    return xb_exporter_metrics.export_request_errors +
+           xb_exporter_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY];
 }
 
 void xb_export_health_init(struct xb_export_health *h, uint64_t threshold_ns)
 {
     memset(h, 0, sizeof(*h));
     h->threshold_ns = threshold_ns;
-    h->seen_sent = xb_metrics.sent_documents[XB_EXPORTER_AWSXRAY];
+    h->seen_sent = xb_exporter_metrics.sent_documents[XB_EXPORTER_AWSXRAY];
     h->seen_failed = failed_total();
 }
 
 int xb_export_health_eval(struct xb_export_health *h, uint64_t now_ns, char *why,
                           size_t why_len)
 {
-    uint64_t sent = xb_metrics.sent_documents[XB_EXPORTER_AWSXRAY], failed = failed_total();
+    uint64_t sent = xb_exporter_metrics.sent_documents[XB_EXPORTER_AWSXRAY],
+             failed = failed_total();
     char dur[64];
     int ok = 1;
 

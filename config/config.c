@@ -1008,11 +1008,11 @@ static int validate(struct parse_state *st)
                             cfg->http.enabled ? cfg->http.endpoint : NULL))
         return fail_at(st, st->http_mark, "receivers.otlp.protocols.http.endpoint",
                        "same address as the grpc endpoint (%s)", cfg->grpc.endpoint);
-    if (cfg->awsxray.enabled && cfg->translate.max_document_bytes > XB_XRAY_MAX_DOC_BYTES)
+    if (cfg->awsxray.enabled && cfg->translate.max_document_bytes > XB_CONFIG_XRAY_MAX_DOC_BYTES)
         return fail_at(st, st->max_doc_set ? st->max_doc_mark : st->root_mark,
                        st->max_doc_set ? st->max_doc_path : "exporters.awsxray.max_document_bytes",
                        "%zu is above X-Ray's document limit of %u bytes",
-                       cfg->translate.max_document_bytes, XB_XRAY_MAX_DOC_BYTES);
+                       cfg->translate.max_document_bytes, XB_CONFIG_XRAY_MAX_DOC_BYTES);
     cfg->metrics.enabled = cfg->metrics.address != NULL && strcmp(cfg->metrics.level, "none") != 0;
     return validate_telemetry(st);
 }
@@ -1181,20 +1181,4 @@ int xb_config_load_default(struct xb_config **out, char *errbuf, size_t errlen)
 {
     return xb_config_parse(default_yaml, sizeof(default_yaml) - 1, EMBEDDED_SOURCE, out, errbuf,
                            errlen);
-}
-
-void xb_config_translator(const struct xb_config *cfg, struct xb_translator_config *tc)
-{
-    const struct xb_config_translate *t = &cfg->translate;
-
-    memset(tc, 0, sizeof(*tc));
-    tc->indexed_attributes = (const char *const *)t->indexed_attributes;
-    tc->n_indexed_attributes = t->n_indexed_attributes;
-    tc->index_all_attributes = t->index_all_attributes;
-    tc->allow_dot_in_annotation_keys = t->allow_dot_in_annotation_keys;
-    tc->skip_timestamp_validation = t->skip_timestamp_validation;
-    tc->aws_log_groups = (const char *const *)t->aws_log_groups;
-    tc->n_aws_log_groups = t->n_aws_log_groups;
-    tc->max_document_bytes = t->max_document_bytes;
-    tc->read_new_semantic_conventions = t->read_new_semantic_conventions;
 }

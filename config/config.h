@@ -12,7 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "translator/translate.h"
+/* X-Ray's limit on one segment document, bytes: the largest max_document_bytes accepted
+ * when the awsxray exporter is enabled. app/translator_config.c checks at compile time
+ * that it equals the translator's XB_XRAY_MAX_DOC_BYTES. */
+#define XB_CONFIG_XRAY_MAX_DOC_BYTES 64000u
 
 /*
  * receivers.otlp.protocols.{grpc,http}.tls: the collector's configtls ServerConfig.
@@ -71,7 +74,7 @@ struct xb_config_translate {
     int skip_timestamp_validation;    /* default 1 */
     char **aws_log_groups;
     size_t n_aws_log_groups;
-    size_t max_document_bytes;        /* default XB_XRAY_MAX_DOC_BYTES */
+    size_t max_document_bytes;        /* default XB_CONFIG_XRAY_MAX_DOC_BYTES */
     int read_new_semantic_conventions; /* default 0 (docs/translation.md) */
 };
 
@@ -188,11 +191,5 @@ int xb_config_load_default(struct xb_config **out, char *errbuf, size_t errlen);
 
 /* Frees |cfg| and everything it owns. NULL is a no-op. */
 void xb_config_free(struct xb_config *cfg);
-
-/*
- * Fills |tc| from |cfg| for the translator. |tc| borrows |cfg|'s strings: it is valid
- * while |cfg| lives.
- */
-void xb_config_translator(const struct xb_config *cfg, struct xb_translator_config *tc);
 
 #endif

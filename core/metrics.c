@@ -5,56 +5,40 @@
 
 #include "core/err.h"
 
-struct xb_metrics xb_metrics;
 
-#define XRAY_LABEL "exporter=\"awsxray\""
-
-static const char *const unprocessed_labels[XB_UNPROCESSED_COUNT] = {
-    [XB_UNPROCESSED_INVALID_TRACE_ID] = "InvalidTraceId",
-    [XB_UNPROCESSED_INVALID_SEGMENT] = "InvalidSegment",
-    [XB_UNPROCESSED_THROTTLED] = "ThrottledException",
-    [XB_UNPROCESSED_OTHER] = "other",
-};
-
-static const char *const reject_labels[XB_REJECT_COUNT] = {
-    [XB_REJECT_HTTP_4XX] = "http_4xx",
-    [XB_REJECT_UNPROCESSED_NON_RETRYABLE] = "unprocessed_non_retryable",
-    [XB_REJECT_GIVEN_UP_MAX_ELAPSED] = "given_up_max_elapsed",
-};
-
-static const char *const conn_refused_labels[XB_CONN_REFUSED_COUNT] = {
-    [XB_CONN_REFUSED_MAX_CONNECTIONS] = "max_connections",
-    [XB_CONN_REFUSED_EVICTED_STALLED] = "evicted_stalled",
-    [XB_CONN_REFUSED_FD_EXHAUSTED] = "fd_exhausted",
-    [XB_CONN_REFUSED_ACCEPT_ERROR] = "accept_error",
-    [XB_CONN_REFUSED_TIMEOUT] = "timeout",
-    [XB_CONN_REFUSED_PROTOCOL_ABUSE] = "protocol_abuse",
-};
+/* Families declared by modules (xb_metrics_register), in registration order. */
+static struct xb_metric_family *registry_head, **registry_tail = &registry_head;
 
 void xb_metrics_reset(void)
 {
-    memset(&xb_metrics, 0, sizeof(xb_metrics));
+    for (struct xb_metric_family *f = registry_head; f; f = f->next)
+        memset(f->values, 0, xb_metric_family_size(f) * sizeof(f->values[0]));
 }
 
-const char *xb_metrics_unprocessed_label(enum xb_unprocessed_code code)
+size_t xb_metric_family_size(const struct xb_metric_family *f)
 {
-    if ((unsigned)code >= XB_UNPROCESSED_COUNT)
-        return "other";
-    return unprocessed_labels[code];
+    size_t n = 1;
+
+    for (size_t i = 0; i < f->n_labels; i++)
+        n *= f->labels[i].n_values;
+    return n;
 }
 
-const char *xb_metrics_reject_label(enum xb_reject_reason reason)
+int xb_metrics_register(struct xb_metric_family *f)
 {
-    if ((unsigned)reason >= XB_REJECT_COUNT)
-        return "other";
-    return reject_labels[reason];
-}
-
-const char *xb_metrics_conn_refused_label(enum xb_conn_refused reason)
-{
-    if ((unsigned)reason >= XB_CONN_REFUSED_COUNT)
-        return "other";
-    return conn_refused_labels[reason];
+    if (!f || !f->name || !f->help || !f->values || f->n_labels > XB_METRIC_MAX_LABELS ||
+        (f->n_labels && !f->labels))
+        return XB_ERR_INVALID;
+    for (size_t i = 0; i < f->n_labels; i++)
+        if (!f->labels[i].name || !f->labels[i].values || f->labels[i].n_values == 0)
+            return XB_ERR_INVALID;
+    if (f->registered)
+        return XB_OK;
+    f->registered = 1;
+    f->next = NULL;
+    *registry_tail = f;
+    registry_tail = &f->next;
+    return XB_OK;
 }
 
 /* ------------------------------------------------------------ writers --- */
@@ -63,102 +47,6 @@ const char *xb_metrics_conn_refused_label(enum xb_conn_refused reason)
 static int family(struct xb_buf *out, const char *name, const char *type, const char *help)
 {
     return xb_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/* One sample; |labels| is the text inside the braces, or NULL for none. */
-static int sample(struct xb_buf *out, const char *name, const char *labels, uint64_t v)
-{
-    if (labels == NULL)
-        return xb_buf_printf(out, "%s %" PRIu64 "\n", name, v);
-    return xb_buf_printf(out, "%s{%s} %" PRIu64 "\n", name, labels, v);
-}
-
-/* Sample labels of the per-transport and per-exporter counter arrays, by index. */
-static const char *const transport_labels[XB_TRANSPORT_COUNT] = {
-    [XB_TRANSPORT_GRPC] = "receiver=\"otlp\",transport=\"grpc\"",
-    [XB_TRANSPORT_HTTP] = "receiver=\"otlp\",transport=\"http\"",
-};
-static const char *const exporter_labels[XB_EXPORTER_COUNT] = {
-    [XB_EXPORTER_AWSXRAY] = XRAY_LABEL,
-    [XB_EXPORTER_FILE] = "exporter=\"file\"",
-};
-
-/* A counter family with |n| samples: |v[i]| labelled |labels[i]| (NULL = no labels). */
-static int counters(struct xb_buf *out, const char *name, const char *help,
-                    const char *const *labels, const uint64_t *v, size_t n)
-{
-    int rc = family(out, name, "counter", help);
-
-    for (size_t i = 0; i < n; i++)
-        rc |= sample(out, name, labels[i], v[i]);
-    return rc;
-}
-
-/* A counter family with one sample. */
-static int counter(struct xb_buf *out, const char *name, const char *labels, const char *help,
-                   uint64_t v)
-{
-    return counters(out, name, help, &labels, &v, 1);
-}
-
-static int by_transport(struct xb_buf *out, const char *name, const char *help,
-                        const uint64_t *v)
-{
-    return counters(out, name, help, transport_labels, v, XB_TRANSPORT_COUNT);
-}
-
-static int by_exporter(struct xb_buf *out, const char *name, const char *help,
-                       const uint64_t *v)
-{
-    return counters(out, name, help, exporter_labels, v, XB_EXPORTER_COUNT);
-}
-
-static int unprocessed(struct xb_buf *out, const struct xb_metrics *m)
-{
-    static const char name[] = "xraybridge_exporter_unprocessed_documents_total";
-    int rc = family(out, name, "counter",
-                    "Documents returned in UnprocessedTraceSegments, by X-Ray error code.");
-
-    for (int i = 0; i < XB_UNPROCESSED_COUNT; i++)
-        rc |= xb_buf_printf(out, "%s{" XRAY_LABEL ",error_code=\"%s\"} %" PRIu64 "\n", name,
-                            unprocessed_labels[i], m->unprocessed_by_code[i]);
-    return rc;
-}
-
-static int rejected(struct xb_buf *out, const struct xb_metrics *m)
-{
-    static const char name[] = "xraybridge_exporter_rejected_documents_total";
-    int rc = family(out, name, "counter",
-                    "Documents dropped for good without a further attempt, by reason.");
-
-    for (int i = 0; i < XB_REJECT_COUNT; i++)
-        rc |= xb_buf_printf(out, "%s{" XRAY_LABEL ",reason=\"%s\"} %" PRIu64 "\n", name,
-                            reject_labels[i], m->rejected_documents[i]);
-    return rc;
-}
-
-/* Connection gauge and refusal counters, by transport (and reason). */
-static int connections(struct xb_buf *out, const struct xb_metrics *m)
-{
-    static const char gauge[] = "xraybridge_receiver_connections";
-    static const char refused[] = "xraybridge_receiver_connections_refused_total";
-    int rc = family(out, gauge, "gauge", "Client connections open now.");
-
-    for (int t = 0; t < XB_TRANSPORT_COUNT; t++)
-        rc |= sample(out, gauge, transport_labels[t], m->receiver_connections[t]);
-    rc |= family(out, "xraybridge_receiver_inflight_bytes", "gauge",
-                 "Request bytes received and held while their upload completes.");
-    for (int t = 0; t < XB_TRANSPORT_COUNT; t++)
-        rc |= sample(out, "xraybridge_receiver_inflight_bytes", transport_labels[t],
-                     m->receiver_inflight_bytes[t]);
-    rc |= family(out, refused, "counter",
-                 "Client connections refused at accept or closed by the receiver, by reason.");
-    for (int t = 0; t < XB_TRANSPORT_COUNT; t++)
-        for (int r = 0; r < XB_CONN_REFUSED_COUNT; r++)
-            rc |= xb_buf_printf(out, "%s{%s,reason=\"%s\"} %" PRIu64 "\n", refused,
-                                transport_labels[t], conn_refused_labels[r],
-                                m->connections_refused[t][r]);
-    return rc;
 }
 
 /* One gauge family with one sample per exporter queue; |field| picks the value. */
@@ -180,71 +68,48 @@ static int queue_gauge(struct xb_buf *out, const char *name, const char *help,
     return rc;
 }
 
+/* The samples of registered family |f|, one per combination of label values. */
+static int registered(struct xb_buf *out, const struct xb_metric_family *f)
+{
+    size_t idx[XB_METRIC_MAX_LABELS] = {0}, n = xb_metric_family_size(f);
+    int rc = family(out, f->name, f->type == XB_METRIC_GAUGE ? "gauge" : "counter", f->help);
+
+    for (size_t k = 0; k < n; k++) {
+        const char *sep = "";
+
+        rc |= xb_buf_puts(out, f->name);
+        if (f->const_labels || f->n_labels)
+            rc |= xb_buf_putc(out, '{');
+        if (f->const_labels) {
+            rc |= xb_buf_puts(out, f->const_labels);
+            sep = ",";
+        }
+        for (size_t i = 0; i < f->n_labels; i++) {
+            rc |= xb_buf_printf(out, "%s%s=\"%s\"", sep, f->labels[i].name,
+                                f->labels[i].values[idx[i]]);
+            sep = ",";
+        }
+        rc |= xb_buf_printf(out, "%s %" PRIu64 "\n", f->const_labels || f->n_labels ? "}" : "",
+                            f->values[k]);
+        /* next combination: the last label varies fastest */
+        for (size_t i = f->n_labels; i-- > 0;) {
+            if (++idx[i] < f->labels[i].n_values)
+                break;
+            idx[i] = 0;
+        }
+    }
+    return rc;
+}
+
 int xb_metrics_render(struct xb_buf *out, const struct xb_metrics_queue *queues,
                       size_t n_queues)
 {
-    const struct xb_metrics *m = &xb_metrics;
     int rc = 0;
 
     if (queues == NULL)
         n_queues = 0;
-    /* receivers */
-    rc |= by_transport(out, "otelcol_receiver_accepted_spans_total",
-                       "Spans accepted and queued for export.", m->accepted_spans);
-    rc |= by_transport(out, "otelcol_receiver_refused_spans_total",
-                       "Spans refused with a retryable error (queue full, out of memory).",
-                       m->refused_spans);
-    rc |= by_transport(out, "xraybridge_receiver_rejected_spans_total",
-                       "Spans dropped for good and reported in partial_success.",
-                       m->rejected_spans);
-    rc |= by_transport(out, "xraybridge_receiver_requests_total", "Export requests received.",
-                       m->requests);
-    rc |= by_transport(out, "xraybridge_receiver_bad_requests_total",
-                       "Export requests rejected as malformed.", m->bad_requests);
-    rc |= by_transport(out, "xraybridge_receiver_oversize_requests_total",
-                       "Export requests rejected as too large.", m->oversize_requests);
-    rc |= by_transport(out, "xraybridge_receiver_queue_full_requests_total",
-                       "Export requests refused because the queue was full.",
-                       m->queue_full_requests);
-    rc |= by_transport(out, "xraybridge_receiver_timed_out_requests_total",
-                       "Export requests whose upload did not finish within its deadline.",
-                       m->timed_out_requests);
-    rc |= connections(out, m);
-    /* translator */
-    rc |= counter(out, "xraybridge_translator_documents_total", NULL,
-                  "Segment documents built.", m->documents_built);
-    rc |= counter(out, "xraybridge_translator_trimmed_documents_total", NULL,
-                  "Documents trimmed to fit the document size limit.", m->documents_trimmed);
-    /* exporters */
-    rc |= by_exporter(out, "otelcol_exporter_sent_spans_total",
-                      "Segment documents delivered (accepted by X-Ray, or written).",
-                      m->sent_documents);
-    rc |= by_exporter(out, "otelcol_exporter_send_failed_spans_total",
-                      "Segment documents given up on, for any reason.",
-                      m->send_failed_documents);
-    rc |= counter(out, "xraybridge_exporter_requests_total", XRAY_LABEL,
-                  "PutTraceSegments calls made, retries included.", m->export_requests);
-    rc |= counter(out, "xraybridge_exporter_request_errors_total", XRAY_LABEL,
-                  "PutTraceSegments calls that failed (HTTP status >= 400 or transport).",
-                  m->export_request_errors);
-    rc |= counter(out, "xraybridge_exporter_retries_total", XRAY_LABEL,
-                  "PutTraceSegments calls that retried an earlier failed call.",
-                  m->export_retries);
-    rc |= counter(out, "xraybridge_exporter_throttled_total", XRAY_LABEL,
-                  "Responses that were throttling (HTTP 429 or ThrottledException).",
-                  m->export_throttled);
-    rc |= unprocessed(out, m);
-    rc |= rejected(out, m);
-    /* credentials */
-    rc |= counter(out, "xraybridge_credentials_refreshes_total", NULL,
-                  "AWS credentials fetched or refreshed successfully.", m->credential_refreshes);
-    rc |= counter(out, "xraybridge_credentials_refresh_failures_total", NULL,
-                  "Failed attempts to fetch or refresh AWS credentials.",
-                  m->credential_refresh_failures);
-    rc |= family(out, "xraybridge_credentials_expiry_timestamp_seconds", "gauge",
-                 "Expiry of the AWS credentials in use, UNIX seconds; 0 = none or no expiry.");
-    rc |= sample(out, "xraybridge_credentials_expiry_timestamp_seconds", NULL,
-                 m->credential_expiry_unix_s);
+    for (const struct xb_metric_family *f = registry_head; f; f = f->next)
+        rc |= registered(out, f);
     /* queues */
     rc |= queue_gauge(out, "otelcol_exporter_queue_size", "Documents held by the queue.",
                       queues, n_queues, Q_DOCS);

@@ -1,13 +1,15 @@
 /*
- * core/metrics.h - xraybridge's self-metrics: plain counters and gauges updated on the
- * event-loop thread (no atomics: every writer runs on the one loop thread).
+ * core/metrics.h - xraybridge's self-metrics: a registry of metric families that the
+ * modules declare themselves (receiver/receiver_metrics.h, exporter/exporter_metrics.h),
+ * and their rendering in the Prometheus text exposition format 0.0.4
+ * (xb_metrics_render). Values are plain counters and gauges updated on the event-loop
+ * thread (no atomics: every writer runs on the one loop thread).
  *
  * Names follow the OpenTelemetry Collector's own metrics where one exists, in the form
  * newer collectors expose over Prometheus (otelcol_receiver_accepted_spans_total, ...);
- * everything else is xraybridge_*. xb_metrics_render() writes the Prometheus text
- * exposition format 0.0.4; docs/observability.md lists every metric and its labels.
- * Exporter "spans" counters count segment documents: one per span, except that a local
- * root CLIENT/PRODUCER/CONSUMER span gives two (docs/translation.md).
+ * everything else is xraybridge_*. docs/observability.md lists every metric and its
+ * labels. Still here: the per-exporter queue gauges the caller of xb_metrics_render()
+ * gathers.
  */
 #ifndef XB_CORE_METRICS_H
 #define XB_CORE_METRICS_H
@@ -16,96 +18,6 @@
 #include <stdint.h>
 
 #include "core/buf.h"
-
-enum xb_transport { XB_TRANSPORT_GRPC = 0, XB_TRANSPORT_HTTP = 1, XB_TRANSPORT_COUNT };
-
-/*
- * ErrorCode of an entry in PutTraceSegments' UnprocessedTraceSegments, folded into a
- * fixed set so the label has bounded cardinality. Label values: "InvalidTraceId",
- * "InvalidSegment", "ThrottledException", "other". The exporter classifies a code
- * (xb_xray_error_classify() in exporter/outcome.h).
- */
-enum xb_unprocessed_code {
-    XB_UNPROCESSED_INVALID_TRACE_ID = 0,
-    XB_UNPROCESSED_INVALID_SEGMENT = 1,
-    XB_UNPROCESSED_THROTTLED = 2,
-    XB_UNPROCESSED_OTHER = 3,
-    XB_UNPROCESSED_COUNT
-};
-
-/*
- * Why the awsxray exporter dropped a document for good (never sent again).
- * Label values: "http_4xx" (the whole batch was answered with a non-retryable 4xx),
- * "unprocessed_non_retryable" (listed in UnprocessedTraceSegments with an error that
- * retrying cannot fix), "given_up_max_elapsed" (a retryable failure that is not retried:
- * retry_on_failure.max_elapsed_time passed, or retry_on_failure is disabled).
- */
-enum xb_reject_reason {
-    XB_REJECT_HTTP_4XX = 0,
-    XB_REJECT_UNPROCESSED_NON_RETRYABLE = 1,
-    XB_REJECT_GIVEN_UP_MAX_ELAPSED = 2,
-    XB_REJECT_COUNT
-};
-
-/*
- * Why a receiver closed or refused a connection (receiver/listen.h), for
- * xraybridge_receiver_connections_refused_total. Label values: "max_connections" (at
- * the cap with every connection busy), "evicted_stalled" (closed to make room for a new
- * one: it had gone longest without progress), "fd_exhausted" (accept failed with
- * EMFILE/ENFILE/ENOBUFS/ENOMEM), "accept_error" (any other accept failure), "timeout"
- * (a connection, header, upload or idle deadline expired), "protocol_abuse" (closed for
- * abusing the protocol, e.g. a flood of stream resets).
- */
-enum xb_conn_refused {
-    XB_CONN_REFUSED_MAX_CONNECTIONS = 0,
-    XB_CONN_REFUSED_EVICTED_STALLED = 1,
-    XB_CONN_REFUSED_FD_EXHAUSTED = 2,
-    XB_CONN_REFUSED_ACCEPT_ERROR = 3,
-    XB_CONN_REFUSED_TIMEOUT = 4,
-    XB_CONN_REFUSED_PROTOCOL_ABUSE = 5,
-    XB_CONN_REFUSED_COUNT
-};
-
-/* Exporter instances, for the exporter="..." label. */
-enum xb_exporter_kind { XB_EXPORTER_AWSXRAY = 0, XB_EXPORTER_FILE = 1, XB_EXPORTER_COUNT };
-
-struct xb_metrics {
-    /* receivers, by transport */
-    uint64_t accepted_spans[XB_TRANSPORT_COUNT];  /* spans queued for export */
-    uint64_t refused_spans[XB_TRANSPORT_COUNT];   /* spans answered with a retryable error */
-    uint64_t rejected_spans[XB_TRANSPORT_COUNT];  /* spans dropped for good (partial_success) */
-    uint64_t requests[XB_TRANSPORT_COUNT];        /* export requests received */
-    uint64_t bad_requests[XB_TRANSPORT_COUNT];    /* answered 400 / INVALID_ARGUMENT etc. */
-    uint64_t oversize_requests[XB_TRANSPORT_COUNT]; /* answered 413 / RESOURCE_EXHAUSTED */
-    uint64_t queue_full_requests[XB_TRANSPORT_COUNT]; /* answered 503 / UNAVAILABLE */
-    uint64_t timed_out_requests[XB_TRANSPORT_COUNT]; /* upload not finished in time */
-    /* translator */
-    uint64_t documents_built;   /* documents built and queued (refused requests excluded) */
-    uint64_t documents_trimmed; /* of those, documents cut down to fit the size limit */
-    /* exporters, by exporter */
-    uint64_t sent_documents[XB_EXPORTER_COUNT];        /* accepted by X-Ray / written */
-    uint64_t send_failed_documents[XB_EXPORTER_COUNT]; /* given up on (all reasons) */
-    /* awsxray exporter */
-    uint64_t unprocessed_by_code[XB_UNPROCESSED_COUNT]; /* listed in UnprocessedTraceSegments,
-                                                          by ErrorCode bucket */
-    uint64_t rejected_documents[XB_REJECT_COUNT]; /* dropped for good, by reason */
-    uint64_t export_requests;       /* PutTraceSegments calls made (first tries and retries) */
-    uint64_t export_request_errors; /* calls that failed (HTTP >= 400 or transport) */
-    uint64_t export_retries;        /* calls that were retries of an earlier failed call */
-    uint64_t export_throttled;      /* responses HTTP 429 or ThrottledException */
-    /* AWS credentials (filled by the credential provider or the app) */
-    uint64_t credential_refreshes;        /* successful fetches/refreshes */
-    uint64_t credential_refresh_failures; /* failed attempts */
-    uint64_t credential_expiry_unix_s;    /* gauge: expiry of the credentials in use, UNIX
-                                             seconds; 0 = none or no expiry (static keys) */
-    /* receiver connections (receiver/listen.c), by transport */
-    uint64_t receiver_connections[XB_TRANSPORT_COUNT]; /* gauge: connections open now */
-    uint64_t receiver_inflight_bytes[XB_TRANSPORT_COUNT]; /* gauge: request bytes held */
-    uint64_t connections_refused[XB_TRANSPORT_COUNT][XB_CONN_REFUSED_COUNT]; /* by reason */
-};
-
-/* The process-wide metrics; zero at start. */
-extern struct xb_metrics xb_metrics;
 
 /*
  * Queue gauges of one exporter, gathered by the caller of xb_metrics_render().
@@ -120,19 +32,64 @@ struct xb_metrics_queue {
     uint64_t capacity_bytes;  /* sending_queue.max_bytes */
 };
 
-/* Zeroes every field of xb_metrics (for tests; the process never resets). */
-void xb_metrics_reset(void);
+/*
+ * Metric families a module declares itself (the registry). A module keeps one static
+ * struct xb_metric_family per family, registers it at start-up with
+ * xb_metrics_register(), and then updates its own values array directly; core renders
+ * every registered family in registration order, then the queue gauges. One sample
+ * per combination of label values: the values array is indexed row-major, the first
+ * label outermost (for labels {transport: 2 values, reason: 3 values}, the sample
+ * transport=i, reason=j is values[i * 3 + j]).
+ */
+enum xb_metric_type { XB_METRIC_COUNTER = 0, XB_METRIC_GAUGE = 1 };
 
-/* Label value of |code| / |reason| ("InvalidTraceId", "http_4xx", ...); "other" when out
- * of range. Static strings. */
-const char *xb_metrics_unprocessed_label(enum xb_unprocessed_code code);
-const char *xb_metrics_reject_label(enum xb_reject_reason reason);
-const char *xb_metrics_conn_refused_label(enum xb_conn_refused reason);
+/* Most labels one family may have (besides its constant labels). */
+#define XB_METRIC_MAX_LABELS 4
+
+/* One label of a family: its name and its bounded set of values (static strings,
+ * Prometheus-safe: no '"', '\\' or newline). */
+struct xb_metric_label {
+    const char *name;
+    const char *const *values;
+    size_t n_values;
+};
+
+struct xb_metric_family {
+    const char *name;         /* full name; counters end in _total */
+    const char *help;         /* one line, no newline */
+    enum xb_metric_type type; /* TYPE line */
+    /* Label text put first in every sample, e.g. receiver="otlp"; NULL = none. */
+    const char *const_labels;
+    /* The labels, |n_labels| entries (borrowed), 0..XB_METRIC_MAX_LABELS; none = one
+     * sample. */
+    const struct xb_metric_label *labels;
+    size_t n_labels;
+    /* xb_metric_family_size() values, owned by the module; zeroed by xb_metrics_reset(). */
+    uint64_t *values;
+    struct xb_metric_family *next; /* registry link, managed by core */
+    int registered;                /* managed by core */
+};
+
+/* Number of samples (entries of |f|->values) of family |f|. */
+size_t xb_metric_family_size(const struct xb_metric_family *f);
 
 /*
- * Appends xb_metrics in Prometheus text exposition format (version 0.0.4: "# HELP" and
- * "# TYPE" before each family, counters named *_total) to |out|, followed by the queue
- * gauges of the |n_queues| exporters in |queues| (borrowed; NULL when |n_queues| is 0).
+ * Adds |f| (borrowed; must outlive every render, normally static) to the families
+ * rendered by xb_metrics_render(). Registering a family again is a no-op. Returns
+ * XB_OK, or XB_ERR_INVALID when |f| has no name, help or values, more than
+ * XB_METRIC_MAX_LABELS labels, or a label without values.
+ */
+int xb_metrics_register(struct xb_metric_family *f);
+
+/* Zeroes the values of every registered family (for tests; the process never
+ * resets). */
+void xb_metrics_reset(void);
+
+/*
+ * Appends the metrics in Prometheus text exposition format (version 0.0.4: "# HELP" and
+ * "# TYPE" before each family, counters named *_total) to |out|: every registered
+ * family (xb_metrics_register) in registration order, then the queue gauges of the
+ * |n_queues| exporters in |queues| (borrowed; NULL when |n_queues| is 0).
  * Returns XB_OK, or XB_ERR_NOMEM when |out| cannot grow (|out| then holds a prefix).
  */
 int xb_metrics_render(struct xb_buf *out, const struct xb_metrics_queue *queues,

@@ -7,8 +7,8 @@
 
 #include "core/err.h"
 #include "core/log.h"
-#include "core/metrics.h"
 #include "exporter/batcher.h"
+#include "exporter/exporter_metrics.h"
 
 struct xb_file_exporter {
     FILE *f;
@@ -29,9 +29,9 @@ static void flush(void *ud)
         if (!failed && (fwrite(d->json, 1, d->len, fe->f) != d->len || fputc('\n', fe->f) == EOF))
             failed = errno ? errno : EIO;
         if (failed)
-            xb_metrics.send_failed_documents[XB_EXPORTER_FILE]++;
+            xb_exporter_metrics.send_failed_documents[XB_EXPORTER_FILE]++;
         else
-            xb_metrics.sent_documents[XB_EXPORTER_FILE]++;
+            xb_exporter_metrics.sent_documents[XB_EXPORTER_FILE]++;
         xb_queue_done(fe->q, d);
         n++;
     }

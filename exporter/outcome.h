@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/metrics.h"
 #include "exporter/export_policy.h"
+#include "exporter/exporter_metrics.h"
 
 /* Most documents one PutTraceSegments call may carry (the API's limit). */
 #define XB_OUTCOME_MAX_DOCS 50

@@ -12,13 +12,13 @@
 #include "core/err.h"
 #include "core/jsonw.h"
 #include "core/log.h"
-#include "core/metrics.h"
 #include "exporter/batcher.h"
 #include "aws/credentials.h"
 #include "aws/curl_loop.h"
 #include "aws/request.h"
 #include "exporter/export_policy.h"
 #include "aws/sigv4.h"
+#include "exporter/exporter_metrics.h"
 #include "exporter/outcome.h"
 #include "xb_version.h"
 
@@ -133,9 +133,9 @@ static void give_up(struct xb_xray_exporter *x, struct xb_qdoc *d, enum xb_rejec
                     const char *why)
 {
     XB_WARN("xray", "dropping segment %s of trace %s (%s): %s", d->id[0] ? d->id : "?",
-            d->trace_id[0] ? d->trace_id : "?", xb_metrics_reject_label(reason), why);
-    xb_metrics.rejected_documents[reason]++;
-    xb_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY]++;
+            d->trace_id[0] ? d->trace_id : "?", xb_exporter_reject_label(reason), why);
+    xb_exporter_metrics.rejected_documents[reason]++;
+    xb_exporter_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY]++;
     xb_queue_done(x->q, d);
 }
 
@@ -186,7 +186,7 @@ static void carry_out(struct request *r, const struct xb_outcome *o,
         switch (a->kind) {
         case XB_DOC_DELIVERED:
             xb_retry_book_forget(&x->book, d);
-            xb_metrics.sent_documents[XB_EXPORTER_AWSXRAY]++;
+            xb_exporter_metrics.sent_documents[XB_EXPORTER_AWSXRAY]++;
             xb_queue_done(x->q, d);
             break;
         case XB_DOC_RETRY:
@@ -224,7 +224,7 @@ static struct xb_unprocessed_entry *parse_unprocessed(const cJSON *root, size_t 
     {
         const char *code =
             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, "ErrorCode"));
-        xb_metrics.unprocessed_by_code[xb_xray_error_classify(code).label]++;
+        xb_exporter_metrics.unprocessed_by_code[xb_xray_error_classify(code).label]++;
         if (!e || i >= (size_t)count)
             continue;
         e[i].id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, "Id"));
@@ -267,8 +267,8 @@ static void finish(struct request *r, CURLcode res)
     }
     xb_outcome_decide(&cr, ids, st, r->n, now, &x->retry, &o); /* r->n <= XB_OUTCOME_MAX_DOCS */
     if (o.request_error)
-        xb_metrics.export_request_errors++;
-    xb_metrics.export_throttled += o.throttled;
+        xb_exporter_metrics.export_request_errors++;
+    xb_exporter_metrics.export_throttled += o.throttled;
     carry_out(r, &o, &cr, st);
     free(entries);
     cJSON_Delete(root);
@@ -296,12 +296,12 @@ static void on_creds(void *ud, int rc, const struct xb_aws_creds *creds, const c
         x->last_creds = creds;
         x->last_fetch_ms = now_ms();
     }
-    xb_metrics.credential_refreshes = xb_creds_provider_refreshes(x->creds);
-    xb_metrics.credential_refresh_failures = xb_creds_provider_refresh_failures(x->creds);
-    xb_metrics.credential_expiry_unix_s = (uint64_t)xb_creds_provider_expiration(x->creds);
+    xb_exporter_metrics.credential_refreshes = xb_creds_provider_refreshes(x->creds);
+    xb_exporter_metrics.credential_refresh_failures = xb_creds_provider_refresh_failures(x->creds);
+    xb_exporter_metrics.credential_expiry_unix_s = (uint64_t)xb_creds_provider_expiration(x->creds);
     if (rc != XB_OK) {
         XB_ERROR("xray", "no AWS credentials: %s", why ? why : xb_strerror(rc));
-        xb_metrics.export_request_errors++;
+        xb_exporter_metrics.export_request_errors++;
         back_off(x, now_ms());
         return;
     }
@@ -351,7 +351,7 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
             break;
     }
     if (retry)
-        xb_metrics.export_retries++;
+        xb_exporter_metrics.export_retries++;
     if (build_body(r))
         goto fail;
 
@@ -382,7 +382,7 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
     r->next = x->inflight;
     x->inflight = r;
     x->n_inflight++;
-    xb_metrics.export_requests++;
+    xb_exporter_metrics.export_requests++;
     return XB_OK;
 fail:
     /* Nothing was sent: return the documents to the head of the queue. */
@@ -563,7 +563,7 @@ void xb_xray_exporter_free(struct xb_xray_exporter *x)
     while (x->inflight) {
         struct request *r = x->inflight;
         x->inflight = r->next;
-        xb_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY] += r->n;
+        xb_exporter_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY] += r->n;
         for (size_t i = 0; i < r->n; i++)
             xb_queue_done(x->q, r->docs[i]);
         request_free(r, 1);

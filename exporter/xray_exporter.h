@@ -12,7 +12,7 @@
  * retryable error code are retried the same way. A batch answered 400/413 is split so
  * that only the document X-Ray refuses is dropped. Documents are given up only when
  * X-Ray refuses them for good, or after retry_max_elapsed_ms (if set); each is counted
- * by reason in xb_metrics and logged with its trace id. These decisions are made in
+ * by reason in xb_exporter_metrics and logged with its trace id. These decisions are made in
  * exporter/outcome.h (xb_outcome_decide(), xb_xray_error_classify(),
  * xb_backoff_step()); this module parses the answers and carries them out.
  */

@@ -73,7 +73,7 @@ struct xb_grpc_session {
 static void inflight_add(struct xb_grpc_session *ss, int64_t delta)
 {
     *ss->env.inflight = (size_t)((int64_t)*ss->env.inflight + delta);
-    xb_metrics.receiver_inflight_bytes[XB_TRANSPORT_GRPC] = *ss->env.inflight;
+    xb_receiver_metrics.receiver_inflight_bytes[XB_TRANSPORT_GRPC] = *ss->env.inflight;
 }
 
 static void progress(struct xb_grpc_session *ss)
@@ -138,9 +138,9 @@ static void stop_upload(struct stream *st)
         st->rst_pending = 1;
 }
 
-/* Trailers-only answer: one HEADERS frame with END_STREAM. */
-static void respond_error(struct stream *st, int http_status, enum xb_grpc_code code,
-                          const char *message, int retry_after_s)
+/* Trailers-only answer for refusal |r| (receiver/status.h decided it): one HEADERS
+ * frame with END_STREAM. */
+static void respond_error(struct stream *st, const struct xb_reply *r)
 {
     char http_str[8];
     nghttp2_nv nva[6];
@@ -149,19 +149,19 @@ static void respond_error(struct stream *st, int http_status, enum xb_grpc_code 
     if (st->responded)
         return;
     st->responded = 1;
-    snprintf(http_str, sizeof(http_str), "%d", http_status);
-    snprintf(st->status_str, sizeof(st->status_str), "%d", (int)code);
-    xb_grpc_percent_encode(message, st->message, sizeof(st->message));
+    snprintf(http_str, sizeof(http_str), "%d", r->grpc_http_status);
+    snprintf(st->status_str, sizeof(st->status_str), "%d", (int)r->grpc_code);
+    xb_grpc_percent_encode(r->message, st->message, sizeof(st->message));
     nva[n++] = (nghttp2_nv)NV(":status", http_str);
     nva[n++] = (nghttp2_nv)NV("content-type", "application/grpc");
     nva[n++] = (nghttp2_nv)NV("grpc-status", st->status_str);
     nva[n++] = (nghttp2_nv)NV("grpc-message", st->message);
-    if (code == XB_GRPC_UNIMPLEMENTED && st->bad_encoding)
-        nva[n++] = (nghttp2_nv)NV("grpc-accept-encoding", "identity,gzip");
-    if (retry_after_s > 0) {
+    if (r->accept_encoding)
+        nva[n++] = (nghttp2_nv)NV("grpc-accept-encoding", XB_ACCEPT_ENCODING);
+    if (r->retry_after_s > 0) {
         struct xb_buf sb;
         xb_buf_init(&sb, DETAILS_MAX);
-        if (xb_reply_status_body(code, message, retry_after_s, 0, &sb) == XB_OK) {
+        if (xb_reply_status_body(r->grpc_code, r->message, r->retry_after_s, 0, &sb) == XB_OK) {
             int len = EVP_EncodeBlock((unsigned char *)st->details, (const unsigned char *)sb.data,
                                       (int)sb.len);
             while (len > 0 && st->details[len - 1] == '=') /* gRPC emits unpadded */
@@ -175,17 +175,30 @@ static void respond_error(struct stream *st, int http_status, enum xb_grpc_code 
 }
 
 /* Answers an export request refused before or by the ingest path: counted once
- * (xb_ingest_account) and mapped once (xb_reply_from_outcome). */
-static void respond_refusal(struct stream *st, int rc, const char *desc)
+ * (xb_ingest_account) and mapped once (xb_reply_from_outcome). |reason| names the
+ * refusal when |rc| alone does not (XB_REFUSAL_NONE: derived from |rc|). */
+static void respond_refusal(struct stream *st, int rc, enum xb_refusal reason, const char *desc)
 {
-    struct xb_ingest_outcome o = {.rc = rc, .err_desc = desc};
+    struct xb_ingest_outcome o = {.rc = rc, .err_desc = desc, .refusal = reason};
     struct xb_reply r;
 
     if (st->responded)
         return;
     xb_ingest_account(XB_TRANSPORT_GRPC, &o);
     xb_reply_from_outcome(&o, &r);
-    respond_error(st, 200, r.grpc_code, r.message, r.retry_after_s);
+    respond_error(st, &r);
+}
+
+/* Answers a call that is not an export request (unknown method, content type,
+ * deadline): counted and mapped by xb_reply_refuse. */
+static void respond_refused_call(struct stream *st, enum xb_refusal reason, const char *desc)
+{
+    struct xb_reply r;
+
+    if (st->responded)
+        return;
+    xb_reply_refuse(XB_TRANSPORT_GRPC, reason, desc, &r);
+    respond_error(st, &r);
 }
 
 static void respond_ok(struct stream *st, const struct xb_ingest_outcome *o)
@@ -199,8 +212,10 @@ static void respond_ok(struct stream *st, const struct xb_ingest_outcome *o)
     xb_buf_init(&st->resp, 0);
     if (xb_buf_append(&st->resp, "\0\0\0\0\0", XB_GRPC_FRAME_HDR) ||
         xb_reply_success_body(o, 0, &st->resp)) {
+        struct xb_reply r;
         st->responded = 0;
-        respond_error(st, 200, XB_GRPC_UNAVAILABLE, "out of memory", XB_RETRY_AFTER_S);
+        xb_reply_refusal(XB_REFUSAL_OUT_OF_MEMORY, "out of memory", &r);
+        respond_error(st, &r); /* already counted as accepted: not counted again */
         return;
     }
     xb_grpc_frame_header(hdr, 0, (uint32_t)(st->resp.len - XB_GRPC_FRAME_HDR));
@@ -225,16 +240,17 @@ static void process(struct stream *st)
     if (st->responded)
         return;
     if (st->headers_too_big) {
-        respond_refusal(st, XB_ERR_TOO_LARGE, "request headers larger than max_header_list_size");
+        respond_refusal(st, XB_ERR_TOO_LARGE, XB_REFUSAL_NONE,
+                        "request headers larger than max_header_list_size");
         return;
     }
     if (!st->path_ok) {
-        respond_error(st, 200, XB_GRPC_UNIMPLEMENTED, "unknown service or method", 0);
+        respond_refused_call(st, XB_REFUSAL_UNKNOWN_PATH, "unknown service or method");
         return;
     }
     if (!st->ct_ok) {
-        respond_error(st, 415, XB_GRPC_INVALID_ARGUMENT, "content-type must be application/grpc",
-                      0);
+        respond_refused_call(st, XB_REFUSAL_UNSUPPORTED_MEDIA_TYPE,
+                             "content-type must be application/grpc");
         return;
     }
     rc = xb_grpc_frame_parse((const uint8_t *)st->body.data, st->body.len, ss->lim.max_msg_bytes,
@@ -256,7 +272,7 @@ static void process(struct stream *st)
         desc = "compressed message without a grpc-encoding header";
     }
     if (rc) {
-        respond_refusal(st, rc, desc);
+        respond_refusal(st, rc, XB_REFUSAL_NONE, desc);
         return; /* the body is released when the stream closes */
     }
     ss->env.export_msg(ss->env.ud, msg.compressed, msg.data, msg.len, &o);
@@ -267,7 +283,7 @@ static void process(struct stream *st)
     if (o.rc == XB_OK)
         respond_ok(st, &o);
     else
-        respond_error(st, 200, r.grpc_code, r.message, r.retry_after_s);
+        respond_error(st, &r);
 }
 
 /* ---- nghttp2 callbacks ---------------------------------------------------- */
@@ -356,7 +372,8 @@ static int on_data_chunk(nghttp2_session *sess, uint8_t flags, int32_t id, const
         return 0; /* answered early: discard the rest of the upload */
     ss = st->ss;
     if (ss->lim.max_inflight_bytes && *ss->env.inflight + len > ss->lim.max_inflight_bytes) {
-        respond_refusal(st, XB_ERR_FULL, "too many requests in progress, retry later");
+        respond_refusal(st, XB_ERR_FULL, XB_REFUSAL_BUSY,
+                        "too many requests in progress, retry later");
         return 0;
     }
     rc = xb_buf_append(&st->body, data, len);
@@ -369,9 +386,10 @@ static int on_data_chunk(nghttp2_session *sess, uint8_t flags, int32_t id, const
             return 0; /* decided at END_STREAM */
     }
     if (rc == XB_ERR_NOMEM)
-        respond_refusal(st, XB_ERR_NOMEM, "out of memory");
+        respond_refusal(st, XB_ERR_NOMEM, XB_REFUSAL_NONE, "out of memory");
     else
-        respond_refusal(st, XB_ERR_TOO_LARGE, "request message larger than max_recv_msg_size");
+        respond_refusal(st, XB_ERR_TOO_LARGE, XB_REFUSAL_NONE,
+                        "request message larger than max_recv_msg_size");
     return 0;
 }
 
@@ -465,9 +483,9 @@ static int deadlines(struct xb_grpc_session *ss, uint64_t *next)
                                         st->expired, to->upload_ms, now, next)) {
         case XB_GRPC_STREAM_EXPIRE:
             st->expired = 1;
-            xb_metrics.timed_out_requests[XB_TRANSPORT_GRPC]++;
-            respond_error(st, 200, XB_GRPC_DEADLINE_EXCEEDED,
-                          "request not received within upload_timeout", 0);
+            xb_receiver_metrics.timed_out_requests[XB_TRANSPORT_GRPC]++;
+            respond_refused_call(st, XB_REFUSAL_TIMEOUT,
+                                 "request not received within upload_timeout");
             break;
         case XB_GRPC_STREAM_CLOSE_CONN:
             XB_DEBUG("grpc", "closing connection: a call is still open %u ms after its deadline",
@@ -510,6 +528,7 @@ int xb_grpc_session_new(const struct xb_grpc_session_limits *lim,
     nghttp2_settings_entry iv[3];
     int rc = XB_ERR_NOMEM;
 
+    xb_receiver_metrics_register(); /* idempotent */
     if (!ss)
         return XB_ERR_NOMEM;
     ss->lim = *lim;

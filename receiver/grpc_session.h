@@ -15,9 +15,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "core/metrics.h"
 #include "receiver/grpc_deadline.h"
 #include "receiver/ingest.h"
+#include "receiver/receiver_metrics.h"
 
 /* SETTINGS_MAX_HEADER_LIST_SIZE when the limits leave it 0. */
 #define XB_GRPC_DEFAULT_MAX_HEADER_LIST (16 * 1024)

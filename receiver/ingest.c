@@ -11,6 +11,7 @@
 #include "core/gzip.h"
 #include "core/log.h"
 #include "receiver/otlp_decode.h"
+#include "receiver/status.h"
 
 #define MAX_QUEUES 4
 
@@ -63,6 +64,7 @@ struct xb_ingest *xb_ingest_new(const struct xb_translator_config *tc,
 
     if (n_queues == 0 || n_queues > MAX_QUEUES)
         return NULL;
+    xb_receiver_metrics_register(); /* rendered from start-up, at zero */
     ing = calloc(1, sizeof(*ing));
     if (!ing)
         return NULL;
@@ -146,27 +148,29 @@ size_t xb_ingest_arena_cap(const struct xb_ingest *ing)
 
 void xb_ingest_account(enum xb_transport transport, const struct xb_ingest_outcome *o)
 {
-    xb_metrics.requests[transport]++;
+    xb_receiver_metrics.requests[transport]++;
     switch (o->rc) {
     case XB_OK:
-        xb_metrics.accepted_spans[transport] += o->spans - o->rejected_spans;
-        xb_metrics.rejected_spans[transport] += o->rejected_spans;
+        xb_receiver_metrics.accepted_spans[transport] += o->spans - o->rejected_spans;
+        xb_receiver_metrics.rejected_spans[transport] += o->rejected_spans;
         break;
     case XB_ERR_FULL:
-        xb_metrics.queue_full_requests[transport]++;
-        xb_metrics.refused_spans[transport] += o->spans;
+        xb_receiver_metrics.queue_full_requests[transport]++;
+        xb_receiver_metrics.refused_spans[transport] += o->spans;
         break;
     case XB_ERR_NOMEM:
     case XB_ERR_AGAIN:
-        xb_metrics.refused_spans[transport] += o->spans;
+        xb_receiver_metrics.refused_spans[transport] += o->spans;
         break;
     case XB_ERR_TOO_LARGE:
-        xb_metrics.oversize_requests[transport]++;
+        xb_receiver_metrics.oversize_requests[transport]++;
         break;
     default:
-        xb_metrics.bad_requests[transport]++;
+        xb_receiver_metrics.bad_requests[transport]++;
         break;
     }
+    if (o->rc != XB_OK)
+        xb_refusal_count(transport, xb_refusal_of(o));
 }
 
 /* Non-zero when some queue cannot take even one more byte: the request would be
@@ -244,8 +248,8 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
     if (rc == XB_OK) {
         /* Counted only once queued: documents of a refused request never existed for
          * the exporters (accounting: built = sent + failed + queued). */
-        xb_metrics.documents_built += tr.documents;
-        xb_metrics.documents_trimmed += tr.trimmed;
+        xb_receiver_metrics.documents_built += tr.documents;
+        xb_receiver_metrics.documents_trimmed += tr.trimmed;
     }
     if (rc == XB_ERR_FULL)
         desc = "export queue is full, retry later";

@@ -12,8 +12,8 @@
 
 #include <stddef.h>
 
-#include "core/metrics.h"
 #include "core/queue.h"
+#include "receiver/receiver_metrics.h"
 #include "translator/translate.h"
 
 enum xb_body_format { XB_BODY_PROTOBUF = 0, XB_BODY_JSON = 1 };
@@ -25,6 +25,8 @@ struct xb_ingest_outcome {
     size_t spans;          /* spans in the request (0 if it did not decode) */
     size_t rejected_spans; /* spans dropped for good; reported as partial_success */
     char reject_msg[256];  /* English message for partial_success, "" when none */
+    enum xb_refusal refusal; /* when rc != XB_OK: the reason if rc alone does not name
+                                it (XB_REFUSAL_NONE = derive it from rc) */
 };
 
 struct xb_ingest;
@@ -57,7 +59,7 @@ size_t xb_ingest_arena_cap(const struct xb_ingest *ing);
 size_t xb_ingest_arena_peak(const struct xb_ingest *ing);
 
 /*
- * Counts one export request answered with |o| in xb_metrics: the request, its
+ * Counts one export request answered with |o| in xb_receiver_metrics: the request, its
  * accepted / rejected / refused spans, and the bad-request, oversize or queue-full
  * counters by o->rc. xb_ingest_export() calls it itself; receivers call it for the
  * requests they answer before reaching the ingest path (framing, encoding, in-flight
@@ -68,7 +70,7 @@ void xb_ingest_account(enum xb_transport transport, const struct xb_ingest_outco
 /*
  * Processes one export request body received over |transport|. |gzip| says the body
  * is gzip-compressed; the decompressed size may not exceed |max_body_bytes| (the
- * receiver's own limit). Updates xb_metrics and fills |out| (always).
+ * receiver's own limit). Updates xb_receiver_metrics and fills |out| (always).
  */
 void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
                       enum xb_body_format format, int gzip, const void *body, size_t len,

@@ -201,7 +201,7 @@ static void on_accept_error(struct evconnlistener *l, void *ud)
                  ? XB_CONN_REFUSED_FD_EXHAUSTED
                  : XB_CONN_REFUSED_ACCEPT_ERROR;
     if (g->transport < XB_TRANSPORT_COUNT)
-        xb_metrics.connections_refused[g->transport][reason]++;
+        xb_receiver_metrics.connections_refused[g->transport][reason]++;
     g->failures++;
     ms = xb_listen_backoff_ms(g->failures);
     if (xb_ratelimit_allow(&g->accept_log, xb_listen_now_ms(), &suppressed))
@@ -223,6 +223,7 @@ struct xb_listen_guard *xb_listen_guard_new(struct event_base *base,
 {
     struct xb_listen_guard *g = calloc(1, sizeof(*g));
 
+    xb_receiver_metrics_register(); /* rendered from start-up, at zero */
     if (!g)
         return NULL;
     g->base = base;
@@ -272,7 +273,7 @@ static void unlink_slot(struct xb_listen_guard *g, struct xb_conn_slot *slot)
     slot->prev = slot->next = NULL;
     slot->guard = NULL;
     g->count--;
-    xb_metrics.receiver_connections[g->transport]--;
+    xb_receiver_metrics.receiver_connections[g->transport]--;
 }
 
 int xb_listen_guard_admit(struct xb_listen_guard *g, struct xb_conn_slot *slot, uint64_t now_ms)
@@ -283,7 +284,8 @@ int xb_listen_guard_admit(struct xb_listen_guard *g, struct xb_conn_slot *slot, 
     if (g->max_connections && g->count >= g->max_connections) {
         struct xb_conn_slot *victim = xb_listen_pick_victim(g->head);
         if (!victim) {
-            xb_metrics.connections_refused[g->transport][XB_CONN_REFUSED_MAX_CONNECTIONS]++;
+            xb_receiver_metrics
+                .connections_refused[g->transport][XB_CONN_REFUSED_MAX_CONNECTIONS]++;
             if (xb_ratelimit_allow(&g->evict_log, now_ms, &suppressed))
                 XB_WARN(g->name,
                         "refusing connection: max_connections (%u) reached and every "
@@ -291,7 +293,7 @@ int xb_listen_guard_admit(struct xb_listen_guard *g, struct xb_conn_slot *slot, 
                         g->max_connections, (unsigned long long)suppressed);
             return XB_ERR_FULL;
         }
-        xb_metrics.connections_refused[g->transport][XB_CONN_REFUSED_EVICTED_STALLED]++;
+        xb_receiver_metrics.connections_refused[g->transport][XB_CONN_REFUSED_EVICTED_STALLED]++;
         if (xb_ratelimit_allow(&g->evict_log, now_ms, &suppressed))
             XB_WARN(g->name,
                     "max_connections (%u) reached: closing the connection idle longest "
@@ -314,7 +316,7 @@ int xb_listen_guard_admit(struct xb_listen_guard *g, struct xb_conn_slot *slot, 
     slot->progress_ms = now_ms;
     g->count++;
     g->failures = 0;
-    xb_metrics.receiver_connections[g->transport]++;
+    xb_receiver_metrics.receiver_connections[g->transport]++;
     return XB_OK;
 }
 
@@ -341,7 +343,7 @@ size_t xb_listen_guard_count(const struct xb_listen_guard *g)
 void xb_listen_guard_count_refused(const struct xb_listen_guard *g, enum xb_conn_refused reason)
 {
     if (g && (unsigned)reason < XB_CONN_REFUSED_COUNT)
-        xb_metrics.connections_refused[g->transport][reason]++;
+        xb_receiver_metrics.connections_refused[g->transport][reason]++;
 }
 
 int xb_listen_raise_nofile(uint64_t needed, uint64_t *limit)

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/metrics.h"
+#include "receiver/receiver_metrics.h"
 
 /*
  * Binds and listens on |endpoint| ("host:port", "[v6addr]:port"; port 0 picks a free

@@ -71,7 +71,7 @@ struct xb_http_server {
 static void set_inflight(struct xb_http_server *s, uint64_t v)
 {
     s->inflight = v;
-    xb_metrics.receiver_inflight_bytes[XB_TRANSPORT_HTTP] = v;
+    xb_receiver_metrics.receiver_inflight_bytes[XB_TRANSPORT_HTTP] = v;
 }
 
 static void release_budget(struct http_conn *c)
@@ -245,6 +245,7 @@ static void refuse_busy(struct http_conn *c)
     struct xb_http_server *s = c->s;
     struct xb_ingest_outcome o = {
         .rc = XB_ERR_AGAIN,
+        .refusal = XB_REFUSAL_BUSY,
         .err_desc = "receiver busy: request bodies in flight exceed max_inflight_body_size"};
     struct xb_reply r;
 
@@ -253,7 +254,7 @@ static void refuse_busy(struct http_conn *c)
     xb_buf_clear(&s->out);
     if (xb_reply_status_body(r.grpc_code, r.message, 0, c->head.json, &s->out) != XB_OK)
         xb_buf_clear(&s->out);
-    raw_reply(c, r.http_status, "Service Unavailable", c->head.json ? CT_JSON : CT_PROTOBUF,
+    raw_reply(c, r.http_status, r.http_reason, c->head.json ? CT_JSON : CT_PROTOBUF,
               r.retry_after_s, s->out.data, s->out.len);
     schedule_close(c);
 }
@@ -330,6 +331,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     uint64_t now = xb_listen_now_ms();
     struct xb_http_deadline d = xb_http_deadline_of(c->phase, c->since_ms, &c->s->opts.timeouts);
     static const char body[] = "request not received within read_timeout\n";
+    struct xb_reply r;
     (void)fd;
     (void)what;
 
@@ -339,11 +341,13 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
         arm_deadline(c, now);
         return;
     }
-    xb_metrics.connections_refused[XB_TRANSPORT_HTTP][XB_CONN_REFUSED_TIMEOUT]++;
+    xb_receiver_metrics.connections_refused[XB_TRANSPORT_HTTP][XB_CONN_REFUSED_TIMEOUT]++;
     XB_DEBUG("http", "closing connection: %s passed", xb_http_deadline_name(d.kind));
-    if (c->phase == XB_HTTP_PHASE_BODY)
-        raw_reply(c, 408, "Request Timeout", "text/plain; charset=utf-8", 0, body,
+    if (c->phase == XB_HTTP_PHASE_BODY) { /* a request was under way: refuse it */
+        xb_reply_refuse(XB_TRANSPORT_HTTP, XB_REFUSAL_TIMEOUT, body, &r);
+        raw_reply(c, r.http_status, r.http_reason, "text/plain; charset=utf-8", 0, body,
                   sizeof(body) - 1);
+    }
     schedule_close(c);
 }
 
@@ -477,34 +481,23 @@ static int media_type_is(const char *value, const char *type)
     return *value == '\0' || *value == ';';
 }
 
-static void send_text(struct evhttp_request *req, int code, const char *reason, const char *text)
+/* Refuses a request that is not an OTLP export (|reason|: unknown path, method or
+ * content type) with |text| as a plain-text body: the client's encoding is unknown. */
+static void refuse_text(struct evhttp_request *req, enum xb_refusal reason, const char *text)
 {
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     struct evbuffer *b = evbuffer_new();
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-                      "text/plain; charset=utf-8");
+    struct xb_reply r;
+
+    xb_reply_refuse(XB_TRANSPORT_HTTP, reason, text, &r);
+    if (r.allow_post)
+        evhttp_add_header(h, "Allow", "POST");
+    evhttp_add_header(h, "Content-Type", "text/plain; charset=utf-8");
     if (b)
-        evbuffer_add_printf(b, "%s\n", text);
-    evhttp_send_reply(req, code, reason, b);
+        evbuffer_add_printf(b, "%s\n", r.message);
+    evhttp_send_reply(req, r.http_status, r.http_reason, b);
     if (b)
         evbuffer_free(b);
-}
-
-static const char *reason_of(int code)
-{
-    switch (code) {
-    case 200:
-        return "OK";
-    case 400:
-        return "Bad Request";
-    case 413:
-        return "Content Too Large";
-    case 415:
-        return "Unsupported Media Type";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return "Internal Server Error";
-    }
 }
 
 /* Sends |r| with a body in the request's encoding (|json|). */
@@ -526,11 +519,13 @@ static void send_reply(struct xb_http_server *s, struct evhttp_request *req, int
         snprintf(retry, sizeof(retry), "%d", r->retry_after_s);
         evhttp_add_header(h, "Retry-After", retry);
     }
+    if (r->accept_encoding)
+        evhttp_add_header(h, "Accept-Encoding", XB_ACCEPT_ENCODING);
     if (s->draining)
         evhttp_add_header(h, "Connection", "close");
     if (b && rc == XB_OK)
         evbuffer_add(b, s->out.data, s->out.len);
-    evhttp_send_reply(req, r->http_status, reason_of(r->http_status), b);
+    evhttp_send_reply(req, r->http_status, r->http_reason, b);
     if (b)
         evbuffer_free(b);
 }
@@ -552,12 +547,12 @@ static void on_request(struct evhttp_request *req, void *ud)
     if (enter_reply(s, req) != 0)
         return;
     if (!path || strcmp(path, TRACES_PATH) != 0) {
-        send_text(req, 404, "Not Found", "not found: OTLP traces are accepted at POST /v1/traces");
+        refuse_text(req, XB_REFUSAL_UNKNOWN_PATH,
+                    "not found: OTLP traces are accepted at POST /v1/traces");
         return;
     }
     if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
-        send_text(req, 405, "Method Not Allowed", "method not allowed, supported: [POST]");
+        refuse_text(req, XB_REFUSAL_METHOD_NOT_ALLOWED, "method not allowed, supported: [POST]");
         return;
     }
     if (ct && media_type_is(ct, CT_PROTOBUF)) {
@@ -565,13 +560,14 @@ static void on_request(struct evhttp_request *req, void *ud)
     } else if (ct && media_type_is(ct, CT_JSON)) {
         json = 1;
     } else {
-        send_text(req, 415, "Unsupported Media Type",
-                  "unsupported content type, supported: [application/json, "
-                  "application/x-protobuf]");
+        refuse_text(req, XB_REFUSAL_UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported content type, supported: [application/json, "
+                    "application/x-protobuf]");
         return;
     }
     if (s->draining) {
         o = (struct xb_ingest_outcome){.rc = XB_ERR_AGAIN,
+                                       .refusal = XB_REFUSAL_DRAINING,
                                        .err_desc = "shutting down, retry on another connection"};
         xb_ingest_account(XB_TRANSPORT_HTTP, &o);
         xb_reply_from_outcome(&o, &r);
@@ -581,8 +577,11 @@ static void on_request(struct evhttp_request *req, void *ud)
     if (ce && strcasecmp(ce, "gzip") == 0) {
         gzip = 1;
     } else if (ce && *ce && strcasecmp(ce, "identity") != 0) {
-        o = (struct xb_ingest_outcome){
-            .rc = XB_ERR_INVALID, .err_desc = "unsupported Content-Encoding (use gzip or none)"};
+        /* 415 + Accept-Encoding (RFC 9110 15.5.16), as gRPC answers UNIMPLEMENTED +
+         * grpc-accept-encoding: receiver/status.h */
+        o = (struct xb_ingest_outcome){.rc = XB_ERR_UNSUPPORTED,
+                                       .err_desc =
+                                           "unsupported Content-Encoding (use gzip or none)"};
         xb_ingest_account(XB_TRANSPORT_HTTP, &o);
         xb_reply_from_outcome(&o, &r);
         send_reply(s, req, json, &o, &r);

@@ -7,40 +7,121 @@
 #include "core/err.h"
 #include "proto/otlp.h"
 
+/* The answer of each refusal reason; the table in status.h. */
+static const struct refusal_row {
+    int http_status;
+    const char *http_reason;
+    enum xb_grpc_code grpc_code;
+    int grpc_http_status;
+    int retry;
+    const char *message; /* when the caller gives none */
+} refusals[XB_REFUSAL_COUNT] = {
+    [XB_REFUSAL_BAD_REQUEST] = {400, "Bad Request", XB_GRPC_INVALID_ARGUMENT, 200, 0,
+                                "malformed request"},
+    [XB_REFUSAL_TOO_LARGE] = {413, "Content Too Large", XB_GRPC_RESOURCE_EXHAUSTED, 200, 0,
+                              "request too large"},
+    [XB_REFUSAL_QUEUE_FULL] = {503, "Service Unavailable", XB_GRPC_UNAVAILABLE, 200, 1,
+                               "queue full, retry later"},
+    [XB_REFUSAL_OUT_OF_MEMORY] = {503, "Service Unavailable", XB_GRPC_UNAVAILABLE, 200, 1,
+                                  "out of memory"},
+    [XB_REFUSAL_BUSY] = {503, "Service Unavailable", XB_GRPC_UNAVAILABLE, 200, 1,
+                         "receiver busy, retry later"},
+    [XB_REFUSAL_DRAINING] = {503, "Service Unavailable", XB_GRPC_UNAVAILABLE, 200, 1,
+                             "shutting down, retry on another connection"},
+    [XB_REFUSAL_UNSUPPORTED_ENCODING] = {415, "Unsupported Media Type", XB_GRPC_UNIMPLEMENTED, 200,
+                                         0, "unsupported encoding (use gzip or none)"},
+    [XB_REFUSAL_UNSUPPORTED_MEDIA_TYPE] = {415, "Unsupported Media Type", XB_GRPC_INVALID_ARGUMENT,
+                                           415, 0, "unsupported content type"},
+    [XB_REFUSAL_UNKNOWN_PATH] = {404, "Not Found", XB_GRPC_UNIMPLEMENTED, 200, 0,
+                                 "unknown service or method"},
+    [XB_REFUSAL_METHOD_NOT_ALLOWED] = {405, "Method Not Allowed", XB_GRPC_UNIMPLEMENTED, 200, 0,
+                                       "method not allowed, supported: [POST]"},
+    [XB_REFUSAL_TIMEOUT] = {408, "Request Timeout", XB_GRPC_DEADLINE_EXCEEDED, 200, 0,
+                            "request not received in time"},
+    [XB_REFUSAL_INTERNAL] = {500, "Internal Server Error", XB_GRPC_INTERNAL, 200, 0,
+                             "internal error"},
+};
+
+static enum xb_refusal valid(enum xb_refusal reason)
+{
+    if ((unsigned)reason >= XB_REFUSAL_COUNT || reason == XB_REFUSAL_NONE)
+        return XB_REFUSAL_INTERNAL;
+    return reason;
+}
+
+enum xb_refusal xb_refusal_of_rc(int rc)
+{
+    switch (rc) {
+    case XB_ERR_INVALID:
+        return XB_REFUSAL_BAD_REQUEST;
+    case XB_ERR_TOO_LARGE:
+        return XB_REFUSAL_TOO_LARGE;
+    case XB_ERR_FULL:
+        return XB_REFUSAL_QUEUE_FULL;
+    case XB_ERR_NOMEM:
+        return XB_REFUSAL_OUT_OF_MEMORY;
+    case XB_ERR_AGAIN:
+        return XB_REFUSAL_BUSY;
+    case XB_ERR_UNSUPPORTED:
+        return XB_REFUSAL_UNSUPPORTED_ENCODING;
+    default:
+        return XB_REFUSAL_INTERNAL;
+    }
+}
+
+enum xb_refusal xb_refusal_of(const struct xb_ingest_outcome *o)
+{
+    return o->refusal != XB_REFUSAL_NONE ? valid(o->refusal) : xb_refusal_of_rc(o->rc);
+}
+
+void xb_refusal_count(enum xb_transport transport, enum xb_refusal reason)
+{
+    if ((unsigned)transport < XB_TRANSPORT_COUNT)
+        xb_receiver_metrics.refused_requests[transport][valid(reason) - 1]++;
+}
+
+uint64_t xb_refusal_counted(enum xb_transport transport, enum xb_refusal reason)
+{
+    if ((unsigned)transport >= XB_TRANSPORT_COUNT)
+        return 0;
+    return xb_receiver_metrics.refused_requests[transport][valid(reason) - 1];
+}
+
+void xb_reply_refusal(enum xb_refusal reason, const char *message, struct xb_reply *r)
+{
+    enum xb_refusal k = valid(reason);
+    const struct refusal_row *row = &refusals[k];
+
+    memset(r, 0, sizeof(*r));
+    r->http_status = row->http_status;
+    r->http_reason = row->http_reason;
+    r->grpc_code = row->grpc_code;
+    r->grpc_http_status = row->grpc_http_status;
+    r->retry_after_s = row->retry ? XB_RETRY_AFTER_S : 0;
+    r->accept_encoding = k == XB_REFUSAL_UNSUPPORTED_ENCODING;
+    r->allow_post = k == XB_REFUSAL_METHOD_NOT_ALLOWED;
+    r->message = message ? message : row->message;
+}
+
+void xb_reply_refuse(enum xb_transport transport, enum xb_refusal reason, const char *message,
+                     struct xb_reply *r)
+{
+    xb_refusal_count(transport, reason);
+    xb_reply_refusal(reason, message, r);
+}
+
 void xb_reply_from_outcome(const struct xb_ingest_outcome *o, struct xb_reply *r)
 {
-    memset(r, 0, sizeof(*r));
-    r->message = o->err_desc ? o->err_desc : xb_strerror(o->rc);
-    switch (o->rc) {
-    case XB_OK:
-        r->http_status = 200;
-        r->grpc_code = XB_GRPC_OK;
-        r->message = o->reject_msg;
-        break;
-    case XB_ERR_INVALID:
-        r->http_status = 400;
-        r->grpc_code = XB_GRPC_INVALID_ARGUMENT;
-        break;
-    case XB_ERR_TOO_LARGE:
-        r->http_status = 413;
-        r->grpc_code = XB_GRPC_RESOURCE_EXHAUSTED;
-        break;
-    case XB_ERR_FULL:
-    case XB_ERR_NOMEM:
-    case XB_ERR_AGAIN:
-        r->http_status = 503;
-        r->grpc_code = XB_GRPC_UNAVAILABLE;
-        r->retry_after_s = XB_RETRY_AFTER_S;
-        break;
-    case XB_ERR_UNSUPPORTED:
-        r->http_status = 415;
-        r->grpc_code = XB_GRPC_UNIMPLEMENTED;
-        break;
-    default:
-        r->http_status = 500;
-        r->grpc_code = XB_GRPC_INTERNAL;
-        break;
+    if (o->rc != XB_OK) {
+        xb_reply_refusal(xb_refusal_of(o), o->err_desc ? o->err_desc : xb_strerror(o->rc), r);
+        return;
     }
+    memset(r, 0, sizeof(*r));
+    r->http_status = 200;
+    r->http_reason = "OK";
+    r->grpc_code = XB_GRPC_OK;
+    r->grpc_http_status = 200;
+    r->message = o->reject_msg;
 }
 
 /* Packs any protobuf-c message onto the end of |out|. */

@@ -703,6 +703,7 @@ def mode_bad_input(args, tmp, fx, procs):
         ("wrong content type", "POST", "/v1/traces", good, "text/plain", None, 415),
         ("GET /v1/traces", "GET", "/v1/traces", None, None, None, 405),
         ("unknown path", "POST", "/v1/unknown", good, "application/x-protobuf", None, 404),
+        ("unsupported Content-Encoding", "POST", "/v1/traces", good, "application/x-protobuf", "br", 415),
         ("body over the limit", "POST", "/v1/traces", b"\x0a" + b"\x00" * (limit * 2),
          "application/x-protobuf", None, 413),
         ("corrupt gzip", "POST", "/v1/traces", b"\x1f\x8b\x08\x00garbage-not-deflate",

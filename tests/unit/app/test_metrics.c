@@ -1,5 +1,6 @@
 /*
- * tests/unit/app/test_metrics.c - core/metrics.c: the Prometheus text rendering.
+ * tests/unit/app/test_metrics.c - core/metrics.c: the Prometheus text rendering of the
+ * families the receivers and exporters register, as the metrics endpoint renders them.
  *
  * Lives with the telemetry tests because /metrics is its only consumer. The format
  * checker below validates every line against the text exposition format 0.0.4 rules we
@@ -19,6 +20,8 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/metrics.h"
+#include "exporter/exporter_metrics.h"
+#include "receiver/receiver_metrics.h"
 
 static const struct xb_metrics_queue two_queues[] = {
     {.exporter = "awsxray", .docs = 7, .bytes = 7000, .capacity_docs = 1000000,
@@ -145,6 +148,8 @@ static int check_format(const char *text)
 
 static int setup(void **state)
 {
+    xb_receiver_metrics_register(); /* as the metrics endpoint does at start-up */
+    xb_exporter_metrics_register();
     xb_metrics_reset();
     return 0;
 }
@@ -158,8 +163,8 @@ static void test_render_format_is_valid(void **state)
      * exporters, 4 awsxray counters, 4 error codes, 3 reasons, 3 credential samples,
      * 4 queue families x 2 exporters, connection gauge x 2 transports, 6 connection
      * refusal reasons x 2 transports, timed-out requests and in-flight bytes x 2
-     * transports */
-    assert_int_equal(n, 14 + 2 + 4 + 4 + 4 + 3 + 3 + 8 + 2 + 12 + 2 + 2);
+     * transports, 12 request refusal reasons x 2 transports */
+    assert_int_equal(n, 14 + 2 + 4 + 4 + 4 + 3 + 3 + 8 + 2 + 12 + 2 + 2 + 24);
     free(s);
 }
 
@@ -167,27 +172,27 @@ static void test_render_values_and_labels(void **state)
 {
     char *s;
 
-    xb_metrics.accepted_spans[XB_TRANSPORT_GRPC] = 11;
-    xb_metrics.accepted_spans[XB_TRANSPORT_HTTP] = 12;
-    xb_metrics.refused_spans[XB_TRANSPORT_HTTP] = 3;
-    xb_metrics.documents_trimmed = 5;
-    xb_metrics.sent_documents[XB_EXPORTER_AWSXRAY] = 100;
-    xb_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY] = 2;
-    xb_metrics.sent_documents[XB_EXPORTER_FILE] = 7;
-    xb_metrics.export_requests = 9;
-    xb_metrics.export_request_errors = 4;
-    xb_metrics.export_retries = 3;
-    xb_metrics.export_throttled = 2;
-    xb_metrics.rejected_documents[XB_REJECT_HTTP_4XX] = 21;
-    xb_metrics.rejected_documents[XB_REJECT_UNPROCESSED_NON_RETRYABLE] = 22;
-    xb_metrics.rejected_documents[XB_REJECT_GIVEN_UP_MAX_ELAPSED] = 24;
-    xb_metrics.credential_refreshes = 6;
-    xb_metrics.credential_refresh_failures = 1;
-    xb_metrics.credential_expiry_unix_s = 1700000000;
-    xb_metrics.unprocessed_by_code[XB_UNPROCESSED_INVALID_TRACE_ID] = 2;
-    xb_metrics.unprocessed_by_code[XB_UNPROCESSED_INVALID_SEGMENT] = 3;
-    xb_metrics.unprocessed_by_code[XB_UNPROCESSED_THROTTLED] = 4;
-    xb_metrics.unprocessed_by_code[XB_UNPROCESSED_OTHER] = 1;
+    xb_receiver_metrics.accepted_spans[XB_TRANSPORT_GRPC] = 11;
+    xb_receiver_metrics.accepted_spans[XB_TRANSPORT_HTTP] = 12;
+    xb_receiver_metrics.refused_spans[XB_TRANSPORT_HTTP] = 3;
+    xb_receiver_metrics.documents_trimmed = 5;
+    xb_exporter_metrics.sent_documents[XB_EXPORTER_AWSXRAY] = 100;
+    xb_exporter_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY] = 2;
+    xb_exporter_metrics.sent_documents[XB_EXPORTER_FILE] = 7;
+    xb_exporter_metrics.export_requests = 9;
+    xb_exporter_metrics.export_request_errors = 4;
+    xb_exporter_metrics.export_retries = 3;
+    xb_exporter_metrics.export_throttled = 2;
+    xb_exporter_metrics.rejected_documents[XB_REJECT_HTTP_4XX] = 21;
+    xb_exporter_metrics.rejected_documents[XB_REJECT_UNPROCESSED_NON_RETRYABLE] = 22;
+    xb_exporter_metrics.rejected_documents[XB_REJECT_GIVEN_UP_MAX_ELAPSED] = 24;
+    xb_exporter_metrics.credential_refreshes = 6;
+    xb_exporter_metrics.credential_refresh_failures = 1;
+    xb_exporter_metrics.credential_expiry_unix_s = 1700000000;
+    xb_exporter_metrics.unprocessed_by_code[XB_UNPROCESSED_INVALID_TRACE_ID] = 2;
+    xb_exporter_metrics.unprocessed_by_code[XB_UNPROCESSED_INVALID_SEGMENT] = 3;
+    xb_exporter_metrics.unprocessed_by_code[XB_UNPROCESSED_THROTTLED] = 4;
+    xb_exporter_metrics.unprocessed_by_code[XB_UNPROCESSED_OTHER] = 1;
     s = render(two_queues, 2);
 
     has_line(s, "# TYPE otelcol_receiver_accepted_spans_total counter");
@@ -235,12 +240,12 @@ static void test_render_values_and_labels(void **state)
 static void test_unprocessed_code_mapping(void **state)
 {
     /* ErrorCode to bucket: tests/unit/exporter/test_outcome.c */
-    assert_string_equal(xb_metrics_unprocessed_label(XB_UNPROCESSED_THROTTLED),
+    assert_string_equal(xb_exporter_unprocessed_label(XB_UNPROCESSED_THROTTLED),
                         "ThrottledException");
-    assert_string_equal(xb_metrics_unprocessed_label((enum xb_unprocessed_code)99), "other");
-    assert_string_equal(xb_metrics_reject_label(XB_REJECT_GIVEN_UP_MAX_ELAPSED),
+    assert_string_equal(xb_exporter_unprocessed_label((enum xb_unprocessed_code)99), "other");
+    assert_string_equal(xb_exporter_reject_label(XB_REJECT_GIVEN_UP_MAX_ELAPSED),
                         "given_up_max_elapsed");
-    assert_string_equal(xb_metrics_reject_label((enum xb_reject_reason)-1), "other");
+    assert_string_equal(xb_exporter_reject_label((enum xb_reject_reason) - 1), "other");
 }
 
 static void test_render_without_queues(void **state)
@@ -255,14 +260,20 @@ static void test_render_without_queues(void **state)
 
 static void test_reset_zeroes_everything(void **state)
 {
-    const unsigned char *p = (const unsigned char *)&xb_metrics;
+    const unsigned char *e = (const unsigned char *)&xb_exporter_metrics;
+    const unsigned char *r = (const unsigned char *)&xb_receiver_metrics;
 
-    xb_metrics.export_retries = 5;
-    xb_metrics.rejected_documents[XB_REJECT_HTTP_4XX] = 5;
-    xb_metrics.credential_expiry_unix_s = 5;
+    xb_receiver_metrics.connections_refused[XB_TRANSPORT_HTTP][XB_CONN_REFUSED_TIMEOUT] = 5;
+    xb_receiver_metrics.refused_requests[XB_TRANSPORT_GRPC][XB_REFUSAL_INTERNAL - 1] = 5;
+    xb_receiver_metrics.documents_trimmed = 5;
+    xb_exporter_metrics.export_retries = 5;
+    xb_exporter_metrics.rejected_documents[XB_REJECT_HTTP_4XX] = 5;
+    xb_exporter_metrics.credential_expiry_unix_s = 5;
     xb_metrics_reset();
-    for (size_t i = 0; i < sizeof(xb_metrics); i++)
-        assert_int_equal(p[i], 0);
+    for (size_t i = 0; i < sizeof(xb_exporter_metrics); i++)
+        assert_int_equal(e[i], 0);
+    for (size_t i = 0; i < sizeof(xb_receiver_metrics); i++)
+        assert_int_equal(r[i], 0);
 }
 
 /* Every rendered family is listed in docs/observability.md as `name`. */
@@ -304,6 +315,65 @@ static void test_render_reports_nomem_on_capped_buffer(void **state)
     xb_buf_cleanup(&b);
 }
 
+/* A module's family: registered once, rendered in registration order with one sample
+ * per label combination (last label fastest), reset with the rest, and invalid
+ * declarations refused. Runs last: registration lasts for the process. */
+static void test_registered_families(void **state)
+{
+    static const char *const color[] = {"red", "blue"};
+    static const char *const size[] = {"s", "m", "l"};
+    static const struct xb_metric_label labels[] = {{"color", color, 2}, {"size", size, 3}};
+    static uint64_t v2[6], v0[1];
+    static struct xb_metric_family two = {.name = "test_things_total",
+                                          .help = "Things.",
+                                          .type = XB_METRIC_COUNTER,
+                                          .const_labels = "module=\"t\"",
+                                          .labels = labels,
+                                          .n_labels = 2,
+                                          .values = v2};
+    static struct xb_metric_family none = {
+        .name = "test_level", .help = "A level.", .type = XB_METRIC_GAUGE, .values = v0};
+    struct xb_metric_family bad = {.name = "x_total", .help = "h", .values = v0, .n_labels = 1};
+    char *s;
+
+    assert_int_equal(xb_metrics_register(&bad), XB_ERR_INVALID); /* labels missing */
+    bad.n_labels = XB_METRIC_MAX_LABELS + 1;
+    bad.labels = labels;
+    assert_int_equal(xb_metrics_register(&bad), XB_ERR_INVALID);
+    bad.n_labels = 0;
+    bad.values = NULL;
+    assert_int_equal(xb_metrics_register(&bad), XB_ERR_INVALID);
+    assert_int_equal(xb_metrics_register(NULL), XB_ERR_INVALID);
+
+    assert_int_equal(xb_metric_family_size(&two), 6);
+    assert_int_equal(xb_metrics_register(&two), XB_OK);
+    assert_int_equal(xb_metrics_register(&two), XB_OK); /* again: no duplicate */
+    assert_int_equal(xb_metrics_register(&none), XB_OK);
+    v2[1 * 3 + 2] = 42; /* color=blue, size=l */
+    v0[0] = 7;
+    s = render(NULL, 0);
+    check_format(s);
+    has_line(s, "# HELP test_things_total Things.");
+    has_line(s, "# TYPE test_things_total counter");
+    has_line(s, "test_things_total{module=\"t\",color=\"red\",size=\"s\"} 0");
+    has_line(s, "test_things_total{module=\"t\",color=\"blue\",size=\"l\"} 42");
+    has_line(s, "# TYPE test_level gauge");
+    has_line(s, "test_level 7");
+    assert_non_null(strstr(s, "test_things_total{module=\"t\",color=\"red\",size=\"l\"} 0\n"
+                              "test_things_total{module=\"t\",color=\"blue\",size=\"s\"} 0\n"));
+    assert_true(strstr(s, "# TYPE test_things_total") < strstr(s, "# TYPE test_level"));
+    /* in registration order, before the queue gauges */
+    assert_true(strstr(s, "# TYPE xraybridge_credentials_expiry_timestamp_seconds") <
+                strstr(s, "# TYPE test_things_total"));
+    assert_true(strstr(s, "# TYPE test_level") < strstr(s, "# TYPE otelcol_exporter_queue_size"));
+    assert_ptr_equal(strstr(strstr(s, "# TYPE test_things_total") + 1, "# TYPE test_things_total"),
+                     NULL);
+    free(s);
+    xb_metrics_reset();
+    assert_int_equal(v2[5], 0);
+    assert_int_equal(v0[0], 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +384,7 @@ int main(void)
         cmocka_unit_test_setup(test_reset_zeroes_everything, setup),
         cmocka_unit_test_setup(test_docs_list_every_family, setup),
         cmocka_unit_test_setup(test_render_reports_nomem_on_capped_buffer, setup),
+        cmocka_unit_test_setup(test_registered_families, setup),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

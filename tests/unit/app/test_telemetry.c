@@ -21,6 +21,8 @@
 #include "app/telemetry.h"
 #include "core/err.h"
 #include "core/metrics.h"
+#include "exporter/exporter_metrics.h"
+#include "receiver/receiver_metrics.h"
 
 #define NS_PER_S ((uint64_t)1000000000)
 
@@ -191,8 +193,8 @@ static void test_metrics_endpoint_serves_prometheus(void **state)
     assert_non_null(addr);
     assert_int_equal(strncmp(addr, "127.0.0.1:", 10), 0);
     assert_string_not_equal(addr, "127.0.0.1:0"); /* the bound port, not the asked one */
-    xb_metrics.accepted_spans[XB_TRANSPORT_GRPC] = 5;
-    xb_metrics.export_throttled = 3;
+    xb_receiver_metrics.accepted_spans[XB_TRANSPORT_GRPC] = 5;
+    xb_exporter_metrics.export_throttled = 3;
     request(f->base, addr, EVHTTP_REQ_GET, "/metrics", &r);
     assert_int_equal(r.code, 200);
     assert_string_equal(r.ctype, "text/plain; version=0.0.4; charset=utf-8");
@@ -211,7 +213,7 @@ static void test_metrics_endpoint_serves_prometheus(void **state)
     assert_non_null(strstr(r.body, "\nxraybridge_build_info{version=\""));
 
     /* counters are read at request time */
-    xb_metrics.export_throttled = 4;
+    xb_exporter_metrics.export_throttled = 4;
     request(f->base, addr, EVHTTP_REQ_GET, "/metrics", &r);
     assert_non_null(
         strstr(r.body, "\nxraybridge_exporter_throttled_total{exporter=\"awsxray\"} 4\n"));
@@ -396,14 +398,15 @@ static void test_export_health_tracker(void **state)
     char why[128] = "";
 
     xb_metrics_reset();
-    xb_metrics.sent_documents[XB_EXPORTER_AWSXRAY] = 10; /* history before init is not a failure */
-    xb_metrics.export_request_errors = 3;
+    xb_exporter_metrics.sent_documents[XB_EXPORTER_AWSXRAY] =
+        10; /* history before init is not a failure */
+    xb_exporter_metrics.export_request_errors = 3;
     xb_export_health_init(&h, 10 * NS_PER_S);
     assert_int_equal(xb_export_health_eval(&h, 1 * NS_PER_S, why, sizeof(why)), 1);
 
-    xb_metrics.export_request_errors++; /* first failure seen at t=2s */
+    xb_exporter_metrics.export_request_errors++; /* first failure seen at t=2s */
     assert_int_equal(xb_export_health_eval(&h, 2 * NS_PER_S, why, sizeof(why)), 1);
-    xb_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY] += 50;
+    xb_exporter_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY] += 50;
     assert_int_equal(xb_export_health_eval(&h, 12 * NS_PER_S, why, sizeof(why)), 1); /* =10s */
     assert_int_equal(xb_export_health_eval(&h, 12 * NS_PER_S + 500000000, why, sizeof(why)),
                      0);
@@ -411,14 +414,14 @@ static void test_export_health_tracker(void **state)
     assert_int_equal(xb_export_health_eval(&h, 100 * NS_PER_S, why, sizeof(why)), 0);
 
     /* a delivery, even alongside failures, ends the failing period */
-    xb_metrics.sent_documents[XB_EXPORTER_AWSXRAY]++;
-    xb_metrics.export_request_errors++;
+    xb_exporter_metrics.sent_documents[XB_EXPORTER_AWSXRAY]++;
+    xb_exporter_metrics.export_request_errors++;
     assert_int_equal(xb_export_health_eval(&h, 101 * NS_PER_S, why, sizeof(why)), 1);
     assert_int_equal(xb_export_health_eval(&h, 500 * NS_PER_S, why, sizeof(why)), 1);
 
     /* threshold 0: never unhealthy */
     xb_export_health_init(&h, 0);
-    xb_metrics.export_request_errors++;
+    xb_exporter_metrics.export_request_errors++;
     assert_int_equal(xb_export_health_eval(&h, 1, why, sizeof(why)), 1);
     assert_int_equal(xb_export_health_eval(&h, 1000 * NS_PER_S, why, sizeof(why)), 1);
 

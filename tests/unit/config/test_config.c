@@ -269,23 +269,6 @@ static void test_full_config_every_key(void **state)
     xb_config_free(cfg);
 }
 
-static void test_translator_config_from_cfg(void **state)
-{
-    struct xb_config *cfg = parse_ok(full_yaml);
-    struct xb_translator_config tc;
-
-    xb_config_translator(cfg, &tc);
-    assert_int_equal(tc.n_indexed_attributes, 2);
-    assert_ptr_equal(tc.indexed_attributes[0], cfg->translate.indexed_attributes[0]);
-    assert_true(tc.index_all_attributes);
-    assert_false(tc.allow_dot_in_annotation_keys);
-    assert_false(tc.skip_timestamp_validation);
-    assert_int_equal(tc.n_aws_log_groups, 2);
-    assert_string_equal(tc.aws_log_groups[0], "group-a");
-    assert_int_equal(tc.max_document_bytes, 32000);
-    xb_config_free(cfg);
-}
-
 /* ------------------------------------------------------------ errors --- */
 
 static void test_unknown_top_level_key(void **state)
@@ -951,7 +934,6 @@ int main(void)
         cmocka_unit_test(test_default_values),
         cmocka_unit_test(test_free_null_is_noop),
         cmocka_unit_test(test_full_config_every_key),
-        cmocka_unit_test(test_translator_config_from_cfg),
         cmocka_unit_test(test_unknown_top_level_key),
         cmocka_unit_test(test_unknown_nested_key),
         cmocka_unit_test(test_unknown_receiver_and_exporter_ids),

@@ -14,6 +14,7 @@
 #include "core/err.h"
 #include "core/metrics.h"
 #include "receiver/grpc_session.h"
+#include "receiver/status.h"
 
 #define EXPORT_PATH "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 #define MAX_STREAMS 8
@@ -261,12 +262,13 @@ static void test_free_with_open_streams_gives_back_inflight(void **state)
     assert_true(call(f, part, sizeof(part), NULL, NULL) > 0);
     pump(f, 1000);
     assert_int_equal(f->inflight, 2 * sizeof(part));
-    assert_int_equal(xb_metrics.receiver_inflight_bytes[XB_TRANSPORT_GRPC], 2 * sizeof(part));
+    assert_int_equal(xb_receiver_metrics.receiver_inflight_bytes[XB_TRANSPORT_GRPC],
+                     2 * sizeof(part));
     /* the client goes away: the owner frees the session with both uploads open */
     xb_grpc_session_free(f->server);
     f->server = NULL;
     assert_int_equal(f->inflight, 0);
-    assert_int_equal(xb_metrics.receiver_inflight_bytes[XB_TRANSPORT_GRPC], 0);
+    assert_int_equal(xb_receiver_metrics.receiver_inflight_bytes[XB_TRANSPORT_GRPC], 0);
 }
 
 static void test_header_list_too_large(void **state)
@@ -302,7 +304,7 @@ static void test_upload_deadline_answers_deadline_exceeded(void **state)
     pump(f, 1000 + 30000);
     assert_int_equal(f->status[id], 4); /* DEADLINE_EXCEEDED */
     assert_true(f->rst[id]);
-    assert_int_equal(xb_metrics.timed_out_requests[XB_TRANSPORT_GRPC], 1);
+    assert_int_equal(xb_receiver_metrics.timed_out_requests[XB_TRANSPORT_GRPC], 1);
     assert_int_equal(f->inflight, 0);
 }
 
@@ -342,6 +344,22 @@ static void test_garbage_is_a_protocol_error(void **state)
     assert_int_equal(xb_grpc_session_recv(f->server, junk, sizeof(junk) - 1, 1000), XB_ERR_INVALID);
 }
 
+/* A compressed message in an encoding the receiver lacks is refused through
+ * receiver/status.c: UNIMPLEMENTED, counted as unsupported_encoding. */
+static void test_unsupported_encoding_is_refused_through_the_mapper(void **state)
+{
+    struct fixture *f = *state;
+    static const uint8_t zmsg[] = {1, 0, 0, 0, 3, 0x0a, 0x01, 0x00}; /* compressed flag */
+    int32_t id = call(f, zmsg, sizeof(zmsg), "grpc-encoding", "br");
+
+    pump(f, 1000);
+    assert_int_equal(f->status[id], 12); /* UNIMPLEMENTED */
+    assert_int_equal(f->exports, 0);
+    assert_int_equal(xb_refusal_counted(XB_TRANSPORT_GRPC, XB_REFUSAL_UNSUPPORTED_ENCODING), 1);
+    assert_int_equal(xb_receiver_metrics.requests[XB_TRANSPORT_GRPC], 1);
+    assert_int_equal(xb_receiver_metrics.bad_requests[XB_TRANSPORT_GRPC], 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +373,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_request_closes_after_connection_timeout, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_garbage_is_a_protocol_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsupported_encoding_is_refused_through_the_mapper,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

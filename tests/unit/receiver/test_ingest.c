@@ -100,9 +100,9 @@ static void test_ingest_accepts_and_copies_to_every_queue(void **state)
     assert_int_equal(o.spans, 2);
     assert_int_equal(xb_queue_waiting(f->q1), 2);
     assert_int_equal(xb_queue_waiting(f->q2), 2);
-    assert_int_equal(xb_metrics.requests[XB_TRANSPORT_HTTP], 1);
-    assert_int_equal(xb_metrics.accepted_spans[XB_TRANSPORT_HTTP], 2);
-    assert_int_equal(xb_metrics.documents_built, 2);
+    assert_int_equal(xb_receiver_metrics.requests[XB_TRANSPORT_HTTP], 1);
+    assert_int_equal(xb_receiver_metrics.accepted_spans[XB_TRANSPORT_HTTP], 2);
+    assert_int_equal(xb_receiver_metrics.documents_built, 2);
 }
 
 /* Every queued document, and its copy for the second exporter, carries its own trace id
@@ -139,9 +139,9 @@ static void test_ingest_full_queue_refuses_whole_request(void **state)
     assert_int_equal(o.rc, XB_ERR_FULL);
     assert_int_equal(xb_queue_waiting(f->q1), 2);
     assert_int_equal(xb_queue_waiting(f->q2), 2);
-    assert_int_equal(xb_metrics.refused_spans[XB_TRANSPORT_HTTP], 2);
-    assert_int_equal(xb_metrics.queue_full_requests[XB_TRANSPORT_HTTP], 1);
-    assert_int_equal(xb_metrics.documents_built, 2); /* refused documents never existed */
+    assert_int_equal(xb_receiver_metrics.refused_spans[XB_TRANSPORT_HTTP], 2);
+    assert_int_equal(xb_receiver_metrics.queue_full_requests[XB_TRANSPORT_HTTP], 1);
+    assert_int_equal(xb_receiver_metrics.documents_built, 2); /* refused documents never existed */
 }
 
 static void test_ingest_refuses_before_translating_when_a_queue_is_full(void **state)
@@ -158,7 +158,7 @@ static void test_ingest_refuses_before_translating_when_a_queue_is_full(void **s
     assert_int_equal(o.rc, XB_ERR_FULL);
     assert_int_equal(o.spans, 2); /* decoded, for the refused-spans count ... */
     assert_int_equal(o.rejected_spans, 0); /* ... but not translated: it would reject one */
-    assert_int_equal(xb_metrics.refused_spans[XB_TRANSPORT_HTTP], 2);
+    assert_int_equal(xb_receiver_metrics.refused_spans[XB_TRANSPORT_HTTP], 2);
     assert_int_equal(xb_queue_waiting(f->q1), 0);
     xb_queue_free(f->q2); /* empty it: now the same request is translated */
     f->q2 = NULL;
@@ -193,7 +193,7 @@ static void test_ingest_stops_building_when_output_exceeds_room(void **state)
     assert_string_equal(o.err_desc, "export queue is full, retry later");
     assert_int_equal(xb_queue_waiting(small), 0);
     assert_int_equal(xb_queue_charged_bytes(small), 0);
-    assert_int_equal(xb_metrics.refused_spans[XB_TRANSPORT_HTTP], 2);
+    assert_int_equal(xb_receiver_metrics.refused_spans[XB_TRANSPORT_HTTP], 2);
     xb_ingest_free(ing);
     xb_queue_free(small);
 }
@@ -208,15 +208,15 @@ static void test_ingest_counts_bad_and_oversize_requests(void **state)
     export_json(f, "{not json", 9, 0, &o);
     assert_int_equal(o.rc, XB_ERR_INVALID);
     assert_non_null(o.err_desc);
-    assert_int_equal(xb_metrics.bad_requests[XB_TRANSPORT_HTTP], 1);
+    assert_int_equal(xb_receiver_metrics.bad_requests[XB_TRANSPORT_HTTP], 1);
 
     /* 256 KiB of zeros gzip to ~300 bytes but expand past the 64 KiB limit. */
     xb_buf_init(&z, 0);
     assert_int_equal(xb_gzip(zeros, sizeof(zeros), &z), XB_OK);
     export_json(f, z.data, z.len, 1, &o);
     assert_int_equal(o.rc, XB_ERR_TOO_LARGE);
-    assert_int_equal(xb_metrics.oversize_requests[XB_TRANSPORT_HTTP], 1);
-    assert_int_equal(xb_metrics.requests[XB_TRANSPORT_HTTP], 2);
+    assert_int_equal(xb_receiver_metrics.oversize_requests[XB_TRANSPORT_HTTP], 1);
+    assert_int_equal(xb_receiver_metrics.requests[XB_TRANSPORT_HTTP], 2);
     assert_int_equal(xb_queue_waiting(f->q1), 0);
     xb_buf_cleanup(&z);
 }
@@ -226,15 +226,15 @@ static void test_ingest_account_maps_each_outcome(void **state)
     struct xb_ingest_outcome o = {.rc = XB_ERR_AGAIN, .spans = 5};
     (void)state;
     xb_ingest_account(XB_TRANSPORT_GRPC, &o);
-    assert_int_equal(xb_metrics.refused_spans[XB_TRANSPORT_GRPC], 5);
+    assert_int_equal(xb_receiver_metrics.refused_spans[XB_TRANSPORT_GRPC], 5);
     o = (struct xb_ingest_outcome){.rc = XB_OK, .spans = 5, .rejected_spans = 2};
     xb_ingest_account(XB_TRANSPORT_GRPC, &o);
-    assert_int_equal(xb_metrics.accepted_spans[XB_TRANSPORT_GRPC], 3);
-    assert_int_equal(xb_metrics.rejected_spans[XB_TRANSPORT_GRPC], 2);
+    assert_int_equal(xb_receiver_metrics.accepted_spans[XB_TRANSPORT_GRPC], 3);
+    assert_int_equal(xb_receiver_metrics.rejected_spans[XB_TRANSPORT_GRPC], 2);
     o = (struct xb_ingest_outcome){.rc = XB_ERR_UNSUPPORTED};
     xb_ingest_account(XB_TRANSPORT_GRPC, &o);
-    assert_int_equal(xb_metrics.bad_requests[XB_TRANSPORT_GRPC], 1);
-    assert_int_equal(xb_metrics.requests[XB_TRANSPORT_GRPC], 3);
+    assert_int_equal(xb_receiver_metrics.bad_requests[XB_TRANSPORT_GRPC], 1);
+    assert_int_equal(xb_receiver_metrics.requests[XB_TRANSPORT_GRPC], 3);
 }
 
 static void export_pb(struct fixture *f, const void *body, size_t len, int gzip,
@@ -268,7 +268,7 @@ static void test_ingest_refuses_deep_protobuf_plain_and_gzip(void **state)
     export_pb(f, z.data, z.len, 1, &o);
     assert_int_equal(o.rc, XB_ERR_INVALID);
     assert_string_equal(o.err_desc, XB_OTLP_DEPTH_ERROR);
-    assert_int_equal(xb_metrics.bad_requests[XB_TRANSPORT_GRPC], 2);
+    assert_int_equal(xb_receiver_metrics.bad_requests[XB_TRANSPORT_GRPC], 2);
     assert_int_equal(xb_queue_waiting(f->q1), 0);
     xb_buf_cleanup(&z);
     xb_pbb_free(&b);
@@ -283,7 +283,7 @@ static void test_ingest_refuses_deep_protobuf_plain_and_gzip(void **state)
     assert_int_equal(xb_gzip(xb_pbb_data(&b), xb_pbb_len(&b), &z), XB_OK);
     export_pb(f, z.data, z.len, 1, &o);
     assert_int_equal(o.rc, XB_OK);
-    assert_int_equal(xb_metrics.accepted_spans[XB_TRANSPORT_GRPC], 2);
+    assert_int_equal(xb_receiver_metrics.accepted_spans[XB_TRANSPORT_GRPC], 2);
     xb_buf_cleanup(&z);
     xb_pbb_free(&b);
 }
@@ -341,7 +341,7 @@ static void test_ingest_refuses_json_bombs_within_budget(void **state)
                          &o);
         assert_int_equal(o.rc, XB_ERR_TOO_LARGE);
         assert_non_null(strstr(o.err_desc, limit));
-        assert_int_equal(xb_metrics.oversize_requests[XB_TRANSPORT_HTTP], i + 1);
+        assert_int_equal(xb_receiver_metrics.oversize_requests[XB_TRANSPORT_HTTP], i + 1);
         /* The parse tree stayed inside the request budget... */
         assert_true(xb_ingest_arena_peak(ing) <= xb_ingest_arena_cap(ing));
         /* ...and so did the process: peak RSS grew by at most the budget plus the

@@ -112,7 +112,7 @@ static void test_guard_evicts_stalled_then_refuses_when_busy(void **state)
     assert_int_equal(xb_listen_guard_admit(g, &c[1].slot, 200), XB_OK);
     assert_int_equal(xb_listen_guard_admit(g, &c[2].slot, 300), XB_OK);
     assert_int_equal(xb_listen_guard_count(g), 3);
-    assert_int_equal(xb_metrics.receiver_connections[XB_TRANSPORT_GRPC], 3);
+    assert_int_equal(xb_receiver_metrics.receiver_connections[XB_TRANSPORT_GRPC], 3);
     /* c[0] made progress after the others: c[1] is now the stalled one. */
     xb_listen_guard_progress(&c[0].slot, 400);
     assert_int_equal(xb_listen_guard_admit(g, &c[3].slot, 500), XB_OK);
@@ -120,7 +120,8 @@ static void test_guard_evicts_stalled_then_refuses_when_busy(void **state)
     assert_int_equal(c[0].evicted + c[2].evicted, 0);
     assert_int_equal(xb_listen_guard_count(g), 3);
     assert_int_equal(
-        xb_metrics.connections_refused[XB_TRANSPORT_GRPC][XB_CONN_REFUSED_EVICTED_STALLED], 1);
+        xb_receiver_metrics.connections_refused[XB_TRANSPORT_GRPC][XB_CONN_REFUSED_EVICTED_STALLED],
+        1);
     /* Every connection busy: the newcomer is refused, nobody is evicted. */
     c[0].slot.busy = c[2].slot.busy = c[3].slot.busy = 1;
     memset(&c[1], 0, sizeof(c[1]));
@@ -129,17 +130,19 @@ static void test_guard_evicts_stalled_then_refuses_when_busy(void **state)
     assert_int_equal(xb_listen_guard_admit(g, &c[1].slot, 600), XB_ERR_FULL);
     assert_null(c[1].slot.guard);
     assert_int_equal(
-        xb_metrics.connections_refused[XB_TRANSPORT_GRPC][XB_CONN_REFUSED_MAX_CONNECTIONS], 1);
+        xb_receiver_metrics.connections_refused[XB_TRANSPORT_GRPC][XB_CONN_REFUSED_MAX_CONNECTIONS],
+        1);
     /* Release is idempotent and lowers the gauge. */
     xb_listen_guard_release(&c[2].slot);
     xb_listen_guard_release(&c[2].slot);
     xb_listen_guard_release(&c[1].slot); /* never admitted */
     assert_int_equal(xb_listen_guard_count(g), 2);
-    assert_int_equal(xb_metrics.receiver_connections[XB_TRANSPORT_GRPC], 2);
+    assert_int_equal(xb_receiver_metrics.receiver_connections[XB_TRANSPORT_GRPC], 2);
     xb_listen_guard_count_refused(g, XB_CONN_REFUSED_TIMEOUT);
-    assert_int_equal(xb_metrics.connections_refused[XB_TRANSPORT_GRPC][XB_CONN_REFUSED_TIMEOUT], 1);
+    assert_int_equal(
+        xb_receiver_metrics.connections_refused[XB_TRANSPORT_GRPC][XB_CONN_REFUSED_TIMEOUT], 1);
     xb_listen_guard_free(g);
-    assert_int_equal(xb_metrics.receiver_connections[XB_TRANSPORT_GRPC], 0);
+    assert_int_equal(xb_receiver_metrics.receiver_connections[XB_TRANSPORT_GRPC], 0);
     assert_null(c[0].slot.guard);
     evconnlistener_free(l);
     event_base_free(base);
