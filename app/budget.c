@@ -53,7 +53,10 @@ void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
             xb_ingest_arena_bytes(body) + 2 * body + 2 * cfg->translate.max_document_bytes;
     }
     if (cfg->grpc.enabled) {
-        out->item[XB_BUDGET_GRPC_INFLIGHT] = xb_budget_grpc_inflight_bytes(cfg);
+        /* The receiver charges buffer capacity and checks before a buffer grows, so
+         * one buffer's growth (at most one message) can pass the cap. */
+        out->item[XB_BUDGET_GRPC_INFLIGHT] =
+            xb_budget_grpc_inflight_bytes(cfg) + cfg->grpc.max_recv_msg_bytes;
         out->item[XB_BUDGET_CONNECTIONS] +=
             (uint64_t)cfg->grpc.max_connections * XB_BUDGET_PER_CONNECTION_BYTES;
     }

@@ -43,6 +43,8 @@ int xb_buf_reserve(struct xb_buf *b, size_t extra)
     cap = b->cap ? b->cap : 256;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    if (b->max && cap > b->max + 1)
+        cap = b->max + 1; /* a capped buffer never holds more than its cap (+ NUL) */
     p = realloc(b->data, cap);
     if (!p)
         return XB_ERR_NOMEM;

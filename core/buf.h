@@ -27,7 +27,8 @@ void xb_buf_cleanup(struct xb_buf *b);
 /* Sets len to 0, keeping the storage. */
 void xb_buf_clear(struct xb_buf *b);
 
-/* Ensures room for |extra| more bytes (+ NUL). Returns 0, XB_ERR_NOMEM or XB_ERR_TOO_LARGE. */
+/* Ensures room for |extra| more bytes (+ NUL); storage grows by doubling, but never past
+ * max + 1 bytes when the buffer has a max. Returns 0, XB_ERR_NOMEM or XB_ERR_TOO_LARGE. */
 int xb_buf_reserve(struct xb_buf *b, size_t extra);
 
 /* Appends |n| bytes. Returns 0, XB_ERR_NOMEM or XB_ERR_TOO_LARGE. */

@@ -44,6 +44,8 @@ struct stream {
     int gzip;                   /* grpc-encoding: gzip */
     int bad_encoding;           /* grpc-encoding we do not support */
     int responded;              /* an answer has been submitted */
+    size_t charged;             /* bytes of body storage charged to the in-flight budget:
+                                   its capacity, so buffer growth is counted too */
     int remote_done;            /* the client sent END_STREAM */
     int rst_pending;            /* reset the upload once our trailers-only answer is sent */
     struct xb_buf body;
@@ -98,7 +100,7 @@ static void stream_free(struct stream *st)
         ss->times.idle_since_ms = ss->now_ms;
         ss->rearm = 1;
     }
-    inflight_add(ss, -(int64_t)st->body.len);
+    inflight_add(ss, -(int64_t)st->charged);
     xb_buf_cleanup(&st->body);
     xb_buf_cleanup(&st->resp);
     free(st);
@@ -277,7 +279,8 @@ static void process(struct stream *st)
     }
     ss->env.export_msg(ss->env.ud, msg.compressed, msg.data, msg.len, &o);
     /* The body is no longer needed; release it before answering. */
-    inflight_add(ss, -(int64_t)st->body.len);
+    inflight_add(ss, -(int64_t)st->charged);
+    st->charged = 0;
     xb_buf_cleanup(&st->body);
     xb_reply_from_outcome(&o, &r);
     if (o.rc == XB_OK)
@@ -377,8 +380,14 @@ static int on_data_chunk(nghttp2_session *sess, uint8_t flags, int32_t id, const
         return 0;
     }
     rc = xb_buf_append(&st->body, data, len);
+    if (st->body.cap > st->charged) {
+        /* Charge what the buffer holds, growth slack included (the check above uses
+         * the bytes received, so one buffer's growth may pass the cap: app/budget.c
+         * counts that slack). */
+        inflight_add(ss, (int64_t)(st->body.cap - st->charged));
+        st->charged = st->body.cap;
+    }
     if (rc == XB_OK) {
-        inflight_add(ss, (int64_t)len);
         /* Refuse an oversize message as soon as its header says so. */
         rc = xb_grpc_frame_parse((const uint8_t *)st->body.data, st->body.len,
                                  ss->lim.max_msg_bytes, &msg, &used, &desc);

@@ -50,7 +50,8 @@ static void test_items_add_up(void **state)
     assert_int_equal(sum, b.total);
     assert_int_equal(b.item[XB_BUDGET_QUEUES], cfg->file.queue.max_bytes);
     assert_int_equal(b.item[XB_BUDGET_EXPORT_BODIES], 0); /* no awsxray exporter */
-    assert_int_equal(b.item[XB_BUDGET_GRPC_INFLIGHT], xb_budget_grpc_inflight_bytes(cfg));
+    assert_int_equal(b.item[XB_BUDGET_GRPC_INFLIGHT],
+                     xb_budget_grpc_inflight_bytes(cfg) + cfg->grpc.max_recv_msg_bytes);
     assert_true(b.item[XB_BUDGET_INGEST] >= xb_ingest_arena_bytes(4 * MIB));
     assert_int_equal(b.item[XB_BUDGET_CONNECTIONS],
                      (uint64_t)(cfg->grpc.max_connections + cfg->http.max_connections) *

@@ -118,12 +118,31 @@ static void test_gunzip_rejects_garbage_and_truncation(void **state)
     xb_buf_cleanup(&out);
 }
 
+/* Doubling stops at the cap: a buffer filled to its max holds max + 1 bytes, not the
+ * next power of two (budgets count bytes held, app/budget.c). */
+static void test_buf_growth_stops_at_cap(void **state)
+{
+    static char chunk[700];
+    struct xb_buf b;
+
+    (void)state;
+    xb_buf_init(&b, 1000);
+    assert_int_equal(xb_buf_append(&b, chunk, 300), XB_OK);
+    assert_int_equal(b.cap, 512);
+    assert_int_equal(xb_buf_append(&b, chunk, 700), XB_OK);
+    assert_int_equal(b.len, 1000);
+    assert_int_equal(b.cap, 1001);
+    assert_int_equal(xb_buf_append(&b, chunk, 1), XB_ERR_TOO_LARGE);
+    xb_buf_cleanup(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_append_and_printf),
         cmocka_unit_test(test_buf_cap_is_enforced),
         cmocka_unit_test(test_buf_steal),
+        cmocka_unit_test(test_buf_growth_stops_at_cap),
         cmocka_unit_test(test_gzip_round_trip),
         cmocka_unit_test(test_gunzip_stops_bomb_at_limit),
         cmocka_unit_test(test_gunzip_exact_limit_is_accepted),

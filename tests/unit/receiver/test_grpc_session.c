@@ -261,9 +261,10 @@ static void test_free_with_open_streams_gives_back_inflight(void **state)
     f->body_off = 0;
     assert_true(call(f, part, sizeof(part), NULL, NULL) > 0);
     pump(f, 1000);
-    assert_int_equal(f->inflight, 2 * sizeof(part));
+    /* charged: the storage each upload holds (its bytes plus growth slack) */
+    assert_true(f->inflight >= 2 * sizeof(part) && f->inflight <= 4 * sizeof(part));
     assert_int_equal(xb_receiver_metrics.receiver_inflight_bytes[XB_TRANSPORT_GRPC],
-                     2 * sizeof(part));
+                     f->inflight);
     /* the client goes away: the owner frees the session with both uploads open */
     xb_grpc_session_free(f->server);
     f->server = NULL;
