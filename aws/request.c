@@ -1,26 +1,14 @@
 #include "aws/request.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "aws/url.h"
+#include "aws/util.h"
 #include "core/err.h"
 
 #define MAX_SIGNED_HEADERS 16
-
-static void describe(char *err_desc, size_t err_desc_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void describe(char *err_desc, size_t err_desc_len, const char *fmt, ...)
-{
-    va_list ap;
-    if (!err_desc || !err_desc_len)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err_desc, err_desc_len, fmt, ap);
-    va_end(ap);
-}
 
 /* Appends "Name: value" to |*l|. The temporary line is wiped: values may be secrets.
  * Returns 0 or XB_ERR_NOMEM (|*l| unchanged). */
@@ -67,7 +55,7 @@ static int url_split(const char *url, struct url_parts *out, char *err_desc, siz
     if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &out->host, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_PATH, &out->path, 0) != CURLUE_OK) {
-        describe(err_desc, err_desc_len, "%s is not a valid URL",
+        xb_aws_errf(err_desc, err_desc_len, "%s is not a valid URL",
                  xb_url_redact(url, shown, sizeof(shown)));
         goto out;
     }
@@ -103,7 +91,7 @@ static int signed_headers(const struct xb_aws_request *r, struct curl_slist **l,
     int rc;
 
     if (r->n_headers > MAX_SIGNED_HEADERS) {
-        describe(err_desc, err_desc_len, "too many headers to sign");
+        xb_aws_errf(err_desc, err_desc_len, "too many headers to sign");
         return XB_ERR_TOO_LARGE;
     }
     rc = url_split(r->url, &u, err_desc, err_desc_len);
@@ -116,7 +104,7 @@ static int signed_headers(const struct xb_aws_request *r, struct curl_slist **l,
         r->method, u.path, u.query, sh, nsh, r->body ? r->body : "", r->body ? r->body_len : 0};
     rc = xb_sigv4_sign(&sreq, r->sign.region, r->sign.service, r->sign.creds, r->sign.now, &sig);
     if (rc != XB_OK) {
-        describe(err_desc, err_desc_len, "cannot sign the request: %s", xb_strerror(rc));
+        xb_aws_errf(err_desc, err_desc_len, "cannot sign the request: %s", xb_strerror(rc));
         goto out;
     }
     rc = XB_ERR_NOMEM;
@@ -198,7 +186,7 @@ int xb_aws_request_build(const struct xb_aws_request *r, CURL **easy, struct cur
     return XB_OK;
 nomem:
     rc = XB_ERR_NOMEM;
-    describe(err_desc, err_desc_len, "out of memory");
+    xb_aws_errf(err_desc, err_desc_len, "out of memory");
 fail:
     curl_slist_free_all(l);
     return rc;
