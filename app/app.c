@@ -137,15 +137,13 @@ static size_t queue_gauges(void *ud, struct xb_metrics_queue *out, size_t max)
     size_t n = 0;
 
     if (a->xray_q && n < max)
-        out[n++] = (struct xb_metrics_queue){"awsxray", xb_queue_charged_docs(a->xray_q),
-                                             xb_queue_charged_bytes(a->xray_q),
-                                             a->cfg->awsxray.queue.max_documents,
-                                             a->cfg->awsxray.queue.max_bytes};
+        out[n++] = (struct xb_metrics_queue){
+            "awsxray", xb_queue_charged_docs(a->xray_q), xb_queue_charged_bytes(a->xray_q),
+            a->cfg->awsxray.queue.max_documents, a->cfg->awsxray.queue.max_bytes};
     if (a->file_q && n < max)
-        out[n++] = (struct xb_metrics_queue){"file", xb_queue_charged_docs(a->file_q),
-                                             xb_queue_charged_bytes(a->file_q),
-                                             a->cfg->file.queue.max_documents,
-                                             a->cfg->file.queue.max_bytes};
+        out[n++] = (struct xb_metrics_queue){
+            "file", xb_queue_charged_docs(a->file_q), xb_queue_charged_bytes(a->file_q),
+            a->cfg->file.queue.max_documents, a->cfg->file.queue.max_bytes};
     return n;
 }
 

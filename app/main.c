@@ -14,21 +14,20 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: xraybridge [--config FILE] [--validate-config]\n"
-            "\n"
-            "Receives OpenTelemetry traces (OTLP gRPC and HTTP) and sends them to AWS X-Ray\n"
-            "as segment documents.\n"
-            "\n"
-            "  -c, --config FILE     YAML configuration (OpenTelemetry Collector layout);\n"
-            "                        without it the embedded default is used: OTLP on\n"
-            "                        localhost:4317/4318, documents written to\n"
-            "                        ./xraybridge-segments.jsonl, no AWS account needed\n"
-            "      --validate-config check the configuration and exit (0 = valid)\n"
-            "  -h, --help            this text\n"
-            "  -v, --version         print the version\n"
-            "\n"
-            "Configuration reference: docs/configuration.md\n");
+    fprintf(f, "usage: xraybridge [--config FILE] [--validate-config]\n"
+               "\n"
+               "Receives OpenTelemetry traces (OTLP gRPC and HTTP) and sends them to AWS X-Ray\n"
+               "as segment documents.\n"
+               "\n"
+               "  -c, --config FILE     YAML configuration (OpenTelemetry Collector layout);\n"
+               "                        without it the embedded default is used: OTLP on\n"
+               "                        localhost:4317/4318, documents written to\n"
+               "                        ./xraybridge-segments.jsonl, no AWS account needed\n"
+               "      --validate-config check the configuration and exit (0 = valid)\n"
+               "  -h, --help            this text\n"
+               "  -v, --version         print the version\n"
+               "\n"
+               "Configuration reference: docs/configuration.md\n");
 }
 
 int main(int argc, char **argv)
@@ -47,11 +46,21 @@ int main(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, "c:hv", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': path = optarg; break;
-        case 'V': validate = 1; break;
-        case 'h': usage(stdout); return 0;
-        case 'v': printf("xraybridge %s\n", XB_VERSION); return 0;
-        default: usage(stderr); return 2;
+        case 'c':
+            path = optarg;
+            break;
+        case 'V':
+            validate = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'v':
+            printf("xraybridge %s\n", XB_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind < argc) {

@@ -37,7 +37,7 @@
 struct endpoint {
     struct evhttp *http;
     struct xb_listen_guard *guard; /* pauses accepting on EMFILE instead of spinning */
-    char bound[128];     /* "ip:port"; empty when not listening */
+    char bound[128];               /* "ip:port"; empty when not listening */
 };
 
 struct xb_telemetry {
@@ -45,7 +45,7 @@ struct xb_telemetry {
     struct endpoint metrics, health;
     uint64_t start_mono_ns, start_wall_ns;
     int ready;
-    struct xb_buf out;   /* response body under construction */
+    struct xb_buf out; /* response body under construction */
 };
 
 /* ------------------------------------------------------------ formatting --- */
@@ -124,8 +124,7 @@ static void reply(struct evhttp_request *req, int code, const char *reason, cons
     evhttp_send_reply(req, code, reason, NULL);
 }
 
-static void reply_text(struct evhttp_request *req, int code, const char *reason,
-                       const char *text)
+static void reply_text(struct evhttp_request *req, int code, const char *reason, const char *text)
 {
     reply(req, code, reason, "text/plain; charset=utf-8", text, strlen(text));
 }
@@ -247,8 +246,7 @@ static void on_health(struct evhttp_request *req, void *ud)
         ok = 0;
         snprintf(why, sizeof(why), "not ready");
     } else {
-        ok = t->opts.healthy != NULL ? t->opts.healthy(t->opts.healthy_ud, why, sizeof(why))
-                                     : 1;
+        ok = t->opts.healthy != NULL ? t->opts.healthy(t->opts.healthy_ud, why, sizeof(why)) : 1;
         why[sizeof(why) - 1] = '\0';
     }
     format_rfc3339(t->start_wall_ns, since, sizeof(since));
@@ -291,8 +289,7 @@ static void endpoint_cleanup(struct endpoint *ep)
 
 static int endpoint_start(struct xb_telemetry *t, struct event_base *base, struct endpoint *ep,
                           const char *what, const char *endpoint,
-                          void (*cb)(struct evhttp_request *, void *), char *err,
-                          size_t err_len)
+                          void (*cb)(struct evhttp_request *, void *), char *err, size_t err_len)
 {
     struct evconnlistener *l;
     char bound[128];
@@ -373,8 +370,8 @@ int xb_telemetry_start(struct event_base *base, const struct xb_telemetry_opts *
             goto fail;
     }
     if (is_set(opts->health_endpoint)) {
-        rc = endpoint_start(t, base, &t->health, "health", opts->health_endpoint, on_health,
-                            err, err_len);
+        rc = endpoint_start(t, base, &t->health, "health", opts->health_endpoint, on_health, err,
+                            err_len);
         if (rc != XB_OK)
             goto fail;
     }
@@ -427,8 +424,7 @@ void xb_export_health_init(struct xb_export_health *h, uint64_t threshold_ns)
     h->seen_failed = failed_total();
 }
 
-int xb_export_health_eval(struct xb_export_health *h, uint64_t now_ns, char *why,
-                          size_t why_len)
+int xb_export_health_eval(struct xb_export_health *h, uint64_t now_ns, char *why, size_t why_len)
 {
     uint64_t sent = xb_exporter_metrics.sent_documents[XB_EXPORTER_AWSXRAY],
              failed = failed_total();
@@ -446,8 +442,7 @@ int xb_export_health_eval(struct xb_export_health *h, uint64_t now_ns, char *why
         ok = 0;
         if (why != NULL && why_len != 0)
             snprintf(why, why_len, "exporter failing for %s with no document delivered",
-                     xb_telemetry_format_duration(now_ns - h->failing_since_ns, dur,
-                                                  sizeof(dur)));
+                     xb_telemetry_format_duration(now_ns - h->failing_since_ns, dur, sizeof(dur)));
     }
     return ok;
 }

@@ -41,10 +41,10 @@ typedef size_t (*xb_telemetry_queues_cb)(void *ud, struct xb_metrics_queue *out,
 typedef int (*xb_telemetry_healthy_cb)(void *ud, char *why, size_t why_len);
 
 struct xb_telemetry_opts {
-    const char *metrics_endpoint;   /* "host:port" (port 0 = any free port); NULL or ""
-                                       = no metrics endpoint. Borrowed for the call. */
-    const char *health_endpoint;    /* same, for the health endpoint */
-    xb_telemetry_queues_cb queues;  /* NULL = no queue gauges */
+    const char *metrics_endpoint;  /* "host:port" (port 0 = any free port); NULL or ""
+                                      = no metrics endpoint. Borrowed for the call. */
+    const char *health_endpoint;   /* same, for the health endpoint */
+    xb_telemetry_queues_cb queues; /* NULL = no queue gauges */
     void *queues_ud;
     xb_telemetry_healthy_cb healthy; /* NULL = healthy whenever ready */
     void *healthy_ud;
@@ -98,10 +98,10 @@ char *xb_telemetry_format_duration(uint64_t ns, char *out, size_t out_len);
  * (each health request). The file exporter is not watched.
  */
 struct xb_export_health {
-    uint64_t threshold_ns;      /* 0 = never unhealthy */
-    uint64_t seen_sent;         /* counters at the previous evaluation */
+    uint64_t threshold_ns; /* 0 = never unhealthy */
+    uint64_t seen_sent;    /* counters at the previous evaluation */
     uint64_t seen_failed;
-    uint64_t failing_since_ns;  /* monotonic ns of the first failure; 0 = not failing */
+    uint64_t failing_since_ns; /* monotonic ns of the first failure; 0 = not failing */
 };
 
 /* Initialises |h| with |threshold_ns| (monotonic ns) and the current counter values. */
@@ -112,8 +112,7 @@ void xb_export_health_init(struct xb_export_health *h, uint64_t threshold_ns);
  * "exporter failing for DURATION with no document delivered" into |why| (|why_len|
  * bytes; |why| may be NULL) when 0.
  */
-int xb_export_health_eval(struct xb_export_health *h, uint64_t now_ns, char *why,
-                          size_t why_len);
+int xb_export_health_eval(struct xb_export_health *h, uint64_t now_ns, char *why, size_t why_len);
 
 /* xb_telemetry_healthy_cb over xb_export_health_eval() at the current monotonic time;
  * |ud| is a struct xb_export_health *. */

@@ -22,9 +22,9 @@
 #include "core/log.h"
 
 #define LOG_WHO "creds"
-#define REFRESH_MARGIN_S 300      /* refresh 5 minutes before expiry */
-#define MAX_RESPONSE 65536        /* bytes accepted from any credential endpoint */
-#define MAX_TOKEN_FILE 16384      /* web identity / container token files */
+#define REFRESH_MARGIN_S 300 /* refresh 5 minutes before expiry */
+#define MAX_RESPONSE 65536   /* bytes accepted from any credential endpoint */
+#define MAX_TOKEN_FILE 16384 /* web identity / container token files */
 #define BACKOFF_MAX_S 60
 #define STS_CONTENT_TYPE "application/x-www-form-urlencoded; charset=utf-8"
 #define USER_AGENT "xraybridge-credentials"
@@ -59,7 +59,7 @@ struct xb_creds_provider {
     size_t hop_idx;
     enum step step;
     int imds_retried;
-    char *imds_token;            /* "" = IMDSv1 fallback */
+    char *imds_token; /* "" = IMDSv1 fallback */
     uint64_t imds_token_until_ns;
 
     CURL *easy;
@@ -289,8 +289,7 @@ static char *sts_body(const char *action, const char *role_arn, const char *sess
         snprintf(gen, sizeof(gen), "xraybridge-%lld", (long long)time(NULL));
         session = gen;
     }
-    if (form_add(&b, "Action", action) == XB_OK &&
-        form_add(&b, "Version", "2011-06-15") == XB_OK &&
+    if (form_add(&b, "Action", action) == XB_OK && form_add(&b, "Version", "2011-06-15") == XB_OK &&
         form_add(&b, "RoleArn", role_arn) == XB_OK &&
         form_add(&b, "RoleSessionName", session) == XB_OK &&
         (!extra || form_add(&b, extra_name, extra) == XB_OK))
@@ -308,8 +307,7 @@ static char *sts_body(const char *action, const char *role_arn, const char *sess
  * signed credentials, and their answer becomes our credentials.
  */
 static int sts_post(struct xb_creds_provider *p, enum step step,
-                    const struct xb_aws_request_sign *sign, char *body, char *why,
-                    size_t why_len)
+                    const struct xb_aws_request_sign *sign, char *body, char *why, size_t why_len)
 {
     static const struct xb_sigv4_header ct = {"Content-Type", STS_CONTENT_TYPE};
     struct xb_aws_request r;
@@ -449,13 +447,11 @@ static int start_hop(struct xb_creds_provider *p, char *why, size_t why_len)
     const struct xb_creds_hop *hop = &p->plan.hops[p->hop_idx];
     struct xb_aws_creds c = {p->work.access_key_id, p->work.secret_access_key,
                              p->work.session_token};
-    struct xb_aws_request_sign sign = {"sts", p->region ? p->region : "us-east-1", &c,
-                                       time(NULL)};
+    struct xb_aws_request_sign sign = {"sts", p->region ? p->region : "us-east-1", &c, time(NULL)};
     char *body, bwhy[384];
     int rc;
 
-    body = sts_body("AssumeRole", hop->role_arn, hop->session_name, "ExternalId",
-                    hop->external_id);
+    body = sts_body("AssumeRole", hop->role_arn, hop->session_name, "ExternalId", hop->external_id);
     if (!body) {
         xb_aws_errf(why, why_len, "assume-role: out of memory");
         return XB_ERR_NOMEM;
@@ -598,8 +594,7 @@ static void step_done(struct xb_creds_provider *p, CURLcode res, long status)
             goto fail;
         }
         jwhy[0] = 0;
-        rc = xb_creds_parse_json(body, p->resp.len, st == ST_CONTAINER, &got, jwhy,
-                                 sizeof(jwhy));
+        rc = xb_creds_parse_json(body, p->resp.len, st == ST_CONTAINER, &got, jwhy, sizeof(jwhy));
         if (rc != XB_OK) {
             xb_aws_errf(why, sizeof(why), "%s: %s", what, jwhy);
             goto fail;
@@ -638,9 +633,9 @@ static void step_done(struct xb_creds_provider *p, CURLcode res, long status)
         }
         if (res != CURLE_OK || status != 200) {
             rc = XB_ERR_IO;
-            describe_failure(p, status == 404 ? "imds: no instance role attached"
-                                              : "imds: role name request",
-                             res, status, why, sizeof(why));
+            describe_failure(
+                p, status == 404 ? "imds: no instance role attached" : "imds: role name request",
+                res, status, why, sizeof(why));
             goto fail;
         }
         n = strcspn(body, "\r\n");
@@ -657,8 +652,8 @@ static void step_done(struct xb_creds_provider *p, CURLcode res, long status)
                 xb_aws_errf(why, sizeof(why), "imds: malformed instance role name");
                 goto fail;
             }
-        snprintf(path, sizeof(path), "/latest/meta-data/iam/security-credentials/%.*s",
-                 (int)n, body);
+        snprintf(path, sizeof(path), "/latest/meta-data/iam/security-credentials/%.*s", (int)n,
+                 body);
         if ((rc = imds_get(p, ST_IMDS_CREDS, path)))
             goto fail_nomem;
         return;
@@ -726,7 +721,7 @@ int xb_creds_provider_new(struct event_base *base, struct xb_curl_loop *curl,
         goto fail;
     /* Once, at start-up: a clear-text STS endpoint would carry the web-identity token. */
     xb_url_warn_if_cleartext(LOG_WHO, "STS endpoint (AWS_ENDPOINT_URL_STS)",
-                         xb_aws_getenv("AWS_ENDPOINT_URL_STS"));
+                             xb_aws_getenv("AWS_ENDPOINT_URL_STS"));
     p->notify = event_new(base, -1, 0, on_notify, p);
     p->retry = evtimer_new(base, on_retry, p);
     if (!p->notify || !p->retry)

@@ -34,15 +34,15 @@ struct xb_creds_provider;
 
 /* Provider settings. Strings are borrowed for the duration of xb_creds_provider_new. */
 struct xb_creds_provider_opts {
-    const char *region;   /* resolved region: regional STS endpoint and SigV4 scope;
-                             NULL/"" = global https://sts.amazonaws.com, signed as us-east-1 */
-    const char *role_arn; /* AssumeRole on top of the chain, or NULL */
+    const char *region;            /* resolved region: regional STS endpoint and SigV4 scope;
+                                      NULL/"" = global https://sts.amazonaws.com, signed as us-east-1 */
+    const char *role_arn;          /* AssumeRole on top of the chain, or NULL */
     const char *role_session_name; /* for role_arn; NULL = "xraybridge" */
-    const char *profile;  /* NULL = AWS_PROFILE or "default" */
-    const char *ca_file;  /* STS: CA bundle, NULL = system store. STS, container and
-                             metadata requests always verify TLS certificates. */
-    const char *proxy;    /* STS: proxy URL; NULL = libcurl env (HTTPS_PROXY, NO_PROXY).
-                             Metadata endpoints (IMDS, container) never use a proxy. */
+    const char *profile;           /* NULL = AWS_PROFILE or "default" */
+    const char *ca_file;           /* STS: CA bundle, NULL = system store. STS, container and
+                                      metadata requests always verify TLS certificates. */
+    const char *proxy;             /* STS: proxy URL; NULL = libcurl env (HTTPS_PROXY, NO_PROXY).
+                                      Metadata endpoints (IMDS, container) never use a proxy. */
 };
 
 /*
@@ -50,8 +50,7 @@ struct xb_creds_provider_opts {
  * the next refresh completes (copy what you keep), or |rc| is a negative xb_err,
  * |creds| NULL, and |why| an explanation free of secrets (borrowed for the call).
  */
-typedef void (*xb_creds_cb)(void *ud, int rc, const struct xb_aws_creds *creds,
-                            const char *why);
+typedef void (*xb_creds_cb)(void *ud, int rc, const struct xb_aws_creds *creds, const char *why);
 
 /*
  * Builds the chain; fetches nothing and does not read files yet (sources are

@@ -323,8 +323,7 @@ int xb_creds_parse_iso8601(const char *s, int64_t *out)
     memset(&tm, 0, sizeof(tm));
     if (strlen(s) < 19 || two(s, &y1) || two(s + 2, &y2) || s[4] != '-' || two(s + 5, &mo) ||
         s[7] != '-' || two(s + 8, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-        two(s + 11, &h) || s[13] != ':' || two(s + 14, &mi) || s[16] != ':' ||
-        two(s + 17, &se))
+        two(s + 11, &h) || s[13] != ':' || two(s + 14, &mi) || s[16] != ':' || two(s + 17, &se))
         return XB_ERR_INVALID;
     s += 19;
     if (*s == '.') {

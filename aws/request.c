@@ -56,7 +56,7 @@ static int url_split(const char *url, struct url_parts *out, char *err_desc, siz
         curl_url_get(u, CURLUPART_HOST, &out->host, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_PATH, &out->path, 0) != CURLUE_OK) {
         xb_aws_errf(err_desc, err_desc_len, "%s is not a valid URL",
-                 xb_url_redact(url, shown, sizeof(shown)));
+                    xb_url_redact(url, shown, sizeof(shown)));
         goto out;
     }
     /* Port and query only when the URL gives them. */

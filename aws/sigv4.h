@@ -28,9 +28,9 @@ struct xb_sigv4_header {
 
 /* The request to sign. All pointers borrowed. */
 struct xb_sigv4_request {
-    const char *method;   /* "POST" */
-    const char *path;     /* URI path as sent, e.g. "/TraceSegments" ("" means "/") */
-    const char *query;    /* raw query string without '?', or NULL */
+    const char *method; /* "POST" */
+    const char *path;   /* URI path as sent, e.g. "/TraceSegments" ("" means "/") */
+    const char *query;  /* raw query string without '?', or NULL */
     const struct xb_sigv4_header *headers; /* must include "host"; x-amz-date is added */
     size_t n_headers;
     const void *payload;

@@ -25,7 +25,6 @@ static void usage(FILE *f)
                "  writes PREFIX.pb (raw protobuf) and PREFIX.grpc (gRPC length-prefixed)\n");
 }
 
-
 static int write_file(const char *path, const uint8_t *data, size_t len)
 {
     FILE *f = fopen(path, "wb");

@@ -8,9 +8,9 @@
  */
 #include "bench/request_builder.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -6,12 +6,12 @@
  * usage: xray_sink PORT_FILE   (binds 127.0.0.1:0, writes the port to PORT_FILE;
  *                               SIGTERM prints "documents=N requests=M" and exits)
  */
+#include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <signal.h>
 #include <stdio.h>
-#include <arpa/inet.h>
 #include <string.h>
 
 static unsigned long long documents, requests;

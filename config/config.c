@@ -38,15 +38,15 @@ static const char default_yaml[] = {
 /* A user-set translation key (shared by the awsxray and file sections). */
 struct shared_set {
     size_t offset;
-    const char *path;  /* static, from the option table */
+    const char *path; /* static, from the option table */
     yaml_mark_t mark;
 };
 
 /* A parsed value before it is stored into the config. */
 struct value {
-    char *s;           /* string types */
-    uint64_t u;        /* numeric and bool types */
-    char **list;       /* XB_OPT_STRLIST */
+    char *s;     /* string types */
+    uint64_t u;  /* numeric and bool types */
+    char **list; /* XB_OPT_STRLIST */
     size_t n;
 };
 
@@ -97,11 +97,10 @@ static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
 }
 
 /* Writes "SOURCE:LINE:COL: PATH: reason" and returns XB_ERR_CONFIG. */
-static int fail_at(struct parse_state *st, yaml_mark_t mark, const char *path, const char *fmt,
-                   ...) __attribute__((format(printf, 4, 5)));
+static int fail_at(struct parse_state *st, yaml_mark_t mark, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-static int fail_at(struct parse_state *st, yaml_mark_t mark, const char *path, const char *fmt,
-                   ...)
+static int fail_at(struct parse_state *st, yaml_mark_t mark, const char *path, const char *fmt, ...)
 {
     char reason[384];
     va_list ap;
@@ -235,9 +234,18 @@ static int parse_plain_uint(const char *s, uint64_t *v)
 /* Integer bytes with an optional unit: B, KB, MB, GB (powers of 1000), KiB, MiB, GiB. */
 static int parse_bytes(const char *s, uint64_t *v)
 {
-    static const struct { const char *unit; uint64_t mult; } units[] = {
-        {"", 1}, {"b", 1}, {"kb", 1000}, {"mb", 1000000}, {"gb", 1000000000},
-        {"kib", 1024}, {"mib", 1024 * 1024}, {"gib", 1024 * 1024 * 1024},
+    static const struct {
+        const char *unit;
+        uint64_t mult;
+    } units[] = {
+        {"", 1},
+        {"b", 1},
+        {"kb", 1000},
+        {"mb", 1000000},
+        {"gb", 1000000000},
+        {"kib", 1024},
+        {"mib", 1024 * 1024},
+        {"gib", 1024 * 1024 * 1024},
     };
     const char *p = s;
     uint64_t n;
@@ -256,8 +264,14 @@ static int parse_bytes(const char *s, uint64_t *v)
 /* Go-style duration of integer parts ("1m30s", "250ms", "2h"); plain integer = ms. */
 static int parse_duration_ms(const char *s, uint64_t *v)
 {
-    static const struct { const char *unit; uint64_t ms; } units[] = {
-        {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+    static const struct {
+        const char *unit;
+        uint64_t ms;
+    } units[] = {
+        {"ms", 1},
+        {"s", 1000},
+        {"m", 60000},
+        {"h", 3600000},
     };
     const char *p = s;
     uint64_t total = 0, n, part;
@@ -383,8 +397,8 @@ static void value_cleanup(struct value *v)
 
 static int is_string_type(enum xb_config_opt_type t)
 {
-    return t == XB_OPT_STRING || t == XB_OPT_ENDPOINT || t == XB_OPT_URL ||
-           t == XB_OPT_REGION || t == XB_OPT_LOG_LEVEL || t == XB_OPT_METRICS_LEVEL;
+    return t == XB_OPT_STRING || t == XB_OPT_ENDPOINT || t == XB_OPT_URL || t == XB_OPT_REGION ||
+           t == XB_OPT_LOG_LEVEL || t == XB_OPT_METRICS_LEVEL;
 }
 
 /*
@@ -515,8 +529,7 @@ static void field_release(struct xb_config *cfg, const struct xb_config_option *
 }
 
 /* Moves |v| into the field of |opt| (ownership passes to |cfg|). */
-static void field_store(struct xb_config *cfg, const struct xb_config_option *opt,
-                        struct value *v)
+static void field_store(struct xb_config *cfg, const struct xb_config_option *opt, struct value *v)
 {
     field_release(cfg, opt);
     switch (opt->type) {
@@ -708,8 +721,8 @@ static int set_pipeline_list(struct parse_state *st, const struct xb_config_opti
         else if (!is_recv && strcmp(id, "file") == 0)
             st->cfg->file.enabled = 1;
         else if (is_recv)
-            rc = fail_at(st, node->start_mark, path,
-                         "unknown receiver \"%s\" (supported: otlp)", id);
+            rc = fail_at(st, node->start_mark, path, "unknown receiver \"%s\" (supported: otlp)",
+                         id);
         else
             rc = fail_at(st, node->start_mark, path,
                          "unknown exporter \"%s\" (supported: awsxray, file)", id);
@@ -776,8 +789,8 @@ static int store_shared(struct parse_state *st, const struct xb_config_option *o
     return XB_OK;
 }
 
-static int set_option(struct parse_state *st, const struct xb_config_option *opt,
-                      const char *path, yaml_node_t *node)
+static int set_option(struct parse_state *st, const struct xb_config_option *opt, const char *path,
+                      yaml_node_t *node)
 {
     struct value v;
     char reason[384];
@@ -874,11 +887,9 @@ static int unknown_key(struct parse_state *st, const char *parent, const char *k
     if (strcmp(parent, "receivers") == 0)
         return fail_at(st, mark, path, "unknown receiver \"%s\" (supported: otlp)", key);
     if (strcmp(parent, "exporters") == 0)
-        return fail_at(st, mark, path, "unknown exporter \"%s\" (supported: awsxray, file)",
-                       key);
+        return fail_at(st, mark, path, "unknown exporter \"%s\" (supported: awsxray, file)", key);
     if (strcmp(parent, "extensions") == 0)
-        return fail_at(st, mark, path, "unknown extension \"%s\" (supported: health_check)",
-                       key);
+        return fail_at(st, mark, path, "unknown extension \"%s\" (supported: health_check)", key);
     return fail_at(st, mark, path, "unknown key \"%s\"", key);
 }
 
@@ -1034,8 +1045,8 @@ void xb_config_free(struct xb_config *cfg)
     free(cfg);
 }
 
-int xb_config_parse(const char *text, size_t len, const char *source_name,
-                    struct xb_config **out, char *errbuf, size_t errlen)
+int xb_config_parse(const char *text, size_t len, const char *source_name, struct xb_config **out,
+                    char *errbuf, size_t errlen)
 {
     yaml_parser_t parser;
     yaml_document_t doc, extra;

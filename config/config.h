@@ -33,29 +33,29 @@ struct xb_config_tls {
 
 /* receivers.otlp.protocols.grpc */
 struct xb_config_grpc {
-    int enabled;                     /* section present (or embedded default) */
-    char *endpoint;                  /* "host:port"; default "localhost:4317" */
-    size_t max_recv_msg_bytes;       /* after decompression; default 4 MiB
-                                        (YAML: max_recv_msg_size_mib, in MiB) */
-    uint32_t max_concurrent_streams; /* per connection; default 100 */
-    uint32_t max_connections;        /* default 256 */
-    struct xb_config_tls tls;        /* tls.* */
-    size_t max_header_list_size;     /* bytes; default 16 KiB */
-    uint32_t connection_timeout_ms;  /* accept -> first request; default 10 s */
-    uint32_t upload_timeout_ms;      /* whole request upload per call; default 30 s */
-    uint32_t max_connection_idle_ms; /* keepalive.server_parameters.*; default 60 s */
-    uint32_t max_connection_age_ms;  /* default 0 = no limit */
+    int enabled;                          /* section present (or embedded default) */
+    char *endpoint;                       /* "host:port"; default "localhost:4317" */
+    size_t max_recv_msg_bytes;            /* after decompression; default 4 MiB
+                                             (YAML: max_recv_msg_size_mib, in MiB) */
+    uint32_t max_concurrent_streams;      /* per connection; default 100 */
+    uint32_t max_connections;             /* default 256 */
+    struct xb_config_tls tls;             /* tls.* */
+    size_t max_header_list_size;          /* bytes; default 16 KiB */
+    uint32_t connection_timeout_ms;       /* accept -> first request; default 10 s */
+    uint32_t upload_timeout_ms;           /* whole request upload per call; default 30 s */
+    uint32_t max_connection_idle_ms;      /* keepalive.server_parameters.*; default 60 s */
+    uint32_t max_connection_age_ms;       /* default 0 = no limit */
     uint32_t max_connection_age_grace_ms; /* default 30 s */
 };
 
 /* receivers.otlp.protocols.http */
 struct xb_config_http {
     int enabled;
-    char *endpoint;                /* default "localhost:4318" */
-    size_t max_request_body_bytes; /* after decompression; default 4 MiB
-                                      (YAML: max_request_body_size, bytes) */
-    uint32_t max_connections;      /* default 256; at the cap the connection longest
-                                      without progress is evicted */
+    char *endpoint;                  /* default "localhost:4318" */
+    size_t max_request_body_bytes;   /* after decompression; default 4 MiB
+                                        (YAML: max_request_body_size, bytes) */
+    uint32_t max_connections;        /* default 256; at the cap the connection longest
+                                        without progress is evicted */
     uint32_t read_header_timeout_ms; /* default 10 s; 0 = none */
     uint32_t read_timeout_ms;        /* whole request; default 30 s; 0 = none */
     uint32_t idle_timeout_ms;        /* keep-alive wait; default 60 s; 0 = none */
@@ -74,33 +74,33 @@ struct xb_config_translate {
     int skip_timestamp_validation;    /* default 1 */
     char **aws_log_groups;
     size_t n_aws_log_groups;
-    size_t max_document_bytes;        /* default XB_CONFIG_XRAY_MAX_DOC_BYTES */
+    size_t max_document_bytes;         /* default XB_CONFIG_XRAY_MAX_DOC_BYTES */
     int read_new_semantic_conventions; /* default 0 (docs/translation.md) */
 };
 
 /* Per-exporter queue and batching (YAML: sending_queue.*, batch.*). */
 struct xb_config_queue {
-    size_t max_bytes;           /* sending_queue.max_bytes; default 128 MiB */
-    size_t max_documents;       /* sending_queue.max_documents; default 1,000,000 */
+    size_t max_bytes;             /* sending_queue.max_bytes; default 128 MiB */
+    size_t max_documents;         /* sending_queue.max_documents; default 1,000,000 */
     uint32_t batch_max_documents; /* batch.max_documents; default 50, range 1..50 for awsxray */
-    uint32_t batch_timeout_ms;  /* batch.timeout; default 200 ms */
+    uint32_t batch_timeout_ms;    /* batch.timeout; default 200 ms */
 };
 
 /* exporters.awsxray */
 struct xb_config_awsxray {
-    int enabled;                  /* listed in service.pipelines.traces.exporters */
-    char *region;                 /* NULL = resolved at start-up (xb_region_resolve_full) */
-    char *endpoint;               /* NULL = https://xray.<region>.amazonaws.com */
-    char *role_arn;               /* STS AssumeRole on top of the credential chain */
-    char *profile;                /* shared-config profile; NULL = AWS_PROFILE/"default" */
+    int enabled;    /* listed in service.pipelines.traces.exporters */
+    char *region;   /* NULL = resolved at start-up (xb_region_resolve_full) */
+    char *endpoint; /* NULL = https://xray.<region>.amazonaws.com */
+    char *role_arn; /* STS AssumeRole on top of the credential chain */
+    char *profile;  /* shared-config profile; NULL = AWS_PROFILE/"default" */
     char *proxy_address;
-    int no_verify_ssl;            /* default 0 */
-    char *ca_file;                /* certificate_file_path */
+    int no_verify_ssl;                /* default 0 */
+    char *ca_file;                    /* certificate_file_path */
     uint32_t request_timeout_seconds; /* default 30 */
-    uint32_t max_retries;         /* accepted for compatibility; see retry */
-    uint32_t num_workers;         /* concurrent PutTraceSegments calls; default 8 */
-    int local_mode;               /* accepted for compatibility */
-    char *resource_arn;           /* accepted for compatibility */
+    uint32_t max_retries;             /* accepted for compatibility; see retry */
+    uint32_t num_workers;             /* concurrent PutTraceSegments calls; default 8 */
+    int local_mode;                   /* accepted for compatibility */
+    char *resource_arn;               /* accepted for compatibility */
     struct xb_config_queue queue;
     /* retry_on_failure: back-off between attempts of retryable failures */
     struct {
@@ -114,7 +114,7 @@ struct xb_config_awsxray {
 /* exporters.file */
 struct xb_config_file {
     int enabled;
-    char *path;                   /* one document per line; "-" = stdout */
+    char *path; /* one document per line; "-" = stdout */
     struct xb_config_queue queue;
 };
 
@@ -123,11 +123,11 @@ struct xb_config_file {
  * (app/telemetry.h, docs/observability.md).
  */
 struct xb_config_metrics {
-    int enabled;                  /* derived: address set and level is not "none" */
-    char *address;                /* "host:port"; default "localhost:8888"; NULL when the
-                                     YAML value is "" (disabled) */
-    char *level;                  /* none|basic|normal|detailed, lower-case; default
-                                     "normal"; only "none" changes anything (disables) */
+    int enabled;   /* derived: address set and level is not "none" */
+    char *address; /* "host:port"; default "localhost:8888"; NULL when the
+                      YAML value is "" (disabled) */
+    char *level;   /* none|basic|normal|detailed, lower-case; default
+                      "normal"; only "none" changes anything (disables) */
 };
 
 /*
@@ -135,23 +135,23 @@ struct xb_config_metrics {
  * app/telemetry.h, docs/observability.md).
  */
 struct xb_config_health_check {
-    int enabled;                  /* "health_check" listed in service.extensions */
-    char *endpoint;               /* "host:port"; default "localhost:13133" */
+    int enabled;                            /* "health_check" listed in service.extensions */
+    char *endpoint;                         /* "host:port"; default "localhost:13133" */
     uint32_t exporter_failure_threshold_ms; /* unhealthy after the exporter has failed
                                      with no delivery for longer than this; default 5 min;
                                      0 = exporter failures never make it unhealthy */
 };
 
 struct xb_config {
-    char *source;                 /* file path, or "<embedded default>" */
+    char *source; /* file path, or "<embedded default>" */
     struct xb_config_grpc grpc;
     struct xb_config_http http;
     struct xb_config_translate translate;
     struct xb_config_awsxray awsxray;
     struct xb_config_file file;
-    char *log_level;              /* service.telemetry.logs.level, lower-case; default "info" */
-    uint32_t shutdown_timeout_ms; /* service.shutdown_timeout; default 10 s */
-    struct xb_config_metrics metrics;           /* service.telemetry.metrics */
+    char *log_level;                  /* service.telemetry.logs.level, lower-case; default "info" */
+    uint32_t shutdown_timeout_ms;     /* service.shutdown_timeout; default 10 s */
+    struct xb_config_metrics metrics; /* service.telemetry.metrics */
     struct xb_config_health_check health_check; /* extensions.health_check */
 };
 
@@ -171,8 +171,8 @@ const char *xb_config_default_yaml(void);
  * XB_ERR_NOMEM. Logs a warning for each key set in |text| that is accepted only for
  * compatibility and has no effect (rows flagged XB_OPT_F_COMPAT in config/options.c).
  */
-int xb_config_parse(const char *text, size_t len, const char *source_name,
-                    struct xb_config **out, char *errbuf, size_t errlen);
+int xb_config_parse(const char *text, size_t len, const char *source_name, struct xb_config **out,
+                    char *errbuf, size_t errlen);
 
 /*
  * Reads |path| and calls xb_config_parse() (messages start with |path|). Returns what

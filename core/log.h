@@ -31,7 +31,11 @@ void xb_log(enum xb_log_level level, const char *who, const char *fmt, ...)
  */
 char *xb_log_redact(const char *s, char *out, size_t out_len);
 
-#define XB_DEBUG(who, ...) do { if (xb_log_enabled(XB_LOG_DEBUG)) xb_log(XB_LOG_DEBUG, who, __VA_ARGS__); } while (0)
+#define XB_DEBUG(who, ...)                                                                         \
+    do {                                                                                           \
+        if (xb_log_enabled(XB_LOG_DEBUG))                                                          \
+            xb_log(XB_LOG_DEBUG, who, __VA_ARGS__);                                                \
+    } while (0)
 #define XB_INFO(who, ...) xb_log(XB_LOG_INFO, who, __VA_ARGS__)
 #define XB_WARN(who, ...) xb_log(XB_LOG_WARN, who, __VA_ARGS__)
 #define XB_ERROR(who, ...) xb_log(XB_LOG_ERROR, who, __VA_ARGS__)

@@ -5,7 +5,6 @@
 
 #include "core/err.h"
 
-
 /* Families declared by modules (xb_metrics_register), in registration order. */
 static struct xb_metric_family *registry_head, **registry_tail = &registry_head;
 
@@ -58,10 +57,10 @@ static int queue_gauge(struct xb_buf *out, const char *name, const char *help,
     int rc = family(out, name, "gauge", help);
 
     for (size_t i = 0; i < n; i++) {
-        uint64_t v = f == Q_DOCS        ? q[i].docs
-                     : f == Q_BYTES     ? q[i].bytes
-                     : f == Q_CAP_DOCS  ? q[i].capacity_docs
-                                        : q[i].capacity_bytes;
+        uint64_t v = f == Q_DOCS       ? q[i].docs
+                     : f == Q_BYTES    ? q[i].bytes
+                     : f == Q_CAP_DOCS ? q[i].capacity_docs
+                                       : q[i].capacity_bytes;
         rc |= xb_buf_printf(out, "%s{exporter=\"%s\"} %" PRIu64 "\n", name,
                             q[i].exporter ? q[i].exporter : "unknown", v);
     }
@@ -101,8 +100,7 @@ static int registered(struct xb_buf *out, const struct xb_metric_family *f)
     return rc;
 }
 
-int xb_metrics_render(struct xb_buf *out, const struct xb_metrics_queue *queues,
-                      size_t n_queues)
+int xb_metrics_render(struct xb_buf *out, const struct xb_metrics_queue *queues, size_t n_queues)
 {
     int rc = 0;
 
@@ -111,13 +109,13 @@ int xb_metrics_render(struct xb_buf *out, const struct xb_metrics_queue *queues,
     for (const struct xb_metric_family *f = registry_head; f; f = f->next)
         rc |= registered(out, f);
     /* queues */
-    rc |= queue_gauge(out, "otelcol_exporter_queue_size", "Documents held by the queue.",
-                      queues, n_queues, Q_DOCS);
+    rc |= queue_gauge(out, "otelcol_exporter_queue_size", "Documents held by the queue.", queues,
+                      n_queues, Q_DOCS);
     rc |= queue_gauge(out, "otelcol_exporter_queue_capacity",
                       "Queue capacity in documents (sending_queue.max_documents).", queues,
                       n_queues, Q_CAP_DOCS);
-    rc |= queue_gauge(out, "xraybridge_exporter_queue_bytes", "Bytes held by the queue.",
-                      queues, n_queues, Q_BYTES);
+    rc |= queue_gauge(out, "xraybridge_exporter_queue_bytes", "Bytes held by the queue.", queues,
+                      n_queues, Q_BYTES);
     rc |= queue_gauge(out, "xraybridge_exporter_queue_capacity_bytes",
                       "Queue capacity in bytes (sending_queue.max_bytes).", queues, n_queues,
                       Q_CAP_BYTES);

@@ -26,10 +26,10 @@
  */
 struct xb_metrics_queue {
     const char *exporter;
-    uint64_t docs;            /* documents held now */
-    uint64_t bytes;           /* bytes held now */
-    uint64_t capacity_docs;   /* sending_queue.max_documents */
-    uint64_t capacity_bytes;  /* sending_queue.max_bytes */
+    uint64_t docs;           /* documents held now */
+    uint64_t bytes;          /* bytes held now */
+    uint64_t capacity_docs;  /* sending_queue.max_documents */
+    uint64_t capacity_bytes; /* sending_queue.max_bytes */
 };
 
 /*
@@ -92,7 +92,6 @@ void xb_metrics_reset(void);
  * |n_queues| exporters in |queues| (borrowed; NULL when |n_queues| is 0).
  * Returns XB_OK, or XB_ERR_NOMEM when |out| cannot grow (|out| then holds a prefix).
  */
-int xb_metrics_render(struct xb_buf *out, const struct xb_metrics_queue *queues,
-                      size_t n_queues);
+int xb_metrics_render(struct xb_buf *out, const struct xb_metrics_queue *queues, size_t n_queues);
 
 #endif

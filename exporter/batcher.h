@@ -31,12 +31,12 @@ enum xb_batch_step xb_batcher_step(size_t waiting, uint32_t max_docs, uint32_t t
 typedef void (*xb_batcher_flush_cb)(void *ud);
 
 struct xb_batcher {
-    struct xb_queue *q;      /* borrowed */
-    uint32_t max_docs;       /* full batch size */
-    uint32_t timeout_ms;     /* max wait for a partial batch */
-    int draining;            /* flush partial batches at once */
-    struct event *now_ev;    /* zero-delay flush */
-    struct event *timer_ev;  /* partial-batch timeout */
+    struct xb_queue *q;     /* borrowed */
+    uint32_t max_docs;      /* full batch size */
+    uint32_t timeout_ms;    /* max wait for a partial batch */
+    int draining;           /* flush partial batches at once */
+    struct event *now_ev;   /* zero-delay flush */
+    struct event *timer_ev; /* partial-batch timeout */
     xb_batcher_flush_cb flush;
     void *ud;
 };

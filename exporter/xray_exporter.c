@@ -7,17 +7,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "aws/credentials.h"
+#include "aws/curl_loop.h"
+#include "aws/request.h"
+#include "aws/sigv4.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/jsonw.h"
 #include "core/log.h"
 #include "exporter/batcher.h"
-#include "aws/credentials.h"
-#include "aws/curl_loop.h"
-#include "aws/request.h"
 #include "exporter/export_policy.h"
-#include "aws/sigv4.h"
 #include "exporter/exporter_metrics.h"
 #include "exporter/outcome.h"
 #include "xb_version.h"
@@ -25,8 +25,8 @@
 #define MAX_DOCS_PER_CALL 50 /* PutTraceSegments limit */
 #define MAX_RESPONSE_BYTES (1u << 20)
 #define DRAIN_MAX_BACKOFF_MS 1000u /* while shutting down, retry at least this often */
-#define CREDS_REUSE_MS 30000u       /* refetch short-lived credentials at most this often */
-#define CREDS_MIN_LEFT_S 60         /* ... and only while they have this long left */
+#define CREDS_REUSE_MS 30000u      /* refetch short-lived credentials at most this often */
+#define CREDS_MIN_LEFT_S 60        /* ... and only while they have this long left */
 
 _Static_assert(MAX_DOCS_PER_CALL <= XB_OUTCOME_MAX_DOCS, "a call's documents fit one outcome");
 
@@ -47,7 +47,7 @@ struct xb_xray_exporter {
     struct xb_batcher batcher;
     struct xb_curl_loop *curl;
     struct xb_creds_provider *creds;
-    int creds_pending;       /* a credential fetch is under way; sending waits for it */
+    int creds_pending; /* a credential fetch is under way; sending waits for it */
     /* View from the last successful fetch: valid until our next xb_creds_provider_get()
      * (only this exporter refreshes its provider). Lets short-lived credentials (less
      * than the provider's 5-minute margin) be used instead of refetching every flush. */
@@ -60,8 +60,8 @@ struct xb_xray_exporter {
     size_t n_inflight;
     struct xb_retry_opts retry; /* retry_on_failure, from opts */
     struct xb_backoff backoff;  /* shared by every call */
-    struct xb_rng rng; /* retry jitter, seeded per process */
-    struct xb_retry_book book; /* retry state of documents that failed, by address */
+    struct xb_rng rng;          /* retry jitter, seeded per process */
+    struct xb_retry_book book;  /* retry state of documents that failed, by address */
 };
 
 static uint64_t now_ms(void)
@@ -429,8 +429,7 @@ static void flush(void *ud)
 
 /* ---- public -------------------------------------------------------------- */
 
-static int set_endpoint(struct xb_xray_exporter *x, const char *endpoint, char *err,
-                        size_t err_len)
+static int set_endpoint(struct xb_xray_exporter *x, const char *endpoint, char *err, size_t err_len)
 {
     CURLU *u = curl_url();
     char *host = NULL, *scheme = NULL;

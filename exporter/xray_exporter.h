@@ -29,21 +29,21 @@ struct xb_xray_exporter;
 
 /* Settings; strings are borrowed for the duration of xb_xray_exporter_start(). */
 struct xb_xray_opts {
-    const char *region;          /* required */
-    const char *endpoint;        /* NULL/"" = https://xray.<region>.amazonaws.com */
-    uint32_t num_workers;        /* concurrent requests, >= 1 */
-    uint32_t request_timeout_s;  /* per request */
-    int retry_enabled;           /* retry retryable failures (else give up at once) */
-    uint32_t retry_initial_ms;   /* first back-off delay */
-    uint32_t retry_max_ms;       /* longest back-off delay */
+    const char *region;            /* required */
+    const char *endpoint;          /* NULL/"" = https://xray.<region>.amazonaws.com */
+    uint32_t num_workers;          /* concurrent requests, >= 1 */
+    uint32_t request_timeout_s;    /* per request */
+    int retry_enabled;             /* retry retryable failures (else give up at once) */
+    uint32_t retry_initial_ms;     /* first back-off delay */
+    uint32_t retry_max_ms;         /* longest back-off delay */
     uint32_t retry_max_elapsed_ms; /* give a document up after failing this long; 0 = never */
-    const char *role_arn;        /* STS AssumeRole on top of the chain, or NULL */
-    const char *profile;         /* shared-config profile, or NULL */
-    uint32_t batch_max_docs;     /* 1..50 */
+    const char *role_arn;          /* STS AssumeRole on top of the chain, or NULL */
+    const char *profile;           /* shared-config profile, or NULL */
+    uint32_t batch_max_docs;       /* 1..50 */
     uint32_t batch_timeout_ms;
     int no_verify_ssl;
-    const char *ca_file;         /* NULL = system store */
-    const char *proxy;           /* NULL = libcurl's env handling (HTTPS_PROXY, NO_PROXY) */
+    const char *ca_file; /* NULL = system store */
+    const char *proxy;   /* NULL = libcurl's env handling (HTTPS_PROXY, NO_PROXY) */
 };
 
 /*

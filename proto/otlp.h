@@ -9,12 +9,12 @@
 #ifndef XB_PROTO_OTLP_H
 #define XB_PROTO_OTLP_H
 
+#include "google/rpc/error_details.pb-c.h"
+#include "google/rpc/status.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 #include "opentelemetry/proto/common/v1/common.pb-c.h"
 #include "opentelemetry/proto/resource/v1/resource.pb-c.h"
 #include "opentelemetry/proto/trace/v1/trace.pb-c.h"
-#include "google/rpc/status.pb-c.h"
-#include "google/rpc/error_details.pb-c.h"
 
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest xb_pb_export_req;
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse xb_pb_export_resp;

@@ -231,8 +231,8 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
         goto out;
     }
 
-    rc = xb_translate_request(ing->tc, req, (int64_t)time(NULL), ing->arena, &ing->doc,
-                              collect_doc, &col, &tr);
+    rc = xb_translate_request(ing->tc, req, (int64_t)time(NULL), ing->arena, &ing->doc, collect_doc,
+                              &col, &tr);
     if (rc) {
         desc = rc == XB_ERR_FULL ? "export queue is full, retry later"
                                  : "could not translate the request";

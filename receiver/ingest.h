@@ -20,11 +20,11 @@ enum xb_body_format { XB_BODY_PROTOBUF = 0, XB_BODY_JSON = 1 };
 
 /* What happened to one export request. */
 struct xb_ingest_outcome {
-    int rc;                /* XB_OK, or XB_ERR_INVALID / _TOO_LARGE / _FULL / _NOMEM */
-    const char *err_desc;  /* when rc != XB_OK: static, or owned by the ingest path */
-    size_t spans;          /* spans in the request (0 if it did not decode) */
-    size_t rejected_spans; /* spans dropped for good; reported as partial_success */
-    char reject_msg[256];  /* English message for partial_success, "" when none */
+    int rc;                  /* XB_OK, or XB_ERR_INVALID / _TOO_LARGE / _FULL / _NOMEM */
+    const char *err_desc;    /* when rc != XB_OK: static, or owned by the ingest path */
+    size_t spans;            /* spans in the request (0 if it did not decode) */
+    size_t rejected_spans;   /* spans dropped for good; reported as partial_success */
+    char reject_msg[256];    /* English message for partial_success, "" when none */
     enum xb_refusal refusal; /* when rc != XB_OK: the reason if rc alone does not name
                                 it (XB_REFUSAL_NONE = derive it from rc) */
 };

@@ -39,9 +39,9 @@ struct field {
     const char *bad_value;
 };
 
-#define FIELD(camel, snake, type_msg, value_msg)                                          \
-    {                                                                                     \
-        camel, snake, camel ": " type_msg, camel ": " value_msg                           \
+#define FIELD(camel, snake, type_msg, value_msg)                                                   \
+    {                                                                                              \
+        camel, snake, camel ": " type_msg, camel ": " value_msg                                    \
     }
 
 #define MSG_ARRAY "must be an array"
@@ -112,8 +112,7 @@ static const struct field F_BOOL_VALUE =
     FIELD("boolValue", "bool_value", "must be true or false", "must be true or false");
 static const struct field F_INT_VALUE = FIELD("intValue", "int_value", MSG_INT, MSG_INT_RANGE);
 static const struct field F_DOUBLE_VALUE =
-    FIELD("doubleValue", "double_value", "must be a number or a numeric string",
-          "invalid number");
+    FIELD("doubleValue", "double_value", "must be a number or a numeric string", "invalid number");
 static const struct field F_ARRAY_VALUE = FIELD("arrayValue", "array_value", MSG_OBJ, MSG_OBJ);
 static const struct field F_KVLIST_VALUE = FIELD("kvlistValue", "kvlist_value", MSG_OBJ, MSG_OBJ);
 static const struct field F_BYTES_VALUE =
@@ -492,7 +491,8 @@ static int dec_message(struct ctx *c, json_t *obj, unsigned depth, const struct 
     if (!msg)
         return nomem(c);
     t->attach(msg, slot);
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         if (json_is_null(v))
             continue;
         rc = t->member(c, key, v, depth, msg);
@@ -530,7 +530,8 @@ static int dec_repeated(struct ctx *c, json_t *v, const struct field *f, unsigne
 
     if (rc != XB_OK)
         goto out;
-    json_array_foreach(v, i, e) {
+    json_array_foreach(v, i, e)
+    {
         void *slot = (char *)mem + i * elem;
 
         if (json_typeof(e) != want) {

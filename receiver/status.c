@@ -155,8 +155,10 @@ static int dump_json(json_t *v, struct xb_buf *out)
 
 int xb_reply_success_body(const struct xb_ingest_outcome *o, int json, struct xb_buf *out)
 {
-    xb_pb_export_resp resp = OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_SERVICE_RESPONSE__INIT;
-    xb_pb_partial ps = OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_PARTIAL_SUCCESS__INIT;
+    xb_pb_export_resp resp =
+        OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_SERVICE_RESPONSE__INIT;
+    xb_pb_partial ps =
+        OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_PARTIAL_SUCCESS__INIT;
     char count[32];
 
     if (json) {
@@ -176,8 +178,8 @@ int xb_reply_success_body(const struct xb_ingest_outcome *o, int json, struct xb
     return pack_into(&resp.base, out);
 }
 
-int xb_reply_status_body(enum xb_grpc_code code, const char *message, int retry_after_s,
-                         int json, struct xb_buf *out)
+int xb_reply_status_body(enum xb_grpc_code code, const char *message, int retry_after_s, int json,
+                         struct xb_buf *out)
 {
     Google__Rpc__Status st = GOOGLE__RPC__STATUS__INIT;
     Google__Rpc__RetryInfo ri = GOOGLE__RPC__RETRY_INFO__INIT;

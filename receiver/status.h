@@ -107,7 +107,7 @@ int xb_reply_success_body(const struct xb_ingest_outcome *o, int json, struct xb
  * detail when |retry_after_s| > 0. |json| selects OTLP/JSON (the Any detail is then
  * omitted; Retry-After carries it). Returns 0 or XB_ERR_NOMEM.
  */
-int xb_reply_status_body(enum xb_grpc_code code, const char *message, int retry_after_s,
-                         int json, struct xb_buf *out);
+int xb_reply_status_body(enum xb_grpc_code code, const char *message, int retry_after_s, int json,
+                         struct xb_buf *out);
 
 #endif

@@ -43,8 +43,7 @@ struct emit_ctx {
     size_t errlen;
 };
 
-static int check_doc(void *ud, const char *json, size_t len, const char *trace_id,
-                     const char *id)
+static int check_doc(void *ud, const char *json, size_t len, const char *trace_id, const char *id)
 {
     struct emit_ctx *x = ud;
     char why[256];

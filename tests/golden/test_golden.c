@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+
 #include <cmocka.h>
 
 #include "core/arena.h"
@@ -305,7 +306,9 @@ static void check_key_order(const cJSON *doc, size_t idx, struct report *r)
         if (pos < 0)
             continue;
         if (pos < last) {
-            failf(r, "document %zu: key order: \"%s\" written after \"%s\" (docs/translation.md key order)",
+            failf(r,
+                  "document %zu: key order: \"%s\" written after \"%s\" (docs/translation.md key "
+                  "order)",
                   idx, c->string, last_key);
             return;
         }

@@ -24,7 +24,10 @@
 #include "receiver/receiver_metrics.h"
 
 static const struct xb_metrics_queue two_queues[] = {
-    {.exporter = "awsxray", .docs = 7, .bytes = 7000, .capacity_docs = 1000000,
+    {.exporter = "awsxray",
+     .docs = 7,
+     .bytes = 7000,
+     .capacity_docs = 1000000,
      .capacity_bytes = 134217728},
     {.exporter = "file", .docs = 0, .bytes = 0, .capacity_docs = 10, .capacity_bytes = 2048},
 };

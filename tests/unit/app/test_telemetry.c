@@ -280,9 +280,8 @@ static void test_health_upsince_and_uptime_shape(void **state)
     request(f->base, xb_telemetry_health_address(f->t), EVHTTP_REQ_GET, "/", &r);
     since = strstr(r.body, "\"upSince\":\"");
     assert_non_null(since);
-    assert_int_equal(sscanf(since + 11, "%4d-%2d-%2dT%2d:%2d:%2d%31[^\"]", &y, &mo, &d, &h,
-                            &mi, &s, tail),
-                     7);
+    assert_int_equal(
+        sscanf(since + 11, "%4d-%2d-%2dT%2d:%2d:%2d%31[^\"]", &y, &mo, &d, &h, &mi, &s, tail), 7);
     assert_true(y >= 2024 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31);
     assert_int_equal(tail[strlen(tail) - 1], 'Z');
     assert_true(tail[0] == '.' || tail[0] == 'Z');
@@ -387,8 +386,7 @@ static void test_format_duration_like_go(void **state)
     assert_string_equal(xb_telemetry_format_duration(123250000000, b, sizeof(b)), "2m3.25s");
     assert_string_equal(xb_telemetry_format_duration(60 * NS_PER_S, b, sizeof(b)), "1m0s");
     assert_string_equal(xb_telemetry_format_duration(3600 * NS_PER_S, b, sizeof(b)), "1h0m0s");
-    assert_string_equal(xb_telemetry_format_duration(93601 * NS_PER_S, b, sizeof(b)),
-                        "26h0m1s");
+    assert_string_equal(xb_telemetry_format_duration(93601 * NS_PER_S, b, sizeof(b)), "26h0m1s");
     assert_string_equal(xb_telemetry_format_duration(3600 * NS_PER_S, b, 4), "1h0");
 }
 
@@ -408,8 +406,7 @@ static void test_export_health_tracker(void **state)
     assert_int_equal(xb_export_health_eval(&h, 2 * NS_PER_S, why, sizeof(why)), 1);
     xb_exporter_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY] += 50;
     assert_int_equal(xb_export_health_eval(&h, 12 * NS_PER_S, why, sizeof(why)), 1); /* =10s */
-    assert_int_equal(xb_export_health_eval(&h, 12 * NS_PER_S + 500000000, why, sizeof(why)),
-                     0);
+    assert_int_equal(xb_export_health_eval(&h, 12 * NS_PER_S + 500000000, why, sizeof(why)), 0);
     assert_string_equal(why, "exporter failing for 10.5s with no document delivered");
     assert_int_equal(xb_export_health_eval(&h, 100 * NS_PER_S, why, sizeof(why)), 0);
 
@@ -433,13 +430,11 @@ static void test_export_health_tracker(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_metrics_endpoint_serves_prometheus, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_endpoint_serves_prometheus, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_wrong_path_and_method, setup, teardown),
         cmocka_unit_test_setup_teardown(test_health_flips_with_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_health_upsince_and_uptime_shape, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_health_not_ready_and_bad_requests, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_health_not_ready_and_bad_requests, setup, teardown),
         cmocka_unit_test(test_only_configured_endpoints_listen),
         cmocka_unit_test_setup_teardown(test_start_fails_when_address_taken, setup, teardown),
         cmocka_unit_test(test_format_duration_like_go),

@@ -19,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -27,27 +26,47 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cmocka.h>
+
+#include "aws/credentials.h"
+#include "aws/curl_loop.h"
+#include "aws/region.h"
+#include "aws/sigv4.h"
 #include "core/clock.h"
 #include "core/err.h"
-#include "aws/credentials.h"
-#include "aws/region.h"
-#include "aws/curl_loop.h"
-#include "aws/sigv4.h"
 
 /* ======================================================================== */
 /* Environment save/restore                                                 */
 /* ======================================================================== */
 
-static const char *const env_names[] = {
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-    "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_ROLE_ARN",
-    "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_SESSION_NAME",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    "AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-    "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "AWS_ENDPOINT_URL_STS", "AWS_REGION",
-    "AWS_DEFAULT_REGION", "HOME", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy",
-    "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"};
+static const char *const env_names[] = {"AWS_ACCESS_KEY_ID",
+                                        "AWS_SECRET_ACCESS_KEY",
+                                        "AWS_SESSION_TOKEN",
+                                        "AWS_PROFILE",
+                                        "AWS_SHARED_CREDENTIALS_FILE",
+                                        "AWS_CONFIG_FILE",
+                                        "AWS_ROLE_ARN",
+                                        "AWS_WEB_IDENTITY_TOKEN_FILE",
+                                        "AWS_ROLE_SESSION_NAME",
+                                        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                                        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                                        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                                        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                                        "AWS_EC2_METADATA_DISABLED",
+                                        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                                        "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+                                        "AWS_ENDPOINT_URL_STS",
+                                        "AWS_REGION",
+                                        "AWS_DEFAULT_REGION",
+                                        "HOME",
+                                        "HTTP_PROXY",
+                                        "HTTPS_PROXY",
+                                        "http_proxy",
+                                        "https_proxy",
+                                        "ALL_PROXY",
+                                        "all_proxy",
+                                        "NO_PROXY",
+                                        "no_proxy"};
 #define N_ENV (sizeof(env_names) / sizeof(env_names[0]))
 
 /* ======================================================================== */
@@ -75,9 +94,9 @@ struct fake {
     char imds_token[128];
     char imds_ttl[32];
     /* behaviour */
-    int expire_s;       /* credential lifetime returned */
-    int fail_from;      /* answer 500 from this request number on (1-based), 0 = never */
-    int bad;            /* an assertion in the fake failed (checked by the test) */
+    int expire_s;  /* credential lifetime returned */
+    int fail_from; /* answer 500 from this request number on (1-based), 0 = never */
+    int bad;       /* an assertion in the fake failed (checked by the test) */
     int imds_puts, imds_gets, imds_gets_without_token;
     int webid_calls, assume_calls;
     char want_webid_token[64];
@@ -101,10 +120,18 @@ static void on_request(struct evhttp_request *req, void *ud)
 
     f->requests++;
     switch (evhttp_request_get_command(req)) {
-    case EVHTTP_REQ_GET: snprintf(f->method, sizeof(f->method), "GET"); break;
-    case EVHTTP_REQ_PUT: snprintf(f->method, sizeof(f->method), "PUT"); break;
-    case EVHTTP_REQ_POST: snprintf(f->method, sizeof(f->method), "POST"); break;
-    default: snprintf(f->method, sizeof(f->method), "OTHER"); break;
+    case EVHTTP_REQ_GET:
+        snprintf(f->method, sizeof(f->method), "GET");
+        break;
+    case EVHTTP_REQ_PUT:
+        snprintf(f->method, sizeof(f->method), "PUT");
+        break;
+    case EVHTTP_REQ_POST:
+        snprintf(f->method, sizeof(f->method), "POST");
+        break;
+    default:
+        snprintf(f->method, sizeof(f->method), "OTHER");
+        break;
     }
     snprintf(f->path, sizeof(f->path), "%s", evhttp_request_get_uri(req));
     if (n >= sizeof(f->body))
@@ -566,8 +593,9 @@ static void test_shared_files_role_source_profile(void **state)
     struct got g = {0};
     fake_start(&x->fake, x->base, route_sts);
     set_env_url("AWS_ENDPOINT_URL_STS", x->fake.port, "/");
-    write_file(x, "credentials", "[base]\naws_access_key_id = AKIDBASE\n"
-                                 "aws_secret_access_key = basesecret\n",
+    write_file(x, "credentials",
+               "[base]\naws_access_key_id = AKIDBASE\n"
+               "aws_secret_access_key = basesecret\n",
                "AWS_SHARED_CREDENTIALS_FILE");
     write_file(x, "config",
                "[profile app]\nrole_arn = arn:aws:iam::111122223333:role/app\n"
@@ -575,8 +603,9 @@ static void test_shared_files_role_source_profile(void **state)
                "AWS_CONFIG_FILE");
     setenv("AWS_PROFILE", "app", 1);
     sts_expect_creds = (struct xb_aws_creds){"AKIDBASE", "basesecret", NULL};
-    sts_expect_body_part = "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A"
-                           "111122223333%3Arole%2Fapp&RoleSessionName=app-session&ExternalId=ext-42";
+    sts_expect_body_part =
+        "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A"
+        "111122223333%3Arole%2Fapp&RoleSessionName=app-session&ExternalId=ext-42";
     p = new_provider(x, NULL);
     get_once(x, p, &g);
     assert_int_equal(g.rc, XB_OK);
@@ -776,8 +805,9 @@ static void test_precedence(void **state)
     set_env_url("AWS_EC2_METADATA_SERVICE_ENDPOINT", x->fake2.port, "");
     set_env_url("AWS_CONTAINER_CREDENTIALS_FULL_URI", x->fake.port, "/v1/credentials");
     setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer sekrit-auth", 1);
-    write_file(x, "credentials", "[default]\naws_access_key_id=AKIDFILE\n"
-                                 "aws_secret_access_key=filesecret\n",
+    write_file(x, "credentials",
+               "[default]\naws_access_key_id=AKIDFILE\n"
+               "aws_secret_access_key=filesecret\n",
                "AWS_SHARED_CREDENTIALS_FILE");
     setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);

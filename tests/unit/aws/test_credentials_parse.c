@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "core/err.h"
 #include "aws/creds_parse.h"
+#include "core/err.h"
 
 static struct xb_creds_ini *parse_ok(const char *text)
 {
@@ -231,7 +231,8 @@ static void test_json_docs(void **state)
                      "\"SecretAccessKey\":\"sec\",\"Token\":\"tok\","
                      "\"Expiration\":\"2030-05-06T07:08:09Z\"}";
     const char *no_exp = "{\"AccessKeyId\":\"AK\",\"SecretAccessKey\":\"sec\"}";
-    const char *bad_code = "{\"Code\":\"Failure\",\"AccessKeyId\":\"AK\",\"SecretAccessKey\":\"s\"}";
+    const char *bad_code =
+        "{\"Code\":\"Failure\",\"AccessKeyId\":\"AK\",\"SecretAccessKey\":\"s\"}";
     assert_int_equal(xb_creds_parse_json(ok, strlen(ok), 1, &c, why, sizeof(why)), XB_OK);
     assert_string_equal(c.access_key_id, "ASIAJ");
     assert_string_equal(c.secret_access_key, "sec");

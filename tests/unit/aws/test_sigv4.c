@@ -15,11 +15,12 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+
 #include <cmocka.h>
 
+#include "aws/sigv4.h"
 #include "core/buf.h"
 #include "core/err.h"
-#include "aws/sigv4.h"
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 /* Signature of AWS's documented ListUsers example (doc_request, doc_creds, doc_time). */
@@ -69,11 +70,10 @@ static void test_sigv4_aws_doc_iam_list_users(void **state)
     assert_string_equal(res.amz_date, "20150830T123600Z");
     assert_string_equal(res.payload_hash, EMPTY_SHA256);
     assert_string_equal(res.signature, DOC_SIGNATURE);
-    assert_string_equal(
-        res.authorization,
-        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/"
-        "aws4_request, SignedHeaders=content-type;host;x-amz-date, "
-        "Signature=" DOC_SIGNATURE);
+    assert_string_equal(res.authorization,
+                        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/"
+                        "aws4_request, SignedHeaders=content-type;host;x-amz-date, "
+                        "Signature=" DOC_SIGNATURE);
 }
 
 /* Same request with "" as path, upper-case names, reordered headers, reordered query. */

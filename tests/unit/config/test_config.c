@@ -24,9 +24,9 @@
 /* A valid receivers block: 4 lines, so test YAML appended after it starts on line 5. */
 #define RECV "receivers:\n  otlp:\n    protocols:\n      grpc:\n"
 /* A valid pipeline block using only the file exporter (5 lines). */
-#define PIPE_FILE                                                                          \
+#define PIPE_FILE                                                                                  \
     "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [file]\n"
-#define PIPE_XRAY                                                                          \
+#define PIPE_XRAY                                                                                  \
     "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [awsxray]\n"
 
 static char errbuf[1024];
@@ -51,8 +51,7 @@ static void expect_err(const char *yaml, const char *want1, const char *want2)
 
     if (rc != XB_ERR_CONFIG || strstr(errbuf, want1) == NULL ||
         (want2 != NULL && strstr(errbuf, want2) == NULL))
-        print_error("rc=%d err=\"%s\" want \"%s\" \"%s\"\n", rc, errbuf, want1,
-                    want2 ? want2 : "");
+        print_error("rc=%d err=\"%s\" want \"%s\" \"%s\"\n", rc, errbuf, want1, want2 ? want2 : "");
     assert_int_equal(rc, XB_ERR_CONFIG);
     assert_null(cfg);
     assert_non_null(strstr(errbuf, want1));
@@ -160,61 +159,60 @@ static void test_free_null_is_noop(void **state)
 
 /* ------------------------------------------------------------ full config --- */
 
-static const char full_yaml[] =
-    "receivers:\n"
-    "  otlp:\n"
-    "    protocols:\n"
-    "      grpc:\n"
-    "        endpoint: 0.0.0.0:14317\n"
-    "        max_recv_msg_size_mib: 16\n"
-    "        max_concurrent_streams: 50\n"
-    "        max_connections: 10\n"
-    "      http:\n"
-    "        endpoint: '[::1]:14318'\n"
-    "        max_request_body_size: 8MiB\n"
-    "        max_connections: 20\n"
-    "exporters:\n"
-    "  awsxray:\n"
-    "    region: eu-central-1\n"
-    "    endpoint: http://127.0.0.1:9999\n"
-    "    role_arn: arn:aws:iam::123456789012:role/x\n"
-    "    proxy_address: http://proxy:3128\n"
-    "    no_verify_ssl: true\n"
-    "    certificate_file_path: /etc/ca.pem\n"
-    "    request_timeout_seconds: 5\n"
-    "    max_retries: 7\n"
-    "    num_workers: 3\n"
-    "    local_mode: yes\n"
-    "    resource_arn: arn:aws:ec2:x\n"
-    "    indexed_attributes: [http.method, \"user.id\"]\n"
-    "    index_all_attributes: true\n"
-    "    allow_dot_in_annotation_keys: false\n"
-    "    skip_timestamp_validation: off\n"
-    "    aws_log_groups:\n"
-    "      - group-a\n"
-    "      - group-b\n"
-    "    max_document_bytes: 32000\n"
-    "    sending_queue:\n"
-    "      max_bytes: 1GiB\n"
-    "      max_documents: 5000\n"
-    "    batch:\n"
-    "      max_documents: 25\n"
-    "      timeout: 1s\n"
-    "    telemetry: {enabled: false}\n"
-    "  file:\n"
-    "    path: \"-\"\n"
-    "    index_all_attributes: true\n"
-    "    sending_queue: {max_bytes: 2MB, max_documents: 77}\n"
-    "    batch: {max_documents: 10000, timeout: 1s500ms}\n"
-    "service:\n"
-    "  pipelines:\n"
-    "    traces:\n"
-    "      receivers: [otlp]\n"
-    "      exporters: [awsxray, file]\n"
-    "  telemetry:\n"
-    "    logs:\n"
-    "      level: DEBUG\n"
-    "  shutdown_timeout: 45s\n";
+static const char full_yaml[] = "receivers:\n"
+                                "  otlp:\n"
+                                "    protocols:\n"
+                                "      grpc:\n"
+                                "        endpoint: 0.0.0.0:14317\n"
+                                "        max_recv_msg_size_mib: 16\n"
+                                "        max_concurrent_streams: 50\n"
+                                "        max_connections: 10\n"
+                                "      http:\n"
+                                "        endpoint: '[::1]:14318'\n"
+                                "        max_request_body_size: 8MiB\n"
+                                "        max_connections: 20\n"
+                                "exporters:\n"
+                                "  awsxray:\n"
+                                "    region: eu-central-1\n"
+                                "    endpoint: http://127.0.0.1:9999\n"
+                                "    role_arn: arn:aws:iam::123456789012:role/x\n"
+                                "    proxy_address: http://proxy:3128\n"
+                                "    no_verify_ssl: true\n"
+                                "    certificate_file_path: /etc/ca.pem\n"
+                                "    request_timeout_seconds: 5\n"
+                                "    max_retries: 7\n"
+                                "    num_workers: 3\n"
+                                "    local_mode: yes\n"
+                                "    resource_arn: arn:aws:ec2:x\n"
+                                "    indexed_attributes: [http.method, \"user.id\"]\n"
+                                "    index_all_attributes: true\n"
+                                "    allow_dot_in_annotation_keys: false\n"
+                                "    skip_timestamp_validation: off\n"
+                                "    aws_log_groups:\n"
+                                "      - group-a\n"
+                                "      - group-b\n"
+                                "    max_document_bytes: 32000\n"
+                                "    sending_queue:\n"
+                                "      max_bytes: 1GiB\n"
+                                "      max_documents: 5000\n"
+                                "    batch:\n"
+                                "      max_documents: 25\n"
+                                "      timeout: 1s\n"
+                                "    telemetry: {enabled: false}\n"
+                                "  file:\n"
+                                "    path: \"-\"\n"
+                                "    index_all_attributes: true\n"
+                                "    sending_queue: {max_bytes: 2MB, max_documents: 77}\n"
+                                "    batch: {max_documents: 10000, timeout: 1s500ms}\n"
+                                "service:\n"
+                                "  pipelines:\n"
+                                "    traces:\n"
+                                "      receivers: [otlp]\n"
+                                "      exporters: [awsxray, file]\n"
+                                "  telemetry:\n"
+                                "    logs:\n"
+                                "      level: DEBUG\n"
+                                "  shutdown_timeout: 45s\n";
 
 static void test_full_config_every_key(void **state)
 {
@@ -273,8 +271,8 @@ static void test_full_config_every_key(void **state)
 
 static void test_unknown_top_level_key(void **state)
 {
-    expect_err(RECV PIPE_FILE "processors:\n  batch: {}\n", "t.yaml:10:1: processors:",
-               "unknown key \"processors\"");
+    expect_err(RECV PIPE_FILE "processors:\n  batch: {}\n",
+               "t.yaml:10:1: processors:", "unknown key \"processors\"");
 }
 
 static void test_unknown_nested_key(void **state)
@@ -291,12 +289,10 @@ static void test_unknown_receiver_and_exporter_ids(void **state)
                "t.yaml:6:3: exporters.awsxray/foo:", "unknown exporter \"awsxray/foo\"");
     expect_err(RECV "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n"
                     "      exporters: [file, logging]\n",
-               "t.yaml:9:18: service.pipelines.traces.exporters:",
-               "unknown exporter \"logging\"");
+               "t.yaml:9:18: service.pipelines.traces.exporters:", "unknown exporter \"logging\"");
     expect_err(RECV "service:\n  pipelines:\n    traces:\n      receivers: [otlp, zipkin]\n"
                     "      exporters: [file]\n",
-               "t.yaml:8:18: service.pipelines.traces.receivers:",
-               "unknown receiver \"zipkin\"");
+               "t.yaml:8:18: service.pipelines.traces.receivers:", "unknown receiver \"zipkin\"");
 }
 
 static void test_wrong_type_list_for_scalar(void **state)
@@ -305,8 +301,8 @@ static void test_wrong_type_list_for_scalar(void **state)
                "t.yaml:5:19: receivers.otlp.protocols.grpc.endpoint:", "got a list");
     expect_err(RECV "exporters:\n  awsxray:\n    indexed_attributes: abc\n" PIPE_XRAY,
                "t.yaml:7:25: exporters.awsxray.indexed_attributes:", "expected a list");
-    expect_err(RECV "exporters:\n  file: [x]\n" PIPE_FILE, "t.yaml:6:9: exporters.file:",
-               "expected a mapping");
+    expect_err(RECV "exporters:\n  file: [x]\n" PIPE_FILE,
+               "t.yaml:6:9: exporters.file:", "expected a mapping");
 }
 
 static void test_wrong_type_integer(void **state)
@@ -314,8 +310,8 @@ static void test_wrong_type_integer(void **state)
     expect_err(RECV "        max_concurrent_streams: abc\n" PIPE_FILE,
                "t.yaml:5:33: receivers.otlp.protocols.grpc.max_concurrent_streams:",
                "expected a non-negative integer");
-    expect_err(RECV "        max_concurrent_streams: -5\n" PIPE_FILE, "t.yaml:5:33:",
-               "non-negative integer");
+    expect_err(RECV "        max_concurrent_streams: -5\n" PIPE_FILE,
+               "t.yaml:5:33:", "non-negative integer");
     expect_err(RECV "        max_concurrent_streams: 99999999999999999999999\n" PIPE_FILE,
                "t.yaml:5:33:", "non-negative integer");
 }
@@ -324,23 +320,28 @@ static void test_wrong_type_bool(void **state)
 {
     expect_err(RECV "exporters:\n  awsxray:\n    no_verify_ssl: maybe\n" PIPE_XRAY,
                "t.yaml:7:20: exporters.awsxray.no_verify_ssl:", "expected a boolean");
-    expect_err(RECV "exporters:\n  awsxray:\n    no_verify_ssl: 1\n" PIPE_XRAY, "t.yaml:7:20:",
-               "expected a boolean");
+    expect_err(RECV "exporters:\n  awsxray:\n    no_verify_ssl: 1\n" PIPE_XRAY,
+               "t.yaml:7:20:", "expected a boolean");
 }
 
 static void test_bool_spellings(void **state)
 {
-    static const struct { const char *text; int want; } cases[] = {
-        {"true", 1}, {"True", 1}, {"TRUE", 1}, {"yes", 1}, {"YES", 1}, {"on", 1}, {"On", 1},
-        {"false", 0}, {"False", 0}, {"no", 0}, {"No", 0}, {"off", 0}, {"OFF", 0},
-        {"\"true\"", 1},
+    static const struct {
+        const char *text;
+        int want;
+    } cases[] = {
+        {"true", 1}, {"True", 1}, {"TRUE", 1},  {"yes", 1},      {"YES", 1},
+        {"on", 1},   {"On", 1},   {"false", 0}, {"False", 0},    {"no", 0},
+        {"No", 0},   {"off", 0},  {"OFF", 0},   {"\"true\"", 1},
     };
     char yaml[512];
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct xb_config *cfg;
-        snprintf(yaml, sizeof(yaml), RECV "exporters:\n  awsxray:\n    no_verify_ssl: %s\n"
-                 "    index_all_attributes: %s\n" PIPE_XRAY, cases[i].text, cases[i].text);
+        snprintf(yaml, sizeof(yaml),
+                 RECV "exporters:\n  awsxray:\n    no_verify_ssl: %s\n"
+                      "    index_all_attributes: %s\n" PIPE_XRAY,
+                 cases[i].text, cases[i].text);
         cfg = parse_ok(yaml);
         assert_int_equal(cfg->awsxray.no_verify_ssl, cases[i].want);
         assert_int_equal(cfg->translate.index_all_attributes, cases[i].want);
@@ -352,19 +353,19 @@ static void test_out_of_range(void **state)
 {
     struct xb_config *cfg;
 
-    expect_err(RECV "        max_recv_msg_size_mib: 2048\n" PIPE_FILE,
-               "t.yaml:5:32: receivers.otlp.protocols.grpc.max_recv_msg_size_mib:",
-               "between 1 and 1024");
-    expect_err(RECV "        max_recv_msg_size_mib: 0\n" PIPE_FILE, "t.yaml:5:32:",
-               "between 1 and 1024");
+    expect_err(
+        RECV "        max_recv_msg_size_mib: 2048\n" PIPE_FILE,
+        "t.yaml:5:32: receivers.otlp.protocols.grpc.max_recv_msg_size_mib:", "between 1 and 1024");
+    expect_err(RECV "        max_recv_msg_size_mib: 0\n" PIPE_FILE,
+               "t.yaml:5:32:", "between 1 and 1024");
     expect_err(RECV "exporters:\n  awsxray:\n    batch:\n      max_documents: 51\n" PIPE_XRAY,
                "t.yaml:8:22: exporters.awsxray.batch.max_documents:", "between 1 and 50");
     expect_err(RECV "exporters:\n  file:\n    batch:\n      max_documents: 10001\n" PIPE_FILE,
                "t.yaml:8:22: exporters.file.batch.max_documents:", "between 1 and 10000");
     expect_err(RECV "exporters:\n  file:\n    max_document_bytes: 1023\n" PIPE_FILE,
                "t.yaml:7:25: exporters.file.max_document_bytes:", "between 1024");
-    expect_err(RECV "exporters:\n  awsxray:\n    num_workers: 0\n" PIPE_XRAY, "t.yaml:7:18:",
-               "between 1 and 256");
+    expect_err(RECV "exporters:\n  awsxray:\n    num_workers: 0\n" PIPE_XRAY,
+               "t.yaml:7:18:", "between 1 and 256");
     cfg = parse_ok(RECV "exporters:\n  file:\n    batch:\n      max_documents: 10000\n" PIPE_FILE);
     assert_int_equal(cfg->file.queue.batch_max_documents, 10000);
     xb_config_free(cfg);
@@ -373,16 +374,15 @@ static void test_out_of_range(void **state)
 static void test_endpoints(void **state)
 {
     static const char *const good[] = {"localhost:4317", "0.0.0.0:0", "127.0.0.1:65535",
-                                       "'[::1]:4317'", "'[::]:1'", "my-host.example:80"};
-    static const struct { const char *ep; const char *why; } bad[] = {
-        {"localhost", "expected host:port"},
-        {"':4317'", "host is empty"},
-        {"'::1:4317'", "must be in brackets"},
-        {"host:65536", "port must be"},
-        {"host:-1", "port must be"},
-        {"'host:'", "port must be"},
-        {"'[::1]4317'", "expected host:port"},
-        {"'[]:4317'", "IPv6 host"},
+                                       "'[::1]:4317'",   "'[::]:1'",  "my-host.example:80"};
+    static const struct {
+        const char *ep;
+        const char *why;
+    } bad[] = {
+        {"localhost", "expected host:port"},   {"':4317'", "host is empty"},
+        {"'::1:4317'", "must be in brackets"}, {"host:65536", "port must be"},
+        {"host:-1", "port must be"},           {"'host:'", "port must be"},
+        {"'[::1]4317'", "expected host:port"}, {"'[]:4317'", "IPv6 host"},
         {"\"\"", "must not be empty"},
     };
     char yaml[512];
@@ -406,8 +406,8 @@ static void test_awsxray_endpoint_and_region(void **state)
 
     expect_err(RECV "exporters:\n  awsxray:\n    endpoint: ftp://x\n" PIPE_XRAY,
                "t.yaml:7:15: exporters.awsxray.endpoint:", "https:// or http://");
-    expect_err(RECV "exporters:\n  awsxray:\n    endpoint: https://\n" PIPE_XRAY, "t.yaml:7:15:",
-               "no host");
+    expect_err(RECV "exporters:\n  awsxray:\n    endpoint: https://\n" PIPE_XRAY,
+               "t.yaml:7:15:", "no host");
     expect_err(RECV "exporters:\n  awsxray:\n    region: US West 2\n" PIPE_XRAY,
                "t.yaml:7:13: exporters.awsxray.region:", "us-west-2");
     cfg = parse_ok(RECV "exporters:\n  awsxray:\n    region: \"\"\n    endpoint:\n" PIPE_XRAY);
@@ -418,25 +418,28 @@ static void test_awsxray_endpoint_and_region(void **state)
 
 static void test_sizes(void **state)
 {
-    static const struct { const char *text; size_t want; } good[] = {
-        {"4096", 4096}, {"1KiB", 1024}, {"1kib", 1024}, {"2 MiB", 2u << 20},
-        {"1GiB", 1u << 30}, {"3KB", 3000}, {"5MB", 5000000}, {"1GB", 1000000000},
-        {"2048B", 2048},
+    static const struct {
+        const char *text;
+        size_t want;
+    } good[] = {
+        {"4096", 4096},      {"1KiB", 1024},      {"1kib", 1024},
+        {"2 MiB", 2u << 20}, {"1GiB", 1u << 30},  {"3KB", 3000},
+        {"5MB", 5000000},    {"1GB", 1000000000}, {"2048B", 2048},
     };
     static const char *const bad[] = {"12XB", "-1", "1.5MiB", "MiB", "10 M i B", "0x100"};
     char yaml[512];
 
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         struct xb_config *cfg;
-        snprintf(yaml, sizeof(yaml), RECV "      http:\n        max_request_body_size: %s\n"
-                 PIPE_FILE, good[i].text);
+        snprintf(yaml, sizeof(yaml),
+                 RECV "      http:\n        max_request_body_size: %s\n" PIPE_FILE, good[i].text);
         cfg = parse_ok(yaml);
         assert_int_equal(cfg->http.max_request_body_bytes, good[i].want);
         xb_config_free(cfg);
     }
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        snprintf(yaml, sizeof(yaml), RECV "      http:\n        max_request_body_size: %s\n"
-                 PIPE_FILE, bad[i]);
+        snprintf(yaml, sizeof(yaml),
+                 RECV "      http:\n        max_request_body_size: %s\n" PIPE_FILE, bad[i]);
         expect_err(yaml, "t.yaml:6:32: receivers.otlp.protocols.http.max_request_body_size:",
                    "expected a size");
     }
@@ -446,9 +449,12 @@ static void test_sizes(void **state)
 
 static void test_durations(void **state)
 {
-    static const struct { const char *text; uint32_t want; } good[] = {
-        {"200ms", 200}, {"5s", 5000}, {"1m", 60000}, {"1m30s", 90000}, {"250", 250},
-        {"0s", 0}, {"1h", 3600000}, {"1s500ms", 1500},
+    static const struct {
+        const char *text;
+        uint32_t want;
+    } good[] = {
+        {"200ms", 200}, {"5s", 5000}, {"1m", 60000},   {"1m30s", 90000},
+        {"250", 250},   {"0s", 0},    {"1h", 3600000}, {"1s500ms", 1500},
     };
     static const char *const bad[] = {"5 s", "1.5s", "ms", "5d", "s5", "-1s", "2x"};
     char yaml[512];
@@ -464,8 +470,7 @@ static void test_durations(void **state)
         snprintf(yaml, sizeof(yaml), RECV PIPE_FILE "  shutdown_timeout: %s\n", bad[i]);
         expect_err(yaml, "t.yaml:10:21: service.shutdown_timeout:", "expected a duration");
     }
-    expect_err(RECV PIPE_FILE "  shutdown_timeout: 2h\n", "t.yaml:10:21:",
-               "between 0 and 3600000");
+    expect_err(RECV PIPE_FILE "  shutdown_timeout: 2h\n", "t.yaml:10:21:", "between 0 and 3600000");
     expect_err(RECV "exporters:\n  file:\n    batch:\n      timeout: 0ms\n" PIPE_FILE,
                "t.yaml:8:16: exporters.file.batch.timeout:", "between 1 and 60000");
 }
@@ -587,8 +592,8 @@ static void test_pipeline_missing_or_empty(void **state)
 static void test_pipeline_receiver_rules(void **state)
 {
     expect_err(PIPE_FILE, "t.yaml:4:18: receivers.otlp:", "not configured under receivers");
-    expect_err("receivers:\n  otlp:\n" PIPE_FILE, "t.yaml:2:3: receivers.otlp.protocols:",
-               "at least one protocol");
+    expect_err("receivers:\n  otlp:\n" PIPE_FILE,
+               "t.yaml:2:3: receivers.otlp.protocols:", "at least one protocol");
     expect_err("receivers:\n  otlp:\n    protocols: {}\n" PIPE_FILE,
                "t.yaml:2:3: receivers.otlp.protocols:", "at least one protocol");
     expect_err(RECV "      http:\n        endpoint: localhost:4317\n" PIPE_FILE,
@@ -597,8 +602,8 @@ static void test_pipeline_receiver_rules(void **state)
 
 static void test_pipeline_protocol_enablement(void **state)
 {
-    struct xb_config *cfg = parse_ok("receivers:\n  otlp:\n    protocols:\n      http: {}\n"
-                                     PIPE_FILE);
+    struct xb_config *cfg =
+        parse_ok("receivers:\n  otlp:\n    protocols:\n      http: {}\n" PIPE_FILE);
 
     assert_false(cfg->grpc.enabled);
     assert_true(cfg->http.enabled);
@@ -641,9 +646,9 @@ static void test_yaml_syntax_error(void **state)
 
 static void test_duplicate_key(void **state)
 {
-    expect_err(RECV "        endpoint: localhost:1\n        endpoint: localhost:2\n" PIPE_FILE,
-               "t.yaml:6:9: receivers.otlp.protocols.grpc.endpoint:",
-               "duplicate key (first at line 5)");
+    expect_err(
+        RECV "        endpoint: localhost:1\n        endpoint: localhost:2\n" PIPE_FILE,
+        "t.yaml:6:9: receivers.otlp.protocols.grpc.endpoint:", "duplicate key (first at line 5)");
 }
 
 static void test_document_shape_errors(void **state)
@@ -651,19 +656,19 @@ static void test_document_shape_errors(void **state)
     expect_err("", "t.yaml:1:1: service.pipelines.traces:", "configuration is empty");
     expect_err("- a\n- b\n", "t.yaml:1:1: (top level):", "expected a mapping");
     expect_err(RECV PIPE_FILE "---\nfoo: 1\n", "t.yaml:10:1:", "only one YAML document");
-    expect_err(RECV PIPE_FILE "? [a, b]\n: 1\n", "t.yaml:10:3: (top level):",
-               "keys must be plain strings");
+    expect_err(RECV PIPE_FILE "? [a, b]\n: 1\n",
+               "t.yaml:10:3: (top level):", "keys must be plain strings");
     expect_err(RECV "        otlp.protocols: {}\n" PIPE_FILE, "t.yaml:5:9:", "unknown key");
 }
 
 static void test_telemetry_and_anchors_accepted(void **state)
 {
-    struct xb_config *cfg = parse_ok(
-        RECV "exporters:\n  awsxray:\n    telemetry:\n      enabled: true\n"
-             "    sending_queue: &q {max_documents: 42}\n"
-             "  file:\n    sending_queue: *q\n"
-             "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n"
-             "      exporters: [awsxray, file]\n");
+    struct xb_config *cfg =
+        parse_ok(RECV "exporters:\n  awsxray:\n    telemetry:\n      enabled: true\n"
+                      "    sending_queue: &q {max_documents: 42}\n"
+                      "  file:\n    sending_queue: *q\n"
+                      "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n"
+                      "      exporters: [awsxray, file]\n");
 
     assert_int_equal(cfg->awsxray.queue.max_documents, 42);
     assert_int_equal(cfg->file.queue.max_documents, 42);
@@ -762,9 +767,8 @@ static void test_metrics_address_and_level(void **state)
     assert_string_equal(cfg->metrics.address, "localhost:8888");
     xb_config_free(cfg);
 
-    cfg = parse_ok(RECV PIPE_FILE
-                   "  telemetry:\n    metrics:\n      level: DETAILED\n"
-                   "      address: 127.0.0.1:0\n");
+    cfg = parse_ok(RECV PIPE_FILE "  telemetry:\n    metrics:\n      level: DETAILED\n"
+                                  "      address: 127.0.0.1:0\n");
     assert_true(cfg->metrics.enabled);
     assert_string_equal(cfg->metrics.level, "detailed");
     assert_string_equal(cfg->metrics.address, "127.0.0.1:0");
@@ -783,11 +787,10 @@ static void test_health_check_extension(void **state)
 {
     struct xb_config *cfg;
 
-    cfg = parse_ok(RECV
-                   "extensions:\n  health_check:\n    endpoint: 0.0.0.0:13134\n"
-                   "    exporter_failure_threshold: 1m30s\n"
-                   "    check_collector_pipeline: {enabled: true, interval: 5m}\n"
-                   PIPE_FILE "  extensions: [health_check]\n");
+    cfg = parse_ok(RECV "extensions:\n  health_check:\n    endpoint: 0.0.0.0:13134\n"
+                        "    exporter_failure_threshold: 1m30s\n"
+                        "    check_collector_pipeline: {enabled: true, interval: 5m}\n" PIPE_FILE
+                        "  extensions: [health_check]\n");
     assert_true(cfg->health_check.enabled);
     assert_string_equal(cfg->health_check.endpoint, "0.0.0.0:13134");
     assert_int_equal(cfg->health_check.exporter_failure_threshold_ms, 90000);
@@ -798,8 +801,9 @@ static void test_health_check_extension(void **state)
     assert_true(cfg->health_check.enabled);
     assert_string_equal(cfg->health_check.endpoint, "localhost:13133");
     xb_config_free(cfg);
-    cfg = parse_ok(RECV "extensions:\n  health_check:\n    exporter_failure_threshold: 0\n"
-                   PIPE_FILE "  extensions: [health_check]\n");
+    cfg =
+        parse_ok(RECV "extensions:\n  health_check:\n    exporter_failure_threshold: 0\n" PIPE_FILE
+                      "  extensions: [health_check]\n");
     assert_int_equal(cfg->health_check.exporter_failure_threshold_ms, 0);
     xb_config_free(cfg);
 
@@ -809,8 +813,7 @@ static void test_health_check_extension(void **state)
                "t.yaml:10:15: service.extensions:", "listed twice");
     expect_err(RECV "extensions:\n  pprof:\n" PIPE_FILE, "t.yaml:6:3: extensions.pprof:",
                "unknown extension \"pprof\" (supported: health_check)");
-    expect_err(RECV "extensions:\n  health_check:\n    exporter_failure_threshold: 25h\n"
-               PIPE_FILE,
+    expect_err(RECV "extensions:\n  health_check:\n    exporter_failure_threshold: 25h\n" PIPE_FILE,
                "t.yaml:7:33: extensions.health_check.exporter_failure_threshold:",
                "must be between 0 and 86400000");
     expect_err(RECV "extensions:\n  health_check:\n    path: /health/status\n" PIPE_FILE,
@@ -827,18 +830,18 @@ static void test_telemetry_address_clashes(void **state)
                "same address as an OTLP receiver endpoint (localhost:4317)");
     /* health on the metrics address */
     expect_err(RECV "extensions:\n  health_check:\n    endpoint: localhost:8888\n" PIPE_FILE
-               "  extensions: [health_check]\n",
+                    "  extensions: [health_check]\n",
                "t.yaml:7:15: extensions.health_check.endpoint:",
                "same address as service.telemetry.metrics.address (localhost:8888)");
     /* not a clash: the metrics endpoint is off, or port 0 */
-    cfg = parse_ok(RECV "extensions:\n  health_check:\n    endpoint: localhost:8888\n"
-                   PIPE_FILE "  extensions: [health_check]\n"
-                   "  telemetry:\n    metrics:\n      level: none\n");
+    cfg = parse_ok(RECV "extensions:\n  health_check:\n    endpoint: localhost:8888\n" PIPE_FILE
+                        "  extensions: [health_check]\n"
+                        "  telemetry:\n    metrics:\n      level: none\n");
     assert_true(cfg->health_check.enabled);
     xb_config_free(cfg);
-    cfg = parse_ok(RECV "extensions:\n  health_check:\n    endpoint: 127.0.0.1:0\n"
-                   PIPE_FILE "  extensions: [health_check]\n"
-                   "  telemetry:\n    metrics:\n      address: 127.0.0.1:0\n");
+    cfg = parse_ok(RECV "extensions:\n  health_check:\n    endpoint: 127.0.0.1:0\n" PIPE_FILE
+                        "  extensions: [health_check]\n"
+                        "  telemetry:\n    metrics:\n      address: 127.0.0.1:0\n");
     assert_true(cfg->metrics.enabled);
     xb_config_free(cfg);
 }
@@ -872,9 +875,9 @@ static void test_shipped_yaml_files_parse(void **state)
     struct xb_config *cfg = NULL;
 
     setenv("AWS_REGION", "us-east-2", 1);
-    assert_int_equal(xb_config_load_file(SRC_ROOT "/examples/config-xray.yaml", &cfg, errbuf,
-                                         sizeof(errbuf)),
-                     XB_OK);
+    assert_int_equal(
+        xb_config_load_file(SRC_ROOT "/examples/config-xray.yaml", &cfg, errbuf, sizeof(errbuf)),
+        XB_OK);
     assert_true(cfg->awsxray.enabled);
     assert_string_equal(cfg->awsxray.region, "us-east-2");
     assert_string_equal(cfg->grpc.endpoint, "0.0.0.0:4317");
@@ -885,9 +888,8 @@ static void test_shipped_yaml_files_parse(void **state)
     assert_string_equal(cfg->metrics.address, "0.0.0.0:8888");
     xb_config_free(cfg);
 
-    assert_int_equal(xb_config_load_file(SRC_ROOT "/config/default.yaml", &cfg, errbuf,
-                                         sizeof(errbuf)),
-                     XB_OK);
+    assert_int_equal(
+        xb_config_load_file(SRC_ROOT "/config/default.yaml", &cfg, errbuf, sizeof(errbuf)), XB_OK);
     assert_true(cfg->file.enabled);
     xb_config_free(cfg);
 }

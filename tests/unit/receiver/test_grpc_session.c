@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
 #include <nghttp2/nghttp2.h>
+
+#include <cmocka.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -263,8 +264,7 @@ static void test_free_with_open_streams_gives_back_inflight(void **state)
     pump(f, 1000);
     /* charged: the storage each upload holds (its bytes plus growth slack) */
     assert_true(f->inflight >= 2 * sizeof(part) && f->inflight <= 4 * sizeof(part));
-    assert_int_equal(xb_receiver_metrics.receiver_inflight_bytes[XB_TRANSPORT_GRPC],
-                     f->inflight);
+    assert_int_equal(xb_receiver_metrics.receiver_inflight_bytes[XB_TRANSPORT_GRPC], f->inflight);
     /* the client goes away: the owner frees the session with both uploads open */
     xb_grpc_session_free(f->server);
     f->server = NULL;

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
 #include <cmocka.h>
 
 #include "core/buf.h"
@@ -156,7 +157,7 @@ static void test_ingest_refuses_before_translating_when_a_queue_is_full(void **s
     assert_int_equal(xb_queue_push_list(f->q2, &l), XB_OK); /* q2 completely full */
     export_json(f, REQ_ONE_BAD, sizeof(REQ_ONE_BAD) - 1, 0, &o);
     assert_int_equal(o.rc, XB_ERR_FULL);
-    assert_int_equal(o.spans, 2); /* decoded, for the refused-spans count ... */
+    assert_int_equal(o.spans, 2);          /* decoded, for the refused-spans count ... */
     assert_int_equal(o.rejected_spans, 0); /* ... but not translated: it would reject one */
     assert_int_equal(xb_receiver_metrics.refused_spans[XB_TRANSPORT_HTTP], 2);
     assert_int_equal(xb_queue_waiting(f->q1), 0);
@@ -187,8 +188,7 @@ static void test_ingest_stops_building_when_output_exceeds_room(void **state)
     (void)state;
     assert_non_null(small);
     assert_non_null(ing);
-    xb_ingest_export(ing, XB_TRANSPORT_HTTP, XB_BODY_JSON, 0, REQ, sizeof(REQ) - 1, 64 * 1024,
-                     &o);
+    xb_ingest_export(ing, XB_TRANSPORT_HTTP, XB_BODY_JSON, 0, REQ, sizeof(REQ) - 1, 64 * 1024, &o);
     assert_int_equal(o.rc, XB_ERR_FULL);
     assert_string_equal(o.err_desc, "export queue is full, retry later");
     assert_int_equal(xb_queue_waiting(small), 0);
@@ -370,8 +370,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ingest_refuses_before_translating_when_a_queue_is_full,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ingest_stops_building_when_output_exceeds_room,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_stops_building_when_output_exceeds_room, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_ingest_counts_bad_and_oversize_requests, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ingest_account_maps_each_outcome, setup, teardown),

@@ -2,10 +2,11 @@
  * tests/unit/receiver/test_otlp_json.c - OTLP/JSON decoder (receiver/otlp_json.c) and
  * the protobuf decoder it must agree with (receiver/otlp_decode.c).
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <math.h>
@@ -150,8 +151,9 @@ static uint8_t *pack_req(const xb_pb_export_req *req, size_t *len)
 {
     uint8_t *buf;
 
-    *len = opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(
-        req);
+    *len =
+        opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(
+            req);
     buf = malloc(*len ? *len : 1);
     assert_non_null(buf);
     assert_int_equal(
@@ -514,8 +516,10 @@ static void test_snake_case_accepted(void **state)
         "\"end_time_unix_nano\":6,\"dropped_attributes_count\":1,\"dropped_events_count\":2,"
         "\"dropped_links_count\":3,\"events\":[{\"time_unix_nano\":\"7\"}],"
         "\"attributes\":[{\"key\":\"a\",\"value\":{\"string_value\":\"s\"}},"
-        "{\"key\":\"b\",\"value\":{\"int_value\":\"-1\"}},{\"key\":\"c\",\"value\":{\"double_value\":1}},"
-        "{\"key\":\"d\",\"value\":{\"bool_value\":true}},{\"key\":\"e\",\"value\":{\"bytes_value\":\"AQ==\"}},"
+        "{\"key\":\"b\",\"value\":{\"int_value\":\"-1\"}},{\"key\":\"c\",\"value\":{\"double_"
+        "value\":1}},"
+        "{\"key\":\"d\",\"value\":{\"bool_value\":true}},{\"key\":\"e\",\"value\":{\"bytes_value\":"
+        "\"AQ==\"}},"
         "{\"key\":\"f\",\"value\":{\"array_value\":{\"values\":[{}]}}},"
         "{\"key\":\"g\",\"value\":{\"kvlist_value\":{\"values\":[{\"key\":\"x\"}]}}}]}]}]}]}";
     xb_pb_export_req *req = decode_ok(*state, json);
@@ -623,7 +627,8 @@ static void test_nul_inside_string_value(void **state)
 
 static void test_unicode_strings(void **state)
 {
-    xb_pb_span *s = span0(decode_ok(*state, wrap_span("{\"name\":\"caf\\u00e9 \xe2\x82\xac \\ud83d\\ude00\"}")));
+    xb_pb_span *s = span0(
+        decode_ok(*state, wrap_span("{\"name\":\"caf\\u00e9 \xe2\x82\xac \\ud83d\\ude00\"}")));
     assert_string_equal(s->name, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
 }
 
@@ -691,7 +696,8 @@ static void test_rejects_string_enums(void **state)
 static void test_rejects_bad_64bit_integers(void **state)
 {
     expect_invalid(*state, wrap_span("{\"startTimeUnixNano\":-1}"), "startTimeUnixNano: invalid");
-    expect_invalid(*state, wrap_span("{\"startTimeUnixNano\":\"-1\"}"), "startTimeUnixNano: invalid");
+    expect_invalid(*state, wrap_span("{\"startTimeUnixNano\":\"-1\"}"),
+                   "startTimeUnixNano: invalid");
     expect_invalid(*state, wrap_span("{\"endTimeUnixNano\":\"12a\"}"), "endTimeUnixNano: invalid");
     expect_invalid(*state, wrap_span("{\"endTimeUnixNano\":\"\"}"), "endTimeUnixNano: invalid");
     expect_invalid(*state, wrap_span("{\"endTimeUnixNano\":\" 12\"}"), "endTimeUnixNano: invalid");
@@ -718,7 +724,8 @@ static void test_rejects_bad_32bit_integers(void **state)
     expect_invalid(*state, wrap_span("{\"droppedAttributesCount\":4294967296}"),
                    "droppedAttributesCount: invalid");
     expect_invalid(*state, wrap_span("{\"droppedEventsCount\":-1}"), "droppedEventsCount: invalid");
-    expect_invalid(*state, wrap_span("{\"droppedLinksCount\":\"x\"}"), "droppedLinksCount: invalid");
+    expect_invalid(*state, wrap_span("{\"droppedLinksCount\":\"x\"}"),
+                   "droppedLinksCount: invalid");
     expect_invalid(*state, wrap_span("{\"flags\":-1}"), "flags: invalid");
     expect_invalid(*state, wrap_span("{\"links\":[{\"flags\":\"4294967296\"}]}"), "flags: invalid");
     expect_invalid(*state, "{\"resourceSpans\":[{\"resource\":{\"droppedAttributesCount\":{}}}]}",
@@ -728,12 +735,15 @@ static void test_rejects_bad_32bit_integers(void **state)
 static void test_rejects_wrong_json_types(void **state)
 {
     expect_invalid(*state, "{\"resourceSpans\":{}}", "resourceSpans: must be an array");
-    expect_invalid(*state, "{\"resourceSpans\":[1]}", "resourceSpans: array elements must be objects");
+    expect_invalid(*state, "{\"resourceSpans\":[1]}",
+                   "resourceSpans: array elements must be objects");
     expect_invalid(*state, "{\"resourceSpans\":[null]}", "resourceSpans: array elements");
-    expect_invalid(*state, "{\"resourceSpans\":[{\"resource\":[]}]}", "resource: must be an object");
+    expect_invalid(*state, "{\"resourceSpans\":[{\"resource\":[]}]}",
+                   "resource: must be an object");
     expect_invalid(*state, "{\"resourceSpans\":[{\"scopeSpans\":\"x\"}]}",
                    "scopeSpans: must be an array");
-    expect_invalid(*state, "{\"resourceSpans\":[{\"schemaUrl\":5}]}", "schemaUrl: must be a string");
+    expect_invalid(*state, "{\"resourceSpans\":[{\"schemaUrl\":5}]}",
+                   "schemaUrl: must be a string");
     expect_invalid(*state, "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":{}}]}]}",
                    "spans: must be an array");
     expect_invalid(*state, "{\"resourceSpans\":[{\"scopeSpans\":[{\"scope\":\"s\"}]}]}",
@@ -746,14 +756,17 @@ static void test_rejects_wrong_json_types(void **state)
     expect_invalid(*state, wrap_span("{\"name\":[]}"), "name: must be a string");
     expect_invalid(*state, wrap_span("{\"traceState\":1}"), "traceState: must be a string");
     expect_invalid(*state, wrap_span("{\"events\":{}}"), "events: must be an array");
-    expect_invalid(*state, wrap_span("{\"events\":[[]]}"), "events: array elements must be objects");
+    expect_invalid(*state, wrap_span("{\"events\":[[]]}"),
+                   "events: array elements must be objects");
     expect_invalid(*state, wrap_span("{\"links\":\"l\"}"), "links: must be an array");
     expect_invalid(*state, wrap_span("{\"status\":\"ok\"}"), "status: must be an object");
-    expect_invalid(*state, wrap_span("{\"status\":{\"message\":false}}"), "message: must be a string");
+    expect_invalid(*state, wrap_span("{\"status\":{\"message\":false}}"),
+                   "message: must be a string");
     expect_invalid(*state, wrap_span("{\"attributes\":[{\"key\":1}]}"), "key: must be a string");
     expect_invalid(*state, wrap_value("\"v\""), "value: must be an object");
     expect_invalid(*state, wrap_value("{\"stringValue\":1}"), "stringValue: must be a string");
-    expect_invalid(*state, wrap_value("{\"boolValue\":\"true\"}"), "boolValue: must be true or false");
+    expect_invalid(*state, wrap_value("{\"boolValue\":\"true\"}"),
+                   "boolValue: must be true or false");
     expect_invalid(*state, wrap_value("{\"arrayValue\":[]}"), "arrayValue: must be an object");
     expect_invalid(*state, wrap_value("{\"arrayValue\":{\"values\":{}}}"),
                    "arrayValue.values: must be an array");
@@ -762,7 +775,8 @@ static void test_rejects_wrong_json_types(void **state)
     expect_invalid(*state, wrap_value("{\"kvlistValue\":\"x\"}"), "kvlistValue: must be an object");
     expect_invalid(*state, wrap_value("{\"kvlistValue\":{\"values\":[\"x\"]}}"),
                    "kvlistValue.values: array elements must be objects");
-    expect_invalid(*state, "{\"resourceSpans\":[{\"resource\":{\"entityRefs\":[{\"idKeys\":[1]}]}}]}",
+    expect_invalid(*state,
+                   "{\"resourceSpans\":[{\"resource\":{\"entityRefs\":[{\"idKeys\":[1]}]}}]}",
                    "idKeys: array elements must be strings");
     expect_invalid(*state, "{\"resourceSpans\":[{\"resource\":{\"entityRefs\":{}}}]}",
                    "entityRefs: must be an array");
@@ -771,12 +785,17 @@ static void test_rejects_wrong_json_types(void **state)
 static void test_rejects_bad_base64(void **state)
 {
     expect_invalid(*state, wrap_value("{\"bytesValue\":\"a\"}"), "bytesValue: invalid base64");
-    expect_invalid(*state, wrap_value("{\"bytesValue\":\"aGVsbG8*\"}"), "bytesValue: invalid base64");
-    expect_invalid(*state, wrap_value("{\"bytesValue\":\"aGk=aGk=\"}"), "bytesValue: invalid base64");
+    expect_invalid(*state, wrap_value("{\"bytesValue\":\"aGVsbG8*\"}"),
+                   "bytesValue: invalid base64");
+    expect_invalid(*state, wrap_value("{\"bytesValue\":\"aGk=aGk=\"}"),
+                   "bytesValue: invalid base64");
     expect_invalid(*state, wrap_value("{\"bytesValue\":\"aG=\"}"), "bytesValue: invalid base64");
-    expect_invalid(*state, wrap_value("{\"bytesValue\":\"aGVsbG8===\"}"), "bytesValue: invalid base64");
-    expect_invalid(*state, wrap_value("{\"bytesValue\":\"aGVs bG8=\"}"), "bytesValue: invalid base64");
-    expect_invalid(*state, wrap_value("{\"bytesValue\":[1,2]}"), "bytesValue: must be a base64 string");
+    expect_invalid(*state, wrap_value("{\"bytesValue\":\"aGVsbG8===\"}"),
+                   "bytesValue: invalid base64");
+    expect_invalid(*state, wrap_value("{\"bytesValue\":\"aGVs bG8=\"}"),
+                   "bytesValue: invalid base64");
+    expect_invalid(*state, wrap_value("{\"bytesValue\":[1,2]}"),
+                   "bytesValue: must be a base64 string");
 }
 
 static void test_rejects_bad_doubles(void **state)
@@ -785,7 +804,8 @@ static void test_rejects_bad_doubles(void **state)
     expect_invalid(*state, wrap_value("{\"doubleValue\":\"inf\"}"), "doubleValue: invalid number");
     expect_invalid(*state, wrap_value("{\"doubleValue\":\"nan\"}"), "doubleValue: invalid number");
     expect_invalid(*state, wrap_value("{\"doubleValue\":\"0x10\"}"), "doubleValue: invalid number");
-    expect_invalid(*state, wrap_value("{\"doubleValue\":\"1e999\"}"), "doubleValue: invalid number");
+    expect_invalid(*state, wrap_value("{\"doubleValue\":\"1e999\"}"),
+                   "doubleValue: invalid number");
     expect_invalid(*state, wrap_value("{\"doubleValue\":\"\"}"), "doubleValue: invalid number");
     expect_invalid(*state, wrap_value("{\"doubleValue\":true}"), "doubleValue: must be a number");
 }
@@ -1085,9 +1105,9 @@ static xb_pb_export_req *build_full_request(void)
     req->resource_spans[0] = rs0;
     req->resource_spans[1] = rs1;
 
-    r0->n_attributes = kvs(&r0->attributes, kv("service.name", any_str("checkout")),
-                           kv("host.cpus", any_int(8)), kv("cloud.provider", any_str("aws")),
-                           (xb_pb_kv *)NULL);
+    r0->n_attributes =
+        kvs(&r0->attributes, kv("service.name", any_str("checkout")), kv("host.cpus", any_int(8)),
+            kv("cloud.provider", any_str("aws")), (xb_pb_kv *)NULL);
     r0->dropped_attributes_count = 1;
     rs0->resource = r0;
     rs0->schema_url = "https://opentelemetry.io/schemas/1.24.0";
@@ -1117,8 +1137,8 @@ static xb_pb_export_req *build_full_request(void)
     tag_arr->values[1] = any_int(-5);
     tags->value_case = XB_ANY_ARRAY;
     tags->array_value = tag_arr;
-    user_kv->n_values = kvs(&user_kv->values, kv("id", any_str("u1")),
-                            kv("premium", any_bool(1)), (xb_pb_kv *)NULL);
+    user_kv->n_values = kvs(&user_kv->values, kv("id", any_str("u1")), kv("premium", any_bool(1)),
+                            (xb_pb_kv *)NULL);
     user->value_case = XB_ANY_KVLIST;
     user->kvlist_value = user_kv;
 
@@ -1132,16 +1152,15 @@ static xb_pb_export_req *build_full_request(void)
     a->start_time_unix_nano = UINT64_C(1700000000123456789);
     a->end_time_unix_nano = UINT64_C(1700000000987654321);
     a->n_attributes = kvs(&a->attributes, kv("http.request.method", any_str("GET")),
-                          kv("http.response.status_code", any_int(200)),
-                          kv("retry", any_bool(0)), kv("ratio", ratio), kv("payload", payload),
-                          kv("tags", tags), kv("user", user), kv("empty", any_new()),
-                          (xb_pb_kv *)NULL);
+                          kv("http.response.status_code", any_int(200)), kv("retry", any_bool(0)),
+                          kv("ratio", ratio), kv("payload", payload), kv("tags", tags),
+                          kv("user", user), kv("empty", any_new()), (xb_pb_kv *)NULL);
     a->dropped_attributes_count = 2;
     ev->time_unix_nano = UINT64_C(1700000000500000000);
     ev->name = "exception";
-    ev->n_attributes = kvs(&ev->attributes,
-                           kv("exception.type", any_str("java.lang.IllegalStateException")),
-                           kv("exception.message", any_str("cart empty")), (xb_pb_kv *)NULL);
+    ev->n_attributes =
+        kvs(&ev->attributes, kv("exception.type", any_str("java.lang.IllegalStateException")),
+            kv("exception.message", any_str("cart empty")), (xb_pb_kv *)NULL);
     ev->dropped_attributes_count = 3;
     a->n_events = 1;
     a->events = galloc(sizeof(*a->events));
@@ -1169,7 +1188,8 @@ static xb_pb_export_req *build_full_request(void)
     b->n_attributes = kvs(&b->attributes, kv("db.system", any_str("postgresql")), (xb_pb_kv *)NULL);
     b->status = status_new(XB_STATUS_OK, "");
 
-    r1->n_attributes = kvs(&r1->attributes, kv("service.name", any_str("worker")), (xb_pb_kv *)NULL);
+    r1->n_attributes =
+        kvs(&r1->attributes, kv("service.name", any_str("worker")), (xb_pb_kv *)NULL);
     rs1->resource = r1;
     rs1->n_scope_spans = 1;
     rs1->scope_spans = galloc(sizeof(*rs1->scope_spans));

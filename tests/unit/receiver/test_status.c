@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
 #include <cmocka.h>
 
 #include "core/buf.h"
@@ -66,7 +67,7 @@ static void test_success_body_partial_success_protobuf(void **state)
     assert_int_equal(resp->partial_success->rejected_spans, 3);
     assert_string_equal(resp->partial_success->error_message, "3 of 5 spans rejected: bad id");
     opentelemetry__proto__collector__trace__v1__export_trace_service_response__free_unpacked(resp,
-                                                                                            NULL);
+                                                                                             NULL);
     xb_buf_cleanup(&b);
 }
 
