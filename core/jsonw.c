@@ -132,13 +132,27 @@ static void put_escaped_body(struct xb_jsonw *w, const char *s, size_t n)
             esc[0] = '\\';
             elen = 2;
             switch (c) {
-            case '"': esc[1] = '"'; break;
-            case '\\': esc[1] = '\\'; break;
-            case '\n': esc[1] = 'n'; break;
-            case '\r': esc[1] = 'r'; break;
-            case '\t': esc[1] = 't'; break;
-            case '\b': esc[1] = 'b'; break;
-            case '\f': esc[1] = 'f'; break;
+            case '"':
+                esc[1] = '"';
+                break;
+            case '\\':
+                esc[1] = '\\';
+                break;
+            case '\n':
+                esc[1] = 'n';
+                break;
+            case '\r':
+                esc[1] = 'r';
+                break;
+            case '\t':
+                esc[1] = 't';
+                break;
+            case '\b':
+                esc[1] = 'b';
+                break;
+            case '\f':
+                esc[1] = 'f';
+                break;
             default:
                 memcpy(esc, "\\u00", 4);
                 esc[4] = hex[c >> 4];
@@ -274,12 +288,26 @@ void xb_jsonw_uint(struct xb_jsonw *w, uint64_t v)
 static int shortest_exact(double v, char *digits, int *exp10)
 {
     typedef unsigned __int128 u128;
-    uint64_t bits, m;
-    int e, s, t, nd;
-    u128 p5 = 1, lo, hi, val, pow10 = 1, c = 0;
+    /* 10^0 .. 10^38 (the largest power of ten below 2^128) */
+    static u128 pow10_tab[39];
+    static u128 pow5_tab[32];
+    static int tabs_ready;
+    uint64_t bits, m, cd;
+    int e, s, t, tmax, nd, found;
+    u128 lo, hi, val, c = 0;
     char rev[40];
     int inclusive;
 
+    if (!tabs_ready) {
+        /* Same values every time, so a race between threads only writes them twice. */
+        pow10_tab[0] = 1;
+        for (int i = 1; i < 39; i++)
+            pow10_tab[i] = pow10_tab[i - 1] * 10;
+        pow5_tab[0] = 1;
+        for (int i = 1; i < 32; i++)
+            pow5_tab[i] = pow5_tab[i - 1] * 5;
+        tabs_ready = 1;
+    }
     memcpy(&bits, &v, sizeof(bits));
     if (((bits >> 52) & 0x7FF) == 0 || ((bits >> 52) & 0x7FF) == 0x7FF)
         return 0;
@@ -288,37 +316,60 @@ static int shortest_exact(double v, char *digits, int *exp10)
     if (e >= 0 || e < -30 || m == (1ull << 52))
         return 0; /* integers, tiny values, or the asymmetric power-of-two boundary */
     s = 1 - e;
-    for (int i = 0; i < s; i++)
-        p5 *= 5;
-    lo = (u128)(2 * m - 1) * p5;
-    hi = (u128)(2 * m + 1) * p5;
-    val = (u128)(2 * m) * p5;
+    lo = (u128)(2 * m - 1) * pow5_tab[s];
+    hi = (u128)(2 * m + 1) * pow5_tab[s];
+    val = (u128)(2 * m) * pow5_tab[s];
     inclusive = (m & 1) == 0;
-    /* Largest t with 10^t <= hi, then downwards to the first t that has a multiple. */
-    for (t = 0; pow10 <= hi / 10; t++)
-        pow10 *= 10;
-    for (; t >= 0; t--, pow10 /= 10) {
-        u128 clo = lo / pow10, chi = hi / pow10, q = val / pow10, r = val % pow10;
-        if (clo * pow10 < lo || (!inclusive && clo * pow10 == lo))
+    /* tmax: largest t with 10^t <= hi; no larger power has a non-zero multiple in range. */
+    for (tmax = 0; tmax < 38 && pow10_tab[tmax + 1] <= hi; tmax++)
+        ;
+    /*
+     * The wanted t is the largest t <= tmax with a multiple of 10^t in the interval.
+     * Having a multiple of 10^(t+1) implies one of 10^t, so the property only turns off
+     * as t grows: start where the interval's width (hi - lo = 2 * 5^s) guarantees a
+     * multiple and step up while the next power still has one. Two or three divisions
+     * instead of one round per power of ten from tmax down.
+     */
+    t = 0;
+    while (t < tmax && pow10_tab[t + 1] < hi - lo)
+        t++;
+    for (found = -1;; t++) {
+        u128 p = pow10_tab[t];
+        u128 clo = lo / p, chi = hi / p;
+        if (clo * p < lo || (!inclusive && clo * p == lo))
             clo++;
-        if (!inclusive && chi * pow10 == hi)
+        if (!inclusive && chi * p == hi)
             chi--;
         if (clo > chi)
-            continue;
+            break;
+        found = t;
+        if (t == tmax)
+            break;
+    }
+    if (found < 0)
+        return 0; /* the width guarantees a multiple; the general path if not */
+    t = found;
+    {
+        u128 p = pow10_tab[t];
+        u128 clo = lo / p, chi = hi / p, q = val / p, r = val - q * p;
+        if (clo * p < lo || (!inclusive && clo * p == lo))
+            clo++;
+        if (!inclusive && chi * p == hi)
+            chi--;
         /* nearest multiple of 10^t to val, ties to even */
         c = q;
-        if (r * 2 > pow10 || (r * 2 == pow10 && (q & 1)))
+        if (r * 2 > p || (r * 2 == p && (q & 1)))
             c = q + 1;
         if (c < clo)
             c = clo;
         if (c > chi)
             c = chi;
-        break;
     }
-    if (t < 0 || c == 0)
+    if (c == 0 || c > UINT64_MAX)
         return 0;
-    for (nd = 0; c > 0; c /= 10)
-        rev[nd++] = (char)('0' + (int)(c % 10));
+    cd = (uint64_t)c; /* at most 17 digits: 64-bit division from here on */
+    for (nd = 0; cd > 0; cd /= 10)
+        rev[nd++] = (char)('0' + (int)(cd % 10));
     *exp10 = nd - 1 + t - s;
     {
         int o = 0, k = nd;
