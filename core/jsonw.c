@@ -96,6 +96,23 @@ void xb_jsonw_arr_end(struct xb_jsonw *w)
 }
 
 /*
+ * 0 when none of the 8 bytes at |p| needs attention from the escaper: all are printable
+ * ASCII (0x20..0x7f) other than '"' and '\\'. The tests are exact for "some byte
+ * matches" (per-byte borrows only reach a byte above a matching one), so a non-zero
+ * answer just sends the caller to the byte-by-byte path.
+ */
+static inline uint64_t needs_escape8(const char *p)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t x, q, b;
+
+    memcpy(&x, p, sizeof(x));
+    q = x ^ (ones * '"');
+    b = x ^ (ones * '\\');
+    return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & high;
+}
+
+/*
  * The one JSON string escaper: writes the contents of a JSON string (no quotes) for |n|
  * bytes of |s|. Printable ASCII and well-formed UTF-8 pass through unchanged.
  */
@@ -105,10 +122,16 @@ static void put_escaped_body(struct xb_jsonw *w, const char *s, size_t n)
     size_t i = 0, start = 0;
 
     while (i < n) {
-        unsigned char c = (unsigned char)s[i];
+        unsigned char c;
         char esc[8];
         size_t elen = 0, adv = 1;
 
+        /* Most text needs no escaping: skip it eight bytes at a time. */
+        while (n - i >= 8 && !needs_escape8(s + i))
+            i += 8;
+        if (i >= n)
+            break;
+        c = (unsigned char)s[i];
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
             i++;
             continue;
@@ -172,6 +195,29 @@ static void put_escaped_body(struct xb_jsonw *w, const char *s, size_t n)
 
 static void put_escaped(struct xb_jsonw *w, const char *s, size_t n)
 {
+    size_t i = 0;
+    struct xb_buf *b = w->b;
+
+    /* Fast path: text that needs no escaping and fits the reserved room is copied
+     * with its quotes in one go (same bytes as the general path below). */
+    while (n - i >= 8 && !needs_escape8(s + i))
+        i += 8;
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+            break;
+    }
+    if (i == n && !w->err && !b->max && b->cap - b->len > n + 2 &&
+        (!w->limit || w->written + n + 2 <= w->limit)) {
+        char *d = b->data + b->len;
+        d[0] = '"';
+        memcpy(d + 1, s, n);
+        d[n + 1] = '"';
+        d[n + 2] = '\0';
+        b->len += n + 2;
+        w->written += n + 2;
+        return;
+    }
     emit(w, "\"", 1);
     put_escaped_body(w, s, n);
     emit(w, "\"", 1);

@@ -340,6 +340,86 @@ static void test_fmt_double_matches_reference(void **state)
     }
 }
 
+/* Byte-at-a-time reference for string values: the rules of jsonw.h spelled out. */
+static size_t ref_escape(const unsigned char *s, size_t n, char *out)
+{
+    size_t o = 0, i = 0;
+
+    out[o++] = '"';
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t l;
+        if (c == '"' || c == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)c;
+        } else if (c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f') {
+            out[o++] = '\\';
+            out[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : c == '\b' ? 'b' : 'f';
+        } else if (c < 0x20) {
+            o += (size_t)sprintf(out + o, "\\u%04x", c);
+        } else if (c < 0x80) {
+            out[o++] = (char)c;
+        } else if ((l = xb_utf8_char((const char *)s + i, n - i, NULL)) == 0) {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+        } else if (l == 3 && c == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] & 0xFE) == 0xA8) {
+            o += (size_t)sprintf(out + o, "\\u%04x", s[i + 2] == 0xA8 ? 0x2028 : 0x2029);
+            i += 3;
+            continue;
+        } else {
+            memcpy(out + o, s + i, l);
+            o += l;
+            i += l;
+            continue;
+        }
+        i++;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return o;
+}
+
+/* String values (fast eight-byte path and byte path) match the reference on random
+ * text mixing plain ASCII with every kind of byte that needs attention, at every
+ * length and offset around the eight-byte blocks. */
+static void test_jsonw_str_matches_reference(void **state)
+{
+    static const unsigned char pool[] = "abcdefghijklmnop QRSTUVWXYZ0123456789-_./:";
+    static const unsigned char special[] = {'"',  '\\', '\n', 0x01, 0x1F, 0x7F, 0xC3,
+                                            0xA9, 0xE2, 0x80, 0xA8, 0xFF, 0xF0, 0x9F};
+    uint64_t x = 0x9E3779B97F4A7C15u;
+    unsigned char in[80];
+    char want[600];
+    (void)state;
+
+    for (int iter = 0; iter < 200000; iter++) {
+        struct xb_buf b;
+        struct xb_jsonw w;
+        size_t n, wn;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        n = (size_t)(x % sizeof(in));
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            in[i] = (x % 23 == 0) ? special[(x >> 8) % sizeof(special)]
+                                  : pool[(x >> 8) % (sizeof(pool) - 1)];
+        }
+        wn = ref_escape(in, n, want);
+        xb_buf_init(&b, 0);
+        if (iter & 1)
+            assert_int_equal(xb_buf_reserve(&b, 1024), 0); /* room: fast path */
+        xb_jsonw_init(&w, &b);
+        xb_jsonw_str_full(&w, (const char *)in, n);
+        assert_int_equal(w.err, 0);
+        assert_int_equal(b.len, wn);
+        assert_memory_equal(b.data, want, wn);
+        xb_buf_cleanup(&b);
+    }
+}
+
 static void test_jsonw_nonfinite_is_null(void **state)
 {
     struct xb_buf b;
@@ -448,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_jsonw_nonfinite_is_null),
         cmocka_unit_test(test_fmt_double_matches_exhaustive_search),
         cmocka_unit_test(test_fmt_double_matches_reference),
+        cmocka_unit_test(test_jsonw_str_matches_reference),
         cmocka_unit_test(test_jsonw_escapes_controls_and_invalid_utf8),
         cmocka_unit_test(test_jsonw_max_str_cuts_on_char_boundary),
         cmocka_unit_test(test_jsonw_limit_sets_too_large_and_keeps_counting),
