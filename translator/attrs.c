@@ -36,6 +36,22 @@ static int key_cmp(uint64_t pa, const char *a, uint64_t pb, const char *b)
     return (pa & 0xFF) ? strcmp(a + 8, b + 8) : 0;
 }
 
+/* Hash of a key of |n| bytes from its length and its first and last 8 bytes (the
+ * distinguishing parts of dotted semantic-convention names). */
+static size_t key_hash(const char *k, size_t n)
+{
+    uint64_t a = 0, b = 0, h;
+
+    if (n >= 8) {
+        memcpy(&a, k, 8);
+        memcpy(&b, k + n - 8, 8);
+    } else {
+        memcpy(&a, k, n);
+    }
+    h = (a ^ (b * 0x9E3779B97F4A7C15ull) ^ (uint64_t)n) * 0xBF58476D1CE4E5B9ull;
+    return (size_t)(h ^ (h >> 29));
+}
+
 static int attr_cmp(const void *pa, const void *pb)
 {
     const struct xb_tr_attr *a = pa, *b = pb;
@@ -48,10 +64,12 @@ static int attr_cmp(const void *pa, const void *pb)
 
 int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *const *kv, size_t n)
 {
-    size_t i, m = 0;
+    size_t i, m = 0, size = 16;
 
     a->v = NULL;
     a->n = 0;
+    a->slot = NULL;
+    a->mask = 0;
     if (n == 0 || !kv)
         return XB_OK;
     a->v = xb_arena_alloc(arena, n * sizeof(*a->v));
@@ -61,6 +79,7 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
         if (!kv[i])
             continue;
         a->v[m].key = kv[i]->key ? kv[i]->key : "";
+        a->v[m].len = strlen(a->v[m].key);
         a->v[m].pfx = key_prefix(a->v[m].key);
         a->v[m].val = kv[i]->value;
         a->v[m].pos = (uint32_t)i;
@@ -88,23 +107,37 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
         if (key_cmp(a->v[i].pfx, a->v[i].key, a->v[i - 1].pfx, a->v[i - 1].key) == 0)
             a->v[i].hidden = 1;
     a->n = m;
+    /* Hash table over the first occurrence of each key (the entries not hidden yet). */
+    while (size < 2 * m)
+        size *= 2;
+    a->slot = xb_arena_alloc(arena, size * sizeof(*a->slot));
+    if (!a->slot)
+        return XB_ERR_NOMEM;
+    memset(a->slot, 0, size * sizeof(*a->slot));
+    a->mask = size - 1;
+    for (i = 0; i < m; i++) {
+        size_t h;
+        if (a->v[i].hidden)
+            continue;
+        for (h = key_hash(a->v[i].key, a->v[i].len) & a->mask; a->slot[h]; h = (h + 1) & a->mask)
+            ;
+        a->slot[h] = (uint32_t)(i + 1);
+    }
     return XB_OK;
 }
 
 struct xb_tr_attr *xb_tr_attrs_get(const struct xb_tr_attrs *a, const char *key)
 {
-    size_t lo = 0, hi = a->n;
-    uint64_t kp = key_prefix(key);
+    size_t len, h;
 
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (key_cmp(a->v[mid].pfx, a->v[mid].key, kp, key) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+    if (a->n == 0 || !a->slot)
+        return NULL;
+    len = strlen(key);
+    for (h = key_hash(key, len) & a->mask; a->slot[h]; h = (h + 1) & a->mask) {
+        struct xb_tr_attr *e = &a->v[a->slot[h] - 1];
+        if (e->len == len && memcmp(e->key, key, len) == 0)
+            return e->hidden ? NULL : e;
     }
-    if (lo < a->n && key_cmp(a->v[lo].pfx, a->v[lo].key, kp, key) == 0 && !a->v[lo].hidden)
-        return &a->v[lo];
     return NULL;
 }
 

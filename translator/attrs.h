@@ -17,26 +17,32 @@
 #include <stdint.h>
 
 #include "core/arena.h"
-#include "proto/otlp.h"
 #include "core/jsonw.h"
+#include "proto/otlp.h"
 
 /* One indexed attribute. |val| may be NULL (KeyValue without a value = empty). */
 struct xb_tr_attr {
-    const char *key;        /* borrowed, NUL-terminated */
-    uint64_t pfx;           /* first 8 key bytes, big-endian, 0-padded: orders like strcmp */
-    const xb_pb_any *val;   /* borrowed */
-    uint32_t pos;           /* position in the original list */
-    uint8_t consumed;       /* taken by a block (http, aws, sql, ...) */
-    uint8_t hidden;         /* duplicate or deleted: invisible to every lookup */
+    const char *key;      /* borrowed, NUL-terminated */
+    size_t len;           /* strlen(key) */
+    uint64_t pfx;         /* first 8 key bytes, big-endian, 0-padded: orders like strcmp */
+    const xb_pb_any *val; /* borrowed */
+    uint32_t pos;         /* position in the original list */
+    uint8_t consumed;     /* taken by a block (http, aws, sql, ...) */
+    uint8_t hidden;       /* duplicate or deleted: invisible to every lookup */
 };
 
 /*
- * Sorted (by key bytes, then position) view of a KeyValue list. Lookups compare the
- * 8-byte prefixes first and call strcmp only on the rare equal prefix.
+ * Sorted (by key bytes, then position) view of a KeyValue list, for the passes that
+ * walk it in order, plus a hash table for lookups by key: open addressing with linear
+ * probing over the first occurrence of each key, hashed from the key's length and its
+ * first and last 8 bytes, so a lookup costs one strlen, a multiply and usually one
+ * memcmp. The table holds indexes into |v|, so a copy of |v| can share it.
  */
 struct xb_tr_attrs {
     struct xb_tr_attr *v; /* arena */
     size_t n;
+    uint32_t *slot; /* arena; 0 = empty, else index into v plus 1 */
+    size_t mask;    /* table size - 1 (a power of two at least twice n) */
 };
 
 /*
@@ -86,7 +92,7 @@ int xb_tr_any_annotatable(const xb_pb_any *v);
  * nesting deeper than 32 levels is written as null. Scratch memory from |arena|.
  */
 void xb_tr_any_write(struct xb_jsonw *w, const xb_pb_any *v, struct xb_arena *arena,
-                  size_t max_items);
+                     size_t max_items);
 
 /* Writes an annotation value (string/int/double/bool; caller checked annotatable). */
 void xb_tr_any_write_scalar(struct xb_jsonw *w, const xb_pb_any *v);
