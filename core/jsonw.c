@@ -259,24 +259,36 @@ int xb_jsonw_keys_collide(const struct xb_jsonw *w, const char *a, size_t an, co
     return an == bn && memcmp(a, b, an) == 0;
 }
 
-void xb_jsonw_ckey(struct xb_jsonw *w, const char *k)
+void xb_jsonw_ckey_n(struct xb_jsonw *w, const char *k, size_t n)
 {
+    struct xb_buf *b = w->b;
     char tmp[64];
-    size_t n = strlen(k);
 
     pre_value(w);
-    if (n + 3 > sizeof(tmp)) {
-        put_escaped(w, k, n);
-        emit(w, ":", 1);
-    } else {
-        /* Constant keys are plain ASCII: no escaping, one append. */
+    w->after_key = 1;
+    if (!w->err && !b->max && b->cap - b->len > n + 3 &&
+        (!w->limit || w->written + n + 3 <= w->limit)) {
+        /* Room reserved: write '"', the key, '"' and ':' in place, one copy. */
+        char *d = b->data + b->len;
+        d[0] = '"';
+        memcpy(d + 1, k, n);
+        d[n + 1] = '"';
+        d[n + 2] = ':';
+        d[n + 3] = '\0';
+        b->len += n + 3;
+        w->written += n + 3;
+        return;
+    }
+    if (n + 3 <= sizeof(tmp)) {
         tmp[0] = '"';
         memcpy(tmp + 1, k, n);
         tmp[n + 1] = '"';
         tmp[n + 2] = ':';
         emit(w, tmp, n + 3);
+    } else {
+        put_escaped(w, k, n);
+        emit(w, ":", 1);
     }
-    w->after_key = 1;
 }
 
 void xb_jsonw_str(struct xb_jsonw *w, const char *s, size_t n)
