@@ -126,13 +126,12 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
     return XB_OK;
 }
 
-struct xb_tr_attr *xb_tr_attrs_get(const struct xb_tr_attrs *a, const char *key)
+struct xb_tr_attr *xb_tr_attrs_get_n(const struct xb_tr_attrs *a, const char *key, size_t len)
 {
-    size_t len, h;
+    size_t h;
 
     if (a->n == 0 || !a->slot)
         return NULL;
-    len = strlen(key);
     for (h = key_hash(key, len) & a->mask; a->slot[h]; h = (h + 1) & a->mask) {
         struct xb_tr_attr *e = &a->v[a->slot[h] - 1];
         if (e->len == len && memcmp(e->key, key, len) == 0)
@@ -141,32 +140,8 @@ struct xb_tr_attr *xb_tr_attrs_get(const struct xb_tr_attrs *a, const char *key)
     return NULL;
 }
 
-struct xb_tr_attr *xb_tr_attrs_live(const struct xb_tr_attrs *a, const char *key)
+const xb_pb_any *xb_tr_attrs_entry_val(const struct xb_tr_attr *e)
 {
-    struct xb_tr_attr *e = xb_tr_attrs_get(a, key);
-
-    return e && !e->consumed ? e : NULL;
-}
-
-void xb_tr_attrs_consume(struct xb_tr_attrs *a, const char *key)
-{
-    struct xb_tr_attr *e = xb_tr_attrs_get(a, key);
-
-    if (e)
-        e->consumed = 1;
-}
-
-void xb_tr_attrs_hide(struct xb_tr_attrs *a, const char *key)
-{
-    struct xb_tr_attr *e = xb_tr_attrs_get(a, key);
-
-    if (e)
-        e->hidden = 1;
-}
-
-const xb_pb_any *xb_tr_attrs_val(const struct xb_tr_attrs *a, const char *key)
-{
-    struct xb_tr_attr *e = xb_tr_attrs_get(a, key);
     static const xb_pb_any none = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__INIT;
 
     if (!e)

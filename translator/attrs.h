@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/arena.h"
 #include "core/jsonw.h"
@@ -51,20 +52,56 @@ struct xb_tr_attrs {
  */
 int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *const *kv, size_t n);
 
+/* The visible entry for the |len|-byte |key| whether consumed or not (original
+ * attribute), or NULL. */
+struct xb_tr_attr *xb_tr_attrs_get_n(const struct xb_tr_attrs *a, const char *key, size_t len);
+
+/* The value of entry |e| (NULL for NULL; a KeyValue without a value reads as an empty
+ * AnyValue, never NULL). */
+const xb_pb_any *xb_tr_attrs_entry_val(const struct xb_tr_attr *e);
+
+/*
+ * Lookups by NUL-terminated key. Inline so that the length of a literal key (the usual
+ * case: semantic-convention names) is known at compile time.
+ */
+
 /* The visible entry for |key| whether consumed or not (original attribute), or NULL. */
-struct xb_tr_attr *xb_tr_attrs_get(const struct xb_tr_attrs *a, const char *key);
+static inline struct xb_tr_attr *xb_tr_attrs_get(const struct xb_tr_attrs *a, const char *key)
+{
+    return xb_tr_attrs_get_n(a, key, strlen(key));
+}
 
 /* The entry for |key| if present and not consumed, or NULL. */
-struct xb_tr_attr *xb_tr_attrs_live(const struct xb_tr_attrs *a, const char *key);
+static inline struct xb_tr_attr *xb_tr_attrs_live(const struct xb_tr_attrs *a, const char *key)
+{
+    struct xb_tr_attr *e = xb_tr_attrs_get(a, key);
+
+    return e && !e->consumed ? e : NULL;
+}
 
 /* Marks |key| consumed (no-op when absent). */
-void xb_tr_attrs_consume(struct xb_tr_attrs *a, const char *key);
+static inline void xb_tr_attrs_consume(struct xb_tr_attrs *a, const char *key)
+{
+    struct xb_tr_attr *e = xb_tr_attrs_get(a, key);
+
+    if (e)
+        e->consumed = 1;
+}
 
 /* Makes |key| invisible (attribute deleted before translation). */
-void xb_tr_attrs_hide(struct xb_tr_attrs *a, const char *key);
+static inline void xb_tr_attrs_hide(struct xb_tr_attrs *a, const char *key)
+{
+    struct xb_tr_attr *e = xb_tr_attrs_get(a, key);
+
+    if (e)
+        e->hidden = 1;
+}
 
 /* Visible attribute's value or NULL. */
-const xb_pb_any *xb_tr_attrs_val(const struct xb_tr_attrs *a, const char *key);
+static inline const xb_pb_any *xb_tr_attrs_val(const struct xb_tr_attrs *a, const char *key)
+{
+    return xb_tr_attrs_entry_val(xb_tr_attrs_get(a, key));
+}
 
 /* Type of |v| (XB_ANY_NONE for NULL). */
 int xb_tr_any_type(const xb_pb_any *v);
