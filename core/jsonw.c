@@ -96,6 +96,23 @@ void xb_jsonw_arr_end(struct xb_jsonw *w)
 }
 
 /*
+ * 0 when none of the 8 bytes at |p| needs attention from the escaper: all are printable
+ * ASCII (0x20..0x7f) other than '"' and '\\'. The tests are exact for "some byte
+ * matches" (per-byte borrows only reach a byte above a matching one), so a non-zero
+ * answer just sends the caller to the byte-by-byte path.
+ */
+static inline uint64_t needs_escape8(const char *p)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t x, q, b;
+
+    memcpy(&x, p, sizeof(x));
+    q = x ^ (ones * '"');
+    b = x ^ (ones * '\\');
+    return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & high;
+}
+
+/*
  * The one JSON string escaper: writes the contents of a JSON string (no quotes) for |n|
  * bytes of |s|. Printable ASCII and well-formed UTF-8 pass through unchanged.
  */
@@ -105,10 +122,16 @@ static void put_escaped_body(struct xb_jsonw *w, const char *s, size_t n)
     size_t i = 0, start = 0;
 
     while (i < n) {
-        unsigned char c = (unsigned char)s[i];
+        unsigned char c;
         char esc[8];
         size_t elen = 0, adv = 1;
 
+        /* Most text needs no escaping: skip it eight bytes at a time. */
+        while (n - i >= 8 && !needs_escape8(s + i))
+            i += 8;
+        if (i >= n)
+            break;
+        c = (unsigned char)s[i];
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
             i++;
             continue;
@@ -132,13 +155,27 @@ static void put_escaped_body(struct xb_jsonw *w, const char *s, size_t n)
             esc[0] = '\\';
             elen = 2;
             switch (c) {
-            case '"': esc[1] = '"'; break;
-            case '\\': esc[1] = '\\'; break;
-            case '\n': esc[1] = 'n'; break;
-            case '\r': esc[1] = 'r'; break;
-            case '\t': esc[1] = 't'; break;
-            case '\b': esc[1] = 'b'; break;
-            case '\f': esc[1] = 'f'; break;
+            case '"':
+                esc[1] = '"';
+                break;
+            case '\\':
+                esc[1] = '\\';
+                break;
+            case '\n':
+                esc[1] = 'n';
+                break;
+            case '\r':
+                esc[1] = 'r';
+                break;
+            case '\t':
+                esc[1] = 't';
+                break;
+            case '\b':
+                esc[1] = 'b';
+                break;
+            case '\f':
+                esc[1] = 'f';
+                break;
             default:
                 memcpy(esc, "\\u00", 4);
                 esc[4] = hex[c >> 4];
@@ -158,6 +195,29 @@ static void put_escaped_body(struct xb_jsonw *w, const char *s, size_t n)
 
 static void put_escaped(struct xb_jsonw *w, const char *s, size_t n)
 {
+    size_t i = 0;
+    struct xb_buf *b = w->b;
+
+    /* Fast path: text that needs no escaping and fits the reserved room is copied
+     * with its quotes in one go (same bytes as the general path below). */
+    while (n - i >= 8 && !needs_escape8(s + i))
+        i += 8;
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+            break;
+    }
+    if (i == n && !w->err && !b->max && b->cap - b->len > n + 2 &&
+        (!w->limit || w->written + n + 2 <= w->limit)) {
+        char *d = b->data + b->len;
+        d[0] = '"';
+        memcpy(d + 1, s, n);
+        d[n + 1] = '"';
+        d[n + 2] = '\0';
+        b->len += n + 2;
+        w->written += n + 2;
+        return;
+    }
     emit(w, "\"", 1);
     put_escaped_body(w, s, n);
     emit(w, "\"", 1);
@@ -199,24 +259,36 @@ int xb_jsonw_keys_collide(const struct xb_jsonw *w, const char *a, size_t an, co
     return an == bn && memcmp(a, b, an) == 0;
 }
 
-void xb_jsonw_ckey(struct xb_jsonw *w, const char *k)
+void xb_jsonw_ckey_n(struct xb_jsonw *w, const char *k, size_t n)
 {
+    struct xb_buf *b = w->b;
     char tmp[64];
-    size_t n = strlen(k);
 
     pre_value(w);
-    if (n + 3 > sizeof(tmp)) {
-        put_escaped(w, k, n);
-        emit(w, ":", 1);
-    } else {
-        /* Constant keys are plain ASCII: no escaping, one append. */
+    w->after_key = 1;
+    if (!w->err && !b->max && b->cap - b->len > n + 3 &&
+        (!w->limit || w->written + n + 3 <= w->limit)) {
+        /* Room reserved: write '"', the key, '"' and ':' in place, one copy. */
+        char *d = b->data + b->len;
+        d[0] = '"';
+        memcpy(d + 1, k, n);
+        d[n + 1] = '"';
+        d[n + 2] = ':';
+        d[n + 3] = '\0';
+        b->len += n + 3;
+        w->written += n + 3;
+        return;
+    }
+    if (n + 3 <= sizeof(tmp)) {
         tmp[0] = '"';
         memcpy(tmp + 1, k, n);
         tmp[n + 1] = '"';
         tmp[n + 2] = ':';
         emit(w, tmp, n + 3);
+    } else {
+        put_escaped(w, k, n);
+        emit(w, ":", 1);
     }
-    w->after_key = 1;
 }
 
 void xb_jsonw_str(struct xb_jsonw *w, const char *s, size_t n)
@@ -274,12 +346,26 @@ void xb_jsonw_uint(struct xb_jsonw *w, uint64_t v)
 static int shortest_exact(double v, char *digits, int *exp10)
 {
     typedef unsigned __int128 u128;
-    uint64_t bits, m;
-    int e, s, t, nd;
-    u128 p5 = 1, lo, hi, val, pow10 = 1, c = 0;
+    /* 10^0 .. 10^38 (the largest power of ten below 2^128) */
+    static u128 pow10_tab[39];
+    static u128 pow5_tab[32];
+    static int tabs_ready;
+    uint64_t bits, m, cd;
+    int e, s, t, tmax, nd, found;
+    u128 lo, hi, val, c = 0;
     char rev[40];
     int inclusive;
 
+    if (!tabs_ready) {
+        /* Same values every time, so a race between threads only writes them twice. */
+        pow10_tab[0] = 1;
+        for (int i = 1; i < 39; i++)
+            pow10_tab[i] = pow10_tab[i - 1] * 10;
+        pow5_tab[0] = 1;
+        for (int i = 1; i < 32; i++)
+            pow5_tab[i] = pow5_tab[i - 1] * 5;
+        tabs_ready = 1;
+    }
     memcpy(&bits, &v, sizeof(bits));
     if (((bits >> 52) & 0x7FF) == 0 || ((bits >> 52) & 0x7FF) == 0x7FF)
         return 0;
@@ -288,37 +374,60 @@ static int shortest_exact(double v, char *digits, int *exp10)
     if (e >= 0 || e < -30 || m == (1ull << 52))
         return 0; /* integers, tiny values, or the asymmetric power-of-two boundary */
     s = 1 - e;
-    for (int i = 0; i < s; i++)
-        p5 *= 5;
-    lo = (u128)(2 * m - 1) * p5;
-    hi = (u128)(2 * m + 1) * p5;
-    val = (u128)(2 * m) * p5;
+    lo = (u128)(2 * m - 1) * pow5_tab[s];
+    hi = (u128)(2 * m + 1) * pow5_tab[s];
+    val = (u128)(2 * m) * pow5_tab[s];
     inclusive = (m & 1) == 0;
-    /* Largest t with 10^t <= hi, then downwards to the first t that has a multiple. */
-    for (t = 0; pow10 <= hi / 10; t++)
-        pow10 *= 10;
-    for (; t >= 0; t--, pow10 /= 10) {
-        u128 clo = lo / pow10, chi = hi / pow10, q = val / pow10, r = val % pow10;
-        if (clo * pow10 < lo || (!inclusive && clo * pow10 == lo))
+    /* tmax: largest t with 10^t <= hi; no larger power has a non-zero multiple in range. */
+    for (tmax = 0; tmax < 38 && pow10_tab[tmax + 1] <= hi; tmax++)
+        ;
+    /*
+     * The wanted t is the largest t <= tmax with a multiple of 10^t in the interval.
+     * Having a multiple of 10^(t+1) implies one of 10^t, so the property only turns off
+     * as t grows: start where the interval's width (hi - lo = 2 * 5^s) guarantees a
+     * multiple and step up while the next power still has one. Two or three divisions
+     * instead of one round per power of ten from tmax down.
+     */
+    t = 0;
+    while (t < tmax && pow10_tab[t + 1] < hi - lo)
+        t++;
+    for (found = -1;; t++) {
+        u128 p = pow10_tab[t];
+        u128 clo = lo / p, chi = hi / p;
+        if (clo * p < lo || (!inclusive && clo * p == lo))
             clo++;
-        if (!inclusive && chi * pow10 == hi)
+        if (!inclusive && chi * p == hi)
             chi--;
         if (clo > chi)
-            continue;
+            break;
+        found = t;
+        if (t == tmax)
+            break;
+    }
+    if (found < 0)
+        return 0; /* the width guarantees a multiple; the general path if not */
+    t = found;
+    {
+        u128 p = pow10_tab[t];
+        u128 clo = lo / p, chi = hi / p, q = val / p, r = val - q * p;
+        if (clo * p < lo || (!inclusive && clo * p == lo))
+            clo++;
+        if (!inclusive && chi * p == hi)
+            chi--;
         /* nearest multiple of 10^t to val, ties to even */
         c = q;
-        if (r * 2 > pow10 || (r * 2 == pow10 && (q & 1)))
+        if (r * 2 > p || (r * 2 == p && (q & 1)))
             c = q + 1;
         if (c < clo)
             c = clo;
         if (c > chi)
             c = chi;
-        break;
     }
-    if (t < 0 || c == 0)
+    if (c == 0 || c > UINT64_MAX)
         return 0;
-    for (nd = 0; c > 0; c /= 10)
-        rev[nd++] = (char)('0' + (int)(c % 10));
+    cd = (uint64_t)c; /* at most 17 digits: 64-bit division from here on */
+    for (nd = 0; cd > 0; cd /= 10)
+        rev[nd++] = (char)('0' + (int)(cd % 10));
     *exp10 = nd - 1 + t - s;
     {
         int o = 0, k = nd;

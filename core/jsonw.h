@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/buf.h"
 #include "core/utf8.h"
@@ -25,11 +26,11 @@
 
 /* Writer state. Initialise with xb_jsonw_init(); all fields may be read afterwards. */
 struct xb_jsonw {
-    struct xb_buf *b;     /* borrowed output buffer; bytes are appended */
-    int err;              /* first error: 0, XB_ERR_NOMEM, XB_ERR_TOO_LARGE, XB_ERR_INVALID */
-    size_t written;       /* bytes produced so far, still counted after an error */
-    size_t limit;         /* 0 = none; appending past |limit| bytes sets XB_ERR_TOO_LARGE */
-    size_t max_str;       /* 0 = none; trimmable strings are cut to this many bytes */
+    struct xb_buf *b; /* borrowed output buffer; bytes are appended */
+    int err;          /* first error: 0, XB_ERR_NOMEM, XB_ERR_TOO_LARGE, XB_ERR_INVALID */
+    size_t written;   /* bytes produced so far, still counted after an error */
+    size_t limit;     /* 0 = none; appending past |limit| bytes sets XB_ERR_TOO_LARGE */
+    size_t max_str;   /* 0 = none; trimmable strings are cut to this many bytes */
     unsigned depth;
     unsigned char need_comma[XB_JSONW_MAX_DEPTH + 1];
     unsigned char after_key;
@@ -54,9 +55,16 @@ void xb_jsonw_key(struct xb_jsonw *w, const char *k, size_t n);
 int xb_jsonw_keys_collide(const struct xb_jsonw *w, const char *a, size_t an, const char *b,
                           size_t bn);
 
-/* Writes a NUL-terminated key that is never trimmed (field names). |k| must be a
+/* Writes the |n|-byte key |k| that is never trimmed (field names). |k| must be a
  * constant without characters that need JSON escaping: it is copied as is. */
-void xb_jsonw_ckey(struct xb_jsonw *w, const char *k);
+void xb_jsonw_ckey_n(struct xb_jsonw *w, const char *k, size_t n);
+
+/* NUL-terminated form of xb_jsonw_ckey_n(); inline so that the length of a string
+ * literal is known at compile time. */
+static inline void xb_jsonw_ckey(struct xb_jsonw *w, const char *k)
+{
+    xb_jsonw_ckey_n(w, k, strlen(k));
+}
 
 /* String value of |n| bytes; cut to max_str bytes (at a character boundary) when set. */
 void xb_jsonw_str(struct xb_jsonw *w, const char *s, size_t n);

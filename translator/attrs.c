@@ -2,9 +2,9 @@
 #include "translator/attrs.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <limits.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -12,6 +12,8 @@
 #include "core/err.h"
 
 #define MAX_RAW_DEPTH 32
+/* Lists up to this long are sorted by insertion instead of qsort. */
+#define SMALL_SORT 32
 
 /* First 8 bytes of |k| as a big-endian integer, NUL-padded: comparing two prefixes
  * gives the sign strcmp would give on those bytes. */
@@ -34,6 +36,22 @@ static int key_cmp(uint64_t pa, const char *a, uint64_t pb, const char *b)
     return (pa & 0xFF) ? strcmp(a + 8, b + 8) : 0;
 }
 
+/* Hash of a key of |n| bytes from its length and its first and last 8 bytes (the
+ * distinguishing parts of dotted semantic-convention names). */
+static size_t key_hash(const char *k, size_t n)
+{
+    uint64_t a = 0, b = 0, h;
+
+    if (n >= 8) {
+        memcpy(&a, k, 8);
+        memcpy(&b, k + n - 8, 8);
+    } else {
+        memcpy(&a, k, n);
+    }
+    h = (a ^ (b * 0x9E3779B97F4A7C15ull) ^ (uint64_t)n) * 0xBF58476D1CE4E5B9ull;
+    return (size_t)(h ^ (h >> 29));
+}
+
 static int attr_cmp(const void *pa, const void *pb)
 {
     const struct xb_tr_attr *a = pa, *b = pb;
@@ -46,10 +64,12 @@ static int attr_cmp(const void *pa, const void *pb)
 
 int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *const *kv, size_t n)
 {
-    size_t i, m = 0;
+    size_t i, m = 0, size = 16;
 
     a->v = NULL;
     a->n = 0;
+    a->slot = NULL;
+    a->mask = 0;
     if (n == 0 || !kv)
         return XB_OK;
     a->v = xb_arena_alloc(arena, n * sizeof(*a->v));
@@ -59,6 +79,7 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
         if (!kv[i])
             continue;
         a->v[m].key = kv[i]->key ? kv[i]->key : "";
+        a->v[m].len = strlen(a->v[m].key);
         a->v[m].pfx = key_prefix(a->v[m].key);
         a->v[m].val = kv[i]->value;
         a->v[m].pos = (uint32_t)i;
@@ -66,57 +87,61 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
         a->v[m].hidden = 0;
         m++;
     }
-    qsort(a->v, m, sizeof(*a->v), attr_cmp);
+    if (m <= SMALL_SORT) {
+        /* Insertion sort: a span's dozen or two attributes sort faster inline than
+         * through qsort's callback; attr_cmp is a total order (positions differ), so
+         * the result is the same. */
+        for (i = 1; i < m; i++) {
+            struct xb_tr_attr t = a->v[i];
+            size_t j = i;
+            while (j > 0 && attr_cmp(&a->v[j - 1], &t) > 0) {
+                a->v[j] = a->v[j - 1];
+                j--;
+            }
+            a->v[j] = t;
+        }
+    } else {
+        qsort(a->v, m, sizeof(*a->v), attr_cmp);
+    }
     for (i = 1; i < m; i++)
         if (key_cmp(a->v[i].pfx, a->v[i].key, a->v[i - 1].pfx, a->v[i - 1].key) == 0)
             a->v[i].hidden = 1;
     a->n = m;
+    /* Hash table over the first occurrence of each key (the entries not hidden yet). */
+    while (size < 2 * m)
+        size *= 2;
+    a->slot = xb_arena_alloc(arena, size * sizeof(*a->slot));
+    if (!a->slot)
+        return XB_ERR_NOMEM;
+    memset(a->slot, 0, size * sizeof(*a->slot));
+    a->mask = size - 1;
+    for (i = 0; i < m; i++) {
+        size_t h;
+        if (a->v[i].hidden)
+            continue;
+        for (h = key_hash(a->v[i].key, a->v[i].len) & a->mask; a->slot[h]; h = (h + 1) & a->mask)
+            ;
+        a->slot[h] = (uint32_t)(i + 1);
+    }
     return XB_OK;
 }
 
-struct xb_tr_attr *xb_tr_attrs_get(const struct xb_tr_attrs *a, const char *key)
+struct xb_tr_attr *xb_tr_attrs_get_n(const struct xb_tr_attrs *a, const char *key, size_t len)
 {
-    size_t lo = 0, hi = a->n;
-    uint64_t kp = key_prefix(key);
+    size_t h;
 
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (key_cmp(a->v[mid].pfx, a->v[mid].key, kp, key) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+    if (a->n == 0 || !a->slot)
+        return NULL;
+    for (h = key_hash(key, len) & a->mask; a->slot[h]; h = (h + 1) & a->mask) {
+        struct xb_tr_attr *e = &a->v[a->slot[h] - 1];
+        if (e->len == len && memcmp(e->key, key, len) == 0)
+            return e->hidden ? NULL : e;
     }
-    if (lo < a->n && key_cmp(a->v[lo].pfx, a->v[lo].key, kp, key) == 0 && !a->v[lo].hidden)
-        return &a->v[lo];
     return NULL;
 }
 
-struct xb_tr_attr *xb_tr_attrs_live(const struct xb_tr_attrs *a, const char *key)
+const xb_pb_any *xb_tr_attrs_entry_val(const struct xb_tr_attr *e)
 {
-    struct xb_tr_attr *e = xb_tr_attrs_get(a, key);
-
-    return e && !e->consumed ? e : NULL;
-}
-
-void xb_tr_attrs_consume(struct xb_tr_attrs *a, const char *key)
-{
-    struct xb_tr_attr *e = xb_tr_attrs_get(a, key);
-
-    if (e)
-        e->consumed = 1;
-}
-
-void xb_tr_attrs_hide(struct xb_tr_attrs *a, const char *key)
-{
-    struct xb_tr_attr *e = xb_tr_attrs_get(a, key);
-
-    if (e)
-        e->hidden = 1;
-}
-
-const xb_pb_any *xb_tr_attrs_val(const struct xb_tr_attrs *a, const char *key)
-{
-    struct xb_tr_attr *e = xb_tr_attrs_get(a, key);
     static const xb_pb_any none = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__INIT;
 
     if (!e)
@@ -287,8 +312,8 @@ static void write_raw(struct xb_jsonw *w, const xb_pb_any *v, struct xb_arena *a
         for (i = 0; i < m; i++) {
             if (i + 1 < m && strcmp(tmp[i].key, tmp[i + 1].key) == 0)
                 continue; /* last duplicate wins (Go map assignment) */
-            if (last && xb_jsonw_keys_collide(w, last, strlen(last), tmp[i].key,
-                                              strlen(tmp[i].key)))
+            if (last &&
+                xb_jsonw_keys_collide(w, last, strlen(last), tmp[i].key, strlen(tmp[i].key)))
                 continue; /* equal once cut by the size cap */
             if (max_items && n++ >= max_items)
                 break;
@@ -305,7 +330,7 @@ static void write_raw(struct xb_jsonw *w, const xb_pb_any *v, struct xb_arena *a
 }
 
 void xb_tr_any_write(struct xb_jsonw *w, const xb_pb_any *v, struct xb_arena *arena,
-                  size_t max_items)
+                     size_t max_items)
 {
     write_raw(w, v, arena, max_items, 0);
 }

@@ -15,28 +15,35 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/arena.h"
-#include "proto/otlp.h"
 #include "core/jsonw.h"
+#include "proto/otlp.h"
 
 /* One indexed attribute. |val| may be NULL (KeyValue without a value = empty). */
 struct xb_tr_attr {
-    const char *key;        /* borrowed, NUL-terminated */
-    uint64_t pfx;           /* first 8 key bytes, big-endian, 0-padded: orders like strcmp */
-    const xb_pb_any *val;   /* borrowed */
-    uint32_t pos;           /* position in the original list */
-    uint8_t consumed;       /* taken by a block (http, aws, sql, ...) */
-    uint8_t hidden;         /* duplicate or deleted: invisible to every lookup */
+    const char *key;      /* borrowed, NUL-terminated */
+    size_t len;           /* strlen(key) */
+    uint64_t pfx;         /* first 8 key bytes, big-endian, 0-padded: orders like strcmp */
+    const xb_pb_any *val; /* borrowed */
+    uint32_t pos;         /* position in the original list */
+    uint8_t consumed;     /* taken by a block (http, aws, sql, ...) */
+    uint8_t hidden;       /* duplicate or deleted: invisible to every lookup */
 };
 
 /*
- * Sorted (by key bytes, then position) view of a KeyValue list. Lookups compare the
- * 8-byte prefixes first and call strcmp only on the rare equal prefix.
+ * Sorted (by key bytes, then position) view of a KeyValue list, for the passes that
+ * walk it in order, plus a hash table for lookups by key: open addressing with linear
+ * probing over the first occurrence of each key, hashed from the key's length and its
+ * first and last 8 bytes, so a lookup costs one strlen, a multiply and usually one
+ * memcmp. The table holds indexes into |v|, so a copy of |v| can share it.
  */
 struct xb_tr_attrs {
     struct xb_tr_attr *v; /* arena */
     size_t n;
+    uint32_t *slot; /* arena; 0 = empty, else index into v plus 1 */
+    size_t mask;    /* table size - 1 (a power of two at least twice n) */
 };
 
 /*
@@ -45,20 +52,56 @@ struct xb_tr_attrs {
  */
 int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *const *kv, size_t n);
 
+/* The visible entry for the |len|-byte |key| whether consumed or not (original
+ * attribute), or NULL. */
+struct xb_tr_attr *xb_tr_attrs_get_n(const struct xb_tr_attrs *a, const char *key, size_t len);
+
+/* The value of entry |e| (NULL for NULL; a KeyValue without a value reads as an empty
+ * AnyValue, never NULL). */
+const xb_pb_any *xb_tr_attrs_entry_val(const struct xb_tr_attr *e);
+
+/*
+ * Lookups by NUL-terminated key. Inline so that the length of a literal key (the usual
+ * case: semantic-convention names) is known at compile time.
+ */
+
 /* The visible entry for |key| whether consumed or not (original attribute), or NULL. */
-struct xb_tr_attr *xb_tr_attrs_get(const struct xb_tr_attrs *a, const char *key);
+static inline struct xb_tr_attr *xb_tr_attrs_get(const struct xb_tr_attrs *a, const char *key)
+{
+    return xb_tr_attrs_get_n(a, key, strlen(key));
+}
 
 /* The entry for |key| if present and not consumed, or NULL. */
-struct xb_tr_attr *xb_tr_attrs_live(const struct xb_tr_attrs *a, const char *key);
+static inline struct xb_tr_attr *xb_tr_attrs_live(const struct xb_tr_attrs *a, const char *key)
+{
+    struct xb_tr_attr *e = xb_tr_attrs_get(a, key);
+
+    return e && !e->consumed ? e : NULL;
+}
 
 /* Marks |key| consumed (no-op when absent). */
-void xb_tr_attrs_consume(struct xb_tr_attrs *a, const char *key);
+static inline void xb_tr_attrs_consume(struct xb_tr_attrs *a, const char *key)
+{
+    struct xb_tr_attr *e = xb_tr_attrs_get(a, key);
+
+    if (e)
+        e->consumed = 1;
+}
 
 /* Makes |key| invisible (attribute deleted before translation). */
-void xb_tr_attrs_hide(struct xb_tr_attrs *a, const char *key);
+static inline void xb_tr_attrs_hide(struct xb_tr_attrs *a, const char *key)
+{
+    struct xb_tr_attr *e = xb_tr_attrs_get(a, key);
+
+    if (e)
+        e->hidden = 1;
+}
 
 /* Visible attribute's value or NULL. */
-const xb_pb_any *xb_tr_attrs_val(const struct xb_tr_attrs *a, const char *key);
+static inline const xb_pb_any *xb_tr_attrs_val(const struct xb_tr_attrs *a, const char *key)
+{
+    return xb_tr_attrs_entry_val(xb_tr_attrs_get(a, key));
+}
 
 /* Type of |v| (XB_ANY_NONE for NULL). */
 int xb_tr_any_type(const xb_pb_any *v);
@@ -86,7 +129,7 @@ int xb_tr_any_annotatable(const xb_pb_any *v);
  * nesting deeper than 32 levels is written as null. Scratch memory from |arena|.
  */
 void xb_tr_any_write(struct xb_jsonw *w, const xb_pb_any *v, struct xb_arena *arena,
-                  size_t max_items);
+                     size_t max_items);
 
 /* Writes an annotation value (string/int/double/bool; caller checked annotatable). */
 void xb_tr_any_write_scalar(struct xb_jsonw *w, const xb_pb_any *v);

@@ -155,7 +155,20 @@ static size_t sort_unique(struct xb_arena *arena, void *base, size_t n, size_t e
         memcpy(&se[i].key, b + i * elem, sizeof(struct xb_str));
         se[i].pos = i;
     }
-    qsort(se, n, sizeof(*se), sortent_cmp);
+    if (n <= 32) {
+        /* Insertion sort for short lists (same order: sortent_cmp is total). */
+        for (i = 1; i < n; i++) {
+            struct sortent t = se[i];
+            size_t j = i;
+            while (j > 0 && sortent_cmp(&se[j - 1], &t) > 0) {
+                se[j] = se[j - 1];
+                j--;
+            }
+            se[j] = t;
+        }
+    } else {
+        qsort(se, n, sizeof(*se), sortent_cmp);
+    }
     memcpy(tmp, b, n * elem);
     for (i = 0; i < n; i++) {
         if (i + 1 < n && str_cmp(se[i].key, se[i + 1].key) == 0)
@@ -184,7 +197,8 @@ static int span_attr(struct builder *b, const struct xb_tr_attr *e)
             return add_annot(b, e->key, klen, e->val);
         return XB_OK; /* indexed but not annotatable: dropped */
     }
-    if (klen > sizeof(META_PREFIX) - 1 && strncmp(e->key, META_PREFIX, sizeof(META_PREFIX) - 1) == 0 &&
+    if (klen > sizeof(META_PREFIX) - 1 &&
+        strncmp(e->key, META_PREFIX, sizeof(META_PREFIX) - 1) == 0 &&
         xb_tr_any_type(e->val) == XB_ANY_STRING) {
         const char *s = xb_tr_any_str(e->val);
         ns = e->key + sizeof(META_PREFIX) - 1;
@@ -212,8 +226,8 @@ static int span_attr(struct builder *b, const struct xb_tr_attr *e)
 }
 
 int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, int store_resource,
-                  const struct xb_translator_config *cfg, struct xb_arena *arena,
-                  struct xb_tr_xdoc *d)
+                     const struct xb_translator_config *cfg, struct xb_arena *arena,
+                     struct xb_tr_xdoc *d)
 {
     struct builder b;
     struct xb_tr_attr *e;
@@ -258,7 +272,8 @@ int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, 
             }
             memcpy(full, RES_PREFIX, sizeof(RES_PREFIX) - 1);
             memcpy(full + sizeof(RES_PREFIX) - 1, k, kl + 1);
-            if (xb_tr_any_annotatable(kv->value) && (cfg->index_all_attributes || in_list(&b, full)))
+            if (xb_tr_any_annotatable(kv->value) &&
+                (cfg->index_all_attributes || in_list(&b, full)))
                 rc = add_annot(&b, full, sizeof(RES_PREFIX) - 1 + kl, kv->value);
             else if (xb_tr_any_type(kv->value) != XB_ANY_NONE)
                 rc = add_meta(&b, full, sizeof(RES_PREFIX) - 1 + kl, kv->value, NULL);

@@ -1,14 +1,15 @@
 /* tests/unit/core/test_jsonw.c - JSON writer, number formatting, UTF-8 repair. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include <math.h>
-#include <stdlib.h>
-#include <stdio.h>
 #include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "core/buf.h"
 #include "core/jsonw.h"
@@ -72,10 +73,18 @@ static void test_fmt_double_matches_exhaustive_search(void **state)
         x ^= x >> 7;
         x ^= x << 17;
         switch (i % 4) {
-        case 0: memcpy(&v, &x, sizeof(v)); break;             /* any bit pattern */
-        case 1: v = (double)(1700000000000000000ull + x % 100000000000000000ull) / 1e9; break;
-        case 2: v = (double)(int64_t)(x % 2000000) / 1000.0; break; /* ms durations */
-        default: v = (double)(x % 1000000) * 1e-7; break;      /* small decimals */
+        case 0:
+            memcpy(&v, &x, sizeof(v));
+            break; /* any bit pattern */
+        case 1:
+            v = (double)(1700000000000000000ull + x % 100000000000000000ull) / 1e9;
+            break;
+        case 2:
+            v = (double)(int64_t)(x % 2000000) / 1000.0;
+            break; /* ms durations */
+        default:
+            v = (double)(x % 1000000) * 1e-7;
+            break; /* small decimals */
         }
         if (!isfinite(v) || v == 0)
             continue;
@@ -102,6 +111,312 @@ static void test_fmt_double_matches_exhaustive_search(void **state)
             sig[n] = '\0';
             assert_string_equal(sig, want);
         }
+    }
+}
+
+/*
+ * Reference: the formatter as it was before the table-driven search (kept verbatim
+ * apart from the names). The current one must give the same bytes for every input.
+ */
+static int ref_shortest_exact(double v, char *digits, int *exp10)
+{
+    typedef unsigned __int128 u128;
+    uint64_t bits, m;
+    int e, s, t, nd;
+    u128 p5 = 1, lo, hi, val, pow10 = 1, c = 0;
+    char rev[40];
+    int inclusive;
+
+    memcpy(&bits, &v, sizeof(bits));
+    if (((bits >> 52) & 0x7FF) == 0 || ((bits >> 52) & 0x7FF) == 0x7FF)
+        return 0;
+    m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
+    e = (int)((bits >> 52) & 0x7FF) - 1075;
+    if (e >= 0 || e < -30 || m == (1ull << 52))
+        return 0; /* integers, tiny values, or the asymmetric power-of-two boundary */
+    s = 1 - e;
+    for (int i = 0; i < s; i++)
+        p5 *= 5;
+    lo = (u128)(2 * m - 1) * p5;
+    hi = (u128)(2 * m + 1) * p5;
+    val = (u128)(2 * m) * p5;
+    inclusive = (m & 1) == 0;
+    /* Largest t with 10^t <= hi, then downwards to the first t that has a multiple. */
+    for (t = 0; pow10 <= hi / 10; t++)
+        pow10 *= 10;
+    for (; t >= 0; t--, pow10 /= 10) {
+        u128 clo = lo / pow10, chi = hi / pow10, q = val / pow10, r = val % pow10;
+        if (clo * pow10 < lo || (!inclusive && clo * pow10 == lo))
+            clo++;
+        if (!inclusive && chi * pow10 == hi)
+            chi--;
+        if (clo > chi)
+            continue;
+        /* nearest multiple of 10^t to val, ties to even */
+        c = q;
+        if (r * 2 > pow10 || (r * 2 == pow10 && (q & 1)))
+            c = q + 1;
+        if (c < clo)
+            c = clo;
+        if (c > chi)
+            c = chi;
+        break;
+    }
+    if (t < 0 || c == 0)
+        return 0;
+    for (nd = 0; c > 0; c /= 10)
+        rev[nd++] = (char)('0' + (int)(c % 10));
+    *exp10 = nd - 1 + t - s;
+    {
+        int o = 0, k = nd;
+        while (k > 1 && rev[nd - k] == '0')
+            k--; /* rev holds least significant digit first: skip trailing zeros */
+        for (int i = nd - 1; i >= nd - k; i--)
+            digits[o++] = rev[i];
+        digits[o] = '\0';
+        return o;
+    }
+}
+
+static size_t ref_fmt_double(char *out, double v, int go_json)
+{
+    char tmp[40], digits[24];
+    int prec, exp10, nd = 0, neg, k;
+    char *e, *p;
+    size_t o = 0;
+    double av;
+
+    out[0] = '\0';
+    if (!isfinite(v))
+        return 0;
+    if (v == 0) {
+        if (signbit(v))
+            out[o++] = '-';
+        out[o++] = '0';
+        out[o] = '\0';
+        return o;
+    }
+    /* Integral values below 2^53 (status codes, counts, whole seconds) are exact as
+     * integers: print them directly, no search needed. */
+    if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v)
+        return (size_t)snprintf(out, 32, "%" PRId64, (int64_t)v);
+    /* Fewest significant digits that read back as the same double. A normal double
+     * whose shortest form has k <= 15 digits is printed by "%.14e" as those k digits
+     * plus zeros (it lies within half an ulp of them, well below half a unit in the
+     * 15th digit), and the zeros are stripped below; so for normal numbers the search
+     * starts at 15 and takes at most three tries instead of seventeen. Subnormals have
+     * relatively wider ulps and get the full search. */
+    neg = signbit(v) != 0;
+    nd = ref_shortest_exact(fabs(v), digits, &exp10);
+    if (nd == 0) {
+        for (prec = fpclassify(v) == FP_NORMAL ? 15 : 1; prec <= 17; prec++) {
+            snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
+            if (strtod(tmp, NULL) == v)
+                break;
+        }
+        e = strchr(tmp, 'e');
+        if (!e)
+            return 0;
+        exp10 = atoi(e + 1);
+        for (p = tmp + neg; p < e; p++)
+            if (*p >= '0' && *p <= '9')
+                digits[nd++] = *p;
+        while (nd > 1 && digits[nd - 1] == '0')
+            nd--;
+    }
+    if (neg)
+        out[o++] = '-';
+    av = fabs(v);
+    if (go_json && (av < 1e-6 || av >= 1e21)) {
+        out[o++] = digits[0];
+        if (nd > 1) {
+            out[o++] = '.';
+            for (k = 1; k < nd; k++)
+                out[o++] = digits[k];
+        }
+        /* strconv writes at least two exponent digits; encoding/json drops the 0 in e-0N */
+        o += (size_t)snprintf(out + o, 16, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
+        if (exp10 < 0 && exp10 > -10)
+            snprintf(out + o - 2, 16, "%d", -exp10), o--;
+        return o;
+    }
+    if (exp10 >= 0) {
+        for (k = 0; k <= exp10; k++)
+            out[o++] = k < nd ? digits[k] : '0';
+        if (nd > exp10 + 1) {
+            out[o++] = '.';
+            for (k = exp10 + 1; k < nd; k++)
+                out[o++] = digits[k];
+        }
+    } else {
+        out[o++] = '0';
+        out[o++] = '.';
+        for (k = 0; k < -exp10 - 1; k++)
+            out[o++] = '0';
+        for (k = 0; k < nd; k++)
+            out[o++] = digits[k];
+    }
+    out[o] = '\0';
+    return o;
+}
+
+/* Same bytes as the reference on edge cases and on a million random inputs, weighted
+ * towards what the translator formats most: timestamps (nanoseconds / 1e9). */
+static void test_fmt_double_matches_reference(void **state)
+{
+    static const double edge[] = {
+        0.5,
+        0.25,
+        0.1,
+        0.2,
+        0.3,
+        1.5,
+        2.5,
+        1e-6,
+        1e-7,
+        9.999999999999999e-7,
+        1e21,
+        1e20,
+        123456789.123456789,
+        1700000000.0000001,
+        1700000000.9999999,
+        4294967295.9999995,
+        2.2250738585072014e-308,
+        4.9e-324,
+        1.7976931348623157e308,
+        0.30000000000000004,
+        1700000000.2499998,
+        1.0000000000000002,
+        0.9999999999999999,
+        3.0517578125e-05,
+    };
+    uint64_t x = 0x2545F4914F6CDD1Du;
+    char got[400], want[400];
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
+        for (int g = 0; g <= 1; g++) {
+            for (int sign = 0; sign <= 1; sign++) {
+                double v = sign ? -edge[i] : edge[i];
+                size_t n = ref_fmt_double(want, v, g);
+                assert_int_equal(xb_jsonw_fmt_double(got, v, g), n);
+                assert_string_equal(got, want);
+            }
+        }
+    }
+    for (int i = 0; i < 1000000; i++) {
+        double v;
+        uint64_t bits;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        switch (i % 8) {
+        case 0:
+            memcpy(&v, &x, sizeof(v));
+            break; /* any bit pattern */
+        case 1:    /* any mantissa, binary exponent in [-40, 10] around the fast path */
+            bits = (x & ((1ull << 52) - 1)) | ((uint64_t)(1075 - 40 + (x >> 58) % 51) << 52);
+            memcpy(&v, &bits, sizeof(v));
+            break;
+        case 2:
+            v = (double)(x % 2000000) / 1000.0;
+            break; /* ms durations */
+        case 3:
+            v = (double)(x % 100000000) * 1e-7;
+            break; /* small decimals */
+        case 4:
+            v = (double)(x % 1000000000000ull) / 1e6;
+            break; /* µs values */
+        default:   /* timestamps: Unix nanoseconds 2001..2100 divided by 1e9 */
+            v = (double)(1000000000000000000ull + x % 3100000000000000000ull) / 1e9;
+            break;
+        }
+        for (int g = 0; g <= 1; g++) {
+            size_t n = ref_fmt_double(want, v, g);
+            assert_int_equal(xb_jsonw_fmt_double(got, v, g), n);
+            if (strcmp(got, want) != 0)
+                fail_msg("%.17g: got %s, reference %s", v, got, want);
+        }
+    }
+}
+
+/* Byte-at-a-time reference for string values: the rules of jsonw.h spelled out. */
+static size_t ref_escape(const unsigned char *s, size_t n, char *out)
+{
+    size_t o = 0, i = 0;
+
+    out[o++] = '"';
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t l;
+        if (c == '"' || c == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)c;
+        } else if (c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f') {
+            out[o++] = '\\';
+            out[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : c == '\b' ? 'b' : 'f';
+        } else if (c < 0x20) {
+            o += (size_t)sprintf(out + o, "\\u%04x", c);
+        } else if (c < 0x80) {
+            out[o++] = (char)c;
+        } else if ((l = xb_utf8_char((const char *)s + i, n - i, NULL)) == 0) {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+        } else if (l == 3 && c == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] & 0xFE) == 0xA8) {
+            o += (size_t)sprintf(out + o, "\\u%04x", s[i + 2] == 0xA8 ? 0x2028 : 0x2029);
+            i += 3;
+            continue;
+        } else {
+            memcpy(out + o, s + i, l);
+            o += l;
+            i += l;
+            continue;
+        }
+        i++;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return o;
+}
+
+/* String values (fast eight-byte path and byte path) match the reference on random
+ * text mixing plain ASCII with every kind of byte that needs attention, at every
+ * length and offset around the eight-byte blocks. */
+static void test_jsonw_str_matches_reference(void **state)
+{
+    static const unsigned char pool[] = "abcdefghijklmnop QRSTUVWXYZ0123456789-_./:";
+    static const unsigned char special[] = {'"',  '\\', '\n', 0x01, 0x1F, 0x7F, 0xC3,
+                                            0xA9, 0xE2, 0x80, 0xA8, 0xFF, 0xF0, 0x9F};
+    uint64_t x = 0x9E3779B97F4A7C15u;
+    unsigned char in[80];
+    char want[600];
+    (void)state;
+
+    for (int iter = 0; iter < 200000; iter++) {
+        struct xb_buf b;
+        struct xb_jsonw w;
+        size_t n, wn;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        n = (size_t)(x % sizeof(in));
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            in[i] = (x % 23 == 0) ? special[(x >> 8) % sizeof(special)]
+                                  : pool[(x >> 8) % (sizeof(pool) - 1)];
+        }
+        wn = ref_escape(in, n, want);
+        xb_buf_init(&b, 0);
+        if (iter & 1)
+            assert_int_equal(xb_buf_reserve(&b, 1024), 0); /* room: fast path */
+        xb_jsonw_init(&w, &b);
+        xb_jsonw_str_full(&w, (const char *)in, n);
+        assert_int_equal(w.err, 0);
+        assert_int_equal(b.len, wn);
+        assert_memory_equal(b.data, want, wn);
+        xb_buf_cleanup(&b);
     }
 }
 
@@ -212,6 +527,8 @@ int main(void)
         cmocka_unit_test(test_jsonw_doubles_go_layout),
         cmocka_unit_test(test_jsonw_nonfinite_is_null),
         cmocka_unit_test(test_fmt_double_matches_exhaustive_search),
+        cmocka_unit_test(test_fmt_double_matches_reference),
+        cmocka_unit_test(test_jsonw_str_matches_reference),
         cmocka_unit_test(test_jsonw_escapes_controls_and_invalid_utf8),
         cmocka_unit_test(test_jsonw_max_str_cuts_on_char_boundary),
         cmocka_unit_test(test_jsonw_limit_sets_too_large_and_keeps_counting),

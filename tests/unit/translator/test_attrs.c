@@ -1,0 +1,171 @@
+/* tests/unit/translator/test_attrs.c - the attribute index: hash lookups agree with a
+ * linear scan of the original list (first occurrence wins), consume and hide. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+#include "translator/attrs.h"
+
+#define MAXKV 300
+
+struct kvs {
+    xb_pb_kv kv[MAXKV];
+    xb_pb_kv *p[MAXKV];
+    xb_pb_any v[MAXKV];
+    char keys[MAXKV][48];
+    size_t n;
+};
+
+static void add(struct kvs *k, const char *key)
+{
+    size_t i = k->n++;
+
+    opentelemetry__proto__common__v1__key_value__init(&k->kv[i]);
+    opentelemetry__proto__common__v1__any_value__init(&k->v[i]);
+    snprintf(k->keys[i], sizeof(k->keys[i]), "%s", key);
+    k->kv[i].key = k->keys[i];
+    k->v[i].value_case = XB_ANY_INT;
+    k->v[i].int_value = (int64_t)i;
+    k->kv[i].value = &k->v[i];
+    k->p[i] = &k->kv[i];
+}
+
+/* Position of the first occurrence of |key| in the original list, or -1. */
+static long first_pos(const struct kvs *k, const char *key)
+{
+    for (size_t i = 0; i < k->n; i++)
+        if (strcmp(k->keys[i], key) == 0)
+            return (long)i;
+    return -1;
+}
+
+static void check_all(const struct xb_tr_attrs *a, const struct kvs *k, const char *const *probe,
+                      size_t np)
+{
+    for (size_t i = 0; i < np; i++) {
+        long want = first_pos(k, probe[i]);
+        struct xb_tr_attr *e = xb_tr_attrs_get(a, probe[i]);
+        if (want < 0) {
+            assert_null(e);
+        } else {
+            assert_non_null(e);
+            assert_int_equal(e->pos, (uint32_t)want);
+            assert_string_equal(e->key, probe[i]);
+        }
+    }
+}
+
+/* Keys that share prefixes, suffixes, lengths, the empty key, and duplicates. */
+static void test_attrs_lookup_matches_scan(void **state)
+{
+    static const char *const keys[] = {"http.request.method",
+                                       "http.response.status_code",
+                                       "http.method",
+                                       "http.status_code",
+                                       "aws.remote.service",
+                                       "aws.remote.operation",
+                                       "aws.span.kind",
+                                       "a",
+                                       "ab",
+                                       "",
+                                       "abcdefgh",
+                                       "abcdefghi",
+                                       "xbcdefgh",
+                                       "http.request.method",
+                                       "a",
+                                       "db.statement",
+                                       "db.system",
+                                       "server.address",
+                                       "url.full",
+                                       "aws.remote.service"};
+    static const char *const probe[] = {"http.request.method",
+                                        "http.response.status_code",
+                                        "http.method",
+                                        "aws.span.kind",
+                                        "a",
+                                        "ab",
+                                        "abc",
+                                        "",
+                                        "abcdefgh",
+                                        "abcdefghi",
+                                        "abcdefghj",
+                                        "xbcdefgh",
+                                        "db.system",
+                                        "db.statement",
+                                        "db.operation",
+                                        "url.full",
+                                        "url.ful",
+                                        "url.fulll",
+                                        "aws.remote.service",
+                                        "aws.remote.servicf",
+                                        "rpc.system",
+                                        "http.request.methoe"};
+    struct xb_arena *arena = xb_arena_new(4096, 0);
+    struct kvs *k = test_calloc(1, sizeof(*k));
+    struct xb_tr_attrs a;
+    (void)state;
+
+    assert_non_null(arena);
+    assert_int_equal(xb_tr_attrs_index(&a, arena, NULL, 0), XB_OK);
+    assert_null(xb_tr_attrs_get(&a, "a"));
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        add(k, keys[i]);
+    assert_int_equal(xb_tr_attrs_index(&a, arena, k->p, k->n), XB_OK);
+    check_all(&a, k, probe, sizeof(probe) / sizeof(probe[0]));
+
+    /* consume/hide act on the first occurrence; duplicates never come back. */
+    xb_tr_attrs_consume(&a, "a");
+    assert_non_null(xb_tr_attrs_get(&a, "a"));
+    assert_null(xb_tr_attrs_live(&a, "a"));
+    xb_tr_attrs_hide(&a, "http.request.method");
+    assert_null(xb_tr_attrs_get(&a, "http.request.method"));
+    assert_null(xb_tr_attrs_val(&a, "http.request.method"));
+    assert_non_null(xb_tr_attrs_live(&a, "http.method"));
+
+    test_free(k);
+    xb_arena_free(arena);
+}
+
+/* Many keys (qsort path, larger table) with colliding-looking shapes. */
+static void test_attrs_lookup_many_keys(void **state)
+{
+    struct xb_arena *arena = xb_arena_new(65536, 0);
+    struct kvs *k = test_calloc(1, sizeof(*k));
+    struct xb_tr_attrs a;
+    char probe_buf[2 * MAXKV][48];
+    const char *probe[2 * MAXKV];
+    (void)state;
+
+    assert_non_null(arena);
+    for (size_t i = 0; i < MAXKV; i++) {
+        char key[48];
+        /* same first and last 8 bytes for many keys: only the middle differs */
+        snprintf(key, sizeof(key), "app.attr.%03zu.middle.value", i % 250);
+        add(k, key);
+    }
+    for (size_t i = 0; i < 2 * MAXKV; i++) {
+        snprintf(probe_buf[i], sizeof(probe_buf[i]), "app.attr.%03zu.middle.value", i % 400);
+        probe[i] = probe_buf[i];
+    }
+    assert_int_equal(xb_tr_attrs_index(&a, arena, k->p, k->n), XB_OK);
+    assert_int_equal(a.n, MAXKV);
+    check_all(&a, k, probe, 2 * MAXKV);
+    test_free(k);
+    xb_arena_free(arena);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_attrs_lookup_matches_scan),
+        cmocka_unit_test(test_attrs_lookup_many_keys),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
