@@ -1,7 +1,8 @@
 # xraybridge: the two set-up commands, and a formatting check.
 #   make run   installs missing Debian packages, builds, runs on the embedded default config
-#   make test  installs, builds (plain and ASan+UBSan), runs every test, fuzzes 30 s
-#   make format-check  lists C files that differ from .clang-format (not yet part of make test)
+#   make test  installs, checks formatting, builds (plain and ASan+UBSan), runs every
+#              test, fuzzes 40 s
+#   make format-check  fails on C files that differ from .clang-format (part of make test)
 BUILD_DIR ?= build
 SAN_DIR ?= build-sanitize
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -26,6 +27,7 @@ run: build
 	./$(BUILD_DIR)/app/xraybridge $(if $(CONFIG),--config $(CONFIG))
 
 test: deps
+	$(MAKE) format-check
 	$(MAKE) test-plain
 	$(MAKE) test-fuzz
 	$(MAKE) test-sanitize

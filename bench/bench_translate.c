@@ -78,7 +78,6 @@ static void usage(FILE *f)
                "[-i MIN_ITERATIONS]\n");
 }
 
-
 /* Reads |path| into a malloc()ed buffer. Returns 0, XB_ERR_IO or XB_ERR_NOMEM. */
 static int read_file(const char *path, uint8_t **out, size_t *out_len)
 {

@@ -74,7 +74,8 @@ static int add_group(struct xb_tr_xaws *aws, struct xb_arena *arena, struct xb_s
 }
 
 /* Log groups from a resource value: array of strings, or a '&'-separated string. */
-static int log_groups(struct xb_tr_xaws *aws, struct xb_arena *arena, const xb_pb_any *v, int is_arn)
+static int log_groups(struct xb_tr_xaws *aws, struct xb_arena *arena, const xb_pb_any *v,
+                      int is_arn)
 {
     size_t i, start;
     int rc = XB_OK;
@@ -99,8 +100,8 @@ static int log_groups(struct xb_tr_xaws *aws, struct xb_arena *arena, const xb_p
 }
 
 int xb_tr_aws_build(struct xb_tr_attrs *a, const struct xb_tr_attrs *res,
-                 const struct xb_translator_config *cfg, struct xb_arena *arena,
-                 struct xb_tr_xaws **out)
+                    const struct xb_translator_config *cfg, struct xb_arena *arena,
+                    struct xb_tr_xaws **out)
 {
     const char *cloud = xb_tr_any_str(xb_tr_attrs_val(res, "cloud.provider"));
     const char *platform = xb_tr_any_str(xb_tr_attrs_val(res, "cloud.platform"));
@@ -285,7 +286,8 @@ void xb_tr_aws_service(const struct xb_tr_attrs *res, struct xb_tr_xdoc *d)
     /* v0.155: first element of a non-empty container.image.tags array, then
      * container.image.tag. A non-string element gives an empty (absent) version. */
     if (!v && (tags = xb_tr_attrs_val(res, "container.image.tags")) &&
-        xb_tr_any_type(tags) == XB_ANY_ARRAY && tags->array_value && tags->array_value->n_values > 0) {
+        xb_tr_any_type(tags) == XB_ANY_ARRAY && tags->array_value &&
+        tags->array_value->n_values > 0) {
         d->has_service = 1;
         d->service_version = cs(xb_tr_any_str(tags->array_value->values[0]));
         return;

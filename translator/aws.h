@@ -18,8 +18,8 @@
  * aws.table.name from |attrs| in every case. Returns XB_OK or XB_ERR_NOMEM.
  */
 int xb_tr_aws_build(struct xb_tr_attrs *attrs, const struct xb_tr_attrs *res,
-                 const struct xb_translator_config *cfg, struct xb_arena *arena,
-                 struct xb_tr_xaws **out);
+                    const struct xb_translator_config *cfg, struct xb_arena *arena,
+                    struct xb_tr_xaws **out);
 
 /* X-Ray origin for the resource ("AWS::EC2::Instance", ...) or NULL. Static string. */
 const char *xb_tr_aws_origin(const struct xb_tr_attrs *res);

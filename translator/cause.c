@@ -118,7 +118,7 @@ static int next_line(struct lines *it, struct xb_str *line)
 }
 
 int xb_tr_cause_add(struct xb_tr_xcause *c, struct xb_arena *arena, struct xb_tr_idgen *ids,
-                 struct xb_str type, struct xb_str message, int remote)
+                    struct xb_str type, struct xb_str message, int remote)
 {
     void *vec = c->exc;
     struct xb_tr_xexc *e = xb_tr_vec_push(arena, &vec, &c->n, &c->cap, sizeof(*e));
@@ -126,7 +126,8 @@ int xb_tr_cause_add(struct xb_tr_xcause *c, struct xb_arena *arena, struct xb_tr
     c->exc = vec;
     if (!e)
         return -1;
-    xb_tr_ids_u64_hex(xb_tr_ids_derive(ids->trace_id, ids->span_id, 0x1000 + ids->counter++), e->id);
+    xb_tr_ids_u64_hex(xb_tr_ids_derive(ids->trace_id, ids->span_id, 0x1000 + ids->counter++),
+                      e->id);
     e->type = type;
     e->message = message;
     e->remote = remote;
@@ -151,8 +152,8 @@ static int add_frame(struct xb_tr_xcause *c, size_t ei, struct xb_arena *arena, 
 }
 
 /* Appends a chained exception caused-by-linked from |cur|; returns its index or -1. */
-static int chain(struct xb_tr_xcause *c, size_t cur, struct xb_arena *arena, struct xb_tr_idgen *ids,
-                 struct xb_str type, struct xb_str msg)
+static int chain(struct xb_tr_xcause *c, size_t cur, struct xb_arena *arena,
+                 struct xb_tr_idgen *ids, struct xb_str type, struct xb_str msg)
 {
     int remote = c->exc[0].remote;
     int ni = xb_tr_cause_add(c, arena, ids, type, msg, remote);
@@ -486,8 +487,9 @@ static int parse_go(struct xb_tr_xcause *c, size_t first, const char *s, size_t 
     return rc;
 }
 
-int xb_tr_cause_parse_stack(struct xb_tr_xcause *c, size_t first, const char *lang, const char *stack,
-                         size_t n, struct xb_arena *arena, struct xb_tr_idgen *ids)
+int xb_tr_cause_parse_stack(struct xb_tr_xcause *c, size_t first, const char *lang,
+                            const char *stack, size_t n, struct xb_arena *arena,
+                            struct xb_tr_idgen *ids)
 {
     if (!stack || n == 0 || !lang)
         return XB_OK;
@@ -552,8 +554,9 @@ static int add_http_failure(struct xb_tr_xcause *c, const xb_pb_event *ev, struc
     return XB_OK;
 }
 
-int xb_tr_cause_build(struct xb_tr_attrs *attrs, const xb_pb_span *span, const struct xb_tr_attrs *res,
-                   struct xb_arena *arena, struct xb_tr_idgen *ids, struct xb_tr_xdoc *d)
+int xb_tr_cause_build(struct xb_tr_attrs *attrs, const xb_pb_span *span,
+                      const struct xb_tr_attrs *res, struct xb_arena *arena,
+                      struct xb_tr_idgen *ids, struct xb_tr_xdoc *d)
 {
     struct xb_tr_attr *st = xb_tr_attrs_get(attrs, "http.status_code");
     int status_err = span->status && span->status->code == XB_STATUS_ERROR;
@@ -599,9 +602,9 @@ int xb_tr_cause_build(struct xb_tr_attrs *attrs, const xb_pb_span *span, const s
                 continue;
             if (strcmp(ev->name, "exception") == 0) {
                 const char *stack = xb_tr_any_str(event_attr(ev, "exception.stacktrace"));
-                int ei =
-                    xb_tr_cause_add(c, arena, ids, cstr(xb_tr_any_str(event_attr(ev, "exception.type"))),
-                                 cstr(xb_tr_any_str(event_attr(ev, "exception.message"))), remote);
+                int ei = xb_tr_cause_add(
+                    c, arena, ids, cstr(xb_tr_any_str(event_attr(ev, "exception.type"))),
+                    cstr(xb_tr_any_str(event_attr(ev, "exception.message"))), remote);
                 if (ei < 0) {
                     rc = XB_ERR_NOMEM;
                     goto out;

@@ -30,7 +30,7 @@ struct xb_tr_idgen {
  * XB_ERR_NOMEM. type/message are copied as views; remote -1 means absent.
  */
 int xb_tr_cause_add(struct xb_tr_xcause *c, struct xb_arena *arena, struct xb_tr_idgen *ids,
-                 struct xb_str type, struct xb_str message, int remote);
+                    struct xb_str type, struct xb_str message, int remote);
 
 /*
  * Parses |stack| (|n| bytes, borrowed: frames point into it) for resource language
@@ -38,15 +38,17 @@ int xb_tr_cause_add(struct xb_tr_xcause *c, struct xb_arena *arena, struct xb_tr
  * anything else is a no-op) and fills exception |first| of |c| with frames, appending chained
  * exceptions. Returns XB_OK or XB_ERR_NOMEM.
  */
-int xb_tr_cause_parse_stack(struct xb_tr_xcause *c, size_t first, const char *lang, const char *stack,
-                         size_t n, struct xb_arena *arena, struct xb_tr_idgen *ids);
+int xb_tr_cause_parse_stack(struct xb_tr_xcause *c, size_t first, const char *lang,
+                            const char *stack, size_t n, struct xb_arena *arena,
+                            struct xb_tr_idgen *ids);
 
 /*
  * Sets d->fault/error/throttle and d->cause for |span|. |orig| holds the span's
  * attributes (http.status_text is consumed in the status-only path); |res| the resource's.
  * Returns XB_OK or XB_ERR_NOMEM.
  */
-int xb_tr_cause_build(struct xb_tr_attrs *attrs, const xb_pb_span *span, const struct xb_tr_attrs *res,
-                   struct xb_arena *arena, struct xb_tr_idgen *ids, struct xb_tr_xdoc *d);
+int xb_tr_cause_build(struct xb_tr_attrs *attrs, const xb_pb_span *span,
+                      const struct xb_tr_attrs *res, struct xb_arena *arena,
+                      struct xb_tr_idgen *ids, struct xb_tr_xdoc *d);
 
 #endif

@@ -38,8 +38,8 @@ static size_t cap_items(size_t n, const struct xb_tr_doc_wopts *o)
     return o->max_items && n > o->max_items ? o->max_items : n;
 }
 
-static void write_links(struct xb_jsonw *w, const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
-                        struct xb_arena *arena)
+static void write_links(struct xb_jsonw *w, const struct xb_tr_xdoc *d,
+                        const struct xb_tr_doc_wopts *o, struct xb_arena *arena)
 {
     size_t i, n = cap_items(d->n_links, o);
 
@@ -106,7 +106,8 @@ static void write_http(struct xb_jsonw *w, const struct xb_tr_xhttp *h)
     xb_jsonw_obj_end(w);
 }
 
-static void write_cause(struct xb_jsonw *w, const struct xb_tr_xcause *c, const struct xb_tr_doc_wopts *o)
+static void write_cause(struct xb_jsonw *w, const struct xb_tr_xcause *c,
+                        const struct xb_tr_doc_wopts *o)
 {
     size_t i, k, n = cap_items(c->n, o);
 
@@ -154,8 +155,8 @@ static void write_cause(struct xb_jsonw *w, const struct xb_tr_xcause *c, const 
     xb_jsonw_obj_end(w);
 }
 
-static void write_aws(struct xb_jsonw *w, const struct xb_tr_xaws *a, const struct xb_tr_doc_wopts *o,
-                      struct xb_arena *arena)
+static void write_aws(struct xb_jsonw *w, const struct xb_tr_xaws *a,
+                      const struct xb_tr_doc_wopts *o, struct xb_arena *arena)
 {
     size_t i, n;
 
@@ -347,7 +348,7 @@ static void write_sql(struct xb_jsonw *w, const struct xb_tr_xsql *s)
 }
 
 int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o, struct xb_buf *out,
-                 struct xb_arena *arena, size_t *written)
+                    struct xb_arena *arena, size_t *written)
 {
     struct xb_jsonw w;
     size_t i, n;

@@ -36,8 +36,8 @@ struct xb_tr_xframe {
 struct xb_tr_xexc {
     char id[17];
     struct xb_str type, message;
-    int remote;               /* -1 absent, else 0/1 */
-    int cause;                /* index of the exception this one was caused by, or -1 */
+    int remote;                  /* -1 absent, else 0/1 */
+    int cause;                   /* index of the exception this one was caused by, or -1 */
     struct xb_tr_xframe *frames; /* arena; n_frames == 0 -> "stack" absent */
     size_t n_frames, cap_frames;
 };
@@ -149,6 +149,6 @@ struct xb_tr_doc_wopts {
  * Returns XB_OK, XB_ERR_TOO_LARGE (limit or buffer cap), XB_ERR_NOMEM.
  */
 int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o, struct xb_buf *out,
-                 struct xb_arena *arena, size_t *written);
+                    struct xb_arena *arena, size_t *written);
 
 #endif

@@ -140,7 +140,7 @@ static int64_t response_size(const struct xb_tr_attrs *a, const xb_pb_span *span
 }
 
 int xb_tr_http_build(struct xb_tr_attrs *a, const xb_pb_span *span, int new_semconv,
-                  struct xb_arena *arena, struct xb_tr_xhttp **out)
+                     struct xb_arena *arena, struct xb_tr_xhttp **out)
 {
     struct xb_tr_xhttp *h;
     const char *method, *ua, *url, *scheme, *host = NULL, *port = NULL, *target, *path, *query;

@@ -20,6 +20,6 @@
  * Returns XB_OK or XB_ERR_NOMEM.
  */
 int xb_tr_http_build(struct xb_tr_attrs *attrs, const xb_pb_span *span, int new_semconv,
-                  struct xb_arena *arena, struct xb_tr_xhttp **out);
+                     struct xb_arena *arena, struct xb_tr_xhttp **out);
 
 #endif

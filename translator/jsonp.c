@@ -16,8 +16,8 @@ struct parser {
 
 static void ws(struct parser *p)
 {
-    while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' ||
-                           p->s[p->i] == '\r'))
+    while (p->i < p->n &&
+           (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' || p->s[p->i] == '\r'))
         p->i++;
 }
 
@@ -94,21 +94,36 @@ static int parse_string(struct parser *p, struct xb_str *out)
         }
         c = p->s[++k];
         switch (c) {
-        case '"': buf[o++] = '"'; break;
-        case '\\': buf[o++] = '\\'; break;
-        case '/': buf[o++] = '/'; break;
-        case 'b': buf[o++] = '\b'; break;
-        case 'f': buf[o++] = '\f'; break;
-        case 'n': buf[o++] = '\n'; break;
-        case 'r': buf[o++] = '\r'; break;
-        case 't': buf[o++] = '\t'; break;
+        case '"':
+            buf[o++] = '"';
+            break;
+        case '\\':
+            buf[o++] = '\\';
+            break;
+        case '/':
+            buf[o++] = '/';
+            break;
+        case 'b':
+            buf[o++] = '\b';
+            break;
+        case 'f':
+            buf[o++] = '\f';
+            break;
+        case 'n':
+            buf[o++] = '\n';
+            break;
+        case 'r':
+            buf[o++] = '\r';
+            break;
+        case 't':
+            buf[o++] = '\t';
+            break;
         case 'u':
             if (k + 4 >= p->i || hex4(p->s + k + 1, &cp))
                 return XB_ERR_INVALID;
             k += 4;
             if (cp >= 0xD800 && cp < 0xDC00 && k + 6 < p->i && p->s[k + 1] == '\\' &&
-                p->s[k + 2] == 'u' && hex4(p->s + k + 3, &lo) == 0 && lo >= 0xDC00 &&
-                lo < 0xE000) {
+                p->s[k + 2] == 'u' && hex4(p->s + k + 3, &lo) == 0 && lo >= 0xDC00 && lo < 0xE000) {
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                 k += 6;
             } else if (cp >= 0xD800 && cp < 0xE000) {
@@ -325,11 +340,21 @@ static void write_node(struct xb_jsonw *w, const struct xb_tr_jnode *j, size_t m
     size_t k, n;
 
     switch (j->t) {
-    case XB_TR_J_NULL: xb_jsonw_null(w); break;
-    case XB_TR_J_TRUE: xb_jsonw_bool(w, 1); break;
-    case XB_TR_J_FALSE: xb_jsonw_bool(w, 0); break;
-    case XB_TR_J_NUM: xb_jsonw_double(w, j->num); break;
-    case XB_TR_J_STR: xb_jsonw_str(w, j->s.p, j->s.n); break;
+    case XB_TR_J_NULL:
+        xb_jsonw_null(w);
+        break;
+    case XB_TR_J_TRUE:
+        xb_jsonw_bool(w, 1);
+        break;
+    case XB_TR_J_FALSE:
+        xb_jsonw_bool(w, 0);
+        break;
+    case XB_TR_J_NUM:
+        xb_jsonw_double(w, j->num);
+        break;
+    case XB_TR_J_STR:
+        xb_jsonw_str(w, j->s.p, j->s.n);
+        break;
     case XB_TR_J_ARR:
     case XB_TR_J_OBJ:
         n = j->n_kids;

@@ -15,7 +15,15 @@
 #include "core/jsonw.h"
 #include "core/str.h"
 
-enum xb_tr_jtype { XB_TR_J_NULL, XB_TR_J_FALSE, XB_TR_J_TRUE, XB_TR_J_NUM, XB_TR_J_STR, XB_TR_J_ARR, XB_TR_J_OBJ };
+enum xb_tr_jtype {
+    XB_TR_J_NULL,
+    XB_TR_J_FALSE,
+    XB_TR_J_TRUE,
+    XB_TR_J_NUM,
+    XB_TR_J_STR,
+    XB_TR_J_ARR,
+    XB_TR_J_OBJ
+};
 
 /* One JSON value; object members carry their key. All memory is in the arena. */
 struct xb_tr_jnode {
@@ -23,7 +31,7 @@ struct xb_tr_jnode {
     double num;               /* XB_TR_J_NUM */
     struct xb_str s;          /* XB_TR_J_STR: decoded bytes */
     struct xb_str key;        /* member key when inside an object */
-    struct xb_tr_jnode *kids;    /* XB_TR_J_ARR / XB_TR_J_OBJ children */
+    struct xb_tr_jnode *kids; /* XB_TR_J_ARR / XB_TR_J_OBJ children */
     size_t n_kids, cap_kids;
 };
 

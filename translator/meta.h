@@ -27,7 +27,7 @@ size_t xb_tr_meta_fix_key(const char *k, size_t n, int allow_dot, char *out);
  * |resource| (borrowed). Returns XB_OK or XB_ERR_NOMEM.
  */
 int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, int store_resource,
-                  const struct xb_translator_config *cfg, struct xb_arena *arena,
-                  struct xb_tr_xdoc *d);
+                     const struct xb_translator_config *cfg, struct xb_arena *arena,
+                     struct xb_tr_xdoc *d);
 
 #endif

@@ -35,7 +35,7 @@ static struct xb_str cs(const char *s)
 }
 
 int xb_tr_sql_build(struct xb_tr_attrs *a, const xb_pb_span *span, int new_semconv,
-                 struct xb_arena *arena, struct xb_tr_xsql **out)
+                    struct xb_arena *arena, struct xb_tr_xsql **out)
 {
     const char *sys = live_str2(a, "db.system", "db.system.name", new_semconv), *conn, *db;
     struct xb_tr_xsql *q;

@@ -22,6 +22,6 @@
  * Returns XB_OK or XB_ERR_NOMEM.
  */
 int xb_tr_sql_build(struct xb_tr_attrs *attrs, const xb_pb_span *span, int new_semconv,
-                 struct xb_arena *arena, struct xb_tr_xsql **out);
+                    struct xb_arena *arena, struct xb_tr_xsql **out);
 
 #endif

@@ -163,7 +163,8 @@ static int name_and_namespace(const struct xb_tr_attrs *a, const struct xb_tr_at
             }
         }
     }
-    if (!*name && kind == XB_KIND_SERVER && (v = xb_tr_any_str(xb_tr_attrs_val(res, "service.name"))))
+    if (!*name && kind == XB_KIND_SERVER &&
+        (v = xb_tr_any_str(xb_tr_attrs_val(res, "service.name"))))
         name = v;
     if (!*name && (v = orig(a, "rpc.service")))
         name = v;
@@ -404,7 +405,7 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
         c.res = *res_index; /* built once per ResourceSpans by xb_translate_request */
     } else {
         rc = xb_tr_attrs_index(&c.res, arena, resource ? resource->attributes : NULL,
-                            resource ? resource->n_attributes : 0);
+                               resource ? resource->n_attributes : 0);
         if (rc)
             goto out;
     }
@@ -416,8 +417,10 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
     rc = xb_tr_attrs_index(&attrs1, arena, span->attributes, span->n_attributes);
     if (rc)
         goto out;
-    /* aws.span.kind = LOCAL_ROOT (string) changes the shape of the output (docs/translation.md, "Local roots"). */
-    local_root = strcmp(xb_tr_any_str(xb_tr_attrs_val(&attrs1, "aws.span.kind")), "LOCAL_ROOT") == 0;
+    /* aws.span.kind = LOCAL_ROOT (string) changes the shape of the output (docs/translation.md,
+     * "Local roots"). */
+    local_root =
+        strcmp(xb_tr_any_str(xb_tr_attrs_val(&attrs1, "aws.span.kind")), "LOCAL_ROOT") == 0;
     two_docs = local_root && is_dependency_kind(span->kind);
     if (two_docs) {
         uint64_t s = xb_tr_ids_derive(span->trace_id.data, span->span_id.data, 0x10CA1);
@@ -560,7 +563,7 @@ int xb_translate_request(const struct xb_translator_config *cfg, const xb_pb_exp
             continue;
         /* The resource's attribute index is shared by all of its spans (read-only). */
         rc = xb_tr_attrs_index(&res_index, arena, rs->resource ? rs->resource->attributes : NULL,
-                            rs->resource ? rs->resource->n_attributes : 0);
+                               rs->resource ? rs->resource->n_attributes : 0);
         if (rc)
             goto out;
         for (s = 0; s < rs->n_scope_spans; s++) {

@@ -6,10 +6,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <cmocka.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include <cmocka.h>
 
 #include "core/buf.h"
 #include "core/jsonw.h"

@@ -29,11 +29,12 @@ static void parse(struct fx *f, const char *lang, const char *stack)
     f->ids.span_id = sid;
     f->ids.counter = 0;
     assert_int_equal(xb_tr_cause_add(&f->c, f->arena, &f->ids, t, m, 1), 0);
-    assert_int_equal(xb_tr_cause_parse_stack(&f->c, 0, lang, stack, strlen(stack), f->arena, &f->ids),
-                     0);
+    assert_int_equal(
+        xb_tr_cause_parse_stack(&f->c, 0, lang, stack, strlen(stack), f->arena, &f->ids), 0);
 }
 
-static void frame_eq(const struct xb_tr_xframe *fr, const char *path, int64_t line, const char *label)
+static void frame_eq(const struct xb_tr_xframe *fr, const char *path, int64_t line,
+                     const char *label)
 {
     assert_int_equal(fr->path.n, strlen(path));
     assert_memory_equal(fr->path.p, path, fr->path.n);

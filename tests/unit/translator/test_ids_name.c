@@ -62,8 +62,12 @@ static void test_name_sanitize_reference_examples(void **state)
                         "EP @ test_15.testing-d\xc3\xb6main.org#GO");
     assert_string_equal(san("<subDomain>.example.com,1413", buf), "subDomain.example.com1413");
     assert_string_equal(san("<>", buf), "span");
-    assert_string_equal(san("a\\b,c\xff" "d", buf), "abcd");
-    assert_string_equal(san("\xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80", buf), "\xe4\xb8\xad\xe6\x96\x87 ");
+    assert_string_equal(san("a\\b,c\xff"
+                            "d",
+                            buf),
+                        "abcd");
+    assert_string_equal(san("\xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80", buf),
+                        "\xe4\xb8\xad\xe6\x96\x87 ");
 }
 
 static void test_name_200_byte_cap_keeps_characters_whole(void **state)
