@@ -18,6 +18,7 @@
 #include "exporter/exporter_metrics.h"
 #include "exporter/file_exporter.h"
 #include "exporter/xray_exporter.h"
+#include "receiver/awsxray_udp.h"
 #include "receiver/ingest.h"
 #include "receiver/listen.h"
 #include "receiver/otlp_grpc.h"
@@ -37,6 +38,7 @@ struct app {
     struct xb_file_exporter *file;
     struct xb_ingest *ing;
     struct xb_grpc_server *grpc;
+    struct xb_xray_udp *xray_udp; /* receivers.awsxray, NULL when not configured */
     struct xb_http_server *http;
     struct xb_telemetry *telemetry;
     struct xb_tls *grpc_tls, *http_tls; /* NULL = plaintext */
@@ -320,6 +322,13 @@ static int start(struct app *a)
         if (rc)
             goto fail;
     }
+    if (cfg->xray_udp.enabled) {
+        struct xb_xray_udp_opts uo = {.endpoint = cfg->xray_udp.endpoint,
+                                      .socket_buffer_size = cfg->xray_udp.socket_buffer_size};
+        rc = xb_xray_udp_start(a->base, a->ing, &uo, &a->xray_udp, err, sizeof(err));
+        if (rc)
+            goto fail;
+    }
     return XB_OK;
 fail:
     XB_ERROR("app", "%s", err[0] ? err : xb_strerror(rc));
@@ -334,6 +343,7 @@ static void stop(struct app *a)
         XB_WARN("app", "%zu documents could not be delivered before the shutdown deadline", left);
     xb_grpc_server_free(a->grpc);
     xb_http_server_free(a->http);
+    xb_xray_udp_free(a->xray_udp);
     xb_tls_free(a->grpc_tls); /* after the servers: their connections use it */
     xb_tls_free(a->http_tls);
     xb_telemetry_free(a->telemetry);

@@ -4,13 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "receiver/awsxray_udp.h"
 #include "receiver/ingest.h"
 
 #define MIB (1024.0 * 1024.0)
 
 static const char *const item_names[XB_BUDGET_COUNT] = {
     "baseline",      "queues",        "export_bodies", "ingest",
-    "grpc_inflight", "http_inflight", "connections",
+    "grpc_inflight", "http_inflight", "connections",   "udp",
 };
 
 uint64_t xb_budget_grpc_inflight_bytes(const struct xb_config *cfg)
@@ -65,6 +66,9 @@ void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
         out->item[XB_BUDGET_CONNECTIONS] +=
             (uint64_t)cfg->http.max_connections * XB_BUDGET_PER_CONNECTION_BYTES;
     }
+    if (cfg->xray_udp.enabled)
+        out->item[XB_BUDGET_UDP] =
+            xb_xray_udp_buffer_bytes() + 2 * (uint64_t)cfg->xray_udp.socket_buffer_size;
     for (int i = 0; i < XB_BUDGET_COUNT; i++)
         out->total += out->item[i];
 }

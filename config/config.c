@@ -716,13 +716,15 @@ static int set_pipeline_list(struct parse_state *st, const struct xb_config_opti
             rc = fail_at(st, node->start_mark, path, "\"%s\" is listed twice", id);
         else if (is_recv && strcmp(id, "otlp") == 0)
             st->otlp_listed = 1;
+        else if (is_recv && strcmp(id, "awsxray") == 0)
+            st->cfg->xray_udp.enabled = 1;
         else if (!is_recv && strcmp(id, "awsxray") == 0)
             st->cfg->awsxray.enabled = 1;
         else if (!is_recv && strcmp(id, "file") == 0)
             st->cfg->file.enabled = 1;
         else if (is_recv)
-            rc = fail_at(st, node->start_mark, path, "unknown receiver \"%s\" (supported: otlp)",
-                         id);
+            rc = fail_at(st, node->start_mark, path,
+                         "unknown receiver \"%s\" (supported: otlp, awsxray)", id);
         else
             rc = fail_at(st, node->start_mark, path,
                          "unknown exporter \"%s\" (supported: awsxray, file)", id);
@@ -885,7 +887,7 @@ static int unknown_key(struct parse_state *st, const char *parent, const char *k
                        const char *path, yaml_mark_t mark)
 {
     if (strcmp(parent, "receivers") == 0)
-        return fail_at(st, mark, path, "unknown receiver \"%s\" (supported: otlp)", key);
+        return fail_at(st, mark, path, "unknown receiver \"%s\" (supported: otlp, awsxray)", key);
     if (strcmp(parent, "exporters") == 0)
         return fail_at(st, mark, path, "unknown exporter \"%s\" (supported: awsxray, file)", key);
     if (strcmp(parent, "extensions") == 0)
@@ -1015,6 +1017,9 @@ static int validate(struct parse_state *st)
         cfg->grpc.enabled = st->seen_grpc;
         cfg->http.enabled = st->seen_http;
     }
+    if (cfg->xray_udp.enabled && strcmp(cfg->xray_udp.transport, "udp") != 0)
+        return fail_at(st, st->root_mark, "receivers.awsxray.transport",
+                       "\"%s\" is not supported (only udp)", cfg->xray_udp.transport);
     if (same_listen_address(cfg->grpc.enabled ? cfg->grpc.endpoint : NULL,
                             cfg->http.enabled ? cfg->http.endpoint : NULL))
         return fail_at(st, st->http_mark, "receivers.otlp.protocols.http.endpoint",

@@ -119,6 +119,18 @@ struct xb_config_file {
 };
 
 /*
+ * receivers.awsxray: the X-Ray daemon protocol receiver (UDP datagrams of segment
+ * documents; receiver/awsxray_udp.h, docs/migration.md).
+ */
+struct xb_config_xray_udp {
+    int enabled;               /* "awsxray" listed in service.pipelines.traces.receivers */
+    char *endpoint;            /* "host:port"; default "localhost:2000" */
+    char *transport;           /* only "udp" */
+    size_t socket_buffer_size; /* SO_RCVBUF request, bytes; default 4 MiB (the kernel caps it
+                                  at net.core.rmem_max) */
+};
+
+/*
  * service.telemetry.metrics: the Prometheus endpoint serving GET /metrics
  * (app/telemetry.h, docs/observability.md).
  */
@@ -153,6 +165,7 @@ struct xb_config {
     uint32_t shutdown_timeout_ms;     /* service.shutdown_timeout; default 10 s */
     struct xb_config_metrics metrics; /* service.telemetry.metrics */
     struct xb_config_health_check health_check; /* extensions.health_check */
+    struct xb_config_xray_udp xray_udp;         /* receivers.awsxray */
 };
 
 /* The embedded default configuration (YAML text, NUL-terminated, static). */

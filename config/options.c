@@ -364,6 +364,26 @@ static const struct xb_config_option options[] = {
      .flags = XB_OPT_F_COMPAT,
      .doc = "exporter self-telemetry (ignored with a warning)"},
 
+    /* receivers.awsxray (the X-Ray daemon protocol) */
+    {.path = "receivers.awsxray.endpoint",
+     .type = XB_OPT_ENDPOINT,
+     .def = "localhost:2000",
+     .offset = OFF(xray_udp.endpoint),
+     .doc = "UDP listen address of the X-Ray daemon protocol receiver"},
+    {.path = "receivers.awsxray.transport",
+     .type = XB_OPT_STRING,
+     .def = "udp",
+     .min = 1,
+     .offset = OFF(xray_udp.transport),
+     .doc = "only \"udp\""},
+    {.path = "receivers.awsxray.socket_buffer_size",
+     .type = XB_OPT_BYTES,
+     .def = "4194304",
+     .min = 64 * 1024,
+     .max = 256 * MIB,
+     .offset = OFF(xray_udp.socket_buffer_size),
+     .doc = "SO_RCVBUF to request, bytes (the kernel caps it at net.core.rmem_max)"},
+
     /* exporters.file */
     {.path = "exporters.file.path",
      .type = XB_OPT_STRING,
@@ -377,7 +397,7 @@ static const struct xb_config_option options[] = {
     /* service */
     {.path = "service.pipelines.traces.receivers",
      .type = XB_OPT_RECEIVERS,
-     .doc = "receivers feeding the traces pipeline (only otlp)"},
+     .doc = "receivers feeding the traces pipeline (otlp, awsxray)"},
     {.path = "service.pipelines.traces.exporters",
      .type = XB_OPT_EXPORTERS,
      .doc = "exporters of the traces pipeline (awsxray, file)"},

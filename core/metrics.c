@@ -35,6 +35,18 @@ int xb_metrics_register(struct xb_metric_family *f)
         return XB_OK;
     f->registered = 1;
     f->next = NULL;
+    /* Another family of the same name (other constant labels, e.g. another receiver):
+     * keep them adjacent, the exposition format wants one group per name. */
+    for (struct xb_metric_family **p = &registry_head; *p; p = &(*p)->next) {
+        if (strcmp((*p)->name, f->name) == 0 &&
+            (!(*p)->next || strcmp((*p)->next->name, f->name))) {
+            f->next = (*p)->next;
+            (*p)->next = f;
+            if (!f->next)
+                registry_tail = &f->next;
+            return XB_OK;
+        }
+    }
     *registry_tail = f;
     registry_tail = &f->next;
     return XB_OK;
@@ -68,10 +80,12 @@ static int queue_gauge(struct xb_buf *out, const char *name, const char *help,
 }
 
 /* The samples of registered family |f|, one per combination of label values. */
-static int registered(struct xb_buf *out, const struct xb_metric_family *f)
+static int registered(struct xb_buf *out, const struct xb_metric_family *f, int same_as_prev)
 {
     size_t idx[XB_METRIC_MAX_LABELS] = {0}, n = xb_metric_family_size(f);
-    int rc = family(out, f->name, f->type == XB_METRIC_GAUGE ? "gauge" : "counter", f->help);
+    int rc = same_as_prev
+                 ? 0
+                 : family(out, f->name, f->type == XB_METRIC_GAUGE ? "gauge" : "counter", f->help);
 
     for (size_t k = 0; k < n; k++) {
         const char *sep = "";
@@ -106,8 +120,8 @@ int xb_metrics_render(struct xb_buf *out, const struct xb_metrics_queue *queues,
 
     if (queues == NULL)
         n_queues = 0;
-    for (const struct xb_metric_family *f = registry_head; f; f = f->next)
-        rc |= registered(out, f);
+    for (const struct xb_metric_family *f = registry_head, *prev = NULL; f; prev = f, f = f->next)
+        rc |= registered(out, f, prev && strcmp(prev->name, f->name) == 0);
     /* queues */
     rc |= queue_gauge(out, "otelcol_exporter_queue_size", "Documents held by the queue.", queues,
                       n_queues, Q_DOCS);

@@ -75,7 +75,9 @@ size_t xb_metric_family_size(const struct xb_metric_family *f);
 
 /*
  * Adds |f| (borrowed; must outlive every render, normally static) to the families
- * rendered by xb_metrics_render(). Registering a family again is a no-op. Returns
+ * rendered by xb_metrics_render(). Registering a family again is a no-op. Families
+ * sharing a name (told apart by const_labels) are rendered as one group, HELP and TYPE
+ * from the first. Returns
  * XB_OK, or XB_ERR_INVALID when |f| has no name, help or values, more than
  * XB_METRIC_MAX_LABELS labels, or a label without values.
  */

@@ -127,6 +127,20 @@ fail:
     return rc;
 }
 
+int xb_ingest_documents(struct xb_ingest *ing, const struct xb_ingest_doc *docs, size_t n)
+{
+    struct collect c = {.ing = ing};
+    int rc = XB_OK;
+
+    for (size_t i = 0; i < n && rc == XB_OK; i++)
+        rc = collect_doc(&c, docs[i].json, docs[i].len, docs[i].trace_id, docs[i].id);
+    if (rc == XB_OK)
+        rc = enqueue_all(ing, &c.list);
+    if (rc != XB_OK)
+        xb_qdoc_list_clear(&c.list);
+    return rc;
+}
+
 size_t xb_ingest_arena_peak(const struct xb_ingest *ing)
 {
     return ing->arena_peak;

@@ -76,4 +76,21 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
                       enum xb_body_format format, int gzip, const void *body, size_t len,
                       size_t max_body_bytes, struct xb_ingest_outcome *out);
 
+/* One ready-made segment document and its identity (borrowed by the call). */
+struct xb_ingest_doc {
+    const char *json;     /* document bytes, forwarded unchanged */
+    size_t len;           /* bytes */
+    const char *trace_id; /* X-Ray trace id, NUL-terminated */
+    const char *id;       /* segment / subsegment id, NUL-terminated */
+};
+
+/*
+ * Enqueues |n| documents that are already X-Ray segment documents (the X-Ray daemon
+ * protocol receiver, receiver/awsxray_udp.h) into every queue, byte-for-byte, with
+ * their identity, all-or-nothing like a translated request. Returns XB_OK,
+ * XB_ERR_FULL when a queue has no room for them all, XB_ERR_NOMEM. Counts nothing:
+ * the caller has its own metrics.
+ */
+int xb_ingest_documents(struct xb_ingest *ing, const struct xb_ingest_doc *docs, size_t n);
+
 #endif

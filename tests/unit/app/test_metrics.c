@@ -21,6 +21,7 @@
 #include "core/err.h"
 #include "core/metrics.h"
 #include "exporter/exporter_metrics.h"
+#include "receiver/awsxray_udp.h"
 #include "receiver/receiver_metrics.h"
 
 static const struct xb_metrics_queue two_queues[] = {
@@ -153,6 +154,7 @@ static int setup(void **state)
 {
     xb_receiver_metrics_register(); /* as the metrics endpoint does at start-up */
     xb_exporter_metrics_register();
+    xb_xray_udp_metrics_register(); /* registers families named like the otlp receiver's */
     xb_metrics_reset();
     return 0;
 }
@@ -166,8 +168,9 @@ static void test_render_format_is_valid(void **state)
      * exporters, 4 awsxray counters, 4 error codes, 3 reasons, 3 credential samples,
      * 4 queue families x 2 exporters, connection gauge x 2 transports, 6 connection
      * refusal reasons x 2 transports, timed-out requests and in-flight bytes x 2
-     * transports, 12 request refusal reasons x 2 transports */
-    assert_int_equal(n, 14 + 2 + 4 + 4 + 4 + 3 + 3 + 8 + 2 + 12 + 2 + 2 + 24);
+     * transports, 12 request refusal reasons x 2 transports, the X-Ray daemon receiver's
+     * accepted and refused spans and 6 drop reasons */
+    assert_int_equal(n, 14 + 2 + 4 + 4 + 4 + 3 + 3 + 8 + 2 + 12 + 2 + 2 + 24 + 2 + 6);
     free(s);
 }
 
@@ -261,6 +264,28 @@ static void test_render_without_queues(void **state)
     free(s);
 }
 
+/* The X-Ray daemon receiver's spans share the otlp receiver's families: one HELP/TYPE,
+ * its sample right after theirs, every drop reason present from start-up. */
+static void test_awsxray_udp_samples_join_receiver_families(void **state)
+{
+    char *s = render(NULL, 0);
+    (void)state;
+    check_format(s);
+    assert_non_null(strstr(s, "otelcol_receiver_accepted_spans_total{receiver=\"otlp\","
+                              "transport=\"http\"} 0\n"
+                              "otelcol_receiver_accepted_spans_total{receiver=\"awsxray\","
+                              "transport=\"udp\"} 0\n"));
+    assert_ptr_equal(strstr(strstr(s, "# TYPE otelcol_receiver_accepted_spans_total") + 1,
+                            "# TYPE otelcol_receiver_accepted_spans_total"),
+                     NULL);
+    has_line(s, "otelcol_receiver_refused_spans_total{receiver=\"awsxray\",transport=\"udp\"} 0");
+    has_line(s, "xraybridge_receiver_udp_dropped_total{receiver=\"awsxray\",transport=\"udp\","
+                "reason=\"kernel_overflow\"} 0");
+    has_line(s, "xraybridge_receiver_udp_dropped_total{receiver=\"awsxray\",transport=\"udp\","
+                "reason=\"bad_header\"} 0");
+    free(s);
+}
+
 static void test_reset_zeroes_everything(void **state)
 {
     const unsigned char *e = (const unsigned char *)&xb_exporter_metrics;
@@ -336,6 +361,12 @@ static void test_registered_families(void **state)
                                           .values = v2};
     static struct xb_metric_family none = {
         .name = "test_level", .help = "A level.", .type = XB_METRIC_GAUGE, .values = v0};
+    static uint64_t same_v[1];
+    static struct xb_metric_family same = {.name = "test_things_total",
+                                           .help = "Other things.",
+                                           .type = XB_METRIC_COUNTER,
+                                           .const_labels = "module=\"u\"",
+                                           .values = same_v};
     struct xb_metric_family bad = {.name = "x_total", .help = "h", .values = v0, .n_labels = 1};
     char *s;
 
@@ -352,6 +383,8 @@ static void test_registered_families(void **state)
     assert_int_equal(xb_metrics_register(&two), XB_OK);
     assert_int_equal(xb_metrics_register(&two), XB_OK); /* again: no duplicate */
     assert_int_equal(xb_metrics_register(&none), XB_OK);
+    assert_int_equal(xb_metrics_register(&same), XB_OK); /* joins test_things_total */
+    same_v[0] = 5;
     v2[1 * 3 + 2] = 42; /* color=blue, size=l */
     v0[0] = 7;
     s = render(NULL, 0);
@@ -365,6 +398,9 @@ static void test_registered_families(void **state)
     assert_non_null(strstr(s, "test_things_total{module=\"t\",color=\"red\",size=\"l\"} 0\n"
                               "test_things_total{module=\"t\",color=\"blue\",size=\"s\"} 0\n"));
     assert_true(strstr(s, "# TYPE test_things_total") < strstr(s, "# TYPE test_level"));
+    /* a family of the same name registered later is rendered in the same group */
+    assert_non_null(strstr(s, "test_things_total{module=\"t\",color=\"blue\",size=\"l\"} 42\n"
+                              "test_things_total{module=\"u\"} 5\n"));
     /* in registration order, before the queue gauges */
     assert_true(strstr(s, "# TYPE xraybridge_credentials_expiry_timestamp_seconds") <
                 strstr(s, "# TYPE test_things_total"));
@@ -373,6 +409,7 @@ static void test_registered_families(void **state)
                      NULL);
     free(s);
     xb_metrics_reset();
+    assert_int_equal(same_v[0], 0);
     assert_int_equal(v2[5], 0);
     assert_int_equal(v0[0], 0);
 }
@@ -384,6 +421,7 @@ int main(void)
         cmocka_unit_test_setup(test_render_values_and_labels, setup),
         cmocka_unit_test_setup(test_unprocessed_code_mapping, setup),
         cmocka_unit_test_setup(test_render_without_queues, setup),
+        cmocka_unit_test_setup(test_awsxray_udp_samples_join_receiver_families, setup),
         cmocka_unit_test_setup(test_reset_zeroes_everything, setup),
         cmocka_unit_test_setup(test_docs_list_every_family, setup),
         cmocka_unit_test_setup(test_render_reports_nomem_on_capped_buffer, setup),

@@ -26,6 +26,8 @@
 /* A valid pipeline block using only the file exporter (5 lines). */
 #define PIPE_FILE                                                                                  \
     "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [file]\n"
+#define PIPE_FILE_AWSXRAY                                                                          \
+    "service:\n  pipelines:\n    traces:\n      receivers: [awsxray]\n      exporters: [file]\n"
 #define PIPE_XRAY                                                                                  \
     "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [awsxray]\n"
 
@@ -617,6 +619,38 @@ static void test_pipeline_protocol_enablement(void **state)
     xb_config_free(cfg);
 }
 
+/* receivers.awsxray (X-Ray daemon protocol): enabled by the pipeline, defaults without a
+ * section, only udp. */
+static void test_pipeline_awsxray_receiver(void **state)
+{
+    struct xb_config *cfg = parse_ok(RECV "service:\n  pipelines:\n    traces:\n"
+                                          "      receivers: [otlp, awsxray]\n"
+                                          "      exporters: [file]\n");
+
+    assert_true(cfg->xray_udp.enabled);
+    assert_true(cfg->grpc.enabled);
+    assert_string_equal(cfg->xray_udp.endpoint, "localhost:2000");
+    assert_string_equal(cfg->xray_udp.transport, "udp");
+    assert_int_equal(cfg->xray_udp.socket_buffer_size, 4u << 20);
+    xb_config_free(cfg);
+
+    cfg = parse_ok("receivers:\n  awsxray:\n    endpoint: 127.0.0.1:0\n"
+                   "    socket_buffer_size: 1MiB\n" PIPE_FILE_AWSXRAY);
+    assert_true(cfg->xray_udp.enabled);
+    assert_false(cfg->grpc.enabled);
+    assert_false(cfg->http.enabled);
+    assert_string_equal(cfg->xray_udp.endpoint, "127.0.0.1:0");
+    assert_int_equal(cfg->xray_udp.socket_buffer_size, 1u << 20);
+    xb_config_free(cfg);
+
+    cfg = parse_ok(RECV PIPE_FILE); /* section absent and not listed: off */
+    assert_false(cfg->xray_udp.enabled);
+    xb_config_free(cfg);
+
+    expect_err("receivers:\n  awsxray:\n    transport: tcp\n" PIPE_FILE_AWSXRAY,
+               "receivers.awsxray.transport:", "only udp");
+}
+
 static void test_pipeline_exporter_defaults_and_enablement(void **state)
 {
     /* awsxray in the pipeline without a section: defaults; file configured but unused */
@@ -956,6 +990,7 @@ int main(void)
         cmocka_unit_test(test_pipeline_missing_or_empty),
         cmocka_unit_test(test_pipeline_receiver_rules),
         cmocka_unit_test(test_pipeline_protocol_enablement),
+        cmocka_unit_test(test_pipeline_awsxray_receiver),
         cmocka_unit_test(test_pipeline_exporter_defaults_and_enablement),
         cmocka_unit_test(test_yaml_syntax_error),
         cmocka_unit_test(test_duplicate_key),

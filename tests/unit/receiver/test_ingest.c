@@ -127,6 +127,40 @@ static void test_ingest_queues_document_identity(void **state)
     }
 }
 
+/* Ready-made documents (the X-Ray daemon receiver) are queued byte-for-byte with their
+ * identity in every queue, all or nothing, and counted by nobody here. */
+static void test_ingest_documents_unchanged_all_or_nothing(void **state)
+{
+    struct fixture *f = *state;
+    static const char doc[] = "{ \"name\" : \"a\",\"id\":\"70de5b6f19ff9a0a\" }";
+    struct xb_ingest_doc in[2] = {
+        {doc, sizeof(doc) - 1, "1-5f84c7a1-0123456789abcdef01234567", "70de5b6f19ff9a0a"},
+        {doc, sizeof(doc) - 1, "1-5f84c7a1-0123456789abcdef01234567", "70de5b6f19ff9a0b"},
+    };
+    struct xb_qdoc *d;
+
+    assert_int_equal(xb_ingest_documents(f->ing, in, 2), XB_OK);
+    assert_int_equal(xb_queue_waiting(f->q1), 2);
+    assert_int_equal(xb_queue_waiting(f->q2), 2);
+    for (int i = 0; i < 2; i++) {
+        struct xb_queue *q = i ? f->q2 : f->q1;
+        d = xb_queue_pop(q);
+        assert_non_null(d);
+        assert_int_equal(d->len, sizeof(doc) - 1);
+        assert_memory_equal(d->json, doc, sizeof(doc) - 1);
+        assert_string_equal(d->trace_id, "1-5f84c7a1-0123456789abcdef01234567");
+        assert_string_equal(d->id, "70de5b6f19ff9a0a");
+        xb_queue_done(q, d);
+    }
+    /* q2 holds 1 of its 3 now: two more fit, three do not, and nothing is queued */
+    assert_int_equal(xb_ingest_documents(f->ing, in, 2), XB_OK);
+    assert_int_equal(xb_ingest_documents(f->ing, in, 1), XB_ERR_FULL);
+    assert_int_equal(xb_queue_waiting(f->q1), 3);
+    assert_int_equal(xb_queue_waiting(f->q2), 3);
+    assert_int_equal(xb_receiver_metrics.accepted_spans[XB_TRANSPORT_HTTP], 0);
+    assert_int_equal(xb_receiver_metrics.documents_built, 0);
+}
+
 static void test_ingest_full_queue_refuses_whole_request(void **state)
 {
     struct fixture *f = *state;
@@ -366,6 +400,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ingest_accepts_and_copies_to_every_queue, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ingest_queues_document_identity, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_documents_unchanged_all_or_nothing, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_ingest_full_queue_refuses_whole_request, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ingest_refuses_before_translating_when_a_queue_is_full,

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""The X-Ray daemon protocol receiver (receivers.awsxray, UDP) against the real binary on
+127.0.0.1, with the file exporter:
+
+- valid datagrams (an in-progress then completed segment, standalone subsegments, a
+  60,000-byte document) are delivered byte-identical, exactly once;
+- malformed ones (no header, header only, bad JSON, missing id / trace_id / start_time,
+  binary junk, truncated JSON) are counted by reason on /metrics, never exported, and
+  the process stays alive;
+- a burst of 50,000 datagrams from one client: delivered + counted drops == sent; the
+  delivered count, kernel drops and the agent's CPU seconds are printed.
+
+usage: run_awsxray_udp.py XRAYBRIDGE_BINARY
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from xbtest import Bridge, Report, clean_env, wait_for  # noqa: E402
+
+HDR = b'{"format": "json", "version": 1}\n'
+TRACE = "1-5f84c7a1-0123456789abcdef01234567"
+BURST = 50000
+
+
+def config(tmp):
+    return f"""receivers:
+  awsxray:
+    endpoint: "127.0.0.1:0"
+    transport: udp
+exporters:
+  file: {{path: "{tmp}/out.jsonl"}}
+service:
+  pipelines: {{traces: {{receivers: [awsxray], exporters: [file]}}}}
+  telemetry: {{metrics: {{address: "127.0.0.1:0"}}}}
+"""
+
+
+def doc(i, **extra):
+    d = {"name": "svc", "id": f"{i:016x}", "trace_id": TRACE, "start_time": 1700000000.5}
+    d.update(extra)
+    return json.dumps(d, separators=(",", ":")).encode()
+
+
+def metrics(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if 'receiver="awsxray"' in line:
+            name, value = line.rsplit(" ", 1)
+            out[name] = int(value)
+    return out
+
+
+def dropped(m, reason):
+    return m.get('xraybridge_receiver_udp_dropped_total{receiver="awsxray",transport="udp",'
+                 f'reason="{reason}"}}', 0)
+
+
+def accepted(m):
+    return m.get('otelcol_receiver_accepted_spans_total{receiver="awsxray",transport="udp"}', 0)
+
+
+def lines(tmp):
+    try:
+        with open(os.path.join(tmp, "out.jsonl"), "rb") as f:
+            return f.read().split(b"\n")[:-1]
+    except FileNotFoundError:
+        return []
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main():
+    binary = sys.argv[1]
+    rep = Report()
+    tmp = tempfile.mkdtemp(prefix="xb-udp-")
+    try:
+        with Bridge(binary, tmp, config(tmp), clean_env()) as b:
+            port = int(re.search(r"listening on udp \S+ \(port (\d+)\)", b.log()).group(1))
+            mport = b.port("metrics endpoint")
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            dst = ("127.0.0.1", port)
+
+            pad = doc(10, end_time=1700000001.0, annotations={"pad": ""})
+            big = doc(10, end_time=1700000001.0,
+                      annotations={"pad": "x" * (60000 - len(pad))})
+            valid = [
+                doc(1, in_progress=True),
+                doc(1, end_time=1700000002.25, http={"response": {"status": 200}}),
+                doc(2, type="subsegment", parent_id=f"{1:016x}", start_time=1700000000.6,
+                    end_time=1700000000.7, namespace="remote"),
+                doc(3, type="subsegment", parent_id=f"{1:016x}", start_time=1700000000.6,
+                    in_progress=True),
+                big,
+            ]
+            rep.check(len(big) == 60000, "the large document is 60,000 bytes")
+            good_tail = doc(4, end_time=1700000001.0)
+            malformed = {
+                "bad_header": [good_tail, b"\x00\x01\x02\xff" * 10],
+                "bad_json": [HDR, HDR + b"{not json", HDR + good_tail[:-7], HDR + b"\xff\xfe"],
+                "missing_field": [
+                    HDR + json.dumps({"name": "a", "trace_id": TRACE, "start_time": 1,
+                                      "end_time": 2}).encode(),
+                    HDR + json.dumps({"name": "a", "id": "00000000000000aa", "start_time": 1,
+                                      "end_time": 2}).encode(),
+                    HDR + json.dumps({"name": "a", "id": "00000000000000ab",
+                                      "trace_id": TRACE, "end_time": 2}).encode(),
+                ],
+            }
+            for d in valid:
+                s.sendto(HDR + d, dst)
+            for group in malformed.values():
+                for d in group:
+                    s.sendto(d, dst)
+            wait_for(lambda: len(lines(tmp)) >= len(valid), "valid documents exported", 10)
+            wait_for(lambda: sum(dropped(metrics(mport), r) for r in malformed)
+                     >= sum(len(g) for g in malformed.values()), "drops counted", 10)
+            got = lines(tmp)
+            rep.check(got == valid, f"{len(valid)} valid documents delivered byte-identical, "
+                      f"in order, once (got {len(got)})")
+            m = metrics(mport)
+            for reason, group in malformed.items():
+                rep.check(dropped(m, reason) == len(group),
+                          f"{reason}: {dropped(m, reason)} counted, {len(group)} sent")
+            rep.check(accepted(m) == len(valid), f"accepted_spans = {accepted(m)}")
+            rep.check(b.proc.poll() is None, "process alive after malformed datagrams")
+
+            # burst
+            cpu0 = cpu_seconds(b.proc.pid)
+            base_lines = len(got)
+            m0 = metrics(mport)
+            base_drops = sum(dropped(m0, r) for r in
+                             ("bad_header", "bad_json", "missing_field", "too_large",
+                              "queue_full", "kernel_overflow"))
+            payloads = [HDR + doc(0x100000 + i, end_time=1700000001.0) for i in range(BURST)]
+            t0 = time.monotonic()
+            for p in payloads:
+                s.sendto(p, dst)
+            send_s = time.monotonic() - t0
+            # each probe datagram brings the kernel's drop counter (SO_RXQ_OVFL) up to date
+            probe = HDR + doc(0xfffff0, end_time=1700000001.0)
+            probes = [0]
+            reasons = ("bad_header", "bad_json", "missing_field", "too_large", "queue_full",
+                       "kernel_overflow")
+
+            def state():
+                mm = metrics(mport)
+                drops = sum(dropped(mm, r) for r in reasons) - base_drops
+                return mm, drops, lines(tmp)[base_lines:]
+
+            def done():
+                s.sendto(probe, dst)
+                probes[0] += 1
+                _, drops, exported = state()
+                return len(exported) + drops >= BURST + probes[0]
+
+            wait_for(done, "burst settled", 30)
+            mm, drops, exported = state()
+            ids = [json.loads(x)["id"] for x in exported]
+            burst_ids = [i for i in ids if 0x100000 <= int(i, 16) < 0x100000 + BURST]
+            cpu = cpu_seconds(b.proc.pid) - cpu0
+            kdrops = dropped(mm, "kernel_overflow") - dropped(m0, "kernel_overflow")
+            qdrops = dropped(mm, "queue_full") - dropped(m0, "queue_full")
+            print(f"burst: sent {BURST} in {send_s:.2f} s (+{probes[0]} probes), delivered "
+                  f"{len(burst_ids)}, kernel_overflow {kdrops}, queue_full {qdrops}, "
+                  f"agent CPU {cpu:.2f} s")
+            rep.check(len(burst_ids) == len(set(burst_ids)), "no burst document delivered twice")
+            rep.check(len(exported) + drops == BURST + probes[0],
+                      f"delivered {len(exported)} + counted drops {drops} == sent "
+                      f"{BURST + probes[0]}")
+            rep.check(b.proc.poll() is None, "process alive after the burst")
+            rep.check(b.stop() == 0, "clean exit on SIGTERM")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rep.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

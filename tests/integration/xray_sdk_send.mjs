@@ -1,0 +1,46 @@
+// Sends one traced request's documents with the AWS X-Ray SDK for Node
+// (aws-xray-sdk-core) to AWS_XRAY_DAEMON_ADDRESS: a segment with subsegments,
+// annotations, metadata, http and a fault with an exception, then an in-progress
+// segment. Prints every datagram the SDK sends, base64, one a line, so the test can
+// compare what arrives with what was sent.
+import dgram from "node:dgram";
+
+const send = dgram.Socket.prototype.send;
+dgram.Socket.prototype.send = function (msg, ...rest) {
+    // Node re-enters send() with an array of buffers while the socket binds: log
+    // the caller's datagram only.
+    if (Buffer.isBuffer(msg) || typeof msg === "string")
+        process.stdout.write(Buffer.from(msg).toString("base64") + "\n");
+    return send.call(this, msg, ...rest);
+};
+
+const AWSXRay = (await import("aws-xray-sdk-core")).default;
+AWSXRay.setContextMissingStrategy("IGNORE_ERROR");
+AWSXRay.setLogger({ error() {}, warn() {}, info() {}, debug() {} });
+
+const seg = new AWSXRay.Segment("checkout-service");
+seg.addAnnotation("customer_tier", "gold");
+seg.addAnnotation("items", 3);
+seg.addMetadata("cart", { items: [{ sku: "A-1", qty: 2 }], note: "é ünïcode" }, "shop");
+seg.http = {
+    request: { method: "POST", url: "https://shop.example.com/checkout", client_ip: "10.0.0.7" },
+    response: { status: 500, content_length: 42 },
+};
+const db = seg.addNewSubsegment("orders-db");
+db.namespace = "remote";
+db.sql = { url: "postgres://db:5432/orders", database_type: "PostgreSQL" };
+db.addAnnotation("table", "orders");
+db.close();
+const pay = seg.addNewSubsegment("payment-api");
+pay.namespace = "remote";
+pay.addMetadata("attempt", 2);
+const err = new Error("card processor unavailable");
+pay.close(err);
+seg.close(err); // a segment sends itself when it closes
+
+// an in-progress segment, flushed before it ends (as long-running handlers do)
+const open = new AWSXRay.Segment("long-job");
+open.flush();
+
+await new Promise((r) => setTimeout(r, 200)); // let the UDP sends complete before exit
+process.exit(0);
