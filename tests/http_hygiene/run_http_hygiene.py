@@ -340,6 +340,44 @@ def max_connections(report, binary, tmp, trace):
         report.check(rc == 0, f"clean exit after the connection flood: {rc}")
 
 
+def unread_replies(report, binary, tmp, trace):
+    """A client with a tiny receive window pipelines GETs without reading the answers
+    (the server's write stalls), then pushes bytes as fast as it can: the server must
+    not buffer them while it waits to send the response."""
+    cfg = config(tmp, SHORT.format(budget="2MiB"))
+    with Bridge(binary, tmp, cfg, clean_env()) as bridge:
+        port = bridge.port("otlp http receiver")
+        pid = bridge.proc.pid
+        base = peak = rss_kib(pid)
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+        s.connect(("127.0.0.1", port))
+        s.setblocking(False)
+        gets = b"GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 64
+        junk = b"G" * 65536
+        sent, end = 0, time.monotonic() + 4
+        while time.monotonic() < end and sent < 256 * MIB:
+            try:
+                sent += s.send(gets if sent < 2 * MIB else junk)
+            except (BlockingIOError, InterruptedError):
+                select.select([], [s], [], 0.05)
+            except OSError:
+                break
+            peak = max(peak, rss_kib(pid))
+        growth = (peak - base) / 1024
+        # Before the server stopped reading, all 256 MiB went in (RSS +256 MiB).
+        report.check(sent < 64 * MIB and growth < 48,
+                     f"client not reading its responses could push {sent / MIB:.1f} of 256 "
+                     f"MiB: RSS growth {growth:.1f} MiB")
+        close_sock(s)
+        t0 = time.monotonic()
+        st = post_trace(port, trace)
+        report.check(bridge.proc.poll() is None and st == 200,
+                     f"probe after the unread-replies attack: {st} in "
+                     f"{time.monotonic() - t0:.2f} s")
+        bridge.stop()
+
+
 def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -395,6 +433,7 @@ def main():
     report = Report()
     for step in (lambda: deadlines(report, binary, tmp, trace),
                  lambda: budget(report, binary, tmp),
+                 lambda: unread_replies(report, binary, tmp, trace),
                  lambda: max_connections(report, binary, tmp, trace),
                  lambda: fd_flood(report, binary, tmp, trace)):
         try:
