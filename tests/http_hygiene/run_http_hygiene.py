@@ -365,8 +365,9 @@ def unread_replies(report, binary, tmp, trace):
                 break
             peak = max(peak, rss_kib(pid))
         growth = (peak - base) / 1024
-        # Before the server stopped reading, all 256 MiB went in (RSS +256 MiB).
-        report.check(sent < 64 * MIB and growth < 48,
+        # Before the server stopped reading, all 256 MiB went in (RSS +256 MiB); the
+        # RSS bound leaves room for the sanitizer build's quarantine.
+        report.check(sent < 64 * MIB and growth < 128,
                      f"client not reading its responses could push {sent / MIB:.1f} of 256 "
                      f"MiB: RSS growth {growth:.1f} MiB")
         close_sock(s)
