@@ -175,9 +175,11 @@ size_t xb_http_head_feed(struct xb_http_head *h, const char *p, size_t n)
 
 uint64_t xb_http_body_charge(const struct xb_http_head *h, uint64_t max_body)
 {
-    if (h->chunked)
+    /* evhttp still reads a body for lengths this scanner calls invalid (strtoll takes
+     * "+N", a folded value, the first of repeated lengths): charge the most it can be */
+    if (h->chunked || h->bad_length)
         return max_body;
-    if (!h->has_length || h->bad_length || h->content_length > max_body)
+    if (!h->has_length || h->content_length > max_body)
         return 0;
     return h->content_length;
 }

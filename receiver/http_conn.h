@@ -96,8 +96,9 @@ size_t xb_http_head_feed(struct xb_http_head *h, const char *p, size_t n);
 /*
  * Bytes of the in-flight body budget a request with the complete head |h| holds while
  * its body is read and handled: the Content-Length when it is at most |max_body|, 0 when
- * it is larger (evhttp answers 413 without buffering it) or absent/invalid and not
- * chunked, |max_body| for a chunked body (its size is unknown up front).
+ * it is larger (evhttp answers 413 without buffering it) or absent and not chunked,
+ * |max_body| for a chunked body (its size is unknown up front) or an invalid or repeated
+ * Content-Length (evhttp may still read a body for it).
  */
 uint64_t xb_http_body_charge(const struct xb_http_head *h, uint64_t max_body);
 

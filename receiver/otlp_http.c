@@ -318,6 +318,13 @@ static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
         xb_http_head_init(&c->head);
         arm_deadline(c, now);
     }
+    if (c->phase == XB_HTTP_PHASE_REPLY) {
+        /* evhttp keeps reading while it sends a response and parses nothing until it is
+         * sent: a client that does not read its answers could pile up input without
+         * bound. Stop reading; evhttp enables it again for the next request. */
+        bufferevent_disable(c->bev, EV_READ);
+        return;
+    }
     if (c->phase != XB_HTTP_PHASE_HEAD)
         return;
     scan_head(c, buf, info->n_added <= len ? len - info->n_added : 0,

@@ -144,6 +144,7 @@ static void test_head_chunked_and_bad_lengths(void **state)
     static const char chunked[] = "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n";
     static const char bad[] = "POST / HTTP/1.1\r\nContent-Length: 12x\r\n\r\n";
     static const char twice[] = "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n";
+    static const char plus[] = "POST / HTTP/1.1\r\nContent-Length: +4000\r\n\r\n";
     static const char same[] = "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n";
     static const char huge[] = "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n";
     struct xb_http_head h;
@@ -157,11 +158,19 @@ static void test_head_chunked_and_bad_lengths(void **state)
     xb_http_head_init(&h);
     xb_http_head_feed(&h, bad, strlen(bad));
     assert_true(h.done && h.bad_length);
-    assert_int_equal(xb_http_body_charge(&h, 4096), 0);
+    assert_int_equal(xb_http_body_charge(&h, 4096), 4096);
 
     xb_http_head_init(&h);
     xb_http_head_feed(&h, twice, strlen(twice));
     assert_true(h.bad_length);
+    assert_int_equal(xb_http_body_charge(&h, 4096), 4096);
+
+    /* evhttp reads a body for a length strtoll accepts ("+5") and for the first of
+     * repeated lengths: an invalid one is charged as the largest body */
+    xb_http_head_init(&h);
+    xb_http_head_feed(&h, plus, strlen(plus));
+    assert_true(h.done && h.bad_length);
+    assert_int_equal(xb_http_body_charge(&h, 4096), 4096);
 
     xb_http_head_init(&h);
     xb_http_head_feed(&h, same, strlen(same));
