@@ -10,26 +10,8 @@ import os
 import struct
 import sys
 
-
-def varint(v):
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def tag(field, wire):
-    return varint(field << 3 | wire)
-
-
-def ld(field, payload):
-    """Length-delimited field."""
-    return tag(field, 2) + varint(len(payload)) + payload
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from pbwire import ld, tag, varint  # noqa: E402
 
 
 def fixed64(field, v):

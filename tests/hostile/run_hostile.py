@@ -61,6 +61,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
 from xbtest import Bridge, Report, clean_env  # noqa: E402
+from pbwire import ld as pb_bytes, varint, vfield as pb_varint  # noqa: E402
 
 FAKE_XRAY = os.path.join(SRC, "tests", "integration", "fake_xray.py")
 MANIFEST = os.path.join(SRC, "deploy", "kubernetes", "daemonset.yaml")
@@ -103,26 +104,7 @@ def manifest_memory_limit():
 
 
 # ---------------------------------------------------------------- OTLP protobuf encoding
-
-
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def pb_bytes(field, data):
-    return varint(field << 3 | 2) + varint(len(data)) + data
-
-
-def pb_varint(field, v):
-    return varint(field << 3) + varint(v)
+# (varint, length-delimited and varint fields: tests/lib/pbwire.py)
 
 
 def pb_fixed64(field, v):
