@@ -226,6 +226,18 @@ static const unsigned char str_stop[256] = {
     [0x80 ... 0xff] = 1,
 };
 
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Non-zero when one of the eight bytes of |x| ends a run of plain string bytes
+ * (str_stop): a byte >= 0x80, < 0x20, '"' or '\\'. Bit tricks from "Bit Twiddling
+ * Hacks" (determine if a word has a byte less than n / equal to n). */
+static uint64_t swar_stop(uint64_t x)
+{
+    uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+    return (x | ((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((b - ONES) & ~b)) & HIGHS;
+}
+
 static int hexval(unsigned c)
 {
     if (c >= '0' && c <= '9')
@@ -286,6 +298,14 @@ static const unsigned char *scan_string(const unsigned char *p, const unsigned c
     *esc = 0;
     p++;
     for (;;) {
+        /* eight plain bytes at a time: none is '"', '\\', a control or non-ASCII */
+        while (end - p >= 8) {
+            uint64_t x;
+            memcpy(&x, p, 8);
+            if (swar_stop(x))
+                break;
+            p += 8;
+        }
         while (p < end && !str_stop[*p])
             p++;
         if (p >= end)
