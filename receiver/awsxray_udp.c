@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/sock_diag.h>
+
 #include "core/err.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -30,6 +32,7 @@
 struct xb_xray_udp {
     struct xb_ingest *ing;
     struct event *ev;
+    struct event *poll_drops; /* reads the kernel's drop count every second */
     int fd;
     uint16_t port;
     struct xb_ratelimit rl;
@@ -123,6 +126,30 @@ static void note_overflow(const struct msghdr *m)
 }
 
 /* Checks one received datagram; a valid one is added to the batch in u->docs. */
+/*
+ * The socket's drop count read directly (SO_MEMINFO, SK_MEMINFO_DROPS: the same
+ * sk_drops counter SO_RXQ_OVFL reports). SO_RXQ_OVFL only reports it with the next
+ * datagram received, so drops at the end of a burst would stay unseen until more
+ * traffic came; this reads it after each wake-up and once a second.
+ */
+static void read_drops(struct xb_xray_udp *u)
+{
+    uint32_t mi[SK_MEMINFO_VARS];
+    socklen_t len = sizeof(mi);
+
+    if (getsockopt(u->fd, SOL_SOCKET, SO_MEMINFO, mi, &len) == 0 &&
+        len > SK_MEMINFO_DROPS * sizeof(uint32_t) &&
+        mi[SK_MEMINFO_DROPS] > dropped[XB_UDP_KERNEL_OVERFLOW - 1])
+        dropped[XB_UDP_KERNEL_OVERFLOW - 1] = mi[SK_MEMINFO_DROPS];
+}
+
+static void on_poll_drops(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    read_drops(arg);
+}
+
 static void handle(struct xb_xray_udp *u, const struct mmsghdr *mm, const char *buf, size_t *k)
 {
     struct xb_xray_doc *d = &u->checked[*k];
@@ -188,6 +215,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         if (n < XB_XRAY_UDP_BATCH)
             break;
     }
+    read_drops(u);
 }
 
 /* ------------------------------------------------------------ set-up --- */
@@ -280,7 +308,9 @@ int xb_xray_udp_start(struct event_base *base, struct xb_ingest *ing,
         XB_WARN("awsxray", "SO_RXQ_OVFL: %s (kernel drops will not be counted)", strerror(errno));
     (void)getsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &got, &gl);
     u->ev = event_new(base, u->fd, EV_READ | EV_PERSIST, on_read, u);
-    if (!u->ev || event_add(u->ev, NULL) != 0) {
+    u->poll_drops = event_new(base, -1, EV_PERSIST, on_poll_drops, u);
+    if (!u->ev || event_add(u->ev, NULL) != 0 || !u->poll_drops ||
+        event_add(u->poll_drops, &(struct timeval){.tv_sec = 1}) != 0) {
         rc = XB_ERR_NOMEM;
         snprintf(err, errlen, "awsxray receiver: cannot add the socket to the event loop");
         goto fail;
@@ -311,6 +341,8 @@ void xb_xray_udp_free(struct xb_xray_udp *u)
         return;
     if (u->ev)
         event_free(u->ev);
+    if (u->poll_drops)
+        event_free(u->poll_drops);
     if (u->fd >= 0)
         close(u->fd);
     free(u->bufs);
