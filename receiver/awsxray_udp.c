@@ -125,7 +125,6 @@ static void note_overflow(const struct msghdr *m)
     }
 }
 
-/* Checks one received datagram; a valid one is added to the batch in u->docs. */
 /*
  * The socket's drop count read directly (SO_MEMINFO, SK_MEMINFO_DROPS: the same
  * sk_drops counter SO_RXQ_OVFL reports). SO_RXQ_OVFL only reports it with the next
@@ -150,6 +149,7 @@ static void on_poll_drops(evutil_socket_t fd, short what, void *arg)
     read_drops(arg);
 }
 
+/* Checks one received datagram; a valid one is appended to the batch (u->docs[*k]). */
 static void handle(struct xb_xray_udp *u, const struct mmsghdr *mm, const char *buf, size_t *k)
 {
     struct xb_xray_doc *d = &u->checked[*k];
