@@ -258,7 +258,8 @@ def run_ec2_and_unreachable(r, binary, tmp):
             r.check(j.get("origin") == "AWS::EC2::Instance"
                     and j.get("aws", {}).get("ec2", {}).get("instance_size") == "m6i.large",
                     f"ec2 detector: origin AWS::EC2::Instance, instance_size ({j.get('origin')})")
-            b.stop()
+            code = b.stop()
+            r.check(code == 0, f"clean shutdown (exit {code})")
         # Nothing listens on this port: the detector warns and start-up goes on.
         closed = socket.socket()
         closed.bind(("127.0.0.1", 0))
@@ -276,7 +277,8 @@ def run_ec2_and_unreachable(r, binary, tmp):
             wait_for(lambda: len(sink.snapshot()) > before, "the document without detection")
             j = json.loads(sink.snapshot()[-1])
             r.check("origin" not in j, "no origin without detected attributes")
-            b.stop()
+            code = b.stop()
+            r.check(code == 0, f"clean shutdown (exit {code})")
     finally:
         imds.stop()
         sink.stop()
@@ -304,7 +306,8 @@ def run_memory_limiter(r, binary, tmp):
                     f"refusal counted with reason memory_limited ({line})")
             r.check(len(sink.snapshot()) == 0, "nothing exported while refusing")
             r.check("refusing new data" in b.log(), "the limiter logged why it refuses")
-            b.stop()
+            code = b.stop()
+            r.check(code == 0, f"clean shutdown (exit {code})")
     finally:
         sink.stop()
 
