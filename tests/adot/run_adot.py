@@ -228,7 +228,7 @@ def run_eks(r, binary, example, tmp):
 
 def single_run(binary, tmp, processors, pipeline, env, sink):
     cfg = f"""receivers:
-  otlp: {{protocols: {{http: {{endpoint: "127.0.0.1:0"}}}}}}
+  otlp: {{protocols: {{http: {{endpoint: "127.0.0.1:0"}}, grpc: {{endpoint: "127.0.0.1:0"}}}}}}
 processors:
 {processors}
 exporters:
@@ -304,12 +304,36 @@ def run_memory_limiter(r, binary, tmp):
                         "xraybridge_receiver_refused_requests_total")]
             r.check(line and int(line[0].rsplit(" ", 1)[1]) >= 1,
                     f"refusal counted with reason memory_limited ({line})")
+            grpc_code = grpc_export_code(b.port("otlp grpc receiver"), tmp)
+            if grpc_code is None:
+                print("NOTE: node or tests/integration/node_modules missing: gRPC check not run")
+            else:
+                r.check(grpc_code == 14, f"memory_limiter over its limit: gRPC status {grpc_code} "
+                        "(UNAVAILABLE = 14)")
             r.check(len(sink.snapshot()) == 0, "nothing exported while refusing")
             r.check("refusing new data" in b.log(), "the limiter logged why it refuses")
             code = b.stop()
             r.check(code == 0, f"clean shutdown (exit {code})")
     finally:
         sink.stop()
+
+
+def grpc_export_code(port, tmp):
+    """One gRPC Export (empty request) with the real grpc-js client of tests/integration;
+    its status code, or None when node or the pinned packages are missing."""
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration")
+    node = shutil.which("node")
+    if not node or not os.path.isdir(os.path.join(here, "node_modules", "@grpc")):
+        return None
+    req = os.path.join(tmp, "empty.bin")
+    open(req, "wb").close()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("OTEL_") and "proxy" not in k.lower()}
+    p = subprocess.run([node, os.path.join(here, "grpc_call.mjs"), "--target",
+                        f"127.0.0.1:{port}", "--method",
+                        "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+                        "--file", req], capture_output=True, text=True, timeout=30, env=env)
+    return json.loads(p.stdout.strip().splitlines()[-1])["code"] if p.returncode == 0 else -1
 
 
 def expect_refused(r, binary, tmp, yaml, name, what):
