@@ -75,7 +75,16 @@ const struct xb_processor_type *xb_processor_type_find(const char *id)
 
 const char *xb_processor_supported(void)
 {
-    return "batch, memory_limiter, resourcedetection";
+    static char list[256];
+    size_t off = 0;
+
+    if (list[0] != '\0')
+        return list;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]) && off < sizeof(list); i++) {
+        int n = snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "", types[i].name);
+        off += n > 0 ? (size_t)n : 0;
+    }
+    return list;
 }
 
 int xb_extension_is_noop(const char *id)

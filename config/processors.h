@@ -31,7 +31,8 @@ struct xb_processor_type {
  */
 const struct xb_processor_type *xb_processor_type_find(const char *id);
 
-/* "batch, memory_limiter, resourcedetection": the supported types, for messages. */
+/* The supported types from the table, comma-separated ("batch, memory_limiter, ..."), for
+ * messages. Static storage, built on the first call (config parsing is single-threaded). */
 const char *xb_processor_supported(void);
 
 /* Non-zero for extensions that are accepted and do nothing (pprof, zpages). */
