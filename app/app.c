@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "app/budget.h"
+#include "app/memory_limiter.h"
+#include "app/resourcedetection.h"
 #include "app/telemetry.h"
 #include "app/translator_config.h"
 #include "aws/credentials.h"
@@ -43,6 +45,8 @@ struct app {
     struct xb_telemetry *telemetry;
     struct xb_tls *grpc_tls, *http_tls; /* NULL = plaintext */
     struct xb_export_health health;
+    struct xb_resdet *resdet;         /* processors: resourcedetection, NULL when off */
+    struct xb_memlimiter *memlimiter; /* processors: memory_limiter, NULL when off */
     struct event *sig_term, *sig_int, *sig_hup, *drain_check, *deadline;
     int stopping;
 };
@@ -201,6 +205,13 @@ static int start(struct app *a)
 
     xb_app_translator_config(cfg, &a->tc);
     log_budget(cfg);
+    if (cfg->processors.resourcedetection.enabled) {
+        rc = xb_resdet_run(&cfg->processors.resourcedetection, &a->resdet);
+        if (rc)
+            goto fail;
+        a->tc.extra_resource = xb_resdet_kvs(a->resdet, &a->tc.n_extra_resource);
+        a->tc.extra_resource_override = cfg->processors.resourcedetection.override;
+    }
     if (cfg->metrics.enabled || cfg->health_check.enabled) {
         struct xb_telemetry_opts to = {
             .metrics_endpoint = cfg->metrics.enabled ? cfg->metrics.address : NULL,
@@ -267,6 +278,12 @@ static int start(struct app *a)
     a->ing = xb_ingest_new(&a->tc, a->queues, a->n_queues, max_body);
     if (!a->ing)
         return XB_ERR_NOMEM;
+    if (cfg->processors.memory_limiter.enabled) {
+        rc = xb_memlimiter_start(a->base, &cfg->processors.memory_limiter, a->ing, &a->memlimiter,
+                                 err, sizeof(err));
+        if (rc)
+            goto fail;
+    }
     check_fd_budget(cfg);
     if (cfg->grpc.enabled) {
         /* gRPC needs HTTP/2: a client offering ALPN without "h2" is refused. */
@@ -347,7 +364,9 @@ static void stop(struct app *a)
     xb_tls_free(a->grpc_tls); /* after the servers: their connections use it */
     xb_tls_free(a->http_tls);
     xb_telemetry_free(a->telemetry);
+    xb_memlimiter_free(a->memlimiter);
     xb_ingest_free(a->ing);
+    xb_resdet_free(a->resdet);
     xb_xray_exporter_free(a->xray);
     xb_file_exporter_free(a->file);
     for (size_t i = 0; i < a->n_queues; i++)

@@ -154,6 +154,39 @@ struct xb_config_health_check {
                                      0 = exporter failures never make it unhealthy */
 };
 
+/*
+ * processors.* and service.pipelines.traces.processors (config/processors.h,
+ * docs/configuration.md "Processors"). One instance of each processor type can be in
+ * the traces pipeline; ids may carry a "/name" suffix (batch/traces) as in the
+ * collector. The fields hold the settings of the instance the pipeline lists.
+ */
+struct xb_config_processors {
+    char **pipeline; /* ids in service.pipelines.traces.processors, in order */
+    size_t n_pipeline;
+    struct xb_config_batch {
+        int enabled;                  /* a batch instance is in the pipeline */
+        uint32_t timeout_ms;          /* timeout; default 200 ms */
+        uint32_t send_batch_size;     /* default 8192 */
+        uint32_t send_batch_max_size; /* default 0 = send_batch_size bounds the batch */
+    } batch;
+    struct xb_config_memory_limiter {
+        int enabled;
+        uint32_t check_interval_ms;      /* RSS read period; default 1 s */
+        size_t limit_bytes;              /* limit_mib (MiB in YAML); 0 = not set */
+        size_t spike_limit_bytes;        /* spike_limit_mib; 0 = 20% of the limit */
+        uint32_t limit_percentage;       /* of the cgroup (else host) memory; 0 = not set */
+        uint32_t spike_limit_percentage; /* 0 = 20% of the limit */
+    } memory_limiter;
+    struct xb_config_resourcedetection {
+        int enabled;
+        char **detectors; /* env, ec2, eks, system; in precedence order */
+        size_t n_detectors;
+        uint32_t timeout_ms; /* whole detection at start-up; default 5 s */
+        int override;        /* default 1: detected attributes replace the
+                                request's own; 0: the request's keys win */
+    } resourcedetection;
+};
+
 struct xb_config {
     char *source; /* file path, or "<embedded default>" */
     struct xb_config_grpc grpc;
@@ -166,6 +199,7 @@ struct xb_config {
     struct xb_config_metrics metrics; /* service.telemetry.metrics */
     struct xb_config_health_check health_check; /* extensions.health_check */
     struct xb_config_xray_udp xray_udp;         /* receivers.awsxray */
+    struct xb_config_processors processors;     /* processors.*, pipeline processors */
 };
 
 /* The embedded default configuration (YAML text, NUL-terminated, static). */
