@@ -758,9 +758,11 @@ static int set_extensions_list(struct parse_state *st, const char *path, yaml_no
             rc = fail_at(st, node->start_mark, path, "\"%s\" is listed twice", v.list[i]);
         else if (strcmp(v.list[i], "health_check") == 0)
             st->cfg->health_check.enabled = 1;
+        else if (strcmp(v.list[i], "awsproxy") == 0)
+            st->cfg->awsproxy.enabled = 1;
         else
             rc = fail_at(st, node->start_mark, path,
-                         "unknown extension \"%s\" (supported: health_check)", v.list[i]);
+                         "unknown extension \"%s\" (supported: health_check, awsproxy)", v.list[i]);
     }
     value_cleanup(&v);
     return rc;
@@ -877,6 +879,8 @@ static void note_section(struct parse_state *st, const char *path, yaml_mark_t m
     } else if (strcmp(path, "receivers.otlp.protocols.http") == 0) {
         st->seen_http = 1;
         st->http_mark = mark;
+    } else if (strcmp(path, "receivers.awsxray.proxy_server") == 0) {
+        st->cfg->xray_udp_proxy.enabled = 1; /* the receiver's proxy runs when configured */
     } else if (strcmp(path, "service.pipelines.traces") == 0) {
         st->seen_traces = 1;
         st->traces_mark = mark;
@@ -891,7 +895,8 @@ static int unknown_key(struct parse_state *st, const char *parent, const char *k
     if (strcmp(parent, "exporters") == 0)
         return fail_at(st, mark, path, "unknown exporter \"%s\" (supported: awsxray, file)", key);
     if (strcmp(parent, "extensions") == 0)
-        return fail_at(st, mark, path, "unknown extension \"%s\" (supported: health_check)", key);
+        return fail_at(st, mark, path,
+                       "unknown extension \"%s\" (supported: health_check, awsproxy)", key);
     return fail_at(st, mark, path, "unknown key \"%s\"", key);
 }
 
@@ -1029,6 +1034,7 @@ static int validate(struct parse_state *st)
                        st->max_doc_set ? st->max_doc_path : "exporters.awsxray.max_document_bytes",
                        "%zu is above X-Ray's document limit of %u bytes",
                        cfg->translate.max_document_bytes, XB_CONFIG_XRAY_MAX_DOC_BYTES);
+    cfg->xray_udp_proxy.enabled = cfg->xray_udp_proxy.enabled && cfg->xray_udp.enabled;
     cfg->metrics.enabled = cfg->metrics.address != NULL && strcmp(cfg->metrics.level, "none") != 0;
     return validate_telemetry(st);
 }
