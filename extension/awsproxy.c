@@ -601,8 +601,9 @@ int xb_awsproxy_start(struct event_base *base, const struct xb_config_awsproxy *
         const char *colon = strrchr(bound, ':');
         p->port = colon ? (uint16_t)strtoul(colon + 1, NULL, 10) : 0;
     }
-    XB_INFO(LOG, "%s: X-Ray sampling proxy on %s (TCP) forwarding to %s (region %s, service %s)",
-            name, bound, xb_url_redact(p->urls[0], shown, sizeof(shown)), p->region, p->service);
+    XB_INFO(LOG, "%s listening on %s (TCP): X-Ray sampling proxy to %s (region %s, service %s)",
+            component == XB_AWSPROXY_EXTENSION ? "awsproxy" : "awsxray proxy_server", bound,
+            xb_url_redact(p->urls[0], shown, sizeof(shown)), p->region, p->service);
     xb_url_warn_if_cleartext(LOG, "X-Ray endpoint", p->urls[0]);
     if (p->tls_insecure)
         XB_WARN(LOG, "%s: tls.insecure: X-Ray's TLS certificate is not verified", name);
