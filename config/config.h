@@ -171,7 +171,7 @@ struct xb_config_awsproxy {
     char *tls_server_name_override;   /* accepted for compatibility */
     char *tls_ca_file;                /* tls.ca_file; NULL = system store */
     size_t max_request_body_bytes;    /* max_request_body_size; default 64 KiB */
-    uint32_t max_concurrent_requests; /* forwarded at once; default 32 */
+    uint32_t max_concurrent_requests; /* forwarded at once; default 16 */
     uint32_t timeout_ms;              /* per upstream call; default 5 s */
 };
 

@@ -131,7 +131,7 @@
          .doc = "largest request body forwarded, bytes (larger: 413)"},                            \
         {.path = sec ".max_concurrent_requests",                                                   \
          .type = XB_OPT_U32,                                                                       \
-         .def = "32",                                                                              \
+         .def = "16",                                                                              \
          .min = 1,                                                                                 \
          .max = 4096,                                                                              \
          .offset = OFF(field.max_concurrent_requests),                                             \

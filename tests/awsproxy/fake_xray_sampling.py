@@ -13,6 +13,7 @@ byte, else 403. Endpoints:
   unknown top-level field ("XbFutureField"), so that pass-through can be checked.
 * POST /SamplingTargets: one SamplingTargetDocument per statistics document received,
   with the rule's FixedRate, ReservoirQuota = the rule's ReservoirSize, Interval 10.
+* A body containing "XbSlow" is answered after 2.5 s (to reach the proxy's timeout).
 * GET /_stats: counters by path, signature failures, the Host headers and raw request
   bodies seen (base64-free: latin-1 strings) and the exact bytes of the last answer
   to each path.
@@ -90,6 +91,8 @@ class Handler(BaseHTTPRequestHandler):
         if why is not None:
             self._send(403, json.dumps({"__type": "InvalidSignatureException", "message": why}).encode())
             return
+        if b"XbSlow" in body:
+            time.sleep(2.5)
         if self.path == "/GetSamplingRules":
             answer = {"SamplingRuleRecords": [
                 {"SamplingRule": r, "CreatedAt": 1.7e9, "ModifiedAt": 1.7e9} for r in st.rules],

@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -83,11 +84,12 @@ def run(binary, node, tmp, fake, fport, rep):
     upstream = f"http://127.0.0.1:{fport}"
     proxy_keys = (f'region: us-west-2, aws_endpoint: "{upstream}", '
                   f"max_request_body_size: 4KiB, timeout: 2s")
+    # The receiver's proxy forwards one call at a time, to show the concurrency bound.
     config = f"""
 receivers:
   awsxray:
     endpoint: "127.0.0.1:0"
-    proxy_server: {{endpoint: "127.0.0.1:0", {proxy_keys}}}
+    proxy_server: {{endpoint: "127.0.0.1:0", max_concurrent_requests: 1, {proxy_keys}}}
 exporters:
   file: {{path: "{tmp}/out.jsonl"}}
 extensions:
@@ -178,6 +180,28 @@ service:
         rep.check(metric(m, "xraybridge_awsproxy_requests_total", component="awsxray",
                          path="GetSamplingRules", outcome="forwarded") >= 1,
                   "receiver proxy counted its forwarded GetSamplingRules")
+
+        # Concurrency bound and upstream timeout: a call X-Ray answers after 2.5 s holds
+        # the receiver proxy's only slot, the next call gets 503, the slow one 504 at 2 s.
+        slow = {}
+        t = threading.Thread(target=lambda: slow.update(
+            code=post(rport, "/SamplingTargets", b'{"XbSlow":1}')[0]))
+        t.start()
+        wait_for(lambda: metric(metrics(), "xraybridge_awsproxy_inflight_requests",
+                                component="awsxray") == 1, "slow call in flight")
+        code, _, hdrs = post(rport, "/GetSamplingRules", b"{}")
+        rep.check(code == 503 and hdrs.get("Retry-After") == "1",
+                  f"max_concurrent_requests 1: second call 503 + Retry-After (got {code})")
+        t.join(timeout=30)
+        rep.check(slow.get("code") == 504, f"X-Ray slower than timeout 2s: 504 (got {slow})")
+        m = metrics()
+        rep.check(metric(m, "xraybridge_awsproxy_requests_total", component="awsxray",
+                         path="GetSamplingRules", outcome="busy") == 1, "503 counted as busy")
+        rep.check(metric(m, "xraybridge_awsproxy_upstream_requests_total", component="awsxray",
+                         result="timeout") == 1, "upstream timeout counted")
+        budget = br.log().split("memory budget: ")[1].split("\n")[0]
+        rep.check(" proxy " in budget and " proxy 0.0 MiB" not in budget,
+                  f"memory budget counts the proxies ({budget})")
 
         st = stats()
         rep.check(st["sig_failures"] == 0 and sum(st["calls"].values()) >= 4,
