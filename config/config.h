@@ -166,7 +166,7 @@ struct xb_config_awsproxy {
     char *role_arn;      /* STS AssumeRole on top of the credential chain */
     char *aws_endpoint;  /* NULL = https://<service_name>.<region>.amazonaws.com */
     char *service_name;  /* SigV4 service and endpoint prefix; default "xray" */
-    int local_mode;      /* accepted for compatibility */
+    int local_mode;      /* region from config or environment only, never metadata */
     int tls_insecure;    /* tls.insecure: do not verify X-Ray's certificate */
     char *tls_server_name_override;   /* accepted for compatibility */
     char *tls_ca_file;                /* tls.ca_file; NULL = system store */

@@ -104,8 +104,7 @@
          .def = "false",                                                                           \
          .max = 1,                                                                                 \
          .offset = OFF(field.local_mode),                                                          \
-         .flags = XB_OPT_F_COMPAT,                                                                 \
-         .doc = "collector: do not read EC2 instance metadata (no effect here)"},                  \
+         .doc = "do not read instance metadata for the region"},                                   \
         {.path = sec ".tls.insecure",                                                              \
          .type = XB_OPT_BOOL,                                                                      \
          .def = "false",                                                                           \

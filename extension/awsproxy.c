@@ -418,6 +418,7 @@ static void on_request(struct evhttp_request *req, void *ud)
         .max_inflight = p->max_inflight,
     };
     const struct xb_aws_creds *creds;
+    const char *body = "";
     struct preq *r;
 
     switch (xb_proxy_decide_request(&f)) {
@@ -445,7 +446,9 @@ static void on_request(struct evhttp_request *req, void *ud)
     case XB_PROXY_FORWARD:
         break;
     }
-    r = calloc(1, sizeof(*r));
+    if (f.body_len)
+        body = (const char *)evbuffer_pullup(in, -1); /* owned by |req| until we reply */
+    r = body ? calloc(1, sizeof(*r)) : NULL;
     if (!r) {
         count(p->component, f.op, OUT_BUSY);
         reply_error(req, 503, "ServiceUnavailable", "out of memory", "Retry-After", "1");
@@ -455,7 +458,7 @@ static void on_request(struct evhttp_request *req, void *ud)
     r->req = req;
     r->op = f.op;
     r->body_len = f.body_len;
-    r->body = f.body_len ? (const char *)evbuffer_pullup(in, -1) : "";
+    r->body = body;
     xb_buf_init(&r->resp, XB_PROXY_MAX_RESPONSE_BYTES);
     r->next = p->reqs;
     if (p->reqs)
@@ -463,10 +466,6 @@ static void on_request(struct evhttp_request *req, void *ud)
     p->reqs = r;
     p->inflight++;
     m_inflight[p->component] = p->inflight;
-    if (f.body_len && !r->body) {
-        finish(r, XB_PROXY_UP_UNREACHABLE, 0, NULL, "out of memory");
-        return;
-    }
     creds = xb_creds_provider_current(p->creds);
     if (creds) {
         start_upstream(r, creds);
@@ -487,8 +486,8 @@ static int set_urls(struct xb_awsproxy *p, const char *aws_endpoint, char *err, 
     if (aws_endpoint && *aws_endpoint)
         xb_buf_puts(&b, aws_endpoint);
     else
-        xb_buf_printf(&b, "https://%s.%s.amazonaws.com%s", p->service, p->region,
-                      strncmp(p->region, "cn-", 3) == 0 ? ".cn" : "");
+        xb_buf_printf(&b, "https://%s.%s.%s", p->service, p->region,
+                      xb_proxy_dns_suffix(p->region));
     if (!b.data)
         goto out;
     while (b.len && b.data[b.len - 1] == '/')
@@ -529,7 +528,21 @@ int xb_awsproxy_start(struct event_base *base, const struct xb_config_awsproxy *
     int rc = XB_ERR_NOMEM;
 
     xb_awsproxy_metrics_register();
-    if (xb_region_resolve_full(c->region, region, sizeof(region), rerr, sizeof(rerr)) != XB_OK) {
+    if (c->local_mode && !c->region) {
+        /* As the collector: configuration, then the environment, never metadata. */
+        const char *env = getenv("AWS_REGION");
+        if (!env || !*env)
+            env = getenv("AWS_DEFAULT_REGION");
+        if (!env || !xb_region_valid(env)) {
+            snprintf(err, err_len,
+                     "%s: no region: local_mode is set, so set region (or AWS_REGION); "
+                     "instance metadata is not read",
+                     name);
+            return XB_ERR_CONFIG;
+        }
+        snprintf(region, sizeof(region), "%s", env);
+    } else if (xb_region_resolve_full(c->region, region, sizeof(region), rerr, sizeof(rerr)) !=
+               XB_OK) {
         snprintf(err, err_len, "%s: no region: %s", name, rerr);
         return XB_ERR_CONFIG;
     }

@@ -39,6 +39,21 @@ const char *xb_proxy_op_label(enum xb_proxy_op op)
     return op >= 0 && op < XB_PROXY_OP_COUNT ? ops[op].label : "other";
 }
 
+const char *xb_proxy_dns_suffix(const char *region)
+{
+    static const struct {
+        const char *prefix, *suffix;
+    } partitions[] = {
+        {"cn-", "amazonaws.com.cn"}, {"us-isob-", "sc2s.sgov.gov"},  {"us-isof-", "csp.hci.ic.gov"},
+        {"us-iso-", "c2s.ic.gov"},   {"eu-isoe-", "cloud.adc-e.uk"},
+    };
+    for (size_t i = 0; region && i < sizeof(partitions) / sizeof(partitions[0]); i++) {
+        if (strncmp(region, partitions[i].prefix, strlen(partitions[i].prefix)) == 0)
+            return partitions[i].suffix;
+    }
+    return "amazonaws.com";
+}
+
 enum xb_proxy_action xb_proxy_decide_request(const struct xb_proxy_request_facts *f)
 {
     if (!f->is_post)

@@ -39,6 +39,14 @@ const char *xb_proxy_op_path(enum xb_proxy_op op);
 /* Metric label of |op| ("GetSamplingRules", ..., "other"). Static. */
 const char *xb_proxy_op_label(enum xb_proxy_op op);
 
+/*
+ * DNS suffix of AWS endpoints in |region|'s partition: "amazonaws.com.cn" for cn-*,
+ * "c2s.ic.gov" for us-iso-*, "sc2s.sgov.gov" for us-isob-*, "cloud.adc-e.uk" for
+ * eu-isoe-*, "csp.hci.ic.gov" for us-isof-*, else "amazonaws.com" (aws, aws-us-gov).
+ * The default X-Ray endpoint is https://<service_name>.<region>.<suffix>. Static.
+ */
+const char *xb_proxy_dns_suffix(const char *region);
+
 /* What to do with a request as it arrived. */
 enum xb_proxy_action {
     XB_PROXY_FORWARD = 0,      /* sign and send it to X-Ray */

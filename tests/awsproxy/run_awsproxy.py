@@ -80,7 +80,28 @@ def main(argv):
     return rep.finish()
 
 
+def local_mode_without_region(binary, tmp, rep):
+    """local_mode and no region anywhere: start-up fails at once, naming the cause,
+    without trying instance metadata."""
+    cfg = os.path.join(tmp, "local.yaml")
+    with open(cfg, "w") as f:
+        f.write(f"""receivers: {{awsxray: {{endpoint: "127.0.0.1:0"}}}}
+exporters: {{file: {{path: "{tmp}/local.jsonl"}}}}
+extensions: {{awsproxy: {{endpoint: "127.0.0.1:0", local_mode: true}}}}
+service:
+  extensions: [awsproxy]
+  telemetry: {{metrics: {{address: ""}}}}
+  pipelines: {{traces: {{receivers: [awsxray], exporters: [file]}}}}
+""")
+    r = subprocess.run([binary, "--config", cfg], capture_output=True, text=True, timeout=30,
+                       env=clean_env(AWS_CONFIG_FILE=os.path.join(tmp, "none"),
+                                     AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:9"))
+    rep.check(r.returncode != 0 and "local_mode is set" in r.stderr,
+              f"local_mode without a region: start-up refused ({r.returncode})")
+
+
 def run(binary, node, tmp, fake, fport, rep):
+    local_mode_without_region(binary, tmp, rep)
     upstream = f"http://127.0.0.1:{fport}"
     proxy_keys = (f'region: us-west-2, aws_endpoint: "{upstream}", '
                   f"max_request_body_size: 4KiB, timeout: 2s")

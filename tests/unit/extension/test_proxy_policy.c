@@ -37,6 +37,19 @@ static void test_paths(void **state)
     assert_string_equal(xb_proxy_op_label(XB_PROXY_OP_GET_SAMPLING_RULES), "GetSamplingRules");
 }
 
+static void test_dns_suffix(void **state)
+{
+    (void)state;
+    assert_string_equal(xb_proxy_dns_suffix("us-west-2"), "amazonaws.com");
+    assert_string_equal(xb_proxy_dns_suffix("us-gov-west-1"), "amazonaws.com");
+    assert_string_equal(xb_proxy_dns_suffix("cn-north-1"), "amazonaws.com.cn");
+    assert_string_equal(xb_proxy_dns_suffix("us-iso-east-1"), "c2s.ic.gov");
+    assert_string_equal(xb_proxy_dns_suffix("us-isob-east-1"), "sc2s.sgov.gov");
+    assert_string_equal(xb_proxy_dns_suffix("us-isof-south-1"), "csp.hci.ic.gov");
+    assert_string_equal(xb_proxy_dns_suffix("eu-isoe-west-1"), "cloud.adc-e.uk");
+    assert_string_equal(xb_proxy_dns_suffix(NULL), "amazonaws.com");
+}
+
 static void test_decide_request(void **state)
 {
     struct xb_proxy_request_facts f = {.is_post = 1,
@@ -155,9 +168,8 @@ static void test_cache(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_paths),
-        cmocka_unit_test(test_decide_request),
-        cmocka_unit_test(test_decide_reply),
+        cmocka_unit_test(test_paths),          cmocka_unit_test(test_dns_suffix),
+        cmocka_unit_test(test_decide_request), cmocka_unit_test(test_decide_reply),
         cmocka_unit_test(test_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
