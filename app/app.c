@@ -90,6 +90,8 @@ static void on_signal(evutil_socket_t sig, short what, void *ud)
     xb_http_server_drain(a->http);
     xb_xray_exporter_drain(a->xray);
     xb_file_exporter_drain(a->file);
+    xb_awsproxy_drain(a->xray_proxy);
+    xb_awsproxy_drain(a->awsproxy);
     a->drain_check = event_new(a->base, -1, EV_PERSIST, on_drain_check, a);
     a->deadline = evtimer_new(a->base, on_deadline, a);
     if (!a->drain_check || !a->deadline) {

@@ -134,6 +134,7 @@ struct xb_awsproxy {
     char *urls[XB_PROXY_OP_OTHER]; /* upstream URL of each forwarded operation */
     char *region, *service, *proxy, *ca_file;
     int tls_insecure;
+    int draining; /* xb_awsproxy_drain was called */
     size_t max_body;
     uint32_t max_inflight, timeout_ms, inflight;
     uint16_t port;
@@ -154,6 +155,7 @@ struct preq {
     struct curl_slist *hdrs;
     struct xb_buf resp;
     int resp_too_large;
+    int creds_wait; /* an xb_creds_provider_get callback is pending */
     uint64_t start_ms;
     char errbuf[CURL_ERROR_SIZE];
     struct preq *prev, *next;
@@ -393,6 +395,11 @@ static void on_creds(void *ud, int rc, const struct xb_aws_creds *creds, const c
 {
     struct preq *r = ud;
 
+    r->creds_wait = 0;
+    if (!r->req) { /* answered at shutdown while waiting */
+        preq_free(r);
+        return;
+    }
     if (rc != XB_OK) {
         char msg[300];
         snprintf(msg, sizeof(msg), "no AWS credentials: %s", why ? why : xb_strerror(rc));
@@ -421,6 +428,8 @@ static void on_request(struct evhttp_request *req, void *ud)
     const char *body = "";
     struct preq *r;
 
+    if (p->draining)
+        f.max_inflight = 0; /* shutting down: refused as busy, with Retry-After */
     switch (xb_proxy_decide_request(&f)) {
     case XB_PROXY_REFUSE_METHOD:
         count(p->component, f.op, OUT_BAD_METHOD);
@@ -471,8 +480,11 @@ static void on_request(struct evhttp_request *req, void *ud)
         start_upstream(r, creds);
         return;
     }
-    if (xb_creds_provider_get(p->creds, on_creds, r) != XB_OK)
+    r->creds_wait = 1;
+    if (xb_creds_provider_get(p->creds, on_creds, r) != XB_OK) {
+        r->creds_wait = 0;
         finish(r, XB_PROXY_UP_NO_CREDENTIALS, 0, NULL, "out of memory");
+    }
 }
 
 /* ------------------------------------------------------------ lifecycle --- */
@@ -632,16 +644,38 @@ uint16_t xb_awsproxy_port(const struct xb_awsproxy *p)
     return p ? p->port : 0;
 }
 
+/* Answers every call in flight with 503 and frees it (its transfer is aborted). A call
+ * still waiting for credentials stays allocated, answered (req NULL), until its callback
+ * runs, unless |final| (the provider is freed next, dropping the callback). */
+static void abort_all(struct xb_awsproxy *p, int final)
+{
+    struct preq *r, *next;
+
+    for (r = p->reqs; r; r = next) {
+        next = r->next;
+        if (r->req) {
+            count(p->component, r->op, OUT_ABORTED);
+            reply_error(r->req, 503, "ServiceUnavailable", "shutting down", "Retry-After", "1");
+            r->req = NULL;
+        }
+        if (final || !r->creds_wait)
+            preq_free(r);
+    }
+}
+
+void xb_awsproxy_drain(struct xb_awsproxy *p)
+{
+    if (!p)
+        return;
+    p->draining = 1;
+    abort_all(p, 0);
+}
+
 void xb_awsproxy_free(struct xb_awsproxy *p)
 {
     if (!p)
         return;
-    while (p->reqs) {
-        struct preq *r = p->reqs;
-        count(p->component, r->op, OUT_ABORTED);
-        reply_error(r->req, 503, "ServiceUnavailable", "shutting down", NULL, NULL);
-        preq_free(r);
-    }
+    abort_all(p, 1);
     xb_listen_guard_free(p->guard);
     if (p->http)
         evhttp_free(p->http);

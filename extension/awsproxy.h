@@ -45,6 +45,13 @@ int xb_awsproxy_start(struct event_base *base, const struct xb_config_awsproxy *
 uint16_t xb_awsproxy_port(const struct xb_awsproxy *p);
 
 /*
+ * Shutdown has begun (SIGTERM): calls in flight are answered 503 now, while the event
+ * loop still runs to write the answers, and new calls get 503 (Retry-After: 1) until
+ * xb_awsproxy_free. NULL is a no-op.
+ */
+void xb_awsproxy_drain(struct xb_awsproxy *p);
+
+/*
  * Stops listening, aborts calls in flight (their clients get 503), frees |p| and its
  * credentials. NULL is a no-op.
  */

@@ -16,6 +16,7 @@ SamplingTargets is not (502); SIGTERM exits 0.
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -100,8 +101,56 @@ service:
               f"local_mode without a region: start-up refused ({r.returncode})")
 
 
+def shutdown_with_call_in_flight(binary, tmp, rep, waiting_for):
+    """SIGTERM while a call waits for |waiting_for| ("X-Ray" or "credentials"), a
+    loopback listener that accepts connections and never answers: the client gets 503,
+    the process exits 0 (and, in the sanitizer build, leak-free)."""
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(8)
+    sub = os.path.join(tmp, "hole-" + waiting_for)
+    os.mkdir(sub)
+    config = f"""receivers: {{awsxray: {{endpoint: "127.0.0.1:0"}}}}
+exporters: {{file: {{path: "{sub}/out.jsonl"}}}}
+extensions:
+  awsproxy: {{endpoint: "127.0.0.1:0", region: us-west-2, timeout: 60s,
+             aws_endpoint: "http://127.0.0.1:{hole.getsockname()[1]}"}}
+service:
+  extensions: [awsproxy]
+  telemetry: {{metrics: {{address: "127.0.0.1:0"}}}}
+  pipelines: {{traces: {{receivers: [awsxray], exporters: [file]}}}}
+"""
+    if waiting_for == "credentials":
+        env = clean_env(AWS_CONTAINER_CREDENTIALS_FULL_URI=
+                        f"http://127.0.0.1:{hole.getsockname()[1]}/creds",
+                        AWS_EC2_METADATA_DISABLED="true")
+    else:
+        env = clean_env(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET,
+                        AWS_EC2_METADATA_DISABLED="true")
+    try:
+        with Bridge(binary, sub, config, env) as br:
+            pport, mport = br.port("awsproxy"), br.port("metrics endpoint")
+            got = {}
+            t = threading.Thread(target=lambda: got.update(
+                code=post(pport, "/GetSamplingRules", b"{}")[0]))
+            t.start()
+            wait_for(lambda: metric(urllib.request.urlopen(
+                f"http://127.0.0.1:{mport}/metrics", timeout=10).read().decode(),
+                "xraybridge_awsproxy_inflight_requests", component="awsproxy") == 1,
+                f"call in flight, waiting for {waiting_for}")
+            rc = br.stop()
+            t.join(timeout=30)
+            rep.check(rc == 0 and got.get("code") == 503,
+                      f"SIGTERM while a call waits for {waiting_for}: client gets 503, "
+                      f"exit {rc} ({got})")
+    finally:
+        hole.close()
+
+
 def run(binary, node, tmp, fake, fport, rep):
     local_mode_without_region(binary, tmp, rep)
+    shutdown_with_call_in_flight(binary, tmp, rep, "X-Ray")
+    shutdown_with_call_in_flight(binary, tmp, rep, "credentials")
     upstream = f"http://127.0.0.1:{fport}"
     proxy_keys = (f'region: us-west-2, aws_endpoint: "{upstream}", '
                   f"max_request_body_size: 4KiB, timeout: 2s")
