@@ -276,8 +276,11 @@ static void finish(struct preq *r, enum xb_proxy_upstream up, long status, const
                 xb_proxy_op_label(r->op), why, (unsigned long long)skipped);
     switch (d) {
     case XB_PROXY_RELAY_AND_STORE:
-        if (xb_proxy_cache_put(&p->cache, r->body, r->body_len, r->resp.data, r->resp.len,
-                               now_ms()) != XB_OK)
+        if (!xb_proxy_rules_answer_ok(r->resp.data, r->resp.len))
+            XB_WARN(LOG, "X-Ray's GetSamplingRules answer is not a rules document: "
+                         "relayed, not kept");
+        else if (xb_proxy_cache_put(&p->cache, r->body, r->body_len, r->resp.data, r->resp.len,
+                                    now_ms()) != XB_OK)
             XB_DEBUG(LOG, "GetSamplingRules answer not kept (too large or out of memory)");
         /* fall through */
     case XB_PROXY_RELAY:

@@ -1,5 +1,6 @@
 #include "extension/proxy_policy.h"
 
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +83,20 @@ enum xb_proxy_reply xb_proxy_decide_reply(enum xb_proxy_op op, enum xb_proxy_ups
     if (cacheable && have_cache)
         return XB_PROXY_SERVE_CACHE;
     return up == XB_PROXY_UP_TIMEOUT ? XB_PROXY_FAIL_GATEWAY_TIMEOUT : XB_PROXY_FAIL_BAD_GATEWAY;
+}
+
+int xb_proxy_rules_answer_ok(const char *body, size_t len)
+{
+    cJSON *root;
+    int ok;
+
+    if (!body || len == 0)
+        return 0;
+    root = cJSON_ParseWithLength(body, len);
+    ok = cJSON_IsObject(root) &&
+         cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "SamplingRuleRecords"));
+    cJSON_Delete(root);
+    return ok;
 }
 
 /* ---- cache -------------------------------------------------------------------- */

@@ -104,6 +104,14 @@ enum xb_proxy_reply xb_proxy_decide_reply(enum xb_proxy_op op, enum xb_proxy_ups
  * rules of well under 1 KiB each). */
 #define XB_PROXY_MAX_RESPONSE_BYTES (256u * 1024u)
 
+/*
+ * Non-zero when |body| (|len| bytes) is a GetSamplingRules answer worth keeping: a JSON
+ * object with a "SamplingRuleRecords" array (API_GetSamplingRules). A 200 answer that is
+ * not (an HTML page from a middlebox, a truncated body) is relayed but never kept, so it
+ * cannot be replayed during an outage. Only checked, never re-serialized.
+ */
+int xb_proxy_rules_answer_ok(const char *body, size_t len);
+
 /* ---- the cache of last good answers ---------------------------------------- */
 
 /* Entries kept: distinct GetSamplingRules request bodies (the SDKs send "{}" or an

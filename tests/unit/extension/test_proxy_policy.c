@@ -117,6 +117,22 @@ static void test_decide_reply(void **state)
                      XB_PROXY_SERVE_CACHE);
 }
 
+static void test_rules_answer_ok(void **state)
+{
+    static const char good[] = "{\"SamplingRuleRecords\":[],\"NextToken\":null}";
+    static const char html[] = "<html>captive portal</html>";
+    (void)state;
+    assert_true(xb_proxy_rules_answer_ok(good, strlen(good)));
+    assert_true(xb_proxy_rules_answer_ok("{\"SamplingRuleRecords\":[{}],\"X\":1}", 34));
+    assert_false(xb_proxy_rules_answer_ok(html, strlen(html)));
+    assert_false(xb_proxy_rules_answer_ok(good, strlen(good) - 1)); /* truncated */
+    assert_false(xb_proxy_rules_answer_ok("{}", 2));
+    assert_false(xb_proxy_rules_answer_ok("{\"SamplingRuleRecords\":{}}", 26));
+    assert_false(xb_proxy_rules_answer_ok("[]", 2));
+    assert_false(xb_proxy_rules_answer_ok("", 0));
+    assert_false(xb_proxy_rules_answer_ok(NULL, 0));
+}
+
 static void test_cache(void **state)
 {
     struct xb_proxy_cache c;
@@ -168,9 +184,9 @@ static void test_cache(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_paths),          cmocka_unit_test(test_dns_suffix),
-        cmocka_unit_test(test_decide_request), cmocka_unit_test(test_decide_reply),
-        cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_paths),           cmocka_unit_test(test_dns_suffix),
+        cmocka_unit_test(test_decide_request),  cmocka_unit_test(test_decide_reply),
+        cmocka_unit_test(test_rules_answer_ok), cmocka_unit_test(test_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
