@@ -996,6 +996,33 @@ static int validate_telemetry(struct parse_state *st)
     return fail_at(st, mark, clash, "same address as %s (%s)", with, value);
 }
 
+/* The sampling proxies listen on TCP: not on an address another TCP listener uses. */
+static int validate_proxies(struct parse_state *st)
+{
+    const struct xb_config *cfg = st->cfg;
+    const char *ext = cfg->awsproxy.enabled ? cfg->awsproxy.endpoint : NULL;
+    const char *rcv = cfg->xray_udp_proxy.enabled ? cfg->xray_udp_proxy.endpoint : NULL;
+    const char *others[] = {cfg->grpc.enabled ? cfg->grpc.endpoint : NULL,
+                            cfg->http.enabled ? cfg->http.endpoint : NULL,
+                            cfg->metrics.enabled ? cfg->metrics.address : NULL,
+                            cfg->health_check.enabled ? cfg->health_check.endpoint : NULL};
+
+    if (same_listen_address(ext, rcv))
+        return fail_at(st, st->root_mark, "extensions.awsproxy.endpoint",
+                       "same address as receivers.awsxray.proxy_server.endpoint (%s): run one "
+                       "of the two proxies, or give them different ports",
+                       ext);
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        if (same_listen_address(ext, others[i]) || same_listen_address(rcv, others[i]))
+            return fail_at(st, st->root_mark,
+                           same_listen_address(ext, others[i])
+                               ? "extensions.awsproxy.endpoint"
+                               : "receivers.awsxray.proxy_server.endpoint",
+                           "same address as another listener (%s)", others[i]);
+    }
+    return XB_OK;
+}
+
 /* Pipeline rules and cross-field checks, after the whole tree was read. */
 static int validate(struct parse_state *st)
 {
@@ -1036,6 +1063,8 @@ static int validate(struct parse_state *st)
                        cfg->translate.max_document_bytes, XB_CONFIG_XRAY_MAX_DOC_BYTES);
     cfg->xray_udp_proxy.enabled = cfg->xray_udp_proxy.enabled && cfg->xray_udp.enabled;
     cfg->metrics.enabled = cfg->metrics.address != NULL && strcmp(cfg->metrics.level, "none") != 0;
+    if (validate_proxies(st) != XB_OK)
+        return XB_ERR_CONFIG;
     return validate_telemetry(st);
 }
 

@@ -118,6 +118,26 @@ static void test_refused(void **state)
                       "extensions:\n  awsproxy: {max_request_body_size: 5MiB}\n",
                       err, sizeof(err)));
     assert_non_null(strstr(err, "max_request_body_size"));
+    /* Both proxies on the default localhost:2000: refused with a clear message. */
+    assert_null(parse("receivers:\n  awsxray:\n    proxy_server: {}\n" PIPE_UDP
+                      "  extensions: [awsproxy]\n",
+                      err, sizeof(err)));
+    assert_non_null(strstr(err, "same address as receivers.awsxray.proxy_server.endpoint"));
+    /* A proxy on the metrics endpoint's address. */
+    assert_null(parse("receivers:\n  awsxray: {}\n" PIPE_UDP "  extensions: [awsproxy]\n"
+                      "  telemetry: {metrics: {address: \"localhost:2000\"}}\n",
+                      err, sizeof(err)));
+    assert_non_null(strstr(err, "extensions.awsproxy.endpoint"));
+    /* Port 0 never clashes. */
+    {
+        struct xb_config *cfg =
+            parse("receivers:\n  awsxray:\n    proxy_server: {endpoint: \"127.0.0.1:0\"}\n" PIPE_UDP
+                  "  extensions: [awsproxy]\n"
+                  "extensions:\n  awsproxy: {endpoint: \"127.0.0.1:0\"}\n",
+                  err, sizeof(err));
+        assert_non_null(cfg);
+        xb_config_free(cfg);
+    }
 }
 
 int main(void)
