@@ -20,6 +20,7 @@
 #include "exporter/exporter_metrics.h"
 #include "exporter/file_exporter.h"
 #include "exporter/xray_exporter.h"
+#include "extension/awsproxy.h"
 #include "receiver/awsxray_udp.h"
 #include "receiver/ingest.h"
 #include "receiver/listen.h"
@@ -40,7 +41,8 @@ struct app {
     struct xb_file_exporter *file;
     struct xb_ingest *ing;
     struct xb_grpc_server *grpc;
-    struct xb_xray_udp *xray_udp; /* receivers.awsxray, NULL when not configured */
+    struct xb_xray_udp *xray_udp;              /* receivers.awsxray, NULL when not configured */
+    struct xb_awsproxy *awsproxy, *xray_proxy; /* extensions.awsproxy, .proxy_server */
     struct xb_http_server *http;
     struct xb_telemetry *telemetry;
     struct xb_tls *grpc_tls, *http_tls; /* NULL = plaintext */
@@ -92,6 +94,8 @@ static void on_signal(evutil_socket_t sig, short what, void *ud)
     xb_http_server_drain(a->http);
     xb_xray_exporter_drain(a->xray);
     xb_file_exporter_drain(a->file);
+    xb_awsproxy_drain(a->xray_proxy);
+    xb_awsproxy_drain(a->awsproxy);
     a->drain_check = event_new(a->base, -1, EV_PERSIST, on_drain_check, a);
     a->deadline = evtimer_new(a->base, on_deadline, a);
     if (!a->drain_check || !a->deadline) {
@@ -346,6 +350,18 @@ static int start(struct app *a)
         if (rc)
             goto fail;
     }
+    if (cfg->xray_udp_proxy.enabled) {
+        rc = xb_awsproxy_start(a->base, &cfg->xray_udp_proxy, XB_AWSPROXY_RECEIVER, &a->xray_proxy,
+                               err, sizeof(err));
+        if (rc)
+            goto fail;
+    }
+    if (cfg->awsproxy.enabled) {
+        rc = xb_awsproxy_start(a->base, &cfg->awsproxy, XB_AWSPROXY_EXTENSION, &a->awsproxy, err,
+                               sizeof(err));
+        if (rc)
+            goto fail;
+    }
     return XB_OK;
 fail:
     XB_ERROR("app", "%s", err[0] ? err : xb_strerror(rc));
@@ -361,6 +377,8 @@ static void stop(struct app *a)
     xb_grpc_server_free(a->grpc);
     xb_http_server_free(a->http);
     xb_xray_udp_free(a->xray_udp);
+    xb_awsproxy_free(a->xray_proxy);
+    xb_awsproxy_free(a->awsproxy);
     xb_tls_free(a->grpc_tls); /* after the servers: their connections use it */
     xb_tls_free(a->http_tls);
     xb_telemetry_free(a->telemetry);

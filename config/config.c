@@ -773,13 +773,15 @@ static int set_extensions_list(struct parse_state *st, const char *path, yaml_no
             rc = fail_at(st, node->start_mark, path, "\"%s\" is listed twice", v.list[i]);
         else if (strcmp(v.list[i], "health_check") == 0)
             st->cfg->health_check.enabled = 1;
+        else if (strcmp(v.list[i], "awsproxy") == 0)
+            st->cfg->awsproxy.enabled = 1;
         else if (xb_extension_is_noop(v.list[i]))
             XB_WARN("config", "%s:%zu:%zu: %s: extension %s is accepted and does nothing",
                     st->source, node->start_mark.line + 1, node->start_mark.column + 1, path,
                     v.list[i]);
         else
             rc = fail_at(st, node->start_mark, path,
-                         "unknown extension \"%s\" (supported: health_check, pprof, "
+                         "unknown extension \"%s\" (supported: health_check, awsproxy, pprof, "
                          "zpages" MIGRATION_HINT ")",
                          v.list[i]);
     }
@@ -928,6 +930,8 @@ static void note_section(struct parse_state *st, const char *path, yaml_mark_t m
     } else if (strcmp(path, "receivers.otlp.protocols.http") == 0) {
         st->seen_http = 1;
         st->http_mark = mark;
+    } else if (strcmp(path, "receivers.awsxray.proxy_server") == 0) {
+        st->cfg->xray_udp_proxy.enabled = 1; /* the receiver's proxy runs when configured */
     } else if (strcmp(path, "service.pipelines.traces") == 0) {
         st->seen_traces = 1;
         st->traces_mark = mark;
@@ -945,7 +949,7 @@ static int unknown_key(struct parse_state *st, const char *parent, const char *k
                        "unknown exporter \"%s\" (supported: awsxray, file" MIGRATION_HINT ")", key);
     if (strcmp(parent, "extensions") == 0)
         return fail_at(st, mark, path,
-                       "unknown extension \"%s\" (supported: health_check, pprof, "
+                       "unknown extension \"%s\" (supported: health_check, awsproxy, pprof, "
                        "zpages" MIGRATION_HINT ")",
                        key);
     if (strcmp(parent, "processors") == 0)
@@ -1202,6 +1206,33 @@ static int walk_processors(struct parse_state *st)
     return rc;
 }
 
+/* The sampling proxies listen on TCP: not on an address another TCP listener uses. */
+static int validate_proxies(struct parse_state *st)
+{
+    const struct xb_config *cfg = st->cfg;
+    const char *ext = cfg->awsproxy.enabled ? cfg->awsproxy.endpoint : NULL;
+    const char *rcv = cfg->xray_udp_proxy.enabled ? cfg->xray_udp_proxy.endpoint : NULL;
+    const char *others[] = {cfg->grpc.enabled ? cfg->grpc.endpoint : NULL,
+                            cfg->http.enabled ? cfg->http.endpoint : NULL,
+                            cfg->metrics.enabled ? cfg->metrics.address : NULL,
+                            cfg->health_check.enabled ? cfg->health_check.endpoint : NULL};
+
+    if (same_listen_address(ext, rcv))
+        return fail_at(st, st->root_mark, "extensions.awsproxy.endpoint",
+                       "same address as receivers.awsxray.proxy_server.endpoint (%s): run one "
+                       "of the two proxies, or give them different ports",
+                       ext);
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        if (same_listen_address(ext, others[i]) || same_listen_address(rcv, others[i]))
+            return fail_at(st, st->root_mark,
+                           same_listen_address(ext, others[i])
+                               ? "extensions.awsproxy.endpoint"
+                               : "receivers.awsxray.proxy_server.endpoint",
+                           "same address as another listener (%s)", others[i]);
+    }
+    return XB_OK;
+}
+
 /* Pipeline rules and cross-field checks, after the whole tree was read. */
 static int validate(struct parse_state *st)
 {
@@ -1245,7 +1276,10 @@ static int validate(struct parse_state *st)
                        st->max_doc_set ? st->max_doc_path : "exporters.awsxray.max_document_bytes",
                        "%zu is above X-Ray's document limit of %u bytes",
                        cfg->translate.max_document_bytes, XB_CONFIG_XRAY_MAX_DOC_BYTES);
+    cfg->xray_udp_proxy.enabled = cfg->xray_udp_proxy.enabled && cfg->xray_udp.enabled;
     cfg->metrics.enabled = cfg->metrics.address != NULL && strcmp(cfg->metrics.level, "none") != 0;
+    if (validate_proxies(st) != XB_OK)
+        return XB_ERR_CONFIG;
     return validate_telemetry(st);
 }
 

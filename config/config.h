@@ -187,6 +187,27 @@ struct xb_config_processors {
     } resourcedetection;
 };
 
+/*
+ * extensions.awsproxy and receivers.awsxray.proxy_server: the X-Ray sampling proxy
+ * (extension/awsproxy.h, docs/migration.md "Sampling rules (proxy)").
+ */
+struct xb_config_awsproxy {
+    int enabled;         /* extension listed in service.extensions / proxy_server present */
+    char *endpoint;      /* TCP "host:port"; default "localhost:2000" */
+    char *proxy_address; /* HTTPS proxy for the X-Ray calls; NULL = libcurl's environment */
+    char *region;        /* NULL = resolved at start-up (xb_region_resolve_full) */
+    char *role_arn;      /* STS AssumeRole on top of the credential chain */
+    char *aws_endpoint;  /* NULL = https://<service_name>.<region>.amazonaws.com */
+    char *service_name;  /* SigV4 service and endpoint prefix; default "xray" */
+    int local_mode;      /* region from config or environment only, never metadata */
+    int tls_insecure;    /* tls.insecure: do not verify X-Ray's certificate */
+    char *tls_server_name_override;   /* accepted for compatibility */
+    char *tls_ca_file;                /* tls.ca_file; NULL = system store */
+    size_t max_request_body_bytes;    /* max_request_body_size; default 64 KiB */
+    uint32_t max_concurrent_requests; /* forwarded at once; default 16 */
+    uint32_t timeout_ms;              /* per upstream call; default 5 s */
+};
+
 struct xb_config {
     char *source; /* file path, or "<embedded default>" */
     struct xb_config_grpc grpc;
@@ -200,6 +221,8 @@ struct xb_config {
     struct xb_config_health_check health_check; /* extensions.health_check */
     struct xb_config_xray_udp xray_udp;         /* receivers.awsxray */
     struct xb_config_processors processors;     /* processors.*, pipeline processors */
+    struct xb_config_awsproxy awsproxy;         /* extensions.awsproxy */
+    struct xb_config_awsproxy xray_udp_proxy;   /* receivers.awsxray.proxy_server */
 };
 
 /* The embedded default configuration (YAML text, NUL-terminated, static). */

@@ -66,6 +66,81 @@
         .doc = "also read db.query.text, db.namespace, ... where the older keys are read"          \
     }
 
+/* Rows of one sampling proxy (extensions.awsproxy, receivers.awsxray.proxy_server). */
+#define PROXY_ROWS(sec, field)                                                                     \
+    {.path = sec ".endpoint",                                                                      \
+     .type = XB_OPT_ENDPOINT,                                                                      \
+     .def = "localhost:2000",                                                                      \
+     .offset = OFF(field.endpoint),                                                                \
+     .doc = "TCP listen address of the X-Ray sampling proxy"},                                     \
+        {.path = sec ".proxy_address",                                                             \
+         .type = XB_OPT_STRING,                                                                    \
+         .offset = OFF(field.proxy_address),                                                       \
+         .flags = XB_OPT_F_EMPTY_NULL,                                                             \
+         .doc = "HTTP(S) proxy for the calls to X-Ray"},                                           \
+        {.path = sec ".region",                                                                    \
+         .type = XB_OPT_REGION,                                                                    \
+         .offset = OFF(field.region),                                                              \
+         .flags = XB_OPT_F_EMPTY_NULL,                                                             \
+         .doc = "AWS region of X-Ray and of the signature"},                                       \
+        {.path = sec ".role_arn",                                                                  \
+         .type = XB_OPT_STRING,                                                                    \
+         .offset = OFF(field.role_arn),                                                            \
+         .flags = XB_OPT_F_EMPTY_NULL,                                                             \
+         .doc = "IAM role assumed (STS) for the forwarded calls"},                                 \
+        {.path = sec ".aws_endpoint",                                                              \
+         .type = XB_OPT_URL,                                                                       \
+         .offset = OFF(field.aws_endpoint),                                                        \
+         .flags = XB_OPT_F_EMPTY_NULL,                                                             \
+         .doc = "X-Ray endpoint URL; default https://<service_name>.<region>.amazonaws.com"},      \
+        {.path = sec ".service_name",                                                              \
+         .type = XB_OPT_STRING,                                                                    \
+         .def = "xray",                                                                            \
+         .min = 1,                                                                                 \
+         .offset = OFF(field.service_name),                                                        \
+         .doc = "SigV4 service name and endpoint prefix"},                                         \
+        {.path = sec ".local_mode",                                                                \
+         .type = XB_OPT_BOOL,                                                                      \
+         .def = "false",                                                                           \
+         .max = 1,                                                                                 \
+         .offset = OFF(field.local_mode),                                                          \
+         .doc = "do not read instance metadata for the region"},                                   \
+        {.path = sec ".tls.insecure",                                                              \
+         .type = XB_OPT_BOOL,                                                                      \
+         .def = "false",                                                                           \
+         .max = 1,                                                                                 \
+         .offset = OFF(field.tls_insecure),                                                        \
+         .doc = "do not verify X-Ray's TLS certificate"},                                          \
+        {.path = sec ".tls.server_name_override",                                                  \
+         .type = XB_OPT_STRING,                                                                    \
+         .offset = OFF(field.tls_server_name_override),                                            \
+         .flags = XB_OPT_F_EMPTY_NULL | XB_OPT_F_COMPAT,                                           \
+         .doc = "collector: TLS server name (no effect here)"},                                    \
+        {.path = sec ".tls.ca_file",                                                               \
+         .type = XB_OPT_STRING,                                                                    \
+         .offset = OFF(field.tls_ca_file),                                                         \
+         .flags = XB_OPT_F_EMPTY_NULL,                                                             \
+         .doc = "CA bundle verifying X-Ray's certificate; default the system store"},              \
+        {.path = sec ".max_request_body_size",                                                     \
+         .type = XB_OPT_BYTES,                                                                     \
+         .def = "64KiB",                                                                           \
+         .min = 1024,                                                                              \
+         .max = 4 * MIB,                                                                           \
+         .offset = OFF(field.max_request_body_bytes),                                              \
+         .doc = "largest request body forwarded, bytes (larger: 413)"},                            \
+        {.path = sec ".max_concurrent_requests",                                                   \
+         .type = XB_OPT_U32,                                                                       \
+         .def = "16",                                                                              \
+         .min = 1,                                                                                 \
+         .max = 4096,                                                                              \
+         .offset = OFF(field.max_concurrent_requests),                                             \
+         .doc = "requests forwarded at once (more: 503)"},                                         \
+    {                                                                                              \
+        .path = sec ".timeout", .type = XB_OPT_DURATION_MS, .def = "5s", .min = 100,               \
+        .max = 300000, .offset = OFF(field.timeout_ms),                                            \
+        .doc = "time allowed for one call to X-Ray, ms"                                            \
+    }
+
 /* Rows for one exporter's sending_queue and batch blocks. */
 #define QUEUE_ROWS(sec, field, batch_max)                                                          \
     {.path = "exporters." sec ".sending_queue.max_bytes",                                          \
@@ -384,6 +459,8 @@ static const struct xb_config_option options[] = {
      .offset = OFF(xray_udp.socket_buffer_size),
      .doc = "SO_RCVBUF to request, bytes (the kernel caps it at net.core.rmem_max)"},
 
+    PROXY_ROWS("receivers.awsxray.proxy_server", xray_udp_proxy),
+
     /* exporters.file */
     {.path = "exporters.file.path",
      .type = XB_OPT_STRING,
@@ -408,7 +485,7 @@ static const struct xb_config_option options[] = {
      .doc = "minimum log level: debug, info, warn, error"},
     {.path = "service.extensions",
      .type = XB_OPT_EXTENSIONS,
-     .doc = "extensions to run (only health_check)"},
+     .doc = "extensions to run (health_check, awsproxy)"},
     {.path = "service.telemetry.metrics.address",
      .type = XB_OPT_ENDPOINT,
      .def = "localhost:8888",
@@ -438,6 +515,7 @@ static const struct xb_config_option options[] = {
      .type = XB_OPT_IGNORED,
      .flags = XB_OPT_F_COMPAT,
      .doc = "the collector's pipeline check (ignored with a warning)"},
+    PROXY_ROWS("extensions.awsproxy", awsproxy),
 
     /* processors (config/processors.c); ids may carry a "/name" suffix */
     {.path = "service.pipelines.traces.processors",

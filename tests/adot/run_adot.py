@@ -53,6 +53,7 @@ class FakeImds:
         paths = {
             "/latest/dynamic/instance-identity/document": json.dumps(IDENTITY, indent=2),
             "/latest/meta-data/hostname": "ip-10-1-2-3.us-west-2.compute.internal",
+            "/latest/meta-data/placement/region": "us-west-2",
             "/latest/meta-data/tags/instance/eks:cluster-name": "demo-cluster",
         }
 
