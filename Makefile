@@ -11,7 +11,9 @@ CONFIG ?=
 .PHONY: all deps build run test test-plain test-fuzz test-sanitize bench clean fuzz-long \
 	format-check
 # Seconds per fuzz target (three targets: about 30 s in all for make test).
-FUZZ_SECONDS ?= 10
+FUZZ_SECONDS ?= 30
+FUZZ_RUNS ?= 100000
+FUZZ_SEED ?= 1
 FUZZ_LONG_SECONDS ?= 600
 
 all: build
@@ -40,8 +42,10 @@ test-plain:
 # libFuzzer on the decoders (protobuf, OTLP/JSON, differential), clang with ASan+UBSan,
 # inputs up to 64 KB; any finding fails the run. docs/fuzzing.md.
 test-fuzz:
-	XB_FUZZ_BUILD_DIR=$(CURDIR)/build-fuzz sh tests/fuzz/run.sh $(FUZZ_SECONDS)
-	XB_FUZZ_BUILD_DIR=$(CURDIR)/build-fuzz sh tests/fuzz/run_grpc.sh 10
+	XB_FUZZ_BUILD_DIR=$(CURDIR)/build-fuzz XB_FUZZ_SEED=$(FUZZ_SEED) XB_FUZZ_RUNS=$(FUZZ_RUNS) \
+		sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+	XB_FUZZ_BUILD_DIR=$(CURDIR)/build-fuzz XB_FUZZ_SEED=$(FUZZ_SEED) XB_FUZZ_RUNS=$(FUZZ_RUNS) \
+		sh tests/fuzz/run_grpc.sh $(FUZZ_SECONDS)
 
 # The same targets for FUZZ_LONG_SECONDS each (default 10 minutes).
 fuzz-long:

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "app/budget.h"
+#include "app/memory_limiter.h"
+#include "app/resourcedetection.h"
 #include "app/telemetry.h"
 #include "app/translator_config.h"
 #include "aws/credentials.h"
@@ -18,6 +20,7 @@
 #include "exporter/exporter_metrics.h"
 #include "exporter/file_exporter.h"
 #include "exporter/xray_exporter.h"
+#include "extension/awsproxy.h"
 #include "receiver/awsxray_udp.h"
 #include "receiver/ingest.h"
 #include "receiver/listen.h"
@@ -38,11 +41,14 @@ struct app {
     struct xb_file_exporter *file;
     struct xb_ingest *ing;
     struct xb_grpc_server *grpc;
-    struct xb_xray_udp *xray_udp; /* receivers.awsxray, NULL when not configured */
+    struct xb_xray_udp *xray_udp;              /* receivers.awsxray, NULL when not configured */
+    struct xb_awsproxy *awsproxy, *xray_proxy; /* extensions.awsproxy, .proxy_server */
     struct xb_http_server *http;
     struct xb_telemetry *telemetry;
     struct xb_tls *grpc_tls, *http_tls; /* NULL = plaintext */
     struct xb_export_health health;
+    struct xb_resdet *resdet;         /* processors: resourcedetection, NULL when off */
+    struct xb_memlimiter *memlimiter; /* processors: memory_limiter, NULL when off */
     struct event *sig_term, *sig_int, *sig_hup, *drain_check, *deadline;
     int stopping;
 };
@@ -88,6 +94,8 @@ static void on_signal(evutil_socket_t sig, short what, void *ud)
     xb_http_server_drain(a->http);
     xb_xray_exporter_drain(a->xray);
     xb_file_exporter_drain(a->file);
+    xb_awsproxy_drain(a->xray_proxy);
+    xb_awsproxy_drain(a->awsproxy);
     a->drain_check = event_new(a->base, -1, EV_PERSIST, on_drain_check, a);
     a->deadline = evtimer_new(a->base, on_deadline, a);
     if (!a->drain_check || !a->deadline) {
@@ -201,6 +209,13 @@ static int start(struct app *a)
 
     xb_app_translator_config(cfg, &a->tc);
     log_budget(cfg);
+    if (cfg->processors.resourcedetection.enabled) {
+        rc = xb_resdet_run(&cfg->processors.resourcedetection, &a->resdet);
+        if (rc)
+            goto fail;
+        a->tc.extra_resource = xb_resdet_kvs(a->resdet, &a->tc.n_extra_resource);
+        a->tc.extra_resource_override = cfg->processors.resourcedetection.override;
+    }
     if (cfg->metrics.enabled || cfg->health_check.enabled) {
         struct xb_telemetry_opts to = {
             .metrics_endpoint = cfg->metrics.enabled ? cfg->metrics.address : NULL,
@@ -267,6 +282,12 @@ static int start(struct app *a)
     a->ing = xb_ingest_new(&a->tc, a->queues, a->n_queues, max_body);
     if (!a->ing)
         return XB_ERR_NOMEM;
+    if (cfg->processors.memory_limiter.enabled) {
+        rc = xb_memlimiter_start(a->base, &cfg->processors.memory_limiter, a->ing, &a->memlimiter,
+                                 err, sizeof(err));
+        if (rc)
+            goto fail;
+    }
     check_fd_budget(cfg);
     if (cfg->grpc.enabled) {
         /* gRPC needs HTTP/2: a client offering ALPN without "h2" is refused. */
@@ -329,6 +350,18 @@ static int start(struct app *a)
         if (rc)
             goto fail;
     }
+    if (cfg->xray_udp_proxy.enabled) {
+        rc = xb_awsproxy_start(a->base, &cfg->xray_udp_proxy, XB_AWSPROXY_RECEIVER, &a->xray_proxy,
+                               err, sizeof(err));
+        if (rc)
+            goto fail;
+    }
+    if (cfg->awsproxy.enabled) {
+        rc = xb_awsproxy_start(a->base, &cfg->awsproxy, XB_AWSPROXY_EXTENSION, &a->awsproxy, err,
+                               sizeof(err));
+        if (rc)
+            goto fail;
+    }
     return XB_OK;
 fail:
     XB_ERROR("app", "%s", err[0] ? err : xb_strerror(rc));
@@ -344,10 +377,14 @@ static void stop(struct app *a)
     xb_grpc_server_free(a->grpc);
     xb_http_server_free(a->http);
     xb_xray_udp_free(a->xray_udp);
+    xb_awsproxy_free(a->xray_proxy);
+    xb_awsproxy_free(a->awsproxy);
     xb_tls_free(a->grpc_tls); /* after the servers: their connections use it */
     xb_tls_free(a->http_tls);
     xb_telemetry_free(a->telemetry);
+    xb_memlimiter_free(a->memlimiter);
     xb_ingest_free(a->ing);
+    xb_resdet_free(a->resdet);
     xb_xray_exporter_free(a->xray);
     xb_file_exporter_free(a->file);
     for (size_t i = 0; i < a->n_queues; i++)

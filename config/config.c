@@ -21,6 +21,7 @@
 #include <yaml.h>
 
 #include "config/options.h"
+#include "config/processors.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -29,6 +30,8 @@
 #define MAX_PATH_LEN 256
 #define MAX_FILE_BYTES (4u * 1024 * 1024)
 #define MAX_SHARED 16
+#define MAX_PROCESSORS 32
+#define MIGRATION_HINT "; see docs/migration.md"
 
 /* Generated at build time from config/default.yaml by config/embed.cmake. */
 static const char default_yaml[] = {
@@ -73,6 +76,15 @@ struct parse_state {
     const char *max_doc_path;
     /* marks of user-set telemetry addresses (for clash messages); root mark if unset */
     yaml_mark_t metrics_addr_mark, health_ep_mark;
+    /* processor instances under processors:, walked after the pipeline list is known */
+    struct {
+        const char *id; /* the YAML key (borrowed from the document) */
+        yaml_mark_t mark;
+        yaml_node_t *value;
+    } procs[MAX_PROCESSORS];
+    size_t n_procs;
+    int processors_set;
+    yaml_mark_t processors_mark;
 };
 
 const char *xb_config_default_yaml(void)
@@ -515,7 +527,7 @@ static void field_release(struct xb_config *cfg, const struct xb_config_option *
         char **sp = field(cfg, opt->offset);
         free(*sp);
         *sp = NULL;
-    } else if (opt->type == XB_OPT_STRLIST) {
+    } else if (opt->type == XB_OPT_STRLIST || opt->type == XB_OPT_PROCESSORS) {
         char ***lp = field(cfg, opt->offset);
         size_t *np = field(cfg, opt->count_offset);
         if (*lp != NULL) {
@@ -546,6 +558,7 @@ static void field_store(struct xb_config *cfg, const struct xb_config_option *op
         *(size_t *)field(cfg, opt->offset) = (size_t)v->u;
         break;
     case XB_OPT_STRLIST:
+    case XB_OPT_PROCESSORS:
         *(char ***)field(cfg, opt->offset) = v->list;
         *(size_t *)field(cfg, opt->count_offset) = v->n;
         v->list = NULL;
@@ -723,11 +736,13 @@ static int set_pipeline_list(struct parse_state *st, const struct xb_config_opti
         else if (!is_recv && strcmp(id, "file") == 0)
             st->cfg->file.enabled = 1;
         else if (is_recv)
-            rc = fail_at(st, node->start_mark, path,
-                         "unknown receiver \"%s\" (supported: otlp, awsxray)", id);
+            rc =
+                fail_at(st, node->start_mark, path,
+                        "unknown receiver \"%s\" (supported: otlp, awsxray" MIGRATION_HINT ")", id);
         else
-            rc = fail_at(st, node->start_mark, path,
-                         "unknown exporter \"%s\" (supported: awsxray, file)", id);
+            rc =
+                fail_at(st, node->start_mark, path,
+                        "unknown exporter \"%s\" (supported: awsxray, file" MIGRATION_HINT ")", id);
     }
     if (rc == XB_OK) {
         if (is_recv) {
@@ -758,9 +773,44 @@ static int set_extensions_list(struct parse_state *st, const char *path, yaml_no
             rc = fail_at(st, node->start_mark, path, "\"%s\" is listed twice", v.list[i]);
         else if (strcmp(v.list[i], "health_check") == 0)
             st->cfg->health_check.enabled = 1;
+        else if (strcmp(v.list[i], "awsproxy") == 0)
+            st->cfg->awsproxy.enabled = 1;
+        else if (xb_extension_is_noop(v.list[i]))
+            XB_WARN("config", "%s:%zu:%zu: %s: extension %s is accepted and does nothing",
+                    st->source, node->start_mark.line + 1, node->start_mark.column + 1, path,
+                    v.list[i]);
         else
             rc = fail_at(st, node->start_mark, path,
-                         "unknown extension \"%s\" (supported: health_check)", v.list[i]);
+                         "unknown extension \"%s\" (supported: health_check, awsproxy, pprof, "
+                         "zpages" MIGRATION_HINT ")",
+                         v.list[i]);
+    }
+    value_cleanup(&v);
+    return rc;
+}
+
+/* service.pipelines.traces.processors: known processor types, each id once, in order. */
+static int set_processors_list(struct parse_state *st, const struct xb_config_option *opt,
+                               const char *path, yaml_node_t *node)
+{
+    struct value v;
+    int rc;
+
+    rc = read_string_list(st, path, node, &v);
+    if (rc != XB_OK)
+        return rc;
+    for (size_t i = 0; i < v.n && rc == XB_OK; i++) {
+        if (listed_before(&v, i))
+            rc = fail_at(st, node->start_mark, path, "\"%s\" is listed twice", v.list[i]);
+        else if (xb_processor_type_find(v.list[i]) == NULL)
+            rc = fail_at(st, node->start_mark, path,
+                         "unknown processor \"%s\" (supported: %s" MIGRATION_HINT ")", v.list[i],
+                         xb_processor_supported());
+    }
+    if (rc == XB_OK) {
+        field_store(st->cfg, opt, &v);
+        st->processors_set = 1;
+        st->processors_mark = node->start_mark;
     }
     value_cleanup(&v);
     return rc;
@@ -812,6 +862,9 @@ static int set_option(struct parse_state *st, const struct xb_config_option *opt
         goto out;
     case XB_OPT_EXTENSIONS:
         rc = set_extensions_list(st, path, node);
+        goto out;
+    case XB_OPT_PROCESSORS:
+        rc = set_processors_list(st, opt, path, node);
         goto out;
     case XB_OPT_STRLIST:
         rc = read_string_list(st, path, node, &v);
@@ -877,6 +930,8 @@ static void note_section(struct parse_state *st, const char *path, yaml_mark_t m
     } else if (strcmp(path, "receivers.otlp.protocols.http") == 0) {
         st->seen_http = 1;
         st->http_mark = mark;
+    } else if (strcmp(path, "receivers.awsxray.proxy_server") == 0) {
+        st->cfg->xray_udp_proxy.enabled = 1; /* the receiver's proxy runs when configured */
     } else if (strcmp(path, "service.pipelines.traces") == 0) {
         st->seen_traces = 1;
         st->traces_mark = mark;
@@ -887,18 +942,87 @@ static int unknown_key(struct parse_state *st, const char *parent, const char *k
                        const char *path, yaml_mark_t mark)
 {
     if (strcmp(parent, "receivers") == 0)
-        return fail_at(st, mark, path, "unknown receiver \"%s\" (supported: otlp, awsxray)", key);
+        return fail_at(st, mark, path,
+                       "unknown receiver \"%s\" (supported: otlp, awsxray" MIGRATION_HINT ")", key);
     if (strcmp(parent, "exporters") == 0)
-        return fail_at(st, mark, path, "unknown exporter \"%s\" (supported: awsxray, file)", key);
+        return fail_at(st, mark, path,
+                       "unknown exporter \"%s\" (supported: awsxray, file" MIGRATION_HINT ")", key);
     if (strcmp(parent, "extensions") == 0)
-        return fail_at(st, mark, path, "unknown extension \"%s\" (supported: health_check)", key);
+        return fail_at(st, mark, path,
+                       "unknown extension \"%s\" (supported: health_check, awsproxy, pprof, "
+                       "zpages" MIGRATION_HINT ")",
+                       key);
+    if (strcmp(parent, "processors") == 0)
+        return fail_at(st, mark, path, "unknown processor \"%s\" (supported: %s" MIGRATION_HINT ")",
+                       key, xb_processor_supported());
+    if (strcmp(parent, "connectors") == 0)
+        return fail_at(st, mark, path,
+                       "unknown connector \"%s\" (xraybridge has no connectors" MIGRATION_HINT ")",
+                       key);
+    if (strcmp(parent, "service.pipelines") == 0)
+        return fail_at(st, mark, path,
+                       "unknown pipeline \"%s\" (xraybridge carries traces only" MIGRATION_HINT ")",
+                       key);
     return fail_at(st, mark, path, "unknown key \"%s\"", key);
+}
+
+/*
+ * The option-table path of |path|: a processor id's "/name" suffix is dropped
+ * ("processors.batch/traces.timeout" -> "processors.batch.timeout").
+ */
+static void lookup_path(const char *path, char *out, size_t len)
+{
+    static const char pre[] = "processors.";
+    const char *slash, *dot;
+
+    snprintf(out, len, "%s", path);
+    if (strncmp(path, pre, sizeof(pre) - 1) != 0)
+        return;
+    slash = strchr(path + sizeof(pre) - 1, '/');
+    dot = strchr(path + sizeof(pre) - 1, '.');
+    if (slash == NULL || (dot != NULL && dot < slash))
+        return;
+    snprintf(out, len, "%.*s%s", (int)(slash - path), path, dot != NULL ? dot : "");
+}
+
+/*
+ * A key under processors: (or the top-level connectors: section). Processor ids must
+ * name a known type; their settings are walked later by walk_processors(), once the
+ * pipeline says which instance is used. Every connector is refused.
+ */
+static int note_component(struct parse_state *st, const char *parent, const char *key,
+                          const char *path, yaml_mark_t mark, yaml_node_t *v)
+{
+    if (parent[0] == '\0') { /* connectors: an empty section is harmless */
+        yaml_node_t *k;
+        if (is_null_scalar(v) || (v->type == YAML_MAPPING_NODE &&
+                                  v->data.mapping.pairs.top == v->data.mapping.pairs.start))
+            return XB_OK;
+        if (v->type != YAML_MAPPING_NODE)
+            return fail_at(st, v->start_mark, path, "expected a mapping of keys");
+        k = node_at(st, v->data.mapping.pairs.start->key);
+        if (k == NULL || k->type != YAML_SCALAR_NODE)
+            return fail_at(st, v->start_mark, path, "mapping keys must be plain strings");
+        return unknown_key(st, "connectors", (const char *)k->data.scalar.value, "connectors",
+                           k->start_mark);
+    }
+    if (key[0] == '\0' || strchr(key, '.') != NULL || xb_processor_type_find(key) == NULL)
+        return unknown_key(st, parent, key, path, mark);
+    if (st->n_procs == MAX_PROCESSORS)
+        return fail_at(st, mark, path, "more than %d processors", MAX_PROCESSORS);
+    if (!is_null_scalar(v) && v->type != YAML_MAPPING_NODE)
+        return fail_at(st, v->start_mark, path, "expected a mapping of keys");
+    st->procs[st->n_procs].id = key;
+    st->procs[st->n_procs].mark = mark;
+    st->procs[st->n_procs].value = v;
+    st->n_procs++;
+    return XB_OK;
 }
 
 static int walk_mapping(struct parse_state *st, yaml_node_t *map, const char *parent)
 {
     yaml_node_pair_t *pair, *prev;
-    char path[MAX_PATH_LEN];
+    char path[MAX_PATH_LEN], lpath[MAX_PATH_LEN];
     int rc = XB_OK;
 
     for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
@@ -932,10 +1056,18 @@ static int walk_mapping(struct parse_state *st, yaml_node_t *map, const char *pa
                 goto out;
             }
         }
-        opt = (key[0] != '\0' && strchr(key, '.') == NULL) ? xb_config_option_find(path) : NULL;
+        if (strcmp(parent, "processors") == 0 ||
+            (parent[0] == '\0' && strcmp(key, "connectors") == 0)) {
+            rc = note_component(st, parent, key, path, k->start_mark, v);
+            if (rc != XB_OK)
+                goto out;
+            continue;
+        }
+        lookup_path(path, lpath, sizeof(lpath));
+        opt = (key[0] != '\0' && strchr(key, '.') == NULL) ? xb_config_option_find(lpath) : NULL;
         if (opt != NULL) {
             rc = set_option(st, opt, path, v);
-        } else if (key[0] != '\0' && strchr(key, '.') == NULL && is_section(path)) {
+        } else if (key[0] != '\0' && strchr(key, '.') == NULL && is_section(lpath)) {
             note_section(st, path, k->start_mark);
             if (v->type == YAML_MAPPING_NODE)
                 rc = walk_mapping(st, v, path);
@@ -991,11 +1123,122 @@ static int validate_telemetry(struct parse_state *st)
     return fail_at(st, mark, clash, "same address as %s (%s)", with, value);
 }
 
+/* Sets every row under |prefix| back to its default (an unused instance's values). */
+static int reset_rows(struct xb_config *cfg, const char *prefix)
+{
+    size_t n, plen = strlen(prefix);
+    const struct xb_config_option *opts = xb_config_options(&n);
+    char reason[256];
+    int rc = XB_OK;
+
+    for (size_t i = 0; i < n && rc == XB_OK; i++) {
+        struct value v;
+        char *text;
+
+        if (strncmp(opts[i].path, prefix, plen) != 0 || opts[i].type == XB_OPT_IGNORED)
+            continue;
+        field_release(cfg, &opts[i]);
+        if (opts[i].def == NULL)
+            continue;
+        text = strdup(opts[i].def);
+        if (text == NULL)
+            return XB_ERR_NOMEM;
+        rc = parse_scalar(&opts[i], text, &v, reason, sizeof(reason));
+        if (rc == XB_OK)
+            field_store(cfg, &opts[i], &v);
+        value_cleanup(&v);
+    }
+    return rc;
+}
+
+/* Index of the processor instance |id| listed in the pipeline, or -1. */
+static int pipeline_index(const struct xb_config *cfg, const char *id)
+{
+    for (size_t i = 0; i < cfg->processors.n_pipeline; i++)
+        if (strcmp(cfg->processors.pipeline[i], id) == 0)
+            return (int)i;
+    return -1;
+}
+
+/*
+ * Walks the settings of every processor instance: those the pipeline does not list
+ * first (validated, then reset to defaults), then the listed ones, so the config holds
+ * the listed instance's values. Then checks the pipeline list against the instances and
+ * runs each listed type's own checks (config/processors.c).
+ */
+static int walk_processors(struct parse_state *st)
+{
+    struct xb_config *cfg = st->cfg;
+    char path[MAX_PATH_LEN], reason[384];
+    int rc = XB_OK;
+
+    for (int pass = 0; pass < 2 && rc == XB_OK; pass++) {
+        for (size_t i = 0; i < st->n_procs && rc == XB_OK; i++) {
+            if ((pipeline_index(cfg, st->procs[i].id) >= 0) != pass)
+                continue;
+            snprintf(path, sizeof(path), "processors.%s", st->procs[i].id);
+            if (st->procs[i].value->type == YAML_MAPPING_NODE)
+                rc = walk_mapping(st, st->procs[i].value, path);
+        }
+        if (pass == 0 && rc == XB_OK)
+            rc = reset_rows(cfg, "processors.");
+    }
+    for (size_t i = 0; i < cfg->processors.n_pipeline && rc == XB_OK; i++) {
+        const char *id = cfg->processors.pipeline[i];
+        const struct xb_processor_type *t = xb_processor_type_find(id);
+        size_t j;
+        int *enabled;
+
+        for (j = 0; j < st->n_procs && strcmp(st->procs[j].id, id) != 0; j++)
+            ;
+        if (j == st->n_procs)
+            return fail_at(st, st->processors_mark, "service.pipelines.traces.processors",
+                           "processor \"%s\" is not configured under processors", id);
+        enabled = (int *)((char *)cfg + t->enabled_offset);
+        if (*enabled)
+            return fail_at(st, st->processors_mark, "service.pipelines.traces.processors",
+                           "\"%s\": only one %s processor can be in the pipeline", id, t->name);
+        *enabled = 1;
+        snprintf(path, sizeof(path), "processors.%s", id);
+        if (t->check != NULL && t->check(cfg, reason, sizeof(reason)) != XB_OK)
+            return fail_at(st, st->procs[j].mark, path, "%s", reason);
+    }
+    return rc;
+}
+
+/* The sampling proxies listen on TCP: not on an address another TCP listener uses. */
+static int validate_proxies(struct parse_state *st)
+{
+    const struct xb_config *cfg = st->cfg;
+    const char *ext = cfg->awsproxy.enabled ? cfg->awsproxy.endpoint : NULL;
+    const char *rcv = cfg->xray_udp_proxy.enabled ? cfg->xray_udp_proxy.endpoint : NULL;
+    const char *others[] = {cfg->grpc.enabled ? cfg->grpc.endpoint : NULL,
+                            cfg->http.enabled ? cfg->http.endpoint : NULL,
+                            cfg->metrics.enabled ? cfg->metrics.address : NULL,
+                            cfg->health_check.enabled ? cfg->health_check.endpoint : NULL};
+
+    if (same_listen_address(ext, rcv))
+        return fail_at(st, st->root_mark, "extensions.awsproxy.endpoint",
+                       "same address as receivers.awsxray.proxy_server.endpoint (%s): run one "
+                       "of the two proxies, or give them different ports",
+                       ext);
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        if (same_listen_address(ext, others[i]) || same_listen_address(rcv, others[i]))
+            return fail_at(st, st->root_mark,
+                           same_listen_address(ext, others[i])
+                               ? "extensions.awsproxy.endpoint"
+                               : "receivers.awsxray.proxy_server.endpoint",
+                           "same address as another listener (%s)", others[i]);
+    }
+    return XB_OK;
+}
+
 /* Pipeline rules and cross-field checks, after the whole tree was read. */
 static int validate(struct parse_state *st)
 {
     struct xb_config *cfg = st->cfg;
     const char *pipe = "service.pipelines.traces";
+    int rc;
 
     if (!st->seen_traces)
         return fail_at(st, st->root_mark, pipe,
@@ -1006,6 +1249,10 @@ static int validate(struct parse_state *st)
     if (!st->exporters_set || st->n_exporters == 0)
         return fail_at(st, st->exporters_set ? st->exporters_mark : st->traces_mark,
                        "service.pipelines.traces.exporters", "at least one exporter is required");
+    rc = walk_processors(st);
+    if (rc != XB_OK)
+        return rc;
+    xb_processors_apply(cfg);
     if (st->otlp_listed) {
         if (!st->seen_otlp)
             return fail_at(st, st->receivers_mark, "receivers.otlp",
@@ -1029,7 +1276,10 @@ static int validate(struct parse_state *st)
                        st->max_doc_set ? st->max_doc_path : "exporters.awsxray.max_document_bytes",
                        "%zu is above X-Ray's document limit of %u bytes",
                        cfg->translate.max_document_bytes, XB_CONFIG_XRAY_MAX_DOC_BYTES);
+    cfg->xray_udp_proxy.enabled = cfg->xray_udp_proxy.enabled && cfg->xray_udp.enabled;
     cfg->metrics.enabled = cfg->metrics.address != NULL && strcmp(cfg->metrics.level, "none") != 0;
+    if (validate_proxies(st) != XB_OK)
+        return XB_ERR_CONFIG;
     return validate_telemetry(st);
 }
 

@@ -154,6 +154,60 @@ struct xb_config_health_check {
                                      0 = exporter failures never make it unhealthy */
 };
 
+/*
+ * processors.* and service.pipelines.traces.processors (config/processors.h,
+ * docs/configuration.md "Processors"). One instance of each processor type can be in
+ * the traces pipeline; ids may carry a "/name" suffix (batch/traces) as in the
+ * collector. The fields hold the settings of the instance the pipeline lists.
+ */
+struct xb_config_processors {
+    char **pipeline; /* ids in service.pipelines.traces.processors, in order */
+    size_t n_pipeline;
+    struct xb_config_batch {
+        int enabled;                  /* a batch instance is in the pipeline */
+        uint32_t timeout_ms;          /* timeout; default 200 ms */
+        uint32_t send_batch_size;     /* default 8192 */
+        uint32_t send_batch_max_size; /* default 0 = send_batch_size bounds the batch */
+    } batch;
+    struct xb_config_memory_limiter {
+        int enabled;
+        uint32_t check_interval_ms;      /* RSS read period; default 1 s */
+        size_t limit_bytes;              /* limit_mib (MiB in YAML); 0 = not set */
+        size_t spike_limit_bytes;        /* spike_limit_mib; 0 = 20% of the limit */
+        uint32_t limit_percentage;       /* of the cgroup (else host) memory; 0 = not set */
+        uint32_t spike_limit_percentage; /* 0 = 20% of the limit */
+    } memory_limiter;
+    struct xb_config_resourcedetection {
+        int enabled;
+        char **detectors; /* env, ec2, eks, system; in precedence order */
+        size_t n_detectors;
+        uint32_t timeout_ms; /* whole detection at start-up; default 5 s */
+        int override;        /* default 1: detected attributes replace the
+                                request's own; 0: the request's keys win */
+    } resourcedetection;
+};
+
+/*
+ * extensions.awsproxy and receivers.awsxray.proxy_server: the X-Ray sampling proxy
+ * (extension/awsproxy.h, docs/migration.md "Sampling rules (proxy)").
+ */
+struct xb_config_awsproxy {
+    int enabled;         /* extension listed in service.extensions / proxy_server present */
+    char *endpoint;      /* TCP "host:port"; default "localhost:2000" */
+    char *proxy_address; /* HTTPS proxy for the X-Ray calls; NULL = libcurl's environment */
+    char *region;        /* NULL = resolved at start-up (xb_region_resolve_full) */
+    char *role_arn;      /* STS AssumeRole on top of the credential chain */
+    char *aws_endpoint;  /* NULL = https://<service_name>.<region>.amazonaws.com */
+    char *service_name;  /* SigV4 service and endpoint prefix; default "xray" */
+    int local_mode;      /* region from config or environment only, never metadata */
+    int tls_insecure;    /* tls.insecure: do not verify X-Ray's certificate */
+    char *tls_server_name_override;   /* accepted for compatibility */
+    char *tls_ca_file;                /* tls.ca_file; NULL = system store */
+    size_t max_request_body_bytes;    /* max_request_body_size; default 64 KiB */
+    uint32_t max_concurrent_requests; /* forwarded at once; default 16 */
+    uint32_t timeout_ms;              /* per upstream call; default 5 s */
+};
+
 struct xb_config {
     char *source; /* file path, or "<embedded default>" */
     struct xb_config_grpc grpc;
@@ -166,6 +220,9 @@ struct xb_config {
     struct xb_config_metrics metrics; /* service.telemetry.metrics */
     struct xb_config_health_check health_check; /* extensions.health_check */
     struct xb_config_xray_udp xray_udp;         /* receivers.awsxray */
+    struct xb_config_processors processors;     /* processors.*, pipeline processors */
+    struct xb_config_awsproxy awsproxy;         /* extensions.awsproxy */
+    struct xb_config_awsproxy xray_udp_proxy;   /* receivers.awsxray.proxy_server */
 };
 
 /* The embedded default configuration (YAML text, NUL-terminated, static). */

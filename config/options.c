@@ -66,6 +66,81 @@
         .doc = "also read db.query.text, db.namespace, ... where the older keys are read"          \
     }
 
+/* Rows of one sampling proxy (extensions.awsproxy, receivers.awsxray.proxy_server). */
+#define PROXY_ROWS(sec, field)                                                                     \
+    {.path = sec ".endpoint",                                                                      \
+     .type = XB_OPT_ENDPOINT,                                                                      \
+     .def = "localhost:2000",                                                                      \
+     .offset = OFF(field.endpoint),                                                                \
+     .doc = "TCP listen address of the X-Ray sampling proxy"},                                     \
+        {.path = sec ".proxy_address",                                                             \
+         .type = XB_OPT_STRING,                                                                    \
+         .offset = OFF(field.proxy_address),                                                       \
+         .flags = XB_OPT_F_EMPTY_NULL,                                                             \
+         .doc = "HTTP(S) proxy for the calls to X-Ray"},                                           \
+        {.path = sec ".region",                                                                    \
+         .type = XB_OPT_REGION,                                                                    \
+         .offset = OFF(field.region),                                                              \
+         .flags = XB_OPT_F_EMPTY_NULL,                                                             \
+         .doc = "AWS region of X-Ray and of the signature"},                                       \
+        {.path = sec ".role_arn",                                                                  \
+         .type = XB_OPT_STRING,                                                                    \
+         .offset = OFF(field.role_arn),                                                            \
+         .flags = XB_OPT_F_EMPTY_NULL,                                                             \
+         .doc = "IAM role assumed (STS) for the forwarded calls"},                                 \
+        {.path = sec ".aws_endpoint",                                                              \
+         .type = XB_OPT_URL,                                                                       \
+         .offset = OFF(field.aws_endpoint),                                                        \
+         .flags = XB_OPT_F_EMPTY_NULL,                                                             \
+         .doc = "X-Ray endpoint URL; default https://<service_name>.<region>.amazonaws.com"},      \
+        {.path = sec ".service_name",                                                              \
+         .type = XB_OPT_STRING,                                                                    \
+         .def = "xray",                                                                            \
+         .min = 1,                                                                                 \
+         .offset = OFF(field.service_name),                                                        \
+         .doc = "SigV4 service name and endpoint prefix"},                                         \
+        {.path = sec ".local_mode",                                                                \
+         .type = XB_OPT_BOOL,                                                                      \
+         .def = "false",                                                                           \
+         .max = 1,                                                                                 \
+         .offset = OFF(field.local_mode),                                                          \
+         .doc = "do not read instance metadata for the region"},                                   \
+        {.path = sec ".tls.insecure",                                                              \
+         .type = XB_OPT_BOOL,                                                                      \
+         .def = "false",                                                                           \
+         .max = 1,                                                                                 \
+         .offset = OFF(field.tls_insecure),                                                        \
+         .doc = "do not verify X-Ray's TLS certificate"},                                          \
+        {.path = sec ".tls.server_name_override",                                                  \
+         .type = XB_OPT_STRING,                                                                    \
+         .offset = OFF(field.tls_server_name_override),                                            \
+         .flags = XB_OPT_F_EMPTY_NULL | XB_OPT_F_COMPAT,                                           \
+         .doc = "collector: TLS server name (no effect here)"},                                    \
+        {.path = sec ".tls.ca_file",                                                               \
+         .type = XB_OPT_STRING,                                                                    \
+         .offset = OFF(field.tls_ca_file),                                                         \
+         .flags = XB_OPT_F_EMPTY_NULL,                                                             \
+         .doc = "CA bundle verifying X-Ray's certificate; default the system store"},              \
+        {.path = sec ".max_request_body_size",                                                     \
+         .type = XB_OPT_BYTES,                                                                     \
+         .def = "64KiB",                                                                           \
+         .min = 1024,                                                                              \
+         .max = 4 * MIB,                                                                           \
+         .offset = OFF(field.max_request_body_bytes),                                              \
+         .doc = "largest request body forwarded, bytes (larger: 413)"},                            \
+        {.path = sec ".max_concurrent_requests",                                                   \
+         .type = XB_OPT_U32,                                                                       \
+         .def = "16",                                                                              \
+         .min = 1,                                                                                 \
+         .max = 4096,                                                                              \
+         .offset = OFF(field.max_concurrent_requests),                                             \
+         .doc = "requests forwarded at once (more: 503)"},                                         \
+    {                                                                                              \
+        .path = sec ".timeout", .type = XB_OPT_DURATION_MS, .def = "5s", .min = 100,               \
+        .max = 300000, .offset = OFF(field.timeout_ms),                                            \
+        .doc = "time allowed for one call to X-Ray, ms"                                            \
+    }
+
 /* Rows for one exporter's sending_queue and batch blocks. */
 #define QUEUE_ROWS(sec, field, batch_max)                                                          \
     {.path = "exporters." sec ".sending_queue.max_bytes",                                          \
@@ -384,6 +459,8 @@ static const struct xb_config_option options[] = {
      .offset = OFF(xray_udp.socket_buffer_size),
      .doc = "SO_RCVBUF to request, bytes (the kernel caps it at net.core.rmem_max)"},
 
+    PROXY_ROWS("receivers.awsxray.proxy_server", xray_udp_proxy),
+
     /* exporters.file */
     {.path = "exporters.file.path",
      .type = XB_OPT_STRING,
@@ -408,7 +485,7 @@ static const struct xb_config_option options[] = {
      .doc = "minimum log level: debug, info, warn, error"},
     {.path = "service.extensions",
      .type = XB_OPT_EXTENSIONS,
-     .doc = "extensions to run (only health_check)"},
+     .doc = "extensions to run (health_check, awsproxy)"},
     {.path = "service.telemetry.metrics.address",
      .type = XB_OPT_ENDPOINT,
      .def = "localhost:8888",
@@ -438,7 +515,112 @@ static const struct xb_config_option options[] = {
      .type = XB_OPT_IGNORED,
      .flags = XB_OPT_F_COMPAT,
      .doc = "the collector's pipeline check (ignored with a warning)"},
+    PROXY_ROWS("extensions.awsproxy", awsproxy),
 
+    /* processors (config/processors.c); ids may carry a "/name" suffix */
+    {.path = "service.pipelines.traces.processors",
+     .type = XB_OPT_PROCESSORS,
+     .offset = OFF(processors.pipeline),
+     .count_offset = OFF(processors.n_pipeline),
+     .doc = "processors of the traces pipeline, in order (batch, memory_limiter, "
+            "resourcedetection)"},
+    {.path = "processors.batch.timeout",
+     .type = XB_OPT_DURATION_MS,
+     .def = "200ms",
+     .min = 1,
+     .max = 60000,
+     .offset = OFF(processors.batch.timeout_ms),
+     .doc = "becomes every exporter's batch.timeout, ms"},
+    {.path = "processors.batch.send_batch_size",
+     .type = XB_OPT_U32,
+     .def = "8192",
+     .min = 1,
+     .max = 1000000,
+     .offset = OFF(processors.batch.send_batch_size),
+     .doc = "becomes batch.max_documents (clamped to 50 for awsxray, 10000 for file)"},
+    {.path = "processors.batch.send_batch_max_size",
+     .type = XB_OPT_U32,
+     .def = "0",
+     .max = 1000000,
+     .offset = OFF(processors.batch.send_batch_max_size),
+     .doc = "when set, bounds batch.max_documents instead of send_batch_size; 0 = unset"},
+    {.path = "processors.batch.metadata_keys",
+     .type = XB_OPT_IGNORED,
+     .flags = XB_OPT_F_COMPAT,
+     .doc = "per-client batching (ignored with a warning)"},
+    {.path = "processors.batch.metadata_cardinality_limit",
+     .type = XB_OPT_IGNORED,
+     .flags = XB_OPT_F_COMPAT,
+     .doc = "per-client batching (ignored with a warning)"},
+    {.path = "processors.memory_limiter.check_interval",
+     .type = XB_OPT_DURATION_MS,
+     .def = "1s",
+     .min = 10,
+     .max = 600000,
+     .offset = OFF(processors.memory_limiter.check_interval_ms),
+     .doc = "how often the process RSS is read, ms"},
+    {.path = "processors.memory_limiter.limit_mib",
+     .type = XB_OPT_MIB,
+     .def = "0",
+     .max = 1024 * 1024 * MIB,
+     .offset = OFF(processors.memory_limiter.limit_bytes),
+     .doc = "hard limit of the process RSS, MiB; 0 = use limit_percentage"},
+    {.path = "processors.memory_limiter.spike_limit_mib",
+     .type = XB_OPT_MIB,
+     .def = "0",
+     .max = 1024 * 1024 * MIB,
+     .offset = OFF(processors.memory_limiter.spike_limit_bytes),
+     .doc = "headroom below the limit; requests are refused above limit - spike; 0 = 20%"},
+    {.path = "processors.memory_limiter.limit_percentage",
+     .type = XB_OPT_U32,
+     .def = "0",
+     .max = 100,
+     .offset = OFF(processors.memory_limiter.limit_percentage),
+     .doc = "hard limit as a percentage of the cgroup (else host) memory; 0 = unset"},
+    {.path = "processors.memory_limiter.spike_limit_percentage",
+     .type = XB_OPT_U32,
+     .def = "0",
+     .max = 100,
+     .offset = OFF(processors.memory_limiter.spike_limit_percentage),
+     .doc = "headroom as a percentage of the same memory; 0 = 20% of the limit"},
+    {.path = "processors.resourcedetection.detectors",
+     .type = XB_OPT_STRLIST,
+     .offset = OFF(processors.resourcedetection.detectors),
+     .count_offset = OFF(processors.resourcedetection.n_detectors),
+     .doc = "env, ec2, eks, system; earlier detectors win on the same key"},
+    {.path = "processors.resourcedetection.timeout",
+     .type = XB_OPT_DURATION_MS,
+     .def = "5s",
+     .min = 1,
+     .max = 600000,
+     .offset = OFF(processors.resourcedetection.timeout_ms),
+     .doc = "bound of the whole start-up detection, ms"},
+    {.path = "processors.resourcedetection.override",
+     .type = XB_OPT_BOOL,
+     .def = "true",
+     .max = 1,
+     .offset = OFF(processors.resourcedetection.override),
+     .doc = "detected attributes replace the request's own (false: the request's win)"},
+    {.path = "processors.resourcedetection.ec2",
+     .type = XB_OPT_IGNORED,
+     .flags = XB_OPT_F_COMPAT,
+     .doc = "ec2 detector options such as tags (ignored with a warning)"},
+    {.path = "processors.resourcedetection.eks",
+     .type = XB_OPT_IGNORED,
+     .flags = XB_OPT_F_COMPAT,
+     .doc = "eks detector options (ignored with a warning)"},
+    {.path = "processors.resourcedetection.system",
+     .type = XB_OPT_IGNORED,
+     .flags = XB_OPT_F_COMPAT,
+     .doc = "system detector options such as hostname_sources (ignored with a warning)"},
+    {.path = "extensions.pprof",
+     .type = XB_OPT_IGNORED,
+     .flags = XB_OPT_F_COMPAT,
+     .doc = "the collector's profiling endpoint (accepted, does nothing, warns)"},
+    {.path = "extensions.zpages",
+     .type = XB_OPT_IGNORED,
+     .flags = XB_OPT_F_COMPAT,
+     .doc = "the collector's zPages endpoint (accepted, does nothing, warns)"},
     {.path = "service.shutdown_timeout",
      .type = XB_OPT_DURATION_MS,
      .def = "10s",
@@ -502,6 +684,8 @@ const char *xb_config_opt_type_name(enum xb_config_opt_type type)
         return "list of exporter ids";
     case XB_OPT_EXTENSIONS:
         return "list of extension ids";
+    case XB_OPT_PROCESSORS:
+        return "list of processor ids";
     case XB_OPT_IGNORED:
         return "any";
     }

@@ -34,6 +34,7 @@ enum xb_config_opt_type {
     XB_OPT_RECEIVERS,     /* pipeline receiver ids (sequence); stored by the parser */
     XB_OPT_EXPORTERS,     /* pipeline exporter ids (sequence); stored by the parser */
     XB_OPT_EXTENSIONS,    /* service.extensions ids (sequence); stored by the parser */
+    XB_OPT_PROCESSORS,    /* pipeline processor ids (sequence): char ** + count, in order */
     XB_OPT_IGNORED,       /* any node; not stored (rows carry XB_OPT_F_COMPAT) */
 };
 

@@ -25,6 +25,7 @@ struct xb_ingest {
     char budget_msg[96];    /* "... budget of N MiB" for requests refused over it */
     struct xb_buf inflated; /* reused gunzip output */
     struct xb_buf doc;      /* reused translator output buffer */
+    int memory_limited;     /* set by the memory_limiter: refuse new data */
 };
 
 /* Emit callback state: the documents of one request, built before admission. */
@@ -132,6 +133,8 @@ int xb_ingest_documents(struct xb_ingest *ing, const struct xb_ingest_doc *docs,
     struct collect c = {.ing = ing};
     int rc = XB_OK;
 
+    if (ing->memory_limited)
+        return XB_ERR_AGAIN;
     for (size_t i = 0; i < n && rc == XB_OK; i++)
         rc = collect_doc(&c, docs[i].json, docs[i].len, docs[i].trace_id, docs[i].id);
     if (rc == XB_OK)
@@ -198,6 +201,11 @@ static int some_queue_full(const struct xb_ingest *ing)
     return 0;
 }
 
+void xb_ingest_set_memory_limited(struct xb_ingest *ing, int on)
+{
+    ing->memory_limited = on;
+}
+
 void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
                       enum xb_body_format format, int gzip, const void *body, size_t len,
                       size_t max_body_bytes, struct xb_ingest_outcome *out)
@@ -209,6 +217,12 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
     int rc;
 
     memset(out, 0, sizeof(*out));
+    if (ing->memory_limited) {
+        rc = XB_ERR_AGAIN;
+        out->refusal = XB_REFUSAL_MEMORY_LIMITED;
+        desc = "memory limit reached (memory_limiter), retry later";
+        goto out;
+    }
     if (len > max_body_bytes) {
         rc = XB_ERR_TOO_LARGE;
         desc = "request body exceeds the size limit";

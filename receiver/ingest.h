@@ -76,6 +76,13 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
                       enum xb_body_format format, int gzip, const void *body, size_t len,
                       size_t max_body_bytes, struct xb_ingest_outcome *out);
 
+/*
+ * The memory_limiter's gate (app/memory_limiter.h): while |on|, every export request is
+ * refused with XB_ERR_AGAIN and reason XB_REFUSAL_MEMORY_LIMITED before it is decoded,
+ * and xb_ingest_documents() returns XB_ERR_AGAIN.
+ */
+void xb_ingest_set_memory_limited(struct xb_ingest *ing, int on);
+
 /* One ready-made segment document and its identity (borrowed by the call). */
 struct xb_ingest_doc {
     const char *json;     /* document bytes, forwarded unchanged */
@@ -88,7 +95,8 @@ struct xb_ingest_doc {
  * Enqueues |n| documents that are already X-Ray segment documents (the X-Ray daemon
  * protocol receiver, receiver/awsxray_udp.h) into every queue, byte-for-byte, with
  * their identity, all-or-nothing like a translated request. Returns XB_OK,
- * XB_ERR_FULL when a queue has no room for them all, XB_ERR_NOMEM. Counts nothing:
+ * XB_ERR_FULL when a queue has no room for them all, XB_ERR_AGAIN while the
+ * memory_limiter refuses data, XB_ERR_NOMEM. Counts nothing:
  * the caller has its own metrics.
  */
 int xb_ingest_documents(struct xb_ingest *ing, const struct xb_ingest_doc *docs, size_t n);

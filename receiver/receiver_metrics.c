@@ -32,6 +32,7 @@ static const char *const refusal_values[XB_REFUSAL_COUNT - 1] = {
     [XB_REFUSAL_METHOD_NOT_ALLOWED - 1] = "method_not_allowed",
     [XB_REFUSAL_TIMEOUT - 1] = "timeout",
     [XB_REFUSAL_INTERNAL - 1] = "internal",
+    [XB_REFUSAL_MEMORY_LIMITED - 1] = "memory_limited",
 };
 
 static const struct xb_metric_label by_transport[] = {

@@ -55,6 +55,8 @@ enum xb_refusal {
     XB_REFUSAL_METHOD_NOT_ALLOWED,     /* "method_not_allowed": HTTP method not POST */
     XB_REFUSAL_TIMEOUT,                /* "timeout": upload not received in time */
     XB_REFUSAL_INTERNAL,               /* "internal": anything else */
+    XB_REFUSAL_MEMORY_LIMITED,         /* "memory_limited": RSS over the memory_limiter's
+                                          soft limit (app/memory_limiter.h) */
     XB_REFUSAL_COUNT
 };
 

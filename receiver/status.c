@@ -38,6 +38,8 @@ static const struct refusal_row {
                                        "method not allowed, supported: [POST]"},
     [XB_REFUSAL_TIMEOUT] = {408, "Request Timeout", XB_GRPC_DEADLINE_EXCEEDED, 200, 0,
                             "request not received in time"},
+    [XB_REFUSAL_MEMORY_LIMITED] = {503, "Service Unavailable", XB_GRPC_UNAVAILABLE, 200, 1,
+                                   "memory limit reached, retry later"},
     [XB_REFUSAL_INTERNAL] = {500, "Internal Server Error", XB_GRPC_INTERNAL, 200, 0,
                              "internal error"},
 };

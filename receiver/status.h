@@ -24,6 +24,7 @@
  *   method_not_allowed      405 + Allow: POST        UNIMPLEMENTED (12)
  *   timeout                 408                      DEADLINE_EXCEEDED (4)
  *   internal                500                      INTERNAL (13)
+ *   memory_limited          503 + Retry-After        UNAVAILABLE (14) + RetryInfo
  * An ingest outcome's rc names its reason when the outcome does not (xb_refusal_of_rc).
  */
 #ifndef XB_RECEIVER_STATUS_H

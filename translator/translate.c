@@ -541,9 +541,57 @@ int xb_translate_span(const struct xb_translator_config *cfg, const xb_pb_resour
                       const char **err_desc)
 {
     size_t docs = 0, trimmed = 0;
+    const xb_pb_resource *merged = resource;
 
-    return translate_one(cfg, resource, NULL, span, now_unix_s, arena, out, emit, ud, err_desc,
-                         &docs, &trimmed);
+    if (cfg && arena && xb_translate_merge_resource(cfg, resource, arena, &merged) != XB_OK)
+        return XB_ERR_NOMEM;
+    return translate_one(cfg, merged, NULL, span, now_unix_s, arena, out, emit, ud, err_desc, &docs,
+                         &trimmed);
+}
+
+/* Non-zero when one of the |n| KeyValues of |kv| has key |key|. */
+static int has_key(xb_pb_kv *const *kv, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (kv[i] && kv[i]->key && strcmp(kv[i]->key, key) == 0)
+            return 1;
+    return 0;
+}
+
+int xb_translate_merge_resource(const struct xb_translator_config *cfg,
+                                const xb_pb_resource *resource, struct xb_arena *arena,
+                                const xb_pb_resource **out)
+{
+    xb_pb_kv *const *first, *const *second;
+    size_t n_first, n_second, n_orig = resource ? resource->n_attributes : 0, n = 0;
+    xb_pb_resource *r;
+    xb_pb_kv **list;
+
+    *out = resource;
+    if (!cfg->n_extra_resource)
+        return XB_OK;
+    r = xb_arena_calloc(arena, sizeof(*r));
+    list = xb_arena_alloc(arena, (n_orig + cfg->n_extra_resource) * sizeof(*list));
+    if (!r || !list)
+        return XB_ERR_NOMEM;
+    if (resource)
+        *r = *resource;
+    /* The winning side first, then the other side's keys the first does not have. */
+    first = cfg->extra_resource_override ? cfg->extra_resource
+                                         : (resource ? resource->attributes : NULL);
+    n_first = cfg->extra_resource_override ? cfg->n_extra_resource : n_orig;
+    second = cfg->extra_resource_override ? (resource ? resource->attributes : NULL)
+                                          : cfg->extra_resource;
+    n_second = cfg->extra_resource_override ? n_orig : cfg->n_extra_resource;
+    for (size_t i = 0; i < n_first; i++)
+        list[n++] = first[i];
+    for (size_t i = 0; i < n_second; i++)
+        if (second[i] && second[i]->key && !has_key(first, n_first, second[i]->key))
+            list[n++] = second[i];
+    r->attributes = list;
+    r->n_attributes = n;
+    *out = r;
+    return XB_OK;
 }
 
 int xb_translate_request(const struct xb_translator_config *cfg, const xb_pb_export_req *req,
@@ -558,12 +606,16 @@ int xb_translate_request(const struct xb_translator_config *cfg, const xb_pb_exp
         goto out;
     for (r = 0; r < req->n_resource_spans; r++) {
         const xb_pb_resource_spans *rs = req->resource_spans[r];
+        const xb_pb_resource *resource;
         struct xb_tr_attrs res_index;
         if (!rs)
             continue;
+        rc = xb_translate_merge_resource(cfg, rs->resource, arena, &resource);
+        if (rc)
+            goto out;
         /* The resource's attribute index is shared by all of its spans (read-only). */
-        rc = xb_tr_attrs_index(&res_index, arena, rs->resource ? rs->resource->attributes : NULL,
-                               rs->resource ? rs->resource->n_attributes : 0);
+        rc = xb_tr_attrs_index(&res_index, arena, resource ? resource->attributes : NULL,
+                               resource ? resource->n_attributes : 0);
         if (rc)
             goto out;
         for (s = 0; s < rs->n_scope_spans; s++) {
@@ -575,8 +627,8 @@ int xb_translate_request(const struct xb_translator_config *cfg, const xb_pb_exp
                 if (!ss->spans[k])
                     continue;
                 res->spans++;
-                rc = translate_one(cfg, rs->resource, &res_index, ss->spans[k], now_unix_s, arena,
-                                   out, emit, ud, &span_err_desc, &res->documents, &res->trimmed);
+                rc = translate_one(cfg, resource, &res_index, ss->spans[k], now_unix_s, arena, out,
+                                   emit, ud, &span_err_desc, &res->documents, &res->trimmed);
                 if (rc == XB_ERR_INVALID) {
                     res->rejected_spans++;
                     if (!res->first_error)

@@ -45,7 +45,26 @@ struct xb_translator_config {
      * messaging.message.body.size, network.peer.port (docs/translation.md).
      */
     int read_new_semantic_conventions;
+    /*
+     * Resource attributes added to every resource before translation (the
+     * resourcedetection processor, app/resourcedetection.h): |n_extra_resource| KeyValues,
+     * borrowed, keys unique. With |extra_resource_override| they replace the request's
+     * attributes of the same key, else the request's own win. The merged list is built once
+     * per ResourceSpans in the call's arena, never per span. Default none.
+     */
+    xb_pb_kv *const *extra_resource;
+    size_t n_extra_resource;
+    int extra_resource_override;
 };
+
+/*
+ * Sets |*out| to |resource| (may be NULL) with cfg->extra_resource merged in by the
+ * rule above: a copy of the Resource in |arena| whose attribute list has each key once
+ * (|resource| itself when there is nothing to add). Returns 0 or XB_ERR_NOMEM.
+ */
+int xb_translate_merge_resource(const struct xb_translator_config *cfg,
+                                const xb_pb_resource *resource, struct xb_arena *arena,
+                                const xb_pb_resource **out);
 
 /* Fills |cfg| with the defaults above (no indexed attributes, no log groups). */
 void xb_translator_config_defaults(struct xb_translator_config *cfg);

@@ -248,7 +248,7 @@ static void span(struct w *w, const xb_pb_span *s)
     khex(w, &f, "parentSpanId", s->parent_span_id);
     kint(w, &f, "flags", s->flags);
     kstr(w, &f, "name", s->name);
-    kint(w, &f, "kind", s->kind);
+    kint(w, &f, "kind", (int32_t)s->kind); /* open proto3 enum: the wire value */
     kuint(w, &f, "startTimeUnixNano", s->start_time_unix_nano);
     kuint(w, &f, "endTimeUnixNano", s->end_time_unix_nano);
     kvs(w, &f, "attributes", s->attributes, s->n_attributes);
@@ -288,7 +288,7 @@ static void span(struct w *w, const xb_pb_span *s)
         key(w, &f, "status");
         raw(w, "{");
         kstr(w, &g, "message", s->status->message);
-        kint(w, &g, "code", s->status->code);
+        kint(w, &g, "code", (int32_t)s->status->code);
         raw(w, "}");
     }
     raw(w, "}");

@@ -6,6 +6,9 @@
 #        fuzz_pb fuzz_json fuzz_diff fuzz_xray)
 # Env:   XB_FUZZ_BUILD_DIR  build directory (default <repo>/build-fuzz)
 #        XB_FUZZ_FLAGS      extra libFuzzer flags (e.g. -jobs=2 -workers=2)
+#        XB_FUZZ_SEED       libFuzzer -seed (make test: 1, so a run is repeatable)
+#        XB_FUZZ_RUNS       stop each target after this many inputs (-runs), SECONDS
+#                           still caps it (make test: a fixed count, see docs/fuzzing.md)
 # Findings are written to $XB_FUZZ_BUILD_DIR/fuzz-artifacts/<target>/ (crash-*, leak-*,
 # timeout-*, oom-*); new interesting inputs to $XB_FUZZ_BUILD_DIR/fuzz-corpus/<target>/.
 # Exit status is non-zero when any target reports a finding.
@@ -23,6 +26,10 @@ CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DXB_FUZZ=ON \
 # shellcheck disable=SC2086
 cmake --build "$build" --target $targets -j2 >/dev/null
 
+det=""
+[ -n "${XB_FUZZ_SEED:-}" ] && det="$det -seed=$XB_FUZZ_SEED"
+[ -n "${XB_FUZZ_RUNS:-}" ] && det="$det -runs=$XB_FUZZ_RUNS"
+
 status=0
 for t in $targets; do
     case $t in
@@ -35,7 +42,7 @@ for t in $targets; do
     # shellcheck disable=SC2086
     "$build/tests/fuzz/$t" -max_total_time="$secs" -max_len=65536 -len_control=0 \
         -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -print_final_stats=1 \
-        -artifact_prefix="$build/fuzz-artifacts/$t/" ${XB_FUZZ_FLAGS:-} \
+        -artifact_prefix="$build/fuzz-artifacts/$t/" $det ${XB_FUZZ_FLAGS:-} \
         "$build/fuzz-corpus/$t" "$seeds" || status=1
 done
 exit $status

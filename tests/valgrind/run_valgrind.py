@@ -9,6 +9,8 @@ memory must be freed with the connection). Everything binds 127.0.0.1 and is sto
 
 usage: run_valgrind.py XRAYBRIDGE_BINARY EXAMPLE_TRACE_JSON
 """
+import http.client
+import json
 import os
 import sys
 import tempfile
@@ -50,6 +52,25 @@ def grpc_disconnect_mid_upload(bridge, report):
     report.check(True, "gRPC client disconnected with 2 streams open; in-flight bytes back to 0")
 
 
+def proxy_calls(bridge, sink, report):
+    """One call forwarded through the sampling proxy (extensions.awsproxy) to the sink,
+    one the sink fails (502), one refused (404)."""
+    port = bridge.port("awsproxy")
+    doc = '{"name":"v","id":"0123456789abcdef","trace_id":"1-5759e988-bd862e3fe1be46a994272793",' \
+          '"start_time":1,"end_time":2}'
+    answers = []
+    for path, body in (("/TraceSegments", '{"TraceSegmentDocuments":[%s]}' % json.dumps(doc)),
+                       ("/GetSamplingRules", "{}"), ("/Nope", "{}")):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        c.request("POST", path, body.encode(), {"Content-Type": "application/json"})
+        r = c.getresponse()
+        r.read()
+        c.close()
+        answers.append(r.status)
+    report.check(answers == [200, 502, 404] and sink.documents == 5,
+                 f"sampling proxy answers {answers}, sink documents {sink.documents}")
+
+
 def main():
     binary, example = sys.argv[1], sys.argv[2]
     body = open(example, "rb").read()
@@ -73,10 +94,11 @@ exporters:
 service:
   pipelines:
     traces: {{receivers: [otlp], exporters: [awsxray, file]}}
-  extensions: [health_check]
+  extensions: [health_check, awsproxy]
   telemetry: {{metrics: {{address: "127.0.0.1:0"}}}}
 extensions:
   health_check: {{endpoint: "127.0.0.1:0"}}
+  awsproxy: {{endpoint: "127.0.0.1:0", region: us-west-2, aws_endpoint: "http://127.0.0.1:{sink.port}"}}
 """
     env = clean_env(AWS_ACCESS_KEY_ID="AKIDVALGRIND", AWS_SECRET_ACCESS_KEY="secret",
                     AWS_SESSION_TOKEN="token")
@@ -90,6 +112,7 @@ extensions:
                      sum(1 for _ in open(out_file)) == 4 and sink.documents == 4,
                      "4 documents in the file and at the sink", deadline_s=120)
             grpc_disconnect_mid_upload(bridge, report)
+            proxy_calls(bridge, sink, report)
             rc = bridge.stop(deadline_s=120)
             log = bridge.log()
         summary = [l for l in log.splitlines()

@@ -149,6 +149,8 @@ static void test_refusal_mapping_every_reason(void **state)
          0, 0},
         {XB_REFUSAL_INTERNAL, "internal", 500, "Internal Server Error", XB_GRPC_INTERNAL, 200, 0, 0,
          0},
+        {XB_REFUSAL_MEMORY_LIMITED, "memory_limited", 503, "Service Unavailable",
+         XB_GRPC_UNAVAILABLE, 200, 1, 0, 0},
     };
     struct xb_reply r;
 

@@ -1,0 +1,141 @@
+/* config/processors.c - see processors.h. */
+#include "config/processors.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/log.h"
+
+#define OFF(field) offsetof(struct xb_config, field)
+
+static int check_memory_limiter(const struct xb_config *cfg, char *reason, size_t len)
+{
+    const struct xb_config_memory_limiter *m = &cfg->processors.memory_limiter;
+
+    if (m->limit_bytes == 0 && m->limit_percentage == 0) {
+        snprintf(reason, len, "set limit_mib or limit_percentage");
+        return XB_ERR_CONFIG;
+    }
+    if (m->limit_bytes != 0 && m->limit_percentage != 0) {
+        snprintf(reason, len, "set only one of limit_mib and limit_percentage");
+        return XB_ERR_CONFIG;
+    }
+    if (m->limit_bytes != 0 && m->spike_limit_bytes >= m->limit_bytes) {
+        snprintf(reason, len, "spike_limit_mib must be below limit_mib");
+        return XB_ERR_CONFIG;
+    }
+    if (m->limit_percentage != 0 && m->spike_limit_percentage >= m->limit_percentage) {
+        snprintf(reason, len, "spike_limit_percentage must be below limit_percentage");
+        return XB_ERR_CONFIG;
+    }
+    return XB_OK;
+}
+
+static int check_resourcedetection(const struct xb_config *cfg, char *reason, size_t len)
+{
+    const struct xb_config_resourcedetection *r = &cfg->processors.resourcedetection;
+
+    for (size_t i = 0; i < r->n_detectors; i++) {
+        if (!xb_detector_supported(r->detectors[i])) {
+            snprintf(reason, len,
+                     "detectors: \"%s\" is not supported (supported: env, ec2, eks, system; "
+                     "see docs/migration.md)",
+                     r->detectors[i]);
+            return XB_ERR_CONFIG;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(r->detectors[j], r->detectors[i]) == 0) {
+                snprintf(reason, len, "detectors: \"%s\" is listed twice", r->detectors[i]);
+                return XB_ERR_CONFIG;
+            }
+        }
+    }
+    return XB_OK;
+}
+
+static const struct xb_processor_type types[] = {
+    {"batch", OFF(processors.batch.enabled), NULL},
+    {"memory_limiter", OFF(processors.memory_limiter.enabled), check_memory_limiter},
+    {"resourcedetection", OFF(processors.resourcedetection.enabled), check_resourcedetection},
+};
+
+const struct xb_processor_type *xb_processor_type_find(const char *id)
+{
+    size_t n = strcspn(id, "/");
+
+    if (id[n] == '/' && id[n + 1] == '\0')
+        return NULL;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        if (strlen(types[i].name) == n && strncmp(types[i].name, id, n) == 0)
+            return &types[i];
+    }
+    return NULL;
+}
+
+const char *xb_processor_supported(void)
+{
+    static char list[256];
+    size_t off = 0;
+
+    if (list[0] != '\0')
+        return list;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]) && off < sizeof(list); i++) {
+        int n = snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "", types[i].name);
+        off += n > 0 ? (size_t)n : 0;
+    }
+    return list;
+}
+
+int xb_extension_is_noop(const char *id)
+{
+    return strcmp(id, "pprof") == 0 || strcmp(id, "zpages") == 0;
+}
+
+int xb_detector_supported(const char *name)
+{
+    static const char *const known[] = {"env", "ec2", "eks", "system"};
+
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (strcmp(known[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+uint32_t xb_batch_max_documents(uint32_t send_batch_size, uint32_t send_batch_max_size,
+                                uint32_t exporter_max, int *clamped)
+{
+    uint32_t want = send_batch_max_size != 0 ? send_batch_max_size : send_batch_size;
+
+    *clamped = want > exporter_max;
+    if (want == 0)
+        want = 1;
+    return *clamped ? exporter_max : want;
+}
+
+void xb_processors_apply(struct xb_config *cfg)
+{
+    const struct xb_config_batch *b = &cfg->processors.batch;
+    int clamped;
+    uint32_t n;
+
+    if (!b->enabled)
+        return;
+    if (cfg->awsxray.enabled) {
+        n = xb_batch_max_documents(b->send_batch_size, b->send_batch_max_size, XB_XRAY_BATCH_MAX,
+                                   &clamped);
+        if (clamped)
+            XB_WARN("config",
+                    "processors.batch: a batch of %u documents is above PutTraceSegments' limit; "
+                    "the awsxray exporter sends at most %u per call",
+                    b->send_batch_max_size ? b->send_batch_max_size : b->send_batch_size, n);
+        cfg->awsxray.queue.batch_max_documents = n;
+        cfg->awsxray.queue.batch_timeout_ms = b->timeout_ms;
+    }
+    if (cfg->file.enabled) {
+        n = xb_batch_max_documents(b->send_batch_size, b->send_batch_max_size, XB_FILE_BATCH_MAX,
+                                   &clamped);
+        cfg->file.queue.batch_max_documents = n;
+        cfg->file.queue.batch_timeout_ms = b->timeout_ms;
+    }
+}
