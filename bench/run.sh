@@ -11,7 +11,7 @@ SECS=${2:-10}
 SPANS=100
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$ROOT/$BUILD/app/xraybridge
-for t in "$BIN" "$ROOT/$BUILD/bench/gen_request" "$ROOT/$BUILD/bench/xray_sink"; do
+for t in "$BIN" "$ROOT/$BUILD/bench/gen_request" "$ROOT/$BUILD/bench/xray_sink" "$ROOT/$BUILD/bench/udp_send"; do
     [ -x "$t" ] || { echo "missing $t: build first (make build)" >&2; exit 1; }
 done
 command -v h2load >/dev/null || { echo "h2load missing: apt-get install nghttp2-client" >&2; exit 1; }
@@ -101,3 +101,6 @@ kill -TERM "$XB_PID"; wait "$XB_PID" || true; XB_PID=""
 grep -E "stopped" "$TMP/xb.err" | sed 's/^.*app: /xraybridge: /'
 kill -TERM "$SINK_PID"; wait "$SINK_PID" || true; SINK_PID=""
 echo "sink: $(cat "$TMP/sink.out")"
+
+# The X-Ray daemon protocol (UDP) receiver: bench/udp_bench.py, its own xraybridge.
+python3 "$ROOT/bench/udp_bench.py" "$ROOT/$BUILD" "$SECS"

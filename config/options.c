@@ -457,7 +457,8 @@ static const struct xb_config_option options[] = {
      .min = 64 * 1024,
      .max = 256 * MIB,
      .offset = OFF(xray_udp.socket_buffer_size),
-     .doc = "SO_RCVBUF to request, bytes (the kernel caps it at net.core.rmem_max)"},
+     .doc = "receive buffer to request, bytes (SO_RCVBUFFORCE when allowed, else SO_RCVBUF, "
+            "capped at net.core.rmem_max)"},
 
     PROXY_ROWS("receivers.awsxray.proxy_server", xray_udp_proxy),
 

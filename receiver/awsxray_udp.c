@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/sock_diag.h>
+
 #include "core/err.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -30,6 +32,7 @@
 struct xb_xray_udp {
     struct xb_ingest *ing;
     struct event *ev;
+    struct event *poll_drops; /* reads the kernel's drop count every second */
     int fd;
     uint16_t port;
     struct xb_ratelimit rl;
@@ -40,6 +43,9 @@ struct xb_xray_udp {
         struct cmsghdr align;
     } ctl[XB_XRAY_UDP_BATCH];
     char *bufs; /* XB_XRAY_UDP_BATCH slots of XB_XRAY_UDP_SLOT_BYTES */
+    /* the valid documents of the current batch, enqueued together */
+    struct xb_xray_doc checked[XB_XRAY_UDP_BATCH];
+    struct xb_ingest_doc docs[XB_XRAY_UDP_BATCH];
 };
 
 /* ------------------------------------------------------------ metrics --- */
@@ -119,29 +125,68 @@ static void note_overflow(const struct msghdr *m)
     }
 }
 
-static void handle(struct xb_xray_udp *u, const struct mmsghdr *mm, const char *buf)
+/*
+ * The socket's drop count read directly (SO_MEMINFO, SK_MEMINFO_DROPS: the same
+ * sk_drops counter SO_RXQ_OVFL reports). SO_RXQ_OVFL only reports it with the next
+ * datagram received, so drops at the end of a burst would stay unseen until more
+ * traffic came; this reads it after each wake-up and once a second.
+ */
+static void read_drops(struct xb_xray_udp *u)
 {
-    struct xb_xray_doc d;
+    uint32_t mi[SK_MEMINFO_VARS];
+    socklen_t len = sizeof(mi);
+
+    if (getsockopt(u->fd, SOL_SOCKET, SO_MEMINFO, mi, &len) == 0 &&
+        len > SK_MEMINFO_DROPS * sizeof(uint32_t) &&
+        mi[SK_MEMINFO_DROPS] > dropped[XB_UDP_KERNEL_OVERFLOW - 1])
+        dropped[XB_UDP_KERNEL_OVERFLOW - 1] = mi[SK_MEMINFO_DROPS];
+}
+
+static void on_poll_drops(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    read_drops(arg);
+}
+
+/* Checks one received datagram; a valid one is appended to the batch (u->docs[*k]). */
+static void handle(struct xb_xray_udp *u, const struct mmsghdr *mm, const char *buf, size_t *k)
+{
+    struct xb_xray_doc *d = &u->checked[*k];
     const char *why = "";
     enum xb_udp_verdict v;
-    struct xb_ingest_doc in;
 
     note_overflow(&mm->msg_hdr);
     if (mm->msg_hdr.msg_flags & MSG_TRUNC) {
         drop(u, XB_UDP_TOO_LARGE, "datagram larger than the receive buffer");
         return;
     }
-    v = xb_xray_daemon_check(buf, mm->msg_len, &d, &why);
+    v = xb_xray_daemon_check(buf, mm->msg_len, d, &why);
     if (v != XB_UDP_OK) {
         drop(u, v, why);
         return;
     }
-    in = (struct xb_ingest_doc){.json = d.json, .len = d.len, .trace_id = d.trace_id, .id = d.id};
-    if (xb_ingest_documents(u->ing, &in, 1) != XB_OK) {
-        drop(u, XB_UDP_QUEUE_FULL, "an exporter queue is full");
+    u->docs[*k] = (struct xb_ingest_doc){
+        .json = d->json, .len = d->len, .trace_id = d->trace_id, .id = d->id};
+    (*k)++;
+}
+
+/* Enqueues the |k| valid documents of one recvmmsg() batch in one call; when the
+ * queues cannot take them all, one by one, so that the room left is used. */
+static void enqueue_batch(struct xb_xray_udp *u, size_t k)
+{
+    if (!k)
+        return;
+    if (xb_ingest_documents(u->ing, u->docs, k) == XB_OK) {
+        accepted += k;
         return;
     }
-    accepted++;
+    for (size_t i = 0; i < k; i++) {
+        if (xb_ingest_documents(u->ing, &u->docs[i], 1) != XB_OK)
+            drop(u, XB_UDP_QUEUE_FULL, "an exporter queue is full");
+        else
+            accepted++;
+    }
 }
 
 static void on_read(evutil_socket_t fd, short what, void *arg)
@@ -151,6 +196,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 
     (void)what;
     while (total < WAKE_BUDGET) {
+        size_t k = 0;
         int n;
         for (int i = 0; i < XB_XRAY_UDP_BATCH; i++) {
             u->msgs[i].msg_hdr.msg_controllen = CMSG_BYTES;
@@ -163,11 +209,13 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
             break;
         }
         for (int i = 0; i < n; i++)
-            handle(u, &u->msgs[i], u->bufs + (size_t)i * XB_XRAY_UDP_SLOT_BYTES);
+            handle(u, &u->msgs[i], u->bufs + (size_t)i * XB_XRAY_UDP_SLOT_BYTES, &k);
+        enqueue_batch(u, k);
         total += n;
         if (n < XB_XRAY_UDP_BATCH)
             break;
     }
+    read_drops(u);
 }
 
 /* ------------------------------------------------------------ set-up --- */
@@ -206,7 +254,7 @@ int xb_xray_udp_start(struct event_base *base, struct xb_ingest *ing,
     struct xb_xray_udp *u = NULL;
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
-    int one = 1, rc, got = 0;
+    int one = 1, rc, got = 0, forced = 0;
     socklen_t gl = sizeof(got);
 
     xb_xray_udp_metrics_register();
@@ -250,23 +298,28 @@ int xb_xray_udp_start(struct event_base *base, struct xb_ingest *ing,
                                              : ((struct sockaddr_in *)&ss)->sin_port);
     if (o->socket_buffer_size) {
         int want = o->socket_buffer_size > (size_t)(1 << 30) ? 1 << 30 : (int)o->socket_buffer_size;
-        if (setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want)) != 0)
+        /* SO_RCVBUFFORCE (CAP_NET_ADMIN) is not capped by net.core.rmem_max; without the
+         * capability it fails and SO_RCVBUF, capped, is the fallback. */
+        forced = setsockopt(u->fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want)) == 0;
+        if (!forced && setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want)) != 0)
             XB_WARN("awsxray", "SO_RCVBUF %d: %s", want, strerror(errno));
     }
     if (setsockopt(u->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) != 0)
         XB_WARN("awsxray", "SO_RXQ_OVFL: %s (kernel drops will not be counted)", strerror(errno));
     (void)getsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &got, &gl);
     u->ev = event_new(base, u->fd, EV_READ | EV_PERSIST, on_read, u);
-    if (!u->ev || event_add(u->ev, NULL) != 0) {
+    u->poll_drops = event_new(base, -1, EV_PERSIST, on_poll_drops, u);
+    if (!u->ev || event_add(u->ev, NULL) != 0 || !u->poll_drops ||
+        event_add(u->poll_drops, &(struct timeval){.tv_sec = 1}) != 0) {
         rc = XB_ERR_NOMEM;
         snprintf(err, errlen, "awsxray receiver: cannot add the socket to the event loop");
         goto fail;
     }
     XB_INFO("awsxray",
             "X-Ray daemon protocol receiver listening on udp %s (port %u); socket buffer %d "
-            "bytes (asked %zu; Linux reports twice the request, capped by "
-            "net.core.rmem_max)",
-            o->endpoint, (unsigned)u->port, got, o->socket_buffer_size);
+            "bytes (asked %zu; Linux reports twice the request%s)",
+            o->endpoint, (unsigned)u->port, got, o->socket_buffer_size,
+            forced ? ", set with SO_RCVBUFFORCE" : ", capped by net.core.rmem_max");
     freeaddrinfo(ai);
     *out = u;
     return XB_OK;
@@ -288,6 +341,8 @@ void xb_xray_udp_free(struct xb_xray_udp *u)
         return;
     if (u->ev)
         event_free(u->ev);
+    if (u->poll_drops)
+        event_free(u->poll_drops);
     if (u->fd >= 0)
         close(u->fd);
     free(u->bufs);

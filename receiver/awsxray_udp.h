@@ -3,7 +3,8 @@
  * datagrams of {"format": "json", "version": 1}\n<segment document>, as the AWS X-Ray
  * SDKs send them to the daemon. Each datagram is checked by xb_xray_daemon_check()
  * (receiver/xray_daemon.h); a valid document goes unchanged into the exporter queues
- * through xb_ingest_documents(). UDP has no back-pressure: when a queue is full the
+ * through xb_ingest_documents(), all the valid documents of one recvmmsg() batch in one
+ * call. UDP has no back-pressure: when a queue is full the
  * datagram is dropped and counted. docs/migration.md describes it for operators.
  */
 #ifndef XB_RECEIVER_AWSXRAY_UDP_H
@@ -23,7 +24,10 @@
 /* Options of xb_xray_udp_start(). */
 struct xb_xray_udp_opts {
     const char *endpoint;      /* "host:port" or "[v6]:port"; port 0 = any free port */
-    size_t socket_buffer_size; /* SO_RCVBUF to request, bytes; 0 = the system default */
+    size_t socket_buffer_size; /* SO_RCVBUF to request, bytes; 0 = the system default.
+                                  Set with SO_RCVBUFFORCE when the process may (root or
+                                  CAP_NET_ADMIN: net.core.rmem_max does not cap it), else
+                                  with SO_RCVBUF (capped) */
 };
 
 struct xb_xray_udp;

@@ -48,13 +48,24 @@ struct xb_xray_doc {
  * On XB_UDP_OK fills |out| (pointing into |buf|). Otherwise returns the reason and, when
  * |why| is not NULL, sets it to a static English description for the log.
  * Checks: header object with "format" == "json" and "version" == 1 (any JSON
- * whitespace); document <= XB_XRAY_MAX_DOCUMENT_BYTES; document is a JSON object with
- * "id" (16 hex), "trace_id" (1-8hex-24hex), "name" (non-empty string), "start_time"
- * (number); a subsegment ("type": "subsegment") also needs "parent_id" (16 hex).
- * "end_time" may be absent when "in_progress" is true. Never returns XB_UDP_QUEUE_FULL
- * or XB_UDP_KERNEL_OVERFLOW.
+ * whitespace, no duplicate keys); document <= XB_XRAY_MAX_DOCUMENT_BYTES; document is a JSON object
+ * with "id" (16 hex), "trace_id" (1-8hex-24hex), "name" (non-empty string), "start_time" (number);
+ * a subsegment ("type": "subsegment") also needs "parent_id" (16 hex). "end_time" may be absent
+ * when "in_progress" is true. Never returns XB_UDP_QUEUE_FULL or XB_UDP_KERNEL_OVERFLOW. The
+ * document is valid JSON by jansson's rules (strict RFC 8259, UTF-8, no \u0000, integers within
+ * int64, reals finite, at most 2048 levels); duplicate keys are allowed and the last one counts.
+ * One pass, no allocation, no recursion.
  */
 enum xb_udp_verdict xb_xray_daemon_check(const void *buf, size_t len, struct xb_xray_doc *out,
                                          const char **why);
+
+/*
+ * The same decision made by parsing the document with jansson (a tree per call): the
+ * reference xb_xray_daemon_check() must agree with on every input (verdict, |why| and
+ * |out|), checked by the fuzz target tests/fuzz/fuzz_xray.c and the unit tests. The
+ * fast check calls it itself for the rare inputs its scanner leaves to jansson.
+ */
+enum xb_udp_verdict xb_xray_daemon_check_reference(const void *buf, size_t len,
+                                                   struct xb_xray_doc *out, const char **why);
 
 #endif

@@ -3,7 +3,7 @@
 # and runs each for SECONDS with inputs up to 64 KB (docs/fuzzing.md).
 #
 # Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]   (default 60 s each; targets:
-#        fuzz_pb fuzz_json fuzz_diff)
+#        fuzz_pb fuzz_json fuzz_diff fuzz_xray)
 # Env:   XB_FUZZ_BUILD_DIR  build directory (default <repo>/build-fuzz)
 #        XB_FUZZ_FLAGS      extra libFuzzer flags (e.g. -jobs=2 -workers=2)
 #        XB_FUZZ_SEED       libFuzzer -seed (make test: 1, so a run is repeatable)
@@ -16,7 +16,7 @@ set -eu
 
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-fuzz_pb fuzz_json fuzz_diff}
+targets=${*:-fuzz_pb fuzz_json fuzz_diff fuzz_xray}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${XB_FUZZ_BUILD_DIR:-$root/build-fuzz}
 
@@ -34,6 +34,7 @@ status=0
 for t in $targets; do
     case $t in
     fuzz_json) seeds=$root/tests/fuzz/corpus/json ;;
+    fuzz_xray) seeds=$root/tests/fuzz/corpus-xray ;;
     *) seeds=$root/tests/fuzz/corpus/pb ;;
     esac
     mkdir -p "$build/fuzz-corpus/$t" "$build/fuzz-artifacts/$t"

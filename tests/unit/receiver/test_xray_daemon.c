@@ -179,6 +179,106 @@ static void labels(void **state)
     assert_string_equal(xb_udp_verdict_label(XB_UDP_KERNEL_OVERFLOW), "kernel_overflow");
 }
 
+/* Both checks agree on |s| (|n| bytes): verdict, reason and the accepted document. */
+static void same_decision(const char *s, size_t n)
+{
+    struct xb_xray_doc a, b;
+    const char *wa = NULL, *wb = NULL;
+    enum xb_udp_verdict va = xb_xray_daemon_check(s, n, &a, &wa);
+    enum xb_udp_verdict vb = xb_xray_daemon_check_reference(s, n, &b, &wb);
+
+    assert_int_equal(va, vb);
+    if (va != XB_UDP_OK) {
+        assert_string_equal(wa, wb);
+        return;
+    }
+    assert_ptr_equal(a.json, b.json);
+    assert_int_equal(a.len, b.len);
+    assert_string_equal(a.id, b.id);
+    assert_string_equal(a.trace_id, b.trace_id);
+    assert_int_equal(a.subsegment, b.subsegment);
+    assert_int_equal(a.in_progress, b.in_progress);
+}
+
+/* The one-pass scanner against jansson on edge cases and 200,000 random mutations
+ * (byte flips, JSON-significant bytes, cuts) of SDK-like documents. */
+static void scanner_matches_jansson(void **state)
+{
+    static const char *const cases[] = {
+        HDR SEG ",\"start_time\":1,\"end_time\":2,\"x\":\"\\ud83d\\ude00\\u00e9\"}",
+        HDR SEG ",\"start_time\":1,\"end_time\":2,\"x\":\"\\ud83d\"}",
+        HDR SEG ",\"start_time\":1,\"end_time\":2,\"x\":\"\\ude00\"}",
+        HDR SEG ",\"start_time\":1,\"end_time\":2,\"x\":\"\\u0000\"}",
+        HDR SEG ",\"start_time\":1,\"end_time\":2,\"x\":\"\xc0\xaf\"}",
+        HDR SEG ",\"start_time\":1,\"end_time\":2,\"x\":\"\xed\xa0\x80\"}",
+        HDR SEG ",\"start_time\":1,\"end_time\":2,\"x\":\"\xf4\x90\x80\x80\"}",
+        HDR SEG ",\"start_time\":9223372036854775807,\"end_time\":-9223372036854775808}",
+        HDR SEG ",\"start_time\":9223372036854775808,\"end_time\":2}",
+        HDR SEG ",\"start_time\":1e308,\"end_time\":1e309}",
+        HDR SEG ",\"start_time\":1.7976931348623157e308,\"end_time\":1.8e308}",
+        HDR SEG ",\"start_time\":1e-999,\"end_time\":-0.0e0}",
+        HDR SEG ",\"start_time\":01,\"end_time\":2}",
+        HDR SEG ",\"start_time\":1.,\"end_time\":2}",
+        HDR SEG ",\"start_time\":-,\"end_time\":2}",
+        HDR SEG ",\"start_time\":1,\"end_time\":2,\"id\":\"0000000000000001\"}",
+        HDR SEG ",\"start_time\":1,\"end_time\":2,\"\\u0069d\":\"00000000000000\\u0031\\u0032\"}",
+        HDR SEG ",\"start_time\":1,\"end_time\":2,\"type\":\"sub\\u0073egment\","
+                "\"parent_id\":\"1111222233334444\"}",
+        HDR SEG ",\"start_time\":1,\"in_progress\":true,\"in_progress\":false}",
+        HDR SEG ",\"start_time\":1,\"end_time\":2,}",
+        HDR SEG ",\"start_time\":1,\"end_time\":2} ",
+        HDR SEG ",\"start_time\":1,\"end_time\":2}x",
+        HDR SEG ",\"start_time\":1,\"end_time\":2,\"a\":[1,]}",
+        HDR SEG ",\"start_time\":1,\"end_time\":2,\"a\":[true,false,null,{},[],\"\"]}",
+        HDR "[" SEG ",\"start_time\":1,\"end_time\":2}]",
+        HDR "\"x\"",
+        HDR "",
+        HDR " ",
+        "{\"format\":\"json\",\"format\":\"json\",\"version\":1}\n" SEG
+        ",\"start_time\":1,\"end_time\":2}",
+    };
+    const char *seed = HDR SEG ",\"type\":\"subsegment\",\"parent_id\":\"1111222233334444\","
+                               "\"start_time\":1700000000.125,\"in_progress\":true,\"http\":{"
+                               "\"request\":{\"url\":\"http://a/\\u00e9\"},\"response\":"
+                               "{\"status\":500}},\"a\":[1,-2.5e3,true,null,\"\\\"\"]}";
+    static const char alphabet[] = "{}[]\",:\\u0-9eE.+ \ntfn\x00\x80\xc3\xa9";
+    size_t n = strlen(seed);
+    char *buf = malloc(n + 1);
+    unsigned r = 12345;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        same_decision(cases[i], strlen(cases[i]));
+    {
+        /* nesting: 2047 containers around a value are fine, 2048 are not */
+        for (int depth = 2046; depth <= 2049; depth++) {
+            size_t m = strlen(HDR) + 2 * (size_t)depth + 1;
+            char *d = malloc(m);
+            memcpy(d, HDR, strlen(HDR));
+            memset(d + strlen(HDR), '[', (size_t)depth);
+            d[strlen(HDR) + (size_t)depth] = '1';
+            memset(d + strlen(HDR) + (size_t)depth + 1, ']', (size_t)depth);
+            same_decision(d, m);
+            free(d);
+        }
+    }
+    for (int i = 0; i < 200000; i++) {
+        size_t len = n;
+        memcpy(buf, seed, n + 1);
+        for (int k = 0; k < 1 + i % 3; k++) {
+            r = r * 1103515245u + 12345u;
+            size_t at = strlen(HDR) + (r >> 8) % (n - strlen(HDR));
+            r = r * 1103515245u + 12345u;
+            if ((r >> 16) % 8 == 0)
+                len = at; /* cut */
+            else
+                buf[at] = alphabet[(r >> 8) % (sizeof(alphabet) - 1)];
+        }
+        same_decision(buf, len);
+    }
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -190,6 +290,7 @@ int main(void)
         cmocka_unit_test(missing_fields),
         cmocka_unit_test(sizes),
         cmocka_unit_test(labels),
+        cmocka_unit_test(scanner_matches_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
