@@ -744,7 +744,7 @@ static int set_pipeline_list(struct parse_state *st, const struct xb_config_opti
     return rc;
 }
 
-/* service.extensions: ids of extensions to run; only health_check exists. */
+/* service.extensions: ids of extensions to run: health_check, file_storage. */
 static int set_extensions_list(struct parse_state *st, const char *path, yaml_node_t *node)
 {
     struct value v;
@@ -758,9 +758,12 @@ static int set_extensions_list(struct parse_state *st, const char *path, yaml_no
             rc = fail_at(st, node->start_mark, path, "\"%s\" is listed twice", v.list[i]);
         else if (strcmp(v.list[i], "health_check") == 0)
             st->cfg->health_check.enabled = 1;
+        else if (strcmp(v.list[i], "file_storage") == 0)
+            st->cfg->file_storage.enabled = 1;
         else
             rc = fail_at(st, node->start_mark, path,
-                         "unknown extension \"%s\" (supported: health_check)", v.list[i]);
+                         "unknown extension \"%s\" (supported: health_check, file_storage)",
+                         v.list[i]);
     }
     value_cleanup(&v);
     return rc;
@@ -891,7 +894,8 @@ static int unknown_key(struct parse_state *st, const char *parent, const char *k
     if (strcmp(parent, "exporters") == 0)
         return fail_at(st, mark, path, "unknown exporter \"%s\" (supported: awsxray, file)", key);
     if (strcmp(parent, "extensions") == 0)
-        return fail_at(st, mark, path, "unknown extension \"%s\" (supported: health_check)", key);
+        return fail_at(st, mark, path,
+                       "unknown extension \"%s\" (supported: health_check, file_storage)", key);
     return fail_at(st, mark, path, "unknown key \"%s\"", key);
 }
 
@@ -991,10 +995,39 @@ static int validate_telemetry(struct parse_state *st)
     return fail_at(st, mark, clash, "same address as %s (%s)", with, value);
 }
 
+/* sending_queue.storage names the file_storage extension, which must be configured and
+ * listed in service.extensions; file_storage needs a directory. */
+static int validate_storage(struct parse_state *st)
+{
+    struct xb_config *cfg = st->cfg;
+    const struct {
+        const char *path;
+        const char *value;
+    } refs[] = {{"exporters.awsxray.sending_queue.storage", cfg->awsxray.queue.storage},
+                {"exporters.file.sending_queue.storage", cfg->file.queue.storage}};
+
+    for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
+        if (refs[i].value == NULL)
+            continue;
+        if (strcmp(refs[i].value, "file_storage") != 0)
+            return fail_at(st, st->root_mark, refs[i].path,
+                           "unknown storage extension \"%s\" (supported: file_storage)",
+                           refs[i].value);
+        if (!cfg->file_storage.enabled)
+            return fail_at(st, st->root_mark, refs[i].path,
+                           "file_storage is not listed in service.extensions");
+    }
+    if (cfg->file_storage.enabled && cfg->file_storage.directory == NULL)
+        return fail_at(st, st->root_mark, "extensions.file_storage.directory",
+                       "required when file_storage is listed in service.extensions");
+    return XB_OK;
+}
+
 /* Pipeline rules and cross-field checks, after the whole tree was read. */
 static int validate(struct parse_state *st)
 {
     struct xb_config *cfg = st->cfg;
+    int rc;
     const char *pipe = "service.pipelines.traces";
 
     if (!st->seen_traces)
@@ -1030,6 +1063,9 @@ static int validate(struct parse_state *st)
                        "%zu is above X-Ray's document limit of %u bytes",
                        cfg->translate.max_document_bytes, XB_CONFIG_XRAY_MAX_DOC_BYTES);
     cfg->metrics.enabled = cfg->metrics.address != NULL && strcmp(cfg->metrics.level, "none") != 0;
+    rc = validate_storage(st);
+    if (rc != XB_OK)
+        return rc;
     return validate_telemetry(st);
 }
 
