@@ -500,7 +500,8 @@ int xb_wal_open(const struct xb_wal_opts *o, struct xb_wal **out, char *err, siz
         if (!have_cursor || cursor < w->segs[0].first_seq)
             cursor = w->segs[0].first_seq;
     } else {
-        w->next_seq = have_cursor ? cursor : 1;
+        w->next_seq = have_cursor && cursor > 0 ? cursor : 1;
+        cursor = w->next_seq; /* nothing on disk: nothing owed */
     }
     if (cursor > w->next_seq)
         cursor = w->next_seq;

@@ -3,7 +3,7 @@
 # and runs each for SECONDS with inputs up to 64 KB (docs/fuzzing.md).
 #
 # Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]   (default 60 s each; targets:
-#        fuzz_pb fuzz_json fuzz_diff)
+#        fuzz_pb fuzz_json fuzz_diff; also fuzz_wal, the durable queue's recovery)
 # Env:   XB_FUZZ_BUILD_DIR  build directory (default <repo>/build-fuzz)
 #        XB_FUZZ_FLAGS      extra libFuzzer flags (e.g. -jobs=2 -workers=2)
 # Findings are written to $XB_FUZZ_BUILD_DIR/fuzz-artifacts/<target>/ (crash-*, leak-*,
@@ -27,6 +27,7 @@ status=0
 for t in $targets; do
     case $t in
     fuzz_json) seeds=$root/tests/fuzz/corpus/json ;;
+    fuzz_wal) seeds=$root/tests/fuzz/corpus-wal ;;
     *) seeds=$root/tests/fuzz/corpus/pb ;;
     esac
     mkdir -p "$build/fuzz-corpus/$t" "$build/fuzz-artifacts/$t"
