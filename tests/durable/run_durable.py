@@ -15,8 +15,8 @@ Scenarios (each prints its counts):
 5. kill -9 while X-Ray is healthy but slow (calls in flight): every acknowledged span is
    delivered after the restart; duplicates (documents X-Ray took after the oldest one
    unfinished at the kill) stay within two rounds of calls in flight and are reported;
-6. max_size 64KiB while X-Ray is down: requests are refused with 503 + Retry-After and
-   counted, the acknowledged ones are delivered once X-Ray heals, and the queue takes
+6. max_size 64KiB while X-Ray is down: HTTP requests are refused with 503 + Retry-After
+   and counted, a gRPC Export is refused and counted, the acknowledged ones are delivered once X-Ray heals, and the queue takes
    requests again afterwards.
 
 usage: run_durable.py XRAYBRIDGE_BINARY
@@ -34,7 +34,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(HERE, "..", "receiver"))
 from xbtest import Bridge, Report, clean_env, wait_for  # noqa: E402
+import h2raw  # noqa: E402
 
 FAKE_XRAY = os.path.join(HERE, "..", "integration", "fake_xray.py")
 SPANS_PER_REQUEST = 5
@@ -51,8 +53,8 @@ def http_json(port, method, path, body=None):
         c.close()
 
 
-def metric(port, name, exporter="awsxray"):
-    """Value of |name|{exporter=...} (or {..., transport="http"} for receiver metrics)
+def metric(port, name, exporter="awsxray", transport="http"):
+    """Value of |name|{exporter=...} (or {..., transport=...} for receiver metrics)
     on the /metrics endpoint (0 when absent)."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
@@ -62,7 +64,7 @@ def metric(port, name, exporter="awsxray"):
         c.close()
     for line in text.splitlines():
         if line.startswith(name + "{") and (f'exporter="{exporter}"' in line or
-                                            'transport="http"' in line):
+                                            f'transport="{transport}"' in line):
             return float(line.rsplit(" ", 1)[1])
         if line.startswith(name + " "):
             return float(line.rsplit(" ", 1)[1])
@@ -126,7 +128,10 @@ class FakeXray:
 
 def config(xport, storage_dir, fsync=True, max_size="64MiB", shutdown="10s", extra=""):
     return f"""receivers:
-  otlp: {{protocols: {{http: {{endpoint: "127.0.0.1:0"}}}}}}
+  otlp:
+    protocols:
+      http: {{endpoint: "127.0.0.1:0"}}
+      grpc: {{endpoint: "127.0.0.1:0"}}
 exporters:
   awsxray:
     region: us-west-2
@@ -311,6 +316,12 @@ def disk_full(binary, report):
                     refused += 1
                     retry_after = ra
             full = metric(mport, "xraybridge_receiver_queue_full_requests_total")
+            ok, _ = h2raw.export_call(b.port("otlp grpc receiver"), h2raw.export_request(50))
+            grpc_full = metric(mport, "xraybridge_receiver_queue_full_requests_total",
+                               transport="grpc")
+            check(not ok and grpc_full == 1,
+                  f"disk full: a gRPC Export is refused too (ok={ok}, queue_full_requests_total "
+                  f"{{transport=grpc}} {int(grpc_full)}; status.c maps it to UNAVAILABLE)")
             qbytes = metric(mport, "xraybridge_file_storage_queue_bytes")
             check(refused > 0 and retry_after is not None and full == refused and qbytes <= 64 * 1024,
                   f"disk full: {len(acked)} spans acknowledged, {refused} requests refused 503 "
