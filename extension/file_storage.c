@@ -127,12 +127,16 @@ int xb_file_storage_attach(struct xb_file_storage *fs, const char *exporter, str
 {
     struct xb_wal_opts o = {0};
     struct store *s;
-    char dir[4096];
+    char dir[3900]; /* segment paths add "/<20 digits>.seg" within PATH_MAX */
     int label = label_index(exporter);
     int rc;
 
     if (fs->n_stores == MAX_STORES)
         return XB_ERR_FULL;
+    if (strlen(fs->cfg->directory) + strlen(exporter) + 64 > sizeof(dir)) {
+        snprintf(err, err_len, "extensions.file_storage.directory: path too long");
+        return XB_ERR_IO;
+    }
     s = &fs->stores[fs->n_stores];
     snprintf(s->exporter, sizeof(s->exporter), "%s", exporter);
     snprintf(dir, sizeof(dir), "%s/exporter_%s_traces", fs->cfg->directory, exporter);
