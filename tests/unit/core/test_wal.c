@@ -471,6 +471,37 @@ static void test_queue_backed_by_log(void **state)
     xb_wal_close(w);
 }
 
+/* A disk error is refused like a full queue (the retryable answer), list untouched. */
+static void test_queue_disk_error_is_retryable(void **state)
+{
+    struct xb_wal *w = open_wal(1 << 20, 1 << 20);
+    struct xb_queue *q = xb_queue_new(0, 0);
+    struct xb_qdoc_list l = {0};
+    struct rlimit lim, saved;
+    char *blob = calloc(1, 8192);
+    (void)state;
+
+    memset(blob, 'y', 8191);
+    xb_qdoc_list_add(&l, xb_qdoc_new_ids(blob, 8191, "t", "i"));
+    xb_queue_set_wal(q, w, 1 << 20);
+    signal(SIGXFSZ, SIG_IGN);
+    getrlimit(RLIMIT_FSIZE, &saved);
+    lim = saved;
+    lim.rlim_cur = 1024;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    assert_int_equal(xb_queue_push_list(q, &l), XB_ERR_FULL);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(stats[XB_WAL_STAT_WRITE_ERRORS], 1);
+    assert_int_equal(xb_queue_charged_docs(q), 0);
+    assert_int_equal(xb_queue_push_list(q, &l), XB_OK);
+    assert_int_equal(xb_queue_charged_docs(q), 1);
+    xb_queue_set_wal(q, NULL, 0);
+    xb_queue_free(q);
+    xb_wal_close(w);
+    free(blob);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,6 +519,8 @@ int main(void)
                                         teardown_dir),
         cmocka_unit_test_setup_teardown(test_log_lock, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_queue_backed_by_log, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_queue_disk_error_is_retryable, setup_dir,
+                                        teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
