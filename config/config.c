@@ -73,6 +73,8 @@ struct parse_state {
     const char *max_doc_path;
     /* marks of user-set telemetry addresses (for clash messages); root mark if unset */
     yaml_mark_t metrics_addr_mark, health_ep_mark;
+    /* marks of sending_queue.storage of awsxray and file, and of service.extensions */
+    yaml_mark_t storage_mark[2], extensions_mark;
 };
 
 const char *xb_config_default_yaml(void)
@@ -814,6 +816,7 @@ static int set_option(struct parse_state *st, const struct xb_config_option *opt
         rc = set_pipeline_list(st, opt, path, node);
         goto out;
     case XB_OPT_EXTENSIONS:
+        st->extensions_mark = node->start_mark;
         rc = set_extensions_list(st, path, node);
         goto out;
     case XB_OPT_STRLIST:
@@ -845,6 +848,10 @@ static int set_option(struct parse_state *st, const struct xb_config_option *opt
         st->metrics_addr_mark = node->start_mark;
     if (opt->offset == offsetof(struct xb_config, health_check.endpoint))
         st->health_ep_mark = node->start_mark;
+    if (opt->offset == offsetof(struct xb_config, awsxray.queue.storage))
+        st->storage_mark[0] = node->start_mark;
+    if (opt->offset == offsetof(struct xb_config, file.queue.storage))
+        st->storage_mark[1] = node->start_mark;
     if (opt->flags & XB_OPT_F_SHARED)
         rc = store_shared(st, opt, path, node->start_mark, &v);
     else
@@ -1010,15 +1017,15 @@ static int validate_storage(struct parse_state *st)
         if (refs[i].value == NULL)
             continue;
         if (strcmp(refs[i].value, "file_storage") != 0)
-            return fail_at(st, st->root_mark, refs[i].path,
+            return fail_at(st, st->storage_mark[i], refs[i].path,
                            "unknown storage extension \"%s\" (supported: file_storage)",
                            refs[i].value);
         if (!cfg->file_storage.enabled)
-            return fail_at(st, st->root_mark, refs[i].path,
+            return fail_at(st, st->storage_mark[i], refs[i].path,
                            "file_storage is not listed in service.extensions");
     }
     if (cfg->file_storage.enabled && cfg->file_storage.directory == NULL)
-        return fail_at(st, st->root_mark, "extensions.file_storage.directory",
+        return fail_at(st, st->extensions_mark, "extensions.file_storage.directory",
                        "required when file_storage is listed in service.extensions");
     return XB_OK;
 }

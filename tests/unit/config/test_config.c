@@ -885,12 +885,12 @@ static void test_file_storage_extension(void **state)
     xb_config_free(cfg);
 
     expect_err(RECV "exporters:\n  file:\n    sending_queue: {storage: file_storage}\n" PIPE_FILE,
-               "exporters.file.sending_queue.storage:",
+               "t.yaml:7:30: exporters.file.sending_queue.storage:",
                "file_storage is not listed in service.extensions");
     expect_err(RECV "exporters:\n  file:\n    sending_queue: {storage: db_storage}\n" PIPE_FILE,
                "exporters.file.sending_queue.storage:", "unknown storage extension \"db_storage\"");
     expect_err(RECV PIPE_FILE "  extensions: [file_storage]\n",
-               "extensions.file_storage.directory:", "required");
+               "t.yaml:10:15: extensions.file_storage.directory:", "required");
     expect_err(RECV
                "extensions:\n  file_storage:\n    directory: /q\n    max_size: 1KiB\n" PIPE_FILE,
                "extensions.file_storage.max_size:", "must be between");
