@@ -35,10 +35,12 @@ static uint64_t max_body(const struct xb_config *cfg)
 
 /* Memory of one exporter queue: its max_bytes, or with sending_queue.storage the
  * bounded in-memory part of the durable queue (extension/file_storage.h). */
-static uint64_t queue_memory(const struct xb_config *cfg, const struct xb_config_queue *q)
+static uint64_t queue_memory(const struct xb_config *cfg, const struct xb_config_queue *q,
+                             size_t in_flight_docs)
 {
     if (q->storage && cfg->file_storage.enabled)
-        return xb_file_storage_queue_memory(&cfg->file_storage, cfg->translate.max_document_bytes);
+        return xb_file_storage_queue_memory(&cfg->file_storage, cfg->translate.max_document_bytes,
+                                            in_flight_docs);
     return q->max_bytes;
 }
 
@@ -51,13 +53,16 @@ void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
     if (cfg->awsxray.enabled) {
         /* Each worker holds one PutTraceSegments body: every document escaped once
          * more as a JSON string (at most twice its size). */
-        out->item[XB_BUDGET_QUEUES] += queue_memory(cfg, &cfg->awsxray.queue);
+        out->item[XB_BUDGET_QUEUES] +=
+            queue_memory(cfg, &cfg->awsxray.queue,
+                         (size_t)cfg->awsxray.num_workers * cfg->awsxray.queue.batch_max_documents);
         out->item[XB_BUDGET_EXPORT_BODIES] += (uint64_t)cfg->awsxray.num_workers *
                                               cfg->awsxray.queue.batch_max_documents *
                                               cfg->translate.max_document_bytes * 2;
     }
     if (cfg->file.enabled)
-        out->item[XB_BUDGET_QUEUES] += queue_memory(cfg, &cfg->file.queue);
+        out->item[XB_BUDGET_QUEUES] +=
+            queue_memory(cfg, &cfg->file.queue, cfg->file.queue.batch_max_documents);
     if (body) {
         /* Arena, the gunzip output (grows by doubling: 2x), one translated document. */
         out->item[XB_BUDGET_INGEST] =

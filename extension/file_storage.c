@@ -193,10 +193,12 @@ void xb_file_storage_free(struct xb_file_storage *fs)
 }
 
 size_t xb_file_storage_queue_memory(const struct xb_config_file_storage *cfg,
-                                    size_t max_document_bytes)
+                                    size_t max_document_bytes, size_t in_flight_docs)
 {
+    size_t doc = sizeof(struct xb_qdoc) + max_document_bytes + 1;
+
     /* read_ahead may be passed by one document; the read buffer holds one record; the
      * table of handed-out documents is allocated whole. */
-    return cfg->read_ahead + 2 * (max_document_bytes + 512) +
+    return cfg->read_ahead + doc + in_flight_docs * doc + 2 * (max_document_bytes + 512) +
            (size_t)XB_WAL_MAX_OUTSTANDING * sizeof(uint64_t);
 }

@@ -50,8 +50,10 @@ void xb_file_storage_detach(struct xb_file_storage *fs);
 void xb_file_storage_free(struct xb_file_storage *fs);
 
 /* Worst-case memory of one queue backed by file_storage |cfg|, bytes: the read-ahead,
- * one record being read back and the table of handed-out documents (app/budget.c). */
+ * the |in_flight_docs| documents (of at most |max_document_bytes|) the exporter can
+ * hold while sending, one record being read back and the table of handed-out
+ * documents (app/budget.c). */
 size_t xb_file_storage_queue_memory(const struct xb_config_file_storage *cfg,
-                                    size_t max_document_bytes);
+                                    size_t max_document_bytes, size_t in_flight_docs);
 
 #endif

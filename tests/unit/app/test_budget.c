@@ -114,10 +114,11 @@ static void test_durable_queue(void **state)
     (void)state;
     xb_budget_compute(cfg, &b);
     assert_true(b.item[XB_BUDGET_QUEUES] >= 8 * MIB);
-    assert_true(b.item[XB_BUDGET_QUEUES] < 12 * MIB); /* not the 1 GiB max_bytes */
-    assert_int_equal(
-        b.item[XB_BUDGET_QUEUES],
-        xb_file_storage_queue_memory(&cfg->file_storage, cfg->translate.max_document_bytes));
+    assert_true(b.item[XB_BUDGET_QUEUES] < 16 * MIB); /* not the 1 GiB max_bytes */
+    assert_int_equal(b.item[XB_BUDGET_QUEUES],
+                     xb_file_storage_queue_memory(&cfg->file_storage,
+                                                  cfg->translate.max_document_bytes,
+                                                  cfg->file.queue.batch_max_documents));
     xb_config_free(cfg);
 }
 
