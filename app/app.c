@@ -21,6 +21,7 @@
 #include "exporter/file_exporter.h"
 #include "exporter/xray_exporter.h"
 #include "extension/awsproxy.h"
+#include "extension/file_storage.h"
 #include "receiver/awsxray_udp.h"
 #include "receiver/ingest.h"
 #include "receiver/listen.h"
@@ -39,6 +40,7 @@ struct app {
     struct xb_queue *xray_q, *file_q;
     struct xb_xray_exporter *xray;
     struct xb_file_exporter *file;
+    struct xb_file_storage *storage; /* extensions.file_storage, NULL when not used */
     struct xb_ingest *ing;
     struct xb_grpc_server *grpc;
     struct xb_xray_udp *xray_udp;              /* receivers.awsxray, NULL when not configured */
@@ -216,6 +218,11 @@ static int start(struct app *a)
         a->tc.extra_resource = xb_resdet_kvs(a->resdet, &a->tc.n_extra_resource);
         a->tc.extra_resource_override = cfg->processors.resourcedetection.override;
     }
+    if (cfg->file_storage.enabled) {
+        rc = xb_file_storage_start(a->base, &cfg->file_storage, &a->storage, err, sizeof(err));
+        if (rc)
+            goto fail;
+    }
     if (cfg->metrics.enabled || cfg->health_check.enabled) {
         struct xb_telemetry_opts to = {
             .metrics_endpoint = cfg->metrics.enabled ? cfg->metrics.address : NULL,
@@ -245,6 +252,11 @@ static int start(struct app *a)
         if (!a->xray_q)
             return XB_ERR_NOMEM;
         a->queues[a->n_queues++] = a->xray_q;
+        if (cfg->awsxray.queue.storage) {
+            rc = xb_file_storage_attach(a->storage, "awsxray", a->xray_q, err, sizeof(err));
+            if (rc)
+                goto fail;
+        }
         xo.region = region;
         xo.endpoint = cfg->awsxray.endpoint;
         xo.num_workers = cfg->awsxray.num_workers;
@@ -269,6 +281,11 @@ static int start(struct app *a)
         if (!a->file_q)
             return XB_ERR_NOMEM;
         a->queues[a->n_queues++] = a->file_q;
+        if (cfg->file.queue.storage) {
+            rc = xb_file_storage_attach(a->storage, "file", a->file_q, err, sizeof(err));
+            if (rc)
+                goto fail;
+        }
         rc = xb_file_exporter_start(a->base, a->file_q, cfg->file.path,
                                     cfg->file.queue.batch_max_documents,
                                     cfg->file.queue.batch_timeout_ms, &a->file, err, sizeof(err));
@@ -385,10 +402,12 @@ static void stop(struct app *a)
     xb_memlimiter_free(a->memlimiter);
     xb_ingest_free(a->ing);
     xb_resdet_free(a->resdet);
+    xb_file_storage_detach(a->storage); /* undelivered documents stay on disk */
     xb_xray_exporter_free(a->xray);
     xb_file_exporter_free(a->file);
     for (size_t i = 0; i < a->n_queues; i++)
         xb_queue_free(a->queues[i]);
+    xb_file_storage_free(a->storage);
     if (a->sig_term)
         event_free(a->sig_term);
     if (a->sig_int)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "extension/file_storage.h"
 #include "extension/proxy_policy.h"
 #include "receiver/awsxray_udp.h"
 #include "receiver/ingest.h"
@@ -33,6 +34,17 @@ static uint64_t max_body(const struct xb_config *cfg)
     return m;
 }
 
+/* Memory of one exporter queue: its max_bytes, or with sending_queue.storage the
+ * bounded in-memory part of the durable queue (extension/file_storage.h). */
+static uint64_t queue_memory(const struct xb_config *cfg, const struct xb_config_queue *q,
+                             size_t in_flight_docs)
+{
+    if (q->storage && cfg->file_storage.enabled)
+        return xb_file_storage_queue_memory(&cfg->file_storage, cfg->translate.max_document_bytes,
+                                            in_flight_docs);
+    return q->max_bytes;
+}
+
 void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
 {
     uint64_t body = max_body(cfg);
@@ -42,13 +54,16 @@ void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
     if (cfg->awsxray.enabled) {
         /* Each worker holds one PutTraceSegments body: every document escaped once
          * more as a JSON string (at most twice its size). */
-        out->item[XB_BUDGET_QUEUES] += cfg->awsxray.queue.max_bytes;
+        out->item[XB_BUDGET_QUEUES] +=
+            queue_memory(cfg, &cfg->awsxray.queue,
+                         (size_t)cfg->awsxray.num_workers * cfg->awsxray.queue.batch_max_documents);
         out->item[XB_BUDGET_EXPORT_BODIES] += (uint64_t)cfg->awsxray.num_workers *
                                               cfg->awsxray.queue.batch_max_documents *
                                               cfg->translate.max_document_bytes * 2;
     }
     if (cfg->file.enabled)
-        out->item[XB_BUDGET_QUEUES] += cfg->file.queue.max_bytes;
+        out->item[XB_BUDGET_QUEUES] +=
+            queue_memory(cfg, &cfg->file.queue, cfg->file.queue.batch_max_documents);
     if (body) {
         /* Arena, the gunzip output (grows by doubling: 2x), one translated document. */
         out->item[XB_BUDGET_INGEST] =

@@ -2,7 +2,8 @@
 # End-to-end throughput benchmark: h2load (OTLP/gRPC) and wrk (OTLP/HTTP protobuf)
 # post a prebuilt 100-span request to xraybridge, which translates, signs and sends
 # to a loopback X-Ray sink. Prints spans/s, CPU seconds per million spans and peak
-# RSS of the xraybridge process for each protocol.
+# RSS of the xraybridge process for each protocol; then OTLP/HTTP again with the durable
+# queue (extensions.file_storage) on, fsync per request and by interval.
 #
 # usage: bench/run.sh [BUILD_DIR] [SECONDS]     (defaults: build 10)
 set -euo pipefail
@@ -99,6 +100,25 @@ run_one "OTLP/HTTP protobuf (wrk -c8)" wrk -t 1 -c 8 -d "${SECS}s" -s "$TMP/post
 
 kill -TERM "$XB_PID"; wait "$XB_PID" || true; XB_PID=""
 grep -E "stopped" "$TMP/xb.err" | sed 's/^.*app: /xraybridge: /'
+
+# The durable queue's cost: the same OTLP/HTTP load with sending_queue.storage on, with
+# fsync per request (the default) and by interval (fsync: false), each against a fresh
+# queue directory in $TMP (the disk under /tmp). Compare with the OTLP/HTTP line above.
+for mode in true false; do
+    rm -rf "$TMP/queue"; mkdir "$TMP/queue"
+    sed -e 's/^    batch: {max_documents: 50, timeout: 50ms}$/&\n    sending_queue: {storage: file_storage}/' \
+        -e "s|^service:\$|extensions:\n  file_storage: {directory: $TMP/queue, fsync: $mode}\nservice:\n  extensions: [file_storage]|" \
+        "$TMP/xb.yaml" > "$TMP/xb-durable.yaml"
+    env $XB_ENV "$BIN" --config "$TMP/xb-durable.yaml" 2> "$TMP/xb.err" &
+    XB_PID=$!
+    for _ in $(seq 100); do grep -q "xraybridge ready" "$TMP/xb.err" 2>/dev/null && break; sleep 0.05; done
+    grep -q "xraybridge ready" "$TMP/xb.err" || { echo "durable xraybridge did not start:" >&2; cat "$TMP/xb.err" >&2; exit 1; }
+    HTTP=$(sed -n 's/.*otlp http receiver listening on \(.*\)/\1/p' "$TMP/xb.err")
+    run_one "OTLP/HTTP protobuf, durable queue fsync: $mode (wrk -c8)" wrk -t 1 -c 8 -d "${SECS}s" \
+        -s "$TMP/post.lua" "http://$HTTP/v1/traces"
+    kill -TERM "$XB_PID"; wait "$XB_PID" || true; XB_PID=""
+    grep -E "stopped" "$TMP/xb.err" | sed 's/^.*app: /xraybridge: /'
+done
 kill -TERM "$SINK_PID"; wait "$SINK_PID" || true; SINK_PID=""
 echo "sink: $(cat "$TMP/sink.out")"
 

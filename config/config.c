@@ -85,6 +85,8 @@ struct parse_state {
     size_t n_procs;
     int processors_set;
     yaml_mark_t processors_mark;
+    /* marks of sending_queue.storage of awsxray and file, and of service.extensions */
+    yaml_mark_t storage_mark[2], extensions_mark;
 };
 
 const char *xb_config_default_yaml(void)
@@ -759,7 +761,7 @@ static int set_pipeline_list(struct parse_state *st, const struct xb_config_opti
     return rc;
 }
 
-/* service.extensions: ids of extensions to run; only health_check exists. */
+/* service.extensions: ids of extensions to run: health_check, file_storage. */
 static int set_extensions_list(struct parse_state *st, const char *path, yaml_node_t *node)
 {
     struct value v;
@@ -775,15 +777,19 @@ static int set_extensions_list(struct parse_state *st, const char *path, yaml_no
             st->cfg->health_check.enabled = 1;
         else if (strcmp(v.list[i], "awsproxy") == 0)
             st->cfg->awsproxy.enabled = 1;
+        else if (strcmp(v.list[i], "file_storage") == 0)
+            st->cfg->file_storage.enabled = 1;
         else if (xb_extension_is_noop(v.list[i]))
             XB_WARN("config", "%s:%zu:%zu: %s: extension %s is accepted and does nothing",
                     st->source, node->start_mark.line + 1, node->start_mark.column + 1, path,
                     v.list[i]);
         else
-            rc = fail_at(st, node->start_mark, path,
-                         "unknown extension \"%s\" (supported: health_check, awsproxy, pprof, "
-                         "zpages" MIGRATION_HINT ")",
-                         v.list[i]);
+            rc = fail_at(
+                st, node->start_mark, path,
+                "unknown extension \"%s\" (supported: health_check, awsproxy, file_storage, "
+                "pprof, "
+                "zpages" MIGRATION_HINT ")",
+                v.list[i]);
     }
     value_cleanup(&v);
     return rc;
@@ -861,6 +867,7 @@ static int set_option(struct parse_state *st, const struct xb_config_option *opt
         rc = set_pipeline_list(st, opt, path, node);
         goto out;
     case XB_OPT_EXTENSIONS:
+        st->extensions_mark = node->start_mark;
         rc = set_extensions_list(st, path, node);
         goto out;
     case XB_OPT_PROCESSORS:
@@ -895,6 +902,10 @@ static int set_option(struct parse_state *st, const struct xb_config_option *opt
         st->metrics_addr_mark = node->start_mark;
     if (opt->offset == offsetof(struct xb_config, health_check.endpoint))
         st->health_ep_mark = node->start_mark;
+    if (opt->offset == offsetof(struct xb_config, awsxray.queue.storage))
+        st->storage_mark[0] = node->start_mark;
+    if (opt->offset == offsetof(struct xb_config, file.queue.storage))
+        st->storage_mark[1] = node->start_mark;
     if (opt->flags & XB_OPT_F_SHARED)
         rc = store_shared(st, opt, path, node->start_mark, &v);
     else
@@ -949,7 +960,8 @@ static int unknown_key(struct parse_state *st, const char *parent, const char *k
                        "unknown exporter \"%s\" (supported: awsxray, file" MIGRATION_HINT ")", key);
     if (strcmp(parent, "extensions") == 0)
         return fail_at(st, mark, path,
-                       "unknown extension \"%s\" (supported: health_check, awsproxy, pprof, "
+                       "unknown extension \"%s\" (supported: health_check, awsproxy, file_storage, "
+                       "pprof, "
                        "zpages" MIGRATION_HINT ")",
                        key);
     if (strcmp(parent, "processors") == 0)
@@ -1233,6 +1245,34 @@ static int validate_proxies(struct parse_state *st)
     return XB_OK;
 }
 
+/* sending_queue.storage names the file_storage extension, which must be configured and
+ * listed in service.extensions; file_storage needs a directory. */
+static int validate_storage(struct parse_state *st)
+{
+    struct xb_config *cfg = st->cfg;
+    const struct {
+        const char *path;
+        const char *value;
+    } refs[] = {{"exporters.awsxray.sending_queue.storage", cfg->awsxray.queue.storage},
+                {"exporters.file.sending_queue.storage", cfg->file.queue.storage}};
+
+    for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
+        if (refs[i].value == NULL)
+            continue;
+        if (strcmp(refs[i].value, "file_storage") != 0)
+            return fail_at(st, st->storage_mark[i], refs[i].path,
+                           "unknown storage extension \"%s\" (supported: file_storage)",
+                           refs[i].value);
+        if (!cfg->file_storage.enabled)
+            return fail_at(st, st->storage_mark[i], refs[i].path,
+                           "file_storage is not listed in service.extensions");
+    }
+    if (cfg->file_storage.enabled && cfg->file_storage.directory == NULL)
+        return fail_at(st, st->extensions_mark, "extensions.file_storage.directory",
+                       "required when file_storage is listed in service.extensions");
+    return XB_OK;
+}
+
 /* Pipeline rules and cross-field checks, after the whole tree was read. */
 static int validate(struct parse_state *st)
 {
@@ -1280,6 +1320,9 @@ static int validate(struct parse_state *st)
     cfg->metrics.enabled = cfg->metrics.address != NULL && strcmp(cfg->metrics.level, "none") != 0;
     if (validate_proxies(st) != XB_OK)
         return XB_ERR_CONFIG;
+    rc = validate_storage(st);
+    if (rc != XB_OK)
+        return rc;
     return validate_telemetry(st);
 }
 

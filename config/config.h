@@ -84,6 +84,7 @@ struct xb_config_queue {
     size_t max_documents;         /* sending_queue.max_documents; default 1,000,000 */
     uint32_t batch_max_documents; /* batch.max_documents; default 50, range 1..50 for awsxray */
     uint32_t batch_timeout_ms;    /* batch.timeout; default 200 ms */
+    char *storage; /* sending_queue.storage: "file_storage" = durable queue; NULL = memory */
 };
 
 /* exporters.awsxray */
@@ -208,6 +209,22 @@ struct xb_config_awsproxy {
     uint32_t timeout_ms;              /* per upstream call; default 5 s */
 };
 
+/*
+ * extensions.file_storage: the on-disk log behind sending_queue.storage
+ * (extension/file_storage.h, core/wal.h, docs/durability.md).
+ */
+struct xb_config_file_storage {
+    int enabled;                /* "file_storage" listed in service.extensions */
+    char *directory;            /* required; must exist unless create_directory */
+    int create_directory;       /* default 0 */
+    uint32_t timeout_ms;        /* wait for another process's lock; default 1 s */
+    int fsync;                  /* default 1: fdatasync before acknowledging */
+    uint32_t fsync_interval_ms; /* fsync: false: sync this often; default 1 s */
+    size_t max_size;            /* bytes on disk per queue; default 1 GiB */
+    size_t segment_size;        /* segment file roll-over, bytes; default 8 MiB */
+    size_t read_ahead;          /* bytes read back into memory at once; default 4 MiB */
+};
+
 struct xb_config {
     char *source; /* file path, or "<embedded default>" */
     struct xb_config_grpc grpc;
@@ -223,6 +240,7 @@ struct xb_config {
     struct xb_config_processors processors;     /* processors.*, pipeline processors */
     struct xb_config_awsproxy awsproxy;         /* extensions.awsproxy */
     struct xb_config_awsproxy xray_udp_proxy;   /* receivers.awsxray.proxy_server */
+    struct xb_config_file_storage file_storage; /* extensions.file_storage */
 };
 
 /* The embedded default configuration (YAML text, NUL-terminated, static). */

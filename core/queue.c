@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/wal.h"
 
 struct xb_queue {
     struct xb_qdoc_list waiting;
@@ -11,6 +12,8 @@ struct xb_queue {
     size_t charged_bytes, charged_docs;
     xb_queue_ready_cb ready;
     void *ready_ud;
+    struct xb_wal *wal; /* NULL = memory only */
+    size_t read_ahead;  /* with a log: bytes read back into memory at once */
 };
 
 /* Copies NUL-terminated |s| into |out| (|size| bytes) when it fits, else stores "". */
@@ -29,6 +32,7 @@ struct xb_qdoc *xb_qdoc_new_ids(const char *json, size_t len, const char *trace_
     if (!d)
         return NULL;
     d->next = NULL;
+    d->seq = 0;
     copy_ident(d->trace_id, sizeof(d->trace_id), trace_id);
     copy_ident(d->id, sizeof(d->id), id);
     d->len = len;
@@ -98,14 +102,75 @@ void xb_queue_free(struct xb_queue *q)
     free(q);
 }
 
+void xb_queue_set_wal(struct xb_queue *q, struct xb_wal *w, size_t read_ahead)
+{
+    q->wal = w;
+    q->read_ahead = read_ahead;
+}
+
 void xb_queue_set_ready_cb(struct xb_queue *q, xb_queue_ready_cb cb, void *ud)
 {
     q->ready = cb;
     q->ready_ud = ud;
+    if (cb && xb_queue_waiting(q) > 0)
+        cb(ud);
+}
+
+/* Moves every document of |l| to the tail of the waiting list and charges them. */
+static void splice(struct xb_queue *q, struct xb_qdoc_list *l)
+{
+    if (!l->n)
+        return;
+    if (q->waiting.tail)
+        q->waiting.tail->next = l->head;
+    else
+        q->waiting.head = l->head;
+    q->waiting.tail = l->tail;
+    q->waiting.n += l->n;
+    q->waiting.bytes += l->bytes;
+    q->charged_docs += l->n;
+    q->charged_bytes += l->bytes;
+    memset(l, 0, sizeof(*l));
+}
+
+/* With a log: the document cap counts every unfinished document, and the bytes are
+ * bounded by the log's max_size; memory is bounded by read_ahead instead. */
+static int wal_has_room(const struct xb_queue *q, size_t docs, size_t bytes)
+{
+    size_t pending = xb_wal_pending(q->wal);
+    if (q->max_docs && (docs > q->max_docs || pending > q->max_docs - docs))
+        return 0;
+    return xb_wal_has_room(q->wal, docs, bytes);
+}
+
+/* Appends |l| to the log, then keeps it in memory when it is next in line and fits
+ * the read-ahead, else frees it (it is read back later). */
+static int wal_push(struct xb_queue *q, struct xb_qdoc_list *l)
+{
+    int rc;
+
+    if (!wal_has_room(q, l->n, l->bytes))
+        return XB_ERR_FULL;
+    rc = xb_wal_append(q->wal, l);
+    if (rc == XB_ERR_IO)
+        rc = XB_ERR_FULL; /* a disk error is refused like a full queue: retry later */
+    if (rc)
+        return rc;
+    if (xb_wal_can_keep(q->wal, l->n) && q->waiting.bytes + l->bytes <= q->read_ahead) {
+        xb_wal_keep(q->wal, l);
+        splice(q, l);
+    } else {
+        xb_qdoc_list_clear(l);
+    }
+    if (q->ready)
+        q->ready(q->ready_ud);
+    return XB_OK;
 }
 
 int xb_queue_has_room(const struct xb_queue *q, size_t docs, size_t bytes)
 {
+    if (q->wal)
+        return wal_has_room(q, docs, bytes);
     if (q->max_docs && (docs > q->max_docs || q->charged_docs > q->max_docs - docs))
         return 0;
     if (q->max_bytes && (bytes > q->max_bytes || q->charged_bytes > q->max_bytes - bytes))
@@ -117,18 +182,11 @@ int xb_queue_push_list(struct xb_queue *q, struct xb_qdoc_list *l)
 {
     if (!l->n)
         return XB_OK;
+    if (q->wal)
+        return wal_push(q, l);
     if (!xb_queue_has_room(q, l->n, l->bytes))
         return XB_ERR_FULL;
-    if (q->waiting.tail)
-        q->waiting.tail->next = l->head;
-    else
-        q->waiting.head = l->head;
-    q->waiting.tail = l->tail;
-    q->waiting.n += l->n;
-    q->waiting.bytes += l->bytes;
-    q->charged_docs += l->n;
-    q->charged_bytes += l->bytes;
-    memset(l, 0, sizeof(*l));
+    splice(q, l);
     if (q->ready)
         q->ready(q->ready_ud);
     return XB_OK;
@@ -136,7 +194,14 @@ int xb_queue_push_list(struct xb_queue *q, struct xb_qdoc_list *l)
 
 struct xb_qdoc *xb_queue_pop(struct xb_queue *q)
 {
-    struct xb_qdoc *d = q->waiting.head;
+    struct xb_qdoc *d;
+
+    if (q->wal && !q->waiting.head && xb_wal_readable(q->wal)) {
+        struct xb_qdoc_list more = {0};
+        xb_wal_read(q->wal, q->read_ahead, &more); /* on no memory: what it read */
+        splice(q, &more);
+    }
+    d = q->waiting.head;
     if (!d)
         return NULL;
     q->waiting.head = d->next;
@@ -160,6 +225,8 @@ void xb_queue_requeue(struct xb_queue *q, struct xb_qdoc *d)
 
 void xb_queue_done(struct xb_queue *q, struct xb_qdoc *d)
 {
+    if (q->wal && d->seq)
+        xb_wal_done(q->wal, d->seq);
     q->charged_docs--;
     q->charged_bytes -= xb_qdoc_charge(d);
     xb_qdoc_free(d);
@@ -167,12 +234,12 @@ void xb_queue_done(struct xb_queue *q, struct xb_qdoc *d)
 
 size_t xb_queue_waiting(const struct xb_queue *q)
 {
-    return q->waiting.n;
+    return q->waiting.n + (q->wal ? xb_wal_readable(q->wal) : 0);
 }
 
 size_t xb_queue_charged_docs(const struct xb_queue *q)
 {
-    return q->charged_docs;
+    return q->wal ? xb_wal_pending(q->wal) : q->charged_docs;
 }
 
 size_t xb_queue_charged_bytes(const struct xb_queue *q)

@@ -27,6 +27,7 @@ struct xb_qdoc {
     struct xb_qdoc *next;
     char trace_id[XB_QDOC_TRACE_ID_SIZE];
     char id[XB_QDOC_ID_SIZE];
+    uint64_t seq; /* position in the queue's on-disk log (core/wal.h); 0 = not stored */
     size_t len;
     char json[];
 };
@@ -39,6 +40,7 @@ struct xb_qdoc_list {
 };
 
 struct xb_queue;
+struct xb_wal;
 
 /* Called after a push made documents available. Runs synchronously inside the push. */
 typedef void (*xb_queue_ready_cb)(void *ud);
@@ -86,7 +88,20 @@ struct xb_queue *xb_queue_new(size_t max_bytes, size_t max_docs);
 /* Frees the queue and every document still in it. NULL is a no-op. */
 void xb_queue_free(struct xb_queue *q);
 
-/* Registers the consumer's wake-up callback (one per queue). */
+/*
+ * Backs |q| with the on-disk log |w| (borrowed; core/wal.h), before any push. From then
+ * on a push is accepted only once its documents are appended to the log (and synced as
+ * configured): the caps become max_documents over the documents not yet finished and the
+ * log's max_size; memory holds only what the exporter took plus up to |read_ahead| bytes
+ * read back from the log. A push failing on the disk returns XB_ERR_FULL (the retryable
+ * refusal). xb_queue_done() marks a document finished in the log. Call with NULL before
+ * the exporter releases documents it did not deliver (shutdown), so they stay in the
+ * log for the next start.
+ */
+void xb_queue_set_wal(struct xb_queue *q, struct xb_wal *w, size_t read_ahead);
+
+/* Registers the consumer's wake-up callback (one per queue). When documents are already
+ * waiting (recovered from a log) the callback runs once right away. */
 void xb_queue_set_ready_cb(struct xb_queue *q, xb_queue_ready_cb cb, void *ud);
 
 /* Returns non-zero when |docs| documents charging |bytes| in total (sum of
@@ -108,13 +123,15 @@ void xb_queue_requeue(struct xb_queue *q, struct xb_qdoc *d);
 /* The exporter is finished with popped |d|: uncharges and frees it. */
 void xb_queue_done(struct xb_queue *q, struct xb_qdoc *d);
 
-/* Documents waiting (not popped). */
+/* Documents waiting (not popped), those in the on-disk log included. */
 size_t xb_queue_waiting(const struct xb_queue *q);
 
-/* Documents charged (waiting + popped but not done). */
+/* Documents charged (waiting + popped but not done); with a log, every document not
+ * finished, on disk or in memory. */
 size_t xb_queue_charged_docs(const struct xb_queue *q);
 
-/* Bytes charged (waiting + popped but not done), per-document overhead included. */
+/* Bytes charged (waiting + popped but not done), per-document overhead included; with a
+ * log, the memory part only. */
 size_t xb_queue_charged_bytes(const struct xb_queue *q);
 
 #endif

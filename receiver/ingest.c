@@ -118,10 +118,13 @@ static int enqueue_all(struct xb_ingest *ing, struct xb_qdoc_list *list)
             xb_qdoc_list_add(&copies[i], c);
         }
     }
-    for (size_t i = 1; i < ing->n_queues; i++)
-        xb_queue_push_list(ing->queues[i], &copies[i]); /* room was checked above */
-    xb_queue_push_list(ing->queues[0], list);
-    return XB_OK;
+    for (size_t i = 1; i < ing->n_queues; i++) {
+        /* Room was checked above; a queue on disk can still fail to append. */
+        rc = xb_queue_push_list(ing->queues[i], &copies[i]);
+        if (rc)
+            goto fail;
+    }
+    return xb_queue_push_list(ing->queues[0], list);
 fail:
     for (size_t i = 1; i < ing->n_queues; i++)
         xb_qdoc_list_clear(&copies[i]);

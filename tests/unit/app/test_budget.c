@@ -15,6 +15,7 @@
 #include "app/budget.h"
 #include "config/config.h"
 #include "core/err.h"
+#include "extension/file_storage.h"
 #include "receiver/ingest.h"
 
 #define MIB (1024ull * 1024)
@@ -98,6 +99,29 @@ static void test_awsxray_bodies(void **state)
     xb_config_free(cfg);
 }
 
+/* A durable queue is charged its read-ahead and fixed tables, not sending_queue.max_bytes. */
+static void test_durable_queue(void **state)
+{
+    struct xb_config *cfg =
+        load("receivers: {otlp: {protocols: {http: {endpoint: \"127.0.0.1:0\"}}}}\n"
+             "exporters: {file: {path: out.jsonl, sending_queue: {max_bytes: 1GiB,"
+             " storage: file_storage}}}\n"
+             "extensions: {file_storage: {directory: /q, read_ahead: 8MiB}}\n"
+             "service: {extensions: [file_storage],"
+             " pipelines: {traces: {receivers: [otlp], exporters: [file]}}}\n");
+    struct xb_budget b;
+
+    (void)state;
+    xb_budget_compute(cfg, &b);
+    assert_true(b.item[XB_BUDGET_QUEUES] >= 8 * MIB);
+    assert_true(b.item[XB_BUDGET_QUEUES] < 16 * MIB); /* not the 1 GiB max_bytes */
+    assert_int_equal(b.item[XB_BUDGET_QUEUES],
+                     xb_file_storage_queue_memory(&cfg->file_storage,
+                                                  cfg->translate.max_document_bytes,
+                                                  cfg->file.queue.batch_max_documents));
+    xb_config_free(cfg);
+}
+
 static void test_format(void **state)
 {
     struct xb_budget b = {.item = {[XB_BUDGET_BASELINE] = 32 * MIB, [XB_BUDGET_QUEUES] = MIB / 2},
@@ -144,7 +168,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_items_add_up),   cmocka_unit_test(test_caps_move_the_total),
         cmocka_unit_test(test_awsxray_bodies), cmocka_unit_test(test_format),
-        cmocka_unit_test(test_cgroup_limit),
+        cmocka_unit_test(test_cgroup_limit),   cmocka_unit_test(test_durable_queue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

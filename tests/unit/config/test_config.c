@@ -855,6 +855,48 @@ static void test_health_check_extension(void **state)
                "t.yaml:7:5: extensions.health_check.path:", "unknown key");
 }
 
+static void test_file_storage_extension(void **state)
+{
+    struct xb_config *cfg;
+    (void)state;
+
+    /* defaults, and the storage reference of both exporters */
+    cfg = parse_ok(RECV "exporters:\n  file:\n    sending_queue: {storage: file_storage}\n"
+                        "extensions:\n  file_storage:\n    directory: /var/q\n" PIPE_FILE
+                        "  extensions: [file_storage]\n");
+    assert_true(cfg->file_storage.enabled);
+    assert_string_equal(cfg->file_storage.directory, "/var/q");
+    assert_true(cfg->file_storage.fsync);
+    assert_int_equal(cfg->file_storage.fsync_interval_ms, 1000);
+    assert_int_equal(cfg->file_storage.timeout_ms, 1000);
+    assert_int_equal(cfg->file_storage.max_size, (size_t)1 << 30);
+    assert_int_equal(cfg->file_storage.segment_size, (size_t)8 << 20);
+    assert_int_equal(cfg->file_storage.read_ahead, (size_t)4 << 20);
+    assert_string_equal(cfg->file.queue.storage, "file_storage");
+    assert_null(cfg->awsxray.queue.storage);
+    xb_config_free(cfg);
+
+    cfg = parse_ok(RECV "extensions:\n  file_storage:\n    directory: /q\n    fsync: false\n"
+                        "    fsync_interval: 250ms\n    max_size: 64KiB\n"
+                        "    compaction: {on_start: true}\n" PIPE_FILE
+                        "  extensions: [file_storage]\n");
+    assert_false(cfg->file_storage.fsync);
+    assert_int_equal(cfg->file_storage.fsync_interval_ms, 250);
+    assert_int_equal(cfg->file_storage.max_size, 65536);
+    xb_config_free(cfg);
+
+    expect_err(RECV "exporters:\n  file:\n    sending_queue: {storage: file_storage}\n" PIPE_FILE,
+               "t.yaml:7:30: exporters.file.sending_queue.storage:",
+               "file_storage is not listed in service.extensions");
+    expect_err(RECV "exporters:\n  file:\n    sending_queue: {storage: db_storage}\n" PIPE_FILE,
+               "exporters.file.sending_queue.storage:", "unknown storage extension \"db_storage\"");
+    expect_err(RECV PIPE_FILE "  extensions: [file_storage]\n",
+               "t.yaml:10:15: extensions.file_storage.directory:", "required");
+    expect_err(RECV
+               "extensions:\n  file_storage:\n    directory: /q\n    max_size: 1KiB\n" PIPE_FILE,
+               "extensions.file_storage.max_size:", "must be between");
+}
+
 static void test_telemetry_address_clashes(void **state)
 {
     struct xb_config *cfg;
@@ -1002,6 +1044,7 @@ int main(void)
         cmocka_unit_test(test_telemetry_defaults_when_keys_absent),
         cmocka_unit_test(test_metrics_address_and_level),
         cmocka_unit_test(test_health_check_extension),
+        cmocka_unit_test(test_file_storage_extension),
         cmocka_unit_test(test_telemetry_address_clashes),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_shipped_yaml_files_parse),
