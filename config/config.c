@@ -21,6 +21,7 @@
 #include <yaml.h>
 
 #include "config/options.h"
+#include "config/tail_sampling_config.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -73,6 +74,9 @@ struct parse_state {
     const char *max_doc_path;
     /* marks of user-set telemetry addresses (for clash messages); root mark if unset */
     yaml_mark_t metrics_addr_mark, health_ep_mark;
+    /* processors: the pipeline list and the tail_sampling section (marks for messages) */
+    int seen_ts;
+    yaml_mark_t processors_mark, ts_mark;
 };
 
 const char *xb_config_default_yaml(void)
@@ -525,6 +529,10 @@ static void field_release(struct xb_config *cfg, const struct xb_config_option *
         }
         *lp = NULL;
         *np = 0;
+    } else if (opt->type == XB_OPT_TS_POLICIES) {
+        struct xb_ts_policy_set **pp = field(cfg, opt->offset);
+        xb_ts_policy_set_unref(*pp);
+        *pp = NULL;
     }
 }
 
@@ -813,6 +821,10 @@ static int set_option(struct parse_state *st, const struct xb_config_option *opt
     case XB_OPT_EXTENSIONS:
         rc = set_extensions_list(st, path, node);
         goto out;
+    case XB_OPT_TS_POLICIES:
+        rc = xb_ts_config_policies(st->doc, node, st->source, path, field(st->cfg, opt->offset),
+                                   st->errbuf, st->errlen);
+        goto out;
     case XB_OPT_STRLIST:
         rc = read_string_list(st, path, node, &v);
         break;
@@ -840,6 +852,8 @@ static int set_option(struct parse_state *st, const struct xb_config_option *opt
     }
     if (opt->offset == offsetof(struct xb_config, metrics.address))
         st->metrics_addr_mark = node->start_mark;
+    if (opt->offset == offsetof(struct xb_config, processors))
+        st->processors_mark = node->start_mark;
     if (opt->offset == offsetof(struct xb_config, health_check.endpoint))
         st->health_ep_mark = node->start_mark;
     if (opt->flags & XB_OPT_F_SHARED)
@@ -877,6 +891,9 @@ static void note_section(struct parse_state *st, const char *path, yaml_mark_t m
     } else if (strcmp(path, "receivers.otlp.protocols.http") == 0) {
         st->seen_http = 1;
         st->http_mark = mark;
+    } else if (strcmp(path, "processors.tail_sampling") == 0) {
+        st->seen_ts = 1;
+        st->ts_mark = mark;
     } else if (strcmp(path, "service.pipelines.traces") == 0) {
         st->seen_traces = 1;
         st->traces_mark = mark;
@@ -890,6 +907,8 @@ static int unknown_key(struct parse_state *st, const char *parent, const char *k
         return fail_at(st, mark, path, "unknown receiver \"%s\" (supported: otlp, awsxray)", key);
     if (strcmp(parent, "exporters") == 0)
         return fail_at(st, mark, path, "unknown exporter \"%s\" (supported: awsxray, file)", key);
+    if (strcmp(parent, "processors") == 0)
+        return fail_at(st, mark, path, "unknown processor \"%s\" (supported: tail_sampling)", key);
     if (strcmp(parent, "extensions") == 0)
         return fail_at(st, mark, path, "unknown extension \"%s\" (supported: health_check)", key);
     return fail_at(st, mark, path, "unknown key \"%s\"", key);
@@ -991,6 +1010,36 @@ static int validate_telemetry(struct parse_state *st)
     return fail_at(st, mark, clash, "same address as %s (%s)", with, value);
 }
 
+/* service.pipelines.traces.processors: known ids, once each, configured. */
+static int validate_processors(struct parse_state *st)
+{
+    struct xb_config *cfg = st->cfg;
+    const char *path = "service.pipelines.traces.processors";
+
+    for (size_t i = 0; i < cfg->n_processors; i++) {
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(cfg->processors[i], cfg->processors[j]) == 0)
+                return fail_at(st, st->processors_mark, path, "\"%s\" is listed twice",
+                               cfg->processors[i]);
+        if (strcmp(cfg->processors[i], "tail_sampling") != 0)
+            return fail_at(st, st->processors_mark, path,
+                           "unknown processor \"%s\" (supported: tail_sampling)",
+                           cfg->processors[i]);
+        if (!st->seen_ts)
+            return fail_at(st, st->processors_mark, "processors.tail_sampling",
+                           "processor tail_sampling is in the pipeline but not configured under "
+                           "processors");
+        if (!cfg->tail_sampling.policies)
+            return fail_at(st, st->ts_mark, "processors.tail_sampling.policies",
+                           "missing: at least one policy is required");
+        cfg->tail_sampling.enabled = 1;
+    }
+    if (cfg->tail_sampling.policies)
+        cfg->tail_sampling.policies->sample_on_first_match =
+            cfg->tail_sampling.sample_on_first_match;
+    return XB_OK;
+}
+
 /* Pipeline rules and cross-field checks, after the whole tree was read. */
 static int validate(struct parse_state *st)
 {
@@ -1030,6 +1079,8 @@ static int validate(struct parse_state *st)
                        "%zu is above X-Ray's document limit of %u bytes",
                        cfg->translate.max_document_bytes, XB_CONFIG_XRAY_MAX_DOC_BYTES);
     cfg->metrics.enabled = cfg->metrics.address != NULL && strcmp(cfg->metrics.level, "none") != 0;
+    if (validate_processors(st) != XB_OK)
+        return XB_ERR_CONFIG;
     return validate_telemetry(st);
 }
 

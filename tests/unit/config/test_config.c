@@ -273,8 +273,10 @@ static void test_full_config_every_key(void **state)
 
 static void test_unknown_top_level_key(void **state)
 {
+    expect_err(RECV PIPE_FILE "connectors:\n  x: {}\n",
+               "t.yaml:10:1: connectors:", "unknown key \"connectors\"");
     expect_err(RECV PIPE_FILE "processors:\n  batch: {}\n",
-               "t.yaml:10:1: processors:", "unknown key \"processors\"");
+               "t.yaml:11:3: processors.batch:", "unknown processor \"batch\"");
 }
 
 static void test_unknown_nested_key(void **state)
