@@ -10,8 +10,8 @@
 #define MIB (1024.0 * 1024.0)
 
 static const char *const item_names[XB_BUDGET_COUNT] = {
-    "baseline",      "queues",        "export_bodies", "ingest",
-    "grpc_inflight", "http_inflight", "connections",   "udp",
+    "baseline",      "queues",      "export_bodies", "ingest",        "grpc_inflight",
+    "http_inflight", "connections", "udp",           "tail_sampling",
 };
 
 uint64_t xb_budget_grpc_inflight_bytes(const struct xb_config *cfg)
@@ -69,6 +69,15 @@ void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
     if (cfg->xray_udp.enabled)
         out->item[XB_BUDGET_UDP] =
             xb_xray_udp_buffer_bytes() + 2 * (uint64_t)cfg->xray_udp.socket_buffer_size;
+    if (cfg->tail_sampling.enabled) {
+        /* Held documents may pass max_bytes by the request being admitted (bounded by
+         * the body limit and the ingest arena); 8 bytes per trace-table bucket, 28 per
+         * decision-cache slot (id, link, bucket). */
+        const struct xb_config_tail_sampling *ts = &cfg->tail_sampling;
+        out->item[XB_BUDGET_TAIL_SAMPLING] =
+            ts->max_bytes + 2 * body + 16 * (uint64_t)ts->num_traces +
+            28 * ((uint64_t)ts->sampled_cache_size + ts->non_sampled_cache_size);
+    }
     for (int i = 0; i < XB_BUDGET_COUNT; i++)
         out->total += out->item[i];
 }

@@ -7,9 +7,11 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/gzip.h"
 #include "core/log.h"
+#include "processor/tail_sampling.h"
 #include "receiver/otlp_decode.h"
 #include "receiver/status.h"
 
@@ -25,6 +27,7 @@ struct xb_ingest {
     char budget_msg[96];    /* "... budget of N MiB" for requests refused over it */
     struct xb_buf inflated; /* reused gunzip output */
     struct xb_buf doc;      /* reused translator output buffer */
+    struct xb_ts *ts;       /* tail_sampling between translation and the queues, or NULL */
 };
 
 /* Emit callback state: the documents of one request, built before admission. */
@@ -46,7 +49,11 @@ static int collect_doc(void *ud, const char *json, size_t len, const char *trace
     if (!d)
         return XB_ERR_NOMEM;
     charge = xb_qdoc_charge(d);
-    for (size_t i = 0; i < c->ing->n_queues; i++) {
+    if (c->ing->ts && !xb_ts_has_room(c->ing->ts, c->list.n + 1, c->list.bytes + charge)) {
+        xb_qdoc_free(d);
+        return XB_ERR_FULL;
+    }
+    for (size_t i = 0; i < c->ing->n_queues && !c->ing->ts; i++) {
         if (!xb_queue_has_room(c->ing->queues[i], c->list.n + 1, c->list.bytes + charge)) {
             xb_qdoc_free(d);
             return XB_ERR_FULL;
@@ -127,6 +134,16 @@ fail:
     return rc;
 }
 
+int xb_ingest_release(void *ing, struct xb_qdoc_list *list)
+{
+    return enqueue_all(ing, list);
+}
+
+void xb_ingest_set_tail_sampling(struct xb_ingest *ing, struct xb_ts *ts)
+{
+    ing->ts = ts;
+}
+
 int xb_ingest_documents(struct xb_ingest *ing, const struct xb_ingest_doc *docs, size_t n)
 {
     struct collect c = {.ing = ing};
@@ -192,6 +209,8 @@ void xb_ingest_account(enum xb_transport transport, const struct xb_ingest_outco
  * when translation CPU is scarce). */
 static int some_queue_full(const struct xb_ingest *ing)
 {
+    if (ing->ts)
+        return !xb_ts_has_room(ing->ts, 1, 1);
     for (size_t i = 0; i < ing->n_queues; i++)
         if (!xb_queue_has_room(ing->queues[i], 1, 1))
             return 1;
@@ -258,7 +277,10 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
                  tr.rejected_spans, tr.spans, tr.first_error ? tr.first_error : "invalid span");
         XB_DEBUG("ingest", "%s", out->reject_msg);
     }
-    rc = enqueue_all(ing, &col.list);
+    if (ing->ts)
+        rc = xb_ts_ingest(ing->ts, req, &col.list, xb_clock_mono_ns() / 1000000u);
+    else
+        rc = enqueue_all(ing, &col.list);
     if (rc == XB_OK) {
         /* Counted only once queued: documents of a refused request never existed for
          * the exporters (accounting: built = sent + failed + queued). */
