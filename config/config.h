@@ -178,15 +178,17 @@ struct xb_config {
     struct xb_config_translate translate;
     struct xb_config_awsxray awsxray;
     struct xb_config_file file;
-    char *log_level;              /* service.telemetry.logs.level, lower-case; default "info" */
-    uint32_t shutdown_timeout_ms; /* service.shutdown_timeout; default 10 s */
-    uint32_t config_watch_interval_ms; /* service.config_watch_interval; default 5 s; 0 = off */
-    struct xb_config_metrics metrics;  /* service.telemetry.metrics */
-    struct xb_config_health_check health_check;   /* extensions.health_check */
-    struct xb_config_xray_udp xray_udp;           /* receivers.awsxray */
+    char *log_level;                  /* service.telemetry.logs.level, lower-case; default "info" */
+    uint32_t shutdown_timeout_ms;     /* service.shutdown_timeout; default 10 s */
+    struct xb_config_metrics metrics; /* service.telemetry.metrics */
+    struct xb_config_health_check health_check; /* extensions.health_check */
+    struct xb_config_xray_udp xray_udp;         /* receivers.awsxray */
+
+    /* processors and configuration reload */
     struct xb_config_tail_sampling tail_sampling; /* processors.tail_sampling */
     char **processors;                            /* service.pipelines.traces.processors */
     size_t n_processors;
+    uint32_t config_watch_interval_ms; /* service.config_watch_interval; default 5 s; 0 = off */
 };
 
 /* The embedded default configuration (YAML text, NUL-terminated, static). */
