@@ -1,6 +1,7 @@
 #include "processor/tail_sampling.h"
 
 #include <event2/event.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -590,35 +591,110 @@ static void make_room(struct xb_ts *ts, size_t new_traces, size_t bytes)
     }
 }
 
-int xb_ts_ingest(struct xb_ts *ts, const xb_pb_export_req *req, struct xb_qdoc_list *docs,
-                 uint64_t now_mono_ms)
+/* Where the facts of a request come from: its OTLP spans, or X-Ray documents. */
+struct source {
+    const xb_pb_export_req *req; /* NULL: the documents themselves */
+    const struct xb_qdoc_list *docs;
+};
+
+/* Step 1: every trace id of the request into |rt|. */
+static void collect_ids(struct req_table *rt, const struct source *src)
 {
-    struct req_table rt = {0};
-    size_t cap = 16, n_spans = 0, new_traces = 0;
-    int rc = XB_OK;
+    const xb_pb_export_req *req = src->req;
 
-    if (ts->held_head)
-        return XB_ERR_FULL;
-    for (size_t r = 0; r < req->n_resource_spans; r++)
-        for (size_t s = 0; s < req->resource_spans[r]->n_scope_spans; s++)
-            n_spans += req->resource_spans[r]->scope_spans[s]->n_spans;
-    while (cap < 2 * (n_spans + docs->n))
-        cap <<= 1;
-    rt.e = calloc(cap, sizeof(*rt.e));
-    if (!rt.e)
-        return XB_ERR_NOMEM;
-    rt.mask = cap - 1;
-
-    /* 1. the request's trace ids, from its spans and its documents */
+    if (!req) {
+        for (const struct xb_qdoc *d = src->docs->head; d; d = d->next) {
+            uint8_t id[16];
+            if (xray_id_bytes(d->trace_id, id) == 0)
+                req_get(rt, id);
+        }
+        return;
+    }
     for (size_t r = 0; r < req->n_resource_spans; r++) {
         const xb_pb_resource_spans *rs = req->resource_spans[r];
         for (size_t s = 0; s < rs->n_scope_spans; s++)
             for (size_t k = 0; k < rs->scope_spans[s]->n_spans; k++) {
                 const xb_pb_span *sp = rs->scope_spans[s]->spans[k];
                 if (sp->trace_id.len == 16)
-                    req_get(&rt, sp->trace_id.data);
+                    req_get(rt, sp->trace_id.data);
             }
     }
+}
+
+/* Facts of one X-Ray segment document: status ERROR when fault, error or throttle is
+ * true; start_time / end_time (seconds) as ns. */
+static void fold_document(const struct xb_qdoc *d, struct xb_ts_summary *sum)
+{
+    json_error_t jerr;
+    json_t *j = json_loadb(d->json, d->len, 0, &jerr);
+    int status = XB_STATUS_UNSET;
+    double start = 0, end = 0;
+
+    if (j) {
+        if (json_is_true(json_object_get(j, "fault")) ||
+            json_is_true(json_object_get(j, "error")) ||
+            json_is_true(json_object_get(j, "throttle")))
+            status = XB_STATUS_ERROR;
+        start = json_number_value(json_object_get(j, "start_time"));
+        end = json_number_value(json_object_get(j, "end_time"));
+        json_decref(j);
+    }
+    if (end < start)
+        end = start;
+    xb_ts_summary_add_facts(sum, status, start > 0 ? (uint64_t)(start * 1e9) : 0,
+                            end > 0 ? (uint64_t)(end * 1e9) : 0);
+}
+
+/* Step 3: span facts, with the policies each trace will be decided with. */
+static void fold_facts(struct req_table *rt, const struct source *src)
+{
+    const xb_pb_export_req *req = src->req;
+
+    if (!req) {
+        for (const struct xb_qdoc *d = src->docs->head; d; d = d->next) {
+            uint8_t id[16];
+            if (xray_id_bytes(d->trace_id, id) == 0)
+                fold_document(d, &req_get(rt, id)->sum);
+        }
+        return;
+    }
+    for (size_t r = 0; r < req->n_resource_spans; r++) {
+        const xb_pb_resource_spans *rs = req->resource_spans[r];
+        for (size_t s = 0; s < rs->n_scope_spans; s++)
+            for (size_t k = 0; k < rs->scope_spans[s]->n_spans; k++) {
+                const xb_pb_span *sp = rs->scope_spans[s]->spans[k];
+                struct req_trace *e;
+                if (sp->trace_id.len != 16)
+                    continue;
+                e = req_get(rt, sp->trace_id.data);
+                xb_ts_summary_add_span(e->t ? e->t->ps : NULL, rs->resource, sp, &e->sum);
+            }
+    }
+}
+
+static int admit(struct xb_ts *ts, const struct source *src, size_t n_spans,
+                 struct xb_qdoc_list *docs, uint64_t now_mono_ms)
+{
+    struct req_table rt = {0};
+    size_t cap = 16, new_traces = 0;
+    struct ts_trace *pass; /* documents whose trace id is not an X-Ray id: passed on */
+    int rc = XB_OK;
+
+    if (ts->held_head)
+        return XB_ERR_FULL;
+    while (cap < 2 * (n_spans + docs->n))
+        cap <<= 1;
+    rt.e = calloc(cap, sizeof(*rt.e));
+    pass = calloc(1, sizeof(*pass));
+    if (!rt.e || !pass) {
+        free(rt.e);
+        free(pass);
+        return XB_ERR_NOMEM;
+    }
+    rt.mask = cap - 1;
+
+    /* 1. the request's trace ids */
+    collect_ids(&rt, src);
     /* 2. make room, then find each trace's state */
     for (size_t i = 0; i < cap; i++)
         if (rt.e[i].used && !find(ts, rt.e[i].id))
@@ -648,19 +724,8 @@ int xb_ts_ingest(struct xb_ts *ts, const xb_pb_export_req *req, struct xb_qdoc_l
             e->t->arrival_ms = now_mono_ms;
         }
     }
-    /* 3. span facts, with the policies the trace will be decided with */
-    for (size_t r = 0; r < req->n_resource_spans; r++) {
-        const xb_pb_resource_spans *rs = req->resource_spans[r];
-        for (size_t s = 0; s < rs->n_scope_spans; s++)
-            for (size_t k = 0; k < rs->scope_spans[s]->n_spans; k++) {
-                const xb_pb_span *sp = rs->scope_spans[s]->spans[k];
-                struct req_trace *e;
-                if (sp->trace_id.len != 16)
-                    continue;
-                e = req_get(&rt, sp->trace_id.data);
-                xb_ts_summary_add_span(e->t ? e->t->ps : NULL, rs->resource, sp, &e->sum);
-            }
-    }
+    /* 3. span facts */
+    fold_facts(&rt, src);
     /* 4. documents to their traces (cannot fail from here on) */
     while (docs->head) {
         struct xb_qdoc *d = docs->head;
@@ -675,17 +740,14 @@ int xb_ts_ingest(struct xb_ts *ts, const xb_pb_export_req *req, struct xb_qdoc_l
             if (rt.e[i].used)
                 e = &rt.e[i];
         }
-        if (!e) {
-            /* no span of the request has this id (cannot happen with the translator's
-             * ids): it is forwarded as if sampled rather than lost */
-            for (size_t i = 0; i < cap && !e; i++)
-                if (rt.e[i].used && rt.e[i].t)
-                    e = &rt.e[i];
-        }
-        if (e)
+        if (e) {
             xb_qdoc_list_add(&e->docs, d);
-        else
-            xb_qdoc_free(d);
+        } else {
+            /* no trace to hold it in (an unparsable trace id): passed on unsampled
+             * rather than lost, one span each */
+            xb_qdoc_list_add(&pass->docs, d);
+            pass->sum.spans++;
+        }
     }
     docs->tail = NULL;
     docs->n = 0;
@@ -750,8 +812,17 @@ int xb_ts_ingest(struct xb_ts *ts, const xb_pb_export_req *req, struct xb_qdoc_l
             e->is_new = 0;
         }
     }
+    if (pass->docs.n) {
+        ts->st.spans_received += pass->sum.spans;
+        v_received[0] += pass->sum.spans;
+        ts->bytes += trace_charge(pass);
+        release_or_hold(ts, pass);
+        pass = NULL;
+    }
     update_gauges(ts);
 out:
+    if (pass)
+        trace_free(pass);
     for (size_t i = 0; i < cap; i++) {
         if (rt.e[i].is_new)
             trace_free(rt.e[i].t); /* only on failure: never linked */
@@ -759,4 +830,23 @@ out:
     }
     free(rt.e);
     return rc;
+}
+
+int xb_ts_ingest(struct xb_ts *ts, const xb_pb_export_req *req, struct xb_qdoc_list *docs,
+                 uint64_t now_mono_ms)
+{
+    struct source src = {req, docs};
+    size_t n_spans = 0;
+
+    for (size_t r = 0; r < req->n_resource_spans; r++)
+        for (size_t s = 0; s < req->resource_spans[r]->n_scope_spans; s++)
+            n_spans += req->resource_spans[r]->scope_spans[s]->n_spans;
+    return admit(ts, &src, n_spans, docs, now_mono_ms);
+}
+
+int xb_ts_ingest_documents(struct xb_ts *ts, struct xb_qdoc_list *docs, uint64_t now_mono_ms)
+{
+    struct source src = {NULL, docs};
+
+    return admit(ts, &src, docs->n, docs, now_mono_ms);
 }

@@ -84,6 +84,14 @@ int xb_ts_ingest(struct xb_ts *ts, const xb_pb_export_req *req, struct xb_qdoc_l
                  uint64_t now_mono_ms);
 
 /*
+ * Like xb_ts_ingest() for ready-made X-Ray segment documents (the X-Ray daemon
+ * protocol receiver): each document counts as one span whose status is ERROR when its
+ * "fault", "error" or "throttle" is true, timed by its start_time / end_time. They
+ * carry no OTLP attributes, so attribute policies never match them.
+ */
+int xb_ts_ingest_documents(struct xb_ts *ts, struct xb_qdoc_list *docs, uint64_t now_mono_ms);
+
+/*
  * Decides every trace whose decision_wait has passed at |now_mono_ms| and retries held
  * documents. The timer calls it; tests call it directly.
  */

@@ -151,7 +151,9 @@ int xb_ingest_documents(struct xb_ingest *ing, const struct xb_ingest_doc *docs,
 
     for (size_t i = 0; i < n && rc == XB_OK; i++)
         rc = collect_doc(&c, docs[i].json, docs[i].len, docs[i].trace_id, docs[i].id);
-    if (rc == XB_OK)
+    if (rc == XB_OK && ing->ts)
+        rc = xb_ts_ingest_documents(ing->ts, &c.list, xb_clock_mono_ns() / 1000000u);
+    else if (rc == XB_OK)
         rc = enqueue_all(ing, &c.list);
     if (rc != XB_OK)
         xb_qdoc_list_clear(&c.list);

@@ -97,9 +97,9 @@ struct xb_ts;
 
 /*
  * Puts the tail_sampling processor |ts| (borrowed; NULL = none) between translation
- * and the queues: translated requests are admitted against its budget and held per
- * trace (processor/tail_sampling.h). Documents of the X-Ray daemon protocol
- * (xb_ingest_documents) bypass it (docs/sampling.md).
+ * and the queues: translated requests, and the documents of the X-Ray daemon
+ * protocol (xb_ingest_documents), are admitted against its budget and held per trace
+ * (processor/tail_sampling.h, docs/sampling.md).
  */
 void xb_ingest_set_tail_sampling(struct xb_ingest *ing, struct xb_ts *ts);
 

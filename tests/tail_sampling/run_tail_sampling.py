@@ -243,6 +243,35 @@ def reload_under_load(binary, tmp, rep):
               f"nothing lost: {2 * sent} spans = kept + sampled out")
 
 
+def daemon_protocol(binary, tmp, rep):
+    """X-Ray daemon documents (UDP) pass through tail_sampling: fault/error = ERROR."""
+    import socket
+    td = os.path.join(tmp, "udp")
+    os.makedirs(td)
+    cfg = config(td, "out", 0).replace(
+        'receivers:\n', 'receivers:\n  awsxray: {endpoint: "127.0.0.1:0"}\n', 1).replace(
+        "receivers: [otlp]", "receivers: [otlp, awsxray]")
+    traces = {f"1-5f84c7a1-{i:024x}": i % 4 == 0 for i in range(40)}  # every 4th faulty
+    with Bridge(binary, td, cfg, clean_env()) as b:
+        port = int(re.search(r"X-Ray daemon protocol receiver listening on udp \S+ "
+                             r"\(port (\d+)\)", b.log()).group(1))
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        n = 0
+        for tid, faulty in traces.items():
+            for k in range(2):
+                d = {"name": "svc", "id": f"{n:016x}", "trace_id": tid, "start_time": 1764806400.5,
+                     "end_time": 1764806400.7, "fault": faulty and k == 1}
+                u.sendto(b'{"format": "json", "version": 1}\n' + json.dumps(d).encode(),
+                         ("127.0.0.1", port))
+                n += 1
+        u.close()
+        settle(b, n, f"{td}/out.jsonl")
+    got = read_out(f"{td}/out.jsonl")
+    want = {t for t, f in traces.items() if f}
+    rep.check(set(got) == want and all(v == 2 for v in got.values()),
+              f"daemon-protocol traces with a fault kept whole ({len(got)} of {len(traces)})")
+
+
 def main():
     binary = sys.argv[1]
     rep = Report()
@@ -251,6 +280,7 @@ def main():
         single(binary, tmp, rep)
         two_nodes(binary, tmp, rep)
         reload_under_load(binary, tmp, rep)
+        daemon_protocol(binary, tmp, rep)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return rep.finish()

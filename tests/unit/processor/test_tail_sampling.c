@@ -308,6 +308,39 @@ static void test_policy_swap(void **state)
     xb_ts_policy_set_unref(all);
 }
 
+static void test_daemon_documents(void **state)
+{
+    struct xb_ts_policy_set *ps = errors_only();
+    struct sink sk = {0};
+    struct xb_ts *ts = xb_ts_new(NULL, &OPTS, ps, release, &sk);
+    struct xb_qdoc_list docs = {0};
+    static const char *const json[] = {
+        "{\"trace_id\":\"1-5f000000-000000000000000000000001\",\"start_time\":1.5,"
+        "\"end_time\":2,\"fault\":true}",
+        "{\"trace_id\":\"1-5f000000-000000000000000000000001\",\"start_time\":1.6}",
+        "{\"trace_id\":\"1-5f000000-000000000000000000000002\",\"start_time\":1.5}",
+        "{\"trace_id\":\"bogus\",\"start_time\":1.5}",
+    };
+    static const char *const ids[] = {"1-5f000000-000000000000000000000001",
+                                      "1-5f000000-000000000000000000000001",
+                                      "1-5f000000-000000000000000000000002", "bogus"};
+    struct xb_ts_stats s;
+
+    (void)state;
+    for (int i = 0; i < 4; i++)
+        xb_qdoc_list_add(&docs, xb_qdoc_new_ids(json[i], strlen(json[i]), ids[i], "1"));
+    assert_int_equal(xb_ts_ingest_documents(ts, &docs, 0), XB_OK);
+    assert_int_equal(sk.docs, 1); /* the unparsable id is passed on at once */
+    xb_ts_tick(ts, 1000);
+    assert_int_equal(sk.docs, 3); /* trace 1 (fault) whole; trace 2 sampled out */
+    xb_ts_stats(ts, &s);
+    assert_int_equal(s.spans_received, 4);
+    assert_int_equal(s.spans_sampled_out, 1);
+    check_invariant(ts);
+    xb_ts_free(ts);
+    xb_ts_policy_set_unref(ps);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -317,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_max_bytes_bound),
         cmocka_unit_test(test_queue_full_holds_and_refuses),
         cmocka_unit_test(test_policy_swap),
+        cmocka_unit_test(test_daemon_documents),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
