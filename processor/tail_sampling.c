@@ -639,10 +639,12 @@ static void fold_document(const struct xb_qdoc *d, struct xb_ts_summary *sum)
         end = json_number_value(json_object_get(j, "end_time"));
         json_decref(j);
     }
-    if (end < start)
+    /* a hostile value must not overflow the conversion: beyond year 2500 counts as 0 */
+    if (!(start > 0 && start < 1.7e10))
+        start = 0;
+    if (!(end > 0 && end < 1.7e10) || end < start)
         end = start;
-    xb_ts_summary_add_facts(sum, status, start > 0 ? (uint64_t)(start * 1e9) : 0,
-                            end > 0 ? (uint64_t)(end * 1e9) : 0);
+    xb_ts_summary_add_facts(sum, status, (uint64_t)(start * 1e9), (uint64_t)(end * 1e9));
 }
 
 /* Step 3: span facts, with the policies each trace will be decided with. */
