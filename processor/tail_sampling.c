@@ -340,21 +340,52 @@ static void release_or_hold(struct xb_ts *ts, struct ts_trace *t)
     ts->n_held_docs += ndocs;
 }
 
+/* Passes the held trace |t| on one document at a time while the queues take them (a
+ * trace larger than the queues' free room would otherwise wait forever). Returns
+ * non-zero when every document went. */
+static int release_piecewise(struct xb_ts *ts, struct ts_trace *t)
+{
+    while (t->docs.head) {
+        struct xb_qdoc *d = t->docs.head;
+        struct xb_qdoc_list one = {0};
+        size_t c = xb_qdoc_charge(d);
+
+        t->docs.head = d->next;
+        xb_qdoc_list_add(&one, d);
+        if (ts->release(ts->ud, &one) != XB_OK) {
+            d->next = t->docs.head; /* back at the head, untouched */
+            t->docs.head = d;
+            return 0;
+        }
+        if (!t->docs.head)
+            t->docs.tail = NULL;
+        t->docs.n--;
+        t->docs.bytes -= c;
+        ts->bytes -= c;
+        ts->n_held_docs--;
+    }
+    return 1;
+}
+
 /* Retries the held FIFO in order; stops at the first refusal. */
 static void retry_held(struct xb_ts *ts)
 {
     while (ts->held_head) {
         struct ts_trace *t = ts->held_head;
         size_t charge = trace_charge(t), ndocs = t->docs.n;
-        if (ts->release(ts->ud, &t->docs) != XB_OK)
+        if (ts->release(ts->ud, &t->docs) == XB_OK) {
+            ts->n_held_docs -= ndocs;
+            ts->bytes -= charge;
+        } else if (release_piecewise(ts, t)) {
+            ts->bytes -= XB_TS_TRACE_OVERHEAD; /* documents were uncharged one by one */
+        } else {
             break;
+        }
         ts->held_head = t->next;
         if (!ts->held_head)
             ts->held_tail = NULL;
-        ts->n_held_docs -= ndocs;
         ts->st.spans_kept += t->sum.spans;
         v_kept[0] += t->sum.spans;
-        ts->bytes -= charge;
         trace_free(t);
     }
 }

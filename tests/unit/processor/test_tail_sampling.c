@@ -15,9 +15,11 @@
 #include "core/err.h"
 #include "processor/tail_sampling.h"
 
-/* Release sink: counts documents per trace id; refuses while |full|. */
+/* Release sink: counts documents per trace id; refuses while |full|, or lists of more
+ * than |max_list| documents when that is set. */
 struct sink {
     int full;
+    size_t max_list;
     size_t docs;
     char last_trace[XB_QDOC_TRACE_ID_SIZE];
 };
@@ -26,7 +28,7 @@ static int release(void *ud, struct xb_qdoc_list *l)
 {
     struct sink *s = ud;
 
-    if (s->full)
+    if (s->full || (s->max_list && l->n > s->max_list))
         return XB_ERR_FULL;
     s->docs += l->n;
     if (l->head)
@@ -284,6 +286,29 @@ static void test_queue_full_holds_and_refuses(void **state)
     xb_ts_policy_set_unref(ps);
 }
 
+static void test_trace_larger_than_queue_room(void **state)
+{
+    struct xb_ts_policy_set *ps = always();
+    struct sink sk = {.max_list = 1}; /* the queues never take more than one at once */
+    struct xb_ts *ts = xb_ts_new(NULL, &OPTS, ps, release, &sk);
+    struct xb_qdoc_list docs;
+    struct req q;
+    uint8_t ids[3] = {7, 7, 7};
+
+    (void)state;
+    make_req(&q, ids, NULL, 3, &docs, 100);
+    assert_int_equal(xb_ts_ingest(ts, &q.r, &docs, 0), XB_OK);
+    xb_ts_tick(ts, 1000); /* refused whole: held */
+    assert_int_equal(xb_ts_docs_held(ts), 3);
+    xb_ts_tick(ts, 1100); /* passed on document by document */
+    assert_int_equal(sk.docs, 3);
+    assert_int_equal(xb_ts_docs_held(ts), 0);
+    assert_int_equal(xb_ts_bytes(ts), 0);
+    check_invariant(ts);
+    xb_ts_free(ts);
+    xb_ts_policy_set_unref(ps);
+}
+
 static void test_policy_swap(void **state)
 {
     struct xb_ts_policy_set *ps = errors_only(), *all = always();
@@ -350,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_max_bytes_bound),
         cmocka_unit_test(test_queue_full_holds_and_refuses),
         cmocka_unit_test(test_policy_swap),
+        cmocka_unit_test(test_trace_larger_than_queue_room),
         cmocka_unit_test(test_daemon_documents),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
