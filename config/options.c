@@ -464,6 +464,7 @@ static const struct xb_config_option options[] = {
      .def = "0",
      .max = 100000000,
      .offset = OFF(tail_sampling.expected_new_traces_per_sec),
+     .flags = XB_OPT_F_COMPAT,
      .doc = "accepted for compatibility (a sizing hint in the collector)"},
     {.path = "processors.tail_sampling.decision_cache.sampled_cache_size",
      .type = XB_OPT_SIZE,

@@ -548,6 +548,11 @@ int xb_ts_has_room(const struct xb_ts *ts, size_t docs, size_t bytes)
     return ts->held_head == NULL && bytes + XB_TS_TRACE_OVERHEAD <= ts->opts.max_bytes;
 }
 
+int xb_ts_too_large(const struct xb_ts *ts, size_t bytes)
+{
+    return bytes + XB_TS_TRACE_OVERHEAD > ts->opts.max_bytes;
+}
+
 size_t xb_ts_docs_held(const struct xb_ts *ts)
 {
     size_t n = ts->n_held_docs;

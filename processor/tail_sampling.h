@@ -72,6 +72,10 @@ void xb_ts_set_policies(struct xb_ts *ts, struct xb_ts_policy_set *ps, uint32_t 
  */
 int xb_ts_has_room(const struct xb_ts *ts, size_t docs, size_t bytes);
 
+/* Non-zero when |bytes| of documents (one request) can never fit max_bytes: such a
+ * request is refused for good (XB_ERR_TOO_LARGE), not told to retry. */
+int xb_ts_too_large(const struct xb_ts *ts, size_t bytes);
+
 /*
  * Takes the translated documents |docs| of one decoded request |req| (borrowed): folds
  * each span's facts into its trace's summary, and holds the documents per trace (or

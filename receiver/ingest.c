@@ -51,7 +51,7 @@ static int collect_doc(void *ud, const char *json, size_t len, const char *trace
     charge = xb_qdoc_charge(d);
     if (c->ing->ts && !xb_ts_has_room(c->ing->ts, c->list.n + 1, c->list.bytes + charge)) {
         xb_qdoc_free(d);
-        return XB_ERR_FULL;
+        return xb_ts_too_large(c->ing->ts, c->list.bytes + charge) ? XB_ERR_TOO_LARGE : XB_ERR_FULL;
     }
     for (size_t i = 0; i < c->ing->n_queues && !c->ing->ts; i++) {
         if (!xb_queue_has_room(c->ing->queues[i], c->list.n + 1, c->list.bytes + charge)) {
@@ -271,6 +271,8 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
     if (rc) {
         desc = rc == XB_ERR_FULL ? "export queue is full, retry later"
                                  : "could not translate the request";
+        if (rc == XB_ERR_TOO_LARGE)
+            desc = "request is larger than processors.tail_sampling.max_bytes";
         goto out;
     }
     out->rejected_spans = tr.rejected_spans;

@@ -248,8 +248,10 @@ static void test_max_bytes_bound(void **state)
     }
     assert_int_equal(xb_ts_traces_waiting(ts), 3);
     assert_int_equal(sk.docs, 7);
-    /* a request larger than the whole budget is refused up front */
+    /* a request larger than the whole budget is refused up front, for good */
     assert_false(xb_ts_has_room(ts, 1, o.max_bytes));
+    assert_true(xb_ts_too_large(ts, o.max_bytes));
+    assert_false(xb_ts_too_large(ts, one));
     check_invariant(ts);
     xb_ts_free(ts);
     xb_ts_policy_set_unref(ps);
