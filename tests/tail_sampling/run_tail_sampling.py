@@ -9,8 +9,9 @@
    span accounting holds (received = kept + sampled out).
 2. Two instances each receiving half of every trace's spans keep the same trace ids
    for the probabilistic part.
-3. Reload under load over one kept-alive connection: the config file is replaced
-   (new inode, as a ConfigMap update) with 50%; traces started after the reload is
+3. Reload under load over one kept-alive connection: the config file, mounted like a
+   Kubernetes ConfigMap key (symlinks through ..data), is updated by swapping ..data
+   to a new directory with 50%; traces started after the reload is
    counted follow 50%, earlier ones 5%; a broken file is refused with FILE:LINE:COL,
    counted, and 50% stays in force; the connection stays up and nothing is lost.
 
@@ -196,12 +197,22 @@ def reload_under_load(binary, tmp, rep):
         def reloads(result):
             return metrics(b).get(f'xraybridge_config_reloads_total{{result="{result}"}}', 0)
 
+        # Mount the file the way Kubernetes mounts a ConfigMap key: name -> ..data/name,
+        # ..data -> a timestamped directory. Same content: no reload.
+        cm = os.path.join(td, "cm")
+        os.makedirs(os.path.join(cm, "..v1"))
+        shutil.copy(b.cfg_path, os.path.join(cm, "..v1", "xraybridge.yaml"))
+        os.symlink("..v1", os.path.join(cm, "..data"))
+        os.symlink(os.path.join(cm, "..data", "xraybridge.yaml"), b.cfg_path + ".lnk")
+        os.replace(b.cfg_path + ".lnk", b.cfg_path)
         send_until(3000)
         phases.append((0, sent, 5))
-        tmpcfg = b.cfg_path + ".new"
-        with open(tmpcfg, "w") as f:
+        # The update: a new directory, then ..data swapped atomically (what the kubelet does)
+        os.makedirs(os.path.join(cm, "..v2"))
+        with open(os.path.join(cm, "..v2", "xraybridge.yaml"), "w") as f:
             f.write(config(td, "out", 50, wait="500ms"))
-        os.replace(tmpcfg, b.cfg_path)  # a new inode, as a ConfigMap swap
+        os.symlink("..v2", os.path.join(cm, "..data_tmp"))
+        os.replace(os.path.join(cm, "..data_tmp"), os.path.join(cm, "..data"))
         mark = sent
         while reloads("success") < 1:  # keep sending while the reload happens
             send_until(sent + BATCH)
@@ -209,7 +220,7 @@ def reload_under_load(binary, tmp, rep):
         mark = sent
         send_until(mark + 2500)
         phases.append((mark, sent, 50))
-        with open(b.cfg_path, "a") as f:
+        with open(b.cfg_path, "a") as f:  # edited in place through the links
             f.write("  bad: [\n")
         mark = sent
         while reloads("failure") < 1:
