@@ -735,7 +735,8 @@ static int admit(struct xb_ts *ts, const struct source *src, size_t n_spans,
     collect_ids(&rt, src);
     /* 2. make room, then find each trace's state */
     for (size_t i = 0; i < cap; i++)
-        if (rt.e[i].used && !find(ts, rt.e[i].id))
+        if (rt.e[i].used && !find(ts, rt.e[i].id) && !cache_has(&ts->sampled, rt.e[i].id) &&
+            !cache_has(&ts->not_sampled, rt.e[i].id))
             new_traces++;
     make_room(ts, new_traces, docs->bytes + new_traces * XB_TS_TRACE_OVERHEAD);
     for (size_t i = 0; i < cap; i++) {
