@@ -70,12 +70,14 @@ void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
         out->item[XB_BUDGET_UDP] =
             xb_xray_udp_buffer_bytes() + 2 * (uint64_t)cfg->xray_udp.socket_buffer_size;
     if (cfg->tail_sampling.enabled) {
-        /* Held documents may pass max_bytes by the request being admitted (bounded by
-         * the body limit and the ingest arena); 8 bytes per trace-table bucket, 28 per
-         * decision-cache slot (id, link, bucket). */
+        /* Held documents may pass max_bytes by the request being admitted (2x body);
+         * the per-request trace table takes at most 120 bytes per span with a 16-byte
+         * trace id, and such a span takes at least 20 bytes of protobuf (6x body);
+         * 16 bytes per num_traces (trace-table buckets), 28 per decision-cache slot
+         * (id, link, bucket). */
         const struct xb_config_tail_sampling *ts = &cfg->tail_sampling;
         out->item[XB_BUDGET_TAIL_SAMPLING] =
-            ts->max_bytes + 2 * body + 16 * (uint64_t)ts->num_traces +
+            ts->max_bytes + 8 * body + 16 * (uint64_t)ts->num_traces +
             28 * ((uint64_t)ts->sampled_cache_size + ts->non_sampled_cache_size);
     }
     for (int i = 0; i < XB_BUDGET_COUNT; i++)

@@ -582,32 +582,67 @@ void xb_ts_stats(const struct xb_ts *ts, struct xb_ts_stats *out)
 /* One trace of the request being ingested. */
 struct req_trace {
     uint8_t id[16];
-    int used;
     struct ts_trace *t; /* waiting trace, or a new one (is_new) */
     int is_new, cached; /* cached: 1 sampled, 2 not sampled */
     struct xb_ts_summary sum;
     struct xb_qdoc_list docs;
 };
+/* app/budget.c counts 120 bytes per span: one record plus up to four 4-byte slots. */
+_Static_assert(sizeof(struct req_trace) + 16 <= 120, "per-span table cost above the budget");
 
+/* The request's traces: a dense array (one record per distinct trace id, at most one
+ * per span) indexed by an open-addressing table of 4-byte slots, so a request of many
+ * tiny spans costs about 100 bytes per span at most (app/budget.c counts it). */
 struct req_table {
     struct req_trace *e;
-    size_t mask, n;
+    size_t n, cap;   /* records used / allocated */
+    uint32_t *slots; /* record index + 1; 0 = empty */
+    size_t mask;
 };
+
+static int req_init(struct req_table *rt, size_t max_ids)
+{
+    size_t nslots = 16;
+
+    while (nslots < 2 * max_ids)
+        nslots <<= 1;
+    rt->e = calloc(max_ids ? max_ids : 1, sizeof(*rt->e));
+    rt->slots = calloc(nslots, sizeof(*rt->slots));
+    rt->cap = max_ids;
+    rt->mask = nslots - 1;
+    return rt->e && rt->slots ? XB_OK : XB_ERR_NOMEM;
+}
+
+static void req_free(struct req_table *rt)
+{
+    free(rt->e);
+    free(rt->slots);
+}
+
+/* The record of |id|, or NULL; with |add|, a new record when absent (NULL when full). */
+static struct req_trace *req_lookup(struct req_table *rt, const uint8_t id[16], int add)
+{
+    size_t i = id_hash(id) & rt->mask;
+    struct req_trace *e;
+
+    while (rt->slots[i]) {
+        e = &rt->e[rt->slots[i] - 1];
+        if (memcmp(e->id, id, 16) == 0)
+            return e;
+        i = (i + 1) & rt->mask;
+    }
+    if (!add || rt->n == rt->cap)
+        return NULL;
+    e = &rt->e[rt->n++];
+    rt->slots[i] = (uint32_t)rt->n;
+    memcpy(e->id, id, 16);
+    xb_ts_summary_init(&e->sum);
+    return e;
+}
 
 static struct req_trace *req_get(struct req_table *rt, const uint8_t id[16])
 {
-    size_t i = id_hash(id) & rt->mask;
-
-    while (rt->e[i].used) {
-        if (memcmp(rt->e[i].id, id, 16) == 0)
-            return &rt->e[i];
-        i = (i + 1) & rt->mask;
-    }
-    rt->e[i].used = 1;
-    memcpy(rt->e[i].id, id, 16);
-    xb_ts_summary_init(&rt->e[i].sum);
-    rt->n++;
-    return &rt->e[i];
+    return req_lookup(rt, id, 1);
 }
 
 /* Decides the oldest waiting traces until |new_traces| more and |bytes| more fit. */
@@ -691,8 +726,9 @@ static void fold_facts(struct req_table *rt, const struct source *src)
     if (!req) {
         for (const struct xb_qdoc *d = src->docs->head; d; d = d->next) {
             uint8_t id[16];
-            if (xray_id_bytes(d->trace_id, id) == 0)
-                fold_document(d, &req_get(rt, id)->sum);
+            struct req_trace *e;
+            if (xray_id_bytes(d->trace_id, id) == 0 && (e = req_get(rt, id)))
+                fold_document(d, &e->sum);
         }
         return;
     }
@@ -705,44 +741,39 @@ static void fold_facts(struct req_table *rt, const struct source *src)
                 if (sp->trace_id.len != 16)
                     continue;
                 e = req_get(rt, sp->trace_id.data);
-                xb_ts_summary_add_span(e->t ? e->t->ps : NULL, rs->resource, sp, &e->sum);
+                if (e)
+                    xb_ts_summary_add_span(e->t ? e->t->ps : NULL, rs->resource, sp, &e->sum);
             }
     }
 }
 
-static int admit(struct xb_ts *ts, const struct source *src, size_t n_spans,
+static int admit(struct xb_ts *ts, const struct source *src, size_t max_ids,
                  struct xb_qdoc_list *docs, uint64_t now_mono_ms)
 {
     struct req_table rt = {0};
-    size_t cap = 16, new_traces = 0;
+    size_t new_traces = 0;
     struct ts_trace *pass; /* documents whose trace id is not an X-Ray id: passed on */
     int rc = XB_OK;
 
     if (ts->held_head)
         return XB_ERR_FULL;
-    while (cap < 2 * (n_spans + docs->n))
-        cap <<= 1;
-    rt.e = calloc(cap, sizeof(*rt.e));
     pass = calloc(1, sizeof(*pass));
-    if (!rt.e || !pass) {
-        free(rt.e);
+    if (req_init(&rt, max_ids) != XB_OK || !pass) {
+        req_free(&rt);
         free(pass);
         return XB_ERR_NOMEM;
     }
-    rt.mask = cap - 1;
 
     /* 1. the request's trace ids */
     collect_ids(&rt, src);
     /* 2. make room, then find each trace's state */
-    for (size_t i = 0; i < cap; i++)
-        if (rt.e[i].used && !find(ts, rt.e[i].id) && !cache_has(&ts->sampled, rt.e[i].id) &&
+    for (size_t i = 0; i < rt.n; i++)
+        if (!find(ts, rt.e[i].id) && !cache_has(&ts->sampled, rt.e[i].id) &&
             !cache_has(&ts->not_sampled, rt.e[i].id))
             new_traces++;
     make_room(ts, new_traces, docs->bytes + new_traces * XB_TS_TRACE_OVERHEAD);
-    for (size_t i = 0; i < cap; i++) {
+    for (size_t i = 0; i < rt.n; i++) {
         struct req_trace *e = &rt.e[i];
-        if (!e->used)
-            continue;
         e->t = find(ts, e->id);
         if (e->t)
             continue;
@@ -772,13 +803,8 @@ static int admit(struct xb_ts *ts, const struct source *src, size_t n_spans,
         struct req_trace *e = NULL;
         docs->head = d->next;
         d->next = NULL;
-        if (xray_id_bytes(d->trace_id, id) == 0) {
-            size_t i = id_hash(id) & rt.mask;
-            while (rt.e[i].used && memcmp(rt.e[i].id, id, 16) != 0)
-                i = (i + 1) & rt.mask;
-            if (rt.e[i].used)
-                e = &rt.e[i];
-        }
+        if (xray_id_bytes(d->trace_id, id) == 0)
+            e = req_lookup(&rt, id, 0);
         if (e) {
             xb_qdoc_list_add(&e->docs, d);
         } else {
@@ -792,10 +818,8 @@ static int admit(struct xb_ts *ts, const struct source *src, size_t n_spans,
     docs->n = 0;
     docs->bytes = 0;
     /* 5. hold, or follow the cached decision */
-    for (size_t i = 0; i < cap; i++) {
+    for (size_t i = 0; i < rt.n; i++) {
         struct req_trace *e = &rt.e[i];
-        if (!e->used)
-            continue;
         ts->st.spans_received += e->sum.spans;
         v_received[0] += e->sum.spans;
         if (e->cached == 1) {
@@ -862,12 +886,12 @@ static int admit(struct xb_ts *ts, const struct source *src, size_t n_spans,
 out:
     if (pass)
         trace_free(pass);
-    for (size_t i = 0; i < cap; i++) {
+    for (size_t i = 0; i < rt.n; i++) {
         if (rt.e[i].is_new)
             trace_free(rt.e[i].t); /* only on failure: never linked */
         xb_qdoc_list_clear(&rt.e[i].docs);
     }
-    free(rt.e);
+    req_free(&rt);
     return rc;
 }
 
@@ -875,12 +899,15 @@ int xb_ts_ingest(struct xb_ts *ts, const xb_pb_export_req *req, struct xb_qdoc_l
                  uint64_t now_mono_ms)
 {
     struct source src = {req, docs};
-    size_t n_spans = 0;
+    size_t n_ids = 0; /* spans with a 16-byte trace id: at most one record each */
 
     for (size_t r = 0; r < req->n_resource_spans; r++)
-        for (size_t s = 0; s < req->resource_spans[r]->n_scope_spans; s++)
-            n_spans += req->resource_spans[r]->scope_spans[s]->n_spans;
-    return admit(ts, &src, n_spans, docs, now_mono_ms);
+        for (size_t s = 0; s < req->resource_spans[r]->n_scope_spans; s++) {
+            const xb_pb_scope_spans *ss = req->resource_spans[r]->scope_spans[s];
+            for (size_t k = 0; k < ss->n_spans; k++)
+                n_ids += ss->spans[k]->trace_id.len == 16;
+        }
+    return admit(ts, &src, n_ids, docs, now_mono_ms);
 }
 
 int xb_ts_ingest_documents(struct xb_ts *ts, struct xb_qdoc_list *docs, uint64_t now_mono_ms)
