@@ -5,12 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/budget.h"
 #include "app/memory_limiter.h"
+#include "app/reload.h"
 #include "app/resourcedetection.h"
 #include "app/telemetry.h"
 #include "app/translator_config.h"
+#include "app/ts_app.h"
 #include "aws/credentials.h"
 #include "aws/region.h"
 #include "core/err.h"
@@ -53,6 +56,8 @@ struct app {
     struct xb_memlimiter *memlimiter; /* processors: memory_limiter, NULL when off */
     struct event *sig_term, *sig_int, *sig_hup, *drain_check, *deadline;
     int stopping;
+    struct xb_ts *ts;         /* processors.tail_sampling, NULL when not in the pipeline */
+    struct xb_reload *reload; /* config file watch, NULL for the embedded default */
 };
 
 static size_t charged_docs(const struct app *a)
@@ -60,6 +65,8 @@ static size_t charged_docs(const struct app *a)
     size_t n = 0;
     for (size_t i = 0; i < a->n_queues; i++)
         n += xb_queue_charged_docs(a->queues[i]);
+    if (a->ts)
+        n += xb_ts_docs_held(a->ts);
     return n;
 }
 
@@ -94,6 +101,8 @@ static void on_signal(evutil_socket_t sig, short what, void *ud)
             a->cfg->shutdown_timeout_ms);
     xb_grpc_server_drain(a->grpc);
     xb_http_server_drain(a->http);
+    if (a->ts)
+        xb_ts_flush(a->ts); /* decide every waiting trace now */
     xb_xray_exporter_drain(a->xray);
     xb_file_exporter_drain(a->file);
     xb_awsproxy_drain(a->xray_proxy);
@@ -115,13 +124,26 @@ static void on_sighup(evutil_socket_t sig, short what, void *ud)
 
     (void)sig;
     (void)what;
+    if (a->reload)
+        xb_reload_now(a->reload, "SIGHUP");
     if (!a->grpc_tls && !a->http_tls) {
-        XB_INFO("app", "received SIGHUP: no TLS receiver, nothing to reload");
+        XB_INFO("app", "received SIGHUP: no TLS receiver, no certificates to reload");
         return;
     }
     XB_INFO("app", "received SIGHUP: reloading TLS certificates");
     xb_tls_reload(a->grpc_tls);
     xb_tls_reload(a->http_tls);
+}
+
+/* A validated new configuration (app/reload.h): swaps in what can change safely. */
+static void on_reload(void *ud, const struct xb_config *next)
+{
+    struct app *a = ud;
+    enum xb_log_level level;
+
+    xb_app_ts_apply(a->ts, a->cfg, next);
+    if (next->log_level && xb_log_parse_level(next->log_level, &level) == XB_OK)
+        xb_log_set_level(level);
 }
 
 /* TLS options of one receiver from its config block; |alpn| is the protocol it speaks. */
@@ -305,6 +327,13 @@ static int start(struct app *a)
         if (rc)
             goto fail;
     }
+    rc = xb_app_ts_start(a->base, cfg, a->ing, &a->ts);
+    if (rc)
+        goto fail;
+    if (cfg->source && access(cfg->source, R_OK) == 0 &&
+        !(a->reload =
+              xb_reload_new(a->base, cfg->source, cfg->config_watch_interval_ms, on_reload, a)))
+        return XB_ERR_NOMEM;
     check_fd_budget(cfg);
     if (cfg->grpc.enabled) {
         /* gRPC needs HTTP/2: a client offering ALPN without "h2" is refused. */
@@ -400,6 +429,8 @@ static void stop(struct app *a)
     xb_tls_free(a->http_tls);
     xb_telemetry_free(a->telemetry);
     xb_memlimiter_free(a->memlimiter);
+    xb_reload_free(a->reload);
+    xb_ts_free(a->ts); /* before the ingest path it releases into */
     xb_ingest_free(a->ing);
     xb_resdet_free(a->resdet);
     xb_file_storage_detach(a->storage); /* undelivered documents stay on disk */

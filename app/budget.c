@@ -13,7 +13,7 @@
 
 static const char *const item_names[XB_BUDGET_COUNT] = {
     "baseline",      "queues",      "export_bodies", "ingest", "grpc_inflight",
-    "http_inflight", "connections", "udp",           "proxy",
+    "http_inflight", "connections", "udp",           "proxy",  "tail_sampling",
 };
 
 uint64_t xb_budget_grpc_inflight_bytes(const struct xb_config *cfg)
@@ -92,6 +92,17 @@ void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
         out->item[XB_BUDGET_PROXY] +=
             xb_proxy_budget_bytes(cfg->xray_udp_proxy.max_request_body_bytes,
                                   cfg->xray_udp_proxy.max_concurrent_requests);
+    if (cfg->tail_sampling.enabled) {
+        /* Held documents may pass max_bytes by the request being admitted (2x body);
+         * the per-request trace table takes at most 120 bytes per span with a 16-byte
+         * trace id, and such a span takes at least 20 bytes of protobuf (6x body);
+         * 16 bytes per num_traces (trace-table buckets), 28 per decision-cache slot
+         * (id, link, bucket). */
+        const struct xb_config_tail_sampling *ts = &cfg->tail_sampling;
+        out->item[XB_BUDGET_TAIL_SAMPLING] =
+            ts->max_bytes + 8 * body + 16 * (uint64_t)ts->num_traces +
+            28 * ((uint64_t)ts->sampled_cache_size + ts->non_sampled_cache_size);
+    }
     for (int i = 0; i < XB_BUDGET_COUNT; i++)
         out->total += out->item[i];
 }

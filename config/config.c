@@ -22,6 +22,7 @@
 
 #include "config/options.h"
 #include "config/processors.h"
+#include "config/tail_sampling_config.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -87,6 +88,9 @@ struct parse_state {
     yaml_mark_t processors_mark;
     /* marks of sending_queue.storage of awsxray and file, and of service.extensions */
     yaml_mark_t storage_mark[2], extensions_mark;
+    /* the tail_sampling section was seen (mark for messages) */
+    int seen_ts;
+    yaml_mark_t ts_mark;
 };
 
 const char *xb_config_default_yaml(void)
@@ -539,6 +543,10 @@ static void field_release(struct xb_config *cfg, const struct xb_config_option *
         }
         *lp = NULL;
         *np = 0;
+    } else if (opt->type == XB_OPT_TS_POLICIES) {
+        struct xb_ts_policy_set **pp = field(cfg, opt->offset);
+        xb_ts_policy_set_unref(*pp);
+        *pp = NULL;
     }
 }
 
@@ -873,6 +881,10 @@ static int set_option(struct parse_state *st, const struct xb_config_option *opt
     case XB_OPT_PROCESSORS:
         rc = set_processors_list(st, opt, path, node);
         goto out;
+    case XB_OPT_TS_POLICIES:
+        rc = xb_ts_config_policies(st->doc, node, st->source, path, field(st->cfg, opt->offset),
+                                   st->errbuf, st->errlen);
+        goto out;
     case XB_OPT_STRLIST:
         rc = read_string_list(st, path, node, &v);
         break;
@@ -943,6 +955,9 @@ static void note_section(struct parse_state *st, const char *path, yaml_mark_t m
         st->http_mark = mark;
     } else if (strcmp(path, "receivers.awsxray.proxy_server") == 0) {
         st->cfg->xray_udp_proxy.enabled = 1; /* the receiver's proxy runs when configured */
+    } else if (strcmp(path, "processors.tail_sampling") == 0) {
+        st->seen_ts = 1;
+        st->ts_mark = mark;
     } else if (strcmp(path, "service.pipelines.traces") == 0) {
         st->seen_traces = 1;
         st->traces_mark = mark;

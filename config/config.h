@@ -225,6 +225,23 @@ struct xb_config_file_storage {
     size_t read_ahead;          /* bytes read back into memory at once; default 4 MiB */
 };
 
+/*
+ * processors.tail_sampling (processor/tail_sampling.h, docs/sampling.md). The policies
+ * are parsed by config/tail_sampling_config.c; the set is reference counted.
+ */
+struct xb_ts_policy_set;
+struct xb_config_tail_sampling {
+    int enabled;                        /* "tail_sampling" listed in pipelines.traces.processors */
+    uint32_t decision_wait_ms;          /* default 30 s */
+    size_t num_traces;                  /* default 50000 */
+    size_t expected_new_traces_per_sec; /* accepted; sizes nothing here */
+    size_t sampled_cache_size;          /* decision_cache.*; default 50000 each */
+    size_t non_sampled_cache_size;
+    int sample_on_first_match;         /* default false */
+    size_t max_bytes;                  /* xraybridge: bytes of held traces; default 128 MiB */
+    struct xb_ts_policy_set *policies; /* NULL when the section is absent */
+};
+
 struct xb_config {
     char *source; /* file path, or "<embedded default>" */
     struct xb_config_grpc grpc;
@@ -235,12 +252,14 @@ struct xb_config {
     char *log_level;                  /* service.telemetry.logs.level, lower-case; default "info" */
     uint32_t shutdown_timeout_ms;     /* service.shutdown_timeout; default 10 s */
     struct xb_config_metrics metrics; /* service.telemetry.metrics */
-    struct xb_config_health_check health_check; /* extensions.health_check */
-    struct xb_config_xray_udp xray_udp;         /* receivers.awsxray */
-    struct xb_config_processors processors;     /* processors.*, pipeline processors */
-    struct xb_config_awsproxy awsproxy;         /* extensions.awsproxy */
-    struct xb_config_awsproxy xray_udp_proxy;   /* receivers.awsxray.proxy_server */
-    struct xb_config_file_storage file_storage; /* extensions.file_storage */
+    struct xb_config_health_check health_check;   /* extensions.health_check */
+    struct xb_config_xray_udp xray_udp;           /* receivers.awsxray */
+    struct xb_config_processors processors;       /* processors.*, pipeline processors */
+    struct xb_config_awsproxy awsproxy;           /* extensions.awsproxy */
+    struct xb_config_awsproxy xray_udp_proxy;     /* receivers.awsxray.proxy_server */
+    struct xb_config_file_storage file_storage;   /* extensions.file_storage */
+    struct xb_config_tail_sampling tail_sampling; /* processors.tail_sampling */
+    uint32_t config_watch_interval_ms; /* service.config_watch_interval; default 5 s; 0 = off */
 };
 
 /* The embedded default configuration (YAML text, NUL-terminated, static). */

@@ -36,6 +36,7 @@ enum xb_config_opt_type {
     XB_OPT_EXTENSIONS,    /* service.extensions ids (sequence); stored by the parser */
     XB_OPT_PROCESSORS,    /* pipeline processor ids (sequence): char ** + count, in order */
     XB_OPT_IGNORED,       /* any node; not stored (rows carry XB_OPT_F_COMPAT) */
+    XB_OPT_TS_POLICIES,   /* processors.tail_sampling.policies (config/tail_sampling_config.h) */
 };
 
 /* Row flags. */

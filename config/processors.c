@@ -6,6 +6,7 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "processor/ts_policy.h"
 
 #define OFF(field) offsetof(struct xb_config, field)
 
@@ -54,10 +55,22 @@ static int check_resourcedetection(const struct xb_config *cfg, char *reason, si
     return XB_OK;
 }
 
+/* tail_sampling needs at least one policy; the policy set carries sample_on_first_match. */
+static int check_tail_sampling(const struct xb_config *cfg, char *reason, size_t len)
+{
+    if (cfg->tail_sampling.policies == NULL) {
+        snprintf(reason, len, "policies: missing: at least one policy is required");
+        return XB_ERR_CONFIG;
+    }
+    cfg->tail_sampling.policies->sample_on_first_match = cfg->tail_sampling.sample_on_first_match;
+    return XB_OK;
+}
+
 static const struct xb_processor_type types[] = {
     {"batch", OFF(processors.batch.enabled), NULL},
     {"memory_limiter", OFF(processors.memory_limiter.enabled), check_memory_limiter},
     {"resourcedetection", OFF(processors.resourcedetection.enabled), check_resourcedetection},
+    {"tail_sampling", OFF(tail_sampling.enabled), check_tail_sampling},
 };
 
 const struct xb_processor_type *xb_processor_type_find(const char *id)

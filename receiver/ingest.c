@@ -7,9 +7,11 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/gzip.h"
 #include "core/log.h"
+#include "processor/tail_sampling.h"
 #include "receiver/otlp_decode.h"
 #include "receiver/status.h"
 
@@ -26,6 +28,7 @@ struct xb_ingest {
     struct xb_buf inflated; /* reused gunzip output */
     struct xb_buf doc;      /* reused translator output buffer */
     int memory_limited;     /* set by the memory_limiter: refuse new data */
+    struct xb_ts *ts;       /* tail_sampling between translation and the queues, or NULL */
 };
 
 /* Emit callback state: the documents of one request, built before admission. */
@@ -47,7 +50,11 @@ static int collect_doc(void *ud, const char *json, size_t len, const char *trace
     if (!d)
         return XB_ERR_NOMEM;
     charge = xb_qdoc_charge(d);
-    for (size_t i = 0; i < c->ing->n_queues; i++) {
+    if (c->ing->ts && !xb_ts_has_room(c->ing->ts, c->list.n + 1, c->list.bytes + charge)) {
+        xb_qdoc_free(d);
+        return xb_ts_too_large(c->ing->ts, c->list.bytes + charge) ? XB_ERR_TOO_LARGE : XB_ERR_FULL;
+    }
+    for (size_t i = 0; i < c->ing->n_queues && !c->ing->ts; i++) {
         if (!xb_queue_has_room(c->ing->queues[i], c->list.n + 1, c->list.bytes + charge)) {
             xb_qdoc_free(d);
             return XB_ERR_FULL;
@@ -131,6 +138,16 @@ fail:
     return rc;
 }
 
+int xb_ingest_release(void *ing, struct xb_qdoc_list *list)
+{
+    return enqueue_all(ing, list);
+}
+
+void xb_ingest_set_tail_sampling(struct xb_ingest *ing, struct xb_ts *ts)
+{
+    ing->ts = ts;
+}
+
 int xb_ingest_documents(struct xb_ingest *ing, const struct xb_ingest_doc *docs, size_t n)
 {
     struct collect c = {.ing = ing};
@@ -140,7 +157,9 @@ int xb_ingest_documents(struct xb_ingest *ing, const struct xb_ingest_doc *docs,
         return XB_ERR_AGAIN;
     for (size_t i = 0; i < n && rc == XB_OK; i++)
         rc = collect_doc(&c, docs[i].json, docs[i].len, docs[i].trace_id, docs[i].id);
-    if (rc == XB_OK)
+    if (rc == XB_OK && ing->ts)
+        rc = xb_ts_ingest_documents(ing->ts, &c.list, xb_clock_mono_ns() / 1000000u);
+    else if (rc == XB_OK)
         rc = enqueue_all(ing, &c.list);
     if (rc != XB_OK)
         xb_qdoc_list_clear(&c.list);
@@ -198,6 +217,8 @@ void xb_ingest_account(enum xb_transport transport, const struct xb_ingest_outco
  * when translation CPU is scarce). */
 static int some_queue_full(const struct xb_ingest *ing)
 {
+    if (ing->ts)
+        return !xb_ts_has_room(ing->ts, 1, 1);
     for (size_t i = 0; i < ing->n_queues; i++)
         if (!xb_queue_has_room(ing->queues[i], 1, 1))
             return 1;
@@ -267,6 +288,8 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
     if (rc) {
         desc = rc == XB_ERR_FULL ? "export queue is full, retry later"
                                  : "could not translate the request";
+        if (rc == XB_ERR_TOO_LARGE)
+            desc = "request is larger than processors.tail_sampling.max_bytes";
         goto out;
     }
     out->rejected_spans = tr.rejected_spans;
@@ -275,7 +298,10 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
                  tr.rejected_spans, tr.spans, tr.first_error ? tr.first_error : "invalid span");
         XB_DEBUG("ingest", "%s", out->reject_msg);
     }
-    rc = enqueue_all(ing, &col.list);
+    if (ing->ts)
+        rc = xb_ts_ingest(ing->ts, req, &col.list, xb_clock_mono_ns() / 1000000u);
+    else
+        rc = enqueue_all(ing, &col.list);
     if (rc == XB_OK) {
         /* Counted only once queued: documents of a refused request never existed for
          * the exporters (accounting: built = sent + failed + queued). */

@@ -101,4 +101,22 @@ struct xb_ingest_doc {
  */
 int xb_ingest_documents(struct xb_ingest *ing, const struct xb_ingest_doc *docs, size_t n);
 
+struct xb_ts;
+
+/*
+ * Puts the tail_sampling processor |ts| (borrowed; NULL = none) between translation
+ * and the queues: translated requests, and the documents of the X-Ray daemon
+ * protocol (xb_ingest_documents), are admitted against its budget and held per trace
+ * (processor/tail_sampling.h, docs/sampling.md).
+ */
+void xb_ingest_set_tail_sampling(struct xb_ingest *ing, struct xb_ts *ts);
+
+/*
+ * The tail_sampling release callback (xb_ts_release_cb; |ing| is the struct
+ * xb_ingest): pushes the kept documents |list| into every queue through the same
+ * all-or-nothing enqueue as untouched requests. XB_OK (|list| taken) or XB_ERR_FULL /
+ * XB_ERR_NOMEM (|list| left with the caller).
+ */
+int xb_ingest_release(void *ing, struct xb_qdoc_list *list);
+
 #endif

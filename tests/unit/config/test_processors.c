@@ -199,7 +199,7 @@ static void test_unknown_components(void **state)
     expect_err(RECV "processors:\n  transform:\n    trace_statements: []\n" PIPE("[]"),
                "t.yaml:6:3: processors.transform:",
                "unknown processor \"transform\" (supported: batch, memory_limiter, "
-               "resourcedetection; see docs/migration.md)");
+               "resourcedetection, tail_sampling; see docs/migration.md)");
     expect_err(RECV PIPE("[transform]"), "t.yaml:9:19: service.pipelines.traces.processors:",
                "unknown processor \"transform\"");
     expect_err(RECV "exporters:\n  kafka:\n    brokers: [a]\n" PIPE("[]"),
