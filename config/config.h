@@ -154,6 +154,46 @@ struct xb_config_health_check {
                                      0 = exporter failures never make it unhealthy */
 };
 
+/*
+ * exporters.otlphttp: OTLP/HTTP protobuf of the spans as received, e.g. to X-Ray's OTLP
+ * endpoint (exporter/otlp_exporter.h, docs/otlp-export.md). Keys as in the collector's
+ * otlphttp exporter.
+ */
+struct xb_config_otlphttp {
+    int enabled;           /* "otlphttp" listed in service.pipelines.traces.exporters */
+    char *endpoint;        /* base URL; "/v1/traces" is appended; NULL = not set */
+    char *traces_endpoint; /* full URL, used as is; wins over endpoint */
+    char *compression;     /* "gzip" (default) or "none" */
+    char *encoding;        /* "proto" (default) or "json" (refused: not supported) */
+    uint32_t timeout_ms;   /* per request; default 30 s */
+    char **headers;        /* "Name: value" strings from the headers map */
+    size_t n_headers;
+    char *authenticator;      /* auth.authenticator: NULL or "sigv4auth" */
+    char *ca_file;            /* tls.ca_file; NULL = system store */
+    int insecure_skip_verify; /* tls.insecure_skip_verify; default 0 */
+    int queue_enabled;        /* sending_queue.enabled; default 1 */
+    size_t queue_size;        /* sending_queue.queue_size: records; 0 = max_documents */
+    uint32_t num_consumers;   /* sending_queue.num_consumers: requests in flight; default 10 */
+    char *storage;            /* sending_queue.storage: durable queue extension id */
+    struct xb_config_queue queue;
+    struct {
+        int enabled;
+        uint32_t initial_interval_ms; /* default 5 s (collector) */
+        uint32_t max_interval_ms;     /* default 30 s */
+        uint32_t max_elapsed_ms;      /* default 0 = keep retrying */
+    } retry;
+};
+
+/* extensions.sigv4auth: SigV4 signing for the otlphttp exporter (docs/otlp-export.md). */
+struct xb_config_sigv4auth {
+    int enabled;        /* listed in service.extensions or named by auth.authenticator */
+    char *region;       /* NULL = resolved at start-up like the awsxray exporter's */
+    char *service;      /* NULL = "xray" */
+    char *role_arn;     /* assume_role.arn */
+    char *sts_region;   /* assume_role.sts_region; accepted, STS uses the region */
+    char *session_name; /* assume_role.session_name; accepted */
+};
+
 struct xb_config {
     char *source; /* file path, or "<embedded default>" */
     struct xb_config_grpc grpc;
@@ -166,6 +206,8 @@ struct xb_config {
     struct xb_config_metrics metrics; /* service.telemetry.metrics */
     struct xb_config_health_check health_check; /* extensions.health_check */
     struct xb_config_xray_udp xray_udp;         /* receivers.awsxray */
+    struct xb_config_otlphttp otlphttp;         /* exporters.otlphttp */
+    struct xb_config_sigv4auth sigv4auth;       /* extensions.sigv4auth */
 };
 
 /* The embedded default configuration (YAML text, NUL-terminated, static). */

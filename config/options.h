@@ -35,6 +35,7 @@ enum xb_config_opt_type {
     XB_OPT_EXPORTERS,     /* pipeline exporter ids (sequence); stored by the parser */
     XB_OPT_EXTENSIONS,    /* service.extensions ids (sequence); stored by the parser */
     XB_OPT_IGNORED,       /* any node; not stored (rows carry XB_OPT_F_COMPAT) */
+    XB_OPT_STRMAP,        /* char ** of "key: value" + size_t count; YAML mapping of scalars */
 };
 
 /* Row flags. */

@@ -846,7 +846,7 @@ static void test_health_check_extension(void **state)
     expect_err(RECV PIPE_FILE "  extensions: [health_check, health_check]\n",
                "t.yaml:10:15: service.extensions:", "listed twice");
     expect_err(RECV "extensions:\n  pprof:\n" PIPE_FILE, "t.yaml:6:3: extensions.pprof:",
-               "unknown extension \"pprof\" (supported: health_check)");
+               "unknown extension \"pprof\" (supported: health_check, sigv4auth)");
     expect_err(RECV "extensions:\n  health_check:\n    exporter_failure_threshold: 25h\n" PIPE_FILE,
                "t.yaml:7:33: extensions.health_check.exporter_failure_threshold:",
                "must be between 0 and 86400000");
