@@ -10,6 +10,7 @@
 #include "core/err.h"
 #include "core/gzip.h"
 #include "core/log.h"
+#include "receiver/ingest_otlp.h"
 #include "receiver/otlp_decode.h"
 #include "receiver/status.h"
 
@@ -19,12 +20,14 @@ struct xb_ingest {
     const struct xb_translator_config *tc;
     struct xb_queue *queues[MAX_QUEUES];
     size_t n_queues;
-    struct xb_arena *arena; /* per request, reset after each */
-    size_t arena_cap;       /* its byte cap: the per-request memory budget */
-    size_t arena_peak;      /* highest xb_arena_used() seen at the end of a request */
-    char budget_msg[96];    /* "... budget of N MiB" for requests refused over it */
-    struct xb_buf inflated; /* reused gunzip output */
-    struct xb_buf doc;      /* reused translator output buffer */
+    struct xb_arena *arena;  /* per request, reset after each */
+    size_t arena_cap;        /* its byte cap: the per-request memory budget */
+    size_t arena_peak;       /* highest xb_arena_used() seen at the end of a request */
+    char budget_msg[96];     /* "... budget of N MiB" for requests refused over it */
+    struct xb_buf inflated;  /* reused gunzip output */
+    struct xb_buf doc;       /* reused translator output buffer */
+    struct xb_queue *otlp_q; /* OTLP records (receiver/ingest_otlp.h); NULL = none */
+    struct xb_otlp_limits otlp_limits;
 };
 
 /* Emit callback state: the documents of one request, built before admission. */
@@ -62,14 +65,15 @@ struct xb_ingest *xb_ingest_new(const struct xb_translator_config *tc,
 {
     struct xb_ingest *ing;
 
-    if (n_queues == 0 || n_queues > MAX_QUEUES)
-        return NULL;
+    if (n_queues > MAX_QUEUES)
+        return NULL; /* 0 is fine: an OTLP-only pipeline (xb_ingest_set_otlp_queue) */
     xb_receiver_metrics_register(); /* rendered from start-up, at zero */
     ing = calloc(1, sizeof(*ing));
     if (!ing)
         return NULL;
     ing->tc = tc;
-    memcpy(ing->queues, queues, n_queues * sizeof(*queues));
+    if (n_queues)
+        memcpy(ing->queues, queues, n_queues * sizeof(*queues));
     ing->n_queues = n_queues;
     ing->arena_cap = xb_ingest_arena_bytes(max_body_bytes);
     ing->arena = xb_arena_new(64 * 1024, ing->arena_cap);
@@ -83,6 +87,14 @@ struct xb_ingest *xb_ingest_new(const struct xb_translator_config *tc,
     xb_buf_init(&ing->inflated, 0);
     xb_buf_init(&ing->doc, 0);
     return ing;
+}
+
+void xb_ingest_set_otlp_queue(struct xb_ingest *ing, struct xb_queue *q,
+                              const struct xb_otlp_limits *lim)
+{
+    ing->otlp_q = q;
+    ing->otlp_limits = *lim;
+    xb_ingest_otlp_metrics_register();
 }
 
 void xb_ingest_free(struct xb_ingest *ing)
@@ -134,7 +146,7 @@ int xb_ingest_documents(struct xb_ingest *ing, const struct xb_ingest_doc *docs,
 
     for (size_t i = 0; i < n && rc == XB_OK; i++)
         rc = collect_doc(&c, docs[i].json, docs[i].len, docs[i].trace_id, docs[i].id);
-    if (rc == XB_OK)
+    if (rc == XB_OK && ing->n_queues) /* segment documents cannot become OTLP */
         rc = enqueue_all(ing, &c.list);
     if (rc != XB_OK)
         xb_qdoc_list_clear(&c.list);
@@ -195,7 +207,7 @@ static int some_queue_full(const struct xb_ingest *ing)
     for (size_t i = 0; i < ing->n_queues; i++)
         if (!xb_queue_has_room(ing->queues[i], 1, 1))
             return 1;
-    return 0;
+    return ing->otlp_q && !xb_queue_has_room(ing->otlp_q, 1, 1);
 }
 
 void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
@@ -203,7 +215,9 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
                       size_t max_body_bytes, struct xb_ingest_outcome *out)
 {
     struct collect col = {.ing = ing};
-    struct xb_translate_result tr;
+    struct xb_translate_result tr = {0};
+    struct xb_qdoc_list records = {0};
+    size_t oversize = 0;
     xb_pb_export_req *req = NULL;
     const char *desc = NULL;
     int rc;
@@ -245,8 +259,18 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
         goto out;
     }
 
-    rc = xb_translate_request(ing->tc, req, (int64_t)time(NULL), ing->arena, &ing->doc, collect_doc,
-                              &col, &tr);
+    if (ing->otlp_q) {
+        rc = xb_ingest_otlp_records(req, &ing->otlp_limits, ing->otlp_q, ing->arena, &records,
+                                    &oversize);
+        if (rc) {
+            desc = rc == XB_ERR_FULL ? "export queue is full, retry later"
+                                     : "out of memory while queueing documents";
+            goto out;
+        }
+    }
+    if (ing->n_queues)
+        rc = xb_translate_request(ing->tc, req, (int64_t)time(NULL), ing->arena, &ing->doc,
+                                  collect_doc, &col, &tr);
     if (rc) {
         desc = rc == XB_ERR_FULL ? "export queue is full, retry later"
                                  : "could not translate the request";
@@ -258,7 +282,15 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
                  tr.rejected_spans, tr.spans, tr.first_error ? tr.first_error : "invalid span");
         XB_DEBUG("ingest", "%s", out->reject_msg);
     }
-    rc = enqueue_all(ing, &col.list);
+    if (ing->otlp_q && !xb_queue_has_room(ing->otlp_q, records.n, records.bytes))
+        rc = XB_ERR_FULL;
+    else if (ing->n_queues)
+        rc = enqueue_all(ing, &col.list);
+    if (rc == XB_OK && ing->otlp_q) {
+        /* After the documents: room was checked, nothing ran in between. */
+        xb_queue_push_list(ing->otlp_q, &records);
+        xb_ingest_otlp_oversize_spans += oversize;
+    }
     if (rc == XB_OK) {
         /* Counted only once queued: documents of a refused request never existed for
          * the exporters (accounting: built = sent + failed + queued). */
@@ -272,6 +304,7 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
 
 out:
     xb_qdoc_list_clear(&col.list);
+    xb_qdoc_list_clear(&records);
     if (xb_arena_used(ing->arena) > ing->arena_peak)
         ing->arena_peak = xb_arena_used(ing->arena);
     xb_arena_reset(ing->arena);
