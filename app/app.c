@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/app_otlp.h"
 #include "app/budget.h"
 #include "app/telemetry.h"
 #include "app/translator_config.h"
@@ -37,6 +38,8 @@ struct app {
     struct xb_xray_exporter *xray;
     struct xb_file_exporter *file;
     struct xb_ingest *ing;
+    struct xb_queue *otlp_q; /* exporters.otlphttp, NULL when not configured */
+    struct xb_otlp_exporter *otlp;
     struct xb_grpc_server *grpc;
     struct xb_xray_udp *xray_udp; /* receivers.awsxray, NULL when not configured */
     struct xb_http_server *http;
@@ -52,6 +55,8 @@ static size_t charged_docs(const struct app *a)
     size_t n = 0;
     for (size_t i = 0; i < a->n_queues; i++)
         n += xb_queue_charged_docs(a->queues[i]);
+    if (a->otlp_q)
+        n += xb_queue_charged_docs(a->otlp_q);
     return n;
 }
 
@@ -88,6 +93,7 @@ static void on_signal(evutil_socket_t sig, short what, void *ud)
     xb_http_server_drain(a->http);
     xb_xray_exporter_drain(a->xray);
     xb_file_exporter_drain(a->file);
+    xb_otlp_exporter_drain(a->otlp);
     a->drain_check = event_new(a->base, -1, EV_PERSIST, on_drain_check, a);
     a->deadline = evtimer_new(a->base, on_deadline, a);
     if (!a->drain_check || !a->deadline) {
@@ -146,6 +152,12 @@ static size_t queue_gauges(void *ud, struct xb_metrics_queue *out, size_t max)
         out[n++] = (struct xb_metrics_queue){
             "file", xb_queue_charged_docs(a->file_q), xb_queue_charged_bytes(a->file_q),
             a->cfg->file.queue.max_documents, a->cfg->file.queue.max_bytes};
+    if (a->otlp_q && n < max)
+        out[n++] = (struct xb_metrics_queue){
+            "otlphttp", xb_queue_charged_docs(a->otlp_q), xb_queue_charged_bytes(a->otlp_q),
+            a->cfg->otlphttp.queue_size ? a->cfg->otlphttp.queue_size
+                                        : a->cfg->otlphttp.queue.max_documents,
+            a->cfg->otlphttp.queue.max_bytes};
     return n;
 }
 
@@ -264,7 +276,17 @@ static int start(struct app *a)
         max_body = cfg->grpc.max_recv_msg_bytes;
     if (cfg->http.enabled && cfg->http.max_request_body_bytes > max_body)
         max_body = cfg->http.max_request_body_bytes;
-    a->ing = xb_ingest_new(&a->tc, a->queues, a->n_queues, max_body);
+    if (cfg->otlphttp.enabled) {
+        struct xb_otlp_limits lim;
+        rc = xb_app_otlp_start(a->base, cfg, &a->otlp_q, &a->otlp, &lim, err, sizeof(err));
+        if (rc)
+            goto fail;
+        a->ing = xb_ingest_new(&a->tc, a->queues, a->n_queues, max_body);
+        if (a->ing)
+            xb_ingest_set_otlp_queue(a->ing, a->otlp_q, &lim);
+    } else {
+        a->ing = xb_ingest_new(&a->tc, a->queues, a->n_queues, max_body);
+    }
     if (!a->ing)
         return XB_ERR_NOMEM;
     check_fd_budget(cfg);
@@ -350,8 +372,10 @@ static void stop(struct app *a)
     xb_ingest_free(a->ing);
     xb_xray_exporter_free(a->xray);
     xb_file_exporter_free(a->file);
+    xb_otlp_exporter_free(a->otlp);
     for (size_t i = 0; i < a->n_queues; i++)
         xb_queue_free(a->queues[i]);
+    xb_queue_free(a->otlp_q);
     if (a->sig_term)
         event_free(a->sig_term);
     if (a->sig_int)
@@ -407,7 +431,7 @@ int xb_app_run(const struct xb_config *cfg)
     XB_INFO("app",
             "xraybridge stopped: spans accepted grpc=%llu http=%llu, rejected=%llu, refused=%llu; "
             "documents built=%llu; awsxray sent=%llu failed=%llu unprocessed=%llu; "
-            "file written=%llu failed=%llu",
+            "file written=%llu failed=%llu; otlphttp spans sent=%llu failed=%llu",
             (unsigned long long)rm->accepted_spans[XB_TRANSPORT_GRPC],
             (unsigned long long)rm->accepted_spans[XB_TRANSPORT_HTTP],
             (unsigned long long)(rm->rejected_spans[0] + rm->rejected_spans[1]),
@@ -417,6 +441,8 @@ int xb_app_run(const struct xb_config *cfg)
             (unsigned long long)em->send_failed_documents[XB_EXPORTER_AWSXRAY],
             (unsigned long long)unprocessed,
             (unsigned long long)em->sent_documents[XB_EXPORTER_FILE],
-            (unsigned long long)em->send_failed_documents[XB_EXPORTER_FILE]);
+            (unsigned long long)em->send_failed_documents[XB_EXPORTER_FILE],
+            (unsigned long long)em->sent_documents[XB_EXPORTER_OTLPHTTP],
+            (unsigned long long)em->send_failed_documents[XB_EXPORTER_OTLPHTTP]);
     return 0;
 }

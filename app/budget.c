@@ -6,6 +6,7 @@
 
 #include "receiver/awsxray_udp.h"
 #include "receiver/ingest.h"
+#include "receiver/otlp_split.h"
 
 #define MIB (1024.0 * 1024.0)
 
@@ -48,6 +49,13 @@ void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
     }
     if (cfg->file.enabled)
         out->item[XB_BUDGET_QUEUES] += cfg->file.queue.max_bytes;
+    if (cfg->otlphttp.enabled) {
+        /* Each request in flight holds the concatenated records and their gzip (at
+         * most the endpoint's request size each). */
+        out->item[XB_BUDGET_QUEUES] += cfg->otlphttp.queue.max_bytes;
+        out->item[XB_BUDGET_EXPORT_BODIES] +=
+            (uint64_t)cfg->otlphttp.num_consumers * XB_OTLP_XRAY_MAX_REQUEST_BYTES * 2;
+    }
     if (body) {
         /* Arena, the gunzip output (grows by doubling: 2x), one translated document. */
         out->item[XB_BUDGET_INGEST] =

@@ -770,6 +770,10 @@ static int validate_otlphttp(struct parse_state *st)
     if (o->authenticator && !st->cfg->sigv4auth.enabled)
         return fail_at(st, st->root_mark, "service.extensions",
                        "otlphttp uses sigv4auth: list sigv4auth in service.extensions");
+    if (st->cfg->xray_udp.enabled && !st->cfg->awsxray.enabled && !st->cfg->file.enabled)
+        return fail_at(st, st->exporters_mark, "service.pipelines.traces.exporters",
+                       "receiver awsxray sends segment documents, which otlphttp cannot carry: "
+                       "add awsxray or file");
     if (!o->queue_enabled)
         XB_WARN("config",
                 "%s: exporters.otlphttp.sending_queue.enabled: false is not "
