@@ -782,6 +782,29 @@ static int validate_otlphttp(struct parse_state *st)
     return XB_OK;
 }
 
+/* Cross-field rules of exporters.loadbalancing. */
+static int validate_lb(struct parse_state *st)
+{
+    const struct xb_config_loadbalancing *l = &st->cfg->lb;
+
+    if (!l->enabled)
+        return XB_OK;
+    if (strcmp(l->routing_key, "traceID") != 0)
+        return fail_at(st, st->root_mark, "exporters.loadbalancing.routing_key",
+                       "\"%s\" is not supported (traceID)", l->routing_key);
+    if (strcmp(l->compression, "gzip") != 0 && strcmp(l->compression, "none") != 0)
+        return fail_at(st, st->root_mark, "exporters.loadbalancing.protocol.otlp.compression",
+                       "\"%s\" is not supported (gzip or none)", l->compression);
+    if ((l->n_hostnames > 0) == (l->dns_hostname != NULL))
+        return fail_at(st, st->root_mark, "exporters.loadbalancing.resolver",
+                       "configure exactly one resolver: static.hostnames or dns.hostname");
+    if (st->cfg->xray_udp.enabled && !st->cfg->awsxray.enabled && !st->cfg->file.enabled)
+        return fail_at(st, st->exporters_mark, "service.pipelines.traces.exporters",
+                       "receiver awsxray sends segment documents, which loadbalancing cannot "
+                       "carry: add awsxray or file");
+    return XB_OK;
+}
+
 /* Non-zero when item |i| of list |v| equals an earlier item. */
 static int listed_before(const struct value *v, size_t i)
 {
@@ -817,12 +840,19 @@ static int set_pipeline_list(struct parse_state *st, const struct xb_config_opti
             st->cfg->file.enabled = 1;
         else if (!is_recv && strcmp(id, "otlphttp") == 0)
             st->cfg->otlphttp.enabled = 1;
-        else if (is_recv)
+        else if (!is_recv &&
+                 (strcmp(id, "loadbalancing") == 0 || strcmp(id, "load_balancing") == 0)) {
+            if (st->cfg->lb.enabled)
+                rc = fail_at(st, node->start_mark, path,
+                             "\"%s\" is listed twice (loadbalancing and load_balancing)", id);
+            st->cfg->lb.enabled = 1;
+        } else if (is_recv)
             rc = fail_at(st, node->start_mark, path,
                          "unknown receiver \"%s\" (supported: otlp, awsxray)", id);
         else
-            rc = fail_at(st, node->start_mark, path,
-                         "unknown exporter \"%s\" (supported: awsxray, file, otlphttp)", id);
+            rc = fail_at(
+                st, node->start_mark, path,
+                "unknown exporter \"%s\" (supported: awsxray, file, otlphttp, loadbalancing)", id);
     }
     if (rc == XB_OK) {
         if (is_recv) {
@@ -990,8 +1020,9 @@ static int unknown_key(struct parse_state *st, const char *parent, const char *k
     if (strcmp(parent, "receivers") == 0)
         return fail_at(st, mark, path, "unknown receiver \"%s\" (supported: otlp, awsxray)", key);
     if (strcmp(parent, "exporters") == 0)
-        return fail_at(st, mark, path,
-                       "unknown exporter \"%s\" (supported: awsxray, file, otlphttp)", key);
+        return fail_at(
+            st, mark, path,
+            "unknown exporter \"%s\" (supported: awsxray, file, otlphttp, loadbalancing)", key);
     if (strcmp(parent, "extensions") == 0)
         return fail_at(st, mark, path,
                        "unknown extension \"%s\" (supported: health_check, sigv4auth)", key);
@@ -1133,7 +1164,7 @@ static int validate(struct parse_state *st)
                        "%zu is above X-Ray's document limit of %u bytes",
                        cfg->translate.max_document_bytes, XB_CONFIG_XRAY_MAX_DOC_BYTES);
     cfg->metrics.enabled = cfg->metrics.address != NULL && strcmp(cfg->metrics.level, "none") != 0;
-    if (validate_otlphttp(st) != XB_OK)
+    if (validate_otlphttp(st) != XB_OK || validate_lb(st) != XB_OK)
         return XB_ERR_CONFIG;
     return validate_telemetry(st);
 }

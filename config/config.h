@@ -194,6 +194,32 @@ struct xb_config_sigv4auth {
     char *session_name; /* assume_role.session_name; accepted */
 };
 
+/*
+ * exporters.loadbalancing (also load_balancing): spans routed by trace id over a
+ * consistent hash ring to OTLP/gRPC gateways (exporter/lb_exporter.h,
+ * docs/otlp-export.md). Keys as in the collector's loadbalancing exporter.
+ */
+struct xb_config_loadbalancing {
+    int enabled;         /* "loadbalancing" or "load_balancing" in the pipeline */
+    char *routing_key;   /* only "traceID" */
+    uint32_t timeout_ms; /* protocol.otlp.timeout; default 10 s */
+    char *compression;   /* protocol.otlp.compression: gzip (default) | none */
+    int tls_insecure;    /* protocol.otlp.tls.insecure: 1 = plaintext h2c; default 0 */
+    char **hostnames;    /* resolver.static.hostnames: "host[:port]" */
+    size_t n_hostnames;
+    char *dns_hostname;       /* resolver.dns.hostname */
+    uint32_t dns_port;        /* resolver.dns.port; default 4317 */
+    uint32_t dns_interval_ms; /* resolver.dns.interval; default 5 s */
+    uint32_t dns_timeout_ms;  /* resolver.dns.timeout; default 1 s */
+    struct xb_config_queue queue;
+    struct {
+        int enabled;
+        uint32_t initial_interval_ms;
+        uint32_t max_interval_ms;
+        uint32_t max_elapsed_ms;
+    } retry;
+};
+
 struct xb_config {
     char *source; /* file path, or "<embedded default>" */
     struct xb_config_grpc grpc;
@@ -208,6 +234,7 @@ struct xb_config {
     struct xb_config_xray_udp xray_udp;         /* receivers.awsxray */
     struct xb_config_otlphttp otlphttp;         /* exporters.otlphttp */
     struct xb_config_sigv4auth sigv4auth;       /* extensions.sigv4auth */
+    struct xb_config_loadbalancing lb;          /* exporters.loadbalancing */
 };
 
 /* The embedded default configuration (YAML text, NUL-terminated, static). */

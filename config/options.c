@@ -95,6 +95,89 @@
         .doc = "longest time a document waits for its batch to fill, ms"                           \
     }
 
+/* Rows of exporters.loadbalancing, accepted under both of the collector's names. */
+#define LB_ROWS(sec)                                                                               \
+    {.path = "exporters." sec ".routing_key",                                                      \
+     .type = XB_OPT_STRING,                                                                        \
+     .def = "traceID",                                                                             \
+     .offset = OFF(lb.routing_key),                                                                \
+     .doc = "traceID (the only key supported)"},                                                   \
+        {.path = "exporters." sec ".protocol.otlp.timeout",                                        \
+         .type = XB_OPT_DURATION_MS,                                                               \
+         .def = "10s",                                                                             \
+         .min = 1,                                                                                 \
+         .max = 600000,                                                                            \
+         .offset = OFF(lb.timeout_ms),                                                             \
+         .doc = "per OTLP/gRPC call, ms"},                                                         \
+        {.path = "exporters." sec ".protocol.otlp.compression",                                    \
+         .type = XB_OPT_STRING,                                                                    \
+         .def = "gzip",                                                                            \
+         .offset = OFF(lb.compression),                                                            \
+         .doc = "gzip or none"},                                                                   \
+        {.path = "exporters." sec ".protocol.otlp.tls.insecure",                                   \
+         .type = XB_OPT_BOOL,                                                                      \
+         .def = "false",                                                                           \
+         .max = 1,                                                                                 \
+         .offset = OFF(lb.tls_insecure),                                                           \
+         .doc = "true: plaintext HTTP/2 (h2c) to the gateways"},                                   \
+        {.path = "exporters." sec ".resolver.static.hostnames",                                    \
+         .type = XB_OPT_STRLIST,                                                                   \
+         .offset = OFF(lb.hostnames),                                                              \
+         .count_offset = OFF(lb.n_hostnames),                                                      \
+         .doc = "gateway endpoints host[:port]"},                                                  \
+        {.path = "exporters." sec ".resolver.dns.hostname",                                        \
+         .type = XB_OPT_STRING,                                                                    \
+         .offset = OFF(lb.dns_hostname),                                                           \
+         .flags = XB_OPT_F_EMPTY_NULL,                                                             \
+         .doc = "name resolved to the gateways' addresses"},                                       \
+        {.path = "exporters." sec ".resolver.dns.port",                                            \
+         .type = XB_OPT_U32,                                                                       \
+         .def = "4317",                                                                            \
+         .min = 1,                                                                                 \
+         .max = 65535,                                                                             \
+         .offset = OFF(lb.dns_port),                                                               \
+         .doc = "gateway port"},                                                                   \
+        {.path = "exporters." sec ".resolver.dns.interval",                                        \
+         .type = XB_OPT_DURATION_MS,                                                               \
+         .def = "5s",                                                                              \
+         .min = 100,                                                                               \
+         .max = 3600000,                                                                           \
+         .offset = OFF(lb.dns_interval_ms),                                                        \
+         .doc = "re-resolve period, ms"},                                                          \
+        {.path = "exporters." sec ".resolver.dns.timeout",                                         \
+         .type = XB_OPT_DURATION_MS,                                                               \
+         .def = "1s",                                                                              \
+         .min = 10,                                                                                \
+         .max = 60000,                                                                             \
+         .offset = OFF(lb.dns_timeout_ms),                                                         \
+         .doc = "one resolution, ms"},                                                             \
+        QUEUE_ROWS(sec, lb, 1000),                                                                 \
+        {.path = "exporters." sec ".retry_on_failure.enabled",                                     \
+         .type = XB_OPT_BOOL,                                                                      \
+         .def = "true",                                                                            \
+         .max = 1,                                                                                 \
+         .offset = OFF(lb.retry.enabled),                                                          \
+         .doc = "retry retryable failures"},                                                       \
+        {.path = "exporters." sec ".retry_on_failure.initial_interval",                            \
+         .type = XB_OPT_DURATION_MS,                                                               \
+         .def = "1s",                                                                              \
+         .min = 1,                                                                                 \
+         .max = 60000,                                                                             \
+         .offset = OFF(lb.retry.initial_interval_ms),                                              \
+         .doc = "first back-off delay, ms"},                                                       \
+        {.path = "exporters." sec ".retry_on_failure.max_interval",                                \
+         .type = XB_OPT_DURATION_MS,                                                               \
+         .def = "30s",                                                                             \
+         .min = 1,                                                                                 \
+         .max = 600000,                                                                            \
+         .offset = OFF(lb.retry.max_interval_ms),                                                  \
+         .doc = "longest back-off delay, ms"},                                                     \
+    {                                                                                              \
+        .path = "exporters." sec ".retry_on_failure.max_elapsed_time", .type = XB_OPT_DURATION_MS, \
+        .def = "0", .min = 0, .max = 604800000, .offset = OFF(lb.retry.max_elapsed_ms),            \
+        .doc = "give spans up after failing this long, ms; 0 = never"                              \
+    }
+
 /* Rows for one receiver's tls block (the collector's configtls ServerConfig keys). */
 #define TLS_ROWS(sec, field)                                                                       \
     {.path = "receivers.otlp.protocols." sec ".tls.cert_file",                                     \
@@ -496,6 +579,10 @@ static const struct xb_config_option options[] = {
      .offset = OFF(otlphttp.retry.max_elapsed_ms),
      .doc = "give a request up after failing this long, ms; 0 = never"},
 
+    /* exporters.loadbalancing / load_balancing */
+    LB_ROWS("loadbalancing"),
+    LB_ROWS("load_balancing"),
+
     /* extensions.sigv4auth */
     {.path = "extensions.sigv4auth.region",
      .type = XB_OPT_REGION,
@@ -529,7 +616,7 @@ static const struct xb_config_option options[] = {
      .doc = "receivers feeding the traces pipeline (otlp, awsxray)"},
     {.path = "service.pipelines.traces.exporters",
      .type = XB_OPT_EXPORTERS,
-     .doc = "exporters of the traces pipeline (awsxray, file, otlphttp)"},
+     .doc = "exporters of the traces pipeline (awsxray, file, otlphttp, loadbalancing)"},
     {.path = "service.telemetry.logs.level",
      .type = XB_OPT_LOG_LEVEL,
      .def = "info",

@@ -1,6 +1,6 @@
 /*
- * tests/unit/config/test_config_otlphttp.c - exporters.otlphttp and extensions.sigv4auth
- * in config/config.c and config/options.c.
+ * tests/unit/config/test_config_otlphttp.c - exporters.otlphttp, extensions.sigv4auth
+ * and exporters.loadbalancing in config/config.c and config/options.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -124,7 +124,7 @@ static void test_otlphttp_refusals(void **state)
          "expected a mapping"},
         {RECV "exporters:\n  otlphttp:\n    endpoint: ftp://h\n" PIPE("[otlphttp]", "[]"),
          "exporters.otlphttp.endpoint"},
-        {RECV PIPE("[otlp]", "[]"), "supported: awsxray, file, otlphttp"},
+        {RECV PIPE("[otlp]", "[]"), "supported: awsxray, file, otlphttp, loadbalancing"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -139,12 +139,73 @@ static void test_otlphttp_refusals(void **state)
     }
 }
 
+static void test_loadbalancing_both_names(void **state)
+{
+    struct xb_config *cfg = NULL;
+    (void)state;
+    assert_int_equal(parse(RECV
+                           "exporters:\n  load_balancing:\n    protocol:\n      otlp:\n"
+                           "        tls: {insecure: true}\n        compression: none\n"
+                           "    resolver:\n      static:\n        hostnames: [a:4317, b]\n" PIPE(
+                               "[load_balancing]", "[]"),
+                           &cfg),
+                     XB_OK);
+    assert_true(cfg->lb.enabled);
+    assert_true(cfg->lb.tls_insecure);
+    assert_string_equal(cfg->lb.compression, "none");
+    assert_int_equal(cfg->lb.n_hostnames, 2);
+    assert_string_equal(cfg->lb.hostnames[1], "b");
+    assert_string_equal(cfg->lb.routing_key, "traceID");
+    xb_config_free(cfg);
+    assert_int_equal(parse(RECV "exporters:\n  loadbalancing:\n    resolver:\n      dns:\n"
+                                "        hostname: gateways.observability.svc\n"
+                                "        interval: 2s\n" PIPE("[loadbalancing]", "[]"),
+                           &cfg),
+                     XB_OK);
+    assert_string_equal(cfg->lb.dns_hostname, "gateways.observability.svc");
+    assert_int_equal(cfg->lb.dns_port, 4317);
+    assert_int_equal(cfg->lb.dns_interval_ms, 2000);
+    assert_int_equal(cfg->lb.timeout_ms, 10000);
+    xb_config_free(cfg);
+}
+
+static void test_loadbalancing_refusals(void **state)
+{
+    static const struct {
+        const char *yaml, *want;
+    } cases[] = {
+        {RECV PIPE("[loadbalancing]", "[]"), "exactly one resolver"},
+        {RECV "exporters:\n  loadbalancing:\n    resolver:\n      static: {hostnames: [a]}\n"
+              "      dns: {hostname: b}\n" PIPE("[loadbalancing]", "[]"),
+         "exactly one resolver"},
+        {RECV "exporters:\n  loadbalancing:\n    routing_key: service\n    resolver:\n"
+              "      static: {hostnames: [a]}\n" PIPE("[loadbalancing]", "[]"),
+         "exporters.loadbalancing.routing_key"},
+        {RECV "exporters:\n  loadbalancing:\n    resolver:\n      static: {hostnames: [a]}\n"
+              "    protocol: {otlp: {compression: zstd}}\n" PIPE("[loadbalancing]", "[]"),
+         "compression"},
+        {RECV PIPE("[loadbalancing, load_balancing]", "[]"), "listed twice"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct xb_config *cfg = (struct xb_config *)1;
+        int rc = xb_config_parse(cases[i].yaml, strlen(cases[i].yaml), "t.yaml", &cfg, errbuf,
+                                 sizeof(errbuf));
+        if (rc != XB_ERR_CONFIG || !strstr(errbuf, cases[i].want))
+            print_error("case %zu: rc=%d err=%s want %s\n", i, rc, errbuf, cases[i].want);
+        assert_int_equal(rc, XB_ERR_CONFIG);
+        assert_non_null(strstr(errbuf, cases[i].want));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_otlphttp_with_sigv4auth),
         cmocka_unit_test(test_otlphttp_defaults),
         cmocka_unit_test(test_otlphttp_refusals),
+        cmocka_unit_test(test_loadbalancing_both_names),
+        cmocka_unit_test(test_loadbalancing_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

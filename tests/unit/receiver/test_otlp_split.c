@@ -45,8 +45,8 @@ static xb_pb_export_req *make_req(struct xb_arena *a, size_t n_rs, size_t n_ss, 
             opentelemetry__proto__trace__v1__scope_spans__init(ss);
             ss->scope = xb_arena_alloc(a, sizeof(*ss->scope));
             opentelemetry__proto__common__v1__instrumentation_scope__init(ss->scope);
-            ss->scope->name = xb_arena_alloc(a, 16);
-            snprintf(ss->scope->name, 16, "scope-%zu-%zu", i, j);
+            ss->scope->name = xb_arena_alloc(a, 48);
+            snprintf(ss->scope->name, 48, "scope-%zu-%zu", i, j);
             ss->n_spans = n_sp;
             ss->spans = xb_arena_calloc(a, n_sp * sizeof(void *));
             for (size_t k = 0; k < n_sp; k++, id++) {
@@ -66,8 +66,8 @@ static xb_pb_export_req *make_req(struct xb_arena *a, size_t n_rs, size_t n_ss, 
                 sid[3] = (uint8_t)id;
                 sp->span_id.data = sid;
                 sp->span_id.len = 8;
-                sp->name = xb_arena_alloc(a, 32);
-                snprintf(sp->name, 32, "r%zu-s%zu", i, j);
+                sp->name = xb_arena_alloc(a, 48);
+                snprintf(sp->name, 48, "r%zu-s%zu", i, j);
                 sp->n_attributes = 1;
                 sp->attributes = xb_arena_alloc(a, sizeof(void *));
                 sp->attributes[0] = kv;
@@ -105,7 +105,7 @@ static size_t check_parts(const struct xb_otlp_split_result *res, const struct x
                 const xb_pb_scope_spans *ss = rs->scope_spans[j];
                 assert_true(ss->n_spans > 0);
                 for (size_t k = 0; k < ss->n_spans; k++) {
-                    char want[32];
+                    char want[48];
                     if (next == skip)
                         next++;
                     assert_int_equal(span_no(ss->spans[k]), next);
