@@ -21,7 +21,7 @@ int xb_app_otlp_start(struct event_base *base, const struct xb_config *cfg, stru
     *q = NULL;
     *x = NULL;
     *lim = (struct xb_otlp_limits){XB_OTLP_XRAY_MAX_REQUEST_BYTES, XB_OTLP_XRAY_MAX_SPANS,
-                                   XB_OTLP_XRAY_MAX_SPAN_BYTES};
+                                   XB_OTLP_XRAY_MAX_SPAN_BYTES, 0};
     xb_buf_init(&url, 0);
     if (c->traces_endpoint) {
         rc = xb_buf_puts(&url, c->traces_endpoint);

@@ -15,19 +15,22 @@
 #include "receiver/status.h"
 
 #define MAX_QUEUES 4
+#define MAX_OTLP_QUEUES 2
 
 struct xb_ingest {
     const struct xb_translator_config *tc;
     struct xb_queue *queues[MAX_QUEUES];
     size_t n_queues;
-    struct xb_arena *arena;  /* per request, reset after each */
-    size_t arena_cap;        /* its byte cap: the per-request memory budget */
-    size_t arena_peak;       /* highest xb_arena_used() seen at the end of a request */
-    char budget_msg[96];     /* "... budget of N MiB" for requests refused over it */
-    struct xb_buf inflated;  /* reused gunzip output */
-    struct xb_buf doc;       /* reused translator output buffer */
-    struct xb_queue *otlp_q; /* OTLP records (receiver/ingest_otlp.h); NULL = none */
-    struct xb_otlp_limits otlp_limits;
+    struct xb_arena *arena; /* per request, reset after each */
+    size_t arena_cap;       /* its byte cap: the per-request memory budget */
+    size_t arena_peak;      /* highest xb_arena_used() seen at the end of a request */
+    char budget_msg[96];    /* "... budget of N MiB" for requests refused over it */
+    struct xb_buf inflated; /* reused gunzip output */
+    struct xb_buf doc;      /* reused translator output buffer */
+    /* OTLP record queues (receiver/ingest_otlp.h): otlphttp, loadbalancing */
+    struct xb_queue *otlp_q[MAX_OTLP_QUEUES];
+    struct xb_otlp_limits otlp_limits[MAX_OTLP_QUEUES];
+    size_t n_otlp;
 };
 
 /* Emit callback state: the documents of one request, built before admission. */
@@ -92,8 +95,10 @@ struct xb_ingest *xb_ingest_new(const struct xb_translator_config *tc,
 void xb_ingest_set_otlp_queue(struct xb_ingest *ing, struct xb_queue *q,
                               const struct xb_otlp_limits *lim)
 {
-    ing->otlp_q = q;
-    ing->otlp_limits = *lim;
+    if (ing->n_otlp < MAX_OTLP_QUEUES) {
+        ing->otlp_q[ing->n_otlp] = q;
+        ing->otlp_limits[ing->n_otlp++] = *lim;
+    }
     xb_ingest_otlp_metrics_register();
 }
 
@@ -207,7 +212,10 @@ static int some_queue_full(const struct xb_ingest *ing)
     for (size_t i = 0; i < ing->n_queues; i++)
         if (!xb_queue_has_room(ing->queues[i], 1, 1))
             return 1;
-    return ing->otlp_q && !xb_queue_has_room(ing->otlp_q, 1, 1);
+    for (size_t i = 0; i < ing->n_otlp; i++)
+        if (!xb_queue_has_room(ing->otlp_q[i], 1, 1))
+            return 1;
+    return 0;
 }
 
 void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
@@ -216,8 +224,8 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
 {
     struct collect col = {.ing = ing};
     struct xb_translate_result tr = {0};
-    struct xb_qdoc_list records = {0};
-    size_t oversize = 0;
+    struct xb_qdoc_list records[MAX_OTLP_QUEUES] = {{0}};
+    size_t oversize[MAX_OTLP_QUEUES] = {0};
     xb_pb_export_req *req = NULL;
     const char *desc = NULL;
     int rc;
@@ -259,14 +267,13 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
         goto out;
     }
 
-    if (ing->otlp_q) {
-        rc = xb_ingest_otlp_records(req, &ing->otlp_limits, ing->otlp_q, ing->arena, &records,
-                                    &oversize);
-        if (rc) {
-            desc = rc == XB_ERR_FULL ? "export queue is full, retry later"
-                                     : "out of memory while queueing documents";
-            goto out;
-        }
+    for (size_t i = 0; i < ing->n_otlp && rc == XB_OK; i++)
+        rc = xb_ingest_otlp_records(req, &ing->otlp_limits[i], ing->otlp_q[i], ing->arena,
+                                    &records[i], &oversize[i]);
+    if (rc) {
+        desc = rc == XB_ERR_FULL ? "export queue is full, retry later"
+                                 : "out of memory while queueing documents";
+        goto out;
     }
     if (ing->n_queues)
         rc = xb_translate_request(ing->tc, req, (int64_t)time(NULL), ing->arena, &ing->doc,
@@ -282,14 +289,15 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
                  tr.rejected_spans, tr.spans, tr.first_error ? tr.first_error : "invalid span");
         XB_DEBUG("ingest", "%s", out->reject_msg);
     }
-    if (ing->otlp_q && !xb_queue_has_room(ing->otlp_q, records.n, records.bytes))
-        rc = XB_ERR_FULL;
-    else if (ing->n_queues)
+    for (size_t i = 0; i < ing->n_otlp; i++)
+        if (!xb_queue_has_room(ing->otlp_q[i], records[i].n, records[i].bytes))
+            rc = XB_ERR_FULL;
+    if (rc == XB_OK && ing->n_queues)
         rc = enqueue_all(ing, &col.list);
-    if (rc == XB_OK && ing->otlp_q) {
+    for (size_t i = 0; i < ing->n_otlp && rc == XB_OK; i++) {
         /* After the documents: room was checked, nothing ran in between. */
-        xb_queue_push_list(ing->otlp_q, &records);
-        xb_ingest_otlp_oversize_spans += oversize;
+        xb_queue_push_list(ing->otlp_q[i], &records[i]);
+        xb_ingest_otlp_oversize_spans += oversize[i];
     }
     if (rc == XB_OK) {
         /* Counted only once queued: documents of a refused request never existed for
@@ -304,7 +312,8 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
 
 out:
     xb_qdoc_list_clear(&col.list);
-    xb_qdoc_list_clear(&records);
+    for (size_t i = 0; i < MAX_OTLP_QUEUES; i++)
+        xb_qdoc_list_clear(&records[i]);
     if (xb_arena_used(ing->arena) > ing->arena_peak)
         ing->arena_peak = xb_arena_used(ing->arena);
     xb_arena_reset(ing->arena);

@@ -44,7 +44,8 @@ struct xb_ingest *xb_ingest_new(const struct xb_translator_config *tc,
  * Also feeds |q| (borrowed, outlives the ingest) with OTLP records of every accepted
  * request: split within |lim| and re-encoded (receiver/ingest_otlp.h), all-or-nothing
  * together with the document queues. With no document queue (xb_ingest_new() with
- * n_queues 0) requests are not translated at all. One OTLP queue per ingest.
+ * n_queues 0) requests are not translated at all. At most two OTLP queues per ingest
+ * (otlphttp, loadbalancing); further calls are ignored.
  */
 struct xb_otlp_limits;
 void xb_ingest_set_otlp_queue(struct xb_ingest *ing, struct xb_queue *q,

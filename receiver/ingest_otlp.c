@@ -1,5 +1,7 @@
 #include "receiver/ingest_otlp.h"
 
+#include <stdio.h>
+
 #include "core/err.h"
 #include "core/metrics.h"
 
@@ -26,7 +28,8 @@ int xb_ingest_otlp_records(const xb_pb_export_req *req, const struct xb_otlp_lim
     int rc;
 
     *dropped = 0;
-    rc = xb_otlp_split(req, lim, arena, &parts);
+    rc = lim->by_trace ? xb_otlp_split_by_trace(req, arena, &parts)
+                       : xb_otlp_split(req, lim, arena, &parts);
     if (rc != XB_OK)
         return rc;
     *dropped = parts.dropped_spans;
@@ -38,7 +41,14 @@ int xb_ingest_otlp_records(const xb_pb_export_req *req, const struct xb_otlp_lim
         if (!bytes)
             return XB_ERR_NOMEM;
         protobuf_c_message_pack(&parts.parts[p]->base, bytes);
-        d = xb_qdoc_new((const char *)bytes, len);
+        if (parts.part_trace) {
+            char hex[33];
+            for (int i = 0; i < 16; i++)
+                snprintf(hex + 2 * i, 3, "%02x", parts.part_trace[p][i]);
+            d = xb_qdoc_new_ids((const char *)bytes, len, hex, NULL);
+        } else {
+            d = xb_qdoc_new((const char *)bytes, len);
+        }
         if (!d)
             return XB_ERR_NOMEM;
         if (!xb_queue_has_room(q, out->n + 1, out->bytes + xb_qdoc_charge(d))) {

@@ -6,7 +6,9 @@
  *
  * A record is an opaque byte string: one serialised ExportTraceServiceRequest (OTLP
  * trace_service.proto), queued as a struct xb_qdoc with empty identity fields, so the
- * durable queue can store it unchanged. Records of one request go into the queue
+ * durable queue can store it unchanged. With lim->by_trace, each record holds the spans
+ * of one trace and its trace_id field is that trace id as 32 lower-case hex digits (the
+ * loadbalancing exporter routes by it). Records of one request go into the queue
  * all-or-nothing together with the X-Ray documents (receiver/ingest.c).
  */
 #ifndef XB_RECEIVER_INGEST_OTLP_H

@@ -9,6 +9,16 @@
  * fields 1..15, length varint of at most 5 bytes for anything under 4 GiB). */
 #define LD_OVERHEAD 6u
 
+/* Spans in |req|. */
+static size_t count_spans(const xb_pb_export_req *req)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < req->n_resource_spans; i++)
+        for (size_t j = 0; j < req->resource_spans[i]->n_scope_spans; j++)
+            n += req->resource_spans[i]->scope_spans[j]->n_spans;
+    return n;
+}
+
 /* One run of consecutive spans of one scope, in one part. */
 struct run {
     size_t part, rs, ss;
@@ -188,6 +198,133 @@ int xb_otlp_split(const xb_pb_export_req *req, const struct xb_otlp_limits *lim,
         out->dropped_spans = dropped;
     else
         memset(out, 0, sizeof(*out));
+    free(runs.v);
+    return rc;
+}
+
+/* ---- by trace id ----------------------------------------------------------- */
+
+struct ref {
+    const uint8_t *trace;
+    size_t seq; /* position in the request: keeps the sort stable */
+    size_t rs, ss, k;
+};
+
+static int by_trace_then_seq(const void *a, const void *b)
+{
+    const struct ref *x = a, *y = b;
+    int c = memcmp(x->trace, y->trace, 16);
+    if (c)
+        return c;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Orders parts by the position of each trace's first span. */
+struct first {
+    size_t seq, part;
+};
+
+static int by_seq(const void *a, const void *b)
+{
+    const struct first *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int xb_otlp_split_by_trace(const xb_pb_export_req *req, struct xb_arena *arena,
+                           struct xb_otlp_split_result *out)
+{
+    size_t total = count_spans(req), n = 0, dropped = 0, n_parts = 0;
+    struct ref *refs = NULL;
+    struct first *firsts = NULL;
+    size_t *rank = NULL;
+    struct runs runs = {0};
+    int rc = XB_ERR_NOMEM;
+
+    memset(out, 0, sizeof(*out));
+    refs = total ? malloc(total * sizeof(*refs)) : NULL;
+    if (total && !refs)
+        goto out;
+    for (size_t i = 0; i < req->n_resource_spans; i++) {
+        const xb_pb_resource_spans *rs = req->resource_spans[i];
+        for (size_t j = 0; j < rs->n_scope_spans; j++) {
+            const xb_pb_scope_spans *ss = rs->scope_spans[j];
+            for (size_t k = 0; k < ss->n_spans; k++) {
+                if (ss->spans[k]->trace_id.len != 16) {
+                    dropped++;
+                    continue;
+                }
+                refs[n] = (struct ref){ss->spans[k]->trace_id.data, n, i, j, k};
+                n++;
+            }
+        }
+    }
+    if (n)
+        qsort(refs, n, sizeof(*refs), by_trace_then_seq);
+    /* Parts are numbered in sorted (trace id) order first, then renumbered by first
+     * appearance so the output follows the request. */
+    firsts = n ? malloc(n * sizeof(*firsts)) : NULL;
+    if (n && !firsts)
+        goto out;
+    for (size_t e = 0; e < n; e++) {
+        if (e == 0 || memcmp(refs[e].trace, refs[e - 1].trace, 16) != 0) {
+            firsts[n_parts] = (struct first){refs[e].seq, n_parts};
+            n_parts++;
+        }
+    }
+    qsort(firsts, n_parts, sizeof(*firsts), by_seq);
+    rank = n_parts ? malloc(n_parts * sizeof(*rank)) : NULL;
+    if (n_parts && !rank)
+        goto out;
+    for (size_t p = 0; p < n_parts; p++)
+        rank[firsts[p].part] = p;
+    /* Runs, in output part order: walk parts by rank. */
+    {
+        size_t *start = n_parts ? malloc(n_parts * sizeof(*start)) : NULL;
+        size_t part = 0;
+        if (n_parts && !start)
+            goto out;
+        for (size_t e = 0; e < n; e++) {
+            if (e == 0 || memcmp(refs[e].trace, refs[e - 1].trace, 16) != 0)
+                start[rank[part++]] = e;
+        }
+        for (size_t p = 0; p < n_parts; p++) {
+            struct run *open = NULL;
+            for (size_t e = start[p];
+                 e < n && (e == start[p] || memcmp(refs[e].trace, refs[start[p]].trace, 16) == 0);
+                 e++) {
+                const struct ref *f = &refs[e];
+                if (open && open->rs == f->rs && open->ss == f->ss &&
+                    open->first + open->n == f->k) {
+                    open->n++;
+                    continue;
+                }
+                if (runs_add(&runs, (struct run){p, f->rs, f->ss, f->k, 1}) != XB_OK) {
+                    free(start);
+                    goto out;
+                }
+                open = &runs.v[runs.n - 1];
+            }
+        }
+        free(start);
+    }
+    rc = build(req, &runs, n_parts, arena, out);
+    if (rc == XB_OK) {
+        out->part_trace = xb_arena_alloc(arena, (n_parts ? n_parts : 1) * sizeof(*out->part_trace));
+        if (!out->part_trace) {
+            rc = XB_ERR_NOMEM;
+        } else {
+            for (size_t p = 0; p < n_parts; p++)
+                out->part_trace[p] =
+                    out->parts[p]->resource_spans[0]->scope_spans[0]->spans[0]->trace_id.data;
+            out->dropped_spans = dropped;
+        }
+    }
+out:
+    if (rc != XB_OK)
+        memset(out, 0, sizeof(*out));
+    free(refs);
+    free(firsts);
+    free(rank);
     free(runs.v);
     return rc;
 }

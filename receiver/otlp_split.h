@@ -15,6 +15,7 @@
 #define XB_RECEIVER_OTLP_SPLIT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/arena.h"
 #include "proto/otlp.h"
@@ -29,12 +30,16 @@ struct xb_otlp_limits {
     size_t max_request_bytes; /* encoded ExportTraceServiceRequest, uncompressed */
     size_t max_spans;         /* spans per request */
     size_t max_span_bytes;    /* one encoded Span; larger spans are dropped */
+    int by_trace;             /* xb_ingest_otlp_records(): one part per trace id
+                                 (xb_otlp_split_by_trace()) instead of the size split */
 };
 
 /* The parts of one request. Arrays live in the arena passed to xb_otlp_split(). */
 struct xb_otlp_split_result {
-    xb_pb_export_req **parts; /* n_parts requests, each within the limits */
-    size_t *part_spans;       /* spans in each part */
+    xb_pb_export_req **parts;   /* n_parts requests, each within the limits */
+    size_t *part_spans;         /* spans in each part */
+    const uint8_t **part_trace; /* xb_otlp_split_by_trace(): each part's 16-byte trace id
+                                   (points into the input); NULL for xb_otlp_split() */
     size_t n_parts;
     size_t dropped_spans; /* spans over max_span_bytes (or whose resource and scope alone
                              exceed max_request_bytes): sent nowhere */
@@ -50,5 +55,14 @@ struct xb_otlp_split_result {
  */
 int xb_otlp_split(const xb_pb_export_req *req, const struct xb_otlp_limits *lim,
                   struct xb_arena *arena, struct xb_otlp_split_result *out);
+
+/*
+ * Groups the spans of |req| by trace id: one part per distinct trace id, parts in the
+ * order of each trace's first span, spans in their original order, resource and scope
+ * kept (for trace-id routing: exporter/lb_exporter.h). Spans whose trace id is not 16
+ * bytes are counted in dropped_spans. Same ownership and returns as xb_otlp_split().
+ */
+int xb_otlp_split_by_trace(const xb_pb_export_req *req, struct xb_arena *arena,
+                           struct xb_otlp_split_result *out);
 
 #endif

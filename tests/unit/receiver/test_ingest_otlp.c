@@ -32,7 +32,7 @@ static const char REQ[] =
     "]}]}]}";
 
 static const struct xb_otlp_limits XRAY_LIMITS = {
-    XB_OTLP_XRAY_MAX_REQUEST_BYTES, XB_OTLP_XRAY_MAX_SPANS, XB_OTLP_XRAY_MAX_SPAN_BYTES};
+    XB_OTLP_XRAY_MAX_REQUEST_BYTES, XB_OTLP_XRAY_MAX_SPANS, XB_OTLP_XRAY_MAX_SPAN_BYTES, 0};
 
 static void export_json(struct xb_ingest *ing, struct xb_ingest_outcome *o)
 {
@@ -137,7 +137,7 @@ static void test_split_into_several_records(void **state)
 {
     struct xb_translator_config tc;
     struct xb_queue *q = xb_queue_new(0, 0);
-    struct xb_otlp_limits one = {0, 1, 0}; /* one span per request */
+    struct xb_otlp_limits one = {0, 1, 0, 0}; /* one span per request */
     struct xb_ingest *ing;
     struct xb_ingest_outcome o;
 

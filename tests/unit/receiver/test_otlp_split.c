@@ -130,7 +130,7 @@ static void test_within_limits_is_one_identical_part(void **state)
     struct xb_arena *a = xb_arena_new(1 << 16, 0);
     xb_pb_export_req *req = make_req(a, 2, 2, 3, 10);
     struct xb_otlp_limits lim = {XB_OTLP_XRAY_MAX_REQUEST_BYTES, XB_OTLP_XRAY_MAX_SPANS,
-                                 XB_OTLP_XRAY_MAX_SPAN_BYTES};
+                                 XB_OTLP_XRAY_MAX_SPAN_BYTES, 0};
     struct xb_otlp_split_result res;
     size_t n1, n2;
     uint8_t *b1, *b2;
@@ -157,7 +157,7 @@ static void test_span_count_limit(void **state)
 {
     struct xb_arena *a = xb_arena_new(1 << 16, 0);
     xb_pb_export_req *req = make_req(a, 2, 2, 3, 10);
-    struct xb_otlp_limits lim = {0, 5, 0};
+    struct xb_otlp_limits lim = {0, 5, 0, 0};
     struct xb_otlp_split_result res;
 
     (void)state;
@@ -176,7 +176,7 @@ static void test_byte_limit_every_part_fits(void **state)
 
     (void)state;
     for (size_t limit = 400; limit <= 40000; limit = limit * 3 / 2) {
-        struct xb_otlp_limits lim = {limit, 0, 0};
+        struct xb_otlp_limits lim = {limit, 0, 0, 0};
         assert_int_equal(xb_otlp_split(req, &lim, a, &res), XB_OK);
         assert_int_equal(res.dropped_spans, 0);
         assert_true(res.n_parts >= 1);
@@ -189,7 +189,7 @@ static void test_oversize_span_dropped_and_counted(void **state)
 {
     struct xb_arena *a = xb_arena_new(1 << 16, 0);
     xb_pb_export_req *req = make_req(a, 1, 1, 5, 10);
-    struct xb_otlp_limits lim = {0, 0, 200};
+    struct xb_otlp_limits lim = {0, 0, 200, 0};
     struct xb_otlp_split_result res;
     xb_pb_kv *big = req->resource_spans[0]->scope_spans[0]->spans[2]->attributes[0];
     char *s = xb_arena_alloc(a, 301);
@@ -213,7 +213,7 @@ static void test_concatenated_parts_round_trip(void **state)
 {
     struct xb_arena *a = xb_arena_new(1 << 16, 0);
     xb_pb_export_req *req = make_req(a, 2, 3, 7, 50);
-    struct xb_otlp_limits lim = {1500, 4, 0};
+    struct xb_otlp_limits lim = {1500, 4, 0, 0};
     struct xb_otlp_split_result res;
     uint8_t *buf = malloc(1 << 20);
     size_t len = 0, n = 0;
@@ -241,7 +241,7 @@ static void test_empty_request_no_parts(void **state)
 {
     struct xb_arena *a = xb_arena_new(1 << 16, 0);
     xb_pb_export_req *req = make_req(a, 2, 1, 0, 1);
-    struct xb_otlp_limits lim = {100, 1, 10};
+    struct xb_otlp_limits lim = {100, 1, 10, 0};
     struct xb_otlp_split_result res;
 
     (void)state;
@@ -254,7 +254,7 @@ static void test_arena_exhaustion_is_nomem(void **state)
 {
     struct xb_arena *a = xb_arena_new(1 << 16, 0);
     xb_pb_export_req *req = make_req(a, 2, 2, 3, 10);
-    struct xb_otlp_limits lim = {0, 2, 0};
+    struct xb_otlp_limits lim = {0, 2, 0, 0};
     struct xb_otlp_split_result res;
     int failed = 0;
 
@@ -274,6 +274,59 @@ static void test_arena_exhaustion_is_nomem(void **state)
     xb_arena_free(a);
 }
 
+/* Span k (of 12: 2 resources x 2 scopes x 3) belongs to trace k % 3, except span 7,
+ * whose trace id is 4 bytes long. */
+static void test_split_by_trace(void **state)
+{
+    struct xb_arena *a = xb_arena_new(1 << 16, 0);
+    xb_pb_export_req *req = make_req(a, 2, 2, 3, 10);
+    static uint8_t ids[3][16];
+    struct xb_otlp_split_result res;
+    size_t seen = 0;
+
+    (void)state;
+    for (int t = 0; t < 3; t++)
+        memset(ids[t], 0xa0 + t, 16);
+    for (size_t i = 0; i < 2; i++)
+        for (size_t j = 0; j < 2; j++)
+            for (size_t k = 0; k < 3; k++) {
+                xb_pb_span *sp = req->resource_spans[i]->scope_spans[j]->spans[k];
+                uint32_t no = span_no(sp);
+                sp->trace_id.data = ids[no % 3];
+                sp->trace_id.len = no == 7 ? 4 : 16;
+            }
+    assert_int_equal(xb_otlp_split_by_trace(req, a, &res), XB_OK);
+    assert_int_equal(res.n_parts, 3);
+    assert_int_equal(res.dropped_spans, 1);
+    for (size_t p = 0; p < 3; p++) {
+        const xb_pb_export_req *part = res.parts[p];
+        uint32_t last = 0;
+        int first = 1;
+        assert_memory_equal(res.part_trace[p], ids[p], 16); /* order of first appearance */
+        for (size_t i = 0; i < part->n_resource_spans; i++)
+            for (size_t j = 0; j < part->resource_spans[i]->n_scope_spans; j++) {
+                const xb_pb_scope_spans *ss = part->resource_spans[i]->scope_spans[j];
+                for (size_t k = 0; k < ss->n_spans; k++) {
+                    char want[48];
+                    uint32_t no = span_no(ss->spans[k]);
+                    assert_int_equal(no % 3, p);
+                    assert_memory_equal(ss->spans[k]->trace_id.data, ids[p], 16);
+                    assert_true(first || no > last); /* original order */
+                    snprintf(want, sizeof(want), "r%u-s%c",
+                             part->resource_spans[i]->resource->dropped_attributes_count - 100,
+                             ss->scope->name[8]);
+                    assert_string_equal(ss->spans[k]->name, want);
+                    first = 0;
+                    last = no;
+                    seen++;
+                }
+            }
+        assert_int_equal(res.part_spans[p], p == 1 ? 3 : 4);
+    }
+    assert_int_equal(seen, 11);
+    xb_arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_concatenated_parts_round_trip),
         cmocka_unit_test(test_empty_request_no_parts),
         cmocka_unit_test(test_arena_exhaustion_is_nomem),
+        cmocka_unit_test(test_split_by_trace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
