@@ -18,6 +18,7 @@
 #include "core/queue.h"
 #include "exporter/exporter_metrics.h"
 #include "exporter/file_exporter.h"
+#include "exporter/lb_exporter.h"
 #include "exporter/xray_exporter.h"
 #include "receiver/awsxray_udp.h"
 #include "receiver/ingest.h"
@@ -40,6 +41,8 @@ struct app {
     struct xb_ingest *ing;
     struct xb_queue *otlp_q; /* exporters.otlphttp, NULL when not configured */
     struct xb_otlp_exporter *otlp;
+    struct xb_queue *lb_q; /* exporters.loadbalancing, NULL when not configured */
+    struct xb_lb_exporter *lb;
     struct xb_grpc_server *grpc;
     struct xb_xray_udp *xray_udp; /* receivers.awsxray, NULL when not configured */
     struct xb_http_server *http;
@@ -57,6 +60,8 @@ static size_t charged_docs(const struct app *a)
         n += xb_queue_charged_docs(a->queues[i]);
     if (a->otlp_q)
         n += xb_queue_charged_docs(a->otlp_q);
+    if (a->lb_q)
+        n += xb_queue_charged_docs(a->lb_q);
     return n;
 }
 
@@ -94,6 +99,7 @@ static void on_signal(evutil_socket_t sig, short what, void *ud)
     xb_xray_exporter_drain(a->xray);
     xb_file_exporter_drain(a->file);
     xb_otlp_exporter_drain(a->otlp);
+    xb_lb_exporter_drain(a->lb);
     a->drain_check = event_new(a->base, -1, EV_PERSIST, on_drain_check, a);
     a->deadline = evtimer_new(a->base, on_deadline, a);
     if (!a->drain_check || !a->deadline) {
@@ -158,6 +164,10 @@ static size_t queue_gauges(void *ud, struct xb_metrics_queue *out, size_t max)
             a->cfg->otlphttp.queue_size ? a->cfg->otlphttp.queue_size
                                         : a->cfg->otlphttp.queue.max_documents,
             a->cfg->otlphttp.queue.max_bytes};
+    if (a->lb_q && n < max)
+        out[n++] = (struct xb_metrics_queue){
+            "loadbalancing", xb_queue_charged_docs(a->lb_q), xb_queue_charged_bytes(a->lb_q),
+            a->cfg->lb.queue.max_documents, a->cfg->lb.queue.max_bytes};
     return n;
 }
 
@@ -289,6 +299,13 @@ static int start(struct app *a)
     }
     if (!a->ing)
         return XB_ERR_NOMEM;
+    if (cfg->lb.enabled) {
+        struct xb_otlp_limits lim;
+        rc = xb_app_lb_start(a->base, cfg, &a->lb_q, &a->lb, &lim, err, sizeof(err));
+        if (rc)
+            goto fail;
+        xb_ingest_set_otlp_queue(a->ing, a->lb_q, &lim);
+    }
     check_fd_budget(cfg);
     if (cfg->grpc.enabled) {
         /* gRPC needs HTTP/2: a client offering ALPN without "h2" is refused. */
@@ -376,6 +393,8 @@ static void stop(struct app *a)
     for (size_t i = 0; i < a->n_queues; i++)
         xb_queue_free(a->queues[i]);
     xb_queue_free(a->otlp_q);
+    xb_lb_exporter_free(a->lb);
+    xb_queue_free(a->lb_q);
     if (a->sig_term)
         event_free(a->sig_term);
     if (a->sig_int)

@@ -7,6 +7,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "exporter/lb_exporter.h"
 
 int xb_app_otlp_start(struct event_base *base, const struct xb_config *cfg, struct xb_queue **q,
                       struct xb_otlp_exporter **x, struct xb_otlp_limits *lim, char *err,
@@ -74,4 +75,35 @@ int xb_app_otlp_start(struct event_base *base, const struct xb_config *cfg, stru
 out:
     xb_buf_cleanup(&url);
     return rc;
+}
+
+int xb_app_lb_start(struct event_base *base, const struct xb_config *cfg, struct xb_queue **q,
+                    struct xb_lb_exporter **x, struct xb_otlp_limits *lim, char *err,
+                    size_t err_len)
+{
+    const struct xb_config_loadbalancing *c = &cfg->lb;
+    struct xb_lb_opts o = {
+        .hostnames = (const char *const *)c->hostnames,
+        .n_hostnames = c->n_hostnames,
+        .dns_hostname = c->dns_hostname,
+        .dns_port = c->dns_port,
+        .dns_interval_ms = c->dns_interval_ms,
+        .dns_timeout_ms = c->dns_timeout_ms,
+        .insecure = c->tls_insecure,
+        .gzip = strcmp(c->compression, "gzip") == 0,
+        .timeout_ms = c->timeout_ms,
+        .batch_max_records = c->queue.batch_max_documents,
+        .batch_timeout_ms = c->queue.batch_timeout_ms,
+        .retry_enabled = c->retry.enabled,
+        .retry_initial_ms = c->retry.initial_interval_ms,
+        .retry_max_ms = c->retry.max_interval_ms,
+        .retry_max_elapsed_ms = c->retry.max_elapsed_ms,
+    };
+
+    *x = NULL;
+    *lim = (struct xb_otlp_limits){0, 0, 0, 1};
+    *q = xb_queue_new(c->queue.max_bytes, c->queue.max_documents);
+    if (!*q)
+        return XB_ERR_NOMEM;
+    return xb_lb_exporter_start(base, *q, &o, x, err, err_len);
 }

@@ -24,4 +24,14 @@ int xb_app_otlp_start(struct event_base *base, const struct xb_config *cfg, stru
                       struct xb_otlp_exporter **x, struct xb_otlp_limits *lim, char *err,
                       size_t err_len);
 
+/*
+ * Creates the loadbalancing queue (|*q|) and starts the exporter on it (|*x|) from
+ * exporters.loadbalancing, and fills |lim| (per-trace records). Same ownership and
+ * returns as xb_app_otlp_start().
+ */
+struct xb_lb_exporter;
+int xb_app_lb_start(struct event_base *base, const struct xb_config *cfg, struct xb_queue **q,
+                    struct xb_lb_exporter **x, struct xb_otlp_limits *lim, char *err,
+                    size_t err_len);
+
 #endif

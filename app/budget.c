@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exporter/lb_exporter.h"
 #include "receiver/awsxray_udp.h"
 #include "receiver/ingest.h"
 #include "receiver/otlp_split.h"
@@ -49,6 +50,16 @@ void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
     }
     if (cfg->file.enabled)
         out->item[XB_BUDGET_QUEUES] += cfg->file.queue.max_bytes;
+    if (cfg->lb.enabled) {
+        /* Calls in flight: two per gateway, at most XB_LB_MAX_INFLIGHT, each body under
+         * 4 MiB held twice while compressing (exporter/lb_exporter.h). */
+        uint64_t calls =
+            cfg->lb.n_hostnames ? 2 * (uint64_t)cfg->lb.n_hostnames : XB_LB_MAX_INFLIGHT;
+        if (calls > XB_LB_MAX_INFLIGHT)
+            calls = XB_LB_MAX_INFLIGHT;
+        out->item[XB_BUDGET_QUEUES] += cfg->lb.queue.max_bytes;
+        out->item[XB_BUDGET_EXPORT_BODIES] += calls * 2 * XB_LB_MAX_CALL_BYTES;
+    }
     if (cfg->otlphttp.enabled) {
         /* Each request in flight holds the concatenated records and their gzip (at
          * most the endpoint's request size each). */

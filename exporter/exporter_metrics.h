@@ -33,7 +33,8 @@ enum xb_unprocessed_code {
 enum xb_exporter_kind {
     XB_EXPORTER_AWSXRAY = 0,
     XB_EXPORTER_FILE = 1,
-    XB_EXPORTER_OTLPHTTP = 2, /* counts spans (OTLP records), not documents */
+    XB_EXPORTER_OTLPHTTP = 2,      /* counts spans (OTLP records), not documents */
+    XB_EXPORTER_LOADBALANCING = 3, /* counts spans too */
     XB_EXPORTER_COUNT
 };
 

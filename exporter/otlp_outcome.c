@@ -176,3 +176,23 @@ int64_t xb_otlp_record_spans(const void *rec, size_t len)
     const uint8_t *p = rec;
     return each_field(p, p + len, 1, 2);
 }
+
+enum xb_grpc_verdict xb_grpc_call_verdict(int transport_failed, long status, int grpc_status)
+{
+    if (transport_failed || status != 200 || grpc_status < 0)
+        return XB_GRPC_REROUTE;
+    switch (grpc_status) {
+    case 0:
+        return XB_GRPC_DELIVERED;
+    case 1:
+    case 4:
+    case 8:
+    case 10:
+    case 11:
+    case 14:
+    case 15:
+        return XB_GRPC_RETRY;
+    default:
+        return XB_GRPC_DROP;
+    }
+}

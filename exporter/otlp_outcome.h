@@ -81,4 +81,22 @@ int xb_otlp_parse_response(const void *body, size_t len, int64_t *rejected, char
  */
 int64_t xb_otlp_record_spans(const void *rec, size_t len);
 
+/* What a finished OTLP/gRPC call to one loadbalancing gateway means. */
+enum xb_grpc_verdict {
+    XB_GRPC_DELIVERED = 0, /* grpc-status 0 */
+    XB_GRPC_RETRY = 1,     /* the gateway answered with a retryable code: back off, retry */
+    XB_GRPC_REROUTE = 2,   /* the gateway could not be reached or did not speak gRPC: take
+                              it off the ring for a while and send to the next owner */
+    XB_GRPC_DROP = 3,      /* a final code (INVALID_ARGUMENT, ...): give the spans up */
+};
+
+/*
+ * Classifies a call: |transport_failed| (no HTTP answer), the HTTP |status| and the
+ * |grpc_status| from the trailers (or headers; -1 when none arrived). Retryable codes
+ * are the OTLP specification's ("Failures", OTLP/gRPC): CANCELLED 1, DEADLINE_EXCEEDED 4,
+ * RESOURCE_EXHAUSTED 8, ABORTED 10, OUT_OF_RANGE 11, UNAVAILABLE 14, DATA_LOSS 15.
+ * A transport failure, an HTTP status other than 200, or a missing grpc-status reroutes.
+ */
+enum xb_grpc_verdict xb_grpc_call_verdict(int transport_failed, long status, int grpc_status);
+
 #endif

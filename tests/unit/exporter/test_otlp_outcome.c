@@ -161,6 +161,21 @@ static void test_record_spans(void **state)
     assert_int_equal(xb_otlp_record_spans("\x0b", 1), -1);            /* group wire type */
 }
 
+static void test_grpc_verdicts(void **state)
+{
+    static const int retry[] = {1, 4, 8, 10, 11, 14, 15};
+    static const int drop[] = {2, 3, 5, 6, 7, 9, 12, 13, 16};
+    (void)state;
+    assert_int_equal(xb_grpc_call_verdict(0, 200, 0), XB_GRPC_DELIVERED);
+    for (size_t i = 0; i < sizeof(retry) / sizeof(retry[0]); i++)
+        assert_int_equal(xb_grpc_call_verdict(0, 200, retry[i]), XB_GRPC_RETRY);
+    for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
+        assert_int_equal(xb_grpc_call_verdict(0, 200, drop[i]), XB_GRPC_DROP);
+    assert_int_equal(xb_grpc_call_verdict(1, 0, -1), XB_GRPC_REROUTE);   /* refused */
+    assert_int_equal(xb_grpc_call_verdict(0, 502, -1), XB_GRPC_REROUTE); /* a proxy */
+    assert_int_equal(xb_grpc_call_verdict(0, 200, -1), XB_GRPC_REROUTE); /* no trailers */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,6 +186,7 @@ int main(void)
         cmocka_unit_test(test_retry_after_parse),
         cmocka_unit_test(test_parse_response),
         cmocka_unit_test(test_record_spans),
+        cmocka_unit_test(test_grpc_verdicts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
