@@ -51,7 +51,7 @@ void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
     if (cfg->file.enabled)
         out->item[XB_BUDGET_QUEUES] += cfg->file.queue.max_bytes;
     if (cfg->lb.enabled) {
-        /* Calls in flight: two per gateway, at most XB_LB_MAX_INFLIGHT, each body under
+        /* Calls in flight: one per gateway, at most XB_LB_MAX_INFLIGHT, each body under
          * 4 MiB held twice while compressing (exporter/lb_exporter.h). */
         uint64_t calls =
             cfg->lb.n_hostnames ? 2 * (uint64_t)cfg->lb.n_hostnames : XB_LB_MAX_INFLIGHT;

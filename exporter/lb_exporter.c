@@ -34,6 +34,7 @@ struct endpoint {
     char *hostport;
     char *url;
     int up;
+    int busy;               /* a call to it is in flight */
     uint32_t failures;      /* consecutive unreachable calls */
     uint64_t down_until_ms; /* while down */
 };
@@ -258,6 +259,11 @@ static void on_done(void *ud, CURL *easy, CURLcode res)
     (void)easy;
     curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
     unlink_call(x, c);
+    {
+        struct endpoint *e = find_endpoint(x, c->hostport);
+        if (e)
+            e->busy = 0;
+    }
     v = xb_grpc_call_verdict(res != CURLE_OK, status, c->grpc_status);
     switch (v) {
     case XB_GRPC_DELIVERED: {
@@ -311,8 +317,8 @@ static void on_done(void *ud, CURL *easy, CURLcode res)
 
 /* Starts one Export call to |e| carrying |recs| (|n| records, |spans| spans). On failure
  * the records are requeued. */
-static int start_call(struct xb_lb_exporter *x, const struct endpoint *e, struct xb_qdoc **recs,
-                      size_t n, uint64_t spans)
+static int start_call(struct xb_lb_exporter *x, struct endpoint *e, struct xb_qdoc **recs, size_t n,
+                      uint64_t spans)
 {
     static const struct xb_sigv4_header plain[] = {
         {"Content-Type", "application/grpc"}, {"TE", "trailers"}, {"grpc-accept-encoding", "gzip"}};
@@ -384,14 +390,16 @@ static int start_call(struct xb_lb_exporter *x, const struct endpoint *e, struct
                                       : (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, c);
-    /* One connection per call: Debian's libcurl 7.88 fails a second gRPC call on a
-     * reused h2c connection with CURLE_HTTP2 before sending it (seen in the loadbalancing
-     * test), so calls do not share connections (docs/otlp-export.md). */
+    /* One connection per call, one call per gateway at a time: Debian's libcurl 7.88
+     * fails a gRPC call on a reused or shared (multiplexed) h2c connection with
+     * CURLE_HTTP2 before sending it (seen in the loadbalancing test), so calls never
+     * share a connection (docs/otlp-export.md). */
     curl_easy_setopt(c->easy, CURLOPT_FORBID_REUSE, 1L);
     rc = XB_ERR_NOMEM;
     if (xb_curl_loop_add(x->curl, c->easy, on_done, c) != XB_OK)
         goto fail;
     xb_buf_cleanup(&raw);
+    e->busy = 1;
     c->next = x->inflight;
     x->inflight = c;
     x->n_inflight++;
@@ -430,15 +438,15 @@ static void flush(void *ud)
     struct xb_lb_exporter *x = ud;
     uint64_t now = now_ms();
     struct bucket *b;
-    size_t taken = 0;
+    struct xb_qdoc **later; /* records whose gateway is busy or full: back at the head */
+    size_t taken = 0, n_later = 0;
 
     if (now < x->backoff.until_ms) {
         xb_batcher_kick_after(&x->batcher, (uint32_t)(x->backoff.until_ms - now));
         return;
     }
     revive(x, now);
-    if (xb_queue_waiting(x->q) == 0 || x->n_inflight >= 2 * (x->n_eps ? x->n_eps : 1) ||
-        x->n_inflight >= XB_LB_MAX_INFLIGHT)
+    if (xb_queue_waiting(x->q) == 0 || x->n_inflight >= XB_LB_MAX_INFLIGHT)
         return;
     if (x->ring.n == 0) { /* every gateway down (or none resolved yet): wait */
         uint64_t soonest = now + DOWN_MAX_MS;
@@ -449,11 +457,14 @@ static void flush(void *ud)
         return;
     }
     b = calloc(x->n_eps, sizeof(*b));
-    if (!b) {
+    later = malloc(MAX_RECORDS * sizeof(*later));
+    if (!b || !later) {
+        free(b);
+        free(later);
         back_off(x, now);
         return;
     }
-    while (taken < x->opts.batch_max_records * x->n_eps) {
+    while (taken < x->opts.batch_max_records * x->n_eps && n_later < MAX_RECORDS) {
         struct xb_qdoc *d = xb_queue_pop(x->q);
         uint8_t id[16];
         int64_t spans;
@@ -468,19 +479,23 @@ static void flush(void *ud)
             continue;
         }
         e = xb_lb_ring_pick(&x->ring, id);
-        if (b[e].n >= x->opts.batch_max_records || b[e].bytes + d->len > XB_LB_MAX_CALL_BYTES) {
-            xb_queue_requeue(x->q, d); /* this endpoint's call is full: next flush */
-            break;
+        if (x->eps[e].busy || b[e].n >= x->opts.batch_max_records ||
+            b[e].bytes + d->len > XB_LB_MAX_CALL_BYTES) {
+            later[n_later++] = d; /* its gateway is busy or this call is full */
+            continue;
         }
         b[e].recs[b[e].n++] = d;
         b[e].bytes += d->len;
         b[e].spans += (uint64_t)spans;
         taken++;
     }
+    while (n_later > 0) /* in reverse, so they keep their order at the head */
+        xb_queue_requeue(x->q, later[--n_later]);
     for (size_t e = 0; e < x->n_eps; e++)
         if (b[e].n)
             start_call(x, &x->eps[e], b[e].recs, b[e].n, b[e].spans);
     free(b);
+    free(later);
 }
 
 /* ---- dns resolver --------------------------------------------------------------- */

@@ -23,7 +23,7 @@
 
 #include "core/queue.h"
 
-/* Calls in flight: two per gateway, at most this many in all. */
+/* Calls in flight: one per gateway, at most this many in all. */
 #define XB_LB_MAX_INFLIGHT 16
 /* Uncompressed bytes of one call: below a gateway's default 4 MiB gRPC message limit. */
 #define XB_LB_MAX_CALL_BYTES (4u << 20)

@@ -175,6 +175,9 @@ def main(argv):
             print(f"phase 2: {len(want)} spans acknowledged, {len(want - lost)} delivered, "
                   f"{dup} duplicates", flush=True)
             for a in agents:
+                for line in a.log().splitlines():
+                    if "loadbalancing:" in line and "warn" in line:
+                        print("agent: " + line, flush=True)
                 rep.check(a.stop() == 0, "agent exit 0 on SIGTERM")
         except Exception as e:
             rep.check(False, f"error: {e}")
