@@ -45,6 +45,7 @@ int xb_app_otlp_start(struct event_base *base, const struct xb_config *cfg, stru
         o.sign_service = cfg->sigv4auth.service ? cfg->sigv4auth.service : "xray";
         o.sign_region = region;
         o.role_arn = cfg->sigv4auth.role_arn;
+        o.role_session_name = cfg->sigv4auth.session_name;
     }
     if (c->storage)
         XB_INFO("otlphttp",

@@ -191,7 +191,7 @@ struct xb_config_sigv4auth {
     char *service;      /* NULL = "xray" */
     char *role_arn;     /* assume_role.arn */
     char *sts_region;   /* assume_role.sts_region; accepted, STS uses the region */
-    char *session_name; /* assume_role.session_name; accepted */
+    char *session_name; /* assume_role.session_name; NULL = "xraybridge" */
 };
 
 /*

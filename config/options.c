@@ -608,7 +608,7 @@ static const struct xb_config_option options[] = {
      .type = XB_OPT_STRING,
      .offset = OFF(sigv4auth.session_name),
      .flags = XB_OPT_F_EMPTY_NULL,
-     .doc = "STS session name (accepted)"},
+     .doc = "STS session name for assume_role.arn"},
 
     /* service */
     {.path = "service.pipelines.traces.receivers",

@@ -471,8 +471,10 @@ int xb_otlp_exporter_start(struct event_base *base, struct xb_queue *q,
     if (!x->curl)
         goto fail;
     if (opts->sign_service) {
-        struct xb_creds_provider_opts co = {
-            .region = opts->sign_region, .role_arn = opts->role_arn, .ca_file = opts->ca_file};
+        struct xb_creds_provider_opts co = {.region = opts->sign_region,
+                                            .role_arn = opts->role_arn,
+                                            .role_session_name = opts->role_session_name,
+                                            .ca_file = opts->ca_file};
         x->sign_service = strdup(opts->sign_service);
         x->sign_region = strdup(opts->sign_region ? opts->sign_region : "");
         if (!x->sign_service || !x->sign_region)

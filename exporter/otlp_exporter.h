@@ -44,6 +44,7 @@ struct xb_otlp_opts {
     const char *sign_service;
     const char *sign_region;
     const char *role_arn;
+    const char *role_session_name; /* for role_arn; NULL = "xraybridge" */
 };
 
 /*

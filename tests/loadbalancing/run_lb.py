@@ -2,12 +2,14 @@
 """run_lb.py: two xraybridge agents -> exporters.loadbalancing (static resolver, OTLP/gRPC
 h2c) -> two xraybridge gateways (file exporter), all on 127.0.0.1.
 
-    /usr/bin/python3 run_lb.py BINARY
+    /usr/bin/python3 run_lb.py BINARY [dns]
 
 Every trace's 4 spans are split between the agents (2 each, as two nodes would see
 them). Phase 1: every trace's documents land whole on one gateway, and both gateways
 get traces. Phase 2: gateway 2 is stopped (SIGTERM) while traces keep coming: every span
 an agent acknowledged arrives at a gateway (re-routed to gateway 1), none is lost.
+With "dns": one agent whose resolver is dns {hostname: localhost, port: <gateway>},
+one gateway: the name resolves (evdns, /etc/hosts) and every span arrives.
 Prints PASS/FAIL lines and "N passed, N failed".
 """
 import json
@@ -41,8 +43,10 @@ service:
 """
 
 
-def agent_config(ports):
+def agent_config(ports, dns_port=None):
     hosts = ", ".join(f"127.0.0.1:{p}" for p in ports)
+    resolver = (f"dns: {{hostname: localhost, port: {dns_port}, interval: 200ms}}" if dns_port
+                else f"static: {{hostnames: [{hosts}]}}")
     return f"""receivers:
   otlp:
     protocols:
@@ -53,7 +57,7 @@ exporters:
     protocol:
       otlp: {{tls: {{insecure: true}}, timeout: 5s}}
     resolver:
-      static: {{hostnames: [{hosts}]}}
+      {resolver}
     batch: {{timeout: 20ms}}
     retry_on_failure: {{initial_interval: 100ms, max_interval: 1s}}
 service:
@@ -116,8 +120,43 @@ def send_traces(agents, first, n, acked, batch=10):
                 acked.update((t, s) for t in ts for s in idx)
 
 
+def main_dns(binary):
+    rep = Report()
+    with tempfile.TemporaryDirectory(prefix="xb_lb_dns_") as tmp:
+        path = os.path.join(tmp, "gw.jsonl")
+        gw = agent = None
+        try:
+            os.mkdir(os.path.join(tmp, "gw"))
+            os.mkdir(os.path.join(tmp, "agent"))
+            gw = Bridge(binary, os.path.join(tmp, "gw"), gateway_config(path), clean_env())
+            port = gw.port("otlp grpc receiver")
+            agent = Bridge(binary, os.path.join(tmp, "agent"), agent_config([], port), clean_env())
+            wait_for(lambda: "resolved to 1 gateways" in agent.log(), "localhost resolved")
+            rep.check("localhost resolved to 1 gateways" in agent.log(), "dns resolver found the gateway")
+            acked = set()
+            send_traces([agent, agent], 0, 20, acked)
+            rep.check(len(acked) == 80, f"agent acknowledged {len(acked)} spans")
+            wait_for(lambda: sum(len(v) for t in docs_by_gateway([path]).values()
+                                 for v in t.values()) >= 80, "80 spans at the gateway")
+            rep.check(sum(len(v) for t in docs_by_gateway([path]).values() for v in t.values()) == 80,
+                      "every span arrived through the DNS-resolved gateway")
+            rep.check(agent.stop() == 0, "agent exit 0 on SIGTERM")
+        except Exception as e:
+            rep.check(False, f"error: {e}")
+            for b in (gw, agent):
+                if b:
+                    sys.stdout.write(b.log()[-2000:])
+        finally:
+            for b in (gw, agent):
+                if b:
+                    b.__exit__()
+    return rep.finish()
+
+
 def main(argv):
     binary = argv[1]
+    if len(argv) > 2 and argv[2] == "dns":
+        return main_dns(binary)
     rep = Report()
     env = clean_env()
     with tempfile.TemporaryDirectory(prefix="xb_lb_") as tmp:
