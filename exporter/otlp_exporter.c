@@ -28,6 +28,8 @@
 #define MAX_RESPONSE_BYTES (1u << 20)
 #define DRAIN_MAX_BACKOFF_MS 1000u
 #define LOG_EVERY_MS 10000u /* rate limit of partial_success / drop log lines */
+#define CREDS_REUSE_MS 30000u
+#define CREDS_MIN_LEFT_S 60
 
 /* ---- metrics (exporter="otlphttp") ----------------------------------------- */
 
@@ -74,6 +76,12 @@ struct xb_otlp_exporter {
     struct xb_curl_loop *curl;
     struct xb_creds_provider *creds; /* NULL when not signing */
     int creds_pending;
+    /* View from the last successful fetch, valid until our next xb_creds_provider_get():
+     * credentials shorter-lived than the provider's 5-minute margin are used for
+     * CREDS_REUSE_MS instead of being fetched again for every call (as in the awsxray
+     * exporter). */
+    const struct xb_aws_creds *last_creds;
+    uint64_t last_fetch_ms;
     struct xb_otlp_opts opts; /* strings below are owned copies */
     char *url;
     char *sign_service, *sign_region, *ca_file;
@@ -257,8 +265,11 @@ static void on_creds(void *ud, int rc, const struct xb_aws_creds *creds, const c
 {
     struct xb_otlp_exporter *x = ud;
 
-    (void)creds;
     x->creds_pending = 0;
+    if (rc == XB_OK) {
+        x->last_creds = creds;
+        x->last_fetch_ms = now_ms();
+    }
     if (rc != XB_OK) {
         XB_ERROR("otlphttp", "no AWS credentials: %s", why ? why : xb_strerror(rc));
         m_request_errors++;
@@ -384,7 +395,11 @@ static void flush(void *ud)
         return;
     if (x->creds) {
         creds = xb_creds_provider_current(x->creds);
+        if (!creds && x->last_creds && now - x->last_fetch_ms < CREDS_REUSE_MS &&
+            xb_creds_provider_expiration(x->creds) > (int64_t)time(NULL) + CREDS_MIN_LEFT_S)
+            creds = x->last_creds;
         if (!creds) {
+            x->last_creds = NULL; /* the refresh invalidates the old view */
             x->creds_pending = 1;
             if (xb_creds_provider_get(x->creds, on_creds, x) != XB_OK) {
                 x->creds_pending = 0;
