@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/app_otlp.h"
 #include "app/budget.h"
 #include "app/memory_limiter.h"
 #include "app/reload.h"
@@ -22,6 +23,7 @@
 #include "core/queue.h"
 #include "exporter/exporter_metrics.h"
 #include "exporter/file_exporter.h"
+#include "exporter/lb_exporter.h"
 #include "exporter/xray_exporter.h"
 #include "extension/awsproxy.h"
 #include "extension/file_storage.h"
@@ -45,6 +47,10 @@ struct app {
     struct xb_file_exporter *file;
     struct xb_file_storage *storage; /* extensions.file_storage, NULL when not used */
     struct xb_ingest *ing;
+    struct xb_queue *otlp_q; /* exporters.otlphttp, NULL when not configured */
+    struct xb_otlp_exporter *otlp;
+    struct xb_queue *lb_q; /* exporters.loadbalancing, NULL when not configured */
+    struct xb_lb_exporter *lb;
     struct xb_grpc_server *grpc;
     struct xb_xray_udp *xray_udp;              /* receivers.awsxray, NULL when not configured */
     struct xb_awsproxy *awsproxy, *xray_proxy; /* extensions.awsproxy, .proxy_server */
@@ -67,6 +73,10 @@ static size_t charged_docs(const struct app *a)
         n += xb_queue_charged_docs(a->queues[i]);
     if (a->ts)
         n += xb_ts_docs_held(a->ts);
+    if (a->otlp_q)
+        n += xb_queue_charged_docs(a->otlp_q);
+    if (a->lb_q)
+        n += xb_queue_charged_docs(a->lb_q);
     return n;
 }
 
@@ -107,6 +117,8 @@ static void on_signal(evutil_socket_t sig, short what, void *ud)
     xb_file_exporter_drain(a->file);
     xb_awsproxy_drain(a->xray_proxy);
     xb_awsproxy_drain(a->awsproxy);
+    xb_otlp_exporter_drain(a->otlp);
+    xb_lb_exporter_drain(a->lb);
     a->drain_check = event_new(a->base, -1, EV_PERSIST, on_drain_check, a);
     a->deadline = evtimer_new(a->base, on_deadline, a);
     if (!a->drain_check || !a->deadline) {
@@ -178,6 +190,16 @@ static size_t queue_gauges(void *ud, struct xb_metrics_queue *out, size_t max)
         out[n++] = (struct xb_metrics_queue){
             "file", xb_queue_charged_docs(a->file_q), xb_queue_charged_bytes(a->file_q),
             a->cfg->file.queue.max_documents, a->cfg->file.queue.max_bytes};
+    if (a->otlp_q && n < max)
+        out[n++] = (struct xb_metrics_queue){
+            "otlphttp", xb_queue_charged_docs(a->otlp_q), xb_queue_charged_bytes(a->otlp_q),
+            a->cfg->otlphttp.queue_size ? a->cfg->otlphttp.queue_size
+                                        : a->cfg->otlphttp.queue.max_documents,
+            a->cfg->otlphttp.queue.max_bytes};
+    if (a->lb_q && n < max)
+        out[n++] = (struct xb_metrics_queue){
+            "loadbalancing", xb_queue_charged_docs(a->lb_q), xb_queue_charged_bytes(a->lb_q),
+            a->cfg->lb.queue.max_documents, a->cfg->lb.queue.max_bytes};
     return n;
 }
 
@@ -318,7 +340,17 @@ static int start(struct app *a)
         max_body = cfg->grpc.max_recv_msg_bytes;
     if (cfg->http.enabled && cfg->http.max_request_body_bytes > max_body)
         max_body = cfg->http.max_request_body_bytes;
-    a->ing = xb_ingest_new(&a->tc, a->queues, a->n_queues, max_body);
+    if (cfg->otlphttp.enabled) {
+        struct xb_otlp_limits lim;
+        rc = xb_app_otlp_start(a->base, cfg, &a->otlp_q, &a->otlp, &lim, err, sizeof(err));
+        if (rc)
+            goto fail;
+        a->ing = xb_ingest_new(&a->tc, a->queues, a->n_queues, max_body);
+        if (a->ing)
+            xb_ingest_set_otlp_queue(a->ing, a->otlp_q, &lim);
+    } else {
+        a->ing = xb_ingest_new(&a->tc, a->queues, a->n_queues, max_body);
+    }
     if (!a->ing)
         return XB_ERR_NOMEM;
     if (cfg->processors.memory_limiter.enabled) {
@@ -334,6 +366,13 @@ static int start(struct app *a)
         !(a->reload =
               xb_reload_new(a->base, cfg->source, cfg->config_watch_interval_ms, on_reload, a)))
         return XB_ERR_NOMEM;
+    if (cfg->lb.enabled) {
+        struct xb_otlp_limits lim;
+        rc = xb_app_lb_start(a->base, cfg, &a->lb_q, &a->lb, &lim, err, sizeof(err));
+        if (rc)
+            goto fail;
+        xb_ingest_set_otlp_queue(a->ing, a->lb_q, &lim);
+    }
     check_fd_budget(cfg);
     if (cfg->grpc.enabled) {
         /* gRPC needs HTTP/2: a client offering ALPN without "h2" is refused. */
@@ -436,9 +475,13 @@ static void stop(struct app *a)
     xb_file_storage_detach(a->storage); /* undelivered documents stay on disk */
     xb_xray_exporter_free(a->xray);
     xb_file_exporter_free(a->file);
+    xb_otlp_exporter_free(a->otlp);
     for (size_t i = 0; i < a->n_queues; i++)
         xb_queue_free(a->queues[i]);
     xb_file_storage_free(a->storage);
+    xb_queue_free(a->otlp_q);
+    xb_lb_exporter_free(a->lb);
+    xb_queue_free(a->lb_q);
     if (a->sig_term)
         event_free(a->sig_term);
     if (a->sig_int)
@@ -494,7 +537,7 @@ int xb_app_run(const struct xb_config *cfg)
     XB_INFO("app",
             "xraybridge stopped: spans accepted grpc=%llu http=%llu, rejected=%llu, refused=%llu; "
             "documents built=%llu; awsxray sent=%llu failed=%llu unprocessed=%llu; "
-            "file written=%llu failed=%llu",
+            "file written=%llu failed=%llu; otlphttp spans sent=%llu failed=%llu",
             (unsigned long long)rm->accepted_spans[XB_TRANSPORT_GRPC],
             (unsigned long long)rm->accepted_spans[XB_TRANSPORT_HTTP],
             (unsigned long long)(rm->rejected_spans[0] + rm->rejected_spans[1]),
@@ -504,6 +547,8 @@ int xb_app_run(const struct xb_config *cfg)
             (unsigned long long)em->send_failed_documents[XB_EXPORTER_AWSXRAY],
             (unsigned long long)unprocessed,
             (unsigned long long)em->sent_documents[XB_EXPORTER_FILE],
-            (unsigned long long)em->send_failed_documents[XB_EXPORTER_FILE]);
+            (unsigned long long)em->send_failed_documents[XB_EXPORTER_FILE],
+            (unsigned long long)em->sent_documents[XB_EXPORTER_OTLPHTTP],
+            (unsigned long long)em->send_failed_documents[XB_EXPORTER_OTLPHTTP]);
     return 0;
 }

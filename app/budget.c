@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exporter/lb_exporter.h"
 #include "extension/file_storage.h"
 #include "extension/proxy_policy.h"
 #include "receiver/awsxray_udp.h"
 #include "receiver/ingest.h"
+#include "receiver/otlp_split.h"
 
 #define MIB (1024.0 * 1024.0)
 
@@ -64,6 +66,23 @@ void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
     if (cfg->file.enabled)
         out->item[XB_BUDGET_QUEUES] +=
             queue_memory(cfg, &cfg->file.queue, cfg->file.queue.batch_max_documents);
+    if (cfg->lb.enabled) {
+        /* Calls in flight: one per gateway, at most XB_LB_MAX_INFLIGHT, each body under
+         * 4 MiB held twice while compressing (exporter/lb_exporter.h). */
+        uint64_t calls =
+            cfg->lb.n_hostnames ? 2 * (uint64_t)cfg->lb.n_hostnames : XB_LB_MAX_INFLIGHT;
+        if (calls > XB_LB_MAX_INFLIGHT)
+            calls = XB_LB_MAX_INFLIGHT;
+        out->item[XB_BUDGET_QUEUES] += cfg->lb.queue.max_bytes;
+        out->item[XB_BUDGET_EXPORT_BODIES] += calls * 2 * XB_LB_MAX_CALL_BYTES;
+    }
+    if (cfg->otlphttp.enabled) {
+        /* Each request in flight holds the concatenated records and their gzip (at
+         * most the endpoint's request size each). */
+        out->item[XB_BUDGET_QUEUES] += cfg->otlphttp.queue.max_bytes;
+        out->item[XB_BUDGET_EXPORT_BODIES] +=
+            (uint64_t)cfg->otlphttp.num_consumers * XB_OTLP_XRAY_MAX_REQUEST_BYTES * 2;
+    }
     if (body) {
         /* Arena, the gunzip output (grows by doubling: 2x), one translated document. */
         out->item[XB_BUDGET_INGEST] =

@@ -122,5 +122,44 @@ done
 kill -TERM "$SINK_PID"; wait "$SINK_PID" || true; SINK_PID=""
 echo "sink: $(cat "$TMP/sink.out")"
 
+# ---- the otlphttp exporter: OTLP re-encoded, gzip, SigV4-signed, to the same sink ----
+"$ROOT/$BUILD/bench/xray_sink" "$TMP/sink2.port" > "$TMP/sink2.out" &
+SINK_PID=$!
+for _ in $(seq 100); do [ -s "$TMP/sink2.port" ] && break; sleep 0.05; done
+SINK_PORT=$(cat "$TMP/sink2.port")
+cat > "$TMP/xb-otlp.yaml" <<YAML
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: "127.0.0.1:0", max_concurrent_streams: 128}
+      http: {endpoint: "127.0.0.1:0"}
+exporters:
+  otlphttp:
+    traces_endpoint: "http://127.0.0.1:$SINK_PORT/v1/traces"
+    auth: {authenticator: sigv4auth}
+    batch: {max_documents: 50, timeout: 50ms}
+extensions:
+  sigv4auth: {region: us-west-2}
+service:
+  extensions: [sigv4auth]
+  pipelines:
+    traces: {receivers: [otlp], exporters: [otlphttp]}
+  telemetry: {logs: {level: info}, metrics: {address: "127.0.0.1:0"}}
+YAML
+env $XB_ENV "$BIN" --config "$TMP/xb-otlp.yaml" 2> "$TMP/xb-otlp.err" &
+XB_PID=$!
+for _ in $(seq 100); do grep -q "xraybridge ready" "$TMP/xb-otlp.err" 2>/dev/null && break; sleep 0.05; done
+grep -q "xraybridge ready" "$TMP/xb-otlp.err" || { cat "$TMP/xb-otlp.err" >&2; exit 1; }
+GRPC=$(sed -n 's/.*otlp grpc receiver listening on \(.*\)/\1/p' "$TMP/xb-otlp.err")
+HTTP=$(sed -n 's/.*otlp http receiver listening on \(.*\)/\1/p' "$TMP/xb-otlp.err")
+run_one "otlphttp exporter, OTLP/gRPC in (h2load -c4 -m16)" h2load -D "$SECS" -c 4 -m 16 -t 1 \
+    -H 'content-type: application/grpc' -H 'te: trailers' -d "$TMP/req.grpc" \
+    "http://$GRPC/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+run_one "otlphttp exporter, OTLP/HTTP in (wrk -c8)" wrk -t 1 -c 8 -d "${SECS}s" -s "$TMP/post.lua" "http://$HTTP/v1/traces"
+kill -TERM "$XB_PID"; wait "$XB_PID" || true; XB_PID=""
+grep -E "stopped" "$TMP/xb-otlp.err" | sed 's/^.*app: /xraybridge (otlphttp): /'
+kill -TERM "$SINK_PID"; wait "$SINK_PID" || true; SINK_PID=""
+echo "sink (otlphttp): $(cat "$TMP/sink2.out")"
+
 # The X-Ray daemon protocol (UDP) receiver: bench/udp_bench.py, its own xraybridge.
 python3 "$ROOT/bench/udp_bench.py" "$ROOT/$BUILD" "$SECS"

@@ -3,8 +3,12 @@
  * every POST /TraceSegments with 200 {"UnprocessedTraceSegments":[]} and counts the
  * documents received. For benchmarks only (no signature check).
  *
+ * POST /v1/traces (the otlphttp exporter's OTLP/HTTP requests) is answered 200 with an
+ * empty ExportTraceServiceResponse and counted apart.
+ *
  * usage: xray_sink PORT_FILE   (binds 127.0.0.1:0, writes the port to PORT_FILE;
- *                               SIGTERM prints "documents=N requests=M" and exits)
+ *                               SIGTERM prints "documents=N requests=M otlp_requests=K"
+ *                               and exits)
  */
 #include <arpa/inet.h>
 #include <event2/buffer.h>
@@ -14,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static unsigned long long documents, requests;
+static unsigned long long documents, requests, otlp_requests;
 
 /* Counts top-level strings of the TraceSegmentDocuments array: each document is one
  * JSON string, so it begins after `["` or `,"` outside any other string. */
@@ -44,6 +48,14 @@ static void on_request(struct evhttp_request *req, void *ud)
     size_t n = evbuffer_get_length(in);
     const char *body = (const char *)evbuffer_pullup(in, -1);
     (void)ud;
+    if (strcmp(evhttp_request_get_uri(req), "/v1/traces") == 0) {
+        otlp_requests++;
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                          "application/x-protobuf");
+        evhttp_send_reply(req, 200, "OK", out);
+        evbuffer_free(out);
+        return;
+    }
     requests++;
     if (body)
         documents += count_docs(body, n);
@@ -84,7 +96,7 @@ int main(int argc, char **argv)
     term = evsignal_new(base, SIGTERM, on_term, base);
     event_add(term, NULL);
     event_base_dispatch(base);
-    printf("documents=%llu requests=%llu\n", documents, requests);
+    printf("documents=%llu requests=%llu otlp_requests=%llu\n", documents, requests, otlp_requests);
     event_free(term);
     evhttp_free(http);
     event_base_free(base);

@@ -533,7 +533,8 @@ static void field_release(struct xb_config *cfg, const struct xb_config_option *
         char **sp = field(cfg, opt->offset);
         free(*sp);
         *sp = NULL;
-    } else if (opt->type == XB_OPT_STRLIST || opt->type == XB_OPT_PROCESSORS) {
+    } else if (opt->type == XB_OPT_STRLIST || opt->type == XB_OPT_PROCESSORS ||
+               opt->type == XB_OPT_STRMAP) {
         char ***lp = field(cfg, opt->offset);
         size_t *np = field(cfg, opt->count_offset);
         if (*lp != NULL) {
@@ -569,6 +570,7 @@ static void field_store(struct xb_config *cfg, const struct xb_config_option *op
         break;
     case XB_OPT_STRLIST:
     case XB_OPT_PROCESSORS:
+    case XB_OPT_STRMAP:
         *(char ***)field(cfg, opt->offset) = v->list;
         *(size_t *)field(cfg, opt->count_offset) = v->n;
         v->list = NULL;
@@ -712,6 +714,121 @@ fail:
     return rc;
 }
 
+/* A mapping of scalars (e.g. exporters.otlphttp.headers) as "key: value" strings. */
+static int read_string_map(struct parse_state *st, const char *path, yaml_node_t *node,
+                           struct value *v)
+{
+    yaml_node_pair_t *pair;
+    size_t cap;
+    int rc = XB_OK;
+
+    memset(v, 0, sizeof(*v));
+    if (is_null_scalar(node))
+        return XB_OK;
+    if (node->type != YAML_MAPPING_NODE)
+        return fail_at(st, node->start_mark, path, "expected a mapping (name: value)");
+    cap = (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
+    if (cap == 0)
+        return XB_OK;
+    v->list = calloc(cap, sizeof(char *));
+    if (v->list == NULL)
+        return XB_ERR_NOMEM;
+    for (pair = node->data.mapping.pairs.start; pair < node->data.mapping.pairs.top; pair++) {
+        yaml_node_t *k = node_at(st, pair->key);
+        yaml_node_t *val = node_at(st, pair->value);
+        char *kt = NULL, *vt = NULL;
+        struct xb_buf b;
+
+        if (k == NULL || val == NULL || k->type != YAML_SCALAR_NODE ||
+            val->type != YAML_SCALAR_NODE) {
+            rc = fail_at(st, k != NULL ? k->start_mark : node->start_mark, path,
+                         "keys and values must be strings");
+            goto fail;
+        }
+        rc = scalar_text(k, &kt);
+        if (rc == XB_OK)
+            rc = scalar_text(val, &vt);
+        if (rc == XB_OK && (kt[0] == '\0' || strpbrk(kt, ": \r\n") || strpbrk(vt, "\r\n")))
+            rc = fail_at(st, k->start_mark, path, "invalid header name or value \"%s\"", kt);
+        xb_buf_init(&b, 0);
+        if (rc == XB_OK && xb_buf_printf(&b, "%s: %s", kt, vt) != XB_OK)
+            rc = XB_ERR_NOMEM;
+        free(kt);
+        free(vt);
+        if (rc != XB_OK) {
+            xb_buf_cleanup(&b);
+            goto fail;
+        }
+        v->list[v->n++] = xb_buf_steal(&b, NULL);
+        if (v->list[v->n - 1] == NULL) {
+            v->n--;
+            rc = XB_ERR_NOMEM;
+            goto fail;
+        }
+    }
+    return XB_OK;
+fail:
+    value_cleanup(v);
+    return rc;
+}
+
+/* Cross-field rules of exporters.otlphttp and extensions.sigv4auth. */
+static int validate_otlphttp(struct parse_state *st)
+{
+    const struct xb_config_otlphttp *o = &st->cfg->otlphttp;
+
+    if (!o->enabled)
+        return XB_OK;
+    if (!o->endpoint && !o->traces_endpoint)
+        return fail_at(st, st->root_mark, "exporters.otlphttp.endpoint",
+                       "otlphttp is in the pipeline: set endpoint or traces_endpoint");
+    if (strcmp(o->compression, "gzip") != 0 && strcmp(o->compression, "none") != 0)
+        return fail_at(st, st->root_mark, "exporters.otlphttp.compression",
+                       "\"%s\" is not supported (gzip or none)", o->compression);
+    if (strcmp(o->encoding, "proto") != 0)
+        return fail_at(st, st->root_mark, "exporters.otlphttp.encoding",
+                       "\"%s\" is not supported (proto)", o->encoding);
+    if (o->authenticator && strcmp(o->authenticator, "sigv4auth") != 0)
+        return fail_at(st, st->root_mark, "exporters.otlphttp.auth.authenticator",
+                       "unknown authenticator \"%s\" (supported: sigv4auth)", o->authenticator);
+    if (o->authenticator && !st->cfg->sigv4auth.enabled)
+        return fail_at(st, st->root_mark, "service.extensions",
+                       "otlphttp uses sigv4auth: list sigv4auth in service.extensions");
+    if (st->cfg->xray_udp.enabled && !st->cfg->awsxray.enabled && !st->cfg->file.enabled)
+        return fail_at(st, st->exporters_mark, "service.pipelines.traces.exporters",
+                       "receiver awsxray sends segment documents, which otlphttp cannot carry: "
+                       "add awsxray or file");
+    if (!o->queue_enabled)
+        XB_WARN("config",
+                "%s: exporters.otlphttp.sending_queue.enabled: false is not "
+                "supported, the queue stays on (retries wait there)",
+                st->source);
+    return XB_OK;
+}
+
+/* Cross-field rules of exporters.loadbalancing. */
+static int validate_lb(struct parse_state *st)
+{
+    const struct xb_config_loadbalancing *l = &st->cfg->lb;
+
+    if (!l->enabled)
+        return XB_OK;
+    if (strcmp(l->routing_key, "traceID") != 0)
+        return fail_at(st, st->root_mark, "exporters.loadbalancing.routing_key",
+                       "\"%s\" is not supported (traceID)", l->routing_key);
+    if (strcmp(l->compression, "gzip") != 0 && strcmp(l->compression, "none") != 0)
+        return fail_at(st, st->root_mark, "exporters.loadbalancing.protocol.otlp.compression",
+                       "\"%s\" is not supported (gzip or none)", l->compression);
+    if ((l->n_hostnames > 0) == (l->dns_hostname != NULL))
+        return fail_at(st, st->root_mark, "exporters.loadbalancing.resolver",
+                       "configure exactly one resolver: static.hostnames or dns.hostname");
+    if (st->cfg->xray_udp.enabled && !st->cfg->awsxray.enabled && !st->cfg->file.enabled)
+        return fail_at(st, st->exporters_mark, "service.pipelines.traces.exporters",
+                       "receiver awsxray sends segment documents, which loadbalancing cannot "
+                       "carry: add awsxray or file");
+    return XB_OK;
+}
+
 /* Non-zero when item |i| of list |v| equals an earlier item. */
 static int listed_before(const struct value *v, size_t i)
 {
@@ -745,14 +862,23 @@ static int set_pipeline_list(struct parse_state *st, const struct xb_config_opti
             st->cfg->awsxray.enabled = 1;
         else if (!is_recv && strcmp(id, "file") == 0)
             st->cfg->file.enabled = 1;
-        else if (is_recv)
+        else if (!is_recv && strcmp(id, "otlphttp") == 0)
+            st->cfg->otlphttp.enabled = 1;
+        else if (!is_recv &&
+                 (strcmp(id, "loadbalancing") == 0 || strcmp(id, "load_balancing") == 0)) {
+            if (st->cfg->lb.enabled)
+                rc = fail_at(st, node->start_mark, path,
+                             "\"%s\" is listed twice (loadbalancing and load_balancing)", id);
+            st->cfg->lb.enabled = 1;
+        } else if (is_recv)
             rc =
                 fail_at(st, node->start_mark, path,
                         "unknown receiver \"%s\" (supported: otlp, awsxray" MIGRATION_HINT ")", id);
         else
-            rc =
-                fail_at(st, node->start_mark, path,
-                        "unknown exporter \"%s\" (supported: awsxray, file" MIGRATION_HINT ")", id);
+            rc = fail_at(st, node->start_mark, path,
+                         "unknown exporter \"%s\" (supported: awsxray, file, otlphttp, "
+                         "loadbalancing" MIGRATION_HINT ")",
+                         id);
     }
     if (rc == XB_OK) {
         if (is_recv) {
@@ -787,6 +913,8 @@ static int set_extensions_list(struct parse_state *st, const char *path, yaml_no
             st->cfg->awsproxy.enabled = 1;
         else if (strcmp(v.list[i], "file_storage") == 0)
             st->cfg->file_storage.enabled = 1;
+        else if (strcmp(v.list[i], "sigv4auth") == 0)
+            st->cfg->sigv4auth.enabled = 1;
         else if (xb_extension_is_noop(v.list[i]))
             XB_WARN("config", "%s:%zu:%zu: %s: extension %s is accepted and does nothing",
                     st->source, node->start_mark.line + 1, node->start_mark.column + 1, path,
@@ -795,8 +923,7 @@ static int set_extensions_list(struct parse_state *st, const char *path, yaml_no
             rc = fail_at(
                 st, node->start_mark, path,
                 "unknown extension \"%s\" (supported: health_check, awsproxy, file_storage, "
-                "pprof, "
-                "zpages" MIGRATION_HINT ")",
+                "sigv4auth, pprof, zpages" MIGRATION_HINT ")",
                 v.list[i]);
     }
     value_cleanup(&v);
@@ -888,6 +1015,9 @@ static int set_option(struct parse_state *st, const struct xb_config_option *opt
     case XB_OPT_STRLIST:
         rc = read_string_list(st, path, node, &v);
         break;
+    case XB_OPT_STRMAP:
+        rc = read_string_map(st, path, node, &v);
+        break;
     default:
         if (node->type != YAML_SCALAR_NODE) {
             rc = fail_at(st, node->start_mark, path, "expected a single value (%s), got a %s",
@@ -972,12 +1102,13 @@ static int unknown_key(struct parse_state *st, const char *parent, const char *k
                        "unknown receiver \"%s\" (supported: otlp, awsxray" MIGRATION_HINT ")", key);
     if (strcmp(parent, "exporters") == 0)
         return fail_at(st, mark, path,
-                       "unknown exporter \"%s\" (supported: awsxray, file" MIGRATION_HINT ")", key);
+                       "unknown exporter \"%s\" (supported: awsxray, file, otlphttp, "
+                       "loadbalancing" MIGRATION_HINT ")",
+                       key);
     if (strcmp(parent, "extensions") == 0)
         return fail_at(st, mark, path,
                        "unknown extension \"%s\" (supported: health_check, awsproxy, file_storage, "
-                       "pprof, "
-                       "zpages" MIGRATION_HINT ")",
+                       "sigv4auth, pprof, zpages" MIGRATION_HINT ")",
                        key);
     if (strcmp(parent, "processors") == 0)
         return fail_at(st, mark, path, "unknown processor \"%s\" (supported: %s" MIGRATION_HINT ")",
@@ -1285,6 +1416,13 @@ static int validate_storage(struct parse_state *st)
     if (cfg->file_storage.enabled && cfg->file_storage.directory == NULL)
         return fail_at(st, st->extensions_mark, "extensions.file_storage.directory",
                        "required when file_storage is listed in service.extensions");
+    if (cfg->otlphttp.queue.storage || cfg->lb.queue.storage)
+        return fail_at(st, st->exporters_mark,
+                       cfg->otlphttp.queue.storage
+                           ? "exporters.otlphttp.sending_queue.storage"
+                           : "exporters.loadbalancing.sending_queue.storage",
+                       "the durable queue is available for the awsxray and file exporters only "
+                       "(docs/durability.md)");
     return XB_OK;
 }
 
@@ -1338,6 +1476,8 @@ static int validate(struct parse_state *st)
     rc = validate_storage(st);
     if (rc != XB_OK)
         return rc;
+    if (validate_otlphttp(st) != XB_OK || validate_lb(st) != XB_OK)
+        return XB_ERR_CONFIG;
     return validate_telemetry(st);
 }
 

@@ -242,6 +242,71 @@ struct xb_config_tail_sampling {
     struct xb_ts_policy_set *policies; /* NULL when the section is absent */
 };
 
+/*
+ * exporters.otlphttp: OTLP/HTTP protobuf of the spans as received, e.g. to X-Ray's OTLP
+ * endpoint (exporter/otlp_exporter.h, docs/otlp-export.md). Keys as in the collector's
+ * otlphttp exporter.
+ */
+struct xb_config_otlphttp {
+    int enabled;           /* "otlphttp" listed in service.pipelines.traces.exporters */
+    char *endpoint;        /* base URL; "/v1/traces" is appended; NULL = not set */
+    char *traces_endpoint; /* full URL, used as is; wins over endpoint */
+    char *compression;     /* "gzip" (default) or "none" */
+    char *encoding;        /* "proto" (default) or "json" (refused: not supported) */
+    uint32_t timeout_ms;   /* per request; default 30 s */
+    char **headers;        /* "Name: value" strings from the headers map */
+    size_t n_headers;
+    char *authenticator;      /* auth.authenticator: NULL or "sigv4auth" */
+    char *ca_file;            /* tls.ca_file; NULL = system store */
+    int insecure_skip_verify; /* tls.insecure_skip_verify; default 0 */
+    int queue_enabled;        /* sending_queue.enabled; default 1 */
+    size_t queue_size;        /* sending_queue.queue_size: records; 0 = max_documents */
+    uint32_t num_consumers;   /* sending_queue.num_consumers: requests in flight; default 10 */
+    struct xb_config_queue queue;
+    struct {
+        int enabled;
+        uint32_t initial_interval_ms; /* default 5 s (collector) */
+        uint32_t max_interval_ms;     /* default 30 s */
+        uint32_t max_elapsed_ms;      /* default 0 = keep retrying */
+    } retry;
+};
+
+/* extensions.sigv4auth: SigV4 signing for the otlphttp exporter (docs/otlp-export.md). */
+struct xb_config_sigv4auth {
+    int enabled;        /* listed in service.extensions or named by auth.authenticator */
+    char *region;       /* NULL = resolved at start-up like the awsxray exporter's */
+    char *service;      /* NULL = "xray" */
+    char *role_arn;     /* assume_role.arn */
+    char *sts_region;   /* assume_role.sts_region; accepted, STS uses the region */
+    char *session_name; /* assume_role.session_name; NULL = "xraybridge" */
+};
+
+/*
+ * exporters.loadbalancing (also load_balancing): spans routed by trace id over a
+ * consistent hash ring to OTLP/gRPC gateways (exporter/lb_exporter.h,
+ * docs/otlp-export.md). Keys as in the collector's loadbalancing exporter.
+ */
+struct xb_config_loadbalancing {
+    int enabled;         /* "loadbalancing" or "load_balancing" in the pipeline */
+    char *routing_key;   /* only "traceID" */
+    uint32_t timeout_ms; /* protocol.otlp.timeout; default 10 s */
+    char *compression;   /* protocol.otlp.compression: gzip (default) | none */
+    int tls_insecure;    /* protocol.otlp.tls.insecure: 1 = plaintext h2c; default 0 */
+    char **hostnames;    /* resolver.static.hostnames: "host[:port]" */
+    size_t n_hostnames;
+    char *dns_hostname;       /* resolver.dns.hostname */
+    uint32_t dns_port;        /* resolver.dns.port; default 4317 */
+    uint32_t dns_interval_ms; /* resolver.dns.interval; default 5 s */
+    uint32_t dns_timeout_ms;  /* resolver.dns.timeout; default 1 s */
+    struct xb_config_queue queue;
+    struct {
+        int enabled;
+        uint32_t initial_interval_ms;
+        uint32_t max_interval_ms;
+        uint32_t max_elapsed_ms;
+    } retry;
+};
+
 struct xb_config {
     char *source; /* file path, or "<embedded default>" */
     struct xb_config_grpc grpc;
@@ -259,7 +324,10 @@ struct xb_config {
     struct xb_config_awsproxy xray_udp_proxy;     /* receivers.awsxray.proxy_server */
     struct xb_config_file_storage file_storage;   /* extensions.file_storage */
     struct xb_config_tail_sampling tail_sampling; /* processors.tail_sampling */
-    uint32_t config_watch_interval_ms; /* service.config_watch_interval; default 5 s; 0 = off */
+    uint32_t config_watch_interval_ms;    /* service.config_watch_interval; default 5 s; 0 = off */
+    struct xb_config_otlphttp otlphttp;   /* exporters.otlphttp */
+    struct xb_config_sigv4auth sigv4auth; /* extensions.sigv4auth */
+    struct xb_config_loadbalancing lb;    /* exporters.loadbalancing */
 };
 
 /* The embedded default configuration (YAML text, NUL-terminated, static). */

@@ -175,6 +175,89 @@
         .doc = "longest time a document waits for its batch to fill, ms"                           \
     }
 
+/* Rows of exporters.loadbalancing, accepted under both of the collector's names. */
+#define LB_ROWS(sec)                                                                               \
+    {.path = "exporters." sec ".routing_key",                                                      \
+     .type = XB_OPT_STRING,                                                                        \
+     .def = "traceID",                                                                             \
+     .offset = OFF(lb.routing_key),                                                                \
+     .doc = "traceID (the only key supported)"},                                                   \
+        {.path = "exporters." sec ".protocol.otlp.timeout",                                        \
+         .type = XB_OPT_DURATION_MS,                                                               \
+         .def = "10s",                                                                             \
+         .min = 1,                                                                                 \
+         .max = 600000,                                                                            \
+         .offset = OFF(lb.timeout_ms),                                                             \
+         .doc = "per OTLP/gRPC call, ms"},                                                         \
+        {.path = "exporters." sec ".protocol.otlp.compression",                                    \
+         .type = XB_OPT_STRING,                                                                    \
+         .def = "gzip",                                                                            \
+         .offset = OFF(lb.compression),                                                            \
+         .doc = "gzip or none"},                                                                   \
+        {.path = "exporters." sec ".protocol.otlp.tls.insecure",                                   \
+         .type = XB_OPT_BOOL,                                                                      \
+         .def = "false",                                                                           \
+         .max = 1,                                                                                 \
+         .offset = OFF(lb.tls_insecure),                                                           \
+         .doc = "true: plaintext HTTP/2 (h2c) to the gateways"},                                   \
+        {.path = "exporters." sec ".resolver.static.hostnames",                                    \
+         .type = XB_OPT_STRLIST,                                                                   \
+         .offset = OFF(lb.hostnames),                                                              \
+         .count_offset = OFF(lb.n_hostnames),                                                      \
+         .doc = "gateway endpoints host[:port]"},                                                  \
+        {.path = "exporters." sec ".resolver.dns.hostname",                                        \
+         .type = XB_OPT_STRING,                                                                    \
+         .offset = OFF(lb.dns_hostname),                                                           \
+         .flags = XB_OPT_F_EMPTY_NULL,                                                             \
+         .doc = "name resolved to the gateways' addresses"},                                       \
+        {.path = "exporters." sec ".resolver.dns.port",                                            \
+         .type = XB_OPT_U32,                                                                       \
+         .def = "4317",                                                                            \
+         .min = 1,                                                                                 \
+         .max = 65535,                                                                             \
+         .offset = OFF(lb.dns_port),                                                               \
+         .doc = "gateway port"},                                                                   \
+        {.path = "exporters." sec ".resolver.dns.interval",                                        \
+         .type = XB_OPT_DURATION_MS,                                                               \
+         .def = "5s",                                                                              \
+         .min = 100,                                                                               \
+         .max = 3600000,                                                                           \
+         .offset = OFF(lb.dns_interval_ms),                                                        \
+         .doc = "re-resolve period, ms"},                                                          \
+        {.path = "exporters." sec ".resolver.dns.timeout",                                         \
+         .type = XB_OPT_DURATION_MS,                                                               \
+         .def = "1s",                                                                              \
+         .min = 10,                                                                                \
+         .max = 60000,                                                                             \
+         .offset = OFF(lb.dns_timeout_ms),                                                         \
+         .doc = "one resolution, ms"},                                                             \
+        QUEUE_ROWS(sec, lb, 1000),                                                                 \
+        {.path = "exporters." sec ".retry_on_failure.enabled",                                     \
+         .type = XB_OPT_BOOL,                                                                      \
+         .def = "true",                                                                            \
+         .max = 1,                                                                                 \
+         .offset = OFF(lb.retry.enabled),                                                          \
+         .doc = "retry retryable failures"},                                                       \
+        {.path = "exporters." sec ".retry_on_failure.initial_interval",                            \
+         .type = XB_OPT_DURATION_MS,                                                               \
+         .def = "1s",                                                                              \
+         .min = 1,                                                                                 \
+         .max = 60000,                                                                             \
+         .offset = OFF(lb.retry.initial_interval_ms),                                              \
+         .doc = "first back-off delay, ms"},                                                       \
+        {.path = "exporters." sec ".retry_on_failure.max_interval",                                \
+         .type = XB_OPT_DURATION_MS,                                                               \
+         .def = "30s",                                                                             \
+         .min = 1,                                                                                 \
+         .max = 600000,                                                                            \
+         .offset = OFF(lb.retry.max_interval_ms),                                                  \
+         .doc = "longest back-off delay, ms"},                                                     \
+    {                                                                                              \
+        .path = "exporters." sec ".retry_on_failure.max_elapsed_time", .type = XB_OPT_DURATION_MS, \
+        .def = "0", .min = 0, .max = 604800000, .offset = OFF(lb.retry.max_elapsed_ms),            \
+        .doc = "give spans up after failing this long, ms; 0 = never"                              \
+    }
+
 /* Rows for one receiver's tls block (the collector's configtls ServerConfig keys). */
 #define TLS_ROWS(sec, field)                                                                       \
     {.path = "receivers.otlp.protocols." sec ".tls.cert_file",                                     \
@@ -477,13 +560,141 @@ static const struct xb_config_option options[] = {
     TRANSLATE_ROWS("file"),
     QUEUE_ROWS("file", file, 10000),
 
+    /* exporters.otlphttp (docs/otlp-export.md) */
+    {.path = "exporters.otlphttp.endpoint",
+     .type = XB_OPT_URL,
+     .offset = OFF(otlphttp.endpoint),
+     .flags = XB_OPT_F_EMPTY_NULL,
+     .doc = "base URL; /v1/traces is appended"},
+    {.path = "exporters.otlphttp.traces_endpoint",
+     .type = XB_OPT_URL,
+     .offset = OFF(otlphttp.traces_endpoint),
+     .flags = XB_OPT_F_EMPTY_NULL,
+     .doc = "full URL of the traces endpoint; wins over endpoint"},
+    {.path = "exporters.otlphttp.compression",
+     .type = XB_OPT_STRING,
+     .def = "gzip",
+     .offset = OFF(otlphttp.compression),
+     .doc = "gzip or none"},
+    {.path = "exporters.otlphttp.encoding",
+     .type = XB_OPT_STRING,
+     .def = "proto",
+     .offset = OFF(otlphttp.encoding),
+     .doc = "proto (json is not supported)"},
+    {.path = "exporters.otlphttp.timeout",
+     .type = XB_OPT_DURATION_MS,
+     .def = "30s",
+     .min = 1,
+     .max = 600000,
+     .offset = OFF(otlphttp.timeout_ms),
+     .doc = "per request, ms"},
+    {.path = "exporters.otlphttp.headers",
+     .type = XB_OPT_STRMAP,
+     .offset = OFF(otlphttp.headers),
+     .count_offset = OFF(otlphttp.n_headers),
+     .doc = "extra request headers (name: value)"},
+    {.path = "exporters.otlphttp.auth.authenticator",
+     .type = XB_OPT_STRING,
+     .offset = OFF(otlphttp.authenticator),
+     .flags = XB_OPT_F_EMPTY_NULL,
+     .doc = "sigv4auth, or empty for no signing"},
+    {.path = "exporters.otlphttp.tls.ca_file",
+     .type = XB_OPT_STRING,
+     .offset = OFF(otlphttp.ca_file),
+     .flags = XB_OPT_F_EMPTY_NULL,
+     .doc = "PEM CA bundle; empty = system store"},
+    {.path = "exporters.otlphttp.tls.insecure_skip_verify",
+     .type = XB_OPT_BOOL,
+     .def = "false",
+     .max = 1,
+     .offset = OFF(otlphttp.insecure_skip_verify),
+     .doc = "do not verify the server certificate"},
+    {.path = "exporters.otlphttp.sending_queue.enabled",
+     .type = XB_OPT_BOOL,
+     .def = "true",
+     .max = 1,
+     .offset = OFF(otlphttp.queue_enabled),
+     .doc = "must stay true: the queue is where retries wait"},
+    {.path = "exporters.otlphttp.sending_queue.queue_size",
+     .type = XB_OPT_SIZE,
+     .def = "0",
+     .max = 100000000,
+     .offset = OFF(otlphttp.queue_size),
+     .doc = "records (OTLP requests) held; 0 = sending_queue.max_documents"},
+    {.path = "exporters.otlphttp.sending_queue.num_consumers",
+     .type = XB_OPT_U32,
+     .def = "10",
+     .min = 1,
+     .max = 256,
+     .offset = OFF(otlphttp.num_consumers),
+     .doc = "requests in flight at once"},
+    QUEUE_ROWS("otlphttp", otlphttp, 1000),
+    {.path = "exporters.otlphttp.retry_on_failure.enabled",
+     .type = XB_OPT_BOOL,
+     .def = "true",
+     .max = 1,
+     .offset = OFF(otlphttp.retry.enabled),
+     .doc = "retry 429/502/503/504, timeouts and connection errors"},
+    {.path = "exporters.otlphttp.retry_on_failure.initial_interval",
+     .type = XB_OPT_DURATION_MS,
+     .def = "5s",
+     .min = 1,
+     .max = 60000,
+     .offset = OFF(otlphttp.retry.initial_interval_ms),
+     .doc = "first back-off delay, ms"},
+    {.path = "exporters.otlphttp.retry_on_failure.max_interval",
+     .type = XB_OPT_DURATION_MS,
+     .def = "30s",
+     .min = 1,
+     .max = 600000,
+     .offset = OFF(otlphttp.retry.max_interval_ms),
+     .doc = "longest back-off delay, ms"},
+    {.path = "exporters.otlphttp.retry_on_failure.max_elapsed_time",
+     .type = XB_OPT_DURATION_MS,
+     .def = "0",
+     .min = 0,
+     .max = 604800000,
+     .offset = OFF(otlphttp.retry.max_elapsed_ms),
+     .doc = "give a request up after failing this long, ms; 0 = never"},
+
+    /* exporters.loadbalancing / load_balancing */
+    LB_ROWS("loadbalancing"),
+    LB_ROWS("load_balancing"),
+
+    /* extensions.sigv4auth */
+    {.path = "extensions.sigv4auth.region",
+     .type = XB_OPT_REGION,
+     .offset = OFF(sigv4auth.region),
+     .flags = XB_OPT_F_EMPTY_NULL,
+     .doc = "signing region; empty = resolved like the awsxray exporter's"},
+    {.path = "extensions.sigv4auth.service",
+     .type = XB_OPT_STRING,
+     .def = "xray",
+     .offset = OFF(sigv4auth.service),
+     .doc = "signing service name"},
+    {.path = "extensions.sigv4auth.assume_role.arn",
+     .type = XB_OPT_STRING,
+     .offset = OFF(sigv4auth.role_arn),
+     .flags = XB_OPT_F_EMPTY_NULL,
+     .doc = "role assumed with STS on top of the credential chain"},
+    {.path = "extensions.sigv4auth.assume_role.sts_region",
+     .type = XB_OPT_REGION,
+     .offset = OFF(sigv4auth.sts_region),
+     .flags = XB_OPT_F_EMPTY_NULL,
+     .doc = "STS region (accepted; STS is called in the signing region)"},
+    {.path = "extensions.sigv4auth.assume_role.session_name",
+     .type = XB_OPT_STRING,
+     .offset = OFF(sigv4auth.session_name),
+     .flags = XB_OPT_F_EMPTY_NULL,
+     .doc = "STS session name for assume_role.arn"},
+
     /* service */
     {.path = "service.pipelines.traces.receivers",
      .type = XB_OPT_RECEIVERS,
      .doc = "receivers feeding the traces pipeline (otlp, awsxray)"},
     {.path = "service.pipelines.traces.exporters",
      .type = XB_OPT_EXPORTERS,
-     .doc = "exporters of the traces pipeline (awsxray, file)"},
+     .doc = "exporters of the traces pipeline (awsxray, file, otlphttp, loadbalancing)"},
     {.path = "service.telemetry.logs.level",
      .type = XB_OPT_LOG_LEVEL,
      .def = "info",
@@ -491,7 +702,7 @@ static const struct xb_config_option options[] = {
      .doc = "minimum log level: debug, info, warn, error"},
     {.path = "service.extensions",
      .type = XB_OPT_EXTENSIONS,
-     .doc = "extensions to run (health_check, awsproxy, file_storage, pprof, zpages)"},
+     .doc = "extensions to run (health_check, awsproxy, file_storage, sigv4auth, pprof, zpages)"},
     {.path = "service.telemetry.metrics.address",
      .type = XB_OPT_ENDPOINT,
      .def = "localhost:8888",
@@ -820,6 +1031,8 @@ const char *xb_config_opt_type_name(enum xb_config_opt_type type)
         return "any";
     case XB_OPT_TS_POLICIES:
         return "list of policies";
+    case XB_OPT_STRMAP:
+        return "map of strings";
     }
     return "?";
 }

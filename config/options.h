@@ -37,6 +37,7 @@ enum xb_config_opt_type {
     XB_OPT_PROCESSORS,    /* pipeline processor ids (sequence): char ** + count, in order */
     XB_OPT_IGNORED,       /* any node; not stored (rows carry XB_OPT_F_COMPAT) */
     XB_OPT_TS_POLICIES,   /* processors.tail_sampling.policies (config/tail_sampling_config.h) */
+    XB_OPT_STRMAP,        /* char ** of "key: value" + size_t count; YAML mapping of scalars */
 };
 
 /* Row flags. */

@@ -62,6 +62,16 @@ static int check_tail_sampling(const struct xb_config *cfg, char *reason, size_t
         snprintf(reason, len, "policies: missing: at least one policy is required");
         return XB_ERR_CONFIG;
     }
+    if (cfg->otlphttp.enabled || cfg->lb.enabled) {
+        /* The OTLP exporters queue the request's spans as received, beside the documents
+         * that tail_sampling holds: the two would disagree on what was sampled. */
+        snprintf(reason, len,
+                 "cannot run with the %s exporter (it exports OTLP spans before any sampling "
+                 "decision); run tail_sampling where the spans are exported to X-Ray, such as "
+                 "behind loadbalancing on a gateway (docs/sampling.md)",
+                 cfg->otlphttp.enabled ? "otlphttp" : "loadbalancing");
+        return XB_ERR_CONFIG;
+    }
     cfg->tail_sampling.policies->sample_on_first_match = cfg->tail_sampling.sample_on_first_match;
     return XB_OK;
 }

@@ -7,6 +7,8 @@ struct xb_exporter_metrics xb_exporter_metrics;
 static const char *const exporter_values[XB_EXPORTER_COUNT] = {
     [XB_EXPORTER_AWSXRAY] = "awsxray",
     [XB_EXPORTER_FILE] = "file",
+    [XB_EXPORTER_OTLPHTTP] = "otlphttp",
+    [XB_EXPORTER_LOADBALANCING] = "loadbalancing",
 };
 
 static const char *const reject_values[XB_REJECT_COUNT] = {

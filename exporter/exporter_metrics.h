@@ -30,7 +30,13 @@ enum xb_unprocessed_code {
 };
 
 /* Exporter instances, for the exporter="..." label. */
-enum xb_exporter_kind { XB_EXPORTER_AWSXRAY = 0, XB_EXPORTER_FILE = 1, XB_EXPORTER_COUNT };
+enum xb_exporter_kind {
+    XB_EXPORTER_AWSXRAY = 0,
+    XB_EXPORTER_FILE = 1,
+    XB_EXPORTER_OTLPHTTP = 2,      /* counts spans (OTLP records), not documents */
+    XB_EXPORTER_LOADBALANCING = 3, /* counts spans too */
+    XB_EXPORTER_COUNT
+};
 
 /*
  * Why the awsxray exporter dropped a document for good (never sent again).

@@ -12,10 +12,12 @@
 #include "core/gzip.h"
 #include "core/log.h"
 #include "processor/tail_sampling.h"
+#include "receiver/ingest_otlp.h"
 #include "receiver/otlp_decode.h"
 #include "receiver/status.h"
 
 #define MAX_QUEUES 4
+#define MAX_OTLP_QUEUES 2
 
 struct xb_ingest {
     const struct xb_translator_config *tc;
@@ -29,6 +31,10 @@ struct xb_ingest {
     struct xb_buf doc;      /* reused translator output buffer */
     int memory_limited;     /* set by the memory_limiter: refuse new data */
     struct xb_ts *ts;       /* tail_sampling between translation and the queues, or NULL */
+    /* OTLP record queues (receiver/ingest_otlp.h): otlphttp, loadbalancing */
+    struct xb_queue *otlp_q[MAX_OTLP_QUEUES];
+    struct xb_otlp_limits otlp_limits[MAX_OTLP_QUEUES];
+    size_t n_otlp;
 };
 
 /* Emit callback state: the documents of one request, built before admission. */
@@ -70,14 +76,15 @@ struct xb_ingest *xb_ingest_new(const struct xb_translator_config *tc,
 {
     struct xb_ingest *ing;
 
-    if (n_queues == 0 || n_queues > MAX_QUEUES)
-        return NULL;
+    if (n_queues > MAX_QUEUES)
+        return NULL; /* 0 is fine: an OTLP-only pipeline (xb_ingest_set_otlp_queue) */
     xb_receiver_metrics_register(); /* rendered from start-up, at zero */
     ing = calloc(1, sizeof(*ing));
     if (!ing)
         return NULL;
     ing->tc = tc;
-    memcpy(ing->queues, queues, n_queues * sizeof(*queues));
+    if (n_queues)
+        memcpy(ing->queues, queues, n_queues * sizeof(*queues));
     ing->n_queues = n_queues;
     ing->arena_cap = xb_ingest_arena_bytes(max_body_bytes);
     ing->arena = xb_arena_new(64 * 1024, ing->arena_cap);
@@ -91,6 +98,16 @@ struct xb_ingest *xb_ingest_new(const struct xb_translator_config *tc,
     xb_buf_init(&ing->inflated, 0);
     xb_buf_init(&ing->doc, 0);
     return ing;
+}
+
+void xb_ingest_set_otlp_queue(struct xb_ingest *ing, struct xb_queue *q,
+                              const struct xb_otlp_limits *lim)
+{
+    if (ing->n_otlp < MAX_OTLP_QUEUES) {
+        ing->otlp_q[ing->n_otlp] = q;
+        ing->otlp_limits[ing->n_otlp++] = *lim;
+    }
+    xb_ingest_otlp_metrics_register();
 }
 
 void xb_ingest_free(struct xb_ingest *ing)
@@ -159,7 +176,7 @@ int xb_ingest_documents(struct xb_ingest *ing, const struct xb_ingest_doc *docs,
         rc = collect_doc(&c, docs[i].json, docs[i].len, docs[i].trace_id, docs[i].id);
     if (rc == XB_OK && ing->ts)
         rc = xb_ts_ingest_documents(ing->ts, &c.list, xb_clock_mono_ns() / 1000000u);
-    else if (rc == XB_OK)
+    else if (rc == XB_OK && ing->n_queues) /* segment documents cannot become OTLP */
         rc = enqueue_all(ing, &c.list);
     if (rc != XB_OK)
         xb_qdoc_list_clear(&c.list);
@@ -222,6 +239,9 @@ static int some_queue_full(const struct xb_ingest *ing)
     for (size_t i = 0; i < ing->n_queues; i++)
         if (!xb_queue_has_room(ing->queues[i], 1, 1))
             return 1;
+    for (size_t i = 0; i < ing->n_otlp; i++)
+        if (!xb_queue_has_room(ing->otlp_q[i], 1, 1))
+            return 1;
     return 0;
 }
 
@@ -235,7 +255,9 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
                       size_t max_body_bytes, struct xb_ingest_outcome *out)
 {
     struct collect col = {.ing = ing};
-    struct xb_translate_result tr;
+    struct xb_translate_result tr = {0};
+    struct xb_qdoc_list records[MAX_OTLP_QUEUES] = {{0}};
+    size_t oversize[MAX_OTLP_QUEUES] = {0};
     xb_pb_export_req *req = NULL;
     const char *desc = NULL;
     int rc;
@@ -283,8 +305,17 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
         goto out;
     }
 
-    rc = xb_translate_request(ing->tc, req, (int64_t)time(NULL), ing->arena, &ing->doc, collect_doc,
-                              &col, &tr);
+    for (size_t i = 0; i < ing->n_otlp && rc == XB_OK; i++)
+        rc = xb_ingest_otlp_records(req, &ing->otlp_limits[i], ing->otlp_q[i], ing->arena,
+                                    &records[i], &oversize[i]);
+    if (rc) {
+        desc = rc == XB_ERR_FULL ? "export queue is full, retry later"
+                                 : "out of memory while queueing documents";
+        goto out;
+    }
+    if (ing->n_queues)
+        rc = xb_translate_request(ing->tc, req, (int64_t)time(NULL), ing->arena, &ing->doc,
+                                  collect_doc, &col, &tr);
     if (rc) {
         desc = rc == XB_ERR_FULL ? "export queue is full, retry later"
                                  : "could not translate the request";
@@ -298,10 +329,19 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
                  tr.rejected_spans, tr.spans, tr.first_error ? tr.first_error : "invalid span");
         XB_DEBUG("ingest", "%s", out->reject_msg);
     }
-    if (ing->ts)
+    for (size_t i = 0; i < ing->n_otlp; i++)
+        if (!xb_queue_has_room(ing->otlp_q[i], records[i].n, records[i].bytes))
+            rc = XB_ERR_FULL;
+    /* tail_sampling and the OTLP exporters do not run together (config/processors.c) */
+    if (rc == XB_OK && ing->ts)
         rc = xb_ts_ingest(ing->ts, req, &col.list, xb_clock_mono_ns() / 1000000u);
-    else
+    else if (rc == XB_OK && ing->n_queues)
         rc = enqueue_all(ing, &col.list);
+    for (size_t i = 0; i < ing->n_otlp && rc == XB_OK; i++) {
+        /* After the documents: room was checked, nothing ran in between. */
+        xb_queue_push_list(ing->otlp_q[i], &records[i]);
+        xb_ingest_otlp_oversize_spans += oversize[i];
+    }
     if (rc == XB_OK) {
         /* Counted only once queued: documents of a refused request never existed for
          * the exporters (accounting: built = sent + failed + queued). */
@@ -315,6 +355,8 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
 
 out:
     xb_qdoc_list_clear(&col.list);
+    for (size_t i = 0; i < MAX_OTLP_QUEUES; i++)
+        xb_qdoc_list_clear(&records[i]);
     if (xb_arena_used(ing->arena) > ing->arena_peak)
         ing->arena_peak = xb_arena_used(ing->arena);
     xb_arena_reset(ing->arena);

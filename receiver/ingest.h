@@ -32,13 +32,24 @@ struct xb_ingest_outcome {
 struct xb_ingest;
 
 /*
- * Creates the ingest path feeding every queue in |queues| (|n_queues| >= 1, borrowed,
+ * Creates the ingest path feeding every queue in |queues| (|n_queues| >= 0, borrowed,
  * must outlive the ingest). |tc| is borrowed too. |max_body_bytes| bounds decompressed
  * bodies; the request arena is capped at a multiple of it. NULL on allocation failure.
  */
 struct xb_ingest *xb_ingest_new(const struct xb_translator_config *tc,
                                 struct xb_queue *const *queues, size_t n_queues,
                                 size_t max_body_bytes);
+
+/*
+ * Also feeds |q| (borrowed, outlives the ingest) with OTLP records of every accepted
+ * request: split within |lim| and re-encoded (receiver/ingest_otlp.h), all-or-nothing
+ * together with the document queues. With no document queue (xb_ingest_new() with
+ * n_queues 0) requests are not translated at all. At most two OTLP queues per ingest
+ * (otlphttp, loadbalancing); further calls are ignored.
+ */
+struct xb_otlp_limits;
+void xb_ingest_set_otlp_queue(struct xb_ingest *ing, struct xb_queue *q,
+                              const struct xb_otlp_limits *lim);
 
 /* Frees the ingest path. NULL is a no-op. */
 void xb_ingest_free(struct xb_ingest *ing);

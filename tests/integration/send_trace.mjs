@@ -43,6 +43,7 @@ function parseCli() {
       gzip: { type: 'boolean', default: false },
       out: { type: 'string' },
       timeout: { type: 'string', default: '10000' },
+      links: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -106,13 +107,14 @@ function describe(span, acked) {
     status: { code: STATUS_NAMES[span.status.code], message: span.status.message || '' },
     attributes: { ...span.attributes },
     events: span.events.map((e) => ({ name: e.name, timeNs: hrToNs(e.time), attributes: { ...(e.attributes || {}) } })),
+    links: (span.links || []).map((l) => ({ traceId: l.context.traceId, spanId: l.context.spanId, attributes: { ...(l.attributes || {}) } })),
   };
 }
 
 // Builds the trace: a SERVER span continuing a remote caller, two CLIENT
 // children (an HTTP call answered 500, a database call), and an INTERNAL child
 // that records an exception.
-function buildTrace(tracer) {
+function buildTrace(tracer, withLinks) {
   const remoteParent = trace.setSpanContext(ROOT_CONTEXT, {
     traceId: randomBytes(16).toString('hex'),
     spanId: randomBytes(8).toString('hex'),
@@ -160,8 +162,15 @@ function buildTrace(tracer) {
   db.setStatus({ code: SpanStatusCode.OK });
   db.end();
 
+  // --links: the INTERNAL span also links to a span of another trace (kept by OTLP
+  // export, which the segment mapping cannot carry whole).
+  const links = withLinks ? [{
+    context: { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex'), traceFlags: TraceFlags.SAMPLED },
+    attributes: { 'link.reason': 'batch-origin' },
+  }] : [];
   const internal = tracer.startSpan('compute-price', {
     kind: SpanKind.INTERNAL,
+    links,
     attributes: {
       'app.label': 'gold',
       'app.items': 3,
@@ -190,7 +199,7 @@ async function main() {
     resource: defaultResource().merge(resourceFromAttributes(resourceAttrs)),
     spanProcessors: [new SimpleSpanProcessor(recorder)],
   });
-  buildTrace(provider.getTracer('xraybridge-integration', '1.0.0'));
+  buildTrace(provider.getTracer('xraybridge-integration', '1.0.0'), args.links);
 
   let flushError = null;
   try {

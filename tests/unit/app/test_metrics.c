@@ -164,13 +164,13 @@ static void test_render_format_is_valid(void **state)
     char *s = render(two_queues, 2);
     int n = check_format(s);
 
-    /* 7 receiver families x 2 transports, 2 translator counters, sent and failed x 2
-     * exporters, 4 awsxray counters, 4 error codes, 3 reasons, 3 credential samples,
-     * 4 queue families x 2 exporters, connection gauge x 2 transports, 6 connection
-     * refusal reasons x 2 transports, timed-out requests and in-flight bytes x 2
-     * transports, 13 request refusal reasons x 2 transports, the X-Ray daemon receiver's
-     * accepted and refused spans and 6 drop reasons */
-    assert_int_equal(n, 14 + 2 + 4 + 4 + 4 + 3 + 3 + 8 + 2 + 12 + 2 + 2 + 26 + 2 + 6);
+    /* 7 receiver families x 2 transports, 2 translator counters, sent and failed x 4
+     * exporters (awsxray, file, otlphttp, loadbalancing), 4 awsxray counters, 4 error codes,
+     * 3 reasons, 3 credential samples, 4 queue families x 2 exporters, connection gauge x 2
+     * transports, 6 connection refusal reasons x 2 transports, timed-out requests and
+     * in-flight bytes x 2 transports, 13 request refusal reasons x 2 transports, the X-Ray
+     * daemon receiver's accepted and refused spans and 6 drop reasons */
+    assert_int_equal(n, 14 + 2 + 8 + 4 + 4 + 3 + 3 + 8 + 2 + 12 + 2 + 2 + 26 + 2 + 6);
     free(s);
 }
 

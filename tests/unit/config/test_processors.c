@@ -204,11 +204,12 @@ static void test_unknown_components(void **state)
                "unknown processor \"transform\"");
     expect_err(RECV "exporters:\n  kafka:\n    brokers: [a]\n" PIPE("[]"),
                "t.yaml:6:3: exporters.kafka:",
-               "unknown exporter \"kafka\" (supported: awsxray, file; see docs/migration.md)");
+               "unknown exporter \"kafka\" (supported: awsxray, file, otlphttp, loadbalancing; see "
+               "docs/migration.md)");
     expect_err(RECV "connectors:\n  spanmetrics: {}\n" PIPE("[]"),
                "t.yaml:6:3: connectors:", "unknown connector \"spanmetrics\"");
-    expect_err(RECV "extensions:\n  sigv4auth: {}\n" PIPE("[]"),
-               "t.yaml:6:3: extensions.sigv4auth:", "see docs/migration.md");
+    expect_err(RECV "extensions:\n  oauth2client: {}\n" PIPE("[]"),
+               "t.yaml:6:3: extensions.oauth2client:", "see docs/migration.md");
     /* An empty connectors section is harmless. */
     xb_config_free(parse_ok(RECV "connectors: {}\n" PIPE("[]")));
 }
