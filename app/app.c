@@ -18,6 +18,7 @@
 #include "exporter/exporter_metrics.h"
 #include "exporter/file_exporter.h"
 #include "exporter/xray_exporter.h"
+#include "extension/viewer.h"
 #include "receiver/awsxray_udp.h"
 #include "receiver/ingest.h"
 #include "receiver/listen.h"
@@ -41,6 +42,7 @@ struct app {
     struct xb_xray_udp *xray_udp; /* receivers.awsxray, NULL when not configured */
     struct xb_http_server *http;
     struct xb_telemetry *telemetry;
+    struct xb_viewer *viewer;           /* extensions.viewer, NULL when not listed */
     struct xb_tls *grpc_tls, *http_tls; /* NULL = plaintext */
     struct xb_export_health health;
     struct event *sig_term, *sig_int, *sig_hup, *drain_check, *deadline;
@@ -267,6 +269,15 @@ static int start(struct app *a)
     a->ing = xb_ingest_new(&a->tc, a->queues, a->n_queues, max_body);
     if (!a->ing)
         return XB_ERR_NOMEM;
+    if (cfg->viewer.enabled) {
+        struct xb_viewer_opts vo = {.endpoint = cfg->viewer.endpoint,
+                                    .max_traces = cfg->viewer.max_traces,
+                                    .max_bytes = cfg->viewer.max_bytes};
+        rc = xb_viewer_start(a->base, &vo, &a->viewer, err, sizeof(err));
+        if (rc)
+            goto fail;
+        xb_ingest_set_tap(a->ing, xb_viewer_tap, a->viewer);
+    }
     check_fd_budget(cfg);
     if (cfg->grpc.enabled) {
         /* gRPC needs HTTP/2: a client offering ALPN without "h2" is refused. */
@@ -348,6 +359,7 @@ static void stop(struct app *a)
     xb_tls_free(a->http_tls);
     xb_telemetry_free(a->telemetry);
     xb_ingest_free(a->ing);
+    xb_viewer_free(a->viewer);
     xb_xray_exporter_free(a->xray);
     xb_file_exporter_free(a->file);
     for (size_t i = 0; i < a->n_queues; i++)
@@ -400,6 +412,11 @@ int xb_app_run(const struct xb_config *cfg)
     }
     xb_telemetry_set_ready(a.telemetry, 1);
     XB_INFO("app", "xraybridge ready (config: %s)", cfg->source ? cfg->source : "?");
+    if (a.viewer)
+        XB_INFO("app", "documents go to %s%s%s; see them at %s",
+                cfg->file.enabled ? cfg->file.path : "",
+                cfg->file.enabled && cfg->awsxray.enabled ? " and " : "",
+                cfg->awsxray.enabled ? "AWS X-Ray" : "", xb_viewer_url(a.viewer));
     event_base_dispatch(a.base);
     stop(&a);
     for (int i = 0; i < XB_UNPROCESSED_COUNT; i++)

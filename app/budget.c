@@ -4,14 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "extension/viewer.h"
 #include "receiver/awsxray_udp.h"
 #include "receiver/ingest.h"
 
 #define MIB (1024.0 * 1024.0)
 
 static const char *const item_names[XB_BUDGET_COUNT] = {
-    "baseline",      "queues",        "export_bodies", "ingest",
-    "grpc_inflight", "http_inflight", "connections",   "udp",
+    "baseline",      "queues",      "export_bodies", "ingest", "grpc_inflight",
+    "http_inflight", "connections", "udp",           "viewer",
 };
 
 uint64_t xb_budget_grpc_inflight_bytes(const struct xb_config *cfg)
@@ -69,6 +70,9 @@ void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
     if (cfg->xray_udp.enabled)
         out->item[XB_BUDGET_UDP] =
             xb_xray_udp_buffer_bytes() + 2 * (uint64_t)cfg->xray_udp.socket_buffer_size;
+    if (cfg->viewer.enabled)
+        out->item[XB_BUDGET_VIEWER] =
+            xb_viewer_budget_bytes(cfg->viewer.max_traces, cfg->viewer.max_bytes);
     for (int i = 0; i < XB_BUDGET_COUNT; i++)
         out->total += out->item[i];
 }

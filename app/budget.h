@@ -28,6 +28,7 @@ enum xb_budget_item {
     XB_BUDGET_CONNECTIONS,   /* per-connection state up to max_connections */
     XB_BUDGET_UDP,           /* receivers.awsxray: receive buffers + socket buffer (2x
                                 socket_buffer_size, as Linux doubles the request) */
+    XB_BUDGET_VIEWER,        /* extensions.viewer: store, responses, scratch */
     XB_BUDGET_COUNT
 };
 

@@ -744,7 +744,7 @@ static int set_pipeline_list(struct parse_state *st, const struct xb_config_opti
     return rc;
 }
 
-/* service.extensions: ids of extensions to run; only health_check exists. */
+/* service.extensions: ids of extensions to run (health_check, viewer). */
 static int set_extensions_list(struct parse_state *st, const char *path, yaml_node_t *node)
 {
     struct value v;
@@ -758,9 +758,11 @@ static int set_extensions_list(struct parse_state *st, const char *path, yaml_no
             rc = fail_at(st, node->start_mark, path, "\"%s\" is listed twice", v.list[i]);
         else if (strcmp(v.list[i], "health_check") == 0)
             st->cfg->health_check.enabled = 1;
+        else if (strcmp(v.list[i], "viewer") == 0)
+            st->cfg->viewer.enabled = 1;
         else
             rc = fail_at(st, node->start_mark, path,
-                         "unknown extension \"%s\" (supported: health_check)", v.list[i]);
+                         "unknown extension \"%s\" (supported: health_check, viewer)", v.list[i]);
     }
     value_cleanup(&v);
     return rc;
@@ -891,7 +893,8 @@ static int unknown_key(struct parse_state *st, const char *parent, const char *k
     if (strcmp(parent, "exporters") == 0)
         return fail_at(st, mark, path, "unknown exporter \"%s\" (supported: awsxray, file)", key);
     if (strcmp(parent, "extensions") == 0)
-        return fail_at(st, mark, path, "unknown extension \"%s\" (supported: health_check)", key);
+        return fail_at(st, mark, path, "unknown extension \"%s\" (supported: health_check, viewer)",
+                       key);
     return fail_at(st, mark, path, "unknown key \"%s\"", key);
 }
 

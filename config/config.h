@@ -154,6 +154,16 @@ struct xb_config_health_check {
                                      0 = exporter failures never make it unhealthy */
 };
 
+/*
+ * extensions.viewer: the local trace viewer (extension/viewer.h, docs/viewer.md).
+ */
+struct xb_config_viewer {
+    int enabled;       /* "viewer" listed in service.extensions */
+    char *endpoint;    /* "host:port"; default "localhost:4319" */
+    size_t max_traces; /* store cap, traces; default 1000 */
+    size_t max_bytes;  /* store cap, bytes; default 32 MiB */
+};
+
 struct xb_config {
     char *source; /* file path, or "<embedded default>" */
     struct xb_config_grpc grpc;
@@ -166,6 +176,7 @@ struct xb_config {
     struct xb_config_metrics metrics; /* service.telemetry.metrics */
     struct xb_config_health_check health_check; /* extensions.health_check */
     struct xb_config_xray_udp xray_udp;         /* receivers.awsxray */
+    struct xb_config_viewer viewer;             /* extensions.viewer */
 };
 
 /* The embedded default configuration (YAML text, NUL-terminated, static). */

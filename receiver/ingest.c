@@ -25,6 +25,8 @@ struct xb_ingest {
     char budget_msg[96];    /* "... budget of N MiB" for requests refused over it */
     struct xb_buf inflated; /* reused gunzip output */
     struct xb_buf doc;      /* reused translator output buffer */
+    xb_ingest_tap_cb tap;   /* sees every queued document; NULL = none */
+    void *tap_ud;
 };
 
 /* Emit callback state: the documents of one request, built before admission. */
@@ -117,6 +119,8 @@ static int enqueue_all(struct xb_ingest *ing, struct xb_qdoc_list *list)
             xb_qdoc_list_add(&copies[i], c);
         }
     }
+    for (struct xb_qdoc *d = list->head; ing->tap && d; d = d->next)
+        ing->tap(ing->tap_ud, d->json, d->len, d->trace_id, d->id); /* pushes below cannot fail */
     for (size_t i = 1; i < ing->n_queues; i++)
         xb_queue_push_list(ing->queues[i], &copies[i]); /* room was checked above */
     xb_queue_push_list(ing->queues[0], list);
@@ -125,6 +129,12 @@ fail:
     for (size_t i = 1; i < ing->n_queues; i++)
         xb_qdoc_list_clear(&copies[i]);
     return rc;
+}
+
+void xb_ingest_set_tap(struct xb_ingest *ing, xb_ingest_tap_cb cb, void *ud)
+{
+    ing->tap = cb;
+    ing->tap_ud = ud;
 }
 
 int xb_ingest_documents(struct xb_ingest *ing, const struct xb_ingest_doc *docs, size_t n)

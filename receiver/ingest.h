@@ -93,4 +93,16 @@ struct xb_ingest_doc {
  */
 int xb_ingest_documents(struct xb_ingest *ing, const struct xb_ingest_doc *docs, size_t n);
 
+/*
+ * Called with every document the ingest path queues (translated or ready-made), once
+ * every queue has taken the whole request; the arguments are borrowed for the call
+ * (json is |len| bytes, trace_id and id NUL-terminated). The viewer extension's store is
+ * fed this way (extension/viewer.h).
+ */
+typedef void (*xb_ingest_tap_cb)(void *ud, const char *json, size_t len, const char *trace_id,
+                                 const char *id);
+
+/* Sets the tap (NULL = none). */
+void xb_ingest_set_tap(struct xb_ingest *ing, xb_ingest_tap_cb cb, void *ud);
+
 #endif

@@ -108,7 +108,7 @@ static void test_format(void **state)
     xb_budget_format(&b, out, sizeof(out));
     assert_non_null(strstr(out, "total 32.5 MiB ("));
     assert_non_null(strstr(out, "baseline 32.0 MiB, queues 0.5 MiB"));
-    assert_non_null(strstr(out, "connections 0.0 MiB, udp 0.0 MiB)"));
+    assert_non_null(strstr(out, "connections 0.0 MiB, udp 0.0 MiB, viewer 0.0 MiB)"));
     xb_budget_format(&b, tiny, sizeof(tiny));
     assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
     assert_string_equal(xb_budget_item_name(XB_BUDGET_GRPC_INFLIGHT), "grpc_inflight");
