@@ -207,6 +207,8 @@ static void stats_json(struct xb_jsonw *w, const struct xb_viewer_map_stats *s)
     xb_jsonw_obj_begin(w);
     xb_jsonw_ckey(w, "count");
     xb_jsonw_uint(w, s->count);
+    xb_jsonw_ckey(w, "timed");
+    xb_jsonw_uint(w, s->timed);
     xb_jsonw_ckey(w, "avg_ms");
     xb_jsonw_double(w, round(s->avg_seconds * 1e6) / 1e3);
     xb_jsonw_ckey(w, "p99_ms");

@@ -66,7 +66,7 @@ const char *xb_viewer_map_health(const struct xb_viewer_map_stats *incoming);
 
 /*
  * Appends the map as JSON to |out|: {"nodes":[{"id","name","type","health",
- * "stats":{...}}],"edges":[{"from","to","stats":{"count","avg_ms","p99_ms",
+ * "stats":{...}}],"edges":[{"from","to","stats":{"count","timed","avg_ms","p99_ms",
  * "fault_share","error_share","throttle_share"}}]} (node ids are indexes as strings,
  * "n0"...). Returns XB_OK or XB_ERR_NOMEM.
  */

@@ -358,6 +358,12 @@
 
   // ------------------------------------------------------------ service map
 
+  // "avg X · p99 Y" over the calls with a known duration.
+  function latency(s) {
+    if (!s.timed) return 'no duration yet (in progress)';
+    return 'avg ' + fmtMs(s.avg_ms) + ' · p99 ' + fmtMs(s.p99_ms);
+  }
+
   async function pageMap() {
     setNav('map');
     clear(main);
@@ -396,10 +402,17 @@
     const colW = 300, rowH = 150, padX = 90, padY = 70;
     const pos = new Map();
     let maxRows = 1;
+    // Within a column, nodes sit in the order of their callers' rows (fewer crossings).
     cols.forEach((col, ci) => {
-      (col || []).sort((a, b) => a.name.localeCompare(b.name));
-      (col || []).forEach((n, ri) => pos.set(n.id, { x: padX + ci * colW, y: padY + ri * rowH }));
-      maxRows = Math.max(maxRows, (col || []).length);
+      col = col || [];
+      const key = (n) => {
+        const ys = edges.filter((e) => e.to === n.id && pos.has(e.from)).map((e) => pos.get(e.from).y);
+        return ys.length ? ys.reduce((a, b) => a + b, 0) / ys.length : Infinity;
+      };
+      const keys = new Map(col.map((n) => [n.id, key(n)]));
+      col.sort((a, b) => (keys.get(a.id) - keys.get(b.id)) || a.name.localeCompare(b.name));
+      col.forEach((n, ri) => pos.set(n.id, { x: padX + ci * colW, y: padY + ri * rowH }));
+      maxRows = Math.max(maxRows, col.length);
     });
     const width = padX * 2 + Math.max(cols.length - 1, 0) * colW + 80;
     const height = padY * 2 + (maxRows - 1) * rowH + 30;
@@ -418,9 +431,9 @@
       g.appendChild(sv('line', { class: 'edge', x1: a.x + (dx / len) * R, y1: a.y + (dy / len) * R,
         x2: b.x - (dx / len) * (R + 2), y2: b.y - (dy / len) * (R + 2), 'marker-end': 'url(#arrow)' }));
       const s = e.stats;
-      const mx = (a.x + b.x) / 2, my = (a.y + b.y) / 2 - 8;
+      const mx = (a.x + b.x) / 2, my = (a.y + b.y) / 2 - 20;
       const label = sv('text', { class: 'edge-label', x: mx, y: my, 'text-anchor': 'middle' });
-      label.appendChild(sv('tspan', { x: mx, dy: 0 }, s.count + ' req · avg ' + fmtMs(s.avg_ms) + ' · p99 ' + fmtMs(s.p99_ms)));
+      label.appendChild(sv('tspan', { x: mx, dy: 0 }, s.count + ' req · ' + latency(s)));
       label.appendChild(sv('tspan', { x: mx, dy: 13 }, 'error ' + pct(s.error_share) + ' · fault ' + pct(s.fault_share) + ' · throttle ' + pct(s.throttle_share)));
       g.appendChild(label);
       svg.appendChild(g);
@@ -443,7 +456,7 @@
     for (const e of edges) {
       const f = byId.get(e.from), t = byId.get(e.to), s = e.stats;
       tb.appendChild(el('tr', {}, el('td', {}, f.name), el('td', {}, t.name), el('td', {}, t.type),
-        el('td', { class: 'num' }, s.count), el('td', { class: 'num' }, fmtMs(s.avg_ms)), el('td', { class: 'num' }, fmtMs(s.p99_ms)),
+        el('td', { class: 'num' }, s.count), el('td', { class: 'num' }, s.timed ? fmtMs(s.avg_ms) : '—'), el('td', { class: 'num' }, s.timed ? fmtMs(s.p99_ms) : '—'),
         el('td', { class: 'num' }, pct(s.error_share)), el('td', { class: 'num' }, pct(s.fault_share)),
         el('td', { class: 'num' }, pct(s.throttle_share)), el('td', {}, el('span', { class: 'status status-' + t.health }, t.health))));
     }
