@@ -1,25 +1,46 @@
 #include "extension/viewer_store.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
 
 #define MAX_SLOTS ((size_t)1 << 20)
+#define MIN_BLOCK ((size_t)4 << 10)
+#define MAX_BLOCK ((size_t)64 << 10)
+
+/* A run of documents of one trace, in arrival order. */
+struct xb_viewer_block {
+    struct xb_viewer_block *next;
+    size_t cap, used; /* bytes of data */
+    size_t n_docs;
+    char data[]; /* at offset 32: documents stay 8-byte aligned */
+};
+
+/* Documents start at multiples of 16 in a block (xb_viewer_store_doc_charge). */
+_Static_assert(offsetof(struct xb_viewer_block, data) % 16 == 0, "block data alignment");
 
 struct xb_viewer_store {
     struct xb_viewer_trace **slots; /* hash table, n_slots (power of two) */
     size_t n_slots;
     struct xb_viewer_trace *newest, *oldest;
+    struct xb_viewer_trace *last; /* trace of the previous add: the documents of a
+                                     request arrive grouped by trace */
     size_t max_traces, max_bytes;
     size_t traces, documents, bytes;
     uint64_t seq;
     uint64_t evicted_traces, evicted_documents, refused_documents;
 };
 
+static size_t block_charge(size_t cap)
+{
+    return sizeof(struct xb_viewer_block) + cap;
+}
+
 size_t xb_viewer_store_doc_charge(size_t len)
 {
-    return sizeof(struct xb_viewer_doc) + len + 1;
+    return (sizeof(struct xb_viewer_doc) + len + 1 + 15) & ~(size_t)15;
 }
 
 size_t xb_viewer_store_index_bytes(size_t max_traces)
@@ -68,16 +89,6 @@ static struct xb_viewer_trace **slot_of(const struct xb_viewer_store *s, const c
     return &s->slots[hash_str(trace_id) & (s->n_slots - 1)];
 }
 
-static void free_docs(struct xb_viewer_trace *t)
-{
-    struct xb_viewer_doc *d = t->head, *next;
-
-    for (; d; d = next) {
-        next = d->next;
-        free(d);
-    }
-}
-
 /* Unlinks |t| from the recency list. */
 static void list_unlink(struct xb_viewer_store *s, struct xb_viewer_trace *t)
 {
@@ -103,6 +114,28 @@ static void list_push_newest(struct xb_viewer_store *s, struct xb_viewer_trace *
         s->oldest = t;
 }
 
+/* Frees the oldest block of |t| and forgets its documents; with |walk| 0 (the whole
+ * trace is going) the document list is left stale instead of walked, which would touch
+ * every evicted document's cold memory. */
+static void drop_head_block(struct xb_viewer_store *s, struct xb_viewer_trace *t, int walk)
+{
+    struct xb_viewer_block *b = t->bhead;
+
+    for (size_t i = 0; walk && i < b->n_docs; i++)
+        t->head = t->head->next;
+    if (!t->head)
+        t->tail = NULL;
+    t->bhead = b->next;
+    if (!t->bhead)
+        t->btail = NULL;
+    t->n_docs -= b->n_docs;
+    t->bytes -= block_charge(b->cap);
+    s->documents -= b->n_docs;
+    s->bytes -= block_charge(b->cap);
+    s->evicted_documents += b->n_docs;
+    free(b);
+}
+
 /* Removes and frees the least recently updated trace. */
 static void evict_oldest(struct xb_viewer_store *s)
 {
@@ -112,12 +145,13 @@ static void evict_oldest(struct xb_viewer_store *s)
         ;
     *pp = t->hnext;
     list_unlink(s, t);
+    if (s->last == t)
+        s->last = NULL;
+    while (t->bhead)
+        drop_head_block(s, t, 0);
     s->traces--;
-    s->documents -= t->n_docs;
-    s->bytes -= t->bytes;
+    s->bytes -= t->bytes; /* XB_VIEWER_TRACE_CHARGE */
     s->evicted_traces++;
-    s->evicted_documents += t->n_docs;
-    free_docs(t);
     free(t);
 }
 
@@ -144,26 +178,97 @@ const struct xb_viewer_trace *xb_viewer_store_find(const struct xb_viewer_store 
     return NULL;
 }
 
+/* Capacity of the next block of |t| for a document needing |need| bytes: doubling from
+ * MIN_BLOCK to MAX_BLOCK, at least |need|, and never more than the store can hold. */
+static size_t next_block_cap(const struct xb_viewer_store *s, const struct xb_viewer_trace *t,
+                             size_t need)
+{
+    size_t cap = t->btail ? t->btail->cap * 2 : MIN_BLOCK;
+    size_t room = s->max_bytes - XB_VIEWER_TRACE_CHARGE - sizeof(struct xb_viewer_block);
+
+    if (cap > MAX_BLOCK)
+        cap = MAX_BLOCK;
+    if (cap > room)
+        cap = room;
+    return cap < need ? need : cap;
+}
+
+/* Makes room for |charge| more bytes (and, when |new_trace|, one more trace) by evicting
+ * other traces, then the oldest blocks of |t| itself. |t| is not in the recency list. */
+static void make_room(struct xb_viewer_store *s, struct xb_viewer_trace *t, size_t charge,
+                      int new_trace)
+{
+    while (s->oldest &&
+           (s->bytes + charge > s->max_bytes || (new_trace && s->traces + 1 > s->max_traces)))
+        evict_oldest(s);
+    while (t->bhead && s->bytes + charge > s->max_bytes)
+        drop_head_block(s, t, 1);
+}
+
 int xb_viewer_store_add(struct xb_viewer_store *s, const char *json, size_t len,
                         const char *trace_id, const char *id, uint64_t now_ns)
 {
+    size_t need = xb_viewer_store_doc_charge(len), tlen;
     struct xb_viewer_trace *t;
+    struct xb_viewer_block *b;
     struct xb_viewer_doc *d;
-    size_t charge = xb_viewer_store_doc_charge(len), tlen;
-    int rc = XB_OK;
+    int created = 0, rc = XB_OK;
 
     tlen = trace_id ? strlen(trace_id) : 0;
     if (tlen == 0 || tlen >= XB_VIEWER_TRACE_ID_SIZE) {
         rc = XB_ERR_INVALID;
         goto refused;
     }
-    if (charge > s->max_bytes || s->max_bytes - charge < XB_VIEWER_TRACE_CHARGE) {
+    if (len > s->max_bytes || block_charge(need) + XB_VIEWER_TRACE_CHARGE > s->max_bytes) {
         rc = XB_ERR_TOO_LARGE;
         goto refused;
     }
-    d = malloc(charge);
-    if (!d)
-        return XB_ERR_NOMEM;
+    t = s->last && strcmp(s->last->trace_id, trace_id) == 0
+            ? s->last
+            : (struct xb_viewer_trace *)xb_viewer_store_find(s, trace_id);
+    if (!t) {
+        t = calloc(1, sizeof(*t));
+        if (!t)
+            return XB_ERR_NOMEM;
+        memcpy(t->trace_id, trace_id, tlen + 1);
+        t->bytes = XB_VIEWER_TRACE_CHARGE;
+        t->first_seen_ns = now_ns;
+        created = 1;
+    } else {
+        list_unlink(s, t); /* not evicted while making room for its own document */
+    }
+    b = t->btail;
+    if (!b || b->cap - b->used < need) {
+        size_t cap = next_block_cap(s, t, need);
+        make_room(s, t, block_charge(cap) + (created ? t->bytes : 0), created);
+        b = malloc(block_charge(cap));
+        if (!b) {
+            rc = XB_ERR_NOMEM;
+            goto undo;
+        }
+        b->next = NULL;
+        b->cap = cap;
+        b->used = 0;
+        b->n_docs = 0;
+        if (t->btail)
+            t->btail->next = b;
+        else
+            t->bhead = b;
+        t->btail = b;
+        t->bytes += block_charge(cap);
+        s->bytes += block_charge(cap);
+    } else if (created) {
+        make_room(s, t, t->bytes, 1);
+    }
+    if (created) {
+        t->hnext = *slot_of(s, trace_id);
+        *slot_of(s, trace_id) = t;
+        s->traces++;
+        s->bytes += XB_VIEWER_TRACE_CHARGE;
+    }
+    d = (struct xb_viewer_doc *)(b->data + b->used);
+    b->used += need;
+    b->n_docs++;
     d->next = NULL;
     d->seq = ++s->seq;
     d->len = len;
@@ -172,55 +277,23 @@ int xb_viewer_store_add(struct xb_viewer_store *s, const char *json, size_t len,
     d->id[0] = '\0';
     if (id && strlen(id) < sizeof(d->id))
         strcpy(d->id, id);
-
-    t = (struct xb_viewer_trace *)xb_viewer_store_find(s, trace_id);
-    if (t) {
-        list_unlink(s, t); /* not evicted while making room for its own document */
-        while (s->oldest && (s->bytes + charge > s->max_bytes))
-            evict_oldest(s);
-        /* Even alone the trace is too large: drop its own oldest documents. */
-        while (t->head && s->bytes + charge > s->max_bytes) {
-            struct xb_viewer_doc *old = t->head;
-            size_t c = xb_viewer_store_doc_charge(old->len);
-            t->head = old->next;
-            if (!t->head)
-                t->tail = NULL;
-            t->n_docs--;
-            t->bytes -= c;
-            s->bytes -= c;
-            s->documents--;
-            s->evicted_documents++;
-            free(old);
-        }
-    } else {
-        t = calloc(1, sizeof(*t));
-        if (!t) {
-            free(d);
-            return XB_ERR_NOMEM;
-        }
-        memcpy(t->trace_id, trace_id, tlen + 1);
-        t->bytes = XB_VIEWER_TRACE_CHARGE;
-        t->first_seen_ns = now_ns;
-        while (s->oldest &&
-               (s->traces + 1 > s->max_traces || s->bytes + t->bytes + charge > s->max_bytes))
-            evict_oldest(s);
-        t->hnext = *slot_of(s, trace_id);
-        *slot_of(s, trace_id) = t;
-        s->traces++;
-        s->bytes += t->bytes;
-    }
     if (t->tail)
         t->tail->next = d;
     else
         t->head = d;
     t->tail = d;
     t->n_docs++;
-    t->bytes += charge;
     t->last_seen_ns = now_ns;
-    s->bytes += charge;
     s->documents++;
     list_push_newest(s, t);
+    s->last = t;
     return XB_OK;
+undo:
+    if (created)
+        free(t);
+    else
+        list_push_newest(s, t);
+    return rc;
 refused:
     s->refused_documents++;
     return rc;

@@ -7,8 +7,11 @@
  * document charged xb_viewer_store_doc_charge(), each trace XB_VIEWER_TRACE_CHARGE). When
  * an insert would pass either cap, the least recently updated traces are evicted first.
  * Inserting is a hash lookup, one allocation and one copy; nothing is parsed here.
- * Documents of a trace are kept in arrival order; a document sent again with the same id
- * (an in-progress segment completed later) is kept too, and readers use the last one.
+ * Documents of a trace are kept in arrival order, packed into blocks the trace owns (4 KiB
+ * doubling to 64 KiB, or one document's size when larger), so that inserting costs a
+ * malloc only once per block and evicting a trace frees a few blocks; the caps count the
+ * blocks' whole size. A document sent again with the same id (an in-progress segment
+ * completed later) is kept too, and readers use the last one.
  * Single-threaded (the event-loop thread).
  */
 #ifndef XB_EXTENSION_VIEWER_STORE_H
@@ -32,6 +35,8 @@ struct xb_viewer_doc {
     char json[];
 };
 
+struct xb_viewer_block; /* private to viewer_store.c */
+
 /* One trace (owned by the store; read-only for callers). */
 struct xb_viewer_trace {
     char trace_id[XB_VIEWER_TRACE_ID_SIZE];
@@ -42,6 +47,7 @@ struct xb_viewer_trace {
     uint64_t last_seen_ns;                 /* wall clock of the latest document, ns */
     struct xb_viewer_trace *newer, *older; /* recency list (by last update) */
     struct xb_viewer_trace *hnext;         /* hash chain */
+    struct xb_viewer_block *bhead, *btail; /* storage, oldest first */
 };
 
 /* Counters and sizes of a store (documents and bytes currently held, and totals). */
@@ -59,7 +65,8 @@ struct xb_viewer_store;
 /* Bytes one trace costs besides its documents. */
 #define XB_VIEWER_TRACE_CHARGE (sizeof(struct xb_viewer_trace))
 
-/* Bytes a document of |len| JSON bytes costs in the store (header, bytes and NUL). */
+/* Bytes a document of |len| JSON bytes takes inside a block (header, bytes and NUL,
+ * rounded up to 8). */
 size_t xb_viewer_store_doc_charge(size_t len);
 
 /*
@@ -79,11 +86,12 @@ void xb_viewer_store_free(struct xb_viewer_store *s);
 /*
  * Copies one document (|json|, |len| bytes, borrowed) into the trace |trace_id|
  * (NUL-terminated X-Ray trace id), |id| its segment id (NULL or over-long = ""), at wall
- * time |now_ns|. The trace becomes the most recently updated; older traces are evicted
- * until both caps hold. Returns XB_OK; XB_ERR_INVALID when |trace_id| is NULL, empty or
- * longer than an X-Ray trace id; XB_ERR_TOO_LARGE when the document and its trace alone
- * exceed max_bytes; XB_ERR_NOMEM. Refusals are counted in refused_documents; the store
- * is unchanged by any error.
+ * time |now_ns|. The trace becomes the most recently updated; when a new block is needed,
+ * least recently updated traces are evicted until both caps hold, and a trace that alone
+ * would pass max_bytes drops its own oldest blocks. Returns XB_OK; XB_ERR_INVALID when
+ * |trace_id| is NULL, empty or longer than an X-Ray trace id; XB_ERR_TOO_LARGE when the
+ * document in a block of its own and its trace alone exceed max_bytes; XB_ERR_NOMEM. Refusals are
+ * counted in refused_documents; the store is unchanged by any error.
  */
 int xb_viewer_store_add(struct xb_viewer_store *s, const char *json, size_t len,
                         const char *trace_id, const char *id, uint64_t now_ns);

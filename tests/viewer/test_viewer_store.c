@@ -65,8 +65,9 @@ static void test_groups_by_trace_id(void **state)
     xb_viewer_store_stats(s, &st);
     assert_int_equal(st.traces, 2);
     assert_int_equal(st.documents, 4);
-    assert_int_equal(st.bytes, 2 * XB_VIEWER_TRACE_CHARGE + xb_viewer_store_doc_charge(10) * 2 +
-                                   xb_viewer_store_doc_charge(20) + xb_viewer_store_doc_charge(30));
+    /* Each trace: its header and one 4 KiB block (32 bytes of block header). */
+    assert_int_equal(st.bytes, 2 * (XB_VIEWER_TRACE_CHARGE + 32 + 4096));
+    assert_int_equal(t->bytes, XB_VIEWER_TRACE_CHARGE + 32 + 4096);
     xb_viewer_store_free(s);
 }
 
@@ -92,7 +93,7 @@ static void test_evicts_least_recently_updated_at_max_traces(void **state)
 
 static void test_evicts_at_max_bytes(void **state)
 {
-    size_t one = XB_VIEWER_TRACE_CHARGE + xb_viewer_store_doc_charge(1000);
+    size_t one = XB_VIEWER_TRACE_CHARGE + 32 + 4096; /* a trace of one small document */
     struct xb_viewer_store *s = xb_viewer_store_new(100, 3 * one);
     struct xb_viewer_store_stats st;
 
@@ -110,19 +111,26 @@ static void test_evicts_at_max_bytes(void **state)
 
 static void test_one_trace_larger_than_the_store_drops_its_oldest_documents(void **state)
 {
-    size_t cap = XB_VIEWER_TRACE_CHARGE + 3 * xb_viewer_store_doc_charge(100);
+    size_t cap = 64 * 1024;
     struct xb_viewer_store *s = xb_viewer_store_new(10, cap);
     struct xb_viewer_store_stats st;
     const struct xb_viewer_trace *t;
+    size_t n;
 
-    for (int i = 0; i < 5; i++)
-        assert_int_equal(add(s, 7, NULL, 100), XB_OK);
+    for (int i = 0; i < 1000; i++) {
+        assert_int_equal(add(s, 7, NULL, 1000), XB_OK);
+        xb_viewer_store_stats(s, &st);
+        assert_true(st.bytes <= cap);
+    }
     t = find(s, 7);
-    assert_int_equal(t->n_docs, 3);
-    assert_int_equal(t->head->seq, 3); /* documents 1 and 2 went first */
-    xb_viewer_store_stats(s, &st);
-    assert_true(st.bytes <= cap);
-    assert_int_equal(st.evicted_documents, 2);
+    assert_true(t->n_docs > 10 && t->n_docs < 64);
+    assert_int_equal(t->tail->seq, 1000); /* the newest are kept, in order */
+    n = 0;
+    for (const struct xb_viewer_doc *d = t->head; d; d = d->next, n++)
+        assert_int_equal(d->seq, 1000 - t->n_docs + 1 + n);
+    assert_int_equal(n, t->n_docs);
+    assert_int_equal(st.evicted_documents + t->n_docs, 1000);
+    assert_int_equal(st.traces, 1);
     xb_viewer_store_free(s);
 }
 
@@ -132,6 +140,7 @@ static void test_refusals(void **state)
     struct xb_viewer_store_stats st;
 
     assert_int_equal(add(s, 1, NULL, 5000), XB_ERR_TOO_LARGE);
+    assert_int_equal(add(s, 1, NULL, 4096 - 32 - XB_VIEWER_TRACE_CHARGE), XB_ERR_TOO_LARGE);
     assert_int_equal(xb_viewer_store_add(s, "{}", 2, "", "a", 1), XB_ERR_INVALID);
     assert_int_equal(xb_viewer_store_add(s, "{}", 2, NULL, "a", 1), XB_ERR_INVALID);
     assert_int_equal(
@@ -141,7 +150,7 @@ static void test_refusals(void **state)
     assert_int_equal(xb_viewer_store_add(s, "{}", 2, "1-a-b", "0123456789abcdef0", 1), XB_OK);
     assert_string_equal(xb_viewer_store_find(s, "1-a-b")->head->id, "");
     xb_viewer_store_stats(s, &st);
-    assert_int_equal(st.refused_documents, 4);
+    assert_int_equal(st.refused_documents, 5);
     assert_int_equal(st.documents, 1);
     assert_null(xb_viewer_store_new(0, 10));
     assert_null(xb_viewer_store_new(10, 0));
@@ -170,14 +179,15 @@ static void test_bounds_hold_under_load(void **state)
     }
     assert_non_null(find(s, 9999));
     assert_null(find(s, 0));
-    /* The byte count is what the traces hold. */
+    /* The byte count is what the traces hold, and every trace holds its documents. */
     counted = 0;
     for (const struct xb_viewer_trace *t = xb_viewer_store_newest(s); t; t = t->older) {
-        size_t b = XB_VIEWER_TRACE_CHARGE;
-        for (const struct xb_viewer_doc *d = t->head; d; d = d->next)
-            b += xb_viewer_store_doc_charge(d->len);
-        assert_int_equal(b, t->bytes);
-        counted += b;
+        size_t docs = 0, payload = 0;
+        for (const struct xb_viewer_doc *d = t->head; d; d = d->next, docs++)
+            payload += xb_viewer_store_doc_charge(d->len);
+        assert_int_equal(docs, t->n_docs);
+        assert_true(t->bytes >= XB_VIEWER_TRACE_CHARGE + payload);
+        counted += t->bytes;
     }
     assert_int_equal(counted, st.bytes);
     assert_true(st.evicted_traces > 9000);
