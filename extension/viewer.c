@@ -61,8 +61,12 @@ uint64_t xb_viewer_budget_bytes(size_t max_traces, size_t max_bytes)
 {
     /* Store + its index; responses in flight (capacity charged, capped at max_bytes);
      * the scratch arena, the segment table of one trace and one parsed document. */
+    /* The 10 MiB: one trace's segment table (65,536 entries) and one parsed document;
+     * max_bytes / 8: the list of one trace's documents (each at least 64 bytes) and
+     * the list of matching traces. */
     return (uint64_t)max_bytes + xb_viewer_store_index_bytes(max_traces) + (uint64_t)max_bytes +
-           SCRATCH_BYTES + ((uint64_t)10 << 20);
+           SCRATCH_BYTES + ((uint64_t)10 << 20) + max_bytes / 8 +
+           (uint64_t)max_traces * 2 * sizeof(void *);
 }
 
 void xb_viewer_tap(void *ud, const char *json, size_t len, const char *trace_id, const char *id)
@@ -219,7 +223,7 @@ static int query_param(struct evhttp_request *req, const char *key, char *out, s
 
 struct row {
     double start;
-    size_t off, len;
+    const struct xb_viewer_trace *t;
 };
 
 static int cmp_row(const void *a, const void *b)
@@ -228,18 +232,27 @@ static int cmp_row(const void *a, const void *b)
     return (x->start < y->start) - (x->start > y->start); /* newest first */
 }
 
+/* Summary of |t| in the scratch arena (reset first); on XB_ERR_NOMEM the summary is
+ * partial and marked truncated. */
+static void summarize(struct xb_viewer *v, const struct xb_viewer_trace *t,
+                      struct xb_viewer_summary *s)
+{
+    xb_arena_reset(v->scratch);
+    if (xb_viewer_summarize(t, v->scratch, s) != XB_OK)
+        s->truncated = 1;
+}
+
 static void api_traces(struct xb_viewer *v, struct evhttp_request *req)
 {
     char text[XB_VIEWER_FILTER_MAX_TEXT + 2], lim[16], why[256];
     struct xb_viewer_filter *f = malloc(sizeof(*f));
     struct xb_viewer_store_stats st;
-    struct xb_buf rows, out;
+    struct xb_buf out;
     struct row *idx = NULL;
-    size_t n = 0, matched = 0, limit = 1000;
+    size_t n = 0, limit = 1000;
     struct xb_jsonw w;
     int rc;
 
-    xb_buf_init(&rows, 0);
     xb_buf_init(&out, 0);
     if (!f) {
         reply_text(req, 503, "Service Unavailable", "out of memory\n");
@@ -272,38 +285,32 @@ static void api_traces(struct xb_viewer *v, struct evhttp_request *req)
         reply_text(req, 503, "Service Unavailable", "out of memory\n");
         goto done;
     }
+    /* Pass 1: which traces match, and their start times; pass 2 writes the newest
+     * |limit| of them (summarised again: nothing but the index is kept in between). */
     for (const struct xb_viewer_trace *t = xb_viewer_store_newest(v->store); t; t = t->older) {
         struct xb_viewer_summary s;
-        size_t off = rows.len;
-
-        xb_arena_reset(v->scratch);
-        if (xb_viewer_summarize(t, v->scratch, &s) != XB_OK)
-            s.truncated = 1;
-        if (!xb_viewer_filter_match(f, &s.facts))
-            continue;
-        matched++;
-        xb_jsonw_init(&w, &rows);
-        xb_viewer_summary_json(&s, &w);
-        if (w.err) {
-            reply_text(req, 503, "Service Unavailable", "out of memory\n");
-            goto done;
-        }
-        idx[n++] = (struct row){s.start, off, rows.len - off};
+        summarize(v, t, &s);
+        if (xb_viewer_filter_match(f, &s.facts))
+            idx[n++] = (struct row){s.start, t};
     }
-    xb_arena_reset(v->scratch);
     qsort(idx, n, sizeof(*idx), cmp_row);
     if (!response_buf(v, &out)) {
         reply_busy(req);
         goto done;
     }
-    rc = xb_buf_printf(&out, "{\"stored\":%zu,\"matched\":%zu,\"filter\":", st.traces, matched);
+    rc = xb_buf_printf(&out, "{\"stored\":%zu,\"matched\":%zu,\"filter\":", st.traces, n);
     xb_jsonw_init(&w, &out);
     xb_jsonw_cstr(&w, text);
     rc |= w.err | xb_buf_puts(&out, ",\"traces\":[");
     for (size_t i = 0; i < n && i < limit && rc == 0; i++) {
+        struct xb_viewer_summary s;
+        summarize(v, idx[i].t, &s);
         rc |= xb_buf_puts(&out, i ? "," : "");
-        rc |= xb_buf_append(&out, rows.data + idx[i].off, idx[i].len);
+        xb_jsonw_init(&w, &out);
+        xb_viewer_summary_json(&s, &w);
+        rc |= w.err;
     }
+    xb_arena_reset(v->scratch);
     rc |= xb_buf_puts(&out, "]}\n");
     if (rc) {
         xb_buf_cleanup(&out);
@@ -314,7 +321,6 @@ static void api_traces(struct xb_viewer *v, struct evhttp_request *req)
 done:
     free(f);
     free(idx);
-    xb_buf_cleanup(&rows);
     xb_buf_cleanup(&out);
 }
 
