@@ -21,6 +21,7 @@
 #include "core/err.h"
 #include "core/jsonw.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "extension/viewer_filter.h"
 #include "extension/viewer_map.h"
 #include "extension/viewer_store.h"
@@ -57,6 +58,27 @@ struct xb_viewer {
     char port[8];
 };
 
+/* /metrics families (docs/viewer.md), refreshed after every add. */
+static uint64_t m_traces[1], m_bytes[1], m_evicted[1], m_refused[1];
+static struct xb_metric_family families[] = {
+    {.name = "xraybridge_viewer_traces",
+     .help = "Traces held by the viewer's store.",
+     .type = XB_METRIC_GAUGE,
+     .values = m_traces},
+    {.name = "xraybridge_viewer_bytes",
+     .help = "Bytes held by the viewer's store (extensions.viewer.max_bytes caps it).",
+     .type = XB_METRIC_GAUGE,
+     .values = m_bytes},
+    {.name = "xraybridge_viewer_evicted_traces_total",
+     .help = "Traces the viewer's store evicted to stay within its caps.",
+     .type = XB_METRIC_COUNTER,
+     .values = m_evicted},
+    {.name = "xraybridge_viewer_refused_documents_total",
+     .help = "Documents the viewer's store refused (no trace id, or larger than max_bytes).",
+     .type = XB_METRIC_COUNTER,
+     .values = m_refused},
+};
+
 uint64_t xb_viewer_budget_bytes(size_t max_traces, size_t max_bytes)
 {
     /* Store + its index; responses in flight (capacity charged, capped at max_bytes);
@@ -72,8 +94,14 @@ uint64_t xb_viewer_budget_bytes(size_t max_traces, size_t max_bytes)
 void xb_viewer_tap(void *ud, const char *json, size_t len, const char *trace_id, const char *id)
 {
     struct xb_viewer *v = ud;
+    struct xb_viewer_store_stats st;
 
     (void)xb_viewer_store_add(v->store, json, len, trace_id, id, xb_clock_wall_ns());
+    xb_viewer_store_stats(v->store, &st);
+    m_traces[0] = st.traces;
+    m_bytes[0] = st.bytes;
+    m_evicted[0] = st.evicted_traces;
+    m_refused[0] = st.refused_documents;
 }
 
 const char *xb_viewer_url(const struct xb_viewer *v)
@@ -548,6 +576,8 @@ int xb_viewer_start(struct event_base *base, const struct xb_viewer_opts *o, str
     v->guard = xb_listen_guard_new(base, l, XB_TRANSPORT_COUNT, "viewer", 0);
     if (!v->guard)
         goto nomem;
+    for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+        (void)xb_metrics_register(&families[i]); /* valid static families: cannot fail */
     colon = strrchr(bound, ':');
     snprintf(v->port, sizeof(v->port), "%s", colon ? colon + 1 : "");
     v->loopback = strncmp(bound, "127.", 4) == 0 || strncmp(bound, "[::1]", 5) == 0;

@@ -57,7 +57,7 @@ service:
       exporters: [file]
   telemetry:
     metrics:
-      address: ""
+      address: 127.0.0.1:0
 """
 
 
@@ -157,6 +157,11 @@ def main():
             rep.check(code == 404, "unknown path -> 404")
             code, _, _ = get(vport, "/api/stats", host="attacker.example:%d" % vport)
             rep.check(code == 403, "a foreign Host header is refused (DNS rebinding)")
+            mtext = get(b.port("metrics endpoint"), "/metrics")[2].decode()
+            rep.check("xraybridge_viewer_traces 3\n" in mtext
+                      and f"xraybridge_viewer_bytes {st['bytes']}\n" in mtext
+                      and "xraybridge_viewer_refused_documents_total 0\n" in mtext,
+                      "/metrics has the viewer's store gauges and counters")
             code, h, body = get(vport, "/api/map")
             m = json.loads(body)["map"]
             rep.check(code == 200 and any(n["name"] == "POST carrier" and n["health"] == "fault"
