@@ -173,9 +173,13 @@ async function main() {
     const legacyRows = await page.$$eval('#timeline .tl-row:not(.tl-head)', (rs) => rs.map((r) => ({
       id: r.getAttribute('data-id'), name: r.querySelector('.tl-name').firstChild.textContent,
       word: r.querySelector('.status').textContent, duration: r.querySelector('.tl-duration').textContent,
+      indent: parseInt(r.querySelector('.tl-name').style.paddingLeft, 10),
       cls: r.querySelector('.tl-bar').className,
     })));
-    check(legacyRows.length === 2 && legacyRows[0].name === ids.xss_name, 'hostile segment name renders as the exact text', legacyRows);
+    check(legacyRows.length === 3 && legacyRows[0].name === ids.xss_name, 'hostile segment name renders as the exact text', legacyRows);
+    const nested = legacyRows.find((r) => r.id === '00000000000000a3');
+    check(nested && nested.name === 'DynamoDB' && nested.duration === '50.0 ms' && legacyRows.indexOf(nested) === 1 && nested.indent > legacyRows[0].indent,
+      'a subsegment nested in its segment\'s document is a row under it', legacyRows);
     const prog = legacyRows.find((r) => r.id === ids.legacy_in_progress);
     check(prog && prog.word === 'In progress' && prog.duration === 'in progress' && /status-in-progress/.test(prog.cls),
       'the in-progress subsegment is shown as in progress', prog);
@@ -211,6 +215,7 @@ async function main() {
       'the 429-answering remote says Throttle', node('GET rates'));
     check(node('parcels') && /database/.test(node('parcels').sub), 'the database node', node('parcels'));
     check(node(ids.xss_name) !== undefined, 'the hostile service name is an SVG text label', nodes.map((n) => n.name));
+    check(node('DynamoDB') && /^aws/.test(node('DynamoDB').sub), 'the nested aws subsegment is an AWS node', node('DynamoDB'));
     const edges = await page.$$eval('svg#map g.edge', (gs) => gs.map((g) => ({
       from: g.getAttribute('data-from'), to: g.getAttribute('data-to'),
       label: [...g.querySelectorAll('tspan')].map((t) => t.textContent),

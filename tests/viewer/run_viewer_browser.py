@@ -75,7 +75,10 @@ def legacy_docs(now):
     seg = {"name": XSS_NAME, "id": LEGACY_SEG, "trace_id": LEGACY_TRACE,
            "start_time": now - 2.0, "end_time": now - 1.0,
            "annotations": {"note": XSS_VALUE},
-           "metadata": {"default": {"html": "<b>bold</b>", "script": XSS_VALUE}}}
+           "metadata": {"default": {"html": "<b>bold</b>", "script": XSS_VALUE}},
+           "subsegments": [{"name": "DynamoDB", "id": "00000000000000a3", "namespace": "aws",
+                            "start_time": now - 1.9, "end_time": now - 1.85,
+                            "aws": {"operation": "GetItem", "table_name": "parcels"}}]}
     sub = {"name": "slow-call", "id": LEGACY_SUB, "trace_id": LEGACY_TRACE,
            "type": "subsegment", "parent_id": LEGACY_SEG, "namespace": "remote",
            "start_time": now - 1.8, "in_progress": True}
