@@ -207,7 +207,7 @@ static void reply_error(struct xb_viewer *v, struct evhttp_request *req, int cod
  * 0 when nothing is left (the caller answers 503). */
 static int response_buf(struct xb_viewer *v, struct xb_buf *b)
 {
-    if (v->inflight_bytes >= v->max_bytes)
+    if (v->inflight_bytes + 2 > v->max_bytes) /* a max of 0 would mean "no cap" */
         return 0;
     xb_buf_init(b, v->max_bytes - v->inflight_bytes - 1);
     return 1;

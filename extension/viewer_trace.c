@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* qsort_r */
 #include "extension/viewer_trace.h"
 
 #include <jansson.h>
@@ -176,11 +177,10 @@ static int cmp_doc(const void *a, const void *b)
     return (x->seq < y->seq) - (x->seq > y->seq); /* newest first */
 }
 
-static const struct entries *g_sort_es; /* for the qsort comparator below */
-
-static int cmp_by_id(const void *a, const void *b)
+static int cmp_by_id(const void *a, const void *b, void *ud)
 {
-    return strcmp(g_sort_es->v[*(const long *)a].id, g_sort_es->v[*(const long *)b].id);
+    const struct entries *es = ud;
+    return strcmp(es->v[*(const long *)a].id, es->v[*(const long *)b].id);
 }
 
 static int collect(const struct xb_viewer_trace *t, struct xb_arena *a, struct entries *es)
@@ -216,8 +216,7 @@ static int collect(const struct xb_viewer_trace *t, struct xb_arena *a, struct e
     for (size_t i = 0; i < es->n; i++)
         if (es->v[i].id)
             es->by_id[es->n_by_id++] = (long)i;
-    g_sort_es = es;
-    qsort(es->by_id, es->n_by_id, sizeof(long), cmp_by_id);
+    qsort_r(es->by_id, es->n_by_id, sizeof(long), cmp_by_id, es);
     return XB_OK;
 }
 
