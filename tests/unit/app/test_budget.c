@@ -15,6 +15,7 @@
 #include "app/budget.h"
 #include "config/config.h"
 #include "core/err.h"
+#include "extension/viewer.h"
 #include "receiver/ingest.h"
 
 #define MIB (1024ull * 1024)
@@ -57,6 +58,29 @@ static void test_items_add_up(void **state)
                      (uint64_t)(cfg->grpc.max_connections + cfg->http.max_connections) *
                          XB_BUDGET_PER_CONNECTION_BYTES);
     xb_config_free(cfg);
+}
+
+/* The viewer counts only when listed, and scales with its max_bytes. */
+static void test_viewer(void **state)
+{
+    struct xb_config *off = load(both_receivers_file);
+    struct xb_config *on =
+        load("receivers: {otlp: {protocols: {http: {endpoint: \"127.0.0.1:0\"}}}}\n"
+             "exporters: {file: {path: out.jsonl}}\n"
+             "extensions: {viewer: {max_bytes: 64MiB}}\n"
+             "service: {extensions: [viewer], pipelines: {traces: {receivers: [otlp], "
+             "exporters: [file]}}}\n");
+    struct xb_budget a, b;
+
+    (void)state;
+    xb_budget_compute(off, &a);
+    xb_budget_compute(on, &b);
+    assert_int_equal(a.item[XB_BUDGET_VIEWER], 0);
+    assert_int_equal(b.item[XB_BUDGET_VIEWER], xb_viewer_budget_bytes(1000, 64 * MIB));
+    assert_true(b.item[XB_BUDGET_VIEWER] >= 2 * 64 * MIB); /* store + responses */
+    assert_string_equal(xb_budget_item_name(XB_BUDGET_VIEWER), "viewer");
+    xb_config_free(off);
+    xb_config_free(on);
 }
 
 /* Raising a cap raises the budget by at least as much. */
@@ -144,7 +168,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_items_add_up),   cmocka_unit_test(test_caps_move_the_total),
         cmocka_unit_test(test_awsxray_bodies), cmocka_unit_test(test_format),
-        cmocka_unit_test(test_cgroup_limit),
+        cmocka_unit_test(test_cgroup_limit),   cmocka_unit_test(test_viewer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
