@@ -6,8 +6,8 @@
  * them. Two caps, both fixed at creation: a number of traces and a number of bytes (each
  * document charged xb_viewer_store_doc_charge(), each trace XB_VIEWER_TRACE_CHARGE). When
  * an insert would pass either cap, the least recently updated traces are evicted first.
- * Inserting is a hash lookup, one allocation and one copy; nothing is parsed here.
- * Documents of a trace are kept in arrival order, packed into blocks the trace owns (4 KiB
+ * Inserting is a hash lookup and one copy; nothing is parsed here.
+ * Documents of a trace are kept in arrival order, packed into blocks the trace owns (8 KiB
  * doubling to 64 KiB, or one document's size when larger), so that inserting costs a
  * malloc only once per block and evicting a trace frees a few blocks; the caps count the
  * blocks' whole size. A document sent again with the same id (an in-progress segment

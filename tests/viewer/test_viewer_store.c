@@ -65,9 +65,9 @@ static void test_groups_by_trace_id(void **state)
     xb_viewer_store_stats(s, &st);
     assert_int_equal(st.traces, 2);
     assert_int_equal(st.documents, 4);
-    /* Each trace: its header and one 4 KiB block (32 bytes of block header). */
-    assert_int_equal(st.bytes, 2 * (XB_VIEWER_TRACE_CHARGE + 32 + 4096));
-    assert_int_equal(t->bytes, XB_VIEWER_TRACE_CHARGE + 32 + 4096);
+    /* Each trace: its header and one 8 KiB block (32 bytes of block header). */
+    assert_int_equal(st.bytes, 2 * (XB_VIEWER_TRACE_CHARGE + 32 + 8192));
+    assert_int_equal(t->bytes, XB_VIEWER_TRACE_CHARGE + 32 + 8192);
     xb_viewer_store_free(s);
 }
 
@@ -93,7 +93,7 @@ static void test_evicts_least_recently_updated_at_max_traces(void **state)
 
 static void test_evicts_at_max_bytes(void **state)
 {
-    size_t one = XB_VIEWER_TRACE_CHARGE + 32 + 4096; /* a trace of one small document */
+    size_t one = XB_VIEWER_TRACE_CHARGE + 32 + 8192; /* a trace of one small document */
     struct xb_viewer_store *s = xb_viewer_store_new(100, 3 * one);
     struct xb_viewer_store_stats st;
 
