@@ -27,6 +27,7 @@
 #include "exporter/xray_exporter.h"
 #include "extension/awsproxy.h"
 #include "extension/file_storage.h"
+#include "extension/viewer.h"
 #include "receiver/awsxray_udp.h"
 #include "receiver/ingest.h"
 #include "receiver/listen.h"
@@ -56,6 +57,7 @@ struct app {
     struct xb_awsproxy *awsproxy, *xray_proxy; /* extensions.awsproxy, .proxy_server */
     struct xb_http_server *http;
     struct xb_telemetry *telemetry;
+    struct xb_viewer *viewer;           /* extensions.viewer, NULL when not listed */
     struct xb_tls *grpc_tls, *http_tls; /* NULL = plaintext */
     struct xb_export_health health;
     struct xb_resdet *resdet;         /* processors: resourcedetection, NULL when off */
@@ -373,6 +375,15 @@ static int start(struct app *a)
             goto fail;
         xb_ingest_set_otlp_queue(a->ing, a->lb_q, &lim);
     }
+    if (cfg->viewer.enabled) {
+        struct xb_viewer_opts vo = {.endpoint = cfg->viewer.endpoint,
+                                    .max_traces = cfg->viewer.max_traces,
+                                    .max_bytes = cfg->viewer.max_bytes};
+        rc = xb_viewer_start(a->base, &vo, &a->viewer, err, sizeof(err));
+        if (rc)
+            goto fail;
+        xb_ingest_set_tap(a->ing, xb_viewer_tap, a->viewer);
+    }
     check_fd_budget(cfg);
     if (cfg->grpc.enabled) {
         /* gRPC needs HTTP/2: a client offering ALPN without "h2" is refused. */
@@ -473,6 +484,7 @@ static void stop(struct app *a)
     xb_ingest_free(a->ing);
     xb_resdet_free(a->resdet);
     xb_file_storage_detach(a->storage); /* undelivered documents stay on disk */
+    xb_viewer_free(a->viewer);
     xb_xray_exporter_free(a->xray);
     xb_file_exporter_free(a->file);
     xb_otlp_exporter_free(a->otlp);
@@ -530,6 +542,11 @@ int xb_app_run(const struct xb_config *cfg)
     }
     xb_telemetry_set_ready(a.telemetry, 1);
     XB_INFO("app", "xraybridge ready (config: %s)", cfg->source ? cfg->source : "?");
+    if (a.viewer)
+        XB_INFO("app", "documents go to %s%s%s; see them at %s",
+                cfg->file.enabled ? cfg->file.path : "",
+                cfg->file.enabled && cfg->awsxray.enabled ? " and " : "",
+                cfg->awsxray.enabled ? "AWS X-Ray" : "", xb_viewer_url(a.viewer));
     event_base_dispatch(a.base);
     stop(&a);
     for (int i = 0; i < XB_UNPROCESSED_COUNT; i++)

@@ -7,6 +7,7 @@
 #include "exporter/lb_exporter.h"
 #include "extension/file_storage.h"
 #include "extension/proxy_policy.h"
+#include "extension/viewer.h"
 #include "receiver/awsxray_udp.h"
 #include "receiver/ingest.h"
 #include "receiver/otlp_split.h"
@@ -14,8 +15,8 @@
 #define MIB (1024.0 * 1024.0)
 
 static const char *const item_names[XB_BUDGET_COUNT] = {
-    "baseline",      "queues",      "export_bodies", "ingest", "grpc_inflight",
-    "http_inflight", "connections", "udp",           "proxy",  "tail_sampling",
+    "baseline",    "queues", "export_bodies", "ingest",        "grpc_inflight", "http_inflight",
+    "connections", "udp",    "proxy",         "tail_sampling", "viewer",
 };
 
 uint64_t xb_budget_grpc_inflight_bytes(const struct xb_config *cfg)
@@ -122,6 +123,9 @@ void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
             ts->max_bytes + 8 * body + 16 * (uint64_t)ts->num_traces +
             28 * ((uint64_t)ts->sampled_cache_size + ts->non_sampled_cache_size);
     }
+    if (cfg->viewer.enabled)
+        out->item[XB_BUDGET_VIEWER] =
+            xb_viewer_budget_bytes(cfg->viewer.max_traces, cfg->viewer.max_bytes);
     for (int i = 0; i < XB_BUDGET_COUNT; i++)
         out->total += out->item[i];
 }

@@ -31,6 +31,7 @@ enum xb_budget_item {
     XB_BUDGET_PROXY,         /* sampling proxies: requests in flight and the kept answers */
     XB_BUDGET_TAIL_SAMPLING, /* processors.tail_sampling: max_bytes of held traces, one
                                 more request past it, trace table and decision caches */
+    XB_BUDGET_VIEWER,        /* extensions.viewer: store, responses, scratch */
     XB_BUDGET_COUNT
 };
 

@@ -6,6 +6,8 @@
 # queue (extensions.file_storage) on, fsync per request and by interval.
 #
 # usage: bench/run.sh [BUILD_DIR] [SECONDS]     (defaults: build 10)
+# XB_BENCH_VIEWER=1 also runs the viewer extension (docs/viewer.md) and prints its
+# store's size against its caps at the end.
 set -euo pipefail
 BUILD=${1:-build}
 SECS=${2:-10}
@@ -52,6 +54,10 @@ service:
     traces: {receivers: [otlp], exporters: [awsxray]}
   telemetry: {logs: {level: info}, metrics: {address: "127.0.0.1:0"}}
 YAML
+if [ "${XB_BENCH_VIEWER:-0}" = 1 ]; then
+    printf 'extensions: {viewer: {endpoint: "127.0.0.1:0"}}\n' >> "$TMP/xb.yaml"
+    sed -i 's/^service:$/service:\n  extensions: [viewer]/' "$TMP/xb.yaml"
+fi
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 peak_rss_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
@@ -98,6 +104,8 @@ local f = io.open("$TMP/req.pb", "rb"); wrk.body = f:read("*a"); f:close()
 LUA
 run_one "OTLP/HTTP protobuf (wrk -c8)" wrk -t 1 -c 8 -d "${SECS}s" -s "$TMP/post.lua" "http://$HTTP/v1/traces"
 
+VIEWER=$(sed -n 's|.*viewer listening on \(http://[^ ]*\) .*|\1|p' "$TMP/xb.err")
+[ -n "$VIEWER" ] && echo "viewer store: $(curl -s "${VIEWER}api/stats")"
 kill -TERM "$XB_PID"; wait "$XB_PID" || true; XB_PID=""
 grep -E "stopped" "$TMP/xb.err" | sed 's/^.*app: /xraybridge: /'
 

@@ -895,7 +895,7 @@ static int set_pipeline_list(struct parse_state *st, const struct xb_config_opti
     return rc;
 }
 
-/* service.extensions: ids of extensions to run: health_check, file_storage. */
+/* service.extensions: ids of extensions to run (docs/configuration.md). */
 static int set_extensions_list(struct parse_state *st, const char *path, yaml_node_t *node)
 {
     struct value v;
@@ -909,6 +909,8 @@ static int set_extensions_list(struct parse_state *st, const char *path, yaml_no
             rc = fail_at(st, node->start_mark, path, "\"%s\" is listed twice", v.list[i]);
         else if (strcmp(v.list[i], "health_check") == 0)
             st->cfg->health_check.enabled = 1;
+        else if (strcmp(v.list[i], "viewer") == 0)
+            st->cfg->viewer.enabled = 1;
         else if (strcmp(v.list[i], "awsproxy") == 0)
             st->cfg->awsproxy.enabled = 1;
         else if (strcmp(v.list[i], "file_storage") == 0)
@@ -920,11 +922,10 @@ static int set_extensions_list(struct parse_state *st, const char *path, yaml_no
                     st->source, node->start_mark.line + 1, node->start_mark.column + 1, path,
                     v.list[i]);
         else
-            rc = fail_at(
-                st, node->start_mark, path,
-                "unknown extension \"%s\" (supported: health_check, awsproxy, file_storage, "
-                "sigv4auth, pprof, zpages" MIGRATION_HINT ")",
-                v.list[i]);
+            rc = fail_at(st, node->start_mark, path,
+                         "unknown extension \"%s\" (supported: health_check, viewer, awsproxy, "
+                         "file_storage, sigv4auth, pprof, zpages" MIGRATION_HINT ")",
+                         v.list[i]);
     }
     value_cleanup(&v);
     return rc;
@@ -1107,8 +1108,8 @@ static int unknown_key(struct parse_state *st, const char *parent, const char *k
                        key);
     if (strcmp(parent, "extensions") == 0)
         return fail_at(st, mark, path,
-                       "unknown extension \"%s\" (supported: health_check, awsproxy, file_storage, "
-                       "sigv4auth, pprof, zpages" MIGRATION_HINT ")",
+                       "unknown extension \"%s\" (supported: health_check, viewer, awsproxy, "
+                       "file_storage, sigv4auth, pprof, zpages" MIGRATION_HINT ")",
                        key);
     if (strcmp(parent, "processors") == 0)
         return fail_at(st, mark, path, "unknown processor \"%s\" (supported: %s" MIGRATION_HINT ")",

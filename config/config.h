@@ -307,6 +307,16 @@ struct xb_config_loadbalancing {
     } retry;
 };
 
+/*
+ * extensions.viewer: the local trace viewer (extension/viewer.h, docs/viewer.md).
+ */
+struct xb_config_viewer {
+    int enabled;       /* "viewer" listed in service.extensions */
+    char *endpoint;    /* "host:port"; default "localhost:4319" */
+    size_t max_traces; /* store cap, traces; default 1000 */
+    size_t max_bytes;  /* store cap, bytes; default 32 MiB */
+};
+
 struct xb_config {
     char *source; /* file path, or "<embedded default>" */
     struct xb_config_grpc grpc;
@@ -328,6 +338,7 @@ struct xb_config {
     struct xb_config_otlphttp otlphttp;   /* exporters.otlphttp */
     struct xb_config_sigv4auth sigv4auth; /* extensions.sigv4auth */
     struct xb_config_loadbalancing lb;    /* exporters.loadbalancing */
+    struct xb_config_viewer viewer;       /* extensions.viewer */
 };
 
 /* The embedded default configuration (YAML text, NUL-terminated, static). */

@@ -35,6 +35,8 @@ struct xb_ingest {
     struct xb_queue *otlp_q[MAX_OTLP_QUEUES];
     struct xb_otlp_limits otlp_limits[MAX_OTLP_QUEUES];
     size_t n_otlp;
+    xb_ingest_tap_cb tap; /* sees every queued document; NULL = none */
+    void *tap_ud;
 };
 
 /* Emit callback state: the documents of one request, built before admission. */
@@ -148,6 +150,12 @@ static int enqueue_all(struct xb_ingest *ing, struct xb_qdoc_list *list)
         if (rc)
             goto fail;
     }
+    /* The tap sees the documents while they are still ours: after the copies are queued,
+     * before the first queue takes the list (a durable queue may not keep them in
+     * memory). Only a disk error on that last push can leave the viewer showing a
+     * refused request's documents. */
+    for (struct xb_qdoc *d = list->head; ing->tap && d; d = d->next)
+        ing->tap(ing->tap_ud, d->json, d->len, d->trace_id, d->id);
     return xb_queue_push_list(ing->queues[0], list);
 fail:
     for (size_t i = 1; i < ing->n_queues; i++)
@@ -163,6 +171,12 @@ int xb_ingest_release(void *ing, struct xb_qdoc_list *list)
 void xb_ingest_set_tail_sampling(struct xb_ingest *ing, struct xb_ts *ts)
 {
     ing->ts = ts;
+}
+
+void xb_ingest_set_tap(struct xb_ingest *ing, xb_ingest_tap_cb cb, void *ud)
+{
+    ing->tap = cb;
+    ing->tap_ud = ud;
 }
 
 int xb_ingest_documents(struct xb_ingest *ing, const struct xb_ingest_doc *docs, size_t n)

@@ -130,4 +130,16 @@ void xb_ingest_set_tail_sampling(struct xb_ingest *ing, struct xb_ts *ts);
  */
 int xb_ingest_release(void *ing, struct xb_qdoc_list *list);
 
+/*
+ * Called with every document the ingest path queues (translated or ready-made), once
+ * every queue has taken the whole request; the arguments are borrowed for the call
+ * (json is |len| bytes, trace_id and id NUL-terminated). The viewer extension's store is
+ * fed this way (extension/viewer.h).
+ */
+typedef void (*xb_ingest_tap_cb)(void *ud, const char *json, size_t len, const char *trace_id,
+                                 const char *id);
+
+/* Sets the tap (NULL = none). */
+void xb_ingest_set_tap(struct xb_ingest *ing, xb_ingest_tap_cb cb, void *ud);
+
 #endif

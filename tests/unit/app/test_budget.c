@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "core/err.h"
 #include "extension/file_storage.h"
+#include "extension/viewer.h"
 #include "receiver/ingest.h"
 
 #define MIB (1024ull * 1024)
@@ -58,6 +59,29 @@ static void test_items_add_up(void **state)
                      (uint64_t)(cfg->grpc.max_connections + cfg->http.max_connections) *
                          XB_BUDGET_PER_CONNECTION_BYTES);
     xb_config_free(cfg);
+}
+
+/* The viewer counts only when listed, and scales with its max_bytes. */
+static void test_viewer(void **state)
+{
+    struct xb_config *off = load(both_receivers_file);
+    struct xb_config *on =
+        load("receivers: {otlp: {protocols: {http: {endpoint: \"127.0.0.1:0\"}}}}\n"
+             "exporters: {file: {path: out.jsonl}}\n"
+             "extensions: {viewer: {max_bytes: 64MiB}}\n"
+             "service: {extensions: [viewer], pipelines: {traces: {receivers: [otlp], "
+             "exporters: [file]}}}\n");
+    struct xb_budget a, b;
+
+    (void)state;
+    xb_budget_compute(off, &a);
+    xb_budget_compute(on, &b);
+    assert_int_equal(a.item[XB_BUDGET_VIEWER], 0);
+    assert_int_equal(b.item[XB_BUDGET_VIEWER], xb_viewer_budget_bytes(1000, 64 * MIB));
+    assert_true(b.item[XB_BUDGET_VIEWER] >= 2 * 64 * MIB); /* store + responses */
+    assert_string_equal(xb_budget_item_name(XB_BUDGET_VIEWER), "viewer");
+    xb_config_free(off);
+    xb_config_free(on);
 }
 
 /* Raising a cap raises the budget by at least as much. */
@@ -132,8 +156,9 @@ static void test_format(void **state)
     xb_budget_format(&b, out, sizeof(out));
     assert_non_null(strstr(out, "total 32.5 MiB ("));
     assert_non_null(strstr(out, "baseline 32.0 MiB, queues 0.5 MiB"));
-    assert_non_null(
-        strstr(out, "connections 0.0 MiB, udp 0.0 MiB, proxy 0.0 MiB, tail_sampling 0.0 MiB)"));
+    assert_non_null(strstr(
+        out,
+        "connections 0.0 MiB, udp 0.0 MiB, proxy 0.0 MiB, tail_sampling 0.0 MiB, viewer 0.0 MiB)"));
     xb_budget_format(&b, tiny, sizeof(tiny));
     assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
     assert_string_equal(xb_budget_item_name(XB_BUDGET_GRPC_INFLIGHT), "grpc_inflight");
@@ -170,6 +195,7 @@ int main(void)
         cmocka_unit_test(test_items_add_up),   cmocka_unit_test(test_caps_move_the_total),
         cmocka_unit_test(test_awsxray_bodies), cmocka_unit_test(test_format),
         cmocka_unit_test(test_cgroup_limit),   cmocka_unit_test(test_durable_queue),
+        cmocka_unit_test(test_viewer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -786,6 +786,38 @@ static void test_telemetry_defaults_when_keys_absent(void **state)
     xb_config_free(cfg);
 }
 
+/* extensions.viewer: on in the embedded default, keys and bounds, off unless listed. */
+static void test_viewer_extension(void **state)
+{
+    struct xb_config *cfg = NULL;
+
+    assert_int_equal(xb_config_load_default(&cfg, errbuf, sizeof(errbuf)), XB_OK);
+    assert_true(cfg->viewer.enabled);
+    assert_string_equal(cfg->viewer.endpoint, "localhost:4319");
+    assert_int_equal(cfg->viewer.max_traces, 1000);
+    assert_int_equal(cfg->viewer.max_bytes, 32 << 20);
+    xb_config_free(cfg);
+
+    cfg = parse_ok(RECV "extensions:\n  viewer:\n    endpoint: 127.0.0.1:0\n    max_traces: 5\n"
+                        "    max_bytes: 1MiB\n" PIPE_FILE);
+    assert_false(cfg->viewer.enabled); /* not listed in service.extensions */
+    assert_int_equal(cfg->viewer.max_traces, 5);
+    assert_int_equal(cfg->viewer.max_bytes, 1 << 20);
+    xb_config_free(cfg);
+
+    cfg = parse_ok(RECV "service:\n  extensions: [viewer]\n  pipelines:\n    traces:\n"
+                        "      receivers: [otlp]\n      exporters: [file]\n"
+                        "exporters:\n  file:\n    path: /tmp/x\n");
+    assert_true(cfg->viewer.enabled);
+    assert_false(cfg->health_check.enabled);
+    xb_config_free(cfg);
+
+    expect_err(RECV "extensions:\n  viewer:\n    max_traces: 0\n" PIPE_FILE,
+               "extensions.viewer.max_traces", NULL);
+    expect_err(RECV "extensions:\n  viewer:\n    colour: red\n" PIPE_FILE,
+               "extensions.viewer.colour", "unknown key");
+}
+
 static void test_metrics_address_and_level(void **state)
 {
     struct xb_config *cfg;
@@ -1042,6 +1074,7 @@ int main(void)
         cmocka_unit_test(test_compat_keys_warn),
         cmocka_unit_test(test_telemetry_embedded_default_enables_both),
         cmocka_unit_test(test_telemetry_defaults_when_keys_absent),
+        cmocka_unit_test(test_viewer_extension),
         cmocka_unit_test(test_metrics_address_and_level),
         cmocka_unit_test(test_health_check_extension),
         cmocka_unit_test(test_file_storage_extension),
