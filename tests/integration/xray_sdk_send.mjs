@@ -1,8 +1,11 @@
 // Sends one traced request's documents with the AWS X-Ray SDK for Node
 // (aws-xray-sdk-core) to AWS_XRAY_DAEMON_ADDRESS: a segment with subsegments,
 // annotations, metadata, http and a fault with an exception, then an in-progress
-// segment. Prints every datagram the SDK sends, base64, one a line, so the test can
-// compare what arrives with what was sent.
+// segment; then, with the SDK's streaming threshold lowered to 0, a segment whose
+// completed subsegments the SDK streams as separate "subsegment" documents before
+// the segment itself; last, the completed version of the in-progress segment.
+// Prints every datagram the SDK sends, base64, one a line, so the test can compare
+// what arrives with what was sent.
 import dgram from "node:dgram";
 
 const send = dgram.Socket.prototype.send;
@@ -41,6 +44,30 @@ seg.close(err); // a segment sends itself when it closes
 // an in-progress segment, flushed before it ends (as long-running handlers do)
 const open = new AWSXRay.Segment("long-job");
 open.flush();
+
+// Streamed subsegments. A subsegment that closes while the segment still counts more
+// open subsegments than the threshold is sent on its own (type "subsegment",
+// parent_id, trace_id) and removed from its parent (aws-xray-sdk-core
+// Subsegment.prototype.close / streamSubsegments). With threshold 0: "parse" (child
+// of "s3-get") and "sqs-receive" are streamed; "s3-get" closes last and stays in the
+// segment.
+AWSXRay.setStreamingThreshold(0);
+const worker = new AWSXRay.Segment("order-worker");
+worker.addAnnotation("queue", "orders");
+const sqs = worker.addNewSubsegment("sqs-receive");
+sqs.namespace = "aws";
+const s3 = worker.addNewSubsegment("s3-get");
+s3.namespace = "aws";
+const parse = s3.addNewSubsegment("parse");
+parse.addMetadata("rows", 120);
+parse.close();
+sqs.addAnnotation("messages", 10);
+sqs.close();
+s3.close(new Error("NoSuchKey"));
+worker.close();
+
+// the long-running handler ends: its completed version replaces the in-progress one
+open.close();
 
 await new Promise((r) => setTimeout(r, 200)); // let the UDP sends complete before exit
 process.exit(0);

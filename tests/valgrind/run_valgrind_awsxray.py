@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Runs xraybridge's X-Ray daemon protocol receiver (receivers.awsxray, UDP) under
+valgrind and fails on any memory error or definite/indirect leak.
+
+Traffic, all on 127.0.0.1: valid datagrams (a segment, an in-progress segment and its
+completed version, a streamed subsegment, a 60,000-byte document) and malformed ones
+(no header, header only, bad JSON, truncated JSON, binary junk, a missing id /
+trace_id / start_time), exported to the file exporter and through the awsxray
+exporter to a loopback PutTraceSegments sink; then a burst of 400 datagrams that must
+all be accounted for (delivered + counted drops == sent); then 200 more sent right
+before SIGTERM, so that the shutdown finds datagrams in the socket and documents in
+the queues.
+
+usage: run_valgrind_awsxray.py XRAYBRIDGE_BINARY
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import sys
+import tempfile
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from xbtest import Bridge, Report, Sink, clean_env, wait_for  # noqa: E402
+
+VALGRIND = ("valgrind", "--error-exitcode=99", "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect",
+            "--show-leak-kinds=definite,indirect")
+HDR = b'{"format": "json", "version": 1}\n'
+TRACE = "1-5f84c7a1-0123456789abcdef01234567"
+REASONS = ("bad_header", "bad_json", "missing_field", "too_large", "queue_full",
+           "kernel_overflow")
+BURST, LAST = 400, 200
+
+
+def doc(i, **extra):
+    d = {"name": "svc", "id": f"{i:016x}", "trace_id": TRACE, "start_time": 1700000000.5}
+    d.update(extra)
+    return json.dumps(d, separators=(",", ":")).encode()
+
+
+def metrics(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if 'receiver="awsxray"' in line:
+            name, value = line.rsplit(" ", 1)
+            out[name] = int(value)
+    return out
+
+
+def dropped(m, reason):
+    return m.get('xraybridge_receiver_udp_dropped_total{receiver="awsxray",transport="udp",'
+                 f'reason="{reason}"}}', 0)
+
+
+def lines(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().split(b"\n")[:-1]
+    except FileNotFoundError:
+        return []
+
+
+def config(out, sink_port):
+    return f"""receivers:
+  awsxray: {{endpoint: "127.0.0.1:0", transport: udp}}
+exporters:
+  awsxray:
+    region: us-west-2
+    endpoint: "http://127.0.0.1:{sink_port}"
+    batch: {{timeout: 50ms}}
+  file:
+    path: {out}
+    batch: {{timeout: 50ms}}
+service:
+  pipelines: {{traces: {{receivers: [awsxray], exporters: [awsxray, file]}}}}
+  telemetry: {{metrics: {{address: "127.0.0.1:0"}}}}
+"""
+
+
+def main():
+    binary = sys.argv[1]
+    tmp = tempfile.mkdtemp(prefix="xb-valgrind-udp-")
+    out = os.path.join(tmp, "segments.jsonl")
+    sink = Sink()
+    rep = Report()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    env = clean_env(AWS_ACCESS_KEY_ID="AKIDVALGRIND", AWS_SECRET_ACCESS_KEY="secret")
+    try:
+        with Bridge(binary, tmp, config(out, sink.port), env, prefix=VALGRIND) as b:
+            port = int(re.search(r"listening on udp \S+ \(port (\d+)\)", b.log()).group(1))
+            mport = b.port("metrics endpoint")
+            dst = ("127.0.0.1", port)
+
+            pad = doc(9, end_time=1700000001.0, annotations={"pad": ""})
+            valid = [
+                doc(1, end_time=1700000001.0, http={"response": {"status": 500}}, fault=True),
+                doc(2, in_progress=True),
+                doc(2, end_time=1700000002.25),
+                doc(3, type="subsegment", parent_id=f"{2:016x}", start_time=1700000000.6,
+                    end_time=1700000000.7, namespace="remote"),
+                doc(9, end_time=1700000001.0, annotations={"pad": "x" * (60000 - len(pad))}),
+            ]
+            good = doc(4, end_time=1700000001.0)
+            malformed = {
+                "bad_header": [good, b"\x00\x01\x02\xff" * 10],
+                "bad_json": [HDR, HDR + b"{not json", HDR + good[:-7], HDR + b"\xff\xfe"],
+                "missing_field": [
+                    HDR + json.dumps({"name": "a", "trace_id": TRACE, "start_time": 1}).encode(),
+                    HDR + json.dumps({"name": "a", "id": "00000000000000aa",
+                                      "start_time": 1}).encode(),
+                    HDR + json.dumps({"name": "a", "id": "00000000000000ab",
+                                      "trace_id": TRACE}).encode(),
+                ],
+            }
+            for d in valid:
+                s.sendto(HDR + d, dst)
+            for group in malformed.values():
+                for d in group:
+                    s.sendto(d, dst)
+            n_bad = sum(len(g) for g in malformed.values())
+            wait_for(lambda: len(lines(out)) >= len(valid) and sink.documents >= len(valid),
+                     "valid documents exported", deadline_s=120)
+            wait_for(lambda: sum(dropped(metrics(mport), r) for r in malformed) >= n_bad,
+                     "malformed datagrams counted", deadline_s=120)
+            m = metrics(mport)
+            rep.check(lines(out) == valid and sink.documents == len(valid),
+                      f"{len(valid)} valid documents in the file (byte-identical, in order) "
+                      f"and at the sink ({sink.documents})")
+            for reason, group in malformed.items():
+                rep.check(dropped(m, reason) == len(group),
+                          f"{reason}: {dropped(m, reason)} counted, {len(group)} sent")
+
+            # burst: every datagram delivered or counted as dropped
+            base = sum(dropped(m, r) for r in REASONS)
+            for i in range(BURST):
+                s.sendto(HDR + doc(0x100000 + i, end_time=1700000001.0), dst)
+
+            def settled():
+                drops = sum(dropped(metrics(mport), r) for r in REASONS) - base
+                return len(lines(out)) - len(valid) + drops >= BURST
+
+            wait_for(settled, "burst delivered or counted", deadline_s=180)
+            drops = sum(dropped(metrics(mport), r) for r in REASONS) - base
+            delivered = len(lines(out)) - len(valid)
+            print(f"burst under valgrind: {BURST} sent, {delivered} delivered, {drops} dropped")
+            rep.check(delivered + drops == BURST and delivered > 0,
+                      f"burst: delivered {delivered} + counted drops {drops} == sent {BURST}")
+            wait_for(lambda: sink.documents == len(lines(out)), "the sink caught up",
+                     deadline_s=120)
+            rep.check(b.proc.poll() is None, "process alive after malformed datagrams and burst")
+
+            # SIGTERM with datagrams still arriving
+            for i in range(LAST):
+                s.sendto(HDR + doc(0x200000 + i, end_time=1700000001.0), dst)
+            rc = b.stop(deadline_s=120)
+            log = b.log()
+        summary = [x for x in log.splitlines()
+                   if "ERROR SUMMARY" in x or "definitely lost" in x or "indirectly lost" in x]
+        print("\n".join(summary))
+        if rc != 0:
+            print(log[-6000:])
+        rep.check(rc == 0, f"valgrind/xraybridge exit code {rc} (99 = memory error or leak)")
+    except Exception as e:  # noqa: BLE001 - reported as a failure
+        rep.check(False, str(e))
+    finally:
+        s.close()
+        sink.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rep.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
