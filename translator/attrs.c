@@ -70,6 +70,7 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
     a->n = 0;
     a->slot = NULL;
     a->mask = 0;
+    a->filter[0] = a->filter[1] = 0;
     if (n == 0 || !kv)
         return XB_OK;
     a->v = xb_arena_alloc(arena, n * sizeof(*a->v));
@@ -122,11 +123,14 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
         for (h = key_hash(a->v[i].key, a->v[i].len) & a->mask; a->slot[h]; h = (h + 1) & a->mask)
             ;
         a->slot[h] = (uint32_t)(i + 1);
+        h = xb_tr_attrs_fhash(a->v[i].key, a->v[i].len);
+        a->filter[0] |= 1ull << ((h >> 20) & 63);
+        a->filter[1] |= 1ull << ((h >> 26) & 63);
     }
     return XB_OK;
 }
 
-struct xb_tr_attr *xb_tr_attrs_get_n(const struct xb_tr_attrs *a, const char *key, size_t len)
+struct xb_tr_attr *xb_tr_attrs_find_n(const struct xb_tr_attrs *a, const char *key, size_t len)
 {
     size_t h;
 
