@@ -314,22 +314,60 @@ void xb_jsonw_cstr(struct xb_jsonw *w, const char *s)
     xb_jsonw_str_full(w, s, s ? strlen(s) : 0);
 }
 
+size_t xb_jsonw_fmt_uint(char *out, uint64_t v)
+{
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+    char tmp[24];
+    size_t i = sizeof(tmp), n;
+
+    /* Two digits per division, from the right. */
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        tmp[--i] = pairs[2 * r + 1];
+        tmp[--i] = pairs[2 * r];
+    }
+    if (v >= 10) {
+        tmp[--i] = pairs[2 * v + 1];
+        tmp[--i] = pairs[2 * v];
+    } else {
+        tmp[--i] = (char)('0' + v);
+    }
+    n = sizeof(tmp) - i;
+    memcpy(out, tmp + i, n);
+    out[n] = '\0';
+    return n;
+}
+
+size_t xb_jsonw_fmt_int(char *out, int64_t v)
+{
+    if (v < 0) {
+        out[0] = '-';
+        /* Negate in unsigned arithmetic: INT64_MIN has no positive int64. */
+        return 1 + xb_jsonw_fmt_uint(out + 1, 0 - (uint64_t)v);
+    }
+    return xb_jsonw_fmt_uint(out, (uint64_t)v);
+}
+
 void xb_jsonw_int(struct xb_jsonw *w, int64_t v)
 {
     char tmp[32];
-    int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+    size_t n = xb_jsonw_fmt_int(tmp, v);
 
     pre_value(w);
-    emit(w, tmp, (size_t)n);
+    emit(w, tmp, n);
 }
 
 void xb_jsonw_uint(struct xb_jsonw *w, uint64_t v)
 {
     char tmp[32];
-    int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
+    size_t n = xb_jsonw_fmt_uint(tmp, v);
 
     pre_value(w);
-    emit(w, tmp, (size_t)n);
+    emit(w, tmp, n);
 }
 
 /*
@@ -461,7 +499,7 @@ size_t xb_jsonw_fmt_double(char *out, double v, int go_json)
     /* Integral values below 2^53 (status codes, counts, whole seconds) are exact as
      * integers: print them directly, no search needed. */
     if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v)
-        return (size_t)snprintf(out, 32, "%" PRId64, (int64_t)v);
+        return xb_jsonw_fmt_int(out, (int64_t)v);
     /* Fewest significant digits that read back as the same double. A normal double
      * whose shortest form has k <= 15 digits is printed by "%.14e" as those k digits
      * plus zeros (it lies within half an ulp of them, well below half a unit in the

@@ -90,6 +90,13 @@ void xb_jsonw_bool(struct xb_jsonw *w, int v);
 void xb_jsonw_null(struct xb_jsonw *w);
 
 /*
+ * Formats |v| in decimal (the bytes printf's "%" PRId64 / "%" PRIu64 gives) into |out|
+ * (>= 21 bytes), NUL-terminated, without going through printf. Returns the length.
+ */
+size_t xb_jsonw_fmt_int(char *out, int64_t v);
+size_t xb_jsonw_fmt_uint(char *out, uint64_t v);
+
+/*
  * Formats |v| as the shortest decimal that parses back to |v|, into |out| (>= 400 bytes),
  * NUL-terminated. |go_json| = 1: Go encoding/json layout (exponent form outside
  * [1e-6, 1e21)); 0: always fixed notation (Go strconv 'f', -1, used for AsString).

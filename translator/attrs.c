@@ -178,8 +178,7 @@ const char *xb_tr_any_as_string(const xb_pb_any *v, struct xb_arena *arena)
     case XB_ANY_STRING:
         return xb_tr_any_str(v);
     case XB_ANY_INT:
-        snprintf(tmp, sizeof(tmp), "%" PRId64, v->int_value);
-        break;
+        return xb_arena_strndup(arena, tmp, xb_jsonw_fmt_int(tmp, v->int_value));
     case XB_ANY_DOUBLE:
         xb_jsonw_fmt_double(tmp, v->double_value, 0);
         break;
