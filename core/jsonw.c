@@ -409,12 +409,14 @@ void xb_jsonw_uint(struct xb_jsonw *w, uint64_t v)
 
 /*
  * Shortest round-trip digits of |v| > 0 by exact integer arithmetic, for normal
- * doubles v = m * 2^e with -30 <= e < 0 (timestamps in seconds, durations, most
- * decimals): in units of 10^-s (s = 1 - e) v is 2m*5^s and every value in
- * [(2m-1)*5^s, (2m+1)*5^s] reads back as v (ends included when m is even: round half
- * to even). The fewest digits come from the largest power of ten with a multiple in
- * that interval; of those multiples the one nearest v is taken (ties to even), which
- * is what correctly rounded printing to that many digits gives.
+ * doubles v = m * 2^e with -102 <= e < 0 (timestamps in seconds, durations, prices,
+ * most decimals down to about 9e-16): with s = 1 - e, k = min(s, 31) and u = s - k,
+ * v * 10^k * 2^u is 2m*5^k and every value in [(2m-1)*5^k, (2m+1)*5^k] reads back as
+ * v (ends included when m is even: round half to even). A decimal with its last digit
+ * at 10^(t-k) is a multiple of 10^t * 2^u on that scale. The fewest digits come from
+ * the largest t with such a multiple in the interval (its width 2*5^k is at least
+ * 2^u, so t = 0 always has one); of those multiples the one nearest v is taken (ties
+ * to even), which is what correctly rounded printing to that many digits gives.
  * Writes the digits (no trailing zeros) to |digits| and the decimal exponent of the
  * first digit to |*exp10|. Returns 0 when the fast path does not apply.
  */
@@ -426,7 +428,7 @@ static int shortest_exact(double v, char *digits, int *exp10)
     static u128 pow5_tab[32];
     static int tabs_ready;
     uint64_t bits, m, cd;
-    int e, s, t, tmax, nd, found;
+    int e, s, t, tmax, nd, found, u, k10;
     u128 lo, hi, val, c = 0;
     char rev[40];
     int inclusive;
@@ -446,15 +448,17 @@ static int shortest_exact(double v, char *digits, int *exp10)
         return 0;
     m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
     e = (int)((bits >> 52) & 0x7FF) - 1075;
-    if (e >= 0 || e < -30 || m == (1ull << 52))
+    if (e >= 0 || e < -102 || m == (1ull << 52))
         return 0; /* integers, tiny values, or the asymmetric power-of-two boundary */
     s = 1 - e;
-    lo = (u128)(2 * m - 1) * pow5_tab[s];
-    hi = (u128)(2 * m + 1) * pow5_tab[s];
-    val = (u128)(2 * m) * pow5_tab[s];
+    u = s > 31 ? s - 31 : 0;
+    k10 = s - u;
+    lo = (u128)(2 * m - 1) * pow5_tab[k10];
+    hi = (u128)(2 * m + 1) * pow5_tab[k10];
+    val = (u128)(2 * m) * pow5_tab[k10];
     inclusive = (m & 1) == 0;
-    /* tmax: largest t with 10^t <= hi; no larger power has a non-zero multiple in range. */
-    for (tmax = 0; tmax < 38 && pow10_tab[tmax + 1] <= hi; tmax++)
+    /* tmax: largest t with 10^t * 2^u <= hi; no larger unit has a non-zero multiple in range. */
+    for (tmax = 0; tmax < 38 && pow10_tab[tmax + 1] <= hi >> u; tmax++)
         ;
     /*
      * The wanted t is the largest t <= tmax with a multiple of 10^t in the interval.
@@ -464,10 +468,10 @@ static int shortest_exact(double v, char *digits, int *exp10)
      * instead of one round per power of ten from tmax down.
      */
     t = 0;
-    while (t < tmax && pow10_tab[t + 1] < hi - lo)
+    while (t < tmax && (pow10_tab[t + 1] << u) < hi - lo)
         t++;
     for (found = -1;; t++) {
-        u128 p = pow10_tab[t];
+        u128 p = pow10_tab[t] << u;
         u128 clo = lo / p, chi = hi / p;
         if (clo * p < lo || (!inclusive && clo * p == lo))
             clo++;
@@ -483,7 +487,7 @@ static int shortest_exact(double v, char *digits, int *exp10)
         return 0; /* the width guarantees a multiple; the general path if not */
     t = found;
     {
-        u128 p = pow10_tab[t];
+        u128 p = pow10_tab[t] << u;
         u128 clo = lo / p, chi = hi / p, q = val / p, r = val - q * p;
         if (clo * p < lo || (!inclusive && clo * p == lo))
             clo++;
@@ -503,7 +507,7 @@ static int shortest_exact(double v, char *digits, int *exp10)
     cd = (uint64_t)c; /* at most 17 digits: 64-bit division from here on */
     for (nd = 0; cd > 0; cd /= 10)
         rev[nd++] = (char)('0' + (int)(cd % 10));
-    *exp10 = nd - 1 + t - s;
+    *exp10 = nd - 1 + t - k10;
     {
         int o = 0, k = nd;
         while (k > 1 && rev[nd - k] == '0')

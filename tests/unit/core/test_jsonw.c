@@ -363,8 +363,8 @@ static void test_fmt_double_matches_reference(void **state)
         case 0:
             memcpy(&v, &x, sizeof(v));
             break; /* any bit pattern */
-        case 1:    /* any mantissa, binary exponent in [-40, 10] around the fast path */
-            bits = (x & ((1ull << 52) - 1)) | ((uint64_t)(1075 - 40 + (x >> 58) % 51) << 52);
+        case 1:    /* any mantissa, binary exponent in [-110, 10] around the fast path */
+            bits = (x & ((1ull << 52) - 1)) | ((uint64_t)(1075 - 110 + (x >> 57) % 121) << 52);
             memcpy(&v, &bits, sizeof(v));
             break;
         case 2:
@@ -376,6 +376,12 @@ static void test_fmt_double_matches_reference(void **state)
         case 4:
             v = (double)(x % 1000000000000ull) / 1e6;
             break; /* µs values */
+        case 5:
+            v = (double)(x % 10000000) / 100.0;
+            break; /* prices */
+        case 6:
+            v = (double)(x % 1000000) * 1e-12;
+            break; /* tiny decimals */
         default:   /* timestamps: Unix nanoseconds 2001..2100 divided by 1e9 */
             v = (double)(1000000000000000000ull + x % 3100000000000000000ull) / 1e9;
             break;
