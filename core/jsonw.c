@@ -420,6 +420,23 @@ void xb_jsonw_uint(struct xb_jsonw *w, uint64_t v)
  * Writes the digits (no trailing zeros) to |digits| and the decimal exponent of the
  * first digit to |*exp10|. Returns 0 when the fast path does not apply.
  */
+/* Largest t <= 38 with |pow10|[t] <= |x| (x >= 1): an estimate from the bit length
+ * (1233 / 4096 is just below log10(2)), then corrected by at most a step or two. */
+static inline int ilog10_u128(unsigned __int128 x, const unsigned __int128 *pow10)
+{
+    uint64_t hi64 = (uint64_t)(x >> 64);
+    int bits = hi64 ? 128 - __builtin_clzll(hi64) : 64 - __builtin_clzll((uint64_t)x);
+    int t = ((bits - 1) * 1233) >> 12;
+
+    if (t > 38)
+        t = 38;
+    while (t > 0 && pow10[t] > x)
+        t--;
+    while (t < 38 && pow10[t + 1] <= x)
+        t++;
+    return t;
+}
+
 static int shortest_exact(double v, char *digits, int *exp10)
 {
     typedef unsigned __int128 u128;
@@ -458,8 +475,7 @@ static int shortest_exact(double v, char *digits, int *exp10)
     val = (u128)(2 * m) * pow5_tab[k10];
     inclusive = (m & 1) == 0;
     /* tmax: largest t with 10^t * 2^u <= hi; no larger unit has a non-zero multiple in range. */
-    for (tmax = 0; tmax < 38 && pow10_tab[tmax + 1] <= hi >> u; tmax++)
-        ;
+    tmax = ilog10_u128(hi >> u, pow10_tab); /* hi >> u >= 1: the width is at least 2^u */
     /*
      * The wanted t is the largest t <= tmax with a multiple of 10^t in the interval.
      * Having a multiple of 10^(t+1) implies one of 10^t, so the property only turns off
@@ -467,9 +483,13 @@ static int shortest_exact(double v, char *digits, int *exp10)
      * multiple and step up while the next power still has one. Two or three divisions
      * instead of one round per power of ten from tmax down.
      */
+    /* Largest t <= tmax with 10^t * 2^u < hi - lo, i.e. 10^t <= (hi - lo - 1) >> u. */
     t = 0;
-    while (t < tmax && (pow10_tab[t + 1] << u) < hi - lo)
-        t++;
+    if ((hi - lo - 1) >> u) {
+        t = ilog10_u128((hi - lo - 1) >> u, pow10_tab);
+        if (t > tmax)
+            t = tmax;
+    }
     for (found = -1;; t++) {
         u128 p = pow10_tab[t] << u;
         u128 clo = lo / p, chi = hi / p;
@@ -504,19 +524,14 @@ static int shortest_exact(double v, char *digits, int *exp10)
     }
     if (c == 0 || c > UINT64_MAX)
         return 0;
-    cd = (uint64_t)c; /* at most 17 digits: 64-bit division from here on */
-    for (nd = 0; cd > 0; cd /= 10)
-        rev[nd++] = (char)('0' + (int)(cd % 10));
+    cd = (uint64_t)c; /* at most 17 digits */
+    nd = (int)xb_jsonw_fmt_uint(rev, cd);
     *exp10 = nd - 1 + t - k10;
-    {
-        int o = 0, k = nd;
-        while (k > 1 && rev[nd - k] == '0')
-            k--; /* rev holds least significant digit first: skip trailing zeros */
-        for (int i = nd - 1; i >= nd - k; i--)
-            digits[o++] = rev[i];
-        digits[o] = '\0';
-        return o;
-    }
+    while (nd > 1 && rev[nd - 1] == '0')
+        nd--; /* drop trailing zeros */
+    memcpy(digits, rev, (size_t)nd);
+    digits[nd] = '\0';
+    return nd;
 }
 
 size_t xb_jsonw_fmt_double(char *out, double v, int go_json)
