@@ -20,7 +20,8 @@ void xb_jsonw_init(struct xb_jsonw *w, struct xb_buf *b)
     w->b = b;
 }
 
-static void emit(struct xb_jsonw *w, const char *p, size_t n)
+/* General case of emit(): error state, size limit, growing the buffer. */
+static void emit_slow(struct xb_jsonw *w, const char *p, size_t n)
 {
     int rc;
 
@@ -41,6 +42,22 @@ static void emit(struct xb_jsonw *w, const char *p, size_t n)
     rc = xb_buf_append(w->b, p, n);
     if (rc)
         w->err = rc;
+}
+
+/* Appends |n| bytes: inline when the room is reserved and no limit is near (the usual
+ * case for punctuation and short values), emit_slow() otherwise. */
+static inline void emit(struct xb_jsonw *w, const char *p, size_t n)
+{
+    struct xb_buf *b = w->b;
+
+    if (!w->err && !b->max && b->cap - b->len > n && (!w->limit || w->written + n <= w->limit)) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        w->written += n;
+        return;
+    }
+    emit_slow(w, p, n);
 }
 
 /* Comma before every member/element except the first; none right after a key. */
