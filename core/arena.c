@@ -190,3 +190,44 @@ void xb_arena_fail_after(struct xb_arena *a, size_t n)
 {
     a->fail_countdown = n;
 }
+
+void xb_arena_mark(const struct xb_arena *a, struct xb_arena_mark *m)
+{
+    m->head = a->head;
+    m->head_next = a->head ? a->head->next : NULL;
+    m->head_used = a->head ? a->head->used : 0;
+    m->used = a->used;
+    m->exhausted = a->exhausted;
+}
+
+/* Unlinks and frees the chunks from |c| up to (not including) |stop|. */
+static void drop_chunks(struct xb_arena *a, struct chunk *c, struct chunk *stop)
+{
+    while (c && c != stop) {
+        struct chunk *next = c->next;
+        a->total -= c->size;
+        free(c);
+        c = next;
+    }
+}
+
+void xb_arena_release(struct xb_arena *a, const struct xb_arena_mark *m)
+{
+    struct chunk *old = m->head;
+
+    /* New chunks are either pushed in front of the current head or (large ones)
+     * linked right behind it, so everything created since the mark lies before
+     * |old| or between |old| and its successor at the time of the mark. */
+    if (!old) {
+        drop_chunks(a, a->head, NULL);
+        a->head = NULL;
+    } else {
+        drop_chunks(a, a->head, old);
+        drop_chunks(a, old->next, m->head_next);
+        old->next = m->head_next;
+        old->used = m->head_used;
+        a->head = old;
+    }
+    a->used = m->used;
+    a->exhausted = m->exhausted;
+}

@@ -50,6 +50,29 @@ int xb_arena_exhausted(const struct xb_arena *a);
 size_t xb_arena_used(const struct xb_arena *a);
 
 /*
+ * A point in an arena's history (xb_arena_mark()) that xb_arena_release() can roll
+ * back to. Opaque to callers; valid until the arena is reset or freed.
+ */
+struct xb_arena_mark {
+    void *head;      /* the current chunk when the mark was taken (NULL: none) */
+    void *head_next; /* its successor then */
+    size_t head_used;
+    size_t used;
+    int exhausted;
+};
+
+/* Records the arena's current state in |*m|. */
+void xb_arena_mark(const struct xb_arena *a, struct xb_arena_mark *m);
+
+/*
+ * Releases every allocation made since |m| was taken (chunks created since then go
+ * back to the heap; the exhausted flag returns to its value at the mark), so that a
+ * caller can abandon a partial result and try another way within the same cap.
+ * Pointers handed out since the mark become invalid.
+ */
+void xb_arena_release(struct xb_arena *a, const struct xb_arena_mark *m);
+
+/*
  * Test hook: the |n|-th allocation from now on (1 = the next one) and every later one
  * fails, as if the cap were hit. n == 0 disables the hook.
  */

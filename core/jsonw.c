@@ -10,13 +10,18 @@
 
 #include "core/err.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 void xb_jsonw_init(struct xb_jsonw *w, struct xb_buf *b)
 {
     memset(w, 0, sizeof(*w));
     w->b = b;
 }
 
-static void emit(struct xb_jsonw *w, const char *p, size_t n)
+/* General case of emit(): error state, size limit, growing the buffer. */
+static void emit_slow(struct xb_jsonw *w, const char *p, size_t n)
 {
     int rc;
 
@@ -37,6 +42,22 @@ static void emit(struct xb_jsonw *w, const char *p, size_t n)
     rc = xb_buf_append(w->b, p, n);
     if (rc)
         w->err = rc;
+}
+
+/* Appends |n| bytes: inline when the room is reserved and no limit is near (the usual
+ * case for punctuation and short values), emit_slow() otherwise. */
+static inline void emit(struct xb_jsonw *w, const char *p, size_t n)
+{
+    struct xb_buf *b = w->b;
+
+    if (!w->err && !b->max && b->cap - b->len > n && (!w->limit || w->written + n <= w->limit)) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        w->written += n;
+        return;
+    }
+    emit_slow(w, p, n);
 }
 
 /* Comma before every member/element except the first; none right after a key. */
@@ -113,22 +134,62 @@ static inline uint64_t needs_escape8(const char *p)
 }
 
 /*
+ * Length of the longest prefix of the |n| bytes at |s| that needs no escaping
+ * (printable ASCII other than '"' and '\\'): 16 bytes per step with SSE2 (a signed
+ * compare with 0x20 also catches bytes >= 0x80), then 8 with needs_escape8(), then
+ * byte by byte.
+ */
+static inline size_t clean_prefix(const char *s, size_t n)
+{
+    size_t i = 0;
+
+#if defined(__SSE2__)
+    if (n >= 16) {
+        const __m128i sp = _mm_set1_epi8(0x20), qu = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+        for (;;) {
+            /* The last block overlaps the previous one: bytes before |i| are clean, so
+             * the first flagged byte is still the first one past |i|. */
+            size_t at = n - i >= 16 ? i : n - 16;
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
+            int m = _mm_movemask_epi8(_mm_or_si128(
+                _mm_cmplt_epi8(x, sp), _mm_or_si128(_mm_cmpeq_epi8(x, qu), _mm_cmpeq_epi8(x, bs))));
+            if (m)
+                return at + (size_t)__builtin_ctz((unsigned)m);
+            if (at + 16 == n)
+                return n;
+            i = at + 16;
+        }
+    }
+#endif
+    while (n - i >= 8 && !needs_escape8(s + i))
+        i += 8;
+    /* A last 8-byte block overlapping the clean bytes before it. */
+    if (n >= 8 && i < n && n - i < 8 && !needs_escape8(s + n - 8))
+        return n;
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+            break;
+    }
+    return i;
+}
+
+/*
  * The one JSON string escaper: writes the contents of a JSON string (no quotes) for |n|
  * bytes of |s|. Printable ASCII and well-formed UTF-8 pass through unchanged.
  */
-static void put_escaped_body(struct xb_jsonw *w, const char *s, size_t n)
+static void put_escaped_body(struct xb_jsonw *w, const char *s, size_t n, size_t clean)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t i = 0, start = 0;
+    size_t i = clean, start = 0;
 
     while (i < n) {
         unsigned char c;
         char esc[8];
         size_t elen = 0, adv = 1;
 
-        /* Most text needs no escaping: skip it eight bytes at a time. */
-        while (n - i >= 8 && !needs_escape8(s + i))
-            i += 8;
+        /* Most text needs no escaping: skip it in blocks. */
+        i += clean_prefix(s + i, n - i);
         if (i >= n)
             break;
         c = (unsigned char)s[i];
@@ -195,18 +256,11 @@ static void put_escaped_body(struct xb_jsonw *w, const char *s, size_t n)
 
 static void put_escaped(struct xb_jsonw *w, const char *s, size_t n)
 {
-    size_t i = 0;
     struct xb_buf *b = w->b;
-
     /* Fast path: text that needs no escaping and fits the reserved room is copied
      * with its quotes in one go (same bytes as the general path below). */
-    while (n - i >= 8 && !needs_escape8(s + i))
-        i += 8;
-    for (; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
-            break;
-    }
+    size_t i = clean_prefix(s, n);
+
     if (i == n && !w->err && !b->max && b->cap - b->len > n + 2 &&
         (!w->limit || w->written + n + 2 <= w->limit)) {
         char *d = b->data + b->len;
@@ -219,7 +273,7 @@ static void put_escaped(struct xb_jsonw *w, const char *s, size_t n)
         return;
     }
     emit(w, "\"", 1);
-    put_escaped_body(w, s, n);
+    put_escaped_body(w, s, n, i); /* the first i bytes are known clean */
     emit(w, "\"", 1);
 }
 
@@ -233,7 +287,7 @@ int xb_jsonw_escape(struct xb_buf *b, const char *s, size_t n)
     if (rc)
         return rc;
     xb_jsonw_init(&w, b);
-    put_escaped_body(&w, s, n);
+    put_escaped_body(&w, s, n, 0);
     return w.err;
 }
 
@@ -314,35 +368,92 @@ void xb_jsonw_cstr(struct xb_jsonw *w, const char *s)
     xb_jsonw_str_full(w, s, s ? strlen(s) : 0);
 }
 
+size_t xb_jsonw_fmt_uint(char *out, uint64_t v)
+{
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+    char tmp[24];
+    size_t i = sizeof(tmp), n;
+
+    /* Two digits per division, from the right. */
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        tmp[--i] = pairs[2 * r + 1];
+        tmp[--i] = pairs[2 * r];
+    }
+    if (v >= 10) {
+        tmp[--i] = pairs[2 * v + 1];
+        tmp[--i] = pairs[2 * v];
+    } else {
+        tmp[--i] = (char)('0' + v);
+    }
+    n = sizeof(tmp) - i;
+    memcpy(out, tmp + i, n);
+    out[n] = '\0';
+    return n;
+}
+
+size_t xb_jsonw_fmt_int(char *out, int64_t v)
+{
+    if (v < 0) {
+        out[0] = '-';
+        /* Negate in unsigned arithmetic: INT64_MIN has no positive int64. */
+        return 1 + xb_jsonw_fmt_uint(out + 1, 0 - (uint64_t)v);
+    }
+    return xb_jsonw_fmt_uint(out, (uint64_t)v);
+}
+
 void xb_jsonw_int(struct xb_jsonw *w, int64_t v)
 {
     char tmp[32];
-    int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+    size_t n = xb_jsonw_fmt_int(tmp, v);
 
     pre_value(w);
-    emit(w, tmp, (size_t)n);
+    emit(w, tmp, n);
 }
 
 void xb_jsonw_uint(struct xb_jsonw *w, uint64_t v)
 {
     char tmp[32];
-    int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
+    size_t n = xb_jsonw_fmt_uint(tmp, v);
 
     pre_value(w);
-    emit(w, tmp, (size_t)n);
+    emit(w, tmp, n);
 }
 
 /*
  * Shortest round-trip digits of |v| > 0 by exact integer arithmetic, for normal
- * doubles v = m * 2^e with -30 <= e < 0 (timestamps in seconds, durations, most
- * decimals): in units of 10^-s (s = 1 - e) v is 2m*5^s and every value in
- * [(2m-1)*5^s, (2m+1)*5^s] reads back as v (ends included when m is even: round half
- * to even). The fewest digits come from the largest power of ten with a multiple in
- * that interval; of those multiples the one nearest v is taken (ties to even), which
- * is what correctly rounded printing to that many digits gives.
+ * doubles v = m * 2^e with -102 <= e < 0 (timestamps in seconds, durations, prices,
+ * most decimals down to about 9e-16): with s = 1 - e, k = min(s, 31) and u = s - k,
+ * v * 10^k * 2^u is 2m*5^k and every value in [(2m-1)*5^k, (2m+1)*5^k] reads back as
+ * v (ends included when m is even: round half to even). A decimal with its last digit
+ * at 10^(t-k) is a multiple of 10^t * 2^u on that scale. The fewest digits come from
+ * the largest t with such a multiple in the interval (its width 2*5^k is at least
+ * 2^u, so t = 0 always has one); of those multiples the one nearest v is taken (ties
+ * to even), which is what correctly rounded printing to that many digits gives.
  * Writes the digits (no trailing zeros) to |digits| and the decimal exponent of the
  * first digit to |*exp10|. Returns 0 when the fast path does not apply.
  */
+/* Largest t <= 38 with |pow10|[t] <= |x| (x >= 1): an estimate from the bit length
+ * (1233 / 4096 is just below log10(2)), then corrected by at most a step or two. */
+static inline int ilog10_u128(unsigned __int128 x, const unsigned __int128 *pow10)
+{
+    uint64_t hi64 = (uint64_t)(x >> 64);
+    int bits = hi64 ? 128 - __builtin_clzll(hi64) : 64 - __builtin_clzll((uint64_t)x);
+    int t = ((bits - 1) * 1233) >> 12;
+
+    if (t > 38)
+        t = 38;
+    while (t > 0 && pow10[t] > x)
+        t--;
+    while (t < 38 && pow10[t + 1] <= x)
+        t++;
+    return t;
+}
+
 static int shortest_exact(double v, char *digits, int *exp10)
 {
     typedef unsigned __int128 u128;
@@ -351,7 +462,7 @@ static int shortest_exact(double v, char *digits, int *exp10)
     static u128 pow5_tab[32];
     static int tabs_ready;
     uint64_t bits, m, cd;
-    int e, s, t, tmax, nd, found;
+    int e, s, t, tmax, nd, found, u, k10;
     u128 lo, hi, val, c = 0;
     char rev[40];
     int inclusive;
@@ -371,16 +482,17 @@ static int shortest_exact(double v, char *digits, int *exp10)
         return 0;
     m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
     e = (int)((bits >> 52) & 0x7FF) - 1075;
-    if (e >= 0 || e < -30 || m == (1ull << 52))
+    if (e >= 0 || e < -102 || m == (1ull << 52))
         return 0; /* integers, tiny values, or the asymmetric power-of-two boundary */
     s = 1 - e;
-    lo = (u128)(2 * m - 1) * pow5_tab[s];
-    hi = (u128)(2 * m + 1) * pow5_tab[s];
-    val = (u128)(2 * m) * pow5_tab[s];
+    u = s > 31 ? s - 31 : 0;
+    k10 = s - u;
+    lo = (u128)(2 * m - 1) * pow5_tab[k10];
+    hi = (u128)(2 * m + 1) * pow5_tab[k10];
+    val = (u128)(2 * m) * pow5_tab[k10];
     inclusive = (m & 1) == 0;
-    /* tmax: largest t with 10^t <= hi; no larger power has a non-zero multiple in range. */
-    for (tmax = 0; tmax < 38 && pow10_tab[tmax + 1] <= hi; tmax++)
-        ;
+    /* tmax: largest t with 10^t * 2^u <= hi; no larger unit has a non-zero multiple in range. */
+    tmax = ilog10_u128(hi >> u, pow10_tab); /* hi >> u >= 1: the width is at least 2^u */
     /*
      * The wanted t is the largest t <= tmax with a multiple of 10^t in the interval.
      * Having a multiple of 10^(t+1) implies one of 10^t, so the property only turns off
@@ -388,11 +500,15 @@ static int shortest_exact(double v, char *digits, int *exp10)
      * multiple and step up while the next power still has one. Two or three divisions
      * instead of one round per power of ten from tmax down.
      */
+    /* Largest t <= tmax with 10^t * 2^u < hi - lo, i.e. 10^t <= (hi - lo - 1) >> u. */
     t = 0;
-    while (t < tmax && pow10_tab[t + 1] < hi - lo)
-        t++;
+    if ((hi - lo - 1) >> u) {
+        t = ilog10_u128((hi - lo - 1) >> u, pow10_tab);
+        if (t > tmax)
+            t = tmax;
+    }
     for (found = -1;; t++) {
-        u128 p = pow10_tab[t];
+        u128 p = pow10_tab[t] << u;
         u128 clo = lo / p, chi = hi / p;
         if (clo * p < lo || (!inclusive && clo * p == lo))
             clo++;
@@ -408,7 +524,7 @@ static int shortest_exact(double v, char *digits, int *exp10)
         return 0; /* the width guarantees a multiple; the general path if not */
     t = found;
     {
-        u128 p = pow10_tab[t];
+        u128 p = pow10_tab[t] << u;
         u128 clo = lo / p, chi = hi / p, q = val / p, r = val - q * p;
         if (clo * p < lo || (!inclusive && clo * p == lo))
             clo++;
@@ -425,19 +541,14 @@ static int shortest_exact(double v, char *digits, int *exp10)
     }
     if (c == 0 || c > UINT64_MAX)
         return 0;
-    cd = (uint64_t)c; /* at most 17 digits: 64-bit division from here on */
-    for (nd = 0; cd > 0; cd /= 10)
-        rev[nd++] = (char)('0' + (int)(cd % 10));
-    *exp10 = nd - 1 + t - s;
-    {
-        int o = 0, k = nd;
-        while (k > 1 && rev[nd - k] == '0')
-            k--; /* rev holds least significant digit first: skip trailing zeros */
-        for (int i = nd - 1; i >= nd - k; i--)
-            digits[o++] = rev[i];
-        digits[o] = '\0';
-        return o;
-    }
+    cd = (uint64_t)c; /* at most 17 digits */
+    nd = (int)xb_jsonw_fmt_uint(rev, cd);
+    *exp10 = nd - 1 + t - k10;
+    while (nd > 1 && rev[nd - 1] == '0')
+        nd--; /* drop trailing zeros */
+    memcpy(digits, rev, (size_t)nd);
+    digits[nd] = '\0';
+    return nd;
 }
 
 size_t xb_jsonw_fmt_double(char *out, double v, int go_json)
@@ -461,7 +572,7 @@ size_t xb_jsonw_fmt_double(char *out, double v, int go_json)
     /* Integral values below 2^53 (status codes, counts, whole seconds) are exact as
      * integers: print them directly, no search needed. */
     if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v)
-        return (size_t)snprintf(out, 32, "%" PRId64, (int64_t)v);
+        return xb_jsonw_fmt_int(out, (int64_t)v);
     /* Fewest significant digits that read back as the same double. A normal double
      * whose shortest form has k <= 15 digits is printed by "%.14e" as those k digits
      * plus zeros (it lies within half an ulp of them, well below half a unit in the

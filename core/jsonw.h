@@ -60,10 +60,32 @@ int xb_jsonw_keys_collide(const struct xb_jsonw *w, const char *a, size_t an, co
 void xb_jsonw_ckey_n(struct xb_jsonw *w, const char *k, size_t n);
 
 /* NUL-terminated form of xb_jsonw_ckey_n(); inline so that the length of a string
- * literal is known at compile time. */
+ * literal is known at compile time and, in the common case (not right after a key,
+ * room reserved, no size limit near), the separator and the quoted key are written
+ * here with a fixed-size copy. Same bytes and state as xb_jsonw_ckey_n(). */
 static inline void xb_jsonw_ckey(struct xb_jsonw *w, const char *k)
 {
-    xb_jsonw_ckey_n(w, k, strlen(k));
+    size_t n = strlen(k), c;
+    struct xb_buf *b = w->b;
+    char *d;
+
+    if (w->after_key || w->err || b->max || b->cap - b->len <= n + 4 ||
+        (w->limit && w->written + n + 4 > w->limit)) {
+        xb_jsonw_ckey_n(w, k, n);
+        return;
+    }
+    d = b->data + b->len;
+    c = w->need_comma[w->depth] ? 1 : 0;
+    d[0] = ','; /* overwritten by the quote when no comma is due */
+    d[c] = '"';
+    memcpy(d + c + 1, k, n);
+    d[c + n + 1] = '"';
+    d[c + n + 2] = ':';
+    d[c + n + 3] = '\0';
+    b->len += c + n + 3;
+    w->written += c + n + 3;
+    w->need_comma[w->depth] = 1;
+    w->after_key = 1;
 }
 
 /* String value of |n| bytes; cut to max_str bytes (at a character boundary) when set. */
@@ -88,6 +110,13 @@ void xb_jsonw_uint(struct xb_jsonw *w, uint64_t v); /* exact decimal */
 void xb_jsonw_double(struct xb_jsonw *w, double v); /* Go layout; NaN/Inf -> null */
 void xb_jsonw_bool(struct xb_jsonw *w, int v);
 void xb_jsonw_null(struct xb_jsonw *w);
+
+/*
+ * Formats |v| in decimal (the bytes printf's "%" PRId64 / "%" PRIu64 gives) into |out|
+ * (>= 21 bytes), NUL-terminated, without going through printf. Returns the length.
+ */
+size_t xb_jsonw_fmt_int(char *out, int64_t v);
+size_t xb_jsonw_fmt_uint(char *out, uint64_t v);
 
 /*
  * Formats |v| as the shortest decimal that parses back to |v|, into |out| (>= 400 bytes),

@@ -1,6 +1,7 @@
 #include "receiver/otlp_decode.h"
 
 #include "core/err.h"
+#include "receiver/otlp_wire.h"
 #include "receiver/pb_scan.h"
 
 /* protobuf-c allocator backed by the request arena: frees are no-ops, the arena
@@ -16,8 +17,8 @@ static void arena_nofree(void *ud, void *p)
     (void)p;
 }
 
-int xb_otlp_decode_protobuf(const void *data, size_t len, struct xb_arena *arena,
-                            xb_pb_export_req **out, const char **err_desc)
+int xb_otlp_decode_protobuf_ref(const void *data, size_t len, struct xb_arena *arena,
+                                xb_pb_export_req **out, const char **err_desc)
 {
     ProtobufCAllocator alloc = {arena_alloc, arena_nofree, arena};
     xb_pb_export_req *req;
@@ -40,6 +41,20 @@ int xb_otlp_decode_protobuf(const void *data, size_t len, struct xb_arena *arena
     }
     *out = req;
     return XB_OK;
+}
+
+int xb_otlp_decode_protobuf(const void *data, size_t len, struct xb_arena *arena,
+                            xb_pb_export_req **out, const char **err_desc)
+{
+    struct xb_arena_mark mark;
+
+    xb_arena_mark(arena, &mark);
+    if (xb_otlp_wire_decode(data, len, arena, out) == XB_OK)
+        return XB_OK;
+    /* Unusual or malformed input: the reference decoder decides, from the arena as
+     * it was before the attempt. */
+    xb_arena_release(arena, &mark);
+    return xb_otlp_decode_protobuf_ref(data, len, arena, out, err_desc);
 }
 
 size_t xb_otlp_count_spans(const xb_pb_export_req *req)

@@ -14,14 +14,24 @@
 #include "proto/otlp.h"
 
 /*
- * Decodes binary protobuf |data| (|len| bytes) with protobuf-c, allocating from
- * |arena|, after xb_pb_scan_export_request() has checked the wire format without
- * recursion. Returns 0 and sets |*out|; XB_ERR_INVALID (malformed, or an AnyValue
- * nested deeper than XB_OTLP_MAX_ANYVALUE_DEPTH; |*err_desc| set); XB_ERR_NOMEM
- * (arena cap or heap exhausted; |*err_desc| set).
+ * Decodes binary protobuf |data| (|len| bytes), allocating from |arena|. The
+ * schema-specific decoder (receiver/otlp_wire.h) runs first; input outside the
+ * subset it handles (including every malformed request) is rolled back out of the
+ * arena and decoded by xb_otlp_decode_protobuf_ref(), so results and error classes
+ * are the reference decoder's. Returns 0 and sets |*out|; XB_ERR_INVALID (malformed,
+ * or an AnyValue nested deeper than XB_OTLP_MAX_ANYVALUE_DEPTH; |*err_desc| set);
+ * XB_ERR_NOMEM (arena cap or heap exhausted; |*err_desc| set).
  */
 int xb_otlp_decode_protobuf(const void *data, size_t len, struct xb_arena *arena,
                             xb_pb_export_req **out, const char **err_desc);
+
+/*
+ * The reference decoder: protobuf-c's unpacker, after xb_pb_scan_export_request()
+ * has checked the wire format without recursion. Same contract as
+ * xb_otlp_decode_protobuf(); kept for the fallback and for differential tests.
+ */
+int xb_otlp_decode_protobuf_ref(const void *data, size_t len, struct xb_arena *arena,
+                                xb_pb_export_req **out, const char **err_desc);
 
 /*
  * Decodes an OTLP/JSON ExportTraceServiceRequest (OTLP spec "JSON Protobuf Encoding"):

@@ -15,16 +15,36 @@
 /* Lists up to this long are sorted by insertion instead of qsort. */
 #define SMALL_SORT 32
 
-/* First 8 bytes of |k| as a big-endian integer, NUL-padded: comparing two prefixes
- * gives the sign strcmp would give on those bytes. */
-static uint64_t key_prefix(const char *k)
+/* First 8 bytes of the |n|-byte key |k| (no NUL among them) as a big-endian integer,
+ * NUL-padded: comparing two prefixes gives the sign strcmp would give on those bytes. */
+static inline uint64_t key_prefix_n(const char *k, size_t n)
 {
     uint64_t p = 0;
-    unsigned i;
 
-    for (i = 0; i < 8 && k[i]; i++)
-        p |= (uint64_t)(unsigned char)k[i] << (56 - 8 * i);
+    memcpy(&p, k, n < 8 ? n : 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    p = __builtin_bswap64(p);
+#elif !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
+#error "unknown byte order"
+#endif
     return p;
+}
+
+/* Whether the |n|-byte keys |a| and |b| are equal, given |a|'s prefix |pa|: the
+ * prefix and, up to 16 bytes, the (overlapping) last 8 bytes decide without a call. */
+static inline int key_eq(const char *a, uint64_t pa, const char *b, size_t n)
+{
+    uint64_t x, y;
+
+    if (pa != key_prefix_n(b, n))
+        return 0;
+    if (n <= 8)
+        return 1;
+    if (n > 16)
+        return memcmp(a + 8, b + 8, n - 8) == 0;
+    memcpy(&x, a + n - 8, 8);
+    memcpy(&y, b + n - 8, 8);
+    return x == y;
 }
 
 /* strcmp(a, b) given their prefixes: past an equal prefix, only keys with 8 or more
@@ -70,6 +90,7 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
     a->n = 0;
     a->slot = NULL;
     a->mask = 0;
+    a->filter[0] = a->filter[1] = 0;
     if (n == 0 || !kv)
         return XB_OK;
     a->v = xb_arena_alloc(arena, n * sizeof(*a->v));
@@ -80,7 +101,7 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
             continue;
         a->v[m].key = kv[i]->key ? kv[i]->key : "";
         a->v[m].len = strlen(a->v[m].key);
-        a->v[m].pfx = key_prefix(a->v[m].key);
+        a->v[m].pfx = key_prefix_n(a->v[m].key, a->v[m].len);
         a->v[m].val = kv[i]->value;
         a->v[m].pos = (uint32_t)i;
         a->v[m].consumed = 0;
@@ -122,11 +143,14 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
         for (h = key_hash(a->v[i].key, a->v[i].len) & a->mask; a->slot[h]; h = (h + 1) & a->mask)
             ;
         a->slot[h] = (uint32_t)(i + 1);
+        h = xb_tr_attrs_fhash(a->v[i].key, a->v[i].len);
+        a->filter[0] |= 1ull << ((h >> 20) & 63);
+        a->filter[1] |= 1ull << ((h >> 26) & 63);
     }
     return XB_OK;
 }
 
-struct xb_tr_attr *xb_tr_attrs_get_n(const struct xb_tr_attrs *a, const char *key, size_t len)
+struct xb_tr_attr *xb_tr_attrs_find_n(const struct xb_tr_attrs *a, const char *key, size_t len)
 {
     size_t h;
 
@@ -134,7 +158,7 @@ struct xb_tr_attr *xb_tr_attrs_get_n(const struct xb_tr_attrs *a, const char *ke
         return NULL;
     for (h = key_hash(key, len) & a->mask; a->slot[h]; h = (h + 1) & a->mask) {
         struct xb_tr_attr *e = &a->v[a->slot[h] - 1];
-        if (e->len == len && memcmp(e->key, key, len) == 0)
+        if (e->len == len && key_eq(e->key, e->pfx, key, len))
             return e->hidden ? NULL : e;
     }
     return NULL;
@@ -174,8 +198,7 @@ const char *xb_tr_any_as_string(const xb_pb_any *v, struct xb_arena *arena)
     case XB_ANY_STRING:
         return xb_tr_any_str(v);
     case XB_ANY_INT:
-        snprintf(tmp, sizeof(tmp), "%" PRId64, v->int_value);
-        break;
+        return xb_arena_strndup(arena, tmp, xb_jsonw_fmt_int(tmp, v->int_value));
     case XB_ANY_DOUBLE:
         xb_jsonw_fmt_double(tmp, v->double_value, 0);
         break;

@@ -42,8 +42,9 @@ struct xb_tr_attr {
 struct xb_tr_attrs {
     struct xb_tr_attr *v; /* arena */
     size_t n;
-    uint32_t *slot; /* arena; 0 = empty, else index into v plus 1 */
-    size_t mask;    /* table size - 1 (a power of two at least twice n) */
+    uint32_t *slot;     /* arena; 0 = empty, else index into v plus 1 */
+    size_t mask;        /* table size - 1 (a power of two at least twice n) */
+    uint64_t filter[2]; /* one bit per word for each indexed key (xb_tr_attrs_fbits) */
 };
 
 /*
@@ -52,9 +53,32 @@ struct xb_tr_attrs {
  */
 int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *const *kv, size_t n);
 
+/* Hash-table lookup behind xb_tr_attrs_get_n() (no filter). */
+struct xb_tr_attr *xb_tr_attrs_find_n(const struct xb_tr_attrs *a, const char *key, size_t len);
+
+/*
+ * Filter hash of a |len|-byte key from its length, first and last byte: constant for a
+ * literal key once inlined, so most lookups of absent semantic-convention keys end at
+ * two bit tests, without hashing the key or touching the table.
+ */
+static inline uint32_t xb_tr_attrs_fhash(const char *key, size_t len)
+{
+    uint32_t first = len ? (unsigned char)key[0] : 0, last = len ? (unsigned char)key[len - 1] : 0;
+
+    return ((uint32_t)len * 0x9E3779B1u) ^ (first * 0x85EBCA77u) ^ (last * 0xC2B2AE3Du);
+}
+
 /* The visible entry for the |len|-byte |key| whether consumed or not (original
  * attribute), or NULL. */
-struct xb_tr_attr *xb_tr_attrs_get_n(const struct xb_tr_attrs *a, const char *key, size_t len);
+static inline struct xb_tr_attr *xb_tr_attrs_get_n(const struct xb_tr_attrs *a, const char *key,
+                                                   size_t len)
+{
+    uint32_t h = xb_tr_attrs_fhash(key, len);
+
+    if (!((a->filter[0] >> ((h >> 20) & 63)) & (a->filter[1] >> ((h >> 26) & 63)) & 1))
+        return NULL;
+    return xb_tr_attrs_find_n(a, key, len);
+}
 
 /* The value of entry |e| (NULL for NULL; a KeyValue without a value reads as an empty
  * AnyValue, never NULL). */

@@ -1,9 +1,10 @@
 /*
  * tests/fuzz/fuzz_common.h - shared parts of the decoder fuzz targets (test-only).
  *
- * Three libFuzzer targets use these (docs/fuzzing.md): fuzz_pb (protobuf pre-scan +
- * decode + translate), fuzz_json (OTLP/JSON decode + translate) and fuzz_diff
- * (protobuf request -> OTLP/JSON -> both paths must give identical documents). Each
+ * Four libFuzzer targets use these (docs/fuzzing.md): fuzz_pb (protobuf pre-scan +
+ * decode + translate), fuzz_json (OTLP/JSON decode + translate), fuzz_diff
+ * (protobuf request -> OTLP/JSON -> both paths must give identical documents) and
+ * fuzz_wire (schema-specific protobuf decoder against protobuf-c). Each
  * target file defines xb_fuzz_check(); the libFuzzer entry point and the corpus replay
  * program (replay_main.c) both call it.
  */

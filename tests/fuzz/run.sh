@@ -3,7 +3,7 @@
 # and runs each for SECONDS with inputs up to 64 KB (docs/fuzzing.md).
 #
 # Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]   (default 60 s each; targets:
-#        fuzz_pb fuzz_json fuzz_diff fuzz_xray fuzz_wal)
+#        fuzz_pb fuzz_json fuzz_diff fuzz_wire fuzz_xray fuzz_wal)
 # Env:   XB_FUZZ_BUILD_DIR  build directory (default <repo>/build-fuzz)
 #        XB_FUZZ_FLAGS      extra libFuzzer flags (e.g. -jobs=2 -workers=2)
 #        XB_FUZZ_SEED       libFuzzer -seed (make test: 1, so a run is repeatable)
@@ -16,7 +16,7 @@ set -eu
 
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-fuzz_pb fuzz_json fuzz_diff fuzz_xray fuzz_wal}
+targets=${*:-fuzz_pb fuzz_json fuzz_diff fuzz_wire fuzz_xray fuzz_wal}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${XB_FUZZ_BUILD_DIR:-$root/build-fuzz}
 

@@ -90,6 +90,42 @@ static void test_arena_strndup(void **state)
     xb_arena_free(NULL);
 }
 
+/* A release gives back everything since the mark: small and large chunks, the byte
+ * count and the exhausted flag; allocations before the mark keep their contents. */
+static void test_arena_mark_release(void **state)
+{
+    struct xb_arena *a = xb_arena_new(1024, 8192);
+    struct xb_arena_mark m;
+    char *keep;
+
+    (void)state;
+    /* Mark on an empty arena. */
+    xb_arena_mark(a, &m);
+    assert_non_null(xb_arena_alloc(a, 100));
+    assert_non_null(xb_arena_alloc(a, 4000)); /* own chunk */
+    xb_arena_release(a, &m);
+    assert_int_equal(xb_arena_used(a), 0);
+
+    keep = xb_arena_strndup(a, "kept", 4);
+    for (int round = 0; round < 50; round++) {
+        size_t used = xb_arena_used(a);
+        xb_arena_mark(a, &m);
+        for (int i = 0; i < 6; i++) {
+            assert_non_null(xb_arena_alloc(a, 300));  /* fills and pushes chunks */
+            assert_non_null(xb_arena_alloc(a, 1000)); /* large: behind the head */
+        }
+        assert_null(xb_arena_alloc(a, 8192)); /* over the cap */
+        assert_true(xb_arena_exhausted(a));
+        xb_arena_release(a, &m);
+        assert_int_equal(xb_arena_used(a), used);
+        assert_false(xb_arena_exhausted(a));
+        assert_string_equal(keep, "kept");
+    }
+    /* Without the release, 50 rounds would have hit the 8 KiB cap long ago. */
+    assert_non_null(xb_arena_alloc(a, 4000));
+    xb_arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -99,6 +135,7 @@ int main(void)
         cmocka_unit_test(test_arena_reset_reuses),
         cmocka_unit_test(test_arena_fail_after),
         cmocka_unit_test(test_arena_strndup),
+        cmocka_unit_test(test_arena_mark_release),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -263,6 +263,54 @@ static size_t ref_fmt_double(char *out, double v, int go_json)
 
 /* Same bytes as the reference on edge cases and on a million random inputs, weighted
  * towards what the translator formats most: timestamps (nanoseconds / 1e9). */
+/* The integer formatters print what printf prints: edge cases and 1,000,000 random
+ * values of every magnitude. */
+static void test_fmt_int_matches_printf(void **state)
+{
+    static const int64_t edges[] = {0,
+                                    1,
+                                    -1,
+                                    9,
+                                    10,
+                                    99,
+                                    100,
+                                    -100,
+                                    999999,
+                                    1000000,
+                                    INT64_MAX,
+                                    INT64_MIN,
+                                    INT64_MIN + 1,
+                                    4294967296};
+    char got[32], want[32];
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        snprintf(want, sizeof(want), "%" PRId64, edges[i]);
+        assert_int_equal(xb_jsonw_fmt_int(got, edges[i]), strlen(want));
+        assert_string_equal(got, want);
+        snprintf(want, sizeof(want), "%" PRIu64, (uint64_t)edges[i]);
+        assert_int_equal(xb_jsonw_fmt_uint(got, (uint64_t)edges[i]), strlen(want));
+        assert_string_equal(got, want);
+    }
+    for (int i = 0; i < 1000000; i++) {
+        uint64_t v;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v = x >> (x % 64); /* every magnitude */
+        snprintf(want, sizeof(want), "%" PRId64, (int64_t)v);
+        xb_jsonw_fmt_int(got, (int64_t)v);
+        assert_string_equal(got, want);
+        snprintf(want, sizeof(want), "%" PRIu64, v);
+        xb_jsonw_fmt_uint(got, v);
+        assert_string_equal(got, want);
+        snprintf(want, sizeof(want), "%" PRId64, -(int64_t)(v >> 1));
+        xb_jsonw_fmt_int(got, -(int64_t)(v >> 1));
+        assert_string_equal(got, want);
+    }
+}
+
 static void test_fmt_double_matches_reference(void **state)
 {
     static const double edge[] = {
@@ -315,8 +363,8 @@ static void test_fmt_double_matches_reference(void **state)
         case 0:
             memcpy(&v, &x, sizeof(v));
             break; /* any bit pattern */
-        case 1:    /* any mantissa, binary exponent in [-40, 10] around the fast path */
-            bits = (x & ((1ull << 52) - 1)) | ((uint64_t)(1075 - 40 + (x >> 58) % 51) << 52);
+        case 1:    /* any mantissa, binary exponent in [-110, 10] around the fast path */
+            bits = (x & ((1ull << 52) - 1)) | ((uint64_t)(1075 - 110 + (x >> 57) % 121) << 52);
             memcpy(&v, &bits, sizeof(v));
             break;
         case 2:
@@ -328,6 +376,12 @@ static void test_fmt_double_matches_reference(void **state)
         case 4:
             v = (double)(x % 1000000000000ull) / 1e6;
             break; /* µs values */
+        case 5:
+            v = (double)(x % 10000000) / 100.0;
+            break; /* prices */
+        case 6:
+            v = (double)(x % 1000000) * 1e-12;
+            break; /* tiny decimals */
         default:   /* timestamps: Unix nanoseconds 2001..2100 divided by 1e9 */
             v = (double)(1000000000000000000ull + x % 3100000000000000000ull) / 1e9;
             break;
@@ -529,6 +583,7 @@ int main(void)
         cmocka_unit_test(test_jsonw_nonfinite_is_null),
         cmocka_unit_test(test_fmt_double_matches_exhaustive_search),
         cmocka_unit_test(test_fmt_double_matches_reference),
+        cmocka_unit_test(test_fmt_int_matches_printf),
         cmocka_unit_test(test_jsonw_str_matches_reference),
         cmocka_unit_test(test_jsonw_escapes_controls_and_invalid_utf8),
         cmocka_unit_test(test_jsonw_max_str_cuts_on_char_boundary),

@@ -1,0 +1,871 @@
+/*
+ * receiver/otlp_wire.c - see otlp_wire.h. Wire format:
+ * https://protobuf.dev/programming-guides/encoding/ Field numbers and types:
+ * proto/opentelemetry/proto/{collector/trace,trace,resource,common}/v1/. The values
+ * stored follow protobuf-c 1.4's unpacker (protobuf-c/protobuf-c.c:
+ * parse_required_member): int32/uint32/enum keep the low 32 bits of the varint, a
+ * bool is true when any of its varint's 7-bit groups is non-zero, empty bytes are
+ * {0, NULL}, strings are NUL-terminated copies, repeated elements keep wire order.
+ */
+#include "receiver/otlp_wire.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "receiver/otlp_limits.h"
+
+/* The messages decoded here. */
+enum msg {
+    M_REQUEST,  /* ExportTraceServiceRequest */
+    M_RS,       /* ResourceSpans */
+    M_RESOURCE, /* Resource */
+    M_SS,       /* ScopeSpans */
+    M_SCOPE,    /* InstrumentationScope */
+    M_SPAN,     /* Span */
+    M_EVENT,    /* Span.Event */
+    M_LINK,     /* Span.Link */
+    M_STATUS,   /* Status */
+    M_KV,       /* KeyValue */
+    M_ANY,      /* AnyValue */
+    M_ARRAY,    /* ArrayValue */
+    M_KVLIST,   /* KeyValueList */
+    M_COUNT
+};
+
+/* Protobuf wire types. */
+enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
+
+/* Initial values, as protobuf-c's message_init sets them. */
+static const xb_pb_export_req T_REQ =
+    OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_SERVICE_REQUEST__INIT;
+static const xb_pb_resource_spans T_RS = OPENTELEMETRY__PROTO__TRACE__V1__RESOURCE_SPANS__INIT;
+static const xb_pb_resource T_RESOURCE = OPENTELEMETRY__PROTO__RESOURCE__V1__RESOURCE__INIT;
+static const xb_pb_scope_spans T_SS = OPENTELEMETRY__PROTO__TRACE__V1__SCOPE_SPANS__INIT;
+static const xb_pb_scope T_SCOPE = OPENTELEMETRY__PROTO__COMMON__V1__INSTRUMENTATION_SCOPE__INIT;
+static const xb_pb_span T_SPAN = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__INIT;
+static const xb_pb_event T_EVENT = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__EVENT__INIT;
+static const xb_pb_link T_LINK = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__LINK__INIT;
+static const xb_pb_status T_STATUS = OPENTELEMETRY__PROTO__TRACE__V1__STATUS__INIT;
+static const xb_pb_kv T_KV = OPENTELEMETRY__PROTO__COMMON__V1__KEY_VALUE__INIT;
+static const xb_pb_any T_ANY = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__INIT;
+static const xb_pb_array T_ARRAY = OPENTELEMETRY__PROTO__COMMON__V1__ARRAY_VALUE__INIT;
+static const xb_pb_kvlist T_KVLIST = OPENTELEMETRY__PROTO__COMMON__V1__KEY_VALUE_LIST__INIT;
+
+/* A KeyValue and the AnyValue its |value| points to, allocated together. */
+struct kv_elem {
+    xb_pb_kv kv;
+    xb_pb_any any;
+};
+
+/* Initialise a KeyValue / AnyValue like their templates, member by member: a
+ * struct copy of these small templates compiles to "rep movsq" here, whose start-up
+ * cost dominated the per-attribute work. */
+static inline void init_kv(xb_pb_kv *kv)
+{
+    kv->base.descriptor = T_KV.base.descriptor;
+    kv->base.n_unknown_fields = 0;
+    kv->base.unknown_fields = NULL;
+    kv->key = T_KV.key;
+    kv->value = NULL;
+}
+
+static inline void init_any(xb_pb_any *a)
+{
+    a->base.descriptor = T_ANY.base.descriptor;
+    a->base.n_unknown_fields = 0;
+    a->base.unknown_fields = NULL;
+    a->value_case = XB_ANY_NONE;
+    a->bytes_value.len = 0;
+    a->bytes_value.data = NULL;
+}
+
+/* One repeated message field: its number, element type and where the count and the
+ * pointer array live in the parent structure. */
+struct rep {
+    uint8_t field;
+    uint8_t child;
+    uint16_t elem_size;
+    uint16_t n_off;
+    uint16_t arr_off;
+};
+
+#define REP(f, c, etype, ptype, member)                                                            \
+    {                                                                                              \
+        (f), (c), sizeof(etype), offsetof(ptype, n_##member), offsetof(ptype, member)              \
+    }
+
+/* Repeated message fields per message type (at most three: Span). */
+static const struct rep reps[M_COUNT][3] = {
+    [M_REQUEST] = {REP(1, M_RS, xb_pb_resource_spans, xb_pb_export_req, resource_spans)},
+    [M_RS] = {REP(2, M_SS, xb_pb_scope_spans, xb_pb_resource_spans, scope_spans)},
+    [M_RESOURCE] = {REP(1, M_KV, struct kv_elem, xb_pb_resource, attributes)},
+    [M_SS] = {REP(2, M_SPAN, xb_pb_span, xb_pb_scope_spans, spans)},
+    [M_SCOPE] = {REP(3, M_KV, struct kv_elem, xb_pb_scope, attributes)},
+    [M_SPAN] = {REP(9, M_KV, struct kv_elem, xb_pb_span, attributes),
+                REP(11, M_EVENT, xb_pb_event, xb_pb_span, events),
+                REP(13, M_LINK, xb_pb_link, xb_pb_span, links)},
+    [M_EVENT] = {REP(3, M_KV, struct kv_elem, xb_pb_event, attributes)},
+    [M_LINK] = {REP(4, M_KV, struct kv_elem, xb_pb_link, attributes)},
+    [M_ARRAY] = {REP(1, M_ANY, xb_pb_any, xb_pb_array, values)},
+    [M_KVLIST] = {REP(1, M_KV, struct kv_elem, xb_pb_kvlist, values)},
+};
+
+/*
+ * Deepest stack of accepted input, as in receiver/pb_scan.c: request, ResourceSpans,
+ * ScopeSpans, Span, Event/Link, KeyValue (6), then per AnyValue level at most
+ * AnyValue + KeyValueList + KeyValue (3).
+ */
+#define MAX_FRAMES (6 + 3 * XB_OTLP_MAX_ANYVALUE_DEPTH + 2)
+
+/* One open message. */
+struct frame {
+    const uint8_t *end;
+    void *msg;
+    unsigned type;
+    char *next[3]; /* next unused element of each repeated field's block */
+};
+
+/* Decoding state shared by the helpers. */
+struct dec {
+    struct xb_arena *arena;
+    char *pool; /* strings and bytes: never overflows, see xb_otlp_wire_decode() */
+    char *pool_end;
+};
+
+/* Reads a varint of at most |max| bytes into |*v|. Returns 0, or -1 if truncated or
+ * longer. Bits past 64 are dropped, like protobuf-c's parse_uint64(). */
+static inline int rd_varint(const uint8_t **pp, const uint8_t *end, unsigned max, uint64_t *v)
+{
+    const uint8_t *p = *pp;
+    uint64_t r = 0;
+
+    if (p < end && *p < 0x80) {
+        *v = *p;
+        *pp = p + 1;
+        return 0;
+    }
+    for (unsigned n = 0; n < max && p < end; n++, p++) {
+        r |= (uint64_t)(*p & 0x7f) << (7 * n);
+        if (!(*p & 0x80)) {
+            *pp = p + 1;
+            *v = r;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Reads a length prefix (at most 5 bytes, like protobuf-c) that fits before |end|. */
+static inline int rd_len(const uint8_t **pp, const uint8_t *end, size_t *n)
+{
+    uint64_t v;
+
+    if (rd_varint(pp, end, 5, &v) != 0 || v > (uint64_t)(end - *pp))
+        return -1;
+    *n = (size_t)v;
+    return 0;
+}
+
+/* Skips one field value of wire type |wt|. Returns -1 when it is malformed or of a
+ * wire type protobuf-c refuses (groups, 6, 7). */
+static inline int skip_value(const uint8_t **pp, const uint8_t *end, unsigned wt)
+{
+    uint64_t v;
+    size_t n;
+
+    switch (wt) {
+    case WT_VARINT:
+        return rd_varint(pp, end, 10, &v);
+    case WT_I64:
+    case WT_I32:
+        n = wt == WT_I64 ? 8 : 4;
+        if ((size_t)(end - *pp) < n)
+            return -1;
+        *pp += n;
+        return 0;
+    case WT_LEN:
+        if (rd_len(pp, end, &n) != 0)
+            return -1;
+        *pp += n;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* Reads a field tag: a uint32 varint with a non-zero field number. */
+static inline int rd_tag(const uint8_t **pp, const uint8_t *end, unsigned *field, unsigned *wt)
+{
+    uint64_t tag;
+
+    if (rd_varint(pp, end, 5, &tag) != 0 || tag > UINT32_MAX || (tag >> 3) == 0)
+        return -1;
+    *field = (unsigned)(tag >> 3);
+    *wt = (unsigned)(tag & 7);
+    return 0;
+}
+
+/* A length-delimited string: NUL-terminated copy in the pool. */
+static inline int take_str(struct dec *d, const uint8_t **pp, const uint8_t *end, unsigned wt,
+                           char **dst)
+{
+    size_t n;
+
+    if (wt != WT_LEN || rd_len(pp, end, &n) != 0 || (size_t)(d->pool_end - d->pool) < n + 1)
+        return -1;
+    memcpy(d->pool, *pp, n);
+    d->pool[n] = '\0';
+    *dst = d->pool;
+    d->pool += n + 1;
+    *pp += n;
+    return 0;
+}
+
+/* A bytes field: a copy in the pool, {0, NULL} when empty. */
+static inline int take_bytes(struct dec *d, const uint8_t **pp, const uint8_t *end, unsigned wt,
+                             ProtobufCBinaryData *dst)
+{
+    size_t n;
+
+    if (wt != WT_LEN || rd_len(pp, end, &n) != 0 || (size_t)(d->pool_end - d->pool) < n)
+        return -1;
+    dst->len = n;
+    dst->data = NULL;
+    if (n) {
+        memcpy(d->pool, *pp, n);
+        dst->data = (uint8_t *)d->pool;
+        d->pool += n;
+        *pp += n;
+    }
+    return 0;
+}
+
+/* A varint field's low 32 bits (int32, uint32, enum). */
+static inline int take_u32(const uint8_t **pp, const uint8_t *end, unsigned wt, uint32_t *dst)
+{
+    uint64_t v;
+
+    if (wt != WT_VARINT || rd_varint(pp, end, 10, &v) != 0)
+        return -1;
+    *dst = (uint32_t)v;
+    return 0;
+}
+
+/* A fixed64 or double field. */
+static inline int take_fixed64(const uint8_t **pp, const uint8_t *end, unsigned wt, void *dst)
+{
+    if (wt != WT_I64 || end - *pp < 8)
+        return -1;
+    memcpy(dst, *pp, 8);
+    *pp += 8;
+    return 0;
+}
+
+/* A fixed32 field. */
+static inline int take_fixed32(const uint8_t **pp, const uint8_t *end, unsigned wt, uint32_t *dst)
+{
+    if (wt != WT_I32 || end - *pp < 4)
+        return -1;
+    memcpy(dst, *pp, 4);
+    *pp += 4;
+    return 0;
+}
+
+/*
+ * Opens message |msg| of |type| spanning [p, end) in frame |f|: counts its repeated
+ * message fields and allocates, per field, one block holding the pointer array and
+ * the elements. Returns XB_OK, XB_ERR_NOMEM, or XB_ERR_INVALID (malformed).
+ */
+static int open_frame(struct dec *d, struct frame *f, unsigned type, void *msg, const uint8_t *p,
+                      const uint8_t *end)
+{
+    const struct rep *r = reps[type];
+    size_t cnt[3] = {0, 0, 0};
+
+    f->end = end;
+    f->msg = msg;
+    f->type = type;
+    if (!r[0].field)
+        return XB_OK;
+    while (p < end) {
+        unsigned field, wt;
+        if (rd_tag(&p, end, &field, &wt) != 0)
+            return XB_ERR_INVALID;
+        if (wt == WT_LEN) {
+            for (int k = 0; k < 3; k++)
+                if (r[k].field == field)
+                    cnt[k]++;
+        }
+        if (skip_value(&p, end, wt) != 0)
+            return XB_ERR_INVALID;
+    }
+    for (int k = 0; k < 3 && r[k].field; k++) {
+        char *block;
+        if (!cnt[k])
+            continue;
+        /* cnt is below the message length, so this cannot overflow. */
+        block = xb_arena_alloc(d->arena, cnt[k] * (sizeof(void *) + r[k].elem_size));
+        if (!block)
+            return XB_ERR_NOMEM;
+        *(void **)((char *)msg + r[k].arr_off) = block;
+        f->next[k] = block + cnt[k] * sizeof(void *);
+    }
+    return XB_OK;
+}
+
+/* Starts the next element of repeated slot |k| of frame |f|: initialises it and
+ * appends it to the parent's array. */
+static void *next_elem(struct frame *f, int k)
+{
+    const struct rep *r = &reps[f->type][k];
+    char *e = f->next[k];
+    size_t *n = (size_t *)((char *)f->msg + r->n_off);
+    void **arr = *(void ***)((char *)f->msg + r->arr_off);
+
+    f->next[k] = e + r->elem_size;
+    arr[(*n)++] = e;
+    switch (r->child) {
+    case M_RS:
+        memcpy(e, &T_RS, sizeof(T_RS));
+        break;
+    case M_SS:
+        memcpy(e, &T_SS, sizeof(T_SS));
+        break;
+    case M_SPAN:
+        memcpy(e, &T_SPAN, sizeof(T_SPAN));
+        break;
+    case M_EVENT:
+        memcpy(e, &T_EVENT, sizeof(T_EVENT));
+        break;
+    case M_LINK:
+        memcpy(e, &T_LINK, sizeof(T_LINK));
+        break;
+    case M_KV:
+        init_kv((xb_pb_kv *)(void *)e);
+        break;
+    default: /* M_ANY */
+        init_any((xb_pb_any *)(void *)e);
+        break;
+    }
+    return e;
+}
+
+/* Allocates and initialises a singular sub-message. */
+static void *new_msg(struct dec *d, const void *tmpl, size_t size)
+{
+    void *m = xb_arena_alloc(d->arena, size);
+    if (m)
+        memcpy(m, tmpl, size);
+    return m;
+}
+
+/*
+ * Hides |n|'s range from the compiler. Lengths below 128 (one-byte prefixes) make GCC
+ * expand memcpy() inline as "rep movsq", several times slower for short strings than
+ * the library's vector copy.
+ */
+static inline size_t opaque_len(size_t n)
+{
+    __asm__("" : "+r"(n));
+    return n;
+}
+
+/*
+ * The common KeyValue shape in one step: key (field 1), then value (field 2) holding
+ * at most one scalar member, each with a one-byte tag and length, spanning exactly
+ * [p, end). Returns 1 when |e| was filled, 0 when the general path must decode the
+ * message (nothing is consumed or copied then, so each string is still copied once).
+ */
+static int fast_kv(struct dec *d, const uint8_t *p, const uint8_t *end, struct kv_elem *e)
+{
+    const uint8_t *key, *v, *s = NULL;
+    size_t klen, vlen = 0, slen = 0;
+    unsigned tag = 0;
+    int has_value;
+
+    if (end - p < 2 || p[0] != 0x0a || p[1] >= 0x80 || (size_t)(end - p - 2) < p[1])
+        return 0;
+    key = p + 2;
+    klen = opaque_len(p[1]);
+    v = key + klen;
+    has_value = v != end;
+    if (has_value) {
+        if (end - v < 2 || v[0] != 0x12 || v[1] >= 0x80 || (size_t)(end - v - 2) != v[1])
+            return 0;
+        vlen = v[1];
+        v += 2;
+        if (vlen) {
+            tag = v[0];
+            switch (tag) {
+            case 0x0a: /* string_value */
+            case 0x3a: /* bytes_value */
+                if (vlen < 2 || v[1] >= 0x80 || (size_t)v[1] != vlen - 2)
+                    return 0;
+                s = v + 2;
+                slen = opaque_len(v[1]);
+                break;
+            case 0x10: /* bool_value: one-byte varint */
+                if (vlen != 2 || v[1] >= 0x80)
+                    return 0;
+                break;
+            case 0x18: { /* int_value */
+                const uint8_t *q = v + 1;
+                uint64_t x;
+                if (rd_varint(&q, end, 10, &x) != 0 || q != end)
+                    return 0;
+                break;
+            }
+            case 0x21: /* double_value */
+                if (vlen != 9)
+                    return 0;
+                break;
+            default:
+                return 0;
+            }
+        }
+    }
+    init_kv(&e->kv);
+    if ((size_t)(d->pool_end - d->pool) < klen + 1 + slen + 1)
+        return 0;
+    memcpy(d->pool, key, klen);
+    d->pool[klen] = '\0';
+    e->kv.key = d->pool;
+    d->pool += klen + 1;
+    if (!has_value)
+        return 1;
+    init_any(&e->any);
+    e->kv.value = &e->any;
+    switch (tag) {
+    case 0x0a:
+        memcpy(d->pool, s, slen);
+        d->pool[slen] = '\0';
+        e->any.string_value = d->pool;
+        d->pool += slen + 1;
+        e->any.value_case = XB_ANY_STRING;
+        break;
+    case 0x3a:
+        e->any.bytes_value.len = slen;
+        if (slen) {
+            memcpy(d->pool, s, slen);
+            e->any.bytes_value.data = (uint8_t *)d->pool;
+            d->pool += slen;
+        }
+        e->any.value_case = XB_ANY_BYTES;
+        break;
+    case 0x10:
+        e->any.bool_value = (v[1] & 0x7f) != 0;
+        e->any.value_case = XB_ANY_BOOL;
+        break;
+    case 0x18: {
+        const uint8_t *q = v + 1;
+        uint64_t x = 0;
+        (void)rd_varint(&q, end, 10, &x);
+        e->any.int_value = (int64_t)x;
+        e->any.value_case = XB_ANY_INT;
+        break;
+    }
+    case 0x21:
+        memcpy(&e->any.double_value, v + 1, 8);
+        e->any.value_case = XB_ANY_DOUBLE;
+        break;
+    default: /* empty AnyValue */
+        break;
+    }
+    return 1;
+}
+
+int xb_otlp_wire_decode(const void *data, size_t len, struct xb_arena *arena,
+                        xb_pb_export_req **out)
+{
+    const uint8_t *p = data;
+    struct frame stack[MAX_FRAMES];
+    struct frame *f = stack;
+    unsigned any_open = 0;
+    struct dec d = {arena, NULL, NULL};
+    xb_pb_export_req *req;
+    int rc;
+
+    /* Every string of n bytes costs at least n + 2 bytes of input (tag, length,
+     * data) and needs n + 1 here; a bytes field needs n. So |len| bytes hold them
+     * all, whatever the nesting or repetition. */
+    if (len) {
+        d.pool = xb_arena_alloc(arena, len);
+        if (!d.pool)
+            return XB_ERR_NOMEM;
+        d.pool_end = d.pool + len;
+    }
+    req = new_msg(&d, &T_REQ, sizeof(T_REQ));
+    if (!req)
+        return XB_ERR_NOMEM;
+    rc = open_frame(&d, f, M_REQUEST, req, p, p + len);
+    if (rc != XB_OK)
+        return rc;
+
+    for (;;) {
+        const uint8_t *end = f->end;
+        unsigned field, wt, child = M_COUNT;
+        void *cmsg = NULL;
+        size_t n;
+        int k = -1;
+
+        if (p == end) {
+            if (f == stack)
+                break;
+            if (f->type == M_ANY)
+                any_open--;
+            f--;
+            continue;
+        }
+        if (*p < 0x80) {
+            field = *p >> 3;
+            wt = *p & 7;
+            p++;
+            if (!field)
+                return XB_ERR_INVALID;
+        } else if (rd_tag(&p, end, &field, &wt) != 0) {
+            return XB_ERR_INVALID;
+        }
+
+        switch (f->type) {
+        case M_REQUEST:
+            if (field == 1)
+                k = 0;
+            break;
+        case M_RS: {
+            xb_pb_resource_spans *rs = f->msg;
+            if (field == 1) {
+                if (rs->resource || wt != WT_LEN)
+                    return XB_ERR_INVALID;
+                cmsg = rs->resource = new_msg(&d, &T_RESOURCE, sizeof(T_RESOURCE));
+                child = M_RESOURCE;
+            } else if (field == 2) {
+                k = 0;
+            } else if (field == 3) {
+                if (take_str(&d, &p, end, wt, &rs->schema_url) != 0)
+                    return XB_ERR_INVALID;
+                continue;
+            }
+            break;
+        }
+        case M_RESOURCE: {
+            xb_pb_resource *r = f->msg;
+            if (field == 1) {
+                k = 0;
+            } else if (field == 2) {
+                if (take_u32(&p, end, wt, &r->dropped_attributes_count) != 0)
+                    return XB_ERR_INVALID;
+                continue;
+            } else if (field == 3) {
+                return XB_ERR_INVALID; /* entity_refs: left to protobuf-c */
+            }
+            break;
+        }
+        case M_SS: {
+            xb_pb_scope_spans *ss = f->msg;
+            if (field == 1) {
+                if (ss->scope || wt != WT_LEN)
+                    return XB_ERR_INVALID;
+                cmsg = ss->scope = new_msg(&d, &T_SCOPE, sizeof(T_SCOPE));
+                child = M_SCOPE;
+            } else if (field == 2) {
+                k = 0;
+            } else if (field == 3) {
+                if (take_str(&d, &p, end, wt, &ss->schema_url) != 0)
+                    return XB_ERR_INVALID;
+                continue;
+            }
+            break;
+        }
+        case M_SCOPE: {
+            xb_pb_scope *s = f->msg;
+            int bad = 0;
+            switch (field) {
+            case 1:
+                bad = take_str(&d, &p, end, wt, &s->name);
+                break;
+            case 2:
+                bad = take_str(&d, &p, end, wt, &s->version);
+                break;
+            case 3:
+                k = 0;
+                break;
+            case 4:
+                bad = take_u32(&p, end, wt, &s->dropped_attributes_count);
+                break;
+            default:
+                k = -2;
+                break;
+            }
+            if (bad)
+                return XB_ERR_INVALID;
+            if (k == -1)
+                continue;
+            if (k == -2)
+                k = -1;
+            break;
+        }
+        case M_SPAN: {
+            xb_pb_span *s = f->msg;
+            int bad = 0;
+            switch (field) {
+            case 1:
+                bad = take_bytes(&d, &p, end, wt, &s->trace_id);
+                break;
+            case 2:
+                bad = take_bytes(&d, &p, end, wt, &s->span_id);
+                break;
+            case 3:
+                bad = take_str(&d, &p, end, wt, &s->trace_state);
+                break;
+            case 4:
+                bad = take_bytes(&d, &p, end, wt, &s->parent_span_id);
+                break;
+            case 5:
+                bad = take_str(&d, &p, end, wt, &s->name);
+                break;
+            case 6: {
+                uint32_t v = 0;
+                bad = take_u32(&p, end, wt, &v);
+                s->kind = (Opentelemetry__Proto__Trace__V1__Span__SpanKind)(int32_t)v;
+                break;
+            }
+            case 7:
+                bad = take_fixed64(&p, end, wt, &s->start_time_unix_nano);
+                break;
+            case 8:
+                bad = take_fixed64(&p, end, wt, &s->end_time_unix_nano);
+                break;
+            case 9:
+                k = 0;
+                break;
+            case 10:
+                bad = take_u32(&p, end, wt, &s->dropped_attributes_count);
+                break;
+            case 11:
+                k = 1;
+                break;
+            case 12:
+                bad = take_u32(&p, end, wt, &s->dropped_events_count);
+                break;
+            case 13:
+                k = 2;
+                break;
+            case 14:
+                bad = take_u32(&p, end, wt, &s->dropped_links_count);
+                break;
+            case 15:
+                if (s->status || wt != WT_LEN)
+                    return XB_ERR_INVALID;
+                cmsg = s->status = new_msg(&d, &T_STATUS, sizeof(T_STATUS));
+                child = M_STATUS;
+                k = -3;
+                break;
+            case 16:
+                bad = take_fixed32(&p, end, wt, &s->flags);
+                break;
+            default:
+                k = -2;
+                break;
+            }
+            if (bad)
+                return XB_ERR_INVALID;
+            if (k == -1)
+                continue;
+            if (k < 0)
+                k = -1;
+            break;
+        }
+        case M_EVENT: {
+            xb_pb_event *e = f->msg;
+            int bad = 0;
+            switch (field) {
+            case 1:
+                bad = take_fixed64(&p, end, wt, &e->time_unix_nano);
+                break;
+            case 2:
+                bad = take_str(&d, &p, end, wt, &e->name);
+                break;
+            case 3:
+                k = 0;
+                break;
+            case 4:
+                bad = take_u32(&p, end, wt, &e->dropped_attributes_count);
+                break;
+            default:
+                k = -2;
+                break;
+            }
+            if (bad)
+                return XB_ERR_INVALID;
+            if (k == -1)
+                continue;
+            if (k == -2)
+                k = -1;
+            break;
+        }
+        case M_LINK: {
+            xb_pb_link *l = f->msg;
+            int bad = 0;
+            switch (field) {
+            case 1:
+                bad = take_bytes(&d, &p, end, wt, &l->trace_id);
+                break;
+            case 2:
+                bad = take_bytes(&d, &p, end, wt, &l->span_id);
+                break;
+            case 3:
+                bad = take_str(&d, &p, end, wt, &l->trace_state);
+                break;
+            case 4:
+                k = 0;
+                break;
+            case 5:
+                bad = take_u32(&p, end, wt, &l->dropped_attributes_count);
+                break;
+            case 6:
+                bad = take_fixed32(&p, end, wt, &l->flags);
+                break;
+            default:
+                k = -2;
+                break;
+            }
+            if (bad)
+                return XB_ERR_INVALID;
+            if (k == -1)
+                continue;
+            if (k == -2)
+                k = -1;
+            break;
+        }
+        case M_STATUS: {
+            xb_pb_status *st = f->msg;
+            if (field == 2) {
+                if (take_str(&d, &p, end, wt, &st->message) != 0)
+                    return XB_ERR_INVALID;
+                continue;
+            }
+            if (field == 3) {
+                uint32_t v;
+                if (take_u32(&p, end, wt, &v) != 0)
+                    return XB_ERR_INVALID;
+                st->code = (Opentelemetry__Proto__Trace__V1__Status__StatusCode)(int32_t)v;
+                continue;
+            }
+            break;
+        }
+        case M_KV: {
+            xb_pb_kv *kv = f->msg;
+            if (field == 1) {
+                if (take_str(&d, &p, end, wt, &kv->key) != 0)
+                    return XB_ERR_INVALID;
+                continue;
+            }
+            if (field == 2) {
+                xb_pb_any *any = &((struct kv_elem *)(void *)kv)->any;
+                if (kv->value || wt != WT_LEN)
+                    return XB_ERR_INVALID;
+                init_any(any);
+                cmsg = kv->value = any;
+                child = M_ANY;
+            }
+            break;
+        }
+        case M_ANY: {
+            xb_pb_any *a = f->msg;
+            if (field < 1 || field > 7)
+                break;
+            /* A second oneof member: protobuf-c replaces the first; leave it to it. */
+            if (a->value_case != XB_ANY_NONE)
+                return XB_ERR_INVALID;
+            switch (field) {
+            case 1:
+                if (take_str(&d, &p, end, wt, &a->string_value) != 0)
+                    return XB_ERR_INVALID;
+                break;
+            case 2: {
+                /* protobuf-c's parse_boolean: any non-zero 7-bit group. */
+                const uint8_t *b = p;
+                uint64_t v;
+                unsigned nz = 0;
+                if (wt != WT_VARINT || rd_varint(&p, end, 10, &v) != 0)
+                    return XB_ERR_INVALID;
+                for (; b < p; b++)
+                    nz |= *b & 0x7f;
+                a->bool_value = nz != 0;
+                break;
+            }
+            case 3: {
+                uint64_t v;
+                if (wt != WT_VARINT || rd_varint(&p, end, 10, &v) != 0)
+                    return XB_ERR_INVALID;
+                a->int_value = (int64_t)v;
+                break;
+            }
+            case 4:
+                if (take_fixed64(&p, end, wt, &a->double_value) != 0)
+                    return XB_ERR_INVALID;
+                break;
+            case 5:
+                if (wt != WT_LEN)
+                    return XB_ERR_INVALID;
+                cmsg = a->array_value = new_msg(&d, &T_ARRAY, sizeof(T_ARRAY));
+                child = M_ARRAY;
+                break;
+            case 6:
+                if (wt != WT_LEN)
+                    return XB_ERR_INVALID;
+                cmsg = a->kvlist_value = new_msg(&d, &T_KVLIST, sizeof(T_KVLIST));
+                child = M_KVLIST;
+                break;
+            default:
+                if (take_bytes(&d, &p, end, wt, &a->bytes_value) != 0)
+                    return XB_ERR_INVALID;
+                break;
+            }
+            a->value_case = (Opentelemetry__Proto__Common__V1__AnyValue__ValueCase)field;
+            if (child == M_COUNT)
+                continue;
+            break;
+        }
+        case M_ARRAY:
+        case M_KVLIST:
+            if (field == 1)
+                k = 0;
+            break;
+        }
+
+        if (k >= 0) {
+            if (wt != WT_LEN)
+                return XB_ERR_INVALID;
+            child = reps[f->type][k].child;
+            cmsg = next_elem(f, k);
+        } else if (child == M_COUNT) {
+            /* Unknown field (or one this message does not have). */
+            if (skip_value(&p, end, wt) != 0)
+                return XB_ERR_INVALID;
+            continue;
+        } else if (!cmsg) {
+            return XB_ERR_NOMEM;
+        }
+        /* Open the sub-message |cmsg| of type |child|. */
+        if (rd_len(&p, end, &n) != 0)
+            return XB_ERR_INVALID;
+        /* (A value here is one AnyValue level deeper: the limit still applies.) */
+        if (child == M_KV && k >= 0 && any_open < XB_OTLP_MAX_ANYVALUE_DEPTH &&
+            fast_kv(&d, p, p + n, cmsg)) {
+            p += n;
+            continue;
+        }
+        if (child == M_ANY && ++any_open > XB_OTLP_MAX_ANYVALUE_DEPTH)
+            return XB_ERR_INVALID;
+        if (f + 1 >= stack + MAX_FRAMES)
+            return XB_ERR_INVALID;
+        f++;
+        rc = open_frame(&d, f, child, cmsg, p, p + n);
+        if (rc != XB_OK)
+            return rc;
+    }
+    *out = req;
+    return XB_OK;
+}

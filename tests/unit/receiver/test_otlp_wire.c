@@ -1,0 +1,191 @@
+/*
+ * Unit tests for receiver/otlp_wire.c (schema-specific protobuf decoder) and its use
+ * in xb_otlp_decode_protobuf(): inputs whose protobuf-c meaning is not plain are left
+ * to the reference decoder (merged singular messages, a repeated oneof, a bool with a
+ * fixed64 wire type), unknown fields are skipped, malformed input gets the reference's
+ * description, and an allocation failure in the fast path falls back cleanly.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+#include "proto/otlp.h"
+#include "receiver/otlp_decode.h"
+#include "receiver/otlp_wire.h"
+
+static int setup(void **state)
+{
+    *state = xb_arena_new(64 * 1024, 256u << 20);
+    return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    xb_arena_free(*state);
+    return 0;
+}
+
+/* Request{ResourceSpans{ScopeSpans{Span{attributes: KeyValue "k" = |any|}}}} around an
+ * AnyValue body of |n| (< 100) bytes. */
+static size_t span_with_value(uint8_t *out, const uint8_t *any, size_t n)
+{
+    size_t kv = 5 + n, span = 2 + kv, ss = 2 + span, rs = 2 + ss, o = 0;
+
+    out[o++] = 0x0a, out[o++] = (uint8_t)rs;   /* resource_spans */
+    out[o++] = 0x12, out[o++] = (uint8_t)ss;   /* scope_spans */
+    out[o++] = 0x12, out[o++] = (uint8_t)span; /* spans */
+    out[o++] = 0x4a, out[o++] = (uint8_t)kv;   /* attributes */
+    out[o++] = 0x0a, out[o++] = 1, out[o++] = 'k';
+    out[o++] = 0x12, out[o++] = (uint8_t)n; /* value */
+    memcpy(out + o, any, n);
+    return o + n;
+}
+
+static const xb_pb_any *first_value(const xb_pb_export_req *r)
+{
+    return r->resource_spans[0]->scope_spans[0]->spans[0]->attributes[0]->value;
+}
+
+/* Fast decoder refuses, the combined decoder accepts what protobuf-c makes of it, and
+ * the fast path's partial result was released: the arena holds what the reference
+ * alone uses. */
+static xb_pb_export_req *expect_fallback(void **state, const uint8_t *p, size_t n)
+{
+    xb_pb_export_req *req = NULL;
+    const char *err = NULL;
+    size_t ref_used;
+
+    xb_arena_reset(*state);
+    assert_int_equal(xb_otlp_decode_protobuf_ref(p, n, *state, &req, &err), XB_OK);
+    ref_used = xb_arena_used(*state);
+    xb_arena_reset(*state);
+    req = NULL;
+    assert_int_equal(xb_otlp_wire_decode(p, n, *state, &req), XB_ERR_INVALID);
+    assert_null(req);
+    xb_arena_reset(*state);
+    assert_int_equal(xb_otlp_decode_protobuf(p, n, *state, &req, &err), XB_OK);
+    assert_non_null(req);
+    assert_int_equal(xb_arena_used(*state), ref_used);
+    return req;
+}
+
+static void test_repeated_oneof_left_to_reference(void **state)
+{
+    /* string_value "a", then int_value 5: protobuf-c keeps the last member. */
+    static const uint8_t any[] = {0x0a, 0x01, 'a', 0x18, 0x05};
+    uint8_t buf[128];
+    size_t n = span_with_value(buf, any, sizeof(any));
+    const xb_pb_any *v = first_value(expect_fallback(state, buf, n));
+
+    assert_int_equal(v->value_case, XB_ANY_INT);
+    assert_int_equal(v->int_value, 5);
+}
+
+static void test_bool_with_fixed64_wire_type_left_to_reference(void **state)
+{
+    /* bool_value (field 2) sent as fixed64: protobuf-c reads any non-zero byte as true. */
+    static const uint8_t any[] = {0x11, 0, 0, 0, 0, 0, 0, 0x01, 0};
+    uint8_t buf[128];
+    size_t n = span_with_value(buf, any, sizeof(any));
+    const xb_pb_any *v = first_value(expect_fallback(state, buf, n));
+
+    assert_int_equal(v->value_case, XB_ANY_BOOL);
+    assert_true(v->bool_value);
+}
+
+static void test_repeated_resource_merged_by_reference(void **state)
+{
+    /* Two Resource fields in one ResourceSpans: protobuf-c merges their attributes. */
+    static const uint8_t req[] = {
+        0x0a, 0x18,                                                           /* resource_spans */
+        0x0a, 0x0a, 0x0a, 0x08, 0x0a, 0x01, 'k', 0x12, 0x03, 0x0a, 0x01, 'a', /* resource */
+        0x0a, 0x0a, 0x0a, 0x08, 0x0a, 0x01, 'j', 0x12, 0x03, 0x0a, 0x01, 'b', /* resource */
+    };
+    xb_pb_export_req *r = expect_fallback(state, req, sizeof(req));
+    const xb_pb_resource *res = r->resource_spans[0]->resource;
+
+    assert_int_equal(res->n_attributes, 2);
+    assert_string_equal(res->attributes[0]->key, "k");
+    assert_string_equal(res->attributes[1]->key, "j");
+}
+
+static void test_plain_values_and_unknown_fields(void **state)
+{
+    /* int_value 300 followed by unknown field 99 (varint) and 100 (bytes) inside the
+     * AnyValue: skipped by both decoders. */
+    static const uint8_t any[] = {0x18, 0xac, 0x02, 0x98, 0x06, 0x01, 0xa2, 0x06, 0x02, 'x', 'x'};
+    uint8_t buf[128];
+    size_t n = span_with_value(buf, any, sizeof(any));
+    xb_pb_export_req *fast = NULL, *ref = NULL;
+    const char *err = NULL;
+
+    assert_int_equal(xb_otlp_wire_decode(buf, n, *state, &fast), XB_OK);
+    assert_int_equal(xb_otlp_decode_protobuf_ref(buf, n, *state, &ref, &err), XB_OK);
+    assert_int_equal(first_value(fast)->value_case, XB_ANY_INT);
+    assert_int_equal(first_value(fast)->int_value, 300);
+    assert_int_equal(first_value(ref)->int_value, 300);
+    assert_string_equal(fast->resource_spans[0]->scope_spans[0]->spans[0]->attributes[0]->key, "k");
+    assert_null(fast->resource_spans[0]->resource);
+}
+
+static void test_malformed_gets_reference_description(void **state)
+{
+    static const uint8_t any[] = {0x0a, 0x01, 'a'};
+    uint8_t buf[128];
+    size_t n = span_with_value(buf, any, sizeof(any));
+    xb_pb_export_req *req = NULL;
+    const char *err = NULL, *ref_err = NULL;
+
+    for (size_t cut = 1; cut < n; cut++) {
+        xb_arena_reset(*state);
+        int rc = xb_otlp_decode_protobuf(buf, cut, *state, &req, &err);
+        int ref = xb_otlp_decode_protobuf_ref(buf, cut, *state, &req, &ref_err);
+        assert_int_equal(rc, ref);
+        assert_int_equal(rc, XB_ERR_INVALID);
+        assert_string_equal(err, ref_err);
+    }
+}
+
+static void test_nomem_in_fast_path_falls_back(void **state)
+{
+    static const uint8_t any[] = {0x0a, 0x01, 'a'};
+    uint8_t buf[128];
+    size_t n = span_with_value(buf, any, sizeof(any));
+    xb_pb_export_req *req = NULL;
+    const char *err = NULL;
+
+    /* The first, second... allocation fails (and every later one): the fast path
+     * gives up and the reference reports NOMEM with a description. */
+    for (size_t k = 1; k <= 4; k++) {
+        xb_arena_reset(*state);
+        xb_arena_fail_after(*state, k);
+        err = NULL;
+        assert_int_equal(xb_otlp_decode_protobuf(buf, n, *state, &req, &err), XB_ERR_NOMEM);
+        assert_non_null(err);
+    }
+    xb_arena_reset(*state);
+    assert_int_equal(xb_otlp_decode_protobuf(buf, n, *state, &req, &err), XB_OK);
+    assert_string_equal(first_value(req)->string_value, "a");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_repeated_oneof_left_to_reference, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bool_with_fixed64_wire_type_left_to_reference, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_repeated_resource_merged_by_reference, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_plain_values_and_unknown_fields, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_gets_reference_description, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nomem_in_fast_path_falls_back, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
