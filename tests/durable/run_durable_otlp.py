@@ -16,7 +16,10 @@ Scenarios (each prints its counts):
    span arrives after the restart; duplicates (records finished after the oldest one
    unfinished at the kill) are counted and reported;
 5. max_size 64KiB with the endpoint down: requests are refused with 503 + Retry-After
-   and counted; the acknowledged ones arrive once the endpoint heals.
+   and counted; the acknowledged ones arrive once the endpoint heals;
+6. a write error (the process's file size limit, RLIMIT_FSIZE, with SIGXFSZ ignored:
+   appends past 8 KiB fail with EFBIG): those requests are refused with 503 and counted
+   in write_errors_total, never acknowledged; the acknowledged ones all arrive.
 
 usage: run_durable_otlp.py XRAYBRIDGE_BINARY
 """
@@ -297,6 +300,49 @@ def disk_full(binary, report):
         fake.stop()
 
 
+def write_error(binary, report):
+    check = report.check
+    tmp = tempfile.mkdtemp(prefix="xb-durable-otlp-eio-")
+    store = os.path.join(tmp, "queue")
+    os.mkdir(store)
+    rng = random.Random("eio")
+    fake = new_fake()
+    # dash's ulimit -f counts 512-byte blocks: 16 = 8 KiB per file.
+    limit = ("/bin/sh", "-c", "ulimit -f 16; trap '' XFSZ; exec \"$0\" \"$@\"")
+    try:
+        fake.script = list(OUTAGE)
+        with Bridge(binary, tmp, config(fake.port, store), env(tmp), prefix=limit) as b:
+            port = b.port("otlp http receiver")
+            mport = b.port("metrics endpoint")
+            acked, refused_ids, refused = [], [], 0
+            for _ in range(20):
+                body, ids = make_request(rng)
+                status, _ = post(port, body)
+                if status == 200:
+                    acked.extend(ids)
+                else:
+                    refused += status == 503
+                    refused_ids.extend(ids)
+            errors = metric(mport, "xraybridge_file_storage_write_errors_total",
+                            exporter="otlphttp")
+            check(acked and refused > 0 and errors == refused,
+                  f"write error: {len(acked)} spans acknowledged, {refused} requests refused "
+                  f"503 after appends failed, write_errors_total {int(errors)}")
+            with fake.lock:
+                fake.script = []
+            try:
+                wait_for(lambda: set(acked) <= set(span_ids(fake)), "acknowledged spans")
+            except RuntimeError:
+                pass
+            got = set(span_ids(fake))
+            check(set(acked) <= got and not (set(refused_ids) & got),
+                  f"write error: {len(set(acked) & got)}/{len(acked)} acknowledged spans "
+                  f"delivered, {len(set(refused_ids) & got)} of the refused ones")
+            b.stop()
+    finally:
+        fake.stop()
+
+
 def main():
     binary = sys.argv[1]
     report = Report()
@@ -307,6 +353,7 @@ def main():
         ("both", lambda: crash_both(binary, report)),
         ("otlp-kill9-in-flight", lambda: kill_in_flight(binary, report)),
         ("disk full", lambda: disk_full(binary, report)),
+        ("write error", lambda: write_error(binary, report)),
     ]
     for name, run in scenarios:
         try:
