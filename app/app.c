@@ -344,7 +344,8 @@ static int start(struct app *a)
         max_body = cfg->http.max_request_body_bytes;
     if (cfg->otlphttp.enabled) {
         struct xb_otlp_limits lim;
-        rc = xb_app_otlp_start(a->base, cfg, &a->otlp_q, &a->otlp, &lim, err, sizeof(err));
+        rc = xb_app_otlp_start(a->base, cfg, a->storage, &a->otlp_q, &a->otlp, &lim, err,
+                               sizeof(err));
         if (rc)
             goto fail;
         a->ing = xb_ingest_new(&a->tc, a->queues, a->n_queues, max_body);

@@ -8,10 +8,11 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "exporter/lb_exporter.h"
+#include "extension/file_storage.h"
 
-int xb_app_otlp_start(struct event_base *base, const struct xb_config *cfg, struct xb_queue **q,
-                      struct xb_otlp_exporter **x, struct xb_otlp_limits *lim, char *err,
-                      size_t err_len)
+int xb_app_otlp_start(struct event_base *base, const struct xb_config *cfg,
+                      struct xb_file_storage *fs, struct xb_queue **q, struct xb_otlp_exporter **x,
+                      struct xb_otlp_limits *lim, char *err, size_t err_len)
 {
     const struct xb_config_otlphttp *c = &cfg->otlphttp;
     struct xb_otlp_opts o = {0};
@@ -51,6 +52,12 @@ int xb_app_otlp_start(struct event_base *base, const struct xb_config *cfg, stru
     *q = xb_queue_new(c->queue.max_bytes, c->queue_size ? c->queue_size : c->queue.max_documents);
     if (!*q)
         goto out;
+    if (c->queue.storage) {
+        /* Before the exporter starts: recovered records are sent first. */
+        rc = fs ? xb_file_storage_attach(fs, "otlphttp", *q, err, err_len) : XB_ERR_CONFIG;
+        if (rc)
+            goto out;
+    }
     o.url = url.data;
     o.gzip = strcmp(c->compression, "gzip") == 0;
     o.timeout_ms = c->timeout_ms;

@@ -15,14 +15,18 @@
 #include "receiver/otlp_split.h"
 
 /*
- * Creates the otlphttp queue (|*q|, caller frees with xb_queue_free()) and starts the
- * exporter on it (|*x|, caller frees with xb_otlp_exporter_free()), and fills |lim|
- * with the limits requests are split by. Returns 0; XB_ERR_CONFIG with the reason in
- * |err| (no region for signing, bad URL or header); XB_ERR_NOMEM.
+ * Creates the otlphttp queue (|*q|, caller frees with xb_queue_free()), puts it on the
+ * on-disk log of |fs| (extension/file_storage.h; borrowed, NULL when the extension is
+ * off) when sending_queue.storage is set, and starts the exporter on it (|*x|, caller
+ * frees with xb_otlp_exporter_free()), and fills |lim| with the limits requests are
+ * split by. Returns 0; XB_ERR_CONFIG with the reason in |err| (no region for signing,
+ * bad URL or header, storage without the extension); XB_ERR_IO (the log cannot be
+ * opened: message in |err|); XB_ERR_NOMEM.
  */
-int xb_app_otlp_start(struct event_base *base, const struct xb_config *cfg, struct xb_queue **q,
-                      struct xb_otlp_exporter **x, struct xb_otlp_limits *lim, char *err,
-                      size_t err_len);
+struct xb_file_storage;
+int xb_app_otlp_start(struct event_base *base, const struct xb_config *cfg,
+                      struct xb_file_storage *fs, struct xb_queue **q, struct xb_otlp_exporter **x,
+                      struct xb_otlp_limits *lim, char *err, size_t err_len);
 
 /*
  * Creates the loadbalancing queue (|*q|) and starts the exporter on it (|*x|) from

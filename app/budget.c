@@ -80,7 +80,18 @@ void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
     if (cfg->otlphttp.enabled) {
         /* Each request in flight holds the concatenated records and their gzip (at
          * most the endpoint's request size each). */
-        out->item[XB_BUDGET_QUEUES] += cfg->otlphttp.queue.max_bytes;
+        if (cfg->otlphttp.queue.storage && cfg->file_storage.enabled)
+            /* Durable: the read-ahead and one record being read back (a record is at
+             * most one request), plus what the requests in flight hold: at most
+             * max_request_bytes of records each, with a header per record. */
+            out->item[XB_BUDGET_QUEUES] +=
+                xb_file_storage_queue_memory(&cfg->file_storage, XB_OTLP_XRAY_MAX_REQUEST_BYTES,
+                                             0) +
+                (uint64_t)cfg->otlphttp.num_consumers *
+                    (XB_OTLP_XRAY_MAX_REQUEST_BYTES +
+                     (uint64_t)cfg->otlphttp.queue.batch_max_documents * sizeof(struct xb_qdoc));
+        else
+            out->item[XB_BUDGET_QUEUES] += cfg->otlphttp.queue.max_bytes;
         out->item[XB_BUDGET_EXPORT_BODIES] +=
             (uint64_t)cfg->otlphttp.num_consumers * XB_OTLP_XRAY_MAX_REQUEST_BYTES * 2;
     }

@@ -410,41 +410,75 @@ void xb_telemetry_free(struct xb_telemetry *t)
 
 /* ------------------------------------------------------------ exporter health --- */
 
-static uint64_t failed_total(void)
+static const struct {
+    enum xb_exporter_kind e;
+    const char *name, *unit;
+} watched[] = {{XB_EXPORTER_AWSXRAY, "awsxray", "document"},
+               {XB_EXPORTER_OTLPHTTP, "otlphttp", "span"},
+               {XB_EXPORTER_LOADBALANCING, "loadbalancing", "span"}};
+
+static void sample_all(struct xb_export_sample *s)
 {
-    return xb_exporter_metrics.export_request_errors +
-           xb_exporter_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY];
+    const struct xb_exporter_metrics *m = &xb_exporter_metrics;
+
+    memset(s, 0, XB_EXPORTER_COUNT * sizeof(*s));
+    for (size_t i = 0; i < sizeof(watched) / sizeof(watched[0]); i++) {
+        enum xb_exporter_kind e = watched[i].e;
+        s[e].sent = m->sent_documents[e];
+        s[e].failed = m->send_failed_documents[e] + m->failed_calls[e];
+    }
+    s[XB_EXPORTER_AWSXRAY].failed += m->export_request_errors;
 }
 
 void xb_export_health_init(struct xb_export_health *h, uint64_t threshold_ns)
 {
+    struct xb_export_sample s[XB_EXPORTER_COUNT];
+
     memset(h, 0, sizeof(*h));
     h->threshold_ns = threshold_ns;
-    h->seen_sent = xb_exporter_metrics.sent_documents[XB_EXPORTER_AWSXRAY];
-    h->seen_failed = failed_total();
+    sample_all(s);
+    for (int e = 0; e < XB_EXPORTER_COUNT; e++) {
+        h->seen_sent[e] = s[e].sent;
+        h->seen_failed[e] = s[e].failed;
+    }
+}
+
+int xb_export_health_step(struct xb_export_health *h, const struct xb_export_sample *s,
+                          uint64_t now_ns, char *why, size_t why_len)
+{
+    uint64_t worst = 0;
+    size_t worst_i = 0;
+    char dur[64];
+
+    for (size_t i = 0; i < sizeof(watched) / sizeof(watched[0]); i++) {
+        enum xb_exporter_kind e = watched[i].e;
+        if (s[e].sent != h->seen_sent[e])
+            h->failing_since_ns[e] = 0; /* a delivery since the last look: not failing */
+        else if (s[e].failed != h->seen_failed[e] && h->failing_since_ns[e] == 0)
+            h->failing_since_ns[e] = now_ns != 0 ? now_ns : 1; /* 0 means "not failing" */
+        h->seen_sent[e] = s[e].sent;
+        h->seen_failed[e] = s[e].failed;
+        if (h->failing_since_ns[e] != 0 && now_ns > h->failing_since_ns[e] &&
+            now_ns - h->failing_since_ns[e] > worst) {
+            worst = now_ns - h->failing_since_ns[e];
+            worst_i = i;
+        }
+    }
+    if (h->threshold_ns == 0 || worst <= h->threshold_ns)
+        return 1;
+    if (why != NULL && why_len != 0)
+        snprintf(why, why_len, "exporter %s failing for %s with no %s delivered",
+                 watched[worst_i].name, xb_telemetry_format_duration(worst, dur, sizeof(dur)),
+                 watched[worst_i].unit);
+    return 0;
 }
 
 int xb_export_health_eval(struct xb_export_health *h, uint64_t now_ns, char *why, size_t why_len)
 {
-    uint64_t sent = xb_exporter_metrics.sent_documents[XB_EXPORTER_AWSXRAY],
-             failed = failed_total();
-    char dur[64];
-    int ok = 1;
+    struct xb_export_sample s[XB_EXPORTER_COUNT];
 
-    if (sent != h->seen_sent)
-        h->failing_since_ns = 0; /* a delivery since the last look: not failing */
-    else if (failed != h->seen_failed && h->failing_since_ns == 0)
-        h->failing_since_ns = now_ns != 0 ? now_ns : 1; /* 0 means "not failing" */
-    h->seen_sent = sent;
-    h->seen_failed = failed;
-    if (h->threshold_ns != 0 && h->failing_since_ns != 0 && now_ns > h->failing_since_ns &&
-        now_ns - h->failing_since_ns > h->threshold_ns) {
-        ok = 0;
-        if (why != NULL && why_len != 0)
-            snprintf(why, why_len, "exporter failing for %s with no document delivered",
-                     xb_telemetry_format_duration(now_ns - h->failing_since_ns, dur, sizeof(dur)));
-    }
-    return ok;
+    sample_all(s);
+    return xb_export_health_step(h, s, now_ns, why, why_len);
 }
 
 int xb_export_health_cb(void *ud, char *why, size_t why_len)

@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "core/metrics.h"
+#include "exporter/exporter_metrics.h"
 
 /* Most exporter queues a queue callback may report. */
 #define XB_TELEMETRY_MAX_QUEUES 8
@@ -89,29 +90,45 @@ char *xb_telemetry_format_duration(uint64_t ns, char *out, size_t out_len);
 /* --------------------------------------------------------------------------------
  * Exporter failure tracker: a ready-made health callback for the app.
  *
- * It samples the awsxray exporter's global counters (core/metrics.h) each time it is
- * evaluated: a rise of sent_documents[XB_EXPORTER_AWSXRAY] is a success, a rise of
- * export_request_errors or send_failed_documents[XB_EXPORTER_AWSXRAY] (with no success
- * in the same interval) a failure. The exporter is "failing" from the first failure seen
- * after the last success; health turns 0 once it has been failing for longer than the
- * threshold and back to 1 at the next success. Granularity is the evaluation interval
- * (each health request). The file exporter is not watched.
+ * It samples the exporters' global counters (exporter/exporter_metrics.h) each time it
+ * is evaluated, separately for awsxray, otlphttp and loadbalancing: a rise of the
+ * exporter's sent_documents is a success; a rise of its failed calls (awsxray:
+ * export_request_errors; the others: failed_calls) or of its send_failed_documents,
+ * with no success in the same interval, a failure. An exporter is "failing" from the
+ * first failure seen after its last success; health turns 0 once any exporter has been
+ * failing for longer than the threshold and back to 1 when none is. An exporter that
+ * is not enabled never moves its counters, so it never counts. Granularity is the
+ * evaluation interval (each health request). The file exporter is not watched.
  */
 struct xb_export_health {
-    uint64_t threshold_ns; /* 0 = never unhealthy */
-    uint64_t seen_sent;    /* counters at the previous evaluation */
-    uint64_t seen_failed;
-    uint64_t failing_since_ns; /* monotonic ns of the first failure; 0 = not failing */
+    uint64_t threshold_ns;                 /* 0 = never unhealthy */
+    uint64_t seen_sent[XB_EXPORTER_COUNT]; /* counters at the previous evaluation */
+    uint64_t seen_failed[XB_EXPORTER_COUNT];
+    /* monotonic ns of each exporter's first failure; 0 = not failing */
+    uint64_t failing_since_ns[XB_EXPORTER_COUNT];
 };
+
+/* One exporter's counters at an evaluation (xb_export_health_step()). */
+struct xb_export_sample {
+    uint64_t sent;   /* documents (awsxray) or spans delivered, ever */
+    uint64_t failed; /* failed calls plus items given up, ever */
+};
+
+/*
+ * The rule itself (pure): takes the counters |s| of every exporter (XB_EXPORTER_COUNT
+ * entries indexed by enum xb_exporter_kind; awsxray, otlphttp and loadbalancing are looked
+ * at) at monotonic time |now_ns| and returns 1 (healthy) or 0, writing "exporter NAME
+ * failing for DURATION with no document delivered" ("span" for otlphttp and
+ * loadbalancing) about the exporter failing longest into |why| (|why_len| bytes; may be
+ * NULL) when 0.
+ */
+int xb_export_health_step(struct xb_export_health *h, const struct xb_export_sample *s,
+                          uint64_t now_ns, char *why, size_t why_len);
 
 /* Initialises |h| with |threshold_ns| (monotonic ns) and the current counter values. */
 void xb_export_health_init(struct xb_export_health *h, uint64_t threshold_ns);
 
-/*
- * Samples the counters at monotonic time |now_ns| and returns 1 (healthy) or 0, writing
- * "exporter failing for DURATION with no document delivered" into |why| (|why_len|
- * bytes; |why| may be NULL) when 0.
- */
+/* Samples the global counters and applies xb_export_health_step() at |now_ns|. */
 int xb_export_health_eval(struct xb_export_health *h, uint64_t now_ns, char *why, size_t why_len);
 
 /* xb_telemetry_healthy_cb over xb_export_health_eval() at the current monotonic time;

@@ -86,8 +86,9 @@ struct parse_state {
     size_t n_procs;
     int processors_set;
     yaml_mark_t processors_mark;
-    /* marks of sending_queue.storage of awsxray and file, and of service.extensions */
-    yaml_mark_t storage_mark[2], extensions_mark;
+    /* marks of sending_queue.storage of awsxray, file and otlphttp, and of
+     * service.extensions */
+    yaml_mark_t storage_mark[3], extensions_mark;
     /* the tail_sampling section was seen (mark for messages) */
     int seen_ts;
     yaml_mark_t ts_mark;
@@ -1049,6 +1050,8 @@ static int set_option(struct parse_state *st, const struct xb_config_option *opt
         st->storage_mark[0] = node->start_mark;
     if (opt->offset == offsetof(struct xb_config, file.queue.storage))
         st->storage_mark[1] = node->start_mark;
+    if (opt->offset == offsetof(struct xb_config, otlphttp.queue.storage))
+        st->storage_mark[2] = node->start_mark;
     if (opt->flags & XB_OPT_F_SHARED)
         rc = store_shared(st, opt, path, node->start_mark, &v);
     else
@@ -1401,7 +1404,8 @@ static int validate_storage(struct parse_state *st)
         const char *path;
         const char *value;
     } refs[] = {{"exporters.awsxray.sending_queue.storage", cfg->awsxray.queue.storage},
-                {"exporters.file.sending_queue.storage", cfg->file.queue.storage}};
+                {"exporters.file.sending_queue.storage", cfg->file.queue.storage},
+                {"exporters.otlphttp.sending_queue.storage", cfg->otlphttp.queue.storage}};
 
     for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
         if (refs[i].value == NULL)
@@ -1417,13 +1421,10 @@ static int validate_storage(struct parse_state *st)
     if (cfg->file_storage.enabled && cfg->file_storage.directory == NULL)
         return fail_at(st, st->extensions_mark, "extensions.file_storage.directory",
                        "required when file_storage is listed in service.extensions");
-    if (cfg->otlphttp.queue.storage || cfg->lb.queue.storage)
-        return fail_at(st, st->exporters_mark,
-                       cfg->otlphttp.queue.storage
-                           ? "exporters.otlphttp.sending_queue.storage"
-                           : "exporters.loadbalancing.sending_queue.storage",
-                       "the durable queue is available for the awsxray and file exporters only "
-                       "(docs/durability.md)");
+    if (cfg->lb.queue.storage)
+        return fail_at(st, st->exporters_mark, "exporters.loadbalancing.sending_queue.storage",
+                       "the durable queue is available for the awsxray, file and otlphttp "
+                       "exporters only (docs/durability.md)");
     return XB_OK;
 }
 

@@ -69,6 +69,9 @@ struct xb_exporter_metrics {
     uint64_t credential_refresh_failures; /* failed attempts */
     uint64_t credential_expiry_unix_s;    /* gauge: expiry of the credentials in use, UNIX
                                              seconds; 0 = none or no expiry (static keys) */
+    /* otlphttp and loadbalancing: export calls that failed (any reason, retried or not);
+     * read by the health check's exporter rule (app/telemetry.h), not exported */
+    uint64_t failed_calls[XB_EXPORTER_COUNT];
 };
 
 /* The process-wide exporter metrics; zero at start, zeroed by xb_metrics_reset() once

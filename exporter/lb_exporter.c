@@ -265,6 +265,8 @@ static void on_done(void *ud, CURL *easy, CURLcode res)
             e->busy = 0;
     }
     v = xb_grpc_call_verdict(res != CURLE_OK, status, c->grpc_status);
+    if (v != XB_GRPC_DELIVERED)
+        xb_exporter_metrics.failed_calls[XB_EXPORTER_LOADBALANCING]++; /* health check */
     switch (v) {
     case XB_GRPC_DELIVERED: {
         struct endpoint *e = find_endpoint(x, c->hostport);

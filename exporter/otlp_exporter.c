@@ -203,8 +203,10 @@ static void finish(struct request *r, CURLcode res)
         XB_DEBUG("otlphttp", "2xx answer body is not an ExportTraceServiceResponse");
     st = xb_retry_book_get(&x->book, r->recs[0]);
     xb_otlp_outcome_decide(&c, &st, now, &x->retry, &d);
-    if (d.request_error)
+    if (d.request_error) {
         m_request_errors++;
+        xb_exporter_metrics.failed_calls[XB_EXPORTER_OTLPHTTP]++;
+    }
     m_throttled += d.throttled != 0;
     switch (d.verdict) {
     case XB_OTLP_DELIVERED: {
@@ -273,6 +275,7 @@ static void on_creds(void *ud, int rc, const struct xb_aws_creds *creds, const c
     if (rc != XB_OK) {
         XB_ERROR("otlphttp", "no AWS credentials: %s", why ? why : xb_strerror(rc));
         m_request_errors++;
+        xb_exporter_metrics.failed_calls[XB_EXPORTER_OTLPHTTP]++;
         back_off(x, now_ms(), 0);
         return;
     }

@@ -352,9 +352,12 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
     else if (rc == XB_OK && ing->n_queues)
         rc = enqueue_all(ing, &col.list);
     for (size_t i = 0; i < ing->n_otlp && rc == XB_OK; i++) {
-        /* After the documents: room was checked, nothing ran in between. */
-        xb_queue_push_list(ing->otlp_q[i], &records[i]);
-        xb_ingest_otlp_oversize_spans += oversize[i];
+        /* After the documents: room was checked, nothing ran in between, but a queue on
+         * disk can still fail to append: the client then gets the retryable refusal
+         * (documents already queued for other exporters are sent again on its retry). */
+        rc = xb_queue_push_list(ing->otlp_q[i], &records[i]);
+        if (rc == XB_OK)
+            xb_ingest_otlp_oversize_spans += oversize[i];
     }
     if (rc == XB_OK) {
         /* Counted only once queued: documents of a refused request never existed for

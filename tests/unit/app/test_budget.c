@@ -18,6 +18,7 @@
 #include "extension/file_storage.h"
 #include "extension/viewer.h"
 #include "receiver/ingest.h"
+#include "receiver/otlp_split.h"
 
 #define MIB (1024ull * 1024)
 
@@ -146,6 +147,31 @@ static void test_durable_queue(void **state)
     xb_config_free(cfg);
 }
 
+/* A durable otlphttp queue is charged its read-ahead and the requests in flight, not
+ * sending_queue.max_bytes. */
+static void test_durable_otlphttp_queue(void **state)
+{
+    struct xb_config *cfg =
+        load("receivers: {otlp: {protocols: {http: {endpoint: \"127.0.0.1:0\"}}}}\n"
+             "exporters: {otlphttp: {endpoint: \"http://127.0.0.1:1\", sending_queue:"
+             " {max_bytes: 1GiB, num_consumers: 2, storage: file_storage}}}\n"
+             "extensions: {file_storage: {directory: /q, read_ahead: 8MiB}}\n"
+             "service: {extensions: [file_storage],"
+             " pipelines: {traces: {receivers: [otlp], exporters: [otlphttp]}}}\n");
+    struct xb_budget b;
+    uint64_t want;
+
+    (void)state;
+    xb_budget_compute(cfg, &b);
+    want = xb_file_storage_queue_memory(&cfg->file_storage, XB_OTLP_XRAY_MAX_REQUEST_BYTES, 0) +
+           2 * (XB_OTLP_XRAY_MAX_REQUEST_BYTES +
+                (uint64_t)cfg->otlphttp.queue.batch_max_documents * sizeof(struct xb_qdoc));
+    assert_int_equal(cfg->otlphttp.num_consumers, 2);
+    assert_int_equal(b.item[XB_BUDGET_QUEUES], want);
+    assert_true(b.item[XB_BUDGET_QUEUES] < 64 * MIB); /* not the 1 GiB max_bytes */
+    xb_config_free(cfg);
+}
+
 static void test_format(void **state)
 {
     struct xb_budget b = {.item = {[XB_BUDGET_BASELINE] = 32 * MIB, [XB_BUDGET_QUEUES] = MIB / 2},
@@ -195,7 +221,7 @@ int main(void)
         cmocka_unit_test(test_items_add_up),   cmocka_unit_test(test_caps_move_the_total),
         cmocka_unit_test(test_awsxray_bodies), cmocka_unit_test(test_format),
         cmocka_unit_test(test_cgroup_limit),   cmocka_unit_test(test_durable_queue),
-        cmocka_unit_test(test_viewer),
+        cmocka_unit_test(test_viewer),         cmocka_unit_test(test_durable_otlphttp_queue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -407,7 +407,7 @@ static void test_export_health_tracker(void **state)
     xb_exporter_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY] += 50;
     assert_int_equal(xb_export_health_eval(&h, 12 * NS_PER_S, why, sizeof(why)), 1); /* =10s */
     assert_int_equal(xb_export_health_eval(&h, 12 * NS_PER_S + 500000000, why, sizeof(why)), 0);
-    assert_string_equal(why, "exporter failing for 10.5s with no document delivered");
+    assert_string_equal(why, "exporter awsxray failing for 10.5s with no document delivered");
     assert_int_equal(xb_export_health_eval(&h, 100 * NS_PER_S, why, sizeof(why)), 0);
 
     /* a delivery, even alongside failures, ends the failing period */
@@ -427,6 +427,55 @@ static void test_export_health_tracker(void **state)
     assert_int_equal(xb_export_health_cb(&h, why, sizeof(why)), 1);
 }
 
+/* The pure rule over otlphttp and loadbalancing samples: any failing exporter past the
+ * threshold makes the check unhealthy; each exporter's own delivery clears only it. */
+static void test_export_health_every_exporter(void **state)
+{
+    struct xb_export_health h = {.threshold_ns = 10 * NS_PER_S};
+    struct xb_export_sample s[XB_EXPORTER_COUNT] = {{0, 0}};
+    char why[128] = "";
+
+    (void)state;
+    s[XB_EXPORTER_AWSXRAY].sent = 5;
+    assert_int_equal(xb_export_health_step(&h, s, 1 * NS_PER_S, why, sizeof(why)), 1);
+    /* otlphttp fails at t=2s while awsxray keeps delivering */
+    s[XB_EXPORTER_OTLPHTTP].failed = 1;
+    s[XB_EXPORTER_AWSXRAY].sent++;
+    assert_int_equal(xb_export_health_step(&h, s, 2 * NS_PER_S, why, sizeof(why)), 1);
+    s[XB_EXPORTER_AWSXRAY].sent++;
+    s[XB_EXPORTER_OTLPHTTP].failed++;
+    assert_int_equal(xb_export_health_step(&h, s, 12 * NS_PER_S, why, sizeof(why)), 1); /* =10s */
+    s[XB_EXPORTER_AWSXRAY].sent++;
+    assert_int_equal(xb_export_health_step(&h, s, 13 * NS_PER_S, why, sizeof(why)), 0);
+    assert_string_equal(why, "exporter otlphttp failing for 11s with no span delivered");
+    /* loadbalancing starts failing later; otlphttp is still the longest */
+    s[XB_EXPORTER_LOADBALANCING].failed = 3;
+    assert_int_equal(xb_export_health_step(&h, s, 14 * NS_PER_S, why, sizeof(why)), 0);
+    assert_string_equal(why, "exporter otlphttp failing for 12s with no span delivered");
+    /* otlphttp delivers: loadbalancing (failing since 14s) is not past 10s yet */
+    s[XB_EXPORTER_OTLPHTTP].sent = 100;
+    assert_int_equal(xb_export_health_step(&h, s, 20 * NS_PER_S, why, sizeof(why)), 1);
+    assert_int_equal(xb_export_health_step(&h, s, 25 * NS_PER_S, why, sizeof(why)), 0);
+    assert_string_equal(why, "exporter loadbalancing failing for 11s with no span delivered");
+    s[XB_EXPORTER_LOADBALANCING].sent = 1;
+    assert_int_equal(xb_export_health_step(&h, s, 26 * NS_PER_S, NULL, 0), 1);
+    /* the file exporter is not watched */
+    s[XB_EXPORTER_FILE].failed = 9;
+    assert_int_equal(xb_export_health_step(&h, s, 27 * NS_PER_S, why, sizeof(why)), 1);
+    assert_int_equal(xb_export_health_step(&h, s, 90 * NS_PER_S, why, sizeof(why)), 1);
+
+    /* the sampling form reads failed_calls of otlphttp */
+    xb_metrics_reset();
+    memset(xb_exporter_metrics.failed_calls, 0, sizeof(xb_exporter_metrics.failed_calls));
+    xb_export_health_init(&h, 10 * NS_PER_S);
+    xb_exporter_metrics.failed_calls[XB_EXPORTER_OTLPHTTP]++;
+    assert_int_equal(xb_export_health_eval(&h, 1 * NS_PER_S, why, sizeof(why)), 1);
+    assert_int_equal(xb_export_health_eval(&h, 12 * NS_PER_S, why, sizeof(why)), 0);
+    assert_string_equal(why, "exporter otlphttp failing for 11s with no span delivered");
+    xb_exporter_metrics.sent_documents[XB_EXPORTER_OTLPHTTP]++;
+    assert_int_equal(xb_export_health_eval(&h, 13 * NS_PER_S, why, sizeof(why)), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -439,6 +488,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_start_fails_when_address_taken, setup, teardown),
         cmocka_unit_test(test_format_duration_like_go),
         cmocka_unit_test(test_export_health_tracker),
+        cmocka_unit_test(test_export_health_every_exporter),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

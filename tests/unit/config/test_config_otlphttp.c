@@ -125,7 +125,12 @@ static void test_otlphttp_refusals(void **state)
         {RECV PIPE("[otlp]", "[]"), "supported: awsxray, file, otlphttp, loadbalancing"},
         {RECV "exporters:\n  otlphttp:\n    endpoint: http://h\n    sending_queue:\n      "
               "storage: file_storage\n" PIPE("[otlphttp]", "[]"),
-         "durable queue is available for the awsxray and file exporters only"},
+         "file_storage is not listed in service.extensions"},
+        {RECV "exporters:\n  loadbalancing:\n    resolver:\n      static:\n        hostnames: "
+              "[a]\n    sending_queue:\n      storage: file_storage\n"
+              "extensions:\n  file_storage:\n    directory: /var/q\n" PIPE("[loadbalancing]",
+                                                                           "[file_storage]"),
+         "durable queue is available for the awsxray, file and otlphttp exporters only"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -138,6 +143,22 @@ static void test_otlphttp_refusals(void **state)
         assert_null(cfg);
         assert_non_null(strstr(errbuf, cases[i].want));
     }
+}
+
+/* sending_queue.storage names file_storage for otlphttp as for awsxray. */
+static void test_otlphttp_durable_queue(void **state)
+{
+    struct xb_config *cfg = NULL;
+    (void)state;
+    assert_int_equal(parse(RECV "exporters:\n  otlphttp:\n    endpoint: http://h\n"
+                                "    sending_queue:\n      storage: file_storage\n"
+                                "extensions:\n  file_storage:\n    directory: /var/q\n" PIPE(
+                                    "[otlphttp]", "[file_storage]"),
+                           &cfg),
+                     XB_OK);
+    assert_string_equal(cfg->otlphttp.queue.storage, "file_storage");
+    assert_true(cfg->file_storage.enabled);
+    xb_config_free(cfg);
 }
 
 static void test_loadbalancing_both_names(void **state)
@@ -205,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_full_otlphttp_with_sigv4auth),
         cmocka_unit_test(test_otlphttp_defaults),
         cmocka_unit_test(test_otlphttp_refusals),
+        cmocka_unit_test(test_otlphttp_durable_queue),
         cmocka_unit_test(test_loadbalancing_both_names),
         cmocka_unit_test(test_loadbalancing_refusals),
     };

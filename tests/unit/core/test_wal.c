@@ -206,6 +206,35 @@ static struct xb_qdoc_list read_all(struct xb_wal *w, int first, int n)
     return l;
 }
 
+/* An OTLP record (otlphttp queue): binary bytes with NULs, no trace id, no segment id,
+ * survives append, restart and read-back byte for byte, with empty identity fields. */
+static void test_log_binary_record_without_ids(void **state)
+{
+    static const char pb[] = {0x0a, 0x00, 0x12, 0x05, 0x00, (char)0xff, 0x7f, 0x00, 0x01};
+    struct xb_wal *w = open_wal(1 << 20, 1 << 20);
+    struct xb_qdoc_list l = {0}, r = {0};
+    (void)state;
+
+    xb_qdoc_list_add(&l, xb_qdoc_new(pb, sizeof(pb)));
+    assert_string_equal(l.head->trace_id, "");
+    assert_string_equal(l.head->id, "");
+    assert_int_equal(xb_wal_append(w, &l), XB_OK);
+    xb_qdoc_list_clear(&l);
+    xb_wal_close(w);
+    w = open_wal(1 << 20, 1 << 20);
+    assert_int_equal(xb_wal_recovered(w), 1);
+    assert_int_equal(xb_wal_read(w, SIZE_MAX, &r), XB_OK);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.head->len, sizeof(pb));
+    assert_memory_equal(r.head->json, pb, sizeof(pb));
+    assert_string_equal(r.head->trace_id, "");
+    assert_string_equal(r.head->id, "");
+    assert_int_equal(stats[XB_WAL_STAT_CORRUPT], 0);
+    xb_wal_done(w, r.head->seq);
+    xb_qdoc_list_clear(&r);
+    xb_wal_close(w);
+}
+
 static void test_log_order_out_of_order_done_and_restart(void **state)
 {
     struct xb_wal *w = open_wal(1 << 20, 1 << 20);
@@ -518,6 +547,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_log_write_error_is_refused_and_undone, setup_dir,
                                         teardown_dir),
         cmocka_unit_test_setup_teardown(test_log_lock, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_log_binary_record_without_ids, setup_dir,
+                                        teardown_dir),
         cmocka_unit_test_setup_teardown(test_queue_backed_by_log, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_queue_disk_error_is_retryable, setup_dir,
                                         teardown_dir),
