@@ -104,8 +104,9 @@ void xb_ts_tick(struct xb_ts *ts, uint64_t now_mono_ms);
 
 /* Decides every waiting trace now with the policies and the spans seen so far
  * (shutdown drain: SIGTERM/SIGINT); the kept ones go to the queues, which the app then
- * drains within service.shutdown_timeout. Logs how many traces it decided. Spans that
- * arrive afterwards wait decision_wait as usual (docs/sampling.md, "Gateway tier"). */
+ * drains within service.shutdown_timeout. Logs how many traces it decided. The app calls
+ * it again on every drain check for spans of requests still in flight (docs/sampling.md,
+ * "How it works", Shutdown). */
 void xb_ts_flush(struct xb_ts *ts);
 
 /* Documents held by the engine (waiting + decided but not yet queued). */
