@@ -26,6 +26,9 @@ error span of every error trace reached X-Ray. A trace whose spans reached both 
 (some before gateway 2 left, the rest re-routed after) is decided in two pieces, and the
 piece without the error span can be sampled out: error traces missing spans must be at
 most the traces seen by both gateways, and the figures line says how many there were.
+Phase 3: one gateway with decision_wait 30s and shutdown_timeout 5s holds 200 traces
+and gets SIGTERM: it decides them at once (exits well before decision_wait), exports
+every error trace whole and reports nothing held at exit.
 Prints PASS/FAIL lines, the measured figures, and "N passed, N failed".
 """
 import collections
@@ -270,6 +273,37 @@ def phase2(binary, tmp, rep, env, fake, gws, agents, m1):
           f"documents", flush=True)
 
 
+def phase3(binary, tmp, rep, env, fake):
+    """A gateway with decision_wait 30s and shutdown_timeout 5s, stopped right after the
+    load: it must decide on SIGTERM, not wait, and export every error trace."""
+    tr = Traces(200, 31, 0x3200000000000000)
+    tr.ids = [f"{h[:8]}ee{h[10:]}" for h in tr.ids]
+    d = os.path.join(tmp, "gw_long")
+    os.mkdir(d)
+    cfg = gateway_config(fake.port).replace("decision_wait: 1s", "decision_wait: 30s").replace(
+        "shutdown_timeout: 15s", "shutdown_timeout: 5s").replace(
+        'grpc: {endpoint: "127.0.0.1:0"}', 'http: {endpoint: "127.0.0.1:0"}')
+    before = len(fake.docs())
+    with Bridge(binary, d, cfg, env) as gw:
+        port = gw.port("otlp http receiver")
+        ok = all(post_trace(port, request([tr.span(t, s) for t in range(b, b + 20) for s in range(4)]),
+                            "application/x-protobuf") == 200 for b in range(0, 200, 20))
+        held = metrics(gw)[TS + "spans_held"]
+        t0 = time.monotonic()
+        code = gw.stop()
+        took = time.monotonic() - t0
+        log = gw.log()
+    rep.check(ok and held == 800, f"decision_wait 30s: all 800 spans held before SIGTERM ({held})")
+    rep.check(code == 0 and took < 5, f"SIGTERM decided them at once: exit 0 after {took:.2f} s")
+    got = by_trace(fake.docs()[before:])
+    errors = [t for t in range(200) if tr.error[t]]
+    rep.check(all(len(got.get(tr.ids[t], {})) == 4 for t in errors) and
+              "held at exit (discarded)" in log and " + 0 held at exit" in log,
+              f"every one of {len(errors)} error traces exported whole, nothing held at exit")
+    print(f"figures: phase 3: 200 traces held with decision_wait 30s, exit {took:.2f} s after SIGTERM",
+          flush=True)
+
+
 def main(argv):
     binary = argv[1]
     rep = Report()
@@ -289,6 +323,7 @@ def main(argv):
                 agents.append(Bridge(binary, d, agent_config(ports), clean_env()))
             m1 = phase1(binary, tmp, rep, env, fake, gws, agents)
             phase2(binary, tmp, rep, env, fake, gws, agents, m1)
+            phase3(binary, tmp, rep, env, fake)
             st = fake.stats()
             rep.check(st["sig_failures"] == 0 and st["protocol_violations"] == 0,
                       f"every PutTraceSegments call signed correctly ({st['requests']} calls)")
