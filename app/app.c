@@ -85,6 +85,8 @@ static size_t charged_docs(const struct app *a)
 static void on_drain_check(evutil_socket_t fd, short what, void *ud)
 {
     struct app *a = ud;
+    if (a->ts)
+        xb_ts_flush(a->ts); /* spans of requests still in flight at SIGTERM: decide now */
     if (charged_docs(a) == 0 && xb_grpc_server_connections(a->grpc) == 0)
         event_base_loopbreak(a->base);
 }

@@ -1,6 +1,7 @@
 #include "processor/tail_sampling.h"
 
 #include <event2/event.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,10 +442,16 @@ void xb_ts_tick(struct xb_ts *ts, uint64_t now_mono_ms)
 
 void xb_ts_flush(struct xb_ts *ts)
 {
+    size_t traces = ts->n_waiting;
+    uint64_t kept = ts->st.traces_sampled;
+
     retry_held(ts);
     while (ts->oldest)
         decide(ts, ts->oldest);
     update_gauges(ts);
+    if (traces)
+        XB_INFO("tail_sampling", "shutdown: decided %zu waiting traces now, %" PRIu64 " kept",
+                traces, ts->st.traces_sampled - kept);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *ud)
@@ -510,6 +517,13 @@ void xb_ts_free(struct xb_ts *ts)
         return;
     if (ts->timer)
         event_free(ts->timer);
+    if (ts->st.spans_received)
+        XB_INFO("tail_sampling",
+                "totals: %" PRIu64 " traces, %" PRIu64 " spans received = %" PRIu64
+                " kept + %" PRIu64 " sampled out + %zu held at exit (discarded)",
+                ts->st.traces_new, ts->st.spans_received, ts->st.spans_kept,
+                ts->st.spans_sampled_out,
+                (size_t)(ts->st.spans_received - ts->st.spans_kept - ts->st.spans_sampled_out));
     while (ts->oldest) {
         struct ts_trace *t = ts->oldest;
         unlink_waiting(ts, t);

@@ -56,7 +56,8 @@ typedef int (*xb_ts_release_cb)(void *ud, struct xb_qdoc_list *docs);
 struct xb_ts *xb_ts_new(struct event_base *base, const struct xb_ts_opts *opts,
                         struct xb_ts_policy_set *ps, xb_ts_release_cb release, void *ud);
 
-/* Frees the engine and every document it holds (not released). NULL is a no-op. */
+/* Frees the engine and every document it holds (not released); when it saw spans, logs
+ * its life totals (received = kept + sampled out + held at exit). NULL is a no-op. */
 void xb_ts_free(struct xb_ts *ts);
 
 /*
@@ -101,7 +102,11 @@ int xb_ts_ingest_documents(struct xb_ts *ts, struct xb_qdoc_list *docs, uint64_t
  */
 void xb_ts_tick(struct xb_ts *ts, uint64_t now_mono_ms);
 
-/* Decides every waiting trace now (shutdown drain). */
+/* Decides every waiting trace now with the policies and the spans seen so far
+ * (shutdown drain: SIGTERM/SIGINT); the kept ones go to the queues, which the app then
+ * drains within service.shutdown_timeout. Logs how many traces it decided. The app calls
+ * it again on every drain check for spans of requests still in flight (docs/sampling.md,
+ * "How it works", Shutdown). */
 void xb_ts_flush(struct xb_ts *ts);
 
 /* Documents held by the engine (waiting + decided but not yet queued). */

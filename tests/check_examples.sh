@@ -1,6 +1,7 @@
 #!/bin/sh
 # Every shipped configuration must pass --validate-config: examples/*.yaml, the
-# embedded default, and the config.yaml inside deploy/kubernetes/configmap.yaml.
+# embedded default, and the config.yaml inside deploy/kubernetes/configmap.yaml,
+# gateway.yaml and gateway-tier/*.yaml.
 # usage: check_examples.sh XRAYBRIDGE_BINARY SOURCE_DIR
 set -eu
 bin=$1
@@ -25,6 +26,13 @@ check
 sed -n '/config.yaml: |/,$p' "$src/deploy/kubernetes/configmap.yaml" | tail -n +2 |
     sed 's/^    //' >"$tmp/configmap.yaml"
 check --config "$tmp/configmap.yaml"
+# The gateway tier's embedded configs (deploy/kubernetes/gateway.yaml, gateway-tier/).
+for f in "$src"/deploy/kubernetes/gateway.yaml "$src"/deploy/kubernetes/gateway-tier/*.yaml; do
+    grep -q 'config.yaml: |' "$f" || continue
+    sed -n '/config.yaml: |/,/^---/p' "$f" | tail -n +2 | grep -v '^---' |
+        sed 's/^    //' >"$tmp/embedded.yaml"
+    check --config "$tmp/embedded.yaml"
+done
 # The shipped DaemonSet config's worst-case memory (app/budget.h) must fit the
 # container memory limit the same manifests set (docs/security.md, memory budget).
 limit_mi=$(sed -n 's/.*limits:.*memory: *\([0-9]*\)Mi.*/\1/p' "$src/deploy/kubernetes/daemonset.yaml")

@@ -139,6 +139,54 @@ class Sink:
         self.server.server_close()
 
 
+class FakeXray:
+    """tests/integration/fake_xray.py as a child process on 127.0.0.1 (it verifies every
+    SigV4 signature with botocore); accepted documents are read back with docs().
+    Stopped by stop()."""
+
+    def __init__(self, tmp, access_key, secret_key, region="us-west-2"):
+        here = os.path.dirname(os.path.abspath(__file__))
+        self.docs_path = os.path.join(tmp, "xray_docs.jsonl")
+        self.log = open(os.path.join(tmp, "fake_xray.stderr"), "w")
+        self.proc = subprocess.Popen(
+            ["/usr/bin/python3", os.path.join(here, "..", "integration", "fake_xray.py"),
+             "--docs-out", self.docs_path, "--region", region, "--access-key", access_key,
+             "--secret-key", secret_key],
+            stdout=subprocess.PIPE, stderr=self.log, text=True)
+        line = [None]
+        t = threading.Thread(target=lambda: line.__setitem__(0, self.proc.stdout.readline()),
+                             daemon=True)
+        t.start()
+        t.join(10)
+        if not line[0] or not line[0].strip().isdigit():
+            self.stop()
+            raise RuntimeError(f"fake_xray did not print its port (got {line[0]!r})")
+        self.port = int(line[0])
+
+    def docs(self):
+        """Every accepted document so far, parsed, in arrival order."""
+        try:
+            with open(self.docs_path) as f:
+                return [json.loads(x) for x in f if x.strip()]
+        except FileNotFoundError:
+            return []
+
+    def stats(self):
+        """The fake's GET /_stats counters (sig_failures, duplicate_docs, ...)."""
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            c.request("GET", "/_stats")
+            return json.loads(c.getresponse().read())
+        finally:
+            c.close()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+
+
 class Report:
     """PASS/FAIL lines and the closing "N passed, N failed" line CI reads."""
 
