@@ -19,6 +19,7 @@
 #include "exporter/batcher.h"
 #include "exporter/export_policy.h"
 #include "exporter/exporter_metrics.h"
+#include "exporter/http_call.h"
 #include "exporter/outcome.h"
 #include "xb_version.h"
 
@@ -32,14 +33,9 @@ _Static_assert(MAX_DOCS_PER_CALL <= XB_OUTCOME_MAX_DOCS, "a call's documents fit
 
 struct request {
     struct xb_xray_exporter *x;
-    CURL *easy;
-    struct curl_slist *headers;
-    struct xb_buf body;
-    struct xb_buf resp;
+    struct xb_http_call http; /* body, response, libcurl handle */
     struct xb_qdoc *docs[MAX_DOCS_PER_CALL];
     size_t n;
-    char errbuf[CURL_ERROR_SIZE];
-    struct request *next;
 };
 
 struct xb_xray_exporter {
@@ -56,8 +52,7 @@ struct xb_xray_exporter {
     char *region;
     char *url;
     struct xb_xray_opts opts;
-    struct request *inflight;
-    size_t n_inflight;
+    struct xb_http_calls inflight;
     struct xb_retry_opts retry; /* retry_on_failure, from opts */
     struct xb_backoff backoff;  /* shared by every call */
     struct xb_rng rng;          /* retry jitter, seeded per process */
@@ -73,57 +68,29 @@ static uint64_t now_ms(void)
 
 static int build_body(struct request *r)
 {
-    int rc = xb_buf_puts(&r->body, "{\"TraceSegmentDocuments\":[");
+    struct xb_buf *body = &r->http.body;
+    int rc = xb_buf_puts(body, "{\"TraceSegmentDocuments\":[");
     for (size_t i = 0; i < r->n && rc == XB_OK; i++) {
-        rc = xb_buf_puts(&r->body, i ? ",\"" : "\"");
+        rc = xb_buf_puts(body, i ? ",\"" : "\"");
         if (rc == XB_OK)
-            rc = xb_jsonw_escape(&r->body, r->docs[i]->json, r->docs[i]->len);
+            rc = xb_jsonw_escape(body, r->docs[i]->json, r->docs[i]->len);
         if (rc == XB_OK)
-            rc = xb_buf_putc(&r->body, '"');
+            rc = xb_buf_putc(body, '"');
     }
     if (rc == XB_OK)
-        rc = xb_buf_puts(&r->body, "]}");
+        rc = xb_buf_puts(body, "]}");
     return rc;
 }
 
 /* ---- request lifecycle --------------------------------------------------- */
-
-static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
-{
-    struct request *r = ud;
-    size_t n = size * nmemb;
-    if (r->resp.len + n > MAX_RESPONSE_BYTES)
-        return n; /* ignore an absurd response rather than fail the transfer */
-    if (xb_buf_append(&r->resp, p, n))
-        return 0;
-    return n;
-}
 
 /* Frees |r|; an unfinished transfer is removed from the loop first. */
 static void request_free(struct request *r, int in_loop)
 {
     if (!r)
         return;
-    if (r->easy) {
-        if (in_loop)
-            xb_curl_loop_remove(r->x->curl, r->easy);
-        curl_easy_cleanup(r->easy);
-    }
-    curl_slist_free_all(r->headers);
-    xb_buf_cleanup(&r->body);
-    xb_buf_cleanup(&r->resp);
+    xb_http_call_cleanup(&r->http, in_loop);
     free(r);
-}
-
-static void unlink_request(struct xb_xray_exporter *x, struct request *r)
-{
-    for (struct request **pp = &x->inflight; *pp; pp = &(*pp)->next) {
-        if (*pp == r) {
-            *pp = r->next;
-            x->n_inflight--;
-            return;
-        }
-    }
 }
 
 /* ---- outcomes ------------------------------------------------------------- */
@@ -197,7 +164,7 @@ static void carry_out(struct request *r, const struct xb_outcome *o,
             break;
         case XB_DOC_DROP:
             xb_retry_book_forget(&x->book, d);
-            drop_why(a, res, &r->resp, why, sizeof(why));
+            drop_why(a, res, &r->http.resp, why, sizeof(why));
             give_up(x, d, a->reason, why);
             break;
         }
@@ -247,19 +214,18 @@ static void finish(struct request *r, CURLcode res)
     struct xb_outcome o;
     cJSON *root = NULL;
 
-    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &cr.status);
-    unlink_request(x, r);
+    cr.status = xb_http_call_status(&r->http);
+    xb_http_calls_unlink(&x->inflight, &r->http);
     cr.transport_failed = res != CURLE_OK;
     if (!cr.transport_failed && cr.status == 200) {
-        root = cJSON_ParseWithLength(r->resp.data ? r->resp.data : "", r->resp.len);
+        root = cJSON_ParseWithLength(r->http.resp.data ? r->http.resp.data : "", r->http.resp.len);
         entries = parse_unprocessed(root, &cr.n_unprocessed);
         cr.unprocessed = entries;
     } else if (cr.transport_failed) {
-        XB_WARN("xray", "PutTraceSegments failed: %s",
-                r->errbuf[0] ? r->errbuf : curl_easy_strerror(res));
+        XB_WARN("xray", "PutTraceSegments failed: %s", xb_http_call_error(&r->http, res));
     } else {
         XB_WARN("xray", "PutTraceSegments answered HTTP %ld: %.300s", cr.status,
-                r->resp.data ? r->resp.data : "");
+                r->http.resp.data ? r->http.resp.data : "");
     }
     for (size_t i = 0; i < r->n; i++) {
         ids[i] = r->docs[i]->id;
@@ -335,8 +301,7 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
     if (!r)
         return XB_ERR_NOMEM;
     r->x = x;
-    xb_buf_init(&r->body, 0);
-    xb_buf_init(&r->resp, 0);
+    xb_http_call_init(&r->http, x->curl, r, MAX_RESPONSE_BYTES);
     while (r->n < x->opts.batch_max_docs) {
         struct xb_qdoc *d = xb_queue_pop(x->q);
         if (!d)
@@ -360,8 +325,6 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
         .url = x->url,
         .headers = &content_type,
         .n_headers = 1,
-        .body = r->body.data,
-        .body_len = r->body.len,
         .sign = {"xray", x->region, creds, time(NULL)},
         .connect_timeout_ms = 10000,
         .timeout_ms = (long)x->opts.request_timeout_s * 1000,
@@ -369,19 +332,13 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
         .ca_file = x->opts.ca_file,
         .tls_no_verify = x->opts.no_verify_ssl,
         .proxy = x->opts.proxy,
-        .on_body = on_body,
-        .on_body_ud = r,
-        .errbuf = r->errbuf,
     };
-    rc = xb_aws_request_build(&req, &r->easy, &r->headers, NULL, 0);
+    rc = xb_http_call_build(&r->http, &req, NULL, NULL);
     if (rc)
         goto fail;
-    rc = XB_ERR_NOMEM;
-    if (xb_curl_loop_add(x->curl, r->easy, on_done, r) != XB_OK)
+    rc = xb_http_call_add(&r->http, &x->inflight, on_done, r);
+    if (rc)
         goto fail;
-    r->next = x->inflight;
-    x->inflight = r;
-    x->n_inflight++;
     xb_exporter_metrics.export_requests++;
     return XB_OK;
 fail:
@@ -419,7 +376,7 @@ static void flush(void *ud)
         }
         return;
     }
-    while (x->n_inflight < x->opts.num_workers && xb_queue_waiting(x->q) > 0) {
+    while (x->inflight.n < x->opts.num_workers && xb_queue_waiting(x->q) > 0) {
         if (start_request(x, creds) != XB_OK) {
             back_off(x, now);
             return;
@@ -559,9 +516,9 @@ void xb_xray_exporter_free(struct xb_xray_exporter *x)
 {
     if (!x)
         return;
-    while (x->inflight) {
-        struct request *r = x->inflight;
-        x->inflight = r->next;
+    while (x->inflight.head) {
+        struct request *r = x->inflight.head->owner;
+        xb_http_calls_unlink(&x->inflight, &r->http);
         xb_exporter_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY] += r->n;
         for (size_t i = 0; i < r->n; i++)
             xb_queue_done(x->q, r->docs[i]);
