@@ -28,8 +28,6 @@
 #define MAX_RESPONSE_BYTES (1u << 20)
 #define DRAIN_MAX_BACKOFF_MS 1000u
 #define LOG_EVERY_MS 10000u /* rate limit of partial_success / drop log lines */
-#define CREDS_REUSE_MS 30000u
-#define CREDS_MIN_LEFT_S 60
 
 /* ---- metrics (exporter="otlphttp") ----------------------------------------- */
 
@@ -72,7 +70,7 @@ struct xb_otlp_exporter {
     int creds_pending;
     /* View from the last successful fetch, valid until our next xb_creds_provider_get():
      * credentials shorter-lived than the provider's 5-minute margin are used for
-     * CREDS_REUSE_MS instead of being fetched again for every call (as in the awsxray
+     * XB_CREDS_REUSE_MS instead of being fetched again for every call (as in the awsxray
      * exporter). */
     const struct xb_aws_creds *last_creds;
     uint64_t last_fetch_ms;
@@ -346,8 +344,9 @@ static void flush(void *ud)
         return;
     if (x->creds) {
         creds = xb_creds_provider_current(x->creds);
-        if (!creds && x->last_creds && now - x->last_fetch_ms < CREDS_REUSE_MS &&
-            xb_creds_provider_expiration(x->creds) > (int64_t)time(NULL) + CREDS_MIN_LEFT_S)
+        if (!creds && x->last_creds &&
+            xb_creds_reusable(now, x->last_fetch_ms, xb_creds_provider_expiration(x->creds),
+                              (int64_t)time(NULL)))
             creds = x->last_creds;
         if (!creds) {
             x->last_creds = NULL; /* the refresh invalidates the old view */

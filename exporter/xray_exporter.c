@@ -26,8 +26,6 @@
 #define MAX_DOCS_PER_CALL 50 /* PutTraceSegments limit */
 #define MAX_RESPONSE_BYTES (1u << 20)
 #define DRAIN_MAX_BACKOFF_MS 1000u /* while shutting down, retry at least this often */
-#define CREDS_REUSE_MS 30000u      /* refetch short-lived credentials at most this often */
-#define CREDS_MIN_LEFT_S 60        /* ... and only while they have this long left */
 
 _Static_assert(MAX_DOCS_PER_CALL <= XB_OUTCOME_MAX_DOCS, "a call's documents fit one outcome");
 
@@ -363,8 +361,9 @@ static void flush(void *ud)
     if (xb_queue_waiting(x->q) == 0 || x->creds_pending)
         return;
     creds = xb_creds_provider_current(x->creds);
-    if (!creds && x->last_creds && now - x->last_fetch_ms < CREDS_REUSE_MS &&
-        xb_creds_provider_expiration(x->creds) > (int64_t)time(NULL) + CREDS_MIN_LEFT_S)
+    if (!creds && x->last_creds &&
+        xb_creds_reusable(now, x->last_fetch_ms, xb_creds_provider_expiration(x->creds),
+                          (int64_t)time(NULL)))
         creds = x->last_creds; /* fetched a moment ago, just short-lived: use it */
     if (!creds) {
         /* Fetch or refresh without blocking; on_creds kicks the batcher again. */
