@@ -1,9 +1,9 @@
 /*
  * exporter/export_policy.h - pure decisions of the awsxray exporter, kept apart from
  * the I/O so that they can be unit tested: retry back-off with jitter from a seeded
- * per-process random source, and when short-lived credentials may be reused. What happens to each
- * document after a call is in exporter/outcome.h; URL redaction and the clear-text check are in
- * aws/url.h.
+ * per-process random source, and when short-lived credentials may be reused. What
+ * happens to each document after a call is in exporter/outcome.h; URL redaction and
+ * the clear-text check are in aws/url.h.
  */
 #ifndef XB_EXPORTER_EXPORT_POLICY_H
 #define XB_EXPORTER_EXPORT_POLICY_H
