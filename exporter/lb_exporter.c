@@ -13,7 +13,6 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"
-#include "core/gzip.h"
 #include "core/log.h"
 #include "exporter/batcher.h"
 #include "exporter/export_policy.h"
@@ -300,7 +299,6 @@ static int start_call(struct xb_lb_exporter *x, struct endpoint *e, struct xb_qd
     struct call *c = calloc(1, sizeof(*c));
     struct xb_buf raw;
     struct xb_aws_request req;
-    const struct xb_buf *msg;
     uint8_t prefix[5];
     int rc = XB_ERR_NOMEM;
 
@@ -316,27 +314,14 @@ static int start_call(struct xb_lb_exporter *x, struct endpoint *e, struct xb_qd
     c->hostport = strdup(e->hostport);
     if (!c->hostport)
         goto fail;
-    for (size_t i = 0; i < n; i++)
-        if (xb_buf_append(&raw, recs[i]->json, recs[i]->len))
-            goto fail;
-    msg = &raw;
-    if (x->opts.gzip) {
-        struct xb_buf z;
-        xb_buf_init(&z, 0);
-        if (xb_gzip(raw.data, raw.len, &z)) {
-            xb_buf_cleanup(&z);
-            goto fail;
-        }
-        xb_buf_cleanup(&raw);
-        raw = z;
-    }
-    prefix[0] = x->opts.gzip ? 1 : 0;
-    prefix[1] = (uint8_t)(msg->len >> 24);
-    prefix[2] = (uint8_t)(msg->len >> 16);
-    prefix[3] = (uint8_t)(msg->len >> 8);
-    prefix[4] = (uint8_t)msg->len;
-    if (xb_buf_append(&c->http.body, prefix, 5) ||
-        xb_buf_append(&c->http.body, msg->data, msg->len))
+    if (xb_otlp_records_body(recs, n, x->opts.gzip, &raw))
+        goto fail;
+    prefix[0] = x->opts.gzip ? 1 : 0; /* gRPC message: compressed flag, 4-byte length */
+    prefix[1] = (uint8_t)(raw.len >> 24);
+    prefix[2] = (uint8_t)(raw.len >> 16);
+    prefix[3] = (uint8_t)(raw.len >> 8);
+    prefix[4] = (uint8_t)raw.len;
+    if (xb_buf_append(&c->http.body, prefix, 5) || xb_buf_append(&c->http.body, raw.data, raw.len))
         goto fail;
     req = (struct xb_aws_request){
         .method = "POST",

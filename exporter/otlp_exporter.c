@@ -13,7 +13,6 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"
-#include "core/gzip.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "exporter/batcher.h"
@@ -276,31 +275,19 @@ static int start_request(struct xb_otlp_exporter *x, const struct xb_aws_creds *
 {
     struct request *r = calloc(1, sizeof(*r));
     struct xb_aws_request req;
-    struct xb_buf raw; /* concatenated records */
     int rc = XB_ERR_NOMEM;
 
     if (!r)
         return XB_ERR_NOMEM;
     r->x = x;
     xb_http_call_init(&r->http, x->curl, r, MAX_RESPONSE_BYTES);
-    xb_buf_init(&raw, 0);
     take_records(x, r);
     if (r->n == 0) {
         request_free(r, 0);
         return XB_OK;
     }
-    for (size_t i = 0; i < r->n; i++)
-        if (xb_buf_append(&raw, r->recs[i]->json, r->recs[i]->len))
-            goto fail;
-    if (x->opts.gzip) {
-        if (xb_gzip(raw.data, raw.len, &r->http.body))
-            goto fail;
-        xb_buf_cleanup(&raw); /* only the compressed copy is kept in flight */
-    } else {
-        xb_buf_cleanup(&r->http.body);
-        r->http.body = raw; /* moved */
-        xb_buf_init(&raw, 0);
-    }
+    if (xb_otlp_records_body(r->recs, r->n, x->opts.gzip, &r->http.body))
+        goto fail;
     req = (struct xb_aws_request){
         .method = "POST",
         .url = x->url,
@@ -322,7 +309,6 @@ static int start_request(struct xb_otlp_exporter *x, const struct xb_aws_creds *
     m_requests++;
     return XB_OK;
 fail:
-    xb_buf_cleanup(&raw);
     for (size_t i = r->n; i-- > 0;)
         xb_queue_requeue(x->q, r->recs[i]);
     request_free(r, 0);
