@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "exporter/batcher.h"
+#include "exporter/creds_cache.h"
 #include "exporter/export_policy.h"
 #include "exporter/exporter_metrics.h"
 #include "exporter/http_call.h"
@@ -66,13 +67,9 @@ struct xb_otlp_exporter {
     struct xb_batcher batcher;
     struct xb_curl_loop *curl;
     struct xb_creds_provider *creds; /* NULL when not signing */
-    int creds_pending;
-    /* View from the last successful fetch, valid until our next xb_creds_provider_get():
-     * credentials shorter-lived than the provider's 5-minute margin are used for
-     * XB_CREDS_REUSE_MS instead of being fetched again for every call (as in the awsxray
-     * exporter). */
-    const struct xb_aws_creds *last_creds;
-    uint64_t last_fetch_ms;
+    /* Credentials shorter-lived than the provider's 5-minute margin are used for
+     * XB_CREDS_REUSE_MS instead of being fetched again for every call. */
+    struct xb_creds_cache cache;
     struct xb_otlp_opts opts; /* strings below are owned copies */
     char *url;
     char *sign_service, *sign_region, *ca_file;
@@ -220,11 +217,7 @@ static void on_creds(void *ud, int rc, const struct xb_aws_creds *creds, const c
 {
     struct xb_otlp_exporter *x = ud;
 
-    x->creds_pending = 0;
-    if (rc == XB_OK) {
-        x->last_creds = creds;
-        x->last_fetch_ms = now_ms();
-    }
+    xb_creds_cache_done(&x->cache, rc, creds, now_ms());
     if (rc != XB_OK) {
         XB_ERROR("otlphttp", "no AWS credentials: %s", why ? why : xb_strerror(rc));
         m_request_errors++;
@@ -326,21 +319,13 @@ static void flush(void *ud)
         xb_batcher_kick_after(&x->batcher, (uint32_t)(x->backoff.until_ms - now));
         return;
     }
-    if (xb_queue_waiting(x->q) == 0 || x->creds_pending)
+    if (xb_queue_waiting(x->q) == 0 || x->cache.pending)
         return;
     if (x->creds) {
-        creds = xb_creds_provider_current(x->creds);
-        if (!creds && x->last_creds &&
-            xb_creds_reusable(now, x->last_fetch_ms, xb_creds_provider_expiration(x->creds),
-                              (int64_t)time(NULL)))
-            creds = x->last_creds;
+        creds = xb_creds_cache_pick(&x->cache, now);
         if (!creds) {
-            x->last_creds = NULL; /* the refresh invalidates the old view */
-            x->creds_pending = 1;
-            if (xb_creds_provider_get(x->creds, on_creds, x) != XB_OK) {
-                x->creds_pending = 0;
+            if (xb_creds_cache_fetch(&x->cache, on_creds, x) != XB_OK)
                 back_off(x, now, 0);
-            }
             return;
         }
     }
@@ -433,6 +418,7 @@ int xb_otlp_exporter_start(struct event_base *base, struct xb_queue *q,
         rc = xb_creds_provider_new(base, x->curl, &co, &x->creds, err, err_len);
         if (rc)
             goto fail;
+        x->cache.provider = x->creds;
     }
     rc = xb_batcher_init(&x->batcher, base, q, x->opts.batch_max_records, x->opts.batch_timeout_ms,
                          flush, x);

@@ -17,6 +17,7 @@
 #include "core/jsonw.h"
 #include "core/log.h"
 #include "exporter/batcher.h"
+#include "exporter/creds_cache.h"
 #include "exporter/export_policy.h"
 #include "exporter/exporter_metrics.h"
 #include "exporter/http_call.h"
@@ -41,12 +42,9 @@ struct xb_xray_exporter {
     struct xb_batcher batcher;
     struct xb_curl_loop *curl;
     struct xb_creds_provider *creds;
-    int creds_pending; /* a credential fetch is under way; sending waits for it */
-    /* View from the last successful fetch: valid until our next xb_creds_provider_get()
-     * (only this exporter refreshes its provider). Lets short-lived credentials (less
-     * than the provider's 5-minute margin) be used instead of refetching every flush. */
-    const struct xb_aws_creds *last_creds;
-    uint64_t last_fetch_ms;
+    /* Lets short-lived credentials (less than the provider's 5-minute margin) be used
+     * instead of refetching every flush; its pending flag holds sending during a fetch. */
+    struct xb_creds_cache cache;
     char *region;
     char *url;
     struct xb_xray_opts opts;
@@ -255,11 +253,7 @@ static void on_creds(void *ud, int rc, const struct xb_aws_creds *creds, const c
 {
     struct xb_xray_exporter *x = ud;
 
-    x->creds_pending = 0;
-    if (rc == XB_OK) {
-        x->last_creds = creds;
-        x->last_fetch_ms = now_ms();
-    }
+    xb_creds_cache_done(&x->cache, rc, creds, now_ms());
     xb_exporter_metrics.credential_refreshes = xb_creds_provider_refreshes(x->creds);
     xb_exporter_metrics.credential_refresh_failures = xb_creds_provider_refresh_failures(x->creds);
     xb_exporter_metrics.credential_expiry_unix_s = (uint64_t)xb_creds_provider_expiration(x->creds);
@@ -358,21 +352,13 @@ static void flush(void *ud)
         xb_batcher_kick_after(&x->batcher, (uint32_t)(x->backoff.until_ms - now));
         return;
     }
-    if (xb_queue_waiting(x->q) == 0 || x->creds_pending)
+    if (xb_queue_waiting(x->q) == 0 || x->cache.pending)
         return;
-    creds = xb_creds_provider_current(x->creds);
-    if (!creds && x->last_creds &&
-        xb_creds_reusable(now, x->last_fetch_ms, xb_creds_provider_expiration(x->creds),
-                          (int64_t)time(NULL)))
-        creds = x->last_creds; /* fetched a moment ago, just short-lived: use it */
+    creds = xb_creds_cache_pick(&x->cache, now);
     if (!creds) {
         /* Fetch or refresh without blocking; on_creds kicks the batcher again. */
-        x->last_creds = NULL; /* the refresh invalidates the old view */
-        x->creds_pending = 1;
-        if (xb_creds_provider_get(x->creds, on_creds, x) != XB_OK) {
-            x->creds_pending = 0;
+        if (xb_creds_cache_fetch(&x->cache, on_creds, x) != XB_OK)
             back_off(x, now);
-        }
         return;
     }
     while (x->inflight.n < x->opts.num_workers && xb_queue_waiting(x->q) > 0) {
@@ -475,16 +461,15 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
         rc = xb_creds_provider_new(base, x->curl, &co, &x->creds, err, err_len);
         if (rc)
             goto fail;
+        x->cache.provider = x->creds;
     }
     rc = xb_batcher_init(&x->batcher, base, q, x->opts.batch_max_docs, x->opts.batch_timeout_ms,
                          flush, x);
     if (rc)
         goto fail;
     /* Fetch credentials now, so a broken chain shows in the log at start-up; sending
-     * waits for this fetch (creds_pending). */
-    x->creds_pending = 1;
-    if (xb_creds_provider_get(x->creds, on_start_creds, x) != XB_OK)
-        x->creds_pending = 0;
+     * waits for this fetch (cache.pending). */
+    (void)xb_creds_cache_fetch(&x->cache, on_start_creds, x);
     {
         char url[512], proxy[512];
         XB_INFO("xray", "awsxray exporter sending to %s (region %s, %u workers%s%s)",
