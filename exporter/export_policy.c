@@ -62,3 +62,8 @@ uint64_t xb_backoff_ms(uint64_t initial_ms, uint64_t max_ms, uint32_t failures,
     delay = delay / 2 + rnd % (delay + 1);
     return delay ? delay : 1;
 }
+
+int xb_creds_reusable(uint64_t now_ms, uint64_t fetched_ms, int64_t expires_s, int64_t now_s)
+{
+    return now_ms - fetched_ms < XB_CREDS_REUSE_MS && expires_s > now_s + XB_CREDS_MIN_LEFT_S;
+}

@@ -1,8 +1,9 @@
 /*
  * exporter/export_policy.h - pure decisions of the awsxray exporter, kept apart from
  * the I/O so that they can be unit tested: retry back-off with jitter from a seeded
- * per-process random source. What happens to each document after a call is in
- * exporter/outcome.h; URL redaction and the clear-text check are in aws/url.h.
+ * per-process random source, and when short-lived credentials may be reused. What
+ * happens to each document after a call is in exporter/outcome.h; URL redaction and
+ * the clear-text check are in aws/url.h.
  */
 #ifndef XB_EXPORTER_EXPORT_POLICY_H
 #define XB_EXPORTER_EXPORT_POLICY_H
@@ -40,5 +41,18 @@ uint64_t xb_rng_next(struct xb_rng *r);
  */
 uint64_t xb_backoff_ms(uint64_t initial_ms, uint64_t max_ms, uint32_t failures,
                        uint64_t drain_cap_ms, uint64_t rnd);
+
+#define XB_CREDS_REUSE_MS 30000u /* refetch short-lived credentials at most this often */
+#define XB_CREDS_MIN_LEFT_S 60   /* ... and only while they have this long left */
+
+/*
+ * Whether credentials fetched at |fetched_ms| (monotonic ms) and expiring at
+ * |expires_s| (Unix s) may still sign a call at |now_ms| / |now_s|, although the
+ * provider no longer calls them current (it wants 5 minutes left): yes when they were
+ * fetched less than XB_CREDS_REUSE_MS ago and have more than XB_CREDS_MIN_LEFT_S left.
+ * Keeps exporters from refetching short-lived credentials for every call. Shared by the
+ * awsxray and otlphttp (SigV4) exporters.
+ */
+int xb_creds_reusable(uint64_t now_ms, uint64_t fetched_ms, int64_t expires_s, int64_t now_s);
 
 #endif

@@ -7,18 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "aws/curl_loop.h"
 #include "aws/request.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"
-#include "core/gzip.h"
 #include "core/log.h"
 #include "exporter/batcher.h"
 #include "exporter/export_policy.h"
 #include "exporter/exporter_metrics.h"
+#include "exporter/http_call.h"
 #include "exporter/lb_ring.h"
 #include "exporter/otlp_outcome.h"
 #include "xb_version.h"
@@ -41,18 +40,13 @@ struct endpoint {
 
 struct call {
     struct xb_lb_exporter *x;
-    CURL *easy;
-    struct curl_slist *headers;
-    char *hostport; /* copy: the endpoint list may change while the call runs */
-    struct xb_buf body;
-    struct xb_buf resp;
+    struct xb_http_call http; /* body: one gRPC message (prefix + records) */
+    char *hostport;           /* copy: the endpoint list may change while the call runs */
     int grpc_status;
     char grpc_message[200];
     struct xb_qdoc *recs[MAX_RECORDS];
     size_t n;
     uint64_t spans;
-    char errbuf[CURL_ERROR_SIZE];
-    struct call *next;
 };
 
 struct xb_lb_exporter {
@@ -68,8 +62,7 @@ struct xb_lb_exporter {
     struct endpoint eps[MAX_ENDPOINTS];
     size_t n_eps;
     struct xb_lb_ring ring;
-    struct call *inflight;
-    size_t n_inflight;
+    struct xb_http_calls inflight;
     struct xb_retry_opts retry;
     struct xb_backoff backoff;
     struct xb_rng rng;
@@ -180,24 +173,17 @@ static void mark_down(struct xb_lb_exporter *x, const char *hostport, uint64_t n
 
 /* ---- calls ------------------------------------------------------------------ */
 
-static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
-{
-    struct call *c = ud;
-    size_t n = size * nmemb;
-    if (c->resp.len + n <= MAX_RESPONSE_BYTES && xb_buf_append(&c->resp, p, n))
-        return 0;
-    return n;
-}
-
+/* grpc-status and grpc-message come as trailers, which libcurl passes here too. */
 static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 {
     struct call *c = ud;
     size_t n = size * nmemb;
-    if (n > 12 && strncasecmp(p, "grpc-status:", 12) == 0)
-        c->grpc_status = atoi(p + 12);
-    else if (n > 13 && strncasecmp(p, "grpc-message:", 13) == 0)
-        snprintf(c->grpc_message, sizeof(c->grpc_message), "%.*s", (int)(n - 13), p + 13);
-    c->grpc_message[strcspn(c->grpc_message, "\r\n")] = '\0';
+    char status[16];
+
+    if (xb_http_header_value(p, n, "grpc-status:", status, sizeof(status)))
+        c->grpc_status = atoi(status);
+    else
+        xb_http_header_value(p, n, "grpc-message:", c->grpc_message, sizeof(c->grpc_message));
     return n;
 }
 
@@ -205,27 +191,9 @@ static void call_free(struct call *c, int in_loop)
 {
     if (!c)
         return;
-    if (c->easy) {
-        if (in_loop)
-            xb_curl_loop_remove(c->x->curl, c->easy);
-        curl_easy_cleanup(c->easy);
-    }
-    curl_slist_free_all(c->headers);
-    xb_buf_cleanup(&c->body);
-    xb_buf_cleanup(&c->resp);
+    xb_http_call_cleanup(&c->http, in_loop);
     free(c->hostport);
     free(c);
-}
-
-static void unlink_call(struct xb_lb_exporter *x, struct call *c)
-{
-    for (struct call **pp = &x->inflight; *pp; pp = &(*pp)->next) {
-        if (*pp == c) {
-            *pp = c->next;
-            x->n_inflight--;
-            return;
-        }
-    }
 }
 
 static void back_off(struct xb_lb_exporter *x, uint64_t now)
@@ -257,8 +225,8 @@ static void on_done(void *ud, CURL *easy, CURLcode res)
     char why[300];
 
     (void)easy;
-    curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
-    unlink_call(x, c);
+    status = xb_http_call_status(&c->http);
+    xb_http_calls_unlink(&x->inflight, &c->http);
     {
         struct endpoint *e = find_endpoint(x, c->hostport);
         if (e)
@@ -283,7 +251,7 @@ static void on_done(void *ud, CURL *easy, CURLcode res)
     case XB_GRPC_REROUTE:
         /* Not the spans' fault: they go back unchanged and route again. */
         if (res != CURLE_OK)
-            snprintf(why, sizeof(why), "%s", c->errbuf[0] ? c->errbuf : curl_easy_strerror(res));
+            snprintf(why, sizeof(why), "%s", xb_http_call_error(&c->http, res));
         else
             snprintf(why, sizeof(why), "HTTP %ld, grpc-status %d", status, c->grpc_status);
         mark_down(x, c->hostport, now, why);
@@ -331,80 +299,56 @@ static int start_call(struct xb_lb_exporter *x, struct endpoint *e, struct xb_qd
     struct call *c = calloc(1, sizeof(*c));
     struct xb_buf raw;
     struct xb_aws_request req;
-    const struct xb_buf *msg;
     uint8_t prefix[5];
     int rc = XB_ERR_NOMEM;
 
     xb_buf_init(&raw, 0);
     if (!c)
         goto fail;
+    xb_http_call_init(&c->http, x->curl, c, MAX_RESPONSE_BYTES);
     c->x = x;
     c->grpc_status = -1;
     memcpy(c->recs, recs, n * sizeof(*recs));
     c->n = n;
     c->spans = spans;
-    xb_buf_init(&c->body, 0);
-    xb_buf_init(&c->resp, 0);
     c->hostport = strdup(e->hostport);
     if (!c->hostport)
         goto fail;
-    for (size_t i = 0; i < n; i++)
-        if (xb_buf_append(&raw, recs[i]->json, recs[i]->len))
-            goto fail;
-    msg = &raw;
-    if (x->opts.gzip) {
-        struct xb_buf z;
-        xb_buf_init(&z, 0);
-        if (xb_gzip(raw.data, raw.len, &z)) {
-            xb_buf_cleanup(&z);
-            goto fail;
-        }
-        xb_buf_cleanup(&raw);
-        raw = z;
-    }
-    prefix[0] = x->opts.gzip ? 1 : 0;
-    prefix[1] = (uint8_t)(msg->len >> 24);
-    prefix[2] = (uint8_t)(msg->len >> 16);
-    prefix[3] = (uint8_t)(msg->len >> 8);
-    prefix[4] = (uint8_t)msg->len;
-    if (xb_buf_append(&c->body, prefix, 5) || xb_buf_append(&c->body, msg->data, msg->len))
+    if (xb_otlp_records_body(recs, n, x->opts.gzip, &raw))
+        goto fail;
+    prefix[0] = x->opts.gzip ? 1 : 0; /* gRPC message: compressed flag, 4-byte length */
+    prefix[1] = (uint8_t)(raw.len >> 24);
+    prefix[2] = (uint8_t)(raw.len >> 16);
+    prefix[3] = (uint8_t)(raw.len >> 8);
+    prefix[4] = (uint8_t)raw.len;
+    if (xb_buf_append(&c->http.body, prefix, 5) || xb_buf_append(&c->http.body, raw.data, raw.len))
         goto fail;
     req = (struct xb_aws_request){
         .method = "POST",
         .url = e->url,
         .headers = x->opts.gzip ? zipped : plain,
         .n_headers = x->opts.gzip ? 4 : 3,
-        .body = c->body.data,
-        .body_len = c->body.len,
         .connect_timeout_ms = x->opts.timeout_ms < 5000 ? x->opts.timeout_ms : 5000,
         .timeout_ms = x->opts.timeout_ms,
         .user_agent = "xraybridge/" XB_VERSION,
         .proxy = "",
-        .on_body = on_body,
-        .on_body_ud = c,
-        .errbuf = c->errbuf,
     };
-    rc = xb_aws_request_build(&req, &c->easy, &c->headers, NULL, 0);
+    rc = xb_http_call_build(&c->http, &req, on_header, c);
     if (rc)
         goto fail;
-    curl_easy_setopt(c->easy, CURLOPT_HTTP_VERSION,
+    curl_easy_setopt(c->http.easy, CURLOPT_HTTP_VERSION,
                      x->opts.insecure ? (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
                                       : (long)CURL_HTTP_VERSION_2TLS);
-    curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, c);
     /* One connection per call, one call per gateway at a time: Debian's libcurl 7.88
      * fails a gRPC call on a reused or shared (multiplexed) h2c connection with
      * CURLE_HTTP2 before sending it (seen in the loadbalancing test), so calls never
      * share a connection (docs/otlp-export.md). */
-    curl_easy_setopt(c->easy, CURLOPT_FORBID_REUSE, 1L);
-    rc = XB_ERR_NOMEM;
-    if (xb_curl_loop_add(x->curl, c->easy, on_done, c) != XB_OK)
+    curl_easy_setopt(c->http.easy, CURLOPT_FORBID_REUSE, 1L);
+    rc = xb_http_call_add(&c->http, &x->inflight, on_done, c);
+    if (rc)
         goto fail;
     xb_buf_cleanup(&raw);
     e->busy = 1;
-    c->next = x->inflight;
-    x->inflight = c;
-    x->n_inflight++;
     return XB_OK;
 fail:
     xb_buf_cleanup(&raw);
@@ -448,7 +392,7 @@ static void flush(void *ud)
         return;
     }
     revive(x, now);
-    if (xb_queue_waiting(x->q) == 0 || x->n_inflight >= XB_LB_MAX_INFLIGHT)
+    if (xb_queue_waiting(x->q) == 0 || x->inflight.n >= XB_LB_MAX_INFLIGHT)
         return;
     if (x->ring.n == 0) { /* every gateway down (or none resolved yet): wait */
         uint64_t soonest = now + DOWN_MAX_MS;
@@ -659,9 +603,9 @@ void xb_lb_exporter_free(struct xb_lb_exporter *x)
 {
     if (!x)
         return;
-    while (x->inflight) {
-        struct call *c = x->inflight;
-        x->inflight = c->next;
+    while (x->inflight.head) {
+        struct call *c = x->inflight.head->owner;
+        xb_http_calls_unlink(&x->inflight, &c->http);
         xb_exporter_metrics.send_failed_documents[XB_EXPORTER_LOADBALANCING] += c->spans;
         for (size_t i = 0; i < c->n; i++)
             xb_queue_done(x->q, c->recs[i]);

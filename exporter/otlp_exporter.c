@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "aws/credentials.h"
@@ -14,12 +13,13 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"
-#include "core/gzip.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "exporter/batcher.h"
+#include "exporter/creds_cache.h"
 #include "exporter/export_policy.h"
 #include "exporter/exporter_metrics.h"
+#include "exporter/http_call.h"
 #include "exporter/otlp_outcome.h"
 #include "xb_version.h"
 
@@ -28,8 +28,6 @@
 #define MAX_RESPONSE_BYTES (1u << 20)
 #define DRAIN_MAX_BACKOFF_MS 1000u
 #define LOG_EVERY_MS 10000u /* rate limit of partial_success / drop log lines */
-#define CREDS_REUSE_MS 30000u
-#define CREDS_MIN_LEFT_S 60
 
 /* ---- metrics (exporter="otlphttp") ----------------------------------------- */
 
@@ -57,17 +55,11 @@ static struct xb_metric_family families[] = {
 
 struct request {
     struct xb_otlp_exporter *x;
-    CURL *easy;
-    struct curl_slist *headers;
-    struct xb_buf raw;  /* concatenated records */
-    struct xb_buf body; /* gzip of raw, when compressing */
-    struct xb_buf resp;
+    struct xb_http_call http; /* body: the records, gzipped when compressing */
     char retry_after[64];
     struct xb_qdoc *recs[MAX_RECORDS_PER_CALL];
     size_t n;
     uint64_t spans;
-    char errbuf[CURL_ERROR_SIZE];
-    struct request *next;
 };
 
 struct xb_otlp_exporter {
@@ -75,21 +67,16 @@ struct xb_otlp_exporter {
     struct xb_batcher batcher;
     struct xb_curl_loop *curl;
     struct xb_creds_provider *creds; /* NULL when not signing */
-    int creds_pending;
-    /* View from the last successful fetch, valid until our next xb_creds_provider_get():
-     * credentials shorter-lived than the provider's 5-minute margin are used for
-     * CREDS_REUSE_MS instead of being fetched again for every call (as in the awsxray
-     * exporter). */
-    const struct xb_aws_creds *last_creds;
-    uint64_t last_fetch_ms;
+    /* Credentials shorter-lived than the provider's 5-minute margin are used for
+     * XB_CREDS_REUSE_MS instead of being fetched again for every call. */
+    struct xb_creds_cache cache;
     struct xb_otlp_opts opts; /* strings below are owned copies */
     char *url;
     char *sign_service, *sign_region, *ca_file;
     struct xb_sigv4_header hdrs[MAX_HEADERS + 2];
     size_t n_hdrs;
     char *hdr_store[MAX_HEADERS]; /* "Name\0value" per user header */
-    struct request *inflight;
-    size_t n_inflight;
+    struct xb_http_calls inflight;
     struct xb_retry_opts retry;
     struct xb_backoff backoff;
     struct xb_rng rng;
@@ -117,31 +104,12 @@ static int may_log(struct xb_otlp_exporter *x)
 
 /* ---- request lifecycle ------------------------------------------------------ */
 
-static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
-{
-    struct request *r = ud;
-    size_t n = size * nmemb;
-    if (r->resp.len + n > MAX_RESPONSE_BYTES)
-        return n;
-    if (xb_buf_append(&r->resp, p, n))
-        return 0;
-    return n;
-}
-
 static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 {
     struct request *r = ud;
     size_t n = size * nmemb;
-    static const char name[] = "retry-after:";
 
-    if (n > sizeof(name) - 1 && strncasecmp(p, name, sizeof(name) - 1) == 0) {
-        size_t len = n - (sizeof(name) - 1);
-        if (len >= sizeof(r->retry_after))
-            len = sizeof(r->retry_after) - 1;
-        memcpy(r->retry_after, p + sizeof(name) - 1, len);
-        r->retry_after[len] = '\0';
-        r->retry_after[strcspn(r->retry_after, "\r\n")] = '\0';
-    }
+    xb_http_header_value(p, n, "retry-after:", r->retry_after, sizeof(r->retry_after));
     return n;
 }
 
@@ -149,27 +117,8 @@ static void request_free(struct request *r, int in_loop)
 {
     if (!r)
         return;
-    if (r->easy) {
-        if (in_loop)
-            xb_curl_loop_remove(r->x->curl, r->easy);
-        curl_easy_cleanup(r->easy);
-    }
-    curl_slist_free_all(r->headers);
-    xb_buf_cleanup(&r->raw);
-    xb_buf_cleanup(&r->body);
-    xb_buf_cleanup(&r->resp);
+    xb_http_call_cleanup(&r->http, in_loop);
     free(r);
-}
-
-static void unlink_request(struct xb_otlp_exporter *x, struct request *r)
-{
-    for (struct request **pp = &x->inflight; *pp; pp = &(*pp)->next) {
-        if (*pp == r) {
-            *pp = r->next;
-            x->n_inflight--;
-            return;
-        }
-    }
 }
 
 static void back_off(struct xb_otlp_exporter *x, uint64_t now, uint64_t min_delay_ms)
@@ -193,13 +142,14 @@ static void finish(struct request *r, CURLcode res)
     struct xb_otlp_decision d;
     char msg[256] = "";
 
-    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &c.status);
-    unlink_request(x, r);
+    c.status = xb_http_call_status(&r->http);
+    xb_http_calls_unlink(&x->inflight, &r->http);
     c.transport_failed = res != CURLE_OK;
     if (r->retry_after[0])
         c.retry_after_ms = xb_otlp_retry_after_ms(r->retry_after, time(NULL));
     if (!c.transport_failed && c.status >= 200 && c.status < 300 &&
-        xb_otlp_parse_response(r->resp.data, r->resp.len, &c.rejected_spans, msg, sizeof(msg)))
+        xb_otlp_parse_response(r->http.resp.data, r->http.resp.len, &c.rejected_spans, msg,
+                               sizeof(msg)))
         XB_DEBUG("otlphttp", "2xx answer body is not an ExportTraceServiceResponse");
     st = xb_retry_book_get(&x->book, r->recs[0]);
     xb_otlp_outcome_decide(&c, &st, now, &x->retry, &d);
@@ -229,7 +179,7 @@ static void finish(struct request *r, CURLcode res)
             XB_WARN("otlphttp", "export of %llu spans failed (%s %ld%s%s), retrying",
                     (unsigned long long)r->spans, c.transport_failed ? "transport" : "HTTP",
                     c.transport_failed ? 0L : c.status, c.transport_failed ? ": " : "",
-                    c.transport_failed ? (r->errbuf[0] ? r->errbuf : curl_easy_strerror(res)) : "");
+                    c.transport_failed ? xb_http_call_error(&r->http, res) : "");
         /* One state for the call, kept on every record: they fail and retry together. */
         for (size_t i = r->n; i-- > 0;) {
             xb_retry_book_put(&x->book, r->recs[i], &st);
@@ -241,7 +191,7 @@ static void finish(struct request *r, CURLcode res)
                 d.why == XB_DROP_HTTP             ? "HTTP "
                 : d.why == XB_DROP_RETRY_DISABLED ? "retry_on_failure disabled, last status "
                                                   : "max_elapsed_time passed, last status ",
-                c.status, r->resp.data && c.status >= 300 ? r->resp.data : "");
+                c.status, r->http.resp.data && c.status >= 300 ? r->http.resp.data : "");
         for (size_t i = 0; i < r->n; i++) {
             xb_retry_book_forget(&x->book, r->recs[i]);
             xb_queue_done(x->q, r->recs[i]);
@@ -267,11 +217,7 @@ static void on_creds(void *ud, int rc, const struct xb_aws_creds *creds, const c
 {
     struct xb_otlp_exporter *x = ud;
 
-    x->creds_pending = 0;
-    if (rc == XB_OK) {
-        x->last_creds = creds;
-        x->last_fetch_ms = now_ms();
-    }
+    xb_creds_cache_done(&x->cache, rc, creds, now_ms());
     if (rc != XB_OK) {
         XB_ERROR("otlphttp", "no AWS credentials: %s", why ? why : xb_strerror(rc));
         m_request_errors++;
@@ -322,58 +268,37 @@ static int start_request(struct xb_otlp_exporter *x, const struct xb_aws_creds *
 {
     struct request *r = calloc(1, sizeof(*r));
     struct xb_aws_request req;
-    const struct xb_buf *body;
     int rc = XB_ERR_NOMEM;
 
     if (!r)
         return XB_ERR_NOMEM;
     r->x = x;
-    xb_buf_init(&r->raw, 0);
-    xb_buf_init(&r->body, 0);
-    xb_buf_init(&r->resp, 0);
+    xb_http_call_init(&r->http, x->curl, r, MAX_RESPONSE_BYTES);
     take_records(x, r);
     if (r->n == 0) {
         request_free(r, 0);
         return XB_OK;
     }
-    for (size_t i = 0; i < r->n; i++)
-        if (xb_buf_append(&r->raw, r->recs[i]->json, r->recs[i]->len))
-            goto fail;
-    body = &r->raw;
-    if (x->opts.gzip) {
-        if (xb_gzip(r->raw.data, r->raw.len, &r->body))
-            goto fail;
-        body = &r->body;
-        xb_buf_cleanup(&r->raw); /* only the compressed copy is kept in flight */
-    }
+    if (xb_otlp_records_body(r->recs, r->n, x->opts.gzip, &r->http.body))
+        goto fail;
     req = (struct xb_aws_request){
         .method = "POST",
         .url = x->url,
         .headers = x->hdrs,
         .n_headers = x->n_hdrs,
-        .body = body->data,
-        .body_len = body->len,
         .sign = {x->creds ? x->sign_service : NULL, x->sign_region, creds, time(NULL)},
         .connect_timeout_ms = x->opts.timeout_ms < 10000 ? x->opts.timeout_ms : 10000,
         .timeout_ms = x->opts.timeout_ms,
         .user_agent = "xraybridge/" XB_VERSION,
         .ca_file = x->ca_file,
         .tls_no_verify = x->opts.insecure_skip_verify,
-        .on_body = on_body,
-        .on_body_ud = r,
-        .errbuf = r->errbuf,
     };
-    rc = xb_aws_request_build(&req, &r->easy, &r->headers, NULL, 0);
+    rc = xb_http_call_build(&r->http, &req, on_header, r);
     if (rc)
         goto fail;
-    curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
-    rc = XB_ERR_NOMEM;
-    if (xb_curl_loop_add(x->curl, r->easy, on_done, r) != XB_OK)
+    rc = xb_http_call_add(&r->http, &x->inflight, on_done, r);
+    if (rc)
         goto fail;
-    r->next = x->inflight;
-    x->inflight = r;
-    x->n_inflight++;
     m_requests++;
     return XB_OK;
 fail:
@@ -394,24 +319,17 @@ static void flush(void *ud)
         xb_batcher_kick_after(&x->batcher, (uint32_t)(x->backoff.until_ms - now));
         return;
     }
-    if (xb_queue_waiting(x->q) == 0 || x->creds_pending)
+    if (xb_queue_waiting(x->q) == 0 || x->cache.pending)
         return;
     if (x->creds) {
-        creds = xb_creds_provider_current(x->creds);
-        if (!creds && x->last_creds && now - x->last_fetch_ms < CREDS_REUSE_MS &&
-            xb_creds_provider_expiration(x->creds) > (int64_t)time(NULL) + CREDS_MIN_LEFT_S)
-            creds = x->last_creds;
+        creds = xb_creds_cache_pick(&x->cache, now);
         if (!creds) {
-            x->last_creds = NULL; /* the refresh invalidates the old view */
-            x->creds_pending = 1;
-            if (xb_creds_provider_get(x->creds, on_creds, x) != XB_OK) {
-                x->creds_pending = 0;
+            if (xb_creds_cache_fetch(&x->cache, on_creds, x) != XB_OK)
                 back_off(x, now, 0);
-            }
             return;
         }
     }
-    while (x->n_inflight < x->opts.num_consumers && xb_queue_waiting(x->q) > 0) {
+    while (x->inflight.n < x->opts.num_consumers && xb_queue_waiting(x->q) > 0) {
         if (start_request(x, creds) != XB_OK) {
             back_off(x, now, 0);
             return;
@@ -500,6 +418,7 @@ int xb_otlp_exporter_start(struct event_base *base, struct xb_queue *q,
         rc = xb_creds_provider_new(base, x->curl, &co, &x->creds, err, err_len);
         if (rc)
             goto fail;
+        x->cache.provider = x->creds;
     }
     rc = xb_batcher_init(&x->batcher, base, q, x->opts.batch_max_records, x->opts.batch_timeout_ms,
                          flush, x);
@@ -532,9 +451,9 @@ void xb_otlp_exporter_free(struct xb_otlp_exporter *x)
 {
     if (!x)
         return;
-    while (x->inflight) {
-        struct request *r = x->inflight;
-        x->inflight = r->next;
+    while (x->inflight.head) {
+        struct request *r = x->inflight.head->owner;
+        xb_http_calls_unlink(&x->inflight, &r->http);
         xb_exporter_metrics.send_failed_documents[XB_EXPORTER_OTLPHTTP] += r->spans;
         for (size_t i = 0; i < r->n; i++)
             xb_queue_done(x->q, r->recs[i]);

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/err.h"
+#include "core/gzip.h"
+#include "core/queue.h"
 #include "proto/otlp.h"
 
 void xb_otlp_outcome_decide(const struct xb_otlp_call *c, struct xb_retry_state *st,
@@ -195,4 +198,19 @@ enum xb_grpc_verdict xb_grpc_call_verdict(int transport_failed, long status, int
     default:
         return XB_GRPC_DROP;
     }
+}
+
+int xb_otlp_records_body(struct xb_qdoc *const *recs, size_t n, int gzip, struct xb_buf *out)
+{
+    struct xb_buf raw;
+    struct xb_buf *dst = gzip ? &raw : out;
+    int rc = XB_OK;
+
+    xb_buf_init(&raw, 0);
+    for (size_t i = 0; i < n && rc == XB_OK; i++)
+        rc = xb_buf_append(dst, recs[i]->json, recs[i]->len);
+    if (rc == XB_OK && gzip)
+        rc = xb_gzip(raw.data, raw.len, out);
+    xb_buf_cleanup(&raw);
+    return rc;
 }

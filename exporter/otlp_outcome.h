@@ -81,6 +81,19 @@ int xb_otlp_parse_response(const void *body, size_t len, int64_t *rejected, char
  */
 int64_t xb_otlp_record_spans(const void *rec, size_t len);
 
+struct xb_qdoc;
+struct xb_buf;
+
+/*
+ * Appends to |out| the body of one export call carrying |recs| (|n| queued records,
+ * each a serialised ExportTraceServiceRequest): their bytes concatenated, which is one
+ * ExportTraceServiceRequest holding all their resource_spans (protobuf encoding:
+ * repeated fields concatenate), gzipped when |gzip|. Used by the otlphttp and
+ * loadbalancing exporters. Returns 0, XB_ERR_NOMEM or xb_gzip's error; |out| may then
+ * hold part of the body.
+ */
+int xb_otlp_records_body(struct xb_qdoc *const *recs, size_t n, int gzip, struct xb_buf *out);
+
 /* What a finished OTLP/gRPC call to one loadbalancing gateway means. */
 enum xb_grpc_verdict {
     XB_GRPC_DELIVERED = 0, /* grpc-status 0 */

@@ -17,29 +17,24 @@
 #include "core/jsonw.h"
 #include "core/log.h"
 #include "exporter/batcher.h"
+#include "exporter/creds_cache.h"
 #include "exporter/export_policy.h"
 #include "exporter/exporter_metrics.h"
+#include "exporter/http_call.h"
 #include "exporter/outcome.h"
 #include "xb_version.h"
 
 #define MAX_DOCS_PER_CALL 50 /* PutTraceSegments limit */
 #define MAX_RESPONSE_BYTES (1u << 20)
 #define DRAIN_MAX_BACKOFF_MS 1000u /* while shutting down, retry at least this often */
-#define CREDS_REUSE_MS 30000u      /* refetch short-lived credentials at most this often */
-#define CREDS_MIN_LEFT_S 60        /* ... and only while they have this long left */
 
 _Static_assert(MAX_DOCS_PER_CALL <= XB_OUTCOME_MAX_DOCS, "a call's documents fit one outcome");
 
 struct request {
     struct xb_xray_exporter *x;
-    CURL *easy;
-    struct curl_slist *headers;
-    struct xb_buf body;
-    struct xb_buf resp;
+    struct xb_http_call http; /* body, response, libcurl handle */
     struct xb_qdoc *docs[MAX_DOCS_PER_CALL];
     size_t n;
-    char errbuf[CURL_ERROR_SIZE];
-    struct request *next;
 };
 
 struct xb_xray_exporter {
@@ -47,17 +42,13 @@ struct xb_xray_exporter {
     struct xb_batcher batcher;
     struct xb_curl_loop *curl;
     struct xb_creds_provider *creds;
-    int creds_pending; /* a credential fetch is under way; sending waits for it */
-    /* View from the last successful fetch: valid until our next xb_creds_provider_get()
-     * (only this exporter refreshes its provider). Lets short-lived credentials (less
-     * than the provider's 5-minute margin) be used instead of refetching every flush. */
-    const struct xb_aws_creds *last_creds;
-    uint64_t last_fetch_ms;
+    /* Lets short-lived credentials (less than the provider's 5-minute margin) be used
+     * instead of refetching every flush; its pending flag holds sending during a fetch. */
+    struct xb_creds_cache cache;
     char *region;
     char *url;
     struct xb_xray_opts opts;
-    struct request *inflight;
-    size_t n_inflight;
+    struct xb_http_calls inflight;
     struct xb_retry_opts retry; /* retry_on_failure, from opts */
     struct xb_backoff backoff;  /* shared by every call */
     struct xb_rng rng;          /* retry jitter, seeded per process */
@@ -73,57 +64,29 @@ static uint64_t now_ms(void)
 
 static int build_body(struct request *r)
 {
-    int rc = xb_buf_puts(&r->body, "{\"TraceSegmentDocuments\":[");
+    struct xb_buf *body = &r->http.body;
+    int rc = xb_buf_puts(body, "{\"TraceSegmentDocuments\":[");
     for (size_t i = 0; i < r->n && rc == XB_OK; i++) {
-        rc = xb_buf_puts(&r->body, i ? ",\"" : "\"");
+        rc = xb_buf_puts(body, i ? ",\"" : "\"");
         if (rc == XB_OK)
-            rc = xb_jsonw_escape(&r->body, r->docs[i]->json, r->docs[i]->len);
+            rc = xb_jsonw_escape(body, r->docs[i]->json, r->docs[i]->len);
         if (rc == XB_OK)
-            rc = xb_buf_putc(&r->body, '"');
+            rc = xb_buf_putc(body, '"');
     }
     if (rc == XB_OK)
-        rc = xb_buf_puts(&r->body, "]}");
+        rc = xb_buf_puts(body, "]}");
     return rc;
 }
 
 /* ---- request lifecycle --------------------------------------------------- */
-
-static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
-{
-    struct request *r = ud;
-    size_t n = size * nmemb;
-    if (r->resp.len + n > MAX_RESPONSE_BYTES)
-        return n; /* ignore an absurd response rather than fail the transfer */
-    if (xb_buf_append(&r->resp, p, n))
-        return 0;
-    return n;
-}
 
 /* Frees |r|; an unfinished transfer is removed from the loop first. */
 static void request_free(struct request *r, int in_loop)
 {
     if (!r)
         return;
-    if (r->easy) {
-        if (in_loop)
-            xb_curl_loop_remove(r->x->curl, r->easy);
-        curl_easy_cleanup(r->easy);
-    }
-    curl_slist_free_all(r->headers);
-    xb_buf_cleanup(&r->body);
-    xb_buf_cleanup(&r->resp);
+    xb_http_call_cleanup(&r->http, in_loop);
     free(r);
-}
-
-static void unlink_request(struct xb_xray_exporter *x, struct request *r)
-{
-    for (struct request **pp = &x->inflight; *pp; pp = &(*pp)->next) {
-        if (*pp == r) {
-            *pp = r->next;
-            x->n_inflight--;
-            return;
-        }
-    }
 }
 
 /* ---- outcomes ------------------------------------------------------------- */
@@ -197,7 +160,7 @@ static void carry_out(struct request *r, const struct xb_outcome *o,
             break;
         case XB_DOC_DROP:
             xb_retry_book_forget(&x->book, d);
-            drop_why(a, res, &r->resp, why, sizeof(why));
+            drop_why(a, res, &r->http.resp, why, sizeof(why));
             give_up(x, d, a->reason, why);
             break;
         }
@@ -247,19 +210,18 @@ static void finish(struct request *r, CURLcode res)
     struct xb_outcome o;
     cJSON *root = NULL;
 
-    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &cr.status);
-    unlink_request(x, r);
+    cr.status = xb_http_call_status(&r->http);
+    xb_http_calls_unlink(&x->inflight, &r->http);
     cr.transport_failed = res != CURLE_OK;
     if (!cr.transport_failed && cr.status == 200) {
-        root = cJSON_ParseWithLength(r->resp.data ? r->resp.data : "", r->resp.len);
+        root = cJSON_ParseWithLength(r->http.resp.data ? r->http.resp.data : "", r->http.resp.len);
         entries = parse_unprocessed(root, &cr.n_unprocessed);
         cr.unprocessed = entries;
     } else if (cr.transport_failed) {
-        XB_WARN("xray", "PutTraceSegments failed: %s",
-                r->errbuf[0] ? r->errbuf : curl_easy_strerror(res));
+        XB_WARN("xray", "PutTraceSegments failed: %s", xb_http_call_error(&r->http, res));
     } else {
         XB_WARN("xray", "PutTraceSegments answered HTTP %ld: %.300s", cr.status,
-                r->resp.data ? r->resp.data : "");
+                r->http.resp.data ? r->http.resp.data : "");
     }
     for (size_t i = 0; i < r->n; i++) {
         ids[i] = r->docs[i]->id;
@@ -291,11 +253,7 @@ static void on_creds(void *ud, int rc, const struct xb_aws_creds *creds, const c
 {
     struct xb_xray_exporter *x = ud;
 
-    x->creds_pending = 0;
-    if (rc == XB_OK) {
-        x->last_creds = creds;
-        x->last_fetch_ms = now_ms();
-    }
+    xb_creds_cache_done(&x->cache, rc, creds, now_ms());
     xb_exporter_metrics.credential_refreshes = xb_creds_provider_refreshes(x->creds);
     xb_exporter_metrics.credential_refresh_failures = xb_creds_provider_refresh_failures(x->creds);
     xb_exporter_metrics.credential_expiry_unix_s = (uint64_t)xb_creds_provider_expiration(x->creds);
@@ -335,8 +293,7 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
     if (!r)
         return XB_ERR_NOMEM;
     r->x = x;
-    xb_buf_init(&r->body, 0);
-    xb_buf_init(&r->resp, 0);
+    xb_http_call_init(&r->http, x->curl, r, MAX_RESPONSE_BYTES);
     while (r->n < x->opts.batch_max_docs) {
         struct xb_qdoc *d = xb_queue_pop(x->q);
         if (!d)
@@ -360,8 +317,6 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
         .url = x->url,
         .headers = &content_type,
         .n_headers = 1,
-        .body = r->body.data,
-        .body_len = r->body.len,
         .sign = {"xray", x->region, creds, time(NULL)},
         .connect_timeout_ms = 10000,
         .timeout_ms = (long)x->opts.request_timeout_s * 1000,
@@ -369,19 +324,13 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
         .ca_file = x->opts.ca_file,
         .tls_no_verify = x->opts.no_verify_ssl,
         .proxy = x->opts.proxy,
-        .on_body = on_body,
-        .on_body_ud = r,
-        .errbuf = r->errbuf,
     };
-    rc = xb_aws_request_build(&req, &r->easy, &r->headers, NULL, 0);
+    rc = xb_http_call_build(&r->http, &req, NULL, NULL);
     if (rc)
         goto fail;
-    rc = XB_ERR_NOMEM;
-    if (xb_curl_loop_add(x->curl, r->easy, on_done, r) != XB_OK)
+    rc = xb_http_call_add(&r->http, &x->inflight, on_done, r);
+    if (rc)
         goto fail;
-    r->next = x->inflight;
-    x->inflight = r;
-    x->n_inflight++;
     xb_exporter_metrics.export_requests++;
     return XB_OK;
 fail:
@@ -403,23 +352,16 @@ static void flush(void *ud)
         xb_batcher_kick_after(&x->batcher, (uint32_t)(x->backoff.until_ms - now));
         return;
     }
-    if (xb_queue_waiting(x->q) == 0 || x->creds_pending)
+    if (xb_queue_waiting(x->q) == 0 || x->cache.pending)
         return;
-    creds = xb_creds_provider_current(x->creds);
-    if (!creds && x->last_creds && now - x->last_fetch_ms < CREDS_REUSE_MS &&
-        xb_creds_provider_expiration(x->creds) > (int64_t)time(NULL) + CREDS_MIN_LEFT_S)
-        creds = x->last_creds; /* fetched a moment ago, just short-lived: use it */
+    creds = xb_creds_cache_pick(&x->cache, now);
     if (!creds) {
         /* Fetch or refresh without blocking; on_creds kicks the batcher again. */
-        x->last_creds = NULL; /* the refresh invalidates the old view */
-        x->creds_pending = 1;
-        if (xb_creds_provider_get(x->creds, on_creds, x) != XB_OK) {
-            x->creds_pending = 0;
+        if (xb_creds_cache_fetch(&x->cache, on_creds, x) != XB_OK)
             back_off(x, now);
-        }
         return;
     }
-    while (x->n_inflight < x->opts.num_workers && xb_queue_waiting(x->q) > 0) {
+    while (x->inflight.n < x->opts.num_workers && xb_queue_waiting(x->q) > 0) {
         if (start_request(x, creds) != XB_OK) {
             back_off(x, now);
             return;
@@ -519,16 +461,15 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
         rc = xb_creds_provider_new(base, x->curl, &co, &x->creds, err, err_len);
         if (rc)
             goto fail;
+        x->cache.provider = x->creds;
     }
     rc = xb_batcher_init(&x->batcher, base, q, x->opts.batch_max_docs, x->opts.batch_timeout_ms,
                          flush, x);
     if (rc)
         goto fail;
     /* Fetch credentials now, so a broken chain shows in the log at start-up; sending
-     * waits for this fetch (creds_pending). */
-    x->creds_pending = 1;
-    if (xb_creds_provider_get(x->creds, on_start_creds, x) != XB_OK)
-        x->creds_pending = 0;
+     * waits for this fetch (cache.pending). */
+    (void)xb_creds_cache_fetch(&x->cache, on_start_creds, x);
     {
         char url[512], proxy[512];
         XB_INFO("xray", "awsxray exporter sending to %s (region %s, %u workers%s%s)",
@@ -559,9 +500,9 @@ void xb_xray_exporter_free(struct xb_xray_exporter *x)
 {
     if (!x)
         return;
-    while (x->inflight) {
-        struct request *r = x->inflight;
-        x->inflight = r->next;
+    while (x->inflight.head) {
+        struct request *r = x->inflight.head->owner;
+        xb_http_calls_unlink(&x->inflight, &r->http);
         xb_exporter_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY] += r->n;
         for (size_t i = 0; i < r->n; i++)
             xb_queue_done(x->q, r->docs[i]);

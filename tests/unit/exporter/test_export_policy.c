@@ -185,6 +185,23 @@ static void test_warn_if_cleartext_logs_once_redacted(void **state)
 
 /* A document whose link carries another trace's segment id: UnprocessedTraceSegments
  * entries for that other id must not match it. */
+/* ---- reuse of short-lived credentials ----------------------------------- */
+
+static void test_creds_reusable_recent_with_time_left(void **state)
+{
+    const int64_t now_s = 1700000000;
+    (void)state;
+    /* fetched 1 s ago, 10 minutes left */
+    assert_true(xb_creds_reusable(101000, 100000, now_s + 600, now_s));
+    /* fetched just under / exactly XB_CREDS_REUSE_MS ago */
+    assert_true(xb_creds_reusable(100000 + XB_CREDS_REUSE_MS - 1, 100000, now_s + 600, now_s));
+    assert_false(xb_creds_reusable(100000 + XB_CREDS_REUSE_MS, 100000, now_s + 600, now_s));
+    /* time left must be more than XB_CREDS_MIN_LEFT_S */
+    assert_true(xb_creds_reusable(101000, 100000, now_s + XB_CREDS_MIN_LEFT_S + 1, now_s));
+    assert_false(xb_creds_reusable(101000, 100000, now_s + XB_CREDS_MIN_LEFT_S, now_s));
+    assert_false(xb_creds_reusable(101000, 100000, now_s - 5, now_s)); /* expired */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +212,7 @@ int main(void)
         cmocka_unit_test(test_url_redact_removes_userinfo),
         cmocka_unit_test(test_url_cleartext_remote),
         cmocka_unit_test(test_warn_if_cleartext_logs_once_redacted),
+        cmocka_unit_test(test_creds_reusable_recent_with_time_left),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

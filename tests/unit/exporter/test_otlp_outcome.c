@@ -7,11 +7,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "core/buf.h"
 #include "core/err.h"
+#include "core/gzip.h"
+#include "core/queue.h"
 #include "exporter/otlp_outcome.h"
 #include "proto/otlp.h"
 
@@ -176,6 +180,45 @@ static void test_grpc_verdicts(void **state)
     assert_int_equal(xb_grpc_call_verdict(0, 200, -1), XB_GRPC_REROUTE); /* no trailers */
 }
 
+static struct xb_qdoc *record(const char *bytes, size_t len)
+{
+    struct xb_qdoc *d = calloc(1, sizeof(*d) + len);
+    assert_non_null(d);
+    memcpy(d->json, bytes, len);
+    d->len = len;
+    return d;
+}
+
+static void test_records_body(void **state)
+{
+    /* two requests, one resource_spans each: together one request with both */
+    static const char a[] = {0x0a, 0x02, 0x12, 0x00};
+    static const char b[] = {0x0a, 0x04, 0x12, 0x02, 0x12, 0x00}; /* rs{ss{span}} */
+    struct xb_qdoc *recs[2] = {record(a, sizeof(a)), record(b, sizeof(b))};
+    struct xb_buf plain, zipped, back;
+    (void)state;
+    xb_buf_init(&plain, 0);
+    xb_buf_init(&zipped, 0);
+    xb_buf_init(&back, 0);
+    assert_int_equal(xb_otlp_records_body(recs, 2, 0, &plain), XB_OK);
+    assert_int_equal(plain.len, sizeof(a) + sizeof(b));
+    assert_memory_equal(plain.data, a, sizeof(a));
+    assert_memory_equal(plain.data + sizeof(a), b, sizeof(b));
+    assert_int_equal(xb_otlp_record_spans(plain.data, plain.len), 1);
+    assert_int_equal(xb_otlp_records_body(recs, 2, 1, &zipped), XB_OK);
+    assert_int_equal(xb_gunzip(zipped.data, zipped.len, &back, NULL), XB_OK);
+    assert_int_equal(back.len, plain.len);
+    assert_memory_equal(back.data, plain.data, plain.len);
+    xb_buf_clear(&plain);
+    assert_int_equal(xb_otlp_records_body(recs, 0, 0, &plain), XB_OK); /* no records */
+    assert_int_equal(plain.len, 0);
+    xb_buf_cleanup(&plain);
+    xb_buf_cleanup(&zipped);
+    xb_buf_cleanup(&back);
+    free(recs[0]);
+    free(recs[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_parse_response),
         cmocka_unit_test(test_record_spans),
         cmocka_unit_test(test_grpc_verdicts),
+        cmocka_unit_test(test_records_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,86 @@
+/*
+ * exporter/http_call.h - one HTTP call of an exporter on the libcurl multi loop
+ * (aws/curl_loop.h): the request body it sends, the response body it keeps (capped),
+ * libcurl's error text, and the exporter's list of calls in flight. The awsxray,
+ * otlphttp and loadbalancing exporters embed a struct xb_http_call in their own call
+ * record; what a finished call means (retry, drop, back off) stays in each exporter,
+ * since their rules differ (exporter/outcome.h, exporter/otlp_outcome.h).
+ *
+ * Lifecycle: xb_http_call_init -> fill |body> -> xb_http_call_build (libcurl handle,
+ * through xb_aws_request_build) -> optional extra curl_easy_setopt -> xb_http_call_add
+ * (on the loop and in the list) -> done callback: xb_http_calls_unlink, read
+ * xb_http_call_status / resp -> xb_http_call_cleanup.
+ */
+#ifndef XB_EXPORTER_HTTP_CALL_H
+#define XB_EXPORTER_HTTP_CALL_H
+
+#include <curl/curl.h>
+#include <stddef.h>
+
+#include "aws/curl_loop.h"
+#include "aws/request.h"
+#include "core/buf.h"
+
+/* One call. All members are owned by the call except |loop| and |owner| (borrowed). */
+struct xb_http_call {
+    struct xb_curl_loop *loop; /* the loop it runs on */
+    void *owner;               /* the exporter's record that embeds this call */
+    CURL *easy;                /* NULL until built */
+    struct curl_slist *headers;
+    struct xb_buf body; /* request body, sent as is */
+    struct xb_buf resp; /* response body, at most resp_max bytes */
+    size_t resp_max;
+    char errbuf[CURL_ERROR_SIZE]; /* libcurl's text for a failed transfer */
+    struct xb_http_call *next;    /* in xb_http_calls */
+};
+
+/* An exporter's calls in flight (intrusive list through xb_http_call.next). */
+struct xb_http_calls {
+    struct xb_http_call *head;
+    size_t n;
+};
+
+/* Prepares |c| (zeroed first) to run on |loop| for |owner|, keeping at most |resp_max|
+ * response bytes. Cannot fail. */
+void xb_http_call_init(struct xb_http_call *c, struct xb_curl_loop *loop, void *owner,
+                       size_t resp_max);
+
+/* Frees what |c| owns (not |c| itself). With |in_loop| set, an unfinished transfer is
+ * first removed from the loop. Safe on an initialised call that was never built. */
+void xb_http_call_cleanup(struct xb_http_call *c, int in_loop);
+
+/* Response-body sink: keeps |n| bytes of |p| in c->resp while the total stays within
+ * c->resp_max; bytes beyond it are ignored (an absurd answer does not fail the call).
+ * Returns |n|, or 0 (libcurl then aborts the transfer) when out of memory. */
+size_t xb_http_call_take_body(struct xb_http_call *c, const char *p, size_t n);
+
+/* Builds c->easy and c->headers from |req| (aws/request.h), with c->body as the body,
+ * c->errbuf as the error buffer and the response sink above; |req|'s body, on_body,
+ * on_body_ud and errbuf are overridden. |on_header| (libcurl header callback, with
+ * |header_ud|) may be NULL. Returns 0 or the error of xb_aws_request_build. */
+int xb_http_call_build(struct xb_http_call *c, const struct xb_aws_request *req,
+                       curl_write_callback on_header, void *header_ud);
+
+/* Starts the built call on its loop (|done| with |ud| runs when it ends) and puts it in
+ * |list|. Returns 0, or XB_ERR_NOMEM (then it is in neither). */
+int xb_http_call_add(struct xb_http_call *c, struct xb_http_calls *list, xb_curl_done_cb done,
+                     void *ud);
+
+/* Removes |c| from |list|; nothing happens when it is not there. */
+void xb_http_calls_unlink(struct xb_http_calls *list, struct xb_http_call *c);
+
+/* The HTTP status of a finished call; 0 when there was no answer. */
+long xb_http_call_status(const struct xb_http_call *c);
+
+/* Text for the failed transfer |res|: libcurl's error buffer, else its generic text.
+ * Borrowed from |c| or static. */
+const char *xb_http_call_error(const struct xb_http_call *c, CURLcode res);
+
+/* If the header line |line| (|n| bytes, as libcurl passes it, CRLF included) is the
+ * field |name| (lower case, with its trailing ':', matched case-insensitively), copies
+ * the rest of the line after the ':' into |out| (|out_len| > 0 bytes, NUL-terminated,
+ * truncated, cut at CR or LF; leading blanks kept) and returns 1; else returns 0 and
+ * leaves |out| alone. RFC 9110 section 5 (field names are case-insensitive). */
+int xb_http_header_value(const char *line, size_t n, const char *name, char *out, size_t out_len);
+
+#endif
