@@ -255,7 +255,8 @@ class FluentBit:
         return self.proc.pid
 
     def settle(self, spans):
-        """Ingest only: waits until its CPU time stops growing (the last flush to null)."""
+        """Ingest only: waits until its CPU time stops growing (the last flush to null);
+        returns |spans|, those of the requests h2load saw succeed."""
         last = [cpu_s(self.proc.pid), time.monotonic()]
 
         def idle():
@@ -280,21 +281,20 @@ def measure(target, proto, reqfile, n, args):
     c0, t0 = cpu_s(pid), time.monotonic()
     ok, load_s = h2load(proto, target.addr[proto], reqfile, n, args.conns, args.streams)
     t_load = time.monotonic()
-    sent = target.settle(n * SPANS)
+    sent = target.settle(ok * SPANS)
     t1 = time.monotonic()
     cpu, rss = cpu_s(pid) - c0, peak_rss_mib(pid)
     target.stop(sent)
     # Fluent Bit does no export: its rate is over the load alone, its CPU over the load
     # and the flush after it. xraybridge's window ends when the last span was sent.
     # Spans refused with a retryable error (exporter queue full: HTTP 503, gRPC
-    # UNAVAILABLE) are not delivered; figures are per delivered span.
+    # UNAVAILABLE), or for Fluent Bit requests h2load did not see succeed, are not
+    # delivered; figures are per delivered (for Fluent Bit: ingested) span.
     wall = (t_load - t0) if isinstance(target, FluentBit) else (t1 - t0)
-    if isinstance(target, FluentBit) and ok != n:
-        fail(f"{target.tag} {proto}: {ok} of {n} requests succeeded")
     spans = sent
     refused = n * SPANS - sent
     r = {"spans_s": spans / wall, "us_span": cpu / spans * 1e6, "rss": rss}
-    note = f"; refused {refused:,} ({refused / (n * SPANS):.1%})" if refused else ""
+    note = f"; not accepted {refused:,} ({refused / (n * SPANS):.1%})" if refused else ""
     print(f"  {target.tag:<12} {PROTOCOLS[proto][0]:<19} {spans:>9,} spans in {wall:5.2f} s = "
           f"{r['spans_s']:>9,.0f} spans/s; CPU {cpu:6.2f} s = {r['us_span']:6.2f} CPU-us/span; "
           f"peak RSS {rss:6.1f} MiB{note}", flush=True)
