@@ -6,8 +6,9 @@
  * Produces PREFIX.pb (binary protobuf ExportTraceServiceRequest, the body of an
  * OTLP/HTTP POST /v1/traces with Content-Type application/x-protobuf) and
  * PREFIX.grpc (the same message as one gRPC length-prefixed message, the DATA
- * payload of an OTLP/gRPC Export call). Defaults: 100 spans, seed 1, start now,
- * prefix "request". Exit status 0 on success, 1 on error, 2 on bad usage.
+ * payload of an OTLP/gRPC Export call) and PREFIX.json (the same request as OTLP/JSON,
+ * the body of an OTLP/HTTP POST with Content-Type application/json). Defaults: 100 spans, seed 1,
+ * start now, prefix "request". Exit status 0 on success, 1 on error, 2 on bad usage.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,12 +18,14 @@
 #include <unistd.h>
 
 #include "bench/request_builder.h"
+#include "bench/request_json.h"
 #include "core/err.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: gen_request [-n SPANS] [-s SEED] [-t START_UNIX_NS] [-o PREFIX]\n"
-               "  writes PREFIX.pb (raw protobuf) and PREFIX.grpc (gRPC length-prefixed)\n");
+               "  writes PREFIX.pb (raw protobuf), PREFIX.grpc (gRPC length-prefixed) and\n"
+               "  PREFIX.json (OTLP/JSON)\n");
 }
 
 static int write_file(const char *path, const uint8_t *data, size_t len)
@@ -48,7 +51,8 @@ int main(int argc, char **argv)
     struct xb_bench_request_opts opts;
     const char *prefix = "request";
     uint8_t *pb = NULL, *grpc = NULL;
-    size_t pb_len = 0, grpc_len = 0;
+    char *json = NULL;
+    size_t pb_len = 0, grpc_len = 0, json_len = 0;
     char *path = NULL;
     uint64_t v;
     int c, rc, status = 1;
@@ -100,6 +104,8 @@ int main(int argc, char **argv)
     rc = xb_bench_build_request(&opts, &pb, &pb_len);
     if (rc == XB_OK)
         rc = xb_bench_grpc_frame(pb, pb_len, &grpc, &grpc_len);
+    if (rc == XB_OK)
+        rc = xb_bench_request_to_json(pb, pb_len, &json, &json_len);
     if (rc != XB_OK) {
         fprintf(stderr, "gen_request: %s\n", xb_strerror(rc));
         goto out;
@@ -115,12 +121,18 @@ int main(int argc, char **argv)
     sprintf(path, "%s.grpc", prefix);
     if (write_file(path, grpc, grpc_len) != XB_OK)
         goto out;
-    printf("spans=%zu protobuf=%s.pb (%zu bytes) grpc=%s.grpc (%zu bytes) bytes/span=%.1f\n",
-           opts.spans, prefix, pb_len, prefix, grpc_len, (double)pb_len / (double)opts.spans);
+    sprintf(path, "%s.json", prefix);
+    if (write_file(path, (const uint8_t *)json, json_len) != XB_OK)
+        goto out;
+    printf("spans=%zu protobuf=%s.pb (%zu bytes) grpc=%s.grpc (%zu bytes) json=%s.json (%zu "
+           "bytes) bytes/span=%.1f\n",
+           opts.spans, prefix, pb_len, prefix, grpc_len, prefix, json_len,
+           (double)pb_len / (double)opts.spans);
     status = 0;
 out:
     free(path);
     free(pb);
     free(grpc);
+    free(json);
     return status;
 }

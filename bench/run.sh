@@ -5,7 +5,13 @@
 # RSS of the xraybridge process for each protocol; then OTLP/HTTP again with the durable
 # queue (extensions.file_storage) on, fsync per request and by interval.
 #
+# First bench/e2e.py: OTLP/gRPC, OTLP/HTTP protobuf and OTLP/HTTP JSON end to end (every
+# span delivered to the sink), with CPU-microseconds per span and peak RSS.
+#
 # usage: bench/run.sh [BUILD_DIR] [SECONDS]     (defaults: build 10)
+#        bench/run.sh BUILD_DIR SECONDS OTHER_XRAYBRIDGE
+#            only the end-to-end figures, alternating rounds of BUILD_DIR's xraybridge (A)
+#            and OTHER_XRAYBRIDGE (B), with the ratios B/A (bench/e2e.py)
 # XB_BENCH_VIEWER=1 also runs the viewer extension (docs/viewer.md) and prints its
 # store's size against its caps at the end.
 set -euo pipefail
@@ -13,12 +19,17 @@ BUILD=${1:-build}
 SECS=${2:-10}
 SPANS=100
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+if [ $# -ge 3 ]; then
+    exec python3 "$ROOT/bench/e2e.py" "$ROOT/$BUILD" "$SECS" "$3"
+fi
 BIN=$ROOT/$BUILD/app/xraybridge
 for t in "$BIN" "$ROOT/$BUILD/bench/gen_request" "$ROOT/$BUILD/bench/xray_sink" "$ROOT/$BUILD/bench/udp_send"; do
     [ -x "$t" ] || { echo "missing $t: build first (make build)" >&2; exit 1; }
 done
 command -v h2load >/dev/null || { echo "h2load missing: apt-get install nghttp2-client" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk missing: apt-get install wrk" >&2; exit 1; }
+
+python3 "$ROOT/bench/e2e.py" "$ROOT/$BUILD" "$SECS"
 
 TMP=$(mktemp -d)
 SINK_PID=""; XB_PID=""

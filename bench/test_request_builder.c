@@ -12,8 +12,11 @@
 #include <cmocka.h>
 
 #include "bench/request_builder.h"
+#include "bench/request_json.h"
+#include "core/arena.h"
 #include "core/err.h"
 #include "proto/otlp.h"
+#include "receiver/otlp_decode.h"
 
 static const char *attr_string(xb_pb_kv **kvs, size_t n, const char *key)
 {
@@ -128,12 +131,62 @@ static void test_grpc_frame_header(void **state)
     free(out);
 }
 
+/* Packs |req| with protobuf-c into a malloc'd buffer. */
+static uint8_t *pack(const xb_pb_export_req *req, size_t *len)
+{
+    uint8_t *buf;
+
+    *len =
+        opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(
+            req);
+    buf = malloc(*len ? *len : 1);
+    assert_non_null(buf);
+    opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(req, buf);
+    return buf;
+}
+
+/* The OTLP/JSON body carries the same request: the receiver's JSON decoder and its
+ * protobuf decoder yield structures that pack to the same bytes. */
+static void test_request_json_same_request(void **state)
+{
+    struct xb_bench_request_opts opts = {23, 5, 1700000000000000000ull};
+    struct xb_arena *arena = xb_arena_new(64 * 1024, 64 * 1024 * 1024);
+    xb_pb_export_req *from_pb = NULL, *from_json = NULL;
+    uint8_t *pb = NULL, *a, *b;
+    char *json = NULL;
+    size_t pb_len = 0, json_len = 0, a_len, b_len;
+    const char *err = NULL;
+
+    (void)state;
+    assert_non_null(arena);
+    assert_int_equal(xb_bench_build_request(&opts, &pb, &pb_len), XB_OK);
+    assert_int_equal(xb_bench_request_to_json(pb, pb_len, &json, &json_len), XB_OK);
+    assert_int_equal(strlen(json), json_len);
+    assert_non_null(strstr(json, "\"resourceSpans\":[{"));
+    assert_int_equal(xb_otlp_decode_protobuf(pb, pb_len, arena, &from_pb, &err), XB_OK);
+    assert_int_equal(xb_otlp_decode_json(json, json_len, arena, &from_json, &err), XB_OK);
+    assert_int_equal(xb_otlp_count_spans(from_json), 23);
+    a = pack(from_pb, &a_len);
+    b = pack(from_json, &b_len);
+    assert_int_equal(a_len, b_len);
+    assert_memory_equal(a, b, a_len);
+    free(a);
+    free(b);
+    free(json);
+    assert_int_equal(xb_bench_request_to_json((const uint8_t *)"\xff", 1, &json, &json_len),
+                     XB_ERR_INVALID);
+    assert_null(json);
+    free(pb);
+    xb_arena_free(arena);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_builder_shape),
         cmocka_unit_test(test_request_builder_rejects_bad_counts),
         cmocka_unit_test(test_grpc_frame_header),
+        cmocka_unit_test(test_request_json_same_request),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

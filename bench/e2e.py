@@ -1,0 +1,399 @@
+#!/usr/bin/env python3
+"""End-to-end CPU per span (bench/run.sh calls it; see bench/README.md).
+
+The standard 100-span request (bench/gen_request) is posted by h2load to xraybridge,
+which decodes, translates, batches, signs (SigV4) and sends every span with the awsxray
+exporter to bench/xray_sink, a loopback PutTraceSegments stand-in. Protocols:
+
+  grpc   OTLP/gRPC (HTTP/2, gRPC-framed protobuf)       h2load -c CONNS -m STREAMS
+  http   OTLP/HTTP protobuf (HTTP/1.1)                    h2load --h1 -c CONNS
+  json   OTLP/HTTP JSON (HTTP/1.1, same request as JSON)  h2load --h1 -c CONNS
+
+Each measurement starts a fresh sink and a fresh xraybridge, posts a fixed number of
+requests (h2load -n, sized from a short calibration run so that one measurement takes
+about SECONDS), and ends when xraybridge has sent every accepted span. Over that window
+it prints spans/s, xraybridge's CPU-microseconds per span (utime + stime from
+/proc/PID/stat) and its peak RSS (VmHWM). It fails unless every request succeeded, no
+span was refused, and the sink's document count equals the spans sent.
+
+usage: e2e.py BUILD_DIR [SECONDS [OTHER_XRAYBRIDGE]] [options]
+  OTHER_XRAYBRIDGE  a second binary (B; A is BUILD_DIR's): rounds alternate (A B, then
+                    B A, ...) and the summary prints medians and the ratios B/A.
+  --rounds N        measurements per binary and protocol (default 1, or 3 with OTHER)
+  --protocols LIST  comma-separated subset of grpc,http,json (default all three)
+  --conns N, --streams N   h2load connections (default 8) and gRPC streams per
+                    connection (default 16)
+  --fluent-bit PATH instead of OTHER_XRAYBRIDGE: Fluent Bit with its opentelemetry
+                    input and null output (ingest only; bench/fluentbit.sh); the
+                    ratios are xraybridge/fluent-bit.
+"""
+import argparse
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HZ = os.sysconf("SC_CLK_TCK")
+PROCS = []  # every process started, killed on exit if still running
+SPANS = 100
+GRPC_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+PROTOCOLS = {
+    # name: (label, request file suffix, content type, path, HTTP/2?)
+    "grpc": ("OTLP/gRPC", "grpc", "application/grpc", GRPC_PATH, True),
+    "http": ("OTLP/HTTP protobuf", "pb", "application/x-protobuf", "/v1/traces", False),
+    "json": ("OTLP/HTTP JSON", "json", "application/json", "/v1/traces", False),
+}
+
+
+def fail(msg):
+    print(f"e2e bench: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def wait_for(pred, what, deadline_s=10.0, step=0.02):
+    """Polls |pred| until it returns a true value (returned) or the deadline passes."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    fail(f"{what}: not within {deadline_s:.0f} s")
+
+
+def read_file(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def cpu_s(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / HZ
+
+
+def peak_rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def h2load(proto, addr, reqfile, n, conns, streams, duration=None):
+    """Runs h2load; returns (succeeded requests, wall seconds measured by h2load)."""
+    _, _, ctype, path, h2 = PROTOCOLS[proto]
+    cmd = ["h2load", "-t", "1", "-c", str(conns), "-H", f"content-type: {ctype}", "-d", reqfile]
+    if h2:
+        cmd += ["-m", str(streams), "-H", "te: trailers"]
+    else:
+        cmd += ["--h1", "-m", "1"]
+    cmd += ["-D", str(duration)] if duration else ["-n", str(n)]
+    cmd.append(f"http://{addr}{path}")
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    m = re.search(r"^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
+                  r"(\d+) failed, (\d+) errored", r.stdout, re.M)
+    if r.returncode != 0 or not m:
+        fail(f"h2load failed ({' '.join(cmd)}):\n{r.stdout}{r.stderr}")
+    status = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", r.stdout)
+    if status and int(status.group(3)):
+        fail(f"{proto}: error responses: {status.group(0)}")
+    t = re.search(r"^finished in ([\d.]+)(ms|s),", r.stdout, re.M)
+    secs = float(t.group(1)) / (1000 if t.group(2) == "ms" else 1)
+    return int(m.group(4)), secs
+
+
+class Xraybridge:
+    """One xraybridge process (awsxray exporter -> a fresh xray_sink) for one measurement."""
+
+    name = "xraybridge"
+
+    def __init__(self, binary, build, tmp, tag):
+        self.binary, self.build, self.tmp, self.tag = binary, build, tmp, tag
+        self.sink = self.proc = None
+
+    def start(self):
+        port_file = os.path.join(self.tmp, f"sink-{self.tag}.port")
+        self.sink_out = os.path.join(self.tmp, f"sink-{self.tag}.out")
+        for p in (port_file, self.sink_out):
+            if os.path.exists(p):
+                os.unlink(p)
+        self.sink = subprocess.Popen([os.path.join(self.build, "bench", "xray_sink"), port_file],
+                                     stdout=open(self.sink_out, "w"))
+        PROCS.append(self.sink)
+        sport = int(wait_for(lambda: re.match(r"(\d+)\n", read_file(port_file)), "xray_sink")
+                    .group(1))
+        cfg = os.path.join(self.tmp, f"xb-{self.tag}.yaml")
+        with open(cfg, "w") as f:
+            f.write(f"""receivers:
+  otlp:
+    protocols:
+      grpc: {{endpoint: "127.0.0.1:0", max_concurrent_streams: 128}}
+      http: {{endpoint: "127.0.0.1:0"}}
+exporters:
+  awsxray:
+    region: us-west-2
+    endpoint: "http://127.0.0.1:{sport}"
+    num_workers: 8
+    batch: {{max_documents: 50, timeout: 50ms}}
+service:
+  pipelines: {{traces: {{receivers: [otlp], exporters: [awsxray]}}}}
+  telemetry: {{logs: {{level: info}}, metrics: {{address: "127.0.0.1:0"}}}}
+""")
+        self.log = os.path.join(self.tmp, f"xb-{self.tag}.err")
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDBENCH", AWS_SECRET_ACCESS_KEY="bench")
+        self.proc = subprocess.Popen([self.binary, "--config", cfg],
+                                     stderr=open(self.log, "w"), env=env)
+        PROCS.append(self.proc)
+        wait_for(lambda: "xraybridge ready" in read_file(self.log) or self.proc.poll() is not None,
+                 "xraybridge start")
+        if self.proc.poll() is not None:
+            fail(f"xraybridge exited:\n{read_file(self.log)}")
+        text = read_file(self.log)
+        self.addr = {
+            "grpc": re.search(r"otlp grpc receiver listening on (\S+)", text).group(1),
+            "http": re.search(r"otlp http receiver listening on (\S+)", text).group(1),
+        }
+        self.addr["json"] = self.addr["http"]
+        self.maddr = re.search(r"metrics endpoint listening on (\S+)", text).group(1)
+        return self.proc.pid
+
+    def metrics(self):
+        with urllib.request.urlopen(f"http://{self.maddr}/metrics", timeout=5) as r:
+            text = r.read().decode()
+        out = {"accepted": 0, "refused": 0, "sent": 0, "failed": 0}
+        for line in text.splitlines():
+            if line.startswith("#") or " " not in line:
+                continue
+            name, value = line.rsplit(" ", 1)
+            if name.startswith("otelcol_receiver_accepted_spans_total{receiver=\"otlp\""):
+                out["accepted"] += int(float(value))
+            elif name.startswith("otelcol_receiver_refused_spans_total{receiver=\"otlp\""):
+                out["refused"] += int(float(value))
+            elif name.startswith("otelcol_exporter_sent_spans_total{exporter=\"awsxray\""):
+                out["sent"] += int(float(value))
+            elif name.startswith("otelcol_exporter_send_failed_spans_total{exporter=\"awsxray\""):
+                out["failed"] += int(float(value))
+        return out
+
+    def settle(self, spans):
+        """Waits until every accepted span was sent (or failed); returns the spans sent.
+        Called when the load generator has had every answer, and xraybridge answers a
+        request only once its spans are accepted or refused, so the accepted count is
+        final by then."""
+        def done():
+            m = self.metrics()
+            return m if m["sent"] + m["failed"] >= m["accepted"] else None
+        m = wait_for(done, f"{self.tag}: export of {spans} spans", 120.0, 0.01)
+        if m["failed"]:
+            fail(f"{self.tag}: {m['failed']} spans failed to send")
+        return m["sent"]
+
+    def stop(self, sent):
+        self.proc.terminate()
+        self.proc.wait(30)
+        self.sink.terminate()
+        self.sink.wait(10)
+        out = read_file(self.sink_out)
+        docs = int(re.search(r"documents=(\d+)", out).group(1))
+        if sent is not None and docs != sent:
+            fail(f"{self.tag}: the sink got {docs} documents, xraybridge sent {sent} spans")
+        return docs
+
+
+class FluentBit:
+    """Fluent Bit: opentelemetry input -> null output (ingest only)."""
+
+    name = "fluent-bit"
+
+    def __init__(self, binary, tmp, tag):
+        self.binary, self.tmp, self.tag = binary, tmp, tag
+        self.proc = None
+
+    def start(self):
+        port = free_port()
+        cfg = os.path.join(self.tmp, f"fb-{self.tag}.conf")
+        with open(cfg, "w") as f:
+            f.write(f"""[SERVICE]
+    Flush     1
+    Log_Level info
+
+[INPUT]
+    Name   opentelemetry
+    Listen 127.0.0.1
+    Port   {port}
+
+[OUTPUT]
+    Name  null
+    Match *
+""")
+        self.log = os.path.join(self.tmp, f"fb-{self.tag}.log")
+        self.proc = subprocess.Popen([self.binary, "-c", cfg], stdout=open(self.log, "w"),
+                                     stderr=subprocess.STDOUT)
+        PROCS.append(self.proc)
+
+        def ready():
+            if self.proc.poll() is not None:
+                return True
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", port)) == 0
+        wait_for(ready, "fluent-bit start")
+        if self.proc.poll() is not None:
+            fail(f"fluent-bit exited:\n{read_file(self.log)}")
+        self.addr = {p: f"127.0.0.1:{port}" for p in PROTOCOLS}
+        return self.proc.pid
+
+    def settle(self, spans):
+        """Ingest only: waits until its CPU time stops growing (the last flush to null);
+        returns |spans|, those of the requests h2load saw succeed."""
+        last = [cpu_s(self.proc.pid), time.monotonic()]
+
+        def idle():
+            now = cpu_s(self.proc.pid)
+            if now != last[0]:
+                last[0], last[1] = now, time.monotonic()
+            return time.monotonic() - last[1] >= 0.5
+        wait_for(idle, "fluent-bit settle", 30.0, 0.05)
+        return spans
+
+    def stop(self, sent):
+        self.proc.terminate()
+        self.proc.wait(30)
+        errs = [l for l in read_file(self.log).splitlines() if "[error]" in l]
+        if errs:
+            fail(f"fluent-bit logged errors:\n" + "\n".join(errs[:5]))
+        return sent
+
+
+def measure(target, proto, reqfile, n, args):
+    pid = target.start()
+    c0, t0 = cpu_s(pid), time.monotonic()
+    ok, load_s = h2load(proto, target.addr[proto], reqfile, n, args.conns, args.streams)
+    t_load = time.monotonic()
+    sent = target.settle(ok * SPANS)
+    t1 = time.monotonic()
+    cpu, rss = cpu_s(pid) - c0, peak_rss_mib(pid)
+    target.stop(sent)
+    # Fluent Bit does no export: its rate is over the load alone, its CPU over the load
+    # and the flush after it. xraybridge's window ends when the last span was sent.
+    # Spans refused with a retryable error (exporter queue full: HTTP 503, gRPC
+    # UNAVAILABLE), or for Fluent Bit requests h2load did not see succeed, are not
+    # delivered; figures are per delivered (for Fluent Bit: ingested) span.
+    wall = (t_load - t0) if isinstance(target, FluentBit) else (t1 - t0)
+    spans = sent
+    refused = n * SPANS - sent
+    r = {"spans_s": spans / wall, "us_span": cpu / spans * 1e6, "rss": rss}
+    note = f"; not accepted {refused:,} ({refused / (n * SPANS):.1%})" if refused else ""
+    print(f"  {target.tag:<12} {PROTOCOLS[proto][0]:<19} {spans:>9,} spans in {wall:5.2f} s = "
+          f"{r['spans_s']:>9,.0f} spans/s; CPU {cpu:6.2f} s = {r['us_span']:6.2f} CPU-us/span; "
+          f"peak RSS {rss:6.1f} MiB{note}", flush=True)
+    return r
+
+
+def calibrate(target, proto, reqfile, secs, args):
+    """Requests for about |secs| seconds at this target's rate (a 1 s h2load -D run)."""
+    target.start()
+    ok, load_s = h2load(proto, target.addr[proto], reqfile, 0, args.conns, args.streams, 1)
+    # Requests still in flight when h2load stopped may be sent later: no count check here.
+    target.settle(ok * SPANS)
+    target.stop(None)
+    return max(args.conns * 4, int(ok / max(load_s, 0.1) * secs))
+
+
+def main():
+    ap = argparse.ArgumentParser(usage=__doc__.split("usage: ")[1].split("\n")[0])
+    ap.add_argument("build")
+    ap.add_argument("seconds", nargs="?", type=float, default=10)
+    ap.add_argument("other", nargs="?")
+    ap.add_argument("--rounds", type=int)
+    ap.add_argument("--protocols", default="grpc,http,json")
+    ap.add_argument("--conns", type=int, default=8)
+    ap.add_argument("--streams", type=int, default=16)
+    ap.add_argument("--fluent-bit", dest="fluent_bit")
+    args = ap.parse_args()
+    build = os.path.abspath(args.build)
+    protos = args.protocols.split(",")
+    for p in protos:
+        if p not in PROTOCOLS:
+            fail(f"unknown protocol {p} (grpc, http, json)")
+    for t in ("app/xraybridge", "bench/gen_request", "bench/xray_sink"):
+        if not os.access(os.path.join(build, t), os.X_OK):
+            fail(f"missing {build}/{t}: build first")
+    if subprocess.run(["sh", "-c", "command -v h2load"], capture_output=True).returncode:
+        fail("h2load missing: apt-get install nghttp2-client")
+    two = args.other or args.fluent_bit
+    rounds = args.rounds or (3 if two else 1)
+    tmp = tempfile.mkdtemp(prefix="xb-e2e-")
+    try:
+        subprocess.run([os.path.join(build, "bench", "gen_request"), "-n", str(SPANS),
+                        "-o", os.path.join(tmp, "req")], check=True, capture_output=True)
+        a = Xraybridge(os.path.join(build, "app", "xraybridge"), build, tmp, "xraybridge")
+        if args.fluent_bit:
+            b = FluentBit(args.fluent_bit, tmp, "fluent-bit")
+        elif args.other:
+            a.tag = "A"
+            b = Xraybridge(os.path.abspath(args.other), build, tmp, "B")
+        else:
+            b = None
+        print(f"end-to-end bench: {SPANS}-span request (protobuf "
+              f"{os.path.getsize(os.path.join(tmp, 'req.pb')):,} B, JSON "
+              f"{os.path.getsize(os.path.join(tmp, 'req.json')):,} B), h2load -c {args.conns} "
+              f"(gRPC -m {args.streams}), ~{args.seconds:g} s per measurement, {rounds} "
+              f"round(s), {os.cpu_count()} cores")
+        if args.other:
+            print(f"  A = {a.binary}\n  B = {b.binary}")
+        if args.fluent_bit:
+            print(f"  fluent-bit = {args.fluent_bit} (opentelemetry input -> null output)")
+        summary = []
+        for proto in protos:
+            reqfile = os.path.join(tmp, "req." + PROTOCOLS[proto][1])
+            n = calibrate(a, proto, reqfile, args.seconds, args)
+            print(f"{PROTOCOLS[proto][0]}: {n:,} requests per measurement")
+            res = {a.tag: [], b.tag: []} if b else {a.tag: []}
+            for i in range(rounds):
+                order = [a, b] if (b is None or i % 2 == 0) else [b, a]
+                for t in order:
+                    if t is not None:
+                        res[t.tag].append(measure(t, proto, reqfile, n, args))
+            summary.append((proto, res))
+        print("summary (medians over rounds):")
+        for proto, res in summary:
+            med = {k: {f: statistics.median(x[f] for x in v) for f in v[0]} for k, v in res.items()}
+            for k, m in med.items():
+                print(f"  {PROTOCOLS[proto][0]:<19} {k:<12} {m['spans_s']:>9,.0f} spans/s "
+                      f"{m['us_span']:6.2f} CPU-us/span  peak RSS {m['rss']:6.1f} MiB")
+            if b:
+                # xraybridge against Fluent Bit; otherwise the second binary against the first
+                num, den = (a, b) if args.fluent_bit else (b, a)
+                x, y = med[den.tag], med[num.tag]
+                print(f"  {PROTOCOLS[proto][0]:<19} ratio {num.tag}/{den.tag}: spans/s "
+                      f"{y['spans_s'] / x['spans_s']:.2f}, CPU-us/span "
+                      f"{y['us_span'] / x['us_span']:.2f}, peak RSS {y['rss'] / x['rss']:.2f}")
+            fields = []
+            for k, m in med.items():
+                k = k.replace("-", "_")
+                fields += [f"{k}_spans_per_s={m['spans_s']:.0f}",
+                           f"{k}_cpu_us_per_span={m['us_span']:.2f}",
+                           f"{k}_peak_rss_mib={m['rss']:.1f}"]
+            print(f"RESULT protocol={proto} " + " ".join(fields))
+    finally:
+        for p in PROCS:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        subprocess.run(["rm", "-rf", tmp])
+
+
+if __name__ == "__main__":
+    main()
