@@ -179,7 +179,7 @@ def two_nodes(binary, tmp, rep):
 
 
 def reload_under_load(binary, tmp, rep):
-    traces = tsgen.make_traces(9000, 0.0, 2, seed=31)
+    traces = tsgen.make_traces(16000, 0.0, 2, seed=31)
     td = os.path.join(tmp, "r")
     os.makedirs(td)
     path = f"{td}/out.jsonl"
@@ -189,10 +189,19 @@ def reload_under_load(binary, tmp, rep):
         phases = []  # (first trace index, last index + 1, percentage in force or None)
 
         def send_until(count):
+            # Never past the generated traces: |sent| counts traces really sent, so the
+            # totals below hold however long a reload takes on a busy machine.
             nonlocal sent
+            count = min(count, len(traces))
             while sent < count:
-                s.send([sp for t in traces[sent:sent + BATCH] for sp in t[2]])
-                sent += BATCH
+                batch = traces[sent:sent + BATCH]
+                s.send([sp for t in batch for sp in t[2]])
+                sent += len(batch)
+
+        def send_while(cond, what):
+            while cond() and sent < len(traces):  # keep sending while the reload happens
+                send_until(sent + BATCH)
+            wait_for(lambda: not cond(), what)
 
         def reloads(result):
             return metrics(b).get(f'xraybridge_config_reloads_total{{result="{result}"}}', 0)
@@ -214,8 +223,7 @@ def reload_under_load(binary, tmp, rep):
         os.symlink("..v2", os.path.join(cm, "..data_tmp"))
         os.replace(os.path.join(cm, "..data_tmp"), os.path.join(cm, "..data"))
         mark = sent
-        while reloads("success") < 1:  # keep sending while the reload happens
-            send_until(sent + BATCH)
+        send_while(lambda: reloads("success") < 1, "the reload")
         phases.append((mark, sent, None))  # in flight during the reload: either rate
         mark = sent
         send_until(mark + 2500)
@@ -223,8 +231,7 @@ def reload_under_load(binary, tmp, rep):
         with open(b.cfg_path, "a") as f:  # edited in place through the links
             f.write("  bad: [\n")
         mark = sent
-        while reloads("failure") < 1:
-            send_until(sent + BATCH)
+        send_while(lambda: reloads("failure") < 1, "the refused reload")
         phases.append((mark, sent, 50))  # the broken file changes nothing
         mark = sent
         send_until(min(len(traces), mark + 2000))
