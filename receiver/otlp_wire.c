@@ -80,35 +80,35 @@ static inline void init_any(xb_pb_any *a)
     a->bytes_value.data = NULL;
 }
 
-/* One repeated message field: its number, element type and where the count and the
- * pointer array live in the parent structure. */
+/* One repeated message field: its element type and where the count and the pointer
+ * array live in the parent structure. */
 struct rep {
-    uint8_t field;
     uint8_t child;
     uint16_t elem_size;
     uint16_t n_off;
     uint16_t arr_off;
 };
 
-#define REP(f, c, etype, ptype, member)                                                            \
+#define REP(c, etype, ptype, member)                                                               \
     {                                                                                              \
-        (f), (c), sizeof(etype), offsetof(ptype, n_##member), offsetof(ptype, member)              \
+        (c), sizeof(etype), offsetof(ptype, n_##member), offsetof(ptype, member)                   \
     }
 
-/* Repeated message fields per message type (at most three: Span). */
+/* Repeated message fields per message type (at most three: Span), in slots that
+ * fields[] below names by FD_REP(slot) with their field numbers. */
 static const struct rep reps[M_COUNT][3] = {
-    [M_REQUEST] = {REP(1, M_RS, xb_pb_resource_spans, xb_pb_export_req, resource_spans)},
-    [M_RS] = {REP(2, M_SS, xb_pb_scope_spans, xb_pb_resource_spans, scope_spans)},
-    [M_RESOURCE] = {REP(1, M_KV, struct kv_elem, xb_pb_resource, attributes)},
-    [M_SS] = {REP(2, M_SPAN, xb_pb_span, xb_pb_scope_spans, spans)},
-    [M_SCOPE] = {REP(3, M_KV, struct kv_elem, xb_pb_scope, attributes)},
-    [M_SPAN] = {REP(9, M_KV, struct kv_elem, xb_pb_span, attributes),
-                REP(11, M_EVENT, xb_pb_event, xb_pb_span, events),
-                REP(13, M_LINK, xb_pb_link, xb_pb_span, links)},
-    [M_EVENT] = {REP(3, M_KV, struct kv_elem, xb_pb_event, attributes)},
-    [M_LINK] = {REP(4, M_KV, struct kv_elem, xb_pb_link, attributes)},
-    [M_ARRAY] = {REP(1, M_ANY, xb_pb_any, xb_pb_array, values)},
-    [M_KVLIST] = {REP(1, M_KV, struct kv_elem, xb_pb_kvlist, values)},
+    [M_REQUEST] = {REP(M_RS, xb_pb_resource_spans, xb_pb_export_req, resource_spans)},
+    [M_RS] = {REP(M_SS, xb_pb_scope_spans, xb_pb_resource_spans, scope_spans)},
+    [M_RESOURCE] = {REP(M_KV, struct kv_elem, xb_pb_resource, attributes)},
+    [M_SS] = {REP(M_SPAN, xb_pb_span, xb_pb_scope_spans, spans)},
+    [M_SCOPE] = {REP(M_KV, struct kv_elem, xb_pb_scope, attributes)},
+    [M_SPAN] = {REP(M_KV, struct kv_elem, xb_pb_span, attributes),
+                REP(M_EVENT, xb_pb_event, xb_pb_span, events),
+                REP(M_LINK, xb_pb_link, xb_pb_span, links)},
+    [M_EVENT] = {REP(M_KV, struct kv_elem, xb_pb_event, attributes)},
+    [M_LINK] = {REP(M_KV, struct kv_elem, xb_pb_link, attributes)},
+    [M_ARRAY] = {REP(M_ANY, xb_pb_any, xb_pb_array, values)},
+    [M_KVLIST] = {REP(M_KV, struct kv_elem, xb_pb_kvlist, values)},
 };
 
 /*
@@ -388,21 +388,18 @@ static int open_frame(struct dec *d, struct frame *f, unsigned type, void *msg, 
     f->msg = msg;
     f->type = type;
     f->fields = fields[type];
-    if (!r[0].field)
+    if (!r[0].elem_size)
         return XB_OK;
     while (p < end) {
         unsigned field, wt;
         if (rd_tag(&p, end, &field, &wt) != 0)
             return XB_ERR_INVALID;
-        if (wt == WT_LEN) {
-            for (int k = 0; k < 3; k++)
-                if (r[k].field == field)
-                    cnt[k]++;
-        }
+        if (wt == WT_LEN && field <= MAX_FIELD && f->fields[field].kind == F_REP)
+            cnt[f->fields[field].arg]++;
         if (skip_value(&p, end, wt) != 0)
             return XB_ERR_INVALID;
     }
-    for (int k = 0; k < 3 && r[k].field; k++) {
+    for (int k = 0; k < 3 && r[k].elem_size; k++) {
         char *block;
         if (!cnt[k])
             continue;
