@@ -80,35 +80,35 @@ static inline void init_any(xb_pb_any *a)
     a->bytes_value.data = NULL;
 }
 
-/* One repeated message field: its number, element type and where the count and the
- * pointer array live in the parent structure. */
+/* One repeated message field: its element type and where the count and the pointer
+ * array live in the parent structure. */
 struct rep {
-    uint8_t field;
     uint8_t child;
     uint16_t elem_size;
     uint16_t n_off;
     uint16_t arr_off;
 };
 
-#define REP(f, c, etype, ptype, member)                                                            \
+#define REP(c, etype, ptype, member)                                                               \
     {                                                                                              \
-        (f), (c), sizeof(etype), offsetof(ptype, n_##member), offsetof(ptype, member)              \
+        (c), sizeof(etype), offsetof(ptype, n_##member), offsetof(ptype, member)                   \
     }
 
-/* Repeated message fields per message type (at most three: Span). */
+/* Repeated message fields per message type (at most three: Span), in slots that
+ * fields[] below names by FD_REP(slot) with their field numbers. */
 static const struct rep reps[M_COUNT][3] = {
-    [M_REQUEST] = {REP(1, M_RS, xb_pb_resource_spans, xb_pb_export_req, resource_spans)},
-    [M_RS] = {REP(2, M_SS, xb_pb_scope_spans, xb_pb_resource_spans, scope_spans)},
-    [M_RESOURCE] = {REP(1, M_KV, struct kv_elem, xb_pb_resource, attributes)},
-    [M_SS] = {REP(2, M_SPAN, xb_pb_span, xb_pb_scope_spans, spans)},
-    [M_SCOPE] = {REP(3, M_KV, struct kv_elem, xb_pb_scope, attributes)},
-    [M_SPAN] = {REP(9, M_KV, struct kv_elem, xb_pb_span, attributes),
-                REP(11, M_EVENT, xb_pb_event, xb_pb_span, events),
-                REP(13, M_LINK, xb_pb_link, xb_pb_span, links)},
-    [M_EVENT] = {REP(3, M_KV, struct kv_elem, xb_pb_event, attributes)},
-    [M_LINK] = {REP(4, M_KV, struct kv_elem, xb_pb_link, attributes)},
-    [M_ARRAY] = {REP(1, M_ANY, xb_pb_any, xb_pb_array, values)},
-    [M_KVLIST] = {REP(1, M_KV, struct kv_elem, xb_pb_kvlist, values)},
+    [M_REQUEST] = {REP(M_RS, xb_pb_resource_spans, xb_pb_export_req, resource_spans)},
+    [M_RS] = {REP(M_SS, xb_pb_scope_spans, xb_pb_resource_spans, scope_spans)},
+    [M_RESOURCE] = {REP(M_KV, struct kv_elem, xb_pb_resource, attributes)},
+    [M_SS] = {REP(M_SPAN, xb_pb_span, xb_pb_scope_spans, spans)},
+    [M_SCOPE] = {REP(M_KV, struct kv_elem, xb_pb_scope, attributes)},
+    [M_SPAN] = {REP(M_KV, struct kv_elem, xb_pb_span, attributes),
+                REP(M_EVENT, xb_pb_event, xb_pb_span, events),
+                REP(M_LINK, xb_pb_link, xb_pb_span, links)},
+    [M_EVENT] = {REP(M_KV, struct kv_elem, xb_pb_event, attributes)},
+    [M_LINK] = {REP(M_KV, struct kv_elem, xb_pb_link, attributes)},
+    [M_ARRAY] = {REP(M_ANY, xb_pb_any, xb_pb_array, values)},
+    [M_KVLIST] = {REP(M_KV, struct kv_elem, xb_pb_kvlist, values)},
 };
 
 /*
@@ -118,12 +118,113 @@ static const struct rep reps[M_COUNT][3] = {
  */
 #define MAX_FRAMES (6 + 3 * XB_OTLP_MAX_ANYVALUE_DEPTH + 2)
 
+/* How one field of a message is decoded. */
+enum fkind {
+    F_SKIP,         /* unknown here: skipped */
+    F_STR,          /* string: take_str() */
+    F_BYTES,        /* bytes: take_bytes() */
+    F_U32,          /* int32, uint32, enum: take_u32() */
+    F_FIX64,        /* fixed64, double: take_fixed64() */
+    F_FIX32,        /* fixed32: take_fixed32() */
+    F_BOOL,         /* bool, as protobuf-c's parse_boolean */
+    F_I64,          /* int64 */
+    F_REP,          /* repeated message: slot |arg| of reps[] */
+    F_SUB,          /* singular message of type |arg|, pointer at |off| */
+    F_KVVAL,        /* KeyValue.value: the AnyValue next to it in struct kv_elem */
+    F_REFUSE,       /* left to protobuf-c: the whole request falls back */
+    F_ONEOF = 0x80, /* flag: an AnyValue oneof member */
+};
+
+/* One field: its kind (with F_ONEOF), an argument (repeated slot or message type)
+ * and the offset of its member in the message structure. */
+struct fdesc {
+    uint8_t kind;
+    uint8_t arg;
+    uint16_t off;
+};
+
+/* Field numbers above this are unknown in every message decoded here. */
+#define MAX_FIELD 16
+
+#define FD(kind, type, member)                                                                     \
+    {                                                                                              \
+        (kind), 0, offsetof(type, member)                                                          \
+    }
+#define FD_REP(slot)                                                                               \
+    {                                                                                              \
+        F_REP, (slot), 0                                                                           \
+    }
+#define FD_SUB(child, type, member)                                                                \
+    {                                                                                              \
+        F_SUB, (child), offsetof(type, member)                                                     \
+    }
+#define FD_ONEOF(kind, arg, member)                                                                \
+    {                                                                                              \
+        (kind) | F_ONEOF, (arg), offsetof(xb_pb_any, member)                                       \
+    }
+
+/* Fields per message type, indexed by field number (proto files cited at the top). */
+static const struct fdesc fields[M_COUNT][MAX_FIELD + 1] = {
+    [M_REQUEST] = {[1] = FD_REP(0)},
+    [M_RS] = {[1] = FD_SUB(M_RESOURCE, xb_pb_resource_spans, resource),
+              [2] = FD_REP(0),
+              [3] = FD(F_STR, xb_pb_resource_spans, schema_url)},
+    [M_RESOURCE] = {[1] = FD_REP(0),
+                    [2] = FD(F_U32, xb_pb_resource, dropped_attributes_count),
+                    [3] = {F_REFUSE, 0, 0}}, /* entity_refs */
+    [M_SS] = {[1] = FD_SUB(M_SCOPE, xb_pb_scope_spans, scope),
+              [2] = FD_REP(0),
+              [3] = FD(F_STR, xb_pb_scope_spans, schema_url)},
+    [M_SCOPE] = {[1] = FD(F_STR, xb_pb_scope, name),
+                 [2] = FD(F_STR, xb_pb_scope, version),
+                 [3] = FD_REP(0),
+                 [4] = FD(F_U32, xb_pb_scope, dropped_attributes_count)},
+    [M_SPAN] = {[1] = FD(F_BYTES, xb_pb_span, trace_id),
+                [2] = FD(F_BYTES, xb_pb_span, span_id),
+                [3] = FD(F_STR, xb_pb_span, trace_state),
+                [4] = FD(F_BYTES, xb_pb_span, parent_span_id),
+                [5] = FD(F_STR, xb_pb_span, name),
+                [6] = FD(F_U32, xb_pb_span, kind),
+                [7] = FD(F_FIX64, xb_pb_span, start_time_unix_nano),
+                [8] = FD(F_FIX64, xb_pb_span, end_time_unix_nano),
+                [9] = FD_REP(0),
+                [10] = FD(F_U32, xb_pb_span, dropped_attributes_count),
+                [11] = FD_REP(1),
+                [12] = FD(F_U32, xb_pb_span, dropped_events_count),
+                [13] = FD_REP(2),
+                [14] = FD(F_U32, xb_pb_span, dropped_links_count),
+                [15] = FD_SUB(M_STATUS, xb_pb_span, status),
+                [16] = FD(F_FIX32, xb_pb_span, flags)},
+    [M_EVENT] = {[1] = FD(F_FIX64, xb_pb_event, time_unix_nano),
+                 [2] = FD(F_STR, xb_pb_event, name),
+                 [3] = FD_REP(0),
+                 [4] = FD(F_U32, xb_pb_event, dropped_attributes_count)},
+    [M_LINK] = {[1] = FD(F_BYTES, xb_pb_link, trace_id),
+                [2] = FD(F_BYTES, xb_pb_link, span_id),
+                [3] = FD(F_STR, xb_pb_link, trace_state),
+                [4] = FD_REP(0),
+                [5] = FD(F_U32, xb_pb_link, dropped_attributes_count),
+                [6] = FD(F_FIX32, xb_pb_link, flags)},
+    [M_STATUS] = {[2] = FD(F_STR, xb_pb_status, message), [3] = FD(F_U32, xb_pb_status, code)},
+    [M_KV] = {[1] = FD(F_STR, xb_pb_kv, key), [2] = {F_KVVAL, 0, 0}},
+    [M_ANY] = {[1] = FD_ONEOF(F_STR, 0, string_value),
+               [2] = FD_ONEOF(F_BOOL, 0, bool_value),
+               [3] = FD_ONEOF(F_I64, 0, int_value),
+               [4] = FD_ONEOF(F_FIX64, 0, double_value),
+               [5] = FD_ONEOF(F_SUB, M_ARRAY, array_value),
+               [6] = FD_ONEOF(F_SUB, M_KVLIST, kvlist_value),
+               [7] = FD_ONEOF(F_BYTES, 0, bytes_value)},
+    [M_ARRAY] = {[1] = FD_REP(0)},
+    [M_KVLIST] = {[1] = FD_REP(0)},
+};
+
 /* One open message. */
 struct frame {
     const uint8_t *end;
     void *msg;
     unsigned type;
-    char *next[3]; /* next unused element of each repeated field's block */
+    const struct fdesc *fields; /* fields[type] */
+    char *next[3];              /* next unused element of each repeated field's block */
 };
 
 /* Decoding state shared by the helpers. */
@@ -286,21 +387,19 @@ static int open_frame(struct dec *d, struct frame *f, unsigned type, void *msg, 
     f->end = end;
     f->msg = msg;
     f->type = type;
-    if (!r[0].field)
+    f->fields = fields[type];
+    if (!r[0].elem_size)
         return XB_OK;
     while (p < end) {
         unsigned field, wt;
         if (rd_tag(&p, end, &field, &wt) != 0)
             return XB_ERR_INVALID;
-        if (wt == WT_LEN) {
-            for (int k = 0; k < 3; k++)
-                if (r[k].field == field)
-                    cnt[k]++;
-        }
+        if (wt == WT_LEN && field <= MAX_FIELD && f->fields[field].kind == F_REP)
+            cnt[f->fields[field].arg]++;
         if (skip_value(&p, end, wt) != 0)
             return XB_ERR_INVALID;
     }
-    for (int k = 0; k < 3 && r[k].field; k++) {
+    for (int k = 0; k < 3 && r[k].elem_size; k++) {
         char *block;
         if (!cnt[k])
             continue;
@@ -475,6 +574,24 @@ static int fast_kv(struct dec *d, const uint8_t *p, const uint8_t *end, struct k
     return 1;
 }
 
+/* Allocates and initialises a singular sub-message of |type| (one of those F_SUB
+ * names), each copy with its constant size. */
+static void *new_sub(struct dec *d, unsigned type)
+{
+    switch (type) {
+    case M_RESOURCE:
+        return new_msg(d, &T_RESOURCE, sizeof(T_RESOURCE));
+    case M_SCOPE:
+        return new_msg(d, &T_SCOPE, sizeof(T_SCOPE));
+    case M_STATUS:
+        return new_msg(d, &T_STATUS, sizeof(T_STATUS));
+    case M_ARRAY:
+        return new_msg(d, &T_ARRAY, sizeof(T_ARRAY));
+    default: /* M_KVLIST */
+        return new_msg(d, &T_KVLIST, sizeof(T_KVLIST));
+    }
+}
+
 int xb_otlp_wire_decode(const void *data, size_t len, struct xb_arena *arena,
                         xb_pb_export_req **out)
 {
@@ -506,6 +623,9 @@ int xb_otlp_wire_decode(const void *data, size_t len, struct xb_arena *arena,
         const uint8_t *end = f->end;
         unsigned field, wt, child = M_COUNT;
         void *cmsg = NULL;
+        const struct fdesc *fd;
+        unsigned kind;
+        char *m;
         size_t n;
         int k = -1;
 
@@ -527,326 +647,94 @@ int xb_otlp_wire_decode(const void *data, size_t len, struct xb_arena *arena,
             return XB_ERR_INVALID;
         }
 
-        switch (f->type) {
-        case M_REQUEST:
-            if (field == 1)
-                k = 0;
-            break;
-        case M_RS: {
-            xb_pb_resource_spans *rs = f->msg;
-            if (field == 1) {
-                if (rs->resource || wt != WT_LEN)
-                    return XB_ERR_INVALID;
-                cmsg = rs->resource = new_msg(&d, &T_RESOURCE, sizeof(T_RESOURCE));
-                child = M_RESOURCE;
-            } else if (field == 2) {
-                k = 0;
-            } else if (field == 3) {
-                if (take_str(&d, &p, end, wt, &rs->schema_url) != 0)
-                    return XB_ERR_INVALID;
-                continue;
-            }
-            break;
-        }
-        case M_RESOURCE: {
-            xb_pb_resource *r = f->msg;
-            if (field == 1) {
-                k = 0;
-            } else if (field == 2) {
-                if (take_u32(&p, end, wt, &r->dropped_attributes_count) != 0)
-                    return XB_ERR_INVALID;
-                continue;
-            } else if (field == 3) {
-                return XB_ERR_INVALID; /* entity_refs: left to protobuf-c */
-            }
-            break;
-        }
-        case M_SS: {
-            xb_pb_scope_spans *ss = f->msg;
-            if (field == 1) {
-                if (ss->scope || wt != WT_LEN)
-                    return XB_ERR_INVALID;
-                cmsg = ss->scope = new_msg(&d, &T_SCOPE, sizeof(T_SCOPE));
-                child = M_SCOPE;
-            } else if (field == 2) {
-                k = 0;
-            } else if (field == 3) {
-                if (take_str(&d, &p, end, wt, &ss->schema_url) != 0)
-                    return XB_ERR_INVALID;
-                continue;
-            }
-            break;
-        }
-        case M_SCOPE: {
-            xb_pb_scope *s = f->msg;
-            int bad = 0;
-            switch (field) {
-            case 1:
-                bad = take_str(&d, &p, end, wt, &s->name);
-                break;
-            case 2:
-                bad = take_str(&d, &p, end, wt, &s->version);
-                break;
-            case 3:
-                k = 0;
-                break;
-            case 4:
-                bad = take_u32(&p, end, wt, &s->dropped_attributes_count);
-                break;
-            default:
-                k = -2;
-                break;
-            }
-            if (bad)
-                return XB_ERR_INVALID;
-            if (k == -1)
-                continue;
-            if (k == -2)
-                k = -1;
-            break;
-        }
-        case M_SPAN: {
-            xb_pb_span *s = f->msg;
-            int bad = 0;
-            switch (field) {
-            case 1:
-                bad = take_bytes(&d, &p, end, wt, &s->trace_id);
-                break;
-            case 2:
-                bad = take_bytes(&d, &p, end, wt, &s->span_id);
-                break;
-            case 3:
-                bad = take_str(&d, &p, end, wt, &s->trace_state);
-                break;
-            case 4:
-                bad = take_bytes(&d, &p, end, wt, &s->parent_span_id);
-                break;
-            case 5:
-                bad = take_str(&d, &p, end, wt, &s->name);
-                break;
-            case 6: {
-                uint32_t v = 0;
-                bad = take_u32(&p, end, wt, &v);
-                s->kind = (Opentelemetry__Proto__Trace__V1__Span__SpanKind)(int32_t)v;
-                break;
-            }
-            case 7:
-                bad = take_fixed64(&p, end, wt, &s->start_time_unix_nano);
-                break;
-            case 8:
-                bad = take_fixed64(&p, end, wt, &s->end_time_unix_nano);
-                break;
-            case 9:
-                k = 0;
-                break;
-            case 10:
-                bad = take_u32(&p, end, wt, &s->dropped_attributes_count);
-                break;
-            case 11:
-                k = 1;
-                break;
-            case 12:
-                bad = take_u32(&p, end, wt, &s->dropped_events_count);
-                break;
-            case 13:
-                k = 2;
-                break;
-            case 14:
-                bad = take_u32(&p, end, wt, &s->dropped_links_count);
-                break;
-            case 15:
-                if (s->status || wt != WT_LEN)
-                    return XB_ERR_INVALID;
-                cmsg = s->status = new_msg(&d, &T_STATUS, sizeof(T_STATUS));
-                child = M_STATUS;
-                k = -3;
-                break;
-            case 16:
-                bad = take_fixed32(&p, end, wt, &s->flags);
-                break;
-            default:
-                k = -2;
-                break;
-            }
-            if (bad)
-                return XB_ERR_INVALID;
-            if (k == -1)
-                continue;
-            if (k < 0)
-                k = -1;
-            break;
-        }
-        case M_EVENT: {
-            xb_pb_event *e = f->msg;
-            int bad = 0;
-            switch (field) {
-            case 1:
-                bad = take_fixed64(&p, end, wt, &e->time_unix_nano);
-                break;
-            case 2:
-                bad = take_str(&d, &p, end, wt, &e->name);
-                break;
-            case 3:
-                k = 0;
-                break;
-            case 4:
-                bad = take_u32(&p, end, wt, &e->dropped_attributes_count);
-                break;
-            default:
-                k = -2;
-                break;
-            }
-            if (bad)
-                return XB_ERR_INVALID;
-            if (k == -1)
-                continue;
-            if (k == -2)
-                k = -1;
-            break;
-        }
-        case M_LINK: {
-            xb_pb_link *l = f->msg;
-            int bad = 0;
-            switch (field) {
-            case 1:
-                bad = take_bytes(&d, &p, end, wt, &l->trace_id);
-                break;
-            case 2:
-                bad = take_bytes(&d, &p, end, wt, &l->span_id);
-                break;
-            case 3:
-                bad = take_str(&d, &p, end, wt, &l->trace_state);
-                break;
-            case 4:
-                k = 0;
-                break;
-            case 5:
-                bad = take_u32(&p, end, wt, &l->dropped_attributes_count);
-                break;
-            case 6:
-                bad = take_fixed32(&p, end, wt, &l->flags);
-                break;
-            default:
-                k = -2;
-                break;
-            }
-            if (bad)
-                return XB_ERR_INVALID;
-            if (k == -1)
-                continue;
-            if (k == -2)
-                k = -1;
-            break;
-        }
-        case M_STATUS: {
-            xb_pb_status *st = f->msg;
-            if (field == 2) {
-                if (take_str(&d, &p, end, wt, &st->message) != 0)
-                    return XB_ERR_INVALID;
-                continue;
-            }
-            if (field == 3) {
-                uint32_t v;
-                if (take_u32(&p, end, wt, &v) != 0)
-                    return XB_ERR_INVALID;
-                st->code = (Opentelemetry__Proto__Trace__V1__Status__StatusCode)(int32_t)v;
-                continue;
-            }
-            break;
-        }
-        case M_KV: {
-            xb_pb_kv *kv = f->msg;
-            if (field == 1) {
-                if (take_str(&d, &p, end, wt, &kv->key) != 0)
-                    return XB_ERR_INVALID;
-                continue;
-            }
-            if (field == 2) {
-                xb_pb_any *any = &((struct kv_elem *)(void *)kv)->any;
-                if (kv->value || wt != WT_LEN)
-                    return XB_ERR_INVALID;
-                init_any(any);
-                cmsg = kv->value = any;
-                child = M_ANY;
-            }
-            break;
-        }
-        case M_ANY: {
-            xb_pb_any *a = f->msg;
-            if (field < 1 || field > 7)
-                break;
+        fd = &f->fields[field <= MAX_FIELD ? field : 0];
+        m = f->msg;
+        kind = fd->kind;
+        if (kind & F_ONEOF) {
             /* A second oneof member: protobuf-c replaces the first; leave it to it. */
-            if (a->value_case != XB_ANY_NONE)
+            if (((xb_pb_any *)m)->value_case != XB_ANY_NONE)
                 return XB_ERR_INVALID;
-            switch (field) {
-            case 1:
-                if (take_str(&d, &p, end, wt, &a->string_value) != 0)
-                    return XB_ERR_INVALID;
-                break;
-            case 2: {
-                /* protobuf-c's parse_boolean: any non-zero 7-bit group. */
-                const uint8_t *b = p;
-                uint64_t v;
-                unsigned nz = 0;
-                if (wt != WT_VARINT || rd_varint(&p, end, 10, &v) != 0)
-                    return XB_ERR_INVALID;
-                for (; b < p; b++)
-                    nz |= *b & 0x7f;
-                a->bool_value = nz != 0;
-                break;
-            }
-            case 3: {
-                uint64_t v;
-                if (wt != WT_VARINT || rd_varint(&p, end, 10, &v) != 0)
-                    return XB_ERR_INVALID;
-                a->int_value = (int64_t)v;
-                break;
-            }
-            case 4:
-                if (take_fixed64(&p, end, wt, &a->double_value) != 0)
-                    return XB_ERR_INVALID;
-                break;
-            case 5:
-                if (wt != WT_LEN)
-                    return XB_ERR_INVALID;
-                cmsg = a->array_value = new_msg(&d, &T_ARRAY, sizeof(T_ARRAY));
-                child = M_ARRAY;
-                break;
-            case 6:
-                if (wt != WT_LEN)
-                    return XB_ERR_INVALID;
-                cmsg = a->kvlist_value = new_msg(&d, &T_KVLIST, sizeof(T_KVLIST));
-                child = M_KVLIST;
-                break;
-            default:
-                if (take_bytes(&d, &p, end, wt, &a->bytes_value) != 0)
-                    return XB_ERR_INVALID;
-                break;
-            }
-            a->value_case = (Opentelemetry__Proto__Common__V1__AnyValue__ValueCase)field;
-            if (child == M_COUNT)
-                continue;
-            break;
+            kind &= ~F_ONEOF;
+            ((xb_pb_any *)m)->value_case =
+                (Opentelemetry__Proto__Common__V1__AnyValue__ValueCase)field;
         }
-        case M_ARRAY:
-        case M_KVLIST:
-            if (field == 1)
-                k = 0;
-            break;
-        }
-
-        if (k >= 0) {
-            if (wt != WT_LEN)
-                return XB_ERR_INVALID;
-            child = reps[f->type][k].child;
-            cmsg = next_elem(f, k);
-        } else if (child == M_COUNT) {
-            /* Unknown field (or one this message does not have). */
+        switch (kind) {
+        case F_SKIP: /* unknown field (or one this message does not have) */
             if (skip_value(&p, end, wt) != 0)
                 return XB_ERR_INVALID;
             continue;
-        } else if (!cmsg) {
-            return XB_ERR_NOMEM;
+        case F_STR:
+            if (take_str(&d, &p, end, wt, (char **)(void *)(m + fd->off)) != 0)
+                return XB_ERR_INVALID;
+            continue;
+        case F_BYTES:
+            if (take_bytes(&d, &p, end, wt, (ProtobufCBinaryData *)(void *)(m + fd->off)) != 0)
+                return XB_ERR_INVALID;
+            continue;
+        case F_U32: {
+            /* enums too: the same 32 bits protobuf-c stores */
+            uint32_t v = 0;
+            if (take_u32(&p, end, wt, &v) != 0)
+                return XB_ERR_INVALID;
+            memcpy(m + fd->off, &v, sizeof(v));
+            continue;
+        }
+        case F_FIX64:
+            if (take_fixed64(&p, end, wt, m + fd->off) != 0)
+                return XB_ERR_INVALID;
+            continue;
+        case F_FIX32:
+            if (take_fixed32(&p, end, wt, (uint32_t *)(void *)(m + fd->off)) != 0)
+                return XB_ERR_INVALID;
+            continue;
+        case F_BOOL: {
+            /* protobuf-c's parse_boolean: any non-zero 7-bit group. */
+            const uint8_t *b = p;
+            uint64_t v;
+            unsigned nz = 0;
+            if (wt != WT_VARINT || rd_varint(&p, end, 10, &v) != 0)
+                return XB_ERR_INVALID;
+            for (; b < p; b++)
+                nz |= *b & 0x7f;
+            *(protobuf_c_boolean *)(void *)(m + fd->off) = nz != 0;
+            continue;
+        }
+        case F_I64: {
+            uint64_t v;
+            if (wt != WT_VARINT || rd_varint(&p, end, 10, &v) != 0)
+                return XB_ERR_INVALID;
+            *(int64_t *)(void *)(m + fd->off) = (int64_t)v;
+            continue;
+        }
+        case F_REP:
+            if (wt != WT_LEN)
+                return XB_ERR_INVALID;
+            k = fd->arg;
+            child = reps[f->type][k].child;
+            cmsg = next_elem(f, k);
+            break;
+        case F_SUB: {
+            /* (An AnyValue member's pointer is still NULL: the oneof check above.) */
+            void **slot = (void **)(void *)(m + fd->off);
+            if (*slot || wt != WT_LEN)
+                return XB_ERR_INVALID;
+            child = fd->arg;
+            cmsg = *slot = new_sub(&d, child);
+            if (!cmsg)
+                return XB_ERR_NOMEM;
+            break;
+        }
+        case F_KVVAL: {
+            xb_pb_kv *kv = (xb_pb_kv *)(void *)m;
+            if (kv->value || wt != WT_LEN)
+                return XB_ERR_INVALID;
+            init_any(&((struct kv_elem *)(void *)kv)->any);
+            cmsg = kv->value = &((struct kv_elem *)(void *)kv)->any;
+            child = M_ANY;
+            break;
+        }
+        default: /* F_REFUSE */
+            return XB_ERR_INVALID;
         }
         /* Open the sub-message |cmsg| of type |child|. */
         if (rd_len(&p, end, &n) != 0)

@@ -135,6 +135,48 @@ static void test_plain_values_and_unknown_fields(void **state)
     assert_null(fast->resource_spans[0]->resource);
 }
 
+/* Both ends of the field table: unknown numbers below and above the highest known one
+ * are skipped, the highest (Span.flags, 16) and singular sub-messages (Span.status,
+ * AnyValue.array_value) are read like the reference reads them. */
+static void test_field_table_edges_match_reference(void **state)
+{
+    /* AnyValue: unknown 8 (varint), unknown 16 (bytes), array_value {values: {}}. */
+    static const uint8_t any[] = {0x40, 0x01, 0x82, 0x01, 0x01, 'x', 0x2a, 0x02, 0x0a, 0x00};
+    /* Span: flags 0x301 (fixed32), unknown 17 (varint), status {code: 2}. */
+    static const uint8_t span_req[] = {
+        0x0a, 0x11,                               /* resource_spans */
+        0x12, 0x0f,                               /* scope_spans */
+        0x12, 0x0d,                               /* spans */
+        0x85, 0x01, 0x01, 0x03, 0x00, 0x00,       /* flags */
+        0x88, 0x01, 0x07, 0x7a, 0x02, 0x18, 0x02, /* field 17, status */
+    };
+    uint8_t buf[128];
+    size_t n = span_with_value(buf, any, sizeof(any));
+    xb_pb_export_req *fast = NULL, *ref = NULL;
+    const xb_pb_span *fs, *rsp;
+    const char *err = NULL;
+
+    assert_int_equal(xb_otlp_wire_decode(buf, n, *state, &fast), XB_OK);
+    assert_int_equal(xb_otlp_decode_protobuf_ref(buf, n, *state, &ref, &err), XB_OK);
+    assert_int_equal(first_value(fast)->value_case, XB_ANY_ARRAY);
+    assert_int_equal(first_value(ref)->value_case, XB_ANY_ARRAY);
+    assert_int_equal(first_value(fast)->array_value->n_values, 1);
+    assert_int_equal(first_value(ref)->array_value->n_values, 1);
+    assert_int_equal(first_value(fast)->array_value->values[0]->value_case, XB_ANY_NONE);
+
+    fast = ref = NULL;
+    assert_int_equal(xb_otlp_wire_decode(span_req, sizeof(span_req), *state, &fast), XB_OK);
+    assert_int_equal(xb_otlp_decode_protobuf_ref(span_req, sizeof(span_req), *state, &ref, &err),
+                     XB_OK);
+    fs = fast->resource_spans[0]->scope_spans[0]->spans[0];
+    rsp = ref->resource_spans[0]->scope_spans[0]->spans[0];
+    assert_int_equal(fs->flags, 0x301);
+    assert_int_equal(rsp->flags, 0x301);
+    assert_non_null(fs->status);
+    assert_int_equal(fs->status->code, 2);
+    assert_int_equal(rsp->status->code, 2);
+}
+
 static void test_malformed_gets_reference_description(void **state)
 {
     static const uint8_t any[] = {0x0a, 0x01, 'a'};
@@ -184,6 +226,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_repeated_resource_merged_by_reference, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_plain_values_and_unknown_fields, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_field_table_edges_match_reference, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_gets_reference_description, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nomem_in_fast_path_falls_back, setup, teardown),
     };
