@@ -625,6 +625,31 @@ static int field_equals(struct xb_config *cfg, const struct xb_config_option *op
 
 /* ------------------------------------------------------- defaults --- */
 
+/*
+ * Stores the default of row |opt| (config/options.c) in |cfg|; a row without one is
+ * left alone. Returns XB_OK, XB_ERR_NOMEM, or XB_ERR_CONFIG with |reason| filled when
+ * the default text does not parse.
+ */
+static int store_default(struct xb_config *cfg, const struct xb_config_option *opt, char *reason,
+                         size_t reason_len)
+{
+    struct value v;
+    char *text;
+    int rc;
+
+    if (opt->def == NULL)
+        return XB_OK;
+    text = strdup(opt->def);
+    if (text == NULL)
+        return XB_ERR_NOMEM;
+    rc = parse_scalar(opt, text, &v, reason, reason_len);
+    if (rc != XB_OK)
+        return rc;
+    field_store(cfg, opt, &v);
+    value_cleanup(&v);
+    return XB_OK;
+}
+
 static int apply_defaults(struct xb_config *cfg, char *errbuf, size_t errlen)
 {
     size_t n;
@@ -633,23 +658,9 @@ static int apply_defaults(struct xb_config *cfg, char *errbuf, size_t errlen)
     int rc = XB_OK;
 
     for (size_t i = 0; i < n && rc == XB_OK; i++) {
-        struct value v;
-        char *text;
-
-        if (opts[i].def == NULL)
-            continue;
-        text = strdup(opts[i].def);
-        if (text == NULL) {
-            rc = XB_ERR_NOMEM;
-            break;
-        }
-        rc = parse_scalar(&opts[i], text, &v, reason, sizeof(reason));
-        if (rc != XB_OK) {
+        rc = store_default(cfg, &opts[i], reason, sizeof(reason));
+        if (rc == XB_ERR_CONFIG)
             set_err(errbuf, errlen, "internal: bad default for %s: %s", opts[i].path, reason);
-            break;
-        }
-        field_store(cfg, &opts[i], &v);
-        value_cleanup(&v);
     }
     return rc;
 }
@@ -672,6 +683,32 @@ static int scalar_text(const yaml_node_t *node, char **out)
 }
 
 /*
+ * Starts |v| (zeroed) as the list of strings read from |node|, a YAML node of |type|
+ * (sequence or mapping) or a null scalar: allocates one slot per item, and leaves
+ * v->list NULL when there is none. A node of another type fails with "expected
+ * |expected|". Returns XB_OK, XB_ERR_NOMEM or the error of fail_at().
+ */
+static int list_start(struct parse_state *st, const char *path, yaml_node_t *node,
+                      yaml_node_type_t type, const char *expected, struct value *v)
+{
+    size_t cap;
+
+    memset(v, 0, sizeof(*v));
+    if (is_null_scalar(node))
+        return XB_OK;
+    if (node->type != type)
+        return fail_at(st, node->start_mark, path, "expected %s", expected);
+    if (type == YAML_SEQUENCE_NODE)
+        cap = (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
+    else
+        cap = (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
+    if (cap == 0)
+        return XB_OK;
+    v->list = calloc(cap, sizeof(char *));
+    return v->list != NULL ? XB_OK : XB_ERR_NOMEM;
+}
+
+/*
  * Reads sequence |node| of scalars into |v->list| (env-expanded). A null scalar is an
  * empty list.
  */
@@ -679,20 +716,10 @@ static int read_string_list(struct parse_state *st, const char *path, yaml_node_
                             struct value *v)
 {
     yaml_node_item_t *it;
-    size_t cap;
-    int rc = XB_OK;
+    int rc = list_start(st, path, node, YAML_SEQUENCE_NODE, "a list (e.g. [a, b])", v);
 
-    memset(v, 0, sizeof(*v));
-    if (is_null_scalar(node))
-        return XB_OK;
-    if (node->type != YAML_SEQUENCE_NODE)
-        return fail_at(st, node->start_mark, path, "expected a list (e.g. [a, b])");
-    cap = (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
-    if (cap == 0)
-        return XB_OK;
-    v->list = calloc(cap, sizeof(char *));
-    if (v->list == NULL)
-        return XB_ERR_NOMEM;
+    if (rc != XB_OK || v->list == NULL)
+        return rc;
     for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
         yaml_node_t *item = node_at(st, *it);
         if (item == NULL || item->type != YAML_SCALAR_NODE) {
@@ -720,20 +747,10 @@ static int read_string_map(struct parse_state *st, const char *path, yaml_node_t
                            struct value *v)
 {
     yaml_node_pair_t *pair;
-    size_t cap;
-    int rc = XB_OK;
+    int rc = list_start(st, path, node, YAML_MAPPING_NODE, "a mapping (name: value)", v);
 
-    memset(v, 0, sizeof(*v));
-    if (is_null_scalar(node))
-        return XB_OK;
-    if (node->type != YAML_MAPPING_NODE)
-        return fail_at(st, node->start_mark, path, "expected a mapping (name: value)");
-    cap = (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
-    if (cap == 0)
-        return XB_OK;
-    v->list = calloc(cap, sizeof(char *));
-    if (v->list == NULL)
-        return XB_ERR_NOMEM;
+    if (rc != XB_OK || v->list == NULL)
+        return rc;
     for (pair = node->data.mapping.pairs.start; pair < node->data.mapping.pairs.top; pair++) {
         yaml_node_t *k = node_at(st, pair->key);
         yaml_node_t *val = node_at(st, pair->value);
@@ -1294,21 +1311,10 @@ static int reset_rows(struct xb_config *cfg, const char *prefix)
     int rc = XB_OK;
 
     for (size_t i = 0; i < n && rc == XB_OK; i++) {
-        struct value v;
-        char *text;
-
         if (strncmp(opts[i].path, prefix, plen) != 0 || opts[i].type == XB_OPT_IGNORED)
             continue;
         field_release(cfg, &opts[i]);
-        if (opts[i].def == NULL)
-            continue;
-        text = strdup(opts[i].def);
-        if (text == NULL)
-            return XB_ERR_NOMEM;
-        rc = parse_scalar(&opts[i], text, &v, reason, sizeof(reason));
-        if (rc == XB_OK)
-            field_store(cfg, &opts[i], &v);
-        value_cleanup(&v);
+        rc = store_default(cfg, &opts[i], reason, sizeof(reason));
     }
     return rc;
 }

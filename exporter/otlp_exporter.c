@@ -21,6 +21,7 @@
 #include "exporter/exporter_metrics.h"
 #include "exporter/http_call.h"
 #include "exporter/otlp_outcome.h"
+#include "exporter/send_pace.h"
 #include "xb_version.h"
 
 #define MAX_RECORDS_PER_CALL 1000
@@ -123,14 +124,8 @@ static void request_free(struct request *r, int in_loop)
 
 static void back_off(struct xb_otlp_exporter *x, uint64_t now, uint64_t min_delay_ms)
 {
-    uint64_t delay = xb_backoff_step(&x->backoff, now, &x->retry,
-                                     x->batcher.draining ? DRAIN_MAX_BACKOFF_MS : 0, &x->rng);
-    if (min_delay_ms && now + min_delay_ms > x->backoff.until_ms) {
-        x->backoff.until_ms = now + min_delay_ms; /* the server's Retry-After wins */
-        delay = min_delay_ms;
-    }
-    if (delay)
-        xb_batcher_kick_after(&x->batcher, (uint32_t)(delay > UINT32_MAX ? UINT32_MAX : delay));
+    xb_send_back_off(&x->batcher, &x->backoff, &x->retry, &x->rng, now, DRAIN_MAX_BACKOFF_MS,
+                     min_delay_ms);
 }
 
 static void finish(struct request *r, CURLcode res)
@@ -302,8 +297,7 @@ static int start_request(struct xb_otlp_exporter *x, const struct xb_aws_creds *
     m_requests++;
     return XB_OK;
 fail:
-    for (size_t i = r->n; i-- > 0;)
-        xb_queue_requeue(x->q, r->recs[i]);
+    xb_docs_requeue(x->q, r->recs, r->n);
     request_free(r, 0);
     XB_ERROR("otlphttp", "cannot build an export request: %s", xb_strerror(rc));
     return rc;
@@ -315,11 +309,7 @@ static void flush(void *ud)
     const struct xb_aws_creds *creds = NULL;
     uint64_t now = now_ms();
 
-    if (now < x->backoff.until_ms) {
-        xb_batcher_kick_after(&x->batcher, (uint32_t)(x->backoff.until_ms - now));
-        return;
-    }
-    if (xb_queue_waiting(x->q) == 0 || x->cache.pending)
+    if (!xb_send_may_flush(&x->batcher, &x->backoff, x->q, x->cache.pending, now))
         return;
     if (x->creds) {
         creds = xb_creds_cache_pick(&x->cache, now);
@@ -443,8 +433,7 @@ void xb_otlp_exporter_drain(struct xb_otlp_exporter *x)
 {
     if (!x)
         return;
-    x->backoff.until_ms = 0;
-    xb_batcher_drain(&x->batcher);
+    xb_send_drain(&x->batcher, &x->backoff);
 }
 
 void xb_otlp_exporter_free(struct xb_otlp_exporter *x)
@@ -455,8 +444,7 @@ void xb_otlp_exporter_free(struct xb_otlp_exporter *x)
         struct request *r = x->inflight.head->owner;
         xb_http_calls_unlink(&x->inflight, &r->http);
         xb_exporter_metrics.send_failed_documents[XB_EXPORTER_OTLPHTTP] += r->spans;
-        for (size_t i = 0; i < r->n; i++)
-            xb_queue_done(x->q, r->recs[i]);
+        xb_docs_done(x->q, r->recs, r->n);
         request_free(r, 1);
     }
     if (x->quiet_logs)

@@ -22,6 +22,7 @@
 #include "exporter/exporter_metrics.h"
 #include "exporter/http_call.h"
 #include "exporter/outcome.h"
+#include "exporter/send_pace.h"
 #include "xb_version.h"
 
 #define MAX_DOCS_PER_CALL 50 /* PutTraceSegments limit */
@@ -105,10 +106,7 @@ static void give_up(struct xb_xray_exporter *x, struct xb_qdoc *d, enum xb_rejec
 /* Pauses sending for an exponential, jittered delay after a failure. */
 static void back_off(struct xb_xray_exporter *x, uint64_t now)
 {
-    uint64_t delay = xb_backoff_step(&x->backoff, now, &x->retry,
-                                     x->batcher.draining ? DRAIN_MAX_BACKOFF_MS : 0, &x->rng);
-    if (delay)
-        xb_batcher_kick_after(&x->batcher, (uint32_t)delay);
+    xb_send_back_off(&x->batcher, &x->backoff, &x->retry, &x->rng, now, DRAIN_MAX_BACKOFF_MS, 0);
 }
 
 /* Log text for a document dropped by |a|. */
@@ -335,8 +333,7 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
     return XB_OK;
 fail:
     /* Nothing was sent: return the documents to the head of the queue. */
-    for (size_t i = r->n; i-- > 0;)
-        xb_queue_requeue(x->q, r->docs[i]);
+    xb_docs_requeue(x->q, r->docs, r->n);
     request_free(r, 0);
     XB_ERROR("xray", "cannot build a PutTraceSegments request: %s", xb_strerror(rc));
     return rc;
@@ -348,11 +345,7 @@ static void flush(void *ud)
     const struct xb_aws_creds *creds;
     uint64_t now = now_ms();
 
-    if (now < x->backoff.until_ms) {
-        xb_batcher_kick_after(&x->batcher, (uint32_t)(x->backoff.until_ms - now));
-        return;
-    }
-    if (xb_queue_waiting(x->q) == 0 || x->cache.pending)
+    if (!xb_send_may_flush(&x->batcher, &x->backoff, x->q, x->cache.pending, now))
         return;
     creds = xb_creds_cache_pick(&x->cache, now);
     if (!creds) {
@@ -492,8 +485,7 @@ void xb_xray_exporter_drain(struct xb_xray_exporter *x)
 {
     if (!x)
         return;
-    x->backoff.until_ms = 0;
-    xb_batcher_drain(&x->batcher);
+    xb_send_drain(&x->batcher, &x->backoff);
 }
 
 void xb_xray_exporter_free(struct xb_xray_exporter *x)
@@ -504,8 +496,7 @@ void xb_xray_exporter_free(struct xb_xray_exporter *x)
         struct request *r = x->inflight.head->owner;
         xb_http_calls_unlink(&x->inflight, &r->http);
         xb_exporter_metrics.send_failed_documents[XB_EXPORTER_AWSXRAY] += r->n;
-        for (size_t i = 0; i < r->n; i++)
-            xb_queue_done(x->q, r->docs[i]);
+        xb_docs_done(x->q, r->docs, r->n);
         request_free(r, 1);
     }
     xb_batcher_cleanup(&x->batcher);

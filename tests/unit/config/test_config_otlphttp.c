@@ -220,6 +220,45 @@ static void test_loadbalancing_refusals(void **state)
     }
 }
 
+/* headers (a mapping) and indexed_attributes (a list): null and empty read as none; a
+ * list where a mapping belongs, and the reverse, are refused with the expected type. */
+static void test_empty_and_wrong_string_lists(void **state)
+{
+    static const char *const empty[] = {"    headers:\n", "    headers: {}\n"};
+    static const char *const wrong[][2] = {
+        {"  otlphttp:\n    endpoint: http://h\n    headers: [a]\n",
+         "exporters.otlphttp.headers: expected a mapping (name: value)"},
+        {"  awsxray:\n    indexed_attributes: {a: b}\n",
+         "exporters.awsxray.indexed_attributes: expected a list (e.g. [a, b])"},
+    };
+    char yaml[512];
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        struct xb_config *cfg = NULL;
+        snprintf(yaml, sizeof(yaml),
+                 RECV "exporters:\n  otlphttp:\n    endpoint: http://h\n%s"
+                      "  awsxray:\n    indexed_attributes:%s\n" PIPE("[awsxray, otlphttp]", "[]"),
+                 empty[i], i ? " []" : "");
+        assert_int_equal(parse(yaml, &cfg), XB_OK);
+        assert_int_equal(cfg->otlphttp.n_headers, 0);
+        assert_null(cfg->otlphttp.headers);
+        assert_int_equal(cfg->translate.n_indexed_attributes, 0);
+        assert_null(cfg->translate.indexed_attributes);
+        xb_config_free(cfg);
+    }
+    for (size_t i = 0; i < 2; i++) {
+        struct xb_config *cfg = NULL;
+        snprintf(yaml, sizeof(yaml), RECV "exporters:\n%s" PIPE("[awsxray, otlphttp]", "[]"),
+                 wrong[i][0]);
+        assert_int_equal(
+            xb_config_parse(yaml, strlen(yaml), "t.yaml", &cfg, errbuf, sizeof(errbuf)),
+            XB_ERR_CONFIG);
+        if (!strstr(errbuf, wrong[i][1]))
+            print_error("case %zu: %s\n", i, errbuf);
+        assert_non_null(strstr(errbuf, wrong[i][1]));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_otlphttp_durable_queue),
         cmocka_unit_test(test_loadbalancing_both_names),
         cmocka_unit_test(test_loadbalancing_refusals),
+        cmocka_unit_test(test_empty_and_wrong_string_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
