@@ -242,7 +242,9 @@ def crash_and_recover(binary, report, name, fsync=True, truncate=0, sigterm=Fals
                   f"delivered ({len(missing)} missing, {dups} duplicates, {int(recovered)} "
                   "documents recovered from disk)")
             if in_order:
-                check(got == acked + newer,
+                # Order of first arrival: a retried call (a slow fake on a busy machine)
+                # may deliver a document twice, which at-least-once allows.
+                check(list(dict.fromkeys(got)) == acked + newer,
                       f"{name}: with one worker, delivered in acknowledgement order, the "
                       f"{len(acked)} recovered documents before the {len(newer)} new ones")
             check(recovered == len(acked) - len(lost),
