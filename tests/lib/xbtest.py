@@ -26,6 +26,17 @@ def wait_for(cond, what, deadline_s=DEADLINE_S):
     raise RuntimeError(f"timed out waiting for {what}")
 
 
+def poll_until(cond, deadline_s=DEADLINE_S):
+    """Polls |cond| like wait_for but never raises: returns whether it became true, for
+    callers whose next check reports what is missing."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def post_trace(port, body, content_type="application/json", gzip=False):
     """POSTs one OTLP/HTTP export request; returns the HTTP status."""
     headers = {"Content-Type": content_type}
@@ -89,6 +100,11 @@ class Bridge:
             self.proc.kill()
             self.proc.wait()
             raise
+
+    def kill(self):
+        """SIGKILL (a crash: nothing is flushed) and reap it."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
 
     def __enter__(self):
         return self
@@ -197,6 +213,15 @@ class Report:
         print(("PASS" if ok else "FAIL") + ": " + what, flush=True)
         self.passed += bool(ok)
         self.failed += not ok
+
+    def run(self, scenarios):
+        """Runs each (name, callable) in turn; an exception is one FAIL line naming the
+        scenario, and the next scenario still runs."""
+        for name, run in scenarios:
+            try:
+                run()
+            except Exception as e:  # noqa: BLE001 - reported as a failure
+                self.check(False, f"{name}: {e!r}")
 
     def finish(self):
         print(f"{self.passed} passed, {self.failed} failed")
