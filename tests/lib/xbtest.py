@@ -116,8 +116,9 @@ class Bridge:
 
 
 class Sink:
-    """Loopback PutTraceSegments stand-in: answers 200 with no unprocessed segments and
-    counts documents and request paths. |tls| = (certfile, keyfile) serves https."""
+    """Loopback PutTraceSegments stand-in: answers 200 with no unprocessed segments,
+    counts documents and request paths and keeps every document string (snapshot()).
+    |tls| = (certfile, keyfile) serves https."""
 
     def __init__(self, tls=None):
         state = self
@@ -125,8 +126,10 @@ class Sink:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                docs = json.loads(body)["TraceSegmentDocuments"]
                 with state.lock:
-                    state.documents += len(json.loads(body)["TraceSegmentDocuments"])
+                    state.documents += len(docs)
+                    state.docs.extend(docs)
                     state.paths.append(self.path)
                 out = b'{"UnprocessedTraceSegments":[]}'
                 self.send_response(200)
@@ -140,6 +143,7 @@ class Sink:
 
         self.lock = threading.Lock()
         self.documents = 0
+        self.docs = []
         self.paths = []
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         if tls:
@@ -149,6 +153,11 @@ class Sink:
             self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_port
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def snapshot(self):
+        """A copy of the document strings received so far, in arrival order."""
+        with self.lock:
+            return list(self.docs)
 
     def stop(self):
         self.server.shutdown()
