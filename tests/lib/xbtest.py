@@ -167,14 +167,17 @@ class Sink:
 class FakeXray:
     """tests/integration/fake_xray.py as a child process on 127.0.0.1 (it verifies every
     SigV4 signature with botocore); accepted documents are read back with docs().
-    Stopped by stop()."""
+    |script| runs another fake taking the same arguments, with |extra_args| put first,
+    e.g. tests/awsxray/fake_xray_raw.py. Stopped by stop()."""
 
-    def __init__(self, tmp, access_key, secret_key, region="us-west-2"):
+    def __init__(self, tmp, access_key, secret_key, region="us-west-2", script=None,
+                 extra_args=()):
         here = os.path.dirname(os.path.abspath(__file__))
+        script = script or os.path.join(here, "..", "integration", "fake_xray.py")
         self.docs_path = os.path.join(tmp, "xray_docs.jsonl")
         self.log = open(os.path.join(tmp, "fake_xray.stderr"), "w")
         self.proc = subprocess.Popen(
-            ["/usr/bin/python3", os.path.join(here, "..", "integration", "fake_xray.py"),
+            ["/usr/bin/python3", script, *extra_args,
              "--docs-out", self.docs_path, "--region", region, "--access-key", access_key,
              "--secret-key", secret_key],
             stdout=subprocess.PIPE, stderr=self.log, text=True)
@@ -185,13 +188,14 @@ class FakeXray:
         t.join(10)
         if not line[0] or not line[0].strip().isdigit():
             self.stop()
-            raise RuntimeError(f"fake_xray did not print its port (got {line[0]!r})")
+            raise RuntimeError(f"{os.path.basename(script)} did not print its port "
+                               f"(got {line[0]!r})")
         self.port = int(line[0])
 
     def docs(self):
         """Every accepted document so far, parsed, in arrival order."""
         try:
-            with open(self.docs_path) as f:
+            with open(self.docs_path, encoding="utf-8") as f:
                 return [json.loads(x) for x in f if x.strip()]
         except FileNotFoundError:
             return []
