@@ -22,12 +22,10 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from xbtest import Bridge, Report, Sink, clean_env, wait_for  # noqa: E402
+from xbvalgrind import VALGRIND, check_clean_exit  # noqa: E402
 from xbdaemon import HDR, TRACE, doc, dropped, lines, udp_port  # noqa: E402
 import xbdaemon  # noqa: E402
 
-VALGRIND = ("valgrind", "--error-exitcode=99", "--leak-check=full",
-            "--errors-for-leak-kinds=definite,indirect",
-            "--show-leak-kinds=definite,indirect")
 REASONS = ("bad_header", "bad_json", "missing_field", "too_large", "queue_full",
            "kernel_overflow")
 BURST, LAST = 400, 200
@@ -132,12 +130,7 @@ def main():
                 s.sendto(HDR + doc(0x200000 + i, end_time=1700000001.0), dst)
             rc = b.stop(deadline_s=120)
             log = b.log()
-        summary = [x for x in log.splitlines()
-                   if "ERROR SUMMARY" in x or "definitely lost" in x or "indirectly lost" in x]
-        print("\n".join(summary))
-        if rc != 0:
-            print(log[-6000:])
-        rep.check(rc == 0, f"valgrind/xraybridge exit code {rc} (99 = memory error or leak)")
+        check_clean_exit(rep, rc, log)
     except Exception as e:  # noqa: BLE001 - reported as a failure
         rep.check(False, str(e))
     finally:
