@@ -102,6 +102,15 @@ def span_ids(fake):
         return [s["spanId"] for s in fake.spans]
 
 
+def heal_and_wait(fake, acked):
+    """Lets |fake| accept every call again, waits (bounded) for the span ids |acked| and
+    returns the span ids it has received, duplicates included."""
+    with fake.lock:
+        fake.script = []
+    poll_until(lambda: set(acked) <= set(span_ids(fake)))
+    return span_ids(fake)
+
+
 def outcome(name, want, got, recovered, check):
     missing = want - set(got)
     dups = len(got) - len(set(got))
@@ -251,10 +260,7 @@ def disk_full(binary, report):
                   f"disk full: {len(acked)} spans acknowledged, {refused} requests refused 503 "
                   f"(Retry-After: {retry_after}), queue_full_requests_total {int(full)}, "
                   f"{int(qbytes)} bytes on disk <= max_size 64KiB")
-            with fake.lock:
-                fake.script = []
-            poll_until(lambda: set(acked) <= set(span_ids(fake)))
-            got = span_ids(fake)
+            got = heal_and_wait(fake, acked)
             check(set(acked) <= set(got),
                   f"disk full: {len(set(acked) & set(got))}/{len(acked)} acknowledged spans "
                   f"delivered after the endpoint heals ({len(got) - len(set(got))} duplicates)")
@@ -281,10 +287,7 @@ def write_error(binary, report):
             check(acked and refused > 0 and errors == refused,
                   f"write error: {len(acked)} spans acknowledged, {refused} requests refused "
                   f"503 after appends failed, write_errors_total {int(errors)}")
-            with fake.lock:
-                fake.script = []
-            poll_until(lambda: set(acked) <= set(span_ids(fake)))
-            got = set(span_ids(fake))
+            got = set(heal_and_wait(fake, acked))
             check(set(acked) <= got and not (set(refused_ids) & got),
                   f"write error: {len(set(acked) & got)}/{len(acked)} acknowledged spans "
                   f"delivered, {len(set(refused_ids) & got)} of the refused ones")
