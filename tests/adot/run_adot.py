@@ -31,7 +31,7 @@ import threading
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from xbtest import Bridge, Report, clean_env, wait_for  # noqa: E402
+from xbtest import Bridge, Report, Sink, clean_env, wait_for  # noqa: E402
 
 AKID, SECRET = "AKIDADOTTEST", "adot-test-secret"
 INSTANCE = "i-0abc1234def567890"
@@ -94,42 +94,6 @@ class FakeImds:
         self.server.server_close()
 
 
-class XraySink:
-    """PutTraceSegments on 127.0.0.1 keeping every document string."""
-
-    def __init__(self):
-        state = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                with state.lock:
-                    state.docs.extend(json.loads(body)["TraceSegmentDocuments"])
-                out = b'{"UnprocessedTraceSegments":[]}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-            def log_message(self, *args):
-                pass
-
-        self.lock = threading.Lock()
-        self.docs = []
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_port
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def snapshot(self):
-        with self.lock:
-            return list(self.docs)
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def otlp_json(trace_hex, span_hex, resource=None):
     attrs = [{"key": "service.name", "value": {"stringValue": "checkout"}}]
     for k, v in (resource or {}).items():
@@ -177,7 +141,7 @@ def udp_port(bridge):
 
 
 def run_eks(r, binary, example, tmp):
-    imds, sink = FakeImds(), XraySink()
+    imds, sink = FakeImds(), Sink()
     try:
         env = clean_env(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET,
                         AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url,
@@ -246,7 +210,7 @@ service:
 
 
 def run_ec2_and_unreachable(r, binary, tmp):
-    imds, sink = FakeImds(), XraySink()
+    imds, sink = FakeImds(), Sink()
     try:
         env = clean_env(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET,
                         AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url)
@@ -286,7 +250,7 @@ def run_ec2_and_unreachable(r, binary, tmp):
 
 
 def run_memory_limiter(r, binary, tmp):
-    sink = XraySink()
+    sink = Sink()
     try:
         env = clean_env(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET)
         with single_run(binary, tmp, "  memory_limiter:\n    check_interval: 100ms\n"

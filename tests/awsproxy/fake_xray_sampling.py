@@ -28,7 +28,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from fake_xray import expected_authorization  # noqa: E402
+from fake_xray import add_credential_args, expected_authorization, serve  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402
 
 
@@ -120,21 +120,11 @@ class Handler(BaseHTTPRequestHandler):
 def main(argv):
     p = argparse.ArgumentParser()
     p.add_argument("--rules", required=True)
-    p.add_argument("--region", default="us-west-2")
-    p.add_argument("--access-key", default="AKIDEXAMPLE")
-    p.add_argument("--secret-key", default="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    add_credential_args(p)
     args = p.parse_args(argv)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    server.state = State(args)
-    print(server.server_address[1], flush=True)
-    try:
-        server.serve_forever(poll_interval=0.1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return serve(server, State(args))
 
 
 if __name__ == "__main__":

@@ -56,18 +56,12 @@ def main(argv):
     raw_path, rest = argv[1], argv[2:]
     args = fake_xray.parse_args(rest)
     server = fake_xray.Server(("127.0.0.1", 0), RawHandler)
-    server.state = fake_xray.State(args)
     server.raw_file = open(raw_path, "a", encoding="utf-8")
     server.raw_lock = threading.Lock()
-    print(server.server_address[1], flush=True)
     try:
-        server.serve_forever(poll_interval=0.1)
-    except KeyboardInterrupt:
-        pass
+        return fake_xray.serve(server, fake_xray.State(args))
     finally:
-        server.server_close()
         server.raw_file.close()
-    return 0
 
 
 if __name__ == "__main__":

@@ -23,14 +23,17 @@ import socket
 import sys
 import tempfile
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from xbtest import Bridge, Report, clean_env, wait_for  # noqa: E402
+from xbdaemon import HDR, TRACE, doc, dropped, metrics, udp_port  # noqa: E402
+import xbdaemon  # noqa: E402
 
-HDR = b'{"format": "json", "version": 1}\n'
-TRACE = "1-5f84c7a1-0123456789abcdef01234567"
 BURST = 50000
+
+
+def lines(tmp):
+    return xbdaemon.lines(os.path.join(tmp, "out.jsonl"))
 
 
 def config(tmp):
@@ -46,38 +49,8 @@ service:
 """
 
 
-def doc(i, **extra):
-    d = {"name": "svc", "id": f"{i:016x}", "trace_id": TRACE, "start_time": 1700000000.5}
-    d.update(extra)
-    return json.dumps(d, separators=(",", ":")).encode()
-
-
-def metrics(port):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-        text = r.read().decode()
-    out = {}
-    for line in text.splitlines():
-        if 'receiver="awsxray"' in line:
-            name, value = line.rsplit(" ", 1)
-            out[name] = int(value)
-    return out
-
-
-def dropped(m, reason):
-    return m.get('xraybridge_receiver_udp_dropped_total{receiver="awsxray",transport="udp",'
-                 f'reason="{reason}"}}', 0)
-
-
 def accepted(m):
     return m.get('otelcol_receiver_accepted_spans_total{receiver="awsxray",transport="udp"}', 0)
-
-
-def lines(tmp):
-    try:
-        with open(os.path.join(tmp, "out.jsonl"), "rb") as f:
-            return f.read().split(b"\n")[:-1]
-    except FileNotFoundError:
-        return []
 
 
 def cpu_seconds(pid):
@@ -92,7 +65,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="xb-udp-")
     try:
         with Bridge(binary, tmp, config(tmp), clean_env()) as b:
-            port = int(re.search(r"listening on udp \S+ \(port (\d+)\)", b.log()).group(1))
+            port = udp_port(b.log())
             mport = b.port("metrics endpoint")
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             dst = ("127.0.0.1", port)

@@ -24,49 +24,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from xbtest import Bridge, Report, clean_env, wait_for  # noqa: E402
+from xbtest import Bridge, FakeXray, Report, clean_env, wait_for  # noqa: E402
 
 INTEGRATION = os.path.join(HERE, "..", "integration")
 AKID, SECRET, REGION = "AKIDTWOSDKS", "two-sdks-secret", "us-west-2"
-
-
-class FakeXray:
-    """fake_xray.py as a child process; stopped by stop()."""
-
-    def __init__(self, tmp):
-        self.docs_path = os.path.join(tmp, "xray_docs.jsonl")
-        self.log = open(os.path.join(tmp, "fake_xray.stderr"), "w")
-        self.proc = subprocess.Popen(
-            ["/usr/bin/python3", os.path.join(INTEGRATION, "fake_xray.py"),
-             "--docs-out", self.docs_path, "--region", REGION, "--access-key", AKID,
-             "--secret-key", SECRET],
-            stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = [None]
-        t = threading.Thread(target=lambda: line.__setitem__(0, self.proc.stdout.readline()),
-                             daemon=True)
-        t.start()
-        t.join(10)
-        if not line[0] or not line[0].strip().isdigit():
-            self.stop()
-            raise RuntimeError(f"fake_xray did not print its port (got {line[0]!r})")
-        self.port = int(line[0])
-
-    def docs(self):
-        try:
-            with open(self.docs_path) as f:
-                return [json.loads(x) for x in f if x.strip()]
-        except FileNotFoundError:
-            return []
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        self.log.close()
 
 
 def config(fake_port, tmp):
@@ -95,7 +59,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="xb-two-sdks-")
     fake = None
     try:
-        fake = FakeXray(tmp)
+        fake = FakeXray(tmp, AKID, SECRET, REGION)
         env = clean_env(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET)
         with Bridge(binary, tmp, config(fake.port, tmp), env) as b:
             udp = int(re.search(r"listening on udp \S+ \(port (\d+)\)", b.log()).group(1))

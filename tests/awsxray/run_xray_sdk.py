@@ -21,40 +21,24 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from xbtest import Bridge, Report, clean_env, wait_for  # noqa: E402
+from xbtest import Bridge, FakeXray, Report, clean_env, wait_for  # noqa: E402
 
 INTEGRATION = os.path.join(HERE, "..", "integration")
 AKID, SECRET, TOKEN, REGION = "AKIDSDKSTREAM", "sdk-stream-secret", "sdk-stream-token", "us-west-2"
 HEADER = b'{"format":"json","version":1}\n'
 
 
-class FakeXray:
-    """fake_xray_raw.py as a child process on 127.0.0.1; stopped by stop()."""
+class RawFakeXray(FakeXray):
+    """fake_xray_raw.py (fake_xray.py that also keeps each document's exact bytes) on
+    127.0.0.1; stopped by stop()."""
 
     def __init__(self, tmp):
         self.raw_path = os.path.join(tmp, "xray_raw.jsonl")
-        self.docs_path = os.path.join(tmp, "xray_docs.jsonl")
-        self.log = open(os.path.join(tmp, "fake_xray.stderr"), "w")
-        self.proc = subprocess.Popen(
-            ["/usr/bin/python3", os.path.join(HERE, "fake_xray_raw.py"),
-             "--raw-docs-out", self.raw_path, "--docs-out", self.docs_path,
-             "--region", REGION, "--access-key", AKID, "--secret-key", SECRET,
-             "--session-token", TOKEN],
-            stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = [None]
-        t = threading.Thread(target=lambda: line.__setitem__(0, self.proc.stdout.readline()),
-                             daemon=True)
-        t.start()
-        t.join(10)
-        if not line[0] or not line[0].strip().isdigit():
-            self.stop()
-            raise RuntimeError(f"fake_xray_raw did not print its port (got {line[0]!r})")
-        self.port = int(line[0])
+        super().__init__(tmp, AKID, SECRET, REGION, script=os.path.join(HERE, "fake_xray_raw.py"),
+                         extra_args=("--raw-docs-out", self.raw_path, "--session-token", TOKEN))
 
     def raw(self):
         """The accepted documents as bytes, in arrival order."""
@@ -65,21 +49,7 @@ class FakeXray:
             return []
 
     def parsed(self):
-        try:
-            with open(self.docs_path, encoding="utf-8") as f:
-                return [json.loads(x) for x in f if x.strip()]
-        except FileNotFoundError:
-            return []
-
-    def stats(self):
-        url = f"http://127.0.0.1:{self.port}/_stats"
-        return json.loads(urllib.request.urlopen(url, timeout=10).read())
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        self.log.close()
+        return self.docs()
 
 
 def config(tmp, fake_port):
@@ -144,7 +114,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="xb-sdk-")
     fake = None
     try:
-        fake = FakeXray(tmp)
+        fake = RawFakeXray(tmp)
         env = clean_env(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET,
                         AWS_SESSION_TOKEN=TOKEN)
         with Bridge(binary, tmp, config(tmp, fake.port), env) as b:

@@ -27,7 +27,6 @@ import http.client
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "receiver"))
-from xbtest import Bridge, Report, clean_env, wait_for  # noqa: E402
+from xbtest import Bridge, Report, clean_env, poll_until, wait_for  # noqa: E402
 import h2raw  # noqa: E402
 
 FAKE_XRAY = os.path.join(HERE, "..", "integration", "fake_xray.py")
@@ -165,24 +164,48 @@ def env(tmp):
                      AWS_CONFIG_FILE=os.path.join(tmp, "none"))
 
 
-def send_requests(port, rng, n):
-    """Posts |n| requests; returns the ids of the acknowledged (200) ones, in order."""
-    acked = []
+class Posted:
+    """What post_requests saw: acknowledged span ids in order, the ids of the refused
+    requests, how many were refused with 503 and the last Retry-After."""
+
+    def __init__(self):
+        self.acked, self.refused_ids, self.refused, self.retry_after = [], [], 0, None
+
+
+def post_requests(port, rng, n):
+    """Posts |n| fresh requests of SPANS_PER_REQUEST spans; returns a Posted."""
+    out = Posted()
     for _ in range(n):
         body, ids = make_request(rng)
-        status, _ = post(port, body)
+        status, ra = post(port, body)
         if status == 200:
-            acked.extend(ids)
-    return acked
+            out.acked.extend(ids)
+        else:
+            out.refused_ids.extend(ids)
+            if status == 503:
+                out.refused += 1
+                out.retry_after = ra
+    return out
+
+
+def send_requests(port, rng, n):
+    """Posts |n| requests; returns the ids of the acknowledged (200) ones, in order."""
+    return post_requests(port, rng, n).acked
+
+
+def scenario_dirs(prefix, name):
+    """A fresh scratch directory for scenario |name| with an empty queue directory in it,
+    and a random generator seeded by |name|: (tmp, store, rng)."""
+    tmp = tempfile.mkdtemp(prefix=f"{prefix}-{name}-")
+    store = os.path.join(tmp, "queue")
+    os.mkdir(store)
+    return tmp, store, random.Random(name)
 
 
 def crash_and_recover(binary, report, name, fsync=True, truncate=0, sigterm=False, requests=60,
                       in_order=False):
     check = report.check
-    tmp = tempfile.mkdtemp(prefix=f"xb-durable-{name}-")
-    store = os.path.join(tmp, "queue")
-    os.mkdir(store)
-    rng = random.Random(name)
+    tmp, store, rng = scenario_dirs("xb-durable", name)
     fake = FakeXray(tmp)
     try:
         fake.mode("error", 503)
@@ -202,8 +225,7 @@ def crash_and_recover(binary, report, name, fsync=True, truncate=0, sigterm=Fals
                       f"{name}: SIGTERM with X-Ray down exits 0 after shutdown_timeout and "
                       "keeps the queue on disk")
             else:
-                b.proc.send_signal(signal.SIGKILL)
-                b.proc.wait()
+                b.kill()
         check(len(acked) == requests * SPANS_PER_REQUEST and appended == len(acked),
               f"{name}: {len(acked)} spans acknowledged, {int(appended)} appended to disk "
               f"({int(fsyncs)} fsyncs) while X-Ray answers 503")
@@ -230,10 +252,7 @@ def crash_and_recover(binary, report, name, fsync=True, truncate=0, sigterm=Fals
                 check(post(b.port("otlp http receiver"), body)[0] == 200,
                       f"{name}: a new request is accepted while the queue is recovered")
                 want |= set(newer)
-            try:
-                wait_for(lambda: want <= set(fake.delivered()), "every acknowledged span")
-            except RuntimeError:
-                pass
+            poll_until(lambda: want <= set(fake.delivered()))
             got = fake.delivered()
             missing = want - set(got)
             dups = len(got) - len(set(got))
@@ -275,10 +294,7 @@ def crash_and_recover(binary, report, name, fsync=True, truncate=0, sigterm=Fals
 
 def kill_in_flight(binary, report):
     check = report.check
-    tmp = tempfile.mkdtemp(prefix="xb-durable-inflight-")
-    store = os.path.join(tmp, "queue")
-    os.mkdir(store)
-    rng = random.Random("inflight")
+    tmp, store, rng = scenario_dirs("xb-durable", "inflight")
     fake = FakeXray(tmp)
     try:
         http_json(fake.port, "POST", "/_control", {"mode": "healthy", "latency_ms": 300})
@@ -286,17 +302,13 @@ def kill_in_flight(binary, report):
         with Bridge(binary, tmp, cfg, env(tmp)) as b:
             acked = send_requests(b.port("otlp http receiver"), rng, 60)
             wait_for(lambda: len(fake.delivered()) >= 100, "100 documents delivered")
-            b.proc.send_signal(signal.SIGKILL)
-            b.proc.wait()
+            b.kill()
         before = len(fake.delivered())
         http_json(fake.port, "POST", "/_control", {"latency_ms": 0})
         with Bridge(binary, tmp, cfg, env(tmp)) as b:
             mport = b.port("metrics endpoint")
             recovered = metric(mport, "xraybridge_file_storage_recovered_documents")
-            try:
-                wait_for(lambda: set(acked) <= set(fake.delivered()), "every acknowledged span")
-            except RuntimeError:
-                pass
+            poll_until(lambda: set(acked) <= set(fake.delivered()))
             got = fake.delivered()
             dups = len(got) - len(set(got))
             # Duplicates: documents X-Ray took after the oldest one still unfinished at the
@@ -312,10 +324,7 @@ def kill_in_flight(binary, report):
 
 def disk_full(binary, report):
     check = report.check
-    tmp = tempfile.mkdtemp(prefix="xb-durable-full-")
-    store = os.path.join(tmp, "queue")
-    os.mkdir(store)
-    rng = random.Random("full")
+    tmp, store, rng = scenario_dirs("xb-durable", "full")
     fake = FakeXray(tmp)
     try:
         fake.mode("error", 503)
@@ -323,15 +332,8 @@ def disk_full(binary, report):
         with Bridge(binary, tmp, cfg, env(tmp)) as b:
             port = b.port("otlp http receiver")
             mport = b.port("metrics endpoint")
-            acked, refused, retry_after = [], 0, None
-            for _ in range(80):
-                body, ids = make_request(rng)
-                status, ra = post(port, body)
-                if status == 200:
-                    acked.extend(ids)
-                elif status == 503:
-                    refused += 1
-                    retry_after = ra
+            sent = post_requests(port, rng, 80)
+            acked, refused, retry_after = sent.acked, sent.refused, sent.retry_after
             full = metric(mport, "xraybridge_receiver_queue_full_requests_total")
             ok, _ = h2raw.export_call(b.port("otlp grpc receiver"), h2raw.export_request(50))
             grpc_full = metric(mport, "xraybridge_receiver_queue_full_requests_total",
@@ -373,11 +375,7 @@ def main():
         ("kill9-in-flight", lambda: kill_in_flight(binary, report)),
         ("disk full", lambda: disk_full(binary, report)),
     ]
-    for name, run in scenarios:
-        try:
-            run()
-        except Exception as e:  # noqa: BLE001 - reported as a failure, next scenario runs
-            report.check(False, f"{name}: {e!r}")
+    report.run(scenarios)
     return report.finish()
 
 

@@ -25,19 +25,17 @@ usage: run_durable_otlp.py XRAYBRIDGE_BINARY
 """
 import glob
 import os
-import random
-import signal
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "otlphttp"))
 sys.path.insert(0, HERE)
-from xbtest import Bridge, Report, wait_for  # noqa: E402
+from xbtest import Bridge, Report, poll_until, wait_for  # noqa: E402
 from fake_otlp import FakeOtlp  # noqa: E402
-from run_durable import FakeXray, env, make_request, metric, post, send_requests  # noqa: E402
+from run_durable import (FakeXray, env, metric, post_requests, scenario_dirs,  # noqa: E402
+                         send_requests)
 
 REGION = "us-west-2"
 AKID = "AKIDEXAMPLE"  # what run_durable.env() puts in the environment
@@ -104,6 +102,15 @@ def span_ids(fake):
         return [s["spanId"] for s in fake.spans]
 
 
+def heal_and_wait(fake, acked):
+    """Lets |fake| accept every call again, waits (bounded) for the span ids |acked| and
+    returns the span ids it has received, duplicates included."""
+    with fake.lock:
+        fake.script = []
+    poll_until(lambda: set(acked) <= set(span_ids(fake)))
+    return span_ids(fake)
+
+
 def outcome(name, want, got, recovered, check):
     missing = want - set(got)
     dups = len(got) - len(set(got))
@@ -116,10 +123,7 @@ def outcome(name, want, got, recovered, check):
 
 def crash_otlp(binary, report, name, truncate=0):
     check = report.check
-    tmp = tempfile.mkdtemp(prefix=f"xb-durable-otlp-{name}-")
-    store = os.path.join(tmp, "queue")
-    os.mkdir(store)
-    rng = random.Random(name)
+    tmp, store, rng = scenario_dirs("xb-durable-otlp", name)
     fake = new_fake()
     try:
         fake.script = list(OUTAGE)
@@ -130,8 +134,7 @@ def crash_otlp(binary, report, name, truncate=0):
             appended = metric(mport, "xraybridge_file_storage_appended_documents_total",
                               exporter="otlphttp")
             wait_for(lambda: fake.injected >= 1, "a failed export call")
-            b.proc.send_signal(signal.SIGKILL)
-            b.proc.wait()
+            b.kill()
         check(len(acked) == 200 and appended >= 1 and not fake.spans,
               f"{name}: {len(acked)} spans acknowledged in {int(appended)} records appended "
               f"while the endpoint answers 503 ({fake.injected} calls refused, none accepted)")
@@ -149,10 +152,7 @@ def crash_otlp(binary, report, name, truncate=0):
             corrupt = metric(mport, "xraybridge_file_storage_corrupt_records_total",
                              exporter="otlphttp")
             want = set(acked) - lost
-            try:
-                wait_for(lambda: want <= set(span_ids(fake)), "every acknowledged span")
-            except RuntimeError:
-                pass
+            poll_until(lambda: want <= set(span_ids(fake)))
             got = span_ids(fake)
             outcome(name, want, got, recovered, check)
             check(recovered == appended - (1 if truncate else 0),
@@ -175,10 +175,7 @@ def crash_otlp(binary, report, name, truncate=0):
 
 def crash_both(binary, report):
     check = report.check
-    tmp = tempfile.mkdtemp(prefix="xb-durable-otlp-both-")
-    store = os.path.join(tmp, "queue")
-    os.mkdir(store)
-    rng = random.Random("both")
+    tmp, store, rng = scenario_dirs("xb-durable-otlp", "both")
     fake = new_fake()
     xray = FakeXray(tmp)
     try:
@@ -188,8 +185,7 @@ def crash_both(binary, report):
         with Bridge(binary, tmp, cfg, env(tmp)) as b:
             acked = send_requests(b.port("otlp http receiver"), rng, 30)
             wait_for(lambda: fake.injected >= 1, "a failed OTLP export call")
-            b.proc.send_signal(signal.SIGKILL)
-            b.proc.wait()
+            b.kill()
         dirs = sorted(os.path.basename(d) for d in glob.glob(os.path.join(store, "exporter_*")))
         check(len(acked) == 150 and dirs == ["exporter_awsxray_traces",
                                              "exporter_otlphttp_traces"],
@@ -203,11 +199,7 @@ def crash_both(binary, report):
             rec_o = metric(mport, "xraybridge_file_storage_recovered_documents",
                            exporter="otlphttp")
             want = set(acked)
-            try:
-                wait_for(lambda: want <= set(span_ids(fake)) and want <= set(xray.delivered()),
-                         "every acknowledged span at both endpoints")
-            except RuntimeError:
-                pass
+            poll_until(lambda: want <= set(span_ids(fake)) and want <= set(xray.delivered()))
             outcome("both (otlphttp)", want, span_ids(fake), rec_o, check)
             outcome("both (awsxray)", want, xray.delivered(), rec_x, check)
             check(b.stop() == 0, "both: clean exit")
@@ -218,10 +210,7 @@ def crash_both(binary, report):
 
 def kill_in_flight(binary, report):
     check = report.check
-    tmp = tempfile.mkdtemp(prefix="xb-durable-otlp-inflight-")
-    store = os.path.join(tmp, "queue")
-    os.mkdir(store)
-    rng = random.Random("inflight")
+    tmp, store, rng = scenario_dirs("xb-durable-otlp", "inflight")
     fake = new_fake(latency_s=0.3)
     try:
         cfg = config(fake.port, store).replace("batch: {timeout: 20ms}",
@@ -229,8 +218,7 @@ def kill_in_flight(binary, report):
         with Bridge(binary, tmp, cfg, env(tmp)) as b:
             acked = send_requests(b.port("otlp http receiver"), rng, 60)
             wait_for(lambda: len(span_ids(fake)) >= 60, "60 spans delivered")
-            b.proc.send_signal(signal.SIGKILL)
-            b.proc.wait()
+            b.kill()
             at_kill = len(span_ids(fake))
         # Calls in flight at the kill still reach the endpoint; their answers go nowhere.
         wait_for(lambda: fake.active == 0, "the calls in flight at the kill to end")
@@ -239,10 +227,7 @@ def kill_in_flight(binary, report):
         with Bridge(binary, tmp, cfg, env(tmp)) as b:
             recovered = metric(b.port("metrics endpoint"),
                                "xraybridge_file_storage_recovered_documents", exporter="otlphttp")
-            try:
-                wait_for(lambda: set(acked) <= set(span_ids(fake)), "every acknowledged span")
-            except RuntimeError:
-                pass
+            poll_until(lambda: set(acked) <= set(span_ids(fake)))
             got = span_ids(fake)
             dups = outcome("otlp-kill9-in-flight", set(acked), got, recovered, check)
             # Duplicates: records the endpoint took after the oldest one unfinished at the
@@ -259,25 +244,15 @@ def kill_in_flight(binary, report):
 
 def disk_full(binary, report):
     check = report.check
-    tmp = tempfile.mkdtemp(prefix="xb-durable-otlp-full-")
-    store = os.path.join(tmp, "queue")
-    os.mkdir(store)
-    rng = random.Random("full")
+    tmp, store, rng = scenario_dirs("xb-durable-otlp", "full")
     fake = new_fake()
     try:
         fake.script = list(OUTAGE)
         with Bridge(binary, tmp, config(fake.port, store, max_size="64KiB"), env(tmp)) as b:
             port = b.port("otlp http receiver")
             mport = b.port("metrics endpoint")
-            acked, refused, retry_after = [], 0, None
-            for _ in range(80):
-                body, ids = make_request(rng)
-                status, ra = post(port, body)
-                if status == 200:
-                    acked.extend(ids)
-                elif status == 503:
-                    refused += 1
-                    retry_after = ra
+            sent = post_requests(port, rng, 80)
+            acked, refused, retry_after = sent.acked, sent.refused, sent.retry_after
             full = metric(mport, "xraybridge_receiver_queue_full_requests_total")
             qbytes = metric(mport, "xraybridge_file_storage_queue_bytes", exporter="otlphttp")
             check(acked and refused > 0 and retry_after is not None and full == refused and
@@ -285,13 +260,7 @@ def disk_full(binary, report):
                   f"disk full: {len(acked)} spans acknowledged, {refused} requests refused 503 "
                   f"(Retry-After: {retry_after}), queue_full_requests_total {int(full)}, "
                   f"{int(qbytes)} bytes on disk <= max_size 64KiB")
-            with fake.lock:
-                fake.script = []
-            try:
-                wait_for(lambda: set(acked) <= set(span_ids(fake)), "acknowledged spans")
-            except RuntimeError:
-                pass
-            got = span_ids(fake)
+            got = heal_and_wait(fake, acked)
             check(set(acked) <= set(got),
                   f"disk full: {len(set(acked) & set(got))}/{len(acked)} acknowledged spans "
                   f"delivered after the endpoint heals ({len(got) - len(set(got))} duplicates)")
@@ -302,10 +271,7 @@ def disk_full(binary, report):
 
 def write_error(binary, report):
     check = report.check
-    tmp = tempfile.mkdtemp(prefix="xb-durable-otlp-eio-")
-    store = os.path.join(tmp, "queue")
-    os.mkdir(store)
-    rng = random.Random("eio")
+    tmp, store, rng = scenario_dirs("xb-durable-otlp", "eio")
     fake = new_fake()
     # dash's ulimit -f counts 512-byte blocks: 16 = 8 KiB per file.
     limit = ("/bin/sh", "-c", "ulimit -f 16; trap '' XFSZ; exec \"$0\" \"$@\"")
@@ -314,27 +280,14 @@ def write_error(binary, report):
         with Bridge(binary, tmp, config(fake.port, store), env(tmp), prefix=limit) as b:
             port = b.port("otlp http receiver")
             mport = b.port("metrics endpoint")
-            acked, refused_ids, refused = [], [], 0
-            for _ in range(20):
-                body, ids = make_request(rng)
-                status, _ = post(port, body)
-                if status == 200:
-                    acked.extend(ids)
-                else:
-                    refused += status == 503
-                    refused_ids.extend(ids)
+            sent = post_requests(port, rng, 20)
+            acked, refused_ids, refused = sent.acked, sent.refused_ids, sent.refused
             errors = metric(mport, "xraybridge_file_storage_write_errors_total",
                             exporter="otlphttp")
             check(acked and refused > 0 and errors == refused,
                   f"write error: {len(acked)} spans acknowledged, {refused} requests refused "
                   f"503 after appends failed, write_errors_total {int(errors)}")
-            with fake.lock:
-                fake.script = []
-            try:
-                wait_for(lambda: set(acked) <= set(span_ids(fake)), "acknowledged spans")
-            except RuntimeError:
-                pass
-            got = set(span_ids(fake))
+            got = set(heal_and_wait(fake, acked))
             check(set(acked) <= got and not (set(refused_ids) & got),
                   f"write error: {len(set(acked) & got)}/{len(acked)} acknowledged spans "
                   f"delivered, {len(set(refused_ids) & got)} of the refused ones")
@@ -355,11 +308,7 @@ def main():
         ("disk full", lambda: disk_full(binary, report)),
         ("write error", lambda: write_error(binary, report)),
     ]
-    for name, run in scenarios:
-        try:
-            run()
-        except Exception as e:  # noqa: BLE001 - reported as a failure, next scenario runs
-            report.check(False, f"{name}: {e!r}")
+    report.run(scenarios)
     return report.finish()
 
 

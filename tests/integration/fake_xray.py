@@ -503,9 +503,7 @@ class Handler(BaseHTTPRequestHandler):
 def parse_args(argv):
     p = argparse.ArgumentParser(description="Fake AWS X-Ray PutTraceSegments endpoint with SigV4 checking")
     p.add_argument("--docs-out", required=True, help="JSONL file receiving every accepted document")
-    p.add_argument("--region", default="us-west-2")
-    p.add_argument("--access-key", default="AKIDEXAMPLE")
-    p.add_argument("--secret-key", default="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    add_credential_args(p)
     p.add_argument("--session-token", default="")
     p.add_argument("--fail-first", type=int, default=0, help="answer the first N calls with 500")
     p.add_argument("--throttle-first", type=int, default=0, help="then answer N calls with 429")
@@ -513,10 +511,18 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
-def main(argv):
-    args = parse_args(argv)
-    server = Server(("127.0.0.1", 0), Handler)
-    server.state = State(args)
+def add_credential_args(p):
+    """The --region, --access-key and --secret-key options every fake X-Ray endpoint
+    takes to verify SigV4 signatures (defaults: the AWS documentation's example key)."""
+    p.add_argument("--region", default="us-west-2")
+    p.add_argument("--access-key", default="AKIDEXAMPLE")
+    p.add_argument("--secret-key", default="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+
+
+def serve(server, state):
+    """Serves |server| (bound to 127.0.0.1:0) with |state| as server.state after printing
+    its port as the first line of stdout, until interrupted; returns the exit code."""
+    server.state = state
     print(server.server_address[1], flush=True)
     try:
         server.serve_forever(poll_interval=0.1)
@@ -525,6 +531,11 @@ def main(argv):
     finally:
         server.server_close()
     return 0
+
+
+def main(argv):
+    args = parse_args(argv)
+    return serve(Server(("127.0.0.1", 0), Handler), State(args))
 
 
 if __name__ == "__main__":

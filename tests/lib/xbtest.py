@@ -26,6 +26,17 @@ def wait_for(cond, what, deadline_s=DEADLINE_S):
     raise RuntimeError(f"timed out waiting for {what}")
 
 
+def poll_until(cond, deadline_s=DEADLINE_S):
+    """Polls |cond| like wait_for but never raises: returns whether it became true, for
+    callers whose next check reports what is missing."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def post_trace(port, body, content_type="application/json", gzip=False):
     """POSTs one OTLP/HTTP export request; returns the HTTP status."""
     headers = {"Content-Type": content_type}
@@ -90,6 +101,11 @@ class Bridge:
             self.proc.wait()
             raise
 
+    def kill(self):
+        """SIGKILL (a crash: nothing is flushed) and reap it."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
     def __enter__(self):
         return self
 
@@ -100,8 +116,9 @@ class Bridge:
 
 
 class Sink:
-    """Loopback PutTraceSegments stand-in: answers 200 with no unprocessed segments and
-    counts documents and request paths. |tls| = (certfile, keyfile) serves https."""
+    """Loopback PutTraceSegments stand-in: answers 200 with no unprocessed segments,
+    counts documents and request paths and keeps every document string (snapshot()).
+    |tls| = (certfile, keyfile) serves https."""
 
     def __init__(self, tls=None):
         state = self
@@ -109,8 +126,10 @@ class Sink:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                docs = json.loads(body)["TraceSegmentDocuments"]
                 with state.lock:
-                    state.documents += len(json.loads(body)["TraceSegmentDocuments"])
+                    state.documents += len(docs)
+                    state.docs.extend(docs)
                     state.paths.append(self.path)
                 out = b'{"UnprocessedTraceSegments":[]}'
                 self.send_response(200)
@@ -124,6 +143,7 @@ class Sink:
 
         self.lock = threading.Lock()
         self.documents = 0
+        self.docs = []
         self.paths = []
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         if tls:
@@ -134,6 +154,11 @@ class Sink:
         self.port = self.server.server_port
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    def snapshot(self):
+        """A copy of the document strings received so far, in arrival order."""
+        with self.lock:
+            return list(self.docs)
+
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
@@ -142,14 +167,17 @@ class Sink:
 class FakeXray:
     """tests/integration/fake_xray.py as a child process on 127.0.0.1 (it verifies every
     SigV4 signature with botocore); accepted documents are read back with docs().
-    Stopped by stop()."""
+    |script| runs another fake taking the same arguments, with |extra_args| put first,
+    e.g. tests/awsxray/fake_xray_raw.py. Stopped by stop()."""
 
-    def __init__(self, tmp, access_key, secret_key, region="us-west-2"):
+    def __init__(self, tmp, access_key, secret_key, region="us-west-2", script=None,
+                 extra_args=()):
         here = os.path.dirname(os.path.abspath(__file__))
+        script = script or os.path.join(here, "..", "integration", "fake_xray.py")
         self.docs_path = os.path.join(tmp, "xray_docs.jsonl")
         self.log = open(os.path.join(tmp, "fake_xray.stderr"), "w")
         self.proc = subprocess.Popen(
-            ["/usr/bin/python3", os.path.join(here, "..", "integration", "fake_xray.py"),
+            ["/usr/bin/python3", script, *extra_args,
              "--docs-out", self.docs_path, "--region", region, "--access-key", access_key,
              "--secret-key", secret_key],
             stdout=subprocess.PIPE, stderr=self.log, text=True)
@@ -160,13 +188,14 @@ class FakeXray:
         t.join(10)
         if not line[0] or not line[0].strip().isdigit():
             self.stop()
-            raise RuntimeError(f"fake_xray did not print its port (got {line[0]!r})")
+            raise RuntimeError(f"{os.path.basename(script)} did not print its port "
+                               f"(got {line[0]!r})")
         self.port = int(line[0])
 
     def docs(self):
         """Every accepted document so far, parsed, in arrival order."""
         try:
-            with open(self.docs_path) as f:
+            with open(self.docs_path, encoding="utf-8") as f:
                 return [json.loads(x) for x in f if x.strip()]
         except FileNotFoundError:
             return []
@@ -197,6 +226,15 @@ class Report:
         print(("PASS" if ok else "FAIL") + ": " + what, flush=True)
         self.passed += bool(ok)
         self.failed += not ok
+
+    def run(self, scenarios):
+        """Runs each (name, callable) in turn; an exception is one FAIL line naming the
+        scenario, and the next scenario still runs."""
+        for name, run in scenarios:
+            try:
+                run()
+            except Exception as e:  # noqa: BLE001 - reported as a failure
+                self.check(False, f"{name}: {e!r}")
 
     def finish(self):
         print(f"{self.passed} passed, {self.failed} failed")

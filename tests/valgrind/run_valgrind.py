@@ -19,11 +19,8 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "receiver"))
 from xbtest import Bridge, Report, Sink, clean_env, post_trace, wait_for  # noqa: E402
+from xbvalgrind import VALGRIND, check_clean_exit  # noqa: E402
 import h2raw  # noqa: E402
-
-VALGRIND = ("valgrind", "--error-exitcode=99", "--leak-check=full",
-            "--errors-for-leak-kinds=definite,indirect",
-            "--show-leak-kinds=definite,indirect")
 
 
 def grpc_metric(bridge, name):
@@ -115,12 +112,7 @@ extensions:
             proxy_calls(bridge, sink, report)
             rc = bridge.stop(deadline_s=120)
             log = bridge.log()
-        summary = [l for l in log.splitlines()
-                   if "ERROR SUMMARY" in l or "definitely lost" in l or "indirectly lost" in l]
-        print("\n".join(summary))
-        if rc != 0:
-            print(log[-6000:])
-        report.check(rc == 0, f"valgrind/xraybridge exit code {rc} (99 = memory error or leak)")
+        check_clean_exit(report, rc, log)
     except Exception as e:  # noqa: BLE001 - reported as a failure
         report.check(False, str(e))
     finally:

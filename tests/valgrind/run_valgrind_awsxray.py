@@ -15,54 +15,25 @@ usage: run_valgrind_awsxray.py XRAYBRIDGE_BINARY
 """
 import json
 import os
-import re
 import shutil
 import socket
 import sys
 import tempfile
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from xbtest import Bridge, Report, Sink, clean_env, wait_for  # noqa: E402
+from xbvalgrind import VALGRIND, check_clean_exit  # noqa: E402
+from xbdaemon import HDR, TRACE, doc, dropped, lines, udp_port  # noqa: E402
+import xbdaemon  # noqa: E402
 
-VALGRIND = ("valgrind", "--error-exitcode=99", "--leak-check=full",
-            "--errors-for-leak-kinds=definite,indirect",
-            "--show-leak-kinds=definite,indirect")
-HDR = b'{"format": "json", "version": 1}\n'
-TRACE = "1-5f84c7a1-0123456789abcdef01234567"
 REASONS = ("bad_header", "bad_json", "missing_field", "too_large", "queue_full",
            "kernel_overflow")
 BURST, LAST = 400, 200
 
 
-def doc(i, **extra):
-    d = {"name": "svc", "id": f"{i:016x}", "trace_id": TRACE, "start_time": 1700000000.5}
-    d.update(extra)
-    return json.dumps(d, separators=(",", ":")).encode()
-
-
 def metrics(port):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as r:
-        text = r.read().decode()
-    out = {}
-    for line in text.splitlines():
-        if 'receiver="awsxray"' in line:
-            name, value = line.rsplit(" ", 1)
-            out[name] = int(value)
-    return out
-
-
-def dropped(m, reason):
-    return m.get('xraybridge_receiver_udp_dropped_total{receiver="awsxray",transport="udp",'
-                 f'reason="{reason}"}}', 0)
-
-
-def lines(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read().split(b"\n")[:-1]
-    except FileNotFoundError:
-        return []
+    """The receiver's counters; a long timeout, for the scrape runs under valgrind."""
+    return xbdaemon.metrics(port, timeout=30)
 
 
 def config(out, sink_port):
@@ -92,7 +63,7 @@ def main():
     env = clean_env(AWS_ACCESS_KEY_ID="AKIDVALGRIND", AWS_SECRET_ACCESS_KEY="secret")
     try:
         with Bridge(binary, tmp, config(out, sink.port), env, prefix=VALGRIND) as b:
-            port = int(re.search(r"listening on udp \S+ \(port (\d+)\)", b.log()).group(1))
+            port = udp_port(b.log())
             mport = b.port("metrics endpoint")
             dst = ("127.0.0.1", port)
 
@@ -159,12 +130,7 @@ def main():
                 s.sendto(HDR + doc(0x200000 + i, end_time=1700000001.0), dst)
             rc = b.stop(deadline_s=120)
             log = b.log()
-        summary = [x for x in log.splitlines()
-                   if "ERROR SUMMARY" in x or "definitely lost" in x or "indirectly lost" in x]
-        print("\n".join(summary))
-        if rc != 0:
-            print(log[-6000:])
-        rep.check(rc == 0, f"valgrind/xraybridge exit code {rc} (99 = memory error or leak)")
+        check_clean_exit(rep, rc, log)
     except Exception as e:  # noqa: BLE001 - reported as a failure
         rep.check(False, str(e))
     finally:

@@ -16,10 +16,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from xbtest import Bridge, Report, Sink, clean_env, post_trace, wait_for  # noqa: E402
-
-VALGRIND = ("valgrind", "--error-exitcode=99", "--leak-check=full",
-            "--errors-for-leak-kinds=definite,indirect",
-            "--show-leak-kinds=definite,indirect")
+from xbvalgrind import VALGRIND, leak_summary as summary  # noqa: E402
 
 
 def closed_port():
@@ -53,11 +50,6 @@ service:
   pipelines: {{traces: {{receivers: [otlp], exporters: [awsxray, file]}}}}
   telemetry: {{metrics: {{address: ""}}}}
 """
-
-
-def summary(log):
-    return "\n".join(l for l in log.splitlines()
-                     if "ERROR SUMMARY" in l or "definitely lost" in l or "indirectly lost" in l)
 
 
 def main():

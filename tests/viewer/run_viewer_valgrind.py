@@ -17,10 +17,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from xbtest import Bridge, Report, clean_env, post_trace, wait_for  # noqa: E402
-
-VALGRIND = ("valgrind", "--error-exitcode=99", "--leak-check=full",
-            "--errors-for-leak-kinds=definite,indirect",
-            "--show-leak-kinds=definite,indirect")
+from xbvalgrind import VALGRIND, check_clean_exit  # noqa: E402
 
 
 def config(tmp):
@@ -98,12 +95,7 @@ def main():
             rep.check(get(vport, "/", method="POST")[0] == 405, "POST -> 405")
             rc = b.stop(deadline_s=120)
             log = b.log()
-        print("\n".join(line for line in log.splitlines()
-                        if "ERROR SUMMARY" in line or "definitely lost" in line
-                        or "indirectly lost" in line))
-        if rc != 0:
-            print(log[-6000:])
-        rep.check(rc == 0, f"valgrind/xraybridge exit code {rc} (99 = memory error or leak)")
+        check_clean_exit(rep, rc, log)
     except Exception as e:  # noqa: BLE001 - reported as a failure
         rep.check(False, str(e))
     finally:

@@ -29,6 +29,21 @@ static int parse(const char *yaml, struct xb_config **cfg)
     return rc;
 }
 
+/* Parses |yaml| (refusal case |i|), asserts it is refused with XB_ERR_CONFIG and a
+ * message containing |want|; returns what the parser left in its output pointer, which
+ * starts as a non-NULL poison value. */
+static struct xb_config *parse_refused(size_t i, const char *yaml, const char *want)
+{
+    struct xb_config *cfg = (struct xb_config *)1;
+    int rc = xb_config_parse(yaml, strlen(yaml), "t.yaml", &cfg, errbuf, sizeof(errbuf));
+
+    if (rc != XB_ERR_CONFIG || !strstr(errbuf, want))
+        print_error("case %zu: rc=%d err=%s want %s\n", i, rc, errbuf, want);
+    assert_int_equal(rc, XB_ERR_CONFIG);
+    assert_non_null(strstr(errbuf, want));
+    return cfg;
+}
+
 static void test_full_otlphttp_with_sigv4auth(void **state)
 {
     struct xb_config *cfg = NULL;
@@ -133,16 +148,8 @@ static void test_otlphttp_refusals(void **state)
          "durable queue is available for the awsxray, file and otlphttp exporters only"},
     };
     (void)state;
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct xb_config *cfg = (struct xb_config *)1;
-        int rc = xb_config_parse(cases[i].yaml, strlen(cases[i].yaml), "t.yaml", &cfg, errbuf,
-                                 sizeof(errbuf));
-        if (rc != XB_ERR_CONFIG || !strstr(errbuf, cases[i].want))
-            print_error("case %zu: rc=%d err=%s want %s\n", i, rc, errbuf, cases[i].want);
-        assert_int_equal(rc, XB_ERR_CONFIG);
-        assert_null(cfg);
-        assert_non_null(strstr(errbuf, cases[i].want));
-    }
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        assert_null(parse_refused(i, cases[i].yaml, cases[i].want));
 }
 
 /* sending_queue.storage names file_storage for otlphttp as for awsxray. */
@@ -209,15 +216,8 @@ static void test_loadbalancing_refusals(void **state)
         {RECV PIPE("[loadbalancing, load_balancing]", "[]"), "listed twice"},
     };
     (void)state;
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct xb_config *cfg = (struct xb_config *)1;
-        int rc = xb_config_parse(cases[i].yaml, strlen(cases[i].yaml), "t.yaml", &cfg, errbuf,
-                                 sizeof(errbuf));
-        if (rc != XB_ERR_CONFIG || !strstr(errbuf, cases[i].want))
-            print_error("case %zu: rc=%d err=%s want %s\n", i, rc, errbuf, cases[i].want);
-        assert_int_equal(rc, XB_ERR_CONFIG);
-        assert_non_null(strstr(errbuf, cases[i].want));
-    }
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        (void)parse_refused(i, cases[i].yaml, cases[i].want);
 }
 
 /* headers (a mapping) and indexed_attributes (a list): null and empty read as none; a

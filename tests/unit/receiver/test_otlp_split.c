@@ -125,18 +125,33 @@ static size_t check_parts(const struct xb_otlp_split_result *res, const struct x
     return next;
 }
 
-static void test_within_limits_is_one_identical_part(void **state)
+/* A fresh 64 KiB arena holding make_req(|n_rs|, |n_ss|, |n_sp|, |pad|), split under
+ * |lim| into |res| (asserted XB_OK); the request is stored in |*req| when |req| is not
+ * NULL. The caller frees the arena. */
+static struct xb_arena *split_new_req(size_t n_rs, size_t n_ss, size_t n_sp, size_t pad,
+                                      const struct xb_otlp_limits *lim,
+                                      struct xb_otlp_split_result *res, xb_pb_export_req **req)
 {
     struct xb_arena *a = xb_arena_new(1 << 16, 0);
-    xb_pb_export_req *req = make_req(a, 2, 2, 3, 10);
+    xb_pb_export_req *r = make_req(a, n_rs, n_ss, n_sp, pad);
+
+    assert_int_equal(xb_otlp_split(r, lim, a, res), XB_OK);
+    if (req)
+        *req = r;
+    return a;
+}
+
+static void test_within_limits_is_one_identical_part(void **state)
+{
     struct xb_otlp_limits lim = {XB_OTLP_XRAY_MAX_REQUEST_BYTES, XB_OTLP_XRAY_MAX_SPANS,
                                  XB_OTLP_XRAY_MAX_SPAN_BYTES, 0};
     struct xb_otlp_split_result res;
+    xb_pb_export_req *req;
+    struct xb_arena *a = split_new_req(2, 2, 3, 10, &lim, &res, &req);
     size_t n1, n2;
     uint8_t *b1, *b2;
 
     (void)state;
-    assert_int_equal(xb_otlp_split(req, &lim, a, &res), XB_OK);
     assert_int_equal(res.n_parts, 1);
     assert_int_equal(res.part_spans[0], 12);
     assert_int_equal(res.dropped_spans, 0);
@@ -155,13 +170,11 @@ static void test_within_limits_is_one_identical_part(void **state)
 
 static void test_span_count_limit(void **state)
 {
-    struct xb_arena *a = xb_arena_new(1 << 16, 0);
-    xb_pb_export_req *req = make_req(a, 2, 2, 3, 10);
     struct xb_otlp_limits lim = {0, 5, 0, 0};
     struct xb_otlp_split_result res;
+    struct xb_arena *a = split_new_req(2, 2, 3, 10, &lim, &res, NULL);
 
     (void)state;
-    assert_int_equal(xb_otlp_split(req, &lim, a, &res), XB_OK);
     assert_int_equal(res.n_parts, 3); /* 5 + 5 + 2 */
     assert_int_equal(check_parts(&res, &lim, (size_t)-1), 12);
     assert_int_equal(res.part_spans[2], 2);
@@ -211,16 +224,14 @@ static void test_oversize_span_dropped_and_counted(void **state)
  * (protobuf merges concatenated messages, which is how the exporter batches). */
 static void test_concatenated_parts_round_trip(void **state)
 {
-    struct xb_arena *a = xb_arena_new(1 << 16, 0);
-    xb_pb_export_req *req = make_req(a, 2, 3, 7, 50);
     struct xb_otlp_limits lim = {1500, 4, 0, 0};
     struct xb_otlp_split_result res;
+    struct xb_arena *a = split_new_req(2, 3, 7, 50, &lim, &res, NULL);
     uint8_t *buf = malloc(1 << 20);
     size_t len = 0, n = 0;
     xb_pb_export_req *back;
 
     (void)state;
-    assert_int_equal(xb_otlp_split(req, &lim, a, &res), XB_OK);
     for (size_t p = 0; p < res.n_parts; p++)
         len += protobuf_c_message_pack(&res.parts[p]->base, buf + len);
     back = opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
@@ -239,13 +250,11 @@ static void test_concatenated_parts_round_trip(void **state)
 
 static void test_empty_request_no_parts(void **state)
 {
-    struct xb_arena *a = xb_arena_new(1 << 16, 0);
-    xb_pb_export_req *req = make_req(a, 2, 1, 0, 1);
     struct xb_otlp_limits lim = {100, 1, 10, 0};
     struct xb_otlp_split_result res;
+    struct xb_arena *a = split_new_req(2, 1, 0, 1, &lim, &res, NULL);
 
     (void)state;
-    assert_int_equal(xb_otlp_split(req, &lim, a, &res), XB_OK);
     assert_int_equal(res.n_parts, 0);
     xb_arena_free(a);
 }
