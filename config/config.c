@@ -916,6 +916,7 @@ static int set_pipeline_list(struct parse_state *st, const struct xb_config_opti
 /* service.extensions: ids of extensions to run (docs/configuration.md). */
 static int set_extensions_list(struct parse_state *st, const char *path, yaml_node_t *node)
 {
+    const struct xb_extension_type *e;
     struct value v;
     int rc;
 
@@ -925,25 +926,16 @@ static int set_extensions_list(struct parse_state *st, const char *path, yaml_no
     for (size_t i = 0; i < v.n && rc == XB_OK; i++) {
         if (listed_before(&v, i))
             rc = fail_at(st, node->start_mark, path, "\"%s\" is listed twice", v.list[i]);
-        else if (strcmp(v.list[i], "health_check") == 0)
-            st->cfg->health_check.enabled = 1;
-        else if (strcmp(v.list[i], "viewer") == 0)
-            st->cfg->viewer.enabled = 1;
-        else if (strcmp(v.list[i], "awsproxy") == 0)
-            st->cfg->awsproxy.enabled = 1;
-        else if (strcmp(v.list[i], "file_storage") == 0)
-            st->cfg->file_storage.enabled = 1;
-        else if (strcmp(v.list[i], "sigv4auth") == 0)
-            st->cfg->sigv4auth.enabled = 1;
-        else if (xb_extension_is_noop(v.list[i]))
+        else if ((e = xb_extension_find(v.list[i])) == NULL)
+            rc = fail_at(st, node->start_mark, path,
+                         "unknown extension \"%s\" (supported: %s" MIGRATION_HINT ")", v.list[i],
+                         xb_extension_supported());
+        else if (e->enabled_offset == XB_EXTENSION_NOOP)
             XB_WARN("config", "%s:%zu:%zu: %s: extension %s is accepted and does nothing",
                     st->source, node->start_mark.line + 1, node->start_mark.column + 1, path,
                     v.list[i]);
         else
-            rc = fail_at(st, node->start_mark, path,
-                         "unknown extension \"%s\" (supported: health_check, viewer, awsproxy, "
-                         "file_storage, sigv4auth, pprof, zpages" MIGRATION_HINT ")",
-                         v.list[i]);
+            *(int *)((char *)st->cfg + e->enabled_offset) = 1;
     }
     value_cleanup(&v);
     return rc;
@@ -1127,10 +1119,8 @@ static int unknown_key(struct parse_state *st, const char *parent, const char *k
                        "loadbalancing" MIGRATION_HINT ")",
                        key);
     if (strcmp(parent, "extensions") == 0)
-        return fail_at(st, mark, path,
-                       "unknown extension \"%s\" (supported: health_check, viewer, awsproxy, "
-                       "file_storage, sigv4auth, pprof, zpages" MIGRATION_HINT ")",
-                       key);
+        return fail_at(st, mark, path, "unknown extension \"%s\" (supported: %s" MIGRATION_HINT ")",
+                       key, xb_extension_supported());
     if (strcmp(parent, "processors") == 0)
         return fail_at(st, mark, path, "unknown processor \"%s\" (supported: %s" MIGRATION_HINT ")",
                        key, xb_processor_supported());

@@ -96,23 +96,69 @@ const struct xb_processor_type *xb_processor_type_find(const char *id)
     return NULL;
 }
 
+/* Writes "a, b, c" of the |n| names |name_at| gives into |list| (|len| bytes). */
+static void join_names(char *list, size_t len, const char *(*name_at)(size_t), size_t n)
+{
+    size_t off = 0;
+
+    for (size_t i = 0; i < n && off < len; i++) {
+        int w = snprintf(list + off, len - off, "%s%s", i ? ", " : "", name_at(i));
+        off += w > 0 ? (size_t)w : 0;
+    }
+}
+
+static const char *type_name(size_t i)
+{
+    return types[i].name;
+}
+
 const char *xb_processor_supported(void)
 {
     static char list[256];
-    size_t off = 0;
 
-    if (list[0] != '\0')
-        return list;
-    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]) && off < sizeof(list); i++) {
-        int n = snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "", types[i].name);
-        off += n > 0 ? (size_t)n : 0;
-    }
+    if (list[0] == '\0')
+        join_names(list, sizeof(list), type_name, sizeof(types) / sizeof(types[0]));
+    return list;
+}
+
+/* The extensions xraybridge has, in the order messages list them. */
+static const struct xb_extension_type extensions[] = {
+    {"health_check", OFF(health_check.enabled)},
+    {"viewer", OFF(viewer.enabled)},
+    {"awsproxy", OFF(awsproxy.enabled)},
+    {"file_storage", OFF(file_storage.enabled)},
+    {"sigv4auth", OFF(sigv4auth.enabled)},
+    {"pprof", XB_EXTENSION_NOOP},
+    {"zpages", XB_EXTENSION_NOOP},
+};
+
+const struct xb_extension_type *xb_extension_find(const char *id)
+{
+    for (size_t i = 0; i < sizeof(extensions) / sizeof(extensions[0]); i++)
+        if (strcmp(extensions[i].name, id) == 0)
+            return &extensions[i];
+    return NULL;
+}
+
+static const char *extension_name(size_t i)
+{
+    return extensions[i].name;
+}
+
+const char *xb_extension_supported(void)
+{
+    static char list[256];
+
+    if (list[0] == '\0')
+        join_names(list, sizeof(list), extension_name, sizeof(extensions) / sizeof(extensions[0]));
     return list;
 }
 
 int xb_extension_is_noop(const char *id)
 {
-    return strcmp(id, "pprof") == 0 || strcmp(id, "zpages") == 0;
+    const struct xb_extension_type *e = xb_extension_find(id);
+
+    return e != NULL && e->enabled_offset == XB_EXTENSION_NOOP;
 }
 
 int xb_detector_supported(const char *name)

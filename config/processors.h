@@ -1,6 +1,7 @@
 /*
- * config/processors.h - the processors xraybridge has (processors: in the collector's
- * configuration shape) and what each one's settings mean for the rest of the config.
+ * config/processors.h - the processors and extensions xraybridge has (processors: and
+ * extensions: in the collector's configuration shape) and what each processor's settings
+ * mean for the rest of the config. Adding an extension = one row in its table.
  *
  * The table in config/processors.c is the one list of processor types: config.c asks
  * it whether a processor id exists, which flag marks the type as used, and which
@@ -34,6 +35,25 @@ const struct xb_processor_type *xb_processor_type_find(const char *id);
 /* The supported types from the table, comma-separated ("batch, memory_limiter, ..."), for
  * messages. Static storage, built on the first call (config parsing is single-threaded). */
 const char *xb_processor_supported(void);
+
+/* One extension xraybridge knows. All fields static. */
+struct xb_extension_type {
+    const char *name;      /* id as listed in service.extensions ("health_check") */
+    size_t enabled_offset; /* offset of its int enabled flag in struct xb_config;
+                              XB_EXTENSION_NOOP for those accepted with a warning */
+};
+#define XB_EXTENSION_NOOP ((size_t)-1)
+
+/*
+ * The extension named |id| (service.extensions, extensions.<id>), or NULL when
+ * xraybridge has none. Extensions with enabled_offset XB_EXTENSION_NOOP (pprof, zpages)
+ * are accepted and do nothing.
+ */
+const struct xb_extension_type *xb_extension_find(const char *id);
+
+/* The known extension ids, comma-separated, for messages. Static storage, built on the
+ * first call (config parsing is single-threaded). */
+const char *xb_extension_supported(void);
 
 /* Non-zero for extensions that are accepted and do nothing (pprof, zpages). */
 int xb_extension_is_noop(const char *id);

@@ -63,6 +63,12 @@ static void test_type_find(void **state)
     assert_true(xb_extension_is_noop("pprof"));
     assert_true(xb_extension_is_noop("zpages"));
     assert_false(xb_extension_is_noop("health_check"));
+    assert_false(xb_extension_is_noop("oauth2client"));
+    assert_int_equal(xb_extension_find("viewer")->enabled_offset,
+                     offsetof(struct xb_config, viewer.enabled));
+    assert_null(xb_extension_find("oauth2client"));
+    assert_string_equal(xb_extension_supported(),
+                        "health_check, viewer, awsproxy, file_storage, sigv4auth, pprof, zpages");
 }
 
 static void test_batch_mapping(void **state)
