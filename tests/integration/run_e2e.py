@@ -39,6 +39,7 @@ import unicodedata
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from pbwire import ld as _ld, tag as _tag, varint as _varint  # noqa: E402
 from xbtest import clean_env  # noqa: E402
 
 PY = "/usr/bin/python3"
@@ -301,28 +302,7 @@ def grpc_call(port, method, payload, tmp, gzip_it=False):
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-# ---------------------------------------------------------------- OTLP encoding (hand-rolled protobuf)
-
-def _varint(n):
-    n &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _tag(field, wire):
-    return _varint(field << 3 | wire)
-
-
-def _ld(field, data):
-    return _tag(field, 2) + _varint(len(data)) + data
-
+# ---------------------------------------------------------------- OTLP encoding (tests/lib/pbwire.py)
 
 def _any_value(v):
     if isinstance(v, bool):

@@ -1,8 +1,9 @@
 """Protobuf wire-format encoding for tests that build OTLP requests by hand.
 
 Just the three primitives of the encoding (protobuf.dev "Encoding"): base-128 varints,
-field tags, and length-delimited fields. Shared by tests/fuzz/make_seeds.py and
-tests/hostile/run_hostile.py.
+field tags, and length-delimited fields. Shared by tests/fuzz/make_seeds.py,
+tests/hostile/run_hostile.py, tests/integration/run_e2e.py and the other tests that
+build OTLP requests by hand.
 """
 
 
