@@ -9,11 +9,19 @@
 import dgram from "node:dgram";
 
 const send = dgram.Socket.prototype.send;
+let pending = 0; // datagrams handed to send() whose completion callback has not run
 dgram.Socket.prototype.send = function (msg, ...rest) {
     // Node re-enters send() with an array of buffers while the socket binds: log
-    // the caller's datagram only.
-    if (Buffer.isBuffer(msg) || typeof msg === "string")
+    // and count the caller's datagram only (the re-entry carries its callback along).
+    if (Buffer.isBuffer(msg) || typeof msg === "string") {
         process.stdout.write(Buffer.from(msg).toString("base64") + "\n");
+        pending++;
+        const cb = typeof rest[rest.length - 1] === "function" ? rest.pop() : null;
+        rest.push((...args) => {
+            pending--;
+            if (cb) cb(...args);
+        });
+    }
     return send.call(this, msg, ...rest);
 };
 
@@ -69,5 +77,13 @@ worker.close();
 // the long-running handler ends: its completed version replaces the in-progress one
 open.close();
 
-await new Promise((r) => setTimeout(r, 200)); // let the UDP sends complete before exit
+// Exit once every datagram's send has completed (bounded: 5 s).
+for (let i = 0; pending > 0; i++) {
+    if (i === 500) {
+        process.stderr.write(`${pending} datagrams still unsent after 5 s\n`);
+        process.exit(1);
+    }
+    await new Promise((r) => setImmediate(r));
+    if (pending > 0) await new Promise((r) => setTimeout(r, 10));
+}
 process.exit(0);
