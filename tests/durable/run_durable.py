@@ -116,7 +116,9 @@ class FakeXray:
         out = []
         with open(self.docs) as f:
             for line in f:
-                if line.strip():
+                # The fake X-Ray (another process) may be writing the last line now:
+                # read whole lines only.
+                if line.endswith("\n") and line.strip():
                     out.append(json.loads(line)["id"])
         return out
 

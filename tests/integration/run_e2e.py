@@ -96,6 +96,8 @@ def read_jsonl(path):
         return docs
     with open(path, encoding="utf-8") as f:
         for line in f:
+            if not line.endswith("\n"):
+                break  # the last line is still being written
             line = line.strip()
             if line:
                 docs.append(json.loads(line))

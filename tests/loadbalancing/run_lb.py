@@ -99,7 +99,7 @@ def docs_by_gateway(paths):
             continue
         with open(p) as f:
             for line in f:
-                if line.strip():
+                if line.endswith("\n") and line.strip():  # whole lines: still being written
                     d = json.loads(line)
                     out.setdefault(xray_to_hex(d["trace_id"]), {}).setdefault(g, []).append(d["id"])
     return out

@@ -194,7 +194,9 @@ def mode_both(rep, tmp, binary):
                 if not os.path.exists(docs):
                     return set()
                 with open(docs) as f:
-                    return {json.loads(line)["id"] for line in f if line.strip()}
+                    # whole lines only: the fake X-Ray may be writing the last one
+                    return {json.loads(line)["id"] for line in f
+                            if line.endswith("\n") and line.strip()}
             want = {s["spanId"] for s in sent["spans"]}
             wait_for(lambda: want <= xray_ids(), "a document per span at the fake X-Ray")
             rep.check(want <= xray_ids(), "awsxray: every span became a segment document")
