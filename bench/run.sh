@@ -5,7 +5,8 @@
 # RSS of the xraybridge process for each protocol; then OTLP/HTTP again with the durable
 # queue (extensions.file_storage) on, fsync per request and by interval.
 #
-# First bench/e2e.py: OTLP/gRPC, OTLP/HTTP protobuf and OTLP/HTTP JSON end to end (every
+# First bench/bench_translate (decode and translate in process, ns per span), then
+# bench/e2e.py: OTLP/gRPC, OTLP/HTTP protobuf and OTLP/HTTP JSON end to end (every
 # span delivered to the sink), with CPU-microseconds per span and peak RSS.
 #
 # usage: bench/run.sh [BUILD_DIR] [SECONDS]     (defaults: build 10)
@@ -23,11 +24,14 @@ if [ $# -ge 3 ]; then
     exec python3 "$ROOT/bench/e2e.py" "$ROOT/$BUILD" "$SECS" "$3"
 fi
 BIN=$ROOT/$BUILD/app/xraybridge
-for t in "$BIN" "$ROOT/$BUILD/bench/gen_request" "$ROOT/$BUILD/bench/xray_sink" "$ROOT/$BUILD/bench/udp_send"; do
+for t in "$BIN" "$ROOT/$BUILD/bench/bench_translate" "$ROOT/$BUILD/bench/gen_request" "$ROOT/$BUILD/bench/xray_sink" "$ROOT/$BUILD/bench/udp_send"; do
     [ -x "$t" ] || { echo "missing $t: build first (make build)" >&2; exit 1; }
 done
 command -v h2load >/dev/null || { echo "h2load missing: apt-get install nghttp2-client" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk missing: apt-get install wrk" >&2; exit 1; }
+
+# In process first: decode and decode+translate on one thread (bench_translate).
+"$ROOT/$BUILD/bench/bench_translate" -d 2
 
 python3 "$ROOT/bench/e2e.py" "$ROOT/$BUILD" "$SECS"
 
