@@ -511,6 +511,7 @@ void xb_xray_exporter_free(struct xb_xray_exporter *x)
     xb_batcher_cleanup(&x->batcher);
     xb_retry_book_cleanup(&x->book);
     xb_creds_provider_free(x->creds);
+    xb_sigv4_forget_keys(); /* the derived signing keys are secrets too */
     xb_curl_loop_free(x->curl);
     free(x->region);
     free(x->url);
