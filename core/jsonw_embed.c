@@ -145,6 +145,12 @@ static int embed(struct xb_buf *b, const char *str, size_t n, int simd)
 
     if (b->max)
         return xb_jsonw_escape(b, str, n); /* a capped buffer: its error rules */
+    if (!b->data) {
+        /* Like xb_jsonw_escape, leave a NUL-terminated buffer even for n = 0. */
+        rc = xb_buf_reserve(b, n + n / 8 + 16);
+        if (rc)
+            return rc;
+    }
     while (i < n) {
         size_t room = b->cap > b->len + 1 ? b->cap - b->len - 1 : 0, used, o;
 
