@@ -1,5 +1,5 @@
-/* tests/unit/core/test_jsonw_embed.c - xb_jsonw_embed() (both fast paths) gives the
- * same bytes as the general escaper xb_jsonw_escape() on every input. */
+/* tests/unit/core/test_jsonw_embed.c - xb_jsonw_embed() (each of its paths this CPU
+ * runs) gives the same bytes as the general escaper xb_jsonw_escape() on every input. */
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +27,21 @@ static const char real_doc[] =
     "go\",\"sdk_version\":\"1.21.0\",\"auto_instrumentation\":false}}}";
 
 typedef int (*embed_fn)(struct xb_buf *, const char *, size_t);
+
+static int embed_scalar(struct xb_buf *b, const char *s, size_t n)
+{
+    return xb_jsonw_embed_path(b, s, n, XB_JSONW_EMBED_SCALAR);
+}
+
+static int embed_ssse3(struct xb_buf *b, const char *s, size_t n)
+{
+    return xb_jsonw_embed_path(b, s, n, XB_JSONW_EMBED_SSSE3);
+}
+
+/* Every path: the scalar loop, SSSE3 and AVX-512 where the CPU has them (else the
+ * fastest it has, tested twice), and the default. */
+static const embed_fn paths[] = {embed_scalar, embed_ssse3, xb_jsonw_embed};
+#define N_PATHS (sizeof(paths) / sizeof(paths[0]))
 
 /* Compares |fn| with the general escaper on |s|, appended after |prefix| bytes already in
  * the buffer, into a buffer that starts with |start_cap| bytes of room (0 = none). */
@@ -59,10 +74,9 @@ static void check_both(const char *s, size_t n)
 {
     static const size_t caps[] = {0, 1, 17, 40, 70, 100};
 
-    for (size_t c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
-        check_one(xb_jsonw_embed, s, n, c * 3, caps[c]);
-        check_one(xb_jsonw_embed_scalar, s, n, c * 3, caps[c]);
-    }
+    for (size_t c = 0; c < sizeof(caps) / sizeof(caps[0]); c++)
+        for (size_t p = 0; p < N_PATHS; p++)
+            check_one(paths[p], s, n, c * 3, caps[c]);
 }
 
 /* xorshift64: reproducible random bytes. */
@@ -150,8 +164,8 @@ static void test_embed_random_inputs(void **state)
                 s[i] = r % 8 == 0 ? '"' : r % 61 == 0 ? '\\' : (char)(0x20 + (r >> 8) % 0x5f);
             }
         }
-        check_one(xb_jsonw_embed, s, n, round % 5, (size_t)(round % 7) * 13);
-        check_one(xb_jsonw_embed_scalar, s, n, round % 5, (size_t)(round % 11) * 7);
+        for (size_t p = 0; p < N_PATHS; p++)
+            check_one(paths[p], s, n, round % 5, (size_t)(round % (7 + p)) * 13);
     }
 }
 
@@ -183,8 +197,8 @@ static void test_embed_real_documents(void **state)
         assert_non_null(text);
         assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
         fclose(f);
-        check_one(xb_jsonw_embed, text, (size_t)len, 0, 0);
-        check_one(xb_jsonw_embed_scalar, text, (size_t)len, 0, 0);
+        for (size_t p = 0; p < N_PATHS; p++)
+            check_one(paths[p], text, (size_t)len, 0, 0);
         free(text);
         files++;
     }
@@ -197,6 +211,7 @@ static void test_embed_capped_buffer_reports_too_large(void **state)
     struct xb_buf b;
 
     (void)state;
+    fprintf(stderr, "xb_jsonw_embed path on this CPU: %d\n", (int)xb_jsonw_embed_best());
     xb_buf_init(&b, 8);
     assert_int_equal(xb_jsonw_embed(&b, "0123456789", 10), XB_ERR_TOO_LARGE);
     xb_buf_cleanup(&b);
