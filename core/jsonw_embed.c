@@ -3,12 +3,13 @@
  * is mostly printable ASCII with many '"' (a serialised JSON document embedded as a
  * string, as PutTraceSegments wants it).
  *
- * The common bytes take a branch-free path, 16 bytes per step: with AVX-512 VBMI2, the
- * bytes are widened to (backslash, byte) pairs and one compress keeps the pairs' bytes
- * that belong in the output (every byte, and the backslash of each '"' and '\\'); with
- * SSSE3, each half of 8 is widened by one shuffle (a table entry per mask of quote and
- * backslash positions puts a '\\' in front of each); otherwise a scalar loop writes a
- * '\\' at every position and advances past it only for '"' and '\\'. Every other byte
+ * The common bytes (printable ASCII) take one of three paths, picked once from the CPU's
+ * features: with AVX-512 VBMI2, 32 bytes per step, each byte widened to a (backslash,
+ * byte) pair and one compress per 16 keeping every byte and the backslash of each '"'
+ * and '\\'; with SSSE3, 16 bytes per step, each half of 8 widened by one shuffle (a table
+ * entry per mask of quote and backslash positions puts a '\\' in front of each);
+ * otherwise 8 bytes per step, written in 8-byte pieces that end at each '"' or '\\'
+ * (exact SWAR tests find them), with a backslash between pieces. Every other byte
  * (control characters, bytes >= 0x80) goes to xb_jsonw_escape() in a segment that ends
  * at the next ASCII byte. No UTF-8 sequence spans an ASCII byte and control characters
  * are escaped one by one, so the general escaper gives the same bytes on such a segment
@@ -26,6 +27,9 @@
 #include <immintrin.h>
 #endif
 
+/* The path xb_jsonw_embed() takes: set at load time from the CPU's features on x86-64. */
+static enum xb_jsonw_embed_path embed_best = XB_JSONW_EMBED_SCALAR;
+
 /* 1 for the bytes the fast paths leave to the general escaper. */
 static inline int embed_other(unsigned char c)
 {
@@ -40,7 +44,7 @@ static inline uint64_t zero_bytes(uint64_t x)
     return ~(((x & low7) + low7) | x | low7);
 }
 
-/* 1 when all 8 bytes at |p| are printable ASCII (0x20..0x7f); 0 otherwise. */
+/* 1 when all 8 bytes of |x| are printable ASCII (0x20..0x7f); 0 otherwise. */
 static inline int printable8(uint64_t x)
 {
     const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
@@ -113,7 +117,6 @@ static size_t embed_scalar(char *d, size_t room, const unsigned char *s, size_t 
  * lane 8 before every lane j whose bit j of m is set. Filled once at load time. */
 static unsigned char embed_shuf[256][16] __attribute__((aligned(16)));
 static unsigned char embed_len[256]; /* 8 + bits set in m: the bytes entry m writes */
-static enum xb_jsonw_embed_path embed_best = XB_JSONW_EMBED_SCALAR; /* what this CPU runs */
 
 __attribute__((constructor)) static void embed_init(void)
 {
