@@ -108,16 +108,16 @@ int xb_jsonw_escape(struct xb_buf *b, const char *s, size_t n);
 /*
  * Same bytes and return codes as xb_jsonw_escape(), faster on text that is mostly
  * printable ASCII with many '"' or '\\' (a JSON document embedded as a string): those
- * take a branch-free path (AVX-512 VBMI2 or SSSE3 when the CPU has it), other bytes the
- * general escaper (core/jsonw_embed.c). |b| is NUL-terminated after success.
+ * take a fast path (AVX-512 VBMI2 or SSSE3 when the CPU has it, else 8-byte words), other
+ * bytes the general escaper (core/jsonw_embed.c). |b| is NUL-terminated after success.
  */
 int xb_jsonw_embed(struct xb_buf *b, const char *s, size_t n);
 
 /* The code paths of xb_jsonw_embed(), slowest first. */
 enum xb_jsonw_embed_path {
-    XB_JSONW_EMBED_SCALAR = 0, /* branch-free scalar loop, any CPU */
+    XB_JSONW_EMBED_SCALAR = 0, /* any CPU: 8-byte words, pieces between escapes */
     XB_JSONW_EMBED_SSSE3 = 1,  /* x86-64 with SSSE3: shuffles, 16 bytes per step */
-    XB_JSONW_EMBED_AVX512 = 2, /* x86-64 with AVX-512 VBMI2 and BMI2: compress, 16 bytes */
+    XB_JSONW_EMBED_AVX512 = 2, /* x86-64 with AVX-512 VBMI2 and BMI2: compress, 32 bytes */
 };
 
 /* xb_jsonw_embed() on |path|, or on the fastest path this CPU runs when that is slower
