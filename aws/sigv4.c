@@ -9,13 +9,16 @@
  *                           "aws4_request";
  *   4. signature          = hex HMAC(key(3), (2)), placed in the Authorization value.
  *
- * All hashing goes through OpenSSL (EVP_Digest, HMAC). Every buffer that held the
+ * All hashing goes through OpenSSL (EVP_Digest, EVP_MAC). Every buffer that held the
  * secret key or a key derived from it is wiped with OPENSSL_cleanse before it is
- * released; the canonical request (which holds the session token) is wiped too.
+ * released; the canonical request (which holds the session token) is wiped too. The
+ * signing keys of step 3 are cached per day and scope (signing_key()); the cache
+ * holds a hash of the secret, never the secret, and is wiped by xb_sigv4_forget_keys().
  */
 #include "aws/sigv4.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +27,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -47,30 +51,75 @@ static void hex_encode(const unsigned char *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+/*
+ * SHA-256 and HMAC fetched from the default provider once per process: OpenSSL 3 looks
+ * up EVP_sha256() and "HMAC" in its provider tables on every implicit use, which cost
+ * as much as hashing a small input. |hmac_tmpl| is an HMAC context with its digest set
+ * and no key; each HMAC duplicates it. NULL when a fetch failed: then the implicit
+ * forms are used.
+ */
+static EVP_MD *sha256_md;
+static EVP_MAC_CTX *hmac_tmpl;
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_algorithms(void)
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    OSSL_PARAM params[2] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+                            OSSL_PARAM_construct_end()};
+
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (mac) {
+        hmac_tmpl = EVP_MAC_CTX_new(mac);
+        if (hmac_tmpl && !EVP_MAC_CTX_set_params(hmac_tmpl, params)) {
+            EVP_MAC_CTX_free(hmac_tmpl);
+            hmac_tmpl = NULL;
+        }
+        EVP_MAC_free(mac); /* the context keeps its own reference */
+    }
+}
+
+static const EVP_MD *md_sha256(void)
+{
+    pthread_once(&fetch_once, fetch_algorithms);
+    return sha256_md ? sha256_md : EVP_sha256();
+}
+
 /* Writes the lower-case hex SHA-256 of |data| into |hex| (65 bytes). */
 static int sha256_hex(const void *data, size_t len, char hex[65])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
 
-    if (!EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) || md_len != SHA256_LEN)
+    if (!EVP_Digest(data, len, md, &md_len, md_sha256(), NULL) || md_len != SHA256_LEN)
         return XB_ERR_NOMEM; /* OpenSSL only fails here on allocation failure */
     hex_encode(md, SHA256_LEN, hex);
     return XB_OK;
 }
 
-/* out = HMAC-SHA256(key, msg). */
+/* out = HMAC-SHA256(key, msg). The duplicated context is freed with
+ * EVP_MAC_CTX_free, which cleanses the key it held. */
 static int hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
                        unsigned char out[SHA256_LEN])
 {
     unsigned int out_len = 0;
+    const EVP_MD *md = md_sha256();
+    EVP_MAC_CTX *c;
+    size_t n = 0;
+    int ok;
 
     if (key_len > INT_MAX)
         return XB_ERR_INVALID;
-    if (!HMAC(EVP_sha256(), key, (int)key_len, msg, msg_len, out, &out_len) ||
-        out_len != SHA256_LEN)
-        return XB_ERR_NOMEM;
-    return XB_OK;
+    if (!hmac_tmpl) {
+        if (!HMAC(md, key, (int)key_len, msg, msg_len, out, &out_len) || out_len != SHA256_LEN)
+            return XB_ERR_NOMEM;
+        return XB_OK;
+    }
+    c = EVP_MAC_CTX_dup(hmac_tmpl);
+    ok = c && EVP_MAC_init(c, key, key_len, NULL) && EVP_MAC_update(c, msg, msg_len) &&
+         EVP_MAC_final(c, out, &n, SHA256_LEN) && n == SHA256_LEN;
+    EVP_MAC_CTX_free(c);
+    return ok ? XB_OK : XB_ERR_NOMEM;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -534,6 +583,105 @@ out:
     return rc;
 }
 
+/*
+ * Signing keys already derived, by (date, region, service, secret): a key is valid for
+ * a whole UTC day, so the four HMACs of the chain run once a day per scope instead of
+ * once per request. The secret is not kept: an entry holds its SHA-256 to recognise it.
+ * A few entries, so that STS calls for another region do not evict the exporter's key.
+ * Entries are wiped when replaced and by xb_sigv4_forget_keys().
+ */
+#define KEY_CACHE_ENTRIES 4
+#define KEY_CACHE_SCOPE 64 /* longer regions or services are not cached */
+
+struct key_entry {
+    int used;
+    char date8[9];
+    char region[KEY_CACHE_SCOPE];
+    char service[KEY_CACHE_SCOPE];
+    unsigned char secret_hash[SHA256_LEN];
+    unsigned char k_signing[SHA256_LEN];
+};
+
+static struct {
+    pthread_mutex_t lock;
+    struct key_entry e[KEY_CACHE_ENTRIES];
+    unsigned next; /* entry replaced next */
+    unsigned long derivations;
+} keys = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static int key_entry_matches(const struct key_entry *e, const unsigned char *secret_hash,
+                             const char *date8, const char *region, const char *service)
+{
+    return e->used && memcmp(e->date8, date8, 8) == 0 && strcmp(e->region, region) == 0 &&
+           strcmp(e->service, service) == 0 &&
+           CRYPTO_memcmp(e->secret_hash, secret_hash, SHA256_LEN) == 0;
+}
+
+/* kSigning for the scope, from the cache or derived (then cached). */
+static int signing_key(const char *secret, const char *date8, const char *region,
+                       const char *service, unsigned char k_signing[SHA256_LEN])
+{
+    unsigned char secret_hash[SHA256_LEN];
+    unsigned int md_len = 0;
+    int cacheable = strlen(region) < KEY_CACHE_SCOPE && strlen(service) < KEY_CACHE_SCOPE;
+    int rc, found = 0;
+
+    if (!EVP_Digest(secret, strlen(secret), secret_hash, &md_len, md_sha256(), NULL) ||
+        md_len != SHA256_LEN) {
+        rc = XB_ERR_NOMEM;
+        goto out;
+    }
+    pthread_mutex_lock(&keys.lock);
+    for (unsigned i = 0; cacheable && i < KEY_CACHE_ENTRIES && !found; i++) {
+        if (key_entry_matches(&keys.e[i], secret_hash, date8, region, service)) {
+            memcpy(k_signing, keys.e[i].k_signing, SHA256_LEN);
+            found = 1;
+        }
+    }
+    pthread_mutex_unlock(&keys.lock);
+    rc = XB_OK;
+    if (found)
+        goto out;
+    rc = derive_key(secret, date8, region, service, k_signing);
+    if (rc != XB_OK)
+        goto out;
+    pthread_mutex_lock(&keys.lock);
+    keys.derivations++;
+    if (cacheable) {
+        struct key_entry *e = &keys.e[keys.next];
+        keys.next = (keys.next + 1) % KEY_CACHE_ENTRIES;
+        OPENSSL_cleanse(e, sizeof(*e));
+        memcpy(e->date8, date8, 8);
+        strcpy(e->region, region);
+        strcpy(e->service, service);
+        memcpy(e->secret_hash, secret_hash, SHA256_LEN);
+        memcpy(e->k_signing, k_signing, SHA256_LEN);
+        e->used = 1;
+    }
+    pthread_mutex_unlock(&keys.lock);
+out:
+    OPENSSL_cleanse(secret_hash, sizeof(secret_hash));
+    return rc;
+}
+
+void xb_sigv4_forget_keys(void)
+{
+    pthread_mutex_lock(&keys.lock);
+    OPENSSL_cleanse(keys.e, sizeof(keys.e));
+    keys.next = 0;
+    pthread_mutex_unlock(&keys.lock);
+}
+
+unsigned long xb_sigv4_key_derivations(void)
+{
+    unsigned long n;
+
+    pthread_mutex_lock(&keys.lock);
+    n = keys.derivations;
+    pthread_mutex_unlock(&keys.lock);
+    return n;
+}
+
 int xb_sigv4_sign(const struct xb_sigv4_request *req, const char *region, const char *service,
                   const struct xb_aws_creds *creds, time_t now, struct xb_sigv4_result *out)
 {
@@ -595,7 +743,7 @@ int xb_sigv4_sign(const struct xb_sigv4_request *req, const char *region, const 
         goto out;
 
     /* 3 and 4. Signing key and signature. */
-    if ((rc = derive_key(creds->secret_access_key, date8, region, service, k_signing)) != XB_OK ||
+    if ((rc = signing_key(creds->secret_access_key, date8, region, service, k_signing)) != XB_OK ||
         (rc = hmac_sha256(k_signing, sizeof(k_signing), sts.data, sts.len, sig)) != XB_OK)
         goto out;
     hex_encode(sig, sizeof(sig), out->signature);

@@ -1,5 +1,6 @@
 /*
- * aws/sigv4.h - AWS Signature Version 4 request signing (pure: no I/O, no clock).
+ * aws/sigv4.h - AWS Signature Version 4 request signing (no I/O, no clock; the only
+ * state is a cache of derived signing keys, see xb_sigv4_forget_keys()).
  *
  * Implements "Create a signed AWS API request" (AWS General Reference, Signature
  * Version 4): canonical request, string to sign, HMAC-SHA256 key derivation and the
@@ -64,6 +65,17 @@ struct xb_sigv4_result {
  */
 int xb_sigv4_sign(const struct xb_sigv4_request *req, const char *region, const char *service,
                   const struct xb_aws_creds *creds, time_t now, struct xb_sigv4_result *out);
+
+/*
+ * xb_sigv4_sign() derives each signing key (the HMAC chain over the secret, the date,
+ * region and service) once and reuses it for later requests of the same UTC day, region,
+ * service and secret (a few scopes are kept; thread-safe). This wipes every cached key,
+ * e.g. at shutdown or when credentials are discarded.
+ */
+void xb_sigv4_forget_keys(void);
+
+/* How many signing keys xb_sigv4_sign() has derived since start (cache misses). */
+unsigned long xb_sigv4_key_derivations(void);
 
 /*
  * Appends the |n| bytes of |s| to |b| percent-encoded as SigV4 canonical URIs and

@@ -105,6 +105,28 @@ void xb_jsonw_cstr(struct xb_jsonw *w, const char *s);
  */
 int xb_jsonw_escape(struct xb_buf *b, const char *s, size_t n);
 
+/*
+ * Same bytes and return codes as xb_jsonw_escape(), faster on text that is mostly
+ * printable ASCII with many '"' or '\\' (a JSON document embedded as a string): those
+ * take a fast path (AVX-512 VBMI2 or SSSE3 when the CPU has it, else 8-byte words), other
+ * bytes the general escaper (core/jsonw_embed.c). |b| is NUL-terminated after success.
+ */
+int xb_jsonw_embed(struct xb_buf *b, const char *s, size_t n);
+
+/* The code paths of xb_jsonw_embed(), slowest first. */
+enum xb_jsonw_embed_path {
+    XB_JSONW_EMBED_SCALAR = 0, /* any CPU: 8-byte words, pieces between escapes */
+    XB_JSONW_EMBED_SSSE3 = 1,  /* x86-64 with SSSE3: shuffles, 16 bytes per step */
+    XB_JSONW_EMBED_AVX512 = 2, /* x86-64 with AVX-512 VBMI2 and BMI2: compress, 32 bytes */
+};
+
+/* xb_jsonw_embed() on |path|, or on the fastest path this CPU runs when that is slower
+ * (tests and benchmarks compare the paths). Same bytes and return codes. */
+int xb_jsonw_embed_path(struct xb_buf *b, const char *s, size_t n, enum xb_jsonw_embed_path path);
+
+/* The path xb_jsonw_embed() takes on this CPU. */
+enum xb_jsonw_embed_path xb_jsonw_embed_best(void);
+
 void xb_jsonw_int(struct xb_jsonw *w, int64_t v);   /* exact decimal */
 void xb_jsonw_uint(struct xb_jsonw *w, uint64_t v); /* exact decimal */
 void xb_jsonw_double(struct xb_jsonw *w, double v); /* Go layout; NaN/Inf -> null */

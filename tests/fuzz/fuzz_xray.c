@@ -6,11 +6,16 @@
  * document bytes, ids and flags. Each input is checked twice: as a whole datagram, and
  * as a document behind the header the SDKs write (so mutations reach the scanner
  * without having to keep the header intact).
+ * Every input is also escaped for a PutTraceSegments body both ways: the fast embedder
+ * xb_jsonw_embed() (each path this CPU runs) must give the bytes of xb_jsonw_escape().
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/jsonw.h"
 #include "receiver/xray_daemon.h"
 #include "tests/fuzz/fuzz_common.h"
 
@@ -47,13 +52,42 @@ static int compare(const uint8_t *data, size_t size, char *err, size_t errlen, s
     return 0;
 }
 
+/* Each path of xb_jsonw_embed() against xb_jsonw_escape() on |data|; 0 when all write
+ * the same bytes. */
+static int compare_embed(const uint8_t *data, size_t size, char *err, size_t errlen)
+{
+    struct xb_buf want, got;
+    int rc = 0;
+
+    xb_buf_init(&want, 0);
+    xb_buf_init(&got, 0);
+    if (xb_jsonw_escape(&want, (const char *)data, size) != XB_OK)
+        goto out; /* out of memory: nothing to compare */
+    for (int p = XB_JSONW_EMBED_SCALAR; p <= XB_JSONW_EMBED_AVX512 && rc == 0; p++) {
+        xb_buf_clear(&got);
+        if (xb_jsonw_embed_path(&got, (const char *)data, size, (enum xb_jsonw_embed_path)p) !=
+            XB_OK)
+            continue;
+        if (got.len != want.len || memcmp(got.data, want.data, want.len) != 0) {
+            snprintf(err, errlen, "xb_jsonw_embed path %d escapes %zu bytes unlike xb_jsonw_escape",
+                     p, size);
+            rc = -1;
+        }
+    }
+out:
+    xb_buf_cleanup(&want);
+    xb_buf_cleanup(&got);
+    return rc;
+}
+
 int xb_fuzz_check(const uint8_t *data, size_t size, char *err, size_t errlen, size_t *documents)
 {
     static const char hdr[] = "{\"format\":\"json\",\"version\":1}\n";
     uint8_t *d;
     int rc;
 
-    if (compare(data, size, err, errlen, documents) != 0)
+    if (compare(data, size, err, errlen, documents) != 0 ||
+        compare_embed(data, size, err, errlen) != 0)
         return -1;
     d = malloc(sizeof(hdr) - 1 + size + 1);
     if (!d) {

@@ -113,6 +113,71 @@ static void test_sigv4_caller_date_and_authorization_are_replaced(void **state)
     assert_string_equal(res.signature, DOC_SIGNATURE);
 }
 
+/* Signature of the documentation request at |t| for |region| with |secret|. */
+static void sign_doc_at(time_t t, const char *region, const char *secret, char sig[65])
+{
+    struct xb_aws_creds creds = doc_creds;
+    struct xb_sigv4_request req = doc_request();
+    struct xb_sigv4_result res;
+
+    creds.secret_access_key = secret;
+    assert_int_equal(xb_sigv4_sign(&req, region, "iam", &creds, t, &res), XB_OK);
+    memcpy(sig, res.signature, 65);
+}
+
+/* The signing key is derived once per day and scope and reused; crossing midnight
+ * derives the next day's key, and a cached key gives the signature a fresh one gives. */
+static void test_sigv4_signing_key_reused_per_day(void **state)
+{
+    const char *secret = doc_creds.secret_access_key;
+    const time_t next_day = doc_time + 86400;
+    char sig[65], next[65], fresh[65], other[65];
+    unsigned long d0;
+
+    (void)state;
+    xb_sigv4_forget_keys();
+    d0 = xb_sigv4_key_derivations();
+    sign_doc_at(doc_time, "us-east-1", secret, sig);
+    assert_string_equal(sig, DOC_SIGNATURE);
+    assert_int_equal(xb_sigv4_key_derivations(), d0 + 1);
+
+    /* Same day, later second: key reused. The x-amz-date changed, so the signature too. */
+    sign_doc_at(doc_time + 3600, "us-east-1", secret, sig);
+    assert_int_equal(xb_sigv4_key_derivations(), d0 + 1);
+    xb_sigv4_forget_keys();
+    sign_doc_at(doc_time + 3600, "us-east-1", secret, fresh);
+    assert_string_equal(sig, fresh);
+    assert_int_equal(xb_sigv4_key_derivations(), d0 + 2);
+
+    /* Midnight passed: a new key, the same signature as one derived from nothing. */
+    sign_doc_at(next_day, "us-east-1", secret, next);
+    assert_int_equal(xb_sigv4_key_derivations(), d0 + 3);
+    assert_string_not_equal(next, DOC_SIGNATURE);
+    xb_sigv4_forget_keys();
+    sign_doc_at(next_day, "us-east-1", secret, fresh);
+    assert_string_equal(next, fresh);
+    assert_int_equal(xb_sigv4_key_derivations(), d0 + 4);
+
+    /* Both days cached: each request gets its own day's key. */
+    sign_doc_at(doc_time, "us-east-1", secret, sig);
+    assert_string_equal(sig, DOC_SIGNATURE);
+    sign_doc_at(next_day, "us-east-1", secret, sig);
+    assert_string_equal(sig, next);
+    sign_doc_at(doc_time, "us-east-1", secret, sig);
+    assert_string_equal(sig, DOC_SIGNATURE);
+    assert_int_equal(xb_sigv4_key_derivations(), d0 + 5);
+
+    /* Another secret or region on the same day is another key. */
+    sign_doc_at(doc_time, "us-east-1", "another-secret", other);
+    assert_string_not_equal(other, DOC_SIGNATURE);
+    sign_doc_at(doc_time, "eu-west-1", secret, other);
+    assert_string_not_equal(other, DOC_SIGNATURE);
+    assert_int_equal(xb_sigv4_key_derivations(), d0 + 7);
+    sign_doc_at(doc_time, "us-east-1", secret, sig);
+    assert_string_equal(sig, DOC_SIGNATURE);
+    xb_sigv4_forget_keys();
+}
+
 /* An empty session token means "no token": nothing extra is signed. */
 static void test_sigv4_empty_session_token_is_not_signed(void **state)
 {
@@ -413,6 +478,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_sigv4_caller_date_and_authorization_are_replaced),
         cmocka_unit_test(test_sigv4_empty_session_token_is_not_signed),
         cmocka_unit_test(test_sigv4_matches_botocore_vectors),
+        cmocka_unit_test(test_sigv4_signing_key_reused_per_day),
         cmocka_unit_test(test_sigv4_missing_host_is_invalid),
         cmocka_unit_test(test_sigv4_missing_credentials_is_invalid),
         cmocka_unit_test(test_sigv4_bad_arguments_are_invalid),
