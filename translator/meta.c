@@ -204,7 +204,7 @@ static size_t sort_unique(struct xb_arena *arena, void *base, size_t n, size_t e
 
 static int span_attr(struct builder *b, const struct xb_tr_attr *e)
 {
-    size_t klen = strlen(e->key);
+    size_t klen = e->len;
     const char *ns;
     size_t nslen;
     struct xb_tr_jnode *j;
@@ -260,7 +260,7 @@ int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, 
     memset(&b, 0, sizeof(b));
     b.arena = arena;
     b.cfg = cfg;
-    e = xb_tr_attrs_live(attrs, "enduser.id");
+    e = xb_tr_attrs_live_k(attrs, XB_TK_ENDUSER_ID);
     if (e) {
         const char *u = xb_tr_any_str(e->val);
         d->user.p = u;
@@ -272,7 +272,7 @@ int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, 
     if (live == 0 && (!store_resource || n_res == 0))
         goto out;
 
-    e = xb_tr_attrs_live(attrs, "aws.xray.annotations");
+    e = xb_tr_attrs_live_k(attrs, XB_TK_AWS_XRAY_ANNOTATIONS);
     if (e && xb_tr_any_type(e->val) == XB_ANY_ARRAY) {
         b.ann_list = e->val;
         e->consumed = 1;
@@ -302,26 +302,11 @@ int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, 
                 rc = add_meta(&b, full, sizeof(RES_PREFIX) - 1 + kl, kv->value, NULL);
         }
     }
-    /* Span attributes in their original order, so "last duplicate wins" is well defined:
-     * each live entry goes to the slot of its position in the KeyValue list. */
-    if (live) {
-        const struct xb_tr_attr **ord;
-        size_t n_slots = 0;
-        for (i = 0; i < attrs->n; i++)
-            if (attrs->v[i].pos >= n_slots)
-                n_slots = (size_t)attrs->v[i].pos + 1;
-        ord = xb_arena_calloc(arena, n_slots * sizeof(*ord));
-        if (!ord) {
-            rc = XB_ERR_NOMEM;
-            goto out;
-        }
-        for (i = 0; i < attrs->n; i++)
-            if (!attrs->v[i].consumed && !attrs->v[i].hidden)
-                ord[attrs->v[i].pos] = &attrs->v[i];
-        for (i = 0; i < n_slots && rc == XB_OK; i++)
-            if (ord[i])
-                rc = span_attr(&b, ord[i]);
-    }
+    /* Span attributes in their original order (the index keeps it), so "last duplicate
+     * wins" is well defined. */
+    for (i = 0; live && i < attrs->n && rc == XB_OK; i++)
+        if (!attrs->v[i].consumed && !attrs->v[i].hidden)
+            rc = span_attr(&b, &attrs->v[i]);
     if (rc)
         goto out;
 

@@ -101,9 +101,9 @@ static int url_hostname(const char *s, struct xb_str *host)
 }
 
 /* String of the span attribute |key| (original attributes), or NULL when absent. */
-static const char *orig(const struct xb_tr_attrs *a, const char *key)
+static const char *orig(const struct xb_tr_attrs *a, enum xb_tr_key key)
 {
-    const xb_pb_any *v = xb_tr_attrs_val(a, key);
+    const xb_pb_any *v = xb_tr_attrs_val_k(a, key);
     return v ? xb_tr_any_str(v) : NULL;
 }
 
@@ -130,21 +130,22 @@ static int name_and_namespace(const struct xb_tr_attrs *a, const struct xb_tr_at
     const char *name = "", *v;
     char *buf;
 
-    if (kind == XB_KIND_SERVER && (v = orig(a, "aws.local.service")))
+    if (kind == XB_KIND_SERVER && (v = orig(a, XB_TK_AWS_LOCAL_SERVICE)))
         name = v;
-    if (!*name && kind == XB_KIND_INTERNAL && (v = orig(a, "aws.span.kind")) &&
-        strcmp(v, "LOCAL_ROOT") == 0 && (v = orig(a, "aws.local.service")))
+    if (!*name && kind == XB_KIND_INTERNAL && (v = orig(a, XB_TK_AWS_SPAN_KIND)) &&
+        strcmp(v, "LOCAL_ROOT") == 0 && (v = orig(a, XB_TK_AWS_LOCAL_SERVICE)))
         name = v;
-    if (!*name && is_dependency_kind(kind) && (v = orig(a, "aws.remote.service")))
+    if (!*name && is_dependency_kind(kind) && (v = orig(a, XB_TK_AWS_REMOTE_SERVICE)))
         name = trim_sdk_prefix(v, aws_sdk);
-    if (!*name && (v = orig(a, "peer.service")))
+    if (!*name && (v = orig(a, XB_TK_PEER_SERVICE)))
         name = v;
-    if (!*name && (v = orig(a, "aws.service"))) {
+    if (!*name && (v = orig(a, XB_TK_AWS_SERVICE))) {
         name = v;
         from_aws_service = 1;
     }
-    if (!*name && ((v = orig(a, "db.name")) || (new_semconv && (v = orig(a, "db.namespace"))))) {
-        const char *conn = orig(a, "db.connection_string");
+    if (!*name &&
+        ((v = orig(a, XB_TK_DB_NAME)) || (new_semconv && (v = orig(a, XB_TK_DB_NAMESPACE))))) {
+        const char *conn = orig(a, XB_TK_DB_CONNECTION_STRING);
         struct xb_str host;
         name = v;
         if (conn) {
@@ -164,16 +165,16 @@ static int name_and_namespace(const struct xb_tr_attrs *a, const struct xb_tr_at
         }
     }
     if (!*name && kind == XB_KIND_SERVER &&
-        (v = xb_tr_any_str(xb_tr_attrs_val(res, "service.name"))))
+        (v = xb_tr_any_str(xb_tr_attrs_val_k(res, XB_TK_SERVICE_NAME))))
         name = v;
-    if (!*name && (v = orig(a, "rpc.service")))
+    if (!*name && (v = orig(a, XB_TK_RPC_SERVICE)))
         name = v;
-    if (!*name && (v = orig(a, "http.host")))
+    if (!*name && (v = orig(a, XB_TK_HTTP_HOST)))
         name = v;
-    if (!*name && (v = orig(a, "net.peer.name")))
+    if (!*name && (v = orig(a, XB_TK_NET_PEER_NAME)))
         name = v;
     if (!*name && new_semconv && (kind == XB_KIND_PRODUCER || kind == XB_KIND_CONSUMER) &&
-        (v = orig(a, "messaging.destination.name")))
+        (v = orig(a, XB_TK_MESSAGING_DESTINATION_NAME)))
         name = v;
     if (*name) {
         d->name = cs(name);
@@ -212,8 +213,8 @@ struct span_view {
     int hide_remote;          /* delete aws.remote.* / remoteTarget / K8s.RemoteNamespace */
 };
 
-static const char *const remote_keys[] = {"aws.remote.service", "aws.remote.operation",
-                                          "remoteTarget", "K8s.RemoteNamespace"};
+static const enum xb_tr_key remote_keys[] = {XB_TK_AWS_REMOTE_SERVICE, XB_TK_AWS_REMOTE_OPERATION,
+                                             XB_TK_REMOTE_TARGET, XB_TK_K8S_REMOTE_NAMESPACE};
 
 /* Fills |d| from the span seen through |v|; |attrs| is the span's fresh index (this
  * document's blocks mark entries consumed). */
@@ -230,8 +231,8 @@ static int build_doc(struct ctx *c, const struct span_view *v, struct xb_tr_attr
     memset(d, 0, sizeof(*d));
     if (v->hide_remote)
         for (i = 0; i < sizeof(remote_keys) / sizeof(remote_keys[0]); i++)
-            xb_tr_attrs_hide(attrs, remote_keys[i]);
-    aws_sdk = strcmp(xb_tr_any_str(xb_tr_attrs_val(attrs, "rpc.system")), "aws-api") == 0;
+            xb_tr_attrs_hide_k(attrs, remote_keys[i]);
+    aws_sdk = strcmp(xb_tr_any_str(xb_tr_attrs_val_k(attrs, XB_TK_RPC_SYSTEM)), "aws-api") == 0;
 
     /* 1-3: kind of document, ids, times. CONSUMER spans are segments since v0.141. */
     d->subsegment = span->kind != XB_KIND_SERVER && span->kind != XB_KIND_CONSUMER && v->parent_id;
@@ -249,10 +250,10 @@ static int build_doc(struct ctx *c, const struct span_view *v, struct xb_tr_attr
     /* A bool aws.xray.inprogress is removed before any block sees it (v0.141); true means
      * "in_progress": true and no end_time. Hidden in this document's index only: the
      * request itself is never modified. */
-    in_progress = xb_tr_attrs_get(attrs, "aws.xray.inprogress");
+    in_progress = xb_tr_attrs_k(attrs, XB_TK_AWS_XRAY_INPROGRESS);
     if (in_progress && xb_tr_any_type(in_progress->val) == XB_ANY_BOOL) {
         d->in_progress = in_progress->val->bool_value != 0;
-        xb_tr_attrs_hide(attrs, "aws.xray.inprogress");
+        xb_tr_attrs_hide_k(attrs, XB_TK_AWS_XRAY_INPROGRESS);
     }
 
     /* 4-9: blocks, each consuming what it understands */
@@ -420,7 +421,7 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
     /* aws.span.kind = LOCAL_ROOT (string) changes the shape of the output (docs/translation.md,
      * "Local roots"). */
     local_root =
-        strcmp(xb_tr_any_str(xb_tr_attrs_val(&attrs1, "aws.span.kind")), "LOCAL_ROOT") == 0;
+        strcmp(xb_tr_any_str(xb_tr_attrs_val_k(&attrs1, XB_TK_AWS_SPAN_KIND)), "LOCAL_ROOT") == 0;
     two_docs = local_root && is_dependency_kind(span->kind);
     if (two_docs) {
         uint64_t s = xb_tr_ids_derive(span->trace_id.data, span->span_id.data, 0x10CA1);
@@ -453,7 +454,7 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
         goto out;
     if (!local_root) {
         if (is_dependency_kind(span->kind) && d1.subsegment && !d1.namespace_ &&
-            xb_tr_attrs_get(&attrs1, "aws.remote.service"))
+            xb_tr_attrs_k(&attrs1, XB_TK_AWS_REMOTE_SERVICE))
             d1.namespace_ = "remote";
     } else if (!two_docs) {
         d1.subsegment = 0;
@@ -473,9 +474,9 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
         /* v0.156: aws.local.service, else the resource's service.name, else the name
          * computed above. An empty service.name counts as missing (upstream writes
          * "name": null, which X-Ray rejects). */
-        v = orig(&attrs2, "aws.local.service");
+        v = orig(&attrs2, XB_TK_AWS_LOCAL_SERVICE);
         if (!v || !*v)
-            v = xb_tr_any_str(xb_tr_attrs_val(&c.res, "service.name"));
+            v = xb_tr_any_str(xb_tr_attrs_val_k(&c.res, XB_TK_SERVICE_NAME));
         if (v && *v)
             d2.name = cs(v);
         d2.http = NULL;
