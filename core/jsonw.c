@@ -659,3 +659,11 @@ void xb_jsonw_null(struct xb_jsonw *w)
     pre_value(w);
     emit(w, "null", 4);
 }
+
+void xb_jsonw_raw_members(struct xb_jsonw *w, const char *p, size_t n)
+{
+    if (n == 0)
+        return;
+    pre_value(w);
+    emit(w, p, n);
+}

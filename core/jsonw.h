@@ -112,6 +112,14 @@ void xb_jsonw_bool(struct xb_jsonw *w, int v);
 void xb_jsonw_null(struct xb_jsonw *w);
 
 /*
+ * Appends |n| bytes of pre-rendered JSON that form one or more complete members of the
+ * current object (or elements of the current array), as this writer would have written
+ * them: a separating comma is added when needed. |n| == 0 writes nothing. Used to splice
+ * parts that are identical in many documents, rendered once.
+ */
+void xb_jsonw_raw_members(struct xb_jsonw *w, const char *p, size_t n);
+
+/*
  * Formats |v| in decimal (the bytes printf's "%" PRId64 / "%" PRIu64 gives) into |out|
  * (>= 21 bytes), NUL-terminated, without going through printf. Returns the length.
  */

@@ -100,68 +100,28 @@ static int log_groups(struct xb_tr_xaws *aws, struct xb_arena *arena, const xb_p
     return rc;
 }
 
-int xb_tr_aws_build(struct xb_tr_attrs *a, const struct xb_tr_attrs *res,
-                    const struct xb_translator_config *cfg, struct xb_arena *arena,
-                    struct xb_tr_xaws **out)
+int xb_tr_aws_resource(const struct xb_tr_attrs *res, const struct xb_translator_config *cfg,
+                       struct xb_arena *arena, struct xb_tr_aws_res *r)
 {
     const char *cloud = xb_tr_any_str(xb_tr_attrs_val_k(res, XB_TK_CLOUD_PROVIDER));
     const char *platform = xb_tr_any_str(xb_tr_attrs_val_k(res, XB_TK_CLOUD_PLATFORM));
-    struct xb_str op, account, region, request_id, queue_url, table_name, host_id, deploy;
+    struct xb_str host_id, deploy;
+    struct xb_tr_xaws *aws = &r->tmpl;
+    struct xb_tr_xdoc svc;
     const xb_pb_any *v;
-    struct xb_tr_attr *e;
-    struct xb_tr_xaws *aws;
     const char *sdk_name, *sdk_lang;
     int rc = XB_OK;
 
-    *out = NULL;
-    op = take2(a, XB_TK_AWS_OPERATION, XB_TK_RPC_METHOD);
-    account = take2(a, XB_TK_AWS_ACCOUNT_ID, -1);
-    region = take2(a, XB_TK_AWS_REGION, -1);
-    request_id = take2(a, XB_TK_AWS_REQUEST_ID, XB_TK_AWS_REQUESTID);
-    queue_url = take2(a, XB_TK_AWS_QUEUE_URL, XB_TK_AWS_QUEUE_DOT_URL);
-    table_name = take2(a, XB_TK_AWS_TABLE_NAME, XB_TK_AWS_TABLE_DOT_NAME);
-    /* Opt-in: the newer DynamoDB convention names the table in db.collection.name. */
-    if (cfg->read_new_semantic_conventions && !table_name.p &&
-        (e = xb_tr_attrs_live_k(a, XB_TK_DB_COLLECTION_NAME)) &&
-        (strcmp(xb_tr_any_str(xb_tr_attrs_val_k(a, XB_TK_DB_SYSTEM)), "aws.dynamodb") == 0 ||
-         strcmp(xb_tr_any_str(xb_tr_attrs_val_k(a, XB_TK_DB_SYSTEM_NAME)), "aws.dynamodb") == 0)) {
-        table_name = cs(xb_tr_any_str(e->val));
-        e->consumed = 1;
-    }
+    memset(r, 0, sizeof(*r));
+    r->origin = xb_tr_aws_origin(res);
+    memset(&svc, 0, sizeof(svc));
+    xb_tr_aws_service(res, &svc);
+    r->has_service = svc.has_service;
+    r->service_version = svc.service_version;
     if (*cloud && strcmp(cloud, "aws") != 0)
         goto out;
-
-    aws = xb_arena_calloc(arena, sizeof(*aws));
-    if (!aws) {
-        rc = XB_ERR_NOMEM;
-        goto out;
-    }
-    aws->operation = op;
+    r->present = 1;
     aws->account_id = rstr(res, XB_TK_CLOUD_ACCOUNT_ID);
-    if (account.p)
-        aws->account_id = account;
-    aws->region = region;
-    aws->request_id = request_id;
-    aws->queue_url = queue_url;
-    if ((e = xb_tr_attrs_live_k(a, XB_TK_MESSAGING_URL)))
-        aws->queue_url = cs(xb_tr_any_str(e->val));
-    aws->table_name = table_name;
-    if ((e = xb_tr_attrs_live_k(a, XB_TK_AWS_DYNAMODB_TABLE_NAMES))) {
-        v = e->val;
-        if (xb_tr_any_type(v) == XB_ANY_ARRAY) {
-            size_t n = v->array_value ? v->array_value->n_values : 0;
-            if (n == 1) {
-                aws->table_name = cs(xb_tr_any_str(v->array_value->values[0]));
-            } else if (n > 1) {
-                aws->table_name.p = NULL;
-                aws->table_name.n = 0;
-                aws->table_names = v;
-            }
-        } else {
-            aws->table_name = cs(xb_tr_any_str(v));
-        }
-    }
-
     host_id = rstr(res, XB_TK_HOST_ID);
     if (strcmp(platform, "aws_ec2") == 0 || host_id.n) {
         aws->has_ec2 = 1;
@@ -241,6 +201,69 @@ int xb_tr_aws_build(struct xb_tr_attrs *a, const struct xb_tr_attrs *res,
     aws->xray_sdk_version = rstr(res, XB_TK_TELEMETRY_SDK_VERSION);
     aws->xray_auto =
         rstr(res, XB_TK_TELEMETRY_AUTO_VERSION).n || rstr(res, XB_TK_TELEMETRY_DISTRO_VERSION).n;
+    rc = xb_tr_doc_aws_resource_raw(aws, arena);
+out:
+    return rc;
+}
+
+int xb_tr_aws_build(struct xb_tr_attrs *a, const struct xb_tr_aws_res *r,
+                    const struct xb_translator_config *cfg, struct xb_arena *arena,
+                    struct xb_tr_xaws **out)
+{
+    struct xb_str op, account, region, request_id, queue_url, table_name;
+    const xb_pb_any *v;
+    struct xb_tr_attr *e;
+    struct xb_tr_xaws *aws;
+    int rc = XB_OK;
+
+    *out = NULL;
+    op = take2(a, XB_TK_AWS_OPERATION, XB_TK_RPC_METHOD);
+    account = take2(a, XB_TK_AWS_ACCOUNT_ID, -1);
+    region = take2(a, XB_TK_AWS_REGION, -1);
+    request_id = take2(a, XB_TK_AWS_REQUEST_ID, XB_TK_AWS_REQUESTID);
+    queue_url = take2(a, XB_TK_AWS_QUEUE_URL, XB_TK_AWS_QUEUE_DOT_URL);
+    table_name = take2(a, XB_TK_AWS_TABLE_NAME, XB_TK_AWS_TABLE_DOT_NAME);
+    /* Opt-in: the newer DynamoDB convention names the table in db.collection.name. */
+    if (cfg->read_new_semantic_conventions && !table_name.p &&
+        (e = xb_tr_attrs_live_k(a, XB_TK_DB_COLLECTION_NAME)) &&
+        (strcmp(xb_tr_any_str(xb_tr_attrs_val_k(a, XB_TK_DB_SYSTEM)), "aws.dynamodb") == 0 ||
+         strcmp(xb_tr_any_str(xb_tr_attrs_val_k(a, XB_TK_DB_SYSTEM_NAME)), "aws.dynamodb") == 0)) {
+        table_name = cs(xb_tr_any_str(e->val));
+        e->consumed = 1;
+    }
+    if (!r->present)
+        goto out;
+
+    aws = xb_arena_alloc(arena, sizeof(*aws));
+    if (!aws) {
+        rc = XB_ERR_NOMEM;
+        goto out;
+    }
+    *aws = r->tmpl;
+    aws->operation = op;
+    if (account.p)
+        aws->account_id = account;
+    aws->region = region;
+    aws->request_id = request_id;
+    aws->queue_url = queue_url;
+    if ((e = xb_tr_attrs_live_k(a, XB_TK_MESSAGING_URL)))
+        aws->queue_url = cs(xb_tr_any_str(e->val));
+    aws->table_name = table_name;
+    if ((e = xb_tr_attrs_live_k(a, XB_TK_AWS_DYNAMODB_TABLE_NAMES))) {
+        v = e->val;
+        if (xb_tr_any_type(v) == XB_ANY_ARRAY) {
+            size_t n = v->array_value ? v->array_value->n_values : 0;
+            if (n == 1) {
+                aws->table_name = cs(xb_tr_any_str(v->array_value->values[0]));
+            } else if (n > 1) {
+                aws->table_name.p = NULL;
+                aws->table_name.n = 0;
+                aws->table_names = v;
+            }
+        } else {
+            aws->table_name = cs(xb_tr_any_str(v));
+        }
+    }
     *out = aws;
 out:
     return rc;

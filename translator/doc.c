@@ -155,13 +155,13 @@ static void write_cause(struct xb_jsonw *w, const struct xb_tr_xcause *c,
     xb_jsonw_obj_end(w);
 }
 
-static void write_aws(struct xb_jsonw *w, const struct xb_tr_xaws *a,
-                      const struct xb_tr_doc_wopts *o, struct xb_arena *arena)
+/* The members of the aws block that come from the resource alone, elastic_beanstalk
+ * through xray. */
+static void write_aws_resource(struct xb_jsonw *w, const struct xb_tr_xaws *a,
+                               const struct xb_tr_doc_wopts *o)
 {
     size_t i, n;
 
-    xb_jsonw_ckey(w, "aws");
-    xb_jsonw_obj_begin(w);
     if (a->has_beanstalk) {
         xb_jsonw_ckey(w, "elastic_beanstalk");
         xb_jsonw_obj_begin(w);
@@ -220,6 +220,46 @@ static void write_aws(struct xb_jsonw *w, const struct xb_tr_xaws *a,
     xb_jsonw_ckey(w, "auto_instrumentation");
     xb_jsonw_bool(w, a->xray_auto);
     xb_jsonw_obj_end(w);
+}
+
+int xb_tr_doc_aws_resource_raw(struct xb_tr_xaws *a, struct xb_arena *arena)
+{
+    static const struct xb_tr_doc_wopts plain = {0};
+    struct xb_buf b;
+    struct xb_jsonw w;
+    char *raw = NULL;
+    int rc;
+
+    a->raw = NULL;
+    a->raw_n = 0;
+    xb_buf_init(&b, 0);
+    xb_jsonw_init(&w, &b);
+    xb_jsonw_obj_begin(&w);
+    write_aws_resource(&w, a, &plain);
+    rc = w.err;
+    /* the members without the object's opening brace */
+    if (rc == XB_OK && b.len > 1 && !(raw = xb_arena_alloc(arena, b.len - 1)))
+        rc = XB_ERR_NOMEM;
+    if (raw) {
+        memcpy(raw, b.data + 1, b.len - 1);
+        a->raw = raw;
+        a->raw_n = b.len - 1;
+    }
+    xb_buf_cleanup(&b);
+    return rc;
+}
+
+static void write_aws(struct xb_jsonw *w, const struct xb_tr_xaws *a,
+                      const struct xb_tr_doc_wopts *o, struct xb_arena *arena)
+{
+    size_t i, n;
+
+    xb_jsonw_ckey(w, "aws");
+    xb_jsonw_obj_begin(w);
+    if (a->raw && !o->max_str && !o->max_items)
+        xb_jsonw_raw_members(w, a->raw, a->raw_n);
+    else
+        write_aws_resource(w, a, o);
     kv_str(w, "account_id", a->account_id);
     kv_str(w, "operation", a->operation);
     kv_str(w, "region", a->region);
@@ -260,6 +300,17 @@ static void write_meta_default(struct xb_jsonw *w, const struct xb_tr_xdoc *d,
             continue;
         if (o->max_items && written++ >= o->max_items)
             break;
+        if (m->raw && !o->max_str && !o->max_items) {
+            /* rendered once per resource; entries adjacent there go in one copy */
+            size_t n = m->raw_n;
+            while (i + 1 < d->n_meta && d->meta[i + 1].raw == m->raw + n + 1 &&
+                   keep_meta_key(d, d->meta[i + 1].key)) {
+                i++;
+                n += 1 + d->meta[i].raw_n;
+            }
+            xb_jsonw_raw_members(w, m->raw, n);
+            continue;
+        }
         xb_jsonw_key(w, m->key.p, m->key.n);
         if (m->val)
             xb_tr_any_write(w, m->val, arena, o->max_items);

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/buf.h"
 #include "core/err.h"
+#include "core/jsonw.h"
 #include "core/utf8.h"
 #include "translator/jsonp.h"
 
@@ -248,14 +250,142 @@ static int span_attr(struct builder *b, const struct xb_tr_attr *e)
     return add_meta(b, e->key, klen, e->val, NULL);
 }
 
+/* Adds the attributes of |resource| with the "otel.resource." prefix: annotations when
+ * indexed (b->ann_list included), else metadata. */
+static int add_resource(struct builder *b, const xb_pb_resource *resource)
+{
+    size_t i, n_res = resource ? resource->n_attributes : 0;
+    int rc = XB_OK;
+
+    for (i = 0; i < n_res && rc == XB_OK; i++) {
+        const xb_pb_kv *kv = resource->attributes[i];
+        const char *k;
+        size_t kl;
+        char *full;
+        if (!kv)
+            continue;
+        k = kv->key ? kv->key : "";
+        kl = strlen(k);
+        full = xb_arena_alloc(b->arena, sizeof(RES_PREFIX) + kl);
+        if (!full)
+            return XB_ERR_NOMEM;
+        memcpy(full, RES_PREFIX, sizeof(RES_PREFIX) - 1);
+        memcpy(full + sizeof(RES_PREFIX) - 1, k, kl + 1);
+        if (xb_tr_any_annotatable(kv->value) && (b->cfg->index_all_attributes || in_list(b, full)))
+            rc = add_annot(b, full, sizeof(RES_PREFIX) - 1 + kl, kv->value);
+        else if (xb_tr_any_type(kv->value) != XB_ANY_NONE)
+            rc = add_meta(b, full, sizeof(RES_PREFIX) - 1 + kl, kv->value, NULL);
+    }
+    return rc;
+}
+
+int xb_tr_meta_resource(const xb_pb_resource *resource, const struct xb_translator_config *cfg,
+                        struct xb_arena *arena, struct xb_tr_res_meta *rm)
+{
+    struct builder b;
+    struct xb_buf tmp;
+    struct xb_jsonw w;
+    size_t i, m, *off = NULL;
+    char *raw;
+    int rc;
+
+    memset(rm, 0, sizeof(*rm));
+    memset(&b, 0, sizeof(b));
+    b.arena = arena;
+    b.cfg = cfg;
+    xb_buf_init(&tmp, 0);
+    rc = add_resource(&b, resource);
+    if (rc)
+        goto out;
+    m = sort_unique(arena, b.annots, b.n_annots, sizeof(*b.annots));
+    if (m == (size_t)-1)
+        goto nomem;
+    rm->annots = b.annots;
+    rm->n_annots = m;
+    m = sort_unique(arena, b.meta, b.n_meta, sizeof(*b.meta));
+    if (m == (size_t)-1)
+        goto nomem;
+    rm->meta = b.meta;
+    rm->n_meta = m;
+    /* Each entry as the untrimmed writer puts it in "default", all of them as members of
+     * one object, so entries that stay adjacent are spliced with one copy. */
+    if (m == 0)
+        goto done;
+    off = xb_arena_alloc(arena, m * sizeof(*off));
+    if (!off)
+        goto nomem;
+    xb_jsonw_init(&w, &tmp);
+    xb_jsonw_obj_begin(&w);
+    for (i = 0; i < m; i++) {
+        off[i] = tmp.len + (i > 0); /* past the separating comma */
+        xb_jsonw_key(&w, b.meta[i].key.p, b.meta[i].key.n);
+        xb_tr_any_write(&w, b.meta[i].val, arena, 0);
+        b.meta[i].raw_n = tmp.len - off[i];
+    }
+    rc = w.err;
+    if (rc)
+        goto out;
+    raw = xb_arena_alloc(arena, tmp.len);
+    if (!raw)
+        goto nomem;
+    memcpy(raw, tmp.data, tmp.len);
+    for (i = 0; i < m; i++)
+        b.meta[i].raw = raw + off[i];
+done:
+    rm->ready = 1;
+    goto out;
+nomem:
+    rc = XB_ERR_NOMEM;
+out:
+    xb_buf_cleanup(&tmp);
+    return rc;
+}
+
+/* Sorted, unique |a| (|na| entries) and |b| merged into |*out| (arena): on equal keys
+ * |b|'s entry wins. Entries are |elem| bytes with a struct xb_str key first. Returns
+ * the count or (size_t)-1 on NOMEM. */
+static size_t merge_sorted(struct xb_arena *arena, const void *a, size_t na, const void *b,
+                           size_t nb, size_t elem, void **out)
+{
+    const char *pa = a, *pb = b;
+    char *o;
+    size_t i = 0, j = 0, n = 0;
+
+    if (na == 0) {
+        *out = (void *)b;
+        return nb;
+    }
+    o = xb_arena_alloc(arena, (na + nb) * elem);
+    if (!o)
+        return (size_t)-1;
+    while (i < na || j < nb) {
+        int c;
+        if (i == na)
+            c = 1;
+        else if (j == nb)
+            c = -1;
+        else
+            c = str_cmp(*(const struct xb_str *)(pa + i * elem),
+                        *(const struct xb_str *)(pb + j * elem));
+        if (c < 0) {
+            memcpy(o + n++ * elem, pa + i++ * elem, elem);
+        } else {
+            memcpy(o + n++ * elem, pb + j++ * elem, elem);
+            i += c == 0;
+        }
+    }
+    *out = o;
+    return n;
+}
+
 int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, int store_resource,
-                     const struct xb_translator_config *cfg, struct xb_arena *arena,
-                     struct xb_tr_xdoc *d)
+                     const struct xb_tr_res_meta *rm, const struct xb_translator_config *cfg,
+                     struct xb_arena *arena, struct xb_tr_xdoc *d)
 {
     struct builder b;
     struct xb_tr_attr *e;
     size_t i, live = 0, n_res = resource ? resource->n_attributes : 0, m;
-    int rc = XB_OK;
+    int rc = XB_OK, cached;
 
     memset(&b, 0, sizeof(b));
     b.arena = arena;
@@ -278,29 +408,14 @@ int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, 
         e->consumed = 1;
     }
 
-    if (store_resource) {
-        for (i = 0; i < n_res && rc == XB_OK; i++) {
-            const xb_pb_kv *kv = resource->attributes[i];
-            const char *k;
-            size_t kl;
-            char *full;
-            if (!kv)
-                continue;
-            k = kv->key ? kv->key : "";
-            kl = strlen(k);
-            full = xb_arena_alloc(arena, sizeof(RES_PREFIX) + kl);
-            if (!full) {
-                rc = XB_ERR_NOMEM;
-                goto out;
-            }
-            memcpy(full, RES_PREFIX, sizeof(RES_PREFIX) - 1);
-            memcpy(full + sizeof(RES_PREFIX) - 1, k, kl + 1);
-            if (xb_tr_any_annotatable(kv->value) &&
-                (cfg->index_all_attributes || in_list(&b, full)))
-                rc = add_annot(&b, full, sizeof(RES_PREFIX) - 1 + kl, kv->value);
-            else if (xb_tr_any_type(kv->value) != XB_ANY_NONE)
-                rc = add_meta(&b, full, sizeof(RES_PREFIX) - 1 + kl, kv->value, NULL);
-        }
+    /* The resource's entries come first, so the span's win on equal keys. Without a
+     * span-level annotation list they are the same for every segment: merged below
+     * from the lists built once per ResourceSpans. */
+    cached = store_resource && rm && rm->ready && !b.ann_list;
+    if (store_resource && !cached) {
+        rc = add_resource(&b, resource);
+        if (rc)
+            goto out;
     }
     /* Span attributes in their original order (the index keeps it), so "last duplicate
      * wins" is well defined. */
@@ -315,11 +430,27 @@ int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, 
         goto nomem;
     d->annots = b.annots;
     d->n_annots = m;
+    if (cached) {
+        void *v;
+        m = merge_sorted(arena, rm->annots, rm->n_annots, b.annots, m, sizeof(*b.annots), &v);
+        if (m == (size_t)-1)
+            goto nomem;
+        d->annots = v;
+        d->n_annots = m;
+    }
     m = sort_unique(arena, b.meta, b.n_meta, sizeof(*b.meta));
     if (m == (size_t)-1)
         goto nomem;
     d->meta = b.meta;
     d->n_meta = m;
+    if (cached) {
+        void *v;
+        m = merge_sorted(arena, rm->meta, rm->n_meta, b.meta, m, sizeof(*b.meta), &v);
+        if (m == (size_t)-1)
+            goto nomem;
+        d->meta = v;
+        d->n_meta = m;
+    }
     m = sort_unique(arena, b.ns, b.n_ns, sizeof(*b.ns));
     if (m == (size_t)-1)
         goto nomem;

@@ -196,10 +196,19 @@ static int name_and_namespace(const struct xb_tr_attrs *a, const struct xb_tr_at
 
 /* ------------------------------------------------------------------ one document */
 
+/* What every span of one ResourceSpans shares, built once (res_state_init). */
+struct res_state {
+    const xb_pb_resource *resource; /* with cfg->extra_resource merged */
+    struct xb_tr_attrs idx;
+    struct xb_tr_aws_res aws;
+    struct xb_tr_res_meta meta; /* built by the first segment that stores the resource */
+};
+
 struct ctx {
     const struct xb_translator_config *cfg;
     const xb_pb_resource *resource;
-    struct xb_tr_attrs res;
+    struct res_state *rs;
+    const struct xb_tr_attrs *res; /* &rs->idx */
     int64_t now;
     struct xb_arena *arena;
     const char **err_desc;
@@ -259,14 +268,15 @@ static int build_doc(struct ctx *c, const struct span_view *v, struct xb_tr_attr
     /* 4-9: blocks, each consuming what it understands */
     rc = xb_tr_http_build(attrs, span, cfg->read_new_semantic_conventions, c->arena, &d->http);
     if (rc == XB_OK)
-        rc = xb_tr_cause_build(attrs, span, &c->res, c->arena, &ids, d);
+        rc = xb_tr_cause_build(attrs, span, c->res, c->arena, &ids, d);
     if (rc)
         goto out;
-    d->origin = xb_tr_aws_origin(&c->res);
-    rc = xb_tr_aws_build(attrs, &c->res, cfg, c->arena, &d->aws);
+    d->origin = c->rs->aws.origin;
+    rc = xb_tr_aws_build(attrs, &c->rs->aws, cfg, c->arena, &d->aws);
     if (rc)
         goto out;
-    xb_tr_aws_service(&c->res, d);
+    d->has_service = c->rs->aws.has_service;
+    d->service_version = c->rs->aws.service_version;
     rc = xb_tr_sql_build(attrs, span, cfg->read_new_semantic_conventions, c->arena, &d->sql);
     if (rc)
         goto out;
@@ -279,7 +289,12 @@ static int build_doc(struct ctx *c, const struct span_view *v, struct xb_tr_attr
     }
 
     /* 11: user, annotations, metadata */
-    rc = xb_tr_meta_build(attrs, c->resource, !d->subsegment, cfg, c->arena, d);
+    if (!d->subsegment && !c->rs->meta.ready) {
+        rc = xb_tr_meta_resource(c->resource, cfg, c->arena, &c->rs->meta);
+        if (rc)
+            goto out;
+    }
+    rc = xb_tr_meta_build(attrs, c->resource, !d->subsegment, &c->rs->meta, cfg, c->arena, d);
     if (rc)
         goto out;
 
@@ -301,7 +316,7 @@ static int build_doc(struct ctx *c, const struct span_view *v, struct xb_tr_attr
     d->n_links = span->n_links;
 
     /* 13: name and namespace from the original attributes */
-    rc = name_and_namespace(attrs, &c->res, span, aws_sdk, cfg->read_new_semantic_conventions,
+    rc = name_and_namespace(attrs, c->res, span, aws_sdk, cfg->read_new_semantic_conventions,
                             c->arena, d);
 out:
     return rc;
@@ -354,11 +369,26 @@ out:
 
 /* ------------------------------------------------------------------ spans */
 
-static int translate_one(const struct xb_translator_config *cfg, const xb_pb_resource *resource,
-                         const struct xb_tr_attrs *res_index, const xb_pb_span *span,
-                         int64_t now_unix_s, struct xb_arena *arena, struct xb_buf *out,
-                         xb_translate_emit_cb emit, void *ud, const char **err_desc, size_t *docs,
-                         size_t *trimmed)
+/* Builds |rs| for |resource| (already merged with cfg->extra_resource; may be NULL).
+ * Returns XB_OK or XB_ERR_NOMEM. */
+static int res_state_init(const struct xb_translator_config *cfg, const xb_pb_resource *resource,
+                          struct xb_arena *arena, struct res_state *rs)
+{
+    int rc;
+
+    rs->resource = resource;
+    memset(&rs->meta, 0, sizeof(rs->meta));
+    rc = xb_tr_attrs_index(&rs->idx, arena, resource ? resource->attributes : NULL,
+                           resource ? resource->n_attributes : 0);
+    if (rc == XB_OK)
+        rc = xb_tr_aws_resource(&rs->idx, cfg, arena, &rs->aws);
+    return rc;
+}
+
+static int translate_one(const struct xb_translator_config *cfg, struct res_state *rs,
+                         const xb_pb_span *span, int64_t now_unix_s, struct xb_arena *arena,
+                         struct xb_buf *out, xb_translate_emit_cb emit, void *ud,
+                         const char **err_desc, size_t *docs, size_t *trimmed)
 {
     static const char *ignored;
     struct ctx c;
@@ -398,18 +428,12 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
 
     memset(&c, 0, sizeof(c));
     c.cfg = cfg;
-    c.resource = resource;
+    c.resource = rs->resource;
+    c.rs = rs;
+    c.res = &rs->idx;
     c.now = now_unix_s;
     c.arena = arena;
     c.err_desc = err_desc;
-    if (res_index) {
-        c.res = *res_index; /* built once per ResourceSpans by xb_translate_request */
-    } else {
-        rc = xb_tr_attrs_index(&c.res, arena, resource ? resource->attributes : NULL,
-                               resource ? resource->n_attributes : 0);
-        if (rc)
-            goto out;
-    }
 
     v1.span = span;
     v1.span_id = span->span_id.data;
@@ -476,7 +500,7 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
          * "name": null, which X-Ray rejects). */
         v = orig(&attrs2, XB_TK_AWS_LOCAL_SERVICE);
         if (!v || !*v)
-            v = xb_tr_any_str(xb_tr_attrs_val_k(&c.res, XB_TK_SERVICE_NAME));
+            v = xb_tr_any_str(xb_tr_attrs_val_k(c.res, XB_TK_SERVICE_NAME));
         if (v && *v)
             d2.name = cs(v);
         d2.http = NULL;
@@ -543,10 +567,15 @@ int xb_translate_span(const struct xb_translator_config *cfg, const xb_pb_resour
 {
     size_t docs = 0, trimmed = 0;
     const xb_pb_resource *merged = resource;
+    struct res_state rs;
 
-    if (cfg && arena && xb_translate_merge_resource(cfg, resource, arena, &merged) != XB_OK)
+    if (!cfg || !arena)
+        return translate_one(cfg, NULL, span, now_unix_s, arena, out, emit, ud, err_desc, &docs,
+                             &trimmed);
+    if (xb_translate_merge_resource(cfg, resource, arena, &merged) != XB_OK ||
+        res_state_init(cfg, merged, arena, &rs) != XB_OK)
         return XB_ERR_NOMEM;
-    return translate_one(cfg, merged, NULL, span, now_unix_s, arena, out, emit, ud, err_desc, &docs,
+    return translate_one(cfg, &rs, span, now_unix_s, arena, out, emit, ud, err_desc, &docs,
                          &trimmed);
 }
 
@@ -608,15 +637,14 @@ int xb_translate_request(const struct xb_translator_config *cfg, const xb_pb_exp
     for (r = 0; r < req->n_resource_spans; r++) {
         const xb_pb_resource_spans *rs = req->resource_spans[r];
         const xb_pb_resource *resource;
-        struct xb_tr_attrs res_index;
+        struct res_state state;
         if (!rs)
             continue;
         rc = xb_translate_merge_resource(cfg, rs->resource, arena, &resource);
         if (rc)
             goto out;
-        /* The resource's attribute index is shared by all of its spans (read-only). */
-        rc = xb_tr_attrs_index(&res_index, arena, resource ? resource->attributes : NULL,
-                               resource ? resource->n_attributes : 0);
+        /* What the resource gives is shared by all of its spans (read-only). */
+        rc = res_state_init(cfg, resource, arena, &state);
         if (rc)
             goto out;
         for (s = 0; s < rs->n_scope_spans; s++) {
@@ -628,8 +656,8 @@ int xb_translate_request(const struct xb_translator_config *cfg, const xb_pb_exp
                 if (!ss->spans[k])
                     continue;
                 res->spans++;
-                rc = translate_one(cfg, resource, &res_index, ss->spans[k], now_unix_s, arena, out,
-                                   emit, ud, &span_err_desc, &res->documents, &res->trimmed);
+                rc = translate_one(cfg, &state, ss->spans[k], now_unix_s, arena, out, emit, ud,
+                                   &span_err_desc, &res->documents, &res->trimmed);
                 if (rc == XB_ERR_INVALID) {
                     res->rejected_spans++;
                     if (!res->first_error)
