@@ -113,9 +113,10 @@ void xb_jsonw_null(struct xb_jsonw *w);
 
 /*
  * Appends |n| bytes of pre-rendered JSON that form one or more complete members of the
- * current object (or elements of the current array), as this writer would have written
- * them: a separating comma is added when needed. |n| == 0 writes nothing. Used to splice
- * parts that are identical in many documents, rendered once.
+ * current object, elements of the current array, or the value right after a key, as
+ * this writer would have written them: a separating comma is added when needed. |n| == 0
+ * writes nothing. Used to splice parts that are identical in many documents, rendered
+ * once, and values formatted by the caller.
  */
 void xb_jsonw_raw_members(struct xb_jsonw *w, const char *p, size_t n);
 

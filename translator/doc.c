@@ -9,6 +9,58 @@
 
 #define RES_PREFIX "otel.resource."
 
+size_t xb_tr_doc_fmt_seconds(char *out, double v)
+{
+    static const uint64_t p10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+    uint64_t bits, m, c = 0, ip, fp;
+    size_t o = 0;
+    int f;
+
+    memcpy(&bits, &v, sizeof(bits));
+    if ((bits >> 52) != 1023 + 30) /* sign 0, 2^30 <= v < 2^31 */
+        return 0;
+    m = (bits & ((1ull << 52) - 1)) | (1ull << 52); /* v = m / 2^22 */
+    for (f = 0; f <= 7; f++) {
+        /* c = the multiple of 10^-f nearest v (ties to even), exactly */
+        unsigned __int128 x = (unsigned __int128)m * p10[f];
+        uint64_t r = (uint64_t)x & ((1u << 22) - 1);
+        c = (uint64_t)(x >> 22);
+        if (r > (1u << 21) || (r == (1u << 21) && (c & 1)))
+            c++;
+        /* Up to 6 digits the spacing (>= 1e-6) exceeds v's rounding interval (2^-22),
+         * so c is the only candidate and reads back as v or none does (c < 2^53 and
+         * 10^f are exact: the division is correctly rounded). At 7 digits the nearest
+         * multiple always lies within the interval. */
+        if (f == 7 || (double)c / (double)p10[f] == v)
+            break;
+    }
+    ip = c / p10[f];
+    fp = c % p10[f];
+    o = xb_jsonw_fmt_uint(out, ip);
+    if (f > 0) {
+        out[o++] = '.';
+        for (int k = f - 1; k >= 0; k--) {
+            out[o + (size_t)k] = (char)('0' + fp % 10);
+            fp /= 10;
+        }
+        o += (size_t)f;
+    }
+    out[o] = '\0';
+    return o;
+}
+
+/* A time in seconds, as xb_jsonw_double() writes it. */
+static void write_seconds(struct xb_jsonw *w, double v)
+{
+    char tmp[32];
+    size_t n = xb_tr_doc_fmt_seconds(tmp, v);
+
+    if (n)
+        xb_jsonw_raw_members(w, tmp, n);
+    else
+        xb_jsonw_double(w, v);
+}
+
 static int has_str(struct xb_str s)
 {
     return s.p && s.n;
@@ -414,7 +466,7 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
     xb_jsonw_ckey(&w, "id");
     xb_jsonw_cstr(&w, d->id);
     xb_jsonw_ckey(&w, "start_time");
-    xb_jsonw_double(&w, d->start_time);
+    write_seconds(&w, d->start_time);
     if (d->has_service) {
         xb_jsonw_ckey(&w, "service");
         xb_jsonw_obj_begin(&w);
@@ -435,7 +487,7 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
         xb_jsonw_bool(&w, 1);
     } else {
         xb_jsonw_ckey(&w, "end_time");
-        xb_jsonw_double(&w, d->end_time);
+        write_seconds(&w, d->end_time);
     }
     if (d->http)
         write_http(&w, d->http);
