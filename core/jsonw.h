@@ -121,6 +121,13 @@ void xb_jsonw_null(struct xb_jsonw *w);
 void xb_jsonw_raw_members(struct xb_jsonw *w, const char *p, size_t n);
 
 /*
+ * String value of |n| bytes that needs no escaping: printable ASCII without '"' or '\\'
+ * (hex ids, constants). Never trimmed. The same bytes as xb_jsonw_str_full() on such
+ * input, without scanning it.
+ */
+void xb_jsonw_str_plain(struct xb_jsonw *w, const char *s, size_t n);
+
+/*
  * Formats |v| in decimal (the bytes printf's "%" PRId64 / "%" PRIu64 gives) into |out|
  * (>= 21 bytes), NUL-terminated, without going through printf. Returns the length.
  */

@@ -61,6 +61,13 @@ static void write_seconds(struct xb_jsonw *w, double v)
         xb_jsonw_double(w, v);
 }
 
+/* A string value written without escaping: ids, trace ids, enumerations (never user
+ * text). */
+static void plain(struct xb_jsonw *w, const char *s)
+{
+    xb_jsonw_str_plain(w, s, strlen(s));
+}
+
 static int has_str(struct xb_str s)
 {
     return s.p && s.n;
@@ -104,14 +111,14 @@ static void write_links(struct xb_jsonw *w, const struct xb_tr_xdoc *d,
         xb_jsonw_ckey(w, "trace_id");
         if (l->trace_id.len == 16) {
             xb_tr_ids_xray_trace_id(l->trace_id.data, tid);
-            xb_jsonw_cstr(w, tid);
+            plain(w, tid);
         } else {
             xb_jsonw_null(w);
         }
         xb_jsonw_ckey(w, "id");
         if (l->span_id.len == 8) {
             xb_tr_ids_hex(l->span_id.data, 8, sid);
-            xb_jsonw_cstr(w, sid);
+            plain(w, sid);
         } else {
             xb_jsonw_null(w);
         }
@@ -172,7 +179,7 @@ static void write_cause(struct xb_jsonw *w, const struct xb_tr_xcause *c,
         size_t nf = cap_items(e->n_frames, o);
         xb_jsonw_obj_begin(w);
         xb_jsonw_ckey(w, "id");
-        xb_jsonw_cstr(w, e->id);
+        plain(w, e->id);
         xb_jsonw_ckey(w, "message");
         xb_jsonw_str(w, e->message.p, e->message.n);
         xb_jsonw_ckey(w, "type");
@@ -183,7 +190,7 @@ static void write_cause(struct xb_jsonw *w, const struct xb_tr_xcause *c,
         }
         if (e->cause >= 0 && (size_t)e->cause < c->n) {
             xb_jsonw_ckey(w, "cause");
-            xb_jsonw_cstr(w, c->exc[e->cause].id);
+            plain(w, c->exc[e->cause].id);
         }
         if (nf) {
             xb_jsonw_ckey(w, "stack");
@@ -464,7 +471,7 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
     xb_jsonw_ckey(&w, "name");
     xb_jsonw_str(&w, d->name.p, d->name.n);
     xb_jsonw_ckey(&w, "id");
-    xb_jsonw_cstr(&w, d->id);
+    plain(&w, d->id);
     xb_jsonw_ckey(&w, "start_time");
     write_seconds(&w, d->start_time);
     if (d->has_service) {
@@ -475,13 +482,13 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
     }
     if (d->origin && *d->origin) {
         xb_jsonw_ckey(&w, "origin");
-        xb_jsonw_cstr(&w, d->origin);
+        plain(&w, d->origin);
     }
     kv_str(&w, "user", d->user);
     if (d->n_links)
         write_links(&w, d, o, arena);
     xb_jsonw_ckey(&w, "trace_id");
-    xb_jsonw_cstr(&w, d->trace_id);
+    plain(&w, d->trace_id);
     if (d->in_progress) {
         xb_jsonw_ckey(&w, "in_progress");
         xb_jsonw_bool(&w, 1);
@@ -517,15 +524,15 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
     write_metadata(&w, d, o, arena);
     if (d->namespace_ && *d->namespace_) {
         xb_jsonw_ckey(&w, "namespace");
-        xb_jsonw_cstr(&w, d->namespace_);
+        plain(&w, d->namespace_);
     }
     if (d->parent_id[0]) {
         xb_jsonw_ckey(&w, "parent_id");
-        xb_jsonw_cstr(&w, d->parent_id);
+        plain(&w, d->parent_id);
     }
     if (d->subsegment) {
         xb_jsonw_ckey(&w, "type");
-        xb_jsonw_cstr(&w, "subsegment");
+        plain(&w, "subsegment");
     }
     if (d->sql)
         write_sql(&w, d->sql);

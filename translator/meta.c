@@ -412,6 +412,16 @@ int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, 
      * span-level annotation list they are the same for every segment: merged below
      * from the lists built once per ResourceSpans. */
     cached = store_resource && rm && rm->ready && !b.ann_list;
+    /* Room for every entry up front: no regrowth while adding. */
+    b.cap_meta = live + (store_resource && !cached ? n_res : 0);
+    b.meta = b.cap_meta ? xb_arena_alloc(arena, b.cap_meta * sizeof(*b.meta)) : NULL;
+    b.cap_annots =
+        cfg->index_all_attributes || cfg->n_indexed_attributes || b.ann_list ? b.cap_meta : 0;
+    b.annots = b.cap_annots ? xb_arena_alloc(arena, b.cap_annots * sizeof(*b.annots)) : NULL;
+    if ((b.cap_meta && !b.meta) || (b.cap_annots && !b.annots)) {
+        rc = XB_ERR_NOMEM;
+        goto out;
+    }
     if (store_resource && !cached) {
         rc = add_resource(&b, resource);
         if (rc)
