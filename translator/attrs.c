@@ -19,13 +19,29 @@ static inline uint64_t key_prefix_n(const char *k, size_t n)
 {
     uint64_t p = 0;
 
-    memcpy(&p, k, n < 8 ? n : 8);
+    if (n >= 8) {
+        memcpy(&p, k, 8); /* a fixed-size load, no call */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    p = __builtin_bswap64(p);
+        p = __builtin_bswap64(p);
 #elif !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
 #error "unknown byte order"
 #endif
+        return p;
+    }
+    for (size_t i = 0; i < n; i++)
+        p |= (uint64_t)(unsigned char)k[i] << (56 - 8 * i);
     return p;
+}
+
+/* Last 8 bytes of the |n|-byte key |k| (they overlap the prefix below 16 bytes), or 0
+ * below 8 bytes. */
+static inline uint64_t key_tail(const char *k, size_t n)
+{
+    uint64_t t = 0;
+
+    if (n >= 8)
+        memcpy(&t, k + n - 8, 8);
+    return t;
 }
 
 /* Whether the |n|-byte keys |a| and |b| are equal, given |a|'s prefix |pa|: the
@@ -45,19 +61,12 @@ static inline int key_eq(const char *a, uint64_t pa, const char *b, size_t n)
     return x == y;
 }
 
-/* Hash of a key of |n| bytes from its length and its first and last 8 bytes (the
+/* Hash of a key of |n| bytes from its length, prefix |pfx| and tail |tail| (the
  * distinguishing parts of dotted semantic-convention names). */
-static inline uint64_t key_hash(const char *k, size_t n)
+static inline uint64_t key_hash(uint64_t pfx, uint64_t tail, size_t n)
 {
-    uint64_t a = 0, b = 0, h;
+    uint64_t h = (pfx ^ (tail * 0x9E3779B97F4A7C15ull) ^ (uint64_t)n) * 0xBF58476D1CE4E5B9ull;
 
-    if (n >= 8) {
-        memcpy(&a, k, 8);
-        memcpy(&b, k + n - 8, 8);
-    } else {
-        memcpy(&a, k, n);
-    }
-    h = (a ^ (b * 0x9E3779B97F4A7C15ull) ^ (uint64_t)n) * 0xBF58476D1CE4E5B9ull;
     return h ^ (h >> 29);
 }
 
@@ -72,7 +81,7 @@ static const char *const key_names[XB_TK_COUNT] = {
 };
 
 static struct {
-    uint64_t pfx[XB_TK_COUNT];
+    uint64_t pfx[XB_TK_COUNT], tail[XB_TK_COUNT];
     uint8_t len[XB_TK_COUNT];
     uint8_t slot[KEY_TABLE]; /* known key plus 1, 0 = empty; linear probing */
 } keys;
@@ -84,22 +93,24 @@ static void keys_init(void)
         size_t n = strlen(key_names[k]), h;
         keys.len[k] = (uint8_t)n;
         keys.pfx[k] = key_prefix_n(key_names[k], n);
-        for (h = key_hash(key_names[k], n) & (KEY_TABLE - 1); keys.slot[h];
+        keys.tail[k] = key_tail(key_names[k], n);
+        for (h = key_hash(keys.pfx[k], keys.tail[k], n) & (KEY_TABLE - 1); keys.slot[h];
              h = (h + 1) & (KEY_TABLE - 1))
             ;
         keys.slot[h] = (uint8_t)(k + 1);
     }
 }
 
-/* Known key of the |n|-byte |k| with prefix |pfx| and hash |h|, or -1. */
-static inline int key_lookup(const char *k, size_t n, uint64_t pfx, uint64_t h)
+/* Known key of the |n|-byte |k| with prefix |pfx|, tail |tail| and hash |h|, or -1.
+ * Prefix and tail cover keys up to 16 bytes; longer ones compare their middle. */
+static inline int key_lookup(const char *k, size_t n, uint64_t pfx, uint64_t tail, uint64_t h)
 {
     size_t i;
 
     for (i = h & (KEY_TABLE - 1); keys.slot[i]; i = (i + 1) & (KEY_TABLE - 1)) {
         int id = keys.slot[i] - 1;
-        if (keys.len[id] == n && keys.pfx[id] == pfx &&
-            (n <= 8 || memcmp(key_names[id] + 8, k + 8, n - 8) == 0))
+        if (keys.len[id] == n && keys.pfx[id] == pfx && keys.tail[id] == tail &&
+            (n <= 16 || memcmp(key_names[id] + 8, k + 8, n - 16) == 0))
             return id;
     }
     return -1;
@@ -107,8 +118,10 @@ static inline int key_lookup(const char *k, size_t n, uint64_t pfx, uint64_t h)
 
 int xb_tr_key_id(const char *key, size_t len)
 {
+    uint64_t pfx = key_prefix_n(key, len), tail = key_tail(key, len);
+
     pthread_once(&keys_once, keys_init);
-    return key_lookup(key, len, key_prefix_n(key, len), key_hash(key, len));
+    return key_lookup(key, len, pfx, tail, key_hash(pfx, tail, len));
 }
 
 const char *xb_tr_key_name(enum xb_tr_key k)
@@ -137,7 +150,7 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
         return XB_ERR_NOMEM;
     for (i = 0; i < n; i++) {
         struct xb_tr_attr *e = &a->v[m];
-        uint64_t h;
+        uint64_t h, tail;
         unsigned bit;
         int id;
         if (!kv[i])
@@ -149,8 +162,9 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
         e->pos = (uint32_t)i;
         e->consumed = 0;
         e->hidden = 0;
-        h = key_hash(e->key, e->len);
-        id = key_lookup(e->key, e->len, e->pfx, h);
+        tail = key_tail(e->key, e->len);
+        h = key_hash(e->pfx, tail, e->len);
+        id = key_lookup(e->key, e->len, e->pfx, tail, h);
         e->kid = (int16_t)id;
         if (id >= 0) {
             /* first occurrence wins; later ones are invisible */
@@ -178,13 +192,14 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
 
 struct xb_tr_attr *xb_tr_attrs_get_n(const struct xb_tr_attrs *a, const char *key, size_t len)
 {
-    uint64_t pfx = key_prefix_n(key, len), h = key_hash(key, len);
+    uint64_t pfx = key_prefix_n(key, len), tail = key_tail(key, len);
+    uint64_t h = key_hash(pfx, tail, len);
     unsigned bit;
     int id;
     size_t i;
 
     pthread_once(&keys_once, keys_init);
-    id = key_lookup(key, len, pfx, h);
+    id = key_lookup(key, len, pfx, tail, h);
     if (id >= 0)
         return xb_tr_attrs_k(a, (enum xb_tr_key)id);
     bit = FILTER_BIT(h);
