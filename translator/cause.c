@@ -29,12 +29,9 @@ static int ends(struct xb_str s, char c)
 
 static long find(struct xb_str s, size_t from, char c)
 {
-    size_t i;
+    const char *q = from < s.n ? memchr(s.p + from, c, s.n - from) : NULL;
 
-    for (i = from; i < s.n; i++)
-        if (s.p[i] == c)
-            return (long)i;
-    return -1;
+    return q ? (long)(q - s.p) : -1;
 }
 
 static long rfind(struct xb_str s, char c)
@@ -103,11 +100,12 @@ struct lines {
 static int next_line(struct lines *it, struct xb_str *line)
 {
     size_t start = it->pos, end;
+    const char *nl;
 
     if (it->pos >= it->n)
         return 0;
-    while (it->pos < it->n && it->s[it->pos] != '\n')
-        it->pos++;
+    nl = memchr(it->s + it->pos, '\n', it->n - it->pos);
+    it->pos = nl ? (size_t)(nl - it->s) : it->n;
     end = it->pos;
     if (it->pos < it->n)
         it->pos++;
