@@ -148,18 +148,39 @@ static int str_cmp(struct xb_str a, struct xb_str b)
 
 /* Sorting helpers: stable by insertion order so that the last duplicate can win. */
 struct sortent {
+    uint64_t pfx; /* key_pfx(key): decides most comparisons */
     struct xb_str key;
     size_t pos;
 };
 
-static int sortent_cmp(const void *pa, const void *pb)
+/* The first 8 bytes of |k| big-endian, zero-padded: when two prefixes differ they
+ * order the keys as str_cmp() does; when equal, str_cmp() decides. */
+static inline uint64_t key_pfx(struct xb_str k)
 {
-    const struct sortent *a = pa, *b = pb;
-    int c = str_cmp(a->key, b->key);
+    uint64_t p = 0;
 
+    if (k.n >= 8)
+        return load_be(k.p, 8);
+    for (size_t i = 0; i < k.n; i++)
+        p |= (uint64_t)(unsigned char)k.p[i] << (56 - 8 * i);
+    return p;
+}
+
+static inline int sortent_cmp_inline(const struct sortent *a, const struct sortent *b)
+{
+    int c;
+
+    if (a->pfx != b->pfx)
+        return a->pfx < b->pfx ? -1 : 1;
+    c = str_cmp(a->key, b->key);
     if (c)
         return c;
     return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+static int sortent_cmp(const void *pa, const void *pb)
+{
+    return sortent_cmp_inline(pa, pb);
 }
 
 /* Sorts |n| elements of |elem| bytes at |base| whose first member is a struct xb_str key,
@@ -178,6 +199,7 @@ static size_t sort_unique(struct xb_arena *arena, void *base, size_t n, size_t e
         return (size_t)-1;
     for (i = 0; i < n; i++) {
         memcpy(&se[i].key, b + i * elem, sizeof(struct xb_str));
+        se[i].pfx = key_pfx(se[i].key);
         se[i].pos = i;
     }
     if (n <= 32) {
@@ -185,7 +207,7 @@ static size_t sort_unique(struct xb_arena *arena, void *base, size_t n, size_t e
         for (i = 1; i < n; i++) {
             struct sortent t = se[i];
             size_t j = i;
-            while (j > 0 && sortent_cmp(&se[j - 1], &t) > 0) {
+            while (j > 0 && sortent_cmp_inline(&se[j - 1], &t) > 0) {
                 se[j] = se[j - 1];
                 j--;
             }
@@ -196,7 +218,7 @@ static size_t sort_unique(struct xb_arena *arena, void *base, size_t n, size_t e
     }
     memcpy(tmp, b, n * elem);
     for (i = 0; i < n; i++) {
-        if (i + 1 < n && str_cmp(se[i].key, se[i + 1].key) == 0)
+        if (i + 1 < n && se[i].pfx == se[i + 1].pfx && str_cmp(se[i].key, se[i + 1].key) == 0)
             continue;
         memcpy(b + m * elem, tmp + se[i].pos * elem, elem);
         m++;
