@@ -44,10 +44,12 @@ int xb_tr_sql_build(struct xb_tr_attrs *a, const xb_pb_span *span, int new_semco
     char *cs_buf;
 
     *out = NULL;
-    for (i = 0; i < sizeof(sql_systems) / sizeof(sql_systems[0]); i++)
+    /* (most spans have no database system: no comparisons then) */
+    for (i = 0; *sys && !is_sql && i < sizeof(sql_systems) / sizeof(sql_systems[0]); i++)
         if (strcmp(sys, sql_systems[i]) == 0)
             is_sql = 1;
-    for (i = 0; new_semconv && i < sizeof(sql_systems_new) / sizeof(sql_systems_new[0]); i++)
+    for (i = 0; *sys && new_semconv && i < sizeof(sql_systems_new) / sizeof(sql_systems_new[0]);
+         i++)
         if (strcmp(sys, sql_systems_new[i]) == 0)
             is_sql = 1;
     if (!is_sql)
