@@ -239,7 +239,7 @@ static int span_attr(struct builder *b, const struct xb_tr_attr *e)
             return add_annot(b, e->key, klen, e->val);
         return XB_OK;
     }
-    if (in_list(b, e->key)) {
+    if ((b->cfg->n_indexed_attributes || b->ann_list) && in_list(b, e->key)) {
         if (xb_tr_any_annotatable(e->val))
             return add_annot(b, e->key, klen, e->val);
         return XB_OK; /* indexed but not annotatable: dropped */
