@@ -9,44 +9,55 @@
 
 #define RES_PREFIX "otel.resource."
 
+/* The multiple of 10^-f nearest m / 2^22 (ties to even), scaled by 10^f: exact. */
+static inline uint64_t nearest_scaled(uint64_t m, uint64_t pow10f)
+{
+    unsigned __int128 x = (unsigned __int128)m * pow10f;
+    uint64_t r = (uint64_t)x & ((1u << 22) - 1), c = (uint64_t)(x >> 22);
+
+    if (r > (1u << 21) || (r == (1u << 21) && (c & 1)))
+        c++;
+    return c;
+}
+
 size_t xb_tr_doc_fmt_seconds(char *out, double v)
 {
-    static const uint64_t p10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
-    uint64_t bits, m, c = 0, ip, fp;
-    size_t o = 0;
+    char digits[24];
+    uint64_t bits, m, c;
+    size_t n, ip;
     int f;
 
     memcpy(&bits, &v, sizeof(bits));
     if ((bits >> 52) != 1023 + 30) /* sign 0, 2^30 <= v < 2^31 */
         return 0;
     m = (bits & ((1ull << 52) - 1)) | (1ull << 52); /* v = m / 2^22 */
-    for (f = 0; f <= 7; f++) {
-        /* c = the multiple of 10^-f nearest v (ties to even), exactly */
-        unsigned __int128 x = (unsigned __int128)m * p10[f];
-        uint64_t r = (uint64_t)x & ((1u << 22) - 1);
-        c = (uint64_t)(x >> 22);
-        if (r > (1u << 21) || (r == (1u << 21) && (c & 1)))
-            c++;
-        /* Up to 6 digits the spacing (>= 1e-6) exceeds v's rounding interval (2^-22),
-         * so c is the only candidate and reads back as v or none does (c < 2^53 and
-         * 10^f are exact: the division is correctly rounded). At 7 digits the nearest
-         * multiple always lies within the interval. */
-        if (f == 7 || (double)c / (double)p10[f] == v)
-            break;
+    /*
+     * With 6 decimals or fewer the candidates' spacing (>= 1e-6) exceeds v's rounding
+     * interval (2^-22 wide), so each length has at most one candidate, the nearest
+     * multiple, and one with fewer decimals is also one with 6 (trailing zeros). So:
+     * the 6-decimal candidate, if it reads back as v (c < 2^53 and 10^6 are exact, the
+     * division is correctly rounded), without its trailing zeros; else none with 6 or
+     * fewer exists and the nearest 7-decimal one, always inside the interval, is the
+     * shortest (it cannot end in 0, or the 6-decimal one would have read back).
+     */
+    c = nearest_scaled(m, 1000000);
+    if ((double)c / 1e6 == v) {
+        for (f = 6; f > 0 && c % 10 == 0; f--)
+            c /= 10;
+    } else {
+        c = nearest_scaled(m, 10000000);
+        f = 7;
     }
-    ip = c / p10[f];
-    fp = c % p10[f];
-    o = xb_jsonw_fmt_uint(out, ip);
+    n = xb_jsonw_fmt_uint(digits, c);
+    ip = n - (size_t)f; /* c >= 2^30 * 10^f: at least 10 integer digits */
+    memcpy(out, digits, ip);
     if (f > 0) {
-        out[o++] = '.';
-        for (int k = f - 1; k >= 0; k--) {
-            out[o + (size_t)k] = (char)('0' + fp % 10);
-            fp /= 10;
-        }
-        o += (size_t)f;
+        out[ip] = '.';
+        memcpy(out + ip + 1, digits + ip, (size_t)f);
+        n++;
     }
-    out[o] = '\0';
-    return o;
+    out[n] = '\0';
+    return n;
 }
 
 /* A time in seconds, as xb_jsonw_double() writes it. */

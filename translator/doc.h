@@ -162,9 +162,9 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
 /*
  * Formats |v| into |out| (>= 32 bytes), NUL-terminated, exactly as xb_jsonw_fmt_double()
  * with go_json = 1 does, when 2^30 <= |v| < 2^31 (Unix times in seconds from 2004 to
- * 2038: the document's start and end times), without its 128-bit search: with at most
- * 7 decimals needed in that range, the nearest multiple of 10^-f for f = 0..7 is tried
- * in turn. Returns the length, or 0 (|out| untouched) outside that range.
+ * 2038: the document's start and end times), without its 128-bit search: at most 7
+ * decimals are needed in that range, and the nearest multiples of 10^-6 and 10^-7
+ * decide (doc.c). Returns the length, or 0 (|out| untouched) outside that range.
  */
 size_t xb_tr_doc_fmt_seconds(char *out, double v);
 
