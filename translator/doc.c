@@ -382,7 +382,9 @@ static void write_meta_default(struct xb_jsonw *w, const struct xb_tr_xdoc *d,
             continue;
         }
         xb_jsonw_key(w, m->key.p, m->key.n);
-        if (m->val)
+        if (m->val && xb_tr_any_annotatable(m->val))
+            xb_tr_any_write_scalar(w, m->val); /* what xb_tr_any_write() does for scalars */
+        else if (m->val)
             xb_tr_any_write(w, m->val, arena, o->max_items);
         else
             xb_tr_jsonp_write(w, m->j, o->max_items);
