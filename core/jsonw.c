@@ -659,3 +659,32 @@ void xb_jsonw_null(struct xb_jsonw *w)
     pre_value(w);
     emit(w, "null", 4);
 }
+
+void xb_jsonw_raw_members(struct xb_jsonw *w, const char *p, size_t n)
+{
+    if (n == 0)
+        return;
+    pre_value(w);
+    emit(w, p, n);
+}
+
+void xb_jsonw_str_plain(struct xb_jsonw *w, const char *s, size_t n)
+{
+    struct xb_buf *b = w->b;
+
+    pre_value(w);
+    if (!w->err && !b->max && b->cap - b->len > n + 2 &&
+        (!w->limit || w->written + n + 2 <= w->limit)) {
+        char *d = b->data + b->len;
+        d[0] = '"';
+        memcpy(d + 1, s, n);
+        d[n + 1] = '"';
+        d[n + 2] = '\0';
+        b->len += n + 2;
+        w->written += n + 2;
+        return;
+    }
+    emit(w, "\"", 1);
+    emit(w, s, n);
+    emit(w, "\"", 1);
+}

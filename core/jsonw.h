@@ -134,6 +134,22 @@ void xb_jsonw_bool(struct xb_jsonw *w, int v);
 void xb_jsonw_null(struct xb_jsonw *w);
 
 /*
+ * Appends |n| bytes of pre-rendered JSON that form one or more complete members of the
+ * current object, elements of the current array, or the value right after a key, as
+ * this writer would have written them: a separating comma is added when needed. |n| == 0
+ * writes nothing. Used to splice parts that are identical in many documents, rendered
+ * once, and values formatted by the caller.
+ */
+void xb_jsonw_raw_members(struct xb_jsonw *w, const char *p, size_t n);
+
+/*
+ * String value of |n| bytes that needs no escaping: printable ASCII without '"' or '\\'
+ * (hex ids, constants). Never trimmed. The same bytes as xb_jsonw_str_full() on such
+ * input, without scanning it.
+ */
+void xb_jsonw_str_plain(struct xb_jsonw *w, const char *s, size_t n);
+
+/*
  * Formats |v| in decimal (the bytes printf's "%" PRId64 / "%" PRIu64 gives) into |out|
  * (>= 21 bytes), NUL-terminated, without going through printf. Returns the length.
  */

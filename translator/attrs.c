@@ -8,26 +8,40 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <pthread.h>
 
 #include "core/err.h"
 
 #define MAX_RAW_DEPTH 32
-/* Lists up to this long are sorted by insertion instead of qsort. */
-#define SMALL_SORT 32
 
-/* First 8 bytes of the |n|-byte key |k| (no NUL among them) as a big-endian integer,
- * NUL-padded: comparing two prefixes gives the sign strcmp would give on those bytes. */
+/* First 8 bytes of the |n|-byte key |k| as a big-endian integer, zero-padded. */
 static inline uint64_t key_prefix_n(const char *k, size_t n)
 {
     uint64_t p = 0;
 
-    memcpy(&p, k, n < 8 ? n : 8);
+    if (n >= 8) {
+        memcpy(&p, k, 8); /* a fixed-size load, no call */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    p = __builtin_bswap64(p);
+        p = __builtin_bswap64(p);
 #elif !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
 #error "unknown byte order"
 #endif
+        return p;
+    }
+    for (size_t i = 0; i < n; i++)
+        p |= (uint64_t)(unsigned char)k[i] << (56 - 8 * i);
     return p;
+}
+
+/* Last 8 bytes of the |n|-byte key |k| (they overlap the prefix below 16 bytes), or 0
+ * below 8 bytes. */
+static inline uint64_t key_tail(const char *k, size_t n)
+{
+    uint64_t t = 0;
+
+    if (n >= 8)
+        memcpy(&t, k + n - 8, 8);
+    return t;
 }
 
 /* Whether the |n|-byte keys |a| and |b| are equal, given |a|'s prefix |pa|: the
@@ -47,119 +61,155 @@ static inline int key_eq(const char *a, uint64_t pa, const char *b, size_t n)
     return x == y;
 }
 
-/* strcmp(a, b) given their prefixes: past an equal prefix, only keys with 8 or more
- * bytes (low byte set) can still differ. */
-static int key_cmp(uint64_t pa, const char *a, uint64_t pb, const char *b)
-{
-    if (pa != pb)
-        return pa < pb ? -1 : 1;
-    return (pa & 0xFF) ? strcmp(a + 8, b + 8) : 0;
-}
-
-/* Hash of a key of |n| bytes from its length and its first and last 8 bytes (the
+/* Hash of a key of |n| bytes from its length, prefix |pfx| and tail |tail| (the
  * distinguishing parts of dotted semantic-convention names). */
-static size_t key_hash(const char *k, size_t n)
+static inline uint64_t key_hash(uint64_t pfx, uint64_t tail, size_t n)
 {
-    uint64_t a = 0, b = 0, h;
+    uint64_t h = (pfx ^ (tail * 0x9E3779B97F4A7C15ull) ^ (uint64_t)n) * 0xBF58476D1CE4E5B9ull;
 
-    if (n >= 8) {
-        memcpy(&a, k, 8);
-        memcpy(&b, k + n - 8, 8);
-    } else {
-        memcpy(&a, k, n);
+    return h ^ (h >> 29);
+}
+
+/* ------------------------------------------------------------------ known keys */
+
+#define KEY_TABLE 512 /* power of two, over 5 times XB_TK_COUNT: probes are short */
+
+static const char *const key_names[XB_TK_COUNT] = {
+#define XB_TR_KEY_NAME(e, s) [XB_TK_##e] = s,
+    XB_TR_KEYS(XB_TR_KEY_NAME)
+#undef XB_TR_KEY_NAME
+};
+
+static struct {
+    uint64_t pfx[XB_TK_COUNT], tail[XB_TK_COUNT];
+    uint8_t len[XB_TK_COUNT];
+    uint8_t slot[KEY_TABLE]; /* known key plus 1, 0 = empty; linear probing */
+} keys;
+static pthread_once_t keys_once = PTHREAD_ONCE_INIT;
+
+static void keys_init(void)
+{
+    for (int k = 0; k < XB_TK_COUNT; k++) {
+        size_t n = strlen(key_names[k]), h;
+        keys.len[k] = (uint8_t)n;
+        keys.pfx[k] = key_prefix_n(key_names[k], n);
+        keys.tail[k] = key_tail(key_names[k], n);
+        for (h = key_hash(keys.pfx[k], keys.tail[k], n) & (KEY_TABLE - 1); keys.slot[h];
+             h = (h + 1) & (KEY_TABLE - 1))
+            ;
+        keys.slot[h] = (uint8_t)(k + 1);
     }
-    h = (a ^ (b * 0x9E3779B97F4A7C15ull) ^ (uint64_t)n) * 0xBF58476D1CE4E5B9ull;
-    return (size_t)(h ^ (h >> 29));
 }
 
-static int attr_cmp(const void *pa, const void *pb)
+/* Known key of the |n|-byte |k| with prefix |pfx|, tail |tail| and hash |h|, or -1.
+ * Prefix and tail cover keys up to 16 bytes; longer ones compare their middle. */
+static inline int key_lookup(const char *k, size_t n, uint64_t pfx, uint64_t tail, uint64_t h)
 {
-    const struct xb_tr_attr *a = pa, *b = pb;
-    int c = key_cmp(a->pfx, a->key, b->pfx, b->key);
+    size_t i;
 
-    if (c)
-        return c;
-    return a->pos < b->pos ? -1 : a->pos > b->pos;
+    for (i = h & (KEY_TABLE - 1); keys.slot[i]; i = (i + 1) & (KEY_TABLE - 1)) {
+        int id = keys.slot[i] - 1;
+        if (keys.len[id] == n && keys.pfx[id] == pfx && keys.tail[id] == tail &&
+            (n <= 16 || memcmp(key_names[id] + 8, k + 8, n - 16) == 0))
+            return id;
+    }
+    return -1;
 }
+
+int xb_tr_key_id(const char *key, size_t len)
+{
+    uint64_t pfx = key_prefix_n(key, len), tail = key_tail(key, len);
+
+    pthread_once(&keys_once, keys_init);
+    return key_lookup(key, len, pfx, tail, key_hash(pfx, tail, len));
+}
+
+const char *xb_tr_key_name(enum xb_tr_key k)
+{
+    return key_names[k];
+}
+
+/* ------------------------------------------------------------------ index */
+
+/* Filter bit of an unknown key's hash (bits apart from the table index's). */
+#define FILTER_BIT(h) ((unsigned)((h) >> 56))
 
 int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *const *kv, size_t n)
 {
-    size_t i, m = 0, size = 16;
+    size_t i, j, m = 0;
 
+    pthread_once(&keys_once, keys_init);
     a->v = NULL;
     a->n = 0;
-    a->slot = NULL;
-    a->mask = 0;
-    a->filter[0] = a->filter[1] = 0;
+    memset(a->filter, 0, sizeof(a->filter));
+    memset(a->slot, 0, sizeof(a->slot));
     if (n == 0 || !kv)
         return XB_OK;
     a->v = xb_arena_alloc(arena, n * sizeof(*a->v));
     if (!a->v)
         return XB_ERR_NOMEM;
     for (i = 0; i < n; i++) {
+        struct xb_tr_attr *e = &a->v[m];
+        uint64_t h, tail;
+        unsigned bit;
+        int id;
         if (!kv[i])
             continue;
-        a->v[m].key = kv[i]->key ? kv[i]->key : "";
-        a->v[m].len = strlen(a->v[m].key);
-        a->v[m].pfx = key_prefix_n(a->v[m].key, a->v[m].len);
-        a->v[m].val = kv[i]->value;
-        a->v[m].pos = (uint32_t)i;
-        a->v[m].consumed = 0;
-        a->v[m].hidden = 0;
+        e->key = kv[i]->key ? kv[i]->key : "";
+        e->len = strlen(e->key);
+        e->pfx = key_prefix_n(e->key, e->len);
+        e->val = kv[i]->value;
+        e->pos = (uint32_t)i;
+        e->consumed = 0;
+        e->hidden = 0;
+        tail = key_tail(e->key, e->len);
+        h = key_hash(e->pfx, tail, e->len);
+        id = key_lookup(e->key, e->len, e->pfx, tail, h);
+        e->kid = (int16_t)id;
+        if (id >= 0) {
+            /* first occurrence wins; later ones are invisible */
+            if (a->slot[id])
+                e->hidden = 1;
+            else
+                a->slot[id] = (uint32_t)(m + 1);
+        } else {
+            bit = FILTER_BIT(h);
+            if ((a->filter[bit >> 6] >> (bit & 63)) & 1) {
+                for (j = 0; j < m; j++)
+                    if (a->v[j].kid < 0 && a->v[j].len == e->len && !a->v[j].hidden &&
+                        key_eq(a->v[j].key, a->v[j].pfx, e->key, e->len)) {
+                        e->hidden = 1;
+                        break;
+                    }
+            }
+            a->filter[bit >> 6] |= 1ull << (bit & 63);
+        }
         m++;
     }
-    if (m <= SMALL_SORT) {
-        /* Insertion sort: a span's dozen or two attributes sort faster inline than
-         * through qsort's callback; attr_cmp is a total order (positions differ), so
-         * the result is the same. */
-        for (i = 1; i < m; i++) {
-            struct xb_tr_attr t = a->v[i];
-            size_t j = i;
-            while (j > 0 && attr_cmp(&a->v[j - 1], &t) > 0) {
-                a->v[j] = a->v[j - 1];
-                j--;
-            }
-            a->v[j] = t;
-        }
-    } else {
-        qsort(a->v, m, sizeof(*a->v), attr_cmp);
-    }
-    for (i = 1; i < m; i++)
-        if (key_cmp(a->v[i].pfx, a->v[i].key, a->v[i - 1].pfx, a->v[i - 1].key) == 0)
-            a->v[i].hidden = 1;
     a->n = m;
-    /* Hash table over the first occurrence of each key (the entries not hidden yet). */
-    while (size < 2 * m)
-        size *= 2;
-    a->slot = xb_arena_alloc(arena, size * sizeof(*a->slot));
-    if (!a->slot)
-        return XB_ERR_NOMEM;
-    memset(a->slot, 0, size * sizeof(*a->slot));
-    a->mask = size - 1;
-    for (i = 0; i < m; i++) {
-        size_t h;
-        if (a->v[i].hidden)
-            continue;
-        for (h = key_hash(a->v[i].key, a->v[i].len) & a->mask; a->slot[h]; h = (h + 1) & a->mask)
-            ;
-        a->slot[h] = (uint32_t)(i + 1);
-        h = xb_tr_attrs_fhash(a->v[i].key, a->v[i].len);
-        a->filter[0] |= 1ull << ((h >> 20) & 63);
-        a->filter[1] |= 1ull << ((h >> 26) & 63);
-    }
     return XB_OK;
 }
 
-struct xb_tr_attr *xb_tr_attrs_find_n(const struct xb_tr_attrs *a, const char *key, size_t len)
+struct xb_tr_attr *xb_tr_attrs_get_n(const struct xb_tr_attrs *a, const char *key, size_t len)
 {
-    size_t h;
+    uint64_t pfx = key_prefix_n(key, len), tail = key_tail(key, len);
+    uint64_t h = key_hash(pfx, tail, len);
+    unsigned bit;
+    int id;
+    size_t i;
 
-    if (a->n == 0 || !a->slot)
+    pthread_once(&keys_once, keys_init);
+    id = key_lookup(key, len, pfx, tail, h);
+    if (id >= 0)
+        return xb_tr_attrs_k(a, (enum xb_tr_key)id);
+    bit = FILTER_BIT(h);
+    if (!((a->filter[bit >> 6] >> (bit & 63)) & 1))
         return NULL;
-    for (h = key_hash(key, len) & a->mask; a->slot[h]; h = (h + 1) & a->mask) {
-        struct xb_tr_attr *e = &a->v[a->slot[h] - 1];
-        if (e->len == len && key_eq(e->key, e->pfx, key, len))
-            return e->hidden ? NULL : e;
+    /* the first occurrence: the later ones are duplicates */
+    for (i = 0; i < a->n; i++) {
+        const struct xb_tr_attr *e = &a->v[i];
+        if (e->kid < 0 && e->len == len && key_eq(e->key, e->pfx, key, len))
+            return e->hidden ? NULL : &a->v[i];
     }
     return NULL;
 }

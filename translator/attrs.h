@@ -2,8 +2,9 @@
  * translator/attrs.h - one-pass attribute index and OTLP AnyValue helpers.
  *
  * The translator consults a span's attributes many times (naming, http, aws, sql,
- * annotations). xb_tr_attrs_index() sorts pointers to the KeyValues once (arena memory)
- * so each lookup is a binary search, and keeps a per-entry "consumed" flag that models
+ * annotations). xb_tr_attrs_index() resolves every key once against the keys the
+ * translator names (translator/keys.h), so each lookup is one load, and keeps a
+ * per-entry "consumed" flag that models
  * the exporter's pipeline: each block consumes the keys it understands and whatever is
  * left becomes annotations/metadata (docs/translation.md).
  *
@@ -20,31 +21,34 @@
 #include "core/arena.h"
 #include "core/jsonw.h"
 #include "proto/otlp.h"
+#include "translator/keys.h"
 
 /* One indexed attribute. |val| may be NULL (KeyValue without a value = empty). */
 struct xb_tr_attr {
     const char *key;      /* borrowed, NUL-terminated */
     size_t len;           /* strlen(key) */
-    uint64_t pfx;         /* first 8 key bytes, big-endian, 0-padded: orders like strcmp */
+    uint64_t pfx;         /* first 8 key bytes, big-endian, 0-padded */
     const xb_pb_any *val; /* borrowed */
     uint32_t pos;         /* position in the original list */
+    int16_t kid;          /* enum xb_tr_key, or -1 for a key the translator does not name */
     uint8_t consumed;     /* taken by a block (http, aws, sql, ...) */
     uint8_t hidden;       /* duplicate or deleted: invisible to every lookup */
 };
 
 /*
- * Sorted (by key bytes, then position) view of a KeyValue list, for the passes that
- * walk it in order, plus a hash table for lookups by key: open addressing with linear
- * probing over the first occurrence of each key, hashed from the key's length and its
- * first and last 8 bytes, so a lookup costs one strlen, a multiply and usually one
- * memcmp. The table holds indexes into |v|, so a copy of |v| can share it.
+ * The KeyValue list in its original order (NULL entries left out), each key resolved
+ * once against the translator's known keys (translator/keys.h): |slot| holds, per
+ * known key, the index in |v| plus 1 of its first occurrence (0 = absent), so a block
+ * reads a known key with one load. Keys the translator does not name are found by a
+ * scan behind a 256-bit filter of their hashes (used for configured key lists and
+ * duplicate detection). A copy of the struct with a copy of |v| is an independent
+ * index (the second document of a local root).
  */
 struct xb_tr_attrs {
     struct xb_tr_attr *v; /* arena */
     size_t n;
-    uint32_t *slot;     /* arena; 0 = empty, else index into v plus 1 */
-    size_t mask;        /* table size - 1 (a power of two at least twice n) */
-    uint64_t filter[2]; /* one bit per word for each indexed key (xb_tr_attrs_fbits) */
+    uint64_t filter[4];         /* one bit per unknown key's hash */
+    uint32_t slot[XB_TK_COUNT]; /* known key -> index in v plus 1, or 0 */
 };
 
 /*
@@ -53,41 +57,53 @@ struct xb_tr_attrs {
  */
 int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *const *kv, size_t n);
 
-/* Hash-table lookup behind xb_tr_attrs_get_n() (no filter). */
-struct xb_tr_attr *xb_tr_attrs_find_n(const struct xb_tr_attrs *a, const char *key, size_t len);
+/* The visible entry for the |len|-byte |key| whether consumed or not (original
+ * attribute), or NULL. Any key; known keys are cheaper through xb_tr_attrs_k(). */
+struct xb_tr_attr *xb_tr_attrs_get_n(const struct xb_tr_attrs *a, const char *key, size_t len);
 
-/*
- * Filter hash of a |len|-byte key from its length, first and last byte: constant for a
- * literal key once inlined, so most lookups of absent semantic-convention keys end at
- * two bit tests, without hashing the key or touching the table.
- */
-static inline uint32_t xb_tr_attrs_fhash(const char *key, size_t len)
+/* The visible entry for known key |k| whether consumed or not, or NULL. */
+static inline struct xb_tr_attr *xb_tr_attrs_k(const struct xb_tr_attrs *a, enum xb_tr_key k)
 {
-    uint32_t first = len ? (unsigned char)key[0] : 0, last = len ? (unsigned char)key[len - 1] : 0;
+    uint32_t s = a->slot[k];
+    struct xb_tr_attr *e;
 
-    return ((uint32_t)len * 0x9E3779B1u) ^ (first * 0x85EBCA77u) ^ (last * 0xC2B2AE3Du);
+    if (!s)
+        return NULL;
+    e = &a->v[s - 1];
+    return e->hidden ? NULL : e;
 }
 
-/* The visible entry for the |len|-byte |key| whether consumed or not (original
- * attribute), or NULL. */
-static inline struct xb_tr_attr *xb_tr_attrs_get_n(const struct xb_tr_attrs *a, const char *key,
-                                                   size_t len)
+/* The entry for known key |k| if present and not consumed, or NULL. */
+static inline struct xb_tr_attr *xb_tr_attrs_live_k(const struct xb_tr_attrs *a, enum xb_tr_key k)
 {
-    uint32_t h = xb_tr_attrs_fhash(key, len);
+    struct xb_tr_attr *e = xb_tr_attrs_k(a, k);
 
-    if (!((a->filter[0] >> ((h >> 20) & 63)) & (a->filter[1] >> ((h >> 26) & 63)) & 1))
-        return NULL;
-    return xb_tr_attrs_find_n(a, key, len);
+    return e && !e->consumed ? e : NULL;
+}
+
+/* Marks known key |k| consumed (no-op when absent). */
+static inline void xb_tr_attrs_consume_k(struct xb_tr_attrs *a, enum xb_tr_key k)
+{
+    struct xb_tr_attr *e = xb_tr_attrs_k(a, k);
+
+    if (e)
+        e->consumed = 1;
+}
+
+/* Makes known key |k| invisible (attribute deleted before translation). */
+static inline void xb_tr_attrs_hide_k(struct xb_tr_attrs *a, enum xb_tr_key k)
+{
+    struct xb_tr_attr *e = xb_tr_attrs_k(a, k);
+
+    if (e)
+        e->hidden = 1;
 }
 
 /* The value of entry |e| (NULL for NULL; a KeyValue without a value reads as an empty
  * AnyValue, never NULL). */
 const xb_pb_any *xb_tr_attrs_entry_val(const struct xb_tr_attr *e);
 
-/*
- * Lookups by NUL-terminated key. Inline so that the length of a literal key (the usual
- * case: semantic-convention names) is known at compile time.
- */
+/* Lookups by NUL-terminated key (any key). */
 
 /* The visible entry for |key| whether consumed or not (original attribute), or NULL. */
 static inline struct xb_tr_attr *xb_tr_attrs_get(const struct xb_tr_attrs *a, const char *key)
@@ -125,6 +141,12 @@ static inline void xb_tr_attrs_hide(struct xb_tr_attrs *a, const char *key)
 static inline const xb_pb_any *xb_tr_attrs_val(const struct xb_tr_attrs *a, const char *key)
 {
     return xb_tr_attrs_entry_val(xb_tr_attrs_get(a, key));
+}
+
+/* Visible value of known key |k| or NULL. */
+static inline const xb_pb_any *xb_tr_attrs_val_k(const struct xb_tr_attrs *a, enum xb_tr_key k)
+{
+    return xb_tr_attrs_entry_val(xb_tr_attrs_k(a, k));
 }
 
 /* Type of |v| (XB_ANY_NONE for NULL). */

@@ -29,12 +29,9 @@ static int ends(struct xb_str s, char c)
 
 static long find(struct xb_str s, size_t from, char c)
 {
-    size_t i;
+    const char *q = from < s.n ? memchr(s.p + from, c, s.n - from) : NULL;
 
-    for (i = from; i < s.n; i++)
-        if (s.p[i] == c)
-            return (long)i;
-    return -1;
+    return q ? (long)(q - s.p) : -1;
 }
 
 static long rfind(struct xb_str s, char c)
@@ -103,11 +100,12 @@ struct lines {
 static int next_line(struct lines *it, struct xb_str *line)
 {
     size_t start = it->pos, end;
+    const char *nl;
 
     if (it->pos >= it->n)
         return 0;
-    while (it->pos < it->n && it->s[it->pos] != '\n')
-        it->pos++;
+    nl = memchr(it->s + it->pos, '\n', it->n - it->pos);
+    it->pos = nl ? (size_t)(nl - it->s) : it->n;
     end = it->pos;
     if (it->pos < it->n)
         it->pos++;
@@ -558,17 +556,17 @@ int xb_tr_cause_build(struct xb_tr_attrs *attrs, const xb_pb_span *span,
                       const struct xb_tr_attrs *res, struct xb_arena *arena,
                       struct xb_tr_idgen *ids, struct xb_tr_xdoc *d)
 {
-    struct xb_tr_attr *st = xb_tr_attrs_get(attrs, "http.status_code");
+    struct xb_tr_attr *st = xb_tr_attrs_k(attrs, XB_TK_HTTP_STATUS_CODE);
     int status_err = span->status && span->status->code == XB_STATUS_ERROR;
-    int aws_sdk = strcmp(xb_tr_any_str(xb_tr_attrs_val(attrs, "rpc.system")), "aws-api") == 0;
-    const char *lang = xb_tr_any_str(xb_tr_attrs_val(res, "telemetry.sdk.language"));
+    int aws_sdk = strcmp(xb_tr_any_str(xb_tr_attrs_val_k(attrs, XB_TK_RPC_SYSTEM)), "aws-api") == 0;
+    const char *lang = xb_tr_any_str(xb_tr_attrs_val_k(res, XB_TK_TELEMETRY_SDK_LANGUAGE));
     struct xb_tr_xcause *c = NULL;
     size_t i;
     int64_t code;
     int rc = XB_OK, any_event = 0;
 
     if (!st)
-        st = xb_tr_attrs_get(attrs, "http.response.status_code");
+        st = xb_tr_attrs_k(attrs, XB_TK_HTTP_RESPONSE_STATUS_CODE);
     code = st ? xb_tr_any_int(st->val) : 0;
     d->fault = d->error = d->throttle = 0;
     if (st && code >= 400 && code <= 499) {
@@ -616,10 +614,10 @@ int xb_tr_cause_build(struct xb_tr_attrs *attrs, const xb_pb_span *span,
         }
     } else if (status_err) {
         const char *msg = span->status->message ? span->status->message : "";
-        struct xb_tr_attr *text = xb_tr_attrs_live(attrs, "http.status_text");
+        struct xb_tr_attr *text = xb_tr_attrs_live_k(attrs, XB_TK_HTTP_STATUS_TEXT);
         if (!*msg && text)
             msg = xb_tr_any_str(text->val);
-        xb_tr_attrs_consume(attrs, "http.status_text");
+        xb_tr_attrs_consume_k(attrs, XB_TK_HTTP_STATUS_TEXT);
         if (*msg && xb_tr_cause_add(c, arena, ids, cstr(""), cstr(msg), -1) < 0) {
             rc = XB_ERR_NOMEM;
             goto out;

@@ -9,6 +9,76 @@
 
 #define RES_PREFIX "otel.resource."
 
+/* The multiple of 10^-f nearest m / 2^22 (ties to even), scaled by 10^f: exact. */
+static inline uint64_t nearest_scaled(uint64_t m, uint64_t pow10f)
+{
+    unsigned __int128 x = (unsigned __int128)m * pow10f;
+    uint64_t r = (uint64_t)x & ((1u << 22) - 1), c = (uint64_t)(x >> 22);
+
+    if (r > (1u << 21) || (r == (1u << 21) && (c & 1)))
+        c++;
+    return c;
+}
+
+size_t xb_tr_doc_fmt_seconds(char *out, double v)
+{
+    char digits[24];
+    uint64_t bits, m, c;
+    size_t n, ip;
+    int f;
+
+    memcpy(&bits, &v, sizeof(bits));
+    if ((bits >> 52) != 1023 + 30) /* sign 0, 2^30 <= v < 2^31 */
+        return 0;
+    m = (bits & ((1ull << 52) - 1)) | (1ull << 52); /* v = m / 2^22 */
+    /*
+     * With 6 decimals or fewer the candidates' spacing (>= 1e-6) exceeds v's rounding
+     * interval (2^-22 wide), so each length has at most one candidate, the nearest
+     * multiple, and one with fewer decimals is also one with 6 (trailing zeros). So:
+     * the 6-decimal candidate, if it reads back as v (c < 2^53 and 10^6 are exact, the
+     * division is correctly rounded), without its trailing zeros; else none with 6 or
+     * fewer exists and the nearest 7-decimal one, always inside the interval, is the
+     * shortest (it cannot end in 0, or the 6-decimal one would have read back).
+     */
+    c = nearest_scaled(m, 1000000);
+    if ((double)c / 1e6 == v) {
+        for (f = 6; f > 0 && c % 10 == 0; f--)
+            c /= 10;
+    } else {
+        c = nearest_scaled(m, 10000000);
+        f = 7;
+    }
+    n = xb_jsonw_fmt_uint(digits, c);
+    ip = n - (size_t)f; /* c >= 2^30 * 10^f: at least 10 integer digits */
+    memcpy(out, digits, ip);
+    if (f > 0) {
+        out[ip] = '.';
+        memcpy(out + ip + 1, digits + ip, (size_t)f);
+        n++;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* A time in seconds, as xb_jsonw_double() writes it. */
+static void write_seconds(struct xb_jsonw *w, double v)
+{
+    char tmp[32];
+    size_t n = xb_tr_doc_fmt_seconds(tmp, v);
+
+    if (n)
+        xb_jsonw_raw_members(w, tmp, n);
+    else
+        xb_jsonw_double(w, v);
+}
+
+/* A string value written without escaping: ids, trace ids, enumerations (never user
+ * text). */
+static void plain(struct xb_jsonw *w, const char *s)
+{
+    xb_jsonw_str_plain(w, s, strlen(s));
+}
+
 static int has_str(struct xb_str s)
 {
     return s.p && s.n;
@@ -52,14 +122,14 @@ static void write_links(struct xb_jsonw *w, const struct xb_tr_xdoc *d,
         xb_jsonw_ckey(w, "trace_id");
         if (l->trace_id.len == 16) {
             xb_tr_ids_xray_trace_id(l->trace_id.data, tid);
-            xb_jsonw_cstr(w, tid);
+            plain(w, tid);
         } else {
             xb_jsonw_null(w);
         }
         xb_jsonw_ckey(w, "id");
         if (l->span_id.len == 8) {
             xb_tr_ids_hex(l->span_id.data, 8, sid);
-            xb_jsonw_cstr(w, sid);
+            plain(w, sid);
         } else {
             xb_jsonw_null(w);
         }
@@ -120,7 +190,7 @@ static void write_cause(struct xb_jsonw *w, const struct xb_tr_xcause *c,
         size_t nf = cap_items(e->n_frames, o);
         xb_jsonw_obj_begin(w);
         xb_jsonw_ckey(w, "id");
-        xb_jsonw_cstr(w, e->id);
+        plain(w, e->id);
         xb_jsonw_ckey(w, "message");
         xb_jsonw_str(w, e->message.p, e->message.n);
         xb_jsonw_ckey(w, "type");
@@ -131,7 +201,7 @@ static void write_cause(struct xb_jsonw *w, const struct xb_tr_xcause *c,
         }
         if (e->cause >= 0 && (size_t)e->cause < c->n) {
             xb_jsonw_ckey(w, "cause");
-            xb_jsonw_cstr(w, c->exc[e->cause].id);
+            plain(w, c->exc[e->cause].id);
         }
         if (nf) {
             xb_jsonw_ckey(w, "stack");
@@ -155,13 +225,13 @@ static void write_cause(struct xb_jsonw *w, const struct xb_tr_xcause *c,
     xb_jsonw_obj_end(w);
 }
 
-static void write_aws(struct xb_jsonw *w, const struct xb_tr_xaws *a,
-                      const struct xb_tr_doc_wopts *o, struct xb_arena *arena)
+/* The members of the aws block that come from the resource alone, elastic_beanstalk
+ * through xray. */
+static void write_aws_resource(struct xb_jsonw *w, const struct xb_tr_xaws *a,
+                               const struct xb_tr_doc_wopts *o)
 {
     size_t i, n;
 
-    xb_jsonw_ckey(w, "aws");
-    xb_jsonw_obj_begin(w);
     if (a->has_beanstalk) {
         xb_jsonw_ckey(w, "elastic_beanstalk");
         xb_jsonw_obj_begin(w);
@@ -220,6 +290,46 @@ static void write_aws(struct xb_jsonw *w, const struct xb_tr_xaws *a,
     xb_jsonw_ckey(w, "auto_instrumentation");
     xb_jsonw_bool(w, a->xray_auto);
     xb_jsonw_obj_end(w);
+}
+
+int xb_tr_doc_aws_resource_raw(struct xb_tr_xaws *a, struct xb_arena *arena)
+{
+    static const struct xb_tr_doc_wopts plain = {0};
+    struct xb_buf b;
+    struct xb_jsonw w;
+    char *raw = NULL;
+    int rc;
+
+    a->raw = NULL;
+    a->raw_n = 0;
+    xb_buf_init(&b, 0);
+    xb_jsonw_init(&w, &b);
+    xb_jsonw_obj_begin(&w);
+    write_aws_resource(&w, a, &plain);
+    rc = w.err;
+    /* the members without the object's opening brace */
+    if (rc == XB_OK && b.len > 1 && !(raw = xb_arena_alloc(arena, b.len - 1)))
+        rc = XB_ERR_NOMEM;
+    if (raw) {
+        memcpy(raw, b.data + 1, b.len - 1);
+        a->raw = raw;
+        a->raw_n = b.len - 1;
+    }
+    xb_buf_cleanup(&b);
+    return rc;
+}
+
+static void write_aws(struct xb_jsonw *w, const struct xb_tr_xaws *a,
+                      const struct xb_tr_doc_wopts *o, struct xb_arena *arena)
+{
+    size_t i, n;
+
+    xb_jsonw_ckey(w, "aws");
+    xb_jsonw_obj_begin(w);
+    if (a->raw && !o->max_str && !o->max_items)
+        xb_jsonw_raw_members(w, a->raw, a->raw_n);
+    else
+        write_aws_resource(w, a, o);
     kv_str(w, "account_id", a->account_id);
     kv_str(w, "operation", a->operation);
     kv_str(w, "region", a->region);
@@ -260,8 +370,21 @@ static void write_meta_default(struct xb_jsonw *w, const struct xb_tr_xdoc *d,
             continue;
         if (o->max_items && written++ >= o->max_items)
             break;
+        if (m->raw && !o->max_str && !o->max_items) {
+            /* rendered once per resource; entries adjacent there go in one copy */
+            size_t n = m->raw_n;
+            while (i + 1 < d->n_meta && d->meta[i + 1].raw == m->raw + n + 1 &&
+                   keep_meta_key(d, d->meta[i + 1].key)) {
+                i++;
+                n += 1 + d->meta[i].raw_n;
+            }
+            xb_jsonw_raw_members(w, m->raw, n);
+            continue;
+        }
         xb_jsonw_key(w, m->key.p, m->key.n);
-        if (m->val)
+        if (m->val && xb_tr_any_annotatable(m->val))
+            xb_tr_any_write_scalar(w, m->val); /* what xb_tr_any_write() does for scalars */
+        else if (m->val)
             xb_tr_any_write(w, m->val, arena, o->max_items);
         else
             xb_tr_jsonp_write(w, m->j, o->max_items);
@@ -361,9 +484,9 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
     xb_jsonw_ckey(&w, "name");
     xb_jsonw_str(&w, d->name.p, d->name.n);
     xb_jsonw_ckey(&w, "id");
-    xb_jsonw_cstr(&w, d->id);
+    plain(&w, d->id);
     xb_jsonw_ckey(&w, "start_time");
-    xb_jsonw_double(&w, d->start_time);
+    write_seconds(&w, d->start_time);
     if (d->has_service) {
         xb_jsonw_ckey(&w, "service");
         xb_jsonw_obj_begin(&w);
@@ -372,19 +495,19 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
     }
     if (d->origin && *d->origin) {
         xb_jsonw_ckey(&w, "origin");
-        xb_jsonw_cstr(&w, d->origin);
+        plain(&w, d->origin);
     }
     kv_str(&w, "user", d->user);
     if (d->n_links)
         write_links(&w, d, o, arena);
     xb_jsonw_ckey(&w, "trace_id");
-    xb_jsonw_cstr(&w, d->trace_id);
+    plain(&w, d->trace_id);
     if (d->in_progress) {
         xb_jsonw_ckey(&w, "in_progress");
         xb_jsonw_bool(&w, 1);
     } else {
         xb_jsonw_ckey(&w, "end_time");
-        xb_jsonw_double(&w, d->end_time);
+        write_seconds(&w, d->end_time);
     }
     if (d->http)
         write_http(&w, d->http);
@@ -414,15 +537,15 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
     write_metadata(&w, d, o, arena);
     if (d->namespace_ && *d->namespace_) {
         xb_jsonw_ckey(&w, "namespace");
-        xb_jsonw_cstr(&w, d->namespace_);
+        plain(&w, d->namespace_);
     }
     if (d->parent_id[0]) {
         xb_jsonw_ckey(&w, "parent_id");
-        xb_jsonw_cstr(&w, d->parent_id);
+        plain(&w, d->parent_id);
     }
     if (d->subsegment) {
         xb_jsonw_ckey(&w, "type");
-        xb_jsonw_cstr(&w, "subsegment");
+        plain(&w, "subsegment");
     }
     if (d->sql)
         write_sql(&w, d->sql);

@@ -78,6 +78,10 @@ struct xb_tr_xaws {
     int xray_auto;
     struct xb_str account_id, operation, region, request_id, queue_url, table_name;
     const xb_pb_any *table_names; /* array value (>= 2 elements) or NULL */
+    /* The members elastic_beanstalk through xray as written without trimming, or NULL
+     * (xb_tr_doc_aws_resource_raw); spliced in when the document is not trimmed. */
+    const char *raw;
+    size_t raw_n;
 };
 
 /* sql block. */
@@ -96,6 +100,10 @@ struct xb_tr_xmeta {
     struct xb_str key;
     const xb_pb_any *val;
     const struct xb_tr_jnode *j; /* used when val == NULL */
+    /* '"key":value' as written without trimming, or NULL (resource entries: spliced in
+     * when the document is not trimmed; translator/meta.h) */
+    const char *raw;
+    size_t raw_n;
 };
 
 /* metadata namespace other than "default": a parsed JSON object (or JSON null). */
@@ -150,5 +158,23 @@ struct xb_tr_doc_wopts {
  */
 int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o, struct xb_buf *out,
                     struct xb_arena *arena, size_t *written);
+
+/*
+ * Formats |v| into |out| (>= 32 bytes), NUL-terminated, exactly as xb_jsonw_fmt_double()
+ * with go_json = 1 does, when 2^30 <= |v| < 2^31 (Unix times in seconds from 2004 to
+ * 2038: the document's start and end times), without its 128-bit search: at most 7
+ * decimals are needed in that range, and the nearest multiples of 10^-6 and 10^-7
+ * decide (doc.c). Returns the length, or 0 (|out| untouched) outside that range.
+ */
+size_t xb_tr_doc_fmt_seconds(char *out, double v);
+
+/*
+ * Renders the resource members of |a| (elastic_beanstalk, cloudwatch_logs, ecs, ec2, eks,
+ * xray: the fields that depend on the resource alone) as xb_tr_doc_write() writes them
+ * without trimming, into |arena|, and points a->raw at them (NULL when there are none).
+ * Done once per ResourceSpans so that each document copies bytes instead of writing the
+ * same members again. Returns XB_OK or XB_ERR_NOMEM.
+ */
+int xb_tr_doc_aws_resource_raw(struct xb_tr_xaws *a, struct xb_arena *arena);
 
 #endif

@@ -6,7 +6,7 @@
 
 #include "core/err.h"
 
-/* Every key this block reads and consumes; looked up once per span. */
+/* Every key this block reads and consumes, in the order of |http_keys|. */
 enum {
     K_METHOD,
     K_REQ_METHOD,
@@ -40,34 +40,34 @@ enum {
     N_ALL_KEYS
 };
 
-static const char *const http_keys[N_ALL_KEYS] = {
-    [K_METHOD] = "http.method",
-    [K_REQ_METHOD] = "http.request.method",
-    [K_CLIENT_IP] = "http.client_ip",
-    [K_USER_AGENT] = "http.user_agent",
-    [K_UA_ORIGINAL] = "user_agent.original",
-    [K_STATUS] = "http.status_code",
-    [K_RESP_STATUS] = "http.response.status_code",
-    [K_URL] = "http.url",
-    [K_URL_FULL] = "url.full",
-    [K_SCHEME] = "http.scheme",
-    [K_URL_SCHEME] = "url.scheme",
-    [K_HOST] = "http.host",
-    [K_TARGET] = "http.target",
-    [K_SERVER_NAME] = "http.server_name",
-    [K_HOST_PORT] = "net.host.port",
-    [K_HOST_NAME] = "host.name",
-    [K_NET_HOST_NAME] = "net.host.name",
-    [K_PEER_NAME] = "net.peer.name",
-    [K_PEER_PORT] = "net.peer.port",
-    [K_PEER_IP] = "net.peer.ip",
-    [K_NET_PEER_ADDR] = "network.peer.address",
-    [K_CLIENT_ADDR] = "client.address",
-    [K_URL_PATH] = "url.path",
-    [K_URL_QUERY] = "url.query",
-    [K_SERVER_ADDR] = "server.address",
-    [K_SERVER_PORT] = "server.port",
-    [K_NET_PEER_PORT] = "network.peer.port",
+static const enum xb_tr_key http_keys[N_ALL_KEYS] = {
+    [K_METHOD] = XB_TK_HTTP_METHOD,
+    [K_REQ_METHOD] = XB_TK_HTTP_REQUEST_METHOD,
+    [K_CLIENT_IP] = XB_TK_HTTP_CLIENT_IP,
+    [K_USER_AGENT] = XB_TK_HTTP_USER_AGENT,
+    [K_UA_ORIGINAL] = XB_TK_USER_AGENT_ORIGINAL,
+    [K_STATUS] = XB_TK_HTTP_STATUS_CODE,
+    [K_RESP_STATUS] = XB_TK_HTTP_RESPONSE_STATUS_CODE,
+    [K_URL] = XB_TK_HTTP_URL,
+    [K_URL_FULL] = XB_TK_URL_FULL,
+    [K_SCHEME] = XB_TK_HTTP_SCHEME,
+    [K_URL_SCHEME] = XB_TK_URL_SCHEME,
+    [K_HOST] = XB_TK_HTTP_HOST,
+    [K_TARGET] = XB_TK_HTTP_TARGET,
+    [K_SERVER_NAME] = XB_TK_HTTP_SERVER_NAME,
+    [K_HOST_PORT] = XB_TK_NET_HOST_PORT,
+    [K_HOST_NAME] = XB_TK_HOST_NAME,
+    [K_NET_HOST_NAME] = XB_TK_NET_HOST_NAME,
+    [K_PEER_NAME] = XB_TK_NET_PEER_NAME,
+    [K_PEER_PORT] = XB_TK_NET_PEER_PORT,
+    [K_PEER_IP] = XB_TK_NET_PEER_IP,
+    [K_NET_PEER_ADDR] = XB_TK_NETWORK_PEER_ADDRESS,
+    [K_CLIENT_ADDR] = XB_TK_CLIENT_ADDRESS,
+    [K_URL_PATH] = XB_TK_URL_PATH,
+    [K_URL_QUERY] = XB_TK_URL_QUERY,
+    [K_SERVER_ADDR] = XB_TK_SERVER_ADDRESS,
+    [K_SERVER_PORT] = XB_TK_SERVER_PORT,
+    [K_NET_PEER_PORT] = XB_TK_NETWORK_PEER_PORT,
 };
 
 static int is_ip(const char *s)
@@ -126,13 +126,13 @@ static int64_t size_from(xb_pb_kv *const *kv, size_t n, int new_semconv)
 /* Span attributes (through the index: first occurrence wins) first, then the events. */
 static int64_t response_size(const struct xb_tr_attrs *a, const xb_pb_span *span, int new_semconv)
 {
-    const xb_pb_any *size = xb_tr_attrs_val(a, "messaging.message_payload_size_bytes");
+    const xb_pb_any *size = xb_tr_attrs_val_k(a, XB_TK_MESSAGING_PAYLOAD_SIZE);
     int64_t v;
     size_t i;
 
     if (!size && new_semconv)
-        size = xb_tr_attrs_val(a, "messaging.message.body.size");
-    v = received_size(xb_tr_attrs_val(a, "message.type"), size);
+        size = xb_tr_attrs_val_k(a, XB_TK_MESSAGING_BODY_SIZE);
+    v = received_size(xb_tr_attrs_val_k(a, XB_TK_MESSAGE_TYPE), size);
     for (i = 0; v == 0 && i < span->n_events; i++)
         if (span->events[i])
             v = size_from(span->events[i]->attributes, span->events[i]->n_attributes, new_semconv);
@@ -153,8 +153,8 @@ int xb_tr_http_build(struct xb_tr_attrs *a, const xb_pb_span *span, int new_semc
 
     *out = NULL;
     for (i = 0; i < N_KEYS; i++)
-        e[i] = xb_tr_attrs_live(a, http_keys[i]);
-    e[K_NET_PEER_PORT] = new_semconv ? xb_tr_attrs_live(a, http_keys[K_NET_PEER_PORT]) : NULL;
+        e[i] = xb_tr_attrs_live_k(a, http_keys[i]);
+    e[K_NET_PEER_PORT] = new_semconv ? xb_tr_attrs_live_k(a, http_keys[K_NET_PEER_PORT]) : NULL;
     method = part(e, K_METHOD);
     if (!method)
         method = part(e, K_REQ_METHOD);

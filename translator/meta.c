@@ -6,7 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/buf.h"
 #include "core/err.h"
+#include "core/jsonw.h"
 #include "core/utf8.h"
 #include "translator/jsonp.h"
 
@@ -146,18 +148,39 @@ static int str_cmp(struct xb_str a, struct xb_str b)
 
 /* Sorting helpers: stable by insertion order so that the last duplicate can win. */
 struct sortent {
+    uint64_t pfx; /* key_pfx(key): decides most comparisons */
     struct xb_str key;
     size_t pos;
 };
 
-static int sortent_cmp(const void *pa, const void *pb)
+/* The first 8 bytes of |k| big-endian, zero-padded: when two prefixes differ they
+ * order the keys as str_cmp() does; when equal, str_cmp() decides. */
+static inline uint64_t key_pfx(struct xb_str k)
 {
-    const struct sortent *a = pa, *b = pb;
-    int c = str_cmp(a->key, b->key);
+    uint64_t p = 0;
 
+    if (k.n >= 8)
+        return load_be(k.p, 8);
+    for (size_t i = 0; i < k.n; i++)
+        p |= (uint64_t)(unsigned char)k.p[i] << (56 - 8 * i);
+    return p;
+}
+
+static inline int sortent_cmp_inline(const struct sortent *a, const struct sortent *b)
+{
+    int c;
+
+    if (a->pfx != b->pfx)
+        return a->pfx < b->pfx ? -1 : 1;
+    c = str_cmp(a->key, b->key);
     if (c)
         return c;
     return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+static int sortent_cmp(const void *pa, const void *pb)
+{
+    return sortent_cmp_inline(pa, pb);
 }
 
 /* Sorts |n| elements of |elem| bytes at |base| whose first member is a struct xb_str key,
@@ -176,6 +199,7 @@ static size_t sort_unique(struct xb_arena *arena, void *base, size_t n, size_t e
         return (size_t)-1;
     for (i = 0; i < n; i++) {
         memcpy(&se[i].key, b + i * elem, sizeof(struct xb_str));
+        se[i].pfx = key_pfx(se[i].key);
         se[i].pos = i;
     }
     if (n <= 32) {
@@ -183,7 +207,7 @@ static size_t sort_unique(struct xb_arena *arena, void *base, size_t n, size_t e
         for (i = 1; i < n; i++) {
             struct sortent t = se[i];
             size_t j = i;
-            while (j > 0 && sortent_cmp(&se[j - 1], &t) > 0) {
+            while (j > 0 && sortent_cmp_inline(&se[j - 1], &t) > 0) {
                 se[j] = se[j - 1];
                 j--;
             }
@@ -194,7 +218,7 @@ static size_t sort_unique(struct xb_arena *arena, void *base, size_t n, size_t e
     }
     memcpy(tmp, b, n * elem);
     for (i = 0; i < n; i++) {
-        if (i + 1 < n && str_cmp(se[i].key, se[i + 1].key) == 0)
+        if (i + 1 < n && se[i].pfx == se[i + 1].pfx && str_cmp(se[i].key, se[i + 1].key) == 0)
             continue;
         memcpy(b + m * elem, tmp + se[i].pos * elem, elem);
         m++;
@@ -204,7 +228,7 @@ static size_t sort_unique(struct xb_arena *arena, void *base, size_t n, size_t e
 
 static int span_attr(struct builder *b, const struct xb_tr_attr *e)
 {
-    size_t klen = strlen(e->key);
+    size_t klen = e->len;
     const char *ns;
     size_t nslen;
     struct xb_tr_jnode *j;
@@ -215,7 +239,7 @@ static int span_attr(struct builder *b, const struct xb_tr_attr *e)
             return add_annot(b, e->key, klen, e->val);
         return XB_OK;
     }
-    if (in_list(b, e->key)) {
+    if ((b->cfg->n_indexed_attributes || b->ann_list) && in_list(b, e->key)) {
         if (xb_tr_any_annotatable(e->val))
             return add_annot(b, e->key, klen, e->val);
         return XB_OK; /* indexed but not annotatable: dropped */
@@ -248,19 +272,147 @@ static int span_attr(struct builder *b, const struct xb_tr_attr *e)
     return add_meta(b, e->key, klen, e->val, NULL);
 }
 
+/* Adds the attributes of |resource| with the "otel.resource." prefix: annotations when
+ * indexed (b->ann_list included), else metadata. */
+static int add_resource(struct builder *b, const xb_pb_resource *resource)
+{
+    size_t i, n_res = resource ? resource->n_attributes : 0;
+    int rc = XB_OK;
+
+    for (i = 0; i < n_res && rc == XB_OK; i++) {
+        const xb_pb_kv *kv = resource->attributes[i];
+        const char *k;
+        size_t kl;
+        char *full;
+        if (!kv)
+            continue;
+        k = kv->key ? kv->key : "";
+        kl = strlen(k);
+        full = xb_arena_alloc(b->arena, sizeof(RES_PREFIX) + kl);
+        if (!full)
+            return XB_ERR_NOMEM;
+        memcpy(full, RES_PREFIX, sizeof(RES_PREFIX) - 1);
+        memcpy(full + sizeof(RES_PREFIX) - 1, k, kl + 1);
+        if (xb_tr_any_annotatable(kv->value) && (b->cfg->index_all_attributes || in_list(b, full)))
+            rc = add_annot(b, full, sizeof(RES_PREFIX) - 1 + kl, kv->value);
+        else if (xb_tr_any_type(kv->value) != XB_ANY_NONE)
+            rc = add_meta(b, full, sizeof(RES_PREFIX) - 1 + kl, kv->value, NULL);
+    }
+    return rc;
+}
+
+int xb_tr_meta_resource(const xb_pb_resource *resource, const struct xb_translator_config *cfg,
+                        struct xb_arena *arena, struct xb_tr_res_meta *rm)
+{
+    struct builder b;
+    struct xb_buf tmp;
+    struct xb_jsonw w;
+    size_t i, m, *off = NULL;
+    char *raw;
+    int rc;
+
+    memset(rm, 0, sizeof(*rm));
+    memset(&b, 0, sizeof(b));
+    b.arena = arena;
+    b.cfg = cfg;
+    xb_buf_init(&tmp, 0);
+    rc = add_resource(&b, resource);
+    if (rc)
+        goto out;
+    m = sort_unique(arena, b.annots, b.n_annots, sizeof(*b.annots));
+    if (m == (size_t)-1)
+        goto nomem;
+    rm->annots = b.annots;
+    rm->n_annots = m;
+    m = sort_unique(arena, b.meta, b.n_meta, sizeof(*b.meta));
+    if (m == (size_t)-1)
+        goto nomem;
+    rm->meta = b.meta;
+    rm->n_meta = m;
+    /* Each entry as the untrimmed writer puts it in "default", all of them as members of
+     * one object, so entries that stay adjacent are spliced with one copy. */
+    if (m == 0)
+        goto done;
+    off = xb_arena_alloc(arena, m * sizeof(*off));
+    if (!off)
+        goto nomem;
+    xb_jsonw_init(&w, &tmp);
+    xb_jsonw_obj_begin(&w);
+    for (i = 0; i < m; i++) {
+        off[i] = tmp.len + (i > 0); /* past the separating comma */
+        xb_jsonw_key(&w, b.meta[i].key.p, b.meta[i].key.n);
+        xb_tr_any_write(&w, b.meta[i].val, arena, 0);
+        b.meta[i].raw_n = tmp.len - off[i];
+    }
+    rc = w.err;
+    if (rc)
+        goto out;
+    raw = xb_arena_alloc(arena, tmp.len);
+    if (!raw)
+        goto nomem;
+    memcpy(raw, tmp.data, tmp.len);
+    for (i = 0; i < m; i++)
+        b.meta[i].raw = raw + off[i];
+done:
+    rm->ready = 1;
+    goto out;
+nomem:
+    rc = XB_ERR_NOMEM;
+out:
+    xb_buf_cleanup(&tmp);
+    return rc;
+}
+
+/* Sorted, unique |a| (|na| entries) and |b| merged into |*out| (arena): on equal keys
+ * |b|'s entry wins. Entries are |elem| bytes with a struct xb_str key first. Returns
+ * the count or (size_t)-1 on NOMEM. */
+static size_t merge_sorted(struct xb_arena *arena, const void *a, size_t na, const void *b,
+                           size_t nb, size_t elem, void **out)
+{
+    const char *pa = a, *pb = b;
+    char *o;
+    size_t i = 0, j = 0, n = 0;
+
+    if (na == 0) {
+        *out = (void *)b;
+        return nb;
+    }
+    o = xb_arena_alloc(arena, (na + nb) * elem);
+    if (!o)
+        return (size_t)-1;
+    while (i < na || j < nb) {
+        int c;
+        if (i == na)
+            c = 1;
+        else if (j == nb)
+            c = -1;
+        else
+            c = str_cmp(*(const struct xb_str *)(pa + i * elem),
+                        *(const struct xb_str *)(pb + j * elem));
+        if (c < 0) {
+            memcpy(o + n++ * elem, pa + i++ * elem, elem);
+        } else {
+            memcpy(o + n++ * elem, pb + j++ * elem, elem);
+            i += c == 0;
+        }
+    }
+    *out = o;
+    return n;
+}
+
 int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, int store_resource,
-                     const struct xb_translator_config *cfg, struct xb_arena *arena,
-                     struct xb_tr_xdoc *d)
+                     const struct xb_tr_res_meta *rm, const struct xb_translator_config *cfg,
+                     struct xb_arena *arena, struct xb_tr_xdoc *d)
 {
     struct builder b;
     struct xb_tr_attr *e;
     size_t i, live = 0, n_res = resource ? resource->n_attributes : 0, m;
-    int rc = XB_OK;
+    int rc = XB_OK, cached;
 
     memset(&b, 0, sizeof(b));
     b.arena = arena;
     b.cfg = cfg;
-    e = xb_tr_attrs_live(attrs, "enduser.id");
+    e = xb_tr_attrs_live_k(attrs, XB_TK_ENDUSER_ID);
     if (e) {
         const char *u = xb_tr_any_str(e->val);
         d->user.p = u;
@@ -272,56 +424,36 @@ int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, 
     if (live == 0 && (!store_resource || n_res == 0))
         goto out;
 
-    e = xb_tr_attrs_live(attrs, "aws.xray.annotations");
+    e = xb_tr_attrs_live_k(attrs, XB_TK_AWS_XRAY_ANNOTATIONS);
     if (e && xb_tr_any_type(e->val) == XB_ANY_ARRAY) {
         b.ann_list = e->val;
         e->consumed = 1;
     }
 
-    if (store_resource) {
-        for (i = 0; i < n_res && rc == XB_OK; i++) {
-            const xb_pb_kv *kv = resource->attributes[i];
-            const char *k;
-            size_t kl;
-            char *full;
-            if (!kv)
-                continue;
-            k = kv->key ? kv->key : "";
-            kl = strlen(k);
-            full = xb_arena_alloc(arena, sizeof(RES_PREFIX) + kl);
-            if (!full) {
-                rc = XB_ERR_NOMEM;
-                goto out;
-            }
-            memcpy(full, RES_PREFIX, sizeof(RES_PREFIX) - 1);
-            memcpy(full + sizeof(RES_PREFIX) - 1, k, kl + 1);
-            if (xb_tr_any_annotatable(kv->value) &&
-                (cfg->index_all_attributes || in_list(&b, full)))
-                rc = add_annot(&b, full, sizeof(RES_PREFIX) - 1 + kl, kv->value);
-            else if (xb_tr_any_type(kv->value) != XB_ANY_NONE)
-                rc = add_meta(&b, full, sizeof(RES_PREFIX) - 1 + kl, kv->value, NULL);
-        }
+    /* The resource's entries come first, so the span's win on equal keys. Without a
+     * span-level annotation list they are the same for every segment: merged below
+     * from the lists built once per ResourceSpans. */
+    cached = store_resource && rm && rm->ready && !b.ann_list;
+    /* Room for every entry up front: no regrowth while adding. */
+    b.cap_meta = live + (store_resource && !cached ? n_res : 0);
+    b.meta = b.cap_meta ? xb_arena_alloc(arena, b.cap_meta * sizeof(*b.meta)) : NULL;
+    b.cap_annots =
+        cfg->index_all_attributes || cfg->n_indexed_attributes || b.ann_list ? b.cap_meta : 0;
+    b.annots = b.cap_annots ? xb_arena_alloc(arena, b.cap_annots * sizeof(*b.annots)) : NULL;
+    if ((b.cap_meta && !b.meta) || (b.cap_annots && !b.annots)) {
+        rc = XB_ERR_NOMEM;
+        goto out;
     }
-    /* Span attributes in their original order, so "last duplicate wins" is well defined:
-     * each live entry goes to the slot of its position in the KeyValue list. */
-    if (live) {
-        const struct xb_tr_attr **ord;
-        size_t n_slots = 0;
-        for (i = 0; i < attrs->n; i++)
-            if (attrs->v[i].pos >= n_slots)
-                n_slots = (size_t)attrs->v[i].pos + 1;
-        ord = xb_arena_calloc(arena, n_slots * sizeof(*ord));
-        if (!ord) {
-            rc = XB_ERR_NOMEM;
+    if (store_resource && !cached) {
+        rc = add_resource(&b, resource);
+        if (rc)
             goto out;
-        }
-        for (i = 0; i < attrs->n; i++)
-            if (!attrs->v[i].consumed && !attrs->v[i].hidden)
-                ord[attrs->v[i].pos] = &attrs->v[i];
-        for (i = 0; i < n_slots && rc == XB_OK; i++)
-            if (ord[i])
-                rc = span_attr(&b, ord[i]);
     }
+    /* Span attributes in their original order (the index keeps it), so "last duplicate
+     * wins" is well defined. */
+    for (i = 0; live && i < attrs->n && rc == XB_OK; i++)
+        if (!attrs->v[i].consumed && !attrs->v[i].hidden)
+            rc = span_attr(&b, &attrs->v[i]);
     if (rc)
         goto out;
 
@@ -330,11 +462,27 @@ int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, 
         goto nomem;
     d->annots = b.annots;
     d->n_annots = m;
+    if (cached) {
+        void *v;
+        m = merge_sorted(arena, rm->annots, rm->n_annots, b.annots, m, sizeof(*b.annots), &v);
+        if (m == (size_t)-1)
+            goto nomem;
+        d->annots = v;
+        d->n_annots = m;
+    }
     m = sort_unique(arena, b.meta, b.n_meta, sizeof(*b.meta));
     if (m == (size_t)-1)
         goto nomem;
     d->meta = b.meta;
     d->n_meta = m;
+    if (cached) {
+        void *v;
+        m = merge_sorted(arena, rm->meta, rm->n_meta, b.meta, m, sizeof(*b.meta), &v);
+        if (m == (size_t)-1)
+            goto nomem;
+        d->meta = v;
+        d->n_meta = m;
+    }
     m = sort_unique(arena, b.ns, b.n_ns, sizeof(*b.ns));
     if (m == (size_t)-1)
         goto nomem;

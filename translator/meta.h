@@ -21,13 +21,33 @@
  */
 size_t xb_tr_meta_fix_key(const char *k, size_t n, int allow_dot, char *out);
 
+/* A resource's annotations and metadata entries ("otel.resource."-prefixed keys),
+ * sorted and unique, as every segment of its ResourceSpans stores them when the span
+ * has no aws.xray.annotations list; metadata entries carry their untrimmed rendering
+ * (xb_tr_xmeta.raw), adjacent entries adjacent in memory with a comma between. */
+struct xb_tr_res_meta {
+    int ready; /* built by xb_tr_meta_resource() */
+    struct xb_tr_xannot *annots;
+    size_t n_annots;
+    struct xb_tr_xmeta *meta;
+    size_t n_meta;
+};
+
+/*
+ * Builds |rm| from |resource| (borrowed, may be NULL) under |cfg| in |arena|. Returns
+ * XB_OK or XB_ERR_NOMEM (|rm| not ready).
+ */
+int xb_tr_meta_resource(const xb_pb_resource *resource, const struct xb_translator_config *cfg,
+                        struct xb_arena *arena, struct xb_tr_res_meta *rm);
+
 /*
  * Fills d->user, d->annots, d->meta, d->ns from the live attributes of |attrs| (consuming
  * enduser.id and an array-valued aws.xray.annotations) and, when |store_resource|, from
- * |resource| (borrowed). Returns XB_OK or XB_ERR_NOMEM.
+ * |resource| (borrowed): through |rm| (may be NULL or not ready) when the span has no
+ * annotation list, the result being the same. Returns XB_OK or XB_ERR_NOMEM.
  */
 int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, int store_resource,
-                     const struct xb_translator_config *cfg, struct xb_arena *arena,
-                     struct xb_tr_xdoc *d);
+                     const struct xb_tr_res_meta *rm, const struct xb_translator_config *cfg,
+                     struct xb_arena *arena, struct xb_tr_xdoc *d);
 
 #endif

@@ -12,18 +12,18 @@ static const char *const sql_systems[] = {"db2",    "derby",    "hive",     "mar
 /* db.system.name values of SQL databases renamed by the newer conventions (opt-in). */
 static const char *const sql_systems_new[] = {"ibm_db2", "microsoft.sql_server", "oracle.db"};
 
-static const char *live_str(struct xb_tr_attrs *a, const char *key)
+static const char *live_str(struct xb_tr_attrs *a, enum xb_tr_key key)
 {
-    struct xb_tr_attr *e = xb_tr_attrs_live(a, key);
+    struct xb_tr_attr *e = xb_tr_attrs_live_k(a, key);
 
     return e ? xb_tr_any_str(e->val) : "";
 }
 
 /* |old_key|'s string when present, else (|new_semconv|) |new_key|'s, else "". */
-static const char *live_str2(struct xb_tr_attrs *a, const char *old_key, const char *new_key,
+static const char *live_str2(struct xb_tr_attrs *a, enum xb_tr_key old_key, enum xb_tr_key new_key,
                              int new_semconv)
 {
-    if (!new_semconv || xb_tr_attrs_live(a, old_key))
+    if (!new_semconv || xb_tr_attrs_live_k(a, old_key))
         return live_str(a, old_key);
     return live_str(a, new_key);
 }
@@ -37,24 +37,26 @@ static struct xb_str cs(const char *s)
 int xb_tr_sql_build(struct xb_tr_attrs *a, const xb_pb_span *span, int new_semconv,
                     struct xb_arena *arena, struct xb_tr_xsql **out)
 {
-    const char *sys = live_str2(a, "db.system", "db.system.name", new_semconv), *conn, *db;
+    const char *sys = live_str2(a, XB_TK_DB_SYSTEM, XB_TK_DB_SYSTEM_NAME, new_semconv), *conn, *db;
     struct xb_tr_xsql *q;
     size_t i, n;
     int rc = XB_OK, is_sql = 0;
     char *cs_buf;
 
     *out = NULL;
-    for (i = 0; i < sizeof(sql_systems) / sizeof(sql_systems[0]); i++)
+    /* (most spans have no database system: no comparisons then) */
+    for (i = 0; *sys && !is_sql && i < sizeof(sql_systems) / sizeof(sql_systems[0]); i++)
         if (strcmp(sys, sql_systems[i]) == 0)
             is_sql = 1;
-    for (i = 0; new_semconv && i < sizeof(sql_systems_new) / sizeof(sql_systems_new[0]); i++)
+    for (i = 0; *sys && new_semconv && i < sizeof(sql_systems_new) / sizeof(sql_systems_new[0]);
+         i++)
         if (strcmp(sys, sql_systems_new[i]) == 0)
             is_sql = 1;
     if (!is_sql)
         goto out;
     q = xb_arena_calloc(arena, sizeof(*q));
-    conn = live_str(a, "db.connection_string");
-    db = live_str2(a, "db.name", "db.namespace", new_semconv);
+    conn = live_str(a, XB_TK_DB_CONNECTION_STRING);
+    db = live_str2(a, XB_TK_DB_NAME, XB_TK_DB_NAMESPACE, new_semconv);
     if (!*conn)
         conn = "localhost";
     n = strlen(conn) + 1 + strlen(db);
@@ -68,18 +70,18 @@ int xb_tr_sql_build(struct xb_tr_attrs *a, const xb_pb_span *span, int new_semco
     strcat(cs_buf, db);
     q->connection_string = cs(cs_buf);
     q->url = cs(span->name ? span->name : "");
-    q->sanitized_query = cs(live_str2(a, "db.statement", "db.query.text", new_semconv));
+    q->sanitized_query = cs(live_str2(a, XB_TK_DB_STATEMENT, XB_TK_DB_QUERY_TEXT, new_semconv));
     q->database_type = cs(sys);
-    q->user = cs(live_str(a, "db.user"));
-    xb_tr_attrs_consume(a, "db.connection_string");
-    xb_tr_attrs_consume(a, "db.system");
-    xb_tr_attrs_consume(a, "db.name");
-    xb_tr_attrs_consume(a, "db.statement");
-    xb_tr_attrs_consume(a, "db.user");
+    q->user = cs(live_str(a, XB_TK_DB_USER));
+    xb_tr_attrs_consume_k(a, XB_TK_DB_CONNECTION_STRING);
+    xb_tr_attrs_consume_k(a, XB_TK_DB_SYSTEM);
+    xb_tr_attrs_consume_k(a, XB_TK_DB_NAME);
+    xb_tr_attrs_consume_k(a, XB_TK_DB_STATEMENT);
+    xb_tr_attrs_consume_k(a, XB_TK_DB_USER);
     if (new_semconv) {
-        xb_tr_attrs_consume(a, "db.system.name");
-        xb_tr_attrs_consume(a, "db.namespace");
-        xb_tr_attrs_consume(a, "db.query.text");
+        xb_tr_attrs_consume_k(a, XB_TK_DB_SYSTEM_NAME);
+        xb_tr_attrs_consume_k(a, XB_TK_DB_NAMESPACE);
+        xb_tr_attrs_consume_k(a, XB_TK_DB_QUERY_TEXT);
     }
     *out = q;
 out:

@@ -101,9 +101,9 @@ static int url_hostname(const char *s, struct xb_str *host)
 }
 
 /* String of the span attribute |key| (original attributes), or NULL when absent. */
-static const char *orig(const struct xb_tr_attrs *a, const char *key)
+static const char *orig(const struct xb_tr_attrs *a, enum xb_tr_key key)
 {
-    const xb_pb_any *v = xb_tr_attrs_val(a, key);
+    const xb_pb_any *v = xb_tr_attrs_val_k(a, key);
     return v ? xb_tr_any_str(v) : NULL;
 }
 
@@ -130,21 +130,22 @@ static int name_and_namespace(const struct xb_tr_attrs *a, const struct xb_tr_at
     const char *name = "", *v;
     char *buf;
 
-    if (kind == XB_KIND_SERVER && (v = orig(a, "aws.local.service")))
+    if (kind == XB_KIND_SERVER && (v = orig(a, XB_TK_AWS_LOCAL_SERVICE)))
         name = v;
-    if (!*name && kind == XB_KIND_INTERNAL && (v = orig(a, "aws.span.kind")) &&
-        strcmp(v, "LOCAL_ROOT") == 0 && (v = orig(a, "aws.local.service")))
+    if (!*name && kind == XB_KIND_INTERNAL && (v = orig(a, XB_TK_AWS_SPAN_KIND)) &&
+        strcmp(v, "LOCAL_ROOT") == 0 && (v = orig(a, XB_TK_AWS_LOCAL_SERVICE)))
         name = v;
-    if (!*name && is_dependency_kind(kind) && (v = orig(a, "aws.remote.service")))
+    if (!*name && is_dependency_kind(kind) && (v = orig(a, XB_TK_AWS_REMOTE_SERVICE)))
         name = trim_sdk_prefix(v, aws_sdk);
-    if (!*name && (v = orig(a, "peer.service")))
+    if (!*name && (v = orig(a, XB_TK_PEER_SERVICE)))
         name = v;
-    if (!*name && (v = orig(a, "aws.service"))) {
+    if (!*name && (v = orig(a, XB_TK_AWS_SERVICE))) {
         name = v;
         from_aws_service = 1;
     }
-    if (!*name && ((v = orig(a, "db.name")) || (new_semconv && (v = orig(a, "db.namespace"))))) {
-        const char *conn = orig(a, "db.connection_string");
+    if (!*name &&
+        ((v = orig(a, XB_TK_DB_NAME)) || (new_semconv && (v = orig(a, XB_TK_DB_NAMESPACE))))) {
+        const char *conn = orig(a, XB_TK_DB_CONNECTION_STRING);
         struct xb_str host;
         name = v;
         if (conn) {
@@ -164,16 +165,16 @@ static int name_and_namespace(const struct xb_tr_attrs *a, const struct xb_tr_at
         }
     }
     if (!*name && kind == XB_KIND_SERVER &&
-        (v = xb_tr_any_str(xb_tr_attrs_val(res, "service.name"))))
+        (v = xb_tr_any_str(xb_tr_attrs_val_k(res, XB_TK_SERVICE_NAME))))
         name = v;
-    if (!*name && (v = orig(a, "rpc.service")))
+    if (!*name && (v = orig(a, XB_TK_RPC_SERVICE)))
         name = v;
-    if (!*name && (v = orig(a, "http.host")))
+    if (!*name && (v = orig(a, XB_TK_HTTP_HOST)))
         name = v;
-    if (!*name && (v = orig(a, "net.peer.name")))
+    if (!*name && (v = orig(a, XB_TK_NET_PEER_NAME)))
         name = v;
     if (!*name && new_semconv && (kind == XB_KIND_PRODUCER || kind == XB_KIND_CONSUMER) &&
-        (v = orig(a, "messaging.destination.name")))
+        (v = orig(a, XB_TK_MESSAGING_DESTINATION_NAME)))
         name = v;
     if (*name) {
         d->name = cs(name);
@@ -195,10 +196,19 @@ static int name_and_namespace(const struct xb_tr_attrs *a, const struct xb_tr_at
 
 /* ------------------------------------------------------------------ one document */
 
+/* What every span of one ResourceSpans shares, built once (res_state_init). */
+struct res_state {
+    const xb_pb_resource *resource; /* with cfg->extra_resource merged */
+    struct xb_tr_attrs idx;
+    struct xb_tr_aws_res aws;
+    struct xb_tr_res_meta meta; /* built by the first segment that stores the resource */
+};
+
 struct ctx {
     const struct xb_translator_config *cfg;
     const xb_pb_resource *resource;
-    struct xb_tr_attrs res;
+    struct res_state *rs;
+    const struct xb_tr_attrs *res; /* &rs->idx */
     int64_t now;
     struct xb_arena *arena;
     const char **err_desc;
@@ -212,8 +222,8 @@ struct span_view {
     int hide_remote;          /* delete aws.remote.* / remoteTarget / K8s.RemoteNamespace */
 };
 
-static const char *const remote_keys[] = {"aws.remote.service", "aws.remote.operation",
-                                          "remoteTarget", "K8s.RemoteNamespace"};
+static const enum xb_tr_key remote_keys[] = {XB_TK_AWS_REMOTE_SERVICE, XB_TK_AWS_REMOTE_OPERATION,
+                                             XB_TK_REMOTE_TARGET, XB_TK_K8S_REMOTE_NAMESPACE};
 
 /* Fills |d| from the span seen through |v|; |attrs| is the span's fresh index (this
  * document's blocks mark entries consumed). */
@@ -230,8 +240,8 @@ static int build_doc(struct ctx *c, const struct span_view *v, struct xb_tr_attr
     memset(d, 0, sizeof(*d));
     if (v->hide_remote)
         for (i = 0; i < sizeof(remote_keys) / sizeof(remote_keys[0]); i++)
-            xb_tr_attrs_hide(attrs, remote_keys[i]);
-    aws_sdk = strcmp(xb_tr_any_str(xb_tr_attrs_val(attrs, "rpc.system")), "aws-api") == 0;
+            xb_tr_attrs_hide_k(attrs, remote_keys[i]);
+    aws_sdk = strcmp(xb_tr_any_str(xb_tr_attrs_val_k(attrs, XB_TK_RPC_SYSTEM)), "aws-api") == 0;
 
     /* 1-3: kind of document, ids, times. CONSUMER spans are segments since v0.141. */
     d->subsegment = span->kind != XB_KIND_SERVER && span->kind != XB_KIND_CONSUMER && v->parent_id;
@@ -249,23 +259,24 @@ static int build_doc(struct ctx *c, const struct span_view *v, struct xb_tr_attr
     /* A bool aws.xray.inprogress is removed before any block sees it (v0.141); true means
      * "in_progress": true and no end_time. Hidden in this document's index only: the
      * request itself is never modified. */
-    in_progress = xb_tr_attrs_get(attrs, "aws.xray.inprogress");
+    in_progress = xb_tr_attrs_k(attrs, XB_TK_AWS_XRAY_INPROGRESS);
     if (in_progress && xb_tr_any_type(in_progress->val) == XB_ANY_BOOL) {
         d->in_progress = in_progress->val->bool_value != 0;
-        xb_tr_attrs_hide(attrs, "aws.xray.inprogress");
+        xb_tr_attrs_hide_k(attrs, XB_TK_AWS_XRAY_INPROGRESS);
     }
 
     /* 4-9: blocks, each consuming what it understands */
     rc = xb_tr_http_build(attrs, span, cfg->read_new_semantic_conventions, c->arena, &d->http);
     if (rc == XB_OK)
-        rc = xb_tr_cause_build(attrs, span, &c->res, c->arena, &ids, d);
+        rc = xb_tr_cause_build(attrs, span, c->res, c->arena, &ids, d);
     if (rc)
         goto out;
-    d->origin = xb_tr_aws_origin(&c->res);
-    rc = xb_tr_aws_build(attrs, &c->res, cfg, c->arena, &d->aws);
+    d->origin = c->rs->aws.origin;
+    rc = xb_tr_aws_build(attrs, &c->rs->aws, cfg, c->arena, &d->aws);
     if (rc)
         goto out;
-    xb_tr_aws_service(&c->res, d);
+    d->has_service = c->rs->aws.has_service;
+    d->service_version = c->rs->aws.service_version;
     rc = xb_tr_sql_build(attrs, span, cfg->read_new_semantic_conventions, c->arena, &d->sql);
     if (rc)
         goto out;
@@ -278,7 +289,12 @@ static int build_doc(struct ctx *c, const struct span_view *v, struct xb_tr_attr
     }
 
     /* 11: user, annotations, metadata */
-    rc = xb_tr_meta_build(attrs, c->resource, !d->subsegment, cfg, c->arena, d);
+    if (!d->subsegment && !c->rs->meta.ready) {
+        rc = xb_tr_meta_resource(c->resource, cfg, c->arena, &c->rs->meta);
+        if (rc)
+            goto out;
+    }
+    rc = xb_tr_meta_build(attrs, c->resource, !d->subsegment, &c->rs->meta, cfg, c->arena, d);
     if (rc)
         goto out;
 
@@ -300,7 +316,7 @@ static int build_doc(struct ctx *c, const struct span_view *v, struct xb_tr_attr
     d->n_links = span->n_links;
 
     /* 13: name and namespace from the original attributes */
-    rc = name_and_namespace(attrs, &c->res, span, aws_sdk, cfg->read_new_semantic_conventions,
+    rc = name_and_namespace(attrs, c->res, span, aws_sdk, cfg->read_new_semantic_conventions,
                             c->arena, d);
 out:
     return rc;
@@ -353,11 +369,26 @@ out:
 
 /* ------------------------------------------------------------------ spans */
 
-static int translate_one(const struct xb_translator_config *cfg, const xb_pb_resource *resource,
-                         const struct xb_tr_attrs *res_index, const xb_pb_span *span,
-                         int64_t now_unix_s, struct xb_arena *arena, struct xb_buf *out,
-                         xb_translate_emit_cb emit, void *ud, const char **err_desc, size_t *docs,
-                         size_t *trimmed)
+/* Builds |rs| for |resource| (already merged with cfg->extra_resource; may be NULL).
+ * Returns XB_OK or XB_ERR_NOMEM. */
+static int res_state_init(const struct xb_translator_config *cfg, const xb_pb_resource *resource,
+                          struct xb_arena *arena, struct res_state *rs)
+{
+    int rc;
+
+    rs->resource = resource;
+    memset(&rs->meta, 0, sizeof(rs->meta));
+    rc = xb_tr_attrs_index(&rs->idx, arena, resource ? resource->attributes : NULL,
+                           resource ? resource->n_attributes : 0);
+    if (rc == XB_OK)
+        rc = xb_tr_aws_resource(&rs->idx, cfg, arena, &rs->aws);
+    return rc;
+}
+
+static int translate_one(const struct xb_translator_config *cfg, struct res_state *rs,
+                         const xb_pb_span *span, int64_t now_unix_s, struct xb_arena *arena,
+                         struct xb_buf *out, xb_translate_emit_cb emit, void *ud,
+                         const char **err_desc, size_t *docs, size_t *trimmed)
 {
     static const char *ignored;
     struct ctx c;
@@ -397,18 +428,12 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
 
     memset(&c, 0, sizeof(c));
     c.cfg = cfg;
-    c.resource = resource;
+    c.resource = rs->resource;
+    c.rs = rs;
+    c.res = &rs->idx;
     c.now = now_unix_s;
     c.arena = arena;
     c.err_desc = err_desc;
-    if (res_index) {
-        c.res = *res_index; /* built once per ResourceSpans by xb_translate_request */
-    } else {
-        rc = xb_tr_attrs_index(&c.res, arena, resource ? resource->attributes : NULL,
-                               resource ? resource->n_attributes : 0);
-        if (rc)
-            goto out;
-    }
 
     v1.span = span;
     v1.span_id = span->span_id.data;
@@ -420,7 +445,7 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
     /* aws.span.kind = LOCAL_ROOT (string) changes the shape of the output (docs/translation.md,
      * "Local roots"). */
     local_root =
-        strcmp(xb_tr_any_str(xb_tr_attrs_val(&attrs1, "aws.span.kind")), "LOCAL_ROOT") == 0;
+        strcmp(xb_tr_any_str(xb_tr_attrs_val_k(&attrs1, XB_TK_AWS_SPAN_KIND)), "LOCAL_ROOT") == 0;
     two_docs = local_root && is_dependency_kind(span->kind);
     if (two_docs) {
         uint64_t s = xb_tr_ids_derive(span->trace_id.data, span->span_id.data, 0x10CA1);
@@ -453,7 +478,7 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
         goto out;
     if (!local_root) {
         if (is_dependency_kind(span->kind) && d1.subsegment && !d1.namespace_ &&
-            xb_tr_attrs_get(&attrs1, "aws.remote.service"))
+            xb_tr_attrs_k(&attrs1, XB_TK_AWS_REMOTE_SERVICE))
             d1.namespace_ = "remote";
     } else if (!two_docs) {
         d1.subsegment = 0;
@@ -473,9 +498,9 @@ static int translate_one(const struct xb_translator_config *cfg, const xb_pb_res
         /* v0.156: aws.local.service, else the resource's service.name, else the name
          * computed above. An empty service.name counts as missing (upstream writes
          * "name": null, which X-Ray rejects). */
-        v = orig(&attrs2, "aws.local.service");
+        v = orig(&attrs2, XB_TK_AWS_LOCAL_SERVICE);
         if (!v || !*v)
-            v = xb_tr_any_str(xb_tr_attrs_val(&c.res, "service.name"));
+            v = xb_tr_any_str(xb_tr_attrs_val_k(c.res, XB_TK_SERVICE_NAME));
         if (v && *v)
             d2.name = cs(v);
         d2.http = NULL;
@@ -542,10 +567,15 @@ int xb_translate_span(const struct xb_translator_config *cfg, const xb_pb_resour
 {
     size_t docs = 0, trimmed = 0;
     const xb_pb_resource *merged = resource;
+    struct res_state rs;
 
-    if (cfg && arena && xb_translate_merge_resource(cfg, resource, arena, &merged) != XB_OK)
+    if (!cfg || !arena)
+        return translate_one(cfg, NULL, span, now_unix_s, arena, out, emit, ud, err_desc, &docs,
+                             &trimmed);
+    if (xb_translate_merge_resource(cfg, resource, arena, &merged) != XB_OK ||
+        res_state_init(cfg, merged, arena, &rs) != XB_OK)
         return XB_ERR_NOMEM;
-    return translate_one(cfg, merged, NULL, span, now_unix_s, arena, out, emit, ud, err_desc, &docs,
+    return translate_one(cfg, &rs, span, now_unix_s, arena, out, emit, ud, err_desc, &docs,
                          &trimmed);
 }
 
@@ -607,15 +637,14 @@ int xb_translate_request(const struct xb_translator_config *cfg, const xb_pb_exp
     for (r = 0; r < req->n_resource_spans; r++) {
         const xb_pb_resource_spans *rs = req->resource_spans[r];
         const xb_pb_resource *resource;
-        struct xb_tr_attrs res_index;
+        struct res_state state;
         if (!rs)
             continue;
         rc = xb_translate_merge_resource(cfg, rs->resource, arena, &resource);
         if (rc)
             goto out;
-        /* The resource's attribute index is shared by all of its spans (read-only). */
-        rc = xb_tr_attrs_index(&res_index, arena, resource ? resource->attributes : NULL,
-                               resource ? resource->n_attributes : 0);
+        /* What the resource gives is shared by all of its spans (read-only). */
+        rc = res_state_init(cfg, resource, arena, &state);
         if (rc)
             goto out;
         for (s = 0; s < rs->n_scope_spans; s++) {
@@ -627,8 +656,8 @@ int xb_translate_request(const struct xb_translator_config *cfg, const xb_pb_exp
                 if (!ss->spans[k])
                     continue;
                 res->spans++;
-                rc = translate_one(cfg, resource, &res_index, ss->spans[k], now_unix_s, arena, out,
-                                   emit, ud, &span_err_desc, &res->documents, &res->trimmed);
+                rc = translate_one(cfg, &state, ss->spans[k], now_unix_s, arena, out, emit, ud,
+                                   &span_err_desc, &res->documents, &res->trimmed);
                 if (rc == XB_ERR_INVALID) {
                     res->rejected_spans++;
                     if (!res->first_error)

@@ -1,5 +1,6 @@
-/* tests/unit/translator/test_attrs.c - the attribute index: hash lookups agree with a
- * linear scan of the original list (first occurrence wins), consume and hide. */
+/* tests/unit/translator/test_attrs.c - the attribute index: lookups (known-key slots
+ * and the generic path) agree with a linear scan of the original list (first
+ * occurrence wins), duplicates are hidden, consume and hide. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -157,6 +158,67 @@ static void test_attrs_lookup_many_keys(void **state)
     assert_int_equal(xb_tr_attrs_index(&a, arena, k->p, k->n), XB_OK);
     assert_int_equal(a.n, MAXKV);
     check_all(&a, k, probe, 2 * MAXKV);
+    /* exactly the later duplicates are hidden (the filter collides often here) */
+    for (size_t i = 0; i < MAXKV; i++)
+        assert_int_equal(a.v[i].hidden, first_pos(k, k->keys[i]) != (long)i);
+    test_free(k);
+    xb_arena_free(arena);
+}
+
+/* Every known key resolves to itself, near misses to nothing, and a slot read agrees
+ * with a linear scan of the original list (first occurrence wins). */
+static void test_attrs_known_keys(void **state)
+{
+    struct xb_arena *arena = xb_arena_new(65536, 0);
+    struct kvs *k = test_calloc(1, sizeof(*k));
+    struct xb_tr_attrs a;
+    (void)state;
+
+    assert_non_null(arena);
+    for (int id = 0; id < XB_TK_COUNT; id++) {
+        const char *name = xb_tr_key_name((enum xb_tr_key)id);
+        size_t n = strlen(name);
+        char near[64];
+        assert_true(n < sizeof(near) - 2);
+        assert_int_equal(xb_tr_key_id(name, n), id);
+        memcpy(near, name, n);
+        near[n] = 'x';
+        near[n + 1] = '\0';
+        assert_int_equal(xb_tr_key_id(near, n + 1), -1);
+        near[n - 1] = '\0'; /* one byte short */
+        assert_true(xb_tr_key_id(near, n - 1) < 0 ||
+                    strcmp(xb_tr_key_name((enum xb_tr_key)xb_tr_key_id(near, n - 1)), near) == 0);
+        for (size_t pos = 0; pos < n; pos++) { /* one byte changed */
+            int got;
+            memcpy(near, name, n + 1);
+            near[pos] ^= 0x20;
+            got = xb_tr_key_id(near, n);
+            assert_true(got < 0 || strcmp(xb_tr_key_name((enum xb_tr_key)got), near) == 0);
+        }
+        /* every third key twice, and unknown keys in between */
+        add(k, name);
+        if (id % 3 == 0)
+            add(k, name);
+        if (id % 5 == 0)
+            add(k, "app.unknown.key");
+    }
+    assert_int_equal(xb_tr_key_id("", 0), -1);
+    assert_int_equal(xb_tr_attrs_index(&a, arena, k->p, k->n), XB_OK);
+    for (int id = 0; id < XB_TK_COUNT; id++) {
+        const char *name = xb_tr_key_name((enum xb_tr_key)id);
+        struct xb_tr_attr *e = xb_tr_attrs_k(&a, (enum xb_tr_key)id);
+        assert_non_null(e);
+        assert_int_equal(e->pos, (uint32_t)first_pos(k, name));
+        assert_ptr_equal(e, xb_tr_attrs_get(&a, name));
+    }
+    for (size_t i = 0; i < k->n; i++)
+        assert_int_equal(a.v[i].hidden, first_pos(k, k->keys[i]) != (long)i);
+    xb_tr_attrs_hide_k(&a, XB_TK_HTTP_METHOD);
+    assert_null(xb_tr_attrs_k(&a, XB_TK_HTTP_METHOD));
+    assert_null(xb_tr_attrs_get(&a, "http.method"));
+    xb_tr_attrs_consume_k(&a, XB_TK_URL_FULL);
+    assert_non_null(xb_tr_attrs_k(&a, XB_TK_URL_FULL));
+    assert_null(xb_tr_attrs_live_k(&a, XB_TK_URL_FULL));
     test_free(k);
     xb_arena_free(arena);
 }
@@ -166,6 +228,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_attrs_lookup_matches_scan),
         cmocka_unit_test(test_attrs_lookup_many_keys),
+        cmocka_unit_test(test_attrs_known_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

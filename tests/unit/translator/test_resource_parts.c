@@ -1,0 +1,217 @@
+/*
+ * tests/unit/translator/test_resource_parts.c - the parts of a document built once per
+ * ResourceSpans: the resource's metadata and annotations merged into each segment's
+ * (xb_tr_meta_resource) give what adding them per segment gives, and the rendered
+ * bytes spliced in (metadata entries, the aws block's resource members) are the bytes
+ * the writer writes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "translator/attrs.h"
+#include "translator/aws.h"
+#include "translator/doc.h"
+#include "translator/meta.h"
+
+#define MAXKV 16
+
+struct kvs {
+    xb_pb_kv kv[MAXKV];
+    xb_pb_kv *p[MAXKV];
+    xb_pb_any v[MAXKV];
+    size_t n;
+};
+
+/* Appends |key| with a string value, or an int when |val| is NULL. */
+static void add(struct kvs *k, const char *key, const char *val)
+{
+    size_t i = k->n++;
+
+    assert_true(i < MAXKV);
+    opentelemetry__proto__common__v1__key_value__init(&k->kv[i]);
+    opentelemetry__proto__common__v1__any_value__init(&k->v[i]);
+    k->kv[i].key = (char *)key;
+    if (val) {
+        k->v[i].value_case = XB_ANY_STRING;
+        k->v[i].string_value = (char *)val;
+    } else {
+        k->v[i].value_case = XB_ANY_INT;
+        k->v[i].int_value = (int64_t)i;
+    }
+    k->kv[i].value = &k->v[i];
+    k->p[i] = &k->kv[i];
+}
+
+static void fill_resource(struct kvs *r)
+{
+    memset(r, 0, sizeof(*r));
+    add(r, "service.name", "checkout");
+    add(r, "cloud.provider", "aws");
+    add(r, "cloud.platform", "aws_eks");
+    add(r, "k8s.cluster.name", "prod \"a\"");
+    add(r, "host.id", "i-0abc");
+    add(r, "zz.last", NULL);
+    add(r, "service.name", "duplicate: the last wins in metadata");
+    add(r, "a.first", "é\x01");
+    add(r, "telemetry.sdk.name", "opentelemetry");
+    add(r, "telemetry.sdk.language", "java");
+}
+
+/* Span attribute lists: none, plain, a key equal to a prefixed resource key, and an
+ * annotation list (which turns the cached path off). */
+static void fill_span(struct kvs *s, int variant)
+{
+    memset(s, 0, sizeof(*s));
+    if (variant == 0)
+        return;
+    add(s, "app.user", "u1");
+    add(s, "zzz", NULL);
+    if (variant >= 2)
+        add(s, "otel.resource.service.name", "from the span");
+    if (variant >= 3)
+        add(s, "otel.resource.host.id", NULL);
+    if (variant == 4) {
+        static xb_pb_any item, arr_v;
+        static xb_pb_any *items[1];
+        static xb_pb_array arr;
+        opentelemetry__proto__common__v1__any_value__init(&item);
+        item.value_case = XB_ANY_STRING;
+        item.string_value = "otel.resource.k8s.cluster.name";
+        items[0] = &item;
+        opentelemetry__proto__common__v1__array_value__init(&arr);
+        arr.values = items;
+        arr.n_values = 1;
+        opentelemetry__proto__common__v1__any_value__init(&arr_v);
+        arr_v.value_case = XB_ANY_ARRAY;
+        arr_v.array_value = &arr;
+        add(s, "aws.xray.annotations", NULL);
+        s->kv[s->n - 1].value = &arr_v;
+    }
+}
+
+static void config(unsigned flags, struct xb_translator_config *cfg)
+{
+    static const char *const indexed[] = {"otel.resource.service.name", "app.user",
+                                          "otel.resource.host.id"};
+
+    xb_translator_config_defaults(cfg);
+    cfg->index_all_attributes = flags & 1;
+    cfg->allow_dot_in_annotation_keys = (flags >> 1) & 1;
+    if (flags & 4) {
+        cfg->indexed_attributes = indexed;
+        cfg->n_indexed_attributes = 3;
+    }
+}
+
+/* |d| written with |o|, NUL-terminated copy in |out|. */
+static void render(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
+                   struct xb_arena *arena, struct xb_buf *out)
+{
+    xb_buf_clear(out);
+    assert_int_equal(xb_tr_doc_write(d, o, out, arena, NULL), XB_OK);
+}
+
+static void test_resource_parts_match(void **state)
+{
+    struct xb_arena *arena = xb_arena_new(1 << 16, 0);
+    struct kvs *res = test_calloc(1, sizeof(*res)), *span = test_calloc(1, sizeof(*span));
+    xb_pb_resource resource;
+    struct xb_buf a, b;
+    (void)state;
+
+    assert_non_null(arena);
+    xb_buf_init(&a, 0);
+    xb_buf_init(&b, 0);
+    fill_resource(res);
+    opentelemetry__proto__resource__v1__resource__init(&resource);
+    resource.attributes = res->p;
+    resource.n_attributes = res->n;
+    for (unsigned flags = 0; flags < 8; flags++) {
+        for (int variant = 0; variant <= 4; variant++) {
+            struct xb_translator_config cfg;
+            struct xb_tr_res_meta rm;
+            struct xb_tr_attrs res_idx, s1, s2;
+            struct xb_tr_aws_res awsr;
+            struct xb_tr_xdoc d1, d2;
+            struct xb_tr_doc_wopts plain = {0}, cut = {0};
+            struct xb_tr_xaws aws_plain;
+            config(flags, &cfg);
+            fill_span(span, variant);
+            assert_int_equal(xb_tr_meta_resource(&resource, &cfg, arena, &rm), XB_OK);
+            assert_true(rm.ready);
+            assert_int_equal(xb_tr_attrs_index(&s1, arena, span->p, span->n), XB_OK);
+            assert_int_equal(xb_tr_attrs_index(&s2, arena, span->p, span->n), XB_OK);
+            memset(&d1, 0, sizeof(d1));
+            memset(&d2, 0, sizeof(d2));
+            assert_int_equal(xb_tr_meta_build(&s1, &resource, 1, &rm, &cfg, arena, &d1), XB_OK);
+            assert_int_equal(xb_tr_meta_build(&s2, &resource, 1, NULL, &cfg, arena, &d2), XB_OK);
+
+            /* same entries, same order */
+            assert_int_equal(d1.n_annots, d2.n_annots);
+            for (size_t i = 0; i < d1.n_annots; i++) {
+                assert_int_equal(d1.annots[i].key.n, d2.annots[i].key.n);
+                assert_memory_equal(d1.annots[i].key.p, d2.annots[i].key.p, d1.annots[i].key.n);
+                assert_ptr_equal(d1.annots[i].val, d2.annots[i].val);
+            }
+            assert_int_equal(d1.n_meta, d2.n_meta);
+            for (size_t i = 0; i < d1.n_meta; i++) {
+                assert_int_equal(d1.meta[i].key.n, d2.meta[i].key.n);
+                assert_memory_equal(d1.meta[i].key.p, d2.meta[i].key.p, d1.meta[i].key.n);
+                assert_ptr_equal(d1.meta[i].val, d2.meta[i].val);
+                assert_null(d2.meta[i].raw);
+            }
+            if (variant < 4 && !(flags & 1)) { /* the cached path was taken */
+                size_t spliced = 0;
+                for (size_t i = 0; i < d1.n_meta; i++)
+                    spliced += d1.meta[i].raw != NULL;
+                assert_true(spliced > 0);
+            }
+
+            /* the aws block's resource members, rendered once and written per document */
+            assert_int_equal(xb_tr_attrs_index(&res_idx, arena, res->p, res->n), XB_OK);
+            assert_int_equal(xb_tr_aws_resource(&res_idx, &cfg, arena, &awsr), XB_OK);
+            assert_true(awsr.present);
+            assert_non_null(awsr.tmpl.raw);
+            d1.aws = &awsr.tmpl;
+            aws_plain = awsr.tmpl;
+            aws_plain.raw = NULL;
+            d2.aws = &aws_plain;
+
+            /* spliced bytes equal written bytes, untrimmed and cut */
+            cut.max_str = 5;
+            cut.max_items = 2;
+            render(&d1, &plain, arena, &a);
+            render(&d2, &plain, arena, &b);
+            assert_string_equal(a.data, b.data);
+            render(&d1, &cut, arena, &a);
+            render(&d2, &cut, arena, &b);
+            assert_string_equal(a.data, b.data);
+            d1.meta_only_resource = d2.meta_only_resource = 1;
+            render(&d1, &plain, arena, &a);
+            render(&d2, &plain, arena, &b);
+            assert_string_equal(a.data, b.data);
+        }
+    }
+    xb_buf_cleanup(&a);
+    xb_buf_cleanup(&b);
+    test_free(res);
+    test_free(span);
+    xb_arena_free(arena);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_resource_parts_match),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
