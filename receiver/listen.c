@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,12 @@ static int split_endpoint(const char *ep, char *host, size_t host_len, char *por
 struct evconnlistener *xb_listen(struct event_base *base, const char *endpoint,
                                  evconnlistener_cb cb, void *ud, char *bound, size_t bound_len)
 {
+    return xb_listen_opt(base, endpoint, 0, cb, ud, bound, bound_len);
+}
+
+struct evconnlistener *xb_listen_opt(struct event_base *base, const char *endpoint, int reuse_port,
+                                     evconnlistener_cb cb, void *ud, char *bound, size_t bound_len)
+{
     struct addrinfo hints, *res = NULL, *pick = NULL;
     struct evconnlistener *l = NULL;
     struct sockaddr_storage ss;
@@ -77,7 +84,8 @@ struct evconnlistener *xb_listen(struct event_base *base, const char *endpoint,
     if (!pick)
         pick = res;
     l = evconnlistener_new_bind(base, cb, ud,
-                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC |
+                                    (reuse_port ? LEV_OPT_REUSEABLE_PORT : 0),
                                 -1, pick->ai_addr, (int)pick->ai_addrlen);
     if (!l) {
         snprintf(bound, bound_len, "cannot listen on %s: %s", endpoint, strerror(errno));
@@ -126,6 +134,8 @@ struct xb_listen_guard {
 /* evconnlistener's error callback gets the listener's user data, which belongs to
  * whoever set the accept callback (evhttp replaces it); guards are found by listener. */
 static struct xb_listen_guard *all_guards;
+/* Guards the list: each ingest worker (app/workers.h) adds and removes its own guards. */
+static pthread_mutex_t all_guards_lock = PTHREAD_MUTEX_INITIALIZER;
 
 uint64_t xb_listen_now_ms(void)
 {
@@ -186,22 +196,24 @@ static void on_resume_timer(evutil_socket_t fd, short what, void *ud)
 static void on_accept_error(struct evconnlistener *l, void *ud)
 {
     int err = EVUTIL_SOCKET_ERROR();
-    struct xb_listen_guard *g = all_guards;
+    struct xb_listen_guard *g;
     enum xb_conn_refused reason;
     uint64_t suppressed = 0;
     struct timeval tv;
     uint32_t ms;
 
     (void)ud;
-    while (g && g->listener != l)
+    pthread_mutex_lock(&all_guards_lock);
+    for (g = all_guards; g && g->listener != l;)
         g = g->next_guard;
+    pthread_mutex_unlock(&all_guards_lock); /* |g| belongs to this thread's listener */
     if (!g)
         return;
     reason = (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
                  ? XB_CONN_REFUSED_FD_EXHAUSTED
                  : XB_CONN_REFUSED_ACCEPT_ERROR;
     if (g->transport < XB_TRANSPORT_COUNT)
-        xb_receiver_metrics.connections_refused[g->transport][reason]++;
+        XB_METRIC_ADD(xb_receiver_metrics.connections_refused[g->transport][reason], 1);
     g->failures++;
     ms = xb_listen_backoff_ms(g->failures);
     if (xb_ratelimit_allow(&g->accept_log, xb_listen_now_ms(), &suppressed))
@@ -239,8 +251,10 @@ struct xb_listen_guard *xb_listen_guard_new(struct event_base *base,
         return NULL;
     }
     evconnlistener_set_error_cb(listener, on_accept_error);
+    pthread_mutex_lock(&all_guards_lock);
     g->next_guard = all_guards;
     all_guards = g;
+    pthread_mutex_unlock(&all_guards_lock);
     return g;
 }
 
@@ -250,12 +264,14 @@ void xb_listen_guard_free(struct xb_listen_guard *g)
 
     if (!g)
         return;
+    pthread_mutex_lock(&all_guards_lock);
     for (pp = &all_guards; *pp; pp = &(*pp)->next_guard) {
         if (*pp == g) {
             *pp = g->next_guard;
             break;
         }
     }
+    pthread_mutex_unlock(&all_guards_lock);
     while (g->head)
         xb_listen_guard_release(g->head);
     event_free(g->resume);
@@ -273,7 +289,7 @@ static void unlink_slot(struct xb_listen_guard *g, struct xb_conn_slot *slot)
     slot->prev = slot->next = NULL;
     slot->guard = NULL;
     g->count--;
-    xb_receiver_metrics.receiver_connections[g->transport]--;
+    XB_METRIC_SUB(xb_receiver_metrics.receiver_connections[g->transport], 1);
 }
 
 int xb_listen_guard_admit(struct xb_listen_guard *g, struct xb_conn_slot *slot, uint64_t now_ms)
@@ -284,8 +300,9 @@ int xb_listen_guard_admit(struct xb_listen_guard *g, struct xb_conn_slot *slot, 
     if (g->max_connections && g->count >= g->max_connections) {
         struct xb_conn_slot *victim = xb_listen_pick_victim(g->head);
         if (!victim) {
-            xb_receiver_metrics
-                .connections_refused[g->transport][XB_CONN_REFUSED_MAX_CONNECTIONS]++;
+            XB_METRIC_ADD(xb_receiver_metrics
+                              .connections_refused[g->transport][XB_CONN_REFUSED_MAX_CONNECTIONS],
+                          1);
             if (xb_ratelimit_allow(&g->evict_log, now_ms, &suppressed))
                 XB_WARN(g->name,
                         "refusing connection: max_connections (%u) reached and every "
@@ -293,7 +310,9 @@ int xb_listen_guard_admit(struct xb_listen_guard *g, struct xb_conn_slot *slot, 
                         g->max_connections, (unsigned long long)suppressed);
             return XB_ERR_FULL;
         }
-        xb_receiver_metrics.connections_refused[g->transport][XB_CONN_REFUSED_EVICTED_STALLED]++;
+        XB_METRIC_ADD(
+            xb_receiver_metrics.connections_refused[g->transport][XB_CONN_REFUSED_EVICTED_STALLED],
+            1);
         if (xb_ratelimit_allow(&g->evict_log, now_ms, &suppressed))
             XB_WARN(g->name,
                     "max_connections (%u) reached: closing the connection idle longest "
@@ -316,7 +335,7 @@ int xb_listen_guard_admit(struct xb_listen_guard *g, struct xb_conn_slot *slot, 
     slot->progress_ms = now_ms;
     g->count++;
     g->failures = 0;
-    xb_receiver_metrics.receiver_connections[g->transport]++;
+    XB_METRIC_ADD(xb_receiver_metrics.receiver_connections[g->transport], 1);
     return XB_OK;
 }
 
@@ -343,7 +362,7 @@ size_t xb_listen_guard_count(const struct xb_listen_guard *g)
 void xb_listen_guard_count_refused(const struct xb_listen_guard *g, enum xb_conn_refused reason)
 {
     if (g && (unsigned)reason < XB_CONN_REFUSED_COUNT)
-        xb_receiver_metrics.connections_refused[g->transport][reason]++;
+        XB_METRIC_ADD(xb_receiver_metrics.connections_refused[g->transport][reason], 1);
 }
 
 int xb_listen_raise_nofile(uint64_t needed, uint64_t *limit)

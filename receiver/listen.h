@@ -14,7 +14,9 @@
  *    many repeats were suppressed;
  *  - xraybridge_receiver_connections{transport} and
  *    xraybridge_receiver_connections_refused_total{transport,reason} (core/metrics.h).
- * Everything runs on the event-loop thread.
+ * A guard and its connections live on the event-loop thread of their receiver; with
+ * ingest workers (app/workers.h) each worker has its own guards, and the metrics are
+ * summed across them.
  */
 #ifndef XB_RECEIVER_LISTEN_H
 #define XB_RECEIVER_LISTEN_H
@@ -37,6 +39,15 @@
  */
 struct evconnlistener *xb_listen(struct event_base *base, const char *endpoint,
                                  evconnlistener_cb cb, void *ud, char *bound, size_t bound_len);
+
+/*
+ * Like xb_listen(); with |reuse_port| non-zero the socket is bound with SO_REUSEPORT so
+ * that every ingest worker (app/workers.h) can listen on the same port and the kernel
+ * spreads new connections among them. Workers after the first pass the first one's
+ * bound "ip:port" so that a configured port 0 means one port for all.
+ */
+struct evconnlistener *xb_listen_opt(struct event_base *base, const char *endpoint, int reuse_port,
+                                     evconnlistener_cb cb, void *ud, char *bound, size_t bound_len);
 
 struct xb_listen_guard;
 struct xb_conn_slot;
