@@ -49,8 +49,15 @@ struct xb_budget {
  * receiver admits for |cfg| (the receiver's max_inflight_bytes). */
 uint64_t xb_budget_grpc_inflight_bytes(const struct xb_config *cfg);
 
-/* Fills |out| with the worst case of |cfg| (borrowed). */
+/* Fills |out| with the worst case of |cfg| (borrowed), for the number of ingest workers
+ * service.workers gives on this machine (app/worker_count.h: reads the CPU affinity and
+ * the cgroup CPU quota when it is 0). */
 void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out);
+
+/* Like xb_budget_compute() for |workers| ingest workers (1 = no worker thread). Each
+ * worker beyond one adds its own request memory (receiver/ingest.h). Pure. */
+void xb_budget_compute_workers(const struct xb_config *cfg, unsigned workers,
+                               struct xb_budget *out);
 
 /* The item's name as printed ("queues", "grpc_inflight", ...); "?" when out of range. */
 const char *xb_budget_item_name(enum xb_budget_item item);

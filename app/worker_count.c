@@ -99,3 +99,9 @@ unsigned xb_worker_count_detect(unsigned configured)
         cpu_max ? NULL : read_line("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", q, sizeof(q)),
         cpu_max ? NULL : read_line("/sys/fs/cgroup/cpu/cpu.cfs_period_us", p, sizeof(p)));
 }
+
+size_t xb_worker_small_body_bytes(size_t max_body_bytes)
+{
+    size_t small = (size_t)512 * 1024;
+    return max_body_bytes < small ? max_body_bytes : small;
+}

@@ -31,4 +31,11 @@ unsigned xb_worker_count(unsigned configured, unsigned affinity_cpus, const char
  */
 unsigned xb_worker_count_detect(unsigned configured);
 
+/*
+ * The largest (decompressed) request body a worker handles in its own arena: 512 KiB,
+ * or |max_body_bytes| when smaller. Larger requests are redone one at a time in the
+ * main arena (receiver/ingest.h). A typical SDK batch (512 spans) is 150-400 KB.
+ */
+size_t xb_worker_small_body_bytes(size_t max_body_bytes);
+
 #endif

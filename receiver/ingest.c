@@ -42,10 +42,11 @@ struct xb_ingest {
     struct xb_ingest *main; /* the main path: its gate, large-request arena, lock */
     xb_ingest_run_cb run;   /* runs admission on the thread owning the queues */
     void *run_ud;
-    size_t small_body;       /* bodies up to this are handled in the worker's own arena */
-    size_t small_docs;       /* byte cap of one request's documents and records there */
-    pthread_mutex_t large;   /* main path only: held by the worker using its arena */
-    uint64_t large_requests; /* main path only: requests that needed it (under |large|) */
+    size_t small_body;        /* bodies up to this are handled in the worker's own arena */
+    size_t small_docs;        /* byte cap of one request's documents and records there */
+    pthread_mutex_t large;    /* main path only: held by the worker using its arena */
+    uint64_t *requests;       /* a worker's request counter (metric), or NULL */
+    uint64_t *large_requests; /* its count of requests redone in the main arena, or NULL */
 };
 
 /* What one attempt at a request uses: the worker's small arena or the main one. */
@@ -173,14 +174,10 @@ struct xb_ingest *xb_ingest_new_worker(struct xb_ingest *main, size_t small_body
     return ing;
 }
 
-uint64_t xb_ingest_large_requests(struct xb_ingest *main)
+void xb_ingest_set_counters(struct xb_ingest *ing, uint64_t *requests, uint64_t *large_requests)
 {
-    uint64_t n;
-
-    pthread_mutex_lock(&main->large);
-    n = main->large_requests;
-    pthread_mutex_unlock(&main->large);
-    return n;
+    ing->requests = requests;
+    ing->large_requests = large_requests;
 }
 
 void xb_ingest_set_otlp_queue(struct xb_ingest *ing, struct xb_queue *q,
@@ -482,7 +479,8 @@ static int export_attempt(struct xb_ingest *ing, struct attempt *at, enum xb_bod
         XB_DEBUG("ingest", "%s", out->reject_msg);
     }
     {
-        struct admit a = {.ing = ing,
+        struct admit a = {.rc = XB_ERR_FULL, /* if it cannot run: shutting down */
+                          .ing = ing,
                           .req = req,
                           .list = &col.list,
                           .records = records,
@@ -543,8 +541,9 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
             ing->arena_peak = used;
         xb_arena_reset(ing->arena);
         memset(out, 0, sizeof(*out));
+        if (ing->large_requests)
+            XB_METRIC_ADD(*ing->large_requests, 1);
         pthread_mutex_lock(&big->large);
-        big->large_requests++;
         at = (struct attempt){
             .arena = big->arena, .inflated = &big->inflated, .body_cap = max_body_bytes};
         rc = export_attempt(ing, &at, format, gzip, body, len, max_body_bytes, out, &desc);
@@ -567,5 +566,7 @@ out:
     xb_arena_reset(ing->arena);
     out->rc = rc;
     out->err_desc = desc;
+    if (ing->requests)
+        XB_METRIC_ADD(*ing->requests, 1);
     xb_ingest_account(transport, out);
 }

@@ -84,8 +84,10 @@ size_t xb_ingest_worker_arena_bytes(size_t small_body_bytes);
  * buffer for documents of up to |max_document_bytes|. app/budget.c counts it N times. */
 size_t xb_ingest_worker_bytes(size_t small_body_bytes, size_t max_document_bytes);
 
-/* Requests the workers had to do again in |main|'s arena (too large for their own). */
-uint64_t xb_ingest_large_requests(struct xb_ingest *main);
+/* Counters a worker's path adds to (metric values, updated with XB_METRIC_ADD; NULL =
+ * none): every export request it answers, and those it had to do again in the main
+ * path's arena (too large for its own). */
+void xb_ingest_set_counters(struct xb_ingest *ing, uint64_t *requests, uint64_t *large_requests);
 
 /* Frees the ingest path. NULL is a no-op. */
 void xb_ingest_free(struct xb_ingest *ing);
