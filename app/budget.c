@@ -123,12 +123,14 @@ void xb_budget_compute_workers(const struct xb_config *cfg, unsigned workers, st
             xb_budget_grpc_inflight_bytes(cfg) +
             (uint64_t)(workers > 1 ? workers : 1) * cfg->grpc.max_recv_msg_bytes;
         out->item[XB_BUDGET_CONNECTIONS] +=
-            (uint64_t)cfg->grpc.max_connections * XB_BUDGET_PER_CONNECTION_BYTES;
+            ((uint64_t)cfg->grpc.max_connections + (workers > 1 ? workers - 1 : 0)) *
+            XB_BUDGET_PER_CONNECTION_BYTES;
     }
     if (cfg->http.enabled) {
         out->item[XB_BUDGET_HTTP_INFLIGHT] = cfg->http.max_inflight_body_bytes;
         out->item[XB_BUDGET_CONNECTIONS] +=
-            (uint64_t)cfg->http.max_connections * XB_BUDGET_PER_CONNECTION_BYTES;
+            ((uint64_t)cfg->http.max_connections + (workers > 1 ? workers - 1 : 0)) *
+            XB_BUDGET_PER_CONNECTION_BYTES;
     }
     if (cfg->xray_udp.enabled)
         out->item[XB_BUDGET_UDP] =

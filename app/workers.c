@@ -94,6 +94,7 @@ struct xb_workers {
     int closed; /* the main loop no longer runs admissions */
     size_t grpc_inflight;
     uint64_t http_inflight;
+    size_t grpc_conns, http_conns; /* max_connections is counted across workers */
 };
 
 static void wake(int fd)
@@ -257,8 +258,7 @@ static int worker_init(struct xb_workers *ws, struct worker *w, unsigned i,
         go.reuse_port = 1;
         go.quiet = i > 0;
         go.shared_inflight = &ws->grpc_inflight;
-        if (go.max_connections)
-            go.max_connections = go.max_connections / ws->n ? go.max_connections / ws->n : 1;
+        go.shared_connections = &ws->grpc_conns;
         rc = xb_grpc_server_start(w->base, w->ing, &go, &w->grpc, err, err_len);
         if (rc)
             return rc;
@@ -269,8 +269,7 @@ static int worker_init(struct xb_workers *ws, struct worker *w, unsigned i,
         ho.reuse_port = 1;
         ho.quiet = i > 0;
         ho.shared_inflight = &ws->http_inflight;
-        if (ho.max_connections)
-            ho.max_connections = ho.max_connections / ws->n ? ho.max_connections / ws->n : 1;
+        ho.shared_connections = &ws->http_conns;
         rc = xb_http_server_start(w->base, w->ing, &ho, &w->http, err, err_len);
         if (rc)
             return rc;

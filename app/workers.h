@@ -10,8 +10,10 @@
  * microseconds) and answers its client. docs/architecture.md ("Threads") explains the
  * choice.
  *
- * Shared limits: max_connections is split evenly between the workers (at least one
- * each); the in-flight byte budgets of the gRPC and HTTP receivers are shared (atomics).
+ * Shared limits: max_connections counts every worker's connections (at the cap a new
+ * connection evicts a stalled one of the worker that accepted it; a worker with none
+ * admits it, so the total can pass the cap by N-1); the in-flight byte budgets of the
+ * gRPC and HTTP receivers are shared (atomics).
  */
 #ifndef XB_APP_WORKERS_H
 #define XB_APP_WORKERS_H

@@ -26,6 +26,12 @@ usage: e2e.py BUILD_DIR [SECONDS [OTHER_XRAYBRIDGE]] [options]
   --fluent-bit PATH instead of OTHER_XRAYBRIDGE: Fluent Bit with its opentelemetry
                     input and null output (ingest only; bench/fluentbit.sh); the
                     ratios are xraybridge/fluent-bit.
+  --workers N[,M]   service.workers written into xraybridge's config (default: not
+                    written, so the machine's cores). Two values instead of
+                    OTHER_XRAYBRIDGE: the same binary with N and with M workers,
+                    alternating; the ratios are M/N.
+  --load-cpus LIST  run h2load (and the sink) under taskset -c LIST, e.g. to keep the
+                    load generator off the CPUs xraybridge's workers use
 """
 import argparse
 import os
@@ -39,6 +45,7 @@ import time
 import urllib.request
 
 HZ = os.sysconf("SC_CLK_TCK")
+TASKSET = []  # ["taskset", "-c", LIST] for the load generator and the sink (--load-cpus)
 PROCS = []  # every process started, killed on exit if still running
 SPANS = 100
 GRPC_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -95,6 +102,7 @@ def h2load(proto, addr, reqfile, n, conns, streams, duration=None):
     """Runs h2load; returns (succeeded requests, wall seconds measured by h2load)."""
     _, _, ctype, path, h2 = PROTOCOLS[proto]
     cmd = ["h2load", "-t", "1", "-c", str(conns), "-H", f"content-type: {ctype}", "-d", reqfile]
+    cmd = TASKSET + cmd
     if h2:
         cmd += ["-m", str(streams), "-H", "te: trailers"]
     else:
@@ -119,8 +127,9 @@ class Xraybridge:
 
     name = "xraybridge"
 
-    def __init__(self, binary, build, tmp, tag):
+    def __init__(self, binary, build, tmp, tag, workers=None):
         self.binary, self.build, self.tmp, self.tag = binary, build, tmp, tag
+        self.workers = workers  # service.workers, None = not written
         self.sink = self.proc = None
 
     def start(self):
@@ -129,7 +138,8 @@ class Xraybridge:
         for p in (port_file, self.sink_out):
             if os.path.exists(p):
                 os.unlink(p)
-        self.sink = subprocess.Popen([os.path.join(self.build, "bench", "xray_sink"), port_file],
+        self.sink = subprocess.Popen(TASKSET + [os.path.join(self.build, "bench", "xray_sink"),
+                                                port_file],
                                      stdout=open(self.sink_out, "w"))
         PROCS.append(self.sink)
         sport = int(wait_for(lambda: re.match(r"(\d+)\n", read_file(port_file)), "xray_sink")
@@ -151,6 +161,8 @@ service:
   pipelines: {{traces: {{receivers: [otlp], exporters: [awsxray]}}}}
   telemetry: {{logs: {{level: info}}, metrics: {{address: "127.0.0.1:0"}}}}
 """)
+            if self.workers:
+                f.write(f"  workers: {self.workers}\n")
         self.log = os.path.join(self.tmp, f"xb-{self.tag}.err")
         env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDBENCH", AWS_SECRET_ACCESS_KEY="bench")
         self.proc = subprocess.Popen([self.binary, "--config", cfg],
@@ -321,7 +333,16 @@ def main():
     ap.add_argument("--conns", type=int, default=8)
     ap.add_argument("--streams", type=int, default=16)
     ap.add_argument("--fluent-bit", dest="fluent_bit")
+    ap.add_argument("--workers")
+    ap.add_argument("--load-cpus", dest="load_cpus")
     args = ap.parse_args()
+    workers = [int(w) for w in args.workers.split(",")] if args.workers else [None]
+    if len(workers) > 2 or any(w is not None and not 1 <= w <= 64 for w in workers):
+        fail("--workers takes one or two counts of 1..64")
+    if len(workers) == 2 and (args.other or args.fluent_bit):
+        fail("--workers N,M compares worker counts: no OTHER_XRAYBRIDGE or --fluent-bit")
+    if args.load_cpus:
+        TASKSET[:] = ["taskset", "-c", args.load_cpus]
     build = os.path.abspath(args.build)
     protos = args.protocols.split(",")
     for p in protos:
@@ -332,14 +353,18 @@ def main():
             fail(f"missing {build}/{t}: build first")
     if subprocess.run(["sh", "-c", "command -v h2load"], capture_output=True).returncode:
         fail("h2load missing: apt-get install nghttp2-client")
-    two = args.other or args.fluent_bit
+    two = args.other or args.fluent_bit or len(workers) == 2
     rounds = args.rounds or (3 if two else 1)
     tmp = tempfile.mkdtemp(prefix="xb-e2e-")
     try:
         subprocess.run([os.path.join(build, "bench", "gen_request"), "-n", str(SPANS),
                         "-o", os.path.join(tmp, "req")], check=True, capture_output=True)
-        a = Xraybridge(os.path.join(build, "app", "xraybridge"), build, tmp, "xraybridge")
-        if args.fluent_bit:
+        a = Xraybridge(os.path.join(build, "app", "xraybridge"), build, tmp, "xraybridge",
+                       workers[0])
+        if len(workers) == 2:
+            a.tag = f"w{workers[0]}"
+            b = Xraybridge(a.binary, build, tmp, f"w{workers[1]}", workers[1])
+        elif args.fluent_bit:
             b = FluentBit(args.fluent_bit, tmp, "fluent-bit")
         elif args.other:
             a.tag = "A"
@@ -350,7 +375,8 @@ def main():
               f"{os.path.getsize(os.path.join(tmp, 'req.pb')):,} B, JSON "
               f"{os.path.getsize(os.path.join(tmp, 'req.json')):,} B), h2load -c {args.conns} "
               f"(gRPC -m {args.streams}), ~{args.seconds:g} s per measurement, {rounds} "
-              f"round(s), {os.cpu_count()} cores")
+              f"round(s), {os.cpu_count()} cores"
+              + (f", load generator on CPUs {args.load_cpus}" if args.load_cpus else ""))
         if args.other:
             print(f"  A = {a.binary}\n  B = {b.binary}")
         if args.fluent_bit:

@@ -123,6 +123,7 @@ struct xb_listen_guard {
     uint32_t max_connections;
     struct xb_conn_slot *head; /* admitted connections */
     size_t count;
+    size_t *shared;       /* connections of every worker's guard (atomic), or NULL */
     struct event *resume; /* back-off timer while paused */
     int paused;           /* listener disabled after an accept error */
     uint32_t failures;    /* consecutive accept errors */
@@ -289,6 +290,8 @@ static void unlink_slot(struct xb_listen_guard *g, struct xb_conn_slot *slot)
     slot->prev = slot->next = NULL;
     slot->guard = NULL;
     g->count--;
+    if (g->shared)
+        __atomic_fetch_sub(g->shared, 1, __ATOMIC_RELAXED);
     XB_METRIC_SUB(xb_receiver_metrics.receiver_connections[g->transport], 1);
 }
 
@@ -296,8 +299,12 @@ int xb_listen_guard_admit(struct xb_listen_guard *g, struct xb_conn_slot *slot, 
 {
     size_t before;
     uint64_t suppressed = 0;
+    /* With workers the cap counts every worker's connections; a worker holding none
+     * admits one past it (it has nothing to evict), so the total may pass the cap by
+     * at most one per other worker. */
+    size_t total = g->shared ? __atomic_load_n(g->shared, __ATOMIC_RELAXED) : g->count;
 
-    if (g->max_connections && g->count >= g->max_connections) {
+    if (g->max_connections && total >= g->max_connections && !(g->shared && g->count == 0)) {
         struct xb_conn_slot *victim = xb_listen_pick_victim(g->head);
         if (!victim) {
             XB_METRIC_ADD(xb_receiver_metrics
@@ -334,6 +341,8 @@ int xb_listen_guard_admit(struct xb_listen_guard *g, struct xb_conn_slot *slot, 
     g->head = slot;
     slot->progress_ms = now_ms;
     g->count++;
+    if (g->shared)
+        __atomic_fetch_add(g->shared, 1, __ATOMIC_RELAXED);
     g->failures = 0;
     XB_METRIC_ADD(xb_receiver_metrics.receiver_connections[g->transport], 1);
     return XB_OK;
@@ -352,6 +361,11 @@ void xb_listen_guard_release(struct xb_conn_slot *slot)
 void xb_listen_guard_progress(struct xb_conn_slot *slot, uint64_t now_ms)
 {
     slot->progress_ms = now_ms;
+}
+
+void xb_listen_guard_share(struct xb_listen_guard *g, size_t *shared_count)
+{
+    g->shared = shared_count;
 }
 
 size_t xb_listen_guard_count(const struct xb_listen_guard *g)

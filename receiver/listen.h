@@ -115,6 +115,15 @@ void xb_listen_guard_release(struct xb_conn_slot *slot);
 /* Records progress on |slot|'s connection at monotonic time |now_ms|. */
 void xb_listen_guard_progress(struct xb_conn_slot *slot, uint64_t now_ms);
 
+/*
+ * Makes |g| count its connections against max_connections together with other guards
+ * sharing |shared_count| (borrowed, updated atomically; the ingest workers' listeners on
+ * one port, app/workers.h). At the cap a new connection evicts one of |g|'s own; a guard
+ * holding none admits it anyway, so the total can pass the cap by one per other guard.
+ * Call before the first admission.
+ */
+void xb_listen_guard_share(struct xb_listen_guard *g, size_t *shared_count);
+
 /* Number of connections admitted now. */
 size_t xb_listen_guard_count(const struct xb_listen_guard *g);
 

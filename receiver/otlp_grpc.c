@@ -245,6 +245,8 @@ int xb_grpc_server_start(struct event_base *base, struct xb_ingest *ing,
         free(s);
         return XB_ERR_NOMEM;
     }
+    if (opts->shared_connections)
+        xb_listen_guard_share(s->guard, opts->shared_connections);
     snprintf(s->bound, sizeof(s->bound), "%s", bound);
     if (!opts->quiet)
         XB_INFO("grpc", "otlp grpc receiver listening on %s", bound);

@@ -687,6 +687,8 @@ int xb_http_server_start(struct event_base *base, struct xb_ingest *ing,
         rc = XB_ERR_NOMEM;
         goto fail;
     }
+    if (opts->shared_connections)
+        xb_listen_guard_share(s->guard, opts->shared_connections);
     snprintf(s->bound_addr, sizeof(s->bound_addr), "%s", bound);
     if (!opts->quiet)
         XB_INFO("http", "otlp http receiver listening on %s", bound);
