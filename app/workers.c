@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "app/workers.h"
 
 #include <errno.h>
@@ -95,7 +96,7 @@ struct xb_workers {
     int closed; /* the main loop no longer runs admissions */
     size_t grpc_inflight;
     uint64_t http_inflight;
-    size_t grpc_conns, http_conns; /* max_connections is counted across workers */
+    struct xb_listen_share grpc_conns, http_conns; /* max_connections across workers */
 };
 
 static void wake(int fd)
@@ -210,7 +211,10 @@ static void on_ctl(evutil_socket_t fd, short what, void *ud)
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
+    char name[16];
 
+    snprintf(name, sizeof(name), "xb-worker-%u", w->idx);
+    pthread_setname_np(pthread_self(), name); /* top -H, bench/e2e.py's per-thread CPU */
     event_base_dispatch(w->base);
     return NULL;
 }
@@ -300,6 +304,8 @@ int xb_workers_start(const struct xb_workers_opts *o, struct xb_workers **out, c
     ws->main_base = o->main_base;
     ws->main_fd = -1;
     pthread_mutex_init(&ws->lock, NULL);
+    xb_listen_share_init(&ws->grpc_conns);
+    xb_listen_share_init(&ws->http_conns);
     ws->w = calloc(o->n, sizeof(*ws->w));
     if (!ws->w)
         goto fail;
@@ -393,5 +399,7 @@ void xb_workers_free(struct xb_workers *ws)
         close(ws->main_fd);
     free(ws->w);
     pthread_mutex_destroy(&ws->lock);
+    xb_listen_share_cleanup(&ws->grpc_conns);
+    xb_listen_share_cleanup(&ws->http_conns);
     free(ws);
 }

@@ -87,6 +87,29 @@ def cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / HZ
 
 
+def thread_cpu_s(pid):
+    """CPU seconds (utime + stime) of |pid|'s threads by role: the main thread, the
+    ingest workers (named xb-worker-N, app/workers.c) and any other thread."""
+    out = {"main": 0.0, "workers": 0.0, "other": 0.0}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        secs = (int(fields[11]) + int(fields[12])) / HZ
+        role = ("main" if tid == str(pid) else
+                "workers" if comm.startswith("xb-worker") else "other")
+        out[role] += secs
+    return out
+
+
 def peak_rss_mib(pid):
     with open(f"/proc/{pid}/status") as f:
         return int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024
@@ -291,11 +314,13 @@ class FluentBit:
 def measure(target, proto, reqfile, n, args):
     pid = target.start()
     c0, t0 = cpu_s(pid), time.monotonic()
+    th0 = thread_cpu_s(pid)
     ok, load_s = h2load(proto, target.addr[proto], reqfile, n, args.conns, args.streams)
     t_load = time.monotonic()
     sent = target.settle(ok * SPANS)
     t1 = time.monotonic()
     cpu, rss = cpu_s(pid) - c0, peak_rss_mib(pid)
+    th1 = thread_cpu_s(pid)
     target.stop(sent)
     # Fluent Bit does no export: its rate is over the load alone, its CPU over the load
     # and the flush after it. xraybridge's window ends when the last span was sent.
@@ -306,10 +331,15 @@ def measure(target, proto, reqfile, n, args):
     spans = sent
     refused = n * SPANS - sent
     r = {"spans_s": spans / wall, "us_span": cpu / spans * 1e6, "rss": rss}
+    split = {k: (th1[k] - th0[k]) / spans * 1e6 for k in th0} if spans else {}
     note = f"; not accepted {refused:,} ({refused / (n * SPANS):.1%})" if refused else ""
     print(f"  {target.tag:<12} {PROTOCOLS[proto][0]:<19} {spans:>9,} spans in {wall:5.2f} s = "
           f"{r['spans_s']:>9,.0f} spans/s; CPU {cpu:6.2f} s = {r['us_span']:6.2f} CPU-us/span; "
           f"peak RSS {rss:6.1f} MiB{note}", flush=True)
+    if split.get("workers"):
+        # where the CPU went: the main loop (admission, exporters) and the ingest workers
+        print(f"  {'':<12} {'':<19} threads: main {split['main']:5.2f}, workers "
+              f"{split['workers']:5.2f}, other {split['other']:5.2f} CPU-us/span", flush=True)
     return r
 
 

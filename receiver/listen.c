@@ -123,10 +123,10 @@ struct xb_listen_guard {
     uint32_t max_connections;
     struct xb_conn_slot *head; /* admitted connections */
     size_t count;
-    size_t *shared;       /* connections of every worker's guard (atomic), or NULL */
-    struct event *resume; /* back-off timer while paused */
-    int paused;           /* listener disabled after an accept error */
-    uint32_t failures;    /* consecutive accept errors */
+    struct xb_listen_share *shared; /* max_connections across workers, or NULL */
+    struct event *resume;           /* back-off timer while paused */
+    int paused;                     /* listener disabled after an accept error */
+    uint32_t failures;              /* consecutive accept errors */
     struct xb_ratelimit accept_log;
     struct xb_ratelimit evict_log;
     struct xb_listen_guard *next_guard; /* all guards, to find one from its listener */
@@ -291,61 +291,93 @@ static void unlink_slot(struct xb_listen_guard *g, struct xb_conn_slot *slot)
     slot->guard = NULL;
     g->count--;
     if (g->shared)
-        __atomic_fetch_sub(g->shared, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_sub(&g->shared->count, 1, __ATOMIC_RELAXED);
     XB_METRIC_SUB(xb_receiver_metrics.receiver_connections[g->transport], 1);
+}
+
+/* Evicts the stalled connection of |g| that made no progress for longest; returns 0
+ * when every connection of |g| is busy (or it has none). */
+static int evict_one(struct xb_listen_guard *g, uint64_t now_ms)
+{
+    struct xb_conn_slot *victim = xb_listen_pick_victim(g->head);
+    uint64_t suppressed = 0;
+    size_t before;
+
+    if (!victim)
+        return 0;
+    XB_METRIC_ADD(
+        xb_receiver_metrics.connections_refused[g->transport][XB_CONN_REFUSED_EVICTED_STALLED], 1);
+    if (xb_ratelimit_allow(&g->evict_log, now_ms, &suppressed))
+        XB_WARN(g->name,
+                "max_connections (%u) reached: closing the connection idle longest "
+                "(%llu ms without progress) (%llu similar not logged)",
+                g->max_connections, (unsigned long long)(now_ms - victim->progress_ms),
+                (unsigned long long)suppressed);
+    before = g->count;
+    /* The callback usually frees the memory holding |victim|: only the count tells
+     * whether it released the slot. */
+    victim->evict(victim, victim->ud);
+    if (g->count == before)
+        unlink_slot(g, victim); /* not released, so not freed either */
+    return 1;
+}
+
+/* The connections counted against the cap: every worker's with a share, else ours. */
+static size_t total_count(const struct xb_listen_guard *g)
+{
+    return g->shared ? __atomic_load_n(&g->shared->count, __ATOMIC_RELAXED) : g->count;
+}
+
+/* Makes room for one more connection under the cap. Returns 0 when it cannot. */
+static int make_room(struct xb_listen_guard *g, uint64_t now_ms)
+{
+    uint64_t suppressed = 0;
+
+    if (!g->max_connections || total_count(g) < g->max_connections)
+        return 1;
+    if (evict_one(g, now_ms)) {
+        /* With workers another may have gone past the cap: back under it. */
+        while (g->shared && total_count(g) >= g->max_connections && evict_one(g, now_ms))
+            ;
+        return 1;
+    }
+    if (g->shared && g->count == 0)
+        return 1; /* nothing of ours to evict: admit past the cap (listen.h) */
+    XB_METRIC_ADD(
+        xb_receiver_metrics.connections_refused[g->transport][XB_CONN_REFUSED_MAX_CONNECTIONS], 1);
+    if (xb_ratelimit_allow(&g->evict_log, now_ms, &suppressed))
+        XB_WARN(g->name,
+                "refusing connection: max_connections (%u) reached and every "
+                "connection is busy (%llu similar not logged)",
+                g->max_connections, (unsigned long long)suppressed);
+    return 0;
 }
 
 int xb_listen_guard_admit(struct xb_listen_guard *g, struct xb_conn_slot *slot, uint64_t now_ms)
 {
-    size_t before;
-    uint64_t suppressed = 0;
-    /* With workers the cap counts every worker's connections; a worker holding none
-     * admits one past it (it has nothing to evict), so the total may pass the cap by
-     * at most one per other worker. */
-    size_t total = g->shared ? __atomic_load_n(g->shared, __ATOMIC_RELAXED) : g->count;
+    int ok;
 
-    if (g->max_connections && total >= g->max_connections && !(g->shared && g->count == 0)) {
-        struct xb_conn_slot *victim = xb_listen_pick_victim(g->head);
-        if (!victim) {
-            XB_METRIC_ADD(xb_receiver_metrics
-                              .connections_refused[g->transport][XB_CONN_REFUSED_MAX_CONNECTIONS],
-                          1);
-            if (xb_ratelimit_allow(&g->evict_log, now_ms, &suppressed))
-                XB_WARN(g->name,
-                        "refusing connection: max_connections (%u) reached and every "
-                        "connection is busy (%llu similar not logged)",
-                        g->max_connections, (unsigned long long)suppressed);
-            return XB_ERR_FULL;
-        }
-        XB_METRIC_ADD(
-            xb_receiver_metrics.connections_refused[g->transport][XB_CONN_REFUSED_EVICTED_STALLED],
-            1);
-        if (xb_ratelimit_allow(&g->evict_log, now_ms, &suppressed))
-            XB_WARN(g->name,
-                    "max_connections (%u) reached: closing the connection idle longest "
-                    "(%llu ms without progress) (%llu similar not logged)",
-                    g->max_connections, (unsigned long long)(now_ms - victim->progress_ms),
-                    (unsigned long long)suppressed);
-        before = g->count;
-        /* The callback usually frees the memory holding |victim|: only the count tells
-         * whether it released the slot. */
-        victim->evict(victim, victim->ud);
-        if (g->count == before)
-            unlink_slot(g, victim); /* not released, so not freed either */
-    }
-    slot->guard = g;
-    slot->prev = NULL;
-    slot->next = g->head;
-    if (g->head)
-        g->head->prev = slot;
-    g->head = slot;
-    slot->progress_ms = now_ms;
-    g->count++;
+    /* Workers admit one at a time, so they cannot both take the last place. */
     if (g->shared)
-        __atomic_fetch_add(g->shared, 1, __ATOMIC_RELAXED);
-    g->failures = 0;
-    XB_METRIC_ADD(xb_receiver_metrics.receiver_connections[g->transport], 1);
-    return XB_OK;
+        pthread_mutex_lock(&g->shared->lock);
+    ok = make_room(g, now_ms);
+    if (ok) {
+        slot->guard = g;
+        slot->prev = NULL;
+        slot->next = g->head;
+        if (g->head)
+            g->head->prev = slot;
+        g->head = slot;
+        slot->progress_ms = now_ms;
+        g->count++;
+        if (g->shared)
+            __atomic_fetch_add(&g->shared->count, 1, __ATOMIC_RELAXED);
+        g->failures = 0;
+        XB_METRIC_ADD(xb_receiver_metrics.receiver_connections[g->transport], 1);
+    }
+    if (g->shared)
+        pthread_mutex_unlock(&g->shared->lock);
+    return ok ? XB_OK : XB_ERR_FULL;
 }
 
 void xb_listen_guard_release(struct xb_conn_slot *slot)
@@ -363,9 +395,20 @@ void xb_listen_guard_progress(struct xb_conn_slot *slot, uint64_t now_ms)
     slot->progress_ms = now_ms;
 }
 
-void xb_listen_guard_share(struct xb_listen_guard *g, size_t *shared_count)
+void xb_listen_share_init(struct xb_listen_share *sh)
 {
-    g->shared = shared_count;
+    pthread_mutex_init(&sh->lock, NULL);
+    sh->count = 0;
+}
+
+void xb_listen_share_cleanup(struct xb_listen_share *sh)
+{
+    pthread_mutex_destroy(&sh->lock);
+}
+
+void xb_listen_guard_share(struct xb_listen_guard *g, struct xb_listen_share *sh)
+{
+    g->shared = sh;
 }
 
 size_t xb_listen_guard_count(const struct xb_listen_guard *g)

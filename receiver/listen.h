@@ -23,6 +23,7 @@
 
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -116,13 +117,27 @@ void xb_listen_guard_release(struct xb_conn_slot *slot);
 void xb_listen_guard_progress(struct xb_conn_slot *slot, uint64_t now_ms);
 
 /*
- * Makes |g| count its connections against max_connections together with other guards
- * sharing |shared_count| (borrowed, updated atomically; the ingest workers' listeners on
- * one port, app/workers.h). At the cap a new connection evicts one of |g|'s own; a guard
- * holding none admits it anyway, so the total can pass the cap by one per other guard.
+ * Connections of several guards counted against one max_connections: the ingest
+ * workers' listeners on one port (app/workers.h). Initialise with
+ * xb_listen_share_init(), destroy with xb_listen_share_cleanup() after every guard.
+ */
+struct xb_listen_share {
+    pthread_mutex_t lock; /* admissions of every guard, one at a time */
+    size_t count;         /* connections admitted by every guard (atomic) */
+};
+
+void xb_listen_share_init(struct xb_listen_share *sh);
+void xb_listen_share_cleanup(struct xb_listen_share *sh);
+
+/*
+ * Makes |g| count its connections against max_connections together with the other
+ * guards of |sh| (borrowed). At the cap a new connection evicts stalled connections of
+ * |g|'s own until the total is under the cap again (another worker may have admitted one
+ * past it); a guard holding none admits it anyway (it has nothing to evict), so the
+ * total can pass the cap by one per other guard until that guard's next admission.
  * Call before the first admission.
  */
-void xb_listen_guard_share(struct xb_listen_guard *g, size_t *shared_count);
+void xb_listen_guard_share(struct xb_listen_guard *g, struct xb_listen_share *sh);
 
 /* Number of connections admitted now. */
 size_t xb_listen_guard_count(const struct xb_listen_guard *g);

@@ -20,6 +20,7 @@
 
 #include "receiver/grpc_deadline.h"
 #include "receiver/ingest.h"
+#include "receiver/listen.h"
 #include "receiver/tls.h"
 
 struct xb_grpc_server;
@@ -38,12 +39,12 @@ struct xb_grpc_server_opts {
     struct xb_grpc_timeouts timeouts; /* connection, upload, idle, age deadlines */
     struct xb_tls *tls;               /* borrowed, outlives the server; NULL = h2c */
     /* Ingest workers (app/workers.h): several servers on one port. */
-    int reuse_port;             /* bind with SO_REUSEPORT */
-    int quiet;                  /* do not log the listening address */
-    size_t *shared_connections; /* max_connections counted across servers (listen.h
+    int reuse_port;                             /* bind with SO_REUSEPORT */
+    int quiet;                                  /* do not log the listening address */
+    struct xb_listen_share *shared_connections; /* max_connections counted across servers (listen.h
                                    xb_listen_guard_share); NULL = the server's own */
-    size_t *shared_inflight;    /* max_inflight_bytes budget shared with other servers
-                                   (borrowed, updated atomically); NULL = the server's own */
+    size_t *shared_inflight; /* max_inflight_bytes budget shared with other servers
+                                (borrowed, updated atomically); NULL = the server's own */
 };
 
 /*

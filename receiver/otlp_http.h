@@ -25,6 +25,7 @@
 
 #include "receiver/http_conn.h"
 #include "receiver/ingest.h"
+#include "receiver/listen.h"
 #include "receiver/tls.h"
 
 struct xb_http_server;
@@ -44,12 +45,12 @@ struct xb_http_server_opts {
                                          fit is answered 503 + Retry-After and closed */
     struct xb_tls *tls;               /* borrowed, outlives the server; NULL = plain HTTP */
     /* Ingest workers (app/workers.h): several servers on one port. */
-    int reuse_port;             /* bind with SO_REUSEPORT */
-    int quiet;                  /* do not log the listening address */
-    size_t *shared_connections; /* max_connections counted across servers (listen.h
+    int reuse_port;                             /* bind with SO_REUSEPORT */
+    int quiet;                                  /* do not log the listening address */
+    struct xb_listen_share *shared_connections; /* max_connections counted across servers (listen.h
                                    xb_listen_guard_share); NULL = the server's own */
-    uint64_t *shared_inflight;  /* max_inflight_body_bytes budget shared with other servers
-                                   (borrowed, updated atomically); NULL = the server's own */
+    uint64_t *shared_inflight; /* max_inflight_body_bytes budget shared with other servers
+                                  (borrowed, updated atomically); NULL = the server's own */
 };
 
 /*
