@@ -54,8 +54,9 @@ void xb_workers_publish(unsigned n)
 {
     if (!families[0].registered)
         by_worker[0].n_values = n ? n : 1;
-    for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
-        (void)xb_metrics_register(&families[i]); /* valid static families */
+    (void)xb_metrics_register(&families[0]); /* valid static families */
+    for (size_t i = 1; n > 1 && i < sizeof(families) / sizeof(families[0]); i++)
+        (void)xb_metrics_register(&families[i]); /* the workers' own: none with one */
     __atomic_store_n(&n_workers_gauge, n, __ATOMIC_RELAXED);
 }
 

@@ -50,8 +50,8 @@ int xb_workers_start(const struct xb_workers_opts *o, struct xb_workers **out, c
  * xb_http_server_drain); calls in progress complete. Main loop only. */
 void xb_workers_drain(struct xb_workers *w);
 
-/* Registers the workers' metrics and sets the xraybridge_workers gauge to |n| (also
- * with one worker, where no thread is started). */
+/* Sets the xraybridge_workers gauge to |n| (also with one worker, where no thread is
+ * started) and, with more, registers the per-worker metric families. */
 void xb_workers_publish(unsigned n);
 
 /* Non-zero once every worker has drained (no gRPC connection left). Main loop only. */
