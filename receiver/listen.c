@@ -114,6 +114,7 @@ out:
 #define ACCEPT_LOG_INTERVAL_MS 10000
 #define BACKOFF_FIRST_MS 50
 #define BACKOFF_MAX_MS 1000
+#define SHARED_BACKOFF_MAX_MS 100
 
 struct xb_listen_guard {
     struct event_base *base;
@@ -217,6 +218,10 @@ static void on_accept_error(struct evconnlistener *l, void *ud)
         XB_METRIC_ADD(xb_receiver_metrics.connections_refused[g->transport][reason], 1);
     g->failures++;
     ms = xb_listen_backoff_ms(g->failures);
+    /* With workers, descriptors freed by another worker's connections do not wake this
+     * listener (only its own closes do): retry at least every SHARED_BACKOFF_MAX_MS. */
+    if (g->shared && ms > SHARED_BACKOFF_MAX_MS)
+        ms = SHARED_BACKOFF_MAX_MS;
     if (xb_ratelimit_allow(&g->accept_log, xb_listen_now_ms(), &suppressed))
         XB_WARN(g->name,
                 "accept failed: %s (%zu connections open); pausing new connections for "

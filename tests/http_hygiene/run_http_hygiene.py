@@ -386,7 +386,10 @@ def cpu_seconds(pid):
 
 
 def fd_flood(report, binary, tmp, trace):
-    cfg = config(tmp, "        read_header_timeout: 1s")
+    # One listener: with ingest workers each has its own accept backlog, and the probe
+    # can sit behind more flood connections than one read_header_timeout frees
+    # (docs/architecture.md, Threads); the guard's EMFILE handling is per listener.
+    cfg = config(tmp, "        read_header_timeout: 1s") + "  workers: 1\n"
     with Bridge(binary, tmp, cfg, clean_env(), prefix=("prlimit", "--nofile=64:64")) as bridge:
         port, pid = bridge.port("otlp http receiver"), bridge.proc.pid
         cpu0, t0 = cpu_seconds(pid), time.monotonic()
