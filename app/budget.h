@@ -22,7 +22,8 @@ enum xb_budget_item {
     XB_BUDGET_BASELINE = 0,  /* code, libraries, TLS and HTTP client state at idle */
     XB_BUDGET_QUEUES,        /* every exporter's sending_queue.max_bytes */
     XB_BUDGET_EXPORT_BODIES, /* PutTraceSegments request bodies being sent */
-    XB_BUDGET_INGEST,        /* the one request being decoded and translated */
+    XB_BUDGET_INGEST,        /* requests being decoded and translated: one full-size
+                                request, plus one small one per ingest worker */
     XB_BUDGET_GRPC_INFLIGHT, /* gRPC request bodies being received */
     XB_BUDGET_HTTP_INFLIGHT, /* HTTP request bodies being received */
     XB_BUDGET_CONNECTIONS,   /* per-connection state up to max_connections */
