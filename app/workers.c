@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "app/worker_count.h"
@@ -209,6 +211,24 @@ static void on_ctl(evutil_socket_t fd, short what, void *ud)
     }
 }
 
+/* Workers run WORKER_NICE below the main thread: when CPU is short, the main loop,
+ * which admits and sends what the workers produce, goes first, so ingest slows down
+ * instead of filling the queue and refusing requests (docs/performance.md). Raising
+ * one's own niceness needs no privilege; a failure leaves the default. */
+#define WORKER_NICE 5
+
+static void worker_priority(void)
+{
+    int prio;
+
+    errno = 0;
+    prio = getpriority(PRIO_PROCESS, 0);
+    if (prio == -1 && errno)
+        return;
+    prio += WORKER_NICE;
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), prio > 19 ? 19 : prio);
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -216,6 +236,7 @@ static void *worker_main(void *arg)
 
     snprintf(name, sizeof(name), "xb-worker-%u", w->idx);
     pthread_setname_np(pthread_self(), name); /* top -H, bench/e2e.py's per-thread CPU */
+    worker_priority();
     event_base_dispatch(w->base);
     return NULL;
 }
