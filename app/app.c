@@ -15,6 +15,8 @@
 #include "app/telemetry.h"
 #include "app/translator_config.h"
 #include "app/ts_app.h"
+#include "app/worker_count.h"
+#include "app/workers.h"
 #include "aws/credentials.h"
 #include "aws/region.h"
 #include "core/err.h"
@@ -64,8 +66,10 @@ struct app {
     struct xb_memlimiter *memlimiter; /* processors: memory_limiter, NULL when off */
     struct event *sig_term, *sig_int, *sig_hup, *drain_check, *deadline;
     int stopping;
-    struct xb_ts *ts;         /* processors.tail_sampling, NULL when not in the pipeline */
-    struct xb_reload *reload; /* config file watch, NULL for the embedded default */
+    struct xb_ts *ts;           /* processors.tail_sampling, NULL when not in the pipeline */
+    struct xb_reload *reload;   /* config file watch, NULL for the embedded default */
+    unsigned n_workers;         /* service.workers resolved (app/worker_count.h) */
+    struct xb_workers *workers; /* the OTLP receivers when n_workers > 1, else NULL */
 };
 
 static size_t charged_docs(const struct app *a)
@@ -87,7 +91,8 @@ static void on_drain_check(evutil_socket_t fd, short what, void *ud)
     struct app *a = ud;
     if (a->ts)
         xb_ts_flush(a->ts); /* spans of requests still in flight at SIGTERM: decide now */
-    if (charged_docs(a) == 0 && xb_grpc_server_connections(a->grpc) == 0)
+    if (charged_docs(a) == 0 && xb_grpc_server_connections(a->grpc) == 0 &&
+        xb_workers_drained(a->workers))
         event_base_loopbreak(a->base);
 }
 
@@ -115,6 +120,7 @@ static void on_signal(evutil_socket_t sig, short what, void *ud)
             a->cfg->shutdown_timeout_ms);
     xb_grpc_server_drain(a->grpc);
     xb_http_server_drain(a->http);
+    xb_workers_drain(a->workers); /* their admissions still run on this loop */
     if (a->ts)
         xb_ts_flush(a->ts); /* decide every waiting trace now */
     xb_xray_exporter_drain(a->xray);
@@ -209,7 +215,7 @@ static size_t queue_gauges(void *ud, struct xb_metrics_queue *out, size_t max)
 
 /* Logs the worst-case memory of the configuration and warns when it exceeds the
  * container's limit (an OOM kill loses every queued span on the node). */
-static void log_budget(const struct xb_config *cfg)
+static void log_budget(const struct xb_config *cfg, unsigned workers)
 {
     static const char *const cgroup_files[] = {"/sys/fs/cgroup/memory.max",
                                                "/sys/fs/cgroup/memory/memory.limit_in_bytes"};
@@ -217,7 +223,7 @@ static void log_budget(const struct xb_config *cfg)
     char line[512];
     uint64_t limit = 0;
 
-    xb_budget_compute(cfg, &b);
+    xb_budget_compute_workers(cfg, workers, &b);
     XB_INFO("app", "memory budget: %s", xb_budget_format(&b, line, sizeof(line)));
     for (size_t i = 0; i < sizeof(cgroup_files) / sizeof(cgroup_files[0]) && !limit; i++)
         limit = xb_budget_cgroup_limit(cgroup_files[i]);
@@ -255,10 +261,16 @@ static int start(struct app *a)
     const struct xb_config *cfg = a->cfg;
     char err[512] = "";
     size_t max_body = 0;
+    struct xb_grpc_server_opts grpc_opts;
+    struct xb_http_server_opts http_opts;
     int rc;
 
     xb_app_translator_config(cfg, &a->tc);
-    log_budget(cfg);
+    a->n_workers = xb_worker_count_detect(cfg->workers);
+    if (!cfg->grpc.enabled && !cfg->http.enabled)
+        a->n_workers = 1; /* nothing for workers to serve */
+    xb_workers_publish(a->n_workers);
+    log_budget(cfg, a->n_workers);
     if (cfg->processors.resourcedetection.enabled) {
         rc = xb_resdet_run(&cfg->processors.resourcedetection, &a->resdet);
         if (rc)
@@ -422,7 +434,10 @@ static int start(struct app *a)
                          .age_ms = cfg->grpc.max_connection_age_ms,
                          .age_grace_ms = cfg->grpc.max_connection_age_grace_ms},
         };
-        rc = xb_grpc_server_start(a->base, a->ing, &go, &a->grpc, err, sizeof(err));
+        if (a->n_workers > 1)
+            grpc_opts = go;
+        else
+            rc = xb_grpc_server_start(a->base, a->ing, &go, &a->grpc, err, sizeof(err));
         if (rc)
             goto fail;
     }
@@ -438,7 +453,23 @@ static int start(struct app *a)
             .max_inflight_body_bytes = cfg->http.max_inflight_body_bytes,
             .tls = a->http_tls,
         };
-        rc = xb_http_server_start(a->base, a->ing, &ho, &a->http, err, sizeof(err));
+        if (a->n_workers > 1)
+            http_opts = ho;
+        else
+            rc = xb_http_server_start(a->base, a->ing, &ho, &a->http, err, sizeof(err));
+        if (rc)
+            goto fail;
+    }
+    if (a->n_workers > 1) {
+        struct xb_workers_opts wo = {
+            .n = a->n_workers,
+            .main_base = a->base,
+            .ing = a->ing,
+            .small_body_bytes = xb_worker_small_body_bytes(max_body),
+            .grpc = cfg->grpc.enabled ? &grpc_opts : NULL,
+            .http = cfg->http.enabled ? &http_opts : NULL,
+        };
+        rc = xb_workers_start(&wo, &a->workers, err, sizeof(err));
         if (rc)
             goto fail;
     }
@@ -473,6 +504,7 @@ static void stop(struct app *a)
 
     if (left)
         XB_WARN("app", "%zu documents could not be delivered before the shutdown deadline", left);
+    xb_workers_free(a->workers); /* first: their requests borrow the ingest path */
     xb_grpc_server_free(a->grpc);
     xb_http_server_free(a->http);
     xb_xray_udp_free(a->xray_udp);

@@ -1,5 +1,7 @@
 #include "app/budget.h"
 
+#include "app/worker_count.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,13 @@ static uint64_t queue_memory(const struct xb_config *cfg, const struct xb_config
 
 void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
 {
+    xb_budget_compute_workers(
+        cfg, cfg->grpc.enabled || cfg->http.enabled ? xb_worker_count_detect(cfg->workers) : 1,
+        out);
+}
+
+void xb_budget_compute_workers(const struct xb_config *cfg, unsigned workers, struct xb_budget *out)
+{
     uint64_t body = max_body(cfg);
 
     memset(out, 0, sizeof(*out));
@@ -99,19 +108,29 @@ void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
         /* Arena, the gunzip output (grows by doubling: 2x), one translated document. */
         out->item[XB_BUDGET_INGEST] =
             xb_ingest_arena_bytes(body) + 2 * body + 2 * cfg->translate.max_document_bytes;
+        /* With workers, the main path's arena takes one large request at a time and each
+         * worker holds its own small one (receiver/ingest.h). */
+        if (workers > 1)
+            out->item[XB_BUDGET_INGEST] +=
+                (uint64_t)workers * xb_ingest_worker_bytes(xb_worker_small_body_bytes(body),
+                                                           cfg->translate.max_document_bytes);
     }
     if (cfg->grpc.enabled) {
         /* The receiver charges buffer capacity and checks before a buffer grows, so
-         * one buffer's growth (at most one message) can pass the cap. */
+         * one buffer's growth (at most one message) can pass the cap; with workers
+         * sharing the budget, one per worker. */
         out->item[XB_BUDGET_GRPC_INFLIGHT] =
-            xb_budget_grpc_inflight_bytes(cfg) + cfg->grpc.max_recv_msg_bytes;
+            xb_budget_grpc_inflight_bytes(cfg) +
+            (uint64_t)(workers > 1 ? workers : 1) * cfg->grpc.max_recv_msg_bytes;
         out->item[XB_BUDGET_CONNECTIONS] +=
-            (uint64_t)cfg->grpc.max_connections * XB_BUDGET_PER_CONNECTION_BYTES;
+            ((uint64_t)cfg->grpc.max_connections + (workers > 1 ? workers - 1 : 0)) *
+            XB_BUDGET_PER_CONNECTION_BYTES;
     }
     if (cfg->http.enabled) {
         out->item[XB_BUDGET_HTTP_INFLIGHT] = cfg->http.max_inflight_body_bytes;
         out->item[XB_BUDGET_CONNECTIONS] +=
-            (uint64_t)cfg->http.max_connections * XB_BUDGET_PER_CONNECTION_BYTES;
+            ((uint64_t)cfg->http.max_connections + (workers > 1 ? workers - 1 : 0)) *
+            XB_BUDGET_PER_CONNECTION_BYTES;
     }
     if (cfg->xray_udp.enabled)
         out->item[XB_BUDGET_UDP] =

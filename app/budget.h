@@ -22,7 +22,8 @@ enum xb_budget_item {
     XB_BUDGET_BASELINE = 0,  /* code, libraries, TLS and HTTP client state at idle */
     XB_BUDGET_QUEUES,        /* every exporter's sending_queue.max_bytes */
     XB_BUDGET_EXPORT_BODIES, /* PutTraceSegments request bodies being sent */
-    XB_BUDGET_INGEST,        /* the one request being decoded and translated */
+    XB_BUDGET_INGEST,        /* requests being decoded and translated: one full-size
+                                request, plus one small one per ingest worker */
     XB_BUDGET_GRPC_INFLIGHT, /* gRPC request bodies being received */
     XB_BUDGET_HTTP_INFLIGHT, /* HTTP request bodies being received */
     XB_BUDGET_CONNECTIONS,   /* per-connection state up to max_connections */
@@ -49,8 +50,15 @@ struct xb_budget {
  * receiver admits for |cfg| (the receiver's max_inflight_bytes). */
 uint64_t xb_budget_grpc_inflight_bytes(const struct xb_config *cfg);
 
-/* Fills |out| with the worst case of |cfg| (borrowed). */
+/* Fills |out| with the worst case of |cfg| (borrowed), for the number of ingest workers
+ * service.workers gives on this machine (app/worker_count.h: reads the CPU affinity and
+ * the cgroup CPU quota when it is 0). */
 void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out);
+
+/* Like xb_budget_compute() for |workers| ingest workers (1 = no worker thread). Each
+ * worker beyond one adds its own request memory (receiver/ingest.h). Pure. */
+void xb_budget_compute_workers(const struct xb_config *cfg, unsigned workers,
+                               struct xb_budget *out);
 
 /* The item's name as printed ("queues", "grpc_inflight", ...); "?" when out of range. */
 const char *xb_budget_item_name(enum xb_budget_item item);

@@ -26,6 +26,12 @@ usage: e2e.py BUILD_DIR [SECONDS [OTHER_XRAYBRIDGE]] [options]
   --fluent-bit PATH instead of OTHER_XRAYBRIDGE: Fluent Bit with its opentelemetry
                     input and null output (ingest only; bench/fluentbit.sh); the
                     ratios are xraybridge/fluent-bit.
+  --workers N[,M]   service.workers written into xraybridge's config (default: not
+                    written, so the machine's cores). Two values instead of
+                    OTHER_XRAYBRIDGE: the same binary with N and with M workers,
+                    alternating; the ratios are M/N.
+  --load-cpus LIST  run h2load (and the sink) under taskset -c LIST, e.g. to keep the
+                    load generator off the CPUs xraybridge's workers use
 """
 import argparse
 import os
@@ -39,6 +45,7 @@ import time
 import urllib.request
 
 HZ = os.sysconf("SC_CLK_TCK")
+TASKSET = []  # ["taskset", "-c", LIST] for the load generator and the sink (--load-cpus)
 PROCS = []  # every process started, killed on exit if still running
 SPANS = 100
 GRPC_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -80,6 +87,29 @@ def cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / HZ
 
 
+def thread_cpu_s(pid):
+    """CPU seconds (utime + stime) of |pid|'s threads by role: the main thread, the
+    ingest workers (named xb-worker-N, app/workers.c) and any other thread."""
+    out = {"main": 0.0, "workers": 0.0, "other": 0.0}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        secs = (int(fields[11]) + int(fields[12])) / HZ
+        role = ("main" if tid == str(pid) else
+                "workers" if comm.startswith("xb-worker") else "other")
+        out[role] += secs
+    return out
+
+
 def peak_rss_mib(pid):
     with open(f"/proc/{pid}/status") as f:
         return int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024
@@ -95,6 +125,7 @@ def h2load(proto, addr, reqfile, n, conns, streams, duration=None):
     """Runs h2load; returns (succeeded requests, wall seconds measured by h2load)."""
     _, _, ctype, path, h2 = PROTOCOLS[proto]
     cmd = ["h2load", "-t", "1", "-c", str(conns), "-H", f"content-type: {ctype}", "-d", reqfile]
+    cmd = TASKSET + cmd
     if h2:
         cmd += ["-m", str(streams), "-H", "te: trailers"]
     else:
@@ -119,8 +150,9 @@ class Xraybridge:
 
     name = "xraybridge"
 
-    def __init__(self, binary, build, tmp, tag):
+    def __init__(self, binary, build, tmp, tag, workers=None):
         self.binary, self.build, self.tmp, self.tag = binary, build, tmp, tag
+        self.workers = workers  # service.workers, None = not written
         self.sink = self.proc = None
 
     def start(self):
@@ -129,7 +161,8 @@ class Xraybridge:
         for p in (port_file, self.sink_out):
             if os.path.exists(p):
                 os.unlink(p)
-        self.sink = subprocess.Popen([os.path.join(self.build, "bench", "xray_sink"), port_file],
+        self.sink = subprocess.Popen(TASKSET + [os.path.join(self.build, "bench", "xray_sink"),
+                                                port_file],
                                      stdout=open(self.sink_out, "w"))
         PROCS.append(self.sink)
         sport = int(wait_for(lambda: re.match(r"(\d+)\n", read_file(port_file)), "xray_sink")
@@ -151,6 +184,8 @@ service:
   pipelines: {{traces: {{receivers: [otlp], exporters: [awsxray]}}}}
   telemetry: {{logs: {{level: info}}, metrics: {{address: "127.0.0.1:0"}}}}
 """)
+            if self.workers:
+                f.write(f"  workers: {self.workers}\n")
         self.log = os.path.join(self.tmp, f"xb-{self.tag}.err")
         env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDBENCH", AWS_SECRET_ACCESS_KEY="bench")
         self.proc = subprocess.Popen([self.binary, "--config", cfg],
@@ -279,11 +314,13 @@ class FluentBit:
 def measure(target, proto, reqfile, n, args):
     pid = target.start()
     c0, t0 = cpu_s(pid), time.monotonic()
+    th0 = thread_cpu_s(pid)
     ok, load_s = h2load(proto, target.addr[proto], reqfile, n, args.conns, args.streams)
     t_load = time.monotonic()
     sent = target.settle(ok * SPANS)
     t1 = time.monotonic()
     cpu, rss = cpu_s(pid) - c0, peak_rss_mib(pid)
+    th1 = thread_cpu_s(pid)
     target.stop(sent)
     # Fluent Bit does no export: its rate is over the load alone, its CPU over the load
     # and the flush after it. xraybridge's window ends when the last span was sent.
@@ -294,10 +331,15 @@ def measure(target, proto, reqfile, n, args):
     spans = sent
     refused = n * SPANS - sent
     r = {"spans_s": spans / wall, "us_span": cpu / spans * 1e6, "rss": rss}
+    split = {k: (th1[k] - th0[k]) / spans * 1e6 for k in th0} if spans else {}
     note = f"; not accepted {refused:,} ({refused / (n * SPANS):.1%})" if refused else ""
     print(f"  {target.tag:<12} {PROTOCOLS[proto][0]:<19} {spans:>9,} spans in {wall:5.2f} s = "
           f"{r['spans_s']:>9,.0f} spans/s; CPU {cpu:6.2f} s = {r['us_span']:6.2f} CPU-us/span; "
           f"peak RSS {rss:6.1f} MiB{note}", flush=True)
+    if split.get("workers"):
+        # where the CPU went: the main loop (admission, exporters) and the ingest workers
+        print(f"  {'':<12} {'':<19} threads: main {split['main']:5.2f}, workers "
+              f"{split['workers']:5.2f}, other {split['other']:5.2f} CPU-us/span", flush=True)
     return r
 
 
@@ -321,7 +363,16 @@ def main():
     ap.add_argument("--conns", type=int, default=8)
     ap.add_argument("--streams", type=int, default=16)
     ap.add_argument("--fluent-bit", dest="fluent_bit")
+    ap.add_argument("--workers")
+    ap.add_argument("--load-cpus", dest="load_cpus")
     args = ap.parse_args()
+    workers = [int(w) for w in args.workers.split(",")] if args.workers else [None]
+    if len(workers) > 2 or any(w is not None and not 1 <= w <= 64 for w in workers):
+        fail("--workers takes one or two counts of 1..64")
+    if len(workers) == 2 and (args.other or args.fluent_bit):
+        fail("--workers N,M compares worker counts: no OTHER_XRAYBRIDGE or --fluent-bit")
+    if args.load_cpus:
+        TASKSET[:] = ["taskset", "-c", args.load_cpus]
     build = os.path.abspath(args.build)
     protos = args.protocols.split(",")
     for p in protos:
@@ -332,14 +383,18 @@ def main():
             fail(f"missing {build}/{t}: build first")
     if subprocess.run(["sh", "-c", "command -v h2load"], capture_output=True).returncode:
         fail("h2load missing: apt-get install nghttp2-client")
-    two = args.other or args.fluent_bit
+    two = args.other or args.fluent_bit or len(workers) == 2
     rounds = args.rounds or (3 if two else 1)
     tmp = tempfile.mkdtemp(prefix="xb-e2e-")
     try:
         subprocess.run([os.path.join(build, "bench", "gen_request"), "-n", str(SPANS),
                         "-o", os.path.join(tmp, "req")], check=True, capture_output=True)
-        a = Xraybridge(os.path.join(build, "app", "xraybridge"), build, tmp, "xraybridge")
-        if args.fluent_bit:
+        a = Xraybridge(os.path.join(build, "app", "xraybridge"), build, tmp, "xraybridge",
+                       workers[0])
+        if len(workers) == 2:
+            a.tag = f"w{workers[0]}"
+            b = Xraybridge(a.binary, build, tmp, f"w{workers[1]}", workers[1])
+        elif args.fluent_bit:
             b = FluentBit(args.fluent_bit, tmp, "fluent-bit")
         elif args.other:
             a.tag = "A"
@@ -350,7 +405,8 @@ def main():
               f"{os.path.getsize(os.path.join(tmp, 'req.pb')):,} B, JSON "
               f"{os.path.getsize(os.path.join(tmp, 'req.json')):,} B), h2load -c {args.conns} "
               f"(gRPC -m {args.streams}), ~{args.seconds:g} s per measurement, {rounds} "
-              f"round(s), {os.cpu_count()} cores")
+              f"round(s), {os.cpu_count()} cores"
+              + (f", load generator on CPUs {args.load_cpus}" if args.load_cpus else ""))
         if args.other:
             print(f"  A = {a.binary}\n  B = {b.binary}")
         if args.fluent_bit:

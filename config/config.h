@@ -338,7 +338,8 @@ struct xb_config {
     struct xb_config_otlphttp otlphttp;   /* exporters.otlphttp */
     struct xb_config_sigv4auth sigv4auth; /* extensions.sigv4auth */
     struct xb_config_loadbalancing lb;    /* exporters.loadbalancing */
-    struct xb_config_viewer viewer;       /* extensions.viewer */
+    uint32_t workers; /* service.workers; 0 (default) = available cores (app/workers.h) */
+    struct xb_config_viewer viewer; /* extensions.viewer */
 };
 
 /* The embedded default configuration (YAML text, NUL-terminated, static). */

@@ -989,6 +989,13 @@ static const struct xb_config_option options[] = {
      .max = 3600000,
      .offset = OFF(shutdown_timeout_ms),
      .doc = "time allowed to drain queues on SIGTERM/SIGINT, ms"},
+    {.path = "service.workers",
+     .type = XB_OPT_U32,
+     .def = "0",
+     .min = 0,
+     .max = 64,
+     .offset = OFF(workers),
+     .doc = "ingest threads (decode, translate); 0 = available cores within the CPU quota"},
 };
 
 const struct xb_config_option *xb_config_options(size_t *n)

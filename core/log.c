@@ -11,7 +11,7 @@ static enum xb_log_level min_level = XB_LOG_INFO;
 
 void xb_log_set_level(enum xb_log_level level)
 {
-    min_level = level;
+    __atomic_store_n(&min_level, level, __ATOMIC_RELAXED); /* ingest workers log too */
 }
 
 int xb_log_parse_level(const char *name, enum xb_log_level *out)
@@ -28,7 +28,7 @@ int xb_log_parse_level(const char *name, enum xb_log_level *out)
 
 int xb_log_enabled(enum xb_log_level level)
 {
-    return level >= min_level;
+    return level >= __atomic_load_n(&min_level, __ATOMIC_RELAXED);
 }
 
 void xb_log(enum xb_log_level level, const char *who, const char *fmt, ...)
@@ -40,7 +40,7 @@ void xb_log(enum xb_log_level level, const char *who, const char *fmt, ...)
     va_list ap;
     int n;
 
-    if (level < min_level)
+    if (level < __atomic_load_n(&min_level, __ATOMIC_RELAXED))
         return;
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);

@@ -11,7 +11,8 @@ static struct xb_metric_family *registry_head, **registry_tail = &registry_head;
 void xb_metrics_reset(void)
 {
     for (struct xb_metric_family *f = registry_head; f; f = f->next)
-        memset(f->values, 0, xb_metric_family_size(f) * sizeof(f->values[0]));
+        for (size_t i = 0; i < xb_metric_family_size(f); i++)
+            __atomic_store_n(&f->values[i], 0, __ATOMIC_RELAXED);
 }
 
 size_t xb_metric_family_size(const struct xb_metric_family *f)
@@ -103,7 +104,7 @@ static int registered(struct xb_buf *out, const struct xb_metric_family *f, int 
             sep = ",";
         }
         rc |= xb_buf_printf(out, "%s %" PRIu64 "\n", f->const_labels || f->n_labels ? "}" : "",
-                            f->values[k]);
+                            XB_METRIC_GET(f->values[k]));
         /* next combination: the last label varies fastest */
         for (size_t i = f->n_labels; i-- > 0;) {
             if (++idx[i] < f->labels[i].n_values)

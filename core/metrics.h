@@ -20,6 +20,17 @@
 #include "core/buf.h"
 
 /*
+ * Updates of a metric value (a uint64_t lvalue) that may run on any thread: the ingest
+ * workers (app/workers.h) update the receiver metrics concurrently, so writers use these
+ * relaxed atomics and xb_metrics_render() reads with XB_METRIC_GET. A family's values
+ * are independent counters: a render taken while requests run may see one before
+ * another (as with any scrape), never a torn value.
+ */
+#define XB_METRIC_ADD(v, n) ((void)__atomic_fetch_add(&(v), (uint64_t)(n), __ATOMIC_RELAXED))
+#define XB_METRIC_SUB(v, n) ((void)__atomic_fetch_sub(&(v), (uint64_t)(n), __ATOMIC_RELAXED))
+#define XB_METRIC_GET(v) __atomic_load_n(&(v), __ATOMIC_RELAXED)
+
+/*
  * Queue gauges of one exporter, gathered by the caller of xb_metrics_render().
  * |exporter| is the exporter id used as label value ("awsxray", "file"; borrowed,
  * must be a Prometheus-safe string: no '"', '\\' or newline).

@@ -1,5 +1,6 @@
 #include "core/queue.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,10 @@ struct xb_queue {
     void *ready_ud;
     struct xb_wal *wal; /* NULL = memory only */
     size_t read_ahead;  /* with a log: bytes read back into memory at once */
+    /* Every public operation holds it: ingest workers (app/workers.h) check room from
+     * their threads while the exporter pops on the main loop. Never held while the
+     * ready callback runs. */
+    pthread_mutex_t lock;
 };
 
 /* Copies NUL-terminated |s| into |out| (|size| bytes) when it fits, else stores "". */
@@ -91,6 +96,7 @@ struct xb_queue *xb_queue_new(size_t max_bytes, size_t max_docs)
         return NULL;
     q->max_bytes = max_bytes;
     q->max_docs = max_docs;
+    pthread_mutex_init(&q->lock, NULL);
     return q;
 }
 
@@ -99,19 +105,24 @@ void xb_queue_free(struct xb_queue *q)
     if (!q)
         return;
     xb_qdoc_list_clear(&q->waiting);
+    pthread_mutex_destroy(&q->lock);
     free(q);
 }
 
 void xb_queue_set_wal(struct xb_queue *q, struct xb_wal *w, size_t read_ahead)
 {
+    pthread_mutex_lock(&q->lock);
     q->wal = w;
     q->read_ahead = read_ahead;
+    pthread_mutex_unlock(&q->lock);
 }
 
 void xb_queue_set_ready_cb(struct xb_queue *q, xb_queue_ready_cb cb, void *ud)
 {
+    pthread_mutex_lock(&q->lock);
     q->ready = cb;
     q->ready_ud = ud;
+    pthread_mutex_unlock(&q->lock);
     if (cb && xb_queue_waiting(q) > 0)
         cb(ud);
 }
@@ -162,12 +173,10 @@ static int wal_push(struct xb_queue *q, struct xb_qdoc_list *l)
     } else {
         xb_qdoc_list_clear(l);
     }
-    if (q->ready)
-        q->ready(q->ready_ud);
     return XB_OK;
 }
 
-int xb_queue_has_room(const struct xb_queue *q, size_t docs, size_t bytes)
+static int has_room(const struct xb_queue *q, size_t docs, size_t bytes)
 {
     if (q->wal)
         return wal_has_room(q, docs, bytes);
@@ -178,71 +187,110 @@ int xb_queue_has_room(const struct xb_queue *q, size_t docs, size_t bytes)
     return 1;
 }
 
+int xb_queue_has_room(const struct xb_queue *q, size_t docs, size_t bytes)
+{
+    int r;
+
+    pthread_mutex_lock((pthread_mutex_t *)&q->lock);
+    r = has_room(q, docs, bytes);
+    pthread_mutex_unlock((pthread_mutex_t *)&q->lock);
+    return r;
+}
+
 int xb_queue_push_list(struct xb_queue *q, struct xb_qdoc_list *l)
 {
+    xb_queue_ready_cb ready;
+    void *ready_ud;
+    int rc = XB_OK;
+
     if (!l->n)
         return XB_OK;
+    pthread_mutex_lock(&q->lock);
     if (q->wal)
-        return wal_push(q, l);
-    if (!xb_queue_has_room(q, l->n, l->bytes))
-        return XB_ERR_FULL;
-    splice(q, l);
-    if (q->ready)
-        q->ready(q->ready_ud);
-    return XB_OK;
+        rc = wal_push(q, l);
+    else if (!has_room(q, l->n, l->bytes))
+        rc = XB_ERR_FULL;
+    else
+        splice(q, l);
+    ready = q->ready;
+    ready_ud = q->ready_ud;
+    pthread_mutex_unlock(&q->lock);
+    if (rc == XB_OK && ready)
+        ready(ready_ud);
+    return rc;
 }
 
 struct xb_qdoc *xb_queue_pop(struct xb_queue *q)
 {
     struct xb_qdoc *d;
 
+    pthread_mutex_lock(&q->lock);
     if (q->wal && !q->waiting.head && xb_wal_readable(q->wal)) {
         struct xb_qdoc_list more = {0};
         xb_wal_read(q->wal, q->read_ahead, &more); /* on no memory: what it read */
         splice(q, &more);
     }
     d = q->waiting.head;
-    if (!d)
-        return NULL;
-    q->waiting.head = d->next;
-    if (!q->waiting.head)
-        q->waiting.tail = NULL;
-    q->waiting.n--;
-    q->waiting.bytes -= xb_qdoc_charge(d);
-    d->next = NULL;
+    if (d) {
+        q->waiting.head = d->next;
+        if (!q->waiting.head)
+            q->waiting.tail = NULL;
+        q->waiting.n--;
+        q->waiting.bytes -= xb_qdoc_charge(d);
+        d->next = NULL;
+    }
+    pthread_mutex_unlock(&q->lock);
     return d;
 }
 
 void xb_queue_requeue(struct xb_queue *q, struct xb_qdoc *d)
 {
+    pthread_mutex_lock(&q->lock);
     d->next = q->waiting.head;
     q->waiting.head = d;
     if (!q->waiting.tail)
         q->waiting.tail = d;
     q->waiting.n++;
     q->waiting.bytes += xb_qdoc_charge(d);
+    pthread_mutex_unlock(&q->lock);
 }
 
 void xb_queue_done(struct xb_queue *q, struct xb_qdoc *d)
 {
+    pthread_mutex_lock(&q->lock);
     if (q->wal && d->seq)
         xb_wal_done(q->wal, d->seq);
     q->charged_docs--;
     q->charged_bytes -= xb_qdoc_charge(d);
+    pthread_mutex_unlock(&q->lock);
     xb_qdoc_free(d);
 }
 
+/* Reads of the counters from any thread take the lock too (see struct xb_queue). */
+#define LOCKED_READ(q, expr)                                                                       \
+    do {                                                                                           \
+        pthread_mutex_lock((pthread_mutex_t *)&(q)->lock);                                         \
+        r = (expr);                                                                                \
+        pthread_mutex_unlock((pthread_mutex_t *)&(q)->lock);                                       \
+    } while (0)
+
 size_t xb_queue_waiting(const struct xb_queue *q)
 {
-    return q->waiting.n + (q->wal ? xb_wal_readable(q->wal) : 0);
+    size_t r;
+    LOCKED_READ(q, q->waiting.n + (q->wal ? xb_wal_readable(q->wal) : 0));
+    return r;
 }
 
 size_t xb_queue_charged_docs(const struct xb_queue *q)
 {
-    return q->wal ? xb_wal_pending(q->wal) : q->charged_docs;
+    size_t r;
+    LOCKED_READ(q, q->wal ? xb_wal_pending(q->wal) : q->charged_docs);
+    return r;
 }
 
 size_t xb_queue_charged_bytes(const struct xb_queue *q)
 {
-    return q->charged_bytes;
+    size_t r;
+    LOCKED_READ(q, q->charged_bytes);
+    return r;
 }

@@ -74,8 +74,9 @@ struct xb_grpc_session {
 /* Adjusts the request bytes held across all sessions, and its gauge. */
 static void inflight_add(struct xb_grpc_session *ss, int64_t delta)
 {
-    *ss->env.inflight = (size_t)((int64_t)*ss->env.inflight + delta);
-    xb_receiver_metrics.receiver_inflight_bytes[XB_TRANSPORT_GRPC] = *ss->env.inflight;
+    /* Atomic: the ingest workers' servers may share one budget (app/workers.h). */
+    __atomic_fetch_add(ss->env.inflight, (size_t)delta, __ATOMIC_RELAXED);
+    XB_METRIC_ADD(xb_receiver_metrics.receiver_inflight_bytes[XB_TRANSPORT_GRPC], delta);
 }
 
 static void progress(struct xb_grpc_session *ss)
@@ -374,7 +375,8 @@ static int on_data_chunk(nghttp2_session *sess, uint8_t flags, int32_t id, const
     if (!st || st->responded)
         return 0; /* answered early: discard the rest of the upload */
     ss = st->ss;
-    if (ss->lim.max_inflight_bytes && *ss->env.inflight + len > ss->lim.max_inflight_bytes) {
+    if (ss->lim.max_inflight_bytes &&
+        __atomic_load_n(ss->env.inflight, __ATOMIC_RELAXED) + len > ss->lim.max_inflight_bytes) {
         respond_refusal(st, XB_ERR_FULL, XB_REFUSAL_BUSY,
                         "too many requests in progress, retry later");
         return 0;
@@ -492,7 +494,7 @@ static int deadlines(struct xb_grpc_session *ss, uint64_t *next)
                                         st->expired, to->upload_ms, now, next)) {
         case XB_GRPC_STREAM_EXPIRE:
             st->expired = 1;
-            xb_receiver_metrics.timed_out_requests[XB_TRANSPORT_GRPC]++;
+            XB_METRIC_ADD(xb_receiver_metrics.timed_out_requests[XB_TRANSPORT_GRPC], 1);
             respond_refused_call(st, XB_REFUSAL_TIMEOUT,
                                  "request not received within upload_timeout");
             break;

@@ -1,5 +1,6 @@
 #include "receiver/ingest.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,12 +38,32 @@ struct xb_ingest {
     size_t n_otlp;
     xb_ingest_tap_cb tap; /* sees every queued document; NULL = none */
     void *tap_ud;
+    /* An ingest worker's path (xb_ingest_new_worker); NULL for the main one. */
+    struct xb_ingest *main; /* the main path: its gate, large-request arena, lock */
+    xb_ingest_run_cb run;   /* runs admission on the thread owning the queues */
+    void *run_ud;
+    size_t small_body;        /* bodies up to this are handled in the worker's own arena */
+    size_t small_docs;        /* byte cap of one request's documents and records there */
+    pthread_mutex_t large;    /* main path only: held by the worker using its arena */
+    uint64_t *requests;       /* a worker's request counter (metric), or NULL */
+    uint64_t *large_requests; /* its count of requests redone in the main arena, or NULL */
+};
+
+/* What one attempt at a request uses: the worker's small arena or the main one. */
+struct attempt {
+    struct xb_arena *arena;
+    struct xb_buf *inflated;
+    size_t body_cap; /* decompressed bytes this attempt admits (<= max_body_bytes) */
+    size_t docs_cap; /* bytes of documents / records it may build (0 = no cap) */
+    int small;       /* a worker's small attempt: a miss retries under the large lock */
+    int missed;      /* set when it needs the large arena */
 };
 
 /* Emit callback state: the documents of one request, built before admission. */
 struct collect {
     const struct xb_ingest *ing;
     struct xb_qdoc_list list;
+    struct attempt *at; /* NULL outside xb_ingest_export */
 };
 
 /* Emit callback: the one copy from the translator's buffer into a queue document.
@@ -58,7 +79,19 @@ static int collect_doc(void *ud, const char *json, size_t len, const char *trace
     if (!d)
         return XB_ERR_NOMEM;
     charge = xb_qdoc_charge(d);
-    if (c->ing->ts && !xb_ts_has_room(c->ing->ts, c->list.n + 1, c->list.bytes + charge)) {
+    if (c->at && c->at->docs_cap && c->list.bytes + charge > c->at->docs_cap) {
+        xb_qdoc_free(d);
+        c->at->missed = 1; /* the large attempt has no such cap */
+        return XB_ERR_NOMEM;
+    }
+    if (c->ing->ts && c->ing->main) {
+        /* A worker: tail_sampling's state belongs to the main loop, which checks room at
+         * admission; the size cap is fixed. */
+        if (xb_ts_too_large(c->ing->ts, c->list.bytes + charge)) {
+            xb_qdoc_free(d);
+            return XB_ERR_TOO_LARGE;
+        }
+    } else if (c->ing->ts && !xb_ts_has_room(c->ing->ts, c->list.n + 1, c->list.bytes + charge)) {
         xb_qdoc_free(d);
         return xb_ts_too_large(c->ing->ts, c->list.bytes + charge) ? XB_ERR_TOO_LARGE : XB_ERR_FULL;
     }
@@ -99,7 +132,52 @@ struct xb_ingest *xb_ingest_new(const struct xb_translator_config *tc,
              ing->arena_cap >> 20);
     xb_buf_init(&ing->inflated, 0);
     xb_buf_init(&ing->doc, 0);
+    pthread_mutex_init(&ing->large, NULL);
     return ing;
+}
+
+size_t xb_ingest_worker_arena_bytes(size_t small_body_bytes)
+{
+    /* Typical requests decode to 3-6x their size; more is retried in the main arena. */
+    return 8 * small_body_bytes;
+}
+
+size_t xb_ingest_worker_bytes(size_t small_body_bytes, size_t max_document_bytes)
+{
+    /* Arena, gunzip output (doubling: 2x), documents and records of one request (capped
+     * at the arena's size), the translator's buffer (2x one document). */
+    return 2 * xb_ingest_worker_arena_bytes(small_body_bytes) + 2 * small_body_bytes +
+           2 * max_document_bytes;
+}
+
+struct xb_ingest *xb_ingest_new_worker(struct xb_ingest *main, size_t small_body_bytes,
+                                       xb_ingest_run_cb run, void *run_ud)
+{
+    struct xb_ingest *ing = calloc(1, sizeof(*ing));
+
+    if (!ing)
+        return NULL;
+    *ing = *main; /* queues, OTLP queues and limits, tail_sampling, tap, translator config */
+    ing->arena_peak = 0;
+    ing->main = main;
+    ing->run = run;
+    ing->run_ud = run_ud;
+    ing->small_body = small_body_bytes;
+    ing->small_docs = xb_ingest_worker_arena_bytes(small_body_bytes);
+    ing->arena = xb_arena_new(64 * 1024, xb_ingest_worker_arena_bytes(small_body_bytes));
+    if (!ing->arena) {
+        free(ing);
+        return NULL;
+    }
+    xb_buf_init(&ing->inflated, 0);
+    xb_buf_init(&ing->doc, 0);
+    return ing;
+}
+
+void xb_ingest_set_counters(struct xb_ingest *ing, uint64_t *requests, uint64_t *large_requests)
+{
+    ing->requests = requests;
+    ing->large_requests = large_requests;
 }
 
 void xb_ingest_set_otlp_queue(struct xb_ingest *ing, struct xb_queue *q,
@@ -119,6 +197,8 @@ void xb_ingest_free(struct xb_ingest *ing)
     xb_arena_free(ing->arena);
     xb_buf_cleanup(&ing->inflated);
     xb_buf_cleanup(&ing->doc);
+    if (!ing->main)
+        pthread_mutex_destroy(&ing->large);
     free(ing);
 }
 
@@ -184,7 +264,7 @@ int xb_ingest_documents(struct xb_ingest *ing, const struct xb_ingest_doc *docs,
     struct collect c = {.ing = ing};
     int rc = XB_OK;
 
-    if (ing->memory_limited)
+    if (__atomic_load_n(&ing->memory_limited, __ATOMIC_RELAXED))
         return XB_ERR_AGAIN;
     for (size_t i = 0; i < n && rc == XB_OK; i++)
         rc = collect_doc(&c, docs[i].json, docs[i].len, docs[i].trace_id, docs[i].id);
@@ -218,25 +298,25 @@ size_t xb_ingest_arena_cap(const struct xb_ingest *ing)
 
 void xb_ingest_account(enum xb_transport transport, const struct xb_ingest_outcome *o)
 {
-    xb_receiver_metrics.requests[transport]++;
+    XB_METRIC_ADD(xb_receiver_metrics.requests[transport], 1);
     switch (o->rc) {
     case XB_OK:
-        xb_receiver_metrics.accepted_spans[transport] += o->spans - o->rejected_spans;
-        xb_receiver_metrics.rejected_spans[transport] += o->rejected_spans;
+        XB_METRIC_ADD(xb_receiver_metrics.accepted_spans[transport], o->spans - o->rejected_spans);
+        XB_METRIC_ADD(xb_receiver_metrics.rejected_spans[transport], o->rejected_spans);
         break;
     case XB_ERR_FULL:
-        xb_receiver_metrics.queue_full_requests[transport]++;
-        xb_receiver_metrics.refused_spans[transport] += o->spans;
+        XB_METRIC_ADD(xb_receiver_metrics.queue_full_requests[transport], 1);
+        XB_METRIC_ADD(xb_receiver_metrics.refused_spans[transport], o->spans);
         break;
     case XB_ERR_NOMEM:
     case XB_ERR_AGAIN:
-        xb_receiver_metrics.refused_spans[transport] += o->spans;
+        XB_METRIC_ADD(xb_receiver_metrics.refused_spans[transport], o->spans);
         break;
     case XB_ERR_TOO_LARGE:
-        xb_receiver_metrics.oversize_requests[transport]++;
+        XB_METRIC_ADD(xb_receiver_metrics.oversize_requests[transport], 1);
         break;
     default:
-        xb_receiver_metrics.bad_requests[transport]++;
+        XB_METRIC_ADD(xb_receiver_metrics.bad_requests[transport], 1);
         break;
     }
     if (o->rc != XB_OK)
@@ -248,7 +328,7 @@ void xb_ingest_account(enum xb_transport transport, const struct xb_ingest_outco
  * when translation CPU is scarce). */
 static int some_queue_full(const struct xb_ingest *ing)
 {
-    if (ing->ts)
+    if (ing->ts && !ing->main) /* a worker's tail_sampling check runs at admission */
         return !xb_ts_has_room(ing->ts, 1, 1);
     for (size_t i = 0; i < ing->n_queues; i++)
         if (!xb_queue_has_room(ing->queues[i], 1, 1))
@@ -261,51 +341,96 @@ static int some_queue_full(const struct xb_ingest *ing)
 
 void xb_ingest_set_memory_limited(struct xb_ingest *ing, int on)
 {
-    ing->memory_limited = on;
+    __atomic_store_n(&ing->memory_limited, on, __ATOMIC_RELAXED);
 }
 
-void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
-                      enum xb_body_format format, int gzip, const void *body, size_t len,
-                      size_t max_body_bytes, struct xb_ingest_outcome *out)
+/* The side-effect half of a request: admission into every queue (or tail_sampling), on
+ * the thread owning the queues. Runs directly, or through a worker's run callback. */
+struct admit {
+    struct xb_ingest *ing;
+    const xb_pb_export_req *req;
+    struct xb_qdoc_list *list;
+    struct xb_qdoc_list *records;
+    const size_t *oversize;
+    const struct xb_translate_result *tr;
+    int rc;
+};
+
+static void admit(void *arg)
 {
-    struct collect col = {.ing = ing};
+    struct admit *a = arg;
+    struct xb_ingest *ing = a->ing;
+    int rc = XB_OK;
+
+    for (size_t i = 0; i < ing->n_otlp; i++)
+        if (!xb_queue_has_room(ing->otlp_q[i], a->records[i].n, a->records[i].bytes))
+            rc = XB_ERR_FULL;
+    /* tail_sampling and the OTLP exporters do not run together (config/processors.c) */
+    if (rc == XB_OK && ing->ts)
+        rc = xb_ts_ingest(ing->ts, a->req, a->list, xb_clock_mono_ns() / 1000000u);
+    else if (rc == XB_OK && ing->n_queues)
+        rc = enqueue_all(ing, a->list);
+    for (size_t i = 0; i < ing->n_otlp && rc == XB_OK; i++) {
+        /* After the documents: room was checked, nothing ran in between, but a queue on
+         * disk can still fail to append: the client then gets the retryable refusal
+         * (documents already queued for other exporters are sent again on its retry). */
+        rc = xb_queue_push_list(ing->otlp_q[i], &a->records[i]);
+        if (rc == XB_OK)
+            XB_METRIC_ADD(xb_ingest_otlp_oversize_spans, a->oversize[i]);
+    }
+    if (rc == XB_OK) {
+        /* Counted only once queued: documents of a refused request never existed for
+         * the exporters (accounting: built = sent + failed + queued). */
+        XB_METRIC_ADD(xb_receiver_metrics.documents_built, a->tr->documents);
+        XB_METRIC_ADD(xb_receiver_metrics.documents_trimmed, a->tr->trimmed);
+    }
+    a->rc = rc;
+}
+
+/* One attempt at a request with the memory of |at|: everything but the accounting.
+ * Sets at->missed (and returns without side effects) when a worker's small attempt
+ * needs the large arena. */
+static int export_attempt(struct xb_ingest *ing, struct attempt *at, enum xb_body_format format,
+                          int gzip, const void *body, size_t len, size_t max_body_bytes,
+                          struct xb_ingest_outcome *out, const char **descp)
+{
+    struct collect col = {.ing = ing, .at = at};
     struct xb_translate_result tr = {0};
     struct xb_qdoc_list records[MAX_OTLP_QUEUES] = {{0}};
     size_t oversize[MAX_OTLP_QUEUES] = {0};
     xb_pb_export_req *req = NULL;
     const char *desc = NULL;
-    int rc;
+    int rc = XB_OK;
 
-    memset(out, 0, sizeof(*out));
-    if (ing->memory_limited) {
-        rc = XB_ERR_AGAIN;
-        out->refusal = XB_REFUSAL_MEMORY_LIMITED;
-        desc = "memory limit reached (memory_limiter), retry later";
-        goto out;
-    }
-    if (len > max_body_bytes) {
-        rc = XB_ERR_TOO_LARGE;
-        desc = "request body exceeds the size limit";
-        goto out;
-    }
     if (gzip) {
-        xb_buf_clear(&ing->inflated);
-        ing->inflated.max = max_body_bytes;
-        rc = xb_gunzip(body, len, &ing->inflated, &desc);
+        xb_buf_clear(at->inflated);
+        at->inflated->max = at->body_cap;
+        rc = xb_gunzip(body, len, at->inflated, &desc);
+        if (rc == XB_ERR_TOO_LARGE && at->small) {
+            at->missed = 1;
+            goto out;
+        }
         if (rc)
             goto out;
-        body = ing->inflated.data;
-        len = ing->inflated.len;
+        body = at->inflated->data;
+        len = at->inflated->len;
+    } else if (at->small && len > at->body_cap) {
+        at->missed = 1;
+        goto out;
     }
     if (format == XB_BODY_JSON)
-        rc = xb_otlp_decode_json(body, len, ing->arena, &req, &desc);
+        rc = xb_otlp_decode_json(body, len, at->arena, &req, &desc);
     else
-        rc = xb_otlp_decode_protobuf(body, len, ing->arena, &req, &desc);
-    if (rc == XB_ERR_NOMEM && xb_arena_exhausted(ing->arena)) {
+        rc = xb_otlp_decode_protobuf(body, len, at->arena, &req, &desc);
+    if (rc == XB_ERR_NOMEM && xb_arena_exhausted(at->arena)) {
+        if (at->small) {
+            at->missed = 1;
+            goto out;
+        }
         /* The same request would exhaust the arena again: not worth a retry. This
          * covers the OTLP/JSON parse tree too (receiver/otlp_json.c). */
         rc = XB_ERR_TOO_LARGE;
-        desc = ing->budget_msg;
+        desc = ing->main ? ing->main->budget_msg : ing->budget_msg;
         goto out;
     }
     if (rc)
@@ -319,17 +444,27 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
         goto out;
     }
 
-    for (size_t i = 0; i < ing->n_otlp && rc == XB_OK; i++)
-        rc = xb_ingest_otlp_records(req, &ing->otlp_limits[i], ing->otlp_q[i], ing->arena,
+    for (size_t i = 0; i < ing->n_otlp && rc == XB_OK; i++) {
+        rc = xb_ingest_otlp_records(req, &ing->otlp_limits[i], ing->otlp_q[i], at->arena,
                                     &records[i], &oversize[i]);
+        if (at->small &&
+            (xb_arena_exhausted(at->arena) || (at->docs_cap && records[i].bytes > at->docs_cap))) {
+            at->missed = 1;
+            goto out;
+        }
+    }
     if (rc) {
         desc = rc == XB_ERR_FULL ? "export queue is full, retry later"
                                  : "out of memory while queueing documents";
         goto out;
     }
     if (ing->n_queues)
-        rc = xb_translate_request(ing->tc, req, (int64_t)time(NULL), ing->arena, &ing->doc,
+        rc = xb_translate_request(ing->tc, req, (int64_t)time(NULL), at->arena, &ing->doc,
                                   collect_doc, &col, &tr);
+    if (rc && at->small && (at->missed || xb_arena_exhausted(at->arena))) {
+        at->missed = 1;
+        goto out;
+    }
     if (rc) {
         desc = rc == XB_ERR_FULL ? "export queue is full, retry later"
                                  : "could not translate the request";
@@ -343,27 +478,19 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
                  tr.rejected_spans, tr.spans, tr.first_error ? tr.first_error : "invalid span");
         XB_DEBUG("ingest", "%s", out->reject_msg);
     }
-    for (size_t i = 0; i < ing->n_otlp; i++)
-        if (!xb_queue_has_room(ing->otlp_q[i], records[i].n, records[i].bytes))
-            rc = XB_ERR_FULL;
-    /* tail_sampling and the OTLP exporters do not run together (config/processors.c) */
-    if (rc == XB_OK && ing->ts)
-        rc = xb_ts_ingest(ing->ts, req, &col.list, xb_clock_mono_ns() / 1000000u);
-    else if (rc == XB_OK && ing->n_queues)
-        rc = enqueue_all(ing, &col.list);
-    for (size_t i = 0; i < ing->n_otlp && rc == XB_OK; i++) {
-        /* After the documents: room was checked, nothing ran in between, but a queue on
-         * disk can still fail to append: the client then gets the retryable refusal
-         * (documents already queued for other exporters are sent again on its retry). */
-        rc = xb_queue_push_list(ing->otlp_q[i], &records[i]);
-        if (rc == XB_OK)
-            xb_ingest_otlp_oversize_spans += oversize[i];
-    }
-    if (rc == XB_OK) {
-        /* Counted only once queued: documents of a refused request never existed for
-         * the exporters (accounting: built = sent + failed + queued). */
-        xb_receiver_metrics.documents_built += tr.documents;
-        xb_receiver_metrics.documents_trimmed += tr.trimmed;
+    {
+        struct admit a = {.rc = XB_ERR_FULL, /* if it cannot run: shutting down */
+                          .ing = ing,
+                          .req = req,
+                          .list = &col.list,
+                          .records = records,
+                          .oversize = oversize,
+                          .tr = &tr};
+        if (ing->run)
+            ing->run(ing->run_ud, admit, &a);
+        else
+            admit(&a);
+        rc = a.rc;
     }
     if (rc == XB_ERR_FULL)
         desc = "export queue is full, retry later";
@@ -374,10 +501,72 @@ out:
     xb_qdoc_list_clear(&col.list);
     for (size_t i = 0; i < MAX_OTLP_QUEUES; i++)
         xb_qdoc_list_clear(&records[i]);
+    *descp = desc;
+    return rc;
+}
+
+void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
+                      enum xb_body_format format, int gzip, const void *body, size_t len,
+                      size_t max_body_bytes, struct xb_ingest_outcome *out)
+{
+    struct xb_ingest *big = ing->main ? ing->main : ing;
+    struct attempt at = {
+        .arena = ing->arena, .inflated = &ing->inflated, .body_cap = max_body_bytes};
+    const char *desc = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (__atomic_load_n(&big->memory_limited, __ATOMIC_RELAXED)) {
+        rc = XB_ERR_AGAIN;
+        out->refusal = XB_REFUSAL_MEMORY_LIMITED;
+        desc = "memory limit reached (memory_limiter), retry later";
+        goto out;
+    }
+    if (len > max_body_bytes) {
+        rc = XB_ERR_TOO_LARGE;
+        desc = "request body exceeds the size limit";
+        goto out;
+    }
+    if (ing->main && ing->small_body < max_body_bytes) {
+        at.small = 1;
+        at.body_cap = ing->small_body;
+        at.docs_cap = ing->small_docs;
+    }
+    rc = export_attempt(ing, &at, format, gzip, body, len, max_body_bytes, out, &desc);
+    if (at.missed) {
+        /* Larger than a worker's own memory: again, in the main path's arena (one such
+         * request at a time across workers, so the memory budget holds). */
+        size_t used = xb_arena_used(ing->arena);
+        if (used > ing->arena_peak)
+            ing->arena_peak = used;
+        xb_arena_reset(ing->arena);
+        memset(out, 0, sizeof(*out));
+        if (ing->large_requests)
+            XB_METRIC_ADD(*ing->large_requests, 1);
+        pthread_mutex_lock(&big->large);
+        at = (struct attempt){
+            .arena = big->arena, .inflated = &big->inflated, .body_cap = max_body_bytes};
+        rc = export_attempt(ing, &at, format, gzip, body, len, max_body_bytes, out, &desc);
+        if (xb_arena_used(big->arena) > big->arena_peak)
+            big->arena_peak = xb_arena_used(big->arena);
+        xb_arena_reset(big->arena);
+        /* The gunzip output of a large request is not kept between requests. */
+        xb_buf_cleanup(&big->inflated);
+        xb_buf_init(&big->inflated, 0);
+        pthread_mutex_unlock(&big->large);
+    }
+    if (ing->inflated.cap > 2 * ing->small_body && ing->main) {
+        xb_buf_cleanup(&ing->inflated);
+        xb_buf_init(&ing->inflated, 0);
+    }
+
+out:
     if (xb_arena_used(ing->arena) > ing->arena_peak)
         ing->arena_peak = xb_arena_used(ing->arena);
     xb_arena_reset(ing->arena);
     out->rc = rc;
     out->err_desc = desc;
+    if (ing->requests)
+        XB_METRIC_ADD(*ing->requests, 1);
     xb_ingest_account(transport, out);
 }

@@ -2,10 +2,17 @@
  * receiver/ingest.h - the hot path shared by both OTLP receivers:
  * body -> (gunzip) -> decode -> translate -> enqueue, all-or-nothing per request.
  *
- * One per process, used on the event-loop thread only. Per-request memory comes
- * from one arena that is reset after every request; the only copy of a document is
- * the one into the queue (xb_qdoc_new). When any queue lacks room for the whole
- * request, nothing is enqueued and the client is told to retry (backpressure).
+ * One main path per process, on the main event loop. Per-request memory comes from one
+ * arena that is reset after every request; the only copy of a document is the one into
+ * the queue (xb_qdoc_new). When any queue lacks room for the whole request, nothing is
+ * enqueued and the client is told to retry (backpressure).
+ *
+ * With ingest workers (app/workers.h) each worker thread has its own path
+ * (xb_ingest_new_worker): it decodes and translates in its own small arena and hands
+ * the admission (enqueue, tail_sampling, viewer tap) to the main loop, which owns the
+ * queues' consumers. A request too large for a worker's arena is done again in the
+ * main path's arena, one such request at a time, so memory stays bounded by one
+ * full-size request plus N small ones (app/budget.c).
  */
 #ifndef XB_RECEIVER_INGEST_H
 #define XB_RECEIVER_INGEST_H
@@ -50,6 +57,37 @@ struct xb_ingest *xb_ingest_new(const struct xb_translator_config *tc,
 struct xb_otlp_limits;
 void xb_ingest_set_otlp_queue(struct xb_ingest *ing, struct xb_queue *q,
                               const struct xb_otlp_limits *lim);
+
+/*
+ * Runs |fn|(|arg|) on the thread that owns the queues (the main event loop) and returns
+ * once it has run. Provided by the owner of a worker's path (app/workers.c).
+ */
+typedef void (*xb_ingest_run_cb)(void *ud, void (*fn)(void *arg), void *arg);
+
+/*
+ * Creates an ingest worker's path sharing |main|'s queues, OTLP queues, tail_sampling,
+ * tap and translator config (all set on |main| before), its memory_limiter gate and its
+ * arena for large requests. Request bodies up to |small_body_bytes| (decompressed) are
+ * handled in the worker's own arena (xb_ingest_worker_arena_bytes()); anything larger,
+ * or decoding to more, is done again under |main|'s large-request lock in |main|'s
+ * arena. Admission runs through |run| (with |run_ud|). Used on one worker thread only;
+ * |main| must outlive it. NULL on allocation failure. Free with xb_ingest_free().
+ */
+struct xb_ingest *xb_ingest_new_worker(struct xb_ingest *main, size_t small_body_bytes,
+                                       xb_ingest_run_cb run, void *run_ud);
+
+/* The cap of a worker's own arena, bytes, for |small_body_bytes|. */
+size_t xb_ingest_worker_arena_bytes(size_t small_body_bytes);
+
+/* The most memory one worker's path holds, bytes: its arena, gunzip output, the documents
+ * and OTLP records of one request (capped at the arena's size) and the translator's
+ * buffer for documents of up to |max_document_bytes|. app/budget.c counts it N times. */
+size_t xb_ingest_worker_bytes(size_t small_body_bytes, size_t max_document_bytes);
+
+/* Counters a worker's path adds to (metric values, updated with XB_METRIC_ADD; NULL =
+ * none): every export request it answers, and those it had to do again in the main
+ * path's arena (too large for its own). */
+void xb_ingest_set_counters(struct xb_ingest *ing, uint64_t *requests, uint64_t *large_requests);
 
 /* Frees the ingest path. NULL is a no-op. */
 void xb_ingest_free(struct xb_ingest *ing);

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,12 @@ static int split_endpoint(const char *ep, char *host, size_t host_len, char *por
 struct evconnlistener *xb_listen(struct event_base *base, const char *endpoint,
                                  evconnlistener_cb cb, void *ud, char *bound, size_t bound_len)
 {
+    return xb_listen_opt(base, endpoint, 0, cb, ud, bound, bound_len);
+}
+
+struct evconnlistener *xb_listen_opt(struct event_base *base, const char *endpoint, int reuse_port,
+                                     evconnlistener_cb cb, void *ud, char *bound, size_t bound_len)
+{
     struct addrinfo hints, *res = NULL, *pick = NULL;
     struct evconnlistener *l = NULL;
     struct sockaddr_storage ss;
@@ -77,7 +84,8 @@ struct evconnlistener *xb_listen(struct event_base *base, const char *endpoint,
     if (!pick)
         pick = res;
     l = evconnlistener_new_bind(base, cb, ud,
-                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC |
+                                    (reuse_port ? LEV_OPT_REUSEABLE_PORT : 0),
                                 -1, pick->ai_addr, (int)pick->ai_addrlen);
     if (!l) {
         snprintf(bound, bound_len, "cannot listen on %s: %s", endpoint, strerror(errno));
@@ -106,6 +114,7 @@ out:
 #define ACCEPT_LOG_INTERVAL_MS 10000
 #define BACKOFF_FIRST_MS 50
 #define BACKOFF_MAX_MS 1000
+#define SHARED_BACKOFF_MAX_MS 100
 
 struct xb_listen_guard {
     struct event_base *base;
@@ -115,9 +124,10 @@ struct xb_listen_guard {
     uint32_t max_connections;
     struct xb_conn_slot *head; /* admitted connections */
     size_t count;
-    struct event *resume; /* back-off timer while paused */
-    int paused;           /* listener disabled after an accept error */
-    uint32_t failures;    /* consecutive accept errors */
+    struct xb_listen_share *shared; /* max_connections across workers, or NULL */
+    struct event *resume;           /* back-off timer while paused */
+    int paused;                     /* listener disabled after an accept error */
+    uint32_t failures;              /* consecutive accept errors */
     struct xb_ratelimit accept_log;
     struct xb_ratelimit evict_log;
     struct xb_listen_guard *next_guard; /* all guards, to find one from its listener */
@@ -126,6 +136,8 @@ struct xb_listen_guard {
 /* evconnlistener's error callback gets the listener's user data, which belongs to
  * whoever set the accept callback (evhttp replaces it); guards are found by listener. */
 static struct xb_listen_guard *all_guards;
+/* Guards the list: each ingest worker (app/workers.h) adds and removes its own guards. */
+static pthread_mutex_t all_guards_lock = PTHREAD_MUTEX_INITIALIZER;
 
 uint64_t xb_listen_now_ms(void)
 {
@@ -186,24 +198,30 @@ static void on_resume_timer(evutil_socket_t fd, short what, void *ud)
 static void on_accept_error(struct evconnlistener *l, void *ud)
 {
     int err = EVUTIL_SOCKET_ERROR();
-    struct xb_listen_guard *g = all_guards;
+    struct xb_listen_guard *g;
     enum xb_conn_refused reason;
     uint64_t suppressed = 0;
     struct timeval tv;
     uint32_t ms;
 
     (void)ud;
-    while (g && g->listener != l)
+    pthread_mutex_lock(&all_guards_lock);
+    for (g = all_guards; g && g->listener != l;)
         g = g->next_guard;
+    pthread_mutex_unlock(&all_guards_lock); /* |g| belongs to this thread's listener */
     if (!g)
         return;
     reason = (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
                  ? XB_CONN_REFUSED_FD_EXHAUSTED
                  : XB_CONN_REFUSED_ACCEPT_ERROR;
     if (g->transport < XB_TRANSPORT_COUNT)
-        xb_receiver_metrics.connections_refused[g->transport][reason]++;
+        XB_METRIC_ADD(xb_receiver_metrics.connections_refused[g->transport][reason], 1);
     g->failures++;
     ms = xb_listen_backoff_ms(g->failures);
+    /* With workers, descriptors freed by another worker's connections do not wake this
+     * listener (only its own closes do): retry at least every SHARED_BACKOFF_MAX_MS. */
+    if (g->shared && ms > SHARED_BACKOFF_MAX_MS)
+        ms = SHARED_BACKOFF_MAX_MS;
     if (xb_ratelimit_allow(&g->accept_log, xb_listen_now_ms(), &suppressed))
         XB_WARN(g->name,
                 "accept failed: %s (%zu connections open); pausing new connections for "
@@ -239,8 +257,10 @@ struct xb_listen_guard *xb_listen_guard_new(struct event_base *base,
         return NULL;
     }
     evconnlistener_set_error_cb(listener, on_accept_error);
+    pthread_mutex_lock(&all_guards_lock);
     g->next_guard = all_guards;
     all_guards = g;
+    pthread_mutex_unlock(&all_guards_lock);
     return g;
 }
 
@@ -250,12 +270,14 @@ void xb_listen_guard_free(struct xb_listen_guard *g)
 
     if (!g)
         return;
+    pthread_mutex_lock(&all_guards_lock);
     for (pp = &all_guards; *pp; pp = &(*pp)->next_guard) {
         if (*pp == g) {
             *pp = g->next_guard;
             break;
         }
     }
+    pthread_mutex_unlock(&all_guards_lock);
     while (g->head)
         xb_listen_guard_release(g->head);
     event_free(g->resume);
@@ -273,51 +295,94 @@ static void unlink_slot(struct xb_listen_guard *g, struct xb_conn_slot *slot)
     slot->prev = slot->next = NULL;
     slot->guard = NULL;
     g->count--;
-    xb_receiver_metrics.receiver_connections[g->transport]--;
+    if (g->shared)
+        __atomic_fetch_sub(&g->shared->count, 1, __ATOMIC_RELAXED);
+    XB_METRIC_SUB(xb_receiver_metrics.receiver_connections[g->transport], 1);
+}
+
+/* Evicts the stalled connection of |g| that made no progress for longest; returns 0
+ * when every connection of |g| is busy (or it has none). */
+static int evict_one(struct xb_listen_guard *g, uint64_t now_ms)
+{
+    struct xb_conn_slot *victim = xb_listen_pick_victim(g->head);
+    uint64_t suppressed = 0;
+    size_t before;
+
+    if (!victim)
+        return 0;
+    XB_METRIC_ADD(
+        xb_receiver_metrics.connections_refused[g->transport][XB_CONN_REFUSED_EVICTED_STALLED], 1);
+    if (xb_ratelimit_allow(&g->evict_log, now_ms, &suppressed))
+        XB_WARN(g->name,
+                "max_connections (%u) reached: closing the connection idle longest "
+                "(%llu ms without progress) (%llu similar not logged)",
+                g->max_connections, (unsigned long long)(now_ms - victim->progress_ms),
+                (unsigned long long)suppressed);
+    before = g->count;
+    /* The callback usually frees the memory holding |victim|: only the count tells
+     * whether it released the slot. */
+    victim->evict(victim, victim->ud);
+    if (g->count == before)
+        unlink_slot(g, victim); /* not released, so not freed either */
+    return 1;
+}
+
+/* The connections counted against the cap: every worker's with a share, else ours. */
+static size_t total_count(const struct xb_listen_guard *g)
+{
+    return g->shared ? __atomic_load_n(&g->shared->count, __ATOMIC_RELAXED) : g->count;
+}
+
+/* Makes room for one more connection under the cap. Returns 0 when it cannot. */
+static int make_room(struct xb_listen_guard *g, uint64_t now_ms)
+{
+    uint64_t suppressed = 0;
+
+    if (!g->max_connections || total_count(g) < g->max_connections)
+        return 1;
+    if (evict_one(g, now_ms)) {
+        /* With workers another may have gone past the cap: back under it. */
+        while (g->shared && total_count(g) >= g->max_connections && evict_one(g, now_ms))
+            ;
+        return 1;
+    }
+    if (g->shared && g->count == 0)
+        return 1; /* nothing of ours to evict: admit past the cap (listen.h) */
+    XB_METRIC_ADD(
+        xb_receiver_metrics.connections_refused[g->transport][XB_CONN_REFUSED_MAX_CONNECTIONS], 1);
+    if (xb_ratelimit_allow(&g->evict_log, now_ms, &suppressed))
+        XB_WARN(g->name,
+                "refusing connection: max_connections (%u) reached and every "
+                "connection is busy (%llu similar not logged)",
+                g->max_connections, (unsigned long long)suppressed);
+    return 0;
 }
 
 int xb_listen_guard_admit(struct xb_listen_guard *g, struct xb_conn_slot *slot, uint64_t now_ms)
 {
-    size_t before;
-    uint64_t suppressed = 0;
+    int ok;
 
-    if (g->max_connections && g->count >= g->max_connections) {
-        struct xb_conn_slot *victim = xb_listen_pick_victim(g->head);
-        if (!victim) {
-            xb_receiver_metrics
-                .connections_refused[g->transport][XB_CONN_REFUSED_MAX_CONNECTIONS]++;
-            if (xb_ratelimit_allow(&g->evict_log, now_ms, &suppressed))
-                XB_WARN(g->name,
-                        "refusing connection: max_connections (%u) reached and every "
-                        "connection is busy (%llu similar not logged)",
-                        g->max_connections, (unsigned long long)suppressed);
-            return XB_ERR_FULL;
-        }
-        xb_receiver_metrics.connections_refused[g->transport][XB_CONN_REFUSED_EVICTED_STALLED]++;
-        if (xb_ratelimit_allow(&g->evict_log, now_ms, &suppressed))
-            XB_WARN(g->name,
-                    "max_connections (%u) reached: closing the connection idle longest "
-                    "(%llu ms without progress) (%llu similar not logged)",
-                    g->max_connections, (unsigned long long)(now_ms - victim->progress_ms),
-                    (unsigned long long)suppressed);
-        before = g->count;
-        /* The callback usually frees the memory holding |victim|: only the count tells
-         * whether it released the slot. */
-        victim->evict(victim, victim->ud);
-        if (g->count == before)
-            unlink_slot(g, victim); /* not released, so not freed either */
+    /* Workers admit one at a time, so they cannot both take the last place. */
+    if (g->shared)
+        pthread_mutex_lock(&g->shared->lock);
+    ok = make_room(g, now_ms);
+    if (ok) {
+        slot->guard = g;
+        slot->prev = NULL;
+        slot->next = g->head;
+        if (g->head)
+            g->head->prev = slot;
+        g->head = slot;
+        slot->progress_ms = now_ms;
+        g->count++;
+        if (g->shared)
+            __atomic_fetch_add(&g->shared->count, 1, __ATOMIC_RELAXED);
+        g->failures = 0;
+        XB_METRIC_ADD(xb_receiver_metrics.receiver_connections[g->transport], 1);
     }
-    slot->guard = g;
-    slot->prev = NULL;
-    slot->next = g->head;
-    if (g->head)
-        g->head->prev = slot;
-    g->head = slot;
-    slot->progress_ms = now_ms;
-    g->count++;
-    g->failures = 0;
-    xb_receiver_metrics.receiver_connections[g->transport]++;
-    return XB_OK;
+    if (g->shared)
+        pthread_mutex_unlock(&g->shared->lock);
+    return ok ? XB_OK : XB_ERR_FULL;
 }
 
 void xb_listen_guard_release(struct xb_conn_slot *slot)
@@ -335,6 +400,22 @@ void xb_listen_guard_progress(struct xb_conn_slot *slot, uint64_t now_ms)
     slot->progress_ms = now_ms;
 }
 
+void xb_listen_share_init(struct xb_listen_share *sh)
+{
+    pthread_mutex_init(&sh->lock, NULL);
+    sh->count = 0;
+}
+
+void xb_listen_share_cleanup(struct xb_listen_share *sh)
+{
+    pthread_mutex_destroy(&sh->lock);
+}
+
+void xb_listen_guard_share(struct xb_listen_guard *g, struct xb_listen_share *sh)
+{
+    g->shared = sh;
+}
+
 size_t xb_listen_guard_count(const struct xb_listen_guard *g)
 {
     return g ? g->count : 0;
@@ -343,7 +424,7 @@ size_t xb_listen_guard_count(const struct xb_listen_guard *g)
 void xb_listen_guard_count_refused(const struct xb_listen_guard *g, enum xb_conn_refused reason)
 {
     if (g && (unsigned)reason < XB_CONN_REFUSED_COUNT)
-        xb_receiver_metrics.connections_refused[g->transport][reason]++;
+        XB_METRIC_ADD(xb_receiver_metrics.connections_refused[g->transport][reason], 1);
 }
 
 int xb_listen_raise_nofile(uint64_t needed, uint64_t *limit)

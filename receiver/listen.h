@@ -14,13 +14,16 @@
  *    many repeats were suppressed;
  *  - xraybridge_receiver_connections{transport} and
  *    xraybridge_receiver_connections_refused_total{transport,reason} (core/metrics.h).
- * Everything runs on the event-loop thread.
+ * A guard and its connections live on the event-loop thread of their receiver; with
+ * ingest workers (app/workers.h) each worker has its own guards, and the metrics are
+ * summed across them.
  */
 #ifndef XB_RECEIVER_LISTEN_H
 #define XB_RECEIVER_LISTEN_H
 
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +40,15 @@
  */
 struct evconnlistener *xb_listen(struct event_base *base, const char *endpoint,
                                  evconnlistener_cb cb, void *ud, char *bound, size_t bound_len);
+
+/*
+ * Like xb_listen(); with |reuse_port| non-zero the socket is bound with SO_REUSEPORT so
+ * that every ingest worker (app/workers.h) can listen on the same port and the kernel
+ * spreads new connections among them. Workers after the first pass the first one's
+ * bound "ip:port" so that a configured port 0 means one port for all.
+ */
+struct evconnlistener *xb_listen_opt(struct event_base *base, const char *endpoint, int reuse_port,
+                                     evconnlistener_cb cb, void *ud, char *bound, size_t bound_len);
 
 struct xb_listen_guard;
 struct xb_conn_slot;
@@ -103,6 +115,29 @@ void xb_listen_guard_release(struct xb_conn_slot *slot);
 
 /* Records progress on |slot|'s connection at monotonic time |now_ms|. */
 void xb_listen_guard_progress(struct xb_conn_slot *slot, uint64_t now_ms);
+
+/*
+ * Connections of several guards counted against one max_connections: the ingest
+ * workers' listeners on one port (app/workers.h). Initialise with
+ * xb_listen_share_init(), destroy with xb_listen_share_cleanup() after every guard.
+ */
+struct xb_listen_share {
+    pthread_mutex_t lock; /* admissions of every guard, one at a time */
+    size_t count;         /* connections admitted by every guard (atomic) */
+};
+
+void xb_listen_share_init(struct xb_listen_share *sh);
+void xb_listen_share_cleanup(struct xb_listen_share *sh);
+
+/*
+ * Makes |g| count its connections against max_connections together with the other
+ * guards of |sh| (borrowed). At the cap a new connection evicts stalled connections of
+ * |g|'s own until the total is under the cap again (another worker may have admitted one
+ * past it); a guard holding none admits it anyway (it has nothing to evict), so the
+ * total can pass the cap by one per other guard until that guard's next admission.
+ * Call before the first admission.
+ */
+void xb_listen_guard_share(struct xb_listen_guard *g, struct xb_listen_share *sh);
 
 /* Number of connections admitted now. */
 size_t xb_listen_guard_count(const struct xb_listen_guard *g);

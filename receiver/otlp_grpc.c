@@ -36,6 +36,8 @@ struct xb_grpc_server {
     struct conn *conns;
     size_t n_conns;
     size_t inflight_bytes;
+    size_t *inflight; /* &inflight_bytes, or opts.shared_inflight */
+    char bound[128];  /* the listening address, "ip:port" */
     int draining;
 };
 
@@ -184,7 +186,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
                                        .export_msg = env_export,
                                        .progress = env_progress,
                                        .ud = c,
-                                       .inflight = &s->inflight_bytes};
+                                       .inflight = s->inflight};
     c->bev = s->opts.tls ? xb_tls_bufferevent(s->opts.tls, s->base, fd)
                          : bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
     c->timer = evtimer_new(s->base, on_timer, c);
@@ -223,12 +225,14 @@ int xb_grpc_server_start(struct event_base *base, struct xb_ingest *ing,
     s->base = base;
     s->ing = ing;
     s->opts = *opts;
+    s->inflight = opts->shared_inflight ? opts->shared_inflight : &s->inflight_bytes;
     s->lim = (struct xb_grpc_session_limits){.max_msg_bytes = opts->max_msg_bytes,
                                              .max_concurrent_streams = opts->max_concurrent_streams,
                                              .max_header_list_size = opts->max_header_list_size,
                                              .max_inflight_bytes = opts->max_inflight_bytes,
                                              .timeouts = opts->timeouts};
-    s->listener = xb_listen(base, opts->endpoint, on_accept, s, bound, sizeof(bound));
+    s->listener =
+        xb_listen_opt(base, opts->endpoint, opts->reuse_port, on_accept, s, bound, sizeof(bound));
     if (!s->listener) {
         snprintf(err, err_len, "otlp grpc receiver: %s", bound);
         free(s);
@@ -241,7 +245,11 @@ int xb_grpc_server_start(struct event_base *base, struct xb_ingest *ing,
         free(s);
         return XB_ERR_NOMEM;
     }
-    XB_INFO("grpc", "otlp grpc receiver listening on %s", bound);
+    if (opts->shared_connections)
+        xb_listen_guard_share(s->guard, opts->shared_connections);
+    snprintf(s->bound, sizeof(s->bound), "%s", bound);
+    if (!opts->quiet)
+        XB_INFO("grpc", "otlp grpc receiver listening on %s", bound);
     *out = s;
     return XB_OK;
 }
@@ -264,6 +272,11 @@ void xb_grpc_server_drain(struct xb_grpc_server *s)
         xb_grpc_session_goaway(c->sess);
         conn_service(c);
     }
+}
+
+const char *xb_grpc_server_bound(const struct xb_grpc_server *s)
+{
+    return s->bound;
 }
 
 size_t xb_grpc_server_connections(const struct xb_grpc_server *s)

@@ -20,6 +20,7 @@
 
 #include "receiver/grpc_deadline.h"
 #include "receiver/ingest.h"
+#include "receiver/listen.h"
 #include "receiver/tls.h"
 
 struct xb_grpc_server;
@@ -37,6 +38,13 @@ struct xb_grpc_server_opts {
                                          request (RESOURCE_EXHAUSTED); 0 = 16 KiB */
     struct xb_grpc_timeouts timeouts; /* connection, upload, idle, age deadlines */
     struct xb_tls *tls;               /* borrowed, outlives the server; NULL = h2c */
+    /* Ingest workers (app/workers.h): several servers on one port. */
+    int reuse_port;                             /* bind with SO_REUSEPORT */
+    int quiet;                                  /* do not log the listening address */
+    struct xb_listen_share *shared_connections; /* max_connections counted across servers (listen.h
+                                   xb_listen_guard_share); NULL = the server's own */
+    size_t *shared_inflight; /* max_inflight_bytes budget shared with other servers
+                                (borrowed, updated atomically); NULL = the server's own */
 };
 
 /*
@@ -56,6 +64,9 @@ void xb_grpc_server_drain(struct xb_grpc_server *s);
 
 /* Number of open connections (0 once draining has finished). */
 size_t xb_grpc_server_connections(const struct xb_grpc_server *s);
+
+/* The address the server listens on, "ip:port" (static for the server's life). */
+const char *xb_grpc_server_bound(const struct xb_grpc_server *s);
 
 /* Closes every connection and frees the server. NULL is a no-op. */
 void xb_grpc_server_free(struct xb_grpc_server *s);

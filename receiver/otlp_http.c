@@ -61,23 +61,45 @@ struct xb_http_server {
     struct event *work;            /* adopts new connections, closes doomed ones */
     struct http_conn *conns;
     struct http_conn *freeing; /* connection being freed by close_now() */
-    uint64_t inflight;         /* body bytes charged across connections */
+    uint64_t own_inflight;     /* body bytes charged across this server's connections */
+    uint64_t *inflight;        /* the budget: &own_inflight, or shared between workers */
+    char bound_addr[128];      /* the listening address, "ip:port" */
     struct xb_ingest *ing;
     struct xb_http_server_opts opts;
     struct xb_buf out; /* reused response body */
     int draining;
 };
 
-static void set_inflight(struct xb_http_server *s, uint64_t v)
+/* Adjusts this server's charge, the (possibly shared) budget and the gauge by |delta|. */
+static void add_inflight(struct xb_http_server *s, int64_t delta)
 {
-    s->inflight = v;
-    xb_receiver_metrics.receiver_inflight_bytes[XB_TRANSPORT_HTTP] = v;
+    if (s->inflight != &s->own_inflight)
+        s->own_inflight += (uint64_t)delta;
+    __atomic_fetch_add(s->inflight, (uint64_t)delta, __ATOMIC_RELAXED);
+    XB_METRIC_ADD(xb_receiver_metrics.receiver_inflight_bytes[XB_TRANSPORT_HTTP], delta);
+}
+
+/* Charges |charge| bytes if the budget has room (xb_http_budget_admit), atomically with
+ * respect to other workers sharing it. Returns 1 when charged. */
+static int try_charge(struct xb_http_server *s, uint64_t charge)
+{
+    uint64_t used = __atomic_load_n(s->inflight, __ATOMIC_RELAXED);
+
+    do {
+        if (!xb_http_budget_admit(used, charge, s->opts.max_inflight_body_bytes))
+            return 0;
+    } while (!__atomic_compare_exchange_n(s->inflight, &used, used + charge, 1, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    if (s->inflight != &s->own_inflight)
+        s->own_inflight += charge;
+    XB_METRIC_ADD(xb_receiver_metrics.receiver_inflight_bytes[XB_TRANSPORT_HTTP], charge);
+    return 1;
 }
 
 static void release_budget(struct http_conn *c)
 {
     if (c->charged) {
-        set_inflight(c->s, c->s->inflight - c->charged);
+        add_inflight(c->s, -(int64_t)c->charged);
         c->charged = 0;
     }
 }
@@ -267,12 +289,11 @@ static void head_complete(struct http_conn *c, uint64_t now_ms)
 
     c->phase = XB_HTTP_PHASE_BODY;
     arm_deadline(c, now_ms);
-    if (!xb_http_budget_admit(s->inflight, charge, s->opts.max_inflight_body_bytes)) {
+    if (!try_charge(s, charge)) {
         refuse_busy(c);
         return;
     }
     c->charged = charge;
-    set_inflight(s, s->inflight + charge);
 }
 
 /* Feeds the |n| bytes of |buf| from offset |from| to the head scanner. */
@@ -348,7 +369,8 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
         arm_deadline(c, now);
         return;
     }
-    xb_receiver_metrics.connections_refused[XB_TRANSPORT_HTTP][XB_CONN_REFUSED_TIMEOUT]++;
+    XB_METRIC_ADD(
+        xb_receiver_metrics.connections_refused[XB_TRANSPORT_HTTP][XB_CONN_REFUSED_TIMEOUT], 1);
     XB_DEBUG("http", "closing connection: %s passed", xb_http_deadline_name(d.kind));
     if (c->phase == XB_HTTP_PHASE_BODY) { /* a request was under way: refuse it */
         xb_reply_refuse(XB_TRANSPORT_HTTP, XB_REFUSAL_TIMEOUT, body, &r);
@@ -463,7 +485,7 @@ static int enter_reply(struct xb_http_server *s, struct evhttp_request *req)
     if (c->phase != XB_HTTP_PHASE_BODY && !c->charged) {
         /* head not seen by the scanner (pipelined): charge what is buffered */
         c->charged = evbuffer_get_length(evhttp_request_get_input_buffer(req));
-        set_inflight(s, s->inflight + c->charged);
+        add_inflight(s, (int64_t)c->charged);
     }
     c->phase = XB_HTTP_PHASE_REPLY;
     c->since_ms = now;
@@ -629,6 +651,7 @@ int xb_http_server_start(struct event_base *base, struct xb_ingest *ing,
         return XB_ERR_NOMEM;
     s->ing = ing;
     s->opts = *opts;
+    s->inflight = opts->shared_inflight ? opts->shared_inflight : &s->own_inflight;
     xb_buf_init(&s->out, 0);
     s->http = evhttp_new(base);
     s->work = event_new(base, -1, 0, on_work, s);
@@ -646,7 +669,7 @@ int xb_http_server_start(struct event_base *base, struct xb_ingest *ing,
     evhttp_set_bevcb(s->http, on_new_connection, s);
     evhttp_set_gencb(s->http, on_request, s);
     rc = XB_ERR_IO;
-    l = xb_listen(base, opts->endpoint, NULL, NULL, bound, sizeof(bound));
+    l = xb_listen_opt(base, opts->endpoint, opts->reuse_port, NULL, NULL, bound, sizeof(bound));
     if (!l) {
         snprintf(err, err_len, "otlp http receiver: %s", bound);
         goto fail;
@@ -664,12 +687,21 @@ int xb_http_server_start(struct event_base *base, struct xb_ingest *ing,
         rc = XB_ERR_NOMEM;
         goto fail;
     }
-    XB_INFO("http", "otlp http receiver listening on %s", bound);
+    if (opts->shared_connections)
+        xb_listen_guard_share(s->guard, opts->shared_connections);
+    snprintf(s->bound_addr, sizeof(s->bound_addr), "%s", bound);
+    if (!opts->quiet)
+        XB_INFO("http", "otlp http receiver listening on %s", bound);
     *out = s;
     return XB_OK;
 fail:
     xb_http_server_free(s);
     return rc;
+}
+
+const char *xb_http_server_bound(const struct xb_http_server *s)
+{
+    return s->bound_addr;
 }
 
 void xb_http_server_drain(struct xb_http_server *s)
@@ -696,7 +728,8 @@ void xb_http_server_free(struct xb_http_server *s)
         evhttp_free(s->http); /* closes every connection: on_close forgets each */
     while (s->conns)          /* accepted but never adopted */
         forget(s->conns);
-    set_inflight(s, 0);
+    if (s->inflight && s->own_inflight) /* what connections never released */
+        add_inflight(s, -(int64_t)s->own_inflight);
     if (s->work)
         event_free(s->work);
     xb_buf_cleanup(&s->out);

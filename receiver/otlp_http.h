@@ -25,6 +25,7 @@
 
 #include "receiver/http_conn.h"
 #include "receiver/ingest.h"
+#include "receiver/listen.h"
 #include "receiver/tls.h"
 
 struct xb_http_server;
@@ -43,6 +44,13 @@ struct xb_http_server_opts {
                                          Content-Length (max_body_bytes if chunked) does not
                                          fit is answered 503 + Retry-After and closed */
     struct xb_tls *tls;               /* borrowed, outlives the server; NULL = plain HTTP */
+    /* Ingest workers (app/workers.h): several servers on one port. */
+    int reuse_port;                             /* bind with SO_REUSEPORT */
+    int quiet;                                  /* do not log the listening address */
+    struct xb_listen_share *shared_connections; /* max_connections counted across servers (listen.h
+                                   xb_listen_guard_share); NULL = the server's own */
+    uint64_t *shared_inflight; /* max_inflight_body_bytes budget shared with other servers
+                                  (borrowed, updated atomically); NULL = the server's own */
 };
 
 /*
@@ -59,6 +67,9 @@ int xb_http_server_start(struct event_base *base, struct xb_ingest *ing,
  * on open keep-alive connections are answered 503 with Connection: close.
  */
 void xb_http_server_drain(struct xb_http_server *s);
+
+/* The address the server listens on, "ip:port" (static for the server's life). */
+const char *xb_http_server_bound(const struct xb_http_server *s);
 
 /* Closes every connection and frees the server. NULL is a no-op. */
 void xb_http_server_free(struct xb_http_server *s);

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1007,28 +1008,37 @@ static const char *json_error_desc(const json_error_t *jerr, int *rc)
 }
 
 /*
- * jansson's allocator hooks take no user pointer, so the arena of the parse in
- * progress is kept here. Decoding runs on the event-loop thread only, and the hooks
- * are installed for the duration of one xb_otlp_decode_json() call.
+ * jansson's allocator hooks take no user pointer and are process-wide, so the arena of
+ * the parse in progress is kept per thread (ingest workers parse at once, app/workers.h)
+ * and the hooks, installed once, use it while a parse runs on the calling thread and
+ * the heap otherwise (receiver/status.c builds its answers with jansson too).
  */
-static struct xb_arena *parse_arena;
+static _Thread_local struct xb_arena *parse_arena;
+static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+static json_malloc_t heap_malloc;
+static json_free_t heap_free;
 
 static void *arena_json_malloc(size_t size)
 {
-    return xb_arena_alloc(parse_arena, size);
+    return parse_arena ? xb_arena_alloc(parse_arena, size) : heap_malloc(size);
 }
 
 static void arena_json_free(void *p)
 {
-    (void)p; /* released with the arena when the request is done */
+    if (!parse_arena) /* else released with the arena when the request is done */
+        heap_free(p);
+}
+
+static void install_hooks(void)
+{
+    json_get_alloc_funcs(&heap_malloc, &heap_free);
+    json_set_alloc_funcs(arena_json_malloc, arena_json_free);
 }
 
 int xb_otlp_decode_json(const void *data, size_t len, struct xb_arena *arena,
                         xb_pb_export_req **out, const char **err_desc)
 {
     struct ctx c = {arena, NULL};
-    json_malloc_t prev_malloc;
-    json_free_t prev_free;
     json_error_t jerr;
     json_t *root;
     xb_pb_export_req *req = NULL;
@@ -1042,9 +1052,8 @@ int xb_otlp_decode_json(const void *data, size_t len, struct xb_arena *arena,
      * json_decref'd: xb_arena_reset() releases it with everything else. Other users
      * of jansson (receiver/status.c) get the previous allocator back below.
      */
-    json_get_alloc_funcs(&prev_malloc, &prev_free);
+    pthread_once(&hooks_once, install_hooks);
     parse_arena = arena;
-    json_set_alloc_funcs(arena_json_malloc, arena_json_free);
 
     /*
      * JSON_DECODE_ANY so a scalar top level gets our own message rather than a parse
@@ -1069,7 +1078,6 @@ int xb_otlp_decode_json(const void *data, size_t len, struct xb_arena *arena,
     if (rc == XB_OK)
         *out = req;
 out:
-    json_set_alloc_funcs(prev_malloc, prev_free);
     parse_arena = NULL;
     if (rc != XB_OK)
         *err_desc = c.err;

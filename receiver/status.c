@@ -79,14 +79,14 @@ enum xb_refusal xb_refusal_of(const struct xb_ingest_outcome *o)
 void xb_refusal_count(enum xb_transport transport, enum xb_refusal reason)
 {
     if ((unsigned)transport < XB_TRANSPORT_COUNT)
-        xb_receiver_metrics.refused_requests[transport][valid(reason) - 1]++;
+        XB_METRIC_ADD(xb_receiver_metrics.refused_requests[transport][valid(reason) - 1], 1);
 }
 
 uint64_t xb_refusal_counted(enum xb_transport transport, enum xb_refusal reason)
 {
     if ((unsigned)transport >= XB_TRANSPORT_COUNT)
         return 0;
-    return xb_receiver_metrics.refused_requests[transport][valid(reason) - 1];
+    return XB_METRIC_GET(xb_receiver_metrics.refused_requests[transport][valid(reason) - 1]);
 }
 
 void xb_reply_refusal(enum xb_refusal reason, const char *message, struct xb_reply *r)

@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ struct xb_tls {
     size_t alpn_len;              /* 0 = no ALPN */
     int alpn_required;
     SSL_CTX *ctx;                 /* current context; SSL objects hold their own refs */
+    pthread_mutex_t ctx_lock;     /* ingest workers (app/workers.h) read ctx, reload swaps it */
     struct file_id seen[F_COUNT]; /* files as of the last (attempted) load */
     struct event *timer;          /* reload_interval check; NULL when off */
     uint64_t reloads;
@@ -346,8 +348,10 @@ int xb_tls_reload(struct xb_tls *t)
                  err);
         return XB_ERR_CONFIG;
     }
+    pthread_mutex_lock(&t->ctx_lock);
     old = t->ctx;
     t->ctx = ctx;
+    pthread_mutex_unlock(&t->ctx_lock);
     SSL_CTX_free(old); /* open connections hold their own reference */
     t->reloads++;
     log_cert(t, "reloaded");
@@ -403,6 +407,7 @@ int xb_tls_new(struct event_base *base, const struct xb_tls_opts *o, const char 
     t = calloc(1, sizeof(*t));
     if (!t)
         goto fail;
+    pthread_mutex_init(&t->ctx_lock, NULL);
     t->who = who;
     t->alpn_required = o->alpn_required;
     t->key_prefix = strdup(o->key_prefix ? o->key_prefix : "tls");
@@ -450,8 +455,11 @@ static void set_nodelay(evutil_socket_t fd)
 struct bufferevent *xb_tls_bufferevent(struct xb_tls *t, struct event_base *base, int fd)
 {
     struct bufferevent *bev;
-    SSL *ssl = SSL_new(t->ctx);
+    SSL *ssl;
 
+    pthread_mutex_lock(&t->ctx_lock);
+    ssl = SSL_new(t->ctx);
+    pthread_mutex_unlock(&t->ctx_lock);
     if (!ssl)
         return NULL;
     /* Created without the socket, then given it, so that no failure path closes |fd|. */
@@ -488,5 +496,6 @@ void xb_tls_free(struct xb_tls *t)
     for (int i = 0; i < F_COUNT; i++)
         free(t->files[i]);
     free(t->key_prefix);
+    pthread_mutex_destroy(&t->ctx_lock);
     free(t);
 }

@@ -176,6 +176,7 @@ class Bridge:
         self.config_path = os.path.join(tmp, "xraybridge.yaml")
         self.log_path = os.path.join(tmp, "xraybridge.stderr")
         xray_extra = "".join(f"    {line}\n" for line in awsxray_extra)
+        workers_yaml = f"  workers: {WORKERS}\n" if WORKERS else ""
         health_yaml = health_ext = ""
         if health_threshold is not None:
             health_yaml = ("extensions:\n  health_check: {endpoint: \"127.0.0.1:0\", "
@@ -199,7 +200,7 @@ exporters:
     traces: {{receivers: [otlp], exporters: [awsxray, file]}}
   telemetry: {{logs: {{level: info}}, metrics: {{address: "127.0.0.1:0"}}}}
   shutdown_timeout: {shutdown_timeout}
-""")
+{workers_yaml}""")
         env = clean_env(AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET)
         if session_token:
             env["AWS_SESSION_TOKEN"] = TOKEN
@@ -592,6 +593,9 @@ def mode_e2e(args, tmp, fx, procs):
     bridge = Bridge(args.binary, tmp, fake.port, session_token=args.session_token)
     procs.append(bridge)
     print(f"xraybridge up: grpc={bridge.grpc_port} http={bridge.http_port}; fake X-Ray on {fake.port}", flush=True)
+    if WORKERS > 1:
+        with open(bridge.log_path) as f:
+            fx.check(f"{WORKERS} ingest workers" in f.read(), f"{WORKERS} ingest workers started")
 
     ids_path = os.path.join(tmp, "ids.json")
     endpoint = (f"http://127.0.0.1:{bridge.grpc_port}" if args.protocol == "grpc"
@@ -1357,6 +1361,8 @@ def mode_health(args, tmp, fx, procs):
     final_checks(fx, fake, bridge, sent, m)
 
 
+WORKERS = 0  # service.workers written into the bridge's config (--workers); 0 = default
+
 MODES = {"e2e": mode_e2e, "bad_input": mode_bad_input, "sigterm_flush": mode_sigterm_flush,
          "fake_selftest": mode_fake_selftest, "fault_throttle": mode_fault_throttle,
          "fault_5xx_and_resets": mode_fault_5xx_and_resets, "fault_unprocessed": mode_fault_unprocessed,
@@ -1374,7 +1380,11 @@ def main(argv):
     p.add_argument("--inject-failures", action="store_true",
                    help="e2e: the fake X-Ray answers the first call 500 and the second 429")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    p.add_argument("--workers", type=int, default=0,
+                   help="service.workers for the bridge (0: leave the default)")
     args = p.parse_args(argv)
+    global WORKERS
+    WORKERS = args.workers
     if args.mode != "fake_selftest":
         if not args.binary or not os.access(args.binary, os.X_OK):
             p.error(f"--binary must name an executable (got {args.binary!r})")

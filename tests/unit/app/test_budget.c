@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "app/budget.h"
+#include "app/worker_count.h"
 #include "config/config.h"
 #include "core/err.h"
 #include "extension/file_storage.h"
@@ -47,7 +48,7 @@ static void test_items_add_up(void **state)
     uint64_t sum = 0;
 
     (void)state;
-    xb_budget_compute(cfg, &b);
+    xb_budget_compute_workers(cfg, 1, &b);
     for (int i = 0; i < XB_BUDGET_COUNT; i++)
         sum += b.item[i];
     assert_int_equal(sum, b.total);
@@ -215,13 +216,42 @@ static void test_cgroup_limit(void **state)
     assert_int_equal(xb_budget_cgroup_limit("/nonexistent/memory.max"), 0);
 }
 
+/* Each ingest worker adds its own request memory and one message of gRPC in-flight
+ * slack; one worker is the single-threaded budget. */
+static void test_workers_add_their_request_memory(void **state)
+{
+    struct xb_config *cfg = load(both_receivers_file);
+    struct xb_budget one, four;
+    uint64_t per = xb_ingest_worker_bytes(xb_worker_small_body_bytes(4 * MIB),
+                                          cfg->translate.max_document_bytes);
+
+    (void)state;
+    xb_budget_compute_workers(cfg, 1, &one);
+    xb_budget_compute_workers(cfg, 4, &four);
+    assert_int_equal(four.item[XB_BUDGET_INGEST], one.item[XB_BUDGET_INGEST] + 4 * per);
+    assert_int_equal(four.item[XB_BUDGET_GRPC_INFLIGHT],
+                     one.item[XB_BUDGET_GRPC_INFLIGHT] + 3 * cfg->grpc.max_recv_msg_bytes);
+    assert_int_equal(four.item[XB_BUDGET_QUEUES], one.item[XB_BUDGET_QUEUES]);
+    /* a worker's share is small next to the full-size request the main arena takes */
+    assert_true(per < xb_ingest_arena_bytes(4 * MIB) / 4);
+    cfg->workers = 4;
+    xb_budget_compute(cfg, &one);
+    assert_int_equal(one.total, four.total);
+    xb_config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_items_add_up),   cmocka_unit_test(test_caps_move_the_total),
-        cmocka_unit_test(test_awsxray_bodies), cmocka_unit_test(test_format),
-        cmocka_unit_test(test_cgroup_limit),   cmocka_unit_test(test_durable_queue),
-        cmocka_unit_test(test_viewer),         cmocka_unit_test(test_durable_otlphttp_queue),
+        cmocka_unit_test(test_items_add_up),
+        cmocka_unit_test(test_workers_add_their_request_memory),
+        cmocka_unit_test(test_caps_move_the_total),
+        cmocka_unit_test(test_awsxray_bodies),
+        cmocka_unit_test(test_format),
+        cmocka_unit_test(test_cgroup_limit),
+        cmocka_unit_test(test_durable_queue),
+        cmocka_unit_test(test_viewer),
+        cmocka_unit_test(test_durable_otlphttp_queue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -394,6 +394,105 @@ static void test_ingest_refuses_json_bombs_within_budget(void **state)
     xb_ingest_free(ing);
 }
 
+/* ---- ingest worker paths (app/workers.h) ---------------------------------------- */
+
+static int runs;
+
+/* Runs the admission inline, as the main loop would. */
+static void run_inline(void *ud, void (*fn)(void *), void *arg)
+{
+    (void)ud;
+    runs++;
+    fn(arg);
+}
+
+/* Never runs the admission: the main loop has stopped. */
+static void run_never(void *ud, void (*fn)(void *), void *arg)
+{
+    (void)ud;
+    (void)fn;
+    (void)arg;
+    runs++;
+}
+
+static void test_ingest_worker_admits_through_its_runner(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t requests = 0, large = 0;
+    struct xb_ingest *w = xb_ingest_new_worker(f->ing, 16 * 1024, run_inline, NULL);
+    struct xb_ingest_outcome o;
+
+    assert_non_null(w);
+    xb_ingest_set_counters(w, &requests, &large);
+    runs = 0;
+    xb_ingest_export(w, XB_TRANSPORT_HTTP, XB_BODY_JSON, 0, REQ, sizeof(REQ) - 1, 64 * 1024, &o);
+    assert_int_equal(o.rc, XB_OK);
+    assert_int_equal(o.spans, 2);
+    assert_int_equal(runs, 1);
+    assert_int_equal(requests, 1);
+    assert_int_equal(large, 0);
+    assert_int_equal(xb_queue_waiting(f->q1), 2);
+    assert_int_equal(xb_queue_waiting(f->q2), 2);
+    assert_int_equal(xb_receiver_metrics.documents_built, 2);
+    /* the main path's memory_limiter gate holds for its workers */
+    xb_ingest_set_memory_limited(f->ing, 1);
+    xb_ingest_export(w, XB_TRANSPORT_HTTP, XB_BODY_JSON, 0, REQ, sizeof(REQ) - 1, 64 * 1024, &o);
+    assert_int_equal(o.rc, XB_ERR_AGAIN);
+    assert_int_equal(o.refusal, XB_REFUSAL_MEMORY_LIMITED);
+    xb_ingest_set_memory_limited(f->ing, 0);
+    xb_ingest_free(w);
+}
+
+static void test_ingest_worker_redoes_large_request_in_main_arena(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t requests = 0, large = 0;
+    /* bodies over 64 bytes are too large for this worker's own arena */
+    struct xb_ingest *w = xb_ingest_new_worker(f->ing, 64, run_inline, NULL);
+    struct xb_buf gz;
+    struct xb_ingest_outcome o;
+
+    assert_non_null(w);
+    xb_ingest_set_counters(w, &requests, &large);
+    runs = 0;
+    xb_ingest_export(w, XB_TRANSPORT_HTTP, XB_BODY_JSON, 0, REQ, sizeof(REQ) - 1, 64 * 1024, &o);
+    assert_int_equal(o.rc, XB_OK);
+    assert_int_equal(o.spans, 2);
+    assert_int_equal(large, 1);
+    assert_int_equal(runs, 1); /* the first attempt stopped before admission */
+    assert_int_equal(xb_queue_waiting(f->q1), 2);
+    /* gzip: the decompressed size only shows while inflating */
+    xb_buf_init(&gz, 0);
+    assert_int_equal(xb_gzip(REQ, sizeof(REQ) - 1, &gz), XB_OK);
+    xb_ingest_export(w, XB_TRANSPORT_HTTP, XB_BODY_JSON, 1, gz.data, gz.len, 64 * 1024, &o);
+    assert_int_equal(o.rc, XB_ERR_FULL); /* q2 holds 3 documents: 2 are queued */
+    assert_int_equal(large, 2);
+    assert_int_equal(requests, 2);
+    assert_int_equal(xb_queue_waiting(f->q1), 2);
+    /* a body over the receiver's own limit is still refused for good */
+    xb_ingest_export(w, XB_TRANSPORT_HTTP, XB_BODY_JSON, 0, REQ, sizeof(REQ) - 1, 100, &o);
+    assert_int_equal(o.rc, XB_ERR_TOO_LARGE);
+    xb_buf_cleanup(&gz);
+    xb_ingest_free(w);
+}
+
+static void test_ingest_worker_refuses_when_admission_cannot_run(void **state)
+{
+    struct fixture *f = *state;
+    struct xb_ingest *w = xb_ingest_new_worker(f->ing, 16 * 1024, run_never, NULL);
+    struct xb_ingest_outcome o;
+
+    assert_non_null(w);
+    runs = 0;
+    xb_ingest_export(w, XB_TRANSPORT_HTTP, XB_BODY_JSON, 0, REQ, sizeof(REQ) - 1, 64 * 1024, &o);
+    assert_int_equal(runs, 1);
+    assert_int_equal(o.rc, XB_ERR_FULL); /* retryable: the client sends it again */
+    assert_int_equal(xb_queue_waiting(f->q1), 0);
+    assert_int_equal(xb_queue_waiting(f->q2), 0);
+    assert_int_equal(xb_receiver_metrics.refused_spans[XB_TRANSPORT_HTTP], 2);
+    xb_ingest_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -412,6 +511,12 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ingest_account_maps_each_outcome, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_refuses_deep_protobuf_plain_and_gzip, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_worker_admits_through_its_runner, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_worker_redoes_large_request_in_main_arena,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_worker_refuses_when_admission_cannot_run, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ingest_refuses_json_bombs_within_budget, setup,
                                         teardown),

@@ -193,6 +193,59 @@ static void test_raise_nofile_reports_limit(void **state)
                      limit != UINT64_MAX);
 }
 
+/* Two workers' guards sharing max_connections 2 (app/workers.h). */
+static void test_guard_shared_cap_across_workers(void **state)
+{
+    struct event_base *base = event_base_new();
+    char bound[128];
+    struct evconnlistener *l1 = xb_listen_opt(base, "127.0.0.1:0", 1, NULL, NULL, bound, 128);
+    struct evconnlistener *l2 = xb_listen_opt(base, bound, 1, NULL, NULL, bound, 128);
+    struct xb_listen_share sh;
+    struct xb_listen_guard *g1, *g2;
+    struct fake_conn c[6];
+
+    (void)state;
+    assert_non_null(l1);
+    assert_non_null(l2); /* SO_REUSEPORT: a second listener on the same port */
+    xb_metrics_reset();
+    xb_listen_share_init(&sh);
+    g1 = xb_listen_guard_new(base, l1, XB_TRANSPORT_HTTP, "http", 2);
+    g2 = xb_listen_guard_new(base, l2, XB_TRANSPORT_HTTP, "http", 2);
+    xb_listen_guard_share(g1, &sh);
+    xb_listen_guard_share(g2, &sh);
+    memset(c, 0, sizeof(c));
+    for (int i = 0; i < 6; i++) {
+        c[i].slot.evict = fake_evict;
+        c[i].slot.ud = &c[i];
+    }
+    assert_int_equal(xb_listen_guard_admit(g1, &c[0].slot, 100), XB_OK);
+    assert_int_equal(xb_listen_guard_admit(g1, &c[1].slot, 200), XB_OK);
+    /* the cap counts both: g2 holds nothing to evict, so it admits one past it */
+    assert_int_equal(xb_listen_guard_admit(g2, &c[2].slot, 300), XB_OK);
+    assert_int_equal(sh.count, 3);
+    assert_int_equal(xb_receiver_metrics.receiver_connections[XB_TRANSPORT_HTTP], 3);
+    /* g1's next admission evicts until the total is under the cap again */
+    assert_int_equal(xb_listen_guard_admit(g1, &c[3].slot, 400), XB_OK);
+    assert_int_equal(c[0].evicted + c[1].evicted, 2);
+    assert_int_equal(sh.count, 2);
+    /* g2 at the cap with its only connection busy: refused */
+    c[2].slot.busy = 1;
+    assert_int_equal(xb_listen_guard_admit(g2, &c[4].slot, 500), XB_ERR_FULL);
+    /* a release anywhere frees a place for everyone */
+    xb_listen_guard_release(&c[3].slot);
+    assert_int_equal(xb_listen_guard_admit(g2, &c[5].slot, 600), XB_OK);
+    assert_int_equal(c[2].evicted, 0);
+    assert_int_equal(sh.count, 2);
+    xb_listen_guard_free(g1);
+    xb_listen_guard_free(g2);
+    assert_int_equal(sh.count, 0);
+    assert_int_equal(xb_receiver_metrics.receiver_connections[XB_TRANSPORT_HTTP], 0);
+    xb_listen_share_cleanup(&sh);
+    evconnlistener_free(l1);
+    evconnlistener_free(l2);
+    event_base_free(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +254,7 @@ int main(void)
         cmocka_unit_test(test_backoff_doubles_and_caps),
         cmocka_unit_test(test_ratelimit_counts_suppressed),
         cmocka_unit_test(test_guard_evicts_stalled_then_refuses_when_busy),
+        cmocka_unit_test(test_guard_shared_cap_across_workers),
         cmocka_unit_test(test_guard_evict_callback_may_free_the_slot),
         cmocka_unit_test(test_raise_nofile_reports_limit),
     };
