@@ -1060,9 +1060,18 @@ def mode_fault_unprocessed(args, tmp, fx, procs):
              "unprocessed_documents_total{error_code=other} (InternalFailure)")
     fx.check(mval(m, "xraybridge_exporter_throttled_total") >= len(thr),
              "ThrottledException entries count as throttling")
-    log = "\n".join(x for x in bridge.lines if x)
-    logged = [i for i in invalid if f"dropping segment {i} of trace {own_trace.get(i)} " in log]
-    fx.equal(len(logged), len(invalid), "every dropped document logged with its segment and its own trace id "
+
+    def logged():
+        # The log is read from the process's stderr by another thread: its last lines can
+        # arrive after the metrics already count the drops, so poll (bounded) for them.
+        log = "\n".join(x for x in bridge.lines if x)
+        return [i for i in invalid if f"dropping segment {i} of trace {own_trace.get(i)} " in log]
+
+    try:
+        wait_until(lambda: len(logged()) == len(invalid), 10, "every drop logged")
+    except Fatal:
+        pass  # reported by the check below
+    fx.equal(len(logged()), len(invalid), "every dropped document logged with its segment and its own trace id "
              "(spans with links to other traces)")
     final_checks(fx, fake, bridge, all_sent, m, absent=frozenset(invalid))
 
