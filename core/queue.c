@@ -220,11 +220,11 @@ int xb_queue_push_list(struct xb_queue *q, struct xb_qdoc_list *l)
     return rc;
 }
 
-struct xb_qdoc *xb_queue_pop(struct xb_queue *q)
+/* xb_queue_pop() with the lock held. */
+static struct xb_qdoc *pop_locked(struct xb_queue *q)
 {
     struct xb_qdoc *d;
 
-    pthread_mutex_lock(&q->lock);
     if (q->wal && !q->waiting.head && xb_wal_readable(q->wal)) {
         struct xb_qdoc_list more = {0};
         xb_wal_read(q->wal, q->read_ahead, &more); /* on no memory: what it read */
@@ -239,8 +239,28 @@ struct xb_qdoc *xb_queue_pop(struct xb_queue *q)
         q->waiting.bytes -= xb_qdoc_charge(d);
         d->next = NULL;
     }
+    return d;
+}
+
+struct xb_qdoc *xb_queue_pop(struct xb_queue *q)
+{
+    struct xb_qdoc *d;
+
+    pthread_mutex_lock(&q->lock);
+    d = pop_locked(q);
     pthread_mutex_unlock(&q->lock);
     return d;
+}
+
+size_t xb_queue_pop_n(struct xb_queue *q, struct xb_qdoc **out, size_t max)
+{
+    size_t n = 0;
+
+    pthread_mutex_lock(&q->lock);
+    while (n < max && (out[n] = pop_locked(q)))
+        n++;
+    pthread_mutex_unlock(&q->lock);
+    return n;
 }
 
 void xb_queue_requeue(struct xb_queue *q, struct xb_qdoc *d)

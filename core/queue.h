@@ -119,6 +119,11 @@ int xb_queue_push_list(struct xb_queue *q, struct xb_qdoc_list *l);
 /* Removes and returns the oldest waiting document, or NULL. It stays charged. */
 struct xb_qdoc *xb_queue_pop(struct xb_queue *q);
 
+/* Like up to |max| calls of xb_queue_pop() under one lock: stores the oldest waiting
+ * documents in |out| in queue order and returns how many (0 when none). They stay
+ * charged. */
+size_t xb_queue_pop_n(struct xb_queue *q, struct xb_qdoc **out, size_t max);
+
 /* Puts a popped document back at the head (for a retry). It stays charged. */
 void xb_queue_requeue(struct xb_queue *q, struct xb_qdoc *d);
 

@@ -301,18 +301,25 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
         return XB_ERR_NOMEM;
     r->x = x;
     xb_http_call_init(&r->http, x->curl, r, MAX_RESPONSE_BYTES);
-    while (r->n < x->opts.batch_max_docs) {
-        struct xb_qdoc *d = xb_queue_pop(x->q);
-        if (!d)
-            break;
-        if (xb_retry_book_get(&x->book, d).solo && r->n > 0) {
-            xb_queue_requeue(x->q, d); /* goes alone, in the next call */
-            break;
+    {
+        /* One lock for the whole call; what does not go in this call goes back, in
+         * order, to the head of the queue. */
+        struct xb_qdoc *got[MAX_DOCS_PER_CALL];
+        size_t n_got = xb_queue_pop_n(x->q, got, x->opts.batch_max_docs), i;
+
+        for (i = 0; i < n_got; i++) {
+            struct xb_qdoc *d = got[i];
+            struct xb_retry_state st = xb_retry_book_get(&x->book, d);
+            if (st.solo && r->n > 0)
+                break; /* goes alone, in the next call */
+            r->docs[r->n++] = d;
+            retry |= st.attempts > 0;
+            if (st.solo) {
+                i++;
+                break;
+            }
         }
-        r->docs[r->n++] = d;
-        retry |= xb_retry_book_get(&x->book, d).attempts > 0;
-        if (xb_retry_book_get(&x->book, d).solo)
-            break;
+        xb_docs_requeue(x->q, got + i, n_got - i);
     }
     if (retry)
         xb_exporter_metrics.export_retries++;

@@ -59,6 +59,37 @@ static void test_queue_fifo_and_charging(void **state)
     xb_queue_free(q); /* frees the document still waiting */
 }
 
+/* xb_queue_pop_n: queue order, at most |max|, charges kept, durable flag. */
+static void test_queue_pop_n(void **state)
+{
+    struct xb_queue *q = xb_queue_new(0, 0);
+    struct xb_qdoc_list l = make_list(5, 10);
+    struct xb_qdoc *got[8];
+
+    (void)state;
+    assert_int_equal(xb_queue_durable(q), 0);
+    assert_int_equal(xb_queue_push_list(q, &l), XB_OK);
+    assert_int_equal(xb_queue_pop_n(q, got, 3), 3);
+    assert_int_equal(got[0]->json[0], 'a');
+    assert_int_equal(got[1]->json[0], 'b');
+    assert_int_equal(got[2]->json[0], 'c');
+    assert_int_equal(xb_queue_waiting(q), 2);
+    assert_int_equal(xb_queue_charged_docs(q), 5);
+    xb_queue_requeue(q, got[2]); /* back at the head, in front of 'd' */
+    xb_queue_done(q, got[0]);
+    xb_queue_done(q, got[1]);
+    assert_int_equal(xb_queue_pop_n(q, got, 8), 3); /* fewer than asked: all there is */
+    assert_int_equal(got[0]->json[0], 'c');
+    assert_int_equal(got[1]->json[0], 'd');
+    assert_int_equal(got[2]->json[0], 'e');
+    assert_int_equal(xb_queue_pop_n(q, got + 3, 8), 0);
+    for (int i = 0; i < 3; i++)
+        xb_queue_done(q, got[i]);
+    assert_int_equal(xb_queue_charged_docs(q), 0);
+    assert_int_equal(xb_queue_charged_bytes(q), 0);
+    xb_queue_free(q);
+}
+
 static void test_queue_byte_cap_is_all_or_nothing(void **state)
 {
     struct xb_queue *q = xb_queue_new(6 * CHARGE(15), 0);
@@ -175,6 +206,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_queue_fifo_and_charging),
+        cmocka_unit_test(test_queue_pop_n),
         cmocka_unit_test(test_queue_byte_cap_is_all_or_nothing),
         cmocka_unit_test(test_queue_doc_cap),
         cmocka_unit_test(test_queue_inflight_counts_against_cap),
