@@ -254,12 +254,70 @@ static void put_escaped_body(struct xb_jsonw *w, const char *s, size_t n, size_t
         emit(w, s + start, i - start);
 }
 
+/*
+ * Short strings (at most 16 bytes), the usual key or attribute value: checked and
+ * copied with the same fixed-size loads (two overlapping 8-, 4- or 1-byte reads, never
+ * past the string), written with their quotes and |sfx| (0 or ':') straight into room
+ * already reserved. Returns 0, writing nothing, when a byte needs escaping or the room
+ * or limit does not allow it; the caller then takes the general path.
+ */
+static inline int put_short_clean(struct xb_jsonw *w, const char *s, size_t n, char sfx)
+{
+    struct xb_buf *b = w->b;
+    size_t tot = n + 2 + (sfx != 0);
+    char *d;
+
+    if (n > 16 || w->err || b->max || b->cap - b->len <= tot ||
+        (w->limit && w->written + tot > w->limit))
+        return 0;
+    d = b->data + b->len;
+    if (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, s, 8);
+        memcpy(&y, s + n - 8, 8);
+        if (needs_escape8(s) | needs_escape8(s + n - 8))
+            return 0;
+        memcpy(d + 1, &x, 8);
+        memcpy(d + 1 + n - 8, &y, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        uint64_t v;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        v = (uint64_t)x | (uint64_t)y << 32;
+        if (needs_escape8((const char *)&v))
+            return 0;
+        memcpy(d + 1, &x, 4);
+        memcpy(d + 1 + n - 4, &y, 4);
+    } else if (n > 0) {
+        /* first, middle and last byte; with clean padding in the other five */
+        char v[8] = {s[0], s[n >> 1], s[n - 1], 'a', 'a', 'a', 'a', 'a'};
+        if (needs_escape8(v))
+            return 0;
+        d[1] = v[0];
+        d[1 + (n >> 1)] = v[1];
+        d[n] = v[2];
+    }
+    d[0] = '"';
+    d[n + 1] = '"';
+    if (sfx)
+        d[n + 2] = sfx;
+    d[tot] = '\0';
+    b->len += tot;
+    w->written += tot;
+    return 1;
+}
+
 static void put_escaped(struct xb_jsonw *w, const char *s, size_t n)
 {
     struct xb_buf *b = w->b;
+    size_t i;
+
+    if (put_short_clean(w, s, n, 0))
+        return;
     /* Fast path: text that needs no escaping and fits the reserved room is copied
      * with its quotes in one go (same bytes as the general path below). */
-    size_t i = clean_prefix(s, n);
+    i = clean_prefix(s, n);
 
     if (i == n && !w->err && !b->max && b->cap - b->len > n + 2 &&
         (!w->limit || w->written + n + 2 <= w->limit)) {
@@ -298,9 +356,11 @@ void xb_jsonw_key(struct xb_jsonw *w, const char *k, size_t n)
         k = "", n = 0;
     if (w->max_str)
         n = xb_utf8_cut(k, n, w->max_str);
+    w->after_key = 1;
+    if (put_short_clean(w, k, n, ':'))
+        return;
     put_escaped(w, k, n);
     emit(w, ":", 1);
-    w->after_key = 1;
 }
 
 int xb_jsonw_keys_collide(const struct xb_jsonw *w, const char *a, size_t an, const char *b,

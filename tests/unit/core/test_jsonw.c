@@ -475,6 +475,61 @@ static void test_jsonw_str_matches_reference(void **state)
     }
 }
 
+/* Short strings and keys (up to 17 bytes, the fixed-size load path) match the
+ * reference at every length, with a special byte at any position, with and without
+ * room reserved, and with exactly the room they need. */
+static void test_jsonw_short_str_and_key_match_reference(void **state)
+{
+    static const unsigned char pool[] = "abcdefghijklmnop QRSTUVWXYZ0123456789-_./:~";
+    static const unsigned char special[] = {'"',  '\\', '\n', 0x01, 0x1F, 0x7F, 0xC3, 0xA9,
+                                            0xE2, 0x80, 0xA8, 0xFF, 0x20, 0x21, 0x5B, 0x5D};
+    uint64_t x = 0xD1B54A32D192ED03u;
+    unsigned char in[18];
+    char want[200];
+    (void)state;
+
+    for (int iter = 0; iter < 400000; iter++) {
+        struct xb_buf b;
+        struct xb_jsonw w;
+        size_t n, wn, room;
+        int key;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        n = (size_t)(x % sizeof(in));
+        key = (int)((x >> 8) & 1);
+        room = (size_t)((x >> 9) % 4);
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            in[i] = (x % 5 == 0) ? special[(x >> 8) % sizeof(special)]
+                                 : pool[(x >> 8) % (sizeof(pool) - 1)];
+        }
+        wn = ref_escape(in, n, want);
+        if (key) {
+            want[wn++] = ':';
+            want[wn] = '\0';
+        }
+        xb_buf_init(&b, 0);
+        if (room == 1)
+            assert_int_equal(xb_buf_reserve(&b, 1024), 0);
+        else if (room >= 2) /* just enough, or one byte short, for the fast path */
+            assert_int_equal(xb_buf_reserve(&b, n + 2 + (size_t)key + room - 1), 0);
+        xb_jsonw_init(&w, &b);
+        if (key) {
+            w.depth = 1; /* as inside an object */
+            xb_jsonw_key(&w, (const char *)in, n);
+        } else {
+            xb_jsonw_str_full(&w, (const char *)in, n);
+        }
+        assert_int_equal(w.err, 0);
+        assert_int_equal(b.len, wn);
+        assert_memory_equal(b.data, want, wn + 1);
+        xb_buf_cleanup(&b);
+    }
+}
+
 static void test_jsonw_nonfinite_is_null(void **state)
 {
     struct xb_buf b;
@@ -585,6 +640,7 @@ int main(void)
         cmocka_unit_test(test_fmt_double_matches_reference),
         cmocka_unit_test(test_fmt_int_matches_printf),
         cmocka_unit_test(test_jsonw_str_matches_reference),
+        cmocka_unit_test(test_jsonw_short_str_and_key_match_reference),
         cmocka_unit_test(test_jsonw_escapes_controls_and_invalid_utf8),
         cmocka_unit_test(test_jsonw_max_str_cuts_on_char_boundary),
         cmocka_unit_test(test_jsonw_limit_sets_too_large_and_keeps_counting),
