@@ -308,6 +308,39 @@ static inline int put_short_clean(struct xb_jsonw *w, const char *s, size_t n, c
     return 1;
 }
 
+/*
+ * Copies the clean prefix of the |n| bytes at |s| (see clean_prefix()) to |d| while
+ * scanning it, 16 bytes per load with SSE2, and returns its length; |d| has room for
+ * |n| bytes. Bytes of |d| past the returned length may have been written too.
+ */
+static inline size_t copy_clean(char *d, const char *s, size_t n)
+{
+    size_t i;
+
+#if defined(__SSE2__)
+    if (n >= 16) {
+        const __m128i sp = _mm_set1_epi8(0x20), qu = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+        for (i = 0;;) {
+            /* The last block overlaps the previous one, as in clean_prefix(). */
+            size_t at = n - i >= 16 ? i : n - 16;
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
+            int m = _mm_movemask_epi8(_mm_or_si128(
+                _mm_cmplt_epi8(x, sp), _mm_or_si128(_mm_cmpeq_epi8(x, qu), _mm_cmpeq_epi8(x, bs))));
+            if (m)
+                return at + (size_t)__builtin_ctz((unsigned)m);
+            _mm_storeu_si128((__m128i *)(void *)(d + at), x);
+            if (at + 16 == n)
+                return n;
+            i = at + 16;
+        }
+    }
+#endif
+    i = clean_prefix(s, n);
+    if (i == n)
+        memcpy(d, s, n);
+    return i;
+}
+
 static void put_escaped(struct xb_jsonw *w, const char *s, size_t n)
 {
     struct xb_buf *b = w->b;
@@ -315,20 +348,22 @@ static void put_escaped(struct xb_jsonw *w, const char *s, size_t n)
 
     if (put_short_clean(w, s, n, 0))
         return;
-    /* Fast path: text that needs no escaping and fits the reserved room is copied
-     * with its quotes in one go (same bytes as the general path below). */
-    i = clean_prefix(s, n);
-
-    if (i == n && !w->err && !b->max && b->cap - b->len > n + 2 &&
+    if (!w->err && !b->max && b->cap - b->len > n + 2 &&
         (!w->limit || w->written + n + 2 <= w->limit)) {
+        /* Room reserved: text that needs no escaping is scanned and copied in one pass,
+         * then given its quotes (same bytes as the general path below). */
         char *d = b->data + b->len;
-        d[0] = '"';
-        memcpy(d + 1, s, n);
-        d[n + 1] = '"';
-        d[n + 2] = '\0';
-        b->len += n + 2;
-        w->written += n + 2;
-        return;
+        i = copy_clean(d + 1, s, n);
+        if (i == n) {
+            d[0] = '"';
+            d[n + 1] = '"';
+            d[n + 2] = '\0';
+            b->len += n + 2;
+            w->written += n + 2;
+            return;
+        }
+    } else {
+        i = clean_prefix(s, n);
     }
     emit(w, "\"", 1);
     put_escaped_body(w, s, n, i); /* the first i bytes are known clean */
