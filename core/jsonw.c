@@ -646,6 +646,57 @@ static int shortest_exact(double v, char *digits, int *exp10)
     return nd;
 }
 
+/*
+ * Shortest round-trip digits of |v| > 0 (not an integer) when they have at most
+ * f <= 22 digits after the decimal point and the scaled value is small: prices,
+ * ratios, durations. For f = 1, 2, ... with p = 10^f (exact), every double that reads
+ * back as v lies within half an ulp of v; while ulp(v) * p <= 1/4 that interval, scaled
+ * by p, is narrower than 1/4 and holds at most one integer, and while v * p < 2^50 the
+ * product's rounding error is below 1/8, so the integer nearest the rounded product is
+ * the only candidate. It reads back as v exactly when c / p (one correctly rounded
+ * division, as strtod rounds) equals v. The first f with such a c is the largest unit
+ * 10^-f with a multiple in the interval, the choice shortest_exact() makes, and the
+ * multiple is unique, so the digits are the same. Returns the digit count, or 0 when no
+ * f qualifies (the exact search decides then).
+ */
+static int shortest_short_decimal(double v, char *digits, int *exp10)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    uint64_t bits;
+    double ulp;
+    int e, f, nd;
+
+    memcpy(&bits, &v, sizeof(bits));
+    e = (int)((bits >> 52) & 0x7FF);
+    if (e == 0 || e == 0x7FF)
+        return 0; /* subnormal or not finite */
+    /* ulp(v) = 2^(e - 1075), a normal double for every normal v of interest here */
+    if (e - 1075 < -1022)
+        return 0;
+    bits = (uint64_t)(e - 52) << 52;
+    memcpy(&ulp, &bits, sizeof(ulp));
+    for (f = 1; f <= 22; f++) {
+        double p = pow10[f], x = v * p;
+        uint64_t c;
+        if (x >= 1125899906842624.0 || ulp * p > 0.25) /* 2^50 */
+            return 0;
+        c = (uint64_t)(x + 0.5);
+        if ((double)c / p == v) {
+            char tmp[24];
+            nd = (int)xb_jsonw_fmt_uint(tmp, c);
+            *exp10 = nd - 1 - f;
+            while (nd > 1 && tmp[nd - 1] == '0')
+                nd--;
+            memcpy(digits, tmp, (size_t)nd);
+            digits[nd] = '\0';
+            return nd;
+        }
+    }
+    return 0;
+}
+
 size_t xb_jsonw_fmt_double(char *out, double v, int go_json)
 {
     char tmp[40], digits[24];
@@ -675,7 +726,9 @@ size_t xb_jsonw_fmt_double(char *out, double v, int go_json)
      * starts at 15 and takes at most three tries instead of seventeen. Subnormals have
      * relatively wider ulps and get the full search. */
     neg = signbit(v) != 0;
-    nd = shortest_exact(fabs(v), digits, &exp10);
+    nd = shortest_short_decimal(fabs(v), digits, &exp10);
+    if (nd == 0)
+        nd = shortest_exact(fabs(v), digits, &exp10);
     if (nd == 0) {
         for (prec = fpclassify(v) == FP_NORMAL ? 15 : 1; prec <= 17; prec++) {
             snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);

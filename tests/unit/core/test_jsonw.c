@@ -395,6 +395,58 @@ static void test_fmt_double_matches_reference(void **state)
     }
 }
 
+/* Short decimals (c / 10^f for every f up to 22 and c of every length), their
+ * neighbours one and two ulps away, halfway-looking values and powers of two: the
+ * formatter's short-decimal path and the searches behind it agree with the reference
+ * on every one. */
+static void test_fmt_double_short_decimals_match_reference(void **state)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    uint64_t x = 0x853C49E6748FEA9Bu;
+    char got[400], want[400];
+    (void)state;
+
+    for (int i = 0; i < 1000000; i++) {
+        double v;
+        uint64_t c;
+        int f;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        f = (int)(x % 23);
+        c = (x >> 8) % (1ull << (1 + (x >> 60) * 4 % 56)); /* 1 to 55 bits */
+        switch ((x >> 5) % 6) {
+        case 0:
+        case 1:
+            v = (double)c / pow10[f];
+            break;
+        case 2: /* one ulp away */
+            v = nextafter((double)c / pow10[f], (x & 1) ? INFINITY : 0);
+            break;
+        case 3: /* two ulps away */
+            v = nextafter(nextafter((double)c / pow10[f], (x & 1) ? INFINITY : 0),
+                          (x & 1) ? INFINITY : 0);
+            break;
+        case 4: /* x.5 at the last decimal */
+            v = ((double)c + 0.5) / pow10[f];
+            break;
+        default: /* powers of two and their neighbours (asymmetric intervals) */
+            v = ldexp(1.0, (int)((x >> 20) % 200) - 150);
+            if (x & 2)
+                v = nextafter(v, (x & 1) ? INFINITY : 0);
+            break;
+        }
+        for (int g = 0; g <= 1; g++) {
+            size_t n = ref_fmt_double(want, v, g);
+            assert_int_equal(xb_jsonw_fmt_double(got, v, g), n);
+            if (strcmp(got, want) != 0)
+                fail_msg("%.17g: got %s, reference %s", v, got, want);
+        }
+    }
+}
+
 /* Byte-at-a-time reference for string values: the rules of jsonw.h spelled out. */
 static size_t ref_escape(const unsigned char *s, size_t n, char *out)
 {
@@ -638,6 +690,7 @@ int main(void)
         cmocka_unit_test(test_jsonw_nonfinite_is_null),
         cmocka_unit_test(test_fmt_double_matches_exhaustive_search),
         cmocka_unit_test(test_fmt_double_matches_reference),
+        cmocka_unit_test(test_fmt_double_short_decimals_match_reference),
         cmocka_unit_test(test_fmt_int_matches_printf),
         cmocka_unit_test(test_jsonw_str_matches_reference),
         cmocka_unit_test(test_jsonw_short_str_and_key_match_reference),
