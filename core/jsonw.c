@@ -255,11 +255,48 @@ static void put_escaped_body(struct xb_jsonw *w, const char *s, size_t n, size_t
 }
 
 /*
- * Short strings (at most 16 bytes), the usual key or attribute value: checked and
- * copied with the same fixed-size loads (two overlapping 8-, 4- or 1-byte reads, never
- * past the string), written with their quotes and |sfx| (0 or ':') straight into room
- * already reserved. Returns 0, writing nothing, when a byte needs escaping or the room
- * or limit does not allow it; the caller then takes the general path.
+ * Copies the |n| <= 16 bytes at |s| to |d| when none needs escaping, checking and
+ * copying with the same fixed-size loads (two overlapping 8- or 4-byte reads, or the
+ * first, middle and last byte; never past the string). Returns 1 when copied, 0 when a
+ * byte needs escaping (|d| may then hold part of the string).
+ */
+static inline int short_clean_copy(char *d, const char *s, size_t n)
+{
+    if (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, s, 8);
+        memcpy(&y, s + n - 8, 8);
+        if (needs_escape8(s) | needs_escape8(s + n - 8))
+            return 0;
+        memcpy(d, &x, 8);
+        memcpy(d + n - 8, &y, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        uint64_t v;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        v = (uint64_t)x | (uint64_t)y << 32;
+        if (needs_escape8((const char *)&v))
+            return 0;
+        memcpy(d, &x, 4);
+        memcpy(d + n - 4, &y, 4);
+    } else if (n > 0) {
+        /* with clean padding in the other five bytes */
+        char v[8] = {s[0], s[n >> 1], s[n - 1], 'a', 'a', 'a', 'a', 'a'};
+        if (needs_escape8(v))
+            return 0;
+        d[0] = v[0];
+        d[n >> 1] = v[1];
+        d[n - 1] = v[2];
+    }
+    return 1;
+}
+
+/*
+ * Short strings (at most 16 bytes), the usual key or attribute value: written with
+ * their quotes and |sfx| (0 or ':') straight into room already reserved, through
+ * short_clean_copy(). Returns 0, committing nothing, when a byte needs escaping or the
+ * room or limit does not allow it; the caller then takes the general path.
  */
 static inline int put_short_clean(struct xb_jsonw *w, const char *s, size_t n, char sfx)
 {
@@ -271,33 +308,8 @@ static inline int put_short_clean(struct xb_jsonw *w, const char *s, size_t n, c
         (w->limit && w->written + tot > w->limit))
         return 0;
     d = b->data + b->len;
-    if (n >= 8) {
-        uint64_t x, y;
-        memcpy(&x, s, 8);
-        memcpy(&y, s + n - 8, 8);
-        if (needs_escape8(s) | needs_escape8(s + n - 8))
-            return 0;
-        memcpy(d + 1, &x, 8);
-        memcpy(d + 1 + n - 8, &y, 8);
-    } else if (n >= 4) {
-        uint32_t x, y;
-        uint64_t v;
-        memcpy(&x, s, 4);
-        memcpy(&y, s + n - 4, 4);
-        v = (uint64_t)x | (uint64_t)y << 32;
-        if (needs_escape8((const char *)&v))
-            return 0;
-        memcpy(d + 1, &x, 4);
-        memcpy(d + 1 + n - 4, &y, 4);
-    } else if (n > 0) {
-        /* first, middle and last byte; with clean padding in the other five */
-        char v[8] = {s[0], s[n >> 1], s[n - 1], 'a', 'a', 'a', 'a', 'a'};
-        if (needs_escape8(v))
-            return 0;
-        d[1] = v[0];
-        d[1 + (n >> 1)] = v[1];
-        d[n] = v[2];
-    }
+    if (!short_clean_copy(d + 1, s, n))
+        return 0;
     d[0] = '"';
     d[n + 1] = '"';
     if (sfx)
@@ -448,6 +460,38 @@ void xb_jsonw_str(struct xb_jsonw *w, const char *s, size_t n)
     if (w->max_str)
         n = xb_utf8_cut(s, n, w->max_str);
     put_escaped(w, s, n);
+}
+
+void xb_jsonw_member_str(struct xb_jsonw *w, const char *k, size_t kn, const char *s, size_t sn)
+{
+    struct xb_buf *b = w->b;
+    size_t c, tot;
+    char *d;
+
+    if (!k || !s || kn > 16 || sn > 16 || w->after_key || w->err || b->max ||
+        (w->max_str && (kn > w->max_str || sn > w->max_str)))
+        goto general;
+    c = w->need_comma[w->depth] ? 1 : 0;
+    tot = c + kn + sn + 5; /* [,]"k":"v" */
+    if (b->cap - b->len <= tot || (w->limit && w->written + tot > w->limit))
+        goto general;
+    d = b->data + b->len;
+    if (!short_clean_copy(d + c + 1, k, kn) || !short_clean_copy(d + c + kn + 4, s, sn))
+        goto general; /* nothing committed: len and written unchanged */
+    d[0] = ',';       /* overwritten by the quote when no comma is due */
+    d[c] = '"';
+    d[c + kn + 1] = '"';
+    d[c + kn + 2] = ':';
+    d[c + kn + 3] = '"';
+    d[c + kn + sn + 4] = '"';
+    d[tot] = '\0';
+    b->len += tot;
+    w->written += tot;
+    w->need_comma[w->depth] = 1;
+    return;
+general:
+    xb_jsonw_key(w, k, kn);
+    xb_jsonw_str(w, s, sn);
 }
 
 void xb_jsonw_str_full(struct xb_jsonw *w, const char *s, size_t n)

@@ -381,6 +381,11 @@ static void write_meta_default(struct xb_jsonw *w, const struct xb_tr_xdoc *d,
             xb_jsonw_raw_members(w, m->raw, n);
             continue;
         }
+        if (m->val && xb_tr_any_type(m->val) == XB_ANY_STRING) {
+            const char *s = xb_tr_any_str(m->val); /* as xb_tr_any_write_scalar() writes it */
+            xb_jsonw_member_str(w, m->key.p, m->key.n, s, strlen(s));
+            continue;
+        }
         xb_jsonw_key(w, m->key.p, m->key.n);
         if (m->val && xb_tr_any_annotatable(m->val))
             xb_tr_any_write_scalar(w, m->val); /* what xb_tr_any_write() does for scalars */
