@@ -452,6 +452,45 @@ void xb_jsonw_ckey_n(struct xb_jsonw *w, const char *k, size_t n)
     }
 }
 
+void xb_jsonw_ckey_str(struct xb_jsonw *w, const char *k, size_t kn, const char *s, size_t sn)
+{
+    struct xb_buf *b = w->b;
+    size_t c, tot;
+    char *d;
+
+    if (!s || w->after_key || w->err || b->max || (w->max_str && sn > w->max_str))
+        goto general;
+    c = w->need_comma[w->depth] ? 1 : 0;
+    tot = c + kn + sn + 5; /* [,]"k":"v" */
+    if (b->cap - b->len <= tot || (w->limit && w->written + tot > w->limit))
+        goto general;
+    d = b->data + b->len;
+    if (sn <= 16 ? !short_clean_copy(d + c + kn + 4, s, sn)
+                 : copy_clean(d + c + kn + 4, s, sn) != sn)
+        goto general; /* nothing committed: len and written unchanged */
+    if (kn >= 8 && kn <= 16) {
+        /* field names are short: two overlapping fixed-size copies, no memcpy call */
+        memcpy(d + c + 1, k, 8);
+        memcpy(d + c + 1 + kn - 8, k + kn - 8, 8);
+    } else {
+        memcpy(d + c + 1, k, kn);
+    }
+    d[0] = ','; /* overwritten by the quote when no comma is due */
+    d[c] = '"';
+    d[c + kn + 1] = '"';
+    d[c + kn + 2] = ':';
+    d[c + kn + 3] = '"';
+    d[c + kn + sn + 4] = '"';
+    d[tot] = '\0';
+    b->len += tot;
+    w->written += tot;
+    w->need_comma[w->depth] = 1;
+    return;
+general:
+    xb_jsonw_ckey_n(w, k, kn);
+    xb_jsonw_str(w, s, sn);
+}
+
 void xb_jsonw_str(struct xb_jsonw *w, const char *s, size_t n)
 {
     pre_value(w);
