@@ -254,23 +254,128 @@ static void put_escaped_body(struct xb_jsonw *w, const char *s, size_t n, size_t
         emit(w, s + start, i - start);
 }
 
+/*
+ * Copies the |n| <= 16 bytes at |s| to |d| when none needs escaping, checking and
+ * copying with the same fixed-size loads (two overlapping 8- or 4-byte reads, or the
+ * first, middle and last byte; never past the string). Returns 1 when copied, 0 when a
+ * byte needs escaping (|d| may then hold part of the string).
+ */
+static inline int short_clean_copy(char *d, const char *s, size_t n)
+{
+    if (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, s, 8);
+        memcpy(&y, s + n - 8, 8);
+        if (needs_escape8(s) | needs_escape8(s + n - 8))
+            return 0;
+        memcpy(d, &x, 8);
+        memcpy(d + n - 8, &y, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        uint64_t v;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        v = (uint64_t)x | (uint64_t)y << 32;
+        if (needs_escape8((const char *)&v))
+            return 0;
+        memcpy(d, &x, 4);
+        memcpy(d + n - 4, &y, 4);
+    } else if (n > 0) {
+        /* with clean padding in the other five bytes */
+        char v[8] = {s[0], s[n >> 1], s[n - 1], 'a', 'a', 'a', 'a', 'a'};
+        if (needs_escape8(v))
+            return 0;
+        d[0] = v[0];
+        d[n >> 1] = v[1];
+        d[n - 1] = v[2];
+    }
+    return 1;
+}
+
+/*
+ * Short strings (at most 16 bytes), the usual key or attribute value: written with
+ * their quotes and |sfx| (0 or ':') straight into room already reserved, through
+ * short_clean_copy(). Returns 0, committing nothing, when a byte needs escaping or the
+ * room or limit does not allow it; the caller then takes the general path.
+ */
+static inline int put_short_clean(struct xb_jsonw *w, const char *s, size_t n, char sfx)
+{
+    struct xb_buf *b = w->b;
+    size_t tot = n + 2 + (sfx != 0);
+    char *d;
+
+    if (n > 16 || w->err || b->max || b->cap - b->len <= tot ||
+        (w->limit && w->written + tot > w->limit))
+        return 0;
+    d = b->data + b->len;
+    if (!short_clean_copy(d + 1, s, n))
+        return 0;
+    d[0] = '"';
+    d[n + 1] = '"';
+    if (sfx)
+        d[n + 2] = sfx;
+    d[tot] = '\0';
+    b->len += tot;
+    w->written += tot;
+    return 1;
+}
+
+/*
+ * Copies the clean prefix of the |n| bytes at |s| (see clean_prefix()) to |d| while
+ * scanning it, 16 bytes per load with SSE2, and returns its length; |d| has room for
+ * |n| bytes. Bytes of |d| past the returned length may have been written too.
+ */
+static inline size_t copy_clean(char *d, const char *s, size_t n)
+{
+    size_t i;
+
+#if defined(__SSE2__)
+    if (n >= 16) {
+        const __m128i sp = _mm_set1_epi8(0x20), qu = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+        for (i = 0;;) {
+            /* The last block overlaps the previous one, as in clean_prefix(). */
+            size_t at = n - i >= 16 ? i : n - 16;
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
+            int m = _mm_movemask_epi8(_mm_or_si128(
+                _mm_cmplt_epi8(x, sp), _mm_or_si128(_mm_cmpeq_epi8(x, qu), _mm_cmpeq_epi8(x, bs))));
+            if (m)
+                return at + (size_t)__builtin_ctz((unsigned)m);
+            _mm_storeu_si128((__m128i *)(void *)(d + at), x);
+            if (at + 16 == n)
+                return n;
+            i = at + 16;
+        }
+    }
+#endif
+    i = clean_prefix(s, n);
+    if (i == n)
+        memcpy(d, s, n);
+    return i;
+}
+
 static void put_escaped(struct xb_jsonw *w, const char *s, size_t n)
 {
     struct xb_buf *b = w->b;
-    /* Fast path: text that needs no escaping and fits the reserved room is copied
-     * with its quotes in one go (same bytes as the general path below). */
-    size_t i = clean_prefix(s, n);
+    size_t i;
 
-    if (i == n && !w->err && !b->max && b->cap - b->len > n + 2 &&
-        (!w->limit || w->written + n + 2 <= w->limit)) {
-        char *d = b->data + b->len;
-        d[0] = '"';
-        memcpy(d + 1, s, n);
-        d[n + 1] = '"';
-        d[n + 2] = '\0';
-        b->len += n + 2;
-        w->written += n + 2;
+    if (put_short_clean(w, s, n, 0))
         return;
+    if (!w->err && !b->max && b->cap - b->len > n + 2 &&
+        (!w->limit || w->written + n + 2 <= w->limit)) {
+        /* Room reserved: text that needs no escaping is scanned and copied in one pass,
+         * then given its quotes (same bytes as the general path below). */
+        char *d = b->data + b->len;
+        i = copy_clean(d + 1, s, n);
+        if (i == n) {
+            d[0] = '"';
+            d[n + 1] = '"';
+            d[n + 2] = '\0';
+            b->len += n + 2;
+            w->written += n + 2;
+            return;
+        }
+    } else {
+        i = clean_prefix(s, n);
     }
     emit(w, "\"", 1);
     put_escaped_body(w, s, n, i); /* the first i bytes are known clean */
@@ -298,9 +403,11 @@ void xb_jsonw_key(struct xb_jsonw *w, const char *k, size_t n)
         k = "", n = 0;
     if (w->max_str)
         n = xb_utf8_cut(k, n, w->max_str);
+    w->after_key = 1;
+    if (put_short_clean(w, k, n, ':'))
+        return;
     put_escaped(w, k, n);
     emit(w, ":", 1);
-    w->after_key = 1;
 }
 
 int xb_jsonw_keys_collide(const struct xb_jsonw *w, const char *a, size_t an, const char *b,
@@ -345,6 +452,45 @@ void xb_jsonw_ckey_n(struct xb_jsonw *w, const char *k, size_t n)
     }
 }
 
+void xb_jsonw_ckey_str(struct xb_jsonw *w, const char *k, size_t kn, const char *s, size_t sn)
+{
+    struct xb_buf *b = w->b;
+    size_t c, tot;
+    char *d;
+
+    if (!s || w->after_key || w->err || b->max || (w->max_str && sn > w->max_str))
+        goto general;
+    c = w->need_comma[w->depth] ? 1 : 0;
+    tot = c + kn + sn + 5; /* [,]"k":"v" */
+    if (b->cap - b->len <= tot || (w->limit && w->written + tot > w->limit))
+        goto general;
+    d = b->data + b->len;
+    if (sn <= 16 ? !short_clean_copy(d + c + kn + 4, s, sn)
+                 : copy_clean(d + c + kn + 4, s, sn) != sn)
+        goto general; /* nothing committed: len and written unchanged */
+    if (kn >= 8 && kn <= 16) {
+        /* field names are short: two overlapping fixed-size copies, no memcpy call */
+        memcpy(d + c + 1, k, 8);
+        memcpy(d + c + 1 + kn - 8, k + kn - 8, 8);
+    } else {
+        memcpy(d + c + 1, k, kn);
+    }
+    d[0] = ','; /* overwritten by the quote when no comma is due */
+    d[c] = '"';
+    d[c + kn + 1] = '"';
+    d[c + kn + 2] = ':';
+    d[c + kn + 3] = '"';
+    d[c + kn + sn + 4] = '"';
+    d[tot] = '\0';
+    b->len += tot;
+    w->written += tot;
+    w->need_comma[w->depth] = 1;
+    return;
+general:
+    xb_jsonw_ckey_n(w, k, kn);
+    xb_jsonw_str(w, s, sn);
+}
+
 void xb_jsonw_str(struct xb_jsonw *w, const char *s, size_t n)
 {
     pre_value(w);
@@ -353,6 +499,38 @@ void xb_jsonw_str(struct xb_jsonw *w, const char *s, size_t n)
     if (w->max_str)
         n = xb_utf8_cut(s, n, w->max_str);
     put_escaped(w, s, n);
+}
+
+void xb_jsonw_member_str(struct xb_jsonw *w, const char *k, size_t kn, const char *s, size_t sn)
+{
+    struct xb_buf *b = w->b;
+    size_t c, tot;
+    char *d;
+
+    if (!k || !s || kn > 16 || sn > 16 || w->after_key || w->err || b->max ||
+        (w->max_str && (kn > w->max_str || sn > w->max_str)))
+        goto general;
+    c = w->need_comma[w->depth] ? 1 : 0;
+    tot = c + kn + sn + 5; /* [,]"k":"v" */
+    if (b->cap - b->len <= tot || (w->limit && w->written + tot > w->limit))
+        goto general;
+    d = b->data + b->len;
+    if (!short_clean_copy(d + c + 1, k, kn) || !short_clean_copy(d + c + kn + 4, s, sn))
+        goto general; /* nothing committed: len and written unchanged */
+    d[0] = ',';       /* overwritten by the quote when no comma is due */
+    d[c] = '"';
+    d[c + kn + 1] = '"';
+    d[c + kn + 2] = ':';
+    d[c + kn + 3] = '"';
+    d[c + kn + sn + 4] = '"';
+    d[tot] = '\0';
+    b->len += tot;
+    w->written += tot;
+    w->need_comma[w->depth] = 1;
+    return;
+general:
+    xb_jsonw_key(w, k, kn);
+    xb_jsonw_str(w, s, sn);
 }
 
 void xb_jsonw_str_full(struct xb_jsonw *w, const char *s, size_t n)
@@ -551,6 +729,57 @@ static int shortest_exact(double v, char *digits, int *exp10)
     return nd;
 }
 
+/*
+ * Shortest round-trip digits of |v| > 0 (not an integer) when they have at most
+ * f <= 22 digits after the decimal point and the scaled value is small: prices,
+ * ratios, durations. For f = 1, 2, ... with p = 10^f (exact), every double that reads
+ * back as v lies within half an ulp of v; while ulp(v) * p <= 1/4 that interval, scaled
+ * by p, is narrower than 1/4 and holds at most one integer, and while v * p < 2^50 the
+ * product's rounding error is below 1/8, so the integer nearest the rounded product is
+ * the only candidate. It reads back as v exactly when c / p (one correctly rounded
+ * division, as strtod rounds) equals v. The first f with such a c is the largest unit
+ * 10^-f with a multiple in the interval, the choice shortest_exact() makes, and the
+ * multiple is unique, so the digits are the same. Returns the digit count, or 0 when no
+ * f qualifies (the exact search decides then).
+ */
+static int shortest_short_decimal(double v, char *digits, int *exp10)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    uint64_t bits;
+    double ulp;
+    int e, f, nd;
+
+    memcpy(&bits, &v, sizeof(bits));
+    e = (int)((bits >> 52) & 0x7FF);
+    if (e == 0 || e == 0x7FF)
+        return 0; /* subnormal or not finite */
+    /* ulp(v) = 2^(e - 1075), a normal double for every normal v of interest here */
+    if (e - 1075 < -1022)
+        return 0;
+    bits = (uint64_t)(e - 52) << 52;
+    memcpy(&ulp, &bits, sizeof(ulp));
+    for (f = 1; f <= 22; f++) {
+        double p = pow10[f], x = v * p;
+        uint64_t c;
+        if (x >= 1125899906842624.0 || ulp * p > 0.25) /* 2^50 */
+            return 0;
+        c = (uint64_t)(x + 0.5);
+        if ((double)c / p == v) {
+            char tmp[24];
+            nd = (int)xb_jsonw_fmt_uint(tmp, c);
+            *exp10 = nd - 1 - f;
+            while (nd > 1 && tmp[nd - 1] == '0')
+                nd--;
+            memcpy(digits, tmp, (size_t)nd);
+            digits[nd] = '\0';
+            return nd;
+        }
+    }
+    return 0;
+}
+
 size_t xb_jsonw_fmt_double(char *out, double v, int go_json)
 {
     char tmp[40], digits[24];
@@ -580,7 +809,9 @@ size_t xb_jsonw_fmt_double(char *out, double v, int go_json)
      * starts at 15 and takes at most three tries instead of seventeen. Subnormals have
      * relatively wider ulps and get the full search. */
     neg = signbit(v) != 0;
-    nd = shortest_exact(fabs(v), digits, &exp10);
+    nd = shortest_short_decimal(fabs(v), digits, &exp10);
+    if (nd == 0)
+        nd = shortest_exact(fabs(v), digits, &exp10);
     if (nd == 0) {
         for (prec = fpclassify(v) == FP_NORMAL ? 15 : 1; prec <= 17; prec++) {
             snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);

@@ -90,6 +90,14 @@ static inline void xb_jsonw_ckey(struct xb_jsonw *w, const char *k)
 
 /* String value of |n| bytes; cut to max_str bytes (at a character boundary) when set. */
 void xb_jsonw_str(struct xb_jsonw *w, const char *s, size_t n);
+/* Object member with a string value: the same bytes and state as xb_jsonw_key(|k|,
+ * |kn|) then xb_jsonw_str(|s|, |sn|), written in one step when both are at most 16
+ * bytes, need no escaping and fit the reserved room (metadata entries). */
+void xb_jsonw_member_str(struct xb_jsonw *w, const char *k, size_t kn, const char *s, size_t sn);
+/* Field name and string value: the same bytes and state as xb_jsonw_ckey_n(|k|, |kn|)
+ * then xb_jsonw_str(|s|, |sn|), written in one step when the value needs no escaping,
+ * is not cut and fits the reserved room. |k| as for xb_jsonw_ckey_n(). */
+void xb_jsonw_ckey_str(struct xb_jsonw *w, const char *k, size_t kn, const char *s, size_t sn);
 /* String value that is never trimmed (ids, enumerations). */
 void xb_jsonw_str_full(struct xb_jsonw *w, const char *s, size_t n);
 /* NUL-terminated convenience form of xb_jsonw_str_full(). */

@@ -84,13 +84,14 @@ static int has_str(struct xb_str s)
     return s.p && s.n;
 }
 
-/* "key": "value" when the value is a non-empty string (the exporter's String() helper). */
-static void kv_str(struct xb_jsonw *w, const char *key, struct xb_str s)
+/* "key": "value" when the value is a non-empty string (the exporter's String() helper).
+ * |key| must be a string literal (its length is taken at compile time). */
+#define kv_str(w, key, s) kv_str_n((w), (key), sizeof("" key) - 1, (s))
+static void kv_str_n(struct xb_jsonw *w, const char *key, size_t kn, struct xb_str s)
 {
     if (!has_str(s))
         return;
-    xb_jsonw_ckey(w, key);
-    xb_jsonw_str(w, s.p, s.n);
+    xb_jsonw_ckey_str(w, key, kn, s.p, s.n);
 }
 
 /* "key": "value" or "key": null (struct fields without omitempty). */
@@ -379,6 +380,11 @@ static void write_meta_default(struct xb_jsonw *w, const struct xb_tr_xdoc *d,
                 n += 1 + d->meta[i].raw_n;
             }
             xb_jsonw_raw_members(w, m->raw, n);
+            continue;
+        }
+        if (m->val && xb_tr_any_type(m->val) == XB_ANY_STRING) {
+            const char *s = xb_tr_any_str(m->val); /* as xb_tr_any_write_scalar() writes it */
+            xb_jsonw_member_str(w, m->key.p, m->key.n, s, strlen(s));
             continue;
         }
         xb_jsonw_key(w, m->key.p, m->key.n);

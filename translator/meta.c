@@ -87,12 +87,19 @@ static int add_annot(struct builder *b, const char *key, size_t n, const xb_pb_a
 static int add_meta(struct builder *b, const char *key, size_t n, const xb_pb_any *v,
                     const struct xb_tr_jnode *j)
 {
-    void *vec = b->meta;
-    struct xb_tr_xmeta *m = xb_tr_vec_push(b->arena, &vec, &b->n_meta, &b->cap_meta, sizeof(*m));
+    struct xb_tr_xmeta *m;
 
-    b->meta = vec;
-    if (!m)
-        return XB_ERR_NOMEM;
+    if (b->n_meta < b->cap_meta) {
+        /* the usual case: xb_tr_meta_build() reserved room for every attribute */
+        m = &b->meta[b->n_meta++];
+        memset(m, 0, sizeof(*m));
+    } else {
+        void *vec = b->meta;
+        m = xb_tr_vec_push(b->arena, &vec, &b->n_meta, &b->cap_meta, sizeof(*m));
+        b->meta = vec;
+        if (!m)
+            return XB_ERR_NOMEM;
+    }
     m->key.p = key;
     m->key.n = n;
     m->val = v;

@@ -3,7 +3,7 @@
 # and runs each for SECONDS with inputs up to 64 KB (docs/fuzzing.md).
 #
 # Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]   (default 60 s each; targets:
-#        fuzz_pb fuzz_json fuzz_diff fuzz_wire fuzz_xray fuzz_wal)
+#        fuzz_pb fuzz_json fuzz_diff fuzz_wire fuzz_xray fuzz_wal fuzz_double)
 # Env:   XB_FUZZ_BUILD_DIR  build directory (default <repo>/build-fuzz)
 #        XB_FUZZ_FLAGS      extra libFuzzer flags (e.g. -jobs=2 -workers=2)
 #        XB_FUZZ_SEED       libFuzzer -seed (make test: 1, so a run is repeatable)
@@ -36,6 +36,7 @@ for t in $targets; do
     fuzz_json) seeds=$root/tests/fuzz/corpus/json ;;
     fuzz_xray) seeds=$root/tests/fuzz/corpus-xray ;;
     fuzz_wal) seeds=$root/tests/fuzz/corpus-wal ;;
+    fuzz_double) seeds=$root/tests/fuzz/corpus-double ;;
     *) seeds=$root/tests/fuzz/corpus/pb ;;
     esac
     mkdir -p "$build/fuzz-corpus/$t" "$build/fuzz-artifacts/$t"

@@ -395,6 +395,58 @@ static void test_fmt_double_matches_reference(void **state)
     }
 }
 
+/* Short decimals (c / 10^f for every f up to 22 and c of every length), their
+ * neighbours one and two ulps away, halfway-looking values and powers of two: the
+ * formatter's short-decimal path and the searches behind it agree with the reference
+ * on every one. */
+static void test_fmt_double_short_decimals_match_reference(void **state)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    uint64_t x = 0x853C49E6748FEA9Bu;
+    char got[400], want[400];
+    (void)state;
+
+    for (int i = 0; i < 1000000; i++) {
+        double v;
+        uint64_t c;
+        int f;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        f = (int)(x % 23);
+        c = (x >> 8) % (1ull << (1 + (x >> 60) * 4 % 56)); /* 1 to 55 bits */
+        switch ((x >> 5) % 6) {
+        case 0:
+        case 1:
+            v = (double)c / pow10[f];
+            break;
+        case 2: /* one ulp away */
+            v = nextafter((double)c / pow10[f], (x & 1) ? INFINITY : 0);
+            break;
+        case 3: /* two ulps away */
+            v = nextafter(nextafter((double)c / pow10[f], (x & 1) ? INFINITY : 0),
+                          (x & 1) ? INFINITY : 0);
+            break;
+        case 4: /* x.5 at the last decimal */
+            v = ((double)c + 0.5) / pow10[f];
+            break;
+        default: /* powers of two and their neighbours (asymmetric intervals) */
+            v = ldexp(1.0, (int)((x >> 20) % 200) - 150);
+            if (x & 2)
+                v = nextafter(v, (x & 1) ? INFINITY : 0);
+            break;
+        }
+        for (int g = 0; g <= 1; g++) {
+            size_t n = ref_fmt_double(want, v, g);
+            assert_int_equal(xb_jsonw_fmt_double(got, v, g), n);
+            if (strcmp(got, want) != 0)
+                fail_msg("%.17g: got %s, reference %s", v, got, want);
+        }
+    }
+}
+
 /* Byte-at-a-time reference for string values: the rules of jsonw.h spelled out. */
 static size_t ref_escape(const unsigned char *s, size_t n, char *out)
 {
@@ -472,6 +524,188 @@ static void test_jsonw_str_matches_reference(void **state)
         assert_int_equal(b.len, wn);
         assert_memory_equal(b.data, want, wn);
         xb_buf_cleanup(&b);
+    }
+}
+
+/* Short strings and keys (up to 17 bytes, the fixed-size load path) match the
+ * reference at every length, with a special byte at any position, with and without
+ * room reserved, and with exactly the room they need. */
+static void test_jsonw_short_str_and_key_match_reference(void **state)
+{
+    static const unsigned char pool[] = "abcdefghijklmnop QRSTUVWXYZ0123456789-_./:~";
+    static const unsigned char special[] = {'"',  '\\', '\n', 0x01, 0x1F, 0x7F, 0xC3, 0xA9,
+                                            0xE2, 0x80, 0xA8, 0xFF, 0x20, 0x21, 0x5B, 0x5D};
+    uint64_t x = 0xD1B54A32D192ED03u;
+    unsigned char in[18];
+    char want[200];
+    (void)state;
+
+    for (int iter = 0; iter < 400000; iter++) {
+        struct xb_buf b;
+        struct xb_jsonw w;
+        size_t n, wn, room;
+        int key;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        n = (size_t)(x % sizeof(in));
+        key = (int)((x >> 8) & 1);
+        room = (size_t)((x >> 9) % 4);
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            in[i] = (x % 5 == 0) ? special[(x >> 8) % sizeof(special)]
+                                 : pool[(x >> 8) % (sizeof(pool) - 1)];
+        }
+        wn = ref_escape(in, n, want);
+        if (key) {
+            want[wn++] = ':';
+            want[wn] = '\0';
+        }
+        xb_buf_init(&b, 0);
+        if (room == 1)
+            assert_int_equal(xb_buf_reserve(&b, 1024), 0);
+        else if (room >= 2) /* just enough, or one byte short, for the fast path */
+            assert_int_equal(xb_buf_reserve(&b, n + 2 + (size_t)key + room - 1), 0);
+        xb_jsonw_init(&w, &b);
+        if (key) {
+            w.depth = 1; /* as inside an object */
+            xb_jsonw_key(&w, (const char *)in, n);
+        } else {
+            xb_jsonw_str_full(&w, (const char *)in, n);
+        }
+        assert_int_equal(w.err, 0);
+        assert_int_equal(b.len, wn);
+        assert_memory_equal(b.data, want, wn + 1);
+        xb_buf_cleanup(&b);
+    }
+}
+
+/* xb_jsonw_member_str() leaves the same bytes and state as xb_jsonw_key() then
+ * xb_jsonw_str(): keys and values of 0 to 20 bytes with special bytes anywhere, first
+ * member or not, with and without max_str, with no, exact, short and ample room, and
+ * with a size limit near. */
+static void test_jsonw_member_str_matches_key_then_str(void **state)
+{
+    static const unsigned char pool[] = "abcdefghijklmnop QRSTUVWXYZ0123456789-_./:~";
+    static const unsigned char special[] = {'"',  '\\', '\n', 0x01, 0x7F, 0xC3,
+                                            0xA9, 0xE2, 0x80, 0xA8, 0xFF, 0x20};
+    uint64_t x = 0x6A09E667F3BCC909u;
+    unsigned char in[2][21];
+    (void)state;
+
+    for (int iter = 0; iter < 300000; iter++) {
+        struct xb_buf b[2];
+        struct xb_jsonw w[2];
+        size_t n[2], room, max_str, limit;
+        int comma;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        comma = (int)(x & 1);
+        room = (size_t)((x >> 1) % 5);
+        max_str = (x >> 4) % 4 == 0 ? 1 + (x >> 6) % 18 : 0;
+        limit = (x >> 11) % 4 == 0 ? 1 + (x >> 13) % 50 : 0;
+        for (int s = 0; s < 2; s++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            n[s] = (size_t)(x % sizeof(in[s]));
+            for (size_t i = 0; i < n[s]; i++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                in[s][i] = (x % 6 == 0) ? special[(x >> 8) % sizeof(special)]
+                                        : pool[(x >> 8) % (sizeof(pool) - 1)];
+            }
+        }
+        for (int k = 0; k < 2; k++) {
+            xb_buf_init(&b[k], 0);
+            if (room == 1)
+                assert_int_equal(xb_buf_reserve(&b[k], 1024), 0);
+            else if (room >= 2) /* around the exact room the one-step path needs */
+                assert_int_equal(xb_buf_reserve(&b[k], n[0] + n[1] + 4 + room), 0);
+            xb_jsonw_init(&w[k], &b[k]);
+            w[k].depth = 1;
+            w[k].need_comma[1] = (unsigned char)comma;
+            w[k].max_str = max_str;
+            w[k].limit = limit;
+        }
+        xb_jsonw_member_str(&w[0], (const char *)in[0], n[0], (const char *)in[1], n[1]);
+        xb_jsonw_key(&w[1], (const char *)in[0], n[0]);
+        xb_jsonw_str(&w[1], (const char *)in[1], n[1]);
+        assert_int_equal(w[0].err, w[1].err);
+        assert_int_equal(w[0].written, w[1].written);
+        assert_int_equal(w[0].after_key, w[1].after_key);
+        assert_int_equal(w[0].need_comma[1], w[1].need_comma[1]);
+        assert_int_equal(b[0].len, b[1].len);
+        if (b[1].len)
+            assert_memory_equal(b[0].data, b[1].data, b[1].len + 1);
+        xb_buf_cleanup(&b[0]);
+        xb_buf_cleanup(&b[1]);
+    }
+}
+
+/* xb_jsonw_ckey_str() leaves the same bytes and state as xb_jsonw_ckey_n() then
+ * xb_jsonw_str(): field names of 1 to 24 bytes, values of 0 to 63 bytes (short and
+ * SSE2 paths) with special bytes anywhere, first member or not, with and without
+ * max_str, with no, exact, short and ample room, and with a size limit near. */
+static void test_jsonw_ckey_str_matches_ckey_then_str(void **state)
+{
+    static const char names[] = "connection_string_and_more";
+    static const unsigned char pool[] = "abcdefghijklmnop QRSTUVWXYZ0123456789-_./:~";
+    static const unsigned char special[] = {'"',  '\\', '\n', 0x01, 0x7F, 0xC3,
+                                            0xA9, 0xE2, 0x80, 0xA8, 0xFF, 0x20};
+    uint64_t x = 0xBB67AE8584CAA73Bu;
+    unsigned char in[64];
+    (void)state;
+
+    for (int iter = 0; iter < 300000; iter++) {
+        struct xb_buf b[2];
+        struct xb_jsonw w[2];
+        size_t kn, n, room, max_str, limit;
+        int comma;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        comma = (int)(x & 1);
+        room = (size_t)((x >> 1) % 5);
+        max_str = (x >> 4) % 4 == 0 ? 1 + (x >> 6) % 40 : 0;
+        limit = (x >> 12) % 4 == 0 ? 1 + (x >> 14) % 90 : 0;
+        kn = 1 + (size_t)((x >> 22) % 24);
+        n = (size_t)((x >> 30) % sizeof(in));
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            in[i] = (x % 29 == 0) ? special[(x >> 8) % sizeof(special)]
+                                  : pool[(x >> 8) % (sizeof(pool) - 1)];
+        }
+        for (int k = 0; k < 2; k++) {
+            xb_buf_init(&b[k], 0);
+            if (room == 1)
+                assert_int_equal(xb_buf_reserve(&b[k], 1024), 0);
+            else if (room >= 2) /* around the exact room the one-step path needs */
+                assert_int_equal(xb_buf_reserve(&b[k], kn + n + 4 + room), 0);
+            xb_jsonw_init(&w[k], &b[k]);
+            w[k].depth = 1;
+            w[k].need_comma[1] = (unsigned char)comma;
+            w[k].max_str = max_str;
+            w[k].limit = limit;
+        }
+        xb_jsonw_ckey_str(&w[0], names, kn, (const char *)in, n);
+        xb_jsonw_ckey_n(&w[1], names, kn);
+        xb_jsonw_str(&w[1], (const char *)in, n);
+        assert_int_equal(w[0].err, w[1].err);
+        assert_int_equal(w[0].written, w[1].written);
+        assert_int_equal(w[0].after_key, w[1].after_key);
+        assert_int_equal(w[0].need_comma[1], w[1].need_comma[1]);
+        assert_int_equal(b[0].len, b[1].len);
+        if (b[1].len)
+            assert_memory_equal(b[0].data, b[1].data, b[1].len + 1);
+        xb_buf_cleanup(&b[0]);
+        xb_buf_cleanup(&b[1]);
     }
 }
 
@@ -583,8 +817,12 @@ int main(void)
         cmocka_unit_test(test_jsonw_nonfinite_is_null),
         cmocka_unit_test(test_fmt_double_matches_exhaustive_search),
         cmocka_unit_test(test_fmt_double_matches_reference),
+        cmocka_unit_test(test_fmt_double_short_decimals_match_reference),
         cmocka_unit_test(test_fmt_int_matches_printf),
         cmocka_unit_test(test_jsonw_str_matches_reference),
+        cmocka_unit_test(test_jsonw_short_str_and_key_match_reference),
+        cmocka_unit_test(test_jsonw_member_str_matches_key_then_str),
+        cmocka_unit_test(test_jsonw_ckey_str_matches_ckey_then_str),
         cmocka_unit_test(test_jsonw_escapes_controls_and_invalid_utf8),
         cmocka_unit_test(test_jsonw_max_str_cuts_on_char_boundary),
         cmocka_unit_test(test_jsonw_limit_sets_too_large_and_keeps_counting),
