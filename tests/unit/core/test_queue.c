@@ -59,7 +59,7 @@ static void test_queue_fifo_and_charging(void **state)
     xb_queue_free(q); /* frees the document still waiting */
 }
 
-/* xb_queue_pop_n: queue order, at most |max|, charges kept, durable flag. */
+/* xb_queue_pop_n: queue order, at most |max|, charges kept. */
 static void test_queue_pop_n(void **state)
 {
     struct xb_queue *q = xb_queue_new(0, 0);
@@ -67,7 +67,6 @@ static void test_queue_pop_n(void **state)
     struct xb_qdoc *got[8];
 
     (void)state;
-    assert_int_equal(xb_queue_durable(q), 0);
     assert_int_equal(xb_queue_push_list(q, &l), XB_OK);
     assert_int_equal(xb_queue_pop_n(q, got, 3), 3);
     assert_int_equal(got[0]->json[0], 'a');
