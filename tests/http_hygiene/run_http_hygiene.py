@@ -27,7 +27,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from xbtest import Bridge, Report, clean_env, post_trace, wait_for  # noqa: E402
+from xbtest import Bridge, Report, clean_env, poll_until, post_trace, wait_for  # noqa: E402
 
 READ_HEADER_S, READ_S, IDLE_S = 1.0, 2.0, 1.5
 MIB = 1024 * 1024
@@ -213,6 +213,10 @@ def deadlines(report, binary, tmp, trace):
                   + b"%x\r\n" % (len(trace) - half) + trace[half:] + b"\r\n0\r\n\r\n")
         got.append(read_response(s)[0])
         close_sock(s)
+        # The connection may live on an ingest worker thread, which releases its bytes
+        # when it sees the close: poll (bounded) rather than read the gauge once.
+        poll_until(lambda: metric(metrics(bridge), "xraybridge_receiver_inflight_bytes",
+                                  "transport=\"http\"") == 0, deadline_s=10)
         gauge = metric(metrics(bridge), "xraybridge_receiver_inflight_bytes", "transport=\"http\"")
         report.check(got == [200, 200, 200] and gauge == 0,
                      f"pipelined pair and a chunked body on one connection: {got}, "
