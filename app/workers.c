@@ -15,7 +15,6 @@
 
 #include "app/worker_count.h"
 #include "core/err.h"
-#include "core/jsonw.h"
 #include "core/log.h"
 #include "core/metrics.h"
 
@@ -315,12 +314,6 @@ int xb_workers_start(const struct xb_workers_opts *o, struct xb_workers **out, c
     *out = NULL;
     if (!ws)
         return XB_ERR_NOMEM;
-    {
-        /* The double formatter fills its power tables on first use without a lock:
-         * fill them here, before any worker thread exists, so workers only read them. */
-        char digits[40];
-        (void)xb_jsonw_fmt_double(digits, 1700000000.123456, 0);
-    }
     xb_workers_publish(o->n);
     ws->n = o->n;
     ws->main_base = o->main_base;

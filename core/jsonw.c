@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -632,29 +633,33 @@ static inline int ilog10_u128(unsigned __int128 x, const unsigned __int128 *pow1
     return t;
 }
 
+typedef unsigned __int128 xb_u128;
+/* 10^0 .. 10^38 (the largest power of ten below 2^128) and 5^0 .. 5^31, filled once per
+ * process by fill_pow_tabs() (pthread_once: ingest worker threads format doubles too). */
+static xb_u128 pow10_tab[39];
+static xb_u128 pow5_tab[32];
+static pthread_once_t pow_tabs_once = PTHREAD_ONCE_INIT;
+
+static void fill_pow_tabs(void)
+{
+    pow10_tab[0] = 1;
+    for (int i = 1; i < 39; i++)
+        pow10_tab[i] = pow10_tab[i - 1] * 10;
+    pow5_tab[0] = 1;
+    for (int i = 1; i < 32; i++)
+        pow5_tab[i] = pow5_tab[i - 1] * 5;
+}
+
 static int shortest_exact(double v, char *digits, int *exp10)
 {
-    typedef unsigned __int128 u128;
-    /* 10^0 .. 10^38 (the largest power of ten below 2^128) */
-    static u128 pow10_tab[39];
-    static u128 pow5_tab[32];
-    static int tabs_ready;
+    typedef xb_u128 u128;
     uint64_t bits, m, cd;
     int e, s, t, tmax, nd, found, u, k10;
     u128 lo, hi, val, c = 0;
     char rev[40];
     int inclusive;
 
-    if (!tabs_ready) {
-        /* Same values every time, so a race between threads only writes them twice. */
-        pow10_tab[0] = 1;
-        for (int i = 1; i < 39; i++)
-            pow10_tab[i] = pow10_tab[i - 1] * 10;
-        pow5_tab[0] = 1;
-        for (int i = 1; i < 32; i++)
-            pow5_tab[i] = pow5_tab[i - 1] * 5;
-        tabs_ready = 1;
-    }
+    pthread_once(&pow_tabs_once, fill_pow_tabs);
     memcpy(&bits, &v, sizeof(bits));
     if (((bits >> 52) & 0x7FF) == 0 || ((bits >> 52) & 0x7FF) == 0x7FF)
         return 0;
