@@ -29,6 +29,23 @@ int xb_grpc_frame_parse(const uint8_t *buf, size_t len, size_t max_len, struct x
     return XB_OK;
 }
 
+size_t xb_grpc_frame_whole_size(const uint8_t *have, size_t have_len, const uint8_t *more,
+                                size_t more_len, size_t max_len)
+{
+    uint8_t hdr[XB_GRPC_FRAME_HDR];
+    uint32_t n;
+
+    if (have_len >= XB_GRPC_FRAME_HDR || more_len < XB_GRPC_FRAME_HDR - have_len || !max_len)
+        return 0;
+    if (have_len)
+        memcpy(hdr, have, have_len);
+    memcpy(hdr + have_len, more, XB_GRPC_FRAME_HDR - have_len);
+    n = (uint32_t)hdr[1] << 24 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 8 | hdr[4];
+    if (hdr[0] > 1 || n > max_len)
+        return 0;
+    return XB_GRPC_FRAME_HDR + (size_t)n;
+}
+
 void xb_grpc_frame_header(uint8_t out[XB_GRPC_FRAME_HDR], int compressed, uint32_t len)
 {
     out[0] = compressed ? 1 : 0;

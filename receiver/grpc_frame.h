@@ -32,6 +32,18 @@ struct xb_grpc_msg {
 int xb_grpc_frame_parse(const uint8_t *buf, size_t len, size_t max_len, struct xb_grpc_msg *msg,
                         size_t *consumed, const char **err_desc);
 
+/*
+ * Size of the whole framed message (prefix + declared length) when its 5-byte prefix
+ * becomes complete with these bytes: |have| bytes already stored (|have_len| < 5) and
+ * |more| (|more_len|) just received. Lets the receiver size the body once instead of
+ * growing it as DATA frames arrive. Returns 0 when the prefix is not complete yet, was
+ * complete before, has an invalid flag byte, or declares more than |max_len| bytes
+ * (0 = no limit is not accepted here: returns 0); those cases are left to
+ * xb_grpc_frame_parse().
+ */
+size_t xb_grpc_frame_whole_size(const uint8_t *have, size_t have_len, const uint8_t *more,
+                                size_t more_len, size_t max_len);
+
 /* Writes the 5-byte prefix for a message of |len| bytes into |out|. */
 void xb_grpc_frame_header(uint8_t out[XB_GRPC_FRAME_HDR], int compressed, uint32_t len);
 

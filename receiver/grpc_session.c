@@ -362,6 +362,33 @@ static int on_header(nghttp2_session *sess, const nghttp2_frame *frame, const ui
     return 0;
 }
 
+/* Sizes the body for the whole message once its length prefix is in (the first DATA
+ * bytes), so that it is stored with one allocation and no regrowth copies. Only when
+ * the declared size is within max_msg_bytes and fits the in-flight budget now;
+ * otherwise the body grows with the bytes received as before, and the checks in
+ * on_data_chunk and process() decide. A client declaring more than it sends holds the
+ * reservation until the upload deadline, within the same budget. */
+static void reserve_message(struct stream *st, const uint8_t *data, size_t len)
+{
+    struct xb_grpc_session *ss = st->ss;
+    size_t whole = xb_grpc_frame_whole_size((const uint8_t *)st->body.data, st->body.len, data, len,
+                                            ss->lim.max_msg_bytes);
+    size_t cap = whole + 1; /* xb_buf keeps a NUL after the data */
+    char *p;
+
+    if (!whole || cap <= st->body.cap)
+        return;
+    if (ss->lim.max_inflight_bytes &&
+        __atomic_load_n(ss->env.inflight, __ATOMIC_RELAXED) + (cap - st->charged) >
+            ss->lim.max_inflight_bytes)
+        return;
+    p = realloc(st->body.data, cap);
+    if (!p)
+        return; /* xb_buf_append reports the shortage */
+    st->body.data = p;
+    st->body.cap = cap;
+}
+
 static int on_data_chunk(nghttp2_session *sess, uint8_t flags, int32_t id, const uint8_t *data,
                          size_t len, void *ud)
 {
@@ -381,6 +408,7 @@ static int on_data_chunk(nghttp2_session *sess, uint8_t flags, int32_t id, const
                         "too many requests in progress, retry later");
         return 0;
     }
+    reserve_message(st, data, len);
     rc = xb_buf_append(&st->body, data, len);
     if (st->body.cap > st->charged) {
         /* Charge what the buffer holds, growth slack included (the check above uses

@@ -99,6 +99,34 @@ static void test_grpc_frame_empty_message(void **state)
     assert_int_equal(m.len, 0);
 }
 
+/* The whole framed size is known once the prefix completes, however it is split. */
+static void test_grpc_frame_whole_size_split_prefix(void **state)
+{
+    uint8_t h[5];
+    xb_grpc_frame_header(h, 1, 70000);
+    for (size_t have = 0; have < 5; have++)
+        assert_int_equal(xb_grpc_frame_whole_size(h, have, h + have, 5 - have, 100000), 70005);
+    /* more bytes than the prefix: still the declared size */
+    assert_int_equal(xb_grpc_frame_whole_size(h, 2, h + 2, 3, 70000), 70005);
+    /* prefix not complete yet, or complete before */
+    assert_int_equal(xb_grpc_frame_whole_size(h, 1, h + 1, 3, 100000), 0);
+    assert_int_equal(xb_grpc_frame_whole_size(h, 5, h, 0, 100000), 0);
+    assert_int_equal(xb_grpc_frame_whole_size(NULL, 0, h, 4, 100000), 0);
+}
+
+/* Oversize, a bad flag or no limit: nothing to reserve (the parser decides). */
+static void test_grpc_frame_whole_size_refusals(void **state)
+{
+    uint8_t h[5];
+    xb_grpc_frame_header(h, 0, 70000);
+    assert_int_equal(xb_grpc_frame_whole_size(NULL, 0, h, 5, 69999), 0);
+    assert_int_equal(xb_grpc_frame_whole_size(NULL, 0, h, 5, 0), 0);
+    h[0] = 2;
+    assert_int_equal(xb_grpc_frame_whole_size(NULL, 0, h, 5, 100000), 0);
+    xb_grpc_frame_header(h, 0, 0);
+    assert_int_equal(xb_grpc_frame_whole_size(NULL, 0, h, 5, 100000), 5);
+}
+
 static void test_grpc_percent_encode(void **state)
 {
     char out[64];
@@ -120,6 +148,8 @@ int main(void)
         cmocka_unit_test(test_grpc_frame_two_messages_consumes_first),
         cmocka_unit_test(test_grpc_frame_empty_message),
         cmocka_unit_test(test_grpc_percent_encode),
+        cmocka_unit_test(test_grpc_frame_whole_size_split_prefix),
+        cmocka_unit_test(test_grpc_frame_whole_size_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

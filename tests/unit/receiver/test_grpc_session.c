@@ -262,8 +262,20 @@ static void test_free_with_open_streams_gives_back_inflight(void **state)
     f->body_off = 0;
     assert_true(call(f, part, sizeof(part), NULL, NULL) > 0);
     pump(f, 1000);
-    /* charged: the storage each upload holds (its bytes plus growth slack) */
-    assert_true(f->inflight >= 2 * sizeof(part) && f->inflight <= 4 * sizeof(part));
+    /* charged: the storage each upload holds, sized for the whole declared message
+     * (prefix + 1 MiB + NUL) as soon as the prefix is in */
+    assert_int_equal(f->inflight, 2 * (5 + (1 << 20) + 1));
+    f->body_off = 0;
+    assert_true(call(f, part, sizeof(part), NULL, NULL) > 0);
+    pump(f, 1000);
+    assert_int_equal(f->inflight, 3 * (5 + (1 << 20) + 1));
+    /* a fourth reservation would pass the 4 MiB budget: that body grows with the bytes
+     * received instead (its bytes plus growth slack) */
+    f->body_off = 0;
+    assert_true(call(f, part, sizeof(part), NULL, NULL) > 0);
+    pump(f, 1000);
+    assert_true(f->inflight >= 3 * (5 + (1 << 20) + 1) + sizeof(part) &&
+                f->inflight <= 3 * (5 + (1 << 20) + 1) + 2 * sizeof(part));
     assert_int_equal(xb_receiver_metrics.receiver_inflight_bytes[XB_TRANSPORT_GRPC], f->inflight);
     /* the client goes away: the owner frees the session with both uploads open */
     xb_grpc_session_free(f->server);
