@@ -1,4 +1,5 @@
 #include "app/budget.h"
+#include "receiver/otlp_grpc.h"
 
 #include "app/worker_count.h"
 
@@ -124,7 +125,8 @@ void xb_budget_compute_workers(const struct xb_config *cfg, unsigned workers, st
             (uint64_t)(workers > 1 ? workers : 1) * cfg->grpc.max_recv_msg_bytes;
         out->item[XB_BUDGET_CONNECTIONS] +=
             ((uint64_t)cfg->grpc.max_connections + (workers > 1 ? workers - 1 : 0)) *
-            XB_BUDGET_PER_CONNECTION_BYTES;
+                XB_BUDGET_PER_CONNECTION_BYTES +
+            (uint64_t)(workers > 1 ? workers : 1) * XB_GRPC_READ_BUFFER_BYTES;
     }
     if (cfg->http.enabled) {
         out->item[XB_BUDGET_HTTP_INFLIGHT] = cfg->http.max_inflight_body_bytes;

@@ -22,7 +22,7 @@
  * server (each worker's loop has its own server), handed to nghttp2 and reused:
  * libevent 2.1's bufferevent reads at most 4096 bytes per call (EVBUFFER_MAX_READ), so a
  * 74 kB request took 18 or more loop rounds, each copied into an evbuffer first. */
-#define READ_CHUNK (64 * 1024)
+#define READ_CHUNK XB_GRPC_READ_BUFFER_BYTES
 /* recv() calls per readiness before the loop serves other connections. */
 #define READS_PER_EVENT 4
 

@@ -25,6 +25,10 @@
 
 struct xb_grpc_server;
 
+/* Bytes of the read buffer each plaintext gRPC server holds (one per worker loop);
+ * app/budget.c counts it. */
+#define XB_GRPC_READ_BUFFER_BYTES (64 * 1024)
+
 /* Settings of one gRPC receiver. */
 struct xb_grpc_server_opts {
     const char *endpoint;             /* "host:port" (borrowed) */
