@@ -126,7 +126,7 @@ void xb_budget_compute_workers(const struct xb_config *cfg, unsigned workers, st
         out->item[XB_BUDGET_CONNECTIONS] +=
             ((uint64_t)cfg->grpc.max_connections + (workers > 1 ? workers - 1 : 0)) *
                 XB_BUDGET_PER_CONNECTION_BYTES +
-            (uint64_t)(workers > 1 ? workers : 1) * XB_GRPC_READ_BUFFER_BYTES;
+            (uint64_t)(workers > 1 ? workers : 0) * XB_GRPC_READ_BUFFER_BYTES;
     }
     if (cfg->http.enabled) {
         out->item[XB_BUDGET_HTTP_INFLIGHT] = cfg->http.max_inflight_body_bytes;

@@ -285,6 +285,7 @@ static int worker_init(struct xb_workers *ws, struct worker *w, unsigned i,
         go.quiet = i > 0;
         go.shared_inflight = &ws->grpc_inflight;
         go.shared_connections = &ws->grpc_conns;
+        go.direct_reads = 1; /* this loop serves only the receivers */
         rc = xb_grpc_server_start(w->base, w->ing, &go, &w->grpc, err, err_len);
         if (rc)
             return rc;

@@ -18,8 +18,8 @@
 
 /* Output bytes buffered per connection before the session waits for the socket. */
 #define MAX_OUTPUT_BUFFERED (1 << 20)
-/* Plaintext connections are read with recv() straight into one buffer of this size per
- * server (each worker's loop has its own server), handed to nghttp2 and reused:
+/* On worker loops (opts.direct_reads), plaintext connections are read with recv()
+ * straight into one buffer of this size per server, handed to nghttp2 and reused:
  * libevent 2.1's bufferevent reads at most 4096 bytes per call (EVBUFFER_MAX_READ), so a
  * 74 kB request took 18 or more loop rounds, each copied into an evbuffer first. */
 #define READ_CHUNK XB_GRPC_READ_BUFFER_BYTES
@@ -48,7 +48,8 @@ struct xb_grpc_server {
     size_t n_conns;
     size_t inflight_bytes;
     size_t *inflight; /* &inflight_bytes, or opts.shared_inflight */
-    uint8_t *rbuf;    /* READ_CHUNK bytes for plaintext reads (NULL with TLS) */
+    uint8_t *rbuf;    /* READ_CHUNK bytes for direct plaintext reads (NULL: the
+                         bufferevent reads, as with TLS) */
     char bound[128];  /* the listening address, "ip:port" */
     int draining;
 };
@@ -247,9 +248,9 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     c->bev = s->opts.tls ? xb_tls_bufferevent(s->opts.tls, s->base, fd)
                          : bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
     c->timer = evtimer_new(s->base, on_timer, c);
-    if (!s->opts.tls)
+    if (s->rbuf)
         c->rd = event_new(s->base, fd, EV_READ | EV_PERSIST, on_sock_read, c);
-    if (!c->bev || !c->timer || (!s->opts.tls && !c->rd) ||
+    if (!c->bev || !c->timer || (s->rbuf && !c->rd) ||
         xb_grpc_session_new(&s->lim, &env, now, &c->sess) != XB_OK) {
         if (c->bev)
             bufferevent_free(c->bev);
@@ -293,7 +294,7 @@ int xb_grpc_server_start(struct event_base *base, struct xb_ingest *ing,
     s->ing = ing;
     s->opts = *opts;
     s->inflight = opts->shared_inflight ? opts->shared_inflight : &s->inflight_bytes;
-    if (!opts->tls && !(s->rbuf = malloc(READ_CHUNK))) {
+    if (!opts->tls && opts->direct_reads && !(s->rbuf = malloc(READ_CHUNK))) {
         free(s);
         return XB_ERR_NOMEM;
     }

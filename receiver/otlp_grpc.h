@@ -25,8 +25,8 @@
 
 struct xb_grpc_server;
 
-/* Bytes of the read buffer each plaintext gRPC server holds (one per worker loop);
- * app/budget.c counts it. */
+/* Bytes of the read buffer a plaintext gRPC server holds with direct_reads (one per
+ * worker loop); app/budget.c counts it. */
 #define XB_GRPC_READ_BUFFER_BYTES (64 * 1024)
 
 /* Settings of one gRPC receiver. */
@@ -43,8 +43,11 @@ struct xb_grpc_server_opts {
     struct xb_grpc_timeouts timeouts; /* connection, upload, idle, age deadlines */
     struct xb_tls *tls;               /* borrowed, outlives the server; NULL = h2c */
     /* Ingest workers (app/workers.h): several servers on one port. */
-    int reuse_port;                             /* bind with SO_REUSEPORT */
-    int quiet;                                  /* do not log the listening address */
+    int reuse_port;   /* bind with SO_REUSEPORT */
+    int quiet;        /* do not log the listening address */
+    int direct_reads; /* plaintext: recv() up to 4 x 64 KiB per readiness into the server's
+                         buffer. For a loop that carries nothing else (an ingest worker):
+                         on the main loop such long rounds delay the exporters' calls. */
     struct xb_listen_share *shared_connections; /* max_connections counted across servers (listen.h
                                    xb_listen_guard_share); NULL = the server's own */
     size_t *shared_inflight; /* max_inflight_bytes budget shared with other servers

@@ -19,7 +19,6 @@
 #include "extension/file_storage.h"
 #include "extension/viewer.h"
 #include "receiver/ingest.h"
-#include "receiver/otlp_grpc.h"
 #include "receiver/otlp_split.h"
 
 #define MIB (1024ull * 1024)
@@ -60,8 +59,7 @@ static void test_items_add_up(void **state)
     assert_true(b.item[XB_BUDGET_INGEST] >= xb_ingest_arena_bytes(4 * MIB));
     assert_int_equal(b.item[XB_BUDGET_CONNECTIONS],
                      (uint64_t)(cfg->grpc.max_connections + cfg->http.max_connections) *
-                             XB_BUDGET_PER_CONNECTION_BYTES +
-                         XB_GRPC_READ_BUFFER_BYTES);
+                         XB_BUDGET_PER_CONNECTION_BYTES);
     xb_config_free(cfg);
 }
 
