@@ -453,6 +453,26 @@ void xb_jsonw_ckey_n(struct xb_jsonw *w, const char *k, size_t n)
     }
 }
 
+/*
+ * Completes a member [,]"k":"v" whose key (|kn| bytes) and value (|sn| bytes) were
+ * copied to |d| + |c| + 1 and |d| + |c| + |kn| + 4, |c| being 1 when a comma is due:
+ * writes the punctuation and commits the |tot| bytes.
+ */
+static inline void close_member(struct xb_jsonw *w, char *d, size_t c, size_t kn, size_t sn,
+                                size_t tot)
+{
+    d[0] = ','; /* overwritten by the quote when no comma is due */
+    d[c] = '"';
+    d[c + kn + 1] = '"';
+    d[c + kn + 2] = ':';
+    d[c + kn + 3] = '"';
+    d[c + kn + sn + 4] = '"';
+    d[tot] = '\0';
+    w->b->len += tot;
+    w->written += tot;
+    w->need_comma[w->depth] = 1;
+}
+
 void xb_jsonw_ckey_str(struct xb_jsonw *w, const char *k, size_t kn, const char *s, size_t sn)
 {
     struct xb_buf *b = w->b;
@@ -476,16 +496,7 @@ void xb_jsonw_ckey_str(struct xb_jsonw *w, const char *k, size_t kn, const char 
     } else {
         memcpy(d + c + 1, k, kn);
     }
-    d[0] = ','; /* overwritten by the quote when no comma is due */
-    d[c] = '"';
-    d[c + kn + 1] = '"';
-    d[c + kn + 2] = ':';
-    d[c + kn + 3] = '"';
-    d[c + kn + sn + 4] = '"';
-    d[tot] = '\0';
-    b->len += tot;
-    w->written += tot;
-    w->need_comma[w->depth] = 1;
+    close_member(w, d, c, kn, sn, tot);
     return;
 general:
     xb_jsonw_ckey_n(w, k, kn);
@@ -518,16 +529,7 @@ void xb_jsonw_member_str(struct xb_jsonw *w, const char *k, size_t kn, const cha
     d = b->data + b->len;
     if (!short_clean_copy(d + c + 1, k, kn) || !short_clean_copy(d + c + kn + 4, s, sn))
         goto general; /* nothing committed: len and written unchanged */
-    d[0] = ',';       /* overwritten by the quote when no comma is due */
-    d[c] = '"';
-    d[c + kn + 1] = '"';
-    d[c + kn + 2] = ':';
-    d[c + kn + 3] = '"';
-    d[c + kn + sn + 4] = '"';
-    d[tot] = '\0';
-    b->len += tot;
-    w->written += tot;
-    w->need_comma[w->depth] = 1;
+    close_member(w, d, c, kn, sn, tot);
     return;
 general:
     xb_jsonw_key(w, k, kn);
