@@ -84,10 +84,56 @@ static int add_annot(struct builder *b, const char *key, size_t n, const xb_pb_a
     return XB_OK;
 }
 
+/*
+ * |key| (|*n| bytes) as the JSON writer will print it: each byte that is not part of
+ * well-formed UTF-8 becomes U+FFFD (core/jsonw.c does the same). Keys are compared and
+ * deduplicated in this form, so two keys that differ only in invalid bytes cannot give
+ * one object the same member twice. Returns |key| itself when it is well-formed (the
+ * usual case), an arena copy otherwise, or NULL when the arena is exhausted.
+ */
+static const char *printable_key(struct xb_arena *arena, const char *key, size_t *n)
+{
+    size_t i = 0, bad = 0, o = 0;
+    char *out;
+
+    while (i < *n && (unsigned char)key[i] < 0x80)
+        i++;
+    for (size_t j = i; j < *n;) {
+        size_t l = (unsigned char)key[j] < 0x80 ? 1 : xb_utf8_char(key + j, *n - j, NULL);
+        bad += l == 0;
+        j += l ? l : 1;
+    }
+    if (!bad)
+        return key;
+    out = xb_arena_alloc(arena, *n + 2 * bad + 1);
+    if (!out)
+        return NULL;
+    memcpy(out, key, i);
+    o = i;
+    while (i < *n) {
+        size_t l = (unsigned char)key[i] < 0x80 ? 1 : xb_utf8_char(key + i, *n - i, NULL);
+        if (l) {
+            memcpy(out + o, key + i, l);
+            o += l;
+            i += l;
+        } else {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        }
+    }
+    out[o] = '\0';
+    *n = o;
+    return out;
+}
+
 static int add_meta(struct builder *b, const char *key, size_t n, const xb_pb_any *v,
                     const struct xb_tr_jnode *j)
 {
     struct xb_tr_xmeta *m;
+
+    if (!(key = printable_key(b->arena, key, &n)))
+        return XB_ERR_NOMEM;
 
     if (b->n_meta < b->cap_meta) {
         /* the usual case: xb_tr_meta_build() reserved room for every attribute */
@@ -110,7 +156,11 @@ static int add_meta(struct builder *b, const char *key, size_t n, const xb_pb_an
 static int add_ns(struct builder *b, const char *name, size_t n, const struct xb_tr_jnode *obj)
 {
     void *vec = b->ns;
-    struct xb_tr_xns *x = xb_tr_vec_push(b->arena, &vec, &b->n_ns, &b->cap_ns, sizeof(*x));
+    struct xb_tr_xns *x;
+
+    if (!(name = printable_key(b->arena, name, &n)))
+        return XB_ERR_NOMEM;
+    x = xb_tr_vec_push(b->arena, &vec, &b->n_ns, &b->cap_ns, sizeof(*x));
 
     b->ns = vec;
     if (!x)
