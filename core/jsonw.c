@@ -45,13 +45,23 @@ static void emit_slow(struct xb_jsonw *w, const char *p, size_t n)
         w->err = rc;
 }
 
+/* Whether |n| bytes (and the NUL after them) can be written in place at the end of the
+ * buffer: no error so far, no capped buffer, room already reserved, and the document
+ * limit not reached. Every inline fast path asks this; the others go through emit_slow(). */
+static inline int room_for(const struct xb_jsonw *w, size_t n)
+{
+    const struct xb_buf *b = w->b;
+
+    return !w->err && !b->max && b->cap - b->len > n && (!w->limit || w->written + n <= w->limit);
+}
+
 /* Appends |n| bytes: inline when the room is reserved and no limit is near (the usual
  * case for punctuation and short values), emit_slow() otherwise. */
 static inline void emit(struct xb_jsonw *w, const char *p, size_t n)
 {
     struct xb_buf *b = w->b;
 
-    if (!w->err && !b->max && b->cap - b->len > n && (!w->limit || w->written + n <= w->limit)) {
+    if (room_for(w, n)) {
         memcpy(b->data + b->len, p, n);
         b->len += n;
         b->data[b->len] = '\0';
@@ -305,8 +315,7 @@ static inline int put_short_clean(struct xb_jsonw *w, const char *s, size_t n, c
     size_t tot = n + 2 + (sfx != 0);
     char *d;
 
-    if (n > 16 || w->err || b->max || b->cap - b->len <= tot ||
-        (w->limit && w->written + tot > w->limit))
+    if (n > 16 || !room_for(w, tot))
         return 0;
     d = b->data + b->len;
     if (!short_clean_copy(d + 1, s, n))
@@ -361,8 +370,7 @@ static void put_escaped(struct xb_jsonw *w, const char *s, size_t n)
 
     if (put_short_clean(w, s, n, 0))
         return;
-    if (!w->err && !b->max && b->cap - b->len > n + 2 &&
-        (!w->limit || w->written + n + 2 <= w->limit)) {
+    if (room_for(w, n + 2)) {
         /* Room reserved: text that needs no escaping is scanned and copied in one pass,
          * then given its quotes (same bytes as the general path below). */
         char *d = b->data + b->len;
@@ -428,8 +436,7 @@ void xb_jsonw_ckey_n(struct xb_jsonw *w, const char *k, size_t n)
 
     pre_value(w);
     w->after_key = 1;
-    if (!w->err && !b->max && b->cap - b->len > n + 3 &&
-        (!w->limit || w->written + n + 3 <= w->limit)) {
+    if (room_for(w, n + 3)) {
         /* Room reserved: write '"', the key, '"' and ':' in place, one copy. */
         char *d = b->data + b->len;
         d[0] = '"';
@@ -483,7 +490,7 @@ void xb_jsonw_ckey_str(struct xb_jsonw *w, const char *k, size_t kn, const char 
         goto general;
     c = w->need_comma[w->depth] ? 1 : 0;
     tot = c + kn + sn + 5; /* [,]"k":"v" */
-    if (b->cap - b->len <= tot || (w->limit && w->written + tot > w->limit))
+    if (!room_for(w, tot))
         goto general;
     d = b->data + b->len;
     if (sn <= 16 ? !short_clean_copy(d + c + kn + 4, s, sn)
@@ -524,7 +531,7 @@ void xb_jsonw_member_str(struct xb_jsonw *w, const char *k, size_t kn, const cha
         goto general;
     c = w->need_comma[w->depth] ? 1 : 0;
     tot = c + kn + sn + 5; /* [,]"k":"v" */
-    if (b->cap - b->len <= tot || (w->limit && w->written + tot > w->limit))
+    if (!room_for(w, tot))
         goto general;
     d = b->data + b->len;
     if (!short_clean_copy(d + c + 1, k, kn) || !short_clean_copy(d + c + kn + 4, s, sn))
@@ -911,8 +918,7 @@ void xb_jsonw_str_plain(struct xb_jsonw *w, const char *s, size_t n)
     struct xb_buf *b = w->b;
 
     pre_value(w);
-    if (!w->err && !b->max && b->cap - b->len > n + 2 &&
-        (!w->limit || w->written + n + 2 <= w->limit)) {
+    if (room_for(w, n + 2)) {
         char *d = b->data + b->len;
         d[0] = '"';
         memcpy(d + 1, s, n);
