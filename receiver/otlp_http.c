@@ -53,6 +53,8 @@ struct http_conn {
     uint64_t since_ms; /* start of the phase's clock (http_conn.h) */
     uint64_t charged;  /* in-flight body budget held */
     int doomed;        /* to be closed by the work event */
+    uint64_t body_in;  /* bytes that arrived after the head (BODY phase; may include the
+                          next pipelined request) */
     int pulling;       /* inside pull_body (its commits call on_input again) */
     struct http_conn *prev, *next;
 };
@@ -315,46 +317,45 @@ static void scan_head(struct http_conn *c, struct evbuffer *buf, size_t from, si
             break;
         for (int i = 0; i < nv && i < 8 && took < n && !c->head.done; i++) {
             size_t len = v[i].iov_len < n - took ? v[i].iov_len : n - took;
-            xb_http_head_feed(&c->head, v[i].iov_base, len);
-            took += len;
+            took += xb_http_head_feed(&c->head, v[i].iov_base, len);
         }
         n -= took;
+        from += took;
         if (took == 0 || evbuffer_ptr_set(buf, &pos, took, EVBUFFER_PTR_ADD) != 0)
             break;
     }
-    if (c->head.done)
+    if (c->head.done) {
+        size_t len = evbuffer_get_length(buf);
+        c->body_in = len > from ? len - from : 0; /* what followed the head's last byte */
         head_complete(c, now_ms);
+    }
 }
 
 /*
- * Plaintext, head complete with a Content-Length that was charged: reads up to that many
- * bytes straight into the input buffer with large recv() calls. libevent 2.1's
+ * Plaintext, head complete with a Content-Length that was charged: reads the rest of
+ * the body straight into the input buffer with large recv() calls. libevent 2.1's
  * bufferevent reads at most 4096 bytes per event-loop round (EVBUFFER_MAX_READ), so a
  * 74 kB body otherwise takes 18 or more rounds and chains of 4 kB that evbuffer_pullup
  * then copies into one block. The bytes go where the bufferevent would have put them;
- * evhttp parses them when this callback returns. At most the charged length is read per
- * call (bytes past the body are the next pipelined request, as they would be anyway);
- * end of file and errors are left for the bufferevent's next read to report.
+ * evhttp parses them when this callback returns. Never more than the body's missing
+ * bytes are read (c->body_in counts what arrived after the head), so the next pipelined
+ * request is read and scanned as before; end of file and errors are left for the
+ * bufferevent's next read to report.
  */
 static void pull_body(struct http_conn *c, struct evbuffer *buf)
 {
     evutil_socket_t fd = bufferevent_getfd(c->bev);
-    uint64_t left = c->charged;
-    size_t have = evbuffer_get_length(buf);
+    uint64_t left;
 
-    if (c->s->opts.tls || fd < 0 || !c->head.has_length || c->charged != c->head.content_length)
+    if (fd < 0)
         return;
-    /* the buffer holds the head's unparsed bytes and whatever body arrived with them */
-    left = have >= c->head.head_bytes + left ? 0 : c->head.head_bytes + left - have;
-    if (left > c->charged) /* evhttp already took some of the head's lines */
-        left = c->charged;
     c->pulling = 1;
-    while (left > 0) {
-        struct evbuffer_iovec v[2];
+    while (
+        (left = xb_http_body_pull_want(&c->head, c->charged, c->body_in, c->s->opts.tls != NULL))) {
+        struct evbuffer_iovec v[1];
         size_t want = left < PULL_CHUNK ? (size_t)left : PULL_CHUNK;
-        int nv = evbuffer_reserve_space(buf, (ev_ssize_t)want, v, 1);
         ssize_t n;
-        if (nv != 1)
+        if (evbuffer_reserve_space(buf, (ev_ssize_t)want, v, 1) != 1)
             break;
         n = recv(fd, v[0].iov_base, want < v[0].iov_len ? want : v[0].iov_len, MSG_DONTWAIT);
         if (n <= 0)
@@ -362,7 +363,7 @@ static void pull_body(struct http_conn *c, struct evbuffer *buf)
         v[0].iov_len = (size_t)n;
         if (evbuffer_commit_space(buf, v, 1) != 0)
             break;
-        left -= (uint64_t)n;
+        c->body_in += (uint64_t)n;
     }
     c->pulling = 0;
 }
@@ -388,6 +389,11 @@ static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
          * sent: a client that does not read its answers could pile up input without
          * bound. Stop reading; evhttp enables it again for the next request. */
         bufferevent_disable(c->bev, EV_READ);
+        return;
+    }
+    if (c->phase == XB_HTTP_PHASE_BODY) {
+        c->body_in += info->n_added;
+        pull_body(c, buf);
         return;
     }
     if (c->phase != XB_HTTP_PHASE_HEAD)
