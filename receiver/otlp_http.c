@@ -347,7 +347,7 @@ static void pull_body(struct http_conn *c, struct evbuffer *buf)
     evutil_socket_t fd = bufferevent_getfd(c->bev);
     uint64_t left;
 
-    if (fd < 0)
+    if (fd < 0 || !c->s->opts.read_ahead)
         return;
     c->pulling = 1;
     while (
