@@ -297,6 +297,7 @@ static int worker_init(struct xb_workers *ws, struct worker *w, unsigned i,
         ho.quiet = i > 0;
         ho.shared_inflight = &ws->http_inflight;
         ho.shared_connections = &ws->http_conns;
+        ho.read_ahead = 1; /* this loop serves only the receivers */
         rc = xb_http_server_start(w->base, w->ing, &ho, &w->http, err, err_len);
         if (rc)
             return rc;

@@ -173,6 +173,15 @@ size_t xb_http_head_feed(struct xb_http_head *h, const char *p, size_t n)
     return n;
 }
 
+uint64_t xb_http_body_pull_want(const struct xb_http_head *h, uint64_t charged, uint64_t body_in,
+                                int tls)
+{
+    if (tls || !h->done || !h->has_length || h->bad_length || h->chunked || !charged ||
+        charged != h->content_length || body_in >= h->content_length)
+        return 0;
+    return h->content_length - body_in;
+}
+
 uint64_t xb_http_body_charge(const struct xb_http_head *h, uint64_t max_body)
 {
     /* evhttp still reads a body for lengths this scanner calls invalid (strtoll takes

@@ -103,6 +103,17 @@ size_t xb_http_head_feed(struct xb_http_head *h, const char *p, size_t n);
 uint64_t xb_http_body_charge(const struct xb_http_head *h, uint64_t max_body);
 
 /*
+ * How many bytes of the body of the request with the complete head |h| the receiver may
+ * still read ahead of evhttp (receiver/otlp_http.c, pull_body), given that |body_in| bytes
+ * arrived after the head and |charged| bytes of the in-flight budget are held for it:
+ * the body's missing bytes when it has a valid Content-Length that was charged in full,
+ * else 0 (chunked or invalid lengths, bodies evhttp refuses, TLS: |tls| non-zero). Never
+ * more than the body, so the next pipelined request is read the ordinary way. Bytes.
+ */
+uint64_t xb_http_body_pull_want(const struct xb_http_head *h, uint64_t charged, uint64_t body_in,
+                                int tls);
+
+/*
  * Whether a request holding |charge| bytes is admitted when |used| bytes are in flight
  * and the budget is |limit| (0 = unlimited): used + charge <= limit, or nothing else is
  * in flight (one request of up to max_request_body_size always proceeds). A zero charge

@@ -51,6 +51,10 @@ struct xb_http_server_opts {
                                    xb_listen_guard_share); NULL = the server's own */
     uint64_t *shared_inflight; /* max_inflight_body_bytes budget shared with other servers
                                   (borrowed, updated atomically); NULL = the server's own */
+    int read_ahead;            /* plaintext: once a request's head is in and its Content-Length
+                                  charged, read the rest of the body with recv() of up to 256 KiB
+                                  instead of the bufferevent's 4 KiB steps (worker loops only: a loop
+                                  shared with the exporters must keep its rounds short) */
 };
 
 /*

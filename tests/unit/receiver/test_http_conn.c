@@ -200,6 +200,33 @@ static void test_head_long_line(void **state)
     assert_int_equal(h.content_length, 42);
 }
 
+/* Read-ahead: only the missing bytes of a charged Content-Length body, never past it. */
+static void test_pull_want(void **state)
+{
+    static const char len[] = "POST /v1/traces HTTP/1.1\r\nContent-Length: 1000\r\n\r\n";
+    static const char chunked[] = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+    struct xb_http_head h;
+    (void)state;
+
+    xb_http_head_init(&h);
+    xb_http_head_feed(&h, len, 10); /* head not complete yet */
+    assert_int_equal(xb_http_body_pull_want(&h, 1000, 0, 0), 0);
+    xb_http_head_feed(&h, len + 10, strlen(len) - 10);
+    assert_true(h.done);
+    assert_int_equal(xb_http_body_pull_want(&h, 1000, 0, 0), 1000);
+    assert_int_equal(xb_http_body_pull_want(&h, 1000, 999, 0), 1);
+    assert_int_equal(xb_http_body_pull_want(&h, 1000, 1000, 0), 0);
+    assert_int_equal(xb_http_body_pull_want(&h, 1000, 5000, 0), 0); /* next request buffered */
+    assert_int_equal(xb_http_body_pull_want(&h, 1000, 0, 1), 0);    /* TLS */
+    assert_int_equal(xb_http_body_pull_want(&h, 0, 0, 0), 0);       /* refused: not charged */
+    assert_int_equal(xb_http_body_pull_want(&h, 999, 0, 0), 0);     /* charge differs */
+
+    xb_http_head_init(&h);
+    xb_http_head_feed(&h, chunked, strlen(chunked));
+    assert_true(h.done && h.chunked);
+    assert_int_equal(xb_http_body_pull_want(&h, 4096, 0, 0), 0);
+}
+
 static void test_charge(void **state)
 {
     struct xb_http_head h;
@@ -241,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_head_chunked_and_bad_lengths),
         cmocka_unit_test(test_head_long_line),
         cmocka_unit_test(test_charge),
+        cmocka_unit_test(test_pull_want),
         cmocka_unit_test(test_budget_admit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
