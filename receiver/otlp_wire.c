@@ -84,14 +84,20 @@ static inline void init_any(xb_pb_any *a)
  * array live in the parent structure. */
 struct rep {
     uint8_t child;
+    uint8_t region; /* which pointer region holds its array (struct dec) */
     uint16_t elem_size;
     uint16_t n_off;
     uint16_t arr_off;
 };
 
+/* Pointer regions: containers of spans, of events and links, of attributes and
+ * values. A message's own repeated fields then rarely interleave in one region with
+ * its children's, and each array grows in place (grow_rep()). */
+#define REGION(c) ((c) == M_KV || (c) == M_ANY ? 2 : (c) == M_EVENT || (c) == M_LINK ? 1 : 0)
+
 #define REP(c, etype, ptype, member)                                                               \
     {                                                                                              \
-        (c), sizeof(etype), offsetof(ptype, n_##member), offsetof(ptype, member)                   \
+        (c), REGION(c), sizeof(etype), offsetof(ptype, n_##member), offsetof(ptype, member)        \
     }
 
 /* Repeated message fields per message type (at most three: Span), in slots that
@@ -224,7 +230,13 @@ struct frame {
     void *msg;
     unsigned type;
     const struct fdesc *fields; /* fields[type] */
-    char *next[3];              /* next unused element of each repeated field's block */
+    size_t cap[3];              /* room in each repeated field's pointer array */
+};
+
+/* A bump region carved from blocks taken from the arena. */
+struct bump {
+    char *p;
+    char *end;
 };
 
 /* Decoding state shared by the helpers. */
@@ -232,7 +244,60 @@ struct dec {
     struct xb_arena *arena;
     char *pool; /* strings and bytes: never overflows, see xb_otlp_wire_decode() */
     char *pool_end;
+    struct bump msgs;    /* messages */
+    struct bump ptrs[3]; /* repeated fields' pointer arrays, per region (REGION()) */
+    void **top[3];       /* per region, the array that ends where it continues */
+    size_t msgs_block;   /* bytes per block of |msgs| */
+    size_t ptrs_block;   /* least bytes per block of |ptrs| */
 };
+
+/*
+ * Messages are carved from blocks taken from the arena, pointer arrays from blocks of
+ * at least a minimum size (struct dec: msgs_block, ptrs_block), so that most
+ * allocations are a pointer bump. The sizes follow the input's length between these
+ * bounds (a small request's decoded form is about four times its length, its
+ * pointers a tenth of that), so that a small request does not take a large block. A
+ * block's unused tail (less than the largest request carved from it) is wasted.
+ */
+#define MSGS_BLOCK_MIN 1024
+#define MSGS_BLOCK_MAX 8192
+#define PTRS_BLOCK_MIN 256
+#define PTRS_BLOCK_MAX 2048
+
+/* bump() keeps 8-byte alignment: every size carved is a multiple of 8. */
+_Static_assert(sizeof(xb_pb_export_req) % 8 == 0 && sizeof(xb_pb_resource_spans) % 8 == 0 &&
+                   sizeof(xb_pb_resource) % 8 == 0 && sizeof(xb_pb_scope_spans) % 8 == 0 &&
+                   sizeof(xb_pb_scope) % 8 == 0 && sizeof(xb_pb_span) % 8 == 0 &&
+                   sizeof(xb_pb_event) % 8 == 0 && sizeof(xb_pb_link) % 8 == 0 &&
+                   sizeof(xb_pb_status) % 8 == 0 && sizeof(struct kv_elem) % 8 == 0 &&
+                   sizeof(xb_pb_any) % 8 == 0 && sizeof(xb_pb_array) % 8 == 0 &&
+                   sizeof(xb_pb_kvlist) % 8 == 0,
+               "message sizes are multiples of 8");
+_Static_assert(sizeof(xb_pb_span) <= MSGS_BLOCK_MIN / 4, "a block holds several spans");
+
+/* Takes a new |block|-byte block for |b| and carves |n| bytes from it. */
+static void *bump_slow(struct xb_arena *arena, struct bump *b, size_t n, size_t block)
+{
+    char *blk = xb_arena_alloc(arena, block);
+
+    if (!blk)
+        return NULL;
+    b->p = blk + n;
+    b->end = blk + block;
+    return blk;
+}
+
+/* Carves |n| bytes (a multiple of 8, at most |block|) from |b|; NULL when the arena
+ * refuses a new block. */
+static inline void *bump(struct xb_arena *arena, struct bump *b, size_t n, size_t block)
+{
+    char *r = b->p;
+
+    if ((size_t)(b->end - r) < n)
+        return bump_slow(arena, b, n, block);
+    b->p = r + n;
+    return r;
+}
 
 /* Reads a varint of at most |max| bytes into |*v|. Returns 0, or -1 if truncated or
  * longer. Bits past 64 are dropped, like protobuf-c's parse_uint64(). */
@@ -373,57 +438,110 @@ static inline int take_fixed32(const uint8_t **pp, const uint8_t *end, unsigned 
     return 0;
 }
 
-/*
- * Opens message |msg| of |type| spanning [p, end) in frame |f|: counts its repeated
- * message fields and allocates, per field, one block holding the pointer array and
- * the elements. Returns XB_OK, XB_ERR_NOMEM, or XB_ERR_INVALID (malformed).
- */
-static int open_frame(struct dec *d, struct frame *f, unsigned type, void *msg, const uint8_t *p,
-                      const uint8_t *end)
+/* Opens message |msg| of |type| spanning up to |end| in frame |f|. */
+static inline void open_frame(struct frame *f, unsigned type, void *msg, const uint8_t *end)
 {
-    const struct rep *r = reps[type];
-    size_t cnt[3] = {0, 0, 0};
-
     f->end = end;
     f->msg = msg;
     f->type = type;
     f->fields = fields[type];
-    if (!r[0].elem_size)
-        return XB_OK;
+    f->cap[0] = f->cap[1] = f->cap[2] = 0;
+}
+
+/*
+ * Counts the elements of repeated slot |k| of frame |f| from the one whose tag ends
+ * at |p| to the end of the message. Returns the count, or 0 when the rest of the
+ * message is malformed (the request is then left to the reference decoder).
+ */
+static size_t count_rest(const struct frame *f, int k, const uint8_t *p)
+{
+    const uint8_t *end = f->end;
+    size_t n;
+    size_t cnt = 1;
+
+    if (rd_len(&p, end, &n) != 0)
+        return 0;
+    p += n;
     while (p < end) {
         unsigned field, wt;
         if (rd_tag(&p, end, &field, &wt) != 0)
-            return XB_ERR_INVALID;
-        if (wt == WT_LEN && field <= MAX_FIELD && f->fields[field].kind == F_REP)
-            cnt[f->fields[field].arg]++;
+            return 0;
+        if (wt == WT_LEN && field <= MAX_FIELD && f->fields[field].kind == F_REP &&
+            f->fields[field].arg == k)
+            cnt++;
         if (skip_value(&p, end, wt) != 0)
+            return 0;
+    }
+    return cnt;
+}
+
+/*
+ * Makes room for one more pointer in repeated slot |k| of frame |f|, whose array
+ * holds |n| == f->cap[k] pointers; the new element's tag ends at |p|. A first array
+ * has room for one. The array that ends where its region continues (the usual case:
+ * one message's elements arrive together) grows there by one pointer. Any other one
+ * (interleaved with another array of its region, or at the end of a block) moves to
+ * a new array with room for exactly all its elements, counted in the rest of the
+ * message: this happens at most once per field, so a field costs at most twice its
+ * pointers and the counting at most one more pass over the message. Returns XB_OK,
+ * XB_ERR_NOMEM or XB_ERR_INVALID.
+ */
+static int grow_rep(struct dec *d, struct frame *f, int k, size_t n, const uint8_t *p)
+{
+    const struct rep *r = &reps[f->type][k];
+    void ***arr = (void ***)((char *)f->msg + r->arr_off);
+    struct bump *b = &d->ptrs[r->region];
+    size_t need = sizeof(void *);
+    void **na;
+
+    if (n) {
+        size_t rest;
+        if (*arr == d->top[r->region] && b->p != b->end) {
+            b->p += sizeof(void *);
+            f->cap[k] = n + 1;
+            return XB_OK;
+        }
+        rest = count_rest(f, k, p);
+        if (!rest)
             return XB_ERR_INVALID;
+        /* (n + rest is below the input length, so this cannot overflow.) */
+        need = (n + rest) * sizeof(void *);
     }
-    for (int k = 0; k < 3 && r[k].elem_size; k++) {
-        char *block;
-        if (!cnt[k])
-            continue;
-        /* cnt is below the message length, so this cannot overflow. */
-        block = xb_arena_alloc(d->arena, cnt[k] * (sizeof(void *) + r[k].elem_size));
-        if (!block)
+    if ((size_t)(b->end - b->p) < need) {
+        size_t size = need > d->ptrs_block ? need : d->ptrs_block;
+        char *blk = xb_arena_alloc(d->arena, size);
+        if (!blk)
             return XB_ERR_NOMEM;
-        *(void **)((char *)msg + r[k].arr_off) = block;
-        f->next[k] = block + cnt[k] * sizeof(void *);
+        b->p = blk;
+        b->end = blk + size;
     }
+    na = (void **)(void *)b->p;
+    b->p += need;
+    d->top[r->region] = na;
+    if (n)
+        memcpy(na, *arr, n * sizeof(void *));
+    *arr = na;
+    f->cap[k] = need / sizeof(void *);
     return XB_OK;
 }
 
-/* Starts the next element of repeated slot |k| of frame |f|: initialises it and
- * appends it to the parent's array. */
-static void *next_elem(struct frame *f, int k)
+/* Starts the next element of repeated slot |k| of frame |f|, whose tag ends at |p|:
+ * allocates and initialises it and appends it to the parent's array. Returns it, or
+ * NULL with |*rc| set to XB_ERR_NOMEM or XB_ERR_INVALID. */
+static void *next_elem(struct dec *d, struct frame *f, int k, const uint8_t *p, int *rc)
 {
     const struct rep *r = &reps[f->type][k];
-    char *e = f->next[k];
     size_t *n = (size_t *)((char *)f->msg + r->n_off);
-    void **arr = *(void ***)((char *)f->msg + r->arr_off);
+    char *e;
 
-    f->next[k] = e + r->elem_size;
-    arr[(*n)++] = e;
+    if (*n == f->cap[k] && (*rc = grow_rep(d, f, k, *n, p)) != XB_OK)
+        return NULL;
+    e = bump(d->arena, &d->msgs, r->elem_size, d->msgs_block);
+    if (!e) {
+        *rc = XB_ERR_NOMEM;
+        return NULL;
+    }
+    (*(void ***)((char *)f->msg + r->arr_off))[(*n)++] = e;
     switch (r->child) {
     case M_RS:
         memcpy(e, &T_RS, sizeof(T_RS));
@@ -453,7 +571,7 @@ static void *next_elem(struct frame *f, int k)
 /* Allocates and initialises a singular sub-message. */
 static void *new_msg(struct dec *d, const void *tmpl, size_t size)
 {
-    void *m = xb_arena_alloc(d->arena, size);
+    void *m = bump(d->arena, &d->msgs, size, d->msgs_block);
     if (m)
         memcpy(m, tmpl, size);
     return m;
@@ -599,9 +717,9 @@ int xb_otlp_wire_decode(const void *data, size_t len, struct xb_arena *arena,
     struct frame stack[MAX_FRAMES];
     struct frame *f = stack;
     unsigned any_open = 0;
-    struct dec d = {arena, NULL, NULL};
+    struct dec d = {arena, NULL, NULL, {NULL, NULL}, {{NULL, NULL}}, {NULL}, 0, 0};
     xb_pb_export_req *req;
-    int rc;
+    int rc = XB_OK;
 
     /* Every string of n bytes costs at least n + 2 bytes of input (tag, length,
      * data) and needs n + 1 here; a bytes field needs n. So |len| bytes hold them
@@ -612,12 +730,14 @@ int xb_otlp_wire_decode(const void *data, size_t len, struct xb_arena *arena,
             return XB_ERR_NOMEM;
         d.pool_end = d.pool + len;
     }
+    d.msgs_block =
+        len < MSGS_BLOCK_MAX / 4 ? MSGS_BLOCK_MIN + (len * 4 & ~(size_t)7) : MSGS_BLOCK_MAX;
+    d.ptrs_block =
+        len < PTRS_BLOCK_MAX * 2 ? PTRS_BLOCK_MIN + (len / 2 & ~(size_t)7) : PTRS_BLOCK_MAX;
     req = new_msg(&d, &T_REQ, sizeof(T_REQ));
     if (!req)
         return XB_ERR_NOMEM;
-    rc = open_frame(&d, f, M_REQUEST, req, p, p + len);
-    if (rc != XB_OK)
-        return rc;
+    open_frame(f, M_REQUEST, req, p + len);
 
     for (;;) {
         const uint8_t *end = f->end;
@@ -711,7 +831,9 @@ int xb_otlp_wire_decode(const void *data, size_t len, struct xb_arena *arena,
                 return XB_ERR_INVALID;
             k = fd->arg;
             child = reps[f->type][k].child;
-            cmsg = next_elem(f, k);
+            cmsg = next_elem(&d, f, k, p, &rc);
+            if (!cmsg)
+                return rc;
             break;
         case F_SUB: {
             /* (An AnyValue member's pointer is still NULL: the oneof check above.) */
@@ -750,9 +872,7 @@ int xb_otlp_wire_decode(const void *data, size_t len, struct xb_arena *arena,
         if (f + 1 >= stack + MAX_FRAMES)
             return XB_ERR_INVALID;
         f++;
-        rc = open_frame(&d, f, child, cmsg, p, p + n);
-        if (rc != XB_OK)
-            return rc;
+        open_frame(f, child, cmsg, p + n);
     }
     *out = req;
     return XB_OK;
