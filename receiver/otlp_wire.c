@@ -233,6 +233,9 @@ struct frame {
     size_t cap[3];              /* room in each repeated field's pointer array */
 };
 
+/* Bytes of the pool past its |len| that put_bytes() may write. */
+#define POOL_SLACK 16
+
 /* A bump region carved from blocks taken from the arena. */
 struct bump {
     char *p;
@@ -244,11 +247,12 @@ struct dec {
     struct xb_arena *arena;
     char *pool; /* strings and bytes: never overflows, see xb_otlp_wire_decode() */
     char *pool_end;
-    struct bump msgs;    /* messages */
-    struct bump ptrs[3]; /* repeated fields' pointer arrays, per region (REGION()) */
-    void **top[3];       /* per region, the array that ends where it continues */
-    size_t msgs_block;   /* bytes per block of |msgs| */
-    size_t ptrs_block;   /* least bytes per block of |ptrs| */
+    const uint8_t *in_end; /* the input's end */
+    struct bump msgs;      /* messages */
+    struct bump ptrs[3];   /* repeated fields' pointer arrays, per region (REGION()) */
+    void **top[3];         /* per region, the array that ends where it continues */
+    size_t msgs_block;     /* bytes per block of |msgs| */
+    size_t ptrs_block;     /* least bytes per block of |ptrs| */
 };
 
 /*
@@ -372,6 +376,35 @@ static inline int rd_tag(const uint8_t **pp, const uint8_t *end, unsigned *field
     return 0;
 }
 
+/*
+ * Hides |n|'s range from the compiler. Lengths below 128 (one-byte prefixes) make GCC
+ * expand memcpy() inline as "rep movsq", several times slower for short strings than
+ * the library's vector copy.
+ */
+static inline size_t opaque_len(size_t n)
+{
+    __asm__("" : "+r"(n));
+    return n;
+}
+
+/*
+ * Copies the |n| input bytes at |s| to |dst| in the pool. Up to 32 bytes take one or
+ * two 16-byte moves: a string shorter than 16 bytes is moved with the input bytes
+ * after it when 16 are left before |d->in_end|, and the up to 15 bytes written past
+ * |dst + n| land in the pool's room for later strings or its POOL_SLACK bytes.
+ */
+static inline void put_bytes(const struct dec *d, char *dst, const uint8_t *s, size_t n)
+{
+    if (n <= 16 && (size_t)(d->in_end - s) >= 16) {
+        memcpy(dst, s, 16);
+    } else if (n - 17 < 16) { /* 17..32 */
+        memcpy(dst, s, 16);
+        memcpy(dst + n - 16, s + n - 16, 16);
+    } else {
+        memcpy(dst, s, opaque_len(n));
+    }
+}
+
 /* A length-delimited string: NUL-terminated copy in the pool. */
 static inline int take_str(struct dec *d, const uint8_t **pp, const uint8_t *end, unsigned wt,
                            char **dst)
@@ -380,7 +413,7 @@ static inline int take_str(struct dec *d, const uint8_t **pp, const uint8_t *end
 
     if (wt != WT_LEN || rd_len(pp, end, &n) != 0 || (size_t)(d->pool_end - d->pool) < n + 1)
         return -1;
-    memcpy(d->pool, *pp, n);
+    put_bytes(d, d->pool, *pp, n);
     d->pool[n] = '\0';
     *dst = d->pool;
     d->pool += n + 1;
@@ -399,7 +432,7 @@ static inline int take_bytes(struct dec *d, const uint8_t **pp, const uint8_t *e
     dst->len = n;
     dst->data = NULL;
     if (n) {
-        memcpy(d->pool, *pp, n);
+        put_bytes(d, d->pool, *pp, n);
         dst->data = (uint8_t *)d->pool;
         d->pool += n;
         *pp += n;
@@ -476,17 +509,14 @@ static size_t count_rest(const struct frame *f, int k, const uint8_t *p)
 }
 
 /*
- * Makes room for one more pointer in repeated slot |k| of frame |f|, whose array
- * holds |n| == f->cap[k] pointers; the new element's tag ends at |p|. A first array
- * has room for one. The array that ends where its region continues (the usual case:
- * one message's elements arrive together) grows there by one pointer. Any other one
- * (interleaved with another array of its region, or at the end of a block) moves to
- * a new array with room for exactly all its elements, counted in the rest of the
- * message: this happens at most once per field, so a field costs at most twice its
- * pointers and the counting at most one more pass over the message. Returns XB_OK,
- * XB_ERR_NOMEM or XB_ERR_INVALID.
+ * Moves the array of repeated slot |k| of frame |f|, which holds |n| == f->cap[k]
+ * pointers (none yet: a first array), to the end of its region, with room for one
+ * (a first array) or for exactly all its elements, counted from the new one, whose
+ * tag ends at |p|, to the end of the message. An array moves at most once after its
+ * first, so a field costs at most twice its pointers and the counting at most one
+ * more pass over the message. Returns XB_OK, XB_ERR_NOMEM or XB_ERR_INVALID.
  */
-static int grow_rep(struct dec *d, struct frame *f, int k, size_t n, const uint8_t *p)
+static int move_rep(struct dec *d, struct frame *f, int k, size_t n, const uint8_t *p)
 {
     const struct rep *r = &reps[f->type][k];
     void ***arr = (void ***)((char *)f->msg + r->arr_off);
@@ -495,13 +525,7 @@ static int grow_rep(struct dec *d, struct frame *f, int k, size_t n, const uint8
     void **na;
 
     if (n) {
-        size_t rest;
-        if (*arr == d->top[r->region] && b->p != b->end) {
-            b->p += sizeof(void *);
-            f->cap[k] = n + 1;
-            return XB_OK;
-        }
-        rest = count_rest(f, k, p);
+        size_t rest = count_rest(f, k, p);
         if (!rest)
             return XB_ERR_INVALID;
         /* (n + rest is below the input length, so this cannot overflow.) */
@@ -523,6 +547,26 @@ static int grow_rep(struct dec *d, struct frame *f, int k, size_t n, const uint8
     *arr = na;
     f->cap[k] = need / sizeof(void *);
     return XB_OK;
+}
+
+/*
+ * Makes room for one more pointer in repeated slot |k| of frame |f|, whose array
+ * holds |n| == f->cap[k] pointers; the new element's tag ends at |p|. The array that
+ * ends where its region continues (the usual case: one message's elements arrive
+ * together) grows there by one pointer; any other one moves (move_rep()). Returns
+ * XB_OK, XB_ERR_NOMEM or XB_ERR_INVALID.
+ */
+static inline int grow_rep(struct dec *d, struct frame *f, int k, size_t n, const uint8_t *p)
+{
+    const struct rep *r = &reps[f->type][k];
+    struct bump *b = &d->ptrs[r->region];
+
+    if (n && *(void ***)((char *)f->msg + r->arr_off) == d->top[r->region] && b->p != b->end) {
+        b->p += sizeof(void *);
+        f->cap[k] = n + 1;
+        return XB_OK;
+    }
+    return move_rep(d, f, k, n, p);
 }
 
 /* Starts the next element of repeated slot |k| of frame |f|, whose tag ends at |p|:
@@ -577,119 +621,170 @@ static void *new_msg(struct dec *d, const void *tmpl, size_t size)
     return m;
 }
 
-/*
- * Hides |n|'s range from the compiler. Lengths below 128 (one-byte prefixes) make GCC
- * expand memcpy() inline as "rep movsq", several times slower for short strings than
- * the library's vector copy.
- */
-static inline size_t opaque_len(size_t n)
-{
-    __asm__("" : "+r"(n));
-    return n;
-}
+/* A KeyValue of the common shape, read by parse_kv() (nothing copied yet). */
+struct kv_shape {
+    const uint8_t *key;
+    const uint8_t *s; /* string_value or bytes_value */
+    const uint8_t *v; /* the AnyValue's first byte (its member's tag) */
+    size_t klen;
+    size_t slen;
+    unsigned tag; /* the member's tag; TAG_EMPTY: empty AnyValue; TAG_NONE: no value */
+};
+
+enum { TAG_EMPTY = 0x100, TAG_NONE = 0x200 };
 
 /*
- * The common KeyValue shape in one step: key (field 1), then value (field 2) holding
- * at most one scalar member, each with a one-byte tag and length, spanning exactly
- * [p, end). Returns 1 when |e| was filled, 0 when the general path must decode the
- * message (nothing is consumed or copied then, so each string is still copied once).
+ * The common KeyValue shape: key (field 1), then value (field 2) holding at most one
+ * scalar member, each with a one-byte tag and length, spanning exactly [p, end).
+ * Returns 1 when it is that, 0 when the general path must decode the message.
  */
-static int fast_kv(struct dec *d, const uint8_t *p, const uint8_t *end, struct kv_elem *e)
+static inline int parse_kv(const uint8_t *p, const uint8_t *end, struct kv_shape *k)
 {
-    const uint8_t *key, *v, *s = NULL;
-    size_t klen, vlen = 0, slen = 0;
-    unsigned tag = 0;
-    int has_value;
+    const uint8_t *v;
+    size_t vlen;
 
     if (end - p < 2 || p[0] != 0x0a || p[1] >= 0x80 || (size_t)(end - p - 2) < p[1])
         return 0;
-    key = p + 2;
-    klen = opaque_len(p[1]);
-    v = key + klen;
-    has_value = v != end;
-    if (has_value) {
-        if (end - v < 2 || v[0] != 0x12 || v[1] >= 0x80 || (size_t)(end - v - 2) != v[1])
-            return 0;
-        vlen = v[1];
-        v += 2;
-        if (vlen) {
-            tag = v[0];
-            switch (tag) {
-            case 0x0a: /* string_value */
-            case 0x3a: /* bytes_value */
-                if (vlen < 2 || v[1] >= 0x80 || (size_t)v[1] != vlen - 2)
-                    return 0;
-                s = v + 2;
-                slen = opaque_len(v[1]);
-                break;
-            case 0x10: /* bool_value: one-byte varint */
-                if (vlen != 2 || v[1] >= 0x80)
-                    return 0;
-                break;
-            case 0x18: { /* int_value */
-                const uint8_t *q = v + 1;
-                uint64_t x;
-                if (rd_varint(&q, end, 10, &x) != 0 || q != end)
-                    return 0;
-                break;
-            }
-            case 0x21: /* double_value */
-                if (vlen != 9)
-                    return 0;
-                break;
-            default:
-                return 0;
-            }
-        }
-    }
-    init_kv(&e->kv);
-    if ((size_t)(d->pool_end - d->pool) < klen + 1 + slen + 1)
-        return 0;
-    memcpy(d->pool, key, klen);
-    d->pool[klen] = '\0';
-    e->kv.key = d->pool;
-    d->pool += klen + 1;
-    if (!has_value)
+    k->key = p + 2;
+    k->klen = p[1];
+    k->s = k->v = NULL;
+    k->slen = 0;
+    v = k->key + k->klen;
+    if (v == end) {
+        k->tag = TAG_NONE;
         return 1;
+    }
+    if (end - v < 2 || v[0] != 0x12 || v[1] >= 0x80 || (size_t)(end - v - 2) != v[1])
+        return 0;
+    vlen = v[1];
+    v += 2;
+    k->v = v;
+    if (!vlen) {
+        k->tag = TAG_EMPTY;
+        return 1;
+    }
+    k->tag = v[0];
+    switch (v[0]) {
+    case 0x0a: /* string_value */
+    case 0x3a: /* bytes_value */
+        if (vlen < 2 || v[1] >= 0x80 || (size_t)v[1] != vlen - 2)
+            return 0;
+        k->s = v + 2;
+        k->slen = v[1];
+        return 1;
+    case 0x10: /* bool_value: one-byte varint */
+        return vlen == 2 && v[1] < 0x80;
+    case 0x18: { /* int_value */
+        const uint8_t *q = v + 1;
+        uint64_t x;
+        return rd_varint(&q, end, 10, &x) == 0 && q == end;
+    }
+    case 0x21: /* double_value */
+        return vlen == 9;
+    default:
+        return 0;
+    }
+}
+
+/* Fills |e| from |k| (parse_kv()), copying the strings into the pool. Returns 0, or
+ * -1 when the pool has no room (it always has: see xb_otlp_wire_decode()). */
+static inline int fill_kv(struct dec *d, const struct kv_shape *k, struct kv_elem *e)
+{
+    char *pool = d->pool;
+
+    if ((size_t)(d->pool_end - pool) < k->klen + 1 + k->slen + 1)
+        return -1;
+    init_kv(&e->kv);
+    put_bytes(d, pool, k->key, k->klen);
+    pool[k->klen] = '\0';
+    e->kv.key = pool;
+    pool += k->klen + 1;
+    if (k->tag == TAG_NONE) {
+        d->pool = pool;
+        return 0;
+    }
     init_any(&e->any);
     e->kv.value = &e->any;
-    switch (tag) {
+    switch (k->tag) {
     case 0x0a:
-        memcpy(d->pool, s, slen);
-        d->pool[slen] = '\0';
-        e->any.string_value = d->pool;
-        d->pool += slen + 1;
+        put_bytes(d, pool, k->s, k->slen);
+        pool[k->slen] = '\0';
+        e->any.string_value = pool;
+        pool += k->slen + 1;
         e->any.value_case = XB_ANY_STRING;
         break;
     case 0x3a:
-        e->any.bytes_value.len = slen;
-        if (slen) {
-            memcpy(d->pool, s, slen);
-            e->any.bytes_value.data = (uint8_t *)d->pool;
-            d->pool += slen;
+        e->any.bytes_value.len = k->slen;
+        if (k->slen) {
+            put_bytes(d, pool, k->s, k->slen);
+            e->any.bytes_value.data = (uint8_t *)pool;
+            pool += k->slen;
         }
         e->any.value_case = XB_ANY_BYTES;
         break;
     case 0x10:
-        e->any.bool_value = (v[1] & 0x7f) != 0;
+        e->any.bool_value = (k->v[1] & 0x7f) != 0;
         e->any.value_case = XB_ANY_BOOL;
         break;
     case 0x18: {
-        const uint8_t *q = v + 1;
+        const uint8_t *q = k->v + 1;
         uint64_t x = 0;
-        (void)rd_varint(&q, end, 10, &x);
+        (void)rd_varint(&q, d->in_end, 10, &x);
         e->any.int_value = (int64_t)x;
         e->any.value_case = XB_ANY_INT;
         break;
     }
     case 0x21:
-        memcpy(&e->any.double_value, v + 1, 8);
+        memcpy(&e->any.double_value, k->v + 1, 8);
         e->any.value_case = XB_ANY_DOUBLE;
         break;
-    default: /* empty AnyValue */
+    default: /* TAG_EMPTY */
         break;
     }
-    return 1;
+    d->pool = pool;
+    return 0;
+}
+
+/*
+ * Decodes a run of KeyValues of the common shape (parse_kv()), elements of repeated
+ * slot |k| of frame |f| with the one-byte tag |tag|, from the tag at |*pp| on, without
+ * returning to the main loop between them. Stops before the first element that is
+ * not of that shape (or not tagged |tag|), leaving it to the main loop, and sets
+ * |*pp| there. Returns XB_OK, XB_ERR_NOMEM or XB_ERR_INVALID.
+ */
+static int kv_run(struct dec *d, struct frame *f, int k, uint8_t tag, const uint8_t **pp)
+{
+    const struct rep *r = &reps[f->type][k];
+    size_t *np = (size_t *)((char *)f->msg + r->n_off);
+    void ***arr = (void ***)((char *)f->msg + r->arr_off);
+    const uint8_t *p = *pp, *end = f->end;
+    int rc = XB_OK;
+
+    while (end - p >= 2 && p[0] == tag && p[1] < 0x80 && (size_t)(end - p - 2) >= p[1]) {
+        const uint8_t *next = p + 2 + p[1];
+        struct kv_shape sh;
+        struct kv_elem *e;
+        size_t n = *np;
+
+        if (!parse_kv(p + 2, next, &sh))
+            break;
+        if (n == f->cap[k] && (rc = grow_rep(d, f, k, n, p + 1)) != XB_OK)
+            break;
+        e = bump(d->arena, &d->msgs, sizeof(*e), d->msgs_block);
+        if (!e) {
+            rc = XB_ERR_NOMEM;
+            break;
+        }
+        if (fill_kv(d, &sh, e) != 0) {
+            rc = XB_ERR_INVALID;
+            break;
+        }
+        (*arr)[n] = &e->kv;
+        *np = n + 1;
+        p = next;
+    }
+    *pp = p;
+    return rc;
 }
 
 /* Allocates and initialises a singular sub-message of |type| (one of those F_SUB
@@ -717,15 +812,16 @@ int xb_otlp_wire_decode(const void *data, size_t len, struct xb_arena *arena,
     struct frame stack[MAX_FRAMES];
     struct frame *f = stack;
     unsigned any_open = 0;
-    struct dec d = {arena, NULL, NULL, {NULL, NULL}, {{NULL, NULL}}, {NULL}, 0, 0};
+    struct dec d = {arena, NULL, NULL, p + len, {NULL, NULL}, {{NULL, NULL}}, {NULL}, 0, 0};
     xb_pb_export_req *req;
     int rc = XB_OK;
 
     /* Every string of n bytes costs at least n + 2 bytes of input (tag, length,
      * data) and needs n + 1 here; a bytes field needs n. So |len| bytes hold them
-     * all, whatever the nesting or repetition. */
+     * all, whatever the nesting or repetition (put_bytes() may write into the
+     * POOL_SLACK bytes after them). */
     if (len) {
-        d.pool = xb_arena_alloc(arena, len);
+        d.pool = xb_arena_alloc(arena, len + POOL_SLACK);
         if (!d.pool)
             return XB_ERR_NOMEM;
         d.pool_end = d.pool + len;
@@ -741,6 +837,7 @@ int xb_otlp_wire_decode(const void *data, size_t len, struct xb_arena *arena,
 
     for (;;) {
         const uint8_t *end = f->end;
+        const uint8_t *tagp;
         unsigned field, wt, child = M_COUNT;
         void *cmsg = NULL;
         const struct fdesc *fd;
@@ -757,6 +854,7 @@ int xb_otlp_wire_decode(const void *data, size_t len, struct xb_arena *arena,
             f--;
             continue;
         }
+        tagp = p;
         if (*p < 0x80) {
             field = *p >> 3;
             wt = *p & 7;
@@ -831,6 +929,16 @@ int xb_otlp_wire_decode(const void *data, size_t len, struct xb_arena *arena,
                 return XB_ERR_INVALID;
             k = fd->arg;
             child = reps[f->type][k].child;
+            /* (A value here is one AnyValue level deeper: the limit still applies.) */
+            if (child == M_KV && p == tagp + 1 && any_open < XB_OTLP_MAX_ANYVALUE_DEPTH) {
+                rc = kv_run(&d, f, k, *tagp, &tagp);
+                if (rc != XB_OK)
+                    return rc;
+                if (tagp != p - 1) {
+                    p = tagp;
+                    continue;
+                }
+            }
             cmsg = next_elem(&d, f, k, p, &rc);
             if (!cmsg)
                 return rc;
@@ -861,12 +969,6 @@ int xb_otlp_wire_decode(const void *data, size_t len, struct xb_arena *arena,
         /* Open the sub-message |cmsg| of type |child|. */
         if (rd_len(&p, end, &n) != 0)
             return XB_ERR_INVALID;
-        /* (A value here is one AnyValue level deeper: the limit still applies.) */
-        if (child == M_KV && k >= 0 && any_open < XB_OTLP_MAX_ANYVALUE_DEPTH &&
-            fast_kv(&d, p, p + n, cmsg)) {
-            p += n;
-            continue;
-        }
         if (child == M_ANY && ++any_open > XB_OTLP_MAX_ANYVALUE_DEPTH)
             return XB_ERR_INVALID;
         if (f + 1 >= stack + MAX_FRAMES)

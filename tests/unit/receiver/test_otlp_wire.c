@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/arena.h"
@@ -325,6 +326,173 @@ static void test_repeated_sizes_match_reference(void **state)
     }
 }
 
+/* Asserts that two decoded AnyValues (either may be NULL) are equal. */
+static void assert_any_equal(const xb_pb_any *a, const xb_pb_any *b)
+{
+    if (!a || !b) {
+        assert_ptr_equal(a, b);
+        return;
+    }
+    assert_int_equal(a->value_case, b->value_case);
+    switch (a->value_case) {
+    case XB_ANY_STRING:
+        assert_string_equal(a->string_value, b->string_value);
+        break;
+    case XB_ANY_BOOL:
+        assert_int_equal(a->bool_value, b->bool_value);
+        break;
+    case XB_ANY_INT:
+        assert_int_equal(a->int_value, b->int_value);
+        break;
+    case XB_ANY_DOUBLE:
+        assert_memory_equal(&a->double_value, &b->double_value, sizeof(double));
+        break;
+    case XB_ANY_BYTES:
+        assert_int_equal(a->bytes_value.len, b->bytes_value.len);
+        if (a->bytes_value.len)
+            assert_memory_equal(a->bytes_value.data, b->bytes_value.data, a->bytes_value.len);
+        else
+            assert_null(a->bytes_value.data);
+        break;
+    case XB_ANY_ARRAY:
+        assert_int_equal(a->array_value->n_values, b->array_value->n_values);
+        for (size_t i = 0; i < a->array_value->n_values; i++)
+            assert_any_equal(a->array_value->values[i], b->array_value->values[i]);
+        break;
+    case XB_ANY_KVLIST:
+        assert_int_equal(a->kvlist_value->n_values, b->kvlist_value->n_values);
+        for (size_t i = 0; i < a->kvlist_value->n_values; i++) {
+            assert_string_equal(a->kvlist_value->values[i]->key, b->kvlist_value->values[i]->key);
+            assert_any_equal(a->kvlist_value->values[i]->value, b->kvlist_value->values[i]->value);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+/* Decodes |p| with both decoders and asserts that the first span's attributes are
+ * equal; returns their count. */
+static size_t attrs_match_reference(void **state, const uint8_t *p, size_t n)
+{
+    xb_pb_export_req *fast = NULL, *ref = NULL;
+    const xb_pb_span *fs, *rsp;
+    const char *err = NULL;
+
+    xb_arena_reset(*state);
+    assert_int_equal(xb_otlp_wire_decode(p, n, *state, &fast), XB_OK);
+    assert_int_equal(xb_otlp_decode_protobuf_ref(p, n, *state, &ref, &err), XB_OK);
+    fs = fast->resource_spans[0]->scope_spans[0]->spans[0];
+    rsp = ref->resource_spans[0]->scope_spans[0]->spans[0];
+    assert_int_equal(fs->n_attributes, rsp->n_attributes);
+    for (size_t i = 0; i < fs->n_attributes; i++) {
+        assert_string_equal(fs->attributes[i]->key, rsp->attributes[i]->key);
+        assert_any_equal(fs->attributes[i]->value, rsp->attributes[i]->value);
+    }
+    return fs->n_attributes;
+}
+
+/* Prepends an attribute (Span field 9) with key |key| and the AnyValue bytes |v|
+ * (|vn| == SIZE_MAX: no value field at all). */
+static void put_attr(struct xb_pbb *b, const char *key, const uint8_t *v, size_t vn)
+{
+    size_t m = xb_pbb_len(b);
+
+    if (vn != SIZE_MAX)
+        xb_pbb_bytes(b, 2, v, vn);
+    xb_pbb_bytes(b, 1, key, strlen(key));
+    xb_pbb_wrap(b, 9, m);
+}
+
+/*
+ * Attributes decoded in one run (the common KeyValue shape) mixed with every shape the
+ * run leaves to the general path, which then resumes the run: each value type, no
+ * value, an empty value, a multi-byte bool and a 10-byte negative int, a long key and
+ * value (two-byte lengths), the value before the key, a nested array, unknown fields,
+ * and strings of every length up to 40 bytes ending at the input's last byte.
+ */
+static void test_kv_shapes_match_reference(void **state)
+{
+    static const uint8_t str[] = {0x0a, 0x03, 'a', 'b', 'c'};
+    static const uint8_t byt[] = {0x3a, 0x02, 0x00, 0xff};
+    static const uint8_t nobytes[] = {0x3a, 0x00};
+    static const uint8_t bool1[] = {0x10, 0x01};
+    static const uint8_t bool_long[] = {0x10, 0x80, 0x00};
+    static const uint8_t i300[] = {0x18, 0xac, 0x02};
+    static const uint8_t ineg[] = {0x18, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                   0xff, 0xff, 0xff, 0xff, 0x01};
+    static const uint8_t dbl[] = {0x21, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f};
+    static const uint8_t arr[] = {0x2a, 0x04, 0x0a, 0x02, 0x18, 0x07};
+    static const uint8_t unk[] = {0x0a, 0x01, 'x', 0x40, 0x01};
+    char longkey[200];
+    uint8_t longval[140];
+    struct xb_pbb b;
+    size_t span;
+
+    memset(longkey, 'k', sizeof(longkey) - 1);
+    longkey[sizeof(longkey) - 1] = '\0';
+    longval[0] = 0x0a, longval[1] = 0x89, longval[2] = 0x01; /* string of 137 bytes */
+    memset(longval + 3, 'v', sizeof(longval) - 3);
+
+    xb_pbb_init(&b);
+    span = xb_pbb_len(&b);
+    put_attr(&b, "s2", str, sizeof(str));
+    put_attr(&b, "unknown", unk, sizeof(unk));
+    put_attr(&b, "arr", arr, sizeof(arr));
+    put_attr(&b, "s1", str, sizeof(str));
+    put_attr(&b, "longval", longval, sizeof(longval));
+    put_attr(&b, longkey, str, sizeof(str));
+    put_attr(&b, "double", dbl, sizeof(dbl));
+    put_attr(&b, "ineg", ineg, sizeof(ineg));
+    put_attr(&b, "i300", i300, sizeof(i300));
+    put_attr(&b, "bool_long", bool_long, sizeof(bool_long));
+    put_attr(&b, "bool", bool1, sizeof(bool1));
+    put_attr(&b, "nobytes", nobytes, sizeof(nobytes));
+    put_attr(&b, "bytes", byt, sizeof(byt));
+    put_attr(&b, "empty", NULL, 0);
+    put_attr(&b, "none", NULL, SIZE_MAX);
+    { /* value (field 2) before key (field 1) */
+        size_t m = xb_pbb_len(&b);
+        xb_pbb_bytes(&b, 1, "k", 1);
+        xb_pbb_bytes(&b, 2, str, sizeof(str));
+        xb_pbb_wrap(&b, 9, m);
+    }
+    wrap_span(&b, span);
+    assert_int_equal(attrs_match_reference(state, xb_pbb_data(&b), xb_pbb_len(&b)), 16);
+    xb_pbb_free(&b);
+
+    /* The last attribute's key or value ends the input: every length up to 40, so that
+     * short copies near the end cannot read past it. */
+    for (size_t len = 0; len <= 40; len++) {
+        uint8_t v[64];
+        char key[48];
+        memset(key, 'a' + (int)(len % 26), len);
+        key[len] = '\0';
+        v[0] = 0x0a, v[1] = (uint8_t)len;
+        memset(v + 2, 'z', len);
+        for (int where = 0; where < 2; where++) {
+            size_t n;
+            uint8_t *copy;
+            xb_pbb_init(&b);
+            span = xb_pbb_len(&b);
+            if (where)
+                put_attr(&b, key, NULL, SIZE_MAX);
+            else
+                put_attr(&b, "k", v, len + 2);
+            put_attr(&b, "first", str, sizeof(str));
+            wrap_span(&b, span);
+            /* an exact-size heap copy, so that a read past the end is caught by ASan */
+            n = xb_pbb_len(&b);
+            copy = malloc(n);
+            assert_non_null(copy);
+            memcpy(copy, xb_pbb_data(&b), n);
+            assert_int_equal(attrs_match_reference(state, copy, n), 2);
+            free(copy);
+            xb_pbb_free(&b);
+        }
+    }
+}
+
 /* Arena bytes one decoder takes for |n| input bytes. */
 static size_t used_by(void **state, int wire, const uint8_t *p, size_t n)
 {
@@ -430,6 +598,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nomem_in_fast_path_falls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repeated_sizes_match_reference, setup, teardown),
         cmocka_unit_test_setup_teardown(test_arena_bound_on_worst_shapes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kv_shapes_match_reference, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
