@@ -751,25 +751,40 @@ static inline int fill_kv(struct dec *d, const struct kv_shape *k, struct kv_ele
  * returning to the main loop between them. Stops before the first element that is
  * not of that shape (or not tagged |tag|), leaving it to the main loop, and sets
  * |*pp| there. Returns XB_OK, XB_ERR_NOMEM or XB_ERR_INVALID.
+ *
+ * Nothing else takes pointer room in the array's region during a run, so an array
+ * that ends where its region continues claims the rest of the region's block at
+ * once, and gives back what it did not use when the run ends.
  */
 static int kv_run(struct dec *d, struct frame *f, int k, uint8_t tag, const uint8_t **pp)
 {
     const struct rep *r = &reps[f->type][k];
     size_t *np = (size_t *)((char *)f->msg + r->n_off);
     void ***arr = (void ***)((char *)f->msg + r->arr_off);
+    struct bump *b = &d->ptrs[r->region];
     const uint8_t *p = *pp, *end = f->end;
-    int rc = XB_OK;
+    size_t n = *np, cap = f->cap[k];
+    int rc = XB_OK, claimed = 0;
 
     while (end - p >= 2 && p[0] == tag && p[1] < 0x80 && (size_t)(end - p - 2) >= p[1]) {
         const uint8_t *next = p + 2 + p[1];
         struct kv_shape sh;
         struct kv_elem *e;
-        size_t n = *np;
 
         if (!parse_kv(p + 2, next, &sh))
             break;
-        if (n == f->cap[k] && (rc = grow_rep(d, f, k, n, p + 1)) != XB_OK)
-            break;
+        if (n == cap) {
+            if (n && *arr == d->top[r->region] && b->p != b->end) {
+                cap = n + (size_t)(b->end - b->p) / sizeof(void *);
+                b->p = b->end;
+                claimed = 1;
+            } else {
+                if ((rc = move_rep(d, f, k, n, p + 1)) != XB_OK)
+                    break;
+                cap = f->cap[k];
+                claimed = 0;
+            }
+        }
         e = bump(d->arena, &d->msgs, sizeof(*e), d->msgs_block);
         if (!e) {
             rc = XB_ERR_NOMEM;
@@ -779,10 +794,15 @@ static int kv_run(struct dec *d, struct frame *f, int k, uint8_t tag, const uint
             rc = XB_ERR_INVALID;
             break;
         }
-        (*arr)[n] = &e->kv;
-        *np = n + 1;
+        (*arr)[n++] = &e->kv;
         p = next;
     }
+    if (claimed) {
+        b->p = (char *)(*arr + n);
+        cap = n;
+    }
+    *np = n;
+    f->cap[k] = cap;
     *pp = p;
     return rc;
 }

@@ -519,7 +519,7 @@ static void test_arena_bound_on_worst_shapes(void **state)
     enum { N = 20000 };
     struct xb_pbb b;
 
-    for (int shape = 0; shape < 7; shape++) {
+    for (int shape = 0; shape < 8; shape++) {
         size_t mark, wire, ref, len;
 
         xb_pbb_init(&b);
@@ -546,6 +546,10 @@ static void test_arena_bound_on_worst_shapes(void **state)
                 xb_pbb_wrap(&b, 11, m);
                 xb_pbb_bytes(&b, 9, "", 0);
                 break;
+            case 7: /* attributes of the common shape (one run) */
+                xb_pbb_bytes(&b, 1, "k", 1);
+                xb_pbb_wrap(&b, 9, m);
+                break;
             case 4: /* empty ResourceSpans */
                 xb_pbb_bytes(&b, 1, "", 0);
                 break;
@@ -558,6 +562,7 @@ static void test_arena_bound_on_worst_shapes(void **state)
         case 0:
         case 3:
         case 6:
+        case 7:
             wrap_span(&b, mark);
             break;
         case 1:
