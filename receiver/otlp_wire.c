@@ -621,132 +621,113 @@ static void *new_msg(struct dec *d, const void *tmpl, size_t size)
     return m;
 }
 
-/* A KeyValue of the common shape, read by parse_kv() (nothing copied yet). */
-struct kv_shape {
-    const uint8_t *key;
-    const uint8_t *s; /* string_value or bytes_value */
-    const uint8_t *v; /* the AnyValue's first byte (its member's tag) */
-    size_t klen;
-    size_t slen;
-    unsigned tag; /* the member's tag; TAG_EMPTY: empty AnyValue; TAG_NONE: no value */
-};
+/* Copies a KeyValue's key (|n| bytes at |s|) into the pool and points |e| at it. */
+static inline void put_key(struct dec *d, xb_pb_kv *kv, const uint8_t *s, size_t n)
+{
+    char *pool = d->pool;
 
-enum { TAG_EMPTY = 0x100, TAG_NONE = 0x200 };
+    put_bytes(d, pool, s, n);
+    pool[n] = '\0';
+    init_kv(kv);
+    kv->key = pool;
+    d->pool = pool + n + 1;
+}
 
 /*
- * The common KeyValue shape: key (field 1), then value (field 2) holding at most one
- * scalar member, each with a one-byte tag and length, spanning exactly [p, end).
- * Returns 1 when it is that, 0 when the general path must decode the message.
+ * Decodes the common KeyValue shape into |e|: key (field 1), then value (field 2)
+ * holding at most one scalar member, spanning exactly the |len| (below 128) bytes at
+ * |p|. Every length inside is then below 128 too, so a byte read as a length that is
+ * 128 or more (the start of a longer varint) fails the length checks. Returns 1 when
+ * |e| was filled, 0 when the general path must decode the message (nothing is
+ * consumed or copied then, so each string is still copied once).
  */
-static inline int parse_kv(const uint8_t *p, const uint8_t *end, struct kv_shape *k)
+static inline int kv_one(struct dec *d, const uint8_t *p, size_t len, struct kv_elem *e)
 {
     const uint8_t *v;
-    size_t vlen;
+    size_t klen, rest, vlen;
 
-    if (end - p < 2 || p[0] != 0x0a || p[1] >= 0x80 || (size_t)(end - p - 2) < p[1])
+    /* The pool's room for the key and a string value, NUL-terminated: always there
+     * (see xb_otlp_wire_decode()), checked at the cost of one comparison. */
+    if (len < 2 || p[0] != 0x0a || (klen = p[1]) > len - 2 || (size_t)(d->pool_end - d->pool) < len)
         return 0;
-    k->key = p + 2;
-    k->klen = p[1];
-    k->s = k->v = NULL;
-    k->slen = 0;
-    v = k->key + k->klen;
-    if (v == end) {
-        k->tag = TAG_NONE;
+    rest = len - 2 - klen;
+    if (!rest) {
+        put_key(d, &e->kv, p + 2, klen);
         return 1;
     }
-    if (end - v < 2 || v[0] != 0x12 || v[1] >= 0x80 || (size_t)(end - v - 2) != v[1])
+    v = p + 2 + klen;
+    if (rest < 2 || v[0] != 0x12 || (vlen = v[1]) != rest - 2)
         return 0;
-    vlen = v[1];
     v += 2;
-    k->v = v;
     if (!vlen) {
-        k->tag = TAG_EMPTY;
+        put_key(d, &e->kv, p + 2, klen);
+        init_any(&e->any);
+        e->kv.value = &e->any;
         return 1;
     }
-    k->tag = v[0];
     switch (v[0]) {
-    case 0x0a: /* string_value */
-    case 0x3a: /* bytes_value */
-        if (vlen < 2 || v[1] >= 0x80 || (size_t)v[1] != vlen - 2)
+    case 0x0a:   /* string_value */
+    case 0x3a: { /* bytes_value */
+        size_t slen = v[1];
+        char *pool;
+        if (vlen < 2 || slen != vlen - 2)
             return 0;
-        k->s = v + 2;
-        k->slen = v[1];
+        put_key(d, &e->kv, p + 2, klen);
+        init_any(&e->any);
+        e->kv.value = &e->any;
+        pool = d->pool;
+        put_bytes(d, pool, v + 2, slen);
+        if (v[0] == 0x0a) {
+            pool[slen] = '\0';
+            e->any.string_value = pool;
+            e->any.value_case = XB_ANY_STRING;
+            d->pool = pool + slen + 1;
+        } else {
+            e->any.bytes_value.len = slen;
+            if (slen)
+                e->any.bytes_value.data = (uint8_t *)pool;
+            e->any.value_case = XB_ANY_BYTES;
+            d->pool = pool + slen;
+        }
         return 1;
+    }
     case 0x10: /* bool_value: one-byte varint */
-        return vlen == 2 && v[1] < 0x80;
+        if (vlen != 2 || v[1] >= 0x80)
+            return 0;
+        put_key(d, &e->kv, p + 2, klen);
+        init_any(&e->any);
+        e->kv.value = &e->any;
+        e->any.bool_value = (v[1] & 0x7f) != 0;
+        e->any.value_case = XB_ANY_BOOL;
+        return 1;
     case 0x18: { /* int_value */
         const uint8_t *q = v + 1;
         uint64_t x;
-        return rd_varint(&q, end, 10, &x) == 0 && q == end;
+        if (rd_varint(&q, v + vlen, 10, &x) != 0 || q != v + vlen)
+            return 0;
+        put_key(d, &e->kv, p + 2, klen);
+        init_any(&e->any);
+        e->kv.value = &e->any;
+        e->any.int_value = (int64_t)x;
+        e->any.value_case = XB_ANY_INT;
+        return 1;
     }
     case 0x21: /* double_value */
-        return vlen == 9;
+        if (vlen != 9)
+            return 0;
+        put_key(d, &e->kv, p + 2, klen);
+        init_any(&e->any);
+        e->kv.value = &e->any;
+        memcpy(&e->any.double_value, v + 1, 8);
+        e->any.value_case = XB_ANY_DOUBLE;
+        return 1;
     default:
         return 0;
     }
 }
 
-/* Fills |e| from |k| (parse_kv()), copying the strings into the pool. Returns 0, or
- * -1 when the pool has no room (it always has: see xb_otlp_wire_decode()). */
-static inline int fill_kv(struct dec *d, const struct kv_shape *k, struct kv_elem *e)
-{
-    char *pool = d->pool;
-
-    if ((size_t)(d->pool_end - pool) < k->klen + 1 + k->slen + 1)
-        return -1;
-    init_kv(&e->kv);
-    put_bytes(d, pool, k->key, k->klen);
-    pool[k->klen] = '\0';
-    e->kv.key = pool;
-    pool += k->klen + 1;
-    if (k->tag == TAG_NONE) {
-        d->pool = pool;
-        return 0;
-    }
-    init_any(&e->any);
-    e->kv.value = &e->any;
-    switch (k->tag) {
-    case 0x0a:
-        put_bytes(d, pool, k->s, k->slen);
-        pool[k->slen] = '\0';
-        e->any.string_value = pool;
-        pool += k->slen + 1;
-        e->any.value_case = XB_ANY_STRING;
-        break;
-    case 0x3a:
-        e->any.bytes_value.len = k->slen;
-        if (k->slen) {
-            put_bytes(d, pool, k->s, k->slen);
-            e->any.bytes_value.data = (uint8_t *)pool;
-            pool += k->slen;
-        }
-        e->any.value_case = XB_ANY_BYTES;
-        break;
-    case 0x10:
-        e->any.bool_value = (k->v[1] & 0x7f) != 0;
-        e->any.value_case = XB_ANY_BOOL;
-        break;
-    case 0x18: {
-        const uint8_t *q = k->v + 1;
-        uint64_t x = 0;
-        (void)rd_varint(&q, d->in_end, 10, &x);
-        e->any.int_value = (int64_t)x;
-        e->any.value_case = XB_ANY_INT;
-        break;
-    }
-    case 0x21:
-        memcpy(&e->any.double_value, k->v + 1, 8);
-        e->any.value_case = XB_ANY_DOUBLE;
-        break;
-    default: /* TAG_EMPTY */
-        break;
-    }
-    d->pool = pool;
-    return 0;
-}
-
 /*
- * Decodes a run of KeyValues of the common shape (parse_kv()), elements of repeated
+ * Decodes a run of KeyValues of the common shape (kv_one()), elements of repeated
  * slot |k| of frame |f| with the one-byte tag |tag|, from the tag at |*pp| on, without
  * returning to the main loop between them. Stops before the first element that is
  * not of that shape (or not tagged |tag|), leaving it to the main loop, and sets
@@ -768,11 +749,8 @@ static int kv_run(struct dec *d, struct frame *f, int k, uint8_t tag, const uint
 
     while (end - p >= 2 && p[0] == tag && p[1] < 0x80 && (size_t)(end - p - 2) >= p[1]) {
         const uint8_t *next = p + 2 + p[1];
-        struct kv_shape sh;
         struct kv_elem *e;
 
-        if (!parse_kv(p + 2, next, &sh))
-            break;
         if (n == cap) {
             if (n && *arr == d->top[r->region] && b->p != b->end) {
                 cap = n + (size_t)(b->end - b->p) / sizeof(void *);
@@ -790,8 +768,8 @@ static int kv_run(struct dec *d, struct frame *f, int k, uint8_t tag, const uint
             rc = XB_ERR_NOMEM;
             break;
         }
-        if (fill_kv(d, &sh, e) != 0) {
-            rc = XB_ERR_INVALID;
+        if (!kv_one(d, p + 2, p[1], e)) {
+            d->msgs.p = (char *)e; /* the element goes back: nothing was carved since */
             break;
         }
         (*arr)[n++] = &e->kv;
