@@ -20,6 +20,7 @@
 #include "core/err.h"
 #include "proto/otlp.h"
 #include "receiver/otlp_decode.h"
+#include "receiver/otlp_limits.h"
 #include "receiver/otlp_wire.h"
 #include "tests/unit/receiver/pb_build.h"
 
@@ -589,6 +590,32 @@ static void test_arena_bound_on_worst_shapes(void **state)
     }
 }
 
+/* The AnyValue depth limit holds in the decoder itself, for values nested through
+ * KeyValueLists (whose KeyValues go through the run of common-shape KeyValues),
+ * ArrayValues and both alternating, at every place an attribute can be. */
+static void test_depth_limit_in_fast_path(void **state)
+{
+    static const enum xb_pbb_where wheres[] = {XB_PBB_SPAN_ATTR, XB_PBB_RESOURCE_ATTR,
+                                               XB_PBB_EVENT_ATTR, XB_PBB_LINK_ATTR};
+
+    for (int kvlist = 0; kvlist <= 2; kvlist++) {
+        for (size_t w = 0; w < sizeof(wheres) / sizeof(wheres[0]); w++) {
+            for (int levels = XB_OTLP_MAX_ANYVALUE_DEPTH - 1;
+                 levels <= XB_OTLP_MAX_ANYVALUE_DEPTH + 1; levels++) {
+                struct xb_pbb b;
+                xb_pb_export_req *req = NULL;
+                int rc;
+                xb_pbb_init(&b);
+                xb_pbb_nested_request(&b, levels, kvlist, wheres[w]);
+                xb_arena_reset(*state);
+                rc = xb_otlp_wire_decode(xb_pbb_data(&b), xb_pbb_len(&b), *state, &req);
+                assert_int_equal(rc, levels <= XB_OTLP_MAX_ANYVALUE_DEPTH ? XB_OK : XB_ERR_INVALID);
+                xb_pbb_free(&b);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -604,6 +631,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_repeated_sizes_match_reference, setup, teardown),
         cmocka_unit_test_setup_teardown(test_arena_bound_on_worst_shapes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kv_shapes_match_reference, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_depth_limit_in_fast_path, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
