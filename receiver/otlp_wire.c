@@ -84,14 +84,20 @@ static inline void init_any(xb_pb_any *a)
  * array live in the parent structure. */
 struct rep {
     uint8_t child;
+    uint8_t region; /* which pointer region holds its array (struct dec) */
     uint16_t elem_size;
     uint16_t n_off;
     uint16_t arr_off;
 };
 
+/* Pointer regions: containers of spans, of events and links, of attributes and
+ * values. A message's own repeated fields then rarely interleave in one region with
+ * its children's, and each array grows in place (grow_rep()). */
+#define REGION(c) ((c) == M_KV || (c) == M_ANY ? 2 : (c) == M_EVENT || (c) == M_LINK ? 1 : 0)
+
 #define REP(c, etype, ptype, member)                                                               \
     {                                                                                              \
-        (c), sizeof(etype), offsetof(ptype, n_##member), offsetof(ptype, member)                   \
+        (c), REGION(c), sizeof(etype), offsetof(ptype, n_##member), offsetof(ptype, member)        \
     }
 
 /* Repeated message fields per message type (at most three: Span), in slots that
@@ -224,7 +230,16 @@ struct frame {
     void *msg;
     unsigned type;
     const struct fdesc *fields; /* fields[type] */
-    char *next[3];              /* next unused element of each repeated field's block */
+    size_t cap[3];              /* room in each repeated field's pointer array */
+};
+
+/* Bytes of the pool past its |len| that put_bytes() may write. */
+#define POOL_SLACK 16
+
+/* A bump region carved from blocks taken from the arena. */
+struct bump {
+    char *p;
+    char *end;
 };
 
 /* Decoding state shared by the helpers. */
@@ -232,7 +247,61 @@ struct dec {
     struct xb_arena *arena;
     char *pool; /* strings and bytes: never overflows, see xb_otlp_wire_decode() */
     char *pool_end;
+    const uint8_t *in_end; /* the input's end */
+    struct bump msgs;      /* messages */
+    struct bump ptrs[3];   /* repeated fields' pointer arrays, per region (REGION()) */
+    void **top[3];         /* per region, the array that ends where it continues */
+    size_t msgs_block;     /* bytes per block of |msgs| */
+    size_t ptrs_block;     /* least bytes per block of |ptrs| */
 };
+
+/*
+ * Messages are carved from blocks taken from the arena, pointer arrays from blocks of
+ * at least a minimum size (struct dec: msgs_block, ptrs_block), so that most
+ * allocations are a pointer bump. The sizes follow the input's length between these
+ * bounds (a small request's decoded form is about four times its length, its
+ * pointers a tenth of that), so that a small request does not take a large block. A
+ * block's unused tail (less than the largest request carved from it) is wasted.
+ */
+#define MSGS_BLOCK_MIN 1024
+#define MSGS_BLOCK_MAX 8192
+#define PTRS_BLOCK_MIN 256
+#define PTRS_BLOCK_MAX 2048
+
+/* bump() keeps 8-byte alignment: every size carved is a multiple of 8. */
+_Static_assert(sizeof(xb_pb_export_req) % 8 == 0 && sizeof(xb_pb_resource_spans) % 8 == 0 &&
+                   sizeof(xb_pb_resource) % 8 == 0 && sizeof(xb_pb_scope_spans) % 8 == 0 &&
+                   sizeof(xb_pb_scope) % 8 == 0 && sizeof(xb_pb_span) % 8 == 0 &&
+                   sizeof(xb_pb_event) % 8 == 0 && sizeof(xb_pb_link) % 8 == 0 &&
+                   sizeof(xb_pb_status) % 8 == 0 && sizeof(struct kv_elem) % 8 == 0 &&
+                   sizeof(xb_pb_any) % 8 == 0 && sizeof(xb_pb_array) % 8 == 0 &&
+                   sizeof(xb_pb_kvlist) % 8 == 0,
+               "message sizes are multiples of 8");
+_Static_assert(sizeof(xb_pb_span) <= MSGS_BLOCK_MIN / 4, "a block holds several spans");
+
+/* Takes a new |block|-byte block for |b| and carves |n| bytes from it. */
+static void *bump_slow(struct xb_arena *arena, struct bump *b, size_t n, size_t block)
+{
+    char *blk = xb_arena_alloc(arena, block);
+
+    if (!blk)
+        return NULL;
+    b->p = blk + n;
+    b->end = blk + block;
+    return blk;
+}
+
+/* Carves |n| bytes (a multiple of 8, at most |block|) from |b|; NULL when the arena
+ * refuses a new block. */
+static inline void *bump(struct xb_arena *arena, struct bump *b, size_t n, size_t block)
+{
+    char *r = b->p;
+
+    if ((size_t)(b->end - r) < n)
+        return bump_slow(arena, b, n, block);
+    b->p = r + n;
+    return r;
+}
 
 /* Reads a varint of at most |max| bytes into |*v|. Returns 0, or -1 if truncated or
  * longer. Bits past 64 are dropped, like protobuf-c's parse_uint64(). */
@@ -307,6 +376,35 @@ static inline int rd_tag(const uint8_t **pp, const uint8_t *end, unsigned *field
     return 0;
 }
 
+/*
+ * Hides |n|'s range from the compiler. Lengths below 128 (one-byte prefixes) make GCC
+ * expand memcpy() inline as "rep movsq", several times slower for short strings than
+ * the library's vector copy.
+ */
+static inline size_t opaque_len(size_t n)
+{
+    __asm__("" : "+r"(n));
+    return n;
+}
+
+/*
+ * Copies the |n| input bytes at |s| to |dst| in the pool. Up to 32 bytes take one or
+ * two 16-byte moves: a string shorter than 16 bytes is moved with the input bytes
+ * after it when 16 are left before |d->in_end|, and the up to 15 bytes written past
+ * |dst + n| land in the pool's room for later strings or its POOL_SLACK bytes.
+ */
+static inline void put_bytes(const struct dec *d, char *dst, const uint8_t *s, size_t n)
+{
+    if (n <= 16 && (size_t)(d->in_end - s) >= 16) {
+        memcpy(dst, s, 16);
+    } else if (n - 17 < 16) { /* 17..32 */
+        memcpy(dst, s, 16);
+        memcpy(dst + n - 16, s + n - 16, 16);
+    } else {
+        memcpy(dst, s, opaque_len(n));
+    }
+}
+
 /* A length-delimited string: NUL-terminated copy in the pool. */
 static inline int take_str(struct dec *d, const uint8_t **pp, const uint8_t *end, unsigned wt,
                            char **dst)
@@ -315,7 +413,7 @@ static inline int take_str(struct dec *d, const uint8_t **pp, const uint8_t *end
 
     if (wt != WT_LEN || rd_len(pp, end, &n) != 0 || (size_t)(d->pool_end - d->pool) < n + 1)
         return -1;
-    memcpy(d->pool, *pp, n);
+    put_bytes(d, d->pool, *pp, n);
     d->pool[n] = '\0';
     *dst = d->pool;
     d->pool += n + 1;
@@ -334,7 +432,7 @@ static inline int take_bytes(struct dec *d, const uint8_t **pp, const uint8_t *e
     dst->len = n;
     dst->data = NULL;
     if (n) {
-        memcpy(d->pool, *pp, n);
+        put_bytes(d, d->pool, *pp, n);
         dst->data = (uint8_t *)d->pool;
         d->pool += n;
         *pp += n;
@@ -373,57 +471,121 @@ static inline int take_fixed32(const uint8_t **pp, const uint8_t *end, unsigned 
     return 0;
 }
 
-/*
- * Opens message |msg| of |type| spanning [p, end) in frame |f|: counts its repeated
- * message fields and allocates, per field, one block holding the pointer array and
- * the elements. Returns XB_OK, XB_ERR_NOMEM, or XB_ERR_INVALID (malformed).
- */
-static int open_frame(struct dec *d, struct frame *f, unsigned type, void *msg, const uint8_t *p,
-                      const uint8_t *end)
+/* Opens message |msg| of |type| spanning up to |end| in frame |f|. */
+static inline void open_frame(struct frame *f, unsigned type, void *msg, const uint8_t *end)
 {
-    const struct rep *r = reps[type];
-    size_t cnt[3] = {0, 0, 0};
-
     f->end = end;
     f->msg = msg;
     f->type = type;
     f->fields = fields[type];
-    if (!r[0].elem_size)
-        return XB_OK;
+    f->cap[0] = f->cap[1] = f->cap[2] = 0;
+}
+
+/*
+ * Counts the elements of repeated slot |k| of frame |f| from the one whose tag ends
+ * at |p| to the end of the message. Returns the count, or 0 when the rest of the
+ * message is malformed (the request is then left to the reference decoder).
+ */
+static size_t count_rest(const struct frame *f, int k, const uint8_t *p)
+{
+    const uint8_t *end = f->end;
+    size_t n;
+    size_t cnt = 1;
+
+    if (rd_len(&p, end, &n) != 0)
+        return 0;
+    p += n;
     while (p < end) {
         unsigned field, wt;
         if (rd_tag(&p, end, &field, &wt) != 0)
-            return XB_ERR_INVALID;
-        if (wt == WT_LEN && field <= MAX_FIELD && f->fields[field].kind == F_REP)
-            cnt[f->fields[field].arg]++;
+            return 0;
+        if (wt == WT_LEN && field <= MAX_FIELD && f->fields[field].kind == F_REP &&
+            f->fields[field].arg == k)
+            cnt++;
         if (skip_value(&p, end, wt) != 0)
+            return 0;
+    }
+    return cnt;
+}
+
+/*
+ * Moves the array of repeated slot |k| of frame |f|, which holds |n| == f->cap[k]
+ * pointers (none yet: a first array), to the end of its region, with room for one
+ * (a first array) or for exactly all its elements, counted from the new one, whose
+ * tag ends at |p|, to the end of the message. An array moves at most once after its
+ * first, so a field costs at most twice its pointers and the counting at most one
+ * more pass over the message. Returns XB_OK, XB_ERR_NOMEM or XB_ERR_INVALID.
+ */
+static int move_rep(struct dec *d, struct frame *f, int k, size_t n, const uint8_t *p)
+{
+    const struct rep *r = &reps[f->type][k];
+    void ***arr = (void ***)((char *)f->msg + r->arr_off);
+    struct bump *b = &d->ptrs[r->region];
+    size_t need = sizeof(void *);
+    void **na;
+
+    if (n) {
+        size_t rest = count_rest(f, k, p);
+        if (!rest)
             return XB_ERR_INVALID;
+        /* (n + rest is below the input length, so this cannot overflow.) */
+        need = (n + rest) * sizeof(void *);
     }
-    for (int k = 0; k < 3 && r[k].elem_size; k++) {
-        char *block;
-        if (!cnt[k])
-            continue;
-        /* cnt is below the message length, so this cannot overflow. */
-        block = xb_arena_alloc(d->arena, cnt[k] * (sizeof(void *) + r[k].elem_size));
-        if (!block)
+    if ((size_t)(b->end - b->p) < need) {
+        size_t size = need > d->ptrs_block ? need : d->ptrs_block;
+        char *blk = xb_arena_alloc(d->arena, size);
+        if (!blk)
             return XB_ERR_NOMEM;
-        *(void **)((char *)msg + r[k].arr_off) = block;
-        f->next[k] = block + cnt[k] * sizeof(void *);
+        b->p = blk;
+        b->end = blk + size;
     }
+    na = (void **)(void *)b->p;
+    b->p += need;
+    d->top[r->region] = na;
+    if (n)
+        memcpy(na, *arr, n * sizeof(void *));
+    *arr = na;
+    f->cap[k] = need / sizeof(void *);
     return XB_OK;
 }
 
-/* Starts the next element of repeated slot |k| of frame |f|: initialises it and
- * appends it to the parent's array. */
-static void *next_elem(struct frame *f, int k)
+/*
+ * Makes room for one more pointer in repeated slot |k| of frame |f|, whose array
+ * holds |n| == f->cap[k] pointers; the new element's tag ends at |p|. The array that
+ * ends where its region continues (the usual case: one message's elements arrive
+ * together) grows there by one pointer; any other one moves (move_rep()). Returns
+ * XB_OK, XB_ERR_NOMEM or XB_ERR_INVALID.
+ */
+static inline int grow_rep(struct dec *d, struct frame *f, int k, size_t n, const uint8_t *p)
 {
     const struct rep *r = &reps[f->type][k];
-    char *e = f->next[k];
-    size_t *n = (size_t *)((char *)f->msg + r->n_off);
-    void **arr = *(void ***)((char *)f->msg + r->arr_off);
+    struct bump *b = &d->ptrs[r->region];
 
-    f->next[k] = e + r->elem_size;
-    arr[(*n)++] = e;
+    if (n && *(void ***)((char *)f->msg + r->arr_off) == d->top[r->region] && b->p != b->end) {
+        b->p += sizeof(void *);
+        f->cap[k] = n + 1;
+        return XB_OK;
+    }
+    return move_rep(d, f, k, n, p);
+}
+
+/* Starts the next element of repeated slot |k| of frame |f|, whose tag ends at |p|:
+ * allocates and initialises it and appends it to the parent's array. Returns it, or
+ * NULL with |*rc| set to XB_ERR_NOMEM or XB_ERR_INVALID. */
+static void *next_elem(struct dec *d, struct frame *f, int k, const uint8_t *p, int *rc)
+{
+    const struct rep *r = &reps[f->type][k];
+    size_t *n = (size_t *)((char *)f->msg + r->n_off);
+    char *e;
+
+    if (*n == f->cap[k] && (*rc = grow_rep(d, f, k, *n, p)) != XB_OK)
+        return NULL;
+    e = bump(d->arena, &d->msgs, r->elem_size, d->msgs_block);
+    if (!e) {
+        *rc = XB_ERR_NOMEM;
+        return NULL;
+    }
+    (*(void ***)((char *)f->msg + r->arr_off))[(*n)++] = e;
     switch (r->child) {
     case M_RS:
         memcpy(e, &T_RS, sizeof(T_RS));
@@ -453,125 +615,174 @@ static void *next_elem(struct frame *f, int k)
 /* Allocates and initialises a singular sub-message. */
 static void *new_msg(struct dec *d, const void *tmpl, size_t size)
 {
-    void *m = xb_arena_alloc(d->arena, size);
+    void *m = bump(d->arena, &d->msgs, size, d->msgs_block);
     if (m)
         memcpy(m, tmpl, size);
     return m;
 }
 
-/*
- * Hides |n|'s range from the compiler. Lengths below 128 (one-byte prefixes) make GCC
- * expand memcpy() inline as "rep movsq", several times slower for short strings than
- * the library's vector copy.
- */
-static inline size_t opaque_len(size_t n)
+/* Copies a KeyValue's key (|n| bytes at |s|) into the pool and points |e| at it. */
+static inline void put_key(struct dec *d, xb_pb_kv *kv, const uint8_t *s, size_t n)
 {
-    __asm__("" : "+r"(n));
-    return n;
+    char *pool = d->pool;
+
+    put_bytes(d, pool, s, n);
+    pool[n] = '\0';
+    init_kv(kv);
+    kv->key = pool;
+    d->pool = pool + n + 1;
 }
 
 /*
- * The common KeyValue shape in one step: key (field 1), then value (field 2) holding
- * at most one scalar member, each with a one-byte tag and length, spanning exactly
- * [p, end). Returns 1 when |e| was filled, 0 when the general path must decode the
- * message (nothing is consumed or copied then, so each string is still copied once).
+ * Decodes the common KeyValue shape into |e|: key (field 1), then value (field 2)
+ * holding at most one scalar member, spanning exactly the |len| (below 128) bytes at
+ * |p|. Every length inside is then below 128 too, so a byte read as a length that is
+ * 128 or more (the start of a longer varint) fails the length checks. Returns 1 when
+ * |e| was filled, 0 when the general path must decode the message (nothing is
+ * consumed or copied then, so each string is still copied once).
  */
-static int fast_kv(struct dec *d, const uint8_t *p, const uint8_t *end, struct kv_elem *e)
+static inline int kv_one(struct dec *d, const uint8_t *p, size_t len, struct kv_elem *e)
 {
-    const uint8_t *key, *v, *s = NULL;
-    size_t klen, vlen = 0, slen = 0;
-    unsigned tag = 0;
-    int has_value;
+    const uint8_t *v;
+    size_t klen, rest, vlen;
 
-    if (end - p < 2 || p[0] != 0x0a || p[1] >= 0x80 || (size_t)(end - p - 2) < p[1])
+    /* The pool's room for the key and a string value, NUL-terminated: always there
+     * (see xb_otlp_wire_decode()), checked at the cost of one comparison. */
+    if (len < 2 || p[0] != 0x0a || (klen = p[1]) > len - 2 || (size_t)(d->pool_end - d->pool) < len)
         return 0;
-    key = p + 2;
-    klen = opaque_len(p[1]);
-    v = key + klen;
-    has_value = v != end;
-    if (has_value) {
-        if (end - v < 2 || v[0] != 0x12 || v[1] >= 0x80 || (size_t)(end - v - 2) != v[1])
-            return 0;
-        vlen = v[1];
-        v += 2;
-        if (vlen) {
-            tag = v[0];
-            switch (tag) {
-            case 0x0a: /* string_value */
-            case 0x3a: /* bytes_value */
-                if (vlen < 2 || v[1] >= 0x80 || (size_t)v[1] != vlen - 2)
-                    return 0;
-                s = v + 2;
-                slen = opaque_len(v[1]);
-                break;
-            case 0x10: /* bool_value: one-byte varint */
-                if (vlen != 2 || v[1] >= 0x80)
-                    return 0;
-                break;
-            case 0x18: { /* int_value */
-                const uint8_t *q = v + 1;
-                uint64_t x;
-                if (rd_varint(&q, end, 10, &x) != 0 || q != end)
-                    return 0;
-                break;
-            }
-            case 0x21: /* double_value */
-                if (vlen != 9)
-                    return 0;
-                break;
-            default:
-                return 0;
-            }
-        }
-    }
-    init_kv(&e->kv);
-    if ((size_t)(d->pool_end - d->pool) < klen + 1 + slen + 1)
-        return 0;
-    memcpy(d->pool, key, klen);
-    d->pool[klen] = '\0';
-    e->kv.key = d->pool;
-    d->pool += klen + 1;
-    if (!has_value)
+    rest = len - 2 - klen;
+    if (!rest) {
+        put_key(d, &e->kv, p + 2, klen);
         return 1;
-    init_any(&e->any);
-    e->kv.value = &e->any;
-    switch (tag) {
-    case 0x0a:
-        memcpy(d->pool, s, slen);
-        d->pool[slen] = '\0';
-        e->any.string_value = d->pool;
-        d->pool += slen + 1;
-        e->any.value_case = XB_ANY_STRING;
-        break;
-    case 0x3a:
-        e->any.bytes_value.len = slen;
-        if (slen) {
-            memcpy(d->pool, s, slen);
-            e->any.bytes_value.data = (uint8_t *)d->pool;
-            d->pool += slen;
+    }
+    v = p + 2 + klen;
+    if (rest < 2 || v[0] != 0x12 || (vlen = v[1]) != rest - 2)
+        return 0;
+    v += 2;
+    if (!vlen) {
+        put_key(d, &e->kv, p + 2, klen);
+        init_any(&e->any);
+        e->kv.value = &e->any;
+        return 1;
+    }
+    switch (v[0]) {
+    case 0x0a:   /* string_value */
+    case 0x3a: { /* bytes_value */
+        size_t slen = v[1];
+        char *pool;
+        if (vlen < 2 || slen != vlen - 2)
+            return 0;
+        put_key(d, &e->kv, p + 2, klen);
+        init_any(&e->any);
+        e->kv.value = &e->any;
+        pool = d->pool;
+        put_bytes(d, pool, v + 2, slen);
+        if (v[0] == 0x0a) {
+            pool[slen] = '\0';
+            e->any.string_value = pool;
+            e->any.value_case = XB_ANY_STRING;
+            d->pool = pool + slen + 1;
+        } else {
+            e->any.bytes_value.len = slen;
+            if (slen)
+                e->any.bytes_value.data = (uint8_t *)pool;
+            e->any.value_case = XB_ANY_BYTES;
+            d->pool = pool + slen;
         }
-        e->any.value_case = XB_ANY_BYTES;
-        break;
-    case 0x10:
+        return 1;
+    }
+    case 0x10: /* bool_value: one-byte varint */
+        if (vlen != 2 || v[1] >= 0x80)
+            return 0;
+        put_key(d, &e->kv, p + 2, klen);
+        init_any(&e->any);
+        e->kv.value = &e->any;
         e->any.bool_value = (v[1] & 0x7f) != 0;
         e->any.value_case = XB_ANY_BOOL;
-        break;
-    case 0x18: {
+        return 1;
+    case 0x18: { /* int_value */
         const uint8_t *q = v + 1;
-        uint64_t x = 0;
-        (void)rd_varint(&q, end, 10, &x);
+        uint64_t x;
+        if (rd_varint(&q, v + vlen, 10, &x) != 0 || q != v + vlen)
+            return 0;
+        put_key(d, &e->kv, p + 2, klen);
+        init_any(&e->any);
+        e->kv.value = &e->any;
         e->any.int_value = (int64_t)x;
         e->any.value_case = XB_ANY_INT;
-        break;
+        return 1;
     }
-    case 0x21:
+    case 0x21: /* double_value */
+        if (vlen != 9)
+            return 0;
+        put_key(d, &e->kv, p + 2, klen);
+        init_any(&e->any);
+        e->kv.value = &e->any;
         memcpy(&e->any.double_value, v + 1, 8);
         e->any.value_case = XB_ANY_DOUBLE;
-        break;
-    default: /* empty AnyValue */
-        break;
+        return 1;
+    default:
+        return 0;
     }
-    return 1;
+}
+
+/*
+ * Decodes a run of KeyValues of the common shape (kv_one()), elements of repeated
+ * slot |k| of frame |f| with the one-byte tag |tag|, from the tag at |*pp| on, without
+ * returning to the main loop between them. Stops before the first element that is
+ * not of that shape (or not tagged |tag|), leaving it to the main loop, and sets
+ * |*pp| there. Returns XB_OK, XB_ERR_NOMEM or XB_ERR_INVALID.
+ *
+ * Nothing else takes pointer room in the array's region during a run, so an array
+ * that ends where its region continues claims the rest of the region's block at
+ * once, and gives back what it did not use when the run ends.
+ */
+static int kv_run(struct dec *d, struct frame *f, int k, uint8_t tag, const uint8_t **pp)
+{
+    const struct rep *r = &reps[f->type][k];
+    size_t *np = (size_t *)((char *)f->msg + r->n_off);
+    void ***arr = (void ***)((char *)f->msg + r->arr_off);
+    struct bump *b = &d->ptrs[r->region];
+    const uint8_t *p = *pp, *end = f->end;
+    size_t n = *np, cap = f->cap[k];
+    int rc = XB_OK, claimed = 0;
+
+    while (end - p >= 2 && p[0] == tag && p[1] < 0x80 && (size_t)(end - p - 2) >= p[1]) {
+        const uint8_t *next = p + 2 + p[1];
+        struct kv_elem *e;
+
+        if (n == cap) {
+            if (n && *arr == d->top[r->region] && b->p != b->end) {
+                cap = n + (size_t)(b->end - b->p) / sizeof(void *);
+                b->p = b->end;
+                claimed = 1;
+            } else {
+                if ((rc = move_rep(d, f, k, n, p + 1)) != XB_OK)
+                    break;
+                cap = f->cap[k];
+                claimed = 0;
+            }
+        }
+        e = bump(d->arena, &d->msgs, sizeof(*e), d->msgs_block);
+        if (!e) {
+            rc = XB_ERR_NOMEM;
+            break;
+        }
+        if (!kv_one(d, p + 2, p[1], e)) {
+            d->msgs.p = (char *)e; /* the element goes back: nothing was carved since */
+            break;
+        }
+        (*arr)[n++] = &e->kv;
+        p = next;
+    }
+    if (claimed) {
+        b->p = (char *)(*arr + n);
+        cap = n;
+    }
+    *np = n;
+    f->cap[k] = cap;
+    *pp = p;
+    return rc;
 }
 
 /* Allocates and initialises a singular sub-message of |type| (one of those F_SUB
@@ -599,28 +810,32 @@ int xb_otlp_wire_decode(const void *data, size_t len, struct xb_arena *arena,
     struct frame stack[MAX_FRAMES];
     struct frame *f = stack;
     unsigned any_open = 0;
-    struct dec d = {arena, NULL, NULL};
+    struct dec d = {arena, NULL, NULL, p + len, {NULL, NULL}, {{NULL, NULL}}, {NULL}, 0, 0};
     xb_pb_export_req *req;
-    int rc;
+    int rc = XB_OK;
 
     /* Every string of n bytes costs at least n + 2 bytes of input (tag, length,
      * data) and needs n + 1 here; a bytes field needs n. So |len| bytes hold them
-     * all, whatever the nesting or repetition. */
+     * all, whatever the nesting or repetition (put_bytes() may write into the
+     * POOL_SLACK bytes after them). */
     if (len) {
-        d.pool = xb_arena_alloc(arena, len);
+        d.pool = xb_arena_alloc(arena, len + POOL_SLACK);
         if (!d.pool)
             return XB_ERR_NOMEM;
         d.pool_end = d.pool + len;
     }
+    d.msgs_block =
+        len < MSGS_BLOCK_MAX / 4 ? MSGS_BLOCK_MIN + (len * 4 & ~(size_t)7) : MSGS_BLOCK_MAX;
+    d.ptrs_block =
+        len < PTRS_BLOCK_MAX * 2 ? PTRS_BLOCK_MIN + (len / 2 & ~(size_t)7) : PTRS_BLOCK_MAX;
     req = new_msg(&d, &T_REQ, sizeof(T_REQ));
     if (!req)
         return XB_ERR_NOMEM;
-    rc = open_frame(&d, f, M_REQUEST, req, p, p + len);
-    if (rc != XB_OK)
-        return rc;
+    open_frame(f, M_REQUEST, req, p + len);
 
     for (;;) {
         const uint8_t *end = f->end;
+        const uint8_t *tagp;
         unsigned field, wt, child = M_COUNT;
         void *cmsg = NULL;
         const struct fdesc *fd;
@@ -637,6 +852,7 @@ int xb_otlp_wire_decode(const void *data, size_t len, struct xb_arena *arena,
             f--;
             continue;
         }
+        tagp = p;
         if (*p < 0x80) {
             field = *p >> 3;
             wt = *p & 7;
@@ -711,7 +927,19 @@ int xb_otlp_wire_decode(const void *data, size_t len, struct xb_arena *arena,
                 return XB_ERR_INVALID;
             k = fd->arg;
             child = reps[f->type][k].child;
-            cmsg = next_elem(f, k);
+            /* (A value here is one AnyValue level deeper: the limit still applies.) */
+            if (child == M_KV && p == tagp + 1 && any_open < XB_OTLP_MAX_ANYVALUE_DEPTH) {
+                rc = kv_run(&d, f, k, *tagp, &tagp);
+                if (rc != XB_OK)
+                    return rc;
+                if (tagp != p - 1) {
+                    p = tagp;
+                    continue;
+                }
+            }
+            cmsg = next_elem(&d, f, k, p, &rc);
+            if (!cmsg)
+                return rc;
             break;
         case F_SUB: {
             /* (An AnyValue member's pointer is still NULL: the oneof check above.) */
@@ -739,20 +967,12 @@ int xb_otlp_wire_decode(const void *data, size_t len, struct xb_arena *arena,
         /* Open the sub-message |cmsg| of type |child|. */
         if (rd_len(&p, end, &n) != 0)
             return XB_ERR_INVALID;
-        /* (A value here is one AnyValue level deeper: the limit still applies.) */
-        if (child == M_KV && k >= 0 && any_open < XB_OTLP_MAX_ANYVALUE_DEPTH &&
-            fast_kv(&d, p, p + n, cmsg)) {
-            p += n;
-            continue;
-        }
         if (child == M_ANY && ++any_open > XB_OTLP_MAX_ANYVALUE_DEPTH)
             return XB_ERR_INVALID;
         if (f + 1 >= stack + MAX_FRAMES)
             return XB_ERR_INVALID;
         f++;
-        rc = open_frame(&d, f, child, cmsg, p, p + n);
-        if (rc != XB_OK)
-            return rc;
+        open_frame(f, child, cmsg, p + n);
     }
     *out = req;
     return XB_OK;

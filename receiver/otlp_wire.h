@@ -25,11 +25,12 @@
 
 /*
  * Decodes the |len| bytes at |data| (borrowed; nothing points into it afterwards)
- * into |*out|, allocating only from |arena|: the messages, one pointer array plus
- * element block per repeated field, and one pool of at most |len| bytes holding
- * every string (NUL-terminated) and bytes field. Returns XB_OK; XB_ERR_NOMEM when
- * the arena refused an allocation; XB_ERR_INVALID when the input is outside the
- * subset above (malformed or not) and the reference decoder must decide. On error
+ * into |*out|, allocating only from |arena|: blocks holding the messages and the
+ * repeated fields' pointer arrays (no more, on any input, than the reference
+ * decoder takes: tests/unit/receiver/test_otlp_wire.c), and one pool of at most
+ * |len| bytes holding every string (NUL-terminated) and bytes field. Returns XB_OK; XB_ERR_NOMEM
+ * when the arena refused an allocation; XB_ERR_INVALID when the input is outside the subset above
+ * (malformed or not) and the reference decoder must decide. On error
  * |*out| is untouched and the arena may hold a partial result (see
  * xb_arena_mark()).
  */

@@ -12,13 +12,17 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/arena.h"
 #include "core/err.h"
 #include "proto/otlp.h"
 #include "receiver/otlp_decode.h"
+#include "receiver/otlp_limits.h"
 #include "receiver/otlp_wire.h"
+#include "tests/unit/receiver/pb_build.h"
 
 static int setup(void **state)
 {
@@ -203,9 +207,10 @@ static void test_nomem_in_fast_path_falls_back(void **state)
     xb_pb_export_req *req = NULL;
     const char *err = NULL;
 
-    /* The first, second... allocation fails (and every later one): the fast path
-     * gives up and the reference reports NOMEM with a description. */
-    for (size_t k = 1; k <= 4; k++) {
+    /* The first or second allocation fails (and every later one): the fast path
+     * (which takes the string pool, then one block for the messages) gives up and the
+     * reference reports NOMEM with a description. */
+    for (size_t k = 1; k <= 2; k++) {
         xb_arena_reset(*state);
         xb_arena_fail_after(*state, k);
         err = NULL;
@@ -215,6 +220,400 @@ static void test_nomem_in_fast_path_falls_back(void **state)
     xb_arena_reset(*state);
     assert_int_equal(xb_otlp_decode_protobuf(buf, n, *state, &req, &err), XB_OK);
     assert_string_equal(first_value(req)->string_value, "a");
+}
+
+/* Wraps what was written since |mark| as span -> ScopeSpans -> ResourceSpans. */
+static void wrap_span(struct xb_pbb *b, size_t mark)
+{
+    xb_pbb_wrap(b, 2, mark); /* ScopeSpans.spans */
+    xb_pbb_wrap(b, 2, mark); /* ResourceSpans.scope_spans */
+    xb_pbb_wrap(b, 1, mark); /* request.resource_spans */
+}
+
+/* Prepends KeyValue |i| ("k<i>" = string "v<i>") as field |field| of its message. */
+static void put_kv(struct xb_pbb *b, unsigned field, size_t i)
+{
+    char key[24], val[24];
+    size_t mark = xb_pbb_len(b), vmark;
+    int kn = snprintf(key, sizeof(key), "k%zu", i), vn = snprintf(val, sizeof(val), "v%zu", i);
+
+    vmark = xb_pbb_len(b);
+    xb_pbb_bytes(b, 1, val, (size_t)vn); /* AnyValue.string_value */
+    xb_pbb_wrap(b, 2, vmark);            /* KeyValue.value */
+    xb_pbb_bytes(b, 1, key, (size_t)kn); /* KeyValue.key */
+    xb_pbb_wrap(b, field, mark);
+}
+
+/*
+ * One span with |n| attributes, |n| events (event i named "e<i>" with i attributes,
+ * at most 9) and an attribute "arr" holding an array of |n| int values: every
+ * repeated field of the standard shape at |n| elements.
+ */
+static void build_n(struct xb_pbb *b, size_t n)
+{
+    size_t span = xb_pbb_len(b), m, a;
+
+    for (size_t i = n; i-- > 0;) { /* events (field 11), back to front */
+        char name[24];
+        int nn = snprintf(name, sizeof(name), "e%zu", i);
+        m = xb_pbb_len(b);
+        for (size_t j = i < 9 ? i : 9; j-- > 0;)
+            put_kv(b, 3, j);
+        xb_pbb_bytes(b, 2, name, (size_t)nn);
+        xb_pbb_wrap(b, 11, m);
+    }
+    m = xb_pbb_len(b); /* attribute "arr" = array_value {values: 0..n-1} */
+    a = xb_pbb_len(b);
+    for (size_t i = n; i-- > 0;) {
+        size_t v = xb_pbb_len(b);
+        xb_pbb_varint(b, i);
+        xb_pbb_tag(b, 3, 0);  /* AnyValue.int_value */
+        xb_pbb_wrap(b, 1, v); /* ArrayValue.values */
+    }
+    xb_pbb_wrap(b, 5, a); /* AnyValue.array_value */
+    xb_pbb_wrap(b, 2, a); /* KeyValue.value */
+    xb_pbb_bytes(b, 1, "arr", 3);
+    xb_pbb_wrap(b, 9, m);
+    for (size_t i = n; i-- > 0;)
+        put_kv(b, 9, i);
+    wrap_span(b, span);
+}
+
+/* Repeated fields of 0, 1, and around each doubling of the pointer arrays' room (8,
+ * 16, 32, 64 and 512 pointers, the last past the size carved from shared blocks):
+ * every element is there, in wire order, as the reference has it. */
+static void test_repeated_sizes_match_reference(void **state)
+{
+    static const size_t sizes[] = {0,  1,  2,  7,  8,  9,  15,  16,  17,
+                                   31, 32, 33, 63, 64, 65, 511, 512, 513};
+
+    for (size_t t = 0; t < sizeof(sizes) / sizeof(sizes[0]); t++) {
+        size_t n = sizes[t];
+        struct xb_pbb b;
+        xb_pb_export_req *fast = NULL, *ref = NULL;
+        const xb_pb_span *fs, *rsp;
+        const char *err = NULL;
+
+        xb_pbb_init(&b);
+        build_n(&b, n);
+        xb_arena_reset(*state);
+        assert_int_equal(xb_otlp_wire_decode(xb_pbb_data(&b), xb_pbb_len(&b), *state, &fast),
+                         XB_OK);
+        assert_int_equal(
+            xb_otlp_decode_protobuf_ref(xb_pbb_data(&b), xb_pbb_len(&b), *state, &ref, &err),
+            XB_OK);
+        fs = fast->resource_spans[0]->scope_spans[0]->spans[0];
+        rsp = ref->resource_spans[0]->scope_spans[0]->spans[0];
+        assert_int_equal(fs->n_attributes, n + 1);
+        assert_int_equal(rsp->n_attributes, n + 1);
+        assert_int_equal(fs->n_events, n);
+        assert_int_equal(rsp->n_events, n);
+        for (size_t i = 0; i < n; i++) {
+            assert_string_equal(fs->attributes[i]->key, rsp->attributes[i]->key);
+            assert_string_equal(fs->attributes[i]->value->string_value,
+                                rsp->attributes[i]->value->string_value);
+            assert_string_equal(fs->events[i]->name, rsp->events[i]->name);
+            assert_int_equal(fs->events[i]->n_attributes, rsp->events[i]->n_attributes);
+            for (size_t j = 0; j < fs->events[i]->n_attributes; j++)
+                assert_string_equal(fs->events[i]->attributes[j]->key,
+                                    rsp->events[i]->attributes[j]->key);
+        }
+        assert_string_equal(fs->attributes[n]->key, "arr");
+        assert_int_equal(fs->attributes[n]->value->array_value->n_values, n);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(fs->attributes[n]->value->array_value->values[i]->int_value,
+                             rsp->attributes[n]->value->array_value->values[i]->int_value);
+        xb_pbb_free(&b);
+    }
+}
+
+/* Asserts that two decoded AnyValues (either may be NULL) are equal. */
+static void assert_any_equal(const xb_pb_any *a, const xb_pb_any *b)
+{
+    if (!a || !b) {
+        assert_ptr_equal(a, b);
+        return;
+    }
+    assert_int_equal(a->value_case, b->value_case);
+    switch (a->value_case) {
+    case XB_ANY_STRING:
+        assert_string_equal(a->string_value, b->string_value);
+        break;
+    case XB_ANY_BOOL:
+        assert_int_equal(a->bool_value, b->bool_value);
+        break;
+    case XB_ANY_INT:
+        assert_int_equal(a->int_value, b->int_value);
+        break;
+    case XB_ANY_DOUBLE:
+        assert_memory_equal(&a->double_value, &b->double_value, sizeof(double));
+        break;
+    case XB_ANY_BYTES:
+        assert_int_equal(a->bytes_value.len, b->bytes_value.len);
+        if (a->bytes_value.len)
+            assert_memory_equal(a->bytes_value.data, b->bytes_value.data, a->bytes_value.len);
+        else
+            assert_null(a->bytes_value.data);
+        break;
+    case XB_ANY_ARRAY:
+        assert_int_equal(a->array_value->n_values, b->array_value->n_values);
+        for (size_t i = 0; i < a->array_value->n_values; i++)
+            assert_any_equal(a->array_value->values[i], b->array_value->values[i]);
+        break;
+    case XB_ANY_KVLIST:
+        assert_int_equal(a->kvlist_value->n_values, b->kvlist_value->n_values);
+        for (size_t i = 0; i < a->kvlist_value->n_values; i++) {
+            assert_string_equal(a->kvlist_value->values[i]->key, b->kvlist_value->values[i]->key);
+            assert_any_equal(a->kvlist_value->values[i]->value, b->kvlist_value->values[i]->value);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+/* Decodes |p| with both decoders and asserts that the first span's attributes are
+ * equal; returns their count. */
+static size_t attrs_match_reference(void **state, const uint8_t *p, size_t n)
+{
+    xb_pb_export_req *fast = NULL, *ref = NULL;
+    const xb_pb_span *fs, *rsp;
+    const char *err = NULL;
+
+    xb_arena_reset(*state);
+    assert_int_equal(xb_otlp_wire_decode(p, n, *state, &fast), XB_OK);
+    assert_int_equal(xb_otlp_decode_protobuf_ref(p, n, *state, &ref, &err), XB_OK);
+    fs = fast->resource_spans[0]->scope_spans[0]->spans[0];
+    rsp = ref->resource_spans[0]->scope_spans[0]->spans[0];
+    assert_int_equal(fs->n_attributes, rsp->n_attributes);
+    for (size_t i = 0; i < fs->n_attributes; i++) {
+        assert_string_equal(fs->attributes[i]->key, rsp->attributes[i]->key);
+        assert_any_equal(fs->attributes[i]->value, rsp->attributes[i]->value);
+    }
+    return fs->n_attributes;
+}
+
+/* Prepends an attribute (Span field 9) with key |key| and the AnyValue bytes |v|
+ * (|vn| == SIZE_MAX: no value field at all). */
+static void put_attr(struct xb_pbb *b, const char *key, const uint8_t *v, size_t vn)
+{
+    size_t m = xb_pbb_len(b);
+
+    if (vn != SIZE_MAX)
+        xb_pbb_bytes(b, 2, v, vn);
+    xb_pbb_bytes(b, 1, key, strlen(key));
+    xb_pbb_wrap(b, 9, m);
+}
+
+/*
+ * Attributes decoded in one run (the common KeyValue shape) mixed with every shape the
+ * run leaves to the general path, which then resumes the run: each value type, no
+ * value, an empty value, a multi-byte bool and a 10-byte negative int, a long key and
+ * value (two-byte lengths), the value before the key, a nested array, unknown fields,
+ * and strings of every length up to 40 bytes ending at the input's last byte.
+ */
+static void test_kv_shapes_match_reference(void **state)
+{
+    static const uint8_t str[] = {0x0a, 0x03, 'a', 'b', 'c'};
+    static const uint8_t byt[] = {0x3a, 0x02, 0x00, 0xff};
+    static const uint8_t nobytes[] = {0x3a, 0x00};
+    static const uint8_t bool1[] = {0x10, 0x01};
+    static const uint8_t bool_long[] = {0x10, 0x80, 0x00};
+    static const uint8_t i300[] = {0x18, 0xac, 0x02};
+    static const uint8_t ineg[] = {0x18, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                   0xff, 0xff, 0xff, 0xff, 0x01};
+    static const uint8_t dbl[] = {0x21, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f};
+    static const uint8_t arr[] = {0x2a, 0x04, 0x0a, 0x02, 0x18, 0x07};
+    static const uint8_t unk[] = {0x0a, 0x01, 'x', 0x40, 0x01};
+    char longkey[200];
+    uint8_t longval[140];
+    struct xb_pbb b;
+    size_t span;
+
+    memset(longkey, 'k', sizeof(longkey) - 1);
+    longkey[sizeof(longkey) - 1] = '\0';
+    longval[0] = 0x0a, longval[1] = 0x89, longval[2] = 0x01; /* string of 137 bytes */
+    memset(longval + 3, 'v', sizeof(longval) - 3);
+
+    xb_pbb_init(&b);
+    span = xb_pbb_len(&b);
+    put_attr(&b, "s2", str, sizeof(str));
+    put_attr(&b, "unknown", unk, sizeof(unk));
+    put_attr(&b, "arr", arr, sizeof(arr));
+    put_attr(&b, "s1", str, sizeof(str));
+    put_attr(&b, "longval", longval, sizeof(longval));
+    put_attr(&b, longkey, str, sizeof(str));
+    put_attr(&b, "double", dbl, sizeof(dbl));
+    put_attr(&b, "ineg", ineg, sizeof(ineg));
+    put_attr(&b, "i300", i300, sizeof(i300));
+    put_attr(&b, "bool_long", bool_long, sizeof(bool_long));
+    put_attr(&b, "bool", bool1, sizeof(bool1));
+    put_attr(&b, "nobytes", nobytes, sizeof(nobytes));
+    put_attr(&b, "bytes", byt, sizeof(byt));
+    put_attr(&b, "empty", NULL, 0);
+    put_attr(&b, "none", NULL, SIZE_MAX);
+    { /* value (field 2) before key (field 1) */
+        size_t m = xb_pbb_len(&b);
+        xb_pbb_bytes(&b, 1, "k", 1);
+        xb_pbb_bytes(&b, 2, str, sizeof(str));
+        xb_pbb_wrap(&b, 9, m);
+    }
+    wrap_span(&b, span);
+    assert_int_equal(attrs_match_reference(state, xb_pbb_data(&b), xb_pbb_len(&b)), 16);
+    xb_pbb_free(&b);
+
+    /* The last attribute's key or value ends the input: every length up to 40, so that
+     * short copies near the end cannot read past it. */
+    for (size_t len = 0; len <= 40; len++) {
+        uint8_t v[64];
+        char key[48];
+        memset(key, 'a' + (int)(len % 26), len);
+        key[len] = '\0';
+        v[0] = 0x0a, v[1] = (uint8_t)len;
+        memset(v + 2, 'z', len);
+        for (int where = 0; where < 2; where++) {
+            size_t n;
+            uint8_t *copy;
+            xb_pbb_init(&b);
+            span = xb_pbb_len(&b);
+            if (where)
+                put_attr(&b, key, NULL, SIZE_MAX);
+            else
+                put_attr(&b, "k", v, len + 2);
+            put_attr(&b, "first", str, sizeof(str));
+            wrap_span(&b, span);
+            /* an exact-size heap copy, so that a read past the end is caught by ASan */
+            n = xb_pbb_len(&b);
+            copy = malloc(n);
+            assert_non_null(copy);
+            memcpy(copy, xb_pbb_data(&b), n);
+            assert_int_equal(attrs_match_reference(state, copy, n), 2);
+            free(copy);
+            xb_pbb_free(&b);
+        }
+    }
+}
+
+/* Arena bytes one decoder takes for |n| input bytes. */
+static size_t used_by(void **state, int wire, const uint8_t *p, size_t n)
+{
+    xb_pb_export_req *req = NULL;
+    const char *err = NULL;
+
+    xb_arena_reset(*state);
+    if (wire)
+        assert_int_equal(xb_otlp_wire_decode(p, n, *state, &req), XB_OK);
+    else
+        assert_int_equal(xb_otlp_decode_protobuf_ref(p, n, *state, &req, &err), XB_OK);
+    return xb_arena_used(*state);
+}
+
+/*
+ * The arena the decoder needs stays within the reference's on the shapes that cost
+ * most per input byte (many tiny repeated elements; one long pointer array; arrays of
+ * one region interleaved, which move once), so the request arena's cap
+ * (receiver/ingest.c: xb_ingest_arena_bytes) still covers every request the
+ * reference could decode.
+ */
+static void test_arena_bound_on_worst_shapes(void **state)
+{
+    enum { N = 20000 };
+    struct xb_pbb b;
+
+    for (int shape = 0; shape < 8; shape++) {
+        size_t mark, wire, ref, len;
+
+        xb_pbb_init(&b);
+        mark = xb_pbb_len(&b);
+        for (size_t i = 0; i < N; i++) {
+            size_t m = xb_pbb_len(&b);
+            switch (shape) {
+            case 0: /* empty attributes of one span */
+                xb_pbb_bytes(&b, 9, "", 0);
+                break;
+            case 1: /* empty spans */
+                xb_pbb_bytes(&b, 2, "", 0);
+                break;
+            case 2: /* spans with one empty attribute each */
+                xb_pbb_bytes(&b, 9, "", 0);
+                xb_pbb_wrap(&b, 2, m);
+                break;
+            case 3: /* events with one empty attribute each */
+                xb_pbb_bytes(&b, 3, "", 0);
+                xb_pbb_wrap(&b, 11, m);
+                break;
+            case 6: /* attributes and events with one attribute, alternating */
+                xb_pbb_bytes(&b, 3, "", 0);
+                xb_pbb_wrap(&b, 11, m);
+                xb_pbb_bytes(&b, 9, "", 0);
+                break;
+            case 7: /* attributes of the common shape (one run) */
+                xb_pbb_bytes(&b, 1, "k", 1);
+                xb_pbb_wrap(&b, 9, m);
+                break;
+            case 4: /* empty ResourceSpans */
+                xb_pbb_bytes(&b, 1, "", 0);
+                break;
+            default: /* empty values of one array */
+                xb_pbb_bytes(&b, 1, "", 0);
+                break;
+            }
+        }
+        switch (shape) {
+        case 0:
+        case 3:
+        case 6:
+        case 7:
+            wrap_span(&b, mark);
+            break;
+        case 1:
+        case 2:
+            xb_pbb_wrap(&b, 2, mark);
+            xb_pbb_wrap(&b, 1, mark);
+            break;
+        case 4:
+            break;
+        default:
+            xb_pbb_wrap(&b, 5, mark); /* AnyValue.array_value */
+            xb_pbb_wrap(&b, 2, mark); /* KeyValue.value */
+            xb_pbb_wrap(&b, 9, mark); /* Span.attributes */
+            wrap_span(&b, mark);
+            break;
+        }
+        len = xb_pbb_len(&b);
+        wire = used_by(state, 1, xb_pbb_data(&b), len);
+        ref = used_by(state, 0, xb_pbb_data(&b), len);
+        print_message("shape %d: %zu input bytes, arena %zu (reference %zu)\n", shape, len, wire,
+                      ref);
+        assert_true(wire <= ref);
+        xb_pbb_free(&b);
+    }
+}
+
+/* The AnyValue depth limit holds in the decoder itself, for values nested through
+ * KeyValueLists (whose KeyValues go through the run of common-shape KeyValues),
+ * ArrayValues and both alternating, at every place an attribute can be. */
+static void test_depth_limit_in_fast_path(void **state)
+{
+    static const enum xb_pbb_where wheres[] = {XB_PBB_SPAN_ATTR, XB_PBB_RESOURCE_ATTR,
+                                               XB_PBB_EVENT_ATTR, XB_PBB_LINK_ATTR};
+
+    for (int kvlist = 0; kvlist <= 2; kvlist++) {
+        for (size_t w = 0; w < sizeof(wheres) / sizeof(wheres[0]); w++) {
+            for (int levels = XB_OTLP_MAX_ANYVALUE_DEPTH - 1;
+                 levels <= XB_OTLP_MAX_ANYVALUE_DEPTH + 1; levels++) {
+                struct xb_pbb b;
+                xb_pb_export_req *req = NULL;
+                int rc;
+                xb_pbb_init(&b);
+                xb_pbb_nested_request(&b, levels, kvlist, wheres[w]);
+                xb_arena_reset(*state);
+                rc = xb_otlp_wire_decode(xb_pbb_data(&b), xb_pbb_len(&b), *state, &req);
+                assert_int_equal(rc, levels <= XB_OTLP_MAX_ANYVALUE_DEPTH ? XB_OK : XB_ERR_INVALID);
+                xb_pbb_free(&b);
+            }
+        }
+    }
 }
 
 int main(void)
@@ -229,6 +628,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_field_table_edges_match_reference, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_gets_reference_description, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nomem_in_fast_path_falls_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repeated_sizes_match_reference, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_arena_bound_on_worst_shapes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kv_shapes_match_reference, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_depth_limit_in_fast_path, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
