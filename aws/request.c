@@ -125,16 +125,13 @@ out:
     return rc;
 }
 
-int xb_aws_request_build(const struct xb_aws_request *r, CURL **easy, struct curl_slist **hdrs,
-                         char *err_desc, size_t err_desc_len)
+/* The header list of |r|: signed when |r->sign.service| is set, "Expect:" after a body. */
+static int header_list(const struct xb_aws_request *r, struct curl_slist **out, char *err_desc,
+                       size_t err_desc_len)
 {
     struct curl_slist *l = NULL, *t;
-    CURL *e = NULL;
-    int with_body = strcmp(r->method, "GET") != 0;
     int rc;
 
-    *easy = NULL;
-    *hdrs = NULL;
     if (r->sign.service) {
         rc = signed_headers(r, &l, err_desc, err_desc_len);
         if (rc != XB_OK)
@@ -144,27 +141,57 @@ int xb_aws_request_build(const struct xb_aws_request *r, CURL **easy, struct cur
             if ((rc = header_add(&l, r->headers[i].name, r->headers[i].value)) != XB_OK)
                 goto nomem;
     }
-    if (with_body) {
+    if (strcmp(r->method, "GET") != 0) {
         if (!(t = curl_slist_append(l, "Expect:"))) /* no 100-continue round trip */
             goto nomem;
         l = t;
     }
-    if (!(e = curl_easy_init()))
-        goto nomem;
-    curl_easy_setopt(e, CURLOPT_URL, r->url);
+    *out = l;
+    return XB_OK;
+nomem:
+    rc = XB_ERR_NOMEM;
+    xb_aws_errf(err_desc, err_desc_len, "out of memory");
+fail:
+    curl_slist_free_all(l);
+    return rc;
+}
+
+/* The options that change from one call to the next: headers, body, response sink. */
+static void set_per_call(CURL *e, const struct xb_aws_request *r, struct curl_slist *l)
+{
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, l);
-    if (with_body) {
+    if (strcmp(r->method, "GET") != 0) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? r->body : "");
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(r->body ? r->body_len : 0));
-        if (strcmp(r->method, "POST") != 0)
-            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
     }
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, r->on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r->on_body_ud);
     if (r->errbuf) {
         r->errbuf[0] = 0;
         curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
     }
+}
+
+int xb_aws_request_build(const struct xb_aws_request *r, CURL **easy, struct curl_slist **hdrs,
+                         char *err_desc, size_t err_desc_len)
+{
+    struct curl_slist *l = NULL;
+    CURL *e = NULL;
+    int rc;
+
+    *easy = NULL;
+    *hdrs = NULL;
+    rc = header_list(r, &l, err_desc, err_desc_len);
+    if (rc != XB_OK)
+        return rc;
+    if (!(e = curl_easy_init())) {
+        xb_aws_errf(err_desc, err_desc_len, "out of memory");
+        curl_slist_free_all(l);
+        return XB_ERR_NOMEM;
+    }
+    curl_easy_setopt(e, CURLOPT_URL, r->url);
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "POST") != 0)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, r->on_body);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -181,13 +208,71 @@ int xb_aws_request_build(const struct xb_aws_request *r, CURL **easy, struct cur
         curl_easy_setopt(e, CURLOPT_CAINFO, r->ca_file);
     if (r->proxy)
         curl_easy_setopt(e, CURLOPT_PROXY, r->proxy);
+    /* Set once per handle: libcurl drops its upload buffer whenever this is set. */
+    if (r->upload_buffer_bytes > 0)
+        curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, r->upload_buffer_bytes);
+    set_per_call(e, r, l);
     *easy = e;
     *hdrs = l;
     return XB_OK;
-nomem:
-    rc = XB_ERR_NOMEM;
-    xb_aws_errf(err_desc, err_desc_len, "out of memory");
-fail:
-    curl_slist_free_all(l);
-    return rc;
+}
+
+int xb_aws_request_rearm(const struct xb_aws_request *r, CURL *easy, struct curl_slist **hdrs,
+                         char *err_desc, size_t err_desc_len)
+{
+    struct curl_slist *l = NULL;
+    int rc;
+
+    *hdrs = NULL;
+    rc = header_list(r, &l, err_desc, err_desc_len);
+    if (rc != XB_OK)
+        return rc;
+    set_per_call(easy, r, l);
+    *hdrs = l;
+    return XB_OK;
+}
+
+int xb_easy_spare_keeps(CURLcode res, size_t n, size_t cap)
+{
+    return res == CURLE_OK && n < cap;
+}
+
+int xb_easy_spares_init(struct xb_easy_spares *s, size_t cap)
+{
+    s->n = 0;
+    s->cap = 0;
+    s->h = NULL;
+    if (cap == 0)
+        return XB_OK;
+    s->h = calloc(cap, sizeof(*s->h));
+    if (!s->h)
+        return XB_ERR_NOMEM;
+    s->cap = cap;
+    return XB_OK;
+}
+
+CURL *xb_easy_spares_take(struct xb_easy_spares *s)
+{
+    return s->n ? s->h[--s->n] : NULL;
+}
+
+void xb_easy_spares_put(struct xb_easy_spares *s, CURL *easy, CURLcode res)
+{
+    if (!easy)
+        return;
+    if (!xb_easy_spare_keeps(res, s->n, s->cap)) {
+        curl_easy_cleanup(easy);
+        return;
+    }
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
+    s->h[s->n++] = easy;
+}
+
+void xb_easy_spares_cleanup(struct xb_easy_spares *s)
+{
+    while (s->n)
+        curl_easy_cleanup(s->h[--s->n]);
+    free(s->h);
+    s->h = NULL;
+    s->cap = 0;
 }

@@ -337,6 +337,7 @@ def measure(target, proto, reqfile, n, args):
           f"{r['spans_s']:>9,.0f} spans/s; CPU {cpu:6.2f} s = {r['us_span']:6.2f} CPU-us/span; "
           f"peak RSS {rss:6.1f} MiB{note}", flush=True)
     if split.get("workers"):
+        r["main"], r["workers"] = split["main"], split["workers"]
         # where the CPU went: the main loop (admission, exporters) and the ingest workers
         print(f"  {'':<12} {'':<19} threads: main {split['main']:5.2f}, workers "
               f"{split['workers']:5.2f}, other {split['other']:5.2f} CPU-us/span", flush=True)
@@ -425,17 +426,22 @@ def main():
             summary.append((proto, res))
         print("summary (medians over rounds):")
         for proto, res in summary:
-            med = {k: {f: statistics.median(x[f] for x in v) for f in v[0]} for k, v in res.items()}
+            med = {k: {f: statistics.median(x[f] for x in v if f in x) for f in v[0]}
+                   for k, v in res.items()}
             for k, m in med.items():
                 print(f"  {PROTOCOLS[proto][0]:<19} {k:<12} {m['spans_s']:>9,.0f} spans/s "
-                      f"{m['us_span']:6.2f} CPU-us/span  peak RSS {m['rss']:6.1f} MiB")
+                      f"{m['us_span']:6.2f} CPU-us/span  peak RSS {m['rss']:6.1f} MiB"
+                      + (f"  (main {m['main']:.2f}, workers {m['workers']:.2f})"
+                         if "main" in m else ""))
             if b:
                 # xraybridge against Fluent Bit; otherwise the second binary against the first
                 num, den = (a, b) if args.fluent_bit else (b, a)
                 x, y = med[den.tag], med[num.tag]
                 print(f"  {PROTOCOLS[proto][0]:<19} ratio {num.tag}/{den.tag}: spans/s "
                       f"{y['spans_s'] / x['spans_s']:.2f}, CPU-us/span "
-                      f"{y['us_span'] / x['us_span']:.2f}, peak RSS {y['rss'] / x['rss']:.2f}")
+                      f"{y['us_span'] / x['us_span']:.2f}, peak RSS {y['rss'] / x['rss']:.2f}"
+                      + (f", main thread CPU-us/span {y['main'] / x['main']:.2f}"
+                         if "main" in x and "main" in y else ""))
             fields = []
             for k, m in med.items():
                 k = k.replace("-", "_")

@@ -55,7 +55,10 @@ int xb_http_call_build(struct xb_http_call *c, const struct xb_aws_request *req,
     r.on_body = on_body;
     r.on_body_ud = c;
     r.errbuf = c->errbuf;
-    rc = xb_aws_request_build(&r, &c->easy, &c->headers, NULL, 0);
+    if (c->easy)
+        rc = xb_aws_request_rearm(&r, c->easy, &c->headers, NULL, 0);
+    else
+        rc = xb_aws_request_build(&r, &c->easy, &c->headers, NULL, 0);
     if (rc == XB_OK && on_header) {
         curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, header_ud);

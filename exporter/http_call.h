@@ -57,7 +57,10 @@ size_t xb_http_call_take_body(struct xb_http_call *c, const char *p, size_t n);
 /* Builds c->easy and c->headers from |req| (aws/request.h), with c->body as the body,
  * c->errbuf as the error buffer and the response sink above; |req|'s body, on_body,
  * on_body_ud and errbuf are overridden. |on_header| (libcurl header callback, with
- * |header_ud|) may be NULL. Returns 0 or the error of xb_aws_request_build. */
+ * |header_ud|) may be NULL. When c->easy is already set (a finished handle of an earlier
+ * call of the same kind, e.g. from xb_easy_spares), it is set up again with
+ * xb_aws_request_rearm instead of built anew; on an error it stays in c->easy.
+ * Returns 0 or the error of xb_aws_request_build. */
 int xb_http_call_build(struct xb_http_call *c, const struct xb_aws_request *req,
                        curl_write_callback on_header, void *header_ud);
 

@@ -50,10 +50,11 @@ struct xb_xray_exporter {
     char *url;
     struct xb_xray_opts opts;
     struct xb_http_calls inflight;
-    struct xb_retry_opts retry; /* retry_on_failure, from opts */
-    struct xb_backoff backoff;  /* shared by every call */
-    struct xb_rng rng;          /* retry jitter, seeded per process */
-    struct xb_retry_book book;  /* retry state of documents that failed, by address */
+    struct xb_retry_opts retry;   /* retry_on_failure, from opts */
+    struct xb_backoff backoff;    /* shared by every call */
+    struct xb_rng rng;            /* retry jitter, seeded per process */
+    struct xb_retry_book book;    /* retry state of documents that failed, by address */
+    struct xb_easy_spares spares; /* finished libcurl handles, set up again per call */
 };
 
 static uint64_t now_ms(void)
@@ -245,6 +246,8 @@ static void finish(struct request *r, CURLcode res)
         back_off(x, now);
     else if (o.reset_failures)
         x->backoff.failures = 0;
+    xb_easy_spares_put(&x->spares, r->http.easy, res);
+    r->http.easy = NULL;
     request_free(r, 0);
     xb_batcher_kick(&x->batcher);
 }
@@ -301,6 +304,7 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
         return XB_ERR_NOMEM;
     r->x = x;
     xb_http_call_init(&r->http, x->curl, r, MAX_RESPONSE_BYTES);
+    r->http.easy = xb_easy_spares_take(&x->spares);
     {
         /* One lock for the whole call; what does not go in this call goes back, in
          * order, to the head of the queue. */
@@ -338,6 +342,7 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
         .ca_file = x->opts.ca_file,
         .tls_no_verify = x->opts.no_verify_ssl,
         .proxy = x->opts.proxy,
+        .upload_buffer_bytes = XB_XRAY_UPLOAD_BUFFER_BYTES,
     };
     rc = xb_http_call_build(&r->http, &req, NULL, NULL);
     if (rc)
@@ -456,6 +461,8 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
     if (rc)
         goto fail;
     rc = XB_ERR_NOMEM;
+    if (xb_easy_spares_init(&x->spares, x->opts.num_workers) != XB_OK)
+        goto fail;
     x->curl = xb_curl_loop_new(base, (long)x->opts.num_workers);
     if (!x->curl)
         goto fail;
@@ -518,7 +525,8 @@ void xb_xray_exporter_free(struct xb_xray_exporter *x)
     xb_batcher_cleanup(&x->batcher);
     xb_retry_book_cleanup(&x->book);
     xb_creds_provider_free(x->creds);
-    xb_sigv4_forget_keys(); /* the derived signing keys are secrets too */
+    xb_sigv4_forget_keys();             /* the derived signing keys are secrets too */
+    xb_easy_spares_cleanup(&x->spares); /* before the loop: libcurl's global state */
     xb_curl_loop_free(x->curl);
     free(x->region);
     free(x->url);
