@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "exporter/lb_exporter.h"
-#include "exporter/xray_exporter.h"
 #include "extension/file_storage.h"
 #include "extension/proxy_policy.h"
 #include "extension/viewer.h"
@@ -74,8 +73,6 @@ void xb_budget_compute_workers(const struct xb_config *cfg, unsigned workers, st
         out->item[XB_BUDGET_EXPORT_BODIES] += (uint64_t)cfg->awsxray.num_workers *
                                               cfg->awsxray.queue.batch_max_documents *
                                               cfg->translate.max_document_bytes * 2;
-        out->item[XB_BUDGET_EXPORT_BODIES] +=
-            (uint64_t)cfg->awsxray.num_workers * XB_XRAY_UPLOAD_BUFFER_BYTES;
     }
     if (cfg->file.enabled)
         out->item[XB_BUDGET_QUEUES] +=

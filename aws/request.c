@@ -208,9 +208,6 @@ int xb_aws_request_build(const struct xb_aws_request *r, CURL **easy, struct cur
         curl_easy_setopt(e, CURLOPT_CAINFO, r->ca_file);
     if (r->proxy)
         curl_easy_setopt(e, CURLOPT_PROXY, r->proxy);
-    /* Set once per handle: libcurl drops its upload buffer whenever this is set. */
-    if (r->upload_buffer_bytes > 0)
-        curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, r->upload_buffer_bytes);
     set_per_call(e, r, l);
     *easy = e;
     *hdrs = l;

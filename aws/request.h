@@ -40,10 +40,6 @@ struct xb_aws_request {
     int tls_no_verify;           /* non-zero: do not verify the peer certificate or name */
     const char *proxy;           /* NULL or unset = libcurl's environment (HTTPS_PROXY,
                                     NO_PROXY); "" = never use a proxy */
-    long upload_buffer_bytes;    /* libcurl's upload buffer (CURLOPT_UPLOAD_BUFFERSIZE,
-                                    16 KiB-2 MiB) for bodies of 64 KiB or more; 0 = its
-                                    default, 64 KiB. A body up to this size goes out
-                                    in one write instead of 64 KiB pieces. */
     curl_write_callback on_body; /* response body sink, with |on_body_ud| */
     void *on_body_ud;
     char *errbuf; /* CURL_ERROR_SIZE bytes for libcurl's error text */
@@ -69,10 +65,9 @@ int xb_aws_request_build(const struct xb_aws_request *r, CURL **easy, struct cur
 /*
  * Sets a finished handle up for the next call of the same kind: |easy| came from
  * xb_aws_request_build (or this function) for a request with the same method, URL,
- * timeouts, TLS, proxy, user agent, upload buffer and on_body as |r|, has finished its
+ * timeouts, TLS, proxy, user agent and on_body as |r|, has finished its
  * transfer and is in no multi handle. Only what changes per call is set again: the
- * (re-signed) headers, the body, on_body_ud and errbuf; libcurl keeps its buffers
- * (the upload buffer among them) across calls. Returns 0 and |*hdrs| (free it after
+ * (re-signed) headers, the body, on_body_ud and errbuf. Returns 0 and |*hdrs| (free it after
  * the transfer, as with xb_aws_request_build), or its errors; on an error |*hdrs| is
  * NULL and |easy| still points to the previous header list (free that list only
  * together with the handle, or after clearing CURLOPT_HTTPHEADER).

@@ -89,8 +89,9 @@ def cpu_s(pid):
 
 def thread_cpu_s(pid):
     """CPU seconds (utime + stime) of |pid|'s threads by role: the main thread, the
-    ingest workers (named xb-worker-N, app/workers.c) and any other thread."""
-    out = {"main": 0.0, "workers": 0.0, "other": 0.0}
+    ingest workers (named xb-worker-N, app/workers.c) and any other thread; and the
+    main thread's minor page faults (main_faults)."""
+    out = {"main": 0.0, "workers": 0.0, "other": 0.0, "main_faults": 0}
     try:
         tids = os.listdir(f"/proc/{pid}/task")
     except OSError:
@@ -107,6 +108,8 @@ def thread_cpu_s(pid):
         role = ("main" if tid == str(pid) else
                 "workers" if comm.startswith("xb-worker") else "other")
         out[role] += secs
+        if role == "main":
+            out["main_faults"] = int(fields[7])
     return out
 
 
@@ -338,9 +341,11 @@ def measure(target, proto, reqfile, n, args):
           f"peak RSS {rss:6.1f} MiB{note}", flush=True)
     if split.get("workers"):
         r["main"], r["workers"] = split["main"], split["workers"]
+        r["faults"] = split["main_faults"] / 1000  # per 1,000 spans
         # where the CPU went: the main loop (admission, exporters) and the ingest workers
         print(f"  {'':<12} {'':<19} threads: main {split['main']:5.2f}, workers "
-              f"{split['workers']:5.2f}, other {split['other']:5.2f} CPU-us/span", flush=True)
+              f"{split['workers']:5.2f}, other {split['other']:5.2f} CPU-us/span; main "
+              f"thread {r['faults']:.1f} minor page faults per 1,000 spans", flush=True)
     return r
 
 
@@ -431,7 +436,8 @@ def main():
             for k, m in med.items():
                 print(f"  {PROTOCOLS[proto][0]:<19} {k:<12} {m['spans_s']:>9,.0f} spans/s "
                       f"{m['us_span']:6.2f} CPU-us/span  peak RSS {m['rss']:6.1f} MiB"
-                      + (f"  (main {m['main']:.2f}, workers {m['workers']:.2f})"
+                      + (f"  (main {m['main']:.2f}, workers {m['workers']:.2f}; main thread "
+                         f"{m['faults']:.1f} faults/1k spans)"
                          if "main" in m else ""))
             if b:
                 # xraybridge against Fluent Bit; otherwise the second binary against the first

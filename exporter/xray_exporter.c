@@ -27,7 +27,8 @@
 
 #define MAX_DOCS_PER_CALL 50 /* PutTraceSegments limit */
 #define MAX_RESPONSE_BYTES (1u << 20)
-#define DRAIN_MAX_BACKOFF_MS 1000u /* while shutting down, retry at least this often */
+#define DRAIN_MAX_BACKOFF_MS 1000u         /* while shutting down, retry at least this often */
+#define BODY_SPARE_MAX_BYTES (256u * 1024) /* larger bodies are freed after their call */
 
 _Static_assert(MAX_DOCS_PER_CALL <= XB_OUTCOME_MAX_DOCS, "a call's documents fit one outcome");
 
@@ -55,6 +56,7 @@ struct xb_xray_exporter {
     struct xb_rng rng;            /* retry jitter, seeded per process */
     struct xb_retry_book book;    /* retry state of documents that failed, by address */
     struct xb_easy_spares spares; /* finished libcurl handles, set up again per call */
+    struct xb_body_spares bodies; /* finished calls' body buffers, written again */
 };
 
 static uint64_t now_ms(void)
@@ -248,6 +250,7 @@ static void finish(struct request *r, CURLcode res)
         x->backoff.failures = 0;
     xb_easy_spares_put(&x->spares, r->http.easy, res);
     r->http.easy = NULL;
+    xb_body_spares_put(&x->bodies, &r->http.body);
     request_free(r, 0);
     xb_batcher_kick(&x->batcher);
 }
@@ -305,6 +308,7 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
     r->x = x;
     xb_http_call_init(&r->http, x->curl, r, MAX_RESPONSE_BYTES);
     r->http.easy = xb_easy_spares_take(&x->spares);
+    xb_body_spares_take(&x->bodies, &r->http.body);
     {
         /* One lock for the whole call; what does not go in this call goes back, in
          * order, to the head of the queue. */
@@ -342,7 +346,6 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
         .ca_file = x->opts.ca_file,
         .tls_no_verify = x->opts.no_verify_ssl,
         .proxy = x->opts.proxy,
-        .upload_buffer_bytes = XB_XRAY_UPLOAD_BUFFER_BYTES,
     };
     rc = xb_http_call_build(&r->http, &req, NULL, NULL);
     if (rc)
@@ -461,7 +464,8 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
     if (rc)
         goto fail;
     rc = XB_ERR_NOMEM;
-    if (xb_easy_spares_init(&x->spares, x->opts.num_workers) != XB_OK)
+    if (xb_easy_spares_init(&x->spares, x->opts.num_workers) != XB_OK ||
+        xb_body_spares_init(&x->bodies, x->opts.num_workers, BODY_SPARE_MAX_BYTES) != XB_OK)
         goto fail;
     x->curl = xb_curl_loop_new(base, (long)x->opts.num_workers);
     if (!x->curl)
@@ -527,6 +531,7 @@ void xb_xray_exporter_free(struct xb_xray_exporter *x)
     xb_creds_provider_free(x->creds);
     xb_sigv4_forget_keys();             /* the derived signing keys are secrets too */
     xb_easy_spares_cleanup(&x->spares); /* before the loop: libcurl's global state */
+    xb_body_spares_cleanup(&x->bodies);
     xb_curl_loop_free(x->curl);
     free(x->region);
     free(x->url);

@@ -27,11 +27,6 @@
 
 struct xb_xray_exporter;
 
-/* libcurl's upload buffer per call in flight (CURLOPT_UPLOAD_BUFFERSIZE): a body of 50
- * typical documents (about 80 KB) goes to the socket in one write instead of 64 KiB
- * pieces. libcurl allocates it per transfer; app/budget.c counts it per call. */
-#define XB_XRAY_UPLOAD_BUFFER_BYTES (128u * 1024)
-
 /* Settings; strings are borrowed for the duration of xb_xray_exporter_start(). */
 struct xb_xray_opts {
     const char *region;            /* required */

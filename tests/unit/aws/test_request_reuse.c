@@ -177,7 +177,6 @@ static void test_rearm_sends_new_call(void **state)
                                    .body_len = strlen(bodies[i]),
                                    .sign = {"xray", "us-west-2", &creds, times[i]},
                                    .timeout_ms = 10000,
-                                   .upload_buffer_bytes = 128 * 1024,
                                    .on_body = keep_body,
                                    .on_body_ud = &got,
                                    .errbuf = errbuf};
