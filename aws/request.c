@@ -74,6 +74,57 @@ out:
     return rc;
 }
 
+/* The parts of the URL last signed on this thread, as copies: an exporter signs the same
+ * URL on every call, and splitting it with libcurl's URL API (a parse and four
+ * allocated copies) cost about as much as the rest of building the header list.
+ * Thread-local, so no lock; URLs or parts too long for it are split every time. */
+struct url_memo {
+    char url[512];
+    char hostport[sizeof(((struct url_parts *)0)->hostport)];
+    char path[512];
+    char query[512];
+    int has_query;
+};
+static _Thread_local struct url_memo memo;
+
+/* What signing needs of a URL; points into a url_parts or into the memo. */
+struct url_view {
+    const char *hostport, *path, *query;
+};
+
+static void memo_store(const char *url, const struct url_parts *u)
+{
+    size_t n = strlen(url);
+    memo.url[0] = '\0';
+    if (n >= sizeof(memo.url) || strlen(u->path) >= sizeof(memo.path) ||
+        (u->query && strlen(u->query) >= sizeof(memo.query)))
+        return;
+    memcpy(memo.hostport, u->hostport, sizeof(memo.hostport));
+    strcpy(memo.path, u->path);
+    memo.has_query = u->query != NULL;
+    strcpy(memo.query, u->query ? u->query : "");
+    memcpy(memo.url, url, n + 1);
+}
+
+/* Splits |url| (or finds it in the memo) into |*v|; |*u| holds what must be freed
+ * with url_parts_free afterwards (nothing when the memo answered). */
+static int url_view(const char *url, struct url_parts *u, struct url_view *v, char *err_desc,
+                    size_t err_desc_len)
+{
+    int rc;
+    memset(u, 0, sizeof(*u));
+    if (memo.url[0] && strcmp(memo.url, url) == 0) {
+        *v = (struct url_view){memo.hostport, memo.path, memo.has_query ? memo.query : NULL};
+        return XB_OK;
+    }
+    rc = url_split(url, u, err_desc, err_desc_len);
+    if (rc != XB_OK)
+        return rc;
+    memo_store(url, u);
+    *v = (struct url_view){u->hostport, u->path, u->query};
+    return XB_OK;
+}
+
 static int has_token(const struct xb_aws_creds *c)
 {
     return c && c->session_token && *c->session_token;
@@ -87,6 +138,7 @@ static int signed_headers(const struct xb_aws_request *r, struct curl_slist **l,
     struct xb_sigv4_request sreq;
     struct xb_sigv4_result sig;
     struct url_parts u;
+    struct url_view v;
     size_t nsh = 0;
     int rc;
 
@@ -94,21 +146,21 @@ static int signed_headers(const struct xb_aws_request *r, struct curl_slist **l,
         xb_aws_errf(err_desc, err_desc_len, "too many headers to sign");
         return XB_ERR_TOO_LARGE;
     }
-    rc = url_split(r->url, &u, err_desc, err_desc_len);
+    rc = url_view(r->url, &u, &v, err_desc, err_desc_len);
     if (rc != XB_OK)
         return rc;
-    sh[nsh++] = (struct xb_sigv4_header){"host", u.hostport};
+    sh[nsh++] = (struct xb_sigv4_header){"host", v.hostport};
     for (size_t i = 0; i < r->n_headers; i++)
         sh[nsh++] = r->headers[i];
     sreq = (struct xb_sigv4_request){
-        r->method, u.path, u.query, sh, nsh, r->body ? r->body : "", r->body ? r->body_len : 0};
+        r->method, v.path, v.query, sh, nsh, r->body ? r->body : "", r->body ? r->body_len : 0};
     rc = xb_sigv4_sign(&sreq, r->sign.region, r->sign.service, r->sign.creds, r->sign.now, &sig);
     if (rc != XB_OK) {
         xb_aws_errf(err_desc, err_desc_len, "cannot sign the request: %s", xb_strerror(rc));
         goto out;
     }
     rc = XB_ERR_NOMEM;
-    if (header_add(l, "Host", u.hostport) != XB_OK)
+    if (header_add(l, "Host", v.hostport) != XB_OK)
         goto out;
     for (size_t i = 0; i < r->n_headers; i++)
         if (header_add(l, r->headers[i].name, r->headers[i].value) != XB_OK)

@@ -229,6 +229,50 @@ static void test_rearm_refused(void **state)
     curl_easy_cleanup(e);
 }
 
+/* Requests to different URLs, one after another on one thread, are each signed and sent
+ * with their own host, path and query (the split of the last URL is remembered). */
+static void test_url_alternates(void **state)
+{
+    static const char *const urls[] = {
+        "http://127.0.0.1:8080/TraceSegments", "https://xray.us-west-2.amazonaws.com/TraceSegments",
+        "http://127.0.0.1:8080/TraceSegments", "http://10.0.0.1/a/b?x=1&y=2",
+        "http://127.0.0.1:8080/TraceSegments"};
+    static const char *const hosts[] = {
+        "Host: 127.0.0.1:8080", "Host: xray.us-west-2.amazonaws.com", "Host: 127.0.0.1:8080",
+        "Host: 10.0.0.1", "Host: 127.0.0.1:8080"};
+    static const char *const paths[] = {"/TraceSegments", "/TraceSegments", "/TraceSegments",
+                                        "/a/b", "/TraceSegments"};
+    static const char *const queries[] = {NULL, NULL, NULL, "x=1&y=2", NULL};
+    struct xb_aws_creds creds = {"AKIDEXAMPLE", "secret", NULL};
+    (void)state;
+    for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+        struct xb_aws_request r = {.method = "POST",
+                                   .url = urls[i],
+                                   .body = "{}",
+                                   .body_len = 2,
+                                   .sign = {"xray", "us-west-2", &creds, 1709296496}};
+        char host[64], auth[1100];
+        struct xb_sigv4_header sh[1] = {{"host", host}};
+        struct xb_sigv4_request sreq = {"POST", paths[i], queries[i], sh, 1, "{}", 2};
+        struct xb_sigv4_result sig;
+        struct curl_slist *h = NULL;
+        CURL *e = NULL;
+        int found = 0;
+
+        snprintf(host, sizeof(host), "%s", hosts[i] + 6);
+        assert_int_equal(xb_sigv4_sign(&sreq, "us-west-2", "xray", &creds, 1709296496, &sig),
+                         XB_OK);
+        snprintf(auth, sizeof(auth), "Authorization: %s", sig.authorization);
+        assert_int_equal(xb_aws_request_build(&r, &e, &h, NULL, 0), XB_OK);
+        assert_string_equal(h->data, hosts[i]);
+        for (struct curl_slist *l = h; l; l = l->next)
+            found |= strcmp(l->data, auth) == 0;
+        assert_true(found);
+        curl_easy_cleanup(e);
+        curl_slist_free_all(h);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_spares),
         cmocka_unit_test(test_rearm_sends_new_call),
         cmocka_unit_test(test_rearm_refused),
+        cmocka_unit_test(test_url_alternates),
     };
     int rc;
     curl_global_init(CURL_GLOBAL_DEFAULT);
