@@ -150,6 +150,8 @@ static void carry_out(struct request *r, const struct xb_outcome *o,
                       const struct xb_call_result *res, const struct xb_retry_state *st)
 {
     struct xb_xray_exporter *x = r->x;
+    struct xb_qdoc *delivered[MAX_DOCS_PER_CALL];
+    size_t n_delivered = 0;
     char why[400];
 
     for (size_t k = 0; k < o->n_actions; k++) {
@@ -160,7 +162,10 @@ static void carry_out(struct request *r, const struct xb_outcome *o,
         case XB_DOC_DELIVERED:
             xb_retry_book_forget(&x->book, d);
             xb_exporter_metrics.sent_documents[XB_EXPORTER_AWSXRAY]++;
-            xb_queue_done(x->q, d);
+            if (n_delivered < MAX_DOCS_PER_CALL)
+                delivered[n_delivered++] = d;
+            else
+                xb_queue_done(x->q, d);
             break;
         case XB_DOC_RETRY:
         case XB_DOC_SOLO:
@@ -175,6 +180,7 @@ static void carry_out(struct request *r, const struct xb_outcome *o,
             break;
         }
     }
+    xb_queue_done_n(x->q, delivered, n_delivered); /* one lock for the call */
 }
 
 /* The UnprocessedTraceSegments entries of a 200 answer |root| (cJSON, owned by the
