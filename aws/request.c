@@ -313,7 +313,12 @@ void xb_easy_spares_put(struct xb_easy_spares *s, CURL *easy, CURLcode res)
         curl_easy_cleanup(easy);
         return;
     }
+    /* Nothing of the finished call is pointed to while the handle waits. */
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, "");
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
     s->h[s->n++] = easy;
 }
 

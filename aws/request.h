@@ -96,8 +96,9 @@ int xb_easy_spares_init(struct xb_easy_spares *s, size_t cap);
 CURL *xb_easy_spares_take(struct xb_easy_spares *s);
 
 /* Takes |easy| (finished, out of any multi handle, may be NULL) from the caller: keeps
- * it when xb_easy_spare_keeps says so, curl_easy_cleanup's it otherwise. The handle's
- * header list pointer is cleared first, so the caller may free that list now. */
+ * it when xb_easy_spare_keeps says so, curl_easy_cleanup's it otherwise. A kept handle
+ * no longer points to the call's header list, body, error buffer or response sink
+ * data, so the caller may free them now. */
 void xb_easy_spares_put(struct xb_easy_spares *s, CURL *easy, CURLcode res);
 
 /* curl_easy_cleanup's every kept handle and frees the room. */
