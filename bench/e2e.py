@@ -32,6 +32,9 @@ usage: e2e.py BUILD_DIR [SECONDS [OTHER_XRAYBRIDGE]] [options]
                     alternating; the ratios are M/N.
   --load-cpus LIST  run h2load (and the sink) under taskset -c LIST, e.g. to keep the
                     load generator off the CPUs xraybridge's workers use
+  --send-workers N[,M]  exporters.awsxray.num_workers (concurrent PutTraceSegments
+                    calls; default 8); with OTHER_XRAYBRIDGE, M is B's (give the same
+                    binary twice to compare the counts alone)
 """
 import argparse
 import os
@@ -156,6 +159,7 @@ class Xraybridge:
     def __init__(self, binary, build, tmp, tag, workers=None):
         self.binary, self.build, self.tmp, self.tag = binary, build, tmp, tag
         self.workers = workers  # service.workers, None = not written
+        self.send_workers = 8  # exporters.awsxray.num_workers
         self.sink = self.proc = None
 
     def start(self):
@@ -181,7 +185,7 @@ exporters:
   awsxray:
     region: us-west-2
     endpoint: "http://127.0.0.1:{sport}"
-    num_workers: 8
+    num_workers: {self.send_workers}
     batch: {{max_documents: 50, timeout: 50ms}}
 service:
   pipelines: {{traces: {{receivers: [otlp], exporters: [awsxray]}}}}
@@ -371,6 +375,7 @@ def main():
     ap.add_argument("--fluent-bit", dest="fluent_bit")
     ap.add_argument("--workers")
     ap.add_argument("--load-cpus", dest="load_cpus")
+    ap.add_argument("--send-workers", dest="send_workers")
     args = ap.parse_args()
     workers = [int(w) for w in args.workers.split(",")] if args.workers else [None]
     if len(workers) > 2 or any(w is not None and not 1 <= w <= 64 for w in workers):
@@ -407,6 +412,14 @@ def main():
             b = Xraybridge(os.path.abspath(args.other), build, tmp, "B")
         else:
             b = None
+        if args.send_workers:
+            sw = [int(w) for w in args.send_workers.split(",")]
+            if len(sw) > 2 or not all(1 <= w <= 256 for w in sw) or (len(sw) == 2 and
+                                                                    not args.other):
+                fail("--send-workers takes N (1..256), or N,M with OTHER_XRAYBRIDGE")
+            a.send_workers = sw[0]
+            if isinstance(b, Xraybridge):
+                b.send_workers = sw[-1]
         print(f"end-to-end bench: {SPANS}-span request (protobuf "
               f"{os.path.getsize(os.path.join(tmp, 'req.pb')):,} B, JSON "
               f"{os.path.getsize(os.path.join(tmp, 'req.json')):,} B), h2load -c {args.conns} "
