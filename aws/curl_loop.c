@@ -18,6 +18,7 @@ struct xfer {
 
 struct sockinfo {
     struct event *ev;
+    short kind; /* the EV_READ/EV_WRITE flags |ev| waits for */
 };
 
 static void check_done(struct xb_curl_loop *l)
@@ -73,19 +74,27 @@ static int sock_cb(CURL *e, curl_socket_t s, int what, void *ud, void *sockp)
         }
         return 0;
     }
+    kind = (short)((what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0) |
+                   EV_PERSIST);
     if (!si) {
         si = calloc(1, sizeof(*si));
         if (!si)
             return -1;
+        si->ev = event_new(l->base, s, kind, on_sock_event, l);
+        if (!si->ev) {
+            free(si);
+            return -1;
+        }
         curl_multi_assign(l->multi, s, si);
     } else {
-        event_free(si->ev);
+        if (si->kind == kind)
+            return 0; /* already waiting for that */
+        /* The same event, re-aimed: no allocation, and libevent folds the delete and
+         * the add into one epoll_ctl. */
+        event_del(si->ev);
+        event_assign(si->ev, l->base, s, kind, on_sock_event, l);
     }
-    kind = (short)((what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0) |
-                   EV_PERSIST);
-    si->ev = event_new(l->base, s, kind, on_sock_event, l);
-    if (!si->ev)
-        return -1;
+    si->kind = kind;
     event_add(si->ev, NULL);
     return 0;
 }

@@ -74,6 +74,57 @@ out:
     return rc;
 }
 
+/* The parts of the URL last signed on this thread, as copies: an exporter signs the same
+ * URL on every call, and splitting it with libcurl's URL API (a parse and four
+ * allocated copies) cost about as much as the rest of building the header list.
+ * Thread-local, so no lock; URLs or parts too long for it are split every time. */
+struct url_memo {
+    char url[512];
+    char hostport[sizeof(((struct url_parts *)0)->hostport)];
+    char path[512];
+    char query[512];
+    int has_query;
+};
+static _Thread_local struct url_memo memo;
+
+/* What signing needs of a URL; points into a url_parts or into the memo. */
+struct url_view {
+    const char *hostport, *path, *query;
+};
+
+static void memo_store(const char *url, const struct url_parts *u)
+{
+    size_t n = strlen(url);
+    memo.url[0] = '\0';
+    if (n >= sizeof(memo.url) || strlen(u->path) >= sizeof(memo.path) ||
+        (u->query && strlen(u->query) >= sizeof(memo.query)))
+        return;
+    memcpy(memo.hostport, u->hostport, sizeof(memo.hostport));
+    strcpy(memo.path, u->path);
+    memo.has_query = u->query != NULL;
+    strcpy(memo.query, u->query ? u->query : "");
+    memcpy(memo.url, url, n + 1);
+}
+
+/* Splits |url| (or finds it in the memo) into |*v|; |*u| holds what must be freed
+ * with url_parts_free afterwards (nothing when the memo answered). */
+static int url_view(const char *url, struct url_parts *u, struct url_view *v, char *err_desc,
+                    size_t err_desc_len)
+{
+    int rc;
+    memset(u, 0, sizeof(*u));
+    if (memo.url[0] && strcmp(memo.url, url) == 0) {
+        *v = (struct url_view){memo.hostport, memo.path, memo.has_query ? memo.query : NULL};
+        return XB_OK;
+    }
+    rc = url_split(url, u, err_desc, err_desc_len);
+    if (rc != XB_OK)
+        return rc;
+    memo_store(url, u);
+    *v = (struct url_view){u->hostport, u->path, u->query};
+    return XB_OK;
+}
+
 static int has_token(const struct xb_aws_creds *c)
 {
     return c && c->session_token && *c->session_token;
@@ -87,6 +138,7 @@ static int signed_headers(const struct xb_aws_request *r, struct curl_slist **l,
     struct xb_sigv4_request sreq;
     struct xb_sigv4_result sig;
     struct url_parts u;
+    struct url_view v;
     size_t nsh = 0;
     int rc;
 
@@ -94,21 +146,21 @@ static int signed_headers(const struct xb_aws_request *r, struct curl_slist **l,
         xb_aws_errf(err_desc, err_desc_len, "too many headers to sign");
         return XB_ERR_TOO_LARGE;
     }
-    rc = url_split(r->url, &u, err_desc, err_desc_len);
+    rc = url_view(r->url, &u, &v, err_desc, err_desc_len);
     if (rc != XB_OK)
         return rc;
-    sh[nsh++] = (struct xb_sigv4_header){"host", u.hostport};
+    sh[nsh++] = (struct xb_sigv4_header){"host", v.hostport};
     for (size_t i = 0; i < r->n_headers; i++)
         sh[nsh++] = r->headers[i];
     sreq = (struct xb_sigv4_request){
-        r->method, u.path, u.query, sh, nsh, r->body ? r->body : "", r->body ? r->body_len : 0};
+        r->method, v.path, v.query, sh, nsh, r->body ? r->body : "", r->body ? r->body_len : 0};
     rc = xb_sigv4_sign(&sreq, r->sign.region, r->sign.service, r->sign.creds, r->sign.now, &sig);
     if (rc != XB_OK) {
         xb_aws_errf(err_desc, err_desc_len, "cannot sign the request: %s", xb_strerror(rc));
         goto out;
     }
     rc = XB_ERR_NOMEM;
-    if (header_add(l, "Host", u.hostport) != XB_OK)
+    if (header_add(l, "Host", v.hostport) != XB_OK)
         goto out;
     for (size_t i = 0; i < r->n_headers; i++)
         if (header_add(l, r->headers[i].name, r->headers[i].value) != XB_OK)
@@ -125,16 +177,13 @@ out:
     return rc;
 }
 
-int xb_aws_request_build(const struct xb_aws_request *r, CURL **easy, struct curl_slist **hdrs,
-                         char *err_desc, size_t err_desc_len)
+/* The header list of |r|: signed when |r->sign.service| is set, "Expect:" after a body. */
+static int header_list(const struct xb_aws_request *r, struct curl_slist **out, char *err_desc,
+                       size_t err_desc_len)
 {
     struct curl_slist *l = NULL, *t;
-    CURL *e = NULL;
-    int with_body = strcmp(r->method, "GET") != 0;
     int rc;
 
-    *easy = NULL;
-    *hdrs = NULL;
     if (r->sign.service) {
         rc = signed_headers(r, &l, err_desc, err_desc_len);
         if (rc != XB_OK)
@@ -144,27 +193,57 @@ int xb_aws_request_build(const struct xb_aws_request *r, CURL **easy, struct cur
             if ((rc = header_add(&l, r->headers[i].name, r->headers[i].value)) != XB_OK)
                 goto nomem;
     }
-    if (with_body) {
+    if (strcmp(r->method, "GET") != 0) {
         if (!(t = curl_slist_append(l, "Expect:"))) /* no 100-continue round trip */
             goto nomem;
         l = t;
     }
-    if (!(e = curl_easy_init()))
-        goto nomem;
-    curl_easy_setopt(e, CURLOPT_URL, r->url);
+    *out = l;
+    return XB_OK;
+nomem:
+    rc = XB_ERR_NOMEM;
+    xb_aws_errf(err_desc, err_desc_len, "out of memory");
+fail:
+    curl_slist_free_all(l);
+    return rc;
+}
+
+/* The options that change from one call to the next: headers, body, response sink. */
+static void set_per_call(CURL *e, const struct xb_aws_request *r, struct curl_slist *l)
+{
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, l);
-    if (with_body) {
+    if (strcmp(r->method, "GET") != 0) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? r->body : "");
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(r->body ? r->body_len : 0));
-        if (strcmp(r->method, "POST") != 0)
-            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
     }
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, r->on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r->on_body_ud);
     if (r->errbuf) {
         r->errbuf[0] = 0;
         curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
     }
+}
+
+int xb_aws_request_build(const struct xb_aws_request *r, CURL **easy, struct curl_slist **hdrs,
+                         char *err_desc, size_t err_desc_len)
+{
+    struct curl_slist *l = NULL;
+    CURL *e = NULL;
+    int rc;
+
+    *easy = NULL;
+    *hdrs = NULL;
+    rc = header_list(r, &l, err_desc, err_desc_len);
+    if (rc != XB_OK)
+        return rc;
+    if (!(e = curl_easy_init())) {
+        xb_aws_errf(err_desc, err_desc_len, "out of memory");
+        curl_slist_free_all(l);
+        return XB_ERR_NOMEM;
+    }
+    curl_easy_setopt(e, CURLOPT_URL, r->url);
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "POST") != 0)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, r->on_body);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -181,13 +260,73 @@ int xb_aws_request_build(const struct xb_aws_request *r, CURL **easy, struct cur
         curl_easy_setopt(e, CURLOPT_CAINFO, r->ca_file);
     if (r->proxy)
         curl_easy_setopt(e, CURLOPT_PROXY, r->proxy);
+    set_per_call(e, r, l);
     *easy = e;
     *hdrs = l;
     return XB_OK;
-nomem:
-    rc = XB_ERR_NOMEM;
-    xb_aws_errf(err_desc, err_desc_len, "out of memory");
-fail:
-    curl_slist_free_all(l);
-    return rc;
+}
+
+int xb_aws_request_rearm(const struct xb_aws_request *r, CURL *easy, struct curl_slist **hdrs,
+                         char *err_desc, size_t err_desc_len)
+{
+    struct curl_slist *l = NULL;
+    int rc;
+
+    *hdrs = NULL;
+    rc = header_list(r, &l, err_desc, err_desc_len);
+    if (rc != XB_OK)
+        return rc;
+    set_per_call(easy, r, l);
+    *hdrs = l;
+    return XB_OK;
+}
+
+int xb_easy_spare_keeps(CURLcode res, size_t n, size_t cap)
+{
+    return res == CURLE_OK && n < cap;
+}
+
+int xb_easy_spares_init(struct xb_easy_spares *s, size_t cap)
+{
+    s->n = 0;
+    s->cap = 0;
+    s->h = NULL;
+    if (cap == 0)
+        return XB_OK;
+    s->h = calloc(cap, sizeof(*s->h));
+    if (!s->h)
+        return XB_ERR_NOMEM;
+    s->cap = cap;
+    return XB_OK;
+}
+
+CURL *xb_easy_spares_take(struct xb_easy_spares *s)
+{
+    return s->n ? s->h[--s->n] : NULL;
+}
+
+void xb_easy_spares_put(struct xb_easy_spares *s, CURL *easy, CURLcode res)
+{
+    if (!easy)
+        return;
+    if (!xb_easy_spare_keeps(res, s->n, s->cap)) {
+        curl_easy_cleanup(easy);
+        return;
+    }
+    /* Nothing of the finished call is pointed to while the handle waits. */
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, "");
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+    s->h[s->n++] = easy;
+}
+
+void xb_easy_spares_cleanup(struct xb_easy_spares *s)
+{
+    while (s->n)
+        curl_easy_cleanup(s->h[--s->n]);
+    free(s->h);
+    s->h = NULL;
+    s->cap = 0;
 }

@@ -62,4 +62,46 @@ struct xb_aws_request {
 int xb_aws_request_build(const struct xb_aws_request *r, CURL **easy, struct curl_slist **hdrs,
                          char *err_desc, size_t err_desc_len);
 
+/*
+ * Sets a finished handle up for the next call of the same kind: |easy| came from
+ * xb_aws_request_build (or this function) for a request with the same method, URL,
+ * timeouts, TLS, proxy, user agent and on_body as |r|, has finished its
+ * transfer and is in no multi handle. Only what changes per call is set again: the
+ * (re-signed) headers, the body, on_body_ud and errbuf. Returns 0 and |*hdrs| (free it after
+ * the transfer, as with xb_aws_request_build), or its errors; on an error |*hdrs| is
+ * NULL and |easy| still points to the previous header list (free that list only
+ * together with the handle, or after clearing CURLOPT_HTTPHEADER).
+ */
+int xb_aws_request_rearm(const struct xb_aws_request *r, CURL *easy, struct curl_slist **hdrs,
+                         char *err_desc, size_t err_desc_len);
+
+/* Finished easy handles kept by one sender for its next calls (xb_aws_request_rearm),
+ * at most |cap|: creating a handle per call costs an allocation of its state and
+ * buffers and freeing them again. */
+struct xb_easy_spares {
+    CURL **h;
+    size_t n, cap;
+};
+
+/* Whether a handle whose transfer ended with |res| goes back to spares holding |n| of
+ * |cap|: only after a transfer that completed (CURLE_OK, whatever the HTTP status), so
+ * that a handle never carries a half-done transfer's state into the next call, and
+ * only while there is room. Pure. */
+int xb_easy_spare_keeps(CURLcode res, size_t n, size_t cap);
+
+/* Room for |cap| handles (0 = none kept). Returns 0 or XB_ERR_NOMEM. */
+int xb_easy_spares_init(struct xb_easy_spares *s, size_t cap);
+
+/* A kept handle (the caller owns it), or NULL when there is none. */
+CURL *xb_easy_spares_take(struct xb_easy_spares *s);
+
+/* Takes |easy| (finished, out of any multi handle, may be NULL) from the caller: keeps
+ * it when xb_easy_spare_keeps says so, curl_easy_cleanup's it otherwise. A kept handle
+ * no longer points to the call's header list, body, error buffer or response sink
+ * data, so the caller may free them now. */
+void xb_easy_spares_put(struct xb_easy_spares *s, CURL *easy, CURLcode res);
+
+/* curl_easy_cleanup's every kept handle and frees the room. */
+void xb_easy_spares_cleanup(struct xb_easy_spares *s);
+
 #endif

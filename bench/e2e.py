@@ -32,6 +32,9 @@ usage: e2e.py BUILD_DIR [SECONDS [OTHER_XRAYBRIDGE]] [options]
                     alternating; the ratios are M/N.
   --load-cpus LIST  run h2load (and the sink) under taskset -c LIST, e.g. to keep the
                     load generator off the CPUs xraybridge's workers use
+  --send-workers N[,M]  exporters.awsxray.num_workers (concurrent PutTraceSegments
+                    calls; default 8); with OTHER_XRAYBRIDGE, M is B's (give the same
+                    binary twice to compare the counts alone)
 """
 import argparse
 import os
@@ -89,8 +92,9 @@ def cpu_s(pid):
 
 def thread_cpu_s(pid):
     """CPU seconds (utime + stime) of |pid|'s threads by role: the main thread, the
-    ingest workers (named xb-worker-N, app/workers.c) and any other thread."""
-    out = {"main": 0.0, "workers": 0.0, "other": 0.0}
+    ingest workers (named xb-worker-N, app/workers.c) and any other thread; and the
+    main thread's minor page faults (main_faults)."""
+    out = {"main": 0.0, "workers": 0.0, "other": 0.0, "main_faults": 0}
     try:
         tids = os.listdir(f"/proc/{pid}/task")
     except OSError:
@@ -107,6 +111,8 @@ def thread_cpu_s(pid):
         role = ("main" if tid == str(pid) else
                 "workers" if comm.startswith("xb-worker") else "other")
         out[role] += secs
+        if role == "main":
+            out["main_faults"] = int(fields[7])
     return out
 
 
@@ -153,6 +159,7 @@ class Xraybridge:
     def __init__(self, binary, build, tmp, tag, workers=None):
         self.binary, self.build, self.tmp, self.tag = binary, build, tmp, tag
         self.workers = workers  # service.workers, None = not written
+        self.send_workers = 8  # exporters.awsxray.num_workers
         self.sink = self.proc = None
 
     def start(self):
@@ -178,7 +185,7 @@ exporters:
   awsxray:
     region: us-west-2
     endpoint: "http://127.0.0.1:{sport}"
-    num_workers: 8
+    num_workers: {self.send_workers}
     batch: {{max_documents: 50, timeout: 50ms}}
 service:
   pipelines: {{traces: {{receivers: [otlp], exporters: [awsxray]}}}}
@@ -337,9 +344,12 @@ def measure(target, proto, reqfile, n, args):
           f"{r['spans_s']:>9,.0f} spans/s; CPU {cpu:6.2f} s = {r['us_span']:6.2f} CPU-us/span; "
           f"peak RSS {rss:6.1f} MiB{note}", flush=True)
     if split.get("workers"):
+        r["main"], r["workers"] = split["main"], split["workers"]
+        r["faults"] = split["main_faults"] / 1000  # per 1,000 spans
         # where the CPU went: the main loop (admission, exporters) and the ingest workers
         print(f"  {'':<12} {'':<19} threads: main {split['main']:5.2f}, workers "
-              f"{split['workers']:5.2f}, other {split['other']:5.2f} CPU-us/span", flush=True)
+              f"{split['workers']:5.2f}, other {split['other']:5.2f} CPU-us/span; main "
+              f"thread {r['faults']:.1f} minor page faults per 1,000 spans", flush=True)
     return r
 
 
@@ -365,6 +375,7 @@ def main():
     ap.add_argument("--fluent-bit", dest="fluent_bit")
     ap.add_argument("--workers")
     ap.add_argument("--load-cpus", dest="load_cpus")
+    ap.add_argument("--send-workers", dest="send_workers")
     args = ap.parse_args()
     workers = [int(w) for w in args.workers.split(",")] if args.workers else [None]
     if len(workers) > 2 or any(w is not None and not 1 <= w <= 64 for w in workers):
@@ -401,6 +412,14 @@ def main():
             b = Xraybridge(os.path.abspath(args.other), build, tmp, "B")
         else:
             b = None
+        if args.send_workers:
+            sw = [int(w) for w in args.send_workers.split(",")]
+            if len(sw) > 2 or not all(1 <= w <= 256 for w in sw) or (len(sw) == 2 and
+                                                                    not args.other):
+                fail("--send-workers takes N (1..256), or N,M with OTHER_XRAYBRIDGE")
+            a.send_workers = sw[0]
+            if isinstance(b, Xraybridge):
+                b.send_workers = sw[-1]
         print(f"end-to-end bench: {SPANS}-span request (protobuf "
               f"{os.path.getsize(os.path.join(tmp, 'req.pb')):,} B, JSON "
               f"{os.path.getsize(os.path.join(tmp, 'req.json')):,} B), h2load -c {args.conns} "
@@ -425,17 +444,23 @@ def main():
             summary.append((proto, res))
         print("summary (medians over rounds):")
         for proto, res in summary:
-            med = {k: {f: statistics.median(x[f] for x in v) for f in v[0]} for k, v in res.items()}
+            med = {k: {f: statistics.median(x[f] for x in v if f in x) for f in v[0]}
+                   for k, v in res.items()}
             for k, m in med.items():
                 print(f"  {PROTOCOLS[proto][0]:<19} {k:<12} {m['spans_s']:>9,.0f} spans/s "
-                      f"{m['us_span']:6.2f} CPU-us/span  peak RSS {m['rss']:6.1f} MiB")
+                      f"{m['us_span']:6.2f} CPU-us/span  peak RSS {m['rss']:6.1f} MiB"
+                      + (f"  (main {m['main']:.2f}, workers {m['workers']:.2f}; main thread "
+                         f"{m['faults']:.1f} faults/1k spans)"
+                         if "main" in m else ""))
             if b:
                 # xraybridge against Fluent Bit; otherwise the second binary against the first
                 num, den = (a, b) if args.fluent_bit else (b, a)
                 x, y = med[den.tag], med[num.tag]
                 print(f"  {PROTOCOLS[proto][0]:<19} ratio {num.tag}/{den.tag}: spans/s "
                       f"{y['spans_s'] / x['spans_s']:.2f}, CPU-us/span "
-                      f"{y['us_span'] / x['us_span']:.2f}, peak RSS {y['rss'] / x['rss']:.2f}")
+                      f"{y['us_span'] / x['us_span']:.2f}, peak RSS {y['rss'] / x['rss']:.2f}"
+                      + (f", main thread CPU-us/span {y['main'] / x['main']:.2f}"
+                         if "main" in x and "main" in y else ""))
             fields = []
             for k, m in med.items():
                 k = k.replace("-", "_")

@@ -286,6 +286,22 @@ void xb_queue_done(struct xb_queue *q, struct xb_qdoc *d)
     xb_qdoc_free(d);
 }
 
+void xb_queue_done_n(struct xb_queue *q, struct xb_qdoc *const *docs, size_t n)
+{
+    if (n == 0)
+        return;
+    pthread_mutex_lock(&q->lock);
+    for (size_t i = 0; i < n; i++) {
+        if (q->wal && docs[i]->seq)
+            xb_wal_done(q->wal, docs[i]->seq);
+        q->charged_docs--;
+        q->charged_bytes -= xb_qdoc_charge(docs[i]);
+    }
+    pthread_mutex_unlock(&q->lock);
+    for (size_t i = 0; i < n; i++)
+        xb_qdoc_free(docs[i]);
+}
+
 /* Reads of the counters from any thread take the lock too (see struct xb_queue). */
 #define LOCKED_READ(q, expr)                                                                       \
     do {                                                                                           \

@@ -130,6 +130,10 @@ void xb_queue_requeue(struct xb_queue *q, struct xb_qdoc *d);
 /* The exporter is finished with popped |d|: uncharges and frees it. */
 void xb_queue_done(struct xb_queue *q, struct xb_qdoc *d);
 
+/* xb_queue_done for |n| popped documents under one lock (an exporter finishing a call);
+ * the documents are freed after the lock is released. */
+void xb_queue_done_n(struct xb_queue *q, struct xb_qdoc *const *docs, size_t n);
+
 /* Documents waiting (not popped), those in the on-disk log included. */
 size_t xb_queue_waiting(const struct xb_queue *q);
 

@@ -1,5 +1,6 @@
 #include "exporter/http_call.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -55,7 +56,10 @@ int xb_http_call_build(struct xb_http_call *c, const struct xb_aws_request *req,
     r.on_body = on_body;
     r.on_body_ud = c;
     r.errbuf = c->errbuf;
-    rc = xb_aws_request_build(&r, &c->easy, &c->headers, NULL, 0);
+    if (c->easy)
+        rc = xb_aws_request_rearm(&r, c->easy, &c->headers, NULL, 0);
+    else
+        rc = xb_aws_request_build(&r, &c->easy, &c->headers, NULL, 0);
     if (rc == XB_OK && on_header) {
         curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, header_ud);
@@ -113,4 +117,51 @@ int xb_http_header_value(const char *line, size_t n, const char *name, char *out
     out[len] = '\0';
     out[strcspn(out, "\r\n")] = '\0';
     return 1;
+}
+
+int xb_body_spare_keeps(size_t buf_cap, size_t n, size_t cap, size_t max_bytes)
+{
+    return buf_cap > 0 && buf_cap <= max_bytes && n < cap;
+}
+
+int xb_body_spares_init(struct xb_body_spares *s, size_t cap, size_t max_bytes)
+{
+    memset(s, 0, sizeof(*s));
+    s->max_bytes = max_bytes;
+    if (cap == 0)
+        return XB_OK;
+    s->b = calloc(cap, sizeof(*s->b));
+    if (!s->b)
+        return XB_ERR_NOMEM;
+    s->cap = cap;
+    return XB_OK;
+}
+
+void xb_body_spares_take(struct xb_body_spares *s, struct xb_buf *out)
+{
+    size_t max = out->max;
+    if (!s->n)
+        return;
+    *out = s->b[--s->n];
+    out->max = max;
+    xb_buf_clear(out);
+}
+
+void xb_body_spares_put(struct xb_body_spares *s, struct xb_buf *b)
+{
+    if (xb_body_spare_keeps(b->data ? b->cap : 0, s->n, s->cap, s->max_bytes)) {
+        s->b[s->n++] = *b;
+        xb_buf_init(b, b->max);
+        return;
+    }
+    xb_buf_cleanup(b);
+}
+
+void xb_body_spares_cleanup(struct xb_body_spares *s)
+{
+    while (s->n)
+        xb_buf_cleanup(&s->b[--s->n]);
+    free(s->b);
+    s->b = NULL;
+    s->cap = 0;
 }

@@ -57,7 +57,10 @@ size_t xb_http_call_take_body(struct xb_http_call *c, const char *p, size_t n);
 /* Builds c->easy and c->headers from |req| (aws/request.h), with c->body as the body,
  * c->errbuf as the error buffer and the response sink above; |req|'s body, on_body,
  * on_body_ud and errbuf are overridden. |on_header| (libcurl header callback, with
- * |header_ud|) may be NULL. Returns 0 or the error of xb_aws_request_build. */
+ * |header_ud|) may be NULL. When c->easy is already set (a finished handle of an earlier
+ * call of the same kind, e.g. from xb_easy_spares), it is set up again with
+ * xb_aws_request_rearm instead of built anew; on an error it stays in c->easy.
+ * Returns 0 or the error of xb_aws_request_build. */
 int xb_http_call_build(struct xb_http_call *c, const struct xb_aws_request *req,
                        curl_write_callback on_header, void *header_ud);
 
@@ -65,6 +68,34 @@ int xb_http_call_build(struct xb_http_call *c, const struct xb_aws_request *req,
  * |list|. Returns 0, or XB_ERR_NOMEM (then it is in neither). */
 int xb_http_call_add(struct xb_http_call *c, struct xb_http_calls *list, xb_curl_done_cb done,
                      void *ud);
+
+/* Request bodies of finished calls kept for the next calls of one exporter, so that a
+ * body of typical size is not allocated, written to fresh pages and freed per call
+ * (freeing ~100 KB blocks lets malloc trim the heap and fault the pages in again). */
+struct xb_body_spares {
+    struct xb_buf *b;
+    size_t n, cap;
+    size_t max_bytes; /* buffers with more capacity than this are freed, not kept */
+};
+
+/* Whether a body buffer of capacity |buf_cap| goes back to spares holding |n| of
+ * |cap| that keep buffers of at most |max_bytes|: only a buffer that was allocated,
+ * is not larger than |max_bytes|, while there is room. Pure. */
+int xb_body_spare_keeps(size_t buf_cap, size_t n, size_t cap, size_t max_bytes);
+
+/* Room for |cap| buffers of at most |max_bytes| each. Returns 0 or XB_ERR_NOMEM. */
+int xb_body_spares_init(struct xb_body_spares *s, size_t cap, size_t max_bytes);
+
+/* Moves a kept buffer (emptied, its allocation kept) into |out|, which must hold no
+ * allocation; |out| stays as it is when none is kept. */
+void xb_body_spares_take(struct xb_body_spares *s, struct xb_buf *out);
+
+/* Keeps the allocation of |b| when xb_body_spare_keeps says so, frees it otherwise;
+ * |b| is left empty without an allocation either way. */
+void xb_body_spares_put(struct xb_body_spares *s, struct xb_buf *b);
+
+/* Frees every kept buffer and the room. */
+void xb_body_spares_cleanup(struct xb_body_spares *s);
 
 /* Removes |c| from |list|; nothing happens when it is not there. */
 void xb_http_calls_unlink(struct xb_http_calls *list, struct xb_http_call *c);

@@ -27,7 +27,8 @@
 
 #define MAX_DOCS_PER_CALL 50 /* PutTraceSegments limit */
 #define MAX_RESPONSE_BYTES (1u << 20)
-#define DRAIN_MAX_BACKOFF_MS 1000u /* while shutting down, retry at least this often */
+#define DRAIN_MAX_BACKOFF_MS 1000u         /* while shutting down, retry at least this often */
+#define BODY_SPARE_MAX_BYTES (256u * 1024) /* larger bodies are freed after their call */
 
 _Static_assert(MAX_DOCS_PER_CALL <= XB_OUTCOME_MAX_DOCS, "a call's documents fit one outcome");
 
@@ -50,10 +51,12 @@ struct xb_xray_exporter {
     char *url;
     struct xb_xray_opts opts;
     struct xb_http_calls inflight;
-    struct xb_retry_opts retry; /* retry_on_failure, from opts */
-    struct xb_backoff backoff;  /* shared by every call */
-    struct xb_rng rng;          /* retry jitter, seeded per process */
-    struct xb_retry_book book;  /* retry state of documents that failed, by address */
+    struct xb_retry_opts retry;   /* retry_on_failure, from opts */
+    struct xb_backoff backoff;    /* shared by every call */
+    struct xb_rng rng;            /* retry jitter, seeded per process */
+    struct xb_retry_book book;    /* retry state of documents that failed, by address */
+    struct xb_easy_spares spares; /* finished libcurl handles, set up again per call */
+    struct xb_body_spares bodies; /* finished calls' body buffers, written again */
 };
 
 static uint64_t now_ms(void)
@@ -147,6 +150,8 @@ static void carry_out(struct request *r, const struct xb_outcome *o,
                       const struct xb_call_result *res, const struct xb_retry_state *st)
 {
     struct xb_xray_exporter *x = r->x;
+    struct xb_qdoc *delivered[MAX_DOCS_PER_CALL];
+    size_t n_delivered = 0;
     char why[400];
 
     for (size_t k = 0; k < o->n_actions; k++) {
@@ -157,7 +162,10 @@ static void carry_out(struct request *r, const struct xb_outcome *o,
         case XB_DOC_DELIVERED:
             xb_retry_book_forget(&x->book, d);
             xb_exporter_metrics.sent_documents[XB_EXPORTER_AWSXRAY]++;
-            xb_queue_done(x->q, d);
+            if (n_delivered < MAX_DOCS_PER_CALL)
+                delivered[n_delivered++] = d;
+            else
+                xb_queue_done(x->q, d);
             break;
         case XB_DOC_RETRY:
         case XB_DOC_SOLO:
@@ -172,6 +180,7 @@ static void carry_out(struct request *r, const struct xb_outcome *o,
             break;
         }
     }
+    xb_queue_done_n(x->q, delivered, n_delivered); /* one lock for the call */
 }
 
 /* The UnprocessedTraceSegments entries of a 200 answer |root| (cJSON, owned by the
@@ -245,6 +254,9 @@ static void finish(struct request *r, CURLcode res)
         back_off(x, now);
     else if (o.reset_failures)
         x->backoff.failures = 0;
+    xb_easy_spares_put(&x->spares, r->http.easy, res);
+    r->http.easy = NULL;
+    xb_body_spares_put(&x->bodies, &r->http.body);
     request_free(r, 0);
     xb_batcher_kick(&x->batcher);
 }
@@ -301,6 +313,8 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
         return XB_ERR_NOMEM;
     r->x = x;
     xb_http_call_init(&r->http, x->curl, r, MAX_RESPONSE_BYTES);
+    r->http.easy = xb_easy_spares_take(&x->spares);
+    xb_body_spares_take(&x->bodies, &r->http.body);
     {
         /* One lock for the whole call; what does not go in this call goes back, in
          * order, to the head of the queue. */
@@ -456,6 +470,9 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
     if (rc)
         goto fail;
     rc = XB_ERR_NOMEM;
+    if (xb_easy_spares_init(&x->spares, x->opts.num_workers) != XB_OK ||
+        xb_body_spares_init(&x->bodies, x->opts.num_workers, BODY_SPARE_MAX_BYTES) != XB_OK)
+        goto fail;
     x->curl = xb_curl_loop_new(base, (long)x->opts.num_workers);
     if (!x->curl)
         goto fail;
@@ -518,7 +535,9 @@ void xb_xray_exporter_free(struct xb_xray_exporter *x)
     xb_batcher_cleanup(&x->batcher);
     xb_retry_book_cleanup(&x->book);
     xb_creds_provider_free(x->creds);
-    xb_sigv4_forget_keys(); /* the derived signing keys are secrets too */
+    xb_sigv4_forget_keys();             /* the derived signing keys are secrets too */
+    xb_easy_spares_cleanup(&x->spares); /* before the loop: libcurl's global state */
+    xb_body_spares_cleanup(&x->bodies);
     xb_curl_loop_free(x->curl);
     free(x->region);
     free(x->url);

@@ -82,8 +82,12 @@ static void test_queue_pop_n(void **state)
     assert_int_equal(got[1]->json[0], 'd');
     assert_int_equal(got[2]->json[0], 'e');
     assert_int_equal(xb_queue_pop_n(q, got + 3, 8), 0);
-    for (int i = 0; i < 3; i++)
-        xb_queue_done(q, got[i]);
+    xb_queue_done(q, got[0]);
+    assert_int_equal(xb_queue_charged_docs(q), 2);
+    xb_queue_done_n(q, got, 0); /* nothing */
+    assert_int_equal(xb_queue_charged_docs(q), 2);
+    assert_int_equal(xb_queue_charged_bytes(q), 2 * CHARGE(10));
+    xb_queue_done_n(q, got + 1, 2); /* uncharged and freed together */
     assert_int_equal(xb_queue_charged_docs(q), 0);
     assert_int_equal(xb_queue_charged_bytes(q), 0);
     xb_queue_free(q);

@@ -115,12 +115,62 @@ static void test_unbuilt_call(void **state)
     xb_http_call_cleanup(&c, 1); /* never built: nothing to remove from a loop */
 }
 
+/* Which finished bodies are kept for the next call. */
+static void test_body_spare_keeps(void **state)
+{
+    (void)state;
+    assert_true(xb_body_spare_keeps(100, 0, 2, 1000));
+    assert_true(xb_body_spare_keeps(1000, 1, 2, 1000));  /* exactly the limit */
+    assert_false(xb_body_spare_keeps(1001, 0, 2, 1000)); /* too large: freed */
+    assert_false(xb_body_spare_keeps(100, 2, 2, 1000));  /* full */
+    assert_false(xb_body_spare_keeps(0, 0, 2, 1000));    /* nothing allocated */
+    assert_false(xb_body_spare_keeps(100, 0, 0, 1000));  /* keeping nothing */
+}
+
+/* A kept body comes back empty with its allocation; the rest is freed (ASan/valgrind). */
+static void test_body_spares(void **state)
+{
+    struct xb_body_spares s;
+    struct xb_buf a, big, none, out;
+    char *kept;
+    (void)state;
+    assert_int_equal(xb_body_spares_init(&s, 1, 4096), XB_OK);
+    xb_buf_init(&out, 0);
+    xb_body_spares_take(&s, &out); /* none kept yet */
+    assert_null(out.data);
+    xb_buf_init(&a, 0);
+    assert_int_equal(xb_buf_puts(&a, "first body"), XB_OK);
+    kept = a.data;
+    xb_body_spares_put(&s, &a);
+    assert_null(a.data); /* moved out */
+    assert_int_equal(s.n, 1);
+    xb_buf_init(&big, 0);
+    assert_int_equal(xb_buf_reserve(&big, 8192), XB_OK);
+    xb_body_spares_put(&s, &big); /* too large and no room: freed */
+    assert_null(big.data);
+    assert_int_equal(s.n, 1);
+    xb_buf_init(&none, 0);
+    xb_body_spares_put(&s, &none); /* nothing to keep */
+    assert_int_equal(s.n, 1);
+    xb_buf_init(&out, 77);
+    xb_body_spares_take(&s, &out);
+    assert_ptr_equal(out.data, kept);
+    assert_int_equal(out.len, 0);
+    assert_string_equal(out.data, "");
+    assert_int_equal(out.max, 77); /* the taker's cap holds */
+    assert_int_equal(s.n, 0);
+    xb_body_spares_put(&s, &out);
+    xb_body_spares_cleanup(&s);
+    assert_int_equal(s.n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_body_is_capped), cmocka_unit_test(test_body_out_of_memory_aborts),
-        cmocka_unit_test(test_header_value),   cmocka_unit_test(test_header_value_truncates),
-        cmocka_unit_test(test_inflight_list),  cmocka_unit_test(test_unbuilt_call),
+        cmocka_unit_test(test_body_is_capped),   cmocka_unit_test(test_body_out_of_memory_aborts),
+        cmocka_unit_test(test_header_value),     cmocka_unit_test(test_header_value_truncates),
+        cmocka_unit_test(test_inflight_list),    cmocka_unit_test(test_unbuilt_call),
+        cmocka_unit_test(test_body_spare_keeps), cmocka_unit_test(test_body_spares),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,290 @@
+/*
+ * tests/unit/aws/test_request_reuse.c - aws/request.c: when a finished libcurl handle is
+ * kept for the next call (xb_easy_spare_keeps, xb_easy_spares_*), and that a handle set
+ * up again with xb_aws_request_rearm sends the new body with a new signature, on the
+ * same connection (a one-connection HTTP/1.1 server on 127.0.0.1 in a thread).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "aws/request.h"
+#include "aws/sigv4.h"
+#include "core/err.h"
+
+static void test_keeps(void **state)
+{
+    (void)state;
+    assert_true(xb_easy_spare_keeps(CURLE_OK, 0, 2));
+    assert_true(xb_easy_spare_keeps(CURLE_OK, 1, 2));
+    assert_false(xb_easy_spare_keeps(CURLE_OK, 2, 2)); /* full */
+    assert_false(xb_easy_spare_keeps(CURLE_OK, 0, 0)); /* keeping nothing */
+    /* A transfer that did not complete leaves its handle behind. */
+    assert_false(xb_easy_spare_keeps(CURLE_COULDNT_CONNECT, 0, 2));
+    assert_false(xb_easy_spare_keeps(CURLE_OPERATION_TIMEDOUT, 0, 2));
+    assert_false(xb_easy_spare_keeps(CURLE_SEND_ERROR, 0, 2));
+    assert_false(xb_easy_spare_keeps(CURLE_RECV_ERROR, 0, 2));
+    assert_false(xb_easy_spare_keeps(CURLE_WRITE_ERROR, 0, 2));
+}
+
+static void test_spares(void **state)
+{
+    struct xb_easy_spares s;
+    CURL *a = curl_easy_init(), *b = curl_easy_init(), *c = curl_easy_init();
+    CURL *d = curl_easy_init();
+    (void)state;
+    assert_non_null(a);
+    assert_non_null(d);
+    assert_int_equal(xb_easy_spares_init(&s, 2), XB_OK);
+    assert_null(xb_easy_spares_take(&s));
+    xb_easy_spares_put(&s, NULL, CURLE_OK); /* nothing */
+    assert_int_equal(s.n, 0);
+    xb_easy_spares_put(&s, a, CURLE_OK);
+    xb_easy_spares_put(&s, d, CURLE_RECV_ERROR); /* freed, not kept */
+    assert_int_equal(s.n, 1);
+    xb_easy_spares_put(&s, b, CURLE_OK);
+    xb_easy_spares_put(&s, c, CURLE_OK); /* no room: freed */
+    assert_int_equal(s.n, 2);
+    assert_ptr_equal(xb_easy_spares_take(&s), b); /* the last kept first */
+    assert_int_equal(s.n, 1);
+    xb_easy_spares_put(&s, b, CURLE_OK);
+    xb_easy_spares_cleanup(&s); /* frees a and b (valgrind and ASan check) */
+    assert_int_equal(s.n, 0);
+    assert_int_equal(xb_easy_spares_init(&s, 0), XB_OK); /* keeping nothing */
+    xb_easy_spares_put(&s, curl_easy_init(), CURLE_OK);
+    assert_int_equal(s.n, 0);
+    xb_easy_spares_cleanup(&s);
+}
+
+/* ---- two calls on one handle against a loopback server ----------------------- */
+
+#define N_CALLS 2
+
+struct server {
+    int lfd;
+    int accepted;              /* connections accepted */
+    char heads[N_CALLS][2048]; /* request line and headers of each call */
+    char bodies[N_CALLS][64];  /* body of each call */
+};
+
+/* Reads until |n| bytes follow the header end; returns the header length or -1. */
+static int read_request(int fd, char *buf, size_t cap, size_t *len)
+{
+    for (;;) {
+        char *end = NULL;
+        ssize_t got;
+        buf[*len] = '\0';
+        if ((end = strstr(buf, "\r\n\r\n")) != NULL) {
+            const char *cl = strstr(buf, "Content-Length: ");
+            size_t head = (size_t)(end - buf) + 4, body = cl ? strtoul(cl + 16, NULL, 10) : 0;
+            if (*len >= head + body)
+                return (int)head;
+        }
+        if (*len + 1 >= cap)
+            return -1;
+        got = read(fd, buf + *len, cap - 1 - *len);
+        if (got <= 0)
+            return -1;
+        *len += (size_t)got;
+    }
+}
+
+static void *serve(void *ud)
+{
+    struct server *sv = ud;
+    static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+    int fd = accept(sv->lfd, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    sv->accepted++;
+    for (int i = 0; i < N_CALLS; i++) {
+        char buf[4096];
+        size_t len = 0;
+        int head = read_request(fd, buf, sizeof(buf), &len);
+        if (head < 0)
+            break;
+        snprintf(sv->heads[i], sizeof(sv->heads[i]), "%.*s", head, buf);
+        snprintf(sv->bodies[i], sizeof(sv->bodies[i]), "%.*s", (int)(len - (size_t)head),
+                 buf + head);
+        if (write(fd, answer, sizeof(answer) - 1) != (ssize_t)sizeof(answer) - 1)
+            break;
+    }
+    close(fd);
+    return NULL;
+}
+
+static size_t keep_body(char *p, size_t size, size_t n, void *ud)
+{
+    (void)p;
+    *(size_t *)ud += size * n;
+    return size * n;
+}
+
+/* The Authorization header xb_sigv4_sign gives for |body| at |now|. */
+static void expect_auth(const struct xb_aws_creds *creds, const char *hostport, const char *body,
+                        time_t now, char *out, size_t out_len)
+{
+    struct xb_sigv4_header sh[2] = {{"host", hostport}, {"content-type", "application/json"}};
+    struct xb_sigv4_request sreq = {"POST", "/TraceSegments", NULL, sh, 2, body, strlen(body)};
+    struct xb_sigv4_result sig;
+    assert_int_equal(xb_sigv4_sign(&sreq, "us-west-2", "xray", creds, now, &sig), XB_OK);
+    snprintf(out, out_len, "Authorization: %s", sig.authorization);
+}
+
+static void test_rearm_sends_new_call(void **state)
+{
+    static const struct xb_sigv4_header ct = {"Content-Type", "application/json"};
+    static const char *const bodies[N_CALLS] = {"{\"a\":1}", "{\"b\":22}"};
+    static const time_t times[N_CALLS] = {1709296496, 1709296497};
+    struct xb_aws_creds creds = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL};
+    struct server sv = {0};
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    socklen_t sl = sizeof(sa);
+    char url[64], hostport[32], auth[1100], errbuf[CURL_ERROR_SIZE];
+    struct curl_slist *h = NULL;
+    CURL *e = NULL;
+    pthread_t th;
+    size_t got = 0;
+    (void)state;
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sv.lfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(sv.lfd >= 0);
+    assert_int_equal(bind(sv.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(sv.lfd, 4), 0);
+    assert_int_equal(getsockname(sv.lfd, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(hostport, sizeof(hostport), "127.0.0.1:%u", ntohs(sa.sin_port));
+    snprintf(url, sizeof(url), "http://%s/TraceSegments", hostport);
+    assert_int_equal(pthread_create(&th, NULL, serve, &sv), 0);
+
+    for (int i = 0; i < N_CALLS; i++) {
+        struct xb_aws_request r = {.method = "POST",
+                                   .url = url,
+                                   .headers = &ct,
+                                   .n_headers = 1,
+                                   .body = bodies[i],
+                                   .body_len = strlen(bodies[i]),
+                                   .sign = {"xray", "us-west-2", &creds, times[i]},
+                                   .timeout_ms = 10000,
+                                   .on_body = keep_body,
+                                   .on_body_ud = &got,
+                                   .errbuf = errbuf};
+        struct curl_slist *old = h;
+        if (i == 0) {
+            assert_int_equal(xb_aws_request_build(&r, &e, &h, NULL, 0), XB_OK);
+        } else {
+            assert_int_equal(xb_aws_request_rearm(&r, e, &h, NULL, 0), XB_OK);
+            curl_slist_free_all(old); /* the handle now points to the new list */
+        }
+        assert_int_equal(curl_easy_perform(e), CURLE_OK);
+    }
+    pthread_join(th, NULL);
+    close(sv.lfd);
+    curl_easy_cleanup(e);
+    curl_slist_free_all(h);
+
+    assert_int_equal(sv.accepted, 1); /* the second call reused the connection */
+    assert_int_equal(got, 2 * N_CALLS);
+    for (int i = 0; i < N_CALLS; i++) {
+        assert_string_equal(sv.bodies[i], bodies[i]);
+        expect_auth(&creds, hostport, bodies[i], times[i], auth, sizeof(auth));
+        assert_non_null(strstr(sv.heads[i], auth));
+        assert_non_null(strstr(sv.heads[i], i ? "X-Amz-Date: 20240301T123457Z"
+                                              : "X-Amz-Date: 20240301T123456Z"));
+    }
+}
+
+/* A request the signer refuses leaves the handle as it was and returns no list. */
+static void test_rearm_refused(void **state)
+{
+    struct xb_sigv4_header many[20];
+    struct xb_aws_creds creds = {"AKIDEXAMPLE", "secret", NULL};
+    struct xb_aws_request r = {.method = "POST",
+                               .url = "http://127.0.0.1:1/TraceSegments",
+                               .body = "{}",
+                               .body_len = 2,
+                               .sign = {"xray", "us-west-2", &creds, 1709296496}};
+    struct curl_slist *h = (struct curl_slist *)&r; /* must be reset */
+    CURL *e = curl_easy_init();
+    char err[128] = "";
+    (void)state;
+    for (size_t i = 0; i < 20; i++)
+        many[i] = (struct xb_sigv4_header){"X-A", "b"};
+    r.headers = many;
+    r.n_headers = 20;
+    assert_int_equal(xb_aws_request_rearm(&r, e, &h, err, sizeof(err)), XB_ERR_TOO_LARGE);
+    assert_null(h);
+    assert_non_null(strstr(err, "too many headers"));
+    curl_easy_cleanup(e);
+}
+
+/* Requests to different URLs, one after another on one thread, are each signed and sent
+ * with their own host, path and query (the split of the last URL is remembered). */
+static void test_url_alternates(void **state)
+{
+    static const char *const urls[] = {
+        "http://127.0.0.1:8080/TraceSegments", "https://xray.us-west-2.amazonaws.com/TraceSegments",
+        "http://127.0.0.1:8080/TraceSegments", "http://10.0.0.1/a/b?x=1&y=2",
+        "http://127.0.0.1:8080/TraceSegments"};
+    static const char *const hosts[] = {
+        "Host: 127.0.0.1:8080", "Host: xray.us-west-2.amazonaws.com", "Host: 127.0.0.1:8080",
+        "Host: 10.0.0.1", "Host: 127.0.0.1:8080"};
+    static const char *const paths[] = {"/TraceSegments", "/TraceSegments", "/TraceSegments",
+                                        "/a/b", "/TraceSegments"};
+    static const char *const queries[] = {NULL, NULL, NULL, "x=1&y=2", NULL};
+    struct xb_aws_creds creds = {"AKIDEXAMPLE", "secret", NULL};
+    (void)state;
+    for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+        struct xb_aws_request r = {.method = "POST",
+                                   .url = urls[i],
+                                   .body = "{}",
+                                   .body_len = 2,
+                                   .sign = {"xray", "us-west-2", &creds, 1709296496}};
+        char host[64], auth[1100];
+        struct xb_sigv4_header sh[1] = {{"host", host}};
+        struct xb_sigv4_request sreq = {"POST", paths[i], queries[i], sh, 1, "{}", 2};
+        struct xb_sigv4_result sig;
+        struct curl_slist *h = NULL;
+        CURL *e = NULL;
+        int found = 0;
+
+        snprintf(host, sizeof(host), "%s", hosts[i] + 6);
+        assert_int_equal(xb_sigv4_sign(&sreq, "us-west-2", "xray", &creds, 1709296496, &sig),
+                         XB_OK);
+        snprintf(auth, sizeof(auth), "Authorization: %s", sig.authorization);
+        assert_int_equal(xb_aws_request_build(&r, &e, &h, NULL, 0), XB_OK);
+        assert_string_equal(h->data, hosts[i]);
+        for (struct curl_slist *l = h; l; l = l->next)
+            found |= strcmp(l->data, auth) == 0;
+        assert_true(found);
+        curl_easy_cleanup(e);
+        curl_slist_free_all(h);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_keeps),
+        cmocka_unit_test(test_spares),
+        cmocka_unit_test(test_rearm_sends_new_call),
+        cmocka_unit_test(test_rearm_refused),
+        cmocka_unit_test(test_url_alternates),
+    };
+    int rc;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}
