@@ -91,8 +91,8 @@ static inline void xb_jsonw_ckey(struct xb_jsonw *w, const char *k)
 /* String value of |n| bytes; cut to max_str bytes (at a character boundary) when set. */
 void xb_jsonw_str(struct xb_jsonw *w, const char *s, size_t n);
 /* Object member with a string value: the same bytes and state as xb_jsonw_key(|k|,
- * |kn|) then xb_jsonw_str(|s|, |sn|), written in one step when both are at most 16
- * bytes, need no escaping and fit the reserved room (metadata entries). */
+ * |kn|) then xb_jsonw_str(|s|, |sn|), written in one step when neither needs escaping
+ * or cutting and both fit the reserved room (metadata entries). */
 void xb_jsonw_member_str(struct xb_jsonw *w, const char *k, size_t kn, const char *s, size_t sn);
 /* Field name and string value: the same bytes and state as xb_jsonw_ckey_n(|k|, |kn|)
  * then xb_jsonw_str(|s|, |sn|), written in one step when the value needs no escaping,

@@ -583,30 +583,32 @@ static void test_jsonw_short_str_and_key_match_reference(void **state)
 }
 
 /* xb_jsonw_member_str() leaves the same bytes and state as xb_jsonw_key() then
- * xb_jsonw_str(): keys and values of 0 to 20 bytes with special bytes anywhere, first
- * member or not, with and without max_str, with no, exact, short and ample room, and
- * with a size limit near. */
+ * xb_jsonw_str(): keys and values of 0 to 40 bytes (short and SSE2 copies) with special
+ * bytes anywhere or none, first member or not, with and without max_str, with no,
+ * exact, short and ample room, and with a size limit near. */
 static void test_jsonw_member_str_matches_key_then_str(void **state)
 {
     static const unsigned char pool[] = "abcdefghijklmnop QRSTUVWXYZ0123456789-_./:~";
     static const unsigned char special[] = {'"',  '\\', '\n', 0x01, 0x7F, 0xC3,
                                             0xA9, 0xE2, 0x80, 0xA8, 0xFF, 0x20};
     uint64_t x = 0x6A09E667F3BCC909u;
-    unsigned char in[2][21];
+    unsigned char in[2][41];
     (void)state;
 
     for (int iter = 0; iter < 300000; iter++) {
         struct xb_buf b[2];
         struct xb_jsonw w[2];
         size_t n[2], room, max_str, limit;
+        unsigned dens;
         int comma;
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         comma = (int)(x & 1);
         room = (size_t)((x >> 1) % 5);
-        max_str = (x >> 4) % 4 == 0 ? 1 + (x >> 6) % 18 : 0;
-        limit = (x >> 11) % 4 == 0 ? 1 + (x >> 13) % 50 : 0;
+        max_str = (x >> 4) % 4 == 0 ? 1 + (x >> 6) % 38 : 0;
+        limit = (x >> 11) % 4 == 0 ? 1 + (x >> 13) % 90 : 0;
+        dens = (x >> 20) % 2 ? 6 : 97; /* one special byte in 6, or rarely any */
         for (int s = 0; s < 2; s++) {
             x ^= x << 13;
             x ^= x >> 7;
@@ -616,8 +618,8 @@ static void test_jsonw_member_str_matches_key_then_str(void **state)
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                in[s][i] = (x % 6 == 0) ? special[(x >> 8) % sizeof(special)]
-                                        : pool[(x >> 8) % (sizeof(pool) - 1)];
+                in[s][i] = (x % dens == 0) ? special[(x >> 8) % sizeof(special)]
+                                           : pool[(x >> 8) % (sizeof(pool) - 1)];
             }
         }
         for (int k = 0; k < 2; k++) {
