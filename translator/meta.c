@@ -84,6 +84,33 @@ static int add_annot(struct builder *b, const char *key, size_t n, const xb_pb_a
     return XB_OK;
 }
 
+/* Whether the |n| bytes at |k| are all ASCII (below 0x80): 8 bytes per load, the last
+ * load overlapping the one before it; two overlapping 4-byte loads below 8 bytes. */
+static inline int all_ascii(const char *k, size_t n)
+{
+    const uint64_t high = 0x8080808080808080ull;
+    uint64_t acc = 0, x;
+    size_t i;
+
+    if (n >= 8) {
+        for (i = 0; i + 8 <= n; i += 8) {
+            memcpy(&x, k + i, 8);
+            acc |= x;
+        }
+        memcpy(&x, k + n - 8, 8);
+        return ((acc | x) & high) == 0;
+    }
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, k, 4);
+        memcpy(&b, k + n - 4, 4);
+        return ((a | b) & 0x80808080u) == 0;
+    }
+    for (i = 0; i < n; i++)
+        acc |= (unsigned char)k[i];
+    return (acc & 0x80) == 0;
+}
+
 /*
  * |key| (|*n| bytes) as the JSON writer will print it: each byte that is not part of
  * well-formed UTF-8 becomes U+FFFD (core/jsonw.c does the same). Keys are compared and
@@ -91,7 +118,7 @@ static int add_annot(struct builder *b, const char *key, size_t n, const xb_pb_a
  * one object the same member twice. Returns |key| itself when it is well-formed (the
  * usual case), an arena copy otherwise, or NULL when the arena is exhausted.
  */
-static const char *printable_key(struct xb_arena *arena, const char *key, size_t *n)
+static const char *printable_key_slow(struct xb_arena *arena, const char *key, size_t *n)
 {
     size_t i = 0, bad = 0, o = 0;
     char *out;
@@ -125,6 +152,13 @@ static const char *printable_key(struct xb_arena *arena, const char *key, size_t
     out[o] = '\0';
     *n = o;
     return out;
+}
+
+/* printable_key_slow() with ASCII keys (the usual case: nothing to replace) decided
+ * inline. */
+static inline const char *printable_key(struct xb_arena *arena, const char *key, size_t *n)
+{
+    return all_ascii(key, *n) ? key : printable_key_slow(arena, key, n);
 }
 
 static int add_meta(struct builder *b, const char *key, size_t n, const xb_pb_any *v,

@@ -396,6 +396,52 @@ static void test_translate_trim_never_duplicates_cut_keys(void **state)
     free(big);
 }
 
+/* Metadata keys that differ only in a byte that is not UTF-8 are one member (both print
+ * U+FFFD there), whatever the key's length and the byte's place, while an ASCII key is
+ * its own member: the ASCII check's word loads must see every byte. */
+static void test_translate_meta_keys_invalid_byte_anywhere(void **state)
+{
+    struct fixture *f = *state;
+    char k[3][32];
+
+    for (size_t n = 1; n <= 26; n++) {
+        for (size_t at = 0; at < n; at++) {
+            struct kvs a = {0};
+            xb_pb_span s;
+            cJSON *doc;
+            const cJSON *def;
+            char want[40];
+            for (int i = 0; i < 3; i++) {
+                memset(k[i], 'k', n);
+                k[i][n] = '\0';
+            }
+            k[0][at] = (char)0xFF;
+            k[1][at] = (char)0xFE;
+            k[2][at] = 'x';
+            kv_str(&a, k[0], "a");
+            kv_str(&a, k[1], "b");
+            kv_str(&a, k[2], "c");
+            span_init(&s, &a, XB_KIND_SERVER, 0);
+            sink_free(&f->sink);
+            assert_int_equal(run(f, NULL, &s, NULL), 0);
+            assert_int_equal(f->sink.n, 1);
+            doc = cJSON_Parse(f->sink.doc[0]);
+            assert_non_null(doc);
+            def = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(doc, "metadata"), "default");
+            assert_non_null(def);
+            assert_int_equal(cJSON_GetArraySize(def), 2);
+            memcpy(want, k[2], n + 1);
+            assert_string_equal(jstr(def, want), "c");
+            memcpy(want, k[2], at);
+            memcpy(want + at, "\xEF\xBF\xBD", 3);
+            memcpy(want + at + 3, k[2] + at + 1, n - at);
+            assert_string_equal(jstr(def, want), "b"); /* the last of equal keys */
+            cJSON_Delete(doc);
+        }
+    }
+}
+
 static void test_translate_local_root_client_two_documents(void **state)
 {
     struct fixture *f = *state;
@@ -603,6 +649,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_translate_trim_never_duplicates_cut_keys, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_translate_local_root_client_two_documents, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_translate_meta_keys_invalid_byte_anywhere, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_translate_request_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_translate_arena_failure_never_crashes, setup,
