@@ -274,9 +274,9 @@ static int sortent_cmp(const void *pa, const void *pb)
     return sortent_cmp_inline(pa, pb);
 }
 
-/* Sorts |n| elements of |elem| bytes at |base| whose first member is a struct xb_str key,
- * keeping only the last of equal keys. Returns the new count or (size_t)-1 on NOMEM. */
-static size_t sort_unique(struct xb_arena *arena, void *base, size_t n, size_t elem)
+/* sort_unique() for lists of more than 32 entries: the keys and positions sorted on
+ * the side (qsort), then the entries put in that order. */
+static size_t sort_unique_long(struct xb_arena *arena, void *base, size_t n, size_t elem)
 {
     struct sortent *se;
     char *tmp, *b = base;
@@ -293,20 +293,7 @@ static size_t sort_unique(struct xb_arena *arena, void *base, size_t n, size_t e
         se[i].pfx = key_pfx(se[i].key);
         se[i].pos = i;
     }
-    if (n <= 32) {
-        /* Insertion sort for short lists (same order: sortent_cmp is total). */
-        for (i = 1; i < n; i++) {
-            struct sortent t = se[i];
-            size_t j = i;
-            while (j > 0 && sortent_cmp_inline(&se[j - 1], &t) > 0) {
-                se[j] = se[j - 1];
-                j--;
-            }
-            se[j] = t;
-        }
-    } else {
-        qsort(se, n, sizeof(*se), sortent_cmp);
-    }
+    qsort(se, n, sizeof(*se), sortent_cmp);
     memcpy(tmp, b, n * elem);
     for (i = 0; i < n; i++) {
         if (i + 1 < n && se[i].pfx == se[i + 1].pfx && str_cmp(se[i].key, se[i + 1].key) == 0)
@@ -314,6 +301,68 @@ static size_t sort_unique(struct xb_arena *arena, void *base, size_t n, size_t e
         memcpy(b + m * elem, tmp + se[i].pos * elem, elem);
         m++;
     }
+    return m;
+}
+
+/*
+ * Sorts |n| elements of |elem| bytes at *|base| whose first member is a struct xb_str
+ * key, keeping only the last of equal keys; *|base| then points at the result (an arena
+ * copy for short lists). Returns the new count or (size_t)-1 on NOMEM. Short lists (the
+ * usual metadata list has about ten entries) are sorted as 16-byte records of key
+ * prefix and position by insertion, stable like sort_unique_long(), and each entry is
+ * copied once into place; inlined into each caller so that the copies have a constant
+ * size.
+ */
+static inline __attribute__((always_inline)) size_t sort_unique(struct xb_arena *arena, void **base,
+                                                                size_t n, size_t elem)
+{
+    struct rec {
+        uint64_t pfx;
+        size_t pos;
+    } r[32];
+    const char *b = *base;
+    char *out;
+    size_t i, j, m = 0;
+
+    if (n < 2)
+        return n;
+    if (n > 32)
+        return sort_unique_long(arena, *base, n, elem);
+    out = xb_arena_alloc(arena, n * elem);
+    if (!out)
+        return (size_t)-1;
+    for (i = 0; i < n; i++) {
+        struct xb_str k;
+        struct rec t;
+        memcpy(&k, b + i * elem, sizeof(k));
+        t.pfx = key_pfx(k);
+        t.pos = i;
+        /* after the records of keys that are smaller or equal (equal ones came first) */
+        for (j = i; j > 0; j--) {
+            struct xb_str pk;
+            if (r[j - 1].pfx < t.pfx)
+                break;
+            if (r[j - 1].pfx == t.pfx) {
+                memcpy(&pk, b + r[j - 1].pos * elem, sizeof(pk));
+                if (str_cmp(pk, k) <= 0)
+                    break;
+            }
+            r[j] = r[j - 1];
+        }
+        r[j] = t;
+    }
+    for (i = 0; i < n; i++) {
+        if (i + 1 < n && r[i].pfx == r[i + 1].pfx) {
+            struct xb_str x, y;
+            memcpy(&x, b + r[i].pos * elem, sizeof(x));
+            memcpy(&y, b + r[i + 1].pos * elem, sizeof(y));
+            if (str_cmp(x, y) == 0)
+                continue; /* the later one wins */
+        }
+        memcpy(out + m * elem, b + r[i].pos * elem, elem);
+        m++;
+    }
+    *base = out;
     return m;
 }
 
@@ -410,12 +459,20 @@ int xb_tr_meta_resource(const xb_pb_resource *resource, const struct xb_translat
     rc = add_resource(&b, resource);
     if (rc)
         goto out;
-    m = sort_unique(arena, b.annots, b.n_annots, sizeof(*b.annots));
+    {
+        void *v = b.annots;
+        m = sort_unique(arena, &v, b.n_annots, sizeof(*b.annots));
+        b.annots = v;
+    }
     if (m == (size_t)-1)
         goto nomem;
     rm->annots = b.annots;
     rm->n_annots = m;
-    m = sort_unique(arena, b.meta, b.n_meta, sizeof(*b.meta));
+    {
+        void *v = b.meta;
+        m = sort_unique(arena, &v, b.n_meta, sizeof(*b.meta));
+        b.meta = v;
+    }
     if (m == (size_t)-1)
         goto nomem;
     rm->meta = b.meta;
@@ -457,8 +514,10 @@ out:
 /* Sorted, unique |a| (|na| entries) and |b| merged into |*out| (arena): on equal keys
  * |b|'s entry wins. Entries are |elem| bytes with a struct xb_str key first. Returns
  * the count or (size_t)-1 on NOMEM. */
-static size_t merge_sorted(struct xb_arena *arena, const void *a, size_t na, const void *b,
-                           size_t nb, size_t elem, void **out)
+static inline __attribute__((always_inline)) size_t merge_sorted(struct xb_arena *arena,
+                                                                 const void *a, size_t na,
+                                                                 const void *b, size_t nb,
+                                                                 size_t elem, void **out)
 {
     const char *pa = a, *pb = b;
     char *o;
@@ -548,7 +607,11 @@ int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, 
     if (rc)
         goto out;
 
-    m = sort_unique(arena, b.annots, b.n_annots, sizeof(*b.annots));
+    {
+        void *v = b.annots;
+        m = sort_unique(arena, &v, b.n_annots, sizeof(*b.annots));
+        b.annots = v;
+    }
     if (m == (size_t)-1)
         goto nomem;
     d->annots = b.annots;
@@ -561,7 +624,11 @@ int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, 
         d->annots = v;
         d->n_annots = m;
     }
-    m = sort_unique(arena, b.meta, b.n_meta, sizeof(*b.meta));
+    {
+        void *v = b.meta;
+        m = sort_unique(arena, &v, b.n_meta, sizeof(*b.meta));
+        b.meta = v;
+    }
     if (m == (size_t)-1)
         goto nomem;
     d->meta = b.meta;
@@ -574,7 +641,11 @@ int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, 
         d->meta = v;
         d->n_meta = m;
     }
-    m = sort_unique(arena, b.ns, b.n_ns, sizeof(*b.ns));
+    {
+        void *v = b.ns;
+        m = sort_unique(arena, &v, b.n_ns, sizeof(*b.ns));
+        b.ns = v;
+    }
     if (m == (size_t)-1)
         goto nomem;
     d->ns = b.ns;
