@@ -20,11 +20,30 @@ static inline uint64_t nearest_scaled(uint64_t m, uint64_t pow10f)
     return c;
 }
 
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
+                                  "25262728293031323334353637383940414243444546474849"
+                                  "50515253545556575859606162636465666768697071727374"
+                                  "75767778798081828384858687888990919293949596979899";
+
+/* |v| < 100 as two digits at |o|. */
+static inline void put2(char *o, uint32_t v)
+{
+    memcpy(o, digit_pairs + 2 * v, 2);
+}
+
+/* |v| < 10^4 as four digits at |o|, leading zeros kept. */
+static inline void put4(char *o, uint32_t v)
+{
+    put2(o, v / 100);
+    put2(o + 2, v % 100);
+}
+
 size_t xb_tr_doc_fmt_seconds(char *out, double v)
 {
-    char digits[24];
     uint64_t bits, m, c;
-    size_t n, ip;
+    uint32_t ip, frac;
+    char fd[8] = {0};
+    size_t n;
     int f;
 
     memcpy(&bits, &v, sizeof(bits));
@@ -39,22 +58,34 @@ size_t xb_tr_doc_fmt_seconds(char *out, double v)
      * division is correctly rounded), without its trailing zeros; else none with 6 or
      * fewer exists and the nearest 7-decimal one, always inside the interval, is the
      * shortest (it cannot end in 0, or the 6-decimal one would have read back).
+     * The integer part (2^30 <= ip < 2^31) always has 10 digits; the digits are
+     * written from fixed-width groups with constant divisors.
      */
     c = nearest_scaled(m, 1000000);
     if ((double)c / 1e6 == v) {
-        for (f = 6; f > 0 && c % 10 == 0; f--)
-            c /= 10;
+        ip = (uint32_t)(c / 1000000);
+        frac = (uint32_t)(c % 1000000);
+        put2(fd, frac / 10000);
+        put4(fd + 2, frac % 10000);
+        for (f = 6; f > 0 && fd[f - 1] == '0'; f--)
+            ;
     } else {
         c = nearest_scaled(m, 10000000);
+        ip = (uint32_t)(c / 10000000);
+        frac = (uint32_t)(c % 10000000);
+        fd[0] = (char)('0' + frac / 1000000);
+        put2(fd + 1, frac / 10000 % 100);
+        put4(fd + 3, frac % 10000);
         f = 7;
     }
-    n = xb_jsonw_fmt_uint(digits, c);
-    ip = n - (size_t)f; /* c >= 2^30 * 10^f: at least 10 integer digits */
-    memcpy(out, digits, ip);
+    put2(out, ip / 100000000);
+    put4(out + 2, ip / 10000 % 10000);
+    put4(out + 6, ip % 10000);
+    n = 10;
     if (f > 0) {
-        out[ip] = '.';
-        memcpy(out + ip + 1, digits + ip, (size_t)f);
-        n++;
+        out[n++] = '.';
+        memcpy(out + n, fd, 8); /* the f wanted digits and some after them */
+        n += (size_t)f;
     }
     out[n] = '\0';
     return n;
