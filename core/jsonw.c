@@ -551,6 +551,36 @@ general:
     xb_jsonw_str(w, s, sn);
 }
 
+void xb_jsonw_member_raw(struct xb_jsonw *w, const char *k, size_t kn, const char *v, size_t vn)
+{
+    struct xb_buf *b = w->b;
+    size_t c, tot;
+    char *d;
+
+    if (!k || !vn || w->after_key || w->err || b->max || (w->max_str && kn > w->max_str))
+        goto general;
+    c = w->need_comma[w->depth] ? 1 : 0;
+    tot = c + kn + vn + 3; /* [,]"k":v */
+    if (!room_for(w, tot))
+        goto general;
+    d = b->data + b->len;
+    if (!clean_copy(d + c + 1, k, kn))
+        goto general; /* nothing committed: len and written unchanged */
+    d[0] = ',';       /* overwritten by the quote when no comma is due */
+    d[c] = '"';
+    d[c + kn + 1] = '"';
+    d[c + kn + 2] = ':';
+    memcpy(d + c + kn + 3, v, vn);
+    d[tot] = '\0';
+    b->len += tot;
+    w->written += tot;
+    w->need_comma[w->depth] = 1;
+    return;
+general:
+    xb_jsonw_key(w, k, kn);
+    xb_jsonw_raw_members(w, v, vn);
+}
+
 void xb_jsonw_str_full(struct xb_jsonw *w, const char *s, size_t n)
 {
     pre_value(w);

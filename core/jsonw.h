@@ -94,6 +94,11 @@ void xb_jsonw_str(struct xb_jsonw *w, const char *s, size_t n);
  * |kn|) then xb_jsonw_str(|s|, |sn|), written in one step when neither needs escaping
  * or cutting and both fit the reserved room (metadata entries). */
 void xb_jsonw_member_str(struct xb_jsonw *w, const char *k, size_t kn, const char *s, size_t sn);
+/* Object member with a value already formatted by the caller (|vn| bytes of JSON: a
+ * number, true, false or null): the same bytes and state as xb_jsonw_key(|k|, |kn|) then
+ * xb_jsonw_raw_members(|v|, |vn|), written in one step when the key needs no escaping
+ * or cutting and the member fits the reserved room (scalar metadata entries). */
+void xb_jsonw_member_raw(struct xb_jsonw *w, const char *k, size_t kn, const char *v, size_t vn);
 /* Field name and string value: the same bytes and state as xb_jsonw_ckey_n(|k|, |kn|)
  * then xb_jsonw_str(|s|, |sn|), written in one step when the value needs no escaping,
  * is not cut and fits the reserved room. |k| as for xb_jsonw_ckey_n(). */

@@ -418,10 +418,30 @@ static void write_meta_default(struct xb_jsonw *w, const struct xb_tr_xdoc *d,
             xb_jsonw_member_str(w, m->key.p, m->key.n, s, strlen(s));
             continue;
         }
+        if (m->val && xb_tr_any_annotatable(m->val)) {
+            /* formatted as xb_tr_any_write_scalar() does, written with the key in one step */
+            char tmp[400];
+            size_t n;
+            switch (xb_tr_any_type(m->val)) {
+            case XB_ANY_INT:
+                n = xb_jsonw_fmt_int(tmp, m->val->int_value);
+                break;
+            case XB_ANY_DOUBLE:
+                n = xb_jsonw_fmt_double(tmp, m->val->double_value, 1);
+                if (n == 0)
+                    n = 4, memcpy(tmp, "null", 4);
+                break;
+            default: /* XB_ANY_BOOL */
+                if (m->val->bool_value)
+                    n = 4, memcpy(tmp, "true", 4);
+                else
+                    n = 5, memcpy(tmp, "false", 5);
+            }
+            xb_jsonw_member_raw(w, m->key.p, m->key.n, tmp, n);
+            continue;
+        }
         xb_jsonw_key(w, m->key.p, m->key.n);
-        if (m->val && xb_tr_any_annotatable(m->val))
-            xb_tr_any_write_scalar(w, m->val); /* what xb_tr_any_write() does for scalars */
-        else if (m->val)
+        if (m->val)
             xb_tr_any_write(w, m->val, arena, o->max_items);
         else
             xb_tr_jsonp_write(w, m->j, o->max_items);
