@@ -91,16 +91,20 @@ size_t xb_tr_doc_fmt_seconds(char *out, double v)
     return n;
 }
 
-/* A time in seconds, as xb_jsonw_double() writes it. */
-static void write_seconds(struct xb_jsonw *w, double v)
+/* Field |key| (a string literal) and a time in seconds, as xb_jsonw_ckey() then
+ * xb_jsonw_double() write them: in one step in the usual range. */
+#define write_seconds(w, key, v) write_seconds_n((w), (key), sizeof("" key) - 1, (v))
+static void write_seconds_n(struct xb_jsonw *w, const char *key, size_t kn, double v)
 {
     char tmp[32];
     size_t n = xb_tr_doc_fmt_seconds(tmp, v);
 
-    if (n)
-        xb_jsonw_raw_members(w, tmp, n);
-    else
-        xb_jsonw_double(w, v);
+    if (n) {
+        xb_jsonw_member_raw(w, key, kn, tmp, n);
+        return;
+    }
+    xb_jsonw_ckey_n(w, key, kn);
+    xb_jsonw_double(w, v);
 }
 
 /* A string value written without escaping: ids, trace ids, enumerations (never user
@@ -527,6 +531,35 @@ static void write_sql(struct xb_jsonw *w, const struct xb_tr_xsql *s)
     xb_jsonw_obj_end(w);
 }
 
+/* "fault", "error" and "throttle" (each 0 or 1) as three xb_jsonw_ckey() and
+ * xb_jsonw_bool() calls write them, spliced as one piece of members. */
+static void write_flags(struct xb_jsonw *w, int fault, int error, int throttle)
+{
+#define XB_FLAG_0 "false"
+#define XB_FLAG_1 "true"
+#define XB_FLAGS(f, e, t)                                                                          \
+    "\"fault\":" XB_FLAG_##f ",\"error\":" XB_FLAG_##e ",\"throttle\":" XB_FLAG_##t
+#define XB_FLAGS_ENTRY(f, e, t)                                                                    \
+    {                                                                                              \
+        XB_FLAGS(f, e, t), sizeof(XB_FLAGS(f, e, t)) - 1                                           \
+    }
+    static const struct {
+        const char *p;
+        size_t n;
+    } all[8] = {
+        XB_FLAGS_ENTRY(0, 0, 0), XB_FLAGS_ENTRY(0, 0, 1), XB_FLAGS_ENTRY(0, 1, 0),
+        XB_FLAGS_ENTRY(0, 1, 1), XB_FLAGS_ENTRY(1, 0, 0), XB_FLAGS_ENTRY(1, 0, 1),
+        XB_FLAGS_ENTRY(1, 1, 0), XB_FLAGS_ENTRY(1, 1, 1),
+    };
+#undef XB_FLAGS_ENTRY
+#undef XB_FLAGS
+#undef XB_FLAG_1
+#undef XB_FLAG_0
+    unsigned i = (fault ? 4u : 0u) | (error ? 2u : 0u) | (throttle ? 1u : 0u);
+
+    xb_jsonw_raw_members(w, all[i].p, all[i].n);
+}
+
 int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o, struct xb_buf *out,
                     struct xb_arena *arena, size_t *written)
 {
@@ -542,8 +575,7 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
     xb_jsonw_str(&w, d->name.p, d->name.n);
     xb_jsonw_ckey(&w, "id");
     plain(&w, d->id);
-    xb_jsonw_ckey(&w, "start_time");
-    write_seconds(&w, d->start_time);
+    write_seconds(&w, "start_time", d->start_time);
     if (d->has_service) {
         xb_jsonw_ckey(&w, "service");
         xb_jsonw_obj_begin(&w);
@@ -563,17 +595,11 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
         xb_jsonw_ckey(&w, "in_progress");
         xb_jsonw_bool(&w, 1);
     } else {
-        xb_jsonw_ckey(&w, "end_time");
-        write_seconds(&w, d->end_time);
+        write_seconds(&w, "end_time", d->end_time);
     }
     if (d->http)
         write_http(&w, d->http);
-    xb_jsonw_ckey(&w, "fault");
-    xb_jsonw_bool(&w, d->fault);
-    xb_jsonw_ckey(&w, "error");
-    xb_jsonw_bool(&w, d->error);
-    xb_jsonw_ckey(&w, "throttle");
-    xb_jsonw_bool(&w, d->throttle);
+    write_flags(&w, d->fault, d->error, d->throttle);
     if (d->cause && d->cause->n)
         write_cause(&w, d->cause, o);
     if (d->aws)
