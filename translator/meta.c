@@ -161,8 +161,9 @@ static inline const char *printable_key(struct xb_arena *arena, const char *key,
     return all_ascii(key, *n) ? key : printable_key_slow(arena, key, n);
 }
 
-static int add_meta(struct builder *b, const char *key, size_t n, const xb_pb_any *v,
-                    const struct xb_tr_jnode *j)
+static inline __attribute__((always_inline)) int add_meta(struct builder *b, const char *key,
+                                                          size_t n, const xb_pb_any *v,
+                                                          const struct xb_tr_jnode *j)
 {
     struct xb_tr_xmeta *m;
 
@@ -170,9 +171,11 @@ static int add_meta(struct builder *b, const char *key, size_t n, const xb_pb_an
         return XB_ERR_NOMEM;
 
     if (b->n_meta < b->cap_meta) {
-        /* the usual case: xb_tr_meta_build() reserved room for every attribute */
+        /* the usual case: xb_tr_meta_build() reserved room for every attribute; every
+         * field is set below */
         m = &b->meta[b->n_meta++];
-        memset(m, 0, sizeof(*m));
+        m->raw = NULL;
+        m->raw_n = 0;
     } else {
         void *vec = b->meta;
         m = xb_tr_vec_push(b->arena, &vec, &b->n_meta, &b->cap_meta, sizeof(*m));
