@@ -9,14 +9,20 @@
 
 #define RES_PREFIX "otel.resource."
 
-/* The multiple of 10^-f nearest m / 2^22 (ties to even), scaled by 10^f: exact. */
-static inline uint64_t nearest_scaled(uint64_t m, uint64_t pow10f)
+/* The multiple of 10^-f nearest m / 2^22 (ties to even), scaled by 10^f: exact. When
+ * |dist| is not NULL it receives |c * 2^22 - m * 10^f|, the distance between that
+ * multiple and m / 2^22 in units of 2^-22 / 10^f. */
+static inline uint64_t nearest_scaled(uint64_t m, uint64_t pow10f, uint64_t *dist)
 {
     unsigned __int128 x = (unsigned __int128)m * pow10f;
     uint64_t r = (uint64_t)x & ((1u << 22) - 1), c = (uint64_t)(x >> 22);
 
-    if (r > (1u << 21) || (r == (1u << 21) && (c & 1)))
+    if (r > (1u << 21) || (r == (1u << 21) && (c & 1))) {
         c++;
+        r = (1u << 22) - r;
+    }
+    if (dist)
+        *dist = r;
     return c;
 }
 
@@ -40,9 +46,8 @@ static inline void put4(char *o, uint32_t v)
 
 size_t xb_tr_doc_fmt_seconds(char *out, double v)
 {
-    uint64_t bits, m, c;
+    uint64_t bits, m, c, dist;
     uint32_t ip, frac;
-    char fd[8] = {0};
     size_t n;
     int f;
 
@@ -60,33 +65,36 @@ size_t xb_tr_doc_fmt_seconds(char *out, double v)
      * shortest (it cannot end in 0, or the 6-decimal one would have read back).
      * The integer part (2^30 <= ip < 2^31) always has 10 digits; the digits are
      * written from fixed-width groups with constant divisors.
+     *
+     * "Reads back as v" without a division: strtod rounds c / 10^6 to the nearest
+     * double, ties to even, and the doubles around v are 2^-22 apart (at v = 2^30
+     * itself the candidate is exact), so it gives v exactly when the distance
+     * |c / 10^6 - m / 2^22| is below half of 2^-22, or equal to it with m even; in the
+     * units of nearest_scaled()'s distance that half is 10^6 / 2.
      */
-    c = nearest_scaled(m, 1000000);
-    if ((double)c / 1e6 == v) {
+    c = nearest_scaled(m, 1000000, &dist);
+    if (dist < 500000 || (dist == 500000 && (m & 1) == 0)) {
         ip = (uint32_t)(c / 1000000);
         frac = (uint32_t)(c % 1000000);
-        put2(fd, frac / 10000);
-        put4(fd + 2, frac % 10000);
-        for (f = 6; f > 0 && fd[f - 1] == '0'; f--)
+        put2(out + 11, frac / 10000);
+        put4(out + 13, frac % 10000);
+        for (f = 6; f > 0 && out[10 + f] == '0'; f--)
             ;
     } else {
-        c = nearest_scaled(m, 10000000);
+        c = nearest_scaled(m, 10000000, NULL);
         ip = (uint32_t)(c / 10000000);
         frac = (uint32_t)(c % 10000000);
-        fd[0] = (char)('0' + frac / 1000000);
-        put2(fd + 1, frac / 10000 % 100);
-        put4(fd + 3, frac % 10000);
+        out[11] = (char)('0' + frac / 1000000);
+        put2(out + 12, frac / 10000 % 100);
+        put4(out + 14, frac % 10000);
         f = 7;
     }
+    /* digits written in place: no copy that would reload them */
     put2(out, ip / 100000000);
     put4(out + 2, ip / 10000 % 10000);
     put4(out + 6, ip % 10000);
-    n = 10;
-    if (f > 0) {
-        out[n++] = '.';
-        memcpy(out + n, fd, 8); /* the f wanted digits and some after them */
-        n += (size_t)f;
-    }
+    out[10] = '.'; /* overwritten by the NUL when there are no decimals */
+    n = f > 0 ? 11 + (size_t)f : 10;
     out[n] = '\0';
     return n;
 }
