@@ -63,7 +63,7 @@ void xb_jsonw_ckey_n(struct xb_jsonw *w, const char *k, size_t n);
  * literal is known at compile time and, in the common case (not right after a key,
  * room reserved, no size limit near), the separator and the quoted key are written
  * here with a fixed-size copy. Same bytes and state as xb_jsonw_ckey_n(). */
-static inline void xb_jsonw_ckey(struct xb_jsonw *w, const char *k)
+static inline __attribute__((always_inline)) void xb_jsonw_ckey(struct xb_jsonw *w, const char *k)
 {
     size_t n = strlen(k), c;
     struct xb_buf *b = w->b;

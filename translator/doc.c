@@ -234,7 +234,7 @@ static void write_cause(struct xb_jsonw *w, const struct xb_tr_xcause *c,
         size_t nf = cap_items(e->n_frames, o);
         xb_jsonw_obj_begin(w);
         xb_jsonw_ckey(w, "id");
-        plain(w, e->id);
+        xb_jsonw_str_plain(w, e->id, 16); /* 16 hex digits (translator/cause.c) */
         xb_jsonw_ckey(w, "message");
         xb_jsonw_str(w, e->message.p, e->message.n);
         xb_jsonw_ckey(w, "type");
@@ -582,7 +582,7 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
     xb_jsonw_ckey(&w, "name");
     xb_jsonw_str(&w, d->name.p, d->name.n);
     xb_jsonw_ckey(&w, "id");
-    plain(&w, d->id);
+    xb_jsonw_str_plain(&w, d->id, d->id[0] ? 16 : 0); /* no strlen: doc.h */
     write_seconds(&w, "start_time", d->start_time);
     if (d->has_service) {
         xb_jsonw_ckey(&w, "service");
@@ -598,7 +598,7 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
     if (d->n_links)
         write_links(&w, d, o, arena);
     xb_jsonw_ckey(&w, "trace_id");
-    plain(&w, d->trace_id);
+    xb_jsonw_str_plain(&w, d->trace_id, d->trace_id[0] ? XB_XRAY_TRACE_ID_LEN : 0);
     if (d->in_progress) {
         xb_jsonw_ckey(&w, "in_progress");
         xb_jsonw_bool(&w, 1);
@@ -632,7 +632,7 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
     }
     if (d->parent_id[0]) {
         xb_jsonw_ckey(&w, "parent_id");
-        plain(&w, d->parent_id);
+        xb_jsonw_str_plain(&w, d->parent_id, 16); /* "" (absent) or 16 hex digits */
     }
     if (d->subsegment) {
         xb_jsonw_ckey(&w, "type");
