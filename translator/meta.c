@@ -316,8 +316,8 @@ static size_t sort_unique_long(struct xb_arena *arena, void *base, size_t n, siz
  * copied once into place; inlined into each caller so that the copies have a constant
  * size.
  */
-static inline __attribute__((always_inline)) size_t sort_unique(struct xb_arena *arena, void **base,
-                                                                size_t n, size_t elem)
+static inline __attribute__((always_inline)) size_t
+sort_unique(struct xb_arena *arena, void **base, size_t n, size_t elem, uint8_t *keep)
 {
     struct rec {
         uint64_t pfx;
@@ -362,10 +362,81 @@ static inline __attribute__((always_inline)) size_t sort_unique(struct xb_arena 
             if (str_cmp(x, y) == 0)
                 continue; /* the later one wins */
         }
+        if (keep)
+            keep[m] = (uint8_t)r[i].pos;
         memcpy(out + m * elem, b + r[i].pos * elem, elem);
         m++;
     }
     *base = out;
+    return m;
+}
+
+/* Whether the |n|-byte keys |a| and |b| are equal: fixed-size loads up to 16 bytes. */
+static inline int same_key(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y, u, v;
+
+    if (n < 8)
+        return key_pfx((struct xb_str){a, n}) == key_pfx((struct xb_str){b, n});
+    if (n > 16)
+        return memcmp(a, b, n) == 0;
+    memcpy(&x, a, 8);
+    memcpy(&y, b, 8);
+    memcpy(&u, a + n - 8, 8);
+    memcpy(&v, b + n - 8, 8);
+    return x == y && u == v;
+}
+
+/*
+ * sort_unique() of a span's metadata list (*|base|, |n| entries) through |rm|'s
+ * remembered orders: a list with the keys of a remembered one, in the same order, is
+ * put in that one's order (the sort depends on the keys and their order alone), any
+ * other is sorted and its order remembered in place of the slot's. Same result and
+ * return values as sort_unique().
+ */
+static size_t sort_meta(struct xb_arena *arena, struct xb_tr_res_meta *rm, void **base, size_t n)
+{
+    const struct xb_tr_xmeta *e = *base;
+    struct xb_tr_meta_order *o, *slot[2];
+    struct xb_tr_xmeta *out;
+    uint8_t keep[XB_TR_META_ORDER_MAX];
+    size_t i, m;
+    uint64_t h = n;
+
+    if (!rm || n < 2 || n > XB_TR_META_ORDER_MAX)
+        return sort_unique(arena, base, n, sizeof(*e), NULL);
+    /* two candidate slots, from the key lengths */
+    for (i = 0; i < n; i++)
+        h = (h + e[i].key.n) * 0x9E3779B97F4A7C15ull;
+    slot[0] = &rm->orders[(h >> 59) % XB_TR_META_ORDERS];
+    slot[1] = &rm->orders[(h >> 43) % XB_TR_META_ORDERS];
+    for (int s = 0; s < 2; s++) {
+        o = slot[s];
+        if (o->n != n)
+            continue;
+        for (i = 0; i < n; i++)
+            if (o->key[i].n != e[i].key.n || !same_key(o->key[i].p, e[i].key.p, e[i].key.n))
+                break;
+        if (i < n)
+            continue;
+        out = xb_arena_alloc(arena, o->m * sizeof(*out));
+        if (!out)
+            return (size_t)-1;
+        for (i = 0; i < o->m; i++)
+            out[i] = e[o->keep[i]];
+        *base = out;
+        return o->m;
+    }
+    /* remembered in an unused candidate slot, else in the second one */
+    o = slot[0]->n == 0 ? slot[0] : slot[1];
+    m = sort_unique(arena, base, n, sizeof(*e), keep);
+    if (m == (size_t)-1)
+        return m;
+    o->n = (uint32_t)n;
+    o->m = (uint32_t)m;
+    for (i = 0; i < n; i++)
+        o->key[i] = e[i].key;
+    memcpy(o->keep, keep, m);
     return m;
 }
 
@@ -464,7 +535,7 @@ int xb_tr_meta_resource(const xb_pb_resource *resource, const struct xb_translat
         goto out;
     {
         void *v = b.annots;
-        m = sort_unique(arena, &v, b.n_annots, sizeof(*b.annots));
+        m = sort_unique(arena, &v, b.n_annots, sizeof(*b.annots), NULL);
         b.annots = v;
     }
     if (m == (size_t)-1)
@@ -473,7 +544,7 @@ int xb_tr_meta_resource(const xb_pb_resource *resource, const struct xb_translat
     rm->n_annots = m;
     {
         void *v = b.meta;
-        m = sort_unique(arena, &v, b.n_meta, sizeof(*b.meta));
+        m = sort_unique(arena, &v, b.n_meta, sizeof(*b.meta), NULL);
         b.meta = v;
     }
     if (m == (size_t)-1)
@@ -554,7 +625,7 @@ static inline __attribute__((always_inline)) size_t merge_sorted(struct xb_arena
 }
 
 int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, int store_resource,
-                     const struct xb_tr_res_meta *rm, const struct xb_translator_config *cfg,
+                     struct xb_tr_res_meta *rm, const struct xb_translator_config *cfg,
                      struct xb_arena *arena, struct xb_tr_xdoc *d)
 {
     struct builder b;
@@ -612,7 +683,7 @@ int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, 
 
     {
         void *v = b.annots;
-        m = sort_unique(arena, &v, b.n_annots, sizeof(*b.annots));
+        m = sort_unique(arena, &v, b.n_annots, sizeof(*b.annots), NULL);
         b.annots = v;
     }
     if (m == (size_t)-1)
@@ -629,7 +700,7 @@ int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, 
     }
     {
         void *v = b.meta;
-        m = sort_unique(arena, &v, b.n_meta, sizeof(*b.meta));
+        m = sort_meta(arena, rm, &v, b.n_meta);
         b.meta = v;
     }
     if (m == (size_t)-1)
@@ -646,7 +717,7 @@ int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, 
     }
     {
         void *v = b.ns;
-        m = sort_unique(arena, &v, b.n_ns, sizeof(*b.ns));
+        m = sort_unique(arena, &v, b.n_ns, sizeof(*b.ns), NULL);
         b.ns = v;
     }
     if (m == (size_t)-1)
