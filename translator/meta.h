@@ -51,9 +51,14 @@ struct xb_tr_res_meta {
     struct xb_tr_meta_order orders[XB_TR_META_ORDERS];
 };
 
+/* Empties |rm|: not ready, no remembered orders (without clearing the orders' arrays:
+ * a few KB per ResourceSpans). */
+void xb_tr_res_meta_init(struct xb_tr_res_meta *rm);
+
 /*
- * Builds |rm| from |resource| (borrowed, may be NULL) under |cfg| in |arena|. Returns
- * XB_OK or XB_ERR_NOMEM (|rm| not ready).
+ * Builds |rm| from |resource| (borrowed, may be NULL) under |cfg| in |arena|, keeping
+ * its remembered orders (|rm| must have been through xb_tr_res_meta_init() or be
+ * zeroed). Returns XB_OK or XB_ERR_NOMEM (|rm| not ready).
  */
 int xb_tr_meta_resource(const xb_pb_resource *resource, const struct xb_translator_config *cfg,
                         struct xb_arena *arena, struct xb_tr_res_meta *rm);

@@ -146,6 +146,7 @@ static void test_resource_parts_match(void **state)
             struct xb_tr_xaws aws_plain;
             config(flags, &cfg);
             fill_span(span, variant);
+            xb_tr_res_meta_init(&rm);
             assert_int_equal(xb_tr_meta_resource(&resource, &cfg, arena, &rm), XB_OK);
             assert_true(rm.ready);
             assert_int_equal(xb_tr_attrs_index(&s1, arena, span->p, span->n), XB_OK);
