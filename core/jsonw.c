@@ -520,13 +520,21 @@ void xb_jsonw_str(struct xb_jsonw *w, const char *s, size_t n)
     put_escaped(w, s, n);
 }
 
+/* Copies the |n| bytes at |s| to |d| when none needs escaping: short_clean_copy() up to
+ * 16 bytes, copy_clean() beyond. Returns 1 when copied, 0 otherwise (|d| may then hold
+ * part of the string). */
+static inline int clean_copy(char *d, const char *s, size_t n)
+{
+    return n <= 16 ? short_clean_copy(d, s, n) : copy_clean(d, s, n) == n;
+}
+
 void xb_jsonw_member_str(struct xb_jsonw *w, const char *k, size_t kn, const char *s, size_t sn)
 {
     struct xb_buf *b = w->b;
     size_t c, tot;
     char *d;
 
-    if (!k || !s || kn > 16 || sn > 16 || w->after_key || w->err || b->max ||
+    if (!k || !s || w->after_key || w->err || b->max ||
         (w->max_str && (kn > w->max_str || sn > w->max_str)))
         goto general;
     c = w->need_comma[w->depth] ? 1 : 0;
@@ -534,13 +542,43 @@ void xb_jsonw_member_str(struct xb_jsonw *w, const char *k, size_t kn, const cha
     if (!room_for(w, tot))
         goto general;
     d = b->data + b->len;
-    if (!short_clean_copy(d + c + 1, k, kn) || !short_clean_copy(d + c + kn + 4, s, sn))
+    if (!clean_copy(d + c + 1, k, kn) || !clean_copy(d + c + kn + 4, s, sn))
         goto general; /* nothing committed: len and written unchanged */
     close_member(w, d, c, kn, sn, tot);
     return;
 general:
     xb_jsonw_key(w, k, kn);
     xb_jsonw_str(w, s, sn);
+}
+
+void xb_jsonw_member_raw(struct xb_jsonw *w, const char *k, size_t kn, const char *v, size_t vn)
+{
+    struct xb_buf *b = w->b;
+    size_t c, tot;
+    char *d;
+
+    if (!k || !vn || w->after_key || w->err || b->max || (w->max_str && kn > w->max_str))
+        goto general;
+    c = w->need_comma[w->depth] ? 1 : 0;
+    tot = c + kn + vn + 3; /* [,]"k":v */
+    if (!room_for(w, tot))
+        goto general;
+    d = b->data + b->len;
+    if (!clean_copy(d + c + 1, k, kn))
+        goto general; /* nothing committed: len and written unchanged */
+    d[0] = ',';       /* overwritten by the quote when no comma is due */
+    d[c] = '"';
+    d[c + kn + 1] = '"';
+    d[c + kn + 2] = ':';
+    memcpy(d + c + kn + 3, v, vn);
+    d[tot] = '\0';
+    b->len += tot;
+    w->written += tot;
+    w->need_comma[w->depth] = 1;
+    return;
+general:
+    xb_jsonw_key(w, k, kn);
+    xb_jsonw_raw_members(w, v, vn);
 }
 
 void xb_jsonw_str_full(struct xb_jsonw *w, const char *s, size_t n)

@@ -63,7 +63,7 @@ void xb_jsonw_ckey_n(struct xb_jsonw *w, const char *k, size_t n);
  * literal is known at compile time and, in the common case (not right after a key,
  * room reserved, no size limit near), the separator and the quoted key are written
  * here with a fixed-size copy. Same bytes and state as xb_jsonw_ckey_n(). */
-static inline void xb_jsonw_ckey(struct xb_jsonw *w, const char *k)
+static inline __attribute__((always_inline)) void xb_jsonw_ckey(struct xb_jsonw *w, const char *k)
 {
     size_t n = strlen(k), c;
     struct xb_buf *b = w->b;
@@ -91,9 +91,14 @@ static inline void xb_jsonw_ckey(struct xb_jsonw *w, const char *k)
 /* String value of |n| bytes; cut to max_str bytes (at a character boundary) when set. */
 void xb_jsonw_str(struct xb_jsonw *w, const char *s, size_t n);
 /* Object member with a string value: the same bytes and state as xb_jsonw_key(|k|,
- * |kn|) then xb_jsonw_str(|s|, |sn|), written in one step when both are at most 16
- * bytes, need no escaping and fit the reserved room (metadata entries). */
+ * |kn|) then xb_jsonw_str(|s|, |sn|), written in one step when neither needs escaping
+ * or cutting and both fit the reserved room (metadata entries). */
 void xb_jsonw_member_str(struct xb_jsonw *w, const char *k, size_t kn, const char *s, size_t sn);
+/* Object member with a value already formatted by the caller (|vn| bytes of JSON: a
+ * number, true, false or null): the same bytes and state as xb_jsonw_key(|k|, |kn|) then
+ * xb_jsonw_raw_members(|v|, |vn|), written in one step when the key needs no escaping
+ * or cutting and the member fits the reserved room (scalar metadata entries). */
+void xb_jsonw_member_raw(struct xb_jsonw *w, const char *k, size_t kn, const char *v, size_t vn);
 /* Field name and string value: the same bytes and state as xb_jsonw_ckey_n(|k|, |kn|)
  * then xb_jsonw_str(|s|, |sn|), written in one step when the value needs no escaping,
  * is not cut and fits the reserved room. |k| as for xb_jsonw_ckey_n(). */

@@ -223,18 +223,6 @@ const xb_pb_any *xb_tr_attrs_entry_val(const struct xb_tr_attr *e)
     return e->val ? e->val : &none;
 }
 
-int xb_tr_any_type(const xb_pb_any *v)
-{
-    return v ? (int)v->value_case : XB_ANY_NONE;
-}
-
-const char *xb_tr_any_str(const xb_pb_any *v)
-{
-    if (v && v->value_case == XB_ANY_STRING && v->string_value)
-        return v->string_value;
-    return "";
-}
-
 int64_t xb_tr_any_int(const xb_pb_any *v)
 {
     return v && v->value_case == XB_ANY_INT ? v->int_value : 0;
@@ -258,19 +246,6 @@ const char *xb_tr_any_as_string(const xb_pb_any *v, struct xb_arena *arena)
         return "";
     }
     return xb_arena_strndup(arena, tmp, strlen(tmp));
-}
-
-int xb_tr_any_annotatable(const xb_pb_any *v)
-{
-    switch (xb_tr_any_type(v)) {
-    case XB_ANY_STRING:
-    case XB_ANY_INT:
-    case XB_ANY_DOUBLE:
-    case XB_ANY_BOOL:
-        return 1;
-    default:
-        return 0;
-    }
 }
 
 void xb_tr_any_write_scalar(struct xb_jsonw *w, const xb_pb_any *v)

@@ -149,11 +149,19 @@ static inline const xb_pb_any *xb_tr_attrs_val_k(const struct xb_tr_attrs *a, en
     return xb_tr_attrs_entry_val(xb_tr_attrs_k(a, k));
 }
 
-/* Type of |v| (XB_ANY_NONE for NULL). */
-int xb_tr_any_type(const xb_pb_any *v);
+/* Type of |v| (XB_ANY_NONE for NULL). Inline: asked several times per attribute. */
+static inline int xb_tr_any_type(const xb_pb_any *v)
+{
+    return v ? (int)v->value_case : XB_ANY_NONE;
+}
 
 /* pdata Str(): the string value, or "" for NULL/non-string values. Never NULL. */
-const char *xb_tr_any_str(const xb_pb_any *v);
+static inline const char *xb_tr_any_str(const xb_pb_any *v)
+{
+    if (v && v->value_case == XB_ANY_STRING && v->string_value)
+        return v->string_value;
+    return "";
+}
 
 /* pdata Int(): the int value, or 0 for NULL/non-int values. */
 int64_t xb_tr_any_int(const xb_pb_any *v);
@@ -166,7 +174,18 @@ int64_t xb_tr_any_int(const xb_pb_any *v);
 const char *xb_tr_any_as_string(const xb_pb_any *v, struct xb_arena *arena);
 
 /* 1 when |v| is a string, int, double or bool (X-Ray annotation value types). */
-int xb_tr_any_annotatable(const xb_pb_any *v);
+static inline int xb_tr_any_annotatable(const xb_pb_any *v)
+{
+    switch (xb_tr_any_type(v)) {
+    case XB_ANY_STRING:
+    case XB_ANY_INT:
+    case XB_ANY_DOUBLE:
+    case XB_ANY_BOOL:
+        return 1;
+    default:
+        return 0;
+    }
+}
 
 /*
  * Writes |v| the way pdata's AsRaw() marshals with encoding/json: scalars as JSON

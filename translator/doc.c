@@ -9,22 +9,46 @@
 
 #define RES_PREFIX "otel.resource."
 
-/* The multiple of 10^-f nearest m / 2^22 (ties to even), scaled by 10^f: exact. */
-static inline uint64_t nearest_scaled(uint64_t m, uint64_t pow10f)
+/* The multiple of 10^-f nearest m / 2^22 (ties to even), scaled by 10^f: exact. When
+ * |dist| is not NULL it receives |c * 2^22 - m * 10^f|, the distance between that
+ * multiple and m / 2^22 in units of 2^-22 / 10^f. */
+static inline uint64_t nearest_scaled(uint64_t m, uint64_t pow10f, uint64_t *dist)
 {
     unsigned __int128 x = (unsigned __int128)m * pow10f;
     uint64_t r = (uint64_t)x & ((1u << 22) - 1), c = (uint64_t)(x >> 22);
 
-    if (r > (1u << 21) || (r == (1u << 21) && (c & 1)))
+    if (r > (1u << 21) || (r == (1u << 21) && (c & 1))) {
         c++;
+        r = (1u << 22) - r;
+    }
+    if (dist)
+        *dist = r;
     return c;
+}
+
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
+                                  "25262728293031323334353637383940414243444546474849"
+                                  "50515253545556575859606162636465666768697071727374"
+                                  "75767778798081828384858687888990919293949596979899";
+
+/* |v| < 100 as two digits at |o|. */
+static inline void put2(char *o, uint32_t v)
+{
+    memcpy(o, digit_pairs + 2 * v, 2);
+}
+
+/* |v| < 10^4 as four digits at |o|, leading zeros kept. */
+static inline void put4(char *o, uint32_t v)
+{
+    put2(o, v / 100);
+    put2(o + 2, v % 100);
 }
 
 size_t xb_tr_doc_fmt_seconds(char *out, double v)
 {
-    char digits[24];
-    uint64_t bits, m, c;
-    size_t n, ip;
+    uint64_t bits, m, c, dist;
+    uint32_t ip, frac;
+    size_t n;
     int f;
 
     memcpy(&bits, &v, sizeof(bits));
@@ -39,37 +63,56 @@ size_t xb_tr_doc_fmt_seconds(char *out, double v)
      * division is correctly rounded), without its trailing zeros; else none with 6 or
      * fewer exists and the nearest 7-decimal one, always inside the interval, is the
      * shortest (it cannot end in 0, or the 6-decimal one would have read back).
+     * The integer part (2^30 <= ip < 2^31) always has 10 digits; the digits are
+     * written from fixed-width groups with constant divisors.
+     *
+     * "Reads back as v" without a division: strtod rounds c / 10^6 to the nearest
+     * double, ties to even, and the doubles around v are 2^-22 apart (at v = 2^30
+     * itself the candidate is exact), so it gives v exactly when the distance
+     * |c / 10^6 - m / 2^22| is below half of 2^-22, or equal to it with m even; in the
+     * units of nearest_scaled()'s distance that half is 10^6 / 2.
      */
-    c = nearest_scaled(m, 1000000);
-    if ((double)c / 1e6 == v) {
-        for (f = 6; f > 0 && c % 10 == 0; f--)
-            c /= 10;
+    c = nearest_scaled(m, 1000000, &dist);
+    if (dist < 500000 || (dist == 500000 && (m & 1) == 0)) {
+        ip = (uint32_t)(c / 1000000);
+        frac = (uint32_t)(c % 1000000);
+        put2(out + 11, frac / 10000);
+        put4(out + 13, frac % 10000);
+        for (f = 6; f > 0 && out[10 + f] == '0'; f--)
+            ;
     } else {
-        c = nearest_scaled(m, 10000000);
+        c = nearest_scaled(m, 10000000, NULL);
+        ip = (uint32_t)(c / 10000000);
+        frac = (uint32_t)(c % 10000000);
+        out[11] = (char)('0' + frac / 1000000);
+        put2(out + 12, frac / 10000 % 100);
+        put4(out + 14, frac % 10000);
         f = 7;
     }
-    n = xb_jsonw_fmt_uint(digits, c);
-    ip = n - (size_t)f; /* c >= 2^30 * 10^f: at least 10 integer digits */
-    memcpy(out, digits, ip);
-    if (f > 0) {
-        out[ip] = '.';
-        memcpy(out + ip + 1, digits + ip, (size_t)f);
-        n++;
-    }
+    /* digits written in place: no copy that would reload them */
+    put2(out, ip / 100000000);
+    put4(out + 2, ip / 10000 % 10000);
+    put4(out + 6, ip % 10000);
+    out[10] = '.'; /* overwritten by the NUL when there are no decimals */
+    n = f > 0 ? 11 + (size_t)f : 10;
     out[n] = '\0';
     return n;
 }
 
-/* A time in seconds, as xb_jsonw_double() writes it. */
-static void write_seconds(struct xb_jsonw *w, double v)
+/* Field |key| (a string literal) and a time in seconds, as xb_jsonw_ckey() then
+ * xb_jsonw_double() write them: in one step in the usual range. */
+#define write_seconds(w, key, v) write_seconds_n((w), (key), sizeof("" key) - 1, (v))
+static void write_seconds_n(struct xb_jsonw *w, const char *key, size_t kn, double v)
 {
     char tmp[32];
     size_t n = xb_tr_doc_fmt_seconds(tmp, v);
 
-    if (n)
-        xb_jsonw_raw_members(w, tmp, n);
-    else
-        xb_jsonw_double(w, v);
+    if (n) {
+        xb_jsonw_member_raw(w, key, kn, tmp, n);
+        return;
+    }
+    xb_jsonw_ckey_n(w, key, kn);
+    xb_jsonw_double(w, v);
 }
 
 /* A string value written without escaping: ids, trace ids, enumerations (never user
@@ -191,7 +234,7 @@ static void write_cause(struct xb_jsonw *w, const struct xb_tr_xcause *c,
         size_t nf = cap_items(e->n_frames, o);
         xb_jsonw_obj_begin(w);
         xb_jsonw_ckey(w, "id");
-        plain(w, e->id);
+        xb_jsonw_str_plain(w, e->id, 16); /* 16 hex digits (translator/cause.c) */
         xb_jsonw_ckey(w, "message");
         xb_jsonw_str(w, e->message.p, e->message.n);
         xb_jsonw_ckey(w, "type");
@@ -387,10 +430,30 @@ static void write_meta_default(struct xb_jsonw *w, const struct xb_tr_xdoc *d,
             xb_jsonw_member_str(w, m->key.p, m->key.n, s, strlen(s));
             continue;
         }
+        if (m->val && xb_tr_any_annotatable(m->val)) {
+            /* formatted as xb_tr_any_write_scalar() does, written with the key in one step */
+            char tmp[400];
+            size_t n;
+            switch (xb_tr_any_type(m->val)) {
+            case XB_ANY_INT:
+                n = xb_jsonw_fmt_int(tmp, m->val->int_value);
+                break;
+            case XB_ANY_DOUBLE:
+                n = xb_jsonw_fmt_double(tmp, m->val->double_value, 1);
+                if (n == 0)
+                    n = 4, memcpy(tmp, "null", 4);
+                break;
+            default: /* XB_ANY_BOOL */
+                if (m->val->bool_value)
+                    n = 4, memcpy(tmp, "true", 4);
+                else
+                    n = 5, memcpy(tmp, "false", 5);
+            }
+            xb_jsonw_member_raw(w, m->key.p, m->key.n, tmp, n);
+            continue;
+        }
         xb_jsonw_key(w, m->key.p, m->key.n);
-        if (m->val && xb_tr_any_annotatable(m->val))
-            xb_tr_any_write_scalar(w, m->val); /* what xb_tr_any_write() does for scalars */
-        else if (m->val)
+        if (m->val)
             xb_tr_any_write(w, m->val, arena, o->max_items);
         else
             xb_tr_jsonp_write(w, m->j, o->max_items);
@@ -476,6 +539,35 @@ static void write_sql(struct xb_jsonw *w, const struct xb_tr_xsql *s)
     xb_jsonw_obj_end(w);
 }
 
+/* "fault", "error" and "throttle" (each 0 or 1) as three xb_jsonw_ckey() and
+ * xb_jsonw_bool() calls write them, spliced as one piece of members. */
+static void write_flags(struct xb_jsonw *w, int fault, int error, int throttle)
+{
+#define XB_FLAG_0 "false"
+#define XB_FLAG_1 "true"
+#define XB_FLAGS(f, e, t)                                                                          \
+    "\"fault\":" XB_FLAG_##f ",\"error\":" XB_FLAG_##e ",\"throttle\":" XB_FLAG_##t
+#define XB_FLAGS_ENTRY(f, e, t)                                                                    \
+    {                                                                                              \
+        XB_FLAGS(f, e, t), sizeof(XB_FLAGS(f, e, t)) - 1                                           \
+    }
+    static const struct {
+        const char *p;
+        size_t n;
+    } all[8] = {
+        XB_FLAGS_ENTRY(0, 0, 0), XB_FLAGS_ENTRY(0, 0, 1), XB_FLAGS_ENTRY(0, 1, 0),
+        XB_FLAGS_ENTRY(0, 1, 1), XB_FLAGS_ENTRY(1, 0, 0), XB_FLAGS_ENTRY(1, 0, 1),
+        XB_FLAGS_ENTRY(1, 1, 0), XB_FLAGS_ENTRY(1, 1, 1),
+    };
+#undef XB_FLAGS_ENTRY
+#undef XB_FLAGS
+#undef XB_FLAG_1
+#undef XB_FLAG_0
+    unsigned i = (fault ? 4u : 0u) | (error ? 2u : 0u) | (throttle ? 1u : 0u);
+
+    xb_jsonw_raw_members(w, all[i].p, all[i].n);
+}
+
 int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o, struct xb_buf *out,
                     struct xb_arena *arena, size_t *written)
 {
@@ -490,9 +582,8 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
     xb_jsonw_ckey(&w, "name");
     xb_jsonw_str(&w, d->name.p, d->name.n);
     xb_jsonw_ckey(&w, "id");
-    plain(&w, d->id);
-    xb_jsonw_ckey(&w, "start_time");
-    write_seconds(&w, d->start_time);
+    xb_jsonw_str_plain(&w, d->id, d->id[0] ? 16 : 0); /* no strlen: doc.h */
+    write_seconds(&w, "start_time", d->start_time);
     if (d->has_service) {
         xb_jsonw_ckey(&w, "service");
         xb_jsonw_obj_begin(&w);
@@ -507,22 +598,16 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
     if (d->n_links)
         write_links(&w, d, o, arena);
     xb_jsonw_ckey(&w, "trace_id");
-    plain(&w, d->trace_id);
+    xb_jsonw_str_plain(&w, d->trace_id, d->trace_id[0] ? XB_XRAY_TRACE_ID_LEN : 0);
     if (d->in_progress) {
         xb_jsonw_ckey(&w, "in_progress");
         xb_jsonw_bool(&w, 1);
     } else {
-        xb_jsonw_ckey(&w, "end_time");
-        write_seconds(&w, d->end_time);
+        write_seconds(&w, "end_time", d->end_time);
     }
     if (d->http)
         write_http(&w, d->http);
-    xb_jsonw_ckey(&w, "fault");
-    xb_jsonw_bool(&w, d->fault);
-    xb_jsonw_ckey(&w, "error");
-    xb_jsonw_bool(&w, d->error);
-    xb_jsonw_ckey(&w, "throttle");
-    xb_jsonw_bool(&w, d->throttle);
+    write_flags(&w, d->fault, d->error, d->throttle);
     if (d->cause && d->cause->n)
         write_cause(&w, d->cause, o);
     if (d->aws)
@@ -547,7 +632,7 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
     }
     if (d->parent_id[0]) {
         xb_jsonw_ckey(&w, "parent_id");
-        plain(&w, d->parent_id);
+        xb_jsonw_str_plain(&w, d->parent_id, 16); /* "" (absent) or 16 hex digits */
     }
     if (d->subsegment) {
         xb_jsonw_ckey(&w, "type");

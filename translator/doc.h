@@ -34,7 +34,7 @@ struct xb_tr_xframe {
 
 /* cause.exceptions[] entry. type/message are always written ("" allowed). */
 struct xb_tr_xexc {
-    char id[17];
+    char id[17]; /* 16 hex digits */
     struct xb_str type, message;
     int remote;                  /* -1 absent, else 0/1 */
     int cause;                   /* index of the exception this one was caused by, or -1 */
@@ -114,7 +114,7 @@ struct xb_tr_xns {
 
 struct xb_tr_xdoc {
     struct xb_str name;
-    char id[17];
+    char id[17]; /* 16 hex digits, or "" */
     double start_time, end_time;
     int in_progress; /* 1: write "in_progress": true and no end_time */
     int has_service;
@@ -123,7 +123,7 @@ struct xb_tr_xdoc {
     struct xb_str user;
     xb_pb_link *const *links; /* borrowed from the span; n_links == 0: absent */
     size_t n_links;
-    char trace_id[XB_XRAY_TRACE_ID_LEN + 1];
+    char trace_id[XB_XRAY_TRACE_ID_LEN + 1]; /* complete, or "" */
     struct xb_tr_xhttp *http;
     int fault, error, throttle;
     struct xb_tr_xcause *cause;
@@ -137,7 +137,7 @@ struct xb_tr_xdoc {
     int meta_default_present; /* write "default" even when n_meta == 0 (filtered) */
     int meta_only_resource;   /* keep only keys starting with "otel.resource." */
     const char *namespace_;
-    char parent_id[17]; /* "" = absent */
+    char parent_id[17]; /* 16 hex digits; "" = absent */
     int subsegment;
     struct xb_tr_xsql *sql;
 };

@@ -84,6 +84,33 @@ static int add_annot(struct builder *b, const char *key, size_t n, const xb_pb_a
     return XB_OK;
 }
 
+/* Whether the |n| bytes at |k| are all ASCII (below 0x80): 8 bytes per load, the last
+ * load overlapping the one before it; two overlapping 4-byte loads below 8 bytes. */
+static inline int all_ascii(const char *k, size_t n)
+{
+    const uint64_t high = 0x8080808080808080ull;
+    uint64_t acc = 0, x;
+    size_t i;
+
+    if (n >= 8) {
+        for (i = 0; i + 8 <= n; i += 8) {
+            memcpy(&x, k + i, 8);
+            acc |= x;
+        }
+        memcpy(&x, k + n - 8, 8);
+        return ((acc | x) & high) == 0;
+    }
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, k, 4);
+        memcpy(&b, k + n - 4, 4);
+        return ((a | b) & 0x80808080u) == 0;
+    }
+    for (i = 0; i < n; i++)
+        acc |= (unsigned char)k[i];
+    return (acc & 0x80) == 0;
+}
+
 /*
  * |key| (|*n| bytes) as the JSON writer will print it: each byte that is not part of
  * well-formed UTF-8 becomes U+FFFD (core/jsonw.c does the same). Keys are compared and
@@ -91,7 +118,7 @@ static int add_annot(struct builder *b, const char *key, size_t n, const xb_pb_a
  * one object the same member twice. Returns |key| itself when it is well-formed (the
  * usual case), an arena copy otherwise, or NULL when the arena is exhausted.
  */
-static const char *printable_key(struct xb_arena *arena, const char *key, size_t *n)
+static const char *printable_key_slow(struct xb_arena *arena, const char *key, size_t *n)
 {
     size_t i = 0, bad = 0, o = 0;
     char *out;
@@ -127,8 +154,16 @@ static const char *printable_key(struct xb_arena *arena, const char *key, size_t
     return out;
 }
 
-static int add_meta(struct builder *b, const char *key, size_t n, const xb_pb_any *v,
-                    const struct xb_tr_jnode *j)
+/* printable_key_slow() with ASCII keys (the usual case: nothing to replace) decided
+ * inline. */
+static inline const char *printable_key(struct xb_arena *arena, const char *key, size_t *n)
+{
+    return all_ascii(key, *n) ? key : printable_key_slow(arena, key, n);
+}
+
+static inline __attribute__((always_inline)) int add_meta(struct builder *b, const char *key,
+                                                          size_t n, const xb_pb_any *v,
+                                                          const struct xb_tr_jnode *j)
 {
     struct xb_tr_xmeta *m;
 
@@ -136,9 +171,11 @@ static int add_meta(struct builder *b, const char *key, size_t n, const xb_pb_an
         return XB_ERR_NOMEM;
 
     if (b->n_meta < b->cap_meta) {
-        /* the usual case: xb_tr_meta_build() reserved room for every attribute */
+        /* the usual case: xb_tr_meta_build() reserved room for every attribute; every
+         * field is set below */
         m = &b->meta[b->n_meta++];
-        memset(m, 0, sizeof(*m));
+        m->raw = NULL;
+        m->raw_n = 0;
     } else {
         void *vec = b->meta;
         m = xb_tr_vec_push(b->arena, &vec, &b->n_meta, &b->cap_meta, sizeof(*m));
@@ -240,9 +277,9 @@ static int sortent_cmp(const void *pa, const void *pb)
     return sortent_cmp_inline(pa, pb);
 }
 
-/* Sorts |n| elements of |elem| bytes at |base| whose first member is a struct xb_str key,
- * keeping only the last of equal keys. Returns the new count or (size_t)-1 on NOMEM. */
-static size_t sort_unique(struct xb_arena *arena, void *base, size_t n, size_t elem)
+/* sort_unique() for lists of more than 32 entries: the keys and positions sorted on
+ * the side (qsort), then the entries put in that order. */
+static size_t sort_unique_long(struct xb_arena *arena, void *base, size_t n, size_t elem)
 {
     struct sortent *se;
     char *tmp, *b = base;
@@ -259,20 +296,7 @@ static size_t sort_unique(struct xb_arena *arena, void *base, size_t n, size_t e
         se[i].pfx = key_pfx(se[i].key);
         se[i].pos = i;
     }
-    if (n <= 32) {
-        /* Insertion sort for short lists (same order: sortent_cmp is total). */
-        for (i = 1; i < n; i++) {
-            struct sortent t = se[i];
-            size_t j = i;
-            while (j > 0 && sortent_cmp_inline(&se[j - 1], &t) > 0) {
-                se[j] = se[j - 1];
-                j--;
-            }
-            se[j] = t;
-        }
-    } else {
-        qsort(se, n, sizeof(*se), sortent_cmp);
-    }
+    qsort(se, n, sizeof(*se), sortent_cmp);
     memcpy(tmp, b, n * elem);
     for (i = 0; i < n; i++) {
         if (i + 1 < n && se[i].pfx == se[i + 1].pfx && str_cmp(se[i].key, se[i + 1].key) == 0)
@@ -280,6 +304,139 @@ static size_t sort_unique(struct xb_arena *arena, void *base, size_t n, size_t e
         memcpy(b + m * elem, tmp + se[i].pos * elem, elem);
         m++;
     }
+    return m;
+}
+
+/*
+ * Sorts |n| elements of |elem| bytes at *|base| whose first member is a struct xb_str
+ * key, keeping only the last of equal keys; *|base| then points at the result (an arena
+ * copy for short lists). Returns the new count or (size_t)-1 on NOMEM. Short lists (the
+ * usual metadata list has about ten entries) are sorted as 16-byte records of key
+ * prefix and position by insertion, stable like sort_unique_long(), and each entry is
+ * copied once into place; inlined into each caller so that the copies have a constant
+ * size.
+ */
+static inline __attribute__((always_inline)) size_t
+sort_unique(struct xb_arena *arena, void **base, size_t n, size_t elem, uint8_t *keep)
+{
+    struct rec {
+        uint64_t pfx;
+        size_t pos;
+    } r[32];
+    const char *b = *base;
+    char *out;
+    size_t i, j, m = 0;
+
+    if (n < 2)
+        return n;
+    if (n > 32)
+        return sort_unique_long(arena, *base, n, elem);
+    out = xb_arena_alloc(arena, n * elem);
+    if (!out)
+        return (size_t)-1;
+    for (i = 0; i < n; i++) {
+        struct xb_str k;
+        struct rec t;
+        memcpy(&k, b + i * elem, sizeof(k));
+        t.pfx = key_pfx(k);
+        t.pos = i;
+        /* after the records of keys that are smaller or equal (equal ones came first) */
+        for (j = i; j > 0; j--) {
+            struct xb_str pk;
+            if (r[j - 1].pfx < t.pfx)
+                break;
+            if (r[j - 1].pfx == t.pfx) {
+                memcpy(&pk, b + r[j - 1].pos * elem, sizeof(pk));
+                if (str_cmp(pk, k) <= 0)
+                    break;
+            }
+            r[j] = r[j - 1];
+        }
+        r[j] = t;
+    }
+    for (i = 0; i < n; i++) {
+        if (i + 1 < n && r[i].pfx == r[i + 1].pfx) {
+            struct xb_str x, y;
+            memcpy(&x, b + r[i].pos * elem, sizeof(x));
+            memcpy(&y, b + r[i + 1].pos * elem, sizeof(y));
+            if (str_cmp(x, y) == 0)
+                continue; /* the later one wins */
+        }
+        if (keep)
+            keep[m] = (uint8_t)r[i].pos;
+        memcpy(out + m * elem, b + r[i].pos * elem, elem);
+        m++;
+    }
+    *base = out;
+    return m;
+}
+
+/* Whether the |n|-byte keys |a| and |b| are equal: fixed-size loads up to 16 bytes. */
+static inline int same_key(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y, u, v;
+
+    if (n < 8)
+        return key_pfx((struct xb_str){a, n}) == key_pfx((struct xb_str){b, n});
+    if (n > 16)
+        return memcmp(a, b, n) == 0;
+    memcpy(&x, a, 8);
+    memcpy(&y, b, 8);
+    memcpy(&u, a + n - 8, 8);
+    memcpy(&v, b + n - 8, 8);
+    return x == y && u == v;
+}
+
+/*
+ * sort_unique() of a span's metadata list (*|base|, |n| entries) through |rm|'s
+ * remembered orders: a list with the keys of a remembered one, in the same order, is
+ * put in that one's order (the sort depends on the keys and their order alone), any
+ * other is sorted and its order remembered in place of the slot's. Same result and
+ * return values as sort_unique().
+ */
+static size_t sort_meta(struct xb_arena *arena, struct xb_tr_res_meta *rm, void **base, size_t n)
+{
+    const struct xb_tr_xmeta *e = *base;
+    struct xb_tr_meta_order *o, *slot[2];
+    struct xb_tr_xmeta *out;
+    uint8_t keep[XB_TR_META_ORDER_MAX];
+    size_t i, m;
+    uint64_t h = n;
+
+    if (!rm || n < 2 || n > XB_TR_META_ORDER_MAX)
+        return sort_unique(arena, base, n, sizeof(*e), NULL);
+    /* two candidate slots, from the key lengths */
+    for (i = 0; i < n; i++)
+        h = (h + e[i].key.n) * 0x9E3779B97F4A7C15ull;
+    slot[0] = &rm->orders[(h >> 59) % XB_TR_META_ORDERS];
+    slot[1] = &rm->orders[(h >> 43) % XB_TR_META_ORDERS];
+    for (int s = 0; s < 2; s++) {
+        o = slot[s];
+        if (o->n != n)
+            continue;
+        for (i = 0; i < n; i++)
+            if (o->key[i].n != e[i].key.n || !same_key(o->key[i].p, e[i].key.p, e[i].key.n))
+                break;
+        if (i < n)
+            continue;
+        out = xb_arena_alloc(arena, o->m * sizeof(*out));
+        if (!out)
+            return (size_t)-1;
+        for (i = 0; i < o->m; i++)
+            out[i] = e[o->keep[i]];
+        *base = out;
+        return o->m;
+    }
+    /* remembered in an unused candidate slot, else in the second one */
+    o = slot[0]->n == 0 ? slot[0] : slot[1];
+    m = sort_unique(arena, base, n, sizeof(*e), keep);
+    if (m == (size_t)-1)
+        return m;
+    o->n = (uint32_t)n;
+    o->m = (uint32_t)m;
+    for (i = 0; i < n; i++)
+        o->key[i] = e[i].key;
+    memcpy(o->keep, keep, m);
     return m;
 }
 
@@ -358,6 +515,17 @@ static int add_resource(struct builder *b, const xb_pb_resource *resource)
     return rc;
 }
 
+void xb_tr_res_meta_init(struct xb_tr_res_meta *rm)
+{
+    rm->ready = 0;
+    rm->annots = NULL;
+    rm->n_annots = 0;
+    rm->meta = NULL;
+    rm->n_meta = 0;
+    for (size_t i = 0; i < XB_TR_META_ORDERS; i++)
+        rm->orders[i].n = 0; /* the rest of a slot is read only when n matches */
+}
+
 int xb_tr_meta_resource(const xb_pb_resource *resource, const struct xb_translator_config *cfg,
                         struct xb_arena *arena, struct xb_tr_res_meta *rm)
 {
@@ -368,7 +536,12 @@ int xb_tr_meta_resource(const xb_pb_resource *resource, const struct xb_translat
     char *raw;
     int rc;
 
-    memset(rm, 0, sizeof(*rm));
+    /* the remembered orders stay: they do not depend on the resource */
+    rm->ready = 0;
+    rm->annots = NULL;
+    rm->n_annots = 0;
+    rm->meta = NULL;
+    rm->n_meta = 0;
     memset(&b, 0, sizeof(b));
     b.arena = arena;
     b.cfg = cfg;
@@ -376,12 +549,20 @@ int xb_tr_meta_resource(const xb_pb_resource *resource, const struct xb_translat
     rc = add_resource(&b, resource);
     if (rc)
         goto out;
-    m = sort_unique(arena, b.annots, b.n_annots, sizeof(*b.annots));
+    {
+        void *v = b.annots;
+        m = sort_unique(arena, &v, b.n_annots, sizeof(*b.annots), NULL);
+        b.annots = v;
+    }
     if (m == (size_t)-1)
         goto nomem;
     rm->annots = b.annots;
     rm->n_annots = m;
-    m = sort_unique(arena, b.meta, b.n_meta, sizeof(*b.meta));
+    {
+        void *v = b.meta;
+        m = sort_unique(arena, &v, b.n_meta, sizeof(*b.meta), NULL);
+        b.meta = v;
+    }
     if (m == (size_t)-1)
         goto nomem;
     rm->meta = b.meta;
@@ -423,8 +604,10 @@ out:
 /* Sorted, unique |a| (|na| entries) and |b| merged into |*out| (arena): on equal keys
  * |b|'s entry wins. Entries are |elem| bytes with a struct xb_str key first. Returns
  * the count or (size_t)-1 on NOMEM. */
-static size_t merge_sorted(struct xb_arena *arena, const void *a, size_t na, const void *b,
-                           size_t nb, size_t elem, void **out)
+static inline __attribute__((always_inline)) size_t merge_sorted(struct xb_arena *arena,
+                                                                 const void *a, size_t na,
+                                                                 const void *b, size_t nb,
+                                                                 size_t elem, void **out)
 {
     const char *pa = a, *pb = b;
     char *o;
@@ -458,7 +641,7 @@ static size_t merge_sorted(struct xb_arena *arena, const void *a, size_t na, con
 }
 
 int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, int store_resource,
-                     const struct xb_tr_res_meta *rm, const struct xb_translator_config *cfg,
+                     struct xb_tr_res_meta *rm, const struct xb_translator_config *cfg,
                      struct xb_arena *arena, struct xb_tr_xdoc *d)
 {
     struct builder b;
@@ -514,7 +697,11 @@ int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, 
     if (rc)
         goto out;
 
-    m = sort_unique(arena, b.annots, b.n_annots, sizeof(*b.annots));
+    {
+        void *v = b.annots;
+        m = sort_unique(arena, &v, b.n_annots, sizeof(*b.annots), NULL);
+        b.annots = v;
+    }
     if (m == (size_t)-1)
         goto nomem;
     d->annots = b.annots;
@@ -527,7 +714,11 @@ int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, 
         d->annots = v;
         d->n_annots = m;
     }
-    m = sort_unique(arena, b.meta, b.n_meta, sizeof(*b.meta));
+    {
+        void *v = b.meta;
+        m = sort_meta(arena, rm, &v, b.n_meta);
+        b.meta = v;
+    }
     if (m == (size_t)-1)
         goto nomem;
     d->meta = b.meta;
@@ -540,7 +731,11 @@ int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, 
         d->meta = v;
         d->n_meta = m;
     }
-    m = sort_unique(arena, b.ns, b.n_ns, sizeof(*b.ns));
+    {
+        void *v = b.ns;
+        m = sort_unique(arena, &v, b.n_ns, sizeof(*b.ns), NULL);
+        b.ns = v;
+    }
     if (m == (size_t)-1)
         goto nomem;
     d->ns = b.ns;

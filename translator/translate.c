@@ -377,7 +377,7 @@ static int res_state_init(const struct xb_translator_config *cfg, const xb_pb_re
     int rc;
 
     rs->resource = resource;
-    memset(&rs->meta, 0, sizeof(rs->meta));
+    xb_tr_res_meta_init(&rs->meta);
     rc = xb_tr_attrs_index(&rs->idx, arena, resource ? resource->attributes : NULL,
                            resource ? resource->n_attributes : 0);
     if (rc == XB_OK)

@@ -583,30 +583,32 @@ static void test_jsonw_short_str_and_key_match_reference(void **state)
 }
 
 /* xb_jsonw_member_str() leaves the same bytes and state as xb_jsonw_key() then
- * xb_jsonw_str(): keys and values of 0 to 20 bytes with special bytes anywhere, first
- * member or not, with and without max_str, with no, exact, short and ample room, and
- * with a size limit near. */
+ * xb_jsonw_str(): keys and values of 0 to 40 bytes (short and SSE2 copies) with special
+ * bytes anywhere or none, first member or not, with and without max_str, with no,
+ * exact, short and ample room, and with a size limit near. */
 static void test_jsonw_member_str_matches_key_then_str(void **state)
 {
     static const unsigned char pool[] = "abcdefghijklmnop QRSTUVWXYZ0123456789-_./:~";
     static const unsigned char special[] = {'"',  '\\', '\n', 0x01, 0x7F, 0xC3,
                                             0xA9, 0xE2, 0x80, 0xA8, 0xFF, 0x20};
     uint64_t x = 0x6A09E667F3BCC909u;
-    unsigned char in[2][21];
+    unsigned char in[2][41];
     (void)state;
 
     for (int iter = 0; iter < 300000; iter++) {
         struct xb_buf b[2];
         struct xb_jsonw w[2];
         size_t n[2], room, max_str, limit;
+        unsigned dens;
         int comma;
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         comma = (int)(x & 1);
         room = (size_t)((x >> 1) % 5);
-        max_str = (x >> 4) % 4 == 0 ? 1 + (x >> 6) % 18 : 0;
-        limit = (x >> 11) % 4 == 0 ? 1 + (x >> 13) % 50 : 0;
+        max_str = (x >> 4) % 4 == 0 ? 1 + (x >> 6) % 38 : 0;
+        limit = (x >> 11) % 4 == 0 ? 1 + (x >> 13) % 90 : 0;
+        dens = (x >> 20) % 2 ? 6 : 97; /* one special byte in 6, or rarely any */
         for (int s = 0; s < 2; s++) {
             x ^= x << 13;
             x ^= x >> 7;
@@ -616,8 +618,8 @@ static void test_jsonw_member_str_matches_key_then_str(void **state)
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                in[s][i] = (x % 6 == 0) ? special[(x >> 8) % sizeof(special)]
-                                        : pool[(x >> 8) % (sizeof(pool) - 1)];
+                in[s][i] = (x % dens == 0) ? special[(x >> 8) % sizeof(special)]
+                                           : pool[(x >> 8) % (sizeof(pool) - 1)];
             }
         }
         for (int k = 0; k < 2; k++) {
@@ -635,6 +637,73 @@ static void test_jsonw_member_str_matches_key_then_str(void **state)
         xb_jsonw_member_str(&w[0], (const char *)in[0], n[0], (const char *)in[1], n[1]);
         xb_jsonw_key(&w[1], (const char *)in[0], n[0]);
         xb_jsonw_str(&w[1], (const char *)in[1], n[1]);
+        assert_int_equal(w[0].err, w[1].err);
+        assert_int_equal(w[0].written, w[1].written);
+        assert_int_equal(w[0].after_key, w[1].after_key);
+        assert_int_equal(w[0].need_comma[1], w[1].need_comma[1]);
+        assert_int_equal(b[0].len, b[1].len);
+        if (b[1].len)
+            assert_memory_equal(b[0].data, b[1].data, b[1].len + 1);
+        xb_buf_cleanup(&b[0]);
+        xb_buf_cleanup(&b[1]);
+    }
+}
+
+/* xb_jsonw_member_raw() leaves the same bytes and state as xb_jsonw_key() then
+ * xb_jsonw_raw_members(): keys of 0 to 40 bytes with special bytes anywhere or none,
+ * numbers and literals as values, first member or not, with and without max_str, with
+ * no, exact, short and ample room, and with a size limit near. */
+static void test_jsonw_member_raw_matches_key_then_raw(void **state)
+{
+    static const unsigned char pool[] = "abcdefghijklmnop QRSTUVWXYZ0123456789-_./:~";
+    static const unsigned char special[] = {'"',  '\\', '\n', 0x01, 0x7F, 0xC3,
+                                            0xA9, 0xE2, 0x80, 0xA8, 0xFF, 0x20};
+    static const char *const vals[] = {
+        "0", "-9223372036854775808", "true", "false", "null", "3.25", "1e+21"};
+    uint64_t x = 0x510E527FADE682D1u;
+    unsigned char in[41];
+    (void)state;
+
+    for (int iter = 0; iter < 300000; iter++) {
+        struct xb_buf b[2];
+        struct xb_jsonw w[2];
+        size_t n, vn, room, max_str, limit;
+        const char *v;
+        unsigned dens;
+        int comma;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        comma = (int)(x & 1);
+        room = (size_t)((x >> 1) % 5);
+        max_str = (x >> 4) % 4 == 0 ? 1 + (x >> 6) % 38 : 0;
+        limit = (x >> 11) % 4 == 0 ? 1 + (x >> 13) % 70 : 0;
+        dens = (x >> 20) % 2 ? 6 : 97;
+        v = vals[(x >> 22) % (sizeof(vals) / sizeof(vals[0]))];
+        vn = strlen(v);
+        n = (size_t)((x >> 30) % sizeof(in));
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            in[i] = (x % dens == 0) ? special[(x >> 8) % sizeof(special)]
+                                    : pool[(x >> 8) % (sizeof(pool) - 1)];
+        }
+        for (int k = 0; k < 2; k++) {
+            xb_buf_init(&b[k], 0);
+            if (room == 1)
+                assert_int_equal(xb_buf_reserve(&b[k], 1024), 0);
+            else if (room >= 2) /* around the exact room the one-step path needs */
+                assert_int_equal(xb_buf_reserve(&b[k], n + vn + 2 + room), 0);
+            xb_jsonw_init(&w[k], &b[k]);
+            w[k].depth = 1;
+            w[k].need_comma[1] = (unsigned char)comma;
+            w[k].max_str = max_str;
+            w[k].limit = limit;
+        }
+        xb_jsonw_member_raw(&w[0], (const char *)in, n, v, vn);
+        xb_jsonw_key(&w[1], (const char *)in, n);
+        xb_jsonw_raw_members(&w[1], v, vn);
         assert_int_equal(w[0].err, w[1].err);
         assert_int_equal(w[0].written, w[1].written);
         assert_int_equal(w[0].after_key, w[1].after_key);
@@ -822,6 +891,7 @@ int main(void)
         cmocka_unit_test(test_jsonw_str_matches_reference),
         cmocka_unit_test(test_jsonw_short_str_and_key_match_reference),
         cmocka_unit_test(test_jsonw_member_str_matches_key_then_str),
+        cmocka_unit_test(test_jsonw_member_raw_matches_key_then_raw),
         cmocka_unit_test(test_jsonw_ckey_str_matches_ckey_then_str),
         cmocka_unit_test(test_jsonw_escapes_controls_and_invalid_utf8),
         cmocka_unit_test(test_jsonw_max_str_cuts_on_char_boundary),

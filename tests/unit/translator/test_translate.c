@@ -396,6 +396,130 @@ static void test_translate_trim_never_duplicates_cut_keys(void **state)
     free(big);
 }
 
+/* Metadata keys that differ only in a byte that is not UTF-8 are one member (both print
+ * U+FFFD there), whatever the key's length and the byte's place, while an ASCII key is
+ * its own member: the ASCII check's word loads must see every byte. */
+static void test_translate_meta_keys_invalid_byte_anywhere(void **state)
+{
+    struct fixture *f = *state;
+    char k[3][32];
+
+    for (size_t n = 1; n <= 26; n++) {
+        for (size_t at = 0; at < n; at++) {
+            struct kvs a = {0};
+            xb_pb_span s;
+            cJSON *doc;
+            const cJSON *def;
+            char want[40];
+            for (int i = 0; i < 3; i++) {
+                memset(k[i], 'k', n);
+                k[i][n] = '\0';
+            }
+            k[0][at] = (char)0xFF;
+            k[1][at] = (char)0xFE;
+            k[2][at] = 'x';
+            kv_str(&a, k[0], "a");
+            kv_str(&a, k[1], "b");
+            kv_str(&a, k[2], "c");
+            span_init(&s, &a, XB_KIND_SERVER, 0);
+            sink_free(&f->sink);
+            assert_int_equal(run(f, NULL, &s, NULL), 0);
+            assert_int_equal(f->sink.n, 1);
+            doc = cJSON_Parse(f->sink.doc[0]);
+            assert_non_null(doc);
+            def = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(doc, "metadata"), "default");
+            assert_non_null(def);
+            assert_int_equal(cJSON_GetArraySize(def), 2);
+            memcpy(want, k[2], n + 1);
+            assert_string_equal(jstr(def, want), "c");
+            memcpy(want, k[2], at);
+            memcpy(want + at, "\xEF\xBF\xBD", 3);
+            memcpy(want + at + 3, k[2] + at + 1, n - at);
+            assert_string_equal(jstr(def, want), "b"); /* the last of equal keys */
+            cJSON_Delete(doc);
+        }
+    }
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Metadata members come out sorted by key bytes, one per key with the first value (the
+ * index hides later duplicates of a span's attribute), for
+ * lists of 1 to 40 keys (the short-list insertion sort up to 32, the general sort
+ * beyond), keys sharing 8-byte prefixes and shorter than 8 bytes, duplicates anywhere:
+ * checked against qsort of the distinct keys. */
+static void test_translate_meta_sorted_unique(void **state)
+{
+    struct fixture *f = *state;
+    static const char alpha[] = "ab.";
+    char keys[40][16];
+    const char *uniq[40];
+    xb_pb_kv kv[40], *kp[40];
+    xb_pb_any v[40];
+    uint64_t x = 0x3C6EF372FE94F82Bu;
+
+    for (int iter = 0; iter < 3000; iter++) {
+        xb_pb_span s;
+        cJSON *doc;
+        const cJSON *def, *it;
+        size_t n, nu = 0, i, j;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        n = 1 + (size_t)(x % 40);
+        for (i = 0; i < n; i++) {
+            size_t len;
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            len = 1 + (size_t)(x % 12);
+            /* a shared 8-byte stem half of the time: prefixes tie */
+            for (j = 0; j < len; j++)
+                keys[i][j] = (x >> 8) % 2 && j < 8 ? 'k' : alpha[(x >> (10 + 2 * j)) % 3];
+            keys[i][len] = '\0';
+            opentelemetry__proto__common__v1__key_value__init(&kv[i]);
+            opentelemetry__proto__common__v1__any_value__init(&v[i]);
+            kv[i].key = keys[i];
+            v[i].value_case = XB_ANY_INT;
+            v[i].int_value = (int64_t)i;
+            kv[i].value = &v[i];
+            kp[i] = &kv[i];
+        }
+        for (i = 0; i < n; i++) {
+            for (j = 0; j < nu && strcmp(uniq[j], keys[i]) != 0; j++)
+                ;
+            if (j == nu)
+                uniq[nu++] = keys[i];
+        }
+        qsort(uniq, nu, sizeof(uniq[0]), cmp_keys);
+        span_init(&s, NULL, XB_KIND_SERVER, 0);
+        s.attributes = kp;
+        s.n_attributes = n;
+        sink_free(&f->sink);
+        assert_int_equal(run(f, NULL, &s, NULL), 0);
+        doc = cJSON_Parse(f->sink.doc[0]);
+        assert_non_null(doc);
+        def = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "metadata"),
+                                               "default");
+        assert_non_null(def);
+        assert_int_equal(cJSON_GetArraySize(def), nu);
+        j = 0;
+        cJSON_ArrayForEach(it, def)
+        {
+            assert_string_equal(it->string, uniq[j]);
+            for (i = 0; strcmp(keys[i], uniq[j]) != 0; i++)
+                ;
+            assert_int_equal((size_t)it->valuedouble, i);
+            j++;
+        }
+        cJSON_Delete(doc);
+    }
+}
+
 static void test_translate_local_root_client_two_documents(void **state)
 {
     struct fixture *f = *state;
@@ -604,6 +728,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_translate_local_root_client_two_documents, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_translate_meta_keys_invalid_byte_anywhere, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_translate_meta_sorted_unique, setup, teardown),
         cmocka_unit_test_setup_teardown(test_translate_request_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_translate_arena_failure_never_crashes, setup,
                                         teardown),
