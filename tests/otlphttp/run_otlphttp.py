@@ -35,7 +35,7 @@ sys.path.insert(0, HERE)
 
 import pbwire  # noqa: E402
 from fake_otlp import FakeOtlp  # noqa: E402
-from xbtest import Bridge, Report, clean_env, post_trace, wait_for  # noqa: E402
+from xbtest import Bridge, Report, clean_env, poll_until, post_trace, wait_for  # noqa: E402
 
 AKID = "AKIDOTLPTEST"
 SECRET = "otlp/test+secret/key0123456789abcdef"
@@ -134,7 +134,12 @@ def check_spans(rep, sent, got, what):
 
 
 def common_checks(rep, fake, bridge, sent_spans):
-    m = metrics(bridge.port("metrics endpoint"))
+    port = bridge.port("metrics endpoint")
+    # The fake records a request's spans before its answer reaches the exporter, which
+    # counts them when the call completes: poll (bounded) for the counter to catch up.
+    poll_until(lambda: metrics(port).get('otelcol_exporter_sent_spans_total{exporter="otlphttp"}')
+               == sent_spans, deadline_s=10)
+    m = metrics(port)
     rep.check(fake.sig_failures == 0, f"SigV4 verified on every request ({fake.sig_failures} failures)")
     rep.check(not fake.violations, f"no protocol violations {fake.violations[:3]}")
     rep.check(m.get('otelcol_exporter_sent_spans_total{exporter="otlphttp"}') == sent_spans,
@@ -201,6 +206,9 @@ def mode_both(rep, tmp, binary):
             wait_for(lambda: want <= xray_ids(), "a document per span at the fake X-Ray")
             rep.check(want <= xray_ids(), "awsxray: every span became a segment document")
             check_spans(rep, sent, fake.spans, "otlphttp beside awsxray")
+            # the fake X-Ray writes documents before its answer reaches the exporter
+            poll_until(lambda: metrics(b.port("metrics endpoint")).get(
+                'otelcol_exporter_sent_spans_total{exporter="awsxray"}', 0) >= 4, deadline_s=10)
             m = common_checks(rep, fake, b, 4)
             rep.check(m.get('otelcol_exporter_sent_spans_total{exporter="awsxray"}', 0) >= 4,
                       "awsxray sent its documents")
