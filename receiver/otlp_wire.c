@@ -785,6 +785,166 @@ static int kv_run(struct dec *d, struct frame *f, int k, uint8_t tag, const uint
     return rc;
 }
 
+/*
+ * A bytes field (|tag| ends before |p|) whose length is one byte: a copy in the pool,
+ * {0, NULL} when empty, as take_bytes(). Returns the byte after it, or NULL when the
+ * length is longer or does not fit before |end| (the general path decides then).
+ */
+static inline const uint8_t *fast_bytes(struct dec *d, const uint8_t *p, const uint8_t *end,
+                                        ProtobufCBinaryData *dst)
+{
+    size_t n = p[0];
+
+    if (n >= 0x80 || n > (size_t)(end - p - 1) || (size_t)(d->pool_end - d->pool) < n)
+        return NULL;
+    dst->len = n;
+    dst->data = NULL;
+    if (n) {
+        put_bytes(d, d->pool, p + 1, n);
+        dst->data = (uint8_t *)d->pool;
+        d->pool += n;
+    }
+    return p + 1 + n;
+}
+
+/* A string field whose length is the one byte at |p|: as take_str(). Returns the
+ * byte after it, or NULL as fast_bytes(). */
+static inline const uint8_t *fast_str(struct dec *d, const uint8_t *p, const uint8_t *end,
+                                      char **dst)
+{
+    size_t n = p[0];
+
+    if (n >= 0x80 || n > (size_t)(end - p - 1) || (size_t)(d->pool_end - d->pool) < n + 1)
+        return NULL;
+    put_bytes(d, d->pool, p + 1, n);
+    d->pool[n] = '\0';
+    *dst = d->pool;
+    d->pool += n + 1;
+    return p + 1 + n;
+}
+
+/*
+ * Decodes Span.status from the |n| (below 128) bytes at |p| when it holds only
+ * message (field 2) and code (field 3) with one-byte lengths and values, and
+ * |s->status| is not set yet. Returns XB_OK with |*done| set when it did; XB_OK with
+ * |*done| 0 when the general path must decode it (nothing is allocated then),
+ * XB_ERR_NOMEM.
+ */
+static int fast_status(struct dec *d, xb_pb_span *s, const uint8_t *p, size_t n, int *done)
+{
+    const uint8_t *q = p, *end = p + n;
+    xb_pb_status *st;
+
+    *done = 0;
+    if (s->status)
+        return XB_OK;
+    while (q < end) {
+        if (end - q < 2 || q[1] >= 0x80)
+            return XB_OK;
+        if (q[0] == 0x12 && q[1] <= (size_t)(end - q - 2))
+            q += 2 + q[1];
+        else if (q[0] == 0x18)
+            q += 2;
+        else
+            return XB_OK;
+    }
+    st = s->status = new_msg(d, &T_STATUS, sizeof(T_STATUS));
+    if (!st)
+        return XB_ERR_NOMEM;
+    for (q = p; q < end;) {
+        if (q[0] == 0x18) {
+            st->code = (Opentelemetry__Proto__Trace__V1__Status__StatusCode)q[1];
+            q += 2;
+        } else if (!(q = fast_str(d, q + 1, end, &st->message))) {
+            return XB_ERR_INVALID; /* no room in the pool: as take_str() */
+        }
+    }
+    *done = 1;
+    return XB_OK;
+}
+
+/*
+ * Decodes a Span's own fields from |*pp| on while each has the shape SDKs write: a
+ * one-byte tag of the field's own wire type, one-byte lengths and varints, the
+ * attributes in KeyValue runs (kv_run()), the status as fast_status(). Stops at the
+ * first other field (events, links, a longer length or value, an unknown field,
+ * another wire type, a second status), or at the span's end, and sets |*pp| there:
+ * the general path decodes that field and calls it again after it. Whatever it
+ * decodes, it stores as the general path would, in any order and as often as a field
+ * repeats (a later scalar replaces an earlier one). Returns XB_OK, XB_ERR_NOMEM or
+ * XB_ERR_INVALID.
+ */
+static int span_run(struct dec *d, struct frame *f, const uint8_t **pp)
+{
+    xb_pb_span *s = f->msg;
+    const uint8_t *p = *pp, *q, *end = f->end;
+    int rc = XB_OK, done;
+
+    while (end - p >= 2) {
+        switch (p[0]) {
+        case 0x0a: /* trace_id */
+            q = fast_bytes(d, p + 1, end, &s->trace_id);
+            break;
+        case 0x12: /* span_id */
+            q = fast_bytes(d, p + 1, end, &s->span_id);
+            break;
+        case 0x1a: /* trace_state */
+            q = fast_str(d, p + 1, end, &s->trace_state);
+            break;
+        case 0x22: /* parent_span_id */
+            q = fast_bytes(d, p + 1, end, &s->parent_span_id);
+            break;
+        case 0x2a: /* name */
+            q = fast_str(d, p + 1, end, &s->name);
+            break;
+        case 0x30: /* kind */
+            if (p[1] >= 0x80)
+                goto out;
+            s->kind = (Opentelemetry__Proto__Trace__V1__Span__SpanKind)p[1];
+            q = p + 2;
+            break;
+        case 0x39: /* start_time_unix_nano */
+            if (end - p < 9)
+                goto out;
+            memcpy(&s->start_time_unix_nano, p + 1, 8);
+            q = p + 9;
+            break;
+        case 0x41: /* end_time_unix_nano */
+            if (end - p < 9)
+                goto out;
+            memcpy(&s->end_time_unix_nano, p + 1, 8);
+            q = p + 9;
+            break;
+        case 0x4a: /* attributes */
+            q = p;
+            if ((rc = kv_run(d, f, 0, 0x4a, &q)) != XB_OK || q == p)
+                goto out;
+            break;
+        case 0x7a: /* status */
+            if (p[1] >= 0x80 || p[1] > (size_t)(end - p - 2))
+                goto out;
+            if ((rc = fast_status(d, s, p + 2, p[1], &done)) != XB_OK || !done)
+                goto out;
+            q = p + 2 + p[1];
+            break;
+        case 0x85: /* flags: field 16, fixed32 */
+            if (p[1] != 0x01 || end - p < 6)
+                goto out;
+            memcpy(&s->flags, p + 2, 4);
+            q = p + 6;
+            break;
+        default:
+            goto out;
+        }
+        if (!q)
+            goto out;
+        p = q;
+    }
+out:
+    *pp = p;
+    return rc;
+}
+
 /* Allocates and initialises a singular sub-message of |type| (one of those F_SUB
  * names), each copy with its constant size. */
 static void *new_sub(struct dec *d, unsigned type)
@@ -851,6 +1011,12 @@ int xb_otlp_wire_decode(const void *data, size_t len, struct xb_arena *arena,
                 any_open--;
             f--;
             continue;
+        }
+        if (f->type == M_SPAN) {
+            if ((rc = span_run(&d, f, &p)) != XB_OK)
+                return rc;
+            if (p == end)
+                continue;
         }
         tagp = p;
         if (*p < 0x80) {
