@@ -405,6 +405,22 @@ static inline void put_bytes(const struct dec *d, char *dst, const uint8_t *s, s
     }
 }
 
+/*
+ * put_bytes() for a KeyValue run, whose strings all have 16 input bytes after their
+ * start (kv_run()): the same moves without the check.
+ */
+static inline void put_run_bytes(char *dst, const uint8_t *s, size_t n)
+{
+    if (n <= 16) {
+        memcpy(dst, s, 16);
+    } else if (n - 17 < 16) { /* 17..32 */
+        memcpy(dst, s, 16);
+        memcpy(dst + n - 16, s + n - 16, 16);
+    } else {
+        memcpy(dst, s, opaque_len(n));
+    }
+}
+
 /* A length-delimited string: NUL-terminated copy in the pool. */
 static inline int take_str(struct dec *d, const uint8_t **pp, const uint8_t *end, unsigned wt,
                            char **dst)
@@ -626,7 +642,7 @@ static inline void put_key(struct dec *d, xb_pb_kv *kv, const uint8_t *s, size_t
 {
     char *pool = d->pool;
 
-    put_bytes(d, pool, s, n);
+    put_run_bytes(pool, s, n);
     pool[n] = '\0';
     init_kv(kv);
     kv->key = pool;
@@ -637,8 +653,10 @@ static inline void put_key(struct dec *d, xb_pb_kv *kv, const uint8_t *s, size_t
  * Decodes the common KeyValue shape into |e|: key (field 1), then value (field 2)
  * holding at most one scalar member, spanning exactly the |len| (below 128) bytes at
  * |p|. Every length inside is then below 128 too, so a byte read as a length that is
- * 128 or more (the start of a longer varint) fails the length checks. Returns 1 when
- * |e| was filled, 0 when the general path must decode the message (nothing is
+ * 128 or more (the start of a longer varint) fails the length checks. The pool has
+ * room for the key and a string value, NUL-terminated (|len| bytes), and 16 input
+ * bytes follow each string's start (kv_run() checks both for the whole run). Returns
+ * 1 when |e| was filled, 0 when the general path must decode the message (nothing is
  * consumed or copied then, so each string is still copied once).
  */
 static inline int kv_one(struct dec *d, const uint8_t *p, size_t len, struct kv_elem *e)
@@ -646,9 +664,7 @@ static inline int kv_one(struct dec *d, const uint8_t *p, size_t len, struct kv_
     const uint8_t *v;
     size_t klen, rest, vlen;
 
-    /* The pool's room for the key and a string value, NUL-terminated: always there
-     * (see xb_otlp_wire_decode()), checked at the cost of one comparison. */
-    if (len < 2 || p[0] != 0x0a || (klen = p[1]) > len - 2 || (size_t)(d->pool_end - d->pool) < len)
+    if (len < 2 || p[0] != 0x0a || (klen = p[1]) > len - 2)
         return 0;
     rest = len - 2 - klen;
     if (!rest) {
@@ -676,7 +692,7 @@ static inline int kv_one(struct dec *d, const uint8_t *p, size_t len, struct kv_
         init_any(&e->any);
         e->kv.value = &e->any;
         pool = d->pool;
-        put_bytes(d, pool, v + 2, slen);
+        put_run_bytes(pool, v + 2, slen);
         if (v[0] == 0x0a) {
             pool[slen] = '\0';
             e->any.string_value = pool;
@@ -736,6 +752,12 @@ static inline int kv_one(struct dec *d, const uint8_t *p, size_t len, struct kv_
  * Nothing else takes pointer room in the array's region during a run, so an array
  * that ends where its region continues claims the rest of the region's block at
  * once, and gives back what it did not use when the run ends.
+ *
+ * Checked once for the run rather than per KeyValue: the pool has room for the rest
+ * of the message's bytes (always, see xb_otlp_wire_decode(); a KeyValue of |len|
+ * bytes stores at most |len|), and the run ends where less than 16 input bytes would
+ * follow a KeyValue's end, so that kv_one() copies short strings with 16-byte moves
+ * unchecked (the last KeyValues of the input go to the general path).
  */
 static int kv_run(struct dec *d, struct frame *f, int k, uint8_t tag, const uint8_t **pp)
 {
@@ -747,6 +769,10 @@ static int kv_run(struct dec *d, struct frame *f, int k, uint8_t tag, const uint
     size_t n = *np, cap = f->cap[k];
     int rc = XB_OK, claimed = 0;
 
+    if ((size_t)(d->pool_end - d->pool) < (size_t)(end - p) || d->in_end - p < 16 + 2)
+        return XB_OK;
+    if (d->in_end - end < 16)
+        end = d->in_end - 16;
     while (end - p >= 2 && p[0] == tag && p[1] < 0x80 && (size_t)(end - p - 2) >= p[1]) {
         const uint8_t *next = p + 2 + p[1];
         struct kv_elem *e;
