@@ -749,9 +749,9 @@ static inline int kv_one(struct dec *d, const uint8_t *p, size_t len, struct kv_
  * not of that shape (or not tagged |tag|), leaving it to the main loop, and sets
  * |*pp| there. Returns XB_OK, XB_ERR_NOMEM or XB_ERR_INVALID.
  *
- * Nothing else takes pointer room in the array's region during a run, so an array
- * that ends where its region continues claims the rest of the region's block at
- * once, and gives back what it did not use when the run ends.
+ * Nothing else takes pointer room in the array's region during a run, so a first
+ * array, or one that ends where its region continues, claims the rest of the
+ * region's block at once, and gives back what it did not use when the run ends.
  *
  * Checked once for the run rather than per KeyValue: the pool has room for the rest
  * of the message's bytes (always, see xb_otlp_wire_decode(); a KeyValue of |len|
@@ -778,7 +778,12 @@ static int kv_run(struct dec *d, struct frame *f, int k, uint8_t tag, const uint
         struct kv_elem *e;
 
         if (n == cap) {
-            if (n && *arr == d->top[r->region] && b->p != b->end) {
+            if (!n && b->p != b->end) { /* a first array: the rest of the block */
+                *arr = d->top[r->region] = (void **)(void *)b->p;
+                cap = (size_t)(b->end - b->p) / sizeof(void *);
+                b->p = b->end;
+                claimed = 1;
+            } else if (n && *arr == d->top[r->region] && b->p != b->end) {
                 cap = n + (size_t)(b->end - b->p) / sizeof(void *);
                 b->p = b->end;
                 claimed = 1;
