@@ -911,6 +911,43 @@ static int span_run(struct dec *d, struct frame *f, const uint8_t **pp)
     const uint8_t *p = *pp, *q, *end = f->end;
     int rc = XB_OK, done;
 
+    /* A span from its start: the fields in the order SDKs write them (field-number
+     * order), each tested once; a missing one is passed over, anything else goes on
+     * to the loop below. */
+    if (end - p >= 2 && p[0] == 0x0a) {
+        if (!(q = fast_bytes(d, p + 1, end, &s->trace_id)))
+            goto out;
+        p = q;
+        if (end - p >= 2 && p[0] == 0x12) {
+            if (!(q = fast_bytes(d, p + 1, end, &s->span_id)))
+                goto out;
+            p = q;
+        }
+        if (end - p >= 2 && p[0] == 0x1a) {
+            if (!(q = fast_str(d, p + 1, end, &s->trace_state)))
+                goto out;
+            p = q;
+        }
+        if (end - p >= 2 && p[0] == 0x22) {
+            if (!(q = fast_bytes(d, p + 1, end, &s->parent_span_id)))
+                goto out;
+            p = q;
+        }
+        if (end - p >= 2 && p[0] == 0x2a) {
+            if (!(q = fast_str(d, p + 1, end, &s->name)))
+                goto out;
+            p = q;
+        }
+        if (end - p >= 2 && p[0] == 0x30 && p[1] < 0x80) {
+            s->kind = (Opentelemetry__Proto__Trace__V1__Span__SpanKind)p[1];
+            p += 2;
+        }
+        if (end - p >= 18 && p[0] == 0x39 && p[9] == 0x41) {
+            memcpy(&s->start_time_unix_nano, p + 1, 8);
+            memcpy(&s->end_time_unix_nano, p + 10, 8);
+            p += 18;
+        }
+    }
     while (end - p >= 2) {
         switch (p[0]) {
         case 0x0a: /* trace_id */

@@ -747,7 +747,16 @@ static void test_span_fields_match_reference(void **state)
     uint8_t mixed[512];
     size_t m = 0;
 
+    static const uint8_t start_only[] = {TID16, SID8, START, 0x50, 0x01, END, 0x41, 0x00};
+    static const uint8_t seq_breaks[] = {TID16, 0x2a, 0x81, 0x00, 'n', SID8, 0x30, 0x80, 0x01};
+    static const uint8_t last_field_cut[] = {TID16, SID8, 0x2a, 0x01, 'n', 0x30, 0x01, START};
+
     check_span_body(state, sdk, sizeof(sdk), 1);
+    check_span_body(state, start_only, sizeof(start_only), 0); /* END cut short */
+    check_span_body(state, start_only, sizeof(start_only) - 2, 1);
+    check_span_body(state, seq_breaks, sizeof(seq_breaks), 1);
+    check_span_body(state, last_field_cut, sizeof(last_field_cut), 1);
+    check_span_body(state, last_field_cut, sizeof(last_field_cut) - 1, 0);
     check_span_body(state, reversed, sizeof(reversed), 1);
     check_span_body(state, repeated, sizeof(repeated), 1);
     check_span_body(state, unknown, sizeof(unknown), 1);
