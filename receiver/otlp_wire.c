@@ -672,6 +672,28 @@ static inline int kv_one(struct dec *d, const uint8_t *p, size_t len, struct kv_
         return 1;
     }
     v = p + 2 + klen;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* The most common value, a string: its four header bytes (value tag and length,
+     * string_value tag and length) follow from |rest| alone, checked as one word. */
+    if (rest >= 4) {
+        uint32_t w;
+        memcpy(&w, v, 4);
+        if (w == (0x0a0012u | (uint32_t)(rest - 2) << 8 | (uint32_t)(rest - 4) << 24)) {
+            size_t slen = rest - 4;
+            char *pool;
+            put_key(d, &e->kv, p + 2, klen);
+            init_any(&e->any);
+            e->kv.value = &e->any;
+            pool = d->pool;
+            put_run_bytes(pool, v + 4, slen);
+            pool[slen] = '\0';
+            e->any.string_value = pool;
+            e->any.value_case = XB_ANY_STRING;
+            d->pool = pool + slen + 1;
+            return 1;
+        }
+    }
+#endif
     if (rest < 2 || v[0] != 0x12 || (vlen = v[1]) != rest - 2)
         return 0;
     v += 2;
