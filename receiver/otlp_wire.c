@@ -816,8 +816,10 @@ static int kv_run(struct dec *d, struct frame *f, int k, uint8_t tag, const uint
                 claimed = 0;
             }
         }
-        e = bump(d->arena, &d->msgs, sizeof(*e), d->msgs_block);
-        if (!e) {
+        e = (struct kv_elem *)(void *)d->msgs.p;
+        if ((size_t)(d->msgs.end - d->msgs.p) >= sizeof(*e)) {
+            d->msgs.p += sizeof(*e);
+        } else if (!(e = bump(d->arena, &d->msgs, sizeof(*e), d->msgs_block))) {
             rc = XB_ERR_NOMEM;
             break;
         }
