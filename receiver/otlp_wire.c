@@ -405,6 +405,22 @@ static inline void put_bytes(const struct dec *d, char *dst, const uint8_t *s, s
     }
 }
 
+/*
+ * put_bytes() for a KeyValue run, whose strings all have 16 input bytes after their
+ * start (kv_run()): the same moves without the check.
+ */
+static inline void put_run_bytes(char *dst, const uint8_t *s, size_t n)
+{
+    if (n <= 16) {
+        memcpy(dst, s, 16);
+    } else if (n - 17 < 16) { /* 17..32 */
+        memcpy(dst, s, 16);
+        memcpy(dst + n - 16, s + n - 16, 16);
+    } else {
+        memcpy(dst, s, opaque_len(n));
+    }
+}
+
 /* A length-delimited string: NUL-terminated copy in the pool. */
 static inline int take_str(struct dec *d, const uint8_t **pp, const uint8_t *end, unsigned wt,
                            char **dst)
@@ -626,7 +642,7 @@ static inline void put_key(struct dec *d, xb_pb_kv *kv, const uint8_t *s, size_t
 {
     char *pool = d->pool;
 
-    put_bytes(d, pool, s, n);
+    put_run_bytes(pool, s, n);
     pool[n] = '\0';
     init_kv(kv);
     kv->key = pool;
@@ -637,8 +653,10 @@ static inline void put_key(struct dec *d, xb_pb_kv *kv, const uint8_t *s, size_t
  * Decodes the common KeyValue shape into |e|: key (field 1), then value (field 2)
  * holding at most one scalar member, spanning exactly the |len| (below 128) bytes at
  * |p|. Every length inside is then below 128 too, so a byte read as a length that is
- * 128 or more (the start of a longer varint) fails the length checks. Returns 1 when
- * |e| was filled, 0 when the general path must decode the message (nothing is
+ * 128 or more (the start of a longer varint) fails the length checks. The pool has
+ * room for the key and a string value, NUL-terminated (|len| bytes), and 16 input
+ * bytes follow each string's start (kv_run() checks both for the whole run). Returns
+ * 1 when |e| was filled, 0 when the general path must decode the message (nothing is
  * consumed or copied then, so each string is still copied once).
  */
 static inline int kv_one(struct dec *d, const uint8_t *p, size_t len, struct kv_elem *e)
@@ -646,9 +664,7 @@ static inline int kv_one(struct dec *d, const uint8_t *p, size_t len, struct kv_
     const uint8_t *v;
     size_t klen, rest, vlen;
 
-    /* The pool's room for the key and a string value, NUL-terminated: always there
-     * (see xb_otlp_wire_decode()), checked at the cost of one comparison. */
-    if (len < 2 || p[0] != 0x0a || (klen = p[1]) > len - 2 || (size_t)(d->pool_end - d->pool) < len)
+    if (len < 2 || p[0] != 0x0a || (klen = p[1]) > len - 2)
         return 0;
     rest = len - 2 - klen;
     if (!rest) {
@@ -656,6 +672,28 @@ static inline int kv_one(struct dec *d, const uint8_t *p, size_t len, struct kv_
         return 1;
     }
     v = p + 2 + klen;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* The most common value, a string: its four header bytes (value tag and length,
+     * string_value tag and length) follow from |rest| alone, checked as one word. */
+    if (rest >= 4) {
+        uint32_t w;
+        memcpy(&w, v, 4);
+        if (w == (0x0a0012u | (uint32_t)(rest - 2) << 8 | (uint32_t)(rest - 4) << 24)) {
+            size_t slen = rest - 4;
+            char *pool;
+            put_key(d, &e->kv, p + 2, klen);
+            init_any(&e->any);
+            e->kv.value = &e->any;
+            pool = d->pool;
+            put_run_bytes(pool, v + 4, slen);
+            pool[slen] = '\0';
+            e->any.string_value = pool;
+            e->any.value_case = XB_ANY_STRING;
+            d->pool = pool + slen + 1;
+            return 1;
+        }
+    }
+#endif
     if (rest < 2 || v[0] != 0x12 || (vlen = v[1]) != rest - 2)
         return 0;
     v += 2;
@@ -676,7 +714,7 @@ static inline int kv_one(struct dec *d, const uint8_t *p, size_t len, struct kv_
         init_any(&e->any);
         e->kv.value = &e->any;
         pool = d->pool;
-        put_bytes(d, pool, v + 2, slen);
+        put_run_bytes(pool, v + 2, slen);
         if (v[0] == 0x0a) {
             pool[slen] = '\0';
             e->any.string_value = pool;
@@ -733,9 +771,15 @@ static inline int kv_one(struct dec *d, const uint8_t *p, size_t len, struct kv_
  * not of that shape (or not tagged |tag|), leaving it to the main loop, and sets
  * |*pp| there. Returns XB_OK, XB_ERR_NOMEM or XB_ERR_INVALID.
  *
- * Nothing else takes pointer room in the array's region during a run, so an array
- * that ends where its region continues claims the rest of the region's block at
- * once, and gives back what it did not use when the run ends.
+ * Nothing else takes pointer room in the array's region during a run, so a first
+ * array, or one that ends where its region continues, claims the rest of the
+ * region's block at once, and gives back what it did not use when the run ends.
+ *
+ * Checked once for the run rather than per KeyValue: the pool has room for the rest
+ * of the message's bytes (always, see xb_otlp_wire_decode(); a KeyValue of |len|
+ * bytes stores at most |len|), and the run ends where less than 16 input bytes would
+ * follow a KeyValue's end, so that kv_one() copies short strings with 16-byte moves
+ * unchecked (the last KeyValues of the input go to the general path).
  */
 static int kv_run(struct dec *d, struct frame *f, int k, uint8_t tag, const uint8_t **pp)
 {
@@ -747,12 +791,21 @@ static int kv_run(struct dec *d, struct frame *f, int k, uint8_t tag, const uint
     size_t n = *np, cap = f->cap[k];
     int rc = XB_OK, claimed = 0;
 
+    if ((size_t)(d->pool_end - d->pool) < (size_t)(end - p) || d->in_end - p < 16 + 2)
+        return XB_OK;
+    if (d->in_end - end < 16)
+        end = d->in_end - 16;
     while (end - p >= 2 && p[0] == tag && p[1] < 0x80 && (size_t)(end - p - 2) >= p[1]) {
         const uint8_t *next = p + 2 + p[1];
         struct kv_elem *e;
 
         if (n == cap) {
-            if (n && *arr == d->top[r->region] && b->p != b->end) {
+            if (!n && b->p != b->end) { /* a first array: the rest of the block */
+                *arr = d->top[r->region] = (void **)(void *)b->p;
+                cap = (size_t)(b->end - b->p) / sizeof(void *);
+                b->p = b->end;
+                claimed = 1;
+            } else if (n && *arr == d->top[r->region] && b->p != b->end) {
                 cap = n + (size_t)(b->end - b->p) / sizeof(void *);
                 b->p = b->end;
                 claimed = 1;
@@ -763,8 +816,10 @@ static int kv_run(struct dec *d, struct frame *f, int k, uint8_t tag, const uint
                 claimed = 0;
             }
         }
-        e = bump(d->arena, &d->msgs, sizeof(*e), d->msgs_block);
-        if (!e) {
+        e = (struct kv_elem *)(void *)d->msgs.p;
+        if ((size_t)(d->msgs.end - d->msgs.p) >= sizeof(*e)) {
+            d->msgs.p += sizeof(*e);
+        } else if (!(e = bump(d->arena, &d->msgs, sizeof(*e), d->msgs_block))) {
             rc = XB_ERR_NOMEM;
             break;
         }
@@ -781,6 +836,203 @@ static int kv_run(struct dec *d, struct frame *f, int k, uint8_t tag, const uint
     }
     *np = n;
     f->cap[k] = cap;
+    *pp = p;
+    return rc;
+}
+
+/*
+ * A bytes field (|tag| ends before |p|) whose length is one byte: a copy in the pool,
+ * {0, NULL} when empty, as take_bytes(). Returns the byte after it, or NULL when the
+ * length is longer or does not fit before |end| (the general path decides then).
+ */
+static inline const uint8_t *fast_bytes(struct dec *d, const uint8_t *p, const uint8_t *end,
+                                        ProtobufCBinaryData *dst)
+{
+    size_t n = p[0];
+
+    if (n >= 0x80 || n > (size_t)(end - p - 1) || (size_t)(d->pool_end - d->pool) < n)
+        return NULL;
+    dst->len = n;
+    dst->data = NULL;
+    if (n) {
+        put_bytes(d, d->pool, p + 1, n);
+        dst->data = (uint8_t *)d->pool;
+        d->pool += n;
+    }
+    return p + 1 + n;
+}
+
+/* A string field whose length is the one byte at |p|: as take_str(). Returns the
+ * byte after it, or NULL as fast_bytes(). */
+static inline const uint8_t *fast_str(struct dec *d, const uint8_t *p, const uint8_t *end,
+                                      char **dst)
+{
+    size_t n = p[0];
+
+    if (n >= 0x80 || n > (size_t)(end - p - 1) || (size_t)(d->pool_end - d->pool) < n + 1)
+        return NULL;
+    put_bytes(d, d->pool, p + 1, n);
+    d->pool[n] = '\0';
+    *dst = d->pool;
+    d->pool += n + 1;
+    return p + 1 + n;
+}
+
+/*
+ * Decodes Span.status from the |n| (below 128) bytes at |p| when it holds only
+ * message (field 2) and code (field 3) with one-byte lengths and values, and
+ * |s->status| is not set yet. Returns XB_OK with |*done| set when it did; XB_OK with
+ * |*done| 0 when the general path must decode it (nothing is allocated then),
+ * XB_ERR_NOMEM.
+ */
+static int fast_status(struct dec *d, xb_pb_span *s, const uint8_t *p, size_t n, int *done)
+{
+    const uint8_t *q = p, *end = p + n;
+    xb_pb_status *st;
+
+    *done = 0;
+    if (s->status)
+        return XB_OK;
+    while (q < end) {
+        if (end - q < 2 || q[1] >= 0x80)
+            return XB_OK;
+        if (q[0] == 0x12 && q[1] <= (size_t)(end - q - 2))
+            q += 2 + q[1];
+        else if (q[0] == 0x18)
+            q += 2;
+        else
+            return XB_OK;
+    }
+    st = s->status = new_msg(d, &T_STATUS, sizeof(T_STATUS));
+    if (!st)
+        return XB_ERR_NOMEM;
+    for (q = p; q < end;) {
+        if (q[0] == 0x18) {
+            st->code = (Opentelemetry__Proto__Trace__V1__Status__StatusCode)q[1];
+            q += 2;
+        } else if (!(q = fast_str(d, q + 1, end, &st->message))) {
+            return XB_ERR_INVALID; /* no room in the pool: as take_str() */
+        }
+    }
+    *done = 1;
+    return XB_OK;
+}
+
+/*
+ * Decodes a Span's own fields from |*pp| on while each has the shape SDKs write: a
+ * one-byte tag of the field's own wire type, one-byte lengths and varints, the
+ * attributes in KeyValue runs (kv_run()), the status as fast_status(). Stops at the
+ * first other field (events, links, a longer length or value, an unknown field,
+ * another wire type, a second status), or at the span's end, and sets |*pp| there:
+ * the general path decodes that field and calls it again after it. Whatever it
+ * decodes, it stores as the general path would, in any order and as often as a field
+ * repeats (a later scalar replaces an earlier one). Returns XB_OK, XB_ERR_NOMEM or
+ * XB_ERR_INVALID.
+ */
+static int span_run(struct dec *d, struct frame *f, const uint8_t **pp)
+{
+    xb_pb_span *s = f->msg;
+    const uint8_t *p = *pp, *q, *end = f->end;
+    int rc = XB_OK, done;
+
+    /* A span from its start: the fields in the order SDKs write them (field-number
+     * order), each tested once; a missing one is passed over, anything else goes on
+     * to the loop below. */
+    if (end - p >= 2 && p[0] == 0x0a) {
+        if (!(q = fast_bytes(d, p + 1, end, &s->trace_id)))
+            goto out;
+        p = q;
+        if (end - p >= 2 && p[0] == 0x12) {
+            if (!(q = fast_bytes(d, p + 1, end, &s->span_id)))
+                goto out;
+            p = q;
+        }
+        if (end - p >= 2 && p[0] == 0x1a) {
+            if (!(q = fast_str(d, p + 1, end, &s->trace_state)))
+                goto out;
+            p = q;
+        }
+        if (end - p >= 2 && p[0] == 0x22) {
+            if (!(q = fast_bytes(d, p + 1, end, &s->parent_span_id)))
+                goto out;
+            p = q;
+        }
+        if (end - p >= 2 && p[0] == 0x2a) {
+            if (!(q = fast_str(d, p + 1, end, &s->name)))
+                goto out;
+            p = q;
+        }
+        if (end - p >= 2 && p[0] == 0x30 && p[1] < 0x80) {
+            s->kind = (Opentelemetry__Proto__Trace__V1__Span__SpanKind)p[1];
+            p += 2;
+        }
+        if (end - p >= 18 && p[0] == 0x39 && p[9] == 0x41) {
+            memcpy(&s->start_time_unix_nano, p + 1, 8);
+            memcpy(&s->end_time_unix_nano, p + 10, 8);
+            p += 18;
+        }
+    }
+    while (end - p >= 2) {
+        switch (p[0]) {
+        case 0x0a: /* trace_id */
+            q = fast_bytes(d, p + 1, end, &s->trace_id);
+            break;
+        case 0x12: /* span_id */
+            q = fast_bytes(d, p + 1, end, &s->span_id);
+            break;
+        case 0x1a: /* trace_state */
+            q = fast_str(d, p + 1, end, &s->trace_state);
+            break;
+        case 0x22: /* parent_span_id */
+            q = fast_bytes(d, p + 1, end, &s->parent_span_id);
+            break;
+        case 0x2a: /* name */
+            q = fast_str(d, p + 1, end, &s->name);
+            break;
+        case 0x30: /* kind */
+            if (p[1] >= 0x80)
+                goto out;
+            s->kind = (Opentelemetry__Proto__Trace__V1__Span__SpanKind)p[1];
+            q = p + 2;
+            break;
+        case 0x39: /* start_time_unix_nano */
+            if (end - p < 9)
+                goto out;
+            memcpy(&s->start_time_unix_nano, p + 1, 8);
+            q = p + 9;
+            break;
+        case 0x41: /* end_time_unix_nano */
+            if (end - p < 9)
+                goto out;
+            memcpy(&s->end_time_unix_nano, p + 1, 8);
+            q = p + 9;
+            break;
+        case 0x4a: /* attributes */
+            q = p;
+            if ((rc = kv_run(d, f, 0, 0x4a, &q)) != XB_OK || q == p)
+                goto out;
+            break;
+        case 0x7a: /* status */
+            if (p[1] >= 0x80 || p[1] > (size_t)(end - p - 2))
+                goto out;
+            if ((rc = fast_status(d, s, p + 2, p[1], &done)) != XB_OK || !done)
+                goto out;
+            q = p + 2 + p[1];
+            break;
+        case 0x85: /* flags: field 16, fixed32 */
+            if (p[1] != 0x01 || end - p < 6)
+                goto out;
+            memcpy(&s->flags, p + 2, 4);
+            q = p + 6;
+            break;
+        default:
+            goto out;
+        }
+        if (!q)
+            goto out;
+        p = q;
+    }
+out:
     *pp = p;
     return rc;
 }
@@ -851,6 +1103,12 @@ int xb_otlp_wire_decode(const void *data, size_t len, struct xb_arena *arena,
                 any_open--;
             f--;
             continue;
+        }
+        if (f->type == M_SPAN) {
+            if ((rc = span_run(&d, f, &p)) != XB_OK)
+                return rc;
+            if (p == end)
+                continue;
         }
         tagp = p;
         if (*p < 0x80) {

@@ -616,6 +616,181 @@ static void test_depth_limit_in_fast_path(void **state)
     }
 }
 
+static void assert_bin_equal(ProtobufCBinaryData a, ProtobufCBinaryData b)
+{
+    assert_int_equal(a.len, b.len);
+    if (a.len)
+        assert_memory_equal(a.data, b.data, a.len);
+    else
+        assert_true(a.data == NULL && b.data == NULL);
+}
+
+/* Asserts that two decoded Spans are equal in every field the span fast path reads
+ * and in the counts of the rest. */
+static void assert_span_equal(const xb_pb_span *a, const xb_pb_span *b)
+{
+    assert_bin_equal(a->trace_id, b->trace_id);
+    assert_bin_equal(a->span_id, b->span_id);
+    assert_bin_equal(a->parent_span_id, b->parent_span_id);
+    assert_string_equal(a->trace_state, b->trace_state);
+    assert_string_equal(a->name, b->name);
+    assert_int_equal(a->kind, b->kind);
+    assert_int_equal(a->start_time_unix_nano, b->start_time_unix_nano);
+    assert_int_equal(a->end_time_unix_nano, b->end_time_unix_nano);
+    assert_int_equal(a->flags, b->flags);
+    assert_int_equal(a->dropped_attributes_count, b->dropped_attributes_count);
+    assert_int_equal(a->dropped_events_count, b->dropped_events_count);
+    assert_int_equal(a->dropped_links_count, b->dropped_links_count);
+    assert_int_equal(a->n_events, b->n_events);
+    assert_int_equal(a->n_links, b->n_links);
+    assert_int_equal(a->n_attributes, b->n_attributes);
+    for (size_t i = 0; i < a->n_attributes; i++) {
+        assert_string_equal(a->attributes[i]->key, b->attributes[i]->key);
+        assert_int_equal(a->attributes[i]->value == NULL, b->attributes[i]->value == NULL);
+        if (a->attributes[i]->value && a->attributes[i]->value->value_case == XB_ANY_STRING)
+            assert_string_equal(a->attributes[i]->value->string_value,
+                                b->attributes[i]->value->string_value);
+    }
+    for (size_t i = 0; i < a->n_events; i++) {
+        assert_string_equal(a->events[i]->name, b->events[i]->name);
+        assert_int_equal(a->events[i]->time_unix_nano, b->events[i]->time_unix_nano);
+        assert_int_equal(a->events[i]->n_attributes, b->events[i]->n_attributes);
+    }
+    assert_int_equal(a->status == NULL, b->status == NULL);
+    if (a->status) {
+        assert_int_equal(a->status->code, b->status->code);
+        assert_string_equal(a->status->message, b->status->message);
+    }
+}
+
+/*
+ * Decodes one span whose body is |body| with both decoders. When the schema-specific
+ * decoder accepts it (|fast_ok|), the spans must be equal; when it does not, the
+ * combined decoder must return the reference's status.
+ */
+static void check_span_body(void **state, const uint8_t *body, size_t n, int fast_ok)
+{
+    struct xb_pbb b;
+    xb_pb_export_req *fast = NULL, *ref = NULL, *comb = NULL;
+    const char *err = NULL, *err2 = NULL;
+    int rref, rfast;
+
+    xb_pbb_init(&b);
+    xb_pbb_raw(&b, body, n);
+    wrap_span(&b, 0);
+    xb_arena_reset(*state);
+    rref = xb_otlp_decode_protobuf_ref(xb_pbb_data(&b), xb_pbb_len(&b), *state, &ref, &err);
+    rfast = xb_otlp_wire_decode(xb_pbb_data(&b), xb_pbb_len(&b), *state, &fast);
+    assert_int_equal(rfast, fast_ok ? XB_OK : XB_ERR_INVALID);
+    if (rfast == XB_OK) {
+        assert_int_equal(rref, XB_OK);
+        assert_span_equal(fast->resource_spans[0]->scope_spans[0]->spans[0],
+                          ref->resource_spans[0]->scope_spans[0]->spans[0]);
+    } else {
+        assert_int_equal(
+            xb_otlp_decode_protobuf(xb_pbb_data(&b), xb_pbb_len(&b), *state, &comb, &err2), rref);
+    }
+    xb_pbb_free(&b);
+}
+
+#define TID16 0x0a, 0x10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
+#define SID8 0x12, 0x08, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28
+#define PID8 0x22, 0x08, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38
+#define START 0x39, 1, 2, 3, 4, 5, 6, 7, 8
+#define END 0x41, 9, 10, 11, 12, 13, 14, 15, 16
+#define ATTR(c) 0x4a, 0x07, 0x0a, 0x01, (c), 0x12, 0x02, 0x10, 0x01
+#define STATUS 0x7a, 0x05, 0x12, 0x01, 'm', 0x18, 0x02
+#define FLAGS 0x85, 0x01, 0x01, 0x03, 0x00, 0x00
+#define EVENT 0x5a, 0x0b, 0x09, 1, 2, 3, 4, 5, 6, 7, 8, 0x12, 0x00
+
+/*
+ * The span fast path (span_run) against the reference: the order SDKs write, every
+ * field out of order, repeated singular fields (the last one wins), unknown fields
+ * and wrong wire types inside a span, longer lengths and varints, a status of another
+ * shape or given twice, and attributes and events interleaved: each shape it hands
+ * back to the general path decodes as before.
+ */
+static void test_span_fields_match_reference(void **state)
+{
+    static const uint8_t sdk[] = {TID16, SID8,      0x1a,      0x03,  'a',    '=',  'b',
+                                  PID8,  0x2a,      0x01,      'n',   0x30,   0x02, START,
+                                  END,   ATTR('a'), ATTR('b'), EVENT, STATUS, FLAGS};
+    static const uint8_t reversed[] = {FLAGS, STATUS, EVENT, ATTR('b'), ATTR('a'), END,
+                                       START, 0x30,   0x03,  0x2a,      0x01,      'n',
+                                       PID8,  0x1a,   0x00,  SID8,      TID16};
+    static const uint8_t repeated[] = {TID16, 0x0a,  0x02,  7,    7,    SID8, SID8, 0x2a, 0x01,
+                                       'x',   0x2a,  0x01,  'y',  0x30, 0x02, 0x30, 0x05, START,
+                                       END,   START, FLAGS, 0x85, 0x01, 9,    9,    9,    9,
+                                       0x0a,  0x00,  0x50,  0x03, 0x60, 0x04, 0x70, 0x05};
+    static const uint8_t unknown[] = {
+        TID16, 0x88, 0x01, 0x07, SID8, 0x8a, 0x01,  0x02,
+        'z',   'z',  0x85, 0x02, 1,    2,    3,     4, /* field 32, fixed32 */
+        0xfd,  0x7f, 1,    2,    3,    4,    START, END};
+    static const uint8_t long_varints[] = {TID16, 0x30, 0x82, 0x01, 0x2a, 0x81, 0x00,
+                                           'n',   0x7a, 0x03, 0x18, 0x82, 0x01, FLAGS};
+    static const uint8_t status_other[] = {TID16, 0x7a, 0x04, 0x18, 0x01, 0x28, 0x01, SID8};
+    static const uint8_t status_twice[] = {TID16, STATUS, STATUS};
+    static const uint8_t status_empty[] = {TID16, 0x7a, 0x00, SID8};
+    static const uint8_t status_bad[] = {TID16, 0x7a, 0x02, 0x12, 0x05};
+    static const uint8_t wrong_wt[][4] = {
+        {0x08, 0x05},       /* trace_id as a varint */
+        {0x2d, 1, 2, 3},    /* name as fixed32 */
+        {0x32, 0x01, 0x02}, /* kind as bytes */
+        {0x38, 0x05},       /* start time as a varint */
+        {0x7d, 1, 2, 3},    /* status as fixed32 */
+        {0x85, 0x01, 1, 2}, /* flags cut short */
+        {0x39, 1, 2, 3},    /* start time cut short */
+        {0x0a, 0x05, 1, 2}, /* trace_id cut short */
+    };
+    static const int wrong_wt_len[] = {2, 4, 3, 2, 4, 4, 4, 4};
+    static const int wrong_wt_ok[] = {0, 0, 0, 0, 0, 0, 0, 0};
+    uint8_t mixed[512];
+    size_t m = 0;
+
+    static const uint8_t start_only[] = {TID16, SID8, START, 0x50, 0x01, END, 0x41, 0x00};
+    static const uint8_t seq_breaks[] = {TID16, 0x2a, 0x81, 0x00, 'n', SID8, 0x30, 0x80, 0x01};
+    static const uint8_t last_field_cut[] = {TID16, SID8, 0x2a, 0x01, 'n', 0x30, 0x01, START};
+
+    check_span_body(state, sdk, sizeof(sdk), 1);
+    check_span_body(state, start_only, sizeof(start_only), 0); /* END cut short */
+    check_span_body(state, start_only, sizeof(start_only) - 2, 1);
+    check_span_body(state, seq_breaks, sizeof(seq_breaks), 1);
+    check_span_body(state, last_field_cut, sizeof(last_field_cut), 1);
+    check_span_body(state, last_field_cut, sizeof(last_field_cut) - 1, 0);
+    check_span_body(state, reversed, sizeof(reversed), 1);
+    check_span_body(state, repeated, sizeof(repeated), 1);
+    check_span_body(state, unknown, sizeof(unknown), 1);
+    check_span_body(state, long_varints, sizeof(long_varints), 1);
+    check_span_body(state, status_other, sizeof(status_other), 1);
+    check_span_body(state, status_twice, sizeof(status_twice), 0);
+    check_span_body(state, status_empty, sizeof(status_empty), 1);
+    check_span_body(state, status_bad, sizeof(status_bad), 0);
+    for (size_t i = 0; i < sizeof(wrong_wt) / sizeof(wrong_wt[0]); i++) {
+        uint8_t body[sizeof(sdk) + 4];
+        memcpy(body, sdk, sizeof(sdk));
+        memcpy(body + sizeof(sdk), wrong_wt[i], (size_t)wrong_wt_len[i]);
+        check_span_body(state, body, sizeof(sdk) + (size_t)wrong_wt_len[i], wrong_wt_ok[i]);
+        /* the same field first, before the fast path ran */
+        memcpy(body, wrong_wt[i], (size_t)wrong_wt_len[i]);
+        memcpy(body + wrong_wt_len[i], sdk, sizeof(sdk));
+        check_span_body(state, body, sizeof(sdk) + (size_t)wrong_wt_len[i], 0);
+    }
+    /* A 200-byte name and a 150-byte trace state (two-byte lengths), a KeyValue the
+     * run leaves to the general path between common ones, then the run again. */
+    mixed[m++] = 0x2a, mixed[m++] = 0xc8, mixed[m++] = 0x01;
+    memset(mixed + m, 'n', 200), m += 200;
+    mixed[m++] = 0x1a, mixed[m++] = 0x96, mixed[m++] = 0x01;
+    memset(mixed + m, 's', 150), m += 150;
+    {
+        static const uint8_t tail[] = {ATTR('a'), 0x4a, 0x05,      0x0a,  0x01,  'q',
+                                       0x18,      0x01, ATTR('c'), TID16, EVENT, ATTR('d')};
+        memcpy(mixed + m, tail, sizeof(tail));
+        m += sizeof(tail);
+    }
+    assert_true(m <= sizeof(mixed));
+    check_span_body(state, mixed, m, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -632,6 +807,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_arena_bound_on_worst_shapes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kv_shapes_match_reference, setup, teardown),
         cmocka_unit_test_setup_teardown(test_depth_limit_in_fast_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_span_fields_match_reference, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
