@@ -145,6 +145,31 @@ static inline uint64_t needs_escape8(const char *p)
 }
 
 /*
+ * The |n| (1 to 16) bytes that short_clean_copy() checks, given as |lo| (bytes 0-7) and
+ * |hi| (bytes 8-15, only the first |n| - 8 used): non-zero when one of them needs
+ * escaping, as needs_escape8() decides for each. With SSE2 both halves are tested with
+ * one signed compare with 0x20 (which also catches bytes >= 0x80) and two equality
+ * compares, instead of two 8-byte SWAR tests.
+ */
+static inline unsigned needs_escape_pair(uint64_t lo, uint64_t hi, size_t n)
+{
+#if defined(__SSE2__)
+    const __m128i sp = _mm_set1_epi8(0x20), qu = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+    __m128i x = _mm_set_epi64x((long long)hi, (long long)lo);
+    unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+        _mm_cmplt_epi8(x, sp), _mm_or_si128(_mm_cmpeq_epi8(x, qu), _mm_cmpeq_epi8(x, bs))));
+
+    return m & ((1u << n) - 1);
+#else
+    uint64_t r = needs_escape8((const char *)&lo);
+
+    if (n > 8)
+        r |= needs_escape8((const char *)&hi);
+    return r != 0;
+#endif
+}
+
+/*
  * Length of the longest prefix of the |n| bytes at |s| that needs no escaping
  * (printable ASCII other than '"' and '\\'): 16 bytes per step with SSE2 (a signed
  * compare with 0x20 also catches bytes >= 0x80), then 8 with needs_escape8(), then
@@ -277,7 +302,7 @@ static inline int short_clean_copy(char *d, const char *s, size_t n)
         uint64_t x, y;
         memcpy(&x, s, 8);
         memcpy(&y, s + n - 8, 8);
-        if (needs_escape8(s) | needs_escape8(s + n - 8))
+        if (needs_escape_pair(x, y, 16))
             return 0;
         memcpy(d, &x, 8);
         memcpy(d + n - 8, &y, 8);
@@ -287,7 +312,7 @@ static inline int short_clean_copy(char *d, const char *s, size_t n)
         memcpy(&x, s, 4);
         memcpy(&y, s + n - 4, 4);
         v = (uint64_t)x | (uint64_t)y << 32;
-        if (needs_escape8((const char *)&v))
+        if (needs_escape_pair(v, 0, 8))
             return 0;
         memcpy(d, &x, 4);
         memcpy(d + n - 4, &y, 4);

@@ -582,6 +582,50 @@ static void test_jsonw_short_str_and_key_match_reference(void **state)
     }
 }
 
+/* Strings of 1 to 17 bytes with every byte value at every position (the rest plain
+ * ASCII), as values and as keys, with room reserved: the short path's escape test
+ * (SSE2 compares on both 8-byte halves, or the SWAR test) agrees with the reference
+ * byte for byte, including bytes 0x7F, 0x80 and 0xFF and the halves' overlap. */
+static void test_jsonw_short_str_every_byte_everywhere(void **state)
+{
+    unsigned char in[17];
+    char want[120];
+    (void)state;
+
+    for (size_t n = 1; n <= sizeof(in); n++) {
+        for (size_t pos = 0; pos < n; pos++) {
+            for (unsigned c = 0; c < 256; c++) {
+                for (int key = 0; key <= 1; key++) {
+                    struct xb_buf b;
+                    struct xb_jsonw w;
+                    size_t wn;
+                    for (size_t i = 0; i < n; i++)
+                        in[i] = (unsigned char)('a' + i);
+                    in[pos] = (unsigned char)c;
+                    wn = ref_escape(in, n, want);
+                    if (key) {
+                        want[wn++] = ':';
+                        want[wn] = '\0';
+                    }
+                    xb_buf_init(&b, 0);
+                    assert_int_equal(xb_buf_reserve(&b, 256), 0);
+                    xb_jsonw_init(&w, &b);
+                    if (key) {
+                        w.depth = 1; /* as inside an object */
+                        xb_jsonw_key(&w, (const char *)in, n);
+                    } else {
+                        xb_jsonw_str_full(&w, (const char *)in, n);
+                    }
+                    assert_int_equal(w.err, 0);
+                    assert_int_equal(b.len, wn);
+                    assert_memory_equal(b.data, want, wn + 1);
+                    xb_buf_cleanup(&b);
+                }
+            }
+        }
+    }
+}
+
 /* xb_jsonw_member_str() leaves the same bytes and state as xb_jsonw_key() then
  * xb_jsonw_str(): keys and values of 0 to 40 bytes (short and SSE2 copies) with special
  * bytes anywhere or none, first member or not, with and without max_str, with no,
@@ -890,6 +934,7 @@ int main(void)
         cmocka_unit_test(test_fmt_int_matches_printf),
         cmocka_unit_test(test_jsonw_str_matches_reference),
         cmocka_unit_test(test_jsonw_short_str_and_key_match_reference),
+        cmocka_unit_test(test_jsonw_short_str_every_byte_everywhere),
         cmocka_unit_test(test_jsonw_member_str_matches_key_then_str),
         cmocka_unit_test(test_jsonw_member_raw_matches_key_then_raw),
         cmocka_unit_test(test_jsonw_ckey_str_matches_ckey_then_str),
