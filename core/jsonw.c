@@ -454,6 +454,50 @@ int xb_jsonw_keys_collide(const struct xb_jsonw *w, const char *a, size_t an, co
     return an == bn && memcmp(a, b, an) == 0;
 }
 
+void xb_jsonw_ckey_obj_n(struct xb_jsonw *w, const char *k, size_t n)
+{
+    struct xb_buf *b = w->b;
+    size_t c, tot;
+    char *d;
+
+    if (w->after_key || n > 16 || w->depth >= XB_JSONW_MAX_DEPTH) {
+        xb_jsonw_ckey_n(w, k, n);
+        xb_jsonw_obj_begin(w);
+        return;
+    }
+    c = w->need_comma[w->depth] ? 1 : 0;
+    tot = c + n + 4; /* [,]"k":{ */
+    if (!room_for(w, tot)) {
+        xb_jsonw_ckey_n(w, k, n);
+        xb_jsonw_obj_begin(w);
+        return;
+    }
+    d = b->data + b->len;
+    d[0] = ','; /* overwritten by the quote when no comma is due */
+    d[c] = '"';
+    /* field names are short: fixed-size copies, no memcpy call */
+    if (n >= 8) {
+        memcpy(d + c + 1, k, 8);
+        memcpy(d + c + 1 + n - 8, k + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(d + c + 1, k, 4);
+        memcpy(d + c + 1 + n - 4, k + n - 4, 4);
+    } else if (n > 0) {
+        d[c + 1] = k[0];
+        d[c + 1 + (n >> 1)] = k[n >> 1];
+        d[c + n] = k[n - 1];
+    }
+    d[c + n + 1] = '"';
+    d[c + n + 2] = ':';
+    d[c + n + 3] = '{';
+    d[tot] = '\0';
+    b->len += tot;
+    w->written += tot;
+    w->need_comma[w->depth] = 1;
+    w->depth++;
+    w->need_comma[w->depth] = 0;
+}
+
 void xb_jsonw_ckey_n(struct xb_jsonw *w, const char *k, size_t n)
 {
     struct xb_buf *b = w->b;

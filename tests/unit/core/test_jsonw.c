@@ -760,6 +760,76 @@ static void test_jsonw_member_raw_matches_key_then_raw(void **state)
     }
 }
 
+/* xb_jsonw_ckey_obj_n() leaves the same bytes and state as xb_jsonw_ckey_n() then
+ * xb_jsonw_obj_begin(): names of 0 to 24 bytes (the fixed-size copies up to 16, the
+ * general path above), first member or not, right after a key, at the depth limit,
+ * with no, exact, short and ample room, and with a size limit near. */
+static void test_jsonw_ckey_obj_matches_ckey_then_obj_begin(void **state)
+{
+    static const char names[] = "annotations_and_metadata";
+    uint64_t x = 0x3C6EF372FE94F82Bu;
+    (void)state;
+
+    for (int iter = 0; iter < 100000; iter++) {
+        struct xb_buf b[2];
+        struct xb_jsonw w[2];
+        size_t kn, room, limit;
+        unsigned depth;
+        int comma, after_key;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        comma = (int)(x & 1);
+        room = (size_t)((x >> 1) % 5);
+        limit = (x >> 4) % 4 == 0 ? 1 + (x >> 6) % 30 : 0;
+        kn = (size_t)((x >> 12) % 25);
+        after_key = (x >> 20) % 8 == 0;
+        depth = (x >> 23) % 8 == 0 ? XB_JSONW_MAX_DEPTH - (unsigned)((x >> 26) % 2) : 1;
+        for (int k = 0; k < 2; k++) {
+            xb_buf_init(&b[k], 0);
+            if (room == 1)
+                assert_int_equal(xb_buf_reserve(&b[k], 1024), 0);
+            else if (room >= 2) /* around the exact room the one-step path needs */
+                assert_int_equal(xb_buf_reserve(&b[k], kn + 2 + room), 0);
+            xb_jsonw_init(&w[k], &b[k]);
+            w[k].depth = depth;
+            w[k].need_comma[depth] = (unsigned char)comma;
+            w[k].after_key = (unsigned char)after_key;
+            w[k].limit = limit;
+        }
+        xb_jsonw_ckey_obj_n(&w[0], names, kn);
+        xb_jsonw_ckey_n(&w[1], names, kn);
+        xb_jsonw_obj_begin(&w[1]);
+        assert_int_equal(w[0].err, w[1].err);
+        assert_int_equal(w[0].written, w[1].written);
+        assert_int_equal(w[0].after_key, w[1].after_key);
+        assert_int_equal(w[0].depth, w[1].depth);
+        assert_memory_equal(w[0].need_comma, w[1].need_comma, sizeof(w[0].need_comma));
+        assert_int_equal(b[0].len, b[1].len);
+        if (b[1].len)
+            assert_memory_equal(b[0].data, b[1].data, b[1].len + 1);
+        xb_buf_cleanup(&b[0]);
+        xb_buf_cleanup(&b[1]);
+    }
+    /* a literal through the inline form */
+    {
+        struct xb_buf b;
+        struct xb_jsonw w;
+        xb_buf_init(&b, 0);
+        assert_int_equal(xb_buf_reserve(&b, 64), 0);
+        xb_jsonw_init(&w, &b);
+        xb_jsonw_obj_begin(&w);
+        xb_jsonw_ckey_obj(&w, "http");
+        xb_jsonw_obj_end(&w);
+        xb_jsonw_ckey_obj(&w, "aws");
+        xb_jsonw_obj_end(&w);
+        xb_jsonw_obj_end(&w);
+        assert_int_equal(w.err, 0);
+        assert_string_equal(b.data, "{\"http\":{},\"aws\":{}}");
+        xb_buf_cleanup(&b);
+    }
+}
+
 /* xb_jsonw_ckey_str() leaves the same bytes and state as xb_jsonw_ckey_n() then
  * xb_jsonw_str(): field names of 1 to 24 bytes, values of 0 to 63 bytes (short and
  * SSE2 paths) with special bytes anywhere, first member or not, with and without
@@ -938,6 +1008,7 @@ int main(void)
         cmocka_unit_test(test_jsonw_member_str_matches_key_then_str),
         cmocka_unit_test(test_jsonw_member_raw_matches_key_then_raw),
         cmocka_unit_test(test_jsonw_ckey_str_matches_ckey_then_str),
+        cmocka_unit_test(test_jsonw_ckey_obj_matches_ckey_then_obj_begin),
         cmocka_unit_test(test_jsonw_escapes_controls_and_invalid_utf8),
         cmocka_unit_test(test_jsonw_max_str_cuts_on_char_boundary),
         cmocka_unit_test(test_jsonw_limit_sets_too_large_and_keeps_counting),
