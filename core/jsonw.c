@@ -454,6 +454,26 @@ int xb_jsonw_keys_collide(const struct xb_jsonw *w, const char *a, size_t an, co
     return an == bn && memcmp(a, b, an) == 0;
 }
 
+/* Copies the |n|-byte field name |k| to |d|: up to 16 bytes with fixed-size copies
+ * (two overlapping 8- or 4-byte moves, or the first, middle and last byte), no memcpy
+ * call; longer names with memcpy. */
+static inline void copy_name(char *d, const char *k, size_t n)
+{
+    if (n > 16) {
+        memcpy(d, k, n);
+    } else if (n >= 8) {
+        memcpy(d, k, 8);
+        memcpy(d + n - 8, k + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(d, k, 4);
+        memcpy(d + n - 4, k + n - 4, 4);
+    } else if (n > 0) {
+        d[0] = k[0];
+        d[n >> 1] = k[n >> 1];
+        d[n - 1] = k[n - 1];
+    }
+}
+
 void xb_jsonw_ckey_obj_n(struct xb_jsonw *w, const char *k, size_t n)
 {
     struct xb_buf *b = w->b;
@@ -475,18 +495,7 @@ void xb_jsonw_ckey_obj_n(struct xb_jsonw *w, const char *k, size_t n)
     d = b->data + b->len;
     d[0] = ','; /* overwritten by the quote when no comma is due */
     d[c] = '"';
-    /* field names are short: fixed-size copies, no memcpy call */
-    if (n >= 8) {
-        memcpy(d + c + 1, k, 8);
-        memcpy(d + c + 1 + n - 8, k + n - 8, 8);
-    } else if (n >= 4) {
-        memcpy(d + c + 1, k, 4);
-        memcpy(d + c + 1 + n - 4, k + n - 4, 4);
-    } else if (n > 0) {
-        d[c + 1] = k[0];
-        d[c + 1 + (n >> 1)] = k[n >> 1];
-        d[c + n] = k[n - 1];
-    }
+    copy_name(d + c + 1, k, n); /* n <= 16: no memcpy call */
     d[c + n + 1] = '"';
     d[c + n + 2] = ':';
     d[c + n + 3] = '{';
@@ -564,14 +573,8 @@ void xb_jsonw_ckey_str(struct xb_jsonw *w, const char *k, size_t kn, const char 
     d = b->data + b->len;
     if (sn <= 16 ? !short_clean_copy(d + c + kn + 4, s, sn)
                  : copy_clean(d + c + kn + 4, s, sn) != sn)
-        goto general; /* nothing committed: len and written unchanged */
-    if (kn >= 8 && kn <= 16) {
-        /* field names are short: two overlapping fixed-size copies, no memcpy call */
-        memcpy(d + c + 1, k, 8);
-        memcpy(d + c + 1 + kn - 8, k + kn - 8, 8);
-    } else {
-        memcpy(d + c + 1, k, kn);
-    }
+        goto general;            /* nothing committed: len and written unchanged */
+    copy_name(d + c + 1, k, kn); /* field names are short: no memcpy call */
     close_member(w, d, c, kn, sn, tot);
     return;
 general:

@@ -565,8 +565,7 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
     w.max_str = o->max_str;
 
     xb_jsonw_obj_begin(&w);
-    xb_jsonw_ckey(&w, "name");
-    xb_jsonw_str(&w, d->name.p, d->name.n);
+    xb_jsonw_ckey_str(&w, "name", 4, d->name.p, d->name.n); /* empty or NULL: "" */
     xb_jsonw_ckey(&w, "id");
     xb_jsonw_str_plain(&w, d->id, d->id[0] ? 16 : 0); /* no strlen: doc.h */
     write_seconds(&w, "start_time", d->start_time);
