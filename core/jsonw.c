@@ -114,6 +114,16 @@ void xb_jsonw_obj_begin(struct xb_jsonw *w)
 
 void xb_jsonw_obj_end(struct xb_jsonw *w)
 {
+    struct xb_buf *b = w->b;
+
+    if (w->depth && room_for(w, 1)) {
+        /* the usual case: one store for the brace, one for the NUL */
+        b->data[b->len] = '}';
+        b->data[++b->len] = '\0';
+        w->written++;
+        w->depth--;
+        return;
+    }
     close_c(w, '}');
 }
 

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "core/buf.h"
+#include "core/err.h"
 #include "core/jsonw.h"
 #include "core/utf8.h"
 
@@ -830,6 +831,60 @@ static void test_jsonw_ckey_obj_matches_ckey_then_obj_begin(void **state)
     }
 }
 
+/* xb_jsonw_obj_end() (its in-place path and the general one): '}' appended and the
+ * depth lowered, with no, exact and ample room and a limit at, below and above the
+ * brace; the error state and byte count kept as for any other write; at depth 0
+ * XB_ERR_INVALID and nothing written. */
+static void test_jsonw_obj_end_every_room_and_limit(void **state)
+{
+    (void)state;
+
+    for (int room = 0; room < 4; room++) {
+        for (size_t limit = 0; limit < 8; limit++) {
+            for (unsigned depth = 0; depth < 3; depth++) {
+                for (int err = 0; err <= 1; err++) {
+                    struct xb_buf b;
+                    struct xb_jsonw w;
+                    size_t len, written;
+                    xb_buf_init(&b, 0);
+                    if (room)
+                        assert_int_equal(xb_buf_reserve(&b, (size_t)room), 0);
+                    assert_int_equal(xb_buf_append(&b, "{\"a\":1", 6), 0);
+                    xb_jsonw_init(&w, &b);
+                    w.depth = depth;
+                    w.written = 6;
+                    w.limit = limit;
+                    w.err = err ? XB_ERR_NOMEM : 0;
+                    len = b.len;
+                    written = w.written;
+                    xb_jsonw_obj_end(&w);
+                    if (depth == 0) {
+                        assert_int_equal(w.err, err ? XB_ERR_NOMEM : XB_ERR_INVALID);
+                        assert_int_equal(w.written, written);
+                        assert_int_equal(b.len, len);
+                    } else if (err) {
+                        assert_int_equal(w.err, XB_ERR_NOMEM);
+                        assert_int_equal(w.written, written + 1);
+                        assert_int_equal(b.len, len);
+                        assert_int_equal(w.depth, depth - 1);
+                    } else if (limit && written + 1 > limit) {
+                        assert_int_equal(w.err, XB_ERR_TOO_LARGE);
+                        assert_int_equal(w.written, written + 1);
+                        assert_int_equal(b.len, len);
+                    } else {
+                        assert_int_equal(w.err, 0);
+                        assert_int_equal(w.written, written + 1);
+                        assert_int_equal(w.depth, depth - 1);
+                        assert_int_equal(b.len, len + 1);
+                        assert_string_equal(b.data, "{\"a\":1}");
+                    }
+                    xb_buf_cleanup(&b);
+                }
+            }
+        }
+    }
+}
+
 /* xb_jsonw_ckey_str() leaves the same bytes and state as xb_jsonw_ckey_n() then
  * xb_jsonw_str(): field names of 1 to 24 bytes, values of 0 to 63 bytes (short and
  * SSE2 paths) with special bytes anywhere, first member or not, with and without
@@ -1009,6 +1064,7 @@ int main(void)
         cmocka_unit_test(test_jsonw_member_raw_matches_key_then_raw),
         cmocka_unit_test(test_jsonw_ckey_str_matches_ckey_then_str),
         cmocka_unit_test(test_jsonw_ckey_obj_matches_ckey_then_obj_begin),
+        cmocka_unit_test(test_jsonw_obj_end_every_room_and_limit),
         cmocka_unit_test(test_jsonw_escapes_controls_and_invalid_utf8),
         cmocka_unit_test(test_jsonw_max_str_cuts_on_char_boundary),
         cmocka_unit_test(test_jsonw_limit_sets_too_large_and_keeps_counting),
