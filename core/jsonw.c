@@ -114,6 +114,16 @@ void xb_jsonw_obj_begin(struct xb_jsonw *w)
 
 void xb_jsonw_obj_end(struct xb_jsonw *w)
 {
+    struct xb_buf *b = w->b;
+
+    if (w->depth && room_for(w, 1)) {
+        /* the usual case: one store for the brace, one for the NUL */
+        b->data[b->len] = '}';
+        b->data[++b->len] = '\0';
+        w->written++;
+        w->depth--;
+        return;
+    }
     close_c(w, '}');
 }
 
@@ -142,6 +152,31 @@ static inline uint64_t needs_escape8(const char *p)
     q = x ^ (ones * '"');
     b = x ^ (ones * '\\');
     return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & high;
+}
+
+/*
+ * The |n| (1 to 16) bytes that short_clean_copy() checks, given as |lo| (bytes 0-7) and
+ * |hi| (bytes 8-15, only the first |n| - 8 used): non-zero when one of them needs
+ * escaping, as needs_escape8() decides for each. With SSE2 both halves are tested with
+ * one signed compare with 0x20 (which also catches bytes >= 0x80) and two equality
+ * compares, instead of two 8-byte SWAR tests.
+ */
+static inline unsigned needs_escape_pair(uint64_t lo, uint64_t hi, size_t n)
+{
+#if defined(__SSE2__)
+    const __m128i sp = _mm_set1_epi8(0x20), qu = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+    __m128i x = _mm_set_epi64x((long long)hi, (long long)lo);
+    unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+        _mm_cmplt_epi8(x, sp), _mm_or_si128(_mm_cmpeq_epi8(x, qu), _mm_cmpeq_epi8(x, bs))));
+
+    return m & ((1u << n) - 1);
+#else
+    uint64_t r = needs_escape8((const char *)&lo);
+
+    if (n > 8)
+        r |= needs_escape8((const char *)&hi);
+    return r != 0;
+#endif
 }
 
 /*
@@ -277,7 +312,7 @@ static inline int short_clean_copy(char *d, const char *s, size_t n)
         uint64_t x, y;
         memcpy(&x, s, 8);
         memcpy(&y, s + n - 8, 8);
-        if (needs_escape8(s) | needs_escape8(s + n - 8))
+        if (needs_escape_pair(x, y, 16))
             return 0;
         memcpy(d, &x, 8);
         memcpy(d + n - 8, &y, 8);
@@ -287,7 +322,7 @@ static inline int short_clean_copy(char *d, const char *s, size_t n)
         memcpy(&x, s, 4);
         memcpy(&y, s + n - 4, 4);
         v = (uint64_t)x | (uint64_t)y << 32;
-        if (needs_escape8((const char *)&v))
+        if (needs_escape_pair(v, 0, 8))
             return 0;
         memcpy(d, &x, 4);
         memcpy(d + n - 4, &y, 4);
@@ -429,6 +464,59 @@ int xb_jsonw_keys_collide(const struct xb_jsonw *w, const char *a, size_t an, co
     return an == bn && memcmp(a, b, an) == 0;
 }
 
+/* Copies the |n|-byte field name |k| to |d|: up to 16 bytes with fixed-size copies
+ * (two overlapping 8- or 4-byte moves, or the first, middle and last byte), no memcpy
+ * call; longer names with memcpy. */
+static inline void copy_name(char *d, const char *k, size_t n)
+{
+    if (n > 16) {
+        memcpy(d, k, n);
+    } else if (n >= 8) {
+        memcpy(d, k, 8);
+        memcpy(d + n - 8, k + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(d, k, 4);
+        memcpy(d + n - 4, k + n - 4, 4);
+    } else if (n > 0) {
+        d[0] = k[0];
+        d[n >> 1] = k[n >> 1];
+        d[n - 1] = k[n - 1];
+    }
+}
+
+void xb_jsonw_ckey_obj_n(struct xb_jsonw *w, const char *k, size_t n)
+{
+    struct xb_buf *b = w->b;
+    size_t c, tot;
+    char *d;
+
+    if (w->after_key || n > 16 || w->depth >= XB_JSONW_MAX_DEPTH) {
+        xb_jsonw_ckey_n(w, k, n);
+        xb_jsonw_obj_begin(w);
+        return;
+    }
+    c = w->need_comma[w->depth] ? 1 : 0;
+    tot = c + n + 4; /* [,]"k":{ */
+    if (!room_for(w, tot)) {
+        xb_jsonw_ckey_n(w, k, n);
+        xb_jsonw_obj_begin(w);
+        return;
+    }
+    d = b->data + b->len;
+    d[0] = ','; /* overwritten by the quote when no comma is due */
+    d[c] = '"';
+    copy_name(d + c + 1, k, n); /* n <= 16: no memcpy call */
+    d[c + n + 1] = '"';
+    d[c + n + 2] = ':';
+    d[c + n + 3] = '{';
+    d[tot] = '\0';
+    b->len += tot;
+    w->written += tot;
+    w->need_comma[w->depth] = 1;
+    w->depth++;
+    w->need_comma[w->depth] = 0;
+}
+
 void xb_jsonw_ckey_n(struct xb_jsonw *w, const char *k, size_t n)
 {
     struct xb_buf *b = w->b;
@@ -495,14 +583,8 @@ void xb_jsonw_ckey_str(struct xb_jsonw *w, const char *k, size_t kn, const char 
     d = b->data + b->len;
     if (sn <= 16 ? !short_clean_copy(d + c + kn + 4, s, sn)
                  : copy_clean(d + c + kn + 4, s, sn) != sn)
-        goto general; /* nothing committed: len and written unchanged */
-    if (kn >= 8 && kn <= 16) {
-        /* field names are short: two overlapping fixed-size copies, no memcpy call */
-        memcpy(d + c + 1, k, 8);
-        memcpy(d + c + 1 + kn - 8, k + kn - 8, 8);
-    } else {
-        memcpy(d + c + 1, k, kn);
-    }
+        goto general;            /* nothing committed: len and written unchanged */
+    copy_name(d + c + 1, k, kn); /* field names are short: no memcpy call */
     close_member(w, d, c, kn, sn, tot);
     return;
 general:

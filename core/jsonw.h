@@ -88,6 +88,18 @@ static inline __attribute__((always_inline)) void xb_jsonw_ckey(struct xb_jsonw 
     w->after_key = 1;
 }
 
+/* Field name then an opening '{': the same bytes and state as xb_jsonw_ckey_n(|k|,
+ * |n|) then xb_jsonw_obj_begin(), in one step (one room check, no memcpy call) when
+ * not right after a key, |n| <= 16 and room is reserved. |k| as for xb_jsonw_ckey_n(). */
+void xb_jsonw_ckey_obj_n(struct xb_jsonw *w, const char *k, size_t n);
+
+/* NUL-terminated form of xb_jsonw_ckey_obj_n(); inline so that the length of a string
+ * literal is known at compile time. */
+static inline void xb_jsonw_ckey_obj(struct xb_jsonw *w, const char *k)
+{
+    xb_jsonw_ckey_obj_n(w, k, strlen(k));
+}
+
 /* String value of |n| bytes; cut to max_str bytes (at a character boundary) when set. */
 void xb_jsonw_str(struct xb_jsonw *w, const char *s, size_t n);
 /* Object member with a string value: the same bytes and state as xb_jsonw_key(|k|,

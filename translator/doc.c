@@ -195,10 +195,8 @@ static void write_links(struct xb_jsonw *w, const struct xb_tr_xdoc *d,
 
 static void write_http(struct xb_jsonw *w, const struct xb_tr_xhttp *h)
 {
-    xb_jsonw_ckey(w, "http");
-    xb_jsonw_obj_begin(w);
-    xb_jsonw_ckey(w, "request");
-    xb_jsonw_obj_begin(w);
+    xb_jsonw_ckey_obj(w, "http");
+    xb_jsonw_ckey_obj(w, "request");
     kv_str(w, "method", h->method);
     kv_str(w, "url", h->url);
     kv_str(w, "client_ip", h->client_ip);
@@ -208,8 +206,7 @@ static void write_http(struct xb_jsonw *w, const struct xb_tr_xhttp *h)
         xb_jsonw_bool(w, 1);
     }
     xb_jsonw_obj_end(w);
-    xb_jsonw_ckey(w, "response");
-    xb_jsonw_obj_begin(w);
+    xb_jsonw_ckey_obj(w, "response");
     if (h->has_status) {
         xb_jsonw_ckey(w, "status");
         xb_jsonw_int(w, h->status);
@@ -225,8 +222,7 @@ static void write_cause(struct xb_jsonw *w, const struct xb_tr_xcause *c,
 {
     size_t i, k, n = cap_items(c->n, o);
 
-    xb_jsonw_ckey(w, "cause");
-    xb_jsonw_obj_begin(w);
+    xb_jsonw_ckey_obj(w, "cause");
     xb_jsonw_ckey(w, "exceptions");
     xb_jsonw_arr_begin(w);
     for (i = 0; i < n; i++) {
@@ -277,8 +273,7 @@ static void write_aws_resource(struct xb_jsonw *w, const struct xb_tr_xaws *a,
     size_t i, n;
 
     if (a->has_beanstalk) {
-        xb_jsonw_ckey(w, "elastic_beanstalk");
-        xb_jsonw_obj_begin(w);
+        xb_jsonw_ckey_obj(w, "elastic_beanstalk");
         kv_str_or_null(w, "environment_name", a->eb_environment);
         kv_str_or_null(w, "version_label", a->eb_version_label);
         xb_jsonw_ckey(w, "deployment_id");
@@ -298,8 +293,7 @@ static void write_aws_resource(struct xb_jsonw *w, const struct xb_tr_xaws *a,
         xb_jsonw_arr_end(w);
     }
     if (a->has_ecs) {
-        xb_jsonw_ckey(w, "ecs");
-        xb_jsonw_obj_begin(w);
+        xb_jsonw_ckey_obj(w, "ecs");
         kv_str(w, "container", a->ecs_container);
         kv_str(w, "container_id", a->ecs_container_id);
         kv_str(w, "task_arn", a->ecs_task_arn);
@@ -320,15 +314,13 @@ static void write_aws_resource(struct xb_jsonw *w, const struct xb_tr_xaws *a,
         xb_jsonw_obj_end(w);
     }
     if (a->has_eks) {
-        xb_jsonw_ckey(w, "eks");
-        xb_jsonw_obj_begin(w);
+        xb_jsonw_ckey_obj(w, "eks");
         kv_str_or_null(w, "cluster_name", a->eks_cluster);
         kv_str_or_null(w, "pod", a->eks_pod);
         kv_str_or_null(w, "container_id", a->eks_container_id);
         xb_jsonw_obj_end(w);
     }
-    xb_jsonw_ckey(w, "xray");
-    xb_jsonw_obj_begin(w);
+    xb_jsonw_ckey_obj(w, "xray");
     kv_str(w, "sdk", a->xray_sdk);
     kv_str(w, "sdk_version", a->xray_sdk_version);
     xb_jsonw_ckey(w, "auto_instrumentation");
@@ -368,8 +360,7 @@ static void write_aws(struct xb_jsonw *w, const struct xb_tr_xaws *a,
 {
     size_t i, n;
 
-    xb_jsonw_ckey(w, "aws");
-    xb_jsonw_obj_begin(w);
+    xb_jsonw_ckey_obj(w, "aws");
     if (a->raw && !o->max_str && !o->max_items)
         xb_jsonw_raw_members(w, a->raw, a->raw_n);
     else
@@ -406,8 +397,7 @@ static void write_meta_default(struct xb_jsonw *w, const struct xb_tr_xdoc *d,
 {
     size_t i, written = 0;
 
-    xb_jsonw_ckey(w, "default");
-    xb_jsonw_obj_begin(w);
+    xb_jsonw_ckey_obj(w, "default");
     for (i = 0; i < d->n_meta; i++) {
         const struct xb_tr_xmeta *m = &d->meta[i];
         if (!keep_meta_key(d, m->key))
@@ -498,10 +488,8 @@ static void write_metadata(struct xb_jsonw *w, const struct xb_tr_xdoc *d,
     int default_done = !has_default;
 
     if (o->drop_metadata) {
-        xb_jsonw_ckey(w, "metadata");
-        xb_jsonw_obj_begin(w);
-        xb_jsonw_ckey(w, "xraybridge");
-        xb_jsonw_obj_begin(w);
+        xb_jsonw_ckey_obj(w, "metadata");
+        xb_jsonw_ckey_obj(w, "xraybridge");
         xb_jsonw_ckey(w, "trimmed");
         xb_jsonw_bool(w, 1);
         xb_jsonw_ckey(w, "original_bytes");
@@ -512,8 +500,7 @@ static void write_metadata(struct xb_jsonw *w, const struct xb_tr_xdoc *d,
     }
     if (!has_default && d->n_ns == 0)
         return;
-    xb_jsonw_ckey(w, "metadata");
-    xb_jsonw_obj_begin(w);
+    xb_jsonw_ckey_obj(w, "metadata");
     /* Namespaces in byte order, "default" merged into its sorted place. */
     for (i = 0; i < d->n_ns; i++) {
         if (!default_done && !str_lt(d->ns[i].name, "default")) {
@@ -529,8 +516,7 @@ static void write_metadata(struct xb_jsonw *w, const struct xb_tr_xdoc *d,
 
 static void write_sql(struct xb_jsonw *w, const struct xb_tr_xsql *s)
 {
-    xb_jsonw_ckey(w, "sql");
-    xb_jsonw_obj_begin(w);
+    xb_jsonw_ckey_obj(w, "sql");
     kv_str(w, "connection_string", s->connection_string);
     kv_str(w, "url", s->url);
     kv_str(w, "sanitized_query", s->sanitized_query);
@@ -579,14 +565,12 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
     w.max_str = o->max_str;
 
     xb_jsonw_obj_begin(&w);
-    xb_jsonw_ckey(&w, "name");
-    xb_jsonw_str(&w, d->name.p, d->name.n);
+    xb_jsonw_ckey_str(&w, "name", 4, d->name.p, d->name.n); /* empty or NULL: "" */
     xb_jsonw_ckey(&w, "id");
     xb_jsonw_str_plain(&w, d->id, d->id[0] ? 16 : 0); /* no strlen: doc.h */
     write_seconds(&w, "start_time", d->start_time);
     if (d->has_service) {
-        xb_jsonw_ckey(&w, "service");
-        xb_jsonw_obj_begin(&w);
+        xb_jsonw_ckey_obj(&w, "service");
         kv_str(&w, "version", d->service_version);
         xb_jsonw_obj_end(&w);
     }
@@ -614,8 +598,7 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
         write_aws(&w, d->aws, o, arena);
     n = cap_items(d->n_annots, o);
     if (n) {
-        xb_jsonw_ckey(&w, "annotations");
-        xb_jsonw_obj_begin(&w);
+        xb_jsonw_ckey_obj(&w, "annotations");
         for (i = 0; i < n; i++) {
             if (i > 0 && xb_jsonw_keys_collide(&w, d->annots[i - 1].key.p, d->annots[i - 1].key.n,
                                                d->annots[i].key.p, d->annots[i].key.n))

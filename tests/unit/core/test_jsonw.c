@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "core/buf.h"
+#include "core/err.h"
 #include "core/jsonw.h"
 #include "core/utf8.h"
 
@@ -582,6 +583,50 @@ static void test_jsonw_short_str_and_key_match_reference(void **state)
     }
 }
 
+/* Strings of 1 to 17 bytes with every byte value at every position (the rest plain
+ * ASCII), as values and as keys, with room reserved: the short path's escape test
+ * (SSE2 compares on both 8-byte halves, or the SWAR test) agrees with the reference
+ * byte for byte, including bytes 0x7F, 0x80 and 0xFF and the halves' overlap. */
+static void test_jsonw_short_str_every_byte_everywhere(void **state)
+{
+    unsigned char in[17];
+    char want[120];
+    (void)state;
+
+    for (size_t n = 1; n <= sizeof(in); n++) {
+        for (size_t pos = 0; pos < n; pos++) {
+            for (unsigned c = 0; c < 256; c++) {
+                for (int key = 0; key <= 1; key++) {
+                    struct xb_buf b;
+                    struct xb_jsonw w;
+                    size_t wn;
+                    for (size_t i = 0; i < n; i++)
+                        in[i] = (unsigned char)('a' + i);
+                    in[pos] = (unsigned char)c;
+                    wn = ref_escape(in, n, want);
+                    if (key) {
+                        want[wn++] = ':';
+                        want[wn] = '\0';
+                    }
+                    xb_buf_init(&b, 0);
+                    assert_int_equal(xb_buf_reserve(&b, 256), 0);
+                    xb_jsonw_init(&w, &b);
+                    if (key) {
+                        w.depth = 1; /* as inside an object */
+                        xb_jsonw_key(&w, (const char *)in, n);
+                    } else {
+                        xb_jsonw_str_full(&w, (const char *)in, n);
+                    }
+                    assert_int_equal(w.err, 0);
+                    assert_int_equal(b.len, wn);
+                    assert_memory_equal(b.data, want, wn + 1);
+                    xb_buf_cleanup(&b);
+                }
+            }
+        }
+    }
+}
+
 /* xb_jsonw_member_str() leaves the same bytes and state as xb_jsonw_key() then
  * xb_jsonw_str(): keys and values of 0 to 40 bytes (short and SSE2 copies) with special
  * bytes anywhere or none, first member or not, with and without max_str, with no,
@@ -713,6 +758,130 @@ static void test_jsonw_member_raw_matches_key_then_raw(void **state)
             assert_memory_equal(b[0].data, b[1].data, b[1].len + 1);
         xb_buf_cleanup(&b[0]);
         xb_buf_cleanup(&b[1]);
+    }
+}
+
+/* xb_jsonw_ckey_obj_n() leaves the same bytes and state as xb_jsonw_ckey_n() then
+ * xb_jsonw_obj_begin(): names of 0 to 24 bytes (the fixed-size copies up to 16, the
+ * general path above), first member or not, right after a key, at the depth limit,
+ * with no, exact, short and ample room, and with a size limit near. */
+static void test_jsonw_ckey_obj_matches_ckey_then_obj_begin(void **state)
+{
+    static const char names[] = "annotations_and_metadata";
+    uint64_t x = 0x3C6EF372FE94F82Bu;
+    (void)state;
+
+    for (int iter = 0; iter < 100000; iter++) {
+        struct xb_buf b[2];
+        struct xb_jsonw w[2];
+        size_t kn, room, limit;
+        unsigned depth;
+        int comma, after_key;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        comma = (int)(x & 1);
+        room = (size_t)((x >> 1) % 5);
+        limit = (x >> 4) % 4 == 0 ? 1 + (x >> 6) % 30 : 0;
+        kn = (size_t)((x >> 12) % 25);
+        after_key = (x >> 20) % 8 == 0;
+        depth = (x >> 23) % 8 == 0 ? XB_JSONW_MAX_DEPTH - (unsigned)((x >> 26) % 2) : 1;
+        for (int k = 0; k < 2; k++) {
+            xb_buf_init(&b[k], 0);
+            if (room == 1)
+                assert_int_equal(xb_buf_reserve(&b[k], 1024), 0);
+            else if (room >= 2) /* around the exact room the one-step path needs */
+                assert_int_equal(xb_buf_reserve(&b[k], kn + 2 + room), 0);
+            xb_jsonw_init(&w[k], &b[k]);
+            w[k].depth = depth;
+            w[k].need_comma[depth] = (unsigned char)comma;
+            w[k].after_key = (unsigned char)after_key;
+            w[k].limit = limit;
+        }
+        xb_jsonw_ckey_obj_n(&w[0], names, kn);
+        xb_jsonw_ckey_n(&w[1], names, kn);
+        xb_jsonw_obj_begin(&w[1]);
+        assert_int_equal(w[0].err, w[1].err);
+        assert_int_equal(w[0].written, w[1].written);
+        assert_int_equal(w[0].after_key, w[1].after_key);
+        assert_int_equal(w[0].depth, w[1].depth);
+        assert_memory_equal(w[0].need_comma, w[1].need_comma, sizeof(w[0].need_comma));
+        assert_int_equal(b[0].len, b[1].len);
+        if (b[1].len)
+            assert_memory_equal(b[0].data, b[1].data, b[1].len + 1);
+        xb_buf_cleanup(&b[0]);
+        xb_buf_cleanup(&b[1]);
+    }
+    /* a literal through the inline form */
+    {
+        struct xb_buf b;
+        struct xb_jsonw w;
+        xb_buf_init(&b, 0);
+        assert_int_equal(xb_buf_reserve(&b, 64), 0);
+        xb_jsonw_init(&w, &b);
+        xb_jsonw_obj_begin(&w);
+        xb_jsonw_ckey_obj(&w, "http");
+        xb_jsonw_obj_end(&w);
+        xb_jsonw_ckey_obj(&w, "aws");
+        xb_jsonw_obj_end(&w);
+        xb_jsonw_obj_end(&w);
+        assert_int_equal(w.err, 0);
+        assert_string_equal(b.data, "{\"http\":{},\"aws\":{}}");
+        xb_buf_cleanup(&b);
+    }
+}
+
+/* xb_jsonw_obj_end() (its in-place path and the general one): '}' appended and the
+ * depth lowered, with no, exact and ample room and a limit at, below and above the
+ * brace; the error state and byte count kept as for any other write; at depth 0
+ * XB_ERR_INVALID and nothing written. */
+static void test_jsonw_obj_end_every_room_and_limit(void **state)
+{
+    (void)state;
+
+    for (int room = 0; room < 4; room++) {
+        for (size_t limit = 0; limit < 8; limit++) {
+            for (unsigned depth = 0; depth < 3; depth++) {
+                for (int err = 0; err <= 1; err++) {
+                    struct xb_buf b;
+                    struct xb_jsonw w;
+                    size_t len, written;
+                    xb_buf_init(&b, 0);
+                    if (room)
+                        assert_int_equal(xb_buf_reserve(&b, (size_t)room), 0);
+                    assert_int_equal(xb_buf_append(&b, "{\"a\":1", 6), 0);
+                    xb_jsonw_init(&w, &b);
+                    w.depth = depth;
+                    w.written = 6;
+                    w.limit = limit;
+                    w.err = err ? XB_ERR_NOMEM : 0;
+                    len = b.len;
+                    written = w.written;
+                    xb_jsonw_obj_end(&w);
+                    if (depth == 0) {
+                        assert_int_equal(w.err, err ? XB_ERR_NOMEM : XB_ERR_INVALID);
+                        assert_int_equal(w.written, written);
+                        assert_int_equal(b.len, len);
+                    } else if (err) {
+                        assert_int_equal(w.err, XB_ERR_NOMEM);
+                        assert_int_equal(w.written, written + 1);
+                        assert_int_equal(b.len, len);
+                        assert_int_equal(w.depth, depth - 1);
+                    } else if (limit && written + 1 > limit) {
+                        assert_int_equal(w.err, XB_ERR_TOO_LARGE);
+                        assert_int_equal(w.written, written + 1);
+                        assert_int_equal(b.len, len);
+                    } else {
+                        assert_int_equal(w.err, 0);
+                        assert_int_equal(w.written, written + 1);
+                        assert_int_equal(w.depth, depth - 1);
+                        assert_int_equal(b.len, len + 1);
+                        assert_string_equal(b.data, "{\"a\":1}");
+                    }
+                    xb_buf_cleanup(&b);
+                }
+            }
+        }
     }
 }
 
@@ -890,9 +1059,12 @@ int main(void)
         cmocka_unit_test(test_fmt_int_matches_printf),
         cmocka_unit_test(test_jsonw_str_matches_reference),
         cmocka_unit_test(test_jsonw_short_str_and_key_match_reference),
+        cmocka_unit_test(test_jsonw_short_str_every_byte_everywhere),
         cmocka_unit_test(test_jsonw_member_str_matches_key_then_str),
         cmocka_unit_test(test_jsonw_member_raw_matches_key_then_raw),
         cmocka_unit_test(test_jsonw_ckey_str_matches_ckey_then_str),
+        cmocka_unit_test(test_jsonw_ckey_obj_matches_ckey_then_obj_begin),
+        cmocka_unit_test(test_jsonw_obj_end_every_room_and_limit),
         cmocka_unit_test(test_jsonw_escapes_controls_and_invalid_utf8),
         cmocka_unit_test(test_jsonw_max_str_cuts_on_char_boundary),
         cmocka_unit_test(test_jsonw_limit_sets_too_large_and_keeps_counting),
