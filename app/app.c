@@ -266,9 +266,7 @@ static int start(struct app *a)
     int rc;
 
     xb_app_translator_config(cfg, &a->tc);
-    a->n_workers = xb_worker_count_detect(cfg->workers);
-    if (!cfg->grpc.enabled && !cfg->http.enabled)
-        a->n_workers = 1; /* nothing for workers to serve */
+    a->n_workers = xb_budget_workers(cfg);
     xb_workers_publish(a->n_workers);
     log_budget(cfg, a->n_workers);
     if (cfg->processors.resourcedetection.enabled) {

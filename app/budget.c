@@ -51,11 +51,16 @@ static uint64_t queue_memory(const struct xb_config *cfg, const struct xb_config
     return q->max_bytes;
 }
 
+unsigned xb_budget_workers(const struct xb_config *cfg)
+{
+    if (!cfg->grpc.enabled && !cfg->http.enabled)
+        return 1; /* nothing for workers to serve */
+    return xb_worker_count_detect(cfg->workers);
+}
+
 void xb_budget_compute(const struct xb_config *cfg, struct xb_budget *out)
 {
-    xb_budget_compute_workers(
-        cfg, cfg->grpc.enabled || cfg->http.enabled ? xb_worker_count_detect(cfg->workers) : 1,
-        out);
+    xb_budget_compute_workers(cfg, xb_budget_workers(cfg), out);
 }
 
 void xb_budget_compute_workers(const struct xb_config *cfg, unsigned workers, struct xb_budget *out)

@@ -50,6 +50,11 @@ struct xb_budget {
  * receiver admits for |cfg| (the receiver's max_inflight_bytes). */
 uint64_t xb_budget_grpc_inflight_bytes(const struct xb_config *cfg);
 
+/* The number of ingest workers |cfg| (borrowed) runs on this machine: service.workers,
+ * or when it is 0 the CPU affinity and cgroup CPU quota (app/worker_count.h); 1 when no
+ * OTLP receiver is enabled (nothing for workers to serve). */
+unsigned xb_budget_workers(const struct xb_config *cfg);
+
 /* Fills |out| with the worst case of |cfg| (borrowed), for the number of ingest workers
  * service.workers gives on this machine (app/worker_count.h: reads the CPU affinity and
  * the cgroup CPU quota when it is 0). */

@@ -90,9 +90,8 @@ enum { CMD_DRAIN = 1, CMD_STOP = 2 };
 struct xb_workers {
     unsigned n;
     struct worker *w;
-    struct event_base *main_base;
     int main_fd;           /* eventfd: a worker has an admission waiting */
-    struct event *main_ev; /* on main_base */
+    struct event *main_ev; /* on the main loop */
     pthread_mutex_t lock;  /* pending list, closed, each worker's handoff fields */
     struct worker *pending;
     int closed; /* the main loop no longer runs admissions */
@@ -318,7 +317,6 @@ int xb_workers_start(const struct xb_workers_opts *o, struct xb_workers **out, c
         return XB_ERR_NOMEM;
     xb_workers_publish(o->n);
     ws->n = o->n;
-    ws->main_base = o->main_base;
     ws->main_fd = -1;
     pthread_mutex_init(&ws->lock, NULL);
     xb_listen_share_init(&ws->grpc_conns);

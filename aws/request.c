@@ -177,6 +177,12 @@ out:
     return rc;
 }
 
+/* Whether |r| sends a body (every method but GET). */
+static int has_body(const struct xb_aws_request *r)
+{
+    return strcmp(r->method, "GET") != 0;
+}
+
 /* The header list of |r|: signed when |r->sign.service| is set, "Expect:" after a body. */
 static int header_list(const struct xb_aws_request *r, struct curl_slist **out, char *err_desc,
                        size_t err_desc_len)
@@ -193,7 +199,7 @@ static int header_list(const struct xb_aws_request *r, struct curl_slist **out, 
             if ((rc = header_add(&l, r->headers[i].name, r->headers[i].value)) != XB_OK)
                 goto nomem;
     }
-    if (strcmp(r->method, "GET") != 0) {
+    if (has_body(r)) {
         if (!(t = curl_slist_append(l, "Expect:"))) /* no 100-continue round trip */
             goto nomem;
         l = t;
@@ -212,7 +218,7 @@ fail:
 static void set_per_call(CURL *e, const struct xb_aws_request *r, struct curl_slist *l)
 {
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, l);
-    if (strcmp(r->method, "GET") != 0) {
+    if (has_body(r)) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? r->body : "");
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(r->body ? r->body_len : 0));
     }
@@ -241,7 +247,7 @@ int xb_aws_request_build(const struct xb_aws_request *r, CURL **easy, struct cur
         return XB_ERR_NOMEM;
     }
     curl_easy_setopt(e, CURLOPT_URL, r->url);
-    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "POST") != 0)
+    if (has_body(r) && strcmp(r->method, "POST") != 0)
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, r->on_body);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);

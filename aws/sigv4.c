@@ -85,16 +85,25 @@ static const EVP_MD *md_sha256(void)
     return sha256_md ? sha256_md : EVP_sha256();
 }
 
+/* Writes the SHA-256 of |data| into |out|. */
+static int sha256(const void *data, size_t len, unsigned char out[SHA256_LEN])
+{
+    unsigned int md_len = 0;
+
+    if (!EVP_Digest(data, len, out, &md_len, md_sha256(), NULL) || md_len != SHA256_LEN)
+        return XB_ERR_NOMEM; /* OpenSSL only fails here on allocation failure */
+    return XB_OK;
+}
+
 /* Writes the lower-case hex SHA-256 of |data| into |hex| (65 bytes). */
 static int sha256_hex(const void *data, size_t len, char hex[65])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
+    unsigned char md[SHA256_LEN];
+    int rc = sha256(data, len, md);
 
-    if (!EVP_Digest(data, len, md, &md_len, md_sha256(), NULL) || md_len != SHA256_LEN)
-        return XB_ERR_NOMEM; /* OpenSSL only fails here on allocation failure */
-    hex_encode(md, SHA256_LEN, hex);
-    return XB_OK;
+    if (rc == XB_OK)
+        hex_encode(md, SHA256_LEN, hex);
+    return rc;
 }
 
 /* out = HMAC-SHA256(key, msg). The duplicated context is freed with
@@ -622,15 +631,12 @@ static int signing_key(const char *secret, const char *date8, const char *region
                        const char *service, unsigned char k_signing[SHA256_LEN])
 {
     unsigned char secret_hash[SHA256_LEN];
-    unsigned int md_len = 0;
     int cacheable = strlen(region) < KEY_CACHE_SCOPE && strlen(service) < KEY_CACHE_SCOPE;
     int rc, found = 0;
 
-    if (!EVP_Digest(secret, strlen(secret), secret_hash, &md_len, md_sha256(), NULL) ||
-        md_len != SHA256_LEN) {
-        rc = XB_ERR_NOMEM;
+    rc = sha256(secret, strlen(secret), secret_hash);
+    if (rc != XB_OK)
         goto out;
-    }
     pthread_mutex_lock(&keys.lock);
     for (unsigned i = 0; cacheable && i < KEY_CACHE_ENTRIES && !found; i++) {
         if (key_entry_matches(&keys.e[i], secret_hash, date8, region, service)) {

@@ -60,7 +60,7 @@ size_t xb_http_call_take_body(struct xb_http_call *c, const char *p, size_t n);
  * |header_ud|) may be NULL. When c->easy is already set (a finished handle of an earlier
  * call of the same kind, e.g. from xb_easy_spares), it is set up again with
  * xb_aws_request_rearm instead of built anew; on an error it stays in c->easy.
- * Returns 0 or the error of xb_aws_request_build. */
+ * Returns 0 or the error of xb_aws_request_build / xb_aws_request_rearm. */
 int xb_http_call_build(struct xb_http_call *c, const struct xb_aws_request *req,
                        curl_write_callback on_header, void *header_ud);
 

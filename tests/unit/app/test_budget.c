@@ -235,8 +235,11 @@ static void test_workers_add_their_request_memory(void **state)
     /* a worker's share is small next to the full-size request the main arena takes */
     assert_true(per < xb_ingest_arena_bytes(4 * MIB) / 4);
     cfg->workers = 4;
+    assert_int_equal(xb_budget_workers(cfg), 4);
     xb_budget_compute(cfg, &one);
     assert_int_equal(one.total, four.total);
+    cfg->grpc.enabled = cfg->http.enabled = 0; /* nothing for workers to serve */
+    assert_int_equal(xb_budget_workers(cfg), 1);
     xb_config_free(cfg);
 }
 
