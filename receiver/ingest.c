@@ -391,8 +391,8 @@ static void admit(void *arg)
  * Sets at->missed (and returns without side effects) when a worker's small attempt
  * needs the large arena. */
 static int export_attempt(struct xb_ingest *ing, struct attempt *at, enum xb_body_format format,
-                          int gzip, const void *body, size_t len, size_t max_body_bytes,
-                          struct xb_ingest_outcome *out, const char **descp)
+                          int gzip, const void *body, size_t len, struct xb_ingest_outcome *out,
+                          const char **descp)
 {
     struct collect col = {.ing = ing, .at = at};
     struct xb_translate_result tr = {0};
@@ -532,7 +532,7 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
         at.body_cap = ing->small_body;
         at.docs_cap = ing->small_docs;
     }
-    rc = export_attempt(ing, &at, format, gzip, body, len, max_body_bytes, out, &desc);
+    rc = export_attempt(ing, &at, format, gzip, body, len, out, &desc);
     if (at.missed) {
         /* Larger than a worker's own memory: again, in the main path's arena (one such
          * request at a time across workers, so the memory budget holds). */
@@ -546,7 +546,7 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
         pthread_mutex_lock(&big->large);
         at = (struct attempt){
             .arena = big->arena, .inflated = &big->inflated, .body_cap = max_body_bytes};
-        rc = export_attempt(ing, &at, format, gzip, body, len, max_body_bytes, out, &desc);
+        rc = export_attempt(ing, &at, format, gzip, body, len, out, &desc);
         if (xb_arena_used(big->arena) > big->arena_peak)
             big->arena_peak = xb_arena_used(big->arena);
         xb_arena_reset(big->arena);
