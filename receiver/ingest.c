@@ -391,8 +391,8 @@ static void admit(void *arg)
  * Sets at->missed (and returns without side effects) when a worker's small attempt
  * needs the large arena. */
 static int export_attempt(struct xb_ingest *ing, struct attempt *at, enum xb_body_format format,
-                          int gzip, const void *body, size_t len, size_t max_body_bytes,
-                          struct xb_ingest_outcome *out, const char **descp)
+                          int gzip, const void *body, size_t len, struct xb_ingest_outcome *out,
+                          const char **descp)
 {
     struct collect col = {.ing = ing, .at = at};
     struct xb_translate_result tr = {0};
@@ -505,6 +505,16 @@ out:
     return rc;
 }
 
+/* Records the arena use of |x|'s request in its peak, then frees the arena for the next. */
+static void arena_done(struct xb_ingest *x)
+{
+    size_t used = xb_arena_used(x->arena);
+
+    if (used > x->arena_peak)
+        x->arena_peak = used;
+    xb_arena_reset(x->arena);
+}
+
 void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
                       enum xb_body_format format, int gzip, const void *body, size_t len,
                       size_t max_body_bytes, struct xb_ingest_outcome *out)
@@ -532,24 +542,19 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
         at.body_cap = ing->small_body;
         at.docs_cap = ing->small_docs;
     }
-    rc = export_attempt(ing, &at, format, gzip, body, len, max_body_bytes, out, &desc);
+    rc = export_attempt(ing, &at, format, gzip, body, len, out, &desc);
     if (at.missed) {
         /* Larger than a worker's own memory: again, in the main path's arena (one such
          * request at a time across workers, so the memory budget holds). */
-        size_t used = xb_arena_used(ing->arena);
-        if (used > ing->arena_peak)
-            ing->arena_peak = used;
-        xb_arena_reset(ing->arena);
+        arena_done(ing);
         memset(out, 0, sizeof(*out));
         if (ing->large_requests)
             XB_METRIC_ADD(*ing->large_requests, 1);
         pthread_mutex_lock(&big->large);
         at = (struct attempt){
             .arena = big->arena, .inflated = &big->inflated, .body_cap = max_body_bytes};
-        rc = export_attempt(ing, &at, format, gzip, body, len, max_body_bytes, out, &desc);
-        if (xb_arena_used(big->arena) > big->arena_peak)
-            big->arena_peak = xb_arena_used(big->arena);
-        xb_arena_reset(big->arena);
+        rc = export_attempt(ing, &at, format, gzip, body, len, out, &desc);
+        arena_done(big);
         /* The gunzip output of a large request is not kept between requests. */
         xb_buf_cleanup(&big->inflated);
         xb_buf_init(&big->inflated, 0);
@@ -561,9 +566,7 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
     }
 
 out:
-    if (xb_arena_used(ing->arena) > ing->arena_peak)
-        ing->arena_peak = xb_arena_used(ing->arena);
-    xb_arena_reset(ing->arena);
+    arena_done(ing);
     out->rc = rc;
     out->err_desc = desc;
     if (ing->requests)

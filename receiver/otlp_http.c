@@ -75,13 +75,20 @@ struct xb_http_server {
     int draining;
 };
 
-/* Adjusts this server's charge, the (possibly shared) budget and the gauge by |delta|. */
-static void add_inflight(struct xb_http_server *s, int64_t delta)
+/* After the budget changed by |delta|: this server's own charge (when the budget is
+ * shared; else the budget is own_inflight itself) and the gauge. */
+static void note_inflight(struct xb_http_server *s, int64_t delta)
 {
     if (s->inflight != &s->own_inflight)
         s->own_inflight += (uint64_t)delta;
-    __atomic_fetch_add(s->inflight, (uint64_t)delta, __ATOMIC_RELAXED);
     XB_METRIC_ADD(xb_receiver_metrics.receiver_inflight_bytes[XB_TRANSPORT_HTTP], delta);
+}
+
+/* Adjusts this server's charge, the (possibly shared) budget and the gauge by |delta|. */
+static void add_inflight(struct xb_http_server *s, int64_t delta)
+{
+    __atomic_fetch_add(s->inflight, (uint64_t)delta, __ATOMIC_RELAXED);
+    note_inflight(s, delta);
 }
 
 /* Charges |charge| bytes if the budget has room (xb_http_budget_admit), atomically with
@@ -95,9 +102,7 @@ static int try_charge(struct xb_http_server *s, uint64_t charge)
             return 0;
     } while (!__atomic_compare_exchange_n(s->inflight, &used, used + charge, 1, __ATOMIC_RELAXED,
                                           __ATOMIC_RELAXED));
-    if (s->inflight != &s->own_inflight)
-        s->own_inflight += charge;
-    XB_METRIC_ADD(xb_receiver_metrics.receiver_inflight_bytes[XB_TRANSPORT_HTTP], charge);
+    note_inflight(s, (int64_t)charge);
     return 1;
 }
 

@@ -2,7 +2,8 @@
  * receiver/receiver_metrics.h - the receivers' own metrics, declared to core's registry
  * (core/metrics.h): export requests and spans by outcome, refusals by reason,
  * connections, in-flight bytes, and the documents the ingest path built. Counters and
- * gauges are plain integers updated on the event-loop thread.
+ * gauges are plain integers, updated with XB_METRIC_ADD / XB_METRIC_SUB (core/metrics.h)
+ * because the ingest workers' loops (app/workers.h) update them too.
  *
  * Names follow the OpenTelemetry Collector's own metrics where one exists
  * (otelcol_receiver_accepted_spans_total, ...); everything else is xraybridge_*.
