@@ -53,6 +53,7 @@ GRPC_OK, GRPC_INVALID_ARGUMENT, GRPC_RESOURCE_EXHAUSTED, GRPC_UNIMPLEMENTED = 0,
 STARTUP_TIMEOUT_S = 20.0
 DELIVERY_TIMEOUT_S = 20.0
 EXIT_TIMEOUT_S = 30.0
+WORKERS = 0  # service.workers written into the bridge's config (--workers); 0 = default
 
 
 class Failures:
@@ -1369,8 +1370,6 @@ def mode_health(args, tmp, fx, procs):
     m = wait_drained(fake, bridge, sent)
     final_checks(fx, fake, bridge, sent, m)
 
-
-WORKERS = 0  # service.workers written into the bridge's config (--workers); 0 = default
 
 MODES = {"e2e": mode_e2e, "bad_input": mode_bad_input, "sigterm_flush": mode_sigterm_flush,
          "fake_selftest": mode_fake_selftest, "fault_throttle": mode_fault_throttle,
