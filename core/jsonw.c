@@ -398,6 +398,14 @@ static inline size_t copy_clean(char *d, const char *s, size_t n)
     return i;
 }
 
+/* Copies the |n| bytes at |s| to |d| when none needs escaping: short_clean_copy() up to
+ * 16 bytes, copy_clean() beyond. Returns 1 when copied, 0 otherwise (|d| may then hold
+ * part of the string). */
+static inline int clean_copy(char *d, const char *s, size_t n)
+{
+    return n <= 16 ? short_clean_copy(d, s, n) : copy_clean(d, s, n) == n;
+}
+
 static void put_escaped(struct xb_jsonw *w, const char *s, size_t n)
 {
     struct xb_buf *b = w->b;
@@ -581,8 +589,7 @@ void xb_jsonw_ckey_str(struct xb_jsonw *w, const char *k, size_t kn, const char 
     if (!room_for(w, tot))
         goto general;
     d = b->data + b->len;
-    if (sn <= 16 ? !short_clean_copy(d + c + kn + 4, s, sn)
-                 : copy_clean(d + c + kn + 4, s, sn) != sn)
+    if (!clean_copy(d + c + kn + 4, s, sn))
         goto general;            /* nothing committed: len and written unchanged */
     copy_name(d + c + 1, k, kn); /* field names are short: no memcpy call */
     close_member(w, d, c, kn, sn, tot);
@@ -600,14 +607,6 @@ void xb_jsonw_str(struct xb_jsonw *w, const char *s, size_t n)
     if (w->max_str)
         n = xb_utf8_cut(s, n, w->max_str);
     put_escaped(w, s, n);
-}
-
-/* Copies the |n| bytes at |s| to |d| when none needs escaping: short_clean_copy() up to
- * 16 bytes, copy_clean() beyond. Returns 1 when copied, 0 otherwise (|d| may then hold
- * part of the string). */
-static inline int clean_copy(char *d, const char *s, size_t n)
-{
-    return n <= 16 ? short_clean_copy(d, s, n) : copy_clean(d, s, n) == n;
 }
 
 void xb_jsonw_member_str(struct xb_jsonw *w, const char *k, size_t kn, const char *s, size_t sn)

@@ -246,10 +246,7 @@ struct xb_qdoc *xb_queue_pop(struct xb_queue *q)
 {
     struct xb_qdoc *d;
 
-    pthread_mutex_lock(&q->lock);
-    d = pop_locked(q);
-    pthread_mutex_unlock(&q->lock);
-    return d;
+    return xb_queue_pop_n(q, &d, 1) ? d : NULL;
 }
 
 size_t xb_queue_pop_n(struct xb_queue *q, struct xb_qdoc **out, size_t max)
@@ -275,17 +272,6 @@ void xb_queue_requeue(struct xb_queue *q, struct xb_qdoc *d)
     pthread_mutex_unlock(&q->lock);
 }
 
-void xb_queue_done(struct xb_queue *q, struct xb_qdoc *d)
-{
-    pthread_mutex_lock(&q->lock);
-    if (q->wal && d->seq)
-        xb_wal_done(q->wal, d->seq);
-    q->charged_docs--;
-    q->charged_bytes -= xb_qdoc_charge(d);
-    pthread_mutex_unlock(&q->lock);
-    xb_qdoc_free(d);
-}
-
 void xb_queue_done_n(struct xb_queue *q, struct xb_qdoc *const *docs, size_t n)
 {
     if (n == 0)
@@ -300,6 +286,11 @@ void xb_queue_done_n(struct xb_queue *q, struct xb_qdoc *const *docs, size_t n)
     pthread_mutex_unlock(&q->lock);
     for (size_t i = 0; i < n; i++)
         xb_qdoc_free(docs[i]);
+}
+
+void xb_queue_done(struct xb_queue *q, struct xb_qdoc *d)
+{
+    xb_queue_done_n(q, &d, 1);
 }
 
 /* Reads of the counters from any thread take the lock too (see struct xb_queue). */

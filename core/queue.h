@@ -4,10 +4,10 @@
  * Sits between the receivers (producers) and one exporter (consumer). Every operation
  * takes the queue's mutex, so producers on ingest worker threads (app/workers.h) may
  * check room while the exporter pops on the main loop; the ready callback runs on the
- * pushing thread without the mutex held (with workers, pushes run on the main loop). A document is
- * charged against the caps from the moment it is pushed until the exporter calls xb_queue_done() on
- * it (delivered or given up), so documents being sent still count: the byte cap is a real bound on
- * the memory the pipeline holds.
+ * pushing thread without the mutex held (with workers, pushes run on the main loop).
+ * A document is charged against the caps from the moment it is pushed until the
+ * exporter calls xb_queue_done() on it (delivered or given up), so documents being sent
+ * still count: the byte cap is a real bound on the memory the pipeline holds.
  */
 #ifndef XB_CORE_QUEUE_H
 #define XB_CORE_QUEUE_H

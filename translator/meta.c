@@ -515,13 +515,20 @@ static int add_resource(struct builder *b, const xb_pb_resource *resource)
     return rc;
 }
 
-void xb_tr_res_meta_init(struct xb_tr_res_meta *rm)
+/* Forgets what xb_tr_meta_resource() built; the remembered orders stay (they do not
+ * depend on the resource). */
+static void res_meta_clear(struct xb_tr_res_meta *rm)
 {
     rm->ready = 0;
     rm->annots = NULL;
     rm->n_annots = 0;
     rm->meta = NULL;
     rm->n_meta = 0;
+}
+
+void xb_tr_res_meta_init(struct xb_tr_res_meta *rm)
+{
+    res_meta_clear(rm);
     for (size_t i = 0; i < XB_TR_META_ORDERS; i++)
         rm->orders[i].n = 0; /* the rest of a slot is read only when n matches */
 }
@@ -536,12 +543,7 @@ int xb_tr_meta_resource(const xb_pb_resource *resource, const struct xb_translat
     char *raw;
     int rc;
 
-    /* the remembered orders stay: they do not depend on the resource */
-    rm->ready = 0;
-    rm->annots = NULL;
-    rm->n_annots = 0;
-    rm->meta = NULL;
-    rm->n_meta = 0;
+    res_meta_clear(rm);
     memset(&b, 0, sizeof(b));
     b.arena = arena;
     b.cfg = cfg;

@@ -22,10 +22,6 @@
  */
 size_t xb_tr_meta_fix_key(const char *k, size_t n, int allow_dot, char *out);
 
-/* A resource's annotations and metadata entries ("otel.resource."-prefixed keys),
- * sorted and unique, as every segment of its ResourceSpans stores them when the span
- * has no aws.xray.annotations list; metadata entries carry their untrimmed rendering
- * (xb_tr_xmeta.raw), adjacent entries adjacent in memory with a comma between. */
 /* Most entries of a span's metadata list whose order is remembered. */
 #define XB_TR_META_ORDER_MAX 16
 /* Metadata orders remembered per ResourceSpans (spans of one kind repeat a key list). */
@@ -35,11 +31,15 @@ size_t xb_tr_meta_fix_key(const char *k, size_t n, int allow_dot, char *out);
  * first seen, in list order (borrowed from the request being translated, which outlives
  * the struct), and the list positions kept, in output order. n == 0: unused. */
 struct xb_tr_meta_order {
-    uint32_t n, m;
+    uint32_t n, m; /* keys in the list; positions kept (m <= n) */
     struct xb_str key[XB_TR_META_ORDER_MAX];
     uint8_t keep[XB_TR_META_ORDER_MAX];
 };
 
+/* A resource's annotations and metadata entries ("otel.resource."-prefixed keys),
+ * sorted and unique, as every segment of its ResourceSpans stores them when the span
+ * has no aws.xray.annotations list; metadata entries carry their untrimmed rendering
+ * (xb_tr_xmeta.raw), adjacent entries adjacent in memory with a comma between. */
 struct xb_tr_res_meta {
     int ready; /* built by xb_tr_meta_resource() */
     struct xb_tr_xannot *annots;
