@@ -13,10 +13,10 @@ struct xb_queue {
     size_t charged_bytes, charged_docs;
     xb_queue_ready_cb ready;
     void *ready_ud;
-    pthread_t owner;             /* the thread that registered |ready|: the consumer's */
-    xb_queue_wake_cb wake;       /* NULL = every push runs on the consumer's thread */
+    pthread_t owner;       /* the thread that registered |ready|: the consumer's */
+    xb_queue_wake_cb wake; /* NULL = every push runs on the consumer's thread */
     void *wake_ud;
-    int ready_pending;           /* atomic: a push from another thread awaits |ready| */
+    int ready_pending;  /* atomic: a push from another thread awaits |ready| */
     struct xb_wal *wal; /* NULL = memory only */
     size_t read_ahead;  /* with a log: bytes read back into memory at once */
     /* Every public operation holds it: ingest workers (app/workers.h) check room from
@@ -343,7 +343,6 @@ void xb_queue_done(struct xb_queue *q, struct xb_qdoc *d)
 {
     xb_queue_done_n(q, &d, 1);
 }
-
 
 size_t xb_queue_waiting(const struct xb_queue *q)
 {

@@ -42,15 +42,15 @@ struct xb_ingest {
     struct xb_ingest *main; /* the main path: its gate, large-request arena, lock */
     xb_ingest_run_cb run;   /* runs admission on the thread owning the queues */
     void *run_ud;
-    size_t small_body;        /* bodies up to this are handled in the worker's own arena */
-    size_t small_docs;        /* byte cap of one request's documents and records there */
-    pthread_mutex_t large;    /* main path only: held by the worker using its arena */
+    size_t small_body;     /* bodies up to this are handled in the worker's own arena */
+    size_t small_docs;     /* byte cap of one request's documents and records there */
+    pthread_mutex_t large; /* main path only: held by the worker using its arena */
     /* Main path only: every admission into the queues holds it (all-or-nothing across
      * queues while workers admit on their own threads); admit_closed, set under it by
      * xb_ingest_close_admission(), refuses the rest. */
     pthread_mutex_t admit_lock;
     int admit_closed;
-    int direct; /* a worker's path: admits on its own thread (xb_ingest_new_worker) */
+    int direct;               /* a worker's path: admits on its own thread (xb_ingest_new_worker) */
     uint64_t *requests;       /* a worker's request counter (metric), or NULL */
     uint64_t *large_requests; /* its count of requests redone in the main arena, or NULL */
 };
