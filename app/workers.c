@@ -33,6 +33,7 @@ static struct xb_metric_label by_worker[] = {{"worker", worker_values, XB_WORKER
 static uint64_t n_workers_gauge;
 static uint64_t worker_requests[XB_WORKERS_MAX];
 static uint64_t large_requests;
+static uint64_t handoffs;
 
 static struct xb_metric_family families[] = {
     {.name = "xraybridge_workers",
@@ -49,6 +50,12 @@ static struct xb_metric_family families[] = {
      .help = "Requests too large for a worker's own arena, decoded in the shared one.",
      .type = XB_METRIC_COUNTER,
      .values = &large_requests},
+    {.name = "xraybridge_worker_handoffs_total",
+     .help = "Admissions a worker handed to the main loop instead of running them itself "
+             "(tail_sampling, the viewer or an on-disk queue configured, or the queues "
+             "backlogged).",
+     .type = XB_METRIC_COUNTER,
+     .values = &handoffs},
 };
 
 void xb_workers_publish(unsigned n)
@@ -291,7 +298,7 @@ static int worker_init(struct xb_workers *ws, struct worker *w, unsigned i,
     w->ing = xb_ingest_new_worker(o->ing, o->small_body_bytes, run_on_main, w);
     if (!w->ing)
         return XB_ERR_NOMEM;
-    xb_ingest_set_counters(w->ing, &worker_requests[i], &large_requests);
+    xb_ingest_set_counters(w->ing, &worker_requests[i], &large_requests, &handoffs);
     if (o->grpc) {
         struct xb_grpc_server_opts go = *o->grpc;
         go.endpoint = grpc_ep;

@@ -53,6 +53,7 @@ struct xb_ingest {
     int direct;               /* a worker's path: admits on its own thread (xb_ingest_new_worker) */
     uint64_t *requests;       /* a worker's request counter (metric), or NULL */
     uint64_t *large_requests; /* its count of requests redone in the main arena, or NULL */
+    uint64_t *handoffs;       /* its count of admissions run on the main loop, or NULL */
 };
 
 /* What one attempt at a request uses: the worker's small arena or the main one. */
@@ -217,10 +218,12 @@ void xb_ingest_close_admission(struct xb_ingest *main)
     pthread_mutex_unlock(&main->admit_lock);
 }
 
-void xb_ingest_set_counters(struct xb_ingest *ing, uint64_t *requests, uint64_t *large_requests)
+void xb_ingest_set_counters(struct xb_ingest *ing, uint64_t *requests, uint64_t *large_requests,
+                            uint64_t *handoffs)
 {
     ing->requests = requests;
     ing->large_requests = large_requests;
+    ing->handoffs = handoffs;
 }
 
 void xb_ingest_set_otlp_queue(struct xb_ingest *ing, struct xb_queue *q,
@@ -567,9 +570,11 @@ static int export_attempt(struct xb_ingest *ing, struct attempt *at, enum xb_bod
                           .records = records,
                           .oversize = oversize,
                           .tr = &tr};
-        if (ing->run && !(ing->direct && !backlogged(ing)))
+        if (ing->run && !(ing->direct && !backlogged(ing))) {
+            if (ing->handoffs)
+                XB_METRIC_ADD(*ing->handoffs, 1);
             ing->run(ing->run_ud, admit_locked, &a);
-        else
+        } else
             admit_locked(&a);
         rc = a.rc;
     }

@@ -111,9 +111,11 @@ size_t xb_ingest_worker_arena_bytes(size_t small_body_bytes);
 size_t xb_ingest_worker_bytes(size_t small_body_bytes, size_t max_document_bytes);
 
 /* Counters a worker's path adds to (metric values, updated with XB_METRIC_ADD; NULL =
- * none): every export request it answers, and those it had to do again in the main
- * path's arena (too large for its own). */
-void xb_ingest_set_counters(struct xb_ingest *ing, uint64_t *requests, uint64_t *large_requests);
+ * none): every export request it answers, those it had to do again in the main path's
+ * arena (too large for its own), and the admissions it handed to the main loop instead
+ * of admitting on its own thread (xb_ingest_admission_direct, backlogged queues). */
+void xb_ingest_set_counters(struct xb_ingest *ing, uint64_t *requests, uint64_t *large_requests,
+                            uint64_t *handoffs);
 
 /* Frees the ingest path. NULL is a no-op. */
 void xb_ingest_free(struct xb_ingest *ing);
