@@ -17,6 +17,7 @@ struct xb_queue {
     xb_queue_wake_cb wake; /* NULL = every push runs on the consumer's thread */
     void *wake_ud;
     int ready_pending;  /* atomic: a push from another thread awaits |ready| */
+    size_t ready_min;   /* xb_queue_set_ready_min(); 0 or 1 = every push */
     struct xb_wal *wal; /* NULL = memory only */
     size_t read_ahead;  /* with a log: bytes read back into memory at once */
     /* Every public operation holds it: ingest workers (app/workers.h) check room from
@@ -216,11 +217,13 @@ int xb_queue_push_list(struct xb_queue *q, struct xb_qdoc_list *l)
     void *ready_ud;
     xb_queue_wake_cb wake;
     void *wake_ud;
+    size_t before;
     int rc = XB_OK;
 
     if (!l->n)
         return XB_OK;
     pthread_mutex_lock(&q->lock);
+    before = q->waiting.n;
     if (q->wal)
         rc = wal_push(q, l);
     else if (!has_room(q, l->n, l->bytes))
@@ -231,6 +234,8 @@ int xb_queue_push_list(struct xb_queue *q, struct xb_qdoc_list *l)
     ready_ud = q->ready_ud;
     wake = ready && q->wake && !pthread_equal(pthread_self(), q->owner) ? q->wake : NULL;
     wake_ud = q->wake_ud;
+    if (wake && !xb_queue_remote_push_wakes(before, q->waiting.n, q->ready_min))
+        ready = NULL; /* the consumer already has a reason to look again */
     pthread_mutex_unlock(&q->lock);
     if (rc != XB_OK || !ready)
         return rc;
@@ -246,6 +251,20 @@ void xb_queue_set_remote_wake(struct xb_queue *q, xb_queue_wake_cb wake, void *u
     pthread_mutex_lock(&q->lock);
     q->wake = wake;
     q->wake_ud = ud;
+    pthread_mutex_unlock(&q->lock);
+}
+
+int xb_queue_remote_push_wakes(size_t before, size_t after, size_t ready_min)
+{
+    if (before == 0 || ready_min <= 1)
+        return 1; /* from empty: the consumer arms its batch timer */
+    return before < ready_min && after >= ready_min; /* a batch just filled */
+}
+
+void xb_queue_set_ready_min(struct xb_queue *q, size_t docs)
+{
+    pthread_mutex_lock(&q->lock);
+    q->ready_min = docs;
     pthread_mutex_unlock(&q->lock);
 }
 

@@ -120,6 +120,17 @@ void xb_queue_set_ready_cb(struct xb_queue *q, xb_queue_ready_cb cb, void *ud);
  * instead, so a burst of pushes costs one wake-up. NULL |wake| turns it off.
  */
 void xb_queue_set_remote_wake(struct xb_queue *q, xb_queue_wake_cb wake, void *ud);
+/*
+ * For pushes from other threads: the consumer only needs its ready callback when the
+ * queue was empty (it arms its batch timer) or when |docs| documents are waiting (a batch
+ * is full); in between it already has a reason to look again (that timer, or a call in
+ * flight whose end re-checks the queue). 0 or 1 = every such push wakes it (a consumer
+ * without a batch timer). Pushes on the consumer's own thread always run the callback.
+ */
+void xb_queue_set_ready_min(struct xb_queue *q, size_t docs);
+/* The decision above: non-zero when a push taking the waiting count from |before| to
+ * |after| documents must wake a consumer whose ready minimum is |ready_min|. */
+int xb_queue_remote_push_wakes(size_t before, size_t after, size_t ready_min);
 /* On the consumer's thread, after its |wake| fired: runs the ready callback once if a
  * push from another thread asked for it since the last call, else does nothing. */
 void xb_queue_run_remote_ready(struct xb_queue *q);

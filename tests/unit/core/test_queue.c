@@ -288,6 +288,50 @@ static void test_queue_remote_wake(void **state)
     xb_queue_free(q);
 }
 
+static void test_queue_remote_push_wakes_decision(void **state)
+{
+    (void)state;
+    /* every push without a batch size */
+    assert_true(xb_queue_remote_push_wakes(0, 1, 0));
+    assert_true(xb_queue_remote_push_wakes(7, 8, 0));
+    assert_true(xb_queue_remote_push_wakes(7, 8, 1));
+    /* batches of 50: from empty, and when a batch fills */
+    assert_true(xb_queue_remote_push_wakes(0, 10, 50));
+    assert_false(xb_queue_remote_push_wakes(10, 20, 50));
+    assert_false(xb_queue_remote_push_wakes(40, 49, 50));
+    assert_true(xb_queue_remote_push_wakes(40, 50, 50));
+    assert_true(xb_queue_remote_push_wakes(49, 120, 50));
+    /* already full: the consumer was woken when it filled and is sending */
+    assert_false(xb_queue_remote_push_wakes(50, 60, 50));
+    assert_false(xb_queue_remote_push_wakes(500, 600, 50));
+}
+
+static void test_queue_remote_wake_per_batch(void **state)
+{
+    struct xb_queue *q = xb_queue_new(0, 0);
+    (void)state;
+
+    ready_calls = 0;
+    wake_calls = 0;
+    xb_queue_set_ready_cb(q, on_ready, NULL);
+    xb_queue_set_remote_wake(q, on_wake, NULL);
+    xb_queue_set_ready_min(q, 3);
+    push_elsewhere(q, 1); /* from empty */
+    assert_int_equal(wake_calls, 1);
+    xb_queue_run_remote_ready(q);
+    push_elsewhere(q, 1); /* 1 -> 2: the consumer's timer covers it */
+    assert_int_equal(wake_calls, 1);
+    push_elsewhere(q, 1); /* 2 -> 3: a batch is full */
+    assert_int_equal(wake_calls, 2);
+    xb_queue_run_remote_ready(q);
+    push_elsewhere(q, 1); /* 3 -> 4: still full, the consumer is on it */
+    assert_int_equal(wake_calls, 2);
+    assert_int_equal(ready_calls, 2);
+    xb_queue_set_remote_wake(q, NULL, NULL);
+    xb_queue_set_ready_cb(q, NULL, NULL);
+    xb_queue_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +343,8 @@ int main(void)
         cmocka_unit_test(test_queue_charges_per_document_overhead),
         cmocka_unit_test(test_qdoc_identity),
         cmocka_unit_test(test_queue_remote_wake),
+        cmocka_unit_test(test_queue_remote_push_wakes_decision),
+        cmocka_unit_test(test_queue_remote_wake_per_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
