@@ -92,8 +92,13 @@ static void on_drain_check(evutil_socket_t fd, short what, void *ud)
     if (a->ts)
         xb_ts_flush(a->ts); /* spans of requests still in flight at SIGTERM: decide now */
     if (charged_docs(a) == 0 && xb_grpc_server_connections(a->grpc) == 0 &&
-        xb_workers_drained(a->workers))
-        event_base_loopbreak(a->base);
+        xb_workers_drained(a->workers)) {
+        /* A worker may admit on its own thread until this; documents it pushed since the
+         * count above are sent before the loop ends (or counted at the deadline). */
+        xb_ingest_close_admission(a->ing);
+        if (charged_docs(a) == 0)
+            event_base_loopbreak(a->base);
+    }
 }
 
 static void on_deadline(evutil_socket_t fd, short what, void *ud)
@@ -498,7 +503,12 @@ fail:
 
 static void stop(struct app *a)
 {
-    size_t left = charged_docs(a);
+    size_t left;
+
+    /* Workers may admit on their own threads: nothing more is taken once the loop that
+     * sends has ended, so what is counted here is all that is left. */
+    xb_ingest_close_admission(a->ing);
+    left = charged_docs(a);
 
     if (left)
         XB_WARN("app", "%zu documents could not be delivered before the shutdown deadline", left);

@@ -33,6 +33,7 @@ static struct xb_metric_label by_worker[] = {{"worker", worker_values, XB_WORKER
 static uint64_t n_workers_gauge;
 static uint64_t worker_requests[XB_WORKERS_MAX];
 static uint64_t large_requests;
+static uint64_t handoffs;
 
 static struct xb_metric_family families[] = {
     {.name = "xraybridge_workers",
@@ -49,6 +50,12 @@ static struct xb_metric_family families[] = {
      .help = "Requests too large for a worker's own arena, decoded in the shared one.",
      .type = XB_METRIC_COUNTER,
      .values = &large_requests},
+    {.name = "xraybridge_worker_handoffs_total",
+     .help = "Admissions a worker handed to the main loop instead of running them itself "
+             "(tail_sampling, the viewer or an on-disk queue configured, or the queues "
+             "backlogged).",
+     .type = XB_METRIC_COUNTER,
+     .values = &handoffs},
 };
 
 void xb_workers_publish(unsigned n)
@@ -87,6 +94,9 @@ struct worker {
 
 enum { CMD_DRAIN = 1, CMD_STOP = 2 };
 
+/* Queues one ingest path admits into (receiver/ingest.c: 4 exporter + 2 OTLP). */
+#define WORKERS_MAX_QUEUES 8
+
 struct xb_workers {
     unsigned n;
     struct worker *w;
@@ -98,6 +108,9 @@ struct xb_workers {
     size_t grpc_inflight;
     uint64_t http_inflight;
     struct xb_listen_share grpc_conns, http_conns; /* max_connections across workers */
+    struct xb_ingest *ing;                         /* the main path (borrowed) */
+    struct xb_queue *queues[WORKERS_MAX_QUEUES];   /* its queues, woken through main_fd */
+    size_t n_queues;
 };
 
 static void wake(int fd)
@@ -152,6 +165,13 @@ static void run_on_main(void *ud, void (*fn)(void *), void *arg)
     pthread_mutex_unlock(&ws->lock);
 }
 
+/* xb_queue_wake_cb of every queue: a worker pushed documents (direct admission). */
+static void queue_wake(void *ud)
+{
+    struct xb_workers *ws = ud;
+    wake(ws->main_fd);
+}
+
 static void on_main_wake(evutil_socket_t fd, short what, void *ud)
 {
     struct xb_workers *ws = ud;
@@ -159,6 +179,8 @@ static void on_main_wake(evutil_socket_t fd, short what, void *ud)
 
     (void)what;
     drain_fd(fd);
+    for (size_t i = 0; i < ws->n_queues; i++)
+        xb_queue_run_remote_ready(ws->queues[i]);
     pthread_mutex_lock(&ws->lock);
     list = ws->pending;
     ws->pending = NULL;
@@ -276,7 +298,7 @@ static int worker_init(struct xb_workers *ws, struct worker *w, unsigned i,
     w->ing = xb_ingest_new_worker(o->ing, o->small_body_bytes, run_on_main, w);
     if (!w->ing)
         return XB_ERR_NOMEM;
-    xb_ingest_set_counters(w->ing, &worker_requests[i], &large_requests);
+    xb_ingest_set_counters(w->ing, &worker_requests[i], &large_requests, &handoffs);
     if (o->grpc) {
         struct xb_grpc_server_opts go = *o->grpc;
         go.endpoint = grpc_ep;
@@ -336,6 +358,14 @@ int xb_workers_start(const struct xb_workers_opts *o, struct xb_workers **out, c
     ws->main_ev = event_new(o->main_base, ws->main_fd, EV_READ | EV_PERSIST, on_main_wake, ws);
     if (!ws->main_ev || event_add(ws->main_ev, NULL))
         goto fail;
+    /* Before the workers' paths are made: they admit directly only into queues that can
+     * wake their consumer from another thread (xb_ingest_admission_direct). */
+    ws->ing = o->ing;
+    ws->n_queues = xb_ingest_queues(o->ing, ws->queues, WORKERS_MAX_QUEUES);
+    if (ws->n_queues > WORKERS_MAX_QUEUES)
+        ws->n_queues = 0; /* not woken remotely: admissions go through the main loop */
+    for (size_t i = 0; i < ws->n_queues; i++)
+        xb_queue_set_remote_wake(ws->queues[i], queue_wake, ws);
     for (unsigned i = 0; i < o->n; i++) {
         /* The first worker binds the configured endpoints (port 0 picks one); the others
          * join it on the address it got. */
@@ -394,6 +424,7 @@ void xb_workers_free(struct xb_workers *ws)
 {
     if (!ws)
         return;
+    xb_ingest_close_admission(ws->ing); /* workers admitting directly: refused from now */
     pthread_mutex_lock(&ws->lock);
     ws->closed = 1;
     for (unsigned i = 0; ws->w && i < ws->n; i++)
@@ -408,6 +439,8 @@ void xb_workers_free(struct xb_workers *ws)
     }
     for (unsigned i = 0; ws->w && i < ws->n; i++)
         worker_cleanup(&ws->w[i]);
+    for (size_t i = 0; i < ws->n_queues; i++)
+        xb_queue_set_remote_wake(ws->queues[i], NULL, NULL);
     if (ws->main_ev)
         event_free(ws->main_ev);
     if (ws->main_fd >= 0)

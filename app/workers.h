@@ -4,11 +4,13 @@
  * Each worker thread runs its own libevent loop with its own OTLP/gRPC and OTLP/HTTP
  * servers, bound to the same ports with SO_REUSEPORT (the kernel spreads new connections
  * among them), and its own ingest path (receiver/ingest.h: decode and translate in its
- * own arena). The admission of each request into the exporter queues runs on the main
+ * own arena). A worker admits each request into the memory queues itself when it can
+ * (receiver/ingest.h, xb_ingest_admission_direct; the queues then wake their exporters on
+ * the main loop through this module's eventfd); with tail_sampling, the viewer or an
+ * on-disk queue, or while the queues are backlogged, the admission runs on the main
  * loop, which keeps the exporters, tail_sampling, the viewer, the X-Ray UDP receiver,
- * the extensions and the telemetry endpoint: the worker waits for it (a few
- * microseconds) and answers its client. docs/architecture.md ("Threads") explains the
- * choice.
+ * the extensions and the telemetry endpoint, and the worker waits for it.
+ * docs/architecture.md ("Threads") explains the choice.
  *
  * Shared limits: max_connections counts every worker's connections (at the cap a new
  * connection evicts a stalled one of the worker that accepted it; a worker with none

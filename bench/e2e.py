@@ -35,6 +35,10 @@ usage: e2e.py BUILD_DIR [SECONDS [OTHER_XRAYBRIDGE]] [options]
   --send-workers N[,M]  exporters.awsxray.num_workers (concurrent PutTraceSegments
                     calls; default 8); with OTHER_XRAYBRIDGE, M is B's (give the same
                     binary twice to compare the counts alone)
+  --spans N         spans per request (default 100, the standard request)
+  --rps R           a fixed load instead of as fast as it goes: each connection posts R
+                    requests per second (h2load --rps) for SECONDS; spans/s is then the
+                    offered rate and CPU per span what a node pays at that rate
 """
 import argparse
 import os
@@ -127,7 +131,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def h2load(proto, addr, reqfile, n, conns, streams, duration=None):
+def h2load(proto, addr, reqfile, n, conns, streams, duration=None, rps=None):
     """Runs h2load; returns (succeeded requests, wall seconds measured by h2load)."""
     _, _, ctype, path, h2 = PROTOCOLS[proto]
     cmd = ["h2load", "-t", "1", "-c", str(conns), "-H", f"content-type: {ctype}", "-d", reqfile]
@@ -137,6 +141,8 @@ def h2load(proto, addr, reqfile, n, conns, streams, duration=None):
     else:
         cmd += ["--h1", "-m", "1"]
     cmd += ["-D", str(duration)] if duration else ["-n", str(n)]
+    if rps:
+        cmd += [f"--rps={rps}"]
     cmd.append(f"http://{addr}{path}")
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     m = re.search(r"^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
@@ -322,7 +328,8 @@ def measure(target, proto, reqfile, n, args):
     pid = target.start()
     c0, t0 = cpu_s(pid), time.monotonic()
     th0 = thread_cpu_s(pid)
-    ok, load_s = h2load(proto, target.addr[proto], reqfile, n, args.conns, args.streams)
+    ok, load_s = h2load(proto, target.addr[proto], reqfile, n, args.conns, args.streams,
+                        rps=args.rps)
     t_load = time.monotonic()
     sent = target.settle(ok * SPANS)
     t1 = time.monotonic()
@@ -354,7 +361,10 @@ def measure(target, proto, reqfile, n, args):
 
 
 def calibrate(target, proto, reqfile, secs, args):
-    """Requests for about |secs| seconds at this target's rate (a 1 s h2load -D run)."""
+    """Requests for about |secs| seconds at this target's rate (a 1 s h2load -D run), or
+    at the fixed rate of --rps."""
+    if args.rps:
+        return max(args.conns, int(args.conns * args.rps * secs))
     target.start()
     ok, load_s = h2load(proto, target.addr[proto], reqfile, 0, args.conns, args.streams, 1)
     # Requests still in flight when h2load stopped may be sent later: no count check here.
@@ -376,7 +386,14 @@ def main():
     ap.add_argument("--workers")
     ap.add_argument("--load-cpus", dest="load_cpus")
     ap.add_argument("--send-workers", dest="send_workers")
+    ap.add_argument("--spans", type=int, default=SPANS)
+    ap.add_argument("--rps", type=float)
     args = ap.parse_args()
+    if not 1 <= args.spans <= 100000:
+        fail("--spans takes 1..100000")
+    if args.rps is not None and not args.rps > 0:
+        fail("--rps takes a positive rate")
+    globals()["SPANS"] = args.spans
     workers = [int(w) for w in args.workers.split(",")] if args.workers else [None]
     if len(workers) > 2 or any(w is not None and not 1 <= w <= 64 for w in workers):
         fail("--workers takes one or two counts of 1..64")
@@ -423,7 +440,9 @@ def main():
         print(f"end-to-end bench: {SPANS}-span request (protobuf "
               f"{os.path.getsize(os.path.join(tmp, 'req.pb')):,} B, JSON "
               f"{os.path.getsize(os.path.join(tmp, 'req.json')):,} B), h2load -c {args.conns} "
-              f"(gRPC -m {args.streams}), ~{args.seconds:g} s per measurement, {rounds} "
+              f"(gRPC -m {args.streams})"
+              + (f" at {args.rps:g} requests/s each" if args.rps else "")
+              + f", ~{args.seconds:g} s per measurement, {rounds} "
               f"round(s), {os.cpu_count()} cores"
               + (f", load generator on CPUs {args.load_cpus}" if args.load_cpus else ""))
         if args.other:

@@ -13,6 +13,11 @@ struct xb_queue {
     size_t charged_bytes, charged_docs;
     xb_queue_ready_cb ready;
     void *ready_ud;
+    pthread_t owner;       /* the thread that registered |ready|: the consumer's */
+    xb_queue_wake_cb wake; /* NULL = every push runs on the consumer's thread */
+    void *wake_ud;
+    int ready_pending;  /* atomic: a push from another thread awaits |ready| */
+    size_t ready_min;   /* xb_queue_set_ready_min(); 0 or 1 = every push */
     struct xb_wal *wal; /* NULL = memory only */
     size_t read_ahead;  /* with a log: bytes read back into memory at once */
     /* Every public operation holds it: ingest workers (app/workers.h) check room from
@@ -20,6 +25,14 @@ struct xb_queue {
      * ready callback runs. */
     pthread_mutex_t lock;
 };
+
+/* Reads of the counters from any thread take the lock too (see struct xb_queue). */
+#define LOCKED_READ(q, expr)                                                                       \
+    do {                                                                                           \
+        pthread_mutex_lock((pthread_mutex_t *)&(q)->lock);                                         \
+        r = (expr);                                                                                \
+        pthread_mutex_unlock((pthread_mutex_t *)&(q)->lock);                                       \
+    } while (0)
 
 /* Copies NUL-terminated |s| into |out| (|size| bytes) when it fits, else stores "". */
 static void copy_ident(char *out, size_t size, const char *s)
@@ -122,6 +135,7 @@ void xb_queue_set_ready_cb(struct xb_queue *q, xb_queue_ready_cb cb, void *ud)
     pthread_mutex_lock(&q->lock);
     q->ready = cb;
     q->ready_ud = ud;
+    q->owner = pthread_self();
     pthread_mutex_unlock(&q->lock);
     if (cb && xb_queue_waiting(q) > 0)
         cb(ud);
@@ -201,11 +215,15 @@ int xb_queue_push_list(struct xb_queue *q, struct xb_qdoc_list *l)
 {
     xb_queue_ready_cb ready;
     void *ready_ud;
+    xb_queue_wake_cb wake;
+    void *wake_ud;
+    size_t before;
     int rc = XB_OK;
 
     if (!l->n)
         return XB_OK;
     pthread_mutex_lock(&q->lock);
+    before = q->waiting.n;
     if (q->wal)
         rc = wal_push(q, l);
     else if (!has_room(q, l->n, l->bytes))
@@ -214,10 +232,62 @@ int xb_queue_push_list(struct xb_queue *q, struct xb_qdoc_list *l)
         splice(q, l);
     ready = q->ready;
     ready_ud = q->ready_ud;
+    wake = ready && q->wake && !pthread_equal(pthread_self(), q->owner) ? q->wake : NULL;
+    wake_ud = q->wake_ud;
+    if (wake && !xb_queue_remote_push_wakes(before, q->waiting.n, q->ready_min))
+        ready = NULL; /* the consumer already has a reason to look again */
     pthread_mutex_unlock(&q->lock);
-    if (rc == XB_OK && ready)
+    if (rc != XB_OK || !ready)
+        return rc;
+    if (!wake)
         ready(ready_ud);
+    else if (!__atomic_exchange_n(&q->ready_pending, 1, __ATOMIC_ACQ_REL))
+        wake(wake_ud); /* the first push since the consumer last looked */
     return rc;
+}
+
+void xb_queue_set_remote_wake(struct xb_queue *q, xb_queue_wake_cb wake, void *ud)
+{
+    pthread_mutex_lock(&q->lock);
+    q->wake = wake;
+    q->wake_ud = ud;
+    pthread_mutex_unlock(&q->lock);
+}
+
+int xb_queue_remote_push_wakes(size_t before, size_t after, size_t ready_min)
+{
+    if (before == 0 || ready_min <= 1)
+        return 1; /* from empty: the consumer arms its batch timer */
+    return before < ready_min && after >= ready_min; /* a batch just filled */
+}
+
+void xb_queue_set_ready_min(struct xb_queue *q, size_t docs)
+{
+    pthread_mutex_lock(&q->lock);
+    q->ready_min = docs;
+    pthread_mutex_unlock(&q->lock);
+}
+
+void xb_queue_run_remote_ready(struct xb_queue *q)
+{
+    xb_queue_ready_cb ready;
+    void *ready_ud;
+
+    if (!__atomic_exchange_n(&q->ready_pending, 0, __ATOMIC_ACQ_REL))
+        return;
+    pthread_mutex_lock(&q->lock);
+    ready = q->ready;
+    ready_ud = q->ready_ud;
+    pthread_mutex_unlock(&q->lock);
+    if (ready)
+        ready(ready_ud);
+}
+
+int xb_queue_remote_push_ok(const struct xb_queue *q)
+{
+    int r;
+    LOCKED_READ(q, !q->wal && (!q->ready || q->wake));
+    return r;
 }
 
 /* xb_queue_pop() with the lock held. */
@@ -292,14 +362,6 @@ void xb_queue_done(struct xb_queue *q, struct xb_qdoc *d)
 {
     xb_queue_done_n(q, &d, 1);
 }
-
-/* Reads of the counters from any thread take the lock too (see struct xb_queue). */
-#define LOCKED_READ(q, expr)                                                                       \
-    do {                                                                                           \
-        pthread_mutex_lock((pthread_mutex_t *)&(q)->lock);                                         \
-        r = (expr);                                                                                \
-        pthread_mutex_unlock((pthread_mutex_t *)&(q)->lock);                                       \
-    } while (0)
 
 size_t xb_queue_waiting(const struct xb_queue *q)
 {

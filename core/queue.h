@@ -3,8 +3,10 @@
  *
  * Sits between the receivers (producers) and one exporter (consumer). Every operation
  * takes the queue's mutex, so producers on ingest worker threads (app/workers.h) may
- * check room while the exporter pops on the main loop; the ready callback runs on the
- * pushing thread without the mutex held (with workers, pushes run on the main loop).
+ * check room and push while the exporter pops on the main loop. The ready callback
+ * runs without the mutex held, on the consumer's thread: directly inside a push made
+ * there, and for a push from another thread through the remote wake-up
+ * (xb_queue_set_remote_wake), once per batch of such pushes.
  * A document is charged against the caps from the moment it is pushed until the
  * exporter calls xb_queue_done() on it (delivered or given up), so documents being sent
  * still count: the byte cap is a real bound on the memory the pipeline holds.
@@ -44,8 +46,13 @@ struct xb_qdoc_list {
 struct xb_queue;
 struct xb_wal;
 
-/* Called after a push made documents available. Runs synchronously inside the push. */
+/* Called after a push made documents available, on the consumer's thread: inside the
+ * push, or from xb_queue_run_remote_ready() for pushes made on other threads. */
 typedef void (*xb_queue_ready_cb)(void *ud);
+/* Asks the consumer's thread to call xb_queue_run_remote_ready() soon. Called on the
+ * pushing thread without the queue's mutex held, so it must be thread-safe (e.g. a
+ * write to an eventfd the consumer's event loop watches). */
+typedef void (*xb_queue_wake_cb)(void *ud);
 
 /*
  * Copies |len| bytes of |json| into a new heap document (the one copy between the
@@ -102,9 +109,36 @@ void xb_queue_free(struct xb_queue *q);
  */
 void xb_queue_set_wal(struct xb_queue *q, struct xb_wal *w, size_t read_ahead);
 
-/* Registers the consumer's wake-up callback (one per queue). When documents are already
- * waiting (recovered from a log) the callback runs once right away. */
+/* Registers the consumer's wake-up callback (one per queue); the calling thread becomes
+ * the consumer's thread. When documents are already waiting (recovered from a log) the
+ * callback runs once right away. */
 void xb_queue_set_ready_cb(struct xb_queue *q, xb_queue_ready_cb cb, void *ud);
+/*
+ * Lets threads other than the consumer's push into |q| (ingest workers admitting their
+ * own requests, app/workers.c): such a push does not run the ready callback; the first
+ * one since the consumer last ran xb_queue_run_remote_ready() calls |wake|(|ud|)
+ * instead, so a burst of pushes costs one wake-up. NULL |wake| turns it off.
+ */
+void xb_queue_set_remote_wake(struct xb_queue *q, xb_queue_wake_cb wake, void *ud);
+/*
+ * For pushes from other threads: the consumer only needs its ready callback when the
+ * queue was empty (it arms its batch timer) or when |docs| documents are waiting (a batch
+ * is full); in between it already has a reason to look again (that timer, or a call in
+ * flight whose end re-checks the queue). 0 or 1 = every such push wakes it (a consumer
+ * without a batch timer). Pushes on the consumer's own thread always run the callback.
+ */
+void xb_queue_set_ready_min(struct xb_queue *q, size_t docs);
+/* The decision above: non-zero when a push taking the waiting count from |before| to
+ * |after| documents must wake a consumer whose ready minimum is |ready_min|. */
+int xb_queue_remote_push_wakes(size_t before, size_t after, size_t ready_min);
+/* On the consumer's thread, after its |wake| fired: runs the ready callback once if a
+ * push from another thread asked for it since the last call, else does nothing. */
+void xb_queue_run_remote_ready(struct xb_queue *q);
+/* Non-zero when another thread may push into |q| now: it is memory-only (an on-disk log
+ * is also synced by the file_storage extension's timer on the main loop, outside the
+ * queue's mutex, so its appends stay there) and a push from another thread can reach
+ * the consumer (no ready callback, or a remote wake-up registered). */
+int xb_queue_remote_push_ok(const struct xb_queue *q);
 
 /* Returns non-zero when |docs| documents charging |bytes| in total (sum of
  * xb_qdoc_charge()) would fit right now. */

@@ -37,6 +37,8 @@ int xb_batcher_init(struct xb_batcher *b, struct event_base *base, struct xb_que
         return XB_ERR_NOMEM;
     }
     xb_queue_set_ready_cb(q, on_ready, b);
+    /* Without a timeout every push flushes (xb_batcher_step), so every push must wake. */
+    xb_queue_set_ready_min(q, b->timeout_ms ? b->max_docs : 1);
     return XB_OK;
 }
 

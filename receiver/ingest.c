@@ -42,11 +42,18 @@ struct xb_ingest {
     struct xb_ingest *main; /* the main path: its gate, large-request arena, lock */
     xb_ingest_run_cb run;   /* runs admission on the thread owning the queues */
     void *run_ud;
-    size_t small_body;        /* bodies up to this are handled in the worker's own arena */
-    size_t small_docs;        /* byte cap of one request's documents and records there */
-    pthread_mutex_t large;    /* main path only: held by the worker using its arena */
+    size_t small_body;     /* bodies up to this are handled in the worker's own arena */
+    size_t small_docs;     /* byte cap of one request's documents and records there */
+    pthread_mutex_t large; /* main path only: held by the worker using its arena */
+    /* Main path only: every admission into the queues holds it (all-or-nothing across
+     * queues while workers admit on their own threads); admit_closed, set under it by
+     * xb_ingest_close_admission(), refuses the rest. */
+    pthread_mutex_t admit_lock;
+    int admit_closed;
+    int direct;               /* a worker's path: admits on its own thread (xb_ingest_new_worker) */
     uint64_t *requests;       /* a worker's request counter (metric), or NULL */
     uint64_t *large_requests; /* its count of requests redone in the main arena, or NULL */
+    uint64_t *handoffs;       /* its count of admissions run on the main loop, or NULL */
 };
 
 /* What one attempt at a request uses: the worker's small arena or the main one. */
@@ -133,6 +140,7 @@ struct xb_ingest *xb_ingest_new(const struct xb_translator_config *tc,
     xb_buf_init(&ing->inflated, 0);
     xb_buf_init(&ing->doc, 0);
     pthread_mutex_init(&ing->large, NULL);
+    pthread_mutex_init(&ing->admit_lock, NULL);
     return ing;
 }
 
@@ -171,13 +179,51 @@ struct xb_ingest *xb_ingest_new_worker(struct xb_ingest *main, size_t small_body
     }
     xb_buf_init(&ing->inflated, 0);
     xb_buf_init(&ing->doc, 0);
+    ing->direct = xb_ingest_admission_direct(main);
     return ing;
 }
 
-void xb_ingest_set_counters(struct xb_ingest *ing, uint64_t *requests, uint64_t *large_requests)
+int xb_ingest_admission_direct(const struct xb_ingest *main)
+{
+    if (main->ts || main->tap) /* both keep single-threaded state on the main loop */
+        return 0;
+    for (size_t i = 0; i < main->n_queues; i++)
+        if (!xb_queue_remote_push_ok(main->queues[i]))
+            return 0;
+    for (size_t i = 0; i < main->n_otlp; i++)
+        if (!xb_queue_remote_push_ok(main->otlp_q[i]))
+            return 0;
+    return 1;
+}
+
+size_t xb_ingest_queues(const struct xb_ingest *ing, struct xb_queue **out, size_t max)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < ing->n_queues; i++, n++)
+        if (n < max)
+            out[n] = ing->queues[i];
+    for (size_t i = 0; i < ing->n_otlp; i++, n++)
+        if (n < max)
+            out[n] = ing->otlp_q[i];
+    return n;
+}
+
+void xb_ingest_close_admission(struct xb_ingest *main)
+{
+    if (!main)
+        return;
+    pthread_mutex_lock(&main->admit_lock);
+    main->admit_closed = 1;
+    pthread_mutex_unlock(&main->admit_lock);
+}
+
+void xb_ingest_set_counters(struct xb_ingest *ing, uint64_t *requests, uint64_t *large_requests,
+                            uint64_t *handoffs)
 {
     ing->requests = requests;
     ing->large_requests = large_requests;
+    ing->handoffs = handoffs;
 }
 
 void xb_ingest_set_otlp_queue(struct xb_ingest *ing, struct xb_queue *q,
@@ -197,8 +243,10 @@ void xb_ingest_free(struct xb_ingest *ing)
     xb_arena_free(ing->arena);
     xb_buf_cleanup(&ing->inflated);
     xb_buf_cleanup(&ing->doc);
-    if (!ing->main)
+    if (!ing->main) {
         pthread_mutex_destroy(&ing->large);
+        pthread_mutex_destroy(&ing->admit_lock);
+    }
     free(ing);
 }
 
@@ -270,8 +318,13 @@ int xb_ingest_documents(struct xb_ingest *ing, const struct xb_ingest_doc *docs,
         rc = collect_doc(&c, docs[i].json, docs[i].len, docs[i].trace_id, docs[i].id);
     if (rc == XB_OK && ing->ts)
         rc = xb_ts_ingest_documents(ing->ts, &c.list, xb_clock_mono_ns() / 1000000u);
-    else if (rc == XB_OK && ing->n_queues) /* segment documents cannot become OTLP */
-        rc = enqueue_all(ing, &c.list);
+    else if (rc == XB_OK && ing->n_queues) { /* segment documents cannot become OTLP */
+        /* Not around tail_sampling: its release path (xb_ingest_release) runs inside
+         * xb_ts_ingest*() on this thread, and with it workers do not admit directly. */
+        pthread_mutex_lock(&ing->admit_lock);
+        rc = ing->admit_closed ? XB_ERR_FULL : enqueue_all(ing, &c.list);
+        pthread_mutex_unlock(&ing->admit_lock);
+    }
     if (rc != XB_OK)
         xb_qdoc_list_clear(&c.list);
     return rc;
@@ -387,6 +440,37 @@ static void admit(void *arg)
     a->rc = rc;
 }
 
+/* Non-zero when some queue of |ing| has more documents waiting than
+ * XB_INGEST_DIRECT_MAX_WAITING: the exporters are behind, and a worker hands its
+ * admission to the main loop and waits for it, which slows ingest to the pace of the
+ * loop that sends instead of filling the queue and refusing clients. */
+static int backlogged(const struct xb_ingest *ing)
+{
+    for (size_t i = 0; i < ing->n_queues; i++)
+        if (xb_queue_waiting(ing->queues[i]) > XB_INGEST_DIRECT_MAX_WAITING)
+            return 1;
+    for (size_t i = 0; i < ing->n_otlp; i++)
+        if (xb_queue_waiting(ing->otlp_q[i]) > XB_INGEST_DIRECT_MAX_WAITING)
+            return 1;
+    return 0;
+}
+
+/* admit() under the main path's admission lock, refused once admission closed. Runs on
+ * a worker's thread (direct admission) or on the main loop (through the run callback,
+ * or in the single-threaded set-up). */
+static void admit_locked(void *arg)
+{
+    struct admit *a = arg;
+    struct xb_ingest *root = a->ing->main ? a->ing->main : a->ing;
+
+    pthread_mutex_lock(&root->admit_lock);
+    if (root->admit_closed)
+        a->rc = XB_ERR_FULL;
+    else
+        admit(a);
+    pthread_mutex_unlock(&root->admit_lock);
+}
+
 /* One attempt at a request with the memory of |at|: everything but the accounting.
  * Sets at->missed (and returns without side effects) when a worker's small attempt
  * needs the large arena. */
@@ -486,10 +570,12 @@ static int export_attempt(struct xb_ingest *ing, struct attempt *at, enum xb_bod
                           .records = records,
                           .oversize = oversize,
                           .tr = &tr};
-        if (ing->run)
-            ing->run(ing->run_ud, admit, &a);
-        else
-            admit(&a);
+        if (ing->run && !(ing->direct && !backlogged(ing))) {
+            if (ing->handoffs)
+                XB_METRIC_ADD(*ing->handoffs, 1);
+            ing->run(ing->run_ud, admit_locked, &a);
+        } else
+            admit_locked(&a);
         rc = a.rc;
     }
     if (rc == XB_ERR_FULL)

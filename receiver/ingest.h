@@ -8,9 +8,11 @@
  * enqueued and the client is told to retry (backpressure).
  *
  * With ingest workers (app/workers.h) each worker thread has its own path
- * (xb_ingest_new_worker): it decodes and translates in its own small arena and hands
- * the admission (enqueue, tail_sampling, viewer tap) to the main loop, which owns the
- * queues' consumers. A request too large for a worker's arena is done again in the
+ * (xb_ingest_new_worker): it decodes and translates in its own small arena and admits
+ * the request into the memory queues itself, under one admission lock (the queues wake
+ * their consumers on the main loop, core/queue.h); when tail_sampling, the viewer tap
+ * or an on-disk queue is configured, it hands the admission to the main loop instead,
+ * which owns that state. A request too large for a worker's arena is done again in the
  * main path's arena, one such request at a time, so memory stays bounded by one
  * full-size request plus N small ones (app/budget.c).
  */
@@ -70,11 +72,35 @@ typedef void (*xb_ingest_run_cb)(void *ud, void (*fn)(void *arg), void *arg);
  * arena for large requests. Request bodies up to |small_body_bytes| (decompressed) are
  * handled in the worker's own arena (xb_ingest_worker_arena_bytes()); anything larger,
  * or decoding to more, is done again under |main|'s large-request lock in |main|'s
- * arena. Admission runs through |run| (with |run_ud|). Used on one worker thread only;
+ * arena. Admission runs on the worker's thread when xb_ingest_admission_direct(|main|),
+ * else through |run| (with |run_ud|). Used on one worker thread only;
  * |main| must outlive it. NULL on allocation failure. Free with xb_ingest_free().
  */
 struct xb_ingest *xb_ingest_new_worker(struct xb_ingest *main, size_t small_body_bytes,
                                        xb_ingest_run_cb run, void *run_ud);
+
+/*
+ * Non-zero when workers of |main| may admit on their own threads: no tail_sampling, no
+ * tap, and every queue accepts pushes from other threads (xb_queue_remote_push_ok(): a
+ * memory queue with a remote wake-up registered). Decided once per worker, in
+ * xb_ingest_new_worker(); otherwise admissions go through its run callback.
+ */
+int xb_ingest_admission_direct(const struct xb_ingest *main);
+
+/* A worker admits directly only while no queue has more than this many documents
+ * waiting (not yet taken by its exporter); beyond, the exporters are behind and the
+ * admission goes through the main loop, whose pace then slows the worker down. */
+#define XB_INGEST_DIRECT_MAX_WAITING 512
+
+/* The queues |ing| admits into (exporter queues, then OTLP record queues): stores the
+ * first |max| in |out| (borrowed) and returns how many there are. */
+size_t xb_ingest_queues(const struct xb_ingest *ing, struct xb_queue **out, size_t max);
+
+/* From now on every admission into |main|'s queues, from any thread, is refused with
+ * XB_ERR_FULL (the retryable "queue full"): called once the main loop no longer sends
+ * (shutdown), so that no request is acknowledged for documents nobody will export. NULL
+ * is a no-op. */
+void xb_ingest_close_admission(struct xb_ingest *main);
 
 /* The cap of a worker's own arena, bytes, for |small_body_bytes|. */
 size_t xb_ingest_worker_arena_bytes(size_t small_body_bytes);
@@ -85,9 +111,11 @@ size_t xb_ingest_worker_arena_bytes(size_t small_body_bytes);
 size_t xb_ingest_worker_bytes(size_t small_body_bytes, size_t max_document_bytes);
 
 /* Counters a worker's path adds to (metric values, updated with XB_METRIC_ADD; NULL =
- * none): every export request it answers, and those it had to do again in the main
- * path's arena (too large for its own). */
-void xb_ingest_set_counters(struct xb_ingest *ing, uint64_t *requests, uint64_t *large_requests);
+ * none): every export request it answers, those it had to do again in the main path's
+ * arena (too large for its own), and the admissions it handed to the main loop instead
+ * of admitting on its own thread (xb_ingest_admission_direct, backlogged queues). */
+void xb_ingest_set_counters(struct xb_ingest *ing, uint64_t *requests, uint64_t *large_requests,
+                            uint64_t *handoffs);
 
 /* Frees the ingest path. NULL is a no-op. */
 void xb_ingest_free(struct xb_ingest *ing);

@@ -7,6 +7,8 @@
 - large: a request over a worker's own 512 KiB arena is decoded in the shared one
   (xraybridge_worker_large_requests_total) and all its spans arrive;
 - gauge: xraybridge_workers reports 2; the receivers' totals keep their meaning;
+- direct admission: with memory queues and no backlog no admission is handed to the
+  main loop (xraybridge_worker_handoffs_total stays 0);
 - SIGTERM: the process drains every worker and exits 0 with everything written.
 
 usage: run_workers.py XRAYBRIDGE_BINARY
@@ -123,6 +125,9 @@ service:
                          "xraybridge_workers gauge")
             acc, _ = sample(m, "otelcol_receiver_accepted_spans_total")
             report.check(acc == want, f"accepted spans summed across workers ({acc})")
+            hand, _ = sample(m, "xraybridge_worker_handoffs_total")
+            report.check(hand == 0, f"memory queues, no backlog: every admission ran on its "
+                         f"worker ({hand} handed to the main loop)")
 
             # larger than a worker's own arena: 3000 spans of ~200 bytes, ~1 MiB of JSON
             big = body(9999, 3000, pad=200)

@@ -7,6 +7,8 @@
 
 #include <cmocka.h> /* after the headers it needs */
 
+#include <pthread.h>
+
 #include "core/err.h"
 #include "core/queue.h"
 
@@ -205,6 +207,131 @@ static void test_qdoc_identity(void **state)
     xb_qdoc_free(d);
 }
 
+/* Remote wake-up: pushes from another thread (an ingest worker admitting directly). */
+static int wake_calls;
+static void on_wake(void *ud)
+{
+    (void)ud;
+    __atomic_fetch_add(&wake_calls, 1, __ATOMIC_RELAXED);
+}
+
+struct pusher {
+    struct xb_queue *q;
+    int n;  /* lists of one document to push */
+    int rc; /* first failure, or XB_OK */
+};
+
+static void *push_from_thread(void *arg)
+{
+    struct pusher *p = arg;
+    p->rc = XB_OK;
+    for (int i = 0; i < p->n && p->rc == XB_OK; i++) {
+        struct xb_qdoc_list l = make_list(1, 10);
+        p->rc = xb_queue_push_list(p->q, &l);
+    }
+    return NULL;
+}
+
+static void push_elsewhere(struct xb_queue *q, int n)
+{
+    struct pusher p = {.q = q, .n = n};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, push_from_thread, &p), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(p.rc, XB_OK);
+}
+
+static void test_queue_remote_wake(void **state)
+{
+    struct xb_queue *q = xb_queue_new(0, 0);
+    struct xb_qdoc_list l;
+    (void)state;
+
+    ready_calls = 0;
+    wake_calls = 0;
+    xb_queue_set_ready_cb(q, on_ready, NULL); /* this thread is the consumer's */
+    assert_false(xb_queue_remote_push_ok(q)); /* a push elsewhere could not reach it */
+    xb_queue_set_remote_wake(q, on_wake, NULL);
+    assert_true(xb_queue_remote_push_ok(q));
+
+    /* Three pushes from another thread: one wake-up, no ready callback there. */
+    push_elsewhere(q, 3);
+    assert_int_equal(wake_calls, 1);
+    assert_int_equal(ready_calls, 0);
+    assert_int_equal(xb_queue_waiting(q), 3);
+
+    /* The consumer runs the ready callback once for all of them, then not again. */
+    xb_queue_run_remote_ready(q);
+    assert_int_equal(ready_calls, 1);
+    xb_queue_run_remote_ready(q);
+    assert_int_equal(ready_calls, 1);
+
+    /* After that the next remote push wakes again. */
+    push_elsewhere(q, 1);
+    assert_int_equal(wake_calls, 2);
+
+    /* A push on the consumer's own thread still runs the callback inside the push. */
+    l = make_list(1, 10);
+    assert_int_equal(xb_queue_push_list(q, &l), XB_OK);
+    assert_int_equal(ready_calls, 2);
+    assert_int_equal(wake_calls, 2);
+    xb_queue_run_remote_ready(q); /* the pending remote one */
+    assert_int_equal(ready_calls, 3);
+
+    /* Without a wake-up a queue with no consumer callback takes remote pushes too. */
+    xb_queue_set_remote_wake(q, NULL, NULL);
+    xb_queue_set_ready_cb(q, NULL, NULL);
+    assert_true(xb_queue_remote_push_ok(q));
+    push_elsewhere(q, 1);
+    assert_int_equal(wake_calls, 2);
+    assert_int_equal(xb_queue_waiting(q), 6);
+    xb_queue_free(q);
+}
+
+static void test_queue_remote_push_wakes_decision(void **state)
+{
+    (void)state;
+    /* every push without a batch size */
+    assert_true(xb_queue_remote_push_wakes(0, 1, 0));
+    assert_true(xb_queue_remote_push_wakes(7, 8, 0));
+    assert_true(xb_queue_remote_push_wakes(7, 8, 1));
+    /* batches of 50: from empty, and when a batch fills */
+    assert_true(xb_queue_remote_push_wakes(0, 10, 50));
+    assert_false(xb_queue_remote_push_wakes(10, 20, 50));
+    assert_false(xb_queue_remote_push_wakes(40, 49, 50));
+    assert_true(xb_queue_remote_push_wakes(40, 50, 50));
+    assert_true(xb_queue_remote_push_wakes(49, 120, 50));
+    /* already full: the consumer was woken when it filled and is sending */
+    assert_false(xb_queue_remote_push_wakes(50, 60, 50));
+    assert_false(xb_queue_remote_push_wakes(500, 600, 50));
+}
+
+static void test_queue_remote_wake_per_batch(void **state)
+{
+    struct xb_queue *q = xb_queue_new(0, 0);
+    (void)state;
+
+    ready_calls = 0;
+    wake_calls = 0;
+    xb_queue_set_ready_cb(q, on_ready, NULL);
+    xb_queue_set_remote_wake(q, on_wake, NULL);
+    xb_queue_set_ready_min(q, 3);
+    push_elsewhere(q, 1); /* from empty */
+    assert_int_equal(wake_calls, 1);
+    xb_queue_run_remote_ready(q);
+    push_elsewhere(q, 1); /* 1 -> 2: the consumer's timer covers it */
+    assert_int_equal(wake_calls, 1);
+    push_elsewhere(q, 1); /* 2 -> 3: a batch is full */
+    assert_int_equal(wake_calls, 2);
+    xb_queue_run_remote_ready(q);
+    push_elsewhere(q, 1); /* 3 -> 4: still full, the consumer is on it */
+    assert_int_equal(wake_calls, 2);
+    assert_int_equal(ready_calls, 2);
+    xb_queue_set_remote_wake(q, NULL, NULL);
+    xb_queue_set_ready_cb(q, NULL, NULL);
+    xb_queue_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +342,9 @@ int main(void)
         cmocka_unit_test(test_queue_inflight_counts_against_cap),
         cmocka_unit_test(test_queue_charges_per_document_overhead),
         cmocka_unit_test(test_qdoc_identity),
+        cmocka_unit_test(test_queue_remote_wake),
+        cmocka_unit_test(test_queue_remote_push_wakes_decision),
+        cmocka_unit_test(test_queue_remote_wake_per_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -415,20 +415,31 @@ static void run_never(void *ud, void (*fn)(void *), void *arg)
     runs++;
 }
 
+/* A consumer's ready callback with no remote wake-up: pushes from another thread could
+ * not reach it, so workers hand their admissions to the main loop. */
+static void ready_noop(void *ud)
+{
+    (void)ud;
+}
+
 static void test_ingest_worker_admits_through_its_runner(void **state)
 {
     struct fixture *f = *state;
-    uint64_t requests = 0, large = 0;
-    struct xb_ingest *w = xb_ingest_new_worker(f->ing, 16 * 1024, run_inline, NULL);
+    uint64_t requests = 0, large = 0, handoffs = 0;
+    struct xb_ingest *w;
     struct xb_ingest_outcome o;
 
+    xb_queue_set_ready_cb(f->q1, ready_noop, NULL);
+    assert_false(xb_ingest_admission_direct(f->ing));
+    w = xb_ingest_new_worker(f->ing, 16 * 1024, run_inline, NULL);
     assert_non_null(w);
-    xb_ingest_set_counters(w, &requests, &large);
+    xb_ingest_set_counters(w, &requests, &large, &handoffs);
     runs = 0;
     xb_ingest_export(w, XB_TRANSPORT_HTTP, XB_BODY_JSON, 0, REQ, sizeof(REQ) - 1, 64 * 1024, &o);
     assert_int_equal(o.rc, XB_OK);
     assert_int_equal(o.spans, 2);
     assert_int_equal(runs, 1);
+    assert_int_equal(handoffs, 1);
     assert_int_equal(requests, 1);
     assert_int_equal(large, 0);
     assert_int_equal(xb_queue_waiting(f->q1), 2);
@@ -441,25 +452,85 @@ static void test_ingest_worker_admits_through_its_runner(void **state)
     assert_int_equal(o.refusal, XB_REFUSAL_MEMORY_LIMITED);
     xb_ingest_set_memory_limited(f->ing, 0);
     xb_ingest_free(w);
+    xb_queue_set_ready_cb(f->q1, NULL, NULL);
+}
+
+static void count_wake(void *ud)
+{
+    (*(int *)ud)++;
+}
+
+static void test_ingest_worker_admits_directly(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t requests = 0, large = 0, handoffs = 0;
+    int wakes = 0;
+    struct xb_ingest *w;
+    struct xb_ingest_outcome o;
+    struct xb_qdoc_list l = {0};
+
+    /* A consumer that can be woken from another thread: direct admission. */
+    xb_queue_set_ready_cb(f->q1, ready_noop, NULL);
+    xb_queue_set_remote_wake(f->q1, count_wake, &wakes);
+    assert_true(xb_ingest_admission_direct(f->ing));
+    w = xb_ingest_new_worker(f->ing, 16 * 1024, run_inline, NULL);
+    assert_non_null(w);
+    xb_ingest_set_counters(w, &requests, &large, &handoffs);
+    runs = 0;
+    xb_ingest_export(w, XB_TRANSPORT_HTTP, XB_BODY_JSON, 0, REQ, sizeof(REQ) - 1, 64 * 1024, &o);
+    assert_int_equal(o.rc, XB_OK);
+    assert_int_equal(runs, 0); /* admitted on this thread */
+    assert_int_equal(handoffs, 0);
+    assert_int_equal(xb_queue_waiting(f->q1), 2);
+    assert_int_equal(xb_queue_waiting(f->q2), 2);
+    assert_int_equal(xb_receiver_metrics.documents_built, 2);
+
+    /* Backlogged (more than XB_INGEST_DIRECT_MAX_WAITING waiting): through the main loop. */
+    for (int i = 0; i < XB_INGEST_DIRECT_MAX_WAITING; i++)
+        xb_qdoc_list_add(&l, xb_qdoc_new("{}", 2));
+    assert_int_equal(xb_queue_push_list(f->q1, &l), XB_OK);
+    for (size_t n = xb_queue_waiting(f->q2); n > 0; n--) /* room in q2 (3 documents) */
+        xb_queue_done(f->q2, xb_queue_pop(f->q2));
+    xb_ingest_export(w, XB_TRANSPORT_HTTP, XB_BODY_JSON, 0, REQ, sizeof(REQ) - 1, 64 * 1024, &o);
+    assert_int_equal(o.rc, XB_OK);
+    assert_int_equal(runs, 1);
+    assert_int_equal(handoffs, 1);
+    assert_int_equal(xb_queue_waiting(f->q1), 2 + XB_INGEST_DIRECT_MAX_WAITING + 2);
+
+    /* Closed admission (shutdown): refused, retryable, nothing queued. */
+    xb_ingest_close_admission(f->ing);
+    for (size_t n = xb_queue_waiting(f->q1); n > 0; n--)
+        xb_queue_done(f->q1, xb_queue_pop(f->q1));
+    for (size_t n = xb_queue_waiting(f->q2); n > 0; n--)
+        xb_queue_done(f->q2, xb_queue_pop(f->q2));
+    xb_ingest_export(w, XB_TRANSPORT_HTTP, XB_BODY_JSON, 0, REQ, sizeof(REQ) - 1, 64 * 1024, &o);
+    assert_int_equal(o.rc, XB_ERR_FULL);
+    assert_int_equal(runs, 1);
+    assert_int_equal(xb_queue_waiting(f->q1), 0);
+    assert_int_equal(xb_queue_waiting(f->q2), 0);
+    xb_ingest_free(w);
+    xb_queue_set_remote_wake(f->q1, NULL, NULL);
+    xb_queue_set_ready_cb(f->q1, NULL, NULL);
 }
 
 static void test_ingest_worker_redoes_large_request_in_main_arena(void **state)
 {
     struct fixture *f = *state;
-    uint64_t requests = 0, large = 0;
+    uint64_t requests = 0, large = 0, handoffs = 0;
     /* bodies over 64 bytes are too large for this worker's own arena */
     struct xb_ingest *w = xb_ingest_new_worker(f->ing, 64, run_inline, NULL);
     struct xb_buf gz;
     struct xb_ingest_outcome o;
 
     assert_non_null(w);
-    xb_ingest_set_counters(w, &requests, &large);
+    xb_ingest_set_counters(w, &requests, &large, &handoffs);
     runs = 0;
     xb_ingest_export(w, XB_TRANSPORT_HTTP, XB_BODY_JSON, 0, REQ, sizeof(REQ) - 1, 64 * 1024, &o);
     assert_int_equal(o.rc, XB_OK);
     assert_int_equal(o.spans, 2);
     assert_int_equal(large, 1);
-    assert_int_equal(runs, 1); /* the first attempt stopped before admission */
+    assert_int_equal(runs, 0); /* memory queues without consumers: admitted directly */
+    assert_int_equal(handoffs, 0);
     assert_int_equal(xb_queue_waiting(f->q1), 2);
     /* gzip: the decompressed size only shows while inflating */
     xb_buf_init(&gz, 0);
@@ -479,9 +550,11 @@ static void test_ingest_worker_redoes_large_request_in_main_arena(void **state)
 static void test_ingest_worker_refuses_when_admission_cannot_run(void **state)
 {
     struct fixture *f = *state;
-    struct xb_ingest *w = xb_ingest_new_worker(f->ing, 16 * 1024, run_never, NULL);
+    struct xb_ingest *w;
     struct xb_ingest_outcome o;
 
+    xb_queue_set_ready_cb(f->q1, ready_noop, NULL); /* not woken remotely: a handoff */
+    w = xb_ingest_new_worker(f->ing, 16 * 1024, run_never, NULL);
     assert_non_null(w);
     runs = 0;
     xb_ingest_export(w, XB_TRANSPORT_HTTP, XB_BODY_JSON, 0, REQ, sizeof(REQ) - 1, 64 * 1024, &o);
@@ -491,6 +564,7 @@ static void test_ingest_worker_refuses_when_admission_cannot_run(void **state)
     assert_int_equal(xb_queue_waiting(f->q2), 0);
     assert_int_equal(xb_receiver_metrics.refused_spans[XB_TRANSPORT_HTTP], 2);
     xb_ingest_free(w);
+    xb_queue_set_ready_cb(f->q1, NULL, NULL);
 }
 
 int main(void)
@@ -514,6 +588,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ingest_worker_admits_through_its_runner, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_worker_admits_directly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_worker_redoes_large_request_in_main_arena,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_worker_refuses_when_admission_cannot_run, setup,
