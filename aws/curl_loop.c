@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include "aws/proxy_env.h"
 #include "core/err.h"
 
 struct xb_curl_loop {
@@ -119,6 +120,7 @@ struct xb_curl_loop *xb_curl_loop_new(struct event_base *base, long max_host_con
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return NULL;
+    (void)xb_proxy_env_process(); /* the environment's proxy decision, made at start-up */
     l = calloc(1, sizeof(*l));
     if (!l)
         goto fail;
