@@ -191,8 +191,12 @@ static int close_cb(void *ud, curl_socket_t fd)
 {
     struct xb_curl_loop *l = ud;
     struct sockinfo *si = sock_find(l, fd);
-    if (si)
+    if (si) {
+        /* libcurl has already said CURL_POLL_REMOVE and forgotten the socket; should it
+         * still know it, it must not hand the freed pointer to sock_cb again. */
+        curl_multi_assign(l->multi, fd, NULL);
         sock_free(l, si);
+    }
     return close(fd);
 }
 
