@@ -26,6 +26,9 @@ struct xb_curl_loop *xb_curl_loop_new(struct event_base *base, long max_host_con
  * Starts |easy| (configured by the caller). |done| is called with |ud| when it
  * finishes, from the event loop, never from inside this call. Returns 0 or
  * XB_ERR_NOMEM (the handle was not added and is still the caller's).
+ * Sets |easy|'s CURLOPT_OPENSOCKETFUNCTION and CURLOPT_CLOSESOCKETFUNCTION (and their
+ * data) to the loop's own: a connection's socket keeps its event while the connection
+ * waits idle in libcurl's cache, until libcurl closes it. The caller sets neither.
  */
 int xb_curl_loop_add(struct xb_curl_loop *l, CURL *easy, xb_curl_done_cb done, void *ud);
 

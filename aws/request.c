@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/proxy_env.h"
 #include "aws/url.h"
 #include "aws/util.h"
 #include "core/err.h"
@@ -233,6 +234,7 @@ int xb_aws_request_build(const struct xb_aws_request *r, CURL **easy, struct cur
                          char *err_desc, size_t err_desc_len)
 {
     struct curl_slist *l = NULL;
+    const char *proxy, *noproxy;
     CURL *e = NULL;
     int rc;
 
@@ -264,8 +266,13 @@ int xb_aws_request_build(const struct xb_aws_request *r, CURL **easy, struct cur
     }
     if (r->ca_file && *r->ca_file)
         curl_easy_setopt(e, CURLOPT_CAINFO, r->ca_file);
-    if (r->proxy)
-        curl_easy_setopt(e, CURLOPT_PROXY, r->proxy);
+    /* Pinned when libcurl's per-transfer environment look-ups cannot change the outcome
+     * (aws/proxy_env.h). */
+    xb_proxy_env_opts(xb_proxy_env_process(), r->proxy, &proxy, &noproxy);
+    if (proxy)
+        curl_easy_setopt(e, CURLOPT_PROXY, proxy);
+    if (noproxy)
+        curl_easy_setopt(e, CURLOPT_NOPROXY, noproxy);
     set_per_call(e, r, l);
     *easy = e;
     *hdrs = l;

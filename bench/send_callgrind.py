@@ -15,16 +15,21 @@ path from ingest to the wire:
   curl        curl_multi_socket_action (libcurl sending and receiving)
   finish      the exporter's finish (outcome of a call, documents freed)
 
-usage: send_callgrind.py BUILD_DIR [OTHER_XRAYBRIDGE ...] [--requests N] [--keep]
+usage: send_callgrind.py BUILD_DIR [OTHER_XRAYBRIDGE ...] [--requests N] [--keep] [--syscalls]
   BUILD_DIR's bench tools are used; every binary given (BUILD_DIR's xraybridge first)
   is measured once with the same requests; --keep keeps the callgrind files for
-  callgrind_annotate. Needs valgrind and h2load. valgrind's CPU has no SHA
+  callgrind_annotate. --syscalls instead runs each binary natively (2 workers, h2load
+  8 connections x 16 streams) with `strace -c` attached to its main thread and prints
+  the main thread's system calls per PutTraceSegments call (50 documents each), the
+  ones the send path makes; callgrind does not see the kernel. Needs valgrind (or
+  strace) and h2load. valgrind's CPU has no SHA
   extensions, so OpenSSL hashes without SHA-NI there: "sign" counts far more
   instructions than it costs on a CPU with them (bench/e2e.py and perf show that).
 """
 import argparse
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -78,12 +83,54 @@ def measure(binary, build, tmp, tag, reqfile, requests):
     return sent, total, counts
 
 
+SYSCALLS = ["sendto", "recvfrom", "poll", "epoll_ctl", "epoll_wait", "socket", "connect", "close"]
+
+
+def syscalls(binary, build, tmp, tag, reqfile, requests):
+    """System calls of |binary|'s main thread per PutTraceSegments call under load."""
+    x = e2e.Xraybridge(binary, build, tmp, tag, workers=2)
+    pid = x.start()
+    summary = os.path.join(tmp, f"strace-{tag}.txt")
+    st = subprocess.Popen(["strace", "-c", "-o", summary, "-p", str(pid)],
+                          stderr=subprocess.PIPE, text=True)
+    # strace says "attached" on stderr once it traces the thread.
+    if "attached" not in st.stderr.readline():
+        e2e.fail(f"{tag}: strace did not attach")
+    ok, _ = e2e.h2load("grpc", x.addr["grpc"], reqfile, requests, 8, 16)
+    if ok != requests:
+        e2e.fail(f"{tag}: {ok} of {requests} requests succeeded")
+    sent = x.settle(requests * e2e.SPANS)
+    st.send_signal(signal.SIGINT)
+    st.wait(30)
+    x.stop(sent)
+    calls = sent / 50
+    counts = {}
+    with open(summary) as f:
+        for line in f:
+            m = re.match(r"\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)\s*$", line)
+            if m:
+                counts[m.group(2)] = int(m.group(1))
+    return calls, counts
+
+
+def main_syscalls(build, binaries, tmp, reqfile, requests):
+    print(f"main thread's system calls per PutTraceSegments call (strace -c), {requests} "
+          f"OTLP/gRPC requests of {e2e.SPANS} spans, 2 workers:")
+    print(f"  {'binary':<40} " + " ".join(f"{n:>10}" for n in SYSCALLS))
+    for i, b in enumerate(binaries):
+        calls, counts = syscalls(b, build, tmp, f"s{i}", reqfile, requests)
+        print(f"  {b[-40:]:<40} " + " ".join(f"{counts.get(n, 0) / calls:>10.2f}" for n in SYSCALLS),
+              flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(usage=__doc__.split("usage: ")[1].split("\n")[0])
     ap.add_argument("build")
     ap.add_argument("others", nargs="*")
     ap.add_argument("--requests", type=int, default=100)
     ap.add_argument("--keep", action="store_true", help="keep the callgrind output files")
+    ap.add_argument("--syscalls", action="store_true",
+                    help="count the main thread's system calls per call (strace) instead")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     binaries = [os.path.join(build, "app", "xraybridge")] + [os.path.abspath(b) for b in args.others]
@@ -92,6 +139,9 @@ def main():
         subprocess.run([os.path.join(build, "bench", "gen_request"), "-n", str(e2e.SPANS),
                         "-o", os.path.join(tmp, "req")], check=True, capture_output=True)
         reqfile = os.path.join(tmp, "req.grpc")
+        if args.syscalls:
+            main_syscalls(build, binaries, tmp, reqfile, args.requests)
+            return
         print(f"send-path instructions (callgrind), {args.requests} OTLP/gRPC requests of "
               f"{e2e.SPANS} spans, per span:")
         print(f"  {'binary':<40} {'total':>9} " + " ".join(f"{p:>8}" for p, _ in PARTS))
