@@ -68,8 +68,7 @@ struct app {
     int stopping;
     struct xb_ts *ts;           /* processors.tail_sampling, NULL when not in the pipeline */
     struct xb_reload *reload;   /* config file watch, NULL for the embedded default */
-    unsigned n_workers;         /* service.workers resolved (app/worker_count.h) */
-    struct xb_workers *workers; /* the OTLP receivers when n_workers > 1, else NULL */
+    struct xb_workers *workers; /* the OTLP receivers with service.workers > 1, else NULL */
 };
 
 static size_t charged_docs(const struct app *a)
@@ -268,12 +267,15 @@ static int start(struct app *a)
     size_t max_body = 0;
     struct xb_grpc_server_opts grpc_opts;
     struct xb_http_server_opts http_opts;
+    /* Resolved once: detection reads the affinity mask and cgroup files, and the gauge,
+     * the logged budget and the receivers below must agree. After start() a->workers
+     * tells whether worker threads run. */
+    unsigned n_workers = xb_budget_workers(cfg);
     int rc;
 
     xb_app_translator_config(cfg, &a->tc);
-    a->n_workers = xb_budget_workers(cfg);
-    xb_workers_publish(a->n_workers);
-    log_budget(cfg, a->n_workers);
+    xb_workers_publish(n_workers);
+    log_budget(cfg, n_workers);
     if (cfg->processors.resourcedetection.enabled) {
         rc = xb_resdet_run(&cfg->processors.resourcedetection, &a->resdet);
         if (rc)
@@ -437,7 +439,7 @@ static int start(struct app *a)
                          .age_ms = cfg->grpc.max_connection_age_ms,
                          .age_grace_ms = cfg->grpc.max_connection_age_grace_ms},
         };
-        if (a->n_workers > 1)
+        if (n_workers > 1)
             grpc_opts = go;
         else
             rc = xb_grpc_server_start(a->base, a->ing, &go, &a->grpc, err, sizeof(err));
@@ -456,16 +458,16 @@ static int start(struct app *a)
             .max_inflight_body_bytes = cfg->http.max_inflight_body_bytes,
             .tls = a->http_tls,
         };
-        if (a->n_workers > 1)
+        if (n_workers > 1)
             http_opts = ho;
         else
             rc = xb_http_server_start(a->base, a->ing, &ho, &a->http, err, sizeof(err));
         if (rc)
             goto fail;
     }
-    if (a->n_workers > 1) {
+    if (n_workers > 1) {
         struct xb_workers_opts wo = {
-            .n = a->n_workers,
+            .n = n_workers,
             .main_base = a->base,
             .ing = a->ing,
             .small_body_bytes = xb_worker_small_body_bytes(max_body),

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/cpu_time.h"
 #include "bench/request_builder.h"
 #include "core/arena.h"
 #include "core/buf.h"
@@ -59,15 +60,6 @@ struct escaper {
     enum xb_jsonw_embed_path needs; /* skipped when the CPU's best path is below */
     uint64_t ns, docs;
 };
-
-static uint64_t cpu_ns(void)
-{
-    struct timespec ts;
-
-    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
-        return 0;
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int keep_document(void *ud, const char *json, size_t len, const char *trace_id,
                          const char *id)
@@ -187,10 +179,10 @@ int main(int argc, char **argv)
 
             if (esc[e].needs > xb_jsonw_embed_best())
                 continue;
-            t0 = cpu_ns();
+            t0 = xb_bench_cpu_ns();
             if (build_bodies(&d, esc[e].fn, &got) != XB_OK)
                 goto nomem;
-            esc[e].ns += cpu_ns() - t0;
+            esc[e].ns += xb_bench_cpu_ns() - t0;
             esc[e].docs += d.n;
             if (got.len != want.len || memcmp(got.data, want.data, want.len) != 0) {
                 fprintf(stderr, "bench_embed: %s: bodies differ from xb_jsonw_escape's\n",

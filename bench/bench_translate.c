@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/cpu_time.h"
 #include "bench/request_builder.h"
 #include "core/arena.h"
 #include "core/buf.h"
@@ -49,15 +50,6 @@ struct phase_result {
     uint64_t doc_bytes;
     uint64_t rejected;
 };
-
-static uint64_t cpu_ns(void)
-{
-    struct timespec ts;
-
-    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
-        return 0;
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int count_document(void *ud, const char *json, size_t len, const char *trace_id,
                           const char *id)
@@ -170,15 +162,15 @@ static int run_phases(const uint8_t *body, size_t len, struct xb_arena *arena,
     rc = one_pass(body, len, arena, cfg, doc, 1, &warm);
     while (rc == XB_OK && (dec->cpu_ns < min_ns || full->cpu_ns < min_ns ||
                            dec->iterations < min_iters || full->iterations < min_iters)) {
-        t0 = cpu_ns();
+        t0 = xb_bench_cpu_ns();
         rc = one_pass(body, len, arena, cfg, doc, 0, dec);
-        t1 = cpu_ns();
+        t1 = xb_bench_cpu_ns();
         dec->cpu_ns += t1 - t0;
         dec->iterations++;
         if (rc != XB_OK)
             break;
         rc = one_pass(body, len, arena, cfg, doc, 1, full);
-        t0 = cpu_ns();
+        t0 = xb_bench_cpu_ns();
         full->cpu_ns += t0 - t1;
         full->iterations++;
     }

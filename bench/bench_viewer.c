@@ -21,9 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench/cpu_time.h"
 #include "bench/request_builder.h"
 #include "core/clock.h"
 #include "core/err.h"
@@ -31,14 +31,6 @@
 #include "extension/viewer_store.h"
 #include "receiver/ingest.h"
 #include "translator/translate.h"
-
-static uint64_t cpu_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* The same work as xb_viewer_tap() (extension/viewer.c), without the HTTP server. */
 static void tap(void *ud, const char *json, size_t len, const char *trace_id, const char *id)
@@ -98,7 +90,7 @@ int main(int argc, char **argv)
         for (int on = 0; on < 2; on++) {
             uint64_t t0;
             xb_ingest_set_tap(ing, on ? tap : NULL, store);
-            t0 = cpu_ns();
+            t0 = xb_bench_cpu_ns();
             for (uint64_t i = 0; i < k; i++) {
                 struct xb_ingest_outcome out;
                 xb_ingest_export(ing, XB_TRANSPORT_HTTP, XB_BODY_PROTOBUF, 0, reqs[i], lens[i],
@@ -111,7 +103,7 @@ int main(int argc, char **argv)
             for (struct xb_qdoc *d; (d = xb_queue_pop(q)) != NULL;)
                 xb_queue_done(q, d);
             if (p > 0) /* pass 0 warms up */
-                (on ? t_on : t_off)[p - 1] = cpu_ns() - t0;
+                (on ? t_on : t_off)[p - 1] = xb_bench_cpu_ns() - t0;
         }
     }
     /* The store alone: the documents of one pass, added again and again. */
@@ -128,11 +120,11 @@ int main(int argc, char **argv)
         for (struct xb_qdoc *d; docs && (d = xb_queue_pop(q)) != NULL;)
             docs[nd++] = d;
         for (uint64_t p = 0; p < passes; p++) {
-            uint64_t t0 = cpu_ns();
+            uint64_t t0 = xb_bench_cpu_ns();
             for (size_t i = 0; i < nd; i++)
                 tap(store, docs[i]->json, docs[i]->len, docs[i]->trace_id, docs[i]->id);
-            if (cpu_ns() - t0 < best)
-                best = cpu_ns() - t0;
+            if (xb_bench_cpu_ns() - t0 < best)
+                best = xb_bench_cpu_ns() - t0;
         }
         for (size_t i = 0; i < nd; i++)
             xb_queue_done(q, docs[i]);

@@ -785,7 +785,7 @@ void xb_http_server_free(struct xb_http_server *s)
         evhttp_free(s->http); /* closes every connection: on_close forgets each */
     while (s->conns)          /* accepted but never adopted */
         forget(s->conns);
-    if (s->inflight && s->own_inflight) /* what connections never released */
+    if (s->own_inflight) /* what connections never released */
         add_inflight(s, -(int64_t)s->own_inflight);
     if (s->work)
         event_free(s->work);
