@@ -21,38 +21,69 @@ void xb_jsonw_init(struct xb_jsonw *w, struct xb_buf *b)
     w->b = b;
 }
 
-/* General case of emit(): error state, size limit, growing the buffer. */
+void xb_jsonw_fail(struct xb_jsonw *w, int rc)
+{
+    if (!w->err)
+        w->err = rc;
+    w->room_end = 0;
+}
+
+/*
+ * Sets w->room_end from the state room_for() used to test at every write: 0 (every
+ * write takes the general path) after an error or on a capped buffer; otherwise the
+ * buffer's capacity, lowered when a limit is set to the length at which |written|
+ * would pass it. Fast writes add the same count to b->len and |written|, so the bound
+ * holds until the next general-path write sets it again.
+ */
+static void set_room_end(struct xb_jsonw *w)
+{
+    const struct xb_buf *b = w->b;
+    size_t end = 0;
+
+    if (!w->err && !b->max && b->data) {
+        end = b->cap;
+        if (w->limit && w->written > w->limit)
+            end = 0;
+        else if (w->limit && b->len + (w->limit - w->written) + 1 < end)
+            end = b->len + (w->limit - w->written) + 1;
+    }
+    w->room_end = end;
+}
+
+/* General case of emit(): error state, size limit, growing the buffer; then the bound of
+ * the fast paths is set again. */
 static void emit_slow(struct xb_jsonw *w, const char *p, size_t n)
 {
     int rc;
 
     w->written += n;
     if (w->err)
-        return;
+        goto out;
     if (w->limit && w->written > w->limit) {
         w->err = XB_ERR_TOO_LARGE;
-        return;
+        goto out;
     }
     if (w->b->cap - w->b->len > n && !w->b->max) {
         /* Room already reserved: copy without the bookkeeping of xb_buf_append. */
         memcpy(w->b->data + w->b->len, p, n);
         w->b->len += n;
         w->b->data[w->b->len] = '\0';
-        return;
+        goto out;
     }
     rc = xb_buf_append(w->b, p, n);
     if (rc)
         w->err = rc;
+out:
+    set_room_end(w);
 }
 
 /* Whether |n| bytes (and the NUL after them) can be written in place at the end of the
  * buffer: no error so far, no capped buffer, room already reserved, and the document
- * limit not reached. Every inline fast path asks this; the others go through emit_slow(). */
+ * limit not reached, all folded into w->room_end (set_room_end()). Every inline fast
+ * path asks this; the others go through emit_slow(). */
 static inline int room_for(const struct xb_jsonw *w, size_t n)
 {
-    const struct xb_buf *b = w->b;
-
-    return !w->err && !b->max && b->cap - b->len > n && (!w->limit || w->written + n <= w->limit);
+    return w->b->len + n < w->room_end;
 }
 
 /* Appends |n| bytes: inline when the room is reserved and no limit is near (the usual
@@ -87,8 +118,7 @@ static void open_c(struct xb_jsonw *w, char c)
 {
     pre_value(w);
     if (w->depth >= XB_JSONW_MAX_DEPTH) {
-        if (!w->err)
-            w->err = XB_ERR_INVALID;
+        xb_jsonw_fail(w, XB_ERR_INVALID);
         return;
     }
     emit(w, &c, 1);
@@ -99,8 +129,7 @@ static void open_c(struct xb_jsonw *w, char c)
 static void close_c(struct xb_jsonw *w, char c)
 {
     if (w->depth == 0) {
-        if (!w->err)
-            w->err = XB_ERR_INVALID;
+        xb_jsonw_fail(w, XB_ERR_INVALID);
         return;
     }
     emit(w, &c, 1);
@@ -582,7 +611,7 @@ void xb_jsonw_ckey_str(struct xb_jsonw *w, const char *k, size_t kn, const char 
     size_t c, tot;
     char *d;
 
-    if (!s || w->after_key || w->err || b->max || (w->max_str && sn > w->max_str))
+    if (!s || w->after_key || (w->max_str && sn > w->max_str))
         goto general;
     c = w->need_comma[w->depth] ? 1 : 0;
     tot = c + kn + sn + 5; /* [,]"k":"v" */
@@ -615,8 +644,7 @@ void xb_jsonw_member_str(struct xb_jsonw *w, const char *k, size_t kn, const cha
     size_t c, tot;
     char *d;
 
-    if (!k || !s || w->after_key || w->err || b->max ||
-        (w->max_str && (kn > w->max_str || sn > w->max_str)))
+    if (!k || !s || w->after_key || (w->max_str && (kn > w->max_str || sn > w->max_str)))
         goto general;
     c = w->need_comma[w->depth] ? 1 : 0;
     tot = c + kn + sn + 5; /* [,]"k":"v" */
@@ -638,7 +666,7 @@ void xb_jsonw_member_raw(struct xb_jsonw *w, const char *k, size_t kn, const cha
     size_t c, tot;
     char *d;
 
-    if (!k || !vn || w->after_key || w->err || b->max || (w->max_str && kn > w->max_str))
+    if (!k || !vn || w->after_key || (w->max_str && kn > w->max_str))
         goto general;
     c = w->need_comma[w->depth] ? 1 : 0;
     tot = c + kn + vn + 3; /* [,]"k":v */

@@ -279,14 +279,12 @@ static void write_base64(struct xb_jsonw *w, const uint8_t *p, size_t n, struct 
     int o;
 
     if (n > (size_t)INT_MAX / 4 * 3) { /* EVP_EncodeBlock takes an int length */
-        if (!w->err)
-            w->err = XB_ERR_TOO_LARGE;
+        xb_jsonw_fail(w, XB_ERR_TOO_LARGE);
         return;
     }
     out = xb_arena_alloc(arena, olen + 1); /* EVP_EncodeBlock writes a NUL */
     if (!out) {
-        if (!w->err)
-            w->err = XB_ERR_NOMEM;
+        xb_jsonw_fail(w, XB_ERR_NOMEM);
         return;
     }
     o = EVP_EncodeBlock((unsigned char *)out, p, (int)n);
@@ -339,8 +337,7 @@ static void write_raw(struct xb_jsonw *w, const xb_pb_any *v, struct xb_arena *a
         if (n) {
             tmp = xb_arena_alloc(arena, n * sizeof(*tmp));
             if (!tmp) {
-                if (!w->err)
-                    w->err = XB_ERR_NOMEM;
+                xb_jsonw_fail(w, XB_ERR_NOMEM);
                 xb_jsonw_null(w);
                 break;
             }
