@@ -223,12 +223,62 @@ static void test_attrs_known_keys(void **state)
     xb_arena_free(arena);
 }
 
+/* The known key of |k| (|n| bytes) by a linear scan of the names: the general path. */
+static int key_id_scan(const char *k, size_t n)
+{
+    for (int id = 0; id < XB_TK_COUNT; id++) {
+        const char *name = xb_tr_key_name((enum xb_tr_key)id);
+        if (strlen(name) == n && memcmp(name, k, n) == 0)
+            return id;
+    }
+    return -1;
+}
+
+/* The one-slot lookup (length, prefix and tail in one test, the middle of longer keys
+ * with two 8-byte loads or memcmp) against a linear scan: every known key with every
+ * byte replaced by each of several values (so keys that share their first and last 8
+ * bytes and length differ only in the middle), cut short and extended by one to 16
+ * bytes, and strings of 0 to 40 bytes that keep a known key's first and last 8 bytes
+ * around other middles. */
+static void test_attrs_key_id_matches_linear_scan(void **state)
+{
+    static const char subst[] = {'\0', '.', '_', 'a', 'z', 'A', '0', '\x80', '\xff'};
+    char buf[64];
+
+    (void)state;
+    for (int id = 0; id < XB_TK_COUNT; id++) {
+        const char *name = xb_tr_key_name((enum xb_tr_key)id);
+        size_t n = strlen(name);
+        for (size_t pos = 0; pos < n; pos++) {
+            for (size_t v = 0; v < sizeof(subst); v++) {
+                memcpy(buf, name, n);
+                buf[pos] = subst[v];
+                assert_int_equal(xb_tr_key_id(buf, n), key_id_scan(buf, n));
+            }
+        }
+        for (size_t cut = 0; cut <= n; cut++)
+            assert_int_equal(xb_tr_key_id(name, cut), key_id_scan(name, cut));
+        for (size_t ext = 1; ext <= 16; ext++) {
+            memcpy(buf, name, n);
+            memset(buf + n, 'x', ext);
+            assert_int_equal(xb_tr_key_id(buf, n + ext), key_id_scan(buf, n + ext));
+        }
+        for (size_t len = 16; len <= 40 && n >= 8; len++) {
+            memset(buf, '.', len);
+            memcpy(buf, name, 8);
+            memcpy(buf + len - 8, name + n - 8, 8);
+            assert_int_equal(xb_tr_key_id(buf, len), key_id_scan(buf, len));
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_attrs_lookup_matches_scan),
         cmocka_unit_test(test_attrs_lookup_many_keys),
         cmocka_unit_test(test_attrs_known_keys),
+        cmocka_unit_test(test_attrs_key_id_matches_linear_scan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
