@@ -501,13 +501,34 @@ int xb_jsonw_keys_collide(const struct xb_jsonw *w, const char *a, size_t an, co
     return an == bn && memcmp(a, b, an) == 0;
 }
 
-/* Copies the |n|-byte field name |k| to |d|: up to 16 bytes with fixed-size copies
- * (two overlapping 8- or 4-byte moves, or the first, middle and last byte), no memcpy
- * call; longer names with memcpy. */
+/* Copies |n| bytes from |s| to |d| (not overlapping) for |n| from 17 to 48 with two or
+ * three 16-byte moves, the last one ending at the last byte (never past it), so that
+ * ids, trace ids and numbers need no memcpy call; memcpy otherwise. */
+static inline void copy_bytes(char *d, const char *s, size_t n)
+{
+    char x[16], y[16], z[16];
+
+    if (n < 17 || n > 48) {
+        memcpy(d, s, n);
+        return;
+    }
+    memcpy(x, s, 16);
+    memcpy(z, s + n - 16, 16);
+    if (n > 32) {
+        memcpy(y, s + 16, 16);
+        memcpy(d + 16, y, 16);
+    }
+    memcpy(d, x, 16);
+    memcpy(d + n - 16, z, 16);
+}
+
+/* Copies the |n|-byte field name (or id) |k| to |d|: up to 16 bytes with fixed-size
+ * copies (two overlapping 8- or 4-byte moves, or the first, middle and last byte), no
+ * memcpy call; longer ones through copy_bytes(). */
 static inline void copy_name(char *d, const char *k, size_t n)
 {
     if (n > 16) {
-        memcpy(d, k, n);
+        copy_bytes(d, k, n);
     } else if (n >= 8) {
         memcpy(d, k, 8);
         memcpy(d + n - 8, k + n - 8, 8);
@@ -679,7 +700,7 @@ void xb_jsonw_member_raw(struct xb_jsonw *w, const char *k, size_t kn, const cha
     d[c] = '"';
     d[c + kn + 1] = '"';
     d[c + kn + 2] = ':';
-    memcpy(d + c + kn + 3, v, vn);
+    copy_name(d + c + kn + 3, v, vn); /* numbers, true, false, null: no memcpy call */
     d[tot] = '\0';
     b->len += tot;
     w->written += tot;
@@ -1068,7 +1089,7 @@ void xb_jsonw_str_plain(struct xb_jsonw *w, const char *s, size_t n)
     if (room_for(w, n + 2)) {
         char *d = b->data + b->len;
         d[0] = '"';
-        memcpy(d + 1, s, n);
+        copy_name(d + 1, s, n); /* ids: no memcpy call */
         d[n + 1] = '"';
         d[n + 2] = '\0';
         b->len += n + 2;

@@ -1201,6 +1201,53 @@ static void test_jsonw_room_end_matches_general_path(void **state)
     }
 }
 
+/* Ids and raw values are copied with fixed-size moves (copy_name(), copy_bytes()):
+ * xb_jsonw_str_plain() and xb_jsonw_member_raw() with every length from 0 to 64 bytes,
+ * each read from the end of an allocation of exactly that size (so that a read past
+ * it shows under ASan), into reserved room, give the same bytes as the general path
+ * (a capped buffer, where every write takes it). */
+static void test_jsonw_fixed_copies_every_length(void **state)
+{
+    (void)state;
+    for (size_t n = 0; n <= 64; n++) {
+        char *src = test_malloc(n ? n : 1);
+        struct xb_buf fb, gb;
+        struct xb_jsonw f, g;
+
+        for (size_t i = 0; i < n; i++)
+            src[i] = (char)('0' + (i * 7 + n) % 43);
+        for (int kind = 0; kind < 2; kind++) {
+            xb_buf_init(&fb, 0);
+            xb_buf_init(&gb, (size_t)1 << 40);
+            assert_int_equal(xb_buf_reserve(&fb, 256), 0);
+            xb_jsonw_init(&f, &fb);
+            xb_jsonw_init(&g, &gb);
+            xb_jsonw_obj_begin(&f);
+            xb_jsonw_obj_begin(&g);
+            if (kind == 0) {
+                xb_jsonw_ckey(&f, "id");
+                xb_jsonw_ckey(&g, "id");
+                xb_jsonw_str_plain(&f, src, n);
+                xb_jsonw_str_plain(&g, src, n);
+            } else if (n > 0) {
+                xb_jsonw_member_raw(&f, "k", 1, src, n);
+                xb_jsonw_key(&g, "k", 1);
+                xb_jsonw_raw_members(&g, src, n);
+            }
+            xb_jsonw_obj_end(&f);
+            xb_jsonw_obj_end(&g);
+            assert_int_equal(f.err, 0);
+            assert_int_equal(g.err, 0);
+            assert_int_equal(fb.len, gb.len);
+            assert_int_equal(f.written, g.written);
+            assert_memory_equal(fb.data, gb.data, fb.len + 1);
+            xb_buf_cleanup(&fb);
+            xb_buf_cleanup(&gb);
+        }
+        test_free(src);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1219,6 +1266,7 @@ int main(void)
         cmocka_unit_test(test_jsonw_ckey_obj_matches_ckey_then_obj_begin),
         cmocka_unit_test(test_jsonw_obj_end_every_room_and_limit),
         cmocka_unit_test(test_jsonw_room_end_matches_general_path),
+        cmocka_unit_test(test_jsonw_fixed_copies_every_length),
         cmocka_unit_test(test_jsonw_escapes_controls_and_invalid_utf8),
         cmocka_unit_test(test_jsonw_max_str_cuts_on_char_boundary),
         cmocka_unit_test(test_jsonw_limit_sets_too_large_and_keeps_counting),
