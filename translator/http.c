@@ -40,6 +40,8 @@ enum {
     N_ALL_KEYS
 };
 
+_Static_assert(N_ALL_KEYS <= 64, "one bit per key in xb_tr_http_build's found mask");
+
 static const enum xb_tr_key http_keys[N_ALL_KEYS] = {
     [K_METHOD] = XB_TK_HTTP_METHOD,
     [K_REQ_METHOD] = XB_TK_HTTP_REQUEST_METHOD,
@@ -146,15 +148,19 @@ int xb_tr_http_build(struct xb_tr_attrs *a, const xb_pb_span *span, int new_semc
     const char *method, *ua, *url, *scheme, *host = NULL, *port = NULL, *target, *path, *query;
     const char *client_ip = NULL, *peer_ip, *net_peer_addr = NULL, *client_addr;
     struct xb_tr_attr *e[N_ALL_KEYS], *st;
+    uint64_t found = 0; /* bit i: e[i] != NULL */
     int has_http = 0, has_host_attrs = 0, has_peer_addr = 0, server;
     size_t i, len;
     char *u;
     int rc = XB_OK;
 
     *out = NULL;
-    for (i = 0; i < N_KEYS; i++)
+    for (i = 0; i < N_KEYS; i++) {
         e[i] = xb_tr_attrs_live_k(a, http_keys[i]);
+        found |= (uint64_t)(e[i] != NULL) << i;
+    }
     e[K_NET_PEER_PORT] = new_semconv ? xb_tr_attrs_live_k(a, http_keys[K_NET_PEER_PORT]) : NULL;
+    found |= (uint64_t)(e[K_NET_PEER_PORT] != NULL) << K_NET_PEER_PORT;
     method = part(e, K_METHOD);
     if (!method)
         method = part(e, K_REQ_METHOD);
@@ -280,9 +286,8 @@ int xb_tr_http_build(struct xb_tr_attrs *a, const xb_pb_span *span, int new_semc
     }
     *out = h;
 consume:
-    for (i = 0; i < N_ALL_KEYS; i++)
-        if (e[i])
-            e[i]->consumed = 1;
+    for (; found; found &= found - 1) /* the keys present only (usually a few) */
+        e[__builtin_ctzll(found)]->consumed = 1;
 out:
     return rc;
 }
