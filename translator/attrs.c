@@ -185,6 +185,7 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
     a->n = 0;
     memset(a->filter, 0, sizeof(a->filter));
     memset(a->slot, 0, sizeof(a->slot));
+    memset(a->present, 0, sizeof(a->present));
     if (n == 0 || !kv)
         return XB_OK;
     a->v = xb_arena_alloc(arena, n * sizeof(*a->v));
@@ -210,10 +211,12 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
         e->kid = (int16_t)id;
         if (id >= 0) {
             /* first occurrence wins; later ones are invisible */
-            if (a->slot[id])
+            if (a->slot[id]) {
                 e->hidden = 1;
-            else
+            } else {
                 a->slot[id] = (uint32_t)(m + 1);
+                a->present[id >> 6] |= 1ull << (id & 63);
+            }
         } else {
             bit = FILTER_BIT(h);
             if ((a->filter[bit >> 6] >> (bit & 63)) & 1) {

@@ -47,9 +47,20 @@ static long first_pos(const struct kvs *k, const char *key)
     return -1;
 }
 
+/* The present set (which blocks such as http iterate instead of their slots) holds
+ * exactly the known keys with a slot. */
+static void check_present(const struct xb_tr_attrs *a)
+{
+    for (int id = 0; id < XB_TK_COUNT; id++)
+        assert_int_equal((a->present[id / 64] >> (id % 64)) & 1, a->slot[id] != 0);
+    for (int id = XB_TK_COUNT; id < 64 * XB_TR_PRESENT_WORDS; id++)
+        assert_int_equal((a->present[id / 64] >> (id % 64)) & 1, 0);
+}
+
 static void check_all(const struct xb_tr_attrs *a, const struct kvs *k, const char *const *probe,
                       size_t np)
 {
+    check_present(a);
     for (size_t i = 0; i < np; i++) {
         long want = first_pos(k, probe[i]);
         struct xb_tr_attr *e = xb_tr_attrs_get(a, probe[i]);
@@ -204,6 +215,7 @@ static void test_attrs_known_keys(void **state)
     }
     assert_int_equal(xb_tr_key_id("", 0), -1);
     assert_int_equal(xb_tr_attrs_index(&a, arena, k->p, k->n), XB_OK);
+    check_present(&a);
     for (int id = 0; id < XB_TK_COUNT; id++) {
         const char *name = xb_tr_key_name((enum xb_tr_key)id);
         struct xb_tr_attr *e = xb_tr_attrs_k(&a, (enum xb_tr_key)id);
@@ -272,6 +284,48 @@ static void test_attrs_key_id_matches_linear_scan(void **state)
     }
 }
 
+/* Random lists of known keys (each at most once or twice, in any order, with unknown
+ * keys between): the present set matches the slots, and every known key's entry is the
+ * first occurrence, so a block visiting the present keys sees what a read of all its
+ * slots sees. */
+static void test_attrs_present_matches_slots(void **state)
+{
+    struct xb_arena *arena = xb_arena_new(1 << 20, 0);
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+
+    (void)state;
+    assert_non_null(arena);
+    for (int run = 0; run < 2000; run++) {
+        struct kvs *k = test_calloc(1, sizeof(*k));
+        struct xb_tr_attrs a;
+        size_t n = (size_t)(x % 40);
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if (x % 4 == 0)
+                add(k, "app.unknown.key");
+            else
+                add(k, xb_tr_key_name((enum xb_tr_key)((x >> 8) % XB_TK_COUNT)));
+        }
+        assert_int_equal(xb_tr_attrs_index(&a, arena, k->p, k->n), XB_OK);
+        check_present(&a);
+        for (int id = 0; id < XB_TK_COUNT; id++) {
+            long want = first_pos(k, xb_tr_key_name((enum xb_tr_key)id));
+            struct xb_tr_attr *e = xb_tr_attrs_k(&a, (enum xb_tr_key)id);
+            if (want < 0) {
+                assert_null(e);
+            } else {
+                assert_non_null(e);
+                assert_int_equal(e->pos, (uint32_t)want);
+            }
+        }
+        test_free(k);
+        xb_arena_reset(arena);
+    }
+    xb_arena_free(arena);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_attrs_lookup_many_keys),
         cmocka_unit_test(test_attrs_known_keys),
         cmocka_unit_test(test_attrs_key_id_matches_linear_scan),
+        cmocka_unit_test(test_attrs_present_matches_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
