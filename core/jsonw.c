@@ -21,38 +21,69 @@ void xb_jsonw_init(struct xb_jsonw *w, struct xb_buf *b)
     w->b = b;
 }
 
-/* General case of emit(): error state, size limit, growing the buffer. */
+void xb_jsonw_fail(struct xb_jsonw *w, int rc)
+{
+    if (!w->err)
+        w->err = rc;
+    w->room_end = 0;
+}
+
+/*
+ * Sets w->room_end from the state room_for() used to test at every write: 0 (every
+ * write takes the general path) after an error or on a capped buffer; otherwise the
+ * buffer's capacity, lowered when a limit is set to the length at which |written|
+ * would pass it. Fast writes add the same count to b->len and |written|, so the bound
+ * holds until the next general-path write sets it again.
+ */
+static void set_room_end(struct xb_jsonw *w)
+{
+    const struct xb_buf *b = w->b;
+    size_t end = 0;
+
+    if (!w->err && !b->max && b->data) {
+        end = b->cap;
+        if (w->limit && w->written > w->limit)
+            end = 0;
+        else if (w->limit && b->len + (w->limit - w->written) + 1 < end)
+            end = b->len + (w->limit - w->written) + 1;
+    }
+    w->room_end = end;
+}
+
+/* General case of emit(): error state, size limit, growing the buffer; then the bound of
+ * the fast paths is set again. */
 static void emit_slow(struct xb_jsonw *w, const char *p, size_t n)
 {
     int rc;
 
     w->written += n;
     if (w->err)
-        return;
+        goto out;
     if (w->limit && w->written > w->limit) {
         w->err = XB_ERR_TOO_LARGE;
-        return;
+        goto out;
     }
     if (w->b->cap - w->b->len > n && !w->b->max) {
         /* Room already reserved: copy without the bookkeeping of xb_buf_append. */
         memcpy(w->b->data + w->b->len, p, n);
         w->b->len += n;
         w->b->data[w->b->len] = '\0';
-        return;
+        goto out;
     }
     rc = xb_buf_append(w->b, p, n);
     if (rc)
         w->err = rc;
+out:
+    set_room_end(w);
 }
 
 /* Whether |n| bytes (and the NUL after them) can be written in place at the end of the
  * buffer: no error so far, no capped buffer, room already reserved, and the document
- * limit not reached. Every inline fast path asks this; the others go through emit_slow(). */
+ * limit not reached, all folded into w->room_end (set_room_end()). Every inline fast
+ * path asks this; the others go through emit_slow(). */
 static inline int room_for(const struct xb_jsonw *w, size_t n)
 {
-    const struct xb_buf *b = w->b;
-
-    return !w->err && !b->max && b->cap - b->len > n && (!w->limit || w->written + n <= w->limit);
+    return w->b->len + n < w->room_end;
 }
 
 /* Appends |n| bytes: inline when the room is reserved and no limit is near (the usual
@@ -87,8 +118,7 @@ static void open_c(struct xb_jsonw *w, char c)
 {
     pre_value(w);
     if (w->depth >= XB_JSONW_MAX_DEPTH) {
-        if (!w->err)
-            w->err = XB_ERR_INVALID;
+        xb_jsonw_fail(w, XB_ERR_INVALID);
         return;
     }
     emit(w, &c, 1);
@@ -99,8 +129,7 @@ static void open_c(struct xb_jsonw *w, char c)
 static void close_c(struct xb_jsonw *w, char c)
 {
     if (w->depth == 0) {
-        if (!w->err)
-            w->err = XB_ERR_INVALID;
+        xb_jsonw_fail(w, XB_ERR_INVALID);
         return;
     }
     emit(w, &c, 1);
@@ -472,13 +501,34 @@ int xb_jsonw_keys_collide(const struct xb_jsonw *w, const char *a, size_t an, co
     return an == bn && memcmp(a, b, an) == 0;
 }
 
-/* Copies the |n|-byte field name |k| to |d|: up to 16 bytes with fixed-size copies
- * (two overlapping 8- or 4-byte moves, or the first, middle and last byte), no memcpy
- * call; longer names with memcpy. */
+/* Copies |n| bytes from |s| to |d| (not overlapping) for |n| from 17 to 48 with two or
+ * three 16-byte moves, the last one ending at the last byte (never past it), so that
+ * ids, trace ids and numbers need no memcpy call; memcpy otherwise. */
+static inline void copy_bytes(char *d, const char *s, size_t n)
+{
+    char x[16], y[16], z[16];
+
+    if (n < 17 || n > 48) {
+        memcpy(d, s, n);
+        return;
+    }
+    memcpy(x, s, 16);
+    memcpy(z, s + n - 16, 16);
+    if (n > 32) {
+        memcpy(y, s + 16, 16);
+        memcpy(d + 16, y, 16);
+    }
+    memcpy(d, x, 16);
+    memcpy(d + n - 16, z, 16);
+}
+
+/* Copies the |n|-byte field name (or id) |k| to |d|: up to 16 bytes with fixed-size
+ * copies (two overlapping 8- or 4-byte moves, or the first, middle and last byte), no
+ * memcpy call; longer ones through copy_bytes(). */
 static inline void copy_name(char *d, const char *k, size_t n)
 {
     if (n > 16) {
-        memcpy(d, k, n);
+        copy_bytes(d, k, n);
     } else if (n >= 8) {
         memcpy(d, k, 8);
         memcpy(d + n - 8, k + n - 8, 8);
@@ -582,7 +632,7 @@ void xb_jsonw_ckey_str(struct xb_jsonw *w, const char *k, size_t kn, const char 
     size_t c, tot;
     char *d;
 
-    if (!s || w->after_key || w->err || b->max || (w->max_str && sn > w->max_str))
+    if (!s || w->after_key || (w->max_str && sn > w->max_str))
         goto general;
     c = w->need_comma[w->depth] ? 1 : 0;
     tot = c + kn + sn + 5; /* [,]"k":"v" */
@@ -615,8 +665,7 @@ void xb_jsonw_member_str(struct xb_jsonw *w, const char *k, size_t kn, const cha
     size_t c, tot;
     char *d;
 
-    if (!k || !s || w->after_key || w->err || b->max ||
-        (w->max_str && (kn > w->max_str || sn > w->max_str)))
+    if (!k || !s || w->after_key || (w->max_str && (kn > w->max_str || sn > w->max_str)))
         goto general;
     c = w->need_comma[w->depth] ? 1 : 0;
     tot = c + kn + sn + 5; /* [,]"k":"v" */
@@ -638,7 +687,7 @@ void xb_jsonw_member_raw(struct xb_jsonw *w, const char *k, size_t kn, const cha
     size_t c, tot;
     char *d;
 
-    if (!k || !vn || w->after_key || w->err || b->max || (w->max_str && kn > w->max_str))
+    if (!k || !vn || w->after_key || (w->max_str && kn > w->max_str))
         goto general;
     c = w->need_comma[w->depth] ? 1 : 0;
     tot = c + kn + vn + 3; /* [,]"k":v */
@@ -651,7 +700,7 @@ void xb_jsonw_member_raw(struct xb_jsonw *w, const char *k, size_t kn, const cha
     d[c] = '"';
     d[c + kn + 1] = '"';
     d[c + kn + 2] = ':';
-    memcpy(d + c + kn + 3, v, vn);
+    copy_name(d + c + kn + 3, v, vn); /* numbers, true, false, null: no memcpy call */
     d[tot] = '\0';
     b->len += tot;
     w->written += tot;
@@ -1040,7 +1089,7 @@ void xb_jsonw_str_plain(struct xb_jsonw *w, const char *s, size_t n)
     if (room_for(w, n + 2)) {
         char *d = b->data + b->len;
         d[0] = '"';
-        memcpy(d + 1, s, n);
+        copy_name(d + 1, s, n); /* ids: no memcpy call */
         d[n + 1] = '"';
         d[n + 2] = '\0';
         b->len += n + 2;

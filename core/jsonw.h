@@ -34,10 +34,23 @@ struct xb_jsonw {
     unsigned depth;
     unsigned char need_comma[XB_JSONW_MAX_DEPTH + 1];
     unsigned char after_key;
+    /* Writes that keep b->len + n below room_end need no other check: no error, no capped
+     * buffer, room reserved and |limit| not reached (see room_for() in core/jsonw.c). 0
+     * until the first write, so |limit| may be set between xb_jsonw_init() and it; set
+     * again after every write that took the general path, and 0 once |err| is set. */
+    size_t room_end;
 };
 
-/* Starts writing into |b| (borrowed, not cleared). No limits. */
+/*
+ * Starts writing into |b| (borrowed, not cleared). No limits. |limit| and |max_str| may
+ * be set before the first write; |err| is set from outside only through
+ * xb_jsonw_fail(). Between two writes |b| may be appended to, never shortened.
+ */
 void xb_jsonw_init(struct xb_jsonw *w, struct xb_buf *b);
+
+/* Records the error |rc| (kept only when none is set yet) and stops further output, as
+ * the writer does on its own errors. */
+void xb_jsonw_fail(struct xb_jsonw *w, int rc);
 
 /* Container delimiters. Opening beyond XB_JSONW_MAX_DEPTH sets XB_ERR_INVALID. */
 void xb_jsonw_obj_begin(struct xb_jsonw *w);
@@ -69,8 +82,7 @@ static inline __attribute__((always_inline)) void xb_jsonw_ckey(struct xb_jsonw 
     struct xb_buf *b = w->b;
     char *d;
 
-    if (w->after_key || w->err || b->max || b->cap - b->len <= n + 4 ||
-        (w->limit && w->written + n + 4 > w->limit)) {
+    if (w->after_key || b->len + n + 4 >= w->room_end) {
         xb_jsonw_ckey_n(w, k, n);
         return;
     }

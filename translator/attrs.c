@@ -61,18 +61,18 @@ static inline int key_eq(const char *a, uint64_t pa, const char *b, size_t n)
     return x == y;
 }
 
-/* Hash of a key of |n| bytes from its length, prefix |pfx| and tail |tail| (the
- * distinguishing parts of dotted semantic-convention names). */
-static inline uint64_t key_hash(uint64_t pfx, uint64_t tail, size_t n)
-{
-    uint64_t h = (pfx ^ (tail * 0x9E3779B97F4A7C15ull) ^ (uint64_t)n) * 0xBF58476D1CE4E5B9ull;
-
-    return h ^ (h >> 29);
-}
-
 /* ------------------------------------------------------------------ known keys */
 
-#define KEY_TABLE 512 /* power of two, over 5 times XB_TK_COUNT: probes are short */
+/*
+ * The known keys sit in a direct-mapped table of 2^KEY_BITS one-byte slots, indexed by
+ * the top bits of a multiplicative hash of a key's length, first and last 8 bytes.
+ * keys_init() picks the multiplier (the first of a fixed sequence) under which no two
+ * known keys share a slot, so a lookup reads one slot and compares one entry: length,
+ * prefix and tail in one test, then the middle of keys longer than 16 bytes (two
+ * 8-byte loads up to 32 bytes, memcmp beyond). Unknown keys cost the same.
+ */
+#define KEY_BITS 11
+#define KEY_TABLE (1u << KEY_BITS) /* over 20 times XB_TK_COUNT: a multiplier is found fast */
 
 static const char *const key_names[XB_TK_COUNT] = {
 #define XB_TR_KEY_NAME(e, s) [XB_TK_##e] = s,
@@ -80,40 +80,82 @@ static const char *const key_names[XB_TK_COUNT] = {
 #undef XB_TR_KEY_NAME
 };
 
+struct key_ent {
+    uint64_t pfx, tail; /* key_prefix_n(), key_tail() */
+    uint64_t mid[2];    /* 17 to 32 bytes: the 8 bytes at 8 and at len - 16 */
+    uint64_t len;
+};
+
 static struct {
-    uint64_t pfx[XB_TK_COUNT], tail[XB_TK_COUNT];
-    uint8_t len[XB_TK_COUNT];
-    uint8_t slot[KEY_TABLE]; /* known key plus 1, 0 = empty; linear probing */
+    struct key_ent e[XB_TK_COUNT];
+    uint64_t mul;            /* odd; no two known keys share a slot under it */
+    uint8_t slot[KEY_TABLE]; /* known key plus 1, 0 = empty */
 } keys;
 static pthread_once_t keys_once = PTHREAD_ONCE_INIT;
 
+/* Hash of a key of |n| bytes from its length, prefix |pfx| and tail |tail| (the
+ * distinguishing parts of dotted semantic-convention names); its top KEY_BITS bits
+ * index the table, the 8 bits below them give the unknown-key filter's bit. */
+static inline uint64_t key_hash(uint64_t pfx, uint64_t tail, size_t n)
+{
+    return (pfx ^ (tail * 0x9E3779B97F4A7C15ull) ^ (uint64_t)n) * keys.mul;
+}
+
+static inline unsigned key_slot(uint64_t h)
+{
+    return (unsigned)(h >> (64 - KEY_BITS));
+}
+
+/* The 8 bytes at |k| + |at| as an integer (any byte order: compared, not ordered). */
+static inline uint64_t load8(const char *k, size_t at)
+{
+    uint64_t x;
+
+    memcpy(&x, k + at, 8);
+    return x;
+}
+
 static void keys_init(void)
 {
-    for (int k = 0; k < XB_TK_COUNT; k++) {
-        size_t n = strlen(key_names[k]), h;
-        keys.len[k] = (uint8_t)n;
-        keys.pfx[k] = key_prefix_n(key_names[k], n);
-        keys.tail[k] = key_tail(key_names[k], n);
-        for (h = key_hash(keys.pfx[k], keys.tail[k], n) & (KEY_TABLE - 1); keys.slot[h];
-             h = (h + 1) & (KEY_TABLE - 1))
-            ;
-        keys.slot[h] = (uint8_t)(k + 1);
+    for (uint64_t mul = 0xBF58476D1CE4E5B9ull;; mul += 0x9E3779B97F4A7C16ull) {
+        int k;
+        memset(keys.slot, 0, sizeof(keys.slot));
+        keys.mul = mul;
+        for (k = 0; k < XB_TK_COUNT; k++) {
+            struct key_ent *e = &keys.e[k];
+            size_t n = strlen(key_names[k]);
+            unsigned h;
+            e->len = n;
+            e->pfx = key_prefix_n(key_names[k], n);
+            e->tail = key_tail(key_names[k], n);
+            e->mid[0] = n > 16 ? load8(key_names[k], 8) : 0;
+            e->mid[1] = n > 16 ? load8(key_names[k], n - 16) : 0;
+            h = key_slot(key_hash(e->pfx, e->tail, n));
+            if (keys.slot[h])
+                break; /* two keys share a slot: next multiplier */
+            keys.slot[h] = (uint8_t)(k + 1);
+        }
+        if (k == XB_TK_COUNT)
+            return;
     }
 }
 
-/* Known key of the |n|-byte |k| with prefix |pfx|, tail |tail| and hash |h|, or -1.
- * Prefix and tail cover keys up to 16 bytes; longer ones compare their middle. */
+/* Known key of the |n|-byte |k| with prefix |pfx|, tail |tail| and hash |h|, or -1. */
 static inline int key_lookup(const char *k, size_t n, uint64_t pfx, uint64_t tail, uint64_t h)
 {
-    size_t i;
+    unsigned s = keys.slot[key_slot(h)];
+    const struct key_ent *e;
 
-    for (i = h & (KEY_TABLE - 1); keys.slot[i]; i = (i + 1) & (KEY_TABLE - 1)) {
-        int id = keys.slot[i] - 1;
-        if (keys.len[id] == n && keys.pfx[id] == pfx && keys.tail[id] == tail &&
-            (n <= 16 || memcmp(key_names[id] + 8, k + 8, n - 16) == 0))
-            return id;
-    }
-    return -1;
+    if (!s)
+        return -1;
+    e = &keys.e[s - 1];
+    if (((e->pfx ^ pfx) | (e->tail ^ tail) | (e->len ^ (uint64_t)n)) != 0)
+        return -1;
+    if (n > 32)
+        return memcmp(key_names[s - 1] + 8, k + 8, n - 16) == 0 ? (int)s - 1 : -1;
+    if (n > 16 && ((e->mid[0] ^ load8(k, 8)) | (e->mid[1] ^ load8(k, n - 16))) != 0)
+        return -1;
+    return (int)s - 1;
 }
 
 int xb_tr_key_id(const char *key, size_t len)
@@ -131,8 +173,8 @@ const char *xb_tr_key_name(enum xb_tr_key k)
 
 /* ------------------------------------------------------------------ index */
 
-/* Filter bit of an unknown key's hash (bits apart from the table index's). */
-#define FILTER_BIT(h) ((unsigned)((h) >> 56))
+/* Filter bit of an unknown key's hash: the 8 bits below the table index's. */
+#define FILTER_BIT(h) ((unsigned)((h) >> (64 - KEY_BITS - 8)) & 255u)
 
 int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *const *kv, size_t n)
 {
@@ -143,6 +185,7 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
     a->n = 0;
     memset(a->filter, 0, sizeof(a->filter));
     memset(a->slot, 0, sizeof(a->slot));
+    memset(a->present, 0, sizeof(a->present));
     if (n == 0 || !kv)
         return XB_OK;
     a->v = xb_arena_alloc(arena, n * sizeof(*a->v));
@@ -168,10 +211,12 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
         e->kid = (int16_t)id;
         if (id >= 0) {
             /* first occurrence wins; later ones are invisible */
-            if (a->slot[id])
+            if (a->slot[id]) {
                 e->hidden = 1;
-            else
+            } else {
                 a->slot[id] = (uint32_t)(m + 1);
+                a->present[id >> 6] |= 1ull << (id & 63);
+            }
         } else {
             bit = FILTER_BIT(h);
             if ((a->filter[bit >> 6] >> (bit & 63)) & 1) {
@@ -279,14 +324,12 @@ static void write_base64(struct xb_jsonw *w, const uint8_t *p, size_t n, struct 
     int o;
 
     if (n > (size_t)INT_MAX / 4 * 3) { /* EVP_EncodeBlock takes an int length */
-        if (!w->err)
-            w->err = XB_ERR_TOO_LARGE;
+        xb_jsonw_fail(w, XB_ERR_TOO_LARGE);
         return;
     }
     out = xb_arena_alloc(arena, olen + 1); /* EVP_EncodeBlock writes a NUL */
     if (!out) {
-        if (!w->err)
-            w->err = XB_ERR_NOMEM;
+        xb_jsonw_fail(w, XB_ERR_NOMEM);
         return;
     }
     o = EVP_EncodeBlock((unsigned char *)out, p, (int)n);
@@ -339,8 +382,7 @@ static void write_raw(struct xb_jsonw *w, const xb_pb_any *v, struct xb_arena *a
         if (n) {
             tmp = xb_arena_alloc(arena, n * sizeof(*tmp));
             if (!tmp) {
-                if (!w->err)
-                    w->err = XB_ERR_NOMEM;
+                xb_jsonw_fail(w, XB_ERR_NOMEM);
                 xb_jsonw_null(w);
                 break;
             }

@@ -44,11 +44,16 @@ struct xb_tr_attr {
  * duplicate detection). A copy of the struct with a copy of |v| is an independent
  * index (the second document of a local root).
  */
+#define XB_TR_PRESENT_WORDS ((XB_TK_COUNT + 63) / 64)
+
 struct xb_tr_attrs {
     struct xb_tr_attr *v; /* arena */
     size_t n;
     uint64_t filter[4];         /* one bit per unknown key's hash */
     uint32_t slot[XB_TK_COUNT]; /* known key -> index in v plus 1, or 0 */
+    /* bit k % 64 of word k / 64: slot[k] != 0, so a block that reads many known keys
+     * can visit only those present (the entry may still be hidden or consumed) */
+    uint64_t present[XB_TR_PRESENT_WORDS];
 };
 
 /*

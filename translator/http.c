@@ -6,68 +6,66 @@
 
 #include "core/err.h"
 
-/* Every key this block reads and consumes, in the order of |http_keys|. */
+/* Every key this block reads and consumes (but the last), as (local index, known key);
+ * the local index names its place in xb_tr_http_build()'s |e|. */
+#define HTTP_KEYS(X)                                                                               \
+    X(K_METHOD, XB_TK_HTTP_METHOD)                                                                 \
+    X(K_REQ_METHOD, XB_TK_HTTP_REQUEST_METHOD)                                                     \
+    X(K_CLIENT_IP, XB_TK_HTTP_CLIENT_IP)                                                           \
+    X(K_USER_AGENT, XB_TK_HTTP_USER_AGENT)                                                         \
+    X(K_UA_ORIGINAL, XB_TK_USER_AGENT_ORIGINAL)                                                    \
+    X(K_STATUS, XB_TK_HTTP_STATUS_CODE)                                                            \
+    X(K_RESP_STATUS, XB_TK_HTTP_RESPONSE_STATUS_CODE)                                              \
+    X(K_URL, XB_TK_HTTP_URL)                                                                       \
+    X(K_URL_FULL, XB_TK_URL_FULL)                                                                  \
+    X(K_SCHEME, XB_TK_HTTP_SCHEME)                                                                 \
+    X(K_URL_SCHEME, XB_TK_URL_SCHEME)                                                              \
+    X(K_HOST, XB_TK_HTTP_HOST)                                                                     \
+    X(K_TARGET, XB_TK_HTTP_TARGET)                                                                 \
+    X(K_SERVER_NAME, XB_TK_HTTP_SERVER_NAME)                                                       \
+    X(K_HOST_PORT, XB_TK_NET_HOST_PORT)                                                            \
+    X(K_HOST_NAME, XB_TK_HOST_NAME)                                                                \
+    X(K_NET_HOST_NAME, XB_TK_NET_HOST_NAME)                                                        \
+    X(K_PEER_NAME, XB_TK_NET_PEER_NAME)                                                            \
+    X(K_PEER_PORT, XB_TK_NET_PEER_PORT)                                                            \
+    X(K_PEER_IP, XB_TK_NET_PEER_IP)                                                                \
+    X(K_NET_PEER_ADDR, XB_TK_NETWORK_PEER_ADDRESS)                                                 \
+    X(K_CLIENT_ADDR, XB_TK_CLIENT_ADDRESS)                                                         \
+    X(K_URL_PATH, XB_TK_URL_PATH)                                                                  \
+    X(K_URL_QUERY, XB_TK_URL_QUERY)                                                                \
+    X(K_SERVER_ADDR, XB_TK_SERVER_ADDRESS)                                                         \
+    X(K_SERVER_PORT, XB_TK_SERVER_PORT)
+
 enum {
-    K_METHOD,
-    K_REQ_METHOD,
-    K_CLIENT_IP,
-    K_USER_AGENT,
-    K_UA_ORIGINAL,
-    K_STATUS,
-    K_RESP_STATUS,
-    K_URL,
-    K_URL_FULL,
-    K_SCHEME,
-    K_URL_SCHEME,
-    K_HOST,
-    K_TARGET,
-    K_SERVER_NAME,
-    K_HOST_PORT,
-    K_HOST_NAME,
-    K_NET_HOST_NAME,
-    K_PEER_NAME,
-    K_PEER_PORT,
-    K_PEER_IP,
-    K_NET_PEER_ADDR,
-    K_CLIENT_ADDR,
-    K_URL_PATH,
-    K_URL_QUERY,
-    K_SERVER_ADDR,
-    K_SERVER_PORT,
-    N_KEYS,
+#define HTTP_KEY_ENUM(l, tk) l,
+    HTTP_KEYS(HTTP_KEY_ENUM)
+#undef HTTP_KEY_ENUM
+        N_KEYS,
     /* read only with read_new_semantic_conventions */
     K_NET_PEER_PORT = N_KEYS,
     N_ALL_KEYS
 };
 
-static const enum xb_tr_key http_keys[N_ALL_KEYS] = {
-    [K_METHOD] = XB_TK_HTTP_METHOD,
-    [K_REQ_METHOD] = XB_TK_HTTP_REQUEST_METHOD,
-    [K_CLIENT_IP] = XB_TK_HTTP_CLIENT_IP,
-    [K_USER_AGENT] = XB_TK_HTTP_USER_AGENT,
-    [K_UA_ORIGINAL] = XB_TK_USER_AGENT_ORIGINAL,
-    [K_STATUS] = XB_TK_HTTP_STATUS_CODE,
-    [K_RESP_STATUS] = XB_TK_HTTP_RESPONSE_STATUS_CODE,
-    [K_URL] = XB_TK_HTTP_URL,
-    [K_URL_FULL] = XB_TK_URL_FULL,
-    [K_SCHEME] = XB_TK_HTTP_SCHEME,
-    [K_URL_SCHEME] = XB_TK_URL_SCHEME,
-    [K_HOST] = XB_TK_HTTP_HOST,
-    [K_TARGET] = XB_TK_HTTP_TARGET,
-    [K_SERVER_NAME] = XB_TK_HTTP_SERVER_NAME,
-    [K_HOST_PORT] = XB_TK_NET_HOST_PORT,
-    [K_HOST_NAME] = XB_TK_HOST_NAME,
-    [K_NET_HOST_NAME] = XB_TK_NET_HOST_NAME,
-    [K_PEER_NAME] = XB_TK_NET_PEER_NAME,
-    [K_PEER_PORT] = XB_TK_NET_PEER_PORT,
-    [K_PEER_IP] = XB_TK_NET_PEER_IP,
-    [K_NET_PEER_ADDR] = XB_TK_NETWORK_PEER_ADDRESS,
-    [K_CLIENT_ADDR] = XB_TK_CLIENT_ADDRESS,
-    [K_URL_PATH] = XB_TK_URL_PATH,
-    [K_URL_QUERY] = XB_TK_URL_QUERY,
-    [K_SERVER_ADDR] = XB_TK_SERVER_ADDRESS,
-    [K_SERVER_PORT] = XB_TK_SERVER_PORT,
-    [K_NET_PEER_PORT] = XB_TK_NETWORK_PEER_PORT,
+_Static_assert(N_ALL_KEYS <= 64, "one bit per key in xb_tr_http_build's found mask");
+_Static_assert(XB_TR_PRESENT_WORDS == 2, "http_present_mask has one word per present word");
+
+/* The known keys of HTTP_KEYS as xb_tr_attrs.present words, and each one's local index
+ * plus 1 (0: not read by this block). */
+#define HTTP_KEY_BIT(l, tk, w) | ((unsigned)(tk) / 64 == (w) ? 1ull << ((unsigned)(tk) % 64) : 0)
+#define HTTP_KEY_BIT0(l, tk) HTTP_KEY_BIT(l, tk, 0)
+#define HTTP_KEY_BIT1(l, tk) HTTP_KEY_BIT(l, tk, 1)
+static const uint64_t http_present_mask[XB_TR_PRESENT_WORDS] = {
+    0 HTTP_KEYS(HTTP_KEY_BIT0),
+    0 HTTP_KEYS(HTTP_KEY_BIT1),
+};
+#undef HTTP_KEY_BIT1
+#undef HTTP_KEY_BIT0
+#undef HTTP_KEY_BIT
+
+static const uint8_t http_local[XB_TK_COUNT] = {
+#define HTTP_KEY_LOCAL(l, tk) [tk] = (l) + 1,
+    HTTP_KEYS(HTTP_KEY_LOCAL)
+#undef HTTP_KEY_LOCAL
 };
 
 static int is_ip(const char *s)
@@ -146,15 +144,24 @@ int xb_tr_http_build(struct xb_tr_attrs *a, const xb_pb_span *span, int new_semc
     const char *method, *ua, *url, *scheme, *host = NULL, *port = NULL, *target, *path, *query;
     const char *client_ip = NULL, *peer_ip, *net_peer_addr = NULL, *client_addr;
     struct xb_tr_attr *e[N_ALL_KEYS], *st;
+    uint64_t found = 0; /* bit i: e[i] != NULL */
     int has_http = 0, has_host_attrs = 0, has_peer_addr = 0, server;
-    size_t i, len;
+    size_t len;
     char *u;
     int rc = XB_OK;
 
     *out = NULL;
-    for (i = 0; i < N_KEYS; i++)
-        e[i] = xb_tr_attrs_live_k(a, http_keys[i]);
-    e[K_NET_PEER_PORT] = new_semconv ? xb_tr_attrs_live_k(a, http_keys[K_NET_PEER_PORT]) : NULL;
+    memset(e, 0, sizeof(e));
+    /* only the block's keys the span has (usually a few of them) */
+    for (unsigned w = 0; w < XB_TR_PRESENT_WORDS; w++) {
+        for (uint64_t bits = a->present[w] & http_present_mask[w]; bits; bits &= bits - 1) {
+            unsigned k = w * 64 + (unsigned)__builtin_ctzll(bits), l = http_local[k] - 1u;
+            e[l] = xb_tr_attrs_live_k(a, (enum xb_tr_key)k);
+            found |= (uint64_t)(e[l] != NULL) << l;
+        }
+    }
+    e[K_NET_PEER_PORT] = new_semconv ? xb_tr_attrs_live_k(a, XB_TK_NETWORK_PEER_PORT) : NULL;
+    found |= (uint64_t)(e[K_NET_PEER_PORT] != NULL) << K_NET_PEER_PORT;
     method = part(e, K_METHOD);
     if (!method)
         method = part(e, K_REQ_METHOD);
@@ -280,9 +287,8 @@ int xb_tr_http_build(struct xb_tr_attrs *a, const xb_pb_span *span, int new_semc
     }
     *out = h;
 consume:
-    for (i = 0; i < N_ALL_KEYS; i++)
-        if (e[i])
-            e[i]->consumed = 1;
+    for (; found; found &= found - 1) /* the keys present only (usually a few) */
+        e[__builtin_ctzll(found)]->consumed = 1;
 out:
     return rc;
 }

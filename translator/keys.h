@@ -123,8 +123,8 @@ enum xb_tr_key {
 
 /*
  * The known key of the |len|-byte |key| (not NUL-terminated), or -1 when it is not in
- * the list. A probe of a fixed table (hash of the length and first and last 8 bytes)
- * and one comparison. Thread-safe.
+ * the list. One slot of a fixed table without collisions between known keys (hash of
+ * the length and first and last 8 bytes) and one comparison. Thread-safe.
  */
 int xb_tr_key_id(const char *key, size_t len);
 

@@ -1048,6 +1048,206 @@ static void test_jsonw_escape_embeds_a_document(void **state)
     xb_buf_cleanup(&b);
 }
 
+/* Random bytes for test_jsonw_room_end_matches_general_path: mostly letters, sometimes
+ * a byte that needs escaping, a two-byte UTF-8 character or an invalid byte. */
+static uint64_t room_rng = 88172645463325252ull;
+
+static unsigned room_rand(unsigned n)
+{
+    room_rng ^= room_rng << 13;
+    room_rng ^= room_rng >> 7;
+    room_rng ^= room_rng << 17;
+    return (unsigned)(room_rng % n);
+}
+
+static size_t room_text(char *out, size_t max)
+{
+    static const char *const pieces[] = {"a",  "b",  "z",  ".",        "_",
+                                         "\"", "\\", "\n", "\xc3\xa9", "\xff"};
+    size_t n = 0, want = room_rand((unsigned)max);
+
+    while (n < want) {
+        const char *p = room_rand(8) ? pieces[room_rand(5)] : pieces[room_rand(10)];
+        size_t l = strlen(p);
+        if (n + l > want)
+            break;
+        memcpy(out + n, p, l);
+        n += l;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* One random writer call, the same on both writers. */
+static void room_op(struct xb_jsonw *w, unsigned op, const char *s, size_t n, const char *t,
+                    size_t tn)
+{
+    static const char *const names[] = {
+        "", "id", "url", "name", "method", "start_time", "http.response.x", "a_seventeen_bytes"};
+    const char *k = names[tn % 8];
+
+    switch (op) {
+    case 0:
+        xb_jsonw_obj_begin(w);
+        break;
+    case 1:
+        xb_jsonw_obj_end(w);
+        break;
+    case 2:
+        xb_jsonw_arr_begin(w);
+        break;
+    case 3:
+        xb_jsonw_arr_end(w);
+        break;
+    case 4:
+        xb_jsonw_key(w, s, n);
+        break;
+    case 5:
+        xb_jsonw_ckey(w, "trace_id");
+        break;
+    case 6:
+        xb_jsonw_ckey_n(w, k, strlen(k));
+        break;
+    case 7:
+        xb_jsonw_ckey_obj_n(w, k, strlen(k));
+        break;
+    case 8:
+        xb_jsonw_str(w, s, n);
+        break;
+    case 9:
+        xb_jsonw_ckey_str(w, k, strlen(k), s, n);
+        break;
+    case 10:
+        xb_jsonw_member_str(w, s, n, t, tn);
+        break;
+    case 11:
+        xb_jsonw_member_raw(w, s, n, "12.5", 4);
+        break;
+    case 12:
+        xb_jsonw_str_plain(w, "0123456789abcdef", tn % 17);
+        break;
+    case 13:
+        xb_jsonw_int(w, (int64_t)n * -1234567);
+        break;
+    case 14:
+        xb_jsonw_double(w, (double)n / 8.0);
+        break;
+    case 15:
+        xb_jsonw_bool(w, (int)(n & 1));
+        break;
+    case 16:
+        xb_jsonw_null(w);
+        break;
+    case 17:
+        xb_jsonw_raw_members(w, "\"p\":1,\"q\":2", tn % 12);
+        break;
+    case 18:
+        xb_jsonw_str_full(w, s, n);
+        break;
+    default:
+        xb_jsonw_cstr(w, t);
+        break;
+    }
+}
+
+/* The fast paths' single bound (room_end) against the general path: the same random
+ * call sequences written into a buffer with room reserved (0 to 4,096 bytes, fast
+ * paths) and into a capped buffer (max set: every write takes the general path),
+ * under no limit, limits that are reached part way and max_str, with an error
+ * recorded from outside (xb_jsonw_fail()) at a random point in a quarter of the runs:
+ * after every call the same bytes, byte count, error and depth. */
+static void test_jsonw_room_end_matches_general_path(void **state)
+{
+    static const size_t rooms[] = {0, 1, 7, 64, 300, 4096};
+
+    (void)state;
+    for (int run = 0; run < 20000; run++) {
+        struct xb_buf fb, gb;
+        struct xb_jsonw f, g;
+        size_t limit = room_rand(4) ? 0 : 1 + room_rand(600);
+        size_t max_str = room_rand(5) ? 0 : 1 + room_rand(8);
+        int fail_at = room_rand(4) ? -1 : (int)room_rand(60);
+        int ops = 1 + (int)room_rand(60);
+
+        xb_buf_init(&fb, 0);
+        xb_buf_init(&gb, (size_t)1 << 40);
+        if (rooms[run % 6])
+            assert_int_equal(xb_buf_reserve(&fb, rooms[run % 6]), 0);
+        xb_jsonw_init(&f, &fb);
+        xb_jsonw_init(&g, &gb);
+        f.limit = g.limit = limit;
+        f.max_str = g.max_str = max_str;
+        for (int i = 0; i < ops; i++) {
+            char s[48], t[48];
+            size_t n = room_text(s, 40), tn = room_text(t, 40);
+            unsigned op = room_rand(20);
+            if (i == fail_at) {
+                xb_jsonw_fail(&f, XB_ERR_NOMEM);
+                xb_jsonw_fail(&g, XB_ERR_NOMEM);
+            }
+            room_op(&f, op, s, n, t, tn);
+            room_op(&g, op, s, n, t, tn);
+            assert_int_equal(f.err, g.err);
+            assert_int_equal(f.written, g.written);
+            assert_int_equal(f.depth, g.depth);
+            assert_int_equal(fb.len, gb.len);
+            if (fb.len)
+                assert_memory_equal(fb.data, gb.data, fb.len + 1);
+            if (limit && !f.err)
+                assert_true(f.written <= limit);
+        }
+        xb_buf_cleanup(&fb);
+        xb_buf_cleanup(&gb);
+    }
+}
+
+/* Ids and raw values are copied with fixed-size moves (copy_name(), copy_bytes()):
+ * xb_jsonw_str_plain() and xb_jsonw_member_raw() with every length from 0 to 64 bytes,
+ * each read from the end of an allocation of exactly that size (so that a read past
+ * it shows under ASan), into reserved room, give the same bytes as the general path
+ * (a capped buffer, where every write takes it). */
+static void test_jsonw_fixed_copies_every_length(void **state)
+{
+    (void)state;
+    for (size_t n = 0; n <= 64; n++) {
+        char *src = test_malloc(n ? n : 1);
+        struct xb_buf fb, gb;
+        struct xb_jsonw f, g;
+
+        for (size_t i = 0; i < n; i++)
+            src[i] = (char)('0' + (i * 7 + n) % 43);
+        for (int kind = 0; kind < 2; kind++) {
+            xb_buf_init(&fb, 0);
+            xb_buf_init(&gb, (size_t)1 << 40);
+            assert_int_equal(xb_buf_reserve(&fb, 256), 0);
+            xb_jsonw_init(&f, &fb);
+            xb_jsonw_init(&g, &gb);
+            xb_jsonw_obj_begin(&f);
+            xb_jsonw_obj_begin(&g);
+            if (kind == 0) {
+                xb_jsonw_ckey(&f, "id");
+                xb_jsonw_ckey(&g, "id");
+                xb_jsonw_str_plain(&f, src, n);
+                xb_jsonw_str_plain(&g, src, n);
+            } else if (n > 0) {
+                xb_jsonw_member_raw(&f, "k", 1, src, n);
+                xb_jsonw_key(&g, "k", 1);
+                xb_jsonw_raw_members(&g, src, n);
+            }
+            xb_jsonw_obj_end(&f);
+            xb_jsonw_obj_end(&g);
+            assert_int_equal(f.err, 0);
+            assert_int_equal(g.err, 0);
+            assert_int_equal(fb.len, gb.len);
+            assert_int_equal(f.written, g.written);
+            assert_memory_equal(fb.data, gb.data, fb.len + 1);
+            xb_buf_cleanup(&fb);
+            xb_buf_cleanup(&gb);
+        }
+        test_free(src);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1065,6 +1265,8 @@ int main(void)
         cmocka_unit_test(test_jsonw_ckey_str_matches_ckey_then_str),
         cmocka_unit_test(test_jsonw_ckey_obj_matches_ckey_then_obj_begin),
         cmocka_unit_test(test_jsonw_obj_end_every_room_and_limit),
+        cmocka_unit_test(test_jsonw_room_end_matches_general_path),
+        cmocka_unit_test(test_jsonw_fixed_copies_every_length),
         cmocka_unit_test(test_jsonw_escapes_controls_and_invalid_utf8),
         cmocka_unit_test(test_jsonw_max_str_cuts_on_char_boundary),
         cmocka_unit_test(test_jsonw_limit_sets_too_large_and_keeps_counting),

@@ -47,9 +47,20 @@ static long first_pos(const struct kvs *k, const char *key)
     return -1;
 }
 
+/* The present set (which blocks such as http iterate instead of their slots) holds
+ * exactly the known keys with a slot. */
+static void check_present(const struct xb_tr_attrs *a)
+{
+    for (int id = 0; id < XB_TK_COUNT; id++)
+        assert_int_equal((a->present[id / 64] >> (id % 64)) & 1, a->slot[id] != 0);
+    for (int id = XB_TK_COUNT; id < 64 * XB_TR_PRESENT_WORDS; id++)
+        assert_int_equal((a->present[id / 64] >> (id % 64)) & 1, 0);
+}
+
 static void check_all(const struct xb_tr_attrs *a, const struct kvs *k, const char *const *probe,
                       size_t np)
 {
+    check_present(a);
     for (size_t i = 0; i < np; i++) {
         long want = first_pos(k, probe[i]);
         struct xb_tr_attr *e = xb_tr_attrs_get(a, probe[i]);
@@ -204,6 +215,7 @@ static void test_attrs_known_keys(void **state)
     }
     assert_int_equal(xb_tr_key_id("", 0), -1);
     assert_int_equal(xb_tr_attrs_index(&a, arena, k->p, k->n), XB_OK);
+    check_present(&a);
     for (int id = 0; id < XB_TK_COUNT; id++) {
         const char *name = xb_tr_key_name((enum xb_tr_key)id);
         struct xb_tr_attr *e = xb_tr_attrs_k(&a, (enum xb_tr_key)id);
@@ -223,12 +235,105 @@ static void test_attrs_known_keys(void **state)
     xb_arena_free(arena);
 }
 
+/* The known key of |k| (|n| bytes) by a linear scan of the names: the general path. */
+static int key_id_scan(const char *k, size_t n)
+{
+    for (int id = 0; id < XB_TK_COUNT; id++) {
+        const char *name = xb_tr_key_name((enum xb_tr_key)id);
+        if (strlen(name) == n && memcmp(name, k, n) == 0)
+            return id;
+    }
+    return -1;
+}
+
+/* The one-slot lookup (length, prefix and tail in one test, the middle of longer keys
+ * with two 8-byte loads or memcmp) against a linear scan: every known key with every
+ * byte replaced by each of several values (so keys that share their first and last 8
+ * bytes and length differ only in the middle), cut short and extended by one to 16
+ * bytes, and strings of 0 to 40 bytes that keep a known key's first and last 8 bytes
+ * around other middles. */
+static void test_attrs_key_id_matches_linear_scan(void **state)
+{
+    static const char subst[] = {'\0', '.', '_', 'a', 'z', 'A', '0', '\x80', '\xff'};
+    char buf[64];
+
+    (void)state;
+    for (int id = 0; id < XB_TK_COUNT; id++) {
+        const char *name = xb_tr_key_name((enum xb_tr_key)id);
+        size_t n = strlen(name);
+        for (size_t pos = 0; pos < n; pos++) {
+            for (size_t v = 0; v < sizeof(subst); v++) {
+                memcpy(buf, name, n);
+                buf[pos] = subst[v];
+                assert_int_equal(xb_tr_key_id(buf, n), key_id_scan(buf, n));
+            }
+        }
+        for (size_t cut = 0; cut <= n; cut++)
+            assert_int_equal(xb_tr_key_id(name, cut), key_id_scan(name, cut));
+        for (size_t ext = 1; ext <= 16; ext++) {
+            memcpy(buf, name, n);
+            memset(buf + n, 'x', ext);
+            assert_int_equal(xb_tr_key_id(buf, n + ext), key_id_scan(buf, n + ext));
+        }
+        for (size_t len = 16; len <= 40 && n >= 8; len++) {
+            memset(buf, '.', len);
+            memcpy(buf, name, 8);
+            memcpy(buf + len - 8, name + n - 8, 8);
+            assert_int_equal(xb_tr_key_id(buf, len), key_id_scan(buf, len));
+        }
+    }
+}
+
+/* Random lists of known keys (each at most once or twice, in any order, with unknown
+ * keys between): the present set matches the slots, and every known key's entry is the
+ * first occurrence, so a block visiting the present keys sees what a read of all its
+ * slots sees. */
+static void test_attrs_present_matches_slots(void **state)
+{
+    struct xb_arena *arena = xb_arena_new(1 << 20, 0);
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+
+    (void)state;
+    assert_non_null(arena);
+    for (int run = 0; run < 2000; run++) {
+        struct kvs *k = test_calloc(1, sizeof(*k));
+        struct xb_tr_attrs a;
+        size_t n = (size_t)(x % 40);
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if (x % 4 == 0)
+                add(k, "app.unknown.key");
+            else
+                add(k, xb_tr_key_name((enum xb_tr_key)((x >> 8) % XB_TK_COUNT)));
+        }
+        assert_int_equal(xb_tr_attrs_index(&a, arena, k->p, k->n), XB_OK);
+        check_present(&a);
+        for (int id = 0; id < XB_TK_COUNT; id++) {
+            long want = first_pos(k, xb_tr_key_name((enum xb_tr_key)id));
+            struct xb_tr_attr *e = xb_tr_attrs_k(&a, (enum xb_tr_key)id);
+            if (want < 0) {
+                assert_null(e);
+            } else {
+                assert_non_null(e);
+                assert_int_equal(e->pos, (uint32_t)want);
+            }
+        }
+        test_free(k);
+        xb_arena_reset(arena);
+    }
+    xb_arena_free(arena);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_attrs_lookup_matches_scan),
         cmocka_unit_test(test_attrs_lookup_many_keys),
         cmocka_unit_test(test_attrs_known_keys),
+        cmocka_unit_test(test_attrs_key_id_matches_linear_scan),
+        cmocka_unit_test(test_attrs_present_matches_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
