@@ -120,11 +120,12 @@ int main(int argc, char **argv)
         for (struct xb_qdoc *d; docs && (d = xb_queue_pop(q)) != NULL;)
             docs[nd++] = d;
         for (uint64_t p = 0; p < passes; p++) {
-            uint64_t t0 = xb_bench_cpu_ns();
+            uint64_t t0 = xb_bench_cpu_ns(), dt;
             for (size_t i = 0; i < nd; i++)
                 tap(store, docs[i]->json, docs[i]->len, docs[i]->trace_id, docs[i]->id);
-            if (xb_bench_cpu_ns() - t0 < best)
-                best = xb_bench_cpu_ns() - t0;
+            dt = xb_bench_cpu_ns() - t0;
+            if (dt < best)
+                best = dt;
         }
         for (size_t i = 0; i < nd; i++)
             xb_queue_done(q, docs[i]);

@@ -23,6 +23,7 @@
 
 #include "aws/curl_loop.h"
 #include "core/err.h"
+#include "tests/unit/aws/http_peer.h"
 
 struct server {
     int lfd;
@@ -30,30 +31,6 @@ struct server {
     int accepted, served;
     pthread_mutex_t mu;
 };
-
-/* Reads one request (headers and Content-Length body); returns 0, or -1 at EOF. */
-static int read_request(int fd)
-{
-    char buf[8192];
-    size_t len = 0;
-    for (;;) {
-        char *end;
-        ssize_t got;
-        buf[len] = '\0';
-        if ((end = strstr(buf, "\r\n\r\n")) != NULL) {
-            const char *cl = strstr(buf, "Content-Length: ");
-            size_t head = (size_t)(end - buf) + 4, body = cl ? strtoul(cl + 16, NULL, 10) : 0;
-            if (len >= head + body)
-                return 0;
-        }
-        if (len + 1 >= sizeof(buf))
-            return -1;
-        got = read(fd, buf + len, sizeof(buf) - 1 - len);
-        if (got <= 0)
-            return -1;
-        len += (size_t)got;
-    }
-}
 
 static void *serve(void *ud)
 {
@@ -65,7 +42,9 @@ static void *serve(void *ud)
         sv->accepted++;
         pthread_mutex_unlock(&sv->mu);
         for (int k = 0; sv->close_after == 0 || k < sv->close_after; k++) {
-            if (read_request(fd) != 0)
+            char buf[8192];
+            size_t len = 0;
+            if (xb_test_read_request(fd, buf, sizeof(buf), &len) < 0)
                 break;
             pthread_mutex_lock(&sv->mu);
             sv->served++;

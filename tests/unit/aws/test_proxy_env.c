@@ -12,6 +12,8 @@
 
 #include "aws/proxy_env.h"
 
+extern char **environ;
+
 static struct xb_proxy_env scan1(const char *entry)
 {
     char *envp[] = {"PATH=/usr/bin", (char *)entry, "HOME=/root", NULL};
@@ -109,12 +111,17 @@ static void test_opts(void **state)
     expect(&both, url, url, NULL);
 }
 
+/* The process's scan is the scan of environ, and the same one on every call. */
 static void test_process_once(void **state)
 {
     const struct xb_proxy_env *a = xb_proxy_env_process(), *b = xb_proxy_env_process();
+    struct xb_proxy_env want;
     (void)state;
+    xb_proxy_env_scan(environ, &want);
     assert_non_null(a);
     assert_ptr_equal(a, b);
+    assert_int_equal(a->proxy_vars, want.proxy_vars);
+    assert_int_equal(a->no_proxy_vars, want.no_proxy_vars);
 }
 
 int main(void)

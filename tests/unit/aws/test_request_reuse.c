@@ -22,6 +22,7 @@
 #include "aws/request.h"
 #include "aws/sigv4.h"
 #include "core/err.h"
+#include "tests/unit/aws/http_peer.h"
 
 static void test_keeps(void **state)
 {
@@ -78,28 +79,6 @@ struct server {
     char bodies[N_CALLS][64];  /* body of each call */
 };
 
-/* Reads until |n| bytes follow the header end; returns the header length or -1. */
-static int read_request(int fd, char *buf, size_t cap, size_t *len)
-{
-    for (;;) {
-        char *end = NULL;
-        ssize_t got;
-        buf[*len] = '\0';
-        if ((end = strstr(buf, "\r\n\r\n")) != NULL) {
-            const char *cl = strstr(buf, "Content-Length: ");
-            size_t head = (size_t)(end - buf) + 4, body = cl ? strtoul(cl + 16, NULL, 10) : 0;
-            if (*len >= head + body)
-                return (int)head;
-        }
-        if (*len + 1 >= cap)
-            return -1;
-        got = read(fd, buf + *len, cap - 1 - *len);
-        if (got <= 0)
-            return -1;
-        *len += (size_t)got;
-    }
-}
-
 static void *serve(void *ud)
 {
     struct server *sv = ud;
@@ -111,7 +90,7 @@ static void *serve(void *ud)
     for (int i = 0; i < N_CALLS; i++) {
         char buf[4096];
         size_t len = 0;
-        int head = read_request(fd, buf, sizeof(buf), &len);
+        int head = xb_test_read_request(fd, buf, sizeof(buf), &len);
         if (head < 0)
             break;
         snprintf(sv->heads[i], sizeof(sv->heads[i]), "%.*s", head, buf);
