@@ -374,6 +374,7 @@ def calibrate(target, proto, reqfile, secs, args):
 
 
 def main():
+    global SPANS
     ap = argparse.ArgumentParser(usage=__doc__.split("usage: ")[1].split("\n")[0])
     ap.add_argument("build")
     ap.add_argument("seconds", nargs="?", type=float, default=10)
@@ -393,7 +394,7 @@ def main():
         fail("--spans takes 1..100000")
     if args.rps is not None and not args.rps > 0:
         fail("--rps takes a positive rate")
-    globals()["SPANS"] = args.spans
+    SPANS = args.spans
     workers = [int(w) for w in args.workers.split(",")] if args.workers else [None]
     if len(workers) > 2 or any(w is not None and not 1 <= w <= 64 for w in workers):
         fail("--workers takes one or two counts of 1..64")

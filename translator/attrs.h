@@ -35,6 +35,9 @@ struct xb_tr_attr {
     uint8_t hidden;       /* duplicate or deleted: invisible to every lookup */
 };
 
+/* 64-bit words of xb_tr_attrs.present: one bit per known key. */
+#define XB_TR_PRESENT_WORDS ((XB_TK_COUNT + 63) / 64)
+
 /*
  * The KeyValue list in its original order (NULL entries left out), each key resolved
  * once against the translator's known keys (translator/keys.h): |slot| holds, per
@@ -44,8 +47,6 @@ struct xb_tr_attr {
  * duplicate detection). A copy of the struct with a copy of |v| is an independent
  * index (the second document of a local root).
  */
-#define XB_TR_PRESENT_WORDS ((XB_TK_COUNT + 63) / 64)
-
 struct xb_tr_attrs {
     struct xb_tr_attr *v; /* arena */
     size_t n;

@@ -284,10 +284,10 @@ static void test_attrs_key_id_matches_linear_scan(void **state)
     }
 }
 
-/* Random lists of known keys (each at most once or twice, in any order, with unknown
- * keys between): the present set matches the slots, and every known key's entry is the
- * first occurrence, so a block visiting the present keys sees what a read of all its
- * slots sees. */
+/* Random lists of 0 to 39 keys, three in four of them known (any of them, repeats
+ * included, in any order; a fresh length every run): the present set matches the
+ * slots, and every known key's entry is the first occurrence, so a block visiting the
+ * present keys sees what a read of all its slots sees. */
 static void test_attrs_present_matches_slots(void **state)
 {
     struct xb_arena *arena = xb_arena_new(1 << 20, 0);
@@ -298,7 +298,11 @@ static void test_attrs_present_matches_slots(void **state)
     for (int run = 0; run < 2000; run++) {
         struct kvs *k = test_calloc(1, sizeof(*k));
         struct xb_tr_attrs a;
-        size_t n = (size_t)(x % 40);
+        size_t n;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        n = (size_t)(x % 40);
         for (size_t i = 0; i < n; i++) {
             x ^= x << 13;
             x ^= x >> 7;
