@@ -19,6 +19,7 @@
 
 #define MAX_QUEUES 4
 #define MAX_OTLP_QUEUES 2
+_Static_assert(MAX_QUEUES + MAX_OTLP_QUEUES == XB_INGEST_MAX_QUEUES, "XB_INGEST_MAX_QUEUES");
 
 struct xb_ingest {
     const struct xb_translator_config *tc;
