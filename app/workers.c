@@ -94,9 +94,6 @@ struct worker {
 
 enum { CMD_DRAIN = 1, CMD_STOP = 2 };
 
-/* Queues one ingest path admits into (receiver/ingest.c: 4 exporter + 2 OTLP). */
-#define WORKERS_MAX_QUEUES 8
-
 struct xb_workers {
     unsigned n;
     struct worker *w;
@@ -109,7 +106,7 @@ struct xb_workers {
     uint64_t http_inflight;
     struct xb_listen_share grpc_conns, http_conns; /* max_connections across workers */
     struct xb_ingest *ing;                         /* the main path (borrowed) */
-    struct xb_queue *queues[WORKERS_MAX_QUEUES];   /* its queues, woken through main_fd */
+    struct xb_queue *queues[XB_INGEST_MAX_QUEUES]; /* its queues, woken through main_fd */
     size_t n_queues;
 };
 
@@ -361,9 +358,7 @@ int xb_workers_start(const struct xb_workers_opts *o, struct xb_workers **out, c
     /* Before the workers' paths are made: they admit directly only into queues that can
      * wake their consumer from another thread (xb_ingest_admission_direct). */
     ws->ing = o->ing;
-    ws->n_queues = xb_ingest_queues(o->ing, ws->queues, WORKERS_MAX_QUEUES);
-    if (ws->n_queues > WORKERS_MAX_QUEUES)
-        ws->n_queues = 0; /* not woken remotely: admissions go through the main loop */
+    ws->n_queues = xb_ingest_queues(o->ing, ws->queues, XB_INGEST_MAX_QUEUES);
     for (size_t i = 0; i < ws->n_queues; i++)
         xb_queue_set_remote_wake(ws->queues[i], queue_wake, ws);
     for (unsigned i = 0; i < o->n; i++) {

@@ -19,6 +19,7 @@
 
 #define MAX_QUEUES 4
 #define MAX_OTLP_QUEUES 2
+_Static_assert(MAX_QUEUES + MAX_OTLP_QUEUES == XB_INGEST_MAX_QUEUES, "XB_INGEST_MAX_QUEUES");
 
 struct xb_ingest {
     const struct xb_translator_config *tc;
@@ -185,13 +186,13 @@ struct xb_ingest *xb_ingest_new_worker(struct xb_ingest *main, size_t small_body
 
 int xb_ingest_admission_direct(const struct xb_ingest *main)
 {
+    struct xb_queue *q[XB_INGEST_MAX_QUEUES];
+    size_t n = xb_ingest_queues(main, q, XB_INGEST_MAX_QUEUES);
+
     if (main->ts || main->tap) /* both keep single-threaded state on the main loop */
         return 0;
-    for (size_t i = 0; i < main->n_queues; i++)
-        if (!xb_queue_remote_push_ok(main->queues[i]))
-            return 0;
-    for (size_t i = 0; i < main->n_otlp; i++)
-        if (!xb_queue_remote_push_ok(main->otlp_q[i]))
+    for (size_t i = 0; i < n; i++)
+        if (!xb_queue_remote_push_ok(q[i]))
             return 0;
     return 1;
 }
@@ -446,11 +447,11 @@ static void admit(void *arg)
  * loop that sends instead of filling the queue and refusing clients. */
 static int backlogged(const struct xb_ingest *ing)
 {
-    for (size_t i = 0; i < ing->n_queues; i++)
-        if (xb_queue_waiting(ing->queues[i]) > XB_INGEST_DIRECT_MAX_WAITING)
-            return 1;
-    for (size_t i = 0; i < ing->n_otlp; i++)
-        if (xb_queue_waiting(ing->otlp_q[i]) > XB_INGEST_DIRECT_MAX_WAITING)
+    struct xb_queue *q[XB_INGEST_MAX_QUEUES];
+    size_t n = xb_ingest_queues(ing, q, XB_INGEST_MAX_QUEUES);
+
+    for (size_t i = 0; i < n; i++)
+        if (xb_queue_waiting(q[i]) > XB_INGEST_DIRECT_MAX_WAITING)
             return 1;
     return 0;
 }

@@ -92,8 +92,13 @@ int xb_ingest_admission_direct(const struct xb_ingest *main);
  * admission goes through the main loop, whose pace then slows the worker down. */
 #define XB_INGEST_DIRECT_MAX_WAITING 512
 
+/* The most queues one ingest path admits into: four exporter queues (xb_ingest_new())
+ * and two OTLP record queues (xb_ingest_set_otlp_queue()). */
+#define XB_INGEST_MAX_QUEUES 6
+
 /* The queues |ing| admits into (exporter queues, then OTLP record queues): stores the
- * first |max| in |out| (borrowed) and returns how many there are. */
+ * first |max| in |out| (borrowed) and returns how many there are, at most
+ * XB_INGEST_MAX_QUEUES. */
 size_t xb_ingest_queues(const struct xb_ingest *ing, struct xb_queue **out, size_t max);
 
 /* From now on every admission into |main|'s queues, from any thread, is refused with

@@ -18,6 +18,7 @@
 #include "receiver/status.h"
 #include "tests/unit/receiver/pb_build.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -460,6 +461,20 @@ static void count_wake(void *ud)
     (*(int *)ud)++;
 }
 
+/* One export request answered on a thread of its own, as an ingest worker does. */
+struct export_job {
+    struct xb_ingest *w;
+    struct xb_ingest_outcome o;
+};
+
+static void *export_on_thread(void *arg)
+{
+    struct export_job *j = arg;
+    xb_ingest_export(j->w, XB_TRANSPORT_HTTP, XB_BODY_JSON, 0, REQ, sizeof(REQ) - 1, 64 * 1024,
+                     &j->o);
+    return NULL;
+}
+
 static void test_ingest_worker_admits_directly(void **state)
 {
     struct fixture *f = *state;
@@ -477,10 +492,18 @@ static void test_ingest_worker_admits_directly(void **state)
     assert_non_null(w);
     xb_ingest_set_counters(w, &requests, &large, &handoffs);
     runs = 0;
-    xb_ingest_export(w, XB_TRANSPORT_HTTP, XB_BODY_JSON, 0, REQ, sizeof(REQ) - 1, 64 * 1024, &o);
+    /* On a thread other than the consumer's: pushed there, the consumer woken once. */
+    {
+        struct export_job j = {.w = w};
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, export_on_thread, &j), 0);
+        assert_int_equal(pthread_join(t, NULL), 0);
+        o = j.o;
+    }
     assert_int_equal(o.rc, XB_OK);
-    assert_int_equal(runs, 0); /* admitted on this thread */
+    assert_int_equal(runs, 0); /* admitted on the worker's thread */
     assert_int_equal(handoffs, 0);
+    assert_int_equal(wakes, 1);
     assert_int_equal(xb_queue_waiting(f->q1), 2);
     assert_int_equal(xb_queue_waiting(f->q2), 2);
     assert_int_equal(xb_receiver_metrics.documents_built, 2);
@@ -508,6 +531,7 @@ static void test_ingest_worker_admits_directly(void **state)
     assert_int_equal(runs, 1);
     assert_int_equal(xb_queue_waiting(f->q1), 0);
     assert_int_equal(xb_queue_waiting(f->q2), 0);
+    assert_int_equal(wakes, 1); /* the later pushes ran on the consumer's thread */
     xb_ingest_free(w);
     xb_queue_set_remote_wake(f->q1, NULL, NULL);
     xb_queue_set_ready_cb(f->q1, NULL, NULL);
