@@ -386,6 +386,7 @@ static void flush(void *ud)
     struct bucket *b;
     struct xb_qdoc **later; /* records whose gateway is busy or full: back at the head */
     size_t taken = 0, n_later = 0;
+    int failed = 0;
 
     if (now < x->backoff.until_ms) {
         xb_batcher_kick_after(&x->batcher, (uint32_t)(x->backoff.until_ms - now));
@@ -438,10 +439,15 @@ static void flush(void *ud)
     while (n_later > 0) /* in reverse, so they keep their order at the head */
         xb_queue_requeue(x->q, later[--n_later]);
     for (size_t e = 0; e < x->n_eps; e++)
-        if (b[e].n)
-            start_call(x, &x->eps[e], b[e].recs, b[e].n, b[e].spans);
+        if (b[e].n && start_call(x, &x->eps[e], b[e].recs, b[e].n, b[e].spans) != XB_OK)
+            failed = 1;
     free(b);
     free(later);
+    /* A call that could not be built requeued its records: look again after a back-off.
+     * Workers' pushes in between do not wake the exporter unless a batch fills
+     * (xb_queue_set_ready_min), so without this they could wait for the next batch. */
+    if (failed)
+        back_off(x, now);
 }
 
 /* ---- dns resolver --------------------------------------------------------------- */
