@@ -627,6 +627,22 @@ static void test_jsonw_short_str_every_byte_everywhere(void **state)
     }
 }
 
+/* The fast call in w[0]/b[0] and the general calls in w[1]/b[1] left the same bytes and
+ * the same writer state (error, count, depth, key and comma state); frees both buffers. */
+static void assert_writers_agree(const struct xb_jsonw w[2], struct xb_buf b[2])
+{
+    assert_int_equal(w[0].err, w[1].err);
+    assert_int_equal(w[0].written, w[1].written);
+    assert_int_equal(w[0].after_key, w[1].after_key);
+    assert_int_equal(w[0].depth, w[1].depth);
+    assert_memory_equal(w[0].need_comma, w[1].need_comma, sizeof(w[0].need_comma));
+    assert_int_equal(b[0].len, b[1].len);
+    if (b[1].len)
+        assert_memory_equal(b[0].data, b[1].data, b[1].len + 1);
+    xb_buf_cleanup(&b[0]);
+    xb_buf_cleanup(&b[1]);
+}
+
 /* xb_jsonw_member_str() leaves the same bytes and state as xb_jsonw_key() then
  * xb_jsonw_str(): keys and values of 0 to 40 bytes (short and SSE2 copies) with special
  * bytes anywhere or none, first member or not, with and without max_str, with no,
@@ -682,15 +698,7 @@ static void test_jsonw_member_str_matches_key_then_str(void **state)
         xb_jsonw_member_str(&w[0], (const char *)in[0], n[0], (const char *)in[1], n[1]);
         xb_jsonw_key(&w[1], (const char *)in[0], n[0]);
         xb_jsonw_str(&w[1], (const char *)in[1], n[1]);
-        assert_int_equal(w[0].err, w[1].err);
-        assert_int_equal(w[0].written, w[1].written);
-        assert_int_equal(w[0].after_key, w[1].after_key);
-        assert_int_equal(w[0].need_comma[1], w[1].need_comma[1]);
-        assert_int_equal(b[0].len, b[1].len);
-        if (b[1].len)
-            assert_memory_equal(b[0].data, b[1].data, b[1].len + 1);
-        xb_buf_cleanup(&b[0]);
-        xb_buf_cleanup(&b[1]);
+        assert_writers_agree(w, b);
     }
 }
 
@@ -749,15 +757,7 @@ static void test_jsonw_member_raw_matches_key_then_raw(void **state)
         xb_jsonw_member_raw(&w[0], (const char *)in, n, v, vn);
         xb_jsonw_key(&w[1], (const char *)in, n);
         xb_jsonw_raw_members(&w[1], v, vn);
-        assert_int_equal(w[0].err, w[1].err);
-        assert_int_equal(w[0].written, w[1].written);
-        assert_int_equal(w[0].after_key, w[1].after_key);
-        assert_int_equal(w[0].need_comma[1], w[1].need_comma[1]);
-        assert_int_equal(b[0].len, b[1].len);
-        if (b[1].len)
-            assert_memory_equal(b[0].data, b[1].data, b[1].len + 1);
-        xb_buf_cleanup(&b[0]);
-        xb_buf_cleanup(&b[1]);
+        assert_writers_agree(w, b);
     }
 }
 
@@ -801,16 +801,7 @@ static void test_jsonw_ckey_obj_matches_ckey_then_obj_begin(void **state)
         xb_jsonw_ckey_obj_n(&w[0], names, kn);
         xb_jsonw_ckey_n(&w[1], names, kn);
         xb_jsonw_obj_begin(&w[1]);
-        assert_int_equal(w[0].err, w[1].err);
-        assert_int_equal(w[0].written, w[1].written);
-        assert_int_equal(w[0].after_key, w[1].after_key);
-        assert_int_equal(w[0].depth, w[1].depth);
-        assert_memory_equal(w[0].need_comma, w[1].need_comma, sizeof(w[0].need_comma));
-        assert_int_equal(b[0].len, b[1].len);
-        if (b[1].len)
-            assert_memory_equal(b[0].data, b[1].data, b[1].len + 1);
-        xb_buf_cleanup(&b[0]);
-        xb_buf_cleanup(&b[1]);
+        assert_writers_agree(w, b);
     }
     /* a literal through the inline form */
     {
@@ -935,15 +926,7 @@ static void test_jsonw_ckey_str_matches_ckey_then_str(void **state)
         xb_jsonw_ckey_str(&w[0], names, kn, (const char *)in, n);
         xb_jsonw_ckey_n(&w[1], names, kn);
         xb_jsonw_str(&w[1], (const char *)in, n);
-        assert_int_equal(w[0].err, w[1].err);
-        assert_int_equal(w[0].written, w[1].written);
-        assert_int_equal(w[0].after_key, w[1].after_key);
-        assert_int_equal(w[0].need_comma[1], w[1].need_comma[1]);
-        assert_int_equal(b[0].len, b[1].len);
-        if (b[1].len)
-            assert_memory_equal(b[0].data, b[1].data, b[1].len + 1);
-        xb_buf_cleanup(&b[0]);
-        xb_buf_cleanup(&b[1]);
+        assert_writers_agree(w, b);
     }
 }
 
