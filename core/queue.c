@@ -211,6 +211,45 @@ int xb_queue_has_room(const struct xb_queue *q, size_t docs, size_t bytes)
     return r;
 }
 
+struct xb_queue_room xb_queue_room_of(size_t max_docs, size_t max_bytes, size_t charged_docs,
+                                      size_t charged_bytes)
+{
+    struct xb_queue_room r = {.docs = SIZE_MAX, .bytes = SIZE_MAX, .valid = 1};
+
+    if (max_docs)
+        r.docs = charged_docs < max_docs ? max_docs - charged_docs : 0;
+    if (max_bytes)
+        r.bytes = charged_bytes < max_bytes ? max_bytes - charged_bytes : 0;
+    return r;
+}
+
+int xb_queue_room_fits(const struct xb_queue_room *r, size_t docs, size_t bytes)
+{
+    return docs <= r->docs && bytes <= r->bytes;
+}
+
+/* Takes the snapshot of |q|'s room into |r| under its lock. */
+static void room_take(const struct xb_queue *q, struct xb_queue_room *r)
+{
+    pthread_mutex_lock((pthread_mutex_t *)&q->lock);
+    *r = xb_queue_room_of(q->max_docs, q->max_bytes, q->charged_docs, q->charged_bytes);
+    r->live = q->wal != NULL;
+    pthread_mutex_unlock((pthread_mutex_t *)&q->lock);
+}
+
+int xb_queue_room_check(const struct xb_queue *q, struct xb_queue_room *r, size_t docs,
+                        size_t bytes)
+{
+    if (!r->valid)
+        room_take(q, r);
+    if (r->live)
+        return xb_queue_has_room(q, docs, bytes);
+    if (xb_queue_room_fits(r, docs, bytes))
+        return 1;
+    room_take(q, r); /* a refusal is always decided on fresh counters */
+    return r->live ? xb_queue_has_room(q, docs, bytes) : xb_queue_room_fits(r, docs, bytes);
+}
+
 int xb_queue_push_list(struct xb_queue *q, struct xb_qdoc_list *l)
 {
     xb_queue_ready_cb ready;

@@ -145,6 +145,39 @@ int xb_queue_remote_push_ok(const struct xb_queue *q);
 int xb_queue_has_room(const struct xb_queue *q, size_t docs, size_t bytes);
 
 /*
+ * The free room of one queue at one moment, so that a producer checking every document
+ * of a request against it takes the queue's mutex once per request instead of once per
+ * document (receiver/ingest.c collect_doc). Fill it with xb_queue_room_check().
+ */
+struct xb_queue_room {
+    size_t docs;  /* documents that still fit; SIZE_MAX = no document cap */
+    size_t bytes; /* bytes (sum of xb_qdoc_charge()) that still fit; SIZE_MAX = no cap */
+    int valid;    /* 0 = not taken yet */
+    int live;     /* the queue is on disk (xb_queue_set_wal): ask it every time */
+};
+
+/* Pure: the room left under caps |max_docs| and |max_bytes| (0 = no cap) when
+ * |charged_docs| documents charging |charged_bytes| are held. */
+struct xb_queue_room xb_queue_room_of(size_t max_docs, size_t max_bytes, size_t charged_docs,
+                                      size_t charged_bytes);
+
+/* Pure: non-zero when |docs| documents charging |bytes| fit in room |r|. Same answer as
+ * xb_queue_has_room() at the moment |r| was taken. */
+int xb_queue_room_fits(const struct xb_queue_room *r, size_t docs, size_t bytes);
+
+/*
+ * xb_queue_has_room() through the snapshot |r| (zero-initialised by the caller, one per
+ * queue and request): takes the snapshot on first use, and takes it again (one lock)
+ * only when the request no longer fits in it, so the answer "no room" is always fresh
+ * while "room" may be stale by what other producers pushed since. Room is checked again
+ * under the lock at admission (xb_queue_push_list), so a stale "room" costs at most the
+ * translation of a request refused there; and a request's documents still never exceed
+ * the room the queue had when they were checked. A queue on disk is asked every time.
+ */
+int xb_queue_room_check(const struct xb_queue *q, struct xb_queue_room *r, size_t docs,
+                        size_t bytes);
+
+/*
  * Moves every document of |l| to the tail of |q| if all of them fit, and empties |l|.
  * Returns 0, or XB_ERR_FULL leaving |l| untouched (the caller still owns it).
  */

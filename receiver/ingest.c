@@ -71,7 +71,8 @@ struct attempt {
 struct collect {
     const struct xb_ingest *ing;
     struct xb_qdoc_list list;
-    struct attempt *at; /* NULL outside xb_ingest_export */
+    struct attempt *at;                    /* NULL outside xb_ingest_export */
+    struct xb_queue_room room[MAX_QUEUES]; /* each queue's room, taken once per request */
 };
 
 /* Emit callback: the one copy from the translator's buffer into a queue document.
@@ -104,7 +105,8 @@ static int collect_doc(void *ud, const char *json, size_t len, const char *trace
         return xb_ts_too_large(c->ing->ts, c->list.bytes + charge) ? XB_ERR_TOO_LARGE : XB_ERR_FULL;
     }
     for (size_t i = 0; i < c->ing->n_queues && !c->ing->ts; i++) {
-        if (!xb_queue_has_room(c->ing->queues[i], c->list.n + 1, c->list.bytes + charge)) {
+        if (!xb_queue_room_check(c->ing->queues[i], &c->room[i], c->list.n + 1,
+                                 c->list.bytes + charge)) {
             xb_qdoc_free(d);
             return XB_ERR_FULL;
         }
