@@ -31,6 +31,9 @@ struct xb_qdoc {
     struct xb_qdoc *next;
     char trace_id[XB_QDOC_TRACE_ID_SIZE];
     char id[XB_QDOC_ID_SIZE];
+    /* 0 = its own allocation; else placed in a block (core/qdoc_block.h) this many
+     * 8-byte units from the block's start. Fits in the padding before seq. */
+    uint16_t block_off;
     uint64_t seq; /* position in the queue's on-disk log (core/wal.h); 0 = not stored */
     size_t len;
     char json[];
@@ -68,17 +71,27 @@ struct xb_qdoc *xb_qdoc_new(const char *json, size_t len);
  */
 struct xb_qdoc *xb_qdoc_new_ids(const char *json, size_t len, const char *trace_id, const char *id);
 
+/* Fills the document at |d| (sizeof(struct xb_qdoc) + |len| + 1 bytes) as
+ * xb_qdoc_new_ids() does, as its own allocation (block_off 0, seq 0, next NULL). */
+void xb_qdoc_init(struct xb_qdoc *d, const char *json, size_t len, const char *trace_id,
+                  const char *id);
+
 /* A fresh copy of |d| (document and identity). NULL on no memory. */
 struct xb_qdoc *xb_qdoc_dup(const struct xb_qdoc *d);
 
 /*
  * Bytes one document costs while queued: the whole allocation, header included
- * (sizeof(struct xb_qdoc) + len + 1), not just the JSON. This is what the queue's
- * byte cap and charged-bytes figures count.
+ * (sizeof(struct xb_qdoc) + len + 1), not just the JSON; for the document placed last in
+ * a block, also the block's slack (core/qdoc_block.h). This is what the queue's byte cap
+ * and charged-bytes figures count; it does not change while the document is queued.
  */
 size_t xb_qdoc_charge(const struct xb_qdoc *d);
 
-/* Frees one document. NULL is a no-op. */
+/* xb_qdoc_charge() of a document of |len| JSON bytes in its own allocation. */
+size_t xb_qdoc_charge_len(size_t len);
+
+/* Frees one document (in a block: drops its reference on the block, core/qdoc_block.h),
+ * on any thread. NULL is a no-op. The only way a document is freed. */
 void xb_qdoc_free(struct xb_qdoc *d);
 
 /* Appends |d| to |l| (takes ownership). */
@@ -191,8 +204,15 @@ struct xb_qdoc *xb_queue_pop(struct xb_queue *q);
  * charged. */
 size_t xb_queue_pop_n(struct xb_queue *q, struct xb_qdoc **out, size_t max);
 
-/* Puts a popped document back at the head (for a retry). It stays charged. */
-void xb_queue_requeue(struct xb_queue *q, struct xb_qdoc *d);
+/*
+ * Puts a popped document back at the head (for a retry). It stays charged. A document
+ * placed in a block is first copied out to its own allocation (xb_qdoc_own()) and the
+ * copy is queued instead, charged its own size, so a document waiting for a retry does
+ * not pin the rest of its block; without memory for the copy it goes back as it is.
+ * Returns the document now queued (|d| or its copy; |d| is then freed): callers that
+ * keep state by document address move it there.
+ */
+struct xb_qdoc *xb_queue_requeue(struct xb_queue *q, struct xb_qdoc *d);
 
 /* The exporter is finished with popped |d|: uncharges and frees it. */
 void xb_queue_done(struct xb_queue *q, struct xb_qdoc *d);
