@@ -21,8 +21,16 @@ _Static_assert(offsetof(struct xb_qdoc, seq) ==
  * one is only charged. */
 #define SHRINK_MIN 1024
 
+/* While a block is open its count starts at BIAS and only frees (on the filling thread,
+ * a failure path) take from it, so placing a document costs no atomic operation (a
+ * locked instruction there waits for the document's stores to drain); sealing swaps the
+ * bias for the number of documents placed in one step. */
+#define BIAS ((size_t)1 << (sizeof(size_t) * 8 - 2))
+
 struct xb_qdoc_block {
-    atomic_size_t refs; /* documents placed and not freed, + 1 while open */
+    atomic_size_t refs; /* sealed: documents not freed; open: BIAS - documents freed */
+    size_t n;           /* documents placed */
+    int open;           /* still being filled */
     size_t size;        /* bytes allocated, header included */
     size_t used;        /* bytes placed, header included */
     size_t placed;      /* sum of the own sizes of the documents placed */
@@ -77,9 +85,10 @@ void xb_qdoc_blocks_seal(struct xb_qdoc_blocks *b, struct xb_qdoc_list *l)
     if (!k)
         return;
     b->open = NULL;
-    /* Nothing of this block has left this thread yet: a count of 1 means every document
-     * placed in it was freed (a failure path cleared |l|), else all of them are in |l|. */
-    if (atomic_load_explicit(&k->refs, memory_order_relaxed) > 1) {
+    k->open = 0;
+    /* Nothing of this block has left this thread yet: either every document placed in it
+     * was freed (a failure path cleared |l|) or all of them are in |l|. */
+    if (k->n > BIAS - atomic_load_explicit(&k->refs, memory_order_relaxed)) {
         if (k->size - k->used >= SHRINK_MIN) {
             uintptr_t old = (uintptr_t)k;
             struct xb_qdoc_block *n = realloc(k, k->used);
@@ -93,7 +102,8 @@ void xb_qdoc_blocks_seal(struct xb_qdoc_blocks *b, struct xb_qdoc_list *l)
         k->slack = k->size - k->placed;
         l->bytes += k->slack; /* now part of the last document's xb_qdoc_charge() */
     }
-    block_release(k);
+    if (atomic_fetch_sub_explicit(&k->refs, BIAS - k->n, memory_order_acq_rel) == BIAS - k->n)
+        free(k); /* no document left */
 }
 
 struct xb_qdoc *xb_qdoc_blocks_new(struct xb_qdoc_blocks *b, struct xb_qdoc_list *l,
@@ -114,7 +124,9 @@ struct xb_qdoc *xb_qdoc_blocks_new(struct xb_qdoc_blocks *b, struct xb_qdoc_list
         k = malloc(XB_QDOC_BLOCK_SIZE);
         if (!k)
             return NULL;
-        atomic_init(&k->refs, 1);
+        atomic_init(&k->refs, BIAS);
+        k->n = 0;
+        k->open = 1;
         k->size = XB_QDOC_BLOCK_SIZE;
         k->used = HEADER;
         k->placed = 0;
@@ -129,7 +141,7 @@ struct xb_qdoc *xb_qdoc_blocks_new(struct xb_qdoc_blocks *b, struct xb_qdoc_list
     k->used = at + need;
     k->placed += need;
     k->last = at;
-    atomic_fetch_add_explicit(&k->refs, 1, memory_order_relaxed);
+    k->n++;
     return d;
 }
 
@@ -147,7 +159,10 @@ void xb_qdoc_block_release(struct xb_qdoc *d)
 
 size_t xb_qdoc_block_refs(const struct xb_qdoc *d)
 {
-    return atomic_load_explicit(&block_of(d)->refs, memory_order_acquire);
+    const struct xb_qdoc_block *k = block_of(d);
+    size_t r = atomic_load_explicit(&k->refs, memory_order_acquire);
+
+    return k->open ? k->n - (BIAS - r) + 1 : r;
 }
 
 struct xb_qdoc *xb_qdoc_own(const struct xb_qdoc *d)

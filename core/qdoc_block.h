@@ -7,7 +7,8 @@
  * documents in an atomic reference count: xb_qdoc_free() on a document drops one, and
  * the last one frees the block, on whichever thread that is. A block is filled by one
  * thread for one request and sealed before any of its documents is pushed into a queue;
- * after that its header is read-only.
+ * after that its header is read-only. Placing a document takes no atomic operation: the
+ * count is biased while the block is open and set to the documents placed when sealed.
  *
  * Budgets: a document's xb_qdoc_charge() is its own allocation size, and the document
  * placed last in a block is also charged the block's slack (its header, the alignment
