@@ -38,6 +38,8 @@ struct xb_qdoc_block {
     size_t slack;       /* charged to that document on top of its own (set when sealed) */
 };
 
+void *(*xb_qdoc_block_realloc)(void *p, size_t size) = realloc;
+
 static size_t round_up(size_t n)
 {
     return (n + OFF_UNIT - 1) / OFF_UNIT * OFF_UNIT;
@@ -91,7 +93,7 @@ void xb_qdoc_blocks_seal(struct xb_qdoc_blocks *b, struct xb_qdoc_list *l)
     if (k->n > BIAS - atomic_load_explicit(&k->refs, memory_order_relaxed)) {
         if (k->size - k->used >= SHRINK_MIN) {
             uintptr_t old = (uintptr_t)k;
-            struct xb_qdoc_block *n = realloc(k, k->used);
+            struct xb_qdoc_block *n = xb_qdoc_block_realloc(k, k->used);
             if (n) {
                 if ((uintptr_t)n != old)
                     relink(l, old, n->used, n);

@@ -68,6 +68,9 @@ size_t xb_qdoc_block_extra(const struct xb_qdoc *d);
  * Thread-safe. Called by xb_qdoc_free(). */
 void xb_qdoc_block_release(struct xb_qdoc *d);
 
+/* The realloc() sealing shrinks blocks with; tests replace it to make blocks move. */
+extern void *(*xb_qdoc_block_realloc)(void *p, size_t size);
+
 /* References held on the block of |d| (placed in a block): its documents not yet freed,
  * plus one while it is open. For tests. */
 size_t xb_qdoc_block_refs(const struct xb_qdoc *d);

@@ -84,6 +84,47 @@ static void test_block_placement_and_slack(void **state)
     xb_qdoc_list_clear(&l);
 }
 
+/* A realloc that always moves the block, as the C library may. */
+static void *moving_realloc(void *p, size_t size)
+{
+    void *n = malloc(size);
+    if (n) {
+        memcpy(n, p, size);
+        free(p);
+    }
+    return n;
+}
+
+/* A block that moves when sealed: the list's links into it follow, across blocks. */
+static void test_block_moves_when_sealed(void **state)
+{
+    struct xb_qdoc_blocks b = {0};
+    struct xb_qdoc_list l = {0};
+    size_t n = 0;
+    (void)state;
+
+    xb_qdoc_block_realloc = moving_realloc;
+    place(&b, &l, 3, 100);
+    place(&b, &l, 1, XB_QDOC_BLOCK_MAX_DOC); /* its own allocation, linked in between */
+    place(&b, &l, 3, 100);
+    xb_qdoc_blocks_seal(&b, &l);
+    xb_qdoc_block_realloc = realloc;
+    for (const struct xb_qdoc *d = l.head; d; d = d->next, n++) {
+        static const int want[7] = {0, 1, 2, 0, 0, 1, 2}; /* place() counts from 0 */
+        char tid[32];
+        assert_true(n < 7);
+        snprintf(tid, sizeof(tid), "trace %d", want[n]);
+        assert_string_equal(d->trace_id, tid);
+        assert_int_equal(d->json[0], 'a' + want[n]);
+        if (!d->next)
+            assert_ptr_equal(d, l.tail);
+    }
+    assert_int_equal(n, 7);
+    assert_int_equal(l.bytes, sum_charges(&l));
+    assert_int_equal(xb_qdoc_block_refs(l.head), 6);
+    xb_qdoc_list_clear(&l);
+}
+
 /* A request filling several blocks: each full block's last document carries its slack,
  * and the charges of all documents still add up to the list's bytes. */
 static void test_block_full_blocks(void **state)
@@ -263,6 +304,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_block_placement_and_slack),
+        cmocka_unit_test(test_block_moves_when_sealed),
         cmocka_unit_test(test_block_full_blocks),
         cmocka_unit_test(test_block_release_order),
         cmocka_unit_test(test_block_abandoned),
