@@ -2,6 +2,7 @@
 #include "receiver/otlp_grpc.h"
 
 #include "app/worker_count.h"
+#include "core/qdoc_block.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,7 @@ void xb_budget_compute_workers(const struct xb_config *cfg, unsigned workers, st
         /* Arena, the gunzip output (grows by doubling: 2x), one translated document. */
         out->item[XB_BUDGET_INGEST] =
             xb_ingest_arena_bytes(body) + 2 * body + 2 * cfg->translate.max_document_bytes;
+        out->item[XB_BUDGET_INGEST] += XB_QDOC_BLOCK_SIZE; /* an open block's unused tail */
         /* With workers, the main path's arena takes one large request at a time and each
          * worker holds its own small one (receiver/ingest.h). */
         if (workers > 1)

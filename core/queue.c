@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/qdoc_block.h"
 #include "core/wal.h"
 
 struct xb_queue {
@@ -44,18 +45,25 @@ static void copy_ident(char *out, size_t size, const char *s)
     out[n] = '\0';
 }
 
-struct xb_qdoc *xb_qdoc_new_ids(const char *json, size_t len, const char *trace_id, const char *id)
+void xb_qdoc_init(struct xb_qdoc *d, const char *json, size_t len, const char *trace_id,
+                  const char *id)
 {
-    struct xb_qdoc *d = malloc(sizeof(*d) + len + 1);
-    if (!d)
-        return NULL;
     d->next = NULL;
     d->seq = 0;
+    d->block_off = 0;
     copy_ident(d->trace_id, sizeof(d->trace_id), trace_id);
     copy_ident(d->id, sizeof(d->id), id);
     d->len = len;
     memcpy(d->json, json, len);
     d->json[len] = '\0';
+}
+
+struct xb_qdoc *xb_qdoc_new_ids(const char *json, size_t len, const char *trace_id, const char *id)
+{
+    struct xb_qdoc *d = malloc(sizeof(*d) + len + 1);
+    if (!d)
+        return NULL;
+    xb_qdoc_init(d, json, len, trace_id, id);
     return d;
 }
 
@@ -69,14 +77,22 @@ struct xb_qdoc *xb_qdoc_dup(const struct xb_qdoc *d)
     return xb_qdoc_new_ids(d->json, d->len, d->trace_id, d->id);
 }
 
+size_t xb_qdoc_charge_len(size_t len)
+{
+    return sizeof(struct xb_qdoc) + len + 1;
+}
+
 size_t xb_qdoc_charge(const struct xb_qdoc *d)
 {
-    return sizeof(*d) + d->len + 1;
+    return xb_qdoc_charge_len(d->len) + (d->block_off ? xb_qdoc_block_extra(d) : 0);
 }
 
 void xb_qdoc_free(struct xb_qdoc *d)
 {
-    free(d);
+    if (d && d->block_off)
+        xb_qdoc_block_release(d);
+    else
+        free(d);
 }
 
 void xb_qdoc_list_add(struct xb_qdoc_list *l, struct xb_qdoc *d)
@@ -211,6 +227,45 @@ int xb_queue_has_room(const struct xb_queue *q, size_t docs, size_t bytes)
     return r;
 }
 
+struct xb_queue_room xb_queue_room_of(size_t max_docs, size_t max_bytes, size_t charged_docs,
+                                      size_t charged_bytes)
+{
+    struct xb_queue_room r = {.docs = SIZE_MAX, .bytes = SIZE_MAX, .valid = 1};
+
+    if (max_docs)
+        r.docs = charged_docs < max_docs ? max_docs - charged_docs : 0;
+    if (max_bytes)
+        r.bytes = charged_bytes < max_bytes ? max_bytes - charged_bytes : 0;
+    return r;
+}
+
+int xb_queue_room_fits(const struct xb_queue_room *r, size_t docs, size_t bytes)
+{
+    return docs <= r->docs && bytes <= r->bytes;
+}
+
+/* Takes the snapshot of |q|'s room into |r| under its lock. */
+static void room_take(const struct xb_queue *q, struct xb_queue_room *r)
+{
+    pthread_mutex_lock((pthread_mutex_t *)&q->lock);
+    *r = xb_queue_room_of(q->max_docs, q->max_bytes, q->charged_docs, q->charged_bytes);
+    r->live = q->wal != NULL;
+    pthread_mutex_unlock((pthread_mutex_t *)&q->lock);
+}
+
+int xb_queue_room_check(const struct xb_queue *q, struct xb_queue_room *r, size_t docs,
+                        size_t bytes)
+{
+    if (!r->valid)
+        room_take(q, r);
+    if (r->live)
+        return xb_queue_has_room(q, docs, bytes);
+    if (xb_queue_room_fits(r, docs, bytes))
+        return 1;
+    room_take(q, r); /* a refusal is always decided on fresh counters */
+    return r->live ? xb_queue_has_room(q, docs, bytes) : xb_queue_room_fits(r, docs, bytes);
+}
+
 int xb_queue_push_list(struct xb_queue *q, struct xb_qdoc_list *l)
 {
     xb_queue_ready_cb ready;
@@ -330,9 +385,20 @@ size_t xb_queue_pop_n(struct xb_queue *q, struct xb_qdoc **out, size_t max)
     return n;
 }
 
-void xb_queue_requeue(struct xb_queue *q, struct xb_qdoc *d)
+struct xb_qdoc *xb_queue_requeue(struct xb_queue *q, struct xb_qdoc *d)
 {
+    struct xb_qdoc *own = d->block_off ? xb_qdoc_own(d) : NULL;
+    struct xb_qdoc *gone = NULL;
+
     pthread_mutex_lock(&q->lock);
+    if (own) {
+        /* The copy is charged its own size instead of |d|'s (which may carry its
+         * block's slack): the charge follows the memory this document now holds. */
+        q->charged_bytes -= xb_qdoc_charge(d);
+        q->charged_bytes += xb_qdoc_charge(own);
+        gone = d;
+        d = own;
+    }
     d->next = q->waiting.head;
     q->waiting.head = d;
     if (!q->waiting.tail)
@@ -340,6 +406,8 @@ void xb_queue_requeue(struct xb_queue *q, struct xb_qdoc *d)
     q->waiting.n++;
     q->waiting.bytes += xb_qdoc_charge(d);
     pthread_mutex_unlock(&q->lock);
+    xb_qdoc_free(gone); /* the block document it replaced, if any */
+    return d;
 }
 
 void xb_queue_done_n(struct xb_queue *q, struct xb_qdoc *const *docs, size_t n)

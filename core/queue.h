@@ -31,6 +31,9 @@ struct xb_qdoc {
     struct xb_qdoc *next;
     char trace_id[XB_QDOC_TRACE_ID_SIZE];
     char id[XB_QDOC_ID_SIZE];
+    /* 0 = its own allocation; else placed in a block (core/qdoc_block.h) this many
+     * 8-byte units from the block's start. Fits in the padding before seq. */
+    uint16_t block_off;
     uint64_t seq; /* position in the queue's on-disk log (core/wal.h); 0 = not stored */
     size_t len;
     char json[];
@@ -68,17 +71,27 @@ struct xb_qdoc *xb_qdoc_new(const char *json, size_t len);
  */
 struct xb_qdoc *xb_qdoc_new_ids(const char *json, size_t len, const char *trace_id, const char *id);
 
+/* Fills the document at |d| (sizeof(struct xb_qdoc) + |len| + 1 bytes) as
+ * xb_qdoc_new_ids() does, as its own allocation (block_off 0, seq 0, next NULL). */
+void xb_qdoc_init(struct xb_qdoc *d, const char *json, size_t len, const char *trace_id,
+                  const char *id);
+
 /* A fresh copy of |d| (document and identity). NULL on no memory. */
 struct xb_qdoc *xb_qdoc_dup(const struct xb_qdoc *d);
 
 /*
  * Bytes one document costs while queued: the whole allocation, header included
- * (sizeof(struct xb_qdoc) + len + 1), not just the JSON. This is what the queue's
- * byte cap and charged-bytes figures count.
+ * (sizeof(struct xb_qdoc) + len + 1), not just the JSON; for the document placed last in
+ * a block, also the block's slack (core/qdoc_block.h). This is what the queue's byte cap
+ * and charged-bytes figures count; it does not change while the document is queued.
  */
 size_t xb_qdoc_charge(const struct xb_qdoc *d);
 
-/* Frees one document. NULL is a no-op. */
+/* xb_qdoc_charge() of a document of |len| JSON bytes in its own allocation. */
+size_t xb_qdoc_charge_len(size_t len);
+
+/* Frees one document (in a block: drops its reference on the block, core/qdoc_block.h),
+ * on any thread. NULL is a no-op. The only way a document is freed. */
 void xb_qdoc_free(struct xb_qdoc *d);
 
 /* Appends |d| to |l| (takes ownership). */
@@ -145,6 +158,39 @@ int xb_queue_remote_push_ok(const struct xb_queue *q);
 int xb_queue_has_room(const struct xb_queue *q, size_t docs, size_t bytes);
 
 /*
+ * The free room of one queue at one moment, so that a producer checking every document
+ * of a request against it takes the queue's mutex once per request instead of once per
+ * document (receiver/ingest.c collect_doc). Fill it with xb_queue_room_check().
+ */
+struct xb_queue_room {
+    size_t docs;  /* documents that still fit; SIZE_MAX = no document cap */
+    size_t bytes; /* bytes (sum of xb_qdoc_charge()) that still fit; SIZE_MAX = no cap */
+    int valid;    /* 0 = not taken yet */
+    int live;     /* the queue is on disk (xb_queue_set_wal): ask it every time */
+};
+
+/* Pure: the room left under caps |max_docs| and |max_bytes| (0 = no cap) when
+ * |charged_docs| documents charging |charged_bytes| are held. */
+struct xb_queue_room xb_queue_room_of(size_t max_docs, size_t max_bytes, size_t charged_docs,
+                                      size_t charged_bytes);
+
+/* Pure: non-zero when |docs| documents charging |bytes| fit in room |r|. Same answer as
+ * xb_queue_has_room() at the moment |r| was taken. */
+int xb_queue_room_fits(const struct xb_queue_room *r, size_t docs, size_t bytes);
+
+/*
+ * xb_queue_has_room() through the snapshot |r| (zero-initialised by the caller, one per
+ * queue and request): takes the snapshot on first use, and takes it again (one lock)
+ * only when the request no longer fits in it, so the answer "no room" is always fresh
+ * while "room" may be stale by what other producers pushed since. Room is checked again
+ * under the lock at admission (xb_queue_push_list), so a stale "room" costs at most the
+ * translation of a request refused there; and a request's documents still never exceed
+ * the room the queue had when they were checked. A queue on disk is asked every time.
+ */
+int xb_queue_room_check(const struct xb_queue *q, struct xb_queue_room *r, size_t docs,
+                        size_t bytes);
+
+/*
  * Moves every document of |l| to the tail of |q| if all of them fit, and empties |l|.
  * Returns 0, or XB_ERR_FULL leaving |l| untouched (the caller still owns it).
  */
@@ -158,8 +204,15 @@ struct xb_qdoc *xb_queue_pop(struct xb_queue *q);
  * charged. */
 size_t xb_queue_pop_n(struct xb_queue *q, struct xb_qdoc **out, size_t max);
 
-/* Puts a popped document back at the head (for a retry). It stays charged. */
-void xb_queue_requeue(struct xb_queue *q, struct xb_qdoc *d);
+/*
+ * Puts a popped document back at the head (for a retry). It stays charged. A document
+ * placed in a block is first copied out to its own allocation (xb_qdoc_own()) and the
+ * copy is queued instead, charged its own size, so a document waiting for a retry does
+ * not pin the rest of its block; without memory for the copy it goes back as it is.
+ * Returns the document now queued (|d| or its copy; |d| is then freed): callers that
+ * keep state by document address move it there.
+ */
+struct xb_qdoc *xb_queue_requeue(struct xb_queue *q, struct xb_qdoc *d);
 
 /* The exporter is finished with popped |d|: uncharges and frees it. */
 void xb_queue_done(struct xb_queue *q, struct xb_qdoc *d);

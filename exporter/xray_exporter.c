@@ -145,6 +145,26 @@ static void drop_why(const struct xb_doc_action *a, const struct xb_call_result 
     }
 }
 
+/* Puts popped |d| back at the head of the queue. The queue may requeue a copy instead
+ * (xb_queue_requeue); the retry book's entry, kept by address, follows it. */
+static void requeue_doc(struct xb_xray_exporter *x, struct xb_qdoc *d)
+{
+    struct xb_retry_state st = xb_retry_book_get(&x->book, d);
+    struct xb_qdoc *now = xb_queue_requeue(x->q, d);
+
+    if (now != d && (st.attempts || st.solo || st.failing_since_ms)) {
+        xb_retry_book_forget(&x->book, d);
+        xb_retry_book_put(&x->book, now, &st); /* without memory: retried as if fresh */
+    }
+}
+
+/* requeue_doc() for |n| documents, last first, so that they keep their order. */
+static void requeue_docs(struct xb_xray_exporter *x, struct xb_qdoc *const *docs, size_t n)
+{
+    for (size_t i = n; i-- > 0;)
+        requeue_doc(x, docs[i]);
+}
+
 /* Carries out the decisions of |o| on the documents of |r|, in order. */
 static void carry_out(struct request *r, const struct xb_outcome *o,
                       const struct xb_call_result *res, const struct xb_retry_state *st)
@@ -171,7 +191,7 @@ static void carry_out(struct request *r, const struct xb_outcome *o,
         case XB_DOC_SOLO:
             /* Without memory for the entry the document goes back as if fresh. */
             xb_retry_book_put(&x->book, d, &st[a->doc]);
-            xb_queue_requeue(x->q, d);
+            requeue_doc(x, d);
             break;
         case XB_DOC_DROP:
             xb_retry_book_forget(&x->book, d);
@@ -333,7 +353,7 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
                 break;
             }
         }
-        xb_docs_requeue(x->q, got + i, n_got - i);
+        requeue_docs(x, got + i, n_got - i);
     }
     if (retry)
         xb_exporter_metrics.export_retries++;
@@ -363,7 +383,7 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
     return XB_OK;
 fail:
     /* Nothing was sent: return the documents to the head of the queue. */
-    xb_docs_requeue(x->q, r->docs, r->n);
+    requeue_docs(x, r->docs, r->n);
     request_free(r, 0);
     XB_ERROR("xray", "cannot build a PutTraceSegments request: %s", xb_strerror(rc));
     return rc;

@@ -12,6 +12,7 @@
 #include "core/err.h"
 #include "core/gzip.h"
 #include "core/log.h"
+#include "core/qdoc_block.h"
 #include "processor/tail_sampling.h"
 #include "receiver/ingest_otlp.h"
 #include "receiver/otlp_decode.h"
@@ -71,7 +72,12 @@ struct attempt {
 struct collect {
     const struct xb_ingest *ing;
     struct xb_qdoc_list list;
-    struct attempt *at; /* NULL outside xb_ingest_export */
+    struct attempt *at;                    /* NULL outside xb_ingest_export */
+    struct xb_queue_room room[MAX_QUEUES]; /* each queue's room, taken once per request */
+    /* Documents placed many to a block (core/qdoc_block.h): OTLP requests without
+     * tail_sampling (which holds documents for its decision wait). */
+    int blocks_on;
+    struct xb_qdoc_blocks blocks;
 };
 
 /* Emit callback: the one copy from the translator's buffer into a queue document.
@@ -81,34 +87,32 @@ struct collect {
 static int collect_doc(void *ud, const char *json, size_t len, const char *trace_id, const char *id)
 {
     struct collect *c = ud;
-    struct xb_qdoc *d = xb_qdoc_new_ids(json, len, trace_id, id);
-    size_t charge;
+    struct xb_qdoc *d;
+    size_t charge = xb_qdoc_charge_len(len); /* a block's slack is added when sealed */
 
-    if (!d)
-        return XB_ERR_NOMEM;
-    charge = xb_qdoc_charge(d);
     if (c->at && c->at->docs_cap && c->list.bytes + charge > c->at->docs_cap) {
-        xb_qdoc_free(d);
         c->at->missed = 1; /* the large attempt has no such cap */
         return XB_ERR_NOMEM;
     }
     if (c->ing->ts && c->ing->main) {
         /* A worker: tail_sampling's state belongs to the main loop, which checks room at
          * admission; the size cap is fixed. */
-        if (xb_ts_too_large(c->ing->ts, c->list.bytes + charge)) {
-            xb_qdoc_free(d);
+        if (xb_ts_too_large(c->ing->ts, c->list.bytes + charge))
             return XB_ERR_TOO_LARGE;
-        }
     } else if (c->ing->ts && !xb_ts_has_room(c->ing->ts, c->list.n + 1, c->list.bytes + charge)) {
-        xb_qdoc_free(d);
         return xb_ts_too_large(c->ing->ts, c->list.bytes + charge) ? XB_ERR_TOO_LARGE : XB_ERR_FULL;
     }
     for (size_t i = 0; i < c->ing->n_queues && !c->ing->ts; i++) {
-        if (!xb_queue_has_room(c->ing->queues[i], c->list.n + 1, c->list.bytes + charge)) {
-            xb_qdoc_free(d);
+        if (!xb_queue_room_check(c->ing->queues[i], &c->room[i], c->list.n + 1,
+                                 c->list.bytes + charge))
             return XB_ERR_FULL;
-        }
     }
+    if (c->blocks_on)
+        d = xb_qdoc_blocks_new(&c->blocks, &c->list, json, len, trace_id, id);
+    else
+        d = xb_qdoc_new_ids(json, len, trace_id, id);
+    if (!d)
+        return XB_ERR_NOMEM;
     xb_qdoc_list_add(&c->list, d);
     return XB_OK;
 }
@@ -154,9 +158,10 @@ size_t xb_ingest_worker_arena_bytes(size_t small_body_bytes)
 size_t xb_ingest_worker_bytes(size_t small_body_bytes, size_t max_document_bytes)
 {
     /* Arena, gunzip output (doubling: 2x), documents and records of one request (capped
-     * at the arena's size), the translator's buffer (2x one document). */
+     * at the arena's size), the translator's buffer (2x one document), and the unused
+     * tail of the document block being filled (core/qdoc_block.h). */
     return 2 * xb_ingest_worker_arena_bytes(small_body_bytes) + 2 * small_body_bytes +
-           2 * max_document_bytes;
+           2 * max_document_bytes + XB_QDOC_BLOCK_SIZE;
 }
 
 struct xb_ingest *xb_ingest_new_worker(struct xb_ingest *main, size_t small_body_bytes,
@@ -479,7 +484,7 @@ static int export_attempt(struct xb_ingest *ing, struct attempt *at, enum xb_bod
                           int gzip, const void *body, size_t len, struct xb_ingest_outcome *out,
                           const char **descp)
 {
-    struct collect col = {.ing = ing, .at = at};
+    struct collect col = {.ing = ing, .at = at, .blocks_on = !ing->ts};
     struct xb_translate_result tr = {0};
     struct xb_qdoc_list records[MAX_OTLP_QUEUES] = {{0}};
     size_t oversize[MAX_OTLP_QUEUES] = {0};
@@ -557,6 +562,7 @@ static int export_attempt(struct xb_ingest *ing, struct attempt *at, enum xb_bod
             desc = "request is larger than processors.tail_sampling.max_bytes";
         goto out;
     }
+    xb_qdoc_blocks_seal(&col.blocks, &col.list); /* before the documents leave this thread */
     out->rejected_spans = tr.rejected_spans;
     if (tr.rejected_spans) {
         snprintf(out->reject_msg, sizeof(out->reject_msg), "%zu of %zu spans rejected: %s",
@@ -586,6 +592,7 @@ static int export_attempt(struct xb_ingest *ing, struct attempt *at, enum xb_bod
 
 out:
     xb_qdoc_list_clear(&col.list);
+    xb_qdoc_blocks_seal(&col.blocks, &col.list); /* a failure path: frees the open block */
     for (size_t i = 0; i < MAX_OTLP_QUEUES; i++)
         xb_qdoc_list_clear(&records[i]);
     *descp = desc;

@@ -332,6 +332,64 @@ static void test_queue_remote_wake_per_batch(void **state)
     xb_queue_free(q);
 }
 
+/* The pure room decision answers like has_room() on the same counters. */
+static void test_queue_room_of_matches_has_room(void **state)
+{
+    const size_t caps[] = {0, 1, 3, 10};
+    (void)state;
+    for (size_t a = 0; a < 4; a++)
+        for (size_t b = 0; b < 4; b++)
+            for (size_t held = 0; held <= 4; held++) {
+                struct xb_queue *q = xb_queue_new(caps[b] * CHARGE(1), caps[a]);
+                struct xb_qdoc_list l = make_list((int)held, 1);
+                int pushed = xb_queue_push_list(q, &l) == XB_OK;
+                struct xb_queue_room r = {0};
+                for (size_t docs = 0; docs <= 12; docs++) {
+                    size_t bytes = docs * CHARGE(1);
+                    assert_int_equal(xb_queue_room_check(q, &r, docs, bytes),
+                                     xb_queue_has_room(q, docs, bytes));
+                }
+                if (!pushed)
+                    xb_qdoc_list_clear(&l);
+                xb_queue_free(q);
+            }
+    {
+        struct xb_queue_room r = xb_queue_room_of(0, 0, 5, 500);
+        assert_true(xb_queue_room_fits(&r, SIZE_MAX, SIZE_MAX));
+        r = xb_queue_room_of(4, 100, 6, 150); /* over both caps (e.g. after a requeue) */
+        assert_int_equal(r.docs, 0);
+        assert_int_equal(r.bytes, 0);
+        assert_false(xb_queue_room_fits(&r, 1, 1));
+        assert_true(xb_queue_room_fits(&r, 0, 0));
+    }
+}
+
+/* The snapshot is taken once; "no room" is re-decided on fresh counters. */
+static void test_queue_room_check_refreshes_on_refusal(void **state)
+{
+    struct xb_queue *q = xb_queue_new(0, 4);
+    struct xb_qdoc_list a = make_list(4, 1);
+    struct xb_qdoc_list b = make_list(1, 1);
+    struct xb_queue_room r = {0};
+    (void)state;
+
+    assert_true(xb_queue_room_check(q, &r, 4, 4 * CHARGE(1)));
+    assert_int_equal(r.docs, 4);
+    assert_int_equal(xb_queue_push_list(q, &a), XB_OK);
+    /* Stale "room": the snapshot still says 4 fit; admission decides under the lock. */
+    assert_true(xb_queue_room_check(q, &r, 1, CHARGE(1)));
+    assert_int_equal(xb_queue_push_list(q, &b), XB_ERR_FULL);
+    /* Past the snapshot: refreshed, and the refusal is the queue's real state. */
+    assert_false(xb_queue_room_check(q, &r, 5, 5 * CHARGE(1)));
+    assert_int_equal(r.docs, 0);
+    /* Once room frees, the next refusal-looking check refreshes and admits. */
+    xb_queue_done(q, xb_queue_pop(q));
+    assert_true(xb_queue_room_check(q, &r, 1, CHARGE(1)));
+    assert_int_equal(r.docs, 1);
+    assert_int_equal(xb_queue_push_list(q, &b), XB_OK);
+    xb_queue_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +403,8 @@ int main(void)
         cmocka_unit_test(test_queue_remote_wake),
         cmocka_unit_test(test_queue_remote_push_wakes_decision),
         cmocka_unit_test(test_queue_remote_wake_per_batch),
+        cmocka_unit_test(test_queue_room_of_matches_has_room),
+        cmocka_unit_test(test_queue_room_check_refreshes_on_refusal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include "core/err.h"
 #include "core/gzip.h"
 #include "core/metrics.h"
+#include "core/qdoc_block.h"
 #include "core/queue.h"
 #include "receiver/ingest.h"
 #include "receiver/otlp_limits.h"
@@ -126,6 +127,38 @@ static void test_ingest_queues_document_identity(void **state)
         assert_string_equal(d->id, "eee19b7ec3c1b174");
         xb_queue_done(q, d);
     }
+}
+
+/* An OTLP request's documents go to the first queue placed in one block (core/
+ * qdoc_block.h), the second queue gets copies of its own; both charge exactly what the
+ * documents cost, block slack included, and the same at push and at done. */
+static void test_ingest_places_documents_in_blocks(void **state)
+{
+    struct fixture *f = *state;
+    struct xb_ingest_outcome o;
+    struct xb_qdoc *a, *b, *c1, *c2;
+
+    export_json(f, REQ, sizeof(REQ) - 1, 0, &o);
+    assert_int_equal(o.rc, XB_OK);
+    a = xb_queue_pop(f->q1);
+    b = xb_queue_pop(f->q1);
+    c1 = xb_queue_pop(f->q2);
+    c2 = xb_queue_pop(f->q2);
+    assert_true(a->block_off != 0 && b->block_off != 0);
+    assert_int_equal(xb_qdoc_block_refs(a), 2);
+    assert_int_equal(c1->block_off, 0);
+    assert_string_equal(c1->json, a->json);
+    assert_string_equal(c2->json, b->json);
+    assert_true(xb_qdoc_charge(b) > xb_qdoc_charge_len(b->len)); /* the block's slack */
+    assert_int_equal(xb_queue_charged_bytes(f->q1), xb_qdoc_charge(a) + xb_qdoc_charge(b));
+    assert_int_equal(xb_queue_charged_bytes(f->q2), xb_qdoc_charge(c1) + xb_qdoc_charge(c2));
+    xb_queue_done(f->q1, b); /* the last one placed first: a still holds the block */
+    assert_int_equal(xb_qdoc_block_refs(a), 1);
+    xb_queue_done(f->q1, a);
+    xb_queue_done(f->q2, c1);
+    xb_queue_done(f->q2, c2);
+    assert_int_equal(xb_queue_charged_bytes(f->q1), 0);
+    assert_int_equal(xb_queue_charged_bytes(f->q2), 0);
 }
 
 /* Ready-made documents (the X-Ray daemon receiver) are queued byte-for-byte with their
@@ -597,6 +630,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ingest_accepts_and_copies_to_every_queue, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ingest_queues_document_identity, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_places_documents_in_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_documents_unchanged_all_or_nothing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ingest_full_queue_refuses_whole_request, setup,
