@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "app/balance.h"
 #include "app/worker_count.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -34,6 +35,10 @@ static uint64_t n_workers_gauge;
 static uint64_t worker_requests[XB_WORKERS_MAX];
 static uint64_t large_requests;
 static uint64_t handoffs;
+/* OTLP/gRPC connections each worker serves, counting those handed to it and not yet
+ * adopted: the gauge and the state of the balance (changed under xb_workers.lock). */
+static uint64_t grpc_conns[XB_WORKERS_MAX];
+static uint64_t grpc_handed[XB_WORKERS_MAX];
 
 static struct xb_metric_family families[] = {
     {.name = "xraybridge_workers",
@@ -56,6 +61,20 @@ static struct xb_metric_family families[] = {
              "backlogged).",
      .type = XB_METRIC_COUNTER,
      .values = &handoffs},
+    {.name = "xraybridge_worker_grpc_connections",
+     .help = "OTLP/gRPC connections open on each ingest worker (a new one goes to a worker "
+             "with the fewest).",
+     .type = XB_METRIC_GAUGE,
+     .labels = by_worker,
+     .n_labels = 1,
+     .values = grpc_conns},
+    {.name = "xraybridge_worker_grpc_connections_handed_over_total",
+     .help = "OTLP/gRPC connections another worker accepted and handed to this one because "
+             "it had fewer open.",
+     .type = XB_METRIC_COUNTER,
+     .labels = by_worker,
+     .n_labels = 1,
+     .values = grpc_handed},
 };
 
 void xb_workers_publish(unsigned n)
@@ -69,6 +88,12 @@ void xb_workers_publish(unsigned n)
 }
 
 /* ---- state ----------------------------------------------------------------- */
+
+/* A connection one worker accepted for another (connection balance). */
+struct handed {
+    int fd;
+    struct handed *next;
+};
 
 struct worker {
     struct xb_workers *ws;
@@ -84,6 +109,7 @@ struct worker {
     struct event *drain_chk; /* on base, while draining */
     int cmd;                 /* atomic: CMD_* bits */
     size_t conns;            /* atomic: gRPC connections, published while draining */
+    struct handed *handed;   /* accepted by another worker for this one (ws->lock) */
     /* Admission handoff (under ws->lock). */
     void (*fn)(void *);
     void *arg;
@@ -99,7 +125,8 @@ struct xb_workers {
     struct worker *w;
     int main_fd;           /* eventfd: a worker has an admission waiting */
     struct event *main_ev; /* on the main loop */
-    pthread_mutex_t lock;  /* pending list, closed, each worker's handoff fields */
+    pthread_mutex_t lock;  /* pending list, closed, each worker's handoff fields, the
+                              connection balance (grpc_conns, handed) */
     struct worker *pending;
     int closed; /* the main loop no longer runs admissions */
     size_t grpc_inflight;
@@ -196,6 +223,83 @@ static void on_main_wake(evutil_socket_t fd, short what, void *ud)
     }
 }
 
+/* ---- connection balance ------------------------------------------------------- */
+
+/* xb_grpc_server_opts.balance of worker |ud|'s server: counts the connection accepted
+ * as |fd| for the worker with the fewest open (xb_balance_pick) and, when that is
+ * another one, hands |fd| to it (its list, then its eventfd). Returns 1 when handed. */
+static int balance_route(void *ud, int fd)
+{
+    struct worker *w = ud;
+    struct xb_workers *ws = w->ws;
+    uint64_t open[XB_WORKERS_MAX];
+    struct handed *h;
+    unsigned t;
+
+    pthread_mutex_lock(&ws->lock);
+    for (unsigned i = 0; i < ws->n; i++)
+        open[i] = __atomic_load_n(&grpc_conns[i], __ATOMIC_RELAXED);
+    t = xb_balance_pick(open, ws->n, w->idx);
+    __atomic_fetch_add(&grpc_conns[t], 1, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&ws->lock);
+    if (t == w->idx)
+        return 0;
+    h = malloc(sizeof(*h));
+    pthread_mutex_lock(&ws->lock);
+    if (!h) { /* keep it: serving it here beats refusing it */
+        __atomic_fetch_sub(&grpc_conns[t], 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&grpc_conns[w->idx], 1, __ATOMIC_RELAXED);
+        pthread_mutex_unlock(&ws->lock);
+        return 0;
+    }
+    h->fd = fd;
+    h->next = ws->w[t].handed;
+    ws->w[t].handed = h;
+    pthread_mutex_unlock(&ws->lock);
+    __atomic_fetch_add(&grpc_handed[t], 1, __ATOMIC_RELAXED);
+    wake(ws->w[t].ctl_fd);
+    return 1;
+}
+
+/* xb_grpc_server_opts.closed: a connection worker |ud| served (or refused) is gone. */
+static void balance_closed(void *ud)
+{
+    struct worker *w = ud;
+
+    __atomic_fetch_sub(&grpc_conns[w->idx], 1, __ATOMIC_RELAXED);
+}
+
+/* Takes the connections other workers handed to |w|, oldest first. */
+static struct handed *take_handed(struct worker *w)
+{
+    struct handed *list, *fifo = NULL;
+
+    pthread_mutex_lock(&w->ws->lock);
+    list = w->handed;
+    w->handed = NULL;
+    pthread_mutex_unlock(&w->ws->lock);
+    while (list) {
+        struct handed *next = list->next;
+        list->next = fifo;
+        fifo = list;
+        list = next;
+    }
+    return fifo;
+}
+
+/* Serves the connections handed to |w| as if its own listener had accepted them. */
+static void adopt_handed(struct worker *w)
+{
+    struct handed *h = take_handed(w);
+
+    while (h) {
+        struct handed *next = h->next;
+        xb_grpc_server_adopt(w->grpc, h->fd);
+        free(h);
+        h = next;
+    }
+}
+
 /* ---- worker thread ------------------------------------------------------------ */
 
 static void on_drain_check(evutil_socket_t fd, short what, void *ud)
@@ -215,9 +319,10 @@ static void on_ctl(evutil_socket_t fd, short what, void *ud)
     (void)what;
     drain_fd(fd);
     if (cmd & CMD_STOP) {
-        event_base_loopbreak(w->base);
+        event_base_loopbreak(w->base); /* handed connections: closed by worker_cleanup */
         return;
     }
+    adopt_handed(w);
     if ((cmd & CMD_DRAIN) && !w->drain_chk) {
         xb_grpc_server_drain(w->grpc);
         xb_http_server_drain(w->http);
@@ -260,6 +365,15 @@ static void *worker_main(void *arg)
 
 static void worker_cleanup(struct worker *w)
 {
+    struct handed *h = w->ws ? take_handed(w) : NULL;
+
+    while (h) { /* handed over, never adopted: the worker stopped first */
+        struct handed *next = h->next;
+        close(h->fd);
+        balance_closed(w);
+        free(h);
+        h = next;
+    }
     xb_grpc_server_free(w->grpc);
     xb_http_server_free(w->http);
     xb_ingest_free(w->ing);
@@ -304,6 +418,9 @@ static int worker_init(struct xb_workers *ws, struct worker *w, unsigned i,
         go.shared_inflight = &ws->grpc_inflight;
         go.shared_connections = &ws->grpc_conns;
         go.direct_reads = 1; /* this loop serves only the receivers */
+        go.balance = balance_route;
+        go.closed = balance_closed;
+        go.balance_ud = w;
         rc = xb_grpc_server_start(w->base, w->ing, &go, &w->grpc, err, err_len);
         if (rc)
             return rc;
