@@ -23,4 +23,14 @@
  */
 unsigned xb_balance_pick(const uint64_t *open, unsigned n, unsigned self);
 
+/*
+ * Pure: whether worker |self| should ask one of its OTLP/HTTP clients to reconnect
+ * (Connection: close on the next response), from each worker's open HTTP connections
+ * |open| (|n| entries). An HTTP connection cannot change worker (libevent's evhttp
+ * serves only sockets it accepted itself), so a worker holding two or more above the
+ * fewest sheds one at a time and the kernel places the reconnection again. Returns 1
+ * when open[self] >= min(open) + 2, else 0 (also for |n| == 0 or |self| >= |n|).
+ */
+int xb_balance_shed(const uint64_t *open, unsigned n, unsigned self);
+
 #endif

@@ -11,11 +11,18 @@ app/balance.h, app/workers.c), against the real binary on 127.0.0.1:
   with 40 connections the kernel's own split is even at every step with probability
   2^-20), every call answered OK, every span written, and both workers served calls;
 - TLS gRPC (ALPN h2): the same with 8 connections;
+- OTLP/HTTP keep-alive: 8 clients post in rounds; a worker holding two or more
+  connections above the other answers with Connection: close and the client reconnects
+  (http.client does), until a round keeps every connection: then the per-worker gauge
+  xraybridge_worker_http_connections differs by at most 1, every post was answered 200
+  and every span written (a bounded number of rounds; the reconnections are counted in
+  xraybridge_worker_http_connections_shed_total);
 - SIGTERM with every connection still open: exit 0, the stop summary logged, no error.
 
 usage: run_balance.py XRAYBRIDGE_BINARY
 """
 import http.client
+import json
 import os
 import socket
 import ssl
@@ -35,6 +42,8 @@ WORKERS = 2
 SPANS = 3
 GAUGE = "xraybridge_worker_grpc_connections"
 HANDED = "xraybridge_worker_grpc_connections_handed_over_total"
+HTTP_GAUGE = "xraybridge_worker_http_connections"
+HTTP_SHED = "xraybridge_worker_http_connections_shed_total"
 
 
 class TlsH2Conn(H2Conn):
@@ -177,6 +186,63 @@ class Run:
             c.close()
 
 
+def otlp_json(n):
+    """OTLP/JSON request number |n| with SPANS spans."""
+    return json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [{
+        "traceId": f"{n:032x}", "spanId": f"{n * 100 + i + 1:016x}", "name": "balance",
+        "kind": 2, "startTimeUnixNano": "1700000000000000000",
+        "endTimeUnixNano": "1700000000100000000"} for i in range(SPANS)]}]}]}).encode()
+
+
+def http_keepalive(report, binary):
+    with tempfile.TemporaryDirectory(prefix="xb-balance-http-") as tmp:
+        out = os.path.join(tmp, "out.jsonl")
+        with Bridge(binary, tmp, config(out), clean_env()) as br:
+            port, mport = br.port("otlp http receiver"), br.port("metrics endpoint")
+            clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                       for _ in range(8)]
+            posts, ok, closes, rounds = 0, 0, 0, 0
+            for rounds in range(1, 41):
+                kept = 0
+                for c in clients:
+                    posts += 1
+                    c.request("POST", "/v1/traces", otlp_json(posts),
+                              {"Content-Type": "application/json"})
+                    r = c.getresponse()
+                    r.read()
+                    ok += r.status == 200
+                    if (r.getheader("Connection") or "").lower() == "close":
+                        closes += 1
+                        c.close()
+                    else:
+                        kept += 1
+                if kept == len(clients):
+                    break
+            report.check(kept == len(clients),
+                         f"HTTP: a round kept every connection (round {rounds}, {closes} "
+                         f"asked to reconnect)")
+            poll_until(lambda: sum(by_worker(metrics(mport), HTTP_GAUGE).values()) == 8)
+            m = metrics(mport)
+            g = by_worker(m, HTTP_GAUGE)
+            shed = by_worker(m, HTTP_SHED)
+            vals = list(g.values())
+            report.check(len(vals) == WORKERS and sum(vals) == 8,
+                         f"HTTP: gauge counts the 8 open connections ({g})")
+            report.check(vals and max(vals) - min(vals) <= 1,
+                         f"HTTP: open connections differ by at most 1 ({g})")
+            report.check(sum(shed.values()) == closes,
+                         f"HTTP: shed counter matches the closes seen ({shed}, {closes})")
+            report.check(ok == posts, f"HTTP: {ok}/{posts} posts answered 200")
+            want = posts * SPANS
+            poll_until(lambda: lines(out) >= want)
+            report.check(lines(out) == want, f"HTTP: every span written ({lines(out)}/{want})")
+            rc = br.stop()
+            report.check(rc == 0, f"HTTP: SIGTERM with connections open exits 0 ({rc})")
+            report.check("ERROR" not in br.log(), "HTTP: no error logged")
+            for c in clients:
+                c.close()
+
+
 def plaintext(report, binary):
     with tempfile.TemporaryDirectory(prefix="xb-balance-") as tmp:
         out = os.path.join(tmp, "out.jsonl")
@@ -233,7 +299,8 @@ def tls(report, binary):
 def main(binary):
     report = Report()
     report.run([("plaintext", lambda: plaintext(report, binary)),
-                ("tls", lambda: tls(report, binary))])
+                ("tls", lambda: tls(report, binary)),
+                ("http", lambda: http_keepalive(report, binary))])
     return report.finish()
 
 
