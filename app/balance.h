@@ -13,6 +13,12 @@
 
 #include <stdint.h>
 
+/* OTLP/gRPC connections handed to one worker that it has not taken yet (app/workers.c);
+ * past it the accepting worker keeps new ones. Each costs at most
+ * XB_WORKERS_HANDOFF_BYTES of heap (app/budget.c counts it). */
+#define XB_WORKERS_HANDOFF_MAX 64
+#define XB_WORKERS_HANDOFF_BYTES 32
+
 /*
  * Pure: the worker (0..|n|-1) that takes a connection accepted by worker |self|, from
  * |open|, each worker's open connections (|n| entries; connections already handed to a

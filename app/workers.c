@@ -127,6 +127,7 @@ struct worker {
     int cmd;                 /* atomic: CMD_* bits */
     size_t conns;            /* atomic: gRPC connections, published while draining */
     struct handed *handed;   /* accepted by another worker for this one (ws->lock) */
+    unsigned n_handed;       /* entries in |handed| */
     /* Admission handoff (under ws->lock). */
     void (*fn)(void *);
     void *arg;
@@ -253,26 +254,27 @@ static int balance_route(void *ud, int fd)
     struct handed *h;
     unsigned t;
 
+    h = malloc(sizeof(*h)); /* once per connection, outside the lock */
     pthread_mutex_lock(&ws->lock);
     for (unsigned i = 0; i < ws->n; i++)
         open[i] = __atomic_load_n(&grpc_conns[i], __ATOMIC_RELAXED);
     t = xb_balance_pick(open, ws->n, w->idx);
+    /* No memory, or the target has not taken what it was handed yet (a busy loop under
+     * a connection flood): keep it, serving it here beats refusing it. */
+    if (t != w->idx && (!h || ws->w[t].n_handed >= XB_WORKERS_HANDOFF_MAX))
+        t = w->idx;
     __atomic_fetch_add(&grpc_conns[t], 1, __ATOMIC_RELAXED);
+    if (t != w->idx) {
+        h->fd = fd;
+        h->next = ws->w[t].handed;
+        ws->w[t].handed = h;
+        ws->w[t].n_handed++;
+    }
     pthread_mutex_unlock(&ws->lock);
-    if (t == w->idx)
-        return 0;
-    h = malloc(sizeof(*h));
-    pthread_mutex_lock(&ws->lock);
-    if (!h) { /* keep it: serving it here beats refusing it */
-        __atomic_fetch_sub(&grpc_conns[t], 1, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&grpc_conns[w->idx], 1, __ATOMIC_RELAXED);
-        pthread_mutex_unlock(&ws->lock);
+    if (t == w->idx) {
+        free(h);
         return 0;
     }
-    h->fd = fd;
-    h->next = ws->w[t].handed;
-    ws->w[t].handed = h;
-    pthread_mutex_unlock(&ws->lock);
     __atomic_fetch_add(&grpc_handed[t], 1, __ATOMIC_RELAXED);
     wake(ws->w[t].ctl_fd);
     return 1;
@@ -311,6 +313,7 @@ static struct handed *take_handed(struct worker *w)
     pthread_mutex_lock(&w->ws->lock);
     list = w->handed;
     w->handed = NULL;
+    w->n_handed = 0;
     pthread_mutex_unlock(&w->ws->lock);
     while (list) {
         struct handed *next = list->next;
