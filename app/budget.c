@@ -1,6 +1,7 @@
 #include "app/budget.h"
 #include "receiver/otlp_grpc.h"
 
+#include "app/balance.h"
 #include "app/worker_count.h"
 #include "core/qdoc_block.h"
 
@@ -134,6 +135,9 @@ void xb_budget_compute_workers(const struct xb_config *cfg, unsigned workers, st
             ((uint64_t)cfg->grpc.max_connections + (workers > 1 ? workers - 1 : 0)) *
                 XB_BUDGET_PER_CONNECTION_BYTES +
             (uint64_t)(workers > 1 ? workers : 0) * XB_GRPC_READ_BUFFER_BYTES;
+        /* connections handed between workers, not yet taken (app/workers.h) */
+        out->item[XB_BUDGET_CONNECTIONS] += (uint64_t)(workers > 1 ? workers : 0) *
+                                            XB_WORKERS_HANDOFF_MAX * XB_WORKERS_HANDOFF_BYTES;
     }
     if (cfg->http.enabled) {
         out->item[XB_BUDGET_HTTP_INFLIGHT] = cfg->http.max_inflight_body_bytes;

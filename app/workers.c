@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "app/balance.h"
 #include "app/worker_count.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -34,6 +35,14 @@ static uint64_t n_workers_gauge;
 static uint64_t worker_requests[XB_WORKERS_MAX];
 static uint64_t large_requests;
 static uint64_t handoffs;
+/* OTLP/gRPC connections each worker serves, counting those handed to it and not yet
+ * adopted: the gauge and the state of the balance (changed under xb_workers.lock). */
+static uint64_t grpc_conns[XB_WORKERS_MAX];
+static uint64_t grpc_handed[XB_WORKERS_MAX];
+/* OTLP/HTTP connections each worker serves (those asked to close no longer count), and
+ * how many it asked to close to even out the split. */
+static uint64_t http_conns[XB_WORKERS_MAX];
+static uint64_t http_shed[XB_WORKERS_MAX];
 
 static struct xb_metric_family families[] = {
     {.name = "xraybridge_workers",
@@ -56,6 +65,33 @@ static struct xb_metric_family families[] = {
              "backlogged).",
      .type = XB_METRIC_COUNTER,
      .values = &handoffs},
+    {.name = "xraybridge_worker_grpc_connections",
+     .help = "OTLP/gRPC connections open on each ingest worker (a new one goes to a worker "
+             "with the fewest).",
+     .type = XB_METRIC_GAUGE,
+     .labels = by_worker,
+     .n_labels = 1,
+     .values = grpc_conns},
+    {.name = "xraybridge_worker_grpc_connections_handed_over_total",
+     .help = "OTLP/gRPC connections another worker accepted and handed to this one because "
+             "it had fewer open.",
+     .type = XB_METRIC_COUNTER,
+     .labels = by_worker,
+     .n_labels = 1,
+     .values = grpc_handed},
+    {.name = "xraybridge_worker_http_connections",
+     .help = "OTLP/HTTP connections open on each ingest worker.",
+     .type = XB_METRIC_GAUGE,
+     .labels = by_worker,
+     .n_labels = 1,
+     .values = http_conns},
+    {.name = "xraybridge_worker_http_connections_shed_total",
+     .help = "OTLP/HTTP connections a worker answered with Connection: close because it held "
+             "two or more above the worker with the fewest.",
+     .type = XB_METRIC_COUNTER,
+     .labels = by_worker,
+     .n_labels = 1,
+     .values = http_shed},
 };
 
 void xb_workers_publish(unsigned n)
@@ -69,6 +105,12 @@ void xb_workers_publish(unsigned n)
 }
 
 /* ---- state ----------------------------------------------------------------- */
+
+/* A connection one worker accepted for another (connection balance). */
+struct handed {
+    int fd;
+    struct handed *next;
+};
 
 struct worker {
     struct xb_workers *ws;
@@ -84,6 +126,8 @@ struct worker {
     struct event *drain_chk; /* on base, while draining */
     int cmd;                 /* atomic: CMD_* bits */
     size_t conns;            /* atomic: gRPC connections, published while draining */
+    struct handed *handed;   /* accepted by another worker for this one (ws->lock) */
+    unsigned n_handed;       /* entries in |handed| */
     /* Admission handoff (under ws->lock). */
     void (*fn)(void *);
     void *arg;
@@ -99,7 +143,8 @@ struct xb_workers {
     struct worker *w;
     int main_fd;           /* eventfd: a worker has an admission waiting */
     struct event *main_ev; /* on the main loop */
-    pthread_mutex_t lock;  /* pending list, closed, each worker's handoff fields */
+    pthread_mutex_t lock;  /* pending list, closed, each worker's handoff fields, the
+                              connection balance (grpc_conns, handed) */
     struct worker *pending;
     int closed; /* the main loop no longer runs admissions */
     size_t grpc_inflight;
@@ -196,6 +241,102 @@ static void on_main_wake(evutil_socket_t fd, short what, void *ud)
     }
 }
 
+/* ---- connection balance ------------------------------------------------------- */
+
+/* xb_grpc_server_opts.balance of worker |ud|'s server: counts the connection accepted
+ * as |fd| for the worker with the fewest open (xb_balance_pick) and, when that is
+ * another one, hands |fd| to it (its list, then its eventfd). Returns 1 when handed. */
+static int balance_route(void *ud, int fd)
+{
+    struct worker *w = ud;
+    struct xb_workers *ws = w->ws;
+    uint64_t open[XB_WORKERS_MAX];
+    struct handed *h;
+    unsigned t;
+
+    h = malloc(sizeof(*h)); /* once per connection, outside the lock */
+    pthread_mutex_lock(&ws->lock);
+    for (unsigned i = 0; i < ws->n; i++)
+        open[i] = __atomic_load_n(&grpc_conns[i], __ATOMIC_RELAXED);
+    t = xb_balance_pick(open, ws->n, w->idx);
+    /* No memory, or the target has not taken what it was handed yet (a busy loop under
+     * a connection flood): keep it, serving it here beats refusing it. */
+    if (t != w->idx && (!h || ws->w[t].n_handed >= XB_WORKERS_HANDOFF_MAX))
+        t = w->idx;
+    __atomic_fetch_add(&grpc_conns[t], 1, __ATOMIC_RELAXED);
+    if (t != w->idx) {
+        h->fd = fd;
+        h->next = ws->w[t].handed;
+        ws->w[t].handed = h;
+        ws->w[t].n_handed++;
+    }
+    pthread_mutex_unlock(&ws->lock);
+    if (t == w->idx) {
+        free(h);
+        return 0;
+    }
+    __atomic_fetch_add(&grpc_handed[t], 1, __ATOMIC_RELAXED);
+    wake(ws->w[t].ctl_fd);
+    return 1;
+}
+
+/* xb_grpc_server_opts.closed: a connection worker |ud| served (or refused) is gone. */
+static void balance_closed(void *ud)
+{
+    struct worker *w = ud;
+
+    __atomic_fetch_sub(&grpc_conns[w->idx], 1, __ATOMIC_RELAXED);
+}
+
+/* xb_http_server_opts.shed of worker |ud|'s server: 1 when it holds two or more HTTP
+ * connections above the worker with the fewest (xb_balance_shed). No lock: a decision
+ * on counts a moment old sheds one connection too many or too few, and the next
+ * response decides again. */
+static int balance_shed(void *ud)
+{
+    struct worker *w = ud;
+    uint64_t open[XB_WORKERS_MAX];
+
+    for (unsigned i = 0; i < w->ws->n; i++)
+        open[i] = __atomic_load_n(&http_conns[i], __ATOMIC_RELAXED);
+    if (!xb_balance_shed(open, w->ws->n, w->idx))
+        return 0;
+    __atomic_fetch_add(&http_shed[w->idx], 1, __ATOMIC_RELAXED);
+    return 1;
+}
+
+/* Takes the connections other workers handed to |w|, oldest first. */
+static struct handed *take_handed(struct worker *w)
+{
+    struct handed *list, *fifo = NULL;
+
+    pthread_mutex_lock(&w->ws->lock);
+    list = w->handed;
+    w->handed = NULL;
+    w->n_handed = 0;
+    pthread_mutex_unlock(&w->ws->lock);
+    while (list) {
+        struct handed *next = list->next;
+        list->next = fifo;
+        fifo = list;
+        list = next;
+    }
+    return fifo;
+}
+
+/* Serves the connections handed to |w| as if its own listener had accepted them. */
+static void adopt_handed(struct worker *w)
+{
+    struct handed *h = take_handed(w);
+
+    while (h) {
+        struct handed *next = h->next;
+        xb_grpc_server_adopt(w->grpc, h->fd);
+        free(h);
+        h = next;
+    }
+}
+
 /* ---- worker thread ------------------------------------------------------------ */
 
 static void on_drain_check(evutil_socket_t fd, short what, void *ud)
@@ -215,9 +356,10 @@ static void on_ctl(evutil_socket_t fd, short what, void *ud)
     (void)what;
     drain_fd(fd);
     if (cmd & CMD_STOP) {
-        event_base_loopbreak(w->base);
+        event_base_loopbreak(w->base); /* handed connections: closed by worker_cleanup */
         return;
     }
+    adopt_handed(w);
     if ((cmd & CMD_DRAIN) && !w->drain_chk) {
         xb_grpc_server_drain(w->grpc);
         xb_http_server_drain(w->http);
@@ -260,6 +402,15 @@ static void *worker_main(void *arg)
 
 static void worker_cleanup(struct worker *w)
 {
+    struct handed *h = w->ws ? take_handed(w) : NULL;
+
+    while (h) { /* handed over, never adopted: the worker stopped first */
+        struct handed *next = h->next;
+        close(h->fd);
+        balance_closed(w);
+        free(h);
+        h = next;
+    }
     xb_grpc_server_free(w->grpc);
     xb_http_server_free(w->http);
     xb_ingest_free(w->ing);
@@ -304,6 +455,9 @@ static int worker_init(struct xb_workers *ws, struct worker *w, unsigned i,
         go.shared_inflight = &ws->grpc_inflight;
         go.shared_connections = &ws->grpc_conns;
         go.direct_reads = 1; /* this loop serves only the receivers */
+        go.balance = balance_route;
+        go.closed = balance_closed;
+        go.balance_ud = w;
         rc = xb_grpc_server_start(w->base, w->ing, &go, &w->grpc, err, err_len);
         if (rc)
             return rc;
@@ -316,6 +470,9 @@ static int worker_init(struct xb_workers *ws, struct worker *w, unsigned i,
         ho.shared_inflight = &ws->http_inflight;
         ho.shared_connections = &ws->http_conns;
         ho.read_ahead = 1; /* this loop serves only the receivers */
+        ho.open_connections = &http_conns[i];
+        ho.shed = balance_shed;
+        ho.shed_ud = w;
         rc = xb_http_server_start(w->base, w->ing, &ho, &w->http, err, err_len);
         if (rc)
             return rc;

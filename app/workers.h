@@ -3,17 +3,19 @@
  *
  * Each worker thread runs its own libevent loop with its own OTLP/gRPC and OTLP/HTTP
  * servers, bound to the same ports with SO_REUSEPORT (the kernel spreads new connections
- * among them), and its own ingest path (receiver/ingest.h: decode and translate in its
- * own arena). A worker admits each request into the memory queues itself when it can
- * (receiver/ingest.h, xb_ingest_admission_direct; the queues then wake their exporters on
- * the main loop through this module's eventfd); with tail_sampling, the viewer or an
- * on-disk queue, or while the queues are backlogged, the admission runs on the main
+ * among them by a hash of their addresses; the workers then even out the split: a gRPC
+ * connection is handed to the worker with the fewest open, a worker holding too many
+ * HTTP connections asks one client to reconnect, app/balance.h), and its own ingest path
+ * (receiver/ingest.h: decode and translate in its own arena). A worker admits each request into the
+ * memory queues itself when it can (receiver/ingest.h, xb_ingest_admission_direct; the queues then
+ * wake their exporters on the main loop through this module's eventfd); with tail_sampling, the
+ * viewer or an on-disk queue, or while the queues are backlogged, the admission runs on the main
  * loop, which keeps the exporters, tail_sampling, the viewer, the X-Ray UDP receiver,
  * the extensions and the telemetry endpoint, and the worker waits for it.
  * docs/architecture.md ("Threads") explains the choice.
  *
  * Shared limits: max_connections counts every worker's connections (at the cap a new
- * connection evicts a stalled one of the worker that accepted it; a worker with none
+ * connection evicts a stalled one of the worker that serves it; a worker with none
  * admits it, so the total can pass the cap by N-1); the in-flight byte budgets of the
  * gRPC and HTTP receivers are shared (atomics).
  */

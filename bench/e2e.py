@@ -97,7 +97,8 @@ def cpu_s(pid):
 def thread_cpu_s(pid):
     """CPU seconds (utime + stime) of |pid|'s threads by role: the main thread, the
     ingest workers (named xb-worker-N, app/workers.c) and any other thread; and the
-    main thread's minor page faults (main_faults)."""
+    main thread's minor page faults (main_faults); each worker's own seconds under
+    "w:xb-worker-N" (how evenly the connections spread over them)."""
     out = {"main": 0.0, "workers": 0.0, "other": 0.0, "main_faults": 0}
     try:
         tids = os.listdir(f"/proc/{pid}/task")
@@ -115,6 +116,8 @@ def thread_cpu_s(pid):
         role = ("main" if tid == str(pid) else
                 "workers" if comm.startswith("xb-worker") else "other")
         out[role] += secs
+        if role == "workers":
+            out["w:" + comm] = out.get("w:" + comm, 0.0) + secs
         if role == "main":
             out["main_faults"] = int(fields[7])
     return out
@@ -345,7 +348,9 @@ def measure(target, proto, reqfile, n, args):
     spans = sent
     refused = n * SPANS - sent
     r = {"spans_s": spans / wall, "us_span": cpu / spans * 1e6, "rss": rss}
-    split = {k: (th1[k] - th0[k]) / spans * 1e6 for k in th0} if spans else {}
+    split = {k: (th1[k] - th0.get(k, 0.0)) / spans * 1e6 for k in th1} if spans else {}
+    per_worker = sorted((k[len("w:xb-worker-"):], th1[k] - th0.get(k, 0.0)) for k in th1
+                        if k.startswith("w:"))
     note = f"; not accepted {refused:,} ({refused / (n * SPANS):.1%})" if refused else ""
     print(f"  {target.tag:<12} {PROTOCOLS[proto][0]:<19} {spans:>9,} spans in {wall:5.2f} s = "
           f"{r['spans_s']:>9,.0f} spans/s; CPU {cpu:6.2f} s = {r['us_span']:6.2f} CPU-us/span; "
@@ -357,6 +362,9 @@ def measure(target, proto, reqfile, n, args):
         print(f"  {'':<12} {'':<19} threads: main {split['main']:5.2f}, workers "
               f"{split['workers']:5.2f}, other {split['other']:5.2f} CPU-us/span; main "
               f"thread {r['faults']:.1f} minor page faults per 1,000 spans", flush=True)
+        if per_worker:
+            print(f"  {'':<12} {'':<19} CPU s per worker: "
+                  + ", ".join(f"{w} {s:.2f}" for w, s in per_worker), flush=True)
     return r
 
 

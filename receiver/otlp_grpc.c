@@ -56,6 +56,13 @@ struct xb_grpc_server {
 
 /* ---- connection lifetime ------------------------------------------------ */
 
+/* A connection counted by the balance callback is gone (or was refused). */
+static void uncount(struct xb_grpc_server *s)
+{
+    if (s->opts.closed)
+        s->opts.closed(s->opts.balance_ud);
+}
+
 static void conn_free(struct conn *c)
 {
     struct xb_grpc_server *s = c->srv;
@@ -69,6 +76,7 @@ static void conn_free(struct conn *c)
     bufferevent_free(c->bev);
     event_free(c->timer);
     xb_listen_guard_release(&c->slot);
+    uncount(s);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -215,29 +223,26 @@ static void on_evict(struct xb_conn_slot *slot, void *ud)
     conn_free(ud);
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
-                      void *ud)
+/* Serves accepted (or adopted) connection |fd|, counted by the balance callback. */
+static void conn_open(struct xb_grpc_server *s, evutil_socket_t fd)
 {
-    struct xb_grpc_server *s = ud;
     uint64_t now = xb_listen_now_ms();
     struct xb_grpc_session_env env;
     struct conn *c;
 
-    if (s->draining) {
-        close(fd);
-        return;
-    }
     c = calloc(1, sizeof(*c));
     if (!c) {
         close(fd);
+        uncount(s);
         return;
     }
     c->srv = s;
     c->slot.evict = on_evict;
     c->slot.ud = c;
-    if (xb_listen_guard_admit(s->guard, &c->slot, now) != XB_OK) {
+    if (!s->guard || xb_listen_guard_admit(s->guard, &c->slot, now) != XB_OK) {
         free(c);
         close(fd);
+        uncount(s);
         return;
     }
     env = (struct xb_grpc_session_env){.write = env_write,
@@ -262,6 +267,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
             event_free(c->rd);
         xb_listen_guard_release(&c->slot);
         free(c);
+        uncount(s);
         return;
     }
     c->next = s->conns;
@@ -279,7 +285,31 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     conn_service(c);
 }
 
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                      void *ud)
+{
+    struct xb_grpc_server *s = ud;
+
+    if (s->draining) {
+        close(fd);
+        return;
+    }
+    if (s->opts.balance && s->opts.balance(s->opts.balance_ud, fd))
+        return; /* another worker's server adopts it */
+    conn_open(s, fd);
+}
+
 /* ---- public -------------------------------------------------------------- */
+
+void xb_grpc_server_adopt(struct xb_grpc_server *s, int fd)
+{
+    if (s->draining) {
+        close(fd);
+        uncount(s);
+        return;
+    }
+    conn_open(s, fd);
+}
 
 int xb_grpc_server_start(struct event_base *base, struct xb_ingest *ing,
                          const struct xb_grpc_server_opts *opts, struct xb_grpc_server **out,

@@ -52,6 +52,15 @@ struct xb_grpc_server_opts {
                                    xb_listen_guard_share); NULL = the server's own */
     size_t *shared_inflight; /* max_inflight_bytes budget shared with other servers
                                 (borrowed, updated atomically); NULL = the server's own */
+    /* Connection balance across ingest workers (app/workers.c); NULL = keep every
+     * accepted connection. Called on the server's loop for each accepted connection
+     * before the accept guard: returns 1 when it handed |fd| to another server (which
+     * adopts it with xb_grpc_server_adopt), 0 to keep it. Either way the connection is
+     * counted by the callee until |closed| runs once for it on the server that serves
+     * it (or refused it). */
+    int (*balance)(void *ud, int fd);
+    void (*closed)(void *ud); /* required with |balance| */
+    void *balance_ud;
 };
 
 /*
@@ -74,6 +83,13 @@ size_t xb_grpc_server_connections(const struct xb_grpc_server *s);
 
 /* The address the server listens on, "ip:port" (static for the server's life). */
 const char *xb_grpc_server_bound(const struct xb_grpc_server *s);
+
+/*
+ * Serves |fd|, a connection another server's |balance| callback handed over, exactly as
+ * if this server had accepted it (accept guard, TLS, deadlines, metrics); owns |fd| from
+ * here on (closed when refused or draining). Call on the server's loop thread.
+ */
+void xb_grpc_server_adopt(struct xb_grpc_server *s, int fd);
 
 /* Closes every connection and frees the server. NULL is a no-op. */
 void xb_grpc_server_free(struct xb_grpc_server *s);

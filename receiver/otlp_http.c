@@ -56,6 +56,7 @@ struct http_conn {
     uint64_t body_in;  /* bytes that arrived after the head (BODY phase; may include the
                           next pipelined request) */
     int pulling;       /* inside pull_body (its commits call on_input again) */
+    int counted;       /* in opts.open_connections */
     struct http_conn *prev, *next;
 };
 
@@ -114,6 +115,15 @@ static void release_budget(struct http_conn *c)
     }
 }
 
+/* |c| no longer counts in the server's open_connections (closed, or asked to close). */
+static void uncount(struct http_conn *c)
+{
+    if (c->counted) {
+        c->counted = 0;
+        __atomic_fetch_sub(c->s->opts.open_connections, 1, __ATOMIC_RELAXED);
+    }
+}
+
 /* Drops our tracking of |c| (its connection is gone or going): slot, budget, buffer
  * callback, timer, reference on the bufferevent. */
 static void forget(struct http_conn *c)
@@ -124,6 +134,7 @@ static void forget(struct http_conn *c)
         s->freeing = NULL;
     xb_listen_guard_release(&c->slot);
     release_budget(c);
+    uncount(c);
     if (c->in_cb)
         evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->in_cb);
     if (c->timer)
@@ -481,6 +492,10 @@ static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
     if (s->conns)
         s->conns->prev = c;
     s->conns = c;
+    if (s->opts.open_connections) {
+        c->counted = 1;
+        __atomic_fetch_add(s->opts.open_connections, 1, __ATOMIC_RELAXED);
+    }
     arm_deadline(c, now);
     if (s->guard && xb_listen_guard_admit(s->guard, &c->slot, now) != XB_OK)
         c->doomed = 1; /* every connection busy: this one is closed */
@@ -529,12 +544,14 @@ static void on_complete(struct evhttp_request *req, void *arg)
     arm_deadline(c, now);
 }
 
-/* The whole request is in: start the write deadline, hold the connection busy. */
-static int enter_reply(struct xb_http_server *s, struct evhttp_request *req)
+/* The whole request is in: start the write deadline, hold the connection busy. Sets
+ * |*out| to the tracked connection (NULL if untracked). */
+static int enter_reply(struct xb_http_server *s, struct evhttp_request *req, struct http_conn **out)
 {
     struct http_conn *c = conn_of(s, req);
     uint64_t now = xb_listen_now_ms();
 
+    *out = c;
     if (!c)
         return 0;
     if (c->doomed)
@@ -586,9 +603,20 @@ static void refuse_text(struct evhttp_request *req, enum xb_refusal reason, cons
         evbuffer_free(b);
 }
 
-/* Sends |r| with a body in the request's encoding (|json|). */
+/* Whether |c|'s client should reconnect after this response (connection balance);
+ * |c| then stops counting as open. */
+static int shed(struct xb_http_server *s, struct http_conn *c)
+{
+    if (!c || !c->counted || !s->opts.shed || !s->opts.shed(s->opts.shed_ud))
+        return 0;
+    uncount(c);
+    return 1;
+}
+
+/* Sends |r| with a body in the request's encoding (|json|) on |c| (NULL: untracked). */
 static void send_reply(struct xb_http_server *s, struct evhttp_request *req, int json,
-                       const struct xb_ingest_outcome *o, const struct xb_reply *r)
+                       const struct xb_ingest_outcome *o, const struct xb_reply *r,
+                       struct http_conn *c)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     struct evbuffer *b = evbuffer_new();
@@ -607,7 +635,7 @@ static void send_reply(struct xb_http_server *s, struct evhttp_request *req, int
     }
     if (r->accept_encoding)
         evhttp_add_header(h, "Accept-Encoding", XB_ACCEPT_ENCODING);
-    if (s->draining)
+    if (s->draining || shed(s, c))
         evhttp_add_header(h, "Connection", "close");
     if (b && rc == XB_OK)
         evbuffer_add(b, s->out.data, s->out.len);
@@ -626,11 +654,12 @@ static void on_request(struct evhttp_request *req, void *ud)
     struct evbuffer *body = evhttp_request_get_input_buffer(req);
     struct xb_ingest_outcome o;
     struct xb_reply r;
+    struct http_conn *c;
     int json, gzip = 0;
     size_t len;
     void *data;
 
-    if (enter_reply(s, req) != 0)
+    if (enter_reply(s, req, &c) != 0)
         return;
     if (!path || strcmp(path, TRACES_PATH) != 0) {
         refuse_text(req, XB_REFUSAL_UNKNOWN_PATH,
@@ -657,7 +686,7 @@ static void on_request(struct evhttp_request *req, void *ud)
                                        .err_desc = "shutting down, retry on another connection"};
         xb_ingest_account(XB_TRANSPORT_HTTP, &o);
         xb_reply_from_outcome(&o, &r);
-        send_reply(s, req, json, &o, &r);
+        send_reply(s, req, json, &o, &r, c);
         return;
     }
     if (ce && strcasecmp(ce, "gzip") == 0) {
@@ -670,7 +699,7 @@ static void on_request(struct evhttp_request *req, void *ud)
                                            "unsupported Content-Encoding (use gzip or none)"};
         xb_ingest_account(XB_TRANSPORT_HTTP, &o);
         xb_reply_from_outcome(&o, &r);
-        send_reply(s, req, json, &o, &r);
+        send_reply(s, req, json, &o, &r, c);
         return;
     }
     len = evbuffer_get_length(body);
@@ -678,7 +707,7 @@ static void on_request(struct evhttp_request *req, void *ud)
     xb_ingest_export(s->ing, XB_TRANSPORT_HTTP, json ? XB_BODY_JSON : XB_BODY_PROTOBUF, gzip,
                      data ? data : "", len, s->opts.max_body_bytes, &o);
     xb_reply_from_outcome(&o, &r);
-    send_reply(s, req, json, &o, &r);
+    send_reply(s, req, json, &o, &r, c);
 }
 
 /* Longest configured deadline in whole seconds plus one: evhttp's own inactivity
