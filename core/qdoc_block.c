@@ -5,7 +5,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 /* Documents start on multiples of OFF_UNIT bytes from their block's start, and
  * struct xb_qdoc's block_off counts in these units. */
@@ -169,12 +168,9 @@ size_t xb_qdoc_block_refs(const struct xb_qdoc *d)
 
 struct xb_qdoc *xb_qdoc_own(const struct xb_qdoc *d)
 {
-    struct xb_qdoc *n = malloc(own_size(d->len));
+    struct xb_qdoc *n = xb_qdoc_dup(d);
 
-    if (!n)
-        return NULL;
-    memcpy(n, d, own_size(d->len));
-    n->next = NULL;
-    n->block_off = 0;
+    if (n)
+        n->seq = d->seq; /* the same record of the queue's log */
     return n;
 }
