@@ -5,7 +5,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 /* Documents start on multiples of OFF_UNIT bytes from their block's start, and
  * struct xb_qdoc's block_off counts in these units. */
@@ -30,7 +29,6 @@ _Static_assert(offsetof(struct xb_qdoc, seq) ==
 struct xb_qdoc_block {
     atomic_size_t refs; /* sealed: documents not freed; open: BIAS - documents freed */
     size_t n;           /* documents placed */
-    int open;           /* still being filled */
     size_t size;        /* bytes allocated, header included */
     size_t used;        /* bytes placed, header included */
     size_t placed;      /* sum of the own sizes of the documents placed */
@@ -87,7 +85,6 @@ void xb_qdoc_blocks_seal(struct xb_qdoc_blocks *b, struct xb_qdoc_list *l)
     if (!k)
         return;
     b->open = NULL;
-    k->open = 0;
     /* Nothing of this block has left this thread yet: either every document placed in it
      * was freed (a failure path cleared |l|) or all of them are in |l|. */
     if (k->n > BIAS - atomic_load_explicit(&k->refs, memory_order_relaxed)) {
@@ -128,7 +125,6 @@ struct xb_qdoc *xb_qdoc_blocks_new(struct xb_qdoc_blocks *b, struct xb_qdoc_list
             return NULL;
         atomic_init(&k->refs, BIAS);
         k->n = 0;
-        k->open = 1;
         k->size = XB_QDOC_BLOCK_SIZE;
         k->used = HEADER;
         k->placed = 0;
@@ -164,17 +160,15 @@ size_t xb_qdoc_block_refs(const struct xb_qdoc *d)
     const struct xb_qdoc_block *k = block_of(d);
     size_t r = atomic_load_explicit(&k->refs, memory_order_acquire);
 
-    return k->open ? k->n - (BIAS - r) + 1 : r;
+    /* open: r is BIAS less the documents freed, far above n; sealed: at most n */
+    return r > k->n ? k->n - (BIAS - r) + 1 : r;
 }
 
 struct xb_qdoc *xb_qdoc_own(const struct xb_qdoc *d)
 {
-    struct xb_qdoc *n = malloc(own_size(d->len));
+    struct xb_qdoc *n = xb_qdoc_dup(d);
 
-    if (!n)
-        return NULL;
-    memcpy(n, d, own_size(d->len));
-    n->next = NULL;
-    n->block_off = 0;
+    if (n)
+        n->seq = d->seq; /* the same record of the queue's log */
     return n;
 }

@@ -77,7 +77,7 @@ size_t xb_qdoc_block_refs(const struct xb_qdoc *d);
 
 /*
  * A copy of |d| in its own allocation, identity and log position (seq) included, or NULL
- * on no memory. |d| is left as it was (the caller frees it).
+ * on no memory: xb_qdoc_dup() keeping seq. |d| is left as it was (the caller frees it).
  */
 struct xb_qdoc *xb_qdoc_own(const struct xb_qdoc *d);
 

@@ -146,15 +146,17 @@ static void drop_why(const struct xb_doc_action *a, const struct xb_call_result 
 }
 
 /* Puts popped |d| back at the head of the queue. The queue may requeue a copy instead
- * (xb_queue_requeue); the retry book's entry, kept by address, follows it. */
+ * (xb_queue_requeue); the retry book's entry, kept by address, follows it (no entry: an
+ * all-zero state, which the book does not record). */
 static void requeue_doc(struct xb_xray_exporter *x, struct xb_qdoc *d)
 {
     struct xb_retry_state st = xb_retry_book_get(&x->book, d);
     struct xb_qdoc *now = xb_queue_requeue(x->q, d);
 
-    if (now != d && (st.attempts || st.solo || st.failing_since_ms)) {
+    if (now != d) {
+        /* The slot |d| frees takes |now|: the book does not grow, so this cannot fail. */
         xb_retry_book_forget(&x->book, d);
-        xb_retry_book_put(&x->book, now, &st); /* without memory: retried as if fresh */
+        xb_retry_book_put(&x->book, now, &st);
     }
 }
 
