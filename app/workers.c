@@ -36,12 +36,14 @@ static uint64_t worker_requests[XB_WORKERS_MAX];
 static uint64_t large_requests;
 static uint64_t handoffs;
 /* OTLP/gRPC connections each worker serves, counting those handed to it and not yet
- * adopted: the gauge and the state of the balance (changed under xb_workers.lock). */
-static uint64_t grpc_conns[XB_WORKERS_MAX];
+ * adopted: the gauge and the state of the balance (raised under xb_workers.lock, so
+ * that accepts on two workers at once see each other's pick; lowered atomically by the
+ * worker whose connection closed). Not the max_connections count, xb_workers.grpc_conns. */
+static uint64_t grpc_open[XB_WORKERS_MAX];
 static uint64_t grpc_handed[XB_WORKERS_MAX];
 /* OTLP/HTTP connections each worker serves (those asked to close no longer count), and
  * how many it asked to close to even out the split. */
-static uint64_t http_conns[XB_WORKERS_MAX];
+static uint64_t http_open[XB_WORKERS_MAX];
 static uint64_t http_shed[XB_WORKERS_MAX];
 
 static struct xb_metric_family families[] = {
@@ -71,7 +73,7 @@ static struct xb_metric_family families[] = {
      .type = XB_METRIC_GAUGE,
      .labels = by_worker,
      .n_labels = 1,
-     .values = grpc_conns},
+     .values = grpc_open},
     {.name = "xraybridge_worker_grpc_connections_handed_over_total",
      .help = "OTLP/gRPC connections another worker accepted and handed to this one because "
              "it had fewer open.",
@@ -84,7 +86,7 @@ static struct xb_metric_family families[] = {
      .type = XB_METRIC_GAUGE,
      .labels = by_worker,
      .n_labels = 1,
-     .values = http_conns},
+     .values = http_open},
     {.name = "xraybridge_worker_http_connections_shed_total",
      .help = "OTLP/HTTP connections a worker answered with Connection: close because it held "
              "two or more above the worker with the fewest.",
@@ -144,7 +146,7 @@ struct xb_workers {
     int main_fd;           /* eventfd: a worker has an admission waiting */
     struct event *main_ev; /* on the main loop */
     pthread_mutex_t lock;  /* pending list, closed, each worker's handoff fields, the
-                              connection balance (grpc_conns, handed) */
+                              connection balance (grpc_open, handed) */
     struct worker *pending;
     int closed; /* the main loop no longer runs admissions */
     size_t grpc_inflight;
@@ -257,13 +259,13 @@ static int balance_route(void *ud, int fd)
     h = malloc(sizeof(*h)); /* once per connection, outside the lock */
     pthread_mutex_lock(&ws->lock);
     for (unsigned i = 0; i < ws->n; i++)
-        open[i] = __atomic_load_n(&grpc_conns[i], __ATOMIC_RELAXED);
+        open[i] = __atomic_load_n(&grpc_open[i], __ATOMIC_RELAXED);
     t = xb_balance_pick(open, ws->n, w->idx);
     /* No memory, or the target has not taken what it was handed yet (a busy loop under
      * a connection flood): keep it, serving it here beats refusing it. */
     if (t != w->idx && (!h || ws->w[t].n_handed >= XB_WORKERS_HANDOFF_MAX))
         t = w->idx;
-    __atomic_fetch_add(&grpc_conns[t], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&grpc_open[t], 1, __ATOMIC_RELAXED);
     if (t != w->idx) {
         h->fd = fd;
         h->next = ws->w[t].handed;
@@ -285,7 +287,7 @@ static void balance_closed(void *ud)
 {
     struct worker *w = ud;
 
-    __atomic_fetch_sub(&grpc_conns[w->idx], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&grpc_open[w->idx], 1, __ATOMIC_RELAXED);
 }
 
 /* xb_http_server_opts.shed of worker |ud|'s server: 1 when it holds two or more HTTP
@@ -298,7 +300,7 @@ static int balance_shed(void *ud)
     uint64_t open[XB_WORKERS_MAX];
 
     for (unsigned i = 0; i < w->ws->n; i++)
-        open[i] = __atomic_load_n(&http_conns[i], __ATOMIC_RELAXED);
+        open[i] = __atomic_load_n(&http_open[i], __ATOMIC_RELAXED);
     if (!xb_balance_shed(open, w->ws->n, w->idx))
         return 0;
     __atomic_fetch_add(&http_shed[w->idx], 1, __ATOMIC_RELAXED);
@@ -470,7 +472,7 @@ static int worker_init(struct xb_workers *ws, struct worker *w, unsigned i,
         ho.shared_inflight = &ws->http_inflight;
         ho.shared_connections = &ws->http_conns;
         ho.read_ahead = 1; /* this loop serves only the receivers */
-        ho.open_connections = &http_conns[i];
+        ho.open_connections = &http_open[i];
         ho.shed = balance_shed;
         ho.shed_ud = w;
         rc = xb_http_server_start(w->base, w->ing, &ho, &w->http, err, err_len);

@@ -349,8 +349,8 @@ def measure(target, proto, reqfile, n, args):
     refused = n * SPANS - sent
     r = {"spans_s": spans / wall, "us_span": cpu / spans * 1e6, "rss": rss}
     split = {k: (th1[k] - th0.get(k, 0.0)) / spans * 1e6 for k in th1} if spans else {}
-    per_worker = sorted((k[len("w:xb-worker-"):], th1[k] - th0.get(k, 0.0)) for k in th1
-                        if k.startswith("w:"))
+    per_worker = sorted(((k[len("w:xb-worker-"):], th1[k] - th0.get(k, 0.0)) for k in th1
+                         if k.startswith("w:")), key=lambda p: int(p[0]))
     note = f"; not accepted {refused:,} ({refused / (n * SPANS):.1%})" if refused else ""
     print(f"  {target.tag:<12} {PROTOCOLS[proto][0]:<19} {spans:>9,} spans in {wall:5.2f} s = "
           f"{r['spans_s']:>9,.0f} spans/s; CPU {cpu:6.2f} s = {r['us_span']:6.2f} CPU-us/span; "

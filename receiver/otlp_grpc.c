@@ -239,7 +239,7 @@ static void conn_open(struct xb_grpc_server *s, evutil_socket_t fd)
     c->srv = s;
     c->slot.evict = on_evict;
     c->slot.ud = c;
-    if (!s->guard || xb_listen_guard_admit(s->guard, &c->slot, now) != XB_OK) {
+    if (xb_listen_guard_admit(s->guard, &c->slot, now) != XB_OK) {
         free(c);
         close(fd);
         uncount(s);

@@ -11,12 +11,14 @@ app/balance.h, app/workers.c), against the real binary on 127.0.0.1:
   with 40 connections the kernel's own split is even at every step with probability
   2^-20), every call answered OK, every span written, and both workers served calls;
 - TLS gRPC (ALPN h2): the same with 8 connections;
-- OTLP/HTTP keep-alive: 8 clients post in rounds; a worker holding two or more
-  connections above the other answers with Connection: close and the client reconnects
+- OTLP/HTTP keep-alive: 8 clients connect first (the kernel's own split is read from
+  the gauge), then post in rounds; a worker holding two or more connections above the
+  other answers with Connection: close and the client reconnects
   (http.client does), until a round keeps every connection: then the per-worker gauge
   xraybridge_worker_http_connections differs by at most 1, every post was answered 200
   and every span written (a bounded number of rounds; the reconnections are counted in
-  xraybridge_worker_http_connections_shed_total);
+  xraybridge_worker_http_connections_shed_total, non-zero exactly when the kernel's
+  split was lopsided);
 - SIGTERM with every connection still open: exit 0, the stop summary logged, no error.
 
 usage: run_balance.py XRAYBRIDGE_BINARY
@@ -201,6 +203,15 @@ def http_keepalive(report, binary):
             port, mport = br.port("otlp http receiver"), br.port("metrics endpoint")
             clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=10)
                        for _ in range(8)]
+            # The kernel's own split, before any request: shedding must happen exactly
+            # when it left a worker two or more above the other.
+            for c in clients:
+                c.connect()
+            poll_until(lambda: sum(by_worker(metrics(mport), HTTP_GAUGE).values()) == 8)
+            g0 = by_worker(metrics(mport), HTTP_GAUGE)
+            report.check(len(g0) == WORKERS and sum(g0.values()) == 8,
+                         f"HTTP: gauge counts the 8 connections the kernel placed ({g0})")
+            lopsided = bool(g0) and max(g0.values()) - min(g0.values()) >= 2
             posts, ok, closes, rounds = 0, 0, 0, 0
             for rounds in range(1, 41):
                 kept = 0
@@ -232,6 +243,9 @@ def http_keepalive(report, binary):
                          f"HTTP: open connections differ by at most 1 ({g})")
             report.check(sum(shed.values()) == closes,
                          f"HTTP: shed counter matches the closes seen ({shed}, {closes})")
+            report.check((closes > 0) == lopsided,
+                         f"HTTP: reconnections asked exactly when the kernel's split {g0} "
+                         f"was lopsided ({closes})")
             report.check(ok == posts, f"HTTP: {ok}/{posts} posts answered 200")
             want = posts * SPANS
             poll_until(lambda: lines(out) >= want)
