@@ -1022,6 +1022,12 @@ static int decode_tree(struct ctx *c, const struct xb_jtree *t, xb_pb_export_req
 int xb_otlp_decode_json(const void *data, size_t len, struct xb_arena *arena,
                         xb_pb_export_req **out, const char **err_desc)
 {
+    return xb_otlp_decode_json_ex(data, len, arena, 0, out, err_desc, NULL);
+}
+
+int xb_otlp_decode_json_ex(const void *data, size_t len, struct xb_arena *arena, int jansson_only,
+                           xb_pb_export_req **out, const char **err_desc, int *used_cjson)
+{
     struct ctx c = {arena, NULL, NULL, 0};
     struct xb_arena_mark mark;
     struct xb_json_scan scan;
@@ -1050,12 +1056,18 @@ int xb_otlp_decode_json(const void *data, size_t len, struct xb_arena *arena,
             goto out;
         }
     }
-    if (bits && xb_json_pick(data, len, bits, &scan) == XB_JSON_CJSON) {
+    if (used_cjson)
+        *used_cjson = 0;
+    if (!jansson_only && bits && xb_json_pick(data, len, bits, &scan) == XB_JSON_CJSON) {
         rc = xb_json_parse(XB_JSON_CJSON, data, len, arena, bits, &scan, &tree, &c.err);
         if (rc == XB_OK) {
             rc = decode_tree(&c, &tree, &req);
-            if (!c.need_exact)
+            /* Out of memory is retried too: jansson's tree can be the smaller one. */
+            if (!c.need_exact && rc != XB_ERR_NOMEM) {
+                if (used_cjson)
+                    *used_cjson = 1;
                 goto out;
+            }
         }
     }
     xb_arena_release(arena, &mark);
