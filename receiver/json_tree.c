@@ -5,10 +5,15 @@
 #include "receiver/json_tree.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ---- the choice ---------------------------------------------------------------- */
 
@@ -110,6 +115,78 @@ static int number_char(uint8_t ch)
     return is_digit(ch) || ch == '+' || ch == '-' || ch == '.' || ch == 'e' || ch == 'E';
 }
 
+/*
+ * Index of the first byte at or after |i| that needs a look inside a string: '"',
+ * '\\', a control byte or a non-ASCII byte (|len| if none). SSE2 tests 16 bytes at a
+ * time where available; most of an OTLP/JSON body is plain ASCII inside strings.
+ */
+static size_t skip_plain(const uint8_t *p, size_t len, size_t i)
+{
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+
+    while (i + 16 <= len) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        /* Signed compare: bytes >= 0x80 are negative, so "< 0x20" catches them too. */
+        __m128i hit =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                         _mm_cmplt_epi8(v, space));
+        unsigned m = (unsigned)_mm_movemask_epi8(hit);
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+        i += 16;
+    }
+#endif
+    while (i < len && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
+        i++;
+    return i;
+}
+
+/*
+ * Scans a string body starting at |i| (just past the opening quote). Returns the
+ * index past the closing quote (or |len| when there is none: cJSON refuses the body),
+ * or SIZE_MAX when the body must go to jansson.
+ */
+static size_t scan_string(const uint8_t *p, size_t len, size_t i)
+{
+    for (;;) {
+        uint8_t ch;
+
+        i = skip_plain(p, len, i);
+        if (i >= len)
+            return len;
+        ch = p[i];
+        if (ch == '"')
+            return i + 1;
+        if (ch == '\\') {
+            if (i + 1 < len && p[i + 1] == 'u') {
+                int v = 0;
+                if (i + 6 > len)
+                    return SIZE_MAX;
+                for (size_t k = 2; k < 6; k++) {
+                    int h = hex_value(p[i + k]);
+                    if (h < 0)
+                        return SIZE_MAX;
+                    v = v << 4 | h;
+                }
+                if (v == 0 || (v >= 0xd800 && v <= 0xdfff))
+                    return SIZE_MAX;
+                i += 6;
+            } else {
+                i += 2; /* the escaped character; cJSON refuses unknown ones */
+            }
+        } else if (ch < 0x20) {
+            return SIZE_MAX;
+        } else {
+            size_t n = utf8_len(p + i, len - i);
+            if (n == 0)
+                return SIZE_MAX;
+            i += n;
+        }
+    }
+}
+
 enum xb_json_backend xb_json_pick(const void *body, size_t len, uint8_t *real_bits,
                                   struct xb_json_scan *scan)
 {
@@ -124,37 +201,9 @@ enum xb_json_backend xb_json_pick(const void *body, size_t len, uint8_t *real_bi
         uint8_t ch = p[i];
 
         if (ch == '"') {
-            for (i++; i < len; i++) {
-                ch = p[i];
-                if (ch == '"')
-                    break;
-                if (ch == '\\') {
-                    if (i + 1 < len && p[i + 1] == 'u') {
-                        int v = 0;
-                        if (i + 6 > len)
-                            goto out;
-                        for (size_t k = 2; k < 6; k++) {
-                            int h = hex_value(p[i + k]);
-                            if (h < 0)
-                                goto out;
-                            v = v << 4 | h;
-                        }
-                        if (v == 0 || (v >= 0xd800 && v <= 0xdfff))
-                            goto out;
-                        i += 5;
-                    } else {
-                        i++; /* the escaped character; cJSON refuses unknown ones */
-                    }
-                } else if (ch < 0x20) {
-                    goto out;
-                } else if (ch >= 0x80) {
-                    size_t n = utf8_len(p + i, len - i);
-                    if (n == 0)
-                        goto out;
-                    i += n - 1;
-                }
-            }
-            i++; /* past the closing quote (or the end: cJSON refuses the body) */
+            i = scan_string(p, len, i + 1);
+            if (i == SIZE_MAX)
+                goto out;
         } else if (ch == '-' || is_digit(ch)) {
             size_t start = i;
             int kind;

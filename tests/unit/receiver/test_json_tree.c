@@ -106,6 +106,41 @@ static void test_pick_escapes_and_controls(void **state)
     assert_int_equal(pickn("[\"\0\"]", 4), XB_JSON_JANSSON);
 }
 
+/* Every position of a long string, so that both the 16-byte and the byte loop see it. */
+static void test_pick_positions_in_long_strings(void **state)
+{
+    char buf[128];
+
+    (void)state;
+    for (int pos = 0; pos < 48; pos++) {
+        char body[80];
+        memset(body, 'a', sizeof body);
+        body[0] = '[';
+        body[1] = '"';
+        body[60] = '"';
+        body[61] = ']';
+        assert_int_equal(pickn(body, 62), XB_JSON_CJSON);
+        body[2 + pos] = (char)0xff;
+        assert_int_equal(pickn(body, 62), XB_JSON_JANSSON);
+        body[2 + pos] = 0x1f;
+        assert_int_equal(pickn(body, 62), XB_JSON_JANSSON);
+        body[2 + pos] = (char)0xc3; /* a valid two-byte sequence */
+        body[3 + pos] = (char)0xa9;
+        assert_int_equal(pickn(body, 62), XB_JSON_CJSON);
+        body[2 + pos] = '\\'; /* \" does not end the string: the digits after it are text */
+        body[3 + pos] = '"';
+        memcpy(body + 4 + pos, "12345678", 8);
+        assert_int_equal(pickn(body, 62), XB_JSON_CJSON);
+        /* An unescaped quote does end it: "a", then 17 digits outside any string. */
+        snprintf(buf, sizeof buf, "[\"%.*s\",12345678901234567]", pos,
+                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        assert_int_equal(pick(buf), XB_JSON_JANSSON);
+        snprintf(buf, sizeof buf, "[\"%.*s\\u0000\"]", pos,
+                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        assert_int_equal(pick(buf), XB_JSON_JANSSON);
+    }
+}
+
 static void test_pick_real_bits(void **state)
 {
     const char *s = "{\"a\":[1, 2.5, 3e1, \"4.5\", 4, -0.0]}";
@@ -310,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_pick_exponent_and_grammar),
         cmocka_unit_test(test_pick_utf8),
         cmocka_unit_test(test_pick_escapes_and_controls),
+        cmocka_unit_test(test_pick_positions_in_long_strings),
         cmocka_unit_test(test_pick_real_bits),
         cmocka_unit_test(test_decode_uses_cjson_and_tags_reals),
         cmocka_unit_test(test_decode_exact_int64),
