@@ -45,6 +45,14 @@ int xb_otlp_decode_protobuf_ref(const void *data, size_t len, struct xb_arena *a
 int xb_otlp_decode_json(const void *data, size_t len, struct xb_arena *arena,
                         xb_pb_export_req **out, const char **err_desc);
 
+/*
+ * xb_otlp_decode_json() with the parser choice exposed, for the differential tests
+ * (tests/fuzz/fuzz_json_diff.c): |jansson_only| skips cJSON; *|used_cjson| (NULL-able)
+ * is set to 1 when cJSON's tree produced the result, 0 when jansson's did.
+ */
+int xb_otlp_decode_json_ex(const void *data, size_t len, struct xb_arena *arena, int jansson_only,
+                           xb_pb_export_req **out, const char **err_desc, int *used_cjson);
+
 /* Number of spans in |req| (sum over resource and scope spans). */
 size_t xb_otlp_count_spans(const xb_pb_export_req *req);
 

@@ -3,7 +3,8 @@
  *
  * Implements the OTLP "JSON Protobuf Encoding": the proto3 JSON mapping with the OTLP
  * deviations (hex trace/span ids, integer-only enums, lowerCamelCase keys; snake_case
- * proto names are accepted too). jansson parses the body; the tree is then walked
+ * proto names are accepted too). cJSON or jansson parses the body (receiver/json_tree.h
+ * picks one per request, with identical results); the tree is then walked
  * once and every output object (messages, pointer arrays, strings, byte buffers) is
  * allocated from the request arena, so the result has exactly the shape
  * xb_otlp_decode_protobuf() produces and is released with the arena.
@@ -14,19 +15,19 @@
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "core/err.h"
+#include "receiver/json_tree.h"
 #include "receiver/otlp_limits.h"
 
 struct ctx {
     struct xb_arena *arena;
-    const char *err; /* static description of the first failure */
+    const struct xb_jtree *t; /* the parsed body */
+    const char *err;          /* static description of the first failure */
+    int need_exact;           /* cJSON tree cannot be read like jansson's: parse again */
 };
 
 /*
@@ -147,25 +148,26 @@ static void *msg_alloc(struct ctx *c, size_t size)
 }
 
 /* Copies a JSON string into the arena (NUL-terminated; an empty string is not copied). */
-static int copy_string(struct ctx *c, json_t *v, char **out)
+static int copy_string(struct ctx *c, const void *v, char **out)
 {
-    size_t len = json_string_length(v);
+    size_t len;
+    const char *src = xb_jt_str(c->t, v, &len);
     char *s;
 
     if (len == 0) {
         *out = (char *)protobuf_c_empty_string;
         return XB_OK;
     }
-    s = xb_arena_strndup(c->arena, json_string_value(v), len);
+    s = xb_arena_strndup(c->arena, src, len);
     if (!s)
         return nomem(c);
     *out = s;
     return XB_OK;
 }
 
-static int get_string(struct ctx *c, json_t *v, const struct field *f, char **out)
+static int get_string(struct ctx *c, const void *v, const struct field *f, char **out)
 {
-    if (!json_is_string(v))
+    if (xb_jt_type(c->t, v) != XB_JT_STRING)
         return fail(c, XB_ERR_INVALID, f->bad_type);
     return copy_string(c, v, out);
 }
@@ -194,23 +196,27 @@ static int parse_u64(const char *s, size_t len, uint64_t *out)
  * Unsigned integer field (uint32, fixed32, fixed64) no larger than |max|: a JSON
  * integer, a decimal string, or a JSON real with no fractional part.
  */
-static int get_uint(struct ctx *c, json_t *v, const struct field *f, uint64_t max, uint64_t *out)
+static int get_uint(struct ctx *c, const void *v, const struct field *f, uint64_t max,
+                    uint64_t *out)
 {
+    enum xb_jt_type ty = xb_jt_type(c->t, v);
     uint64_t u;
 
-    if (json_is_integer(v)) {
-        json_int_t i = json_integer_value(v);
+    if (ty == XB_JT_INT) {
+        int64_t i = xb_jt_int(c->t, v);
         if (i < 0)
             goto bad_value;
         u = (uint64_t)i;
-    } else if (json_is_real(v)) {
-        double d = json_real_value(v);
+    } else if (ty == XB_JT_REAL) {
+        double d = xb_jt_real(c->t, v);
         /* 18446744073709551616.0 is 2^64, the first value that does not fit. */
         if (!isfinite(d) || d < 0 || d != floor(d) || d >= 18446744073709551616.0)
             goto bad_value;
         u = (uint64_t)d;
-    } else if (json_is_string(v)) {
-        if (parse_u64(json_string_value(v), json_string_length(v), &u) != 0)
+    } else if (ty == XB_JT_STRING) {
+        size_t len;
+        const char *s = xb_jt_str(c->t, v, &len);
+        if (parse_u64(s, len, &u) != 0)
             goto bad_value;
     } else {
         return fail(c, XB_ERR_INVALID, f->bad_type);
@@ -223,7 +229,7 @@ bad_value:
     return fail(c, XB_ERR_INVALID, f->bad_value);
 }
 
-static int get_u32(struct ctx *c, json_t *v, const struct field *f, uint32_t *out)
+static int get_u32(struct ctx *c, const void *v, const struct field *f, uint32_t *out)
 {
     uint64_t u;
     int rc = get_uint(c, v, f, UINT32_MAX, &u);
@@ -233,20 +239,22 @@ static int get_u32(struct ctx *c, json_t *v, const struct field *f, uint32_t *ou
 }
 
 /* Signed 64-bit integer (AnyValue.intValue): JSON integer, decimal string, integral real. */
-static int get_i64(struct ctx *c, json_t *v, const struct field *f, int64_t *out)
+static int get_i64(struct ctx *c, const void *v, const struct field *f, int64_t *out)
 {
-    if (json_is_integer(v)) {
-        *out = json_integer_value(v);
-    } else if (json_is_real(v)) {
-        double d = json_real_value(v);
+    enum xb_jt_type ty = xb_jt_type(c->t, v);
+
+    if (ty == XB_JT_INT) {
+        *out = xb_jt_int(c->t, v);
+    } else if (ty == XB_JT_REAL) {
+        double d = xb_jt_real(c->t, v);
         /* [-2^63, 2^63) are the doubles that convert to int64 without overflow. */
         if (!isfinite(d) || d != floor(d) || d < -9223372036854775808.0 ||
             d >= 9223372036854775808.0)
             goto bad_value;
         *out = (int64_t)d;
-    } else if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        size_t len = json_string_length(v);
+    } else if (ty == XB_JT_STRING) {
+        size_t len;
+        const char *s = xb_jt_str(c->t, v, &len);
         int neg = len > 0 && s[0] == '-';
         uint64_t mag;
 
@@ -271,13 +279,13 @@ bad_value:
 }
 
 /* OTLP enums (SpanKind, StatusCode) must be JSON integers; proto enums are int32. */
-static int get_enum(struct ctx *c, json_t *v, const struct field *f, int *out)
+static int get_enum(struct ctx *c, const void *v, const struct field *f, int *out)
 {
-    json_int_t i;
+    int64_t i;
 
-    if (!json_is_integer(v))
+    if (xb_jt_type(c->t, v) != XB_JT_INT)
         return fail(c, XB_ERR_INVALID, f->bad_type);
-    i = json_integer_value(v);
+    i = xb_jt_int(c->t, v);
     if (i < INT32_MIN || i > INT32_MAX)
         return fail(c, XB_ERR_INVALID, f->bad_value);
     *out = (int)i;
@@ -285,21 +293,26 @@ static int get_enum(struct ctx *c, json_t *v, const struct field *f, int *out)
 }
 
 /* proto3 JSON doubles: numbers, "NaN", "Infinity", "-Infinity", or a numeric string. */
-static int get_double(struct ctx *c, json_t *v, const struct field *f, double *out)
+static int get_double(struct ctx *c, const void *v, const struct field *f, double *out)
 {
     const char *s;
     size_t len;
     char *end;
     double d;
 
-    if (json_is_number(v)) {
-        *out = json_number_value(v);
+    enum xb_jt_type ty = xb_jt_type(c->t, v);
+
+    if (ty == XB_JT_INT) {
+        *out = (double)xb_jt_int(c->t, v);
         return XB_OK;
     }
-    if (!json_is_string(v))
+    if (ty == XB_JT_REAL) {
+        *out = xb_jt_real(c->t, v);
+        return XB_OK;
+    }
+    if (ty != XB_JT_STRING)
         return fail(c, XB_ERR_INVALID, f->bad_type);
-    s = json_string_value(v);
-    len = json_string_length(v);
+    s = xb_jt_str(c->t, v, &len);
     if (strcmp(s, "NaN") == 0) {
         *out = NAN;
         return XB_OK;
@@ -338,16 +351,15 @@ static int hex_nibble(char ch)
  * OTLP ids: hex of any case; "" leaves the field empty. Length is not checked here:
  * the translator rejects spans with wrong-size ids one by one (partial success).
  */
-static int get_hex(struct ctx *c, json_t *v, const struct field *f, ProtobufCBinaryData *out)
+static int get_hex(struct ctx *c, const void *v, const struct field *f, ProtobufCBinaryData *out)
 {
     const char *s;
     size_t len;
     uint8_t *buf;
 
-    if (!json_is_string(v))
+    if (xb_jt_type(c->t, v) != XB_JT_STRING)
         return fail(c, XB_ERR_INVALID, f->bad_type);
-    s = json_string_value(v);
-    len = json_string_length(v);
+    s = xb_jt_str(c->t, v, &len);
     if (len == 0) {
         out->len = 0;
         out->data = NULL;
@@ -390,7 +402,7 @@ static int b64_value(char ch)
  * proto3 JSON bytes: base64 with or without '=' padding (padding, when present, must
  * complete the last quantum). Trailing bits in the last character are ignored.
  */
-static int get_base64(struct ctx *c, json_t *v, const struct field *f, ProtobufCBinaryData *out)
+static int get_base64(struct ctx *c, const void *v, const struct field *f, ProtobufCBinaryData *out)
 {
     const char *s;
     size_t len, n, pad = 0, olen, o = 0;
@@ -398,10 +410,9 @@ static int get_base64(struct ctx *c, json_t *v, const struct field *f, ProtobufC
     uint32_t acc = 0;
     unsigned bits = 0;
 
-    if (!json_is_string(v))
+    if (xb_jt_type(c->t, v) != XB_JT_STRING)
         return fail(c, XB_ERR_INVALID, f->bad_type);
-    s = json_string_value(v);
-    len = json_string_length(v);
+    s = xb_jt_str(c->t, v, &len);
     n = len;
     while (n > 0 && s[n - 1] == '=' && pad < 2) {
         n--;
@@ -439,14 +450,14 @@ static int get_base64(struct ctx *c, json_t *v, const struct field *f, ProtobufC
  * Checks that |v| is a JSON array and allocates its pointer array (NULL when empty,
  * as protobuf-c unpack leaves it). |elem| is the size of one array slot.
  */
-static int get_array(struct ctx *c, json_t *v, const struct field *f, size_t elem, size_t *n,
+static int get_array(struct ctx *c, const void *v, const struct field *f, size_t elem, size_t *n,
                      void **mem)
 {
     size_t count;
 
-    if (!json_is_array(v))
+    if (xb_jt_type(c->t, v) != XB_JT_ARRAY)
         return fail(c, XB_ERR_INVALID, f->bad_type);
-    count = json_array_size(v);
+    count = xb_jt_array_size(c->t, v);
     *n = count;
     *mem = NULL;
     if (count == 0)
@@ -470,7 +481,7 @@ struct msg_type {
     size_t size;        /* bytes of the protobuf-c struct */
     unsigned max_depth; /* deepest accepted |depth|; 0 = not limited */
     void (*attach)(void *msg, void *slot);
-    int (*member)(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg);
+    int (*member)(struct ctx *c, const char *key, const void *v, unsigned depth, void *msg);
 };
 
 /*
@@ -478,23 +489,27 @@ struct msg_type {
  * JSON object |obj| into it. On failure *|slot| may hold a partly decoded message: the
  * whole request fails, so nothing reads it.
  */
-static int dec_message(struct ctx *c, json_t *obj, unsigned depth, const struct msg_type *t,
+static int dec_message(struct ctx *c, const void *obj, unsigned depth, const struct msg_type *t,
                        void *slot)
 {
-    const char *key;
-    json_t *v;
+    struct xb_jt_iter it;
+    const char *key = NULL;
+    const void *v;
     void *msg;
     int rc = XB_OK;
 
     if (t->max_depth != 0 && depth > t->max_depth)
         return fail(c, XB_ERR_INVALID, XB_OTLP_DEPTH_ERROR);
+    if (xb_jt_object_check(c->t, obj) != 0) {
+        c->need_exact = 1;
+        return fail(c, XB_ERR_INVALID, "invalid JSON");
+    }
     msg = msg_alloc(c, t->size);
     if (!msg)
         return nomem(c);
     t->attach(msg, slot);
-    json_object_foreach(obj, key, v)
-    {
-        if (json_is_null(v))
+    for (v = xb_jt_object_first(c->t, obj, &it, &key); v; v = xb_jt_object_next(c->t, &it, &key)) {
+        if (xb_jt_type(c->t, v) == XB_JT_NULL)
             continue;
         rc = t->member(c, key, v, depth, msg);
         if (rc != XB_OK)
@@ -504,10 +519,10 @@ static int dec_message(struct ctx *c, json_t *obj, unsigned depth, const struct 
 }
 
 /* Singular message field |f|: |v| must be a JSON object. */
-static int dec_sub(struct ctx *c, json_t *v, const struct field *f, unsigned depth,
+static int dec_sub(struct ctx *c, const void *v, const struct field *f, unsigned depth,
                    const struct msg_type *t, void *slot)
 {
-    if (!json_is_object(v))
+    if (xb_jt_type(c->t, v) != XB_JT_OBJECT)
         return fail(c, XB_ERR_INVALID, f->bad_type);
     return dec_message(c, v, depth, t, slot);
 }
@@ -518,24 +533,24 @@ static int dec_sub(struct ctx *c, json_t *v, const struct field *f, unsigned dep
  * (elements must be strings). The array (NULL when empty) goes to *|arr_out| and its
  * length to *|n_out|, both only on success.
  */
-static int dec_repeated(struct ctx *c, json_t *v, const struct field *f, unsigned depth,
+static int dec_repeated(struct ctx *c, const void *v, const struct field *f, unsigned depth,
                         const struct msg_type *t, size_t *n_out, void **arr_out)
 {
     /* All pointers to structs share one representation (C11 6.2.5p28). */
     size_t elem = t ? sizeof(ProtobufCMessage *) : sizeof(char *);
-    json_type want = t ? JSON_OBJECT : JSON_STRING;
-    size_t n, i;
-    json_t *e;
+    enum xb_jt_type want = t ? XB_JT_OBJECT : XB_JT_STRING;
+    struct xb_jt_iter it;
+    size_t n, i = 0;
+    const void *e;
     void *mem;
     int rc = get_array(c, v, f, elem, &n, &mem);
 
     if (rc != XB_OK)
         goto out;
-    json_array_foreach(v, i, e)
-    {
+    for (e = xb_jt_array_first(c->t, v, &it); e; e = xb_jt_array_next(c->t, &it), i++) {
         void *slot = (char *)mem + i * elem;
 
-        if (json_typeof(e) != want) {
+        if (xb_jt_type(c->t, e) != want) {
             rc = fail(c, XB_ERR_INVALID, f->bad_value);
             goto out;
         }
@@ -552,7 +567,7 @@ out:
 /* ---- common.proto ----------------------------------------------------------------- */
 
 /* AnyValue nests through ArrayValue and KeyValueList, which need its type first. */
-static int any_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg);
+static int any_member(struct ctx *c, const char *key, const void *v, unsigned depth, void *msg);
 
 static void attach_any(void *msg, void *slot)
 {
@@ -570,7 +585,7 @@ static void attach_kv(void *msg, void *slot)
     *(xb_pb_kv **)slot = msg;
 }
 
-static int kv_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+static int kv_member(struct ctx *c, const char *key, const void *v, unsigned depth, void *msg)
 {
     xb_pb_kv *kv = msg;
     int rc = XB_OK;
@@ -585,7 +600,7 @@ static int kv_member(struct ctx *c, const char *key, json_t *v, unsigned depth, 
 static const struct msg_type KV_T = {sizeof(xb_pb_kv), 0, attach_kv, kv_member};
 
 /* repeated KeyValue (attributes, kvlistValue.values); |depth| is passed to the values. */
-static int dec_kv_array(struct ctx *c, json_t *v, const struct field *f, unsigned depth,
+static int dec_kv_array(struct ctx *c, const void *v, const struct field *f, unsigned depth,
                         size_t *n_out, xb_pb_kv ***out)
 {
     void *arr;
@@ -602,7 +617,8 @@ static void attach_array_value(void *msg, void *slot)
     *(xb_pb_array **)slot = msg;
 }
 
-static int array_value_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+static int array_value_member(struct ctx *c, const char *key, const void *v, unsigned depth,
+                              void *msg)
 {
     xb_pb_array *a = msg;
     void *arr;
@@ -625,7 +641,8 @@ static void attach_kvlist_value(void *msg, void *slot)
     *(xb_pb_kvlist **)slot = msg;
 }
 
-static int kvlist_value_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+static int kvlist_value_member(struct ctx *c, const char *key, const void *v, unsigned depth,
+                               void *msg)
 {
     xb_pb_kvlist *l = msg;
     int rc = XB_OK;
@@ -642,7 +659,7 @@ static const struct msg_type KVLIST_VALUE_T = {sizeof(xb_pb_kvlist), 0, attach_k
  * AnyValue: a oneof. When a sender sets several members the last one in the object
  * wins rather than failing the request; an object with none stays "empty".
  */
-static int any_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+static int any_member(struct ctx *c, const char *key, const void *v, unsigned depth, void *msg)
 {
     xb_pb_any *a = msg;
     Opentelemetry__Proto__Common__V1__AnyValue__ValueCase vc = a->value_case;
@@ -653,8 +670,9 @@ static int any_member(struct ctx *c, const char *key, json_t *v, unsigned depth,
         rc = get_string(c, v, &F_STRING_VALUE, &a->string_value);
     } else if (key_is(key, &F_BOOL_VALUE)) {
         vc = XB_ANY_BOOL;
-        if (json_is_boolean(v))
-            a->bool_value = json_is_true(v);
+        enum xb_jt_type ty = xb_jt_type(c->t, v);
+        if (ty == XB_JT_TRUE || ty == XB_JT_FALSE)
+            a->bool_value = ty == XB_JT_TRUE;
         else
             rc = fail(c, XB_ERR_INVALID, F_BOOL_VALUE.bad_type);
     } else if (key_is(key, &F_INT_VALUE)) {
@@ -685,7 +703,8 @@ static void attach_entity_ref(void *msg, void *slot)
     *(Opentelemetry__Proto__Common__V1__EntityRef **)slot = msg;
 }
 
-static int entity_ref_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+static int entity_ref_member(struct ctx *c, const char *key, const void *v, unsigned depth,
+                             void *msg)
 {
     Opentelemetry__Proto__Common__V1__EntityRef *r = msg;
     void *arr;
@@ -717,7 +736,7 @@ static void attach_scope(void *msg, void *slot)
     *(xb_pb_scope **)slot = msg;
 }
 
-static int scope_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+static int scope_member(struct ctx *c, const char *key, const void *v, unsigned depth, void *msg)
 {
     xb_pb_scope *s = msg;
     int rc = XB_OK;
@@ -744,7 +763,7 @@ static void attach_resource(void *msg, void *slot)
     *(xb_pb_resource **)slot = msg;
 }
 
-static int resource_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+static int resource_member(struct ctx *c, const char *key, const void *v, unsigned depth, void *msg)
 {
     xb_pb_resource *r = msg;
     void *arr;
@@ -774,7 +793,7 @@ static void attach_status(void *msg, void *slot)
     *(xb_pb_status **)slot = msg;
 }
 
-static int status_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+static int status_member(struct ctx *c, const char *key, const void *v, unsigned depth, void *msg)
 {
     xb_pb_status *s = msg;
     int code, rc = XB_OK;
@@ -798,7 +817,7 @@ static void attach_event(void *msg, void *slot)
     *(xb_pb_event **)slot = msg;
 }
 
-static int event_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+static int event_member(struct ctx *c, const char *key, const void *v, unsigned depth, void *msg)
 {
     xb_pb_event *ev = msg;
     int rc = XB_OK;
@@ -823,7 +842,7 @@ static void attach_link(void *msg, void *slot)
     *(xb_pb_link **)slot = msg;
 }
 
-static int link_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+static int link_member(struct ctx *c, const char *key, const void *v, unsigned depth, void *msg)
 {
     xb_pb_link *l = msg;
     int rc = XB_OK;
@@ -852,7 +871,7 @@ static void attach_span(void *msg, void *slot)
     *(xb_pb_span **)slot = msg;
 }
 
-static int span_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+static int span_member(struct ctx *c, const char *key, const void *v, unsigned depth, void *msg)
 {
     xb_pb_span *s = msg;
     void *arr;
@@ -909,7 +928,8 @@ static void attach_scope_spans(void *msg, void *slot)
     *(xb_pb_scope_spans **)slot = msg;
 }
 
-static int scope_spans_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+static int scope_spans_member(struct ctx *c, const char *key, const void *v, unsigned depth,
+                              void *msg)
 {
     xb_pb_scope_spans *ss = msg;
     void *arr;
@@ -937,7 +957,7 @@ static void attach_resource_spans(void *msg, void *slot)
     *(xb_pb_resource_spans **)slot = msg;
 }
 
-static int resource_spans_member(struct ctx *c, const char *key, json_t *v, unsigned depth,
+static int resource_spans_member(struct ctx *c, const char *key, const void *v, unsigned depth,
                                  void *msg)
 {
     xb_pb_resource_spans *rs = msg;
@@ -966,7 +986,7 @@ static void attach_request(void *msg, void *slot)
     *(xb_pb_export_req **)slot = msg;
 }
 
-static int request_member(struct ctx *c, const char *key, json_t *v, unsigned depth, void *msg)
+static int request_member(struct ctx *c, const char *key, const void *v, unsigned depth, void *msg)
 {
     xb_pb_export_req *r = msg;
     void *arr;
@@ -987,99 +1007,80 @@ static const struct msg_type REQUEST_T = {sizeof(xb_pb_export_req), 0, attach_re
 
 /* ---- entry point ------------------------------------------------------------------ */
 
-static const char *json_error_desc(const json_error_t *jerr, int *rc)
-{
-    *rc = XB_ERR_INVALID;
-    switch (json_error_code(jerr)) {
-    case json_error_out_of_memory:
-        *rc = XB_ERR_NOMEM;
-        return "out of memory while parsing JSON";
-    case json_error_invalid_utf8:
-        return "invalid JSON: invalid UTF-8";
-    case json_error_stack_overflow:
-        return "invalid JSON: nesting too deep";
-    case json_error_numeric_overflow:
-        return "invalid JSON: number out of range (send 64-bit values as decimal strings)";
-    case json_error_null_byte_in_key:
-        return "invalid JSON: NUL character in object key";
-    default:
-        return "invalid JSON";
-    }
-}
-
 /*
- * jansson's allocator hooks take no user pointer and are process-wide, so the arena of
- * the parse in progress is kept per thread (ingest workers parse at once, app/workers.h)
- * and the hooks, installed once, use it while a parse runs on the calling thread and
- * the heap otherwise (receiver/status.c builds its answers with jansson too).
+ * Decodes the tree |t| of the body into *|req|. Returns the decoder's status; sets
+ * c->need_exact when a cJSON tree cannot be read like jansson's would be.
  */
-static _Thread_local struct xb_arena *parse_arena;
-static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
-static json_malloc_t heap_malloc;
-static json_free_t heap_free;
-
-static void *arena_json_malloc(size_t size)
+static int decode_tree(struct ctx *c, const struct xb_jtree *t, xb_pb_export_req **req)
 {
-    return parse_arena ? xb_arena_alloc(parse_arena, size) : heap_malloc(size);
-}
-
-static void arena_json_free(void *p)
-{
-    if (!parse_arena) /* else released with the arena when the request is done */
-        heap_free(p);
-}
-
-static void install_hooks(void)
-{
-    json_get_alloc_funcs(&heap_malloc, &heap_free);
-    json_set_alloc_funcs(arena_json_malloc, arena_json_free);
+    c->t = t;
+    if (xb_jt_type(t, t->root) != XB_JT_OBJECT)
+        return fail(c, XB_ERR_INVALID, "request: top level must be a JSON object");
+    return dec_message(c, t->root, 0, &REQUEST_T, req);
 }
 
 int xb_otlp_decode_json(const void *data, size_t len, struct xb_arena *arena,
                         xb_pb_export_req **out, const char **err_desc)
 {
-    struct ctx c = {arena, NULL};
-    json_error_t jerr;
-    json_t *root;
+    return xb_otlp_decode_json_ex(data, len, arena, 0, out, err_desc, NULL);
+}
+
+int xb_otlp_decode_json_ex(const void *data, size_t len, struct xb_arena *arena, int jansson_only,
+                           xb_pb_export_req **out, const char **err_desc, int *used_cjson)
+{
+    struct ctx c = {arena, NULL, NULL, 0};
+    struct xb_arena_mark mark;
+    struct xb_json_scan scan;
+    struct xb_jtree tree;
     xb_pb_export_req *req = NULL;
+    uint8_t *bits = NULL;
     int rc;
 
     /*
-     * The parse tree is allocated from the request arena, so it counts against the
-     * request's memory cap like the decoded messages: a small body that expands to a
-     * huge tree (`{"resourceSpans":[{},{},...]}`) fails with the arena exhausted
-     * instead of growing the heap. jansson frees become no-ops, and the tree is not
-     * json_decref'd: xb_arena_reset() releases it with everything else. Other users
-     * of jansson (receiver/status.c) get the previous allocator back below.
+     * Both parse trees are allocated from the request arena, so they count against
+     * the request's memory cap like the decoded messages: a small body that expands
+     * to a huge tree (`{"resourceSpans":[{},{},...]}`) fails with the arena exhausted
+     * instead of growing the heap (receiver/json_tree.c installs the allocator hooks).
+     *
+     * cJSON is tried first when xb_json_pick() allows it (docs/otlp-json.md,
+     * "Parsers"). When cJSON refuses the body, or the tree holds what it cannot
+     * represent like jansson (a duplicate key), everything allocated since the mark
+     * is released and the body is parsed again with jansson, whose result and error
+     * description are then the answer: behaviour is jansson's on every input.
      */
-    pthread_once(&hooks_once, install_hooks);
-    parse_arena = arena;
-
-    /*
-     * JSON_DECODE_ANY so a scalar top level gets our own message rather than a parse
-     * error; JSON_ALLOW_NUL so a "\u0000" inside a string value does not fail the
-     * whole request (the C string simply ends there, as with protobuf-c).
-     */
-    root = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-    if (!root) {
-        c.err = json_error_desc(&jerr, &rc);
-        /* jansson does not report every allocation failure as one: the arena knows. */
-        if (xb_arena_exhausted(arena)) {
-            rc = XB_ERR_NOMEM;
-            c.err = "out of memory while parsing JSON";
+    xb_arena_mark(arena, &mark);
+    if (len > 0) {
+        bits = xb_arena_calloc(arena, (len + 1) / 2 / 8 + 1);
+        if (!bits) {
+            rc = fail(&c, XB_ERR_NOMEM, "out of memory while parsing JSON");
+            goto out;
         }
-        goto out;
     }
-    if (!json_is_object(root)) {
-        rc = fail(&c, XB_ERR_INVALID, "request: top level must be a JSON object");
-        goto out;
+    if (used_cjson)
+        *used_cjson = 0;
+    if (!jansson_only && bits && xb_json_pick(data, len, bits, &scan) == XB_JSON_CJSON) {
+        rc = xb_json_parse(XB_JSON_CJSON, data, len, arena, bits, &scan, &tree, &c.err);
+        if (rc == XB_OK) {
+            rc = decode_tree(&c, &tree, &req);
+            /* Out of memory is retried too: jansson's tree can be the smaller one. */
+            if (!c.need_exact && rc != XB_ERR_NOMEM) {
+                if (used_cjson)
+                    *used_cjson = 1;
+                goto out;
+            }
+        }
     }
-    rc = dec_message(&c, root, 0, &REQUEST_T, &req);
+    xb_arena_release(arena, &mark);
+    c.need_exact = 0;
+    c.err = NULL;
+    req = NULL;
+    rc = xb_json_parse(XB_JSON_JANSSON, data, len, arena, NULL, NULL, &tree, &c.err);
+    if (rc == XB_OK)
+        rc = decode_tree(&c, &tree, &req);
+out:
     if (rc == XB_OK)
         *out = req;
-out:
-    parse_arena = NULL;
-    if (rc != XB_OK)
+    else
         *err_desc = c.err;
     return rc;
 }

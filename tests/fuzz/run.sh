@@ -3,7 +3,7 @@
 # and runs each for SECONDS with inputs up to 64 KB (fuzz_double: 512 bytes; docs/fuzzing.md).
 #
 # Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]   (default 60 s each; targets:
-#        fuzz_pb fuzz_json fuzz_diff fuzz_wire fuzz_xray fuzz_wal fuzz_double)
+#        fuzz_pb fuzz_json fuzz_json_diff fuzz_diff fuzz_wire fuzz_xray fuzz_wal fuzz_double)
 # Env:   XB_FUZZ_BUILD_DIR  build directory (default <repo>/build-fuzz)
 #        XB_FUZZ_FLAGS      extra libFuzzer flags (e.g. -jobs=2 -workers=2)
 #        XB_FUZZ_SEED       libFuzzer -seed (make test: 1, so a run is repeatable)
@@ -16,7 +16,7 @@ set -eu
 
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-fuzz_pb fuzz_json fuzz_diff fuzz_wire fuzz_xray fuzz_wal}
+targets=${*:-fuzz_pb fuzz_json fuzz_json_diff fuzz_diff fuzz_wire fuzz_xray fuzz_wal}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${XB_FUZZ_BUILD_DIR:-$root/build-fuzz}
 
@@ -34,7 +34,7 @@ status=0
 for t in $targets; do
     maxlen=65536
     case $t in
-    fuzz_json) seeds=$root/tests/fuzz/corpus/json ;;
+    fuzz_json | fuzz_json_diff) seeds=$root/tests/fuzz/corpus/json ;;
     fuzz_xray) seeds=$root/tests/fuzz/corpus-xray ;;
     fuzz_wal) seeds=$root/tests/fuzz/corpus-wal ;;
     fuzz_double) # every 8 bytes are checked against an exhaustive search: short inputs
