@@ -32,6 +32,7 @@
 #include "extension/viewer.h"
 #include "receiver/awsxray_udp.h"
 #include "receiver/ingest.h"
+#include "receiver/json_tree.h"
 #include "receiver/listen.h"
 #include "receiver/otlp_grpc.h"
 #include "receiver/otlp_http.h"
@@ -564,6 +565,7 @@ int xb_app_run(const struct xb_config *cfg)
 
     memset(&a, 0, sizeof(a));
     a.cfg = cfg;
+    xb_json_hooks_init(); /* before any thread or JSON library call */
     if (cfg->log_level && xb_log_parse_level(cfg->log_level, &level) == XB_OK)
         xb_log_set_level(level);
     signal(SIGPIPE, SIG_IGN);

@@ -279,6 +279,11 @@ static void install_hooks(void)
     cJSON_InitHooks(&h);
 }
 
+void xb_json_hooks_init(void)
+{
+    pthread_once(&hooks_once, install_hooks);
+}
+
 /* ---- parsing ----------------------------------------------------------------------- */
 
 static const char *jansson_error(const json_error_t *jerr, int *rc)
@@ -333,7 +338,7 @@ int xb_json_parse(enum xb_json_backend backend, const void *body, size_t len,
 {
     int rc = XB_OK;
 
-    pthread_once(&hooks_once, install_hooks);
+    xb_json_hooks_init();
     parse_arena = arena;
     out->backend = backend;
     out->has_reals = 0;

@@ -74,6 +74,15 @@ enum xb_json_backend xb_json_pick(const void *body, size_t len, uint8_t *real_bi
                                   struct xb_json_scan *scan);
 
 /*
+ * Installs jansson's and cJSON's allocator hooks (process-wide: allocations go to the
+ * calling thread's parse arena during xb_json_parse() and to the heap otherwise). Safe
+ * to call more than once; xb_json_parse() calls it too. Call it before starting threads
+ * that use either library (app/app.c does, first thing): the libraries' hook pointers
+ * are plain globals, and cJSON documents its hooks as set before any thread uses it.
+ */
+void xb_json_hooks_init(void);
+
+/*
  * Parses |body| with |backend|, allocating the tree from |arena| (so the request's
  * memory cap covers it); |real_bits| and |scan| come from xb_json_pick() (cJSON only).
  * Returns XB_OK, XB_ERR_INVALID (syntax; *|err| is jansson's description, and a cJSON
