@@ -214,34 +214,24 @@ static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
 static json_malloc_t heap_malloc;
 static json_free_t heap_free;
 
-static void *arena_json_malloc(size_t size)
+/* Both libraries' hooks: jansson's previous allocator is the heap (malloc/free). */
+static void *arena_malloc(size_t size)
 {
     return parse_arena ? xb_arena_alloc(parse_arena, size) : heap_malloc(size);
 }
 
-static void arena_json_free(void *p)
+static void arena_free(void *p)
 {
     if (!parse_arena) /* else released with the arena when the request is done */
         heap_free(p);
 }
 
-static void *arena_cjson_malloc(size_t size)
-{
-    return parse_arena ? xb_arena_alloc(parse_arena, size) : malloc(size);
-}
-
-static void arena_cjson_free(void *p)
-{
-    if (!parse_arena)
-        free(p);
-}
-
 static void install_hooks(void)
 {
-    cJSON_Hooks h = {arena_cjson_malloc, arena_cjson_free};
+    cJSON_Hooks h = {arena_malloc, arena_free};
 
     json_get_alloc_funcs(&heap_malloc, &heap_free);
-    json_set_alloc_funcs(arena_json_malloc, arena_json_free);
+    json_set_alloc_funcs(arena_malloc, arena_free);
     cJSON_InitHooks(&h);
 }
 
