@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/utf8.h"
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -31,42 +32,6 @@ static int hex_value(uint8_t ch)
     if (ch >= 'A' && ch <= 'F')
         return ch - 'A' + 10;
     return -1;
-}
-
-/*
- * Length of the strict UTF-8 sequence at |p| (first byte >= 0x80), or 0 when it is
- * not one: overlong forms, surrogates and code points above U+10FFFF are refused,
- * as jansson does (RFC 3629).
- */
-static size_t utf8_len(const uint8_t *p, size_t avail)
-{
-    uint8_t b = p[0];
-    size_t n;
-    uint32_t cp;
-
-    if (b >= 0xc2 && b <= 0xdf) {
-        n = 2;
-        cp = b & 0x1f;
-    } else if (b >= 0xe0 && b <= 0xef) {
-        n = 3;
-        cp = b & 0x0f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-        n = 4;
-        cp = b & 0x07;
-    } else {
-        return 0;
-    }
-    if (avail < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
 }
 
 /* Number of digits starting at |*i| (advanced past them). */
@@ -179,7 +144,8 @@ static size_t scan_string(const uint8_t *p, size_t len, size_t i)
         } else if (ch < 0x20) {
             return SIZE_MAX;
         } else {
-            size_t n = utf8_len(p + i, len - i);
+            /* Strict UTF-8 (RFC 3629), as jansson checks it. */
+            size_t n = xb_utf8_char((const char *)p + i, len - i, NULL);
             if (n == 0)
                 return SIZE_MAX;
             i += n;
@@ -248,34 +214,24 @@ static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
 static json_malloc_t heap_malloc;
 static json_free_t heap_free;
 
-static void *arena_json_malloc(size_t size)
+/* Both libraries' hooks: jansson's previous allocator is the heap (malloc/free). */
+static void *arena_malloc(size_t size)
 {
     return parse_arena ? xb_arena_alloc(parse_arena, size) : heap_malloc(size);
 }
 
-static void arena_json_free(void *p)
+static void arena_free(void *p)
 {
     if (!parse_arena) /* else released with the arena when the request is done */
         heap_free(p);
 }
 
-static void *arena_cjson_malloc(size_t size)
-{
-    return parse_arena ? xb_arena_alloc(parse_arena, size) : malloc(size);
-}
-
-static void arena_cjson_free(void *p)
-{
-    if (!parse_arena)
-        free(p);
-}
-
 static void install_hooks(void)
 {
-    cJSON_Hooks h = {arena_cjson_malloc, arena_cjson_free};
+    cJSON_Hooks h = {arena_malloc, arena_free};
 
     json_get_alloc_funcs(&heap_malloc, &heap_free);
-    json_set_alloc_funcs(arena_json_malloc, arena_json_free);
+    json_set_alloc_funcs(arena_malloc, arena_free);
     cJSON_InitHooks(&h);
 }
 

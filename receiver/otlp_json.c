@@ -1048,6 +1048,8 @@ int xb_otlp_decode_json_ex(const void *data, size_t len, struct xb_arena *arena,
      * is released and the body is parsed again with jansson, whose result and error
      * description are then the answer: behaviour is jansson's on every input.
      */
+    if (used_cjson)
+        *used_cjson = 0;
     xb_arena_mark(arena, &mark);
     if (len > 0) {
         bits = xb_arena_calloc(arena, (len + 1) / 2 / 8 + 1);
@@ -1056,8 +1058,6 @@ int xb_otlp_decode_json_ex(const void *data, size_t len, struct xb_arena *arena,
             goto out;
         }
     }
-    if (used_cjson)
-        *used_cjson = 0;
     if (!jansson_only && bits && xb_json_pick(data, len, bits, &scan) == XB_JSON_CJSON) {
         rc = xb_json_parse(XB_JSON_CJSON, data, len, arena, bits, &scan, &tree, &c.err);
         if (rc == XB_OK) {
