@@ -105,6 +105,16 @@ void xb_qdoc_blocks_seal(struct xb_qdoc_blocks *b, struct xb_qdoc_list *l)
         free(k); /* no document left */
 }
 
+size_t xb_qdoc_block_size_for(size_t body_len)
+{
+    size_t want = body_len < XB_QDOC_BLOCK_SIZE ? 2 * body_len + 1024 : XB_QDOC_BLOCK_SIZE;
+    size_t size = XB_QDOC_BLOCK_MIN_SIZE;
+
+    while (size < want && size < XB_QDOC_BLOCK_SIZE)
+        size *= 2;
+    return size;
+}
+
 struct xb_qdoc *xb_qdoc_blocks_new(struct xb_qdoc_blocks *b, struct xb_qdoc_list *l,
                                    const char *json, size_t len, const char *trace_id,
                                    const char *id)
@@ -120,12 +130,16 @@ struct xb_qdoc *xb_qdoc_blocks_new(struct xb_qdoc_blocks *b, struct xb_qdoc_list
         k = NULL;
     }
     if (!k) {
-        k = malloc(XB_QDOC_BLOCK_SIZE);
+        size_t size = b->size && b->size < XB_QDOC_BLOCK_SIZE ? b->size : XB_QDOC_BLOCK_SIZE;
+
+        if (size < round_up(HEADER) + need)
+            size = round_up(HEADER) + need; /* <= XB_QDOC_BLOCK_SIZE: need is at most 1/4 */
+        k = malloc(size);
         if (!k)
             return NULL;
         atomic_init(&k->refs, BIAS);
         k->n = 0;
-        k->size = XB_QDOC_BLOCK_SIZE;
+        k->size = size;
         k->used = HEADER;
         k->placed = 0;
         k->last = 0;

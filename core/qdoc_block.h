@@ -36,7 +36,21 @@ struct xb_qdoc_block;
 /* One thread's open block while it collects one request's documents. Zero-initialise. */
 struct xb_qdoc_blocks {
     struct xb_qdoc_block *open; /* NULL = none */
+    size_t size; /* bytes of each new block, from xb_qdoc_block_size_for(); 0 = the most */
 };
+
+/* Smallest and largest block, bytes (header included). */
+#define XB_QDOC_BLOCK_MIN_SIZE ((size_t)4 * 1024)
+
+/*
+ * Pure: the block size (bytes) for a request whose OTLP body is |body_len| bytes, so
+ * that a small request does not take (and then give back most of) a 64 KiB block: about
+ * twice the body (the documents of the standard request take 2 bytes per byte of
+ * protobuf; OTLP/JSON bodies less), plus 1 KiB, rounded up to a power of two within
+ * [XB_QDOC_BLOCK_MIN_SIZE, XB_QDOC_BLOCK_SIZE]. A document that does not fit a block of
+ * this size still gets one of its own size (xb_qdoc_blocks_new()).
+ */
+size_t xb_qdoc_block_size_for(size_t body_len);
 
 /*
  * Like xb_qdoc_new_ids(), placing the document in |b|'s open block (a new block when it

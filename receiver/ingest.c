@@ -548,6 +548,7 @@ static int export_attempt(struct xb_ingest *ing, struct attempt *at, enum xb_bod
                                  : "out of memory while queueing documents";
         goto out;
     }
+    col.blocks.size = xb_qdoc_block_size_for(len); /* a small request, a small block */
     if (ing->n_queues)
         rc = xb_translate_request(ing->tc, req, (int64_t)time(NULL), at->arena, &ing->doc,
                                   collect_doc, &col, &tr);

@@ -275,6 +275,50 @@ static void *mt_free(void *p)
 
 /* Two threads free interleaved documents of the same blocks; a third (this one) fills
  * the blocks. The sanitizers check the reference counts and the frees. */
+/* Block sizes follow the body: powers of two from 4 KiB, twice the body plus 1 KiB,
+ * at most 64 KiB. */
+static void test_block_size_for(void **state)
+{
+    (void)state;
+    assert_int_equal(xb_qdoc_block_size_for(0), XB_QDOC_BLOCK_MIN_SIZE);
+    assert_int_equal(xb_qdoc_block_size_for(1536), 4096);                /* 4,096 wanted */
+    assert_int_equal(xb_qdoc_block_size_for(1537), 8192);                /* 4,098 wanted */
+    assert_int_equal(xb_qdoc_block_size_for(7364), 16384);               /* a 10-span request */
+    assert_int_equal(xb_qdoc_block_size_for(32000), 65536);              /* 65,024 wanted */
+    assert_int_equal(xb_qdoc_block_size_for(73635), XB_QDOC_BLOCK_SIZE); /* 100 spans */
+    assert_int_equal(xb_qdoc_block_size_for((size_t)-1), XB_QDOC_BLOCK_SIZE);
+    for (size_t len = 0; len < 200000; len += 97) {
+        size_t s = xb_qdoc_block_size_for(len);
+        assert_true(s >= XB_QDOC_BLOCK_MIN_SIZE && s <= XB_QDOC_BLOCK_SIZE);
+        assert_true((s & (s - 1)) == 0);
+        assert_true(s == XB_QDOC_BLOCK_SIZE || s >= 2 * len + 1024);
+    }
+}
+
+/* With a small block size, documents fill blocks of that size; a document larger than
+ * the size (but within XB_QDOC_BLOCK_MAX_DOC) gets a block that holds it; charges still
+ * add up to the allocations. */
+static void test_block_small_size(void **state)
+{
+    struct xb_qdoc_blocks b = {.size = XB_QDOC_BLOCK_MIN_SIZE};
+    struct xb_qdoc_list l = {0};
+    size_t placed;
+    (void)state;
+
+    place(&b, &l, 10, 1000); /* about 1,080 bytes each: 3 per 4 KiB block */
+    placed = l.bytes; /* own sizes, plus the slack of the blocks sealed when full */
+    assert_true(placed > 10 * OWN(1000));
+    assert_true(placed <= 3 * XB_QDOC_BLOCK_MIN_SIZE + 1 * OWN(1000));
+    place(&b, &l, 1, 10000); /* larger than a 4 KiB block */
+    assert_int_equal(xb_qdoc_charge(l.tail) >= OWN(10000), 1);
+    xb_qdoc_blocks_seal(&b, &l);
+    assert_int_equal(sum_charges(&l), l.bytes);
+    /* 4 blocks of at most 4 KiB for the 10 small ones, then one for the large one */
+    assert_true(l.bytes <= 4 * XB_QDOC_BLOCK_MIN_SIZE + OWN(10000) + 256);
+    assert_int_equal(memcmp(l.tail->json, "aaaa", 4), 0);
+    xb_qdoc_list_clear(&l);
+}
+
 static void test_block_release_two_threads(void **state)
 {
     static struct xb_qdoc *even[MT_DOCS / 2], *odd[MT_DOCS / 2];
@@ -310,6 +354,8 @@ int main(void)
         cmocka_unit_test(test_block_abandoned),
         cmocka_unit_test(test_block_large_document),
         cmocka_unit_test(test_block_requeue_copies_out),
+        cmocka_unit_test(test_block_size_for),
+        cmocka_unit_test(test_block_small_size),
         cmocka_unit_test(test_block_release_two_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
