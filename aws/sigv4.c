@@ -31,6 +31,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/hex.h"
 
 #define SHA256_LEN 32
 #define ALGORITHM "AWS4-HMAC-SHA256"
@@ -160,17 +161,6 @@ static unsigned char ascii_lower(unsigned char c)
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int xb_sigv4_uri_encode(struct xb_buf *b, const char *s, size_t n)
 {
     static const char digits[] = "0123456789ABCDEF";
@@ -210,8 +200,8 @@ static int append_reencoded(struct xb_buf *b, const char *s, size_t n)
         if (c == '%') {
             if (i + 2 >= n)
                 return XB_ERR_INVALID;
-            hi = hex_value((unsigned char)s[i + 1]);
-            lo = hex_value((unsigned char)s[i + 2]);
+            hi = xb_hex_value((unsigned char)s[i + 1]);
+            lo = xb_hex_value((unsigned char)s[i + 2]);
             if (hi < 0 || lo < 0)
                 return XB_ERR_INVALID;
             c = (char)(hi << 4 | lo);

@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/hex.h"
 #include "core/log.h"
 #include "core/metrics.h"
 
@@ -128,17 +129,6 @@ static uint64_t id_hash(const uint8_t id[16])
     return a ^ (a >> 29);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* "1-xxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx" -> 16 bytes. Returns 0 or -1. */
 static int xray_id_bytes(const char *s, uint8_t out[16])
 {
@@ -157,7 +147,7 @@ static int xray_id_bytes(const char *s, uint8_t out[16])
     if (n != 32)
         return -1;
     for (int i = 0; i < 16; i++) {
-        int h = hexval(hex[2 * i]), l = hexval(hex[2 * i + 1]);
+        int h = xb_hex_value(hex[2 * i]), l = xb_hex_value(hex[2 * i + 1]);
         if (h < 0 || l < 0)
             return -1;
         out[i] = (uint8_t)(h << 4 | l);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/hex.h"
 #include "core/utf8.h"
 
 #ifdef __SSE2__
@@ -21,17 +22,6 @@
 static int is_digit(uint8_t ch)
 {
     return ch >= '0' && ch <= '9';
-}
-
-static int hex_value(uint8_t ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
 }
 
 /* Number of digits starting at |*i| (advanced past them). */
@@ -130,7 +120,7 @@ static size_t scan_string(const uint8_t *p, size_t len, size_t i)
                 if (i + 6 > len)
                     return SIZE_MAX;
                 for (size_t k = 2; k < 6; k++) {
-                    int h = hex_value(p[i + k]);
+                    int h = xb_hex_value(p[i + k]);
                     if (h < 0)
                         return SIZE_MAX;
                     v = v << 4 | h;

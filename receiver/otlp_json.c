@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/hex.h"
 #include "receiver/json_tree.h"
 #include "receiver/otlp_limits.h"
 
@@ -336,17 +337,6 @@ static int get_double(struct ctx *c, const void *v, const struct field *f, doubl
     return XB_OK;
 }
 
-static int hex_nibble(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /*
  * OTLP ids: hex of any case; "" leaves the field empty. Length is not checked here:
  * the translator rejects spans with wrong-size ids one by one (partial success).
@@ -371,8 +361,8 @@ static int get_hex(struct ctx *c, const void *v, const struct field *f, Protobuf
     if (!buf)
         return nomem(c);
     for (size_t i = 0; i < len / 2; i++) {
-        int hi = hex_nibble(s[2 * i]);
-        int lo = hex_nibble(s[2 * i + 1]);
+        int hi = xb_hex_value(s[2 * i]);
+        int lo = xb_hex_value(s[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return fail(c, XB_ERR_INVALID, f->bad_value);
         buf[i] = (uint8_t)(hi << 4 | lo);

@@ -12,6 +12,7 @@
  * fuzz_xray compares the scanner with.
  */
 #include "receiver/xray_daemon.h"
+#include "core/hex.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -238,22 +239,12 @@ static uint64_t swar_stop(uint64_t x)
     return (x | ((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((b - ONES) & ~b)) & HIGHS;
 }
 
-static int hexval(unsigned c)
-{
-    if (c >= '0' && c <= '9')
-        return (int)(c - '0');
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return (int)(c - 'a' + 10);
-    return -1;
-}
-
 /* The code unit of "\uXXXX" at |p| (6 bytes available), -1 when malformed. */
 static long u_escape(const unsigned char *p)
 {
     long v = 0;
     for (int i = 2; i < 6; i++) {
-        int h = hexval(p[i]);
+        int h = xb_hex_value(p[i]);
         if (h < 0)
             return -1;
         v = v * 16 + h;
