@@ -15,16 +15,3 @@ unsigned xb_balance_pick(const uint64_t *open, unsigned n, unsigned self)
     }
     return best;
 }
-
-int xb_balance_shed(const uint64_t *open, unsigned n, unsigned self)
-{
-    uint64_t min;
-
-    if (n == 0 || self >= n)
-        return 0;
-    min = open[self];
-    for (unsigned i = 0; i < n; i++)
-        if (open[i] < min)
-            min = open[i];
-    return open[self] >= min + 2;
-}

@@ -7,6 +7,11 @@
  * it and hands the socket over when that is another one (app/workers.c): a new
  * connection always goes to a worker with the fewest open connections ("exact balance"
  * in Envoy's terms). docs/architecture.md ("Threads") explains the mechanism.
+ *
+ * OTLP/HTTP connections are spread by the kernel only: evhttp serves only sockets it
+ * accepted itself, and asking a busy worker's clients to reconnect (Connection: close)
+ * was dropped because rate-limited HTTP/1.1 clients stop sending after such a close
+ * (docs/performance.md, "Connection balance (sixth round)").
  */
 #ifndef XB_APP_BALANCE_H
 #define XB_APP_BALANCE_H
@@ -28,15 +33,5 @@
  * returns |self|.
  */
 unsigned xb_balance_pick(const uint64_t *open, unsigned n, unsigned self);
-
-/*
- * Pure: whether worker |self| should ask one of its OTLP/HTTP clients to reconnect
- * (Connection: close on the next response), from each worker's open HTTP connections
- * |open| (|n| entries). An HTTP connection cannot change worker (libevent's evhttp
- * serves only sockets it accepted itself), so a worker holding two or more above the
- * fewest sheds one at a time and the kernel places the reconnection again. Returns 1
- * when open[self] >= min(open) + 2, else 0 (also for |n| == 0 or |self| >= |n|).
- */
-int xb_balance_shed(const uint64_t *open, unsigned n, unsigned self);
 
 #endif

@@ -41,10 +41,9 @@ static uint64_t handoffs;
  * worker whose connection closed). Not the max_connections count, xb_workers.grpc_conns. */
 static uint64_t grpc_open[XB_WORKERS_MAX];
 static uint64_t grpc_handed[XB_WORKERS_MAX];
-/* OTLP/HTTP connections each worker serves (those asked to close no longer count), and
- * how many it asked to close to even out the split. */
+/* OTLP/HTTP connections each worker serves: the kernel's SO_REUSEPORT spread, shown
+ * only (nothing moves them). */
 static uint64_t http_open[XB_WORKERS_MAX];
-static uint64_t http_shed[XB_WORKERS_MAX];
 
 static struct xb_metric_family families[] = {
     {.name = "xraybridge_workers",
@@ -87,13 +86,6 @@ static struct xb_metric_family families[] = {
      .labels = by_worker,
      .n_labels = 1,
      .values = http_open},
-    {.name = "xraybridge_worker_http_connections_shed_total",
-     .help = "OTLP/HTTP connections a worker answered with Connection: close because it held "
-             "two or more above the worker with the fewest.",
-     .type = XB_METRIC_COUNTER,
-     .labels = by_worker,
-     .n_labels = 1,
-     .values = http_shed},
 };
 
 void xb_workers_publish(unsigned n)
@@ -290,23 +282,6 @@ static void balance_closed(void *ud)
     __atomic_fetch_sub(&grpc_open[w->idx], 1, __ATOMIC_RELAXED);
 }
 
-/* xb_http_server_opts.shed of worker |ud|'s server: 1 when it holds two or more HTTP
- * connections above the worker with the fewest (xb_balance_shed). No lock: a decision
- * on counts a moment old sheds one connection too many or too few, and the next
- * response decides again. */
-static int balance_shed(void *ud)
-{
-    struct worker *w = ud;
-    uint64_t open[XB_WORKERS_MAX];
-
-    for (unsigned i = 0; i < w->ws->n; i++)
-        open[i] = __atomic_load_n(&http_open[i], __ATOMIC_RELAXED);
-    if (!xb_balance_shed(open, w->ws->n, w->idx))
-        return 0;
-    __atomic_fetch_add(&http_shed[w->idx], 1, __ATOMIC_RELAXED);
-    return 1;
-}
-
 /* Takes the connections other workers handed to |w|, oldest first. */
 static struct handed *take_handed(struct worker *w)
 {
@@ -473,8 +448,6 @@ static int worker_init(struct xb_workers *ws, struct worker *w, unsigned i,
         ho.shared_connections = &ws->http_conns;
         ho.read_ahead = 1; /* this loop serves only the receivers */
         ho.open_connections = &http_open[i];
-        ho.shed = balance_shed;
-        ho.shed_ud = w;
         rc = xb_http_server_start(w->base, w->ing, &ho, &w->http, err, err_len);
         if (rc)
             return rc;

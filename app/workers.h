@@ -3,9 +3,10 @@
  *
  * Each worker thread runs its own libevent loop with its own OTLP/gRPC and OTLP/HTTP
  * servers, bound to the same ports with SO_REUSEPORT (the kernel spreads new connections
- * among them by a hash of their addresses; the workers then even out the split: a gRPC
- * connection is handed to the worker with the fewest open, a worker holding too many
- * HTTP connections asks one client to reconnect, app/balance.h), and its own ingest path
+ * among them by a hash of their addresses; a gRPC connection is then handed to the
+ * worker with the fewest open, app/balance.h, while HTTP connections stay where the
+ * kernel put them: asking clients to reconnect was dropped, as rate-limited HTTP/1.1
+ * clients stop sending after a Connection: close), and its own ingest path
  * (receiver/ingest.h: decode and translate in its own arena). A worker admits each request into the
  * memory queues itself when it can (receiver/ingest.h, xb_ingest_admission_direct; the queues then
  * wake their exporters on the main loop through this module's eventfd); with tail_sampling, the

@@ -115,7 +115,7 @@ static void release_budget(struct http_conn *c)
     }
 }
 
-/* |c| no longer counts in the server's open_connections (closed, or asked to close). */
+/* |c| no longer counts in the server's open_connections (its connection is gone). */
 static void uncount(struct http_conn *c)
 {
     if (c->counted) {
@@ -544,14 +544,12 @@ static void on_complete(struct evhttp_request *req, void *arg)
     arm_deadline(c, now);
 }
 
-/* The whole request is in: start the write deadline, hold the connection busy. Sets
- * |*out| to the tracked connection (NULL if untracked). */
-static int enter_reply(struct xb_http_server *s, struct evhttp_request *req, struct http_conn **out)
+/* The whole request is in: start the write deadline, hold the connection busy. */
+static int enter_reply(struct xb_http_server *s, struct evhttp_request *req)
 {
     struct http_conn *c = conn_of(s, req);
     uint64_t now = xb_listen_now_ms();
 
-    *out = c;
     if (!c)
         return 0;
     if (c->doomed)
@@ -603,20 +601,9 @@ static void refuse_text(struct evhttp_request *req, enum xb_refusal reason, cons
         evbuffer_free(b);
 }
 
-/* Whether |c|'s client should reconnect after this response (connection balance);
- * |c| then stops counting as open. */
-static int shed(struct xb_http_server *s, struct http_conn *c)
-{
-    if (!c || !c->counted || !s->opts.shed || !s->opts.shed(s->opts.shed_ud))
-        return 0;
-    uncount(c);
-    return 1;
-}
-
-/* Sends |r| with a body in the request's encoding (|json|) on |c| (NULL: untracked). */
+/* Sends |r| with a body in the request's encoding (|json|). */
 static void send_reply(struct xb_http_server *s, struct evhttp_request *req, int json,
-                       const struct xb_ingest_outcome *o, const struct xb_reply *r,
-                       struct http_conn *c)
+                       const struct xb_ingest_outcome *o, const struct xb_reply *r)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     struct evbuffer *b = evbuffer_new();
@@ -635,7 +622,7 @@ static void send_reply(struct xb_http_server *s, struct evhttp_request *req, int
     }
     if (r->accept_encoding)
         evhttp_add_header(h, "Accept-Encoding", XB_ACCEPT_ENCODING);
-    if (s->draining || shed(s, c))
+    if (s->draining)
         evhttp_add_header(h, "Connection", "close");
     if (b && rc == XB_OK)
         evbuffer_add(b, s->out.data, s->out.len);
@@ -654,12 +641,11 @@ static void on_request(struct evhttp_request *req, void *ud)
     struct evbuffer *body = evhttp_request_get_input_buffer(req);
     struct xb_ingest_outcome o;
     struct xb_reply r;
-    struct http_conn *c;
     int json, gzip = 0;
     size_t len;
     void *data;
 
-    if (enter_reply(s, req, &c) != 0)
+    if (enter_reply(s, req) != 0)
         return;
     if (!path || strcmp(path, TRACES_PATH) != 0) {
         refuse_text(req, XB_REFUSAL_UNKNOWN_PATH,
@@ -686,7 +672,7 @@ static void on_request(struct evhttp_request *req, void *ud)
                                        .err_desc = "shutting down, retry on another connection"};
         xb_ingest_account(XB_TRANSPORT_HTTP, &o);
         xb_reply_from_outcome(&o, &r);
-        send_reply(s, req, json, &o, &r, c);
+        send_reply(s, req, json, &o, &r);
         return;
     }
     if (ce && strcasecmp(ce, "gzip") == 0) {
@@ -699,7 +685,7 @@ static void on_request(struct evhttp_request *req, void *ud)
                                            "unsupported Content-Encoding (use gzip or none)"};
         xb_ingest_account(XB_TRANSPORT_HTTP, &o);
         xb_reply_from_outcome(&o, &r);
-        send_reply(s, req, json, &o, &r, c);
+        send_reply(s, req, json, &o, &r);
         return;
     }
     len = evbuffer_get_length(body);
@@ -707,7 +693,7 @@ static void on_request(struct evhttp_request *req, void *ud)
     xb_ingest_export(s->ing, XB_TRANSPORT_HTTP, json ? XB_BODY_JSON : XB_BODY_PROTOBUF, gzip,
                      data ? data : "", len, s->opts.max_body_bytes, &o);
     xb_reply_from_outcome(&o, &r);
-    send_reply(s, req, json, &o, &r, c);
+    send_reply(s, req, json, &o, &r);
 }
 
 /* Longest configured deadline in whole seconds plus one: evhttp's own inactivity

@@ -55,16 +55,10 @@ struct xb_http_server_opts {
                                   charged, read the rest of the body with recv() of up to 256 KiB
                                   instead of the bufferevent's 4 KiB steps (worker loops only: a loop
                                   shared with the exporters must keep its rounds short) */
-    /* Connection balance across ingest workers (app/workers.c). evhttp serves only
-     * sockets it accepted itself, so an HTTP connection cannot be handed to another
-     * worker; instead a worker holding too many answers one export with
-     * "Connection: close" and the client reconnects. */
-    uint64_t *open_connections; /* tracked connections of this server, updated atomically
-                                   (a connection asked to close stops counting at once);
+    /* Per-worker gauge (app/workers.c). HTTP connections stay where the kernel's
+     * SO_REUSEPORT hash placed them: evhttp serves only sockets it accepted itself. */
+    uint64_t *open_connections; /* tracked connections of this server, updated atomically;
                                    NULL = not counted */
-    int (*shed)(void *ud);      /* called before answering an export on a counted
-                                   connection: non-zero = close it after this response */
-    void *shed_ud;
 };
 
 /*

@@ -140,9 +140,8 @@ def serial_of(conn):
 def post_with_serial(conn, body):
     """POST on |conn|; returns (status, serial of the certificate the connection that
     carried the request was served with). The serial is read once the request is sent,
-    before the answer: with service.workers > 1 a worker may answer a keep-alive request
-    with "Connection: close" (connection balance, docs/architecture.md), after which
-    http.client has closed the socket."""
+    before the answer: a response with "Connection: close" (a draining server sends one)
+    makes http.client close the socket, and the serial could no longer be read."""
     conn.request("POST", "/v1/traces", body, {"Content-Type": "application/json"})
     serial = serial_of(conn)
     r = conn.getresponse()

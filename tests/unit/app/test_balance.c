@@ -113,41 +113,6 @@ static void test_balance_closes_refill_the_emptied_worker(void **state)
     assert_int_equal(spread(open, 3), 0);
 }
 
-static void test_balance_shed_only_two_above_fewest(void **state)
-{
-    uint64_t open[3] = {3, 1, 2};
-    (void)state;
-    assert_int_equal(xb_balance_shed(open, 3, 0), 1);
-    assert_int_equal(xb_balance_shed(open, 3, 1), 0);
-    assert_int_equal(xb_balance_shed(open, 3, 2), 0);
-    open[0] = 2; /* one of worker 0 closed: one above the fewest */
-    assert_int_equal(xb_balance_shed(open, 3, 0), 0);
-    open[1] = 0; /* a client of worker 1 went away */
-    assert_int_equal(xb_balance_shed(open, 3, 0), 1);
-    assert_int_equal(xb_balance_shed(open, 3, 2), 1);
-    assert_int_equal(xb_balance_shed(open, 0, 0), 0);
-    assert_int_equal(xb_balance_shed(open, 3, 3), 0);
-}
-
-/* Shedding then reconnecting to a random worker ends within one of balance. */
-static void test_balance_shed_converges(void **state)
-{
-    uint64_t open[2] = {8, 0};
-    int rounds = 0;
-    (void)state;
-    srand(7);
-    while (spread(open, 2) > 1 && rounds++ < 1000) {
-        for (unsigned w = 0; w < 2; w++) {
-            if (xb_balance_shed(open, 2, w)) {
-                open[w]--;
-                open[(unsigned)rand() % 2]++; /* the kernel places the reconnection */
-            }
-        }
-    }
-    assert_true(spread(open, 2) <= 1);
-    assert_int_equal(open[0] + open[1], 8);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,8 +123,6 @@ int main(void)
         cmocka_unit_test(test_balance_lopsided_accepts_even_out),
         cmocka_unit_test(test_balance_any_order_within_one),
         cmocka_unit_test(test_balance_closes_refill_the_emptied_worker),
-        cmocka_unit_test(test_balance_shed_only_two_above_fewest),
-        cmocka_unit_test(test_balance_shed_converges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
