@@ -435,7 +435,7 @@ def main():
             b = FluentBit(args.fluent_bit, tmp, "fluent-bit")
         elif args.other:
             a.tag = "A"
-            b = Xraybridge(os.path.abspath(args.other), build, tmp, "B")
+            b = Xraybridge(os.path.abspath(args.other), build, tmp, "B", workers[0])
         else:
             b = None
         if args.send_workers:
