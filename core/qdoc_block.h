@@ -2,13 +2,14 @@
  * core/qdoc_block.h - queue documents allocated many to a block.
  *
  * An ingest thread translating one request places its documents (struct xb_qdoc,
- * core/queue.h) one after the other in blocks of XB_QDOC_BLOCK_SIZE bytes instead of
- * one malloc each; the exporters free them on the main loop. Each block counts its
- * documents in an atomic reference count: xb_qdoc_free() on a document drops one, and
- * the last one frees the block, on whichever thread that is. A block is filled by one
- * thread for one request and sealed before any of its documents is pushed into a queue;
- * after that its header is read-only. Placing a document takes no atomic operation: the
- * count is biased while the block is open and set to the documents placed when sealed.
+ * core/queue.h) one after the other in blocks of up to XB_QDOC_BLOCK_SIZE bytes (sized
+ * per request, xb_qdoc_block_size_for()) instead of one malloc each; the exporters free
+ * them on the main loop. Each block counts its documents in an atomic reference count:
+ * xb_qdoc_free() on a document drops one, and the last one frees the block, on
+ * whichever thread that is. A block is filled by one thread for one request and sealed
+ * before any of its documents is pushed into a queue; after that its header is
+ * read-only. Placing a document takes no atomic operation: the count is biased while
+ * the block is open and set to the documents placed when sealed.
  *
  * Budgets: a document's xb_qdoc_charge() is its own allocation size, and the document
  * placed last in a block is also charged the block's slack (its header, the alignment
@@ -26,7 +27,7 @@
 
 #include "core/queue.h"
 
-/* Bytes of one block, header included. */
+/* Largest block (and the size when none is set), bytes, header included. */
 #define XB_QDOC_BLOCK_SIZE ((size_t)64 * 1024)
 /* A document charging more than this gets its own allocation. */
 #define XB_QDOC_BLOCK_MAX_DOC (XB_QDOC_BLOCK_SIZE / 4)
@@ -39,7 +40,7 @@ struct xb_qdoc_blocks {
     size_t size; /* bytes of each new block, from xb_qdoc_block_size_for(); 0 = the most */
 };
 
-/* Smallest and largest block, bytes (header included). */
+/* Smallest block xb_qdoc_block_size_for() picks, bytes, header included. */
 #define XB_QDOC_BLOCK_MIN_SIZE ((size_t)4 * 1024)
 
 /*

@@ -273,8 +273,6 @@ static void *mt_free(void *p)
     return NULL;
 }
 
-/* Two threads free interleaved documents of the same blocks; a third (this one) fills
- * the blocks. The sanitizers check the reference counts and the frees. */
 /* Block sizes follow the body: powers of two from 4 KiB, twice the body plus 1 KiB,
  * at most 64 KiB. */
 static void test_block_size_for(void **state)
@@ -319,6 +317,8 @@ static void test_block_small_size(void **state)
     xb_qdoc_list_clear(&l);
 }
 
+/* Two threads free interleaved documents of the same blocks; a third (this one) fills
+ * the blocks. The sanitizers check the reference counts and the frees. */
 static void test_block_release_two_threads(void **state)
 {
     static struct xb_qdoc *even[MT_DOCS / 2], *odd[MT_DOCS / 2];
