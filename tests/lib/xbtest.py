@@ -53,6 +53,16 @@ def post_trace(port, body, content_type="application/json", gzip=False):
         c.close()
 
 
+def metrics_text(port, timeout=10):
+    """The telemetry endpoint's /metrics page on 127.0.0.1:|port|, as text."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request("GET", "/metrics")
+        return c.getresponse().read().decode()
+    finally:
+        c.close()
+
+
 def clean_env(**extra):
     """The test's environment without AWS_*, OTEL_* and proxy variables, plus |extra|."""
     env = {k: v for k, v in os.environ.items()

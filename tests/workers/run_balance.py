@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "receiver"))
 from h2raw import (PREFACE, SETTINGS, H2Conn, export_request, frame,  # noqa: E402
                    grpc_headers, grpc_message)
-from xbtest import Bridge, Report, clean_env, poll_until  # noqa: E402
+from xbtest import Bridge, Report, clean_env, poll_until, metrics_text  # noqa: E402
 
 WORKERS = 2
 SPANS = 3
@@ -67,15 +67,6 @@ def call(conn):
     conn.data(sid, grpc_message(export_request(SPANS, "balance")), end_stream=True)
     conn.wait(lambda c: c.stream_ended(sid), 10)
     return conn.call_ok(sid)
-
-
-def metrics(port):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        c.request("GET", "/metrics")
-        return c.getresponse().read().decode()
-    finally:
-        c.close()
 
 
 def by_worker(text, name):
@@ -153,7 +144,7 @@ class Run:
         self.conns = self.conns[n:]
 
     def gauge(self):
-        return by_worker(metrics(self.mport), GAUGE)
+        return by_worker(metrics_text(self.mport), GAUGE)
 
     def check_split(self, what, balanced=True):
         want = len(self.conns)
@@ -200,8 +191,8 @@ def http_keepalive(report, binary):
                        for _ in range(8)]
             for c in clients:
                 c.connect()
-            poll_until(lambda: sum(by_worker(metrics(mport), HTTP_GAUGE).values()) == 8)
-            g = by_worker(metrics(mport), HTTP_GAUGE)
+            poll_until(lambda: sum(by_worker(metrics_text(mport), HTTP_GAUGE).values()) == 8)
+            g = by_worker(metrics_text(mport), HTTP_GAUGE)
             report.check(len(g) == WORKERS and sum(g.values()) == 8,
                          f"HTTP: gauge counts the 8 connections the kernel placed ({g})")
             posts, ok, closes = 0, 0, 0
@@ -216,14 +207,14 @@ def http_keepalive(report, binary):
                     closes += (r.getheader("Connection") or "").lower() == "close"
             report.check(ok == posts, f"HTTP: {ok}/{posts} posts answered 200")
             report.check(closes == 0, f"HTTP: no response asked to reconnect ({closes})")
-            m = metrics(mport)
+            m = metrics_text(mport)
             g2 = by_worker(m, HTTP_GAUGE)
             report.check(g2 == g, f"HTTP: every connection kept where it was ({g} -> {g2})")
             report.check("connections_shed" not in m, "HTTP: no shedding metric exported")
             for c in clients[:3]:
                 c.close()
-            poll_until(lambda: sum(by_worker(metrics(mport), HTTP_GAUGE).values()) == 5)
-            g3 = by_worker(metrics(mport), HTTP_GAUGE)
+            poll_until(lambda: sum(by_worker(metrics_text(mport), HTTP_GAUGE).values()) == 5)
+            g3 = by_worker(metrics_text(mport), HTTP_GAUGE)
             report.check(sum(g3.values()) == 5, f"HTTP: gauge drops to 5 after 3 closed ({g3})")
             want = posts * SPANS
             poll_until(lambda: lines(out) >= want)
@@ -253,7 +244,7 @@ def plaintext(report, binary):
             r.check_split("all closed")
             r.burst(8)
             r.check_split("8 at once")
-            m = metrics(r.mport)
+            m = metrics_text(r.mport)
             handed = by_worker(m, HANDED)
             report.check(sum(handed.values()) > 0, f"connections were handed over ({handed})")
             served = by_worker(m, "xraybridge_worker_requests_total")

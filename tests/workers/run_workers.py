@@ -13,7 +13,6 @@
 
 usage: run_workers.py XRAYBRIDGE_BINARY
 """
-import http.client
 import json
 import os
 import sys
@@ -21,7 +20,7 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from xbtest import Bridge, Report, clean_env, poll_until, post_trace  # noqa: E402
+from xbtest import Bridge, Report, clean_env, poll_until, post_trace, metrics_text  # noqa: E402
 
 WORKERS = 2
 CLIENTS = 4
@@ -41,15 +40,6 @@ def body(trace_no, spans, pad=0):
             "endTimeUnixNano": "1700000000100000000",
             "attributes": [{"key": "pad", "value": {"stringValue": "x" * pad}}] if pad else [],
         } for i in range(spans)]}]}]}).encode()
-
-
-def metrics(port):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        c.request("GET", "/metrics")
-        return c.getresponse().read().decode()
-    finally:
-        c.close()
 
 
 def sample(text, name):
@@ -116,7 +106,7 @@ service:
             report.check(len(docs) == want and len(ids) == want,
                          f"every span written once ({len(docs)} documents, {len(ids)} ids, "
                          f"want {want})")
-            m = metrics(mport)
+            m = metrics_text(mport)
             total, by = sample(m, "xraybridge_worker_requests_total")
             busy = [k for k, v in by.items() if v > 0]
             report.check(total == n, f"per-worker request counters add up ({total} == {n})")
@@ -136,7 +126,7 @@ service:
             report.check(st == 200, f"large request answered 200 (got {st})")
             poll_until(lambda: len(lines(out)) >= want + 3000)
             report.check(len(lines(out)) == want + 3000, "large request's spans all written")
-            large, _ = sample(metrics(mport), "xraybridge_worker_large_requests_total")
+            large, _ = sample(metrics_text(mport), "xraybridge_worker_large_requests_total")
             report.check(large >= 1, f"large request used the shared arena ({large})")
 
             rc = br.stop()
