@@ -145,76 +145,92 @@ static int socket_events(struct event_base *base)
     return n;
 }
 
-static void test_idle_connection_kept(void **state)
-{
+/* A server thread, a libevent loop with an xb_curl_loop on it and one easy handle. */
+struct rig {
     struct server sv;
     pthread_t th;
-    int port = server_start(&sv, &th, 0);
-    struct event_base *base = event_base_new();
-    struct xb_curl_loop *l = xb_curl_loop_new(base, 1);
-    CURL *e = curl_easy_init();
+    int server_up;
+    int port;
+    struct event_base *base;
+    struct xb_curl_loop *l;
+    CURL *e;
+};
+
+static void rig_start(struct rig *r, int close_after_one)
+{
+    r->port = server_start(&r->sv, &r->th, close_after_one);
+    r->server_up = 1;
+    r->base = event_base_new();
+    assert_non_null(r->base);
+    r->l = xb_curl_loop_new(r->base, 1);
+    assert_non_null(r->l);
+    r->e = curl_easy_init();
+    assert_non_null(r->e);
+}
+
+static void rig_stop_server(struct rig *r)
+{
+    if (r->server_up)
+        server_stop(&r->sv, r->th);
+    r->server_up = 0;
+}
+
+/* Frees everything; freeing the loop closes its cached connection, so no socket event
+ * may be left on the base. */
+static void rig_stop(struct rig *r)
+{
+    curl_easy_cleanup(r->e);
+    xb_curl_loop_free(r->l);
+    assert_int_equal(socket_events(r->base), 0);
+    event_base_free(r->base);
+    rig_stop_server(r);
+}
+
+static void test_idle_connection_kept(void **state)
+{
+    struct rig r;
     (void)state;
-    assert_non_null(l);
+    rig_start(&r, 0);
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(run_call(base, l, e, port), CURLE_OK);
+        assert_int_equal(run_call(r.base, r.l, r.e, r.port), CURLE_OK);
         /* Between calls the idle connection keeps its read event. */
-        assert_int_equal(socket_events(base), 1);
+        assert_int_equal(socket_events(r.base), 1);
     }
-    assert_int_equal(server_count(&sv, &sv.served), 3);
-    assert_int_equal(server_count(&sv, &sv.accepted), 1); /* one connection, reused */
-    curl_easy_cleanup(e);
-    xb_curl_loop_free(l); /* closes the cached connection */
-    assert_int_equal(socket_events(base), 0);
-    event_base_free(base);
-    server_stop(&sv, th);
+    assert_int_equal(server_count(&r.sv, &r.sv.served), 3);
+    assert_int_equal(server_count(&r.sv, &r.sv.accepted), 1); /* one connection, reused */
+    rig_stop(&r);
 }
 
 static void test_server_closes_idle(void **state)
 {
-    struct server sv;
-    pthread_t th;
-    int port = server_start(&sv, &th, 1); /* closes each connection after one answer */
-    struct event_base *base = event_base_new();
-    struct xb_curl_loop *l = xb_curl_loop_new(base, 1);
-    CURL *e = curl_easy_init();
+    struct rig r;
     (void)state;
-    assert_non_null(l);
-    assert_int_equal(run_call(base, l, e, port), CURLE_OK);
+    rig_start(&r, 1); /* the server closes each connection after one answer */
+    assert_int_equal(run_call(r.base, r.l, r.e, r.port), CURLE_OK);
     /* The server's close makes the idle socket readable once: the event is dropped, so
      * the loop does not spin on it. */
-    for (int i = 0; i < 1000 && socket_events(base) > 0; i++) {
+    for (int i = 0; i < 1000 && socket_events(r.base) > 0; i++) {
         struct timeval tv = {0, 5000};
-        event_base_loopexit(base, &tv);
-        event_base_dispatch(base);
+        event_base_loopexit(r.base, &tv);
+        event_base_dispatch(r.base);
     }
-    assert_int_equal(socket_events(base), 0);
+    assert_int_equal(socket_events(r.base), 0);
     /* libcurl finds the connection dead and opens another. */
-    assert_int_equal(run_call(base, l, e, port), CURLE_OK);
-    assert_int_equal(server_count(&sv, &sv.accepted), 2);
-    assert_int_equal(server_count(&sv, &sv.served), 2);
-    curl_easy_cleanup(e);
-    xb_curl_loop_free(l);
-    assert_int_equal(socket_events(base), 0);
-    event_base_free(base);
-    server_stop(&sv, th);
+    assert_int_equal(run_call(r.base, r.l, r.e, r.port), CURLE_OK);
+    assert_int_equal(server_count(&r.sv, &r.sv.accepted), 2);
+    assert_int_equal(server_count(&r.sv, &r.sv.served), 2);
+    rig_stop(&r);
 }
 
 static void test_refused_leaves_nothing(void **state)
 {
-    struct server sv;
-    pthread_t th;
-    int port = server_start(&sv, &th, 0);
-    struct event_base *base = event_base_new();
-    struct xb_curl_loop *l = xb_curl_loop_new(base, 1);
-    CURL *e = curl_easy_init();
+    struct rig r;
     (void)state;
-    server_stop(&sv, th); /* nothing listens on |port| any more */
-    assert_non_null(l);
-    assert_int_equal(run_call(base, l, e, port), CURLE_COULDNT_CONNECT);
-    assert_int_equal(socket_events(base), 0);
-    curl_easy_cleanup(e);
-    xb_curl_loop_free(l);
-    event_base_free(base);
+    rig_start(&r, 0);
+    rig_stop_server(&r); /* nothing listens on |port| any more */
+    assert_int_equal(run_call(r.base, r.l, r.e, r.port), CURLE_COULDNT_CONNECT);
+    assert_int_equal(socket_events(r.base), 0);
+    rig_stop(&r);
 }
 
 int main(void)
