@@ -21,6 +21,12 @@ void xb_jsonw_init(struct xb_jsonw *w, struct xb_buf *b)
     w->b = b;
 }
 
+void xb_jsonw_init_embedded(struct xb_jsonw *w, struct xb_buf *b)
+{
+    xb_jsonw_init(w, b);
+    w->embedded = 1;
+}
+
 void xb_jsonw_fail(struct xb_jsonw *w, int rc)
 {
     if (!w->err)
@@ -40,7 +46,8 @@ static void set_room_end(struct xb_jsonw *w)
     const struct xb_buf *b = w->b;
     size_t end = 0;
 
-    if (!w->err && !b->max && b->data) {
+    /* Embedded mode: room_end stays 0, every write goes through emit_slow(). */
+    if (!w->err && !b->max && b->data && !w->embedded) {
         end = b->cap;
         if (w->limit && w->written > w->limit)
             end = 0;
@@ -50,8 +57,69 @@ static void set_room_end(struct xb_jsonw *w)
     w->room_end = end;
 }
 
+/*
+ * Offset of the first '"' or '\\' in the |n| bytes at |s|, or |n|: 16 bytes per step with
+ * SSE2. The only bytes of writer output that need escaping once more to embed it (it
+ * holds no control characters and only valid UTF-8).
+ */
+static inline size_t next_quote_or_bs(const char *s, size_t n)
+{
+    size_t i = 0;
+
+#if defined(__SSE2__)
+    const __m128i qu = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+    for (; n - i >= 16; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, qu), _mm_cmpeq_epi8(x, bs)));
+        if (m)
+            return i + (size_t)__builtin_ctz((unsigned)m);
+    }
+#endif
+    for (; i < n; i++)
+        if (s[i] == '"' || s[i] == '\\')
+            break;
+    return i;
+}
+
+/* Appends the |n| bytes of plain writer output at |p| to |b| in embedded form: a
+ * backslash before each '"' and '\\' (the bytes xb_jsonw_embed() gives for them).
+ * Returns XB_OK or the xb_buf_reserve() error. */
+static int append_embedded(struct xb_buf *b, const char *p, size_t n)
+{
+    size_t need = n, i, k;
+    char *d;
+    int rc;
+
+    if (b->max) /* a capped buffer: ask for the exact size */
+        for (i = next_quote_or_bs(p, n); i < n; i += 1 + next_quote_or_bs(p + i + 1, n - i - 1))
+            need++;
+    else
+        need = 2 * n;
+    if (b->cap - b->len <= need || !b->data) {
+        rc = xb_buf_reserve(b, need);
+        if (rc)
+            return rc;
+    }
+    d = b->data + b->len;
+    for (i = 0; i < n;) {
+        k = next_quote_or_bs(p + i, n - i);
+        memcpy(d, p + i, k);
+        d += k;
+        i += k;
+        if (i < n) {
+            d[0] = '\\';
+            d[1] = p[i++];
+            d += 2;
+        }
+    }
+    b->len = (size_t)(d - b->data);
+    b->data[b->len] = '\0';
+    return XB_OK;
+}
+
 /* General case of emit(): error state, size limit, growing the buffer; then the bound of
- * the fast paths is set again. */
+ * the fast paths is set again. |n| counts towards |written| and |limit|; in embedded
+ * mode the bytes are appended in embedded form. */
 static void emit_slow(struct xb_jsonw *w, const char *p, size_t n)
 {
     int rc;
@@ -61,6 +129,12 @@ static void emit_slow(struct xb_jsonw *w, const char *p, size_t n)
         goto out;
     if (w->limit && w->written > w->limit) {
         w->err = XB_ERR_TOO_LARGE;
+        goto out;
+    }
+    if (w->embedded) {
+        rc = append_embedded(w->b, p, n);
+        if (rc)
+            w->err = rc;
         goto out;
     }
     if (w->b->cap - w->b->len > n && !w->b->max) {
@@ -708,7 +782,10 @@ void xb_jsonw_member_raw(struct xb_jsonw *w, const char *k, size_t kn, const cha
     return;
 general:
     xb_jsonw_key(w, k, kn);
-    xb_jsonw_raw_members(w, v, vn);
+    if (vn) { /* plain JSON: xb_jsonw_raw_members() of a plain writer */
+        pre_value(w);
+        emit(w, v, vn);
+    }
 }
 
 void xb_jsonw_str_full(struct xb_jsonw *w, const char *s, size_t n)
@@ -1073,12 +1150,39 @@ void xb_jsonw_null(struct xb_jsonw *w)
     emit(w, "null", 4);
 }
 
+/* Embedded mode's xb_jsonw_raw_members(): |p| (|n| bytes) is already in embedded form;
+ * it is copied as is and counts its plain length towards |written| and |limit|. */
+static void emit_embedded_text(struct xb_jsonw *w, const char *p, size_t n)
+{
+    size_t plain = n, i;
+    int rc;
+
+    for (i = 0; i < n; i += 2) { /* every backslash starts a pair: \" or \\ */
+        i += next_quote_or_bs(p + i, n - i);
+        if (i < n)
+            plain--;
+    }
+    w->written += plain;
+    if (w->err)
+        return;
+    if (w->limit && w->written > w->limit) {
+        w->err = XB_ERR_TOO_LARGE;
+        return;
+    }
+    rc = xb_buf_append(w->b, p, n);
+    if (rc)
+        w->err = rc;
+}
+
 void xb_jsonw_raw_members(struct xb_jsonw *w, const char *p, size_t n)
 {
     if (n == 0)
         return;
     pre_value(w);
-    emit(w, p, n);
+    if (w->embedded)
+        emit_embedded_text(w, p, n);
+    else
+        emit(w, p, n);
 }
 
 void xb_jsonw_str_plain(struct xb_jsonw *w, const char *s, size_t n)
