@@ -149,6 +149,8 @@ struct xb_tr_doc_wopts {
     size_t max_items;      /* 0 = all; else arrays/maps/annotations/frames capped */
     size_t original_bytes; /* reported in the trim marker */
     size_t limit;          /* stop (XB_ERR_TOO_LARGE) once the output passes this */
+    int embedded;          /* 1: write the embedded form (xb_jsonw_init_embedded()); the
+                            * pre-rendered parts of the model must be in that form too */
 };
 
 /*
@@ -175,6 +177,6 @@ size_t xb_tr_doc_fmt_seconds(char *out, double v);
  * Done once per ResourceSpans so that each document copies bytes instead of writing the
  * same members again. Returns XB_OK or XB_ERR_NOMEM.
  */
-int xb_tr_doc_aws_resource_raw(struct xb_tr_xaws *a, struct xb_arena *arena);
+int xb_tr_doc_aws_resource_raw(struct xb_tr_xaws *a, struct xb_arena *arena, int embedded);
 
 #endif

@@ -576,7 +576,10 @@ int xb_tr_meta_resource(const xb_pb_resource *resource, const struct xb_translat
     off = xb_arena_alloc(arena, m * sizeof(*off));
     if (!off)
         goto nomem;
-    xb_jsonw_init(&w, &tmp);
+    if (cfg && cfg->embedded_documents) /* the form the documents are written in */
+        xb_jsonw_init_embedded(&w, &tmp);
+    else
+        xb_jsonw_init(&w, &tmp);
     xb_jsonw_obj_begin(&w);
     for (i = 0; i < m; i++) {
         off[i] = tmp.len + (i > 0); /* past the separating comma */
