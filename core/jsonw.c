@@ -744,7 +744,7 @@ static inline int emb_member(struct xb_jsonw *w, const char *k, size_t kn, int c
         if (!clean_copy(d + c + 2, k, kn))
             return 0;
     } else {
-        memcpy(d + c + 2, k, kn);
+        copy_name(d + c + 2, k, kn); /* a field name */
     }
     if (sn != (size_t)-1 && !clean_copy(d + c + kn + 7, s, sn))
         return 0;
@@ -824,7 +824,7 @@ void xb_jsonw_ckey_n(struct xb_jsonw *w, const char *k, size_t n)
         char *d = b->data + b->len;
         d[0] = '\\';
         d[1] = '"';
-        memcpy(d + 2, k, n);
+        copy_name(d + 2, k, n); /* field names are short: no memcpy call */
         d[n + 2] = '\\';
         d[n + 3] = '"';
         d[n + 4] = ':';
@@ -1359,10 +1359,35 @@ void xb_jsonw_null(struct xb_jsonw *w)
 
 /* Embedded mode's xb_jsonw_raw_members(): |p| (|n| bytes) is already in embedded form;
  * it is copied as is and counts its plain length towards |written| and |limit|. */
+/* Appends |n| bytes of embedded text standing for |plain| plain bytes (counted towards
+ * |written| and |limit|) as they are. */
+static void emit_embedded_counted(struct xb_jsonw *w, const char *p, size_t n, size_t plain)
+{
+    struct xb_buf *b = w->b;
+    int rc;
+
+    if (emb_room(w, n, plain)) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        w->written += plain;
+        return;
+    }
+    w->written += plain;
+    if (w->err)
+        return;
+    if (w->limit && w->written > w->limit) {
+        w->err = XB_ERR_TOO_LARGE;
+        return;
+    }
+    rc = xb_buf_append(b, p, n);
+    if (rc)
+        w->err = rc;
+}
+
 static void emit_embedded_text(struct xb_jsonw *w, const char *p, size_t n)
 {
     size_t marks = 0, i = 0, plain;
-    int rc;
 
     /* Every '"' and '\\' of the text is in a pair \" or \\ (one byte less in plain form):
      * the pairs number (quotes + backslashes) / 2. */
@@ -1384,16 +1409,7 @@ static void emit_embedded_text(struct xb_jsonw *w, const char *p, size_t n)
     for (; i < n; i++)
         marks += p[i] == '"' || p[i] == '\\';
     plain = n - marks / 2;
-    w->written += plain;
-    if (w->err)
-        return;
-    if (w->limit && w->written > w->limit) {
-        w->err = XB_ERR_TOO_LARGE;
-        return;
-    }
-    rc = xb_buf_append(w->b, p, n);
-    if (rc)
-        w->err = rc;
+    emit_embedded_counted(w, p, n, plain);
 }
 
 void xb_jsonw_raw_members(struct xb_jsonw *w, const char *p, size_t n)
@@ -1403,6 +1419,17 @@ void xb_jsonw_raw_members(struct xb_jsonw *w, const char *p, size_t n)
     pre_value(w);
     if (w->embedded)
         emit_embedded_text(w, p, n);
+    else
+        emit(w, p, n);
+}
+
+void xb_jsonw_raw_members_n(struct xb_jsonw *w, const char *p, size_t n, size_t plain)
+{
+    if (n == 0)
+        return;
+    pre_value(w);
+    if (w->embedded)
+        emit_embedded_counted(w, p, n, plain);
     else
         emit(w, p, n);
 }

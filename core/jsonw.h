@@ -195,6 +195,11 @@ void xb_jsonw_null(struct xb_jsonw *w);
  */
 void xb_jsonw_raw_members(struct xb_jsonw *w, const char *p, size_t n);
 
+/* xb_jsonw_raw_members() with the plain length of |p| given by the caller (|plain| ==
+ * |n| for plain text; in embedded mode the length of the plain text |p| stands for, as
+ * the rendering writer's |written| counted it), so that it is not counted again. */
+void xb_jsonw_raw_members_n(struct xb_jsonw *w, const char *p, size_t n, size_t plain);
+
 /*
  * String value of |n| bytes that needs no escaping: printable ASCII without '"' or '\\'
  * (hex ids, constants). Never trimmed. The same bytes as xb_jsonw_str_full() on such

@@ -338,6 +338,7 @@ int xb_tr_doc_aws_resource_raw(struct xb_tr_xaws *a, struct xb_arena *arena, int
 
     a->raw = NULL;
     a->raw_n = 0;
+    a->raw_plain = 0;
     xb_buf_init(&b, 0);
     if (embedded)
         xb_jsonw_init_embedded(&w, &b);
@@ -353,6 +354,7 @@ int xb_tr_doc_aws_resource_raw(struct xb_tr_xaws *a, struct xb_arena *arena, int
         memcpy(raw, b.data + 1, b.len - 1);
         a->raw = raw;
         a->raw_n = b.len - 1;
+        a->raw_plain = w.written - 1;
     }
     xb_buf_cleanup(&b);
     return rc;
@@ -365,7 +367,7 @@ static void write_aws(struct xb_jsonw *w, const struct xb_tr_xaws *a,
 
     xb_jsonw_ckey_obj(w, "aws");
     if (a->raw && !o->max_str && !o->max_items)
-        xb_jsonw_raw_members(w, a->raw, a->raw_n);
+        xb_jsonw_raw_members_n(w, a->raw, a->raw_n, a->raw_plain);
     else
         write_aws_resource(w, a, o);
     kv_str(w, "account_id", a->account_id);
@@ -409,13 +411,14 @@ static void write_meta_default(struct xb_jsonw *w, const struct xb_tr_xdoc *d,
             break;
         if (m->raw && !o->max_str && !o->max_items) {
             /* rendered once per resource; entries adjacent there go in one copy */
-            size_t n = m->raw_n;
+            size_t n = m->raw_n, plain = m->raw_plain;
             while (i + 1 < d->n_meta && d->meta[i + 1].raw == m->raw + n + 1 &&
                    keep_meta_key(d, d->meta[i + 1].key)) {
                 i++;
                 n += 1 + d->meta[i].raw_n;
+                plain += 1 + d->meta[i].raw_plain;
             }
-            xb_jsonw_raw_members(w, m->raw, n);
+            xb_jsonw_raw_members_n(w, m->raw, n, plain);
             continue;
         }
         if (m->val && xb_tr_any_type(m->val) == XB_ANY_STRING) {
@@ -562,7 +565,7 @@ static void write_flags(struct xb_jsonw *w, int fault, int error, int throttle)
     unsigned i = (fault ? 4u : 0u) | (error ? 2u : 0u) | (throttle ? 1u : 0u);
 
     if (w->embedded)
-        xb_jsonw_raw_members(w, all[i].ep, all[i].en);
+        xb_jsonw_raw_members_n(w, all[i].ep, all[i].en, all[i].n);
     else
         xb_jsonw_raw_members(w, all[i].p, all[i].n);
 }

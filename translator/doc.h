@@ -82,6 +82,7 @@ struct xb_tr_xaws {
      * (xb_tr_doc_aws_resource_raw); spliced in when the document is not trimmed. */
     const char *raw;
     size_t raw_n;
+    size_t raw_plain; /* raw_n in plain form; less when |raw| is in embedded form */
 };
 
 /* sql block. */
@@ -104,6 +105,7 @@ struct xb_tr_xmeta {
      * when the document is not trimmed; translator/meta.h) */
     const char *raw;
     size_t raw_n;
+    size_t raw_plain; /* raw_n in plain form; less when |raw| is in embedded form */
 };
 
 /* metadata namespace other than "default": a parsed JSON object (or JSON null). */

@@ -176,6 +176,7 @@ static inline __attribute__((always_inline)) int add_meta(struct builder *b, con
         m = &b->meta[b->n_meta++];
         m->raw = NULL;
         m->raw_n = 0;
+        m->raw_plain = 0;
     } else {
         void *vec = b->meta;
         m = xb_tr_vec_push(b->arena, &vec, &b->n_meta, &b->cap_meta, sizeof(*m));
@@ -582,10 +583,12 @@ int xb_tr_meta_resource(const xb_pb_resource *resource, const struct xb_translat
         xb_jsonw_init(&w, &tmp);
     xb_jsonw_obj_begin(&w);
     for (i = 0; i < m; i++) {
+        size_t plain = w.written + (i > 0);
         off[i] = tmp.len + (i > 0); /* past the separating comma */
         xb_jsonw_key(&w, b.meta[i].key.p, b.meta[i].key.n);
         xb_tr_any_write(&w, b.meta[i].val, arena, 0);
         b.meta[i].raw_n = tmp.len - off[i];
+        b.meta[i].raw_plain = w.written - plain;
     }
     rc = w.err;
     if (rc)

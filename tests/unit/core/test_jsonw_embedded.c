@@ -101,6 +101,7 @@ static void script(struct xb_jsonw *w, int embedded)
     xb_jsonw_ckey_n(w, "a_long_field_name_past_sixteen", 30);
     xb_jsonw_obj_begin(w);
     xb_jsonw_raw_members(w, raw.data, raw.len);
+    xb_jsonw_raw_members_n(w, raw.data, raw.len, sizeof(raw_plain) - 1);
     xb_jsonw_raw_members(w, "", 0);
     xb_jsonw_ckey(w, "after");
     xb_jsonw_raw_members(w, raw.data + raw.len - 1, 1); /* a value right after a key: 1 */
