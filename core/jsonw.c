@@ -32,6 +32,16 @@ void xb_jsonw_fail(struct xb_jsonw *w, int rc)
     if (!w->err)
         w->err = rc;
     w->room_end = 0;
+    w->emb_end = 0;
+}
+
+/* Sets w->emb_end (struct xb_jsonw) after a write in embedded mode that took the
+ * general path. */
+static void set_emb_end(struct xb_jsonw *w)
+{
+    const struct xb_buf *b = w->b;
+
+    w->emb_end = w->embedded && !w->err && !b->max && b->data && !w->limit ? b->cap : 0;
 }
 
 /*
@@ -145,20 +155,22 @@ static void emit_embedded(struct xb_jsonw *w, const char *p, size_t n)
 
     w->written += n;
     if (w->err)
-        return;
+        goto out;
     if (w->limit && w->written > w->limit) {
         w->err = XB_ERR_TOO_LARGE;
-        return;
+        goto out;
     }
     if (b->max || !b->data || b->cap - b->len <= 2 * n) {
         rc = append_embedded(b, p, n);
         if (rc)
             w->err = rc;
-        return;
+        goto out;
     }
     d = escape_into(b->data + b->len, p, n);
     b->len = (size_t)(d - b->data);
     b->data[b->len] = '\0';
+out:
+    set_emb_end(w);
 }
 
 /* Embedded mode: whether |out| bytes standing for |plain| plain bytes can be written in
@@ -168,8 +180,10 @@ static inline int emb_room(const struct xb_jsonw *w, size_t out, size_t plain)
 {
     const struct xb_buf *b = w->b;
 
-    return !w->err && !b->max && b->data && b->cap - b->len > out &&
-           (!w->limit || w->written + plain <= w->limit);
+    if (b->len + out < w->emb_end)
+        return 1; /* the usual case: no limit, room reserved */
+    return w->limit && !w->err && !b->max && b->data && b->cap - b->len > out &&
+           w->written + plain <= w->limit;
 }
 
 /* General case of emit(): error state, size limit, growing the buffer; then the bound of
@@ -295,8 +309,8 @@ void xb_jsonw_obj_end(struct xb_jsonw *w)
 {
     struct xb_buf *b = w->b;
 
-    if (w->depth && room_for(w, 1)) {
-        /* the usual case: one store for the brace, one for the NUL */
+    if (w->depth && (room_for(w, 1) || b->len + 1 < w->emb_end)) {
+        /* the usual case: one store for the brace, one for the NUL (in both forms) */
         b->data[b->len] = '}';
         b->data[++b->len] = '\0';
         w->written++;
@@ -1375,14 +1389,16 @@ static void emit_embedded_counted(struct xb_jsonw *w, const char *p, size_t n, s
     }
     w->written += plain;
     if (w->err)
-        return;
+        goto out;
     if (w->limit && w->written > w->limit) {
         w->err = XB_ERR_TOO_LARGE;
-        return;
+        goto out;
     }
     rc = xb_buf_append(b, p, n);
     if (rc)
         w->err = rc;
+out:
+    set_emb_end(w);
 }
 
 static void emit_embedded_text(struct xb_jsonw *w, const char *p, size_t n)

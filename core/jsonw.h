@@ -41,6 +41,10 @@ struct xb_jsonw {
      * again after every write that took the general path, and 0 once |err| is set. */
     size_t room_end;
     unsigned char embedded; /* 1: output in embedded form (xb_jsonw_init_embedded()) */
+    /* Embedded mode's room_end: writes in embedded form that keep b->len + n below it
+     * need no other check (no error, no capped buffer, room reserved, no |limit|). 0 in
+     * plain mode, until the first write, with a limit, and once |err| is set. */
+    size_t emb_end;
 };
 
 /*
@@ -97,6 +101,24 @@ static inline __attribute__((always_inline)) void xb_jsonw_ckey(struct xb_jsonw 
     char *d;
 
     if (w->after_key || b->len + n + 4 >= w->room_end) {
+        if (!w->after_key && b->len + n + 6 < w->emb_end) {
+            /* embedded mode: [,]\"k\": */
+            d = b->data + b->len;
+            c = w->need_comma[w->depth] ? 1 : 0;
+            d[0] = ',';
+            d[c] = '\\';
+            d[c + 1] = '"';
+            memcpy(d + c + 2, k, n);
+            d[c + n + 2] = '\\';
+            d[c + n + 3] = '"';
+            d[c + n + 4] = ':';
+            d[c + n + 5] = '\0';
+            b->len += c + n + 5;
+            w->written += c + n + 3;
+            w->need_comma[w->depth] = 1;
+            w->after_key = 1;
+            return;
+        }
         xb_jsonw_ckey_n(w, k, n);
         return;
     }
