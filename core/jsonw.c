@@ -740,8 +740,8 @@ static inline void copy_name(char *d, const char *k, size_t n)
  * |k| copied as is (|check_key| 0: a field name) or when it needs no escaping, value
  * |s| when it needs none. Returns 0, committing nothing, otherwise.
  */
-static inline int emb_member(struct xb_jsonw *w, const char *k, size_t kn, int check_key,
-                             const char *s, size_t sn)
+static inline __attribute__((always_inline)) int
+emb_member(struct xb_jsonw *w, const char *k, size_t kn, int check_key, const char *s, size_t sn)
 {
     struct xb_buf *b = w->b;
     size_t c = w->need_comma[w->depth] ? 1 : 0, tot, plain;
@@ -971,8 +971,9 @@ void xb_jsonw_member_raw(struct xb_jsonw *w, const char *k, size_t kn, const cha
         if (!emb_room(w, tot, tot - 2))
             goto general;
         d = b->data + b->len;
-        if (!clean_copy(d + c + 2, k, kn) || !clean_copy(d + c + kn + 5, v, vn))
+        if (!clean_copy(d + c + 2, k, kn))
             goto general;
+        copy_name(d + c + kn + 5, v, vn); /* a number, true, false or null: as is */
         d[0] = ',';
         d[c] = '\\';
         d[c + 1] = '"';
@@ -1456,10 +1457,10 @@ void xb_jsonw_str_plain(struct xb_jsonw *w, const char *s, size_t n)
 
     pre_value(w);
     if (w->embedded) {
-        /* \"s\" in place; bytes needing escaping (not expected here) go through
-         * emit() as the plain mode writes them */
+        /* \"s\" in place: |s| needs no escaping, as for the plain mode's copy */
         char *d = emb_room(w, n + 4, n + 2) ? b->data + b->len : NULL;
-        if (d && clean_copy(d + 2, s, n)) {
+        if (d) {
+            copy_name(d + 2, s, n);
             d[0] = '\\';
             d[1] = '"';
             d[n + 2] = '\\';
