@@ -104,8 +104,10 @@ struct xb_tr_xmeta {
     /* '"key":value' as written without trimming, or NULL (resource entries: spliced in
      * when the document is not trimmed; translator/meta.h) */
     const char *raw;
-    size_t raw_n;
-    size_t raw_plain; /* raw_n in plain form; less when |raw| is in embedded form */
+    /* bytes of |raw|, and of |raw| in plain form (less when |raw| is in embedded form);
+     * 32 bits keep the entry at 48 bytes (xb_tr_meta_resource() keeps no |raw| past
+     * 4 GiB) */
+    uint32_t raw_n, raw_plain;
 };
 
 /* metadata namespace other than "default": a parsed JSON object (or JSON null). */

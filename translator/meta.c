@@ -587,12 +587,14 @@ int xb_tr_meta_resource(const xb_pb_resource *resource, const struct xb_translat
         off[i] = tmp.len + (i > 0); /* past the separating comma */
         xb_jsonw_key(&w, b.meta[i].key.p, b.meta[i].key.n);
         xb_tr_any_write(&w, b.meta[i].val, arena, 0);
-        b.meta[i].raw_n = tmp.len - off[i];
-        b.meta[i].raw_plain = w.written - plain;
+        b.meta[i].raw_n = (uint32_t)(tmp.len - off[i]);
+        b.meta[i].raw_plain = (uint32_t)(w.written - plain);
     }
     rc = w.err;
     if (rc)
         goto out;
+    if (tmp.len > UINT32_MAX)
+        goto done; /* lengths kept in 32 bits (struct xb_tr_xmeta): written per document */
     raw = xb_arena_alloc(arena, tmp.len);
     if (!raw)
         goto nomem;
