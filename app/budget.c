@@ -113,9 +113,10 @@ void xb_budget_compute_workers(const struct xb_config *cfg, unsigned workers, st
             (uint64_t)cfg->otlphttp.num_consumers * XB_OTLP_XRAY_MAX_REQUEST_BYTES * 2;
     }
     if (body) {
-        /* Arena, the gunzip output (grows by doubling: 2x), one translated document. */
+        /* Arena, the gunzip output (grows by doubling: 2x), one translated document
+         * (grows by doubling: 2x; in embedded form up to twice its size: 4x). */
         out->item[XB_BUDGET_INGEST] =
-            xb_ingest_arena_bytes(body) + 2 * body + 2 * cfg->translate.max_document_bytes;
+            xb_ingest_arena_bytes(body) + 2 * body + 4 * cfg->translate.max_document_bytes;
         out->item[XB_BUDGET_INGEST] += XB_QDOC_BLOCK_SIZE; /* an open block's unused tail */
         /* With workers, the main path's arena takes one large request at a time and each
          * worker holds its own small one (receiver/ingest.h). */

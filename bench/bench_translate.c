@@ -1,8 +1,10 @@
 /*
  * bench/bench_translate.c - in-process CPU cost of decode and translate.
  *
- *   bench_translate [-f FILE] [-n SPANS] [-s SEED] [-d SECONDS] [-i MIN_ITERATIONS]
+ *   bench_translate [-f FILE] [-n SPANS] [-s SEED] [-d SECONDS] [-i MIN_ITERATIONS] [-e]
  *
+ * -e: documents in embedded form (translator embedded_documents, as ingest asks for
+ * them when only the awsxray exporter consumes them: receiver/ingest_embed.h).
  * Input: FILE (raw protobuf as written by gen_request, or its .grpc form: a leading
  * gRPC 5-byte prefix is detected and stripped), or else a request of SPANS spans
  * (default 100) built in process with bench/request_builder.
@@ -67,7 +69,7 @@ static int count_document(void *ud, const char *json, size_t len, const char *tr
 static void usage(FILE *f)
 {
     fprintf(f, "usage: bench_translate [-f FILE] [-n SPANS] [-s SEED] [-d SECONDS] "
-               "[-i MIN_ITERATIONS]\n");
+               "[-i MIN_ITERATIONS] [-e]\n");
 }
 
 /* Reads |path| into a malloc()ed buffer. Returns 0, XB_ERR_IO or XB_ERR_NOMEM. */
@@ -208,7 +210,7 @@ int main(int argc, char **argv)
     xb_buf_init(&doc, 0);
     xb_bench_request_opts_defaults(&opts);
     xb_translator_config_defaults(&cfg);
-    while ((c = getopt(argc, argv, "f:n:s:d:i:h")) != -1) {
+    while ((c = getopt(argc, argv, "f:n:s:d:i:eh")) != -1) {
         switch (c) {
         case 'f':
             file = optarg;
@@ -230,6 +232,9 @@ int main(int argc, char **argv)
         case 'i':
             if (xb_bench_parse_u64(optarg, &min_iters) || min_iters == 0)
                 goto bad_usage;
+            break;
+        case 'e':
+            cfg.embedded_documents = 1;
             break;
         case 'h':
             usage(stdout);

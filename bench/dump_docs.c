@@ -3,8 +3,12 @@
  * under many translator configurations, so that two builds' outputs can be compared
  * byte for byte (bench/compare_docs.sh, docs/performance.md "Output unchanged").
  *
- *   dump_docs [-p FILE_OR_DIR]... [-j FILE_OR_DIR]... [-n SPANS -s SEED]...
+ *   dump_docs [-E] [-p FILE_OR_DIR]... [-j FILE_OR_DIR]... [-n SPANS -s SEED]...
  *
+ * -E (first): translate with embedded_documents and print each document with its
+ *     embedding undone (the byte after each backslash kept, the backslash dropped), so
+ *     that the output equals a plain run's exactly when every embedded document is the
+ *     plain one escaped (bench/compare_docs.sh with XB_COMPARE_EMBEDDED=1);
  * -p: raw protobuf requests (each file, or each file of a directory, in name order),
  *     decoded with xb_otlp_decode_protobuf() and with the reference decoder;
  * -j: OTLP/JSON requests, decoded with xb_otlp_decode_json();
@@ -49,6 +53,7 @@ static xb_pb_kv extra_kv[3] = {OPENTELEMETRY__PROTO__COMMON__V1__KEY_VALUE__INIT
                                OPENTELEMETRY__PROTO__COMMON__V1__KEY_VALUE__INIT,
                                OPENTELEMETRY__PROTO__COMMON__V1__KEY_VALUE__INIT};
 static xb_pb_kv *extra[3];
+static int embedded; /* -E */
 
 static void extra_init(void)
 {
@@ -90,7 +95,12 @@ static int print_doc(void *ud, const char *json, size_t len, const char *trace_i
 {
     (void)ud;
     printf("%s %s ", trace_id, id);
-    fwrite(json, 1, len, stdout);
+    if (!embedded) {
+        fwrite(json, 1, len, stdout);
+    } else {
+        for (size_t i = 0; i < len; i++)
+            putchar(json[i] == '\\' && i + 1 < len ? json[++i] : json[i]);
+    }
     putchar('\n');
     return XB_OK;
 }
@@ -109,6 +119,7 @@ static int translate_all(const char *name, const xb_pb_export_req *req, struct x
         if (((f >> 6) & 3) == 3)
             continue;
         config(f, &cfg);
+        cfg.embedded_documents = embedded;
         printf("== %s config=%u\n", name, f);
         rc = xb_translate_request(&cfg, req, NOW_UNIX, arena, &out, print_doc, NULL, &res);
         printf("-- rc=%d spans=%zu docs=%zu rejected=%zu trimmed=%zu err=%s\n", rc, res.spans,
@@ -231,6 +242,11 @@ int main(int argc, char **argv)
     int rc = 0;
 
     extra_init();
+    if (argc > 1 && strcmp(argv[1], "-E") == 0) {
+        embedded = 1;
+        argv++;
+        argc--;
+    }
     for (int i = 1; i < argc && rc == 0; i++) {
         if (i + 1 >= argc)
             goto usage;
@@ -251,7 +267,7 @@ int main(int argc, char **argv)
     }
     return rc ? 1 : 0;
 usage:
-    fprintf(stderr, "usage: dump_docs [-p FILE_OR_DIR]... [-j FILE_OR_DIR]... "
+    fprintf(stderr, "usage: dump_docs [-E] [-p FILE_OR_DIR]... [-j FILE_OR_DIR]... "
                     "[-s SEED -n SPANS]...\n");
     return 2;
 }

@@ -21,11 +21,27 @@ void xb_jsonw_init(struct xb_jsonw *w, struct xb_buf *b)
     w->b = b;
 }
 
+void xb_jsonw_init_embedded(struct xb_jsonw *w, struct xb_buf *b)
+{
+    xb_jsonw_init(w, b);
+    w->embedded = 1;
+}
+
 void xb_jsonw_fail(struct xb_jsonw *w, int rc)
 {
     if (!w->err)
         w->err = rc;
     w->room_end = 0;
+    w->emb_end = 0;
+}
+
+/* Sets w->emb_end (struct xb_jsonw) after a write in embedded mode that took the
+ * general path. */
+static void set_emb_end(struct xb_jsonw *w)
+{
+    const struct xb_buf *b = w->b;
+
+    w->emb_end = w->embedded && !w->err && !b->max && b->data && !w->limit ? b->cap : 0;
 }
 
 /*
@@ -40,7 +56,8 @@ static void set_room_end(struct xb_jsonw *w)
     const struct xb_buf *b = w->b;
     size_t end = 0;
 
-    if (!w->err && !b->max && b->data) {
+    /* Embedded mode: room_end stays 0, every write goes through emit_slow(). */
+    if (!w->err && !b->max && b->data && !w->embedded) {
         end = b->cap;
         if (w->limit && w->written > w->limit)
             end = 0;
@@ -50,12 +67,136 @@ static void set_room_end(struct xb_jsonw *w)
     w->room_end = end;
 }
 
+/*
+ * Offset of the first '"' or '\\' in the |n| bytes at |s|, or |n|: 16 bytes per step with
+ * SSE2. The only bytes of writer output that need escaping once more to embed it (it
+ * holds no control characters and only valid UTF-8).
+ */
+static inline size_t next_quote_or_bs(const char *s, size_t n)
+{
+    size_t i = 0;
+
+#if defined(__SSE2__)
+    const __m128i qu = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+    for (; n - i >= 16; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, qu), _mm_cmpeq_epi8(x, bs)));
+        if (m)
+            return i + (size_t)__builtin_ctz((unsigned)m);
+    }
+#endif
+    for (; i < n; i++)
+        if (s[i] == '"' || s[i] == '\\')
+            break;
+    return i;
+}
+
+/* Writes the |n| bytes at |p| to |d| (room for 2 * |n|) with a backslash before each
+ * '"' and '\\' (the bytes xb_jsonw_embed() gives for writer output); returns the end. */
+static inline char *escape_into(char *d, const char *p, size_t n)
+{
+    size_t i, k;
+
+    if (n < 16) {
+        for (i = 0; i < n; i++) {
+            char c = p[i];
+            d[0] = '\\'; /* kept only when |c| needs it, else overwritten by |c| */
+            d += c == '"' || c == '\\';
+            *d++ = c;
+        }
+        return d;
+    }
+    for (i = 0; i < n;) {
+        k = next_quote_or_bs(p + i, n - i);
+        memcpy(d, p + i, k);
+        d += k;
+        i += k;
+        if (i < n) {
+            d[0] = '\\';
+            d[1] = p[i++];
+            d += 2;
+        }
+    }
+    return d;
+}
+
+/* Appends the |n| bytes of plain writer output at |p| to |b| in embedded form
+ * (escape_into()). Returns XB_OK or the xb_buf_reserve() error. */
+static int append_embedded(struct xb_buf *b, const char *p, size_t n)
+{
+    size_t need = n, i;
+    char *d;
+    int rc;
+
+    if (b->max) /* a capped buffer: ask for the exact size */
+        for (i = next_quote_or_bs(p, n); i < n; i += 1 + next_quote_or_bs(p + i + 1, n - i - 1))
+            need++;
+    else
+        need = 2 * n;
+    if (b->cap - b->len <= need || !b->data) {
+        rc = xb_buf_reserve(b, need);
+        if (rc)
+            return rc;
+    }
+    d = escape_into(b->data + b->len, p, n);
+    b->len = (size_t)(d - b->data);
+    b->data[b->len] = '\0';
+    return XB_OK;
+}
+
+/* Embedded mode's emit(): |n| plain bytes count towards |written| and |limit| and are
+ * appended in embedded form. Embedded writers keep room_end at 0, so every emit() of
+ * theirs comes here. */
+static void emit_embedded(struct xb_jsonw *w, const char *p, size_t n)
+{
+    struct xb_buf *b = w->b;
+    char *d;
+    int rc;
+
+    w->written += n;
+    if (w->err)
+        goto out;
+    if (w->limit && w->written > w->limit) {
+        w->err = XB_ERR_TOO_LARGE;
+        goto out;
+    }
+    if (b->max || !b->data || b->cap - b->len <= 2 * n) {
+        rc = append_embedded(b, p, n);
+        if (rc)
+            w->err = rc;
+        goto out;
+    }
+    d = escape_into(b->data + b->len, p, n);
+    b->len = (size_t)(d - b->data);
+    b->data[b->len] = '\0';
+out:
+    set_emb_end(w);
+}
+
+/* Embedded mode: whether |out| bytes standing for |plain| plain bytes can be written in
+ * place now (no error, room reserved, |limit| not passed); the caller then adds them to
+ * b->len and |written|. */
+static inline int emb_room(const struct xb_jsonw *w, size_t out, size_t plain)
+{
+    const struct xb_buf *b = w->b;
+
+    if (b->len + out < w->emb_end)
+        return 1; /* the usual case: no limit, room reserved */
+    return w->limit && !w->err && !b->max && b->data && b->cap - b->len > out &&
+           w->written + plain <= w->limit;
+}
+
 /* General case of emit(): error state, size limit, growing the buffer; then the bound of
- * the fast paths is set again. */
+ * the fast paths is set again. |n| counts towards |written| and |limit|; in embedded
+ * mode the bytes are appended in embedded form. */
 static void emit_slow(struct xb_jsonw *w, const char *p, size_t n)
 {
     int rc;
 
+    if (w->embedded) {
+        emit_embedded(w, p, n);
+        return;
+    }
     w->written += n;
     if (w->err)
         goto out;
@@ -102,6 +243,29 @@ static inline void emit(struct xb_jsonw *w, const char *p, size_t n)
     emit_slow(w, p, n);
 }
 
+/* emit() of bytes that never need escaping (punctuation, numbers, true, false, null):
+ * the same as emit(), and in embedded mode copied in place when there is room. */
+static inline void emit_noesc(struct xb_jsonw *w, const char *p, size_t n)
+{
+    struct xb_buf *b = w->b;
+
+    if (room_for(w, n)) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        w->written += n;
+        return;
+    }
+    if (w->embedded && emb_room(w, n, n)) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        w->written += n;
+        return;
+    }
+    emit_slow(w, p, n);
+}
+
 /* Comma before every member/element except the first; none right after a key. */
 static void pre_value(struct xb_jsonw *w)
 {
@@ -110,7 +274,7 @@ static void pre_value(struct xb_jsonw *w)
         return;
     }
     if (w->need_comma[w->depth])
-        emit(w, ",", 1);
+        emit_noesc(w, ",", 1);
     w->need_comma[w->depth] = 1;
 }
 
@@ -121,7 +285,7 @@ static void open_c(struct xb_jsonw *w, char c)
         xb_jsonw_fail(w, XB_ERR_INVALID);
         return;
     }
-    emit(w, &c, 1);
+    emit_noesc(w, &c, 1);
     w->depth++;
     w->need_comma[w->depth] = 0;
 }
@@ -132,7 +296,7 @@ static void close_c(struct xb_jsonw *w, char c)
         xb_jsonw_fail(w, XB_ERR_INVALID);
         return;
     }
-    emit(w, &c, 1);
+    emit_noesc(w, &c, 1);
     w->depth--;
 }
 
@@ -145,8 +309,8 @@ void xb_jsonw_obj_end(struct xb_jsonw *w)
 {
     struct xb_buf *b = w->b;
 
-    if (w->depth && room_for(w, 1)) {
-        /* the usual case: one store for the brace, one for the NUL */
+    if (w->depth && (room_for(w, 1) || b->len + 1 < w->emb_end)) {
+        /* the usual case: one store for the brace, one for the NUL (in both forms) */
         b->data[b->len] = '}';
         b->data[++b->len] = '\0';
         w->written++;
@@ -435,11 +599,39 @@ static inline int clean_copy(char *d, const char *s, size_t n)
     return n <= 16 ? short_clean_copy(d, s, n) : copy_clean(d, s, n) == n;
 }
 
+/* Embedded mode's put_escaped(): a string that needs no escaping is written as \"s\" in
+ * place, one scan and copy; others take the general path through emit_embedded(). */
+static void put_escaped_embedded(struct xb_jsonw *w, const char *s, size_t n)
+{
+    struct xb_buf *b = w->b;
+
+    if (emb_room(w, n + 4, n + 2)) {
+        char *d = b->data + b->len;
+        if (clean_copy(d + 2, s, n)) {
+            d[0] = '\\';
+            d[1] = '"';
+            d[n + 2] = '\\';
+            d[n + 3] = '"';
+            d[n + 4] = '\0';
+            b->len += n + 4;
+            w->written += n + 2;
+            return;
+        }
+    }
+    emit(w, "\"", 1);
+    put_escaped_body(w, s, n, 0);
+    emit(w, "\"", 1);
+}
+
 static void put_escaped(struct xb_jsonw *w, const char *s, size_t n)
 {
     struct xb_buf *b = w->b;
     size_t i;
 
+    if (w->embedded) {
+        put_escaped_embedded(w, s, n);
+        return;
+    }
     if (put_short_clean(w, s, n, 0))
         return;
     if (room_for(w, n + 2)) {
@@ -488,7 +680,7 @@ void xb_jsonw_key(struct xb_jsonw *w, const char *k, size_t n)
     if (put_short_clean(w, k, n, ':'))
         return;
     put_escaped(w, k, n);
-    emit(w, ":", 1);
+    emit_noesc(w, ":", 1);
 }
 
 int xb_jsonw_keys_collide(const struct xb_jsonw *w, const char *a, size_t an, const char *b,
@@ -542,6 +734,55 @@ static inline void copy_name(char *d, const char *k, size_t n)
     }
 }
 
+/*
+ * Embedded mode: writes the member [,]\"k\":\"v\" (|sn| != (size_t)-1) or the opening
+ * [,]\"k\":{ (|sn| == (size_t)-1) in place, when there is room and no limit near: key
+ * |k| copied as is (|check_key| 0: a field name) or when it needs no escaping, value
+ * |s| when it needs none. Returns 0, committing nothing, otherwise.
+ */
+static inline __attribute__((always_inline)) int
+emb_member(struct xb_jsonw *w, const char *k, size_t kn, int check_key, const char *s, size_t sn)
+{
+    struct xb_buf *b = w->b;
+    size_t c = w->need_comma[w->depth] ? 1 : 0, tot, plain;
+    char *d;
+
+    if (sn == (size_t)-1)
+        tot = c + kn + 6, plain = c + kn + 4;
+    else
+        tot = c + kn + sn + 9, plain = c + kn + sn + 5;
+    if (!emb_room(w, tot, plain))
+        return 0;
+    d = b->data + b->len;
+    if (check_key) {
+        if (!clean_copy(d + c + 2, k, kn))
+            return 0;
+    } else {
+        copy_name(d + c + 2, k, kn); /* a field name */
+    }
+    if (sn != (size_t)-1 && !clean_copy(d + c + kn + 7, s, sn))
+        return 0;
+    d[0] = ','; /* overwritten when no comma is due */
+    d[c] = '\\';
+    d[c + 1] = '"';
+    d[c + kn + 2] = '\\';
+    d[c + kn + 3] = '"';
+    d[c + kn + 4] = ':';
+    if (sn == (size_t)-1) {
+        d[c + kn + 5] = '{';
+    } else {
+        d[c + kn + 5] = '\\';
+        d[c + kn + 6] = '"';
+        d[c + kn + sn + 7] = '\\';
+        d[c + kn + sn + 8] = '"';
+    }
+    d[tot] = '\0';
+    b->len += tot;
+    w->written += plain;
+    w->need_comma[w->depth] = 1;
+    return 1;
+}
+
 void xb_jsonw_ckey_obj_n(struct xb_jsonw *w, const char *k, size_t n)
 {
     struct xb_buf *b = w->b;
@@ -551,6 +792,16 @@ void xb_jsonw_ckey_obj_n(struct xb_jsonw *w, const char *k, size_t n)
     if (w->after_key || n > 16 || w->depth >= XB_JSONW_MAX_DEPTH) {
         xb_jsonw_ckey_n(w, k, n);
         xb_jsonw_obj_begin(w);
+        return;
+    }
+    if (w->embedded) {
+        if (emb_member(w, k, n, 0, NULL, (size_t)-1)) {
+            w->depth++;
+            w->need_comma[w->depth] = 0;
+        } else {
+            xb_jsonw_ckey_n(w, k, n);
+            xb_jsonw_obj_begin(w);
+        }
         return;
     }
     c = w->need_comma[w->depth] ? 1 : 0;
@@ -582,6 +833,20 @@ void xb_jsonw_ckey_n(struct xb_jsonw *w, const char *k, size_t n)
 
     pre_value(w);
     w->after_key = 1;
+    if (w->embedded && emb_room(w, n + 5, n + 3)) {
+        /* \"k\": in place (|k| needs no escaping, as for the plain mode's copy) */
+        char *d = b->data + b->len;
+        d[0] = '\\';
+        d[1] = '"';
+        copy_name(d + 2, k, n); /* field names are short: no memcpy call */
+        d[n + 2] = '\\';
+        d[n + 3] = '"';
+        d[n + 4] = ':';
+        d[n + 5] = '\0';
+        b->len += n + 5;
+        w->written += n + 3;
+        return;
+    }
     if (room_for(w, n + 3)) {
         /* Room reserved: write '"', the key, '"' and ':' in place, one copy. */
         char *d = b->data + b->len;
@@ -634,6 +899,11 @@ void xb_jsonw_ckey_str(struct xb_jsonw *w, const char *k, size_t kn, const char 
 
     if (!s || w->after_key || (w->max_str && sn > w->max_str))
         goto general;
+    if (w->embedded) {
+        if (emb_member(w, k, kn, 0, s, sn))
+            return;
+        goto general;
+    }
     c = w->need_comma[w->depth] ? 1 : 0;
     tot = c + kn + sn + 5; /* [,]"k":"v" */
     if (!room_for(w, tot))
@@ -667,6 +937,11 @@ void xb_jsonw_member_str(struct xb_jsonw *w, const char *k, size_t kn, const cha
 
     if (!k || !s || w->after_key || (w->max_str && (kn > w->max_str || sn > w->max_str)))
         goto general;
+    if (w->embedded) {
+        if (emb_member(w, k, kn, 1, s, sn))
+            return;
+        goto general;
+    }
     c = w->need_comma[w->depth] ? 1 : 0;
     tot = c + kn + sn + 5; /* [,]"k":"v" */
     if (!room_for(w, tot))
@@ -690,6 +965,27 @@ void xb_jsonw_member_raw(struct xb_jsonw *w, const char *k, size_t kn, const cha
     if (!k || !vn || w->after_key || (w->max_str && kn > w->max_str))
         goto general;
     c = w->need_comma[w->depth] ? 1 : 0;
+    if (w->embedded) {
+        /* [,]\"k\":v in place when neither needs escaping */
+        tot = c + kn + vn + 5;
+        if (!emb_room(w, tot, tot - 2))
+            goto general;
+        d = b->data + b->len;
+        if (!clean_copy(d + c + 2, k, kn))
+            goto general;
+        copy_name(d + c + kn + 5, v, vn); /* a number, true, false or null: as is */
+        d[0] = ',';
+        d[c] = '\\';
+        d[c + 1] = '"';
+        d[c + kn + 2] = '\\';
+        d[c + kn + 3] = '"';
+        d[c + kn + 4] = ':';
+        d[tot] = '\0';
+        b->len += tot;
+        w->written += tot - 2;
+        w->need_comma[w->depth] = 1;
+        return;
+    }
     tot = c + kn + vn + 3; /* [,]"k":v */
     if (!room_for(w, tot))
         goto general;
@@ -708,7 +1004,10 @@ void xb_jsonw_member_raw(struct xb_jsonw *w, const char *k, size_t kn, const cha
     return;
 general:
     xb_jsonw_key(w, k, kn);
-    xb_jsonw_raw_members(w, v, vn);
+    if (vn) { /* plain JSON: xb_jsonw_raw_members() of a plain writer */
+        pre_value(w);
+        emit(w, v, vn);
+    }
 }
 
 void xb_jsonw_str_full(struct xb_jsonw *w, const char *s, size_t n)
@@ -768,7 +1067,7 @@ void xb_jsonw_int(struct xb_jsonw *w, int64_t v)
     size_t n = xb_jsonw_fmt_int(tmp, v);
 
     pre_value(w);
-    emit(w, tmp, n);
+    emit_noesc(w, tmp, n);
 }
 
 void xb_jsonw_uint(struct xb_jsonw *w, uint64_t v)
@@ -777,7 +1076,7 @@ void xb_jsonw_uint(struct xb_jsonw *w, uint64_t v)
     size_t n = xb_jsonw_fmt_uint(tmp, v);
 
     pre_value(w);
-    emit(w, tmp, n);
+    emit_noesc(w, tmp, n);
 }
 
 /*
@@ -1053,24 +1352,81 @@ void xb_jsonw_double(struct xb_jsonw *w, double v)
 
     pre_value(w);
     if (n == 0)
-        emit(w, "null", 4);
+        emit_noesc(w, "null", 4);
     else
-        emit(w, tmp, n);
+        emit_noesc(w, tmp, n);
 }
 
 void xb_jsonw_bool(struct xb_jsonw *w, int v)
 {
     pre_value(w);
     if (v)
-        emit(w, "true", 4);
+        emit_noesc(w, "true", 4);
     else
-        emit(w, "false", 5);
+        emit_noesc(w, "false", 5);
 }
 
 void xb_jsonw_null(struct xb_jsonw *w)
 {
     pre_value(w);
-    emit(w, "null", 4);
+    emit_noesc(w, "null", 4);
+}
+
+/* Embedded mode's xb_jsonw_raw_members(): |p| (|n| bytes) is already in embedded form;
+ * it is copied as is and counts its plain length towards |written| and |limit|. */
+/* Appends |n| bytes of embedded text standing for |plain| plain bytes (counted towards
+ * |written| and |limit|) as they are. */
+static void emit_embedded_counted(struct xb_jsonw *w, const char *p, size_t n, size_t plain)
+{
+    struct xb_buf *b = w->b;
+    int rc;
+
+    if (emb_room(w, n, plain)) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        w->written += plain;
+        return;
+    }
+    w->written += plain;
+    if (w->err)
+        goto out;
+    if (w->limit && w->written > w->limit) {
+        w->err = XB_ERR_TOO_LARGE;
+        goto out;
+    }
+    rc = xb_buf_append(b, p, n);
+    if (rc)
+        w->err = rc;
+out:
+    set_emb_end(w);
+}
+
+static void emit_embedded_text(struct xb_jsonw *w, const char *p, size_t n)
+{
+    size_t marks = 0, i = 0, plain;
+
+    /* Every '"' and '\\' of the text is in a pair \" or \\ (one byte less in plain form):
+     * the pairs number (quotes + backslashes) / 2. */
+#if defined(__SSE2__)
+    {
+        const __m128i qu = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), one = _mm_set1_epi8(1),
+                      zero = _mm_setzero_si128();
+        __m128i sum = zero;
+        for (; n - i >= 16; i += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+            __m128i m = _mm_or_si128(_mm_cmpeq_epi8(x, qu), _mm_cmpeq_epi8(x, bs));
+            /* one per marked byte, summed into the two 64-bit halves */
+            sum = _mm_add_epi64(sum, _mm_sad_epu8(_mm_and_si128(m, one), zero));
+        }
+        marks = (size_t)_mm_cvtsi128_si64(sum) +
+                (size_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(sum, sum));
+    }
+#endif
+    for (; i < n; i++)
+        marks += p[i] == '"' || p[i] == '\\';
+    plain = n - marks / 2;
+    emit_embedded_counted(w, p, n, plain);
 }
 
 void xb_jsonw_raw_members(struct xb_jsonw *w, const char *p, size_t n)
@@ -1078,7 +1434,21 @@ void xb_jsonw_raw_members(struct xb_jsonw *w, const char *p, size_t n)
     if (n == 0)
         return;
     pre_value(w);
-    emit(w, p, n);
+    if (w->embedded)
+        emit_embedded_text(w, p, n);
+    else
+        emit(w, p, n);
+}
+
+void xb_jsonw_raw_members_n(struct xb_jsonw *w, const char *p, size_t n, size_t plain)
+{
+    if (n == 0)
+        return;
+    pre_value(w);
+    if (w->embedded)
+        emit_embedded_counted(w, p, n, plain);
+    else
+        emit(w, p, n);
 }
 
 void xb_jsonw_str_plain(struct xb_jsonw *w, const char *s, size_t n)
@@ -1086,6 +1456,25 @@ void xb_jsonw_str_plain(struct xb_jsonw *w, const char *s, size_t n)
     struct xb_buf *b = w->b;
 
     pre_value(w);
+    if (w->embedded) {
+        /* \"s\" in place: |s| needs no escaping, as for the plain mode's copy */
+        char *d = emb_room(w, n + 4, n + 2) ? b->data + b->len : NULL;
+        if (d) {
+            copy_name(d + 2, s, n);
+            d[0] = '\\';
+            d[1] = '"';
+            d[n + 2] = '\\';
+            d[n + 3] = '"';
+            d[n + 4] = '\0';
+            b->len += n + 4;
+            w->written += n + 2;
+            return;
+        }
+        emit(w, "\"", 1);
+        emit(w, s, n);
+        emit(w, "\"", 1);
+        return;
+    }
     if (room_for(w, n + 2)) {
         char *d = b->data + b->len;
         d[0] = '"';

@@ -28,7 +28,8 @@
 struct xb_jsonw {
     struct xb_buf *b; /* borrowed output buffer; bytes are appended */
     int err;          /* first error: 0, XB_ERR_NOMEM, XB_ERR_TOO_LARGE, XB_ERR_INVALID */
-    size_t written;   /* bytes produced so far, still counted after an error */
+    size_t written;   /* bytes produced so far, still counted after an error; in embedded
+                       * mode the bytes the plain mode would have produced */
     size_t limit;     /* 0 = none; appending past |limit| bytes sets XB_ERR_TOO_LARGE */
     size_t max_str;   /* 0 = none; trimmable strings are cut to this many bytes */
     unsigned depth;
@@ -39,6 +40,11 @@ struct xb_jsonw {
      * until the first write, so |limit| may be set between xb_jsonw_init() and it; set
      * again after every write that took the general path, and 0 once |err| is set. */
     size_t room_end;
+    unsigned char embedded; /* 1: output in embedded form (xb_jsonw_init_embedded()) */
+    /* Embedded mode's room_end: writes in embedded form that keep b->len + n below it
+     * need no other check (no error, no capped buffer, room reserved, no |limit|). 0 in
+     * plain mode, until the first write, with a limit, and once |err| is set. */
+    size_t emb_end;
 };
 
 /*
@@ -47,6 +53,18 @@ struct xb_jsonw {
  * xb_jsonw_fail(). Between two writes |b| may be appended to, never shortened.
  */
 void xb_jsonw_init(struct xb_jsonw *w, struct xb_buf *b);
+
+/*
+ * Starts writing into |b| like xb_jsonw_init(), in embedded mode: every call appends to
+ * |b| exactly the bytes xb_jsonw_embed() would make of what the plain mode appends (the
+ * document as the contents of a JSON string: a backslash before every quote and every
+ * backslash of the plain output), so that the document can be copied as is into a PutTraceSegments
+ * body. |written|, |limit| and |max_str| keep their plain-mode meaning (bytes of the plain
+ * document), so every size decision is the same in both modes; b->len counts the embedded bytes.
+ * Text given to xb_jsonw_raw_members() must be in embedded form too. Slower than the
+ * plain mode per call (no inline fast paths), but no second pass over the document.
+ */
+void xb_jsonw_init_embedded(struct xb_jsonw *w, struct xb_buf *b);
 
 /* Records the error |rc| (kept only when none is set yet) and stops further output, as
  * the writer does on its own errors. */
@@ -83,6 +101,24 @@ static inline __attribute__((always_inline)) void xb_jsonw_ckey(struct xb_jsonw 
     char *d;
 
     if (w->after_key || b->len + n + 4 >= w->room_end) {
+        if (!w->after_key && b->len + n + 6 < w->emb_end) {
+            /* embedded mode: [,]\"k\": */
+            d = b->data + b->len;
+            c = w->need_comma[w->depth] ? 1 : 0;
+            d[0] = ',';
+            d[c] = '\\';
+            d[c + 1] = '"';
+            memcpy(d + c + 2, k, n);
+            d[c + n + 2] = '\\';
+            d[c + n + 3] = '"';
+            d[c + n + 4] = ':';
+            d[c + n + 5] = '\0';
+            b->len += c + n + 5;
+            w->written += c + n + 3;
+            w->need_comma[w->depth] = 1;
+            w->after_key = 1;
+            return;
+        }
         xb_jsonw_ckey_n(w, k, n);
         return;
     }
@@ -175,9 +211,16 @@ void xb_jsonw_null(struct xb_jsonw *w);
  * current object, elements of the current array, or the value right after a key, as
  * this writer would have written them: a separating comma is added when needed. |n| == 0
  * writes nothing. Used to splice parts that are identical in many documents, rendered
- * once, and values formatted by the caller.
+ * once, and values formatted by the caller. In embedded mode |p| is in embedded form
+ * (rendered by an embedded writer, or xb_jsonw_embed() of plain JSON) and is copied as
+ * is; |written| grows by its plain length (|n| less one byte per backslash pair).
  */
 void xb_jsonw_raw_members(struct xb_jsonw *w, const char *p, size_t n);
+
+/* xb_jsonw_raw_members() with the plain length of |p| given by the caller (|plain| ==
+ * |n| for plain text; in embedded mode the length of the plain text |p| stands for, as
+ * the rendering writer's |written| counted it), so that it is not counted again. */
+void xb_jsonw_raw_members_n(struct xb_jsonw *w, const char *p, size_t n, size_t plain);
 
 /*
  * String value of |n| bytes that needs no escaping: printable ASCII without '"' or '\\'

@@ -21,6 +21,7 @@ struct xb_queue {
     size_t ready_min;   /* xb_queue_set_ready_min(); 0 or 1 = every push */
     struct xb_wal *wal; /* NULL = memory only */
     size_t read_ahead;  /* with a log: bytes read back into memory at once */
+    int takes_embedded; /* xb_queue_set_takes_embedded() */
     /* Every public operation holds it: ingest workers (app/workers.h) check room from
      * their threads while the exporter pops on the main loop. Never held while the
      * ready callback runs. */
@@ -51,6 +52,7 @@ void xb_qdoc_init(struct xb_qdoc *d, const char *json, size_t len, const char *t
     d->next = NULL;
     d->seq = 0;
     d->block_off = 0;
+    d->embedded = 0;
     copy_ident(d->trace_id, sizeof(d->trace_id), trace_id);
     copy_ident(d->id, sizeof(d->id), id);
     d->len = len;
@@ -74,7 +76,11 @@ struct xb_qdoc *xb_qdoc_new(const char *json, size_t len)
 
 struct xb_qdoc *xb_qdoc_dup(const struct xb_qdoc *d)
 {
-    return xb_qdoc_new_ids(d->json, d->len, d->trace_id, d->id);
+    struct xb_qdoc *c = xb_qdoc_new_ids(d->json, d->len, d->trace_id, d->id);
+
+    if (c)
+        c->embedded = d->embedded;
+    return c;
 }
 
 size_t xb_qdoc_charge_len(size_t len)
@@ -342,6 +348,27 @@ int xb_queue_remote_push_ok(const struct xb_queue *q)
 {
     int r;
     LOCKED_READ(q, !q->wal && (!q->ready || q->wake));
+    return r;
+}
+
+void xb_queue_set_takes_embedded(struct xb_queue *q, int on)
+{
+    pthread_mutex_lock(&q->lock);
+    q->takes_embedded = on != 0;
+    pthread_mutex_unlock(&q->lock);
+}
+
+int xb_queue_takes_embedded(const struct xb_queue *q)
+{
+    int r;
+    LOCKED_READ(q, q->takes_embedded);
+    return r;
+}
+
+int xb_queue_on_disk(const struct xb_queue *q)
+{
+    int r;
+    LOCKED_READ(q, q->wal != NULL);
     return r;
 }
 

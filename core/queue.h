@@ -31,6 +31,12 @@ struct xb_qdoc {
     struct xb_qdoc *next;
     char trace_id[XB_QDOC_TRACE_ID_SIZE];
     char id[XB_QDOC_ID_SIZE];
+    /* 1: |json| is in embedded form, the document as the contents of a JSON string
+     * (translator embedded_documents: xb_jsonw_embed() of the document, ready for a
+     * PutTraceSegments body); 0: plain JSON. |len| counts the stored bytes either way.
+     * Set only for queues whose consumer takes it (xb_queue_set_takes_embedded()).
+     * Fits in the padding after id. */
+    uint8_t embedded;
     /* 0 = its own allocation; else placed in a block (core/qdoc_block.h) this many
      * 8-byte units from the block's start. Fits in the padding before seq. */
     uint16_t block_off;
@@ -152,6 +158,14 @@ void xb_queue_run_remote_ready(struct xb_queue *q);
  * queue's mutex, so its appends stay there) and a push from another thread can reach
  * the consumer (no ready callback, or a remote wake-up registered). */
 int xb_queue_remote_push_ok(const struct xb_queue *q);
+
+/* Declares that |q|'s consumer (the awsxray exporter) sends documents in embedded form
+ * (struct xb_qdoc.embedded) as they are. Default 0: plain documents only. */
+void xb_queue_set_takes_embedded(struct xb_queue *q, int on);
+/* Whether |q|'s consumer takes embedded documents (xb_queue_set_takes_embedded()). */
+int xb_queue_takes_embedded(const struct xb_queue *q);
+/* Whether |q| keeps its documents in an on-disk log (xb_queue_set_wal()). */
+int xb_queue_on_disk(const struct xb_queue *q);
 
 /* Returns non-zero when |docs| documents charging |bytes| in total (sum of
  * xb_qdoc_charge()) would fit right now. */

@@ -73,15 +73,19 @@ static int build_body(struct request *r)
     int rc;
 
     /* Room for every document plus a typical share of escapes (about one '"' in ten
-     * bytes): the body is usually allocated once. */
+     * bytes) for plain ones: the body is usually allocated once. */
     for (size_t i = 0; i < r->n; i++)
-        want += r->docs[i]->len + r->docs[i]->len / 8 + 3;
+        want += r->docs[i]->len + (r->docs[i]->embedded ? 0 : r->docs[i]->len / 8) + 3;
     rc = xb_buf_reserve(body, want);
     if (rc == XB_OK)
         rc = xb_buf_puts(body, "{\"TraceSegmentDocuments\":[");
     for (size_t i = 0; i < r->n && rc == XB_OK; i++) {
         rc = xb_buf_puts(body, i ? ",\"" : "\"");
-        if (rc == XB_OK)
+        /* An embedded document (translated for this body, core/queue.h) goes as it is;
+         * a plain one (X-Ray daemon datagrams, a log written before) is escaped here. */
+        if (rc == XB_OK && r->docs[i]->embedded)
+            rc = xb_buf_append(body, r->docs[i]->json, r->docs[i]->len);
+        else if (rc == XB_OK)
             rc = xb_jsonw_embed(body, r->docs[i]->json, r->docs[i]->len);
         if (rc == XB_OK)
             rc = xb_buf_putc(body, '"');
@@ -469,6 +473,7 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
     if (!x)
         return XB_ERR_NOMEM;
     x->q = q;
+    xb_queue_set_takes_embedded(q, 1); /* build_body() copies those as they are */
     xb_rng_seed(&x->rng);
     x->opts = *opts;
     x->opts.ca_file = NULL; /* borrowed strings copied below where kept */

@@ -49,7 +49,9 @@ struct xb_xray_opts {
 /*
  * Starts the exporter consuming |q| (borrowed). Credentials come from the AWS default
  * credential chain (aws/credentials.h), fetched asynchronously on first use and
- * refreshed before expiry. Returns 0 and sets |*out|; XB_ERR_CONFIG (bad endpoint or
+ * refreshed before expiry. Marks |q| as taking embedded documents
+ * (xb_queue_set_takes_embedded()): each goes into the body as it is, a plain one is
+ * escaped there. Returns 0 and sets |*out|; XB_ERR_CONFIG (bad endpoint or
  * options: reason in |err|, never containing secrets); XB_ERR_NOMEM.
  */
 int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,

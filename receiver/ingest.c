@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/qdoc_block.h"
 #include "processor/tail_sampling.h"
+#include "receiver/ingest_embed.h"
 #include "receiver/ingest_otlp.h"
 #include "receiver/otlp_decode.h"
 #include "receiver/status.h"
@@ -78,6 +79,7 @@ struct collect {
      * tail_sampling (which holds documents for its decision wait). */
     int blocks_on;
     struct xb_qdoc_blocks blocks;
+    int embedded; /* the translator writes embedded documents (receiver/ingest_embed.h) */
 };
 
 /* Emit callback: the one copy from the translator's buffer into a queue document.
@@ -113,6 +115,7 @@ static int collect_doc(void *ud, const char *json, size_t len, const char *trace
         d = xb_qdoc_new_ids(json, len, trace_id, id);
     if (!d)
         return XB_ERR_NOMEM;
+    d->embedded = (uint8_t)c->embedded;
     xb_qdoc_list_add(&c->list, d);
     return XB_OK;
 }
@@ -158,10 +161,11 @@ size_t xb_ingest_worker_arena_bytes(size_t small_body_bytes)
 size_t xb_ingest_worker_bytes(size_t small_body_bytes, size_t max_document_bytes)
 {
     /* Arena, gunzip output (doubling: 2x), documents and records of one request (capped
-     * at the arena's size), the translator's buffer (2x one document), and the unused
-     * tail of the document block being filled (core/qdoc_block.h). */
+     * at the arena's size), the translator's buffer (2x one document, whose embedded
+     * form is at most twice its size: 4x), and the unused tail of the document block
+     * being filled (core/qdoc_block.h). */
     return 2 * xb_ingest_worker_arena_bytes(small_body_bytes) + 2 * small_body_bytes +
-           2 * max_document_bytes + XB_QDOC_BLOCK_SIZE;
+           4 * max_document_bytes + XB_QDOC_BLOCK_SIZE;
 }
 
 struct xb_ingest *xb_ingest_new_worker(struct xb_ingest *main, size_t small_body_bytes,
@@ -477,6 +481,25 @@ static void admit_locked(void *arg)
     pthread_mutex_unlock(&root->admit_lock);
 }
 
+/* Whether this request's documents are translated in embedded form: the facts of the
+ * pipeline for xb_ingest_embed_choose(). tail_sampling and the tap as the main path has
+ * them (a worker's copy is taken when it starts). */
+static int embed_documents(const struct xb_ingest *ing)
+{
+    const struct xb_ingest *root = ing->main ? ing->main : ing;
+    struct xb_embed_queue q[MAX_QUEUES];
+    struct xb_embed_setup s = {.queues = q,
+                               .n_queues = ing->n_queues,
+                               .tail_sampling = ing->ts || root->ts,
+                               .tap = ing->tap || root->tap};
+
+    for (size_t i = 0; i < ing->n_queues; i++) {
+        q[i].takes_embedded = xb_queue_takes_embedded(ing->queues[i]);
+        q[i].on_disk = xb_queue_on_disk(ing->queues[i]);
+    }
+    return xb_ingest_embed_choose(&s);
+}
+
 /* One attempt at a request with the memory of |at|: everything but the accounting.
  * Sets at->missed (and returns without side effects) when a worker's small attempt
  * needs the large arena. */
@@ -549,9 +572,18 @@ static int export_attempt(struct xb_ingest *ing, struct attempt *at, enum xb_bod
         goto out;
     }
     col.blocks.size = xb_qdoc_block_size_for(len); /* a small request, a small block */
-    if (ing->n_queues)
-        rc = xb_translate_request(ing->tc, req, (int64_t)time(NULL), at->arena, &ing->doc,
-                                  collect_doc, &col, &tr);
+    if (ing->n_queues) {
+        struct xb_translator_config etc;
+        const struct xb_translator_config *tc = ing->tc;
+        if (embed_documents(ing)) {
+            etc = *ing->tc;
+            etc.embedded_documents = 1;
+            tc = &etc;
+            col.embedded = 1;
+        }
+        rc = xb_translate_request(tc, req, (int64_t)time(NULL), at->arena, &ing->doc, collect_doc,
+                                  &col, &tr);
+    }
     if (rc && at->small && (at->missed || xb_arena_exhausted(at->arena))) {
         at->missed = 1;
         goto out;

@@ -201,7 +201,7 @@ int xb_tr_aws_resource(const struct xb_tr_attrs *res, const struct xb_translator
     aws->xray_sdk_version = rstr(res, XB_TK_TELEMETRY_SDK_VERSION);
     aws->xray_auto =
         rstr(res, XB_TK_TELEMETRY_AUTO_VERSION).n || rstr(res, XB_TK_TELEMETRY_DISTRO_VERSION).n;
-    rc = xb_tr_doc_aws_resource_raw(aws, arena);
+    rc = xb_tr_doc_aws_resource_raw(aws, arena, cfg && cfg->embedded_documents);
 out:
     return rc;
 }

@@ -328,7 +328,7 @@ static void write_aws_resource(struct xb_jsonw *w, const struct xb_tr_xaws *a,
     xb_jsonw_obj_end(w);
 }
 
-int xb_tr_doc_aws_resource_raw(struct xb_tr_xaws *a, struct xb_arena *arena)
+int xb_tr_doc_aws_resource_raw(struct xb_tr_xaws *a, struct xb_arena *arena, int embedded)
 {
     static const struct xb_tr_doc_wopts plain = {0};
     struct xb_buf b;
@@ -338,8 +338,12 @@ int xb_tr_doc_aws_resource_raw(struct xb_tr_xaws *a, struct xb_arena *arena)
 
     a->raw = NULL;
     a->raw_n = 0;
+    a->raw_plain = 0;
     xb_buf_init(&b, 0);
-    xb_jsonw_init(&w, &b);
+    if (embedded)
+        xb_jsonw_init_embedded(&w, &b);
+    else
+        xb_jsonw_init(&w, &b);
     xb_jsonw_obj_begin(&w);
     write_aws_resource(&w, a, &plain);
     rc = w.err;
@@ -350,6 +354,7 @@ int xb_tr_doc_aws_resource_raw(struct xb_tr_xaws *a, struct xb_arena *arena)
         memcpy(raw, b.data + 1, b.len - 1);
         a->raw = raw;
         a->raw_n = b.len - 1;
+        a->raw_plain = w.written - 1;
     }
     xb_buf_cleanup(&b);
     return rc;
@@ -362,7 +367,7 @@ static void write_aws(struct xb_jsonw *w, const struct xb_tr_xaws *a,
 
     xb_jsonw_ckey_obj(w, "aws");
     if (a->raw && !o->max_str && !o->max_items)
-        xb_jsonw_raw_members(w, a->raw, a->raw_n);
+        xb_jsonw_raw_members_n(w, a->raw, a->raw_n, a->raw_plain);
     else
         write_aws_resource(w, a, o);
     kv_str(w, "account_id", a->account_id);
@@ -406,13 +411,14 @@ static void write_meta_default(struct xb_jsonw *w, const struct xb_tr_xdoc *d,
             break;
         if (m->raw && !o->max_str && !o->max_items) {
             /* rendered once per resource; entries adjacent there go in one copy */
-            size_t n = m->raw_n;
+            size_t n = m->raw_n, plain = m->raw_plain;
             while (i + 1 < d->n_meta && d->meta[i + 1].raw == m->raw + n + 1 &&
                    keep_meta_key(d, d->meta[i + 1].key)) {
                 i++;
                 n += 1 + d->meta[i].raw_n;
+                plain += 1 + d->meta[i].raw_plain;
             }
-            xb_jsonw_raw_members(w, m->raw, n);
+            xb_jsonw_raw_members_n(w, m->raw, n, plain);
             continue;
         }
         if (m->val && xb_tr_any_type(m->val) == XB_ANY_STRING) {
@@ -526,32 +532,42 @@ static void write_sql(struct xb_jsonw *w, const struct xb_tr_xsql *s)
 }
 
 /* "fault", "error" and "throttle" (each 0 or 1) as three xb_jsonw_ckey() and
- * xb_jsonw_bool() calls write them, spliced as one piece of members. */
+ * xb_jsonw_bool() calls write them, spliced as one piece of members (in the writer's
+ * form: plain or embedded). */
 static void write_flags(struct xb_jsonw *w, int fault, int error, int throttle)
 {
 #define XB_FLAG_0 "false"
 #define XB_FLAG_1 "true"
 #define XB_FLAGS(f, e, t)                                                                          \
     "\"fault\":" XB_FLAG_##f ",\"error\":" XB_FLAG_##e ",\"throttle\":" XB_FLAG_##t
+#define XB_EFLAGS(f, e, t)                                                                         \
+    "\\\"fault\\\":" XB_FLAG_##f ",\\\"error\\\":" XB_FLAG_##e ",\\\"throttle\\\":" XB_FLAG_##t
 #define XB_FLAGS_ENTRY(f, e, t)                                                                    \
     {                                                                                              \
-        XB_FLAGS(f, e, t), sizeof(XB_FLAGS(f, e, t)) - 1                                           \
+        XB_FLAGS(f, e, t), sizeof(XB_FLAGS(f, e, t)) - 1, XB_EFLAGS(f, e, t),                      \
+            sizeof(XB_EFLAGS(f, e, t)) - 1                                                         \
     }
     static const struct {
         const char *p;
         size_t n;
+        const char *ep; /* embedded form */
+        size_t en;
     } all[8] = {
         XB_FLAGS_ENTRY(0, 0, 0), XB_FLAGS_ENTRY(0, 0, 1), XB_FLAGS_ENTRY(0, 1, 0),
         XB_FLAGS_ENTRY(0, 1, 1), XB_FLAGS_ENTRY(1, 0, 0), XB_FLAGS_ENTRY(1, 0, 1),
         XB_FLAGS_ENTRY(1, 1, 0), XB_FLAGS_ENTRY(1, 1, 1),
     };
 #undef XB_FLAGS_ENTRY
+#undef XB_EFLAGS
 #undef XB_FLAGS
 #undef XB_FLAG_1
 #undef XB_FLAG_0
     unsigned i = (fault ? 4u : 0u) | (error ? 2u : 0u) | (throttle ? 1u : 0u);
 
-    xb_jsonw_raw_members(w, all[i].p, all[i].n);
+    if (w->embedded)
+        xb_jsonw_raw_members_n(w, all[i].ep, all[i].en, all[i].n);
+    else
+        xb_jsonw_raw_members(w, all[i].p, all[i].n);
 }
 
 int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o, struct xb_buf *out,
@@ -560,7 +576,10 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
     struct xb_jsonw w;
     size_t i, n;
 
-    xb_jsonw_init(&w, out);
+    if (o->embedded)
+        xb_jsonw_init_embedded(&w, out);
+    else
+        xb_jsonw_init(&w, out);
     w.limit = o->limit;
     w.max_str = o->max_str;
 

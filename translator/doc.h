@@ -82,6 +82,7 @@ struct xb_tr_xaws {
      * (xb_tr_doc_aws_resource_raw); spliced in when the document is not trimmed. */
     const char *raw;
     size_t raw_n;
+    size_t raw_plain; /* raw_n in plain form; less when |raw| is in embedded form */
 };
 
 /* sql block. */
@@ -103,7 +104,10 @@ struct xb_tr_xmeta {
     /* '"key":value' as written without trimming, or NULL (resource entries: spliced in
      * when the document is not trimmed; translator/meta.h) */
     const char *raw;
-    size_t raw_n;
+    /* bytes of |raw|, and of |raw| in plain form (less when |raw| is in embedded form);
+     * 32 bits keep the entry at 48 bytes (xb_tr_meta_resource() keeps no |raw| past
+     * 4 GiB) */
+    uint32_t raw_n, raw_plain;
 };
 
 /* metadata namespace other than "default": a parsed JSON object (or JSON null). */
@@ -149,6 +153,8 @@ struct xb_tr_doc_wopts {
     size_t max_items;      /* 0 = all; else arrays/maps/annotations/frames capped */
     size_t original_bytes; /* reported in the trim marker */
     size_t limit;          /* stop (XB_ERR_TOO_LARGE) once the output passes this */
+    int embedded;          /* 1: write the embedded form (xb_jsonw_init_embedded()); the
+                            * pre-rendered parts of the model must be in that form too */
 };
 
 /*
@@ -175,6 +181,6 @@ size_t xb_tr_doc_fmt_seconds(char *out, double v);
  * Done once per ResourceSpans so that each document copies bytes instead of writing the
  * same members again. Returns XB_OK or XB_ERR_NOMEM.
  */
-int xb_tr_doc_aws_resource_raw(struct xb_tr_xaws *a, struct xb_arena *arena);
+int xb_tr_doc_aws_resource_raw(struct xb_tr_xaws *a, struct xb_arena *arena, int embedded);
 
 #endif

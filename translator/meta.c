@@ -176,6 +176,7 @@ static inline __attribute__((always_inline)) int add_meta(struct builder *b, con
         m = &b->meta[b->n_meta++];
         m->raw = NULL;
         m->raw_n = 0;
+        m->raw_plain = 0;
     } else {
         void *vec = b->meta;
         m = xb_tr_vec_push(b->arena, &vec, &b->n_meta, &b->cap_meta, sizeof(*m));
@@ -576,17 +577,24 @@ int xb_tr_meta_resource(const xb_pb_resource *resource, const struct xb_translat
     off = xb_arena_alloc(arena, m * sizeof(*off));
     if (!off)
         goto nomem;
-    xb_jsonw_init(&w, &tmp);
+    if (cfg && cfg->embedded_documents) /* the form the documents are written in */
+        xb_jsonw_init_embedded(&w, &tmp);
+    else
+        xb_jsonw_init(&w, &tmp);
     xb_jsonw_obj_begin(&w);
     for (i = 0; i < m; i++) {
+        size_t plain = w.written + (i > 0);
         off[i] = tmp.len + (i > 0); /* past the separating comma */
         xb_jsonw_key(&w, b.meta[i].key.p, b.meta[i].key.n);
         xb_tr_any_write(&w, b.meta[i].val, arena, 0);
-        b.meta[i].raw_n = tmp.len - off[i];
+        b.meta[i].raw_n = (uint32_t)(tmp.len - off[i]);
+        b.meta[i].raw_plain = (uint32_t)(w.written - plain);
     }
     rc = w.err;
     if (rc)
         goto out;
+    if (tmp.len > UINT32_MAX)
+        goto done; /* lengths kept in 32 bits (struct xb_tr_xmeta): written per document */
     raw = xb_arena_alloc(arena, tmp.len);
     if (!raw)
         goto nomem;

@@ -351,11 +351,13 @@ static int render(struct ctx *c, const struct xb_tr_xdoc *d, struct xb_buf *out,
         o.max_items = trim_levels[lv].max_items;
         o.original_bytes = *original;
         o.limit = lv == 0 ? 0 : cap;
+        o.embedded = c->cfg->embedded_documents;
         xb_buf_clear(out);
         rc = xb_tr_doc_write(d, &o, out, c->arena, &written);
         if (lv == 0)
             *original = written;
-        if (rc == XB_OK && out->len <= cap) {
+        /* |written| counts the plain document in both forms (out->len in plain form) */
+        if (rc == XB_OK && written <= cap) {
             *level = lv;
             goto out;
         }

@@ -55,6 +55,14 @@ struct xb_translator_config {
     xb_pb_kv *const *extra_resource;
     size_t n_extra_resource;
     int extra_resource_override;
+    /*
+     * Default 0. 1: documents are emitted in embedded form, as the contents of a JSON
+     * string (xb_jsonw_init_embedded(): xb_jsonw_embed() of the plain document, byte for
+     * byte), ready to be copied as is into a PutTraceSegments body. Sizes, trimming and
+     * max_document_bytes still count the plain document. Decided per request by the caller
+     * (receiver/ingest_embed.h).
+     */
+    int embedded_documents;
 };
 
 /*

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/jsonw.h"
 #include "receiver/otlp_limits.h"
 #include "tests/golden/doc_check.h"
 
@@ -41,6 +42,7 @@ struct emit_ctx {
     struct xb_buf *docs;
     char *err;
     size_t errlen;
+    struct xb_buf plain; /* every document, '\n' after each, for compare_embedded() */
 };
 
 static int check_doc(void *ud, const char *json, size_t len, const char *trace_id, const char *id)
@@ -64,19 +66,90 @@ static int check_doc(void *ud, const char *json, size_t len, const char *trace_i
                (xb_buf_append(x->docs, json, len) != XB_OK || xb_buf_putc(x->docs, '\n'))) {
         x->nomem = 1;
     }
+    if (xb_buf_append(&x->plain, json, len) != XB_OK || xb_buf_putc(&x->plain, '\n'))
+        x->nomem = 1;
     return XB_OK;
+}
+
+/* Emit callback of the embedded run: documents joined by '\n' (neither form holds one). */
+static int collect_embedded(void *ud, const char *json, size_t len, const char *trace_id,
+                            const char *id)
+{
+    struct xb_buf *b = ud;
+
+    (void)trace_id;
+    (void)id;
+    if (xb_buf_append(b, json, len) != XB_OK || xb_buf_putc(b, '\n') != XB_OK)
+        return XB_ERR_NOMEM;
+    return XB_OK;
+}
+
+/*
+ * Translates |req| again with embedded_documents and compares with the plain run's
+ * documents (|x|->plain) and result |rp|: each embedded document must be
+ * xb_jsonw_embed() of the plain one, with the same counts. Returns 0, 1 (out of memory,
+ * not a finding) or -1 (|x|->err set).
+ */
+static int compare_embedded(const xb_pb_export_req *req, const struct xb_translator_config *cfg,
+                            struct xb_arena *arena, struct emit_ctx *x,
+                            const struct xb_translate_result *rp)
+{
+    struct xb_translator_config ecfg = *cfg;
+    struct xb_translate_result re;
+    struct xb_buf emb, want, out;
+    size_t i, start;
+    int rc = 0;
+
+    ecfg.embedded_documents = 1;
+    xb_buf_init(&emb, 0);
+    xb_buf_init(&want, 0);
+    xb_buf_init(&out, 0);
+    if (xb_translate_request(&ecfg, req, FUZZ_NOW, arena, &out, collect_embedded, &emb, &re) ==
+        XB_ERR_NOMEM) {
+        rc = 1;
+        goto out;
+    }
+    if (re.documents != rp->documents || re.trimmed != rp->trimmed ||
+        re.rejected_spans != rp->rejected_spans) {
+        snprintf(x->err, x->errlen, "embedded form: documents %zu/%zu, trimmed %zu/%zu",
+                 re.documents, rp->documents, re.trimmed, rp->trimmed);
+        rc = -1;
+        goto out;
+    }
+    for (i = start = 0; i < x->plain.len; i++) {
+        if (x->plain.data[i] != '\n')
+            continue;
+        if (xb_jsonw_embed(&want, x->plain.data + start, i - start) != XB_OK ||
+            xb_buf_putc(&want, '\n') != XB_OK) {
+            rc = 1;
+            goto out;
+        }
+        start = i + 1;
+    }
+    if (want.len != emb.len || (want.len && memcmp(want.data, emb.data, want.len) != 0)) {
+        snprintf(x->err, x->errlen,
+                 "embedded documents (%zu bytes) differ from the plain ones embedded (%zu)",
+                 emb.len, want.len);
+        rc = -1;
+    }
+out:
+    xb_buf_cleanup(&emb);
+    xb_buf_cleanup(&want);
+    xb_buf_cleanup(&out);
+    return rc;
 }
 
 int xb_fuzz_translate(const xb_pb_export_req *req, const struct xb_translator_config *cfg,
                       struct xb_arena *arena, struct xb_buf *docs, char *err, size_t errlen,
                       size_t *documents)
 {
-    struct emit_ctx x = {cfg->max_document_bytes, 0, 0, 0, docs, err, errlen};
+    struct emit_ctx x = {cfg->max_document_bytes, 0, 0, 0, docs, err, errlen, {0}};
     struct xb_translate_result res;
     struct xb_buf out;
     int rc = 0;
 
     xb_buf_init(&out, 0);
+    xb_buf_init(&x.plain, 0);
     if (xb_translate_request(cfg, req, FUZZ_NOW, arena, &out, check_doc, &x, &res) ==
         XB_ERR_NOMEM) {
         rc = 1;
@@ -90,10 +163,13 @@ int xb_fuzz_translate(const xb_pb_export_req *req, const struct xb_translator_co
         rc = -1;
     else if (x.nomem)
         rc = 1;
+    else
+        rc = compare_embedded(req, cfg, arena, &x, &res);
 out:
     if (documents)
         *documents += x.emitted;
     xb_buf_cleanup(&out);
+    xb_buf_cleanup(&x.plain);
     return rc;
 }
 

@@ -42,8 +42,10 @@ void xb_fuzz_config(unsigned flags, struct xb_translator_config *cfg);
  * Translates |req| with |cfg| at a fixed "now" using |arena|, and checks every
  * emitted document with xb_doccheck_document() (UTF-8, one JSON object, size, required
  * fields). When |docs| is not NULL each document is appended to it followed by a
- * '\n'. Returns 0, 1 when the translator ran out of memory (not a finding), or -1 on
- * a violation (|err| set). Adds the document count to |*documents|.
+ * '\n'. Then translates it again with embedded_documents: every document must be
+ * xb_jsonw_embed() of the plain one, with the same counts (trimmed, rejected). Returns 0, 1 when
+ * the translator ran out of memory (not a finding), or -1 on a violation (|err| set). Adds the
+ * document count to |*documents|.
  */
 int xb_fuzz_translate(const xb_pb_export_req *req, const struct xb_translator_config *cfg,
                       struct xb_arena *arena, struct xb_buf *docs, char *err, size_t errlen,

@@ -32,6 +32,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/jsonw.h"
 #include "receiver/otlp_decode.h"
 #include "tests/golden/doc_check.h"
 #include "translator/translate.h"
@@ -380,6 +381,54 @@ static const char **string_array(const cJSON *arr, size_t *n)
     return v;
 }
 
+/*
+ * Translates |req| with |base| in plain and in embedded form (translator config
+ * embedded_documents) at the case's own max_document_bytes and at caps small enough to
+ * trim: every embedded document must be xb_jsonw_embed() of the plain one, byte for
+ * byte, with the same counts (documents, rejections, trimmed).
+ */
+static void check_embedded_form(const struct xb_translator_config *base,
+                                const xb_pb_export_req *req, int64_t now, struct xb_arena *arena,
+                                struct report *r)
+{
+    const size_t caps[] = {base->max_document_bytes, 4000, 1200, 600, 300};
+    struct xb_buf out, want;
+
+    xb_buf_init(&out, 0);
+    xb_buf_init(&want, 0);
+    for (size_t k = 0; k < sizeof(caps) / sizeof(caps[0]) && !r->failed; k++) {
+        struct xb_translator_config cfg = *base;
+        struct doc_list plain = {0}, emb = {0};
+        struct xb_translate_result rp, re;
+        int rcp, rce;
+
+        cfg.max_document_bytes = caps[k];
+        cfg.embedded_documents = 0;
+        rcp = xb_translate_request(&cfg, req, now, arena, &out, collect, &plain, &rp);
+        cfg.embedded_documents = 1;
+        rce = xb_translate_request(&cfg, req, now, arena, &out, collect, &emb, &re);
+        if (rcp != rce || rp.documents != re.documents || rp.spans != re.spans ||
+            rp.rejected_spans != re.rejected_spans || rp.trimmed != re.trimmed ||
+            plain.n != emb.n) {
+            failf(r, "cap %zu: embedded form: rc %d/%d, documents %zu/%zu, trimmed %zu/%zu",
+                  caps[k], rcp, rce, rp.documents, re.documents, rp.trimmed, re.trimmed);
+        }
+        for (size_t i = 0; i < plain.n && i < emb.n && !r->failed; i++) {
+            xb_buf_clear(&want);
+            if (xb_jsonw_embed(&want, plain.v[i].json, plain.v[i].len) != XB_OK ||
+                want.len != emb.v[i].len || memcmp(want.data, emb.v[i].json, want.len) != 0)
+                failf(r,
+                      "cap %zu: document %zu in embedded form differs from the plain one "
+                      "embedded:\n  %.1000s\n  %.1000s",
+                      caps[k], i, emb.v[i].json, want.data ? want.data : "");
+        }
+        doc_list_free(&plain);
+        doc_list_free(&emb);
+    }
+    xb_buf_cleanup(&out);
+    xb_buf_cleanup(&want);
+}
+
 static void run_case_file(const char *path, struct report *r)
 {
     char *text = NULL, *input_text = NULL;
@@ -604,6 +653,7 @@ static void run_case_file(const char *path, struct report *r)
         failf(r, "result.trimmed = %zu, expected %s", res.trimmed, cJSON_IsTrue(f) ? "> 0" : "0");
         goto out;
     }
+    check_embedded_form(&cfg, req, now, arena, r);
 out:
     if (parsed) {
         for (size_t i = 0; i < docs.n; i++)

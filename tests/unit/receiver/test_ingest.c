@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/gzip.h"
+#include "core/jsonw.h"
 #include "core/metrics.h"
 #include "core/qdoc_block.h"
 #include "core/queue.h"
@@ -106,6 +107,102 @@ static void test_ingest_accepts_and_copies_to_every_queue(void **state)
     assert_int_equal(xb_receiver_metrics.requests[XB_TRANSPORT_HTTP], 1);
     assert_int_equal(xb_receiver_metrics.accepted_spans[XB_TRANSPORT_HTTP], 2);
     assert_int_equal(xb_receiver_metrics.documents_built, 2);
+}
+
+/* Pops the two documents of REQ from |q| into |out| (heap copies) with their flags. */
+static void pop_two(struct xb_queue *q, char *out[2], int embedded[2])
+{
+    for (int i = 0; i < 2; i++) {
+        struct xb_qdoc *d = xb_queue_pop(q);
+        assert_non_null(d);
+        out[i] = strdup(d->json);
+        assert_non_null(out[i]);
+        assert_int_equal(strlen(out[i]), d->len);
+        embedded[i] = d->embedded;
+        xb_queue_done(q, d);
+    }
+    assert_null(xb_queue_pop(q));
+}
+
+static void ignore_tap(void *ud, const char *json, size_t len, const char *trace_id, const char *id)
+{
+    (void)ud, (void)json, (void)len, (void)trace_id, (void)id;
+}
+
+/* Documents are translated in embedded form only when every queue's consumer takes
+ * them (receiver/ingest_embed.h), and are then xb_jsonw_embed() of the plain ones;
+ * X-Ray daemon documents and set-ups with a tap stay plain. */
+static void test_ingest_embedded_documents_only_when_every_queue_takes_them(void **state)
+{
+    struct fixture *f = *state;
+    struct xb_ingest_outcome o;
+    char *plain[2], *got[2], *other[2];
+    int flags[2];
+    struct xb_buf want;
+
+    /* Neither queue takes them, then only one: plain documents. */
+    for (int round = 0; round < 2; round++) {
+        xb_queue_set_takes_embedded(f->q1, round);
+        export_json(f, REQ, sizeof(REQ) - 1, 0, &o);
+        assert_int_equal(o.rc, XB_OK);
+        pop_two(f->q1, round ? got : plain, flags);
+        assert_int_equal(flags[0] | flags[1], 0);
+        pop_two(f->q2, other, flags);
+        assert_int_equal(flags[0] | flags[1], 0);
+        for (int i = 0; i < 2; i++) {
+            if (round) {
+                assert_string_equal(got[i], plain[i]);
+                free(got[i]);
+            }
+            free(other[i]);
+        }
+    }
+    /* Both take them: embedded documents in both queues. */
+    xb_queue_set_takes_embedded(f->q2, 1);
+    export_json(f, REQ, sizeof(REQ) - 1, 0, &o);
+    assert_int_equal(o.rc, XB_OK);
+    xb_buf_init(&want, 0);
+    for (int k = 0; k < 2; k++) {
+        pop_two(k ? f->q2 : f->q1, got, flags);
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(flags[i], 1);
+            xb_buf_clear(&want);
+            assert_int_equal(xb_jsonw_embed(&want, plain[i], strlen(plain[i])), XB_OK);
+            assert_string_equal(got[i], want.data);
+            free(got[i]);
+        }
+    }
+    /* X-Ray daemon documents stay as sent. */
+    {
+        struct xb_ingest_doc in[2] = {{plain[0], strlen(plain[0]), "t", "i"},
+                                      {plain[1], strlen(plain[1]), "t", "i"}};
+        assert_int_equal(xb_ingest_documents(f->ing, in, 2), XB_OK);
+        pop_two(f->q1, got, flags);
+        assert_int_equal(flags[0] | flags[1], 0);
+        assert_string_equal(got[0], plain[0]);
+        for (int i = 0; i < 2; i++)
+            free(got[i]);
+        pop_two(f->q2, got, flags);
+        for (int i = 0; i < 2; i++)
+            free(got[i]);
+    }
+    /* A tap sees plain documents. */
+    xb_ingest_set_tap(f->ing, ignore_tap, NULL);
+    export_json(f, REQ, sizeof(REQ) - 1, 0, &o);
+    assert_int_equal(o.rc, XB_OK);
+    pop_two(f->q1, got, flags);
+    assert_int_equal(flags[0] | flags[1], 0);
+    for (int i = 0; i < 2; i++) {
+        assert_string_equal(got[i], plain[i]);
+        free(got[i]);
+    }
+    pop_two(f->q2, got, flags);
+    for (int i = 0; i < 2; i++)
+        free(got[i]);
+    xb_ingest_set_tap(f->ing, NULL, NULL);
+    xb_buf_cleanup(&want);
+    for (int i = 0; i < 2; i++)
+        free(plain[i]);
 }
 
 /* Every queued document, and its copy for the second exporter, carries its own trace id
@@ -660,6 +757,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_worker_refuses_when_admission_cannot_run, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_ingest_embedded_documents_only_when_every_queue_takes_them, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_refuses_json_bombs_within_budget, setup,
                                         teardown),
     };
