@@ -59,10 +59,11 @@ void xb_jsonw_init(struct xb_jsonw *w, struct xb_buf *b);
  * |b| exactly the bytes xb_jsonw_embed() would make of what the plain mode appends (the
  * document as the contents of a JSON string: a backslash before every quote and every
  * backslash of the plain output), so that the document can be copied as is into a PutTraceSegments
- * body. |written|, |limit| and |max_str| keep their plain-mode meaning (bytes of the plain
- * document), so every size decision is the same in both modes; b->len counts the embedded bytes.
- * Text given to xb_jsonw_raw_members() must be in embedded form too. Slower than the
- * plain mode per call (no inline fast paths), but no second pass over the document.
+ * body. |written|, |limit| and |max_str| keep their plain-mode meaning (bytes of the
+ * plain document), so every size decision is the same in both modes; b->len counts the
+ * embedded bytes. Text given to xb_jsonw_raw_members() must be in embedded form too.
+ * The common calls have in-place paths of their own (bounded by |emb_end|); a call costs
+ * a little more than in plain mode, and the document needs no second pass.
  */
 void xb_jsonw_init_embedded(struct xb_jsonw *w, struct xb_buf *b);
 
