@@ -186,6 +186,26 @@ static inline int emb_room(const struct xb_jsonw *w, size_t out, size_t plain)
            w->written + plain <= w->limit;
 }
 
+/* Embedded mode: the escaped quotes around |n| bytes already at d + 2, that is \" at d and
+ * at d + n + 2 (no terminating NUL). */
+static inline void emb_quotes(char *d, size_t n)
+{
+    d[0] = '\\';
+    d[1] = '"';
+    d[n + 2] = '\\';
+    d[n + 3] = '"';
+}
+
+/* Embedded mode: finishes a string value whose |n| bytes are already at d + 2 (d is the
+ * end of the output): its quotes, the NUL, and the counts (|n| + 2 plain bytes). */
+static inline void emb_quoted_done(struct xb_jsonw *w, char *d, size_t n)
+{
+    emb_quotes(d, n);
+    d[n + 4] = '\0';
+    w->b->len += n + 4;
+    w->written += n + 2;
+}
+
 /* General case of emit(): error state, size limit, growing the buffer; then the bound of
  * the fast paths is set again. |n| counts towards |written| and |limit|; in embedded
  * mode the bytes are appended in embedded form. */
@@ -249,14 +269,7 @@ static inline void emit_noesc(struct xb_jsonw *w, const char *p, size_t n)
 {
     struct xb_buf *b = w->b;
 
-    if (room_for(w, n)) {
-        memcpy(b->data + b->len, p, n);
-        b->len += n;
-        b->data[b->len] = '\0';
-        w->written += n;
-        return;
-    }
-    if (w->embedded && emb_room(w, n, n)) {
+    if (room_for(w, n) || (w->embedded && emb_room(w, n, n))) {
         memcpy(b->data + b->len, p, n);
         b->len += n;
         b->data[b->len] = '\0';
@@ -608,13 +621,7 @@ static void put_escaped_embedded(struct xb_jsonw *w, const char *s, size_t n)
     if (emb_room(w, n + 4, n + 2)) {
         char *d = b->data + b->len;
         if (clean_copy(d + 2, s, n)) {
-            d[0] = '\\';
-            d[1] = '"';
-            d[n + 2] = '\\';
-            d[n + 3] = '"';
-            d[n + 4] = '\0';
-            b->len += n + 4;
-            w->written += n + 2;
+            emb_quoted_done(w, d, n);
             return;
         }
     }
@@ -763,19 +770,12 @@ emb_member(struct xb_jsonw *w, const char *k, size_t kn, int check_key, const ch
     if (sn != (size_t)-1 && !clean_copy(d + c + kn + 7, s, sn))
         return 0;
     d[0] = ','; /* overwritten when no comma is due */
-    d[c] = '\\';
-    d[c + 1] = '"';
-    d[c + kn + 2] = '\\';
-    d[c + kn + 3] = '"';
+    emb_quotes(d + c, kn);
     d[c + kn + 4] = ':';
-    if (sn == (size_t)-1) {
+    if (sn == (size_t)-1)
         d[c + kn + 5] = '{';
-    } else {
-        d[c + kn + 5] = '\\';
-        d[c + kn + 6] = '"';
-        d[c + kn + sn + 7] = '\\';
-        d[c + kn + sn + 8] = '"';
-    }
+    else
+        emb_quotes(d + c + kn + 5, sn);
     d[tot] = '\0';
     b->len += tot;
     w->written += plain;
@@ -836,11 +836,8 @@ void xb_jsonw_ckey_n(struct xb_jsonw *w, const char *k, size_t n)
     if (w->embedded && emb_room(w, n + 5, n + 3)) {
         /* \"k\": in place (|k| needs no escaping, as for the plain mode's copy) */
         char *d = b->data + b->len;
-        d[0] = '\\';
-        d[1] = '"';
         copy_name(d + 2, k, n); /* field names are short: no memcpy call */
-        d[n + 2] = '\\';
-        d[n + 3] = '"';
+        emb_quotes(d, n);
         d[n + 4] = ':';
         d[n + 5] = '\0';
         b->len += n + 5;
@@ -975,10 +972,7 @@ void xb_jsonw_member_raw(struct xb_jsonw *w, const char *k, size_t kn, const cha
             goto general;
         copy_name(d + c + kn + 5, v, vn); /* a number, true, false or null: as is */
         d[0] = ',';
-        d[c] = '\\';
-        d[c + 1] = '"';
-        d[c + kn + 2] = '\\';
-        d[c + kn + 3] = '"';
+        emb_quotes(d + c, kn);
         d[c + kn + 4] = ':';
         d[tot] = '\0';
         b->len += tot;
@@ -1461,13 +1455,7 @@ void xb_jsonw_str_plain(struct xb_jsonw *w, const char *s, size_t n)
         char *d = emb_room(w, n + 4, n + 2) ? b->data + b->len : NULL;
         if (d) {
             copy_name(d + 2, s, n);
-            d[0] = '\\';
-            d[1] = '"';
-            d[n + 2] = '\\';
-            d[n + 3] = '"';
-            d[n + 4] = '\0';
-            b->len += n + 4;
-            w->written += n + 2;
+            emb_quoted_done(w, d, n);
             return;
         }
         emit(w, "\"", 1);
