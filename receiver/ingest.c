@@ -53,7 +53,11 @@ struct xb_ingest {
      * xb_ingest_close_admission(), refuses the rest. */
     pthread_mutex_t admit_lock;
     int admit_closed;
-    int direct;               /* a worker's path: admits on its own thread (xb_ingest_new_worker) */
+    int direct; /* a worker's path: admits on its own thread (xb_ingest_new_worker) */
+    /* Requests are translated in embedded form (receiver/ingest_embed.h), with tc_embed:
+     * *tc with embedded_documents set. Decided by embed_decide() when the set-up changes. */
+    int embed;
+    struct xb_translator_config tc_embed;
     uint64_t *requests;       /* a worker's request counter (metric), or NULL */
     uint64_t *large_requests; /* its count of requests redone in the main arena, or NULL */
     uint64_t *handoffs;       /* its count of admissions run on the main loop, or NULL */
@@ -120,6 +124,32 @@ static int collect_doc(void *ud, const char *json, size_t len, const char *trace
     return XB_OK;
 }
 
+/* Decides, from the pipeline's set-up, whether requests are translated in embedded form
+ * (xb_ingest_embed_choose()) and prepares that translator config. Called whenever the
+ * set-up changes: xb_ingest_new(), xb_ingest_new_worker(), the tail_sampling and tap
+ * setters; queue flags (xb_queue_set_takes_embedded(), file_storage's log) are set before
+ * the ingest is made (receiver/ingest.h). tail_sampling and the tap as the main path has
+ * them. */
+static void embed_decide(struct xb_ingest *ing)
+{
+    const struct xb_ingest *root = ing->main ? ing->main : ing;
+    struct xb_embed_queue q[MAX_QUEUES];
+    struct xb_embed_setup s = {.queues = q,
+                               .n_queues = ing->n_queues,
+                               .tail_sampling = ing->ts || root->ts,
+                               .tap = ing->tap || root->tap};
+
+    for (size_t i = 0; i < ing->n_queues; i++) {
+        q[i].takes_embedded = xb_queue_takes_embedded(ing->queues[i]);
+        q[i].on_disk = xb_queue_on_disk(ing->queues[i]);
+    }
+    ing->embed = ing->tc && xb_ingest_embed_choose(&s);
+    if (ing->embed) {
+        ing->tc_embed = *ing->tc;
+        ing->tc_embed.embedded_documents = 1;
+    }
+}
+
 struct xb_ingest *xb_ingest_new(const struct xb_translator_config *tc,
                                 struct xb_queue *const *queues, size_t n_queues,
                                 size_t max_body_bytes)
@@ -149,6 +179,7 @@ struct xb_ingest *xb_ingest_new(const struct xb_translator_config *tc,
     xb_buf_init(&ing->doc, 0);
     pthread_mutex_init(&ing->large, NULL);
     pthread_mutex_init(&ing->admit_lock, NULL);
+    embed_decide(ing);
     return ing;
 }
 
@@ -190,6 +221,7 @@ struct xb_ingest *xb_ingest_new_worker(struct xb_ingest *main, size_t small_body
     xb_buf_init(&ing->inflated, 0);
     xb_buf_init(&ing->doc, 0);
     ing->direct = xb_ingest_admission_direct(main);
+    embed_decide(ing);
     return ing;
 }
 
@@ -309,12 +341,14 @@ int xb_ingest_release(void *ing, struct xb_qdoc_list *list)
 void xb_ingest_set_tail_sampling(struct xb_ingest *ing, struct xb_ts *ts)
 {
     ing->ts = ts;
+    embed_decide(ing);
 }
 
 void xb_ingest_set_tap(struct xb_ingest *ing, xb_ingest_tap_cb cb, void *ud)
 {
     ing->tap = cb;
     ing->tap_ud = ud;
+    embed_decide(ing);
 }
 
 int xb_ingest_documents(struct xb_ingest *ing, const struct xb_ingest_doc *docs, size_t n)
@@ -481,25 +515,6 @@ static void admit_locked(void *arg)
     pthread_mutex_unlock(&root->admit_lock);
 }
 
-/* Whether this request's documents are translated in embedded form: the facts of the
- * pipeline for xb_ingest_embed_choose(). tail_sampling and the tap as the main path has
- * them (a worker's copy is taken when it starts). */
-static int embed_documents(const struct xb_ingest *ing)
-{
-    const struct xb_ingest *root = ing->main ? ing->main : ing;
-    struct xb_embed_queue q[MAX_QUEUES];
-    struct xb_embed_setup s = {.queues = q,
-                               .n_queues = ing->n_queues,
-                               .tail_sampling = ing->ts || root->ts,
-                               .tap = ing->tap || root->tap};
-
-    for (size_t i = 0; i < ing->n_queues; i++) {
-        q[i].takes_embedded = xb_queue_takes_embedded(ing->queues[i]);
-        q[i].on_disk = xb_queue_on_disk(ing->queues[i]);
-    }
-    return xb_ingest_embed_choose(&s);
-}
-
 /* One attempt at a request with the memory of |at|: everything but the accounting.
  * Sets at->missed (and returns without side effects) when a worker's small attempt
  * needs the large arena. */
@@ -572,18 +587,10 @@ static int export_attempt(struct xb_ingest *ing, struct attempt *at, enum xb_bod
         goto out;
     }
     col.blocks.size = xb_qdoc_block_size_for(len); /* a small request, a small block */
-    if (ing->n_queues) {
-        struct xb_translator_config etc;
-        const struct xb_translator_config *tc = ing->tc;
-        if (embed_documents(ing)) {
-            etc = *ing->tc;
-            etc.embedded_documents = 1;
-            tc = &etc;
-            col.embedded = 1;
-        }
-        rc = xb_translate_request(tc, req, (int64_t)time(NULL), at->arena, &ing->doc, collect_doc,
-                                  &col, &tr);
-    }
+    col.embedded = ing->embed;
+    if (ing->n_queues)
+        rc = xb_translate_request(ing->embed ? &ing->tc_embed : ing->tc, req, (int64_t)time(NULL),
+                                  at->arena, &ing->doc, collect_doc, &col, &tr);
     if (rc && at->small && (at->missed || xb_arena_exhausted(at->arena))) {
         at->missed = 1;
         goto out;

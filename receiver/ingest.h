@@ -44,6 +44,9 @@ struct xb_ingest;
  * Creates the ingest path feeding every queue in |queues| (|n_queues| >= 0, borrowed,
  * must outlive the ingest). |tc| is borrowed too. |max_body_bytes| bounds decompressed
  * bodies; the request arena is capped at a multiple of it. NULL on allocation failure.
+ * The queues' consumers are set up first (xb_queue_set_takes_embedded(), an on-disk
+ * log): whether documents are written in embedded form is decided from them here, and
+ * again when tail_sampling or a tap is set (receiver/ingest_embed.h).
  */
 struct xb_ingest *xb_ingest_new(const struct xb_translator_config *tc,
                                 struct xb_queue *const *queues, size_t n_queues,

@@ -3,7 +3,7 @@
 
 int xb_ingest_embed_choose(const struct xb_embed_setup *s)
 {
-    if (!s || s->udp || s->tail_sampling || s->tap || s->n_queues == 0 || !s->queues)
+    if (!s || s->tail_sampling || s->tap || s->n_queues == 0 || !s->queues)
         return 0;
     for (size_t i = 0; i < s->n_queues; i++)
         if (!s->queues[i].takes_embedded || s->queues[i].on_disk)

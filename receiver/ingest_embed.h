@@ -9,7 +9,7 @@
  * records stay plain across versions), tail_sampling (holds and releases documents), the
  * viewer's tap (parses them). OTLP record queues (otlphttp, loadbalancing exporters)
  * never see documents, and X-Ray daemon datagrams (receiver/xray_daemon.h) are queued as
- * the SDK sent them, so neither changes the choice for OTLP requests.
+ * the SDK sent them without passing the translator, so neither changes the choice.
  */
 #ifndef XB_RECEIVER_INGEST_EMBED_H
 #define XB_RECEIVER_INGEST_EMBED_H
@@ -28,12 +28,11 @@ struct xb_embed_setup {
     size_t n_queues;
     int tail_sampling; /* processors.tail_sampling holds the documents first */
     int tap;           /* the viewer extension sees every queued document */
-    int udp;           /* documents from the X-Ray daemon protocol (kept as sent) */
 };
 
 /*
- * 1 when the request's documents should be translated in embedded form: OTLP input, at
- * least one document queue, every one of them consumed by an exporter that takes
+ * 1 when requests' documents should be translated in embedded form: at least one
+ * document queue, every one of them consumed by an exporter that takes
  * embedded documents and kept in memory only, and no tail_sampling or tap. 0 otherwise
  * (plain documents, as without this feature).
  */
