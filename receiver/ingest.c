@@ -422,13 +422,14 @@ void xb_ingest_account(enum xb_transport transport, const struct xb_ingest_outco
 
 /* Non-zero when some queue cannot take even one more byte: the request would be
  * refused after translation anyway, so it is refused before (overload is exactly
- * when translation CPU is scarce). */
-static int some_queue_full(const struct xb_ingest *ing)
+ * when translation CPU is scarce). The document queues' room is taken into |room|
+ * (one per queue, zeroed), which collect_doc() then goes on using. */
+static int some_queue_full(const struct xb_ingest *ing, struct xb_queue_room *room)
 {
     if (ing->ts && !ing->main) /* a worker's tail_sampling check runs at admission */
         return !xb_ts_has_room(ing->ts, 1, 1);
     for (size_t i = 0; i < ing->n_queues; i++)
-        if (!xb_queue_has_room(ing->queues[i], 1, 1))
+        if (!xb_queue_room_check(ing->queues[i], &room[i], 1, 1))
             return 1;
     for (size_t i = 0; i < ing->n_otlp; i++)
         if (!xb_queue_has_room(ing->otlp_q[i], 1, 1))
@@ -566,7 +567,7 @@ static int export_attempt(struct xb_ingest *ing, struct attempt *at, enum xb_bod
     out->spans = xb_otlp_count_spans(req);
     if (out->spans == 0)
         goto out; /* empty envelope: success, nothing to do */
-    if (some_queue_full(ing)) {
+    if (some_queue_full(ing, col.room)) {
         rc = XB_ERR_FULL;
         desc = "export queue is full, retry later";
         goto out;
