@@ -45,12 +45,6 @@ static size_t round_up(size_t n)
 
 #define HEADER round_up(sizeof(struct xb_qdoc_block))
 
-/* A document's own size: what xb_qdoc_new_ids() allocates for it. */
-static size_t own_size(size_t len)
-{
-    return sizeof(struct xb_qdoc) + len + 1;
-}
-
 static struct xb_qdoc_block *block_of(const struct xb_qdoc *d)
 {
     return (struct xb_qdoc_block *)((char *)d - (size_t)d->block_off * OFF_UNIT);
@@ -119,7 +113,7 @@ struct xb_qdoc *xb_qdoc_blocks_new(struct xb_qdoc_blocks *b, struct xb_qdoc_list
                                    const char *json, size_t len, const char *trace_id,
                                    const char *id)
 {
-    size_t need = own_size(len), at;
+    size_t need = xb_qdoc_charge_len(len), at; /* what xb_qdoc_new_ids() allocates */
     struct xb_qdoc_block *k = b->open;
     struct xb_qdoc *d;
 
@@ -132,8 +126,8 @@ struct xb_qdoc *xb_qdoc_blocks_new(struct xb_qdoc_blocks *b, struct xb_qdoc_list
     if (!k) {
         size_t size = b->size && b->size < XB_QDOC_BLOCK_SIZE ? b->size : XB_QDOC_BLOCK_SIZE;
 
-        if (size < round_up(HEADER) + need)
-            size = round_up(HEADER) + need; /* <= XB_QDOC_BLOCK_SIZE: need is at most 1/4 */
+        if (size < HEADER + need)
+            size = HEADER + need; /* <= XB_QDOC_BLOCK_SIZE: need is at most 1/4 */
         k = malloc(size);
         if (!k)
             return NULL;
