@@ -15,6 +15,7 @@
 #include "aws/imds.h"
 #include "aws/request.h"
 #include "core/err.h"
+#include "core/hex.h"
 #include "core/log.h"
 
 struct xb_resdet {
@@ -93,14 +94,6 @@ static int add_soft(struct xb_resdet *r, const char *key, const char *value)
     return rc;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Copies |s|..|e| trimmed of spaces into |out|, percent-decoding when |decode|.
  * Returns 0 on a bad escape. */
 static int take(const char *s, const char *e, char *out, int decode)
@@ -114,7 +107,8 @@ static int take(const char *s, const char *e, char *out, int decode)
     for (; s < e; s++) {
         if (decode && *s == '%') {
             int hi, lo;
-            if (e - s < 3 || (hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0)
+            if (e - s < 3 || (hi = xb_hex_value((unsigned char)s[1])) < 0 ||
+                (lo = xb_hex_value((unsigned char)s[2])) < 0)
                 return 0;
             out[n++] = (char)(hi * 16 + lo);
             s += 2;

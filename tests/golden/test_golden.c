@@ -32,6 +32,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/hex.h"
 #include "core/jsonw.h"
 #include "receiver/otlp_decode.h"
 #include "tests/golden/doc_check.h"
@@ -348,17 +349,6 @@ static const cJSON *resolve(cJSON **docs, size_t n, const char *ref)
 
 /* ---- one case ----------------------------------------------------------------------- */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Fills a string array from a JSON array of strings; the strings stay owned by |arr|. */
 static const char **string_array(const cJSON *arr, size_t *n)
 {
@@ -503,7 +493,8 @@ static void run_case_file(const char *path, struct report *r)
             goto out;
         }
         for (size_t i = 0; i < hl / 2; i++) {
-            int hi = hexval(f->valuestring[2 * i]), lo = hexval(f->valuestring[2 * i + 1]);
+            int hi = xb_hex_value((unsigned char)f->valuestring[2 * i]),
+                lo = xb_hex_value((unsigned char)f->valuestring[2 * i + 1]);
             if (hi < 0 || lo < 0) {
                 failf(r, "bad input_protobuf_hex");
                 goto out;
