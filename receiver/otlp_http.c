@@ -56,7 +56,6 @@ struct http_conn {
     uint64_t body_in;  /* bytes that arrived after the head (BODY phase; may include the
                           next pipelined request) */
     int pulling;       /* inside pull_body (its commits call on_input again) */
-    int counted;       /* in opts.open_connections */
     struct http_conn *prev, *next;
 };
 
@@ -115,15 +114,6 @@ static void release_budget(struct http_conn *c)
     }
 }
 
-/* |c| no longer counts in the server's open_connections (its connection is gone). */
-static void uncount(struct http_conn *c)
-{
-    if (c->counted) {
-        c->counted = 0;
-        __atomic_fetch_sub(c->s->opts.open_connections, 1, __ATOMIC_RELAXED);
-    }
-}
-
 /* Drops our tracking of |c| (its connection is gone or going): slot, budget, buffer
  * callback, timer, reference on the bufferevent. */
 static void forget(struct http_conn *c)
@@ -134,7 +124,8 @@ static void forget(struct http_conn *c)
         s->freeing = NULL;
     xb_listen_guard_release(&c->slot);
     release_budget(c);
-    uncount(c);
+    if (s->opts.open_connections) /* counted when accepted */
+        __atomic_fetch_sub(s->opts.open_connections, 1, __ATOMIC_RELAXED);
     if (c->in_cb)
         evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->in_cb);
     if (c->timer)
@@ -492,10 +483,8 @@ static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
     if (s->conns)
         s->conns->prev = c;
     s->conns = c;
-    if (s->opts.open_connections) {
-        c->counted = 1;
+    if (s->opts.open_connections) /* until forget() */
         __atomic_fetch_add(s->opts.open_connections, 1, __ATOMIC_RELAXED);
-    }
     arm_deadline(c, now);
     if (s->guard && xb_listen_guard_admit(s->guard, &c->slot, now) != XB_OK)
         c->doomed = 1; /* every connection busy: this one is closed */
