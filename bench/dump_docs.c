@@ -6,9 +6,10 @@
  *   dump_docs [-E] [-p FILE_OR_DIR]... [-j FILE_OR_DIR]... [-n SPANS -s SEED]...
  *
  * -E (first): translate with embedded_documents and print each document with its
- *     embedding undone (the byte after each backslash kept, the backslash dropped), so
- *     that the output equals a plain run's exactly when every embedded document is the
- *     plain one escaped (bench/compare_docs.sh with XB_COMPARE_EMBEDDED=1);
+ *     embedding undone (each \" and \\ back to one byte; a bare '"' or any other
+ *     backslash prints as '?'), so that the output equals a plain run's exactly when
+ *     every embedded document is the plain one escaped (bench/compare_docs.sh with
+ *     XB_COMPARE_EMBEDDED=1);
  * -p: raw protobuf requests (each file, or each file of a directory, in name order),
  *     decoded with xb_otlp_decode_protobuf() and with the reference decoder;
  * -j: OTLP/JSON requests, decoded with xb_otlp_decode_json();
@@ -98,8 +99,19 @@ static int print_doc(void *ud, const char *json, size_t len, const char *trace_i
     if (!embedded) {
         fwrite(json, 1, len, stdout);
     } else {
-        for (size_t i = 0; i < len; i++)
-            putchar(json[i] == '\\' && i + 1 < len ? json[++i] : json[i]);
+        /* The exact inverse of xb_jsonw_embed(), which escapes only '"' and '\\': a bare
+         * '"', or a backslash before anything else, is no embedding of a plain document
+         * and prints as '?' so that the comparison fails. */
+        for (size_t i = 0; i < len; i++) {
+            if (json[i] == '"')
+                putchar('?');
+            else if (json[i] != '\\')
+                putchar(json[i]);
+            else if (i + 1 < len && (json[i + 1] == '"' || json[i + 1] == '\\'))
+                putchar(json[++i]);
+            else
+                putchar('?');
+        }
     }
     putchar('\n');
     return XB_OK;
