@@ -137,23 +137,22 @@ static void gw_export(void *ud, int gzip, const uint8_t *msg, size_t len,
         o->rc = XB_ERR_NOMEM;
 }
 
-/* Writes the session's output; returns 0 when the connection was closed. */
-static int gw_service(struct gw_conn *c)
+/* Writes the session's output; closes the connection once the session is done. */
+static void gw_service(struct gw_conn *c)
 {
     uint64_t next;
     switch (xb_grpc_session_service(c->s, now_ms(), &next)) {
     case XB_GRPC_SESSION_OPEN:
-        return 1;
+        return;
     case XB_GRPC_SESSION_FINISHED:
         c->finished = 1;
         if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
-            return 1;
+            return;
         break;
     case XB_GRPC_SESSION_CLOSE:
         break;
     }
     gw_close(c);
-    return 0;
 }
 
 static void gw_read(struct bufferevent *bev, void *ud)
@@ -377,28 +376,28 @@ static void push_records(struct fixture *f)
     assert_int_equal(xb_queue_push_list(f->q, &l), XB_OK);
 }
 
-static int n_attempts(struct fixture *f, int n)
+static int attempted(struct fixture *f)
 {
     (void)f;
-    return attempts >= n;
+    return attempts >= 1;
 }
 
-static int delivered(struct fixture *f, int n)
+static int delivered(struct fixture *f)
 {
     return f->gw.exports >= 1 && xb_queue_charged_docs(f->q) == 0;
 }
 
-/* Runs the loop until |done|(f, n) holds or WAIT_MS have passed. Returns done's value. */
-static int run_until(struct fixture *f, int (*done)(struct fixture *, int), int n)
+/* Runs the loop until |done|(f) holds or WAIT_MS have passed. Returns done's value. */
+static int run_until(struct fixture *f, int (*done)(struct fixture *))
 {
     struct timeval tv = {WAIT_MS / 1000, (WAIT_MS % 1000) * 1000};
 
     f->timed_out = 0;
     evtimer_add(f->deadline, &tv);
-    while (!done(f, n) && !f->timed_out)
+    while (!done(f) && !f->timed_out)
         event_base_loop(f->base, EVLOOP_ONCE);
     evtimer_del(f->deadline);
-    return done(f, n);
+    return done(f);
 }
 
 /*
@@ -421,14 +420,14 @@ static void fail_then_deliver(void **state, int failures, int in_add)
     push_records(f); /* a full batch: the batcher flushes at once; the only push */
 
     /* The first attempt failed and requeued every record. */
-    assert_true(run_until(f, n_attempts, 1));
+    assert_true(run_until(f, attempted));
     assert_int_equal(attempts, 1);
     assert_int_equal(xb_queue_waiting(f->q), N_RECORDS);
     assert_int_equal(xb_queue_charged_docs(f->q), N_RECORDS);
     assert_int_equal(f->gw.accepted, 0);
 
     /* Without a push, the exporter comes back after its back-off, until delivered. */
-    assert_true(run_until(f, delivered, 0));
+    assert_true(run_until(f, delivered));
     assert_int_equal(attempts, failures + 1);
     for (int i = 1; i <= failures; i++) {
         /* xb_backoff_ms: RETRY_INITIAL_MS doubled per earlier failure, jittered to at
