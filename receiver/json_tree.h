@@ -3,7 +3,8 @@
  *
  * The OTLP/JSON decoder (receiver/otlp_json.c) walks the tree through these
  * functions only, so its rules are written once for both parsers:
- *  - cJSON (the fast path): about 4x faster than jansson on OTLP bodies, but it keeps
+ *  - cJSON (the fast path): parses OTLP bodies about 4x faster than jansson (the whole
+ *    decode about 3x, docs/performance.md "OTLP/JSON decoding"), but it keeps
  *    numbers only as doubles and is more lenient than RFC 8259 in places;
  *  - jansson (the exact path): exact 64-bit integers, strict UTF-8 and grammar.
  * xb_json_pick() decides per request which one may be used (docs/otlp-json.md,

@@ -1041,7 +1041,7 @@ int xb_otlp_decode_json_ex(const void *data, size_t len, struct xb_arena *arena,
     if (used_cjson)
         *used_cjson = 0;
     xb_arena_mark(arena, &mark);
-    if (len > 0) {
+    if (len > 0 && !jansson_only) {
         bits = xb_arena_calloc(arena, (len + 1) / 2 / 8 + 1);
         if (!bits) {
             rc = fail(&c, XB_ERR_NOMEM, "out of memory while parsing JSON");
