@@ -79,8 +79,10 @@ struct collect {
     struct xb_qdoc_list list;
     struct attempt *at;                    /* NULL outside xb_ingest_export */
     struct xb_queue_room room[MAX_QUEUES]; /* each queue's room, taken once per request */
-    /* Documents placed many to a block (core/qdoc_block.h), unless tail_sampling holds
-     * them for its decision wait. */
+    /* Documents placed many to a block (core/qdoc_block.h): translated requests without
+     * tail_sampling (which holds documents for its decision wait). Daemon documents
+     * (xb_ingest_documents) keep one allocation each. */
+    int blocks_on;
     struct xb_qdoc_blocks blocks;
     int embedded; /* the translator writes embedded documents (receiver/ingest_embed.h) */
 };
@@ -112,7 +114,7 @@ static int collect_doc(void *ud, const char *json, size_t len, const char *trace
                                  c->list.bytes + charge))
             return XB_ERR_FULL;
     }
-    if (!c->ing->ts)
+    if (c->blocks_on)
         d = xb_qdoc_blocks_new(&c->blocks, &c->list, json, len, trace_id, id);
     else
         d = xb_qdoc_new_ids(json, len, trace_id, id);
@@ -522,7 +524,7 @@ static int export_attempt(struct xb_ingest *ing, struct attempt *at, enum xb_bod
                           int gzip, const void *body, size_t len, struct xb_ingest_outcome *out,
                           const char **descp)
 {
-    struct collect col = {.ing = ing, .at = at};
+    struct collect col = {.ing = ing, .at = at, .blocks_on = !ing->ts};
     struct xb_translate_result tr = {0};
     struct xb_qdoc_list records[MAX_OTLP_QUEUES] = {{0}};
     size_t oversize[MAX_OTLP_QUEUES] = {0};
