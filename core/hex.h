@@ -1,5 +1,5 @@
 /*
- * core/hex.h - one hexadecimal digit's value.
+ * core/hex.h - hexadecimal digits' values.
  */
 #ifndef XB_CORE_HEX_H
 #define XB_CORE_HEX_H
@@ -14,6 +14,21 @@ static inline int xb_hex_value(unsigned char c)
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;
     return -1;
+}
+
+/* The value (0-0xffff) of the four hexadecimal digits at |p| (the XXXX of a JSON \uXXXX
+ * escape, RFC 8259 section 7), or -1 when one is not a digit. Reads exactly 4 bytes. */
+static inline long xb_hex4(const unsigned char *p)
+{
+    long v = 0;
+
+    for (int i = 0; i < 4; i++) {
+        int h = xb_hex_value(p[i]);
+        if (h < 0)
+            return -1;
+        v = v << 4 | h;
+    }
+    return v;
 }
 
 #endif

@@ -116,16 +116,8 @@ static size_t scan_string(const uint8_t *p, size_t len, size_t i)
             return i + 1;
         if (ch == '\\') {
             if (i + 1 < len && p[i + 1] == 'u') {
-                int v = 0;
-                if (i + 6 > len)
-                    return SIZE_MAX;
-                for (size_t k = 2; k < 6; k++) {
-                    int h = xb_hex_value(p[i + k]);
-                    if (h < 0)
-                        return SIZE_MAX;
-                    v = v << 4 | h;
-                }
-                if (v == 0 || (v >= 0xd800 && v <= 0xdfff))
+                long v = i + 6 > len ? -1 : xb_hex4(p + i + 2);
+                if (v <= 0 || (v >= 0xd800 && v <= 0xdfff))
                     return SIZE_MAX;
                 i += 6;
             } else {

@@ -240,18 +240,6 @@ static uint64_t swar_stop(uint64_t x)
 }
 
 /* The code unit of "\uXXXX" at |p| (6 bytes available), -1 when malformed. */
-static long u_escape(const unsigned char *p)
-{
-    long v = 0;
-    for (int i = 2; i < 6; i++) {
-        int h = xb_hex_value(p[i]);
-        if (h < 0)
-            return -1;
-        v = v * 16 + h;
-    }
-    return v;
-}
-
 /* Length of the valid UTF-8 sequence at |p| (jansson's utf8_check_*: no overlong
  * forms, no surrogates, at most U+10FFFF), 0 when invalid or cut short. */
 static size_t utf8_len(const unsigned char *p, const unsigned char *end)
@@ -335,7 +323,7 @@ static const unsigned char *scan_string(const unsigned char *p, const unsigned c
         if (end - p < 6) {
             return NULL;
         } else {
-            long u = u_escape(p);
+            long u = xb_hex4(p + 2);
             if (u <= 0 || (u >= 0xdc00 && u <= 0xdfff))
                 return NULL; /* malformed, \u0000, or a lone low surrogate */
             p += 6;
@@ -343,7 +331,7 @@ static const unsigned char *scan_string(const unsigned char *p, const unsigned c
                 long lo;
                 if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
                     return NULL;
-                lo = u_escape(p);
+                lo = xb_hex4(p + 2);
                 if (lo < 0xdc00 || lo > 0xdfff)
                     return NULL;
                 p += 6;
@@ -376,10 +364,10 @@ static size_t unescape(const unsigned char *s, size_t n, char *dst, size_t cap)
             s += 2;
             continue;
         }
-        u = (unsigned long)u_escape(s);
+        u = (unsigned long)xb_hex4(s + 2);
         s += 6;
         if (u >= 0xd800 && u <= 0xdbff) {
-            u = 0x10000 + ((u - 0xd800) << 10) + ((unsigned long)u_escape(s) - 0xdc00);
+            u = 0x10000 + ((u - 0xd800) << 10) + ((unsigned long)xb_hex4(s + 2) - 0xdc00);
             s += 6;
         }
         {

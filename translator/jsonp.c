@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/hex.h"
 #include "translator/attrs.h"
 
 struct parser {
@@ -21,24 +22,14 @@ static void ws(struct parser *p)
         p->i++;
 }
 
+/* The four hex digits at |s| into |out| (xb_hex4()): 0, or -1 when malformed. */
 static int hex4(const char *s, unsigned *out)
 {
-    unsigned v = 0;
-    int k;
+    long v = xb_hex4((const unsigned char *)s);
 
-    for (k = 0; k < 4; k++) {
-        char c = s[k];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
+    if (v < 0)
+        return -1;
+    *out = (unsigned)v;
     return 0;
 }
 
