@@ -63,6 +63,18 @@ def metrics_text(port, timeout=10):
         c.close()
 
 
+def metric_samples(text):
+    """Every sample of a /metrics page |text| as {series: float value}, the series being
+    the line up to its value, e.g. 'otelcol_exporter_sent_spans_total{exporter="file"}';
+    blank and # lines are skipped."""
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            series, value = line.rsplit(" ", 1)
+            out[series] = float(value)
+    return out
+
+
 def clean_env(**extra):
     """The test's environment without AWS_*, OTEL_* and proxy variables, plus |extra|."""
     env = {k: v for k, v in os.environ.items()
