@@ -212,6 +212,9 @@ def phase2(binary, tmp, rep, env, fake, gws, agents, m1):
     t0 = time.monotonic()
     sender.start()
     wait_for(lambda: len(acked) >= TRACES_2, "a quarter of phase 2 acknowledged")
+    # The agents forward what they acknowledged in their own time: stop gateway 2 only
+    # once it holds some of phase 2, so that SIGTERM has waiting traces to decide.
+    wait_for(lambda: metrics(gws[1])[TS + "spans_held"] > 0, "gateway 2 holds phase 2 spans")
     held = metrics(gws[1])[TS + "spans_held"]
     rep.check(gws[1].stop() == 0, f"gateway 2 stopped cleanly (SIGTERM) mid-run holding {held} spans")
     stop_s = time.monotonic() - t0
