@@ -28,10 +28,9 @@ import subprocess
 import sys
 import tempfile
 import threading
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from xbtest import Bridge, Report, Sink, clean_env, wait_for  # noqa: E402
+from xbtest import Bridge, Report, Sink, clean_env, metrics_text, wait_for  # noqa: E402
 
 AKID, SECRET = "AKIDADOTTEST", "adot-test-secret"
 INSTANCE = "i-0abc1234def567890"
@@ -261,9 +260,7 @@ def run_memory_limiter(r, binary, tmp):
             r.check(status == 503 and "Retry-After" in headers,
                     f"memory_limiter over its limit: HTTP {status}, Retry-After "
                     f"{headers.get('Retry-After')}")
-            port = b.port("metrics endpoint")
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as m:
-                text = m.read().decode()
+            text = metrics_text(b.port("metrics endpoint"))
             line = [x for x in text.splitlines() if 'reason="memory_limited"' in x
                     and 'transport="http"' in x and x.startswith(
                         "xraybridge_receiver_refused_requests_total")]

@@ -24,7 +24,7 @@ import threading
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from xbtest import Bridge, Report, clean_env, wait_for  # noqa: E402
+from xbtest import Bridge, Report, clean_env, metrics_text, wait_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 AKID = "AKIDEXAMPLE"
@@ -134,9 +134,8 @@ service:
             t = threading.Thread(target=lambda: got.update(
                 code=post(pport, "/GetSamplingRules", b"{}")[0]))
             t.start()
-            wait_for(lambda: metric(urllib.request.urlopen(
-                f"http://127.0.0.1:{mport}/metrics", timeout=10).read().decode(),
-                "xraybridge_awsproxy_inflight_requests", component="awsproxy") == 1,
+            wait_for(lambda: metric(metrics_text(mport), "xraybridge_awsproxy_inflight_requests",
+                                    component="awsproxy") == 1,
                 f"call in flight, waiting for {waiting_for}")
             rc = br.stop()
             t.join(timeout=30)
@@ -178,8 +177,7 @@ service:
         uport = int(br.log().split("receiver listening on udp")[1].split("(port ")[1]
                     .split(")")[0])
         mport = br.port("metrics endpoint")
-        metrics = lambda: urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics",
-                                                 timeout=10).read().decode()
+        metrics = lambda: metrics_text(mport)
 
         # A forged Host: the call still goes to the configured endpoint, signed for it.
         out = subprocess.run(["curl", "-sS", "-X", "POST", "-H", "Host: evil.example",

@@ -35,7 +35,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "receiver"))
-from xbtest import Bridge, Report, clean_env, poll_until, wait_for  # noqa: E402
+from xbtest import Bridge, Report, clean_env, metrics_text, poll_until, wait_for  # noqa: E402
 import h2raw  # noqa: E402
 
 FAKE_XRAY = os.path.join(HERE, "..", "integration", "fake_xray.py")
@@ -56,13 +56,7 @@ def http_json(port, method, path, body=None):
 def metric(port, name, exporter="awsxray", transport="http"):
     """Value of |name|{exporter=...} (or {..., transport=...} for receiver metrics)
     on the /metrics endpoint (0 when absent)."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        c.request("GET", "/metrics")
-        text = c.getresponse().read().decode()
-    finally:
-        c.close()
-    for line in text.splitlines():
+    for line in metrics_text(port).splitlines():
         if line.startswith(name + "{") and (f'exporter="{exporter}"' in line or
                                             f'transport="{transport}"' in line):
             return float(line.rsplit(" ", 1)[1])

@@ -27,7 +27,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from xbtest import Bridge, Report, clean_env, poll_until, post_trace, wait_for  # noqa: E402
+from xbtest import Bridge, Report, clean_env, metrics_text, poll_until, post_trace, wait_for  # noqa: E402
 
 READ_HEADER_S, READ_S, IDLE_S = 1.0, 2.0, 1.5
 MIB = 1024 * 1024
@@ -57,12 +57,7 @@ SHORT = f"""        read_header_timeout: {int(READ_HEADER_S * 1000)}ms
 
 
 def metrics(bridge):
-    c = http.client.HTTPConnection("127.0.0.1", bridge.port("metrics endpoint"), timeout=5)
-    try:
-        c.request("GET", "/metrics")
-        return c.getresponse().read().decode()
-    finally:
-        c.close()
+    return metrics_text(bridge.port("metrics endpoint"))
 
 
 def metric(text, name, labels=""):

@@ -40,7 +40,7 @@ import unicodedata
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from pbwire import ld as _ld, tag as _tag, varint as _varint  # noqa: E402
-from xbtest import clean_env  # noqa: E402
+from xbtest import clean_env, metrics_text  # noqa: E402
 
 PY = "/usr/bin/python3"
 AKID = "AKIDINTEGRATIONTEST"
@@ -851,15 +851,10 @@ _LABEL_RX = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
 def scrape(port):
     """GET /metrics -> list of (name, {label: value}, float)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
-        conn.request("GET", "/metrics")
-        r = conn.getresponse()
-        text = r.read().decode()
-        if r.status != 200:
-            raise Fatal(f"GET /metrics answered {r.status}")
-    finally:
-        conn.close()
+        text = metrics_text(port)
+    except RuntimeError as e:
+        raise Fatal(str(e))
     out = []
     for line in text.splitlines():
         if not line or line.startswith("#"):

@@ -4,7 +4,8 @@ A daemon-protocol datagram is the JSON header line HDR followed by one segment d
 """
 import json
 import re
-import urllib.request
+
+from xbtest import metric_samples, metrics_text
 
 HDR = b'{"format": "json", "version": 1}\n'
 TRACE = "1-5f84c7a1-0123456789abcdef01234567"
@@ -19,14 +20,8 @@ def doc(i, **extra):
 
 def metrics(port, timeout=5):
     """Every receiver="awsxray" sample on /metrics, as {series: int value}."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=timeout) as r:
-        text = r.read().decode()
-    out = {}
-    for line in text.splitlines():
-        if 'receiver="awsxray"' in line:
-            name, value = line.rsplit(" ", 1)
-            out[name] = int(value)
-    return out
+    samples = metric_samples(metrics_text(port, timeout=timeout))
+    return {k: int(v) for k, v in samples.items() if 'receiver="awsxray"' in k}
 
 
 def dropped(m, reason):

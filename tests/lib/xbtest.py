@@ -54,13 +54,31 @@ def post_trace(port, body, content_type="application/json", gzip=False):
 
 
 def metrics_text(port, timeout=10):
-    """The telemetry endpoint's /metrics page on 127.0.0.1:|port|, as text."""
+    """The telemetry endpoint's /metrics page on 127.0.0.1:|port|, as text. Raises
+    RuntimeError when it answers anything but 200, so that an error page never reads
+    as a page without samples."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         c.request("GET", "/metrics")
-        return c.getresponse().read().decode()
+        r = c.getresponse()
+        text = r.read().decode()
+        if r.status != 200:
+            raise RuntimeError(f"GET /metrics answered {r.status}")
+        return text
     finally:
         c.close()
+
+
+def metric_samples(text):
+    """Every sample of a /metrics page |text| as {series: float value}, the series being
+    the line up to its value, e.g. 'otelcol_exporter_sent_spans_total{exporter="file"}';
+    blank and # lines are skipped."""
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            series, value = line.rsplit(" ", 1)
+            out[series] = float(value)
+    return out
 
 
 def clean_env(**extra):

@@ -40,7 +40,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
@@ -50,7 +49,8 @@ sys.path.insert(0, HERE)
 import pbwire  # noqa: E402
 import tsgen  # noqa: E402
 from run_lb import agent_config  # noqa: E402
-from xbtest import Bridge, FakeXray, Report, clean_env, post_trace, wait_for  # noqa: E402
+from xbtest import (Bridge, FakeXray, Report, clean_env, metric_samples, metrics_text,  # noqa: E402
+                    post_trace, wait_for)
 
 AKID, SECRET, REGION = "AKIDGATEWAYTIER", "gateway-tier-secret", "us-west-2"
 TRACES_1 = 2000
@@ -135,15 +135,9 @@ def send(agents, tr, first, n, acked, batch):
 
 
 def metrics(bridge):
-    port = bridge.port("metrics endpoint")
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-        text = r.read().decode()
-    out = collections.Counter()
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            out[name] += int(float(value))
-    return out
+    """The gateway's samples as a Counter {series: int} (0 for an absent series)."""
+    text = metrics_text(bridge.port("metrics endpoint"))
+    return collections.Counter({k: int(v) for k, v in metric_samples(text).items()})
 
 
 TS = "xraybridge_processor_tail_sampling_"
@@ -218,6 +212,9 @@ def phase2(binary, tmp, rep, env, fake, gws, agents, m1):
     t0 = time.monotonic()
     sender.start()
     wait_for(lambda: len(acked) >= TRACES_2, "a quarter of phase 2 acknowledged")
+    # The agents forward what they acknowledged in their own time: stop gateway 2 only
+    # once it holds some of phase 2, so that SIGTERM has waiting traces to decide.
+    wait_for(lambda: metrics(gws[1])[TS + "spans_held"] > 0, "gateway 2 holds phase 2 spans")
     held = metrics(gws[1])[TS + "spans_held"]
     rep.check(gws[1].stop() == 0, f"gateway 2 stopped cleanly (SIGTERM) mid-run holding {held} spans")
     stop_s = time.monotonic() - t0

@@ -19,10 +19,8 @@ Modes (each starts its own xraybridge on 127.0.0.1 and stops it):
                     span over 200 KB: requests within the limits, every other span once.
 Prints PASS/FAIL lines and "N passed, N failed"; exit 0 only when all passed.
 """
-import http.client
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -35,7 +33,8 @@ sys.path.insert(0, HERE)
 
 import pbwire  # noqa: E402
 from fake_otlp import FakeOtlp  # noqa: E402
-from xbtest import Bridge, Report, clean_env, poll_until, post_trace, wait_for  # noqa: E402
+from xbtest import (Bridge, Report, clean_env, metric_samples, metrics_text, poll_until,  # noqa: E402
+                    post_trace, wait_for)
 
 AKID = "AKIDOTLPTEST"
 SECRET = "otlp/test+secret/key0123456789abcdef"
@@ -78,18 +77,7 @@ def env():
 
 
 def metrics(port):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        c.request("GET", "/metrics")
-        text = c.getresponse().read().decode()
-    finally:
-        c.close()
-    out = {}
-    for line in text.splitlines():
-        m = re.match(r'^(\w+)(\{[^}]*\})? (\S+)$', line)
-        if m:
-            out[m.group(1) + (m.group(2) or "")] = float(m.group(3))
-    return out
+    return metric_samples(metrics_text(port))
 
 
 def send_sdk(tmp, bridge, protocol, gzip_client):

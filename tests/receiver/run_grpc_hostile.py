@@ -27,12 +27,11 @@ import os
 import sys
 import tempfile
 import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, HERE)
-from xbtest import Bridge, Report, clean_env, wait_for  # noqa: E402
+from xbtest import Bridge, Report, clean_env, metrics_text, wait_for  # noqa: E402
 import h2raw  # noqa: E402
 from h2raw import H2Conn, export_call, export_request, grpc_headers, grpc_message  # noqa: E402
 
@@ -67,10 +66,8 @@ SHORT = """        connection_timeout: 1s
 
 def metric(bridge, name, labels=""):
     """Sum of the grpc samples of |name| whose labels contain |labels|; -1 if absent."""
-    port = bridge.port("metrics endpoint")
-    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
     total, found = 0, False
-    for line in text.splitlines():
+    for line in metrics_text(bridge.port("metrics endpoint")).splitlines():
         if line.startswith(name + "{") and 'transport="grpc"' in line and labels in line:
             total += int(line.rsplit(" ", 1)[1])
             found = True

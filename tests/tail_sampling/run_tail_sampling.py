@@ -26,13 +26,12 @@ import re
 import shutil
 import sys
 import tempfile
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, HERE)
 import tsgen  # noqa: E402
-from xbtest import Bridge, Report, clean_env, wait_for  # noqa: E402
+from xbtest import Bridge, Report, clean_env, metric_samples, metrics_text, wait_for  # noqa: E402
 
 BATCH = 100  # traces per request
 
@@ -63,15 +62,9 @@ service:
 
 
 def metrics(bridge):
-    port = bridge.port("metrics endpoint")
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-        text = r.read().decode()
-    out = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            out[name] = int(float(value))
-    return out
+    """The bridge's samples as {series: int}."""
+    text = metrics_text(bridge.port("metrics endpoint"))
+    return {k: int(v) for k, v in metric_samples(text).items()}
 
 
 def xid(h):

@@ -14,20 +14,17 @@ import json
 import os
 import sys
 import tempfile
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "receiver"))
-from xbtest import Bridge, Report, Sink, clean_env, post_trace, wait_for  # noqa: E402
+from xbtest import Bridge, Report, Sink, clean_env, metrics_text, post_trace, wait_for  # noqa: E402
 from xbvalgrind import VALGRIND, check_clean_exit  # noqa: E402
 import h2raw  # noqa: E402
 
 
 def grpc_metric(bridge, name):
     """Value of |name|{...transport="grpc"} from the metrics endpoint."""
-    port = bridge.port("metrics endpoint")
-    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read()
-    for line in text.decode().splitlines():
+    for line in metrics_text(bridge.port("metrics endpoint")).splitlines():
         if line.startswith(name + "{") and 'transport="grpc"' in line:
             return int(line.rsplit(" ", 1)[1])
     return -1

@@ -23,7 +23,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from xbtest import Bridge, Report, clean_env, wait_for  # noqa: E402
+from xbtest import Bridge, Report, clean_env, metrics_text, wait_for  # noqa: E402
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
 XSS_VALUE = "</script><script>alert(2)</script>"
@@ -160,7 +160,7 @@ def main():
             rep.check(code == 404, "unknown path -> 404")
             code, _, _ = get(vport, "/api/stats", host="attacker.example:%d" % vport)
             rep.check(code == 403, "a foreign Host header is refused (DNS rebinding)")
-            mtext = get(b.port("metrics endpoint"), "/metrics")[2].decode()
+            mtext = metrics_text(b.port("metrics endpoint"))
             rep.check("xraybridge_viewer_traces 3\n" in mtext
                       and f"xraybridge_viewer_bytes {st['bytes']}\n" in mtext
                       and "xraybridge_viewer_refused_documents_total 0\n" in mtext,
