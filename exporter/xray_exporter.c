@@ -23,6 +23,7 @@
 #include "exporter/http_call.h"
 #include "exporter/outcome.h"
 #include "exporter/send_pace.h"
+#include "exporter/xray_body.h"
 #include "xb_version.h"
 
 #define MAX_DOCS_PER_CALL 50 /* PutTraceSegments limit */
@@ -37,6 +38,10 @@ struct request {
     struct xb_http_call http; /* body, response, libcurl handle */
     struct xb_qdoc *docs[MAX_DOCS_PER_CALL];
     size_t n;
+    /* The body as pieces pointing into |docs| (exporter/xray_body.h), when all of them
+     * are embedded: then |http.body| stays empty. */
+    struct xb_piece pieces[XB_XRAY_BODY_PIECES(MAX_DOCS_PER_CALL)];
+    size_t n_pieces;
 };
 
 struct xb_xray_exporter {
@@ -340,7 +345,6 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
     r->x = x;
     xb_http_call_init(&r->http, x->curl, r, MAX_RESPONSE_BYTES);
     r->http.easy = xb_easy_spares_take(&x->spares);
-    xb_body_spares_take(&x->bodies, &r->http.body);
     {
         /* One lock for the whole call; what does not go in this call goes back, in
          * order, to the head of the queue. */
@@ -363,8 +367,14 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
     }
     if (retry)
         xb_exporter_metrics.export_retries++;
-    if (build_body(r))
-        goto fail;
+    /* Embedded documents are sent from where they are (hashed and read by libcurl piece
+     * by piece); plain ones are escaped into one body. */
+    r->n_pieces = xb_xray_body_pieces(r->docs, r->n, r->pieces);
+    if (!r->n_pieces) {
+        xb_body_spares_take(&x->bodies, &r->http.body);
+        if (build_body(r))
+            goto fail;
+    }
 
     req = (struct xb_aws_request){
         .method = "POST",
@@ -378,6 +388,8 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
         .ca_file = x->opts.ca_file,
         .tls_no_verify = x->opts.no_verify_ssl,
         .proxy = x->opts.proxy,
+        .pieces = r->pieces,
+        .n_pieces = r->n_pieces,
     };
     rc = xb_http_call_build(&r->http, &req, NULL, NULL);
     if (rc)
@@ -473,7 +485,7 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
     if (!x)
         return XB_ERR_NOMEM;
     x->q = q;
-    xb_queue_set_takes_embedded(q, 1); /* build_body() copies those as they are */
+    xb_queue_set_takes_embedded(q, 1); /* sent as they are (xb_xray_body_pieces) */
     xb_rng_seed(&x->rng);
     x->opts = *opts;
     x->opts.ca_file = NULL; /* borrowed strings copied below where kept */
