@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""The awsxray exporter's PutTraceSegments bodies, byte for byte, against the real binary
+on 127.0.0.1 with a loopback sink that keeps every raw request:
+
+- a 50-document call (body well over libcurl's 64 KiB upload buffer) and a 1-document
+  call, whose documents are in embedded form (awsxray the only exporter: the body is
+  sent as pieces pointing into the documents), arrive byte-identical to the bodies the
+  same input gives when the documents are plain (a file exporter in the pipeline as
+  well: build_body() escapes each document into one buffer);
+- every body carries a Content-Length equal to its size, no chunked encoding and no
+  Expect: 100-continue;
+- a call the sink answers 500, then drops unanswered on the kept connection (libcurl
+  rewinds the body and sends it again on a new connection, without the exporter seeing
+  a failure), is delivered, and every sending of it is the same bytes.
+
+usage: run_body_pieces.py XRAYBRIDGE_BINARY
+"""
+import http.server
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from xbtest import Bridge, Report, clean_env, post_trace, wait_for  # noqa: E402
+
+TRACE = "5b8efff798038103d269b633813fc60c"
+# Characters the embedded form escapes, and some it keeps.
+PAD = 'quote " backslash \\ newline \n tab \t ctrl \x01 slash / e\u0301 \u00e9 \u4e2d \U0001f600 '
+
+
+def span(i, pad_len):
+    return {"traceId": TRACE, "spanId": f"{i + 1:016x}", "name": f"op-{i}", "kind": 2,
+            "startTimeUnixNano": str(1700000000000000000 + i * 1000),
+            "endTimeUnixNano": str(1700000000500000000 + i * 1000),
+            "attributes": [{"key": "pad", "value": {"stringValue": (PAD * 80)[:pad_len]}},
+                           {"key": "http.method", "value": {"stringValue": "GET"}}],
+            "status": {}}
+
+
+def request(first, n, pad_len):
+    return json.dumps({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name",
+                                     "value": {"stringValue": "pieces"}}]},
+        "scopeSpans": [{"scope": {"name": "t"},
+                        "spans": [span(first + i, pad_len) for i in range(n)]}]}]}).encode()
+
+
+class RawSink:
+    """PutTraceSegments stand-in keeping each request's raw body and headers. |script|
+    says what to do with the first requests in turn ("500", "drop": read it, close the
+    connection without an answer); later ones are answered 200."""
+
+    def __init__(self, script=()):
+        state = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "-1"))
+                body = self.rfile.read(n) if n >= 0 else b""
+                with state.lock:
+                    what = state.script.pop(0) if state.script else "200"
+                    state.requests.append((what, dict(self.headers), body))
+                if what == "drop":
+                    self.close_connection = True
+                    return
+                out = b'{"UnprocessedTraceSegments":[]}'
+                self.send_response(int(what))
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            def log_message(self, *args):
+                pass
+
+        self.lock = threading.Lock()
+        self.script = list(script)
+        self.requests = []
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_port
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def delivered(self):
+        """Bodies answered 200, in arrival order."""
+        with self.lock:
+            return [b for what, _, b in self.requests if what == "200"]
+
+    def all(self):
+        with self.lock:
+            return list(self.requests)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def config(tmp, port, with_file):
+    exporters = "[awsxray, file]" if with_file else "[awsxray]"
+    return f"""receivers:
+  otlp: {{protocols: {{http: {{endpoint: "127.0.0.1:0"}}}}}}
+exporters:
+  awsxray:
+    region: us-west-2
+    endpoint: "http://127.0.0.1:{port}"
+    num_workers: 1
+    batch: {{timeout: 20ms}}
+    retry_on_failure: {{initial_interval: 20ms, max_interval: 100ms}}
+  file: {{path: "{tmp}/out.jsonl"}}
+service:
+  pipelines: {{traces: {{receivers: [otlp], exporters: {exporters}}}}}
+  telemetry: {{metrics: {{address: ""}}}}
+"""
+
+
+def run(binary, tmp, with_file, script=()):
+    """Posts the 50-span request, waits for its call, then the 1-span one; returns the
+    sink's requests and the bridge's log."""
+    sink = RawSink(script)
+    env = clean_env(AWS_ACCESS_KEY_ID="AKIDPIECES", AWS_SECRET_ACCESS_KEY="secret")
+    try:
+        with Bridge(binary, tmp, config(tmp, sink.port, with_file), env) as b:
+            port = b.port("otlp http receiver")
+            if post_trace(port, request(0, 50, 2400)) != 200:
+                raise RuntimeError("the 50-span request was refused")
+            wait_for(lambda: len(sink.delivered()) >= 1, "the 50-document call")
+            if post_trace(port, request(50, 1, 300)) != 200:
+                raise RuntimeError("the 1-span request was refused")
+            wait_for(lambda: len(sink.delivered()) >= 2, "the 1-document call")
+            b.stop()
+            log = b.log()
+        return sink.all(), log
+    finally:
+        sink.stop()
+
+
+def framing_ok(body, n_docs):
+    """The body is exactly {"TraceSegmentDocuments":[...]} with |n_docs| strings."""
+    try:
+        docs = json.loads(body)["TraceSegmentDocuments"]
+    except (ValueError, KeyError):
+        return False
+    return (body.startswith(b'{"TraceSegmentDocuments":["') and body.endswith(b'"]}')
+            and len(docs) == n_docs and all(json.loads(d)["trace_id"] for d in docs))
+
+
+def headers_ok(headers, body):
+    h = {k.lower(): v for k, v in headers.items()}
+    return (h.get("content-length") == str(len(body)) and "transfer-encoding" not in h
+            and "100-continue" not in h.get("expect", "").lower())
+
+
+def main():
+    binary = sys.argv[1]
+    rep = Report()
+    tmp = tempfile.mkdtemp(prefix="xb-pieces-")
+    try:
+        plain, _ = run(binary, tmp, True)
+        pieces, log = run(binary, tmp, False, script=["500", "drop"])
+
+        want = [b for what, _, b in plain if what == "200"]
+        got = [b for what, _, b in pieces if what == "200"]
+        rep.check(len(want) == 2 and len(got) == 2,
+                  f"two calls delivered each way (plain {len(want)}, pieces {len(got)})")
+        if len(want) == 2 and len(got) == 2:
+            rep.check(len(got[0]) > 65536,
+                      f"the 50-document body is over 64 KiB ({len(got[0])} bytes)")
+            rep.check(framing_ok(got[0], 50) and framing_ok(got[1], 1),
+                      "the bodies hold 50 and 1 documents in PutTraceSegments framing")
+            rep.check(got[0] == want[0],
+                      "50-document body sent from the documents == the body built by escaping")
+            rep.check(got[1] == want[1],
+                      "1-document body sent from the documents == the body built by escaping")
+        rep.check(all(headers_ok(h, b) for _, h, b in pieces + plain),
+                  "every request: Content-Length = body size, not chunked, no 100-continue")
+        whats = [what for what, _, _ in pieces]
+        rep.check(whats[:3] == ["500", "drop", "200"],
+                  f"the 50-document call was answered 500, dropped, then delivered ({whats})")
+        rep.check(len({b for _, _, b in pieces[:3]}) == 1,
+                  "its three sendings carry the same bytes")
+        # The drop is on the connection kept from the 500: libcurl sends the request
+        # again itself (rewinding the body); the exporter sees no failure.
+        rep.check("PutTraceSegments answered HTTP 500" in log
+                  and "PutTraceSegments failed" not in log,
+                  "the dropped sending was sent again by libcurl, not failed to the exporter")
+    except Exception as e:  # noqa: BLE001 - reported as a failure
+        rep.check(False, repr(e))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rep.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
