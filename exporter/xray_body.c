@@ -22,3 +22,8 @@ size_t xb_xray_body_pieces(struct xb_qdoc *const *docs, size_t n, struct xb_piec
     out[k++] = (struct xb_piece){tail, sizeof(tail) - 1};
     return k;
 }
+
+int xb_xray_body_as_pieces(size_t n_pieces, size_t body_len)
+{
+    return n_pieces > 0 && body_len >= XB_XRAY_PIECES_MIN_BYTES;
+}

@@ -27,4 +27,16 @@
  */
 size_t xb_xray_body_pieces(struct xb_qdoc *const *docs, size_t n, struct xb_piece *out);
 
+/* libcurl 7.88 sends a CURLOPT_POSTFIELDS body shorter than this (its
+ * MAX_INITIAL_POST_SIZE, lib/http.c) in the same send as the request headers; a body
+ * read through a callback always takes sends of its own. */
+#define XB_XRAY_PIECES_MIN_BYTES (64u * 1024)
+
+/* Whether a body of |n_pieces| pieces (0: it cannot be pieces, see
+ * xb_xray_body_pieces) and |body_len| bytes is sent as pieces: only when it is at least
+ * XB_XRAY_PIECES_MIN_BYTES long. A shorter one is copied into one buffer, which costs
+ * less than the extra system call (docs/performance.md, "Body sent from the documents
+ * (eighth round)"). Pure. */
+int xb_xray_body_as_pieces(size_t n_pieces, size_t body_len);
+
 #endif

@@ -2,11 +2,11 @@
 """The awsxray exporter's PutTraceSegments bodies, byte for byte, against the real binary
 on 127.0.0.1 with a loopback sink that keeps every raw request:
 
-- a 50-document call (body well over libcurl's 64 KiB upload buffer) and a 1-document
-  call, whose documents are in embedded form (awsxray the only exporter: the body is
-  sent as pieces pointing into the documents), arrive byte-identical to the bodies the
-  same input gives when the documents are plain (a file exporter in the pipeline as
-  well: build_body() escapes each document into one buffer);
+- a 50-document call (body well over libcurl's 64 KiB upload buffer: sent as pieces
+  pointing into the documents, which are in embedded form since awsxray is the only
+  exporter) and a 1-document call (under 64 KiB: copied into one buffer) arrive
+  byte-identical to the bodies the same input gives when the documents are plain (a
+  file exporter in the pipeline as well: build_body() escapes each document);
 - every body carries a Content-Length equal to its size, no chunked encoding and no
   Expect: 100-continue;
 - a call the sink answers 500, then drops unanswered on the kept connection (libcurl

@@ -2,7 +2,8 @@
  * tests/unit/exporter/test_xray_body.c - exporter/xray_body.c: the pieces of a
  * PutTraceSegments body put together are the body build_body() writes
  * ({"TraceSegmentDocuments":["doc","doc"]}, each document as stored), for 1 to 50
- * documents; bodies with a plain document, or without documents, are not made of pieces.
+ * documents; bodies with a plain document, or without documents, are not made of pieces,
+ * and bodies under 64 KiB are not sent as pieces.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -106,11 +107,22 @@ static void test_not_pieces(void **state)
         free(docs[i]);
 }
 
+static void test_as_pieces(void **state)
+{
+    (void)state;
+    assert_true(xb_xray_body_as_pieces(3, XB_XRAY_PIECES_MIN_BYTES));
+    assert_true(xb_xray_body_as_pieces(101, 400000));
+    assert_false(xb_xray_body_as_pieces(3, XB_XRAY_PIECES_MIN_BYTES - 1)); /* with the headers */
+    assert_false(xb_xray_body_as_pieces(3, 2000));
+    assert_false(xb_xray_body_as_pieces(0, 400000)); /* a plain document: escaped */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_and_many),
         cmocka_unit_test(test_not_pieces),
+        cmocka_unit_test(test_as_pieces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
