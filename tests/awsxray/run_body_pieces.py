@@ -13,7 +13,10 @@ on 127.0.0.1 with a loopback sink that keeps every raw request:
   rewinds the body and sends it again on a new connection, without the exporter seeing
   a failure), is delivered, and every sending of it is the same bytes.
 
-usage: run_body_pieces.py XRAYBRIDGE_BINARY
+With --valgrind the build that sends pieces runs under valgrind's memcheck, which must
+report no memory error and no definite or indirect leak.
+
+usage: run_body_pieces.py XRAYBRIDGE_BINARY [--valgrind]
 """
 import http.server
 import json
@@ -25,6 +28,7 @@ import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from xbtest import Bridge, Report, clean_env, post_trace, wait_for  # noqa: E402
+from xbvalgrind import VALGRIND, check_clean_exit  # noqa: E402
 
 TRACE = "5b8efff798038103d269b633813fc60c"
 # Characters the embedded form escapes, and some it keeps.
@@ -117,23 +121,24 @@ service:
 """
 
 
-def run(binary, tmp, with_file, script=()):
+def run(binary, tmp, with_file, script=(), prefix=()):
     """Posts the 50-span request, waits for its call, then the 1-span one; returns the
-    sink's requests and the bridge's log."""
+    sink's requests, the bridge's log and its exit code. |prefix| as for Bridge."""
     sink = RawSink(script)
+    deadline = 120 if prefix else 30
     env = clean_env(AWS_ACCESS_KEY_ID="AKIDPIECES", AWS_SECRET_ACCESS_KEY="secret")
     try:
-        with Bridge(binary, tmp, config(tmp, sink.port, with_file), env) as b:
+        with Bridge(binary, tmp, config(tmp, sink.port, with_file), env, prefix) as b:
             port = b.port("otlp http receiver")
             if post_trace(port, request(0, 50, 2400)) != 200:
                 raise RuntimeError("the 50-span request was refused")
-            wait_for(lambda: len(sink.delivered()) >= 1, "the 50-document call")
+            wait_for(lambda: len(sink.delivered()) >= 1, "the 50-document call", deadline)
             if post_trace(port, request(50, 1, 300)) != 200:
                 raise RuntimeError("the 1-span request was refused")
-            wait_for(lambda: len(sink.delivered()) >= 2, "the 1-document call")
-            b.stop()
+            wait_for(lambda: len(sink.delivered()) >= 2, "the 1-document call", deadline)
+            rc = b.stop(deadline)
             log = b.log()
-        return sink.all(), log
+        return sink.all(), log, rc
     finally:
         sink.stop()
 
@@ -156,11 +161,14 @@ def headers_ok(headers, body):
 
 def main():
     binary = sys.argv[1]
+    prefix = VALGRIND if "--valgrind" in sys.argv[2:] else ()
     rep = Report()
     tmp = tempfile.mkdtemp(prefix="xb-pieces-")
     try:
-        plain, _ = run(binary, tmp, True)
-        pieces, log = run(binary, tmp, False, script=["500", "drop"])
+        plain, _, _ = run(binary, tmp, True)
+        pieces, log, rc = run(binary, tmp, False, ["500", "drop"], prefix)
+        if prefix:
+            check_clean_exit(rep, rc, log)
 
         want = [b for what, _, b in plain if what == "200"]
         got = [b for what, _, b in pieces if what == "200"]
