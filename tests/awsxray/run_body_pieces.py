@@ -11,7 +11,9 @@ on 127.0.0.1 with a loopback sink that keeps every raw request:
   Expect: 100-continue;
 - a call the sink answers 500, then drops unanswered on the kept connection (libcurl
   rewinds the body and sends it again on a new connection, without the exporter seeing
-  a failure), is delivered, and every sending of it is the same bytes.
+  a failure), is delivered, and every sending of it is the same bytes;
+- the 50-document call, sent as pieces to tests/integration/fake_xray.py, passes its
+  botocore SigV4 check (the payload hash taken over the pieces).
 
 With --valgrind the build that sends pieces runs under valgrind's memcheck, which must
 report no memory error and no definite or indirect leak.
@@ -27,7 +29,7 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from xbtest import Bridge, Report, clean_env, post_trace, wait_for  # noqa: E402
+from xbtest import Bridge, FakeXray, Report, clean_env, post_trace, wait_for  # noqa: E402
 from xbvalgrind import VALGRIND, check_clean_exit  # noqa: E402
 
 TRACE = "5b8efff798038103d269b633813fc60c"
@@ -143,6 +145,26 @@ def run(binary, tmp, with_file, script=(), prefix=()):
         sink.stop()
 
 
+def signed_by_botocore(binary, tmp, rep):
+    """The 50-span request through fake_xray.py, which recomputes every signature."""
+    key, secret = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+    fake = FakeXray(tmp, key, secret)
+    env = clean_env(AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret)
+    try:
+        with Bridge(binary, tmp, config(tmp, fake.port, False), env) as b:
+            if post_trace(b.port("otlp http receiver"), request(0, 50, 2400)) != 200:
+                raise RuntimeError("the 50-span request was refused")
+            wait_for(lambda: len(fake.docs()) >= 50, "50 documents at fake_xray")
+            stats = fake.stats()
+            b.stop()
+        rep.check(len(fake.docs()) == 50 and stats.get("sig_failures") == 0,
+                  f"fake_xray (botocore) accepted the 50-document call's signature "
+                  f"({len(fake.docs())} documents, {stats.get('sig_failures')} signature "
+                  f"failures)")
+    finally:
+        fake.stop()
+
+
 def framing_ok(body, n_docs):
     """The body is exactly {"TraceSegmentDocuments":[...]} with |n_docs| strings."""
     try:
@@ -195,6 +217,8 @@ def main():
         rep.check("PutTraceSegments answered HTTP 500" in log
                   and "PutTraceSegments failed" not in log,
                   "the dropped sending was sent again by libcurl, not failed to the exporter")
+        if not prefix:
+            signed_by_botocore(binary, tmp, rep)
     except Exception as e:  # noqa: BLE001 - reported as a failure
         rep.check(False, repr(e))
     finally:
