@@ -13,7 +13,8 @@ on 127.0.0.1 with a loopback sink that keeps every raw request:
   rewinds the body and sends it again on a new connection, without the exporter seeing
   a failure), is delivered, and every sending of it is the same bytes;
 - the 50-document call, sent as pieces to tests/integration/fake_xray.py, passes its
-  botocore SigV4 check (the payload hash taken over the pieces).
+  botocore SigV4 check (the payload hash taken over the pieces);
+- over https the same calls arrive byte-identical (the first dropped once).
 
 With --valgrind the build that sends pieces runs under valgrind's memcheck, which must
 report no memory error and no definite or indirect leak.
@@ -24,6 +25,8 @@ import http.server
 import json
 import os
 import shutil
+import ssl
+import subprocess
 import sys
 import tempfile
 import threading
@@ -59,7 +62,7 @@ class RawSink:
     says what to do with the first requests in turn ("500", "drop": read it, close the
     connection without an answer); later ones are answered 200."""
 
-    def __init__(self, script=()):
+    def __init__(self, script=(), tls=None):
         state = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -88,6 +91,10 @@ class RawSink:
         self.script = list(script)
         self.requests = []
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_port
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -105,14 +112,16 @@ class RawSink:
         self.server.server_close()
 
 
-def config(tmp, port, with_file):
+def config(tmp, port, with_file, cert=None):
     exporters = "[awsxray, file]" if with_file else "[awsxray]"
+    scheme = "https" if cert else "http"
+    ca = f"\n    certificate_file_path: {cert}" if cert else ""
     return f"""receivers:
   otlp: {{protocols: {{http: {{endpoint: "127.0.0.1:0"}}}}}}
 exporters:
   awsxray:
     region: us-west-2
-    endpoint: "http://127.0.0.1:{port}"
+    endpoint: "{scheme}://127.0.0.1:{port}"{ca}
     num_workers: 1
     batch: {{timeout: 20ms}}
     retry_on_failure: {{initial_interval: 20ms, max_interval: 100ms}}
@@ -123,14 +132,16 @@ service:
 """
 
 
-def run(binary, tmp, with_file, script=(), prefix=()):
+def run(binary, tmp, with_file, script=(), prefix=(), tls=None):
     """Posts the 50-span request, waits for its call, then the 1-span one; returns the
-    sink's requests, the bridge's log and its exit code. |prefix| as for Bridge."""
-    sink = RawSink(script)
+    sink's requests, the bridge's log and its exit code. |prefix| as for Bridge; |tls| =
+    (certfile, keyfile): the sink serves https and the bridge trusts certfile."""
+    sink = RawSink(script, tls)
     deadline = 120 if prefix else 30
     env = clean_env(AWS_ACCESS_KEY_ID="AKIDPIECES", AWS_SECRET_ACCESS_KEY="secret")
     try:
-        with Bridge(binary, tmp, config(tmp, sink.port, with_file), env, prefix) as b:
+        yaml = config(tmp, sink.port, with_file, tls[0] if tls else None)
+        with Bridge(binary, tmp, yaml, env, prefix) as b:
             port = b.port("otlp http receiver")
             if post_trace(port, request(0, 50, 2400)) != 200:
                 raise RuntimeError("the 50-span request was refused")
@@ -163,6 +174,21 @@ def signed_by_botocore(binary, tmp, rep):
                   f"failures)")
     finally:
         fake.stop()
+
+
+def over_tls(binary, tmp, rep, want):
+    """The same calls over https (libcurl's read callback feeding OpenSSL)."""
+    if not shutil.which("openssl"):
+        print("skipped: over https (no openssl command)")
+        return
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    reqs, _, _ = run(binary, tmp, False, ["drop"], tls=(cert, key))
+    got = [b for what, _, b in reqs if what == "200"]
+    rep.check(got == want and [w for w, _, _ in reqs][:2] == ["drop", "200"],
+              "over https: the calls (the first dropped once) arrive byte-identical")
 
 
 def framing_ok(body, n_docs):
@@ -219,6 +245,7 @@ def main():
                   "the dropped sending was sent again by libcurl, not failed to the exporter")
         if not prefix:
             signed_by_botocore(binary, tmp, rep)
+            over_tls(binary, tmp, rep, want)
     except Exception as e:  # noqa: BLE001 - reported as a failure
         rep.check(False, repr(e))
     finally:
