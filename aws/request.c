@@ -155,7 +155,12 @@ static int signed_headers(const struct xb_aws_request *r, struct curl_slist **l,
         sh[nsh++] = r->headers[i];
     sreq = (struct xb_sigv4_request){
         r->method, v.path, v.query, sh, nsh, r->body ? r->body : "", r->body ? r->body_len : 0};
-    rc = xb_sigv4_sign(&sreq, r->sign.region, r->sign.service, r->sign.creds, r->sign.now, &sig);
+    if (r->n_pieces)
+        rc = xb_sigv4_sign_pieces(&sreq, r->pieces, r->n_pieces, r->sign.region, r->sign.service,
+                                  r->sign.creds, r->sign.now, &sig);
+    else
+        rc =
+            xb_sigv4_sign(&sreq, r->sign.region, r->sign.service, r->sign.creds, r->sign.now, &sig);
     if (rc != XB_OK) {
         xb_aws_errf(err_desc, err_desc_len, "cannot sign the request: %s", xb_strerror(rc));
         goto out;
@@ -191,6 +196,10 @@ static int header_list(const struct xb_aws_request *r, struct curl_slist **out, 
     struct curl_slist *l = NULL, *t;
     int rc;
 
+    if (r->n_pieces && !r->reader) {
+        xb_aws_errf(err_desc, err_desc_len, "a body of pieces needs a reader");
+        return XB_ERR_INVALID;
+    }
     if (r->sign.service) {
         rc = signed_headers(r, &l, err_desc, err_desc_len);
         if (rc != XB_OK)
@@ -215,11 +224,46 @@ fail:
     return rc;
 }
 
+/* libcurl's read callback for a body of pieces: the next bytes of |ud|'s body. */
+static size_t read_pieces(char *buf, size_t size, size_t nitems, void *ud)
+{
+    return xb_pieces_read(ud, buf, size * nitems);
+}
+
+/* libcurl's seek callback for a body of pieces: it rewinds (offset 0) to send the
+ * request again, e.g. when a reused connection turned out closed. */
+static int seek_pieces(void *ud, curl_off_t offset, int origin)
+{
+    if (origin != SEEK_SET || offset < 0)
+        return CURL_SEEKFUNC_CANTSEEK;
+    return xb_pieces_seek(ud, (size_t)offset) == XB_OK ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_FAIL;
+}
+
+/* No read or seek callback (libcurl's defaults, which a POSTFIELDS body never calls):
+ * nothing points to an earlier call's pieces reader. */
+static void clear_reader(CURL *e)
+{
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, NULL);
+    curl_easy_setopt(e, CURLOPT_READDATA, NULL);
+    curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, NULL);
+    curl_easy_setopt(e, CURLOPT_SEEKDATA, NULL);
+}
+
 /* The options that change from one call to the next: headers, body, response sink. */
 static void set_per_call(CURL *e, const struct xb_aws_request *r, struct curl_slist *l)
 {
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, l);
-    if (has_body(r)) {
+    if (has_body(r) && r->n_pieces) {
+        xb_pieces_reader_init(r->reader, r->pieces, r->n_pieces);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL); /* read through the callback */
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->reader->total);
+        curl_easy_setopt(e, CURLOPT_READFUNCTION, read_pieces);
+        curl_easy_setopt(e, CURLOPT_READDATA, r->reader);
+        curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, seek_pieces);
+        curl_easy_setopt(e, CURLOPT_SEEKDATA, r->reader);
+    } else if (has_body(r)) {
+        clear_reader(e);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? r->body : "");
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(r->body ? r->body_len : 0));
     }
@@ -332,6 +376,7 @@ void xb_easy_spares_put(struct xb_easy_spares *s, CURL *easy, CURLcode res)
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, "");
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+    clear_reader(easy);
     s->h[s->n++] = easy;
 }
 

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "aws/pieces.h"
 #include "aws/sigv4.h"
 
 /* SigV4 signing of a request (AWS General Reference, "Signature Version 4"). */
@@ -43,6 +44,14 @@ struct xb_aws_request {
     curl_write_callback on_body; /* response body sink, with |on_body_ud| */
     void *on_body_ud;
     char *errbuf; /* CURL_ERROR_SIZE bytes for libcurl's error text */
+    /* Instead of |body|: when |n_pieces| > 0 the body is |pieces[0..n_pieces)| in order
+     * (aws/pieces.h), hashed piece by piece when signed and read by libcurl through
+     * |reader| (the caller's; set to offset 0 here, libcurl may rewind it to resend).
+     * Content-Length is the pieces' total (no chunked encoding). The pieces, their
+     * bytes and |reader| must stay valid until the transfer has finished. */
+    const struct xb_piece *pieces;
+    size_t n_pieces;
+    struct xb_pieces_reader *reader;
 };
 
 /*
@@ -51,13 +60,15 @@ struct xb_aws_request {
  * names one) and is also sent as the Host header, the signed path and query are the
  * URL's, and X-Amz-Date, X-Amz-Security-Token (with a session token) and Authorization
  * are added after |r->headers|. Requests with a body are sent with "Expect:" (no
- * 100-continue round trip). Only http and https are allowed; redirects are not
- * followed. Session tokens are wiped from temporary buffers.
- * On success returns 0, |*easy| (curl_easy_cleanup it) and |*hdrs| (the header list
- * the handle points to: curl_slist_free_all it after the handle). Returns
- * XB_ERR_CONFIG (the URL does not parse: |err_desc| says so, without userinfo),
- * XB_ERR_INVALID or XB_ERR_TOO_LARGE (signing refused the request, see xb_sigv4_sign),
- * XB_ERR_NOMEM; then nothing is allocated and |err_desc| (may be NULL) names the cause.
+ * 100-continue round trip); a body of pieces is read through a read and a seek
+ * callback, any other body with CURLOPT_POSTFIELDS (and the handle's read and seek
+ * callbacks cleared, so a handle set up again never keeps an earlier call's). Only http and https
+ * are allowed; redirects are not followed. Session tokens are wiped from temporary buffers. On
+ * success returns 0, |*easy| (curl_easy_cleanup it) and |*hdrs| (the header list the handle points
+ * to: curl_slist_free_all it after the handle). Returns XB_ERR_CONFIG (the URL does not parse:
+ * |err_desc| says so, without userinfo), XB_ERR_INVALID or XB_ERR_TOO_LARGE (signing refused the
+ * request, see xb_sigv4_sign; or pieces without a reader), XB_ERR_NOMEM; then nothing is allocated
+ * and |err_desc| (may be NULL) names the cause.
  */
 int xb_aws_request_build(const struct xb_aws_request *r, CURL **easy, struct curl_slist **hdrs,
                          char *err_desc, size_t err_desc_len);
@@ -67,7 +78,8 @@ int xb_aws_request_build(const struct xb_aws_request *r, CURL **easy, struct cur
  * xb_aws_request_build (or this function) for a request with the same method, URL,
  * timeouts, TLS, proxy, user agent and on_body as |r|, has finished its
  * transfer and is in no multi handle. Only what changes per call is set again: the
- * (re-signed) headers, the body, on_body_ud and errbuf. Returns 0 and |*hdrs| (free it after
+ * (re-signed) headers, the body (pieces or not, whatever the previous call had),
+ * on_body_ud and errbuf. Returns 0 and |*hdrs| (free it after
  * the transfer, as with xb_aws_request_build), or its errors; on an error |*hdrs| is
  * NULL and |easy| still points to the previous header list (free that list only
  * together with the handle, or after clearing CURLOPT_HTTPHEADER).
@@ -97,8 +109,8 @@ CURL *xb_easy_spares_take(struct xb_easy_spares *s);
 
 /* Takes |easy| (finished, out of any multi handle, may be NULL) from the caller: keeps
  * it when xb_easy_spare_keeps says so, curl_easy_cleanup's it otherwise. A kept handle
- * no longer points to the call's header list, body, error buffer or response sink
- * data, so the caller may free them now. */
+ * no longer points to the call's header list, body (or pieces reader), error buffer or
+ * response sink data, so the caller may free them now. */
 void xb_easy_spares_put(struct xb_easy_spares *s, CURL *easy, CURLcode res);
 
 /* curl_easy_cleanup's every kept handle and frees the room. */

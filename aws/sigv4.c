@@ -107,6 +107,25 @@ static int sha256_hex(const void *data, size_t len, char hex[65])
     return rc;
 }
 
+int xb_sigv4_payload_hash(const struct xb_piece *v, size_t n, char hex[65])
+{
+    unsigned char md[SHA256_LEN];
+    unsigned int md_len = 0;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    int ok = c && EVP_DigestInit_ex(c, md_sha256(), NULL);
+
+    for (size_t i = 0; ok && i < n; i++)
+        if (v[i].len)
+            ok = EVP_DigestUpdate(c, v[i].p, v[i].len);
+    ok = ok && EVP_DigestFinal_ex(c, md, &md_len) && md_len == SHA256_LEN;
+    EVP_MD_CTX_free(c);
+    hex[0] = '\0';
+    if (!ok)
+        return XB_ERR_NOMEM; /* OpenSSL only fails here on allocation failure */
+    hex_encode(md, SHA256_LEN, hex);
+    return XB_OK;
+}
+
 /* out = HMAC-SHA256(key, msg). The duplicated context is freed with
  * EVP_MAC_CTX_free, which cleanses the key it held. */
 static int hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
@@ -678,8 +697,21 @@ unsigned long xb_sigv4_key_derivations(void)
     return n;
 }
 
-int xb_sigv4_sign(const struct xb_sigv4_request *req, const char *region, const char *service,
-                  const struct xb_aws_creds *creds, time_t now, struct xb_sigv4_result *out)
+/* Whether every non-empty piece of |v[0..n)| has its bytes (|v| may be NULL when |n| is
+ * 0). */
+static int pieces_valid(const struct xb_piece *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].len && !v[i].p)
+            return 0;
+    return 1;
+}
+
+/* xb_sigv4_sign() and xb_sigv4_sign_pieces(): with |as_pieces| set the payload is
+ * |v[0..n_pieces)|, else req's own. */
+static int sign(const struct xb_sigv4_request *req, int as_pieces, const struct xb_piece *v,
+                size_t n_pieces, const char *region, const char *service,
+                const struct xb_aws_creds *creds, time_t now, struct xb_sigv4_result *out)
 {
     struct xb_buf canon, signed_list, sts;
     unsigned char k_signing[SHA256_LEN], sig[SHA256_LEN];
@@ -699,7 +731,8 @@ int xb_sigv4_sign(const struct xb_sigv4_request *req, const char *region, const 
     if (!req || !req->method || !*req->method || !creds || !creds->secret_access_key ||
         !*creds->secret_access_key || !valid_scope_part(creds->access_key_id) ||
         !valid_scope_part(region) || !valid_scope_part(service) ||
-        (req->n_headers && !req->headers) || (req->payload_len && !req->payload)) {
+        (req->n_headers && !req->headers) || (req->payload_len && !req->payload) ||
+        (as_pieces && n_pieces && !v) || (as_pieces && !pieces_valid(v, n_pieces))) {
         rc = XB_ERR_INVALID;
         goto out;
     }
@@ -713,8 +746,11 @@ int xb_sigv4_sign(const struct xb_sigv4_request *req, const char *region, const 
     memcpy(date8, out->amz_date, 8);
     date8[8] = '\0';
 
-    if ((rc = sha256_hex(req->payload_len ? req->payload : "", req->payload_len,
-                         out->payload_hash)) != XB_OK)
+    if (as_pieces)
+        rc = xb_sigv4_payload_hash(v, n_pieces, out->payload_hash);
+    else
+        rc = sha256_hex(req->payload_len ? req->payload : "", req->payload_len, out->payload_hash);
+    if (rc != XB_OK)
         goto out;
 
     /* 1. Canonical request. */
@@ -763,4 +799,17 @@ out:
     if (rc != XB_OK && out)
         memset(out, 0, sizeof(*out));
     return rc;
+}
+
+int xb_sigv4_sign(const struct xb_sigv4_request *req, const char *region, const char *service,
+                  const struct xb_aws_creds *creds, time_t now, struct xb_sigv4_result *out)
+{
+    return sign(req, 0, NULL, 0, region, service, creds, now, out);
+}
+
+int xb_sigv4_sign_pieces(const struct xb_sigv4_request *req, const struct xb_piece *v, size_t n,
+                         const char *region, const char *service, const struct xb_aws_creds *creds,
+                         time_t now, struct xb_sigv4_result *out)
+{
+    return sign(req, 1, v, n, region, service, creds, now, out);
 }

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "aws/pieces.h"
+
 struct xb_buf;
 
 /* AWS credentials. All strings borrowed; session_token may be NULL or "". */
@@ -65,6 +67,25 @@ struct xb_sigv4_result {
  */
 int xb_sigv4_sign(const struct xb_sigv4_request *req, const char *region, const char *service,
                   const struct xb_aws_creds *creds, time_t now, struct xb_sigv4_result *out);
+
+/*
+ * xb_sigv4_sign() for a payload sent as pieces: the payload is the concatenation of
+ * |v[0..n)| (aws/pieces.h), hashed with xb_sigv4_payload_hash; |req->payload| and
+ * |req->payload_len| are ignored. The signature equals xb_sigv4_sign()'s for the
+ * concatenated payload. Same returns, plus XB_ERR_INVALID when a non-empty piece has
+ * no bytes.
+ */
+int xb_sigv4_sign_pieces(const struct xb_sigv4_request *req, const struct xb_piece *v, size_t n,
+                         const char *region, const char *service, const struct xb_aws_creds *creds,
+                         time_t now, struct xb_sigv4_result *out);
+
+/*
+ * Writes into |hex| (65 bytes, NUL-terminated) the lower-case hex SHA-256 of the
+ * concatenation of |v[0..n)|, hashed piece by piece with one digest context: the
+ * x-amz-content-sha256 value SigV4 signs for a payload sent as pieces. Returns 0 or
+ * XB_ERR_NOMEM (OpenSSL could not allocate; |hex| is then "").
+ */
+int xb_sigv4_payload_hash(const struct xb_piece *v, size_t n, char hex[65]);
 
 /*
  * xb_sigv4_sign() derives each signing key (the HMAC chain over the secret, the date,

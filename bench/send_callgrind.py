@@ -11,7 +11,8 @@ path from ingest to the wire:
   ingest      xb_ingest_export (decode, translate, queue documents)
   flush       the exporter's flush: pop documents, build the body, sign, build the call
   body        the body's escaping (xb_jsonw_embed, or xb_jsonw_escape before it)
-  sign        xb_sigv4_sign (payload hash, canonical request, signature)
+  sign        xb_sigv4_sign or, for a body of pieces, xb_sigv4_sign_pieces (payload
+              hash, canonical request, signature)
   curl        curl_multi_socket_action (libcurl sending and receiving)
   finish      the exporter's finish (outcome of a call, documents freed)
 
@@ -41,7 +42,7 @@ PARTS = [
     ("ingest", ["xb_ingest_export"]),
     ("flush", ["flush"]),
     ("body", ["xb_jsonw_embed", "xb_jsonw_escape"]),
-    ("sign", ["xb_sigv4_sign"]),
+    ("sign", ["xb_sigv4_sign", "xb_sigv4_sign_pieces"]),
     ("curl", ["curl_multi_socket_action"]),
     ("finish", ["finish"]),
 ]

@@ -51,8 +51,12 @@ int xb_http_call_build(struct xb_http_call *c, const struct xb_aws_request *req,
     struct xb_aws_request r = *req;
     int rc;
 
-    r.body = c->body.data;
-    r.body_len = c->body.len;
+    if (r.n_pieces) {
+        r.reader = &c->reader;
+    } else {
+        r.body = c->body.data;
+        r.body_len = c->body.len;
+    }
     r.on_body = on_body;
     r.on_body_ud = c;
     r.errbuf = c->errbuf;

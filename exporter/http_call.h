@@ -27,8 +27,9 @@ struct xb_http_call {
     void *owner;               /* the exporter's record that embeds this call */
     CURL *easy;                /* NULL until built */
     struct curl_slist *headers;
-    struct xb_buf body; /* request body, sent as is */
-    struct xb_buf resp; /* response body, at most resp_max bytes */
+    struct xb_buf body;             /* request body, sent as is (unless the request has pieces) */
+    struct xb_pieces_reader reader; /* libcurl's position in a body of pieces */
+    struct xb_buf resp;             /* response body, at most resp_max bytes */
     size_t resp_max;
     char errbuf[CURL_ERROR_SIZE]; /* libcurl's text for a failed transfer */
     struct xb_http_call *next;    /* in xb_http_calls */
@@ -56,7 +57,9 @@ size_t xb_http_call_take_body(struct xb_http_call *c, const char *p, size_t n);
 
 /* Builds c->easy and c->headers from |req| (aws/request.h), with c->body as the body,
  * c->errbuf as the error buffer and the response sink above; |req|'s body, on_body,
- * on_body_ud and errbuf are overridden. |on_header| (libcurl header callback, with
+ * on_body_ud and errbuf are overridden. When |req| has pieces (req->n_pieces > 0) they
+ * are the body instead of c->body, read through c->reader; they must stay valid until
+ * the call has finished. |on_header| (libcurl header callback, with
  * |header_ud|) may be NULL. When c->easy is already set (a finished handle of an earlier
  * call of the same kind, e.g. from xb_easy_spares), it is set up again with
  * xb_aws_request_rearm instead of built anew; on an error it stays in c->easy.

@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "exporter/http_call.h"
 #include "exporter/outcome.h"
 #include "exporter/send_pace.h"
+#include "exporter/xray_body.h"
 #include "xb_version.h"
 
 #define MAX_DOCS_PER_CALL 50 /* PutTraceSegments limit */
@@ -37,6 +39,11 @@ struct request {
     struct xb_http_call http; /* body, response, libcurl handle */
     struct xb_qdoc *docs[MAX_DOCS_PER_CALL];
     size_t n;
+    size_t n_pieces;
+    /* The body as |n_pieces| pieces pointing into |docs| (exporter/xray_body.h), when
+     * it is sent that way: then |http.body| stays empty. Last, and not zeroed when the
+     * request is allocated (1.6 KB; only the first n_pieces are ever read). */
+    struct xb_piece pieces[XB_XRAY_BODY_PIECES(MAX_DOCS_PER_CALL)];
 };
 
 struct xb_xray_exporter {
@@ -330,17 +337,17 @@ static void on_start_creds(void *ud, int rc, const struct xb_aws_creds *creds, c
 static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *creds)
 {
     static const struct xb_sigv4_header content_type = {"Content-Type", "application/json"};
-    struct request *r = calloc(1, sizeof(*r));
+    struct request *r = malloc(sizeof(*r));
     struct xb_aws_request req;
     int retry = 0;
     int rc = XB_ERR_NOMEM;
 
     if (!r)
         return XB_ERR_NOMEM;
+    memset(r, 0, offsetof(struct request, pieces));
     r->x = x;
     xb_http_call_init(&r->http, x->curl, r, MAX_RESPONSE_BYTES);
     r->http.easy = xb_easy_spares_take(&x->spares);
-    xb_body_spares_take(&x->bodies, &r->http.body);
     {
         /* One lock for the whole call; what does not go in this call goes back, in
          * order, to the head of the queue. */
@@ -363,8 +370,17 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
     }
     if (retry)
         xb_exporter_metrics.export_retries++;
-    if (build_body(r))
-        goto fail;
+    /* Embedded documents of a body of 64 KiB or more are sent from where they are
+     * (hashed and read by libcurl piece by piece); plain ones are escaped into one body,
+     * and a shorter body is copied into one (exporter/xray_body.h). */
+    r->n_pieces = xb_xray_body_pieces(r->docs, r->n, r->pieces);
+    if (!xb_xray_body_as_pieces(r->n_pieces, xb_pieces_total(r->pieces, r->n_pieces)))
+        r->n_pieces = 0; /* short: one buffer, sent with the headers */
+    if (!r->n_pieces) {
+        xb_body_spares_take(&x->bodies, &r->http.body);
+        if (build_body(r))
+            goto fail;
+    }
 
     req = (struct xb_aws_request){
         .method = "POST",
@@ -378,6 +394,8 @@ static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *
         .ca_file = x->opts.ca_file,
         .tls_no_verify = x->opts.no_verify_ssl,
         .proxy = x->opts.proxy,
+        .pieces = r->pieces,
+        .n_pieces = r->n_pieces,
     };
     rc = xb_http_call_build(&r->http, &req, NULL, NULL);
     if (rc)
@@ -473,7 +491,7 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
     if (!x)
         return XB_ERR_NOMEM;
     x->q = q;
-    xb_queue_set_takes_embedded(q, 1); /* build_body() copies those as they are */
+    xb_queue_set_takes_embedded(q, 1); /* sent as they are (xb_xray_body_pieces) */
     xb_rng_seed(&x->rng);
     x->opts = *opts;
     x->opts.ca_file = NULL; /* borrowed strings copied below where kept */

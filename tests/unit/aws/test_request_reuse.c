@@ -2,7 +2,10 @@
  * tests/unit/aws/test_request_reuse.c - aws/request.c: when a finished libcurl handle is
  * kept for the next call (xb_easy_spare_keeps, xb_easy_spares_*), and that a handle set
  * up again with xb_aws_request_rearm sends the new body with a new signature, on the
- * same connection (a one-connection HTTP/1.1 server on 127.0.0.1 in a thread).
+ * same connection (a one-connection HTTP/1.1 server on 127.0.0.1 in a thread); and that
+ * a body of pieces (aws/pieces.h) arrives as the bytes of their concatenation, signed
+ * for them, also when libcurl rewinds it to send it again on a new connection, and
+ * whichever kind of body the handle's previous call had.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -252,6 +255,192 @@ static void test_url_alternates(void **state)
     }
 }
 
+/* ---- bodies of pieces and POSTFIELDS bodies on one reused handle ------------- */
+
+#define P_REQS 5            /* requests the server reads (one of them twice) */
+#define P_CAP (512u * 1024) /* room for one request */
+#define BIG_DOC 3000        /* bytes of each of the large body's 50 documents */
+#define PIECE(lit)                                                                                 \
+    {                                                                                              \
+        lit, sizeof(lit) - 1                                                                       \
+    }
+
+struct pserver {
+    int lfd;
+    int accepted;
+    int close_at; /* index of the request read then left unanswered (connection closed) */
+    int n;        /* requests read */
+    char heads[P_REQS][2048];
+    char *bodies[P_REQS]; /* malloc'd, NUL-terminated */
+    size_t body_len[P_REQS];
+};
+
+static void *pserve(void *ud)
+{
+    struct pserver *sv = ud;
+    static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+    char *buf = malloc(P_CAP);
+    if (!buf)
+        return NULL;
+    while (sv->n < P_REQS) {
+        int fd = accept(sv->lfd, NULL, NULL);
+        if (fd < 0)
+            break;
+        sv->accepted++;
+        while (sv->n < P_REQS) {
+            size_t len = 0;
+            int head = xb_test_read_request(fd, buf, P_CAP, &len), i = sv->n;
+            if (head < 0)
+                break;
+            snprintf(sv->heads[i], sizeof(sv->heads[i]), "%.*s", head, buf);
+            sv->body_len[i] = len - (size_t)head;
+            sv->bodies[i] = malloc(sv->body_len[i] + 1);
+            if (sv->bodies[i]) {
+                memcpy(sv->bodies[i], buf + head, sv->body_len[i]);
+                sv->bodies[i][sv->body_len[i]] = '\0';
+            }
+            sv->n++;
+            if (i == sv->close_at)
+                break; /* read, never answered: the client must send it again */
+            if (write(fd, answer, sizeof(answer) - 1) != (ssize_t)sizeof(answer) - 1)
+                break;
+        }
+        close(fd);
+    }
+    free(buf);
+    return NULL;
+}
+
+/* The calls, in order: a large body of pieces (over libcurl's 64 KiB upload buffer), a
+ * POSTFIELDS body, a small body of pieces whose first sending the server drops, a
+ * POSTFIELDS body again. The handle goes through xb_easy_spares between calls. */
+static void test_pieces_and_postfields(void **state)
+{
+    static const struct xb_sigv4_header ct = {"Content-Type", "application/json"};
+    static const char *const flat_bodies[] = {"{\"flat\":1}", "{\"flat\":22}"};
+    static const struct xb_piece small[] = {PIECE("{\"TraceSegmentDocuments\":[\""), PIECE(""),
+                                            PIECE("{\\\"a\\\":1}"), PIECE("\"]}")};
+    struct xb_aws_creds creds = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL};
+    struct xb_piece big[2 * 50 + 1];
+    static char docs[50][BIG_DOC];
+    char *want[4];
+    struct pserver sv = {.close_at = 2};
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    socklen_t sl = sizeof(sa);
+    char url[64], hostport[32], auth[1100], errbuf[CURL_ERROR_SIZE];
+    struct xb_pieces_reader reader;
+    struct xb_easy_spares spares;
+    struct curl_slist *h = NULL;
+    CURL *e = NULL;
+    pthread_t th;
+    size_t got = 0, nb = 0;
+    (void)state;
+
+    big[nb++] = small[0];
+    for (size_t i = 0; i < 50; i++) {
+        for (size_t j = 0; j < BIG_DOC; j++)
+            docs[i][j] = (char)('a' + (i + j) % 26);
+        if (i)
+            big[nb++] = (struct xb_piece)PIECE("\",\"");
+        big[nb++] = (struct xb_piece){docs[i], BIG_DOC};
+    }
+    big[nb++] = small[3];
+    for (int k = 0; k < 4; k++) {
+        const struct xb_piece *v = k == 0 ? big : small;
+        size_t n = k == 0 ? nb : sizeof(small) / sizeof(small[0]);
+        struct xb_pieces_reader r;
+        if (k == 1 || k == 3) {
+            want[k] = strdup(flat_bodies[k / 2]);
+            continue;
+        }
+        xb_pieces_reader_init(&r, v, n);
+        want[k] = calloc(1, r.total + 1);
+        assert_non_null(want[k]);
+        assert_int_equal(xb_pieces_read(&r, want[k], r.total), r.total);
+    }
+    assert_true(strlen(want[0]) > 65536);
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sv.lfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(sv.lfd >= 0);
+    assert_int_equal(bind(sv.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(sv.lfd, 4), 0);
+    assert_int_equal(getsockname(sv.lfd, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(hostport, sizeof(hostport), "127.0.0.1:%u", ntohs(sa.sin_port));
+    snprintf(url, sizeof(url), "http://%s/TraceSegments", hostport);
+    assert_int_equal(pthread_create(&th, NULL, pserve, &sv), 0);
+    assert_int_equal(xb_easy_spares_init(&spares, 1), XB_OK);
+
+    for (int k = 0; k < 4; k++) {
+        struct xb_aws_request r = {.method = "POST",
+                                   .url = url,
+                                   .headers = &ct,
+                                   .n_headers = 1,
+                                   .sign = {"xray", "us-west-2", &creds, 1709296496 + k},
+                                   .timeout_ms = 10000,
+                                   .on_body = keep_body,
+                                   .on_body_ud = &got,
+                                   .errbuf = errbuf};
+        if (k == 1 || k == 3) {
+            r.body = want[k];
+            r.body_len = strlen(want[k]);
+        } else {
+            r.pieces = k == 0 ? big : small;
+            r.n_pieces = k == 0 ? nb : sizeof(small) / sizeof(small[0]);
+            r.reader = &reader;
+        }
+        e = xb_easy_spares_take(&spares);
+        if (!e)
+            assert_int_equal(xb_aws_request_build(&r, &e, &h, NULL, 0), XB_OK);
+        else
+            assert_int_equal(xb_aws_request_rearm(&r, e, &h, NULL, 0), XB_OK);
+        assert_int_equal(curl_easy_perform(e), CURLE_OK);
+        memset(&reader, 0xa5, sizeof(reader)); /* a kept handle must not read it again */
+        xb_easy_spares_put(&spares, e, CURLE_OK);
+        curl_slist_free_all(h);
+        h = NULL;
+    }
+    pthread_join(th, NULL);
+    close(sv.lfd);
+    xb_easy_spares_cleanup(&spares);
+
+    assert_int_equal(sv.n, P_REQS);
+    assert_int_equal(sv.accepted, 2); /* the dropped request went again on a new connection */
+    assert_int_equal(got, 2 * 4);
+    for (int i = 0; i < P_REQS; i++) {
+        int k = i <= 2 ? i : i - 1; /* requests 2 and 3 are call 2 and its second sending */
+        char cl[40];
+        assert_non_null(sv.bodies[i]);
+        assert_int_equal(sv.body_len[i], strlen(want[k]));
+        assert_memory_equal(sv.bodies[i], want[k], sv.body_len[i]);
+        snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n", strlen(want[k]));
+        assert_non_null(strstr(sv.heads[i], cl));
+        assert_null(strstr(sv.heads[i], "chunked"));
+        assert_null(strstr(sv.heads[i], "100-continue"));
+        expect_auth(&creds, hostport, want[k], 1709296496 + k, auth, sizeof(auth));
+        assert_non_null(strstr(sv.heads[i], auth));
+        free(sv.bodies[i]);
+    }
+    for (int k = 0; k < 4; k++)
+        free(want[k]);
+}
+
+/* Pieces without a reader are refused before anything is built. */
+static void test_pieces_need_reader(void **state)
+{
+    static const struct xb_piece v[] = {{"{}", 2}};
+    struct xb_aws_request r = {
+        .method = "POST", .url = "http://127.0.0.1:1/x", .pieces = v, .n_pieces = 1};
+    struct curl_slist *h = NULL;
+    CURL *e = NULL;
+    char err[128] = "";
+    (void)state;
+    assert_int_equal(xb_aws_request_build(&r, &e, &h, err, sizeof(err)), XB_ERR_INVALID);
+    assert_null(e);
+    assert_null(h);
+    assert_non_null(strstr(err, "reader"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +449,8 @@ int main(void)
         cmocka_unit_test(test_rearm_sends_new_call),
         cmocka_unit_test(test_rearm_refused),
         cmocka_unit_test(test_url_alternates),
+        cmocka_unit_test(test_pieces_and_postfields),
+        cmocka_unit_test(test_pieces_need_reader),
     };
     int rc;
     curl_global_init(CURL_GLOBAL_DEFAULT);
