@@ -47,6 +47,66 @@ static void test_ids_derive_deterministic_nonzero(void **state)
     assert_true(xb_tr_ids_derive(t, s, 1) != 0);
 }
 
+/* Reference hex: one byte at a time, as sprintf("%02x") would. */
+static void ref_hex(const uint8_t *p, size_t n, char *out)
+{
+    static const char d[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = d[p[i] >> 4];
+        out[2 * i + 1] = d[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+/* The id writers (vector form on x86-64) against the byte-at-a-time reference: every
+ * byte value at every position, then random ids; nothing written past the NUL. */
+static void test_ids_hex_matches_reference(void **state)
+{
+    uint8_t id[16];
+    char want[40], got[48], tid[XB_XRAY_TRACE_ID_LEN + 8];
+    uint64_t r = 0x9E3779B97F4A7C15ull;
+
+    (void)state;
+    for (int round = 0; round < 256 * 16 + 20000; round++) {
+        if (round < 256 * 16) {
+            memset(id, round & 1 ? 0xff : 0, sizeof(id));
+            id[(round >> 8) & 15] = (uint8_t)round;
+        } else {
+            for (size_t i = 0; i < sizeof(id); i++) {
+                r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+                id[i] = (uint8_t)r;
+            }
+        }
+        for (size_t n = 0; n <= 16; n++) {
+            memset(got, 'x', sizeof(got));
+            ref_hex(id, n, want);
+            xb_tr_ids_hex(id, n, got);
+            assert_memory_equal(got, want, 2 * n + 1);
+            assert_int_equal(got[2 * n + 1], 'x');
+        }
+        memset(tid, 'x', sizeof(tid));
+        xb_tr_ids_xray_trace_id(id, tid);
+        ref_hex(id, 4, want);
+        assert_memory_equal(tid, "1-", 2);
+        assert_memory_equal(tid + 2, want, 8);
+        assert_int_equal(tid[10], '-');
+        ref_hex(id + 4, 12, want);
+        assert_memory_equal(tid + 11, want, 25);
+        assert_int_equal(tid[XB_XRAY_TRACE_ID_LEN + 1], 'x');
+        {
+            uint64_t v = 0;
+            for (int i = 0; i < 8; i++)
+                v = v << 8 | id[i];
+            memset(got, 'x', sizeof(got));
+            xb_tr_ids_u64_hex(v, got);
+            ref_hex(id, 8, want);
+            assert_memory_equal(got, want, 17);
+            assert_int_equal(got[17], 'x');
+        }
+    }
+}
+
 static const char *san(const char *in, char *buf)
 {
     xb_tr_name_sanitize(in, strlen(in), buf);
@@ -108,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_ids_trace_id_example),
         cmocka_unit_test(test_ids_timestamp_window),
         cmocka_unit_test(test_ids_derive_deterministic_nonzero),
+        cmocka_unit_test(test_ids_hex_matches_reference),
         cmocka_unit_test(test_name_sanitize_reference_examples),
         cmocka_unit_test(test_name_200_byte_cap_keeps_characters_whole),
         cmocka_unit_test(test_meta_fix_key),
