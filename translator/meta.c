@@ -459,8 +459,9 @@ static int span_attr(struct builder *b, const struct xb_tr_attr *e)
             return add_annot(b, e->key, klen, e->val);
         return XB_OK; /* indexed but not annotatable: dropped */
     }
+    /* the key is longer than the prefix: a fixed-size comparison, no call */
     if (klen > sizeof(META_PREFIX) - 1 &&
-        strncmp(e->key, META_PREFIX, sizeof(META_PREFIX) - 1) == 0 &&
+        memcmp(e->key, META_PREFIX, sizeof(META_PREFIX) - 1) == 0 &&
         xb_tr_any_type(e->val) == XB_ANY_STRING) {
         const char *s = xb_tr_any_str(e->val);
         ns = e->key + sizeof(META_PREFIX) - 1;
