@@ -231,10 +231,9 @@ static void write_cause(struct xb_jsonw *w, const struct xb_tr_xcause *c,
         xb_jsonw_obj_begin(w);
         xb_jsonw_ckey(w, "id");
         xb_jsonw_str_plain(w, e->id, 16); /* 16 hex digits (translator/cause.c) */
-        xb_jsonw_ckey(w, "message");
-        xb_jsonw_str(w, e->message.p, e->message.n);
-        xb_jsonw_ckey(w, "type");
-        xb_jsonw_str(w, e->type.p, e->type.n);
+        /* field name and string in one step, as ckey then str write them */
+        xb_jsonw_ckey_str(w, "message", 7, e->message.p, e->message.n);
+        xb_jsonw_ckey_str(w, "type", 4, e->type.p, e->type.n);
         if (e->remote >= 0) {
             xb_jsonw_ckey(w, "remote");
             xb_jsonw_bool(w, e->remote);
@@ -249,12 +248,11 @@ static void write_cause(struct xb_jsonw *w, const struct xb_tr_xcause *c,
             for (k = 0; k < nf; k++) {
                 const struct xb_tr_xframe *f = &e->frames[k];
                 xb_jsonw_obj_begin(w);
-                xb_jsonw_ckey(w, "path");
-                xb_jsonw_str(w, f->path.p, f->path.n);
+                /* strings with their field names in one step, as ckey then str write them */
+                xb_jsonw_ckey_str(w, "path", 4, f->path.p, f->path.n);
                 xb_jsonw_ckey(w, "line");
                 xb_jsonw_int(w, f->line);
-                xb_jsonw_ckey(w, "label");
-                xb_jsonw_str(w, f->label.p, f->label.n);
+                xb_jsonw_ckey_str(w, "label", 5, f->label.p, f->label.n);
                 xb_jsonw_obj_end(w);
             }
             xb_jsonw_arr_end(w);
