@@ -1484,3 +1484,43 @@ void xb_jsonw_str_plain(struct xb_jsonw *w, const char *s, size_t n)
     emit(w, s, n);
     emit(w, "\"", 1);
 }
+
+void xb_jsonw_ckey_plain(struct xb_jsonw *w, const char *k, size_t kn, const char *s, size_t sn)
+{
+    struct xb_buf *b = w->b;
+    size_t c, tot;
+    char *d;
+
+    if (w->after_key)
+        goto general;
+    c = w->need_comma[w->depth] ? 1 : 0;
+    if (w->embedded) {
+        /* [,]\"k\":\"s\" in place: neither needs escaping */
+        tot = c + kn + sn + 9;
+        if (!emb_room(w, tot, tot - 4))
+            goto general;
+        d = b->data + b->len;
+        copy_name(d + c + 2, k, kn);
+        copy_name(d + c + kn + 7, s, sn);
+        d[0] = ','; /* overwritten when no comma is due */
+        emb_quotes(d + c, kn);
+        d[c + kn + 4] = ':';
+        emb_quotes(d + c + kn + 5, sn);
+        d[tot] = '\0';
+        b->len += tot;
+        w->written += tot - 4;
+        w->need_comma[w->depth] = 1;
+        return;
+    }
+    tot = c + kn + sn + 5; /* [,]"k":"s" */
+    if (!room_for(w, tot))
+        goto general;
+    d = b->data + b->len;
+    copy_name(d + c + 1, k, kn);      /* field names and ids: no memcpy call */
+    copy_name(d + c + kn + 4, s, sn); /* up to 48 bytes */
+    close_member(w, d, c, kn, sn, tot);
+    return;
+general:
+    xb_jsonw_ckey_n(w, k, kn);
+    xb_jsonw_str_plain(w, s, sn);
+}

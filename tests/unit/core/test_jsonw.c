@@ -935,6 +935,55 @@ static void test_jsonw_ckey_str_matches_ckey_then_str(void **state)
     }
 }
 
+/* xb_jsonw_ckey_plain() leaves the same bytes and state as xb_jsonw_ckey_n() then
+ * xb_jsonw_str_plain(), in both forms: names of 0 to 24 bytes and ids of 0 to 64, first
+ * member or not, right after a key or not, with no, exact, short and ample room, and
+ * with a size limit near. */
+static void test_jsonw_ckey_plain_matches_ckey_then_str_plain(void **state)
+{
+    static const char names[] = "connection_string_and_more";
+    static const char hex[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    uint64_t x = 0x3C6EF372FE94F82Bu;
+    (void)state;
+
+    for (int iter = 0; iter < 300000; iter++) {
+        struct xb_buf b[2];
+        struct xb_jsonw w[2];
+        size_t kn, n, room, limit;
+        int comma, after_key, embedded;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        comma = (int)(x & 1);
+        room = (size_t)((x >> 1) % 5);
+        after_key = (x >> 4) % 8 == 0;
+        embedded = (int)((x >> 7) & 1);
+        limit = (x >> 12) % 4 == 0 ? 1 + (x >> 14) % 120 : 0;
+        kn = (size_t)((x >> 22) % 25);
+        n = (size_t)((x >> 30) % 65);
+        for (int k = 0; k < 2; k++) {
+            xb_buf_init(&b[k], 0);
+            if (room == 1)
+                assert_int_equal(xb_buf_reserve(&b[k], 1024), 0);
+            else if (room >= 2) /* around the exact room the one-step path needs */
+                assert_int_equal(xb_buf_reserve(&b[k], kn + n + 6 + room), 0);
+            if (embedded)
+                xb_jsonw_init_embedded(&w[k], &b[k]);
+            else
+                xb_jsonw_init(&w[k], &b[k]);
+            w[k].depth = 1;
+            w[k].need_comma[1] = (unsigned char)comma;
+            w[k].limit = limit;
+            if (after_key)
+                xb_jsonw_ckey(&w[k], "k");
+        }
+        xb_jsonw_ckey_plain(&w[0], names, kn, hex, n);
+        xb_jsonw_ckey_n(&w[1], names, kn);
+        xb_jsonw_str_plain(&w[1], hex, n);
+        assert_writers_agree(w, b);
+    }
+}
+
 static void test_jsonw_nonfinite_is_null(void **state)
 {
     struct xb_buf b;
@@ -1132,6 +1181,9 @@ static void room_op(struct xb_jsonw *w, unsigned op, const char *s, size_t n, co
     case 18:
         xb_jsonw_str_full(w, s, n);
         break;
+    case 19:
+        xb_jsonw_ckey_plain(w, k, strlen(k), "1-65536180-5759e988bd862e3fe1be46a9", tn % 36);
+        break;
     default:
         xb_jsonw_cstr(w, t);
         break;
@@ -1168,7 +1220,7 @@ static void test_jsonw_room_end_matches_general_path(void **state)
         for (int i = 0; i < ops; i++) {
             char s[48], t[48];
             size_t n = room_text(s, 40), tn = room_text(t, 40);
-            unsigned op = room_rand(20);
+            unsigned op = room_rand(21);
             if (i == fail_at) {
                 xb_jsonw_fail(&f, XB_ERR_NOMEM);
                 xb_jsonw_fail(&g, XB_ERR_NOMEM);
@@ -1254,6 +1306,7 @@ int main(void)
         cmocka_unit_test(test_jsonw_member_str_matches_key_then_str),
         cmocka_unit_test(test_jsonw_member_raw_matches_key_then_raw),
         cmocka_unit_test(test_jsonw_ckey_str_matches_ckey_then_str),
+        cmocka_unit_test(test_jsonw_ckey_plain_matches_ckey_then_str_plain),
         cmocka_unit_test(test_jsonw_ckey_obj_matches_ckey_then_obj_begin),
         cmocka_unit_test(test_jsonw_obj_end_every_room_and_limit),
         cmocka_unit_test(test_jsonw_room_end_matches_general_path),
