@@ -360,6 +360,23 @@ static inline uint64_t needs_escape8(const char *p)
     return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & high;
 }
 
+#if defined(__SSE2__)
+/*
+ * Bit i set when byte i of |x| needs escaping: below 0x20, '"', '\\' or >= 0x80 (negative
+ * as a signed byte), as needs_escape8() decides. x ^ 2 takes '"' (0x22) to 0x20, keeps
+ * 0x00-0x1f among themselves, bytes >= 0x80 negative and every other byte at or above
+ * 0x24, so one signed compare with 0x21 finds all but '\\', which one equality compare
+ * finds (two compares instead of three).
+ */
+static inline unsigned esc_mask16(__m128i x)
+{
+    __m128i t = _mm_xor_si128(x, _mm_set1_epi8(2));
+
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(t, _mm_set1_epi8(0x21)),
+                                                    _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+}
+#endif
+
 /*
  * The |n| (1 to 16) bytes that short_clean_copy() checks, given as |lo| (bytes 0-7) and
  * |hi| (bytes 8-15, only the first |n| - 8 used): non-zero when one of them needs
@@ -370,12 +387,7 @@ static inline uint64_t needs_escape8(const char *p)
 static inline unsigned needs_escape_pair(uint64_t lo, uint64_t hi, size_t n)
 {
 #if defined(__SSE2__)
-    const __m128i sp = _mm_set1_epi8(0x20), qu = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
-    __m128i x = _mm_set_epi64x((long long)hi, (long long)lo);
-    unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-        _mm_cmplt_epi8(x, sp), _mm_or_si128(_mm_cmpeq_epi8(x, qu), _mm_cmpeq_epi8(x, bs))));
-
-    return m & ((1u << n) - 1);
+    return esc_mask16(_mm_set_epi64x((long long)hi, (long long)lo)) & ((1u << n) - 1);
 #else
     uint64_t r = needs_escape8((const char *)&lo);
 
@@ -397,16 +409,13 @@ static inline size_t clean_prefix(const char *s, size_t n)
 
 #if defined(__SSE2__)
     if (n >= 16) {
-        const __m128i sp = _mm_set1_epi8(0x20), qu = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
         for (;;) {
             /* The last block overlaps the previous one: bytes before |i| are clean, so
              * the first flagged byte is still the first one past |i|. */
             size_t at = n - i >= 16 ? i : n - 16;
-            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
-            int m = _mm_movemask_epi8(_mm_or_si128(
-                _mm_cmplt_epi8(x, sp), _mm_or_si128(_mm_cmpeq_epi8(x, qu), _mm_cmpeq_epi8(x, bs))));
+            unsigned m = esc_mask16(_mm_loadu_si128((const __m128i *)(const void *)(s + at)));
             if (m)
-                return at + (size_t)__builtin_ctz((unsigned)m);
+                return at + (size_t)__builtin_ctz(m);
             if (at + 16 == n)
                 return n;
             i = at + 16;
@@ -582,15 +591,13 @@ static inline size_t copy_clean(char *d, const char *s, size_t n)
 
 #if defined(__SSE2__)
     if (n >= 16) {
-        const __m128i sp = _mm_set1_epi8(0x20), qu = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
         for (i = 0;;) {
             /* The last block overlaps the previous one, as in clean_prefix(). */
             size_t at = n - i >= 16 ? i : n - 16;
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
-            int m = _mm_movemask_epi8(_mm_or_si128(
-                _mm_cmplt_epi8(x, sp), _mm_or_si128(_mm_cmpeq_epi8(x, qu), _mm_cmpeq_epi8(x, bs))));
+            unsigned m = esc_mask16(x);
             if (m)
-                return at + (size_t)__builtin_ctz((unsigned)m);
+                return at + (size_t)__builtin_ctz(m);
             _mm_storeu_si128((__m128i *)(void *)(d + at), x);
             if (at + 16 == n)
                 return n;
@@ -1476,4 +1483,44 @@ void xb_jsonw_str_plain(struct xb_jsonw *w, const char *s, size_t n)
     emit(w, "\"", 1);
     emit(w, s, n);
     emit(w, "\"", 1);
+}
+
+void xb_jsonw_ckey_plain(struct xb_jsonw *w, const char *k, size_t kn, const char *s, size_t sn)
+{
+    struct xb_buf *b = w->b;
+    size_t c, tot;
+    char *d;
+
+    if (w->after_key)
+        goto general;
+    c = w->need_comma[w->depth] ? 1 : 0;
+    if (w->embedded) {
+        /* [,]\"k\":\"s\" in place: neither needs escaping */
+        tot = c + kn + sn + 9;
+        if (!emb_room(w, tot, tot - 4))
+            goto general;
+        d = b->data + b->len;
+        copy_name(d + c + 2, k, kn);
+        copy_name(d + c + kn + 7, s, sn);
+        d[0] = ','; /* overwritten when no comma is due */
+        emb_quotes(d + c, kn);
+        d[c + kn + 4] = ':';
+        emb_quotes(d + c + kn + 5, sn);
+        d[tot] = '\0';
+        b->len += tot;
+        w->written += tot - 4;
+        w->need_comma[w->depth] = 1;
+        return;
+    }
+    tot = c + kn + sn + 5; /* [,]"k":"s" */
+    if (!room_for(w, tot))
+        goto general;
+    d = b->data + b->len;
+    copy_name(d + c + 1, k, kn);      /* field names and ids: no memcpy call */
+    copy_name(d + c + kn + 4, s, sn); /* up to 48 bytes */
+    close_member(w, d, c, kn, sn, tot);
+    return;
+general:
+    xb_jsonw_ckey_n(w, k, kn);
+    xb_jsonw_str_plain(w, s, sn);
 }

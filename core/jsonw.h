@@ -231,6 +231,14 @@ void xb_jsonw_raw_members_n(struct xb_jsonw *w, const char *p, size_t n, size_t 
 void xb_jsonw_str_plain(struct xb_jsonw *w, const char *s, size_t n);
 
 /*
+ * Field name |k| (|kn| bytes, as for xb_jsonw_ckey_n()) and a string value of |sn| bytes
+ * that needs no escaping (as for xb_jsonw_str_plain(): ids, trace ids, enumerations):
+ * the same bytes and state as xb_jsonw_ckey_n() then xb_jsonw_str_plain(), in one step
+ * when the room is reserved and no limit is near.
+ */
+void xb_jsonw_ckey_plain(struct xb_jsonw *w, const char *k, size_t kn, const char *s, size_t sn);
+
+/*
  * Formats |v| in decimal (the bytes printf's "%" PRId64 / "%" PRIu64 gives) into |out|
  * (>= 21 bytes), NUL-terminated, without going through printf. Returns the length.
  */

@@ -163,14 +163,23 @@ static int chain(struct xb_tr_xcause *c, size_t cur, struct xb_arena *arena,
 
 /* ------------------------------------------------------------------ Java / PHP */
 
-static int java_is_frame(struct xb_str l)
+/* Position of the first '(' of a Java frame line ("\tat label(path:line)"), or -1 when
+ * |l| is not one. */
+static long java_frame_paren(struct xb_str l)
 {
-    return starts(l, "\tat ") && find(l, 0, '(') >= 0 && ends(l, ')');
+    return starts(l, "\tat ") && ends(l, ')') ? find(l, 0, '(') : -1;
 }
 
-static int java_frame(struct xb_tr_xcause *c, size_t ei, struct xb_arena *arena, struct xb_str l)
+static int java_is_frame(struct xb_str l)
 {
-    long paren = find(l, 0, '('), slash, colon;
+    return java_frame_paren(l) >= 0;
+}
+
+/* Adds the frame of line |l| whose first '(' is at |paren| (java_frame_paren()). */
+static int java_frame(struct xb_tr_xcause *c, size_t ei, struct xb_arena *arena, struct xb_str l,
+                      long paren)
+{
+    long slash, colon;
     struct xb_str label = sub(l, 4, (size_t)paren), path = sub(l, (size_t)paren + 1, l.n - 1);
     int64_t line = 0;
 
@@ -196,8 +205,9 @@ static int parse_java(struct xb_tr_xcause *c, size_t first, const char *s, size_
     if (!next_line(&it, &l))
         goto out;
     while (rc == XB_OK && next_line(&it, &l)) {
-        if (java_is_frame(l)) {
-            rc = java_frame(c, cur, arena, l);
+        long paren = java_frame_paren(l);
+        if (paren >= 0) {
+            rc = java_frame(c, cur, arena, l, paren);
         } else if (starts(l, "Caused by: ")) {
             struct xb_str type = sub(l, 11, l.n), msg = sv("", 0), cont;
             struct lines peek;
@@ -245,7 +255,7 @@ static int parse_java(struct xb_tr_xcause *c, size_t first, const char *s, size_
             }
             cur = (size_t)ni;
             if (have_frame)
-                rc = java_frame(c, cur, arena, cont);
+                rc = java_frame(c, cur, arena, cont, java_frame_paren(cont));
         }
     }
 out:

@@ -229,19 +229,16 @@ static void write_cause(struct xb_jsonw *w, const struct xb_tr_xcause *c,
         const struct xb_tr_xexc *e = &c->exc[i];
         size_t nf = cap_items(e->n_frames, o);
         xb_jsonw_obj_begin(w);
-        xb_jsonw_ckey(w, "id");
-        xb_jsonw_str_plain(w, e->id, 16); /* 16 hex digits (translator/cause.c) */
-        xb_jsonw_ckey(w, "message");
-        xb_jsonw_str(w, e->message.p, e->message.n);
-        xb_jsonw_ckey(w, "type");
-        xb_jsonw_str(w, e->type.p, e->type.n);
+        xb_jsonw_ckey_plain(w, "id", 2, e->id, 16); /* 16 hex digits (translator/cause.c) */
+        /* field name and string in one step, as ckey then str write them */
+        xb_jsonw_ckey_str(w, "message", 7, e->message.p, e->message.n);
+        xb_jsonw_ckey_str(w, "type", 4, e->type.p, e->type.n);
         if (e->remote >= 0) {
             xb_jsonw_ckey(w, "remote");
             xb_jsonw_bool(w, e->remote);
         }
         if (e->cause >= 0 && (size_t)e->cause < c->n) {
-            xb_jsonw_ckey(w, "cause");
-            plain(w, c->exc[e->cause].id);
+            xb_jsonw_ckey_plain(w, "cause", 5, c->exc[e->cause].id, strlen(c->exc[e->cause].id));
         }
         if (nf) {
             xb_jsonw_ckey(w, "stack");
@@ -249,12 +246,11 @@ static void write_cause(struct xb_jsonw *w, const struct xb_tr_xcause *c,
             for (k = 0; k < nf; k++) {
                 const struct xb_tr_xframe *f = &e->frames[k];
                 xb_jsonw_obj_begin(w);
-                xb_jsonw_ckey(w, "path");
-                xb_jsonw_str(w, f->path.p, f->path.n);
+                /* strings with their field names in one step, as ckey then str write them */
+                xb_jsonw_ckey_str(w, "path", 4, f->path.p, f->path.n);
                 xb_jsonw_ckey(w, "line");
                 xb_jsonw_int(w, f->line);
-                xb_jsonw_ckey(w, "label");
-                xb_jsonw_str(w, f->label.p, f->label.n);
+                xb_jsonw_ckey_str(w, "label", 5, f->label.p, f->label.n);
                 xb_jsonw_obj_end(w);
             }
             xb_jsonw_arr_end(w);
@@ -584,9 +580,8 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
     w.max_str = o->max_str;
 
     xb_jsonw_obj_begin(&w);
-    xb_jsonw_ckey_str(&w, "name", 4, d->name.p, d->name.n); /* empty or NULL: "" */
-    xb_jsonw_ckey(&w, "id");
-    xb_jsonw_str_plain(&w, d->id, d->id[0] ? 16 : 0); /* no strlen: doc.h */
+    xb_jsonw_ckey_str(&w, "name", 4, d->name.p, d->name.n);     /* empty or NULL: "" */
+    xb_jsonw_ckey_plain(&w, "id", 2, d->id, d->id[0] ? 16 : 0); /* no strlen: doc.h */
     write_seconds(&w, "start_time", d->start_time);
     if (d->has_service) {
         xb_jsonw_ckey_obj(&w, "service");
@@ -594,14 +589,12 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
         xb_jsonw_obj_end(&w);
     }
     if (d->origin && *d->origin) {
-        xb_jsonw_ckey(&w, "origin");
-        plain(&w, d->origin);
+        xb_jsonw_ckey_plain(&w, "origin", 6, d->origin, strlen(d->origin));
     }
     kv_str(&w, "user", d->user);
     if (d->n_links)
         write_links(&w, d, o, arena);
-    xb_jsonw_ckey(&w, "trace_id");
-    xb_jsonw_str_plain(&w, d->trace_id, d->trace_id[0] ? XB_XRAY_TRACE_ID_LEN : 0);
+    xb_jsonw_ckey_plain(&w, "trace_id", 8, d->trace_id, d->trace_id[0] ? XB_XRAY_TRACE_ID_LEN : 0);
     if (d->in_progress) {
         xb_jsonw_ckey(&w, "in_progress");
         xb_jsonw_bool(&w, 1);
@@ -629,16 +622,13 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
     }
     write_metadata(&w, d, o, arena);
     if (d->namespace_ && *d->namespace_) {
-        xb_jsonw_ckey(&w, "namespace");
-        plain(&w, d->namespace_);
+        xb_jsonw_ckey_plain(&w, "namespace", 9, d->namespace_, strlen(d->namespace_));
     }
     if (d->parent_id[0]) {
-        xb_jsonw_ckey(&w, "parent_id");
-        xb_jsonw_str_plain(&w, d->parent_id, 16); /* "" (absent) or 16 hex digits */
+        xb_jsonw_ckey_plain(&w, "parent_id", 9, d->parent_id, 16); /* 16 hex digits */
     }
     if (d->subsegment) {
-        xb_jsonw_ckey(&w, "type");
-        plain(&w, "subsegment");
+        xb_jsonw_ckey_plain(&w, "type", 4, "subsegment", 10);
     }
     if (d->sql)
         write_sql(&w, d->sql);

@@ -25,11 +25,13 @@ int xb_tr_name_is_letter(uint32_t cp)
     return 0;
 }
 
-static int allowed_ascii(unsigned char c)
+/* Whether the ASCII byte |c| (below 0x80) is kept: letters, digits and " _.:/%&#=+-@"
+ * (bit c of the 128-bit set; test_name_sanitize_ascii_bytes checks it byte by byte). */
+static inline int allowed_ascii(unsigned char c)
 {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-        return 1;
-    return c != '\0' && strchr(" _.:/%&#=+-@", c) != NULL;
+    static const uint64_t ok[2] = {0x27ffe86900000000ull, 0x07fffffe87ffffffull};
+
+    return (int)(ok[c >> 6] >> (c & 63)) & 1;
 }
 
 size_t xb_tr_name_sanitize(const char *in, size_t n, char *out)
@@ -38,12 +40,22 @@ size_t xb_tr_name_sanitize(const char *in, size_t n, char *out)
 
     while (i < n) {
         uint32_t cp;
-        size_t l = xb_utf8_char(in + i, n - i, &cp);
+        size_t l;
+        if ((unsigned char)in[i] < 0x80) { /* the usual byte: kept or dropped, no decoding */
+            if (allowed_ascii((unsigned char)in[i])) {
+                if (o + 1 > XB_XRAY_MAX_NAME_BYTES)
+                    break;
+                out[o++] = in[i];
+            }
+            i++;
+            continue;
+        }
+        l = xb_utf8_char(in + i, n - i, &cp);
         if (l == 0) {
             i++; /* invalid byte: reads as U+FFFD, not a letter -> dropped */
             continue;
         }
-        if (l == 1 ? allowed_ascii((unsigned char)in[i]) : xb_tr_name_is_letter(cp)) {
+        if (l > 1 && xb_tr_name_is_letter(cp)) {
             if (o + l > XB_XRAY_MAX_NAME_BYTES)
                 break; /* never split a character at the 200-byte cap */
             memcpy(out + o, in + i, l);

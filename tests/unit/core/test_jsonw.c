@@ -583,25 +583,29 @@ static void test_jsonw_short_str_and_key_match_reference(void **state)
     }
 }
 
-/* Strings of 1 to 17 bytes with every byte value at every position (the rest plain
- * ASCII), as values and as keys, with room reserved: the short path's escape test
- * (SSE2 compares on both 8-byte halves, or the SWAR test) agrees with the reference
- * byte for byte, including bytes 0x7F, 0x80 and 0xFF and the halves' overlap. */
+/* Strings of 1 to 40 bytes with every byte value at every position (the rest plain
+ * ASCII), as values and as keys, with room reserved and without: the escape tests
+ * (SSE2 compares on both 8-byte halves or on 16-byte blocks, the last one overlapping,
+ * or the SWAR test) agree with the reference byte for byte, including bytes 0x1F, 0x20,
+ * 0x21, 0x22, 0x23, 0x5C, 0x7F, 0x80 and 0xFF and the halves' and blocks' overlap. */
 static void test_jsonw_short_str_every_byte_everywhere(void **state)
 {
-    unsigned char in[17];
-    char want[120];
+    unsigned char in[40];
+    char want[300];
     (void)state;
 
     for (size_t n = 1; n <= sizeof(in); n++) {
         for (size_t pos = 0; pos < n; pos++) {
             for (unsigned c = 0; c < 256; c++) {
-                for (int key = 0; key <= 1; key++) {
+                for (int mode = 0; mode < 4; mode++) {
+                    int key = mode & 1, room = !(mode & 2);
                     struct xb_buf b;
                     struct xb_jsonw w;
                     size_t wn;
+                    if (!room && n <= 17 && (c & 7) != 0)
+                        continue; /* the general path: a sample of values is enough */
                     for (size_t i = 0; i < n; i++)
-                        in[i] = (unsigned char)('a' + i);
+                        in[i] = (unsigned char)('a' + i % 26);
                     in[pos] = (unsigned char)c;
                     wn = ref_escape(in, n, want);
                     if (key) {
@@ -609,7 +613,8 @@ static void test_jsonw_short_str_every_byte_everywhere(void **state)
                         want[wn] = '\0';
                     }
                     xb_buf_init(&b, 0);
-                    assert_int_equal(xb_buf_reserve(&b, 256), 0);
+                    if (room)
+                        assert_int_equal(xb_buf_reserve(&b, 512), 0);
                     xb_jsonw_init(&w, &b);
                     if (key) {
                         w.depth = 1; /* as inside an object */
@@ -930,6 +935,55 @@ static void test_jsonw_ckey_str_matches_ckey_then_str(void **state)
     }
 }
 
+/* xb_jsonw_ckey_plain() leaves the same bytes and state as xb_jsonw_ckey_n() then
+ * xb_jsonw_str_plain(), in both forms: names of 0 to 24 bytes and ids of 0 to 64, first
+ * member or not, right after a key or not, with no, exact, short and ample room, and
+ * with a size limit near. */
+static void test_jsonw_ckey_plain_matches_ckey_then_str_plain(void **state)
+{
+    static const char names[] = "connection_string_and_more";
+    static const char hex[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    uint64_t x = 0x3C6EF372FE94F82Bu;
+    (void)state;
+
+    for (int iter = 0; iter < 300000; iter++) {
+        struct xb_buf b[2];
+        struct xb_jsonw w[2];
+        size_t kn, n, room, limit;
+        int comma, after_key, embedded;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        comma = (int)(x & 1);
+        room = (size_t)((x >> 1) % 5);
+        after_key = (x >> 4) % 8 == 0;
+        embedded = (int)((x >> 7) & 1);
+        limit = (x >> 12) % 4 == 0 ? 1 + (x >> 14) % 120 : 0;
+        kn = (size_t)((x >> 22) % 25);
+        n = (size_t)((x >> 30) % 65);
+        for (int k = 0; k < 2; k++) {
+            xb_buf_init(&b[k], 0);
+            if (room == 1)
+                assert_int_equal(xb_buf_reserve(&b[k], 1024), 0);
+            else if (room >= 2) /* around the exact room the one-step path needs */
+                assert_int_equal(xb_buf_reserve(&b[k], kn + n + 6 + room), 0);
+            if (embedded)
+                xb_jsonw_init_embedded(&w[k], &b[k]);
+            else
+                xb_jsonw_init(&w[k], &b[k]);
+            w[k].depth = 1;
+            w[k].need_comma[1] = (unsigned char)comma;
+            w[k].limit = limit;
+            if (after_key)
+                xb_jsonw_ckey(&w[k], "k");
+        }
+        xb_jsonw_ckey_plain(&w[0], names, kn, hex, n);
+        xb_jsonw_ckey_n(&w[1], names, kn);
+        xb_jsonw_str_plain(&w[1], hex, n);
+        assert_writers_agree(w, b);
+    }
+}
+
 static void test_jsonw_nonfinite_is_null(void **state)
 {
     struct xb_buf b;
@@ -1127,6 +1181,9 @@ static void room_op(struct xb_jsonw *w, unsigned op, const char *s, size_t n, co
     case 18:
         xb_jsonw_str_full(w, s, n);
         break;
+    case 19:
+        xb_jsonw_ckey_plain(w, k, strlen(k), "1-65536180-5759e988bd862e3fe1be46a9", tn % 36);
+        break;
     default:
         xb_jsonw_cstr(w, t);
         break;
@@ -1163,7 +1220,7 @@ static void test_jsonw_room_end_matches_general_path(void **state)
         for (int i = 0; i < ops; i++) {
             char s[48], t[48];
             size_t n = room_text(s, 40), tn = room_text(t, 40);
-            unsigned op = room_rand(20);
+            unsigned op = room_rand(21);
             if (i == fail_at) {
                 xb_jsonw_fail(&f, XB_ERR_NOMEM);
                 xb_jsonw_fail(&g, XB_ERR_NOMEM);
@@ -1249,6 +1306,7 @@ int main(void)
         cmocka_unit_test(test_jsonw_member_str_matches_key_then_str),
         cmocka_unit_test(test_jsonw_member_raw_matches_key_then_raw),
         cmocka_unit_test(test_jsonw_ckey_str_matches_ckey_then_str),
+        cmocka_unit_test(test_jsonw_ckey_plain_matches_ckey_then_str_plain),
         cmocka_unit_test(test_jsonw_ckey_obj_matches_ckey_then_obj_begin),
         cmocka_unit_test(test_jsonw_obj_end_every_room_and_limit),
         cmocka_unit_test(test_jsonw_room_end_matches_general_path),

@@ -112,6 +112,9 @@ static void script(struct xb_jsonw *w, int embedded)
     xb_jsonw_obj_end(w);
     xb_jsonw_ckey(w, "id");
     xb_jsonw_str_plain(w, "1-65536180-5759e988bd862e3fe1be46a9", 35);
+    xb_jsonw_ckey_plain(w, "trace_id", 8, "1-65536180-5759e988bd862e3fe1be46a9", 35);
+    xb_jsonw_ckey_plain(w, "a_long_field_name_past_sixteen", 30, "subsegment", 10);
+    xb_jsonw_ckey_plain(w, "e", 1, "", 0);
     xb_jsonw_obj_end(w);
     xb_buf_cleanup(&raw);
 }

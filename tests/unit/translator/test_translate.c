@@ -398,19 +398,19 @@ static void test_translate_trim_never_duplicates_cut_keys(void **state)
 
 /* Metadata keys that differ only in a byte that is not UTF-8 are one member (both print
  * U+FFFD there), whatever the key's length and the byte's place, while an ASCII key is
- * its own member: the ASCII check's word loads must see every byte. */
+ * its own member: the ASCII check's word and vector loads must see every byte. */
 static void test_translate_meta_keys_invalid_byte_anywhere(void **state)
 {
     struct fixture *f = *state;
-    char k[3][32];
+    char k[3][64];
 
-    for (size_t n = 1; n <= 26; n++) {
+    for (size_t n = 1; n <= 50; n++) { /* word loads, then 1 to 3 vector loads */
         for (size_t at = 0; at < n; at++) {
             struct kvs a = {0};
             xb_pb_span s;
             cJSON *doc;
             const cJSON *def;
-            char want[40];
+            char want[72];
             for (int i = 0; i < 3; i++) {
                 memset(k[i], 'k', n);
                 k[i][n] = '\0';
