@@ -190,7 +190,6 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
     a->v = NULL;
     a->n = 0;
     memset(a->filter, 0, sizeof(a->filter));
-    memset(a->slot, 0, sizeof(a->slot));
     memset(a->present, 0, sizeof(a->present));
     if (n == 0 || !kv)
         return XB_OK;
@@ -217,7 +216,7 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
         e->kid = (int16_t)id;
         if (id >= 0) {
             /* first occurrence wins; later ones are invisible */
-            if (a->slot[id]) {
+            if ((a->present[id >> 6] >> (id & 63)) & 1) {
                 e->hidden = 1;
             } else {
                 a->slot[id] = (uint32_t)(m + 1);
