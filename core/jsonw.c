@@ -247,6 +247,12 @@ static inline int room_for(const struct xb_jsonw *w, size_t n)
     return w->b->len + n < w->room_end;
 }
 
+void xb_jsonw_ready(struct xb_jsonw *w)
+{
+    set_room_end(w);
+    set_emb_end(w);
+}
+
 /* Appends |n| bytes: inline when the room is reserved and no limit is near (the usual
  * case for punctuation and short values), emit_slow() otherwise. */
 static inline void emit(struct xb_jsonw *w, const char *p, size_t n)

@@ -67,6 +67,12 @@ void xb_jsonw_init(struct xb_jsonw *w, struct xb_buf *b);
  */
 void xb_jsonw_init_embedded(struct xb_jsonw *w, struct xb_buf *b);
 
+/* Sets the fast-path bounds (|room_end|, |emb_end|) from the buffer's reserved room and
+ * |limit| now, as the first general-path write would, so that a writer on a buffer that
+ * already has room (reused for one document after another) writes its first bytes in
+ * place. Call after setting |limit|, before the first write; optional. */
+void xb_jsonw_ready(struct xb_jsonw *w);
+
 /* Records the error |rc| (kept only when none is set yet) and stops further output, as
  * the writer does on its own errors. */
 void xb_jsonw_fail(struct xb_jsonw *w, int rc);

@@ -140,6 +140,13 @@ static void keys_init(void)
     }
 }
 
+/* The table is built when the program (or the library) is loaded, before any thread
+ * can index attributes, so the per-span paths below read it without pthread_once(). */
+__attribute__((constructor)) static void keys_init_at_load(void)
+{
+    pthread_once(&keys_once, keys_init);
+}
+
 /* Known key of the |n|-byte |k| with prefix |pfx|, tail |tail| and hash |h|, or -1. */
 static inline int key_lookup(const char *k, size_t n, uint64_t pfx, uint64_t tail, uint64_t h)
 {
@@ -180,11 +187,9 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
 {
     size_t i, j, m = 0;
 
-    pthread_once(&keys_once, keys_init);
     a->v = NULL;
     a->n = 0;
     memset(a->filter, 0, sizeof(a->filter));
-    memset(a->slot, 0, sizeof(a->slot));
     memset(a->present, 0, sizeof(a->present));
     if (n == 0 || !kv)
         return XB_OK;
@@ -211,7 +216,7 @@ int xb_tr_attrs_index(struct xb_tr_attrs *a, struct xb_arena *arena, xb_pb_kv *c
         e->kid = (int16_t)id;
         if (id >= 0) {
             /* first occurrence wins; later ones are invisible */
-            if (a->slot[id]) {
+            if ((a->present[id >> 6] >> (id & 63)) & 1) {
                 e->hidden = 1;
             } else {
                 a->slot[id] = (uint32_t)(m + 1);
@@ -243,7 +248,6 @@ struct xb_tr_attr *xb_tr_attrs_get_n(const struct xb_tr_attrs *a, const char *ke
     int id;
     size_t i;
 
-    pthread_once(&keys_once, keys_init);
     id = key_lookup(key, len, pfx, tail, h);
     if (id >= 0)
         return xb_tr_attrs_k(a, (enum xb_tr_key)id);

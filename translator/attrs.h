@@ -41,8 +41,8 @@ struct xb_tr_attr {
 /*
  * The KeyValue list in its original order (NULL entries left out), each key resolved
  * once against the translator's known keys (translator/keys.h): |slot| holds, per
- * known key, the index in |v| plus 1 of its first occurrence (0 = absent), so a block
- * reads a known key with one load. Keys the translator does not name are found by a
+ * known key in |present|, the index in |v| plus 1 of its first occurrence, so a block
+ * reads a known key with a bit test and one load. Keys the translator does not name are found by a
  * scan behind a 256-bit filter of their hashes (used for configured key lists and
  * duplicate detection). A copy of the struct with a copy of |v| is an independent
  * index (the second document of a local root).
@@ -50,10 +50,13 @@ struct xb_tr_attr {
 struct xb_tr_attrs {
     struct xb_tr_attr *v; /* arena */
     size_t n;
-    uint64_t filter[4];         /* one bit per unknown key's hash */
-    uint32_t slot[XB_TK_COUNT]; /* known key -> index in v plus 1, or 0 */
-    /* bit k % 64 of word k / 64: slot[k] != 0, so a block that reads many known keys
-     * can visit only those present (the entry may still be hidden or consumed) */
+    uint64_t filter[4]; /* one bit per unknown key's hash */
+    /* known key -> index in v plus 1; valid only where |present| has the key's bit
+     * (the table is not cleared per list) */
+    uint32_t slot[XB_TK_COUNT];
+    /* bit k % 64 of word k / 64: known key k is in the list and slot[k] is valid, so a
+     * block that reads many known keys can visit only those present (the entry may
+     * still be hidden or consumed) */
     uint64_t present[XB_TR_PRESENT_WORDS];
 };
 
@@ -70,12 +73,11 @@ struct xb_tr_attr *xb_tr_attrs_get_n(const struct xb_tr_attrs *a, const char *ke
 /* The visible entry for known key |k| whether consumed or not, or NULL. */
 static inline struct xb_tr_attr *xb_tr_attrs_k(const struct xb_tr_attrs *a, enum xb_tr_key k)
 {
-    uint32_t s = a->slot[k];
     struct xb_tr_attr *e;
 
-    if (!s)
+    if (!((a->present[k >> 6] >> (k & 63)) & 1))
         return NULL;
-    e = &a->v[s - 1];
+    e = &a->v[a->slot[k] - 1];
     return e->hidden ? NULL : e;
 }
 

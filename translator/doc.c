@@ -578,6 +578,7 @@ int xb_tr_doc_write(const struct xb_tr_xdoc *d, const struct xb_tr_doc_wopts *o,
         xb_jsonw_init(&w, out);
     w.limit = o->limit;
     w.max_str = o->max_str;
+    xb_jsonw_ready(&w); /* the buffer usually has room from the previous document */
 
     xb_jsonw_obj_begin(&w);
     xb_jsonw_ckey_str(&w, "name", 4, d->name.p, d->name.n);     /* empty or NULL: "" */

@@ -664,14 +664,20 @@ static inline __attribute__((always_inline)) size_t merge_sorted(struct xb_arena
     return n;
 }
 
+/* Entries of xb_tr_meta_build()'s list on its stack (48 bytes each). */
+#define META_LOCAL 32
+
 int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, int store_resource,
                      struct xb_tr_res_meta *rm, const struct xb_translator_config *cfg,
                      struct xb_arena *arena, struct xb_tr_xdoc *d)
 {
     struct builder b;
     struct xb_tr_attr *e;
+    /* the metadata list while it is built, without annotation keys (the usual case): the
+     * sort copies it into the arena, so the live attributes need not be counted first */
+    struct xb_tr_xmeta local[META_LOCAL];
     size_t i, live = 0, n_res = resource ? resource->n_attributes : 0, m;
-    int rc = XB_OK, cached;
+    int rc = XB_OK, cached, indexing;
 
     memset(&b, 0, sizeof(b));
     b.arena = arena;
@@ -683,26 +689,37 @@ int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, 
         d->user.n = strlen(u);
         e->consumed = 1;
     }
-    for (i = 0; i < attrs->n; i++)
-        live += !attrs->v[i].consumed && !attrs->v[i].hidden;
-    if (live == 0 && (!store_resource || n_res == 0))
-        goto out;
-
+    /* a live list counts as a live attribute, so this is the same when nothing is */
     e = xb_tr_attrs_live_k(attrs, XB_TK_AWS_XRAY_ANNOTATIONS);
     if (e && xb_tr_any_type(e->val) == XB_ANY_ARRAY) {
         b.ann_list = e->val;
         e->consumed = 1;
+        live = 1;
     }
+    indexing = cfg->index_all_attributes || cfg->n_indexed_attributes || b.ann_list;
+    if (indexing) {
+        for (i = 0; i < attrs->n; i++)
+            live += !attrs->v[i].consumed && !attrs->v[i].hidden;
+    } else {
+        live = attrs->n; /* an upper bound: only whether it is 0 matters below */
+    }
+    if (live == 0 && (!store_resource || n_res == 0))
+        goto out;
 
     /* The resource's entries come first, so the span's win on equal keys. Without a
      * span-level annotation list they are the same for every segment: merged below
      * from the lists built once per ResourceSpans. */
     cached = store_resource && rm && rm->ready && !b.ann_list;
-    /* Room for every entry up front: no regrowth while adding. */
-    b.cap_meta = live + (store_resource && !cached ? n_res : 0);
-    b.meta = b.cap_meta ? xb_arena_alloc(arena, b.cap_meta * sizeof(*b.meta)) : NULL;
-    b.cap_annots =
-        cfg->index_all_attributes || cfg->n_indexed_attributes || b.ann_list ? b.cap_meta : 0;
+    if (indexing) {
+        /* Room for every entry up front: no regrowth while adding. */
+        b.cap_meta = live + (store_resource && !cached ? n_res : 0);
+        b.meta = b.cap_meta ? xb_arena_alloc(arena, b.cap_meta * sizeof(*b.meta)) : NULL;
+    } else {
+        /* on the stack; a longer list moves to the arena (xb_tr_vec_push()) */
+        b.cap_meta = META_LOCAL;
+        b.meta = local;
+    }
+    b.cap_annots = indexing ? b.cap_meta : 0;
     b.annots = b.cap_annots ? xb_arena_alloc(arena, b.cap_annots * sizeof(*b.annots)) : NULL;
     if ((b.cap_meta && !b.meta) || (b.cap_annots && !b.annots)) {
         rc = XB_ERR_NOMEM;
@@ -745,6 +762,14 @@ int xb_tr_meta_build(struct xb_tr_attrs *attrs, const xb_pb_resource *resource, 
     }
     if (m == (size_t)-1)
         goto nomem;
+    if (b.meta == local) { /* left in place: fewer than two entries */
+        struct xb_tr_xmeta *copy = m ? xb_arena_alloc(arena, m * sizeof(*copy)) : NULL;
+        if (m && !copy)
+            goto nomem;
+        if (m)
+            memcpy(copy, local, m * sizeof(*copy));
+        b.meta = copy;
+    }
     d->meta = b.meta;
     d->n_meta = m;
     if (cached) {

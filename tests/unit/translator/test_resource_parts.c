@@ -287,11 +287,80 @@ static void test_meta_orders_match_sorting(void **state)
     xb_arena_free(arena);
 }
 
+/* A span's metadata list of 0 to 80 attributes (past the 32 entries xb_tr_meta_build()
+ * keeps on its stack), some consumed, duplicates among them: the live first
+ * occurrences, sorted; checked after a second list was built, so that a list left on
+ * the stack of the first call would show. */
+static void test_meta_list_any_length(void **state)
+{
+    enum { N = 80 };
+    static char names[50][8];
+    struct xb_arena *arena = xb_arena_new(1 << 16, 0);
+    struct xb_translator_config cfg;
+    uint64_t x = 0x6A09E667F3BCC909u;
+    (void)state;
+
+    assert_non_null(arena);
+    xb_translator_config_defaults(&cfg);
+    for (int i = 0; i < 50; i++)
+        snprintf(names[i], sizeof(names[i]), "m.%02d", i);
+    for (int iter = 0; iter < 3000; iter++) {
+        xb_pb_kv kv[2][N], *p[2][N];
+        xb_pb_any v[2][N];
+        struct xb_tr_attrs a[2];
+        struct xb_tr_xdoc d[2];
+        const xb_pb_any *want[50];
+        size_t n[2], nw = 0;
+        for (int l = 0; l < 2; l++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            n[l] = (size_t)(x % (N + 1));
+            for (size_t i = 0; i < n[l]; i++) {
+                opentelemetry__proto__common__v1__key_value__init(&kv[l][i]);
+                opentelemetry__proto__common__v1__any_value__init(&v[l][i]);
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                kv[l][i].key = names[x % 50];
+                v[l][i].value_case = XB_ANY_INT;
+                v[l][i].int_value = (int64_t)i;
+                kv[l][i].value = &v[l][i];
+                p[l][i] = &kv[l][i];
+            }
+            assert_int_equal(xb_tr_attrs_index(&a[l], arena, p[l], n[l]), XB_OK);
+            for (size_t i = 0; i < a[l].n; i++)
+                if ((x >> (i % 60)) % 5 == 0)
+                    a[l].v[i].consumed = 1;
+            memset(&d[l], 0, sizeof(d[l]));
+            assert_int_equal(xb_tr_meta_build(&a[l], NULL, 0, NULL, &cfg, arena, &d[l]), XB_OK);
+        }
+        memset(want, 0, sizeof(want));
+        for (size_t i = 0; i < a[0].n; i++)
+            if (!a[0].v[i].consumed && !a[0].v[i].hidden)
+                want[(a[0].v[i].key[2] - '0') * 10 + (a[0].v[i].key[3] - '0')] = a[0].v[i].val;
+        for (int k = 0; k < 50; k++) {
+            if (!want[k])
+                continue;
+            assert_true(nw < d[0].n_meta);
+            assert_string_equal(d[0].meta[nw].key.p, names[k]);
+            assert_int_equal(d[0].meta[nw].key.n, 4);
+            assert_ptr_equal(d[0].meta[nw].val, want[k]);
+            nw++;
+        }
+        assert_int_equal(d[0].n_meta, nw);
+        if (iter % 100 == 0)
+            xb_arena_reset(arena);
+    }
+    xb_arena_free(arena);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resource_parts_match),
         cmocka_unit_test(test_meta_orders_match_sorting),
+        cmocka_unit_test(test_meta_list_any_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
