@@ -263,9 +263,13 @@ static void finish(struct request *r, CURLcode res)
     xb_http_calls_unlink(&x->inflight, &r->http);
     cr.transport_failed = res != CURLE_OK;
     if (!cr.transport_failed && cr.status == 200) {
-        root = cJSON_ParseWithLength(r->http.resp.data ? r->http.resp.data : "", r->http.resp.len);
-        entries = parse_unprocessed(root, &cr.n_unprocessed);
-        cr.unprocessed = entries;
+        /* The usual answer, no UnprocessedTraceSegments, is told without a parser. */
+        if (!xb_xray_answer_all_accepted(r->http.resp.data, r->http.resp.len)) {
+            root =
+                cJSON_ParseWithLength(r->http.resp.data ? r->http.resp.data : "", r->http.resp.len);
+            entries = parse_unprocessed(root, &cr.n_unprocessed);
+            cr.unprocessed = entries;
+        }
     } else if (cr.transport_failed) {
         XB_WARN("xray", "PutTraceSegments failed: %s", xb_http_call_error(&r->http, res));
     } else {
