@@ -1,5 +1,6 @@
 #include "aws/request.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,19 +12,25 @@
 
 #define MAX_SIGNED_HEADERS 16
 
-/* Appends "Name: value" to |*l|. The temporary line is wiped: values may be secrets.
- * Returns 0 or XB_ERR_NOMEM (|*l| unchanged). */
+/* Appends "Name: value" to |*l|. The temporary line (on the stack when it fits, as
+ * every header of a call does unless a session token is long) is wiped: values may be
+ * secrets. Returns 0 or XB_ERR_NOMEM (|*l| unchanged). */
 static int header_add(struct curl_slist **l, const char *name, const char *value)
 {
-    size_t n = strlen(name) + strlen(value) + 3;
-    char *line = malloc(n);
+    char small[512];
+    size_t name_len = strlen(name), value_len = strlen(value);
+    size_t n = name_len + value_len + 3;
+    char *line = n <= sizeof(small) ? small : malloc(n);
     struct curl_slist *nl;
     if (!line)
         return XB_ERR_NOMEM;
-    snprintf(line, n, "%s: %s", name, value);
+    memcpy(line, name, name_len);
+    memcpy(line + name_len, ": ", 2);
+    memcpy(line + name_len + 2, value, value_len + 1);
     nl = curl_slist_append(*l, line);
-    memset(line, 0, n);
-    free(line);
+    OPENSSL_cleanse(line, n); /* not optimised away, unlike a memset of a dead buffer */
+    if (line != small)
+        free(line);
     if (!nl)
         return XB_ERR_NOMEM;
     *l = nl;

@@ -39,4 +39,12 @@ size_t xb_xray_body_pieces(struct xb_qdoc *const *docs, size_t n, struct xb_piec
  * (eighth round)"). Pure. */
 int xb_xray_body_as_pieces(size_t n_pieces, size_t body_len);
 
+/* Whether the 200 answer |p| (|n| bytes, need not be NUL-terminated) certainly reports
+ * no UnprocessedTraceSegments, decided without a JSON parser: an empty body, {} or
+ * {"UnprocessedTraceSegments":[]}, with JSON whitespace (RFC 8259 section 2) anywhere
+ * between tokens. Returns 1 for those; 0 for anything else, which the caller parses as
+ * before (exporter/xray_exporter.c, parse_unprocessed). Each answer it accepts gives no
+ * entries when parsed with cJSON too. Pure. */
+int xb_xray_answer_all_accepted(const char *p, size_t n);
+
 #endif

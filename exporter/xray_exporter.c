@@ -31,6 +31,7 @@
 #define MAX_RESPONSE_BYTES (1u << 20)
 #define DRAIN_MAX_BACKOFF_MS 1000u         /* while shutting down, retry at least this often */
 #define BODY_SPARE_MAX_BYTES (256u * 1024) /* larger bodies are freed after their call */
+#define RESP_SPARE_MAX_BYTES 4096u         /* larger response buffers are freed after their call */
 
 _Static_assert(MAX_DOCS_PER_CALL <= XB_OUTCOME_MAX_DOCS, "a call's documents fit one outcome");
 
@@ -64,6 +65,10 @@ struct xb_xray_exporter {
     struct xb_retry_book book;    /* retry state of documents that failed, by address */
     struct xb_easy_spares spares; /* finished libcurl handles, set up again per call */
     struct xb_body_spares bodies; /* finished calls' body buffers, written again */
+    /* Finished request records (with their response buffers) kept for the next calls,
+     * at most num_workers: no more are ever in flight at once. */
+    struct request **req_spares;
+    size_t n_req_spares;
 };
 
 static uint64_t now_ms(void)
@@ -111,6 +116,45 @@ static void request_free(struct request *r, int in_loop)
         return;
     xb_http_call_cleanup(&r->http, in_loop);
     free(r);
+}
+
+/* A request record for a new call: a kept one (its response buffer emptied, its
+ * allocation kept) or a new one; NULL when out of memory. */
+static struct request *request_take(struct xb_xray_exporter *x)
+{
+    struct xb_buf resp = {0};
+    struct request *r;
+
+    if (x->n_req_spares) {
+        r = x->req_spares[--x->n_req_spares];
+        resp = r->http.resp;
+    } else if (!(r = malloc(sizeof(*r)))) {
+        return NULL;
+    }
+    memset(r, 0, offsetof(struct request, pieces)); /* the pieces are written before use */
+    r->x = x;
+    xb_http_call_init(&r->http, x->curl, r, MAX_RESPONSE_BYTES);
+    if (resp.data) {
+        r->http.resp = resp;
+        xb_buf_clear(&r->http.resp);
+    }
+    return r;
+}
+
+/* Keeps the finished |r| (its libcurl handle and body already handed back) for
+ * request_take, or frees it when num_workers are kept already. */
+static void request_recycle(struct xb_xray_exporter *x, struct request *r)
+{
+    if (!x->req_spares || x->n_req_spares >= x->opts.num_workers) {
+        request_free(r, 0);
+        return;
+    }
+    curl_slist_free_all(r->http.headers);
+    r->http.headers = NULL;
+    xb_buf_cleanup(&r->http.body);
+    if (r->http.resp.cap > RESP_SPARE_MAX_BYTES)
+        xb_buf_cleanup(&r->http.resp);
+    x->req_spares[x->n_req_spares++] = r;
 }
 
 /* ---- outcomes ------------------------------------------------------------- */
@@ -263,9 +307,13 @@ static void finish(struct request *r, CURLcode res)
     xb_http_calls_unlink(&x->inflight, &r->http);
     cr.transport_failed = res != CURLE_OK;
     if (!cr.transport_failed && cr.status == 200) {
-        root = cJSON_ParseWithLength(r->http.resp.data ? r->http.resp.data : "", r->http.resp.len);
-        entries = parse_unprocessed(root, &cr.n_unprocessed);
-        cr.unprocessed = entries;
+        /* The usual answer, no UnprocessedTraceSegments, is told without a parser. */
+        if (!xb_xray_answer_all_accepted(r->http.resp.data, r->http.resp.len)) {
+            root =
+                cJSON_ParseWithLength(r->http.resp.data ? r->http.resp.data : "", r->http.resp.len);
+            entries = parse_unprocessed(root, &cr.n_unprocessed);
+            cr.unprocessed = entries;
+        }
     } else if (cr.transport_failed) {
         XB_WARN("xray", "PutTraceSegments failed: %s", xb_http_call_error(&r->http, res));
     } else {
@@ -290,7 +338,7 @@ static void finish(struct request *r, CURLcode res)
     xb_easy_spares_put(&x->spares, r->http.easy, res);
     r->http.easy = NULL;
     xb_body_spares_put(&x->bodies, &r->http.body);
-    request_free(r, 0);
+    request_recycle(x, r);
     xb_batcher_kick(&x->batcher);
 }
 
@@ -337,16 +385,13 @@ static void on_start_creds(void *ud, int rc, const struct xb_aws_creds *creds, c
 static int start_request(struct xb_xray_exporter *x, const struct xb_aws_creds *creds)
 {
     static const struct xb_sigv4_header content_type = {"Content-Type", "application/json"};
-    struct request *r = malloc(sizeof(*r));
+    struct request *r = request_take(x);
     struct xb_aws_request req;
     int retry = 0;
     int rc = XB_ERR_NOMEM;
 
     if (!r)
         return XB_ERR_NOMEM;
-    memset(r, 0, offsetof(struct request, pieces));
-    r->x = x;
-    xb_http_call_init(&r->http, x->curl, r, MAX_RESPONSE_BYTES);
     r->http.easy = xb_easy_spares_take(&x->spares);
     {
         /* One lock for the whole call; what does not go in this call goes back, in
@@ -516,7 +561,8 @@ int xb_xray_exporter_start(struct event_base *base, struct xb_queue *q,
         goto fail;
     rc = XB_ERR_NOMEM;
     if (xb_easy_spares_init(&x->spares, x->opts.num_workers) != XB_OK ||
-        xb_body_spares_init(&x->bodies, x->opts.num_workers, BODY_SPARE_MAX_BYTES) != XB_OK)
+        xb_body_spares_init(&x->bodies, x->opts.num_workers, BODY_SPARE_MAX_BYTES) != XB_OK ||
+        !(x->req_spares = calloc(x->opts.num_workers, sizeof(*x->req_spares))))
         goto fail;
     x->curl = xb_curl_loop_new(base, (long)x->opts.num_workers);
     if (!x->curl)
@@ -583,6 +629,9 @@ void xb_xray_exporter_free(struct xb_xray_exporter *x)
     xb_sigv4_forget_keys();             /* the derived signing keys are secrets too */
     xb_easy_spares_cleanup(&x->spares); /* before the loop: libcurl's global state */
     xb_body_spares_cleanup(&x->bodies);
+    while (x->n_req_spares)
+        request_free(x->req_spares[--x->n_req_spares], 0);
+    free(x->req_spares);
     xb_curl_loop_free(x->curl);
     free(x->region);
     free(x->url);

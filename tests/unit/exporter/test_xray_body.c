@@ -3,7 +3,9 @@
  * PutTraceSegments body put together are the body build_body() writes
  * ({"TraceSegmentDocuments":["doc","doc"]}, each document as stored), for 1 to 50
  * documents; bodies with a plain document, or without documents, are not made of pieces,
- * and bodies under 64 KiB are not sent as pieces.
+ * and bodies under 64 KiB are not sent as pieces. The answers decided without cJSON
+ * (xb_xray_answer_all_accepted) are exactly the empty ones, each of which cJSON also
+ * reads as having no UnprocessedTraceSegments.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include <cjson/cJSON.h>
 
 #include "aws/pieces.h"
 #include "core/buf.h"
@@ -117,12 +121,71 @@ static void test_as_pieces(void **state)
     assert_false(xb_xray_body_as_pieces(0, 400000)); /* a plain document: escaped */
 }
 
+/* What finish() gets from cJSON for |s|: the number of UnprocessedTraceSegments entries
+ * (0 when it does not parse or has no such array). */
+static int cjson_entries(const char *s)
+{
+    cJSON *root = cJSON_ParseWithLength(s, strlen(s));
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "UnprocessedTraceSegments");
+    int n = list ? cJSON_GetArraySize(list) : 0;
+    cJSON_Delete(root);
+    return n;
+}
+
+static void test_answer_all_accepted(void **state)
+{
+    static const char *const yes[] = {
+        "",
+        " \r\n\t",
+        "{}",
+        "{\"UnprocessedTraceSegments\":[]}",
+        " { \"UnprocessedTraceSegments\" : [ ] } \n",
+        "{\n  \"UnprocessedTraceSegments\": []\n}\n",
+        "\t{\r}\r\n",
+    };
+    static const char *const no[] = {
+        "{\"UnprocessedTraceSegments\":[{\"Id\":\"a\",\"ErrorCode\":\"x\"}]}",
+        "{\"UnprocessedTraceSegments\":[],\"x\":1}",
+        "{\"x\":1}",
+        "{\"unprocessedTraceSegments\":[]}",
+        "{\"UnprocessedTraceSegments\":[]",
+        "{\"UnprocessedTraceSegments\":[]}}",
+        "{} x",
+        "{",
+        "}",
+        "[]",
+        "null",
+        "{\"UnprocessedTraceSegments\":{}}",
+        "{\"UnprocessedTraceSegments\":null}",
+        "\v{}",
+        "{\"UnprocessedTraceSegments\" [] }",
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        assert_true(xb_xray_answer_all_accepted(yes[i], strlen(yes[i])));
+        assert_int_equal(cjson_entries(yes[i]), 0);
+    }
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        assert_false(xb_xray_answer_all_accepted(no[i], strlen(no[i])));
+    assert_true(xb_xray_answer_all_accepted(NULL, 0));
+    /* The length counts, not a terminating NUL: a cut answer is not accepted. */
+    assert_false(xb_xray_answer_all_accepted("{\"UnprocessedTraceSegments\":[]}", 20));
+    assert_true(xb_xray_answer_all_accepted("{}{\"Unprocessed", 2));
+    /* Every prefix of the long form but the whole is refused (except the empty one). */
+    {
+        const char *full = "{\"UnprocessedTraceSegments\":[]}";
+        for (size_t n = 1; n < strlen(full); n++)
+            assert_false(xb_xray_answer_all_accepted(full, n));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_and_many),
         cmocka_unit_test(test_not_pieces),
         cmocka_unit_test(test_as_pieces),
+        cmocka_unit_test(test_answer_all_accepted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
