@@ -18,6 +18,7 @@
 #include "app/worker_count.h"
 #include "app/workers.h"
 #include "aws/credentials.h"
+#include "aws/curl_loop.h" /* XB_LOOP_PRIORITIES */
 #include "aws/region.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -570,6 +571,10 @@ int xb_app_run(const struct xb_config *cfg)
         xb_log_set_level(level);
     signal(SIGPIPE, SIG_IGN);
     a.base = event_base_new();
+    if (a.base && event_base_priority_init(a.base, XB_LOOP_PRIORITIES) != 0) {
+        event_base_free(a.base); /* before any event: cannot fail but for memory */
+        a.base = NULL;
+    }
     if (!a.base) {
         XB_ERROR("app", "cannot create the event loop");
         return 1;

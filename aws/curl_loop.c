@@ -57,7 +57,8 @@ static struct sockinfo *sock_new(struct xb_curl_loop *l, curl_socket_t fd)
         return NULL;
     si->rd = event_new(l->base, fd, EV_READ | EV_PERSIST, on_sock_event, si);
     si->wr = event_new(l->base, fd, EV_WRITE | EV_PERSIST, on_sock_event, si);
-    if (!si->rd || !si->wr) {
+    if (!si->rd || !si->wr || event_priority_set(si->rd, XB_LOOP_PRIO_SEND) ||
+        event_priority_set(si->wr, XB_LOOP_PRIO_SEND)) {
         if (si->rd)
             event_free(si->rd);
         if (si->wr)
@@ -227,7 +228,7 @@ struct xb_curl_loop *xb_curl_loop_new(struct event_base *base, long max_host_con
     l->base = base;
     l->multi = curl_multi_init();
     l->timer = evtimer_new(base, on_timer, l);
-    if (!l->multi || !l->timer)
+    if (!l->multi || !l->timer || event_priority_set(l->timer, XB_LOOP_PRIO_SEND))
         goto fail;
     curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
     curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);

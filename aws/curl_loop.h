@@ -16,6 +16,20 @@ typedef void (*xb_curl_done_cb)(void *ud, CURL *easy, CURLcode result);
 struct xb_curl_loop;
 
 /*
+ * Priorities of the main event loop (libevent: of the active events, only those of the
+ * lowest priority number run in a loop pass). The main loop has XB_LOOP_PRIORITIES
+ * queues (app/app.c); everything is created at the default, the middle one, except the
+ * sending side: libcurl's sockets and timer (here) and the exporters' batchers
+ * (exporter/batcher.c), at XB_LOOP_PRIO_SEND. So while a call can make progress, it
+ * runs before more requests are read and admitted on that loop: when the CPU is short,
+ * ingest is paced by sending instead of filling the export queue up to its cap; when
+ * the exporters have nothing to do (idle, or waiting out a back-off) ingest is not held
+ * back at all. Priority 0 is valid on any loop, also one with a single queue.
+ */
+#define XB_LOOP_PRIORITIES 2
+#define XB_LOOP_PRIO_SEND 0
+
+/*
  * Creates a multi handle bound to |base|. |max_host_connections| caps parallel
  * connections per host (0 = libcurl default). Returns NULL on allocation failure.
  * Calls curl_global_init (reference counted by libcurl).

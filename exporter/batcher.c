@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "aws/curl_loop.h" /* XB_LOOP_PRIO_SEND */
 #include "core/err.h"
 
 static void on_now(evutil_socket_t fd, short what, void *ud)
@@ -32,7 +33,8 @@ int xb_batcher_init(struct xb_batcher *b, struct event_base *base, struct xb_que
     b->ud = ud;
     b->now_ev = event_new(base, -1, 0, on_now, b);
     b->timer_ev = evtimer_new(base, on_timer, b);
-    if (!b->now_ev || !b->timer_ev) {
+    if (!b->now_ev || !b->timer_ev || event_priority_set(b->now_ev, XB_LOOP_PRIO_SEND) ||
+        event_priority_set(b->timer_ev, XB_LOOP_PRIO_SEND)) {
         xb_batcher_cleanup(b);
         return XB_ERR_NOMEM;
     }

@@ -9,6 +9,7 @@
 
 #include <cmocka.h> /* after the headers it needs */
 
+#include "aws/curl_loop.h" /* XB_LOOP_PRIORITIES, XB_LOOP_PRIO_SEND */
 #include "core/err.h"
 #include "core/queue.h"
 #include "exporter/batcher.h"
@@ -120,6 +121,63 @@ static void test_full_batch_flushes_from_the_loop_not_the_push(void **state)
     assert_int_equal(xb_queue_waiting(f->q), 0);
 }
 
+/* A receiver's event on the main loop, active again after each run (a client that
+ * always has another request), up to 4 runs; |order| records who ran when. */
+struct busy {
+    struct event *ev;
+    int runs;
+};
+
+static char order[16];
+
+static void on_busy(evutil_socket_t fd, short what, void *ud)
+{
+    struct busy *b = ud;
+
+    (void)fd;
+    (void)what;
+    strcat(order, "R");
+    if (++b->runs < 4)
+        event_active(b->ev, EV_TIMEOUT, 0);
+}
+
+static void on_flush_ordered(void *ud)
+{
+    strcat(order, "F");
+    on_flush(ud);
+}
+
+/* On a loop with XB_LOOP_PRIORITIES queues (the main loop, app/app.c), a full batch is
+ * sent before a busy receiver reads more, though the receiver's event became active
+ * first; with one queue it would run first (activation order). aws/curl_loop.h. */
+static void test_flush_runs_before_a_busy_receiver(void **state)
+{
+    struct fixture f;
+    struct busy r = {0};
+
+    (void)state;
+    memset(&f, 0, sizeof(f));
+    memset(order, 0, sizeof(order));
+    f.base = event_base_new();
+    assert_non_null(f.base);
+    assert_int_equal(event_base_priority_init(f.base, XB_LOOP_PRIORITIES), 0);
+    f.q = xb_queue_new(0, 0);
+    assert_non_null(f.q);
+    assert_int_equal(xb_batcher_init(&f.b, f.base, f.q, 3, 60000, on_flush_ordered, &f), XB_OK);
+    r.ev = event_new(f.base, -1, 0, on_busy, &r);
+    assert_non_null(r.ev);
+    assert_true(event_get_priority(r.ev) > XB_LOOP_PRIO_SEND); /* the default */
+    event_active(r.ev, EV_TIMEOUT, 0);                         /* the receiver first */
+    push(&f, 3);
+    event_base_loop(f.base, EVLOOP_NONBLOCK);
+    assert_string_equal(order, "FRRRR");
+    assert_int_equal(f.sent, 3);
+    event_free(r.ev);
+    xb_batcher_cleanup(&f.b);
+    xb_queue_free(f.q);
+    event_base_free(f.base);
+}
+
 static void test_partial_batch_waits_for_timer_then_drain_flushes(void **state)
 {
     struct fixture *f = *state;
@@ -159,6 +217,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_step_idle_when_empty),
+        cmocka_unit_test(test_flush_runs_before_a_busy_receiver),
         cmocka_unit_test(test_step_full_batch_flushes_now),
         cmocka_unit_test(test_step_partial_batch_waits_unless_draining_or_no_timeout),
         cmocka_unit_test_setup_teardown(test_full_batch_flushes_from_the_loop_not_the_push, setup,
