@@ -707,11 +707,11 @@ static int pieces_valid(const struct xb_piece *v, size_t n)
     return 1;
 }
 
-/* xb_sigv4_sign() and xb_sigv4_sign_pieces(): with |as_pieces| set the payload is
- * |v[0..n_pieces)|, else req's own. */
-static int sign(const struct xb_sigv4_request *req, int as_pieces, const struct xb_piece *v,
-                size_t n_pieces, const char *region, const char *service,
-                const struct xb_aws_creds *creds, time_t now, struct xb_sigv4_result *out)
+/* xb_sigv4_sign() and xb_sigv4_sign_pieces(): the payload is |v[0..n_pieces)| (for
+ * xb_sigv4_sign(), one piece: req's own payload). */
+static int sign(const struct xb_sigv4_request *req, const struct xb_piece *v, size_t n_pieces,
+                const char *region, const char *service, const struct xb_aws_creds *creds,
+                time_t now, struct xb_sigv4_result *out)
 {
     struct xb_buf canon, signed_list, sts;
     unsigned char k_signing[SHA256_LEN], sig[SHA256_LEN];
@@ -731,8 +731,7 @@ static int sign(const struct xb_sigv4_request *req, int as_pieces, const struct 
     if (!req || !req->method || !*req->method || !creds || !creds->secret_access_key ||
         !*creds->secret_access_key || !valid_scope_part(creds->access_key_id) ||
         !valid_scope_part(region) || !valid_scope_part(service) ||
-        (req->n_headers && !req->headers) || (req->payload_len && !req->payload) ||
-        (as_pieces && n_pieces && !v) || (as_pieces && !pieces_valid(v, n_pieces))) {
+        (req->n_headers && !req->headers) || (n_pieces && !v) || !pieces_valid(v, n_pieces)) {
         rc = XB_ERR_INVALID;
         goto out;
     }
@@ -746,11 +745,7 @@ static int sign(const struct xb_sigv4_request *req, int as_pieces, const struct 
     memcpy(date8, out->amz_date, 8);
     date8[8] = '\0';
 
-    if (as_pieces)
-        rc = xb_sigv4_payload_hash(v, n_pieces, out->payload_hash);
-    else
-        rc = sha256_hex(req->payload_len ? req->payload : "", req->payload_len, out->payload_hash);
-    if (rc != XB_OK)
+    if ((rc = xb_sigv4_payload_hash(v, n_pieces, out->payload_hash)) != XB_OK)
         goto out;
 
     /* 1. Canonical request. */
@@ -804,12 +799,14 @@ out:
 int xb_sigv4_sign(const struct xb_sigv4_request *req, const char *region, const char *service,
                   const struct xb_aws_creds *creds, time_t now, struct xb_sigv4_result *out)
 {
-    return sign(req, 0, NULL, 0, region, service, creds, now, out);
+    struct xb_piece payload = {req ? req->payload : NULL, req ? req->payload_len : 0};
+
+    return sign(req, &payload, 1, region, service, creds, now, out);
 }
 
 int xb_sigv4_sign_pieces(const struct xb_sigv4_request *req, const struct xb_piece *v, size_t n,
                          const char *region, const char *service, const struct xb_aws_creds *creds,
                          time_t now, struct xb_sigv4_result *out)
 {
-    return sign(req, 1, v, n, region, service, creds, now, out);
+    return sign(req, v, n, region, service, creds, now, out);
 }
