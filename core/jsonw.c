@@ -144,6 +144,20 @@ static int append_embedded(struct xb_buf *b, const char *p, size_t n)
     return XB_OK;
 }
 
+/* Counts |n| plain bytes towards |written|. Returns 1 when they may be written: no
+ * error so far, and |limit| not passed (passing it sets XB_ERR_TOO_LARGE). */
+static inline int count_plain(struct xb_jsonw *w, size_t n)
+{
+    w->written += n;
+    if (w->err)
+        return 0;
+    if (w->limit && w->written > w->limit) {
+        w->err = XB_ERR_TOO_LARGE;
+        return 0;
+    }
+    return 1;
+}
+
 /* Embedded mode's emit(): |n| plain bytes count towards |written| and |limit| and are
  * appended in embedded form. Embedded writers keep room_end at 0, so every emit() of
  * theirs comes here. */
@@ -153,13 +167,8 @@ static void emit_embedded(struct xb_jsonw *w, const char *p, size_t n)
     char *d;
     int rc;
 
-    w->written += n;
-    if (w->err)
+    if (!count_plain(w, n))
         goto out;
-    if (w->limit && w->written > w->limit) {
-        w->err = XB_ERR_TOO_LARGE;
-        goto out;
-    }
     if (b->max || !b->data || b->cap - b->len <= 2 * n) {
         rc = append_embedded(b, p, n);
         if (rc)
@@ -217,13 +226,8 @@ static void emit_slow(struct xb_jsonw *w, const char *p, size_t n)
         emit_embedded(w, p, n);
         return;
     }
-    w->written += n;
-    if (w->err)
+    if (!count_plain(w, n))
         goto out;
-    if (w->limit && w->written > w->limit) {
-        w->err = XB_ERR_TOO_LARGE;
-        goto out;
-    }
     if (w->b->cap - w->b->len > n && !w->b->max) {
         /* Room already reserved: copy without the bookkeeping of xb_buf_append. */
         memcpy(w->b->data + w->b->len, p, n);
@@ -1395,13 +1399,8 @@ static void emit_embedded_counted(struct xb_jsonw *w, const char *p, size_t n, s
         w->written += plain;
         return;
     }
-    w->written += plain;
-    if (w->err)
+    if (!count_plain(w, plain))
         goto out;
-    if (w->limit && w->written > w->limit) {
-        w->err = XB_ERR_TOO_LARGE;
-        goto out;
-    }
     rc = xb_buf_append(b, p, n);
     if (rc)
         w->err = rc;
