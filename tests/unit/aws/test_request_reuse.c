@@ -75,6 +75,24 @@ static void test_spares(void **state)
 
 #define N_CALLS 2
 
+/* A listening socket on 127.0.0.1 (a free port): its "127.0.0.1:port" in |hostport| and
+ * the PutTraceSegments URL on it in |url|. */
+static int listen_loopback(char *hostport, size_t hostport_len, char *url, size_t url_len)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    socklen_t sl = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    assert_true(fd >= 0);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(fd, 4), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(hostport, hostport_len, "127.0.0.1:%u", ntohs(sa.sin_port));
+    snprintf(url, url_len, "http://%s/TraceSegments", hostport);
+    return fd;
+}
+
 struct server {
     int lfd;
     int accepted;              /* connections accepted */
@@ -131,8 +149,6 @@ static void test_rearm_sends_new_call(void **state)
     static const time_t times[N_CALLS] = {1709296496, 1709296497};
     struct xb_aws_creds creds = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL};
     struct server sv = {0};
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    socklen_t sl = sizeof(sa);
     char url[64], hostport[32], auth[1100], errbuf[CURL_ERROR_SIZE];
     struct curl_slist *h = NULL;
     CURL *e = NULL;
@@ -140,14 +156,7 @@ static void test_rearm_sends_new_call(void **state)
     size_t got = 0;
     (void)state;
 
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    sv.lfd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(sv.lfd >= 0);
-    assert_int_equal(bind(sv.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(sv.lfd, 4), 0);
-    assert_int_equal(getsockname(sv.lfd, (struct sockaddr *)&sa, &sl), 0);
-    snprintf(hostport, sizeof(hostport), "127.0.0.1:%u", ntohs(sa.sin_port));
-    snprintf(url, sizeof(url), "http://%s/TraceSegments", hostport);
+    sv.lfd = listen_loopback(hostport, sizeof(hostport), url, sizeof(url));
     assert_int_equal(pthread_create(&th, NULL, serve, &sv), 0);
 
     for (int i = 0; i < N_CALLS; i++) {
@@ -325,8 +334,6 @@ static void test_pieces_and_postfields(void **state)
     static char docs[50][BIG_DOC];
     char *want[4];
     struct pserver sv = {.close_at = 2};
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    socklen_t sl = sizeof(sa);
     char url[64], hostport[32], auth[1100], errbuf[CURL_ERROR_SIZE];
     struct xb_pieces_reader reader;
     struct xb_easy_spares spares;
@@ -360,14 +367,7 @@ static void test_pieces_and_postfields(void **state)
     }
     assert_true(strlen(want[0]) > 65536);
 
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    sv.lfd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(sv.lfd >= 0);
-    assert_int_equal(bind(sv.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(sv.lfd, 4), 0);
-    assert_int_equal(getsockname(sv.lfd, (struct sockaddr *)&sa, &sl), 0);
-    snprintf(hostport, sizeof(hostport), "127.0.0.1:%u", ntohs(sa.sin_port));
-    snprintf(url, sizeof(url), "http://%s/TraceSegments", hostport);
+    sv.lfd = listen_loopback(hostport, sizeof(hostport), url, sizeof(url));
     assert_int_equal(pthread_create(&th, NULL, pserve, &sv), 0);
     assert_int_equal(xb_easy_spares_init(&spares, 1), XB_OK);
 
