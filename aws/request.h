@@ -56,19 +56,21 @@ struct xb_aws_request {
 
 /*
  * Builds the easy handle for |r|. When |r->sign.service| is set, the request is signed
- * with xb_sigv4_sign: the signed host is the URL's host (with its port when the URL
- * names one) and is also sent as the Host header, the signed path and query are the
- * URL's, and X-Amz-Date, X-Amz-Security-Token (with a session token) and Authorization
- * are added after |r->headers|. Requests with a body are sent with "Expect:" (no
- * 100-continue round trip); a body of pieces is read through a read and a seek
- * callback, any other body with CURLOPT_POSTFIELDS (and the handle's read and seek
- * callbacks cleared, so a handle set up again never keeps an earlier call's). Only http and https
- * are allowed; redirects are not followed. Session tokens are wiped from temporary buffers. On
- * success returns 0, |*easy| (curl_easy_cleanup it) and |*hdrs| (the header list the handle points
- * to: curl_slist_free_all it after the handle). Returns XB_ERR_CONFIG (the URL does not parse:
- * |err_desc| says so, without userinfo), XB_ERR_INVALID or XB_ERR_TOO_LARGE (signing refused the
- * request, see xb_sigv4_sign; or pieces without a reader), XB_ERR_NOMEM; then nothing is allocated
- * and |err_desc| (may be NULL) names the cause.
+ * with xb_sigv4_sign (xb_sigv4_sign_pieces for a body of pieces): the signed host is the
+ * URL's host (with its port when the URL names one) and is also sent as the Host
+ * header, the signed path and query are the URL's, and X-Amz-Date,
+ * X-Amz-Security-Token (with a session token) and Authorization are added after
+ * |r->headers|. Requests with a body are sent with "Expect:" (no 100-continue round
+ * trip); a body of pieces is read through a read and a seek callback, any other body
+ * with CURLOPT_POSTFIELDS (and the handle's read and seek callbacks cleared, so a
+ * handle set up again never keeps an earlier call's). Only http and https are allowed;
+ * redirects are not followed. Session tokens are wiped from temporary buffers.
+ * On success returns 0, |*easy| (curl_easy_cleanup it) and |*hdrs| (the header list
+ * the handle points to: curl_slist_free_all it after the handle). Returns
+ * XB_ERR_CONFIG (the URL does not parse: |err_desc| says so, without userinfo),
+ * XB_ERR_INVALID (pieces without a reader, or signing refused the request) or
+ * XB_ERR_TOO_LARGE (see xb_sigv4_sign), XB_ERR_NOMEM; then nothing is allocated and
+ * |err_desc| (may be NULL) names the cause.
  */
 int xb_aws_request_build(const struct xb_aws_request *r, CURL **easy, struct curl_slist **hdrs,
                          char *err_desc, size_t err_desc_len);
