@@ -66,7 +66,7 @@ static void fraction(uint64_t frac, int digits, char *out, size_t out_len)
 
 char *xb_telemetry_format_duration(uint64_t ns, char *out, size_t out_len)
 {
-    char frac[16];
+    char frac[24]; /* '.', up to 20 digits, NUL */
 
     if (out_len == 0)
         return out;
@@ -99,7 +99,7 @@ static void format_rfc3339(uint64_t wall_ns, char *out, size_t out_len)
 {
     time_t secs = (time_t)(wall_ns / NS_PER_S);
     struct tm tm;
-    char frac[16];
+    char frac[24]; /* '.', up to 20 digits, NUL */
 
     memset(&tm, 0, sizeof(tm));
     gmtime_r(&secs, &tm);
