@@ -1,15 +1,18 @@
 # xraybridge: the two set-up commands, and a formatting check.
 #   make run   installs missing Debian packages, builds, runs on the embedded default config
 #   make test  installs, checks formatting, builds (plain and ASan+UBSan), runs every
-#              test, fuzzes 40 s
+#              test, fuzzes 40 s, then checks that make release builds and trains
 #   make format-check  fails on C files that differ from .clang-format (part of make test)
+#   make release  the optimised build the container image ships: LTO and GCC profile-guided
+#              (instrumented build, bench/pgo_train.sh, rebuild from the profile)
 BUILD_DIR ?= build
 SAN_DIR ?= build-sanitize
+RELEASE_DIR ?= build-release
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CONFIG ?=
 
 .PHONY: all deps build run test test-plain test-fuzz test-sanitize bench clean fuzz-long \
-	format-check
+	format-check release
 # Seconds per fuzz target (three targets: about 30 s in all for make test).
 FUZZ_SECONDS ?= 30
 FUZZ_RUNS ?= 100000
@@ -33,6 +36,7 @@ test: deps
 	$(MAKE) test-plain
 	$(MAKE) test-fuzz
 	$(MAKE) test-sanitize
+	$(MAKE) release
 
 test-plain:
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -63,8 +67,21 @@ test-sanitize:
 format-check:
 	git ls-files -z '*.c' '*.h' | xargs -0 clang-format --dry-run --Werror
 
+# Release build with link-time and profile-guided optimisation (docs/performance.md
+# "Profile-guided build"): the same tree is configured twice, so GCC finds each object's
+# counts. Installs only the build packages plus python3 and h2load for the training.
+release:
+	@sh scripts/install-deps.sh --release
+	cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O3 -DNDEBUG -g" \
+		-DXB_BUILD_TESTS=OFF -DCMAKE_INTERPROCEDURAL_OPTIMIZATION=ON -DXB_PGO=generate
+	cmake --build $(RELEASE_DIR) -j$(JOBS)
+	sh bench/pgo_train.sh $(RELEASE_DIR)
+	cmake -S . -B $(RELEASE_DIR) -DXB_PGO=use
+	cmake --build $(RELEASE_DIR) -j$(JOBS)
+	sh bench/pgo_train.sh --check $(RELEASE_DIR)
+
 bench: build
 	bash bench/run.sh $(BUILD_DIR)
 
 clean:
-	rm -rf $(BUILD_DIR) $(SAN_DIR) build-fuzz
+	rm -rf $(BUILD_DIR) $(SAN_DIR) $(RELEASE_DIR) build-fuzz

@@ -6,9 +6,14 @@ PKGS="build-essential cmake pkg-config git
 libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libevent-dev libyaml-dev
 libcurl4-openssl-dev libcjson-dev libjansson-dev libssl-dev zlib1g-dev libcmocka-dev libexpat1-dev
 python3 python3-botocore python3-yaml nodejs npm chromium nghttp2-client wrk valgrind clang clang-format libclang-rt-14-dev openssl"
-[ "${1:-}" = "--build-only" ] && PKGS="build-essential cmake pkg-config
+BUILD_PKGS="build-essential cmake pkg-config
 libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libevent-dev libyaml-dev
 libcurl4-openssl-dev libcjson-dev libjansson-dev libssl-dev zlib1g-dev libexpat1-dev"
+case "${1:-}" in
+    --build-only) PKGS=$BUILD_PKGS ;;
+    # make release: the build, plus what bench/pgo_train.sh drives it with
+    --release) PKGS="$BUILD_PKGS python3 nghttp2-client" ;;
+esac
 missing=""
 for p in $PKGS; do
     case "$p" in

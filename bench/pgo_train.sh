@@ -1,0 +1,50 @@
+#!/bin/sh
+# Training workload of the profile-guided build (docs/performance.md "Profile-guided
+# build"; `make release` runs it): runs the instrumented programs of BUILD_DIR, a tree
+# configured with -DXB_PGO=generate, on the work xraybridge does at full rate, so that the
+# counts written to its XB_PGO_DIR describe the hot paths.
+#   1. bench_translate: decode + translate of the standard 100-span request, with plain
+#      and with embedded documents (the awsxray exporter's form).
+#   2. bench/e2e.py, when h2load and python3 are present: the real binary with 2 workers
+#      over OTLP/gRPC, OTLP/HTTP protobuf and OTLP/HTTP JSON into the loopback sink
+#      (receive, admission, queue, batching, SigV4, libcurl glue on the main thread).
+#   3. bench/udp_bench.py's flat-out run is not used: 1 and 2 cover the OTLP hot path the
+#      profile is for, and the daemon protocol keeps its ordinary optimisation.
+# Old counts are removed first, so the profile is the one of these sources.
+# With --check, BUILD_DIR is the optimised tree (-DXB_PGO=use) and one short OTLP/gRPC
+# run of bench/e2e.py shows that its binary delivers every span (skipped without h2load).
+# usage: bench/pgo_train.sh [--check] BUILD_DIR [SECONDS]  (SECONDS per e2e protocol, 3)
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+if [ "${1:-}" = "--check" ]; then
+    BUILD=$(cd "${2:?usage: pgo_train.sh --check BUILD_DIR}" && pwd)
+    if command -v h2load >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
+        python3 "$ROOT/bench/e2e.py" "$BUILD" 1 --protocols grpc --rounds 1 | grep '^RESULT'
+    else
+        echo "pgo_train: h2load or python3 missing: $BUILD not checked end to end" >&2
+    fi
+    exit 0
+fi
+BUILD=$(cd "${1:?usage: pgo_train.sh BUILD_DIR [SECONDS]}" && pwd)
+SECS=${2:-3}
+PGO=$(sed -n 's/^XB_PGO:STRING=//p' "$BUILD/CMakeCache.txt")
+DIR=$(sed -n 's/^XB_PGO_DIR:PATH=//p' "$BUILD/CMakeCache.txt")
+if [ "$PGO" != "generate" ] || [ -z "$DIR" ]; then
+    echo "pgo_train: $BUILD is not configured with -DXB_PGO=generate" >&2
+    exit 2
+fi
+for t in app/xraybridge bench/bench_translate bench/xray_sink bench/gen_request; do
+    [ -x "$BUILD/$t" ] || { echo "pgo_train: missing $BUILD/$t (build it first)" >&2; exit 2; }
+done
+rm -rf "$DIR"
+"$BUILD/bench/bench_translate" -d 1 | tail -n 1
+"$BUILD/bench/bench_translate" -d 1 -e | tail -n 1
+if command -v h2load >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
+    python3 "$ROOT/bench/e2e.py" "$BUILD" "$SECS" --protocols grpc,http,json --workers 2 \
+        --rounds 1 | grep '^RESULT'
+else
+    echo "pgo_train: h2load or python3 missing: the profile covers decode and translate only" >&2
+fi
+n=$(find "$DIR" -name '*.gcda' | wc -l)
+[ "$n" -gt 0 ] || { echo "pgo_train: no profile counts written under $DIR" >&2; exit 1; }
+echo "pgo_train: $n profile files under $DIR"
