@@ -8,8 +8,8 @@
 #   2. bench/e2e.py, when h2load and python3 are present: the real binary with 2 workers
 #      over OTLP/gRPC, OTLP/HTTP protobuf and OTLP/HTTP JSON into the loopback sink
 #      (receive, admission, queue, batching, SigV4, libcurl glue on the main thread).
-#   3. bench/udp_bench.py's flat-out run is not used: 1 and 2 cover the OTLP hot path the
-#      profile is for, and the daemon protocol keeps its ordinary optimisation.
+#   3. bench/udp_bench.py for 1 s per fixed rate, then flat out, when python3 is present:
+#      X-Ray SDK segments over UDP (the awsxray receiver) through the same exporter.
 # Old counts are removed first, so the profile is the one of these sources.
 # With --check, BUILD_DIR is the optimised tree (-DXB_PGO=use) and one short OTLP/gRPC
 # run of bench/e2e.py shows that its binary delivers every span (skipped without h2load).
@@ -33,7 +33,7 @@ if [ "$PGO" != "generate" ] || [ -z "$DIR" ]; then
     echo "pgo_train: $BUILD is not configured with -DXB_PGO=generate" >&2
     exit 2
 fi
-for t in app/xraybridge bench/bench_translate bench/xray_sink bench/gen_request; do
+for t in app/xraybridge bench/bench_translate bench/xray_sink bench/gen_request bench/udp_send; do
     [ -x "$BUILD/$t" ] || { echo "pgo_train: missing $BUILD/$t (build it first)" >&2; exit 2; }
 done
 rm -rf "$DIR"
@@ -43,7 +43,10 @@ if command -v h2load >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
     python3 "$ROOT/bench/e2e.py" "$BUILD" "$SECS" --protocols grpc,http,json --workers 2 \
         --rounds 1 | grep '^RESULT'
 else
-    echo "pgo_train: h2load or python3 missing: the profile covers decode and translate only" >&2
+    echo "pgo_train: h2load or python3 missing: no OTLP end-to-end run in the profile" >&2
+fi
+if command -v python3 >/dev/null 2>&1; then
+    python3 "$ROOT/bench/udp_bench.py" "$BUILD" 1 | grep '^UDP'
 fi
 n=$(find "$DIR" -name '*.gcda' | wc -l)
 [ "$n" -gt 0 ] || { echo "pgo_train: no profile counts written under $DIR" >&2; exit 1; }
