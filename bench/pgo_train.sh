@@ -16,10 +16,17 @@
 # usage: bench/pgo_train.sh [--check] BUILD_DIR [SECONDS]  (SECONDS per e2e protocol, 3)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# Runs a bench script, prints its lines starting with $1, fails when the script fails.
+run() {
+    want=$1
+    shift
+    out=$("$@") || { printf '%s\n' "$out" >&2; echo "pgo_train: failed: $*" >&2; exit 1; }
+    printf '%s\n' "$out" | grep "^$want"
+}
 if [ "${1:-}" = "--check" ]; then
     BUILD=$(cd "${2:?usage: pgo_train.sh --check BUILD_DIR}" && pwd)
     if command -v h2load >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
-        python3 "$ROOT/bench/e2e.py" "$BUILD" 1 --protocols grpc --rounds 1 | grep '^RESULT'
+        run RESULT python3 "$ROOT/bench/e2e.py" "$BUILD" 1 --protocols grpc --rounds 1
     else
         echo "pgo_train: h2load or python3 missing: $BUILD not checked end to end" >&2
     fi
@@ -37,16 +44,16 @@ for t in app/xraybridge bench/bench_translate bench/xray_sink bench/gen_request 
     [ -x "$BUILD/$t" ] || { echo "pgo_train: missing $BUILD/$t (build it first)" >&2; exit 2; }
 done
 rm -rf "$DIR"
-"$BUILD/bench/bench_translate" -d 1 | tail -n 1
-"$BUILD/bench/bench_translate" -d 1 -e | tail -n 1
+run RESULT "$BUILD/bench/bench_translate" -d 1
+run RESULT "$BUILD/bench/bench_translate" -d 1 -e
 if command -v h2load >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
-    python3 "$ROOT/bench/e2e.py" "$BUILD" "$SECS" --protocols grpc,http,json --workers 2 \
-        --rounds 1 | grep '^RESULT'
+    run RESULT python3 "$ROOT/bench/e2e.py" "$BUILD" "$SECS" --protocols grpc,http,json \
+        --workers 2 --rounds 1
 else
     echo "pgo_train: h2load or python3 missing: no OTLP end-to-end run in the profile" >&2
 fi
 if command -v python3 >/dev/null 2>&1; then
-    python3 "$ROOT/bench/udp_bench.py" "$BUILD" 1 | grep '^UDP'
+    run UDP python3 "$ROOT/bench/udp_bench.py" "$BUILD" 1
 fi
 n=$(find "$DIR" -name '*.gcda' | wc -l)
 [ "$n" -gt 0 ] || { echo "pgo_train: no profile counts written under $DIR" >&2; exit 1; }
