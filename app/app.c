@@ -12,6 +12,7 @@
 #include "app/memory_limiter.h"
 #include "app/reload.h"
 #include "app/resourcedetection.h"
+#include "app/sched.h"
 #include "app/telemetry.h"
 #include "app/translator_config.h"
 #include "app/ts_app.h"
@@ -275,6 +276,14 @@ static int start(struct app *a)
     unsigned n_workers = xb_budget_workers(cfg);
     int rc;
 
+    /* Before any thread starts: the workers inherit the main thread's policy. */
+    rc = xb_sched_apply(cfg->sched_batch);
+    if (rc)
+        XB_WARN("app", "cannot set the %s scheduling policy (%s): threads keep their own",
+                xb_sched_policy_name(xb_sched_policy(cfg->sched_batch)), strerror(rc));
+    else
+        XB_INFO("app", "threads run under %s (service.sched_batch)",
+                xb_sched_policy_name(xb_sched_policy(cfg->sched_batch)));
     xb_app_translator_config(cfg, &a->tc);
     xb_workers_publish(n_workers);
     log_budget(cfg, n_workers);

@@ -339,6 +339,7 @@ struct xb_config {
     struct xb_config_sigv4auth sigv4auth; /* extensions.sigv4auth */
     struct xb_config_loadbalancing lb;    /* exporters.loadbalancing */
     uint32_t workers; /* service.workers; 0 (default) = available cores (app/workers.h) */
+    int sched_batch;  /* service.sched_batch; default 1: threads under SCHED_BATCH (app/sched.h) */
     struct xb_config_viewer viewer; /* extensions.viewer */
 };
 

@@ -996,6 +996,12 @@ static const struct xb_config_option options[] = {
      .max = 64,
      .offset = OFF(workers),
      .doc = "ingest threads (decode, translate); 0 = available cores within the CPU quota"},
+    {.path = "service.sched_batch",
+     .type = XB_OPT_BOOL,
+     .def = "true",
+     .max = 1,
+     .offset = OFF(sched_batch),
+     .doc = "run every thread under SCHED_BATCH: wake-ups do not preempt other tasks"},
 };
 
 const struct xb_config_option *xb_config_options(size_t *n)

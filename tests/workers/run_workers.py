@@ -9,7 +9,9 @@
 - gauge: xraybridge_workers reports 2; the receivers' totals keep their meaning;
 - direct admission: with memory queues and no backlog no admission is handed to the
   main loop (xraybridge_worker_handoffs_total stays 0);
-- SIGTERM: the process drains every worker and exits 0 with everything written.
+- SIGTERM: the process drains every worker and exits 0 with everything written;
+- scheduling policy (service.sched_batch, app/sched.h): every thread runs under
+  SCHED_BATCH by default, and under SCHED_OTHER with `sched_batch: false`.
 
 usage: run_workers.py XRAYBRIDGE_BINARY
 """
@@ -60,6 +62,24 @@ def lines(path):
         return [ln for ln in f.read().split("\n") if ln.strip()]
 
 
+SCHED_OTHER, SCHED_BATCH = 0, 3  # Linux policy numbers (<sched.h>)
+
+
+def thread_policies(pid):
+    """{thread name: policy} of process |pid|: field 41 of /proc/PID/task/TID/stat."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        out[f"{name}/{tid}"] = int(fields[41 - 3])
+    return out
+
+
 def main(binary):
     report = Report()
     with tempfile.TemporaryDirectory(prefix="xb-workers-") as tmp:
@@ -81,6 +101,10 @@ service:
 """
         with Bridge(binary, tmp, cfg, clean_env()) as br:
             report.check(f"{WORKERS} ingest workers" in br.log(), "log names the worker count")
+            pol = thread_policies(br.proc.pid)
+            report.check(len(pol) >= WORKERS + 1 and set(pol.values()) == {SCHED_BATCH},
+                         f"every thread under SCHED_BATCH by default ({pol})")
+            report.check("threads run under SCHED_BATCH" in br.log(), "policy logged")
             http_port = br.port("otlp http receiver")
             mport = br.port("metrics endpoint")
             statuses, lock = [], threading.Lock()
@@ -135,6 +159,14 @@ service:
             report.check("xraybridge stopped" in log, "stop summary logged")
             report.check("ERROR" not in log and "error " not in log.lower(),
                          "no error logged")
+        other = cfg.replace(f"  workers: {WORKERS}\n",
+                            f"  workers: {WORKERS}\n  sched_batch: false\n")
+        report.check(other != cfg, "config with sched_batch: false written")
+        with Bridge(binary, tmp, other, clean_env()) as br:
+            pol = thread_policies(br.proc.pid)
+            report.check(len(pol) >= WORKERS + 1 and set(pol.values()) == {SCHED_OTHER},
+                         f"every thread under SCHED_OTHER with sched_batch: false ({pol})")
+            report.check(br.stop() == 0, "second run: SIGTERM exits 0")
     return report.finish()
 
 
