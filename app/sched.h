@@ -13,8 +13,6 @@
 #ifndef XB_APP_SCHED_H
 #define XB_APP_SCHED_H
 
-#include <stddef.h>
-
 /* Pure: the Linux scheduling policy (SCHED_BATCH or SCHED_OTHER, <sched.h>) for the
  * value of service.sched_batch. */
 int xb_sched_policy(int batch);
