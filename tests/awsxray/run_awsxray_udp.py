@@ -25,11 +25,12 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from xbtest import Bridge, Report, clean_env, wait_for  # noqa: E402
+from xbtest import Bridge, Report, clean_env, poll_until, wait_for  # noqa: E402
 from xbdaemon import HDR, TRACE, doc, dropped, metrics, udp_port  # noqa: E402
 import xbdaemon  # noqa: E402
 
 BURST = 50000
+PROBE_ID = 0xf00000  # probes after the burst: ids PROBE_ID, PROBE_ID + 1, ...
 
 
 def lines(tmp):
@@ -126,8 +127,9 @@ def main():
             for p in payloads:
                 s.sendto(p, dst)
             send_s = time.monotonic() - t0
-            # each probe datagram brings the kernel's drop counter (SO_RXQ_OVFL) up to date
-            probe = HDR + doc(0xfffff0, end_time=1700000001.0)
+            # Each probe datagram brings the kernel's drop counter (SO_RXQ_OVFL) up to date,
+            # and has an id of its own: the count is compared only once the latest probe
+            # was exported, so none is in flight (earlier probes are exported or counted).
             probes = [0]
             reasons = ("bad_header", "bad_json", "missing_field", "too_large", "queue_full",
                        "kernel_overflow")
@@ -137,9 +139,16 @@ def main():
                 drops = sum(dropped(mm, r) for r in reasons) - base_drops
                 return mm, drops, lines(tmp)[base_lines:]
 
+            def exported_id(i):
+                want = f'"id":"{i:016x}"'.encode()
+                return any(want in x for x in lines(tmp)[-64:])
+
             def done():
-                s.sendto(probe, dst)
+                pid = PROBE_ID + probes[0]
+                s.sendto(HDR + doc(pid, end_time=1700000001.0), dst)
                 probes[0] += 1
+                if not poll_until(lambda: exported_id(pid), deadline_s=2):
+                    return False  # dropped, or not written yet: the next probe tells
                 _, drops, exported = state()
                 return len(exported) + drops >= BURST + probes[0]
 
