@@ -25,14 +25,13 @@ import http.server
 import json
 import os
 import shutil
-import ssl
-import subprocess
 import sys
 import tempfile
 import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from xbtest import Bridge, FakeXray, Report, clean_env, post_trace, wait_for  # noqa: E402
+from xbtest import (Bridge, FakeXray, Report, clean_env, post_trace, reply_json,  # noqa: E402
+                    self_signed_cert, serve_loopback, wait_for)
 from xbvalgrind import VALGRIND, check_clean_exit  # noqa: E402
 
 TRACE = "5b8efff798038103d269b633813fc60c"
@@ -77,12 +76,7 @@ class RawSink:
                 if what == "drop":
                     self.close_connection = True
                     return
-                out = b'{"UnprocessedTraceSegments":[]}'
-                self.send_response(int(what))
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
+                reply_json(self, int(what), b'{"UnprocessedTraceSegments":[]}')
 
             def log_message(self, *args):
                 pass
@@ -90,13 +84,8 @@ class RawSink:
         self.lock = threading.Lock()
         self.script = list(script)
         self.requests = []
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        if tls:
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(*tls)
-            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.server = serve_loopback(Handler, tls)
         self.port = self.server.server_port
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def delivered(self):
         """Bodies answered 200, in arrival order."""
@@ -181,10 +170,7 @@ def over_tls(binary, tmp, rep, want):
     if not shutil.which("openssl"):
         print("skipped: over https (no openssl command)")
         return
-    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    cert, key = self_signed_cert(tmp)
     reqs, _, _ = run(binary, tmp, False, ["drop"], tls=(cert, key))
     got = [b for what, _, b in reqs if what == "200"]
     rep.check(got == want and [w for w, _, _ in reqs][:2] == ["drop", "200"],

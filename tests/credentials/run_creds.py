@@ -25,7 +25,7 @@ import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from xbtest import Bridge, Report, clean_env, post_trace, wait_for  # noqa: E402
+from xbtest import Bridge, Report, clean_env, post_trace, reply_json, wait_for  # noqa: E402
 
 FAKE_XRAY = os.path.join(HERE, "..", "integration", "fake_xray.py")
 AKID, SECRET, TOKEN, AUTH = "ASIAPODIDENTITY", "pod-secret/abc+def", "pod-session-token", "eks-pod-token"
@@ -45,11 +45,7 @@ class Creds(http.server.BaseHTTPRequestHandler):
         exp = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=Creds.lifetime_s)
         out = json.dumps({"AccessKeyId": AKID, "SecretAccessKey": SECRET, "Token": TOKEN,
                           "Expiration": exp.strftime("%Y-%m-%dT%H:%M:%SZ")}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
+        reply_json(self, 200, out)
 
     def log_message(self, *args):
         pass

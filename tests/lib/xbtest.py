@@ -143,6 +143,39 @@ class Bridge:
             self.proc.wait()
 
 
+def self_signed_cert(tmp):
+    """Writes a self-signed certificate for 127.0.0.1 (and its key) into |tmp| with the
+    openssl command; returns (certfile, keyfile). Callers check that openssl exists."""
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return cert, key
+
+
+def serve_loopback(handler, tls=None):
+    """A ThreadingHTTPServer for the request handler class |handler| on 127.0.0.1 (an
+    ephemeral port: .server_port), serving on a daemon thread; |tls| = (certfile,
+    keyfile) serves https. The caller stops it (shutdown(), then server_close())."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if tls:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*tls)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def reply_json(handler, status, body):
+    """Answers the request |handler| is serving with |status| and the JSON bytes |body|."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 class Sink:
     """Loopback PutTraceSegments stand-in: answers 200 with no unprocessed segments,
     counts documents and request paths and keeps every document string (snapshot()).
@@ -159,12 +192,7 @@ class Sink:
                     state.documents += len(docs)
                     state.docs.extend(docs)
                     state.paths.append(self.path)
-                out = b'{"UnprocessedTraceSegments":[]}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
+                reply_json(self, 200, b'{"UnprocessedTraceSegments":[]}')
 
             def log_message(self, *args):
                 pass
@@ -173,14 +201,8 @@ class Sink:
         self.documents = 0
         self.docs = []
         self.paths = []
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        if tls:
-            import ssl
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(*tls)
-            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.server = serve_loopback(Handler, tls)
         self.port = self.server.server_port
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def snapshot(self):
         """A copy of the document strings received so far, in arrival order."""

@@ -14,13 +14,12 @@ usage: run_proxy.py XRAYBRIDGE_BINARY EXAMPLE_TRACE_JSON
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from xbtest import Bridge, Report, Sink, clean_env, post_trace  # noqa: E402
+from xbtest import Bridge, Report, Sink, clean_env, post_trace, self_signed_cert  # noqa: E402
 
 
 def config(xray_port, proxy_address, scheme="http", extra=""):
@@ -107,10 +106,7 @@ def https_case(binary, body, tmp, report):
     if not shutil.which("openssl"):
         print("skipped: HTTPS_PROXY through a CONNECT proxy (no openssl command)")
         return
-    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    cert, key = self_signed_cert(tmp)
     xray, proxy = Sink(tls=(cert, key)), ConnectProxy()
     cases = [
         # (name, extra env, CONNECTs expected)

@@ -14,12 +14,12 @@ serves a self-signed certificate for 127.0.0.1:
 usage: run_tls.py XRAYBRIDGE_BINARY EXAMPLE_TRACE_JSON
 """
 import os
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from xbtest import Bridge, Report, Sink, clean_env, post_trace, wait_for  # noqa: E402
+from xbtest import (Bridge, Report, Sink, clean_env, post_trace, self_signed_cert,  # noqa: E402
+                    wait_for)
 
 
 def config(port, tls_yaml):
@@ -43,10 +43,7 @@ def main():
     binary, example = sys.argv[1], sys.argv[2]
     body = open(example, "rb").read()
     tmp = tempfile.mkdtemp(prefix="xb-tls-")
-    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    cert, key = self_signed_cert(tmp)
     xray = Sink(tls=(cert, key))
     report = Report()
     cases = [
