@@ -23,9 +23,13 @@ run() {
     out=$("$@") || { printf '%s\n' "$out" >&2; echo "pgo_train: failed: $*" >&2; exit 1; }
     printf '%s\n' "$out" | grep "^$want"
 }
+# Whether the OTLP load generator and the bench scripts' interpreter are installed.
+have_load_tools() {
+    command -v h2load >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1
+}
 if [ "${1:-}" = "--check" ]; then
     BUILD=$(cd "${2:?usage: pgo_train.sh --check BUILD_DIR}" && pwd)
-    if command -v h2load >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
+    if have_load_tools; then
         run RESULT python3 "$ROOT/bench/e2e.py" "$BUILD" 1 --protocols grpc --rounds 1
     else
         echo "pgo_train: h2load or python3 missing: $BUILD not checked end to end" >&2
@@ -46,7 +50,7 @@ done
 rm -rf "$DIR"
 run RESULT "$BUILD/bench/bench_translate" -d 1
 run RESULT "$BUILD/bench/bench_translate" -d 1 -e
-if command -v h2load >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
+if have_load_tools; then
     run RESULT python3 "$ROOT/bench/e2e.py" "$BUILD" "$SECS" --protocols grpc,http,json \
         --workers 2 --rounds 1
 else
