@@ -35,6 +35,10 @@ static uint64_t n_workers_gauge;
 static uint64_t worker_requests[XB_WORKERS_MAX];
 static uint64_t large_requests;
 static uint64_t handoffs;
+static uint64_t paced[XB_INGEST_PACE_ENDS];
+static uint64_t paced_us;
+static const char *const pace_end_values[XB_INGEST_PACE_ENDS] = {"drained", "timeout", "stalled"};
+static struct xb_metric_label by_pace_end[] = {{"end", pace_end_values, XB_INGEST_PACE_ENDS}};
 /* OTLP/gRPC connections each worker serves, counting those handed to it and not yet
  * adopted: the gauge and the state of the balance (raised under xb_workers.lock, so
  * that accepts on two workers at once see each other's pick; lowered atomically by the
@@ -62,10 +66,21 @@ static struct xb_metric_family families[] = {
      .values = &large_requests},
     {.name = "xraybridge_worker_handoffs_total",
      .help = "Admissions a worker handed to the main loop instead of running them itself "
-             "(tail_sampling, the viewer or an on-disk queue configured, or the queues "
-             "backlogged).",
+             "(tail_sampling, the viewer or an on-disk queue configured).",
      .type = XB_METRIC_COUNTER,
      .values = &handoffs},
+    {.name = "xraybridge_worker_pauses_total",
+     .help = "Requests a worker held back while an exporter caught up with its queue, by "
+             "how the pause ended: drained, timeout (50 ms) or stalled (the exporter popped "
+             "nothing for 2 ms).",
+     .type = XB_METRIC_COUNTER,
+     .labels = by_pace_end,
+     .n_labels = 1,
+     .values = paced},
+    {.name = "xraybridge_worker_pause_microseconds_total",
+     .help = "Time workers held requests back while an exporter caught up, microseconds.",
+     .type = XB_METRIC_COUNTER,
+     .values = &paced_us},
     {.name = "xraybridge_worker_grpc_connections",
      .help = "OTLP/gRPC connections open on each ingest worker (a new one goes to a worker "
              "with the fewest).",
@@ -424,6 +439,10 @@ static int worker_init(struct xb_workers *ws, struct worker *w, unsigned i,
     if (!w->ing)
         return XB_ERR_NOMEM;
     xb_ingest_set_counters(w->ing, &worker_requests[i], &large_requests, &handoffs);
+    xb_ingest_set_pace(
+        w->ing,
+        &(struct xb_pace_limits){XB_PACE_HIGH, XB_PACE_LOW, XB_PACE_MAX_WAIT_NS, XB_PACE_STALL_NS},
+        paced, &paced_us);
     if (o->grpc) {
         struct xb_grpc_server_opts go = *o->grpc;
         go.endpoint = grpc_ep;

@@ -9,10 +9,11 @@
  * clients stop sending after a Connection: close), and its own ingest path
  * (receiver/ingest.h: decode and translate in its own arena). A worker admits each request into the
  * memory queues itself when it can (receiver/ingest.h, xb_ingest_admission_direct; the queues then
- * wake their exporters on the main loop through this module's eventfd); with tail_sampling, the
- * viewer or an on-disk queue, or while the queues are backlogged, the admission runs on the main
- * loop, which keeps the exporters, tail_sampling, the viewer, the X-Ray UDP receiver,
- * the extensions and the telemetry endpoint, and the worker waits for it.
+ * wake their exporters on the main loop through this module's eventfd), first pausing while
+ * the exporters are behind (core/pace.h); with tail_sampling, the viewer or an on-disk
+ * queue the admission runs on the main loop, which keeps the exporters, tail_sampling,
+ * the viewer, the X-Ray UDP receiver, the extensions and the telemetry endpoint, and the
+ * worker waits for it.
  * docs/architecture.md ("Threads") explains the choice.
  *
  * Shared limits: max_connections counts every worker's connections (at the cap a new

@@ -3,7 +3,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/qdoc_block.h"
 #include "core/wal.h"
@@ -26,6 +28,16 @@ struct xb_queue {
      * their threads while the exporter pops on the main loop. Never held while the
      * ready callback runs. */
     pthread_mutex_t lock;
+    /* Producers paused by xb_queue_pace() (core/pace.h), all under |lock|: how many,
+     * the level that wakes them, the running count of documents popped, and the pop
+     * count at which a pause last ended for a stalled consumer (valid when
+     * |stalled_set|). */
+    pthread_cond_t paced; /* on CLOCK_MONOTONIC */
+    unsigned pacers;
+    size_t pace_low;
+    uint64_t pops;
+    uint64_t stalled_pops;
+    int stalled_set;
 };
 
 /* Reads of the counters from any thread take the lock too (see struct xb_queue). */
@@ -131,6 +143,20 @@ struct xb_queue *xb_queue_new(size_t max_bytes, size_t max_docs)
         return NULL;
     q->max_bytes = max_bytes;
     q->max_docs = max_docs;
+    {
+        pthread_condattr_t ca;
+        if (pthread_condattr_init(&ca) != 0) {
+            free(q);
+            return NULL;
+        }
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        if (pthread_cond_init(&q->paced, &ca) != 0) {
+            pthread_condattr_destroy(&ca);
+            free(q);
+            return NULL;
+        }
+        pthread_condattr_destroy(&ca);
+    }
     pthread_mutex_init(&q->lock, NULL);
     return q;
 }
@@ -140,6 +166,7 @@ void xb_queue_free(struct xb_queue *q)
     if (!q)
         return;
     xb_qdoc_list_clear(&q->waiting);
+    pthread_cond_destroy(&q->paced);
     pthread_mutex_destroy(&q->lock);
     free(q);
 }
@@ -408,6 +435,9 @@ size_t xb_queue_pop_n(struct xb_queue *q, struct xb_qdoc **out, size_t max)
     pthread_mutex_lock(&q->lock);
     while (n < max && (out[n] = pop_locked(q)))
         n++;
+    q->pops += n;
+    if (n && q->pacers && q->waiting.n <= q->pace_low)
+        pthread_cond_broadcast(&q->paced); /* drained far enough: paused producers go on */
     pthread_mutex_unlock(&q->lock);
     return n;
 }
@@ -476,5 +506,56 @@ size_t xb_queue_charged_bytes(const struct xb_queue *q)
 {
     size_t r;
     LOCKED_READ(q, q->charged_bytes);
+    return r;
+}
+
+enum xb_pace_step xb_queue_pace(struct xb_queue *q, const struct xb_pace_limits *lim,
+                                uint64_t *waited_ns)
+{
+    struct xb_pace p = {0};
+    enum xb_pace_step step;
+    uint64_t until = 0, start = 0;
+    int counted = 0; /* in q->pacers */
+
+    *waited_ns = 0;
+    if (!lim || !lim->max_wait_ns)
+        return XB_PACE_GO;
+    pthread_mutex_lock(&q->lock);
+    for (;;) {
+        uint64_t now = xb_clock_mono_ns();
+        int stalled = q->stalled_set && q->stalled_pops == q->pops;
+
+        step = xb_pace_step(&p, lim, q->waiting.n, q->pops, stalled, now, &until);
+        if (step != XB_PACE_WAIT) {
+            if (p.started)
+                *waited_ns = now - start;
+            break;
+        }
+        if (!counted) {
+            counted = 1;
+            start = now;
+            q->pacers++;
+            q->pace_low = lim->low;
+        }
+        {
+            struct timespec ts = {.tv_sec = (time_t)(until / 1000000000u),
+                                  .tv_nsec = (long)(until % 1000000000u)};
+            (void)pthread_cond_timedwait(&q->paced, &q->lock, &ts); /* then step again */
+        }
+    }
+    if (counted)
+        q->pacers--;
+    if (step == XB_PACE_STALLED) {
+        q->stalled_set = 1;
+        q->stalled_pops = p.pops;
+    }
+    pthread_mutex_unlock(&q->lock);
+    return step;
+}
+
+size_t xb_queue_paused_producers(const struct xb_queue *q)
+{
+    size_t r;
+    LOCKED_READ(q, q->pacers);
     return r;
 }

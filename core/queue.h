@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/pace.h"
+
 /* Sizes of the identity fields of a queued document, NUL included. */
 #define XB_QDOC_TRACE_ID_SIZE 36 /* "1-xxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx" + NUL */
 #define XB_QDOC_ID_SIZE 17       /* 16 hex digits + NUL */
@@ -245,5 +247,21 @@ size_t xb_queue_charged_docs(const struct xb_queue *q);
 /* Bytes charged (waiting + popped but not done), per-document overhead included; with a
  * log, the memory part only. */
 size_t xb_queue_charged_bytes(const struct xb_queue *q);
+
+/*
+ * Pauses the calling producer thread while the consumer of |q| is behind but making
+ * progress, by the rule and bounds of core/pace.h (|lim|; NULL or a zero max_wait_ns =
+ * never): returns at once (XB_PACE_GO) when at most lim->high documents wait or the
+ * consumer stalled at its current pop count; else waits until a pop leaves at most
+ * lim->low waiting (XB_PACE_DRAINED), lim->max_wait_ns passes (XB_PACE_TIMEOUT) or no
+ * document is popped for lim->stall_ns (XB_PACE_STALLED). *waited_ns is set to the time
+ * paused, ns. Never call it on the consumer's own thread: only a pop ends the pause
+ * early. Every paused producer uses the same lim->low.
+ */
+enum xb_pace_step xb_queue_pace(struct xb_queue *q, const struct xb_pace_limits *lim,
+                                uint64_t *waited_ns);
+
+/* Producers paused in xb_queue_pace() on |q| right now. */
+size_t xb_queue_paused_producers(const struct xb_queue *q);
 
 #endif

@@ -61,6 +61,11 @@ struct xb_ingest {
     uint64_t *requests;       /* a worker's request counter (metric), or NULL */
     uint64_t *large_requests; /* its count of requests redone in the main arena, or NULL */
     uint64_t *handoffs;       /* its count of admissions run on the main loop, or NULL */
+    /* A worker's pause while the exporters catch up (core/pace.h; direct admission
+     * only), and its counters: pauses by how they ended, and time paused in µs. */
+    struct xb_pace_limits pace;
+    uint64_t *paced;    /* [XB_INGEST_PACE_ENDS], or NULL */
+    uint64_t *paced_us; /* or NULL */
 };
 
 /* What one attempt at a request uses: the worker's small arena or the main one. */
@@ -222,6 +227,8 @@ struct xb_ingest *xb_ingest_new_worker(struct xb_ingest *main, size_t small_body
     xb_buf_init(&ing->inflated, 0);
     xb_buf_init(&ing->doc, 0);
     ing->direct = xb_ingest_admission_direct(main);
+    ing->pace =
+        (struct xb_pace_limits){XB_PACE_HIGH, XB_PACE_LOW, XB_PACE_MAX_WAIT_NS, XB_PACE_STALL_NS};
     embed_decide(ing);
     return ing;
 }
@@ -237,6 +244,18 @@ int xb_ingest_admission_direct(const struct xb_ingest *main)
         if (!xb_queue_remote_push_ok(q[i]))
             return 0;
     return 1;
+}
+
+unsigned xb_ingest_pace_end(enum xb_pace_step end)
+{
+    switch (end) {
+    case XB_PACE_DRAINED:
+        return 0;
+    case XB_PACE_TIMEOUT:
+        return 1;
+    default:
+        return 2;
+    }
 }
 
 size_t xb_ingest_queues(const struct xb_ingest *ing, struct xb_queue **out, size_t max)
@@ -267,6 +286,14 @@ void xb_ingest_set_counters(struct xb_ingest *ing, uint64_t *requests, uint64_t 
     ing->requests = requests;
     ing->large_requests = large_requests;
     ing->handoffs = handoffs;
+}
+
+void xb_ingest_set_pace(struct xb_ingest *ing, const struct xb_pace_limits *lim, uint64_t *paced,
+                        uint64_t *paced_us)
+{
+    ing->pace = lim ? *lim : (struct xb_pace_limits){0};
+    ing->paced = paced;
+    ing->paced_us = paced_us;
 }
 
 void xb_ingest_set_otlp_queue(struct xb_ingest *ing, struct xb_queue *q,
@@ -486,19 +513,25 @@ static void admit(void *arg)
     a->rc = rc;
 }
 
-/* Non-zero when some queue of |ing| has more documents waiting than
- * XB_INGEST_DIRECT_MAX_WAITING: the exporters are behind, and a worker hands its
- * admission to the main loop and waits for it, which slows ingest to the pace of the
- * loop that sends instead of filling the queue and refusing clients. */
-static int backlogged(const struct xb_ingest *ing)
+/* A worker admitting on its own thread: pauses while any of its queues is behind
+ * (core/pace.h), before the request is decoded, so that a request the exporters could
+ * not take is not decoded and translated only to be refused. Counts each pause. */
+static void pace(struct xb_ingest *ing)
 {
     struct xb_queue *q[XB_INGEST_MAX_QUEUES];
     size_t n = xb_ingest_queues(ing, q, XB_INGEST_MAX_QUEUES);
 
-    for (size_t i = 0; i < n; i++)
-        if (xb_queue_waiting(q[i]) > XB_INGEST_DIRECT_MAX_WAITING)
-            return 1;
-    return 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t ns;
+        enum xb_pace_step end = xb_queue_pace(q[i], &ing->pace, &ns);
+
+        if (end == XB_PACE_GO)
+            continue;
+        if (ing->paced)
+            XB_METRIC_ADD(ing->paced[xb_ingest_pace_end(end)], 1);
+        if (ing->paced_us)
+            XB_METRIC_ADD(*ing->paced_us, ns / 1000);
+    }
 }
 
 /* admit() under the main path's admission lock, refused once admission closed. Runs on
@@ -619,7 +652,7 @@ static int export_attempt(struct xb_ingest *ing, struct attempt *at, enum xb_bod
                           .records = records,
                           .oversize = oversize,
                           .tr = &tr};
-        if (ing->run && !(ing->direct && !backlogged(ing))) {
+        if (ing->run && !ing->direct) {
             if (ing->handoffs)
                 XB_METRIC_ADD(*ing->handoffs, 1);
             ing->run(ing->run_ud, admit_locked, &a);
@@ -673,6 +706,8 @@ void xb_ingest_export(struct xb_ingest *ing, enum xb_transport transport,
         desc = "request body exceeds the size limit";
         goto out;
     }
+    if (ing->main && ing->direct)
+        pace(ing);
     if (ing->main && ing->small_body < max_body_bytes) {
         at.small = 1;
         at.body_cap = ing->small_body;

@@ -76,7 +76,8 @@ typedef void (*xb_ingest_run_cb)(void *ud, void (*fn)(void *arg), void *arg);
  * handled in the worker's own arena (xb_ingest_worker_arena_bytes()); anything larger,
  * or decoding to more, is done again under |main|'s large-request lock in |main|'s
  * arena. Admission runs on the worker's thread when xb_ingest_admission_direct(|main|),
- * else through |run| (with |run_ud|). Used on one worker thread only;
+ * then after a pause while the exporters are behind (xb_ingest_set_pace()), else
+ * through |run| (with |run_ud|). Used on one worker thread only;
  * |main| must outlive it. NULL on allocation failure. Free with xb_ingest_free().
  */
 struct xb_ingest *xb_ingest_new_worker(struct xb_ingest *main, size_t small_body_bytes,
@@ -90,10 +91,21 @@ struct xb_ingest *xb_ingest_new_worker(struct xb_ingest *main, size_t small_body
  */
 int xb_ingest_admission_direct(const struct xb_ingest *main);
 
-/* A worker admits directly only while no queue has more than this many documents
- * waiting (not yet taken by its exporter); beyond, the exporters are behind and the
- * admission goes through the main loop, whose pace then slows the worker down. */
-#define XB_INGEST_DIRECT_MAX_WAITING 512
+/*
+ * A worker's path that admits directly first pauses, before decoding a request, while
+ * any of its queues has more than |lim|->high documents waiting and its exporter is
+ * catching up (core/pace.h; xb_queue_pace()). Workers start with the XB_PACE_* limits;
+ * |lim| NULL turns pausing off. |paced| (XB_INGEST_PACE_ENDS counters, indexed by
+ * xb_ingest_pace_end()) counts the pauses by how they ended and |paced_us| adds the time
+ * paused, µs (metric values updated with XB_METRIC_ADD; NULL = none). Borrowed.
+ */
+void xb_ingest_set_pace(struct xb_ingest *ing, const struct xb_pace_limits *lim, uint64_t *paced,
+                        uint64_t *paced_us);
+
+/* How a pause ended, as an index of the counters of xb_ingest_set_pace(): 0 drained
+ * (XB_PACE_DRAINED), 1 timed out (XB_PACE_TIMEOUT), 2 the exporter stalled. */
+#define XB_INGEST_PACE_ENDS 3
+unsigned xb_ingest_pace_end(enum xb_pace_step end);
 
 /* The most queues one ingest path admits into: four exporter queues (xb_ingest_new())
  * and two OTLP record queues (xb_ingest_set_otlp_queue()). */
@@ -121,7 +133,7 @@ size_t xb_ingest_worker_bytes(size_t small_body_bytes, size_t max_document_bytes
 /* Counters a worker's path adds to (metric values, updated with XB_METRIC_ADD; NULL =
  * none): every export request it answers, those it had to do again in the main path's
  * arena (too large for its own), and the admissions it handed to the main loop instead
- * of admitting on its own thread (xb_ingest_admission_direct, backlogged queues). */
+ * of admitting on its own thread (not xb_ingest_admission_direct). */
 void xb_ingest_set_counters(struct xb_ingest *ing, uint64_t *requests, uint64_t *large_requests,
                             uint64_t *handoffs);
 

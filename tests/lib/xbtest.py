@@ -81,6 +81,18 @@ def metric_samples(text):
     return out
 
 
+def metric_family(text, name):
+    """The samples of family |name| on a /metrics page |text|: (their sum as an int, {label
+    text such as '{end="drained"}' or '': int value})."""
+    total, by = 0, {}
+    for line in text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            head, value = line.rsplit(" ", 1)
+            total += int(float(value))
+            by[head[len(name):]] = int(float(value))
+    return total, by
+
+
 def clean_env(**extra):
     """The test's environment without AWS_*, OTEL_* and proxy variables, plus |extra|."""
     env = {k: v for k, v in os.environ.items()

@@ -22,7 +22,8 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from xbtest import Bridge, Report, clean_env, poll_until, post_trace, metrics_text  # noqa: E402
+from xbtest import (Bridge, Report, clean_env, metric_family, metrics_text,  # noqa: E402
+                    poll_until, post_trace)
 
 WORKERS = 2
 CLIENTS = 4
@@ -42,17 +43,6 @@ def body(trace_no, spans, pad=0):
             "endTimeUnixNano": "1700000000100000000",
             "attributes": [{"key": "pad", "value": {"stringValue": "x" * pad}}] if pad else [],
         } for i in range(spans)]}]}]}).encode()
-
-
-def sample(text, name):
-    """Sum of every sample of |name| (any labels), and the samples by label text."""
-    total, by = 0, {}
-    for line in text.splitlines():
-        if line.startswith(name + "{") or line.startswith(name + " "):
-            head, value = line.rsplit(" ", 1)
-            total += int(float(value))
-            by[head[len(name):]] = int(float(value))
-    return total, by
 
 
 def lines(path):
@@ -131,15 +121,15 @@ service:
                          f"every span written once ({len(docs)} documents, {len(ids)} ids, "
                          f"want {want})")
             m = metrics_text(mport)
-            total, by = sample(m, "xraybridge_worker_requests_total")
+            total, by = metric_family(m, "xraybridge_worker_requests_total")
             busy = [k for k, v in by.items() if v > 0]
             report.check(total == n, f"per-worker request counters add up ({total} == {n})")
             report.check(len(busy) == WORKERS, f"every worker served requests ({by})")
-            report.check(sample(m, "xraybridge_workers")[0] == WORKERS,
+            report.check(metric_family(m, "xraybridge_workers")[0] == WORKERS,
                          "xraybridge_workers gauge")
-            acc, _ = sample(m, "otelcol_receiver_accepted_spans_total")
+            acc, _ = metric_family(m, "otelcol_receiver_accepted_spans_total")
             report.check(acc == want, f"accepted spans summed across workers ({acc})")
-            hand, _ = sample(m, "xraybridge_worker_handoffs_total")
+            hand, _ = metric_family(m, "xraybridge_worker_handoffs_total")
             report.check(hand == 0, f"memory queues, no backlog: every admission ran on its "
                          f"worker ({hand} handed to the main loop)")
 
@@ -150,7 +140,7 @@ service:
             report.check(st == 200, f"large request answered 200 (got {st})")
             poll_until(lambda: len(lines(out)) >= want + 3000)
             report.check(len(lines(out)) == want + 3000, "large request's spans all written")
-            large, _ = sample(metrics_text(mport), "xraybridge_worker_large_requests_total")
+            large, _ = metric_family(metrics_text(mport), "xraybridge_worker_large_requests_total")
             report.check(large >= 1, f"large request used the shared arena ({large})")
 
             rc = br.stop()

@@ -8,6 +8,7 @@
 #include <cmocka.h> /* after the headers it needs */
 
 #include <pthread.h>
+#include <sched.h>
 
 #include "core/err.h"
 #include "core/queue.h"
@@ -390,6 +391,111 @@ static void test_queue_room_check_refreshes_on_refusal(void **state)
     xb_queue_free(q);
 }
 
+/* ---- pausing producers (xb_queue_pace, core/pace.h) ---- */
+
+#define MS 1000000u
+
+/* Pops |q| in steps of 50 once a producer is paused, until at most |low| wait. */
+struct popper {
+    struct xb_queue *q;
+    size_t low;
+    int saw_pause; /* a producer was paused when it started popping */
+};
+
+static void *pop_when_paused(void *arg)
+{
+    struct popper *p = arg;
+    struct xb_qdoc *got[50];
+
+    /* Bounded: the producer pauses within its first step, or the test fails below. */
+    for (long i = 0; i < 200000000L && !xb_queue_paused_producers(p->q); i++)
+        sched_yield();
+    p->saw_pause = xb_queue_paused_producers(p->q) == 1;
+    while (xb_queue_waiting(p->q) > p->low) {
+        size_t n = xb_queue_pop_n(p->q, got, 50);
+        xb_queue_done_n(p->q, got, n);
+    }
+    return NULL;
+}
+
+static void test_queue_pace_until_drained(void **state)
+{
+    struct xb_queue *q = xb_queue_new(0, 0);
+    struct xb_qdoc_list l = make_list(600, 4);
+    /* generous bounds: only the pops can end this pause */
+    struct xb_pace_limits lim = {
+        .high = 512, .low = 256, .max_wait_ns = 60000u * MS, .stall_ns = 60000u * MS};
+    struct popper p = {.q = q, .low = 256};
+    uint64_t waited = 0;
+    pthread_t t;
+
+    (void)state;
+    assert_int_equal(xb_queue_push_list(q, &l), XB_OK);
+    assert_int_equal(pthread_create(&t, NULL, pop_when_paused, &p), 0);
+    assert_int_equal(xb_queue_pace(q, &lim, &waited), XB_PACE_DRAINED);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_true(p.saw_pause);
+    assert_true(waited > 0);
+    assert_true(xb_queue_waiting(q) <= 256);
+    assert_int_equal(xb_queue_paused_producers(q), 0);
+    xb_queue_free(q);
+}
+
+static void test_queue_pace_not_backlogged(void **state)
+{
+    struct xb_queue *q = xb_queue_new(0, 0);
+    struct xb_qdoc_list l = make_list(512, 4);
+    struct xb_pace_limits lim = {
+        .high = 512, .low = 256, .max_wait_ns = 60000u * MS, .stall_ns = 60000u * MS};
+    uint64_t waited = 1;
+
+    (void)state;
+    assert_int_equal(xb_queue_push_list(q, &l), XB_OK);
+    assert_int_equal(xb_queue_pace(q, &lim, &waited), XB_PACE_GO);
+    assert_int_equal(waited, 0);
+    assert_int_equal(xb_queue_pace(q, NULL, &waited), XB_PACE_GO);
+    xb_queue_free(q);
+}
+
+/* Nobody pops: the pause ends after the stall window; the next producer does not pause
+ * until something is popped. */
+static void test_queue_pace_stalled_consumer(void **state)
+{
+    struct xb_queue *q = xb_queue_new(0, 0);
+    struct xb_qdoc_list l = make_list(600, 4);
+    struct xb_pace_limits lim = {
+        .high = 512, .low = 256, .max_wait_ns = 60000u * MS, .stall_ns = 1 * MS};
+    uint64_t waited = 0;
+
+    (void)state;
+    assert_int_equal(xb_queue_push_list(q, &l), XB_OK);
+    assert_int_equal(xb_queue_pace(q, &lim, &waited), XB_PACE_STALLED);
+    assert_true(waited >= 1 * MS);
+    assert_int_equal(xb_queue_pace(q, &lim, &waited), XB_PACE_GO);
+    assert_int_equal(waited, 0);
+    xb_queue_done(q, xb_queue_pop(q)); /* progress: pausing is back on */
+    assert_int_equal(xb_queue_pace(q, &lim, &waited), XB_PACE_STALLED);
+    assert_true(waited >= 1 * MS);
+    xb_queue_free(q);
+}
+
+/* A pause never lasts longer than max_wait_ns. */
+static void test_queue_pace_timeout(void **state)
+{
+    struct xb_queue *q = xb_queue_new(0, 0);
+    struct xb_qdoc_list l = make_list(600, 4);
+    struct xb_pace_limits lim = {
+        .high = 512, .low = 256, .max_wait_ns = 2 * MS, .stall_ns = 60000u * MS};
+    uint64_t waited = 0;
+
+    (void)state;
+    assert_int_equal(xb_queue_push_list(q, &l), XB_OK);
+    assert_int_equal(xb_queue_pace(q, &lim, &waited), XB_PACE_TIMEOUT);
+    assert_true(waited >= 2 * MS);
+    assert_int_equal(xb_queue_waiting(q), 600);
+    xb_queue_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -405,6 +511,10 @@ int main(void)
         cmocka_unit_test(test_queue_remote_wake_per_batch),
         cmocka_unit_test(test_queue_room_of_matches_has_room),
         cmocka_unit_test(test_queue_room_check_refreshes_on_refusal),
+        cmocka_unit_test(test_queue_pace_until_drained),
+        cmocka_unit_test(test_queue_pace_not_backlogged),
+        cmocka_unit_test(test_queue_pace_stalled_consumer),
+        cmocka_unit_test(test_queue_pace_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
