@@ -9,6 +9,7 @@
 
 #include "app/app_otlp.h"
 #include "app/budget.h"
+#include "app/heap.h"
 #include "app/memory_limiter.h"
 #include "app/reload.h"
 #include "app/resourcedetection.h"
@@ -284,6 +285,10 @@ static int start(struct app *a)
     else
         XB_INFO("app", "threads run under %s (service.sched_batch)",
                 xb_sched_policy_name(xb_sched_policy(cfg->sched_batch)));
+    /* Also before the workers: they allocate the documents the main thread frees. */
+    if (xb_heap_apply() < 0)
+        XB_WARN("app", "glibc refused the malloc trim and mmap thresholds: heaps are "
+                       "trimmed as by default (docs/performance.md, \"Heap trimming\")");
     xb_app_translator_config(cfg, &a->tc);
     xb_workers_publish(n_workers);
     log_budget(cfg, n_workers);
