@@ -287,8 +287,9 @@ static int start(struct app *a)
                 xb_sched_policy_name(xb_sched_policy(cfg->sched_batch)));
     /* Also before the workers: they allocate the documents the main thread frees. */
     if (xb_heap_apply() < 0)
-        XB_WARN("app", "glibc refused the malloc trim and mmap thresholds: heaps are "
-                       "trimmed as by default (docs/performance.md, \"Heap trimming\")");
+        XB_WARN("app", "the C allocator refused the trim and mmap thresholds (mallopt): "
+                       "heaps are trimmed as by default (docs/performance.md, "
+                       "\"Heap trimming\")");
     xb_app_translator_config(cfg, &a->tc);
     xb_workers_publish(n_workers);
     log_budget(cfg, n_workers);
