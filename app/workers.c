@@ -72,7 +72,7 @@ static struct xb_metric_family families[] = {
     {.name = "xraybridge_worker_pauses_total",
      .help = "Requests a worker held back while an exporter caught up with its queue, by "
              "how the pause ended: drained, timeout (50 ms) or stalled (the exporter popped "
-             "nothing for 2 ms).",
+             "nothing for 10 ms).",
      .type = XB_METRIC_COUNTER,
      .labels = by_pace_end,
      .n_labels = 1,
