@@ -7,12 +7,12 @@
  * thread a few milliseconds later, so at full rate every worker's heap shrinks and
  * grows again many times a second: each shrink is a madvise or brk call (with TLB
  * shootdowns on the other cores) and each page touched again is a page fault. On a
- * virtual machine where a fault or a system call costs microseconds this was a fifth of
- * the CPU per span (docs/performance.md, "Heap trimming"). At start-up xraybridge sets
- * the trim threshold to XB_HEAP_TRIM_BYTES and the mmap threshold to XB_HEAP_MMAP_BYTES
- * (mallopt(3)): each heap keeps at most that much free memory at its top, and blocks
- * smaller than the mmap threshold come from the heaps. A setting given in the
- * GLIBC_TUNABLES environment variable (glibc.malloc.trim_threshold,
+ * virtual machine where a fault or a system call costs microseconds this was up to a
+ * fifth of the CPU per span (docs/performance.md, "Heap trimming"). At start-up
+ * xraybridge sets the trim threshold to XB_HEAP_TRIM_BYTES and the mmap threshold to
+ * XB_HEAP_MMAP_BYTES (mallopt(3)): each heap keeps at most that much free memory at its
+ * top, and blocks smaller than the mmap threshold come from the heaps. A setting given in
+ * the GLIBC_TUNABLES environment variable (glibc.malloc.trim_threshold,
  * glibc.malloc.mmap_threshold) is left as the user set it.
  */
 #ifndef XB_APP_HEAP_H

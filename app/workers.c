@@ -439,10 +439,7 @@ static int worker_init(struct xb_workers *ws, struct worker *w, unsigned i,
     if (!w->ing)
         return XB_ERR_NOMEM;
     xb_ingest_set_counters(w->ing, &worker_requests[i], &large_requests, &handoffs);
-    xb_ingest_set_pace(
-        w->ing,
-        &(struct xb_pace_limits){XB_PACE_HIGH, XB_PACE_LOW, XB_PACE_MAX_WAIT_NS, XB_PACE_STALL_NS},
-        paced, &paced_us);
+    xb_ingest_set_pace(w->ing, &XB_PACE_DEFAULTS, paced, &paced_us);
     if (o->grpc) {
         struct xb_grpc_server_opts go = *o->grpc;
         go.endpoint = grpc_ep;

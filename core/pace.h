@@ -37,6 +37,9 @@ struct xb_pace_limits {
 #define XB_PACE_LOW 256
 #define XB_PACE_MAX_WAIT_NS (50u * 1000 * 1000)
 #define XB_PACE_STALL_NS (10u * 1000 * 1000)
+/* Those four as a struct xb_pace_limits value. */
+#define XB_PACE_DEFAULTS                                                                           \
+    ((struct xb_pace_limits){XB_PACE_HIGH, XB_PACE_LOW, XB_PACE_MAX_WAIT_NS, XB_PACE_STALL_NS})
 
 /* One producer's pause in progress. Zero it before the first step. */
 struct xb_pace {

@@ -514,8 +514,7 @@ enum xb_pace_step xb_queue_pace(struct xb_queue *q, const struct xb_pace_limits 
 {
     struct xb_pace p = {0};
     enum xb_pace_step step;
-    uint64_t until = 0, start = 0;
-    int counted = 0; /* in q->pacers */
+    uint64_t until = 0;
 
     *waited_ns = 0;
     if (!lim || !lim->max_wait_ns)
@@ -524,16 +523,15 @@ enum xb_pace_step xb_queue_pace(struct xb_queue *q, const struct xb_pace_limits 
     for (;;) {
         uint64_t now = xb_clock_mono_ns();
         int stalled = q->stalled_set && q->stalled_pops == q->pops;
+        int was_paused = p.started;
 
         step = xb_pace_step(&p, lim, q->waiting.n, q->pops, stalled, now, &until);
         if (step != XB_PACE_WAIT) {
             if (p.started)
-                *waited_ns = now - start;
+                *waited_ns = now - p.start_ns;
             break;
         }
-        if (!counted) {
-            counted = 1;
-            start = now;
+        if (!was_paused) { /* the first wait: count this producer in */
             q->pacers++;
             q->pace_low = lim->low;
         }
@@ -543,7 +541,7 @@ enum xb_pace_step xb_queue_pace(struct xb_queue *q, const struct xb_pace_limits 
             (void)pthread_cond_timedwait(&q->paced, &q->lock, &ts); /* then step again */
         }
     }
-    if (counted)
+    if (p.started)
         q->pacers--;
     if (step == XB_PACE_STALLED) {
         q->stalled_set = 1;

@@ -227,8 +227,7 @@ struct xb_ingest *xb_ingest_new_worker(struct xb_ingest *main, size_t small_body
     xb_buf_init(&ing->inflated, 0);
     xb_buf_init(&ing->doc, 0);
     ing->direct = xb_ingest_admission_direct(main);
-    ing->pace =
-        (struct xb_pace_limits){XB_PACE_HIGH, XB_PACE_LOW, XB_PACE_MAX_WAIT_NS, XB_PACE_STALL_NS};
+    ing->pace = XB_PACE_DEFAULTS;
     embed_decide(ing);
     return ing;
 }

@@ -94,7 +94,7 @@ int xb_ingest_admission_direct(const struct xb_ingest *main);
 /*
  * A worker's path that admits directly first pauses, before decoding a request, while
  * any of its queues has more than |lim|->high documents waiting and its exporter is
- * catching up (core/pace.h; xb_queue_pace()). Workers start with the XB_PACE_* limits;
+ * catching up (core/pace.h; xb_queue_pace()). Workers start with XB_PACE_DEFAULTS;
  * |lim| NULL turns pausing off. |paced| (XB_INGEST_PACE_ENDS counters, indexed by
  * xb_ingest_pace_end()) counts the pauses by how they ended and |paced_us| adds the time
  * paused, µs (metric values updated with XB_METRIC_ADD; NULL = none). Borrowed.
