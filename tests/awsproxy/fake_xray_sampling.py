@@ -28,7 +28,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from fake_xray import add_credential_args, expected_authorization, serve  # noqa: E402
+from xbtest import reply_json  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402
 
 
@@ -59,18 +61,11 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
-    def _send(self, code, raw):
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
     def do_GET(self):
         if self.path == "/_stats":
-            self._send(200, json.dumps(self.server.state.stats()).encode())
+            reply_json(self, 200, json.dumps(self.server.state.stats()).encode())
         else:
-            self._send(404, b'{"message":"not found"}')
+            reply_json(self, 404, b'{"message":"not found"}')
 
     def do_POST(self):
         st = self.server.state
@@ -89,7 +84,7 @@ class Handler(BaseHTTPRequestHandler):
                 st.sig_failures += 1
                 st.errors.append(f"{self.path}: {why}")
         if why is not None:
-            self._send(403, json.dumps({"__type": "InvalidSignatureException", "message": why}).encode())
+            reply_json(self, 403, json.dumps({"__type": "InvalidSignatureException", "message": why}).encode())
             return
         if b"XbSlow" in body:
             time.sleep(2.5)
@@ -114,7 +109,7 @@ class Handler(BaseHTTPRequestHandler):
         raw = json.dumps(answer, separators=(",", ":")).encode()
         with st.lock:
             st.answers[self.path] = raw.decode()
-        self._send(200, raw)
+        reply_json(self, 200, raw)
 
 
 def main(argv):

@@ -15,18 +15,16 @@ the exporter keeps popping. Checked:
 
 usage: run_pacing.py XRAYBRIDGE_BINARY
 """
-import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from xbtest import (Bridge, Report, clean_env, metric_family, metrics_text,  # noqa: E402
-                    poll_until, reply_json, serve_loopback)
+from xbtest import (Bridge, Report, Sink, clean_env, metric_family,  # noqa: E402
+                    metrics_text, poll_until)
 
 REQUESTS = 300
 SPANS = 100
@@ -46,46 +44,12 @@ def body(trace_no):
         } for i in range(SPANS)]}]}]}).encode()
 
 
-class CountingSink:
-    """Answers PutTraceSegments at once; counts documents by (trace id, id)."""
-
-    def __init__(self):
-        state = self
-        self.lock = threading.Lock()
-        self.ids = {}
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                docs = json.loads(raw)["TraceSegmentDocuments"]
-                with state.lock:
-                    for d in docs:
-                        k = json.loads(d)
-                        key = (k["trace_id"], k["id"])
-                        state.ids[key] = state.ids.get(key, 0) + 1
-                reply_json(self, 200, b'{"UnprocessedTraceSegments":[]}')
-
-            def log_message(self, *args):
-                pass
-
-        self.server = serve_loopback(Handler)
-        self.port = self.server.server_port
-
-    def counts(self):
-        with self.lock:
-            return len(self.ids), sum(self.ids.values())
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def main(binary):
     report = Report()
     if not shutil.which("h2load"):
         print("SKIP: h2load not installed (nghttp2-client)")
         return 0
-    sink = CountingSink()
+    sink = Sink()
     try:
         with tempfile.TemporaryDirectory(prefix="xb-pacing-") as tmp:
             cfg = f"""receivers:
@@ -109,8 +73,8 @@ service:
                 port = br.port("otlp http receiver")
                 mport = br.port("metrics endpoint")
                 # One body per request would need 300 files; h2load posts one file, so
-                # the same 100 spans go 300 times: the stand-in counts them by
-                # (trace id, id) and expects each REQUESTS times.
+                # the same 100 spans go 300 times: 30,000 documents, 100 distinct
+                # (trace id, id) pairs.
                 path = os.path.join(tmp, "req.json")
                 with open(path, "wb") as f:
                     f.write(body(1))
@@ -122,8 +86,9 @@ service:
                 report.check(ok and ok[0].split()[2] == str(REQUESTS),
                              f"{REQUESTS} requests answered 2xx ({ok})")
                 want = REQUESTS * SPANS
-                poll_until(lambda: sink.counts()[1] >= want)
-                distinct, total = sink.counts()
+                poll_until(lambda: sink.documents >= want)
+                docs = [json.loads(d) for d in sink.snapshot()]
+                total, distinct = len(docs), len({(d["trace_id"], d["id"]) for d in docs})
                 report.check(distinct == SPANS and total == want,
                              f"every span delivered ({total} documents, {distinct} distinct, "
                              f"want {want})")
