@@ -456,10 +456,12 @@ static int start(struct app *a)
                          .age_ms = cfg->grpc.max_connection_age_ms,
                          .age_grace_ms = cfg->grpc.max_connection_age_grace_ms},
         };
-        if (n_workers > 1)
+        if (n_workers > 1) {
             grpc_opts = go;
-        else
+        } else {
+            go.direct_reads = XB_GRPC_READS_SHARED; /* one loop reads and sends */
             rc = xb_grpc_server_start(a->base, a->ing, &go, &a->grpc, err, sizeof(err));
+        }
         if (rc)
             goto fail;
     }
@@ -475,10 +477,12 @@ static int start(struct app *a)
             .max_inflight_body_bytes = cfg->http.max_inflight_body_bytes,
             .tls = a->http_tls,
         };
-        if (n_workers > 1)
+        if (n_workers > 1) {
             http_opts = ho;
-        else
+        } else {
+            ho.read_ahead = 1; /* at most the body the head announced, per round */
             rc = xb_http_server_start(a->base, a->ing, &ho, &a->http, err, sizeof(err));
+        }
         if (rc)
             goto fail;
     }

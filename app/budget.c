@@ -135,7 +135,8 @@ void xb_budget_compute_workers(const struct xb_config *cfg, unsigned workers, st
         out->item[XB_BUDGET_CONNECTIONS] +=
             ((uint64_t)cfg->grpc.max_connections + (workers > 1 ? workers - 1 : 0)) *
                 XB_BUDGET_PER_CONNECTION_BYTES +
-            (uint64_t)(workers > 1 ? workers : 0) * XB_GRPC_READ_BUFFER_BYTES;
+            (workers > 1 ? (uint64_t)workers * XB_GRPC_READ_BUFFER_BYTES
+                         : XB_GRPC_SHARED_READ_BUFFER_BYTES);
         /* connections handed between workers, not yet taken (app/balance.h) */
         out->item[XB_BUDGET_CONNECTIONS] += (uint64_t)(workers > 1 ? workers : 0) *
                                             XB_WORKERS_HANDOFF_MAX * XB_WORKERS_HANDOFF_BYTES;

@@ -447,7 +447,7 @@ static int worker_init(struct xb_workers *ws, struct worker *w, unsigned i,
         go.quiet = i > 0;
         go.shared_inflight = &ws->grpc_inflight;
         go.shared_connections = &ws->grpc_conns;
-        go.direct_reads = 1; /* this loop serves only the receivers */
+        go.direct_reads = XB_GRPC_READS_WORKER; /* this loop serves only the receivers */
         go.balance = balance_route;
         go.closed = balance_closed;
         go.balance_ud = w;

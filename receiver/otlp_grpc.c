@@ -18,13 +18,13 @@
 
 /* Output bytes buffered per connection before the session waits for the socket. */
 #define MAX_OUTPUT_BUFFERED (1 << 20)
-/* On worker loops (opts.direct_reads), plaintext connections are read with recv()
- * straight into one buffer of this size per server, handed to nghttp2 and reused:
- * libevent 2.1's bufferevent reads at most 4096 bytes per call (EVBUFFER_MAX_READ), so a
- * 74 kB request took 18 or more loop rounds, each copied into an evbuffer first. */
-#define READ_CHUNK XB_GRPC_READ_BUFFER_BYTES
-/* recv() calls per readiness before the loop serves other connections. */
-#define READS_PER_EVENT 4
+/* With opts.direct_reads (enum xb_grpc_reads), plaintext connections are read with
+ * recv() straight into one buffer per server, handed to nghttp2 and reused: libevent
+ * 2.1's bufferevent reads at most 4096 bytes per call (EVBUFFER_MAX_READ), so a 74 kB
+ * request took 18 or more loop rounds, each copied into an evbuffer first. recv() calls
+ * per readiness before the loop serves other connections: */
+#define WORKER_READS_PER_EVENT 4
+#define SHARED_READS_PER_EVENT 1
 
 struct conn {
     struct xb_grpc_server *srv;
@@ -47,10 +47,12 @@ struct xb_grpc_server {
     struct conn *conns;
     size_t n_conns;
     size_t inflight_bytes;
-    size_t *inflight; /* &inflight_bytes, or opts.shared_inflight */
-    uint8_t *rbuf;    /* READ_CHUNK bytes for direct plaintext reads (NULL: the
-                         bufferevent reads, as with TLS) */
-    char bound[128];  /* the listening address, "ip:port" */
+    size_t *inflight;    /* &inflight_bytes, or opts.shared_inflight */
+    size_t read_chunk;   /* bytes of rbuf: one direct recv() */
+    int reads_per_event; /* direct recv() calls per readiness */
+    uint8_t *rbuf;       /* read_chunk bytes for direct plaintext reads (NULL: the
+                            bufferevent reads, as with TLS) */
+    char bound[128];     /* the listening address, "ip:port" */
     int draining;
 };
 
@@ -166,8 +168,8 @@ static void on_sock_read(evutil_socket_t fd, short what, void *ud)
     struct conn *c = ud;
     uint8_t *buf = c->srv->rbuf;
 
-    for (int i = 0; i < READS_PER_EVENT; i++) {
-        ssize_t n = recv(fd, buf, READ_CHUNK, MSG_DONTWAIT);
+    for (int i = 0; i < c->srv->reads_per_event; i++) {
+        ssize_t n = recv(fd, buf, c->srv->read_chunk, MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             break;
         if (n <= 0) { /* the client closed, or the connection failed */
@@ -178,7 +180,7 @@ static void on_sock_read(evutil_socket_t fd, short what, void *ud)
          * as they did when the bufferevent delivered 4 kB per round. */
         if (feed(c, buf, (size_t)n) != 0 || conn_service(c) != 0)
             return;
-        if ((size_t)n < READ_CHUNK)
+        if ((size_t)n < c->srv->read_chunk)
             return;
     }
 }
@@ -324,7 +326,15 @@ int xb_grpc_server_start(struct event_base *base, struct xb_ingest *ing,
     s->ing = ing;
     s->opts = *opts;
     s->inflight = opts->shared_inflight ? opts->shared_inflight : &s->inflight_bytes;
-    if (!opts->tls && opts->direct_reads && !(s->rbuf = malloc(READ_CHUNK))) {
+    if (opts->direct_reads == XB_GRPC_READS_SHARED) {
+        s->read_chunk = XB_GRPC_SHARED_READ_BUFFER_BYTES;
+        s->reads_per_event = SHARED_READS_PER_EVENT;
+    } else {
+        s->read_chunk = XB_GRPC_READ_BUFFER_BYTES;
+        s->reads_per_event = WORKER_READS_PER_EVENT;
+    }
+    if (!opts->tls && opts->direct_reads != XB_GRPC_READS_BUFFEREVENT &&
+        !(s->rbuf = malloc(s->read_chunk))) {
         free(s);
         return XB_ERR_NOMEM;
     }

@@ -25,9 +25,26 @@
 
 struct xb_grpc_server;
 
-/* Bytes of the read buffer a plaintext gRPC server holds with direct_reads (one per
- * worker loop); app/budget.c counts it. */
+/* Bytes of the read buffer a plaintext gRPC server holds with XB_GRPC_READS_WORKER (one
+ * per worker loop); app/budget.c counts it. */
 #define XB_GRPC_READ_BUFFER_BYTES (64 * 1024)
+/* The same with XB_GRPC_READS_SHARED (the one loop of service.workers: 1). */
+#define XB_GRPC_SHARED_READ_BUFFER_BYTES (16 * 1024)
+
+/* How a plaintext gRPC server reads its connections (xb_grpc_server_opts.direct_reads).
+ * libevent 2.1's bufferevent reads at most 4096 bytes per call, with an ioctl(FIONREAD)
+ * before each, so a 74 kB request costs 18 or more rounds and twice as many system calls;
+ * the server can recv() straight into one buffer of its own instead. */
+enum xb_grpc_reads {
+    XB_GRPC_READS_BUFFEREVENT = 0, /* the bufferevent's 4 KiB steps */
+    /* up to 4 recv() of 64 KiB per readiness: a loop that carries nothing else (an
+     * ingest worker) */
+    XB_GRPC_READS_WORKER = 1,
+    /* one recv() of 16 KiB per readiness: a loop the exporters share, whose rounds stay
+     * short enough that it sends while it reads (a larger read let the queue grow
+     * under full load, docs/performance.md "One loop") */
+    XB_GRPC_READS_SHARED = 2,
+};
 
 /* Settings of one gRPC receiver. */
 struct xb_grpc_server_opts {
@@ -45,9 +62,7 @@ struct xb_grpc_server_opts {
     /* Ingest workers (app/workers.h): several servers on one port. */
     int reuse_port;   /* bind with SO_REUSEPORT */
     int quiet;        /* do not log the listening address */
-    int direct_reads; /* plaintext: recv() up to 4 x 64 KiB per readiness into the server's
-                         buffer. For a loop that carries nothing else (an ingest worker):
-                         on the main loop such long rounds delay the exporters' calls. */
+    int direct_reads; /* enum xb_grpc_reads; TLS connections always use the bufferevent */
     struct xb_listen_share *shared_connections; /* max_connections counted across servers (listen.h
                                    xb_listen_guard_share); NULL = the server's own */
     size_t *shared_inflight; /* max_inflight_bytes budget shared with other servers

@@ -53,8 +53,9 @@ struct xb_http_server_opts {
                                   (borrowed, updated atomically); NULL = the server's own */
     int read_ahead;            /* plaintext: once a request's head is in and its Content-Length
                                   charged, read the rest of the body with recv() of up to 256 KiB
-                                  instead of the bufferevent's 4 KiB steps (worker loops only: a loop
-                                  shared with the exporters must keep its rounds short) */
+                                  instead of the bufferevent's 4 KiB steps. Never past that body,
+                                  so a round reads at most what it then decodes: worker loops, and
+                                  the one loop of service.workers: 1 */
     /* Per-worker gauge (app/workers.c). HTTP connections stay where the kernel's
      * SO_REUSEPORT hash placed them: evhttp serves only sockets it accepted itself. */
     uint64_t *open_connections; /* tracked connections of this server, updated atomically;

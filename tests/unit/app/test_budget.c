@@ -19,6 +19,7 @@
 #include "extension/file_storage.h"
 #include "extension/viewer.h"
 #include "receiver/ingest.h"
+#include "receiver/otlp_grpc.h"
 #include "receiver/otlp_split.h"
 
 #define MIB (1024ull * 1024)
@@ -57,9 +58,11 @@ static void test_items_add_up(void **state)
     assert_int_equal(b.item[XB_BUDGET_GRPC_INFLIGHT],
                      xb_budget_grpc_inflight_bytes(cfg) + cfg->grpc.max_recv_msg_bytes);
     assert_true(b.item[XB_BUDGET_INGEST] >= xb_ingest_arena_bytes(4 * MIB));
+    /* one loop: the gRPC server's own read buffer (receiver/otlp_grpc.h) */
     assert_int_equal(b.item[XB_BUDGET_CONNECTIONS],
                      (uint64_t)(cfg->grpc.max_connections + cfg->http.max_connections) *
-                         XB_BUDGET_PER_CONNECTION_BYTES);
+                             XB_BUDGET_PER_CONNECTION_BYTES +
+                         XB_GRPC_SHARED_READ_BUFFER_BYTES);
     xb_config_free(cfg);
 }
 
