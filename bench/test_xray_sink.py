@@ -16,7 +16,9 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lib"))
+from xbtest import Report, poll_until  # noqa: E402
 
 
 def body_of(docs):
@@ -48,40 +50,37 @@ def post(port, body, step):
     return answer.startswith(b"HTTP/1.1 200")
 
 
+def read_port(port_file):
+    try:
+        with open(port_file) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
 def main():
     sink = sys.argv[1]
+    report = Report()
     with tempfile.TemporaryDirectory() as tmp:
         port_file = os.path.join(tmp, "port")
         proc = subprocess.Popen([sink, port_file], stdout=subprocess.PIPE, text=True)
+        sent = 0
         try:
-            port = None
-            for _ in range(500):  # up to 5 s
-                try:
-                    with open(port_file) as f:
-                        port = int(f.read().strip())
-                    break
-                except (OSError, ValueError):
-                    time.sleep(0.01)
-            if port is None:
-                print("FAIL: the sink did not start")
-                return 1
-            sent = 0
-            for body, n in bodies():
-                for step in (len(body), 7):
-                    if not post(port, body, step):
-                        print("FAIL: no 200 for a body of %d bytes in %d-byte pieces"
-                              % (len(body), step))
-                        return 1
-                    sent += n
+            started = poll_until(lambda: read_port(port_file) is not None, 5)
+            report.check(started, "the sink writes its port")
+            if started:
+                port = read_port(port_file)
+                for body, n in bodies():
+                    for step in (len(body), 7):
+                        report.check(post(port, body, step),
+                                     "200 for %d bytes in %d-byte pieces" % (len(body), step))
+                        sent += n
         finally:
             proc.send_signal(signal.SIGTERM)
             out, _ = proc.communicate(timeout=10)
     want = "documents=%d requests=6 otlp_requests=0" % sent
-    if want not in out:
-        print("FAIL: expected %r, the sink printed %r" % (want, out.strip()))
-        return 1
-    print("ok: %s" % want)
-    return 0
+    report.check(want in out, "the sink counted %r (printed %r)" % (want, out.strip()))
+    return report.finish()
 
 
 if __name__ == "__main__":
