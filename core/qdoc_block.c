@@ -11,11 +11,9 @@
 #define OFF_UNIT 8
 _Static_assert(OFF_UNIT % alignof(struct xb_qdoc) == 0, "documents stay aligned");
 _Static_assert(XB_QDOC_BLOCK_SIZE / OFF_UNIT <= UINT16_MAX, "an offset fits block_off");
-/* block_off sits in the padding after id: documents cost what they did before blocks. */
-_Static_assert(offsetof(struct xb_qdoc, seq) ==
-                   (offsetof(struct xb_qdoc, id) + XB_QDOC_ID_SIZE + alignof(uint64_t) - 1) /
-                       alignof(uint64_t) * alignof(uint64_t),
-               "block_off takes no room");
+/* The header has no padding: block_off and embedded take no room of their own. */
+_Static_assert(offsetof(struct xb_qdoc, json) == offsetof(struct xb_qdoc, id) + XB_QDOC_ID_SIZE,
+               "struct xb_qdoc has no padding");
 /* Sealing gives back an unused tail of at least this many bytes (realloc); a smaller
  * one is only charged. */
 #define SHRINK_MIN 1024

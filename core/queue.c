@@ -62,6 +62,7 @@ void xb_qdoc_init(struct xb_qdoc *d, const char *json, size_t len, const char *t
                   const char *id)
 {
     d->next = NULL;
+    d->ahead = NULL;
     d->seq = 0;
     d->block_off = 0;
     d->embedded = 0;
@@ -299,6 +300,23 @@ int xb_queue_room_check(const struct xb_queue *q, struct xb_queue_room *r, size_
     return r->live ? xb_queue_has_room(q, docs, bytes) : xb_queue_room_fits(r, docs, bytes);
 }
 
+/* Points each document of |l| at the one XB_QDOC_AHEAD places behind it (NULL for the
+ * last XB_QDOC_AHEAD), before the list is handed to the consumer: the walk is over
+ * documents this thread just wrote. */
+static void set_ahead(struct xb_qdoc_list *l)
+{
+    struct xb_qdoc *lag = l->head;
+    size_t i = 0;
+
+    for (struct xb_qdoc *d = l->head; d; d = d->next)
+        if (++i > XB_QDOC_AHEAD) {
+            lag->ahead = d;
+            lag = lag->next;
+        }
+    for (; lag; lag = lag->next)
+        lag->ahead = NULL;
+}
+
 int xb_queue_push_list(struct xb_queue *q, struct xb_qdoc_list *l)
 {
     xb_queue_ready_cb ready;
@@ -310,6 +328,7 @@ int xb_queue_push_list(struct xb_queue *q, struct xb_qdoc_list *l)
 
     if (!l->n)
         return XB_OK;
+    set_ahead(l);
     pthread_mutex_lock(&q->lock);
     before = q->waiting.n;
     if (q->wal)
@@ -411,6 +430,8 @@ static struct xb_qdoc *pop_locked(struct xb_queue *q)
     }
     d = q->waiting.head;
     if (d) {
+        if (d->ahead)
+            __builtin_prefetch(d->ahead);
         q->waiting.head = d->next;
         if (!q->waiting.head)
             q->waiting.tail = NULL;
@@ -457,6 +478,7 @@ struct xb_qdoc *xb_queue_requeue(struct xb_queue *q, struct xb_qdoc *d)
         d = own;
     }
     d->next = q->waiting.head;
+    d->ahead = NULL; /* what it pointed to may be sent and freed by now */
     q->waiting.head = d;
     if (!q->waiting.tail)
         q->waiting.tail = d;

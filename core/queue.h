@@ -31,21 +31,31 @@
  */
 struct xb_qdoc {
     struct xb_qdoc *next;
-    char trace_id[XB_QDOC_TRACE_ID_SIZE];
-    char id[XB_QDOC_ID_SIZE];
+    /* A prefetch hint, never dereferenced: the document XB_QDOC_AHEAD places behind
+     * this one in the list it was pushed with (xb_queue_push_list()), or NULL. Popping
+     * prefetches it, so that walking the list waits for one cache miss per
+     * XB_QDOC_AHEAD documents instead of one per document. May be stale. */
+    struct xb_qdoc *ahead;
+    /* The fields popping reads (next, ahead, len, block_off) come first, so that they
+     * share one cache line. */
+    size_t len;
+    uint64_t seq; /* position in the queue's on-disk log (core/wal.h); 0 = not stored */
+    /* 0 = its own allocation; else placed in a block (core/qdoc_block.h) this many
+     * 8-byte units from the block's start. */
+    uint16_t block_off;
     /* 1: |json| is in embedded form, the document as the contents of a JSON string
      * (translator embedded_documents: xb_jsonw_embed() of the document, ready for a
      * PutTraceSegments body); 0: plain JSON. |len| counts the stored bytes either way.
-     * Set only for queues whose consumer takes it (xb_queue_set_takes_embedded()).
-     * Fits in the padding after id. */
+     * Set only for queues whose consumer takes it (xb_queue_set_takes_embedded()). */
     uint8_t embedded;
-    /* 0 = its own allocation; else placed in a block (core/qdoc_block.h) this many
-     * 8-byte units from the block's start. Fits in the padding before seq. */
-    uint16_t block_off;
-    uint64_t seq; /* position in the queue's on-disk log (core/wal.h); 0 = not stored */
-    size_t len;
+    char trace_id[XB_QDOC_TRACE_ID_SIZE];
+    char id[XB_QDOC_ID_SIZE];
     char json[];
 };
+
+/* How many documents ahead the prefetch hint of a pushed document points (struct
+ * xb_qdoc's |ahead|). */
+#define XB_QDOC_AHEAD 8
 
 /* A list of documents built before a push; all-or-nothing admission. */
 struct xb_qdoc_list {

@@ -96,6 +96,37 @@ static void test_queue_pop_n(void **state)
     xb_queue_free(q);
 }
 
+/* Each pushed document's prefetch hint is the document XB_QDOC_AHEAD places behind it;
+ * the last XB_QDOC_AHEAD have none, and a requeued document loses its own. */
+static void test_queue_push_sets_ahead(void **state)
+{
+    enum { N = XB_QDOC_AHEAD + 5 };
+    struct xb_queue *q = xb_queue_new(0, 0);
+    struct xb_qdoc_list l = make_list(N, 10), s = make_list(XB_QDOC_AHEAD - 1, 10);
+    struct xb_qdoc *docs[N], *got[N], *d;
+    size_t i = 0;
+
+    (void)state;
+    for (d = l.head; d; d = d->next)
+        docs[i++] = d;
+    docs[N - 1]->ahead = docs[0]; /* a stale hint is replaced */
+    assert_int_equal(xb_queue_push_list(q, &l), XB_OK);
+    for (i = 0; i < N; i++)
+        assert_ptr_equal(docs[i]->ahead, i + XB_QDOC_AHEAD < N ? docs[i + XB_QDOC_AHEAD] : NULL);
+    for (d = s.head; d; d = d->next)
+        d->ahead = d; /* a list shorter than XB_QDOC_AHEAD gets no hints at all */
+    assert_int_equal(xb_queue_push_list(q, &s), XB_OK);
+    for (d = docs[N - 1]->next; d; d = d->next)
+        assert_null(d->ahead);
+    assert_int_equal(xb_queue_pop_n(q, got, N), N);
+    for (i = 0; i < N; i++)
+        assert_ptr_equal(got[i], docs[i]); /* the hints change nothing about the order */
+    assert_ptr_equal(xb_queue_requeue(q, got[0]), got[0]);
+    assert_null(got[0]->ahead);
+    xb_queue_done_n(q, got + 1, N - 1);
+    xb_queue_free(q);
+}
+
 static void test_queue_byte_cap_is_all_or_nothing(void **state)
 {
     struct xb_queue *q = xb_queue_new(6 * CHARGE(15), 0);
@@ -501,6 +532,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_queue_fifo_and_charging),
         cmocka_unit_test(test_queue_pop_n),
+        cmocka_unit_test(test_queue_push_sets_ahead),
         cmocka_unit_test(test_queue_byte_cap_is_all_or_nothing),
         cmocka_unit_test(test_queue_doc_cap),
         cmocka_unit_test(test_queue_inflight_counts_against_cap),
