@@ -35,6 +35,12 @@ usage: e2e.py BUILD_DIR [SECONDS [OTHER_XRAYBRIDGE]] [options]
   --send-workers N[,M]  exporters.awsxray.num_workers (concurrent PutTraceSegments
                     calls; default 8); with OTHER_XRAYBRIDGE, M is B's (give the same
                     binary twice to compare the counts alone)
+  --session-token-bytes N[,M]  give xraybridge an AWS_SESSION_TOKEN of N characters
+                    (default 0: none), as the temporary credentials of an EKS pod
+                    (IRSA, Pod Identity) or an instance role carry one of about 1,000;
+                    it goes into every PutTraceSegments call's headers and signature.
+                    With OTHER_XRAYBRIDGE, M is B's (give the same binary twice to
+                    compare with and without a token)
   --spans N         spans per request (default 100, the standard request)
   --rps R           a fixed load instead of as fast as it goes: each connection posts R
                     requests per second (h2load --rps) for SECONDS; spans/s is then the
@@ -169,6 +175,7 @@ class Xraybridge:
         self.binary, self.build, self.tmp, self.tag = binary, build, tmp, tag
         self.workers = workers  # service.workers, None = not written
         self.send_workers = 8  # exporters.awsxray.num_workers
+        self.token_bytes = 0  # length of AWS_SESSION_TOKEN; 0 = none
         self.sink = self.proc = None
 
     def start(self):
@@ -204,6 +211,12 @@ service:
                 f.write(f"  workers: {self.workers}\n")
         self.log = os.path.join(self.tmp, f"xb-{self.tag}.err")
         env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDBENCH", AWS_SECRET_ACCESS_KEY="bench")
+        env.pop("AWS_SESSION_TOKEN", None)
+        if self.token_bytes:
+            # base64-like characters, as STS tokens are; the sink checks no signature
+            alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+            env["AWS_SESSION_TOKEN"] = "".join(alphabet[(i * 37 + 11) % 64]
+                                               for i in range(self.token_bytes))
         self.proc = subprocess.Popen([self.binary, "--config", cfg],
                                      stderr=open(self.log, "w"), env=env)
         PROCS.append(self.proc)
@@ -395,6 +408,7 @@ def main():
     ap.add_argument("--workers")
     ap.add_argument("--load-cpus", dest="load_cpus")
     ap.add_argument("--send-workers", dest="send_workers")
+    ap.add_argument("--session-token-bytes", dest="token_bytes")
     ap.add_argument("--spans", type=int, default=SPANS)
     ap.add_argument("--rps", type=float)
     args = ap.parse_args()
@@ -446,6 +460,14 @@ def main():
             a.send_workers = sw[0]
             if isinstance(b, Xraybridge):
                 b.send_workers = sw[-1]
+        if args.token_bytes:
+            tb = [int(t) for t in args.token_bytes.split(",")]
+            if len(tb) > 2 or not all(0 <= t <= 8192 for t in tb) or (len(tb) == 2 and
+                                                                   not args.other):
+                fail("--session-token-bytes takes N (0..8192), or N,M with OTHER_XRAYBRIDGE")
+            a.token_bytes = tb[0]
+            if isinstance(b, Xraybridge):
+                b.token_bytes = tb[-1]
         print(f"end-to-end bench: {SPANS}-span request (protobuf "
               f"{os.path.getsize(os.path.join(tmp, 'req.pb')):,} B, JSON "
               f"{os.path.getsize(os.path.join(tmp, 'req.json')):,} B), h2load -c {args.conns} "
@@ -453,7 +475,9 @@ def main():
               + (f" at {args.rps:g} requests/s each" if args.rps else "")
               + f", ~{args.seconds:g} s per measurement, {rounds} "
               f"round(s), {os.cpu_count()} cores"
-              + (f", load generator on CPUs {args.load_cpus}" if args.load_cpus else ""))
+              + (f", load generator on CPUs {args.load_cpus}" if args.load_cpus else "")
+              + (f", session token of {args.token_bytes} characters" if args.token_bytes
+                 else ""))
         if args.other:
             print(f"  A = {a.binary}\n  B = {b.binary}")
         if args.fluent_bit:
