@@ -41,6 +41,13 @@ usage: e2e.py BUILD_DIR [SECONDS [OTHER_XRAYBRIDGE]] [options]
                     it goes into every PutTraceSegments call's headers and signature.
                     With OTHER_XRAYBRIDGE, M is B's (give the same binary twice to
                     compare with and without a token)
+  --tls on|off[,on|off]  whether the sink speaks HTTPS, as X-Ray's endpoints do, with
+                    a self-signed certificate made for the run by the openssl command
+                    (tests/lib/xbtest.py self_signed_cert) and trusted through the
+                    exporter's certificate_file_path: xraybridge's CPU then includes
+                    its TLS work (the sink decrypts on the same cores). Default off.
+                    With OTHER_XRAYBRIDGE the second value is B's (the same binary
+                    twice compares plain HTTP with HTTPS)
   --spans N         spans per request (default 100, the standard request)
   --rps R           a fixed load instead of as fast as it goes: each connection posts R
                     requests per second (h2load --rps) for SECONDS; spans/s is then the
@@ -57,8 +64,12 @@ import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lib"))
+from xbtest import self_signed_cert  # noqa: E402
+
 HZ = os.sysconf("SC_CLK_TCK")
 TASKSET = []  # ["taskset", "-c", LIST] for the load generator and the sink (--load-cpus)
+TLS = []  # [CERT, KEY] for the sinks that speak HTTPS (--tls)
 PROCS = []  # every process started, killed on exit if still running
 SPANS = 100
 GRPC_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -176,6 +187,7 @@ class Xraybridge:
         self.workers = workers  # service.workers, None = not written
         self.send_workers = 8  # exporters.awsxray.num_workers
         self.token_bytes = 0  # length of AWS_SESSION_TOKEN; 0 = none
+        self.tls = False  # the sink speaks HTTPS with the certificate TLS[0]
         self.sink = self.proc = None
 
     def start(self):
@@ -185,7 +197,7 @@ class Xraybridge:
             if os.path.exists(p):
                 os.unlink(p)
         self.sink = subprocess.Popen(TASKSET + [os.path.join(self.build, "bench", "xray_sink"),
-                                                port_file],
+                                                port_file] + (TLS if self.tls else []),
                                      stdout=open(self.sink_out, "w"))
         PROCS.append(self.sink)
         sport = int(wait_for(lambda: re.match(r"(\d+)\n", read_file(port_file)), "xray_sink")
@@ -200,10 +212,11 @@ class Xraybridge:
 exporters:
   awsxray:
     region: us-west-2
-    endpoint: "http://127.0.0.1:{sport}"
+    endpoint: "{'https' if self.tls else 'http'}://127.0.0.1:{sport}"
     num_workers: {self.send_workers}
     batch: {{max_documents: 50, timeout: 50ms}}
-service:
+""" + (f"""    certificate_file_path: "{TLS[0]}"
+""" if self.tls else "") + f"""service:
   pipelines: {{traces: {{receivers: [otlp], exporters: [awsxray]}}}}
   telemetry: {{logs: {{level: info}}, metrics: {{address: "127.0.0.1:0"}}}}
 """)
@@ -409,6 +422,7 @@ def main():
     ap.add_argument("--load-cpus", dest="load_cpus")
     ap.add_argument("--send-workers", dest="send_workers")
     ap.add_argument("--session-token-bytes", dest="token_bytes")
+    ap.add_argument("--tls", default="off")
     ap.add_argument("--spans", type=int, default=SPANS)
     ap.add_argument("--rps", type=float)
     args = ap.parse_args()
@@ -438,6 +452,15 @@ def main():
     rounds = args.rounds or (3 if two else 1)
     tmp = tempfile.mkdtemp(prefix="xb-e2e-")
     try:
+        tls = args.tls.split(",")
+        if len(tls) > 2 or any(t not in ("on", "off") for t in tls) or (len(tls) == 2 and
+                                                                       not args.other):
+            fail("--tls takes on or off, or two of them with OTHER_XRAYBRIDGE")
+        if "on" in tls:
+            try:
+                TLS[:] = self_signed_cert(tmp)
+            except (OSError, subprocess.CalledProcessError) as e:
+                fail(f"--tls needs the openssl command to make a certificate: {e}")
         subprocess.run([os.path.join(build, "bench", "gen_request"), "-n", str(SPANS),
                         "-o", os.path.join(tmp, "req")], check=True, capture_output=True)
         a = Xraybridge(os.path.join(build, "app", "xraybridge"), build, tmp, "xraybridge",
@@ -468,6 +491,9 @@ def main():
             a.token_bytes = tb[0]
             if isinstance(b, Xraybridge):
                 b.token_bytes = tb[-1]
+        a.tls = tls[0] == "on"
+        if isinstance(b, Xraybridge):
+            b.tls = tls[-1] == "on"
         print(f"end-to-end bench: {SPANS}-span request (protobuf "
               f"{os.path.getsize(os.path.join(tmp, 'req.pb')):,} B, JSON "
               f"{os.path.getsize(os.path.join(tmp, 'req.json')):,} B), h2load -c {args.conns} "
@@ -477,7 +503,8 @@ def main():
               f"round(s), {os.cpu_count()} cores"
               + (f", load generator on CPUs {args.load_cpus}" if args.load_cpus else "")
               + (f", session token of {args.token_bytes} characters" if args.token_bytes
-                 else ""))
+                 else "")
+              + (f", HTTPS to the sink: {args.tls}" if "on" in tls else ""))
         if args.other:
             print(f"  A = {a.binary}\n  B = {b.binary}")
         if args.fluent_bit:

@@ -6,17 +6,24 @@
  * POST /v1/traces (the otlphttp exporter's OTLP/HTTP requests) is answered 200 with an
  * empty ExportTraceServiceResponse and counted apart.
  *
- * usage: xray_sink PORT_FILE   (binds 127.0.0.1:0, writes the port to PORT_FILE;
- *                               SIGTERM prints "documents=N requests=M otlp_requests=K"
- *                               and exits)
+ * usage: xray_sink PORT_FILE [CERT KEY]
+ *   binds 127.0.0.1:0, writes the port to PORT_FILE; SIGTERM prints
+ *   "documents=N requests=M otlp_requests=K" and exits. With CERT and KEY (PEM files)
+ *   it speaks HTTPS with that certificate, as X-Ray's endpoints do, so that a benchmark
+ *   counts the exporter's TLS work too.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -141,6 +148,30 @@ static void on_request(struct evhttp_request *req, void *ud)
     evbuffer_free(out);
 }
 
+/* evhttp's bufferevent factory for HTTPS: each accepted connection gets its own TLS
+ * session from the SSL_CTX |ud|. NULL (the connection is dropped) when out of memory. */
+static struct bufferevent *tls_bev(struct event_base *base, void *ud)
+{
+    SSL *ssl = SSL_new(ud);
+
+    if (!ssl)
+        return NULL;
+    return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                          BEV_OPT_CLOSE_ON_FREE);
+}
+
+/* A server SSL_CTX with the PEM certificate |cert| and key |key|, or NULL. */
+static SSL_CTX *tls_ctx(const char *cert, const char *key)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+    if (ctx && SSL_CTX_use_certificate_chain_file(ctx, cert) == 1 &&
+        SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1)
+        return ctx;
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
 static void on_term(evutil_socket_t fd, short what, void *ud)
 {
     event_base_loopbreak(ud);
@@ -154,10 +185,19 @@ int main(int argc, char **argv)
     struct event *term;
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
+    SSL_CTX *ctx = NULL;
     FILE *f;
 
-    if (argc != 2 || !base || !http)
+    if ((argc != 2 && argc != 4) || !base || !http)
         return 2;
+    if (argc == 4) {
+        ctx = tls_ctx(argv[2], argv[3]);
+        if (!ctx) {
+            fprintf(stderr, "xray_sink: cannot load %s and %s\n", argv[2], argv[3]);
+            return 1;
+        }
+        evhttp_set_bevcb(http, tls_bev, ctx);
+    }
     /* Bodies of 50-100 KB come and go at thousands a second: keep the freed memory, as
      * xraybridge does (app/heap.h), instead of giving it back to the kernel and faulting
      * it in again, so that the stand-in costs the cores it shares with xraybridge little.
@@ -168,6 +208,11 @@ int main(int argc, char **argv)
     bs = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0);
     if (!bs)
         return 1;
+    /* Answers go out at once: over TLS libevent writes a reply's head and body in
+     * separate records, and with Nagle's algorithm the second waits for the client's
+     * delayed ACK (about 40 ms). Accepted sockets inherit the option on Linux. */
+    (void)setsockopt(evhttp_bound_socket_get_fd(bs), IPPROTO_TCP, TCP_NODELAY, &(int){1},
+                     sizeof(int));
     getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl);
     f = fopen(argv[1], "w");
     if (!f)
@@ -181,5 +226,6 @@ int main(int argc, char **argv)
     event_free(term);
     evhttp_free(http);
     event_base_free(base);
+    SSL_CTX_free(ctx);
     return 0;
 }

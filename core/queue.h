@@ -33,8 +33,8 @@ struct xb_qdoc {
     struct xb_qdoc *next;
     /* A prefetch hint, never dereferenced: the document XB_QDOC_AHEAD places behind
      * this one in the list it was pushed with (xb_queue_push_list()), or NULL. Popping
-     * prefetches it, so that walking the list waits for one cache miss per
-     * XB_QDOC_AHEAD documents instead of one per document. May be stale. */
+     * prefetches it, so that the cache misses of a walk over documents written on
+     * another core overlap instead of coming one after another. May be stale. */
     struct xb_qdoc *ahead;
     /* The fields popping reads (next, ahead, len, block_off) come first, so that they
      * share one cache line. */
