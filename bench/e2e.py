@@ -407,6 +407,22 @@ def calibrate(target, proto, reqfile, secs, args):
     return max(args.conns * 4, int(ok / max(load_s, 0.1) * secs))
 
 
+def per_binary(args, opt, takes, text, parse, ok):
+    """The values of an option that takes one value for both binaries, or two (A's, then
+    B's) with OTHER_XRAYBRIDGE: a list of one or two parsed values, [] when |text| is
+    None. Fails with a usage message on anything else."""
+    if text is None:
+        return []
+    try:
+        vals = [parse(v) for v in text.split(",")]
+    except (ValueError, KeyError):
+        vals = []
+    if not vals or len(vals) > 2 or not all(ok(v) for v in vals) or (len(vals) == 2 and
+                                                                     not args.other):
+        fail(f"{opt} takes {takes}, or two of them with OTHER_XRAYBRIDGE")
+    return vals
+
+
 def main():
     global SPANS
     ap = argparse.ArgumentParser(usage=__doc__.split("usage: ")[1].split("\n")[0])
@@ -422,7 +438,7 @@ def main():
     ap.add_argument("--load-cpus", dest="load_cpus")
     ap.add_argument("--send-workers", dest="send_workers")
     ap.add_argument("--session-token-bytes", dest="token_bytes")
-    ap.add_argument("--tls", default="off")
+    ap.add_argument("--tls")
     ap.add_argument("--spans", type=int, default=SPANS)
     ap.add_argument("--rps", type=float)
     args = ap.parse_args()
@@ -448,15 +464,17 @@ def main():
             fail(f"missing {build}/{t}: build first")
     if subprocess.run(["sh", "-c", "command -v h2load"], capture_output=True).returncode:
         fail("h2load missing: apt-get install nghttp2-client")
+    send_workers = per_binary(args, "--send-workers", "N (1..256)", args.send_workers, int,
+                              lambda w: 1 <= w <= 256)
+    token_bytes = per_binary(args, "--session-token-bytes", "N (0..8192)", args.token_bytes,
+                             int, lambda t: 0 <= t <= 8192)
+    tls = per_binary(args, "--tls", "on or off", args.tls, {"on": True, "off": False}.__getitem__,
+                     lambda t: True)
     two = args.other or args.fluent_bit or len(workers) == 2
     rounds = args.rounds or (3 if two else 1)
     tmp = tempfile.mkdtemp(prefix="xb-e2e-")
     try:
-        tls = args.tls.split(",")
-        if len(tls) > 2 or any(t not in ("on", "off") for t in tls) or (len(tls) == 2 and
-                                                                       not args.other):
-            fail("--tls takes on or off, or two of them with OTHER_XRAYBRIDGE")
-        if "on" in tls:
+        if any(tls):
             try:
                 TLS[:] = self_signed_cert(tmp)
             except (OSError, subprocess.CalledProcessError) as e:
@@ -475,25 +493,12 @@ def main():
             b = Xraybridge(os.path.abspath(args.other), build, tmp, "B", workers[0])
         else:
             b = None
-        if args.send_workers:
-            sw = [int(w) for w in args.send_workers.split(",")]
-            if len(sw) > 2 or not all(1 <= w <= 256 for w in sw) or (len(sw) == 2 and
-                                                                    not args.other):
-                fail("--send-workers takes N (1..256), or N,M with OTHER_XRAYBRIDGE")
-            a.send_workers = sw[0]
-            if isinstance(b, Xraybridge):
-                b.send_workers = sw[-1]
-        if args.token_bytes:
-            tb = [int(t) for t in args.token_bytes.split(",")]
-            if len(tb) > 2 or not all(0 <= t <= 8192 for t in tb) or (len(tb) == 2 and
-                                                                   not args.other):
-                fail("--session-token-bytes takes N (0..8192), or N,M with OTHER_XRAYBRIDGE")
-            a.token_bytes = tb[0]
-            if isinstance(b, Xraybridge):
-                b.token_bytes = tb[-1]
-        a.tls = tls[0] == "on"
-        if isinstance(b, Xraybridge):
-            b.tls = tls[-1] == "on"
+        for attr, vals in (("send_workers", send_workers), ("token_bytes", token_bytes),
+                           ("tls", tls)):
+            if vals:  # A's value, and B's (the same unless two were given)
+                setattr(a, attr, vals[0])
+                if isinstance(b, Xraybridge):
+                    setattr(b, attr, vals[-1])
         print(f"end-to-end bench: {SPANS}-span request (protobuf "
               f"{os.path.getsize(os.path.join(tmp, 'req.pb')):,} B, JSON "
               f"{os.path.getsize(os.path.join(tmp, 'req.json')):,} B), h2load -c {args.conns} "
@@ -504,7 +509,7 @@ def main():
               + (f", load generator on CPUs {args.load_cpus}" if args.load_cpus else "")
               + (f", session token of {args.token_bytes} characters" if args.token_bytes
                  else "")
-              + (f", HTTPS to the sink: {args.tls}" if "on" in tls else ""))
+              + (f", HTTPS to the sink: {args.tls}" if any(tls) else ""))
         if args.other:
             print(f"  A = {a.binary}\n  B = {b.binary}")
         if args.fluent_bit:

@@ -16,10 +16,11 @@ path from ingest to the wire:
   curl        curl_multi_socket_action (libcurl sending and receiving)
   finish      the exporter's finish (outcome of a call, documents freed)
 
-usage: send_callgrind.py BUILD_DIR [OTHER_XRAYBRIDGE ...] [--requests N] [--keep] [--syscalls]
+usage: send_callgrind.py BUILD_DIR [OTHER_XRAYBRIDGE ...] [--requests N] [--keep] [--syscalls] [--session-token-bytes N]
   BUILD_DIR's bench tools are used; every binary given (BUILD_DIR's xraybridge first)
   is measured once with the same requests; --keep keeps the callgrind files for
-  callgrind_annotate. --syscalls instead runs each binary natively (2 workers, h2load
+  callgrind_annotate; --session-token-bytes signs with a session token of N characters,
+  as temporary credentials carry (bench/e2e.py). --syscalls instead runs each binary natively (2 workers, h2load
   8 connections x 16 streams) with `strace -c` attached to its main thread and prints
   the main thread's system calls per PutTraceSegments call (as counted by the sink), the
   ones the send path makes; callgrind does not see the kernel. Needs valgrind (or
@@ -66,7 +67,7 @@ def inclusive_counts(out_file):
     return total, counts
 
 
-def measure(binary, build, tmp, tag, reqfile, requests):
+def measure(binary, build, tmp, tag, reqfile, requests, token_bytes=0):
     out_file = os.path.join(tmp, f"cg-{tag}.out")
     wrapper = os.path.join(tmp, f"run-{tag}.sh")
     with open(wrapper, "w") as f:
@@ -74,6 +75,7 @@ def measure(binary, build, tmp, tag, reqfile, requests):
                 f"'{binary}' \"$@\"\n")
     os.chmod(wrapper, 0o755)
     x = e2e.Xraybridge(wrapper, build, tmp, tag)
+    x.token_bytes = token_bytes
     x.start()
     ok, _ = e2e.h2load("grpc", x.addr["grpc"], reqfile, requests, 1, 4)
     if ok != requests:
@@ -133,6 +135,8 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the callgrind output files")
     ap.add_argument("--syscalls", action="store_true",
                     help="count the main thread's system calls per call (strace) instead")
+    ap.add_argument("--session-token-bytes", dest="token_bytes", type=int, default=0,
+                    help="sign with a session token of N characters (bench/e2e.py)")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     binaries = [os.path.join(build, "app", "xraybridge")] + [os.path.abspath(b) for b in args.others]
@@ -148,7 +152,8 @@ def main():
               f"{e2e.SPANS} spans, per span:")
         print(f"  {'binary':<40} {'total':>9} " + " ".join(f"{p:>8}" for p, _ in PARTS))
         for i, b in enumerate(binaries):
-            sent, total, counts = measure(b, build, tmp, f"b{i}", reqfile, args.requests)
+            sent, total, counts = measure(b, build, tmp, f"b{i}", reqfile, args.requests,
+                                          args.token_bytes)
             cols = []
             for _, names in PARTS:
                 ir = sum(counts.get(n, 0) for n in names)
