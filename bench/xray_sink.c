@@ -13,22 +13,19 @@
  *   counts the exporter's TLS work too.
  */
 #include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
-#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "app/heap.h"
+#include "core/err.h"
+#include "receiver/tls.h"
 
 static unsigned long long documents, requests, otlp_requests;
 
@@ -102,11 +99,39 @@ static unsigned long long count_docs(struct scan *st, const char *p, size_t n)
     return c;
 }
 
+/* The documents in the |n|-byte body |in|, read where libevent keeps it, chunk by
+ * chunk, never copied into one buffer. */
+static unsigned long long count_body(struct evbuffer *in, size_t n)
+{
+    struct evbuffer_iovec v[64];
+    struct evbuffer_ptr at;
+    struct scan st = {0, 0, 0};
+    unsigned long long c = 0;
+    size_t done = 0;
+
+    evbuffer_ptr_set(in, &at, 0, EVBUFFER_PTR_SET);
+    while (done < n) {
+        /* Up to 64 chunks a step; peek answers how many the rest needs. */
+        int k, got = evbuffer_peek(in, (ev_ssize_t)(n - done), &at, v, 64);
+        size_t seen = 0;
+        if (got <= 0)
+            break;
+        for (k = 0; k < got && k < 64; k++) {
+            size_t len = v[k].iov_len < n - done - seen ? v[k].iov_len : n - done - seen;
+            c += count_docs(&st, v[k].iov_base, len);
+            seen += len;
+        }
+        done += seen;
+        if (evbuffer_ptr_set(in, &at, seen, EVBUFFER_PTR_ADD) != 0)
+            break;
+    }
+    return c;
+}
+
 static void on_request(struct evhttp_request *req, void *ud)
 {
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     struct evbuffer *out = evbuffer_new();
-    size_t n = evbuffer_get_length(in);
     (void)ud;
     if (strcmp(evhttp_request_get_uri(req), "/v1/traces") == 0) {
         otlp_requests++;
@@ -117,59 +142,18 @@ static void on_request(struct evhttp_request *req, void *ud)
         return;
     }
     requests++;
-    /* The body is read where libevent keeps it, chunk by chunk, never copied into one
-     * buffer. */
-    {
-        struct evbuffer_iovec v[64];
-        struct evbuffer_ptr at;
-        struct scan st = {0, 0, 0};
-        size_t done = 0;
-
-        evbuffer_ptr_set(in, &at, 0, EVBUFFER_PTR_SET);
-        while (done < n) {
-            /* Up to 64 chunks a step; peek answers how many the rest needs. */
-            int k, got = evbuffer_peek(in, (ev_ssize_t)(n - done), &at, v, 64);
-            size_t seen = 0;
-            if (got <= 0)
-                break;
-            for (k = 0; k < got && k < 64; k++) {
-                size_t len = v[k].iov_len < n - done - seen ? v[k].iov_len : n - done - seen;
-                documents += count_docs(&st, v[k].iov_base, len);
-                seen += len;
-            }
-            done += seen;
-            if (evbuffer_ptr_set(in, &at, seen, EVBUFFER_PTR_ADD) != 0)
-                break;
-        }
-    }
+    documents += count_body(in, evbuffer_get_length(in));
     evbuffer_add_printf(out, "{\"UnprocessedTraceSegments\":[]}");
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
     evhttp_send_reply(req, 200, "OK", out);
     evbuffer_free(out);
 }
 
-/* evhttp's bufferevent factory for HTTPS: each accepted connection gets its own TLS
- * session from the SSL_CTX |ud|. NULL (the connection is dropped) when out of memory. */
+/* evhttp's bufferevent factory for HTTPS: a TLS session from the receivers' own TLS
+ * set-up (receiver/tls.h) |ud| for each accepted connection; NULL drops it. */
 static struct bufferevent *tls_bev(struct event_base *base, void *ud)
 {
-    SSL *ssl = SSL_new(ud);
-
-    if (!ssl)
-        return NULL;
-    return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                          BEV_OPT_CLOSE_ON_FREE);
-}
-
-/* A server SSL_CTX with the PEM certificate |cert| and key |key|, or NULL. */
-static SSL_CTX *tls_ctx(const char *cert, const char *key)
-{
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-
-    if (ctx && SSL_CTX_use_certificate_chain_file(ctx, cert) == 1 &&
-        SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1)
-        return ctx;
-    SSL_CTX_free(ctx);
-    return NULL;
+    return xb_tls_bufferevent(ud, base, -1);
 }
 
 static void on_term(evutil_socket_t fd, short what, void *ud)
@@ -185,18 +169,19 @@ int main(int argc, char **argv)
     struct event *term;
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
-    SSL_CTX *ctx = NULL;
+    struct xb_tls *tls = NULL;
+    char err[256];
     FILE *f;
 
     if ((argc != 2 && argc != 4) || !base || !http)
         return 2;
     if (argc == 4) {
-        ctx = tls_ctx(argv[2], argv[3]);
-        if (!ctx) {
-            fprintf(stderr, "xray_sink: cannot load %s and %s\n", argv[2], argv[3]);
+        struct xb_tls_opts o = {.cert_file = argv[2], .key_file = argv[3], .key_prefix = "sink"};
+        if (xb_tls_new(base, &o, "sink", &tls, err, sizeof(err)) != XB_OK) {
+            fprintf(stderr, "xray_sink: %s\n", err);
             return 1;
         }
-        evhttp_set_bevcb(http, tls_bev, ctx);
+        evhttp_set_bevcb(http, tls_bev, tls);
     }
     /* Bodies of 50-100 KB come and go at thousands a second: keep the freed memory, as
      * xraybridge does (app/heap.h), instead of giving it back to the kernel and faulting
@@ -208,11 +193,9 @@ int main(int argc, char **argv)
     bs = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0);
     if (!bs)
         return 1;
-    /* Answers go out at once: over TLS libevent writes a reply's head and body in
-     * separate records, and with Nagle's algorithm the second waits for the client's
-     * delayed ACK (about 40 ms). Accepted sockets inherit the option on Linux. */
-    (void)setsockopt(evhttp_bound_socket_get_fd(bs), IPPROTO_TCP, TCP_NODELAY, &(int){1},
-                     sizeof(int));
+    /* Answers go out at once: over TLS a reply's head and body are separate records,
+     * which Nagle's algorithm would hold for the client's delayed ACK. */
+    xb_tls_listener_nodelay(evhttp_bound_socket_get_listener(bs));
     getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl);
     f = fopen(argv[1], "w");
     if (!f)
@@ -225,7 +208,7 @@ int main(int argc, char **argv)
     printf("documents=%llu requests=%llu otlp_requests=%llu\n", documents, requests, otlp_requests);
     event_free(term);
     evhttp_free(http);
+    xb_tls_free(tls);
     event_base_free(base);
-    SSL_CTX_free(ctx);
     return 0;
 }
