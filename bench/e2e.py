@@ -69,7 +69,6 @@ from xbtest import self_signed_cert  # noqa: E402
 
 HZ = os.sysconf("SC_CLK_TCK")
 TASKSET = []  # ["taskset", "-c", LIST] for the load generator and the sink (--load-cpus)
-TLS = []  # [CERT, KEY] for the sinks that speak HTTPS (--tls)
 PROCS = []  # every process started, killed on exit if still running
 SPANS = 100
 GRPC_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -187,7 +186,7 @@ class Xraybridge:
         self.workers = workers  # service.workers, None = not written
         self.send_workers = 8  # exporters.awsxray.num_workers
         self.token_bytes = 0  # length of AWS_SESSION_TOKEN; 0 = none
-        self.tls = False  # the sink speaks HTTPS with the certificate TLS[0]
+        self.tls = None  # (CERT, KEY): the sink speaks HTTPS with them; None = plain HTTP
         self.sink = self.proc = None
 
     def start(self):
@@ -197,12 +196,13 @@ class Xraybridge:
             if os.path.exists(p):
                 os.unlink(p)
         self.sink = subprocess.Popen(TASKSET + [os.path.join(self.build, "bench", "xray_sink"),
-                                                port_file] + (TLS if self.tls else []),
+                                                port_file] + list(self.tls or ()),
                                      stdout=open(self.sink_out, "w"))
         PROCS.append(self.sink)
         sport = int(wait_for(lambda: re.match(r"(\d+)\n", read_file(port_file)), "xray_sink")
                     .group(1))
         cfg = os.path.join(self.tmp, f"xb-{self.tag}.yaml")
+        trust = f'    certificate_file_path: "{self.tls[0]}"\n' if self.tls else ""
         with open(cfg, "w") as f:
             f.write(f"""receivers:
   otlp:
@@ -215,8 +215,7 @@ exporters:
     endpoint: "{'https' if self.tls else 'http'}://127.0.0.1:{sport}"
     num_workers: {self.send_workers}
     batch: {{max_documents: 50, timeout: 50ms}}
-""" + (f"""    certificate_file_path: "{TLS[0]}"
-""" if self.tls else "") + f"""service:
+{trust}service:
   pipelines: {{traces: {{receivers: [otlp], exporters: [awsxray]}}}}
   telemetry: {{logs: {{level: info}}, metrics: {{address: "127.0.0.1:0"}}}}
 """)
@@ -474,11 +473,13 @@ def main():
     rounds = args.rounds or (3 if two else 1)
     tmp = tempfile.mkdtemp(prefix="xb-e2e-")
     try:
+        cert = None
         if any(tls):
             try:
-                TLS[:] = self_signed_cert(tmp)
+                cert = self_signed_cert(tmp)
             except (OSError, subprocess.CalledProcessError) as e:
                 fail(f"--tls needs the openssl command to make a certificate: {e}")
+        tls = [cert if on else None for on in tls]  # each binary's (CERT, KEY) or None
         subprocess.run([os.path.join(build, "bench", "gen_request"), "-n", str(SPANS),
                         "-o", os.path.join(tmp, "req")], check=True, capture_output=True)
         a = Xraybridge(os.path.join(build, "app", "xraybridge"), build, tmp, "xraybridge",
