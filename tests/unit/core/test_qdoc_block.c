@@ -303,7 +303,7 @@ static void test_block_small_size(void **state)
     size_t placed;
     (void)state;
 
-    place(&b, &l, 10, 1000); /* about 1,080 bytes each: 3 per 4 KiB block */
+    place(&b, &l, 10, 1000); /* about 1,090 bytes each: 3 per 4 KiB block */
     placed = l.bytes;        /* own sizes, plus the slack of the blocks sealed when full */
     assert_true(placed > 10 * OWN(1000));
     assert_true(placed <= 3 * XB_QDOC_BLOCK_MIN_SIZE + 1 * OWN(1000));
