@@ -10,7 +10,7 @@
  *            does;
  *   evhttp   libevent's own HTTP client (event2/http.h) on the same loop, the body's
  *            pieces added to its output buffer by reference, one kept-alive connection
- *            per slot with TCP_NODELAY and no 16 KiB cap on a single write;
+ *            per call in flight, without the 16 KiB cap on a single write;
  *   socket   the least any HTTP/1.1 client must do: one writev() of the request head
  *            and the body's pieces on a kept-alive non-blocking socket, then reads of
  *            the answer until its Content-Length is in, on the same libevent loop.
@@ -225,29 +225,15 @@ out:
         call_failed(s, "cannot start an evhttp call");
 }
 
-/* A connection of its own, set up as libcurl's: TCP_NODELAY, and one write for a whole
- * request (bufferevents cap a single write at 16 KiB unless told otherwise). */
+/* A connection of its own, which libevent opens on the first call (it replaces any
+ * socket given to it, and sets no TCP_NODELAY), allowed to write a whole request at
+ * once: bufferevents cap a single write at 16 KiB unless told otherwise. */
 static int evhttp_connect(struct slot *s, struct event_base *base, int port)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    struct bufferevent *bev;
-    int fd, one = 1;
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
+    if (!bev)
         return -1;
-    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-        close(fd);
-        return -1;
-    }
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    evutil_make_socket_nonblocking(fd);
-    bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!bev) {
-        close(fd);
-        return -1;
-    }
     bufferevent_set_max_single_write(bev, 1 << 20);
     s->conn =
         evhttp_connection_base_bufferevent_new(base, NULL, bev, "127.0.0.1", (unsigned short)port);
