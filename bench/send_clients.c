@@ -15,7 +15,7 @@
  *            and the body's pieces on a kept-alive non-blocking socket, then reads of
  *            the answer until its Content-Length is in, on the same libevent loop.
  *
- * Both send the same bytes: the head of a signed call (Host, User-Agent, Content-Type,
+ * All three send the same bytes: the head of a signed call (Host, User-Agent, Content-Type,
  * X-Amz-Date, an Authorization of the real length, optionally an X-Amz-Security-Token
  * of -t characters) and a body of -d documents of -b bytes each. Nothing is signed:
  * hashing the body costs the same whichever client sends it (docs/performance.md). The
@@ -23,19 +23,29 @@
  * the sink's answers (200, Content-Length, no chunking).
  *
  * usage: send_clients XRAY_SINK [-n CALLS] [-r ROUNDS] [-c IN_FLIGHT] [-d DOCS] [-b BYTES]
- *                     [-t TOKEN_BYTES]
- *   starts XRAY_SINK (bench/xray_sink) on 127.0.0.1 and stops it at the end.
+ *                     [-t TOKEN_BYTES] [-C CERT -K KEY]
+ *   starts XRAY_SINK (bench/xray_sink) on 127.0.0.1 and stops it at the end. With -C and
+ *   -K (PEM files of a certificate for IP 127.0.0.1 and its key) the sink serves HTTPS
+ *   and every side speaks TLS to it, checking the certificate: libcurl as the exporter
+ *   sets it up, evhttp through an OpenSSL bufferevent (the body as one copied chunk:
+ *   it encrypts each chunk of its buffer as records of its own), and the socket side
+ *   with one SSL_write() of the whole request into memory and one send() of all its
+ *   records.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +71,9 @@ struct content {
     size_t n_pieces, body_len, docs;
     char *doc_bytes;
     char hostport[64], url[128];
-    char *token; /* NULL = no X-Amz-Security-Token */
+    char *token;         /* NULL = no X-Amz-Security-Token */
+    const char *ca_file; /* HTTPS: the sink's certificate, trusted as the CA; NULL = HTTP */
+    SSL_CTX *tls;        /* HTTPS: the evhttp and socket sides' client context */
     struct xb_sigv4_header headers[4];
     size_t n_headers;
 };
@@ -77,6 +89,9 @@ struct slot {
     struct evhttp_connection *conn;
     /* socket */
     int fd;
+    SSL *ssl;    /* HTTPS: reads from the socket, writes records into |wmem| */
+    BIO *wmem;   /* HTTPS: owned by |ssl| */
+    char *plain; /* HTTPS: the request in one piece, encrypted with one SSL_write() */
     struct event *ev;
     struct iovec iov[MAX_DOCS + 3];
     int iov_n, iov_at;
@@ -147,6 +162,7 @@ static void curl_start(struct slot *s)
                                .timeout_ms = 10000,
                                .user_agent = "xraybridge/bench",
                                .proxy = "",
+                               .ca_file = c->ca_file,
                                .on_body = discard,
                                .pieces = c->pieces,
                                .n_pieces = c->n_pieces,
@@ -214,7 +230,19 @@ static void evhttp_start(struct slot *s)
     for (size_t i = 0; i < c->n_headers; i++)
         rc |= evhttp_add_header(h, c->headers[i].name, c->headers[i].value);
     rc |= evhttp_add_header(h, "Content-Length", len);
-    for (size_t i = 0; i < c->n_pieces && rc == 0; i++)
+    if (c->tls) {
+        /* An OpenSSL bufferevent encrypts each chunk of its output buffer as records of
+         * its own, so the body goes in as one chunk, copied once (as libcurl copies it
+         * into its upload buffer), rather than as one reference per piece. */
+        size_t at = 0;
+        for (size_t i = 0; i < c->n_pieces; i++) {
+            memcpy(s->plain + at, c->pieces[i].p, c->pieces[i].len);
+            at += c->pieces[i].len;
+        }
+        if (rc == 0)
+            rc = evbuffer_add_reference(b, s->plain, at, NULL, NULL);
+    }
+    for (size_t i = 0; i < c->n_pieces && rc == 0 && !c->tls; i++)
         rc = evbuffer_add_reference(b, c->pieces[i].p, c->pieces[i].len, NULL, NULL);
     if (rc == 0)
         rc = evhttp_make_request(s->conn, req, EVHTTP_REQ_POST, "/TraceSegments"); /* owns req */
@@ -225,13 +253,37 @@ out:
         call_failed(s, "cannot start an evhttp call");
 }
 
+/* A client TLS session that checks the sink's certificate for 127.0.0.1, or NULL. */
+static SSL *tls_new(SSL_CTX *ctx)
+{
+    SSL *ssl = SSL_new(ctx);
+
+    if (ssl && X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), "127.0.0.1") != 1) {
+        SSL_free(ssl);
+        ssl = NULL;
+    }
+    return ssl;
+}
+
 /* A connection of its own, which libevent opens on the first call (it replaces any
  * socket given to it, and sets no TCP_NODELAY), allowed to write a whole request at
  * once: bufferevents cap a single write at 16 KiB unless told otherwise. */
 static int evhttp_connect(struct slot *s, struct event_base *base, int port)
 {
-    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    struct bufferevent *bev;
 
+    if (s->run->c->tls) {
+        SSL *ssl = tls_new(s->run->c->tls);
+        if (!ssl)
+            return -1;
+        /* frees |ssl| with itself, or at once if it cannot be made */
+        bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+                                             BEV_OPT_CLOSE_ON_FREE);
+        if (bev)
+            bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    } else {
+        bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    }
     if (!bev)
         return -1;
     bufferevent_set_max_single_write(bev, 1 << 20);
@@ -277,15 +329,24 @@ static void socket_event(evutil_socket_t fd, short what, void *ud)
                 s->iov[s->iov_at].iov_len -= (size_t)w;
             }
         }
+        if (s->wmem)
+            (void)BIO_reset(s->wmem); /* its records are on the wire */
         event_del(s->ev);
         event_assign(s->ev, s->run->base, fd, EV_READ | EV_PERSIST, socket_event, s);
         event_add(s->ev, NULL);
         return;
     }
     for (;;) {
-        ssize_t r = read(fd, s->resp + s->resp_len, sizeof(s->resp) - s->resp_len);
-        if (r < 0 && errno == EAGAIN)
-            return;
+        ssize_t r;
+        if (s->ssl) {
+            r = SSL_read(s->ssl, s->resp + s->resp_len, (int)(sizeof(s->resp) - s->resp_len));
+            if (r <= 0 && SSL_get_error(s->ssl, (int)r) == SSL_ERROR_WANT_READ)
+                return;
+        } else {
+            r = read(fd, s->resp + s->resp_len, sizeof(s->resp) - s->resp_len);
+            if (r < 0 && errno == EAGAIN)
+                return;
+        }
         if (r <= 0)
             goto fail;
         s->resp_len += (size_t)r;
@@ -321,6 +382,25 @@ static void socket_start(struct slot *s)
         s->iov[i + 1].iov_len = c->pieces[i].len;
     }
     s->iov_n = (int)c->n_pieces + 1;
+    if (s->ssl) {
+        /* One copy into one buffer (libcurl copies into its upload buffer too), one
+         * SSL_write() of every record into memory, one send of them all. */
+        size_t len = 0;
+        char *data;
+        long out;
+        for (int i = 0; i < s->iov_n; i++) {
+            memcpy(s->plain + len, s->iov[i].iov_base, s->iov[i].iov_len);
+            len += s->iov[i].iov_len;
+        }
+        if (SSL_write(s->ssl, s->plain, (int)len) != (int)len) {
+            call_failed(s, "SSL_write into memory failed");
+            return;
+        }
+        out = BIO_get_mem_data(s->wmem, &data);
+        s->iov[0].iov_base = data;
+        s->iov[0].iov_len = (size_t)out;
+        s->iov_n = 1;
+    }
     s->iov_at = 0;
     s->resp_len = 0;
     event_assign(s->ev, s->run->base, s->fd, EV_WRITE | EV_PERSIST, socket_event, s);
@@ -329,8 +409,11 @@ static void socket_start(struct slot *s)
         event_add(s->ev, NULL);
 }
 
+/* Connects the socket side; over HTTPS, shakes hands while the socket still blocks and
+ * then points the session's writes at a memory BIO. */
 static int socket_connect(struct slot *s, int port)
 {
+    const struct content *c = s->run->c;
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     int one = 1;
 
@@ -340,16 +423,26 @@ static int socket_connect(struct slot *s, int port)
         return -1;
     /* as libcurl does (CURLOPT_TCP_NODELAY defaults to on) */
     setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (c->tls) {
+        s->plain = malloc(HEAD_MAX + c->body_len);
+        s->ssl = tls_new(c->tls);
+        if (!s->plain || !s->ssl || SSL_set_fd(s->ssl, s->fd) != 1 || SSL_connect(s->ssl) != 1)
+            return -1;
+        s->wmem = BIO_new(BIO_s_mem());
+        if (!s->wmem)
+            return -1;
+        SSL_set0_wbio(s->ssl, s->wmem);
+    }
     evutil_make_socket_nonblocking(s->fd);
     s->ev = event_new(NULL, -1, 0, NULL, NULL);
     return s->ev ? 0 : -1;
 }
 
-/* Runs |calls| calls on |in_flight| slots; returns CPU ns, or 0 on failure. */
 enum side { SIDE_LIBCURL, SIDE_EVHTTP, SIDE_SOCKET, SIDES };
 
 static const char *const side_names[SIDES] = {"libcurl", "evhttp", "socket"};
 
+/* Runs |calls| calls on |in_flight| slots; returns CPU ns, or 0 on failure. */
 static uint64_t run_side(enum side side, struct run *run, struct slot *slots, int in_flight,
                          long calls)
 {
@@ -371,8 +464,9 @@ static uint64_t run_side(enum side side, struct run *run, struct slot *slots, in
     return run->failed ? 0 : xb_bench_cpu_ns() - t0;
 }
 
-/* Starts the sink; returns its pid and port, or -1. */
-static pid_t start_sink(const char *sink, int *port)
+/* Starts the sink (HTTPS with |cert| and |key| when set); returns its pid and port, or
+ * -1. */
+static pid_t start_sink(const char *sink, const char *cert, const char *key, int *port)
 {
     char port_file[] = "/tmp/send_clients.XXXXXX";
     int fd = mkstemp(port_file);
@@ -387,7 +481,10 @@ static pid_t start_sink(const char *sink, int *port)
         int null = open("/dev/null", O_WRONLY);
         if (null >= 0)
             dup2(null, STDOUT_FILENO); /* its count at exit is not this program's output */
-        execl(sink, sink, port_file, (char *)NULL);
+        if (cert)
+            execl(sink, sink, port_file, cert, key, (char *)NULL);
+        else
+            execl(sink, sink, port_file, (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < 1000 && pid > 0; i++) { /* up to 10 s */
@@ -410,18 +507,20 @@ static pid_t start_sink(const char *sink, int *port)
 }
 
 static int content_init(struct content *c, int port, size_t docs, size_t doc_bytes,
-                        size_t token_bytes)
+                        size_t token_bytes, const char *ca_file)
 {
     size_t at = 0;
 
     memset(c, 0, sizeof(*c));
+    c->ca_file = ca_file;
     c->docs = docs;
     c->doc_bytes = malloc(docs * (doc_bytes + 1));
     c->token = token_bytes ? malloc(token_bytes + 1) : NULL;
     if (!c->doc_bytes || (token_bytes && !c->token))
         return -1;
     snprintf(c->hostport, sizeof(c->hostport), "127.0.0.1:%d", port);
-    snprintf(c->url, sizeof(c->url), "http://%s/TraceSegments", c->hostport);
+    snprintf(c->url, sizeof(c->url), "%s://%s/TraceSegments", c->ca_file ? "https" : "http",
+             c->hostport);
     c->pieces[c->n_pieces++] = (struct xb_piece){"{\"TraceSegmentDocuments\":[", 26};
     for (size_t i = 0; i < docs; i++) {
         /* ,"xxxx...": a JSON string of doc_bytes bytes with its separator */
@@ -455,7 +554,7 @@ static int content_init(struct content *c, int port, size_t docs, size_t doc_byt
 static void usage(void)
 {
     fprintf(stderr, "usage: send_clients XRAY_SINK [-n CALLS] [-r ROUNDS] [-c IN_FLIGHT] "
-                    "[-d DOCS] [-b BYTES] [-t TOKEN_BYTES]\n");
+                    "[-d DOCS] [-b BYTES] [-t TOKEN_BYTES] [-C CERT -K KEY]\n");
 }
 
 int main(int argc, char **argv)
@@ -466,16 +565,22 @@ int main(int argc, char **argv)
     struct slot slots[MAX_IN_FLIGHT];
     double us[SIDES][64], sum[SIDES] = {0};
     int opt, port = 0, rc = 1;
+    const char *cert = NULL, *key = NULL;
     pid_t sink = -1;
 
-    while ((opt = getopt(argc, argv, "n:r:c:d:b:t:")) != -1) {
-        long *v = opt == 'n'   ? &calls
-                  : opt == 'r' ? &rounds
-                  : opt == 'c' ? &in_flight
-                  : opt == 'd' ? &docs
-                  : opt == 'b' ? &doc_bytes
-                  : opt == 't' ? &token
-                               : NULL;
+    while ((opt = getopt(argc, argv, "n:r:c:d:b:t:C:K:")) != -1) {
+        long *v;
+        if (opt == 'C' || opt == 'K') {
+            *(opt == 'C' ? &cert : &key) = optarg;
+            continue;
+        }
+        v = opt == 'n'   ? &calls
+            : opt == 'r' ? &rounds
+            : opt == 'c' ? &in_flight
+            : opt == 'd' ? &docs
+            : opt == 'b' ? &doc_bytes
+            : opt == 't' ? &token
+                         : NULL;
         if (!v) {
             usage();
             return 2;
@@ -484,7 +589,7 @@ int main(int argc, char **argv)
     }
     if (optind + 1 != argc || calls < 1 || rounds < 1 || rounds > 64 || in_flight < 1 ||
         in_flight > MAX_IN_FLIGHT || docs < 1 || docs > MAX_DOCS || doc_bytes < 2 || token < 0 ||
-        token > TOKEN_MAX) {
+        token > TOKEN_MAX || !cert != !key) {
         usage();
         return 2;
     }
@@ -492,13 +597,21 @@ int main(int argc, char **argv)
     memset(slots, 0, sizeof(slots));
     memset(&c, 0, sizeof(c));
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    sink = start_sink(argv[optind], &port);
+    sink = start_sink(argv[optind], cert, key, &port);
     if (sink < 0) {
         fprintf(stderr, "send_clients: cannot start %s\n", argv[optind]);
         goto out;
     }
-    if (content_init(&c, port, (size_t)docs, (size_t)doc_bytes, (size_t)token) != 0)
+    if (content_init(&c, port, (size_t)docs, (size_t)doc_bytes, (size_t)token, cert) != 0)
         goto out;
+    if (cert) {
+        c.tls = SSL_CTX_new(TLS_client_method());
+        if (!c.tls || SSL_CTX_load_verify_locations(c.tls, cert, NULL) != 1) {
+            fprintf(stderr, "send_clients: cannot load %s\n", cert);
+            goto out;
+        }
+        SSL_CTX_set_verify(c.tls, SSL_VERIFY_PEER, NULL);
+    }
     run.c = &c;
     run.base = event_base_new();
     if (!run.base || event_base_priority_init(run.base, XB_LOOP_PRIORITIES) != 0)
@@ -516,8 +629,8 @@ int main(int argc, char **argv)
         }
     }
     printf("send_clients: %ld calls a round, %ld in flight, %ld documents of %ld bytes a call "
-           "(body %zu bytes), token %ld bytes\n",
-           calls, in_flight, docs, doc_bytes, c.body_len, token);
+           "(body %zu bytes), token %ld bytes, %s\n",
+           calls, in_flight, docs, doc_bytes, c.body_len, token, cert ? "HTTPS" : "HTTP");
     /* a warm-up of each side: connections made, buffers grown */
     for (int k = 0; k < SIDES; k++)
         if (!run_side((enum side)k, &run, slots, (int)in_flight, in_flight * 10))
@@ -552,6 +665,9 @@ out:
             evhttp_connection_free(slots[i].conn); /* and its bufferevent and socket */
         if (slots[i].ev)
             event_free(slots[i].ev);
+        if (slots[i].ssl)
+            SSL_free(slots[i].ssl); /* and its BIOs */
+        free(slots[i].plain);
         if (slots[i].fd >= 0 && slots[i].run)
             close(slots[i].fd);
     }
@@ -564,6 +680,8 @@ out:
         waitpid(sink, NULL, 0);
     }
     curl_global_cleanup();
+    if (c.tls)
+        SSL_CTX_free(c.tls);
     free(c.doc_bytes);
     free(c.token);
     return rc;
