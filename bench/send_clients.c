@@ -23,14 +23,16 @@
  * the sink's answers (200, Content-Length, no chunking).
  *
  * usage: send_clients XRAY_SINK [-n CALLS] [-r ROUNDS] [-c IN_FLIGHT] [-d DOCS] [-b BYTES]
- *                     [-t TOKEN_BYTES] [-C CERT -K KEY]
+ *                     [-t TOKEN_BYTES] [-C CERT -K KEY] [-f]
  *   starts XRAY_SINK (bench/xray_sink) on 127.0.0.1 and stops it at the end. With -C and
  *   -K (PEM files of a certificate for IP 127.0.0.1 and its key) the sink serves HTTPS
  *   and every side speaks TLS to it, checking the certificate: libcurl as the exporter
  *   sets it up, evhttp through an OpenSSL bufferevent (the body as one copied chunk:
  *   it encrypts each chunk of its buffer as records of its own), and the socket side
  *   with one SSL_write() of the whole request into memory and one send() of all its
- *   records.
+ *   records. With -f the libcurl side gets the body as one buffer built before the run
+ *   (CURLOPT_POSTFIELDS) instead of pieces: libcurl 7.88 then sends a body below 64 KiB
+ *   together with the head.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -73,6 +75,7 @@ struct content {
     char hostport[64], url[128];
     char *token;         /* NULL = no X-Amz-Security-Token */
     const char *ca_file; /* HTTPS: the sink's certificate, trusted as the CA; NULL = HTTP */
+    char *flat;          /* -f: the body in one buffer, for libcurl; NULL = pieces */
     SSL_CTX *tls;        /* HTTPS: the evhttp and socket sides' client context */
     struct xb_sigv4_header headers[4];
     size_t n_headers;
@@ -170,6 +173,13 @@ static void curl_start(struct slot *s)
     int rc;
 
     s->run->to_start--;
+    if (c->flat) { /* CURLOPT_POSTFIELDS, sent with the head when below 64 KiB */
+        r.pieces = NULL;
+        r.n_pieces = 0;
+        r.reader = NULL;
+        r.body = c->flat;
+        r.body_len = c->body_len;
+    }
     if (s->easy)
         rc = xb_aws_request_rearm(&r, s->easy, &s->hdrs, NULL, 0);
     else
@@ -554,7 +564,7 @@ static int content_init(struct content *c, int port, size_t docs, size_t doc_byt
 static void usage(void)
 {
     fprintf(stderr, "usage: send_clients XRAY_SINK [-n CALLS] [-r ROUNDS] [-c IN_FLIGHT] "
-                    "[-d DOCS] [-b BYTES] [-t TOKEN_BYTES] [-C CERT -K KEY]\n");
+                    "[-d DOCS] [-b BYTES] [-t TOKEN_BYTES] [-C CERT -K KEY] [-f]\n");
 }
 
 int main(int argc, char **argv)
@@ -566,10 +576,15 @@ int main(int argc, char **argv)
     double us[SIDES][64], sum[SIDES] = {0};
     int opt, port = 0, rc = 1;
     const char *cert = NULL, *key = NULL;
+    int flat = 0;
     pid_t sink = -1;
 
-    while ((opt = getopt(argc, argv, "n:r:c:d:b:t:C:K:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:r:c:d:b:t:C:K:f")) != -1) {
         long *v;
+        if (opt == 'f') {
+            flat = 1;
+            continue;
+        }
         if (opt == 'C' || opt == 'K') {
             *(opt == 'C' ? &cert : &key) = optarg;
             continue;
@@ -604,6 +619,16 @@ int main(int argc, char **argv)
     }
     if (content_init(&c, port, (size_t)docs, (size_t)doc_bytes, (size_t)token, cert) != 0)
         goto out;
+    if (flat) {
+        size_t at = 0;
+        c.flat = malloc(c.body_len);
+        if (!c.flat)
+            goto out;
+        for (size_t i = 0; i < c.n_pieces; i++) {
+            memcpy(c.flat + at, c.pieces[i].p, c.pieces[i].len);
+            at += c.pieces[i].len;
+        }
+    }
     if (cert) {
         c.tls = SSL_CTX_new(TLS_client_method());
         if (!c.tls || SSL_CTX_load_verify_locations(c.tls, cert, NULL) != 1) {
@@ -682,6 +707,7 @@ out:
     curl_global_cleanup();
     if (c.tls)
         SSL_CTX_free(c.tls);
+    free(c.flat);
     free(c.doc_bytes);
     free(c.token);
     return rc;
