@@ -70,7 +70,7 @@
 /* The calls' shared content: the body's pieces and the head's header values. */
 struct content {
     struct xb_piece pieces[MAX_DOCS + 2];
-    size_t n_pieces, body_len, docs;
+    size_t n_pieces, body_len;
     char *doc_bytes;
     char hostport[64], url[128];
     char *token;         /* NULL = no X-Amz-Security-Token */
@@ -111,6 +111,16 @@ struct run {
     long to_start, to_finish;
     int failed;
 };
+
+/* Copies the body's pieces into |dst| (c->body_len bytes) through aws/pieces.h, as
+ * libcurl's read callback gets them; returns the bytes copied. */
+static size_t body_copy(const struct content *c, char *dst)
+{
+    struct xb_pieces_reader r;
+
+    xb_pieces_reader_init(&r, c->pieces, c->n_pieces);
+    return xb_pieces_read(&r, dst, c->body_len);
+}
 
 static size_t discard(char *p, size_t size, size_t n, void *ud)
 {
@@ -244,16 +254,12 @@ static void evhttp_start(struct slot *s)
         /* An OpenSSL bufferevent encrypts each chunk of its output buffer as records of
          * its own, so the body goes in as one chunk, copied once (as libcurl copies it
          * into its upload buffer), rather than as one reference per piece. */
-        size_t at = 0;
-        for (size_t i = 0; i < c->n_pieces; i++) {
-            memcpy(s->plain + at, c->pieces[i].p, c->pieces[i].len);
-            at += c->pieces[i].len;
-        }
         if (rc == 0)
-            rc = evbuffer_add_reference(b, s->plain, at, NULL, NULL);
+            rc = evbuffer_add_reference(b, s->plain, body_copy(c, s->plain), NULL, NULL);
+    } else {
+        for (size_t i = 0; i < c->n_pieces && rc == 0; i++)
+            rc = evbuffer_add_reference(b, c->pieces[i].p, c->pieces[i].len, NULL, NULL);
     }
-    for (size_t i = 0; i < c->n_pieces && rc == 0 && !c->tls; i++)
-        rc = evbuffer_add_reference(b, c->pieces[i].p, c->pieces[i].len, NULL, NULL);
     if (rc == 0)
         rc = evhttp_make_request(s->conn, req, EVHTTP_REQ_POST, "/TraceSegments"); /* owns req */
     else
@@ -385,23 +391,14 @@ static void socket_start(struct slot *s)
         call_failed(s, "request head too long");
         return;
     }
-    s->iov[0].iov_base = s->head;
-    s->iov[0].iov_len = (size_t)n;
-    for (size_t i = 0; i < c->n_pieces; i++) {
-        s->iov[i + 1].iov_base = (void *)c->pieces[i].p;
-        s->iov[i + 1].iov_len = c->pieces[i].len;
-    }
-    s->iov_n = (int)c->n_pieces + 1;
     if (s->ssl) {
         /* One copy into one buffer (libcurl copies into its upload buffer too), one
          * SSL_write() of every record into memory, one send of them all. */
-        size_t len = 0;
+        size_t len = (size_t)n;
         char *data;
         long out;
-        for (int i = 0; i < s->iov_n; i++) {
-            memcpy(s->plain + len, s->iov[i].iov_base, s->iov[i].iov_len);
-            len += s->iov[i].iov_len;
-        }
+        memcpy(s->plain, s->head, len);
+        len += body_copy(c, s->plain + len);
         if (SSL_write(s->ssl, s->plain, (int)len) != (int)len) {
             call_failed(s, "SSL_write into memory failed");
             return;
@@ -410,6 +407,14 @@ static void socket_start(struct slot *s)
         s->iov[0].iov_base = data;
         s->iov[0].iov_len = (size_t)out;
         s->iov_n = 1;
+    } else {
+        s->iov[0].iov_base = s->head;
+        s->iov[0].iov_len = (size_t)n;
+        for (size_t i = 0; i < c->n_pieces; i++) {
+            s->iov[i + 1].iov_base = (void *)c->pieces[i].p;
+            s->iov[i + 1].iov_len = c->pieces[i].len;
+        }
+        s->iov_n = (int)c->n_pieces + 1;
     }
     s->iov_at = 0;
     s->resp_len = 0;
@@ -523,7 +528,6 @@ static int content_init(struct content *c, int port, size_t docs, size_t doc_byt
 
     memset(c, 0, sizeof(*c));
     c->ca_file = ca_file;
-    c->docs = docs;
     c->doc_bytes = malloc(docs * (doc_bytes + 1));
     c->token = token_bytes ? malloc(token_bytes + 1) : NULL;
     if (!c->doc_bytes || (token_bytes && !c->token))
@@ -620,14 +624,10 @@ int main(int argc, char **argv)
     if (content_init(&c, port, (size_t)docs, (size_t)doc_bytes, (size_t)token, cert) != 0)
         goto out;
     if (flat) {
-        size_t at = 0;
         c.flat = malloc(c.body_len);
         if (!c.flat)
             goto out;
-        for (size_t i = 0; i < c.n_pieces; i++) {
-            memcpy(c.flat + at, c.pieces[i].p, c.pieces[i].len);
-            at += c.pieces[i].len;
-        }
+        body_copy(&c, c.flat);
     }
     if (cert) {
         c.tls = SSL_CTX_new(TLS_client_method());
