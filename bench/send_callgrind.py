@@ -21,12 +21,12 @@ usage: send_callgrind.py BUILD_DIR [OTHER_XRAYBRIDGE ...] [--requests N] [--keep
   is measured once with the same requests; --keep keeps the callgrind files for
   callgrind_annotate; --session-token-bytes signs with a session token of N characters,
   as temporary credentials carry (bench/e2e.py). --syscalls instead runs each binary
-  natively (2 workers, h2load 8 connections x 16 streams) with `strace -c` attached to its main thread and prints
-  the main thread's system calls per PutTraceSegments call (as counted by the sink), the
-  ones the send path makes; callgrind does not see the kernel. Needs valgrind (or
-  strace) and h2load. valgrind's CPU has no SHA
-  extensions, so OpenSSL hashes without SHA-NI there: "sign" counts far more
-  instructions than it costs on a CPU with them (bench/e2e.py and perf show that).
+  natively (2 workers, h2load 8 connections x 16 streams) with `strace -c` attached to
+  its main thread and prints the main thread's system calls per PutTraceSegments call
+  (as counted by the sink), the ones the send path makes; callgrind does not see the
+  kernel. Needs valgrind (or strace) and h2load. valgrind's CPU has no SHA extensions,
+  so OpenSSL hashes without SHA-NI there: "sign" counts far more instructions than it
+  costs on a CPU with them (bench/e2e.py and perf show that).
 """
 import argparse
 import os
