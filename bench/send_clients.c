@@ -24,7 +24,9 @@
  *
  * usage: send_clients XRAY_SINK [-n CALLS] [-r ROUNDS] [-c IN_FLIGHT] [-d DOCS] [-b BYTES]
  *                     [-t TOKEN_BYTES] [-C CERT -K KEY] [-f]
- *   starts XRAY_SINK (bench/xray_sink) on 127.0.0.1 and stops it at the end. With -C and
+ *   starts XRAY_SINK (bench/xray_sink) on 127.0.0.1 and stops it at the end; exits
+ *   non-zero unless every call was answered 200 and the sink counted every document
+ *   sent (so a body that lost documents fails too). With -C and
  *   -K (PEM files of a certificate for IP 127.0.0.1 and its key) the sink serves HTTPS
  *   and every side speaks TLS to it, checking the certificate: libcurl as the exporter
  *   sets it up, evhttp through an OpenSSL bufferevent (the body as one copied chunk:
@@ -42,12 +44,11 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +110,7 @@ struct run {
     struct xb_curl_loop *loop;
     const struct content *c;
     long to_start, to_finish;
+    long calls; /* calls answered, every side and round: what the sink must have seen */
     int failed;
 };
 
@@ -476,49 +478,93 @@ static uint64_t run_side(enum side side, struct run *run, struct slot *slots, in
     }
     if (!run->failed)
         event_base_dispatch(run->base);
-    return run->failed ? 0 : xb_bench_cpu_ns() - t0;
+    if (run->failed)
+        return 0;
+    run->calls += calls;
+    return xb_bench_cpu_ns() - t0;
 }
 
-/* Starts the sink (HTTPS with |cert| and |key| when set); returns its pid and port, or
- * -1. */
-static pid_t start_sink(const char *sink, const char *cert, const char *key, int *port)
-{
-    char port_file[] = "/tmp/send_clients.XXXXXX";
-    int fd = mkstemp(port_file);
+/* The sink's process and what it tells: its port through a pipe given as its port
+ * file, its counts at exit on its standard output (another pipe). */
+struct sink {
     pid_t pid;
+    int out; /* read end of its standard output */
+};
 
-    if (fd < 0)
+/* Starts the sink (HTTPS with |cert| and |key| when set) and waits up to 10 s for its
+ * port. Returns 0, or -1 with nothing left running. */
+static int start_sink(struct sink *k, const char *path, const char *cert, const char *key,
+                      int *port)
+{
+    int port_pipe[2], out_pipe[2];
+    char line[32];
+    size_t got = 0;
+
+    k->pid = -1;
+    k->out = -1;
+    if (pipe(port_pipe) != 0)
         return -1;
-    close(fd);
-    unlink(port_file); /* the sink writes it once it listens */
-    pid = fork();
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        if (null >= 0)
-            dup2(null, STDOUT_FILENO); /* its count at exit is not this program's output */
+    if (pipe(out_pipe) != 0) {
+        close(port_pipe[0]);
+        close(port_pipe[1]);
+        return -1;
+    }
+    k->pid = fork();
+    if (k->pid == 0) {
+        /* the port file is the pipe, as fd 3: the sink writes "PORT\n" into it */
+        dup2(port_pipe[1], 3);
+        dup2(out_pipe[1], STDOUT_FILENO);
         if (cert)
-            execl(sink, sink, port_file, cert, key, (char *)NULL);
+            execl(path, path, "/dev/fd/3", cert, key, (char *)NULL);
         else
-            execl(sink, sink, port_file, (char *)NULL);
+            execl(path, path, "/dev/fd/3", (char *)NULL);
         _exit(127);
     }
-    for (int i = 0; i < 1000 && pid > 0; i++) { /* up to 10 s */
-        FILE *f = fopen(port_file, "r");
-        if (f) {
-            int ok = fscanf(f, "%d", port) == 1;
-            fclose(f);
-            if (ok) {
-                unlink(port_file);
-                return pid;
-            }
-        }
-        if (waitpid(pid, NULL, WNOHANG) == pid)
-            return -1;
-        usleep(10000);
+    close(port_pipe[1]);
+    close(out_pipe[1]);
+    k->out = out_pipe[0];
+    while (k->pid > 0 && got < sizeof(line) - 1 && !memchr(line, '\n', got)) {
+        struct pollfd p = {.fd = port_pipe[0], .events = POLLIN};
+        ssize_t r;
+        if (poll(&p, 1, 10000) != 1)
+            break; /* no port in 10 s */
+        r = read(port_pipe[0], line + got, sizeof(line) - 1 - got);
+        if (r <= 0)
+            break; /* it exited */
+        got += (size_t)r;
     }
-    if (pid > 0)
-        kill(pid, SIGKILL);
+    close(port_pipe[0]);
+    line[got] = '\0';
+    if (k->pid > 0 && memchr(line, '\n', got) && sscanf(line, "%d", port) == 1)
+        return 0;
+    if (k->pid > 0) {
+        kill(k->pid, SIGKILL);
+        waitpid(k->pid, NULL, 0);
+    }
+    close(k->out);
+    k->pid = -1;
+    k->out = -1;
     return -1;
+}
+
+/* Stops the sink and returns the documents it counted, or -1 if it did not say. */
+static long long stop_sink(struct sink *k)
+{
+    char text[256];
+    size_t got = 0;
+    ssize_t r;
+    unsigned long long docs;
+
+    if (k->pid <= 0)
+        return -1;
+    kill(k->pid, SIGTERM);
+    while (got < sizeof(text) - 1 && (r = read(k->out, text + got, sizeof(text) - 1 - got)) > 0)
+        got += (size_t)r; /* until it exits: end of file */
+    waitpid(k->pid, NULL, 0);
+    close(k->out);
+    k->pid = -1;
+    text[got] = '\0';
+    return sscanf(text, "documents=%llu", &docs) == 1 ? (long long)docs : -1;
 }
 
 static int content_init(struct content *c, int port, size_t docs, size_t doc_bytes,
@@ -581,7 +627,8 @@ int main(int argc, char **argv)
     int opt, port = 0, rc = 1;
     const char *cert = NULL, *key = NULL;
     int flat = 0;
-    pid_t sink = -1;
+    struct sink sink = {.pid = -1, .out = -1};
+    long long delivered;
 
     while ((opt = getopt(argc, argv, "n:r:c:d:b:t:C:K:f")) != -1) {
         long *v;
@@ -616,8 +663,7 @@ int main(int argc, char **argv)
     memset(slots, 0, sizeof(slots));
     memset(&c, 0, sizeof(c));
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    sink = start_sink(argv[optind], cert, key, &port);
-    if (sink < 0) {
+    if (start_sink(&sink, argv[optind], cert, key, &port) != 0) {
         fprintf(stderr, "send_clients: cannot start %s\n", argv[optind]);
         goto out;
     }
@@ -674,11 +720,6 @@ int main(int argc, char **argv)
         printf("; libcurl - socket %.3f CPU-us/document\n",
                (us[SIDE_LIBCURL][r] - us[SIDE_SOCKET][r]) / (double)docs);
     }
-    printf("RESULT libcurl_us_per_call=%.1f evhttp_us_per_call=%.1f socket_us_per_call=%.1f "
-           "libcurl_minus_socket_us_per_document=%.3f\n",
-           sum[SIDE_LIBCURL] / (double)rounds, sum[SIDE_EVHTTP] / (double)rounds,
-           sum[SIDE_SOCKET] / (double)rounds,
-           (sum[SIDE_LIBCURL] - sum[SIDE_SOCKET]) / (double)rounds / (double)docs);
     rc = 0;
 out:
     for (long i = 0; i < MAX_IN_FLIGHT; i++) {
@@ -700,10 +741,19 @@ out:
         xb_curl_loop_free(run.loop);
     if (run.base)
         event_base_free(run.base);
-    if (sink > 0) {
-        kill(sink, SIGTERM);
-        waitpid(sink, NULL, 0);
+    delivered = stop_sink(&sink);
+    if (rc == 0 && delivered != run.calls * docs) {
+        /* every answer came, but the bodies must have carried every document too */
+        fprintf(stderr, "send_clients: the sink counted %lld documents, %ld were sent\n", delivered,
+                run.calls * docs);
+        rc = 1;
     }
+    if (rc == 0) /* last, and only when everything arrived */
+        printf("RESULT libcurl_us_per_call=%.1f evhttp_us_per_call=%.1f socket_us_per_call=%.1f "
+               "libcurl_minus_socket_us_per_document=%.3f\n",
+               sum[SIDE_LIBCURL] / (double)rounds, sum[SIDE_EVHTTP] / (double)rounds,
+               sum[SIDE_SOCKET] / (double)rounds,
+               (sum[SIDE_LIBCURL] - sum[SIDE_SOCKET]) / (double)rounds / (double)docs);
     curl_global_cleanup();
     if (c.tls)
         SSL_CTX_free(c.tls);
