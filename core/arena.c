@@ -14,14 +14,23 @@ struct chunk {
 };
 
 struct xb_arena {
-    struct chunk *head; /* current chunk; older chunks follow via next */
+    struct chunk *head;  /* current chunk; older chunks follow via next */
+    struct chunk *spare; /* standard-size chunks given back by a reset or release */
+    size_t spare_bytes;  /* their payload bytes, at most RETAIN_BYTES */
     size_t block_bytes;
     size_t max_bytes;
-    size_t total; /* bytes of chunk payload currently allocated from the heap */
+    size_t total; /* bytes of chunk payload held from the heap, spare chunks included */
     size_t used;
     size_t fail_countdown; /* 0 = off */
     int exhausted;         /* an allocation was refused since the last reset */
 };
+
+/* Spare chunks an arena keeps at most, payload bytes: twice what the standard request
+ * takes in a worker's arena (471 KB, 8 chunks of 64 KiB; docs/performance.md,
+ * fourteenth round), so that requests in a row do not each take their chunks from the
+ * heap and give them back. They stay within the arena's cap, which the memory budget
+ * already charges (receiver/ingest.c). */
+#define RETAIN_BYTES ((size_t)1 << 20)
 
 #define HDR (((sizeof(struct chunk) + ALIGN - 1) / ALIGN) * ALIGN)
 
@@ -30,12 +39,48 @@ static unsigned char *chunk_data(struct chunk *c)
     return (unsigned char *)c + HDR;
 }
 
+/* Gives the spare chunks back to the heap. */
+static void free_spares(struct xb_arena *a)
+{
+    while (a->spare) {
+        struct chunk *next = a->spare->next;
+        a->total -= a->spare->size;
+        free(a->spare);
+        a->spare = next;
+    }
+    a->spare_bytes = 0;
+}
+
+/* Keeps the unlinked chunk |c| as a spare when it is standard-size and there is room
+ * for it under RETAIN_BYTES, or frees it. */
+static void give_back(struct xb_arena *a, struct chunk *c)
+{
+    if (c->size == a->block_bytes && a->spare_bytes + c->size <= RETAIN_BYTES) {
+        c->next = a->spare;
+        a->spare = c;
+        a->spare_bytes += c->size;
+        return;
+    }
+    a->total -= c->size;
+    free(c);
+}
+
 static struct chunk *chunk_new(struct xb_arena *a, size_t size)
 {
     struct chunk *c;
 
-    if (a->max_bytes && (size > a->max_bytes || a->total > a->max_bytes - size))
-        return NULL;
+    if (size == a->block_bytes && a->spare) {
+        c = a->spare;
+        a->spare = c->next;
+        a->spare_bytes -= c->size;
+        c->used = 0;
+        return c;
+    }
+    if (a->max_bytes && (size > a->max_bytes || a->total > a->max_bytes - size)) {
+        free_spares(a); /* what the spares hold makes room first */
+        if (size > a->max_bytes || a->total > a->max_bytes - size)
+            return NULL;
+    }
     if (size > SIZE_MAX - HDR)
         return NULL;
     c = malloc(HDR + size);
@@ -71,6 +116,7 @@ void xb_arena_free(struct xb_arena *a)
     if (!a)
         return;
     free_chunks(a->head);
+    free_chunks(a->spare);
     free(a);
 }
 
@@ -79,19 +125,19 @@ void xb_arena_reset(struct xb_arena *a)
     struct chunk *keep = NULL;
     struct chunk *c = a->head;
 
-    /* Keep one standard-size block (the oldest one is always standard-size or larger). */
+    /* Keep one standard-size block as the head and the others as spares (the oldest
+     * one is always standard-size or larger). */
     while (c) {
         struct chunk *next = c->next;
         if (!keep && c->size == a->block_bytes) {
             keep = c;
             keep->next = NULL;
         } else {
-            free(c);
+            give_back(a, c);
         }
         c = next;
     }
     a->head = keep;
-    a->total = keep ? keep->size : 0;
     if (keep)
         keep->used = 0;
     a->used = 0;
@@ -186,6 +232,11 @@ size_t xb_arena_used(const struct xb_arena *a)
     return a->used;
 }
 
+size_t xb_arena_held(const struct xb_arena *a)
+{
+    return a->total;
+}
+
 void xb_arena_fail_after(struct xb_arena *a, size_t n)
 {
     a->fail_countdown = n;
@@ -200,13 +251,12 @@ void xb_arena_mark(const struct xb_arena *a, struct xb_arena_mark *m)
     m->exhausted = a->exhausted;
 }
 
-/* Unlinks and frees the chunks from |c| up to (not including) |stop|. */
+/* Unlinks the chunks from |c| up to (not including) |stop| and gives them back. */
 static void drop_chunks(struct xb_arena *a, struct chunk *c, struct chunk *stop)
 {
     while (c && c != stop) {
         struct chunk *next = c->next;
-        a->total -= c->size;
-        free(c);
+        give_back(a, c);
         c = next;
     }
 }

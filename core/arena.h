@@ -24,7 +24,9 @@ struct xb_arena *xb_arena_new(size_t block_bytes, size_t max_bytes);
 /* Frees the arena and everything allocated from it. NULL is a no-op. */
 void xb_arena_free(struct xb_arena *a);
 
-/* Releases every allocation but keeps the first block for reuse. */
+/* Releases every allocation. The first block stays for reuse, and further
+ * standard-size blocks up to 1 MiB stay as spares that later allocations take before
+ * the heap (within the cap: a chunk that would not fit under it frees them first). */
 void xb_arena_reset(struct xb_arena *a);
 
 /*
@@ -49,6 +51,10 @@ int xb_arena_exhausted(const struct xb_arena *a);
 /* Bytes handed out plus bytes wasted to alignment/block tails since the last reset. */
 size_t xb_arena_used(const struct xb_arena *a);
 
+/* Payload bytes the arena holds from the heap: chunks in use and spares. At most the
+ * cap given to xb_arena_new() when there is one. */
+size_t xb_arena_held(const struct xb_arena *a);
+
 /*
  * A point in an arena's history (xb_arena_mark()) that xb_arena_release() can roll
  * back to. Opaque to callers; valid until the arena is reset or freed.
@@ -66,9 +72,10 @@ void xb_arena_mark(const struct xb_arena *a, struct xb_arena_mark *m);
 
 /*
  * Releases every allocation made since |m| was taken (chunks created since then go
- * back to the heap; the exhausted flag returns to its value at the mark), so that a
- * caller can abandon a partial result and try another way within the same cap.
- * Pointers handed out since the mark become invalid.
+ * back to the heap or become spares, as in xb_arena_reset(); the exhausted flag
+ * returns to its value at the mark), so that a caller can abandon a partial result and
+ * try another way within the same cap. Pointers handed out since the mark become
+ * invalid.
  */
 void xb_arena_release(struct xb_arena *a, const struct xb_arena_mark *m);
 

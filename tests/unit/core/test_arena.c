@@ -67,6 +67,66 @@ static void test_arena_reset_reuses(void **state)
     xb_arena_free(a);
 }
 
+/* After a reset, standard-size blocks come back from the spares: the same request
+ * again gets the same memory, and the arena holds no more than it did. */
+static void test_arena_reset_keeps_spares(void **state)
+{
+    struct xb_arena *a = xb_arena_new(1024, 0);
+    char *first[32];
+    size_t held;
+
+    (void)state;
+    for (int i = 0; i < 32; i++)
+        assert_non_null(first[i] = xb_arena_alloc(a, 250)); /* four to a block */
+    held = xb_arena_held(a);
+    assert_int_equal(held, 8 * 1024);
+    for (int round = 0; round < 20; round++) {
+        xb_arena_reset(a);
+        for (int i = 0; i < 32; i++) {
+            char *p = xb_arena_alloc(a, 250);
+            int found = 0;
+            assert_non_null(p);
+            for (int j = 0; j < 32; j++)
+                found |= p == first[j];
+            assert_true(found);
+        }
+        assert_int_equal(xb_arena_held(a), held);
+    }
+    /* A large allocation is never kept: its own chunk goes back to the heap. */
+    assert_non_null(xb_arena_alloc(a, 5000));
+    assert_int_equal(xb_arena_held(a), held + 5008);
+    xb_arena_reset(a);
+    assert_int_equal(xb_arena_held(a), held);
+    xb_arena_free(a);
+}
+
+/* Spares are bounded (1 MiB) and count against the cap: a chunk that would not fit
+ * beside them frees them first, so the cap still bounds what the arena holds. */
+static void test_arena_spares_bounded_and_capped(void **state)
+{
+    struct xb_arena *a = xb_arena_new(64 * 1024, 0);
+    struct xb_arena *c = xb_arena_new(1024, 8192);
+
+    (void)state;
+    for (int i = 0; i < 160; i++)
+        assert_non_null(xb_arena_alloc(a, 16 * 1024)); /* 40 blocks */
+    assert_int_equal(xb_arena_held(a), 40 * 64 * 1024);
+    xb_arena_reset(a);
+    /* the head block plus 16 spares of 64 KiB */
+    assert_int_equal(xb_arena_held(a), 17 * 64 * 1024);
+    xb_arena_free(a);
+
+    for (int i = 0; i < 32; i++)
+        assert_non_null(xb_arena_alloc(c, 250));
+    assert_null(xb_arena_alloc(c, 250)); /* the cap */
+    xb_arena_reset(c);
+    assert_int_equal(xb_arena_held(c), 8192);
+    /* 7,000 bytes fit beside the head block only once the spares are gone */
+    assert_non_null(xb_arena_alloc(c, 7000));
+    assert_int_equal(xb_arena_held(c), 1024 + 7008);
+    xb_arena_free(c);
+}
+
 static void test_arena_fail_after(void **state)
 {
     struct xb_arena *a = xb_arena_new(1024, 0);
@@ -133,6 +193,8 @@ int main(void)
         cmocka_unit_test(test_arena_large_allocation_gets_own_chunk),
         cmocka_unit_test(test_arena_cap_refuses),
         cmocka_unit_test(test_arena_reset_reuses),
+        cmocka_unit_test(test_arena_reset_keeps_spares),
+        cmocka_unit_test(test_arena_spares_bounded_and_capped),
         cmocka_unit_test(test_arena_fail_after),
         cmocka_unit_test(test_arena_strndup),
         cmocka_unit_test(test_arena_mark_release),
