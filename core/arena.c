@@ -17,6 +17,7 @@ struct xb_arena {
     struct chunk *head;  /* current chunk; older chunks follow via next */
     struct chunk *spare; /* standard-size chunks given back by a reset or release */
     size_t spare_bytes;  /* their payload bytes, at most RETAIN_BYTES */
+    struct chunk *big;   /* the largest large chunk given back, at most RETAIN_BIG bytes */
     size_t block_bytes;
     size_t max_bytes;
     size_t total; /* bytes of chunk payload held from the heap, spare chunks included */
@@ -26,11 +27,15 @@ struct xb_arena {
 };
 
 /* Spare chunks an arena keeps at most, payload bytes: twice what the standard request
- * takes in a worker's arena (471 KB, 8 chunks of 64 KiB; docs/performance.md,
+ * takes of them in a worker's arena (seven chunks of 64 KiB; docs/performance.md,
  * fourteenth round), so that requests in a row do not each take their chunks from the
  * heap and give them back. They stay within the arena's cap, which the memory budget
  * already charges (receiver/ingest.c). */
 #define RETAIN_BYTES ((size_t)1 << 20)
+/* The one large chunk (an allocation above a quarter of a block) an arena keeps at
+ * most, payload bytes: the wire decoder's string pool of the standard request takes
+ * one of 73,664 bytes. */
+#define RETAIN_BIG ((size_t)256 * 1024)
 
 #define HDR (((sizeof(struct chunk) + ALIGN - 1) / ALIGN) * ALIGN)
 
@@ -49,10 +54,16 @@ static void free_spares(struct xb_arena *a)
         a->spare = next;
     }
     a->spare_bytes = 0;
+    if (a->big) {
+        a->total -= a->big->size;
+        free(a->big);
+        a->big = NULL;
+    }
 }
 
-/* Keeps the unlinked chunk |c| as a spare when it is standard-size and there is room
- * for it under RETAIN_BYTES, or frees it. */
+/* Keeps the unlinked chunk |c| as a spare (standard-size, while the spares stay under
+ * RETAIN_BYTES) or as the large spare (when larger than the one kept, up to
+ * RETAIN_BIG), or frees it. */
 static void give_back(struct xb_arena *a, struct chunk *c)
 {
     if (c->size == a->block_bytes && a->spare_bytes + c->size <= RETAIN_BYTES) {
@@ -60,6 +71,13 @@ static void give_back(struct xb_arena *a, struct chunk *c)
         a->spare = c;
         a->spare_bytes += c->size;
         return;
+    }
+    if (c->size != a->block_bytes && c->size <= RETAIN_BIG && (!a->big || a->big->size < c->size)) {
+        struct chunk *old = a->big;
+        a->big = c;
+        c = old;
+        if (!c)
+            return;
     }
     a->total -= c->size;
     free(c);
@@ -73,6 +91,12 @@ static struct chunk *chunk_new(struct xb_arena *a, size_t size)
         c = a->spare;
         a->spare = c->next;
         a->spare_bytes -= c->size;
+        c->used = 0;
+        return c;
+    }
+    if (size != a->block_bytes && a->big && a->big->size >= size && a->big->size / 2 <= size) {
+        c = a->big; /* |size| fits without wasting half of it; the chunk keeps its size */
+        a->big = NULL;
         c->used = 0;
         return c;
     }
@@ -117,6 +141,7 @@ void xb_arena_free(struct xb_arena *a)
         return;
     free_chunks(a->head);
     free_chunks(a->spare);
+    free(a->big);
     free(a);
 }
 

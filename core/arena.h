@@ -24,9 +24,10 @@ struct xb_arena *xb_arena_new(size_t block_bytes, size_t max_bytes);
 /* Frees the arena and everything allocated from it. NULL is a no-op. */
 void xb_arena_free(struct xb_arena *a);
 
-/* Releases every allocation. The first block stays for reuse, and further
- * standard-size blocks up to 1 MiB stay as spares that later allocations take before
- * the heap (within the cap: a chunk that would not fit under it frees them first). */
+/* Releases every allocation. The first block stays for reuse; further standard-size
+ * blocks up to 1 MiB and the largest own chunk of a large allocation up to 256 KiB stay
+ * as spares that later allocations take before the heap (within the cap: a chunk that
+ * would not fit under it frees them first). */
 void xb_arena_reset(struct xb_arena *a);
 
 /*

@@ -72,7 +72,7 @@ static void test_arena_reset_reuses(void **state)
 static void test_arena_reset_keeps_spares(void **state)
 {
     struct xb_arena *a = xb_arena_new(1024, 0);
-    char *first[32];
+    char *first[32], *big;
     size_t held;
 
     (void)state;
@@ -92,11 +92,21 @@ static void test_arena_reset_keeps_spares(void **state)
         }
         assert_int_equal(xb_arena_held(a), held);
     }
-    /* A large allocation is never kept: its own chunk goes back to the heap. */
-    assert_non_null(xb_arena_alloc(a, 5000));
+    /* One large chunk is kept too, and serves the next large allocation it can hold;
+     * one above 256 KiB goes back to the heap. */
+    big = xb_arena_alloc(a, 5000);
+    assert_non_null(big);
     assert_int_equal(xb_arena_held(a), held + 5008);
     xb_arena_reset(a);
-    assert_int_equal(xb_arena_held(a), held);
+    assert_int_equal(xb_arena_held(a), held + 5008);
+    assert_ptr_equal(xb_arena_alloc(a, 4000), big);
+    assert_int_equal(xb_arena_held(a), held + 5008);
+    xb_arena_reset(a);
+    assert_true(xb_arena_alloc(a, 2000) != big); /* it would waste more than half */
+    assert_int_equal(xb_arena_held(a), held + 5008 + 2000);
+    assert_non_null(xb_arena_alloc(a, 300 * 1024));
+    xb_arena_reset(a);
+    assert_int_equal(xb_arena_held(a), held + 5008);
     xb_arena_free(a);
 }
 
