@@ -422,6 +422,19 @@ def per_binary(args, opt, takes, text, parse, ok):
     return vals
 
 
+def paired(num, den, num_tag, den_tag):
+    """The two sides of each round side by side: in how many rounds |num| used less CPU
+    per span than |den| (both measured in the same round, one after the other), and the
+    per-round ratios. On a shared machine whose load drifts over minutes, this tells a
+    steady difference from a median that moved with the noise."""
+    r = [n["us_span"] / d["us_span"] for n, d in zip(num, den) if d["us_span"] > 0]
+    if not r:
+        return "no rounds to pair"
+    less = sum(1 for x in r if x < 1)
+    return (f"CPU-us/span {num_tag}/{den_tag} round by round: {num_tag} lower in {less} of "
+            f"{len(r)}, ratios {min(r):.2f}-{max(r):.2f}, mean {statistics.mean(r):.2f}")
+
+
 def main():
     global SPANS
     ap = argparse.ArgumentParser(usage=__doc__.split("usage: ")[1].split("\n")[0])
@@ -546,6 +559,8 @@ def main():
                       f"{y['us_span'] / x['us_span']:.2f}, peak RSS {y['rss'] / x['rss']:.2f}"
                       + (f", main thread CPU-us/span {y['main'] / x['main']:.2f}"
                          if "main" in x and "main" in y else ""))
+                print(f"  {PROTOCOLS[proto][0]:<19} " + paired(res[num.tag], res[den.tag],
+                                                              num.tag, den.tag))
             fields = []
             for k, m in med.items():
                 k = k.replace("-", "_")
