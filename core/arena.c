@@ -44,21 +44,23 @@ static unsigned char *chunk_data(struct chunk *c)
     return (unsigned char *)c + HDR;
 }
 
+static void free_chunks(struct chunk *c)
+{
+    while (c) {
+        struct chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+}
+
 /* Gives the spare chunks back to the heap. */
 static void free_spares(struct xb_arena *a)
 {
-    while (a->spare) {
-        struct chunk *next = a->spare->next;
-        a->total -= a->spare->size;
-        free(a->spare);
-        a->spare = next;
-    }
+    a->total -= a->spare_bytes + (a->big ? a->big->size : 0);
+    free_chunks(a->spare);
+    free(a->big);
+    a->spare = a->big = NULL;
     a->spare_bytes = 0;
-    if (a->big) {
-        a->total -= a->big->size;
-        free(a->big);
-        a->big = NULL;
-    }
 }
 
 /* Keeps the unlinked chunk |c| as a spare (standard-size, while the spares stay under
@@ -126,22 +128,12 @@ struct xb_arena *xb_arena_new(size_t block_bytes, size_t max_bytes)
     return a;
 }
 
-static void free_chunks(struct chunk *c)
-{
-    while (c) {
-        struct chunk *next = c->next;
-        free(c);
-        c = next;
-    }
-}
-
 void xb_arena_free(struct xb_arena *a)
 {
     if (!a)
         return;
+    free_spares(a);
     free_chunks(a->head);
-    free_chunks(a->spare);
-    free(a->big);
     free(a);
 }
 
